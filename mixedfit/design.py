@@ -1,0 +1,346 @@
+"""Design stage: data + parsed formula → arrays (y, X, Z blocks, weights, offset).
+
+The only module that imports formulaic. Rows with a missing value in any variable the model uses
+are dropped *before* any transform is fitted (as R's ``na.omit``). The recipe needed to encode new
+data identically (formulaic model specs, group levels) is kept in :class:`DesignSpec`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+from formulaic import ModelSpec, model_matrix
+
+from .exceptions import DataError, FormulaError, RankDeficiencyWarning
+from .formula import ModelFormula, RandomTerm
+from .groups import GroupCoding, code_groups, encode_new_groups
+
+__all__ = ["Design", "DesignSpec", "TermDesign", "build_design"]
+
+_RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
+
+
+@dataclass(frozen=True)
+class TermDesign:
+    """Arrays of one random-effects term.
+
+    Attributes
+    ----------
+    Z : ndarray, shape (n, k)
+        The term's model-matrix columns (not weighted).
+    refs : ndarray of int, shape (n,)
+        Level code of each observation, in ``0 .. nlev-1``.
+    """
+
+    Z: np.ndarray
+    refs: np.ndarray
+
+
+@dataclass(frozen=True)
+class TermSpec:
+    """Recipe of one random-effects term (enough to encode new data)."""
+
+    term: RandomTerm
+    columns: tuple[str, ...]
+    spec: ModelSpec
+    coding: GroupCoding
+
+    @property
+    def name(self) -> str:
+        return self.term.group_name
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return self.coding.levels
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """Everything needed to build the same design from new data."""
+
+    formula: ModelFormula
+    fixed_spec: ModelSpec
+    fixed_names: tuple[str, ...]
+    kept_columns: tuple[int, ...]
+    terms: tuple[TermSpec, ...]
+    context: Mapping[str, Any]
+
+    def fixed_matrix(self, data: pd.DataFrame) -> np.ndarray:
+        """Fixed-effects matrix of new data, shape (m, p), aliased columns dropped."""
+        _check_fixed_levels(self.fixed_spec, data)
+        X = np.asarray(self.fixed_spec.get_model_matrix(data, na_action="ignore"), dtype=float)
+        return X[:, list(self.kept_columns)]
+
+    def term_matrix(self, i: int, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Columns (m, k) and level codes (m,) of term ``i`` for new data (code -1: unseen)."""
+        term = self.terms[i]
+        Z = np.asarray(term.spec.get_model_matrix(data, na_action="ignore"), dtype=float)
+        return Z, encode_new_groups(term.coding, data)
+
+    def offset(self, data: pd.DataFrame) -> np.ndarray:
+        """Offset of new data from the formula's ``offset()`` terms, shape (m,)."""
+        return _formula_offset(self.formula, data, self.context)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The arrays of a model on its data (rows with missing values removed).
+
+    Attributes
+    ----------
+    y : ndarray, shape (n,)
+    X : ndarray, shape (n, p)
+    terms : tuple of TermDesign
+        One per random-effects term, in formula order.
+    weights : ndarray, shape (n,), or None
+    offset : ndarray, shape (n,)
+    rows : ndarray of int, shape (n,)
+        Positions of the used rows in the original data.
+    n_dropped : int
+        Rows dropped for missing values.
+    dropped_fixed : tuple of str
+        Fixed-effect columns dropped as aliased.
+    spec : DesignSpec
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    terms: tuple[TermDesign, ...]
+    weights: np.ndarray | None
+    offset: np.ndarray
+    rows: np.ndarray
+    n_dropped: int
+    dropped_fixed: tuple[str, ...]
+    spec: DesignSpec
+
+
+def build_design(
+    formula: ModelFormula,
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    offset: str | Sequence[float] | np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Design:
+    """Build the design of ``formula`` on ``data``.
+
+    Parameters
+    ----------
+    formula : ModelFormula
+    data : pandas.DataFrame
+        Not modified.
+    weights, offset : str or array-like of length ``len(data)``, optional
+        A column name or values per row.
+    context : mapping, optional
+        Extra names visible to Python expressions in the formula (``np`` is always there).
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    FormulaError
+        Unknown column or an expression formulaic cannot evaluate.
+    DataError
+        No rows left, a non-numeric or non-finite response, bad weights, too many levels.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if data.columns.duplicated().any():
+        dup = sorted(set(map(str, data.columns[data.columns.duplicated()])))
+        raise DataError(f"data has duplicate column names: {dup}; rename them first")
+    ctx = {"np": np, **(context or {})}
+    used = _used_columns(formula, data, ctx)
+    w_all = _per_row(weights, data, "weights")
+    off_all = _per_row(offset, data, "offset")
+    missing = data[used].isna().any(axis=1).to_numpy() if used else np.zeros(len(data), bool)
+    if w_all is not None:
+        missing |= np.isnan(w_all)
+    if off_all is not None:
+        missing |= np.isnan(off_all)
+    rows = np.flatnonzero(~missing)
+    if len(rows) == 0:
+        why = "the data are empty" if len(data) == 0 else "every row has a missing value in"
+        raise DataError(f"no observations left: {why} {sorted(used)}".rstrip())
+    frame = _drop_unused_categories(data.iloc[rows][used])
+    y, X, fixed_spec = _fixed_part(formula, frame, ctx)
+    X, names, kept, dropped = _drop_aliased(X, fixed_spec)
+    term_specs, term_arrays = _random_part(formula, frame, ctx)
+    w = None if w_all is None else _check_weights(w_all[rows])
+    off = np.zeros(len(rows)) if off_all is None else off_all[rows]
+    off = off + _formula_offset(formula, frame, ctx)
+    spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx)
+    return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec)
+
+
+def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
+    columns = set(map(str, data.columns))
+    names = formula.variables()
+    groups = {g for term in formula.random for g in term.group}
+    for name in sorted(groups - columns):
+        raise FormulaError(
+            f"unknown column {name!r} used as grouping factor in the formula {formula.text!r}"
+        )
+    unknown = sorted(n for n in names - columns if n not in ctx and not _is_builtin(n))
+    if unknown:
+        raise FormulaError(
+            f"unknown column {unknown[0]!r} in the formula {formula.text!r}; "
+            f"available columns: {sorted(columns)}"
+        )
+    return [c for c in map(str, data.columns) if c in names]
+
+
+def _is_builtin(name: str) -> bool:
+    import builtins
+
+    return hasattr(builtins, name) or name in {"C", "I", "Q", "center", "scale", "poly", "bs"}
+
+
+def _per_row(value: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise DataError(f"{what} column {value!r} is not in the data")
+        series = data[value]
+    else:
+        series = pd.Series(np.asarray(value).ravel())
+        if len(series) != len(data):
+            raise DataError(f"{what} has {len(series)} values but the data have {len(data)} rows")
+    try:
+        return pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError):
+        raise DataError(f"{what} must be numeric") from None
+
+
+def _check_weights(w: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise DataError("weights must be positive and finite; drop rows with zero weight instead")
+    return w
+
+
+def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out
+
+
+def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
+    try:
+        return model_matrix(formula, frame, context=dict(ctx), na_action="ignore")
+    except (FormulaError, DataError):
+        raise
+    except Exception as err:
+        raise FormulaError(f"cannot evaluate {where} {formula!r}: {err}") from None
+
+
+def _fixed_part(
+    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray, ModelSpec]:
+    _check_response(formula.response, frame)
+    mm = _materialize(f"{formula.response} ~ {formula.fixed}", frame, ctx, "the formula")
+    lhs = mm.lhs
+    if lhs.shape[1] != 1:
+        raise DataError(
+            f"the response {formula.response!r} must be one numeric column, "
+            f"not {lhs.shape[1]} columns (is it categorical?)"
+        )
+    y = np.asarray(lhs, dtype=float).ravel()
+    if not np.all(np.isfinite(y)):
+        bad = int(np.sum(~np.isfinite(y)))
+        raise DataError(f"the response {formula.response!r} has {bad} infinite or NaN values")
+    return y, np.asarray(mm.rhs, dtype=float), mm.rhs.model_spec
+
+
+def _check_response(response: str, frame: pd.DataFrame) -> None:
+    if response in frame.columns and not pd.api.types.is_numeric_dtype(frame[response]):
+        raise DataError(
+            f"the response {response!r} must be numeric, not {frame[response].dtype}; "
+            "convert it with pd.to_numeric or choose another column"
+        )
+
+
+def _drop_aliased(
+    X: np.ndarray, spec: ModelSpec
+) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+    names = [str(c) for c in spec.column_names]
+    p = X.shape[1]
+    if p == 0:
+        return X, (), (), ()
+    _, R, piv = scipy.linalg.qr(X, mode="economic", pivoting=True)
+    d = np.abs(np.diag(R))
+    rank = int(np.sum(d > _RANK_TOL * d[0])) if d.size and d[0] > 0 else 0
+    kept = tuple(sorted(int(i) for i in piv[:rank]))
+    dropped = tuple(names[i] for i in sorted(int(i) for i in piv[rank:]))
+    if dropped:
+        warnings.warn(
+            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} "
+            f"column(s): {', '.join(dropped)}",
+            RankDeficiencyWarning,
+            stacklevel=4,
+        )
+    return X[:, list(kept)], tuple(names[i] for i in kept), kept, dropped
+
+
+def _random_part(
+    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
+) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
+    n = len(frame)
+    specs, arrays = [], []
+    for term in formula.random:
+        mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
+        Z = np.asarray(mm, dtype=float)
+        if Z.shape[1] == 0:
+            raise FormulaError(f"random-effects term {term.source!r} has no columns")
+        coding, refs = code_groups(frame, term.group)
+        nlev = len(coding.levels)
+        if nlev >= n:
+            raise DataError(
+                f"grouping factor {term.group_name!r} has {nlev} levels for {n} observations; "
+                "it needs fewer levels than observations (the term is confounded with the "
+                "residual): drop the term or use a coarser grouping"
+            )
+        if nlev * Z.shape[1] >= n:
+            raise DataError(
+                f"term {term.source!r} has {nlev * Z.shape[1]} random effects for {n} "
+                "observations; its variance and the residual variance are unidentifiable"
+            )
+        cols = tuple(str(c) for c in mm.model_spec.column_names)
+        specs.append(TermSpec(term, cols, mm.model_spec, coding))
+        arrays.append(TermDesign(Z, refs))
+    return tuple(specs), tuple(arrays)
+
+
+def _formula_offset(
+    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
+) -> np.ndarray:
+    total = np.zeros(len(frame))
+    for expr in formula.offsets:
+        mm = _materialize(f"0 + I({expr})", frame, ctx, "offset")
+        total += np.asarray(mm, dtype=float).ravel()
+    return total
+
+
+def _check_fixed_levels(spec: ModelSpec, data: pd.DataFrame) -> None:
+    """Raise if new data hold a category the fixed-effects encoder never saw."""
+    for factor, state in spec.encoder_state.items():
+        kind, info = state if isinstance(state, tuple) else (None, state)
+        levels = info.get("categories") if isinstance(info, dict) else None
+        column = str(factor)
+        if levels is None or column not in data.columns:
+            continue
+        seen = set(map(str, levels))
+        values = data[column].dropna().astype(str)
+        unseen = sorted(set(values) - seen)
+        if unseen:
+            raise DataError(
+                f"column {column!r} has level(s) {unseen[:5]} not present when the model was fit"
+            )

@@ -1,0 +1,169 @@
+"""Block types of the cross-product matrix A and its blocked Cholesky factor L.
+
+* :class:`BlockDiag` — a block-diagonal matrix with ``nlev`` k×k blocks (diagonal when k = 1),
+  stored as an array of shape (nlev, k, k). Z'Z of one grouping factor, and L's diagonal block of a
+  term whose earlier terms are all nested in it.
+* :class:`BlockSparse` — a sparse matrix made of dense ki×kj blocks at fixed (level, level)
+  positions, stored as an array of shape (nb, ki, kj). Off-diagonal blocks between terms.
+* ``numpy.ndarray`` — dense blocks (filled-in diagonal blocks, the fixed-effects/response rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "Block",
+    "BlockDiag",
+    "BlockSparse",
+    "diag_of_outer",
+    "lower_solve_batched",
+    "outer",
+    "to_dense",
+]
+
+
+@dataclass
+class BlockDiag:
+    """Block-diagonal matrix, ``data[l]`` the k×k block of level l (shape (nlev, k, k))."""
+
+    data: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        nlev, k, _ = self.data.shape
+        return nlev * k, nlev * k
+
+    def copy(self) -> BlockDiag:
+        return BlockDiag(self.data.copy())
+
+    def toarray(self) -> np.ndarray:
+        """Dense copy, shape (nlev*k, nlev*k)."""
+        nlev, k, _ = self.data.shape
+        out = np.zeros((nlev, k, nlev, k))
+        idx = np.arange(nlev)
+        out[idx, :, idx, :] = self.data
+        return out.reshape(nlev * k, nlev * k)
+
+
+@dataclass
+class BlockSparse:
+    """Sparse matrix of dense ki×kj blocks.
+
+    Attributes
+    ----------
+    brow, bcol : ndarray of int, shape (nb,)
+        Block-row (level of the row term) and block-column of each stored block.
+    data : ndarray, shape (nb, ki, kj)
+    shape : tuple of int
+        ``(nrowlev * ki, ncollev * kj)``.
+    """
+
+    brow: np.ndarray
+    bcol: np.ndarray
+    data: np.ndarray
+    shape: tuple[int, int]
+    _csr: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        nb, ki, kj = self.data.shape
+        rows = (self.brow[:, None, None] * ki + np.arange(ki)[None, :, None]) + 0 * np.arange(kj)
+        cols = (self.bcol[:, None, None] * kj + np.arange(kj)[None, None, :]) + 0 * rows
+        rows, cols = rows.ravel(), cols.ravel()
+        perm = np.lexsort((cols, rows))
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.add.at(indptr, rows + 1, 1)
+        self._csr = (np.cumsum(indptr), cols[perm].astype(np.int32), perm)
+        self._rows, self._cols = rows, cols
+
+    @property
+    def nnz(self) -> int:
+        return int(self.data.size)
+
+    def copy(self) -> BlockSparse:
+        new = object.__new__(BlockSparse)
+        new.__dict__.update(self.__dict__)
+        new.data = self.data.copy()
+        return new
+
+    def tocsr(self) -> sp.csr_matrix:
+        """The matrix as scipy CSR (structure precomputed, values copied)."""
+        indptr, indices, perm = self._csr
+        return sp.csr_matrix((self.data.ravel()[perm], indices, indptr), shape=self.shape)
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        np.add.at(out, (self._rows, self._cols), self.data.ravel())
+        return out
+
+    def gather(self, M: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
+        """Values of ``M`` at this block pattern, shape (nb, ki, kj)."""
+        if sp.issparse(M):
+            vals = np.asarray(sp.csr_matrix(M)[self._rows, self._cols]).ravel()
+        else:
+            vals = np.asarray(M)[self._rows, self._cols]
+        return vals.reshape(self.data.shape)
+
+
+Block = BlockDiag | BlockSparse | np.ndarray
+
+
+def to_dense(block: Block) -> np.ndarray:
+    """Dense copy of any block."""
+    return block if isinstance(block, np.ndarray) else block.toarray()
+
+
+def _as_operand(block: Block) -> np.ndarray | sp.csr_matrix:
+    if isinstance(block, BlockSparse):
+        return block.tocsr()
+    if isinstance(block, BlockDiag):
+        return block.toarray()
+    return block
+
+
+def outer(B: Block, C: Block) -> np.ndarray | sp.csr_matrix:
+    """``B @ C.T`` for blocks of any type (sparse if both are sparse)."""
+    b, c = _as_operand(B), _as_operand(C)
+    if sp.issparse(b) and sp.issparse(c):
+        return sp.csr_matrix(b @ c.T)
+    if sp.issparse(b):
+        return np.asarray((c @ b.T).T)
+    if sp.issparse(c):
+        return np.asarray(c @ b.T).T
+    return b @ c.T
+
+
+def diag_of_outer(B: Block, nlev: int, k: int) -> np.ndarray:
+    """Diagonal k×k blocks of ``B @ B.T``, shape (nlev, k, k)."""
+    if isinstance(B, BlockSparse):
+        prods = np.einsum("bij,bkj->bik", B.data, B.data)
+        out = np.zeros((nlev, k, k))
+        np.add.at(out, B.brow, prods)
+        return out
+    D = np.asarray(to_dense(B)).reshape(nlev, k, -1)
+    return np.einsum("lic,ljc->lij", D, D)
+
+
+def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Solve ``L[m] X[m] = B[m]`` for lower-triangular k×k ``L[m]`` (forward substitution).
+
+    Parameters
+    ----------
+    L : ndarray, shape (m, k, k)
+    B : ndarray, shape (m, k, r)
+
+    Returns
+    -------
+    ndarray, shape (m, k, r)
+    """
+    k = L.shape[1]
+    if k == 1:
+        return B / L[:, :1, :1]
+    X = np.empty_like(B)
+    for a in range(k):
+        acc = B[:, a, :] - np.einsum("mb,mbr->mr", L[:, a, :a], X[:, :a, :])
+        X[:, a, :] = acc / L[:, a, a, None]
+    return X

@@ -1,0 +1,83 @@
+"""Cross products A = [Z X y]' [Z X y] in blocks, computed once per model in one pass each.
+
+Block (i, j) with i ≥ j; blocks 0..K-1 are the random-effects terms (in block order), block K is
+the fixed-effects matrix with the response appended as its last column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .blocks import Block, BlockDiag, BlockSparse
+from .reterm import ReTerm
+
+__all__ = ["DENSIFY_THRESHOLD", "cross_products", "densify"]
+
+DENSIFY_THRESHOLD = 0.1  # a sparse block fuller than this is stored dense (as MixedModels.jl)
+
+
+def _diag_block(term: ReTerm) -> BlockDiag:
+    k, nlev = term.k, term.nlev
+    data = np.empty((nlev, k, k))
+    for a in range(k):
+        for b in range(a + 1):
+            v = np.bincount(term.refs, weights=term.Z[:, a] * term.Z[:, b], minlength=nlev)
+            data[:, a, b] = v
+            data[:, b, a] = v
+    return BlockDiag(data)
+
+
+def _between_terms(ti: ReTerm, tj: ReTerm) -> BlockSparse:
+    key = ti.refs.astype(np.int64) * tj.nlev + tj.refs
+    pairs, inv = np.unique(key, return_inverse=True)
+    inv = inv.ravel()
+    nb = len(pairs)
+    data = np.empty((nb, ti.k, tj.k))
+    for a in range(ti.k):
+        for b in range(tj.k):
+            data[:, a, b] = np.bincount(inv, weights=ti.Z[:, a] * tj.Z[:, b], minlength=nb)
+    return BlockSparse(pairs // tj.nlev, pairs % tj.nlev, data, (ti.q, tj.q))
+
+
+def _fixed_rows(Xy: np.ndarray, term: ReTerm) -> np.ndarray:
+    k, nlev = term.k, term.nlev
+    out = np.empty((Xy.shape[1], nlev, k))
+    for c in range(Xy.shape[1]):
+        for b in range(k):
+            out[c, :, b] = np.bincount(term.refs, weights=Xy[:, c] * term.Z[:, b], minlength=nlev)
+    return out.reshape(Xy.shape[1], nlev * k)
+
+
+def densify(block: BlockSparse, threshold: float = DENSIFY_THRESHOLD) -> Block:
+    """Dense copy of ``block`` when its fill exceeds ``threshold``, else the block itself."""
+    rows, cols = block.shape
+    if rows * cols == 0 or block.nnz / (rows * cols) > threshold:
+        return block.toarray()
+    return block
+
+
+def cross_products(terms: list[ReTerm], Xy: np.ndarray) -> dict[tuple[int, int], Block]:
+    """Blocks of A, keyed by (i, j) with i ≥ j.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        In block order (most random effects first).
+    Xy : ndarray, shape (n, p + 1)
+        Fixed-effects matrix with the response as last column (both weighted).
+
+    Returns
+    -------
+    dict
+        ``A[i, i]`` BlockDiag for terms, ``A[i, j]`` BlockSparse or dense between terms,
+        ``A[K, j]`` dense (p+1, q_j), ``A[K, K]`` dense (p+1, p+1).
+    """
+    K = len(terms)
+    A: dict[tuple[int, int], Block] = {}
+    for i, ti in enumerate(terms):
+        A[i, i] = _diag_block(ti)
+        for j in range(i):
+            A[i, j] = densify(_between_terms(ti, terms[j]))
+        A[K, i] = _fixed_rows(Xy, ti)
+    A[K, K] = Xy.T @ Xy
+    return A

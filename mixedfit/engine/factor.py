@@ -1,0 +1,235 @@
+"""The blocked Cholesky factor L(θ) and the profiled deviance read off it (Bates et al. 2015).
+
+    L L' = [Λ'Z'ZΛ + I   Λ'Z'X   Λ'Z'y]
+           [   ·          X'X     X'y  ]
+           [   ·           ·      y'y  ]
+
+Terms are placed in block order (most random effects first) so the first diagonal block stays
+block diagonal. A later term's diagonal block stays block diagonal when every earlier term is
+nested in it; otherwise it fills in and it, and the blocks below it, are dense (MixedModels.jl's
+rule). :meth:`BlockedFactor.update` is the one hot loop: it rewrites L from A for a new θ.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg
+from scipy.linalg import lapack
+
+from .blocks import (
+    Block,
+    BlockDiag,
+    BlockSparse,
+    diag_of_outer,
+    lower_solve_batched,
+    outer,
+    to_dense,
+)
+from .crossprod import cross_products
+from .reterm import ReTerm, ThetaLayout
+
+__all__ = ["BlockedFactor"]
+
+
+def _is_nested(inner: ReTerm, outer_term: ReTerm) -> bool:
+    """True if every level of ``inner`` occurs with exactly one level of ``outer_term``."""
+    key = np.unique(inner.refs.astype(np.int64) * outer_term.nlev + outer_term.refs)
+    return len(key) == inner.nlev
+
+
+class BlockedFactor:
+    """Cross products of a linear mixed model and its blocked Cholesky factor.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        Random-effects terms in the caller's order (the order of θ); Z already weighted.
+    X : ndarray, shape (n, p)
+        Fixed-effects matrix (weighted, full column rank).
+    y : ndarray, shape (n,)
+        Response (weighted, offset removed).
+    log_weights : float
+        Sum of the log prior weights (0 without weights).
+
+    Attributes
+    ----------
+    order : list of int
+        Block position → index of the term in ``terms``.
+    L : dict
+        Blocks of the factor, keyed (i, j) with i ≥ j in block order; block K = len(terms) is
+        [X y].
+    """
+
+    def __init__(
+        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, log_weights: float = 0.0
+    ) -> None:
+        self.layout = ThetaLayout(tuple(terms))
+        self.order = sorted(range(len(terms)), key=lambda i: -terms[i].q)
+        self.terms = [terms[i] for i in self.order]
+        self.n, self.p = X.shape
+        self.log_weights = log_weights
+        self.A = cross_products(self.terms, np.column_stack([X, y]))
+        self.K = len(self.terms)
+        self.filled = [
+            any(not _is_nested(self.terms[j], self.terms[i]) for j in range(i))
+            for i in range(self.K)
+        ]
+        self.L: dict[tuple[int, int], Block] = {}
+        self._allocate()
+
+    def _allocate(self) -> None:
+        K = self.K
+        for j in range(K):
+            self.L[j, j] = np.zeros(self.A[j, j].shape) if self.filled[j] else self.A[j, j].copy()
+            for i in range(j + 1, K):
+                a_ij = self.A[i, j]
+                dense = self.filled[j] or isinstance(a_ij, np.ndarray)
+                self.L[i, j] = to_dense(a_ij).copy() if dense else a_ij.copy()  # type: ignore
+            self.L[K, j] = np.array(self.A[K, j])
+        self.L[K, K] = np.array(self.A[K, K])
+
+    # ------------------------------------------------------------------ update
+    def update(self, theta: np.ndarray) -> None:
+        """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms)."""
+        T_given = self.layout.templates(np.asarray(theta, dtype=float))
+        T = [T_given[i] for i in self.order]
+        K = self.K
+        for j in range(K):
+            self._scale_diagonal(j, T[j])
+            for i in range(j + 1, K):
+                self._scale_between(i, j, T[i], T[j])
+            nlev, k = self.terms[j].nlev, self.terms[j].k
+            rows = self.A[K, j].reshape(-1, nlev, k)  # type: ignore[union-attr]
+            self.L[K, j] = (rows @ T[j]).reshape(rows.shape[0], nlev * k)
+        self.L[K, K] = np.array(self.A[K, K])
+        for j in range(K + 1):
+            self._factor_column(j)
+
+    def _scale_diagonal(self, j: int, T: np.ndarray) -> None:
+        A = self.A[j, j]
+        assert isinstance(A, BlockDiag)
+        D = np.einsum("ba,lbc,cd->lad", T, A.data, T) if T.shape[0] > 1 else A.data * T[0, 0] ** 2
+        D = D + np.eye(T.shape[0])
+        if self.filled[j]:
+            self.L[j, j] = BlockDiag(D).toarray()
+        else:
+            self.L[j, j] = BlockDiag(D)
+
+    def _scale_between(self, i: int, j: int, Ti: np.ndarray, Tj: np.ndarray) -> None:
+        A, target = self.A[i, j], self.L[i, j]
+        scalar = Ti.shape[0] == 1 and Tj.shape[0] == 1
+        if isinstance(target, BlockSparse):
+            assert isinstance(A, BlockSparse)
+            if scalar:
+                np.multiply(A.data, Ti[0, 0] * Tj[0, 0], out=target.data)
+            else:
+                target.data[...] = np.einsum("ba,nbc,cd->nad", Ti, A.data, Tj)
+            return
+        assert isinstance(target, np.ndarray)
+        dense = to_dense(A)
+        if scalar:
+            np.multiply(dense, Ti[0, 0] * Tj[0, 0], out=target)
+        else:
+            ni, nj = self.terms[i].nlev, self.terms[j].nlev
+            M = dense.reshape(ni, Ti.shape[0], nj, Tj.shape[0])
+            target[...] = np.einsum("ba,ibjc,cd->iajd", Ti, M, Tj).reshape(target.shape)
+
+    def _factor_column(self, j: int) -> None:
+        L = self.L
+        Ljj = L[j, j]
+        for jj in range(j):
+            B = L[j, jj]
+            if isinstance(Ljj, BlockDiag):
+                Ljj.data -= diag_of_outer(B, self.terms[j].nlev, self.terms[j].k)
+            else:
+                Ljj -= to_dense_any(outer(B, B))
+        L[j, j] = Ljj = _cholesky(Ljj)
+        for i in range(j + 1, self.K + 1):
+            Lij = L[i, j]
+            for jj in range(j):
+                P = outer(L[i, jj], L[j, jj])
+                if isinstance(Lij, BlockSparse):
+                    Lij.data -= Lij.gather(P)
+                else:
+                    Lij -= to_dense_any(P)
+            L[i, j] = _rdiv_lower_t(Lij, Ljj)
+
+    # --------------------------------------------------------------- read-off
+    def logdet_L(self) -> float:
+        """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
+        total = 0.0
+        for j in range(self.K):
+            Ljj = self.L[j, j]
+            d = np.diagonal(Ljj.data, axis1=1, axis2=2) if isinstance(Ljj, BlockDiag) else (
+                np.diagonal(Ljj)
+            )
+            total += 2.0 * float(np.sum(np.log(d)))
+        return total
+
+    def logdet_RX(self) -> float:
+        """log |R_X|²."""
+        d = np.diagonal(self.L[self.K, self.K])[: self.p]
+        return 2.0 * float(np.sum(np.log(d)))
+
+    def pwrss(self) -> float:
+        """Penalized weighted residual sum of squares r²."""
+        r = float(self.L[self.K, self.K][self.p, self.p])  # type: ignore[index]
+        return r * r
+
+    def objective(self, theta: np.ndarray, reml: bool) -> float:
+        """Profiled deviance (ML) or REML criterion at ``theta``."""
+        self.update(theta)
+        return self.current_objective(reml)
+
+    def current_objective(self, reml: bool) -> float:
+        """The criterion for the θ of the last :meth:`update`."""
+        n, p = self.n, self.p
+        ldL2, r2 = self.logdet_L(), self.pwrss()
+        if r2 <= 0.0:
+            return math.inf
+        if reml:
+            nmp = n - p
+            return ldL2 + self.logdet_RX() + nmp * (1 + math.log(2 * math.pi * r2 / nmp)) - (
+                self.log_weights
+            )
+        return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
+
+
+def to_dense_any(M: object) -> np.ndarray:
+    """Dense ndarray of a scipy sparse matrix or ndarray."""
+    return M.toarray() if hasattr(M, "toarray") else np.asarray(M)  # type: ignore[attr-defined]
+
+
+def _cholesky(M: Block) -> Block:
+    if isinstance(M, BlockDiag):
+        if M.data.shape[1] == 1:
+            np.sqrt(M.data, out=M.data)
+        else:
+            M.data[...] = np.linalg.cholesky(M.data)
+        return M
+    assert isinstance(M, np.ndarray)
+    c, info = lapack.dpotrf(M, lower=1, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
+    return c
+
+
+def _rdiv_lower_t(M: Block, Ljj: Block) -> Block:
+    """``M @ inv(Ljj).T`` for lower-triangular ``Ljj``."""
+    if isinstance(Ljj, BlockDiag):
+        Ld = Ljj.data
+        if isinstance(M, BlockSparse):
+            rhs = M.data.transpose(0, 2, 1)
+            M.data[...] = lower_solve_batched(Ld[M.bcol], rhs).transpose(0, 2, 1)
+            return M
+        assert isinstance(M, np.ndarray)
+        nlev, k, _ = Ld.shape
+        if k == 1:
+            M /= Ld[:, 0, 0]
+            return M
+        rhs = M.reshape(M.shape[0], nlev, k).transpose(1, 2, 0)
+        return lower_solve_batched(Ld, rhs).transpose(2, 0, 1).reshape(M.shape)
+    assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
+    return scipy.linalg.solve_triangular(Ljj, M.T, lower=True, check_finite=False).T.copy()

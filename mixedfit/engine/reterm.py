@@ -1,0 +1,110 @@
+"""A random-effects term as the engine sees it, and its covariance parameters θ.
+
+Each term has a k×k lower-triangular relative covariance factor T (Λ = I_nlev ⊗ T). θ holds the
+free entries of T: the lower triangle in column-major order (lme4's order) for a correlated term,
+the diagonal for an uncorrelated (``||``) term. Diagonal entries are bounded below by 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ReTerm", "ThetaLayout"]
+
+
+@dataclass(frozen=True)
+class ReTerm:
+    """Arrays of one random-effects term.
+
+    Attributes
+    ----------
+    refs : ndarray of int, shape (n,)
+        Level code of each observation, ``0 .. nlev-1``.
+    Z : ndarray, shape (n, k)
+        The term's columns, already multiplied by the square roots of any prior weights.
+    nlev : int
+        Number of levels.
+    correlated : bool
+        False: T is diagonal.
+    """
+
+    refs: np.ndarray
+    Z: np.ndarray
+    nlev: int
+    correlated: bool = True
+
+    @property
+    def k(self) -> int:
+        """Random effects per level."""
+        return int(self.Z.shape[1])
+
+    @property
+    def q(self) -> int:
+        """Random effects of the term, ``nlev * k``."""
+        return self.nlev * self.k
+
+    @property
+    def theta_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices in T of the term's θ entries, in θ order."""
+        k = self.k
+        if not self.correlated:
+            return np.arange(k), np.arange(k)
+        cols, rows = [], []
+        for j in range(k):
+            for i in range(j, k):
+                rows.append(i)
+                cols.append(j)
+        return np.array(rows), np.array(cols)
+
+
+@dataclass(frozen=True)
+class ThetaLayout:
+    """Where each term's parameters live in the θ vector.
+
+    Attributes
+    ----------
+    terms : tuple of ReTerm
+    offsets : tuple of int
+        Start of each term's slice of θ.
+    """
+
+    terms: tuple[ReTerm, ...]
+    offsets: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        sizes = [len(t.theta_index[0]) for t in self.terms]
+        object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
+
+    @property
+    def size(self) -> int:
+        """Length of θ."""
+        return sum(len(t.theta_index[0]) for t in self.terms)
+
+    def start(self) -> np.ndarray:
+        """lme4's starting value: T = I for every term."""
+        return np.concatenate([self._diag_mask(t).astype(float) for t in self.terms])
+
+    def lower(self) -> np.ndarray:
+        """Lower bounds: 0 on diagonal entries, -inf elsewhere."""
+        return np.concatenate([np.where(self._diag_mask(t), 0.0, -np.inf) for t in self.terms])
+
+    def diagonal_mask(self) -> np.ndarray:
+        """True where a θ entry is a diagonal element of its T."""
+        return np.concatenate([self._diag_mask(t) for t in self.terms])
+
+    def templates(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The factors T (k×k lower triangular), one per term."""
+        out = []
+        for term, off in zip(self.terms, self.offsets, strict=True):
+            rows, cols = term.theta_index
+            T = np.zeros((term.k, term.k))
+            T[rows, cols] = theta[off : off + len(rows)]
+            out.append(T)
+        return out
+
+    @staticmethod
+    def _diag_mask(term: ReTerm) -> np.ndarray:
+        rows, cols = term.theta_index
+        return np.asarray(rows == cols)

@@ -1,0 +1,45 @@
+"""Exception and warning classes raised by mixedfit.
+
+Every problem mixedfit detects is reported through one of these classes, so users can catch
+errors or filter warnings precisely (``warnings.simplefilter("ignore", mf.SingularFitWarning)``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "FormulaError",
+    "MixedFitError",
+    "MixedFitWarning",
+    "RankDeficiencyWarning",
+    "SingularFitWarning",
+]
+
+
+class MixedFitError(ValueError):
+    """Base class of the errors raised by mixedfit."""
+
+
+class FormulaError(MixedFitError):
+    """A model formula is malformed or refers to something that does not exist."""
+
+
+class DataError(MixedFitError):
+    """The data cannot support the requested model (missing rows, bad types, too few levels)."""
+
+
+class MixedFitWarning(UserWarning):
+    """Base class of the warnings issued by mixedfit."""
+
+
+class RankDeficiencyWarning(MixedFitWarning):
+    """The fixed-effects model matrix is rank deficient; aliased columns were dropped."""
+
+
+class SingularFitWarning(MixedFitWarning):
+    """The fit is on the boundary of the parameter space (a variance or correlation degenerate)."""
+
+
+class ConvergenceWarning(MixedFitWarning):
+    """The optimizer stopped without meeting its convergence criteria."""

@@ -1,0 +1,361 @@
+"""Formula stage: an lme4-style formula string → fixed part + random-effects terms (no data).
+
+formulaic cannot parse ``(x | g)`` (its ``|`` separates formula parts), so the string is walked
+with formulaic's tokenizer, parenthesised groups holding a top-level ``|`` or ``||`` are cut out as
+random-effects terms, and the rest is left to formulaic as the fixed part.
+
+Rules (as lme4's ``findbars``/``expandSlash``):
+
+* ``(x | g)`` means ``(1 + x | g)``: the left side follows R's intercept rule; ``0 +`` or ``- 1``
+  removes the intercept.
+* ``(1 | g1/g2)`` expands to ``(1 | g1) + (1 | g1:g2)``; ``(1 | g1:g2)`` groups by the
+  interaction of ``g1`` and ``g2``.
+* ``(x || g)`` is one term with an uncorrelated (diagonal) covariance over *all* its model-matrix
+  columns. For numeric ``x`` that is exactly lme4's split into ``(1 | g) + (0 + x | g)``; for a
+  factor ``f`` lme4 keeps the dummies of ``f`` correlated, mixedfit makes them independent.
+* ``offset(expr)`` in the fixed part adds ``expr`` with coefficient 1.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from formulaic import Formula
+from formulaic.errors import FormulaSyntaxError
+from formulaic.parser.algos import tokenize
+from formulaic.parser.types import Token
+
+from .exceptions import FormulaError
+
+__all__ = ["ModelFormula", "RandomTerm", "parse_formula"]
+
+_BARS = ("|", "||")
+# Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.
+_OPERATORS = ("%in%", "||", "**", "|", "~", "+", "-", "*", "/", ":", "^", "=", "!", "<", ">")
+
+
+@dataclass(frozen=True)
+class RandomTerm:
+    """One random-effects term ``(expr | g1:g2:...)``.
+
+    Attributes
+    ----------
+    expr : str
+        Left side, a formulaic formula for the term's model-matrix columns (e.g. ``"1 + Days"``).
+    group : tuple of str
+        Column names whose interaction forms the grouping factor, in formula order.
+    correlated : bool
+        False for ``||`` terms: the covariance matrix is diagonal.
+    source : str
+        The term as written in the formula.
+    """
+
+    expr: str
+    group: tuple[str, ...]
+    correlated: bool = True
+    source: str = ""
+
+    @property
+    def group_name(self) -> str:
+        """Grouping factor name as written, e.g. ``"batch:cask"``."""
+        return ":".join(self.group)
+
+
+@dataclass(frozen=True)
+class ModelFormula:
+    """A parsed mixed-model formula.
+
+    Attributes
+    ----------
+    response : str
+        Left side of ``~`` (a formulaic expression such as ``"np.log(y)"``).
+    fixed : str
+        Right side of the fixed part for formulaic (``"1"`` if only random terms were given).
+    random : tuple of RandomTerm
+        Random-effects terms in formula order, ``/`` already expanded.
+    offsets : tuple of str
+        Expressions inside ``offset(...)``.
+    text : str
+        The formula as given.
+    """
+
+    response: str
+    fixed: str
+    random: tuple[RandomTerm, ...]
+    offsets: tuple[str, ...]
+    text: str
+
+    def variables(self) -> set[str]:
+        """Names referenced anywhere in the formula (columns or Python names)."""
+        names = set(_names_in(self.response)) | set(_names_in(self.fixed))
+        for off in self.offsets:
+            names |= _names_in(off)
+        for term in self.random:
+            names |= _names_in(term.expr) | set(term.group)
+        return names
+
+
+def parse_formula(text: str) -> ModelFormula:
+    """Parse an lme4-style mixed-model formula.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"Reaction ~ 1 + Days + (1 + Days | Subject)"``.
+
+    Returns
+    -------
+    ModelFormula
+
+    Raises
+    ------
+    FormulaError
+        If the formula is malformed; the message quotes the offending piece.
+
+    Examples
+    --------
+    >>> f = parse_formula("y ~ x + (1 | g1/g2)")
+    >>> f.fixed, [t.group_name for t in f.random]
+    ('x', ['g1', 'g1:g2'])
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("the formula must be a non-empty string such as 'y ~ x + (1 | g)'")
+    _check_parentheses(text)
+    tokens = _tokens(text, text)
+    tilde = [i for i, d in _depth_iter(tokens) if d == 0 and tokens[i].token == "~"]
+    if len(tilde) != 1:
+        what = "no '~'" if not tilde else "more than one '~'"
+        raise FormulaError(f"formula {text!r} has {what}; write 'response ~ predictors'")
+    lhs_tokens, rhs_tokens = tokens[: tilde[0]], tokens[tilde[0] + 1 :]
+    if not lhs_tokens:
+        raise FormulaError(f"formula {text!r} has no response on the left of '~'")
+    if not rhs_tokens:
+        raise FormulaError(f"formula {text!r} has nothing on the right of '~'")
+    response = _span(text, lhs_tokens)
+    fixed: list[tuple[str, str]] = []
+    random: list[RandomTerm] = []
+    offsets: list[str] = []
+    for sign, summand in _summands(text, rhs_tokens):
+        piece = _span(text, summand)
+        if _is_random(summand):
+            if sign == "-":
+                raise FormulaError(f"a random-effects term cannot be subtracted: '- {piece}'")
+            random.extend(_random_terms(text, summand))
+        elif any(t.token in _BARS for t in summand):
+            _raise_misplaced_bar(text, summand, piece)
+        elif len(summand) == 1 and summand[0].token.startswith("offset("):
+            offsets.append(_offset_expr(piece, sign))
+        else:
+            fixed.append((sign, piece))
+    return ModelFormula(
+        response=response,
+        fixed=_join(fixed),
+        random=tuple(random),
+        offsets=tuple(offsets),
+        text=text,
+    )
+
+
+def _tokens(expr: str, context: str) -> list[Token]:
+    """Tokenize ``expr``, splitting glued operators such as ``"~-"`` into ``"~"``, ``"-"``."""
+    try:
+        raw = list(tokenize(expr))
+    except FormulaSyntaxError as err:
+        raise FormulaError(f"cannot parse {context!r}: {err}") from None
+    out: list[Token] = []
+    for tok in raw:
+        if tok.kind.value != "operator" or tok.token in _OPERATORS:
+            out.append(tok)
+            continue
+        start, rest = tok.source_start or 0, tok.token
+        while rest:
+            op = next((o for o in _OPERATORS if rest.startswith(o)), rest[0])
+            end = start + len(op) - 1
+            out.append(Token(op, kind="operator", source=expr, source_start=start,
+                             source_end=end))
+            start, rest = end + 1, rest[len(op):]
+    return out
+
+
+def _check_parentheses(text: str) -> None:
+    depth, quote = 0, ""
+    for pos, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise FormulaError(
+                    f"unbalanced parentheses: ')' without '(' in {text[: pos + 1]!r}"
+                )
+    if depth > 0:
+        raise FormulaError(f"unbalanced parentheses: {depth} '(' never closed in {text!r}")
+
+
+def _depth_iter(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Pair each token index with the parenthesis depth it sits at."""
+    out, depth = [], 0
+    for i, tok in enumerate(tokens):
+        if tok.token == ")" and tok.kind.value == "context":
+            depth -= 1
+        out.append((i, depth))
+        if tok.token == "(" and tok.kind.value == "context":
+            depth += 1
+    return out
+
+
+def _span(text: str, tokens: list[Token]) -> str:
+    start = tokens[0].source_start
+    end = tokens[-1].source_end
+    assert start is not None and end is not None
+    return text[start : end + 1].strip()
+
+
+def _summands(text: str, tokens: list[Token]) -> list[tuple[str, list[Token]]]:
+    """Split at top-level ``+``/``-`` into (sign, tokens) pairs."""
+    out: list[tuple[str, list[Token]]] = []
+    sign, current = "+", []
+    for i, depth in _depth_iter(tokens):
+        tok = tokens[i]
+        if depth == 0 and tok.token in ("+", "-") and tok.kind.value == "operator":
+            if current:
+                out.append((sign, current))
+            elif tok.token == "+" and out:
+                raise FormulaError(f"empty term before '+' in {text!r}")
+            sign, current = tok.token, []
+        else:
+            current.append(tok)
+    if not current:
+        raise FormulaError(f"formula {text!r} ends with an operator")
+    out.append((sign, current))
+    return out
+
+
+def _strip_parens(tokens: list[Token]) -> list[Token] | None:
+    """Tokens inside a fully parenthesised group, or None if ``tokens`` is not one."""
+    if len(tokens) < 2 or tokens[0].token != "(" or tokens[-1].token != ")":
+        return None
+    depths = _depth_iter(tokens)
+    if any(depth == 0 for _, depth in depths[1:-1]):
+        return None
+    return tokens[1:-1]
+
+
+def _has_top_bar(tokens: list[Token]) -> bool:
+    return any(tokens[i].token in _BARS for i, d in _depth_iter(tokens) if d == 0)
+
+
+def _unwrap(tokens: list[Token]) -> list[Token] | None:
+    """Content of ``(lhs | rhs)`` (extra parentheses allowed), or None if not a bar term."""
+    inner = _strip_parens(tokens)
+    while inner is not None:
+        if _has_top_bar(inner):
+            return inner
+        inner = _strip_parens(inner)
+    return None
+
+
+def _is_random(summand: list[Token]) -> bool:
+    return _unwrap(summand) is not None
+
+
+def _raise_misplaced_bar(text: str, summand: list[Token], piece: str) -> None:
+    if _has_top_bar(summand):
+        raise FormulaError(
+            f"'|' outside parentheses in {piece!r}: write random-effects terms as '(expr | group)'"
+        )
+    raise FormulaError(
+        f"a random-effects term must be added on its own, not combined with other operators: "
+        f"{piece!r}"
+    )
+
+
+def _random_terms(text: str, summand: list[Token]) -> list[RandomTerm]:
+    inner = _unwrap(summand)
+    assert inner is not None
+    source = _span(text, summand)
+    bars = [i for i, d in _depth_iter(inner) if d == 0 and inner[i].token in _BARS]
+    if len(bars) > 1:
+        raise FormulaError(f"more than one '|' in random-effects term {source!r}")
+    left, bar, right = inner[: bars[0]], inner[bars[0]].token, inner[bars[0] + 1 :]
+    if not left:
+        raise FormulaError(f"empty left side in random-effects term {source!r}; e.g. '(1 | g)'")
+    if not right:
+        raise FormulaError(f"empty grouping factor in random-effects term {source!r}")
+    expr = _span(text, left)
+    _check_expression(expr, source)
+    groups = _expand_groups(_span(text, right), source)
+    return [RandomTerm(expr, g, correlated=bar == "|", source=source) for g in groups]
+
+
+def _check_expression(expr: str, source: str) -> None:
+    try:
+        Formula(expr)
+    except Exception as err:  # formulaic raises several error types
+        msg = f"cannot parse {expr!r} in random-effects term {source!r}: {err}"
+        raise FormulaError(msg) from None
+
+
+def _expand_groups(expr: str, source: str) -> list[tuple[str, ...]]:
+    for tok in _tokens(expr, source):
+        ok_op = tok.kind.value == "operator" and tok.token in (":", "/")
+        ok_ctx = tok.kind.value == "context" and tok.token in "()"
+        if not (tok.kind.value == "name" or ok_op or ok_ctx):
+            raise FormulaError(
+                f"grouping factor {expr!r} in {source!r}: only column names joined by ':' or '/' "
+                f"are allowed (found {tok.token!r})"
+            )
+    try:
+        terms = Formula(expr)
+    except Exception as err:
+        raise FormulaError(f"cannot parse grouping factor {expr!r} in {source!r}: {err}") from None
+    groups = [tuple(str(f) for f in term.factors) for term in terms]
+    return [g for g in groups if g != ("1",)]
+
+
+def _offset_expr(piece: str, sign: str) -> str:
+    inner = piece[len("offset(") : -1].strip()
+    if not inner:
+        raise FormulaError(f"empty offset in {piece!r}")
+    return inner if sign == "+" else f"-({inner})"
+
+
+def _join(pieces: list[tuple[str, str]]) -> str:
+    if not pieces:
+        return "1"
+    first_sign, first = pieces[0]
+    out = first if first_sign == "+" else f"-{first}"
+    for sign, piece in pieces[1:]:
+        out += f" {sign} {piece}"
+    return out
+
+
+def _names_in(expr: str) -> set[str]:
+    """Variable names an expression refers to (formula names and names inside Python calls)."""
+    names: set[str] = set()
+    try:
+        tokens = list(tokenize(expr))
+    except FormulaSyntaxError:
+        return names
+    for tok in tokens:
+        if tok.kind.value == "name":
+            names.add(tok.token)
+        elif tok.kind.value == "python":
+            names |= _python_names(tok.token)
+    return names
+
+
+def _python_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return set()
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
+    }
