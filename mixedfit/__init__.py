@@ -1,0 +1,47 @@
+"""mixedfit: linear mixed-effects models from lme4-style formulas.
+
+Public API
+----------
+lmer
+    Fit a model: ``mixedfit.lmer("y ~ x + (1 + x | g)", df)``.
+LinearMixedModel
+    The fitted model returned by :func:`lmer`.
+load_dataset, list_datasets
+    The bundled classic data sets (sleepstudy, Dyestuff, Penicillin, InstEval, ...).
+FormulaError, DataError, MixedFitError
+    Errors raised for malformed formulas and unusable data.
+MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning
+    Warning classes, filterable with :mod:`warnings`.
+"""
+
+from __future__ import annotations
+
+from .api import lmer
+from .datasets import list_datasets, load_dataset
+from .exceptions import (
+    ConvergenceWarning,
+    DataError,
+    FormulaError,
+    MixedFitError,
+    MixedFitWarning,
+    RankDeficiencyWarning,
+    SingularFitWarning,
+)
+from .report import LinearMixedModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "FormulaError",
+    "LinearMixedModel",
+    "MixedFitError",
+    "MixedFitWarning",
+    "RankDeficiencyWarning",
+    "SingularFitWarning",
+    "__version__",
+    "list_datasets",
+    "load_dataset",
+    "lmer",
+]

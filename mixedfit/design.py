@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from formulaic import ModelSpec, model_matrix
 
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
 from .formula import ModelFormula, RandomTerm
 from .groups import GroupCoding, code_groups, encode_new_groups
 
-__all__ = ["Design", "DesignSpec", "TermDesign", "build_design"]
+__all__ = ["Design", "DesignSpec", "TermDesign", "build_design", "lme4_term_order"]
 
 _RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
 
@@ -97,7 +96,7 @@ class Design:
     y : ndarray, shape (n,)
     X : ndarray, shape (n, p)
     terms : tuple of TermDesign
-        One per random-effects term, in formula order.
+        One per random-effects term, in lme4's order (see :func:`lme4_term_order`).
     weights : ndarray, shape (n,), or None
     offset : ndarray, shape (n,)
     rows : ndarray of int, shape (n,)
@@ -159,7 +158,9 @@ def build_design(
     used = _used_columns(formula, data, ctx)
     w_all = _per_row(weights, data, "weights")
     off_all = _per_row(offset, data, "offset")
-    missing = data[used].isna().any(axis=1).to_numpy() if used else np.zeros(len(data), bool)
+    missing = np.zeros(len(data), dtype=bool)
+    if used:
+        missing |= data[used].isna().any(axis=1).to_numpy()
     if w_all is not None:
         missing |= np.isnan(w_all)
     if off_all is not None:
@@ -271,15 +272,10 @@ def _check_response(response: str, frame: pd.DataFrame) -> None:
 def _drop_aliased(
     X: np.ndarray, spec: ModelSpec
 ) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+    """Drop columns in the span of earlier ones (R's ``qr`` with tolerance 1e-7, as lme4)."""
     names = [str(c) for c in spec.column_names]
-    p = X.shape[1]
-    if p == 0:
-        return X, (), (), ()
-    _, R, piv = scipy.linalg.qr(X, mode="economic", pivoting=True)
-    d = np.abs(np.diag(R))
-    rank = int(np.sum(d > _RANK_TOL * d[0])) if d.size and d[0] > 0 else 0
-    kept = tuple(sorted(int(i) for i in piv[:rank]))
-    dropped = tuple(names[i] for i in sorted(int(i) for i in piv[rank:]))
+    kept = tuple(_independent_columns(X))
+    dropped = tuple(names[i] for i in range(X.shape[1]) if i not in kept)
     if dropped:
         warnings.warn(
             f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} "
@@ -288,6 +284,23 @@ def _drop_aliased(
             stacklevel=4,
         )
     return X[:, list(kept)], tuple(names[i] for i in kept), kept, dropped
+
+
+def _independent_columns(X: np.ndarray) -> list[int]:
+    """Columns kept by a left-to-right Gram-Schmidt sweep: a column whose residual on the kept
+    ones is below ``_RANK_TOL`` times its norm is aliased."""
+    Q = np.zeros((X.shape[0], 0))
+    kept = []
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        norm = float(np.linalg.norm(x))
+        r = x - Q @ (Q.T @ x)
+        r = r - Q @ (Q.T @ r)
+        rn = float(np.linalg.norm(r))
+        if norm > 0 and rn > _RANK_TOL * norm:
+            Q = np.column_stack([Q, r / rn])
+            kept.append(j)
+    return kept
 
 
 def _random_part(
@@ -316,7 +329,17 @@ def _random_part(
         cols = tuple(str(c) for c in mm.model_spec.column_names)
         specs.append(TermSpec(term, cols, mm.model_spec, coding))
         arrays.append(TermDesign(Z, refs))
-    return tuple(specs), tuple(arrays)
+    order = lme4_term_order([len(s.levels) for s in specs])
+    return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
+
+
+def lme4_term_order(nlevels: list[int]) -> list[int]:
+    """lme4's term order (``mkReTrms``): if any term has more levels than the one before it,
+    ``rev(order(nlevels))`` — decreasing levels, ties in reverse formula order; else unchanged."""
+    if not any(b > a for a, b in zip(nlevels, nlevels[1:], strict=False)):
+        return list(range(len(nlevels)))
+    ascending = sorted(range(len(nlevels)), key=lambda i: nlevels[i])
+    return ascending[::-1]
 
 
 def _formula_offset(

@@ -1,0 +1,115 @@
+"""The user-facing entry point :func:`lmer`: formula → design → engine → fitted model."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .design import build_design
+from .engine.lmm import fit_lmm
+from .engine.reterm import ReTerm
+from .exceptions import ConvergenceWarning, SingularFitWarning
+from .formula import parse_formula
+from .report import LinearMixedModel
+
+__all__ = ["lmer"]
+
+
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    offset: str | Sequence[float] | np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+    start: Sequence[float] | np.ndarray | None = None,
+    max_evals: int = 100_000,
+) -> LinearMixedModel:
+    """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 syntax: fixed part (formulaic: transforms such as ``np.log(x)``, ``I(x**2)``,
+        ``C(f)``, interactions ``a*b``) plus random-effects terms ``(expr | group)``:
+        ``(1 | g)``, ``(1 + x | g)``, ``(0 + x | g)``, ``(x || g)`` (uncorrelated),
+        ``(1 | g1/g2)`` (nested), ``(1 | g1:g2)``, and ``offset(expr)``.
+    data : pandas.DataFrame
+        Not modified. Rows with a missing value in any variable the model uses are dropped.
+    reml : bool, default True
+        REML (True) or maximum likelihood (False).
+    weights : str or array-like, optional
+        Prior weights: a column name or one positive value per row of ``data``.
+    offset : str or array-like, optional
+        A known term added to the linear predictor: a column name or values per row.
+    context : mapping, optional
+        Extra names for Python expressions in the formula (``np`` is always available).
+    start : array-like, optional
+        Starting θ (default: lme4's, identity relative covariance factors).
+    max_evals : int, default 100000
+        Evaluation limit of the optimizer.
+
+    Returns
+    -------
+    LinearMixedModel
+
+    Raises
+    ------
+    FormulaError
+        A malformed formula or unknown column.
+    DataError
+        The data cannot support the model.
+
+    Warns
+    -----
+    RankDeficiencyWarning
+        Aliased fixed-effect columns were dropped.
+    SingularFitWarning
+        The fit is on the boundary of the parameter space.
+    ConvergenceWarning
+        The optimizer stopped without converging.
+
+    Examples
+    --------
+    >>> import mixedfit as mf
+    >>> df = mf.load_dataset("sleepstudy")
+    >>> fit = mf.lmer("Reaction ~ 1 + Days + (1 + Days | Subject)", df)
+    >>> round(fit.objective, 2)
+    1743.63
+    >>> fit.fixef.round(3).tolist()
+    [251.405, 10.467]
+    """
+    parsed = parse_formula(formula)
+    design = build_design(parsed, data, weights=weights, offset=offset, context=context)
+    terms = [
+        ReTerm(t.refs, t.Z, len(spec.levels), spec.term.correlated)
+        for t, spec in zip(design.terms, design.spec.terms, strict=True)
+    ]
+    engine = fit_lmm(
+        terms,
+        design.X,
+        design.y - design.offset,
+        weights=design.weights,
+        reml=reml,
+        theta_start=None if start is None else np.asarray(start, dtype=float),
+        max_evals=max_evals,
+    )
+    fit = LinearMixedModel(design, engine, formula)
+    if fit.singular:
+        warnings.warn(
+            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1",
+            SingularFitWarning,
+            stacklevel=2,
+        )
+    if not fit.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {fit.optimizer.message}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return fit

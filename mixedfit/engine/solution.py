@@ -1,0 +1,159 @@
+"""Estimates read off the factor at θ̂: β̂, σ̂, Var(β̂), the BLUPs and their conditional variances.
+
+With L the blocked factor, ``L_XX' β̂ = c_X`` and ``L_Z' u = c_Z - L_XZ' β̂`` (back-substitution
+over blocks), ``b = Λ u``; ``Var(β̂) = σ̂² (L_XX L_XX')⁻¹``; the conditional variance of b given
+y and β̂ (lme4's ``condVar``) is ``σ̂² Λ (L_Z L_Z')⁻¹ Λ'``, of which only the diagonal blocks are
+computed, column chunk by column chunk, from the columns of ``L_Z⁻¹``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .blocks import Block, BlockDiag, BlockSparse, lower_solve_batched
+from .factor import BlockedFactor, to_dense_any
+
+__all__ = ["Solution", "conditional_variances", "solve"]
+
+_CHUNK_ENTRIES = 4_000_000  # bound on the dense columns of L⁻¹ held at once
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Point estimates at θ̂.
+
+    Attributes
+    ----------
+    beta : ndarray, shape (p,)
+    vcov_unscaled : ndarray, shape (p, p)
+        ``(L_XX L_XX')⁻¹``; multiply by σ̂² for Var(β̂).
+    sigma : float
+    b : list of ndarray
+        Per term (caller's order), BLUPs of shape (nlev, k).
+    pwrss : float
+        Penalized weighted residual sum of squares.
+    """
+
+    beta: np.ndarray
+    vcov_unscaled: np.ndarray
+    sigma: float
+    b: list[np.ndarray]
+    pwrss: float
+
+
+def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool) -> Solution:
+    """β̂, σ̂, Var(β̂)/σ̂² and BLUPs at ``theta`` (updates ``factor`` to ``theta``)."""
+    factor.update(theta)
+    K, p, n = factor.K, factor.p, factor.n
+    LKK = factor.L[K, K]
+    assert isinstance(LKK, np.ndarray)
+    LXX, cX = LKK[:p, :p], LKK[p, :p]
+    beta = scipy.linalg.solve_triangular(LXX, cX, lower=True, trans="T") if p else np.zeros(0)
+    inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True) if p else np.zeros((0, 0))
+    pwrss = factor.pwrss()
+    sigma = float(np.sqrt(pwrss / (n - p if reml else n)))
+    u = _random_effects(factor, beta)
+    T_given = factor.layout.templates(np.asarray(theta, dtype=float))
+    b_block = [
+        (u[j].reshape(t.nlev, t.k) @ T_given[factor.order[j]].T)
+        for j, t in enumerate(factor.terms)
+    ]
+    b = [b_block[factor.order.index(i)] for i in range(K)]
+    return Solution(beta, inv.T @ inv, sigma, b, pwrss)
+
+
+def _upper_solve(Ljj: Block, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``Ljj' x = rhs`` for a lower-triangular diagonal block."""
+    if isinstance(Ljj, BlockDiag):
+        nlev, k, _ = Ljj.data.shape
+        r = rhs.reshape(nlev, k, 1)
+        Lt = np.ascontiguousarray(Ljj.data.transpose(0, 2, 1))
+        if k == 1:
+            return (r / Lt).ravel()
+        return np.linalg.solve(Lt, r).ravel()
+    assert isinstance(Ljj, np.ndarray)
+    return scipy.linalg.solve_triangular(Ljj, rhs, lower=True, trans="T", check_finite=False)
+
+
+def _transpose_times(M: Block, v: np.ndarray) -> np.ndarray:
+    if isinstance(M, BlockSparse):
+        return np.asarray(M.tocsr().T @ v).ravel()
+    return np.asarray(to_dense_any(M)).T @ v
+
+
+def _random_effects(factor: BlockedFactor, beta: np.ndarray) -> list[np.ndarray]:
+    """Spherical random effects u per block (block order)."""
+    K, p = factor.K, factor.p
+    u: list[np.ndarray] = [np.zeros(0)] * K
+    for j in reversed(range(K)):
+        LKj = factor.L[K, j]
+        assert isinstance(LKj, np.ndarray)
+        rhs = LKj[p, :] - LKj[:p, :].T @ beta
+        for i in range(j + 1, K):
+            rhs = rhs - _transpose_times(factor.L[i, j], u[i])
+        u[j] = _upper_solve(factor.L[j, j], rhs)
+    return u
+
+
+def _lower_solve(Lii: Block, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``Lii X = rhs`` for dense ``rhs`` of shape (q_i, c)."""
+    if isinstance(Lii, BlockDiag):
+        nlev, k, _ = Lii.data.shape
+        out = lower_solve_batched(Lii.data, rhs.reshape(nlev, k, -1))
+        return out.reshape(rhs.shape)
+    assert isinstance(Lii, np.ndarray)
+    return scipy.linalg.solve_triangular(Lii, rhs, lower=True, check_finite=False)
+
+
+def _times(M: Block, X: np.ndarray) -> np.ndarray:
+    if isinstance(M, BlockSparse):
+        return np.asarray(M.tocsr() @ X)
+    return np.asarray(to_dense_any(M)) @ X
+
+
+def conditional_variances(
+    factor: BlockedFactor, theta: np.ndarray, sigma: float
+) -> list[np.ndarray]:
+    """Conditional covariance blocks of b given y and β̂, per term (caller's order).
+
+    Returns
+    -------
+    list of ndarray
+        Term i: shape (nlev_i, k_i, k_i).
+    """
+    factor.update(theta)
+    T_given = factor.layout.templates(np.asarray(theta, dtype=float))
+    K = factor.K
+    out_block = []
+    for j, term in enumerate(factor.terms):
+        rows_below = sum(t.q for t in factor.terms[j:])
+        per_chunk = max(1, _CHUNK_ENTRIES // max(rows_below * term.k, 1))
+        blocks = []
+        for l0 in range(0, term.nlev, per_chunk):
+            l1 = min(term.nlev, l0 + per_chunk)
+            blocks.append(_inverse_diag_blocks(factor, j, l0, l1))
+        V = np.concatenate(blocks) if blocks else np.zeros((0, term.k, term.k))
+        T = T_given[factor.order[j]]
+        out_block.append(sigma**2 * np.einsum("ab,lbc,dc->lad", T, V, T))
+    return [out_block[factor.order.index(i)] for i in range(K)]
+
+
+def _inverse_diag_blocks(factor: BlockedFactor, j: int, l0: int, l1: int) -> np.ndarray:
+    """Diagonal blocks of (L_Z L_Z')⁻¹ for levels l0..l1-1 of block j, shape (l1-l0, k, k)."""
+    k, qj = factor.terms[j].k, factor.terms[j].q
+    c0, c1 = l0 * k, l1 * k
+    E = np.zeros((qj, c1 - c0))
+    E[np.arange(c0, c1), np.arange(c1 - c0)] = 1.0
+    X = {j: _lower_solve(factor.L[j, j], E)}
+    for i in range(j + 1, factor.K):
+        S = sum(_times(factor.L[i, m], X[m]) for m in range(j, i))
+        X[i] = -_lower_solve(factor.L[i, i], np.asarray(S))
+    nl = l1 - l0
+    V = np.zeros((nl, k, k))
+    for Xi in X.values():
+        cols = Xi.reshape(Xi.shape[0], nl, k)
+        V += np.einsum("rla,rlb->lab", cols, cols)
+    return V

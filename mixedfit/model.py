@@ -1,0 +1,311 @@
+"""Results stage: the immutable fitted model :class:`MixedModelFit`.
+
+The report stage subclasses it as :class:`mixedfit.LinearMixedModel`, adding printing.
+
+Wraps the design recipe and the engine's estimates with names: fixed effects as a Series, the
+variance components as lme4's ``as.data.frame(VarCorr(fit))``, BLUPs per grouping factor, and
+prediction on new data.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .design import Design
+from .engine.lmm import EngineFit
+from .engine.optimize import OptimizerRecord
+from .exceptions import DataError
+
+__all__ = ["MixedModelFit"]
+
+
+class MixedModelFit:
+    """A fitted linear mixed-effects model (see :class:`mixedfit.LinearMixedModel`).
+
+    Covariance parameters ``theta`` follow lme4: terms ordered by decreasing number of levels
+    (as lme4's ``mkReTrms``), and within a term the lower triangle of its relative covariance
+    factor in column-major order (only the diagonal for ``||`` terms).
+
+    Do not construct directly; the attributes are read-only.
+    """
+
+    def __init__(self, design: Design, engine: EngineFit, formula: str) -> None:
+        self._design = design
+        self._engine = engine
+        self._formula = formula
+
+    # ----------------------------------------------------------- criteria
+    @property
+    def formula(self) -> str:
+        """The model formula as given."""
+        return self._formula
+
+    @property
+    def reml(self) -> bool:
+        """True for a REML fit, False for maximum likelihood."""
+        return self._engine.reml
+
+    @property
+    def objective(self) -> float:
+        """REML criterion (REML fits) or deviance −2 log L (ML fits) at the optimum."""
+        return float(self._engine.objective)
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (restricted log-likelihood for REML fits)."""
+        return -0.5 * self.objective
+
+    @property
+    def dof(self) -> int:
+        """Number of estimated parameters: fixed effects, θ, and σ."""
+        return len(self.fixef) + len(self.theta) + 1
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion (from the REML criterion for REML fits, as lme4)."""
+        return self.objective + 2 * self.dof
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion."""
+        return self.objective + self.dof * math.log(self.nobs)
+
+    @property
+    def nobs(self) -> int:
+        """Observations used (after dropping rows with missing values)."""
+        return int(len(self._design.y))
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped because a variable the model uses was missing."""
+        return self._design.n_dropped
+
+    @property
+    def dropped_fixed(self) -> tuple[str, ...]:
+        """Fixed-effect columns dropped because they were aliased (rank-deficient X)."""
+        return self._design.dropped_fixed
+
+    # ----------------------------------------------------------- parameters
+    @property
+    def theta(self) -> np.ndarray:
+        """Relative covariance parameters θ (see the class docstring for the order)."""
+        return self._engine.theta.copy()
+
+    @property
+    def theta_names(self) -> list[str]:
+        """Names of θ entries, ``group.column`` or ``group.column_i.column_j``."""
+        names = []
+        for spec, term in zip(self._design.spec.terms, self._engine.factor.layout.terms,
+                              strict=True):
+            rows, cols = term.theta_index
+            for r, c in zip(rows, cols, strict=True):
+                col = spec.columns
+                names.append(f"{spec.name}.{col[r]}" if r == c else
+                             f"{spec.name}.{col[r]}.{col[c]}")
+        return names
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard deviation σ̂."""
+        return self._engine.solution.sigma
+
+    @property
+    def fixef(self) -> pd.Series:
+        """Fixed-effects estimates β̂, named by formulaic's column names."""
+        names = list(self._design.spec.fixed_names)
+        return pd.Series(self._engine.solution.beta.copy(), index=names, name="estimate")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of β̂, σ̂² (X'V⁻¹X)⁻¹."""
+        names = list(self._design.spec.fixed_names)
+        V = self.sigma**2 * self._engine.solution.vcov_unscaled
+        return pd.DataFrame(V, index=names, columns=names)
+
+    @property
+    def se(self) -> pd.Series:
+        """Standard errors of β̂."""
+        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.fixef.index,
+                         name="std_error")
+
+    @cached_property
+    def covariances(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix σ² T T' of each term's random effects, keyed by unique group name."""
+        out = {}
+        Ts = self._engine.factor.layout.templates(self._engine.theta)
+        for name, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
+            cols = list(spec.columns)
+            out[name] = pd.DataFrame(self.sigma**2 * T @ T.T, index=cols, columns=cols)
+        return out
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        """Variance components as R's ``as.data.frame(VarCorr(fit))``.
+
+        Columns ``grp, var1, var2, vcov, sdcor``: per term the variances (sdcor = SD), then the
+        covariances of correlated terms (sdcor = correlation), then the residual.
+        """
+        rows: list[dict[str, Any]] = []
+        for (name, S), spec in zip(self.covariances.items(), self._design.spec.terms,
+                                   strict=True):
+            cols = list(S.index)
+            sd = np.sqrt(np.diag(S.to_numpy()))
+            for a, col in enumerate(cols):
+                rows.append(dict(grp=name, var1=col, var2="", vcov=S.iat[a, a], sdcor=sd[a]))
+            if spec.term.correlated:
+                for a in range(len(cols)):
+                    for b in range(a + 1, len(cols)):
+                        cov = S.iat[a, b]
+                        cor = cov / (sd[a] * sd[b]) if sd[a] > 0 and sd[b] > 0 else float("nan")
+                        rows.append(dict(grp=name, var1=cols[a], var2=cols[b], vcov=cov,
+                                         sdcor=cor))
+        rows.append(dict(grp="Residual", var1="", var2="", vcov=self.sigma**2, sdcor=self.sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    @cached_property
+    def _group_keys(self) -> list[str]:
+        """Unique names of the terms: a repeated grouping factor gets ``.1``, ``.2`` (as lme4)."""
+        seen: dict[str, int] = {}
+        keys = []
+        for spec in self._design.spec.terms:
+            count = seen.get(spec.name, 0)
+            keys.append(spec.name if count == 0 else f"{spec.name}.{count}")
+            seen[spec.name] = count + 1
+        return keys
+
+    # ----------------------------------------------------------- random effects
+    def _per_group(self, blocks: list[np.ndarray]) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        for spec, values in zip(self._design.spec.terms, blocks, strict=True):
+            frame = pd.DataFrame(values, index=pd.Index(spec.levels, name=spec.name),
+                                 columns=list(spec.columns))
+            if spec.name in out:  # several terms on one factor: one frame, as lme4's ranef
+                frame = out[spec.name].join(frame, rsuffix=".1")
+            out[spec.name] = frame
+        return out
+
+    @cached_property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes (BLUPs) of the random effects: group name → levels × columns."""
+        return self._per_group(self._engine.solution.b)
+
+    @cached_property
+    def ranef_condsd(self) -> dict[str, pd.DataFrame]:
+        """Conditional standard deviations of the BLUPs (lme4's ``condVar``), as :attr:`ranef`."""
+        blocks = self._engine.conditional_variances()
+        sds = [np.sqrt(np.maximum(np.diagonal(V, axis1=1, axis2=2), 0.0)) for V in blocks]
+        return self._per_group(sds)
+
+    # ----------------------------------------------------------- fit quality
+    @cached_property
+    def _random_part(self) -> np.ndarray:
+        total = np.zeros(self.nobs)
+        for term, b in zip(self._design.terms, self._engine.solution.b, strict=True):
+            total += np.einsum("nk,nk->n", term.Z, b[term.refs])
+        return total
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Fitted values Xβ̂ + Zb̂ (+ offset), shape (nobs,)."""
+        d = self._design
+        return d.X @ self._engine.solution.beta + self._random_part + d.offset
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Response residuals y − fitted, shape (nobs,)."""
+        return self._design.y - self.fitted
+
+    @property
+    def scaled_residuals(self) -> np.ndarray:
+        """Pearson residuals: residuals × √weight / σ̂."""
+        w = self._design.weights
+        r = self.residuals if w is None else self.residuals * np.sqrt(w)
+        return r / self.sigma
+
+    @property
+    def singular(self) -> bool:
+        """True if the fit is on the boundary (a θ diagonal below 1e-4, as lme4's isSingular)."""
+        return self._engine.singular
+
+    @property
+    def converged(self) -> bool:
+        """True if the optimizer met its convergence criteria."""
+        return self._engine.record.converged
+
+    @property
+    def optimizer(self) -> OptimizerRecord:
+        """The optimizer's record: evaluations, final gradient, message, time."""
+        return self._engine.record
+
+    @property
+    def ngroups(self) -> dict[str, int]:
+        """Number of levels of each grouping factor."""
+        return {spec.name: len(spec.levels) for spec in self._design.spec.terms}
+
+    # ----------------------------------------------------------- prediction
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        random: bool = True,
+        allow_new_levels: bool = True,
+        offset: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Predict the response.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            New rows; defaults to the data of the fit (then equal to :attr:`fitted`).
+        random : bool
+            Include the random effects (conditional prediction); False gives Xβ̂ only.
+        allow_new_levels : bool
+            New levels of a grouping factor contribute a zero random effect; if False they raise.
+        offset : array-like, shape (m,), optional
+            An offset given to :func:`lmer` as an argument (formula ``offset()`` terms are
+            evaluated from ``newdata`` automatically).
+
+        Returns
+        -------
+        ndarray, shape (m,)
+            NaN where a fixed-effects variable of a row is missing.
+
+        Raises
+        ------
+        DataError
+            On new levels when ``allow_new_levels`` is False, or unseen fixed-effect categories.
+        """
+        if newdata is None:
+            d = self._design
+            base = d.X @ self._engine.solution.beta + d.offset
+            return base + self._random_part if random else base
+        spec = self._design.spec
+        X = spec.fixed_matrix(newdata)
+        pred = X @ self._engine.solution.beta + spec.offset(newdata)
+        if offset is not None:
+            pred = pred + np.asarray(offset, dtype=float)
+        if random:
+            for i, b in enumerate(self._engine.solution.b):
+                pred = pred + self._term_prediction(i, b, newdata, allow_new_levels)
+        return np.asarray(pred, dtype=float)
+
+    def _term_prediction(
+        self, i: int, b: np.ndarray, newdata: pd.DataFrame, allow_new_levels: bool
+    ) -> np.ndarray:
+        spec = self._design.spec
+        Z, codes = spec.term_matrix(i, newdata)
+        new = codes < 0
+        if new.any() and not allow_new_levels:
+            term = spec.terms[i]
+            cols = list(term.coding.columns)
+            bad = newdata.loc[new, cols].astype(str).agg(":".join, axis=1).unique()[:5]
+            raise DataError(
+                f"new level(s) {list(bad)} of grouping factor {term.name!r}; "
+                "pass allow_new_levels=True to predict them with a zero random effect"
+            )
+        values = np.where(new[:, None], 0.0, b[np.where(new, 0, codes)])
+        return np.einsum("nk,nk->n", np.nan_to_num(Z) if new.any() else Z, values)

@@ -1,0 +1,98 @@
+"""Report stage: lme4-style text for a fitted model, and the user-facing model class."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tabulate import tabulate
+
+from .model import MixedModelFit
+
+__all__ = ["LinearMixedModel", "summary_text"]
+
+
+def _random_effects_table(fit: MixedModelFit) -> str:
+    rows = []
+    for name, S in fit.covariances.items():
+        cols = list(S.index)
+        sd = np.sqrt(np.diag(S.to_numpy()))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = S.to_numpy() / np.outer(sd, sd)
+        for a, col in enumerate(cols):
+            cors = [f"{corr[a, b]:.2f}" for b in range(a)]
+            rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], " ".join(cors)])
+    rows.append(["Residual", "", fit.sigma**2, fit.sigma, ""])
+    return tabulate(
+        rows,
+        headers=["Groups", "Name", "Variance", "Std.Dev.", "Corr"],
+        tablefmt="plain",
+        floatfmt=".4g",
+    )
+
+
+def _fixed_effects_table(fit: MixedModelFit) -> str:
+    est, se = fit.fixef, fit.se
+    table = pd.DataFrame({"Estimate": est, "Std. Error": se, "t value": est / se})
+    return tabulate(table, headers="keys", tablefmt="plain", floatfmt=".4g")
+
+
+def _messages(fit: MixedModelFit) -> list[str]:
+    out = []
+    if fit.singular:
+        out.append("boundary (singular) fit: a variance component is (nearly) zero")
+    if not fit.converged:
+        out.append(f"optimizer did not converge: {fit.optimizer.message}")
+    if fit.dropped_fixed:
+        out.append(f"fixed effects dropped as aliased: {', '.join(fit.dropped_fixed)}")
+    return out
+
+
+def summary_text(fit: MixedModelFit) -> str:
+    """lme4-style summary of a fit: criterion, residuals, random and fixed effects.
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+
+    Returns
+    -------
+    str
+    """
+    method = "REML" if fit.reml else "maximum likelihood"
+    crit = "REML criterion" if fit.reml else "deviance"
+    q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
+    quant = tabulate([q], headers=["Min", "1Q", "Median", "3Q", "Max"], tablefmt="plain",
+                     floatfmt=".4f")
+    groups = ";  ".join(f"{k}, {v}" for k, v in fit.ngroups.items())
+    lines = [
+        f"Linear mixed model fit by {method}",
+        f"Formula: {fit.formula}",
+        f"{crit} at convergence: {fit.objective:.4f}",
+        f"AIC: {fit.aic:.4f}  BIC: {fit.bic:.4f}  logLik: {fit.loglik:.4f}",
+        "",
+        "Scaled residuals:",
+        quant,
+        "",
+        "Random effects:",
+        _random_effects_table(fit),
+        f"Number of obs: {fit.nobs}, groups:  {groups}"
+        + (f"  ({fit.n_dropped} rows with missing values dropped)" if fit.n_dropped else ""),
+        "",
+        "Fixed effects:",
+        _fixed_effects_table(fit),
+    ]
+    messages = _messages(fit)
+    if messages:
+        lines += ["", *messages]
+    return "\n".join(lines)
+
+
+class LinearMixedModel(MixedModelFit):
+    """A fitted linear mixed-effects model, returned by :func:`mixedfit.lmer`.
+
+    ``print(fit)`` shows an lme4-style summary. See :class:`mixedfit.model.MixedModelFit` for the
+    attributes (``objective``, ``theta``, ``fixef``, ``varcorr``, ``ranef``, ``predict`` ...).
+    """
+
+    def __repr__(self) -> str:
+        return summary_text(self)
