@@ -42,6 +42,6 @@ __all__ = [
     "SingularFitWarning",
     "__version__",
     "list_datasets",
-    "load_dataset",
     "lmer",
+    "load_dataset",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -336,7 +337,7 @@ def _random_part(
 def lme4_term_order(nlevels: list[int]) -> list[int]:
     """lme4's term order (``mkReTrms``): if any term has more levels than the one before it,
     ``rev(order(nlevels))`` — decreasing levels, ties in reverse formula order; else unchanged."""
-    if not any(b > a for a, b in zip(nlevels, nlevels[1:], strict=False)):
+    if not any(b > a for a, b in pairwise(nlevels)):
         return list(range(len(nlevels)))
     ascending = sorted(range(len(nlevels)), key=lambda i: nlevels[i])
     return ascending[::-1]
@@ -355,7 +356,7 @@ def _formula_offset(
 def _check_fixed_levels(spec: ModelSpec, data: pd.DataFrame) -> None:
     """Raise if new data hold a category the fixed-effects encoder never saw."""
     for factor, state in spec.encoder_state.items():
-        kind, info = state if isinstance(state, tuple) else (None, state)
+        info = state[1] if isinstance(state, tuple) else state
         levels = info.get("categories") if isinstance(info, dict) else None
         column = str(factor)
         if levels is None or column not in data.columns:

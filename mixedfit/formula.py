@@ -172,9 +172,8 @@ def _tokens(expr: str, context: str) -> list[Token]:
         while rest:
             op = next((o for o in _OPERATORS if rest.startswith(o)), rest[0])
             end = start + len(op) - 1
-            out.append(Token(op, kind="operator", source=expr, source_start=start,
-                             source_end=end))
-            start, rest = end + 1, rest[len(op):]
+            out.append(Token(op, kind="operator", source=expr, source_start=start, source_end=end))
+            start, rest = end + 1, rest[len(op) :]
     return out
 
 
@@ -210,16 +209,18 @@ def _depth_iter(tokens: list[Token]) -> list[tuple[int, int]]:
 
 
 def _span(text: str, tokens: list[Token]) -> str:
-    start = tokens[0].source_start
-    end = tokens[-1].source_end
+    start, end = tokens[0].source_start, tokens[-1].source_end
     assert start is not None and end is not None
+    last_start = tokens[-1].source_start
+    if last_start is not None and text[last_start] == "`" and text[end] != "`":
+        end += 1  # formulaic's span of a `quoted name` stops before the closing backtick
     return text[start : end + 1].strip()
 
 
 def _summands(text: str, tokens: list[Token]) -> list[tuple[str, list[Token]]]:
     """Split at top-level ``+``/``-`` into (sign, tokens) pairs."""
     out: list[tuple[str, list[Token]]] = []
-    sign, current = "+", []
+    sign, current = "+", list[Token]()
     for i, depth in _depth_iter(tokens):
         tok = tokens[i]
         if depth == 0 and tok.token in ("+", "-") and tok.kind.value == "operator":
@@ -289,7 +290,7 @@ def _random_terms(text: str, summand: list[Token]) -> list[RandomTerm]:
         raise FormulaError(f"empty grouping factor in random-effects term {source!r}")
     expr = _span(text, left)
     _check_expression(expr, source)
-    groups = _expand_groups(_span(text, right), source)
+    groups = _expand_groups(right, _span(text, right), source)
     return [RandomTerm(expr, g, correlated=bar == "|", source=source) for g in groups]
 
 
@@ -301,8 +302,8 @@ def _check_expression(expr: str, source: str) -> None:
         raise FormulaError(msg) from None
 
 
-def _expand_groups(expr: str, source: str) -> list[tuple[str, ...]]:
-    for tok in _tokens(expr, source):
+def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[str, ...]]:
+    for tok in tokens:
         ok_op = tok.kind.value == "operator" and tok.token in (":", "/")
         ok_ctx = tok.kind.value == "context" and tok.token in "()"
         if not (tok.kind.value == "name" or ok_op or ok_ctx):
@@ -310,8 +311,9 @@ def _expand_groups(expr: str, source: str) -> list[tuple[str, ...]]:
                 f"grouping factor {expr!r} in {source!r}: only column names joined by ':' or '/' "
                 f"are allowed (found {tok.token!r})"
             )
+    quoted = "".join(f"`{t.token}`" if t.kind.value == "name" else t.token for t in tokens)
     try:
-        terms = Formula(expr)
+        terms = Formula(quoted)
     except Exception as err:
         raise FormulaError(f"cannot parse grouping factor {expr!r} in {source!r}: {err}") from None
     groups = [tuple(str(f) for f in term.factors) for term in terms]

@@ -57,9 +57,7 @@ def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCod
     per_col = [_column_codes(frame[c]) for c in columns]
     codes = np.column_stack([c for c, _ in per_col])
     combos, refs = np.unique(codes, axis=0, return_inverse=True)
-    labels = tuple(
-        ":".join(per_col[j][1][code] for j, code in enumerate(row)) for row in combos
-    )
+    labels = tuple(":".join(per_col[j][1][code] for j, code in enumerate(row)) for row in combos)
     coding = GroupCoding(tuple(columns), tuple(lv for _, lv in per_col), labels, combos)
     return coding, refs.ravel().astype(np.int64)
 

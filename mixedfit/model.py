@@ -78,7 +78,7 @@ class MixedModelFit:
     @property
     def nobs(self) -> int:
         """Observations used (after dropping rows with missing values)."""
-        return int(len(self._design.y))
+        return len(self._design.y)
 
     @property
     def n_dropped(self) -> int:
@@ -100,13 +100,15 @@ class MixedModelFit:
     def theta_names(self) -> list[str]:
         """Names of θ entries, ``group.column`` or ``group.column_i.column_j``."""
         names = []
-        for spec, term in zip(self._design.spec.terms, self._engine.factor.layout.terms,
-                              strict=True):
+        for spec, term in zip(
+            self._design.spec.terms, self._engine.factor.layout.terms, strict=True
+        ):
             rows, cols = term.theta_index
             for r, c in zip(rows, cols, strict=True):
                 col = spec.columns
-                names.append(f"{spec.name}.{col[r]}" if r == c else
-                             f"{spec.name}.{col[r]}.{col[c]}")
+                names.append(
+                    f"{spec.name}.{col[r]}" if r == c else f"{spec.name}.{col[r]}.{col[c]}"
+                )
         return names
 
     @property
@@ -130,8 +132,9 @@ class MixedModelFit:
     @property
     def se(self) -> pd.Series:
         """Standard errors of β̂."""
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.fixef.index,
-                         name="std_error")
+        return pd.Series(
+            np.sqrt(np.diag(self.vcov.to_numpy())), index=self.fixef.index, name="std_error"
+        )
 
     @cached_property
     def covariances(self) -> dict[str, pd.DataFrame]:
@@ -151,8 +154,7 @@ class MixedModelFit:
         covariances of correlated terms (sdcor = correlation), then the residual.
         """
         rows: list[dict[str, Any]] = []
-        for (name, S), spec in zip(self.covariances.items(), self._design.spec.terms,
-                                   strict=True):
+        for (name, S), spec in zip(self.covariances.items(), self._design.spec.terms, strict=True):
             cols = list(S.index)
             sd = np.sqrt(np.diag(S.to_numpy()))
             for a, col in enumerate(cols):
@@ -162,8 +164,7 @@ class MixedModelFit:
                     for b in range(a + 1, len(cols)):
                         cov = S.iat[a, b]
                         cor = cov / (sd[a] * sd[b]) if sd[a] > 0 and sd[b] > 0 else float("nan")
-                        rows.append(dict(grp=name, var1=cols[a], var2=cols[b], vcov=cov,
-                                         sdcor=cor))
+                        rows.append(dict(grp=name, var1=cols[a], var2=cols[b], vcov=cov, sdcor=cor))
         rows.append(dict(grp="Residual", var1="", var2="", vcov=self.sigma**2, sdcor=self.sigma))
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
@@ -182,10 +183,13 @@ class MixedModelFit:
     def _per_group(self, blocks: list[np.ndarray]) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
         for spec, values in zip(self._design.spec.terms, blocks, strict=True):
-            frame = pd.DataFrame(values, index=pd.Index(spec.levels, name=spec.name),
-                                 columns=list(spec.columns))
+            frame = pd.DataFrame(
+                values, index=pd.Index(spec.levels, name=spec.name), columns=list(spec.columns)
+            )
             if spec.name in out:  # several terms on one factor: one frame, as lme4's ranef
-                frame = out[spec.name].join(frame, rsuffix=".1")
+                taken = set(out[spec.name].columns)
+                frame.columns = [f"{c}.1" if c in taken else c for c in frame.columns]
+                frame = pd.concat([out[spec.name], frame], axis=1)
             out[spec.name] = frame
         return out
 

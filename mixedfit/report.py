@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from tabulate import tabulate
 
 from .model import MixedModelFit
 
-__all__ = ["LinearMixedModel", "summary_text"]
+__all__ = ["LinearMixedModel", "format_column", "summary_text"]
+
+
+def format_column(values: np.ndarray | list[float], digits: int = 4) -> list[str]:
+    """Format numbers with one number of decimals giving ``digits`` significant digits to the
+    smallest nonzero magnitude (at most 6 decimals); NaN prints empty."""
+    arr = np.asarray(values, dtype=float)
+    finite = np.abs(arr[np.isfinite(arr) & (arr != 0)])
+    if finite.size == 0:
+        decimals = 0
+    else:
+        decimals = int(np.clip(digits - 1 - np.floor(np.log10(finite.min())), 0, 6))
+    return ["" if not np.isfinite(v) else f"{v:.{decimals}f}" for v in arr]
+
+
+def _table(columns: dict[str, list[str]]) -> str:
+    headers = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    align = ["left" if h in ("Groups", "Name", "") else "right" for h in headers]
+    return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True, colalign=align)
 
 
 def _random_effects_table(fit: MixedModelFit) -> str:
@@ -22,18 +40,27 @@ def _random_effects_table(fit: MixedModelFit) -> str:
             cors = [f"{corr[a, b]:.2f}" for b in range(a)]
             rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], " ".join(cors)])
     rows.append(["Residual", "", fit.sigma**2, fit.sigma, ""])
-    return tabulate(
-        rows,
-        headers=["Groups", "Name", "Variance", "Std.Dev.", "Corr"],
-        tablefmt="plain",
-        floatfmt=".4g",
+    return _table(
+        {
+            "Groups": [r[0] for r in rows],
+            "Name": [r[1] for r in rows],
+            "Variance": format_column([r[2] for r in rows]),
+            "Std.Dev.": format_column([r[3] for r in rows]),
+            "Corr": [r[4] for r in rows],
+        }
     )
 
 
 def _fixed_effects_table(fit: MixedModelFit) -> str:
-    est, se = fit.fixef, fit.se
-    table = pd.DataFrame({"Estimate": est, "Std. Error": se, "t value": est / se})
-    return tabulate(table, headers="keys", tablefmt="plain", floatfmt=".4g")
+    est, se = fit.fixef.to_numpy(), fit.se.to_numpy()
+    return _table(
+        {
+            "": list(fit.fixef.index),
+            "Estimate": format_column(est),
+            "Std. Error": format_column(se),
+            "t value": format_column(est / se, digits=3),
+        }
+    )
 
 
 def _messages(fit: MixedModelFit) -> list[str]:
@@ -61,8 +88,11 @@ def summary_text(fit: MixedModelFit) -> str:
     method = "REML" if fit.reml else "maximum likelihood"
     crit = "REML criterion" if fit.reml else "deviance"
     q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
-    quant = tabulate([q], headers=["Min", "1Q", "Median", "3Q", "Max"], tablefmt="plain",
-                     floatfmt=".4f")
+    quant = _table(
+        dict(
+            zip(["Min", "1Q", "Median", "3Q", "Max"], [[v] for v in format_column(q)], strict=True)
+        )
+    )
     groups = ";  ".join(f"{k}, {v}" for k, v in fit.ngroups.items())
     lines = [
         f"Linear mixed model fit by {method}",

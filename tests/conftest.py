@@ -9,8 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import mixedfit as mf  # noqa: E402
-from references import load_reference, reference_data  # noqa: E402
+from references import load_reference, reference_data
+
+import mixedfit as mf
 
 _FITS: dict[str, tuple[dict[str, Any], mf.LinearMixedModel]] = {}
 

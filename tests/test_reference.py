@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import fit_reference
 from references import (
@@ -23,6 +24,8 @@ from references import (
     match_group,
     relabel_levels,
 )
+
+import mixedfit as mf
 
 CASES = SHARED + EXTRA
 IDS = [p.stem for p in CASES]
@@ -65,13 +68,15 @@ def test_fixed_effects_by_position(case):
     beta = np.array(list(ref["beta"].values()))
     se = np.array(list(ref["se"].values()))
     scale = np.abs(beta).max()
-    np.testing.assert_allclose(fit.fixef.to_numpy(), beta, rtol=ESTIMATE_RTOL,
-                               atol=ESTIMATE_RTOL * 1e-3 * scale)
+    np.testing.assert_allclose(
+        fit.fixef.to_numpy(), beta, rtol=ESTIMATE_RTOL, atol=ESTIMATE_RTOL * 1e-3 * scale
+    )
     np.testing.assert_allclose(fit.se.to_numpy(), se, rtol=ESTIMATE_RTOL)
     if "vcov" in ref:
         V = np.array(ref["vcov"])
-        np.testing.assert_allclose(fit.vcov.to_numpy(), V, rtol=ESTIMATE_RTOL,
-                                   atol=ESTIMATE_RTOL * np.abs(V).max() * 1e-2)
+        np.testing.assert_allclose(
+            fit.vcov.to_numpy(), V, rtol=ESTIMATE_RTOL, atol=ESTIMATE_RTOL * np.abs(V).max() * 1e-2
+        )
     assert fit.sigma == pytest.approx(ref["sigma"], rel=ESTIMATE_RTOL)
 
 
@@ -88,8 +93,9 @@ def test_varcorr(case):
         assert (row["var2"] == "") == (mine["var2"] == "")
         assert mine["sdcor"] == pytest.approx(row["sdcor"], rel=VARCORR_RTOL, abs=VARCORR_ATOL)
         var_scale = VARCORR_RTOL * max(abs(row["vcov"]), 1e-12)
-        assert mine["vcov"] == pytest.approx(row["vcov"], rel=2 * VARCORR_RTOL,
-                                             abs=max(var_scale, VARCORR_ATOL**2))
+        assert mine["vcov"] == pytest.approx(
+            row["vcov"], rel=2 * VARCORR_RTOL, abs=max(var_scale, VARCORR_ATOL**2)
+        )
 
 
 def _check_blocks(ref_block, ours_frame, ref_group, our_group, key):
@@ -116,11 +122,13 @@ def test_ranef_and_condsd(case):
 def test_fitted_and_residuals(case):
     ref, fit = case
     head = np.array(ref["fitted_head"])
-    np.testing.assert_allclose(fit.fitted[: len(head)], head, rtol=0,
-                               atol=FITTED_RTOL * np.abs(head).max())
+    np.testing.assert_allclose(
+        fit.fitted[: len(head)], head, rtol=0, atol=FITTED_RTOL * np.abs(head).max()
+    )
     res = np.array(ref["residuals_head"])
-    np.testing.assert_allclose(fit.residuals[: len(res)], res, rtol=0,
-                               atol=RESID_RTOL * ref["sigma"])
+    np.testing.assert_allclose(
+        fit.residuals[: len(res)], res, rtol=0, atol=RESID_RTOL * ref["sigma"]
+    )
 
 
 def test_singular_flag(case):
@@ -141,17 +149,14 @@ def test_scaled_residual_quantiles(case):
 
 
 def test_predictions_sleepstudy():
-    from references import SHARED as shared
-
-    path = next(p for p in shared if p.stem == "sleepstudy_slopes_reml")
+    path = next(p for p in SHARED if p.stem == "sleepstudy_slopes_reml")
     ref, fit = fit_reference(path)
     pred = ref["predict"]
-    data = mf_data = __import__("mixedfit").load_dataset("sleepstudy")
+    data = mf.load_dataset("sleepstudy")
     rows = [r - 1 for r in pred["rows"]]  # R's rows are 1-based
-    new = mf_data.iloc[rows]
+    new = data.iloc[rows]
     np.testing.assert_allclose(fit.predict(new), pred["conditional"], rtol=FITTED_RTOL)
-    np.testing.assert_allclose(fit.predict(new, random=False), pred["marginal"],
-                               rtol=FITTED_RTOL)
+    np.testing.assert_allclose(fit.predict(new, random=False), pred["marginal"], rtol=FITTED_RTOL)
     np.testing.assert_allclose(fit.predict(), fit.fitted)
     assert len(data) == 180
 
@@ -159,10 +164,9 @@ def test_predictions_sleepstudy():
 def test_predictions_offset_and_new_levels():
     path = next(p for p in EXTRA if p.stem == "sleepstudy_offset_ml")
     ref, fit = fit_reference(path)
-    import pandas as pd
-
     new = pd.DataFrame(ref["newdata"])
     np.testing.assert_allclose(fit.predict(new), ref["predict_new"], rtol=FITTED_RTOL)
-    np.testing.assert_allclose(fit.predict(new, random=False), ref["predict_new_fixed"],
-                               rtol=FITTED_RTOL)
+    np.testing.assert_allclose(
+        fit.predict(new, random=False), ref["predict_new_fixed"], rtol=FITTED_RTOL
+    )
     assert not math.isnan(fit.predict(new)[2])

@@ -17,12 +17,12 @@ __all__ = ["list_datasets", "load_dataset"]
 
 _DESCRIPTIONS = {
     "sleepstudy": "Reaction times (ms) of 18 subjects over 10 days of sleep deprivation.",
-    "dyestuff": "Yield of dyestuff from 6 batches of an intermediate product, 5 preparations each.",
-    "dyestuff2": "Simulated data like dyestuff with no between-batch variance (a singular fit).",
-    "penicillin": "Penicillin assay: diameter of inhibition zone, 24 plates crossed with 6 samples.",
+    "dyestuff": "Yield of dyestuff from 6 batches of an intermediate product, 5 preps each.",
+    "dyestuff2": "Simulated data like dyestuff, no between-batch variance (a singular fit).",
+    "penicillin": "Penicillin assay: inhibition-zone diameter, 24 plates crossed with 6 samples.",
     "pastes": "Strength of a chemical paste: 3 casks nested within each of 10 batches.",
     "cake": "Breakage angle of chocolate cakes: 3 recipes, 6 temperatures, 15 replicates.",
-    "insteval": "Lecture evaluations at ETH Zurich: 73,421 ratings, students crossed with lecturers.",
+    "insteval": "Lecture ratings at ETH Zurich: 73,421 ratings, students crossed with lecturers.",
     "orthodont": "Orthodontic distance growth of 27 children measured at ages 8 to 14.",
     "machines": "Productivity scores of 6 workers on 3 machine types, 3 replicates each.",
 }

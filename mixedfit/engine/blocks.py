@@ -69,7 +69,7 @@ class BlockSparse:
     _csr: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        nb, ki, kj = self.data.shape
+        _, ki, kj = self.data.shape
         rows = (self.brow[:, None, None] * ki + np.arange(ki)[None, :, None]) + 0 * np.arange(kj)
         cols = (self.bcol[:, None, None] * kj + np.arange(kj)[None, None, :]) + 0 * rows
         rows, cols = rows.ravel(), cols.ravel()

@@ -85,8 +85,10 @@ class BlockedFactor:
             self.L[j, j] = np.zeros(self.A[j, j].shape) if self.filled[j] else self.A[j, j].copy()
             for i in range(j + 1, K):
                 a_ij = self.A[i, j]
-                dense = self.filled[j] or isinstance(a_ij, np.ndarray)
-                self.L[i, j] = to_dense(a_ij).copy() if dense else a_ij.copy()  # type: ignore
+                if self.filled[j] or not isinstance(a_ij, BlockSparse):
+                    self.L[i, j] = to_dense(a_ij).copy()
+                else:
+                    self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
         self.L[K, K] = np.array(self.A[K, K])
 
@@ -162,20 +164,29 @@ class BlockedFactor:
         total = 0.0
         for j in range(self.K):
             Ljj = self.L[j, j]
-            d = np.diagonal(Ljj.data, axis1=1, axis2=2) if isinstance(Ljj, BlockDiag) else (
-                np.diagonal(Ljj)
-            )
+            if isinstance(Ljj, BlockDiag):
+                d = np.diagonal(Ljj.data, axis1=1, axis2=2)
+            else:
+                assert isinstance(Ljj, np.ndarray)
+                d = np.diagonal(Ljj)
             total += 2.0 * float(np.sum(np.log(d)))
         return total
 
+    @property
+    def LKK(self) -> np.ndarray:
+        """The dense [X y] diagonal block of L, shape (p+1, p+1)."""
+        block = self.L[self.K, self.K]
+        assert isinstance(block, np.ndarray)
+        return block
+
     def logdet_RX(self) -> float:
         """log |R_X|²."""
-        d = np.diagonal(self.L[self.K, self.K])[: self.p]
+        d = np.diagonal(self.LKK)[: self.p]
         return 2.0 * float(np.sum(np.log(d)))
 
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""
-        r = float(self.L[self.K, self.K][self.p, self.p])  # type: ignore[index]
+        r = float(self.LKK[self.p, self.p])
         return r * r
 
     def objective(self, theta: np.ndarray, reml: bool) -> float:
@@ -191,15 +202,18 @@ class BlockedFactor:
             return math.inf
         if reml:
             nmp = n - p
-            return ldL2 + self.logdet_RX() + nmp * (1 + math.log(2 * math.pi * r2 / nmp)) - (
-                self.log_weights
+            return (
+                ldL2
+                + self.logdet_RX()
+                + nmp * (1 + math.log(2 * math.pi * r2 / nmp))
+                - self.log_weights
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
 
 
 def to_dense_any(M: object) -> np.ndarray:
     """Dense ndarray of a scipy sparse matrix or ndarray."""
-    return M.toarray() if hasattr(M, "toarray") else np.asarray(M)  # type: ignore[attr-defined]
+    return M.toarray() if hasattr(M, "toarray") else np.asarray(M)
 
 
 def _cholesky(M: Block) -> Block:

@@ -58,8 +58,7 @@ def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool) -> Solution:
     u = _random_effects(factor, beta)
     T_given = factor.layout.templates(np.asarray(theta, dtype=float))
     b_block = [
-        (u[j].reshape(t.nlev, t.k) @ T_given[factor.order[j]].T)
-        for j, t in enumerate(factor.terms)
+        (u[j].reshape(t.nlev, t.k) @ T_given[factor.order[j]].T) for j, t in enumerate(factor.terms)
     ]
     b = [b_block[factor.order.index(i)] for i in range(K)]
     return Solution(beta, inv.T @ inv, sigma, b, pwrss)

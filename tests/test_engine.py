@@ -1,0 +1,134 @@
+"""Engine: the objective at lme4's θ, block structure, triangular helpers, conditional variances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from references import SHARED, load_reference, reference_data
+
+import mixedfit as mf
+from mixedfit.design import build_design
+from mixedfit.engine import solution
+from mixedfit.engine.blocks import BlockDiag, BlockSparse, lower_solve_batched
+from mixedfit.engine.factor import BlockedFactor
+from mixedfit.engine.lmm import fit_lmm
+from mixedfit.engine.reterm import ReTerm, ThetaLayout
+from mixedfit.formula import parse_formula
+
+
+def factor_for(formula, data):
+    d = build_design(parse_formula(formula), data)
+    terms = [
+        ReTerm(t.refs, t.Z, len(s.levels), s.term.correlated)
+        for t, s in zip(d.terms, d.spec.terms, strict=True)
+    ]
+    return BlockedFactor(terms, d.X, d.y - d.offset), d
+
+
+@pytest.mark.parametrize("path", SHARED, ids=[p.stem for p in SHARED])
+def test_objective_at_lme4_theta(path):
+    """The profiled criterion itself, independent of the optimizer."""
+    ref = load_reference(path)
+    F, _ = factor_for(ref["formula_py"], reference_data(ref))
+    theta = np.array(list(ref["theta"].values()))
+    assert F.objective(theta, ref["REML"]) == pytest.approx(ref["objective"], rel=1e-10)
+
+
+def test_insteval_block_structure():
+    F, _ = factor_for("y ~ 1 + service + (1|s) + (1|d) + (1|dept)", mf.load_dataset("insteval"))
+    assert [t.nlev for t in F.terms] == [2972, 1128, 14]
+    assert F.filled == [False, True, True]
+    assert isinstance(F.L[0, 0], BlockDiag) and F.L[0, 0].data.shape == (2972, 1, 1)
+    assert isinstance(F.L[1, 0], BlockSparse)
+    assert isinstance(F.L[1, 1], np.ndarray) and F.L[1, 1].shape == (1128, 1128)
+    assert F.L[3, 3].shape == (3, 3)
+
+
+def test_nested_terms_keep_block_diagonal_factor():
+    F, _ = factor_for("strength ~ 1 + (1|batch/cask)", mf.load_dataset("pastes"))
+    assert F.filled == [False, False]
+    assert isinstance(F.L[1, 1], BlockDiag)
+
+
+def test_single_term_with_many_levels_builds_no_dense_q_by_q():
+    rng = np.random.default_rng(1)
+    n, nlev = 300_000, 100_000
+    refs = rng.integers(0, nlev, n)
+    refs[:nlev] = np.arange(nlev)
+    term = ReTerm(refs, np.ones((n, 1)), nlev)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = rng.normal(size=n) + rng.normal(size=nlev)[refs]
+    F = BlockedFactor([term], X, y)
+    F.update(np.array([1.0]))
+    assert isinstance(F.L[0, 0], BlockDiag)
+    assert max(b.size if isinstance(b, np.ndarray) else b.data.size for b in F.L.values()) <= (
+        3 * nlev
+    )
+
+
+def test_lower_solve_batched():
+    rng = np.random.default_rng(0)
+    L = np.tril(rng.normal(size=(5, 3, 3))) + 3 * np.eye(3)
+    B = rng.normal(size=(5, 3, 4))
+    np.testing.assert_allclose(lower_solve_batched(L, B), np.linalg.solve(L, B))
+
+
+def test_theta_layout():
+    t2 = ReTerm(np.zeros(3, int), np.ones((3, 2)), 1)
+    t2u = ReTerm(np.zeros(3, int), np.ones((3, 2)), 1, correlated=False)
+    lay = ThetaLayout((t2, t2u))
+    np.testing.assert_array_equal(lay.start(), [1, 0, 1, 1, 1])
+    np.testing.assert_array_equal(lay.lower(), [0, -np.inf, 0, 0, 0])
+    T = lay.templates(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(T[0], [[1, 0], [2, 3]])
+    np.testing.assert_array_equal(T[1], [[4, 0], [0, 5]])
+
+
+def _brute_condvar(F, theta, sigma):
+    """σ² Λ (Λ'Z'ZΛ + I)⁻¹ Λ' from dense matrices (small models only)."""
+    Ts = F.layout.templates(theta)
+    blocks, lam = [], []
+    for term, T in zip(F.layout.terms, Ts, strict=True):
+        Z = np.zeros((len(term.refs), term.q))
+        for a in range(term.k):
+            Z[np.arange(len(term.refs)), term.refs * term.k + a] = term.Z[:, a]
+        blocks.append(Z)
+        lam.append(np.kron(np.eye(term.nlev), T))
+    Z = np.hstack(blocks)
+    Lam = np.zeros((Z.shape[1], Z.shape[1]))
+    off = 0
+    for m in lam:
+        Lam[off : off + len(m), off : off + len(m)] = m
+        off += len(m)
+    M = Lam.T @ Z.T @ Z @ Lam + np.eye(len(Lam))
+    return sigma**2 * Lam @ np.linalg.solve(M, Lam.T)
+
+
+@pytest.mark.parametrize("chunk", [4_000_000, 50])
+def test_conditional_variances_match_dense_formula(monkeypatch, chunk):
+    monkeypatch.setattr(solution, "_CHUNK_ENTRIES", chunk)
+    df = mf.load_dataset("machines")
+    d = build_design(parse_formula("score ~ Machine + (1 + Machine | Worker) + (1 | Machine)"), df)
+    terms = [ReTerm(t.refs, t.Z, len(s.levels)) for t, s in zip(d.terms, d.spec.terms, strict=True)]
+    fit = fit_lmm(terms, d.X, d.y, reml=True)
+    got = fit.conditional_variances()
+    full = _brute_condvar(fit.factor, fit.theta, fit.solution.sigma)
+    off = 0
+    for term, V in zip(fit.factor.layout.terms, got, strict=True):
+        for lev in range(term.nlev):
+            sl = slice(off + lev * term.k, off + (lev + 1) * term.k)
+            np.testing.assert_allclose(V[lev], full[sl, sl], atol=1e-10)
+        off += term.q
+
+
+def test_weights_equal_rescaled_residual_model():
+    """Constant weights w = 4: Var(ε) = σ²/4 with the same random effects, so σ doubles,
+    θ = sd(b)/σ halves, β is unchanged."""
+    df = mf.load_dataset("sleepstudy")
+    d = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"), df)
+    terms = [ReTerm(d.terms[0].refs, d.terms[0].Z, 18)]
+    a = fit_lmm(terms, d.X, d.y)
+    b = fit_lmm(terms, d.X, d.y, weights=np.full(len(d.y), 4.0))
+    np.testing.assert_allclose(a.theta / 2, b.theta, atol=1e-5)
+    np.testing.assert_allclose(a.solution.beta, b.solution.beta, rtol=1e-8)
+    assert b.solution.sigma == pytest.approx(a.solution.sigma * 2, rel=1e-6)

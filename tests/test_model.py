@@ -1,0 +1,148 @@
+"""The fitted-model interface: lmer options, names, prediction, printing, warnings."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+
+FORMULA = "Reaction ~ 1 + Days + (1 + Days | Subject)"
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return mf.lmer(FORMULA, mf.load_dataset("sleepstudy"))
+
+
+def test_public_api_is_small():
+    assert set(mf.__all__) == {
+        "ConvergenceWarning",
+        "DataError",
+        "FormulaError",
+        "LinearMixedModel",
+        "MixedFitError",
+        "MixedFitWarning",
+        "RankDeficiencyWarning",
+        "SingularFitWarning",
+        "__version__",
+        "list_datasets",
+        "load_dataset",
+        "lmer",
+    }
+
+
+def test_interface(fit):
+    assert isinstance(fit, mf.LinearMixedModel)
+    assert fit.formula == FORMULA and fit.reml and fit.nobs == 180
+    assert list(fit.fixef.index) == ["Intercept", "Days"]
+    assert list(fit.vcov.columns) == ["Intercept", "Days"]
+    assert list(fit.varcorr.columns) == ["grp", "var1", "var2", "vcov", "sdcor"]
+    assert list(fit.ranef) == ["Subject"] and fit.ranef["Subject"].shape == (18, 2)
+    assert fit.ranef_condsd["Subject"].index.equals(fit.ranef["Subject"].index)
+    assert fit.theta_names == ["Subject.Intercept", "Subject.Days.Intercept", "Subject.Days"]
+    assert fit.fitted.shape == fit.residuals.shape == (180,)
+    np.testing.assert_allclose(
+        fit.fitted + fit.residuals, mf.load_dataset("sleepstudy")["Reaction"]
+    )
+    rec = fit.optimizer
+    assert rec.evaluations > 10 and rec.gradient.shape == (3,) and rec.message
+    assert fit.converged and not fit.singular
+
+
+def test_results_are_read_only(fit):
+    with pytest.raises(AttributeError):
+        fit.theta = np.zeros(3)
+    fit.theta[0] = 99.0  # a copy
+    assert fit.theta[0] != 99.0
+
+
+def test_ml_is_an_option():
+    df = mf.load_dataset("sleepstudy")
+    ml = mf.lmer(FORMULA, df, reml=False)
+    assert not ml.reml and ml.objective == pytest.approx(1751.9393444, rel=1e-8)
+
+
+def test_predict_new_levels(fit):
+    new = pd.DataFrame({"Days": [1.0, 2.0], "Subject": ["308", "999"]})
+    pred = fit.predict(new)
+    fixed = fit.predict(new, random=False)
+    assert pred[1] == pytest.approx(fixed[1])  # a new level contributes zero
+    b = fit.ranef["Subject"].loc["308"].to_numpy()
+    assert pred[0] == pytest.approx(fixed[0] + b[0] + b[1] * 1.0)
+    with pytest.raises(mf.DataError, match="new level"):
+        fit.predict(new, allow_new_levels=False)
+
+
+def test_predict_unseen_fixed_category():
+    df = mf.load_dataset("machines")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer("score ~ Machine + (1 | Worker)", df)
+    new = pd.DataFrame({"Machine": ["D"], "Worker": ["1"]})
+    with pytest.raises(mf.DataError, match="Machine"):
+        fit.predict(new)
+
+
+def test_split_terms_equal_double_bar():
+    df = mf.load_dataset("sleepstudy")
+    a = mf.lmer("Reaction ~ Days + (Days || Subject)", df)
+    b = mf.lmer("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", df)
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    np.testing.assert_allclose(a.theta, b.theta, atol=1e-4)
+    assert list(b.varcorr["grp"]) == ["Subject", "Subject.1", "Residual"]
+    assert list(b.ranef["Subject"].columns) == ["Intercept", "Days"]
+    np.testing.assert_allclose(a.ranef["Subject"], b.ranef["Subject"], atol=1e-3)
+    np.testing.assert_allclose(a.ranef_condsd["Subject"], b.ranef_condsd["Subject"], rtol=1e-4)
+
+
+def test_implicit_intercept_and_no_intercept():
+    df = mf.load_dataset("dyestuff")
+    assert list(mf.lmer("Yield ~ (1 | Batch)", df).fixef.index) == ["Intercept"]
+    df = mf.load_dataset("sleepstudy")
+    assert list(mf.lmer("Reaction ~ 0 + Days + (1 | Subject)", df).fixef.index) == ["Days"]
+
+
+def test_singular_fit_warns():
+    with pytest.warns(mf.SingularFitWarning):
+        fit = mf.lmer("Yield ~ 1 + (1 | Batch)", mf.load_dataset("dyestuff2"))
+    assert fit.singular
+
+
+def test_starved_optimizer_warns():
+    with pytest.warns(mf.ConvergenceWarning):
+        fit = mf.lmer(FORMULA, mf.load_dataset("sleepstudy"), max_evals=5)
+    assert not fit.converged
+
+
+def test_print_shows_summary(fit):
+    text = repr(fit)
+    for piece in [
+        "Linear mixed model fit by REML",
+        FORMULA,
+        "REML criterion at convergence:",
+        "1743.6283",
+        "Subject",
+        "Residual",
+        "Number of obs: 180",
+        "251.4",
+    ]:
+        assert piece in text
+
+
+def test_missing_rows_reported(sleepstudy):
+    df = sleepstudy.copy()
+    df.loc[[0, 1], "Reaction"] = np.nan
+    fit = mf.lmer(FORMULA, df)
+    assert fit.n_dropped == 2 and fit.nobs == 178
+    assert "2 rows with missing values dropped" in repr(fit)
+
+
+def test_refit_is_bit_identical(sleepstudy):
+    a = mf.lmer(FORMULA, sleepstudy)
+    b = mf.lmer(FORMULA, sleepstudy)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert a.objective == b.objective
