@@ -39,8 +39,10 @@ def main() -> None:
                 fit = mf.lmer(formula, df, reml=reml)
                 times.append(time.perf_counter() - start)
         method = "REML" if reml else "ML"
-        print(f"{name:12s} {method:6s} {statistics.median(times):10.4f} "
-              f"{fit.optimizer.evaluations:6d}  {formula}")
+        print(
+            f"{name:12s} {method:6s} {statistics.median(times):10.4f} "
+            f"{fit.optimizer.evaluations:6d}  {formula}"
+        )
 
 
 if __name__ == "__main__":
