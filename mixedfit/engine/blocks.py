@@ -67,6 +67,7 @@ class BlockSparse:
     data: np.ndarray
     shape: tuple[int, int]
     _csr: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
+    _plan: SelfOuterPlan | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         _, ki, kj = self.data.shape
@@ -99,6 +100,12 @@ class BlockSparse:
         np.add.at(out, (self._rows, self._cols), self.data.ravel())
         return out
 
+    def lower_self_outer(self) -> SelfOuterPlan:
+        """The plan for the lower triangle of ``self @ self.T`` (built once per pattern)."""
+        if self._plan is None:
+            self._plan = SelfOuterPlan.build(self._rows, self._cols, self.shape[0])
+        return self._plan
+
     def gather(self, M: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         """Values of ``M`` at this block pattern, shape (nb, ki, kj)."""
         if sp.issparse(M):
@@ -106,6 +113,45 @@ class BlockSparse:
         else:
             vals = np.asarray(M)[self._rows, self._cols]
         return vals.reshape(self.data.shape)
+
+
+@dataclass(frozen=True)
+class SelfOuterPlan:
+    """Precomputed pairs of stored entries that share a column, for ``tril(B @ B.T)``.
+
+    Each unordered pair (e1, e2) of entries in one column of B adds ``B[e1] * B[e2]`` to one
+    lower-triangle element of the product, whose flat (C-order) index is ``target``.
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    target: np.ndarray
+    size: int
+
+    @staticmethod
+    def build(rows: np.ndarray, cols: np.ndarray, nrow: int) -> SelfOuterPlan:
+        order = np.lexsort((rows, cols))
+        c = cols[order]
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        ends = np.r_[starts[1:], len(c)]
+        group_end = np.repeat(ends, ends - starts)
+        lengths = group_end - np.arange(len(c))  # partners at or after each entry
+        first = np.repeat(np.arange(len(c)), lengths)
+        offsets = np.cumsum(lengths) - lengths
+        second = first + (np.arange(lengths.sum()) - np.repeat(offsets, lengths))
+        e1, e2 = order[first], order[second]
+        r1, r2 = rows[e1], rows[e2]
+        target = np.maximum(r1, r2).astype(np.int64) * nrow + np.minimum(r1, r2)
+        sort = np.argsort(target, kind="stable")
+        return SelfOuterPlan(e1[sort], e2[sort], target[sort], nrow * nrow)
+
+    def subtract_from(self, data: np.ndarray, dense: np.ndarray) -> None:
+        """``tril(dense) -= tril(B @ B.T)`` for B's values ``data`` (any shape, C order)."""
+        assert dense.flags.c_contiguous
+        flat = data.ravel()
+        update = np.bincount(self.target, weights=flat[self.first] * flat[self.second],
+                             minlength=self.size)
+        dense.reshape(-1)[...] -= update
 
 
 Block = BlockDiag | BlockSparse | np.ndarray
@@ -139,12 +185,12 @@ def outer(B: Block, C: Block) -> np.ndarray | sp.csr_matrix:
 def diag_of_outer(B: Block, nlev: int, k: int) -> np.ndarray:
     """Diagonal k×k blocks of ``B @ B.T``, shape (nlev, k, k)."""
     if isinstance(B, BlockSparse):
-        prods = np.einsum("bij,bkj->bik", B.data, B.data)
+        prods = B.data @ B.data.transpose(0, 2, 1)
         out = np.zeros((nlev, k, k))
         np.add.at(out, B.brow, prods)
         return out
     D = np.asarray(to_dense(B)).reshape(nlev, k, -1)
-    return np.einsum("lic,ljc->lij", D, D)
+    return D @ D.transpose(0, 2, 1)
 
 
 def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -164,6 +210,6 @@ def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
         return B / L[:, :1, :1]
     X = np.empty_like(B)
     for a in range(k):
-        acc = B[:, a, :] - np.einsum("mb,mbr->mr", L[:, a, :a], X[:, :a, :])
+        acc = B[:, a, :] - (L[:, a, None, :a] @ X[:, :a, :])[:, 0, :]
         X[:, a, :] = acc / L[:, a, a, None]
     return X

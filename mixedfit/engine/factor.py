@@ -91,6 +91,14 @@ class BlockedFactor:
                     self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
         self.L[K, K] = np.array(self.A[K, K])
+        self._diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+
+    def largest_dense_dim(self) -> int:
+        """Order of the largest dense diagonal block of L."""
+        return max(
+            (b.shape[0] for (i, j), b in self.L.items() if i == j and isinstance(b, np.ndarray)),
+            default=0,
+        )
 
     # ------------------------------------------------------------------ update
     def update(self, theta: np.ndarray) -> None:
@@ -112,10 +120,13 @@ class BlockedFactor:
     def _scale_diagonal(self, j: int, T: np.ndarray) -> None:
         A = self.A[j, j]
         assert isinstance(A, BlockDiag)
-        D = np.einsum("ba,lbc,cd->lad", T, A.data, T) if T.shape[0] > 1 else A.data * T[0, 0] ** 2
+        D = T.T @ A.data @ T if T.shape[0] > 1 else A.data * T[0, 0] ** 2
         D = D + np.eye(T.shape[0])
-        if self.filled[j]:
-            self.L[j, j] = BlockDiag(D).toarray()
+        target = self.L[j, j]
+        if isinstance(target, np.ndarray):
+            target.fill(0.0)
+            rows, cols = self._diag_index[j]
+            target[rows, cols] = D.ravel()
         else:
             self.L[j, j] = BlockDiag(D)
 
@@ -127,7 +138,7 @@ class BlockedFactor:
             if scalar:
                 np.multiply(A.data, Ti[0, 0] * Tj[0, 0], out=target.data)
             else:
-                target.data[...] = np.einsum("ba,nbc,cd->nad", Ti, A.data, Tj)
+                np.matmul(Ti.T @ A.data, Tj, out=target.data)
             return
         assert isinstance(target, np.ndarray)
         dense = to_dense(A)
@@ -135,8 +146,9 @@ class BlockedFactor:
             np.multiply(dense, Ti[0, 0] * Tj[0, 0], out=target)
         else:
             ni, nj = self.terms[i].nlev, self.terms[j].nlev
-            M = dense.reshape(ni, Ti.shape[0], nj, Tj.shape[0])
-            target[...] = np.einsum("ba,ibjc,cd->iajd", Ti, M, Tj).reshape(target.shape)
+            M = dense.reshape(ni, Ti.shape[0], nj, Tj.shape[0]).transpose(0, 2, 1, 3)
+            scaled = (Ti.T @ M @ Tj).transpose(0, 2, 1, 3)
+            target.reshape(scaled.shape)[...] = scaled
 
     def _factor_column(self, j: int) -> None:
         L = self.L
@@ -145,6 +157,8 @@ class BlockedFactor:
             B = L[j, jj]
             if isinstance(Ljj, BlockDiag):
                 Ljj.data -= diag_of_outer(B, self.terms[j].nlev, self.terms[j].k)
+            elif isinstance(B, BlockSparse):
+                B.lower_self_outer().subtract_from(B.data, Ljj)
             else:
                 Ljj -= to_dense_any(outer(B, B))
         L[j, j] = Ljj = _cholesky(Ljj)
@@ -216,6 +230,14 @@ def to_dense_any(M: object) -> np.ndarray:
     return M.toarray() if hasattr(M, "toarray") else np.asarray(M)
 
 
+def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the entries of nlev k×k diagonal blocks (level-major)."""
+    base = np.arange(nlev)[:, None, None] * k
+    rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
+    cols = base + np.arange(k)[None, None, :] + 0 * rows
+    return rows.ravel(), cols.ravel()
+
+
 def _cholesky(M: Block) -> Block:
     if isinstance(M, BlockDiag):
         if M.data.shape[1] == 1:
@@ -223,11 +245,13 @@ def _cholesky(M: Block) -> Block:
         else:
             M.data[...] = np.linalg.cholesky(M.data)
         return M
-    assert isinstance(M, np.ndarray)
-    c, info = lapack.dpotrf(M, lower=1, clean=1, overwrite_a=1)
+    assert isinstance(M, np.ndarray) and M.flags.c_contiguous
+    # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
+    # so that U' (= L, C-ordered) overwrites M without a copy.
+    U, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
-    return c
+    return np.asarray(U.T)
 
 
 def _rdiv_lower_t(M: Block, Ljj: Block) -> Block:

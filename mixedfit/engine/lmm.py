@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import contextlib
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, minimize_theta
@@ -14,6 +17,7 @@ from .solution import Solution, conditional_variances, solve
 __all__ = ["EngineFit", "fit_lmm"]
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on diagonal θ
+MULTITHREAD_MIN_DIM = 1500  # below this dense-block size, BLAS threads cost more than they gain
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,17 @@ def fit_lmm(
     factor = BlockedFactor(terms, X, y, log_w)
     layout = factor.layout
     start = layout.start() if theta_start is None else np.asarray(theta_start, dtype=float)
-    record = minimize_theta(
-        lambda th: factor.objective(th, reml), start, layout.lower(), max_evals=max_evals
-    )
-    solution = solve(factor, record.theta, reml)
+    with _blas_threads(factor):
+        record = minimize_theta(
+            lambda th: factor.objective(th, reml), start, layout.lower(), max_evals=max_evals
+        )
+        solution = solve(factor, record.theta, reml)
     return EngineFit(factor, record.theta, record.objective, reml, record, solution)
+
+
+def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread unless a dense block is large enough to gain from more: small
+    multithreaded BLAS calls are slower, and pathologically so on a loaded machine."""
+    if factor.largest_dense_dim() >= MULTITHREAD_MIN_DIM:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
