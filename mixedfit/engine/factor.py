@@ -158,8 +158,10 @@ class BlockedFactor:
             if isinstance(Ljj, BlockDiag):
                 Ljj.data -= diag_of_outer(B, self.terms[j].nlev, self.terms[j].k)
             elif isinstance(B, BlockSparse):
+                assert isinstance(Ljj, np.ndarray)
                 B.lower_self_outer().subtract_from(B.data, Ljj)
             else:
+                assert isinstance(Ljj, np.ndarray)
                 Ljj -= to_dense_any(outer(B, B))
         L[j, j] = Ljj = _cholesky(Ljj)
         for i in range(j + 1, self.K + 1):
