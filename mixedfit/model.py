@@ -10,6 +10,7 @@ prediction on new data.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -241,10 +242,11 @@ class MixedModelFit:
         """True if the optimizer met its convergence criteria."""
         return self._engine.record.converged
 
-    @property
+    @cached_property
     def optimizer(self) -> OptimizerRecord:
-        """The optimizer's record: evaluations, final gradient, message, time."""
-        return self._engine.record
+        """The optimizer's record: evaluations, message, time, and the finite-difference
+        gradient at the optimum (computed on first access)."""
+        return replace(self._engine.record, gradient=self._engine.gradient())
 
     @property
     def ngroups(self) -> dict[str, int]:

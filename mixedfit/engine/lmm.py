@@ -9,7 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .factor import BlockedFactor
-from .optimize import OptimizerRecord, minimize_theta
+from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
 from .reterm import ReTerm
 from .solution import Solution, conditional_variances, solve
 
@@ -41,12 +41,24 @@ class EngineFit:
     record: OptimizerRecord
     solution: Solution
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
+    _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def singular(self) -> bool:
         """True if a diagonal θ entry is below lme4's tolerance (1e-4)."""
         diag = self.factor.layout.diagonal_mask()
         return bool(np.any(self.theta[diag] < SINGULAR_TOL))
+
+    def gradient(self) -> np.ndarray:
+        """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
+        if not self._gradient:
+            layout = self.factor.layout
+            with _blas_threads(self.factor):
+                g = finite_difference_gradient(
+                    lambda th: self.factor.objective(th, self.reml), self.theta, layout.lower()
+                )
+            self._gradient.append(g)
+        return self._gradient[0]
 
     def conditional_variances(self) -> list[np.ndarray]:
         """Per term (nlev, k, k) conditional covariances of the BLUPs (computed once)."""
