@@ -29,6 +29,7 @@ def lmer(
     context: Mapping[str, Any] | None = None,
     start: Sequence[float] | np.ndarray | None = None,
     max_evals: int = 100_000,
+    optimizer: str = "auto",
 ) -> LinearMixedModel:
     """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
 
@@ -53,6 +54,9 @@ def lmer(
         Starting θ (default: lme4's, identity relative covariance factors).
     max_evals : int, default 100000
         Evaluation limit of the optimizer.
+    optimizer : {"auto", "bobyqa", "cobyqa"}, default "auto"
+        NLopt's BOBYQA (lme4's default) or SciPy's COBYQA; "auto" picks COBYQA for expensive
+        models (n ≥ 20,000 or a dense factor block of order ≥ 500), BOBYQA otherwise.
 
     Returns
     -------
@@ -98,6 +102,7 @@ def lmer(
         reml=reml,
         theta_start=None if start is None else np.asarray(start, dtype=float),
         max_evals=max_evals,
+        optimizer=optimizer,
     )
     fit = LinearMixedModel(design, engine, formula)
     if fit.singular:

@@ -149,8 +149,9 @@ class SelfOuterPlan:
         """``tril(dense) -= tril(B @ B.T)`` for B's values ``data`` (any shape, C order)."""
         assert dense.flags.c_contiguous
         flat = data.ravel()
-        update = np.bincount(self.target, weights=flat[self.first] * flat[self.second],
-                             minlength=self.size)
+        update = np.bincount(
+            self.target, weights=flat[self.first] * flat[self.second], minlength=self.size
+        )
         dense.reshape(-1)[...] -= update
 
 

@@ -17,6 +17,7 @@ __all__ = ["EngineFit", "fit_lmm"]
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on diagonal θ
 MULTITHREAD_MIN_DIM = 1500  # below this dense-block size, BLAS threads cost more than they gain
+EXPENSIVE_N, EXPENSIVE_DIM = 20_000, 500  # above either, an evaluation costs ≫ COBYQA's overhead
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def fit_lmm(
     reml: bool = True,
     theta_start: np.ndarray | None = None,
     max_evals: int = 100_000,
+    optimizer: str = "auto",
 ) -> EngineFit:
     """Fit by REML or ML on the profiled deviance.
 
@@ -96,6 +98,9 @@ def fit_lmm(
         Defaults to lme4's start (T = I).
     max_evals : int
         Evaluation limit of the optimizer.
+    optimizer : {"auto", "bobyqa", "cobyqa"}
+        "auto": COBYQA (fewer, costlier iterations) when an evaluation is expensive (n ≥ 20,000
+        or a dense block of order ≥ 500), else BOBYQA.
 
     Returns
     -------
@@ -110,9 +115,18 @@ def fit_lmm(
     factor = BlockedFactor(terms, X, y, log_w)
     layout = factor.layout
     start = layout.start() if theta_start is None else np.asarray(theta_start, dtype=float)
+    if optimizer == "auto":
+        expensive = factor.n >= EXPENSIVE_N or factor.largest_dense_dim() >= EXPENSIVE_DIM
+        optimizer = "cobyqa" if expensive else "bobyqa"
+    if optimizer not in ("bobyqa", "cobyqa"):
+        raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
     with _blas_threads(factor):
         record = minimize_theta(
-            lambda th: factor.objective(th, reml), start, layout.lower(), max_evals=max_evals
+            lambda th: factor.objective(th, reml),
+            start,
+            layout.lower(),
+            method=optimizer,
+            max_evals=max_evals,
         )
         solution = solve(factor, record.theta, reml)
     return EngineFit(factor, record.theta, record.objective, reml, record, solution)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import nlopt
 import numpy as np
+import scipy.optimize
 
 __all__ = ["OptimizerRecord", "finite_difference_gradient", "minimize_theta"]
 
@@ -85,20 +86,26 @@ def minimize_theta(
     start: np.ndarray,
     lower: np.ndarray,
     *,
+    method: str = "bobyqa",
     max_evals: int = 100_000,
     ftol_rel: float = 1e-14,
     ftol_abs: float = 1e-12,
     xtol_abs: float = 1e-12,
 ) -> OptimizerRecord:
-    """Minimise ``fun`` over θ ≥ ``lower`` with BOBYQA.
+    """Minimise ``fun`` over θ ≥ ``lower``.
 
     Parameters
     ----------
     fun : callable
         θ (shape (m,)) → criterion.
     start, lower : ndarray, shape (m,)
+    method : {"bobyqa", "cobyqa"}
+        NLopt's BOBYQA (least overhead per evaluation) or SciPy's COBYQA (fewer evaluations,
+        about 2 ms of overhead each: better when an evaluation is expensive).
     max_evals : int
         Evaluation limit of the main optimization.
+    ftol_rel, ftol_abs, xtol_abs : float
+        BOBYQA's stopping tolerances.
 
     Returns
     -------
@@ -107,12 +114,18 @@ def minimize_theta(
     began = time.perf_counter()
     counted = _Counted(fun)
     x0 = np.maximum(np.asarray(start, dtype=float), lower)
-    message, converged = _run_nlopt(counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs)
+    if len(x0) == 0:
+        counted(x0)
+        message, converged = "no covariance parameters", True
+    elif method == "cobyqa":
+        message, converged = _run_cobyqa(counted, x0, lower, max_evals)
+    else:
+        message, converged = _run_nlopt(counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs)
     assert counted.best_x is not None
     theta, fmin = _snap_to_boundary(counted, counted.best_x, counted.best_f, lower)
     fun(theta)  # leave the caller's state at the optimum
     return OptimizerRecord(
-        method="NLopt LN_BOBYQA",
+        method="SciPy COBYQA" if method == "cobyqa" else "NLopt LN_BOBYQA",
         evaluations=counted.count,
         objective=fmin,
         theta=theta,
@@ -133,11 +146,7 @@ def _run_nlopt(
     ftol_abs: float,
     xtol_abs: float,
 ) -> tuple[str, bool]:
-    m = len(x0)
-    if m == 0:
-        counted(x0)
-        return "no covariance parameters", True
-    opt = nlopt.opt(nlopt.LN_BOBYQA, m)
+    opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -math.inf))
     opt.set_min_objective(counted)
     opt.set_ftol_rel(ftol_rel)
@@ -153,6 +162,19 @@ def _run_nlopt(
         return f"optimizer failed: {err}", False
     message = _MESSAGES.get(code, f"NLopt result code {code}")
     return message, code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED)
+
+
+def _run_cobyqa(
+    counted: _Counted, x0: np.ndarray, lower: np.ndarray, max_evals: int
+) -> tuple[str, bool]:
+    result = scipy.optimize.minimize(
+        counted,
+        x0,
+        method="COBYQA",
+        bounds=scipy.optimize.Bounds(lower, np.full(len(x0), np.inf)),
+        options={"maxfev": max_evals, "final_tr_radius": 1e-7},
+    )
+    return str(result.message), bool(result.success)
 
 
 def _snap_to_boundary(
