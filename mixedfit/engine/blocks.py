@@ -16,9 +16,12 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "PAIR_BUDGET",
     "Block",
     "BlockDiag",
     "BlockSparse",
+    "ScaledSelfOuterPlan",
+    "SelfOuterPlan",
     "diag_of_outer",
     "lower_solve_batched",
     "outer",
@@ -100,9 +103,10 @@ class BlockSparse:
         np.add.at(out, (self._rows, self._cols), self.data.ravel())
         return out
 
-    def lower_self_outer(self) -> SelfOuterPlan:
-        """The plan for the lower triangle of ``self @ self.T`` (built once per pattern)."""
-        if self._plan is None:
+    def lower_self_outer(self) -> SelfOuterPlan | None:
+        """The plan for the lower triangle of ``self @ self.T`` (built once per pattern), or
+        None when it would exceed :data:`PAIR_BUDGET` pairs."""
+        if self._plan is None and count_column_pairs(self._cols) <= PAIR_BUDGET:
             self._plan = SelfOuterPlan.build(self._rows, self._cols, self.shape[0])
         return self._plan
 
@@ -113,6 +117,42 @@ class BlockSparse:
         else:
             vals = np.asarray(M)[self._rows, self._cols]
         return vals.reshape(self.data.shape)
+
+
+PAIR_BUDGET = 20_000_000  # largest precomputed pair list (about 24 bytes a pair)
+
+
+def count_column_pairs(cols: np.ndarray) -> int:
+    """Number of pairs :func:`column_pairs` would return."""
+    m = np.bincount(cols).astype(np.int64)
+    return int(np.sum(m * (m + 1) // 2))
+
+
+def column_pairs(
+    rows: np.ndarray, cols: np.ndarray, nrow: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All unordered pairs (e1, e2), e1 = e2 included, of entries that share a column.
+
+    Returns
+    -------
+    e1, e2 : ndarray of int
+        Entry indices.
+    target : ndarray of int
+        Flat C-order index of the lower-triangle element ``(max(r1, r2), min(r1, r2))``.
+    """
+    order = np.lexsort((rows, cols))
+    c = cols[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], len(c)]
+    group_end = np.repeat(ends, ends - starts)
+    lengths = group_end - np.arange(len(c))  # partners at or after each entry
+    first = np.repeat(np.arange(len(c)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    second = first + (np.arange(lengths.sum()) - np.repeat(offsets, lengths))
+    e1, e2 = order[first], order[second]
+    r1, r2 = rows[e1], rows[e2]
+    target = np.maximum(r1, r2).astype(np.int64) * nrow + np.minimum(r1, r2)
+    return e1, e2, target
 
 
 @dataclass(frozen=True)
@@ -130,19 +170,8 @@ class SelfOuterPlan:
 
     @staticmethod
     def build(rows: np.ndarray, cols: np.ndarray, nrow: int) -> SelfOuterPlan:
-        order = np.lexsort((rows, cols))
-        c = cols[order]
-        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-        ends = np.r_[starts[1:], len(c)]
-        group_end = np.repeat(ends, ends - starts)
-        lengths = group_end - np.arange(len(c))  # partners at or after each entry
-        first = np.repeat(np.arange(len(c)), lengths)
-        offsets = np.cumsum(lengths) - lengths
-        second = first + (np.arange(lengths.sum()) - np.repeat(offsets, lengths))
-        e1, e2 = order[first], order[second]
-        r1, r2 = rows[e1], rows[e2]
-        target = np.maximum(r1, r2).astype(np.int64) * nrow + np.minimum(r1, r2)
-        sort = np.argsort(target, kind="stable")
+        e1, e2, target = column_pairs(rows, cols, nrow)
+        sort = np.argsort(target, kind="stable")  # sequential writes in the update
         return SelfOuterPlan(e1[sort], e2[sort], target[sort], nrow * nrow)
 
     def subtract_from(self, data: np.ndarray, dense: np.ndarray) -> None:
@@ -153,6 +182,35 @@ class SelfOuterPlan:
             self.target, weights=flat[self.first] * flat[self.second], minlength=self.size
         )
         dense.reshape(-1)[...] -= update
+
+
+@dataclass(frozen=True)
+class ScaledSelfOuterPlan:
+    """``tril(B @ B.T)`` for ``B = A @ diag(s)`` with A's values fixed and s varying.
+
+    Each pair of entries sharing column c contributes ``a_e1 * a_e2 * s_c**2`` to one
+    lower-triangle element, so the whole update is one sparse matrix-vector product
+    ``S @ s**2`` with S (nrow² × ncol) built once from A. Used for the scalar first term, whose
+    off-diagonal blocks are exactly such column scalings of the cross products.
+    """
+
+    S: sp.csr_matrix
+
+    @staticmethod
+    def build(block: BlockSparse) -> ScaledSelfOuterPlan:
+        nrow = block.shape[0]
+        e1, e2, target = column_pairs(block._rows, block._cols, nrow)
+        flat = block.data.ravel()
+        S = sp.csr_matrix(
+            (flat[e1] * flat[e2], (target, block._cols[e1])), shape=(nrow * nrow, block.shape[1])
+        )
+        return ScaledSelfOuterPlan(S)
+
+    def subtract_from(self, scale: np.ndarray, dense: np.ndarray) -> None:
+        """``tril(dense) -= tril(B @ B.T)`` for column scales ``scale`` (shape (ncol,))."""
+        assert dense.flags.c_contiguous
+        flat = dense.reshape(-1)
+        flat -= self.S @ (scale * scale)
 
 
 Block = BlockDiag | BlockSparse | np.ndarray

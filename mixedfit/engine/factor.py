@@ -19,9 +19,12 @@ import scipy.linalg
 from scipy.linalg import lapack
 
 from .blocks import (
+    PAIR_BUDGET,
     Block,
     BlockDiag,
     BlockSparse,
+    ScaledSelfOuterPlan,
+    count_column_pairs,
     diag_of_outer,
     lower_solve_batched,
     outer,
@@ -91,6 +94,16 @@ class BlockedFactor:
                     self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
         self.L[K, K] = np.array(self.A[K, K])
+        self._scaled_plans = {
+            j: ScaledSelfOuterPlan.build(a_j0)
+            for j in range(1, K)
+            if self.filled[j]
+            and isinstance(a_j0 := self.A[j, 0], BlockSparse)
+            and self.terms[0].k == 1
+            and self.terms[j].k == 1
+            and count_column_pairs(a_j0._cols) <= PAIR_BUDGET
+        }
+        self._T: list[np.ndarray] = []
         self._diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
 
     def largest_dense_dim(self) -> int:
@@ -105,6 +118,7 @@ class BlockedFactor:
         """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms)."""
         T_given = self.layout.templates(np.asarray(theta, dtype=float))
         T = [T_given[i] for i in self.order]
+        self._T = T
         K = self.K
         for j in range(K):
             self._scale_diagonal(j, T[j])
@@ -157,9 +171,15 @@ class BlockedFactor:
             B = L[j, jj]
             if isinstance(Ljj, BlockDiag):
                 Ljj.data -= diag_of_outer(B, self.terms[j].nlev, self.terms[j].k)
-            elif isinstance(B, BlockSparse):
+            elif jj == 0 and j in self._scaled_plans:
                 assert isinstance(Ljj, np.ndarray)
-                B.lower_self_outer().subtract_from(B.data, Ljj)
+                L00 = L[0, 0]
+                assert isinstance(L00, BlockDiag)
+                scale = self._T[j][0, 0] * self._T[0][0, 0] / L00.data[:, 0, 0]
+                self._scaled_plans[j].subtract_from(scale, Ljj)
+            elif isinstance(B, BlockSparse) and (plan := B.lower_self_outer()) is not None:
+                assert isinstance(Ljj, np.ndarray)
+                plan.subtract_from(B.data, Ljj)
             else:
                 assert isinstance(Ljj, np.ndarray)
                 Ljj -= to_dense_any(outer(B, B))
