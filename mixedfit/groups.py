@@ -55,11 +55,36 @@ def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCod
         Level code of each row.
     """
     per_col = [_column_codes(frame[c]) for c in columns]
-    codes = np.column_stack([c for c, _ in per_col])
-    combos, refs = np.unique(codes, axis=0, return_inverse=True)
-    labels = tuple(":".join(per_col[j][1][code] for j, code in enumerate(row)) for row in combos)
+    combos, refs = _combine([codes for codes, _ in per_col], [len(lv) for _, lv in per_col])
+    labels = tuple(
+        ":".join(per_col[j][1][code] for j, code in enumerate(row)) for row in combos.tolist()
+    )
     coding = GroupCoding(tuple(columns), tuple(lv for _, lv in per_col), labels, combos)
-    return coding, refs.ravel().astype(np.int64)
+    return coding, refs
+
+
+_DENSE_KEYS = 50_000_000  # key spaces up to this size are compacted by counting, not sorting
+
+
+def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Observed combinations of several level codes, in lexicographic order, and each row's
+    combination index. O(n) by counting when the key space is small."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    space = 1
+    for c, size in zip(codes, sizes, strict=True):
+        key = key * size + c
+        space *= size
+    if space <= _DENSE_KEYS:
+        present = np.bincount(key, minlength=space) > 0
+        rank = np.cumsum(present) - 1
+        used, refs = np.flatnonzero(present), rank[key]
+    else:
+        used, refs = np.unique(key, return_inverse=True)
+    combos = np.empty((len(used), len(codes)), dtype=np.int64)
+    for j in reversed(range(len(codes))):
+        combos[:, j] = used % sizes[j]
+        used = used // sizes[j]
+    return combos, refs.ravel().astype(np.int64)
 
 
 def encode_new_groups(coding: GroupCoding, data: pd.DataFrame) -> np.ndarray:
