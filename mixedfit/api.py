@@ -9,14 +9,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import build_design
+from .design import Design, build_design
 from .engine.lmm import fit_lmm
 from .engine.reterm import ReTerm
 from .exceptions import ConvergenceWarning, SingularFitWarning
 from .formula import parse_formula
 from .report import LinearMixedModel
 
-__all__ = ["lmer"]
+__all__ = ["engine_terms", "lmer"]
+
+
+def engine_terms(design: Design) -> list[ReTerm]:
+    """The engine's view of a design's random-effects terms (arrays only)."""
+    return [
+        ReTerm(t.refs, t.Z, len(spec.levels))
+        for t, spec in zip(design.terms, design.spec.terms, strict=True)
+    ]
+
+
+def _theta_size(design: Design) -> int:
+    return sum(t.Z.shape[1] * (t.Z.shape[1] + 1) // 2 for t in design.terms)
 
 
 def lmer(
@@ -38,7 +50,7 @@ def lmer(
     formula : str
         lme4 syntax: fixed part (formulaic: transforms such as ``np.log(x)``, ``I(x**2)``,
         ``C(f)``, interactions ``a*b``) plus random-effects terms ``(expr | group)``:
-        ``(1 | g)``, ``(1 + x | g)``, ``(0 + x | g)``, ``(x || g)`` (uncorrelated),
+        ``(1 | g)``, ``(1 + x | g)``, ``(0 + x | g)``, ``(x || g)`` (independent terms, as lme4),
         ``(1 | g1/g2)`` (nested), ``(1 | g1:g2)``, and ``offset(expr)``.
     data : pandas.DataFrame
         Not modified. Rows with a missing value in any variable the model uses are dropped.
@@ -90,12 +102,13 @@ def lmer(
     """
     parsed = parse_formula(formula)
     design = build_design(parsed, data, weights=weights, offset=offset, context=context)
-    terms = [
-        ReTerm(t.refs, t.Z, len(spec.levels), spec.term.correlated)
-        for t, spec in zip(design.terms, design.spec.terms, strict=True)
-    ]
+    if start is not None and len(np.ravel(start)) != _theta_size(design):
+        raise ValueError(
+            f"start has {len(np.ravel(start))} values; this model has {_theta_size(design)} "
+            "covariance parameters (theta)"
+        )
     engine = fit_lmm(
-        terms,
+        engine_terms(design),
         design.X,
         design.y - design.offset,
         weights=design.weights,

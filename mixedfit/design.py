@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from formulaic import ModelSpec, model_matrix
+from formulaic.errors import DataMismatchWarning
 
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
-from .formula import ModelFormula, RandomTerm
+from .formula import ModelFormula, RandomTerm, expression_names
 from .groups import GroupCoding, code_groups, encode_new_groups
 
 __all__ = ["Design", "DesignSpec", "TermDesign", "build_design", "lme4_term_order"]
@@ -50,6 +51,7 @@ class TermSpec:
     columns: tuple[str, ...]
     spec: ModelSpec
     coding: GroupCoding
+    variables: tuple[str, ...]
 
     @property
     def name(self) -> str:
@@ -70,18 +72,34 @@ class DesignSpec:
     kept_columns: tuple[int, ...]
     terms: tuple[TermSpec, ...]
     context: Mapping[str, Any]
+    fixed_variables: tuple[str, ...]
+
+    def missing_rows(self, data: pd.DataFrame, random: bool) -> np.ndarray:
+        """True for new rows with a missing fixed-part (or, if ``random``, random-slope) value.
+
+        Missing grouping values are not counted: they are handled as new levels.
+        """
+        names = set(self.fixed_variables)
+        if random:
+            for term in self.terms:
+                names |= set(term.variables) - set(term.coding.columns)
+        cols = [c for c in data.columns if c in names]
+        absent = sorted(names - set(map(str, data.columns)))
+        if absent:
+            raise DataError(f"new data lack the column(s) {absent} used by the model")
+        return data[cols].isna().any(axis=1).to_numpy() if cols else np.zeros(len(data), bool)
 
     def fixed_matrix(self, data: pd.DataFrame) -> np.ndarray:
-        """Fixed-effects matrix of new data, shape (m, p), aliased columns dropped."""
-        _check_fixed_levels(self.fixed_spec, data)
-        X = np.asarray(self.fixed_spec.get_model_matrix(data, na_action="ignore"), dtype=float)
+        """Fixed-effects matrix of new data (no missing values), shape (m, p)."""
+        X = _new_matrix(self.fixed_spec, data, "fixed effects")
         return X[:, list(self.kept_columns)]
 
-    def term_matrix(self, i: int, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Columns (m, k) and level codes (m,) of term ``i`` for new data (code -1: unseen)."""
+    def term_matrix(self, i: int, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Columns (m, k), level codes (m,) (-1: not fitted) and missing-group mask of term i."""
         term = self.terms[i]
-        Z = np.asarray(term.spec.get_model_matrix(data, na_action="ignore"), dtype=float)
-        return Z, encode_new_groups(term.coding, data)
+        Z = _new_matrix(term.spec, data, f"random-effects term {term.term.source!r}")
+        codes, missing = encode_new_groups(term.coding, data)
+        return Z, codes, missing
 
     def offset(self, data: pd.DataFrame) -> np.ndarray:
         """Offset of new data from the formula's ``offset()`` terms, shape (m,)."""
@@ -172,12 +190,18 @@ def build_design(
         raise DataError(f"no observations left: {why} {sorted(used)}".rstrip())
     frame = _drop_unused_categories(data.iloc[rows][used])
     y, X, fixed_spec = _fixed_part(formula, frame, ctx)
+    _check_finite(X, [str(c) for c in fixed_spec.column_names], "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_spec)
     term_specs, term_arrays = _random_part(formula, frame, ctx)
     w = None if w_all is None else _check_weights(w_all[rows])
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
     off = off + _formula_offset(formula, frame, ctx)
-    spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx)
+    _check_finite(off[:, None], ["offset"], "")
+    fixed_vars = set(expression_names(formula.fixed))
+    for expr in formula.offsets:
+        fixed_vars |= expression_names(expr)
+    fixed_variables = tuple(c for c in used if c in fixed_vars)
+    spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx, fixed_variables)
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec)
 
 
@@ -219,6 +243,18 @@ def _per_row(value: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
         return pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
     except (ValueError, TypeError):
         raise DataError(f"{what} must be numeric") from None
+
+
+def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
+    """Raise if a transform produced infinite or NaN values (e.g. ``np.log(0)``)."""
+    bad = ~np.isfinite(M)
+    if bad.any():
+        col = int(np.flatnonzero(bad.any(axis=0))[0])
+        label = f"{what} {names[col]!r}".strip()
+        raise DataError(
+            f"{label} has {int(bad[:, col].sum())} infinite or NaN value(s) after its "
+            "transform; drop those rows or change the transform"
+        )
 
 
 def _check_weights(w: np.ndarray) -> np.ndarray:
@@ -289,17 +325,19 @@ def _drop_aliased(
 
 def _independent_columns(X: np.ndarray) -> list[int]:
     """Columns kept by a left-to-right Gram-Schmidt sweep: a column whose residual on the kept
-    ones is below ``_RANK_TOL`` times its norm is aliased."""
-    Q = np.zeros((X.shape[0], 0))
-    kept = []
-    for j in range(X.shape[1]):
+    ones is below ``_RANK_TOL`` times its norm is aliased (R's ``qr`` keeps earlier columns)."""
+    n, p = X.shape
+    Q = np.empty((n, p))
+    kept: list[int] = []
+    for j in range(p):
         x = X[:, j]
         norm = float(np.linalg.norm(x))
-        r = x - Q @ (Q.T @ x)
-        r = r - Q @ (Q.T @ r)
+        basis = Q[:, : len(kept)]
+        r = x - basis @ (basis.T @ x)
+        r = r - basis @ (basis.T @ r)
         rn = float(np.linalg.norm(r))
         if norm > 0 and rn > _RANK_TOL * norm:
-            Q = np.column_stack([Q, r / rn])
+            Q[:, len(kept)] = r / rn
             kept.append(j)
     return kept
 
@@ -312,10 +350,17 @@ def _random_part(
     for term in formula.random:
         mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
         Z = np.asarray(mm, dtype=float)
+        cols = tuple(str(c) for c in mm.model_spec.column_names)
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
+        _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
         coding, refs = code_groups(frame, term.group)
         nlev = len(coding.levels)
+        if nlev < 2:
+            raise DataError(
+                f"grouping factor {term.group_name!r} has a single level: a random effect "
+                "needs at least two sampled levels; drop the term"
+            )
         if nlev >= n:
             raise DataError(
                 f"grouping factor {term.group_name!r} has {nlev} levels for {n} observations; "
@@ -327,8 +372,8 @@ def _random_part(
                 f"term {term.source!r} has {nlev * Z.shape[1]} random effects for {n} "
                 "observations; its variance and the residual variance are unidentifiable"
             )
-        cols = tuple(str(c) for c in mm.model_spec.column_names)
-        specs.append(TermSpec(term, cols, mm.model_spec, coding))
+        variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
+        specs.append(TermSpec(term, cols, mm.model_spec, coding, variables))
         arrays.append(TermDesign(Z, refs))
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
@@ -353,18 +398,31 @@ def _formula_offset(
     return total
 
 
-def _check_fixed_levels(spec: ModelSpec, data: pd.DataFrame) -> None:
-    """Raise if new data hold a category the fixed-effects encoder never saw."""
+def _new_matrix(spec: ModelSpec, data: pd.DataFrame, what: str) -> np.ndarray:
+    """Model matrix of new rows; a category the fit never saw is an error, not zeros."""
+    _check_levels(spec, data, what)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataMismatchWarning)
+        try:
+            return np.asarray(spec.get_model_matrix(data, na_action="ignore"), dtype=float)
+        except DataMismatchWarning as err:
+            raise DataError(f"new data for the {what}: {err}") from None
+
+
+def _check_levels(spec: ModelSpec, data: pd.DataFrame, what: str) -> None:
+    """Name the column when new data hold a category its encoder never saw."""
     for factor, state in spec.encoder_state.items():
         info = state[1] if isinstance(state, tuple) else state
         levels = info.get("categories") if isinstance(info, dict) else None
         column = str(factor)
         if levels is None or column not in data.columns:
             continue
-        seen = set(map(str, levels))
-        values = data[column].dropna().astype(str)
-        unseen = sorted(set(values) - seen)
-        if unseen:
+        values = data[column].dropna()
+        seen = pd.Index(levels)
+        unseen = values[seen.get_indexer(pd.Index(values)) < 0]
+        unseen = unseen[~unseen.astype(str).isin(set(map(str, levels)))]
+        if len(unseen):
             raise DataError(
-                f"column {column!r} has level(s) {unseen[:5]} not present when the model was fit"
+                f"column {column!r} has level(s) {sorted(map(str, set(unseen)))[:5]} in the "
+                f"new data for the {what} that were not present when the model was fit"
             )

@@ -10,15 +10,16 @@ Rules (as lme4's ``findbars``/``expandSlash``):
   removes the intercept.
 * ``(1 | g1/g2)`` expands to ``(1 | g1) + (1 | g1:g2)``; ``(1 | g1:g2)`` groups by the
   interaction of ``g1`` and ``g2``.
-* ``(x || g)`` is one term with an uncorrelated (diagonal) covariance over *all* its model-matrix
-  columns. For numeric ``x`` that is exactly lme4's split into ``(1 | g) + (0 + x | g)``; for a
-  factor ``f`` lme4 keeps the dummies of ``f`` correlated, mixedfit makes them independent.
+* ``(1 + x + z || g)`` is split as lme4 does, at the ``+`` of its left side, into independent
+  terms ``(1 | g) + (0 + x | g) + (0 + z | g)``. A factor ``f`` inside ``||`` becomes one term
+  ``(0 + f | g)``, so its dummy columns stay correlated with each other (lme4's behaviour).
 * ``offset(expr)`` in the fixed part adds ``expr`` with coefficient 1.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from formulaic import Formula
@@ -28,7 +29,7 @@ from formulaic.parser.types import Token
 
 from .exceptions import FormulaError
 
-__all__ = ["ModelFormula", "RandomTerm", "parse_formula"]
+__all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula"]
 
 _BARS = ("|", "||")
 # Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.
@@ -45,15 +46,12 @@ class RandomTerm:
         Left side, a formulaic formula for the term's model-matrix columns (e.g. ``"1 + Days"``).
     group : tuple of str
         Column names whose interaction forms the grouping factor, in formula order.
-    correlated : bool
-        False for ``||`` terms: the covariance matrix is diagonal.
     source : str
         The term as written in the formula.
     """
 
     expr: str
     group: tuple[str, ...]
-    correlated: bool = True
     source: str = ""
 
     @property
@@ -133,6 +131,10 @@ def parse_formula(text: str) -> ModelFormula:
     if not rhs_tokens:
         raise FormulaError(f"formula {text!r} has nothing on the right of '~'")
     response = _span(text, lhs_tokens)
+    if any(t.token in _BARS for t in lhs_tokens):
+        raise FormulaError(
+            f"'|' in the response {response!r}: random-effects terms go right of '~'"
+        )
     fixed: list[tuple[str, str]] = []
     random: list[RandomTerm] = []
     offsets: list[str] = []
@@ -148,6 +150,11 @@ def parse_formula(text: str) -> ModelFormula:
             offsets.append(_offset_expr(piece, sign))
         else:
             fixed.append((sign, piece))
+    if not random:
+        raise FormulaError(
+            f"no random-effects terms in {text!r}: add a term such as '(1 | group)' "
+            "(for a model without random effects use an ordinary linear model)"
+        )
     return ModelFormula(
         response=response,
         fixed=_join(fixed),
@@ -162,7 +169,7 @@ def _tokens(expr: str, context: str) -> list[Token]:
     try:
         raw = list(tokenize(expr))
     except FormulaSyntaxError as err:
-        raise FormulaError(f"cannot parse {context!r}: {err}") from None
+        raise FormulaError(f"cannot parse {context!r}: {_plain(err)}") from None
     out: list[Token] = []
     for tok in raw:
         if tok.kind.value != "operator" or tok.token in _OPERATORS:
@@ -289,17 +296,34 @@ def _random_terms(text: str, summand: list[Token]) -> list[RandomTerm]:
     if not right:
         raise FormulaError(f"empty grouping factor in random-effects term {source!r}")
     expr = _span(text, left)
-    _check_expression(expr, source)
+    _parse_terms(expr, source)
+    pieces = _split_double_bar(expr, source) if bar == "||" else [expr]
     groups = _expand_groups(right, _span(text, right), source)
-    return [RandomTerm(expr, g, correlated=bar == "|", source=source) for g in groups]
+    return [RandomTerm(piece, g, source=source) for piece in pieces for g in groups]
 
 
-def _check_expression(expr: str, source: str) -> None:
+def _parse_terms(expr: str, source: str) -> Formula:
     try:
-        Formula(expr)
+        return Formula(expr)
     except Exception as err:  # formulaic raises several error types
-        msg = f"cannot parse {expr!r} in random-effects term {source!r}: {err}"
+        msg = f"cannot parse {expr!r} in random-effects term {source!r}: {_plain(err)}"
         raise FormulaError(msg) from None
+
+
+def _split_double_bar(expr: str, source: str) -> list[str]:
+    """lme4's ``expandDoubleVerts``: ``1 + x + z`` → ``["1", "0 + x", "0 + z"]``."""
+    pieces = []
+    for term in _parse_terms(expr, source):
+        name = str(term)
+        pieces.append("1" if name == "1" else f"0 + {name}")
+    if not pieces:
+        raise FormulaError(f"random-effects term {source!r} has no columns")
+    return pieces
+
+
+def _plain(err: Exception) -> str:
+    """An error message without terminal colour codes or formulaic's markers."""
+    return re.sub(r"\x1b\[[0-9;]*m|[⧛⧚]", "", str(err)).strip()
 
 
 def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[str, ...]]:
@@ -315,7 +339,8 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
     try:
         terms = Formula(quoted)
     except Exception as err:
-        raise FormulaError(f"cannot parse grouping factor {expr!r} in {source!r}: {err}") from None
+        msg = f"cannot parse grouping factor {expr!r} in {source!r}: {_plain(err)}"
+        raise FormulaError(msg) from None
     groups = [tuple(str(f) for f in term.factors) for term in terms]
     return [g for g in groups if g != ("1",)]
 
@@ -335,6 +360,11 @@ def _join(pieces: list[tuple[str, str]]) -> str:
     for sign, piece in pieces[1:]:
         out += f" {sign} {piece}"
     return out
+
+
+def expression_names(expr: str) -> set[str]:
+    """Variable names an expression refers to (formula names and names inside Python calls)."""
+    return _names_in(expr)
 
 
 def _names_in(expr: str) -> set[str]:
@@ -357,7 +387,8 @@ def _python_names(code: str) -> set[str]:
         tree = ast.parse(code, mode="eval")
     except SyntaxError:
         return set()
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    skip = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    skip |= {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     return {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in skip
     }

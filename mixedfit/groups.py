@@ -15,7 +15,7 @@ import pandas as pd
 __all__ = ["GroupCoding", "code_groups", "encode_new_groups"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GroupCoding:
     """Levels of a grouping factor.
 
@@ -23,8 +23,8 @@ class GroupCoding:
     ----------
     columns : tuple of str
         Data columns whose interaction forms the factor.
-    column_levels : tuple of tuple of str
-        Levels of each column (as strings), in order.
+    column_values : tuple of pandas.Index
+        Levels of each column as the original values (their dtype kept), in order.
     levels : tuple of str
         Labels of the factor's levels, e.g. ``("A:a", "A:b")``.
     combos : ndarray of int, shape (nlev, ncol)
@@ -32,17 +32,17 @@ class GroupCoding:
     """
 
     columns: tuple[str, ...]
-    column_levels: tuple[tuple[str, ...], ...]
+    column_values: tuple[pd.Index, ...]
     levels: tuple[str, ...]
     combos: np.ndarray
 
 
-def _column_codes(series: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+def _column_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         cat = series.cat.remove_unused_categories()
-        return cat.cat.codes.to_numpy(dtype=np.int64), tuple(map(str, cat.cat.categories))
+        return cat.cat.codes.to_numpy(dtype=np.int64), pd.Index(cat.cat.categories)
     codes, uniques = pd.factorize(series, sort=True)
-    return codes.astype(np.int64), tuple(map(str, uniques))
+    return codes.astype(np.int64), pd.Index(uniques)
 
 
 def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCoding, np.ndarray]:
@@ -56,10 +56,11 @@ def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCod
     """
     per_col = [_column_codes(frame[c]) for c in columns]
     combos, refs = _combine([codes for codes, _ in per_col], [len(lv) for _, lv in per_col])
+    names = [list(map(str, values)) for _, values in per_col]
     labels = tuple(
-        ":".join(per_col[j][1][code] for j, code in enumerate(row)) for row in combos.tolist()
+        ":".join(names[j][code] for j, code in enumerate(row)) for row in combos.tolist()
     )
-    coding = GroupCoding(tuple(columns), tuple(lv for _, lv in per_col), labels, combos)
+    coding = GroupCoding(tuple(columns), tuple(values for _, values in per_col), labels, combos)
     return coding, refs
 
 
@@ -87,23 +88,44 @@ def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.
     return combos, refs.ravel().astype(np.int64)
 
 
-def encode_new_groups(coding: GroupCoding, data: pd.DataFrame) -> np.ndarray:
+def encode_new_groups(coding: GroupCoding, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Level codes of new rows for a fitted grouping factor.
+
+    Values are matched by value (so ``308`` matches ``308.0``), then by their text (so ``308``
+    matches a level ``"308"``).
 
     Returns
     -------
-    ndarray of int, shape (m,)
-        The level code, or -1 where the level (or combination) was not in the fitted data or a
-        value is missing.
+    codes : ndarray of int, shape (m,)
+        The level code, or -1 for a level (or combination) not in the fitted data.
+    missing : ndarray of bool, shape (m,)
+        True where a grouping value is missing.
     """
     m = len(data)
     codes = np.empty((m, len(coding.columns)), dtype=np.int64)
+    missing = np.zeros(m, dtype=bool)
     for j, col in enumerate(coding.columns):
         if col not in data.columns:
             raise KeyError(f"new data lack the grouping column {col!r}")
-        lookup = {lv: i for i, lv in enumerate(coding.column_levels[j])}
-        values = data[col]
-        strings = values.astype(object).where(values.notna(), None)
-        codes[:, j] = [lookup.get(str(v), -1) if v is not None else -1 for v in strings]
+        values = pd.Series(np.asarray(data[col], dtype=object))
+        missing |= values.isna().to_numpy()
+        codes[:, j] = _match(coding.column_values[j], values)
     index = {tuple(row): i for i, row in enumerate(coding.combos.tolist())}
-    return np.array([index.get(tuple(row), -1) for row in codes.tolist()], dtype=np.int64)
+    found = np.array([index.get(tuple(row), -1) for row in codes.tolist()], dtype=np.int64)
+    return np.where(missing, -1, found), missing
+
+
+def _match(levels: pd.Index, values: pd.Series) -> np.ndarray:
+    try:
+        codes = np.asarray(levels.get_indexer(pd.Index(values)), dtype=np.int64)
+    except (TypeError, ValueError):
+        codes = np.full(len(values), -1, dtype=np.int64)
+    unmatched = (codes < 0) & values.notna().to_numpy()
+    if unmatched.any() and pd.api.types.is_numeric_dtype(levels.dtype):
+        numbers = pd.to_numeric(values[unmatched], errors="coerce")
+        codes[unmatched] = levels.get_indexer(pd.Index(numbers))
+        unmatched = (codes < 0) & values.notna().to_numpy()
+    if unmatched.any():
+        by_text = {str(v): i for i, v in enumerate(levels)}
+        codes[unmatched] = [by_text.get(str(v), -1) for v in values[unmatched]]
+    return codes

@@ -22,7 +22,17 @@ from .engine.lmm import EngineFit
 from .engine.optimize import OptimizerRecord
 from .exceptions import DataError
 
-__all__ = ["MixedModelFit"]
+__all__ = ["MixedModelFit", "sd_and_correlation"]
+
+
+def sd_and_correlation(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standard deviations (k,) and correlation matrix (k, k) of a covariance matrix;
+    correlations involving a zero SD are NaN."""
+    sd = np.sqrt(np.maximum(np.diag(S), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = S / np.outer(sd, sd)
+    corr[np.outer(sd, sd) == 0] = np.nan
+    return sd, corr
 
 
 class MixedModelFit:
@@ -138,8 +148,7 @@ class MixedModelFit:
         )
 
     @cached_property
-    def covariances(self) -> dict[str, pd.DataFrame]:
-        """Covariance matrix σ² T T' of each term's random effects, keyed by unique group name."""
+    def _covariances(self) -> dict[str, pd.DataFrame]:
         out = {}
         Ts = self._engine.factor.layout.templates(self._engine.theta)
         for name, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
@@ -147,27 +156,45 @@ class MixedModelFit:
             out[name] = pd.DataFrame(self.sigma**2 * T @ T.T, index=cols, columns=cols)
         return out
 
+    @property
+    def covariances(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix σ² T T' of each term's random effects, keyed by unique group name
+        (a repeated grouping factor gets ``.1``, ``.2`` as in lme4's VarCorr)."""
+        return {k: v.copy() for k, v in self._covariances.items()}
+
     @cached_property
+    def _varcorr(self) -> pd.DataFrame:
+        rows: list[dict[str, Any]] = []
+        for (name, S), term in zip(
+            self._covariances.items(), self._engine.factor.layout.terms, strict=True
+        ):
+            cols = list(S.index)
+            sd, corr = sd_and_correlation(S.to_numpy())
+            for a, col in enumerate(cols):
+                rows.append(dict(grp=name, var1=col, var2="", vcov=S.iat[a, a], sdcor=sd[a]))
+            if term.correlated:
+                for a in range(len(cols)):
+                    for b in range(a + 1, len(cols)):
+                        rows.append(
+                            dict(
+                                grp=name,
+                                var1=cols[a],
+                                var2=cols[b],
+                                vcov=S.iat[a, b],
+                                sdcor=corr[a, b],
+                            )
+                        )
+        rows.append(dict(grp="Residual", var1="", var2="", vcov=self.sigma**2, sdcor=self.sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    @property
     def varcorr(self) -> pd.DataFrame:
         """Variance components as R's ``as.data.frame(VarCorr(fit))``.
 
         Columns ``grp, var1, var2, vcov, sdcor``: per term the variances (sdcor = SD), then the
-        covariances of correlated terms (sdcor = correlation), then the residual.
+        covariances (sdcor = correlation), then the residual.
         """
-        rows: list[dict[str, Any]] = []
-        for (name, S), spec in zip(self.covariances.items(), self._design.spec.terms, strict=True):
-            cols = list(S.index)
-            sd = np.sqrt(np.diag(S.to_numpy()))
-            for a, col in enumerate(cols):
-                rows.append(dict(grp=name, var1=col, var2="", vcov=S.iat[a, a], sdcor=sd[a]))
-            if spec.term.correlated:
-                for a in range(len(cols)):
-                    for b in range(a + 1, len(cols)):
-                        cov = S.iat[a, b]
-                        cor = cov / (sd[a] * sd[b]) if sd[a] > 0 and sd[b] > 0 else float("nan")
-                        rows.append(dict(grp=name, var1=cols[a], var2=cols[b], vcov=cov, sdcor=cor))
-        rows.append(dict(grp="Residual", var1="", var2="", vcov=self.sigma**2, sdcor=self.sigma))
-        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        return self._varcorr.copy()
 
     @cached_property
     def _group_keys(self) -> list[str]:
@@ -195,16 +222,24 @@ class MixedModelFit:
         return out
 
     @cached_property
-    def ranef(self) -> dict[str, pd.DataFrame]:
-        """Conditional modes (BLUPs) of the random effects: group name → levels × columns."""
+    def _ranef(self) -> dict[str, pd.DataFrame]:
         return self._per_group(self._engine.solution.b)
 
+    @property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes (BLUPs) of the random effects: group name → levels × columns."""
+        return {k: v.copy() for k, v in self._ranef.items()}
+
     @cached_property
-    def ranef_condsd(self) -> dict[str, pd.DataFrame]:
-        """Conditional standard deviations of the BLUPs (lme4's ``condVar``), as :attr:`ranef`."""
+    def _ranef_condsd(self) -> dict[str, pd.DataFrame]:
         blocks = self._engine.conditional_variances()
         sds = [np.sqrt(np.maximum(np.diagonal(V, axis1=1, axis2=2), 0.0)) for V in blocks]
         return self._per_group(sds)
+
+    @property
+    def ranef_condsd(self) -> dict[str, pd.DataFrame]:
+        """Conditional standard deviations of the BLUPs (lme4's ``condVar``), as :attr:`ranef`."""
+        return {k: v.copy() for k, v in self._ranef_condsd.items()}
 
     # ----------------------------------------------------------- fit quality
     @cached_property
@@ -243,7 +278,7 @@ class MixedModelFit:
         return self._engine.record.converged
 
     @cached_property
-    def optimizer(self) -> OptimizerRecord:
+    def optimizer(self) -> OptimizerRecord:  # frozen record: safe to share
         """The optimizer's record: evaluations, message, time, and the finite-difference
         gradient at the optimum (computed on first access)."""
         return replace(self._engine.record, gradient=self._engine.gradient())
@@ -290,23 +325,32 @@ class MixedModelFit:
             base = d.X @ self._engine.solution.beta + d.offset
             return base + self._random_part if random else base
         spec = self._design.spec
-        X = spec.fixed_matrix(newdata)
-        pred = X @ self._engine.solution.beta + spec.offset(newdata)
+        rows = np.flatnonzero(~spec.missing_rows(newdata, random))
+        pred = np.full(len(newdata), np.nan)
+        if len(rows) == 0:
+            return pred
+        sub = newdata.iloc[rows]
+        values = spec.fixed_matrix(sub) @ self._engine.solution.beta + spec.offset(sub)
         if offset is not None:
-            pred = pred + np.asarray(offset, dtype=float)
+            values = values + np.asarray(offset, dtype=float)[rows]
         if random:
             for i, b in enumerate(self._engine.solution.b):
-                pred = pred + self._term_prediction(i, b, newdata, allow_new_levels)
-        return np.asarray(pred, dtype=float)
+                values = values + self._term_prediction(i, b, sub, allow_new_levels)
+        pred[rows] = values
+        return pred
 
     def _term_prediction(
         self, i: int, b: np.ndarray, newdata: pd.DataFrame, allow_new_levels: bool
     ) -> np.ndarray:
-        spec = self._design.spec
-        Z, codes = spec.term_matrix(i, newdata)
+        term = self._design.spec.terms[i]
+        Z, codes, missing = self._design.spec.term_matrix(i, newdata)
         new = codes < 0
         if new.any() and not allow_new_levels:
-            term = spec.terms[i]
+            if missing.any():
+                raise DataError(
+                    f"missing values in grouping factor {term.name!r} of the new data; they "
+                    "are allowed only with allow_new_levels=True (zero random effect)"
+                )
             cols = list(term.coding.columns)
             bad = newdata.loc[new, cols].astype(str).agg(":".join, axis=1).unique()[:5]
             raise DataError(
@@ -314,4 +358,4 @@ class MixedModelFit:
                 "pass allow_new_levels=True to predict them with a zero random effect"
             )
         values = np.where(new[:, None], 0.0, b[np.where(new, 0, codes)])
-        return np.einsum("nk,nk->n", np.nan_to_num(Z) if new.any() else Z, values)
+        return np.einsum("nk,nk->n", Z, values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tabulate import tabulate
 
-from .model import MixedModelFit
+from .model import MixedModelFit, sd_and_correlation
 
 __all__ = ["LinearMixedModel", "format_column", "summary_text"]
 
@@ -33,9 +33,7 @@ def _random_effects_table(fit: MixedModelFit) -> str:
     rows = []
     for name, S in fit.covariances.items():
         cols = list(S.index)
-        sd = np.sqrt(np.diag(S.to_numpy()))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = S.to_numpy() / np.outer(sd, sd)
+        sd, corr = sd_and_correlation(S.to_numpy())
         for a, col in enumerate(cols):
             cors = [f"{corr[a, b]:.2f}" for b in range(a)]
             rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], " ".join(cors)])

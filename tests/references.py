@@ -32,8 +32,12 @@ ESTIMATE_RTOL = 1e-4  # beta, standard errors, vcov, sigma
 VARCORR_RTOL, VARCORR_ATOL = 1e-3, 1e-4  # sd/cor: relative, or absolute near zero
 RANEF_RTOL = 1e-3  # BLUPs and conditional SDs, relative to the column's largest |value|
 FITTED_RTOL = 1e-5  # fitted values / predictions, relative to the largest |value|
-RESID_RTOL = 1e-3  # residuals, relative to sigma
-THETA_ATOL = 1e-3  # theta, absolute (theta is dimensionless, O(1))
+# near_singular_reml: theta ~ 2e-4 is determined only to ~1e-4 (the criterion is flat to 1e-11
+# there), so random-effect SDs and BLUPs, which scale with theta, get an absolute floor of
+# FLAT_FLOOR * sigma; the objective, beta, se, sigma and the singular flag keep full tolerance.
+FLAT_CASES = {"near_singular_reml"}
+FLAT_FLOOR = 1e-3
+THETA_ATOL = 2e-4  # theta, absolute: near a bound the criterion is flat to 1e-11 over ~1e-4
 
 
 # Errata: a shared reference value that is wrong, with the source of the corrected value.
@@ -56,7 +60,7 @@ def load_reference(path: Path) -> dict[str, Any]:
 def reference_data(ref: dict[str, Any]) -> pd.DataFrame:
     """The data a reference case was fitted on, prepared as in its R script."""
     name = ref["data"].removesuffix(".csv")
-    if name in {"nested3", "crossed_slopes"}:
+    if name in {"nested3", "crossed_slopes", "near_singular"}:
         df = pd.read_csv(HERE / "data" / f"{name}.csv")
     else:
         df = mf.load_dataset(name)
@@ -78,6 +82,8 @@ def factors_of(group: str) -> list[str]:
 
 def match_group(ref_group: str, ours: list[str]) -> str:
     """Our grouping-factor name that means the same as lme4's ``ref_group``."""
+    if ref_group in ours:
+        return ref_group
     want = sorted(factors_of(ref_group))
     hits = [g for g in ours if sorted(factors_of(g)) == want]
     assert len(hits) == 1, f"no unique match for {ref_group!r} among {ours}"

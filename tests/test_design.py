@@ -29,11 +29,20 @@ def test_missing_values_dropped_before_transforms(sleepstudy):
     np.testing.assert_array_equal(d.rows, np.flatnonzero(df[["Reaction", "x"]].notna().all(axis=1)))
 
 
-def test_missing_group_or_weight_rows_dropped(sleepstudy):
+def test_missing_group_rows_dropped(sleepstudy):
     df = sleepstudy.copy()
     df["Subject"] = df["Subject"].astype(object)
     df.loc[0, "Subject"] = None
     assert design("Reaction ~ Days + (1 | Subject)", df).n_dropped == 1
+
+
+def test_missing_weight_or_offset_rows_dropped(sleepstudy):
+    w = np.ones(180)
+    w[[3, 4]] = np.nan
+    off = np.zeros(180)
+    off[7] = np.nan
+    d = design("Reaction ~ Days + (1 | Subject)", sleepstudy, weights=w, offset=off)
+    assert d.n_dropped == 3 and len(d.weights) == 177
 
 
 def test_unused_categories_dropped(sleepstudy):

@@ -5,37 +5,44 @@ from __future__ import annotations
 import pytest
 
 from mixedfit import FormulaError
-from mixedfit.formula import RandomTerm, parse_formula
+from mixedfit.formula import RandomTerm, expression_names, parse_formula
 
-# (formula, fixed part, [(expr, group, correlated)], offsets)
+# (formula, response, fixed part, [(expr, group)], offsets)
 VALID = [
-    ("y ~ 1 + x + (1 | g)", "1 + x", [("1", ("g",), True)], ()),
-    ("y ~ x + (x | g)", "x", [("x", ("g",), True)], ()),
-    ("y ~ x + (1 + x | g)", "x", [("1 + x", ("g",), True)], ()),
-    ("y ~ x + (0 + x | g)", "x", [("0 + x", ("g",), True)], ()),
-    ("y ~ x + (1 + x + z | g)", "x", [("1 + x + z", ("g",), True)], ()),
-    ("y ~ x + (x || g)", "x", [("x", ("g",), False)], ()),
-    ("y ~ (1 | g1/g2)", "1", [("1", ("g1",), True), ("1", ("g1", "g2"), True)], ()),
+    ("y ~ 1 + x + (1 | g)", "1 + x", [("1", ("g",))], ()),
+    ("y ~ x + (x | g)", "x", [("x", ("g",))], ()),
+    ("y ~ x + (1 + x | g)", "x", [("1 + x", ("g",))], ()),
+    ("y ~ x + (0 + x | g)", "x", [("0 + x", ("g",))], ()),
+    ("y ~ x + (1 + x + z | g)", "x", [("1 + x + z", ("g",))], ()),
+    ("y ~ x + (x || g)", "x", [("1", ("g",)), ("0 + x", ("g",))], ()),
+    ("y ~ x + (1 + x + z || g)", "x", [("1", ("g",)), ("0 + x", ("g",)), ("0 + z", ("g",))], ()),
+    ("y ~ x + (0 + x + z || g)", "x", [("0 + x", ("g",)), ("0 + z", ("g",))], ()),
+    (
+        "y ~ (x || g1/g2)",
+        "1",
+        [("1", ("g1",)), ("1", ("g1", "g2")), ("0 + x", ("g1",)), ("0 + x", ("g1", "g2"))],
+        (),
+    ),
+    ("y ~ (1 | g1/g2)", "1", [("1", ("g1",)), ("1", ("g1", "g2"))], ()),
     (
         "y ~ (1 | g1/g2/g3)",
         "1",
-        [("1", ("g1",), True), ("1", ("g1", "g2"), True), ("1", ("g1", "g2", "g3"), True)],
+        [("1", ("g1",)), ("1", ("g1", "g2")), ("1", ("g1", "g2", "g3"))],
         (),
     ),
-    ("y ~ (1 | g1:g2)", "1", [("1", ("g1", "g2"), True)], ()),
-    ("y ~ (1 | g1) + (1 | g2)", "1", [("1", ("g1",), True), ("1", ("g2",), True)], ()),
-    ("y ~ f + (0 + f | g)", "f", [("0 + f", ("g",), True)], ()),
-    ("y ~ (1 | g) + (0 + x | g)", "1", [("1", ("g",), True), ("0 + x", ("g",), True)], ()),
-    ("y ~ (1|g)", "1", [("1", ("g",), True)], ()),
-    ("y ~ 0 + x + (1 | g)", "0 + x", [("1", ("g",), True)], ()),
-    ("y ~ x - 1 + (1 | g)", "x - 1", [("1", ("g",), True)], ()),
-    ("np.log(y) ~ I(x**2) + C(f) + (1 | g)", "I(x**2) + C(f)", [("1", ("g",), True)], ()),
-    ("y ~ x + offset(np.log(t)) + (1 | g)", "x", [("1", ("g",), True)], ("np.log(t)",)),
-    ("y ~ x + ((1 | g))", "x", [("1", ("g",), True)], ()),
-    ("y ~ a*b + (1 + a | g)", "a*b", [("1 + a", ("g",), True)], ()),
-    ("y~x+(1|g)", "x", [("1", ("g",), True)], ()),
-    ("y ~ x + (1 | `my group`)", "x", [("1", ("my group",), True)], ()),
-    ("y ~ x", "x", [], ()),
+    ("y ~ (1 | g1:g2)", "1", [("1", ("g1", "g2"))], ()),
+    ("y ~ (1 | g1) + (1 | g2)", "1", [("1", ("g1",)), ("1", ("g2",))], ()),
+    ("y ~ f + (0 + f | g)", "f", [("0 + f", ("g",))], ()),
+    ("y ~ (1 | g) + (0 + x | g)", "1", [("1", ("g",)), ("0 + x", ("g",))], ()),
+    ("y ~ (1|g)", "1", [("1", ("g",))], ()),
+    ("y ~ 0 + x + (1 | g)", "0 + x", [("1", ("g",))], ()),
+    ("y ~ x - 1 + (1 | g)", "x - 1", [("1", ("g",))], ()),
+    ("np.log(y) ~ I(x**2) + C(f) + (1 | g)", "I(x**2) + C(f)", [("1", ("g",))], ()),
+    ("y ~ x + offset(np.log(t)) + (1 | g)", "x", [("1", ("g",))], ("np.log(t)",)),
+    ("y ~ x + ((1 | g))", "x", [("1", ("g",))], ()),
+    ("y ~ a*b + (1 + a | g)", "a*b", [("1 + a", ("g",))], ()),
+    ("y~x+(1|g)", "x", [("1", ("g",))], ()),
+    ("y ~ x + (1 | `my group`)", "x", [("1", ("my group",))], ()),
 ]
 
 
@@ -43,9 +50,9 @@ VALID = [
 def test_valid(text, fixed, terms, offsets):
     f = parse_formula(text)
     assert f.fixed == fixed
-    assert [(t.expr, t.group, t.correlated) for t in f.random] == terms
+    assert [(t.expr, t.group) for t in f.random] == terms
     assert f.offsets == offsets
-    assert f.response in {"y", "np.log(y)"}
+    assert f.response == text.split("~")[0].strip()
 
 
 # (formula, piece the message must quote)
@@ -71,6 +78,8 @@ MALFORMED = [
     ("y ~ x + + z", "'y ~ x + + z'"),
     ("y ~ x + offset()", "'offset()'"),
     ("", "non-empty"),
+    ("y ~ x", "no random-effects terms in 'y ~ x'"),
+    ("y | z ~ x + (1 | g)", "'|' in the response 'y | z'"),
 ]
 
 
@@ -90,3 +99,23 @@ def test_group_name_and_variables():
 def test_random_term_is_hashable_value():
     t = RandomTerm("1", ("g",))
     assert t == RandomTerm("1", ("g",)) and hash(t) == hash(RandomTerm("1", ("g",)))
+
+
+def test_error_messages_have_no_terminal_codes():
+    with pytest.raises(FormulaError) as info:
+        parse_formula('y ~ "a + (1 | g)')
+    assert "\x1b" not in str(info.value) and "⧛" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("np.log(x)", {"x"}),
+        ("C(f, contr.sum)", {"f"}),
+        ("I(a**2 + b)", {"a", "b"}),
+        ("center(z)", {"z"}),
+        ("a:b", {"a", "b"}),
+    ],
+)
+def test_expression_names(expr, names):
+    assert expression_names(expr) == names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -146,3 +147,97 @@ def test_refit_is_bit_identical(sleepstudy):
     b = mf.lmer(FORMULA, sleepstudy)
     np.testing.assert_array_equal(a.theta, b.theta)
     assert a.objective == b.objective
+
+
+def test_predict_missing_values_give_nan_for_that_row_only(sleepstudy):
+    m = mf.lmer("Reaction ~ 1 + (0 + Days | Subject)", sleepstudy)
+    one = m.predict(pd.DataFrame({"Days": [1.0], "Subject": ["999"]}))
+    both = m.predict(pd.DataFrame({"Days": [np.nan, 1.0], "Subject": ["308", "999"]}))
+    assert np.isnan(both[0]) and both[1] == pytest.approx(one[0])
+    df = sleepstudy.assign(f=pd.Categorical(np.where(sleepstudy["Days"] < 5, "lo", "hi")))
+    m4 = mf.lmer("Reaction ~ f + (1 | Subject)", df)
+    pred = m4.predict(pd.DataFrame({"f": ["lo", None], "Subject": ["308", "308"]}))
+    assert np.isfinite(pred[0]) and np.isnan(pred[1])
+
+
+def test_predict_matches_group_values_by_value(sleepstudy):
+    df = sleepstudy.assign(Subject=sleepstudy["Subject"].astype(int).astype(float))
+    m = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+    nd = pd.DataFrame({"Days": [1.0, 1.0, 1.0], "Subject": [308, 308.0, "308"]})
+    pred = m.predict(nd)
+    assert pred[0] == pytest.approx(pred[1]) == pytest.approx(pred[2])
+    assert pred[0] != pytest.approx(m.predict(nd, random=False)[0])
+
+
+def test_predict_strict_levels_with_missing_or_interaction_groups(fit):
+    nd = pd.DataFrame({"Days": [1.0], "Subject": [None]})
+    assert np.isfinite(fit.predict(nd)[0])
+    with pytest.raises(mf.DataError, match="missing values in grouping factor 'Subject'"):
+        fit.predict(nd, allow_new_levels=False)
+    pastes = mf.lmer("strength ~ 1 + (1 | batch/cask)", mf.load_dataset("pastes"))
+    nd = pd.DataFrame({"batch": ["A", "Z"], "cask": ["a", "a"]})
+    with pytest.raises(mf.DataError, match="new level"):
+        pastes.predict(nd, allow_new_levels=False)
+    b = pastes.ranef
+    expected = (
+        pastes.fixef.iloc[0] + b["batch"].loc["A"].iloc[0] + b["batch:cask"].loc["A:a"].iloc[0]
+    )
+    assert pastes.predict(nd)[0] == pytest.approx(expected)
+
+
+def test_unseen_category_in_random_slope_factor():
+    df = mf.load_dataset("machines")
+    fit = mf.lmer("score ~ Machine + (0 + Machine | Worker)", df)
+    with pytest.raises(mf.DataError, match="Machine"):
+        fit.predict(pd.DataFrame({"Machine": ["D"], "Worker": ["1"]}))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("formula", "column"),
+    [
+        ("Reaction ~ np.log(Days) + (1 | Subject)", "np.log(Days)"),
+        ("Reaction ~ Days + offset(np.log(Days)) + (1 | Subject)", "offset"),
+        ("Reaction ~ 1 + (np.log(Days) | Subject)", "np.log(Days)"),
+    ],
+)
+def test_non_finite_after_transform_is_an_error(sleepstudy, formula, column):
+    with pytest.raises(mf.DataError, match=f"{re.escape(column)}.*infinite or NaN"):
+        mf.lmer(formula, sleepstudy)
+
+
+def test_extreme_start_does_not_crash(sleepstudy):
+    fit = mf.lmer(FORMULA, sleepstudy, start=[1e8, 0, 1e8])
+    assert np.isfinite(fit.objective)
+    assert fit.optimizer.gradient is not None
+
+
+def test_start_length_checked(sleepstudy):
+    with pytest.raises(ValueError, match="3 covariance parameters"):
+        mf.lmer(FORMULA, sleepstudy, start=[1.0])
+
+
+def test_single_level_group_is_an_error(sleepstudy):
+    with pytest.raises(mf.DataError, match="single level"):
+        mf.lmer("Reaction ~ Days + (1 | g)", sleepstudy.assign(g="a"))
+
+
+def test_contrast_syntax_passes_through(sleepstudy):
+    df = sleepstudy.assign(f=np.where(sleepstudy["Days"] < 5, "lo", "hi"))
+    fit = mf.lmer("Reaction ~ C(f, contr.sum) + (1 | Subject)", df)
+    assert len(fit.fixef) == 2
+
+
+def test_theta_order_matches_lme4_with_double_bar_ties(sleepstudy):
+    g = np.random.default_rng(4).integers(0, 30, 180)
+    fit = mf.lmer("Reaction ~ Days + (Days || Subject) + (1 | g)", sleepstudy.assign(g=g))
+    # lme4 1.1-31: g.(Intercept), Subject.Days, Subject.(Intercept)
+    assert fit.theta_names == ["g.Intercept", "Subject.Days", "Subject.Intercept"]
+
+
+def test_results_cannot_be_changed_through_returned_frames(fit):
+    fit.ranef["Subject"].iloc[0, 0] = 1e9
+    fit.varcorr.iloc[0, 3] = 1e9
+    fit.covariances["Subject"].iloc[0, 0] = 1e9
+    assert fit.ranef["Subject"].iloc[0, 0] < 1e9
+    assert fit.varcorr.iloc[0, 3] < 1e9 and fit.covariances["Subject"].iloc[0, 0] < 1e9

@@ -72,6 +72,7 @@ class BlockedFactor:
         self.order = sorted(range(len(terms)), key=lambda i: -terms[i].q)
         self.terms = [terms[i] for i in self.order]
         self.n, self.p = X.shape
+        self._X, self._y = X, y
         self.log_weights = log_weights
         self.A = cross_products(self.terms, np.column_stack([X, y]))
         self.K = len(self.terms)

@@ -27,7 +27,7 @@ _MESSAGES = {
     nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
     nlopt.MAXTIME_REACHED: "maximum time reached",
 }
-_ZERO_SNAP = 1e-3  # diagonal θ below this are tried at 0 (as MixedModels.jl)
+_ZERO_SNAP = 1e-4  # diagonal θ below this are tried at 0 (lme4's singularity tolerance)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,10 @@ class _Counted:
 
     def __call__(self, x: np.ndarray, grad: np.ndarray | None = None) -> float:
         self.count += 1
-        f = float(self.fun(np.array(x, dtype=float)))
+        try:
+            f = float(self.fun(np.array(x, dtype=float)))
+        except np.linalg.LinAlgError:  # numerically indefinite: tell the optimizer to back off
+            f = math.inf
         if not math.isfinite(f):
             f = 1e300
         if f < self.best_f:
@@ -185,7 +188,7 @@ def _snap_to_boundary(
         return theta, fmin
     trial = np.where(near, 0.0, theta)
     f = counted(trial)
-    if f <= fmin + 1e-5:
+    if f <= fmin:
         return trial, f
     return theta, fmin
 
@@ -199,6 +202,13 @@ def finite_difference_gradient(
     -------
     ndarray, shape (m,)
     """
+
+    def safe(th: np.ndarray) -> float:
+        try:
+            return float(fun(th))
+        except np.linalg.LinAlgError:
+            return math.nan
+
     grad = np.empty_like(theta)
     for i in range(len(theta)):
         h = 1e-4 * max(abs(theta[i]), 1e-2)
@@ -207,7 +217,7 @@ def finite_difference_gradient(
         if theta[i] - h >= lower[i]:
             down = theta.copy()
             down[i] -= h
-            grad[i] = (fun(up) - fun(down)) / (2 * h)
+            grad[i] = (safe(up) - safe(down)) / (2 * h)
         else:
-            grad[i] = (fun(up) - fun(theta)) / h
+            grad[i] = (safe(up) - safe(theta)) / h
     return grad

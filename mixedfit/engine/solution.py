@@ -125,34 +125,57 @@ def conditional_variances(
     """
     factor.update(theta)
     T_given = factor.layout.templates(np.asarray(theta, dtype=float))
-    K = factor.K
     out_block = []
     for j, term in enumerate(factor.terms):
-        rows_below = sum(t.q for t in factor.terms[j:])
+        rows_below = sum(t.q for t in factor.terms[j + 1 :])
+        if not isinstance(factor.L[j, j], BlockDiag):
+            rows_below += term.q
         per_chunk = max(1, _CHUNK_ENTRIES // max(rows_below * term.k, 1))
-        blocks = []
-        for l0 in range(0, term.nlev, per_chunk):
-            l1 = min(term.nlev, l0 + per_chunk)
-            blocks.append(_inverse_diag_blocks(factor, j, l0, l1))
+        blocks = [
+            _inverse_diag_blocks(factor, j, l0, min(term.nlev, l0 + per_chunk))
+            for l0 in range(0, term.nlev, per_chunk)
+        ]
         V = np.concatenate(blocks) if blocks else np.zeros((0, term.k, term.k))
         T = T_given[factor.order[j]]
-        out_block.append(sigma**2 * np.einsum("ab,lbc,dc->lad", T, V, T))
-    return [out_block[factor.order.index(i)] for i in range(K)]
+        out_block.append(sigma**2 * (T @ V @ T.T))
+    return [out_block[factor.order.index(i)] for i in range(factor.K)]
+
+
+def _columns(M: Block, c0: int, c1: int) -> np.ndarray:
+    """Dense copy of columns c0..c1-1 of an off-diagonal block."""
+    if isinstance(M, BlockSparse):
+        return np.asarray(M.tocsr()[:, c0:c1].toarray())
+    return np.asarray(to_dense_any(M))[:, c0:c1]
 
 
 def _inverse_diag_blocks(factor: BlockedFactor, j: int, l0: int, l1: int) -> np.ndarray:
-    """Diagonal blocks of (L_Z L_Z')⁻¹ for levels l0..l1-1 of block j, shape (l1-l0, k, k)."""
-    k, qj = factor.terms[j].k, factor.terms[j].q
+    """Diagonal blocks of (L_Z L_Z')⁻¹ for levels l0..l1-1 of block j, shape (l1-l0, k, k).
+
+    Sums X_i' X_i over the blocks X_i (i ≥ j) of the chunk's columns of L_Z⁻¹. When L_jj is
+    block diagonal, X_j is too (its inverse blocks), so only later blocks are held dense.
+    """
+    k, nl = factor.terms[j].k, l1 - l0
     c0, c1 = l0 * k, l1 * k
-    E = np.zeros((qj, c1 - c0))
-    E[np.arange(c0, c1), np.arange(c1 - c0)] = 1.0
-    X = {j: _lower_solve(factor.L[j, j], E)}
+    Ljj = factor.L[j, j]
+    X: dict[int, np.ndarray] = {}
+    if isinstance(Ljj, BlockDiag):
+        eye = np.broadcast_to(np.eye(k), (nl, k, k))
+        inv = lower_solve_batched(Ljj.data[l0:l1], np.ascontiguousarray(eye))
+        V = inv.transpose(0, 2, 1) @ inv
+        first = {}
+        for i in range(j + 1, factor.K):
+            cols = _columns(factor.L[i, j], c0, c1).reshape(-1, nl, k).transpose(1, 0, 2)
+            first[i] = (cols @ inv).transpose(1, 0, 2).reshape(-1, nl * k)
+    else:
+        E = np.zeros((Ljj.shape[0], nl * k))
+        E[np.arange(c0, c1), np.arange(nl * k)] = 1.0
+        X[j] = _lower_solve(Ljj, E)
+        V = np.zeros((nl, k, k))
+        first = {i: _times(factor.L[i, j], X[j]) for i in range(j + 1, factor.K)}
     for i in range(j + 1, factor.K):
-        S = sum(_times(factor.L[i, m], X[m]) for m in range(j, i))
+        S = first[i] + sum((_times(factor.L[i, m], X[m]) for m in range(j + 1, i)), 0.0)
         X[i] = -_lower_solve(factor.L[i, i], np.asarray(S))
-    nl = l1 - l0
-    V = np.zeros((nl, k, k))
     for Xi in X.values():
-        cols = Xi.reshape(Xi.shape[0], nl, k)
-        V += np.einsum("rla,rlb->lab", cols, cols)
+        cols = Xi.reshape(Xi.shape[0], nl, k).transpose(1, 0, 2)
+        V += cols.transpose(0, 2, 1) @ cols
     return V

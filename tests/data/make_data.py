@@ -43,10 +43,26 @@ def crossed_slopes(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["subj", "item", "x", "z", "y"])
 
 
+def near_singular(rng: np.random.Generator) -> pd.DataFrame:
+    """Balanced one-way data whose REML estimate of theta is about 2.3e-4 (between the
+    singularity tolerance 1e-4 and 1e-3)."""
+    k, n, target = 30, 6, 3e-4
+    g = np.repeat(np.arange(k), n)
+    e = rng.normal(size=(k, n))
+    e -= e.mean(axis=1, keepdims=True)
+    msw = (e**2).sum() / (k * (n - 1))
+    msb = msw * (1 + n * target**2)
+    m = rng.normal(size=k)
+    m -= m.mean()
+    m *= np.sqrt(msb * (k - 1) / n / (m**2).sum())
+    return pd.DataFrame({"y": 10 + m[g] + e.ravel(), "g": [f"g{i:02d}" for i in g]})
+
+
 def main() -> None:
     rng = np.random.default_rng(20261125)
     nested3(rng).to_csv(HERE / "nested3.csv", index=False)
     crossed_slopes(rng).to_csv(HERE / "crossed_slopes.csv", index=False)
+    near_singular(np.random.default_rng(5)).to_csv(HERE / "near_singular.csv", index=False)
 
 
 if __name__ == "__main__":

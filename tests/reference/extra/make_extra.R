@@ -73,3 +73,7 @@ dump_fit("crossed_transform_reml", f, "np.log(y + 10) ~ I(z**2) + x + (1 | subj)
 
 f <- lmer(Reaction ~ 1 + Days + (1 + Days || Subject), ss)
 dump_fit("sleepstudy_zerocorr_reml", f, "Reaction ~ 1 + Days + (1 + Days || Subject)", "sleepstudy")
+
+ns <- read.csv("tests/data/near_singular.csv", stringsAsFactors = TRUE)
+f <- lmer(y ~ 1 + (1 | g), ns)
+dump_fit("near_singular_reml", f, "y ~ 1 + (1 | g)", "near_singular")
