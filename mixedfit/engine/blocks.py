@@ -216,9 +216,11 @@ class ScaledSelfOuterPlan:
 Block = BlockDiag | BlockSparse | np.ndarray
 
 
-def to_dense(block: Block) -> np.ndarray:
-    """Dense copy of any block."""
-    return block if isinstance(block, np.ndarray) else block.toarray()
+def to_dense(block: Block | sp.spmatrix | sp.sparray) -> np.ndarray:
+    """Dense array of any block or scipy sparse matrix (an ndarray is returned as is)."""
+    if isinstance(block, np.ndarray):
+        return block
+    return np.asarray(block.toarray())
 
 
 def _as_operand(block: Block) -> np.ndarray | sp.csr_matrix:

@@ -90,7 +90,8 @@ class BlockedFactor:
             for i in range(j + 1, K):
                 a_ij = self.A[i, j]
                 if self.filled[j] or not isinstance(a_ij, BlockSparse):
-                    self.L[i, j] = to_dense(a_ij).copy()
+                    self.A[i, j] = to_dense(a_ij)  # scaled into a dense L block: keep it dense
+                    self.L[i, j] = self.A[i, j].copy()
                 else:
                     self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
@@ -155,8 +156,8 @@ class BlockedFactor:
             else:
                 np.matmul(Ti.T @ A.data, Tj, out=target.data)
             return
-        assert isinstance(target, np.ndarray)
-        dense = to_dense(A)
+        assert isinstance(target, np.ndarray) and isinstance(A, np.ndarray)
+        dense = A
         if scalar:
             np.multiply(dense, Ti[0, 0] * Tj[0, 0], out=target)
         else:
@@ -183,7 +184,7 @@ class BlockedFactor:
                 plan.subtract_from(B.data, Ljj)
             else:
                 assert isinstance(Ljj, np.ndarray)
-                Ljj -= to_dense_any(outer(B, B))
+                Ljj -= to_dense(outer(B, B))
         L[j, j] = Ljj = _cholesky(Ljj)
         for i in range(j + 1, self.K + 1):
             Lij = L[i, j]
@@ -192,7 +193,7 @@ class BlockedFactor:
                 if isinstance(Lij, BlockSparse):
                     Lij.data -= Lij.gather(P)
                 else:
-                    Lij -= to_dense_any(P)
+                    Lij -= to_dense(P)
             L[i, j] = _rdiv_lower_t(Lij, Ljj)
 
     # --------------------------------------------------------------- read-off
@@ -247,10 +248,6 @@ class BlockedFactor:
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
 
-
-def to_dense_any(M: object) -> np.ndarray:
-    """Dense ndarray of a scipy sparse matrix or ndarray."""
-    return M.toarray() if hasattr(M, "toarray") else np.asarray(M)
 
 
 def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:

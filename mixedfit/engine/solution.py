@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from .blocks import Block, BlockDiag, BlockSparse, lower_solve_batched
-from .factor import BlockedFactor, to_dense_any
+from .blocks import Block, BlockDiag, BlockSparse, lower_solve_batched, to_dense
+from .factor import BlockedFactor
 
 __all__ = ["Solution", "conditional_variances", "solve"]
 
@@ -80,7 +80,7 @@ def _upper_solve(Ljj: Block, rhs: np.ndarray) -> np.ndarray:
 def _transpose_times(M: Block, v: np.ndarray) -> np.ndarray:
     if isinstance(M, BlockSparse):
         return np.asarray(M.tocsr().T @ v).ravel()
-    return np.asarray(to_dense_any(M)).T @ v
+    return np.asarray(to_dense(M)).T @ v
 
 
 def _random_effects(factor: BlockedFactor, beta: np.ndarray) -> list[np.ndarray]:
@@ -110,7 +110,7 @@ def _lower_solve(Lii: Block, rhs: np.ndarray) -> np.ndarray:
 def _times(M: Block, X: np.ndarray) -> np.ndarray:
     if isinstance(M, BlockSparse):
         return np.asarray(M.tocsr() @ X)
-    return np.asarray(to_dense_any(M)) @ X
+    return np.asarray(to_dense(M)) @ X
 
 
 def conditional_variances(
@@ -145,7 +145,7 @@ def _columns(M: Block, c0: int, c1: int) -> np.ndarray:
     """Dense copy of columns c0..c1-1 of an off-diagonal block."""
     if isinstance(M, BlockSparse):
         return np.asarray(M.tocsr()[:, c0:c1].toarray())
-    return np.asarray(to_dense_any(M))[:, c0:c1]
+    return np.asarray(to_dense(M))[:, c0:c1]
 
 
 def _inverse_diag_blocks(factor: BlockedFactor, j: int, l0: int, l1: int) -> np.ndarray:
