@@ -4,6 +4,8 @@ Public API
 ----------
 lmer
     Fit a model: ``mixedfit.lmer("y ~ x + (1 + x | g)", df)``.
+anova
+    Likelihood-ratio tests between nested fitted models.
 LinearMixedModel
     The fitted model returned by :func:`lmer`.
 load_dataset, list_datasets
@@ -16,7 +18,7 @@ MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning
 
 from __future__ import annotations
 
-from .api import lmer
+from .api import anova, lmer
 from .datasets import list_datasets, load_dataset
 from .exceptions import (
     ConvergenceWarning,
@@ -41,6 +43,7 @@ __all__ = [
     "RankDeficiencyWarning",
     "SingularFitWarning",
     "__version__",
+    "anova",
     "list_datasets",
     "lmer",
     "load_dataset",

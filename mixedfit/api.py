@@ -11,20 +11,13 @@ import pandas as pd
 
 from .design import Design, build_design
 from .engine.lmm import fit_lmm
-from .engine.reterm import ReTerm
 from .exceptions import ConvergenceWarning, SingularFitWarning
 from .formula import parse_formula
+from .inference.lrt import likelihood_ratio_test
+from .model import engine_terms
 from .report import LinearMixedModel
 
-__all__ = ["engine_terms", "lmer"]
-
-
-def engine_terms(design: Design) -> list[ReTerm]:
-    """The engine's view of a design's random-effects terms (arrays only)."""
-    return [
-        ReTerm(t.refs, t.Z, len(spec.levels))
-        for t, spec in zip(design.terms, design.spec.terms, strict=True)
-    ]
+__all__ = ["anova", "engine_terms", "lmer"]
 
 
 def _theta_size(design: Design) -> int:
@@ -131,3 +124,38 @@ def lmer(
             stacklevel=2,
         )
     return fit
+
+
+def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
+    """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1, ...)``.
+
+    Parameters
+    ----------
+    *models : LinearMixedModel
+        Two or more fits of nested models to the same data, in any order.
+    refit : bool, optional
+        By default REML fits are refitted by maximum likelihood only when their fixed effects
+        differ; ``True`` always refits (lme4's default), ``False`` never.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ordered by number of parameters: ``npar, aic, bic, loglik, deviance, chisq, df,
+        p``; ``attrs["method"]`` ("REML" or "ML") and ``attrs["refitted"]``.
+
+    Raises
+    ------
+    MixedFitError
+        Different data or responses, models that are not nested, or REML fits with different
+        fixed effects and ``refit=False``.
+
+    Examples
+    --------
+    >>> import mixedfit as mf
+    >>> df = mf.load_dataset("sleepstudy")
+    >>> m0 = mf.lmer("Reaction ~ Days + (1 | Subject)", df)
+    >>> m1 = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+    >>> round(mf.anova(m0, m1)["chisq"].iloc[1], 2)
+    42.14
+    """
+    return likelihood_ratio_test(models, refit=refit)

@@ -18,11 +18,20 @@ import numpy as np
 import pandas as pd
 
 from .design import Design
-from .engine.lmm import EngineFit
+from .engine.lmm import EngineFit, fit_lmm
 from .engine.optimize import OptimizerRecord
+from .engine.reterm import ReTerm
 from .exceptions import DataError
 
-__all__ = ["MixedModelFit", "sd_and_correlation"]
+__all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
+
+
+def engine_terms(design: Design) -> list[ReTerm]:
+    """The engine's view of a design's random-effects terms (arrays only)."""
+    return [
+        ReTerm(t.refs, t.Z, len(spec.levels))
+        for t, spec in zip(design.terms, design.spec.terms, strict=True)
+    ]
 
 
 def sd_and_correlation(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,6 +296,34 @@ class MixedModelFit:
     def ngroups(self) -> dict[str, int]:
         """Number of levels of each grouping factor."""
         return {spec.name: len(spec.levels) for spec in self._design.spec.terms}
+
+    def refit(self, reml: bool | None = None, y: np.ndarray | None = None) -> MixedModelFit:
+        """The same model fitted again, by REML or ML, or to a new response.
+
+        Parameters
+        ----------
+        reml : bool, optional
+            Defaults to this fit's method.
+        y : ndarray, shape (nobs,), optional
+            A new response for the same rows (e.g. simulated); defaults to the data's.
+
+        Returns
+        -------
+        MixedModelFit
+            Of the same class as this fit; starts from this fit's θ.
+        """
+        d = self._design
+        new_y = d.y if y is None else np.asarray(y, dtype=float)
+        design = d if y is None else replace(d, y=new_y)
+        engine = fit_lmm(
+            engine_terms(design),
+            design.X,
+            design.y - design.offset,
+            weights=design.weights,
+            reml=self.reml if reml is None else reml,
+            theta_start=self._engine.theta,
+        )
+        return type(self)(design, engine, self._formula)
 
     # ----------------------------------------------------------- prediction
     def predict(

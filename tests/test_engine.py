@@ -11,7 +11,6 @@ import scipy.linalg
 from references import EXTRA, SHARED, load_reference, reference_data
 
 import mixedfit as mf
-from mixedfit.api import engine_terms
 from mixedfit.design import build_design
 from mixedfit.engine import solution
 from mixedfit.engine.blocks import BlockDiag, BlockSparse, lower_solve_batched
@@ -19,6 +18,7 @@ from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
 from mixedfit.formula import parse_formula
+from mixedfit.model import engine_terms
 
 
 def factor_for(formula, data, weights=None):
