@@ -249,7 +249,6 @@ class BlockedFactor:
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
 
 
-
 def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the entries of nlev k×k diagonal blocks (level-major)."""
     base = np.arange(nlev)[:, None, None] * k

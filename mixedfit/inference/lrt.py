@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ def likelihood_ratio_test(
             "REML criteria of models with different fixed effects are not comparable; "
             "use refit=True (maximum likelihood)"
         )
-    for small, big in zip(ordered, ordered[1:], strict=False):
+    for small, big in pairwise(ordered):
         _check_nested(small, big)
     fits = [m.refit(reml=False) if (refit and m.reml) else m for m in ordered]
     table = _table(fits)
