@@ -7,7 +7,8 @@ lmer
 anova
     Likelihood-ratio tests between nested fitted models.
 LinearMixedModel
-    The fitted model returned by :func:`lmer`.
+    The fitted model returned by :func:`lmer` (``summary()``, ``coef_table()``, ``anova()``,
+    ``test()``, ``confint()``, ``predict()``, ``simulate()``, ``bootstrap()``).
 load_dataset, list_datasets
     The bundled classic data sets (sleepstudy, Dyestuff, Penicillin, InstEval, ...).
 FormulaError, DataError, MixedFitError
@@ -29,7 +30,7 @@ from .exceptions import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-from .report import LinearMixedModel
+from .fitted import LinearMixedModel
 
 __version__ = "0.1.0"
 

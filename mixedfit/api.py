@@ -12,10 +12,10 @@ import pandas as pd
 from .design import Design, build_design
 from .engine.lmm import fit_lmm
 from .exceptions import ConvergenceWarning, SingularFitWarning
+from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .inference.lrt import likelihood_ratio_test
 from .model import engine_terms
-from .report import LinearMixedModel
 
 __all__ = ["anova", "engine_terms", "lmer"]
 

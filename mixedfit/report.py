@@ -1,13 +1,27 @@
-"""Report stage: lme4-style text for a fitted model, and the user-facing model class."""
+"""Report stage: lme4/lmerTest-style text of a fitted model (summary and short print)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from tabulate import tabulate
 
 from .model import MixedModelFit, sd_and_correlation
 
-__all__ = ["LinearMixedModel", "format_column", "summary_text"]
+__all__ = [
+    "DDF_LABELS",
+    "format_column",
+    "format_pvalue",
+    "random_effects_frame",
+    "short_text",
+    "summary_text",
+]
+
+DDF_LABELS = {
+    "satterthwaite": "t-tests use Satterthwaite's method",
+    "kenward-roger": "t-tests use the Kenward-Roger method",
+    "none": "Wald t-tests without denominator degrees of freedom (normal p-values)",
+}
 
 
 def format_column(values: np.ndarray | list[float], digits: int = 4) -> list[str]:
@@ -22,6 +36,24 @@ def format_column(values: np.ndarray | list[float], digits: int = 4) -> list[str
     return ["" if not np.isfinite(v) else f"{v:.{decimals}f}" for v in arr]
 
 
+def format_pvalue(p: float) -> str:
+    """R's ``format.pval`` style: ``< 2e-16`` below machine precision, 3 significant digits."""
+    if not np.isfinite(p):
+        return ""
+    if p < 2.2e-16:
+        return "< 2e-16"
+    return f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"
+
+
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    for cut, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
+        if p < cut:
+            return mark
+    return ""
+
+
 def _table(columns: dict[str, list[str]]) -> str:
     headers = list(columns)
     rows = list(zip(*columns.values(), strict=True))
@@ -29,39 +61,60 @@ def _table(columns: dict[str, list[str]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True, colalign=align)
 
 
-def _random_effects_table(fit: MixedModelFit) -> str:
+def random_effects_frame(fit: MixedModelFit) -> pd.DataFrame:
+    """The random-effects table of the summary: Groups, Name, Variance, Std.Dev., Corr."""
     rows = []
     for name, S in fit.covariances.items():
         cols = list(S.index)
         sd, corr = sd_and_correlation(S.to_numpy())
         for a, col in enumerate(cols):
-            cors = [f"{corr[a, b]:.2f}" for b in range(a)]
-            rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], " ".join(cors)])
+            cors = " ".join(f"{corr[a, b]:.2f}" for b in range(a))
+            rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], cors])
     rows.append(["Residual", "", fit.sigma**2, fit.sigma, ""])
+    return pd.DataFrame(rows, columns=["Groups", "Name", "Variance", "Std.Dev.", "Corr"])
+
+
+def _random_effects_text(fit: MixedModelFit) -> str:
+    frame = random_effects_frame(fit)
     return _table(
         {
-            "Groups": [r[0] for r in rows],
-            "Name": [r[1] for r in rows],
-            "Variance": format_column([r[2] for r in rows]),
-            "Std.Dev.": format_column([r[3] for r in rows]),
-            "Corr": [r[4] for r in rows],
+            "Groups": list(frame["Groups"]),
+            "Name": list(frame["Name"]),
+            "Variance": format_column(frame["Variance"].to_numpy()),
+            "Std.Dev.": format_column(frame["Std.Dev."].to_numpy()),
+            "Corr": list(frame["Corr"]),
         }
     )
 
 
-def _fixed_effects_table(fit: MixedModelFit) -> str:
-    est, se = fit.fixef.to_numpy(), fit.se.to_numpy()
-    return _table(
-        {
-            "": list(fit.fixef.index),
-            "Estimate": format_column(est),
-            "Std. Error": format_column(se),
-            "t value": format_column(est / se, digits=3),
-        }
-    )
+def _coef_text(coef: pd.DataFrame) -> str:
+    columns = {
+        "": list(coef.index),
+        "Estimate": format_column(coef["estimate"].to_numpy()),
+        "Std. Error": format_column(coef["std_error"].to_numpy()),
+    }
+    if np.isfinite(coef["df"]).any():
+        columns["df"] = format_column(coef["df"].to_numpy(), digits=3)
+    columns["t value"] = format_column(coef["t"].to_numpy(), digits=3)
+    columns["Pr(>|t|)"] = [format_pvalue(p) for p in coef["p"]]
+    columns[" "] = [_stars(p) for p in coef["p"]]
+    return _table(columns)
 
 
-def _messages(fit: MixedModelFit) -> list[str]:
+def _correlation_text(fit: MixedModelFit) -> str:
+    names = list(fit.fixef.index)
+    if len(names) < 2:
+        return ""
+    _, corr = sd_and_correlation(fit.vcov.to_numpy())
+    short = [n[:6] for n in names]
+    columns: dict[str, list[str]] = {"": names[1:]}
+    for j in range(len(names) - 1):
+        columns[short[j]] = [f"{corr[i, j]:.3f}" if j < i else "" for i in range(1, len(names))]
+    return "Correlation of Fixed Effects:\n" + _table(columns)
+
+
+def messages(fit: MixedModelFit) -> list[str]:
+    """Singular-fit, convergence and dropped-column notes, as lme4 prints them."""
     out = []
     if fit.singular:
         out.append("boundary (singular) fit: a variance component is (nearly) zero")
@@ -72,55 +125,90 @@ def _messages(fit: MixedModelFit) -> list[str]:
     return out
 
 
-def summary_text(fit: MixedModelFit) -> str:
-    """lme4-style summary of a fit: criterion, residuals, random and fixed effects.
+def _header(fit: MixedModelFit) -> list[str]:
+    method = "REML" if fit.reml else "maximum likelihood"
+    crit = "REML criterion" if fit.reml else "deviance"
+    return [
+        f"Linear mixed model fit by {method}",
+        f"Formula: {fit.formula}",
+        f"{crit} at convergence: {fit.objective:.4f}",
+    ]
+
+
+def _groups_line(fit: MixedModelFit) -> str:
+    groups = ";  ".join(f"{k}, {v}" for k, v in fit.ngroups.items())
+    dropped = f"  ({fit.n_dropped} rows with missing values dropped)" if fit.n_dropped else ""
+    return f"Number of obs: {fit.nobs}, groups:  {groups}{dropped}"
+
+
+def summary_text(fit: MixedModelFit, coef: pd.DataFrame, ddf: str) -> str:
+    """The full lme4/lmerTest-style summary.
 
     Parameters
     ----------
     fit : MixedModelFit
-
-    Returns
-    -------
-    str
+    coef : pandas.DataFrame
+        Coefficient table (estimate, std_error, df, t, p) for the chosen ``ddf``.
+    ddf : str
+        "satterthwaite", "kenward-roger" or "none".
     """
-    method = "REML" if fit.reml else "maximum likelihood"
-    crit = "REML criterion" if fit.reml else "deviance"
     q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
-    quant = _table(
+    quantiles = _table(
         dict(
             zip(["Min", "1Q", "Median", "3Q", "Max"], [[v] for v in format_column(q)], strict=True)
         )
     )
-    groups = ";  ".join(f"{k}, {v}" for k, v in fit.ngroups.items())
+    head = _header(fit)
+    head[0] += f". {DDF_LABELS[ddf]}"
     lines = [
-        f"Linear mixed model fit by {method}",
-        f"Formula: {fit.formula}",
-        f"{crit} at convergence: {fit.objective:.4f}",
+        *head,
         f"AIC: {fit.aic:.4f}  BIC: {fit.bic:.4f}  logLik: {fit.loglik:.4f}",
         "",
         "Scaled residuals:",
-        quant,
+        quantiles,
         "",
         "Random effects:",
-        _random_effects_table(fit),
-        f"Number of obs: {fit.nobs}, groups:  {groups}"
-        + (f"  ({fit.n_dropped} rows with missing values dropped)" if fit.n_dropped else ""),
+        _random_effects_text(fit),
+        _groups_line(fit),
         "",
         "Fixed effects:",
-        _fixed_effects_table(fit),
+        _coef_text(coef),
+        "---",
+        "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
     ]
-    messages = _messages(fit)
-    if messages:
-        lines += ["", *messages]
+    corr = _correlation_text(fit)
+    if corr:
+        lines += ["", corr]
+    notes = messages(fit)
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines)
 
 
-class LinearMixedModel(MixedModelFit):
-    """A fitted linear mixed-effects model, returned by :func:`mixedfit.lmer`.
-
-    ``print(fit)`` shows an lme4-style summary. See :class:`mixedfit.model.MixedModelFit` for the
-    attributes (``objective``, ``theta``, ``fixef``, ``varcorr``, ``ranef``, ``predict`` ...).
-    """
-
-    def __repr__(self) -> str:
-        return summary_text(self)
+def short_text(fit: MixedModelFit) -> str:
+    """The short print of a fit (lme4's ``print``): criterion, random effects, estimates."""
+    sds = random_effects_frame(fit)
+    re_text = _table(
+        {
+            "Groups": list(sds["Groups"]),
+            "Name": list(sds["Name"]),
+            "Std.Dev.": format_column(sds["Std.Dev."].to_numpy()),
+            "Corr": list(sds["Corr"]),
+        }
+    )
+    fixef = _table(
+        {
+            name: [v]
+            for name, v in zip(fit.fixef.index, format_column(fit.fixef.to_numpy()), strict=True)
+        }
+    )
+    lines = [
+        *_header(fit),
+        "Random effects:",
+        re_text,
+        _groups_line(fit),
+        "Fixed Effects:",
+        fixef,
+        *messages(fit),
+    ]
+    return "\n".join(lines)

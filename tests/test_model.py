@@ -22,6 +22,7 @@ def fit():
 def test_public_api_is_small():
     assert set(mf.__all__) == {
         "ConvergenceWarning",
+        "anova",
         "DataError",
         "FormulaError",
         "LinearMixedModel",

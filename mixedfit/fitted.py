@@ -1,0 +1,121 @@
+"""The user-facing fitted model: results plus summary, tests, intervals and simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .model import MixedModelFit
+from .report import DDF_LABELS, short_text
+from .summary import Summary
+
+__all__ = ["LinearMixedModel"]
+
+
+def _check_ddf(ddf: str) -> str:
+    key = ddf.lower().replace("_", "-").replace(" ", "-")
+    if key in ("kr", "kenward"):
+        key = "kenward-roger"
+    if key not in DDF_LABELS:
+        raise ValueError(f"ddf must be one of {sorted(DDF_LABELS)}, not {ddf!r}")
+    return key
+
+
+class LinearMixedModel(MixedModelFit):
+    """A fitted linear mixed-effects model, returned by :func:`mixedfit.lmer`.
+
+    ``print(fit)`` shows a short lme4-style print; ``fit.summary()`` the full summary with
+    p-values. Estimates and diagnostics are attributes (see
+    :class:`mixedfit.model.MixedModelFit`): ``objective``, ``theta``, ``fixef``, ``vcov``,
+    ``varcorr``, ``ranef``, ``predict`` ...
+    """
+
+    def __repr__(self) -> str:
+        return short_text(self)
+
+    def summary(self, ddf: str = "satterthwaite") -> Summary:
+        """lme4/lmerTest-style summary; renders as HTML in notebooks.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            Denominator degrees of freedom of the coefficient t-tests.
+        """
+        ddf = _check_ddf(ddf)
+        return Summary(self, ddf, self.coef_table(ddf=ddf))
+
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """Fixed effects with estimate, std_error, df, t, p and confidence bounds.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+        level : float
+            Confidence level of the ``lower``/``upper`` columns (t quantiles with ``df``).
+        """
+        from .inference.ddf import coef_table
+
+        return coef_table(self, ddf=_check_ddf(ddf), level=level)
+
+    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns term, numdf, dendf, F, p.
+        """
+        from .inference.ddf import anova_type3
+
+        return anova_type3(self, ddf=_check_ddf(ddf))
+
+    def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """F test of a linear hypothesis Lβ = c.
+
+        Parameters
+        ----------
+        L : array of shape (q, p), or contrast strings
+            Rows of the contrast matrix, or strings such as ``"Days = 0"`` or
+            ``"2*b - c = 1"`` naming fixed effects.
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+        """
+        from .inference.ddf import linear_test
+
+        hypothesis = [L] if isinstance(L, str) else L
+        return linear_test(self, hypothesis, ddf=_check_ddf(ddf))
+
+    def confint(
+        self,
+        method: str = "wald",
+        level: float = 0.95,
+        nsim: int = 500,
+        seed: int | None = None,
+    ) -> pd.DataFrame:
+        """Confidence intervals (columns lower, upper), rows as lme4's ``confint``.
+
+        Parameters
+        ----------
+        method : {"wald", "profile", "boot"}
+            Wald intervals for the fixed effects; profile-likelihood intervals for SDs,
+            correlations, σ and fixed effects; parametric-bootstrap percentile intervals.
+        level : float
+        nsim, seed : int
+            Bootstrap replicates and seed (``method="boot"``).
+        """
+        from .inference.intervals import confint
+
+        return confint(self, method=method, level=level, nsim=nsim, seed=seed)
+
+    def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
+        """Responses simulated from the fitted model, shape (nobs, nsim)."""
+        from .inference.bootstrap import simulate
+
+        return simulate(self, nsim, seed=seed)
+
+    def bootstrap(self, nsim: int = 100, seed: int | None = None) -> pd.DataFrame:
+        """Parametric bootstrap: refits to ``nsim`` simulated responses, one row each."""
+        from .inference.bootstrap import bootstrap
+
+        return bootstrap(self, nsim, seed=seed)

@@ -1,0 +1,106 @@
+"""The summary object of a fit: lme4-style text, tidy tables, and HTML for notebooks."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .model import MixedModelFit
+from .report import (
+    DDF_LABELS,
+    format_column,
+    format_pvalue,
+    messages,
+    random_effects_frame,
+    summary_text,
+)
+
+__all__ = ["Summary"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary of a fitted model (returned by ``fit.summary()``).
+
+    ``print(summary)`` shows lme4/lmerTest's summary; in a notebook it renders as HTML.
+
+    Attributes
+    ----------
+    fit : MixedModelFit
+    ddf : str
+        Denominator degrees of freedom of the t-tests: "satterthwaite", "kenward-roger" or
+        "none".
+    coefficients : pandas.DataFrame
+        Estimate, std_error, df, t, p and confidence bounds per fixed effect.
+    """
+
+    fit: MixedModelFit
+    ddf: str
+    coefficients: pd.DataFrame
+    _text: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The summary as plain text."""
+        if not self._text:
+            self._text.append(summary_text(self.fit, self.coefficients, self.ddf))
+        return self._text[0]
+
+    @property
+    def random_effects(self) -> pd.DataFrame:
+        """Groups, names, variances, SDs and correlations of the random effects."""
+        return random_effects_frame(self.fit)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return summary_html(self)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, classes="mixedfit-table")
+
+
+def summary_html(summary: Summary) -> str:
+    """HTML rendering of a summary (header, random effects, fixed effects, notes)."""
+    fit, coef = summary.fit, summary.coefficients
+    method = "REML" if fit.reml else "maximum likelihood"
+    crit = "REML criterion" if fit.reml else "Deviance"
+    re = summary.random_effects
+    re_shown = re.assign(
+        Variance=format_column(re["Variance"].to_numpy()),
+        **{"Std.Dev.": format_column(re["Std.Dev."].to_numpy())},
+    )
+    fe = pd.DataFrame(
+        {
+            "": list(coef.index),
+            "Estimate": format_column(coef["estimate"].to_numpy()),
+            "Std. Error": format_column(coef["std_error"].to_numpy()),
+            "df": format_column(coef["df"].to_numpy(), digits=3),
+            "t value": format_column(coef["t"].to_numpy(), digits=3),
+            "Pr(>|t|)": [format_pvalue(p) for p in coef["p"]],
+        }
+    )
+    if not np.isfinite(coef["df"]).any():
+        fe = fe.drop(columns="df")
+    groups = ", ".join(f"{html.escape(k)}: {v}" for k, v in fit.ngroups.items())
+    notes = "".join(f"<p><em>{html.escape(m)}</em></p>" for m in messages(fit))
+    return (
+        '<div class="mixedfit-summary">'
+        f"<p><strong>Linear mixed model fit by {method}</strong> "
+        f"({html.escape(DDF_LABELS[summary.ddf])})<br>"
+        f"Formula: <code>{html.escape(fit.formula)}</code><br>"
+        f"{crit} at convergence: {fit.objective:.4f}; AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; "
+        f"logLik {fit.loglik:.2f}</p>"
+        f"<p><strong>Random effects</strong></p>{_html_table(re_shown)}"
+        f"<p>Number of obs: {fit.nobs}; groups: {groups}</p>"
+        f"<p><strong>Fixed effects</strong></p>{_html_table(fe)}"
+        f"{notes}</div>"
+    )
