@@ -6,17 +6,16 @@ import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
 from .reterm import ReTerm
 from .solution import Solution, conditional_variances, solve
+from .threads import single_threaded
 
 __all__ = ["EngineFit", "fit_lmm"]
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on diagonal θ
-MULTITHREAD_MIN_DIM = 1500  # below this dense-block size, BLAS threads cost more than they gain
 EXPENSIVE_N, EXPENSIVE_DIM = 20_000, 500  # above either, an evaluation costs ≫ COBYQA's overhead
 
 
@@ -132,9 +131,6 @@ def fit_lmm(
     return EngineFit(factor, record.theta, record.objective, reml, record, solution)
 
 
-def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[object]:
-    """One BLAS thread unless a dense block is large enough to gain from more: small
-    multithreaded BLAS calls are slower, and pathologically so on a loaded machine."""
-    if factor.largest_dense_dim() >= MULTITHREAD_MIN_DIM:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[None]:
+    """One BLAS thread for the evaluations; large dense factorizations take all threads."""
+    return single_threaded()
