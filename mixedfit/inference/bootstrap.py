@@ -1,0 +1,166 @@
+"""Simulation from a fitted model and the parametric bootstrap (lme4's ``simulate`` and
+``bootMer``), with boot's percentile intervals."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from ..engine.lmm import fit_lmm
+from .parameters import parameter_names, sdcor_from_theta
+
+if TYPE_CHECKING:
+    from ..model import MixedModelFit
+
+__all__ = ["bootstrap", "percentile_interval", "simulate"]
+
+_CHUNK_ENTRIES = 4_000_000  # bound on the (simulations × observations × k) array held at once
+
+
+def simulate(
+    fit: MixedModelFit, nsim: int = 1, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """Responses simulated from the fitted model (lme4's ``simulate(fit, use.u = FALSE)``).
+
+    Each simulation draws new random effects b ~ N(0, σ̂² Λ̂Λ̂') and new residuals
+    εᵢ ~ N(0, σ̂²/wᵢ) (wᵢ the prior weights), around the fitted marginal mean Xβ̂ + offset.
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+    nsim : int, default 1
+        Number of simulated responses.
+    seed : int or numpy.random.Generator, optional
+        Seed of :func:`numpy.random.default_rng` (or a generator, which is advanced). The same
+        seed gives the same responses.
+
+    Returns
+    -------
+    ndarray, shape (nobs, nsim)
+        One simulated response per column, on the scale of the data's response (the offset
+        included).
+    """
+    if nsim < 0:
+        raise ValueError(f"nsim must be non-negative, not {nsim!r}")
+    rng = np.random.default_rng(seed)
+    design, engine = fit._design, fit._engine
+    sigma = engine.solution.sigma
+    n = len(design.y)
+    Ts = engine.factor.layout.templates(engine.theta)
+    # Draw everything first, in a fixed order, so the result does not depend on chunking.
+    spherical = [
+        rng.standard_normal((nsim, len(spec.levels), T.shape[0]))
+        for spec, T in zip(design.spec.terms, Ts, strict=True)
+    ]
+    noise = rng.standard_normal((nsim, n))
+    scale = np.full(n, sigma) if design.weights is None else sigma / np.sqrt(design.weights)
+    out = (design.X @ engine.solution.beta + design.offset)[None, :] + noise * scale
+    for term, T, u in zip(design.terms, Ts, spherical, strict=True):
+        b = sigma * (u @ T.T)  # (nsim, nlev, k)
+        k = T.shape[0]
+        chunk = max(1, _CHUNK_ENTRIES // max(n * k, 1))
+        for s0 in range(0, nsim, chunk):
+            s1 = min(nsim, s0 + chunk)
+            out[s0:s1] += np.einsum("nk,snk->sn", term.Z, b[s0:s1][:, term.refs, :])
+    return np.ascontiguousarray(out.T)
+
+
+def bootstrap(
+    fit: MixedModelFit, nsim: int, seed: int | np.random.Generator | None = None
+) -> pd.DataFrame:
+    """Parametric bootstrap (lme4's ``bootMer`` with ``use.u = FALSE``, ``type = "parametric"``).
+
+    Each replicate refits the model (same design, weights, offset, and REML/ML setting, from the
+    fitted θ) to a response from :func:`simulate`.
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+    nsim : int
+        Number of replicates.
+    seed : int or numpy.random.Generator, optional
+        As :func:`simulate`: the same seed gives the same table.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (nsim, len(theta) + 1 + p)
+        One row per replicate (index ``replicate``); columns the parameters in the order and with
+        the names of :func:`mixedfit.inference.intervals.confint` (SDs and correlations,
+        ``sigma``, fixed effects). A correlation involving an SD estimated at 0 is NaN; a
+        replicate whose refit failed is all NaN. ``attrs`` holds the counts ``failed`` and
+        ``singular`` (boundary refits).
+    """
+    # Imported here: the fitted-model module may import this one, and api imports the model.
+    from ..api import engine_terms
+
+    design = fit._design
+    Y = simulate(fit, nsim, seed)
+    terms = engine_terms(design)
+    names = parameter_names(fit)
+    layout = fit._engine.factor.layout
+    table = np.full((nsim, len(names)), np.nan)
+    failed = singular = 0
+    for s in range(nsim):
+        try:
+            engine = fit_lmm(
+                terms,
+                design.X,
+                Y[:, s] - design.offset,
+                weights=design.weights,
+                reml=fit.reml,
+                theta_start=fit.theta,
+            )
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            failed += 1
+            continue
+        sol = engine.solution
+        table[s] = np.concatenate(
+            [sdcor_from_theta(layout, engine.theta, sol.sigma), [sol.sigma], sol.beta]
+        )
+        singular += int(engine.singular)
+    frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
+    frame.attrs.update(failed=failed, singular=singular)
+    return frame
+
+
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Bootstrap percentile interval, as boot's ``boot.ci(type = "perc")`` (which lme4 uses).
+
+    The ends are the order statistics of rank (R + 1)·α and (R + 1)·(1 − α), α = (1 − level)/2,
+    interpolated on the normal-quantile scale between ranks (boot's ``norm.inter``).
+
+    Parameters
+    ----------
+    values : ndarray, shape (R,)
+        Bootstrap replicates of one parameter; non-finite values are dropped.
+    level : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    tuple of float
+        (lower, upper); NaN if no finite replicate.
+    """
+    t = np.sort(np.asarray(values, dtype=float)[np.isfinite(values)])
+    R = len(t)
+    if R == 0:
+        return math.nan, math.nan
+    alpha = (1 - level) / 2
+    out = []
+    for a in (alpha, 1 - alpha):
+        rk = (R + 1) * a
+        k = math.trunc(rk)
+        if k == rk and 0 < k <= R:
+            out.append(float(t[k - 1]))
+        elif k <= 0:
+            out.append(float(t[0]))
+        elif k >= R:
+            out.append(float(t[R - 1]))
+        else:
+            q, q0, q1 = scipy.stats.norm.ppf([a, k / (R + 1), (k + 1) / (R + 1)])
+            out.append(float(t[k - 1] + (q - q0) / (q1 - q0) * (t[k] - t[k - 1])))
+    return out[0], out[1]

@@ -1,0 +1,113 @@
+"""Confidence intervals for all parameters of a fitted model: Wald, profile likelihood, and
+parametric-bootstrap percentile intervals, as lme4's ``confint.merMod``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from .bootstrap import bootstrap, percentile_interval
+from .parameters import parameter_names, variance_names
+from .profile import profile_intervals
+
+if TYPE_CHECKING:
+    from ..model import MixedModelFit
+
+__all__ = ["confint", "wald_intervals"]
+
+_METHODS = ("wald", "profile", "boot")
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), not {level!r}")
+
+
+def wald_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
+    """Wald intervals β̂ ± z·SE of the fixed effects (lme4's ``method = "Wald"``).
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+    level : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lower, upper``; index all parameter names (see :func:`parameter_names`). The
+        SD, correlation and ``sigma`` rows are NaN, as lme4's NA.
+    """
+    _check_level(level)
+    z = float(scipy.stats.norm.ppf(0.5 + level / 2))
+    beta = fit._engine.solution.beta
+    se = fit.sigma * np.sqrt(np.diag(fit._engine.solution.vcov_unscaled))
+    nv = len(variance_names(fit)) + 1
+    lower = np.concatenate([np.full(nv, np.nan), beta - z * se])
+    upper = np.concatenate([np.full(nv, np.nan), beta + z * se])
+    return pd.DataFrame({"lower": lower, "upper": upper}, index=parameter_names(fit))
+
+
+def confint(
+    fit: MixedModelFit,
+    method: str = "wald",
+    level: float = 0.95,
+    *,
+    nsim: int = 500,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Confidence intervals of all parameters, as lme4's ``confint(fit, oldNames = FALSE)``.
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+    method : {"wald", "profile", "boot"}, default "wald"
+        "wald": β̂ ± z·SE for the fixed effects, NaN for the covariance parameters.
+        "profile": profile-likelihood intervals of the ML deviance, also for a REML fit (as
+        lme4; see :func:`mixedfit.inference.profile.profile_intervals`).
+        "boot": percentile intervals of a parametric bootstrap (see :func:`bootstrap`).
+        Case-insensitive.
+    level : float, default 0.95
+        Confidence level, in (0, 1).
+    nsim : int, default 500
+        Bootstrap replicates (method "boot" only).
+    seed : int or numpy.random.Generator, optional
+        Seed of the bootstrap (method "boot" only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lower, upper``; one row per parameter, indexed by name in lme4's order: per
+        random-effects term its SDs and correlations in θ order (``sd_Intercept|Subject``,
+        ``cor_Days.Intercept|Subject``, ``sd_Days|Subject``), then ``sigma``, then the fixed
+        effects (formulaic's names).
+
+    Raises
+    ------
+    ValueError
+        An unknown method or a level outside (0, 1).
+
+    Examples
+    --------
+    >>> import mixedfit as mf
+    >>> from mixedfit.inference.intervals import confint
+    >>> fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    >>> confint(fit, "profile").round(2).loc["sigma"].tolist()
+    [22.9, 28.86]
+    """
+    _check_level(level)
+    key = method.lower()
+    if key == "wald":
+        return wald_intervals(fit, level)
+    if key == "profile":
+        return profile_intervals(fit, level)
+    if key == "boot":
+        table = bootstrap(fit, nsim, seed=seed)
+        rows = [
+            percentile_interval(table.iloc[:, i].to_numpy(), level) for i in range(table.shape[1])
+        ]
+        return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+    raise ValueError(f"method must be one of {_METHODS}, not {method!r}")
