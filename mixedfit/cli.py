@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("formula", help='model formula, e.g. "y ~ x + (1 + x | g)"')
     fit.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
     fit.add_argument("--weights", metavar="COL", help="column of prior weights")
+    fit.add_argument(
+        "--ddf",
+        default="satterthwaite",
+        choices=["satterthwaite", "kenward-roger", "none"],
+        help="denominator degrees of freedom of the t-tests (default: satterthwaite)",
+    )
     sub.add_parser("datasets", help="list the bundled data sets")
     return parser
 
@@ -74,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mixedfit: error: {message}", file=sys.stderr)
         return 2
-    print(fit)
+    print(fit.summary(ddf=args.ddf))
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     return 0
