@@ -123,6 +123,9 @@ def lmer(
             ConvergenceWarning,
             stacklevel=2,
         )
+    check = engine.check
+    if check is not None and check.message and not fit.singular:
+        warnings.warn(check.message, ConvergenceWarning, stacklevel=2)
     return fit
 
 

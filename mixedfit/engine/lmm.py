@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
 from .reterm import ReTerm
@@ -40,6 +41,7 @@ class EngineFit:
     reml: bool
     record: OptimizerRecord
     solution: Solution
+    check: ConvergenceCheck | None = None
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
 
@@ -51,6 +53,8 @@ class EngineFit:
 
     def gradient(self) -> np.ndarray:
         """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
+        if self.check is not None:
+            return self.check.gradient
         if not self._gradient:
             layout = self.factor.layout
             with _blas_threads(self.factor):
@@ -127,8 +131,13 @@ def fit_lmm(
             method=optimizer,
             max_evals=max_evals,
         )
+        check = None
+        if factor.n < MAX_NOBS and len(record.theta):
+            check = check_convergence(
+                lambda th: factor.objective(th, reml), record.theta, layout.lower()
+            )
         solution = solve(factor, record.theta, reml)
-    return EngineFit(factor, record.theta, record.objective, reml, record, solution)
+    return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
 
 
 def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[None]:

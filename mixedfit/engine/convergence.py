@@ -1,0 +1,102 @@
+"""Convergence check at the optimum, as lme4's ``checkConv``: finite-difference gradient and
+Hessian of the criterion (lme4's ``deriv12``), and the Newton step H⁻¹g ("scaled gradient")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GRADIENT_TOL", "MAX_NOBS", "ConvergenceCheck", "check_convergence", "derivatives"]
+
+GRADIENT_TOL = 2e-3  # lme4's check.conv.grad tolerance on the scaled gradient
+MAX_NOBS = 10_000  # lme4 computes the derivatives only below this many observations
+_DELTA = 1e-4  # lme4's deriv12 step
+
+
+@dataclass(frozen=True)
+class ConvergenceCheck:
+    """Outcome of the derivative check.
+
+    Attributes
+    ----------
+    gradient : ndarray, shape (m,)
+    hessian : ndarray, shape (m, m)
+    free : ndarray of bool, shape (m,)
+        Parameters not on a bound (the check uses only these).
+    scaled_gradient : float
+        max |H⁻¹ g| over the free parameters (NaN if H is not positive definite).
+    message : str or None
+        Why the fit may not have converged, or None.
+    """
+
+    gradient: np.ndarray
+    hessian: np.ndarray
+    free: np.ndarray
+    scaled_gradient: float
+    message: str | None
+
+
+def derivatives(
+    fun: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Central-difference gradient (m,) and Hessian (m, m); forward at a lower bound."""
+    m = len(x)
+    f0 = fun(x)
+    h = np.full(m, _DELTA)
+    up = [fun(x + h[i] * e) for i, e in enumerate(np.eye(m))]
+    down = [
+        fun(x - h[i] * e) if x[i] - h[i] >= lower[i] else math.nan for i, e in enumerate(np.eye(m))
+    ]
+    grad, hess = np.empty(m), np.empty((m, m))
+    for i in range(m):
+        if math.isnan(down[i]):  # on the bound: one-sided
+            grad[i] = (up[i] - f0) / h[i]
+            hess[i, i] = math.nan
+        else:
+            grad[i] = (up[i] - down[i]) / (2 * h[i])
+            hess[i, i] = (up[i] - 2 * f0 + down[i]) / h[i] ** 2
+    for i in range(m):
+        for j in range(i):
+            ei, ej = np.eye(m)[i] * h[i], np.eye(m)[j] * h[j]
+            if math.isnan(down[i]) or math.isnan(down[j]):
+                hess[i, j] = hess[j, i] = math.nan
+                continue
+            value = fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej) + fun(x - ei - ej)
+            hess[i, j] = hess[j, i] = value / (4 * h[i] * h[j])
+    return grad, hess
+
+
+def check_convergence(
+    fun: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray
+) -> ConvergenceCheck:
+    """Derivative check of an optimum; parameters on their bound are left out, as lme4."""
+    grad, hess = derivatives(fun, theta, lower)
+    free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
+    if not free.any():
+        return ConvergenceCheck(grad, hess, free, 0.0, None)
+    g, H = grad[free], hess[np.ix_(free, free)]
+    try:
+        C = np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        # A flat criterion (e.g. θ just off the boundary) has a noise Hessian but no gradient:
+        # only a non-negligible gradient means the optimizer stopped early.
+        worst = float(np.max(np.abs(g)))
+        flat: str | None = None
+        if worst > GRADIENT_TOL:
+            flat = (
+                "the model failed to converge: the Hessian at the optimum is not positive "
+                f"definite and max|gradient| = {worst:.3g}"
+            )
+        return ConvergenceCheck(grad, hess, free, math.nan, flat)
+    step = np.linalg.solve(C.T, np.linalg.solve(C, g))
+    scaled = float(np.max(np.abs(step)))
+    message: str | None = None
+    if scaled > GRADIENT_TOL:
+        message = (
+            f"the model failed to converge: max|scaled gradient| = {scaled:.3g} "
+            f"(tolerance {GRADIENT_TOL})"
+        )
+    return ConvergenceCheck(grad, hess, free, scaled, message)
