@@ -26,12 +26,14 @@ def test_silent_on_reference_cases(path):
 
 
 def test_warns_on_starved_optimizer():
-    with pytest.warns(mf.ConvergenceWarning, match="failed to converge") as record:
+    with pytest.warns(mf.ConvergenceWarning, match="converge") as record:
         fit = mf.lmer(
             "Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"), max_evals=3
         )
     assert not fit.converged
-    assert len(record) >= 2  # the optimizer's own stop, and the derivative check
+    messages = [str(w.message) for w in record]
+    assert any("did not converge" in m for m in messages)  # the optimizer's own stop
+    assert any("failed to converge" in m for m in messages)  # the derivative check
 
 
 def test_derivatives_of_a_quadratic():
