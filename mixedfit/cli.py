@@ -1,37 +1,45 @@
-"""Command line: ``mixedfit fit DATA FORMULA [--ml]`` and ``mixedfit datasets``."""
+"""Command line: ``mixedfit fit``, ``mixedfit anova`` and ``mixedfit datasets``.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, formula, data, file).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from .api import lmer
+from .api import anova, lmer
 from .datasets import list_datasets, load_dataset
 from .exceptions import MixedFitError, MixedFitWarning
+from .fitted import LinearMixedModel
 
 __all__ = ["main"]
 
 _EXAMPLES = """examples:
   mixedfit fit sleepstudy "Reaction ~ Days + (Days | Subject)"
-  mixedfit fit sleepstudy "Reaction ~ Days + (Days | Subject)" --ml
-  mixedfit fit mydata.csv "y ~ x + (1 | group)"
+  mixedfit fit sleepstudy "Reaction ~ Days + (Days | Subject)" --ml --output json
+  mixedfit fit mydata.csv "y ~ x + (1 | group)" --weights w --output html > fit.html
+  mixedfit anova sleepstudy "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"
   mixedfit datasets
 """
 
 
 def read_data(source: str) -> pd.DataFrame:
-    """A bundled data-set name, or a path to a CSV or Parquet file."""
+    """A bundled data-set name, or a path to a CSV, TSV or Parquet file."""
     path = Path(source)
-    if path.suffix.lower() in {".parquet", ".pq"}:
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
         return pd.read_parquet(path)
-    if path.suffix.lower() in {".csv", ".gz", ".txt", ".tsv"} or path.exists():
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
-        return pd.read_csv(path, sep=sep)
+    if suffix in {".csv", ".gz", ".txt", ".tsv"} or path.exists():
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
     return load_dataset(source)
 
 
@@ -43,15 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
     fit = sub.add_parser(
-        "fit",
-        help="fit a model and print its summary",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "fit", help="fit a model and print its summary", epilog=_EXAMPLES, formatter_class=raw
     )
-    fit.add_argument(
-        "data", help="bundled data-set name (see 'mixedfit datasets') or a CSV/Parquet file"
-    )
+    _data_argument(fit)
     fit.add_argument("formula", help='model formula, e.g. "y ~ x + (1 + x | g)"')
     fit.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
     fit.add_argument("--weights", metavar="COL", help="column of prior weights")
@@ -61,29 +65,105 @@ def _parser() -> argparse.ArgumentParser:
         choices=["satterthwaite", "kenward-roger", "none"],
         help="denominator degrees of freedom of the t-tests (default: satterthwaite)",
     )
+    fit.add_argument(
+        "--output",
+        default="text",
+        choices=["text", "json", "html"],
+        help="summary format (default: text)",
+    )
+    comp = sub.add_parser(
+        "anova",
+        help="likelihood-ratio tests of nested models",
+        epilog=_EXAMPLES,
+        formatter_class=raw,
+    )
+    _data_argument(comp)
+    comp.add_argument(
+        "formulas", nargs="+", metavar="FORMULA", help="two or more nested model formulas"
+    )
+    comp.add_argument("--ml", action="store_true", help="fit by maximum likelihood")
+    comp.add_argument(
+        "--refit", action="store_true", help="always refit REML fits by ML (lme4's default)"
+    )
     sub.add_parser("datasets", help="list the bundled data sets")
     return parser
+
+
+def _data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "data", help="bundled data-set name (see 'mixedfit datasets') or a CSV/TSV/Parquet file"
+    )
+
+
+def fit_json(fit: LinearMixedModel, ddf: str) -> dict[str, Any]:
+    """The main results of a fit as plain JSON-ready values (NaN and inf become None)."""
+    coef = fit.coef_table(ddf=ddf)
+    doc = {
+        "formula": fit.formula,
+        "method": "REML" if fit.reml else "ML",
+        "ddf": ddf,
+        "nobs": fit.nobs,
+        "ngroups": fit.ngroups,
+        "objective": fit.objective,
+        "loglik": fit.loglik,
+        "aic": fit.aic,
+        "bic": fit.bic,
+        "theta": fit.theta.tolist(),
+        "theta_names": fit.theta_names,
+        "sigma": fit.sigma,
+        "fixed_effects": coef.reset_index().to_dict(orient="records"),
+        "varcorr": fit.varcorr.to_dict(orient="records"),
+        "singular": fit.singular,
+        "converged": fit.converged,
+    }
+    return _clean(doc)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "datasets":
+        print(list_datasets().to_string(index=False))
+        return 0
+    data = read_data(args.data)
+    if args.command == "anova":
+        fits = [lmer(f, data, reml=not args.ml) for f in args.formulas]
+        print(anova(*fits, refit=True if args.refit else None).to_string())
+        return 0
+    fit = lmer(args.formula, data, reml=not args.ml, weights=args.weights)
+    if args.output == "json":
+        print(json.dumps(fit_json(fit, args.ddf), indent=2))
+    elif args.output == "html":
+        print(fit.summary(ddf=args.ddf)._repr_html_())
+    else:
+        print(fit.summary(ddf=args.ddf))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mixedfit`` command; returns the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "datasets":
-        print(list_datasets().to_string(index=False))
-        return 0
     try:
-        data = read_data(args.data)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", MixedFitWarning)
-            fit = lmer(args.formula, data, reml=not args.ml, weights=args.weights)
-    except (MixedFitError, KeyError, FileNotFoundError, OSError) as err:
+            code = _run(args)
+    except (MixedFitError, KeyError, FileNotFoundError, OSError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mixedfit: error: {message}", file=sys.stderr)
         return 2
-    print(fit.summary(ddf=args.ddf))
     for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    return 0
+        print(f"mixedfit: warning: {w.message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

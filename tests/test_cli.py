@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REFERENCE = Path(__file__).parent / "reference" / "extra"
 
 
@@ -61,3 +63,54 @@ def test_datasets_and_help():
     assert out.returncode == 0 and "sleepstudy" in out.stdout
     out = run("--help")
     assert out.returncode == 0 and "examples:" in out.stdout
+
+
+def test_json_output_matches_the_fit():
+    out = run("fit", "sleepstudy", "Reaction ~ Days + (Days|Subject)", "--output", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    ref = json.loads((REFERENCE.parent / "sleepstudy_slopes_reml.json").read_text())
+    assert doc["objective"] == pytest.approx(ref["objective"], rel=1e-6)
+    assert [r["estimate"] for r in doc["fixed_effects"]] == pytest.approx(
+        list(ref["beta"].values()), rel=1e-4
+    )
+    assert doc["method"] == "REML" and doc["nobs"] == 180 and len(doc["varcorr"]) == 4
+
+
+def test_html_output():
+    out = run("fit", "dyestuff", "Yield ~ 1 + (1|Batch)", "--output", "html")
+    assert out.returncode == 0 and out.stdout.startswith('<div class="mixedfit-summary">')
+
+
+def test_anova_subcommand():
+    out = run(
+        "anova",
+        "sleepstudy",
+        "Reaction ~ Days + (1 | Subject)",
+        "Reaction ~ Days + (Days | Subject)",
+        "--refit",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "42.139" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("fit", "sleepstudy", "Reaction ~ Days + (1 | Nope)"), "unknown column 'Nope'"),
+        (("fit", "missing.csv", "y ~ 1 + (1 | g)"), "missing.csv"),
+        (
+            ("fit", "sleepstudy", "Reaction ~ Days + (1 | Subject)", "--weights", "w"),
+            "weights column 'w'",
+        ),
+        (("anova", "sleepstudy", "Reaction ~ Days + (1 | Subject)"), "at least two"),
+    ],
+)
+def test_bad_input_exit_code_2(args, message):
+    out = run(*args)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_usage_error_exit_code():
+    out = run("fit", "sleepstudy")
+    assert out.returncode == 2 and "usage:" in out.stderr
