@@ -1,6 +1,6 @@
 # Time lme4::lmer on one model, in a process of its own (started by benchmarks/run.py).
 #
-# Usage: Rscript lme4_worker.R DATA_CSV LEVELS_CSV FORMULA REML REPEAT WARMUP LIMIT OUT_JSON
+# Usage: Rscript lme4_worker.R DATA_CSV LEVELS_CSV FORMULA REML REPEAT WARMUP OUT_JSON
 #
 # The data are read before anything is timed; factor columns get the level order of
 # LEVELS_CSV (the pandas Categorical categories). Then:
@@ -10,8 +10,8 @@
 #     devfun built (untimed) by lmer(..., devFunOnly = TRUE), with lmerControl() defaults but
 #     calc.derivs = FALSE (the finite-difference gradient/Hessian of the convergence check is
 #     not part of the optimization; it is part of the whole call).
-# If the first fit takes longer than LIMIT seconds (elapsed; 0 = no limit), it is interrupted
-# and the result is status "skipped". Only base R and lme4 are used; the JSON is written by hand.
+# The orchestrator kills this worker if its first fit takes longer than --skip-lme4-above
+# (see set_phase). Only base R and lme4 are used; the JSON is written by hand.
 
 suppressPackageStartupMessages(library(lme4))
 
@@ -100,15 +100,10 @@ base_fields <- function(d) {
   )
 }
 
-# The first fit, under the time limit; NULL if it was interrupted.
-first_fit <- function(form, d, reml, limit) {
-  if (limit <= 0) return(fit_whole(form, d, reml))
-  setTimeLimit(elapsed = limit, transient = TRUE)
-  on.exit(setTimeLimit(elapsed = Inf))
-  tryCatch(fit_whole(form, d, reml), error = function(e) {
-    if (grepl("time limit", conditionMessage(e))) NULL else stop(e)
-  })
-}
+# Tell the orchestrator what the worker is doing: it kills the worker (lme4 "skipped") if the
+# phase stays "first" longer than its limit. R's setTimeLimit() cannot do this: it is not checked
+# inside a long CHOLMOD factorization.
+set_phase <- function(out, phase) writeLines(phase, paste0(out, ".phase"))
 
 main <- function(args) {
   d <- read_data(args[1], args[2])
@@ -116,14 +111,11 @@ main <- function(args) {
   reml <- as.logical(args[4])
   n_rep <- max(as.integer(args[5]), 1L)
   n_warm <- max(as.integer(args[6]), 0L)
-  limit <- as.numeric(args[7])
-  out <- args[8]
+  out <- args[7]
   fields <- base_fields(d)
-  first <- first_fit(form, d, reml, limit)
-  if (is.null(first)) {
-    write_json(c(list(status = "skipped", limit = limit), fields), out)
-    return(invisible())
-  }
+  set_phase(out, "first")
+  first <- fit_whole(form, d, reml)
+  set_phase(out, "timed")
   for (i in seq_len(max(n_warm - 1L, 0L))) fit_whole(form, d, reml)
   runs <- if (n_warm == 0L) list(first) else list()
   while (length(runs) < n_rep) runs[[length(runs) + 1L]] <- fit_whole(form, d, reml)

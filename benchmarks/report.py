@@ -19,7 +19,8 @@ METHOD = """\
   `mf.lmer(formula, df, reml=...)`, lme4's `lmer(formula, data, REML=...)` (defaults, so
   including its derivative-based convergence checks), statsmodels'
   `smf.mixedlm(...)` + `.fit(reml=...)`. Median of the timed runs; warm-up runs (same process,
-  same model) are discarded. Data loading and library imports are outside the timed region.
+  same model) are discarded (none for the 10^6-row model, whose single fit takes minutes). Data
+  loading and library imports are outside the timed region.
 - **Optimization**: mixedfit's `fit.optimizer.seconds` (BOBYQA, boundary check and the
   finite-difference gradient it records); lme4's `optimizeLmer()` call exactly as `lmer` makes
   it (nloptwrap BOBYQA, restart at the edge, boundary check), on a devfun built untimed by
@@ -34,6 +35,10 @@ METHOD = """\
   as variance components within a single group, nested ones (Pastes) as variance components
   within `batch`. Larger crossed designs are n/a (dense per-group matrices) and so are correlated
   slopes on two factors.
+- **lme4 time limit**: an lme4 worker whose first fit exceeds the limit is stopped; then the
+  ratio is an upper bound (`< x`) and lme4's peak RSS a lower bound (`≥ x`).
+- **BLAS**: R's BLAS (see Machine) matters for lme4 on large crossed designs (CHOLMOD's dense
+  supernodes); Debian's default is the single-threaded reference BLAS.
 - The engines get identical data: bundled data via `mixedfit.load_dataset`, simulated designs
   from fixed numpy seeds; R reads them from a CSV with the pandas level order."""
 
@@ -84,13 +89,32 @@ def _ratio(res: dict[str, Result], key: str) -> float | None:
     return mf / lme4
 
 
-def _ratio_cell(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.3f}"
+def _ratio_cell(ratio: float | None, bound: bool = False) -> str:
+    if ratio is None:
+        return "—"
+    return f"< {ratio:.3f}" if bound else f"{ratio:.3f}"
+
+
+def _whole_ratio(res: dict[str, Result]) -> tuple[float | None, bool]:
+    """mixedfit/lme4 whole-call ratio; an upper bound (True) if lme4 was skipped at its limit."""
+    ratio = _ratio(res, "whole")
+    lme4, mf = res.get("lme4", {}), _median(res.get("mixedfit", {}), "whole")
+    if ratio is None and mf is not None and lme4.get("status") == "skipped":
+        return mf / float(lme4["limit"]), True
+    return ratio, False
 
 
 def _rss_mb(result: Result) -> float | None:
+    """Peak RSS in MB; for a worker killed at the time limit, the peak until then."""
     kb = result.get("peak_rss_kb")
-    return None if kb is None or result.get("status") != "ok" else kb / 1024
+    return None if kb is None or result.get("status") not in ("ok", "skipped") else kb / 1024
+
+
+def _rss_cell(result: Result) -> str:
+    mb = _rss_mb(result)
+    if mb is None:
+        return "—"
+    return f"≥ {mb:.0f}" if result.get("status") == "skipped" else f"{mb:.0f}"
 
 
 def _number(x: float | None, fmt: str) -> str:
@@ -115,7 +139,7 @@ def _time_rows(models: list[Model], results: Results) -> list[list[str]]:
                 str(first.get("nobs", "—")),
                 str(len(first.get("whole", [])) or "—"),
                 *(_time_cell(res.get(e, {})) for e in ENGINES),
-                _ratio_cell(_ratio(res, "whole")),
+                _ratio_cell(*_whole_ratio(res)),
                 model.target.describe() if model.target else "—",
                 verdict or "—",
                 *(_time_cell(res.get(e, {}), "opt") for e in ENGINES[:2]),
@@ -157,7 +181,7 @@ def _objective_rows(models: list[Model], results: Results) -> list[list[str]]:
                     for o, e in zip(objs, ENGINES, strict=True)
                 ),
                 _number(delta, "+.2e"),
-                *(_number(_rss_mb(res.get(e, {})), ".0f") for e in ENGINES),
+                *(_rss_cell(res.get(e, {})) for e in ENGINES),
                 " / ".join("—" if v is None else str(v) for v in evals),
             ]
         )
@@ -189,20 +213,27 @@ def verdicts(model: Model, res: dict[str, Result]) -> str | None:
     Returns
     -------
     str or None
-        ``"met"``, ``"missed (...)"``, ``"no lme4 time"``, or None if the model has no target.
+        ``"met"``, ``"missed (...)"``, ``"undetermined (...)"`` (lme4 skipped at its time
+        limit, so only bounds are known), ``"no lme4 time"``, or None if the model has no
+        target.
     """
     target = model.target
     if target is None:
         return None
-    ratio = _ratio(res, "whole")
+    ratio, bound = _whole_ratio(res)
     if ratio is None:
         return "no lme4 time" if _median(res.get("mixedfit", {}), "whole") else "no time"
-    misses = [] if ratio <= target.ratio else [f"time {ratio / target.ratio:.1f}× over"]
+    misses = []
+    if ratio > target.ratio:
+        misses.append("time: lme4 skipped" if bound else f"time {ratio / target.ratio:.1f}× over")
     if target.less_memory:
+        # A skipped lme4's peak is a lower bound, so "less than it" still holds for the full run.
         mf, lme4 = _rss_mb(res.get("mixedfit", {})), _rss_mb(res.get("lme4", {}))
         if mf is None or lme4 is None or mf >= lme4:
             misses.append("memory")
-    return "met" if not misses else f"missed ({', '.join(misses)})"
+    if misses:
+        return f"{'undetermined' if bound else 'missed'} ({', '.join(misses)})"
+    return "met (lme4 hit the limit)" if bound else "met"
 
 
 def summary(models: list[Model], results: Results) -> str:
@@ -221,8 +252,8 @@ def summary(models: list[Model], results: Results) -> str:
     judged = [(m.name, verdicts(m, results.get(m.name, {}))) for m in models if m.target]
     if not judged:
         return "No model with a target was run."
-    met = [name for name, v in judged if v == "met"]
-    missed = [f"{name}: {v}" for name, v in judged if v != "met"]
+    met = [name for name, v in judged if v is not None and v.startswith("met")]
+    missed = [f"{name}: {v}" for name, v in judged if name not in met]
     text = f"Targets met: {len(met)} of {len(judged)}."
     return text + (f" Not met: {'; '.join(missed)}." if missed else "")
 
@@ -299,7 +330,9 @@ def markdown_report(
         "",
         _table(_time_rows(models, results), TIME_HEADERS, "github"),
         "",
-        "† = an engine reported non-convergence. Target: mixedfit/lme4 whole-call time.",
+        "† = an engine reported non-convergence. Target: mixedfit/lme4 whole-call time. When lme4"
+        " was skipped at its time limit, the ratio is an upper bound (`< x`) and its peak RSS a"
+        " lower bound (`≥ x`, the peak until it was stopped).",
         "",
         f"**{summary(models, results)}**",
         "",

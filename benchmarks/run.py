@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_worker(cmd: list[str], env: dict[str, str], log: Path, timeout: float | None) -> Result:
+class FirstFitLimit:
+    """Says when a worker's first fit has run longer than ``limit`` seconds.
+
+    The worker writes its phase to ``phase_file``: ``first`` when the first fit starts,
+    something else when it ends; the file's modification time marks the start.
+
+    Parameters
+    ----------
+    phase_file : pathlib.Path
+    limit : float
+        Seconds.
+    """
+
+    def __init__(self, phase_file: Path, limit: float) -> None:
+        self.phase_file = phase_file
+        self.limit = limit
+
+    def __call__(self) -> bool:
+        """True if the first fit is still running after ``limit`` seconds."""
+        try:
+            phase = self.phase_file.read_text().strip()
+            started = self.phase_file.stat().st_mtime
+        except OSError:
+            return False
+        return phase == "first" and time.time() - started > self.limit
+
+
+def run_worker(
+    cmd: list[str],
+    env: dict[str, str],
+    log: Path,
+    timeout: float | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Result:
     """Run one worker process to its end and read its peak RSS.
 
     Parameters
@@ -95,37 +129,43 @@ def run_worker(cmd: list[str], env: dict[str, str], log: Path, timeout: float | 
         Environment of the worker.
     log : pathlib.Path
         Receives the worker's stdout and stderr.
-    timeout : float or None
-        Seconds after which the worker is killed.
+    timeout : float, optional
+        Seconds after which the worker is killed (``timed_out``).
+    stop : callable, optional
+        Polled while the worker runs; if it returns True the worker is killed (``stopped``).
 
     Returns
     -------
     dict
         ``returncode``, ``peak_rss_kb`` (``ru_maxrss`` of the process and its waited-for
-        children), ``wall`` seconds and ``timed_out``.
+        children), ``wall`` seconds, ``timed_out`` and ``stopped``.
     """
     began = time.monotonic()
+    killed = {"timed_out": False, "stopped": False}
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if timeout is not None and time.monotonic() - began > timeout and not timed_out:
-                proc.kill()
-                timed_out = True
-            time.sleep(0.05)
+            if not any(killed.values()):
+                killed["timed_out"] = timeout is not None and time.monotonic() - began > timeout
+                killed["stopped"] = stop is not None and stop()
+                if any(killed.values()):
+                    proc.kill()
+            time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "returncode": proc.returncode,
         "peak_rss_kb": int(usage.ru_maxrss),
         "wall": time.monotonic() - began,
-        "timed_out": timed_out,
+        **killed,
     }
 
 
-def _read_result(out: Path, run: Result, log: Path) -> Result:
+def _read_result(out: Path, run: Result, log: Path, limit: float) -> Result:
+    if run["stopped"]:  # the peak RSS of a killed worker is a lower bound
+        return {"status": "skipped", "limit": limit, "peak_rss_kb": run["peak_rss_kb"]}
     if run["timed_out"]:
         return {"status": "timeout", "peak_rss_kb": run["peak_rss_kb"]}
     if run["returncode"] != 0 or not out.exists():
@@ -163,6 +203,10 @@ class Suite:
         """Timed runs for ``model``."""
         return self.args.repeat_heavy if model.heavy else self.args.repeat
 
+    def warmup(self, model: Model) -> int:
+        """Warm-up fits for ``model``."""
+        return self.args.warmup if model.warmup is None else model.warmup
+
     def r_data(self, model: Model) -> tuple[Path, Path]:
         """The CSV and levels files of the model's data, written once per data set."""
         if model.data not in self._r_data:
@@ -172,13 +216,12 @@ class Suite:
 
     def command(self, engine: str, model: Model, out: Path) -> list[str]:
         """The worker command line of one engine on one model."""
-        reps, warm = str(self.repeat(model)), str(self.args.warmup)
+        reps, warm = str(self.repeat(model)), str(self.warmup(model))
         if engine == "lme4":
             data_csv, levels_csv = self.r_data(model)
             script = str(HERE / "lme4_worker.R")
-            limit = str(self.args.skip_lme4_above)
             files = [str(data_csv), str(levels_csv)]
-            fit = [model.formula, str(model.reml).upper(), reps, warm, limit, str(out)]
+            fit = [model.formula, str(model.reml).upper(), reps, warm, str(out)]
             return [self.args.rscript, "--vanilla", script, *files, *fit]
         worker = str(HERE / "py_worker.py")
         options = ["--repeat", reps, "--warmup", warm, "--out", str(out)]
@@ -189,7 +232,7 @@ class Suite:
         limit = self.args.skip_lme4_above
         if engine != "lme4" or limit <= 0:
             return None
-        fits = self.args.warmup + 2 * self.repeat(model) + 1
+        fits = self.warmup(model) + 2 * self.repeat(model) + 1
         return limit * fits + 300.0
 
     def run(self, engine: str, model: Model) -> Result:
@@ -212,8 +255,12 @@ class Suite:
         out = self.workdir / f"{model.name}.{engine}.json"
         log = self.workdir / f"{model.name}.{engine}.log"
         cmd = self.command(engine, model, out)
-        run = run_worker(cmd, self.env, log, self.timeout(engine, model))
-        return _read_result(out, run, log)
+        limit = self.args.skip_lme4_above
+        stop = (
+            FirstFitLimit(Path(f"{out}.phase"), limit) if engine == "lme4" and limit > 0 else None
+        )
+        run = run_worker(cmd, self.env, log, self.timeout(engine, model), stop)
+        return _read_result(out, run, log, limit)
 
 
 def _progress(model: Model, engine: str, result: Result) -> str:
@@ -259,7 +306,8 @@ def _settings(args: argparse.Namespace, started: str) -> dict[str, str]:
         "command": f"`python benchmarks/run.py {shlex.join(sys.argv[1:])}`".replace(" `", "`"),
         "date": started,
         "timed runs": f"{args.repeat} per model, {args.repeat_heavy} for heavy models "
-        f"(InstEval, 10^6 rows); {args.warmup} warm-up run(s) discarded",
+        f"(InstEval, 10^6 rows); {args.warmup} warm-up run(s) discarded (none for the "
+        "10^6-row model)",
         "lme4 time limit": f"skipped if one fit exceeds {limit:g} s" if limit > 0 else "none",
         "threads": f"{args.threads} (OMP/OPENBLAS/MKL_NUM_THREADS)"
         if args.threads
