@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 from .blocks import (
     PAIR_BUDGET,
@@ -291,4 +290,6 @@ def _rdiv_lower_t(M: Block, Ljj: Block) -> Block:
         rhs = M.reshape(M.shape[0], nlev, k).transpose(1, 2, 0)
         return lower_solve_batched(Ld, rhs).transpose(2, 0, 1).reshape(M.shape)
     assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
-    return scipy.linalg.solve_triangular(Ljj, M.T, lower=True, check_finite=False).T.copy()
+    # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
+    X = blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+    return np.asarray(X.T)

@@ -14,7 +14,7 @@ from .reterm import ReTerm
 from .solution import Solution, conditional_variances, solve
 from .threads import single_threaded
 
-__all__ = ["EngineFit", "fit_lmm"]
+__all__ = ["EngineFit", "fit_lmm", "weighted_factor"]
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on diagonal θ
 EXPENSIVE_N, EXPENSIVE_DIM = 20_000, 500  # above either, an evaluation costs ≫ COBYQA's overhead
@@ -109,13 +109,7 @@ def fit_lmm(
     -------
     EngineFit
     """
-    log_w = 0.0
-    if weights is not None:
-        sw = np.sqrt(weights)
-        X, y = X * sw[:, None], y * sw
-        terms = [ReTerm(t.refs, t.Z * sw[:, None], t.nlev, t.correlated) for t in terms]
-        log_w = float(np.sum(np.log(weights)))
-    factor = BlockedFactor(terms, X, y, log_w)
+    factor = weighted_factor(terms, X, y, weights)
     layout = factor.layout
     start = layout.start() if theta_start is None else np.asarray(theta_start, dtype=float)
     if optimizer == "auto":
@@ -138,6 +132,36 @@ def fit_lmm(
             )
         solution = solve(factor, record.theta, reml)
     return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
+
+
+def weighted_factor(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> BlockedFactor:
+    """The blocked factor of a model, prior weights applied as :func:`fit_lmm` does.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        Z not weighted.
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+        Response with any offset already subtracted.
+    weights : ndarray, shape (n,), optional
+        Positive prior weights: rows of X, y and Z are scaled by their square roots and the
+        criterion gets the sum of their logarithms.
+
+    Returns
+    -------
+    BlockedFactor
+        Not yet updated to any θ.
+    """
+    log_w = 0.0
+    if weights is not None:
+        sw = np.sqrt(weights)
+        X, y = X * sw[:, None], y * sw
+        terms = [ReTerm(t.refs, t.Z * sw[:, None], t.nlev, t.correlated) for t in terms]
+        log_w = float(np.sum(np.log(weights)))
+    return BlockedFactor(terms, X, y, log_w)
 
 
 def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[None]:
