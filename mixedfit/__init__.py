@@ -9,6 +9,8 @@ anova
 LinearMixedModel
     The fitted model returned by :func:`lmer` (``summary()``, ``coef_table()``, ``anova()``,
     ``test()``, ``confint()``, ``predict()``, ``simulate()``, ``bootstrap()``).
+load_fit
+    Load a fit saved with ``fit.save(path)``.
 load_dataset, list_datasets
     The bundled classic data sets (sleepstudy, Dyestuff, Penicillin, InstEval, ...).
 FormulaError, DataError, MixedFitError
@@ -31,6 +33,7 @@ from .exceptions import (
     SingularFitWarning,
 )
 from .fitted import LinearMixedModel
+from .persist import load_fit
 
 __version__ = "0.1.0"
 
@@ -48,4 +51,5 @@ __all__ = [
     "list_datasets",
     "lmer",
     "load_dataset",
+    "load_fit",
 ]

@@ -125,6 +125,9 @@ class Design:
     dropped_fixed : tuple of str
         Fixed-effect columns dropped as aliased.
     spec : DesignSpec
+    frame : pandas.DataFrame or None
+        The model frame: the columns the model uses, on the rows it uses (kept so a fit can be
+        saved and rebuilt).
     """
 
     y: np.ndarray
@@ -136,6 +139,7 @@ class Design:
     n_dropped: int
     dropped_fixed: tuple[str, ...]
     spec: DesignSpec
+    frame: pd.DataFrame | None = None
 
 
 def build_design(
@@ -202,7 +206,7 @@ def build_design(
         fixed_vars |= expression_names(expr)
     fixed_variables = tuple(c for c in used if c in fixed_vars)
     spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx, fixed_variables)
-    return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec)
+    return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
 def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:

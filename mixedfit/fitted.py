@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -119,3 +120,13 @@ class LinearMixedModel(MixedModelFit):
         from .inference.bootstrap import bootstrap
 
         return bootstrap(self, nsim, seed=seed)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.
+
+        The file holds the model frame, options and estimates: :func:`mixedfit.load_fit`
+        rebuilds a fit that prints, predicts and compares like this one.
+        """
+        from .persist import save_fit
+
+        save_fit(self, path)

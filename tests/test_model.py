@@ -34,6 +34,7 @@ def test_public_api_is_small():
         "list_datasets",
         "load_dataset",
         "lmer",
+        "load_fit",
     }
 
 

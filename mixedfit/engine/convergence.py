@@ -42,13 +42,23 @@ class ConvergenceCheck:
 def derivatives(
     fun: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Central-difference gradient (m,) and Hessian (m, m); forward at a lower bound."""
+    """Central-difference gradient (m,) and Hessian (m, m); forward at a lower bound.
+
+    A point where the criterion cannot be evaluated (indefinite factor) gives NaN entries.
+    """
+
+    def f(th: np.ndarray) -> float:
+        try:
+            return float(fun(th))
+        except np.linalg.LinAlgError:
+            return math.nan
+
     m = len(x)
-    f0 = fun(x)
+    f0 = f(x)
     h = np.full(m, _DELTA)
-    up = [fun(x + h[i] * e) for i, e in enumerate(np.eye(m))]
+    up = [f(x + h[i] * e) for i, e in enumerate(np.eye(m))]
     down = [
-        fun(x - h[i] * e) if x[i] - h[i] >= lower[i] else math.nan for i, e in enumerate(np.eye(m))
+        f(x - h[i] * e) if x[i] - h[i] >= lower[i] else math.nan for i, e in enumerate(np.eye(m))
     ]
     grad, hess = np.empty(m), np.empty((m, m))
     for i in range(m):
@@ -64,7 +74,7 @@ def derivatives(
             if math.isnan(down[i]) or math.isnan(down[j]):
                 hess[i, j] = hess[j, i] = math.nan
                 continue
-            value = fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej) + fun(x - ei - ej)
+            value = f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
             hess[i, j] = hess[j, i] = value / (4 * h[i] * h[j])
     return grad, hess
 
@@ -78,6 +88,12 @@ def check_convergence(
     if not free.any():
         return ConvergenceCheck(grad, hess, free, 0.0, None)
     g, H = grad[free], hess[np.ix_(free, free)]
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        failed = (
+            "the model may not have converged: the criterion's derivatives could not "
+            "be evaluated at the optimum"
+        )
+        return ConvergenceCheck(grad, hess, free, math.nan, failed)
     try:
         C = np.linalg.cholesky(H)
     except np.linalg.LinAlgError:

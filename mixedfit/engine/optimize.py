@@ -91,9 +91,9 @@ def minimize_theta(
     *,
     method: str = "bobyqa",
     max_evals: int = 100_000,
-    ftol_rel: float = 1e-12,
-    ftol_abs: float = 1e-10,
-    xtol_abs: float = 1e-10,
+    ftol_rel: float = 1e-14,
+    ftol_abs: float = 1e-12,
+    xtol_abs: float = 1e-12,
 ) -> OptimizerRecord:
     """Minimise ``fun`` over θ ≥ ``lower``.
 

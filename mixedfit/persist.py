@@ -1,0 +1,634 @@
+"""Saved fits: a fitted model to a plain, versioned JSON document and back, without refitting.
+
+A saved fit holds what is needed to *rebuild* the model rather than a dump of its objects: the
+formula, the method, the model frame (the data columns the model uses, rows left after dropping
+missing values), the prior weights and offset, the original row positions and the estimates θ̂
+with the optimizer's record. Loading re-evaluates the formula on the stored frame — formulaic
+sees identical data, so it regenerates identical model specs (category levels, stateful
+transforms such as ``center(x)``) for :meth:`~mixedfit.model.MixedModelFit.predict` — and
+rebuilds the engine's factor at the stored θ̂ without optimizing. The criterion at θ̂ is
+recomputed and must match the stored one (relative difference ≤ 1e-9): the integrity check of
+the file and of the libraries that evaluated it.
+
+File format (version 1)
+-----------------------
+One JSON document (UTF-8; gzip-compressed when the path ends with ``.gz``, detected by content
+when loading). Nothing in it is executable: no pickle, no code. Floats are written with full
+precision (Python's shortest round-trip ``repr``), so float64 values come back bit for bit;
+non-finite floats are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` inside float
+arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top level::
+
+    {"format": "mixedfit-fit", "version": 1,
+     "mixedfit_version": "0.1.0",
+     "libraries": {"numpy": ..., "pandas": ..., "formulaic": ...},   # informative
+     "model": {"class": "LinearMixedModel", "formula": "...", "reml": true,
+               "context_names": []},
+     "data": {"nrow": n, "columns": [COLUMN, ...],
+              "weights": ARRAY | null, "offset": ARRAY, "response": ARRAY | null,
+              "rows": ARRAY, "n_dropped": int},
+     "estimates": {"theta": ARRAY, "objective": float, "fixed_names": [...],
+                   "beta": ARRAY, "sigma": float},
+     "optimizer": {field: VALUE, ...},        # engine.optimize.OptimizerRecord
+     "convergence": {field: VALUE, ...} | null,  # engine.convergence.ConvergenceCheck
+     "gradient": ARRAY | null}                # finite-difference gradient, if it was computed
+
+``ARRAY`` is ``{"dtype": "float64" | "int64" | "bool", "shape": [...], "values": [...]}``
+(values flattened in C order). ``VALUE`` is JSON null/bool/int/str, a finite float, a tagged
+non-finite float, or ``{"array": ARRAY}``. ``offset`` is the total offset (the ``offset=``
+argument plus the formula's ``offset()`` terms); ``response`` is present only for a fit whose
+response differs from the frame's (a fit from ``refit(y=...)``). A ``COLUMN`` is
+``{"name": str, "kind": ..., ...}`` with kind
+
+* ``"numpy"``: ``dtype`` (``"float64"``, ``"int32"``, ``"bool"``, ...) and ``values``;
+* ``"object"``: ``values``, each a string, bool, int or float;
+* ``"string"``: pandas' string dtype, with ``storage``, ``na_value`` (``"NaN"`` or ``"NA"``)
+  and ``values``;
+* ``"masked"``: pandas' nullable ``Int64``/``Float64``/``boolean``... (``dtype``, ``values``);
+* ``"categorical"``: ``categories`` (itself a COLUMN), ``ordered`` and integer ``codes``,
+  so the level order of a pandas Categorical is kept.
+
+Formula context
+---------------
+Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
+objects and are not saved: their names are recorded and :func:`load_fit` must be given them
+again (``load_fit(path, context={...})``); a different definition is caught by the integrity
+check when it changes the design.
+
+The model frame
+---------------
+A fitted model does not keep the data it was fitted to, only the arrays built from them. So
+:func:`save_fit` takes the model frame from the design when the design carries one (an
+attribute ``frame``), and otherwise from ``data=``, the data frame given to
+:func:`mixedfit.lmer`. Either way the frame is checked to rebuild exactly the fitted model's
+arrays before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, build_design
+from .engine.convergence import ConvergenceCheck
+from .engine.lmm import EngineFit, weighted_factor
+from .engine.optimize import OptimizerRecord
+from .engine.solution import solve
+from .engine.threads import single_threaded
+from .exceptions import MixedFitError, RankDeficiencyWarning
+from .formula import parse_formula
+from .model import MixedModelFit, engine_terms
+
+if TYPE_CHECKING:
+    from .fitted import LinearMixedModel
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_fit", "save_fit"]
+
+FORMAT = "mixedfit-fit"
+FORMAT_VERSION = 1
+OBJECTIVE_RTOL = 1e-9  # integrity check: criterion at the stored θ̂, relative
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_MASKED = {
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "Float32",
+    "Float64",
+    "boolean",
+}
+
+
+class _FileError(Exception):
+    """A malformed document; reported as MixedFitError with the file name."""
+
+
+# =============================================================================== public API
+def save_fit(
+    fit: MixedModelFit,
+    path: str | os.PathLike[str],
+    *,
+    data: pd.DataFrame | None = None,
+) -> None:
+    """Save a fitted model to a JSON file (gzip-compressed if ``path`` ends with ``.gz``).
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+        A fit returned by :func:`mixedfit.lmer` (or its ``refit``).
+    path : str or path-like
+        The file to write (replaced atomically if it exists).
+    data : pandas.DataFrame, optional
+        The data frame the model was fitted to (all its rows, as given to :func:`lmer`).
+        Needed unless the fit's design carries its model frame; only the columns the formula
+        uses, in the rows the fit used, are stored.
+
+    Raises
+    ------
+    MixedFitError
+        No model frame available (pass ``data``), ``data`` that do not rebuild the fitted
+        model, or a data column of a type that cannot be stored (e.g. datetimes).
+
+    Examples
+    --------
+    >>> import mixedfit as mf, tempfile, os
+    >>> df = mf.load_dataset("sleepstudy")
+    >>> fit = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.json.gz")
+    >>> save_fit(fit, path, data=df)
+    >>> load_fit(path).theta.tolist() == fit.theta.tolist()
+    True
+    """
+    document = _document(fit, data)
+    text = json.dumps(document, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    raw = text.encode("utf-8")
+    target = Path(path)
+    if target.name.endswith(".gz"):
+        raw = gzip.compress(raw, mtime=0)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(raw)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def load_fit(
+    path: str | os.PathLike[str], context: Mapping[str, Any] | None = None
+) -> LinearMixedModel:
+    """Load a fit saved by :func:`save_fit`, rebuilt at its estimates without refitting.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_fit` (plain or gzip-compressed JSON).
+    context : mapping, optional
+        The formula context the model was fitted with (``lmer(..., context=...)``); required
+        when the fit used one, since Python objects are not saved.
+
+    Returns
+    -------
+    LinearMixedModel
+        Identical estimates, summary, predictions and model comparisons as the saved fit.
+
+    Raises
+    ------
+    MixedFitError
+        Not a mixedfit fit file, a file from a newer mixedfit (a higher format version), a
+        corrupt file, missing context names, or a model whose criterion at the stored θ̂ no
+        longer matches (the file was altered, or the libraries evaluate it differently).
+    FileNotFoundError
+        If ``path`` does not exist.
+    """
+    where = str(path)
+    document = _read_document(Path(path))
+    try:
+        return _restore(document, context, where)
+    except MixedFitError:
+        raise
+    except (_FileError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        detail = f"missing entry {err}" if isinstance(err, KeyError) else str(err)
+        raise MixedFitError(f"{where} is a corrupt mixedfit fit file: {detail}") from None
+
+
+# =============================================================================== writing
+def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
+    from . import __version__
+
+    design, engine = fit._design, fit._engine
+    context = dict(design.spec.context)
+    context_names = sorted(k for k, v in context.items() if not (k == "np" and v is np))
+    frame = _model_frame(design, data)
+    columns = [_encode_column(str(name), frame[name]) for name in frame.columns]
+    response = _check_frame(fit, frame, context)
+    gradient = engine._gradient[0] if engine._gradient else None
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "mixedfit_version": __version__,
+        "libraries": _library_versions(),
+        "model": {
+            "class": "LinearMixedModel",
+            "formula": fit.formula,
+            "reml": bool(engine.reml),
+            "context_names": context_names,
+        },
+        "data": {
+            "nrow": len(frame),
+            "columns": columns,
+            "weights": None if design.weights is None else _array(design.weights),
+            "offset": _array(design.offset),
+            "response": None if response is None else _array(response),
+            "rows": _array(np.asarray(design.rows, dtype=np.int64)),
+            "n_dropped": int(design.n_dropped),
+        },
+        "estimates": {
+            "theta": _array(engine.theta),
+            "objective": _scalar(engine.objective),
+            "fixed_names": list(design.spec.fixed_names),
+            "beta": _array(engine.solution.beta),
+            "sigma": _scalar(engine.solution.sigma),
+        },
+        "optimizer": _record(engine.record),
+        "convergence": None if engine.check is None else _record(engine.check),
+        "gradient": None if gradient is None else _array(gradient),
+    }
+
+
+def _library_versions() -> dict[str, str]:
+    import formulaic
+
+    return {
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "formulaic": str(getattr(formulaic, "__version__", "unknown")),
+    }
+
+
+def _model_frame(design: Design, data: pd.DataFrame | None) -> pd.DataFrame:
+    """The columns the formula uses, in the rows the fit used (as ``build_design`` sees them)."""
+    if data is None:
+        source = getattr(design, "frame", None)
+        if not isinstance(source, pd.DataFrame):
+            raise MixedFitError(
+                "this fit does not keep the data it was fitted to: pass them to save it, "
+                "save_fit(fit, path, data=df) with the data frame given to lmer"
+            )
+    else:
+        if not isinstance(data, pd.DataFrame):
+            raise MixedFitError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+        n_total = len(design.rows) + design.n_dropped
+        if len(data) != n_total:
+            raise MixedFitError(
+                f"data has {len(data)} rows but the model was fitted to data with {n_total} "
+                "rows; pass the data frame given to lmer"
+            )
+        source = data.iloc[np.asarray(design.rows)]
+    names = design.spec.formula.variables()
+    used = [c for c in map(str, source.columns) if c in names]
+    return _drop_unused_categories(source[used].reset_index(drop=True))
+
+
+def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out
+
+
+def _check_frame(
+    fit: MixedModelFit, frame: pd.DataFrame, context: Mapping[str, Any]
+) -> np.ndarray | None:
+    """Check that ``frame`` rebuilds the fit's arrays; return the fit's response if it differs
+    from the frame's (a fit to a new response), else None."""
+    design = fit._design
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RankDeficiencyWarning)
+            rebuilt = build_design(
+                parse_formula(fit.formula), frame, weights=design.weights, context=context
+            )
+    except MixedFitError as err:
+        raise MixedFitError(
+            f"the data do not rebuild the fitted model ({err}); pass the data given to lmer"
+        ) from None
+    problem = _design_difference(design, rebuilt)
+    if problem:
+        raise MixedFitError(
+            f"the data do not rebuild the fitted model: {problem} differ; "
+            "pass the data frame the model was fitted to"
+        )
+    return None if np.array_equal(design.y, rebuilt.y) else np.asarray(design.y, dtype=float)
+
+
+def _design_difference(a: Design, b: Design) -> str:
+    """What differs between two designs (ignoring the response and offset), or ''."""
+    if a.X.shape != b.X.shape or not np.array_equal(a.X, b.X):
+        return "the fixed-effects model matrices"
+    if a.spec.fixed_names != b.spec.fixed_names or a.dropped_fixed != b.dropped_fixed:
+        return "the fixed-effects names"
+    if len(a.terms) != len(b.terms):
+        return "the numbers of random-effects terms"
+    for ta, tb, sa, sb in zip(a.terms, b.terms, a.spec.terms, b.spec.terms, strict=True):
+        if sa.levels != sb.levels or sa.columns != sb.columns:
+            return f"the levels or columns of {sa.name!r}"
+        if not (np.array_equal(ta.refs, tb.refs) and np.array_equal(ta.Z, tb.Z)):
+            return f"the random-effects arrays of {sa.name!r}"
+    return ""
+
+
+# =============================================================================== reading
+def _read_document(path: Path) -> dict[str, Any]:
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        document = json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
+        raise MixedFitError(
+            f"{path} is not a mixedfit fit file (expected JSON written by save_fit: {err})"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise MixedFitError(
+            f"{path} is not a mixedfit fit file (its format is {found!r}, expected {FORMAT!r})"
+        )
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
+    if version > FORMAT_VERSION:
+        from . import __version__
+
+        writer = document.get("mixedfit_version", "unknown")
+        raise MixedFitError(
+            f"{path} was written by a newer mixedfit ({writer}) in fit format version "
+            f"{version}; this mixedfit ({__version__}) reads fit format version "
+            f"{FORMAT_VERSION}: upgrade mixedfit to load it"
+        )
+    return document
+
+
+def _restore(
+    document: dict[str, Any], context: Mapping[str, Any] | None, where: str
+) -> LinearMixedModel:
+    from .fitted import LinearMixedModel
+
+    model, data, estimates = document["model"], document["data"], document["estimates"]
+    formula, reml = str(model["formula"]), bool(model["reml"])
+    needed = [str(n) for n in model["context_names"]]
+    missing = [n for n in needed if n not in (context or {})]
+    if missing:
+        raise MixedFitError(
+            f"the model in {where} was fitted with formula context names {missing}, which are "
+            "not saved: pass them again, load_fit(path, context={...})"
+        )
+    frame = pd.DataFrame({str(c["name"]): _decode_column(c) for c in data["columns"]})
+    if len(frame.columns) != len(data["columns"]) or len(frame) != int(data["nrow"]):
+        raise _FileError("the data columns do not match the stored shape")
+    weights = None if data["weights"] is None else _unarray(data["weights"], "float64")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RankDeficiencyWarning)
+            design = build_design(parse_formula(formula), frame, weights=weights, context=context)
+    except MixedFitError as err:
+        raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
+    n = len(design.y)
+    offset = _unarray(data["offset"], "float64", (n,))
+    rows = _unarray(data["rows"], "int64", (n,))
+    design = dataclasses.replace(design, offset=offset, rows=rows, n_dropped=int(data["n_dropped"]))
+    if data.get("response") is not None:
+        design = dataclasses.replace(design, y=_unarray(data["response"], "float64", (n,)))
+    if list(design.spec.fixed_names) != list(estimates["fixed_names"]):
+        raise MixedFitError(
+            f"the model saved in {where} rebuilds different fixed effects "
+            f"{list(design.spec.fixed_names)} from the saved {list(estimates['fixed_names'])} "
+            "(a different formulaic version?)"
+        )
+    engine = _engine(document, design, reml, where)
+    return LinearMixedModel(design, engine, formula)
+
+
+def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) -> EngineFit:
+    """The engine state at the stored θ̂, checked against the stored criterion."""
+    estimates = document["estimates"]
+    theta = _unarray(estimates["theta"], "float64")
+    stored = _unscalar(estimates["objective"])
+    factor = weighted_factor(
+        engine_terms(design), design.X, design.y - design.offset, design.weights
+    )
+    if len(theta) != len(factor.layout.lower()):
+        raise _FileError(
+            f"theta has {len(theta)} values; the model has {len(factor.layout.lower())}"
+        )
+    with single_threaded():
+        solution = solve(factor, theta, reml)
+        objective = factor.current_objective(reml)
+    if not abs(objective - stored) <= OBJECTIVE_RTOL * max(1.0, abs(stored)):
+        raise MixedFitError(
+            f"the model saved in {where} does not reproduce its fit: the criterion at the saved "
+            f"theta is {objective!r} but the file records {stored!r} (the file was altered, or "
+            "the data, formula context or libraries evaluate differently)"
+        )
+    record = _unrecord(OptimizerRecord, document["optimizer"])
+    check = document.get("convergence")
+    gradient = document.get("gradient")
+    return EngineFit(
+        factor=factor,
+        theta=theta,
+        objective=stored,
+        reml=reml,
+        record=record,
+        solution=solution,
+        check=None if check is None else _unrecord(ConvergenceCheck, check),
+        _gradient=[] if gradient is None else [_unarray(gradient, "float64")],
+    )
+
+
+# =============================================================================== values
+def _scalar(value: float) -> float | dict[str, str]:
+    x = float(value)
+    if math.isfinite(x):
+        return x
+    return {"float": "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")}
+
+
+def _unscalar(value: Any) -> float:
+    if isinstance(value, dict):
+        return _NONFINITE[value["float"]]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _FileError(f"expected a number, found {value!r}")
+    return float(value)
+
+
+def _float_list(values: np.ndarray) -> list[Any]:
+    flat = np.asarray(values, dtype=float).ravel()
+    out: list[Any] = flat.tolist()
+    if not np.isfinite(flat).all():
+        for i in np.flatnonzero(~np.isfinite(flat)).tolist():
+            x = out[i]
+            out[i] = "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    return out
+
+
+def _unfloat_list(values: list[Any]) -> list[float]:
+    return [_NONFINITE[v] if isinstance(v, str) else float(v) for v in values]
+
+
+def _array(values: np.ndarray) -> dict[str, Any]:
+    a = np.asarray(values)
+    if a.dtype.kind == "b":
+        dtype, flat = "bool", a.ravel().tolist()
+    elif a.dtype.kind in "iu":
+        dtype, flat = "int64", a.astype(np.int64).ravel().tolist()
+    else:
+        dtype, flat = "float64", _float_list(a)
+    return {"dtype": dtype, "shape": list(a.shape), "values": flat}
+
+
+def _unarray(
+    obj: dict[str, Any], dtype: str | None = None, shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    kind = obj["dtype"]
+    if dtype is not None and kind != dtype:
+        raise _FileError(f"expected an array of {dtype}, found {kind}")
+    values = obj["values"]
+    if kind == "float64":
+        a = np.array(_unfloat_list(values), dtype=np.float64)
+    elif kind in ("int64", "bool"):
+        a = np.array(values, dtype=np.int64 if kind == "int64" else np.bool_)
+    else:
+        raise _FileError(f"unknown array dtype {kind!r}")
+    a = a.reshape([int(s) for s in obj["shape"]])
+    if shape is not None and a.shape != shape:
+        raise _FileError(f"expected an array of shape {shape}, found {a.shape}")
+    return a
+
+
+def _value(v: Any) -> Any:
+    if v is None or isinstance(v, bool | str):
+        return v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return _scalar(float(v))
+    if isinstance(v, np.ndarray):
+        return {"array": _array(v)}
+    raise MixedFitError(f"cannot save a value of type {type(v).__name__}")
+
+
+def _unvalue(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "array" in v:
+            return _unarray(v["array"])
+        return _unscalar(v)
+    return v
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    return {f.name: _value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+
+
+def _unrecord(cls: Any, obj: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(obj) - names)
+    if unknown:
+        raise _FileError(f"unknown {cls.__name__} fields {unknown}")
+    return cls(**{k: _unvalue(v) for k, v in obj.items()})
+
+
+# =============================================================================== columns
+def _encode_column(name: str, series: pd.Series | pd.Index) -> dict[str, Any]:
+    """One data column as JSON (see the module docstring for the kinds)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(series)
+        return {
+            "name": name,
+            "kind": "categorical",
+            "ordered": bool(dtype.ordered),
+            "categories": _encode_column("categories", pd.Series(dtype.categories)),
+            "codes": np.asarray(cat.codes, dtype=np.int64).tolist(),
+        }
+    if isinstance(dtype, pd.StringDtype):
+        na = getattr(dtype, "na_value", pd.NA)
+        return {
+            "name": name,
+            "kind": "string",
+            "storage": str(dtype.storage),
+            "na_value": "NaN" if isinstance(na, float) and math.isnan(na) else "NA",
+            "values": [None if pd.isna(v) else str(v) for v in series],
+        }
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "biu" or dtype.name in ("float16", "float32", "float64"):
+            array = np.asarray(series)
+            values = _float_list(array) if dtype.kind == "f" else array.tolist()
+            return {"name": name, "kind": "numpy", "dtype": dtype.name, "values": values}
+        if dtype.kind == "O":
+            return {
+                "name": name,
+                "kind": "object",
+                "values": [_object_value(name, v) for v in series],
+            }
+    if str(dtype) in _MASKED:
+        values = [None if pd.isna(v) else v for v in series.tolist()]
+        if str(dtype).startswith("Float"):
+            values = [v if v is None else _scalar(v) for v in values]
+        return {"name": name, "kind": "masked", "dtype": str(dtype), "values": values}
+    raise MixedFitError(
+        f"column {name!r} has dtype {dtype}, which cannot be saved; convert it to a numeric, "
+        "string or categorical column before fitting"
+    )
+
+
+def _object_value(name: str, v: Any) -> Any:
+    if v is None or isinstance(v, bool | str):
+        return v
+    if isinstance(v, np.bool_ | np.integer | np.floating):
+        v = v.item()
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return _scalar(v)
+    raise MixedFitError(
+        f"column {name!r} holds a value of type {type(v).__name__}, which cannot be saved; "
+        "only strings, numbers and booleans can"
+    )
+
+
+def _decode_column(obj: dict[str, Any]) -> pd.Series:
+    kind = obj["kind"]
+    if kind == "categorical":
+        categories = pd.Index(_decode_column(obj["categories"]))
+        codes = np.asarray(obj["codes"], dtype=np.int64)
+        cat = pd.Categorical.from_codes(codes, categories=categories, ordered=bool(obj["ordered"]))
+        return pd.Series(cat)
+    if kind == "string":
+        return pd.Series(obj["values"], dtype=_string_dtype(obj["storage"], obj["na_value"]))
+    if kind == "numpy":
+        dtype = np.dtype(obj["dtype"])
+        if dtype.kind not in "biuf":
+            raise _FileError(f"unsupported column dtype {obj['dtype']!r}")
+        values = _unfloat_list(obj["values"]) if dtype.kind == "f" else obj["values"]
+        return pd.Series(np.array(values, dtype=dtype))
+    if kind == "object":
+        items = [_unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return pd.Series(array, dtype=object)
+    if kind == "masked":
+        name = str(obj["dtype"])
+        if name not in _MASKED:
+            raise _FileError(f"unsupported column dtype {name!r}")
+        items = [_unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
+        return pd.Series(items, dtype=name)
+    raise _FileError(f"unknown column kind {kind!r}")
+
+
+def _string_dtype(storage: str, na_value: str) -> Any:
+    na: Any = np.nan if na_value == "NaN" else pd.NA
+    make: Any = pd.StringDtype  # storage and na_value come from the file: checked by pandas
+    # pyarrow storage without pyarrow installed: the same strings in python storage;
+    # pandas < 2.3 has no na_value argument
+    for storage_name, with_na in ((storage, True), ("python", True), (storage, False)):
+        try:
+            return make(storage_name, na_value=na) if with_na else make(storage_name)
+        except (ImportError, TypeError, ValueError):
+            continue
+    return make("python")
