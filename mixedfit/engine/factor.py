@@ -31,7 +31,6 @@ from .blocks import (
 )
 from .crossprod import cross_products
 from .reterm import ReTerm, ThetaLayout
-from .threads import large_blas_work
 
 __all__ = ["BlockedFactor"]
 
@@ -267,8 +266,7 @@ def _cholesky(M: Block) -> Block:
     assert isinstance(M, np.ndarray) and M.flags.c_contiguous
     # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
     # so that U' (= L, C-ordered) overwrites M without a copy.
-    with large_blas_work(M.shape[0]):
-        U, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
+    U, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
     return np.asarray(U.T)
