@@ -49,7 +49,11 @@ from .parameters import (
 if TYPE_CHECKING:
     from ..model import MixedModelFit
 
-__all__ = ["ProfiledDeviance", "profile_intervals"]
+__all__ = [
+    "ProfiledDeviance",
+    "profile_intervals",
+    "profile_zeta",
+]
 
 _BIG = 1e300  # returned to the optimizer for infeasible points
 _MAX_STEPS = 60  # bracketing steps per interval end
@@ -414,3 +418,40 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     finally:
         dev.restore()
     return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+
+
+def profile_zeta(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> pd.DataFrame:
+    """ζ curves of every parameter over its ``level`` profile interval (for profile plots).
+
+    Parameters
+    ----------
+    fit : MixedModelFit
+    level : float
+        Confidence level whose interval bounds each curve.
+    points : int
+        Values per parameter, evenly spaced between the interval's ends.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, columns ``parameter, value, zeta`` (ζ = signed square root of the ML
+        deviance change; ±z at the ends of the ``level`` interval).
+    """
+    bounds = profile_intervals(fit, level=level)
+    dev = ProfiledDeviance(fit)
+    records: list[tuple[str, float, float]] = []
+    try:
+        with single_threaded():
+            profiles = [_variance_profile(dev, w) for w in range(dev.layout.size)]
+            profiles.append(_sigma_profile(dev))
+            profiles += [_fixed_profile(dev, j) for j in range(dev.p)]
+            for name, prof, (lo, hi) in zip(
+                bounds.index, profiles, bounds.itertuples(index=False), strict=True
+            ):
+                if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+                    continue
+                for value in np.linspace(lo, hi, points):
+                    records.append((str(name), float(value), float(prof.zeta(float(value)))))
+    finally:
+        dev.restore()
+    return pd.DataFrame(records, columns=["parameter", "value", "zeta"])
