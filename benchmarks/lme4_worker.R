@@ -44,13 +44,16 @@ quietly <- function(expr) {
 
 fit_whole <- function(form, d, reml) {
   invisible(gc())
+  cpu0 <- sum(proc.time()[c("user.self", "sys.self")])
   t0 <- now()
   fit <- quietly(lmer(form, data = d, REML = reml))
   secs <- now() - t0
   list(
-    seconds = secs, objective = -2 * as.numeric(logLik(fit)),
+    seconds = secs, cpu = sum(proc.time()[c("user.self", "sys.self")]) - cpu0,
+    objective = -2 * as.numeric(logLik(fit)),
     evals = fit@optinfo$feval,
-    converged = length(fit@optinfo$conv$lme4$messages) == 0 && fit@optinfo$conv$opt == 0
+    converged = fit@optinfo$conv$opt == 0 &&
+      !any(grepl("converge", fit@optinfo$conv$lme4$messages)) # not "boundary (singular) fit"
   )
 }
 
@@ -124,6 +127,7 @@ main <- function(args) {
   write_json(c(list(
     status = "ok",
     whole = I(vapply(runs, `[[`, 0, "seconds")),
+    cpu = I(vapply(runs, `[[`, 0, "cpu")),
     opt = I(vapply(opts, `[[`, 0, "seconds")),
     objective = last$objective, evals = last$evals,
     opt_objective = opts[[1]]$objective, opt_evals = opts[[1]]$evals,

@@ -82,9 +82,10 @@ class Model:
         None when the model cannot be expressed in statsmodels MixedLM.
     target : Target or None
         The mixedfit/lme4 target, if any.
-    warmup : int or None
-        Warm-up fits for this model; None means ``--warmup``. The 10^6-row model has none: one
-        fit takes minutes, against which first-call costs are negligible.
+    warmup, repeat : int or None
+        Warm-up and timed fits for this model; None means the command-line options. The
+        10^6-row model has one timed fit and no warm-up: a fit takes minutes, against which
+        first-call costs are negligible.
     """
 
     name: str
@@ -95,6 +96,7 @@ class Model:
     statsmodels: StatsmodelsSpec | None = None
     target: Target | None = None
     warmup: int | None = None
+    repeat: int | None = None
 
     @property
     def method(self) -> str:
@@ -176,6 +178,7 @@ MODELS: tuple[Model, ...] = (
         heavy=True,
         target=Target(1 / 3, less_memory=True),
         warmup=0,
+        repeat=1,
     ),
 )
 

@@ -45,6 +45,9 @@ class Fit:
     evals : int or None
         Objective evaluations, if the engine reports them.
     converged : bool
+    cpu : float
+        CPU seconds (all threads) of the whole call; far below ``whole`` × threads hints at
+        contention with other processes. Filled in by :func:`timed`.
     """
 
     whole: float
@@ -52,6 +55,28 @@ class Fit:
     objective: float
     evals: int | None
     converged: bool
+    cpu: float = float("nan")
+
+
+def timed(run: Callable[[Model, pd.DataFrame], Fit], model: Model, df: pd.DataFrame) -> Fit:
+    """Run one fit and record its CPU time.
+
+    Parameters
+    ----------
+    run : callable
+        One of :data:`ENGINES`.
+    model : Model
+    df : pandas.DataFrame
+
+    Returns
+    -------
+    Fit
+    """
+    gc.collect()
+    cpu = time.process_time()
+    fit = run(model, df)
+    fit.cpu = time.process_time() - cpu
+    return fit
 
 
 def fit_mixedfit(model: Model, df: pd.DataFrame) -> Fit:
@@ -151,8 +176,7 @@ def measure(engine: str, model: Model, repeat: int, warmup: int) -> dict[str, An
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for i in range(warmup + repeat):
-            gc.collect()
-            fit = run(model, df)
+            fit = timed(run, model, df)
             if i >= warmup:
                 fits.append(fit)
     notes = sorted({f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught})
@@ -164,6 +188,7 @@ def measure(engine: str, model: Model, repeat: int, warmup: int) -> dict[str, An
         "model": model.name,
         "nobs": len(df),
         "whole": [f.whole for f in fits],
+        "cpu": [f.cpu for f in fits],
         "opt": [f.opt for f in fits],
         "objective": last.objective,
         "evals": last.evals,

@@ -19,7 +19,7 @@ METHOD = """\
   `mf.lmer(formula, df, reml=...)`, lme4's `lmer(formula, data, REML=...)` (defaults, so
   including its derivative-based convergence checks), statsmodels'
   `smf.mixedlm(...)` + `.fit(reml=...)`. Median of the timed runs; warm-up runs (same process,
-  same model) are discarded (none for the 10^6-row model, whose single fit takes minutes). Data
+  same model) are discarded (the 10^6-row model: one long timed fit, no warm-up). Data
   loading and library imports are outside the timed region.
 - **Optimization**: mixedfit's `fit.optimizer.seconds` (BOBYQA, boundary check and the
   finite-difference gradient it records); lme4's `optimizeLmer()` call exactly as `lmer` makes
@@ -258,12 +258,26 @@ def summary(models: list[Model], results: Results) -> str:
     return text + (f" Not met: {'; '.join(missed)}." if missed else "")
 
 
+def _contention(result: Result) -> str | None:
+    """A note if the timed fits got much less CPU than wall time (other load on the machine)."""
+    wall, cpu = _median(result, "whole"), _median(result, "cpu")
+    # R's CPU clock ticks in 10 ms: too coarse for short fits.
+    if wall is None or cpu is None or wall < 0.5 or cpu / wall >= CPU_WALL_MIN:
+        return None
+    return f"CPU/wall time of the fits {cpu / wall:.2f}: it waited for the CPU (other load?)"
+
+
+CPU_WALL_MIN = 0.7
+
+
 def _notes(models: list[Model], results: Results) -> list[str]:
     lines = []
     for model in models:
         for engine in ENGINES:
             result = results.get(model.name, {}).get(engine, {})
-            for note in result.get("notes", []):
+            contention = _contention(result)
+            notes = [*result.get("notes", []), *([contention] if contention else [])]
+            for note in notes:
                 lines.append(f"{model.name} / {engine}: {note}")
             if result.get("status") == "error":
                 lines.append(f"{model.name} / {engine}: error: {result.get('error', '')}")
@@ -317,7 +331,8 @@ def markdown_report(
     -------
     str
     """
-    formulas = [[m.name, f"`{m.formula}`", m.method, m.data] for m in models]
+    # "|" must be escaped inside a GitHub table cell, even in code.
+    formulas = [[m.name, f"`{m.formula}`".replace("|", "\\|"), m.method, m.data] for m in models]
     notes = _notes(models, results)
     lines = [
         "# Benchmarks: mixedfit vs lme4 vs statsmodels",

@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--repeat", type=int, default=5, help="timed runs per light model (5)")
-    p.add_argument("--repeat-heavy", type=int, default=1, help="timed runs per heavy model (1)")
+    p.add_argument("--repeat-heavy", type=int, default=1, help="timed runs per InstEval model (1)")
     p.add_argument("--warmup", type=int, default=1, help="discarded runs before timing (1)")
     p.add_argument(
         "--only",
@@ -83,6 +83,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.engines) - set(ENGINES)
     if unknown:
         p.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
+    try:
+        select_models(args.only)
+    except KeyError as err:
+        p.error(str(err.args[0]))
     return args
 
 
@@ -201,6 +205,8 @@ class Suite:
 
     def repeat(self, model: Model) -> int:
         """Timed runs for ``model``."""
+        if model.repeat is not None:
+            return model.repeat
         return self.args.repeat_heavy if model.heavy else self.args.repeat
 
     def warmup(self, model: Model) -> int:
@@ -306,8 +312,8 @@ def _settings(args: argparse.Namespace, started: str) -> dict[str, str]:
         "command": f"`python benchmarks/run.py {shlex.join(sys.argv[1:])}`".replace(" `", "`"),
         "date": started,
         "timed runs": f"{args.repeat} per model, {args.repeat_heavy} for heavy models "
-        f"(InstEval, 10^6 rows); {args.warmup} warm-up run(s) discarded (none for the "
-        "10^6-row model)",
+        f"(InstEval); {args.warmup} warm-up run(s) discarded; the 10^6-row model: 1 timed run, "
+        "no warm-up",
         "lme4 time limit": f"skipped if one fit exceeds {limit:g} s" if limit > 0 else "none",
         "threads": f"{args.threads} (OMP/OPENBLAS/MKL_NUM_THREADS)"
         if args.threads

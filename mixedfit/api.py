@@ -35,6 +35,7 @@ def lmer(
     start: Sequence[float] | np.ndarray | None = None,
     max_evals: int = 100_000,
     optimizer: str = "auto",
+    safe: bool = False,
 ) -> LinearMixedModel:
     """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
 
@@ -62,6 +63,13 @@ def lmer(
     optimizer : {"auto", "bobyqa", "cobyqa"}, default "auto"
         NLopt's BOBYQA (lme4's default) or SciPy's COBYQA; "auto" picks COBYQA for expensive
         models (n ≥ 20,000 or a dense factor block of order ≥ 500), BOBYQA otherwise.
+    safe : bool, default False
+        For formulas from untrusted input: formulaic evaluates the Python in a formula
+        (``np.log(x)``), so by default a formula can run any code. With ``safe=True`` the
+        formula is checked before anything is evaluated and refused unless it uses only column
+        names, numbers, formula operators and the transforms of
+        :data:`mixedfit.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
+        ``C(col, contr.sum)``, ``center``, ``scale``, ``poly``, ``offset`` ...).
 
     Returns
     -------
@@ -70,9 +78,10 @@ def lmer(
     Raises
     ------
     FormulaError
-        A malformed formula or unknown column.
+        A malformed formula, an unknown column, or (``safe=True``) a formula that uses
+        anything but the allowed transforms.
     DataError
-        The data cannot support the model.
+        The data cannot support the model; the message names the column or term.
 
     Warns
     -----
@@ -93,23 +102,42 @@ def lmer(
     >>> fit.fixef.round(3).tolist()
     [251.405, 10.467]
     """
-    parsed = parse_formula(formula)
+    from dataclasses import replace
+
+    from .design import canonical_rows
+    from .engine.lmm import weighted_factor
+    from .engine.solution import solve
+    from .engine.threads import single_threaded
+    from .safety import check_safe_formula
+
+    if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
+        columns = data.columns if isinstance(data, pd.DataFrame) else None
+        parsed = check_safe_formula(formula, columns)
+    else:
+        parsed = parse_formula(formula)
     design = build_design(parsed, data, weights=weights, offset=offset, context=context)
     if start is not None and len(np.ravel(start)) != _theta_size(design):
         raise ValueError(
             f"start has {len(np.ravel(start))} values; this model has {_theta_size(design)} "
             "covariance parameters (theta)"
         )
+    canonical = canonical_rows(design)  # the same arrays for any row order of the data
     engine = fit_lmm(
-        engine_terms(design),
-        design.X,
-        design.y - design.offset,
-        weights=design.weights,
+        engine_terms(canonical),
+        canonical.X,
+        canonical.y - canonical.offset,
+        weights=canonical.weights,
         reml=reml,
         theta_start=None if start is None else np.asarray(start, dtype=float),
         max_evals=max_evals,
         optimizer=optimizer,
     )
+    # estimates at θ̂ from the rows in the data's order (as a saved fit recomputes them)
+    factor = weighted_factor(
+        engine_terms(design), design.X, design.y - design.offset, design.weights
+    )
+    with single_threaded():
+        engine = replace(engine, factor=factor, solution=solve(factor, engine.theta, reml))
     fit = LinearMixedModel(design, engine, formula)
     if fit.singular:
         warnings.warn(

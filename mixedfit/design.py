@@ -7,10 +7,10 @@ data identically (formulaic model specs, group levels) is kept in :class:`Design
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,11 +18,26 @@ import pandas as pd
 from formulaic import ModelSpec, model_matrix
 from formulaic.errors import DataMismatchWarning
 
+from . import validation as v
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
-from .formula import ModelFormula, RandomTerm, expression_names
-from .groups import GroupCoding, code_groups, encode_new_groups
+from .formula import ModelFormula, RandomTerm, expression_names, plain_message
+from .groups import (
+    GroupCoding,
+    check_levels,
+    check_new_categories,
+    code_groups,
+    encode_new_groups,
+    lme4_term_order,
+)
 
-__all__ = ["Design", "DesignSpec", "TermDesign", "build_design", "lme4_term_order"]
+__all__ = [
+    "Design",
+    "DesignSpec",
+    "TermDesign",
+    "build_design",
+    "canonical_rows",
+    "lme4_term_order",
+]
 
 _RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
 
@@ -157,7 +172,8 @@ def build_design(
     data : pandas.DataFrame
         Not modified.
     weights, offset : str or array-like of length ``len(data)``, optional
-        A column name or values per row.
+        A column name or values per row. A missing offset drops its row (as R); a missing
+        weight on a row the model would use is an error.
     context : mapping, optional
         Extra names visible to Python expressions in the formula (``np`` is always there).
 
@@ -170,37 +186,36 @@ def build_design(
     FormulaError
         Unknown column or an expression formulaic cannot evaluate.
     DataError
-        No rows left, a non-numeric or non-finite response, bad weights, too many levels.
+        Empty data, duplicate columns, no rows left, text where numbers are needed, infinite
+        values, a constant response, bad weights, grouping factors that cannot carry their
+        terms, slopes that do not vary within groups. Each message names the column or term.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if data.columns.duplicated().any():
-        dup = sorted(set(map(str, data.columns[data.columns.duplicated()])))
-        raise DataError(f"data has duplicate column names: {dup}; rename them first")
+    v.check_frame(data)
     ctx = {"np": np, **(context or {})}
     used = _used_columns(formula, data, ctx)
-    w_all = _per_row(weights, data, "weights")
-    off_all = _per_row(offset, data, "offset")
-    missing = np.zeros(len(data), dtype=bool)
-    if used:
-        missing |= data[used].isna().any(axis=1).to_numpy()
-    if w_all is not None:
-        missing |= np.isnan(w_all)
+    w_all = v.numbers(weights, data, "weights")
+    off_all = v.numbers(offset, data, "offset")
+    na = data[used].isna().to_numpy() if used else np.zeros((len(data), 0), dtype=bool)
+    missing = np.asarray(na.any(axis=1), dtype=bool)
     if off_all is not None:
         missing |= np.isnan(off_all)
+    if w_all is not None:
+        v.check_missing_weights(w_all, missing, weights, data.index)
+        missing |= np.isnan(w_all)
     rows = np.flatnonzero(~missing)
     if len(rows) == 0:
-        why = "the data are empty" if len(data) == 0 else "every row has a missing value in"
-        raise DataError(f"no observations left: {why} {sorted(used)}".rstrip())
+        raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
     frame = _drop_unused_categories(data.iloc[rows][used])
+    v.check_infinite(frame)
     y, X, fixed_spec = _fixed_part(formula, frame, ctx)
     _check_finite(X, [str(c) for c in fixed_spec.column_names], "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_spec)
-    term_specs, term_arrays = _random_part(formula, frame, ctx)
-    w = None if w_all is None else _check_weights(w_all[rows])
+    w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
     off = off + _formula_offset(formula, frame, ctx)
     _check_finite(off[:, None], ["offset"], "")
+    v.check_constant_response(formula, y, off)
+    term_specs, term_arrays = _random_part(formula, frame, ctx)
     fixed_vars = set(expression_names(formula.fixed))
     for expr in formula.offsets:
         fixed_vars |= expression_names(expr)
@@ -209,19 +224,55 @@ def build_design(
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
+def canonical_rows(design: Design) -> Design:
+    """The design with its rows sorted by their values, for the optimizer.
+
+    The permutation depends only on the rows' contents (sorted by level codes, then columns,
+    weights, offset and response; identical rows are interchangeable), so data given in any row
+    order yield identical arrays, hence bit-identical θ̂. Data sorted by group and covariates
+    (the usual layout) keep their order. ``rows`` is permuted alike.
+
+    Parameters
+    ----------
+    design : Design
+
+    Returns
+    -------
+    Design
+        A copy whose per-row arrays are in the canonical order.
+    """
+    keys: list[np.ndarray] = [t.refs for t in design.terms] + list(design.X.T)
+    for t in design.terms:
+        keys.extend(t.Z.T)
+    if design.weights is not None:
+        keys.append(design.weights)
+    keys += [design.offset, design.y]
+    p = np.lexsort(keys[::-1])  # lexsort's primary key is the last
+    return replace(
+        design,
+        y=design.y[p],
+        X=design.X[p],
+        terms=tuple(TermDesign(t.Z[p], t.refs[p]) for t in design.terms),
+        weights=None if design.weights is None else design.weights[p],
+        offset=design.offset[p],
+        rows=design.rows[p],
+    )
+
+
 def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
     columns = set(map(str, data.columns))
     names = formula.variables()
     groups = {g for term in formula.random for g in term.group}
-    for name in sorted(groups - columns):
-        raise FormulaError(
-            f"unknown column {name!r} used as grouping factor in the formula {formula.text!r}"
-        )
-    unknown = sorted(n for n in names - columns if n not in ctx and not _is_builtin(n))
+    unknown = sorted(groups - columns)
+    unknown += sorted(n for n in names - columns if n not in ctx and not _is_builtin(n))
     if unknown:
+        name = unknown[0]
+        role = " (a grouping factor)" if name in groups else ""
+        close = difflib.get_close_matches(name, sorted(columns), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise FormulaError(
-            f"unknown column {unknown[0]!r} in the formula {formula.text!r}; "
-            f"available columns: {sorted(columns)}"
+            f"unknown column {name!r}{role} in the formula {formula.text!r}: {hint}check the "
+            f"spelling (names are case-sensitive); available columns: {sorted(columns)}"
         )
     return [c for c in map(str, data.columns) if c in names]
 
@@ -232,23 +283,6 @@ def _is_builtin(name: str) -> bool:
     return hasattr(builtins, name) or name in {"C", "I", "Q", "center", "scale", "poly", "bs"}
 
 
-def _per_row(value: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value not in data.columns:
-            raise DataError(f"{what} column {value!r} is not in the data")
-        series = data[value]
-    else:
-        series = pd.Series(np.asarray(value).ravel())
-        if len(series) != len(data):
-            raise DataError(f"{what} has {len(series)} values but the data have {len(data)} rows")
-    try:
-        return pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
-    except (ValueError, TypeError):
-        raise DataError(f"{what} must be numeric") from None
-
-
 def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
     """Raise if a transform produced infinite or NaN values (e.g. ``np.log(0)``)."""
     bad = ~np.isfinite(M)
@@ -257,14 +291,8 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
         label = f"{what} {names[col]!r}".strip()
         raise DataError(
             f"{label} has {int(bad[:, col].sum())} infinite or NaN value(s) after its "
-            "transform; drop those rows or change the transform"
+            "transform (e.g. the log of 0); drop those rows or change the transform"
         )
-
-
-def _check_weights(w: np.ndarray) -> np.ndarray:
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise DataError("weights must be positive and finite; drop rows with zero weight instead")
-    return w
 
 
 def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -281,13 +309,15 @@ def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], wher
     except (FormulaError, DataError):
         raise
     except Exception as err:
-        raise FormulaError(f"cannot evaluate {where} {formula!r}: {err}") from None
+        v.check_numeric_expressions(formula, frame)  # names the text column if that was the cause
+        msg = f"cannot evaluate {where} {formula!r}: {plain_message(err)}"
+        raise FormulaError(msg) from None
 
 
 def _fixed_part(
     formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec]:
-    _check_response(formula.response, frame)
+    v.check_response(formula.response, frame)
     mm = _materialize(f"{formula.response} ~ {formula.fixed}", frame, ctx, "the formula")
     lhs = mm.lhs
     if lhs.shape[1] != 1:
@@ -296,18 +326,8 @@ def _fixed_part(
             f"not {lhs.shape[1]} columns (is it categorical?)"
         )
     y = np.asarray(lhs, dtype=float).ravel()
-    if not np.all(np.isfinite(y)):
-        bad = int(np.sum(~np.isfinite(y)))
-        raise DataError(f"the response {formula.response!r} has {bad} infinite or NaN values")
+    _check_finite(y[:, None], [formula.response], "the response")
     return y, np.asarray(mm.rhs, dtype=float), mm.rhs.model_spec
-
-
-def _check_response(response: str, frame: pd.DataFrame) -> None:
-    if response in frame.columns and not pd.api.types.is_numeric_dtype(frame[response]):
-        raise DataError(
-            f"the response {response!r} must be numeric, not {frame[response].dtype}; "
-            "convert it with pd.to_numeric or choose another column"
-        )
 
 
 def _drop_aliased(
@@ -352,6 +372,7 @@ def _random_part(
     n = len(frame)
     specs, arrays = [], []
     for term in formula.random:
+        v.check_text_slopes(term, frame)
         mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
         Z = np.asarray(mm, dtype=float)
         cols = tuple(str(c) for c in mm.model_spec.column_names)
@@ -359,37 +380,19 @@ def _random_part(
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
         coding, refs = code_groups(frame, term.group)
-        nlev = len(coding.levels)
-        if nlev < 2:
-            raise DataError(
-                f"grouping factor {term.group_name!r} has a single level: a random effect "
-                "needs at least two sampled levels; drop the term"
-            )
-        if nlev >= n:
-            raise DataError(
-                f"grouping factor {term.group_name!r} has {nlev} levels for {n} observations; "
-                "it needs fewer levels than observations (the term is confounded with the "
-                "residual): drop the term or use a coarser grouping"
-            )
-        if nlev * Z.shape[1] >= n:
-            raise DataError(
-                f"term {term.source!r} has {nlev * Z.shape[1]} random effects for {n} "
-                "observations; its variance and the residual variance are unidentifiable"
-            )
+        check_levels(term.group_name, term.source, len(coding.levels), n, Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         specs.append(TermSpec(term, cols, mm.model_spec, coding, variables))
         arrays.append(TermDesign(Z, refs))
+    v.check_slopes_vary(
+        [s.term for s in specs],
+        [s.spec for s in specs],
+        [a.Z for a in arrays],
+        [a.refs for a in arrays],
+        frame,
+    )
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
-
-
-def lme4_term_order(nlevels: list[int]) -> list[int]:
-    """lme4's term order (``mkReTrms``): if any term has more levels than the one before it,
-    ``rev(order(nlevels))`` — decreasing levels, ties in reverse formula order; else unchanged."""
-    if not any(b > a for a, b in pairwise(nlevels)):
-        return list(range(len(nlevels)))
-    ascending = sorted(range(len(nlevels)), key=lambda i: nlevels[i])
-    return ascending[::-1]
 
 
 def _formula_offset(
@@ -397,36 +400,20 @@ def _formula_offset(
 ) -> np.ndarray:
     total = np.zeros(len(frame))
     for expr in formula.offsets:
-        mm = _materialize(f"0 + I({expr})", frame, ctx, "offset")
-        total += np.asarray(mm, dtype=float).ravel()
+        v.check_numeric_expressions(f"offset({expr})", frame)
+        values = np.asarray(_materialize(f"0 + I({expr})", frame, ctx, "offset"), dtype=float)
+        if values.shape != (len(frame), 1):
+            raise DataError(f"offset({expr}) must give one number per row")
+        total += values.ravel()
     return total
 
 
 def _new_matrix(spec: ModelSpec, data: pd.DataFrame, what: str) -> np.ndarray:
     """Model matrix of new rows; a category the fit never saw is an error, not zeros."""
-    _check_levels(spec, data, what)
+    check_new_categories(spec, data, what)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)
         try:
             return np.asarray(spec.get_model_matrix(data, na_action="ignore"), dtype=float)
         except DataMismatchWarning as err:
             raise DataError(f"new data for the {what}: {err}") from None
-
-
-def _check_levels(spec: ModelSpec, data: pd.DataFrame, what: str) -> None:
-    """Name the column when new data hold a category its encoder never saw."""
-    for factor, state in spec.encoder_state.items():
-        info = state[1] if isinstance(state, tuple) else state
-        levels = info.get("categories") if isinstance(info, dict) else None
-        column = str(factor)
-        if levels is None or column not in data.columns:
-            continue
-        values = data[column].dropna()
-        seen = pd.Index(levels)
-        unseen = values[seen.get_indexer(pd.Index(values)) < 0]
-        unseen = unseen[~unseen.astype(str).isin(set(map(str, levels)))]
-        if len(unseen):
-            raise DataError(
-                f"column {column!r} has level(s) {sorted(map(str, set(unseen)))[:5]} in the "
-                f"new data for the {what} that were not present when the model was fit"
-            )

@@ -18,9 +18,8 @@ Rules (as lme4's ``findbars``/``expandSlash``):
 
 from __future__ import annotations
 
-import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from formulaic import Formula
 from formulaic.errors import FormulaSyntaxError
@@ -28,12 +27,13 @@ from formulaic.parser.algos import tokenize
 from formulaic.parser.types import Token
 
 from .exceptions import FormulaError
+from .safety import expression_names
 
-__all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula"]
+__all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula", "plain_message"]
 
 _BARS = ("|", "||")
 # Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.
-_OPERATORS = ("%in%", "||", "**", "|", "~", "+", "-", "*", "/", ":", "^", "=", "!", "<", ">")
+_OPERATORS = ("%in%", "in", "||", "**", "|", "~", "+", "-", "*", "/", ":", "^", "=", "!", "<", ">")
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,22 @@ class RandomTerm:
     group : tuple of str
         Column names whose interaction forms the grouping factor, in formula order.
     source : str
-        The term as written in the formula.
+        The term as written in the formula (not compared: terms are equal when ``expr`` and
+        ``group`` are).
     """
 
     expr: str
     group: tuple[str, ...]
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     @property
     def group_name(self) -> str:
         """Grouping factor name as written, e.g. ``"batch:cask"``."""
         return ":".join(self.group)
+
+    def to_string(self) -> str:
+        """The term as formula text, e.g. ``"(1 + x | g1:g2)"`` (names quoted if needed)."""
+        return f"({self.expr} | {':'.join(map(_quote_name, self.group))})"
 
 
 @dataclass(frozen=True)
@@ -75,23 +80,36 @@ class ModelFormula:
     offsets : tuple of str
         Expressions inside ``offset(...)``.
     text : str
-        The formula as given.
+        The formula as given (not compared: formulas are equal when their parts are).
     """
 
     response: str
     fixed: str
     random: tuple[RandomTerm, ...]
     offsets: tuple[str, ...]
-    text: str
+    text: str = field(default="", compare=False)
 
     def variables(self) -> set[str]:
         """Names referenced anywhere in the formula (columns or Python names)."""
-        names = set(_names_in(self.response)) | set(_names_in(self.fixed))
+        names = expression_names(self.response) | expression_names(self.fixed)
         for off in self.offsets:
-            names |= _names_in(off)
+            names |= expression_names(off)
         for term in self.random:
-            names |= _names_in(term.expr) | set(term.group)
+            names |= expression_names(term.expr) | set(term.group)
         return names
+
+    def to_string(self) -> str:
+        """The formula as text, ``/`` and ``||`` already expanded; parsing it gives back an
+        equal :class:`ModelFormula`.
+
+        Examples
+        --------
+        >>> parse_formula("y ~ x + (x || g1/g2)").to_string()
+        'y ~ x + (1 | g1) + (1 | g1:g2) + (0 + x | g1) + (0 + x | g1:g2)'
+        """
+        parts = [self.fixed, *(t.to_string() for t in self.random)]
+        parts += [f"offset({expr})" for expr in self.offsets]
+        return f"{self.response} ~ {' + '.join(parts)}"
 
 
 def parse_formula(text: str) -> ModelFormula:
@@ -155,6 +173,7 @@ def parse_formula(text: str) -> ModelFormula:
             f"no random-effects terms in {text!r}: add a term such as '(1 | group)' "
             "(for a model without random effects use an ordinary linear model)"
         )
+    _check_fixed(response, _join(fixed))
     return ModelFormula(
         response=response,
         fixed=_join(fixed),
@@ -164,12 +183,25 @@ def parse_formula(text: str) -> ModelFormula:
     )
 
 
+def _check_fixed(response: str, fixed: str) -> None:
+    """Let formulaic parse (not evaluate) the response and fixed part, to fail early."""
+    try:
+        Formula(f"{response} ~ {fixed}")
+    except Exception as err:  # formulaic raises several error types
+        msg = f"cannot parse the fixed part {response!r} ~ {fixed!r}: {plain_message(err)}"
+        raise FormulaError(msg) from None
+
+
+def _quote_name(name: str) -> str:
+    return name if name.isidentifier() else f"`{name}`"
+
+
 def _tokens(expr: str, context: str) -> list[Token]:
     """Tokenize ``expr``, splitting glued operators such as ``"~-"`` into ``"~"``, ``"-"``."""
     try:
         raw = list(tokenize(expr))
     except FormulaSyntaxError as err:
-        raise FormulaError(f"cannot parse {context!r}: {_plain(err)}") from None
+        raise FormulaError(f"cannot parse {context!r}: {plain_message(err)}") from None
     out: list[Token] = []
     for tok in raw:
         if tok.kind.value != "operator" or tok.token in _OPERATORS:
@@ -178,6 +210,8 @@ def _tokens(expr: str, context: str) -> list[Token]:
         start, rest = tok.source_start or 0, tok.token
         while rest:
             op = next((o for o in _OPERATORS if rest.startswith(o)), rest[0])
+            while start < len(expr) - 1 and expr[start].isspace():
+                start += 1  # a glued token's source may hold spaces: "~ * +" → "~*+"
             end = start + len(op) - 1
             out.append(Token(op, kind="operator", source=expr, source_start=start, source_end=end))
             start, rest = end + 1, rest[len(op) :]
@@ -219,8 +253,9 @@ def _span(text: str, tokens: list[Token]) -> str:
     start, end = tokens[0].source_start, tokens[-1].source_end
     assert start is not None and end is not None
     last_start = tokens[-1].source_start
-    if last_start is not None and text[last_start] == "`" and text[end] != "`":
-        end += 1  # formulaic's span of a `quoted name` stops before the closing backtick
+    closing = {"`": "`", "{": "}"}.get(text[last_start]) if last_start is not None else None
+    if closing and text[end] != closing and end + 1 < len(text) and text[end + 1] == closing:
+        end += 1  # formulaic's span of `quoted name` or {python} stops before the closing mark
     return text[start : end + 1].strip()
 
 
@@ -244,27 +279,29 @@ def _summands(text: str, tokens: list[Token]) -> list[tuple[str, list[Token]]]:
     return out
 
 
-def _strip_parens(tokens: list[Token]) -> list[Token] | None:
-    """Tokens inside a fully parenthesised group, or None if ``tokens`` is not one."""
-    if len(tokens) < 2 or tokens[0].token != "(" or tokens[-1].token != ")":
-        return None
-    depths = _depth_iter(tokens)
-    if any(depth == 0 for _, depth in depths[1:-1]):
-        return None
-    return tokens[1:-1]
-
-
 def _has_top_bar(tokens: list[Token]) -> bool:
     return any(tokens[i].token in _BARS for i, d in _depth_iter(tokens) if d == 0)
 
 
 def _unwrap(tokens: list[Token]) -> list[Token] | None:
-    """Content of ``(lhs | rhs)`` (extra parentheses allowed), or None if not a bar term."""
-    inner = _strip_parens(tokens)
-    while inner is not None:
-        if _has_top_bar(inner):
-            return inner
-        inner = _strip_parens(inner)
+    """Content of ``(lhs | rhs)`` (extra parentheses allowed), or None if not a bar term.
+
+    One pass (deeply nested input stays linear): the parentheses enclosing all of ``tokens``
+    are peeled layer by layer; the content of layer ``k`` sits at depth ``k + 1``.
+    """
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for k, tok in enumerate(tokens):
+        if tok.kind.value == "context" and tok.token == "(":
+            stack.append(k)
+        elif tok.kind.value == "context" and tok.token == ")" and stack:
+            match[stack.pop()] = k
+    bar_depths = {d for k, d in _depth_iter(tokens) if tokens[k].token in _BARS}
+    i, j = 0, len(tokens) - 1
+    while i < j and match.get(i) == j:
+        if i + 1 in bar_depths:
+            return tokens[i + 1 : j]
+        i, j = i + 1, j - 1
     return None
 
 
@@ -306,7 +343,7 @@ def _parse_terms(expr: str, source: str) -> Formula:
     try:
         return Formula(expr)
     except Exception as err:  # formulaic raises several error types
-        msg = f"cannot parse {expr!r} in random-effects term {source!r}: {_plain(err)}"
+        msg = f"cannot parse {expr!r} in random-effects term {source!r}: {plain_message(err)}"
         raise FormulaError(msg) from None
 
 
@@ -314,14 +351,28 @@ def _split_double_bar(expr: str, source: str) -> list[str]:
     """lme4's ``expandDoubleVerts``: ``1 + x + z`` → ``["1", "0 + x", "0 + z"]``."""
     pieces = []
     for term in _parse_terms(expr, source):
-        name = str(term)
+        name = ":".join(_factor_text(f.expr, f.eval_method.value) for f in term.factors)
         pieces.append("1" if name == "1" else f"0 + {name}")
     if not pieces:
         raise FormulaError(f"random-effects term {source!r} has no columns")
     return pieces
 
 
-def _plain(err: Exception) -> str:
+def _factor_text(expr: str, method: str) -> str:
+    """A formulaic factor as formula text that reads back as the same factor."""
+    if method == "lookup":
+        return _quote_name(expr)
+    if method == "python":
+        try:
+            tokens = list(tokenize(expr))
+        except FormulaSyntaxError:
+            tokens = []
+        if len(tokens) != 1 or tokens[0].kind.value != "python" or tokens[0].token != expr:
+            return f"{{{expr}}}"  # e.g. {x + 1}, whose braces formulaic drops
+    return expr
+
+
+def plain_message(err: Exception) -> str:
     """An error message without terminal colour codes or formulaic's markers."""
     return re.sub(r"\x1b\[[0-9;]*m|[⧛⧚]", "", str(err)).strip()
 
@@ -339,7 +390,7 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
     try:
         terms = Formula(quoted)
     except Exception as err:
-        msg = f"cannot parse grouping factor {expr!r} in {source!r}: {_plain(err)}"
+        msg = f"cannot parse grouping factor {expr!r} in {source!r}: {plain_message(err)}"
         raise FormulaError(msg) from None
     groups = [tuple(str(f) for f in term.factors) for term in terms]
     return [g for g in groups if g != ("1",)]
@@ -360,35 +411,3 @@ def _join(pieces: list[tuple[str, str]]) -> str:
     for sign, piece in pieces[1:]:
         out += f" {sign} {piece}"
     return out
-
-
-def expression_names(expr: str) -> set[str]:
-    """Variable names an expression refers to (formula names and names inside Python calls)."""
-    return _names_in(expr)
-
-
-def _names_in(expr: str) -> set[str]:
-    """Variable names an expression refers to (formula names and names inside Python calls)."""
-    names: set[str] = set()
-    try:
-        tokens = list(tokenize(expr))
-    except FormulaSyntaxError:
-        return names
-    for tok in tokens:
-        if tok.kind.value == "name":
-            names.add(tok.token)
-        elif tok.kind.value == "python":
-            names |= _python_names(tok.token)
-    return names
-
-
-def _python_names(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code, mode="eval")
-    except SyntaxError:
-        return set()
-    skip = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    skip |= {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    return {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in skip
-    }

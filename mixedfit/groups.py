@@ -2,17 +2,31 @@
 
 Levels follow R's ``factor()``: a Categorical keeps its category order (unused categories
 dropped), other columns are sorted. An interaction ``g1:g2`` has the observed combinations, ordered
-by ``g1``'s levels then ``g2``'s, labelled ``"a:b"``.
+by ``g1``'s levels then ``g2``'s, labelled ``"a:b"``. Also the checks that a grouping factor can
+carry its random-effects terms, lme4's term order, and the check that new data hold no category
+the fit never saw.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from formulaic import ModelSpec
 
-__all__ = ["GroupCoding", "code_groups", "encode_new_groups"]
+from .exceptions import DataError
+
+__all__ = [
+    "GroupCoding",
+    "check_levels",
+    "check_new_categories",
+    "code_groups",
+    "encode_new_groups",
+    "lme4_term_order",
+    "unidentified_slopes",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,3 +143,112 @@ def _match(levels: pd.Index, values: pd.Series) -> np.ndarray:
         by_text = {str(v): i for i, v in enumerate(levels)}
         codes[unmatched] = [by_text.get(str(v), -1) for v in values[unmatched]]
     return codes
+
+
+def check_new_categories(spec: ModelSpec, data: pd.DataFrame, what: str) -> None:
+    """Raise, naming the column, if new data hold a category a formulaic encoder never saw.
+
+    Parameters
+    ----------
+    spec : formulaic.ModelSpec
+        The fitted model spec of the fixed part or of a random-effects term.
+    data : pandas.DataFrame
+        New rows.
+    what : str
+        The part of the model, for the message (e.g. ``"fixed effects"``).
+    """
+    for factor, state in spec.encoder_state.items():
+        info = state[1] if isinstance(state, tuple) else state
+        levels = info.get("categories") if isinstance(info, dict) else None
+        column = str(factor)
+        if levels is None or column not in data.columns:
+            continue
+        values = data[column].dropna()
+        seen = pd.Index(levels)
+        unseen = values[seen.get_indexer(pd.Index(values)) < 0]
+        unseen = unseen[~unseen.astype(str).isin(set(map(str, levels)))]
+        if len(unseen):
+            raise DataError(
+                f"column {column!r} has level(s) {sorted(map(str, set(unseen)))[:5]} in the "
+                f"new data for the {what} that were not present when the model was fit"
+            )
+
+
+def check_levels(group: str, source: str, nlev: int, n: int, ncol: int) -> None:
+    """Raise if a grouping factor cannot carry a random-effects term.
+
+    Parameters
+    ----------
+    group : str
+        Grouping factor name, e.g. ``"batch:cask"``.
+    source : str
+        The term as written.
+    nlev, n, ncol : int
+        Levels of the factor, observations, columns of the term.
+
+    Raises
+    ------
+    DataError
+        A single level, as many levels as observations, or more random effects than
+        observations.
+    """
+    if nlev < 2:
+        raise DataError(
+            f"grouping factor {group!r} has a single level: a random effect needs at least two "
+            f"sampled levels; drop the term {source!r} (or fit {group!r} as a fixed effect)"
+        )
+    if nlev >= n:
+        raise DataError(
+            f"grouping factor {group!r} has {nlev} levels for {n} observations; it needs fewer "
+            "levels than observations (the term is confounded with the residual): drop the "
+            f"term {source!r} or use a coarser grouping"
+        )
+    if nlev * ncol >= n:
+        raise DataError(
+            f"term {source!r} has {nlev * ncol} random effects for {n} observations; its "
+            "variance and the residual variance are unidentifiable: drop slopes from the term "
+            "or use a coarser grouping"
+        )
+
+
+def unidentified_slopes(Z: np.ndarray, refs: np.ndarray) -> list[int]:
+    """Columns that do not vary within any level although the factor also has an intercept.
+
+    Within each level such a column is a multiple of the intercept column, so its random
+    effect cannot be told apart from the random intercept (e.g. ``(1 + Sex | Subject)`` when
+    no subject changes sex). Without an intercept column (``(0 + f | g)``) nothing is returned.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (n, k)
+        All random-effects columns on one grouping factor (all its terms).
+    refs : ndarray of int, shape (n,)
+        Level code of each row.
+
+    Returns
+    -------
+    list of int
+        Indices of such columns (the first intercept column excluded).
+    """
+    if Z.shape[1] < 2 or len(Z) == 0:
+        return []
+    intercepts = np.flatnonzero(np.all(Z[0] == Z, axis=0) & (Z[0] != 0))
+    if len(intercepts) == 0:
+        return []
+    order = np.argsort(refs, kind="stable")
+    sorted_refs = refs[order]
+    starts = np.flatnonzero(np.r_[True, sorted_refs[1:] != sorted_refs[:-1]])
+    Zs = Z[order]
+    constant = np.all(
+        np.maximum.reduceat(Zs, starts, axis=0) == np.minimum.reduceat(Zs, starts, axis=0), axis=0
+    )
+    return [int(j) for j in np.flatnonzero(constant) if j != intercepts[0]]
+
+
+def lme4_term_order(nlevels: list[int]) -> list[int]:
+    """lme4's term order (``mkReTrms``): if any term has more levels than the one before it,
+    ``rev(order(nlevels))`` — decreasing levels, ties in reverse formula order; else unchanged."""
+    if not any(b > a for a, b in pairwise(nlevels)):
+        return list(range(len(nlevels)))
+    ascending = sorted(range(len(nlevels)), key=lambda i: nlevels[i])
+    return ascending[::-1]

@@ -36,13 +36,12 @@ def test_missing_group_rows_dropped(sleepstudy):
     assert design("Reaction ~ Days + (1 | Subject)", df).n_dropped == 1
 
 
-def test_missing_weight_or_offset_rows_dropped(sleepstudy):
-    w = np.ones(180)
-    w[[3, 4]] = np.nan
+def test_missing_offset_rows_dropped(sleepstudy):
     off = np.zeros(180)
-    off[7] = np.nan
-    d = design("Reaction ~ Days + (1 | Subject)", sleepstudy, weights=w, offset=off)
-    assert d.n_dropped == 3 and len(d.weights) == 177
+    off[[3, 7]] = np.nan
+    d = design("Reaction ~ Days + (1 | Subject)", sleepstudy, offset=off)
+    assert d.n_dropped == 2 and len(d.offset) == 178
+    # (a missing weight is an error: tests/test_errors.py::test_missing_weight)
 
 
 def test_unused_categories_dropped(sleepstudy):
@@ -51,41 +50,8 @@ def test_unused_categories_dropped(sleepstudy):
     assert len(d.spec.terms[0].levels) == 17
 
 
-@pytest.mark.parametrize(
-    ("formula", "message"),
-    [
-        ("Reaction ~ Dayz + (1 | Subject)", "unknown column 'Dayz'"),
-        ("Reaction ~ Days + (1 | Subjekt)", "unknown column 'Subjekt'"),
-        ("Reaction ~ Days + (1 + Dayz | Subject)", "unknown column 'Dayz'"),
-        ("Reaktion ~ Days + (1 | Subject)", "unknown column 'Reaktion'"),
-    ],
-)
-def test_unknown_column(sleepstudy, formula, message):
-    with pytest.raises(mf.FormulaError, match=message):
-        design(formula, sleepstudy)
-
-
-def test_response_must_be_numeric_and_finite(sleepstudy):
-    df = sleepstudy.assign(label=sleepstudy["Subject"].astype(str))
-    with pytest.raises(mf.DataError, match="response 'label' must be numeric"):
-        design("label ~ Days + (1 | Subject)", df)
-    df = sleepstudy.copy()
-    df.loc[5, "Reaction"] = np.inf
-    with pytest.raises(mf.DataError, match="infinite"):
-        design("Reaction ~ Days + (1 | Subject)", df)
-
-
-def test_no_rows_left(sleepstudy):
-    with pytest.raises(mf.DataError, match="no observations left"):
-        design("Reaction ~ Days + (1 | Subject)", sleepstudy.assign(Reaction=np.nan))
-    with pytest.raises(mf.DataError, match="data are empty"):
-        design("Reaction ~ Days + (1 | Subject)", sleepstudy.iloc[:0])
-
-
-def test_grouping_factor_needs_fewer_levels_than_observations(sleepstudy):
-    df = sleepstudy.assign(obs=np.arange(len(sleepstudy)))
-    with pytest.raises(mf.DataError, match="'obs' has 180 levels for 180 observations"):
-        design("Reaction ~ Days + (1 | obs)", df)
+# unknown columns, bad responses, no rows left, grouping factors with as many levels as
+# observations, negative weights and duplicate columns: tests/test_errors.py
 
 
 def test_too_many_random_effects(sleepstudy):
@@ -98,7 +64,6 @@ def test_too_many_random_effects(sleepstudy):
     ("weights", "message"),
     [
         ("nope", "weights column 'nope' is not in the data"),
-        (-np.ones(180), "positive"),
         (np.ones(10), "10 values but the data have 180 rows"),
         (np.zeros(180), "positive"),
     ],
@@ -106,12 +71,6 @@ def test_too_many_random_effects(sleepstudy):
 def test_bad_weights(sleepstudy, weights, message):
     with pytest.raises(mf.DataError, match=message):
         design("Reaction ~ Days + (1 | Subject)", sleepstudy, weights=weights)
-
-
-def test_duplicate_columns(sleepstudy):
-    df = pd.concat([sleepstudy, sleepstudy[["Days"]]], axis=1)
-    with pytest.raises(mf.DataError, match="duplicate column names"):
-        design("Reaction ~ Days + (1 | Subject)", df)
 
 
 def test_rank_deficient_columns_dropped_with_warning(sleepstudy):
@@ -136,12 +95,81 @@ def test_interaction_levels_and_order():
     assert d.spec.terms[0].levels[:4] == ("A:a", "A:b", "A:c", "B:a")
 
 
-def test_data_not_modified(sleepstudy):
-    before = sleepstudy.copy()
+def fit_quietly(formula, data, **kw):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        design("np.log(Reaction) ~ Days + (1 | Subject)", sleepstudy, weights=np.ones(180))
-    pd.testing.assert_frame_equal(sleepstudy, before)
+        warnings.simplefilter("ignore", mf.MixedFitWarning)
+        return mf.lmer(formula, data, **kw)
+
+
+def test_data_not_modified(sleepstudy):
+    """Nothing the model does changes the user's frame: categoricals with unused categories,
+    text columns, rows dropped for missing values, weights and offsets by column name."""
+    df = sleepstudy.astype({"Days": float})
+    df["Subject"] = df["Subject"].cat.add_categories(["unused"])
+    df["half"] = pd.Categorical(np.where(df["Days"] < 5, "lo", "hi"), categories=["lo", "hi", "x"])
+    df["label"] = np.where(df["Days"] % 2 == 0, "even", "odd").astype(object)
+    df["w"] = np.linspace(0.5, 2, len(df))
+    df["t"] = 0.1 * df["Days"]
+    df.loc[[3, 7], "Reaction"] = np.nan
+    df.loc[11, "Days"] = np.nan
+    df.index = df.index * 3 + 1  # not 0..n-1
+    before = df.copy(deep=True)
+    formula = "np.log(Reaction) ~ center(Days) + half + label + offset(t) + (1 + Days | Subject)"
+    fit = fit_quietly(formula, df, weights="w", offset="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecation inside formulaic (unused category)
+        fit.predict(df)
+    fit_quietly("Reaction ~ Days + (1 | Subject) + (0 + half | Subject)", df)
+    pd.testing.assert_frame_equal(df, before, check_exact=True)
+    assert list(df["Subject"].cat.categories) == list(before["Subject"].cat.categories)
+    assert list(df["half"].cat.categories) == ["lo", "hi", "x"]
+    assert fit.n_dropped == 3
+
+
+@pytest.mark.parametrize(
+    ("dataset", "formula", "kw"),
+    [
+        ("sleepstudy", "Reaction ~ Days + (Days | Subject)", {}),
+        ("pastes", "strength ~ 1 + (1 | batch/cask)", {}),
+        ("machines", "score ~ Machine + (0 + Machine | Worker)", {"reml": False}),
+        ("orthodont", "distance ~ age * Sex + (age || Subject)", {"weights": "age"}),
+    ],
+)
+def test_repeated_fits_are_bit_identical(dataset, formula, kw):
+    df = mf.load_dataset(dataset)
+    a, b = fit_quietly(formula, df, **kw), fit_quietly(formula, df.copy(), **kw)
+    for attr in ["theta", "fitted", "residuals"]:
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+    assert (a.objective, a.sigma) == (b.objective, b.sigma)
+    pd.testing.assert_series_equal(a.fixef, b.fixef, check_exact=True)
+    pd.testing.assert_frame_equal(a.vcov, b.vcov, check_exact=True)
+    for key in a.ranef:
+        pd.testing.assert_frame_equal(a.ranef[key], b.ranef[key], check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "formula"),
+    [
+        ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+        ("pastes", "strength ~ 1 + (1 | batch/cask)"),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_row_order_does_not_change_the_estimates(dataset, formula, seed):
+    df = mf.load_dataset(dataset)
+    shuffled = df.sample(frac=1.0, random_state=seed)
+    a, b = fit_quietly(formula, df), fit_quietly(formula, shuffled)
+    np.testing.assert_allclose(b.theta, a.theta, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(b.fixef, a.fixef, rtol=0, atol=1e-8)
+    assert b.sigma == pytest.approx(a.sigma, rel=0, abs=1e-8)
+    assert b.objective == pytest.approx(a.objective, rel=0, abs=1e-8)
+    assert list(a.ranef) == list(b.ranef)
+    for key in a.ranef:
+        ra, rb = a.ranef[key].sort_index(), b.ranef[key].sort_index()
+        assert list(ra.index) == list(rb.index)
+        np.testing.assert_allclose(rb.to_numpy(), ra.to_numpy(), rtol=0, atol=1e-8)
+    # fitted values follow the rows of the data they were given
+    np.testing.assert_allclose(b.fitted, pd.Series(a.fitted, df.index)[shuffled.index], atol=1e-8)
 
 
 @pytest.mark.parametrize(

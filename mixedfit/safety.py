@@ -1,0 +1,384 @@
+"""Python inside formulas: the names it uses, and safe mode (what it may run).
+
+formulaic evaluates every Python piece of a formula (``np.log(y)``, ``I(x**2)``, ``C(f)``,
+``offset(...)``) with Python's ``eval``, so a formula can run any code, e.g.
+``__import__('os').system(...)``. ``lmer(..., safe=True)`` calls :func:`check_safe_formula`
+before anything is evaluated: the formula is tokenized with formulaic's tokenizer and each token
+of kind ``"python"`` is parsed with :mod:`ast` and refused unless it is built only from
+
+* column names of the data and numbers;
+* arithmetic ``+ - * / // % **`` and unary ``-``/``+`` (a power of two constants is refused, so
+  ``10**10**10`` cannot stall the interpreter);
+* calls of :data:`SAFE_FUNCTIONS` with the arguments listed there;
+* inside ``C(...)``: the contrasts of :data:`SAFE_CONTRASTS` (called with constant arguments),
+  ``levels=[...]`` of constants; strings are allowed only there, and never with ``__``.
+
+Other tokens must be column names, numbers, the formula operators and parentheses. Anything else
+(attribute access, subscripts, lambda, comprehensions, other calls, names that are not columns)
+raises :class:`~mixedfit.exceptions.FormulaError` naming the piece.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, NoReturn
+
+from formulaic.errors import FormulaSyntaxError
+from formulaic.parser.algos import tokenize
+
+from .exceptions import FormulaError
+
+if TYPE_CHECKING:
+    from .formula import ModelFormula
+
+__all__ = [
+    "MAX_SAFE_LENGTH",
+    "SAFE_CONTRASTS",
+    "SAFE_FUNCTIONS",
+    "check_safe_formula",
+    "expression_names",
+    "python_names",
+]
+
+MAX_SAFE_LENGTH = 10_000  # characters of a formula accepted in safe mode
+_MAX_POLY_DEGREE = 20
+
+#: Functions a safe formula may call, with the arguments each accepts (besides its data).
+SAFE_FUNCTIONS: dict[str, str] = {
+    **{
+        f"np.{name}": "one numeric expression"
+        for name in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "abs")
+    },
+    "I": "one numeric expression (arithmetic only)",
+    "offset": "one numeric expression",
+    "center": "one numeric expression",
+    "scale": "one numeric expression; center=, scale= (True/False), ddof= (a number)",
+    "poly": f"one numeric expression; degree (an integer up to {_MAX_POLY_DEGREE}), raw=",
+    "C": "a column; contrasts (see SAFE_CONTRASTS); levels=[constants]",
+}
+
+#: Contrasts allowed as the second argument of ``C(...)``, bare or called with constants.
+SAFE_CONTRASTS: tuple[str, ...] = (
+    "contr.treatment",
+    "contr.sum",
+    "contr.helmert",
+    "contr.poly",
+    "contr.diff",
+    "contr.SAS",
+    "Treatment",
+    "Sum",
+    "Helmert",
+    "Poly",
+    "Diff",
+)
+
+_OPERATORS = re.compile(r"(~|\+|-|\*\*|\*|/|:|\^|\|\||\||%in%|in)+")  # possibly glued: "+-"
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_BACKTICK = re.compile(r"`([^`]*)`")
+_NUMBER = re.compile(r"^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$|^\.[0-9]+([eE][-+]?[0-9]+)?$")
+_CONSTRUCTS = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.NamedExpr: "assignment expressions",
+    ast.JoinedStr: "f-strings",
+}
+
+
+def check_safe_formula(
+    formula: str | ModelFormula, columns: Collection[str] | None = None
+) -> ModelFormula:
+    """Refuse a formula that could run anything but the documented transforms.
+
+    Parameters
+    ----------
+    formula : str or ModelFormula
+        A formula string is checked token by token *before* it is parsed, then parsed (parsing
+        evaluates nothing); then every piece that will be evaluated (response, fixed part,
+        random-effects left sides, offsets) is checked.
+    columns : collection of str, optional
+        Column names of the data; when given, every name must be one of them.
+
+    Returns
+    -------
+    ModelFormula
+        The parsed formula.
+
+    Raises
+    ------
+    FormulaError
+        Naming the refused piece and what is allowed (or a malformed formula).
+
+    Examples
+    --------
+    >>> check_safe_formula("np.log(y) ~ I(z**2) + x + (1 | g)").fixed
+    'I(z**2) + x'
+    >>> check_safe_formula("y ~ I(x.__class__) + (1 | g)")
+    Traceback (most recent call last):
+    ...
+    mixedfit.exceptions.FormulaError: safe mode: 'I(x.__class__)' is not allowed (attribute ...
+    """
+    from .formula import parse_formula
+
+    text = formula if isinstance(formula, str) else getattr(formula, "text", None)
+    if not isinstance(text, str):
+        raise FormulaError("the formula must be a string such as 'y ~ x + (1 | g)'")
+    if len(text) > MAX_SAFE_LENGTH:
+        raise FormulaError(
+            f"safe mode: the formula has {len(text)} characters "
+            f"(at most {MAX_SAFE_LENGTH} are accepted)"
+        )
+    cols = None if columns is None else frozenset(map(str, columns))
+    _check_tokens(text, cols)
+    parsed = parse_formula(text) if isinstance(formula, str) else formula
+    pieces = [parsed.response, parsed.fixed, *(term.expr for term in parsed.random)]
+    pieces += [f"I({expr})" for expr in parsed.offsets]
+    for piece in pieces:
+        _check_tokens(piece, cols)
+    for term in parsed.random:
+        for name in term.group:
+            _check_column(name, name, cols)
+    return parsed
+
+
+def _check_tokens(text: str, columns: frozenset[str] | None) -> None:
+    try:
+        tokens = list(tokenize(text))
+    except FormulaSyntaxError:
+        raise FormulaError(f"safe mode: cannot tokenize {text!r}") from None
+    for tok in tokens:
+        kind, token = tok.kind.value, tok.token
+        if kind == "python":
+            _Checker(token, columns).check()
+        elif kind == "name":
+            _check_column(token, token, columns)
+        elif kind == "value" and not _NUMBER.match(token):
+            _refuse(token, "only numbers are allowed as constants")
+        elif kind == "operator" and not _OPERATORS.fullmatch(token):
+            _refuse(token, "unknown operator")
+        elif kind == "context" and token not in "()":
+            _refuse(token, "only parentheses are allowed for grouping")
+
+
+def _refuse(piece: str, why: str) -> NoReturn:
+    functions = ", ".join(SAFE_FUNCTIONS)
+    piece = piece if len(piece) <= 80 else f"{piece[:77]}..."
+    why = why if len(why) <= 120 else f"{why[:117]}..."
+    raise FormulaError(
+        f"safe mode: {piece!r} is not allowed ({why}); a safe formula may use only column "
+        f"names, numbers, formula operators and the functions {functions}"
+    )
+
+
+def _check_column(name: str, piece: str, columns: frozenset[str] | None) -> None:
+    if columns is not None:
+        if name not in columns:
+            dotted = " (attribute access is not allowed)" if "." in name else ""
+            _refuse(piece, f"{name!r} is not a column of the data{dotted}")
+    elif "__" in name or hasattr(builtins, name):
+        _refuse(piece, f"{name!r} is not a column name")
+
+
+class _Checker:
+    """Walks the syntax tree of one Python token of a formula."""
+
+    def __init__(self, code: str, columns: frozenset[str] | None) -> None:
+        self.code = code
+        self.columns = columns
+        self.aliases: dict[str, str] = {}
+
+    def check(self) -> None:
+        tree = _parse(self.code, self.aliases)
+        if tree is None:
+            _refuse(self.code, "not a Python expression")
+        try:
+            self.value(tree.body)
+        except RecursionError:
+            _refuse(self.code, "nested too deeply")
+
+    def fail(self, node: ast.AST, why: str) -> NoReturn:
+        _refuse(self.code, f"{why}: {_unparse(node, self.aliases)!r}")
+
+    def value(self, node: ast.expr) -> None:
+        """A numeric expression: columns, numbers, arithmetic, allowed calls."""
+        if isinstance(node, ast.Constant):
+            self.number(node)
+        elif isinstance(node, ast.Name):
+            self.name(node)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+            if isinstance(node.op, ast.Pow) and _constant(node.left) and _constant(node.right):
+                self.fail(node, "a power of two constants")
+            self.value(node.left)
+            self.value(node.right)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            self.value(node.operand)
+        elif isinstance(node, ast.Call):
+            self.call(node)
+        else:
+            self.fail(node, _CONSTRUCTS.get(type(node), f"Python {type(node).__name__}"))
+
+    def number(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str):
+            why = "names with '__'" if "__" in node.value else "strings outside C(...) contrasts"
+            self.fail(node, why)
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            self.fail(node, "only numbers are allowed as constants")
+
+    def name(self, node: ast.Name) -> None:
+        original = self.aliases.get(node.id)
+        if original is not None:
+            _check_column(original, self.code, self.columns)
+        elif self.columns is not None and node.id in self.columns:
+            return
+        elif "__" in node.id:
+            self.fail(node, "names with '__'")
+        else:
+            _check_column(node.id, self.code, self.columns)
+
+    def call(self, node: ast.Call) -> None:
+        func = _dotted(node.func)
+        if func is None:
+            self.fail(node.func, _CONSTRUCTS.get(type(node.func), "calls of computed functions"))
+        if func not in SAFE_FUNCTIONS:
+            self.fail(node.func, "calls of functions other than the allowed ones")
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
+            self.fail(node, "argument unpacking")
+        if func == "C":
+            self.categorical(node)
+            return
+        if not 1 <= len(node.args) <= (2 if func == "poly" else 1):
+            self.fail(node, f"{func}() takes one expression")
+        self.value(node.args[0])
+        keywords = {"scale": ("center", "scale", "ddof"), "poly": ("degree", "raw")}
+        for kw in node.keywords:
+            if kw.arg not in keywords.get(func, ()):
+                self.fail(node, f"keyword {kw.arg!r} of {func}()")
+        for arg in node.args[1:] + [k.value for k in node.keywords]:
+            self.option(arg)
+
+    def option(self, node: ast.expr) -> None:
+        """A flag or count argument: True/False or a small non-negative integer."""
+        value = node.value if isinstance(node, ast.Constant) else None
+        small = isinstance(value, int) and 0 <= value <= _MAX_POLY_DEGREE
+        if not (isinstance(value, bool) or small):
+            self.fail(node, f"options must be True/False or an integer up to {_MAX_POLY_DEGREE}")
+
+    def categorical(self, node: ast.Call) -> None:
+        if not 1 <= len(node.args) <= 2:
+            self.fail(node, "C() takes a column and optionally contrasts")
+        self.value(node.args[0])
+        for arg in node.args[1:]:
+            self.contrast(arg)
+        for kw in node.keywords:
+            if kw.arg == "contrasts":
+                self.contrast(kw.value)
+            elif kw.arg == "levels" and isinstance(kw.value, ast.List | ast.Tuple):
+                self.constants(kw.value.elts)
+            elif kw.arg == "spans_intercept":
+                self.option(kw.value)
+            else:
+                self.fail(node, f"keyword {kw.arg!r} of C()")
+
+    def contrast(self, node: ast.expr) -> None:
+        target = node.func if isinstance(node, ast.Call) else node
+        if _dotted(target) not in SAFE_CONTRASTS:
+            self.fail(node, f"contrasts other than {', '.join(SAFE_CONTRASTS)}")
+        if isinstance(node, ast.Call):
+            if any(k.arg is None or "__" in k.arg for k in node.keywords):
+                self.fail(node, "keyword arguments with '__' or unpacking")
+            self.constants([*node.args, *(k.value for k in node.keywords)])
+
+    def constants(self, nodes: Iterable[ast.expr]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.List | ast.Tuple):
+                self.constants(node.elts)
+                continue
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                node = node.operand
+            value = node.value if isinstance(node, ast.Constant) else ...
+            if value is ... or not isinstance(value, str | int | float | type(None)):
+                self.fail(node, "contrast arguments must be constants")
+            if isinstance(value, str) and ("__" in value or not value.isprintable()):
+                self.fail(node, "names with '__' or unprintable strings")
+
+
+def _parse(code: str, aliases: dict[str, str]) -> ast.Expression | None:
+    """Parse Python code of a formula, backtick-quoted names replaced by placeholders."""
+
+    def alias(match: re.Match[str]) -> str:
+        name = f"_mixedfit_quoted_{len(aliases)}_"
+        aliases[name] = match.group(1)
+        return name
+
+    try:
+        return ast.parse(_BACKTICK.sub(alias, code).strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _unparse(node: ast.AST, aliases: dict[str, str]) -> str:
+    text = ast.unparse(node)
+    for placeholder, name in aliases.items():
+        text = text.replace(placeholder, f"`{name}`")
+    return text
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``np.log`` for a chain of names and attributes, None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _constant(node: ast.expr) -> bool:
+    """True if an expression has no names (only constants and operators)."""
+    return not any(isinstance(n, ast.Name) for n in ast.walk(node))
+
+
+def expression_names(expr: str) -> set[str]:
+    """Variable names an expression refers to (formula names and names inside Python calls).
+
+    Examples
+    --------
+    >>> sorted(expression_names("np.log(x) + C(f, contr.sum):z"))
+    ['f', 'x', 'z']
+    """
+    names: set[str] = set()
+    try:
+        tokens = list(tokenize(expr))
+    except FormulaSyntaxError:
+        return names
+    for tok in tokens:
+        if tok.kind.value == "name":
+            names.add(tok.token)
+        elif tok.kind.value == "python":
+            names |= python_names(tok.token)
+    return names
+
+
+def python_names(code: str) -> set[str]:
+    """Names a Python expression reads as values (not called functions or attribute bases);
+    backtick-quoted names count as names."""
+    aliases: dict[str, str] = {}
+    tree = _parse(code, aliases)
+    if tree is None:
+        return set()
+    skip = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    skip |= {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return {
+        aliases.get(node.id, node.id)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and id(node) not in skip
+    }

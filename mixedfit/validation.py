@@ -1,0 +1,288 @@
+"""Data checks of the design stage: each error names the column or term and says what to do.
+
+Used by :mod:`mixedfit.design`; nothing here evaluates a formula. Text where numbers are needed
+(weights, offsets, the response, ``np.log(x)``-style transforms) is an error suggesting
+``pd.to_numeric``; text columns in the fixed part stay categorical, as formulaic treats them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula, ModelSpec
+from formulaic.errors import FormulaSyntaxError
+from formulaic.parser.algos import tokenize
+
+from .exceptions import DataError
+from .formula import ModelFormula, RandomTerm
+from .groups import unidentified_slopes
+from .safety import expression_names, python_names
+
+__all__ = [
+    "check_constant_response",
+    "check_frame",
+    "check_infinite",
+    "check_missing_weights",
+    "check_numeric_expressions",
+    "check_response",
+    "check_slopes_vary",
+    "check_text_slopes",
+    "check_weights",
+    "no_rows_error",
+    "numbers",
+]
+
+_NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "boolean", "decimal", "empty"}
+_CONVERT = "pd.to_numeric({0}, errors='coerce') (text that is not a number becomes missing)"
+
+
+def check_frame(data: Any) -> None:
+    """Raise unless ``data`` is a non-empty DataFrame with unique column names."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if len(data) == 0:
+        raise DataError(
+            "the data are empty (0 rows): nothing to fit; check how the DataFrame was read "
+            "or filtered"
+        )
+    if data.columns.duplicated().any():
+        dup = sorted(set(map(str, data.columns[data.columns.duplicated()])))
+        raise DataError(
+            f"the data have duplicate column names {dup}: a formula cannot tell them apart; "
+            "rename them, or drop the copies with df.loc[:, ~df.columns.duplicated()]"
+        )
+
+
+def _text_example(series: pd.Series) -> Any:
+    """A non-missing value of ``series`` that is not a number (or its first value)."""
+    values = series.dropna()
+    for value in values:
+        if not isinstance(value, int | float | np.number):
+            return value
+    return values.iloc[0] if len(values) else None
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return False
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return True
+    return pd.api.types.infer_dtype(series, skipna=True) in _NUMERIC_KINDS
+
+
+def numbers(
+    value: str | Sequence[float] | np.ndarray | None, data: pd.DataFrame, what: str
+) -> np.ndarray | None:
+    """Per-row numbers of a weights/offset argument: a column name or values per row.
+
+    Raises
+    ------
+    DataError
+        An unknown column, a wrong length, or text (even ``"3.1"``) instead of numbers.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise DataError(
+                f"{what} column {value!r} is not in the data; available columns: "
+                f"{sorted(map(str, data.columns))}"
+            )
+        series, label, ref = data[value], f"{what} column {value!r}", f"df[{value!r}]"
+    else:
+        series = pd.Series(np.asarray(value).ravel())
+        label, ref = what, what
+        if len(series) != len(data):
+            raise DataError(f"{what} has {len(series)} values but the data have {len(data)} rows")
+    if not _is_numeric(series):
+        kind = "categories" if isinstance(series.dtype, pd.CategoricalDtype) else "text"
+        raise DataError(
+            f"{label} must hold numbers but holds {kind} such as {_text_example(series)!r}; "
+            f"convert it first with {_CONVERT.format(ref)}"
+        )
+    return pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
+
+
+def check_missing_weights(
+    w: np.ndarray, missing: np.ndarray, weights: Any, index: pd.Index
+) -> None:
+    """Raise if a weight is missing on a row the model would otherwise use."""
+    bad = np.flatnonzero(np.isnan(w) & ~missing)
+    if len(bad):
+        label = f"weights column {weights!r}" if isinstance(weights, str) else "weights"
+        raise DataError(
+            f"{label}: {len(bad)} missing value(s) on rows the model uses (first at row "
+            f"{index[bad[0]]!r}); unlike other missing values they are not dropped: fill them "
+            "in, or drop those rows from the data first"
+        )
+
+
+def no_rows_error(
+    used: Sequence[str], na: np.ndarray, extra: Mapping[str, np.ndarray | None]
+) -> DataError:
+    """The error when every row has a missing value, with the count per variable."""
+    counts = {c: int(na[:, i].sum()) for i, c in enumerate(used)}
+    counts |= {k: int(np.isnan(v).sum()) for k, v in extra.items() if v is not None}
+    listed = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n)
+    return DataError(
+        f"no observations left: each of the {len(na)} rows has a missing value in a variable "
+        f"the model uses (missing values per variable: {listed}); fill in the missing values or "
+        "leave the variables that are mostly missing out of the model"
+    )
+
+
+def check_infinite(frame: pd.DataFrame) -> None:
+    """Raise if a numeric column the model uses holds ±inf."""
+    for col in frame.columns:
+        series = frame[col]
+        if not pd.api.types.is_float_dtype(series.dtype):
+            continue
+        inf = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+        if inf.any():
+            raise DataError(
+                f"column {col!r} has {int(inf.sum())} infinite value(s) (first at row "
+                f"{frame.index[np.flatnonzero(inf)[0]]!r}); fix them, or make them missing to "
+                f"drop their rows: df[{col!r}].replace([np.inf, -np.inf], np.nan)"
+            )
+
+
+def check_weights(w: np.ndarray, weights: Any) -> np.ndarray:
+    """Raise unless every weight is positive and finite; return ``w``."""
+    label = f"weights column {weights!r}" if isinstance(weights, str) else "weights"
+    for bad, what, todo in [
+        (np.isinf(w), "infinite", "fix them"),
+        (w < 0, "negative", "fix them or drop those rows"),
+        (w == 0, "zero", "drop rows with zero weight instead"),
+    ]:
+        if bad.any():
+            raise DataError(
+                f"{label}: {int(bad.sum())} {what} value(s) (e.g. {w[bad][0]:g}); weights "
+                f"must be positive: {todo}"
+            )
+    return w
+
+
+def check_response(response: str, frame: pd.DataFrame) -> None:
+    """Raise if the response is a column that does not hold numbers."""
+    if response in frame.columns and not (
+        pd.api.types.is_numeric_dtype(frame[response].dtype)
+        and not isinstance(frame[response].dtype, pd.CategoricalDtype)
+    ):
+        raise DataError(
+            f"the response {response!r} must be numeric, not {frame[response].dtype} (e.g. "
+            f"{_text_example(frame[response])!r}); convert it with "
+            f"{_CONVERT.format(f'df[{response!r}]')}, or choose another column"
+        )
+
+
+def check_constant_response(formula: ModelFormula, y: np.ndarray, offset: np.ndarray) -> None:
+    """Raise if the response (minus any offset) takes a single value."""
+    r = y - offset
+    if len(r) and np.all(r == r[0]):
+        what = "minus the offset " if np.any(offset) else ""
+        raise DataError(
+            f"the response {formula.response!r} {what}is constant (all {len(r)} values are "
+            f"{r[0]:g}): there is no variation to model; check that it is the right column"
+        )
+
+
+def check_numeric_expressions(expr: str, frame: pd.DataFrame) -> None:
+    """Raise if a Python expression of ``expr`` (``np.log(x)``, ``I(x**2)``; not ``C(x)``)
+    refers to a column holding text or categories."""
+    try:
+        tokens = [t.token for t in tokenize(expr) if t.kind.value == "python"]
+    except FormulaSyntaxError:
+        return
+    for code in tokens:
+        if code.replace(" ", "").startswith(("C(", "Q(")):
+            continue
+        for col in sorted(python_names(code) & set(map(str, frame.columns))):
+            if not pd.api.types.is_numeric_dtype(frame[col].dtype) or isinstance(
+                frame[col].dtype, pd.CategoricalDtype
+            ):
+                raise DataError(
+                    f"{code!r} needs numbers, but column {col!r} holds {frame[col].dtype} "
+                    f"values such as {_text_example(frame[col])!r}; convert it first with "
+                    f"{_CONVERT.format(f'df[{col!r}]')}"
+                )
+
+
+def _looks_numeric(series: pd.Series) -> tuple[bool, Any]:
+    """Whether text values look like numbers read as text ("3.1", "n/a"), and an example.
+
+    All numbers with a decimal point, or at least half numbers and the rest not: yes. Whole
+    numbers only ("1", "2": codes of a factor) or no numbers at all: no.
+    """
+    text = series.dropna().astype(str).str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    ok = parsed.notna()
+    if not ok.any():
+        return False, None
+    if ok.all():
+        fractional = (parsed % 1 != 0).to_numpy()
+        return bool(fractional.any()), text[fractional].iloc[0] if fractional.any() else None
+    return bool(ok.mean() >= 0.5), text[~ok].iloc[0]
+
+
+def check_text_slopes(term: RandomTerm, frame: pd.DataFrame) -> None:
+    """Raise if a bare column in a random term's left side is numbers stored as text."""
+    try:
+        names = [t.token for t in tokenize(term.expr) if t.kind.value == "name"]
+    except FormulaSyntaxError:
+        return
+    for col in names:
+        if col not in frame.columns:
+            continue
+        series = frame[col]
+        if pd.api.types.is_numeric_dtype(series.dtype) or isinstance(
+            series.dtype, pd.CategoricalDtype
+        ):
+            continue
+        looks, example = _looks_numeric(series)
+        if looks:
+            raise DataError(
+                f"column {col!r} in the random-effects term {term.source!r} holds text that "
+                f"looks like numbers (e.g. {example!r}), so it would be a factor with "
+                f"{series.nunique()} levels; convert it first with "
+                f"{_CONVERT.format(f'df[{col!r}]')}, or make it a pd.Categorical if it is a "
+                "factor"
+            )
+
+
+def check_slopes_vary(
+    terms: Sequence[RandomTerm],
+    specs: Sequence[ModelSpec],
+    Zs: Sequence[np.ndarray],
+    refs: Sequence[np.ndarray],
+    frame: pd.DataFrame,
+) -> None:
+    """Raise if a slope never varies within the levels of a factor that has an intercept
+    (checked over all the terms on one grouping factor)."""
+    for group in dict.fromkeys(t.group for t in terms):
+        idx = [i for i, t in enumerate(terms) if t.group == group]
+        owners = [(i, j) for i in idx for j in range(Zs[i].shape[1])]
+        bad = unidentified_slopes(np.column_stack([Zs[i] for i in idx]), refs[idx[0]])
+        if bad:
+            i, j = owners[bad[0]]
+            raise _slope_error(terms[i], specs[i], j, frame)
+
+
+def _slope_error(term: RandomTerm, spec: ModelSpec, j: int, frame: pd.DataFrame) -> DataError:
+    column = str(spec.column_names[j])
+    factor = next((t for t, cols in spec.term_indices.items() if j in cols), None)
+    names = sorted(expression_names(str(factor)) & set(map(str, frame.columns)))
+    var = names[0] if names else column
+    shown = f" (model column {column!r})" if column != var else ""
+    kept = [str(t) for t in Formula(term.expr) if var not in expression_names(str(t))]
+    lhs = " + ".join(kept if "1" in kept else ["0", *kept])
+    simple = "||" not in term.source and "/" not in term.source and kept
+    example = f", e.g. '({lhs} | {term.group_name})'" if simple else ""
+    return DataError(
+        f"the random slope on {var!r}{shown} in {term.source!r} does not vary within any level "
+        f"of {term.group_name!r}, so it cannot be told apart from the random intercept (it is "
+        f"not identifiable): remove {var!r} from the random-effects term{example}, and keep "
+        "it as a fixed effect if needed"
+    )
