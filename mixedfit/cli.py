@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         help="denominator degrees of freedom of the t-tests (default: satterthwaite)",
     )
     fit.add_argument(
+        "--safe",
+        action="store_true",
+        help="refuse formulas with anything but columns, numbers, operators and a list of "
+        "safe transforms (for untrusted formulas)",
+    )
+    fit.add_argument(
+        "--verbose", action="store_true", help="report the optimizer's progress on stderr"
+    )
+    fit.add_argument(
         "--output",
         default="text",
         choices=["text", "json", "html"],
@@ -140,7 +149,14 @@ def _run(args: argparse.Namespace) -> int:
         fits = [lmer(f, data, reml=not args.ml) for f in args.formulas]
         print(anova(*fits, refit=True if args.refit else None).to_string())
         return 0
-    fit = lmer(args.formula, data, reml=not args.ml, weights=args.weights)
+    fit = lmer(
+        args.formula,
+        data,
+        reml=not args.ml,
+        weights=args.weights,
+        safe=args.safe,
+        verbose=args.verbose,
+    )
     if args.output == "json":
         print(json.dumps(fit_json(fit, args.ddf), indent=2))
     elif args.output == "html":

@@ -78,7 +78,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .design import Design, build_design
+from .design import Design, build_design, canonical_rows
 from .engine.convergence import ConvergenceCheck
 from .engine.lmm import EngineFit, weighted_factor
 from .engine.optimize import OptimizerRecord
@@ -408,9 +408,8 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     estimates = document["estimates"]
     theta = _unarray(estimates["theta"], "float64")
     stored = _unscalar(estimates["objective"])
-    factor = weighted_factor(
-        engine_terms(design), design.X, design.y - design.offset, design.weights
-    )
+    rows = canonical_rows(design)  # the row order lmer's engine used
+    factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
     if len(theta) != len(factor.layout.lower()):
         raise _FileError(
             f"theta has {len(theta)} values; the model has {len(factor.layout.lower())}"

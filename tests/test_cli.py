@@ -114,3 +114,10 @@ def test_bad_input_exit_code_2(args, message):
 def test_usage_error_exit_code():
     out = run("fit", "sleepstudy")
     assert out.returncode == 2 and "usage:" in out.stderr
+
+
+def test_safe_and_verbose_options():
+    out = run("fit", "sleepstudy", "Reaction ~ Days + (1 | Subject)", "--verbose")
+    assert out.returncode == 0 and "mixedfit: evaluation" in out.stderr
+    out = run("fit", "sleepstudy", "Reaction ~ __import__('os').getpid() + (1 | Subject)", "--safe")
+    assert out.returncode == 2 and "mixedfit: error:" in out.stderr

@@ -209,7 +209,8 @@ def test_non_finite_after_transform_is_an_error(sleepstudy, formula, column):
 
 
 def test_extreme_start_does_not_crash(sleepstudy):
-    fit = mf.lmer(FORMULA, sleepstudy, start=[1e8, 0, 1e8])
+    with pytest.warns(mf.ConvergenceWarning, match="converge"):
+        fit = mf.lmer(FORMULA, sleepstudy, start=[1e8, 0, 1e8])
     assert np.isfinite(fit.objective)
     assert fit.optimizer.gradient is not None
 
@@ -217,11 +218,6 @@ def test_extreme_start_does_not_crash(sleepstudy):
 def test_start_length_checked(sleepstudy):
     with pytest.raises(ValueError, match="3 covariance parameters"):
         mf.lmer(FORMULA, sleepstudy, start=[1.0])
-
-
-def test_single_level_group_is_an_error(sleepstudy):
-    with pytest.raises(mf.DataError, match="single level"):
-        mf.lmer("Reaction ~ Days + (1 | g)", sleepstudy.assign(g="a"))
 
 
 def test_contrast_syntax_passes_through(sleepstudy):

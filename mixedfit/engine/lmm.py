@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,6 +84,7 @@ def fit_lmm(
     theta_start: np.ndarray | None = None,
     max_evals: int = 100_000,
     optimizer: str = "auto",
+    progress: Callable[[int, float, float], None] | None = None,
 ) -> EngineFit:
     """Fit by REML or ML on the profiled deviance.
 
@@ -104,6 +106,8 @@ def fit_lmm(
     optimizer : {"auto", "bobyqa", "cobyqa"}
         "auto": COBYQA (fewer, costlier iterations) when an evaluation is expensive (n ≥ 20,000
         or a dense block of order ≥ 500), else BOBYQA.
+    progress : callable, optional
+        Called after each evaluation with (evaluations, value, best value).
 
     Returns
     -------
@@ -124,6 +128,7 @@ def fit_lmm(
             layout.lower(),
             method=optimizer,
             max_evals=max_evals,
+            progress=progress,
         )
         check = None
         if factor.n < MAX_NOBS and len(record.theta):

@@ -65,8 +65,13 @@ class OptimizerRecord:
 
 
 class _Counted:
-    def __init__(self, fun: Callable[[np.ndarray], float]) -> None:
+    def __init__(
+        self,
+        fun: Callable[[np.ndarray], float],
+        progress: Callable[[int, float, float], None] | None = None,
+    ) -> None:
         self.fun = fun
+        self.progress = progress
         self.count = 0
         self.best_x: np.ndarray | None = None
         self.best_f = math.inf
@@ -81,6 +86,8 @@ class _Counted:
             f = 1e300
         if f < self.best_f:
             self.best_f, self.best_x = f, np.array(x, dtype=float)
+        if self.progress is not None:
+            self.progress(self.count, f, self.best_f)
         return f
 
 
@@ -91,6 +98,7 @@ def minimize_theta(
     *,
     method: str = "bobyqa",
     max_evals: int = 100_000,
+    progress: Callable[[int, float, float], None] | None = None,
     ftol_rel: float = 1e-14,
     ftol_abs: float = 1e-12,
     xtol_abs: float = 1e-12,
@@ -107,6 +115,8 @@ def minimize_theta(
         about 2 ms of overhead each: better when an evaluation is expensive).
     max_evals : int
         Evaluation limit of the main optimization.
+    progress : callable, optional
+        Called after every evaluation with (evaluations, value, best value).
     ftol_rel, ftol_abs, xtol_abs : float
         BOBYQA's stopping tolerances.
 
@@ -115,7 +125,7 @@ def minimize_theta(
     OptimizerRecord
     """
     began = time.perf_counter()
-    counted = _Counted(fun)
+    counted = _Counted(fun, progress)
     x0 = np.maximum(np.asarray(start, dtype=float), lower)
     if len(x0) == 0:
         counted(x0)

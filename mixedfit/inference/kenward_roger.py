@@ -80,13 +80,16 @@ def _random_effects_matrix(
     the block-diagonal Λ (q_Z, q_Z)."""
     layout = fit._engine.factor.layout
     Ts = layout.templates(fit._engine.theta)
+    design = fit._design  # rows in the data's order, as X below (the factor's may differ)
+    sw = np.ones(len(design.y)) if design.weights is None else np.sqrt(design.weights)
     blocks, params, lam_blocks = [], [], []
     offset = 0
-    for term, T in zip(layout.terms, Ts, strict=True):
-        n, k = term.Z.shape
+    for term, data_term, T in zip(layout.terms, design.terms, Ts, strict=True):
+        n, k = data_term.Z.shape
         rows = np.repeat(np.arange(n), k)
-        cols = (term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
-        blocks.append(sp.csr_matrix((term.Z.ravel(), (rows, cols)), shape=(n, term.q)))
+        cols = (data_term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
+        values = (data_term.Z * sw[:, None]).ravel()
+        blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
         base = offset + np.arange(term.nlev) * k
         for i, j in zip(*term.theta_index, strict=True):
             if i == j:
