@@ -36,6 +36,7 @@ __all__ = [
     "TermDesign",
     "build_design",
     "canonical_rows",
+    "drop_unused_categories",
     "lme4_term_order",
 ]
 
@@ -205,7 +206,7 @@ def build_design(
     rows = np.flatnonzero(~missing)
     if len(rows) == 0:
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
-    frame = _drop_unused_categories(data.iloc[rows][used])
+    frame = drop_unused_categories(data.iloc[rows][used])
     v.check_infinite(frame)
     y, X, fixed_spec = _fixed_part(formula, frame, ctx)
     _check_finite(X, [str(c) for c in fixed_spec.column_names], "fixed-effects column")
@@ -295,7 +296,8 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
         )
 
 
-def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with unused categories removed from every Categorical column."""
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.CategoricalDtype):

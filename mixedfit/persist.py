@@ -78,7 +78,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .design import Design, build_design, canonical_rows
+from .design import Design, build_design, canonical_rows, drop_unused_categories
 from .engine.convergence import ConvergenceCheck
 from .engine.lmm import EngineFit, weighted_factor
 from .engine.optimize import OptimizerRecord
@@ -280,15 +280,7 @@ def _model_frame(design: Design, data: pd.DataFrame | None) -> pd.DataFrame:
         source = data.iloc[np.asarray(design.rows)]
     names = design.spec.formula.variables()
     used = [c for c in map(str, source.columns) if c in names]
-    return _drop_unused_categories(source[used].reset_index(drop=True))
-
-
-def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].cat.remove_unused_categories()
-    return out
+    return drop_unused_categories(source[used].reset_index(drop=True))
 
 
 def _check_frame(
