@@ -138,7 +138,8 @@ def lmer(
     fit = LinearMixedModel(design, engine, formula)
     if fit.singular:
         warnings.warn(
-            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1",
+            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
+            + "; ".join(fit.singular_terms),
             SingularFitWarning,
             stacklevel=2,
         )

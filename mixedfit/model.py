@@ -282,6 +282,19 @@ class MixedModelFit:
         return self._engine.singular
 
     @property
+    def singular_terms(self) -> list[str]:
+        """Terms on the boundary, e.g. ``["Batch: Intercept"]``: a θ diagonal below lme4's
+        tolerance makes that column's variance zero or its correlations ±1."""
+        out = []
+        tol = 1e-4
+        Ts = self._engine.factor.layout.templates(self._engine.theta)
+        for key, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
+            small = [spec.columns[i] for i in range(T.shape[0]) if T[i, i] < tol]
+            if small:
+                out.append(f"{key}: {', '.join(small)}")
+        return out
+
+    @property
     def converged(self) -> bool:
         """True if the optimizer met its convergence criteria."""
         return self._engine.record.converged

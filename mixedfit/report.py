@@ -117,7 +117,8 @@ def messages(fit: MixedModelFit) -> list[str]:
     """Singular-fit, convergence and dropped-column notes, as lme4 prints them."""
     out = []
     if fit.singular:
-        out.append("boundary (singular) fit: a variance component is (nearly) zero")
+        terms = "; ".join(fit.singular_terms)
+        out.append(f"boundary (singular) fit: a variance component is (nearly) zero ({terms})")
     if not fit.converged:
         out.append(f"optimizer did not converge: {fit.optimizer.message}")
     if fit.dropped_fixed:

@@ -177,3 +177,10 @@ def test_duplicate_column_names(sleepstudy):
     df = pd.concat([sleepstudy, sleepstudy[["Days"]]], axis=1)
     text = message(mf.DataError, FORMULA, df)
     assert_all_in(text, "duplicate column names ['Days']", "df.loc[:, ~df.columns.duplicated()]")
+
+
+def test_singular_fit_names_the_term():
+    with pytest.warns(mf.SingularFitWarning, match=r"Batch: Intercept"):
+        fit = mf.lmer("Yield ~ 1 + (1 | Batch)", mf.load_dataset("dyestuff2"))
+    assert fit.singular_terms == ["Batch: Intercept"]
+    assert "(Batch: Intercept)" in fit.summary().text
