@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import Any
 
 from models import Model
@@ -373,6 +374,9 @@ def markdown_report(
         METHOD,
         "",
     ]
+    analysis = Path(__file__).with_name("ANALYSIS.md")
+    if analysis.exists():
+        lines += [analysis.read_text().rstrip(), ""]
     if notes:
         lines += ["## Notes from the fits", "", *(f"- {n}" for n in notes), ""]
     return "\n".join(lines)
