@@ -14,8 +14,6 @@ Both methods are computed once per fit and cached.
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +22,7 @@ import pandas as pd
 import scipy.stats
 
 from ..exceptions import MixedFitError
+from .cache import cached_per_fit
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
 from .linear_tests import parse_hypotheses, term_contrasts
 from .satterthwaite import varpar_covariance
@@ -59,18 +58,9 @@ def _method(ddf: str) -> str:
     return _METHODS[key]
 
 
-_KR_CACHE: weakref.WeakKeyDictionary[object, KRAdjusted] = weakref.WeakKeyDictionary()
-
-
+@cached_per_fit
 def _kr(fit: MixedModelFit) -> KRAdjusted:
-    try:
-        return _KR_CACHE[fit]
-    except (KeyError, TypeError):
-        pass
-    out = kr_adjusted(fit)
-    with contextlib.suppress(TypeError):  # not weak-referenceable: no cache
-        _KR_CACHE[fit] = out
-    return out
+    return kr_adjusted(fit)
 
 
 def _as_matrix(

@@ -20,10 +20,8 @@ update, about 70 updates for a model with three θ entries.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +31,7 @@ import scipy.linalg
 
 from ..engine.threads import single_threaded
 from ..exceptions import ConvergenceWarning
+from .cache import cached_per_fit
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -86,9 +85,7 @@ class VarparCovariance:
         return var, df
 
 
-_CACHE: weakref.WeakKeyDictionary[object, VarparCovariance] = weakref.WeakKeyDictionary()
-
-
+@cached_per_fit
 def varpar_covariance(fit: MixedModelFit) -> VarparCovariance:
     """Hessian-based covariance of (θ, σ) and the Jacobian of Var(β̂) (computed once per fit).
 
@@ -106,14 +103,7 @@ def varpar_covariance(fit: MixedModelFit) -> VarparCovariance:
         The Hessian of the deviance has a negative eigenvalue (not at a minimum) or one
         near zero (as lmerTest).
     """
-    try:
-        return _CACHE[fit]
-    except (KeyError, TypeError):
-        pass
-    out = _compute(fit)
-    with contextlib.suppress(TypeError):  # not weak-referenceable: no cache
-        _CACHE[fit] = out
-    return out
+    return _compute(fit)
 
 
 def satterthwaite_df(fit: MixedModelFit, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
