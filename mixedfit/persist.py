@@ -68,7 +68,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -78,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import jsoncodec as codec
 from .design import Design, build_design, canonical_rows, drop_unused_categories
 from .engine.convergence import ConvergenceCheck
 from .engine.lmm import EngineFit, weighted_factor
@@ -97,24 +97,8 @@ FORMAT = "mixedfit-fit"
 FORMAT_VERSION = 1
 OBJECTIVE_RTOL = 1e-9  # integrity check: criterion at the stored θ̂, relative
 
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_MASKED = {
-    "Int8",
-    "Int16",
-    "Int32",
-    "Int64",
-    "UInt8",
-    "UInt16",
-    "UInt32",
-    "UInt64",
-    "Float32",
-    "Float64",
-    "boolean",
-}
 
-
-class _FileError(Exception):
-    """A malformed document; reported as MixedFitError with the file name."""
+_FileError = codec.FileFormatError
 
 
 # =============================================================================== public API
@@ -213,7 +197,7 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
     context = dict(design.spec.context)
     context_names = sorted(k for k, v in context.items() if not (k == "np" and v is np))
     frame = _model_frame(design, data)
-    columns = [_encode_column(str(name), frame[name]) for name in frame.columns]
+    columns = [codec.encode_column(str(name), frame[name]) for name in frame.columns]
     response = _check_frame(fit, frame, context)
     gradient = engine._gradient[0] if engine._gradient else None
     return {
@@ -230,22 +214,22 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
         "data": {
             "nrow": len(frame),
             "columns": columns,
-            "weights": None if design.weights is None else _array(design.weights),
-            "offset": _array(design.offset),
-            "response": None if response is None else _array(response),
-            "rows": _array(np.asarray(design.rows, dtype=np.int64)),
+            "weights": None if design.weights is None else codec.array(design.weights),
+            "offset": codec.array(design.offset),
+            "response": None if response is None else codec.array(response),
+            "rows": codec.array(np.asarray(design.rows, dtype=np.int64)),
             "n_dropped": int(design.n_dropped),
         },
         "estimates": {
-            "theta": _array(engine.theta),
-            "objective": _scalar(engine.objective),
+            "theta": codec.array(engine.theta),
+            "objective": codec.scalar(engine.objective),
             "fixed_names": list(design.spec.fixed_names),
-            "beta": _array(engine.solution.beta),
-            "sigma": _scalar(engine.solution.sigma),
+            "beta": codec.array(engine.solution.beta),
+            "sigma": codec.scalar(engine.solution.sigma),
         },
-        "optimizer": _record(engine.record),
-        "convergence": None if engine.check is None else _record(engine.check),
-        "gradient": None if gradient is None else _array(gradient),
+        "optimizer": codec.record(engine.record),
+        "convergence": None if engine.check is None else codec.record(engine.check),
+        "gradient": None if gradient is None else codec.array(gradient),
     }
 
 
@@ -369,10 +353,10 @@ def _restore(
             f"the model in {where} was fitted with formula context names {missing}, which are "
             "not saved: pass them again, load_fit(path, context={...})"
         )
-    frame = pd.DataFrame({str(c["name"]): _decode_column(c) for c in data["columns"]})
+    frame = pd.DataFrame({str(c["name"]): codec.decode_column(c) for c in data["columns"]})
     if len(frame.columns) != len(data["columns"]) or len(frame) != int(data["nrow"]):
         raise _FileError("the data columns do not match the stored shape")
-    weights = None if data["weights"] is None else _unarray(data["weights"], "float64")
+    weights = None if data["weights"] is None else codec.unarray(data["weights"], "float64")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RankDeficiencyWarning)
@@ -380,11 +364,11 @@ def _restore(
     except MixedFitError as err:
         raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
     n = len(design.y)
-    offset = _unarray(data["offset"], "float64", (n,))
-    rows = _unarray(data["rows"], "int64", (n,))
+    offset = codec.unarray(data["offset"], "float64", (n,))
+    rows = codec.unarray(data["rows"], "int64", (n,))
     design = dataclasses.replace(design, offset=offset, rows=rows, n_dropped=int(data["n_dropped"]))
     if data.get("response") is not None:
-        design = dataclasses.replace(design, y=_unarray(data["response"], "float64", (n,)))
+        design = dataclasses.replace(design, y=codec.unarray(data["response"], "float64", (n,)))
     if list(design.spec.fixed_names) != list(estimates["fixed_names"]):
         raise MixedFitError(
             f"the model saved in {where} rebuilds different fixed effects "
@@ -398,8 +382,8 @@ def _restore(
 def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) -> EngineFit:
     """The engine state at the stored θ̂, checked against the stored criterion."""
     estimates = document["estimates"]
-    theta = _unarray(estimates["theta"], "float64")
-    stored = _unscalar(estimates["objective"])
+    theta = codec.unarray(estimates["theta"], "float64")
+    stored = codec.unscalar(estimates["objective"])
     rows = canonical_rows(design)  # the row order lmer's engine used
     factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
     if len(theta) != len(factor.layout.lower()):
@@ -415,7 +399,7 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
             f"theta is {objective!r} but the file records {stored!r} (the file was altered, or "
             "the data, formula context or libraries evaluate differently)"
         )
-    record = _unrecord(OptimizerRecord, document["optimizer"])
+    record = codec.unrecord(OptimizerRecord, document["optimizer"])
     check = document.get("convergence")
     gradient = document.get("gradient")
     return EngineFit(
@@ -425,201 +409,6 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         reml=reml,
         record=record,
         solution=solution,
-        check=None if check is None else _unrecord(ConvergenceCheck, check),
-        _gradient=[] if gradient is None else [_unarray(gradient, "float64")],
+        check=None if check is None else codec.unrecord(ConvergenceCheck, check),
+        _gradient=[] if gradient is None else [codec.unarray(gradient, "float64")],
     )
-
-
-# =============================================================================== values
-def _scalar(value: float) -> float | dict[str, str]:
-    x = float(value)
-    if math.isfinite(x):
-        return x
-    return {"float": "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")}
-
-
-def _unscalar(value: Any) -> float:
-    if isinstance(value, dict):
-        return _NONFINITE[value["float"]]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _FileError(f"expected a number, found {value!r}")
-    return float(value)
-
-
-def _float_list(values: np.ndarray) -> list[Any]:
-    flat = np.asarray(values, dtype=float).ravel()
-    out: list[Any] = flat.tolist()
-    if not np.isfinite(flat).all():
-        for i in np.flatnonzero(~np.isfinite(flat)).tolist():
-            x = out[i]
-            out[i] = "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
-    return out
-
-
-def _unfloat_list(values: list[Any]) -> list[float]:
-    return [_NONFINITE[v] if isinstance(v, str) else float(v) for v in values]
-
-
-def _array(values: np.ndarray) -> dict[str, Any]:
-    a = np.asarray(values)
-    if a.dtype.kind == "b":
-        dtype, flat = "bool", a.ravel().tolist()
-    elif a.dtype.kind in "iu":
-        dtype, flat = "int64", a.astype(np.int64).ravel().tolist()
-    else:
-        dtype, flat = "float64", _float_list(a)
-    return {"dtype": dtype, "shape": list(a.shape), "values": flat}
-
-
-def _unarray(
-    obj: dict[str, Any], dtype: str | None = None, shape: tuple[int, ...] | None = None
-) -> np.ndarray:
-    kind = obj["dtype"]
-    if dtype is not None and kind != dtype:
-        raise _FileError(f"expected an array of {dtype}, found {kind}")
-    values = obj["values"]
-    if kind == "float64":
-        a = np.array(_unfloat_list(values), dtype=np.float64)
-    elif kind in ("int64", "bool"):
-        a = np.array(values, dtype=np.int64 if kind == "int64" else np.bool_)
-    else:
-        raise _FileError(f"unknown array dtype {kind!r}")
-    a = a.reshape([int(s) for s in obj["shape"]])
-    if shape is not None and a.shape != shape:
-        raise _FileError(f"expected an array of shape {shape}, found {a.shape}")
-    return a
-
-
-def _value(v: Any) -> Any:
-    if v is None or isinstance(v, bool | str):
-        return v
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return _scalar(float(v))
-    if isinstance(v, np.ndarray):
-        return {"array": _array(v)}
-    raise MixedFitError(f"cannot save a value of type {type(v).__name__}")
-
-
-def _unvalue(v: Any) -> Any:
-    if isinstance(v, dict):
-        if "array" in v:
-            return _unarray(v["array"])
-        return _unscalar(v)
-    return v
-
-
-def _record(obj: Any) -> dict[str, Any]:
-    return {f.name: _value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-
-
-def _unrecord(cls: Any, obj: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(obj) - names)
-    if unknown:
-        raise _FileError(f"unknown {cls.__name__} fields {unknown}")
-    return cls(**{k: _unvalue(v) for k, v in obj.items()})
-
-
-# =============================================================================== columns
-def _encode_column(name: str, series: pd.Series | pd.Index) -> dict[str, Any]:
-    """One data column as JSON (see the module docstring for the kinds)."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        cat = pd.Categorical(series)
-        return {
-            "name": name,
-            "kind": "categorical",
-            "ordered": bool(dtype.ordered),
-            "categories": _encode_column("categories", pd.Series(dtype.categories)),
-            "codes": np.asarray(cat.codes, dtype=np.int64).tolist(),
-        }
-    if isinstance(dtype, pd.StringDtype):
-        na = getattr(dtype, "na_value", pd.NA)
-        return {
-            "name": name,
-            "kind": "string",
-            "storage": str(dtype.storage),
-            "na_value": "NaN" if isinstance(na, float) and math.isnan(na) else "NA",
-            "values": [None if pd.isna(v) else str(v) for v in series],
-        }
-    if isinstance(dtype, np.dtype):
-        if dtype.kind in "biu" or dtype.name in ("float16", "float32", "float64"):
-            array = np.asarray(series)
-            values = _float_list(array) if dtype.kind == "f" else array.tolist()
-            return {"name": name, "kind": "numpy", "dtype": dtype.name, "values": values}
-        if dtype.kind == "O":
-            return {
-                "name": name,
-                "kind": "object",
-                "values": [_object_value(name, v) for v in series],
-            }
-    if str(dtype) in _MASKED:
-        values = [None if pd.isna(v) else v for v in series.tolist()]
-        if str(dtype).startswith("Float"):
-            values = [v if v is None else _scalar(v) for v in values]
-        return {"name": name, "kind": "masked", "dtype": str(dtype), "values": values}
-    raise MixedFitError(
-        f"column {name!r} has dtype {dtype}, which cannot be saved; convert it to a numeric, "
-        "string or categorical column before fitting"
-    )
-
-
-def _object_value(name: str, v: Any) -> Any:
-    if v is None or isinstance(v, bool | str):
-        return v
-    if isinstance(v, np.bool_ | np.integer | np.floating):
-        v = v.item()
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float):
-        return _scalar(v)
-    raise MixedFitError(
-        f"column {name!r} holds a value of type {type(v).__name__}, which cannot be saved; "
-        "only strings, numbers and booleans can"
-    )
-
-
-def _decode_column(obj: dict[str, Any]) -> pd.Series:
-    kind = obj["kind"]
-    if kind == "categorical":
-        categories = pd.Index(_decode_column(obj["categories"]))
-        codes = np.asarray(obj["codes"], dtype=np.int64)
-        cat = pd.Categorical.from_codes(codes, categories=categories, ordered=bool(obj["ordered"]))
-        return pd.Series(cat)
-    if kind == "string":
-        return pd.Series(obj["values"], dtype=_string_dtype(obj["storage"], obj["na_value"]))
-    if kind == "numpy":
-        dtype = np.dtype(obj["dtype"])
-        if dtype.kind not in "biuf":
-            raise _FileError(f"unsupported column dtype {obj['dtype']!r}")
-        values = _unfloat_list(obj["values"]) if dtype.kind == "f" else obj["values"]
-        return pd.Series(np.array(values, dtype=dtype))
-    if kind == "object":
-        items = [_unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
-        array = np.empty(len(items), dtype=object)
-        array[:] = items
-        return pd.Series(array, dtype=object)
-    if kind == "masked":
-        name = str(obj["dtype"])
-        if name not in _MASKED:
-            raise _FileError(f"unsupported column dtype {name!r}")
-        items = [_unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
-        return pd.Series(items, dtype=name)
-    raise _FileError(f"unknown column kind {kind!r}")
-
-
-def _string_dtype(storage: str, na_value: str) -> Any:
-    na: Any = np.nan if na_value == "NaN" else pd.NA
-    make: Any = pd.StringDtype  # storage and na_value come from the file: checked by pandas
-    # pyarrow storage without pyarrow installed: the same strings in python storage;
-    # pandas < 2.3 has no na_value argument
-    for storage_name, with_na in ((storage, True), ("python", True), (storage, False)):
-        try:
-            return make(storage_name, na_value=na) if with_na else make(storage_name)
-        except (ImportError, TypeError, ValueError):
-            continue
-    return make("python")

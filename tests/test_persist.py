@@ -15,11 +15,10 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.jsoncodec import decode_column, encode_column
 from mixedfit.persist import (
     FORMAT,
     FORMAT_VERSION,
-    _decode_column,
-    _encode_column,
     load_fit,
     save_fit,
 )
@@ -362,8 +361,8 @@ def test_unsupported_column_type_is_refused(sleep, tmp_path):
     ],
 )
 def test_column_round_trip(series):
-    doc = json.loads(json.dumps(_encode_column("x", series), allow_nan=False))
-    back = _decode_column(doc)
+    doc = json.loads(json.dumps(encode_column("x", series), allow_nan=False))
+    back = decode_column(doc)
     pd.testing.assert_series_equal(back, series.reset_index(drop=True), check_exact=True)
     assert back.dtype == series.dtype
 
