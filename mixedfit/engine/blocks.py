@@ -71,6 +71,7 @@ class BlockSparse:
     shape: tuple[int, int]
     _csr: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _plan: SelfOuterPlan | None = field(init=False, repr=False, default=None)
+    _csr_matrix: sp.csr_matrix | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         _, ki, kj = self.data.shape
@@ -91,12 +92,20 @@ class BlockSparse:
         new = object.__new__(BlockSparse)
         new.__dict__.update(self.__dict__)
         new.data = self.data.copy()
+        new._csr_matrix = None
         return new
 
     def tocsr(self) -> sp.csr_matrix:
-        """The matrix as scipy CSR (structure precomputed, values copied)."""
+        """The matrix as scipy CSR, for immediate use: one matrix per block, built once, whose
+        values are refreshed from ``data`` at every call (valid until the next call)."""
         indptr, indices, perm = self._csr
-        return sp.csr_matrix((self.data.ravel()[perm], indices, indptr), shape=self.shape)
+        if self._csr_matrix is None:
+            self._csr_matrix = sp.csr_matrix(
+                (self.data.ravel()[perm], indices, indptr), shape=self.shape
+            )
+        else:
+            np.take(self.data.ravel(), perm, out=self._csr_matrix.data)
+        return self._csr_matrix
 
     def toarray(self) -> np.ndarray:
         out = np.zeros(self.shape)
@@ -190,27 +199,33 @@ class ScaledSelfOuterPlan:
 
     Each pair of entries sharing column c contributes ``a_e1 * a_e2 * s_c**2`` to one
     lower-triangle element, so the whole update is one sparse matrix-vector product
-    ``S @ s**2`` with S (nrow² × ncol) built once from A. Used for the scalar first term, whose
+    ``S @ s**2``, S built once from A with one row per structurally nonzero element of the
+    lower triangle (``targets``, flat C-order indices). Used for the scalar first term, whose
     off-diagonal blocks are exactly such column scalings of the cross products.
     """
 
     S: sp.csr_matrix
+    targets: np.ndarray
 
     @staticmethod
     def build(block: BlockSparse) -> ScaledSelfOuterPlan:
         nrow = block.shape[0]
         e1, e2, target = column_pairs(block._rows, block._cols, nrow)
         flat = block.data.ravel()
-        S = sp.csr_matrix(
+        full = sp.csr_matrix(
             (flat[e1] * flat[e2], (target, block._cols[e1])), shape=(nrow * nrow, block.shape[1])
-        )
-        return ScaledSelfOuterPlan(S)
+        )  # one entry per (target, column): a pair of rows meets at most once in a column
+        counts = np.diff(full.indptr)
+        targets = np.flatnonzero(counts)
+        indptr = np.concatenate([[0], np.cumsum(counts[targets])])
+        S = sp.csr_matrix((full.data, full.indices, indptr), shape=(len(targets), block.shape[1]))
+        return ScaledSelfOuterPlan(S, targets)
 
     def subtract_from(self, scale: np.ndarray, dense: np.ndarray) -> None:
         """``tril(dense) -= tril(B @ B.T)`` for column scales ``scale`` (shape (ncol,))."""
         assert dense.flags.c_contiguous
         flat = dense.reshape(-1)
-        flat -= self.S @ (scale * scale)
+        flat[self.targets] -= self.S @ (scale * scale)
 
 
 Block = BlockDiag | BlockSparse | np.ndarray

@@ -56,8 +56,10 @@ def densify(block: BlockSparse, threshold: float = DENSIFY_THRESHOLD) -> Block:
     return block
 
 
-def cross_products(terms: list[ReTerm], Xy: np.ndarray) -> dict[tuple[int, int], Block]:
-    """Blocks of A, keyed by (i, j) with i ≥ j.
+def cross_products(
+    terms: list[ReTerm], Xy: np.ndarray
+) -> tuple[dict[tuple[int, int], Block], dict[tuple[int, int], bool]]:
+    """Blocks of A, keyed by (i, j) with i ≥ j, and which terms are nested in which.
 
     Parameters
     ----------
@@ -68,16 +70,22 @@ def cross_products(terms: list[ReTerm], Xy: np.ndarray) -> dict[tuple[int, int],
 
     Returns
     -------
-    dict
+    A : dict
         ``A[i, i]`` BlockDiag for terms, ``A[i, j]`` BlockSparse or dense between terms,
         ``A[K, j]`` dense (p+1, q_j), ``A[K, K]`` dense (p+1, p+1).
+    nested : dict
+        ``nested[i, j]`` (i > j): every level of term j occurs with exactly one level of term
+        i, i.e. block (i, j) has one stored block per column.
     """
     K = len(terms)
     A: dict[tuple[int, int], Block] = {}
+    nested: dict[tuple[int, int], bool] = {}
     for i, ti in enumerate(terms):
         A[i, i] = _diag_block(ti)
         for j in range(i):
-            A[i, j] = densify(_between_terms(ti, terms[j]))
+            block = _between_terms(ti, terms[j])
+            nested[i, j] = len(block.bcol) == terms[j].nlev
+            A[i, j] = densify(block)
         A[K, i] = _fixed_rows(Xy, ti)
     A[K, K] = Xy.T @ Xy
-    return A
+    return A, nested

@@ -31,14 +31,13 @@ from .blocks import (
 )
 from .crossprod import cross_products
 from .reterm import ReTerm, ThetaLayout
+from .threads import caller_threads
 
-__all__ = ["BlockedFactor"]
+__all__ = ["THREADED_MIN", "BlockedFactor"]
 
-
-def _is_nested(inner: ReTerm, outer_term: ReTerm) -> bool:
-    """True if every level of ``inner`` occurs with exactly one level of ``outer_term``."""
-    key = np.unique(inner.refs.astype(np.int64) * outer_term.nlev + outer_term.refs)
-    return len(key) == inner.nlev
+THREADED_MIN = (
+    400  # dense diagonal blocks of this order or more are factored on the caller's threads
+)
 
 
 class BlockedFactor:
@@ -73,13 +72,11 @@ class BlockedFactor:
         self.n, self.p = X.shape
         self._X, self._y = X, y
         self.log_weights = log_weights
-        self.A = cross_products(self.terms, np.column_stack([X, y]))
+        self.A, nested = cross_products(self.terms, np.column_stack([X, y]))
         self.K = len(self.terms)
-        self.filled = [
-            any(not _is_nested(self.terms[j], self.terms[i]) for j in range(i))
-            for i in range(self.K)
-        ]
+        self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
         self.L: dict[tuple[int, int], Block] = {}
+        self._theta: np.ndarray | None = None  # the θ that L holds
         self._allocate()
 
     def _allocate(self) -> None:
@@ -104,8 +101,23 @@ class BlockedFactor:
             and self.terms[j].k == 1
             and count_column_pairs(a_j0._cols) <= PAIR_BUDGET
         }
+        self._threaded = {
+            j
+            for j in range(K)
+            if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
+        }
         self._T: list[np.ndarray] = []
         self._diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+
+    @property
+    def X(self) -> np.ndarray:
+        """The (weighted) fixed-effects matrix, shape (n, p)."""
+        return self._X
+
+    @property
+    def y(self) -> np.ndarray:
+        """The (weighted) response, offset removed, shape (n,)."""
+        return self._y
 
     def largest_dense_dim(self) -> int:
         """Order of the largest dense diagonal block of L."""
@@ -116,8 +128,20 @@ class BlockedFactor:
 
     # ------------------------------------------------------------------ update
     def update(self, theta: np.ndarray) -> None:
-        """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms)."""
-        T_given = self.layout.templates(np.asarray(theta, dtype=float))
+        """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms).
+
+        Nothing is done when L already holds ``theta`` (the optimizer's final evaluation, then
+        the solution at the same θ). A failed factorization leaves L holding no θ.
+        """
+        theta = np.array(theta, dtype=float)
+        if self._theta is not None and np.array_equal(theta, self._theta):
+            return
+        self._theta = None
+        self._rewrite(theta)
+        self._theta = theta
+
+    def _rewrite(self, theta: np.ndarray) -> None:
+        T_given = self.layout.templates(theta)
         T = [T_given[i] for i in self.order]
         self._T = T
         K = self.K
@@ -184,7 +208,11 @@ class BlockedFactor:
             else:
                 assert isinstance(Ljj, np.ndarray)
                 Ljj -= to_dense(outer(B, B))
-        L[j, j] = Ljj = _cholesky(Ljj)
+        if j in self._threaded:
+            with caller_threads():
+                L[j, j] = Ljj = _cholesky(Ljj)
+        else:
+            L[j, j] = Ljj = _cholesky(Ljj)
         for i in range(j + 1, self.K + 1):
             Lij = L[i, j]
             for jj in range(j):
@@ -193,7 +221,11 @@ class BlockedFactor:
                     Lij.data -= Lij.gather(P)
                 else:
                     Lij -= to_dense(P)
-            L[i, j] = _rdiv_lower_t(Lij, Ljj)
+            if j in self._threaded:
+                with caller_threads():
+                    L[i, j] = _rdiv_lower_t(Lij, Ljj)
+            else:
+                L[i, j] = _rdiv_lower_t(Lij, Ljj)
 
     # --------------------------------------------------------------- read-off
     def logdet_L(self) -> float:
