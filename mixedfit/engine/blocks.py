@@ -150,18 +150,28 @@ def column_pairs(
         Flat C-order index of the lower-triangle element ``(max(r1, r2), min(r1, r2))``.
     """
     order = np.lexsort((rows, cols))
-    c = cols[order]
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    ends = np.r_[starts[1:], len(c)]
-    group_end = np.repeat(ends, ends - starts)
-    lengths = group_end - np.arange(len(c))  # partners at or after each entry
-    first = np.repeat(np.arange(len(c)), lengths)
-    offsets = np.cumsum(lengths) - lengths
-    second = first + (np.arange(lengths.sum()) - np.repeat(offsets, lengths))
-    e1, e2 = order[first], order[second]
-    r1, r2 = rows[e1], rows[e2]
-    target = np.maximum(r1, r2).astype(np.int64) * nrow + np.minimum(r1, r2)
+    first, second = _pairs_in_runs(cols[order])
+    e1, e2 = order[first], order[second]  # rows[e2] >= rows[e1]: sorted within a column
+    target = rows[e2].astype(np.int64) * nrow + rows[e1]
     return e1, e2, target
+
+
+def _pairs_in_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i, j), i ≤ j, of positions in the same run of equal ``keys`` (sorted).
+
+    Returns
+    -------
+    first, second : ndarray of int32
+    """
+    n = len(keys)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int32)
+    ends = np.r_[starts[1:], np.int32(n)].astype(np.int32)
+    lengths = np.repeat(ends, ends - starts) - np.arange(n, dtype=np.int32)
+    first = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    offsets = (np.cumsum(lengths, dtype=np.int64) - lengths).astype(np.int32)
+    second = np.arange(len(first), dtype=np.int32)
+    second += np.repeat(np.arange(n, dtype=np.int32) - offsets, lengths)
+    return first, second
 
 
 @dataclass(frozen=True)
@@ -209,16 +219,22 @@ class ScaledSelfOuterPlan:
 
     @staticmethod
     def build(block: BlockSparse) -> ScaledSelfOuterPlan:
-        nrow = block.shape[0]
-        e1, e2, target = column_pairs(block._rows, block._cols, nrow)
-        flat = block.data.ravel()
-        full = sp.csr_matrix(
-            (flat[e1] * flat[e2], (target, block._cols[e1])), shape=(nrow * nrow, block.shape[1])
+        nrow, ncol = block.shape
+        # Entries sorted by column, then row: within a column, the second entry of a pair has
+        # the larger row. int32 throughout (the pair arrays are the large ones).
+        order = np.lexsort((block._rows, block._cols))
+        rows = block._rows[order].astype(np.int32)
+        cols = block._cols[order].astype(np.int32)
+        vals = block.data.ravel()[order]
+        first, second = _pairs_in_runs(cols)
+        target = rows[second] * np.int32(nrow) + rows[first]  # flat index of (r2, r1), r2 ≥ r1
+        seen = np.zeros(nrow * nrow, dtype=np.int32)
+        seen[target] = 1
+        targets = np.flatnonzero(seen)
+        seen[targets] = np.arange(len(targets), dtype=np.int32)
+        S = sp.csr_matrix(
+            (vals[first] * vals[second], (seen[target], cols[first])), shape=(len(targets), ncol)
         )  # one entry per (target, column): a pair of rows meets at most once in a column
-        counts = np.diff(full.indptr)
-        targets = np.flatnonzero(counts)
-        indptr = np.concatenate([[0], np.cumsum(counts[targets])])
-        S = sp.csr_matrix((full.data, full.indices, indptr), shape=(len(targets), block.shape[1]))
         return ScaledSelfOuterPlan(S, targets)
 
     def subtract_from(self, scale: np.ndarray, dense: np.ndarray) -> None:
