@@ -11,6 +11,7 @@ import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from .groups import (
     encode_new_groups,
     lme4_term_order,
 )
+from .plainterms import plain_part, plain_response
 
 __all__ = [
     "Design",
@@ -59,15 +61,53 @@ class TermDesign:
     refs: np.ndarray
 
 
+class DeferredSpec:
+    """formulaic's model spec of a plain formula part (see :mod:`.plainterms`), built from the
+    model frame on first use; its column names are checked against the ones the fit used."""
+
+    def __init__(
+        self,
+        formula: str,
+        frame: pd.DataFrame,
+        ctx: Mapping[str, Any],
+        names: tuple[str, ...],
+        rhs: bool,
+    ) -> None:
+        self._args = (formula, frame, ctx)
+        self._names, self._rhs = names, rhs
+        self._spec: ModelSpec | None = None
+
+    def get(self) -> ModelSpec:
+        """The model spec (built once)."""
+        if self._spec is None:
+            formula, frame, ctx = self._args
+            mm = _materialize(formula, frame, ctx, "the formula")
+            spec = mm.rhs.model_spec if self._rhs else mm.model_spec
+            names = tuple(str(c) for c in spec.column_names)
+            if names != self._names:  # pragma: no cover - guarded by tests/test_plainterms.py
+                raise RuntimeError(f"formulaic's columns {names} differ from {self._names}")
+            self._spec = spec
+        return self._spec
+
+
+def _resolve(spec: ModelSpec | DeferredSpec) -> ModelSpec:
+    return spec.get() if isinstance(spec, DeferredSpec) else spec
+
+
 @dataclass(frozen=True)
 class TermSpec:
     """Recipe of one random-effects term (enough to encode new data)."""
 
     term: RandomTerm
     columns: tuple[str, ...]
-    spec: ModelSpec
+    spec_source: ModelSpec | DeferredSpec
     coding: GroupCoding
     variables: tuple[str, ...]
+
+    @property
+    def spec(self) -> ModelSpec:
+        """formulaic's model spec of the term's columns."""
+        return _resolve(self.spec_source)
 
     @property
     def name(self) -> str:
@@ -83,12 +123,18 @@ class DesignSpec:
     """Everything needed to build the same design from new data."""
 
     formula: ModelFormula
-    fixed_spec: ModelSpec
+    fixed_spec_source: ModelSpec | DeferredSpec
     fixed_names: tuple[str, ...]
     kept_columns: tuple[int, ...]
     terms: tuple[TermSpec, ...]
     context: Mapping[str, Any]
     fixed_variables: tuple[str, ...]
+
+    @property
+    def fixed_spec(self) -> ModelSpec:
+        """formulaic's model spec of the fixed-effects columns (before aliased ones are
+        dropped)."""
+        return _resolve(self.fixed_spec_source)
 
     def missing_rows(self, data: pd.DataFrame, random: bool) -> np.ndarray:
         """True for new rows with a missing fixed-part (or, if ``random``, random-slope) value.
@@ -208,9 +254,9 @@ def build_design(
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
     frame = drop_unused_categories(data.iloc[rows][used])
     v.check_infinite(frame)
-    y, X, fixed_spec = _fixed_part(formula, frame, ctx)
-    _check_finite(X, [str(c) for c in fixed_spec.column_names], "fixed-effects column")
-    X, names, kept, dropped = _drop_aliased(X, fixed_spec)
+    y, X, fixed_spec, fixed_names = _fixed_part(formula, frame, ctx)
+    _check_finite(X, fixed_names, "fixed-effects column")
+    X, names, kept, dropped = _drop_aliased(X, fixed_names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
     off = off + _formula_offset(formula, frame, ctx)
@@ -318,9 +364,17 @@ def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], wher
 
 def _fixed_part(
     formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
-) -> tuple[np.ndarray, np.ndarray, ModelSpec]:
+) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...]]:
+    """y, X, X's model spec and X's column names."""
     v.check_response(formula.response, frame)
-    mm = _materialize(f"{formula.response} ~ {formula.fixed}", frame, ctx, "the formula")
+    text = f"{formula.response} ~ {formula.fixed}"
+    y = plain_response(formula.response, frame)
+    part = plain_part(formula.fixed, frame)
+    if y is not None and part is not None:
+        _check_finite(y[:, None], [formula.response], "the response")
+        spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
+        return y, part.matrix(frame), spec, part.names
+    mm = _materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
     if lhs.shape[1] != 1:
         raise DataError(
@@ -329,14 +383,14 @@ def _fixed_part(
         )
     y = np.asarray(lhs, dtype=float).ravel()
     _check_finite(y[:, None], [formula.response], "the response")
-    return y, np.asarray(mm.rhs, dtype=float), mm.rhs.model_spec
+    spec = mm.rhs.model_spec
+    return y, np.asarray(mm.rhs, dtype=float), spec, tuple(str(c) for c in spec.column_names)
 
 
 def _drop_aliased(
-    X: np.ndarray, spec: ModelSpec
+    X: np.ndarray, names: Sequence[str]
 ) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
     """Drop columns in the span of earlier ones (R's ``qr`` with tolerance 1e-7, as lme4)."""
-    names = [str(c) for c in spec.column_names]
     kept = tuple(_independent_columns(X))
     dropped = tuple(names[i] for i in range(X.shape[1]) if i not in kept)
     if dropped:
@@ -375,20 +429,27 @@ def _random_part(
     specs, arrays = [], []
     for term in formula.random:
         v.check_text_slopes(term, frame)
-        mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
-        Z = np.asarray(mm, dtype=float)
-        cols = tuple(str(c) for c in mm.model_spec.column_names)
+        part = plain_part(term.expr, frame)
+        spec: ModelSpec | DeferredSpec
+        if part is not None:
+            Z, cols = part.matrix(frame), part.names
+            spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
+        else:
+            mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
+            Z = np.asarray(mm, dtype=float)
+            spec = mm.model_spec
+            cols = tuple(str(c) for c in spec.column_names)
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
         coding, refs = code_groups(frame, term.group)
         check_levels(term.group_name, term.source, len(coding.levels), n, Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
-        specs.append(TermSpec(term, cols, mm.model_spec, coding, variables))
+        specs.append(TermSpec(term, cols, spec, coding, variables))
         arrays.append(TermDesign(Z, refs))
     v.check_slopes_vary(
         [s.term for s in specs],
-        [s.spec for s in specs],
+        [partial(_resolve, s.spec_source) for s in specs],
         [a.Z for a in arrays],
         [a.refs for a in arrays],
         frame,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from formulaic import Formula
 from formulaic.errors import FormulaSyntaxError
@@ -137,6 +138,13 @@ def parse_formula(text: str) -> ModelFormula:
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("the formula must be a non-empty string such as 'y ~ x + (1 | g)'")
+    return _parse(text)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> ModelFormula:
+    """:func:`parse_formula` of a non-empty string (cached: parsing is pure and the result is
+    immutable)."""
     _check_parentheses(text)
     tokens = _tokens(text, text)
     tilde = [i for i, d in _depth_iter(tokens) if d == 0 and tokens[i].token == "~"]

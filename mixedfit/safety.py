@@ -24,6 +24,7 @@ import ast
 import builtins
 import re
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, NoReturn
 
 from formulaic.errors import FormulaSyntaxError
@@ -355,17 +356,22 @@ def expression_names(expr: str) -> set[str]:
     >>> sorted(expression_names("np.log(x) + C(f, contr.sum):z"))
     ['f', 'x', 'z']
     """
+    return set(_expression_names(expr))
+
+
+@lru_cache(maxsize=1024)
+def _expression_names(expr: str) -> frozenset[str]:
     names: set[str] = set()
     try:
         tokens = list(tokenize(expr))
     except FormulaSyntaxError:
-        return names
+        return frozenset()
     for tok in tokens:
         if tok.kind.value == "name":
             names.add(tok.token)
         elif tok.kind.value == "python":
             names |= python_names(tok.token)
-    return names
+    return frozenset(names)
 
 
 def python_names(code: str) -> set[str]:

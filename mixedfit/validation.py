@@ -7,7 +7,7 @@ Used by :mod:`mixedfit.design`; nothing here evaluates a formula. Text where num
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -254,7 +254,7 @@ def check_text_slopes(term: RandomTerm, frame: pd.DataFrame) -> None:
 
 def check_slopes_vary(
     terms: Sequence[RandomTerm],
-    specs: Sequence[ModelSpec],
+    specs: Sequence[Callable[[], ModelSpec]],
     Zs: Sequence[np.ndarray],
     refs: Sequence[np.ndarray],
     frame: pd.DataFrame,
@@ -267,7 +267,7 @@ def check_slopes_vary(
         bad = unidentified_slopes(np.column_stack([Zs[i] for i in idx]), refs[idx[0]])
         if bad:
             i, j = owners[bad[0]]
-            raise _slope_error(terms[i], specs[i], j, frame)
+            raise _slope_error(terms[i], specs[i](), j, frame)
 
 
 def _slope_error(term: RandomTerm, spec: ModelSpec, j: int, frame: pd.DataFrame) -> DataError:
