@@ -242,7 +242,7 @@ def build_design(
     used = _used_columns(formula, data, ctx)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    na = data[used].isna().to_numpy() if used else np.zeros((len(data), 0), dtype=bool)
+    na = _missing_values(data, used)
     missing = np.asarray(na.any(axis=1), dtype=bool)
     if off_all is not None:
         missing |= np.isnan(off_all)
@@ -252,7 +252,7 @@ def build_design(
     rows = np.flatnonzero(~missing)
     if len(rows) == 0:
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
-    frame = drop_unused_categories(data.iloc[rows][used])
+    frame = drop_unused_categories(data[used] if len(rows) == len(data) else data.iloc[rows][used])
     v.check_infinite(frame)
     y, X, fixed_spec, fixed_names = _fixed_part(formula, frame, ctx)
     _check_finite(X, fixed_names, "fixed-effects column")
@@ -343,12 +343,40 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
 
 
 def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with unused categories removed from every Categorical column."""
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].cat.remove_unused_categories()
+    """``frame`` with unused categories removed from every Categorical column (a copy if any
+    is removed; ``frame`` itself is never modified)."""
+    out = frame
+    for col in frame.columns:
+        series = frame[col]
+        if isinstance(series.dtype, pd.CategoricalDtype) and _has_unused(series):
+            if out is frame:
+                out = frame.copy()
+            out[col] = series.cat.remove_unused_categories()
     return out
+
+
+def _has_unused(series: pd.Series) -> bool:
+    codes = series.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))
+    return bool((used == 0).any())
+
+
+def _missing_values(data: pd.DataFrame, used: list[str]) -> np.ndarray:
+    """Missing-value mask of the used columns, shape (n, len(used)) (fast paths for plain
+    numeric and categorical columns)."""
+    na = np.zeros((len(data), len(used)), dtype=bool)
+    for j, col in enumerate(used):
+        series = data[col]
+        dtype = series.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            continue
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            na[:, j] = np.isnan(series.to_numpy())
+        elif isinstance(dtype, pd.CategoricalDtype):
+            na[:, j] = series.cat.codes.to_numpy() < 0
+        else:
+            na[:, j] = series.isna().to_numpy()
+    return na
 
 
 def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:

@@ -53,6 +53,10 @@ class GroupCoding:
 
 def _column_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy(dtype=np.int64)
+        categories = series.cat.categories
+        if codes.min(initial=0) >= 0 and np.bincount(codes, minlength=len(categories)).min() > 0:
+            return codes, pd.Index(categories)  # every category used: codes as they are
         cat = series.cat.remove_unused_categories()
         return cat.cat.codes.to_numpy(dtype=np.int64), pd.Index(cat.cat.categories)
     codes, uniques = pd.factorize(series, sort=True)

@@ -12,7 +12,7 @@ from references import EXTRA, SHARED, load_reference, reference_data
 
 import mixedfit as mf
 from mixedfit.design import build_design
-from mixedfit.engine import solution
+from mixedfit.engine import crossprod, solution
 from mixedfit.engine.blocks import BlockDiag, BlockSparse, lower_solve_batched
 from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
@@ -190,10 +190,17 @@ def school_data() -> pd.DataFrame:
         "y ~ x + (1|item) + (1|stud:item) + (1|school)",
     ],
 )
-def test_objective_matches_dense_formula_on_partly_nested_designs(formula):
-    """Exercises sparse off-diagonal blocks updated by fill-in from earlier terms."""
+@pytest.mark.parametrize("small_dense", [True, False], ids=["small-dense", "all-sparse"])
+def test_objective_matches_dense_formula_on_partly_nested_designs(
+    formula, small_dense, monkeypatch
+):
+    """Exercises off-diagonal blocks updated by fill-in from earlier terms, stored dense as the
+    engine does for small blocks, and sparse (as for large ones)."""
+    if not small_dense:
+        monkeypatch.setattr(crossprod, "SMALL_BLOCK", 0)
     F, _ = factor_for(formula, school_data())
-    assert any(isinstance(b, BlockSparse) for (i, j), b in F.L.items() if i != j)
+    sparse = any(isinstance(b, BlockSparse) for (i, j), b in F.L.items() if i != j)
+    assert sparse or small_dense
     rng = np.random.default_rng(0)
     for _ in range(3):
         theta = F.layout.start() + rng.normal(0, 0.7, F.layout.size)

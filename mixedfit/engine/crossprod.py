@@ -11,9 +11,11 @@ import numpy as np
 from .blocks import Block, BlockDiag, BlockSparse
 from .reterm import ReTerm
 
-__all__ = ["DENSIFY_THRESHOLD", "cross_products", "densify"]
+__all__ = ["DENSIFY_THRESHOLD", "SMALL_BLOCK", "cross_products", "densify"]
 
 DENSIFY_THRESHOLD = 0.1  # a sparse block fuller than this is stored dense (as MixedModels.jl)
+SMALL_BLOCK = 10_000  # ... and so is one with at most this many entries: on small blocks numpy's
+# dense kernels beat scipy.sparse's per-call overhead (~20 µs)
 
 
 def _diag_block(term: ReTerm) -> BlockDiag:
@@ -49,9 +51,10 @@ def _fixed_rows(Xy: np.ndarray, term: ReTerm) -> np.ndarray:
 
 
 def densify(block: BlockSparse, threshold: float = DENSIFY_THRESHOLD) -> Block:
-    """Dense copy of ``block`` when its fill exceeds ``threshold``, else the block itself."""
+    """Dense copy of ``block`` when its fill exceeds ``threshold`` or it is small (at most
+    ``SMALL_BLOCK`` entries), else the block itself."""
     rows, cols = block.shape
-    if rows * cols == 0 or block.nnz / (rows * cols) > threshold:
+    if rows * cols <= SMALL_BLOCK or block.nnz / (rows * cols) > threshold:
         return block.toarray()
     return block
 

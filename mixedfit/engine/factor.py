@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import blas, lapack
 
 from .blocks import (
     PAIR_BUDGET,
@@ -24,14 +23,11 @@ from .blocks import (
     BlockSparse,
     ScaledSelfOuterPlan,
     count_column_pairs,
-    diag_of_outer,
-    lower_solve_batched,
-    outer,
     to_dense,
 )
 from .crossprod import cross_products
 from .reterm import ReTerm, ThetaLayout
-from .threads import caller_threads
+from .steps import compile_steps
 
 __all__ = ["THREADED_MIN", "BlockedFactor"]
 
@@ -76,7 +72,7 @@ class BlockedFactor:
         self.K = len(self.terms)
         self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
         self.L: dict[tuple[int, int], Block] = {}
-        self._theta: np.ndarray | None = None  # the θ that L holds
+        self._theta: bytes | None = None  # the θ that L holds (its bytes)
         self._allocate()
 
     def _allocate(self) -> None:
@@ -92,7 +88,7 @@ class BlockedFactor:
                     self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
         self.L[K, K] = np.array(self.A[K, K])
-        self._scaled_plans = {
+        self.scaled_plans = {
             j: ScaledSelfOuterPlan.build(a_j0)
             for j in range(1, K)
             if self.filled[j]
@@ -101,13 +97,20 @@ class BlockedFactor:
             and self.terms[j].k == 1
             and count_column_pairs(a_j0._cols) <= PAIR_BUDGET
         }
-        self._threaded = {
+        self.threaded = {
             j
             for j in range(K)
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
-        self._T: list[np.ndarray] = []
-        self._diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+        self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+        self._steps = compile_steps(self)
+        # views of the diagonals (the blocks are updated in place, so these stay current)
+        self._diagonals = [
+            np.diagonal(b.data, axis1=1, axis2=2) if isinstance(b, BlockDiag) else np.diagonal(b)
+            for j in range(K)
+            if isinstance(b := self.L[j, j], BlockDiag | np.ndarray)
+        ]
+        self._diagonal_X = np.diagonal(self.LKK)[: self.p]
 
     @property
     def X(self) -> np.ndarray:
@@ -134,112 +137,22 @@ class BlockedFactor:
         the solution at the same θ). A failed factorization leaves L holding no θ.
         """
         theta = np.array(theta, dtype=float)
-        if self._theta is not None and np.array_equal(theta, self._theta):
+        key = theta.tobytes()
+        if key == self._theta:
             return
         self._theta = None
         self._rewrite(theta)
-        self._theta = theta
+        self._theta = key
 
     def _rewrite(self, theta: np.ndarray) -> None:
-        T_given = self.layout.templates(theta)
-        T = [T_given[i] for i in self.order]
-        self._T = T
-        K = self.K
-        for j in range(K):
-            self._scale_diagonal(j, T[j])
-            for i in range(j + 1, K):
-                self._scale_between(i, j, T[i], T[j])
-            nlev, k = self.terms[j].nlev, self.terms[j].k
-            rows = self.A[K, j].reshape(-1, nlev, k)  # type: ignore[union-attr]
-            self.L[K, j] = (rows @ T[j]).reshape(rows.shape[0], nlev * k)
-        self.L[K, K] = np.array(self.A[K, K])
-        for j in range(K + 1):
-            self._factor_column(j)
-
-    def _scale_diagonal(self, j: int, T: np.ndarray) -> None:
-        A = self.A[j, j]
-        assert isinstance(A, BlockDiag)
-        D = T.T @ A.data @ T if T.shape[0] > 1 else A.data * T[0, 0] ** 2
-        D = D + np.eye(T.shape[0])
-        target = self.L[j, j]
-        if isinstance(target, np.ndarray):
-            target.fill(0.0)
-            rows, cols = self._diag_index[j]
-            target[rows, cols] = D.ravel()
-        else:
-            self.L[j, j] = BlockDiag(D)
-
-    def _scale_between(self, i: int, j: int, Ti: np.ndarray, Tj: np.ndarray) -> None:
-        A, target = self.A[i, j], self.L[i, j]
-        scalar = Ti.shape[0] == 1 and Tj.shape[0] == 1
-        if isinstance(target, BlockSparse):
-            assert isinstance(A, BlockSparse)
-            if scalar:
-                np.multiply(A.data, Ti[0, 0] * Tj[0, 0], out=target.data)
-            else:
-                np.matmul(Ti.T @ A.data, Tj, out=target.data)
-            return
-        assert isinstance(target, np.ndarray) and isinstance(A, np.ndarray)
-        dense = A
-        if scalar:
-            np.multiply(dense, Ti[0, 0] * Tj[0, 0], out=target)
-        else:
-            ni, nj = self.terms[i].nlev, self.terms[j].nlev
-            M = dense.reshape(ni, Ti.shape[0], nj, Tj.shape[0]).transpose(0, 2, 1, 3)
-            scaled = (Ti.T @ M @ Tj).transpose(0, 2, 1, 3)
-            target.reshape(scaled.shape)[...] = scaled
-
-    def _factor_column(self, j: int) -> None:
-        L = self.L
-        Ljj = L[j, j]
-        for jj in range(j):
-            B = L[j, jj]
-            if isinstance(Ljj, BlockDiag):
-                Ljj.data -= diag_of_outer(B, self.terms[j].nlev, self.terms[j].k)
-            elif jj == 0 and j in self._scaled_plans:
-                assert isinstance(Ljj, np.ndarray)
-                L00 = L[0, 0]
-                assert isinstance(L00, BlockDiag)
-                scale = self._T[j][0, 0] * self._T[0][0, 0] / L00.data[:, 0, 0]
-                self._scaled_plans[j].subtract_from(scale, Ljj)
-            elif isinstance(B, BlockSparse) and (plan := B.lower_self_outer()) is not None:
-                assert isinstance(Ljj, np.ndarray)
-                plan.subtract_from(B.data, Ljj)
-            else:
-                assert isinstance(Ljj, np.ndarray)
-                Ljj -= to_dense(outer(B, B))
-        if j in self._threaded:
-            with caller_threads():
-                L[j, j] = Ljj = _cholesky(Ljj)
-        else:
-            L[j, j] = Ljj = _cholesky(Ljj)
-        for i in range(j + 1, self.K + 1):
-            Lij = L[i, j]
-            for jj in range(j):
-                P = outer(L[i, jj], L[j, jj])
-                if isinstance(Lij, BlockSparse):
-                    Lij.data -= Lij.gather(P)
-                else:
-                    Lij -= to_dense(P)
-            if j in self._threaded:
-                with caller_threads():
-                    L[i, j] = _rdiv_lower_t(Lij, Ljj)
-            else:
-                L[i, j] = _rdiv_lower_t(Lij, Ljj)
+        T = self.layout.templates(theta, self.order)
+        for step in self._steps:
+            step(T)
 
     # --------------------------------------------------------------- read-off
     def logdet_L(self) -> float:
         """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
-        total = 0.0
-        for j in range(self.K):
-            Ljj = self.L[j, j]
-            if isinstance(Ljj, BlockDiag):
-                d = np.diagonal(Ljj.data, axis1=1, axis2=2)
-            else:
-                assert isinstance(Ljj, np.ndarray)
-                d = np.diagonal(Ljj)
-            total += 2.0 * float(np.sum(np.log(d)))
-        return total
+        return 2.0 * sum(float(np.log(d).sum()) for d in self._diagonals)
 
     @property
     def LKK(self) -> np.ndarray:
@@ -250,8 +163,7 @@ class BlockedFactor:
 
     def logdet_RX(self) -> float:
         """log |R_X|²."""
-        d = np.diagonal(self.LKK)[: self.p]
-        return 2.0 * float(np.sum(np.log(d)))
+        return 2.0 * float(np.log(self._diagonal_X).sum())
 
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""
@@ -286,40 +198,3 @@ def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
     cols = base + np.arange(k)[None, None, :] + 0 * rows
     return rows.ravel(), cols.ravel()
-
-
-def _cholesky(M: Block) -> Block:
-    if isinstance(M, BlockDiag):
-        if M.data.shape[1] == 1:
-            np.sqrt(M.data, out=M.data)
-        else:
-            M.data[...] = np.linalg.cholesky(M.data)
-        return M
-    assert isinstance(M, np.ndarray) and M.flags.c_contiguous
-    # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
-    # so that U' (= L, C-ordered) overwrites M without a copy.
-    U, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
-    return np.asarray(U.T)
-
-
-def _rdiv_lower_t(M: Block, Ljj: Block) -> Block:
-    """``M @ inv(Ljj).T`` for lower-triangular ``Ljj``."""
-    if isinstance(Ljj, BlockDiag):
-        Ld = Ljj.data
-        if isinstance(M, BlockSparse):
-            rhs = M.data.transpose(0, 2, 1)
-            M.data[...] = lower_solve_batched(Ld[M.bcol], rhs).transpose(0, 2, 1)
-            return M
-        assert isinstance(M, np.ndarray)
-        nlev, k, _ = Ld.shape
-        if k == 1:
-            M /= Ld[:, 0, 0]
-            return M
-        rhs = M.reshape(M.shape[0], nlev, k).transpose(1, 2, 0)
-        return lower_solve_batched(Ld, rhs).transpose(2, 0, 1).reshape(M.shape)
-    assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
-    # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
-    X = blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
-    return np.asarray(X.T)

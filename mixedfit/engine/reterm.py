@@ -72,10 +72,17 @@ class ThetaLayout:
 
     terms: tuple[ReTerm, ...]
     offsets: tuple[int, ...] = field(init=False)
+    _where: list[tuple[int, int, np.ndarray, np.ndarray]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         sizes = [len(t.theta_index[0]) for t in self.terms]
         object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
+        where = [
+            (t.k, off, *t.theta_index) for t, off in zip(self.terms, self.offsets, strict=True)
+        ]
+        object.__setattr__(self, "_where", where)
 
     @property
     def size(self) -> int:
@@ -94,14 +101,20 @@ class ThetaLayout:
         """True where a θ entry is a diagonal element of its T."""
         return np.concatenate([self._diag_mask(t) for t in self.terms])
 
-    def templates(self, theta: np.ndarray) -> list[np.ndarray]:
-        """The factors T (k×k lower triangular), one per term."""
+    def templates(self, theta: np.ndarray, order: list[int] | None = None) -> list[np.ndarray]:
+        """The factors T (k×k lower triangular), one per term (in ``order`` if given).
+
+        A scalar term's T is a view of ``theta``.
+        """
         out = []
-        for term, off in zip(self.terms, self.offsets, strict=True):
-            rows, cols = term.theta_index
-            T = np.zeros((term.k, term.k))
-            T[rows, cols] = theta[off : off + len(rows)]
-            out.append(T)
+        for i in range(len(self.terms)) if order is None else order:
+            k, off, rows, cols = self._where[i]
+            if k == 1:
+                out.append(theta[off : off + 1].reshape(1, 1))
+            else:
+                T = np.zeros((k, k))
+                T[rows, cols] = theta[off : off + len(rows)]
+                out.append(T)
         return out
 
     @staticmethod

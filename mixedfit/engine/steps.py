@@ -1,0 +1,287 @@
+"""The update of the blocked factor, compiled once per model into a list of steps.
+
+:meth:`BlockedFactor.update <.factor.BlockedFactor.update>` is the one hot loop of a fit. Which
+kernel each block needs (block-diagonal, sparse, dense; scalar or vector terms; a precomputed
+Schur plan; threaded BLAS) is decided here once, when the factor is allocated, and each decision
+becomes a small closure that works in place on the factor's fixed buffers. An evaluation then
+runs the closures in order: on small models the per-evaluation Python overhead, not arithmetic,
+is what costs, and this keeps it to a few numpy calls per block.
+
+Order of the steps (block order, K terms, block K = [X y]):
+
+1. scale: L[j, j] ← T_j' A[j, j] T_j + I, L[i, j] ← T_i' A[i, j] T_j, L[K, j] ← A[K, j] T_j,
+   L[K, K] ← A[K, K];
+2. for each block column j: L[j, j] −= Σ_{m<j} L[j, m] L[j, m]', factor it, and for each i > j:
+   L[i, j] ← (L[i, j] − Σ_{m<j} L[i, m] L[j, m]') L[j, j]⁻ᵀ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.linalg import blas, lapack
+
+from .blocks import (
+    BlockDiag,
+    BlockSparse,
+    diag_of_outer,
+    outer,
+    to_dense,
+)
+from .threads import caller_threads
+
+if TYPE_CHECKING:
+    from .factor import BlockedFactor
+
+__all__ = ["Step", "compile_steps", "dense_cholesky"]
+
+Step = Callable[[list[np.ndarray]], object]  # takes the T factors in block order; result unused
+
+
+def compile_steps(f: BlockedFactor) -> list[Step]:
+    """The update of ``f`` as a list of steps (see the module docstring)."""
+    K = f.K
+    steps: list[Step] = []
+    for j in range(K):
+        steps.append(_scale_diagonal(f, j))
+        steps.extend(_scale_between(f, i, j) for i in range(j + 1, K))
+        steps.append(_scale_fixed(f, j))
+    LKK, AKK = f.L[K, K], f.A[K, K]
+    assert isinstance(LKK, np.ndarray) and isinstance(AKK, np.ndarray)
+    steps.append(lambda T: np.copyto(LKK, AKK))
+    for j in range(K + 1):
+        steps.extend(_factor_column(f, j))
+    return steps
+
+
+# ----------------------------------------------------------------------------- scaling
+def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
+    A, target, k = f.A[j, j], f.L[j, j], f.terms[j].k
+    assert isinstance(A, BlockDiag)
+    a = A.data
+    if isinstance(target, BlockDiag):
+        out = target.data
+        if k == 1:
+
+            def scalar(T: list[np.ndarray]) -> None:
+                t = T[j][0, 0]
+                np.multiply(a, t * t, out=out)
+                np.add(out, 1.0, out=out)
+
+            return scalar
+        flat_in, flat_out = a.reshape(len(a), k * k), out.reshape(len(out), k * k)
+        d = np.arange(k)
+
+        def vector(T: list[np.ndarray]) -> None:
+            # vec(T' A T) = vec(A) (T ⊗ T) for row-major vec: one matmul for all levels
+            kron = (T[j][:, None, :, None] * T[j][None, :, None, :]).reshape(k * k, k * k)
+            np.matmul(flat_in, kron, out=flat_out)
+            out[:, d, d] += 1.0
+
+        return vector
+    assert isinstance(target, np.ndarray)
+    rows, cols = f.diag_index[j]
+    flat = rows * target.shape[1] + cols
+    eye = np.eye(k)
+
+    def dense(T: list[np.ndarray]) -> None:
+        D = a * T[j][0, 0] ** 2 if k == 1 else T[j].T @ a @ T[j]
+        target.fill(0.0)
+        target.ravel()[flat] = (D + eye).ravel()
+
+    return dense
+
+
+def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
+    A, target = f.A[i, j], f.L[i, j]
+    ki, kj = f.terms[i].k, f.terms[j].k
+    if isinstance(target, BlockSparse):
+        assert isinstance(A, BlockSparse)
+        a, out = A.data, target.data
+        if ki == 1 and kj == 1:
+            return lambda T: np.multiply(a, T[i][0, 0] * T[j][0, 0], out=out)
+        return lambda T: np.matmul(T[i].T @ a, T[j], out=out)
+    assert isinstance(target, np.ndarray) and isinstance(A, np.ndarray)
+    dense = A
+    if ki == 1 and kj == 1:
+        return lambda T: np.multiply(dense, T[i][0, 0] * T[j][0, 0], out=target)
+    ni, nj = f.terms[i].nlev, f.terms[j].nlev
+    M = dense.reshape(ni, ki, nj, kj).transpose(0, 2, 1, 3)
+    view = target.reshape(ni, ki, nj, kj).transpose(0, 2, 1, 3)
+
+    def vector(T: list[np.ndarray]) -> None:
+        view[...] = T[i].T @ M @ T[j]
+
+    return vector
+
+
+def _scale_fixed(f: BlockedFactor, j: int) -> Step:
+    K, nlev, k = f.K, f.terms[j].nlev, f.terms[j].k
+    A, out = f.A[K, j], f.L[K, j]
+    assert isinstance(A, np.ndarray) and isinstance(out, np.ndarray)
+    if k == 1:
+        return lambda T: np.multiply(A, T[j][0, 0], out=out)
+    rows, view = A.reshape(-1, nlev, k), out.reshape(-1, nlev, k)
+    return lambda T: np.matmul(rows, T[j], out=view)
+
+
+# ------------------------------------------------------------------------ one column
+def _factor_column(f: BlockedFactor, j: int) -> list[Step]:
+    steps = [_downdate_diagonal(f, j, m) for m in range(j)]
+    steps.append(_cholesky(f, j))
+    for i in range(j + 1, f.K + 1):
+        steps.extend(_downdate_below(f, i, j, m) for m in range(j))
+        steps.append(_divide(f, i, j))
+    return steps
+
+
+def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
+    """L[j, j] −= L[j, m] L[j, m]'."""
+    Ljj, B = f.L[j, j], f.L[j, m]
+    if isinstance(Ljj, BlockDiag):
+        nlev, k = f.terms[j].nlev, f.terms[j].k
+        data = Ljj.data
+        if k == 1 and isinstance(B, BlockSparse):
+            brow, d = B.brow, data[:, 0, 0]
+
+            def scalar_sparse(T: list[np.ndarray]) -> None:
+                sq = np.einsum("bij,bij->b", B.data, B.data)
+                d[...] -= np.bincount(brow, weights=sq, minlength=nlev)
+
+            return scalar_sparse
+        if k == 1 and isinstance(B, np.ndarray):
+            d = data[:, 0, 0]
+            return lambda T: np.subtract(d, np.einsum("ij,ij->i", B, B), out=d)
+        return lambda T: np.subtract(data, diag_of_outer(B, nlev, k), out=data)
+    assert isinstance(Ljj, np.ndarray)
+    if m == 0 and j in f.scaled_plans:
+        plan, L00 = f.scaled_plans[j], f.L[0, 0]
+        assert isinstance(L00, BlockDiag)
+        d0 = L00.data[:, 0, 0]
+
+        def planned(T: list[np.ndarray]) -> None:
+            plan.subtract_from(T[j][0, 0] * T[0][0, 0] / d0, Ljj)
+
+        return planned
+    if isinstance(B, BlockSparse) and (pairs := B.lower_self_outer()) is not None:
+        return lambda T: pairs.subtract_from(B.data, Ljj)
+    if isinstance(B, np.ndarray):
+        return lambda T: np.subtract(Ljj, B @ B.T, out=Ljj)
+    return lambda T: np.subtract(Ljj, to_dense(outer(B, B)), out=Ljj)
+
+
+def _cholesky(f: BlockedFactor, j: int) -> Step:
+    Ljj = f.L[j, j]
+    if isinstance(Ljj, BlockDiag):
+        data, k = Ljj.data, Ljj.data.shape[1]
+        if k == 1:
+            return lambda T: _checked_sqrt(data)
+        if k == 2:
+            return lambda T: _cholesky_2x2(data)
+        return lambda T: np.copyto(data, np.linalg.cholesky(data))
+    assert isinstance(Ljj, np.ndarray)
+    threads = caller_threads if j in f.threaded else contextlib.nullcontext
+
+    def dense(T: list[np.ndarray]) -> None:
+        with threads():
+            dense_cholesky(Ljj)
+
+    return dense
+
+
+def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
+    """L[i, j] −= L[i, m] L[j, m]'."""
+    Lij, B, C = f.L[i, j], f.L[i, m], f.L[j, m]
+    if isinstance(Lij, BlockSparse):
+        return lambda T: np.subtract(Lij.data, Lij.gather(outer(B, C)), out=Lij.data)
+    assert isinstance(Lij, np.ndarray)
+    if isinstance(B, np.ndarray) and isinstance(C, np.ndarray):
+        return lambda T: np.subtract(Lij, B @ C.T, out=Lij)
+    return lambda T: np.subtract(Lij, to_dense(outer(B, C)), out=Lij)
+
+
+def _divide(f: BlockedFactor, i: int, j: int) -> Step:
+    """L[i, j] ← L[i, j] L[j, j]⁻ᵀ."""
+    M, Ljj = f.L[i, j], f.L[j, j]
+    if isinstance(Ljj, BlockDiag):
+        Ld = Ljj.data
+        nlev, k, _ = Ld.shape
+        if isinstance(M, BlockSparse):
+            if k == 1:
+                d, bcol, data = Ld[:, 0, 0], M.bcol, M.data
+                return lambda T: np.divide(data, d[bcol][:, None, None], out=data)
+            blocks, bcol = M.data, M.bcol  # (nb, ki, k): row vectors of level bcol[b]
+            return lambda T: _forward_rows(blocks, Ld[bcol], levels_first=True)
+        assert isinstance(M, np.ndarray)
+        if k == 1:
+            d = Ld[:, 0, 0]
+            return lambda T: np.divide(M, d, out=M)
+        rows3 = M.reshape(M.shape[0], nlev, k)
+        return lambda T: _forward_rows(rows3, Ld, levels_first=False)
+    assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
+    threads = caller_threads if j in f.threaded else contextlib.nullcontext
+
+    def trsm(T: list[np.ndarray]) -> None:
+        # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
+        with threads():
+            blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+
+    return trsm
+
+
+# ---------------------------------------------------------------------------- kernels
+def _forward_rows(M: np.ndarray, L: np.ndarray, levels_first: bool) -> None:
+    """In place, each k-vector ``x`` along M's last axis becomes ``x L⁻ᵀ`` (it solves
+    ``L y = x``) with the k×k lower-triangular factor of its level.
+
+    Parameters
+    ----------
+    M : ndarray, shape (m, r, k) if ``levels_first`` else (r, m, k)
+    L : ndarray, shape (m, k, k)
+    """
+    k = L.shape[1]
+    for a in range(k):
+        xa = M[..., a]
+        for b in range(a):
+            lab = L[:, a, b, None] if levels_first else L[:, a, b]
+            xa -= lab * M[..., b]
+        np.divide(xa, L[:, a, a, None] if levels_first else L[:, a, a], out=xa)
+
+
+def _checked_sqrt(d: np.ndarray) -> None:
+    if not d.min() > 0.0:
+        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+    np.sqrt(d, out=d)
+
+
+def _cholesky_2x2(data: np.ndarray) -> None:
+    """In-place lower Cholesky factors of a stack of 2×2 blocks, shape (m, 2, 2)."""
+    a, b, c = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1]
+    if not a.min() > 0.0:
+        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+    np.sqrt(a, out=a)
+    np.divide(b, a, out=b)
+    c -= b * b
+    if not c.min() > 0.0:
+        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+    np.sqrt(c, out=c)
+    data[:, 0, 1] = 0.0
+
+
+def dense_cholesky(M: np.ndarray) -> None:
+    """In-place lower Cholesky factor of a C-ordered dense block (strict upper part zeroed).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If ``M`` is not (numerically) positive definite.
+    """
+    assert M.flags.c_contiguous
+    # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
+    # so that U' (= L, C-ordered) overwrites M without a copy.
+    _, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
