@@ -1,101 +1,216 @@
-"""Plain formula parts, built without formulaic: an intercept and numeric columns joined by ``+``.
+"""Plain formula parts, built without formulaic: an intercept, column names, ``:`` and ``*``.
 
 Most mixed-model formulas are made of such parts: the response, ``(1 | g)``,
-``(1 + Days | Subject)``, a fixed part ``1 + x``. formulaic's ``model_matrix`` spends about a
-millisecond on each, a third of a small fit. The design stage (:mod:`.design`) takes the columns of
-a plain part directly and builds formulaic's model spec only if something needs it later (new
-data, type III tests), from the same model frame. The columns, their order and their names are
-formulaic's ("Intercept" first, then the columns in formula order); tests compare the two on many
-formulas.
+``(1 + Days | Subject)``, a fixed part ``1 + x`` or ``age * Sex``. formulaic's ``model_matrix``
+spends one to three milliseconds on each, the larger part of a small fit. The design stage
+(:mod:`.design`) builds a plain part directly and builds formulaic's model spec only if something
+needs it later (new data, type III tests), from the same model frame.
+
+The columns, their order and their names are formulaic's: terms sorted by degree (stable), a
+factor's columns in treatment coding against its first level (``f[T.b]``), interaction columns
+with the first factor varying fastest (``f[T.b]:g[T.v]``). Only parts where that coding is
+certain are plain: every categorical in a term must have the rest of the term in the model
+(the intercept for a main effect), so that formulaic uses treatment coding for it. Anything
+else (``0 + f``, ``x:f`` without ``x``, functions, ``-``, ``**``, boolean or string-dtype
+columns) goes through formulaic. Tests compare the two on many formulas.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["PlainPart", "plain_part", "plain_response"]
+__all__ = ["Factor", "PlainPart", "plain_part", "plain_response"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
+class Factor:
+    """A column in a term: numeric (``levels`` None) or categorical with its levels in order."""
+
+    name: str
+    levels: tuple[object, ...] | None = None
+
+    def columns(self, frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+        """(name, values) of the factor's model-matrix columns (treatment coding)."""
+        series = frame[self.name]
+        if self.levels is None:
+            return [(self.name, series.to_numpy(dtype=float))]
+        codes = _codes(series, self.levels)
+        return [
+            (f"{self.name}[T.{level}]", (codes == i).astype(float))
+            for i, level in enumerate(self.levels)
+            if i > 0
+        ]
+
+
+Term = tuple[Factor, ...]
+
+
+@dataclass(frozen=True)
 class PlainPart:
-    """A formula part that is an optional intercept plus numeric columns.
+    """A plain formula part: an optional intercept and terms in formulaic's order.
 
     Attributes
     ----------
     intercept : bool
-    columns : tuple of str
-        Data columns, in formula order.
+    terms : tuple of tuple of Factor
+        Each term's factors in the order written; terms sorted by degree.
     """
 
     intercept: bool
-    columns: tuple[str, ...]
+    terms: tuple[Term, ...]
 
     @property
     def names(self) -> tuple[str, ...]:
         """Model-matrix column names, as formulaic gives them."""
-        return ("Intercept", *self.columns) if self.intercept else self.columns
+        return tuple(name for name, _ in self._columns(None))
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The model matrix on ``frame``, shape (n, len(names)), float64."""
-        out = np.empty((len(frame), len(self.names)))
-        start = 0
-        if self.intercept:
-            out[:, 0] = 1.0
-            start = 1
-        for j, col in enumerate(self.columns, start):
-            out[:, j] = frame[col].to_numpy(dtype=float)
+        columns = [values for _, values in self._columns(frame)]
+        out = np.empty((len(frame), len(columns)))
+        for j, values in enumerate(columns):
+            out[:, j] = values
         return out
 
+    def _columns(self, frame: pd.DataFrame | None) -> list[tuple[str, np.ndarray]]:
+        n = 0 if frame is None else len(frame)
+        cols: list[tuple[str, np.ndarray]] = [("Intercept", np.ones(n))] if self.intercept else []
+        for term in self.terms:
+            per_factor = [
+                _factor_columns(f, frame) if frame is not None else _factor_names(f) for f in term
+            ]
+            # first factor varies fastest: iterate the product over the reversed factors
+            for combo in product(*reversed(per_factor)):
+                parts = combo[::-1]
+                name = ":".join(p[0] for p in parts)
+                values = np.ones(n)
+                for _, v in parts:
+                    values = values * v
+                cols.append((name, values))
+        return cols
 
-def _numeric(frame: pd.DataFrame, name: str) -> bool:
-    if name not in frame.columns or list(frame.columns).count(name) != 1:
-        return False
-    dtype = frame[name].dtype
-    return isinstance(dtype, np.dtype) and dtype.kind in "iuf"
+
+def _factor_columns(factor: Factor, frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    return factor.columns(frame)
+
+
+def _factor_names(factor: Factor) -> list[tuple[str, np.ndarray]]:
+    if factor.levels is None:
+        return [(factor.name, np.ones(0))]
+    return [(f"{factor.name}[T.{lv}]", np.ones(0)) for lv in factor.levels[1:]]
+
+
+def _codes(series: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if tuple(series.cat.categories) == levels:
+            return series.cat.codes.to_numpy()
+        return pd.Categorical(series, categories=list(levels)).codes
+    return pd.Categorical(series.to_numpy(), categories=list(levels)).codes
+
+
+def _factor(frame: pd.DataFrame, name: str) -> Factor | None:
+    """The column as a factor, or None if it is absent, duplicated or of another kind."""
+    if not _NAME.match(name) or name not in frame.columns:
+        return None
+    if list(frame.columns).count(name) != 1:
+        return None
+    series = frame[name]
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return Factor(name)
+    levels: tuple[object, ...] | None = None
+    if isinstance(dtype, pd.CategoricalDtype):
+        levels = tuple(dtype.categories)
+    elif _text(series):
+        levels = tuple(sorted(pd.unique(series.to_numpy())))
+    return Factor(name, levels) if levels is not None and len(levels) > 1 else None
+
+
+def _text(series: pd.Series) -> bool:
+    """Text that formulaic treats as categorical: object strings, or pandas' default ``str``
+    dtype (its ``string`` dtype with ``pd.NA`` is not: formulaic does not code it)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.na_value is not pd.NA
+    return (
+        isinstance(dtype, np.dtype)
+        and dtype.kind == "O"
+        and pd.api.types.infer_dtype(series, skipna=False) == "string"
+    )
+
+
+def _expand(piece: str, frame: pd.DataFrame) -> list[Term] | None:
+    """Terms of one summand: ``a``, ``a:b:...`` or ``a*b*...``."""
+    if "*" in piece and ":" in piece:
+        return None
+    if "*" in piece:
+        terms: list[Term] = []
+        for name in (p.strip() for p in piece.split("*")):
+            factor = _factor(frame, name)
+            if factor is None:
+                return None
+            terms = [*terms, (factor,), *((*t, factor) for t in terms)]
+        return terms
+    factors = [_factor(frame, p.strip()) for p in piece.split(":")]
+    if any(f is None for f in factors):
+        return None
+    return [tuple(f for f in factors if f is not None)]
 
 
 def plain_part(expr: str, frame: pd.DataFrame) -> PlainPart | None:
     """The plain reading of a formula's right side, or None if it is anything else.
 
-    Plain: pieces joined by ``+``, each ``1``, ``0`` or the name of a numeric (integer or float,
-    not boolean) column; no name twice; ``0`` and ``1`` not both; at least one column.
+    Plain: summands joined by ``+``, each ``1``, ``0``, or column names joined by ``:`` or by
+    ``*``; columns numeric (integer or float) or categorical (pandas Categorical, or text);
+    a categorical only where formulaic codes it against its first level (see the module
+    docstring); no term twice.
 
     Examples
     --------
-    >>> df = pd.DataFrame({"x": [1.0, 2.0], "f": ["a", "b"]})
-    >>> plain_part("1 + x", df)
-    PlainPart(intercept=True, columns=('x',))
-    >>> plain_part("0 + x", df).names
-    ('x',)
-    >>> plain_part("f", df) is None
+    >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "f": ["a", "b", "a"]})
+    >>> plain_part("1 + x", df).names
+    ('Intercept', 'x')
+    >>> plain_part("x * f", df).names
+    ('Intercept', 'x', 'f[T.b]', 'x:f[T.b]')
+    >>> plain_part("0 + f", df) is None
     True
     """
     one = zero = False
-    columns: list[str] = []
+    terms: list[Term] = []
     for piece in (p.strip() for p in expr.split("+")):
         if piece == "1":
             one = True
         elif piece == "0":
             zero = True
-        elif _NAME.match(piece) and _numeric(frame, piece) and piece not in columns:
-            columns.append(piece)
         else:
-            return None
-    if one and zero:
+            expanded = _expand(piece, frame)
+            if expanded is None:
+                return None
+            terms.extend(expanded)
+    keys = [frozenset(f.name for f in t) for t in terms]
+    repeated = any(len(k) != len(t) for k, t in zip(keys, terms, strict=True))
+    if (one and zero) or len(set(keys)) != len(keys) or repeated:
         return None
-    part = PlainPart(not zero, tuple(columns))
+    intercept = not zero
+    present: set[frozenset[str]] = set(keys) | ({frozenset()} if intercept else set())
+    for key, term in zip(keys, terms, strict=True):
+        if any(f.levels is not None and key - {f.name} not in present for f in term):
+            return None  # formulaic would code this categorical in full
+    ordered = sorted(terms, key=len)  # stable: formulaic's degree order
+    part = PlainPart(intercept, tuple(ordered))
     return part if part.names else None
 
 
 def plain_response(expr: str, frame: pd.DataFrame) -> np.ndarray | None:
     """The response values if ``expr`` is the name of a numeric column, else None."""
-    expr = expr.strip()
-    if _NAME.match(expr) and _numeric(frame, expr):
-        return frame[expr].to_numpy(dtype=float)
-    return None
+    factor = _factor(frame, expr.strip())
+    if factor is None or factor.levels is not None:
+        return None
+    return frame[factor.name].to_numpy(dtype=float)
