@@ -109,7 +109,7 @@ def minimize_theta(
     progress: Callable[[int, float, float], None] | None = None,
     ftol_rel: float = 1e-13,
     ftol_abs: float = 1e-12,
-    xtol_abs: float = 1e-12,
+    xtol_abs: float = 1e-7,
 ) -> OptimizerRecord:
     """Minimise ``fun`` over θ ≥ ``lower``.
 

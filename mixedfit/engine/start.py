@@ -1,17 +1,19 @@
-"""A data-driven starting value of θ: each term's covariance estimated by moments, on its own.
+"""A data-driven starting value of θ: each term's covariance estimated by moments.
 
 lme4 starts every fit at T = I (θ = 1 on the diagonal, 0 off it). Far from the optimum, the
 optimizer then spends a third or more of its evaluations just finding the right region, and on
 large models every evaluation is a dense Cholesky factorization. A cheap start does better:
 
-1. ordinary least squares of y on X, residuals r;
-2. for each term on its own, the per-level least-squares coefficients b_l of r on the term's
-   columns, and the residual variance σ̂² pooled within levels;
-3. the term's covariance by moments, G = cov(b_l) − σ̂² · mean((Z_l'Z_l)⁻¹), its eigenvalues
+1. the residual variance σ̂² of the model with every term's levels as fixed effects, by
+   backfitting (a few passes of per-level least squares, one term at a time, and the projection
+   on X);
+2. for each term on its own, the per-level least-squares coefficients b_l of the OLS residuals
+   on the term's columns (on its own, so that a term with terms nested in it keeps its share);
+3. each term's covariance by moments, G = cov(b_l) − σ̂² · mean((Z_l'Z_l)⁻¹), its eigenvalues
    floored so G is positive definite, and T = chol(G / σ̂²).
 
-For a scalar term this is the one-way ANOVA estimator of the variance component. Crossed terms
-are estimated as if alone, which overstates them somewhat; the optimizer only needs the region.
+With one term this is the two-stage (per-subject regressions) estimator, which for balanced data
+is the REML estimate itself (sleepstudy); for a scalar term it is the one-way ANOVA estimator.
 """
 
 from __future__ import annotations
@@ -23,10 +25,43 @@ from .reterm import ReTerm, ThetaLayout
 __all__ = ["moment_start"]
 
 _FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
+_PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
+
+
+class _Term:
+    """Per-level least squares of one term: Z_l'Z_l (regularized) and fitted coefficients."""
+
+    def __init__(self, term: ReTerm) -> None:
+        self.term = term
+        k, nlev = term.k, term.nlev
+        ZtZ = np.empty((nlev, k, k))
+        for a in range(k):
+            for c in range(a + 1):
+                v = np.bincount(term.refs, weights=term.Z[:, a] * term.Z[:, c], minlength=nlev)
+                ZtZ[:, a, c] = ZtZ[:, c, a] = v
+        counts = np.bincount(term.refs, minlength=nlev)
+        scale = np.abs(ZtZ).max(axis=(1, 2))
+        self.usable = (counts > k) & (np.linalg.det(ZtZ) > 1e-10 * scale**k)
+        ridge = 1e-10 * np.maximum(scale, 1e-300)[:, None, None] * np.eye(k)
+        self.ZtZ = ZtZ + ridge
+        self.b = np.zeros((nlev, k))
+
+    def fitted(self) -> np.ndarray:
+        """Z b, shape (n,)."""
+        return np.einsum("nk,nk->n", self.term.Z, self.b[self.term.refs])
+
+    def refit(self, r: np.ndarray) -> None:
+        """b ← per-level least squares of ``r`` on the term's columns."""
+        t = self.term
+        Ztr = np.stack(
+            [np.bincount(t.refs, weights=t.Z[:, a] * r, minlength=t.nlev) for a in range(t.k)],
+            axis=1,
+        )
+        self.b = np.linalg.solve(self.ZtZ, Ztr[:, :, None])[:, :, 0]
 
 
 def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """θ from per-term moment estimates of the random-effects covariances.
+    """θ from moment estimates of the random-effects covariances.
 
     Parameters
     ----------
@@ -40,49 +75,50 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     ndarray, shape (m,)
         A feasible θ; a term whose levels carry too little information keeps lme4's start.
     """
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    r = y - X @ beta
+    n, p = X.shape
+    Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
+    r = y - Q @ (Q.T @ y)
+    terms = [_Term(t) for t in layout.terms]
+    alone = []
+    for t in terms:
+        t.refit(r)
+        alone.append(t.b)
+    for t in terms[1:]:
+        t.b = np.zeros_like(t.b)
+    r -= terms[0].fitted()
+    for _ in range(_PASSES if len(terms) > 1 else 0):
+        for t in terms:
+            r += t.fitted()
+            t.refit(r)
+            r -= t.fitted()
+        r -= Q @ (Q.T @ r)
+    # rank of [X Z] ≈ p + Σ (q_t − k_t): a term's k columns are usually fixed effects too
+    df = n - p - sum(t.term.q - t.term.k for t in terms)
+    sigma2 = float(r @ r) / df if df > 0 else 0.0
     thetas = []
-    for term in layout.terms:
-        T = _term_start(term, r)
-        rows, cols = term.theta_index
+    for t, b in zip(terms, alone, strict=True):
+        t.b = b
+        T = _term_factor(t, sigma2) if sigma2 > 0 else np.eye(t.term.k)
+        rows, cols = t.term.theta_index
         thetas.append(T[rows, cols])
     return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
-def _term_start(term: ReTerm, r: np.ndarray) -> np.ndarray:
-    """Lower-triangular T (k×k) of one term; the identity if the moments are not usable."""
-    k, nlev = term.k, term.nlev
-    ZtZ = np.empty((nlev, k, k))
-    for a in range(k):
-        for c in range(a + 1):
-            v = np.bincount(term.refs, weights=term.Z[:, a] * term.Z[:, c], minlength=nlev)
-            ZtZ[:, a, c] = ZtZ[:, c, a] = v
-    Ztr = np.stack(
-        [np.bincount(term.refs, weights=term.Z[:, a] * r, minlength=nlev) for a in range(k)],
-        axis=1,
-    )
-    counts = np.bincount(term.refs, minlength=nlev)
-    usable = (counts > k) & (np.linalg.det(ZtZ) > 1e-10 * np.abs(ZtZ).max(axis=(1, 2)) ** k)
-    if usable.sum() < 2:
+def _term_factor(t: _Term, sigma2: float) -> np.ndarray:
+    """Lower-triangular T (k×k) of one term; the identity if its moments are not usable."""
+    k = t.term.k
+    if t.usable.sum() < 2:
         return np.eye(k)
-    ZtZ, Ztr = ZtZ[usable], Ztr[usable]
-    b = np.linalg.solve(ZtZ, Ztr[:, :, None])[:, :, 0]  # (levels, k)
-    fitted_ss = float(np.sum(b * Ztr))
-    df_within = int(counts[usable].sum()) - k * int(usable.sum())
-    rr = float(np.bincount(term.refs, weights=r * r, minlength=nlev)[usable].sum())
-    sigma2 = (rr - fitted_ss) / df_within
-    if not np.isfinite(sigma2) or sigma2 <= 0:
-        return np.eye(k)
-    # Sampling covariance of each b_l is σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l).
+    ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]
+    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l).
     sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
     G = np.atleast_2d(np.cov(b, rowvar=False)) / sigma2 - sampling
-    if not term.correlated:
+    if not t.term.correlated:
         G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
     scale = max(float(np.max(w, initial=0.0)), 1.0)
     w = np.maximum(w, _FLOOR * scale)
     T = np.linalg.cholesky((V * w) @ V.T)
-    if not term.correlated:
+    if not t.term.correlated:
         T = np.diag(np.diag(T))
     return T
