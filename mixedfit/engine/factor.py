@@ -152,7 +152,10 @@ class BlockedFactor:
     # --------------------------------------------------------------- read-off
     def logdet_L(self) -> float:
         """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
-        return 2.0 * sum(float(np.log(d).sum()) for d in self._diagonals)
+        total = 0.0
+        for d in self._diagonals:
+            total += np.log(d).sum()
+        return 2.0 * float(total)
 
     @property
     def LKK(self) -> np.ndarray:

@@ -86,14 +86,15 @@ class _Counted:
 
     def __call__(self, x: np.ndarray, grad: np.ndarray | None = None) -> float:
         self.count += 1
+        x = np.array(x, dtype=float)
         try:
-            f = float(self.fun(np.array(x, dtype=float)))
+            f = float(self.fun(x))
         except np.linalg.LinAlgError:  # numerically indefinite: tell the optimizer to back off
             f = math.inf
         if not math.isfinite(f):
             f = 1e300
         if f < self.best_f:
-            self.best_f, self.best_x = f, np.array(x, dtype=float)
+            self.best_f, self.best_x = f, x
         if self.progress is not None:
             self.progress(self.count, f, self.best_f)
         return f

@@ -73,13 +73,13 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
 
             return scalar
         flat_in, flat_out = a.reshape(len(a), k * k), out.reshape(len(out), k * k)
-        d = np.arange(k)
+        eye = np.eye(k).ravel()
 
         def vector(T: list[np.ndarray]) -> None:
             # vec(T' A T) = vec(A) (T ⊗ T) for row-major vec: one matmul for all levels
             kron = (T[j][:, None, :, None] * T[j][None, :, None, :]).reshape(k * k, k * k)
             np.matmul(flat_in, kron, out=flat_out)
-            out[:, d, d] += 1.0
+            np.add(flat_out, eye, out=flat_out)
 
         return vector
     assert isinstance(target, np.ndarray)
@@ -177,10 +177,11 @@ def _cholesky(f: BlockedFactor, j: int) -> Step:
     Ljj = f.L[j, j]
     if isinstance(Ljj, BlockDiag):
         data, k = Ljj.data, Ljj.data.shape[1]
+        check = j > 0  # the first block is T'Z'ZT + I ≥ I: positive definite by construction
         if k == 1:
-            return lambda T: _checked_sqrt(data)
+            return lambda T: _checked_sqrt(data, check)
         if k == 2:
-            return lambda T: _cholesky_2x2(data)
+            return lambda T: _cholesky_2x2(data, check)
         return lambda T: np.copyto(data, np.linalg.cholesky(data))
     assert isinstance(Ljj, np.ndarray)
     threads = caller_threads if j in f.threaded else contextlib.nullcontext
@@ -251,21 +252,22 @@ def _forward_rows(M: np.ndarray, L: np.ndarray, levels_first: bool) -> None:
         np.divide(xa, L[:, a, a, None] if levels_first else L[:, a, a], out=xa)
 
 
-def _checked_sqrt(d: np.ndarray) -> None:
-    if not d.min() > 0.0:
+def _checked_sqrt(d: np.ndarray, check: bool) -> None:
+    if check and not d.min() > 0.0:
         raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
     np.sqrt(d, out=d)
 
 
-def _cholesky_2x2(data: np.ndarray) -> None:
-    """In-place lower Cholesky factors of a stack of 2×2 blocks, shape (m, 2, 2)."""
+def _cholesky_2x2(data: np.ndarray, check: bool) -> None:
+    """In-place lower Cholesky factors of a stack of 2×2 blocks, shape (m, 2, 2) (``check``:
+    raise LinAlgError unless positive definite)."""
     a, b, c = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1]
-    if not a.min() > 0.0:
+    if check and not a.min() > 0.0:
         raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
     np.sqrt(a, out=a)
     np.divide(b, a, out=b)
     c -= b * b
-    if not c.min() > 0.0:
+    if check and not c.min() > 0.0:
         raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
     np.sqrt(c, out=c)
     data[:, 0, 1] = 0.0
