@@ -73,6 +73,11 @@ def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCod
         Level code of each row.
     """
     per_col = [_column_codes(frame[c]) for c in columns]
+    if len(per_col) == 1:  # one column: its codes, all levels used (see _column_codes)
+        codes, values = per_col[0]
+        labels = tuple(map(str, values))
+        combos = np.arange(len(values), dtype=np.int64)[:, None]
+        return GroupCoding(tuple(columns), (values,), labels, combos), codes
     combos, refs = _combine([codes for codes, _ in per_col], [len(lv) for _, lv in per_col])
     names = [list(map(str, values)) for _, values in per_col]
     labels = tuple(

@@ -119,7 +119,7 @@ def _factor(frame: pd.DataFrame, name: str) -> Factor | None:
     """The column as a factor, or None if it is absent, duplicated or of another kind."""
     if not _NAME.match(name) or name not in frame.columns:
         return None
-    if list(frame.columns).count(name) != 1:
+    if not frame.columns.is_unique and list(frame.columns).count(name) != 1:
         return None
     series = frame[name]
     dtype = series.dtype

@@ -8,6 +8,7 @@ Used by :mod:`mixedfit.design`; nothing here evaluates a formula. Text where num
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -227,13 +228,17 @@ def _looks_numeric(series: pd.Series) -> tuple[bool, Any]:
     return bool(ok.mean() >= 0.5), text[~ok].iloc[0]
 
 
+@lru_cache(maxsize=1024)
+def _bare_names(expr: str) -> tuple[str, ...]:
+    try:
+        return tuple(t.token for t in tokenize(expr) if t.kind.value == "name")
+    except FormulaSyntaxError:
+        return ()
+
+
 def check_text_slopes(term: RandomTerm, frame: pd.DataFrame) -> None:
     """Raise if a bare column in a random term's left side is numbers stored as text."""
-    try:
-        names = [t.token for t in tokenize(term.expr) if t.kind.value == "name"]
-    except FormulaSyntaxError:
-        return
-    for col in names:
+    for col in _bare_names(term.expr):
         if col not in frame.columns:
             continue
         series = frame[col]
