@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import product
 
 import numpy as np
@@ -66,7 +67,7 @@ class PlainPart:
     intercept: bool
     terms: tuple[Term, ...]
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Model-matrix column names, as formulaic gives them."""
         return tuple(name for name, _ in self._columns(None))

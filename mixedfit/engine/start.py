@@ -112,7 +112,8 @@ def _term_factor(t: _Term, sigma2: float) -> np.ndarray:
     ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l).
     sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
-    G = np.atleast_2d(np.cov(b, rowvar=False)) / sigma2 - sampling
+    centred = b - b.mean(axis=0)
+    G = (centred.T @ centred) / (len(b) - 1) / sigma2 - sampling
     if not t.term.correlated:
         G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
