@@ -185,12 +185,23 @@ def _cholesky(f: BlockedFactor, j: int) -> Step:
         return lambda T: np.copyto(data, np.linalg.cholesky(data))
     assert isinstance(Ljj, np.ndarray)
     threads = caller_threads if j in f.threaded else contextlib.nullcontext
+    # The strict upper triangle is zeroed by the scaling step; it stays zero (and need not be
+    # cleaned after the factorization) unless a downdate writes whole products into it.
+    clean = not all(_lower_only_downdate(f, j, m) for m in range(j))
 
     def dense(T: list[np.ndarray]) -> None:
         with threads():
-            dense_cholesky(Ljj)
+            dense_cholesky(Ljj, clean)
 
     return dense
+
+
+def _lower_only_downdate(f: BlockedFactor, j: int, m: int) -> bool:
+    """True if :func:`_downdate_diagonal` (j, m) writes only the lower triangle (pair plans)."""
+    B = f.L[j, m]
+    if m == 0 and j in f.scaled_plans:
+        return True
+    return isinstance(B, BlockSparse) and B.lower_self_outer() is not None
 
 
 def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
@@ -273,8 +284,9 @@ def _cholesky_2x2(data: np.ndarray, check: bool) -> None:
     data[:, 0, 1] = 0.0
 
 
-def dense_cholesky(M: np.ndarray) -> None:
-    """In-place lower Cholesky factor of a C-ordered dense block (strict upper part zeroed).
+def dense_cholesky(M: np.ndarray, clean: bool = True) -> None:
+    """In-place lower Cholesky factor of a C-ordered dense block (strict upper part zeroed if
+    ``clean``; else left as it was, which the caller guarantees is zero).
 
     Raises
     ------
@@ -284,6 +296,6 @@ def dense_cholesky(M: np.ndarray) -> None:
     assert M.flags.c_contiguous
     # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
     # so that U' (= L, C-ordered) overwrites M without a copy.
-    _, info = lapack.dpotrf(M.T, lower=0, clean=1, overwrite_a=1)
+    _, info = lapack.dpotrf(M.T, lower=0, clean=int(clean), overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
