@@ -12,7 +12,7 @@ from references import EXTRA, SHARED, load_reference, reference_data
 
 import mixedfit as mf
 from mixedfit.design import build_design
-from mixedfit.engine import crossprod, solution
+from mixedfit.engine import crossprod, solution, steps
 from mixedfit.engine.blocks import BlockDiag, BlockSparse, lower_solve_batched
 from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
@@ -48,6 +48,10 @@ def test_insteval_block_structure():
     assert isinstance(F.L[1, 0], BlockSparse)
     assert isinstance(F.L[1, 1], np.ndarray) and F.L[1, 1].shape == (1128, 1128)
     assert F.L[3, 3].shape == (3, 3)
+    assert set(F.scaled_plans) == {1} and F.threaded == {1}  # Schur plan; caller's threads
+    F.update(np.array([0.28, 0.44, 0.07]))
+    assert not np.triu(F.L[1, 1], 1).any()  # upper triangle stays zero without cleaning
+    assert np.all(np.diagonal(F.L[1, 1]) > 0)
 
 
 def test_nested_terms_keep_block_diagonal_factor():
@@ -70,6 +74,57 @@ def test_single_term_with_many_levels_builds_no_dense_q_by_q():
     assert max(b.size if isinstance(b, np.ndarray) else b.data.size for b in F.L.values()) <= (
         3 * nlev
     )
+
+
+def test_update_is_skipped_for_the_same_theta_and_redone_after_a_failure():
+    F, _ = factor_for("Reaction ~ Days + (Days|Subject)", mf.load_dataset("sleepstudy"))
+    theta = np.array([0.9, 0.02, 0.2])
+    first = F.objective(theta, True)
+    L00 = F.L[0, 0]
+    assert isinstance(L00, BlockDiag)
+    L00.data[:] = 7.0  # tampering is not noticed: the same θ is not recomputed ...
+    assert F.objective(theta, True) != first
+    F.update(theta + 1e-3)  # ... a new θ is
+    assert F.objective(theta, True) == pytest.approx(first, rel=1e-14)
+
+
+@pytest.mark.parametrize("levels_first", [True, False])
+def test_forward_rows_solve_per_level_triangular_systems(levels_first):
+    rng = np.random.default_rng(4)
+    m, r, k = 6, 4, 3
+    L = np.tril(rng.normal(size=(m, k, k))) + 3 * np.eye(k)
+    M = rng.normal(size=(m, r, k) if levels_first else (r, m, k))
+    expected = M.copy()
+    for lev in range(m):
+        rows = expected[lev] if levels_first else expected[:, lev]
+        rows[...] = np.linalg.solve(L[lev], rows.T).T
+    steps._forward_rows(M, L, levels_first)
+    np.testing.assert_allclose(M, expected, rtol=1e-12)
+
+
+def test_closed_form_2x2_cholesky():
+    rng = np.random.default_rng(5)
+    G = rng.normal(size=(7, 2, 2))
+    S = G @ G.transpose(0, 2, 1) + np.eye(2)
+    data = S.copy()
+    steps._cholesky_2x2(data, check=True)
+    np.testing.assert_allclose(data, np.linalg.cholesky(S), rtol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError):
+        steps._cholesky_2x2(np.array([[[1.0, 2.0], [2.0, 1.0]]]), check=True)
+
+
+def test_dense_cholesky_in_place():
+    rng = np.random.default_rng(6)
+    G = rng.normal(size=(9, 9))
+    S = G @ G.T + np.eye(9)
+    M = np.tril(S)  # upper already zero: no cleaning needed
+    steps.dense_cholesky(M, clean=False)
+    np.testing.assert_allclose(M, np.linalg.cholesky(S), rtol=1e-12)
+    M = S.copy()
+    steps.dense_cholesky(M, clean=True)
+    np.testing.assert_allclose(M, np.linalg.cholesky(S), rtol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError):
+        steps.dense_cholesky(-np.eye(3))
 
 
 def test_lower_solve_batched():
