@@ -85,12 +85,12 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
     assert isinstance(target, np.ndarray)
     rows, cols = f.diag_index[j]
     flat = rows * target.shape[1] + cols
-    eye = np.eye(k)
+    identity = np.eye(k)
 
     def dense(T: list[np.ndarray]) -> None:
         D = a * T[j][0, 0] ** 2 if k == 1 else T[j].T @ a @ T[j]
         target.fill(0.0)
-        target.ravel()[flat] = (D + eye).ravel()
+        target.ravel()[flat] = (D + identity).ravel()
 
     return dense
 
