@@ -242,7 +242,7 @@ def build_design(
     used = _used_columns(formula, data, ctx)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    na = _missing_values(data, used)
+    na, infinite = _missing_values(data, used)
     missing = np.asarray(na.any(axis=1), dtype=bool)
     if off_all is not None:
         missing |= np.isnan(off_all)
@@ -253,7 +253,8 @@ def build_design(
     if len(rows) == 0:
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
     frame = drop_unused_categories(data[used] if len(rows) == len(data) else data.iloc[rows][used])
-    v.check_infinite(frame)
+    if infinite:
+        v.check_infinite(frame)  # raises if an infinite value is on a row the model uses
     y, X, fixed_spec, fixed_names = _fixed_part(formula, frame, ctx)
     _check_finite(X, fixed_names, "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_names)
@@ -361,22 +362,28 @@ def _has_unused(series: pd.Series) -> bool:
     return bool((used == 0).any())
 
 
-def _missing_values(data: pd.DataFrame, used: list[str]) -> np.ndarray:
+def _missing_values(data: pd.DataFrame, used: list[str]) -> tuple[np.ndarray, bool]:
     """Missing-value mask of the used columns, shape (n, len(used)) (fast paths for plain
-    numeric and categorical columns)."""
+    numeric and categorical columns), and whether a float column holds ±inf anywhere."""
     na = np.zeros((len(data), len(used)), dtype=bool)
+    infinite = False
     for j, col in enumerate(used):
         series = data[col]
         dtype = series.dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "iub":
             continue
         if isinstance(dtype, np.dtype) and dtype.kind == "f":
-            na[:, j] = np.isnan(series.to_numpy())
+            values = series.to_numpy()
+            finite = np.isfinite(values)
+            if not finite.all():
+                na[:, j] = np.isnan(values)
+                infinite = infinite or bool(np.isinf(values).any())
         elif isinstance(dtype, pd.CategoricalDtype):
             na[:, j] = series.cat.codes.to_numpy() < 0
         else:
             na[:, j] = series.isna().to_numpy()
-    return na
+            infinite = infinite or pd.api.types.is_float_dtype(dtype)  # e.g. Float64: check
+    return na, infinite
 
 
 def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
@@ -394,9 +401,10 @@ def _fixed_part(
     formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...]]:
     """y, X, X's model spec and X's column names."""
-    v.check_response(formula.response, frame)
     text = f"{formula.response} ~ {formula.fixed}"
     y = plain_response(formula.response, frame)
+    if y is None:
+        v.check_response(formula.response, frame)
     part = plain_part(formula.fixed, frame)
     if y is not None and part is not None:
         _check_finite(y[:, None], [formula.response], "the response")

@@ -48,6 +48,8 @@ class _Term:
 
     def fitted(self) -> np.ndarray:
         """Z b, shape (n,)."""
+        if self.term.k == 1:
+            return self.term.Z[:, 0] * self.b[self.term.refs, 0]
         return np.einsum("nk,nk->n", self.term.Z, self.b[self.term.refs])
 
     def refit(self, r: np.ndarray) -> None:
@@ -57,7 +59,10 @@ class _Term:
             [np.bincount(t.refs, weights=t.Z[:, a] * r, minlength=t.nlev) for a in range(t.k)],
             axis=1,
         )
-        self.b = np.linalg.solve(self.ZtZ, Ztr[:, :, None])[:, :, 0]
+        if t.k == 1:
+            self.b = Ztr / self.ZtZ[:, :, 0]
+        else:
+            self.b = np.linalg.solve(self.ZtZ, Ztr[:, :, None])[:, :, 0]
 
 
 def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray:
