@@ -188,8 +188,9 @@ class Design:
         Fixed-effect columns dropped as aliased.
     spec : DesignSpec
     frame : pandas.DataFrame or None
-        The model frame: the columns the model uses, on the rows it uses (kept so a fit can be
-        saved and rebuilt).
+        The model frame: the rows the model uses, with (at least) the columns it uses; kept so a
+        fit can be saved and rebuilt, and formulaic's specs built later. A snapshot: changes to
+        the user's data after the fit do not reach it.
     """
 
     y: np.ndarray
@@ -252,9 +253,9 @@ def build_design(
     rows = np.flatnonzero(~missing)
     if len(rows) == 0:
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
-    frame = drop_unused_categories(data[used] if len(rows) == len(data) else data.iloc[rows][used])
+    frame = _model_frame(data, used, rows)
     if infinite:
-        v.check_infinite(frame)  # raises if an infinite value is on a row the model uses
+        v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
     y, X, fixed_spec, fixed_names = _fixed_part(formula, frame, ctx)
     _check_finite(X, fixed_names, "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_names)
@@ -343,11 +344,32 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
         )
 
 
-def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with unused categories removed from every Categorical column (a copy if any
-    is removed; ``frame`` itself is never modified)."""
+def _model_frame(data: pd.DataFrame, used: list[str], rows: np.ndarray) -> pd.DataFrame:
+    """The model frame: the used rows (all their columns; only ``used`` matter) as a snapshot.
+
+    When every row is used, a shallow copy: under pandas' copy-on-write it cannot see later
+    changes to ``data`` (nor change it), and it costs a tenth of selecting the columns.
+    """
+    if len(rows) == len(data) and _copy_on_write():
+        frame = data.copy(deep=False)
+    else:
+        frame = data.iloc[rows][used]
+    return drop_unused_categories(frame, used)
+
+
+def _copy_on_write() -> bool:
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(getattr(pd.options.mode, "copy_on_write", False))
+
+
+def drop_unused_categories(
+    frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """``frame`` with unused categories removed from every Categorical column (of ``columns``,
+    default all; a copy if any is removed; ``frame`` itself is never modified)."""
     out = frame
-    for col in frame.columns:
+    for col in frame.columns if columns is None else columns:
         series = frame[col]
         if isinstance(series.dtype, pd.CategoricalDtype) and _has_unused(series):
             if out is frame:

@@ -185,3 +185,15 @@ def test_offset_argument_and_formula_offset_add(sleepstudy):
         "Reaction ~ Days + offset(0.5 * Days) + (1 | Subject)", sleepstudy, offset=np.ones(180)
     )
     np.testing.assert_allclose(d.offset, 1 + 0.5 * sleepstudy["Days"])
+
+
+def test_model_frame_is_a_snapshot_of_the_data():
+    """The fit keeps its model frame; later changes to the user's data do not reach it."""
+    df = mf.load_dataset("sleepstudy").copy()
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+    expected = fit.predict(mf.load_dataset("sleepstudy").head())
+    df.loc[:, "Days"] = 0
+    df.loc[:, "Reaction"] = 0.0
+    frame = fit._design.frame
+    assert frame is not None and frame["Days"].max() == 9 and frame["Reaction"].min() > 0
+    np.testing.assert_allclose(fit.predict(mf.load_dataset("sleepstudy").head()), expected)
