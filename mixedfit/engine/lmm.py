@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .centring import Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
@@ -100,7 +101,8 @@ def fit_lmm(
         Positive prior weights.
     reml : bool
     theta_start : ndarray, optional
-        Defaults to per-term moment estimates (:func:`.start.moment_start`).
+        Defaults to per-term moment estimates (:func:`.start.moment_start`). The optimizer works
+        on centred slope columns (:mod:`.centring`); θ is always that of the given columns.
     max_evals : int
         Evaluation limit of the optimizer.
     optimizer : {"auto", "bobyqa", "cobyqa"}
@@ -115,23 +117,41 @@ def fit_lmm(
     """
     factor = weighted_factor(terms, X, y, weights)
     layout = factor.layout
-    if theta_start is None:
-        start = moment_start(layout, factor.X, factor.y)
-    else:
-        start = np.asarray(theta_start, dtype=float)
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
+    centring = Centring.of(terms)
     with _blas_threads(factor):
-        record = minimize_theta(
-            lambda th: factor.objective(th, reml),
-            start,
-            layout.lower(),
-            method=optimizer,
-            max_evals=max_evals,
-            progress=progress,
-        )
+        record = None
+        if centring is not None:
+            record = _minimize_centred(
+                centring,
+                terms,
+                factor,
+                X,
+                y,
+                weights,
+                reml,
+                theta_start,
+                optimizer,
+                max_evals,
+                progress,
+            )
+        if record is None:
+            start = (
+                moment_start(layout, factor.X, factor.y)
+                if theta_start is None
+                else np.asarray(theta_start, dtype=float)
+            )
+            record = minimize_theta(
+                lambda th: factor.objective(th, reml),
+                start,
+                layout.lower(),
+                method=optimizer,
+                max_evals=max_evals,
+                progress=progress,
+            )
         check = None
         if factor.n < MAX_NOBS and len(record.theta):
             check = check_convergence(
@@ -139,6 +159,50 @@ def fit_lmm(
             )
         solution = solve(factor, record.theta, reml)
     return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
+
+
+def _minimize_centred(
+    centring: Centring,
+    terms: list[ReTerm],
+    factor: BlockedFactor,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    reml: bool,
+    theta_start: np.ndarray | None,
+    optimizer: str,
+    max_evals: int,
+    progress: Callable[[int, float, float], None] | None,
+) -> OptimizerRecord | None:
+    """Optimize on centred slope columns and map the result back to the original columns' θ;
+    None if the result cannot be evaluated there (a starved optimizer far out, say)."""
+    inner = weighted_factor(centring.terms(terms), X, y, weights)
+    if theta_start is None:
+        start = moment_start(inner.layout, inner.X, inner.y)
+    else:
+        start = centring.to_centred(np.asarray(theta_start, dtype=float))
+    record = minimize_theta(
+        lambda th: inner.objective(th, reml),
+        start,
+        inner.layout.lower(),
+        method=optimizer,
+        max_evals=max_evals,
+        progress=progress,
+    )
+    try:
+        theta = centring.to_original(record.theta)
+        objective = factor.objective(theta, reml)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.isfinite(objective):
+        return None
+    return replace(
+        record,
+        theta=theta,
+        theta_start=centring.to_original(record.theta_start),
+        objective=objective,
+        evaluations=record.evaluations + 1,
+    )
 
 
 def weighted_factor(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.reterm import ReTerm, ThetaLayout
+from ..engine.reterm import ReTerm, ThetaLayout, psd_cholesky
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -30,8 +30,6 @@ __all__ = [
     "theta_from_sdcor",
     "variance_names",
 ]
-
-_PSD_RTOL = 1e-12  # pivots below this (relative to the largest variance) count as zero
 
 
 def variance_names(fit: MixedModelFit) -> list[str]:
@@ -127,35 +125,6 @@ def term_theta(term: ReTerm, values: np.ndarray, sigma: float) -> np.ndarray | N
     if T is None:
         return None
     return np.asarray(T[rows, cols])
-
-
-def psd_cholesky(S: np.ndarray) -> np.ndarray | None:
-    """Lower-triangular T with T T' = S for a positive semi-definite S (zero columns where a pivot
-    vanishes, as lme4's ``safe_chol``), or None if S is not positive semi-definite.
-
-    Parameters
-    ----------
-    S : ndarray, shape (k, k)
-
-    Returns
-    -------
-    ndarray, shape (k, k), or None
-    """
-    k = S.shape[0]
-    tol = _PSD_RTOL * max(float(np.max(np.abs(np.diag(S)), initial=0.0)), 1e-300)
-    L = np.zeros((k, k))
-    for j in range(k):
-        d = S[j, j] - L[j, :j] @ L[j, :j]
-        if d < -tol or not np.isfinite(d):
-            return None
-        if d <= tol:
-            rest = S[j + 1 :, j] - L[j + 1 :, :j] @ L[j, :j]
-            if np.any(np.abs(rest) > np.sqrt(tol) * np.sqrt(np.abs(np.diag(S)[j + 1 :]) + tol)):
-                return None
-            continue
-        L[j, j] = np.sqrt(d)
-        L[j + 1 :, j] = (S[j + 1 :, j] - L[j + 1 :, :j] @ L[j, :j]) / L[j, j]
-    return L
 
 
 def sdcor_from_theta(layout: ThetaLayout, theta: np.ndarray, sigma: float) -> np.ndarray:
