@@ -43,6 +43,7 @@ def test_terms_left_alone():
         ("Reaction ~ Days + (1 | Subject)", "sleepstudy"),  # scalar
         ("Reaction ~ Days + (Days || Subject)", "sleepstudy"),  # uncorrelated
         ("Reaction ~ Days + (0 + Days | Subject)", "sleepstudy"),  # no intercept
+        ("Reaction ~ Days + (Days | Subject)", "sleepstudy"),  # Days 0-9: near enough centred
     ]:
         F, _ = factor_for(formula, mf.load_dataset(data))
         assert Centring.of(list(F.layout.terms)) is None
