@@ -11,14 +11,15 @@ import numpy as np
 from .blocks import Block, BlockDiag, BlockSparse
 from .reterm import ReTerm
 
-__all__ = ["DENSIFY_THRESHOLD", "SMALL_BLOCK", "cross_products", "densify"]
+__all__ = ["DENSIFY_THRESHOLD", "SMALL_BLOCK", "cross_products", "densify", "diag_block"]
 
 DENSIFY_THRESHOLD = 0.1  # a sparse block fuller than this is stored dense (as MixedModels.jl)
 SMALL_BLOCK = 10_000  # ... and so is one with at most this many entries: on small blocks numpy's
 # dense kernels beat scipy.sparse's per-call overhead (~20 µs)
 
 
-def _diag_block(term: ReTerm) -> BlockDiag:
+def diag_block(term: ReTerm) -> BlockDiag:
+    """Z_l'Z_l of every level of a term, as a BlockDiag of shape (nlev, k, k)."""
     k, nlev = term.k, term.nlev
     data = np.empty((nlev, k, k))
     for a in range(k):
@@ -84,7 +85,7 @@ def cross_products(
     A: dict[tuple[int, int], Block] = {}
     nested: dict[tuple[int, int], bool] = {}
     for i, ti in enumerate(terms):
-        A[i, i] = _diag_block(ti)
+        A[i, i] = diag_block(ti)
         for j in range(i):
             block = _between_terms(ti, terms[j])
             nested[i, j] = len(block.bcol) == terms[j].nlev

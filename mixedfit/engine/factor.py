@@ -122,13 +122,6 @@ class BlockedFactor:
         """The (weighted) response, offset removed, shape (n,)."""
         return self._y
 
-    def largest_dense_dim(self) -> int:
-        """Order of the largest dense diagonal block of L."""
-        return max(
-            (b.shape[0] for (i, j), b in self.L.items() if i == j and isinstance(b, np.ndarray)),
-            default=0,
-        )
-
     # ------------------------------------------------------------------ update
     def update(self, theta: np.ndarray) -> None:
         """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms).

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .crossprod import diag_block
 from .reterm import ReTerm, ThetaLayout
 
 __all__ = ["moment_start"]
@@ -34,11 +35,7 @@ class _Term:
     def __init__(self, term: ReTerm) -> None:
         self.term = term
         k, nlev = term.k, term.nlev
-        ZtZ = np.empty((nlev, k, k))
-        for a in range(k):
-            for c in range(a + 1):
-                v = np.bincount(term.refs, weights=term.Z[:, a] * term.Z[:, c], minlength=nlev)
-                ZtZ[:, a, c] = ZtZ[:, c, a] = v
+        ZtZ = diag_block(term).data
         counts = np.bincount(term.refs, minlength=nlev)
         scale = np.abs(ZtZ).max(axis=(1, 2))
         self.usable = (counts > k) & (np.linalg.det(ZtZ) > 1e-10 * scale**k)
