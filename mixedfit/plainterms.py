@@ -84,9 +84,7 @@ class PlainPart:
         n = 0 if frame is None else len(frame)
         cols: list[tuple[str, np.ndarray]] = [("Intercept", np.ones(n))] if self.intercept else []
         for term in self.terms:
-            per_factor = [
-                _factor_columns(f, frame) if frame is not None else _factor_names(f) for f in term
-            ]
+            per_factor = [f.columns(frame) if frame is not None else _factor_names(f) for f in term]
             # first factor varies fastest: iterate the product over the reversed factors
             for combo in product(*reversed(per_factor)):
                 parts = combo[::-1]
@@ -96,10 +94,6 @@ class PlainPart:
                     values = values * v
                 cols.append((name, values))
         return cols
-
-
-def _factor_columns(factor: Factor, frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
-    return factor.columns(frame)
 
 
 def _factor_names(factor: Factor) -> list[tuple[str, np.ndarray]]:
