@@ -22,6 +22,7 @@ from formulaic.errors import DataMismatchWarning
 from . import validation as v
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
 from .formula import ModelFormula, RandomTerm, expression_names, plain_message
+from .frame import Columns, drop_unused_categories, missing_values, model_frame
 from .groups import (
     GroupCoding,
     check_levels,
@@ -243,7 +244,8 @@ def build_design(
     used = _used_columns(formula, data, ctx)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    na, infinite = _missing_values(data, used)
+    columns = Columns(data)
+    na, infinite = missing_values(columns, used)
     missing = np.asarray(na.any(axis=1), dtype=bool)
     if off_all is not None:
         missing |= np.isnan(off_all)
@@ -253,10 +255,11 @@ def build_design(
     rows = np.flatnonzero(~missing)
     if len(rows) == 0:
         raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
-    frame = _model_frame(data, used, rows)
+    frame_columns = model_frame(data, columns, used, rows)
+    frame = frame_columns.frame
     if infinite:
         v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
-    y, X, fixed_spec, fixed_names = _fixed_part(formula, frame, ctx)
+    y, X, fixed_spec, fixed_names = _fixed_part(formula, frame_columns, ctx)
     _check_finite(X, fixed_names, "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
@@ -264,7 +267,7 @@ def build_design(
     off = off + _formula_offset(formula, frame, ctx)
     _check_finite(off[:, None], ["offset"], "")
     v.check_constant_response(formula, y, off)
-    term_specs, term_arrays = _random_part(formula, frame, ctx)
+    term_specs, term_arrays = _random_part(formula, frame_columns, ctx)
     fixed_vars = set(expression_names(formula.fixed))
     for expr in formula.offsets:
         fixed_vars |= expression_names(expr)
@@ -344,70 +347,6 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
         )
 
 
-def _model_frame(data: pd.DataFrame, used: list[str], rows: np.ndarray) -> pd.DataFrame:
-    """The model frame: the used rows (all their columns; only ``used`` matter) as a snapshot.
-
-    When every row is used, a shallow copy: under pandas' copy-on-write it cannot see later
-    changes to ``data`` (nor change it), and it costs a tenth of selecting the columns.
-    """
-    if len(rows) == len(data) and _copy_on_write():
-        frame = data.copy(deep=False)
-    else:
-        frame = data.iloc[rows][used]
-    return drop_unused_categories(frame, used)
-
-
-def _copy_on_write() -> bool:
-    if int(pd.__version__.split(".")[0]) >= 3:
-        return True
-    return bool(getattr(pd.options.mode, "copy_on_write", False))
-
-
-def drop_unused_categories(
-    frame: pd.DataFrame, columns: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """``frame`` with unused categories removed from every Categorical column (of ``columns``,
-    default all; a copy if any is removed; ``frame`` itself is never modified)."""
-    out = frame
-    for col in frame.columns if columns is None else columns:
-        series = frame[col]
-        if isinstance(series.dtype, pd.CategoricalDtype) and _has_unused(series):
-            if out is frame:
-                out = frame.copy()
-            out[col] = series.cat.remove_unused_categories()
-    return out
-
-
-def _has_unused(series: pd.Series) -> bool:
-    codes = series.cat.codes.to_numpy()
-    used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))
-    return bool((used == 0).any())
-
-
-def _missing_values(data: pd.DataFrame, used: list[str]) -> tuple[np.ndarray, bool]:
-    """Missing-value mask of the used columns, shape (n, len(used)) (fast paths for plain
-    numeric and categorical columns), and whether a float column holds ±inf anywhere."""
-    na = np.zeros((len(data), len(used)), dtype=bool)
-    infinite = False
-    for j, col in enumerate(used):
-        series = data[col]
-        dtype = series.dtype
-        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-            continue
-        if isinstance(dtype, np.dtype) and dtype.kind == "f":
-            values = series.to_numpy()
-            finite = np.isfinite(values)
-            if not finite.all():
-                na[:, j] = np.isnan(values)
-                infinite = infinite or bool(np.isinf(values).any())
-        elif isinstance(dtype, pd.CategoricalDtype):
-            na[:, j] = series.cat.codes.to_numpy() < 0
-        else:
-            na[:, j] = series.isna().to_numpy()
-            infinite = infinite or pd.api.types.is_float_dtype(dtype)  # e.g. Float64: check
-    return na, infinite
-
-
 def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
     try:
         return model_matrix(formula, frame, context=dict(ctx), na_action="ignore")
@@ -420,18 +359,19 @@ def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], wher
 
 
 def _fixed_part(
-    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...]]:
     """y, X, X's model spec and X's column names."""
+    frame = columns.frame
     text = f"{formula.response} ~ {formula.fixed}"
-    y = plain_response(formula.response, frame)
+    y = plain_response(formula.response, columns)
     if y is None:
         v.check_response(formula.response, frame)
-    part = plain_part(formula.fixed, frame)
+    part = plain_part(formula.fixed, columns)
     if y is not None and part is not None:
         _check_finite(y[:, None], [formula.response], "the response")
         spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
-        return y, part.matrix(frame), spec, part.names
+        return y, part.matrix(columns), spec, part.names
     mm = _materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
     if lhs.shape[1] != 1:
@@ -481,16 +421,16 @@ def _independent_columns(X: np.ndarray) -> list[int]:
 
 
 def _random_part(
-    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
 ) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
-    n = len(frame)
+    frame, n = columns.frame, len(columns)
     specs, arrays = [], []
     for term in formula.random:
-        v.check_text_slopes(term, frame)
-        part = plain_part(term.expr, frame)
+        v.check_text_slopes(term, columns)
+        part = plain_part(term.expr, columns)
         spec: ModelSpec | DeferredSpec
         if part is not None:
-            Z, cols = part.matrix(frame), part.names
+            Z, cols = part.matrix(columns), part.names
             spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
         else:
             mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
@@ -500,7 +440,7 @@ def _random_part(
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
-        coding, refs = code_groups(frame, term.group)
+        coding, refs = code_groups(columns, term.group)
         check_levels(term.group_name, term.source, len(coding.levels), n, Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         specs.append(TermSpec(term, cols, spec, coding, variables))

@@ -17,6 +17,7 @@ import pandas as pd
 from formulaic import ModelSpec
 
 from .exceptions import DataError
+from .frame import Column, Columns
 
 __all__ = [
     "GroupCoding",
@@ -51,19 +52,20 @@ class GroupCoding:
     combos: np.ndarray
 
 
-def _column_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy(dtype=np.int64)
-        categories = series.cat.categories
-        if codes.min(initial=0) >= 0 and np.bincount(codes, minlength=len(categories)).min() > 0:
-            return codes, pd.Index(categories)  # every category used: codes as they are
-        cat = series.cat.remove_unused_categories()
+def _column_codes(column: Column) -> tuple[np.ndarray, pd.Index]:
+    if column.categorical:
+        codes = column.codes.astype(np.int64)
+        if codes.min(initial=0) >= 0 and not column.has_unused:
+            return codes, pd.Index(column.categories)  # every category used: codes as they are
+        cat = column.series.cat.remove_unused_categories()
         return cat.cat.codes.to_numpy(dtype=np.int64), pd.Index(cat.cat.categories)
-    codes, uniques = pd.factorize(series, sort=True)
+    codes, uniques = pd.factorize(column.series, sort=True)
     return codes.astype(np.int64), pd.Index(uniques)
 
 
-def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCoding, np.ndarray]:
+def code_groups(
+    frame: pd.DataFrame | Columns, columns: tuple[str, ...]
+) -> tuple[GroupCoding, np.ndarray]:
     """Code the interaction of ``columns`` (no missing values expected).
 
     Returns
@@ -72,7 +74,8 @@ def code_groups(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[GroupCod
     refs : ndarray of int, shape (n,)
         Level code of each row.
     """
-    per_col = [_column_codes(frame[c]) for c in columns]
+    table = Columns.of(frame)
+    per_col = [_column_codes(table[c]) for c in columns]
     if len(per_col) == 1:  # one column: its codes, all levels used (see _column_codes)
         codes, values = per_col[0]
         labels = tuple(map(str, values))

@@ -25,6 +25,8 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
+from .frame import Column, Columns
+
 __all__ = ["Factor", "PlainPart", "plain_part", "plain_response"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -37,12 +39,12 @@ class Factor:
     name: str
     levels: tuple[object, ...] | None = None
 
-    def columns(self, frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    def columns(self, frame: pd.DataFrame | Columns) -> list[tuple[str, np.ndarray]]:
         """(name, values) of the factor's model-matrix columns (treatment coding)."""
-        series = frame[self.name]
+        column = Columns.of(frame)[self.name]
         if self.levels is None:
-            return [(self.name, series.to_numpy(dtype=float))]
-        codes = _codes(series, self.levels)
+            return [(self.name, column.floats)]
+        codes = _codes(column, self.levels)
         return [
             (f"{self.name}[T.{level}]", (codes == i).astype(float))
             for i, level in enumerate(self.levels)
@@ -72,15 +74,15 @@ class PlainPart:
         """Model-matrix column names, as formulaic gives them."""
         return tuple(name for name, _ in self._columns(None))
 
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+    def matrix(self, frame: pd.DataFrame | Columns) -> np.ndarray:
         """The model matrix on ``frame``, shape (n, len(names)), float64."""
-        columns = [values for _, values in self._columns(frame)]
+        columns = [values for _, values in self._columns(Columns.of(frame))]
         out = np.empty((len(frame), len(columns)))
         for j, values in enumerate(columns):
             out[:, j] = values
         return out
 
-    def _columns(self, frame: pd.DataFrame | None) -> list[tuple[str, np.ndarray]]:
+    def _columns(self, frame: Columns | None) -> list[tuple[str, np.ndarray]]:
         n = 0 if frame is None else len(frame)
         cols: list[tuple[str, np.ndarray]] = [("Intercept", np.ones(n))] if self.intercept else []
         for term in self.terms:
@@ -102,29 +104,27 @@ def _factor_names(factor: Factor) -> list[tuple[str, np.ndarray]]:
     return [(f"{factor.name}[T.{lv}]", np.ones(0)) for lv in factor.levels[1:]]
 
 
-def _codes(series: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        if tuple(series.cat.categories) == levels:
-            return series.cat.codes.to_numpy()
-        return pd.Categorical(series, categories=list(levels)).codes
-    return pd.Categorical(series.to_numpy(), categories=list(levels)).codes
+def _codes(column: Column, levels: tuple[object, ...]) -> np.ndarray:
+    if column.categorical:
+        if tuple(column.categories) == levels:
+            return column.codes
+        return pd.Categorical(column.series, categories=list(levels)).codes
+    return pd.Categorical(column.values, categories=list(levels)).codes
 
 
-def _factor(frame: pd.DataFrame, name: str) -> Factor | None:
+def _factor(frame: Columns, name: str) -> Factor | None:
     """The column as a factor, or None if it is absent, duplicated or of another kind."""
-    if not _NAME.match(name) or name not in frame.columns:
+    if not _NAME.match(name) or not frame.is_single(name):
         return None
-    if not frame.columns.is_unique and list(frame.columns).count(name) != 1:
-        return None
-    series = frame[name]
-    dtype = series.dtype
+    column = frame[name]
+    dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
         return Factor(name)
     levels: tuple[object, ...] | None = None
-    if isinstance(dtype, pd.CategoricalDtype):
-        levels = tuple(dtype.categories)
-    elif _text(series):
-        levels = tuple(sorted(pd.unique(series.to_numpy())))
+    if column.categorical:
+        levels = tuple(column.categories)
+    elif _text(column.series):
+        levels = tuple(sorted(pd.unique(column.values)))
     return Factor(name, levels) if levels is not None and len(levels) > 1 else None
 
 
@@ -141,7 +141,7 @@ def _text(series: pd.Series) -> bool:
     )
 
 
-def _expand(piece: str, frame: pd.DataFrame) -> list[Term] | None:
+def _expand(piece: str, frame: Columns) -> list[Term] | None:
     """Terms of one summand: ``a``, ``a:b:...`` or ``a*b*...``."""
     if "*" in piece and ":" in piece:
         return None
@@ -159,7 +159,7 @@ def _expand(piece: str, frame: pd.DataFrame) -> list[Term] | None:
     return [tuple(f for f in factors if f is not None)]
 
 
-def plain_part(expr: str, frame: pd.DataFrame) -> PlainPart | None:
+def plain_part(expr: str, frame: pd.DataFrame | Columns) -> PlainPart | None:
     """The plain reading of a formula's right side, or None if it is anything else.
 
     Plain: summands joined by ``+``, each ``1``, ``0``, or column names joined by ``:`` or by
@@ -177,6 +177,7 @@ def plain_part(expr: str, frame: pd.DataFrame) -> PlainPart | None:
     >>> plain_part("0 + f", df) is None
     True
     """
+    frame = Columns.of(frame)
     one = zero = False
     terms: list[Term] = []
     for piece in (p.strip() for p in expr.split("+")):
@@ -203,9 +204,10 @@ def plain_part(expr: str, frame: pd.DataFrame) -> PlainPart | None:
     return part if part.names else None
 
 
-def plain_response(expr: str, frame: pd.DataFrame) -> np.ndarray | None:
+def plain_response(expr: str, frame: pd.DataFrame | Columns) -> np.ndarray | None:
     """The response values if ``expr`` is the name of a numeric column, else None."""
+    frame = Columns.of(frame)
     factor = _factor(frame, expr.strip())
     if factor is None or factor.levels is not None:
         return None
-    return frame[factor.name].to_numpy(dtype=float)
+    return frame[factor.name].floats

@@ -19,6 +19,7 @@ from formulaic.parser.algos import tokenize
 
 from .exceptions import DataError
 from .formula import ModelFormula, RandomTerm
+from .frame import Columns
 from .groups import unidentified_slopes
 from .safety import expression_names, python_names
 
@@ -49,7 +50,7 @@ def check_frame(data: Any) -> None:
             "the data are empty (0 rows): nothing to fit; check how the DataFrame was read "
             "or filtered"
         )
-    if data.columns.duplicated().any():
+    if not data.columns.is_unique:
         dup = sorted(set(map(str, data.columns[data.columns.duplicated()])))
         raise DataError(
             f"the data have duplicate column names {dup}: a formula cannot tell them apart; "
@@ -236,16 +237,16 @@ def _bare_names(expr: str) -> tuple[str, ...]:
         return ()
 
 
-def check_text_slopes(term: RandomTerm, frame: pd.DataFrame) -> None:
+def check_text_slopes(term: RandomTerm, frame: pd.DataFrame | Columns) -> None:
     """Raise if a bare column in a random term's left side is numbers stored as text."""
+    columns = Columns.of(frame)
     for col in _bare_names(term.expr):
-        if col not in frame.columns:
+        if col not in columns:
             continue
-        series = frame[col]
-        if pd.api.types.is_numeric_dtype(series.dtype) or isinstance(
-            series.dtype, pd.CategoricalDtype
-        ):
+        column = columns[col]
+        if column.categorical or pd.api.types.is_numeric_dtype(column.dtype):
             continue
+        series = column.series
         looks, example = _looks_numeric(series)
         if looks:
             raise DataError(

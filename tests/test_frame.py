@@ -1,0 +1,85 @@
+"""The model frame and read-once column access (mixedfit/frame.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.frame import Columns, drop_unused_categories, missing_values, model_frame
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": [1.0, np.nan, 3.0, np.inf],
+            "i": [1, 2, 3, 4],
+            "g": pd.Categorical(["a", "b", None, "a"], categories=["a", "b", "c"]),
+            "s": ["u", None, "v", "u"],
+        }
+    )
+
+
+def test_each_column_is_read_once(frame):
+    columns = Columns(frame)
+    first = columns["g"]
+    assert columns["g"] is first
+    assert first.codes is first.codes  # cached
+    np.testing.assert_array_equal(first.codes, [0, 1, -1, 0])
+    assert list(first.categories) == ["a", "b", "c"] and first.has_unused
+    np.testing.assert_array_equal(columns["i"].floats, [1.0, 2.0, 3.0, 4.0])
+    assert columns["i"].floats.dtype == np.float64
+    assert "x" in columns and "y" not in columns and len(columns) == 4
+    assert Columns.of(columns) is columns and Columns.of(frame) is not columns
+
+
+def test_duplicate_names_are_not_single(frame):
+    dup = pd.concat([frame[["x"]], frame[["x", "i"]]], axis=1)
+    columns = Columns(dup)
+    assert not columns.is_single("x") and columns.is_single("i") and not columns.is_single("z")
+
+
+def test_missing_values_per_column(frame):
+    na, infinite = missing_values(Columns(frame), ["x", "i", "g", "s"])
+    expected = np.array(
+        [[0, 0, 0, 0], [1, 0, 0, 1], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=bool
+    )  # inf is not missing; it is reported separately
+    np.testing.assert_array_equal(na, expected)
+    assert infinite
+    assert missing_values(Columns(frame), ["i", "g"])[1] is False
+
+
+def test_model_frame_drops_rows_and_unused_categories(frame):
+    columns = Columns(frame)
+    out = model_frame(frame, columns, ["i", "g"], np.array([0, 3]))
+    assert list(out.frame["i"]) == [1, 4]
+    assert list(out["g"].categories) == ["a"]
+    assert list(frame["g"].cat.categories) == ["a", "b", "c"]  # the data are not modified
+
+
+def test_model_frame_of_all_rows_shares_what_was_read(frame):
+    complete = frame.assign(g=pd.Categorical(["a", "b", "a", "b"]))
+    columns = Columns(complete)
+    x = columns["x"]
+    out = model_frame(complete, columns, ["x", "g"], np.arange(4))
+    assert out.frame is not complete and out["x"] is x
+    complete.loc[0, "x"] = 100.0  # a later change to the data does not reach the model frame
+    assert out.frame.loc[0, "x"] == 1.0
+
+
+def test_drop_unused_categories_copies_only_when_needed(frame):
+    assert drop_unused_categories(frame, ["x"]) is frame
+    out = drop_unused_categories(frame)
+    assert out is not frame and list(out["g"].cat.categories) == ["a", "b"]
+
+
+def test_design_arrays_do_not_follow_later_changes_to_the_data():
+    df = mf.load_dataset("sleepstudy").copy()
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+    y, X = fit._design.y.copy(), fit._design.X.copy()
+    df.loc[:, "Reaction"] = 0.0
+    df.loc[:, "Days"] = 0
+    np.testing.assert_array_equal(fit._design.y, y)
+    np.testing.assert_array_equal(fit._design.X, X)
