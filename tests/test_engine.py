@@ -143,6 +143,14 @@ def test_theta_layout():
     T = lay.templates(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
     np.testing.assert_array_equal(T[0], [[1, 0], [2, 3]])
     np.testing.assert_array_equal(T[1], [[4, 0], [0, 5]])
+    t1 = ReTerm(np.zeros(3, int), np.ones((3, 1)), 1)
+    lay = ThetaLayout((t2, t1))
+    theta = np.array([1.0, 2.0, 3.0, 6.0])
+    buffers = [np.zeros((1, 1)), np.zeros((2, 2))]
+    lay.fill_templates(theta, [1, 0], buffers)  # in the given order, in place
+    expected = lay.templates(theta, [1, 0])
+    for got, want in zip(buffers, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def _brute_condvar(F, theta, sigma):

@@ -57,6 +57,8 @@ class BlockedFactor:
     L : dict
         Blocks of the factor, keyed (i, j) with i ≥ j in block order; block K = len(terms) is
         [X y].
+    T : list of ndarray
+        The factors T (k×k) of the θ that L holds, in block order.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
         self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+        self.T = [np.zeros((t.k, t.k)) for t in self.terms]  # the factors T, filled from θ
         self._steps = compile_steps(self)
         # views of the diagonals (the blocks are updated in place, so these stay current)
         self._diagonals = [
@@ -138,9 +141,9 @@ class BlockedFactor:
         self._theta = key
 
     def _rewrite(self, theta: np.ndarray) -> None:
-        T = self.layout.templates(theta, self.order)
+        self.layout.fill_templates(theta, self.order, self.T)
         for step in self._steps:
-            step(T)
+            step()
 
     # --------------------------------------------------------------- read-off
     def logdet_L(self) -> float:

@@ -117,6 +117,16 @@ class ThetaLayout:
                 out.append(T)
         return out
 
+    def fill_templates(self, theta: np.ndarray, order: list[int], out: list[np.ndarray]) -> None:
+        """Write the factors T of ``theta`` into ``out`` (k×k buffers, in ``order``), in place;
+        the upper triangles are left as they are (zero)."""
+        for i, T in zip(order, out, strict=True):
+            k, off, rows, cols = self._where[i]
+            if k == 1:
+                T[0, 0] = theta[off]
+            else:
+                T[rows, cols] = theta[off : off + len(rows)]
+
     @staticmethod
     def _diag_mask(term: ReTerm) -> np.ndarray:
         rows, cols = term.theta_index

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Step", "compile_steps", "dense_cholesky"]
 
-Step = Callable[[list[np.ndarray]], object]  # takes the T factors in block order; result unused
+Step = Callable[[], object]  # works on the factor's buffers; result unused
 
 
 def compile_steps(f: BlockedFactor) -> list[Step]:
@@ -51,7 +51,7 @@ def compile_steps(f: BlockedFactor) -> list[Step]:
         steps.append(_scale_fixed(f, j))
     LKK, AKK = f.L[K, K], f.A[K, K]
     assert isinstance(LKK, np.ndarray) and isinstance(AKK, np.ndarray)
-    steps.append(lambda T: np.copyto(LKK, AKK))
+    steps.append(lambda: np.copyto(LKK, AKK))
     for j in range(K + 1):
         steps.extend(_factor_column(f, j))
     return steps
@@ -59,73 +59,84 @@ def compile_steps(f: BlockedFactor) -> list[Step]:
 
 # ----------------------------------------------------------------------------- scaling
 def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
-    A, target, k = f.A[j, j], f.L[j, j], f.terms[j].k
+    A, target, k, T = f.A[j, j], f.L[j, j], f.terms[j].k, f.T[j]
     assert isinstance(A, BlockDiag)
     a = A.data
     if isinstance(target, BlockDiag):
         out = target.data
         if k == 1:
 
-            def scalar(T: list[np.ndarray]) -> None:
-                t = T[j][0, 0]
+            def scalar() -> None:
+                t = T[0, 0]
                 np.multiply(a, t * t, out=out)
                 np.add(out, 1.0, out=out)
 
             return scalar
         flat_in, flat_out = a.reshape(len(a), k * k), out.reshape(len(out), k * k)
         eye = np.eye(k).ravel()
+        # vec(T' A T) = vec(A) (T ⊗ T) for row-major vec: one matmul for all levels
+        K4 = np.empty((k, k, k, k))
+        left, right, kron = T[:, None, :, None], T[None, :, None, :], K4.reshape(k * k, k * k)
 
-        def vector(T: list[np.ndarray]) -> None:
-            # vec(T' A T) = vec(A) (T ⊗ T) for row-major vec: one matmul for all levels
-            kron = (T[j][:, None, :, None] * T[j][None, :, None, :]).reshape(k * k, k * k)
+        def vector() -> None:
+            np.multiply(left, right, out=K4)
             np.matmul(flat_in, kron, out=flat_out)
             np.add(flat_out, eye, out=flat_out)
 
         return vector
     assert isinstance(target, np.ndarray)
+    if k == 1:
+        diagonal, values = target.reshape(-1)[:: target.shape[0] + 1], a.ravel()
+
+        def dense_scalar() -> None:
+            t = T[0, 0]
+            target.fill(0.0)
+            np.multiply(values, t * t, out=diagonal)
+            np.add(diagonal, 1.0, out=diagonal)
+
+        return dense_scalar
     rows, cols = f.diag_index[j]
     flat = rows * target.shape[1] + cols
     identity = np.eye(k)
 
-    def dense(T: list[np.ndarray]) -> None:
-        D = a * T[j][0, 0] ** 2 if k == 1 else T[j].T @ a @ T[j]
+    def dense() -> None:
         target.fill(0.0)
-        target.ravel()[flat] = (D + identity).ravel()
+        target.ravel()[flat] = (T.T @ a @ T + identity).ravel()
 
     return dense
 
 
 def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
-    A, target = f.A[i, j], f.L[i, j]
+    A, target, Ti, Tj = f.A[i, j], f.L[i, j], f.T[i], f.T[j]
     ki, kj = f.terms[i].k, f.terms[j].k
     if isinstance(target, BlockSparse):
         assert isinstance(A, BlockSparse)
         a, out = A.data, target.data
         if ki == 1 and kj == 1:
-            return lambda T: np.multiply(a, T[i][0, 0] * T[j][0, 0], out=out)
-        return lambda T: np.matmul(T[i].T @ a, T[j], out=out)
+            return lambda: np.multiply(a, Ti[0, 0] * Tj[0, 0], out=out)
+        return lambda: np.matmul(Ti.T @ a, Tj, out=out)
     assert isinstance(target, np.ndarray) and isinstance(A, np.ndarray)
     dense = A
     if ki == 1 and kj == 1:
-        return lambda T: np.multiply(dense, T[i][0, 0] * T[j][0, 0], out=target)
+        return lambda: np.multiply(dense, Ti[0, 0] * Tj[0, 0], out=target)
     ni, nj = f.terms[i].nlev, f.terms[j].nlev
     M = dense.reshape(ni, ki, nj, kj).transpose(0, 2, 1, 3)
     view = target.reshape(ni, ki, nj, kj).transpose(0, 2, 1, 3)
 
-    def vector(T: list[np.ndarray]) -> None:
-        view[...] = T[i].T @ M @ T[j]
+    def vector() -> None:
+        view[...] = Ti.T @ M @ Tj
 
     return vector
 
 
 def _scale_fixed(f: BlockedFactor, j: int) -> Step:
-    K, nlev, k = f.K, f.terms[j].nlev, f.terms[j].k
+    K, nlev, k, T = f.K, f.terms[j].nlev, f.terms[j].k, f.T[j]
     A, out = f.A[K, j], f.L[K, j]
     assert isinstance(A, np.ndarray) and isinstance(out, np.ndarray)
     if k == 1:
-        return lambda T: np.multiply(A, T[j][0, 0], out=out)
+        return lambda: np.multiply(A, T[0, 0], out=out)
     rows, view = A.reshape(-1, nlev, k), out.reshape(-1, nlev, k)
-    return lambda T: np.matmul(rows, T[j], out=view)
+    return lambda: np.matmul(rows, T, out=view)
 
 
 # ------------------------------------------------------------------------ one column
@@ -147,30 +158,36 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
         if k == 1 and isinstance(B, BlockSparse):
             brow, d = B.brow, data[:, 0, 0]
 
-            def scalar_sparse(T: list[np.ndarray]) -> None:
+            def scalar_sparse() -> None:
                 sq = np.einsum("bij,bij->b", B.data, B.data)
                 d[...] -= np.bincount(brow, weights=sq, minlength=nlev)
 
             return scalar_sparse
         if k == 1 and isinstance(B, np.ndarray):
             d = data[:, 0, 0]
-            return lambda T: np.subtract(d, np.einsum("ij,ij->i", B, B), out=d)
-        return lambda T: np.subtract(data, diag_of_outer(B, nlev, k), out=data)
+            return lambda: np.subtract(d, np.einsum("ij,ij->i", B, B), out=d)
+        return lambda: np.subtract(data, diag_of_outer(B, nlev, k), out=data)
     assert isinstance(Ljj, np.ndarray)
     if m == 0 and j in f.scaled_plans:
-        plan, L00 = f.scaled_plans[j], f.L[0, 0]
+        plan, L00, Tj, T0 = f.scaled_plans[j], f.L[0, 0], f.T[j], f.T[0]
         assert isinstance(L00, BlockDiag)
         d0 = L00.data[:, 0, 0]
 
-        def planned(T: list[np.ndarray]) -> None:
-            plan.subtract_from(T[j][0, 0] * T[0][0, 0] / d0, Ljj)
+        def planned() -> None:
+            plan.subtract_from(Tj[0, 0] * T0[0, 0] / d0, Ljj)
 
         return planned
     if isinstance(B, BlockSparse) and (pairs := B.lower_self_outer()) is not None:
-        return lambda T: pairs.subtract_from(B.data, Ljj)
+        return lambda: pairs.subtract_from(B.data, Ljj)
     if isinstance(B, np.ndarray):
-        return lambda T: np.subtract(Ljj, B @ B.T, out=Ljj)
-    return lambda T: np.subtract(Ljj, to_dense(outer(B, B)), out=Ljj)
+        product = np.empty_like(Ljj)
+
+        def dense_outer() -> None:
+            np.matmul(B, B.T, out=product)
+            np.subtract(Ljj, product, out=Ljj)
+
+        return dense_outer
+    return lambda: np.subtract(Ljj, to_dense(outer(B, B)), out=Ljj)
 
 
 def _cholesky(f: BlockedFactor, j: int) -> Step:
@@ -179,17 +196,17 @@ def _cholesky(f: BlockedFactor, j: int) -> Step:
         data, k = Ljj.data, Ljj.data.shape[1]
         check = j > 0  # the first block is T'Z'ZT + I ≥ I: positive definite by construction
         if k == 1:
-            return lambda T: _checked_sqrt(data, check)
+            return lambda: _checked_sqrt(data, check)
         if k == 2:
-            return lambda T: _cholesky_2x2(data, check)
-        return lambda T: np.copyto(data, np.linalg.cholesky(data))
+            return _cholesky_2x2_step(data, check)
+        return lambda: np.copyto(data, np.linalg.cholesky(data))
     assert isinstance(Ljj, np.ndarray)
     threads = caller_threads if j in f.threaded else contextlib.nullcontext
     # The strict upper triangle is zeroed by the scaling step; it stays zero (and need not be
     # cleaned after the factorization) unless a downdate writes whole products into it.
     clean = not all(_lower_only_downdate(f, j, m) for m in range(j))
 
-    def dense(T: list[np.ndarray]) -> None:
+    def dense() -> None:
         with threads():
             dense_cholesky(Ljj, clean)
 
@@ -208,11 +225,11 @@ def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
     """L[i, j] −= L[i, m] L[j, m]'."""
     Lij, B, C = f.L[i, j], f.L[i, m], f.L[j, m]
     if isinstance(Lij, BlockSparse):
-        return lambda T: np.subtract(Lij.data, Lij.gather(outer(B, C)), out=Lij.data)
+        return lambda: np.subtract(Lij.data, Lij.gather(outer(B, C)), out=Lij.data)
     assert isinstance(Lij, np.ndarray)
     if isinstance(B, np.ndarray) and isinstance(C, np.ndarray):
-        return lambda T: np.subtract(Lij, B @ C.T, out=Lij)
-    return lambda T: np.subtract(Lij, to_dense(outer(B, C)), out=Lij)
+        return lambda: np.subtract(Lij, B @ C.T, out=Lij)
+    return lambda: np.subtract(Lij, to_dense(outer(B, C)), out=Lij)
 
 
 def _divide(f: BlockedFactor, i: int, j: int) -> Step:
@@ -224,19 +241,26 @@ def _divide(f: BlockedFactor, i: int, j: int) -> Step:
         if isinstance(M, BlockSparse):
             if k == 1:
                 d, bcol, data = Ld[:, 0, 0], M.bcol, M.data
-                return lambda T: np.divide(data, d[bcol][:, None, None], out=data)
-            blocks, bcol = M.data, M.bcol  # (nb, ki, k): row vectors of level bcol[b]
-            return lambda T: _forward_rows(blocks, Ld[bcol], levels_first=True)
+                return lambda: np.divide(data, d[bcol][:, None, None], out=data)
+            # M.data (nb, ki, k): row vectors of level bcol[b], solved with a gathered copy of
+            # their levels' factors
+            bcol, gathered = M.bcol, np.empty((len(M.bcol), k, k))
+            forward = _forward_rows_step(M.data, gathered, levels_first=True)
+
+            def sparse_rows() -> None:
+                np.take(Ld, bcol, axis=0, out=gathered)
+                forward()
+
+            return sparse_rows
         assert isinstance(M, np.ndarray)
         if k == 1:
             d = Ld[:, 0, 0]
-            return lambda T: np.divide(M, d, out=M)
-        rows3 = M.reshape(M.shape[0], nlev, k)
-        return lambda T: _forward_rows(rows3, Ld, levels_first=False)
+            return lambda: np.divide(M, d, out=M)
+        return _forward_rows_step(M.reshape(M.shape[0], nlev, k), Ld, levels_first=False)
     assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
     threads = caller_threads if j in f.threaded else contextlib.nullcontext
 
-    def trsm(T: list[np.ndarray]) -> None:
+    def trsm() -> None:
         # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
         with threads():
             blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
@@ -254,13 +278,27 @@ def _forward_rows(M: np.ndarray, L: np.ndarray, levels_first: bool) -> None:
     M : ndarray, shape (m, r, k) if ``levels_first`` else (r, m, k)
     L : ndarray, shape (m, k, k)
     """
+    _forward_rows_step(M, L, levels_first)()
+
+
+def _forward_rows_step(M: np.ndarray, L: np.ndarray, levels_first: bool) -> Step:
+    """:func:`_forward_rows` on fixed buffers, its views taken once."""
     k = L.shape[1]
-    for a in range(k):
-        xa = M[..., a]
-        for b in range(a):
-            lab = L[:, a, b, None] if levels_first else L[:, a, b]
-            xa -= lab * M[..., b]
-        np.divide(xa, L[:, a, a, None] if levels_first else L[:, a, a], out=xa)
+    x = [M[..., a] for a in range(k)]
+    at = (lambda a, b: L[:, a, b, None]) if levels_first else (lambda a, b: L[:, a, b])
+    lower = [[at(a, b) for b in range(a)] for a in range(k)]
+    diagonal = [at(a, a) for a in range(k)]
+    work = np.empty_like(x[0])
+
+    def forward() -> None:
+        for a in range(k):
+            xa = x[a]
+            for b, lab in enumerate(lower[a]):
+                np.multiply(lab, x[b], out=work)
+                np.subtract(xa, work, out=xa)
+            np.divide(xa, diagonal[a], out=xa)
+
+    return forward
 
 
 def _checked_sqrt(d: np.ndarray, check: bool) -> None:
@@ -272,16 +310,27 @@ def _checked_sqrt(d: np.ndarray, check: bool) -> None:
 def _cholesky_2x2(data: np.ndarray, check: bool) -> None:
     """In-place lower Cholesky factors of a stack of 2×2 blocks, shape (m, 2, 2) (``check``:
     raise LinAlgError unless positive definite)."""
-    a, b, c = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1]
-    if check and not a.min() > 0.0:
-        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
-    np.sqrt(a, out=a)
-    np.divide(b, a, out=b)
-    c -= b * b
-    if check and not c.min() > 0.0:
-        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
-    np.sqrt(c, out=c)
-    data[:, 0, 1] = 0.0
+    _cholesky_2x2_step(data, check)()
+
+
+def _cholesky_2x2_step(data: np.ndarray, check: bool) -> Step:
+    """:func:`_cholesky_2x2` on a fixed buffer, its views taken once."""
+    a, b, c, upper = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1], data[:, 0, 1]
+    work = np.empty(len(data))
+
+    def cholesky() -> None:
+        if check and not a.min() > 0.0:
+            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+        np.sqrt(a, out=a)
+        np.divide(b, a, out=b)
+        np.multiply(b, b, out=work)
+        np.subtract(c, work, out=c)
+        if check and not c.min() > 0.0:
+            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+        np.sqrt(c, out=c)
+        upper.fill(0.0)
+
+    return cholesky
 
 
 def dense_cholesky(M: np.ndarray, clean: bool = True) -> None:
