@@ -13,7 +13,12 @@ from references import EXTRA, SHARED, load_reference, reference_data
 import mixedfit as mf
 from mixedfit.design import build_design
 from mixedfit.engine import crossprod, solution, steps
-from mixedfit.engine.blocks import BlockDiag, BlockSparse, lower_solve_batched
+from mixedfit.engine.blocks import (
+    BlockDiag,
+    BlockSparse,
+    ScaledSelfOuterPlan,
+    lower_solve_batched,
+)
 from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
@@ -52,6 +57,20 @@ def test_insteval_block_structure():
     F.update(np.array([0.28, 0.44, 0.07]))
     assert not np.triu(F.L[1, 1], 1).any()  # upper triangle stays zero without cleaning
     assert np.all(np.diagonal(F.L[1, 1]) > 0)
+
+
+def test_scaled_self_outer_plan_is_tril_of_the_scaled_product():
+    rng = np.random.default_rng(3)
+    nrow, ncol = 9, 14
+    pairs = np.unique(rng.integers(0, nrow * ncol, size=40))
+    brow, bcol = pairs // ncol, pairs % ncol
+    block = BlockSparse(brow, bcol, rng.normal(size=(len(pairs), 1, 1)), (nrow, ncol))
+    plan = ScaledSelfOuterPlan.build(block)
+    s = rng.uniform(0.5, 2.0, size=ncol)
+    dense = rng.normal(size=(nrow, nrow))
+    expected = dense - np.tril((block.toarray() * s) @ (block.toarray() * s).T)
+    plan.subtract_from(s, dense)
+    np.testing.assert_allclose(dense, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_nested_terms_keep_block_diagonal_factor():

@@ -212,9 +212,12 @@ class ScaledSelfOuterPlan:
     ``S @ s**2``, S built once from A with one row per structurally nonzero element of the
     lower triangle (``targets``, flat C-order indices). Used for the scalar first term, whose
     off-diagonal blocks are exactly such column scalings of the cross products.
+
+    S is stored by columns (CSC): the pairs come out grouped by column, so it is assembled
+    without sorting, and its product with a vector is the faster one here.
     """
 
-    S: sp.csr_matrix
+    S: sp.csc_matrix
     targets: np.ndarray
 
     @staticmethod
@@ -226,15 +229,21 @@ class ScaledSelfOuterPlan:
         rows = block._rows[order].astype(np.int32)
         cols = block._cols[order].astype(np.int32)
         vals = block.data.ravel()[order]
-        first, second = _pairs_in_runs(cols)
+        first, second = _pairs_in_runs(cols)  # grouped by column, as CSC wants them
         target = rows[second] * np.int32(nrow) + rows[first]  # flat index of (r2, r1), r2 ≥ r1
         seen = np.zeros(nrow * nrow, dtype=np.int32)
         seen[target] = 1
         targets = np.flatnonzero(seen)
         seen[targets] = np.arange(len(targets), dtype=np.int32)
-        S = sp.csr_matrix(
-            (vals[first] * vals[second], (seen[target], cols[first])), shape=(len(targets), ncol)
-        )  # one entry per (target, column): a pair of rows meets at most once in a column
+        index = np.int32 if len(first) < np.iinfo(np.int32).max else np.int64
+        per_column = np.bincount(cols, minlength=ncol).astype(index)  # m entries: m(m+1)/2 pairs
+        indptr = np.zeros(ncol + 1, dtype=index)
+        np.cumsum(per_column * (per_column + 1) // 2, out=indptr[1:])
+        # a pair of rows meets at most once in a column: no duplicate entries
+        S = sp.csc_matrix(
+            (vals[first] * vals[second], seen[target].astype(index, copy=False), indptr),
+            shape=(len(targets), ncol),
+        )
         return ScaledSelfOuterPlan(S, targets)
 
     def subtract_from(self, scale: np.ndarray, dense: np.ndarray) -> None:
