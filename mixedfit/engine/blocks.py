@@ -235,8 +235,8 @@ class ScaledSelfOuterPlan:
         seen[target] = 1
         targets = np.flatnonzero(seen)
         seen[targets] = np.arange(len(targets), dtype=np.int32)
-        index = np.int32 if len(first) < np.iinfo(np.int32).max else np.int64
-        per_column = np.bincount(cols, minlength=ncol).astype(index)  # m entries: m(m+1)/2 pairs
+        index = np.dtype(np.int32 if len(first) < np.iinfo(np.int32).max else np.int64)
+        per_column: np.ndarray = np.bincount(cols, minlength=ncol).astype(index)  # m(m+1)/2 pairs
         indptr = np.zeros(ncol + 1, dtype=index)
         np.cumsum(per_column * (per_column + 1) // 2, out=indptr[1:])
         # a pair of rows meets at most once in a column: no duplicate entries
