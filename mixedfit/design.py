@@ -8,6 +8,7 @@ data identically (formulaic model specs, group levels) is kept in :class:`Design
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -293,13 +294,14 @@ def canonical_rows(design: Design) -> Design:
     Design
         A copy whose per-row arrays are in the canonical order.
     """
-    keys: list[np.ndarray] = [t.refs for t in design.terms] + list(design.X.T)
+    keys: list[np.ndarray] = _level_keys([t.refs for t in design.terms]) + list(design.X.T)
     for t in design.terms:
         keys.extend(t.Z.T)
     if design.weights is not None:
         keys.append(design.weights)
     keys += [design.offset, design.y]
-    p = np.lexsort(keys[::-1])  # lexsort's primary key is the last
+    keys = [k for k in keys if len(k) and not (k == k[0]).all()]  # a constant key orders nothing
+    p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
     return replace(
         design,
         y=design.y[p],
@@ -309,6 +311,18 @@ def canonical_rows(design: Design) -> Design:
         offset=design.offset[p],
         rows=design.rows[p],
     )
+
+
+def _level_keys(refs: list[np.ndarray]) -> list[np.ndarray]:
+    """The level codes as sort keys: one combined key (lexicographic order kept) when the
+    product of the level counts fits in 62 bits, else one key per term."""
+    sizes = [int(r.max()) + 1 if len(r) else 1 for r in refs]
+    if not refs or math.prod(sizes) >= 2**62:
+        return refs
+    key = np.zeros(len(refs[0]), dtype=np.int64)
+    for r, size in zip(refs, sizes, strict=True):
+        key = key * size + r
+    return [key]
 
 
 def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:

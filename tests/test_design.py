@@ -197,3 +197,14 @@ def test_model_frame_is_a_snapshot_of_the_data():
     frame = fit._design.frame
     assert frame is not None and frame["Days"].max() == 9 and frame["Reaction"].min() > 0
     np.testing.assert_allclose(fit.predict(mf.load_dataset("sleepstudy").head()), expected)
+
+
+def test_combined_level_key_sorts_as_the_separate_codes():
+    from mixedfit.design import _level_keys
+
+    rng = np.random.default_rng(2)
+    refs = [rng.integers(0, n, size=500) for n in (7, 3, 11)]
+    (key,) = _level_keys(refs)
+    np.testing.assert_array_equal(np.argsort(key, kind="stable"), np.lexsort(refs[::-1]))
+    huge = [np.array([0, 2**40]), np.array([2**30, 0])]
+    assert len(_level_keys(huge)) == 2  # the product of the level counts needs > 62 bits

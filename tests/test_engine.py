@@ -54,9 +54,33 @@ def test_insteval_block_structure():
     assert isinstance(F.L[1, 1], np.ndarray) and F.L[1, 1].shape == (1128, 1128)
     assert F.L[3, 3].shape == (3, 3)
     assert set(F.scaled_plans) == {1} and F.threaded == {1}  # Schur plan; caller's threads
+    # the dense rows below each block column share one buffer ([X y] last)
+    assert set(F.stacks) == {0, 1} and all(first == 2 for first, _ in F.stacks.values())
+    for j in (0, 1):
+        stack = F.stacks[j][1]
+        assert all(np.shares_memory(F.L[i, j], stack) for i in (2, 3))
+        assert stack.shape == (14 + 3, F.terms[j].q)
     F.update(np.array([0.28, 0.44, 0.07]))
     assert not np.triu(F.L[1, 1], 1).any()  # upper triangle stays zero without cleaning
     assert np.all(np.diagonal(F.L[1, 1]) > 0)
+
+
+def test_block_sparse_csr_of_unsorted_vector_blocks():
+    rng = np.random.default_rng(8)
+    brow, bcol = np.array([2, 0, 1, 0]), np.array([1, 3, 0, 0])  # not in row-major order
+    block = BlockSparse(brow, bcol, rng.normal(size=(4, 2, 3)), (3 * 2, 4 * 3))
+    dense = np.zeros((3, 2, 4, 3))
+    for b in range(4):
+        dense[brow[b], :, bcol[b], :] = block.data[b]
+    np.testing.assert_array_equal(block.tocsr().toarray(), dense.reshape(6, 12))
+    np.testing.assert_array_equal(block.toarray(), dense.reshape(6, 12))
+
+
+def test_zero_lower_clears_the_lower_triangle_only():
+    rng = np.random.default_rng(9)
+    M = np.tril(rng.normal(size=(37, 37)))
+    steps._zero_lower(M, bands=5)()
+    assert not M.any()
 
 
 def test_scaled_self_outer_plan_is_tril_of_the_scaled_product():

@@ -78,10 +78,12 @@ class BlockSparse:
         rows = (self.brow[:, None, None] * ki + np.arange(ki)[None, :, None]) + 0 * np.arange(kj)
         cols = (self.bcol[:, None, None] * kj + np.arange(kj)[None, None, :]) + 0 * rows
         rows, cols = rows.ravel(), cols.ravel()
-        perm = np.lexsort((cols, rows))
+        # row-major order; the blocks usually come sorted already, which the stable sort
+        # (timsort) finds in one pass
+        perm = np.argsort(rows.astype(np.int64) * self.shape[1] + cols, kind="stable")
         indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
-        np.add.at(indptr, rows + 1, 1)
-        self._csr = (np.cumsum(indptr), cols[perm].astype(np.int32), perm)
+        np.cumsum(np.bincount(rows, minlength=self.shape[0]), out=indptr[1:])
+        self._csr = (indptr, cols[perm].astype(np.int32), perm)
         self._rows, self._cols = rows, cols
 
     @property
@@ -251,6 +253,13 @@ class ScaledSelfOuterPlan:
         assert dense.flags.c_contiguous
         flat = dense.reshape(-1)
         flat[self.targets] -= self.S @ (scale * scale)
+
+    def assign_negated(self, scale: np.ndarray, dense: np.ndarray) -> None:
+        """``tril(dense) = -tril(B @ B.T)`` where it is structurally nonzero (the rest of
+        ``dense`` is left as it is): :meth:`subtract_from` on a zeroed block, without reading
+        it."""
+        assert dense.flags.c_contiguous
+        dense.reshape(-1)[self.targets] = -(self.S @ (scale * scale))
 
 
 Block = BlockDiag | BlockSparse | np.ndarray

@@ -59,6 +59,9 @@ class BlockedFactor:
         [X y].
     T : list of ndarray
         The factors T (k×k) of the θ that L holds, in block order.
+    stacks : dict
+        Block column j → (first, buffer): the dense blocks L[i, j], i = first..K, are
+        consecutive row slices of one buffer.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class BlockedFactor:
                     self.L[i, j] = a_ij.copy()
             self.L[K, j] = np.array(self.A[K, j])
         self.L[K, K] = np.array(self.A[K, K])
+        self.stacks = {j: stack for j in range(K) if (stack := self._stack_below(j)) is not None}
         self.scaled_plans = {
             j: ScaledSelfOuterPlan.build(a_j0)
             for j in range(1, K)
@@ -114,6 +118,23 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], BlockDiag | np.ndarray)
         ]
         self._diagonal_X = np.diagonal(self.LKK)[: self.p]
+
+    def _stack_below(self, j: int) -> tuple[int, np.ndarray] | None:
+        """Put the dense blocks at the bottom of block column j (rows i ≥ first, [X y] last)
+        into one buffer, the blocks becoming views of it: one triangular solve, and one product
+        per earlier column, then serve them all. None if only [X y] is dense there."""
+        first = self.K
+        while first - 1 > j and isinstance(self.L[first - 1, j], np.ndarray):
+            first -= 1
+        if first == self.K:
+            return None
+        blocks = [b for i in range(first, self.K + 1) if isinstance(b := self.L[i, j], np.ndarray)]
+        stack = np.concatenate(blocks, axis=0)
+        start = 0
+        for i, block in zip(range(first, self.K + 1), blocks, strict=True):
+            self.L[i, j] = stack[start : start + block.shape[0]]
+            start += block.shape[0]
+        return first, stack
 
     @property
     def X(self) -> np.ndarray:

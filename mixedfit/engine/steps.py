@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.linalg import blas, lapack
 
 from .blocks import (
+    Block,
     BlockDiag,
     BlockSparse,
     diag_of_outer,
@@ -85,6 +87,8 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
 
         return vector
     assert isinstance(target, np.ndarray)
+    if j in f.scaled_plans:  # zeroed only: the plan's downdate writes the block (see there)
+        return _zero_lower(target)
     if k == 1:
         diagonal, values = target.reshape(-1)[:: target.shape[0] + 1], a.ravel()
 
@@ -104,6 +108,21 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
         target.ravel()[flat] = (T.T @ a @ T + identity).ravel()
 
     return dense
+
+
+def _zero_lower(M: np.ndarray, bands: int = 16) -> Step:
+    """Zero the lower triangle of a square block whose strict upper triangle is zero and stays
+    so (a block written by a Schur plan): rectangles along the diagonal, about half of
+    ``M.fill(0)``'s memory traffic."""
+    n = M.shape[0]
+    edges = np.linspace(0, n, bands + 1).astype(int)
+    rectangles = [M[r0:r1, :r1] for r0, r1 in pairwise(edges) if r1 > r0]
+
+    def zero() -> None:
+        for rectangle in rectangles:
+            rectangle.fill(0.0)
+
+    return zero
 
 
 def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
@@ -143,10 +162,28 @@ def _scale_fixed(f: BlockedFactor, j: int) -> Step:
 def _factor_column(f: BlockedFactor, j: int) -> list[Step]:
     steps = [_downdate_diagonal(f, j, m) for m in range(j)]
     steps.append(_cholesky(f, j))
-    for i in range(j + 1, f.K + 1):
+    first, stack = f.stacks.get(j, (f.K + 1, None))
+    for i in range(j + 1, first):
         steps.extend(_downdate_below(f, i, j, m) for m in range(j))
         steps.append(_divide(f, i, j))
+    if stack is not None:  # the dense rows below: each update once on the whole stack
+        for m in range(j):
+            steps.extend(_downdate_stack(f, first, j, m, stack))
+        steps.append(_divide_dense(stack, f.L[j, j], j in f.threaded))
     return steps
+
+
+def _downdate_stack(f: BlockedFactor, first: int, j: int, m: int, stack: np.ndarray) -> list[Step]:
+    """L[i, j] −= L[i, m] L[j, m]' for all i ≥ first, in one product when the rows of
+    column m are stacked alike (else block by block)."""
+    first_m, stack_m = f.stacks.get(m, (f.K + 1, None))
+    if stack_m is None or first_m > first:
+        return [_downdate_below(f, i, j, m) for i in range(first, f.K + 1)]
+    start = sum(f.L[i, m].shape[0] for i in range(first_m, first))
+    B, C = stack_m[start:], f.L[j, m]
+    if isinstance(C, np.ndarray):
+        return [lambda: np.subtract(stack, B @ C.T, out=stack)]
+    return [lambda: np.subtract(stack, to_dense(outer(B, C)), out=stack)]
 
 
 def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
@@ -169,12 +206,20 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
         return lambda: np.subtract(data, diag_of_outer(B, nlev, k), out=data)
     assert isinstance(Ljj, np.ndarray)
     if m == 0 and j in f.scaled_plans:
+        # the block was only zeroed by its scaling step: write the Schur update into it, then
+        # add the scaled diagonal T'A[j, j]T + I (a scalar term: θ² a + 1)
         plan, L00, Tj, T0 = f.scaled_plans[j], f.L[0, 0], f.T[j], f.T[0]
-        assert isinstance(L00, BlockDiag)
-        d0 = L00.data[:, 0, 0]
+        Ajj = f.A[j, j]
+        assert isinstance(L00, BlockDiag) and isinstance(Ajj, BlockDiag)
+        d0, values = L00.data[:, 0, 0], Ajj.data.ravel()
+        diagonal, work = Ljj.reshape(-1)[:: Ljj.shape[0] + 1], np.empty(Ljj.shape[0])
 
         def planned() -> None:
-            plan.subtract_from(Tj[0, 0] * T0[0, 0] / d0, Ljj)
+            t = Tj[0, 0]
+            plan.assign_negated(t * T0[0, 0] / d0, Ljj)
+            np.multiply(values, t * t, out=work)
+            np.add(work, 1.0, out=work)
+            np.add(diagonal, work, out=diagonal)
 
         return planned
     if isinstance(B, BlockSparse) and (pairs := B.lower_self_outer()) is not None:
@@ -235,30 +280,37 @@ def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
 def _divide(f: BlockedFactor, i: int, j: int) -> Step:
     """L[i, j] ← L[i, j] L[j, j]⁻ᵀ."""
     M, Ljj = f.L[i, j], f.L[j, j]
+    if isinstance(M, np.ndarray):
+        return _divide_dense(M, Ljj, j in f.threaded)
+    assert isinstance(M, BlockSparse) and isinstance(Ljj, BlockDiag)  # sparse below diagonal
+    Ld = Ljj.data
+    k = Ld.shape[1]
+    if k == 1:
+        d, bcol, data = Ld[:, 0, 0], M.bcol, M.data
+        return lambda: np.divide(data, d[bcol][:, None, None], out=data)
+    # M.data (nb, ki, k): row vectors of level bcol[b], solved with a gathered copy of their
+    # levels' factors
+    bcol, gathered = M.bcol, np.empty((len(M.bcol), k, k))
+    forward = _forward_rows_step(M.data, gathered, levels_first=True)
+
+    def sparse_rows() -> None:
+        np.take(Ld, bcol, axis=0, out=gathered)
+        forward()
+
+    return sparse_rows
+
+
+def _divide_dense(M: np.ndarray, Ljj: Block, threaded: bool) -> Step:
+    """M ← M Ljj⁻ᵀ for dense rows M (``threaded``: on the caller's BLAS threads)."""
     if isinstance(Ljj, BlockDiag):
         Ld = Ljj.data
         nlev, k, _ = Ld.shape
-        if isinstance(M, BlockSparse):
-            if k == 1:
-                d, bcol, data = Ld[:, 0, 0], M.bcol, M.data
-                return lambda: np.divide(data, d[bcol][:, None, None], out=data)
-            # M.data (nb, ki, k): row vectors of level bcol[b], solved with a gathered copy of
-            # their levels' factors
-            bcol, gathered = M.bcol, np.empty((len(M.bcol), k, k))
-            forward = _forward_rows_step(M.data, gathered, levels_first=True)
-
-            def sparse_rows() -> None:
-                np.take(Ld, bcol, axis=0, out=gathered)
-                forward()
-
-            return sparse_rows
-        assert isinstance(M, np.ndarray)
         if k == 1:
             d = Ld[:, 0, 0]
             return lambda: np.divide(M, d, out=M)
         return _forward_rows_step(M.reshape(M.shape[0], nlev, k), Ld, levels_first=False)
-    assert isinstance(M, np.ndarray) and isinstance(Ljj, np.ndarray)
-    threads = caller_threads if j in f.threaded else contextlib.nullcontext
+    assert isinstance(Ljj, np.ndarray)
+    threads = caller_threads if threaded else contextlib.nullcontext
 
     def trsm() -> None:
         # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
