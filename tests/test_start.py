@@ -11,7 +11,7 @@ from test_engine import factor_for
 
 import mixedfit as mf
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
-from mixedfit.engine.start import moment_start
+from mixedfit.engine.start import _between_level_rank, moment_start
 
 
 def start_and_optimum(formula, data):
@@ -30,6 +30,31 @@ def test_balanced_designs_start_at_the_reml_estimate(name, formula):
     """For balanced data the moment estimators are the REML estimates (when positive)."""
     start, theta = start_and_optimum(formula, mf.load_dataset(name))
     np.testing.assert_allclose(start, theta, rtol=2e-2, atol=2e-3)
+
+
+def test_orthodont_start_in_centred_columns_is_the_reml_estimate():
+    """Balanced, with Sex varying between subjects (two degrees of freedom lost); the fit starts
+    from the moment estimate of the centred columns (see centring.py)."""
+    fit = mf.lmer("distance ~ age * Sex + (1 + age | Subject)", mf.load_dataset("orthodont"))
+    start, theta = fit.optimizer.theta_start, fit.theta
+    np.testing.assert_allclose(start[[0, 2]], theta[[0, 2]], rtol=1e-2)  # 2-3 % with 26 df
+    np.testing.assert_allclose(start[1], theta[1], rtol=5e-2)
+
+
+@pytest.mark.parametrize(
+    "name, formula, lost",
+    [
+        ("sleepstudy", "Reaction ~ 1 + Days + (1 + Days | Subject)", 1),
+        ("orthodont", "distance ~ age * Sex + (1 + age | Subject)", 2),  # intercept and Sex
+        ("orthodont", "distance ~ age + Sex + (1 + age | Subject)", 2),  # ... age:Sex not needed
+        ("orthodont", "distance ~ age + (1 + age | Subject)", 1),
+        ("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", 1),
+    ],
+)
+def test_degrees_of_freedom_lost_to_between_level_fixed_effects(name, formula, lost):
+    F, _ = factor_for(formula, mf.load_dataset(name))
+    X = F.X
+    assert all(_between_level_rank(t, X, X.T @ X) == lost for t in F.layout.terms)
 
 
 def test_unbalanced_crossed_start_is_close():

@@ -10,10 +10,13 @@ large models every evaluation is a dense Cholesky factorization. A cheap start d
 2. for each term on its own, the per-level least-squares coefficients b_l of the OLS residuals
    on the term's columns (on its own, so that a term with terms nested in it keeps its share);
 3. each term's covariance by moments, G = cov(b_l) − σ̂² · mean((Z_l'Z_l)⁻¹), its eigenvalues
-   floored so G is positive definite, and T = chol(G / σ̂²).
+   floored so G is positive definite, and T = chol(G / σ̂²). cov(b_l) divides by the number of
+   levels less the fixed effects that vary between levels (which the OLS residuals have taken
+   out of the b_l): one for an intercept, two for Orthodont's ``age * Sex``.
 
 With one term this is the two-stage (per-subject regressions) estimator, which for balanced data
-is the REML estimate itself (sleepstudy); for a scalar term it is the one-way ANOVA estimator.
+is the REML estimate itself (sleepstudy, Orthodont); for a scalar term it is the one-way ANOVA
+estimator.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ __all__ = ["moment_start"]
 
 _FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
+_RANK_TOL = 1e-9  # eigenvalues of a unit-diagonal Gram matrix below this count as zero
 
 
 class _Term:
@@ -79,6 +83,7 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     """
     n, p = X.shape
     Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
+    XtX = X.T @ X
     r = y - Q @ (Q.T @ y)
     terms = [_Term(t) for t in layout.terms]
     alone = []
@@ -100,22 +105,25 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     thetas = []
     for t, b in zip(terms, alone, strict=True):
         t.b = b
-        T = _term_factor(t, sigma2) if sigma2 > 0 else np.eye(t.term.k)
+        T = _term_factor(t, sigma2, X, XtX) if sigma2 > 0 else np.eye(t.term.k)
         rows, cols = t.term.theta_index
         thetas.append(T[rows, cols])
     return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
-def _term_factor(t: _Term, sigma2: float) -> np.ndarray:
+def _term_factor(t: _Term, sigma2: float, X: np.ndarray, XtX: np.ndarray) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable."""
     k = t.term.k
-    if t.usable.sum() < 2:
+    lost = _between_level_rank(t.term, X, XtX)
+    if t.usable.sum() <= lost:
         return np.eye(k)
     ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]
-    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l).
+    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
+    # whose degrees of freedom are the levels less the fixed effects that vary between them
+    # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
     sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
     centred = b - b.mean(axis=0)
-    G = (centred.T @ centred) / (len(b) - 1) / sigma2 - sampling
+    G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
     if not t.term.correlated:
         G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
@@ -125,3 +133,31 @@ def _term_factor(t: _Term, sigma2: float) -> np.ndarray:
     if not t.term.correlated:
         T = np.diag(np.diag(T))
     return T
+
+
+def _between_level_rank(term: ReTerm, X: np.ndarray, XtX: np.ndarray) -> int:
+    """Fixed-effect directions that the b_l of the OLS residuals have lost (at least 1): for
+    each column z of the term, the dimension of col(X) ∩ {z · c_level}, i.e. p less the rank of
+    X after a per-level regression on z (Orthodont's (1 + age | Subject) with age * Sex: 2,
+    the intercept and Sex, and age and age:Sex).
+
+    Parameters
+    ----------
+    term : ReTerm
+    X : ndarray, shape (n, p)
+        Full column rank.
+    XtX : ndarray, shape (p, p)
+    """
+    p = X.shape[1]
+    if p <= 1:
+        return 1
+    scale = 1.0 / np.sqrt(np.diag(XtX))
+    lost = 1
+    for z in term.Z.T:
+        zz = np.bincount(term.refs, weights=z * z, minlength=term.nlev)
+        zx = np.stack([np.bincount(term.refs, weights=z * x, minlength=term.nlev) for x in X.T])
+        fitted = (zx / np.where(zz > 0, zz, 1.0)) @ zx.T  # X'P X, P: per-level regression on z
+        within = (XtX - fitted) * scale[:, None] * scale[None, :]  # X'(I − P)X, unit diagonal
+        rank = int(np.sum(np.linalg.eigvalsh(within) > _RANK_TOL))
+        lost = max(lost, p - rank)
+    return lost
