@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import scipy.linalg
 from references import EXTRA, SHARED, load_reference, reference_data
+from threadpoolctl import threadpool_limits
 
 import mixedfit as mf
 from mixedfit.design import build_design
@@ -22,6 +23,7 @@ from mixedfit.engine.blocks import (
 from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
+from mixedfit.engine.threads import single_threaded
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 
@@ -63,6 +65,25 @@ def test_insteval_block_structure():
     F.update(np.array([0.28, 0.44, 0.07]))
     assert not np.triu(F.L[1, 1], 1).any()  # upper triangle stays zero without cleaning
     assert np.all(np.diagonal(F.L[1, 1]) > 0)
+
+
+def test_sparse_self_outer_in_panels_matches_the_planned_update(monkeypatch):
+    """Without pair plans (over budget, as the 10^6-row model) the Schur update of a dense
+    block from a sparse one runs in row panels, on two threads when the caller has them."""
+    data = mf.load_dataset("insteval").iloc[:20_000]
+    formula = "y ~ 1 + service + (1|s) + (1|d)"
+    theta = np.array([0.3, 0.45])
+    planned, _ = factor_for(formula, data)
+    assert planned.scaled_plans
+    expected = planned.objective(theta, True)
+    monkeypatch.setattr("mixedfit.engine.factor.PAIR_BUDGET", 0)
+    monkeypatch.setattr("mixedfit.engine.blocks.PAIR_BUDGET", 0)
+    F, _ = factor_for(formula, data)
+    assert not F.scaled_plans and 1 in F.threaded
+    assert F.objective(theta, True) == pytest.approx(expected, rel=1e-12)
+    with threadpool_limits(2, user_api="blas"), single_threaded():
+        F.update(theta * 1.01)  # the panels on two threads: the same numbers
+        assert F.objective(theta, True) == pytest.approx(expected, rel=1e-12)
 
 
 def test_block_sparse_csr_of_unsorted_vector_blocks():

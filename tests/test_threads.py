@@ -6,7 +6,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import mixedfit as mf
-from mixedfit.engine.threads import caller_threads, single_threaded
+from mixedfit.engine.threads import caller_threads, in_caller_threads, single_threaded
 
 
 def counts() -> list[int]:
@@ -38,3 +38,19 @@ def test_threaded_fits_are_reproducible():
     assert first._engine.factor.threaded  # a dense block large enough for threads
     np.testing.assert_array_equal(first.theta, second.theta)
     assert first.objective == second.objective
+
+
+def test_in_caller_threads_uses_a_second_thread_only_when_the_caller_had_one():
+    import threading
+
+    def names() -> set[str]:
+        seen: list[str] = []
+        in_caller_threads(lambda _: seen.append(threading.current_thread().name), range(4))
+        assert len(seen) == 4
+        return set(seen)
+
+    assert names() == {threading.current_thread().name}  # outside a fit: serial
+    with threadpool_limits(1, user_api="blas"), single_threaded():
+        assert names() == {threading.current_thread().name}
+    with threadpool_limits(2, user_api="blas"), single_threaded():
+        assert all(name.startswith("mixedfit") for name in names())

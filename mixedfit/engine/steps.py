@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.linalg import blas, lapack
@@ -33,7 +33,7 @@ from .blocks import (
     outer,
     to_dense,
 )
-from .threads import caller_threads
+from .threads import caller_threads, in_caller_threads
 
 if TYPE_CHECKING:
     from .factor import BlockedFactor
@@ -232,7 +232,36 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
             np.subtract(Ljj, product, out=Ljj)
 
         return dense_outer
-    return lambda: np.subtract(Ljj, to_dense(outer(B, B)), out=Ljj)
+    assert isinstance(B, BlockSparse)
+    return _sparse_self_outer(B, Ljj, j in f.threaded)
+
+
+def _sparse_self_outer(B: BlockSparse, Ljj: np.ndarray, threaded: bool, panels: int = 8) -> Step:
+    """Ljj −= B B' below the diagonal (the upper triangle is left dirty: the factorization then
+    cleans it), by row panels of the product: [r0, r1) × [0, r1) = B[r0:r1] B[:r1]'. That is
+    about half the work of the whole product, and the panels, on disjoint rows, run on the
+    caller's threads. Panel edges at n·√(i/panels) balance their work."""
+    n = Ljj.shape[0]
+    edges = np.unique(np.round(n * np.sqrt(np.arange(panels + 1) / panels)).astype(int))
+    bounds = [(int(r0), int(r1)) for r0, r1 in pairwise(edges)]
+    run = in_caller_threads if threaded else _serial
+    csr: list[Any] = []
+
+    def panel(rows: tuple[int, int]) -> None:
+        r0, r1 = rows
+        b = csr[0]
+        Ljj[r0:r1, :r1] -= (b[r0:r1] @ b[:r1].T).toarray()
+
+    def step() -> None:
+        csr[:] = [B.tocsr()]
+        run(panel, bounds)
+
+    return step
+
+
+def _serial(work: Callable[[Any], object], items: list[Any]) -> None:
+    for item in items:
+        work(item)
 
 
 def _cholesky(f: BlockedFactor, j: int) -> Step:

@@ -18,13 +18,16 @@ there, limit the threads to 1.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["caller_threads", "single_threaded"]
+__all__ = ["caller_threads", "in_caller_threads", "single_threaded"]
+
+_T = TypeVar("_T")
 
 _caller: list[list[int]] = []  # thread counts of the BLAS libraries before each open fit
 
@@ -64,3 +67,21 @@ def caller_threads() -> Iterator[None]:
         yield
     finally:
         _set(before)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="mixedfit")
+
+
+def in_caller_threads(work: Callable[[_T], object], items: Iterable[_T]) -> None:
+    """Run ``work`` on each item, on two Python threads if the caller had two or more BLAS
+    threads when the fit began (else, and outside a fit, one after the other). For work that
+    releases the GIL (scipy's sparse products, numpy on large arrays) on disjoint outputs, so
+    the result does not depend on the threads."""
+    if _caller and max(_caller[0]) > 1:
+        for future in [_pool().submit(work, item) for item in items]:
+            future.result()
+    else:
+        for item in items:
+            work(item)
