@@ -1,11 +1,14 @@
-"""BLAS thread control: fits run single-threaded, except the factorization of large dense blocks,
-which gets the threads the caller had.
+"""Thread control: fits run single-threaded, except the factorization of large dense blocks,
+which gets the BLAS threads the caller had.
 
 Most calls of an evaluation are small, where threads cost more than they gain, so a fit runs
 inside :func:`single_threaded`. The one large call of an evaluation on big models, the Cholesky
 factorization of a dense block of order ≥ ``THREADED_MIN`` (see ``factor.py``), runs inside
 :func:`caller_threads` with the thread count in effect when the fit began: on 2 idle cores a
 1,128-order factorization takes 8 ms instead of 14.
+
+With two or more such threads, :func:`in_caller_threads` also runs independent pieces of work
+that release the GIL (the row panels of a large sparse Schur update) on two Python threads.
 
 The count is the caller's BLAS setting (``OPENBLAS_NUM_THREADS``, threadpoolctl), never a timing,
 so a fit gives the same bits every time on a given setting (LAPACK's factorization on one thread
