@@ -171,7 +171,7 @@ def model_frame(
 def _copy_on_write() -> bool:
     if int(pd.__version__.split(".")[0]) >= 3:
         return True
-    return bool(getattr(pd.options.mode, "copy_on_write", False))
+    return getattr(pd.options.mode, "copy_on_write", False) is True  # pandas 2.2's "warn": off
 
 
 def _without_unused(columns: Columns, used: Sequence[str]) -> Columns:

@@ -83,3 +83,15 @@ def test_design_arrays_do_not_follow_later_changes_to_the_data():
     df.loc[:, "Days"] = 0
     np.testing.assert_array_equal(fit._design.y, y)
     np.testing.assert_array_equal(fit._design.X, X)
+
+
+def test_model_frame_copies_the_rows_without_copy_on_write(monkeypatch, frame):
+    """pandas 2 without copy-on-write (or its "warn" mode): a shallow copy would share memory
+    with the user's frame, so the model frame is a real copy."""
+    monkeypatch.setattr("mixedfit.frame._copy_on_write", lambda: False)
+    complete = frame.assign(g=pd.Categorical(["a", "b", "a", "b"]))
+    out = model_frame(complete, Columns(complete), ["x", "g"], np.arange(4))
+    assert list(out.frame.columns) == ["x", "g"]  # the rows selected, not a shallow copy
+    x = out["x"].values
+    complete.loc[0, "x"] = 100.0
+    assert out.frame.loc[0, "x"] == 1.0 and x[0] == 1.0

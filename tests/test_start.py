@@ -54,7 +54,14 @@ def test_orthodont_start_in_centred_columns_is_the_reml_estimate():
 def test_degrees_of_freedom_lost_to_between_level_fixed_effects(name, formula, lost):
     F, _ = factor_for(formula, mf.load_dataset(name))
     X = F.X
-    assert all(_between_level_rank(t, X, X.T @ X) == lost for t in F.layout.terms)
+    assert all(_between_level_rank(t, X) == lost for t in F.layout.terms)
+
+
+def test_between_level_rank_of_an_uncentred_covariate():
+    """A covariate far from zero still varies within subjects (no cancellation)."""
+    df = mf.load_dataset("sleepstudy").assign(shifted=lambda d: d["Days"] + 2.45e6)
+    F, _ = factor_for("Reaction ~ 1 + shifted + (1 | Subject)", df)
+    assert _between_level_rank(F.layout.terms[0], F.X) == 1
 
 
 def test_unbalanced_crossed_start_is_close():

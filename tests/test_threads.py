@@ -54,3 +54,24 @@ def test_in_caller_threads_uses_a_second_thread_only_when_the_caller_had_one():
         assert names() == {threading.current_thread().name}
     with threadpool_limits(2, user_api="blas"), single_threaded():
         assert all(name.startswith("mixedfit") for name in names())
+
+
+def test_in_caller_threads_finishes_all_work_before_raising():
+    import time
+
+    done: list[int] = []
+
+    def work(i: int) -> None:
+        if i == 0:
+            raise ValueError("first")
+        time.sleep(0.05)
+        done.append(i)
+
+    with threadpool_limits(2, user_api="blas"), single_threaded():
+        try:
+            in_caller_threads(work, range(4))
+        except ValueError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("the error was not raised")
+    assert sorted(done) == [1, 2, 3]  # nobody still writing after the error

@@ -238,26 +238,24 @@ class ScaledSelfOuterPlan:
         targets = np.flatnonzero(seen)
         seen[targets] = np.arange(len(targets), dtype=np.int32)
         index = np.dtype(np.int32 if len(first) < np.iinfo(np.int32).max else np.int64)
-        per_column: np.ndarray = np.bincount(cols, minlength=ncol).astype(index)  # m(m+1)/2 pairs
-        indptr = np.zeros(ncol + 1, dtype=index)
+        per_column = np.bincount(cols, minlength=ncol).astype(np.int64)  # m(m+1)/2 pairs each
+        indptr = np.zeros(ncol + 1, dtype=np.int64)
         np.cumsum(per_column * (per_column + 1) // 2, out=indptr[1:])
         # a pair of rows meets at most once in a column: no duplicate entries
         S = sp.csc_matrix(
-            (vals[first] * vals[second], seen[target].astype(index, copy=False), indptr),
+            (
+                vals[first] * vals[second],
+                seen[target].astype(index, copy=False),
+                indptr.astype(index),
+            ),
             shape=(len(targets), ncol),
         )
         return ScaledSelfOuterPlan(S, targets)
 
-    def subtract_from(self, scale: np.ndarray, dense: np.ndarray) -> None:
-        """``tril(dense) -= tril(B @ B.T)`` for column scales ``scale`` (shape (ncol,))."""
-        assert dense.flags.c_contiguous
-        flat = dense.reshape(-1)
-        flat[self.targets] -= self.S @ (scale * scale)
-
     def assign_negated(self, scale: np.ndarray, dense: np.ndarray) -> None:
-        """``tril(dense) = -tril(B @ B.T)`` where it is structurally nonzero (the rest of
-        ``dense`` is left as it is): :meth:`subtract_from` on a zeroed block, without reading
-        it."""
+        """``tril(dense) = -tril(B @ B.T)`` where that is structurally nonzero, for column
+        scales ``scale`` (shape (ncol,)); the rest of ``dense`` is left as it is (zero, in the
+        update: a downdate of a zeroed block that never reads it)."""
         assert dense.flags.c_contiguous
         dense.reshape(-1)[self.targets] = -(self.S @ (scale * scale))
 

@@ -58,7 +58,8 @@ class BlockedFactor:
         Blocks of the factor, keyed (i, j) with i ≥ j in block order; block K = len(terms) is
         [X y].
     T : list of ndarray
-        The factors T (k×k) of the θ that L holds, in block order.
+        The factors T (k×k) of the θ of the last update, in block order (buffers the update's
+        steps read).
     stacks : dict
         Block column j → (first, buffer): the dense blocks L[i, j], i = first..K, are
         consecutive row slices of one buffer.
@@ -128,7 +129,11 @@ class BlockedFactor:
             first -= 1
         if first == self.K:
             return None
-        blocks = [b for i in range(first, self.K + 1) if isinstance(b := self.L[i, j], np.ndarray)]
+        blocks: list[np.ndarray] = []
+        for i in range(first, self.K + 1):
+            block = self.L[i, j]
+            assert isinstance(block, np.ndarray)  # dense, as checked above
+            blocks.append(block)
         stack = np.concatenate(blocks, axis=0)
         start = 0
         for i, block in zip(range(first, self.K + 1), blocks, strict=True):

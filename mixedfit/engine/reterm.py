@@ -101,13 +101,13 @@ class ThetaLayout:
         """True where a θ entry is a diagonal element of its T."""
         return np.concatenate([self._diag_mask(t) for t in self.terms])
 
-    def templates(self, theta: np.ndarray, order: list[int] | None = None) -> list[np.ndarray]:
-        """The factors T (k×k lower triangular), one per term (in ``order`` if given).
+    def templates(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The factors T (k×k lower triangular), one per term.
 
         A scalar term's T is a view of ``theta``.
         """
         out = []
-        for i in range(len(self.terms)) if order is None else order:
+        for i in range(len(self.terms)):
             k, off, rows, cols = self._where[i]
             if k == 1:
                 out.append(theta[off : off + 1].reshape(1, 1))

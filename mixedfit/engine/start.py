@@ -30,7 +30,6 @@ __all__ = ["moment_start"]
 
 _FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
-_RANK_TOL = 1e-9  # eigenvalues of a unit-diagonal Gram matrix below this count as zero
 
 
 class _Term:
@@ -83,7 +82,6 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     """
     n, p = X.shape
     Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
-    XtX = X.T @ X
     r = y - Q @ (Q.T @ y)
     terms = [_Term(t) for t in layout.terms]
     alone = []
@@ -105,16 +103,16 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     thetas = []
     for t, b in zip(terms, alone, strict=True):
         t.b = b
-        T = _term_factor(t, sigma2, X, XtX) if sigma2 > 0 else np.eye(t.term.k)
+        T = _term_factor(t, sigma2, X) if sigma2 > 0 else np.eye(t.term.k)
         rows, cols = t.term.theta_index
         thetas.append(T[rows, cols])
     return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
-def _term_factor(t: _Term, sigma2: float, X: np.ndarray, XtX: np.ndarray) -> np.ndarray:
+def _term_factor(t: _Term, sigma2: float, X: np.ndarray) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable."""
     k = t.term.k
-    lost = _between_level_rank(t.term, X, XtX)
+    lost = _between_level_rank(t.term, X)
     if t.usable.sum() <= lost:
         return np.eye(k)
     ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]
@@ -135,29 +133,30 @@ def _term_factor(t: _Term, sigma2: float, X: np.ndarray, XtX: np.ndarray) -> np.
     return T
 
 
-def _between_level_rank(term: ReTerm, X: np.ndarray, XtX: np.ndarray) -> int:
+def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
     """Fixed-effect directions that the b_l of the OLS residuals have lost (at least 1): for
     each column z of the term, the dimension of col(X) ∩ {z · c_level}, i.e. p less the rank of
     X after a per-level regression on z (Orthodont's (1 + age | Subject) with age * Sex: 2,
-    the intercept and Sex, and age and age:Sex).
+    the intercept and Sex, and age and age:Sex). X is taken to include an intercept; without
+    one, centring the b_l costs one more, which is not counted.
 
     Parameters
     ----------
     term : ReTerm
     X : ndarray, shape (n, p)
         Full column rank.
-    XtX : ndarray, shape (p, p)
     """
     p = X.shape[1]
     if p <= 1:
         return 1
-    scale = 1.0 / np.sqrt(np.diag(XtX))
+    scale = 1.0 / np.linalg.norm(X, axis=0)
     lost = 1
     for z in term.Z.T:
         zz = np.bincount(term.refs, weights=z * z, minlength=term.nlev)
-        zx = np.stack([np.bincount(term.refs, weights=z * x, minlength=term.nlev) for x in X.T])
-        fitted = (zx / np.where(zz > 0, zz, 1.0)) @ zx.T  # X'P X, P: per-level regression on z
-        within = (XtX - fitted) * scale[:, None] * scale[None, :]  # X'(I − P)X, unit diagonal
-        rank = int(np.sum(np.linalg.eigvalsh(within) > _RANK_TOL))
-        lost = max(lost, p - rank)
+        zz[zz == 0] = 1.0
+        within = np.empty_like(X)
+        for c, x in enumerate(X.T):
+            coef = np.bincount(term.refs, weights=z * x, minlength=term.nlev) / zz
+            within[:, c] = (x - z * coef[term.refs]) * scale[c]  # exact zeros between levels
+        lost = max(lost, p - int(np.linalg.matrix_rank(within)))
     return lost

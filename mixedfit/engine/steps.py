@@ -10,7 +10,8 @@ is what costs, and this keeps it to a few numpy calls per block.
 Order of the steps (block order, K terms, block K = [X y]):
 
 1. scale: L[j, j] ← T_j' A[j, j] T_j + I, L[i, j] ← T_i' A[i, j] T_j, L[K, j] ← A[K, j] T_j,
-   L[K, K] ← A[K, K];
+   L[K, K] ← A[K, K] (a block with a Schur plan is only zeroed here: the plan's downdate
+   writes it and then adds T_j' A[j, j] T_j + I);
 2. for each block column j: L[j, j] −= Σ_{m<j} L[j, m] L[j, m]', factor it, and for each i > j:
    L[i, j] ← (L[i, j] − Σ_{m<j} L[i, m] L[j, m]') L[j, j]⁻ᵀ.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.linalg import blas, lapack
@@ -225,13 +226,7 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
     if isinstance(B, BlockSparse) and (pairs := B.lower_self_outer()) is not None:
         return lambda: pairs.subtract_from(B.data, Ljj)
     if isinstance(B, np.ndarray):
-        product = np.empty_like(Ljj)
-
-        def dense_outer() -> None:
-            np.matmul(B, B.T, out=product)
-            np.subtract(Ljj, product, out=Ljj)
-
-        return dense_outer
+        return lambda: np.subtract(Ljj, B @ B.T, out=Ljj)
     assert isinstance(B, BlockSparse)
     return _sparse_self_outer(B, Ljj, j in f.threaded)
 
@@ -244,24 +239,21 @@ def _sparse_self_outer(B: BlockSparse, Ljj: np.ndarray, threaded: bool, panels: 
     n = Ljj.shape[0]
     edges = np.unique(np.round(n * np.sqrt(np.arange(panels + 1) / panels)).astype(int))
     bounds = [(int(r0), int(r1)) for r0, r1 in pairwise(edges)]
-    run = in_caller_threads if threaded else _serial
-    csr: list[Any] = []
-
-    def panel(rows: tuple[int, int]) -> None:
-        r0, r1 = rows
-        b = csr[0]
-        Ljj[r0:r1, :r1] -= (b[r0:r1] @ b[:r1].T).toarray()
 
     def step() -> None:
-        csr[:] = [B.tocsr()]
-        run(panel, bounds)
+        b = B.tocsr()
+
+        def panel(rows: tuple[int, int]) -> None:
+            r0, r1 = rows
+            Ljj[r0:r1, :r1] -= (b[r0:r1] @ b[:r1].T).toarray()
+
+        if threaded:
+            in_caller_threads(panel, bounds)
+        else:
+            for rows in bounds:
+                panel(rows)
 
     return step
-
-
-def _serial(work: Callable[[Any], object], items: list[Any]) -> None:
-    for item in items:
-        work(item)
 
 
 def _cholesky(f: BlockedFactor, j: int) -> Step:
@@ -350,20 +342,16 @@ def _divide_dense(M: np.ndarray, Ljj: Block, threaded: bool) -> Step:
 
 
 # ---------------------------------------------------------------------------- kernels
-def _forward_rows(M: np.ndarray, L: np.ndarray, levels_first: bool) -> None:
-    """In place, each k-vector ``x`` along M's last axis becomes ``x L⁻ᵀ`` (it solves
-    ``L y = x``) with the k×k lower-triangular factor of its level.
+def _forward_rows_step(M: np.ndarray, L: np.ndarray, levels_first: bool) -> Step:
+    """A step that, in place, turns each k-vector ``x`` along M's last axis into ``x L⁻ᵀ`` (it
+    solves ``L y = x``) with the k×k lower-triangular factor of its level; the views are taken
+    once (M and L are fixed buffers).
 
     Parameters
     ----------
     M : ndarray, shape (m, r, k) if ``levels_first`` else (r, m, k)
     L : ndarray, shape (m, k, k)
     """
-    _forward_rows_step(M, L, levels_first)()
-
-
-def _forward_rows_step(M: np.ndarray, L: np.ndarray, levels_first: bool) -> Step:
-    """:func:`_forward_rows` on fixed buffers, its views taken once."""
     k = L.shape[1]
     x = [M[..., a] for a in range(k)]
     at = (lambda a, b: L[:, a, b, None]) if levels_first else (lambda a, b: L[:, a, b])
@@ -388,14 +376,10 @@ def _checked_sqrt(d: np.ndarray, check: bool) -> None:
     np.sqrt(d, out=d)
 
 
-def _cholesky_2x2(data: np.ndarray, check: bool) -> None:
-    """In-place lower Cholesky factors of a stack of 2×2 blocks, shape (m, 2, 2) (``check``:
-    raise LinAlgError unless positive definite)."""
-    _cholesky_2x2_step(data, check)()
-
-
 def _cholesky_2x2_step(data: np.ndarray, check: bool) -> Step:
-    """:func:`_cholesky_2x2` on a fixed buffer, its views taken once."""
+    """A step that puts in place the lower Cholesky factors of a stack of 2×2 blocks, shape
+    (m, 2, 2) (``check``: raise LinAlgError unless positive definite); the views are taken
+    once (``data`` is a fixed buffer)."""
     a, b, c, upper = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1], data[:, 0, 1]
     work = np.empty(len(data))
 

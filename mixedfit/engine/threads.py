@@ -21,8 +21,9 @@ there, limit the threads to 1.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from typing import Any, TypeVar
 
@@ -77,13 +78,18 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="mixedfit")
 
 
+os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has no pool threads
+
+
 def in_caller_threads(work: Callable[[_T], object], items: Iterable[_T]) -> None:
     """Run ``work`` on each item, on two Python threads if the caller had two or more BLAS
     threads when the fit began (else, and outside a fit, one after the other). For work that
     releases the GIL (scipy's sparse products, numpy on large arrays) on disjoint outputs, so
     the result does not depend on the threads."""
     if _caller and max(_caller[0]) > 1:
-        for future in [_pool().submit(work, item) for item in items]:
+        futures = [_pool().submit(work, item) for item in items]
+        wait(futures)  # all finished before an error is raised: none still writes after
+        for future in futures:
             future.result()
     else:
         for item in items:
