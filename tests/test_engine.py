@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 import mixedfit as mf
 from mixedfit.design import build_design
-from mixedfit.engine import crossprod, solution, steps
+from mixedfit.engine import crossprod, kernels, solution
 from mixedfit.engine.blocks import (
     BlockDiag,
     BlockSparse,
@@ -108,7 +108,7 @@ def test_block_sparse_csr_of_unsorted_vector_blocks():
 def test_zero_lower_clears_the_lower_triangle_only():
     rng = np.random.default_rng(9)
     M = np.tril(rng.normal(size=(37, 37)))
-    steps._zero_lower(M, bands=5)()
+    kernels.zero_lower(M, bands=5)()
     assert not M.any()
 
 
@@ -170,7 +170,7 @@ def test_forward_rows_solve_per_level_triangular_systems(levels_first):
     for lev in range(m):
         rows = expected[lev] if levels_first else expected[:, lev]
         rows[...] = np.linalg.solve(L[lev], rows.T).T
-    steps._forward_rows_step(M, L, levels_first)()
+    kernels.forward_rows_step(M, L, levels_first)()
     np.testing.assert_allclose(M, expected, rtol=1e-12)
 
 
@@ -179,10 +179,10 @@ def test_closed_form_2x2_cholesky():
     G = rng.normal(size=(7, 2, 2))
     S = G @ G.transpose(0, 2, 1) + np.eye(2)
     data = S.copy()
-    steps._cholesky_2x2_step(data, check=True)()
+    kernels.cholesky_2x2_step(data, check=True)()
     np.testing.assert_allclose(data, np.linalg.cholesky(S), rtol=1e-12)
     with pytest.raises(np.linalg.LinAlgError):
-        steps._cholesky_2x2_step(np.array([[[1.0, 2.0], [2.0, 1.0]]]), check=True)()
+        kernels.cholesky_2x2_step(np.array([[[1.0, 2.0], [2.0, 1.0]]]), check=True)()
 
 
 def test_dense_cholesky_in_place():
@@ -190,13 +190,13 @@ def test_dense_cholesky_in_place():
     G = rng.normal(size=(9, 9))
     S = G @ G.T + np.eye(9)
     M = np.tril(S)  # upper already zero: no cleaning needed
-    steps.dense_cholesky(M, clean=False)
+    kernels.dense_cholesky(M, clean=False)
     np.testing.assert_allclose(M, np.linalg.cholesky(S), rtol=1e-12)
     M = S.copy()
-    steps.dense_cholesky(M, clean=True)
+    kernels.dense_cholesky(M, clean=True)
     np.testing.assert_allclose(M, np.linalg.cholesky(S), rtol=1e-12)
     with pytest.raises(np.linalg.LinAlgError):
-        steps.dense_cholesky(-np.eye(3))
+        kernels.dense_cholesky(-np.eye(3))
 
 
 def test_lower_solve_batched():

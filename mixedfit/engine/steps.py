@@ -19,12 +19,10 @@ Order of the steps (block order, K terms, block K = [X y]):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.linalg import blas, lapack
+from scipy.linalg import blas
 
 from .blocks import (
     Block,
@@ -34,14 +32,21 @@ from .blocks import (
     outer,
     to_dense,
 )
-from .threads import caller_threads, in_caller_threads
+from .kernels import (
+    Step,
+    checked_sqrt,
+    cholesky_2x2_step,
+    dense_cholesky,
+    forward_rows_step,
+    sparse_self_outer,
+    zero_lower,
+)
+from .threads import caller_threads
 
 if TYPE_CHECKING:
     from .factor import BlockedFactor
 
-__all__ = ["Step", "compile_steps", "dense_cholesky"]
-
-Step = Callable[[], object]  # works on the factor's buffers; result unused
+__all__ = ["Step", "compile_steps"]
 
 
 def compile_steps(f: BlockedFactor) -> list[Step]:
@@ -89,7 +94,7 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
         return vector
     assert isinstance(target, np.ndarray)
     if j in f.scaled_plans:  # zeroed only: the plan's downdate writes the block (see there)
-        return _zero_lower(target)
+        return zero_lower(target)
     if k == 1:
         diagonal, values = target.reshape(-1)[:: target.shape[0] + 1], a.ravel()
 
@@ -109,21 +114,6 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
         target.ravel()[flat] = (T.T @ a @ T + identity).ravel()
 
     return dense
-
-
-def _zero_lower(M: np.ndarray, bands: int = 16) -> Step:
-    """Zero the lower triangle of a square block whose strict upper triangle is zero and stays
-    so (a block written by a Schur plan): rectangles along the diagonal, about half of
-    ``M.fill(0)``'s memory traffic."""
-    n = M.shape[0]
-    edges = np.linspace(0, n, bands + 1).astype(int)
-    rectangles = [M[r0:r1, :r1] for r0, r1 in pairwise(edges) if r1 > r0]
-
-    def zero() -> None:
-        for rectangle in rectangles:
-            rectangle.fill(0.0)
-
-    return zero
 
 
 def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
@@ -228,32 +218,7 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
     if isinstance(B, np.ndarray):
         return lambda: np.subtract(Ljj, B @ B.T, out=Ljj)
     assert isinstance(B, BlockSparse)
-    return _sparse_self_outer(B, Ljj, j in f.threaded)
-
-
-def _sparse_self_outer(B: BlockSparse, Ljj: np.ndarray, threaded: bool, panels: int = 8) -> Step:
-    """Ljj −= B B' below the diagonal (the upper triangle is left dirty: the factorization then
-    cleans it), by row panels of the product: [r0, r1) × [0, r1) = B[r0:r1] B[:r1]'. That is
-    about half the work of the whole product, and the panels, on disjoint rows, run on the
-    caller's threads. Panel edges at n·√(i/panels) balance their work."""
-    n = Ljj.shape[0]
-    edges = np.unique(np.round(n * np.sqrt(np.arange(panels + 1) / panels)).astype(int))
-    bounds = [(int(r0), int(r1)) for r0, r1 in pairwise(edges)]
-
-    def step() -> None:
-        b = B.tocsr()
-
-        def panel(rows: tuple[int, int]) -> None:
-            r0, r1 = rows
-            Ljj[r0:r1, :r1] -= (b[r0:r1] @ b[:r1].T).toarray()
-
-        if threaded:
-            in_caller_threads(panel, bounds)
-        else:
-            for rows in bounds:
-                panel(rows)
-
-    return step
+    return sparse_self_outer(B, Ljj, j in f.threaded)
 
 
 def _cholesky(f: BlockedFactor, j: int) -> Step:
@@ -262,9 +227,9 @@ def _cholesky(f: BlockedFactor, j: int) -> Step:
         data, k = Ljj.data, Ljj.data.shape[1]
         check = j > 0  # the first block is T'Z'ZT + I ≥ I: positive definite by construction
         if k == 1:
-            return lambda: _checked_sqrt(data, check)
+            return lambda: checked_sqrt(data, check)
         if k == 2:
-            return _cholesky_2x2_step(data, check)
+            return cholesky_2x2_step(data, check)
         return lambda: np.copyto(data, np.linalg.cholesky(data))
     assert isinstance(Ljj, np.ndarray)
     threads = caller_threads if j in f.threaded else contextlib.nullcontext
@@ -312,7 +277,7 @@ def _divide(f: BlockedFactor, i: int, j: int) -> Step:
     # M.data (nb, ki, k): row vectors of level bcol[b], solved with a gathered copy of their
     # levels' factors
     bcol, gathered = M.bcol, np.empty((len(M.bcol), k, k))
-    forward = _forward_rows_step(M.data, gathered, levels_first=True)
+    forward = forward_rows_step(M.data, gathered, levels_first=True)
 
     def sparse_rows() -> None:
         np.take(Ld, bcol, axis=0, out=gathered)
@@ -329,7 +294,7 @@ def _divide_dense(M: np.ndarray, Ljj: Block, threaded: bool) -> Step:
         if k == 1:
             d = Ld[:, 0, 0]
             return lambda: np.divide(M, d, out=M)
-        return _forward_rows_step(M.reshape(M.shape[0], nlev, k), Ld, levels_first=False)
+        return forward_rows_step(M.reshape(M.shape[0], nlev, k), Ld, levels_first=False)
     assert isinstance(Ljj, np.ndarray)
     threads = caller_threads if threaded else contextlib.nullcontext
 
@@ -339,77 +304,3 @@ def _divide_dense(M: np.ndarray, Ljj: Block, threaded: bool) -> Step:
             blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
 
     return trsm
-
-
-# ---------------------------------------------------------------------------- kernels
-def _forward_rows_step(M: np.ndarray, L: np.ndarray, levels_first: bool) -> Step:
-    """A step that, in place, turns each k-vector ``x`` along M's last axis into ``x L⁻ᵀ`` (it
-    solves ``L y = x``) with the k×k lower-triangular factor of its level; the views are taken
-    once (M and L are fixed buffers).
-
-    Parameters
-    ----------
-    M : ndarray, shape (m, r, k) if ``levels_first`` else (r, m, k)
-    L : ndarray, shape (m, k, k)
-    """
-    k = L.shape[1]
-    x = [M[..., a] for a in range(k)]
-    at = (lambda a, b: L[:, a, b, None]) if levels_first else (lambda a, b: L[:, a, b])
-    lower = [[at(a, b) for b in range(a)] for a in range(k)]
-    diagonal = [at(a, a) for a in range(k)]
-    work = np.empty_like(x[0])
-
-    def forward() -> None:
-        for a in range(k):
-            xa = x[a]
-            for b, lab in enumerate(lower[a]):
-                np.multiply(lab, x[b], out=work)
-                np.subtract(xa, work, out=xa)
-            np.divide(xa, diagonal[a], out=xa)
-
-    return forward
-
-
-def _checked_sqrt(d: np.ndarray, check: bool) -> None:
-    if check and not d.min() > 0.0:
-        raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
-    np.sqrt(d, out=d)
-
-
-def _cholesky_2x2_step(data: np.ndarray, check: bool) -> Step:
-    """A step that puts in place the lower Cholesky factors of a stack of 2×2 blocks, shape
-    (m, 2, 2) (``check``: raise LinAlgError unless positive definite); the views are taken
-    once (``data`` is a fixed buffer)."""
-    a, b, c, upper = data[:, 0, 0], data[:, 1, 0], data[:, 1, 1], data[:, 0, 1]
-    work = np.empty(len(data))
-
-    def cholesky() -> None:
-        if check and not a.min() > 0.0:
-            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
-        np.sqrt(a, out=a)
-        np.divide(b, a, out=b)
-        np.multiply(b, b, out=work)
-        np.subtract(c, work, out=c)
-        if check and not c.min() > 0.0:
-            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
-        np.sqrt(c, out=c)
-        upper.fill(0.0)
-
-    return cholesky
-
-
-def dense_cholesky(M: np.ndarray, clean: bool = True) -> None:
-    """In-place lower Cholesky factor of a C-ordered dense block (strict upper part zeroed if
-    ``clean``; else left as it was, which the caller guarantees is zero).
-
-    Raises
-    ------
-    numpy.linalg.LinAlgError
-        If ``M`` is not (numerically) positive definite.
-    """
-    assert M.flags.c_contiguous
-    # M.T is Fortran-ordered with the valid triangle on top: factor it in place as U'U = M,
-    # so that U' (= L, C-ordered) overwrites M without a copy.
-    _, info = lapack.dpotrf(M.T, lower=0, clean=int(clean), overwrite_a=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky factor failed (info={info})")
