@@ -13,7 +13,7 @@ import pandas as pd
 
 from .design import Design, build_design
 from .engine.lmm import fit_lmm
-from .exceptions import ConvergenceWarning, SingularFitWarning
+from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .inference.lrt import likelihood_ratio_test
@@ -113,6 +113,8 @@ def lmer(
     from .design import canonical_rows
     from .safety import check_safe_formula
 
+    _check_flags(reml=reml, safe=safe, verbose=verbose)
+
     if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
         columns = data.columns if isinstance(data, pd.DataFrame) else None
         parsed = check_safe_formula(formula, columns)
@@ -172,6 +174,13 @@ class _Progress:
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def _check_flags(**flags: object) -> None:
+    """Raise unless every flag is a bool (``reml="no"`` would otherwise count as True)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool | np.bool_):
+            raise MixedFitError(f"{name} must be True or False, not {value!r}")
 
 
 def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:

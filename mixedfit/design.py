@@ -23,7 +23,7 @@ from formulaic.errors import DataMismatchWarning
 from . import validation as v
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
 from .formula import ModelFormula, RandomTerm, expression_names, plain_message
-from .frame import Columns, drop_unused_categories, missing_values, model_frame
+from .frame import Columns, drop_unused_categories, for_formulaic, missing_values, model_frame
 from .groups import (
     GroupCoding,
     check_levels,
@@ -33,6 +33,8 @@ from .groups import (
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
+from .pyexpr import formula_names, spec_names
+from .sizes import check_matrix_size, check_term_blocks
 
 __all__ = [
     "Design",
@@ -138,15 +140,20 @@ class DesignSpec:
         dropped)."""
         return _resolve(self.fixed_spec_source)
 
+    def variables(self, random: bool) -> set[str]:
+        """Columns of the fixed part (and, if ``random``, of random slopes; not groups)."""
+        names = set(self.fixed_variables)
+        if random:
+            for term in self.terms:
+                names |= set(term.variables) - set(term.coding.columns)
+        return names
+
     def missing_rows(self, data: pd.DataFrame, random: bool) -> np.ndarray:
         """True for new rows with a missing fixed-part (or, if ``random``, random-slope) value.
 
         Missing grouping values are not counted: they are handled as new levels.
         """
-        names = set(self.fixed_variables)
-        if random:
-            for term in self.terms:
-                names |= set(term.variables) - set(term.coding.columns)
+        names = self.variables(random)
         cols = [c for c in data.columns if c in names]
         absent = sorted(names - set(map(str, data.columns)))
         if absent:
@@ -260,9 +267,11 @@ def build_design(
     frame = frame_columns.frame
     if infinite:
         v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
+    check_matrix_size(formula.fixed, frame_columns, "the fixed effects")
     y, X, fixed_spec, fixed_names = _fixed_part(formula, frame_columns, ctx)
     _check_finite(X, fixed_names, "fixed-effects column")
     X, names, kept, dropped = _drop_aliased(X, fixed_names)
+    v.check_residual_df(len(rows), names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
     off = off + _formula_offset(formula, frame, ctx)
@@ -362,6 +371,7 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
 
 
 def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
+    frame = for_formulaic(frame, *formula_names(formula))
     try:
         return model_matrix(formula, frame, context=dict(ctx), na_action="ignore")
     except (FormulaError, DataError):
@@ -396,7 +406,24 @@ def _fixed_part(
     y = np.asarray(lhs, dtype=float).ravel()
     _check_finite(y[:, None], [formula.response], "the response")
     spec = mm.rhs.model_spec
+    _check_factor_levels(spec, "the fixed effects")
     return y, np.asarray(mm.rhs, dtype=float), spec, tuple(str(c) for c in spec.column_names)
+
+
+def _check_factor_levels(spec: ModelSpec, where: str) -> None:
+    """Refuse a categorical with fewer than two levels, as R's ``contrasts<-`` does (formulaic
+    would silently give it no column)."""
+    for name, (kind, state) in spec.encoder_state.items():
+        if getattr(kind, "value", kind) != "categorical":
+            continue
+        levels = state.get("categories", ())
+        if len(levels) < 2:
+            shown = f" (its only level is {levels[0]!r})" if len(levels) == 1 else ""
+            raise DataError(
+                f"the factor {name!r} in {where} has {len(levels)} level(s){shown} among the rows "
+                "the model uses: contrasts can be applied only to factors with 2 or more levels "
+                "(as R says); drop it from the formula or check how the data were filtered"
+            )
 
 
 def _drop_aliased(
@@ -441,6 +468,7 @@ def _random_part(
     specs, arrays = [], []
     for term in formula.random:
         v.check_text_slopes(term, columns)
+        check_matrix_size(term.expr, columns, f"random-effects term {term.source!r}")
         part = plain_part(term.expr, columns)
         spec: ModelSpec | DeferredSpec
         if part is not None:
@@ -450,11 +478,13 @@ def _random_part(
             mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
             Z = np.asarray(mm, dtype=float)
             spec = mm.model_spec
+            _check_factor_levels(spec, f"random-effects term {term.source!r}")
             cols = tuple(str(c) for c in spec.column_names)
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
         coding, refs = code_groups(columns, term.group)
+        check_term_blocks(term.source, term.group_name, len(coding.levels), Z.shape[1])
         check_levels(term.group_name, term.source, len(coding.levels), n, Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         specs.append(TermSpec(term, cols, spec, coding, variables))
@@ -485,6 +515,8 @@ def _formula_offset(
 
 def _new_matrix(spec: ModelSpec, data: pd.DataFrame, what: str) -> np.ndarray:
     """Model matrix of new rows; a category the fit never saw is an error, not zeros."""
+    factors = [(f.expr, f.eval_method.value) for term in spec.formula for f in term.factors]
+    data = for_formulaic(data, *spec_names(factors))
     check_new_categories(spec, data, what)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)

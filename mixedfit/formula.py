@@ -18,6 +18,7 @@ Rules (as lme4's ``findbars``/``expandSlash``):
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +29,7 @@ from formulaic.parser.algos import tokenize
 from formulaic.parser.types import Token
 
 from .exceptions import FormulaError
+from .pyexpr import r_power
 from .safety import expression_names
 
 __all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula", "plain_message"]
@@ -146,6 +148,7 @@ def _parse(text: str) -> ModelFormula:
     """:func:`parse_formula` of a non-empty string (cached: parsing is pure and the result is
     immutable)."""
     _check_parentheses(text)
+    source, text = text, r_power(text)  # R's `^` inside calls is power: I(x^2) is x**2
     tokens = _tokens(text, text)
     tilde = [i for i, d in _depth_iter(tokens) if d == 0 and tokens[i].token == "~"]
     if len(tilde) != 1:
@@ -173,7 +176,9 @@ def _parse(text: str) -> ModelFormula:
         elif any(t.token in _BARS for t in summand):
             _raise_misplaced_bar(text, summand, piece)
         elif len(summand) == 1 and summand[0].token.startswith("offset("):
-            offsets.append(_offset_expr(piece, sign))
+            expr = _offset_expr(piece, sign)
+            if not any(_same_code(expr, other) for other in offsets):
+                offsets.append(expr)  # identical terms are one term (R uses offset(o) once)
         else:
             fixed.append((sign, piece))
     if not random:
@@ -187,8 +192,18 @@ def _parse(text: str) -> ModelFormula:
         fixed=_join(fixed),
         random=tuple(random),
         offsets=tuple(offsets),
-        text=text,
+        text=source,
     )
+
+
+def _same_code(a: str, b: str) -> bool:
+    """True if two Python expressions are the same code (spacing aside)."""
+    try:
+        return ast.dump(ast.parse(a.strip(), mode="eval")) == ast.dump(
+            ast.parse(b.strip(), mode="eval")
+        )
+    except (SyntaxError, ValueError):
+        return a.replace(" ", "") == b.replace(" ", "")
 
 
 def _check_fixed(response: str, fixed: str) -> None:
@@ -217,7 +232,12 @@ def _tokens(expr: str, context: str) -> list[Token]:
             continue
         start, rest = tok.source_start or 0, tok.token
         while rest:
-            op = next((o for o in _OPERATORS if rest.startswith(o)), rest[0])
+            op = next((o for o in _OPERATORS if rest.startswith(o)), "")
+            if not op:
+                raise FormulaError(
+                    f"unknown operator '%{tok.token.strip()}%' in {context!r}: formulas use "
+                    "+ - * / : ^ %in% | and ~ (a '%' starts an operator such as %in%)"
+                )
             while start < len(expr) - 1 and expr[start].isspace():
                 start += 1  # a glued token's source may hold spaces: "~ * +" → "~*+"
             end = start + len(op) - 1

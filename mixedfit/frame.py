@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Column", "Columns", "drop_unused_categories", "missing_values", "model_frame"]
+__all__ = [
+    "Column",
+    "Columns",
+    "drop_unused_categories",
+    "for_formulaic",
+    "missing_values",
+    "model_frame",
+]
 
 
 class Column:
@@ -191,3 +199,66 @@ def drop_unused_categories(
     default all; a copy if any is removed; ``frame`` itself is never modified)."""
     names = list(frame.columns) if columns is None else list(columns)
     return _without_unused(Columns(frame), names).frame
+
+
+def for_formulaic(
+    frame: pd.DataFrame, used: frozenset[str], categorical: frozenset[str]
+) -> pd.DataFrame:
+    """``frame`` as formulaic should see it: numbers as float64, text as Python strings.
+
+    Integer columns (numpy or pandas' nullable dtypes) become float64 before any transform is
+    evaluated, so ``I(x**2)`` or ``x:z`` cannot wrap around on int8..int64 data; columns used only
+    as ``C(...)`` categories (``categorical``) keep their values, hence their level names.
+    pandas' ``string`` dtypes (Python or pyarrow storage) become object columns, which formulaic
+    codes as categories. ``frame`` itself is never modified; it is returned unchanged when
+    nothing needs converting.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    used : frozenset of str
+        Names the formula uses (others are left alone).
+    categorical : frozenset of str
+        Names used only as the first argument of ``C(...)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    changed: dict[str, pd.Series] = {}
+    for name in used:
+        if name not in frame.columns or not _single(frame, name):
+            continue
+        series = frame[name]
+        dtype = series.dtype
+        if _is_text(dtype):
+            changed[name] = series.astype(object).where(series.notna(), np.nan)
+        elif name not in categorical and _is_integer(dtype):
+            changed[name] = pd.Series(
+                series.to_numpy(dtype=float, na_value=np.nan), index=series.index, name=name
+            )
+    if not changed:
+        return frame
+    out = frame.copy(deep=False)
+    for name, series in changed.items():
+        out[name] = series
+    return out
+
+
+def _single(frame: pd.DataFrame, name: str) -> bool:
+    columns = frame.columns
+    return bool(columns.is_unique or list(columns).count(name) == 1)
+
+
+def _is_text(dtype: Any) -> bool:
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    return isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_string_dtype(dtype)
+
+
+def _is_integer(dtype: Any) -> bool:
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iu"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return pd.api.types.is_integer_dtype(dtype)  # Int64, UInt8, int64[pyarrow], ...

@@ -132,7 +132,10 @@ def encode_new_groups(coding: GroupCoding, data: pd.DataFrame) -> tuple[np.ndarr
     missing = np.zeros(m, dtype=bool)
     for j, col in enumerate(coding.columns):
         if col not in data.columns:
-            raise KeyError(f"new data lack the grouping column {col!r}")
+            raise DataError(
+                f"new data lack the grouping column {col!r}: add it, or pass random=False for "
+                "population-level predictions (fixed effects only)"
+            )
         values = pd.Series(np.asarray(data[col], dtype=object))
         missing |= values.isna().to_numpy()
         codes[:, j] = _match(coding.column_values[j], values)
@@ -240,7 +243,8 @@ def unidentified_slopes(Z: np.ndarray, refs: np.ndarray) -> list[int]:
     Returns
     -------
     list of int
-        Indices of such columns (the first intercept column excluded).
+        Indices of such columns (intercept columns, also a repeated one as in
+        ``(1 | g) + (1 | g)``, which lme4 fits, excluded).
     """
     if Z.shape[1] < 2 or len(Z) == 0:
         return []
@@ -254,7 +258,7 @@ def unidentified_slopes(Z: np.ndarray, refs: np.ndarray) -> list[int]:
     constant = np.all(
         np.maximum.reduceat(Zs, starts, axis=0) == np.minimum.reduceat(Zs, starts, axis=0), axis=0
     )
-    return [int(j) for j in np.flatnonzero(constant) if j != intercepts[0]]
+    return [int(j) for j in np.flatnonzero(constant) if j not in intercepts]
 
 
 def lme4_term_order(nlevels: list[int]) -> list[int]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import validation as v
 from .design import Design
 from .engine.lmm import EngineFit, fit_lmm
 from .engine.optimize import OptimizerRecord
@@ -375,6 +376,8 @@ class MixedModelFit:
             base = d.X @ self._engine.solution.beta + d.offset
             return base + self._random_part if random else base
         spec = self._design.spec
+        newdata = v.new_frame(newdata)
+        v.check_new_types(self._design.frame, newdata, spec.variables(random))
         rows = np.flatnonzero(~spec.missing_rows(newdata, random))
         pred = np.full(len(newdata), np.nan)
         if len(rows) == 0:

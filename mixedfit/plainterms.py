@@ -129,11 +129,14 @@ def _factor(frame: Columns, name: str) -> Factor | None:
 
 
 def _text(series: pd.Series) -> bool:
-    """Text that formulaic treats as categorical: object strings, or pandas' default ``str``
-    dtype (its ``string`` dtype with ``pd.NA`` is not: formulaic does not code it)."""
+    """Text, coded as a categorical with sorted levels: object strings, or pandas' ``string``
+    dtypes (any storage; the design stage hands formulaic these as object columns, see
+    :func:`.frame.for_formulaic`)."""
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype):
-        return dtype.na_value is not pd.NA
+        return True
+    if isinstance(dtype, pd.ArrowDtype):
+        return pd.api.types.is_string_dtype(dtype)
     return (
         isinstance(dtype, np.dtype)
         and dtype.kind == "O"

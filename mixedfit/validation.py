@@ -28,11 +28,14 @@ __all__ = [
     "check_frame",
     "check_infinite",
     "check_missing_weights",
+    "check_new_types",
     "check_numeric_expressions",
+    "check_residual_df",
     "check_response",
     "check_slopes_vary",
     "check_text_slopes",
     "check_weights",
+    "new_frame",
     "no_rows_error",
     "numbers",
 ]
@@ -56,6 +59,36 @@ def check_frame(data: Any) -> None:
             f"the data have duplicate column names {dup}: a formula cannot tell them apart; "
             "rename them, or drop the copies with df.loc[:, ~df.columns.duplicated()]"
         )
+
+
+def new_frame(data: Any) -> pd.DataFrame:
+    """New data as a DataFrame: a DataFrame itself, or a mapping of column names to values."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, Mapping):
+        try:
+            return pd.DataFrame(dict(data))
+        except (TypeError, ValueError) as err:
+            raise DataError(f"cannot make a data frame of the new data: {err}") from None
+    raise DataError(
+        f"new data must be a pandas DataFrame or a dict of columns, not {type(data).__name__}"
+    )
+
+
+def check_new_types(frame: pd.DataFrame | None, data: pd.DataFrame, names: set[str]) -> None:
+    """Raise if a column that was numeric in the fit holds text in new data (R's predict says
+    "variable 'x' was fitted with type numeric but character was supplied")."""
+    if frame is None:
+        return
+    for name in sorted(names):
+        if name not in frame.columns or name not in data.columns:
+            continue
+        if _is_numeric(frame[name]) and not _is_numeric(data[name]):
+            raise DataError(
+                f"column {name!r} was numeric in the fit but holds "
+                f"{_text_example(data[name])!r} in the new data; convert it with "
+                + _CONVERT.format(f"newdata[{name!r}]")
+            )
 
 
 def _text_example(series: pd.Series) -> Any:
@@ -165,6 +198,18 @@ def check_weights(w: np.ndarray, weights: Any) -> np.ndarray:
                 f"must be positive: {todo}"
             )
     return w
+
+
+def check_residual_df(n: int, names: Sequence[str]) -> None:
+    """Raise if the fixed effects leave no residual degrees of freedom (p ≥ n): the fixed part
+    then reproduces the response exactly, the REML criterion is undefined and the likelihood
+    unbounded."""
+    if len(names) >= n:
+        raise DataError(
+            f"the fixed effects have {len(names)} columns for {n} observations, so they fit the "
+            "response exactly and leave no residual degrees of freedom: use fewer fixed effects "
+            f"(columns: {', '.join(names[:8])}{', ...' if len(names) > 8 else ''})"
+        )
 
 
 def check_response(response: str, frame: pd.DataFrame) -> None:

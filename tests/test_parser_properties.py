@@ -135,7 +135,9 @@ def expected_offsets(summands: list[Summand]) -> list[str]:
     for s in summands:
         if s.kind == "offset":
             inner = s.text[len("offset(") : -1]
-            out.append(inner if s.sign == "+" else f"-({inner})")
+            expr = inner if s.sign == "+" else f"-({inner})"
+            if squash(expr) not in map(squash, out):
+                out.append(expr)  # identical terms are one term (R uses offset(o) once)
     return out
 
 

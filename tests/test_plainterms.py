@@ -63,7 +63,6 @@ FORMULAIC_ONLY = [
     "f:g",  # neither main effect
     "x:f",
     "b",  # booleans
-    "s",  # string dtype
     "one",  # a single level
     "np.log(i + 1)",
     "x - 1",
@@ -84,6 +83,17 @@ def test_plain_parts_match_formulaic(expr):
     part = plain_part(expr, df)
     assert part is not None
     expected = model_matrix(expr, df)
+    assert part.names == tuple(expected.columns)
+    np.testing.assert_array_equal(part.matrix(df), expected.to_numpy(dtype=float))
+
+
+@pytest.mark.parametrize("expr", ["s", "x * s", "s + o"])
+def test_string_dtype_is_plain_and_coded_as_object_text(expr):
+    """pandas' ``string`` dtype (pd.NA) is coded as formulaic codes object text."""
+    df = frame()
+    part = plain_part(expr, df)
+    assert part is not None
+    expected = model_matrix(expr, df.astype({"s": object}))
     assert part.names == tuple(expected.columns)
     np.testing.assert_array_equal(part.matrix(df), expected.to_numpy(dtype=float))
 

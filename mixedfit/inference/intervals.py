@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from ..exceptions import MixedFitError
 from .bootstrap import bootstrap, percentile_interval
 from .parameters import parameter_names, variance_names
 from .profile import profile_intervals
@@ -105,6 +106,11 @@ def confint(
     if key == "profile":
         return profile_intervals(fit, level)
     if key == "boot":
+        if isinstance(nsim, bool) or not isinstance(nsim, int | np.integer) or nsim < 2:
+            raise MixedFitError(
+                f"nsim must be an integer of at least 2 for bootstrap intervals, not {nsim!r} "
+                "(use 500 or more for stable 95% intervals)"
+            )
         table = bootstrap(fit, nsim, seed=seed)
         rows = [
             percentile_interval(table.iloc[:, i].to_numpy(), level) for i in range(table.shape[1])

@@ -43,6 +43,14 @@ def likelihood_ratio_test(
         Fewer than two models, models on different data or response, mixed REML/ML fits
         that cannot be compared, or models that are not nested.
     """
+    for i, m in enumerate(models):
+        if not isinstance(m, MixedModelFit):
+            raise MixedFitError(
+                f"anova compares fitted models; argument {i + 1} is a {type(m).__name__} "
+                f"({m!r:.40}), not a fit from mixedfit.lmer"
+            )
+    if refit is not None and not isinstance(refit, bool):
+        raise MixedFitError(f"refit must be True, False or None, not {refit!r}")
     if len(models) < 2:
         raise MixedFitError("anova needs at least two fitted models to compare")
     _check_same_data(models)
