@@ -162,9 +162,9 @@ def _check_tokens(text: str, columns: frozenset[str] | None) -> None:
         _refuse(text, "formulaic cannot read it: unbalanced quotes or brackets")
     for tok in tokens:
         kind, token = tok.kind, tok.text
-        if kind == "python" and tok.code is None:
-            _refuse(token, "not a Python expression")
-        elif kind == "python":
+        if kind == "python":
+            if tok.code is None:
+                _refuse(token, "not a Python expression")
             _Checker(tok.code, columns, token).check()
         elif kind == "name":
             _check_column(token, token, columns)
