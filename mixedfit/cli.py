@@ -20,6 +20,7 @@ from .api import anova, lmer
 from .datasets import list_datasets, load_dataset
 from .exceptions import MixedFitError, MixedFitWarning
 from .fitted import LinearMixedModel
+from .safety import check_safe_formula
 
 __all__ = ["main"]
 
@@ -65,12 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["satterthwaite", "kenward-roger", "none"],
         help="denominator degrees of freedom of the t-tests (default: satterthwaite)",
     )
-    fit.add_argument(
-        "--safe",
-        action="store_true",
-        help="refuse formulas with anything but columns, numbers, operators and a list of "
-        "safe transforms (for untrusted formulas)",
-    )
+    _safe_argument(fit)
     fit.add_argument(
         "--verbose", action="store_true", help="report the optimizer's progress on stderr"
     )
@@ -94,8 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--refit", action="store_true", help="always refit REML fits by ML (lme4's default)"
     )
+    _safe_argument(comp)
     sub.add_parser("datasets", help="list the bundled data sets")
     return parser
+
+
+def _safe_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--safe",
+        action="store_true",
+        help="refuse formulas with anything but columns, numbers, operators and a list of "
+        "safe transforms (for untrusted formulas)",
+    )
 
 
 def _data_argument(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +152,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     data = read_data(args.data)
     if args.command == "anova":
-        fits = [lmer(f, data, reml=not args.ml) for f in args.formulas]
+        if args.safe:  # every formula checked before any is fitted
+            for formula in args.formulas:
+                check_safe_formula(formula, data.columns)
+        fits = [lmer(f, data, reml=not args.ml, safe=args.safe) for f in args.formulas]
         print(anova(*fits, refit=True if args.refit else None).to_string())
         return 0
     fit = lmer(

@@ -29,6 +29,7 @@ from formulaic.parser.algos import tokenize
 from formulaic.parser.types import Token
 
 from .exceptions import FormulaError
+from .limits import check_expansion, check_random_terms
 from .pyexpr import r_power
 from .safety import expression_names
 
@@ -173,6 +174,7 @@ def _parse(text: str) -> ModelFormula:
             if sign == "-":
                 raise FormulaError(f"a random-effects term cannot be subtracted: '- {piece}'")
             random.extend(_random_terms(text, summand))
+            check_random_terms(len(random), text)
         elif any(t.token in _BARS for t in summand):
             _raise_misplaced_bar(text, summand, piece)
         elif len(summand) == 1 and summand[0].token.startswith("offset("):
@@ -208,6 +210,7 @@ def _same_code(a: str, b: str) -> bool:
 
 def _check_fixed(response: str, fixed: str) -> None:
     """Let formulaic parse (not evaluate) the response and fixed part, to fail early."""
+    check_expansion(f"{response} ~ {fixed}", "the fixed part")
     try:
         Formula(f"{response} ~ {fixed}")
     except Exception as err:  # formulaic raises several error types
@@ -364,10 +367,12 @@ def _random_terms(text: str, summand: list[Token]) -> list[RandomTerm]:
     _parse_terms(expr, source)
     pieces = _split_double_bar(expr, source) if bar == "||" else [expr]
     groups = _expand_groups(right, _span(text, right), source)
+    check_random_terms(len(pieces) * len(groups), source)
     return [RandomTerm(piece, g, source=source) for piece in pieces for g in groups]
 
 
 def _parse_terms(expr: str, source: str) -> Formula:
+    check_expansion(expr, f"the left side of random-effects term {source!r}:")
     try:
         return Formula(expr)
     except Exception as err:  # formulaic raises several error types
@@ -415,6 +420,7 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
                 f"are allowed (found {tok.token!r})"
             )
     quoted = "".join(f"`{t.token}`" if t.kind.value == "name" else t.token for t in tokens)
+    check_expansion(quoted, f"the grouping factor of {source!r}:")
     try:
         terms = Formula(quoted)
     except Exception as err:

@@ -1,21 +1,28 @@
-"""Python inside formulas: the names it uses, and safe mode (what it may run).
+"""Python inside formulas: safe mode (what a formula may run).
 
 formulaic evaluates every Python piece of a formula (``np.log(y)``, ``I(x**2)``, ``C(f)``,
 ``offset(...)``) with Python's ``eval``, so a formula can run any code, e.g.
 ``__import__('os').system(...)``. ``lmer(..., safe=True)`` calls :func:`check_safe_formula`
-before anything is evaluated: the formula is tokenized with formulaic's tokenizer and each token
-of kind ``"python"`` is parsed with :mod:`ast` and refused unless it is built only from
+before formulaic sees the formula. Every string mixedfit hands to formulaic (the whole formula,
+then ``response ~ fixed part``, each random-effects left side, each offset) is read exactly as
+formulaic reads it (:mod:`.pycode`: formulaic's own tokenizer and sanitizers, so quotes inside
+backticks and backticks inside quotes pair as they do for formulaic), and the syntax tree of the
+code Python would evaluate is refused unless it is built only from
 
-* column names of the data and numbers;
+* column names of the data and numbers (names as Python reads them, i.e. NFKC-normalized: code
+  with fullwidth or other compatibility characters such as ``＿＿import＿＿`` is refused);
 * arithmetic ``+ - * / // % **`` and unary ``-``/``+`` (a power of two constants is refused, so
   ``10**10**10`` cannot stall the interpreter);
 * calls of :data:`SAFE_FUNCTIONS` with the arguments listed there;
 * inside ``C(...)``: the contrasts of :data:`SAFE_CONTRASTS` (called with constant arguments),
-  ``levels=[...]`` of constants; strings are allowed only there, and never with ``__``.
+  ``levels=[...]`` of constants; strings are allowed only there, and never with ``__``, quotes,
+  backslashes, backticks or unprintable characters.
 
 Other tokens must be column names, numbers, the formula operators and parentheses. Anything else
-(attribute access, subscripts, lambda, comprehensions, other calls, names that are not columns)
-raises :class:`~mixedfit.exceptions.FormulaError` naming the piece.
+(attribute access, subscripts, lambda, comprehensions, f-strings, other calls, names that are not
+columns) raises :class:`~mixedfit.exceptions.FormulaError` naming the piece. Formulas longer than
+:data:`MAX_SAFE_LENGTH` characters are refused; the size of the expansion is bounded in any mode
+(:mod:`.limits`).
 """
 
 from __future__ import annotations
@@ -23,14 +30,12 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import unicodedata
 from collections.abc import Collection, Iterable
-from functools import lru_cache
 from typing import TYPE_CHECKING, NoReturn
 
-from formulaic.errors import FormulaSyntaxError
-from formulaic.parser.algos import tokenize
-
 from .exceptions import FormulaError
+from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
 
 if TYPE_CHECKING:
     from .formula import ModelFormula
@@ -78,7 +83,7 @@ SAFE_CONTRASTS: tuple[str, ...] = (
 
 _OPERATORS = re.compile(r"(~|\+|-|\*\*|\*|/|:|\^|\|\||\||%in%|in)+")  # possibly glued: "+-"
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
-_BACKTICK = re.compile(r"`([^`]*)`")
+_STRING_BAD = re.compile(r"[\"'`\\{}%]")  # formulaic re-quotes strings when it evaluates them
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$|^\.[0-9]+([eE][-+]?[0-9]+)?$")
 _CONSTRUCTS = {
     ast.Attribute: "attribute access",
@@ -137,10 +142,11 @@ def check_safe_formula(
             f"(at most {MAX_SAFE_LENGTH} are accepted)"
         )
     cols = None if columns is None else frozenset(map(str, columns))
-    _check_tokens(text, cols)
+    _check_tokens(text, cols)  # before formulaic parses anything
     parsed = parse_formula(text) if isinstance(formula, str) else formula
-    pieces = [parsed.response, parsed.fixed, *(term.expr for term in parsed.random)]
-    pieces += [f"I({expr})" for expr in parsed.offsets]
+    # the strings formulaic is given (see mixedfit.design), checked as formulaic will read them
+    pieces = [f"{parsed.response} ~ {parsed.fixed}", *(term.expr for term in parsed.random)]
+    pieces += [f"0 + I({expr})" for expr in parsed.offsets]
     for piece in pieces:
         _check_tokens(piece, cols)
     for term in parsed.random:
@@ -151,13 +157,15 @@ def check_safe_formula(
 
 def _check_tokens(text: str, columns: frozenset[str] | None) -> None:
     try:
-        tokens = list(tokenize(text))
-    except FormulaSyntaxError:
-        raise FormulaError(f"safe mode: cannot tokenize {text!r}") from None
+        tokens = formula_tokens(text)
+    except Exception:  # formulaic's tokenizer fails: formulaic would fail too
+        _refuse(text, "formulaic cannot read it: unbalanced quotes or brackets")
     for tok in tokens:
-        kind, token = tok.kind.value, tok.token
+        kind, token = tok.kind, tok.text
         if kind == "python":
-            _Checker(token, columns).check()
+            if tok.code is None:
+                _refuse(token, "not a Python expression")
+            _Checker(tok.code, columns, token).check()
         elif kind == "name":
             _check_column(token, token, columns)
         elif kind == "value" and not _NUMBER.match(token):
@@ -183,29 +191,42 @@ def _check_column(name: str, piece: str, columns: frozenset[str] | None) -> None
         if name not in columns:
             dotted = " (attribute access is not allowed)" if "." in name else ""
             _refuse(piece, f"{name!r} is not a column of the data{dotted}")
-    elif "__" in name or hasattr(builtins, name):
-        _refuse(piece, f"{name!r} is not a column name")
+    else:
+        plain = unicodedata.normalize("NFKC", name)  # as Python reads an identifier
+        if "__" in plain or hasattr(builtins, plain) or plain != name:
+            _refuse(piece, f"{name!r} is not a column name")
 
 
 class _Checker:
-    """Walks the syntax tree of one Python token of a formula."""
+    """Walks the syntax tree of the code Python evaluates for one Python token of a formula.
 
-    def __init__(self, code: str, columns: frozenset[str] | None) -> None:
+    ``code`` is the token as formulaic rewrites it (:attr:`.pycode.FormulaToken.code`);
+    ``text`` the token as written, quoted in messages.
+    """
+
+    def __init__(self, code: str, columns: frozenset[str] | None, text: str = "") -> None:
         self.code = code
+        self.text = text or code
         self.columns = columns
-        self.aliases: dict[str, str] = {}
 
     def check(self) -> None:
-        tree = _parse(self.code, self.aliases)
-        if tree is None:
-            _refuse(self.code, "not a Python expression")
+        if unicodedata.normalize("NFKC", self.code) != self.code:
+            _refuse(self.text, "characters that Python reads as others (NFKC), e.g. fullwidth")
         try:
-            self.value(tree.body)
+            self.parsed: PythonCode = python_code(self.code)
+        except Exception:  # formulaic would fail on it too
+            _refuse(self.text, "not a Python expression")
+        try:
+            self.value(self.parsed.tree.body)
         except RecursionError:
-            _refuse(self.code, "nested too deeply")
+            _refuse(self.text, "nested too deeply")
 
     def fail(self, node: ast.AST, why: str) -> NoReturn:
-        _refuse(self.code, f"{why}: {_unparse(node, self.aliases)!r}")
+        try:
+            shown = self.parsed.unparse(node)
+        except (RecursionError, ValueError):
+            shown = type(node).__name__
+        _refuse(self.text, f"{why}: {shown!r}")
 
     def value(self, node: ast.expr) -> None:
         """A numeric expression: columns, numbers, arithmetic, allowed calls."""
@@ -233,15 +254,19 @@ class _Checker:
             self.fail(node, "only numbers are allowed as constants")
 
     def name(self, node: ast.Name) -> None:
-        original = self.aliases.get(node.id)
-        if original is not None:
-            _check_column(original, self.code, self.columns)
+        original = self.parsed.aliases.get(node.id)
+        if original is not None and original != node.id:
+            # a backtick-quoted name: formulaic binds the identifier to that column if the data
+            # has it; otherwise Python looks the identifier up (builtins included)
+            _check_column(original, self.text, self.columns)
+            if self.columns is None:
+                _check_column(node.id, self.text, self.columns)
         elif self.columns is not None and node.id in self.columns:
             return
         elif "__" in node.id:
             self.fail(node, "names with '__'")
         else:
-            _check_column(node.id, self.code, self.columns)
+            _check_column(node.id, self.text, self.columns)
 
     def call(self, node: ast.Call) -> None:
         func = _dotted(node.func)
@@ -308,29 +333,10 @@ class _Checker:
             value = node.value if isinstance(node, ast.Constant) else ...
             if value is ... or not isinstance(value, str | int | float | type(None)):
                 self.fail(node, "contrast arguments must be constants")
-            if isinstance(value, str) and ("__" in value or not value.isprintable()):
-                self.fail(node, "names with '__' or unprintable strings")
-
-
-def _parse(code: str, aliases: dict[str, str]) -> ast.Expression | None:
-    """Parse Python code of a formula, backtick-quoted names replaced by placeholders."""
-
-    def alias(match: re.Match[str]) -> str:
-        name = f"_mixedfit_quoted_{len(aliases)}_"
-        aliases[name] = match.group(1)
-        return name
-
-    try:
-        return ast.parse(_BACKTICK.sub(alias, code).strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _unparse(node: ast.AST, aliases: dict[str, str]) -> str:
-    text = ast.unparse(node)
-    for placeholder, name in aliases.items():
-        text = text.replace(placeholder, f"`{name}`")
-    return text
+            if isinstance(value, str) and "__" in value:
+                self.fail(node, "names with '__'")
+            if isinstance(value, str) and (not value.isprintable() or _STRING_BAD.search(value)):
+                self.fail(node, "strings with quotes, backslashes, braces, '%' or unprintables")
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -346,45 +352,3 @@ def _dotted(node: ast.expr) -> str | None:
 def _constant(node: ast.expr) -> bool:
     """True if an expression has no names (only constants and operators)."""
     return not any(isinstance(n, ast.Name) for n in ast.walk(node))
-
-
-def expression_names(expr: str) -> set[str]:
-    """Variable names an expression refers to (formula names and names inside Python calls).
-
-    Examples
-    --------
-    >>> sorted(expression_names("np.log(x) + C(f, contr.sum):z"))
-    ['f', 'x', 'z']
-    """
-    return set(_expression_names(expr))
-
-
-@lru_cache(maxsize=1024)
-def _expression_names(expr: str) -> frozenset[str]:
-    names: set[str] = set()
-    try:
-        tokens = list(tokenize(expr))
-    except FormulaSyntaxError:
-        return frozenset()
-    for tok in tokens:
-        if tok.kind.value == "name":
-            names.add(tok.token)
-        elif tok.kind.value == "python":
-            names |= python_names(tok.token)
-    return frozenset(names)
-
-
-def python_names(code: str) -> set[str]:
-    """Names a Python expression reads as values (not called functions or attribute bases);
-    backtick-quoted names count as names."""
-    aliases: dict[str, str] = {}
-    tree = _parse(code, aliases)
-    if tree is None:
-        return set()
-    skip = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    skip |= {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    return {
-        aliases.get(node.id, node.id)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and id(node) not in skip
-    }
