@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from .exceptions import FormulaError
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
+from .pyexpr import r_power
 
 if TYPE_CHECKING:
     from .formula import ModelFormula
@@ -142,7 +143,7 @@ def check_safe_formula(
             f"(at most {MAX_SAFE_LENGTH} are accepted)"
         )
     cols = None if columns is None else frozenset(map(str, columns))
-    _check_tokens(text, cols)  # before formulaic parses anything
+    _check_tokens(r_power(text), cols)  # before formulaic parses; `^` read as parsing reads it
     parsed = parse_formula(text) if isinstance(formula, str) else formula
     # the strings formulaic is given (see mixedfit.design), checked as formulaic will read them
     pieces = [f"{parsed.response} ~ {parsed.fixed}", *(term.expr for term in parsed.random)]
