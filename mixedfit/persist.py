@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import fitfile
 from . import jsoncodec as codec
 from .design import Design, build_design, canonical_rows, drop_unused_categories
 from .engine.convergence import ConvergenceCheck
@@ -84,18 +85,20 @@ from .engine.lmm import EngineFit, weighted_factor
 from .engine.optimize import OptimizerRecord
 from .engine.solution import solve
 from .engine.threads import single_threaded
-from .exceptions import MixedFitError, RankDeficiencyWarning
-from .formula import parse_formula
+from .exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
+from .fitcheck import OBJECTIVE_RTOL, check_rows, check_theta, compare_estimates, compare_terms
+from .fitfile import MAX_FILE_BYTES
+from .formula import ModelFormula, parse_formula
 from .model import MixedModelFit, engine_terms
+from .safety import check_safe_formula
 
 if TYPE_CHECKING:
     from .fitted import LinearMixedModel
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_fit", "save_fit"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_fit", "save_fit"]
 
 FORMAT = "mixedfit-fit"
-FORMAT_VERSION = 1
-OBJECTIVE_RTOL = 1e-9  # integrity check: criterion at the stored θ̂, relative
+FORMAT_VERSION = 2
 
 
 _FileError = codec.FileFormatError
@@ -152,9 +155,17 @@ def save_fit(
 
 
 def load_fit(
-    path: str | os.PathLike[str], context: Mapping[str, Any] | None = None
+    path: str | os.PathLike[str],
+    context: Mapping[str, Any] | None = None,
+    *,
+    trust: bool = False,
 ) -> LinearMixedModel:
     """Load a fit saved by :func:`save_fit`, rebuilt at its estimates without refitting.
+
+    Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
+    the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
+    and every stored estimate must be reproduced from the stored data (see the module docstring:
+    "What loading checks and what it trusts").
 
     Parameters
     ----------
@@ -162,7 +173,13 @@ def load_fit(
         A file written by :func:`save_fit` (plain or gzip-compressed JSON).
     context : mapping, optional
         The formula context the model was fitted with (``lmer(..., context=...)``); required
-        when the fit used one, since Python objects are not saved.
+        when the fit used one, since Python objects are not saved. Such a formula calls
+        functions outside safe mode, so it also needs ``trust=True``.
+    trust : bool, default False
+        Only for a file you trust (you saved it yourself, or it comes from someone you trust):
+        evaluate its formula even if it is outside safe mode (a formula can run any Python
+        code), and accept a file of fit format version 1, whose random effects cannot be
+        checked. Every check that can be made is still made.
 
     Returns
     -------
@@ -173,15 +190,17 @@ def load_fit(
     ------
     MixedFitError
         Not a mixedfit fit file, a file from a newer mixedfit (a higher format version), a
-        corrupt file, missing context names, or a model whose criterion at the stored θ̂ no
-        longer matches (the file was altered, or the libraries evaluate it differently).
+        file larger than :data:`MAX_FILE_BYTES` (after decompression) or nested too deeply, a
+        corrupt file (naming the missing or malformed field), a formula outside safe mode
+        (without ``trust=True``), missing context names, or stored estimates that the stored
+        data do not reproduce (the file was altered, or the libraries evaluate it differently).
     FileNotFoundError
         If ``path`` does not exist.
     """
     where = str(path)
-    document = _read_document(Path(path))
+    document = _read(Path(path), trust)
     try:
-        return _restore(document, context, where)
+        return _restore(document, context, trust, where)
     except MixedFitError:
         raise
     except (_FileError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
@@ -226,6 +245,15 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
             "fixed_names": list(design.spec.fixed_names),
             "beta": codec.array(engine.solution.beta),
             "sigma": codec.scalar(engine.solution.sigma),
+            "ranef": [
+                {
+                    "group": spec.name,
+                    "levels": list(spec.levels),
+                    "columns": list(spec.columns),
+                    "b": codec.array(b),
+                }
+                for spec, b in zip(design.spec.terms, engine.solution.b, strict=True)
+            ],
         },
         "optimizer": codec.record(engine.record),
         "convergence": None if engine.check is None else codec.record(engine.check),
@@ -309,21 +337,9 @@ def _design_difference(a: Design, b: Design) -> str:
 
 
 # =============================================================================== reading
-def _read_document(path: Path) -> dict[str, Any]:
-    raw = path.read_bytes()
-    try:
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        document = json.loads(raw.decode("utf-8"))
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
-        raise MixedFitError(
-            f"{path} is not a mixedfit fit file (expected JSON written by save_fit: {err})"
-        ) from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        found = document.get("format") if isinstance(document, dict) else None
-        raise MixedFitError(
-            f"{path} is not a mixedfit fit file (its format is {found!r}, expected {FORMAT!r})"
-        )
+def _read(path: Path, trust: bool) -> dict[str, Any]:
+    """The checked document: size, nesting, format, version and structure."""
+    document = fitfile.read_document(path, FORMAT, MAX_FILE_BYTES)
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
@@ -336,72 +352,107 @@ def _read_document(path: Path) -> dict[str, Any]:
             f"{version}; this mixedfit ({__version__}) reads fit format version "
             f"{FORMAT_VERSION}: upgrade mixedfit to load it"
         )
+    if version < FORMAT_VERSION and not trust:
+        raise MixedFitError(
+            f"{path} is in fit format version {version}, which does not record the random "
+            "effects and their levels, so loading cannot check them: if you trust the file "
+            "(you saved it yourself), load it with load_fit(path, trust=True) and save it again"
+        )
+    try:
+        fitfile.check_structure(document, version)
+    except _FileError as err:
+        raise MixedFitError(f"{path} is a corrupt mixedfit fit file: {err}") from None
     return document
 
 
+def _check_formula(formula: str, columns: list[str], where: str) -> ModelFormula:
+    """The stored formula, refused unless it passes safe mode's check (``lmer(..., safe=True)``)
+    on the stored columns; every stored column must be one the formula uses."""
+    try:
+        parsed = check_safe_formula(formula, columns)
+    except FormulaError as err:
+        raise MixedFitError(
+            f"the formula saved in {where} is not a safe formula, so loading will not evaluate "
+            f"it: {err}. Loading evaluates the formula's Python on the stored data; if you "
+            "trust the file (you saved it yourself, or it comes from someone you trust), load "
+            "it with load_fit(path, trust=True)"
+        ) from None
+    return parsed
+
+
 def _restore(
-    document: dict[str, Any], context: Mapping[str, Any] | None, where: str
+    document: dict[str, Any], context: Mapping[str, Any] | None, trust: bool, where: str
 ) -> LinearMixedModel:
     from .fitted import LinearMixedModel
 
     model, data, estimates = document["model"], document["data"], document["estimates"]
-    formula, reml = str(model["formula"]), bool(model["reml"])
-    needed = [str(n) for n in model["context_names"]]
-    missing = [n for n in needed if n not in (context or {})]
+    formula, reml, nrow = model["formula"], model["reml"], data["nrow"]
+    if model["class"] != "LinearMixedModel":
+        raise _FileError(f"unknown model class {model['class']!r}")
+    names = [str(c.get("name")) for c in data["columns"]]
+    parsed = parse_formula(formula) if trust else _check_formula(formula, names, where)
+    unused = [n for n in names if n not in parsed.variables()]
+    if unused or len(set(names)) != len(names):
+        raise _FileError(f"the data columns {names} are not the distinct columns the formula uses")
+    missing = [n for n in model["context_names"] if n not in (context or {})]
     if missing:
         raise MixedFitError(
             f"the model in {where} was fitted with formula context names {missing}, which are "
             "not saved: pass them again, load_fit(path, context={...})"
         )
-    frame = pd.DataFrame({str(c["name"]): codec.decode_column(c) for c in data["columns"]})
-    if len(frame.columns) != len(data["columns"]) or len(frame) != int(data["nrow"]):
-        raise _FileError("the data columns do not match the stored shape")
-    weights = None if data["weights"] is None else codec.unarray(data["weights"], "float64")
+    frame = pd.DataFrame({c["name"]: codec.decode_column(c, nrow) for c in data["columns"]})
+    absent = [str(c) for c in frame.columns if frame[c].isna().any()]
+    if absent or len(frame) != nrow:
+        raise _FileError(f"the model frame has missing values (columns {absent}) or no rows")
+    weights = None if data["weights"] is None else _array(data, "weights", nrow)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RankDeficiencyWarning)
-            design = build_design(parse_formula(formula), frame, weights=weights, context=context)
+            design = build_design(parsed, frame, weights=weights, context=context)
     except MixedFitError as err:
         raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
-    n = len(design.y)
-    offset = codec.unarray(data["offset"], "float64", (n,))
-    rows = codec.unarray(data["rows"], "int64", (n,))
-    design = dataclasses.replace(design, offset=offset, rows=rows, n_dropped=int(data["n_dropped"]))
-    if data.get("response") is not None:
-        design = dataclasses.replace(design, y=codec.unarray(data["response"], "float64", (n,)))
-    if list(design.spec.fixed_names) != list(estimates["fixed_names"]):
+    rows = _array(data, "rows", nrow, "int64")
+    check_rows(rows, data["n_dropped"])
+    design = dataclasses.replace(
+        design, offset=_array(data, "offset", nrow), rows=rows, n_dropped=data["n_dropped"]
+    )
+    if data["response"] is not None:
+        design = dataclasses.replace(design, y=_array(data, "response", nrow))
+    if not (np.isfinite(design.offset).all() and np.isfinite(design.y).all()):
+        raise _FileError("the stored offset or response is not finite")
+    if list(design.spec.fixed_names) != estimates["fixed_names"]:
         raise MixedFitError(
             f"the model saved in {where} rebuilds different fixed effects "
-            f"{list(design.spec.fixed_names)} from the saved {list(estimates['fixed_names'])} "
-            "(a different formulaic version?)"
+            f"{list(design.spec.fixed_names)} from the saved {estimates['fixed_names']} "
+            "(the file was altered, or a different formulaic version)"
         )
+    if "ranef" in estimates:
+        compare_terms(design, estimates["ranef"], where)
     engine = _engine(document, design, reml, where)
     return LinearMixedModel(design, engine, formula)
 
 
+def _array(data: dict[str, Any], key: str, n: int, dtype: str = "float64") -> np.ndarray:
+    return codec.unarray(data[key], dtype, (n,), f"data.{key}")
+
+
 def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) -> EngineFit:
-    """The engine state at the stored θ̂, checked against the stored criterion."""
+    """The engine state at the stored θ̂, every stored estimate recomputed and compared."""
     estimates = document["estimates"]
-    theta = codec.unarray(estimates["theta"], "float64")
-    stored = codec.unscalar(estimates["objective"])
+    theta = codec.unarray(estimates["theta"], "float64", where="estimates.theta")
     rows = canonical_rows(design)  # the row order lmer's engine used
     factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
-    if len(theta) != len(factor.layout.lower()):
-        raise _FileError(
-            f"theta has {len(theta)} values; the model has {len(factor.layout.lower())}"
-        )
+    check_theta(theta, factor.layout.lower())
     with single_threaded():
         solution = solve(factor, theta, reml)
         objective = factor.current_objective(reml)
-    if not abs(objective - stored) <= OBJECTIVE_RTOL * max(1.0, abs(stored)):
-        raise MixedFitError(
-            f"the model saved in {where} does not reproduce its fit: the criterion at the saved "
-            f"theta is {objective!r} but the file records {stored!r} (the file was altered, or "
-            "the data, formula context or libraries evaluate differently)"
-        )
+    compare_estimates(estimates, solution, objective, where)
+    stored = codec.unscalar(estimates["objective"])
     record = codec.unrecord(OptimizerRecord, document["optimizer"])
-    check = document.get("convergence")
-    gradient = document.get("gradient")
+    if not (np.array_equal(record.theta, theta) and record.objective == stored):
+        raise _FileError("the optimizer record's theta and objective differ from the estimates")
+    check = document["convergence"]
+    gradient = document["gradient"]
     return EngineFit(
         factor=factor,
         theta=theta,
@@ -410,5 +461,5 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         record=record,
         solution=solution,
         check=None if check is None else codec.unrecord(ConvergenceCheck, check),
-        _gradient=[] if gradient is None else [codec.unarray(gradient, "float64")],
+        _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
     )
