@@ -101,7 +101,7 @@ def test_stored_columns_must_be_the_formula_variables(saved, tmp_path):
     doc = _copy(saved)
     extra = dict(_column(doc, "Days"), name="np")
     doc["data"]["columns"].append(extra)
-    with pytest.raises(mf.MixedFitError, match="corrupt.*columns the formula uses"):
+    with pytest.raises(mf.MixedFitError, match=r"corrupt.*columns the formula uses"):
         load_fit(_write(doc, tmp_path / "fit.json"))
 
 
