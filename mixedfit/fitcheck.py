@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .design import Design
+from .engine.convergence import ConvergenceCheck
+from .engine.optimize import OptimizerRecord
 from .engine.solution import Solution
 from .exceptions import MixedFitError
 from .jsoncodec import FileFormatError, unarray
@@ -31,6 +33,7 @@ from .jsoncodec import FileFormatError, unarray
 __all__ = [
     "ESTIMATE_RTOL",
     "OBJECTIVE_RTOL",
+    "check_diagnostics",
     "check_rows",
     "check_theta",
     "compare_estimates",
@@ -61,6 +64,24 @@ def check_theta(theta: np.ndarray, lower: np.ndarray) -> None:
         )
     if not np.all(np.isfinite(theta)) or np.any(theta < lower):
         raise FileFormatError("estimates.theta is not finite or has a negative diagonal entry")
+
+
+def check_diagnostics(record: OptimizerRecord, check: ConvergenceCheck | None, m: int) -> None:
+    """The stored optimizer record and convergence check (not recomputed): arrays of the
+    shapes the summaries and warnings use, for ``m`` covariance parameters."""
+    arrays: list[tuple[str, np.ndarray | None, tuple[int, ...], str]] = [
+        ("optimizer.theta_start", record.theta_start, (m,), "f"),
+        ("optimizer.gradient", record.gradient, (m,), "f"),
+    ]
+    if check is not None:
+        arrays += [
+            ("convergence.gradient", check.gradient, (m,), "f"),
+            ("convergence.hessian", check.hessian, (m, m), "f"),
+            ("convergence.free", check.free, (m,), "b"),
+        ]
+    for name, value, shape, kind in arrays:
+        if value is not None and (value.shape != shape or value.dtype.kind != kind):
+            raise FileFormatError(f"{name} must be an array of shape {shape}")
 
 
 def compare_terms(design: Design, stored: Sequence[dict[str, Any]], where: str) -> None:

@@ -22,7 +22,7 @@ from .engine.optimize import OptimizerRecord
 from .engine.solution import solve
 from .engine.threads import single_threaded
 from .exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
-from .fitcheck import check_rows, check_theta, compare_estimates, compare_terms
+from .fitcheck import check_diagnostics, check_rows, check_theta, compare_estimates, compare_terms
 from .formula import ModelFormula, parse_formula
 from .model import engine_terms
 from .safety import check_safe_formula
@@ -161,8 +161,9 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     record = codec.unrecord(OptimizerRecord, document["optimizer"])
     if not (np.array_equal(record.theta, theta) and record.objective == stored):
         raise _FileError("the optimizer record's theta and objective differ from the estimates")
-    check = document["convergence"]
-    gradient = document["gradient"]
+    stored_check, gradient = document["convergence"], document["gradient"]
+    check = None if stored_check is None else codec.unrecord(ConvergenceCheck, stored_check)
+    check_diagnostics(record, check, theta.size)
     return EngineFit(
         factor=factor,
         theta=theta,
@@ -170,6 +171,6 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         reml=reml,
         record=record,
         solution=solution,
-        check=None if check is None else codec.unrecord(ConvergenceCheck, check),
+        check=check,
         _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
     )

@@ -257,6 +257,14 @@ MALFORMED = {
         lambda d: d["optimizer"].update(evaluations="many"),
         "field 'evaluations' has the wrong type",
     ),
+    "record shape": (
+        lambda d: d["optimizer"]["theta_start"]["array"].update(shape=[3, 1]),
+        r"optimizer.theta_start must be an array of shape \(3,\)",
+    ),
+    "check shape": (
+        lambda d: d["convergence"]["hessian"]["array"].update(shape=[9]),
+        r"convergence.hessian must be an array of shape \(3, 3\)",
+    ),
     "column kind": (
         lambda d: _column(d, "Days").update(kind="pickle"),
         "unknown column kind 'pickle'",
