@@ -6,19 +6,50 @@ missing values), the prior weights and offset, the original row positions and th
 with the optimizer's record. Loading re-evaluates the formula on the stored frame — formulaic
 sees identical data, so it regenerates identical model specs (category levels, stateful
 transforms such as ``center(x)``) for :meth:`~mixedfit.model.MixedModelFit.predict` — and
-rebuilds the engine's factor at the stored θ̂ without optimizing. The criterion at θ̂ is
-recomputed and must match the stored one (relative difference ≤ 1e-9): the integrity check of
-the file and of the libraries that evaluated it.
+rebuilds the engine's factor at the stored θ̂ without optimizing. The criterion, β̂, σ̂ and
+the BLUPs at θ̂ are recomputed and must match the stored ones (:mod:`.fitcheck`): the
+integrity check of the file and of the libraries that evaluated it.
 
-File format (version 1)
+What loading checks and what it trusts
+--------------------------------------
+* **Code.** The only part of a file that is ever evaluated is the formula (formulaic evaluates
+  its Python pieces with ``eval``). :func:`load_fit` first checks it with safe mode's checker,
+  :func:`mixedfit.safety.check_safe_formula` (as ``lmer(..., safe=True)``), against the stored
+  column names, and refuses it unless it uses only those columns, numbers, formula operators
+  and the functions of :data:`mixedfit.safety.SAFE_FUNCTIONS`. Every stored column must be a
+  variable of the formula. ``load_fit(path, trust=True)`` skips this check: then the formula can
+  run any Python code, so use it only for files you trust (a formula with context functions or
+  other calls needs it).
+* **Parsing.** JSON only (no pickle), at most :data:`MAX_FILE_BYTES` bytes after decompression
+  (gzip is decompressed in chunks and stopped at the cap), at most
+  :data:`mixedfit.fitfile.MAX_DEPTH` levels of nesting (counted before parsing), strict JSON;
+  every field is checked for presence and type, unknown fields are refused
+  (:mod:`.fitfile`, :mod:`.jsoncodec`): array shapes and dtypes, column values of their dtype,
+  level codes within their categories, no missing values in the model frame, row positions
+  increasing within the original data, θ̂ finite and within its bounds.
+* **Recomputed and compared.** The design from the stored data and formula, then at the
+  stored θ̂: the criterion (relative 1e-9), β̂, σ̂ and the BLUPs b̂ (relative 1e-8 of their
+  scales), the fixed-effect names and each random-effects term's group, levels (in order) and
+  columns. An edited response, offset, weight, level label or estimate is refused.
+* **Trusted as stored.** That θ̂ is the optimum (nothing is re-optimized: a file whose θ̂,
+  β̂, σ̂, b̂ and criterion were all changed consistently describes the model at another θ and
+  loads); the data themselves (the check is of consistency, not of origin: anyone can write a
+  consistent file for other data by fitting them; files are not signed); the optimizer's record
+  and the convergence diagnostics (evaluations, messages, gradient, Hessian: only their types
+  and shapes are checked) and ``mixedfit_version`` / ``libraries`` (informative).
+* **Cost.** Loading a file near the size cap takes memory several times its size (the parsed
+  JSON) and one factorization of the model (no optimization).
+
+File format (version 2)
 -----------------------
 One JSON document (UTF-8; gzip-compressed when the path ends with ``.gz``, detected by content
-when loading). Nothing in it is executable: no pickle, no code. Floats are written with full
+when loading). No pickle; the formula is the only text ever evaluated (see above). Version 1
+(without ``estimates.ranef``) loads only with ``trust=True``. Floats are written with full
 precision (Python's shortest round-trip ``repr``), so float64 values come back bit for bit;
 non-finite floats are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` inside float
 arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top level::
 
-    {"format": "mixedfit-fit", "version": 1,
+    {"format": "mixedfit-fit", "version": 2,
      "mixedfit_version": "0.1.0",
      "libraries": {"numpy": ..., "pandas": ..., "formulaic": ...},   # informative
      "model": {"class": "LinearMixedModel", "formula": "...", "reml": true,
@@ -27,7 +58,9 @@ arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top lev
               "weights": ARRAY | null, "offset": ARRAY, "response": ARRAY | null,
               "rows": ARRAY, "n_dropped": int},
      "estimates": {"theta": ARRAY, "objective": float, "fixed_names": [...],
-                   "beta": ARRAY, "sigma": float},
+                   "beta": ARRAY, "sigma": float,
+                   "ranef": [{"group": str, "levels": [str, ...], "columns": [str, ...],
+                              "b": ARRAY}, ...]},      # one per random-effects term
      "optimizer": {field: VALUE, ...},        # engine.optimize.OptimizerRecord
      "convergence": {field: VALUE, ...} | null,  # engine.convergence.ConvergenceCheck
      "gradient": ARRAY | null}                # finite-difference gradient, if it was computed
@@ -51,8 +84,8 @@ Formula context
 ---------------
 Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
 objects and are not saved: their names are recorded and :func:`load_fit` must be given them
-again (``load_fit(path, context={...})``); a different definition is caught by the integrity
-check when it changes the design.
+again (``load_fit(path, context={...}, trust=True)``: a formula that calls them is outside safe
+mode); a different definition is caught by the integrity check when it changes the design.
 
 The model frame
 ---------------
