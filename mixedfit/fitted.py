@@ -125,7 +125,9 @@ class LinearMixedModel(MixedModelFit):
         """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.
 
         The file holds the model frame, options and estimates: :func:`mixedfit.load_fit`
-        rebuilds a fit that prints, predicts and compares like this one.
+        rebuilds a fit that prints, predicts and compares like this one, after checking the
+        formula with safe mode and every stored estimate against the stored data (see
+        :mod:`mixedfit.persist`, "What loading checks and what it trusts").
         """
         from .persist import save_fit
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,10 @@ def scalar(value: float) -> float | dict[str, str]:
 
 def unscalar(value: Any) -> float:
     if isinstance(value, dict):
-        return _NONFINITE[value["float"]]
+        tag = value.get("float") if len(value) == 1 else None
+        if not isinstance(tag, str) or tag not in _NONFINITE:
+            raise FileFormatError(f"expected a number, found {value!r}")
+        return _NONFINITE[tag]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FileFormatError(f"expected a number, found {value!r}")
     return float(value)
@@ -75,7 +79,45 @@ def float_list(values: np.ndarray) -> list[Any]:
 
 
 def unfloat_list(values: list[Any]) -> list[float]:
-    return [_NONFINITE[v] if isinstance(v, str) else float(v) for v in values]
+    return unfloats(values, "values").tolist()
+
+
+def unfloats(values: list[Any], where: str) -> np.ndarray:
+    """Checked float64 values: numbers, or the strings of :data:`_NONFINITE`."""
+    types = set(map(type, values))
+    if not types <= {float, int, str}:
+        raise FileFormatError(f"{where} must be numbers, found {_found(types - {float, int})}")
+    try:
+        if str in types:
+            values = [_NONFINITE[v] if isinstance(v, str) else v for v in values]
+        return np.array(values, dtype=np.float64)
+    except KeyError as err:
+        raise FileFormatError(f"{where} must be numbers, found the string {err}") from None
+    except OverflowError:
+        raise FileFormatError(f"{where} hold a number too large for a float") from None
+
+
+def unints(values: list[Any], dtype: Any, where: str) -> np.ndarray:
+    """Checked integer values, in the range of ``dtype``."""
+    types = set(map(type, values))
+    if not types <= {int}:
+        raise FileFormatError(f"{where} must be integers, found {_found(types - {int})}")
+    try:
+        return np.array(values, dtype=dtype)
+    except OverflowError:
+        raise FileFormatError(f"{where} hold an integer out of the range of {dtype}") from None
+
+
+def unbools(values: list[Any], where: str) -> np.ndarray:
+    types = set(map(type, values))
+    if not types <= {bool}:
+        raise FileFormatError(f"{where} must be true/false, found {_found(types - {bool})}")
+    return np.array(values, dtype=np.bool_)
+
+
+def _found(types: set[type]) -> str:
+    names = {dict: "objects", list: "lists", str: "strings", bool: "booleans", float: "floats"}
+    return ", ".join(sorted(names.get(t, t.__name__) for t in types)) or "nothing"
 
 
 def array(values: np.ndarray) -> dict[str, Any]:
@@ -90,21 +132,34 @@ def array(values: np.ndarray) -> dict[str, Any]:
 
 
 def unarray(
-    obj: dict[str, Any], dtype: str | None = None, shape: tuple[int, ...] | None = None
+    obj: dict[str, Any],
+    dtype: str | None = None,
+    shape: tuple[int, ...] | None = None,
+    where: str = "array",
 ) -> np.ndarray:
-    kind = obj["dtype"]
+    """An array from :func:`array`'s form, its dtype, values and shape checked."""
+    if not isinstance(obj, dict) or set(obj) != {"dtype", "shape", "values"}:
+        raise FileFormatError(f"{where} must be an object with fields dtype, shape and values")
+    kind, values, dims = obj["dtype"], obj["values"], obj["shape"]
     if dtype is not None and kind != dtype:
-        raise FileFormatError(f"expected an array of {dtype}, found {kind}")
-    values = obj["values"]
+        raise FileFormatError(f"{where}: expected an array of {dtype}, found {kind!r}")
+    if not isinstance(values, list):
+        raise FileFormatError(f"{where}: its values must be a list")
     if kind == "float64":
-        a = np.array(unfloat_list(values), dtype=np.float64)
-    elif kind in ("int64", "bool"):
-        a = np.array(values, dtype=np.int64 if kind == "int64" else np.bool_)
+        a = unfloats(values, f"{where} values")
+    elif kind == "int64":
+        a = unints(values, np.int64, f"{where} values")
+    elif kind == "bool":
+        a = unbools(values, f"{where} values")
     else:
-        raise FileFormatError(f"unknown array dtype {kind!r}")
-    a = a.reshape([int(s) for s in obj["shape"]])
+        raise FileFormatError(f"{where}: unknown array dtype {kind!r}")
+    if not isinstance(dims, list) or not all(type(d) is int and d >= 0 for d in dims):
+        raise FileFormatError(f"{where}: its shape must be a list of non-negative integers")
+    if math.prod(dims) != a.size:
+        raise FileFormatError(f"{where}: shape {dims} does not match its {a.size} values")
+    a = a.reshape(dims)
     if shape is not None and a.shape != shape:
-        raise FileFormatError(f"expected an array of shape {shape}, found {a.shape}")
+        raise FileFormatError(f"{where}: expected an array of shape {shape}, found {a.shape}")
     return a
 
 
@@ -124,9 +179,11 @@ def value(v: Any) -> Any:
 
 def unvalue(v: Any) -> Any:
     if isinstance(v, dict):
-        if "array" in v:
+        if set(v) == {"array"}:
             return unarray(v["array"])
         return unscalar(v)
+    if isinstance(v, list):
+        raise FileFormatError(f"expected a value, found a list {v!r:.40}")
     return v
 
 
@@ -137,9 +194,17 @@ def record(obj: Any) -> dict[str, Any]:
 def unrecord(cls: Any, obj: dict[str, Any]) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(obj) - names)
-    if unknown:
-        raise FileFormatError(f"unknown {cls.__name__} fields {unknown}")
-    return cls(**{k: unvalue(v) for k, v in obj.items()})
+    missing = sorted(names - set(obj))
+    if unknown or missing:
+        what = f"unknown fields {unknown}" if unknown else f"missing fields {missing}"
+        raise FileFormatError(f"{cls.__name__} record: {what}")
+    values = {k: unvalue(v) for k, v in obj.items()}
+    for key, hint in typing.get_type_hints(cls).items():
+        allowed = {float: (int, float)}.get(hint, typing.get_args(hint) or (hint,))
+        v = values[key]
+        if (isinstance(v, bool) and bool not in allowed) or not isinstance(v, allowed):
+            raise FileFormatError(f"{cls.__name__} record: field {key!r} has the wrong type")
+    return cls(**values)
 
 
 # =============================================================================== columns
@@ -201,33 +266,116 @@ def object_value(name: str, v: Any) -> Any:
     )
 
 
-def decode_column(obj: dict[str, Any]) -> pd.Series:
-    kind = obj["kind"]
-    if kind == "categorical":
-        categories = pd.Index(decode_column(obj["categories"]))
-        codes = np.asarray(obj["codes"], dtype=np.int64)
-        cat = pd.Categorical.from_codes(codes, categories=categories, ordered=bool(obj["ordered"]))
-        return pd.Series(cat)
-    if kind == "string":
-        return pd.Series(obj["values"], dtype=string_dtype(obj["storage"], obj["na_value"]))
-    if kind == "numpy":
-        dtype = np.dtype(obj["dtype"])
-        if dtype.kind not in "biuf":
-            raise FileFormatError(f"unsupported column dtype {obj['dtype']!r}")
-        values = unfloat_list(obj["values"]) if dtype.kind == "f" else obj["values"]
-        return pd.Series(np.array(values, dtype=dtype))
-    if kind == "object":
-        items = [unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
-        array = np.empty(len(items), dtype=object)
-        array[:] = items
-        return pd.Series(array, dtype=object)
-    if kind == "masked":
-        name = str(obj["dtype"])
-        if name not in _MASKED:
-            raise FileFormatError(f"unsupported column dtype {name!r}")
-        items = [unscalar(v) if isinstance(v, dict) else v for v in obj["values"]]
-        return pd.Series(items, dtype=name)
-    raise FileFormatError(f"unknown column kind {kind!r}")
+def decode_column(obj: dict[str, Any], nrow: int | None = None) -> pd.Series:
+    """A column from :func:`encode_column`'s form, every field and value checked (``nrow``:
+    the length it must have)."""
+    name = obj.get("name") if isinstance(obj, dict) else None
+    if not isinstance(name, str):
+        raise FileFormatError("a data column must be an object with a string field 'name'")
+    where = f"column {name!r}"
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind not in _COLUMN_FIELDS:
+        raise FileFormatError(f"{where}: unknown column kind {kind!r}")
+    fields = _COLUMN_FIELDS[kind]
+    if set(obj) != fields | {"name", "kind"}:
+        raise FileFormatError(f"{where}: a {kind} column has the fields {sorted(fields)}")
+    values = obj["codes"] if kind == "categorical" else obj["values"]
+    if not isinstance(values, list) or (nrow is not None and len(values) != nrow):
+        raise FileFormatError(f"{where}: expected a list of {nrow} values")
+    return pd.Series(_DECODERS[kind](obj, values, where))
+
+
+def _categorical(obj: dict[str, Any], codes: list[Any], where: str) -> Any:
+    categories = obj["categories"]
+    if not isinstance(categories, dict) or categories.get("kind") == "categorical":
+        raise FileFormatError(f"{where}: its categories must be a non-categorical column")
+    levels = pd.Index(decode_column(categories))
+    if not levels.is_unique or levels.hasnans:
+        raise FileFormatError(f"{where}: its categories must be distinct and not missing")
+    codes_array = unints(codes, np.int64, f"{where} level codes")
+    bad = (codes_array < -1) | (codes_array >= len(levels))
+    if bad.any():
+        raise FileFormatError(
+            f"{where}: level code {int(codes_array[bad][0])} is out of range "
+            f"(the column has {len(levels)} levels, codes 0 to {len(levels) - 1})"
+        )
+    if not isinstance(obj["ordered"], bool):
+        raise FileFormatError(f"{where}: 'ordered' must be true or false")
+    return pd.Categorical.from_codes(codes_array, categories=levels, ordered=obj["ordered"])
+
+
+def _string(obj: dict[str, Any], values: list[Any], where: str) -> Any:
+    if not set(map(type, values)) <= {str, type(None)}:
+        raise FileFormatError(f"{where}: the values of a string column must be strings")
+    storage, na = obj["storage"], obj["na_value"]
+    if storage not in ("python", "pyarrow") or na not in ("NaN", "NA"):
+        raise FileFormatError(f"{where}: unknown string storage {storage!r} or na {na!r}")
+    return pd.array(values, dtype=string_dtype(storage, na))
+
+
+def _numpy(obj: dict[str, Any], values: list[Any], where: str) -> Any:
+    name = obj["dtype"]
+    if name not in _NUMPY_DTYPES:
+        raise FileFormatError(f"{where}: unsupported column dtype {name!r}")
+    dtype = np.dtype(name)
+    if dtype.kind == "f":
+        return unfloats(values, f"{where} values").astype(dtype)
+    if dtype.kind == "b":
+        return unbools(values, f"{where} values")
+    return unints(values, dtype, f"{where} values")
+
+
+def _object(obj: dict[str, Any], values: list[Any], where: str) -> Any:
+    items = [_plain(v, where) for v in values]
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def _masked(obj: dict[str, Any], values: list[Any], where: str) -> Any:
+    name = obj["dtype"]
+    if name not in _MASKED:
+        raise FileFormatError(f"{where}: unsupported column dtype {name!r}")
+    items = [_plain(v, where) for v in values]
+    wanted = {bool} if name == "boolean" else ({int, float} if name[0] == "F" else {int})
+    if not set(map(type, items)) <= wanted | {type(None)}:
+        raise FileFormatError(f"{where}: values of the wrong type for dtype {name}")
+    try:
+        return pd.array(items, dtype=name)
+    except (OverflowError, TypeError, ValueError):
+        raise FileFormatError(f"{where}: values out of the range of dtype {name}") from None
+
+
+def _plain(v: Any, where: str) -> Any:
+    """A value of an object column: null, bool, str, int or float (tagged if non-finite)."""
+    if isinstance(v, dict):
+        return unscalar(v)
+    if v is None or isinstance(v, bool | str | int | float):
+        return v
+    raise FileFormatError(f"{where}: values must be strings, numbers or booleans")
+
+
+_COLUMN_FIELDS: dict[str, set[str]] = {
+    "categorical": {"ordered", "categories", "codes"},
+    "string": {"storage", "na_value", "values"},
+    "numpy": {"dtype", "values"},
+    "object": {"values"},
+    "masked": {"dtype", "values"},
+}
+_DECODERS = {
+    "categorical": _categorical,
+    "string": _string,
+    "numpy": _numpy,
+    "object": _object,
+    "masked": _masked,
+}
+_NUMPY_DTYPES = {
+    "bool",
+    "float16",
+    "float32",
+    "float64",
+    *(f"{u}int{b}" for u in ("", "u") for b in (8, 16, 32, 64)),
+}
 
 
 def string_dtype(storage: str, na_value: str) -> Any:

@@ -6,19 +6,50 @@ missing values), the prior weights and offset, the original row positions and th
 with the optimizer's record. Loading re-evaluates the formula on the stored frame — formulaic
 sees identical data, so it regenerates identical model specs (category levels, stateful
 transforms such as ``center(x)``) for :meth:`~mixedfit.model.MixedModelFit.predict` — and
-rebuilds the engine's factor at the stored θ̂ without optimizing. The criterion at θ̂ is
-recomputed and must match the stored one (relative difference ≤ 1e-9): the integrity check of
-the file and of the libraries that evaluated it.
+rebuilds the engine's factor at the stored θ̂ without optimizing. The criterion, β̂, σ̂ and
+the BLUPs at θ̂ are recomputed and must match the stored ones (:mod:`.fitcheck`): the
+integrity check of the file and of the libraries that evaluated it.
 
-File format (version 1)
+What loading checks and what it trusts
+--------------------------------------
+* **Code.** The only part of a file that is ever evaluated is the formula (formulaic evaluates
+  its Python pieces with ``eval``). :func:`load_fit` first checks it with safe mode's checker,
+  :func:`mixedfit.safety.check_safe_formula` (as ``lmer(..., safe=True)``), against the stored
+  column names, and refuses it unless it uses only those columns, numbers, formula operators
+  and the functions of :data:`mixedfit.safety.SAFE_FUNCTIONS`. Every stored column must be a
+  variable of the formula. ``load_fit(path, trust=True)`` skips this check: then the formula can
+  run any Python code, so use it only for files you trust (a formula with context functions or
+  other calls needs it).
+* **Parsing.** JSON only (no pickle), at most :data:`MAX_FILE_BYTES` bytes after decompression
+  (gzip is decompressed in chunks and stopped at the cap), at most
+  :data:`mixedfit.fitfile.MAX_DEPTH` levels of nesting (counted before parsing), strict JSON;
+  every field is checked for presence and type, unknown fields are refused
+  (:mod:`.fitfile`, :mod:`.jsoncodec`): array shapes and dtypes, column values of their dtype,
+  level codes within their categories, no missing values in the model frame, row positions
+  increasing within the original data, θ̂ finite and within its bounds.
+* **Recomputed and compared.** The design from the stored data and formula, then at the
+  stored θ̂: the criterion (relative 1e-9), β̂, σ̂ and the BLUPs b̂ (relative 1e-8 of their
+  scales), the fixed-effect names and each random-effects term's group, levels (in order) and
+  columns. An edited response, offset, weight, level label or estimate is refused.
+* **Trusted as stored.** That θ̂ is the optimum (nothing is re-optimized: a file whose θ̂,
+  β̂, σ̂, b̂ and criterion were all changed consistently describes the model at another θ and
+  loads); the data themselves (the check is of consistency, not of origin: anyone can write a
+  consistent file for other data by fitting them; files are not signed); the optimizer's record
+  and the convergence diagnostics (evaluations, messages, gradient, Hessian: only their types
+  and shapes are checked) and ``mixedfit_version`` / ``libraries`` (informative).
+* **Cost.** Loading a file near the size cap takes memory several times its size (the parsed
+  JSON) and one factorization of the model (no optimization).
+
+File format (version 2)
 -----------------------
 One JSON document (UTF-8; gzip-compressed when the path ends with ``.gz``, detected by content
-when loading). Nothing in it is executable: no pickle, no code. Floats are written with full
+when loading). No pickle; the formula is the only text ever evaluated (see above). Version 1
+(without ``estimates.ranef``) loads only with ``trust=True``. Floats are written with full
 precision (Python's shortest round-trip ``repr``), so float64 values come back bit for bit;
 non-finite floats are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` inside float
 arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top level::
 
-    {"format": "mixedfit-fit", "version": 1,
+    {"format": "mixedfit-fit", "version": 2,
      "mixedfit_version": "0.1.0",
      "libraries": {"numpy": ..., "pandas": ..., "formulaic": ...},   # informative
      "model": {"class": "LinearMixedModel", "formula": "...", "reml": true,
@@ -27,7 +58,9 @@ arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top lev
               "weights": ARRAY | null, "offset": ARRAY, "response": ARRAY | null,
               "rows": ARRAY, "n_dropped": int},
      "estimates": {"theta": ARRAY, "objective": float, "fixed_names": [...],
-                   "beta": ARRAY, "sigma": float},
+                   "beta": ARRAY, "sigma": float,
+                   "ranef": [{"group": str, "levels": [str, ...], "columns": [str, ...],
+                              "b": ARRAY}, ...]},      # one per random-effects term
      "optimizer": {field: VALUE, ...},        # engine.optimize.OptimizerRecord
      "convergence": {field: VALUE, ...} | null,  # engine.convergence.ConvergenceCheck
      "gradient": ARRAY | null}                # finite-difference gradient, if it was computed
@@ -51,8 +84,8 @@ Formula context
 ---------------
 Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
 objects and are not saved: their names are recorded and :func:`load_fit` must be given them
-again (``load_fit(path, context={...})``); a different definition is caught by the integrity
-check when it changes the design.
+again (``load_fit(path, context={...}, trust=True)``: a formula that calls them is outside safe
+mode); a different definition is caught by the integrity check when it changes the design.
 
 The model frame
 ---------------
@@ -65,7 +98,6 @@ arrays before anything is written.
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import os
@@ -77,25 +109,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import fitload
 from . import jsoncodec as codec
-from .design import Design, build_design, canonical_rows, drop_unused_categories
-from .engine.convergence import ConvergenceCheck
-from .engine.lmm import EngineFit, weighted_factor
-from .engine.optimize import OptimizerRecord
-from .engine.solution import solve
-from .engine.threads import single_threaded
+from .design import Design, build_design, drop_unused_categories
 from .exceptions import MixedFitError, RankDeficiencyWarning
+from .fitcheck import OBJECTIVE_RTOL
+from .fitfile import MAX_FILE_BYTES
 from .formula import parse_formula
-from .model import MixedModelFit, engine_terms
+from .model import MixedModelFit
 
 if TYPE_CHECKING:
     from .fitted import LinearMixedModel
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_fit", "save_fit"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_fit", "save_fit"]
 
 FORMAT = "mixedfit-fit"
-FORMAT_VERSION = 1
-OBJECTIVE_RTOL = 1e-9  # integrity check: criterion at the stored θ̂, relative
+FORMAT_VERSION = 2
 
 
 _FileError = codec.FileFormatError
@@ -152,9 +181,17 @@ def save_fit(
 
 
 def load_fit(
-    path: str | os.PathLike[str], context: Mapping[str, Any] | None = None
+    path: str | os.PathLike[str],
+    context: Mapping[str, Any] | None = None,
+    *,
+    trust: bool = False,
 ) -> LinearMixedModel:
     """Load a fit saved by :func:`save_fit`, rebuilt at its estimates without refitting.
+
+    Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
+    the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
+    and every stored estimate must be reproduced from the stored data (see the module docstring:
+    "What loading checks and what it trusts").
 
     Parameters
     ----------
@@ -162,7 +199,13 @@ def load_fit(
         A file written by :func:`save_fit` (plain or gzip-compressed JSON).
     context : mapping, optional
         The formula context the model was fitted with (``lmer(..., context=...)``); required
-        when the fit used one, since Python objects are not saved.
+        when the fit used one, since Python objects are not saved. Such a formula calls
+        functions outside safe mode, so it also needs ``trust=True``.
+    trust : bool, default False
+        Only for a file you trust (you saved it yourself, or it comes from someone you trust):
+        evaluate its formula even if it is outside safe mode (a formula can run any Python
+        code), and accept a file of fit format version 1, whose random effects cannot be
+        checked. Every check that can be made is still made.
 
     Returns
     -------
@@ -173,15 +216,17 @@ def load_fit(
     ------
     MixedFitError
         Not a mixedfit fit file, a file from a newer mixedfit (a higher format version), a
-        corrupt file, missing context names, or a model whose criterion at the stored θ̂ no
-        longer matches (the file was altered, or the libraries evaluate it differently).
+        file larger than :data:`MAX_FILE_BYTES` (after decompression) or nested too deeply, a
+        corrupt file (naming the missing or malformed field), a formula outside safe mode
+        (without ``trust=True``), missing context names, or stored estimates that the stored
+        data do not reproduce (the file was altered, or the libraries evaluate it differently).
     FileNotFoundError
         If ``path`` does not exist.
     """
     where = str(path)
-    document = _read_document(Path(path))
+    document = fitload.read(Path(path), FORMAT, FORMAT_VERSION, MAX_FILE_BYTES, trust)
     try:
-        return _restore(document, context, where)
+        return fitload.restore(document, context, trust, where)
     except MixedFitError:
         raise
     except (_FileError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
@@ -226,6 +271,15 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
             "fixed_names": list(design.spec.fixed_names),
             "beta": codec.array(engine.solution.beta),
             "sigma": codec.scalar(engine.solution.sigma),
+            "ranef": [
+                {
+                    "group": spec.name,
+                    "levels": list(spec.levels),
+                    "columns": list(spec.columns),
+                    "b": codec.array(b),
+                }
+                for spec, b in zip(design.spec.terms, engine.solution.b, strict=True)
+            ],
         },
         "optimizer": codec.record(engine.record),
         "convergence": None if engine.check is None else codec.record(engine.check),
@@ -306,109 +360,3 @@ def _design_difference(a: Design, b: Design) -> str:
         if not (np.array_equal(ta.refs, tb.refs) and np.array_equal(ta.Z, tb.Z)):
             return f"the random-effects arrays of {sa.name!r}"
     return ""
-
-
-# =============================================================================== reading
-def _read_document(path: Path) -> dict[str, Any]:
-    raw = path.read_bytes()
-    try:
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        document = json.loads(raw.decode("utf-8"))
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
-        raise MixedFitError(
-            f"{path} is not a mixedfit fit file (expected JSON written by save_fit: {err})"
-        ) from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        found = document.get("format") if isinstance(document, dict) else None
-        raise MixedFitError(
-            f"{path} is not a mixedfit fit file (its format is {found!r}, expected {FORMAT!r})"
-        )
-    version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
-    if version > FORMAT_VERSION:
-        from . import __version__
-
-        writer = document.get("mixedfit_version", "unknown")
-        raise MixedFitError(
-            f"{path} was written by a newer mixedfit ({writer}) in fit format version "
-            f"{version}; this mixedfit ({__version__}) reads fit format version "
-            f"{FORMAT_VERSION}: upgrade mixedfit to load it"
-        )
-    return document
-
-
-def _restore(
-    document: dict[str, Any], context: Mapping[str, Any] | None, where: str
-) -> LinearMixedModel:
-    from .fitted import LinearMixedModel
-
-    model, data, estimates = document["model"], document["data"], document["estimates"]
-    formula, reml = str(model["formula"]), bool(model["reml"])
-    needed = [str(n) for n in model["context_names"]]
-    missing = [n for n in needed if n not in (context or {})]
-    if missing:
-        raise MixedFitError(
-            f"the model in {where} was fitted with formula context names {missing}, which are "
-            "not saved: pass them again, load_fit(path, context={...})"
-        )
-    frame = pd.DataFrame({str(c["name"]): codec.decode_column(c) for c in data["columns"]})
-    if len(frame.columns) != len(data["columns"]) or len(frame) != int(data["nrow"]):
-        raise _FileError("the data columns do not match the stored shape")
-    weights = None if data["weights"] is None else codec.unarray(data["weights"], "float64")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RankDeficiencyWarning)
-            design = build_design(parse_formula(formula), frame, weights=weights, context=context)
-    except MixedFitError as err:
-        raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
-    n = len(design.y)
-    offset = codec.unarray(data["offset"], "float64", (n,))
-    rows = codec.unarray(data["rows"], "int64", (n,))
-    design = dataclasses.replace(design, offset=offset, rows=rows, n_dropped=int(data["n_dropped"]))
-    if data.get("response") is not None:
-        design = dataclasses.replace(design, y=codec.unarray(data["response"], "float64", (n,)))
-    if list(design.spec.fixed_names) != list(estimates["fixed_names"]):
-        raise MixedFitError(
-            f"the model saved in {where} rebuilds different fixed effects "
-            f"{list(design.spec.fixed_names)} from the saved {list(estimates['fixed_names'])} "
-            "(a different formulaic version?)"
-        )
-    engine = _engine(document, design, reml, where)
-    return LinearMixedModel(design, engine, formula)
-
-
-def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) -> EngineFit:
-    """The engine state at the stored θ̂, checked against the stored criterion."""
-    estimates = document["estimates"]
-    theta = codec.unarray(estimates["theta"], "float64")
-    stored = codec.unscalar(estimates["objective"])
-    rows = canonical_rows(design)  # the row order lmer's engine used
-    factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
-    if len(theta) != len(factor.layout.lower()):
-        raise _FileError(
-            f"theta has {len(theta)} values; the model has {len(factor.layout.lower())}"
-        )
-    with single_threaded():
-        solution = solve(factor, theta, reml)
-        objective = factor.current_objective(reml)
-    if not abs(objective - stored) <= OBJECTIVE_RTOL * max(1.0, abs(stored)):
-        raise MixedFitError(
-            f"the model saved in {where} does not reproduce its fit: the criterion at the saved "
-            f"theta is {objective!r} but the file records {stored!r} (the file was altered, or "
-            "the data, formula context or libraries evaluate differently)"
-        )
-    record = codec.unrecord(OptimizerRecord, document["optimizer"])
-    check = document.get("convergence")
-    gradient = document.get("gradient")
-    return EngineFit(
-        factor=factor,
-        theta=theta,
-        objective=stored,
-        reml=reml,
-        record=record,
-        solution=solution,
-        check=None if check is None else codec.unrecord(ConvergenceCheck, check),
-        _gradient=[] if gradient is None else [codec.unarray(gradient, "float64")],
-    )

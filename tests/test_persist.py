@@ -202,11 +202,14 @@ def test_formula_context_must_be_given_again(sleep, tmp_path):
     path = tmp_path / "ctx.json"
     save_fit(fit, path, data=sleep)
     assert json.loads(path.read_text())["model"]["context_names"] == ["double"]
+    # a call of a context function is outside safe mode: loading needs trust=True
+    with pytest.raises(mf.MixedFitError, match=r"not a safe formula.*'double.*trust=True"):
+        load_fit(path, context={"double": double})
     with pytest.raises(mf.MixedFitError, match=r"context.*'double'"):
-        load_fit(path)
-    _assert_same(fit, load_fit(path, context={"double": double}))
+        load_fit(path, trust=True)
+    _assert_same(fit, load_fit(path, context={"double": double}, trust=True))
     with pytest.raises(mf.MixedFitError, match="does not reproduce"):
-        load_fit(path, context={"double": lambda x: 3 * x + 1.0})
+        load_fit(path, context={"double": lambda x: 3 * x + 1.0}, trust=True)
 
 
 # ------------------------------------------------------------------ the file
@@ -217,7 +220,7 @@ def test_file_is_plain_versioned_json(slopes, sleep, tmp_path):
     assert not raw.startswith(b"\x80")  # a pickle starts with its protocol opcode
     assert b"pickle" not in raw
     doc = json.loads(raw.decode("utf-8"))
-    assert (doc["format"], doc["version"]) == (FORMAT, FORMAT_VERSION) == ("mixedfit-fit", 1)
+    assert (doc["format"], doc["version"]) == (FORMAT, FORMAT_VERSION) == ("mixedfit-fit", 2)
     assert doc["mixedfit_version"] == mf.__version__
     assert doc["model"]["formula"] == slopes.formula
     assert [c["name"] for c in doc["data"]["columns"]] == ["Reaction", "Days", "Subject"]
@@ -252,7 +255,7 @@ def test_newer_version_is_refused(slopes, sleep, tmp_path):
     save_fit(slopes, path, data=sleep)
     _rewrite(path, lambda d: d.update(version=FORMAT_VERSION + 1, mixedfit_version="9.0"))
     with pytest.raises(
-        mf.MixedFitError, match=r"newer mixedfit \(9\.0\).*reads fit format version 1"
+        mf.MixedFitError, match=r"newer mixedfit \(9\.0\).*reads fit format version 2"
     ):
         load_fit(path)
 

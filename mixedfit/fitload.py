@@ -1,0 +1,176 @@
+"""Loading a saved fit: the checked document (see :mod:`.fitfile`) → the formula checked by safe
+mode → the model frame decoded and the design rebuilt → the engine at the stored θ̂, every stored
+estimate recomputed and compared (see :mod:`.fitcheck`). Used by :func:`mixedfit.load_fit`."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import fitfile
+from . import jsoncodec as codec
+from .design import Design, build_design, canonical_rows
+from .engine.convergence import ConvergenceCheck
+from .engine.lmm import EngineFit, weighted_factor
+from .engine.optimize import OptimizerRecord
+from .engine.solution import solve
+from .engine.threads import single_threaded
+from .exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
+from .fitcheck import check_diagnostics, check_rows, check_theta, compare_estimates, compare_terms
+from .formula import ModelFormula, parse_formula
+from .model import engine_terms
+from .safety import check_safe_formula
+
+if TYPE_CHECKING:
+    from .fitted import LinearMixedModel
+
+__all__ = ["read", "restore"]
+
+_FileError = codec.FileFormatError
+
+
+def read(path: Path, fmt: str, latest: int, max_bytes: int, trust: bool) -> dict[str, Any]:
+    """The document in ``path``, checked: size, nesting, format ``fmt``, version (at most
+    ``latest``; an older one only if ``trust``) and structure."""
+    document = fitfile.read_document(path, fmt, max_bytes)
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
+    if version > latest:
+        from . import __version__
+
+        writer = document.get("mixedfit_version", "unknown")
+        raise MixedFitError(
+            f"{path} was written by a newer mixedfit ({writer}) in fit format version "
+            f"{version}; this mixedfit ({__version__}) reads fit format version "
+            f"{latest}: upgrade mixedfit to load it"
+        )
+    if version < latest and not trust:
+        raise MixedFitError(
+            f"{path} is in fit format version {version}, which does not record the random "
+            "effects and their levels, so loading cannot check them: if you trust the file "
+            "(you saved it yourself), load it with load_fit(path, trust=True) and save it again"
+        )
+    try:
+        fitfile.check_structure(document, version)
+    except _FileError as err:
+        raise MixedFitError(f"{path} is a corrupt mixedfit fit file: {err}") from None
+    return document
+
+
+def _check_formula(formula: str, columns: list[str], where: str) -> ModelFormula:
+    """The stored formula, refused unless it passes safe mode's check (``lmer(..., safe=True)``)
+    on the stored columns; every stored column must be one the formula uses."""
+    try:
+        parsed = check_safe_formula(formula, columns)
+    except FormulaError as err:
+        raise MixedFitError(
+            f"the formula saved in {where} is not a safe formula, so loading will not evaluate "
+            f"it: {err}. Loading evaluates the formula's Python on the stored data; if you "
+            "trust the file (you saved it yourself, or it comes from someone you trust), load "
+            "it with load_fit(path, trust=True)"
+        ) from None
+    return parsed
+
+
+def restore(
+    document: dict[str, Any], context: Mapping[str, Any] | None, trust: bool, where: str
+) -> LinearMixedModel:
+    """The fit described by a checked document (see :func:`read`), rebuilt from its data and
+    compared with its estimates.
+
+    Raises
+    ------
+    MixedFitError
+        Formula outside safe mode (unless ``trust``), missing context names, or estimates the
+        data do not reproduce.
+    FileFormatError, KeyError, TypeError, ValueError, IndexError
+        Malformed values (reported by :func:`mixedfit.load_fit` as a corrupt file).
+    """
+    from .fitted import LinearMixedModel
+
+    model, data, estimates = document["model"], document["data"], document["estimates"]
+    formula, reml, nrow = model["formula"], model["reml"], data["nrow"]
+    if model["class"] != "LinearMixedModel":
+        raise _FileError(f"unknown model class {model['class']!r}")
+    names = [str(c.get("name")) for c in data["columns"]]
+    parsed = parse_formula(formula) if trust else _check_formula(formula, names, where)
+    unused = [n for n in names if n not in parsed.variables()]
+    if unused or len(set(names)) != len(names):
+        raise _FileError(f"the data columns {names} are not the distinct columns the formula uses")
+    missing = [n for n in model["context_names"] if n not in (context or {})]
+    if missing:
+        raise MixedFitError(
+            f"the model in {where} was fitted with formula context names {missing}, which are "
+            "not saved: pass them again, load_fit(path, context={...})"
+        )
+    frame = pd.DataFrame({c["name"]: codec.decode_column(c, nrow) for c in data["columns"]})
+    absent = [str(c) for c in frame.columns if frame[c].isna().any()]
+    if absent or len(frame) != nrow:
+        raise _FileError(f"the model frame has missing values (columns {absent}) or no rows")
+    weights = None if data["weights"] is None else _array(data, "weights", nrow)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RankDeficiencyWarning)
+            design = build_design(parsed, frame, weights=weights, context=context)
+    except MixedFitError as err:
+        raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
+    rows = _array(data, "rows", nrow, "int64")
+    check_rows(rows, data["n_dropped"])
+    design = dataclasses.replace(
+        design, offset=_array(data, "offset", nrow), rows=rows, n_dropped=data["n_dropped"]
+    )
+    if data["response"] is not None:
+        design = dataclasses.replace(design, y=_array(data, "response", nrow))
+    if not (np.isfinite(design.offset).all() and np.isfinite(design.y).all()):
+        raise _FileError("the stored offset or response is not finite")
+    if list(design.spec.fixed_names) != estimates["fixed_names"]:
+        raise MixedFitError(
+            f"the model saved in {where} rebuilds different fixed effects "
+            f"{list(design.spec.fixed_names)} from the saved {estimates['fixed_names']} "
+            "(the file was altered, or a different formulaic version)"
+        )
+    if "ranef" in estimates:
+        compare_terms(design, estimates["ranef"], where)
+    engine = _engine(document, design, reml, where)
+    return LinearMixedModel(design, engine, formula)
+
+
+def _array(data: dict[str, Any], key: str, n: int, dtype: str = "float64") -> np.ndarray:
+    return codec.unarray(data[key], dtype, (n,), f"data.{key}")
+
+
+def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) -> EngineFit:
+    """The engine state at the stored θ̂, every stored estimate recomputed and compared."""
+    estimates = document["estimates"]
+    theta = codec.unarray(estimates["theta"], "float64", where="estimates.theta")
+    rows = canonical_rows(design)  # the row order lmer's engine used
+    factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
+    check_theta(theta, factor.layout.lower())
+    with single_threaded():
+        solution = solve(factor, theta, reml)
+        objective = factor.current_objective(reml)
+    compare_estimates(estimates, solution, objective, where)
+    stored = codec.unscalar(estimates["objective"])
+    record = codec.unrecord(OptimizerRecord, document["optimizer"])
+    if not (np.array_equal(record.theta, theta) and record.objective == stored):
+        raise _FileError("the optimizer record's theta and objective differ from the estimates")
+    stored_check, gradient = document["convergence"], document["gradient"]
+    check = None if stored_check is None else codec.unrecord(ConvergenceCheck, stored_check)
+    check_diagnostics(record, check, theta.size)
+    return EngineFit(
+        factor=factor,
+        theta=theta,
+        objective=stored,
+        reml=reml,
+        record=record,
+        solution=solution,
+        check=check,
+        _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
+    )
