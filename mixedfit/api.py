@@ -146,15 +146,16 @@ def lmer(
             SingularFitWarning,
             stacklevel=2,
         )
-    if not fit.converged:
+    if not engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {fit.optimizer.message}",
             ConvergenceWarning,
             stacklevel=2,
         )
-    check = engine.check
-    if check is not None and check.message and not fit.singular:
-        warnings.warn(check.message, ConvergenceWarning, stacklevel=2)
+    if engine.check is not None and engine.check.message:
+        # also on the boundary (lme4 skips the check there): the check leaves out the parameters
+        # on a bound, so a failure means the others are not at a minimum
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=2)
     return fit
 
 

@@ -297,8 +297,10 @@ class MixedModelFit:
 
     @property
     def converged(self) -> bool:
-        """True if the optimizer met its convergence criteria."""
-        return self._engine.record.converged
+        """True if the optimizer met its convergence criteria and the derivative check at the
+        optimum (lme4's scaled gradient, on the parameters not on a bound) passed."""
+        check = self._engine.check
+        return self._engine.record.converged and (check is None or check.message is None)
 
     @cached_property
     def optimizer(self) -> OptimizerRecord:  # frozen record: safe to share

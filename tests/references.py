@@ -63,7 +63,7 @@ def load_reference(path: Path) -> dict[str, Any]:
 def reference_data(ref: dict[str, Any]) -> pd.DataFrame:
     """The data a reference case was fitted on, prepared as in its R script."""
     name = ref["data"].removesuffix(".csv")
-    if name in {"nested3", "crossed_slopes", "near_singular"}:
+    if name in {"nested3", "crossed_slopes", "near_singular", "orange", "co2"}:
         df = pd.read_csv(HERE / "data" / f"{name}.csv")
     else:
         df = mf.load_dataset(name)

@@ -1,4 +1,5 @@
-"""Every lme4 reference case (15 shared + extra cases made by tests/reference/extra/make_extra.R)
+"""Every lme4 reference case (15 shared + extra cases made by tests/reference/extra/make_extra.R
+and make_restart.R)
 checked field by field; tolerances and naming rules are in references.py."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import restart
 from .centring import Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
@@ -122,41 +123,37 @@ def fit_lmm(
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
     centring = Centring.of(terms)
-    with _blas_threads(factor):
+
+    def optimize(start: np.ndarray | None) -> OptimizerRecord:
         record = None
         if centring is not None:
             record = _minimize_centred(
-                centring,
-                terms,
-                factor,
-                X,
-                y,
-                weights,
-                reml,
-                theta_start,
-                optimizer,
-                max_evals,
-                progress,
+                centring, terms, factor, X, y, weights, reml, start, optimizer, max_evals, progress
             )
         if record is None:
-            start = (
-                moment_start(layout, factor.X, factor.y)
-                if theta_start is None
-                else np.asarray(theta_start, dtype=float)
-            )
             record = minimize_theta(
                 lambda th: factor.objective(th, reml),
-                start,
+                moment_start(layout, factor.X, factor.y) if start is None else start,
                 layout.lower(),
                 method=optimizer,
                 max_evals=max_evals,
                 progress=progress,
             )
-        check = None
-        if factor.n < MAX_NOBS and len(record.theta):
-            check = check_convergence(
-                lambda th: factor.objective(th, reml), record.theta, layout.lower()
-            )
+        return record
+
+    def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
+        if factor.n >= MAX_NOBS or not len(theta):
+            return None
+        return check_convergence(lambda th: factor.objective(th, reml), theta, layout.lower())
+
+    with _blas_threads(factor):
+        given = None if theta_start is None else np.asarray(theta_start, dtype=float)
+        record = optimize(given)
+        if given is not None:
+            record = replace(record, start="given")
+        check = check_at(record.theta)
+        # second starts for a fit on the boundary or failing the derivative check (restart.py)
+        record, check = restart.improve(record, check, layout, optimize, check_at)
         solution = solve(factor, record.theta, reml)
     return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
 

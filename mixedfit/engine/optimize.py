@@ -59,6 +59,10 @@ class OptimizerRecord:
     message : str
     seconds : float
         Wall time of the optimization.
+    start : str
+        Where the optimization that gave ``theta`` started: "moment" (the moment estimates of
+        :mod:`.start`), "given" (the caller's θ), "rescaled lme4" or "lme4" (second starts of
+        :mod:`.restart`).
     """
 
     method: str
@@ -70,6 +74,7 @@ class OptimizerRecord:
     converged: bool
     message: str
     seconds: float
+    start: str = "moment"
 
 
 class _Counted:
