@@ -12,6 +12,7 @@ from .centring import Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
+from .reparam import centre_fixed
 from .reterm import ReTerm
 from .solution import Solution, conditional_variances, solve
 from .start import moment_start
@@ -224,15 +225,17 @@ def weighted_factor(
     Returns
     -------
     BlockedFactor
-        Not yet updated to any θ.
+        Not yet updated to any θ; on centred X and y when X has an intercept column
+        (:mod:`.reparam`; :meth:`~.factor.BlockedFactor.fixed_effects` maps back).
     """
+    X, y, fixed_map = centre_fixed(X, y, weights)
     log_w = 0.0
     if weights is not None:
         sw = np.sqrt(weights)
         X, y = X * sw[:, None], y * sw
         terms = [ReTerm(t.refs, t.Z * sw[:, None], t.nlev, t.correlated) for t in terms]
         log_w = float(np.sum(np.log(weights)))
-    return BlockedFactor(terms, X, y, log_w)
+    return BlockedFactor(terms, X, y, log_w, fixed_map)
 
 
 def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[None]:
