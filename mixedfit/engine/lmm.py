@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .centring import Centring
+from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
@@ -46,13 +46,17 @@ class EngineFit:
     solution: Solution
     check: ConvergenceCheck | None = None
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
+    _centred: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def singular(self) -> bool:
-        """True if a diagonal θ entry is below lme4's tolerance (1e-4)."""
+        """True if a diagonal θ entry is below lme4's tolerance (1e-4); θ of the centred columns
+        if the estimates were read off them (the original columns' θ is then too close to
+        singular to tell)."""
         diag = self.factor.layout.diagonal_mask()
-        return bool(np.any(self.theta[diag] < SINGULAR_TOL))
+        theta = self.theta if self._centred is None else self._centred.theta
+        return bool(np.any(theta[diag] < SINGULAR_TOL))
 
     def gradient(self) -> np.ndarray:
         """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
@@ -70,9 +74,11 @@ class EngineFit:
     def conditional_variances(self) -> list[np.ndarray]:
         """Per term (nlev, k, k) conditional covariances of the BLUPs (computed once)."""
         if not self._condvar:
-            self._condvar.extend(
-                conditional_variances(self.factor, self.theta, self.solution.sigma)
-            )
+            sigma = self.solution.sigma
+            if self._centred is not None:
+                self._condvar.extend(self._centred.conditional_variances(sigma))
+            else:
+                self._condvar.extend(conditional_variances(self.factor, self.theta, sigma))
         return self._condvar
 
 
@@ -103,7 +109,8 @@ def fit_lmm(
     reml : bool
     theta_start : ndarray, optional
         Defaults to per-term moment estimates (:func:`.start.moment_start`). The optimizer works
-        on centred slope columns (:mod:`.centring`); θ is always that of the given columns.
+        on centred slope columns (:mod:`.centring`), and the estimates are read off them; θ is
+        always that of the given columns.
     max_evals : int
         Evaluation limit of the optimizer.
     optimizer : {"auto", "bobyqa", "cobyqa"}
@@ -124,9 +131,10 @@ def fit_lmm(
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
     centring = Centring.of(terms)
     with _blas_threads(factor):
-        record = None
+        record: OptimizerRecord | None = None
+        centred: CentredOptimum | None = None
         if centring is not None:
-            record = _minimize_centred(
+            found = _minimize_centred(
                 centring,
                 terms,
                 factor,
@@ -139,6 +147,8 @@ def fit_lmm(
                 max_evals,
                 progress,
             )
+            if found is not None:
+                record, centred = found
         if record is None:
             start = (
                 moment_start(layout, factor.X, factor.y)
@@ -153,13 +163,17 @@ def fit_lmm(
                 max_evals=max_evals,
                 progress=progress,
             )
+        # the estimates are read off the factor the optimizer used (the centred one, if any)
+        at, theta_at = (factor, record.theta)
+        if centred is not None:
+            at, theta_at = centred.factor, centred.theta
         check = None
         if factor.n < MAX_NOBS and len(record.theta):
-            check = check_convergence(
-                lambda th: factor.objective(th, reml), record.theta, layout.lower()
-            )
-        solution = solve(factor, record.theta, reml)
-    return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
+            check = check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
+        solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
+    return EngineFit(
+        factor, record.theta, record.objective, reml, record, solution, check, _centred=centred
+    )
 
 
 def _minimize_centred(
@@ -174,9 +188,11 @@ def _minimize_centred(
     optimizer: str,
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
-) -> OptimizerRecord | None:
-    """Optimize on centred slope columns and map the result back to the original columns' θ;
-    None if the result cannot be evaluated there (a starved optimizer far out, say)."""
+) -> tuple[OptimizerRecord, CentredOptimum | None] | None:
+    """Optimize on centred slope columns; the record with θ mapped back to the original columns
+    and, when the original columns cancel (:attr:`.Centring.cancelling`), the optimum on the
+    centred ones to read the estimates off; None if the result cannot be evaluated (a starved
+    optimizer far out, say)."""
     inner = weighted_factor(centring.terms(terms), X, y, weights)
     if theta_start is None:
         start = moment_start(inner.layout, inner.X, inner.y)
@@ -192,18 +208,25 @@ def _minimize_centred(
     )
     try:
         theta = centring.to_original(record.theta)
-        objective = factor.objective(theta, reml)
+        theta_start = centring.to_original(record.theta_start)
+        if centring.cancelling:
+            objective, evaluations = record.objective, record.evaluations
+            optimum = CentredOptimum(centring, inner, record.theta)
+        else:
+            objective, evaluations = factor.objective(theta, reml), record.evaluations + 1
+            optimum = None
     except np.linalg.LinAlgError:
         return None
     if not np.isfinite(objective):
         return None
-    return replace(
+    record = replace(
         record,
         theta=theta,
-        theta_start=centring.to_original(record.theta_start),
+        theta_start=theta_start,
         objective=objective,
-        evaluations=record.evaluations + 1,
+        evaluations=evaluations,
     )
+    return record, optimum
 
 
 def weighted_factor(
