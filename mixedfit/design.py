@@ -444,7 +444,12 @@ def _drop_aliased(
 
 def _independent_columns(X: np.ndarray) -> list[int]:
     """Columns kept by a left-to-right Gram-Schmidt sweep: a column whose residual on the kept
-    ones is below ``_RANK_TOL`` times its norm is aliased (R's ``qr`` keeps earlier columns)."""
+    ones is below ``_RANK_TOL`` times its norm is aliased (R's ``qr`` keeps earlier columns).
+
+    After an intercept column the others are swept centred (the same spans): a covariate far
+    from 0 (a timestamp, ``Days + 1e9``) is not taken for a multiple of the intercept, as R's
+    ``qr`` of the uncentred columns takes it (shift invariance, issue 10)."""
+    X = _centred_after_intercept(X)
     n, p = X.shape
     Q = np.empty((n, p))
     kept: list[int] = []
@@ -459,6 +464,17 @@ def _independent_columns(X: np.ndarray) -> list[int]:
             Q[:, len(kept)] = r / rn
             kept.append(j)
     return kept
+
+
+def _centred_after_intercept(X: np.ndarray) -> np.ndarray:
+    """X with every column after a constant first column centred (two-pass means), else X."""
+    n, p = X.shape
+    if n == 0 or p < 2 or X[0, 0] == 0 or not np.all(X[:, 0] == X[0, 0]):
+        return X
+    rest = X[:, 1:]
+    m = rest.mean(axis=0)
+    m += (rest - m).mean(axis=0)
+    return np.column_stack([X[:, 0], rest - m])
 
 
 def _random_part(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.linalg
 
 from .blocks import (
     PAIR_BUDGET,
@@ -26,6 +27,7 @@ from .blocks import (
     to_dense,
 )
 from .crossprod import cross_products
+from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout
 from .steps import compile_steps
 
@@ -49,6 +51,9 @@ class BlockedFactor:
         Response (weighted, offset removed).
     log_weights : float
         Sum of the log prior weights (0 without weights).
+    fixed_map : FixedCentring, optional
+        When X and y are centred (:mod:`.reparam`): the map from the factor's fixed effects to
+        the caller's (:meth:`fixed_effects` applies it).
 
     Attributes
     ----------
@@ -66,8 +71,14 @@ class BlockedFactor:
     """
 
     def __init__(
-        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, log_weights: float = 0.0
+        self,
+        terms: list[ReTerm],
+        X: np.ndarray,
+        y: np.ndarray,
+        log_weights: float = 0.0,
+        fixed_map: FixedCentring | None = None,
     ) -> None:
+        self.fixed_map = fixed_map
         self.layout = ThetaLayout(tuple(terms))
         self.order = sorted(range(len(terms)), key=lambda i: -terms[i].q)
         self.terms = [terms[i] for i in self.order]
@@ -143,12 +154,12 @@ class BlockedFactor:
 
     @property
     def X(self) -> np.ndarray:
-        """The (weighted) fixed-effects matrix, shape (n, p)."""
+        """The (weighted, possibly centred) fixed-effects matrix, shape (n, p)."""
         return self._X
 
     @property
     def y(self) -> np.ndarray:
-        """The (weighted) response, offset removed, shape (n,)."""
+        """The (weighted, possibly centred) response, offset removed, shape (n,)."""
         return self._y
 
     # ------------------------------------------------------------------ update
@@ -189,6 +200,26 @@ class BlockedFactor:
     def logdet_RX(self) -> float:
         """log |R_X|²."""
         return 2.0 * float(np.log(self._diagonal_X).sum())
+
+    def centred_fixed_effects(self) -> tuple[np.ndarray, np.ndarray]:
+        """β̂ and (R_X'R_X)⁻¹ at the θ of the last update, in the factor's own (centred)
+        coordinates, shapes (p,) and (p, p)."""
+        p = self.p
+        if p == 0:
+            return np.zeros(0), np.zeros((0, 0))
+        LKK = self.LKK
+        LXX, cX = LKK[:p, :p], LKK[p, :p]
+        beta = scipy.linalg.solve_triangular(LXX, cX, lower=True, trans="T")
+        inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True)
+        return beta, inv.T @ inv
+
+    def fixed_effects(self) -> tuple[np.ndarray, np.ndarray]:
+        """β̂ and (R_X'R_X)⁻¹ (Var(β̂)/σ²) at the θ of the last update, in the caller's X
+        coordinates, shapes (p,) and (p, p)."""
+        beta, vcov = self.centred_fixed_effects()
+        if self.fixed_map is None:
+            return beta, vcov
+        return self.fixed_map.beta(beta), self.fixed_map.vcov(vcov)
 
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import restart
-from .centring import Centring
+from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
 from .optimize import OptimizerRecord, finite_difference_gradient, minimize_theta
+from .reparam import centre_fixed
 from .reterm import ReTerm
 from .solution import Solution, conditional_variances, solve
 from .start import moment_start
@@ -46,13 +47,17 @@ class EngineFit:
     solution: Solution
     check: ConvergenceCheck | None = None
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
+    _centred: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def singular(self) -> bool:
-        """True if a diagonal θ entry is below lme4's tolerance (1e-4)."""
+        """True if a diagonal θ entry is below lme4's tolerance (1e-4); θ of the centred columns
+        if the estimates were read off them (the original columns' θ is then too close to
+        singular to tell)."""
         diag = self.factor.layout.diagonal_mask()
-        return bool(np.any(self.theta[diag] < SINGULAR_TOL))
+        theta = self.theta if self._centred is None else self._centred.theta
+        return bool(np.any(theta[diag] < SINGULAR_TOL))
 
     def gradient(self) -> np.ndarray:
         """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
@@ -70,9 +75,11 @@ class EngineFit:
     def conditional_variances(self) -> list[np.ndarray]:
         """Per term (nlev, k, k) conditional covariances of the BLUPs (computed once)."""
         if not self._condvar:
-            self._condvar.extend(
-                conditional_variances(self.factor, self.theta, self.solution.sigma)
-            )
+            sigma = self.solution.sigma
+            if self._centred is not None:
+                self._condvar.extend(self._centred.conditional_variances(sigma))
+            else:
+                self._condvar.extend(conditional_variances(self.factor, self.theta, sigma))
         return self._condvar
 
 
@@ -103,7 +110,8 @@ def fit_lmm(
     reml : bool
     theta_start : ndarray, optional
         Defaults to per-term moment estimates (:func:`.start.moment_start`). The optimizer works
-        on centred slope columns (:mod:`.centring`); θ is always that of the given columns.
+        on centred slope columns (:mod:`.centring`), and the estimates are read off them; θ is
+        always that of the given columns.
     max_evals : int
         Evaluation limit of the optimizer.
     optimizer : {"auto", "bobyqa", "cobyqa"}
@@ -123,13 +131,18 @@ def fit_lmm(
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
     centring = Centring.of(terms)
+    optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
 
     def optimize(start: np.ndarray | None) -> OptimizerRecord:
         record = None
         if centring is not None:
-            record = _minimize_centred(
+            found = _minimize_centred(
                 centring, terms, factor, X, y, weights, reml, start, optimizer, max_evals, progress
             )
+            if found is not None:
+                record, centred = found
+                if centred is not None:
+                    optima[record.theta.tobytes()] = centred
         if record is None:
             record = minimize_theta(
                 lambda th: factor.objective(th, reml),
@@ -144,7 +157,10 @@ def fit_lmm(
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
         if factor.n >= MAX_NOBS or not len(theta):
             return None
-        return check_convergence(lambda th: factor.objective(th, reml), theta, layout.lower())
+        # the derivatives are read off the factor the optimizer used (the centred one, if any)
+        centred = optima.get(theta.tobytes())
+        at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
+        return check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
@@ -154,8 +170,11 @@ def fit_lmm(
         check = check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
         record, check = restart.improve(record, check, layout, optimize, check_at)
-        solution = solve(factor, record.theta, reml)
-    return EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
+        centred = optima.get(record.theta.tobytes())
+        solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
+    return EngineFit(
+        factor, record.theta, record.objective, reml, record, solution, check, _centred=centred
+    )
 
 
 def _minimize_centred(
@@ -170,9 +189,11 @@ def _minimize_centred(
     optimizer: str,
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
-) -> OptimizerRecord | None:
-    """Optimize on centred slope columns and map the result back to the original columns' θ;
-    None if the result cannot be evaluated there (a starved optimizer far out, say)."""
+) -> tuple[OptimizerRecord, CentredOptimum | None] | None:
+    """Optimize on centred slope columns; the record with θ mapped back to the original columns
+    and, when the original columns cancel (:attr:`.Centring.cancelling`), the optimum on the
+    centred ones to read the estimates off; None if the result cannot be evaluated (a starved
+    optimizer far out, say)."""
     inner = weighted_factor(centring.terms(terms), X, y, weights)
     if theta_start is None:
         start = moment_start(inner.layout, inner.X, inner.y)
@@ -188,18 +209,25 @@ def _minimize_centred(
     )
     try:
         theta = centring.to_original(record.theta)
-        objective = factor.objective(theta, reml)
+        theta_start = centring.to_original(record.theta_start)
+        if centring.cancelling:
+            objective, evaluations = record.objective, record.evaluations
+            optimum = CentredOptimum(centring, inner, record.theta)
+        else:
+            objective, evaluations = factor.objective(theta, reml), record.evaluations + 1
+            optimum = None
     except np.linalg.LinAlgError:
         return None
     if not np.isfinite(objective):
         return None
-    return replace(
+    record = replace(
         record,
         theta=theta,
-        theta_start=centring.to_original(record.theta_start),
+        theta_start=theta_start,
         objective=objective,
-        evaluations=record.evaluations + 1,
+        evaluations=evaluations,
     )
+    return record, optimum
 
 
 def weighted_factor(
@@ -221,15 +249,17 @@ def weighted_factor(
     Returns
     -------
     BlockedFactor
-        Not yet updated to any θ.
+        Not yet updated to any θ; on centred X and y when X has an intercept column
+        (:mod:`.reparam`; :meth:`~.factor.BlockedFactor.fixed_effects` maps back).
     """
+    X, y, fixed_map = centre_fixed(X, y, weights)
     log_w = 0.0
     if weights is not None:
         sw = np.sqrt(weights)
         X, y = X * sw[:, None], y * sw
         terms = [ReTerm(t.refs, t.Z * sw[:, None], t.nlev, t.correlated) for t in terms]
         log_w = float(np.sum(np.log(weights)))
-    return BlockedFactor(terms, X, y, log_w)
+    return BlockedFactor(terms, X, y, log_w, fixed_map)
 
 
 def _blas_threads(factor: BlockedFactor) -> contextlib.AbstractContextManager[None]:

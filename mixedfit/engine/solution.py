@@ -48,20 +48,19 @@ def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool) -> Solution:
     """β̂, σ̂, Var(β̂)/σ̂² and BLUPs at ``theta`` (updates ``factor`` to ``theta``)."""
     factor.update(theta)
     K, p, n = factor.K, factor.p, factor.n
-    LKK = factor.L[K, K]
-    assert isinstance(LKK, np.ndarray)
-    LXX, cX = LKK[:p, :p], LKK[p, :p]
-    beta = scipy.linalg.solve_triangular(LXX, cX, lower=True, trans="T") if p else np.zeros(0)
-    inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True) if p else np.zeros((0, 0))
+    beta_centred, vcov_centred = factor.centred_fixed_effects()
     pwrss = factor.pwrss()
     sigma = float(np.sqrt(pwrss / (n - p if reml else n)))
-    u = _random_effects(factor, beta)
+    u = _random_effects(factor, beta_centred)  # in the factor's own (centred) X coordinates
     T_given = factor.layout.templates(np.asarray(theta, dtype=float))
     b_block = [
         (u[j].reshape(t.nlev, t.k) @ T_given[factor.order[j]].T) for j, t in enumerate(factor.terms)
     ]
     b = [b_block[factor.order.index(i)] for i in range(K)]
-    return Solution(beta, inv.T @ inv, sigma, b, pwrss)
+    fmap = factor.fixed_map
+    if fmap is None:
+        return Solution(beta_centred, vcov_centred, sigma, b, pwrss)
+    return Solution(fmap.beta(beta_centred), fmap.vcov(vcov_centred), sigma, b, pwrss)
 
 
 def _upper_solve(Ljj: Block, rhs: np.ndarray) -> np.ndarray:

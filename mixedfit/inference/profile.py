@@ -110,13 +110,7 @@ class ProfiledDeviance:
 
     def _beta_and_vcov(self) -> tuple[np.ndarray, np.ndarray]:
         """β̂(θ) and (R_X'R_X)⁻¹ at the θ of the last update."""
-        LKK, p = self.factor.LKK, self.p
-        if p == 0:
-            return np.zeros(0), np.zeros((0, 0))
-        LXX, cX = LKK[:p, :p], LKK[p, :p]
-        beta = scipy.linalg.solve_triangular(LXX, cX, lower=True, trans="T")
-        inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True)
-        return beta, inv.T @ inv
+        return self.factor.fixed_effects()
 
     def _update(self, theta: np.ndarray) -> bool:
         try:

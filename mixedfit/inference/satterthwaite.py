@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.linalg
 
 from ..engine.threads import single_threaded
 from ..exceptions import ConvergenceWarning
@@ -127,10 +126,7 @@ class _Criterion:
         if hit is None:
             f = self.factor
             f.update(theta)
-            p = f.p
-            LXX = f.LKK[:p, :p]
-            inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True) if p else LXX
-            hit = (f.logdet_L(), f.logdet_RX(), f.pwrss(), inv.T @ inv)
+            hit = (f.logdet_L(), f.logdet_RX(), f.pwrss(), f.fixed_effects()[1])
             self._cache[key] = hit
         return hit
 
