@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
@@ -33,7 +34,12 @@ __all__ = ["caller_threads", "in_caller_threads", "single_threaded"]
 
 _T = TypeVar("_T")
 
-_caller: list[list[int]] = []  # thread counts of the BLAS libraries before each open fit
+# The BLAS thread counts are per process, fits may run on several Python threads: the counts
+# before the first open fit are kept (and restored when the last one closes), under a lock.
+_caller: list[list[int]] = []  # [counts before the first open fit] while a fit is open
+_open = [0]  # open single_threaded blocks, over all Python threads
+_lock = threading.Lock()
+_threaded = threading.RLock()  # one caller_threads block at a time
 
 
 @cache
@@ -48,29 +54,37 @@ def _set(counts: list[int]) -> None:
 
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
-    """One BLAS thread inside the block (the previous counts are restored after)."""
-    before = [lib.num_threads for lib in _libraries()]
-    _caller.append(before)
-    _set([1] * len(before))
+    """One BLAS thread inside the block (the previous counts are restored after the last
+    open block of any Python thread closes)."""
+    with _lock:
+        if _open[0] == 0:
+            before = [lib.num_threads for lib in _libraries()]
+            _caller.append(before)
+            _set([1] * len(before))
+        _open[0] += 1
     try:
         yield
     finally:
-        _caller.pop()
-        _set(before)
+        with _lock:
+            _open[0] -= 1
+            if _open[0] == 0:
+                _set(_caller.pop())
 
 
 @contextlib.contextmanager
 def caller_threads() -> Iterator[None]:
     """Inside :func:`single_threaded`: the thread counts its caller had. Elsewhere: no change."""
-    if not _caller or all(count == 1 for count in _caller[0]):
+    caller = list(_caller[0]) if _caller else []
+    if not caller or all(count == 1 for count in caller):
         yield
         return
-    before = [lib.num_threads for lib in _libraries()]
-    _set(_caller[0])
-    try:
-        yield
-    finally:
-        _set(before)
+    with _threaded:
+        before = [lib.num_threads for lib in _libraries()]
+        _set(caller)
+        try:
+            yield
+        finally:
+            _set(before)
 
 
 @cache
@@ -86,7 +100,8 @@ def in_caller_threads(work: Callable[[_T], object], items: Iterable[_T]) -> None
     threads when the fit began (else, and outside a fit, one after the other). For work that
     releases the GIL (scipy's sparse products, numpy on large arrays) on disjoint outputs, so
     the result does not depend on the threads."""
-    if _caller and max(_caller[0]) > 1:
+    caller = list(_caller[0]) if _caller else []
+    if caller and max(caller) > 1:
         futures = [_pool().submit(work, item) for item in items]
         wait(futures)  # all finished before an error is raised: none still writes after
         for future in futures:

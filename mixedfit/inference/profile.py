@@ -66,7 +66,9 @@ _NUDGE = 0.1  # ... this far inside (θ and relative SDs are in units of σ)
 class ProfiledDeviance:
     """The ML deviance of a fitted model as a function of its parameters, at the ML optimum.
 
-    Uses (and finally restores) the fitted model's blocked factor.
+    Works on a private copy of the fitted model's blocked factor (see
+    :meth:`~mixedfit.engine.factor.BlockedFactor.clone`): the fit is not touched, and several
+    threads may profile one fit at once.
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ class ProfiledDeviance:
     """
 
     def __init__(self, fit: MixedModelFit) -> None:
-        self.factor: BlockedFactor = fit._engine.factor
+        self.factor: BlockedFactor = fit._engine.factor.clone()
         self.layout = self.factor.layout
         self.lower = self.layout.lower()
         self.n, self.p = self.factor.n, self.factor.p
@@ -105,7 +107,8 @@ class ProfiledDeviance:
         self.sdcor = sdcor_from_theta(self.layout, self.theta, self.sigma)
 
     def restore(self) -> None:
-        """Leave the factor at the fitted model's θ."""
+        """Leave this profile's copy of the factor at the fitted model's θ (the fit's own
+        factor is never changed)."""
         self.factor.update(self._fit_theta)
 
     def _beta_and_vcov(self) -> tuple[np.ndarray, np.ndarray]:
