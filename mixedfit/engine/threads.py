@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
@@ -34,12 +33,7 @@ __all__ = ["caller_threads", "in_caller_threads", "single_threaded"]
 
 _T = TypeVar("_T")
 
-# The BLAS thread counts are per process, fits may run on several Python threads: the counts
-# before the first open fit are kept (and restored when the last one closes), under a lock.
-_caller: list[list[int]] = []  # [counts before the first open fit] while a fit is open
-_open = [0]  # open single_threaded blocks, over all Python threads
-_lock = threading.Lock()
-_threaded = threading.RLock()  # one caller_threads block at a time
+_caller: list[list[int]] = []  # thread counts of the BLAS libraries before each open fit
 
 
 @cache
@@ -54,37 +48,29 @@ def _set(counts: list[int]) -> None:
 
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
-    """One BLAS thread inside the block (the previous counts are restored after the last
-    open block of any Python thread closes)."""
-    with _lock:
-        if _open[0] == 0:
-            before = [lib.num_threads for lib in _libraries()]
-            _caller.append(before)
-            _set([1] * len(before))
-        _open[0] += 1
+    """One BLAS thread inside the block (the previous counts are restored after)."""
+    before = [lib.num_threads for lib in _libraries()]
+    _caller.append(before)
+    _set([1] * len(before))
     try:
         yield
     finally:
-        with _lock:
-            _open[0] -= 1
-            if _open[0] == 0:
-                _set(_caller.pop())
+        _caller.pop()
+        _set(before)
 
 
 @contextlib.contextmanager
 def caller_threads() -> Iterator[None]:
     """Inside :func:`single_threaded`: the thread counts its caller had. Elsewhere: no change."""
-    caller = list(_caller[0]) if _caller else []
-    if not caller or all(count == 1 for count in caller):
+    if not _caller or all(count == 1 for count in _caller[0]):
         yield
         return
-    with _threaded:
-        before = [lib.num_threads for lib in _libraries()]
-        _set(caller)
-        try:
-            yield
-        finally:
-            _set(before)
+    before = [lib.num_threads for lib in _libraries()]
+    _set(_caller[0])
+    try:
+        yield
+    finally:
+        _set(before)
 
 
 @cache
@@ -100,8 +86,7 @@ def in_caller_threads(work: Callable[[_T], object], items: Iterable[_T]) -> None
     threads when the fit began (else, and outside a fit, one after the other). For work that
     releases the GIL (scipy's sparse products, numpy on large arrays) on disjoint outputs, so
     the result does not depend on the threads."""
-    caller = list(_caller[0]) if _caller else []
-    if caller and max(caller) > 1:
+    if _caller and max(_caller[0]) > 1:
         futures = [_pool().submit(work, item) for item in items]
         wait(futures)  # all finished before an error is raised: none still writes after
         for future in futures:

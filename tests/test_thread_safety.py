@@ -1,0 +1,110 @@
+"""A fitted model is safe to share between threads: its read-only methods give the same bits on
+any number of threads at once, and leave the fit as it was (issue 10, item 12: concurrent
+profiles on one fit used to rewrite its factor under each other, up to 170 % off)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.inference.cache import cached_per_fit
+
+FORMULA = "Reaction ~ Days + (Days | Subject)"
+TASKS = ("profile", "satterthwaite", "kenward-roger", "condsd", "summary")
+
+
+def _run(fit: mf.LinearMixedModel, task: str) -> Any:
+    if task == "profile":
+        return fit.confint(method="profile")
+    if task in ("satterthwaite", "kenward-roger"):
+        return fit.coef_table(ddf=task)
+    if task == "condsd":
+        return fit.ranef_condsd
+    return fit.summary().text
+
+
+def _assert_same(task: str, got: Any, expected: Any) -> None:
+    if task == "condsd":
+        assert got.keys() == expected.keys()
+        for group in expected:
+            pd.testing.assert_frame_equal(got[group], expected[group], check_exact=True)
+    elif task == "summary":
+        assert got == expected
+    else:
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_concurrent_read_only_methods_on_one_fit(sleepstudy):
+    reference = mf.lmer(FORMULA, sleepstudy)  # a twin fit, used on this thread only
+    expected = {task: _run(reference, task) for task in TASKS}
+    fit = mf.lmer(FORMULA, sleepstudy)
+    objective, theta, fixef = fit.objective, fit.theta, fit.fixef.copy()
+    workers = 3
+    barrier = threading.Barrier(workers)
+
+    def work(i: int) -> dict[str, Any]:
+        barrier.wait()
+        order = TASKS[i % len(TASKS) :] + TASKS[: i % len(TASKS)]  # a different mix each
+        return {task: _run(fit, task) for task in order}
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: many interleavings, little GIL convoy
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(work, range(workers)))
+    finally:
+        sys.setswitchinterval(interval)
+    for result in results:
+        for task in TASKS:
+            _assert_same(task, result[task], expected[task])
+    # the fit is as it was: its factor still holds θ̂
+    assert fit._engine.factor.current_objective(fit.reml) == objective == reference.objective
+    np.testing.assert_array_equal(fit.theta, theta)
+    pd.testing.assert_series_equal(fit.fixef, fixef, check_exact=True)
+
+
+def test_clone_is_private_and_the_fits_factor_read_only(sleepstudy):
+    fit = mf.lmer(FORMULA, sleepstudy)
+    factor = fit._engine.factor
+    clone = factor.clone()
+    assert clone.current_objective(True) == factor.current_objective(True) == fit.objective
+    for key, block in factor.L.items():
+        other = clone.L[key]
+        a = block if isinstance(block, np.ndarray) else block.data
+        b = other if isinstance(other, np.ndarray) else other.data
+        assert not np.shares_memory(a, b)
+        np.testing.assert_array_equal(a, b)
+    away = clone.objective(2 * fit.theta, True)
+    assert away != fit.objective
+    assert factor.current_objective(True) == fit.objective  # untouched
+    assert clone.objective(fit.theta, True) == pytest.approx(fit.objective, rel=1e-12)
+    factor.update(fit.theta)  # its own θ: nothing to do
+    with pytest.raises(RuntimeError, match="read-only"):
+        factor.update(2 * fit.theta)
+    assert factor.current_objective(True) == fit.objective
+
+
+def test_cached_per_fit_computes_once_under_concurrency():
+    calls: list[int] = []
+
+    class Fit:
+        pass
+
+    @cached_per_fit
+    def slow(fit: Fit) -> list[int]:
+        calls.append(1)
+        threading.Event().wait(0.05)
+        return [len(calls)]
+
+    fit = Fit()
+    with ThreadPoolExecutor(4) as pool:
+        out = list(pool.map(lambda _: slow(fit), range(8)))
+    assert calls == [1]
+    assert all(o is out[0] for o in out)
