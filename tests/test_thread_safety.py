@@ -17,7 +17,7 @@ import mixedfit as mf
 from mixedfit.inference.cache import cached_per_fit
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
-TASKS = ("profile", "satterthwaite", "kenward-roger", "condsd", "summary")
+TASKS = ("profile", "satterthwaite", "kenward-roger", "condsd", "summary", "predict", "anova")
 
 
 def _run(fit: mf.LinearMixedModel, task: str) -> Any:
@@ -27,6 +27,11 @@ def _run(fit: mf.LinearMixedModel, task: str) -> Any:
         return fit.coef_table(ddf=task)
     if task == "condsd":
         return fit.ranef_condsd
+    if task == "predict":  # new data: formulaic's spec is built on first use
+        new = pd.DataFrame({"Days": [0.5, 3.0, 12.0], "Subject": ["308", "372", "new"]})
+        return pd.DataFrame({"p": fit.predict(new, allow_new_levels=True)})
+    if task == "anova":
+        return fit.anova()
     return fit.summary().text
 
 
