@@ -17,7 +17,16 @@ import mixedfit as mf
 from mixedfit.inference.cache import cached_per_fit
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
-TASKS = ("profile", "satterthwaite", "kenward-roger", "condsd", "summary", "predict", "anova")
+TASKS = (
+    "profile",
+    "satterthwaite",
+    "kenward-roger",
+    "condsd",
+    "summary",
+    "predict",
+    "anova",
+    "bootstrap",
+)
 
 
 def _run(fit: mf.LinearMixedModel, task: str) -> Any:
@@ -32,6 +41,8 @@ def _run(fit: mf.LinearMixedModel, task: str) -> Any:
         return pd.DataFrame({"p": fit.predict(new, allow_new_levels=True)})
     if task == "anova":
         return fit.anova()
+    if task == "bootstrap":  # refits of simulated responses
+        return fit.bootstrap(nsim=3, seed=7)
     return fit.summary().text
 
 
