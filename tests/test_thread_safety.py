@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.design import build_design
+from mixedfit.engine.factor import BlockedFactor
+from mixedfit.engine.lmm import weighted_factor
+from mixedfit.engine.threads import single_threaded
+from mixedfit.formula import parse_formula
 from mixedfit.inference.cache import cached_per_fit
+from mixedfit.model import engine_terms
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
 TASKS = (
@@ -124,3 +130,43 @@ def test_cached_per_fit_computes_once_under_concurrency():
         out = list(pool.map(lambda _: slow(fit), range(8)))
     assert calls == [1]
     assert all(o is out[0] for o in out)
+
+
+@pytest.mark.parametrize(
+    ("formula", "dataset", "theta"),
+    [
+        # dense filled-in blocks, a Schur plan, pair plans, stacked rows
+        ("y ~ 1 + service + (1|s) + (1|d) + (1|dept)", "insteval", [0.3, 0.45, 0.1]),
+        ("y ~ 1 + (1|s) + (1|d) + (1|studage:dept)", "insteval", [0.3, 0.45, 0.2]),
+        ("strength ~ 1 + (1|batch/cask)", "pastes", [2.9, 1.2]),  # nested: block diagonal
+        (FORMULA, "sleepstudy", [0.9, 0.1, 0.3]),  # a vector term
+    ],
+)
+def test_clone_updates_exactly_as_a_fresh_factor(formula, dataset, theta):
+    data = mf.load_dataset(dataset)
+    if dataset == "insteval":
+        data = data.iloc[:20_000]
+    d = build_design(parse_formula(formula), data)
+
+    def new_factor() -> BlockedFactor:
+        return weighted_factor(engine_terms(d), d.X, d.y - d.offset, d.weights)
+
+    theta = np.array(theta)
+    original, fresh = new_factor(), new_factor()
+    with single_threaded():
+        at = original.objective(0.5 * theta, True)
+        original.freeze(0.5 * theta)
+        clone = original.clone()
+        assert clone.current_objective(True) == at  # the same θ, bit for bit
+        for source in (original, fresh):  # the same plans, and the same kernels chosen
+            assert set(clone.scaled_plans) == set(source.scaled_plans)
+            assert clone.threaded == source.threaded and set(clone.stacks) == set(source.stacks)
+        assert clone.objective(theta, True) == fresh.objective(theta, True)
+        for key, block in fresh.L.items():
+            a = block if isinstance(block, np.ndarray) else block.data
+            b = clone.L[key] if isinstance(clone.L[key], np.ndarray) else clone.L[key].data
+            np.testing.assert_array_equal(a, b)
+        assert clone.objective(0.5 * theta, True) == at
+    assert original.current_objective(True) == at
+    with pytest.raises(RuntimeError, match="read-only"):
+        original.update(theta)

@@ -95,16 +95,22 @@ class BlockedFactor:
         }
         self._allocate()
 
-    def _allocate(self) -> None:
-        """L's buffers (from A), the update's steps on them, and views of their diagonals."""
+    def _allocate(self, source: dict[tuple[int, int], Block] | None = None) -> None:
+        """L's buffers, copies of A's blocks (or of ``source``, another factor's L, with the
+        pair plans of its sparse blocks), the update's steps on them, and views of their
+        diagonals."""
         K = self.K
+        src = self.A if source is None else source
         self.L: dict[tuple[int, int], Block] = {}
         for j in range(K):
-            self.L[j, j] = np.zeros(self.A[j, j].shape) if self.filled[j] else self.A[j, j].copy()
+            if source is None and self.filled[j]:
+                self.L[j, j] = np.zeros(self.A[j, j].shape)
+            else:
+                self.L[j, j] = src[j, j].copy()
             for i in range(j + 1, K):
-                self.L[i, j] = self.A[i, j].copy()
-            self.L[K, j] = np.array(self.A[K, j])
-        self.L[K, K] = np.array(self.A[K, K])
+                self.L[i, j] = src[i, j].copy()
+            self.L[K, j] = np.array(src[K, j])
+        self.L[K, K] = np.array(src[K, K])
         self.stacks = {j: stack for j in range(K) if (stack := self._stack_below(j)) is not None}
         self.threaded = {
             j
@@ -164,15 +170,7 @@ class BlockedFactor:
         """
         new = copy.copy(self)  # shares A, X, y, the layout and the plans
         new._frozen = False
-        new._allocate()
-        for key, block in self.L.items():
-            target = new.L[key]
-            if isinstance(block, np.ndarray):
-                assert isinstance(target, np.ndarray)
-                np.copyto(target, block)
-            else:
-                assert not isinstance(target, np.ndarray)
-                np.copyto(target.data, block.data)
+        new._allocate(source=self.L)
         for mine, theirs in zip(new.T, self.T, strict=True):
             np.copyto(mine, theirs)
         return new
