@@ -20,7 +20,7 @@ def cached_per_fit(fn: Callable[[Any], R]) -> Callable[[Any], R]:
     calls on different fits do not wait for each other.
     """
     cache: weakref.WeakKeyDictionary[Any, R] = weakref.WeakKeyDictionary()
-    locks: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+    locks: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
     guard = threading.Lock()
 
     @functools.wraps(fn)
@@ -32,7 +32,7 @@ def cached_per_fit(fn: Callable[[Any], R]) -> Callable[[Any], R]:
         except TypeError:  # not weak-referenceable: no cache
             return fn(fit)
         with guard:
-            lock = locks.setdefault(fit, threading.Lock())
+            lock = locks.setdefault(fit, threading.RLock())
         with lock:
             try:
                 return cache[fit]

@@ -212,7 +212,12 @@ def _minimize(
     best: list[tuple[float, np.ndarray]] = [(fun(x0), x0.copy())]
 
     def counted(x: np.ndarray, grad: np.ndarray) -> float:
-        value = fun(np.array(x, dtype=float))
+        try:
+            value = fun(np.array(x, dtype=float))
+        except (np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
+            value = _BIG
+        if not math.isfinite(value):  # NLopt never sees NaN or inf
+            value = _BIG
         if value < best[0][0]:
             best[0] = (value, np.array(x, dtype=float))
         return value
