@@ -166,3 +166,17 @@ def test_non_finite_start_falls_back_to_lme4s():
 def test_criterion_nowhere_finite_is_a_data_error():
     with pytest.raises(mf.DataError, match="not a finite number at the starting theta"):
         minimize_theta(lambda x: math.inf, np.array([1.0, 0.0]), np.array([0.0, -np.inf]))
+
+
+def test_profile_inner_optimizer_never_sees_nan():
+    from mixedfit.inference.profile import _minimize
+
+    seen: list[float] = []
+
+    def fun(x: np.ndarray) -> float:
+        value = math.nan if x[0] > 1.2 else float((x[0] - 1.0) ** 2)
+        seen.append(value)
+        return value
+
+    x, fmin = _minimize(fun, np.array([1.5]), np.array([0.0]), np.array([np.inf]))
+    assert seen and math.isfinite(fmin) and np.all(np.isfinite(x))

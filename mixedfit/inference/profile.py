@@ -209,15 +209,19 @@ def _minimize(
     x0 = np.clip(x0, lower, upper)
     if len(x0) == 0:
         return x0, fun(x0)
-    best: list[tuple[float, np.ndarray]] = [(fun(x0), x0.copy())]
+
+    def safe(x: np.ndarray) -> float:
+        """``fun``, or ``_BIG`` where it is not finite: NLopt never sees NaN or inf."""
+        try:
+            value = fun(x)
+        except (np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
+            return _BIG
+        return value if math.isfinite(value) else _BIG
+
+    best: list[tuple[float, np.ndarray]] = [(safe(x0), x0.copy())]
 
     def counted(x: np.ndarray, grad: np.ndarray) -> float:
-        try:
-            value = fun(np.array(x, dtype=float))
-        except (np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
-            value = _BIG
-        if not math.isfinite(value):  # NLopt never sees NaN or inf
-            value = _BIG
+        value = safe(np.array(x, dtype=float))
         if value < best[0][0]:
             best[0] = (value, np.array(x, dtype=float))
         return value
