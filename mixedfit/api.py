@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import Design, build_design
+from .design import build_design
 from .engine.lmm import fit_lmm
+from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
@@ -22,8 +23,36 @@ from .model import engine_terms
 __all__ = ["anova", "engine_terms", "lmer"]
 
 
-def _theta_size(design: Design) -> int:
-    return sum(t.Z.shape[1] * (t.Z.shape[1] + 1) // 2 for t in design.terms)
+def _check_start(start: Sequence[float] | np.ndarray, layout: ThetaLayout) -> np.ndarray:
+    """``start`` as a float array of θ, checked: one finite value per θ entry, diagonal entries
+    (relative standard deviations) not negative.
+
+    Raises
+    ------
+    MixedFitError
+        A wrong length, a value that is not a finite number, or a negative diagonal entry.
+    """
+    try:
+        theta = np.asarray(start, dtype=float).ravel()
+    except (TypeError, ValueError) as err:
+        raise MixedFitError(f"start must be a sequence of numbers (theta): {err}") from None
+    if len(theta) != layout.size:
+        raise MixedFitError(
+            f"start has {len(theta)} values; this model has {layout.size} covariance "
+            "parameters (theta): see fit.theta_names of a fit for their order"
+        )
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if len(bad):
+        raise MixedFitError(
+            f"start must hold finite numbers; entries {bad.tolist()} are {theta[bad].tolist()}"
+        )
+    negative = np.flatnonzero(layout.diagonal_mask() & (theta < 0))
+    if len(negative):
+        raise MixedFitError(
+            f"start entries {negative.tolist()} ({theta[negative].tolist()}) are diagonal "
+            "entries of theta (relative standard deviations) and must not be negative"
+        )
+    return theta
 
 
 def lmer(
@@ -88,7 +117,12 @@ def lmer(
         A malformed formula, an unknown column, or (``safe=True``) a formula that uses
         anything but the allowed transforms.
     DataError
-        The data cannot support the model; the message names the column or term.
+        The data cannot support the model; the message names the column or term. Also a
+        response whose largest |value| is outside 1e-100 to 1e100 (rescale it), or a criterion
+        that cannot be evaluated at the start (data out of double-precision range).
+    MixedFitError
+        ``start`` of the wrong length, with a value that is not finite, or with a negative
+        diagonal entry.
 
     Warns
     -----
@@ -112,6 +146,7 @@ def lmer(
 
     from .design import canonical_rows
     from .safety import check_safe_formula
+    from .validation import check_response_scale
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
 
@@ -121,19 +156,17 @@ def lmer(
     else:
         parsed = parse_formula(formula)
     design = build_design(parsed, data, weights=weights, offset=offset, context=context)
-    if start is not None and len(np.ravel(start)) != _theta_size(design):
-        raise ValueError(
-            f"start has {len(np.ravel(start))} values; this model has {_theta_size(design)} "
-            "covariance parameters (theta)"
-        )
+    check_response_scale(design.spec.formula.response, design.y - design.offset)
     canonical = canonical_rows(design)  # the same arrays for any row order of the data
+    terms = engine_terms(canonical)
+    theta_start = None if start is None else _check_start(start, ThetaLayout(tuple(terms)))
     engine = fit_lmm(
-        engine_terms(canonical),
+        terms,
         canonical.X,
         canonical.y - canonical.offset,
         weights=canonical.weights,
         reml=reml,
-        theta_start=None if start is None else np.asarray(start, dtype=float),
+        theta_start=theta_start,
         max_evals=max_evals,
         optimizer=optimizer,
         progress=_Progress() if verbose else None,

@@ -52,7 +52,10 @@ class MixedModelFit:
     (as lme4's ``mkReTrms``), and within a term the lower triangle of its relative covariance
     factor in column-major order (only the diagonal for ``||`` terms).
 
-    Do not construct directly; the attributes are read-only.
+    Do not construct directly; the attributes are read-only. A fit may be shared between
+    threads: its methods never change it (those that evaluate the criterion elsewhere, such as
+    profiles and Satterthwaite's derivatives, work on a private copy of the engine's factor),
+    and the results do not depend on the threads.
     """
 
     def __init__(self, design: Design, engine: EngineFit, formula: str) -> None:

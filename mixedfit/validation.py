@@ -32,6 +32,7 @@ __all__ = [
     "check_numeric_expressions",
     "check_residual_df",
     "check_response",
+    "check_response_scale",
     "check_slopes_vary",
     "check_text_slopes",
     "check_weights",
@@ -233,6 +234,34 @@ def check_constant_response(formula: ModelFormula, y: np.ndarray, offset: np.nda
         raise DataError(
             f"the response {formula.response!r} {what}is constant (all {len(r)} values are "
             f"{r[0]:g}): there is no variation to model; check that it is the right column"
+        )
+
+
+RESPONSE_RANGE = (1e-100, 1e100)  # largest |response| allowed: its squares stay well in range
+
+
+def check_response_scale(response: str, r: np.ndarray) -> None:
+    """Raise if the response (minus any offset) is too large or too small for the fit.
+
+    The fit holds sums of squares and cross products of the response: beyond about 1e150 they
+    overflow, below about 1e-150 they underflow, and long before that the moment start and the
+    criterion lose their digits. :data:`RESPONSE_RANGE` bounds the largest |value|.
+
+    Raises
+    ------
+    DataError
+        The largest |value| of the response is outside :data:`RESPONSE_RANGE`.
+    """
+    top = float(np.max(np.abs(r))) if len(r) else 0.0
+    low, high = RESPONSE_RANGE
+    if top != 0.0 and not low <= top <= high:  # an all-zero response is the constant check's
+        power = int(np.floor(np.log10(top)))
+        how = f"divide it by 1e{power}" if power > 0 else f"multiply it by 1e{-power}"
+        raise DataError(
+            f"the response {response!r} is too {'large' if top > high else 'small'} for a fit "
+            f"in double precision (largest |value| {top:.3g}; allowed {low:g} to {high:g}): "
+            f"rescale it, e.g. {how}, and scale the fixed effects, random "
+            "effects and standard deviations back by the same factor"
         )
 
 

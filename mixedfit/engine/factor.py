@@ -12,6 +12,7 @@ rule). :meth:`BlockedFactor.update` is the one hot loop: it rewrites L from A fo
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -88,33 +89,40 @@ class BlockedFactor:
         self.A, nested = cross_products(self.terms, np.column_stack([X, y]))
         self.K = len(self.terms)
         self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
-        self.L: dict[tuple[int, int], Block] = {}
         self._theta: bytes | None = None  # the θ that L holds (its bytes)
-        self._allocate()
-
-    def _allocate(self) -> None:
-        K = self.K
-        for j in range(K):
-            self.L[j, j] = np.zeros(self.A[j, j].shape) if self.filled[j] else self.A[j, j].copy()
-            for i in range(j + 1, K):
-                a_ij = self.A[i, j]
-                if self.filled[j] or not isinstance(a_ij, BlockSparse):
-                    self.A[i, j] = to_dense(a_ij)  # scaled into a dense L block: keep it dense
-                    self.L[i, j] = self.A[i, j].copy()
-                else:
-                    self.L[i, j] = a_ij.copy()
-            self.L[K, j] = np.array(self.A[K, j])
-        self.L[K, K] = np.array(self.A[K, K])
-        self.stacks = {j: stack for j in range(K) if (stack := self._stack_below(j)) is not None}
+        self._frozen = False
+        for j in range(self.K):
+            for i in range(j + 1, self.K):
+                if self.filled[j] or not isinstance(self.A[i, j], BlockSparse):
+                    self.A[i, j] = to_dense(self.A[i, j])  # scaled into a dense L block
         self.scaled_plans = {
             j: ScaledSelfOuterPlan.build(a_j0)
-            for j in range(1, K)
+            for j in range(1, self.K)
             if self.filled[j]
             and isinstance(a_j0 := self.A[j, 0], BlockSparse)
             and self.terms[0].k == 1
             and self.terms[j].k == 1
             and count_column_pairs(a_j0._cols) <= PAIR_BUDGET
         }
+        self._allocate()
+
+    def _allocate(self, source: dict[tuple[int, int], Block] | None = None) -> None:
+        """L's buffers, copies of A's blocks (or of ``source``, another factor's L, with the
+        pair plans of its sparse blocks), the update's steps on them, and views of their
+        diagonals."""
+        K = self.K
+        src = self.A if source is None else source
+        self.L: dict[tuple[int, int], Block] = {}
+        for j in range(K):
+            if source is None and self.filled[j]:
+                self.L[j, j] = np.zeros(self.A[j, j].shape)
+            else:
+                self.L[j, j] = src[j, j].copy()
+            for i in range(j + 1, K):
+                self.L[i, j] = src[i, j].copy()
+            self.L[K, j] = np.array(src[K, j])
+        self.L[K, K] = np.array(src[K, K])
+        self.stacks = {j: stack for j in range(K) if (stack := self._stack_below(j)) is not None}
         self.threaded = {
             j
             for j in range(K)
@@ -162,17 +170,53 @@ class BlockedFactor:
         """The (weighted, possibly centred) response, offset removed, shape (n,)."""
         return self._y
 
+    # ------------------------------------------------------------------ sharing
+    def clone(self) -> BlockedFactor:
+        """A copy with its own L (holding the same θ, bit for bit) that can be updated without
+        touching this one. The cross products A, the data and the Schur plans, never written
+        after construction, are shared.
+
+        A fitted model's factor is frozen (see :meth:`freeze`) and may be read by several
+        threads at once; anything that evaluates other θ works on a clone.
+        """
+        new = copy.copy(self)  # shares A, X, y, the layout and the plans
+        new._frozen = False
+        new._allocate(source=self.L)
+        for mine, theirs in zip(new.T, self.T, strict=True):
+            np.copyto(mine, theirs)
+        return new
+
+    def freeze(self, theta: np.ndarray) -> None:
+        """Update to ``theta`` and keep L there: a later :meth:`update` to another θ raises
+        RuntimeError (a fitted model's factor, shared by whoever holds the fit). Frozen even if
+        the factorization at ``theta`` fails (then L holds no θ)."""
+        try:
+            self.update(theta)
+        finally:
+            self._frozen = True
+
     # ------------------------------------------------------------------ update
     def update(self, theta: np.ndarray) -> None:
         """Rewrite L for covariance parameters ``theta`` (in the order of the caller's terms).
 
         Nothing is done when L already holds ``theta`` (the optimizer's final evaluation, then
         the solution at the same θ). A failed factorization leaves L holding no θ.
+
+        Raises
+        ------
+        RuntimeError
+            The factor is frozen (a fitted model's) and ``theta`` is not its θ: use a
+            :meth:`clone`.
         """
         theta = np.array(theta, dtype=float)
         key = theta.tobytes()
         if key == self._theta:
             return
+        if self._frozen:
+            raise RuntimeError(
+                "the factor of a fitted model is read-only (it may be shared between threads); "
+                "update a clone() of it instead"
+            )
         self._theta = None
         self._rewrite(theta)
         self._theta = key

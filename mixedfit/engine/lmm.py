@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -49,6 +50,16 @@ class EngineFit:
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
     _centred: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # read-only from here on: a fit may be shared between threads (see BlockedFactor.clone)
+        if self._centred is None:
+            self.factor.freeze(self.theta)
+        else:  # the original columns may not factor at θ̂ (they cancel): estimates come from here
+            self._centred.factor.freeze(self._centred.theta)
+            with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
+                self.factor.freeze(self.theta)
 
     @property
     def singular(self) -> bool:
@@ -63,23 +74,27 @@ class EngineFit:
         """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
         if self.check is not None:
             return self.check.gradient
-        if not self._gradient:
-            layout = self.factor.layout
-            with _blas_threads(self.factor):
-                g = finite_difference_gradient(
-                    lambda th: self.factor.objective(th, self.reml), self.theta, layout.lower()
-                )
-            self._gradient.append(g)
+        with self._lock:  # computed once, on a private copy of the factor
+            if not self._gradient:
+                factor = self.factor.clone()
+                with _blas_threads(factor):
+                    g = finite_difference_gradient(
+                        lambda th: factor.objective(th, self.reml),
+                        self.theta,
+                        factor.layout.lower(),
+                    )
+                self._gradient.append(g)
         return self._gradient[0]
 
     def conditional_variances(self) -> list[np.ndarray]:
         """Per term (nlev, k, k) conditional covariances of the BLUPs (computed once)."""
-        if not self._condvar:
-            sigma = self.solution.sigma
-            if self._centred is not None:
-                self._condvar.extend(self._centred.conditional_variances(sigma))
-            else:
-                self._condvar.extend(conditional_variances(self.factor, self.theta, sigma))
+        with self._lock:
+            if not self._condvar:
+                sigma = self.solution.sigma
+                if self._centred is not None:
+                    self._condvar.extend(self._centred.conditional_variances(sigma))
+                else:
+                    self._condvar.extend(conditional_variances(self.factor, self.theta, sigma))
         return self._condvar
 
 

@@ -6,6 +6,13 @@ a fifth of each |θ| (at least 0.05): the fit starts from a moment estimate of �
 the head start. After it stops,
 diagonal θ entries close to 0 are tried at exactly 0 (boundary fits such as Dyestuff2). A
 finite-difference gradient for diagnostics is computed on request.
+
+The optimizer never sees a value that is not a finite number: NLopt's C++ code corrupts its
+heap on a NaN start or step (an abort of the whole process), and a NaN or infinite criterion
+derails its quadratic models. A point where the criterion is not finite (an indefinite factor,
+an overflow) gets the penalty ``PENALTY``; a start that is not finite is replaced by lme4's
+(ones on the diagonal of each T, zeros elsewhere), and so is a start where the criterion is
+not finite; if it is not finite there either, :class:`~mixedfit.exceptions.DataError` is raised.
 """
 
 from __future__ import annotations
@@ -19,7 +26,15 @@ import nlopt
 import numpy as np
 import scipy.optimize
 
-__all__ = ["OptimizerRecord", "finite_difference_gradient", "initial_step", "minimize_theta"]
+from ..exceptions import DataError
+
+__all__ = [
+    "PENALTY",
+    "OptimizerRecord",
+    "finite_difference_gradient",
+    "initial_step",
+    "minimize_theta",
+]
 
 _MESSAGES = {
     nlopt.SUCCESS: "success",
@@ -31,6 +46,7 @@ _MESSAGES = {
 }
 _ZERO_SNAP = 1e-4  # diagonal θ below this are tried at 0 (lme4's singularity tolerance)
 STEP_FRACTION, STEP_MIN = 0.2, 0.05  # first step per θ entry: max(STEP_FRACTION·|θ|, STEP_MIN)
+PENALTY = 1e300  # the optimizer's value where the criterion is not finite
 
 
 def initial_step(x0: np.ndarray) -> np.ndarray:
@@ -92,17 +108,25 @@ class _Counted:
     def __call__(self, x: np.ndarray, grad: np.ndarray | None = None) -> float:
         self.count += 1
         x = np.array(x, dtype=float)
-        try:
-            f = float(self.fun(x))
-        except np.linalg.LinAlgError:  # numerically indefinite: tell the optimizer to back off
-            f = math.inf
-        if not math.isfinite(f):
-            f = 1e300
+        f = self.value(x)
+        if not math.isfinite(f):  # tell the optimizer to back off; never NaN or inf
+            f = PENALTY
         if f < self.best_f:
             self.best_f, self.best_x = f, x
         if self.progress is not None:
             self.progress(self.count, f, self.best_f)
         return f
+
+    def value(self, x: np.ndarray) -> float:
+        """The criterion at ``x``; inf where it cannot be evaluated (x not finite, an
+        indefinite factor, an overflow)."""
+        if not np.all(np.isfinite(x)):
+            return math.inf
+        try:
+            with np.errstate(all="ignore"):
+                return float(self.fun(x))
+        except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError):
+            return math.inf
 
 
 def minimize_theta(
@@ -140,7 +164,7 @@ def minimize_theta(
     """
     began = time.perf_counter()
     counted = _Counted(fun, progress)
-    x0 = np.maximum(np.asarray(start, dtype=float), lower)
+    x0 = _finite_start(counted, np.asarray(start, dtype=float), lower)
     if len(x0) == 0:
         counted(x0)
         message, converged = "no covariance parameters", True
@@ -162,6 +186,29 @@ def minimize_theta(
         converged=converged,
         message=message,
         seconds=time.perf_counter() - began,
+    )
+
+
+def _finite_start(counted: _Counted, start: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """``start`` within the bounds if the criterion is finite there, else lme4's start (ones
+    where the lower bound is 0, the diagonal of each T; zeros elsewhere).
+
+    Raises
+    ------
+    DataError
+        The criterion is not finite at lme4's start either.
+    """
+    x0 = np.maximum(start, lower)
+    if len(x0) == 0 or math.isfinite(counted.value(x0)):
+        return x0
+    default = np.where(lower == 0, 1.0, 0.0)
+    if not np.array_equal(x0, default) and math.isfinite(counted.value(default)):
+        return default
+    raise DataError(
+        "the criterion of the model is not a finite number at the starting theta "
+        f"{x0.tolist()} nor at lme4's {default.tolist()}: the data are out of the range of "
+        "double precision (values too large or too small); rescale the response and the "
+        "covariates (e.g. to units where they are of order 1)"
     )
 
 

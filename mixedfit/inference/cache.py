@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,18 +14,31 @@ R = TypeVar("R")
 
 
 def cached_per_fit(fn: Callable[[Any], R]) -> Callable[[Any], R]:
-    """Remember ``fn(fit)`` for as long as ``fit`` lives (weakly keyed)."""
+    """Remember ``fn(fit)`` for as long as ``fit`` lives (weakly keyed).
+
+    Thread-safe: concurrent first calls on one fit compute it once (the others wait for it);
+    calls on different fits do not wait for each other.
+    """
     cache: weakref.WeakKeyDictionary[Any, R] = weakref.WeakKeyDictionary()
+    locks: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+    guard = threading.Lock()
 
     @functools.wraps(fn)
     def wrapper(fit: Any) -> R:
         try:
             return cache[fit]
-        except (KeyError, TypeError):
+        except KeyError:
             pass
-        out = fn(fit)
-        with contextlib.suppress(TypeError):  # not weak-referenceable: no cache
-            cache[fit] = out
-        return out
+        except TypeError:  # not weak-referenceable: no cache
+            return fn(fit)
+        with guard:
+            lock = locks.setdefault(fit, threading.RLock())
+        with lock:
+            try:
+                return cache[fit]
+            except KeyError:
+                out = fn(fit)
+                cache[fit] = out
+                return out
 
     return wrapper

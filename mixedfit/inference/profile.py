@@ -66,7 +66,9 @@ _NUDGE = 0.1  # ... this far inside (θ and relative SDs are in units of σ)
 class ProfiledDeviance:
     """The ML deviance of a fitted model as a function of its parameters, at the ML optimum.
 
-    Uses (and finally restores) the fitted model's blocked factor.
+    Works on a private copy of the fitted model's blocked factor (see
+    :meth:`~mixedfit.engine.factor.BlockedFactor.clone`): the fit is not touched, and several
+    threads may profile one fit at once.
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ class ProfiledDeviance:
     """
 
     def __init__(self, fit: MixedModelFit) -> None:
-        self.factor: BlockedFactor = fit._engine.factor
+        self.factor: BlockedFactor = fit._engine.factor.clone()
         self.layout = self.factor.layout
         self.lower = self.layout.lower()
         self.n, self.p = self.factor.n, self.factor.p
@@ -105,7 +107,8 @@ class ProfiledDeviance:
         self.sdcor = sdcor_from_theta(self.layout, self.theta, self.sigma)
 
     def restore(self) -> None:
-        """Leave the factor at the fitted model's θ."""
+        """Leave this profile's copy of the factor at the fitted model's θ (the fit's own
+        factor is never changed)."""
         self.factor.update(self._fit_theta)
 
     def _beta_and_vcov(self) -> tuple[np.ndarray, np.ndarray]:
@@ -200,10 +203,19 @@ def _minimize(
     x0 = np.clip(x0, lower, upper)
     if len(x0) == 0:
         return x0, fun(x0)
-    best: list[tuple[float, np.ndarray]] = [(fun(x0), x0.copy())]
+
+    def safe(x: np.ndarray) -> float:
+        """``fun``, or ``_BIG`` where it is not finite: NLopt never sees NaN or inf."""
+        try:
+            value = fun(x)
+        except (np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
+            return _BIG
+        return value if math.isfinite(value) else _BIG
+
+    best: list[tuple[float, np.ndarray]] = [(safe(x0), x0.copy())]
 
     def counted(x: np.ndarray, grad: np.ndarray) -> float:
-        value = fun(np.array(x, dtype=float))
+        value = safe(np.array(x, dtype=float))
         if value < best[0][0]:
             best[0] = (value, np.array(x, dtype=float))
         return value

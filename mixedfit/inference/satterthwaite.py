@@ -116,7 +116,7 @@ class _Criterion:
 
     def __init__(self, fit: MixedModelFit) -> None:
         engine = fit._engine
-        self.factor = engine.factor
+        self.factor = engine.factor.clone()  # private: the fit's factor is shared, read-only
         self.reml = engine.reml
         self._cache: dict[bytes, tuple[float, float, float, np.ndarray]] = {}
 
@@ -149,12 +149,9 @@ def _compute(fit: MixedModelFit) -> VarparCovariance:
     engine = fit._engine
     crit = _Criterion(fit)
     varpar = np.append(engine.theta, engine.solution.sigma)
-    try:
-        with single_threaded():
-            H = richardson_hessian(crit.deviance, varpar)
-            J = richardson_jacobian(lambda v: crit.vcov_beta(v).ravel(), varpar)
-    finally:
-        engine.factor.update(engine.theta)
+    with single_threaded():
+        H = richardson_hessian(crit.deviance, varpar)
+        J = richardson_jacobian(lambda v: crit.vcov_beta(v).ravel(), varpar)
     values, vectors = np.linalg.eigh(H)
     neg = values < -_EIGEN_TOL
     zero = np.abs(values) <= _EIGEN_TOL
