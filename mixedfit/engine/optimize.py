@@ -163,7 +163,9 @@ def minimize_theta(
     OptimizerRecord
     """
     with np.errstate(all="ignore"):  # the optimizer sees inf (then a penalty), never a warning
-        return _minimize(fun, start, lower, method, max_evals, progress, ftol_rel, ftol_abs, xtol_abs)
+        return _minimize(
+            fun, start, lower, method, max_evals, progress, ftol_rel, ftol_abs, xtol_abs
+        )
 
 
 def _minimize(
