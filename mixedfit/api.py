@@ -149,6 +149,8 @@ def lmer(
     from .validation import check_response_scale
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
+    if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
+        raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
 
     if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
         columns = data.columns if isinstance(data, pd.DataFrame) else None

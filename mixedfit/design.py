@@ -33,6 +33,7 @@ from .groups import (
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
+from .pycode import python_names
 from .pyexpr import formula_names, spec_names
 from .sizes import check_matrix_size, check_term_blocks
 
@@ -280,7 +281,7 @@ def build_design(
     term_specs, term_arrays = _random_part(formula, frame_columns, ctx)
     fixed_vars = set(expression_names(formula.fixed))
     for expr in formula.offsets:
-        fixed_vars |= expression_names(expr)
+        fixed_vars |= python_names(expr)  # offset(expr) is Python code (1e-3*Days)
     fixed_variables = tuple(c for c in used if c in fixed_vars)
     spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx, fixed_variables)
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
@@ -446,15 +447,20 @@ def _independent_columns(X: np.ndarray) -> list[int]:
     """Columns kept by a left-to-right Gram-Schmidt sweep: a column whose residual on the kept
     ones is below ``_RANK_TOL`` times its norm is aliased (R's ``qr`` keeps earlier columns).
 
-    After an intercept column the others are swept centred (the same spans): a covariate far
-    from 0 (a timestamp, ``Days + 1e9``) is not taken for a multiple of the intercept, as R's
-    ``qr`` of the uncentred columns takes it (shift invariance, issue 10)."""
-    X = _centred_after_intercept(X)
+    Once the kept columns span the constant (an intercept, or ``0 + f``'s cell means), later
+    columns are swept centred (two-pass means: the same spans): a covariate far from 0 (a
+    timestamp, ``Days + 1e9``) is not taken for a multiple of the intercept, as R's ``qr`` of the
+    uncentred columns takes it (shift invariance, issue 10)."""
     n, p = X.shape
     Q = np.empty((n, p))
     kept: list[int] = []
+    ones = np.full(n, 1.0 / np.sqrt(n)) if n else np.zeros(0)
+    centre = False
     for j in range(p):
         x = X[:, j]
+        if centre:
+            m = x.mean()
+            x = x - (m + (x - m).mean())
         norm = float(np.linalg.norm(x))
         basis = Q[:, : len(kept)]
         r = x - basis @ (basis.T @ x)
@@ -463,18 +469,10 @@ def _independent_columns(X: np.ndarray) -> list[int]:
         if norm > 0 and rn > _RANK_TOL * norm:
             Q[:, len(kept)] = r / rn
             kept.append(j)
+            if not centre:
+                basis = Q[:, : len(kept)]
+                centre = bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
     return kept
-
-
-def _centred_after_intercept(X: np.ndarray) -> np.ndarray:
-    """X with every column after a constant first column centred (two-pass means), else X."""
-    n, p = X.shape
-    if n == 0 or p < 2 or X[0, 0] == 0 or not np.all(X[:, 0] == X[0, 0]):
-        return X
-    rest = X[:, 1:]
-    m = rest.mean(axis=0)
-    m += (rest - m).mean(axis=0)
-    return np.column_stack([X[:, 0], rest - m])
 
 
 def _random_part(

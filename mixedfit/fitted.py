@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .exceptions import MixedFitError
 from .model import MixedModelFit
 from .report import DDF_LABELS, short_text
 from .summary import Summary
@@ -16,11 +17,15 @@ __all__ = ["LinearMixedModel"]
 
 
 def _check_ddf(ddf: str) -> str:
+    if not isinstance(ddf, str):
+        raise MixedFitError(
+            f"ddf must be a string such as 'satterthwaite' or 'kenward-roger', not {ddf!r}"
+        )
     key = ddf.lower().replace("_", "-").replace(" ", "-")
     if key in ("kr", "kenward"):
         key = "kenward-roger"
     if key not in DDF_LABELS:
-        raise ValueError(f"ddf must be one of {sorted(DDF_LABELS)}, not {ddf!r}")
+        raise MixedFitError(f"ddf must be one of {sorted(DDF_LABELS)}, not {ddf!r}")
     return key
 
 
@@ -60,16 +65,32 @@ class LinearMixedModel(MixedModelFit):
 
         return coef_table(self, ddf=_check_ddf(ddf), level=level)
 
-    def anova(self, ddf: str = "satterthwaite") -> pd.DataFrame:
-        """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``).
+    def anova(
+        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+    ) -> pd.DataFrame:
+        """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``); with other
+        fits, likelihood-ratio tests as R's ``anova(fit, fit2)`` (see :func:`mixedfit.anova`).
+
+        Parameters
+        ----------
+        *models : fitted models
+            Other fits to compare by likelihood-ratio tests (``refit`` as in
+            :func:`mixedfit.anova`). A single string is taken as ``ddf``.
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            Denominator df of the type III tests.
 
         Returns
         -------
         pandas.DataFrame
-            Columns term, numdf, dendf, F, p.
+            Columns term, numdf, dendf, F, p (type III); or the likelihood-ratio table.
         """
         from .inference.ddf import anova_type3
+        from .inference.lrt import likelihood_ratio_test
 
+        if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
+            ddf, models = models[0], ()
+        if models:
+            return likelihood_ratio_test((self, *models), refit=refit)  # type: ignore[arg-type]
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:

@@ -30,8 +30,8 @@ from formulaic.parser.types import Token
 
 from .exceptions import FormulaError
 from .limits import check_expansion, check_random_terms
+from .pycode import expression_names, python_names
 from .pyexpr import r_power
-from .safety import expression_names
 
 __all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula", "plain_message"]
 
@@ -97,7 +97,7 @@ class ModelFormula:
         """Names referenced anywhere in the formula (columns or Python names)."""
         names = expression_names(self.response) | expression_names(self.fixed)
         for off in self.offsets:
-            names |= expression_names(off)
+            names |= python_names(off)  # offset(expr) is Python code (1e-3*Days)
         for term in self.random:
             names |= expression_names(term.expr) | set(term.group)
         return names

@@ -381,8 +381,9 @@ class MixedModelFit:
             base = d.X @ self._engine.solution.beta + d.offset
             return base + self._random_part if random else base
         spec = self._design.spec
-        newdata = v.new_frame(newdata)
-        v.check_new_types(self._design.frame, newdata, spec.variables(random))
+        newdata = v.align_new_types(
+            self._design.frame, v.new_frame(newdata), spec.variables(random)
+        )
         rows = np.flatnonzero(~spec.missing_rows(newdata, random))
         pred = np.full(len(newdata), np.nan)
         if len(rows) == 0:

@@ -21,7 +21,9 @@ from functools import lru_cache
 from formulaic.errors import FormulaSyntaxError
 from formulaic.parser.algos import tokenize
 
-__all__ = ["formula_names", "python_chunks", "r_power", "spec_names"]
+from .pycode import formula_tokens, python_code
+
+__all__ = ["categorical_argument", "formula_names", "python_chunks", "r_power", "spec_names"]
 
 
 def r_power(text: str) -> str:
@@ -104,15 +106,47 @@ def python_chunks(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     names : tuple of str
         Tokens formulaic looks up as columns (``x`` in ``x:z``).
     chunks : tuple of str
-        Code formulaic evaluates (``I(x**2)``, ``C(f)``, ``x + 1`` of ``{x + 1}``).
+        Code formulaic evaluates (``I(x**2)``, ``C(f)``, ``x + 1`` of ``{x + 1}``), as
+        formulaic's sanitizer rewrites it (backtick-quoted names kept).
     """
     try:
-        tokens = list(tokenize(text))
+        tokens = formula_tokens(text)
     except FormulaSyntaxError:
         return (), ()
-    names = tuple(t.token for t in tokens if t.kind.value == "name")
-    chunks = tuple(t.token for t in tokens if t.kind.value == "python")
+    names = tuple(t.text for t in tokens if t.kind == "name")
+    chunks = tuple(t.code for t in tokens if t.kind == "python" and t.code is not None)
     return names, chunks
+
+
+def categorical_argument(code: str) -> str | None:
+    """The column of ``C(column, ...)`` (backtick-quoted or not), else None.
+
+    Examples
+    --------
+    >>> categorical_argument("C(`my id`, contr.sum)"), categorical_argument("np.log(x)")
+    ('my id', None)
+    """
+    try:
+        parsed = python_code(code.strip())
+    except Exception:  # unreadable code: formulaic reports it
+        return None
+    node = parsed.tree.body
+    if _is_c_call(node):
+        assert isinstance(node, ast.Call)
+        first = node.args[0]
+        assert isinstance(first, ast.Name)
+        return parsed.aliases.get(first.id, first.id)
+    return None
+
+
+def _is_c_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "C"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Name)
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -158,20 +192,17 @@ def _names(
     elsewhere = set(names)
     for chunk in chunks:
         try:
-            tree = ast.parse(chunk.strip(), mode="eval")
-        except (SyntaxError, ValueError):
+            parsed = python_code(chunk.strip())
+        except Exception:  # unreadable code: formulaic reports it
             continue
         skip: set[int] = set()
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "C"
-                and node.args
-                and isinstance(node.args[0], ast.Name)
-            ):
-                in_c.add(node.args[0].id)
-                skip.add(id(node.args[0]))
+        for node in ast.walk(parsed.tree):
+            if _is_c_call(node):
+                assert isinstance(node, ast.Call)
+                first = node.args[0]
+                assert isinstance(first, ast.Name)
+                in_c.add(parsed.aliases.get(first.id, first.id))
+                skip.add(id(first))
             elif isinstance(node, ast.Name) and id(node) not in skip:
-                elsewhere.add(node.id)
+                elsewhere.add(parsed.aliases.get(node.id, node.id))
     return frozenset(in_c | elsewhere), frozenset(in_c - elsewhere)

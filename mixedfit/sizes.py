@@ -10,7 +10,6 @@ categorical columns, without building anything, and refuses parts larger than
 
 from __future__ import annotations
 
-import ast
 import math
 from functools import lru_cache
 
@@ -20,6 +19,8 @@ from formulaic import Formula
 
 from .exceptions import DataError
 from .frame import Columns
+from .pycode import python_names
+from .pyexpr import categorical_argument
 
 __all__ = ["MAX_DENSE_BYTES", "check_matrix_size", "check_term_blocks", "column_count"]
 
@@ -54,36 +55,26 @@ def _levels(columns: Columns, name: str) -> int:
 
 
 def _factor_levels(columns: Columns, expr: str, method: str) -> int:
+    """Levels (model-matrix columns at most) of one factor: a categorical or text column's
+    levels; for ``C(x)`` the distinct values of x; for other code, the product of the levels of
+    the categorical or text columns it reads (its result can have no more), numbers 1."""
     if method == "lookup":
         return _levels(columns, expr)
     if method != "python":
         return 1
-    try:
-        node = ast.parse(expr.strip(), mode="eval").body
-    except (SyntaxError, ValueError):
-        return 1
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "C"
-        and node.args
-        and isinstance(node.args[0], ast.Name)
-    ):
-        name = node.args[0].id
+    name = categorical_argument(expr)
+    if name is not None:
         if name in columns and columns.is_single(name):
             return max(_levels(columns, name), int(columns[name].series.nunique(dropna=True)))
-    return 1
+        return 1
+    return min(len(columns), math.prod(_levels(columns, n) for n in python_names(expr)))
 
 
 def _column_name(expr: str, method: str) -> str:
-    """The column behind a factor: ``f`` for ``f`` and for ``C(f, ...)``."""
+    """The column behind a factor: ``f`` for ``f`` and for ``C(f, ...)``; else the
+    expression."""
     if method == "python":
-        try:
-            node = ast.parse(expr.strip(), mode="eval").body
-        except (SyntaxError, ValueError):
-            return expr
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name):
-            return node.args[0].id
+        return categorical_argument(expr) or expr
     return expr
 
 

@@ -24,11 +24,11 @@ from .groups import unidentified_slopes
 from .safety import expression_names, python_names
 
 __all__ = [
+    "align_new_types",
     "check_constant_response",
     "check_frame",
     "check_infinite",
     "check_missing_weights",
-    "check_new_types",
     "check_numeric_expressions",
     "check_residual_df",
     "check_response",
@@ -64,32 +64,54 @@ def check_frame(data: Any) -> None:
 
 def new_frame(data: Any) -> pd.DataFrame:
     """New data as a DataFrame: a DataFrame itself, or a mapping of column names to values."""
-    if isinstance(data, pd.DataFrame):
-        return data
     if isinstance(data, Mapping):
         try:
-            return pd.DataFrame(dict(data))
+            data = pd.DataFrame(dict(data))
         except (TypeError, ValueError) as err:
             raise DataError(f"cannot make a data frame of the new data: {err}") from None
-    raise DataError(
-        f"new data must be a pandas DataFrame or a dict of columns, not {type(data).__name__}"
-    )
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"new data must be a pandas DataFrame or a dict of columns, not {type(data).__name__}"
+        )
+    if not data.columns.is_unique:
+        dup = sorted(set(map(str, data.columns[data.columns.duplicated()])))
+        raise DataError(f"the new data have duplicate column names {dup}; rename or drop them")
+    return data
 
 
-def check_new_types(frame: pd.DataFrame | None, data: pd.DataFrame, names: set[str]) -> None:
-    """Raise if a column that was numeric in the fit holds text in new data (R's predict says
-    "variable 'x' was fitted with type numeric but character was supplied")."""
+def align_new_types(
+    frame: pd.DataFrame | None, data: pd.DataFrame, names: set[str]
+) -> pd.DataFrame:
+    """New data with the numeric types of the fit: a column numeric in the fit must be numeric
+    here (numbers stored as Python objects are converted); text raises, as R's predict does
+    ("variable 'x' was fitted with type numeric but character was supplied").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``data`` itself, or a shallow copy with converted columns.
+    """
     if frame is None:
-        return
+        return data
+    converted: dict[str, pd.Series] = {}
     for name in sorted(names):
         if name not in frame.columns or name not in data.columns:
             continue
-        if _is_numeric(frame[name]) and not _is_numeric(data[name]):
+        if not _is_numeric(frame[name]) or pd.api.types.is_numeric_dtype(data[name].dtype):
+            continue
+        if not _is_numeric(data[name]):
             raise DataError(
                 f"column {name!r} was numeric in the fit but holds "
                 f"{_text_example(data[name])!r} in the new data; convert it with "
                 + _CONVERT.format(f"newdata[{name!r}]")
             )
+        converted[name] = pd.to_numeric(data[name])
+    if not converted:
+        return data
+    out = data.copy(deep=False)
+    for name, series in converted.items():
+        out[name] = series
+    return out
 
 
 def _text_example(series: pd.Series) -> Any:

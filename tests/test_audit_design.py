@@ -210,3 +210,60 @@ def test_repeated_random_term_fits_as_lme4(sleepstudy):
     np.testing.assert_allclose(fit.fixef.to_numpy(), ref["beta"], rtol=ESTIMATE_RTOL)
     # only the total variance of the two terms is identified (lme4's split is arbitrary)
     np.testing.assert_allclose(np.hypot(*fit.theta), np.hypot(*ref["theta"]), rtol=1e-3)
+
+
+# --- review follow-ups: backtick-quoted names, method forms, argument types ----------------
+
+
+def test_backtick_integer_column_promoted(sleepstudy):
+    df = sleepstudy.copy()
+    df["my x"] = (df["Days"] * 10_000).astype("int32")  # x**2 wraps around in int32
+    df["fx"] = df["my x"].astype(float)
+    fit = fit_quietly("Reaction ~ I(`my x`**2) + (1 | Subject)", df)
+    ref = fit_quietly("Reaction ~ I(fx**2) + (1 | Subject)", df)
+    np.testing.assert_allclose(fit.fixef.to_numpy(), ref.fixef.to_numpy(), rtol=1e-10)
+    new = df.head(10).assign(**{"my x": df["my x"].head(10).astype("int32")})
+    np.testing.assert_allclose(fit.predict(new), ref.predict(new.assign(fx=new["my x"] * 1.0)))
+
+
+@pytest.mark.parametrize("formula", ["y ~ C(`my id`) + (1 | g)", "y ~ I(txt) + (1 | g)"])
+def test_size_check_sees_quoted_and_transformed_factors(formula):
+    df = big_factor_data().rename(columns={"txt": "my id"})
+    df["txt"] = df["my id"]
+    with pytest.raises(mf.DataError, match="GiB"):
+        mf.lmer(formula, df)
+
+
+def test_scientific_constant_in_offset(sleepstudy):
+    fit = fit_quietly("Reaction ~ Days + offset(1e-3*Days) + (1 | Subject)", sleepstudy)
+    assert_matches(fit, AUDIT["offset_sci"])
+
+
+def test_fit_anova_method_forms(sleepstudy):
+    m0 = fit_quietly("Reaction ~ Days + (1 | Subject)", sleepstudy)
+    m1 = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    lrt = m1.anova(m0)  # R's anova(m1, m0)
+    pd.testing.assert_frame_equal(lrt, mf.anova(m0, m1))
+    assert list(m1.anova("kenward-roger")["dendf"]) == list(m1.anova(ddf="kenward-roger")["dendf"])
+    for bad in (3, "nope"):
+        with pytest.raises(mf.MixedFitError):
+            m1.anova(bad)
+    with pytest.raises(mf.MixedFitError, match="ddf"):
+        m1.anova(ddf=3)
+
+
+@pytest.mark.parametrize("max_evals", [1.5, 0, -3, True, "10"])
+def test_max_evals_must_be_a_positive_integer(sleepstudy, max_evals):
+    with pytest.raises(mf.MixedFitError, match="max_evals"):
+        mf.lmer("Reaction ~ Days + (1 | Subject)", sleepstudy, max_evals=max_evals)
+
+
+def test_predict_converts_numbers_stored_as_objects_and_refuses_duplicates(sleepstudy):
+    fit = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    new = sleepstudy.head(6).copy()
+    expected = fit.predict(new)
+    new["Days"] = new["Days"].astype(object)
+    np.testing.assert_array_equal(fit.predict(new), expected)
+    dup = pd.concat([sleepstudy.head(3), sleepstudy.head(3)[["Days"]]], axis=1)
+    with pytest.raises(mf.DataError, match="duplicate column names"):
+        fit.predict(dup)

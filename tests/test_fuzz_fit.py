@@ -36,9 +36,9 @@ FIXED = [
     "1", "0", "x", "z", "i", "i8", "f", "s", "b", "one", "x:z", "x*f", "i:i8", "I(x^2)",
     "I(i8^3)", "I(i8**3)", "C(i)", "C(f, contr.sum)", "np.log(w)", "np.sqrt(x)", "center(x)",
     "poly(x, 2)", "(x + z + f)^2", "x %in% f", "offset(w)", "offset(w)", "-1", "nope", "f:g",
-    "{x + 1}", "`x`", "I(1 / (x - x))",
+    "{x + 1}", "`x`", "I(1 / (x - x))", "`my x`", "I(`my x`^2)", "C(`my x`)", "`my x`:f",
 ]  # fmt: skip
-LEFT = ["1", "x", "0 + x", "1 + x", "f", "0 + f", "i8", "s", "1 + x + z", "one", "b"]
+LEFT = ["1", "x", "0 + x", "1 + x", "f", "0 + f", "i8", "s", "1 + x + z", "one", "b", "`my x`"]
 GROUPS = ["g", "g", "h", "g/h", "g:h", "h:g", "f", "s", "one", "x", "nope", "i8", "np.log(g)"]
 BARS = ["|", "||"]
 
@@ -70,6 +70,7 @@ def data() -> pd.DataFrame:
             "w": rng.uniform(0.5, 2, n),
             "i": rng.integers(0, 4, n),
             "i8": rng.integers(0, 100, n).astype("int8"),
+            "my x": rng.integers(0, 300, n).astype("int16"),
             "f": pd.Categorical(rng.choice(["a", "b", "c"], n)),
             "s": pd.Series(rng.choice(["p", "q"], n), dtype="string"),
             "b": rng.choice([True, False], n),

@@ -9,10 +9,14 @@ intercept column), the model is the same on centred columns:
     X' = X M,   M = I − e₀ mᵀ   (m: the weighted column means over the intercept value, m₀ = 0)
     y' = y − X c,   c = e₀ ȳ / v   (ȳ: the weighted mean of y, v: the intercept column's value)
 
-so ``β = M (β' + c)`` and ``Var(β) = M Var(β') Mᵀ``. M is unit triangular (det M = 1): log|R_X|²,
+so ``β = M β' + c`` and ``Var(β) = M Var(β') Mᵀ``. When no column is constant but the constant
+is the sum of indicator columns (``0 + f``: cell means, X a = 1 with a of 0s and 1s), the first
+of them is replaced by the constant (X N, N = I with column k set to a, invertible as a_k = 1) and
+the same centring follows: M ← N M, c ← N c. M is unit triangular (det M = 1): log|R_X|²,
 r², every θ-derivative and the BLUPs are unchanged, only β and Var(β) are mapped back. The
 means are computed in two passes, so the centred columns are exact to the rounding of the data
-themselves. Without an intercept column the data are left alone (a shift then changes the model).
+themselves. When the constant is not in the span of X the data are left alone (a shift then
+changes the model).
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ class FixedCentring:
     c: np.ndarray
 
     def beta(self, beta_centred: np.ndarray) -> np.ndarray:
-        """β = M (β' + c)."""
-        return np.asarray(self.M @ (beta_centred + self.c))
+        """β = M β' + c."""
+        return np.asarray(self.M @ beta_centred + self.c)
 
     def vcov(self, vcov_centred: np.ndarray) -> np.ndarray:
         """Var(β) = M Var(β') Mᵀ (any common scale)."""
@@ -94,11 +98,21 @@ def centre_fixed(
     X', y' : ndarray
         New arrays when centred; the inputs otherwise.
     FixedCentring or None
-        None without an intercept column.
+        None when the constant is not in the span of X.
     """
-    j0 = _intercept_column(X) if X.ndim == 2 and X.shape[1] else None
-    if j0 is None:
+    if X.ndim != 2 or not X.shape[1]:
         return X, y, None
+    N = None
+    j0 = _intercept_column(X)
+    if j0 is None:  # the constant may still lie in span(X): 0 + f, cell means
+        a = _constant_in_span(X)
+        if a is None:
+            return X, y, None
+        j0 = int(np.flatnonzero(a)[0])
+        N = np.eye(X.shape[1])
+        N[:, j0] = a  # X N: column j0 is X a = 1, the others unchanged
+        X = X.copy()
+        X[:, j0] = 1.0
     p = X.shape[1]
     v = float(X[0, j0])
     m = _two_pass_mean(X, weights)
@@ -111,4 +125,29 @@ def centre_fixed(
     M[j0, :] -= m / v
     c = np.zeros(p)
     c[j0] = ybar / v
+    if N is not None:  # X' = X N M, y' = y − X N c
+        M, c = N @ M, N @ c
     return Xc, yc, FixedCentring(M, c)
+
+
+def _constant_in_span(X: np.ndarray) -> np.ndarray | None:
+    """Exact 0/1 coefficients a with X a = 1 when indicator columns of X (0/1 values) that never
+    share a row cover every row — the cell-means coding of ``0 + f`` or ``0 + f:g`` — else None.
+
+    Found exactly (sums of 0s and 1s), not by least squares: when another column carries a
+    large constant, X is too ill-conditioned for a numerical test to give a usable ``a``.
+    """
+    n, p = X.shape
+    if n == 0:
+        return None
+    covered = np.zeros(n)
+    a = np.zeros(p)
+    for j in range(p):
+        x = X[:, j]
+        if not np.all((x == 0.0) | (x == 1.0)) or np.any((covered == 1.0) & (x == 1.0)):
+            continue
+        covered += x
+        a[j] = 1.0
+        if np.all(covered == 1.0):
+            return a
+    return None

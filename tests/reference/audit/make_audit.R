@@ -19,6 +19,8 @@ out <- list(
   offset_twice = fit_values(lmer(Reaction ~ Days + offset(o) + offset(o) + (1 | Subject), d)),
   repeated_term = fit_values(suppressWarnings(
     lmer(Reaction ~ Days + (1 | Subject) + (1 | Subject), sleepstudy))),
+  offset_sci = fit_values(lmer(Reaction ~ Days + offset(1e-3 * Days) + (1 | Subject), sleepstudy)),
+  cell_means = fit_values(lmer(distance ~ 0 + Sex + (1 | Subject), nlme::Orthodont)),
   one_level_error = err(lmer(Reaction ~ Days + one + (1 | Subject), d)),
   one_level_nointercept_error = err(lmer(Reaction ~ 0 + one + Days + (1 | Subject), d))
 )
