@@ -1,0 +1,11 @@
+library(nlme)
+print(getAnywhere("Initialize.corAR1")$objs[[1]])
+print(getAnywhere("Initialize.corARMA")$objs[[1]])
+# gap test
+d <- data.frame(t=c(1,2,4,1,3), g=c("a","a","a","b","b"))
+cs <- Initialize(corAR1(0.5, form=~t|g), d); print(corMatrix(cs))
+cs <- Initialize(corARMA(c(0.5,0.2), form=~t|g, p=1,q=1), d); print(corMatrix(cs))
+cs <- Initialize(corCompSymm(0.5, form=~t|g), d); print(corMatrix(cs))
+cs <- Initialize(corCAR1(0.5, form=~t|g), d); print(corMatrix(cs))
+cs <- try(Initialize(corAR1(0.5, form=~t|g), data.frame(t=c(1,2.5,4), g="a"))); print(cs)
+cs <- try(Initialize(corAR1(0.5, form=~t|g), data.frame(t=c(3,1,2), g="a"))); print(corMatrix(cs))

@@ -1,0 +1,8 @@
+source("/tmp/probe/load.R"); o <- ld("orthodont")
+v <- Initialize(varIdent(form=~1|Sex), o); print(attr(v,"groupNames")); print(head(attr(v,"groups")))
+print(head(getGroups(o, ~1|Sex)))
+o$SexC <- as.character(o$Sex)
+v <- Initialize(varIdent(form=~1|SexC), o); print(attr(v,"groupNames"))
+o3 <- o; o3$Sex <- factor(as.character(o3$Sex), levels=c("Female","Male"))
+v <- Initialize(varIdent(form=~1|Sex), o3[order(o3$Sex, decreasing=TRUE),]); print(attr(v,"groupNames"))
+print(nlme:::getGroups.data.frame)
