@@ -95,6 +95,28 @@ class Centring:
         """Per term (nlev, k, k) covariances of the BLUPs of the original columns."""
         return [C if M is None else M @ C @ M.T for C, M in zip(C_centred, self.M, strict=True)]
 
+    def relative_covariances(self, theta_centred: np.ndarray) -> list[np.ndarray]:
+        """Per term the k×k relative covariance T Tᵀ of the original columns, computed from θ'
+        (M T' T'ᵀ Mᵀ: accurate where T itself, read off θ, is not)."""
+        Ts = self.layout.templates(np.asarray(theta_centred, dtype=float))
+        return [
+            T @ T.T if M is None else M @ (T @ T.T) @ M.T for T, M in zip(Ts, self.M, strict=True)
+        ]
+
+    def invariant(self) -> np.ndarray:
+        """Per θ entry, True if the SD or correlation it stands for (the order of
+        :func:`mixedfit.inference.parameters.term_sdcor`)
+        is the same for the centred and the original columns: those not involving the
+        intercept column of a centred term (b = M b' changes only the intercept)."""
+        out = np.ones(self.layout.size, dtype=bool)
+        for term, off, M in zip(self.layout.terms, self.layout.offsets, self.M, strict=True):
+            if M is None:
+                continue
+            changed = np.flatnonzero((M - np.eye(term.k)).any(axis=1))
+            rows, cols = term.theta_index
+            out[off : off + len(rows)] = ~(np.isin(rows, changed) | np.isin(cols, changed))
+        return out
+
     def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
         out = np.array(theta, dtype=float)
         Ts = self.layout.templates(np.asarray(theta, dtype=float))
