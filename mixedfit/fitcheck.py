@@ -33,6 +33,7 @@ from .jsoncodec import FileFormatError, unarray
 __all__ = [
     "ESTIMATE_RTOL",
     "OBJECTIVE_RTOL",
+    "THETA_RTOL",
     "check_diagnostics",
     "check_rows",
     "check_theta",
@@ -42,6 +43,7 @@ __all__ = [
 
 OBJECTIVE_RTOL = 1e-9  # criterion at the stored θ̂, relative to max(1, |criterion|)
 ESTIMATE_RTOL = 1e-8  # β̂, σ̂, b̂, relative to their scales (see the module docstring)
+THETA_RTOL = 1e-8  # θ̂ mapped back from a stored θ̂' of centred columns, relative to max |θ̂|
 
 
 def check_rows(rows: np.ndarray, n_dropped: int) -> None:
