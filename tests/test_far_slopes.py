@@ -325,3 +325,30 @@ def test_concurrent_inference_on_one_shifted_fit():
     centred = m._engine._centred
     assert centred is not None
     assert centred.factor.current_objective(m.reml) == objective
+
+
+def test_a_term_centred_only_for_the_optimizer_keeps_its_profiles():
+    """(x | g) with x 5 SDs from 0 is centred for the optimizer but its columns do not cancel:
+    its SDs and correlation are profiled on its original columns, only the intercept rows of
+    the cancelling (Days | Subject) are NaN."""
+    rng = np.random.default_rng(1)
+    data = SLEEP.copy()
+    data["g"] = rng.choice(list("abcde"), len(data))
+    data["x"] = rng.normal(size=len(data)) + 5.0
+    formula = "Reaction ~ Days + x + (Days | Subject) + (x | g)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.SingularFitWarning)  # (x | g): 5 groups, no effect
+        base = mf.lmer(formula, data)
+        data["Days"] += 1e6
+        m = mf.lmer(formula, data)
+    _, _, invariant = m._engine.criterion_factor(accurate=True)
+    np.testing.assert_array_equal(invariant, [False, False, True, True, True, True])
+    _, _, invariant = m._engine.criterion_factor()  # the optimizer's: both terms centred
+    np.testing.assert_array_equal(invariant, [False, False, True, False, False, True])
+    with pytest.warns(MixedFitWarning, match="sd_Intercept\\|Subject, cor_Days"):
+        table = m.confint(method="profile")
+    assert table.loc[NOT_INVARIANT].isna().all().all()
+    rows = ["sd_Days|Subject", "sd_Intercept|g", "cor_x.Intercept|g", "sd_x|g", "sigma", "Days"]
+    np.testing.assert_allclose(
+        table.loc[rows], base.confint(method="profile").loc[rows], rtol=SE_RTOL, atol=1e-8
+    )

@@ -51,11 +51,14 @@ class Centring:
         Per term, the k×k matrix with Z' = Z M; None for a term left alone.
     ratio : float
         The largest |mean| / SD of a centred column.
+    ratios : tuple of float
+        Per term, the largest |mean| / SD of its centred columns (0 for a term left alone).
     """
 
     layout: ThetaLayout
     M: tuple[np.ndarray | None, ...]
     ratio: float = 0.0
+    ratios: tuple[float, ...] = ()
 
     @property
     def cancelling(self) -> bool:
@@ -69,8 +72,17 @@ class Centring:
         if all(f is None for f in found):
             return None
         Ms = tuple(None if f is None else f[0] for f in found)
-        ratio = max(f[1] for f in found if f is not None)
-        return Centring(ThetaLayout(tuple(terms)), Ms, ratio)
+        ratios = tuple(0.0 if f is None else f[1] for f in found)
+        return Centring(ThetaLayout(tuple(terms)), Ms, max(ratios), ratios)
+
+    def cancelling_terms(self) -> list[bool]:
+        """Per term, True if its own columns cancel (``ratio > CANCELLING``)."""
+        return [r > CANCELLING for r in self.ratios]
+
+    def only_cancelling(self) -> Centring:
+        """The centring of the terms whose columns cancel; the others left alone."""
+        Ms = tuple(M if c else None for M, c in zip(self.M, self.cancelling_terms(), strict=True))
+        return replace(self, M=Ms)
 
     def terms(self, terms: list[ReTerm]) -> list[ReTerm]:
         """The terms with centred columns."""
@@ -169,6 +181,31 @@ class CentredOptimum:
     centring: Centring
     factor: BlockedFactor
     theta: np.ndarray
+
+    def accurate_factor(
+        self, original: BlockedFactor, theta: np.ndarray
+    ) -> tuple[BlockedFactor, np.ndarray, Centring]:
+        """A factor centred only where the columns cancel, θ in its coordinates and its
+        centring: the terms whose columns were centred for the optimizer only keep their
+        original columns (whose θ, from ``theta``, is accurate), so all their SDs and
+        correlations can be profiled. ``original`` is the fit's factor (θ: ``theta``)."""
+        cancelling = self.centring.cancelling_terms()
+        centred = self.factor.layout
+        terms = [
+            c_term if c else o_term
+            for o_term, c_term, c in zip(
+                original.layout.terms, centred.terms, cancelling, strict=True
+            )
+        ]
+        mixed = np.array(theta, dtype=float)
+        for off, term, c in zip(centred.offsets, centred.terms, cancelling, strict=True):
+            if c:
+                m = len(term.theta_index[0])
+                mixed[off : off + m] = self.theta[off : off + m]
+        factor = BlockedFactor(
+            terms, self.factor.X, self.factor.y, self.factor.log_weights, self.factor.fixed_map
+        )
+        return factor, mixed, self.centring.only_cancelling()
 
     def solve(self, reml: bool) -> Solution:
         """β̂, σ̂ and Var(β̂)/σ̂² (the same in both parametrizations) and the original columns'

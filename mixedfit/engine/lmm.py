@@ -50,6 +50,9 @@ class EngineFit:
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
     _centred: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
+    _accurate: list[tuple[BlockedFactor, np.ndarray, np.ndarray]] = field(
+        default_factory=list, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,7 +80,9 @@ class EngineFit:
         criterion at; use :meth:`criterion_factor`."""
         return self._centred is not None
 
-    def criterion_factor(self) -> tuple[BlockedFactor, np.ndarray, np.ndarray]:
+    def criterion_factor(
+        self, accurate: bool = False
+    ) -> tuple[BlockedFactor, np.ndarray, np.ndarray]:
         """A private copy of the factor the estimates were read off, θ̂ in its coordinates, and
         which θ entries' SDs and correlations are those of the original columns.
 
@@ -89,6 +94,13 @@ class EngineFit:
         computed there; θ's other entries (the intercept's SD at x = 0 and its correlations)
         cannot be profiled to any accuracy.
 
+        Parameters
+        ----------
+        accurate : bool
+            Centre only the terms whose own columns cancel (a factor built once per fit), so
+            that the other terms' θ entries all stand for their original columns' SDs and
+            correlations (for profiles); by default the factor the optimizer used.
+
         Returns
         -------
         factor : BlockedFactor
@@ -99,7 +111,16 @@ class EngineFit:
         if self._centred is None:
             return self.factor.clone(), self.theta, np.ones(self.theta.shape, dtype=bool)
         centred = self._centred
-        return centred.factor.clone(), centred.theta, centred.centring.invariant()
+        if not accurate or all(centred.centring.cancelling_terms()):
+            return centred.factor.clone(), centred.theta, centred.centring.invariant()
+        with self._lock:
+            if not self._accurate:
+                factor, theta, centring = centred.accurate_factor(self.factor, self.theta)
+                with np.errstate(all="ignore"):
+                    factor.freeze(theta)
+                self._accurate.append((factor, theta, centring.invariant()))
+        factor, theta, invariant = self._accurate[0]
+        return factor.clone(), theta, invariant
 
     def relative_covariances(self) -> list[np.ndarray]:
         """Per term the k×k relative covariance T Tᵀ of the random effects (multiply by σ̂²);

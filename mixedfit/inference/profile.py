@@ -100,7 +100,7 @@ class ProfiledDeviance:
         # θ in the coordinates of the factor the estimates were read off: centred slope columns
         # when the original ones cancel (β, σ and the invariant SDs/correlations are the same
         # parameters there; the others are flagged in ``invariant``)
-        factor, theta, self.invariant = fit._engine.criterion_factor()
+        factor, theta, self.invariant = fit._engine.criterion_factor(accurate=True)
         self.factor: BlockedFactor = factor
         self.layout = self.factor.layout
         self.lower = self.layout.lower()
