@@ -12,6 +12,11 @@ optimization); every stored estimate must then be reproduced:
 * the random-effects terms' group names, levels (in order) and columns, which a relabelling of
   the stored levels changes although it leaves every number above unchanged.
 
+A fit whose random slope columns lie so far from 0 that they cancel was read off centred
+columns (:class:`mixedfit.engine.centring.CentredOptimum`); its file also stores θ̂' of those
+columns, everything above is recomputed there, and θ̂' must map back to the stored θ̂ within
+:data:`THETA_RTOL` of the largest θ̂ entry.
+
 The computation is deterministic (the same arrays, single-threaded), so the tolerances only
 absorb rounding differences between BLAS builds and thread counts.
 """

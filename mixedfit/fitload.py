@@ -172,7 +172,16 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         else:  # as the fit: read off the centred columns (the original ones cancel)
             solution = centred.solve(reml)
             objective = centred.factor.current_objective(reml)
-    compare_estimates(estimates, solution, objective, where)
+    try:
+        compare_estimates(estimates, solution, objective, where)
+    except MixedFitError as err:
+        if centred is None and _cancelling(terms):  # an older file of such a fit
+            raise MixedFitError(
+                f"{err}; the model's random slope columns lie so far from 0 that the fit was "
+                "read off centred columns, and this file (from an older mixedfit) stores no "
+                "estimates.theta_centred to verify it there: refit the model and save it again"
+            ) from None
+        raise
     stored = codec.unscalar(estimates["objective"])
     record = codec.unrecord(OptimizerRecord, document["optimizer"])
     if not (np.array_equal(record.theta, theta) and record.objective == stored):
@@ -191,6 +200,11 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         _centred=centred,
         _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
     )
+
+
+def _cancelling(terms: list[ReTerm]) -> bool:
+    centring = Centring.of(terms)
+    return centring is not None and centring.cancelling
 
 
 def _centred_optimum(

@@ -147,6 +147,14 @@ def test_altered_centred_theta_is_refused(change, message, tmp_path):
         mf.load_fit(_edit(path, change))
 
 
+def test_a_file_without_centred_theta_is_refused_with_a_hint(tmp_path):
+    """Files of such fits saved before estimates.theta_centred existed cannot be verified."""
+    path = tmp_path / "fit.json"
+    cached(FORMULA, 1e6).save(path)
+    with pytest.raises(MixedFitError, match="refit the model and save it again"):
+        mf.load_fit(_edit(path, lambda e: e.pop("theta_centred")))
+
+
 def test_centred_theta_on_an_ordinary_fit_is_refused(tmp_path):
     path = tmp_path / "fit.json"
     cached(FORMULA, 0.0).save(path)

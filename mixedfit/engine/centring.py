@@ -13,7 +13,9 @@ semi-definite Cholesky factorization, so boundary fits stay on the boundary. The
 is then built on the original columns, unless a column's mean exceeds ``CANCELLING`` SDs (a
 timestamp, a coordinate): the original columns' cross products then cancel catastrophically,
 and the criterion, β̂, σ̂, the BLUPs (b = M b') and their conditional covariances (M C' Mᵀ)
-are read off the centred factor (:class:`CentredOptimum`). Terms
+are read off the centred factor (:class:`CentredOptimum`), and so is everything computed after
+the fit (:meth:`.lmm.EngineFit.criterion_factor`: Satterthwaite and Kenward-Roger df, profiles,
+saved files); θ is still that of the original columns. Terms
 without an intercept column and uncorrelated (``||``) terms are left alone (centring would give
 the latter a correlation), and so are terms whose columns are already nearly centred.
 """

@@ -187,7 +187,8 @@ def fit_lmm(
     theta_start : ndarray, optional
         Defaults to per-term moment estimates (:func:`.start.moment_start`). The optimizer works
         on centred slope columns (:mod:`.centring`), and the estimates are read off them; θ is
-        always that of the given columns.
+        always that of the given columns. A start that cannot be mapped to the centred columns
+        (θ of columns that cancel, too inaccurate to map) is replaced by the moment start.
     max_evals : int
         Evaluation limit of the optimizer.
     optimizer : {"auto", "bobyqa", "cobyqa"}
