@@ -12,6 +12,11 @@ optimization); every stored estimate must then be reproduced:
 * the random-effects terms' group names, levels (in order) and columns, which a relabelling of
   the stored levels changes although it leaves every number above unchanged.
 
+A fit whose random slope columns lie so far from 0 that they cancel was read off centred
+columns (:class:`mixedfit.engine.centring.CentredOptimum`); its file also stores θ̂' of those
+columns, everything above is recomputed there, and θ̂' must map back to the stored θ̂ within
+:data:`THETA_RTOL` of the largest θ̂ entry.
+
 The computation is deterministic (the same arrays, single-threaded), so the tolerances only
 absorb rounding differences between BLAS builds and thread counts.
 """
@@ -33,6 +38,7 @@ from .jsoncodec import FileFormatError, unarray
 __all__ = [
     "ESTIMATE_RTOL",
     "OBJECTIVE_RTOL",
+    "THETA_RTOL",
     "check_diagnostics",
     "check_rows",
     "check_theta",
@@ -42,6 +48,7 @@ __all__ = [
 
 OBJECTIVE_RTOL = 1e-9  # criterion at the stored θ̂, relative to max(1, |criterion|)
 ESTIMATE_RTOL = 1e-8  # β̂, σ̂, b̂, relative to their scales (see the module docstring)
+THETA_RTOL = 1e-8  # θ̂ mapped back from a stored θ̂' of centred columns, relative to max |θ̂|
 
 
 def check_rows(rows: np.ndarray, n_dropped: int) -> None:

@@ -62,12 +62,15 @@ _STRUCTURE: dict[str, Any] = {
         "beta": "array",
         "sigma": "float",
         "ranef": [{"group": str, "levels": [str], "columns": [str], "b": "array"}],
+        "theta_centred": "array",  # optional (see _OPTIONAL)
     },
     "optimizer": "object",
     "convergence": ("object", None),
     "gradient": ("array", None),
 }
 _ARRAY = {"dtype": str, "shape": [int], "values": list}
+# Fields that may be absent (written only when they apply; files without them stay valid).
+_OPTIONAL = frozenset({"estimates.theta_centred"})
 
 
 def read_document(path: Path, fmt: str, max_bytes: int) -> dict[str, Any]:
@@ -152,7 +155,8 @@ def _no_constant(name: str) -> Any:
 # =============================================================================== structure
 def check_structure(document: dict[str, Any], version: int) -> None:
     """Check that every field :func:`mixedfit.load_fit` reads is present, of its kind, and that
-    there are no unknown fields (format ``version``: 1 has no ``estimates.ranef``).
+    there are no unknown fields (format ``version``: 1 has no ``estimates.ranef``; the optional
+    ``estimates.theta_centred`` may be absent).
 
     Raises
     ------
@@ -179,14 +183,15 @@ def _check(value: Any, kind: Any, where: str) -> None:
     if isinstance(kind, dict):
         if not isinstance(value, dict):
             raise FileFormatError(f"field {where!r} must be an object, found {_name(value)}")
-        missing = [k for k in kind if k not in value]
+        missing = [k for k in kind if k not in value and _join(where, k) not in _OPTIONAL]
         if missing:
             raise FileFormatError(f"missing field {_join(where, missing[0])!r}")
         unknown = sorted(set(value) - set(kind))
         if unknown:
             raise FileFormatError(f"unknown field {_join(where, unknown[0])!r}")
         for key, sub in kind.items():
-            _check(value[key], sub, _join(where, key))
+            if key in value:
+                _check(value[key], sub, _join(where, key))
     elif isinstance(kind, list):
         if not isinstance(value, list):
             raise FileFormatError(f"field {where!r} must be a list, found {_name(value)}")

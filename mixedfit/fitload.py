@@ -16,13 +16,22 @@ import pandas as pd
 from . import fitfile
 from . import jsoncodec as codec
 from .design import Design, build_design, canonical_rows
+from .engine.centring import CentredOptimum, Centring
 from .engine.convergence import ConvergenceCheck
 from .engine.lmm import EngineFit, weighted_factor
 from .engine.optimize import OptimizerRecord
+from .engine.reterm import ReTerm
 from .engine.solution import solve
 from .engine.threads import single_threaded
 from .exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
-from .fitcheck import check_diagnostics, check_rows, check_theta, compare_estimates, compare_terms
+from .fitcheck import (
+    THETA_RTOL,
+    check_diagnostics,
+    check_rows,
+    check_theta,
+    compare_estimates,
+    compare_terms,
+)
 from .formula import ModelFormula, parse_formula
 from .model import engine_terms
 from .safety import check_safe_formula
@@ -151,12 +160,28 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     estimates = document["estimates"]
     theta = codec.unarray(estimates["theta"], "float64", where="estimates.theta")
     rows = canonical_rows(design)  # the row order lmer's engine used
-    factor = weighted_factor(engine_terms(rows), rows.X, rows.y - rows.offset, rows.weights)
+    terms = engine_terms(rows)
+    y = rows.y - rows.offset
+    factor = weighted_factor(terms, rows.X, y, rows.weights)
     check_theta(theta, factor.layout.lower())
+    centred = _centred_optimum(estimates, terms, theta, rows.X, y, rows.weights)
     with single_threaded():
-        solution = solve(factor, theta, reml)
-        objective = factor.current_objective(reml)
-    compare_estimates(estimates, solution, objective, where)
+        if centred is None:
+            solution = solve(factor, theta, reml)
+            objective = factor.current_objective(reml)
+        else:  # as the fit: read off the centred columns (the original ones cancel)
+            solution = centred.solve(reml)
+            objective = centred.factor.current_objective(reml)
+    try:
+        compare_estimates(estimates, solution, objective, where)
+    except MixedFitError as err:
+        if centred is None and _cancelling(terms):  # an older file of such a fit
+            raise MixedFitError(
+                f"{err}; the model's random slope columns lie so far from 0 that the fit was "
+                "read off centred columns, and this file (from an older mixedfit) stores no "
+                "estimates.theta_centred to verify it there: refit the model and save it again"
+            ) from None
+        raise
     stored = codec.unscalar(estimates["objective"])
     record = codec.unrecord(OptimizerRecord, document["optimizer"])
     if not (np.array_equal(record.theta, theta) and record.objective == stored):
@@ -172,5 +197,51 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         record=record,
         solution=solution,
         check=check,
+        _centred=centred,
         _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
     )
+
+
+def _cancelling(terms: list[ReTerm]) -> bool:
+    centring = Centring.of(terms)
+    return centring is not None and centring.cancelling
+
+
+def _centred_optimum(
+    estimates: dict[str, Any],
+    terms: list[ReTerm],
+    theta: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+) -> CentredOptimum | None:
+    """The optimum on centred slope columns that a fit whose original columns cancel was read
+    off (``estimates.theta_centred``, checked to map to the stored θ̂), or None.
+
+    A file without it (or from a fit whose columns do not cancel) is verified on the original
+    columns, as the fit was."""
+    stored = estimates.get("theta_centred")
+    centring = Centring.of(terms)
+    if centring is None or not centring.cancelling:
+        if stored is not None:
+            raise _FileError(
+                "estimates.theta_centred is stored, but the model's random-effects columns do "
+                "not lie far enough from 0 to have been fitted on centred columns"
+            )
+        return None
+    if stored is None:
+        return None  # an older file: verified on the original columns (fails if they cancel)
+    theta_c = codec.unarray(stored, "float64", theta.shape, "estimates.theta_centred")
+    inner = weighted_factor(centring.terms(terms), X, y, weights)
+    check_theta(theta_c, inner.layout.lower())
+    try:
+        mapped = centring.to_original(theta_c)
+    except np.linalg.LinAlgError:  # pragma: no cover - a semi-definite factor always exists
+        mapped = np.full_like(theta, np.nan)
+    scale = max(1.0, float(np.max(np.abs(theta), initial=0.0)))
+    if not np.all(np.abs(mapped - theta) <= THETA_RTOL * scale):
+        raise MixedFitError(
+            "the saved fit's estimates.theta_centred does not map to its estimates.theta "
+            f"({mapped.tolist()} recomputed, {theta.tolist()} stored; the file was altered)"
+        )
+    return CentredOptimum(centring, inner, theta_c)

@@ -163,10 +163,14 @@ class MixedModelFit:
     @cached_property
     def _covariances(self) -> dict[str, pd.DataFrame]:
         out = {}
-        Ts = self._engine.factor.layout.templates(self._engine.theta)
-        for name, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
+        engine = self._engine
+        if engine.cancelling:  # θ of columns that cancel is inaccurate: read off the centred θ'
+            S = [self.sigma**2 * R for R in engine.relative_covariances()]
+        else:
+            S = [self.sigma**2 * T @ T.T for T in engine.factor.layout.templates(engine.theta)]
+        for name, spec, cov in zip(self._group_keys, self._design.spec.terms, S, strict=True):
             cols = list(spec.columns)
-            out[name] = pd.DataFrame(self.sigma**2 * T @ T.T, index=cols, columns=cols)
+            out[name] = pd.DataFrame(cov, index=cols, columns=cols)
         return out
 
     @property
@@ -291,7 +295,10 @@ class MixedModelFit:
         tolerance makes that column's variance zero or its correlations ±1."""
         out = []
         tol = 1e-4
-        Ts = self._engine.factor.layout.templates(self._engine.theta)
+        engine = self._engine
+        # the rank of a term's covariance is that of the centred columns' when they were used
+        theta = engine.theta if engine._centred is None else engine._centred.theta
+        Ts = engine.factor.layout.templates(theta)
         for key, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
             small = [spec.columns[i] for i in range(T.shape[0]) if T[i, i] < tol]
             if small:

@@ -30,7 +30,11 @@ What loading checks and what it trusts
 * **Recomputed and compared.** The design from the stored data and formula, then at the
   stored θ̂: the criterion (relative 1e-9), β̂, σ̂ and the BLUPs b̂ (relative 1e-8 of their
   scales), the fixed-effect names and each random-effects term's group, levels (in order) and
-  columns. An edited response, offset, weight, level label or estimate is refused.
+  columns. An edited response, offset, weight, level label or estimate is refused. When a
+  random slope's column lies so far from 0 that the fit read its estimates off centred columns
+  (:class:`mixedfit.engine.centring.CentredOptimum`), the file also holds θ̂' of the centred
+  columns (``estimates.theta_centred``): everything is recomputed there, as the fit did, and
+  θ̂' must map back to the stored θ̂.
 * **Trusted as stored.** That θ̂ is the optimum (nothing is re-optimized: a file whose θ̂,
   β̂, σ̂, b̂ and criterion were all changed consistently describes the model at another θ and
   loads); the data themselves (the check is of consistency, not of origin: anyone can write a
@@ -60,7 +64,8 @@ arrays and ``{"float": "NaN"}`` elsewhere (the document is strict JSON). Top lev
      "estimates": {"theta": ARRAY, "objective": float, "fixed_names": [...],
                    "beta": ARRAY, "sigma": float,
                    "ranef": [{"group": str, "levels": [str, ...], "columns": [str, ...],
-                              "b": ARRAY}, ...]},      # one per random-effects term
+                              "b": ARRAY}, ...],      # one per random-effects term
+                   "theta_centred": ARRAY},           # only when slope columns cancel
      "optimizer": {field: VALUE, ...},        # engine.optimize.OptimizerRecord
      "convergence": {field: VALUE, ...} | null,  # engine.convergence.ConvergenceCheck
      "gradient": ARRAY | null}                # finite-difference gradient, if it was computed
@@ -119,6 +124,7 @@ from .formula import parse_formula
 from .model import MixedModelFit
 
 if TYPE_CHECKING:
+    from .engine.lmm import EngineFit
     from .fitted import LinearMixedModel
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_fit", "save_fit"]
@@ -266,6 +272,7 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
             "n_dropped": int(design.n_dropped),
         },
         "estimates": {
+            **_centred_estimates(engine),
             "theta": codec.array(engine.theta),
             "objective": codec.scalar(engine.objective),
             "fixed_names": list(design.spec.fixed_names),
@@ -285,6 +292,14 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
         "convergence": None if engine.check is None else codec.record(engine.check),
         "gradient": None if gradient is None else codec.array(gradient),
     }
+
+
+def _centred_estimates(engine: EngineFit) -> dict[str, Any]:
+    """``theta_centred`` for a fit read off centred slope columns (the original columns cancel
+    and cannot be factored at θ̂ to verify the file); nothing otherwise."""
+    if engine._centred is None:
+        return {}
+    return {"theta_centred": codec.array(engine._centred.theta)}
 
 
 def _library_versions() -> dict[str, str]:

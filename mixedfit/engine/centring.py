@@ -13,7 +13,9 @@ semi-definite Cholesky factorization, so boundary fits stay on the boundary. The
 is then built on the original columns, unless a column's mean exceeds ``CANCELLING`` SDs (a
 timestamp, a coordinate): the original columns' cross products then cancel catastrophically,
 and the criterion, β̂, σ̂, the BLUPs (b = M b') and their conditional covariances (M C' Mᵀ)
-are read off the centred factor (:class:`CentredOptimum`). Terms
+are read off the centred factor (:class:`CentredOptimum`), and so is everything computed after
+the fit (:meth:`.lmm.EngineFit.criterion_factor`: Satterthwaite and Kenward-Roger df, profiles,
+saved files); θ is still that of the original columns. Terms
 without an intercept column and uncorrelated (``||``) terms are left alone (centring would give
 the latter a correlation), and so are terms whose columns are already nearly centred.
 """
@@ -51,11 +53,14 @@ class Centring:
         Per term, the k×k matrix with Z' = Z M; None for a term left alone.
     ratio : float
         The largest |mean| / SD of a centred column.
+    ratios : tuple of float
+        Per term, the largest |mean| / SD of its centred columns (0 for a term left alone).
     """
 
     layout: ThetaLayout
     M: tuple[np.ndarray | None, ...]
     ratio: float = 0.0
+    ratios: tuple[float, ...] = ()
 
     @property
     def cancelling(self) -> bool:
@@ -69,8 +74,17 @@ class Centring:
         if all(f is None for f in found):
             return None
         Ms = tuple(None if f is None else f[0] for f in found)
-        ratio = max(f[1] for f in found if f is not None)
-        return Centring(ThetaLayout(tuple(terms)), Ms, ratio)
+        ratios = tuple(0.0 if f is None else f[1] for f in found)
+        return Centring(ThetaLayout(tuple(terms)), Ms, max(ratios), ratios)
+
+    def cancelling_terms(self) -> list[bool]:
+        """Per term, True if its own columns cancel (``ratio > CANCELLING``)."""
+        return [r > CANCELLING for r in self.ratios]
+
+    def only_cancelling(self) -> Centring:
+        """The centring of the terms whose columns cancel; the others left alone."""
+        Ms = tuple(M if c else None for M, c in zip(self.M, self.cancelling_terms(), strict=True))
+        return replace(self, M=Ms)
 
     def terms(self, terms: list[ReTerm]) -> list[ReTerm]:
         """The terms with centred columns."""
@@ -94,6 +108,28 @@ class Centring:
     def covariances(self, C_centred: list[np.ndarray]) -> list[np.ndarray]:
         """Per term (nlev, k, k) covariances of the BLUPs of the original columns."""
         return [C if M is None else M @ C @ M.T for C, M in zip(C_centred, self.M, strict=True)]
+
+    def relative_covariances(self, theta_centred: np.ndarray) -> list[np.ndarray]:
+        """Per term the k×k relative covariance T Tᵀ of the original columns, computed from θ'
+        (M T' T'ᵀ Mᵀ: accurate where T itself, read off θ, is not)."""
+        Ts = self.layout.templates(np.asarray(theta_centred, dtype=float))
+        return [
+            T @ T.T if M is None else M @ (T @ T.T) @ M.T for T, M in zip(Ts, self.M, strict=True)
+        ]
+
+    def invariant(self) -> np.ndarray:
+        """Per θ entry, True if the SD or correlation it stands for (the order of
+        :func:`mixedfit.inference.parameters.term_sdcor`)
+        is the same for the centred and the original columns: those not involving the
+        intercept column of a centred term (b = M b' changes only the intercept)."""
+        out = np.ones(self.layout.size, dtype=bool)
+        for term, off, M in zip(self.layout.terms, self.layout.offsets, self.M, strict=True):
+            if M is None:
+                continue
+            changed = np.flatnonzero((M - np.eye(term.k)).any(axis=1))
+            rows, cols = term.theta_index
+            out[off : off + len(rows)] = ~(np.isin(rows, changed) | np.isin(cols, changed))
+        return out
 
     def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
         out = np.array(theta, dtype=float)
@@ -147,6 +183,31 @@ class CentredOptimum:
     centring: Centring
     factor: BlockedFactor
     theta: np.ndarray
+
+    def accurate_factor(
+        self, original: BlockedFactor, theta: np.ndarray
+    ) -> tuple[BlockedFactor, np.ndarray, Centring]:
+        """A factor centred only where the columns cancel, θ in its coordinates and its
+        centring: the terms whose columns were centred for the optimizer only keep their
+        original columns (whose θ, from ``theta``, is accurate), so all their SDs and
+        correlations can be profiled. ``original`` is the fit's factor (θ: ``theta``)."""
+        cancelling = self.centring.cancelling_terms()
+        centred = self.factor.layout
+        terms = [
+            c_term if c else o_term
+            for o_term, c_term, c in zip(
+                original.layout.terms, centred.terms, cancelling, strict=True
+            )
+        ]
+        mixed = np.array(theta, dtype=float)
+        for off, term, c in zip(centred.offsets, centred.terms, cancelling, strict=True):
+            if c:
+                m = len(term.theta_index[0])
+                mixed[off : off + m] = self.theta[off : off + m]
+        factor = BlockedFactor(
+            terms, self.factor.X, self.factor.y, self.factor.log_weights, self.factor.fixed_map
+        )
+        return factor, mixed, self.centring.only_cancelling()
 
     def solve(self, reml: bool) -> Solution:
         """β̂, σ̂ and Var(β̂)/σ̂² (the same in both parametrizations) and the original columns'

@@ -50,6 +50,9 @@ class EngineFit:
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
     _centred: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
+    _accurate: list[tuple[BlockedFactor, np.ndarray, np.ndarray]] = field(
+        default_factory=list, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,17 +73,75 @@ class EngineFit:
         theta = self.theta if self._centred is None else self._centred.theta
         return bool(np.any(theta[diag] < SINGULAR_TOL))
 
+    @property
+    def cancelling(self) -> bool:
+        """True if the estimates were read off centred slope columns because the original ones
+        cancel (:attr:`.Centring.cancelling`): θ is then too inaccurate to evaluate the
+        criterion at; use :meth:`criterion_factor`."""
+        return self._centred is not None
+
+    def criterion_factor(
+        self, accurate: bool = False
+    ) -> tuple[BlockedFactor, np.ndarray, np.ndarray]:
+        """A private copy of the factor the estimates were read off, θ̂ in its coordinates, and
+        which θ entries' SDs and correlations are those of the original columns.
+
+        Usually the fit's own factor, θ̂ and all True. When the original columns cancel (see
+        :attr:`cancelling`), the factor of the centred slope columns, θ̂' and, per θ entry, True
+        unless it involves the intercept of a centred term. The criterion, β, σ and the
+        derivatives of anything invariant under the reparametrization (Satterthwaite's and
+        Kenward-Roger's df, profiles of β, σ and the invariant SDs and correlations) can be
+        computed there; θ's other entries (the intercept's SD at x = 0 and its correlations)
+        cannot be profiled to any accuracy.
+
+        Parameters
+        ----------
+        accurate : bool
+            Centre only the terms whose own columns cancel (a factor built once per fit), so
+            that the other terms' θ entries all stand for their original columns' SDs and
+            correlations (for profiles); by default the factor the optimizer used.
+
+        Returns
+        -------
+        factor : BlockedFactor
+            A clone: free to update to other θ.
+        theta : ndarray, shape (m,)
+        invariant : ndarray of bool, shape (m,)
+        """
+        if self._centred is None:
+            return self.factor.clone(), self.theta, np.ones(self.theta.shape, dtype=bool)
+        centred = self._centred
+        if not accurate or all(centred.centring.cancelling_terms()):
+            return centred.factor.clone(), centred.theta, centred.centring.invariant()
+        with self._lock:
+            if not self._accurate:
+                factor, theta, centring = centred.accurate_factor(self.factor, self.theta)
+                with np.errstate(all="ignore"):
+                    factor.freeze(theta)
+                self._accurate.append((factor, theta, centring.invariant()))
+        factor, theta, invariant = self._accurate[0]
+        return factor.clone(), theta, invariant
+
+    def relative_covariances(self) -> list[np.ndarray]:
+        """Per term the k×k relative covariance T Tᵀ of the random effects (multiply by σ̂²);
+        read off the centred columns' θ̂' when the original columns cancel."""
+        if self._centred is None:
+            return [T @ T.T for T in self.factor.layout.templates(self.theta)]
+        return self._centred.centring.relative_covariances(self._centred.theta)
+
     def gradient(self) -> np.ndarray:
-        """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,)."""
+        """Finite-difference gradient of the criterion at θ̂ (computed once), shape (m,); with
+        respect to θ̂' of the centred columns when the original columns cancel (as the
+        derivative check, :attr:`check`)."""
         if self.check is not None:
             return self.check.gradient
         with self._lock:  # computed once, on a private copy of the factor
             if not self._gradient:
-                factor = self.factor.clone()
+                factor, theta, _ = self.criterion_factor()
                 with _blas_threads(factor):
                     g = finite_difference_gradient(
                         lambda th: factor.objective(th, self.reml),
-                        self.theta,
+                        theta,
                         factor.layout.lower(),
                     )
                 self._gradient.append(g)
@@ -126,7 +187,8 @@ def fit_lmm(
     theta_start : ndarray, optional
         Defaults to per-term moment estimates (:func:`.start.moment_start`). The optimizer works
         on centred slope columns (:mod:`.centring`), and the estimates are read off them; θ is
-        always that of the given columns.
+        always that of the given columns. A start that cannot be mapped to the centred columns
+        (θ of columns that cancel, too inaccurate to map) is replaced by the moment start.
     max_evals : int
         Evaluation limit of the optimizer.
     optimizer : {"auto", "bobyqa", "cobyqa"}
@@ -210,10 +272,15 @@ def _minimize_centred(
     centred ones to read the estimates off; None if the result cannot be evaluated (a starved
     optimizer far out, say)."""
     inner = weighted_factor(centring.terms(terms), X, y, weights)
-    if theta_start is None:
+    start = None
+    if theta_start is not None:
+        # a start from a fit whose columns cancel may itself be too inaccurate to map
+        with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
+            start = centring.to_centred(np.asarray(theta_start, dtype=float))
+        if start is not None and not np.all(np.isfinite(start)):
+            start = None
+    if start is None:
         start = moment_start(inner.layout, inner.X, inner.y)
-    else:
-        start = centring.to_centred(np.asarray(theta_start, dtype=float))
     record = minimize_theta(
         lambda th: inner.objective(th, reml),
         start,

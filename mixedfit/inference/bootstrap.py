@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.stats
 
 from ..engine.lmm import fit_lmm
-from .parameters import parameter_names, sdcor_from_theta
+from .parameters import engine_sdcor, parameter_names
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -51,6 +51,11 @@ def simulate(
     sigma = engine.solution.sigma
     n = len(design.y)
     Ts = engine.factor.layout.templates(engine.theta)
+    Zs = [term.Z for term in design.terms]
+    if engine._centred is not None:  # θ of cancelling columns is inaccurate: Z b = Z' b'
+        Ts = engine.factor.layout.templates(engine._centred.theta)
+        Ms = engine._centred.centring.M
+        Zs = [Z if M is None else Z @ M for Z, M in zip(Zs, Ms, strict=True)]
     # Draw everything first, in a fixed order, so the result does not depend on chunking.
     spherical = [
         rng.standard_normal((nsim, len(spec.levels), T.shape[0]))
@@ -59,13 +64,13 @@ def simulate(
     noise = rng.standard_normal((nsim, n))
     scale = np.full(n, sigma) if design.weights is None else sigma / np.sqrt(design.weights)
     out = (design.X @ engine.solution.beta + design.offset)[None, :] + noise * scale
-    for term, T, u in zip(design.terms, Ts, spherical, strict=True):
+    for term, Z, T, u in zip(design.terms, Zs, Ts, spherical, strict=True):
         b = sigma * (u @ T.T)  # (nsim, nlev, k)
         k = T.shape[0]
         chunk = max(1, _CHUNK_ENTRIES // max(n * k, 1))
         for s0 in range(0, nsim, chunk):
             s1 = min(nsim, s0 + chunk)
-            out[s0:s1] += np.einsum("nk,snk->sn", term.Z, b[s0:s1][:, term.refs, :])
+            out[s0:s1] += np.einsum("nk,snk->sn", Z, b[s0:s1][:, term.refs, :])
     return np.ascontiguousarray(out.T)
 
 
@@ -101,7 +106,6 @@ def bootstrap(
     Y = simulate(fit, nsim, seed)
     terms = engine_terms(design)
     names = parameter_names(fit)
-    layout = fit._engine.factor.layout
     table = np.full((nsim, len(names)), np.nan)
     failed = singular = 0
     for s in range(nsim):
@@ -118,9 +122,7 @@ def bootstrap(
             failed += 1
             continue
         sol = engine.solution
-        table[s] = np.concatenate(
-            [sdcor_from_theta(layout, engine.theta, sol.sigma), [sol.sigma], sol.beta]
-        )
+        table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
         singular += int(engine.singular)
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ..engine.reparam import centre_fixed
 from ..exceptions import MixedFitError
 
 if TYPE_CHECKING:
@@ -55,12 +56,24 @@ class KRAdjusted:
         −X'S G_r S X for each of the g variance–covariance parameters (σ² last).
     W : ndarray, shape (g, g)
         2 × inverse expected information of the variance–covariance parameters.
+    M : ndarray, shape (p, p), optional
+        When the fit's slope columns cancel (see
+        :meth:`~mixedfit.engine.lmm.EngineFit.criterion_factor`), everything above is computed
+        on centred X and Z columns, for the centred fixed effects β' with β = M β' + const
+        (:mod:`mixedfit.engine.reparam`): contrasts are mapped by :meth:`coordinates`. In the
+        original columns the products of Φ and P would cancel catastrophically.
     """
 
     phi: np.ndarray
     phi_adj: np.ndarray
     P: np.ndarray
     W: np.ndarray
+    M: np.ndarray | None = None
+
+    def coordinates(self, L: np.ndarray) -> np.ndarray:
+        """The contrast rows ``L`` (q, p) of β in the coordinates of ``phi``, ``phi_adj`` and
+        ``P``: ``L M`` when those are of centred fixed effects (β = M β' + const), else L."""
+        return L if self.M is None else L @ self.M
 
 
 @dataclass(frozen=True)
@@ -77,18 +90,26 @@ def _random_effects_matrix(
     fit: MixedModelFit,
 ) -> tuple[sp.csr_matrix, list[_Param], sp.csr_matrix]:
     """Weighted Z (n, q_Z) in the caller's term order, the variance–covariance parameters, and
-    the block-diagonal Λ (q_Z, q_Z)."""
-    layout = fit._engine.factor.layout
-    Ts = layout.templates(fit._engine.theta)
+    the block-diagonal Λ (q_Z, q_Z); of the centred slope columns when the original ones
+    cancel."""
+    engine = fit._engine
+    layout = engine.factor.layout
     design = fit._design  # rows in the data's order, as X below (the factor's may differ)
+    if engine._centred is None:
+        Ts = layout.templates(engine.theta)
+        Ms: tuple[np.ndarray | None, ...] = (None,) * len(layout.terms)
+    else:
+        Ts = layout.templates(engine._centred.theta)
+        Ms = engine._centred.centring.M
     sw = np.ones(len(design.y)) if design.weights is None else np.sqrt(design.weights)
     blocks, params, lam_blocks = [], [], []
     offset = 0
-    for term, data_term, T in zip(layout.terms, design.terms, Ts, strict=True):
+    for term, data_term, T, M in zip(layout.terms, design.terms, Ts, Ms, strict=True):
         n, k = data_term.Z.shape
         rows = np.repeat(np.arange(n), k)
         cols = (data_term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
-        values = (data_term.Z * sw[:, None]).ravel()
+        Zt = data_term.Z if M is None else data_term.Z @ M
+        values = (Zt * sw[:, None]).ravel()
         blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
         base = offset + np.arange(term.nlev) * k
         for i, j in zip(*term.theta_index, strict=True):
@@ -138,7 +159,11 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
             f"(limit {KR_MAX_RANDOM_EFFECTS}); use ddf='satterthwaite'"
         )
     design = fit._design
-    X = design.X if design.weights is None else design.X * np.sqrt(design.weights)[:, None]
+    X, fixed_map = design.X, None
+    if fit._engine.cancelling:  # centred X too: Φ and P in β' coordinates (see KRAdjusted.M)
+        X, _, fixed_map = centre_fixed(X, design.y, design.weights)
+    if design.weights is not None:
+        X = X * np.sqrt(design.weights)[:, None]
     n, p = X.shape
     sigma2 = fit._engine.solution.sigma**2
     Z, params, Lam = _random_effects_matrix(fit)
@@ -182,7 +207,11 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     del G1, ZtZ
 
     g = len(params)
-    phi = sigma2 * fit._engine.solution.vcov_unscaled
+    if fixed_map is None:
+        phi = sigma2 * fit._engine.solution.vcov_unscaled
+    else:  # Var(β') = (X'SX)⁻¹ on the centred columns
+        phi = scipy.linalg.cho_solve(scipy.linalg.cho_factor(s1 * (XtX - g1x.T @ g1x)), np.eye(p))
+        phi = 0.5 * (phi + phi.T)
     P = np.empty((g, p, p))
     for r, pr in enumerate(params):
         if pr.residual:
@@ -224,7 +253,7 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     for r in range(g):
         U += W[r, r] * (Q[r, r] - P[r] @ phi @ P[r])
     phi_adj = phi + 2 * phi @ U @ phi
-    return KRAdjusted(phi, phi_adj, P, W)
+    return KRAdjusted(phi, phi_adj, P, W, None if fixed_map is None else fixed_map.M)
 
 
 def _a1_a2(adj: KRAdjusted, L: np.ndarray) -> tuple[float, float]:
@@ -264,7 +293,7 @@ def _ddf_scaling(A1: float, A2: float, q: int) -> tuple[float, float]:
 def kr_contrast(adj: KRAdjusted, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Adjusted variance and Kenward–Roger df of each row of ``L`` (q, p) as a 1-D contrast
     (pbkrtest's ``Lb_ddf``)."""
-    L = np.atleast_2d(np.asarray(L, dtype=float))
+    L = adj.coordinates(np.atleast_2d(np.asarray(L, dtype=float)))
     var = np.einsum("qi,ij,qj->q", L, adj.phi_adj, L)
     df = np.array([_ddf_scaling(*_a1_a2(adj, row[None, :]), 1)[0] for row in L])
     return var, df
@@ -297,8 +326,9 @@ def kr_ftest(
     betaH = np.linalg.pinv(L) @ rhs if np.any(rhs != 0) else np.zeros_like(beta)
     Lf = _full_rank_rows(L)
     q = int(np.linalg.matrix_rank(Lf))
-    A1, A2 = _a1_a2(adj, Lf)
+    Lc = adj.coordinates(Lf)
+    A1, A2 = _a1_a2(adj, Lc)
     dendf, scaling = _ddf_scaling(A1, A2, q)
     diff = Lf @ (beta - betaH)
-    wald = float(diff @ np.linalg.solve(Lf @ adj.phi_adj @ Lf.T, diff))
+    wald = float(diff @ np.linalg.solve(Lc @ adj.phi_adj @ Lc.T, diff))
     return scaling * wald / q, q, dendf

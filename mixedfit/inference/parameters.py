@@ -16,11 +16,14 @@ import numpy as np
 from ..engine.reterm import ReTerm, ThetaLayout, psd_cholesky
 
 if TYPE_CHECKING:
+    from ..engine.lmm import EngineFit
     from ..model import MixedModelFit
 
 __all__ = [
     "correlation_factor",
     "correlation_matrix",
+    "covariance_sdcor",
+    "engine_sdcor",
     "parameter_names",
     "partial_correlations",
     "psd_cholesky",
@@ -82,7 +85,12 @@ def term_sdcor(term: ReTerm, T: np.ndarray, sigma: float) -> np.ndarray:
     ndarray, shape (len(theta_t),)
         A correlation involving a zero SD is NaN.
     """
-    S = sigma**2 * (T @ T.T)
+    return covariance_sdcor(term, sigma**2 * (T @ T.T))
+
+
+def covariance_sdcor(term: ReTerm, S: np.ndarray) -> np.ndarray:
+    """SDs and correlations of one term from its covariance matrix S (k, k), in the order of
+    its θ entries; a correlation involving a zero SD is NaN."""
     sd = np.sqrt(np.maximum(np.diag(S), 0.0))
     rows, cols = term.theta_index
     out = np.empty(len(rows))
@@ -143,6 +151,22 @@ def sdcor_from_theta(layout: ThetaLayout, theta: np.ndarray, sigma: float) -> np
     """
     Ts = layout.templates(np.asarray(theta, dtype=float))
     parts = [term_sdcor(t, T, sigma) for t, T in zip(layout.terms, Ts, strict=True)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def engine_sdcor(engine: EngineFit) -> np.ndarray:
+    """All terms' SDs and correlations of an engine fit, in θ order: from θ̂ and σ̂ (as
+    :func:`sdcor_from_theta`), or, when the fit's slope columns cancel, from the covariances
+    read off the centred columns (:meth:`~mixedfit.engine.lmm.EngineFit.relative_covariances`),
+    which θ̂ is too inaccurate to give."""
+    sigma = engine.solution.sigma
+    layout = engine.factor.layout
+    if not engine.cancelling:
+        return sdcor_from_theta(layout, engine.theta, sigma)
+    parts = [
+        covariance_sdcor(t, sigma**2 * R)
+        for t, R in zip(layout.terms, engine.relative_covariances(), strict=True)
+    ]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ import scipy.stats
 from ..engine.factor import BlockedFactor
 from ..engine.optimize import minimize_theta
 from ..engine.threads import single_threaded
+from ..exceptions import MixedFitWarning
 from .parameters import (
     correlation_factor,
     correlation_matrix,
@@ -44,6 +46,7 @@ from .parameters import (
     partial_correlations,
     psd_cholesky,
     sdcor_from_theta,
+    variance_names,
 )
 
 if TYPE_CHECKING:
@@ -87,18 +90,24 @@ class ProfiledDeviance:
         ML estimates of the fixed effects and their standard errors.
     sdcor : ndarray, shape (m,)
         ML estimates of the SDs and correlations.
+    invariant : ndarray of bool, shape (m,)
+        False for an SD or correlation that the (centred) factor's θ does not stand for: the
+        intercept's of a term whose slope columns cancel (see
+        :meth:`~mixedfit.engine.lmm.EngineFit.criterion_factor`).
     """
 
     def __init__(self, fit: MixedModelFit) -> None:
-        self.factor: BlockedFactor = fit._engine.factor.clone()
+        # θ in the coordinates of the factor the estimates were read off: centred slope columns
+        # when the original ones cancel (β, σ and the invariant SDs/correlations are the same
+        # parameters there; the others are flagged in ``invariant``)
+        factor, theta, self.invariant = fit._engine.criterion_factor(accurate=True)
+        self.factor: BlockedFactor = factor
         self.layout = self.factor.layout
         self.lower = self.layout.lower()
         self.n, self.p = self.factor.n, self.factor.p
-        self._fit_theta = fit.theta
+        self._fit_theta = theta
         with single_threaded():
-            record = minimize_theta(
-                lambda th: self.factor.objective(th, False), fit.theta, self.lower
-            )
+            record = minimize_theta(lambda th: self.factor.objective(th, False), theta, self.lower)
         self.theta, self.base = record.theta, record.objective
         self.factor.update(self.theta)
         self.sigma = math.sqrt(self.factor.pwrss() / self.n)
@@ -385,13 +394,14 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
     dev = ProfiledDeviance(fit)
+    _warn_not_profiled(fit, dev)
     rows: list[tuple[float, float]] = []
     try:
         with single_threaded():
             is_sd = dev.layout.diagonal_mask()
             for w in range(dev.layout.size):
                 est = float(dev.sdcor[w])
-                if not math.isfinite(est):
+                if not (math.isfinite(est) and dev.invariant[w]):
                     rows.append((math.nan, math.nan))
                     continue
                 prof = _variance_profile(dev, w)
@@ -424,6 +434,23 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     finally:
         dev.restore()
     return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+
+
+def _warn_not_profiled(fit: MixedModelFit, dev: ProfiledDeviance) -> None:
+    """Warn that the intervals of the SDs and correlations ``dev`` cannot profile are NaN."""
+    if dev.invariant.all():
+        return
+    names = [n for n, ok in zip(variance_names(fit), dev.invariant, strict=True) if not ok]
+    centring = fit._engine._centred.centring if fit._engine._centred is not None else None
+    ratio = f" (up to {centring.ratio:.3g} SDs)" if centring is not None else ""
+    warnings.warn(
+        f"profile intervals of {', '.join(names)} are NaN: a random slope column's mean lies "
+        f"far from 0{ratio}, so the intercept's SD at 0 and its correlations are determined "
+        "far beyond double precision; the other intervals are exact. Centre the column "
+        "(subtract its mean, e.g. Days - 1e6) to get intervals for the intercept at the centre",
+        MixedFitWarning,
+        stacklevel=3,
+    )
 
 
 def profile_zeta(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> pd.DataFrame:

@@ -48,7 +48,8 @@ class VarparCovariance:
     Attributes
     ----------
     varpar : ndarray, shape (m + 1,)
-        θ̂ followed by σ̂.
+        θ̂ followed by σ̂ (θ̂' of the centred slope columns when the original ones cancel, see
+        :meth:`~mixedfit.engine.lmm.EngineFit.criterion_factor`).
     vcov_beta : ndarray, shape (p, p)
         Var(β̂) = σ̂² (X'V⁻¹X)⁻¹.
     vcov_varpar : ndarray, shape (m + 1, m + 1)
@@ -116,7 +117,10 @@ class _Criterion:
 
     def __init__(self, fit: MixedModelFit) -> None:
         engine = fit._engine
-        self.factor = engine.factor.clone()  # private: the fit's factor is shared, read-only
+        # private: the fit's factor is shared, read-only; θ in the coordinates of the factor the
+        # estimates were read off (centred slope columns when the original ones cancel; the df
+        # are invariant under that reparametrization)
+        self.factor, self.theta, _ = engine.criterion_factor()
         self.reml = engine.reml
         self._cache: dict[bytes, tuple[float, float, float, np.ndarray]] = {}
 
@@ -148,7 +152,7 @@ class _Criterion:
 def _compute(fit: MixedModelFit) -> VarparCovariance:
     engine = fit._engine
     crit = _Criterion(fit)
-    varpar = np.append(engine.theta, engine.solution.sigma)
+    varpar = np.append(crit.theta, engine.solution.sigma)
     with single_threaded():
         H = richardson_hessian(crit.deviance, varpar)
         J = richardson_jacobian(lambda v: crit.vcov_beta(v).ravel(), varpar)
