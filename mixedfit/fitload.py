@@ -17,7 +17,7 @@ from . import fitfile
 from . import jsoncodec as codec
 from .design import Design, build_design, canonical_rows
 from .engine.centring import CentredOptimum, Centring
-from .engine.convergence import ConvergenceCheck
+from .engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .engine.lmm import EngineFit, weighted_factor
 from .engine.optimize import OptimizerRecord
 from .engine.reterm import ReTerm
@@ -189,6 +189,14 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     stored_check, gradient = document["convergence"], document["gradient"]
     check = None if stored_check is None else codec.unrecord(ConvergenceCheck, stored_check)
     check_diagnostics(record, check, theta.size)
+    # the derivative check is recomputed, not trusted: converged means θ̂ is an optimum
+    if factor.n < MAX_NOBS and theta.size:
+        at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
+        with single_threaded():
+            check = check_convergence(
+                lambda th: at.objective(th, reml), theta_at, factor.layout.lower()
+            )
+            at.update(theta_at)
     return EngineFit(
         factor=factor,
         theta=theta,

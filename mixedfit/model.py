@@ -22,7 +22,7 @@ from .design import Design
 from .engine.lmm import EngineFit, fit_lmm
 from .engine.optimize import OptimizerRecord
 from .engine.reterm import ReTerm
-from .exceptions import DataError
+from .exceptions import DataError, MixedFitError
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -339,7 +339,9 @@ class MixedModelFit:
             Of the same class as this fit; starts from this fit's θ.
         """
         d = self._design
-        new_y = d.y if y is None else np.asarray(y, dtype=float)
+        if reml is not None and not isinstance(reml, bool | np.bool_):
+            raise MixedFitError(f"reml must be True, False or None, not {reml!r:.60}")
+        new_y = d.y if y is None else v.refit_response(y, len(d.y))
         design = d if y is None else replace(d, y=new_y)
         engine = fit_lmm(
             engine_terms(design),

@@ -39,6 +39,7 @@ __all__ = [
     "new_frame",
     "no_rows_error",
     "numbers",
+    "refit_response",
 ]
 
 _NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "boolean", "decimal", "empty"}
@@ -233,6 +234,25 @@ def check_residual_df(n: int, names: Sequence[str]) -> None:
             "response exactly and leave no residual degrees of freedom: use fewer fixed effects "
             f"(columns: {', '.join(names[:8])}{', ...' if len(names) > 8 else ''})"
         )
+
+
+def refit_response(y: Any, n: int) -> np.ndarray:
+    """A new response for a refit: one finite number per row of the fit, not all equal."""
+    try:
+        values = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"the new response must be numbers, not {type(y).__name__}") from None
+    if values.shape != (n,):
+        raise DataError(f"the new response must have shape ({n},) (one value per row of the fit), "
+                        f"not {values.shape}")  # fmt: skip
+    if not np.isfinite(values).all():
+        raise DataError(
+            f"the new response has {int((~np.isfinite(values)).sum())} missing or infinite "
+            "value(s); a refit needs one finite value per row of the fit"
+        )
+    if n and np.all(values == values[0]):
+        raise DataError("the new response is constant: nothing varies to fit")
+    return values
 
 
 def check_response(response: str, frame: pd.DataFrame) -> None:

@@ -267,3 +267,20 @@ def test_predict_converts_numbers_stored_as_objects_and_refuses_duplicates(sleep
     dup = pd.concat([sleepstudy.head(3), sleepstudy.head(3)[["Days"]]], axis=1)
     with pytest.raises(mf.DataError, match="duplicate column names"):
         fit.predict(dup)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"reml": "no"}, mf.MixedFitError, "reml"),
+        ({"reml": np.ones(180)}, mf.MixedFitError, "reml"),
+        ({"y": np.ones(5)}, mf.DataError, "shape"),
+        ({"y": np.full(180, np.nan)}, mf.DataError, "missing or infinite"),
+        ({"y": np.ones(180)}, mf.DataError, "constant"),
+        ({"y": "abc"}, mf.DataError, "numbers"),
+    ],
+)
+def test_refit_arguments_checked(sleepstudy, kwargs, error, match):
+    fit = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    with pytest.raises(error, match=match):
+        fit.refit(**kwargs)

@@ -355,3 +355,21 @@ def test_nan_estimate_values_do_not_pass_as_equal(saved, tmp_path):
     doc["estimates"]["beta"]["values"][0] = "NaN"
     with pytest.raises(mf.MixedFitError, match="fixed effects"):
         load_fit(_write(doc, tmp_path / "fit.json"))
+
+
+def test_load_recomputes_the_derivative_check(tmp_path, sleepstudy):
+    """A file claiming convergence at a θ that is not an optimum loads as not converged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.MixedFitWarning)
+        fit = mf.lmer("Reaction ~ Days + (Days | Subject)", sleepstudy, max_evals=3, start=[3, 0, 3])
+    assert not fit.converged
+    path = tmp_path / "stopped.json"
+    fit.save(path)
+    doc = json.loads(path.read_text())
+    doc["optimizer"]["converged"] = True
+    doc["convergence"] = None
+    doc["gradient"] = None
+    path.write_text(json.dumps(doc))
+    loaded = mf.load_fit(path)
+    assert not loaded.converged
+    assert "failed to converge" in loaded._engine.check.message
