@@ -361,7 +361,9 @@ def test_load_recomputes_the_derivative_check(tmp_path, sleepstudy):
     """A file claiming convergence at a θ that is not an optimum loads as not converged."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mf.MixedFitWarning)
-        fit = mf.lmer("Reaction ~ Days + (Days | Subject)", sleepstudy, max_evals=3, start=[3, 0, 3])
+        fit = mf.lmer(
+            "Reaction ~ Days + (Days | Subject)", sleepstudy, max_evals=3, start=[3, 0, 3]
+        )
     assert not fit.converged
     path = tmp_path / "stopped.json"
     fit.save(path)
