@@ -59,6 +59,8 @@ def _intercept_column(X: np.ndarray) -> int | None:
     n = X.shape[0]
     if n == 0:
         return None
+    if X[0, 0] != 0 and (X[:, 0] == X[0, 0]).all():
+        return 0  # the usual place of the intercept
     head = X[: min(n, _PROBE_ROWS)]
     for j in np.flatnonzero(np.all(head == head[0], axis=0) & (head[0] != 0)):
         if np.all(X[:, j] == X[0, j]):
@@ -77,7 +79,7 @@ def _two_pass_mean(A: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """Weighted column means, refined by the mean of the residuals (exact to the data's rounding
     even for a constant far larger than the spread)."""
     m = _weighted_mean(A, w)
-    return m + _weighted_mean(A - m, w)
+    return np.asarray(m + _weighted_mean(A - m, w))
 
 
 def centre_fixed(
@@ -115,11 +117,11 @@ def centre_fixed(
         X[:, j0] = 1.0
     p = X.shape[1]
     v = float(X[0, j0])
-    m = _two_pass_mean(X, weights)
+    means = _two_pass_mean(np.column_stack((X, y)), weights)  # one pass for X and y
+    m, ybar = means[:p], float(means[p])
     m[j0] = 0.0
     Xc = X - m
     Xc[:, j0] = X[:, j0]
-    ybar = float(_two_pass_mean(y[:, None], weights)[0])
     yc = y - ybar
     M = np.eye(p)
     M[j0, :] -= m / v
