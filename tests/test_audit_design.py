@@ -284,3 +284,32 @@ def test_refit_arguments_checked(sleepstudy, kwargs, error, match):
     fit = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
     with pytest.raises(error, match=match):
         fit.refit(**kwargs)
+
+
+def test_predict_new_data_errors_and_dicts(sleepstudy):
+    fit = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    rows = sleepstudy.iloc[[0, 11]]
+    as_dict = {"Days": rows["Days"].tolist(), "Subject": rows["Subject"].astype(str).tolist()}
+    np.testing.assert_allclose(fit.predict(as_dict), fit.predict(rows), rtol=1e-12)
+    with pytest.raises(mf.DataError, match="DataFrame or a dict"):
+        fit.predict(np.zeros((2, 2)))
+    with pytest.raises(mf.DataError, match="grouping column 'Subject'.*random=False"):
+        fit.predict(rows.drop(columns="Subject"))
+    np.testing.assert_allclose(
+        fit.predict(rows.drop(columns="Subject"), random=False), fit.predict(rows, random=False)
+    )
+    with pytest.raises(mf.DataError, match="'Days' was numeric in the fit"):
+        fit.predict(rows.assign(Days=rows["Days"].astype(str) + "d"))
+
+
+def test_argument_errors_are_library_errors(sleepstudy):
+    fit = fit_quietly("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    with pytest.raises(mf.MixedFitError, match="argument 2 is a int"):
+        mf.anova(fit, 3)
+    with pytest.raises(mf.MixedFitError, match="reml must be True or False"):
+        mf.lmer("Reaction ~ Days + (1 | Subject)", sleepstudy, reml="no")
+    for nsim in (0, 1, 2.5):
+        with pytest.raises(mf.MixedFitError, match="nsim"):
+            fit.confint(method="boot", nsim=nsim)
+    with pytest.raises(mf.FormulaError, match="unknown operator"):
+        mf.lmer("y ~% x + (1|g)%", sleepstudy)
