@@ -293,7 +293,7 @@ def test_predict_new_data_errors_and_dicts(sleepstudy):
     np.testing.assert_allclose(fit.predict(as_dict), fit.predict(rows), rtol=1e-12)
     with pytest.raises(mf.DataError, match="DataFrame or a dict"):
         fit.predict(np.zeros((2, 2)))
-    with pytest.raises(mf.DataError, match="grouping column 'Subject'.*random=False"):
+    with pytest.raises(mf.DataError, match=r"grouping column 'Subject'.*random=False"):
         fit.predict(rows.drop(columns="Subject"))
     np.testing.assert_allclose(
         fit.predict(rows.drop(columns="Subject"), random=False), fit.predict(rows, random=False)
