@@ -360,3 +360,18 @@ def test_a_term_centred_only_for_the_optimizer_keeps_its_profiles():
     np.testing.assert_allclose(
         table.loc[rows], base.confint(method="profile").loc[rows], rtol=SE_RTOL, atol=1e-8
     )
+
+
+def test_far_off_slopes_do_not_restart(sleepstudy, monkeypatch):
+    """The original θ of columns far from 0 looks singular; the boundary is judged on θ'."""
+    from mixedfit.engine import restart
+
+    def no_second_start(layout):
+        raise AssertionError("a second start was tried")
+
+    monkeypatch.setattr(restart, "rescaled_start", no_second_start)
+    d = sleepstudy.copy()
+    d["Days"] = d["Days"] + 1e6
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", d)
+    assert fit.optimizer.start == "moment"
+    assert not fit.singular

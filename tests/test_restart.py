@@ -46,7 +46,7 @@ def test_failed_check_is_never_converged_even_on_the_boundary(monkeypatch):
     # Without the second starts, Orange ends on the boundary (θ₁ = 0) with a failing derivative
     # check on the free parameters: not converged, and a ConvergenceWarning (lme4 skips its check
     # on singular fits; mixedfit's leaves out only the parameters on a bound).
-    monkeypatch.setattr(restart, "improve", lambda record, check, *args: (record, check))
+    monkeypatch.setattr(restart, "improve", lambda record, check, *args, **kw: (record, check))
     ref = load_reference(EXTRA_DIR / "orange_slopes_ml.json")
     with (
         pytest.warns(mf.ConvergenceWarning, match="failed to converge"),

@@ -246,12 +246,26 @@ def fit_lmm(
             record = replace(record, start="given")
         check = check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
-        record, check = restart.improve(record, check, layout, optimize, check_at)
+        record, check = restart.improve(
+            record, check, layout, optimize, check_at, boundary_theta=_centred_theta(optima)
+        )
         centred = optima.get(record.theta.tobytes())
         solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
     return EngineFit(
         factor, record.theta, record.objective, reml, record, solution, check, _centred=centred
     )
+
+
+def _centred_theta(
+    optima: dict[bytes, CentredOptimum],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """θ → the centred optimum's θ' where the estimates are read off centred columns, else θ."""
+
+    def judged(theta: np.ndarray) -> np.ndarray:
+        centred = optima.get(theta.tobytes())
+        return theta if centred is None else centred.theta
+
+    return judged
 
 
 def _minimize_centred(

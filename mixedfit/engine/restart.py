@@ -76,6 +76,7 @@ def improve(
     layout: ThetaLayout,
     optimize: Optimize,
     check_at: Check,
+    boundary_theta: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """Optimize a suspect fit again from second starts and keep the best.
 
@@ -90,6 +91,9 @@ def improve(
         Start θ → record of an optimization from there (the same optimizer and criterion).
     check_at : callable
         θ → derivative check there, or None.
+    boundary_theta : callable, optional
+        θ → the parameters in which the boundary is judged (the centred columns' θ' when the
+        estimates are read off them: the original θ of columns far from 0 looks singular).
 
     Returns
     -------
@@ -98,7 +102,10 @@ def improve(
         and seconds include every optimization. Unchanged if the fit is not suspect, or if the
         optimizer stopped without converging (its evaluation limit is the caller's budget).
     """
-    if not (record.converged and len(record.theta)) or not suspect(record.theta, layout, check):
+    judged = boundary_theta or (lambda theta: theta)
+    if not (record.converged and len(record.theta)):
+        return record, check
+    if not suspect(judged(record.theta), layout, check):
         return record, check
     best, best_check = record, check
     evaluations, seconds = record.evaluations, record.seconds
@@ -117,7 +124,7 @@ def improve(
         seconds += trial.seconds
         if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
             best, best_check = replace(trial, start=label), check_at(trial.theta)
-        if not suspect(best.theta, layout, best_check):
+        if not suspect(judged(best.theta), layout, best_check):
             break
     return replace(best, evaluations=evaluations, seconds=seconds), best_check
 
