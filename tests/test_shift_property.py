@@ -76,3 +76,15 @@ def test_cell_means_design_matches_lme4_after_response_shift(shift):
     np.testing.assert_allclose(m.theta, np.atleast_1d(ref["theta"]), atol=THETA_ATOL)
     beta = m.fixef.to_numpy() - shift  # the rounding of y + shift moves β by ~shift·eps
     np.testing.assert_allclose(beta, ref["beta"], rtol=1e-6, atol=100 * EPS * shift)
+
+
+@pytest.mark.parametrize("shift", [10.0, 30.0, 100.0, 1e4])
+def test_satterthwaite_df_invariant_for_slope_columns_a_few_sds_from_zero(shift):
+    """Days + 100 lies 36 SDs from 0: the fit is centred for the optimizer only, and the df
+    (lmerTest: 17.0) must not depend on the shift (it was 141 and 137)."""
+    path = Path(__file__).parent / "reference" / "sleepstudy_slopes_reml.json"
+    ref = json.loads(path.read_text())
+    d = mf.load_dataset("sleepstudy")
+    d["Days"] = d["Days"] + shift
+    table = fit("Reaction ~ Days + (Days | Subject)", d, True, None).coef_table(ddf="satterthwaite")
+    np.testing.assert_allclose(table["df"], list(ref["satterthwaite"]["df"].values()), rtol=1e-3)

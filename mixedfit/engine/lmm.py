@@ -49,6 +49,9 @@ class EngineFit:
     check: ConvergenceCheck | None = None
     _condvar: list[np.ndarray] = field(default_factory=list, repr=False)
     _centred: CentredOptimum | None = field(default=None, repr=False)
+    # the optimizer's centred columns when the estimates are not read off them: the criterion is
+    # better conditioned there for derivatives (Satterthwaite's df are invariant to the map)
+    _criterion: CentredOptimum | None = field(default=None, repr=False)
     _gradient: list[np.ndarray] = field(default_factory=list, repr=False)
     _accurate: list[tuple[BlockedFactor, np.ndarray, np.ndarray]] = field(
         default_factory=list, repr=False
@@ -63,6 +66,9 @@ class EngineFit:
             self._centred.factor.freeze(self._centred.theta)
             with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
                 self.factor.freeze(self.theta)
+        if self._criterion is not None:
+            with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
+                self._criterion.factor.freeze(self._criterion.theta)
 
     @property
     def singular(self) -> bool:
@@ -81,7 +87,7 @@ class EngineFit:
         return self._centred is not None
 
     def criterion_factor(
-        self, accurate: bool = False
+        self, accurate: bool = False, derivatives: bool = False
     ) -> tuple[BlockedFactor, np.ndarray, np.ndarray]:
         """A private copy of the factor the estimates were read off, θ̂ in its coordinates, and
         which θ entries' SDs and correlations are those of the original columns.
@@ -100,6 +106,10 @@ class EngineFit:
             Centre only the terms whose own columns cancel (a factor built once per fit), so
             that the other terms' θ entries all stand for their original columns' SDs and
             correlations (for profiles); by default the factor the optimizer used.
+        derivatives : bool
+            For derivatives of invariant quantities only (Satterthwaite's df): the optimizer's
+            centred columns also when the estimates were not read off them (slope columns a few
+            SDs from 0 already make finite differences in θ lose digits).
 
         Returns
         -------
@@ -109,6 +119,9 @@ class EngineFit:
         invariant : ndarray of bool, shape (m,)
         """
         if self._centred is None:
+            if derivatives and self._criterion is not None:
+                crit = self._criterion
+                return crit.factor.clone(), crit.theta, crit.centring.invariant()
             return self.factor.clone(), self.theta, np.ones(self.theta.shape, dtype=bool)
         centred = self._centred
         if not accurate or all(centred.centring.cancelling_terms()):
@@ -209,6 +222,7 @@ def fit_lmm(
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
     centring = Centring.of(terms)
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
+    criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
 
     def optimize(start: np.ndarray | None) -> OptimizerRecord:
         record = None
@@ -218,7 +232,8 @@ def fit_lmm(
             )
             if found is not None:
                 record, centred = found
-                if centred is not None:
+                criteria[record.theta.tobytes()] = centred
+                if centred.centring.cancelling:
                     optima[record.theta.tobytes()] = centred
         if record is None:
             record = minimize_theta(
@@ -251,8 +266,17 @@ def fit_lmm(
         )
         centred = optima.get(record.theta.tobytes())
         solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
+    criterion = None if centred is not None else criteria.get(record.theta.tobytes())
     return EngineFit(
-        factor, record.theta, record.objective, reml, record, solution, check, _centred=centred
+        factor,
+        record.theta,
+        record.objective,
+        reml,
+        record,
+        solution,
+        check,
+        _centred=centred,
+        _criterion=criterion,
     )
 
 
@@ -280,11 +304,11 @@ def _minimize_centred(
     optimizer: str,
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
-) -> tuple[OptimizerRecord, CentredOptimum | None] | None:
+) -> tuple[OptimizerRecord, CentredOptimum] | None:
     """Optimize on centred slope columns; the record with θ mapped back to the original columns
-    and, when the original columns cancel (:attr:`.Centring.cancelling`), the optimum on the
-    centred ones to read the estimates off; None if the result cannot be evaluated (a starved
-    optimizer far out, say)."""
+    and the optimum on the centred ones (the estimates are read off it when the original columns
+    cancel, :attr:`.Centring.cancelling`; derivatives always); None if the result cannot be
+    evaluated (a starved optimizer far out, say)."""
     inner = weighted_factor(centring.terms(terms), X, y, weights)
     start = None
     if theta_start is not None:
@@ -306,12 +330,11 @@ def _minimize_centred(
     try:
         theta = centring.to_original(record.theta)
         theta_start = centring.to_original(record.theta_start)
+        optimum = CentredOptimum(centring, inner, record.theta)
         if centring.cancelling:
             objective, evaluations = record.objective, record.evaluations
-            optimum = CentredOptimum(centring, inner, record.theta)
         else:
             objective, evaluations = factor.objective(theta, reml), record.evaluations + 1
-            optimum = None
     except np.linalg.LinAlgError:
         return None
     if not np.isfinite(objective):

@@ -120,7 +120,7 @@ class _Criterion:
         # private: the fit's factor is shared, read-only; θ in the coordinates of the factor the
         # estimates were read off (centred slope columns when the original ones cancel; the df
         # are invariant under that reparametrization)
-        self.factor, self.theta, _ = engine.criterion_factor()
+        self.factor, self.theta, _ = engine.criterion_factor(derivatives=True)
         self.reml = engine.reml
         self._cache: dict[bytes, tuple[float, float, float, np.ndarray]] = {}
 
