@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import mixedfit as mf
 
-SECONDS = 10.0  # generous on a loaded 2-core machine: a small fit takes milliseconds
+SECONDS = 60.0  # a hang detector: the largest fuzzed model (30 θ) takes 3 s, 10+ s under load
 
 FUZZ = settings(
     max_examples=200,

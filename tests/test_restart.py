@@ -11,7 +11,7 @@ import pytest
 from references import EXTRA_DIR, load_reference, reference_data
 
 import mixedfit as mf
-from mixedfit.engine import restart
+from mixedfit.engine import centring, restart
 from mixedfit.engine.convergence import ConvergenceCheck
 from mixedfit.engine.optimize import OptimizerRecord
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
@@ -38,6 +38,16 @@ def test_large_covariate_slope_finds_lme4s_best_optimum(case):
     assert fit.objective < ref["nlminbwrap"]["objective"] - 1.0
     np.testing.assert_allclose(fit.theta, list(ref["theta"].values()), rtol=0, atol=2e-4)
     assert fit.converged
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_second_start_finds_it_without_column_scaling(case, monkeypatch):
+    # With the covariate's column scaled for the optimizer (engine/centring.py) the moment start
+    # reaches the optimum directly; without, the second start (restart.py) must find it.
+    monkeypatch.setattr(centring, "_SCALE_BAND", np.inf)
+    ref, fit = _fit(case)
+    assert fit.objective == pytest.approx(ref["objective"], rel=1e-9)
+    assert fit.converged
     assert fit.optimizer.start == "rescaled lme4"
     assert fit.optimizer.evaluations > 100  # both optimizations are counted
 
@@ -47,6 +57,7 @@ def test_failed_check_is_never_converged_even_on_the_boundary(monkeypatch):
     # check on the free parameters: not converged, and a ConvergenceWarning (lme4 skips its check
     # on singular fits; mixedfit's leaves out only the parameters on a bound).
     monkeypatch.setattr(restart, "improve", lambda record, check, *args, **kw: (record, check))
+    monkeypatch.setattr(centring, "_SCALE_BAND", np.inf)  # the unscaled age column
     ref = load_reference(EXTRA_DIR / "orange_slopes_ml.json")
     with (
         pytest.warns(mf.ConvergenceWarning, match="failed to converge"),

@@ -88,3 +88,23 @@ def test_satterthwaite_df_invariant_for_slope_columns_a_few_sds_from_zero(shift)
     d["Days"] = d["Days"] + shift
     table = fit("Reaction ~ Days + (Days | Subject)", d, True, None).coef_table(ddf="satterthwaite")
     np.testing.assert_allclose(table["df"], list(ref["satterthwaite"]["df"].values()), rtol=1e-3)
+
+
+@pytest.mark.parametrize("scale", [1e-10, 1e-6, 1e-3, 1e3, 1e6])
+def test_random_slope_in_any_unit(scale):
+    """A slope column in tiny or huge units (Days in 1e-10 or 1e6) is scaled by a power of two
+    for the optimizer: the same optimum as lme4's on the plain column (Days × 1e-6 ended at
+    1752.003, × 1e-10 at 1794.08, both reported converged)."""
+    path = Path(__file__).parent / "reference" / "sleepstudy_slopes_ml.json"
+    ref = json.loads(path.read_text())
+    d = mf.load_dataset("sleepstudy")
+    d["Days"] = d["Days"] * scale
+    m = fit("Reaction ~ Days + (Days | Subject)", d, False, None)
+    np.testing.assert_allclose(m.objective, ref["objective"], rtol=OBJECTIVE_RTOL)
+    np.testing.assert_allclose(m.sigma, ref["sigma"], rtol=1e-4)
+    theta = np.array(list(ref["theta"].values())) / np.array([1.0, scale, scale])
+    np.testing.assert_allclose(m.theta, theta, rtol=2e-3, atol=THETA_ATOL)
+    np.testing.assert_allclose(m.fixef.iloc[1] * scale, list(ref["beta"].values())[1], rtol=1e-4)
+    assert m.converged
+    df = m.coef_table(ddf="satterthwaite")["df"]
+    np.testing.assert_allclose(df, list(ref["satterthwaite"]["df"].values()), rtol=1e-3)

@@ -18,6 +18,12 @@ the fit (:meth:`.lmm.EngineFit.criterion_factor`: Satterthwaite and Kenward-Roge
 saved files); θ is still that of the original columns. Terms
 without an intercept column and uncorrelated (``||``) terms are left alone (centring would give
 the latter a correlation), and so are terms whose columns are already nearly centred.
+
+Columns in extreme units (Days × 1e-10, or in milliseconds) are also scaled for the optimizer, by
+the power of two nearest their spread when it lies outside [1/64, 64] (exact in floating point):
+Z' = Z D⁻¹ M̃ with M̃ the centring above in the scaled columns, so the start, BOBYQA's steps and
+stopping tolerances, and the derivative check see θ' of order 1. The maps between θ and θ' apply
+the scales exactly and Cholesky-factor only the (well-scaled) centring's covariance.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ __all__ = ["CentredOptimum", "Centring"]
 # column is then above 0.9): Orthodont's age (mean 11, SD 2.2) gains 78 → 42 evaluations,
 # sleepstudy's Days (mean 4.5, SD 2.9) nothing, and a second factor costs ~0.3 ms.
 _COLLINEAR = 2.0
+# Columns whose spread lies within [1/64, 64] keep their scale; others (Days in milliseconds or
+# in years × 1e-6) are scaled by a power of two for the optimizer, whose start and stopping
+# tolerances assume θ of order 1 (sleepstudy's Days × 1e-6: 1752.0 instead of 1751.94).
+_SCALE_BAND = 64.0
 # Above this many SDs the original columns lose digits: at 350 the criterion is still right to
 # 1e-9, at 1000 (sleepstudy's Days + 3000) it is off by 20.
 CANCELLING = 100.0
@@ -137,34 +147,60 @@ class Centring:
         for term, off, T, M in zip(self.layout.terms, self.layout.offsets, Ts, self.M, strict=True):
             if M is None:
                 continue
-            A = np.linalg.inv(M) if inverse else M  # k×k unit triangular: exact enough
+            # M = D⁻¹ M̃: column scales (powers of two, exact) and a unit triangular centring
+            d = 1.0 / np.diag(M)
+            Mt = d[:, None] * M
+            if inverse:  # θ → θ': T' T'ᵀ = M̃⁻¹ (D T)(D T)ᵀ M̃⁻ᵀ
+                A, T = np.linalg.inv(Mt), d[:, None] * T  # k×k unit triangular: exact enough
+            else:  # θ' → θ: T = D⁻¹ chol(M̃ T' T'ᵀ M̃ᵀ)
+                A = Mt
             S = A @ T @ T.T @ A.T
             T_new = psd_cholesky((S + S.T) / 2)
             if T_new is None:  # pragma: no cover - S is PSD by construction
                 raise np.linalg.LinAlgError("covariance is not positive semi-definite")
+            if not inverse:
+                T_new = T_new / d[:, None]
             rows, cols = term.theta_index
             out[off : off + len(rows)] = T_new[rows, cols]
         return out
 
 
 def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
-    """M with Z' = Z M and the largest |mean| / SD of a column, or None."""
-    if not term.correlated or term.k < 2 or len(term.Z) == 0:
+    """M with Z' = Z M and the largest |mean| / SD of a centred column, or None if the term's
+    columns are left as they are."""
+    k = term.k
+    if k == 0 or len(term.Z) == 0:
         return None
-    ones = np.flatnonzero(np.all(term.Z == 1.0, axis=0))
-    if len(ones) == 0:
-        return None
-    c = term.Z.mean(axis=0)
-    c += (term.Z - c).mean(axis=0)  # second pass: exact to the data's rounding
-    c[ones] = 0.0
-    sd = term.Z.std(axis=0)
-    if not np.any(np.abs(c) > _COLLINEAR * sd):
-        return None  # no column far from centred: no gain worth a second factor
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = float(np.max(np.where(c == 0.0, 0.0, np.abs(c) / sd)))
-    M = np.eye(term.k)
-    M[ones[0], :] -= c
+    Z = term.Z
+    ones = np.flatnonzero(np.all(Z == 1.0, axis=0))
+    M, ratio = np.eye(k), 0.0
+    if term.correlated and k >= 2 and len(ones):
+        c = Z.mean(axis=0)
+        c += (Z - c).mean(axis=0)  # second pass: exact to the data's rounding
+        c[ones] = 0.0
+        sd = Z.std(axis=0)
+        if np.any(np.abs(c) > _COLLINEAR * sd):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = float(np.max(np.where(c == 0.0, 0.0, np.abs(c) / sd)))
+            M[ones[0], :] -= c
+    s = _scales(Z, has_intercept=len(ones) > 0)
+    if np.any(s != 1.0):
+        M = M / s[None, :]  # then each column divided by its scale
+    if np.array_equal(M, np.eye(k)):
+        return None  # nothing to gain: no second factor
     return M, ratio
+
+
+def _scales(Z: np.ndarray, has_intercept: bool) -> np.ndarray:
+    """Per column, 1 or the power of two nearest its spread (SD with an intercept in the term,
+    RMS without) when that spread lies outside ``[1 / _SCALE_BAND, _SCALE_BAND]``; constant
+    columns keep 1. Powers of two scale exactly."""
+    spread = Z.std(axis=0) if has_intercept else np.sqrt(np.mean(Z * Z, axis=0))
+    spread = np.where(np.all(Z[0] == Z, axis=0), 1.0, spread)
+    far = (spread > 0) & np.isfinite(spread) & ((spread > _SCALE_BAND) | (spread < 1 / _SCALE_BAND))
+    with np.errstate(divide="ignore"):
+        power = np.exp2(np.round(np.log2(np.where(far, spread, 1.0))))
+    return np.where(far, power, 1.0)
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,7 @@ def fit_lmm(
         if factor.n >= MAX_NOBS or not len(theta):
             return None
         # the derivatives are read off the factor the optimizer used (the centred one, if any)
-        centred = optima.get(theta.tobytes())
+        centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
         return check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
 
