@@ -16,7 +16,7 @@ from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
-from .formula import parse_formula
+from .formula.parser import parse_formula
 from .inference.lrt import likelihood_ratio_test
 from .model import engine_terms
 
@@ -104,7 +104,7 @@ def lmer(
         (``np.log(x)``), so by default a formula can run any code. With ``safe=True`` the
         formula is checked before anything is evaluated and refused unless it uses only column
         names, numbers, formula operators and the transforms of
-        :data:`mixedfit.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
+        :data:`mixedfit.formula.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
         ``C(col, contr.sum)``, ``center``, ``scale``, ``poly``, ``offset`` ...).
 
     Returns
@@ -145,7 +145,7 @@ def lmer(
     """
 
     from .design import canonical_rows
-    from .safety import check_safe_formula
+    from .formula.safety import check_safe_formula
     from .validation import check_response_scale
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)

@@ -20,7 +20,7 @@ from .api import anova, lmer
 from .datasets import list_datasets, load_dataset
 from .exceptions import MixedFitError, MixedFitWarning
 from .fitted import LinearMixedModel
-from .safety import check_safe_formula
+from .formula.safety import check_safe_formula
 
 __all__ = ["main"]
 

@@ -22,7 +22,9 @@ from formulaic.errors import DataMismatchWarning
 
 from . import validation as v
 from .exceptions import DataError, FormulaError, RankDeficiencyWarning
-from .formula import ModelFormula, RandomTerm, expression_names, plain_message
+from .formula.parser import ModelFormula, RandomTerm, expression_names, plain_message
+from .formula.pycode import python_names
+from .formula.pyexpr import formula_names, spec_names
 from .frame import Columns, drop_unused_categories, for_formulaic, missing_values, model_frame
 from .groups import (
     GroupCoding,
@@ -33,8 +35,6 @@ from .groups import (
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
-from .pycode import python_names
-from .pyexpr import formula_names, spec_names
 from .sizes import check_matrix_size, check_term_blocks
 
 __all__ = [

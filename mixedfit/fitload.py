@@ -32,9 +32,9 @@ from .fitcheck import (
     compare_estimates,
     compare_terms,
 )
-from .formula import ModelFormula, parse_formula
+from .formula.parser import ModelFormula, parse_formula
+from .formula.safety import check_safe_formula
 from .model import engine_terms
-from .safety import check_safe_formula
 
 if TYPE_CHECKING:
     from .fitted import LinearMixedModel

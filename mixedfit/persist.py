@@ -14,12 +14,12 @@ What loading checks and what it trusts
 --------------------------------------
 * **Code.** The only part of a file that is ever evaluated is the formula (formulaic evaluates
   its Python pieces with ``eval``). :func:`load_fit` first checks it with safe mode's checker,
-  :func:`mixedfit.safety.check_safe_formula` (as ``lmer(..., safe=True)``), against the stored
-  column names, and refuses it unless it uses only those columns, numbers, formula operators
-  and the functions of :data:`mixedfit.safety.SAFE_FUNCTIONS`. Every stored column must be a
-  variable of the formula. ``load_fit(path, trust=True)`` skips this check: then the formula can
-  run any Python code, so use it only for files you trust (a formula with context functions or
-  other calls needs it).
+  :func:`mixedfit.formula.safety.check_safe_formula` (as ``lmer(..., safe=True)``), against
+  the stored column names, and refuses it unless it uses only those columns, numbers, formula
+  operators and the functions of :data:`mixedfit.formula.safety.SAFE_FUNCTIONS`. Every stored
+  column must be a variable of the formula. ``load_fit(path, trust=True)`` skips this check:
+  then the formula can run any Python code, so use it only for files you trust (a formula with
+  context functions or other calls needs it).
 * **Parsing.** JSON only (no pickle), at most :data:`MAX_FILE_BYTES` bytes after decompression
   (gzip is decompressed in chunks and stopped at the cap), at most
   :data:`mixedfit.fitfile.MAX_DEPTH` levels of nesting (counted before parsing), strict JSON;
@@ -120,7 +120,7 @@ from .design import Design, build_design, drop_unused_categories
 from .exceptions import MixedFitError, RankDeficiencyWarning
 from .fitcheck import OBJECTIVE_RTOL
 from .fitfile import MAX_FILE_BYTES
-from .formula import parse_formula
+from .formula.parser import parse_formula
 from .model import MixedModelFit
 
 if TYPE_CHECKING:

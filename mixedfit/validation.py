@@ -18,10 +18,10 @@ from formulaic.errors import FormulaSyntaxError
 from formulaic.parser.algos import tokenize
 
 from .exceptions import DataError
-from .formula import ModelFormula, RandomTerm
+from .formula.parser import ModelFormula, RandomTerm
+from .formula.safety import expression_names, python_names
 from .frame import Columns
 from .groups import unidentified_slopes
-from .safety import expression_names, python_names
 
 __all__ = [
     "align_new_types",
