@@ -145,8 +145,8 @@ def lmer(
     """
 
     from .design import canonical_rows
+    from .design.validation import check_response_scale
     from .formula.safety import check_safe_formula
-    from .validation import check_response_scale
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import validation as v
 from .design import Design
+from .design import validation as v
 from .engine.lmm import EngineFit, fit_lmm
 from .engine.optimize import OptimizerRecord
 from .engine.reterm import ReTerm
