@@ -28,7 +28,8 @@ from mixedfit.inference.parameters import (
     sdcor_from_theta,
     theta_from_sdcor,
 )
-from mixedfit.inference.profile import ProfiledDeviance, profile_intervals
+from mixedfit.inference.deviance import ProfiledDeviance
+from mixedfit.inference.profile import profile_intervals
 
 CONFINT_RTOL = 1e-3  # interval ends vs lme4, relative (the bar)
 Z95 = float(scipy.stats.norm.ppf(0.975))
