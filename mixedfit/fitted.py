@@ -10,8 +10,8 @@ import pandas as pd
 
 from .exceptions import MixedFitError
 from .model import MixedModelFit
-from .report import DDF_LABELS, short_text
-from .summary import Summary
+from .report.summary import Summary
+from .report.text import DDF_LABELS, short_text
 
 __all__ = ["LinearMixedModel"]
 
