@@ -16,7 +16,7 @@ from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
-from .formula.parser import parse_formula
+from .formula import parse_formula
 from .inference.lrt import likelihood_ratio_test
 from .model import engine_terms
 

@@ -26,7 +26,7 @@ from ..exceptions import DataError, FormulaError, RankDeficiencyWarning
 from ..formula import ModelFormula, expression_names
 from ..formula.pycode import python_names
 from . import validation as v
-from .frame import Columns, drop_unused_categories, missing_values, model_frame
+from .frame import Columns, missing_values, model_frame
 from .groups import (
     check_levels,
     code_groups,
@@ -46,15 +46,7 @@ from .spec import (
     resolve_spec,
 )
 
-__all__ = [
-    "Design",
-    "DesignSpec",
-    "TermDesign",
-    "build_design",
-    "canonical_rows",
-    "drop_unused_categories",
-    "lme4_term_order",
-]
+__all__ = ["build_design", "canonical_rows"]
 
 _RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
 

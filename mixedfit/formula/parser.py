@@ -29,11 +29,10 @@ from formulaic.parser.types import Token
 
 from ..exceptions import FormulaError
 from .limits import check_expansion, check_random_terms
-from .pycode import expression_names
 from .pyexpr import r_power
 from .terms import ModelFormula, RandomTerm, quote_name
 
-__all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula", "plain_message"]
+__all__ = ["parse_formula", "plain_message"]
 
 _BARS = ("|", "||")
 # Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.

@@ -22,7 +22,7 @@ from ..engine.reterm import ReTerm
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
-from ..formula.parser import ModelFormula, parse_formula
+from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
 from ..model import engine_terms
 from . import fitfile

@@ -116,7 +116,7 @@ import pandas as pd
 
 from ..design import Design, build_design, drop_unused_categories
 from ..exceptions import MixedFitError, RankDeficiencyWarning
-from ..formula.parser import parse_formula
+from ..formula import parse_formula
 from ..model import MixedModelFit
 from . import fitload
 from . import jsoncodec as codec
