@@ -22,7 +22,6 @@ MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning
 from __future__ import annotations
 
 from .api import anova, lmer
-from .datasets import list_datasets, load_dataset
 from .exceptions import (
     ConvergenceWarning,
     DataError,
@@ -32,8 +31,8 @@ from .exceptions import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-from .fitted import LinearMixedModel
-from .persist import load_fit
+from .fitted import LinearMixedModel, load_fit
+from .io.datasets import list_datasets, load_dataset
 
 __version__ = "0.1.0"
 

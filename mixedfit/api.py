@@ -104,7 +104,7 @@ def lmer(
         (``np.log(x)``), so by default a formula can run any code. With ``safe=True`` the
         formula is checked before anything is evaluated and refused unless it uses only column
         names, numbers, formula operators and the transforms of
-        :data:`mixedfit.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
+        :data:`mixedfit.formula.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
         ``C(col, contr.sum)``, ``center``, ``scale``, ``poly``, ``offset`` ...).
 
     Returns
@@ -145,8 +145,8 @@ def lmer(
     """
 
     from .design import canonical_rows
-    from .safety import check_safe_formula
-    from .validation import check_response_scale
+    from .design.validation import check_response_scale
+    from .formula.safety import check_safe_formula
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:

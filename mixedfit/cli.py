@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from .api import anova, lmer
-from .datasets import list_datasets, load_dataset
 from .exceptions import MixedFitError, MixedFitWarning
 from .fitted import LinearMixedModel
-from .safety import check_safe_formula
+from .formula.safety import check_safe_formula
+from .io.datasets import list_datasets, load_dataset
 
 __all__ = ["main"]
 

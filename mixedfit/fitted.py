@@ -1,19 +1,22 @@
-"""The user-facing fitted model: results plus summary, tests, intervals and simulation."""
+"""The user-facing fitted model: results plus summary, tests, intervals and simulation; saved with
+``fit.save`` and loaded back with :func:`load_fit`."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import MixedFitError
+from .io.persist import load_parts, save_fit
 from .model import MixedModelFit
-from .report import DDF_LABELS, short_text
-from .summary import Summary
+from .report.summary import Summary
+from .report.text import DDF_LABELS, short_text
 
-__all__ = ["LinearMixedModel"]
+__all__ = ["LinearMixedModel", "load_fit"]
 
 
 def _check_ddf(ddf: str) -> str:
@@ -148,8 +151,54 @@ class LinearMixedModel(MixedModelFit):
         The file holds the model frame, options and estimates: :func:`mixedfit.load_fit`
         rebuilds a fit that prints, predicts and compares like this one, after checking the
         formula with safe mode and every stored estimate against the stored data (see
-        :mod:`mixedfit.persist`, "What loading checks and what it trusts").
+        :mod:`mixedfit.io.persist`, "What loading checks and what it trusts").
         """
-        from .persist import save_fit
-
         save_fit(self, path)
+
+
+def load_fit(
+    path: str | os.PathLike[str],
+    context: Mapping[str, Any] | None = None,
+    *,
+    trust: bool = False,
+) -> LinearMixedModel:
+    """Load a fit saved by :meth:`LinearMixedModel.save` (or
+    :func:`mixedfit.io.persist.save_fit`), rebuilt at its estimates without refitting.
+
+    Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
+    the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
+    and every stored estimate must be reproduced from the stored data (see
+    :mod:`mixedfit.io.persist`: "What loading checks and what it trusts").
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by ``fit.save`` (plain or gzip-compressed JSON).
+    context : mapping, optional
+        The formula context the model was fitted with (``lmer(..., context=...)``); required
+        when the fit used one, since Python objects are not saved. Such a formula calls
+        functions outside safe mode, so it also needs ``trust=True``.
+    trust : bool, default False
+        Only for a file you trust (you saved it yourself, or it comes from someone you trust):
+        evaluate its formula even if it is outside safe mode (a formula can run any Python
+        code), and accept a file of fit format version 1, whose random effects cannot be
+        checked. Every check that can be made is still made.
+
+    Returns
+    -------
+    LinearMixedModel
+        Identical estimates, summary, predictions and model comparisons as the saved fit.
+
+    Raises
+    ------
+    MixedFitError
+        Not a mixedfit fit file, a file from a newer mixedfit (a higher format version), a
+        file larger than :data:`~mixedfit.io.persist.MAX_FILE_BYTES` (after decompression) or
+        nested too deeply, a corrupt file (naming the missing or malformed field), a formula
+        outside safe mode (without ``trust=True``), missing context names, or stored estimates
+        that the stored data do not reproduce (the file was altered, or the libraries evaluate
+        it differently).
+    FileNotFoundError
+        If ``path`` does not exist.
+    """
+    return LinearMixedModel(*load_parts(path, context, trust=trust))

@@ -15,7 +15,7 @@ from references import ESTIMATE_RTOL, OBJECTIVE_RTOL, THETA_ATOL
 
 import mixedfit as mf
 from mixedfit.formula import parse_formula
-from mixedfit.pyexpr import formula_names, r_power
+from mixedfit.formula.pyexpr import formula_names, r_power
 
 AUDIT = json.loads((Path(__file__).parent / "reference" / "audit" / "audit.json").read_text())
 

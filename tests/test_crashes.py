@@ -169,7 +169,7 @@ def test_criterion_nowhere_finite_is_a_data_error():
 
 
 def test_profile_inner_optimizer_never_sees_nan():
-    from mixedfit.inference.profile import _minimize
+    from mixedfit.inference.deviance import minimize_bounded
 
     seen: list[float] = []
 
@@ -178,5 +178,5 @@ def test_profile_inner_optimizer_never_sees_nan():
         seen.append(value)
         return value
 
-    x, fmin = _minimize(fun, np.array([1.5]), np.array([0.0]), np.array([np.inf]))
+    x, fmin = minimize_bounded(fun, np.array([1.5]), np.array([0.0]), np.array([np.inf]))
     assert seen and math.isfinite(fmin) and np.all(np.isfinite(x))

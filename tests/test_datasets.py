@@ -9,7 +9,7 @@ import pytest
 import mixedfit as mf
 
 SCHEMA = json.loads(
-    resources.files("mixedfit.datasets").joinpath("data", "schema.json").read_text()
+    resources.files("mixedfit.io.datasets").joinpath("data", "schema.json").read_text()
 )
 
 

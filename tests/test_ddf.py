@@ -18,6 +18,7 @@ from conftest import fit_reference
 from references import ESTIMATE_RTOL, EXTRA, SHARED, load_reference
 
 import mixedfit as mf
+from mixedfit.inference.contrasts import term_contrasts
 from mixedfit.inference.ddf import (
     anova_type3,
     coef_table,
@@ -25,7 +26,7 @@ from mixedfit.inference.ddf import (
     linear_test,
     satterthwaite,
 )
-from mixedfit.inference.linear_tests import parse_hypotheses, term_contrasts
+from mixedfit.inference.hypotheses import parse_hypotheses
 from mixedfit.inference.satterthwaite import _Criterion
 
 # the module, not the function of the same name that a package may re-export

@@ -7,7 +7,7 @@ import pytest
 import mixedfit as mf
 from mixedfit import FormulaError
 from mixedfit.formula import RandomTerm, expression_names, parse_formula
-from mixedfit.safety import check_safe_formula
+from mixedfit.formula.safety import check_safe_formula
 
 # (formula, response, fixed part, [(expr, group)], offsets)
 VALID = [

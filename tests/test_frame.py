@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
-from mixedfit.frame import Columns, drop_unused_categories, missing_values, model_frame
+from mixedfit.design.frame import Columns, drop_unused_categories, missing_values, model_frame
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_design_arrays_do_not_follow_later_changes_to_the_data():
 def test_model_frame_copies_the_rows_without_copy_on_write(monkeypatch, frame):
     """pandas 2 without copy-on-write (or its "warn" mode): a shallow copy would share memory
     with the user's frame, so the model frame is a real copy."""
-    monkeypatch.setattr("mixedfit.frame._copy_on_write", lambda: False)
+    monkeypatch.setattr("mixedfit.design.frame._copy_on_write", lambda: False)
     complete = frame.assign(g=pd.Categorical(["a", "b", "a", "b"]))
     out = model_frame(complete, Columns(complete), ["x", "g"], np.arange(4))
     assert list(out.frame.columns) == ["x", "g"]  # the rows selected, not a shallow copy

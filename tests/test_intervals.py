@@ -19,6 +19,7 @@ from conftest import fit_reference
 from references import EXTRA, SHARED, load_reference
 
 import mixedfit as mf
+from mixedfit.inference.deviance import ProfiledDeviance
 from mixedfit.inference.intervals import confint, wald_intervals
 from mixedfit.inference.parameters import (
     correlation_factor,
@@ -28,7 +29,7 @@ from mixedfit.inference.parameters import (
     sdcor_from_theta,
     theta_from_sdcor,
 )
-from mixedfit.inference.profile import ProfiledDeviance, profile_intervals
+from mixedfit.inference.profile import profile_intervals
 
 CONFINT_RTOL = 1e-3  # interval ends vs lme4, relative (the bar)
 Z95 = float(scipy.stats.norm.ppf(0.975))

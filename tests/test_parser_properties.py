@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mixedfit import FormulaError
 from mixedfit.formula import ModelFormula, parse_formula
-from mixedfit.safety import check_safe_formula
+from mixedfit.formula.safety import check_safe_formula
 
 FAST = settings(  # deterministic (same examples every run), no example database, no deadline
     max_examples=150,

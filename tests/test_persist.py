@@ -15,13 +15,9 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
-from mixedfit.jsoncodec import decode_column, encode_column
-from mixedfit.persist import (
-    FORMAT,
-    FORMAT_VERSION,
-    load_fit,
-    save_fit,
-)
+from mixedfit import load_fit
+from mixedfit.io.jsoncodec import decode_column, encode_column
+from mixedfit.io.persist import FORMAT, FORMAT_VERSION, save_fit
 
 
 def _fit(formula: str, data: pd.DataFrame, **kwargs: Any) -> mf.LinearMixedModel:

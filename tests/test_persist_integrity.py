@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
-from mixedfit import fitfile
-from mixedfit.persist import MAX_FILE_BYTES, load_fit, save_fit
+from mixedfit import load_fit
+from mixedfit.io import fitfile
+from mixedfit.io.persist import MAX_FILE_BYTES, save_fit
 
 
 def _fit(formula: str, data: pd.DataFrame, **kwargs: Any) -> mf.LinearMixedModel:
@@ -325,11 +326,11 @@ def test_size_cap_applies_to_plain_and_compressed_files(saved, tmp_path, monkeyp
     plain, packed = tmp_path / "fit.json", tmp_path / "fit.json.gz"
     plain.write_bytes(text)
     packed.write_bytes(gzip.compress(text))
-    monkeypatch.setattr("mixedfit.persist.MAX_FILE_BYTES", len(text) - 1)
+    monkeypatch.setattr("mixedfit.io.persist.MAX_FILE_BYTES", len(text) - 1)
     for path in (plain, packed):
         with pytest.raises(mf.MixedFitError, match=rf"more than {len(text) - 1} bytes"):
             load_fit(path)
-    monkeypatch.setattr("mixedfit.persist.MAX_FILE_BYTES", len(text))
+    monkeypatch.setattr("mixedfit.io.persist.MAX_FILE_BYTES", len(text))
     assert load_fit(packed).theta.tolist() == load_fit(plain).theta.tolist()
 
 

@@ -8,7 +8,7 @@ import pytest
 from formulaic import model_matrix
 
 import mixedfit as mf
-from mixedfit.plainterms import plain_part, plain_response
+from mixedfit.design.plainterms import plain_part, plain_response
 
 
 def frame() -> pd.DataFrame:

@@ -8,7 +8,7 @@ matplotlib = pytest.importorskip("matplotlib", reason="the plot extra is not ins
 matplotlib.use("Agg")
 
 import mixedfit as mf  # noqa: E402
-from mixedfit.plots import plot_profile, plot_ranef, plot_residuals  # noqa: E402
+from mixedfit.report.plots import plot_profile, plot_ranef, plot_residuals  # noqa: E402
 
 PNG = b"\x89PNG"
 

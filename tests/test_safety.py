@@ -17,8 +17,8 @@ import mixedfit as mf
 from mixedfit.cli import main
 from mixedfit.exceptions import FormulaError
 from mixedfit.formula import parse_formula
-from mixedfit.limits import MAX_FACTORS, MAX_TERMS
-from mixedfit.safety import check_safe_formula
+from mixedfit.formula.limits import MAX_FACTORS, MAX_TERMS
+from mixedfit.formula.safety import check_safe_formula
 
 # MARK is replaced by the marker file's path
 ATTACKS = [

@@ -19,7 +19,7 @@ Order of the steps (block order, K terms, block K = [X y]):
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import blas
@@ -28,6 +28,7 @@ from .blocks import (
     Block,
     BlockDiag,
     BlockSparse,
+    ScaledSelfOuterPlan,
     diag_of_outer,
     outer,
     to_dense,
@@ -41,15 +42,28 @@ from .kernels import (
     sparse_self_outer,
     zero_lower,
 )
+from .reterm import ReTerm
 from .threads import caller_threads
 
-if TYPE_CHECKING:
-    from .factor import BlockedFactor
-
-__all__ = ["Step", "compile_steps"]
+__all__ = ["FactorBuffers", "Step", "compile_steps"]
 
 
-def compile_steps(f: BlockedFactor) -> list[Step]:
+class FactorBuffers(Protocol):
+    """What the steps read and write of a blocked factor (:class:`.factor.BlockedFactor`, which
+    compiles its update here when it allocates its buffers; see its attributes)."""
+
+    K: int
+    A: dict[tuple[int, int], Block]
+    L: dict[tuple[int, int], Block]
+    T: list[np.ndarray]
+    terms: list[ReTerm]
+    stacks: dict[int, tuple[int, np.ndarray]]
+    threaded: set[int]
+    diag_index: list[tuple[np.ndarray, np.ndarray]]
+    scaled_plans: dict[int, ScaledSelfOuterPlan]
+
+
+def compile_steps(f: FactorBuffers) -> list[Step]:
     """The update of ``f`` as a list of steps (see the module docstring)."""
     K = f.K
     steps: list[Step] = []
@@ -66,7 +80,7 @@ def compile_steps(f: BlockedFactor) -> list[Step]:
 
 
 # ----------------------------------------------------------------------------- scaling
-def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
+def _scale_diagonal(f: FactorBuffers, j: int) -> Step:
     A, target, k, T = f.A[j, j], f.L[j, j], f.terms[j].k, f.T[j]
     assert isinstance(A, BlockDiag)
     a = A.data
@@ -116,7 +130,7 @@ def _scale_diagonal(f: BlockedFactor, j: int) -> Step:
     return dense
 
 
-def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
+def _scale_between(f: FactorBuffers, i: int, j: int) -> Step:
     A, target, Ti, Tj = f.A[i, j], f.L[i, j], f.T[i], f.T[j]
     ki, kj = f.terms[i].k, f.terms[j].k
     if isinstance(target, BlockSparse):
@@ -139,7 +153,7 @@ def _scale_between(f: BlockedFactor, i: int, j: int) -> Step:
     return vector
 
 
-def _scale_fixed(f: BlockedFactor, j: int) -> Step:
+def _scale_fixed(f: FactorBuffers, j: int) -> Step:
     K, nlev, k, T = f.K, f.terms[j].nlev, f.terms[j].k, f.T[j]
     A, out = f.A[K, j], f.L[K, j]
     assert isinstance(A, np.ndarray) and isinstance(out, np.ndarray)
@@ -150,7 +164,7 @@ def _scale_fixed(f: BlockedFactor, j: int) -> Step:
 
 
 # ------------------------------------------------------------------------ one column
-def _factor_column(f: BlockedFactor, j: int) -> list[Step]:
+def _factor_column(f: FactorBuffers, j: int) -> list[Step]:
     steps = [_downdate_diagonal(f, j, m) for m in range(j)]
     steps.append(_cholesky(f, j))
     first, stack = f.stacks.get(j, (f.K + 1, None))
@@ -164,7 +178,7 @@ def _factor_column(f: BlockedFactor, j: int) -> list[Step]:
     return steps
 
 
-def _downdate_stack(f: BlockedFactor, first: int, j: int, m: int, stack: np.ndarray) -> list[Step]:
+def _downdate_stack(f: FactorBuffers, first: int, j: int, m: int, stack: np.ndarray) -> list[Step]:
     """L[i, j] −= L[i, m] L[j, m]' for all i ≥ first, in one product when the rows of
     column m are stacked alike (else block by block)."""
     first_m, stack_m = f.stacks.get(m, (f.K + 1, None))
@@ -177,7 +191,7 @@ def _downdate_stack(f: BlockedFactor, first: int, j: int, m: int, stack: np.ndar
     return [lambda: np.subtract(stack, to_dense(outer(B, C)), out=stack)]
 
 
-def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
+def _downdate_diagonal(f: FactorBuffers, j: int, m: int) -> Step:
     """L[j, j] −= L[j, m] L[j, m]'."""
     Ljj, B = f.L[j, j], f.L[j, m]
     if isinstance(Ljj, BlockDiag):
@@ -221,7 +235,7 @@ def _downdate_diagonal(f: BlockedFactor, j: int, m: int) -> Step:
     return sparse_self_outer(B, Ljj, j in f.threaded)
 
 
-def _cholesky(f: BlockedFactor, j: int) -> Step:
+def _cholesky(f: FactorBuffers, j: int) -> Step:
     Ljj = f.L[j, j]
     if isinstance(Ljj, BlockDiag):
         data, k = Ljj.data, Ljj.data.shape[1]
@@ -244,7 +258,7 @@ def _cholesky(f: BlockedFactor, j: int) -> Step:
     return dense
 
 
-def _lower_only_downdate(f: BlockedFactor, j: int, m: int) -> bool:
+def _lower_only_downdate(f: FactorBuffers, j: int, m: int) -> bool:
     """True if :func:`_downdate_diagonal` (j, m) writes only the lower triangle (pair plans)."""
     B = f.L[j, m]
     if m == 0 and j in f.scaled_plans:
@@ -252,7 +266,7 @@ def _lower_only_downdate(f: BlockedFactor, j: int, m: int) -> bool:
     return isinstance(B, BlockSparse) and B.lower_self_outer() is not None
 
 
-def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
+def _downdate_below(f: FactorBuffers, i: int, j: int, m: int) -> Step:
     """L[i, j] −= L[i, m] L[j, m]'."""
     Lij, B, C = f.L[i, j], f.L[i, m], f.L[j, m]
     if isinstance(Lij, BlockSparse):
@@ -263,7 +277,7 @@ def _downdate_below(f: BlockedFactor, i: int, j: int, m: int) -> Step:
     return lambda: np.subtract(Lij, to_dense(outer(B, C)), out=Lij)
 
 
-def _divide(f: BlockedFactor, i: int, j: int) -> Step:
+def _divide(f: FactorBuffers, i: int, j: int) -> Step:
     """L[i, j] ← L[i, j] L[j, j]⁻ᵀ."""
     M, Ljj = f.L[i, j], f.L[j, j]
     if isinstance(M, np.ndarray):

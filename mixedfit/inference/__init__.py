@@ -1,2 +1,14 @@
-"""Inference on fitted models (report stage): denominator degrees of freedom (Satterthwaite,
-Kenward–Roger), F and t tests, likelihood-ratio tests, confidence intervals, bootstrap."""
+"""Inference stage (5): tests and intervals of a fitted model.
+
+Modules: :mod:`.ddf` (t and F tests with Satterthwaite or Kenward–Roger denominator df; the
+numerics in :mod:`.satterthwaite` and :mod:`.kenward_roger`, cached per fit by :mod:`.cache`),
+:mod:`.hypotheses` (contrast strings → ``L β = rhs``), :mod:`.contrasts` (lmerTest's type III
+contrasts), :mod:`.lrt` (likelihood-ratio tests between fits), :mod:`.intervals` (``confint``:
+Wald, profile, bootstrap), :mod:`.profile` and :mod:`.deviance` (profile-likelihood intervals),
+:mod:`.bootstrap` (simulation and the parametric bootstrap), :mod:`.parameters` (parameter
+names and SD/correlation scales).
+
+Imports: the earlier stages (:mod:`mixedfit.exceptions`, :mod:`mixedfit.formula`,
+:mod:`mixedfit.design`, :mod:`mixedfit.engine`, :mod:`mixedfit.model`) only; refits go through
+:func:`mixedfit.model.engine_terms`, never back up to the API.
+"""

@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.stats
 
 from ..engine.lmm import fit_lmm
+from ..model import engine_terms
 from .parameters import engine_sdcor, parameter_names
 
 if TYPE_CHECKING:
@@ -99,9 +100,6 @@ def bootstrap(
         replicate whose refit failed is all NaN. ``attrs`` holds the counts ``failed`` and
         ``singular`` (boundary refits).
     """
-    # Imported here: the fitted-model module may import this one, and api imports the model.
-    from ..api import engine_terms
-
     design = fit._design
     Y = simulate(fit, nsim, seed)
     terms = engine_terms(design)

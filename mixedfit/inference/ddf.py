@@ -8,8 +8,9 @@ error, df), :func:`coef_table` (lmerTest's ``summary`` coefficients), :func:`ano
 
 The numerical methods are in :mod:`.satterthwaite` (derivatives of the deviance in (θ, σ), no
 n×n matrices) and :mod:`.kenward_roger` (dense in the number of random effects, refused above
-:data:`~.kenward_roger.KR_MAX_RANDOM_EFFECTS`); the hypothesis matrices in :mod:`.linear_tests`.
-Both methods are computed once per fit and cached.
+:data:`~.kenward_roger.KR_MAX_RANDOM_EFFECTS`); the hypothesis matrices in :mod:`.hypotheses`
+(contrast strings) and :mod:`.contrasts` (type III). Both methods are computed once per fit and
+cached.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import scipy.stats
 
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
+from .contrasts import term_contrasts
+from .hypotheses import parse_hypotheses
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
-from .linear_tests import parse_hypotheses, term_contrasts
 from .satterthwaite import varpar_covariance
 
 if TYPE_CHECKING:
@@ -287,7 +289,7 @@ def linear_test(
     L : array-like of shape (q, p) or (p,), or str or sequence of str
         A contrast matrix, or hypotheses written with the fixed-effect names, one per row, e.g.
         ``["Days = 0"]`` or ``["recipe[T.B] - recipe[T.C] = 0", "temp = 0.5"]`` (see
-        :func:`~mixedfit.inference.linear_tests.parse_hypotheses`).
+        :func:`~mixedfit.inference.hypotheses.parse_hypotheses`).
     ddf : {"satterthwaite", "kenward-roger", "none"}
         "none": Wald χ²_q/q (dendf = inf).
     rhs : float or array-like of shape (q,), optional
@@ -339,7 +341,7 @@ def anova_type3(fit: MixedModelFit, ddf: str = "satterthwaite") -> pd.DataFrame:
 
     Each term is tested with lmerTest's type III hypothesis matrix (for a model with one term,
     lmerTest's type I matrix, which is the same hypothesis); see
-    :func:`~mixedfit.inference.linear_tests.term_contrasts`. The intercept is not a term.
+    :func:`~mixedfit.inference.contrasts.term_contrasts`. The intercept is not a term.
 
     Parameters
     ----------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import MixedFitError
+from ..exceptions import MixedFitError
 
 __all__ = [
     "FileFormatError",

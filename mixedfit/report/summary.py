@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .model import MixedModelFit
-from .report import (
+from ..model import MixedModelFit
+from .text import (
     DDF_LABELS,
     format_column,
     format_pvalue,

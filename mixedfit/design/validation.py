@@ -7,23 +7,20 @@ Used by :mod:`mixedfit.design`; nothing here evaluates a formula. Text where num
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, ModelSpec
 from formulaic.errors import FormulaSyntaxError
 from formulaic.parser.algos import tokenize
 
-from .exceptions import DataError
-from .formula import ModelFormula, RandomTerm
-from .frame import Columns
-from .groups import unidentified_slopes
-from .safety import expression_names, python_names
+from ..exceptions import DataError
+from ..formula import ModelFormula
+from ..formula.pycode import python_names
 
 __all__ = [
+    "CONVERT_HINT",
     "align_new_types",
     "check_constant_response",
     "check_frame",
@@ -33,8 +30,6 @@ __all__ = [
     "check_residual_df",
     "check_response",
     "check_response_scale",
-    "check_slopes_vary",
-    "check_text_slopes",
     "check_weights",
     "new_frame",
     "no_rows_error",
@@ -43,7 +38,7 @@ __all__ = [
 ]
 
 _NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "boolean", "decimal", "empty"}
-_CONVERT = "pd.to_numeric({0}, errors='coerce') (text that is not a number becomes missing)"
+CONVERT_HINT = "pd.to_numeric({0}, errors='coerce') (text that is not a number becomes missing)"
 
 
 def check_frame(data: Any) -> None:
@@ -104,7 +99,7 @@ def align_new_types(
             raise DataError(
                 f"column {name!r} was numeric in the fit but holds "
                 f"{_text_example(data[name])!r} in the new data; convert it with "
-                + _CONVERT.format(f"newdata[{name!r}]")
+                + CONVERT_HINT.format(f"newdata[{name!r}]")
             )
         converted[name] = pd.to_numeric(data[name])
     if not converted:
@@ -160,7 +155,7 @@ def numbers(
         kind = "categories" if isinstance(series.dtype, pd.CategoricalDtype) else "text"
         raise DataError(
             f"{label} must hold numbers but holds {kind} such as {_text_example(series)!r}; "
-            f"convert it first with {_CONVERT.format(ref)}"
+            f"convert it first with {CONVERT_HINT.format(ref)}"
         )
     return pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
 
@@ -264,7 +259,7 @@ def check_response(response: str, frame: pd.DataFrame) -> None:
         raise DataError(
             f"the response {response!r} must be numeric, not {frame[response].dtype} (e.g. "
             f"{_text_example(frame[response])!r}); convert it with "
-            f"{_CONVERT.format(f'df[{response!r}]')}, or choose another column"
+            f"{CONVERT_HINT.format(f'df[{response!r}]')}, or choose another column"
         )
 
 
@@ -324,87 +319,7 @@ def check_numeric_expressions(expr: str, frame: pd.DataFrame) -> None:
                 raise DataError(
                     f"{code!r} needs numbers, but column {col!r} holds {frame[col].dtype} "
                     f"values such as {_text_example(frame[col])!r}; convert it first with "
-                    f"{_CONVERT.format(f'df[{col!r}]')}"
+                    f"{CONVERT_HINT.format(f'df[{col!r}]')}"
                 )
 
 
-def _looks_numeric(series: pd.Series) -> tuple[bool, Any]:
-    """Whether text values look like numbers read as text ("3.1", "n/a"), and an example.
-
-    All numbers with a decimal point, or at least half numbers and the rest not: yes. Whole
-    numbers only ("1", "2": codes of a factor) or no numbers at all: no.
-    """
-    text = series.dropna().astype(str).str.strip()
-    parsed = pd.to_numeric(text, errors="coerce")
-    ok = parsed.notna()
-    if not ok.any():
-        return False, None
-    if ok.all():
-        fractional = (parsed % 1 != 0).to_numpy()
-        return bool(fractional.any()), text[fractional].iloc[0] if fractional.any() else None
-    return bool(ok.mean() >= 0.5), text[~ok].iloc[0]
-
-
-@lru_cache(maxsize=1024)
-def _bare_names(expr: str) -> tuple[str, ...]:
-    try:
-        return tuple(t.token for t in tokenize(expr) if t.kind.value == "name")
-    except FormulaSyntaxError:
-        return ()
-
-
-def check_text_slopes(term: RandomTerm, frame: pd.DataFrame | Columns) -> None:
-    """Raise if a bare column in a random term's left side is numbers stored as text."""
-    columns = Columns.of(frame)
-    for col in _bare_names(term.expr):
-        if col not in columns:
-            continue
-        column = columns[col]
-        if column.categorical or pd.api.types.is_numeric_dtype(column.dtype):
-            continue
-        series = column.series
-        looks, example = _looks_numeric(series)
-        if looks:
-            raise DataError(
-                f"column {col!r} in the random-effects term {term.source!r} holds text that "
-                f"looks like numbers (e.g. {example!r}), so it would be a factor with "
-                f"{series.nunique()} levels; convert it first with "
-                f"{_CONVERT.format(f'df[{col!r}]')}, or make it a pd.Categorical if it is a "
-                "factor"
-            )
-
-
-def check_slopes_vary(
-    terms: Sequence[RandomTerm],
-    specs: Sequence[Callable[[], ModelSpec]],
-    Zs: Sequence[np.ndarray],
-    refs: Sequence[np.ndarray],
-    frame: pd.DataFrame,
-) -> None:
-    """Raise if a slope never varies within the levels of a factor that has an intercept
-    (checked over all the terms on one grouping factor)."""
-    for group in dict.fromkeys(t.group for t in terms):
-        idx = [i for i, t in enumerate(terms) if t.group == group]
-        owners = [(i, j) for i in idx for j in range(Zs[i].shape[1])]
-        bad = unidentified_slopes(np.column_stack([Zs[i] for i in idx]), refs[idx[0]])
-        if bad:
-            i, j = owners[bad[0]]
-            raise _slope_error(terms[i], specs[i](), j, frame)
-
-
-def _slope_error(term: RandomTerm, spec: ModelSpec, j: int, frame: pd.DataFrame) -> DataError:
-    column = str(spec.column_names[j])
-    factor = next((t for t, cols in spec.term_indices.items() if j in cols), None)
-    names = sorted(expression_names(str(factor)) & set(map(str, frame.columns)))
-    var = names[0] if names else column
-    shown = f" (model column {column!r})" if column != var else ""
-    kept = [str(t) for t in Formula(term.expr) if var not in expression_names(str(t))]
-    lhs = " + ".join(kept if "1" in kept else ["0", *kept])
-    simple = "||" not in term.source and "/" not in term.source and kept
-    example = f", e.g. '({lhs} | {term.group_name})'" if simple else ""
-    return DataError(
-        f"the random slope on {var!r}{shown} in {term.source!r} does not vary within any level "
-        f"of {term.group_name!r}, so it cannot be told apart from the random intercept (it is "
-        f"not identifiable): remove {var!r} from the random-effects term{example}, and keep "
-        "it as a fixed effect if needed"
-    )

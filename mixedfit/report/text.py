@@ -1,4 +1,4 @@
-"""Report stage: lme4/lmerTest-style text of a fitted model (summary and short print)."""
+"""lme4/lmerTest-style text of a fitted model (summary and short print)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .model import MixedModelFit, sd_and_correlation
+from ..model import MixedModelFit, sd_and_correlation
 
 __all__ = [
     "DDF_LABELS",

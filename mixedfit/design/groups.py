@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from formulaic import ModelSpec
 
-from .exceptions import DataError
+from ..exceptions import DataError
 from .frame import Column, Columns
 
 __all__ = [

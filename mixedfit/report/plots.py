@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from .exceptions import MixedFitError
-from .model import MixedModelFit
+from ..exceptions import MixedFitError
+from ..model import MixedModelFit
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -110,7 +110,7 @@ def plot_profile(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> F
         One panel per parameter, ζ against the value; straight lines mean a quadratic
         (Wald-like) log-likelihood.
     """
-    from .inference.profile import profile_zeta
+    from ..inference.profile import profile_zeta
 
     plt = _pyplot()
     curves = profile_zeta(fit, level=level, points=points)

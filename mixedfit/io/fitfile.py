@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import MixedFitError
+from ..exceptions import MixedFitError
 from .jsoncodec import FileFormatError
 
 __all__ = [
@@ -113,7 +113,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     is refused after at most ``max_bytes`` bytes."""
     too_large = MixedFitError(
         f"{path} is too large for a mixedfit fit file: more than {max_bytes} bytes of JSON "
-        "(mixedfit.persist.MAX_FILE_BYTES; raise it to load a larger fit you trust)"
+        "(mixedfit.io.persist.MAX_FILE_BYTES; raise it to load a larger fit you trust)"
     )
     with open(path, "rb") as f:
         if path.stat().st_size > max_bytes:

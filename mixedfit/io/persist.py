@@ -13,16 +13,16 @@ integrity check of the file and of the libraries that evaluated it.
 What loading checks and what it trusts
 --------------------------------------
 * **Code.** The only part of a file that is ever evaluated is the formula (formulaic evaluates
-  its Python pieces with ``eval``). :func:`load_fit` first checks it with safe mode's checker,
-  :func:`mixedfit.safety.check_safe_formula` (as ``lmer(..., safe=True)``), against the stored
-  column names, and refuses it unless it uses only those columns, numbers, formula operators
-  and the functions of :data:`mixedfit.safety.SAFE_FUNCTIONS`. Every stored column must be a
-  variable of the formula. ``load_fit(path, trust=True)`` skips this check: then the formula can
-  run any Python code, so use it only for files you trust (a formula with context functions or
-  other calls needs it).
+  its Python pieces with ``eval``). :func:`mixedfit.load_fit` first checks it with safe mode's
+  checker, :func:`mixedfit.formula.safety.check_safe_formula` (as ``lmer(..., safe=True)``),
+  against the stored column names, and refuses it unless it uses only those columns, numbers,
+  formula operators and the functions of :data:`mixedfit.formula.safety.SAFE_FUNCTIONS`. Every
+  stored column must be a variable of the formula. ``load_fit(path, trust=True)`` skips this check:
+  then the formula can run any Python code, so use it only for files you trust (a formula with
+  context functions or other calls needs it).
 * **Parsing.** JSON only (no pickle), at most :data:`MAX_FILE_BYTES` bytes after decompression
   (gzip is decompressed in chunks and stopped at the cap), at most
-  :data:`mixedfit.fitfile.MAX_DEPTH` levels of nesting (counted before parsing), strict JSON;
+  :data:`mixedfit.io.fitfile.MAX_DEPTH` levels of nesting (counted before parsing), strict JSON;
   every field is checked for presence and type, unknown fields are refused
   (:mod:`.fitfile`, :mod:`.jsoncodec`): array shapes and dtypes, column values of their dtype,
   level codes within their categories, no missing values in the model frame, row positions
@@ -88,7 +88,7 @@ response differs from the frame's (a fit from ``refit(y=...)``). A ``COLUMN`` is
 Formula context
 ---------------
 Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
-objects and are not saved: their names are recorded and :func:`load_fit` must be given them
+objects and are not saved: their names are recorded and :func:`mixedfit.load_fit` must be given them
 again (``load_fit(path, context={...}, trust=True)``: a formula that calls them is outside safe
 mode); a different definition is caught by the integrity check when it changes the design.
 
@@ -114,20 +114,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..design import Design, build_design, drop_unused_categories
+from ..exceptions import MixedFitError, RankDeficiencyWarning
+from ..formula import parse_formula
+from ..model import MixedModelFit
 from . import fitload
 from . import jsoncodec as codec
-from .design import Design, build_design, drop_unused_categories
-from .exceptions import MixedFitError, RankDeficiencyWarning
 from .fitcheck import OBJECTIVE_RTOL
 from .fitfile import MAX_FILE_BYTES
-from .formula import parse_formula
-from .model import MixedModelFit
 
 if TYPE_CHECKING:
-    from .engine.lmm import EngineFit
-    from .fitted import LinearMixedModel
+    from ..engine.lmm import EngineFit
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_fit", "save_fit"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_parts", "save_fit"]
 
 FORMAT = "mixedfit-fit"
 FORMAT_VERSION = 2
@@ -169,7 +168,7 @@ def save_fit(
     >>> fit = mf.lmer("Reaction ~ Days + (Days | Subject)", df)
     >>> path = os.path.join(tempfile.mkdtemp(), "fit.json.gz")
     >>> save_fit(fit, path, data=df)
-    >>> load_fit(path).theta.tolist() == fit.theta.tolist()
+    >>> mf.load_fit(path).theta.tolist() == fit.theta.tolist()
     True
     """
     document = _document(fit, data)
@@ -186,48 +185,15 @@ def save_fit(
         temporary.unlink(missing_ok=True)
 
 
-def load_fit(
+def load_parts(
     path: str | os.PathLike[str],
     context: Mapping[str, Any] | None = None,
     *,
     trust: bool = False,
-) -> LinearMixedModel:
-    """Load a fit saved by :func:`save_fit`, rebuilt at its estimates without refitting.
-
-    Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
-    the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
-    and every stored estimate must be reproduced from the stored data (see the module docstring:
-    "What loading checks and what it trusts").
-
-    Parameters
-    ----------
-    path : str or path-like
-        A file written by :func:`save_fit` (plain or gzip-compressed JSON).
-    context : mapping, optional
-        The formula context the model was fitted with (``lmer(..., context=...)``); required
-        when the fit used one, since Python objects are not saved. Such a formula calls
-        functions outside safe mode, so it also needs ``trust=True``.
-    trust : bool, default False
-        Only for a file you trust (you saved it yourself, or it comes from someone you trust):
-        evaluate its formula even if it is outside safe mode (a formula can run any Python
-        code), and accept a file of fit format version 1, whose random effects cannot be
-        checked. Every check that can be made is still made.
-
-    Returns
-    -------
-    LinearMixedModel
-        Identical estimates, summary, predictions and model comparisons as the saved fit.
-
-    Raises
-    ------
-    MixedFitError
-        Not a mixedfit fit file, a file from a newer mixedfit (a higher format version), a
-        file larger than :data:`MAX_FILE_BYTES` (after decompression) or nested too deeply, a
-        corrupt file (naming the missing or malformed field), a formula outside safe mode
-        (without ``trust=True``), missing context names, or stored estimates that the stored
-        data do not reproduce (the file was altered, or the libraries evaluate it differently).
-    FileNotFoundError
-        If ``path`` does not exist.
+) -> tuple[Design, EngineFit, str]:
+    """The design, engine fit and formula of a fit saved by :func:`save_fit`, rebuilt at its
+    estimates without refitting and checked; :func:`mixedfit.load_fit` wraps them in a
+    :class:`mixedfit.LinearMixedModel` (see there for the parameters and errors).
     """
     where = str(path)
     document = fitload.read(Path(path), FORMAT, FORMAT_VERSION, MAX_FILE_BYTES, trust)
@@ -242,7 +208,7 @@ def load_fit(
 
 # =============================================================================== writing
 def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
-    from . import __version__
+    from .. import __version__
 
     design, engine = fit._design, fit._engine
     context = dict(design.spec.context)

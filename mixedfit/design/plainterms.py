@@ -3,7 +3,7 @@
 Most mixed-model formulas are made of such parts: the response, ``(1 | g)``,
 ``(1 + Days | Subject)``, a fixed part ``1 + x`` or ``age * Sex``. formulaic's ``model_matrix``
 spends one to three milliseconds on each, the larger part of a small fit. The design stage
-(:mod:`.design`) builds a plain part directly and builds formulaic's model spec only if something
+(:mod:`.build`) builds a plain part directly and builds formulaic's model spec only if something
 needs it later (new data, type III tests), from the same model frame.
 
 The columns, their order and their names are formulaic's: terms sorted by degree (stable), a

@@ -1,6 +1,8 @@
-"""Results stage: the immutable fitted model :class:`MixedModelFit`.
+"""The immutable fitted model :class:`MixedModelFit` (and :func:`engine_terms`, the engine's view
+of a design, used to fit and refit).
 
-The report stage subclasses it as :class:`mixedfit.LinearMixedModel`, adding printing.
+The top-level :class:`mixedfit.LinearMixedModel` subclasses it, adding printing, tests and
+intervals.
 
 Wraps the design recipe and the engine's estimates with names: fixed effects as a Series, the
 variance components as lme4's ``as.data.frame(VarCorr(fit))``, BLUPs per grouping factor, and
@@ -17,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import validation as v
-from .design import Design
-from .engine.lmm import EngineFit, fit_lmm
-from .engine.optimize import OptimizerRecord
-from .engine.reterm import ReTerm
-from .exceptions import DataError, MixedFitError
+from ..design import Design
+from ..design import validation as v
+from ..engine.lmm import EngineFit, fit_lmm
+from ..engine.optimize import OptimizerRecord
+from ..engine.reterm import ReTerm
+from ..exceptions import MixedFitError
+from .predict import predict_new
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -389,41 +392,6 @@ class MixedModelFit:
             d = self._design
             base = d.X @ self._engine.solution.beta + d.offset
             return base + self._random_part if random else base
-        spec = self._design.spec
-        newdata = v.align_new_types(
-            self._design.frame, v.new_frame(newdata), spec.variables(random)
+        return predict_new(
+            self._design, self._engine.solution, newdata, random, allow_new_levels, offset
         )
-        rows = np.flatnonzero(~spec.missing_rows(newdata, random))
-        pred = np.full(len(newdata), np.nan)
-        if len(rows) == 0:
-            return pred
-        sub = newdata.iloc[rows]
-        values = spec.fixed_matrix(sub) @ self._engine.solution.beta + spec.offset(sub)
-        if offset is not None:
-            values = values + np.asarray(offset, dtype=float)[rows]
-        if random:
-            for i, b in enumerate(self._engine.solution.b):
-                values = values + self._term_prediction(i, b, sub, allow_new_levels)
-        pred[rows] = values
-        return pred
-
-    def _term_prediction(
-        self, i: int, b: np.ndarray, newdata: pd.DataFrame, allow_new_levels: bool
-    ) -> np.ndarray:
-        term = self._design.spec.terms[i]
-        Z, codes, missing = self._design.spec.term_matrix(i, newdata)
-        new = codes < 0
-        if new.any() and not allow_new_levels:
-            if missing.any():
-                raise DataError(
-                    f"missing values in grouping factor {term.name!r} of the new data; they "
-                    "are allowed only with allow_new_levels=True (zero random effect)"
-                )
-            cols = list(term.coding.columns)
-            bad = newdata.loc[new, cols].astype(str).agg(":".join, axis=1).unique()[:5]
-            raise DataError(
-                f"new level(s) {list(bad)} of grouping factor {term.name!r}; "
-                "pass allow_new_levels=True to predict them with a zero random effect"
-            )
-        values = np.where(new[:, None], 0.0, b[np.where(new, 0, codes)])
-        return np.einsum("nk,nk->n", Z, values)

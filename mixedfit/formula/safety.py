@@ -32,14 +32,13 @@ import builtins
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from .exceptions import FormulaError
+from ..exceptions import FormulaError
+from .parser import parse_formula
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
 from .pyexpr import r_power
-
-if TYPE_CHECKING:
-    from .formula import ModelFormula
+from .terms import ModelFormula
 
 __all__ = [
     "MAX_SAFE_LENGTH",
@@ -132,8 +131,6 @@ def check_safe_formula(
     ...
     mixedfit.exceptions.FormulaError: safe mode: 'I(x.__class__)' is not allowed (attribute ...
     """
-    from .formula import parse_formula
-
     text = formula if isinstance(formula, str) else getattr(formula, "text", None)
     if not isinstance(text, str):
         raise FormulaError("the formula must be a string such as 'y ~ x + (1 | g)'")

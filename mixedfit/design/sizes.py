@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula
 
-from .exceptions import DataError
+from ..exceptions import DataError
+from ..formula.pycode import python_names
+from ..formula.pyexpr import categorical_argument
 from .frame import Columns
-from .pycode import python_names
-from .pyexpr import categorical_argument
 
 __all__ = ["MAX_DENSE_BYTES", "check_matrix_size", "check_term_blocks", "column_count"]
 

@@ -1,8 +1,11 @@
-"""Design stage: data + parsed formula → arrays (y, X, Z blocks, weights, offset).
+"""Building a design: data + parsed formula → arrays (y, X, Z blocks, weights, offset).
 
-The only module that imports formulaic. Rows with a missing value in any variable the model uses
-are dropped *before* any transform is fitted (as R's ``na.omit``). The recipe needed to encode new
-data identically (formulaic model specs, group levels) is kept in :class:`DesignSpec`.
+The stage's entry point, :func:`build_design`: the data are checked (:mod:`.validation`), the used
+columns read once (:mod:`.frame`), the plain parts built directly (:mod:`.plainterms`) and the
+others by formulaic, the groups coded (:mod:`.groups`) and sizes bounded (:mod:`.sizes`). Rows
+with a missing value in any variable the model uses are dropped *before* any transform is fitted
+(as R's ``na.omit``). The recipe needed to encode new data identically (formulaic model specs,
+group levels) is kept in :class:`~.spec.DesignSpec`.
 """
 
 from __future__ import annotations
@@ -11,208 +14,41 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from formulaic import ModelSpec, model_matrix
-from formulaic.errors import DataMismatchWarning
+from formulaic import ModelSpec
 
+from ..exceptions import DataError, FormulaError, RankDeficiencyWarning
+from ..formula import ModelFormula, expression_names
+from ..formula.pycode import python_names
 from . import validation as v
-from .exceptions import DataError, FormulaError, RankDeficiencyWarning
-from .formula import ModelFormula, RandomTerm, expression_names, plain_message
-from .frame import Columns, drop_unused_categories, for_formulaic, missing_values, model_frame
+from .frame import Columns, missing_values, model_frame
 from .groups import (
-    GroupCoding,
     check_levels,
-    check_new_categories,
     code_groups,
-    encode_new_groups,
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
-from .pycode import python_names
-from .pyexpr import formula_names, spec_names
 from .sizes import check_matrix_size, check_term_blocks
+from .slopes import check_slopes_vary, check_text_slopes
+from .spec import (
+    DeferredSpec,
+    Design,
+    DesignSpec,
+    TermDesign,
+    TermSpec,
+    formula_offset,
+    materialize,
+    resolve_spec,
+)
 
-__all__ = [
-    "Design",
-    "DesignSpec",
-    "TermDesign",
-    "build_design",
-    "canonical_rows",
-    "drop_unused_categories",
-    "lme4_term_order",
-]
+__all__ = ["build_design", "canonical_rows"]
 
 _RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
-
-
-@dataclass(frozen=True)
-class TermDesign:
-    """Arrays of one random-effects term.
-
-    Attributes
-    ----------
-    Z : ndarray, shape (n, k)
-        The term's model-matrix columns (not weighted).
-    refs : ndarray of int, shape (n,)
-        Level code of each observation, in ``0 .. nlev-1``.
-    """
-
-    Z: np.ndarray
-    refs: np.ndarray
-
-
-class DeferredSpec:
-    """formulaic's model spec of a plain formula part (see :mod:`.plainterms`), built from the
-    model frame on first use; its column names are checked against the ones the fit used."""
-
-    def __init__(
-        self,
-        formula: str,
-        frame: pd.DataFrame,
-        ctx: Mapping[str, Any],
-        names: tuple[str, ...],
-        rhs: bool,
-    ) -> None:
-        self._args = (formula, frame, ctx)
-        self._names, self._rhs = names, rhs
-        self._spec: ModelSpec | None = None
-
-    def get(self) -> ModelSpec:
-        """The model spec (built once)."""
-        if self._spec is None:
-            formula, frame, ctx = self._args
-            mm = _materialize(formula, frame, ctx, "the formula")
-            spec = mm.rhs.model_spec if self._rhs else mm.model_spec
-            names = tuple(str(c) for c in spec.column_names)
-            if names != self._names:  # pragma: no cover - guarded by tests/test_plainterms.py
-                raise RuntimeError(f"formulaic's columns {names} differ from {self._names}")
-            self._spec = spec
-        return self._spec
-
-
-def _resolve(spec: ModelSpec | DeferredSpec) -> ModelSpec:
-    return spec.get() if isinstance(spec, DeferredSpec) else spec
-
-
-@dataclass(frozen=True)
-class TermSpec:
-    """Recipe of one random-effects term (enough to encode new data)."""
-
-    term: RandomTerm
-    columns: tuple[str, ...]
-    spec_source: ModelSpec | DeferredSpec
-    coding: GroupCoding
-    variables: tuple[str, ...]
-
-    @property
-    def spec(self) -> ModelSpec:
-        """formulaic's model spec of the term's columns."""
-        return _resolve(self.spec_source)
-
-    @property
-    def name(self) -> str:
-        return self.term.group_name
-
-    @property
-    def levels(self) -> tuple[str, ...]:
-        return self.coding.levels
-
-
-@dataclass(frozen=True)
-class DesignSpec:
-    """Everything needed to build the same design from new data."""
-
-    formula: ModelFormula
-    fixed_spec_source: ModelSpec | DeferredSpec
-    fixed_names: tuple[str, ...]
-    kept_columns: tuple[int, ...]
-    terms: tuple[TermSpec, ...]
-    context: Mapping[str, Any]
-    fixed_variables: tuple[str, ...]
-
-    @property
-    def fixed_spec(self) -> ModelSpec:
-        """formulaic's model spec of the fixed-effects columns (before aliased ones are
-        dropped)."""
-        return _resolve(self.fixed_spec_source)
-
-    def variables(self, random: bool) -> set[str]:
-        """Columns of the fixed part (and, if ``random``, of random slopes; not groups)."""
-        names = set(self.fixed_variables)
-        if random:
-            for term in self.terms:
-                names |= set(term.variables) - set(term.coding.columns)
-        return names
-
-    def missing_rows(self, data: pd.DataFrame, random: bool) -> np.ndarray:
-        """True for new rows with a missing fixed-part (or, if ``random``, random-slope) value.
-
-        Missing grouping values are not counted: they are handled as new levels.
-        """
-        names = self.variables(random)
-        cols = [c for c in data.columns if c in names]
-        absent = sorted(names - set(map(str, data.columns)))
-        if absent:
-            raise DataError(f"new data lack the column(s) {absent} used by the model")
-        return data[cols].isna().any(axis=1).to_numpy() if cols else np.zeros(len(data), bool)
-
-    def fixed_matrix(self, data: pd.DataFrame) -> np.ndarray:
-        """Fixed-effects matrix of new data (no missing values), shape (m, p)."""
-        X = _new_matrix(self.fixed_spec, data, "fixed effects")
-        return X[:, list(self.kept_columns)]
-
-    def term_matrix(self, i: int, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Columns (m, k), level codes (m,) (-1: not fitted) and missing-group mask of term i."""
-        term = self.terms[i]
-        Z = _new_matrix(term.spec, data, f"random-effects term {term.term.source!r}")
-        codes, missing = encode_new_groups(term.coding, data)
-        return Z, codes, missing
-
-    def offset(self, data: pd.DataFrame) -> np.ndarray:
-        """Offset of new data from the formula's ``offset()`` terms, shape (m,)."""
-        return _formula_offset(self.formula, data, self.context)
-
-
-@dataclass(frozen=True)
-class Design:
-    """The arrays of a model on its data (rows with missing values removed).
-
-    Attributes
-    ----------
-    y : ndarray, shape (n,)
-    X : ndarray, shape (n, p)
-    terms : tuple of TermDesign
-        One per random-effects term, in lme4's order (see :func:`lme4_term_order`).
-    weights : ndarray, shape (n,), or None
-    offset : ndarray, shape (n,)
-    rows : ndarray of int, shape (n,)
-        Positions of the used rows in the original data.
-    n_dropped : int
-        Rows dropped for missing values.
-    dropped_fixed : tuple of str
-        Fixed-effect columns dropped as aliased.
-    spec : DesignSpec
-    frame : pandas.DataFrame or None
-        The model frame: the rows the model uses, with (at least) the columns it uses; kept so a
-        fit can be saved and rebuilt, and formulaic's specs built later. A snapshot: changes to
-        the user's data after the fit do not reach it.
-    """
-
-    y: np.ndarray
-    X: np.ndarray
-    terms: tuple[TermDesign, ...]
-    weights: np.ndarray | None
-    offset: np.ndarray
-    rows: np.ndarray
-    n_dropped: int
-    dropped_fixed: tuple[str, ...]
-    spec: DesignSpec
-    frame: pd.DataFrame | None = None
 
 
 def build_design(
@@ -275,7 +111,7 @@ def build_design(
     v.check_residual_df(len(rows), names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
-    off = off + _formula_offset(formula, frame, ctx)
+    off = off + formula_offset(formula, frame, ctx)
     _check_finite(off[:, None], ["offset"], "")
     v.check_constant_response(formula, y, off)
     term_specs, term_arrays = _random_part(formula, frame_columns, ctx)
@@ -371,18 +207,6 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
         )
 
 
-def _materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
-    frame = for_formulaic(frame, *formula_names(formula))
-    try:
-        return model_matrix(formula, frame, context=dict(ctx), na_action="ignore")
-    except (FormulaError, DataError):
-        raise
-    except Exception as err:
-        v.check_numeric_expressions(formula, frame)  # names the text column if that was the cause
-        msg = f"cannot evaluate {where} {formula!r}: {plain_message(err)}"
-        raise FormulaError(msg) from None
-
-
 def _fixed_part(
     formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...]]:
@@ -397,7 +221,7 @@ def _fixed_part(
         _check_finite(y[:, None], [formula.response], "the response")
         spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
         return y, part.matrix(columns), spec, part.names
-    mm = _materialize(text, frame, ctx, "the formula")
+    mm = materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
     if lhs.shape[1] != 1:
         raise DataError(
@@ -481,7 +305,7 @@ def _random_part(
     frame, n = columns.frame, len(columns)
     specs, arrays = [], []
     for term in formula.random:
-        v.check_text_slopes(term, columns)
+        check_text_slopes(term, columns)
         check_matrix_size(term.expr, columns, f"random-effects term {term.source!r}")
         part = plain_part(term.expr, columns)
         spec: ModelSpec | DeferredSpec
@@ -489,7 +313,7 @@ def _random_part(
             Z, cols = part.matrix(columns), part.names
             spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
         else:
-            mm = _materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
+            mm = materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
             Z = np.asarray(mm, dtype=float)
             spec = mm.model_spec
             _check_factor_levels(spec, f"random-effects term {term.source!r}")
@@ -503,9 +327,9 @@ def _random_part(
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         specs.append(TermSpec(term, cols, spec, coding, variables))
         arrays.append(TermDesign(Z, refs))
-    v.check_slopes_vary(
+    check_slopes_vary(
         [s.term for s in specs],
-        [partial(_resolve, s.spec_source) for s in specs],
+        [partial(resolve_spec, s.spec_source) for s in specs],
         [a.Z for a in arrays],
         [a.refs for a in arrays],
         frame,
@@ -514,27 +338,3 @@ def _random_part(
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
 
 
-def _formula_offset(
-    formula: ModelFormula, frame: pd.DataFrame, ctx: Mapping[str, Any]
-) -> np.ndarray:
-    total = np.zeros(len(frame))
-    for expr in formula.offsets:
-        v.check_numeric_expressions(f"offset({expr})", frame)
-        values = np.asarray(_materialize(f"0 + I({expr})", frame, ctx, "offset"), dtype=float)
-        if values.shape != (len(frame), 1):
-            raise DataError(f"offset({expr}) must give one number per row")
-        total += values.ravel()
-    return total
-
-
-def _new_matrix(spec: ModelSpec, data: pd.DataFrame, what: str) -> np.ndarray:
-    """Model matrix of new rows; a category the fit never saw is an error, not zeros."""
-    factors = [(f.expr, f.eval_method.value) for term in spec.formula for f in term.factors]
-    data = for_formulaic(data, *spec_names(factors))
-    check_new_categories(spec, data, what)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DataMismatchWarning)
-        try:
-            return np.asarray(spec.get_model_matrix(data, na_action="ignore"), dtype=float)
-        except DataMismatchWarning as err:
-            raise DataError(f"new data for the {what}: {err}") from None

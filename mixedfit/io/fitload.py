@@ -8,22 +8,25 @@ import dataclasses
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..design import Design, build_design, canonical_rows
+from ..engine.centring import CentredOptimum, Centring
+from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from ..engine.lmm import EngineFit, weighted_factor
+from ..engine.optimize import OptimizerRecord
+from ..engine.reterm import ReTerm
+from ..engine.solution import solve
+from ..engine.threads import single_threaded
+from ..exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
+from ..formula import ModelFormula, parse_formula
+from ..formula.safety import check_safe_formula
+from ..model import engine_terms
 from . import fitfile
 from . import jsoncodec as codec
-from .design import Design, build_design, canonical_rows
-from .engine.centring import CentredOptimum, Centring
-from .engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
-from .engine.lmm import EngineFit, weighted_factor
-from .engine.optimize import OptimizerRecord
-from .engine.reterm import ReTerm
-from .engine.solution import solve
-from .engine.threads import single_threaded
-from .exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
 from .fitcheck import (
     THETA_RTOL,
     check_diagnostics,
@@ -32,12 +35,6 @@ from .fitcheck import (
     compare_estimates,
     compare_terms,
 )
-from .formula import ModelFormula, parse_formula
-from .model import engine_terms
-from .safety import check_safe_formula
-
-if TYPE_CHECKING:
-    from .fitted import LinearMixedModel
 
 __all__ = ["read", "restore"]
 
@@ -52,7 +49,7 @@ def read(path: Path, fmt: str, latest: int, max_bytes: int, trust: bool) -> dict
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
     if version > latest:
-        from . import __version__
+        from .. import __version__
 
         writer = document.get("mixedfit_version", "unknown")
         raise MixedFitError(
@@ -90,9 +87,10 @@ def _check_formula(formula: str, columns: list[str], where: str) -> ModelFormula
 
 def restore(
     document: dict[str, Any], context: Mapping[str, Any] | None, trust: bool, where: str
-) -> LinearMixedModel:
+) -> tuple[Design, EngineFit, str]:
     """The fit described by a checked document (see :func:`read`), rebuilt from its data and
-    compared with its estimates.
+    compared with its estimates: its design, engine fit and formula (the pieces of a
+    :class:`mixedfit.LinearMixedModel`, which :func:`mixedfit.load_fit` builds from them).
 
     Raises
     ------
@@ -102,8 +100,6 @@ def restore(
     FileFormatError, KeyError, TypeError, ValueError, IndexError
         Malformed values (reported by :func:`mixedfit.load_fit` as a corrupt file).
     """
-    from .fitted import LinearMixedModel
-
     model, data, estimates = document["model"], document["data"], document["estimates"]
     formula, reml, nrow = model["formula"], model["reml"], data["nrow"]
     if model["class"] != "LinearMixedModel":
@@ -148,7 +144,7 @@ def restore(
     if "ranef" in estimates:
         compare_terms(design, estimates["ranef"], where)
     engine = _engine(document, design, reml, where)
-    return LinearMixedModel(design, engine, formula)
+    return design, engine, formula
 
 
 def _array(data: dict[str, Any], key: str, n: int, dtype: str = "float64") -> np.ndarray:

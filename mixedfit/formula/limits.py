@@ -15,7 +15,7 @@ operator would form and how many factors a term would interact, and raises a
 Both apply with and without safe mode, so any formula is answered quickly (the estimate is an
 upper bound). Real models stay far below them. The time formulaic takes still grows with the
 square of the number of summands (about 0.6 s for 2500), which in safe mode
-:data:`~mixedfit.safety.MAX_SAFE_LENGTH` bounds.
+:data:`~mixedfit.formula.safety.MAX_SAFE_LENGTH` bounds.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 from formulaic.parser import DefaultFormulaParser
 from formulaic.parser.types import ASTNode
 
-from .exceptions import FormulaError
+from ..exceptions import FormulaError
 
 __all__ = ["MAX_FACTORS", "MAX_TERMS", "check_expansion", "check_random_terms"]
 

@@ -28,11 +28,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .design import Design
-from .engine.convergence import ConvergenceCheck
-from .engine.optimize import OptimizerRecord
-from .engine.solution import Solution
-from .exceptions import MixedFitError
+from ..design import Design
+from ..engine.convergence import ConvergenceCheck
+from ..engine.optimize import OptimizerRecord
+from ..engine.solution import Solution
+from ..exceptions import MixedFitError
 from .jsoncodec import FileFormatError, unarray
 
 __all__ = [

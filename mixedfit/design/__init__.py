@@ -1,0 +1,30 @@
+"""Design stage (2): data + parsed formula → arrays (y, X, Z blocks, weights, offset).
+
+The only stage that evaluates formulas on data. Modules, in the order a design is built:
+:mod:`.validation` (data checks that name the column and say what to do), :mod:`.frame` (each
+used column read from pandas once; the model frame), :mod:`.plainterms` (plain parts such as
+``1 + x``, ``age * Sex`` or ``(1 + Days | Subject)`` built directly, formulaic's model spec
+deferred until new data need it), :mod:`.groups` (grouping factors coded, new levels encoded),
+:mod:`.sizes` (bounds on dense matrices, :data:`~.sizes.MAX_DENSE_BYTES`), :mod:`.slopes` (checks
+of random slopes), :mod:`.spec` (:class:`Design` and the recipe :class:`DesignSpec` that encodes
+new data) and :mod:`.build` (:func:`build_design`, the stage's entry point).
+
+Imports: :mod:`mixedfit.exceptions` and :mod:`mixedfit.formula` only (and formulaic, pandas).
+"""
+
+from __future__ import annotations
+
+from .build import build_design, canonical_rows
+from .frame import drop_unused_categories
+from .groups import lme4_term_order
+from .spec import Design, DesignSpec, TermDesign
+
+__all__ = [
+    "Design",
+    "DesignSpec",
+    "TermDesign",
+    "build_design",
+    "canonical_rows",
+    "drop_unused_categories",
+    "lme4_term_order",
+]

@@ -1,0 +1,18 @@
+"""Formula stage (1): an lme4-style formula string → a :class:`ModelFormula` (no data).
+
+Modules: :mod:`.parser` (string → terms, with formulaic's tokenizer and term algebra),
+:mod:`.terms` (the parsed formula and its random-effects terms), :mod:`.limits` (bounds on the
+expansion: :data:`~.limits.MAX_TERMS`, :data:`~.limits.MAX_FACTORS`), :mod:`.safety` (safe mode:
+:func:`~.safety.check_safe_formula`), :mod:`.pycode` and :mod:`.pyexpr` (the formula's Python
+pieces read as formulaic reads them).
+
+Imports: only :mod:`mixedfit.exceptions` (and formulaic); every later stage may import this one.
+"""
+
+from __future__ import annotations
+
+from .parser import parse_formula, plain_message
+from .pycode import expression_names
+from .terms import ModelFormula, RandomTerm
+
+__all__ = ["ModelFormula", "RandomTerm", "expression_names", "parse_formula", "plain_message"]

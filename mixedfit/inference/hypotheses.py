@@ -1,0 +1,187 @@
+"""Linear hypotheses written as strings with fixed-effect names (``"Days = 0"``,
+``"2*b - c = 1"``) → the rows of ``L β = rhs`` (``fit.test(...)``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..exceptions import MixedFitError
+
+__all__ = ["parse_hypotheses"]
+
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_ALIASES = {"(Intercept)": "Intercept"}
+
+
+def parse_hypotheses(
+    hypotheses: str | Sequence[str], names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear hypotheses written with fixed-effect names, as rows of ``L β = rhs``.
+
+    Each string is a linear combination ``[number [*]] name`` or ``name [* number]`` or a plain
+    number, terms joined by ``+``/``-``, optionally ``= expression`` (default ``= 0``); names may
+    appear on both sides. Names are matched longest first, so formulaic names such as
+    ``recipe[T.B]:temp`` or ``np.log(x)`` need no quoting. ``(Intercept)`` is accepted for
+    ``Intercept``.
+
+    Parameters
+    ----------
+    hypotheses : str or sequence of str
+        E.g. ``["Days = 0"]``, ``["recipe[T.B] - recipe[T.C] = 0", "temp = 0.5"]``.
+    names : sequence of str
+        Fixed-effect names, in coefficient order (length p).
+
+    Returns
+    -------
+    L : ndarray, shape (q, p)
+    rhs : ndarray, shape (q,)
+
+    Raises
+    ------
+    MixedFitError
+        An empty, malformed or unknown-name hypothesis, or one without any fixed effect.
+
+    Examples
+    --------
+    >>> L, rhs = parse_hypotheses(["2*b - a = 1"], ["a", "b"])
+    >>> L.tolist(), rhs.tolist()
+    ([[-1.0, 2.0]], [1.0])
+    """
+    if isinstance(hypotheses, str):
+        hypotheses = [hypotheses]
+    if len(hypotheses) == 0:
+        raise MixedFitError("no hypothesis given")
+    index = {n: i for i, n in enumerate(names)}
+    for alias, target in _ALIASES.items():
+        if target in index and alias not in index:
+            index[alias] = index[target]
+    by_length = sorted(index, key=len, reverse=True)
+    rows, rhs = [], []
+    for text in hypotheses:
+        if not isinstance(text, str):
+            raise MixedFitError(f"a hypothesis must be a string, not {type(text).__name__}")
+        parser = _Parser(text, index, by_length)
+        row, value = parser.parse()
+        rows.append(row)
+        rhs.append(value)
+    return np.array(rows, dtype=float).reshape(len(rows), len(names)), np.array(rhs, dtype=float)
+
+
+class _Parser:
+    def __init__(self, text: str, index: dict[str, int], by_length: list[str]) -> None:
+        self.text, self.index, self.by_length = text, index, by_length
+        self.pos = 0
+        self.p = len(set(index.values()))
+
+    def fail(self, why: str) -> MixedFitError:
+        shown = f"{self.text[: self.pos]}⟨here⟩{self.text[self.pos :]}"
+        return MixedFitError(f"cannot parse hypothesis {self.text!r}: {why} at {shown!r}")
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def parse(self) -> tuple[np.ndarray, float]:
+        if not self.text.strip():
+            raise MixedFitError("empty hypothesis: write e.g. 'Days = 0'")
+        lhs, lconst = self.expression()
+        if self.peek() == "=":
+            self.pos += 1
+            if self.text.startswith("=", self.pos):  # allow '=='
+                self.pos += 1
+            rhs, rconst = self.expression()
+        else:
+            rhs, rconst = np.zeros(self.p), 0.0
+        if self.peek():
+            raise self.fail(f"unexpected {self.peek()!r}")
+        row = lhs - rhs
+        if not np.any(row != 0):
+            raise MixedFitError(
+                f"hypothesis {self.text!r} does not involve any fixed effect (the coefficients "
+                "cancel or none is named)"
+            )
+        return row, rconst - lconst
+
+    def expression(self) -> tuple[np.ndarray, float]:
+        coefs, const = np.zeros(self.p), 0.0
+        sign, first = 1.0, True
+        while True:
+            c = self.peek()
+            signs = 0
+            while c in ("+", "-"):
+                sign = -sign if c == "-" else sign
+                self.pos += 1
+                signs += 1
+                c = self.peek()
+            if not first and signs == 0:
+                if c in ("", "="):
+                    return coefs, const
+                raise self.fail(f"expected '+', '-' or '=' before {c!r}")
+            if c in ("", "="):
+                raise self.fail("missing term")
+            value, col = self.term()
+            if col is None:
+                const += sign * value
+            else:
+                coefs[col] += sign * value
+            sign, first = 1.0, False
+
+    def term(self) -> tuple[float, int | None]:
+        number = self.number()
+        if number is not None:
+            if self.peek() == "*":
+                self.pos += 1
+                self.skip()
+                col = self.name()
+                if col is None:
+                    raise self.fail("expected a fixed-effect name after '*'")
+                return number, col
+            self.skip()
+            col = self.name()
+            return (number, col) if col is not None else (number, None)
+        col = self.name()
+        if col is None:
+            raise self.fail(self._unknown())
+        if self.peek() == "*":
+            self.pos += 1
+            self.skip()
+            number = self.number()
+            if number is None:
+                raise self.fail("expected a number after '*'")
+            return number, col
+        return 1.0, col
+
+    def number(self) -> float | None:
+        self.skip()
+        m = _NUMBER.match(self.text, self.pos)
+        if m is None:
+            return None
+        end = m.end()
+        # a number glued to letters is the start of a name (e.g. '2x'), not a coefficient
+        if end < len(self.text) and (self.text[end].isalpha() or self.text[end] in "_["):
+            return None
+        self.pos = end
+        return float(m.group())
+
+    def name(self) -> int | None:
+        for name in self.by_length:
+            if self.text.startswith(name, self.pos):
+                end = self.pos + len(name)
+                if end == len(self.text) or self.text[end] in " \t\n+-*=":
+                    self.pos = end
+                    return self.index[name]
+        return None
+
+    def _unknown(self) -> str:
+        rest = self.text[self.pos :]
+        m = re.match(r"[^\s+\-*=]+", rest)
+        token = m.group() if m else rest[:1]
+        names = [n for n in self.by_length if n not in _ALIASES]
+        return f"unknown fixed effect {token!r} (fixed effects: {sorted(names)})"

@@ -1,0 +1,6 @@
+"""Report stage (6): a fitted model for people — lme4/lmerTest-style text (:mod:`.text`), the
+summary object with tidy tables and HTML for notebooks (:mod:`.summary`), and diagnostic plots
+(:mod:`.plots`, optional extra ``mixedfit[plot]``).
+
+Imports: the earlier stages only (the model, and the inference stage for profile plots).
+"""

@@ -1,0 +1,117 @@
+"""The house: one package per pipeline stage, imports only downward, no circles, small modules.
+
+Every module of mixedfit is read with ``ast`` (nothing is imported); each import of another
+mixedfit module, at any place in the file (function-level and ``TYPE_CHECKING`` imports count),
+must go to the same stage or an earlier one, and the module graph must have no cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "mixedfit"
+# pipeline order; the top (api, cli, fitted model class, package __init__) may import anything
+STAGES = {
+    "exceptions": 0,
+    "formula": 1,
+    "design": 2,
+    "engine": 3,
+    "model": 4,
+    "inference": 5,
+    "report": 6,
+    "io": 7,
+}
+TOP = 8
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def stage(module: str) -> int:
+    parts = module.split(".")
+    return STAGES.get(parts[1], TOP) if len(parts) > 1 else TOP
+
+
+def imports(module: str) -> set[str]:
+    """The mixedfit modules ``module`` imports (resolved to modules that exist)."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            targets = [prefix] + [f"{prefix}.{a.name}" for a in node.names]
+        for target in targets:
+            if not target.startswith("mixedfit"):
+                continue
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            # a module's own packages are initialised before it runs (``from . import sub``
+            # inside a package is no cycle through the package's __init__)
+            if target and target != module and not module.startswith(target + "."):
+                out.add(target)
+    return out
+
+
+GRAPH = {m: imports(m) for m in MODULES}
+
+
+def test_stages_are_packages():
+    top_level = {
+        p.stem if p.is_file() else p.name for p in ROOT.iterdir() if p.name != "__pycache__"
+    }
+    for name in STAGES:
+        assert name in top_level, f"stage package or module {name!r} missing"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_run_downward(module):
+    later = sorted(t for t in GRAPH[module] if stage(t) > stage(module))
+    assert not later, f"{module} (stage {stage(module)}) imports later stages: {later}"
+
+
+def test_no_import_cycles():
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for t in sorted(GRAPH[m]):
+            if t == "mixedfit" or t not in GRAPH:
+                continue
+            if state.get(t) == 1:
+                cycle = [*stack[stack.index(t) :], t]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if t not in state:
+                visit(t)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(GRAPH):
+        if m not in state:
+            visit(m)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_modules_are_small(module):
+    lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{module} has {lines} lines (at most {MAX_LINES})"
