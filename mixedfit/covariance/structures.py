@@ -235,8 +235,9 @@ def _need_subject(s: CorrelationStructure) -> str:
 
 
 def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPart:
+    """VarIdent over the time levels present, the first level the reference (SAS Var(1))."""
     c = code_column(frame, time, "time")
-    return IdentPart(c.codes, c.labels, _reference(c.codes, subject))
+    return IdentPart(c.codes, c.labels, 0)
 
 
 def _positions(
@@ -390,7 +391,7 @@ class AnteDependence(CorrelationStructure):
                     f"AnteDependence has a correlation between the levels {tl[k]!r} and "
                     f"{tl[k + 1]!r} of {self.time!r}, but no subject spans them"
                 )
-        var = IdentPart(lv, tl, _reference(lv, subject)) if self.heterogeneous else None
+        var = IdentPart(lv, tl, 0) if self.heterogeneous else None
         return _Parts(AntePart(lv, m), var, tl, lv)
 
 

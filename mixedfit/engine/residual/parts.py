@@ -228,12 +228,11 @@ class AntePart(_LevelMatrixPart):
 
     def level_matrix(self, phi: np.ndarray) -> np.ndarray:
         rho = unit_ratio(np.asarray(phi, dtype=float))
-        cum = np.concatenate([[0.0], np.cumsum(np.log(np.abs(rho)))])
-        neg = np.concatenate([[0], np.cumsum(rho < 0)])
-        a = np.arange(self.n_levels)
-        lo, hi = np.minimum(a[:, None], a[None, :]), np.maximum(a[:, None], a[None, :])
-        sign = np.where((neg[hi] - neg[lo]) % 2 == 1, -1.0, 1.0)
-        return np.asarray(sign * np.exp(cum[hi] - cum[lo]))
+        m = self.n_levels
+        P = np.eye(m)
+        for a in range(m - 1):
+            P[a, a + 1 :] = np.cumprod(rho[a:])
+        return np.asarray(np.triu(P) + np.triu(P, 1).T)
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return dict(zip(self.names, map(float, unit_ratio(np.asarray(phi))), strict=True))

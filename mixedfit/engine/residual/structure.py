@@ -133,10 +133,11 @@ class ResidualModel:
             out[:] = M / s[:, None]
             return Whitened(out, 2.0 * float(np.log(s).sum()))
         for rows in self.batches:
-            if rows.shape[1] == 1:
+            if rows.shape[1] == 1:  # a 1×1 block (UN carries variances: not always s²)
                 r = rows[:, 0]
-                out[r] = M[r] / s[r, None]
-                logdet += 2.0 * float(np.log(s[r]).sum())
+                sd = np.sqrt(self.blocks(phi, rows, s)[:, 0, 0])
+                out[r] = M[r] / sd[:, None]
+                logdet += 2.0 * float(np.log(sd).sum())
                 continue
             C = np.linalg.cholesky(self.blocks(phi, rows, s))
             diag = np.diagonal(C, axis1=1, axis2=2)
