@@ -18,8 +18,8 @@ from .structures import (
     Toeplitz,
     Unstructured,
     VarExp,
-    VarIdent,
     VarianceFunction,
+    VarIdent,
     VarPower,
 )
 

@@ -72,7 +72,9 @@ class BoundResidual:
 
 def _column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if column not in frame.columns:
-        raise DataError(f"the {role} column {column!r} of the residual structure is not in the data")
+        raise DataError(
+            f"the {role} column {column!r} of the residual structure is not in the data"
+        )
     s = frame[column]
     if s.isna().any():
         raise DataError(
@@ -103,7 +105,9 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str) -> np.ndarray:
     return v
 
 
-def integer_positions(frame: pd.DataFrame, column: str, structure: str) -> tuple[np.ndarray, list[str]]:
+def integer_positions(
+    frame: pd.DataFrame, column: str, structure: str
+) -> tuple[np.ndarray, list[str]]:
     """Time positions of a categorical column (its level index, all levels: a missed visit is a
     gap) or of an integer-valued numeric column (value − minimum), and the labels of positions
     0..max."""
@@ -120,8 +124,8 @@ def integer_positions(frame: pd.DataFrame, column: str, structure: str) -> tuple
     if len(bad):
         raise DataError(
             f"{structure} needs integer time positions, but the time column {column!r} has the "
-            f"value {v[bad[0]]!r}; use CAR1 for continuous time, or code the visits as integers "
-            f"or as a categorical column"
+            f"value {float(v[bad[0]]):g}; use CAR1 for continuous time, or code the visits as "
+            f"integers or as a categorical column"
         )
     lo = int(v.min())
     pos = (v - lo).astype(np.intp)
@@ -139,7 +143,7 @@ def check_unique_times(
         i = order[dup[0]]
         raise DataError(
             f"the time column {column!r} is duplicated within subject {labels[subject[i]]!r} of "
-            f"{subject_column!r} (value {time[i]!r} twice): each subject may have one row per "
+            f"{subject_column!r} (value {time[i]} twice): each subject may have one row per "
             f"time"
         )
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..engine.residual.parts import (
+    AntePart,
     AR1Part,
     ARMAPart,
-    AntePart,
     ByCorrelation,
     CAR1Part,
     CorrelationPart,
@@ -77,12 +77,17 @@ class ResidualStructure(ABC):
 
 
 def _combine(a: ResidualStructure, b: ResidualStructure) -> Combined:
-    parts = [*(a.parts if isinstance(a, Combined) else (a,)), *(b.parts if isinstance(b, Combined) else (b,))]
+    parts = [
+        *(a.parts if isinstance(a, Combined) else (a,)),
+        *(b.parts if isinstance(b, Combined) else (b,)),
+    ]
     corr = [p for p in parts if isinstance(p, CorrelationStructure)]
     var = [p for p in parts if isinstance(p, VarianceFunction)]
     if len(corr) > 1:
-        raise DataError("a residual structure combines at most one correlation structure (with "
-                        "any number of variance functions)")
+        raise DataError(
+            "a residual structure combines at most one correlation structure (with "
+            "any number of variance functions)"
+        )
     return Combined(corr[0] if corr else None, tuple(var))
 
 
@@ -136,8 +141,9 @@ class VarPower(VarianceFunction):
         bad = np.flatnonzero(v <= 0)
         if len(bad):
             raise DataError(
-                f"VarPower needs a positive covariate, but {self.covariate!r} is {v[bad[0]]!r} on "
-                f"a row the model uses ({len(bad)} such rows); shift it, or use VarExp"
+                f"VarPower needs a positive covariate, but {self.covariate!r} is "
+                f"{float(v[bad[0]]):g} on a row the model uses ({len(bad)} such rows); shift it, "
+                f"or use VarExp"
             )
         s = _strata(frame, self.by)
         return PowerPart(v, s.codes, s.labels)
@@ -182,7 +188,9 @@ class CorrelationStructure(ResidualStructure):
     def _subject(self, frame: pd.DataFrame) -> Coded | None:
         return None if self.subject is None else code_column(frame, self.subject, "subject")
 
-    def bind_with(self, frame: pd.DataFrame, variances: Sequence[VarianceFunction]) -> BoundResidual:
+    def bind_with(
+        self, frame: pd.DataFrame, variances: Sequence[VarianceFunction]
+    ) -> BoundResidual:
         """Bind, multiplying the rows' sds by ``variances``."""
         subj = self._subject(frame)
         codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
@@ -194,10 +202,17 @@ class CorrelationStructure(ResidualStructure):
         vparts = [v.variance_part(frame, codes) for v in variances]
         if var is not None:
             vparts.insert(0, var)
-        variance = None if not vparts else vparts[0] if len(vparts) == 1 else ProductVariance(vparts)
+        variance = (
+            None if not vparts else vparts[0] if len(vparts) == 1 else ProductVariance(vparts)
+        )
         model = ResidualModel(len(frame), None if subj is None else codes, corr, variance)
         return BoundResidual(
-            model, None if subj is None else codes, self.subject, labels, parts.time_labels, parts.time_level
+            model,
+            None if subj is None else codes,
+            self.subject,
+            labels,
+            parts.time_labels,
+            parts.time_level,
         )
 
     def bind(self, frame: pd.DataFrame) -> BoundResidual:
@@ -462,5 +477,7 @@ class Combined(ResidualStructure):
         if self.correlation is not None:
             return self.correlation.bind_with(frame, self.variances)
         vp = [v.variance_part(frame, None) for v in self.variances]
-        model = ResidualModel(len(frame), None, None, vp[0] if len(vp) == 1 else ProductVariance(vp))
+        model = ResidualModel(
+            len(frame), None, None, vp[0] if len(vp) == 1 else ProductVariance(vp)
+        )
         return BoundResidual(model, None, None, [], [], None)

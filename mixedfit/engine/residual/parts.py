@@ -329,7 +329,9 @@ class ByCorrelation(CorrelationPart):
 
     def __init__(self, parts: list[CorrelationPart], group: np.ndarray, labels: list[str]) -> None:
         self.parts, self.group = parts, np.asarray(group, dtype=np.intp)
-        self.names = tuple(f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names)
+        self.names = tuple(
+            f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names
+        )
         self.labels = labels
         self._offsets = np.cumsum([0, *[p.size for p in parts]])
 

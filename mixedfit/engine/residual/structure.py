@@ -109,7 +109,9 @@ class ResidualModel:
         s = self.multipliers(phi) if s is None else s
         sr = s[rows]
         if self.correlation is None:
-            C = np.broadcast_to(np.eye(rows.shape[1]), (rows.shape[0], *rows.shape[1:], rows.shape[1]))
+            C = np.broadcast_to(
+                np.eye(rows.shape[1]), (rows.shape[0], *rows.shape[1:], rows.shape[1])
+            )
         else:
             C = self.correlation.correlation(pc, rows)
         return np.asarray(sr[:, :, None] * C * sr[:, None, :])
@@ -151,7 +153,7 @@ class ResidualModel:
 def _batches(subject: np.ndarray) -> list[np.ndarray]:
     """Row-index matrices (nsub, m), one per subject size m; rows of a subject in data order."""
     order = np.argsort(subject, kind="stable")
-    codes, starts, counts = np.unique(subject[order], return_index=True, return_counts=True)
+    _, starts, counts = np.unique(subject[order], return_index=True, return_counts=True)
     out = []
     for m in np.unique(counts):
         first = starts[counts == m]
