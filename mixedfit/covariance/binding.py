@@ -1,0 +1,166 @@
+"""Binding residual structures to data: column coding and the checks the issue asks for.
+
+Every function reads columns of the model frame (the rows the model uses, response missing rows
+already dropped) and returns integer codes or numbers per row, raising
+:class:`~mixedfit.exceptions.DataError` naming the column when the data cannot carry the
+structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.residual.structure import ResidualModel
+from ..exceptions import DataError
+
+__all__ = [
+    "BoundResidual",
+    "Coded",
+    "check_unique_times",
+    "code_column",
+    "integer_positions",
+    "numeric_column",
+    "require_pairs",
+]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A categorical reading of a column.
+
+    Attributes
+    ----------
+    codes : ndarray of int, shape (n,)
+        0..len(labels)−1.
+    labels : list of str
+        In the column's level order (a pandas Categorical's categories, else sorted values);
+        only levels present in the rows.
+    """
+
+    codes: np.ndarray
+    labels: list[str]
+
+
+@dataclass(frozen=True)
+class BoundResidual:
+    """A structure bound to the rows of a model frame.
+
+    Attributes
+    ----------
+    model : ResidualModel
+        The engine's arrays.
+    subject : ndarray of int, shape (n,), or None
+        Subject code per row.
+    subject_column : str or None
+    subject_labels : list of str
+    time_labels : list of str
+        Labels of the time levels (level-indexed structures), else empty.
+    time_level : ndarray of int, shape (n,), or None
+        Time level index per row (for full Σ over levels).
+    """
+
+    model: ResidualModel
+    subject: np.ndarray | None
+    subject_column: str | None
+    subject_labels: list[str]
+    time_labels: list[str]
+    time_level: np.ndarray | None
+
+
+def _column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
+    if column not in frame.columns:
+        raise DataError(
+            f"the {role} column {column!r} of the residual structure is not in the data"
+        )
+    s = frame[column]
+    if s.isna().any():
+        raise DataError(
+            f"the {role} column {column!r} of the residual structure has missing values on rows "
+            f"the model uses; drop those rows or fill them"
+        )
+    return s
+
+
+def code_column(frame: pd.DataFrame, column: str, role: str) -> Coded:
+    """Codes of a grouping-like column (subject, stratum, by), levels present only."""
+    s = _column(frame, column, role)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cat = s.cat.remove_unused_categories()
+        return Coded(np.asarray(cat.cat.codes, dtype=np.intp), [str(c) for c in cat.cat.categories])
+    codes, uniques = pd.factorize(s, sort=True)
+    return Coded(np.asarray(codes, dtype=np.intp), [str(u) for u in uniques])
+
+
+def numeric_column(frame: pd.DataFrame, column: str, role: str) -> np.ndarray:
+    """A numeric column as floats (finite)."""
+    s = _column(frame, column, role)
+    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        raise DataError(f"the {role} column {column!r} must be numeric, not {s.dtype}")
+    v = np.asarray(s, dtype=float)
+    if not np.all(np.isfinite(v)):
+        raise DataError(f"the {role} column {column!r} has infinite values")
+    return v
+
+
+def integer_positions(
+    frame: pd.DataFrame, column: str, structure: str
+) -> tuple[np.ndarray, list[str]]:
+    """Time positions of a categorical column (its level index, all levels: a missed visit is a
+    gap) or of an integer-valued numeric column (value − minimum), and the labels of positions
+    0..max."""
+    s = _column(frame, column, "time")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return np.asarray(s.cat.codes, dtype=np.intp), [str(c) for c in s.cat.categories]
+    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        raise DataError(
+            f"the time column {column!r} of {structure} must be categorical (pandas Categorical: "
+            f"its level order is the time order) or integer-valued numeric, not {s.dtype}"
+        )
+    v = np.asarray(s, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
+    if len(bad):
+        raise DataError(
+            f"{structure} needs integer time positions, but the time column {column!r} has the "
+            f"value {float(v[bad[0]]):g}; use CAR1 for continuous time, or code the visits as "
+            f"integers or as a categorical column"
+        )
+    lo = int(v.min())
+    pos = (v - lo).astype(np.intp)
+    return pos, [str(lo + k) for k in range(int(pos.max()) + 1)]
+
+
+def check_unique_times(
+    subject: np.ndarray, time: np.ndarray, column: str, subject_column: str, labels: list[str]
+) -> None:
+    """DataError if a subject has two rows with the same time."""
+    order = np.lexsort((time, subject))
+    s, t = subject[order], time[order]
+    dup = np.flatnonzero((s[1:] == s[:-1]) & (t[1:] == t[:-1]))
+    if len(dup):
+        i = order[dup[0]]
+        raise DataError(
+            f"the time column {column!r} is duplicated within subject {labels[subject[i]]!r} of "
+            f"{subject_column!r} (value {time[i]} twice): each subject may have one row per "
+            f"time"
+        )
+
+
+def require_pairs(subject: np.ndarray, structure: str, subject_column: str) -> None:
+    """DataError unless some subject has at least two rows."""
+    counts = np.bincount(subject)
+    if counts.max(initial=0) < 2:
+        raise DataError(
+            f"{structure} needs subjects with at least two rows, but every subject of "
+            f"{subject_column!r} has one: the data have too few visits for it"
+        )
+
+
+def pair_coverage(subject: np.ndarray, level: np.ndarray, n_levels: int) -> np.ndarray:
+    """Boolean (m, m): levels a and b are both observed in some subject."""
+    seen = np.zeros((subject.max() + 1, n_levels), dtype=bool)
+    seen[subject, level] = True
+    counts = seen.astype(float).T @ seen.astype(float)
+    return np.asarray(counts > 0)

@@ -1,0 +1,483 @@
+"""User-facing residual structures: specs holding column names and options, no data.
+
+``bind(frame)`` reads the columns of the model frame (the rows the model uses) and returns the
+engine's arrays (:class:`~.binding.BoundResidual`). ``a & b`` combines a correlation structure
+with a variance function (Λ = D C D, nlme's rule); ``heterogeneous=True`` is the homogeneous
+structure & ``VarIdent(time)`` (CSH, ARH(1), TOEPH, ANTE(1)); ``by=`` gives a separate parameter
+set per level and a variance ratio per level (SAS GROUP=).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..engine.residual.parts import (
+    AntePart,
+    AR1Part,
+    ARMAPart,
+    ByCorrelation,
+    CAR1Part,
+    CorrelationPart,
+    CSPart,
+    ExpPart,
+    IdentPart,
+    PowerPart,
+    ProductVariance,
+    SpatialPart,
+    ToeplitzPart,
+    UnstructuredPart,
+    VariancePart,
+)
+from ..engine.residual.structure import ResidualModel
+from ..exceptions import DataError
+from .binding import (
+    BoundResidual,
+    Coded,
+    check_unique_times,
+    code_column,
+    integer_positions,
+    numeric_column,
+    pair_coverage,
+    require_pairs,
+)
+
+__all__ = [
+    "AR1",
+    "ARMA",
+    "CAR1",
+    "AnteDependence",
+    "Combined",
+    "CompoundSymmetry",
+    "CorrelationStructure",
+    "ResidualStructure",
+    "Spatial",
+    "Toeplitz",
+    "Unstructured",
+    "VarExp",
+    "VarIdent",
+    "VarPower",
+    "VarianceFunction",
+]
+
+
+class ResidualStructure(ABC):
+    """A residual covariance structure (spec)."""
+
+    @abstractmethod
+    def bind(self, frame: pd.DataFrame) -> BoundResidual:
+        """The structure's arrays on the rows of ``frame``."""
+
+    def __and__(self, other: ResidualStructure) -> Combined:
+        return _combine(self, other)
+
+
+def _combine(a: ResidualStructure, b: ResidualStructure) -> Combined:
+    parts = [
+        *(a.parts if isinstance(a, Combined) else (a,)),
+        *(b.parts if isinstance(b, Combined) else (b,)),
+    ]
+    corr = [p for p in parts if isinstance(p, CorrelationStructure)]
+    var = [p for p in parts if isinstance(p, VarianceFunction)]
+    if len(corr) > 1:
+        raise DataError(
+            "a residual structure combines at most one correlation structure (with "
+            "any number of variance functions)"
+        )
+    return Combined(corr[0] if corr else None, tuple(var))
+
+
+def _reference(stratum: np.ndarray, subject: np.ndarray | None) -> int:
+    """nlme's reference stratum: that of the first row after a stable sort by subject."""
+    if subject is None or len(subject) == 0:
+        return int(stratum[0]) if len(stratum) else 0
+    return int(stratum[np.argsort(subject, kind="stable")[0]])
+
+
+# ----------------------------------------------------------------------------- variance functions
+class VarianceFunction(ResidualStructure):
+    """A variance function: a standard-deviation multiplier per row."""
+
+    @abstractmethod
+    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
+        """The engine part on the rows of ``frame``."""
+
+    def bind(self, frame: pd.DataFrame) -> BoundResidual:
+        model = ResidualModel(len(frame), None, None, self.variance_part(frame, None))
+        return BoundResidual(model, None, None, [], [], None)
+
+
+def _strata(frame: pd.DataFrame, by: str | None) -> Coded:
+    if by is None:
+        return Coded(np.zeros(len(frame), np.intp), ["all"])
+    return code_column(frame, by, "by")
+
+
+@dataclass(frozen=True)
+class VarIdent(VarianceFunction):
+    """A variance per level of ``by`` (nlme ``varIdent(~1|by)``); the reference level (that of
+    the first row, rows sorted by subject, as nlme) has multiplier 1."""
+
+    by: str
+
+    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
+        c = code_column(frame, self.by, "VarIdent")
+        return IdentPart(c.codes, c.labels, _reference(c.codes, subject))
+
+
+@dataclass(frozen=True)
+class VarPower(VarianceFunction):
+    """sd ∝ |v|^δ (nlme ``varPower``); δ per level of ``by`` if given. v must be positive."""
+
+    covariate: str
+    by: str | None = None
+
+    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
+        v = numeric_column(frame, self.covariate, "VarPower covariate")
+        bad = np.flatnonzero(v <= 0)
+        if len(bad):
+            raise DataError(
+                f"VarPower needs a positive covariate, but {self.covariate!r} is "
+                f"{float(v[bad[0]]):g} on a row the model uses ({len(bad)} such rows); shift it, "
+                f"or use VarExp"
+            )
+        s = _strata(frame, self.by)
+        return PowerPart(v, s.codes, s.labels)
+
+
+@dataclass(frozen=True)
+class VarExp(VarianceFunction):
+    """sd ∝ exp(δ v) (nlme ``varExp``); δ per level of ``by`` if given."""
+
+    covariate: str
+    by: str | None = None
+
+    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
+        v = numeric_column(frame, self.covariate, "VarExp covariate")
+        s = _strata(frame, self.by)
+        return ExpPart(v, s.codes, s.labels)
+
+
+# ----------------------------------------------------------------------------- correlations
+@dataclass(frozen=True)
+class _Parts:
+    correlation: CorrelationPart
+    variance: VariancePart | None = None
+    time_labels: list[str] = field(default_factory=list)
+    time_level: np.ndarray | None = None
+
+
+class CorrelationStructure(ResidualStructure):
+    """A correlation structure within subjects (optionally heterogeneous, grouped by ``by``)."""
+
+    subject: str | None
+    by: str | None = None
+
+    @property
+    def label(self) -> str:
+        return type(self).__name__
+
+    @abstractmethod
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        """Engine parts for all rows (one parameter set)."""
+
+    def _subject(self, frame: pd.DataFrame) -> Coded | None:
+        return None if self.subject is None else code_column(frame, self.subject, "subject")
+
+    def bind_with(
+        self, frame: pd.DataFrame, variances: Sequence[VarianceFunction]
+    ) -> BoundResidual:
+        """Bind, multiplying the rows' sds by ``variances``."""
+        subj = self._subject(frame)
+        codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
+        labels = ["all"] if subj is None else subj.labels
+        parts = self._parts(frame, codes, labels)
+        corr, var = parts.correlation, parts.variance
+        if self.by is not None:
+            corr, var = self._grouped(frame, codes, labels, parts)
+        vparts = [v.variance_part(frame, codes) for v in variances]
+        if var is not None:
+            vparts.insert(0, var)
+        variance = (
+            None if not vparts else vparts[0] if len(vparts) == 1 else ProductVariance(vparts)
+        )
+        model = ResidualModel(len(frame), None if subj is None else codes, corr, variance)
+        return BoundResidual(
+            model,
+            None if subj is None else codes,
+            self.subject,
+            labels,
+            parts.time_labels,
+            parts.time_level,
+        )
+
+    def bind(self, frame: pd.DataFrame) -> BoundResidual:
+        return self.bind_with(frame, ())
+
+    def _grouped(
+        self, frame: pd.DataFrame, codes: np.ndarray, labels: list[str], parts: _Parts
+    ) -> tuple[CorrelationPart, VariancePart]:
+        assert self.by is not None
+        g = code_column(frame, self.by, "by")
+        order = np.argsort(codes, kind="stable")
+        s, gg = codes[order], g.codes[order]
+        bad = np.flatnonzero((s[1:] == s[:-1]) & (gg[1:] != gg[:-1]))
+        if len(bad):
+            raise DataError(
+                f"the by column {self.by!r} of {self.label} varies within subject "
+                f"{labels[s[bad[0]]]!r} of {self.subject!r}: it must be constant per subject"
+            )
+        corr = ByCorrelation(
+            [self._parts(frame, codes, labels).correlation for _ in g.labels], g.codes, g.labels
+        )
+        if isinstance(parts.variance, IdentPart):  # heterogeneous: a variance per (by, time) cell
+            nt = len(parts.variance.labels)
+            cell = g.codes * nt + parts.variance.stratum
+            uniq, inv = np.unique(cell, return_inverse=True)
+            cl = [f"{g.labels[u // nt]}:{parts.variance.labels[u % nt]}" for u in uniq]
+            return corr, IdentPart(inv, cl, _reference(inv, codes))
+        return corr, IdentPart(g.codes, g.labels, _reference(g.codes, codes))
+
+
+def _need_subject(s: CorrelationStructure) -> str:
+    if s.subject is None:
+        raise DataError(f"{s.label} needs a subject column")
+    return s.subject
+
+
+def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPart:
+    """VarIdent over the time levels present, the first level the reference (SAS Var(1))."""
+    c = code_column(frame, time, "time")
+    return IdentPart(c.codes, c.labels, 0)
+
+
+def _positions(
+    s: CorrelationStructure, frame: pd.DataFrame, time: str, subject: np.ndarray, labels: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    pos, tl = integer_positions(frame, time, s.label)
+    check_unique_times(subject, pos, time, _need_subject(s), labels)
+    require_pairs(subject, s.label, _need_subject(s))
+    return pos, tl
+
+
+def _levels(
+    s: CorrelationStructure, frame: pd.DataFrame, time: str, subject: np.ndarray, labels: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """Time level per row for level-indexed structures (UN, ANTE): every level observed."""
+    col = frame[time] if time in frame.columns else None
+    if col is not None and isinstance(col.dtype, pd.CategoricalDtype):
+        pos, tl = _positions(s, frame, time, subject, labels)
+        unseen = sorted(set(range(len(tl))) - set(pos.tolist()))
+        if unseen:
+            raise DataError(
+                f"the time level {tl[unseen[0]]!r} of {time!r} has no rows, so {s.label} cannot "
+                f"estimate its parameters; remove unused categories "
+                f"(frame[{time!r}].cat.remove_unused_categories())"
+            )
+        return pos, tl
+    c = code_column(frame, time, "time")
+    check_unique_times(subject, c.codes, time, _need_subject(s), labels)
+    require_pairs(subject, s.label, _need_subject(s))
+    return c.codes, c.labels
+
+
+@dataclass(frozen=True)
+class AR1(CorrelationStructure):
+    """ρ^|i−j| over time positions, gaps kept (SAS AR(1); ARH(1) when heterogeneous)."""
+
+    time: str
+    subject: str
+    heterogeneous: bool = False
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        pos, tl = _positions(self, frame, self.time, subject, labels)
+        var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
+        return _Parts(AR1Part(pos), var, tl, pos)
+
+
+@dataclass(frozen=True)
+class CAR1(CorrelationStructure):
+    """φ^|tᵢ−tⱼ| over continuous time (nlme corCAR1; SAS SP(POW))."""
+
+    time: str
+    subject: str
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        t = numeric_column(frame, self.time, "time")
+        check_unique_times(subject, t, self.time, self.subject, labels)
+        require_pairs(subject, self.label, self.subject)
+        order = np.lexsort((t, subject))
+        same = subject[order][1:] == subject[order][:-1]
+        gaps = np.diff(t[order])[same]
+        return _Parts(CAR1Part(t, float(np.median(gaps[gaps > 0]))))
+
+
+@dataclass(frozen=True)
+class ARMA(CorrelationStructure):
+    """ARMA(p, q) over integer time positions (nlme corARMA; SAS ARMA(1,1))."""
+
+    time: str
+    subject: str
+    p: int = 1
+    q: int = 0
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        if self.p < 0 or self.q < 0 or self.p + self.q == 0:
+            raise DataError(f"ARMA needs p ≥ 0, q ≥ 0 and p + q ≥ 1, not p={self.p}, q={self.q}")
+        pos, tl = _positions(self, frame, self.time, subject, labels)
+        return _Parts(ARMAPart(pos, self.p, self.q), None, tl, pos)
+
+
+@dataclass(frozen=True)
+class CompoundSymmetry(CorrelationStructure):
+    """One correlation between any two rows of a subject (SAS CS; CSH when heterogeneous, which
+    needs ``time``)."""
+
+    subject: str
+    time: str | None = None
+    heterogeneous: bool = False
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        require_pairs(subject, self.label, self.subject)
+        var, tl, lv = None, [], None
+        if self.time is not None:
+            c = code_column(frame, self.time, "time")
+            check_unique_times(subject, c.codes, self.time, self.subject, labels)
+            tl, lv = c.labels, c.codes
+            if self.heterogeneous:
+                var = _time_strata(frame, self.time, subject)
+        elif self.heterogeneous:
+            raise DataError("CompoundSymmetry(heterogeneous=True) needs the time column (time=)")
+        return _Parts(CSPart(int(np.bincount(subject).max())), var, tl, lv)
+
+
+@dataclass(frozen=True)
+class Toeplitz(CorrelationStructure):
+    """A correlation per lag |i−j| of time positions (SAS TOEP; TOEPH when heterogeneous)."""
+
+    time: str
+    subject: str
+    heterogeneous: bool = False
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        pos, tl = _positions(self, frame, self.time, subject, labels)
+        m = int(pos.max()) + 1
+        cover = pair_coverage(subject, pos, m)
+        lags = {abs(a - b) for a, b in zip(*np.nonzero(cover), strict=True)}
+        missing = [k for k in range(1, m) if k not in lags]
+        if missing:
+            raise DataError(
+                f"Toeplitz has a correlation for lag {missing[0]} of {self.time!r}, but no subject "
+                f"has two visits that far apart: the data have too few visits for it"
+            )
+        var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
+        return _Parts(ToeplitzPart(pos, m), var, tl, pos)
+
+
+@dataclass(frozen=True)
+class AnteDependence(CorrelationStructure):
+    """First-order ante-dependence: correlation between levels a < b is Π ρ_k over the
+    consecutive levels between them (SAS ANTE(1) when heterogeneous, mmrm adh / ad)."""
+
+    time: str
+    subject: str
+    heterogeneous: bool = True
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        lv, tl = _levels(self, frame, self.time, subject, labels)
+        m = len(tl)
+        lo = np.full(subject.max() + 1, m)
+        hi = np.full(subject.max() + 1, -1)
+        np.minimum.at(lo, subject, lv)
+        np.maximum.at(hi, subject, lv)
+        for k in range(m - 1):
+            if not np.any((lo <= k) & (hi >= k + 1)):
+                raise DataError(
+                    f"AnteDependence has a correlation between the levels {tl[k]!r} and "
+                    f"{tl[k + 1]!r} of {self.time!r}, but no subject spans them"
+                )
+        var = IdentPart(lv, tl, 0) if self.heterogeneous else None
+        return _Parts(AntePart(lv, m), var, tl, lv)
+
+
+@dataclass(frozen=True)
+class Unstructured(CorrelationStructure):
+    """Every variance and covariance between time levels free (SAS UN, mmrm us)."""
+
+    time: str
+    subject: str
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        lv, tl = _levels(self, frame, self.time, subject, labels)
+        cover = pair_coverage(subject, lv, len(tl))
+        a, b = np.nonzero(~cover)
+        if len(a):
+            raise DataError(
+                f"Unstructured needs each pair of levels of {self.time!r} in some subject, but no "
+                f"subject has both {tl[a[0]]!r} and {tl[b[0]]!r}: the data have too few visits"
+            )
+        return _Parts(UnstructuredPart(lv, len(tl)), None, tl, lv)
+
+
+@dataclass(frozen=True)
+class Spatial(CorrelationStructure):
+    """Isotropic spatial correlation of the distance between 1–2 coordinate columns (nlme corExp,
+    corGaus, corSpher; SAS SP(EXP|GAU|SPH)); within subjects, or over all rows without one."""
+
+    coords: str | tuple[str, ...]
+    subject: str | None = None
+    kind: str = "exponential"
+    nugget: bool = False
+    by: str | None = None
+
+    def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
+        cols = (self.coords,) if isinstance(self.coords, str) else tuple(self.coords)
+        if not 1 <= len(cols) <= 2:
+            raise DataError(f"Spatial takes one or two coordinate columns, not {len(cols)}")
+        xy = np.column_stack([numeric_column(frame, c, "coordinate") for c in cols])
+        if subject.max(initial=0) == 0 and len(frame) < 2:
+            raise DataError("Spatial needs at least two rows")
+        d = _typical_distance(xy, subject)
+        return _Parts(SpatialPart(xy, self.kind, self.nugget, d))
+
+
+def _typical_distance(xy: np.ndarray, subject: np.ndarray) -> float:
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, len(xy), 2000)
+    j = rng.integers(0, len(xy), 2000)
+    keep = (subject[i] == subject[j]) & (i != j)
+    d = np.sqrt(((xy[i[keep]] - xy[j[keep]]) ** 2).sum(axis=1))
+    d = d[d > 0]
+    return float(np.median(d)) if len(d) else 1.0
+
+
+@dataclass(frozen=True)
+class Combined(ResidualStructure):
+    """A correlation structure (or none) & variance functions."""
+
+    correlation: CorrelationStructure | None
+    variances: tuple[VarianceFunction, ...]
+
+    @property
+    def parts(self) -> tuple[ResidualStructure, ...]:
+        return ((self.correlation,) if self.correlation is not None else ()) + self.variances
+
+    def bind(self, frame: pd.DataFrame) -> BoundResidual:
+        if self.correlation is not None:
+            return self.correlation.bind_with(frame, self.variances)
+        vp = [v.variance_part(frame, None) for v in self.variances]
+        model = ResidualModel(
+            len(frame), None, None, vp[0] if len(vp) == 1 else ProductVariance(vp)
+        )
+        return BoundResidual(model, None, None, [], [], None)

@@ -1,0 +1,133 @@
+"""The profiled REML/ML criterion of a mixed model with a residual structure, at (θ, φ).
+
+With R = σ²Λ_R(φ) and C Cᵀ = Λ_R per subject, the rows of [Z X y] whitened by C⁻¹ form an
+ordinary σ²I problem; the criterion is that problem's (the blocked factor's) plus log |Λ_R| (ML
+and REML alike), entered as the factor's ``log_weights = −log |Λ_R|``. X and y are centred once
+(:mod:`..reparam`, a reparametrization that commutes with whitening) before whitening.
+
+Phase 1 rewhitens the n rows and rebuilds the factor's cross products for each new φ (O(n) per
+evaluation, cached on φ so that steps in θ alone cost one factor update). The fast path replaces
+:meth:`ResidualCriterion.factor_at` by cross products A(φ) assembled from statistics computed once
+(DESIGN.md, last section); the rest of this module and the driver stay as they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...exceptions import DataError
+from ..factor import BlockedFactor
+from ..reparam import centre_fixed
+from ..reterm import ReTerm, ThetaLayout
+from .structure import ResidualModel
+
+__all__ = ["ResidualCriterion", "check_nested"]
+
+
+def check_nested(
+    terms: list[ReTerm],
+    subject: np.ndarray,
+    term_names: list[str] | None = None,
+    subject_name: str = "subject",
+    subject_labels: list[str] | None = None,
+) -> None:
+    """Raise DataError unless every residual subject lies within one level of each term's
+    grouping factor (whitening mixes the rows of a subject only).
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+    subject : ndarray of int, shape (n,)
+    term_names : list of str, optional
+        Grouping names of the terms, for the message.
+    subject_name : str
+        The subject column, for the message.
+    subject_labels : list of str, optional
+        Subject labels by code, for the message.
+    """
+    order = np.argsort(subject, kind="stable")
+    s = subject[order]
+    same = s[1:] == s[:-1]
+    for i, term in enumerate(terms):
+        r = term.refs[order]
+        bad = np.flatnonzero(same & (r[1:] != r[:-1]))
+        if len(bad):
+            code = int(s[bad[0]])
+            label = subject_labels[code] if subject_labels is not None else str(code)
+            name = term_names[i] if term_names is not None else f"random-effects term {i + 1}"
+            raise DataError(
+                f"the residual subject column {subject_name!r} is not nested in the grouping "
+                f"{name!r} of the random effects: subject {label!r} spans several of its levels. "
+                f"The residual structure acts within subjects, so each subject must lie in one "
+                f"level of every random-effects grouping (use the grouping, or a finer one, as "
+                f"the subject)"
+            )
+
+
+class ResidualCriterion:
+    """The criterion as a function of x = (θ, φ).
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        Z not weighted; may be empty (GLS).
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+    model : ResidualModel
+    """
+
+    def __init__(
+        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel
+    ) -> None:
+        self.terms, self.model = terms, model
+        Xc, yc, self.fixed_map = centre_fixed(X, y, None)
+        self._widths = [t.k for t in terms]
+        self._M = np.column_stack([*(t.Z for t in terms), Xc, yc])
+        self.p = X.shape[1]
+        self.layout = ThetaLayout(tuple(terms))
+        self.n_theta = self.layout.size
+        self._cache: tuple[bytes, BlockedFactor] | None = None
+
+    @property
+    def size(self) -> int:
+        """Length of x = (θ, φ)."""
+        return self.n_theta + self.model.size
+
+    def lower(self) -> np.ndarray:
+        """Lower bounds of x: θ's (0 on diagonals) then φ's."""
+        theta = self.layout.lower() if self.terms else np.zeros(0)
+        return np.concatenate([theta, self.model.lower()])
+
+    def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(θ, φ) of x."""
+        x = np.asarray(x, dtype=float)
+        return x[: self.n_theta], x[self.n_theta :]
+
+    def factor_at(self, phi: np.ndarray) -> BlockedFactor:
+        """The blocked factor of the rows whitened at ``phi`` (cached for the last φ).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            Λ_R(φ) is not positive definite.
+        """
+        phi = np.asarray(phi, dtype=float)
+        key = phi.tobytes()
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        w = self.model.whiten(phi, self._M)
+        cols = np.cumsum([0, *self._widths])
+        terms = [
+            ReTerm(t.refs, w.M[:, cols[i] : cols[i + 1]], t.nlev, t.correlated)
+            for i, t in enumerate(self.terms)
+        ]
+        q = cols[-1]
+        X, y = w.M[:, q : q + self.p], w.M[:, q + self.p]
+        factor = BlockedFactor(terms, X, y, -w.logdet, self.fixed_map)
+        self._cache = (key, factor)
+        return factor
+
+    def objective(self, x: np.ndarray, reml: bool) -> float:
+        """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ)."""
+        theta, phi = self.split(x)
+        return self.factor_at(phi).objective(theta, reml)

@@ -1,0 +1,156 @@
+"""Fit a mixed model (or a GLS model, without random effects) with a residual structure.
+
+θ (random effects, lme4's layout) and φ (the structure, :mod:`.parts`) are optimized jointly by
+BOBYQA (:func:`..optimize.minimize_theta`; θ's diagonals bounded below by 0, φ unconstrained),
+σ² profiled. Start: φ from the structure (white noise, equal variances), θ from the moment
+estimates on the rows whitened at that φ. Further starts (``starts``) are tried and the lowest
+criterion kept (ARMA's cancellation ridge, boundary optima).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..factor import BlockedFactor
+from ..optimize import OptimizerRecord, minimize_theta
+from ..reterm import ReTerm
+from ..solution import Solution, solve
+from ..start import moment_start
+from ..threads import single_threaded
+from .criterion import ResidualCriterion
+from .structure import ResidualModel
+
+__all__ = ["ResidualFit", "fit_residual"]
+
+
+@dataclass(frozen=True)
+class ResidualFit:
+    """Estimates of a model with a residual structure.
+
+    Attributes
+    ----------
+    theta : ndarray
+        Random-effects parameters (lme4's θ, relative to σ).
+    phi : ndarray
+        Structure parameters (unconstrained, :attr:`model` reports them).
+    objective : float
+        −2 log-likelihood (REML or ML, nlme's scale).
+    reml : bool
+    record : OptimizerRecord
+        Of the joint optimization over x = (θ, φ).
+    solution : Solution
+        β̂, Var(β̂)/σ̂², σ̂, BLUPs (of the original random effects).
+    factor : BlockedFactor
+        Of the whitened rows at φ̂, holding θ̂.
+    model : ResidualModel
+    """
+
+    theta: np.ndarray
+    phi: np.ndarray
+    objective: float
+    reml: bool
+    record: OptimizerRecord
+    solution: Solution
+    factor: BlockedFactor
+    model: ResidualModel
+
+    @property
+    def loglik(self) -> float:
+        """The (REML) log-likelihood, −objective/2."""
+        return -0.5 * self.objective
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.solution.beta
+
+    @property
+    def sigma(self) -> float:
+        return self.solution.sigma
+
+    @property
+    def vcov(self) -> np.ndarray:
+        """Var(β̂) = σ̂² (X'V⁻¹X)⁻¹ with V relative to σ²."""
+        return self.solution.sigma**2 * self.solution.vcov_unscaled
+
+    def residual_params(self) -> dict[str, float]:
+        """The structure's parameters on nlme's scale."""
+        return self.model.report(self.phi)
+
+    def residual_block(self, rows: np.ndarray) -> np.ndarray:
+        """σ̂²Λ_R of the given rows (of one subject), shape (m, m)."""
+        return self.sigma**2 * self.model.block(self.phi, rows)
+
+
+def fit_residual(
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    model: ResidualModel,
+    reml: bool = True,
+    *,
+    phi_start: np.ndarray | None = None,
+    theta_start: np.ndarray | None = None,
+    starts: Sequence[np.ndarray] = (),
+    max_evals: int = 100_000,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> ResidualFit:
+    """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        Z not weighted; may be empty (GLS). Every residual subject must be nested in each term's
+        grouping (see :func:`.criterion.check_nested`; checked by the caller, who knows the
+        names).
+    X : ndarray, shape (n, p)
+        Full column rank.
+    y : ndarray, shape (n,)
+    model : ResidualModel
+        Bound to the same n rows.
+    reml : bool
+    phi_start, theta_start : ndarray, optional
+        Default: the structure's start and the moment estimates at it.
+    starts : sequence of ndarray
+        Further starts x = (θ, φ); the lowest criterion wins.
+    max_evals : int
+    progress : callable, optional
+        (evaluations, value, best value) after each evaluation.
+
+    Returns
+    -------
+    ResidualFit
+    """
+    crit = ResidualCriterion(terms, X, y, model)
+    phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
+    if theta_start is None:
+        f0 = crit.factor_at(phi0)
+        theta0 = moment_start(f0.layout, f0.X, f0.y) if crit.n_theta else np.zeros(0)
+    else:
+        theta0 = np.asarray(theta_start, dtype=float)
+    lower = crit.lower()
+    with single_threaded():
+        best: OptimizerRecord | None = None
+        for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
+            record = minimize_theta(
+                lambda x: crit.objective(x, reml),
+                np.asarray(x0, dtype=float),
+                lower,
+                max_evals=max_evals,
+                progress=progress,
+            )
+            if i:
+                record = replace(record, start=f"start {i + 1}")
+            if best is None or record.objective < best.objective - 1e-9:
+                best = record
+        assert best is not None
+        theta, phi = crit.split(best.theta)
+        factor = crit.factor_at(phi)
+        solution = solve(factor, theta, reml)
+    objective = best.objective
+    if not math.isfinite(objective):
+        objective = factor.objective(theta, reml)
+    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model)

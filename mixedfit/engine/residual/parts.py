@@ -1,0 +1,443 @@
+"""Correlation structures and variance functions as arrays: parameters φ → matrices.
+
+A residual block of one subject is Λ = D C D (nlme's rule): C the correlation matrix of its rows
+(a :class:`CorrelationPart`), D = diag(s) the standard-deviation multipliers of its rows (a
+:class:`VariancePart`, s = 1 without one). σ² multiplies Λ and stays profiled, so each variance
+function fixes one scale (a reference level's multiplier is 1, a power's at |v| = 1, …).
+
+Every part holds its per-row data (time positions or values, strata, covariates) and computes,
+for a batch of subjects of equal size given as a matrix of row indices ``rows`` (nsub, m), their
+correlation matrices (nsub, m, m) in one vectorized step. Parameters are unconstrained (see
+:mod:`.maps`) unless a part's :meth:`lower` says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from .maps import arma_acf, cs_rho, durbin_levinson, pacf_to_acf, unit_ratio
+
+__all__ = [
+    "AR1Part",
+    "ARMAPart",
+    "AntePart",
+    "ByCorrelation",
+    "CAR1Part",
+    "CSPart",
+    "CorrelationPart",
+    "ExpPart",
+    "IdentPart",
+    "PowerPart",
+    "SpatialPart",
+    "ToeplitzPart",
+    "UnstructuredPart",
+    "VariancePart",
+]
+
+
+class CorrelationPart(ABC):
+    """Correlation matrices of the rows of each subject."""
+
+    names: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of parameters."""
+        return len(self.names)
+
+    def start(self) -> np.ndarray:
+        """Starting φ (white noise unless overridden)."""
+        return np.zeros(self.size)
+
+    def lower(self) -> np.ndarray:
+        """Lower bounds of φ (unconstrained: −inf)."""
+        return np.full(self.size, -np.inf)
+
+    @abstractmethod
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Correlation matrices (nsub, m, m) of the subjects whose rows are ``rows`` (nsub, m)."""
+
+    @abstractmethod
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        """The parameters on nlme's constrained scale, by nlme's names."""
+
+
+class VariancePart(ABC):
+    """Standard-deviation multipliers s of the rows."""
+
+    names: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of parameters."""
+        return len(self.names)
+
+    def start(self) -> np.ndarray:
+        """Starting φ: all multipliers 1."""
+        return np.zeros(self.size)
+
+    def lower(self) -> np.ndarray:
+        """Lower bounds of φ (unconstrained: −inf)."""
+        return np.full(self.size, -np.inf)
+
+    @abstractmethod
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        """s per row, shape (n,), positive."""
+
+    @abstractmethod
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        """The parameters on nlme's constrained scale."""
+
+
+def _lags(time: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    t = time[rows]
+    return np.abs(t[:, :, None] - t[:, None, :])
+
+
+# ----------------------------------------------------------------------------- correlations
+class AR1Part(CorrelationPart):
+    """ρ^|tᵢ−tⱼ| over integer time positions (gaps kept); ρ = u/√(1+u²)."""
+
+    names = ("Phi",)
+
+    def __init__(self, position: np.ndarray) -> None:
+        self.position = np.asarray(position, dtype=float)
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        rho = float(unit_ratio(phi[0]))
+        lag = _lags(self.position, rows)
+        return np.asarray(np.where(lag == 0, 1.0, np.sign(rho) ** lag * np.abs(rho) ** lag))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return {"Phi": float(unit_ratio(phi[0]))}
+
+
+class CAR1Part(CorrelationPart):
+    """φ^|tᵢ−tⱼ| over real times; φ = exp(−e^κ) per unit of time (κ the log decay rate)."""
+
+    names = ("log_rate",)
+
+    def __init__(self, time: np.ndarray, typical_gap: float) -> None:
+        self.time = np.asarray(time, dtype=float)
+        self.typical_gap = typical_gap
+
+    def start(self) -> np.ndarray:
+        return np.array([math.log(math.log(2.0) / self.typical_gap)])  # corr ½ at a typical gap
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(-math.exp(phi[0]) * _lags(self.time, rows)))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return {"Phi": math.exp(-math.exp(phi[0]))}
+
+
+class ARMAPart(CorrelationPart):
+    """ARMA(p, q) autocorrelations at lag |tᵢ−tⱼ| of integer positions; φ = DL(π_AR),
+    θ = −DL(−π_MA), π = tanh(u/2) (nlme's corARMA parameters)."""
+
+    def __init__(self, position: np.ndarray, p: int, q: int) -> None:
+        self.position = np.asarray(position, dtype=float)
+        self.p, self.q = p, q
+        self.max_lag = int(np.max(self.position) - np.min(self.position)) if len(position) else 0
+        self.names = tuple(f"Phi{i + 1}" for i in range(p)) + tuple(
+            f"Theta{i + 1}" for i in range(q)
+        )
+
+    def coefficients(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(AR φ, MA θ) of the unconstrained parameters."""
+        pi = np.tanh(np.asarray(phi, dtype=float) / 2.0)
+        return durbin_levinson(pi[: self.p]), -durbin_levinson(-pi[self.p :])
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        ar, ma = self.coefficients(phi)
+        acf = arma_acf(ar, ma, self.max_lag)
+        return np.asarray(acf[_lags(self.position, rows).astype(np.intp)])
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        ar, ma = self.coefficients(phi)
+        return dict(zip(self.names, [*map(float, ar), *map(float, ma)], strict=True))
+
+
+class CSPart(CorrelationPart):
+    """ρ between any two rows of a subject; ρ = logistic(u)(1+a) − a, a = 1/(M−1)."""
+
+    names = ("Rho",)
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max(max_size, 2)
+
+    def rho(self, phi: np.ndarray) -> float:
+        return cs_rho(float(phi[0]), self.max_size)
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        m = rows.shape[1]
+        rho = self.rho(phi)
+        C = np.full((m, m), rho)
+        np.fill_diagonal(C, 1.0)
+        return np.broadcast_to(C, (rows.shape[0], m, m))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return {"Rho": self.rho(phi)}
+
+
+class _LevelMatrixPart(CorrelationPart):
+    """A correlation matrix P over time levels 0..m−1; a subject's block is P[S, S]."""
+
+    def __init__(self, level: np.ndarray, n_levels: int) -> None:
+        self.level = np.asarray(level, dtype=np.intp)
+        self.n_levels = n_levels
+
+    @abstractmethod
+    def level_matrix(self, phi: np.ndarray) -> np.ndarray:
+        """P, shape (m, m)."""
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        P = self.level_matrix(phi)
+        lv = self.level[rows]
+        return np.asarray(P[lv[:, :, None], lv[:, None, :]])
+
+
+class ToeplitzPart(_LevelMatrixPart):
+    """P_ij = ρ_|i−j|; ρ from partial autocorrelations π_k = tanh(u_k) (positive definite)."""
+
+    def __init__(self, level: np.ndarray, n_levels: int) -> None:
+        super().__init__(level, n_levels)
+        self.names = tuple(f"Rho{k}" for k in range(1, n_levels))
+
+    def acf(self, phi: np.ndarray) -> np.ndarray:
+        return np.concatenate([[1.0], pacf_to_acf(np.tanh(phi))])
+
+    def level_matrix(self, phi: np.ndarray) -> np.ndarray:
+        acf = self.acf(phi)
+        idx = np.arange(self.n_levels)
+        return np.asarray(acf[np.abs(idx[:, None] - idx[None, :])])
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, self.acf(phi)[1:]), strict=True))
+
+
+class AntePart(_LevelMatrixPart):
+    """First-order ante-dependence: P_ab = Π_{k=a}^{b−1} ρ_k, ρ_k = u_k/√(1+u_k²)."""
+
+    def __init__(self, level: np.ndarray, n_levels: int) -> None:
+        super().__init__(level, n_levels)
+        self.names = tuple(f"Rho{k}" for k in range(1, n_levels))
+
+    def level_matrix(self, phi: np.ndarray) -> np.ndarray:
+        rho = unit_ratio(np.asarray(phi, dtype=float))
+        m = self.n_levels
+        P = np.eye(m)
+        for a in range(m - 1):
+            P[a, a + 1 :] = np.cumprod(rho[a:])
+        return np.asarray(np.triu(P) + np.triu(P, 1).T)
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, unit_ratio(np.asarray(phi))), strict=True))
+
+
+class UnstructuredPart(_LevelMatrixPart):
+    """Any positive-definite Λ over time levels: Λ = L Lᵀ, L lower triangular with L₁₁ = 1,
+    φ = (log L_ii for i ≥ 2, then L_ij for j < i row by row). Not a correlation: it carries the
+    variances too (σ² is the variance at the first level)."""
+
+    def __init__(self, level: np.ndarray, n_levels: int) -> None:
+        super().__init__(level, n_levels)
+        m = n_levels
+        self._tril = [(i, j) for i in range(1, m) for j in range(i)]
+        self.names = tuple(f"log_L{i + 1}{i + 1}" for i in range(1, m)) + tuple(
+            f"L{i + 1}{j + 1}" for i, j in self._tril
+        )
+
+    def cholesky(self, phi: np.ndarray) -> np.ndarray:
+        m = self.n_levels
+        L = np.zeros((m, m))
+        L[0, 0] = 1.0
+        idx = np.arange(1, m)
+        L[idx, idx] = np.exp(phi[: m - 1])
+        if self._tril:
+            r, c = zip(*self._tril, strict=True)
+            L[list(r), list(c)] = phi[m - 1 :]
+        return L
+
+    def level_matrix(self, phi: np.ndarray) -> np.ndarray:
+        L = self.cholesky(phi)
+        return np.asarray(L @ L.T)
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        S = self.level_matrix(phi)
+        sd = np.sqrt(np.diag(S))
+        out = {}
+        for i, j in self._tril:
+            out[f"cor({i + 1},{j + 1})"] = float(S[i, j] / (sd[i] * sd[j]))
+        for i in range(self.n_levels):
+            out[f"sd ratio {i + 1}"] = float(sd[i])
+        return out
+
+
+_SPATIAL = ("exponential", "gaussian", "spherical")
+
+
+class SpatialPart(CorrelationPart):
+    """Isotropic spatial correlation of Euclidean distance d: (1−c)·g(d/r) for d > 0, with
+    g = exp(−x), exp(−x²) or 1 − 1.5x + 0.5x³ (x < 1); range r = e^{φ₁}, nugget c = logistic(φ₂)."""
+
+    def __init__(self, coords: np.ndarray, kind: str, nugget: bool, typical: float) -> None:
+        if kind not in _SPATIAL:
+            raise ValueError(f"kind must be one of {_SPATIAL}, not {kind!r}")
+        self.coords = np.asarray(coords, dtype=float).reshape(len(coords), -1)
+        self.kind, self.nugget, self.typical = kind, nugget, typical
+        self.names = ("log_range", "logit_nugget") if nugget else ("log_range",)
+
+    def start(self) -> np.ndarray:
+        r0 = [math.log(self.typical)]
+        return np.array([*r0, math.log(0.1 / 0.9)] if self.nugget else r0)
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        xy = self.coords[rows]
+        d = np.sqrt(((xy[:, :, None, :] - xy[:, None, :, :]) ** 2).sum(axis=-1))
+        x = d / math.exp(phi[0])
+        if self.kind == "exponential":
+            g = np.exp(-x)
+        elif self.kind == "gaussian":
+            g = np.exp(-x * x)
+        else:
+            g = np.where(x < 1.0, 1.0 - 1.5 * x + 0.5 * x**3, 0.0)
+        c = 1.0 / (1.0 + math.exp(-phi[1])) if self.nugget else 0.0
+        return np.asarray(np.where(d == 0, 1.0, (1.0 - c) * g))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        out = {"range": math.exp(phi[0])}
+        if self.nugget:
+            out["nugget"] = 1.0 / (1.0 + math.exp(-phi[1]))
+        return out
+
+
+class ByCorrelation(CorrelationPart):
+    """A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
+
+    Parameters
+    ----------
+    parts : list of CorrelationPart
+        One per group, each over all rows.
+    group : ndarray of int, shape (n,)
+        Group code of each row (constant within a subject).
+    labels : list of str
+    """
+
+    def __init__(self, parts: list[CorrelationPart], group: np.ndarray, labels: list[str]) -> None:
+        self.parts, self.group = parts, np.asarray(group, dtype=np.intp)
+        self.names = tuple(
+            f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names
+        )
+        self.labels = labels
+        self._offsets = np.cumsum([0, *[p.size for p in parts]])
+
+    def _slice(self, phi: np.ndarray, g: int) -> np.ndarray:
+        return phi[self._offsets[g] : self._offsets[g + 1]]
+
+    def start(self) -> np.ndarray:
+        return np.concatenate([p.start() for p in self.parts])
+
+    def lower(self) -> np.ndarray:
+        return np.concatenate([p.lower() for p in self.parts])
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        m = rows.shape[1]
+        out = np.empty((rows.shape[0], m, m))
+        g_of = self.group[rows[:, 0]]
+        for g, part in enumerate(self.parts):
+            sel = g_of == g
+            if sel.any():
+                out[sel] = part.correlation(self._slice(phi, g), rows[sel])
+        return out
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        out = {}
+        for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
+            out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
+        return out
+
+
+# ----------------------------------------------------------------------------- variances
+class IdentPart(VariancePart):
+    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
+
+    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels, self.reference = labels, reference
+        self.free = [g for g in range(len(labels)) if g != reference]
+        self.names = tuple(labels[g] for g in self.free)
+
+    def deltas(self, phi: np.ndarray) -> np.ndarray:
+        """δ per stratum (reference 1), shape (n_strata,)."""
+        d = np.ones(len(self.labels))
+        d[self.free] = np.exp(phi)
+        return d
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(self.deltas(phi)[self.stratum])
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.labels, map(float, self.deltas(phi)), strict=True))
+
+
+class PowerPart(VariancePart):
+    """s = |v|^δ (δ per stratum when grouped)."""
+
+    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
+        self.log_v = np.log(np.abs(np.asarray(covariate, dtype=float)))
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels = labels
+        self.names = tuple("power" if len(labels) == 1 else f"power:{lab}" for lab in labels)
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.log_v))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, phi), strict=True))
+
+
+class ExpPart(VariancePart):
+    """s = exp(δ v) (δ per stratum when grouped)."""
+
+    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
+        self.v = np.asarray(covariate, dtype=float)
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels = labels
+        self.names = tuple("expon" if len(labels) == 1 else f"expon:{lab}" for lab in labels)
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.v))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, phi), strict=True))
+
+
+class ProductVariance(VariancePart):
+    """The product of several variance functions' multipliers (nlme's varComb)."""
+
+    def __init__(self, parts: list[VariancePart]) -> None:
+        self.parts = parts
+        self.names = tuple(n for p in parts for n in p.names)
+        self._offsets = np.cumsum([0, *[p.size for p in parts]])
+
+    def start(self) -> np.ndarray:
+        return np.concatenate([p.start() for p in self.parts])
+
+    def lower(self) -> np.ndarray:
+        return np.concatenate([p.lower() for p in self.parts])
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        s = self.parts[0].multipliers(phi[self._offsets[0] : self._offsets[1]])
+        for i, p in enumerate(self.parts[1:], start=1):
+            s = s * p.multipliers(phi[self._offsets[i] : self._offsets[i + 1]])
+        return np.asarray(s)
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for i, p in enumerate(self.parts):
+            out.update(p.report(phi[self._offsets[i] : self._offsets[i + 1]]))
+        return out

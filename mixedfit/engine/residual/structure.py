@@ -1,0 +1,161 @@
+"""A residual structure bound to rows: Λ_R(φ) per subject, its Cholesky factor and whitening.
+
+R = σ²Λ_R(φ), block diagonal by subject, Λ_i = D_i C_i D_i (:mod:`.parts`). Subjects are batched
+by their number of rows: for each size m the row indices form a matrix (nsub, m) and Λ, its
+Cholesky factor and the whitened rows C⁻¹[Z X y] are computed for the whole batch at once.
+Without a subject every row is its own block (a variance function alone); a correlation without a
+subject makes all rows one block (spatial data on one field).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .parts import CorrelationPart, VariancePart
+
+__all__ = ["ResidualModel", "Whitened"]
+
+
+@dataclass(frozen=True)
+class Whitened:
+    """Rows whitened by the Cholesky factors of Λ_R(φ).
+
+    Attributes
+    ----------
+    M : ndarray, shape (n, c)
+        C⁻¹ M per subject (rows in the original order).
+    logdet : float
+        log |Λ_R| (sum over subjects).
+    """
+
+    M: np.ndarray
+    logdet: float
+
+
+class ResidualModel:
+    """A residual covariance structure on n rows.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    subject : ndarray of int, shape (n,), or None
+        Subject code of each row (0..nsub−1); None: no grouping.
+    correlation : CorrelationPart, optional
+    variance : VariancePart, optional
+    """
+
+    def __init__(
+        self,
+        n: int,
+        subject: np.ndarray | None,
+        correlation: CorrelationPart | None = None,
+        variance: VariancePart | None = None,
+    ) -> None:
+        self.n = n
+        self.correlation, self.variance = correlation, variance
+        if subject is None:
+            subject = np.zeros(n, np.intp) if correlation is not None else np.arange(n)
+        self.subject = np.asarray(subject, dtype=np.intp)
+        self.batches = _batches(self.subject)
+        self._nc = 0 if correlation is None else correlation.size
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def size(self) -> int:
+        """Length of φ."""
+        return self._nc + (0 if self.variance is None else self.variance.size)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        c = () if self.correlation is None else self.correlation.names
+        v = () if self.variance is None else self.variance.names
+        return c + v
+
+    def start(self) -> np.ndarray:
+        parts = [p.start() for p in (self.correlation, self.variance) if p is not None]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def lower(self) -> np.ndarray:
+        parts = [p.lower() for p in (self.correlation, self.variance) if p is not None]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def split(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(correlation φ, variance φ)."""
+        phi = np.asarray(phi, dtype=float)
+        return phi[: self._nc], phi[self._nc :]
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        """Parameters on nlme's constrained scale (correlation first, then variance)."""
+        pc, pv = self.split(phi)
+        out: dict[str, float] = {}
+        if self.correlation is not None:
+            out.update(self.correlation.report(pc))
+        if self.variance is not None:
+            out.update(self.variance.report(pv))
+        return out
+
+    # ------------------------------------------------------------------ blocks
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        """Standard-deviation multipliers s per row, shape (n,)."""
+        _, pv = self.split(phi)
+        return np.ones(self.n) if self.variance is None else self.variance.multipliers(pv)
+
+    def blocks(self, phi: np.ndarray, rows: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
+        """Λ (nsub, m, m) for subjects whose rows are ``rows`` (nsub, m)."""
+        pc, _ = self.split(phi)
+        s = self.multipliers(phi) if s is None else s
+        sr = s[rows]
+        if self.correlation is None:
+            C = np.broadcast_to(
+                np.eye(rows.shape[1]), (rows.shape[0], *rows.shape[1:], rows.shape[1])
+            )
+        else:
+            C = self.correlation.correlation(pc, rows)
+        return np.asarray(sr[:, :, None] * C * sr[:, None, :])
+
+    def block(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Λ (m, m) of the given rows (of one subject), in their order."""
+        return self.blocks(phi, np.asarray(rows, dtype=np.intp)[None, :])[0]
+
+    def whiten(self, phi: np.ndarray, M: np.ndarray) -> Whitened:
+        """C⁻¹ M per subject (C Cᵀ = Λ_i) and log |Λ_R|.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            Λ is not positive definite at ``phi`` (the optimizer treats it as infinite).
+        """
+        s = self.multipliers(phi)
+        out = np.empty_like(M, dtype=float)
+        logdet = 0.0
+        if self.correlation is None:  # diagonal: divide by s
+            out[:] = M / s[:, None]
+            return Whitened(out, 2.0 * float(np.log(s).sum()))
+        for rows in self.batches:
+            if rows.shape[1] == 1:  # a 1×1 block (UN carries variances: not always s²)
+                r = rows[:, 0]
+                sd = np.sqrt(self.blocks(phi, rows, s)[:, 0, 0])
+                out[r] = M[r] / sd[:, None]
+                logdet += 2.0 * float(np.log(sd).sum())
+                continue
+            C = np.linalg.cholesky(self.blocks(phi, rows, s))
+            diag = np.diagonal(C, axis1=1, axis2=2)
+            if not np.all(diag > 0):
+                raise np.linalg.LinAlgError("residual block not positive definite")
+            logdet += 2.0 * float(np.log(diag).sum())
+            out[rows] = np.linalg.solve(C, M[rows])
+        return Whitened(out, logdet)
+
+
+def _batches(subject: np.ndarray) -> list[np.ndarray]:
+    """Row-index matrices (nsub, m), one per subject size m; rows of a subject in data order."""
+    order = np.argsort(subject, kind="stable")
+    _, starts, counts = np.unique(subject[order], return_index=True, return_counts=True)
+    out = []
+    for m in np.unique(counts):
+        first = starts[counts == m]
+        out.append(order[first[:, None] + np.arange(m)[None, :]])
+    return out
