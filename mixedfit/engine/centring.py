@@ -168,38 +168,43 @@ class Centring:
 def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
     """M with Z' = Z M and the largest |mean| / SD of a centred column, or None if the term's
     columns are left as they are."""
-    k = term.k
-    if k == 0 or len(term.Z) == 0:
+    k, Z = term.k, term.Z
+    if k == 0 or len(Z) == 0:
         return None
-    Z = term.Z
-    ones = np.flatnonzero(np.all(Z == 1.0, axis=0))
+    constant = (Z[0] == Z).all(axis=0)
+    if constant.all():
+        return None  # (1 | g): nothing to centre or scale
+    ones = np.flatnonzero(constant & (Z[0] == 1.0))
     M, ratio = np.eye(k), 0.0
-    if term.correlated and k >= 2 and len(ones):
+    if len(ones):
         c = Z.mean(axis=0)
-        c += (Z - c).mean(axis=0)  # second pass: exact to the data's rounding
+        resid = Z - c
+        spread = np.sqrt((resid * resid).mean(axis=0))  # the SD
+        c += resid.mean(axis=0)  # second pass: exact to the data's rounding
         c[ones] = 0.0
-        sd = Z.std(axis=0)
-        if np.any(np.abs(c) > _COLLINEAR * sd):
+        if term.correlated and k >= 2 and np.any(np.abs(c) > _COLLINEAR * spread):
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = float(np.max(np.where(c == 0.0, 0.0, np.abs(c) / sd)))
+                ratio = float(np.max(np.where(c == 0.0, 0.0, np.abs(c) / spread)))
             M[ones[0], :] -= c
-    s = _scales(Z, has_intercept=len(ones) > 0)
-    if np.any(s != 1.0):
+    else:
+        spread = np.sqrt((Z * Z).mean(axis=0))  # the RMS
+    s = _scales(spread, constant)
+    if s is not None:
         M = M / s[None, :]  # then each column divided by its scale
-    if np.array_equal(M, np.eye(k)):
+    if ratio == 0.0 and s is None:
         return None  # nothing to gain: no second factor
     return M, ratio
 
 
-def _scales(Z: np.ndarray, has_intercept: bool) -> np.ndarray:
+def _scales(spread: np.ndarray, constant: np.ndarray) -> np.ndarray | None:
     """Per column, 1 or the power of two nearest its spread (SD with an intercept in the term,
     RMS without) when that spread lies outside ``[1 / _SCALE_BAND, _SCALE_BAND]``; constant
-    columns keep 1. Powers of two scale exactly."""
-    spread = Z.std(axis=0) if has_intercept else np.sqrt(np.mean(Z * Z, axis=0))
-    spread = np.where(np.all(Z[0] == Z, axis=0), 1.0, spread)
-    far = (spread > 0) & np.isfinite(spread) & ((spread > _SCALE_BAND) | (spread < 1 / _SCALE_BAND))
-    with np.errstate(divide="ignore"):
-        power = np.exp2(np.round(np.log2(np.where(far, spread, 1.0))))
+    columns keep 1. Powers of two scale exactly. None if every column keeps 1."""
+    far = ~constant & (spread > 0) & ((spread > _SCALE_BAND) | (spread < 1 / _SCALE_BAND))
+    far &= np.isfinite(spread)
+    if not far.any():
+        return None
+    power = np.exp2(np.round(np.log2(np.where(far, spread, 1.0))))
     return np.where(far, power, 1.0)
 
 
