@@ -20,6 +20,9 @@ STAGES = {
     "design": 2,
     "engine": 3,
     "model": 4,
+    # the residual structure specs bind to data and build the engine's residual model (they import
+    # engine.residual), so they sit with the model stage; nothing earlier may import them
+    "covariance": 4,
     "inference": 5,
     "report": 6,
     "io": 7,

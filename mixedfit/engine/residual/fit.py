@@ -1,10 +1,11 @@
 """Fit a mixed model (or a GLS model, without random effects) with a residual structure.
 
-θ (random effects, lme4's layout) and φ (the structure, :mod:`.parts`) are optimized jointly by
-BOBYQA (:func:`..optimize.minimize_theta`; θ's diagonals bounded below by 0, φ unconstrained),
-σ² profiled. Start: φ from the structure (white noise, equal variances), θ from the moment
-estimates on the rows whitened at that φ. Further starts (``starts``) are tried and the lowest
-criterion kept (ARMA's cancellation ridge, boundary optima).
+θ (random effects, lme4's layout) and φ (the structure, :mod:`.correlation` and
+:mod:`.variance`) are optimized jointly by BOBYQA (:func:`..optimize.minimize_theta`; θ's
+diagonals bounded below by 0, φ unconstrained), σ² profiled. Start: φ from the structure (white
+noise, equal variances), θ from the moment estimates on the rows whitened at that φ. Further
+starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
+optima).
 """
 
 from __future__ import annotations

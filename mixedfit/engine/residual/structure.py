@@ -1,8 +1,9 @@
 """A residual structure bound to rows: Λ_R(φ) per subject, its Cholesky factor and whitening.
 
-R = σ²Λ_R(φ), block diagonal by subject, Λ_i = D_i C_i D_i (:mod:`.parts`). Subjects are batched
-by their number of rows: for each size m the row indices form a matrix (nsub, m) and Λ, its
-Cholesky factor and the whitened rows C⁻¹[Z X y] are computed for the whole batch at once.
+R = σ²Λ_R(φ), block diagonal by subject, Λ_i = D_i C_i D_i (C from :mod:`.correlation`, D from
+:mod:`.variance`). Subjects are batched by their number of rows: for each size m the row indices
+form a matrix (nsub, m) and Λ, its Cholesky factor and the whitened rows C⁻¹[Z X y] are computed
+for the whole batch at once.
 Without a subject every row is its own block (a variance function alone); a correlation without a
 subject makes all rows one block (spatial data on one field).
 """
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .parts import CorrelationPart, VariancePart
+from .correlation import CorrelationPart
+from .variance import VariancePart
 
 __all__ = ["ResidualModel", "Whitened"]
 

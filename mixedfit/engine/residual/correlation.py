@@ -1,11 +1,10 @@
-"""Correlation structures and variance functions as arrays: parameters φ → matrices.
+"""Correlation structures as arrays: parameters φ → correlation matrices of each subject's rows.
 
 A residual block of one subject is Λ = D C D (nlme's rule): C the correlation matrix of its rows
-(a :class:`CorrelationPart`), D = diag(s) the standard-deviation multipliers of its rows (a
-:class:`VariancePart`, s = 1 without one). σ² multiplies Λ and stays profiled, so each variance
-function fixes one scale (a reference level's multiplier is 1, a power's at |v| = 1, …).
+(a :class:`CorrelationPart`, here), D = diag(s) the standard-deviation multipliers of its rows (a
+:class:`~.variance.VariancePart`, s = 1 without one). σ² multiplies Λ and stays profiled.
 
-Every part holds its per-row data (time positions or values, strata, covariates) and computes,
+Every part holds its per-row data (time positions or values, strata, coordinates) and computes,
 for a batch of subjects of equal size given as a matrix of row indices ``rows`` (nsub, m), their
 correlation matrices (nsub, m, m) in one vectorized step. Parameters are unconstrained (see
 :mod:`.maps`) unless a part's :meth:`lower` says otherwise.
@@ -28,13 +27,9 @@ __all__ = [
     "CAR1Part",
     "CSPart",
     "CorrelationPart",
-    "ExpPart",
-    "IdentPart",
-    "PowerPart",
     "SpatialPart",
     "ToeplitzPart",
     "UnstructuredPart",
-    "VariancePart",
 ]
 
 
@@ -65,39 +60,11 @@ class CorrelationPart(ABC):
         """The parameters on nlme's constrained scale, by nlme's names."""
 
 
-class VariancePart(ABC):
-    """Standard-deviation multipliers s of the rows."""
-
-    names: tuple[str, ...] = ()
-
-    @property
-    def size(self) -> int:
-        """Number of parameters."""
-        return len(self.names)
-
-    def start(self) -> np.ndarray:
-        """Starting φ: all multipliers 1."""
-        return np.zeros(self.size)
-
-    def lower(self) -> np.ndarray:
-        """Lower bounds of φ (unconstrained: −inf)."""
-        return np.full(self.size, -np.inf)
-
-    @abstractmethod
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        """s per row, shape (n,), positive."""
-
-    @abstractmethod
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        """The parameters on nlme's constrained scale."""
-
-
 def _lags(time: np.ndarray, rows: np.ndarray) -> np.ndarray:
     t = time[rows]
     return np.abs(t[:, :, None] - t[:, None, :])
 
 
-# ----------------------------------------------------------------------------- correlations
 class AR1Part(CorrelationPart):
     """ρ^|tᵢ−tⱼ| over integer time positions (gaps kept); ρ = u/√(1+u²)."""
 
@@ -358,86 +325,4 @@ class ByCorrelation(CorrelationPart):
         out = {}
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
             out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
-        return out
-
-
-# ----------------------------------------------------------------------------- variances
-class IdentPart(VariancePart):
-    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
-
-    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
-        self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels, self.reference = labels, reference
-        self.free = [g for g in range(len(labels)) if g != reference]
-        self.names = tuple(labels[g] for g in self.free)
-
-    def deltas(self, phi: np.ndarray) -> np.ndarray:
-        """δ per stratum (reference 1), shape (n_strata,)."""
-        d = np.ones(len(self.labels))
-        d[self.free] = np.exp(phi)
-        return d
-
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        return np.asarray(self.deltas(phi)[self.stratum])
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.labels, map(float, self.deltas(phi)), strict=True))
-
-
-class PowerPart(VariancePart):
-    """s = |v|^δ (δ per stratum when grouped)."""
-
-    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
-        self.log_v = np.log(np.abs(np.asarray(covariate, dtype=float)))
-        self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels = labels
-        self.names = tuple("power" if len(labels) == 1 else f"power:{lab}" for lab in labels)
-
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.log_v))
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.names, map(float, phi), strict=True))
-
-
-class ExpPart(VariancePart):
-    """s = exp(δ v) (δ per stratum when grouped)."""
-
-    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
-        self.v = np.asarray(covariate, dtype=float)
-        self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels = labels
-        self.names = tuple("expon" if len(labels) == 1 else f"expon:{lab}" for lab in labels)
-
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.v))
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.names, map(float, phi), strict=True))
-
-
-class ProductVariance(VariancePart):
-    """The product of several variance functions' multipliers (nlme's varComb)."""
-
-    def __init__(self, parts: list[VariancePart]) -> None:
-        self.parts = parts
-        self.names = tuple(n for p in parts for n in p.names)
-        self._offsets = np.cumsum([0, *[p.size for p in parts]])
-
-    def start(self) -> np.ndarray:
-        return np.concatenate([p.start() for p in self.parts])
-
-    def lower(self) -> np.ndarray:
-        return np.concatenate([p.lower() for p in self.parts])
-
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        s = self.parts[0].multipliers(phi[self._offsets[0] : self._offsets[1]])
-        for i, p in enumerate(self.parts[1:], start=1):
-            s = s * p.multipliers(phi[self._offsets[i] : self._offsets[i + 1]])
-        return np.asarray(s)
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for i, p in enumerate(self.parts):
-            out.update(p.report(phi[self._offsets[i] : self._offsets[i + 1]]))
         return out

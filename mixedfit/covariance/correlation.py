@@ -1,22 +1,22 @@
-"""User-facing residual structures: specs holding column names and options, no data.
+"""Correlation structures (specs) within subjects: C of Λ = D C D (nlme's corStruct, SAS TYPE=).
 
-``bind(frame)`` reads the columns of the model frame (the rows the model uses) and returns the
-engine's arrays (:class:`~.binding.BoundResidual`). ``a & b`` combines a correlation structure
-with a variance function (Λ = D C D, nlme's rule); ``heterogeneous=True`` is the homogeneous
-structure & ``VarIdent(time)`` (CSH, ARH(1), TOEPH, ANTE(1)); ``by=`` gives a separate parameter
-set per level and a variance ratio per level (SAS GROUP=).
+Each structure reads its time or coordinate columns and checks that the data can carry it
+(:mod:`.binding`). ``heterogeneous=True`` is the homogeneous structure & ``VarIdent(time)`` (CSH,
+ARH(1), TOEPH, ANTE(1)); ``by=`` gives a separate parameter set per level and a variance ratio
+per level (SAS GROUP=). Variance functions (:mod:`.variance`) multiply the rows' sds
+(:meth:`CorrelationStructure.bind_with`).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..engine.residual.parts import (
+from ..engine.residual.correlation import (
     AntePart,
     AR1Part,
     ARMAPart,
@@ -24,17 +24,14 @@ from ..engine.residual.parts import (
     CAR1Part,
     CorrelationPart,
     CSPart,
-    ExpPart,
-    IdentPart,
-    PowerPart,
-    ProductVariance,
     SpatialPart,
     ToeplitzPart,
     UnstructuredPart,
-    VariancePart,
 )
 from ..engine.residual.structure import ResidualModel
+from ..engine.residual.variance import IdentPart, ProductVariance, VariancePart
 from ..exceptions import DataError
+from .base import ResidualStructure
 from .binding import (
     BoundResidual,
     Coded,
@@ -45,124 +42,21 @@ from .binding import (
     pair_coverage,
     require_pairs,
 )
+from .variance import _reference
 
 __all__ = [
     "AR1",
     "ARMA",
     "CAR1",
     "AnteDependence",
-    "Combined",
     "CompoundSymmetry",
     "CorrelationStructure",
-    "ResidualStructure",
     "Spatial",
     "Toeplitz",
     "Unstructured",
-    "VarExp",
-    "VarIdent",
-    "VarPower",
-    "VarianceFunction",
 ]
 
 
-class ResidualStructure(ABC):
-    """A residual covariance structure (spec)."""
-
-    @abstractmethod
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        """The structure's arrays on the rows of ``frame``."""
-
-    def __and__(self, other: ResidualStructure) -> Combined:
-        return _combine(self, other)
-
-
-def _combine(a: ResidualStructure, b: ResidualStructure) -> Combined:
-    parts = [
-        *(a.parts if isinstance(a, Combined) else (a,)),
-        *(b.parts if isinstance(b, Combined) else (b,)),
-    ]
-    corr = [p for p in parts if isinstance(p, CorrelationStructure)]
-    var = [p for p in parts if isinstance(p, VarianceFunction)]
-    if len(corr) > 1:
-        raise DataError(
-            "a residual structure combines at most one correlation structure (with "
-            "any number of variance functions)"
-        )
-    return Combined(corr[0] if corr else None, tuple(var))
-
-
-def _reference(stratum: np.ndarray, subject: np.ndarray | None) -> int:
-    """nlme's reference stratum: that of the first row after a stable sort by subject."""
-    if subject is None or len(subject) == 0:
-        return int(stratum[0]) if len(stratum) else 0
-    return int(stratum[np.argsort(subject, kind="stable")[0]])
-
-
-# ----------------------------------------------------------------------------- variance functions
-class VarianceFunction(ResidualStructure):
-    """A variance function: a standard-deviation multiplier per row."""
-
-    @abstractmethod
-    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
-        """The engine part on the rows of ``frame``."""
-
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        model = ResidualModel(len(frame), None, None, self.variance_part(frame, None))
-        return BoundResidual(model, None, None, [], [], None)
-
-
-def _strata(frame: pd.DataFrame, by: str | None) -> Coded:
-    if by is None:
-        return Coded(np.zeros(len(frame), np.intp), ["all"])
-    return code_column(frame, by, "by")
-
-
-@dataclass(frozen=True)
-class VarIdent(VarianceFunction):
-    """A variance per level of ``by`` (nlme ``varIdent(~1|by)``); the reference level (that of
-    the first row, rows sorted by subject, as nlme) has multiplier 1."""
-
-    by: str
-
-    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
-        c = code_column(frame, self.by, "VarIdent")
-        return IdentPart(c.codes, c.labels, _reference(c.codes, subject))
-
-
-@dataclass(frozen=True)
-class VarPower(VarianceFunction):
-    """sd ∝ |v|^δ (nlme ``varPower``); δ per level of ``by`` if given. v must be positive."""
-
-    covariate: str
-    by: str | None = None
-
-    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
-        v = numeric_column(frame, self.covariate, "VarPower covariate")
-        bad = np.flatnonzero(v <= 0)
-        if len(bad):
-            raise DataError(
-                f"VarPower needs a positive covariate, but {self.covariate!r} is "
-                f"{float(v[bad[0]]):g} on a row the model uses ({len(bad)} such rows); shift it, "
-                f"or use VarExp"
-            )
-        s = _strata(frame, self.by)
-        return PowerPart(v, s.codes, s.labels)
-
-
-@dataclass(frozen=True)
-class VarExp(VarianceFunction):
-    """sd ∝ exp(δ v) (nlme ``varExp``); δ per level of ``by`` if given."""
-
-    covariate: str
-    by: str | None = None
-
-    def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
-        v = numeric_column(frame, self.covariate, "VarExp covariate")
-        s = _strata(frame, self.by)
-        return ExpPart(v, s.codes, s.labels)
-
-
-# ----------------------------------------------------------------------------- correlations
 @dataclass(frozen=True)
 class _Parts:
     correlation: CorrelationPart
@@ -174,6 +68,7 @@ class _Parts:
 class CorrelationStructure(ResidualStructure):
     """A correlation structure within subjects (optionally heterogeneous, grouped by ``by``)."""
 
+    is_correlation = True
     subject: str | None
     by: str | None = None
 
@@ -189,7 +84,7 @@ class CorrelationStructure(ResidualStructure):
         return None if self.subject is None else code_column(frame, self.subject, "subject")
 
     def bind_with(
-        self, frame: pd.DataFrame, variances: Sequence[VarianceFunction]
+        self, frame: pd.DataFrame, variances: Sequence[ResidualStructure]
     ) -> BoundResidual:
         """Bind, multiplying the rows' sds by ``variances``."""
         subj = self._subject(frame)
@@ -460,24 +355,3 @@ def _typical_distance(xy: np.ndarray, subject: np.ndarray) -> float:
     d = np.sqrt(((xy[i[keep]] - xy[j[keep]]) ** 2).sum(axis=1))
     d = d[d > 0]
     return float(np.median(d)) if len(d) else 1.0
-
-
-@dataclass(frozen=True)
-class Combined(ResidualStructure):
-    """A correlation structure (or none) & variance functions."""
-
-    correlation: CorrelationStructure | None
-    variances: tuple[VarianceFunction, ...]
-
-    @property
-    def parts(self) -> tuple[ResidualStructure, ...]:
-        return ((self.correlation,) if self.correlation is not None else ()) + self.variances
-
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        if self.correlation is not None:
-            return self.correlation.bind_with(frame, self.variances)
-        vp = [v.variance_part(frame, None) for v in self.variances]
-        model = ResidualModel(
-            len(frame), None, None, vp[0] if len(vp) == 1 else ProductVariance(vp)
-        )
-        return BoundResidual(model, None, None, [], [], None)

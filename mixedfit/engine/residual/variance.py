@@ -1,0 +1,124 @@
+"""Variance functions as arrays: parameters φ → standard-deviation multipliers s of the rows.
+
+A residual block of one subject is Λ = D C D (nlme's rule) with D = diag(s) (a
+:class:`VariancePart`, here) and C a correlation matrix (:mod:`.correlation`). σ² multiplies Λ
+and stays profiled, so each variance function fixes one scale (a reference level's multiplier is
+1, a power's at |v| = 1, …). Parameters are unconstrained unless a part's :meth:`lower` says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+__all__ = ["ExpPart", "IdentPart", "PowerPart", "ProductVariance", "VariancePart"]
+
+
+class VariancePart(ABC):
+    """Standard-deviation multipliers s of the rows."""
+
+    names: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of parameters."""
+        return len(self.names)
+
+    def start(self) -> np.ndarray:
+        """Starting φ: all multipliers 1."""
+        return np.zeros(self.size)
+
+    def lower(self) -> np.ndarray:
+        """Lower bounds of φ (unconstrained: −inf)."""
+        return np.full(self.size, -np.inf)
+
+    @abstractmethod
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        """s per row, shape (n,), positive."""
+
+    @abstractmethod
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        """The parameters on nlme's constrained scale."""
+
+
+class IdentPart(VariancePart):
+    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
+
+    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels, self.reference = labels, reference
+        self.free = [g for g in range(len(labels)) if g != reference]
+        self.names = tuple(labels[g] for g in self.free)
+
+    def deltas(self, phi: np.ndarray) -> np.ndarray:
+        """δ per stratum (reference 1), shape (n_strata,)."""
+        d = np.ones(len(self.labels))
+        d[self.free] = np.exp(phi)
+        return d
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(self.deltas(phi)[self.stratum])
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.labels, map(float, self.deltas(phi)), strict=True))
+
+
+class PowerPart(VariancePart):
+    """s = |v|^δ (δ per stratum when grouped)."""
+
+    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
+        self.log_v = np.log(np.abs(np.asarray(covariate, dtype=float)))
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels = labels
+        self.names = tuple("power" if len(labels) == 1 else f"power:{lab}" for lab in labels)
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.log_v))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, phi), strict=True))
+
+
+class ExpPart(VariancePart):
+    """s = exp(δ v) (δ per stratum when grouped)."""
+
+    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
+        self.v = np.asarray(covariate, dtype=float)
+        self.stratum = np.asarray(stratum, dtype=np.intp)
+        self.labels = labels
+        self.names = tuple("expon" if len(labels) == 1 else f"expon:{lab}" for lab in labels)
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.v))
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.names, map(float, phi), strict=True))
+
+
+class ProductVariance(VariancePart):
+    """The product of several variance functions' multipliers (nlme's varComb)."""
+
+    def __init__(self, parts: list[VariancePart]) -> None:
+        self.parts = parts
+        self.names = tuple(n for p in parts for n in p.names)
+        self._offsets = np.cumsum([0, *[p.size for p in parts]])
+
+    def start(self) -> np.ndarray:
+        return np.concatenate([p.start() for p in self.parts])
+
+    def lower(self) -> np.ndarray:
+        return np.concatenate([p.lower() for p in self.parts])
+
+    def multipliers(self, phi: np.ndarray) -> np.ndarray:
+        s = self.parts[0].multipliers(phi[self._offsets[0] : self._offsets[1]])
+        for i, p in enumerate(self.parts[1:], start=1):
+            s = s * p.multipliers(phi[self._offsets[i] : self._offsets[i + 1]])
+        return np.asarray(s)
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for i, p in enumerate(self.parts):
+            out.update(p.report(phi[self._offsets[i] : self._offsets[i + 1]]))
+        return out
