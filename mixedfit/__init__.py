@@ -33,8 +33,7 @@ from .exceptions import (
 )
 from .fitted import LinearMixedModel, load_fit
 from .io.datasets import list_datasets, load_dataset
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "ConvergenceWarning",

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "mixedfit"
 # pipeline order; the top (api, cli, fitted model class, package __init__) may import anything
 STAGES = {
     "exceptions": 0,
+    "version": 0,
     "formula": 1,
     "design": 2,
     "engine": 3,
@@ -61,15 +62,29 @@ def imports(module: str) -> set[str]:
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""
-            targets = [prefix] + [f"{prefix}.{a.name}" for a in node.names]
+            subs = [f"{prefix}.{a.name}" for a in node.names]
+            # ``from pkg import sub`` imports the submodule; ``from pkg import name`` reads the
+            # package itself (its __init__), which is an edge even for the module's own package
+            targets = [t for t in subs if t in MODULES]
+            if len(targets) < len(subs):
+                targets.append(prefix)
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (
+                (isinstance(node.func, ast.Name) and node.func.id == "__import__")
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+            )
+        ):
+            targets = [node.args[0].value]  # importlib.import_module("mixedfit.x"), __import__
         for target in targets:
             if not target.startswith("mixedfit"):
                 continue
             while target and target not in MODULES:
                 target = target.rpartition(".")[0]
-            # a module's own packages are initialised before it runs (``from . import sub``
-            # inside a package is no cycle through the package's __init__)
-            if target and target != module and not module.startswith(target + "."):
+            if target and target != module:
                 out.add(target)
     return out
 

@@ -108,3 +108,29 @@ def test_random_slope_in_any_unit(scale):
     assert m.converged
     df = m.coef_table(ddf="satterthwaite")["df"]
     np.testing.assert_allclose(df, list(ref["satterthwaite"]["df"].values()), rtol=1e-3)
+
+
+@pytest.mark.parametrize("scale", [1e-10, 86400.0, 1e6])
+def test_inference_for_columns_in_any_unit(scale, tmp_path):
+    """Satterthwaite and KR df, profile intervals, the boundary and saved fits of a slope in
+    extreme units equal those on the plain column (lmerTest / lme4 values)."""
+    path = Path(__file__).parent / "reference" / "sleepstudy_slopes_reml.json"
+    ref = json.loads(path.read_text())
+    d = mf.load_dataset("sleepstudy")
+    d["Days"] = d["Days"] * scale
+    m = fit("Reaction ~ Days + (Days | Subject)", d, True, None)
+    assert not m.singular
+    df = list(ref["satterthwaite"]["df"].values())
+    np.testing.assert_allclose(m.coef_table(ddf="satterthwaite")["df"], df, rtol=1e-3)
+    np.testing.assert_allclose(m.coef_table(ddf="kenward-roger")["df"], df, rtol=1e-3)
+    saved = tmp_path / "scaled.json"
+    m.save(saved)
+    loaded = mf.load_fit(saved)
+    assert loaded.converged
+    np.testing.assert_allclose(loaded.coef_table(ddf="satterthwaite")["df"], df, rtol=1e-3)
+    ci = m.confint(method="profile")
+    ci.loc["Days"] *= scale
+    ci.loc["sd_Days|Subject"] *= scale
+    for row in ref["confint_profile"]:  # lme4's names, ours without the parentheses
+        ours = row["parm"].replace("(Intercept)", "Intercept")
+        np.testing.assert_allclose(ci.loc[ours], [row["lower"], row["upper"]], rtol=1e-3)

@@ -225,6 +225,39 @@ class CentredOptimum:
     factor: BlockedFactor
     theta: np.ndarray
 
+    @property
+    def scaled(self) -> bool:
+        """True if a column was scaled (extreme units): θ of the original columns then says
+        nothing about the boundary (lme4's 1e-4 on θ is not scale-free)."""
+        return any(M is not None and np.any(np.diag(M) != 1.0) for M in self.centring.M)
+
+    def scaled_factor(
+        self, original: BlockedFactor, theta: np.ndarray
+    ) -> tuple[BlockedFactor, np.ndarray, np.ndarray]:
+        """The fit's factor with only the columns' power-of-two scales applied (no centring), θ
+        in its coordinates (exact: T' = D T), and per θ entry the multiplier that turns an SD
+        of the scaled columns into one of the original columns (1 / s; 1 for correlations).
+        For profiles: every SD and correlation stays the same parameter up to that factor."""
+        scales = [None if M is None else 1.0 / np.diag(M) for M in self.centring.M]
+        terms = [
+            t if d is None else ReTerm(t.refs, t.Z / d[None, :], t.nlev, t.correlated)
+            for t, d in zip(original.layout.terms, scales, strict=True)
+        ]
+        layout = original.layout
+        out = np.array(theta, dtype=float)
+        mult = np.ones(len(out))
+        for off, term, d in zip(layout.offsets, layout.terms, scales, strict=True):
+            if d is None:
+                continue
+            rows, cols = term.theta_index
+            part = slice(off, off + len(rows))
+            out[part] = out[part] * d[rows]
+            mult[part] = np.where(rows == cols, 1.0 / d[rows], 1.0)
+        factor = BlockedFactor(
+            terms, original.X, original.y, original.log_weights, original.fixed_map
+        )
+        return factor, out, mult
+
     def accurate_factor(
         self, original: BlockedFactor, theta: np.ndarray
     ) -> tuple[BlockedFactor, np.ndarray, Centring]:

@@ -95,12 +95,15 @@ def _random_effects_matrix(
     engine = fit._engine
     layout = engine.factor.layout
     design = fit._design  # rows in the data's order, as X below (the factor's may differ)
-    if engine._centred is None:
+    # the optimizer's columns (centred or scaled) where it had them: KR is invariant under the
+    # linear map Z → Z M of the covariance entries, and far better conditioned there
+    crit = engine._centred if engine._centred is not None else engine._criterion
+    if crit is None:
         Ts = layout.templates(engine.theta)
         Ms: tuple[np.ndarray | None, ...] = (None,) * len(layout.terms)
     else:
-        Ts = layout.templates(engine._centred.theta)
-        Ms = engine._centred.centring.M
+        Ts = layout.templates(crit.theta)
+        Ms = crit.centring.M
     sw = np.ones(len(design.y)) if design.weights is None else np.sqrt(design.weights)
     blocks, params, lam_blocks = [], [], []
     offset = 0

@@ -244,6 +244,8 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
                 )
     finally:
         dev.restore()
+    mult = fit._engine.sd_multipliers()  # SDs of columns scaled for extreme units
+    rows[: len(mult)] = [(lo * m, hi * m) for (lo, hi), m in zip(rows, mult, strict=False)]
     return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
 
 

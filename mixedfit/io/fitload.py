@@ -16,7 +16,7 @@ import pandas as pd
 from ..design import Design, build_design, canonical_rows
 from ..engine.centring import CentredOptimum, Centring
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
-from ..engine.lmm import EngineFit, weighted_factor
+from ..engine.lmm import EngineFit, criterion_at, weighted_factor
 from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..engine.solution import solve
@@ -49,7 +49,7 @@ def read(path: Path, fmt: str, latest: int, max_bytes: int, trust: bool) -> dict
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise MixedFitError(f"{path} has an invalid fit format version {version!r}")
     if version > latest:
-        from .. import __version__
+        from ..version import __version__
 
         writer = document.get("mixedfit_version", "unknown")
         raise MixedFitError(
@@ -185,9 +185,14 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     stored_check, gradient = document["convergence"], document["gradient"]
     check = None if stored_check is None else codec.unrecord(ConvergenceCheck, stored_check)
     check_diagnostics(record, check, theta.size)
+    # as the fit: derivatives on the optimizer's centred or scaled columns (criterion_at)
+    criterion = None if centred is not None else criterion_at(terms, rows.X, y, rows.weights, theta)
     # the derivative check is recomputed, not trusted: converged means θ̂ is an optimum
     if factor.n < MAX_NOBS and theta.size:
-        at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
+        at, theta_at = factor, theta
+        for alt in (centred, criterion):
+            if alt is not None:
+                at, theta_at = alt.factor, alt.theta
         with single_threaded():
             check = check_convergence(
                 lambda th: at.objective(th, reml), theta_at, factor.layout.lower()
@@ -202,6 +207,7 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         solution=solution,
         check=check,
         _centred=centred,
+        _criterion=criterion,
         _gradient=[] if gradient is None else [codec.unarray(gradient, "float64", theta.shape)],
     )
 

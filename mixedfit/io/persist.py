@@ -208,7 +208,7 @@ def load_parts(
 
 # =============================================================================== writing
 def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
-    from .. import __version__
+    from ..version import __version__
 
     design, engine = fit._design, fit._engine
     context = dict(design.spec.context)
