@@ -23,6 +23,7 @@ __all__ = [
     "for_formulaic",
     "missing_values",
     "model_frame",
+    "with_columns",
 ]
 
 
@@ -237,6 +238,12 @@ def for_formulaic(
             changed[name] = pd.Series(
                 series.to_numpy(dtype=float, na_value=np.nan), index=series.index, name=name
             )
+    return with_columns(frame, changed)
+
+
+def with_columns(frame: pd.DataFrame, changed: dict[str, pd.Series]) -> pd.DataFrame:
+    """``frame`` with the ``changed`` columns replaced, as a shallow copy (``frame`` itself if
+    nothing changed; never modified)."""
     if not changed:
         return frame
     out = frame.copy(deep=False)

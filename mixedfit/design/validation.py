@@ -18,6 +18,7 @@ from formulaic.parser.algos import tokenize
 from ..exceptions import DataError
 from ..formula import ModelFormula
 from ..formula.pycode import python_names
+from .frame import with_columns
 
 __all__ = [
     "CONVERT_HINT",
@@ -102,12 +103,7 @@ def align_new_types(
                 + CONVERT_HINT.format(f"newdata[{name!r}]")
             )
         converted[name] = pd.to_numeric(data[name])
-    if not converted:
-        return data
-    out = data.copy(deep=False)
-    for name, series in converted.items():
-        out[name] = series
-    return out
+    return with_columns(data, converted)
 
 
 def _text_example(series: pd.Series) -> Any:
