@@ -280,6 +280,7 @@ def _independent_columns(X: np.ndarray) -> list[int]:
     kept: list[int] = []
     ones = np.full(n, 1.0 / np.sqrt(n)) if n else np.zeros(0)
     centre = False
+    first_constant = bool(n and p and X[0, 0] != 0 and (X[:, 0] == X[0, 0]).all())
     for j in range(p):
         x = X[:, j]
         if centre:
@@ -293,9 +294,11 @@ def _independent_columns(X: np.ndarray) -> list[int]:
         if norm > 0 and rn > _RANK_TOL * norm:
             Q[:, len(kept)] = r / rn
             kept.append(j)
-            if not centre:
+            if not centre and (first_constant or len(kept) > 1):  # the usual intercept first
                 basis = Q[:, : len(kept)]
-                centre = bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
+                centre = first_constant or bool(
+                    np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9
+                )
     return kept
 
 
