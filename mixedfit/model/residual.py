@@ -305,8 +305,9 @@ class ResidualModelFit:
         )
 
     # ----------------------------------------------------------- tests
-    def coef_table(self, ddf: str = "none", level: float = 0.95) -> pd.DataFrame:
-        """Wald z-tests of the fixed effects from :attr:`vcov` (``ddf="none"`` only).
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """Wald z-tests of the fixed effects from :attr:`vcov` (``ddf="none"`` only; the
+        default, Satterthwaite as for :class:`~mixedfit.LinearMixedModel`, is planned).
 
         Returns
         -------
