@@ -203,6 +203,9 @@ def ar1_fit() -> Any:
         lambda f: f.coef_table(ddf="kenward-roger"),
         lambda f: f.summary(ddf="satterthwaite"),
         lambda f: mf.anova(f, f),
+        lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
+        lambda f: __import__("mixedfit.report.plots").report.plots.plot_ranef(f),
+        lambda f: __import__("mixedfit.report.plots").report.plots.plot_residuals(f),
     ],
 )
 def test_planned_methods_raise_not_implemented(ar1_fit: Any, call: Any) -> None:
