@@ -3,7 +3,14 @@
 Public API
 ----------
 lmer
-    Fit a model: ``mixedfit.lmer("y ~ x + (1 + x | g)", df)``.
+    Fit a model: ``mixedfit.lmer("y ~ x + (1 + x | g)", df)``; with ``residual=`` a residual
+    covariance structure (the formula may then have no random-effects terms).
+gls
+    The same call with a residual structure: ``mixedfit.gls("y ~ x", df, residual=mf.AR1(...))``.
+AR1, CAR1, ARMA, CompoundSymmetry, Toeplitz, AnteDependence, Unstructured, Spatial
+    Residual correlation structures; VarIdent, VarPower, VarExp variance functions (``a & b``).
+ResidualMixedModel
+    The fitted model with a residual structure (returned by :func:`gls`).
 anova
     Likelihood-ratio tests between nested fitted models.
 LinearMixedModel
@@ -22,6 +29,19 @@ MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning
 from __future__ import annotations
 
 from .api import anova, lmer
+from .covariance import (
+    AR1,
+    ARMA,
+    CAR1,
+    AnteDependence,
+    CompoundSymmetry,
+    Spatial,
+    Toeplitz,
+    Unstructured,
+    VarExp,
+    VarIdent,
+    VarPower,
+)
 from .exceptions import (
     ConvergenceWarning,
     DataError,
@@ -33,9 +53,15 @@ from .exceptions import (
 )
 from .fitted import LinearMixedModel, load_fit
 from .io.datasets import list_datasets, load_dataset
+from .residual_api import ResidualMixedModel, gls
 from .version import __version__
 
 __all__ = [
+    "AR1",
+    "ARMA",
+    "CAR1",
+    "AnteDependence",
+    "CompoundSymmetry",
     "ConvergenceWarning",
     "DataError",
     "FormulaError",
@@ -43,9 +69,17 @@ __all__ = [
     "MixedFitError",
     "MixedFitWarning",
     "RankDeficiencyWarning",
+    "ResidualMixedModel",
     "SingularFitWarning",
+    "Spatial",
+    "Toeplitz",
+    "Unstructured",
+    "VarExp",
+    "VarIdent",
+    "VarPower",
     "__version__",
     "anova",
+    "gls",
     "list_datasets",
     "lmer",
     "load_dataset",

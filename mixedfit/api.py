@@ -6,11 +6,12 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
+from .covariance import ResidualStructure
 from .design import build_design
 from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
@@ -18,7 +19,8 @@ from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .inference.lrt import likelihood_ratio_test
-from .model import engine_terms
+from .model import ResidualModelFit, engine_terms
+from .residual_api import ResidualMixedModel, fit_with_residual
 
 __all__ = ["anova", "engine_terms", "lmer"]
 
@@ -55,6 +57,7 @@ def _check_start(start: Sequence[float] | np.ndarray, layout: ThetaLayout) -> np
     return theta
 
 
+@overload
 def lmer(
     formula: str,
     data: pd.DataFrame,
@@ -68,7 +71,43 @@ def lmer(
     optimizer: str = "auto",
     safe: bool = False,
     verbose: bool = False,
-) -> LinearMixedModel:
+    residual: None = None,
+) -> LinearMixedModel: ...
+
+
+@overload
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    offset: str | Sequence[float] | np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+    start: Sequence[float] | np.ndarray | None = None,
+    max_evals: int = 100_000,
+    optimizer: str = "auto",
+    safe: bool = False,
+    verbose: bool = False,
+    residual: ResidualStructure,
+) -> ResidualMixedModel: ...
+
+
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    offset: str | Sequence[float] | np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+    start: Sequence[float] | np.ndarray | None = None,
+    max_evals: int = 100_000,
+    optimizer: str = "auto",
+    safe: bool = False,
+    verbose: bool = False,
+    residual: ResidualStructure | None = None,
+) -> LinearMixedModel | ResidualMixedModel:
     """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
 
     Parameters
@@ -99,6 +138,11 @@ def lmer(
     verbose : bool, default False
         Report the optimizer's progress (evaluations, criterion, elapsed time) on standard
         error, about once a second.
+    residual : ResidualStructure, optional
+        A residual covariance structure (``mf.AR1("visit", "id")``, ``mf.Unstructured(...)``,
+        ...; see :func:`mixedfit.gls`): R = σ²Λ_R(φ) instead of σ²I. The formula may then have
+        no random-effects terms, and a :class:`~mixedfit.residual_api.ResidualMixedModel` is
+        returned. Without it the fit is exactly as before.
     safe : bool, default False
         For formulas from untrusted input: formulaic evaluates the Python in a formula
         (``np.log(x)``), so by default a formula can run any code. With ``safe=True`` the
@@ -110,6 +154,7 @@ def lmer(
     Returns
     -------
     LinearMixedModel
+        Or a :class:`~mixedfit.residual_api.ResidualMixedModel` with ``residual=``.
 
     Raises
     ------
@@ -151,6 +196,21 @@ def lmer(
     _check_flags(reml=reml, safe=safe, verbose=verbose)
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
+    if residual is not None:
+        return fit_with_residual(
+            formula,
+            data,
+            residual,
+            reml=bool(reml),
+            weights=weights,
+            offset=offset,
+            context=context,
+            start=start,
+            max_evals=int(max_evals),
+            optimizer=optimizer,
+            safe=safe,
+            verbose=verbose,
+        )
 
     if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
         columns = data.columns if isinstance(data, pd.DataFrame) else None
@@ -251,4 +311,9 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
+    if any(isinstance(m, ResidualModelFit) for m in models):
+        raise NotImplementedError(
+            "mf.anova (likelihood-ratio tests) is not implemented yet for fits with a residual "
+            "covariance structure (residual=); it is planned (issue 12, phase 2)"
+        )
     return likelihood_ratio_test(models, refit=refit)

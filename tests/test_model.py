@@ -35,6 +35,20 @@ def test_public_api_is_small():
         "load_dataset",
         "lmer",
         "load_fit",
+        # issue 12: residual covariance structures (pinned API)
+        "gls",
+        "ResidualMixedModel",
+        "AR1",
+        "ARMA",
+        "CAR1",
+        "AnteDependence",
+        "CompoundSymmetry",
+        "Spatial",
+        "Toeplitz",
+        "Unstructured",
+        "VarExp",
+        "VarIdent",
+        "VarPower",
     }
 
 

@@ -35,18 +35,23 @@ from .terms import ModelFormula, RandomTerm, quote_name
 __all__ = ["parse_formula", "plain_message"]
 
 _BARS = ("|", "||")
+# lme4 2.x / glmmTMB structured random-effects terms (``ar1(0 + f | g)``): not implemented yet
+_STRUCTURED = ("us", "diag", "cs", "homcs", "ar1", "hetar1", "toep", "ou", "exp", "gau", "mat")
+_STRUCTURED_CALL = re.compile(r"^(" + "|".join(_STRUCTURED) + r")\s*\(.*\|.*\)$", re.DOTALL)
 # Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.
 _OPERATORS = ("%in%", "in", "||", "**", "|", "~", "+", "-", "*", "/", ":", "^", "=", "!", "<", ">")
 
 
-
-def parse_formula(text: str) -> ModelFormula:
+def parse_formula(text: str, allow_no_random: bool = False) -> ModelFormula:
     """Parse an lme4-style mixed-model formula.
 
     Parameters
     ----------
     text : str
         E.g. ``"Reaction ~ 1 + Days + (1 + Days | Subject)"``.
+    allow_no_random : bool, default False
+        Accept a formula without random-effects terms (a model with a residual covariance
+        structure: GLS / MMRM). Otherwise such a formula is an error.
 
     Returns
     -------
@@ -65,11 +70,11 @@ def parse_formula(text: str) -> ModelFormula:
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("the formula must be a non-empty string such as 'y ~ x + (1 | g)'")
-    return _parse(text)
+    return _parse(text, bool(allow_no_random))
 
 
 @lru_cache(maxsize=512)
-def _parse(text: str) -> ModelFormula:
+def _parse(text: str, allow_no_random: bool = False) -> ModelFormula:
     """:func:`parse_formula` of a non-empty string (cached: parsing is pure and the result is
     immutable)."""
     _check_parentheses(text)
@@ -99,6 +104,11 @@ def _parse(text: str) -> ModelFormula:
                 raise FormulaError(f"a random-effects term cannot be subtracted: '- {piece}'")
             random.extend(_random_terms(text, summand))
             check_random_terms(len(random), text)
+        elif len(summand) == 1 and _STRUCTURED_CALL.match(summand[0].token):
+            raise FormulaError(
+                f"structured random-effects term {piece!r} is not implemented yet (planned); "
+                "write it as '(expr | group)' (unstructured) or '(expr || group)' (diagonal)"
+            )
         elif any(t.token in _BARS for t in summand):
             _raise_misplaced_bar(text, summand, piece)
         elif len(summand) == 1 and summand[0].token.startswith("offset("):
@@ -107,7 +117,7 @@ def _parse(text: str) -> ModelFormula:
                 offsets.append(expr)  # identical terms are one term (R uses offset(o) once)
         else:
             fixed.append((sign, piece))
-    if not random:
+    if not random and not allow_no_random:
         raise FormulaError(
             f"no random-effects terms in {text!r}: add a term such as '(1 | group)' "
             "(for a model without random effects use an ordinary linear model)"
@@ -140,7 +150,6 @@ def _check_fixed(response: str, fixed: str) -> None:
     except Exception as err:  # formulaic raises several error types
         msg = f"cannot parse the fixed part {response!r} ~ {fixed!r}: {plain_message(err)}"
         raise FormulaError(msg) from None
-
 
 
 def _tokens(expr: str, context: str) -> list[Token]:

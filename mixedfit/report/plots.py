@@ -11,12 +11,19 @@ import numpy as np
 from scipy import stats
 
 from ..exceptions import MixedFitError
-from ..model import MixedModelFit
+from ..model import MixedModelFit, ResidualModelFit
+from ..model.residual import not_implemented
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["plot_profile", "plot_ranef", "plot_residuals"]
+
+
+def _check_fit(fit: object, what: str) -> None:
+    """Raise the planned-method error for a fit with a residual structure (issue 12)."""
+    if isinstance(fit, ResidualModelFit):
+        not_implemented(what)
 
 
 def _pyplot() -> Any:
@@ -43,6 +50,7 @@ def plot_ranef(fit: MixedModelFit, group: str | None = None, level: float = 0.95
     matplotlib.figure.Figure
         One panel per random-effect column.
     """
+    _check_fit(fit, "plot_ranef")
     plt = _pyplot()
     ranef, condsd = fit.ranef, fit.ranef_condsd
     group = group if group is not None else next(iter(ranef))
@@ -75,6 +83,7 @@ def plot_residuals(fit: MixedModelFit) -> Figure:
     matplotlib.figure.Figure
         Two panels.
     """
+    _check_fit(fit, "plot_residuals")
     plt = _pyplot()
     resid, fitted = fit.scaled_residuals, fit.fitted
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
@@ -110,6 +119,7 @@ def plot_profile(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> F
         One panel per parameter, ζ against the value; straight lines mean a quadratic
         (Wald-like) log-likelihood.
     """
+    _check_fit(fit, "plot_profile")
     from ..inference.profile import profile_zeta
 
     plt = _pyplot()

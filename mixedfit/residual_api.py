@@ -1,0 +1,146 @@
+"""Fitting with a residual covariance structure (issue 12): :func:`gls`, the path of
+``lmer(..., residual=STRUCT)``, and :class:`ResidualMixedModel`, the fitted model returned.
+
+formula (random-effects terms optional) → design → the structure bound to the rows the model
+uses → :func:`mixedfit.engine.residual.fit_residual` → :class:`~mixedfit.model.ResidualModelFit`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .covariance import ResidualStructure
+from .design import build_design
+from .design.validation import check_response_scale
+from .engine.residual import check_nested, fit_residual
+from .exceptions import ConvergenceWarning, MixedFitError
+from .formula import parse_formula
+from .formula.safety import check_safe_formula
+from .model import ResidualModelFit, engine_terms
+from .report.residual import residual_summary_text
+
+__all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
+
+
+class ResidualMixedModel(ResidualModelFit):
+    """A fitted model with a residual covariance structure, returned by :func:`gls` and by
+    ``lmer(..., residual=...)``; ``print(fit)`` and ``fit.summary()`` show the text summary
+    with its "Residual covariance" section. See :class:`mixedfit.model.ResidualModelFit`."""
+
+    def __repr__(self) -> str:
+        return residual_summary_text(self)
+
+    def summary(self, ddf: str = "none") -> str:
+        """The text summary (Wald z-tests; ``ddf`` other than ``"none"`` is planned).
+
+        Raises
+        ------
+        NotImplementedError
+            ``ddf`` Satterthwaite or Kenward-Roger.
+        """
+        if not isinstance(ddf, str) or ddf.lower() != "none":
+            self.coef_table(ddf=ddf)  # raises the planned-method error
+        return residual_summary_text(self)
+
+
+def fit_with_residual(
+    formula: str,
+    data: pd.DataFrame,
+    residual: ResidualStructure,
+    *,
+    reml: bool = True,
+    weights: str | Sequence[float] | np.ndarray | None = None,
+    offset: str | Sequence[float] | np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+    start: Sequence[float] | np.ndarray | None = None,
+    max_evals: int = 100_000,
+    optimizer: str = "auto",
+    safe: bool = False,
+    verbose: bool = False,
+) -> ResidualMixedModel:
+    """The path of ``lmer(..., residual=residual)``; arguments as :func:`mixedfit.lmer`.
+
+    Raises
+    ------
+    MixedFitError
+        ``residual`` is not a structure; ``weights``, ``start``, ``optimizer`` other than
+        "auto"/"bobyqa" or ``verbose`` given (not supported with a residual structure yet).
+    NotImplementedError
+        Never for the supported arguments.
+    """
+    if not isinstance(residual, ResidualStructure):
+        raise MixedFitError(
+            f"residual must be a residual structure such as mf.AR1('time', 'subject'), "
+            f"not {residual!r}"
+        )
+    for name, value in (("weights", weights), ("start", start)):
+        if value is not None:
+            raise MixedFitError(
+                f"{name}= is not supported with residual= yet (use a variance function "
+                "such as mf.VarIdent for unequal variances)"
+            )
+    if optimizer not in ("auto", "bobyqa") or verbose:
+        raise MixedFitError("residual= fits use BOBYQA without progress reports (verbose) yet")
+    parsed = parse_formula(formula, allow_no_random=True)
+    if safe:
+        columns = data.columns if isinstance(data, pd.DataFrame) else None
+        parsed = check_safe_formula(parsed, columns)
+    design = build_design(parsed, data, offset=offset, context=context)
+    check_response_scale(design.spec.formula.response, design.y - design.offset)
+    frame = data.iloc[design.rows]
+    bound = residual.bind(frame.reset_index(drop=True))
+    terms = engine_terms(design)
+    if bound.subject is not None:
+        names = [t.name for t in design.spec.terms]
+        check_nested(terms, bound.subject, names, str(bound.subject_column), bound.subject_labels)
+    engine = fit_residual(
+        terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
+    )
+    fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
+    if not engine.record.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {engine.record.message}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return fit
+
+
+def gls(
+    formula: str,
+    data: pd.DataFrame,
+    residual: ResidualStructure,
+    reml: bool = True,
+    **options: Any,
+) -> ResidualMixedModel:
+    """Fit a model with a residual covariance structure (GLS / MMRM; random effects optional).
+
+    The same call as ``mixedfit.lmer(formula, data, reml=reml, residual=residual)``.
+
+    Parameters
+    ----------
+    formula : str
+        The fixed part, and random-effects terms ``(expr | group)`` if any
+        (``"FEV1 ~ ARMCD * AVISIT"``).
+    data : pandas.DataFrame
+        Rows with a missing value in a variable of the formula are dropped; the structure still
+        uses each remaining row's time, so a missed visit is a gap.
+    residual : ResidualStructure
+        ``mf.AR1("visit", "id")``, ``mf.Unstructured(...)``, ``mf.CompoundSymmetry(...) &
+        mf.VarIdent("sex")`` ...
+    reml : bool, default True
+    **options
+        ``offset``, ``context``, ``max_evals``, ``safe`` as :func:`mixedfit.lmer`.
+
+    Returns
+    -------
+    ResidualMixedModel
+    """
+    if not isinstance(reml, bool | np.bool_):
+        raise MixedFitError(f"reml must be True or False, not {reml!r}")
+    return fit_with_residual(formula, data, residual, reml=bool(reml), **options)
