@@ -82,7 +82,51 @@ def test_aic_bic(fitted: Any) -> None:
         assert fit.aic == pytest.approx(ref["aic_package"], rel=1e-6)
     else:  # mmrm's AIC counts the covariance parameters only (REML and ML)
         assert fit.aic - 2 * p == pytest.approx(ref["aic_package"], rel=1e-6)
-    assert fit.bic == pytest.approx(fit.objective + fit.dof * math.log(fit.nobs))
+    n = fit.nobs - (p if ref["reml"] else 0)  # nlme's BIC: n − p observations under REML
+    assert fit.bic == pytest.approx(fit.objective + fit.dof * math.log(n))
+
+
+# nlme 3.1-162 in R: g <- gls(distance ~ Sex*age, Orthodont, correlation = corAR1(form = ~1 |
+# Subject)); h <- update(g, method = "ML"); l <- lme(distance ~ Sex*age, Orthodont, random =
+# ~1 | Subject, correlation = corAR1(form = ~1 | Subject)); c(BIC(.), AIC(.)) of each
+NLME_BIC_AIC = {
+    ("gls", True): (472.453793971, 456.587448576),
+    ("gls", False): (468.773793438, 452.681006075),
+    ("lme", True): (466.218848612, 447.708112318),
+}
+
+
+@pytest.mark.parametrize(("kind", "reml"), list(NLME_BIC_AIC))
+def test_bic_aic_on_nlme_scale(kind: str, reml: bool) -> None:
+    o = mf.load_dataset("orthodont")
+    o["occ"] = ((o["age"] - 8) // 2 + 1).astype(int)
+    ar1 = mf.AR1("occ", "Subject")
+    if kind == "gls":
+        fit = mf.gls("distance ~ Sex * age", o, residual=ar1, reml=reml)
+    else:
+        fit = mf.lmer("distance ~ Sex * age + (1 | Subject)", o, residual=ar1, reml=reml)
+    bic, aic = NLME_BIC_AIC[kind, reml]
+    assert fit.bic == pytest.approx(bic, rel=1e-8)
+    assert fit.aic == pytest.approx(aic, rel=1e-8)
+
+
+def test_text_time_is_refused_where_visit_order_is_the_model() -> None:
+    o = mf.load_dataset("orthodont")
+    o["agef"] = o["age"].astype(int).astype(str)  # sorts "10" < "12" < "14" < "8"
+    with pytest.raises(mf.DataError, match=r"pd\.Categorical"):
+        mf.gls("distance ~ Sex * age", o, residual=mf.AnteDependence("agef", "Subject"))
+    o["agef"] = pd.Categorical(o["agef"], categories=["8", "10", "12", "14"], ordered=True)
+    by_age = mf.gls("distance ~ Sex * age", o, residual=mf.AnteDependence("age", "Subject"))
+    by_cat = mf.gls("distance ~ Sex * age", o, residual=mf.AnteDependence("agef", "Subject"))
+    assert by_cat.loglik == pytest.approx(by_age.loglik, rel=1e-9)
+
+
+def test_by_level_without_pairs_is_refused() -> None:
+    o = mf.load_dataset("orthodont")
+    o["occ"] = ((o["age"] - 8) // 2 + 1).astype(int)
+    o.loc[(o["Sex"] == "Female") & (o["occ"] > 1), "distance"] = np.nan
+    with pytest.raises(mf.DataError, match="level 'Female' of the by column 'Sex'"):
+        mf.gls("distance ~ Sex * age", o, residual=mf.AR1("occ", "Subject", by="Sex"))
 
 
 def test_random_effects(fitted: Any) -> None:

@@ -126,6 +126,13 @@ class CorrelationStructure(ResidualStructure):
                 f"the by column {self.by!r} of {self.label} varies within subject "
                 f"{labels[s[bad[0]]]!r} of {self.subject!r}: it must be constant per subject"
             )
+        for level, name in enumerate(g.labels):  # each level's parameters need its own data
+            rows = g.codes == level
+            try:
+                self._parts(frame[rows], codes[rows], labels)
+            except DataError as err:
+                where = f"in the level {name!r} of the by column {self.by!r}"
+                raise DataError(f"{where}: {err}") from None
         corr = ByCorrelation(
             [self._parts(frame, codes, labels).correlation for _ in g.labels], g.codes, g.labels
         )
@@ -174,10 +181,20 @@ def _levels(
                 f"(frame[{time!r}].cat.remove_unused_categories())"
             )
         return pos, tl
+    if isinstance(s, AnteDependence) and col is not None and not _is_number(col):
+        raise DataError(
+            f"{s.label} orders the visits by the levels of {time!r}, which holds text: make it a "
+            f"pd.Categorical with the visits in order (pd.Categorical(frame[{time!r}], "
+            "categories=[...], ordered=True)) or use an integer-valued visit number"
+        )
     c = code_column(frame, time, "time")
     check_unique_times(subject, c.codes, time, _need_subject(s), labels)
     require_pairs(subject, s.label, _need_subject(s))
     return c.codes, c.labels
+
+
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
 @dataclass(frozen=True)

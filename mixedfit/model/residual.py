@@ -162,9 +162,10 @@ class ResidualModelFit:
 
     @property
     def bic(self) -> float:
-        """Bayesian information criterion, −2 log L + :attr:`dof` log(n) (nlme uses n − p for
-        REML fits; this uses n, as lme4)."""
-        return self.objective + self.dof * math.log(self.nobs)
+        """Bayesian information criterion on nlme's scale: −2 log L + :attr:`dof` log(n), with
+        n − p observations for REML fits (nlme's ``BIC`` of ``gls``/``lme``)."""
+        n = self.nobs - (len(self.fixef) if self.reml else 0)
+        return self.objective + self.dof * math.log(n)
 
     @property
     def nobs(self) -> int:
@@ -199,7 +200,8 @@ class ResidualModelFit:
 
     @property
     def vcov(self) -> pd.DataFrame:
-        """Model-based covariance of β̂, σ̂² (X'V⁻¹X)⁻¹."""
+        """Model-based covariance of β̂, σ̂² (X'V⁻¹X)⁻¹ with the fit's σ̂² (REML, or ML's σ̂²
+        for ML fits, as ``nlme::lme`` and mmrm; ``nlme::gls`` inflates ML fits' by n / (n − p))."""
         names = list(self._design.spec.fixed_names)
         return pd.DataFrame(self._engine.vcov, index=names, columns=names)
 
