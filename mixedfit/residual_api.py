@@ -22,6 +22,7 @@ from .exceptions import ConvergenceWarning, MixedFitError
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .model import ResidualModelFit, engine_terms
+from .model.residual import not_implemented
 from .report.residual import residual_summary_text
 
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
@@ -36,7 +37,8 @@ class ResidualMixedModel(ResidualModelFit):
         return residual_summary_text(self)
 
     def summary(self, ddf: str = "none") -> str:
-        """The text summary (Wald z-tests; ``ddf`` other than ``"none"`` is planned).
+        """The text summary (Wald z-tests; a summary with ``ddf`` other than ``"none"`` is
+        planned: use :meth:`coef_table` for Satterthwaite t tests).
 
         Raises
         ------
@@ -44,8 +46,33 @@ class ResidualMixedModel(ResidualModelFit):
             ``ddf`` Satterthwaite or Kenward-Roger.
         """
         if not isinstance(ddf, str) or ddf.lower() != "none":
-            self.coef_table(ddf=ddf)  # raises the planned-method error
+            not_implemented(f"summary(ddf={ddf!r}) (t tests with Satterthwaite / Kenward-Roger df)")
         return residual_summary_text(self)
+
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """Fixed-effects tests: t tests with Satterthwaite df (the default) or Wald z-tests.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "none"}
+            "satterthwaite": columns ``estimate, std_error, df, t, p, lower, upper`` as
+            :meth:`mixedfit.LinearMixedModel.coef_table` (df by mmrm's / lmerTest's recipe over
+            all variance parameters: σ², θ and the structure's, see
+            :mod:`mixedfit.inference.residual_ddf`). "none": Wald z-tests, columns
+            ``estimate, std_error, z, p, lower, upper``.
+        level : float
+            Confidence level of ``lower``/``upper``.
+
+        Raises
+        ------
+        NotImplementedError
+            ``ddf="kenward-roger"`` (planned).
+        """
+        if isinstance(ddf, str) and ddf.strip().lower() == "none":
+            return super().coef_table(ddf="none", level=level)
+        from .inference.residual_ddf import residual_coef_table
+
+        return residual_coef_table(self, ddf=ddf, level=level)
 
 
 def fit_with_residual(

@@ -243,7 +243,6 @@ def ar1_fit() -> Any:
         lambda f: f.ranef,
         lambda f: f.fitted,
         lambda f: f.residuals,
-        lambda f: f.coef_table(),
         lambda f: f.coef_table(ddf="kenward-roger"),
         lambda f: f.summary(ddf="satterthwaite"),
         lambda f: mf.anova(f, f),

@@ -308,8 +308,9 @@ class ResidualModelFit:
 
     # ----------------------------------------------------------- tests
     def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
-        """Wald z-tests of the fixed effects from :attr:`vcov` (``ddf="none"`` only; the
-        default, Satterthwaite as for :class:`~mixedfit.LinearMixedModel`, is planned).
+        """Wald z-tests of the fixed effects from :attr:`vcov` (``ddf="none"`` only here; the
+        fitted model returned by :func:`mixedfit.gls` / ``lmer(..., residual=)``,
+        :class:`~mixedfit.ResidualMixedModel`, adds the default, Satterthwaite t tests).
 
         Returns
         -------
