@@ -7,6 +7,7 @@ uses → :func:`mixedfit.engine.residual.fit_residual` → :class:`~mixedfit.mod
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -75,6 +76,32 @@ class ResidualMixedModel(ResidualModelFit):
         return residual_coef_table(self, ddf=ddf, level=level)
 
 
+def _structure_columns(residual: ResidualStructure) -> list[str]:
+    """The columns a structure reads (time, subject, by, covariate, coordinates)."""
+    parts = getattr(residual, "parts", None) or (residual,)
+    out: list[str] = []
+    for part in parts:
+        for name in ("time", "subject", "by", "covariate", "coords"):
+            value = getattr(part, name, None)
+            values = [value] if isinstance(value, str) else list(value or [])
+            out += [v for v in values if isinstance(v, str) and v not in out]
+    return out
+
+
+def _without_missing_structure_values(
+    data: pd.DataFrame, residual: ResidualStructure
+) -> np.ndarray | None:
+    """Positions of the rows of ``data`` with every value the structure reads (R's na.omit, as
+    for the formula's variables), or None if none is missing."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    columns = [c for c in _structure_columns(residual) if c in data.columns]
+    if not columns:
+        return None
+    missing = data[columns].isna().any(axis=1).to_numpy()
+    return np.flatnonzero(~missing) if missing.any() else None
+
+
 def fit_with_residual(
     formula: str,
     data: pd.DataFrame,
@@ -117,7 +144,13 @@ def fit_with_residual(
     if safe:
         columns = data.columns if isinstance(data, pd.DataFrame) else None
         parsed = check_safe_formula(parsed, columns)
-    design = build_design(parsed, data, offset=offset, context=context)
+    kept = _without_missing_structure_values(data, residual)
+    used = data if kept is None else data.iloc[kept]
+    design = build_design(parsed, used, offset=offset, context=context)
+    if kept is not None:  # rows positioned in the caller's data, as without residual=
+        design = dataclasses.replace(
+            design, rows=kept[design.rows], n_dropped=design.n_dropped + len(data) - len(kept)
+        )
     check_response_scale(design.spec.formula.response, design.y - design.offset)
     frame = data.iloc[design.rows]
     bound = residual.bind(frame.reset_index(drop=True))

@@ -306,3 +306,17 @@ def test_exports() -> None:
         "Spatial",
     ]:
         assert name in mf.__all__ and hasattr(mf, name)
+
+
+def test_rows_missing_a_structure_value_are_dropped() -> None:
+    """A missing time (or subject) drops the row, as R's na.omit does for the structure's
+    variables; the fit equals the fit without those rows."""
+    o = mf.load_dataset("orthodont")
+    o["occ"] = (o["age"] - 8) / 2 + 1
+    ar1 = mf.AR1("occ", "Subject")
+    without = mf.gls("distance ~ Sex * age", o.drop(index=[3, 17]), residual=ar1)
+    o.loc[[3, 17], "occ"] = np.nan
+    fit = mf.gls("distance ~ Sex * age", o, residual=ar1)
+    assert fit.loglik == pytest.approx(without.loglik, rel=1e-12)
+    assert fit.nobs == 106
+    assert list(fit.residual_cov(subject="M01").index) == ["1", "2", "3"]
