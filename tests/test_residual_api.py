@@ -320,3 +320,22 @@ def test_rows_missing_a_structure_value_are_dropped() -> None:
     assert fit.loglik == pytest.approx(without.loglik, rel=1e-12)
     assert fit.nobs == 106
     assert list(fit.residual_cov(subject="M01").index) == ["1", "2", "3"]
+
+
+def test_internal_inference_functions_refuse_residual_fits() -> None:
+    """Called directly, the inference functions of ordinary fits refuse a residual fit rather
+    than returning Wald numbers or failing on a missing attribute."""
+    from mixedfit.inference import bootstrap, ddf, intervals
+
+    o = mf.load_dataset("orthodont")
+    fit = mf.gls("distance ~ Sex * age", o, residual=mf.CompoundSymmetry("Subject"))
+    for call in (
+        lambda: ddf.coef_table(fit, ddf="none"),
+        lambda: ddf.coef_table(fit),
+        lambda: ddf.anova_type3(fit),
+        lambda: intervals.confint(fit),
+        lambda: bootstrap.simulate(fit, 2, seed=1),
+        lambda: bootstrap.bootstrap(fit, 2, seed=1),
+    ):
+        with pytest.raises(NotImplementedError, match="residual"):
+            call()

@@ -12,6 +12,7 @@ import scipy.stats
 
 from ..engine.lmm import fit_lmm
 from ..model import engine_terms
+from ..model.residual import ResidualModelFit, not_implemented
 from .parameters import engine_sdcor, parameter_names
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def simulate(
         One simulated response per column, on the scale of the data's response (the offset
         included).
     """
+    if isinstance(fit, ResidualModelFit):
+        not_implemented("mixedfit.inference.bootstrap.simulate")
     if nsim < 0:
         raise ValueError(f"nsim must be non-negative, not {nsim!r}")
     rng = np.random.default_rng(seed)
@@ -100,6 +103,8 @@ def bootstrap(
         replicate whose refit failed is all NaN. ``attrs`` holds the counts ``failed`` and
         ``singular`` (boundary refits).
     """
+    if isinstance(fit, ResidualModelFit):
+        not_implemented("mixedfit.inference.bootstrap.bootstrap")
     design = fit._design
     Y = simulate(fit, nsim, seed)
     terms = engine_terms(design)

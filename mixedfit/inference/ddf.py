@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.stats
 
 from ..exceptions import MixedFitError
+from ..model.residual import ResidualModelFit, not_implemented
 from .cache import cached_per_fit
 from .contrasts import term_contrasts
 from .hypotheses import parse_hypotheses
@@ -161,6 +162,12 @@ def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     return np.asarray(p, dtype=float)
 
 
+def _refuse_residual(fit: object, what: str) -> None:
+    """Fits with a residual covariance structure have their own tests (or none yet)."""
+    if isinstance(fit, ResidualModelFit):
+        not_implemented(f"mixedfit.inference.ddf.{what}")
+
+
 def coef_table(fit: MixedModelFit, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
     """Fixed-effects table with t tests and Wald confidence intervals (lmerTest's ``summary``).
 
@@ -185,6 +192,7 @@ def coef_table(fit: MixedModelFit, ddf: str = "satterthwaite", level: float = 0.
     MixedFitError
         Kenward–Roger on an ML fit or a model with too many random effects.
     """
+    _refuse_residual(fit, "coef_table")
     method = _method(ddf)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
@@ -360,6 +368,7 @@ def anova_type3(fit: MixedModelFit, ddf: str = "satterthwaite") -> pd.DataFrame:
         Type III contrasts of a model that lmerTest builds from the data (non-hierarchical terms,
         aliased columns, multi-column numeric factors).
     """
+    _refuse_residual(fit, "anova_type3")
     method = _method(ddf)
     rows = []
     for term, L in term_contrasts(fit).items():

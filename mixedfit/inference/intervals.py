@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.stats
 
 from ..exceptions import MixedFitError
+from ..model.residual import ResidualModelFit, not_implemented
 from .bootstrap import bootstrap, percentile_interval
 from .parameters import parameter_names, variance_names
 from .profile import profile_intervals
@@ -99,6 +100,8 @@ def confint(
     >>> confint(fit, "profile").round(2).loc["sigma"].tolist()
     [22.9, 28.86]
     """
+    if isinstance(fit, ResidualModelFit):
+        not_implemented("mixedfit.inference.intervals.confint")
     _check_level(level)
     key = method.lower()
     if key == "wald":
