@@ -76,6 +76,23 @@ class ResidualMixedModel(ResidualModelFit):
         return residual_coef_table(self, ddf=ddf, level=level)
 
 
+    def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
+        """Responses simulated from the fitted model, shape (nobs, nsim): y* = Xβ̂ + Zu* + ε*
+        with new u* ~ N(0, Ĝ) and ε* ~ N(0, σ̂²Λ_R(φ̂)) per subject (lme4's ``use.u = FALSE``;
+        the offset included). The same seed gives the same responses."""
+        from .model.residual_rows import simulate
+
+        return simulate(self, nsim, seed=seed)
+
+    def bootstrap(self, nsim: int = 100, seed: int | None = None) -> pd.DataFrame:
+        """Parametric bootstrap: refits to ``nsim`` simulated responses, one row of parameters
+        each (random-effect SDs/correlations, ``sigma``, the structure's parameters, fixed
+        effects; see :func:`mixedfit.inference.residual_bootstrap.bootstrap`)."""
+        from .inference.residual_bootstrap import bootstrap
+
+        return bootstrap(self, nsim, seed=seed)
+
+
 def _structure_columns(residual: ResidualStructure) -> list[str]:
     """The columns a structure reads (time, subject, by, covariate, coordinates)."""
     parts = getattr(residual, "parts", None) or (residual,)

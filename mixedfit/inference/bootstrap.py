@@ -12,7 +12,7 @@ import scipy.stats
 
 from ..engine.lmm import fit_lmm
 from ..model import engine_terms
-from ..model.residual import ResidualModelFit, not_implemented
+from ..model.residual import ResidualModelFit
 from .parameters import engine_sdcor, parameter_names
 
 if TYPE_CHECKING:
@@ -46,8 +46,10 @@ def simulate(
         One simulated response per column, on the scale of the data's response (the offset
         included).
     """
-    if isinstance(fit, ResidualModelFit):
-        not_implemented("mixedfit.inference.bootstrap.simulate")
+    if isinstance(fit, ResidualModelFit):  # R = σ²Λ_R(φ): correlated residuals
+        from ..model.residual_rows import simulate as simulate_residual
+
+        return simulate_residual(fit, nsim, seed)
     if nsim < 0:
         raise ValueError(f"nsim must be non-negative, not {nsim!r}")
     rng = np.random.default_rng(seed)
@@ -104,7 +106,9 @@ def bootstrap(
         ``singular`` (boundary refits).
     """
     if isinstance(fit, ResidualModelFit):
-        not_implemented("mixedfit.inference.bootstrap.bootstrap")
+        from .residual_bootstrap import bootstrap as bootstrap_residual
+
+        return bootstrap_residual(fit, nsim, seed)
     design = fit._design
     Y = simulate(fit, nsim, seed)
     terms = engine_terms(design)

@@ -2,8 +2,10 @@
 issue 12), and :class:`FittedResidual`, the structure spec with its estimates.
 
 Phase 2a: estimates, criteria, the residual block per subject, variance components and Wald
-z-tests. Methods of :class:`~.fit.MixedModelFit` not yet implemented for these fits raise
-:class:`NotImplementedError` naming the method (never a silently wrong number).
+z-tests; the row-level results (BLUPs, fitted values, residuals, prediction, refits) from
+:class:`~.residual_rows.ResidualRows`. Methods of :class:`~.fit.MixedModelFit` not yet
+implemented for these fits raise :class:`NotImplementedError` naming the method (never a
+silently wrong number).
 """
 
 from __future__ import annotations
@@ -21,20 +23,17 @@ from ..design import Design
 from ..engine.residual import ResidualFit
 from ..exceptions import MixedFitError
 from .fit import sd_and_correlation
+from .residual_rows import ResidualRows
 
 __all__ = ["FittedResidual", "ResidualModelFit", "not_implemented"]
 
-PLANNED_PROPERTIES = ("ranef", "ranef_condsd", "fitted", "residuals", "scaled_residuals")
+PLANNED_PROPERTIES: tuple[str, ...] = ()
 """Attributes of the ordinary fitted model not implemented for residual-structure fits yet."""
 PLANNED = (
-    "refit",
-    "predict",
     "anova",
     "test",
     "confint",
     "profile",
-    "simulate",
-    "bootstrap",
     "save",
 )
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""
@@ -101,7 +100,7 @@ class FittedResidual:
         return f"{self.name}: {values}" if values else self.name
 
 
-class ResidualModelFit:
+class ResidualModelFit(ResidualRows):
     """A fitted model y = Xβ + Zu + ε with ε ~ N(0, σ²Λ_R(φ)) (see :func:`mixedfit.gls`).
 
     The criteria are on nlme's (and SAS's) scale; the REML log-likelihood equals lme4's.

@@ -1,0 +1,64 @@
+"""Row-level operations with the residual structure at φ: each row's standard deviation, the
+whitening of residuals (nlme's normalized residuals) and its inverse, correlating standard normal
+draws (simulation).
+
+Λ_i = C_i C_iᵀ (lower Cholesky factor, rows of a subject in data order, as
+:meth:`.structure.ResidualModel.whiten` and nlme's ``corStruct`` factor).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .structure import ResidualModel
+
+__all__ = ["correlate", "normalize", "row_sd"]
+
+
+def row_sd(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """√diag Λ_R(φ) per row, shape (n,): the row's residual sd relative to σ.
+
+    Equals the variance function's multiplier, except for structures whose correlation part
+    carries variances (unstructured, heterogeneous), read off the blocks' diagonals.
+    """
+    phi = np.asarray(phi, dtype=float)
+    s = model.multipliers(phi)
+    if model.correlation is None:
+        return np.asarray(s, dtype=float).copy()
+    out = np.empty(model.n)
+    for rows in model.batches:
+        out[rows] = np.sqrt(np.diagonal(model.blocks(phi, rows, s), axis1=1, axis2=2))
+    return out
+
+
+def normalize(model: ResidualModel, phi: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """C_i⁻¹ r_i per subject, shape (n,): with ``r`` the response residuals over σ̂, nlme's
+    ``type = "normalized"`` residuals (independent, unit variance under the model)."""
+    M = np.asarray(r, dtype=float).reshape(-1, 1)
+    return np.asarray(model.whiten(np.asarray(phi, dtype=float), M).M[:, 0])
+
+
+def correlate(model: ResidualModel, phi: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """C_i E_i per subject: rows with covariance Λ_R(φ) from independent standard normal ones.
+
+    Parameters
+    ----------
+    model : ResidualModel
+    phi : ndarray
+    E : ndarray, shape (n, k)
+        Standard normal draws, one column per simulation.
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+    """
+    phi = np.asarray(phi, dtype=float)
+    E = np.asarray(E, dtype=float)
+    s = model.multipliers(phi)
+    if model.correlation is None:
+        return np.asarray(E * s[:, None])
+    out = np.empty_like(E)
+    for rows in model.batches:
+        C = np.linalg.cholesky(model.blocks(phi, rows, s))  # (nsub, m, m)
+        out[rows] = C @ E[rows]
+    return out
