@@ -231,24 +231,15 @@ def ar1_fit() -> Any:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda f: f.predict(),
         lambda f: f.anova(),
         lambda f: f.test("age_c"),
         lambda f: f.confint(),
         lambda f: f.profile(),
-        lambda f: f.simulate(),
-        lambda f: f.bootstrap(),
         lambda f: f.save("x.json"),
-        lambda f: f.refit(),
-        lambda f: f.ranef,
-        lambda f: f.fitted,
-        lambda f: f.residuals,
         lambda f: f.coef_table(ddf="kenward-roger"),
         lambda f: f.summary(ddf="satterthwaite"),
         lambda f: mf.anova(f, f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
-        lambda f: __import__("mixedfit.report.plots").report.plots.plot_ranef(f),
-        lambda f: __import__("mixedfit.report.plots").report.plots.plot_residuals(f),
     ],
 )
 def test_planned_methods_raise_not_implemented(ar1_fit: Any, call: Any) -> None:
@@ -325,7 +316,7 @@ def test_rows_missing_a_structure_value_are_dropped() -> None:
 def test_internal_inference_functions_refuse_residual_fits() -> None:
     """Called directly, the inference functions of ordinary fits refuse a residual fit rather
     than returning Wald numbers or failing on a missing attribute."""
-    from mixedfit.inference import bootstrap, ddf, intervals
+    from mixedfit.inference import ddf, intervals
 
     o = mf.load_dataset("orthodont")
     fit = mf.gls("distance ~ Sex * age", o, residual=mf.CompoundSymmetry("Subject"))
@@ -334,8 +325,6 @@ def test_internal_inference_functions_refuse_residual_fits() -> None:
         lambda: ddf.coef_table(fit),
         lambda: ddf.anova_type3(fit),
         lambda: intervals.confint(fit),
-        lambda: bootstrap.simulate(fit, 2, seed=1),
-        lambda: bootstrap.bootstrap(fit, 2, seed=1),
     ):
         with pytest.raises(NotImplementedError, match="residual"):
             call()

@@ -34,12 +34,15 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_ranef(fit: MixedModelFit, group: str | None = None, level: float = 0.95) -> Figure:
+def plot_ranef(
+    fit: MixedModelFit | ResidualModelFit, group: str | None = None, level: float = 0.95
+) -> Figure:
     """Caterpillar plot: BLUPs of one grouping factor, sorted, with conditional intervals.
 
     Parameters
     ----------
-    fit : MixedModelFit
+    fit : MixedModelFit or ResidualModelFit
+        With a residual structure: its BLUPs and conditional sds (``ranef``, ``ranef_condsd``).
     group : str, optional
         Grouping factor (a key of ``fit.ranef``); defaults to the first.
     level : float
@@ -50,9 +53,10 @@ def plot_ranef(fit: MixedModelFit, group: str | None = None, level: float = 0.95
     matplotlib.figure.Figure
         One panel per random-effect column.
     """
-    _check_fit(fit, "plot_ranef")
     plt = _pyplot()
     ranef, condsd = fit.ranef, fit.ranef_condsd
+    if not ranef:
+        raise MixedFitError("the fit has no random effects: nothing to plot")
     group = group if group is not None else next(iter(ranef))
     if group not in ranef:
         raise MixedFitError(f"no grouping factor {group!r}; the fit has {sorted(ranef)}")
@@ -75,29 +79,38 @@ def plot_ranef(fit: MixedModelFit, group: str | None = None, level: float = 0.95
     return fig
 
 
-def plot_residuals(fit: MixedModelFit) -> Figure:
+def plot_residuals(fit: MixedModelFit | ResidualModelFit) -> Figure:
     """Scaled residuals against fitted values, and their normal QQ plot.
+
+    For a fit with a residual structure the residuals are the normalized ones
+    (``fit.residuals_of("normalized")``, whitened within subjects: independent with unit
+    variance under the model), and the titles say so.
 
     Returns
     -------
     matplotlib.figure.Figure
         Two panels.
     """
-    _check_fit(fit, "plot_residuals")
     plt = _pyplot()
-    resid, fitted = fit.scaled_residuals, fit.fitted
+    if isinstance(fit, ResidualModelFit):
+        resid, label = fit.residuals_of("normalized"), "normalized residual"
+        titles = ("Normalized residuals vs fitted", "Normal QQ plot of normalized residuals")
+    else:
+        resid, label = fit.scaled_residuals, "scaled residual"
+        titles = ("Residuals vs fitted", "Normal QQ plot")
+    fitted = fit.fitted
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
     left.scatter(fitted, resid, s=8, alpha=0.6)
     left.axhline(0.0, color="grey", lw=0.8, ls="--")
     left.set_xlabel("fitted")
-    left.set_ylabel("scaled residual")
-    left.set_title("Residuals vs fitted")
+    left.set_ylabel(label)
+    left.set_title(titles[0])
     (theory, sample), (slope, intercept, _) = stats.probplot(resid, dist="norm")
     right.scatter(theory, sample, s=8, alpha=0.6)
     right.plot(theory, slope * np.asarray(theory) + intercept, color="grey", lw=1)
     right.set_xlabel("normal quantile")
-    right.set_ylabel("scaled residual")
-    right.set_title("Normal QQ plot")
+    right.set_ylabel(label)
+    right.set_title(titles[1])
     fig.tight_layout()
     return fig
 
