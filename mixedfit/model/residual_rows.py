@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
+from ..covariance import BoundResidual, ResidualStructure
 from ..design import Design
 from ..design import validation as v
 from ..engine.residual import ResidualFit, fit_residual
@@ -27,9 +28,6 @@ from ..engine.solution import conditional_variances
 from ..exceptions import MixedFitError
 from .fit import engine_terms
 from .predict import predict_new
-
-if TYPE_CHECKING:
-    from .residual import ResidualModelFit
 
 __all__ = [
     "RESIDUAL_TYPES",
@@ -46,6 +44,8 @@ __all__ = [
 
 RESIDUAL_TYPES = ("response", "pearson", "normalized")
 """The residual types of :func:`residuals_of` (nlme's ``residuals(fit, type=)``)."""
+
+_Fit = TypeVar("_Fit", bound="ResidualRows")
 
 _CHUNK_ENTRIES = 4_000_000  # bound on the (simulations × observations × k) array held at once
 
@@ -177,6 +177,10 @@ class ResidualRows:
 
     _design: Design
     _engine: ResidualFit
+    _formula: str
+    _structure: ResidualStructure
+    _bound: BoundResidual
+    _frame: pd.DataFrame
 
     # ----------------------------------------------------------- random effects
     @cached_property
@@ -275,7 +279,7 @@ class ResidualRows:
         """
         return predict(self, newdata, random, allow_new_levels, offset)
 
-    def refit(self, reml: bool | None = None, y: np.ndarray | None = None) -> ResidualModelFit:
+    def refit(self: _Fit, reml: bool | None = None, y: np.ndarray | None = None) -> _Fit:
         """The same model (design and structure) fitted again, by REML or ML, or to a new
         response.
 
@@ -292,5 +296,6 @@ class ResidualRows:
             Of the same class as this fit; (θ, φ) started from this fit's estimates.
         """
         design, engine = refit(self, reml, y)
-        fit: ResidualModelFit = self  # type: ignore[assignment]
-        return type(fit)(design, engine, fit._formula, fit._structure, fit._bound, fit._frame)
+        make = cast(Any, type(self))  # ResidualModelFit's constructor
+        new = make(design, engine, self._formula, self._structure, self._bound, self._frame)
+        return cast(_Fit, new)
