@@ -5,9 +5,10 @@ prediction, simulation and refits.
 With V = ZGZ' + σ²Λ_R(φ) and Λ_i = C_i C_iᵀ per subject, the engine fits the problem whitened
 by C⁻¹ (:mod:`mixedfit.engine.residual`): its Z̃ = C⁻¹Z, X̃, ỹ give Ṽ = C⁻¹VC⁻ᵀ, so
 Z̃'Ṽ⁻¹(ỹ − X̃β̂) = Z'V⁻¹(y − Xβ̂): the whitened problem's BLUPs are the original-scale BLUPs
-û = GZ'V⁻¹(y − Xβ̂), and its conditional covariance σ̂²Λ(Λ'Z̃'Z̃Λ + I)⁻¹Λ' (lme4's ``condVar``,
-conditional on θ̂ and β̂) is G − GZ'V⁻¹ZG. Subjects are nested in every grouping (checked when
-fitting), so whitening never mixes rows of different levels and the terms' level codes hold.
+û = GZ'V⁻¹(y − Xβ̂), and its conditional covariance σ̂²T(T'Z̃'Z̃T + I)⁻¹T' (T the relative
+covariance factor of θ; lme4's ``condVar``, conditional on θ̂ and β̂) is G − GZ'V⁻¹ZG.
+Subjects are nested in every grouping (checked when fitting), so whitening never mixes rows of
+different levels and the terms' level codes hold.
 """
 
 from __future__ import annotations
