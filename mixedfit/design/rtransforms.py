@@ -150,10 +150,20 @@ def poly(
     """R's ``poly(x, degree, raw = FALSE)``: formulaic's orthogonal basis (R's), or the raw
     powers ``x, x^2, ...``; columns numbered 1..degree."""
     if not raw:
+        if not _state and int(degree) >= len(pd.unique(_present(x))):
+            raise FormulaError(
+                f"poly(): 'degree' ({degree}) must be less than the number of unique points "
+                f"({len(pd.unique(_present(x)))}), as R says; lower the degree or use raw = TRUE"
+            )
         return _formulaic_poly(x, degree, _state=_state)
     values = np.asarray(x, dtype=float)
     powers = np.column_stack([values**k for k in range(1, int(degree) + 1)])
     return FactorValues(powers, column_names=tuple(str(k) for k in range(1, int(degree) + 1)))
+
+
+def _present(x: Any) -> np.ndarray:
+    values = np.asarray(x, dtype=float)
+    return values[~np.isnan(values)]
 
 
 def c(*values: Any) -> np.ndarray:

@@ -344,6 +344,13 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
     for tok in tokens:
         ok_op = tok.kind.value == "operator" and tok.token in (":", "/")
         ok_ctx = tok.kind.value == "context" and tok.token in "()"
+        if tok.kind.value == "python":
+            raise FormulaError(
+                f"grouping factor {expr!r} in {source!r} is computed by a call: lme4 refuses it "
+                "too (\"couldn't evaluate grouping factor within model frame ... Try adding "
+                "grouping factor to data frame explicitly\"); add it to the data as a column "
+                "(df['g'] = ...) and write '(... | g)' (a column is used as a factor as it is)"
+            )
         if not (tok.kind.value == "name" or ok_op or ok_ctx):
             raise FormulaError(
                 f"grouping factor {expr!r} in {source!r}: only column names joined by ':' or '/' "
