@@ -329,3 +329,27 @@ def test_safe_mode_still_refuses_code(formula, message):
     with pytest.raises(FormulaError, match="safe mode") as info:
         check_safe_formula(formula, ["y", "x", "f", "g"])
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    ["int8", "uint8", "Int64", "float32", "Float64", "int16[pyarrow]", "double[pyarrow]"],
+)
+def test_power_on_every_numeric_dtype(dtype):
+    """I(Days^2) is R's power whatever the column's dtype (no integer wrap-around)."""
+    ref = _load("power")
+    data = DATA["sleepstudy"].astype({"Days": dtype})
+    fit = mf.lmer(ref["formula"], data)
+    beta = np.array(list(ref["beta"].values()))
+    np.testing.assert_allclose(fit.fixef.to_numpy(), beta, rtol=ESTIMATE_RTOL)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "boolean", "bool[pyarrow]"])
+def test_power_of_a_logical_column_is_a_number(dtype):
+    """R: TRUE^2 is 1, so I(b^2) with b = Days > 4 is lme4's I(Days > 4) model."""
+    ref = _load("comparison")
+    data = DATA["sleepstudy"].assign(b=(DATA["sleepstudy"]["Days"] > 4).astype(dtype))
+    fit = mf.lmer("Reaction ~ I(b^2) + (1 | Subject)", data)
+    beta = np.array(list(ref["beta"].values()))
+    np.testing.assert_allclose(fit.fixef.to_numpy(), beta, rtol=ESTIMATE_RTOL)
+    assert fit.objective == pytest.approx(ref["reml_criterion"], rel=OBJECTIVE_RTOL)
