@@ -41,7 +41,16 @@ from typing import NoReturn
 from ..exceptions import FormulaError
 from .parser import parse_formula
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
-from .rdialect import R_MATH, r_formula
+from .rdialect import r_formula
+from .safenames import (
+    ARGUMENTS,
+    COMPARISONS,
+    FLAGS,
+    MAX_POLY_DEGREE,
+    SAFE_CONTRASTS,
+    SAFE_FUNCTIONS,
+    VECTORS,
+)
 from .terms import ModelFormula
 
 __all__ = [
@@ -54,59 +63,6 @@ __all__ = [
 ]
 
 MAX_SAFE_LENGTH = 10_000  # characters of a formula accepted in safe mode
-_MAX_POLY_DEGREE = 20
-
-#: Functions a safe formula may call, with the arguments each accepts (besides its data).
-SAFE_FUNCTIONS: dict[str, str] = {
-    **{
-        f"np.{name}": "one numeric expression"
-        for name in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "abs")
-    },
-    "I": "one numeric expression (arithmetic only)",
-    "offset": "one numeric expression",
-    "center": "one numeric expression",
-    "scale": "one numeric expression; center=, scale= (True/False), ddof= (a number)",
-    "poly": f"one numeric expression; degree (an integer up to {_MAX_POLY_DEGREE}), raw=",
-    "C": "a column; contrasts (see SAFE_CONTRASTS); levels=[constants]",
-    # R's spellings (mixedfit.formula.rdialect)
-    **{name: "one numeric expression" for name in R_MATH if name != "log"},
-    "log": "one numeric expression; optionally a base (a number)",
-    **{
-        name: "one expression (R's " + name.replace("_", ".") + ")"
-        for name in ("factor", "as_factor", "as_numeric", "as_integer", "as_double")
-    },
-    "relevel": "one expression; ref (a level, as a string or number)",
-    "ns": "one numeric expression; df (integer), knots=c(numbers), intercept=, Boundary.knots=",
-    "bs": "one numeric expression; df, knots=c(numbers), degree=, intercept=, Boundary.knots=",
-}
-
-#: Keyword arguments (and how many positional ones) each allowed function takes.
-_ARGUMENTS: dict[str, tuple[int, tuple[str, ...]]] = {
-    "scale": (1, ("center", "scale", "ddof")),
-    "poly": (2, ("degree", "raw")),
-    "log": (2, ("base",)),
-    "relevel": (2, ("ref",)),
-    "ns": (2, ("df", "knots", "intercept", "Boundary_knots")),
-    "bs": (2, ("df", "knots", "degree", "intercept", "Boundary_knots")),
-}
-_VECTORS = ("knots", "Boundary_knots")  # c(numbers)
-_FLAGS = {"T": True, "F": False}  # R's names for TRUE and FALSE
-_COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
-
-#: Contrasts allowed as the second argument of ``C(...)``, bare or called with constants.
-SAFE_CONTRASTS: tuple[str, ...] = (
-    "contr.treatment",
-    "contr.sum",
-    "contr.helmert",
-    "contr.poly",
-    "contr.diff",
-    "contr.SAS",
-    "Treatment",
-    "Sum",
-    "Helmert",
-    "Poly",
-    "Diff",
-)
 
 _OPERATORS = re.compile(r"(~|\+|-|\*\*|\*|/|:|\^|\|\||\||%in%|in)+")  # possibly glued: "+-"
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -268,7 +224,7 @@ class _Checker:
             self.value(node.operand)
         elif isinstance(node, ast.Call):
             self.call(node)
-        elif isinstance(node, ast.Compare) and all(isinstance(o, _COMPARISONS) for o in node.ops):
+        elif isinstance(node, ast.Compare) and all(isinstance(o, COMPARISONS) for o in node.ops):
             for operand in (node.left, *node.comparators):
                 self.value(operand)
         else:
@@ -309,7 +265,7 @@ class _Checker:
         if func == "C":
             self.categorical(node)
             return
-        positional, keywords = _ARGUMENTS.get(func, (1, ()))
+        positional, keywords = ARGUMENTS.get(func, (1, ()))
         if not 1 <= len(node.args) <= positional:
             self.fail(node, f"{func}() takes one expression")
         self.value(node.args[0])
@@ -322,7 +278,7 @@ class _Checker:
         for arg in node.args[1:]:
             self.option(arg)
         for kw in node.keywords:
-            self.vector(kw.value) if kw.arg in _VECTORS else self.option(kw.value)
+            self.vector(kw.value) if kw.arg in VECTORS else self.option(kw.value)
 
     def vector(self, node: ast.expr) -> None:
         """R's ``c(...)`` of numbers (knots)."""
@@ -335,12 +291,12 @@ class _Checker:
 
     def option(self, node: ast.expr) -> None:
         """A flag or count argument: True/False (T/F) or a small non-negative integer."""
-        if isinstance(node, ast.Name) and node.id in _FLAGS:
+        if isinstance(node, ast.Name) and node.id in FLAGS:
             return
         value = node.value if isinstance(node, ast.Constant) else None
-        small = isinstance(value, int) and 0 <= value <= _MAX_POLY_DEGREE
+        small = isinstance(value, int) and 0 <= value <= MAX_POLY_DEGREE
         if not (isinstance(value, bool) or small):
-            self.fail(node, f"options must be True/False or an integer up to {_MAX_POLY_DEGREE}")
+            self.fail(node, f"options must be True/False or an integer up to {MAX_POLY_DEGREE}")
 
     def categorical(self, node: ast.Call) -> None:
         if not 1 <= len(node.args) <= 2:
