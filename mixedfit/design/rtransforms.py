@@ -6,7 +6,8 @@ so formulas copied from R run unchanged and give R's columns:
 
 * math: ``log`` (natural; ``log(x, base)``), ``log2``, ``log10``, ``log1p``, ``exp``, ``expm1``,
   ``sqrt``, ``abs``, trigonometric functions, ``floor``, ``ceiling``, ``trunc``, ``sign``;
-* factors: ``factor(x)``/``as.factor(x)`` (levels sorted, as R; a pandas Categorical keeps its
+* factors: ``factor(x)``/``as.factor(x)`` (levels sorted, as R, or ``factor(x, levels =
+  c("b", "a"))`` in that order; a pandas Categorical keeps its
   order; whole-number floats are labelled as integers: level ``1``, not ``1.0``),
   ``relevel(f, ref)`` (``ref`` first), ``as.numeric(f)`` (a factor's level numbers 1..k, as R;
   numbers unchanged; stateful: new data are numbered by the fitted levels);
@@ -88,11 +89,22 @@ def _as_series(x: Any) -> pd.Series:
     return series
 
 
-def factor(x: Any) -> pd.Series:
-    """R's ``factor(x)``: a categorical with sorted levels (see the module docstring)."""
+def factor(x: Any, levels: Any = None) -> pd.Series:
+    """R's ``factor(x, levels)``: a categorical with sorted levels, or ``levels`` in their order
+    (see the module docstring)."""
     series = _as_series(x)
-    levels = _levels(series)
-    return pd.Series(pd.Categorical(series, categories=levels), index=series.index)
+    if levels is None:
+        return pd.Series(pd.Categorical(series, categories=_levels(series)), index=series.index)
+    wanted = list(np.ravel(np.asarray(levels, dtype=object)))
+    by_text = {str(level): level for level in _levels(series)}
+    unknown = sorted(set(by_text) - {str(w) for w in wanted})
+    if unknown:
+        raise DataError(
+            f"factor(): value(s) {unknown[:5]} are not among levels = {[str(w) for w in wanted]}; "
+            "R would make them NA and drop their rows: filter the data first"
+        )
+    categories = [by_text.get(str(w), w) for w in wanted]
+    return pd.Series(pd.Categorical(series, categories=categories), index=series.index)
 
 
 def relevel(x: Any, ref: Any = None) -> pd.Series:

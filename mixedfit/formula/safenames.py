@@ -38,8 +38,9 @@ SAFE_FUNCTIONS: dict[str, str] = {
     "log": "one numeric expression; optionally a base (a number)",
     **{
         name: "one expression (R's " + name.replace("_", ".") + ")"
-        for name in ("factor", "as_factor", "as_numeric", "as_integer", "as_double")
+        for name in ("as_factor", "as_numeric", "as_integer", "as_double")
     },
+    "factor": "one expression; levels=c(constants)",
     "relevel": "one expression; ref (a level, as a string or number)",
     "ns": "one numeric expression; df (integer), knots=c(numbers), intercept=, Boundary.knots=",
     "bs": "one numeric expression; df, knots=c(numbers), degree=, intercept=, Boundary.knots=",
@@ -51,6 +52,7 @@ ARGUMENTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "poly": (2, ("degree", "raw")),
     "log": (2, ("base",)),
     "relevel": (2, ("ref",)),
+    "factor": (1, ("levels",)),
     "ns": (2, ("df", "knots", "intercept", "Boundary_knots")),
     "bs": (2, ("df", "knots", "degree", "intercept", "Boundary_knots")),
 }

@@ -275,6 +275,13 @@ class _Checker:
         if func == "relevel":
             self.constants([*node.args[1:], *(k.value for k in node.keywords)])
             return
+        if func == "factor":
+            for kw in node.keywords:  # levels = c("b", "a")
+                value = kw.value
+                if not (isinstance(value, ast.Call) and _dotted(value.func) == "c"):
+                    self.fail(value, "levels must be written c(constants)")
+                self.constants(value.args)
+            return
         for arg in node.args[1:]:
             self.option(arg)
         for kw in node.keywords:
