@@ -148,7 +148,8 @@ REFUSED = [
     ("y ~ __import__('os').getpid() + (1 | g)", "'__import__'"),
     ("y ~ np.__class__ + (1 | g)", "attribute access is not allowed"),
     ("y ~ I(np.__class__) + (1 | g)", "attribute access: 'np.__class__'"),
-    ("y ~ I(x.real) + (1 | g)", "attribute access: 'x.real'"),
+    # a dotted name is one name, as in R (issue 13): not a column, hence refused
+    ("y ~ I(x.real) + (1 | g)", "'x.real' is not a column of the data"),
     ("y ~ np.log(x).__class__ + (1 | g)", "attribute access is not allowed"),
     ("y ~ I((lambda: 1)()) + (1 | g)", "lambda"),
     ("y ~ I(lambda: x) + (1 | g)", "lambda"),
@@ -173,7 +174,7 @@ REFUSED = [
     ("y ~ {x.__class__} + (1 | g)", "attribute access"),
     ("y ~ I(open) + (1 | g)", "'open' is not a column"),
     ("y ~ w + (1 | g)", "'w' is not a column"),
-    ("y ~ x + (1 + I(x.real) | g)", "attribute access: 'x.real'"),  # random-effects left side
+    ("y ~ x + (1 + I(x.real) | g)", "'x.real' is not a column"),  # random-effects left side
     ("y ~ x + (1 + open('f') | g)", "'open'"),
     ("y ~ x + offset(open('f')) + (1 | g)", "'open'"),  # offset
     ("y ~ x + offset(x.__class__) + (1 | g)", "attribute access"),

@@ -6,8 +6,10 @@ used column read from pandas once; the model frame), :mod:`.plainterms` (plain p
 ``1 + x``, ``age * Sex`` or ``(1 + Days | Subject)`` built directly, formulaic's model spec
 deferred until new data need it), :mod:`.groups` (grouping factors coded, new levels encoded),
 :mod:`.sizes` (bounds on dense matrices, :data:`~.sizes.MAX_DENSE_BYTES`), :mod:`.slopes` (checks
-of random slopes), :mod:`.spec` (:class:`Design` and the recipe :class:`DesignSpec` that encodes
-new data) and :mod:`.build` (:func:`build_design`, the stage's entry point).
+of random slopes), :mod:`.rtransforms` (R's functions for formulas: ``factor``, ``relevel``,
+``log``, ``poly``, ...) with :mod:`.rsplines` (R's ``ns`` and ``bs``), :mod:`.spec`
+(:class:`Design` and the recipe :class:`DesignSpec` that encodes new data) and :mod:`.build`
+(:func:`build_design`, the stage's entry point).
 
 Imports: :mod:`mixedfit.exceptions` and :mod:`mixedfit.formula` only (and formulaic, pandas).
 """

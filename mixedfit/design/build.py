@@ -33,6 +33,7 @@ from .groups import (
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
+from .rtransforms import with_r_context
 from .sizes import check_matrix_size, check_term_blocks
 from .slopes import check_slopes_vary, check_text_slopes
 from .spec import (
@@ -86,7 +87,7 @@ def build_design(
     """
     v.check_frame(data)
     ctx = {"np": np, **(context or {})}
-    used = _used_columns(formula, data, ctx)
+    used = _used_columns(formula, data, with_r_context(ctx))
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
     columns = Columns(data)

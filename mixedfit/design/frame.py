@@ -211,8 +211,8 @@ def for_formulaic(
     evaluated, so ``I(x**2)`` or ``x:z`` cannot wrap around on int8..int64 data; columns used only
     as ``C(...)`` categories (``categorical``) keep their values, hence their level names.
     pandas' ``string`` dtypes (Python or pyarrow storage) become object columns, which formulaic
-    codes as categories. ``frame`` itself is never modified; it is returned unchanged when
-    nothing needs converting.
+    codes as categories; pyarrow booleans become pandas' ``boolean`` (arithmetic works on them).
+    ``frame`` itself is never modified; it is returned unchanged when nothing needs converting.
 
     Parameters
     ----------
@@ -234,6 +234,8 @@ def for_formulaic(
         dtype = series.dtype
         if _is_text(dtype):
             changed[name] = series.astype(object).where(series.notna(), np.nan)
+        elif isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_bool_dtype(dtype):
+            changed[name] = series.astype("boolean")  # I(b^2) as on pandas' booleans (R: 1)
         elif name not in categorical and _is_integer(dtype):
             changed[name] = pd.Series(
                 series.to_numpy(dtype=float, na_value=np.nan), index=series.index, name=name

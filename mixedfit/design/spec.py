@@ -22,6 +22,7 @@ from ..formula.pyexpr import formula_names, spec_names
 from . import validation as v
 from .frame import for_formulaic
 from .groups import GroupCoding, check_new_categories, encode_new_groups
+from .rtransforms import with_r_context
 
 __all__ = [
     "Design",
@@ -148,13 +149,13 @@ class DesignSpec:
 
     def fixed_matrix(self, data: pd.DataFrame) -> np.ndarray:
         """Fixed-effects matrix of new data (no missing values), shape (m, p)."""
-        X = new_matrix(self.fixed_spec, data, "fixed effects")
+        X = new_matrix(self.fixed_spec, data, "fixed effects", self.context)
         return X[:, list(self.kept_columns)]
 
     def term_matrix(self, i: int, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Columns (m, k), level codes (m,) (-1: not fitted) and missing-group mask of term i."""
         term = self.terms[i]
-        Z = new_matrix(term.spec, data, f"random-effects term {term.term.source!r}")
+        Z = new_matrix(term.spec, data, f"random-effects term {term.term.source!r}", self.context)
         codes, missing = encode_new_groups(term.coding, data)
         return Z, codes, missing
 
@@ -203,7 +204,7 @@ class Design:
 def materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
     frame = for_formulaic(frame, *formula_names(formula))
     try:
-        return model_matrix(formula, frame, context=dict(ctx), na_action="ignore")
+        return model_matrix(formula, frame, context=with_r_context(dict(ctx)), na_action="ignore")
     except (FormulaError, DataError):
         raise
     except Exception as err:
@@ -225,15 +226,22 @@ def formula_offset(
     return total
 
 
-def new_matrix(spec: ModelSpec, data: pd.DataFrame, what: str) -> np.ndarray:
-    """Model matrix of new rows; a category the fit never saw is an error, not zeros."""
+def new_matrix(
+    spec: ModelSpec, data: pd.DataFrame, what: str, ctx: Mapping[str, Any] | None = None
+) -> np.ndarray:
+    """Model matrix of new rows; a category the fit never saw is an error, not zeros.
+
+    ``ctx`` is the formula context of the fit (R's functions are always there)."""
     factors = [(f.expr, f.eval_method.value) for term in spec.formula for f in term.factors]
     data = for_formulaic(data, *spec_names(factors))
     check_new_categories(spec, data, what)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)
         try:
-            return np.asarray(spec.get_model_matrix(data, na_action="ignore"), dtype=float)
+            matrix = spec.get_model_matrix(
+                data, context=with_r_context(dict(ctx or {})), na_action="ignore"
+            )
+            return np.asarray(matrix, dtype=float)
         except DataMismatchWarning as err:
             raise DataError(f"new data for the {what}: {err}") from None
 

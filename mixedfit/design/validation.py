@@ -306,8 +306,8 @@ def check_numeric_expressions(expr: str, frame: pd.DataFrame) -> None:
     except FormulaSyntaxError:
         return
     for code in tokens:
-        if code.replace(" ", "").startswith(("C(", "Q(")):
-            continue
+        if code.replace(" ", "").startswith(("C(", "Q(", "factor(", "as.factor(", "relevel(")):
+            continue  # categories are welcome there
         for col in sorted(python_names(code) & set(map(str, frame.columns))):
             if not pd.api.types.is_numeric_dtype(frame[col].dtype) or isinstance(
                 frame[col].dtype, pd.CategoricalDtype

@@ -3,8 +3,9 @@
 Modules: :mod:`.parser` (string → terms, with formulaic's tokenizer and term algebra),
 :mod:`.terms` (the parsed formula and its random-effects terms), :mod:`.limits` (bounds on the
 expansion: :data:`~.limits.MAX_TERMS`, :data:`~.limits.MAX_FACTORS`), :mod:`.safety` (safe mode:
-:func:`~.safety.check_safe_formula`), :mod:`.pycode` and :mod:`.pyexpr` (the formula's Python
-pieces read as formulaic reads them).
+:func:`~.safety.check_safe_formula`; what it allows: :mod:`.safenames`), :mod:`.pycode` and
+:mod:`.pyexpr` (the formula's Python pieces read as formulaic reads them), :mod:`.rdialect` (R's
+spellings, ``log(Solar.R)``, ``I(x^2)``, ``TRUE``, ``%in%``, rewritten as formulaic reads them).
 
 Imports: only :mod:`mixedfit.exceptions` (and formulaic); every later stage may import this one.
 """

@@ -29,7 +29,7 @@ from formulaic.parser.types import Token
 
 from ..exceptions import FormulaError
 from .limits import check_expansion, check_random_terms
-from .pyexpr import r_power
+from .rdialect import r_formula
 from .terms import ModelFormula, RandomTerm, quote_name
 
 __all__ = ["parse_formula", "plain_message"]
@@ -78,7 +78,7 @@ def _parse(text: str, allow_no_random: bool = False) -> ModelFormula:
     """:func:`parse_formula` of a non-empty string (cached: parsing is pure and the result is
     immutable)."""
     _check_parentheses(text)
-    source, text = text, r_power(text)  # R's `^` inside calls is power: I(x^2) is x**2
+    source, text = text, r_formula(text)  # R's spellings: I(x^2), log(Solar.R), TRUE, %in%
     tokens = _tokens(text, text)
     tilde = [i for i, d in _depth_iter(tokens) if d == 0 and tokens[i].token == "~"]
     if len(tilde) != 1:
@@ -344,6 +344,13 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
     for tok in tokens:
         ok_op = tok.kind.value == "operator" and tok.token in (":", "/")
         ok_ctx = tok.kind.value == "context" and tok.token in "()"
+        if tok.kind.value == "python":
+            raise FormulaError(
+                f"grouping factor {expr!r} in {source!r} is computed by a call: lme4 refuses it "
+                "too (\"couldn't evaluate grouping factor within model frame ... Try adding "
+                "grouping factor to data frame explicitly\"); add it to the data as a column "
+                "(df['g'] = ...) and write '(... | g)' (a column is used as a factor as it is)"
+            )
         if not (tok.kind.value == "name" or ok_op or ok_ctx):
             raise FormulaError(
                 f"grouping factor {expr!r} in {source!r}: only column names joined by ':' or '/' "

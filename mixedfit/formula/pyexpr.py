@@ -7,9 +7,10 @@ chunks only; ``(a + b)^2`` at the formula level keeps its meaning (all interacti
 2). Strings and backtick-quoted names are left alone.
 
 :func:`formula_names` tells which names a formula uses and which of them are used only as the
-first argument of ``C(...)``: the design stage turns integer columns into float64 before
-formulaic evaluates anything (``I(x**2)`` on int8 data would otherwise wrap around), except
-columns used only as categories, whose level names (``C(temp)[T.185]``) stay as they were.
+first argument of ``C(...)`` (or of R's ``factor``, ``as.factor``, ``relevel``): the design
+stage turns integer columns into float64 before formulaic evaluates anything (``I(x**2)`` on
+int8 data would otherwise wrap around), except columns used only as categories, whose level
+names (``C(temp)[T.185]``) stay as they were.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from formulaic.parser.algos import tokenize
 
 from .pycode import formula_tokens, python_code
 
-__all__ = ["categorical_argument", "formula_names", "python_chunks", "r_power", "spec_names"]
+__all__ = [
+    "CATEGORICAL_CALLS",
+    "categorical_argument",
+    "formula_names",
+    "python_chunks",
+    "r_power",
+    "spec_names",
+]
 
 
 def r_power(text: str) -> str:
@@ -119,7 +127,8 @@ def python_chunks(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def categorical_argument(code: str) -> str | None:
-    """The column of ``C(column, ...)`` (backtick-quoted or not), else None.
+    """The column of ``C(column, ...)`` (or R's ``factor(column)``, ``relevel(column, ref)``;
+    backtick-quoted or not), else None.
 
     Examples
     --------
@@ -139,11 +148,15 @@ def categorical_argument(code: str) -> str | None:
     return None
 
 
+#: Calls whose first argument is read as categories: formulaic's C and R's factor spellings.
+CATEGORICAL_CALLS = frozenset({"C", "factor", "as_factor", "relevel"})
+
+
 def _is_c_call(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "C"
+        and node.func.id in CATEGORICAL_CALLS
         and bool(node.args)
         and isinstance(node.args[0], ast.Name)
     )

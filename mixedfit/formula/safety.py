@@ -13,10 +13,14 @@ code Python would evaluate is refused unless it is built only from
   with fullwidth or other compatibility characters such as ``＿＿import＿＿`` is refused);
 * arithmetic ``+ - * / // % **`` and unary ``-``/``+`` (a power of two constants is refused, so
   ``10**10**10`` cannot stall the interpreter);
-* calls of :data:`SAFE_FUNCTIONS` with the arguments listed there;
+* comparisons (``I(Days > 4)``);
+* calls of :data:`SAFE_FUNCTIONS` with the arguments listed there (R's functions included, as
+  :mod:`.rdialect` writes them: ``as.factor`` is ``as_factor``); flags may be ``True``/``False``
+  or R's ``T``/``F``, vectors ``c(...)`` of numbers;
 * inside ``C(...)``: the contrasts of :data:`SAFE_CONTRASTS` (called with constant arguments),
-  ``levels=[...]`` of constants; strings are allowed only there, and never with ``__``, quotes,
-  backslashes, backticks or unprintable characters.
+  ``levels=[...]`` of constants; strings are allowed only there and as the level of
+  ``relevel(f, "level")``, and never with ``__``, quotes, backslashes, backticks or unprintable
+  characters.
 
 Other tokens must be column names, numbers, the formula operators and parentheses. Anything else
 (attribute access, subscripts, lambda, comprehensions, f-strings, other calls, names that are not
@@ -37,7 +41,16 @@ from typing import NoReturn
 from ..exceptions import FormulaError
 from .parser import parse_formula
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
-from .pyexpr import r_power
+from .rdialect import r_formula
+from .safenames import (
+    ARGUMENTS,
+    COMPARISONS,
+    FLAGS,
+    MAX_POLY_DEGREE,
+    SAFE_CONTRASTS,
+    SAFE_FUNCTIONS,
+    VECTORS,
+)
 from .terms import ModelFormula
 
 __all__ = [
@@ -50,36 +63,6 @@ __all__ = [
 ]
 
 MAX_SAFE_LENGTH = 10_000  # characters of a formula accepted in safe mode
-_MAX_POLY_DEGREE = 20
-
-#: Functions a safe formula may call, with the arguments each accepts (besides its data).
-SAFE_FUNCTIONS: dict[str, str] = {
-    **{
-        f"np.{name}": "one numeric expression"
-        for name in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "abs")
-    },
-    "I": "one numeric expression (arithmetic only)",
-    "offset": "one numeric expression",
-    "center": "one numeric expression",
-    "scale": "one numeric expression; center=, scale= (True/False), ddof= (a number)",
-    "poly": f"one numeric expression; degree (an integer up to {_MAX_POLY_DEGREE}), raw=",
-    "C": "a column; contrasts (see SAFE_CONTRASTS); levels=[constants]",
-}
-
-#: Contrasts allowed as the second argument of ``C(...)``, bare or called with constants.
-SAFE_CONTRASTS: tuple[str, ...] = (
-    "contr.treatment",
-    "contr.sum",
-    "contr.helmert",
-    "contr.poly",
-    "contr.diff",
-    "contr.SAS",
-    "Treatment",
-    "Sum",
-    "Helmert",
-    "Poly",
-    "Diff",
-)
 
 _OPERATORS = re.compile(r"(~|\+|-|\*\*|\*|/|:|\^|\|\||\||%in%|in)+")  # possibly glued: "+-"
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -140,7 +123,7 @@ def check_safe_formula(
             f"(at most {MAX_SAFE_LENGTH} are accepted)"
         )
     cols = None if columns is None else frozenset(map(str, columns))
-    _check_tokens(r_power(text), cols)  # before formulaic parses; `^` read as parsing reads it
+    _check_tokens(r_formula(text), cols)  # before formulaic parses; R's spellings as parsed
     parsed = parse_formula(text) if isinstance(formula, str) else formula
     # the strings formulaic is given (see mixedfit.design), checked as formulaic will read them
     pieces = [f"{parsed.response} ~ {parsed.fixed}", *(term.expr for term in parsed.random)]
@@ -241,6 +224,9 @@ class _Checker:
             self.value(node.operand)
         elif isinstance(node, ast.Call):
             self.call(node)
+        elif isinstance(node, ast.Compare) and all(isinstance(o, COMPARISONS) for o in node.ops):
+            for operand in (node.left, *node.comparators):
+                self.value(operand)
         else:
             self.fail(node, _CONSTRUCTS.get(type(node), f"Python {type(node).__name__}"))
 
@@ -279,22 +265,45 @@ class _Checker:
         if func == "C":
             self.categorical(node)
             return
-        if not 1 <= len(node.args) <= (2 if func == "poly" else 1):
+        positional, keywords = ARGUMENTS.get(func, (1, ()))
+        if not 1 <= len(node.args) <= positional:
             self.fail(node, f"{func}() takes one expression")
         self.value(node.args[0])
-        keywords = {"scale": ("center", "scale", "ddof"), "poly": ("degree", "raw")}
         for kw in node.keywords:
-            if kw.arg not in keywords.get(func, ()):
+            if kw.arg not in keywords:
                 self.fail(node, f"keyword {kw.arg!r} of {func}()")
-        for arg in node.args[1:] + [k.value for k in node.keywords]:
+        if func == "relevel":
+            self.constants([*node.args[1:], *(k.value for k in node.keywords)])
+            return
+        if func == "factor":
+            for kw in node.keywords:  # levels = c("b", "a")
+                value = kw.value
+                if not (isinstance(value, ast.Call) and _dotted(value.func) == "c"):
+                    self.fail(value, "levels must be written c(constants)")
+                self.constants(value.args)
+            return
+        for arg in node.args[1:]:
             self.option(arg)
+        for kw in node.keywords:
+            self.vector(kw.value) if kw.arg in VECTORS else self.option(kw.value)
+
+    def vector(self, node: ast.expr) -> None:
+        """R's ``c(...)`` of numbers (knots)."""
+        if not (isinstance(node, ast.Call) and _dotted(node.func) == "c" and not node.keywords):
+            self.fail(node, "knots must be written c(numbers)")
+        for arg in node.args:
+            value = arg.operand if isinstance(arg, ast.UnaryOp) else arg
+            if not (isinstance(arg, ast.Constant | ast.UnaryOp) and _is_number(value)):
+                self.fail(arg, "knots must be numbers")
 
     def option(self, node: ast.expr) -> None:
-        """A flag or count argument: True/False or a small non-negative integer."""
+        """A flag or count argument: True/False (T/F) or a small non-negative integer."""
+        if isinstance(node, ast.Name) and node.id in FLAGS:
+            return
         value = node.value if isinstance(node, ast.Constant) else None
-        small = isinstance(value, int) and 0 <= value <= _MAX_POLY_DEGREE
+        small = isinstance(value, int) and 0 <= value <= MAX_POLY_DEGREE
         if not (isinstance(value, bool) or small):
-            self.fail(node, f"options must be True/False or an integer up to {_MAX_POLY_DEGREE}")
+            self.fail(node, f"options must be True/False or an integer up to {MAX_POLY_DEGREE}")
 
     def categorical(self, node: ast.Call) -> None:
         if not 1 <= len(node.args) <= 2:
@@ -345,6 +354,11 @@ def _dotted(node: ast.expr) -> str | None:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def _is_number(node: ast.expr) -> bool:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _constant(node: ast.expr) -> bool:
