@@ -233,7 +233,8 @@ class ResidualRows:
             "response": y − Xβ̂ − Zû. "pearson": divided by the row's residual sd σ̂√(Λ_R)ᵢᵢ.
             "normalized": the Pearson residuals whitened by the Cholesky factor of each
             subject's residual correlation block (C_i⁻¹ r_i / σ̂ with C_i C_iᵀ = Λ_i, rows in data
-            order as nlme), independent with unit variance under the model.
+            order as nlme; compound symmetry: nlme's Helmert-type factor, as ``corCompSymm``),
+            independent with unit variance under the model.
 
         Returns
         -------

@@ -3,16 +3,19 @@ whitening of residuals (nlme's normalized residuals) and its inverse, correlatin
 draws (simulation).
 
 Λ_i = C_i C_iᵀ (lower Cholesky factor, rows of a subject in data order, as
-:meth:`.structure.ResidualModel.whiten` and nlme's ``corStruct`` factor).
+:meth:`.structure.ResidualModel.whiten` and nlme's ``corStruct`` factor). nlme whitens compound
+symmetry with a Helmert-type factor instead (``compSymm_fact`` in nlme's corStruct.c), so
+:func:`normalize` uses that factor there, giving nlme's normalized residuals exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .correlation import CSPart
 from .structure import ResidualModel
 
-__all__ = ["correlate", "normalize", "row_sd"]
+__all__ = ["correlate", "helmert_factor", "normalize", "row_sd"]
 
 
 def row_sd(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
@@ -34,8 +37,30 @@ def row_sd(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
 def normalize(model: ResidualModel, phi: np.ndarray, r: np.ndarray) -> np.ndarray:
     """C_i⁻¹ r_i per subject, shape (n,): with ``r`` the response residuals over σ̂, nlme's
     ``type = "normalized"`` residuals (independent, unit variance under the model)."""
-    M = np.asarray(r, dtype=float).reshape(-1, 1)
-    return np.asarray(model.whiten(np.asarray(phi, dtype=float), M).M[:, 0])
+    phi = np.asarray(phi, dtype=float)
+    r = np.asarray(r, dtype=float)
+    if isinstance(model.correlation, CSPart):
+        rho = model.correlation.rho(model.split(phi)[0])
+        out = r / row_sd(model, phi)
+        for rows in model.batches:
+            out[rows] = out[rows] @ helmert_factor(rho, rows.shape[1]).T
+        return out
+    return np.asarray(model.whiten(phi, r.reshape(-1, 1)).M[:, 0])
+
+
+def helmert_factor(rho: float, m: int) -> np.ndarray:
+    """nlme's factor F of an m×m compound-symmetry correlation C (F C Fᵀ = I), shape (m, m).
+
+    Row 0 is the scaled mean, 1/√(m(1 + (m − 1)ρ)) on every entry; row i ≥ 1 is a Helmert
+    contrast: −1/√((1 − ρ) i (i + 1)) on entries j < i and i/√((1 − ρ) i (i + 1)) on entry i.
+    """
+    F = np.zeros((m, m))
+    F[0] = 1.0 / np.sqrt(m * (1.0 + (m - 1) * rho))
+    for i in range(1, m):
+        a = 1.0 / np.sqrt((1.0 - rho) * i * (i + 1))
+        F[i, :i] = -a
+        F[i, i] = i * a
+    return F
 
 
 def correlate(model: ResidualModel, phi: np.ndarray, E: np.ndarray) -> np.ndarray:
