@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import MixedFitError
-from .io.persist import load_parts, save_fit
+from .io.persist import load_fitted, save_fit
 from .model import MixedModelFit
 from .report.summary import Summary
 from .report.text import DDF_LABELS, short_text
+
+if TYPE_CHECKING:
+    from .residual_api import ResidualMixedModel
 
 __all__ = ["LinearMixedModel", "load_fit"]
 
@@ -161,9 +164,11 @@ def load_fit(
     context: Mapping[str, Any] | None = None,
     *,
     trust: bool = False,
-) -> LinearMixedModel:
+) -> LinearMixedModel | ResidualMixedModel:
     """Load a fit saved by :meth:`LinearMixedModel.save` (or
-    :func:`mixedfit.io.persist.save_fit`), rebuilt at its estimates without refitting.
+    :func:`mixedfit.io.persist.save_fit`), rebuilt at its estimates without refitting; a fit
+    with a residual covariance structure (:meth:`ResidualMixedModel.save`) loads as a
+    :class:`~mixedfit.ResidualMixedModel` (see :mod:`mixedfit.io.residual_file`).
 
     Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
     the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
@@ -186,7 +191,7 @@ def load_fit(
 
     Returns
     -------
-    LinearMixedModel
+    LinearMixedModel or ResidualMixedModel
         Identical estimates, summary, predictions and model comparisons as the saved fit.
 
     Raises
@@ -201,4 +206,5 @@ def load_fit(
     FileNotFoundError
         If ``path`` does not exist.
     """
-    return LinearMixedModel(*load_parts(path, context, trust=trust))
+    loaded = load_fitted(path, context, trust=trust)
+    return LinearMixedModel(*loaded) if isinstance(loaded, tuple) else loaded

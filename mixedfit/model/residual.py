@@ -35,7 +35,6 @@ PLANNED = (
     "profile",
     "simulate",
     "bootstrap",
-    "save",
 )
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""
 
