@@ -238,7 +238,6 @@ def ar1_fit() -> Any:
         lambda f: f.profile(),
         lambda f: f.simulate(),
         lambda f: f.bootstrap(),
-        lambda f: f.save("x.json"),
         lambda f: f.refit(),
         lambda f: f.ranef,
         lambda f: f.fitted,
