@@ -215,9 +215,7 @@ def restore_residual(
 
 def _compare_params(stored: Any, recomputed: dict[str, float], where: str) -> None:
     if not isinstance(stored, dict) or list(stored) != list(recomputed):
-        raise _FileError(
-            f"residual.params must name the structure's parameters {list(recomputed)}"
-        )
+        raise _FileError(f"residual.params must name the structure's parameters {list(recomputed)}")
     for name, value in recomputed.items():
         saved = codec.unscalar(stored[name])
         if not abs(saved - value) <= ESTIMATE_RTOL * max(1.0, abs(value)):
