@@ -19,7 +19,7 @@ from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .inference.lrt import likelihood_ratio_test
-from .model import ResidualModelFit, engine_terms
+from .model import engine_terms
 from .residual_api import ResidualMixedModel, fit_with_residual
 
 __all__ = ["anova", "engine_terms", "lmer"]
@@ -311,9 +311,4 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    if any(isinstance(m, ResidualModelFit) for m in models):
-        raise NotImplementedError(
-            "mf.anova (likelihood-ratio tests) is not implemented yet for fits with a residual "
-            "covariance structure (residual=); it is planned (issue 12, phase 2)"
-        )
     return likelihood_ratio_test(models, refit=refit)
