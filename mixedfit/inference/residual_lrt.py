@@ -68,8 +68,8 @@ def residual_likelihood_ratio_test(
     -------
     pandas.DataFrame
         As :func:`mixedfit.anova`: rows ordered by ``npar`` (index: the formula, with
-        ``", residual=STRUCTURE"`` for residual fits, see :func:`label`), columns ``npar, aic, bic, loglik,
-        deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
+        ``", residual=STRUCTURE"`` for residual fits, see :func:`label`), columns ``npar, aic,
+        bic, loglik, deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
         ``attrs["refitted"]``.
 
     Raises
