@@ -284,11 +284,14 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    *models : LinearMixedModel
-        Two or more fits of nested models to the same data, in any order.
+    *models : LinearMixedModel or ResidualMixedModel
+        Two or more fits of nested models to the same data, in any order. Fits with a residual
+        covariance structure (:func:`gls`, ``lmer(..., residual=)``) compare with each other
+        and with ordinary fits by nlme's rules (:mod:`mixedfit.inference.residual_lrt`).
     refit : bool, optional
         By default REML fits are refitted by maximum likelihood only when their fixed effects
-        differ; ``True`` always refits (lme4's default), ``False`` never.
+        differ (or REML and ML fits are mixed); ``True`` always refits (lme4's default),
+        ``False`` never.
 
     Returns
     -------

@@ -244,7 +244,6 @@ def ar1_fit() -> Any:
         lambda f: f.residuals,
         lambda f: f.coef_table(ddf="kenward-roger"),
         lambda f: f.summary(ddf="satterthwaite"),
-        lambda f: mf.anova(f, f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_ranef(f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_residuals(f),

@@ -85,6 +85,15 @@ response differs from the frame's (a fit from ``refit(y=...)``). A ``COLUMN`` is
 * ``"categorical"``: ``categories`` (itself a COLUMN), ``ordered`` and integer ``codes``,
   so the level order of a pandas Categorical is kept.
 
+Fits with a residual covariance structure
+----------------------------------------
+A :class:`mixedfit.ResidualMixedModel` (``gls`` / ``lmer(..., residual=)``) is saved in the same
+format and version with model class ``"ResidualMixedModel"`` and a top-level ``residual`` field:
+the structure spec as plain JSON (class from a fixed allow-list, column names, options), φ̂ and
+the structure's parameters; its model frame also holds the structure's columns. Loading checks
+all of the above and recomputes the criterion at (θ̂, φ̂), β̂, σ̂, b̂, the structure's parameters
+and the derivative check: see :mod:`.residual_file`.
+
 Formula context
 ---------------
 Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
