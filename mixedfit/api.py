@@ -18,7 +18,7 @@ from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
-from .inference.lrt import likelihood_ratio_test
+from .inference.residual_lrt import compare_fits
 from .model import engine_terms
 from .residual_api import ResidualMixedModel, fit_with_residual
 
@@ -314,4 +314,4 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    return likelihood_ratio_test(models, refit=refit)
+    return compare_fits(models, refit=refit)

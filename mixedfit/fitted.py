@@ -91,12 +91,12 @@ class LinearMixedModel(MixedModelFit):
             Columns term, numdf, dendf, F, p (type III); or the likelihood-ratio table.
         """
         from .inference.ddf import anova_type3
-        from .inference.lrt import likelihood_ratio_test
+        from .inference.residual_lrt import compare_fits
 
         if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
             ddf, models = models[0], ()
         if models:
-            return likelihood_ratio_test((self, *models), refit=refit)  # type: ignore[arg-type]
+            return compare_fits((self, *models), refit=refit)
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
@@ -206,5 +206,11 @@ def load_fit(
     FileNotFoundError
         If ``path`` does not exist.
     """
+    from .io.residual_file import ResidualParts
+    from .residual_api import ResidualMixedModel
+
     loaded = load_fitted(path, context, trust=trust)
-    return LinearMixedModel(*loaded) if isinstance(loaded, tuple) else loaded
+    if isinstance(loaded, ResidualParts):
+        p = loaded
+        return ResidualMixedModel(p.design, p.engine, p.formula, p.structure, p.bound, p.frame)
+    return LinearMixedModel(*loaded)

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import cast
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..exceptions import MixedFitError
-from ..model import MixedModelFit, ResidualModelFit
+from ..model import MixedModelFit
 
 __all__ = ["likelihood_ratio_test"]
 
 
 def likelihood_ratio_test(
-    models: Sequence[MixedModelFit | ResidualModelFit], refit: bool | None = None
+    models: Sequence[MixedModelFit], refit: bool | None = None
 ) -> pd.DataFrame:
     """Compare nested models by likelihood-ratio tests, simplest first.
 
     Parameters
     ----------
     models : sequence of MixedModelFit
-        Two or more fits of nested models to the same data and response. With a fit that has
-        a residual covariance structure, see :mod:`.residual_lrt` (nlme's rules).
+        Two or more fits of nested models to the same data and response.
     refit : bool, optional
         Refit REML fits by maximum likelihood. By default (None) REML fits are refitted only
         when their fixed effects differ (REML criteria of different fixed effects are not
@@ -45,16 +43,12 @@ def likelihood_ratio_test(
         Fewer than two models, models on different data or response, mixed REML/ML fits
         that cannot be compared, or models that are not nested.
     """
-    if len(models) >= 2 and any(isinstance(m, ResidualModelFit) for m in models):
-        from .residual_lrt import residual_likelihood_ratio_test
-
-        _check_fits(models)
-        return residual_likelihood_ratio_test(models, refit=refit)
-    _check_fits(models)
-    return _ordinary_test(cast(Sequence[MixedModelFit], models), refit)
-
-
-def _ordinary_test(models: Sequence[MixedModelFit], refit: bool | None) -> pd.DataFrame:
+    for i, m in enumerate(models):
+        if not isinstance(m, MixedModelFit):
+            raise MixedFitError(
+                f"anova compares fitted models; argument {i + 1} is a {type(m).__name__} "
+                f"({m!r:.40}), not a fit from mixedfit.lmer"
+            )
     if refit is not None and not isinstance(refit, bool):
         raise MixedFitError(f"refit must be True, False or None, not {refit!r}")
     if len(models) < 2:
@@ -79,15 +73,6 @@ def _ordinary_test(models: Sequence[MixedModelFit], refit: bool | None) -> pd.Da
     table.attrs["method"] = "REML" if all(f.reml for f in fits) else "ML"
     table.attrs["refitted"] = bool(refit and any(reml))
     return table
-
-
-def _check_fits(models: Sequence[object]) -> None:
-    for i, m in enumerate(models):
-        if not isinstance(m, MixedModelFit | ResidualModelFit):
-            raise MixedFitError(
-                f"anova compares fitted models; argument {i + 1} is a {type(m).__name__} "
-                f"({m!r:.40}), not a fit from mixedfit.lmer or mixedfit.gls"
-            )
 
 
 def _table(fits: list[MixedModelFit]) -> pd.DataFrame:

@@ -45,9 +45,26 @@ from ..covariance import Combined, ResidualStructure
 from ..exceptions import MixedFitError
 from ..model import MixedModelFit, ResidualModelFit
 
-__all__ = ["ml_refit", "residual_likelihood_ratio_test"]
+__all__ = ["compare_fits", "ml_refit", "residual_likelihood_ratio_test"]
 
 Fit = MixedModelFit | ResidualModelFit
+
+
+def compare_fits(models: Sequence[Any], refit: bool | None = None) -> pd.DataFrame:
+    """Likelihood-ratio tests between fitted models (:func:`mixedfit.anova`): by
+    :func:`residual_likelihood_ratio_test` when one has a residual structure, else by
+    :func:`.lrt.likelihood_ratio_test` (lme4's ``anova``)."""
+    from .lrt import likelihood_ratio_test
+
+    if len(models) >= 2 and any(isinstance(m, ResidualModelFit) for m in models):
+        for i, m in enumerate(models):
+            if not isinstance(m, MixedModelFit | ResidualModelFit):
+                raise MixedFitError(
+                    f"anova compares fitted models; argument {i + 1} is a "
+                    f"{type(m).__name__} ({m!r:.40}), not a fit from mixedfit.lmer or mixedfit.gls"
+                )
+        return residual_likelihood_ratio_test(models, refit=refit)
+    return likelihood_ratio_test(models, refit=refit)
 
 
 def residual_likelihood_ratio_test(

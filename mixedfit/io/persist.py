@@ -129,14 +129,13 @@ from ..formula import parse_formula
 from ..model import MixedModelFit, ResidualModelFit
 from . import fitload
 from . import jsoncodec as codec
-from .fitcheck import OBJECTIVE_RTOL
+from .fitcheck import OBJECTIVE_RTOL, design_difference
 from .fitfile import MAX_FILE_BYTES
 from .residual_file import CLASS as RESIDUAL_CLASS
-from .residual_file import residual_document, restore_residual
+from .residual_file import ResidualParts, residual_document, restore_residual
 
 if TYPE_CHECKING:
     from ..engine.lmm import EngineFit
-    from ..residual_api import ResidualMixedModel
 
 __all__ = [
     "FORMAT",
@@ -194,7 +193,7 @@ def save_fit(
     True
     """
     if isinstance(fit, ResidualModelFit):
-        document = residual_document(fit, _header())  # type: ignore[arg-type]
+        document = residual_document(fit, _header())
     else:
         document = _document(fit, data)
     text = json.dumps(document, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
@@ -221,7 +220,7 @@ def load_parts(
     :class:`mixedfit.LinearMixedModel` (see there for the parameters and errors).
     """
     loaded = load_fitted(path, context, trust=trust)
-    if not isinstance(loaded, tuple):
+    if isinstance(loaded, ResidualParts):
         raise MixedFitError(
             f"{path} holds a fit with a residual covariance structure: load it with "
             "mixedfit.load_fit"
@@ -234,10 +233,11 @@ def load_fitted(
     context: Mapping[str, Any] | None = None,
     *,
     trust: bool = False,
-) -> tuple[Design, EngineFit, str] | ResidualMixedModel:
+) -> tuple[Design, EngineFit, str] | ResidualParts:
     """What :func:`mixedfit.load_fit` loads: the pieces of an ordinary fit (as
-    :func:`load_parts`), or the fitted model with a residual covariance structure
-    (:mod:`.residual_file`), rebuilt at its estimates without refitting and checked."""
+    :func:`load_parts`), or those of a fit with a residual covariance structure
+    (:class:`.residual_file.ResidualParts`), rebuilt at its estimates without refitting and
+    checked."""
     where = str(path)
     document = fitload.read(Path(path), FORMAT, FORMAT_VERSION, MAX_FILE_BYTES, trust)
     try:
@@ -376,19 +376,3 @@ def _check_frame(
             "pass the data frame the model was fitted to"
         )
     return None if np.array_equal(design.y, rebuilt.y) else np.asarray(design.y, dtype=float)
-
-
-def design_difference(a: Design, b: Design) -> str:
-    """What differs between two designs (ignoring the response and offset), or ''."""
-    if a.X.shape != b.X.shape or not np.array_equal(a.X, b.X):
-        return "the fixed-effects model matrices"
-    if a.spec.fixed_names != b.spec.fixed_names or a.dropped_fixed != b.dropped_fixed:
-        return "the fixed-effects names"
-    if len(a.terms) != len(b.terms):
-        return "the numbers of random-effects terms"
-    for ta, tb, sa, sb in zip(a.terms, b.terms, a.spec.terms, b.spec.terms, strict=True):
-        if sa.levels != sb.levels or sa.columns != sb.columns:
-            return f"the levels or columns of {sa.name!r}"
-        if not (np.array_equal(ta.refs, tb.refs) and np.array_equal(ta.Z, tb.Z)):
-            return f"the random-effects arrays of {sa.name!r}"
-    return ""

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..covariance import ResidualStructure
-from ..design import build_design
+from ..covariance import BoundResidual, ResidualStructure
+from ..design import Design, build_design
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested
@@ -41,23 +42,33 @@ from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..exceptions import ConvergenceWarning, MixedFitError, RankDeficiencyWarning
 from ..formula import parse_formula
-from ..model import engine_terms
+from ..model import ResidualModelFit, engine_terms
 from . import jsoncodec as codec
-from .fitcheck import ESTIMATE_RTOL, check_diagnostics, compare_estimates
+from .fitcheck import ESTIMATE_RTOL, check_diagnostics, compare_estimates, design_difference
 from .fitload import rebuild_design
 from .structure_codec import decode_structure, encode_structure, structure_columns
 
-if TYPE_CHECKING:
-    from ..residual_api import ResidualMixedModel
-
-__all__ = ["CLASS", "residual_document", "restore_residual"]
+__all__ = ["CLASS", "ResidualParts", "residual_document", "restore_residual"]
 
 CLASS = "ResidualMixedModel"
 _FileError = codec.FileFormatError
 
 
+@dataclass(frozen=True)
+class ResidualParts:
+    """The pieces of a loaded residual-structure fit (the arguments of
+    :class:`mixedfit.ResidualMixedModel`, which :func:`mixedfit.load_fit` builds from them)."""
+
+    design: Design
+    engine: ResidualFit
+    formula: str
+    structure: ResidualStructure
+    bound: BoundResidual
+    frame: pd.DataFrame
+
+
 # =============================================================================== writing
-def residual_document(fit: ResidualMixedModel, header: dict[str, Any]) -> dict[str, Any]:
+def residual_document(fit: ResidualModelFit, header: dict[str, Any]) -> dict[str, Any]:
     """The document of a residual-structure fit; ``header``: format, version, versions."""
     design, engine = fit._design, fit._engine
     structure: ResidualStructure = fit._structure
@@ -114,12 +125,10 @@ def residual_document(fit: ResidualMixedModel, header: dict[str, Any]) -> dict[s
 
 
 def _check_frame(
-    fit: ResidualMixedModel, frame: pd.DataFrame, context: Mapping[str, Any]
+    fit: ResidualModelFit, frame: pd.DataFrame, context: Mapping[str, Any]
 ) -> np.ndarray | None:
     """Check that ``frame`` rebuilds the fit's design; the fit's response if it differs from
     the frame's (a fit to a new response), else None."""
-    from .persist import design_difference
-
     design = fit._design
     try:
         with warnings.catch_warnings():
@@ -138,8 +147,9 @@ def _check_frame(
 # =============================================================================== loading
 def restore_residual(
     document: dict[str, Any], context: Mapping[str, Any] | None, trust: bool, where: str
-) -> ResidualMixedModel:
-    """The residual-structure fit of a checked document, rebuilt at its estimates and compared.
+) -> ResidualParts:
+    """The residual-structure fit of a checked document, rebuilt at its estimates and compared
+    (its pieces).
 
     Raises
     ------
@@ -149,8 +159,6 @@ def restore_residual(
     FileFormatError, KeyError, TypeError, ValueError, IndexError
         Malformed values (reported by :func:`mixedfit.load_fit` as a corrupt file).
     """
-    from ..residual_api import ResidualMixedModel
-
     if "residual" not in document:
         raise _FileError("missing field 'residual' (a ResidualMixedModel's structure)")
     block, estimates = document["residual"], document["estimates"]
@@ -210,7 +218,7 @@ def restore_residual(
         _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
-    return ResidualMixedModel(design, engine, document["model"]["formula"], structure, bound, frame)
+    return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
 
 
 def _compare_params(stored: Any, recomputed: dict[str, float], where: str) -> None:
