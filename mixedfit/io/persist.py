@@ -86,7 +86,7 @@ response differs from the frame's (a fit from ``refit(y=...)``). A ``COLUMN`` is
   so the level order of a pandas Categorical is kept.
 
 Fits with a residual covariance structure
-----------------------------------------
+-----------------------------------------
 A :class:`mixedfit.ResidualMixedModel` (``gls`` / ``lmer(..., residual=)``) is saved in the same
 format and version with model class ``"ResidualMixedModel"`` and a top-level ``residual`` field:
 the structure spec as plain JSON (class from a fixed allow-list, column names, options), φ̂ and
