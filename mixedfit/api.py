@@ -18,8 +18,8 @@ from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
-from .inference.lrt import likelihood_ratio_test
-from .model import ResidualModelFit, engine_terms
+from .inference.residual_lrt import compare_fits
+from .model import engine_terms
 from .residual_api import ResidualMixedModel, fit_with_residual
 
 __all__ = ["anova", "engine_terms", "lmer"]
@@ -284,11 +284,14 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    *models : LinearMixedModel
-        Two or more fits of nested models to the same data, in any order.
+    *models : LinearMixedModel or ResidualMixedModel
+        Two or more fits of nested models to the same data, in any order. Fits with a residual
+        covariance structure (:func:`gls`, ``lmer(..., residual=)``) compare with each other
+        and with ordinary fits by nlme's rules (:mod:`mixedfit.inference.residual_lrt`).
     refit : bool, optional
         By default REML fits are refitted by maximum likelihood only when their fixed effects
-        differ; ``True`` always refits (lme4's default), ``False`` never.
+        differ (or REML and ML fits are mixed); ``True`` always refits (lme4's default),
+        ``False`` never.
 
     Returns
     -------
@@ -311,9 +314,4 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    if any(isinstance(m, ResidualModelFit) for m in models):
-        raise NotImplementedError(
-            "mf.anova (likelihood-ratio tests) is not implemented yet for fits with a residual "
-            "covariance structure (residual=); it is planned (issue 12, phase 2)"
-        )
-    return likelihood_ratio_test(models, refit=refit)
+    return compare_fits(models, refit=refit)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import MixedFitError
-from .io.persist import load_parts, save_fit
+from .io.persist import load_fitted, save_fit
 from .model import MixedModelFit
 from .report.summary import Summary
 from .report.text import DDF_LABELS, short_text
+
+if TYPE_CHECKING:
+    from .residual_api import ResidualMixedModel
 
 __all__ = ["LinearMixedModel", "load_fit"]
 
@@ -88,12 +91,12 @@ class LinearMixedModel(MixedModelFit):
             Columns term, numdf, dendf, F, p (type III); or the likelihood-ratio table.
         """
         from .inference.ddf import anova_type3
-        from .inference.lrt import likelihood_ratio_test
+        from .inference.residual_lrt import compare_fits
 
         if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
             ddf, models = models[0], ()
         if models:
-            return likelihood_ratio_test((self, *models), refit=refit)  # type: ignore[arg-type]
+            return compare_fits((self, *models), refit=refit)
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
@@ -161,9 +164,11 @@ def load_fit(
     context: Mapping[str, Any] | None = None,
     *,
     trust: bool = False,
-) -> LinearMixedModel:
+) -> LinearMixedModel | ResidualMixedModel:
     """Load a fit saved by :meth:`LinearMixedModel.save` (or
-    :func:`mixedfit.io.persist.save_fit`), rebuilt at its estimates without refitting.
+    :func:`mixedfit.io.persist.save_fit`), rebuilt at its estimates without refitting; a fit
+    with a residual covariance structure (:meth:`ResidualMixedModel.save`) loads as a
+    :class:`~mixedfit.ResidualMixedModel` (see :mod:`mixedfit.io.residual_file`).
 
     Loading evaluates nothing from the file unless ``trust=True``: the stored formula must pass
     the check of safe mode (``lmer(..., safe=True)``) before it is evaluated on the stored data,
@@ -186,7 +191,7 @@ def load_fit(
 
     Returns
     -------
-    LinearMixedModel
+    LinearMixedModel or ResidualMixedModel
         Identical estimates, summary, predictions and model comparisons as the saved fit.
 
     Raises
@@ -201,4 +206,11 @@ def load_fit(
     FileNotFoundError
         If ``path`` does not exist.
     """
-    return LinearMixedModel(*load_parts(path, context, trust=trust))
+    from .io.residual_file import ResidualParts
+    from .residual_api import ResidualMixedModel
+
+    loaded = load_fitted(path, context, trust=trust)
+    if isinstance(loaded, ResidualParts):
+        p = loaded
+        return ResidualMixedModel(p.design, p.engine, p.formula, p.structure, p.bound, p.frame)
+    return LinearMixedModel(*loaded)

@@ -8,6 +8,7 @@ uses → :func:`mixedfit.engine.residual.fit_residual` → :class:`~mixedfit.mod
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,6 +75,19 @@ class ResidualMixedModel(ResidualModelFit):
         from .inference.residual_ddf import residual_coef_table
 
         return residual_coef_table(self, ddf=ddf, level=level)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.
+
+        The file holds the model frame (with the structure's columns), the structure spec as
+        plain JSON fields and the estimates: :func:`mixedfit.load_fit` rebuilds a
+        :class:`ResidualMixedModel` with the same estimates after checking the formula with
+        safe mode, the structure against a fixed list of classes and every stored estimate
+        against the stored data (see :mod:`mixedfit.io.residual_file`).
+        """
+        from .io.persist import save_fit
+
+        save_fit(self, path)
 
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:

@@ -235,10 +235,8 @@ def ar1_fit() -> Any:
         lambda f: f.test("age_c"),
         lambda f: f.confint(),
         lambda f: f.profile(),
-        lambda f: f.save("x.json"),
         lambda f: f.coef_table(ddf="kenward-roger"),
         lambda f: f.summary(ddf="satterthwaite"),
-        lambda f: mf.anova(f, f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
     ],
 )

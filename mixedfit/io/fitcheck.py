@@ -44,6 +44,7 @@ __all__ = [
     "check_theta",
     "compare_estimates",
     "compare_terms",
+    "design_difference",
 ]
 
 OBJECTIVE_RTOL = 1e-9  # criterion at the stored θ̂, relative to max(1, |criterion|)
@@ -159,3 +160,19 @@ def _disagree(where: str, detail: str) -> NoReturn:
         f"the model saved in {where} does not reproduce its fit: {detail} (the file was altered, "
         "or the data, formula context or libraries evaluate differently)"
     )
+
+
+def design_difference(a: Design, b: Design) -> str:
+    """What differs between two designs (ignoring the response and offset), or ''."""
+    if a.X.shape != b.X.shape or not np.array_equal(a.X, b.X):
+        return "the fixed-effects model matrices"
+    if a.spec.fixed_names != b.spec.fixed_names or a.dropped_fixed != b.dropped_fixed:
+        return "the fixed-effects names"
+    if len(a.terms) != len(b.terms):
+        return "the numbers of random-effects terms"
+    for ta, tb, sa, sb in zip(a.terms, b.terms, a.spec.terms, b.spec.terms, strict=True):
+        if sa.levels != sb.levels or sa.columns != sb.columns:
+            return f"the levels or columns of {sa.name!r}"
+        if not (np.array_equal(ta.refs, tb.refs) and np.array_equal(ta.Z, tb.Z)):
+            return f"the random-effects arrays of {sa.name!r}"
+    return ""

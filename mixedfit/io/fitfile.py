@@ -67,10 +67,13 @@ _STRUCTURE: dict[str, Any] = {
     "optimizer": "object",
     "convergence": ("object", None),
     "gradient": ("array", None),
+    # a fit with a residual covariance structure only (class "ResidualMixedModel"): the spec
+    # (checked by .structure_codec), φ̂ and the structure's parameters as reported
+    "residual": {"structure": "object", "phi": "array", "params": "object"},
 }
 _ARRAY = {"dtype": str, "shape": [int], "values": list}
 # Fields that may be absent (written only when they apply; files without them stay valid).
-_OPTIONAL = frozenset({"estimates.theta_centred"})
+_OPTIONAL = frozenset({"estimates.theta_centred", "residual"})
 
 
 def read_document(path: Path, fmt: str, max_bytes: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from .fitcheck import (
     compare_terms,
 )
 
-__all__ = ["read", "restore"]
+__all__ = ["read", "rebuild_design", "restore"]
 
 _FileError = codec.FileFormatError
 
@@ -70,11 +70,15 @@ def read(path: Path, fmt: str, latest: int, max_bytes: int, trust: bool) -> dict
     return document
 
 
-def _check_formula(formula: str, columns: list[str], where: str) -> ModelFormula:
+def _check_formula(
+    formula: str, columns: list[str], where: str, allow_no_random: bool = False
+) -> ModelFormula:
     """The stored formula, refused unless it passes safe mode's check (``lmer(..., safe=True)``)
     on the stored columns; every stored column must be one the formula uses."""
     try:
-        parsed = check_safe_formula(formula, columns)
+        # (parsing evaluates nothing; a formula without random effects is parsed first)
+        text = parse_formula(formula, allow_no_random=True) if allow_no_random else formula
+        parsed = check_safe_formula(text, columns)
     except FormulaError as err:
         raise MixedFitError(
             f"the formula saved in {where} is not a safe formula, so loading will not evaluate "
@@ -100,13 +104,38 @@ def restore(
     FileFormatError, KeyError, TypeError, ValueError, IndexError
         Malformed values (reported by :func:`mixedfit.load_fit` as a corrupt file).
     """
+    if document["model"]["class"] != "LinearMixedModel":
+        raise _FileError(f"unknown model class {document['model']['class']!r}")
+    if "residual" in document:
+        raise _FileError("unknown field 'residual' (a LinearMixedModel has no residual structure)")
+    design, _ = rebuild_design(document, context, trust, where)
+    engine = _engine(document, design, document["model"]["reml"], where)
+    return design, engine, document["model"]["formula"]
+
+
+def rebuild_design(
+    document: dict[str, Any],
+    context: Mapping[str, Any] | None,
+    trust: bool,
+    where: str,
+    *,
+    extra_columns: Sequence[str] = (),
+    allow_no_random: bool = False,
+) -> tuple[Design, pd.DataFrame]:
+    """The design rebuilt from a checked document's formula and model frame (the formula checked
+    by safe mode unless ``trust``), with the stored rows, offset and response, and the decoded
+    model frame. ``extra_columns``: stored columns that are not variables of the formula (a
+    residual structure's); ``allow_no_random``: a formula without random-effects terms (GLS).
+    """
     model, data, estimates = document["model"], document["data"], document["estimates"]
-    formula, reml, nrow = model["formula"], model["reml"], data["nrow"]
-    if model["class"] != "LinearMixedModel":
-        raise _FileError(f"unknown model class {model['class']!r}")
+    formula, nrow = model["formula"], data["nrow"]
     names = [str(c.get("name")) for c in data["columns"]]
-    parsed = parse_formula(formula) if trust else _check_formula(formula, names, where)
-    unused = [n for n in names if n not in parsed.variables()]
+    if trust:
+        parsed = parse_formula(formula, allow_no_random=allow_no_random)
+    else:
+        parsed = _check_formula(formula, names, where, allow_no_random)
+    allowed = set(parsed.variables()) | set(extra_columns)
+    unused = [n for n in names if n not in allowed]
     if unused or len(set(names)) != len(names):
         raise _FileError(f"the data columns {names} are not the distinct columns the formula uses")
     missing = [n for n in model["context_names"] if n not in (context or {})]
@@ -143,8 +172,7 @@ def restore(
         )
     if "ranef" in estimates:
         compare_terms(design, estimates["ranef"], where)
-    engine = _engine(document, design, reml, where)
-    return design, engine, formula
+    return design, frame
 
 
 def _array(data: dict[str, Any], key: str, n: int, dtype: str = "float64") -> np.ndarray:

@@ -85,6 +85,15 @@ response differs from the frame's (a fit from ``refit(y=...)``). A ``COLUMN`` is
 * ``"categorical"``: ``categories`` (itself a COLUMN), ``ordered`` and integer ``codes``,
   so the level order of a pandas Categorical is kept.
 
+Fits with a residual covariance structure
+-----------------------------------------
+A :class:`mixedfit.ResidualMixedModel` (``gls`` / ``lmer(..., residual=)``) is saved in the same
+format and version with model class ``"ResidualMixedModel"`` and a top-level ``residual`` field:
+the structure spec as plain JSON (class from a fixed allow-list, column names, options), φ̂ and
+the structure's parameters; its model frame also holds the structure's columns. Loading checks
+all of the above and recomputes the criterion at (θ̂, φ̂), β̂, σ̂, b̂, the structure's parameters
+and the derivative check: see :mod:`.residual_file`.
+
 Formula context
 ---------------
 Names given to :func:`mixedfit.lmer` through ``context=`` (functions, constants) are Python
@@ -117,16 +126,26 @@ import pandas as pd
 from ..design import Design, build_design, drop_unused_categories
 from ..exceptions import MixedFitError, RankDeficiencyWarning
 from ..formula import parse_formula
-from ..model import MixedModelFit
+from ..model import MixedModelFit, ResidualModelFit
 from . import fitload
 from . import jsoncodec as codec
-from .fitcheck import OBJECTIVE_RTOL
+from .fitcheck import OBJECTIVE_RTOL, design_difference
 from .fitfile import MAX_FILE_BYTES
+from .residual_file import CLASS as RESIDUAL_CLASS
+from .residual_file import ResidualParts, residual_document, restore_residual
 
 if TYPE_CHECKING:
     from ..engine.lmm import EngineFit
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "OBJECTIVE_RTOL", "load_parts", "save_fit"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "OBJECTIVE_RTOL",
+    "load_fitted",
+    "load_parts",
+    "save_fit",
+]
 
 FORMAT = "mixedfit-fit"
 FORMAT_VERSION = 2
@@ -137,7 +156,7 @@ _FileError = codec.FileFormatError
 
 # =============================================================================== public API
 def save_fit(
-    fit: MixedModelFit,
+    fit: MixedModelFit | ResidualModelFit,
     path: str | os.PathLike[str],
     *,
     data: pd.DataFrame | None = None,
@@ -146,8 +165,10 @@ def save_fit(
 
     Parameters
     ----------
-    fit : MixedModelFit
-        A fit returned by :func:`mixedfit.lmer` (or its ``refit``).
+    fit : MixedModelFit or ResidualModelFit
+        A fit returned by :func:`mixedfit.lmer` (or its ``refit``), or by :func:`mixedfit.gls`
+        / ``lmer(..., residual=)`` (its model frame is kept by the fit: ``data`` is not
+        needed; see :mod:`.residual_file`).
     path : str or path-like
         The file to write (replaced atomically if it exists).
     data : pandas.DataFrame, optional
@@ -171,7 +192,10 @@ def save_fit(
     >>> mf.load_fit(path).theta.tolist() == fit.theta.tolist()
     True
     """
-    document = _document(fit, data)
+    if isinstance(fit, ResidualModelFit):
+        document = residual_document(fit, _header())
+    else:
+        document = _document(fit, data)
     text = json.dumps(document, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     raw = text.encode("utf-8")
     target = Path(path)
@@ -195,9 +219,30 @@ def load_parts(
     estimates without refitting and checked; :func:`mixedfit.load_fit` wraps them in a
     :class:`mixedfit.LinearMixedModel` (see there for the parameters and errors).
     """
+    loaded = load_fitted(path, context, trust=trust)
+    if isinstance(loaded, ResidualParts):
+        raise MixedFitError(
+            f"{path} holds a fit with a residual covariance structure: load it with "
+            "mixedfit.load_fit"
+        )
+    return loaded
+
+
+def load_fitted(
+    path: str | os.PathLike[str],
+    context: Mapping[str, Any] | None = None,
+    *,
+    trust: bool = False,
+) -> tuple[Design, EngineFit, str] | ResidualParts:
+    """What :func:`mixedfit.load_fit` loads: the pieces of an ordinary fit (as
+    :func:`load_parts`), or those of a fit with a residual covariance structure
+    (:class:`.residual_file.ResidualParts`), rebuilt at its estimates without refitting and
+    checked."""
     where = str(path)
     document = fitload.read(Path(path), FORMAT, FORMAT_VERSION, MAX_FILE_BYTES, trust)
     try:
+        if document["model"]["class"] == RESIDUAL_CLASS:
+            return restore_residual(document, context, trust, where)
         return fitload.restore(document, context, trust, where)
     except MixedFitError:
         raise
@@ -207,9 +252,18 @@ def load_parts(
 
 
 # =============================================================================== writing
-def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
+def _header() -> dict[str, Any]:
     from ..version import __version__
 
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "mixedfit_version": __version__,
+        "libraries": _library_versions(),
+    }
+
+
+def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
     design, engine = fit._design, fit._engine
     context = dict(design.spec.context)
     context_names = sorted(k for k, v in context.items() if not (k == "np" and v is np))
@@ -218,10 +272,7 @@ def _document(fit: MixedModelFit, data: pd.DataFrame | None) -> dict[str, Any]:
     response = _check_frame(fit, frame, context)
     gradient = engine._gradient[0] if engine._gradient else None
     return {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "mixedfit_version": __version__,
-        "libraries": _library_versions(),
+        **_header(),
         "model": {
             "class": "LinearMixedModel",
             "formula": fit.formula,
@@ -318,26 +369,10 @@ def _check_frame(
         raise MixedFitError(
             f"the data do not rebuild the fitted model ({err}); pass the data given to lmer"
         ) from None
-    problem = _design_difference(design, rebuilt)
+    problem = design_difference(design, rebuilt)
     if problem:
         raise MixedFitError(
             f"the data do not rebuild the fitted model: {problem} differ; "
             "pass the data frame the model was fitted to"
         )
     return None if np.array_equal(design.y, rebuilt.y) else np.asarray(design.y, dtype=float)
-
-
-def _design_difference(a: Design, b: Design) -> str:
-    """What differs between two designs (ignoring the response and offset), or ''."""
-    if a.X.shape != b.X.shape or not np.array_equal(a.X, b.X):
-        return "the fixed-effects model matrices"
-    if a.spec.fixed_names != b.spec.fixed_names or a.dropped_fixed != b.dropped_fixed:
-        return "the fixed-effects names"
-    if len(a.terms) != len(b.terms):
-        return "the numbers of random-effects terms"
-    for ta, tb, sa, sb in zip(a.terms, b.terms, a.spec.terms, b.spec.terms, strict=True):
-        if sa.levels != sb.levels or sa.columns != sb.columns:
-            return f"the levels or columns of {sa.name!r}"
-        if not (np.array_equal(ta.refs, tb.refs) and np.array_equal(ta.Z, tb.Z)):
-            return f"the random-effects arrays of {sa.name!r}"
-    return ""

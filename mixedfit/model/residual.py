@@ -34,7 +34,6 @@ PLANNED = (
     "test",
     "confint",
     "profile",
-    "save",
 )
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""
 

@@ -1,0 +1,251 @@
+"""Saved fits with a residual covariance structure (``lmer(..., residual=)``, :func:`mixedfit.gls`).
+
+The same file format as ordinary fits (:mod:`.persist`, same version), with model class
+``"ResidualMixedModel"`` and one more top-level field::
+
+    "residual": {"structure": SPEC,            # plain JSON, see .structure_codec
+                 "phi": ARRAY,                 # φ̂, the structure's unconstrained parameters
+                 "params": {name: float, ...}} # fit.residual.params (nlme's scale)
+
+``data.columns`` holds the formula's variables and the columns the structure reads (time,
+subject, by, covariates, coordinates; categories kept as in the fit, so time positions and
+levels do not move); ``estimates.theta`` is θ̂; ``optimizer`` is the record of the joint
+optimization over x = (θ, φ); ``convergence`` and ``gradient`` are null.
+
+Loading checks what :mod:`.persist` describes for ordinary fits, and more: the structure's class
+is one of :data:`.structure_codec.STRUCTURES` and its fields are checked before it is built
+(nothing is evaluated but the formula, after safe mode's check); the structure is bound to the
+stored frame (the time, subject and nesting checks of a fit), the criterion at the stored (θ̂,
+φ̂) is recomputed (relative 1e-9), and β̂, σ̂, b̂ and the structure's parameters (relative 1e-8)
+must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (below
+:data:`~mixedfit.engine.convergence.MAX_NOBS` rows): a stored fit whose point fails it loads
+with a :class:`~mixedfit.exceptions.ConvergenceWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..covariance import BoundResidual, ResidualStructure
+from ..design import Design, build_design
+from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from ..engine.optimize import OptimizerRecord
+from ..engine.residual import ResidualFit, check_nested
+from ..engine.residual.criterion import ResidualCriterion
+from ..engine.solution import solve
+from ..engine.threads import single_threaded
+from ..exceptions import ConvergenceWarning, MixedFitError, RankDeficiencyWarning
+from ..formula import parse_formula
+from ..model import ResidualModelFit, engine_terms
+from . import jsoncodec as codec
+from .fitcheck import ESTIMATE_RTOL, check_diagnostics, compare_estimates, design_difference
+from .fitload import rebuild_design
+from .structure_codec import decode_structure, encode_structure, structure_columns
+
+__all__ = ["CLASS", "ResidualParts", "residual_document", "restore_residual"]
+
+CLASS = "ResidualMixedModel"
+_FileError = codec.FileFormatError
+
+
+@dataclass(frozen=True)
+class ResidualParts:
+    """The pieces of a loaded residual-structure fit (the arguments of
+    :class:`mixedfit.ResidualMixedModel`, which :func:`mixedfit.load_fit` builds from them)."""
+
+    design: Design
+    engine: ResidualFit
+    formula: str
+    structure: ResidualStructure
+    bound: BoundResidual
+    frame: pd.DataFrame
+
+
+# =============================================================================== writing
+def residual_document(fit: ResidualModelFit, header: dict[str, Any]) -> dict[str, Any]:
+    """The document of a residual-structure fit; ``header``: format, version, versions."""
+    design, engine = fit._design, fit._engine
+    structure: ResidualStructure = fit._structure
+    spec = encode_structure(structure)
+    context = dict(design.spec.context)
+    context_names = sorted(k for k, v in context.items() if not (k == "np" and v is np))
+    wanted = set(design.spec.formula.variables()) | set(structure_columns(structure))
+    used = [c for c in fit._frame.columns if str(c) in wanted]
+    frame = fit._frame[used].reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    response = _check_frame(fit, frame, context)
+    return {
+        **header,
+        "model": {
+            "class": CLASS,
+            "formula": fit.formula,
+            "reml": bool(engine.reml),
+            "context_names": context_names,
+        },
+        "data": {
+            "nrow": len(frame),
+            "columns": [codec.encode_column(name, frame[name]) for name in frame.columns],
+            "weights": None,
+            "offset": codec.array(design.offset),
+            "response": None if response is None else codec.array(response),
+            "rows": codec.array(np.asarray(design.rows, dtype=np.int64)),
+            "n_dropped": int(design.n_dropped),
+        },
+        "estimates": {
+            "theta": codec.array(np.asarray(engine.theta, dtype=float)),
+            "objective": codec.scalar(float(engine.objective)),
+            "fixed_names": list(design.spec.fixed_names),
+            "beta": codec.array(engine.solution.beta),
+            "sigma": codec.scalar(engine.solution.sigma),
+            "ranef": [
+                {
+                    "group": spec_.name,
+                    "levels": list(spec_.levels),
+                    "columns": list(spec_.columns),
+                    "b": codec.array(b),
+                }
+                for spec_, b in zip(design.spec.terms, engine.solution.b, strict=True)
+            ],
+        },
+        "optimizer": codec.record(engine.record),
+        "convergence": None,
+        "gradient": None,
+        "residual": {
+            "structure": spec,
+            "phi": codec.array(np.asarray(engine.phi, dtype=float)),
+            "params": {k: codec.scalar(float(v)) for k, v in engine.residual_params().items()},
+        },
+    }
+
+
+def _check_frame(
+    fit: ResidualModelFit, frame: pd.DataFrame, context: Mapping[str, Any]
+) -> np.ndarray | None:
+    """Check that ``frame`` rebuilds the fit's design; the fit's response if it differs from
+    the frame's (a fit to a new response), else None."""
+    design = fit._design
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RankDeficiencyWarning)
+            rebuilt = build_design(
+                parse_formula(fit.formula, allow_no_random=True), frame, context=context
+            )
+    except MixedFitError as err:  # pragma: no cover - the fit was built from these rows
+        raise MixedFitError(f"the fit's data do not rebuild the fitted model ({err})") from None
+    problem = design_difference(design, rebuilt)
+    if problem:  # pragma: no cover - the fit was built from these rows
+        raise MixedFitError(f"the fit's data do not rebuild the fitted model: {problem} differ")
+    return None if np.array_equal(design.y, rebuilt.y) else np.asarray(design.y, dtype=float)
+
+
+# =============================================================================== loading
+def restore_residual(
+    document: dict[str, Any], context: Mapping[str, Any] | None, trust: bool, where: str
+) -> ResidualParts:
+    """The residual-structure fit of a checked document, rebuilt at its estimates and compared
+    (its pieces).
+
+    Raises
+    ------
+    MixedFitError
+        As :func:`mixedfit.io.fitload.restore`, and a structure the stored data cannot carry or
+        estimates of the structure that the data do not reproduce.
+    FileFormatError, KeyError, TypeError, ValueError, IndexError
+        Malformed values (reported by :func:`mixedfit.load_fit` as a corrupt file).
+    """
+    if "residual" not in document:
+        raise _FileError("missing field 'residual' (a ResidualMixedModel's structure)")
+    block, estimates = document["residual"], document["estimates"]
+    structure = decode_structure(block["structure"])
+    design, frame = rebuild_design(
+        document,
+        context,
+        trust,
+        where,
+        extra_columns=structure_columns(structure),
+        allow_no_random=True,
+    )
+    if design.weights is not None:
+        raise _FileError("data.weights must be null for a fit with a residual structure")
+    try:
+        bound = structure.bind(frame)
+    except MixedFitError as err:
+        raise MixedFitError(
+            f"cannot rebuild the residual structure saved in {where}: {err}"
+        ) from None
+    terms = engine_terms(design)
+    if bound.subject is not None:
+        names = [t.name for t in design.spec.terms]
+        check_nested(terms, bound.subject, names, str(bound.subject_column), bound.subject_labels)
+    crit = ResidualCriterion(terms, design.X, design.y - design.offset, bound.model)
+    theta = codec.unarray(estimates["theta"], "float64", (crit.n_theta,), "estimates.theta")
+    phi = codec.unarray(block["phi"], "float64", (bound.model.size,), "residual.phi")
+    x = np.concatenate([theta, phi])
+    if not np.all(np.isfinite(x)) or np.any(x < crit.lower()):
+        raise _FileError("estimates.theta or residual.phi is not finite or outside its bounds")
+    reml = document["model"]["reml"]
+    with single_threaded():
+        try:
+            objective = crit.objective(x, reml)
+            factor = crit.factor_at(phi)
+            solution = solve(factor, theta, reml)
+        except np.linalg.LinAlgError:
+            raise MixedFitError(
+                f"the model saved in {where} does not reproduce its fit: the residual "
+                "covariance is not positive definite at the saved parameters (the file was "
+                "altered)"
+            ) from None
+    compare_estimates(estimates, solution, objective, where)
+    _compare_params(block["params"], bound.model.report(phi), where)
+    stored = codec.unscalar(estimates["objective"])
+    record = codec.unrecord(OptimizerRecord, document["optimizer"])
+    if not (np.array_equal(record.theta, x) and record.objective == stored):
+        raise _FileError(
+            "the optimizer record's theta and objective differ from the estimates "
+            "(theta, then residual.phi)"
+        )
+    if document["convergence"] is not None or document["gradient"] is not None:
+        raise _FileError("convergence and gradient must be null for a residual-structure fit")
+    check_diagnostics(record, None, x.size)
+    engine = ResidualFit(theta, phi, stored, reml, record, solution, factor, bound.model)
+    if factor.n < MAX_NOBS and x.size:
+        _derivative_check(crit, x, reml, record, where)
+        factor.update(theta)  # the check moved the cached factor's θ
+    frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
+    return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
+
+
+def _compare_params(stored: Any, recomputed: dict[str, float], where: str) -> None:
+    if not isinstance(stored, dict) or list(stored) != list(recomputed):
+        raise _FileError(f"residual.params must name the structure's parameters {list(recomputed)}")
+    for name, value in recomputed.items():
+        saved = codec.unscalar(stored[name])
+        if not abs(saved - value) <= ESTIMATE_RTOL * max(1.0, abs(value)):
+            raise MixedFitError(
+                f"the model saved in {where} does not reproduce its fit: the residual "
+                f"structure's {name} is {value!r} at the saved parameters, the file records "
+                f"{saved!r} (the file was altered)"
+            )
+
+
+def _derivative_check(
+    crit: ResidualCriterion, x: np.ndarray, reml: bool, record: OptimizerRecord, where: str
+) -> ConvergenceCheck:
+    """lme4's derivative check at the stored (θ̂, φ̂), recomputed (not trusted): a converged
+    record whose point fails it loads with a ConvergenceWarning."""
+    with single_threaded():
+        check = check_convergence(lambda z: crit.objective(z, reml), x, crit.lower())
+    if check.message is not None and record.converged:
+        warnings.warn(
+            f"the fit saved in {where} records a converged optimizer, but at its saved "
+            f"parameters {check.message}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return check
