@@ -135,7 +135,7 @@ class GroupedCrossProducts:
         self._level_maps = [
             self._map(lev, t.nlev) for lev, t in zip(self.levels, terms, strict=True)
         ]
-        self._pairs: dict[tuple[int, int], tuple[np.ndarray, sp.csr_matrix]] = {}
+        self._pairs: dict[tuple[int, int], tuple[np.ndarray, sp.csr_matrix | np.ndarray]] = {}
         self.nested: dict[tuple[int, int], bool] = {}
         for i in range(len(terms)):
             for j in range(i):
@@ -144,8 +144,11 @@ class GroupedCrossProducts:
                 self._pairs[i, j] = (pairs, self._map(inv.ravel(), len(pairs)))
                 self.nested[i, j] = len(pairs) == terms[j].nlev
 
-    def _map(self, target: np.ndarray, size: int) -> sp.csr_matrix:
-        """The 0/1 matrix (size × ngroups) summing groups into ``target`` codes."""
+    def _map(self, target: np.ndarray, size: int) -> sp.csr_matrix | np.ndarray:
+        """The 0/1 matrix (size × ngroups) summing groups into ``target`` codes, or, when each
+        code has exactly one group, the group of each code (a permutation)."""
+        if size == self.ngroups and np.all(np.bincount(target, minlength=size) == 1):
+            return np.argsort(target)
         ones = np.ones(self.ngroups)
         cols = np.arange(self.ngroups)
         return sp.csr_matrix((ones, (target, cols)), shape=(size, self.ngroups))
@@ -167,13 +170,20 @@ class GroupedCrossProducts:
             zi = slice(o[i], o[i + 1])
             k = ti.k
             S = self._level_maps[i]
-            A[i, i] = BlockDiag(np.asarray(S @ G[:, zi, zi].reshape(ng, k * k)).reshape(-1, k, k))
-            xy = np.asarray(S @ G[:, zi, self.kz :].reshape(ng, -1)).reshape(ti.nlev, k, -1)
+            A[i, i] = BlockDiag(_sum(S, G[:, zi, zi].reshape(ng, k * k)).reshape(-1, k, k))
+            xy = _sum(S, G[:, zi, self.kz :].reshape(ng, -1)).reshape(ti.nlev, k, -1)
             A[K, i] = np.ascontiguousarray(xy.transpose(2, 0, 1).reshape(xy.shape[2], ti.q))
             for j in range(i):
                 tj = self.terms[j]
                 pairs, P = self._pairs[i, j]
                 zj = slice(o[j], o[j + 1])
-                data = np.asarray(P @ G[:, zi, zj].reshape(ng, k * tj.k)).reshape(-1, k, tj.k)
+                data = _sum(P, G[:, zi, zj].reshape(ng, k * tj.k)).reshape(-1, k, tj.k)
                 A[i, j] = BlockSparse(pairs // tj.nlev, pairs % tj.nlev, data, (ti.q, tj.q))
         return A
+
+
+def _sum(S: sp.csr_matrix | np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` (per group) summed by the map ``S`` of :class:`GroupedCrossProducts`."""
+    if isinstance(S, np.ndarray):
+        return values[S]
+    return np.asarray(S @ values)

@@ -141,6 +141,15 @@ class ResidualCriterion:
         self._cache = (key, factor)
         return factor
 
+    def start_rows(self, phi: np.ndarray) -> tuple[ThetaLayout, np.ndarray, np.ndarray]:
+        """The terms' layout, X and y of the rows whitened at ``phi`` (for the moment start of
+        θ): the centred rows themselves, without whitening, when Λ_R(φ) = I."""
+        if self.statistics is not None and self.statistics.is_identity(phi):
+            q = sum(self._widths)
+            return self.layout, self._M[:, q : q + self.p], self._M[:, q + self.p]
+        factor = self.factor_at(phi)
+        return factor.layout, factor.X, factor.y
+
     def fast_factor_at(self, phi: np.ndarray) -> BlockedFactor:
         """A factor holding A(φ) assembled from the pattern statistics (:mod:`.patterns`),
         without the rows (no X, y); one factor, refilled for each new φ. Falls back to

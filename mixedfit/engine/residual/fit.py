@@ -128,8 +128,7 @@ def fit_residual(
     crit = ResidualCriterion(terms, X, y, model)
     phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
     if theta_start is None:
-        f0 = crit.factor_at(phi0)
-        theta0 = moment_start(f0.layout, f0.X, f0.y) if crit.n_theta else np.zeros(0)
+        theta0 = moment_start(*crit.start_rows(phi0)) if crit.n_theta else np.zeros(0)
     else:
         theta0 = np.asarray(theta_start, dtype=float)
     lower = crit.lower()

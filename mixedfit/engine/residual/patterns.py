@@ -38,7 +38,8 @@ from .structure import ResidualModel
 
 __all__ = ["PATTERN_BUDGET", "PatternStatistics"]
 
-PATTERN_BUDGET = 50_000  # most entries of the padded Λ_P (npat·T²) the fast path handles
+PATTERN_BUDGET = 50_000  # most entries of the padded Λ_P (npat·T²) the fast path handles; it
+# also needs at most max(64, nunits / 2) patterns
 
 
 class PatternStatistics:
@@ -75,10 +76,12 @@ class PatternStatistics:
         self._local = np.arange(npat * T).reshape(npat, T)
         self._keep = real[:, :, None] & real[:, None, :]
         self._pad = np.where(~real[:, :, None], np.eye(T, dtype=bool), False)
+        self._eye = np.ascontiguousarray(np.broadcast_to(np.eye(T), (npat, T, T)))
         self.grouped: GroupedCrossProducts | None = None
         self._cell_pattern = self._cell_group = np.zeros(0, np.intp)
         self._moments: np.ndarray | None = None  # (ncell, T·T, kz·c)
         self._zt = self._w = np.zeros(0)  # (nunit, kz, T) and (nunit, T, c), or unused
+        self._zt_pattern: np.ndarray | None = None  # (npat, kz, T) when Z is shared by pattern
 
     @property
     def nested(self) -> dict[tuple[int, int], bool]:
@@ -90,7 +93,7 @@ class PatternStatistics:
         cls, model: ResidualModel, terms: list[ReTerm], W: np.ndarray
     ) -> PatternStatistics | None:
         """The statistics of ``model`` on the compact rows W, or None when the structure has no
-        keys or its patterns exceed :data:`PATTERN_BUDGET`.
+        keys or too many patterns (:data:`PATTERN_BUDGET`).
 
         Parameters
         ----------
@@ -117,8 +120,8 @@ class PatternStatistics:
         sig = np.column_stack([counts, sig])
         _, first, pidx = np.unique(sig, axis=0, return_index=True, return_inverse=True)
         pidx = pidx.ravel()
-        if len(first) * T * T > PATTERN_BUDGET:
-            return None
+        if len(first) * T * T > PATTERN_BUDGET or len(first) > max(64, len(rows) // 2):
+            return None  # too many patterns, or too few subjects per pattern to gain
         last = rows[np.arange(len(rows)), counts - 1]
         reps = np.where(real_u, rows, last[:, None])[first].ravel()  # pad: repeat a real row
         small = ResidualModel(
@@ -146,7 +149,14 @@ class PatternStatistics:
         _, first, cell = np.unique(cells, axis=0, return_index=True, return_inverse=True)
         cell = cell.ravel()
         zt = Wu[:, :, :kz].transpose(0, 2, 1)
-        if len(first) * T * T * kz * c < nunit * T * (kz + c):
+        reps = np.unique(pidx, return_index=True)[1]
+        shared = zt[reps]
+        if np.array_equal(zt, shared[pidx]):  # Z a function of the keys (intercept, time)
+            self._zt_pattern = np.ascontiguousarray(shared)
+        if self._zt_pattern is not None:
+            self._zt, self._w = np.zeros(0), Wu
+            self._cell_pattern, group_rows = pidx, first_rows
+        elif len(first) * T * T * kz * c < nunit * T * (kz + c):
             E = np.einsum("ska,sbj->sabkj", zt, Wu).reshape(nunit, T * T, kz * c)
             by = np.argsort(cell, kind="stable")
             bounds = np.searchsorted(cell[by], np.arange(len(first)))
@@ -159,6 +169,11 @@ class PatternStatistics:
         # GroupedCrossProducts reads each group's levels from its row: one row per group
         sub = [ReTerm(t.refs[group_rows], t.Z[group_rows], t.nlev, t.correlated) for t in terms]
         self.grouped = GroupedCrossProducts(sub, self._cell_group)
+
+    def is_identity(self, phi: np.ndarray) -> bool:
+        """Whether Λ_R(φ) = I exactly (white noise, equal variances: the usual start)."""
+        lam = np.where(self._keep, self.small.blocks(phi, self._local), self._pad)
+        return bool(np.array_equal(lam, np.broadcast_to(np.eye(lam.shape[1]), lam.shape)))
 
     def assemble(self, phi: np.ndarray) -> tuple[dict[tuple[int, int], Block], float]:
         """The blocks of A(φ) (block order, as :func:`..crossprod.cross_products`) and
@@ -177,7 +192,7 @@ class PatternStatistics:
         if not np.all(diag > 0):
             raise np.linalg.LinAlgError("residual block not positive definite")
         logdet = 2.0 * float(self.counts @ np.log(diag).sum(axis=1))
-        Cinv = np.linalg.solve(C, np.broadcast_to(np.eye(C.shape[1]), C.shape))
+        Cinv = np.linalg.solve(C, self._eye)
         Kp = np.matmul(Cinv.transpose(0, 2, 1), Cinv)  # Λ_P⁻¹ from the triangular factors
         AKK = (Kp.reshape(-1) @ self.mxy).reshape(p1, p1)
         AKK = 0.5 * (AKK + AKK.T)
@@ -187,6 +202,13 @@ class PatternStatistics:
 
     def _random_rows(self, Kp: np.ndarray) -> np.ndarray:
         """G (ngroups, kz, c): Z_s'Λ_P⁻¹W_s of each cell."""
+        if self._zt_pattern is not None:  # Z_s = Z_P: Z_P'Λ_P⁻¹ once per pattern
+            U = np.matmul(self._zt_pattern, Kp)[self._cell_pattern]
+            if self.kz == 1:
+                vals = np.einsum("sa,saj->sj", U[:, 0, :], self._w)
+            else:
+                vals = np.matmul(U, self._w)
+            return vals.reshape(len(U), self.kz, self.c)
         K = Kp[self._cell_pattern]
         if self._moments is not None:
             vals = np.matmul(K.reshape(len(K), 1, -1), self._moments)
