@@ -16,12 +16,14 @@ Usage (from the repository root)::
     python benchmarks/residual.py                  # the table, R included
     python benchmarks/residual.py --no-r           # mixedfit only
     python benchmarks/residual.py --per-eval       # and the per-evaluation costs
+    python benchmarks/residual.py --threads 1      # one BLAS thread (mixedfit and R)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -135,7 +137,7 @@ def time_r(df: pd.DataFrame, which: list[str]) -> dict[tuple[str, str], tuple[fl
     return out
 
 
-def per_evaluation(rows: list[int], n_visits: int = 5, repeat: int = 20) -> pd.DataFrame:
+def per_evaluation(rows: list[int], n_visits: int = 5, repeat: int = 6) -> pd.DataFrame:
     """Seconds per criterion evaluation at a new φ (θ empty: GLS), fast path vs whitening."""
     records = []
     structures = {
@@ -176,12 +178,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed mixedfit runs (median)")
     parser.add_argument("--per-eval", action="store_true", help="per-evaluation cost table")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads of mixedfit and R (OPENBLAS/OMP/MKL_NUM_THREADS)"
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)  # for Rscript
+        threadpool_limits(args.threads)
     which = [m for m in args.only.split(",") if m]
     df = simulate(args.subjects, args.visits, args.missing)
     print(
         f"data: {args.subjects} subjects x {args.visits} visits, {args.missing:.0%} missing "
-        f"-> {len(df)} rows\n"
+        f"-> {len(df)} rows; BLAS threads: {args.threads or 'default'}\n"
     )
     py = {k: v for k, v in time_mixedfit(df, args.repeat).items() if k in which}
     r = {} if args.no_r else time_r(df, which)

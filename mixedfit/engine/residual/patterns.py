@@ -118,8 +118,7 @@ class PatternStatistics:
         rows = np.where(real_u, order[np.minimum(starts[:, None] + slot, n - 1)], -1)
         sig = np.where(real_u[:, :, None], keys[rows], 0.0).reshape(len(rows), -1)
         sig = np.column_stack([counts, sig])
-        _, first, pidx = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-        pidx = pidx.ravel()
+        first, pidx = _row_groups(sig)
         if len(first) * T * T > PATTERN_BUDGET or len(first) > max(64, len(rows) // 2):
             return None  # too many patterns, or too few subjects per pattern to gain
         last = rows[np.arange(len(rows)), counts - 1]
@@ -146,8 +145,7 @@ class PatternStatistics:
         kz, c = self.kz, self.c
         nunit, T = Wu.shape[:2]
         cells = np.column_stack([pidx, *(t.refs[first_rows] for t in terms)])
-        _, first, cell = np.unique(cells, axis=0, return_index=True, return_inverse=True)
-        cell = cell.ravel()
+        first, cell = _row_groups(cells)
         zt = Wu[:, :, :kz].transpose(0, 2, 1)
         reps = np.unique(pidx, return_index=True)[1]
         shared = zt[reps]
@@ -215,6 +213,18 @@ class PatternStatistics:
         else:
             vals = np.matmul(np.matmul(self._zt, K), self._w)
         return vals.reshape(len(K), self.kz, self.c)
+
+
+def _row_groups(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal rows of M (n, r), numbered in the order of sorted rows: the first row
+    of each group and the group of each row (np.unique(axis=0), by 1-D codes: faster)."""
+    code = np.zeros(M.shape[0], dtype=np.int64)
+    for col in M.T:
+        _, inv = np.unique(col, return_inverse=True)
+        _, code = np.unique(code * (int(inv.max()) + 1) + inv.ravel(), return_inverse=True)
+        code = code.ravel().astype(np.int64)
+    _, first = np.unique(code, return_index=True)
+    return first, code.astype(np.intp)
 
 
 def _pattern_moments(Wxy: np.ndarray, pidx: np.ndarray, npat: int) -> np.ndarray:
