@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)  # for Rscript
-        threadpool_limits(args.threads)
+        limits = threadpool_limits(args.threads)  # noqa: F841 (kept for the run)
     which = [m for m in args.only.split(",") if m]
     df = simulate(args.subjects, args.visits, args.missing)
     print(
