@@ -101,7 +101,7 @@ class BlockedFactor:
         fixed_map: FixedCentring | None = None,
     ) -> BlockedFactor:
         """A factor of cross products computed elsewhere (a residual structure's metric,
-        statistics summed over shards), without the rows.
+        statistics summed over shards), without the rows (so without :attr:`X`, :attr:`y`).
 
         Parameters
         ----------
@@ -117,10 +117,6 @@ class BlockedFactor:
             Number of rows the cross products sum over.
         log_weights, fixed_map
             As for the constructor.
-
-        Notes
-        -----
-        :attr:`X` and :attr:`y` are not available (the rows were never seen).
         """
         self = cls.__new__(cls)
         K = len(terms)
@@ -132,14 +128,8 @@ class BlockedFactor:
 
     def set_cross_products(self, A: dict[tuple[int, int], Block], log_weights: float) -> None:
         """Replace the values of A (same blocks, same sparsity) and the log weights; L then
-        holds no θ until the next :meth:`update`. The residual-structure criterion's hot path:
-        one factor, new cross products per structure parameter.
-
-        Raises
-        ------
-        RuntimeError
-            The factor is frozen (a fitted model's).
-        """
+        holds no θ until the next :meth:`update` (the residual criterion's hot path: one factor,
+        new A per structure parameter). RuntimeError if the factor is frozen."""
         if self._frozen:
             raise RuntimeError("the factor of a fitted model is read-only; use a clone()")
         for key, dst in self.A.items():
