@@ -374,9 +374,10 @@ def markdown_report(
         METHOD,
         "",
     ]
-    analysis = Path(__file__).with_name("ANALYSIS.md")
-    if analysis.exists():
-        lines += [analysis.read_text().rstrip(), ""]
+    for name in ("ANALYSIS.md", "RESIDUAL.md"):  # hand-written / residual.py's last run
+        extra = Path(__file__).with_name(name)
+        if extra.exists():
+            lines += [extra.read_text().rstrip(), ""]
     if notes:
         lines += ["## Notes from the fits", "", *(f"- {n}" for n in notes), ""]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from .covariance import ResidualStructure
 from .design import build_design
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
+from .engine.threads import single_threaded
 from .exceptions import ConvergenceWarning, MixedFitError
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
@@ -133,6 +134,7 @@ def _without_missing_structure_values(
     return np.flatnonzero(~missing) if missing.any() else None
 
 
+@single_threaded()  # design included: OpenBLAS threads on n > 10⁴ vectors stall on busy cores
 def fit_with_residual(
     formula: str,
     data: pd.DataFrame,

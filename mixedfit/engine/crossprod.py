@@ -7,11 +7,19 @@ the fixed-effects matrix with the response appended as its last column.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .blocks import Block, BlockDiag, BlockSparse
 from .reterm import ReTerm
 
-__all__ = ["DENSIFY_THRESHOLD", "SMALL_BLOCK", "cross_products", "densify", "diag_block"]
+__all__ = [
+    "DENSIFY_THRESHOLD",
+    "SMALL_BLOCK",
+    "GroupedCrossProducts",
+    "cross_products",
+    "densify",
+    "diag_block",
+]
 
 DENSIFY_THRESHOLD = 0.1  # a sparse block fuller than this is stored dense (as MixedModels.jl)
 SMALL_BLOCK = 10_000  # ... and so is one with at most this many entries: on small blocks numpy's
@@ -93,3 +101,89 @@ def cross_products(
         A[K, i] = _fixed_rows(Xy, ti)
     A[K, K] = Xy.T @ Xy
     return A, nested
+
+
+class GroupedCrossProducts:
+    """Cross products A assembled from per-group second moments, without the rows.
+
+    Rows are grouped (residual subjects, shards of a partition) so that every group lies within
+    one level of each term's grouping factor. Given, per group g, the compact cross products
+    ``G_g = W_g' K_g W_g`` of its rows' compact columns ``W = [Z_1 … Z_K | X y]`` (the k_i columns
+    of each term, in block order, then X and y) and any metric K_g (the identity for plain cross
+    products, Λ_g⁻¹ for a residual structure), the blocks of ``A = [Z X y]' K [Z X y]`` are sums
+    of the G_g over the groups in each level (or pair of levels), done as sparse products with
+    maps built once here.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+        In block order (most random effects first).
+    group : ndarray of int, shape (n,)
+        Group code of each row, 0..ngroups−1, every code used.
+    """
+
+    def __init__(self, terms: list[ReTerm], group: np.ndarray) -> None:
+        group = np.asarray(group, dtype=np.intp)
+        self.ngroups = int(group.max()) + 1 if len(group) else 0
+        self.terms = terms
+        first = np.full(self.ngroups, -1, dtype=np.intp)
+        first[group[::-1]] = np.arange(len(group))[::-1]  # first row of each group
+        self.levels = [t.refs[first] for t in terms]  # level of each group, per term
+        widths = [t.k for t in terms]
+        self.offsets = np.cumsum([0, *widths])
+        self.kz = int(self.offsets[-1])
+        self._level_maps = [
+            self._map(lev, t.nlev) for lev, t in zip(self.levels, terms, strict=True)
+        ]
+        self._pairs: dict[tuple[int, int], tuple[np.ndarray, sp.csr_matrix | np.ndarray]] = {}
+        self.nested: dict[tuple[int, int], bool] = {}
+        for i in range(len(terms)):
+            for j in range(i):
+                key = self.levels[i].astype(np.int64) * terms[j].nlev + self.levels[j]
+                pairs, inv = np.unique(key, return_inverse=True)
+                self._pairs[i, j] = (pairs, self._map(inv.ravel(), len(pairs)))
+                self.nested[i, j] = len(pairs) == terms[j].nlev
+
+    def _map(self, target: np.ndarray, size: int) -> sp.csr_matrix | np.ndarray:
+        """The 0/1 matrix (size × ngroups) summing groups into ``target`` codes, or, when each
+        code has exactly one group, the group of each code (a permutation)."""
+        if size == self.ngroups and np.all(np.bincount(target, minlength=size) == 1):
+            return np.argsort(target)
+        ones = np.ones(self.ngroups)
+        cols = np.arange(self.ngroups)
+        return sp.csr_matrix((ones, (target, cols)), shape=(size, self.ngroups))
+
+    def assemble(self, G: np.ndarray, AKK: np.ndarray) -> dict[tuple[int, int], Block]:
+        """The blocks of A, keyed as :func:`cross_products`'s (BlockSparse between terms).
+
+        Parameters
+        ----------
+        G : ndarray, shape (ngroups, kz, kz + p + 1)
+            Rows of the compact cross products belonging to the terms' columns (the [X y] by
+            [X y] part is not needed per group).
+        AKK : ndarray, shape (p + 1, p + 1)
+            The [X y] block, summed over all groups.
+        """
+        K, o, ng = len(self.terms), self.offsets, self.ngroups
+        A: dict[tuple[int, int], Block] = {(K, K): AKK}
+        for i, ti in enumerate(self.terms):
+            zi = slice(o[i], o[i + 1])
+            k = ti.k
+            S = self._level_maps[i]
+            A[i, i] = BlockDiag(_sum(S, G[:, zi, zi].reshape(ng, k * k)).reshape(-1, k, k))
+            xy = _sum(S, G[:, zi, self.kz :].reshape(ng, -1)).reshape(ti.nlev, k, -1)
+            A[K, i] = np.ascontiguousarray(xy.transpose(2, 0, 1).reshape(xy.shape[2], ti.q))
+            for j in range(i):
+                tj = self.terms[j]
+                pairs, P = self._pairs[i, j]
+                zj = slice(o[j], o[j + 1])
+                data = _sum(P, G[:, zi, zj].reshape(ng, k * tj.k)).reshape(-1, k, tj.k)
+                A[i, j] = BlockSparse(pairs // tj.nlev, pairs % tj.nlev, data, (ti.q, tj.q))
+        return A
+
+
+def _sum(S: sp.csr_matrix | np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` (per group) summed by the map ``S`` of :class:`GroupedCrossProducts`."""
+    if isinstance(S, np.ndarray):
+        return values[S]
+    return np.asarray(S @ values)

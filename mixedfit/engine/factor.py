@@ -71,6 +71,12 @@ class BlockedFactor:
         consecutive row slices of one buffer.
     """
 
+    _X: np.ndarray | None
+    _y: np.ndarray | None
+    _theta: bytes | None
+    _frozen: bool
+    scaled_plans: dict[int, ScaledSelfOuterPlan]
+
     def __init__(
         self,
         terms: list[ReTerm],
@@ -79,23 +85,97 @@ class BlockedFactor:
         log_weights: float = 0.0,
         fixed_map: FixedCentring | None = None,
     ) -> None:
+        self._setup(terms, X.shape[0], X.shape[1], log_weights, fixed_map)
+        self._X, self._y = X, y
+        A, nested = cross_products(self.terms, np.column_stack([X, y]))
+        self._adopt(A, nested)
+
+    @classmethod
+    def from_cross_products(
+        cls,
+        terms: list[ReTerm],
+        A: dict[tuple[int, int], Block],
+        nested: dict[tuple[int, int], bool],
+        n: int,
+        log_weights: float = 0.0,
+        fixed_map: FixedCentring | None = None,
+    ) -> BlockedFactor:
+        """A factor of cross products computed elsewhere (a residual structure's metric,
+        statistics summed over shards), without the rows (so without :attr:`X`, :attr:`y`).
+
+        Parameters
+        ----------
+        terms : list of ReTerm
+            In the caller's order (the order of θ); only their shapes (levels, columns,
+            correlated) are read.
+        A : dict
+            Blocks of A in block order (most random effects first), keyed as the output of
+            :func:`.crossprod.cross_products`; the factor owns them from now on.
+        nested : dict
+            ``nested[i, j]``, as :func:`.crossprod.cross_products` returns it.
+        n : int
+            Number of rows the cross products sum over.
+        log_weights, fixed_map
+            As for the constructor.
+        """
+        self = cls.__new__(cls)
+        K = len(terms)
+        p = A[K, K].shape[0] - 1
+        self._setup(terms, n, p, log_weights, fixed_map)
+        self._X = self._y = None
+        self._adopt(dict(A), nested)
+        return self
+
+    def set_cross_products(self, A: dict[tuple[int, int], Block], log_weights: float) -> None:
+        """Replace the values of A (same blocks, same sparsity) and the log weights; L then
+        holds no θ until the next :meth:`update` (the residual criterion's hot path: one factor,
+        new A per structure parameter). RuntimeError if the factor is frozen."""
+        if self._frozen:
+            raise RuntimeError("the factor of a fitted model is read-only; use a clone()")
+        for key, dst in self.A.items():
+            src = A[key]
+            if isinstance(dst, np.ndarray):
+                np.copyto(dst, to_dense(src))
+            else:
+                assert isinstance(src, BlockDiag | BlockSparse) and src.data.shape == dst.data.shape
+                np.copyto(dst.data, src.data)
+        self.log_weights = log_weights
+        self._theta = None
+        if self.scaled_plans:  # the plans hold values of A[j, 0]: rebuild them and the steps
+            self.scaled_plans = self._scaled_plans()
+            self._allocate()
+
+    def _setup(
+        self,
+        terms: list[ReTerm],
+        n: int,
+        p: int,
+        log_weights: float,
+        fixed_map: FixedCentring | None,
+    ) -> None:
         self.fixed_map = fixed_map
         self.layout = ThetaLayout(tuple(terms))
         self.order = sorted(range(len(terms)), key=lambda i: -terms[i].q)
         self.terms = [terms[i] for i in self.order]
-        self.n, self.p = X.shape
-        self._X, self._y = X, y
+        self.n, self.p = n, p
         self.log_weights = log_weights
-        self.A, nested = cross_products(self.terms, np.column_stack([X, y]))
+
+    def _adopt(self, A: dict[tuple[int, int], Block], nested: dict[tuple[int, int], bool]) -> None:
+        """Take A as the factor's cross products and allocate L."""
+        self.A = A
         self.K = len(self.terms)
         self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
-        self._theta: bytes | None = None  # the θ that L holds (its bytes)
+        self._theta = None  # the θ that L holds (its bytes)
         self._frozen = False
         for j in range(self.K):
             for i in range(j + 1, self.K):
                 if self.filled[j] or not isinstance(self.A[i, j], BlockSparse):
                     self.A[i, j] = to_dense(self.A[i, j])  # scaled into a dense L block
-        self.scaled_plans = {
+        self.scaled_plans = self._scaled_plans()
+        self._allocate()
+
+    def _scaled_plans(self) -> dict[int, ScaledSelfOuterPlan]:
+        return {
             j: ScaledSelfOuterPlan.build(a_j0)
             for j in range(1, self.K)
             if self.filled[j]
@@ -104,7 +184,6 @@ class BlockedFactor:
             and self.terms[j].k == 1
             and count_column_pairs(a_j0._cols) <= PAIR_BUDGET
         }
-        self._allocate()
 
     def _allocate(self, source: dict[tuple[int, int], Block] | None = None) -> None:
         """L's buffers, copies of A's blocks (or of ``source``, another factor's L, with the
@@ -162,12 +241,28 @@ class BlockedFactor:
 
     @property
     def X(self) -> np.ndarray:
-        """The (weighted, possibly centred) fixed-effects matrix, shape (n, p)."""
+        """The (weighted, possibly centred) fixed-effects matrix, shape (n, p).
+
+        Raises
+        ------
+        RuntimeError
+            The factor was built :meth:`from_cross_products`.
+        """
+        if self._X is None:
+            raise RuntimeError("a factor built from cross products has no rows (X)")
         return self._X
 
     @property
     def y(self) -> np.ndarray:
-        """The (weighted, possibly centred) response, offset removed, shape (n,)."""
+        """The (weighted, possibly centred) response, offset removed, shape (n,).
+
+        Raises
+        ------
+        RuntimeError
+            The factor was built :meth:`from_cross_products`.
+        """
+        if self._y is None:
+            raise RuntimeError("a factor built from cross products has no rows (y)")
         return self._y
 
     # ------------------------------------------------------------------ sharing

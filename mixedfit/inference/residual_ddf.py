@@ -93,7 +93,7 @@ class _Unprofiled:
 
     def _factor(self, psi: np.ndarray) -> tuple[float, BlockedFactor]:
         theta, phi = self.crit.split(psi[1:])
-        factor = self.crit.factor_at(phi)
+        factor = self.crit.fast_factor_at(phi)  # cross products only: no rows needed here
         factor.update(theta)
         return float(psi[0]), factor
 

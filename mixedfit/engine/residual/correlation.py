@@ -12,8 +12,10 @@ correlation matrices (nsub, m, m) in one vectorized step. Parameters are unconst
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
+from typing import Self
 
 import numpy as np
 
@@ -37,11 +39,19 @@ class CorrelationPart(ABC):
     """Correlation matrices of the rows of each subject."""
 
     names: tuple[str, ...] = ()
+    _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
 
     @property
     def size(self) -> int:
         """Number of parameters."""
         return len(self.names)
+
+    def take(self, rows: np.ndarray) -> Self:
+        """The part on the given rows only (same parameters, same meaning)."""
+        new = copy.copy(self)
+        for name in self._row_arrays:
+            setattr(new, name, getattr(self, name)[rows])
+        return new
 
     def start(self) -> np.ndarray:
         """Starting φ (white noise unless overridden)."""
@@ -50,6 +60,13 @@ class CorrelationPart(ABC):
     def lower(self) -> np.ndarray:
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
+
+    def row_keys(self) -> np.ndarray | None:
+        """What the part reads of each row, shape (n, r), or (0, 0) when it reads nothing: the
+        correlation of two distinct rows of a subject is a function of their keys alone (the
+        fast path of :mod:`.patterns` groups subjects whose rows have equal keys). None: no
+        such keys (the fast path is off)."""
+        return None
 
     @abstractmethod
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -70,8 +87,13 @@ class AR1Part(CorrelationPart):
 
     names = ("Phi",)
 
+    _row_arrays = ("position",)
+
     def __init__(self, position: np.ndarray) -> None:
         self.position = np.asarray(position, dtype=float)
+
+    def row_keys(self) -> np.ndarray | None:
+        return self.position[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         rho = float(unit_ratio(phi[0]))
@@ -87,12 +109,17 @@ class CAR1Part(CorrelationPart):
 
     names = ("log_rate",)
 
+    _row_arrays = ("time",)
+
     def __init__(self, time: np.ndarray, typical_gap: float) -> None:
         self.time = np.asarray(time, dtype=float)
         self.typical_gap = typical_gap
 
     def start(self) -> np.ndarray:
         return np.array([math.log(math.log(2.0) / self.typical_gap)])  # corr ½ at a typical gap
+
+    def row_keys(self) -> np.ndarray | None:
+        return self.time[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.asarray(np.exp(-math.exp(phi[0]) * _lags(self.time, rows)))
@@ -104,6 +131,8 @@ class CAR1Part(CorrelationPart):
 class ARMAPart(CorrelationPart):
     """ARMA(p, q) autocorrelations at lag |tᵢ−tⱼ| of integer positions; φ = DL(π_AR),
     θ = −DL(−π_MA), π = tanh(u/2) (nlme's corARMA parameters)."""
+
+    _row_arrays = ("position",)
 
     def __init__(self, position: np.ndarray, p: int, q: int) -> None:
         self.position = np.asarray(position, dtype=float)
@@ -117,6 +146,9 @@ class ARMAPart(CorrelationPart):
         """(AR φ, MA θ) of the unconstrained parameters."""
         pi = np.tanh(np.asarray(phi, dtype=float) / 2.0)
         return durbin_levinson(pi[: self.p]), -durbin_levinson(-pi[self.p :])
+
+    def row_keys(self) -> np.ndarray | None:
+        return self.position[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         ar, ma = self.coefficients(phi)
@@ -136,6 +168,9 @@ class CSPart(CorrelationPart):
     def __init__(self, max_size: int) -> None:
         self.max_size = max(max_size, 2)
 
+    def row_keys(self) -> np.ndarray | None:
+        return np.zeros((0, 0))  # exchangeable rows: nothing to read
+
     def rho(self, phi: np.ndarray) -> float:
         return cs_rho(float(phi[0]), self.max_size)
 
@@ -153,6 +188,8 @@ class CSPart(CorrelationPart):
 class _LevelMatrixPart(CorrelationPart):
     """A correlation matrix P over time levels 0..m−1; a subject's block is P[S, S]."""
 
+    _row_arrays = ("level",)
+
     def __init__(self, level: np.ndarray, n_levels: int) -> None:
         self.level = np.asarray(level, dtype=np.intp)
         self.n_levels = n_levels
@@ -160,6 +197,9 @@ class _LevelMatrixPart(CorrelationPart):
     @abstractmethod
     def level_matrix(self, phi: np.ndarray) -> np.ndarray:
         """P, shape (m, m)."""
+
+    def row_keys(self) -> np.ndarray | None:
+        return self.level[:, None].astype(float)
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         P = self.level_matrix(phi)
@@ -251,6 +291,8 @@ class SpatialPart(CorrelationPart):
     """Isotropic spatial correlation of Euclidean distance d: (1−c)·g(d/r) for d > 0, with
     g = exp(−x), exp(−x²) or 1 − 1.5x + 0.5x³ (x < 1); range r = e^{φ₁}, nugget c = logistic(φ₂)."""
 
+    _row_arrays = ("coords",)
+
     def __init__(self, coords: np.ndarray, kind: str, nugget: bool, typical: float) -> None:
         if kind not in _SPATIAL:
             raise ValueError(f"kind must be one of {_SPATIAL}, not {kind!r}")
@@ -294,6 +336,8 @@ class ByCorrelation(CorrelationPart):
     labels : list of str
     """
 
+    _row_arrays = ("group",)
+
     def __init__(self, parts: list[CorrelationPart], group: np.ndarray, labels: list[str]) -> None:
         self.parts, self.group = parts, np.asarray(group, dtype=np.intp)
         self.names = tuple(
@@ -301,6 +345,11 @@ class ByCorrelation(CorrelationPart):
         )
         self.labels = labels
         self._offsets = np.cumsum([0, *[p.size for p in parts]])
+
+    def take(self, rows: np.ndarray) -> Self:
+        new = super().take(rows)
+        new.parts = [p.take(rows) for p in self.parts]
+        return new
 
     def _slice(self, phi: np.ndarray, g: int) -> np.ndarray:
         return phi[self._offsets[g] : self._offsets[g + 1]]
@@ -310,6 +359,14 @@ class ByCorrelation(CorrelationPart):
 
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
+
+    def row_keys(self) -> np.ndarray | None:
+        keys = [p.row_keys() for p in self.parts]
+        if any(k is None for k in keys):
+            return None
+        n = len(self.group)
+        cols = [k for k in keys if k is not None and k.shape[0] == n]
+        return np.column_stack([self.group.astype(float), *cols])
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         m = rows.shape[1]

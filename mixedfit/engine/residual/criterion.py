@@ -5,10 +5,12 @@ ordinary σ²I problem; the criterion is that problem's (the blocked factor's) p
 and REML alike), entered as the factor's ``log_weights = −log |Λ_R|``. X and y are centred once
 (:mod:`..reparam`, a reparametrization that commutes with whitening) before whitening.
 
-Phase 1 rewhitens the n rows and rebuilds the factor's cross products for each new φ (O(n) per
-evaluation, cached on φ so that steps in θ alone cost one factor update). The fast path replaces
-:meth:`ResidualCriterion.factor_at` by cross products A(φ) assembled from statistics computed once
-(DESIGN.md, last section); the rest of this module and the driver stay as they are.
+:meth:`ResidualCriterion.factor_at` rewhitens the n rows and builds a factor of them for a φ
+(O(n); the factor has X and y, the fitted model's). The optimizer's objective uses
+:meth:`ResidualCriterion.fast_factor_at` instead: A(φ) assembled from pattern statistics computed
+once (:mod:`.patterns`), refilled into one factor built from cross products, with the whitening
+path as the fallback for structures without keys. Both are cached on the last φ, so steps in θ
+alone cost one factor update.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ...exceptions import DataError
 from ..factor import BlockedFactor
 from ..reparam import centre_fixed
 from ..reterm import ReTerm, ThetaLayout
+from .patterns import PatternStatistics
 from .structure import ResidualModel
 
 __all__ = ["ResidualCriterion", "check_nested"]
@@ -77,7 +80,12 @@ class ResidualCriterion:
     """
 
     def __init__(
-        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel
+        self,
+        terms: list[ReTerm],
+        X: np.ndarray,
+        y: np.ndarray,
+        model: ResidualModel,
+        fast: bool = True,
     ) -> None:
         self.terms, self.model = terms, model
         Xc, yc, self.fixed_map = centre_fixed(X, y, None)
@@ -87,6 +95,12 @@ class ResidualCriterion:
         self.layout = ThetaLayout(tuple(terms))
         self.n_theta = self.layout.size
         self._cache: tuple[bytes, BlockedFactor] | None = None
+        self.statistics: PatternStatistics | None = None
+        if fast:
+            block = [terms[i] for i in sorted(range(len(terms)), key=lambda i: -terms[i].q)]
+            W = np.column_stack([*(t.Z for t in block), Xc, yc])
+            self.statistics = PatternStatistics.build(model, block, W)
+        self._fast: tuple[bytes, BlockedFactor] | None = None
 
     @property
     def size(self) -> int:
@@ -127,7 +141,45 @@ class ResidualCriterion:
         self._cache = (key, factor)
         return factor
 
+    def start_rows(self, phi: np.ndarray) -> tuple[ThetaLayout, np.ndarray, np.ndarray]:
+        """The terms' layout, X and y of the rows whitened at ``phi`` (for the moment start of
+        θ): the centred rows themselves, without whitening, when Λ_R(φ) = I."""
+        if self.statistics is not None and self.statistics.is_identity(phi):
+            q = sum(self._widths)
+            return self.layout, self._M[:, q : q + self.p], self._M[:, q + self.p]
+        factor = self.factor_at(phi)
+        return factor.layout, factor.X, factor.y
+
+    def fast_factor_at(self, phi: np.ndarray) -> BlockedFactor:
+        """A factor holding A(φ) assembled from the pattern statistics (:mod:`.patterns`),
+        without the rows (no X, y); one factor, refilled for each new φ. Falls back to
+        :meth:`factor_at` when the structure has no fast path.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            Λ_R(φ) is not positive definite.
+        """
+        if self.statistics is None:
+            return self.factor_at(phi)
+        phi = np.asarray(phi, dtype=float)
+        key = phi.tobytes()
+        if self._fast is not None and self._fast[0] == key:
+            return self._fast[1]
+        A, logdet = self.statistics.assemble(phi)
+        if self._fast is None:
+            factor = BlockedFactor.from_cross_products(
+                self.terms, A, self.statistics.nested, self.model.n, -logdet, self.fixed_map
+            )
+        else:
+            factor = self._fast[1]
+            self._fast = None  # no φ until refilled
+            factor.set_cross_products(A, -logdet)
+        self._fast = (key, factor)
+        return factor
+
     def objective(self, x: np.ndarray, reml: bool) -> float:
-        """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ)."""
+        """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ) (the fast path when
+        there is one)."""
         theta, phi = self.split(x)
-        return self.factor_at(phi).objective(theta, reml)
+        return self.fast_factor_at(phi).objective(theta, reml)

@@ -5,7 +5,9 @@
 diagonals bounded below by 0, φ unconstrained), σ² profiled. Start: φ from the structure (white
 noise, equal variances), θ from the moment estimates on the rows whitened at that φ. Further
 starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
-optima).
+optima). The optimizer evaluates the criterion through the fast path where the structure has one
+(:mod:`.patterns`); the estimates, the factor and the objective returned come from the rows
+whitened at φ̂ (the two agree to rounding).
 """
 
 from __future__ import annotations
@@ -125,15 +127,14 @@ def fit_residual(
     -------
     ResidualFit
     """
-    crit = ResidualCriterion(terms, X, y, model)
-    phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
-    if theta_start is None:
-        f0 = crit.factor_at(phi0)
-        theta0 = moment_start(f0.layout, f0.X, f0.y) if crit.n_theta else np.zeros(0)
-    else:
-        theta0 = np.asarray(theta_start, dtype=float)
-    lower = crit.lower()
-    with single_threaded():
+    with single_threaded():  # small calls throughout: threads cost more than they gain
+        crit = ResidualCriterion(terms, X, y, model)
+        phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
+        if theta_start is None:
+            theta0 = moment_start(*crit.start_rows(phi0)) if crit.n_theta else np.zeros(0)
+        else:
+            theta0 = np.asarray(theta_start, dtype=float)
+        lower = crit.lower()
         best: OptimizerRecord | None = None
         for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
             record = minimize_theta(
@@ -149,9 +150,9 @@ def fit_residual(
                 best = record
         assert best is not None
         theta, phi = crit.split(best.theta)
-        factor = crit.factor_at(phi)
+        factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
-    objective = best.objective
-    if not math.isfinite(objective):
         objective = factor.objective(theta, reml)
+    if not math.isfinite(objective):
+        objective = best.objective
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model)

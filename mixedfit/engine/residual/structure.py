@@ -99,6 +99,16 @@ class ResidualModel:
             out.update(self.variance.report(pv))
         return out
 
+    def row_keys(self) -> np.ndarray | None:
+        """What the structure reads of each row, shape (n, r): Λ of a subject is a function of
+        its rows' keys (see :mod:`.patterns`). None when a part has no such keys."""
+        parts = [p for p in (self.correlation, self.variance) if p is not None]
+        keys = [p.row_keys() for p in parts]
+        if any(k is None for k in keys):
+            return None
+        cols = [k for k in keys if k is not None and k.shape[0] == self.n]
+        return np.column_stack(cols) if cols else np.zeros((self.n, 0))
+
     # ------------------------------------------------------------------ blocks
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         """Standard-deviation multipliers s per row, shape (n,)."""

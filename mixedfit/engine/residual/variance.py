@@ -9,7 +9,9 @@ otherwise.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
+from typing import Self
 
 import numpy as np
 
@@ -20,11 +22,19 @@ class VariancePart(ABC):
     """Standard-deviation multipliers s of the rows."""
 
     names: tuple[str, ...] = ()
+    _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
 
     @property
     def size(self) -> int:
         """Number of parameters."""
         return len(self.names)
+
+    def take(self, rows: np.ndarray) -> Self:
+        """The part on the given rows only (same parameters, same meaning)."""
+        new = copy.copy(self)
+        for name in self._row_arrays:
+            setattr(new, name, getattr(self, name)[rows])
+        return new
 
     def start(self) -> np.ndarray:
         """Starting φ: all multipliers 1."""
@@ -33,6 +43,11 @@ class VariancePart(ABC):
     def lower(self) -> np.ndarray:
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
+
+    def row_keys(self) -> np.ndarray | None:
+        """What the part reads of each row, shape (n, r): a row's multiplier is a function of
+        its keys alone (see :mod:`.patterns`). None: no such keys."""
+        return None
 
     @abstractmethod
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
@@ -46,6 +61,8 @@ class VariancePart(ABC):
 class IdentPart(VariancePart):
     """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
 
+    _row_arrays = ("stratum",)
+
     def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels, self.reference = labels, reference
@@ -58,6 +75,9 @@ class IdentPart(VariancePart):
         d[self.free] = np.exp(phi)
         return d
 
+    def row_keys(self) -> np.ndarray | None:
+        return self.stratum[:, None].astype(float)
+
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(self.deltas(phi)[self.stratum])
 
@@ -68,11 +88,16 @@ class IdentPart(VariancePart):
 class PowerPart(VariancePart):
     """s = |v|^δ (δ per stratum when grouped)."""
 
+    _row_arrays = ("log_v", "stratum")
+
     def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
         self.log_v = np.log(np.abs(np.asarray(covariate, dtype=float)))
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels = labels
         self.names = tuple("power" if len(labels) == 1 else f"power:{lab}" for lab in labels)
+
+    def row_keys(self) -> np.ndarray | None:
+        return np.column_stack([self.stratum.astype(float), self.log_v])
 
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.log_v))
@@ -84,11 +109,16 @@ class PowerPart(VariancePart):
 class ExpPart(VariancePart):
     """s = exp(δ v) (δ per stratum when grouped)."""
 
+    _row_arrays = ("v", "stratum")
+
     def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
         self.v = np.asarray(covariate, dtype=float)
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels = labels
         self.names = tuple("expon" if len(labels) == 1 else f"expon:{lab}" for lab in labels)
+
+    def row_keys(self) -> np.ndarray | None:
+        return np.column_stack([self.stratum.astype(float), self.v])
 
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.v))
@@ -105,11 +135,22 @@ class ProductVariance(VariancePart):
         self.names = tuple(n for p in parts for n in p.names)
         self._offsets = np.cumsum([0, *[p.size for p in parts]])
 
+    def take(self, rows: np.ndarray) -> Self:
+        new = super().take(rows)
+        new.parts = [p.take(rows) for p in self.parts]
+        return new
+
     def start(self) -> np.ndarray:
         return np.concatenate([p.start() for p in self.parts])
 
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
+
+    def row_keys(self) -> np.ndarray | None:
+        keys = [p.row_keys() for p in self.parts]
+        if any(k is None for k in keys):
+            return None
+        return np.column_stack([k for k in keys if k is not None])
 
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         s = self.parts[0].multipliers(phi[self._offsets[0] : self._offsets[1]])
