@@ -155,4 +155,5 @@ def fit_residual(
         objective = factor.objective(theta, reml)
     if not math.isfinite(objective):
         objective = best.objective
+    best = replace(best, objective=objective)  # the record states the reported criterion
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model)
