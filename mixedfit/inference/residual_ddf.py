@@ -199,14 +199,15 @@ def residual_satterthwaite(
 def residual_coef_table(
     fit: ResidualModelFit, ddf: str = "satterthwaite", level: float = 0.95
 ) -> pd.DataFrame:
-    """Fixed-effects t tests of a residual-structure fit with Satterthwaite df, in the columns
-    of :func:`.ddf.coef_table`: ``estimate, std_error, df, t, p, lower, upper``.
+    """Fixed-effects t tests of a residual-structure fit with Satterthwaite or Kenward–Roger df,
+    in the columns of :func:`.ddf.coef_table`: ``estimate, std_error, df, t, p, lower, upper``.
 
     Parameters
     ----------
     fit : ResidualModelFit
-    ddf : {"satterthwaite"}
-        Kenward–Roger is planned (raises :class:`NotImplementedError`).
+    ddf : {"satterthwaite", "kenward-roger"}
+        Kenward–Roger: the adjusted standard errors sqrt(diag Φ_A) and KR df
+        (:mod:`.residual_kr`, REML fits only).
     level : float
         Confidence level of ``lower``/``upper``: estimate ± t_{(1+level)/2, df} × std_error.
 
@@ -215,21 +216,25 @@ def residual_coef_table(
     ValueError
         Unknown ``ddf`` or ``level`` outside (0, 1).
     NotImplementedError
-        ``ddf="kenward-roger"`` (or ``"none"``: the Wald table is the fit's own).
+        ``ddf="none"`` (the Wald table is the fit's own).
     MixedFitError
-        The Hessian of −ℓ is not positive definite at the estimates.
+        The Hessian of −ℓ is not positive definite at the estimates; Kenward–Roger for an ML
+        fit.
     """
     method = ddf_method(ddf)
-    if method != "satterthwaite":
+    if method == "none":
         raise NotImplementedError(
-            f"coef_table(ddf={ddf!r}) (Kenward-Roger df) is not implemented yet for fits with "
-            "a residual covariance structure (residual=); it is planned (issue 12, phase 2)"
+            "residual_coef_table(ddf='none'): the Wald table is the fit's own coef_table"
         )
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
     names = list(fit._design.spec.fixed_names)
     p = len(names)
-    if p:
+    if p and method == "kenward-roger":
+        from .residual_kr import residual_kenward_roger
+
+        est, se, df = residual_kenward_roger(fit, np.eye(p))
+    elif p:
         est, se, df = residual_satterthwaite(fit, np.eye(p))
     else:
         est = se = df = np.zeros(0)

@@ -29,9 +29,6 @@ PLANNED_PROPERTIES = ("ranef", "ranef_condsd", "fitted", "residuals", "scaled_re
 PLANNED = (
     "refit",
     "predict",
-    "anova",
-    "test",
-    "confint",
     "profile",
     "simulate",
     "bootstrap",
