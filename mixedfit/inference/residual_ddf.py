@@ -149,24 +149,24 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     """
     model = _Unprofiled(fit)
     psi = model.psi
-    with single_threaded():
-        H = 0.5 * _hessian(model.deviance, psi, HESSIAN_STEP)  # of −ℓ, not −2ℓ
-        try:
+    try:
+        with single_threaded():
+            H = 0.5 * _hessian(model.deviance, psi, HESSIAN_STEP)  # of −ℓ, not −2ℓ
             chol = scipy.linalg.cho_factor(H, lower=True)
-        except np.linalg.LinAlgError:
-            raise MixedFitError(
-                "the Hessian of the log-likelihood in the variance parameters is not positive "
-                "definite at the estimates (a fit on the boundary or not converged): "
-                "Satterthwaite df are not available; use coef_table(ddf='none')"
-            ) from None
-        W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
-        W = 0.5 * (W + W.T)
-        k, h = len(psi), JACOBIAN_STEP
-        E = np.eye(k) * h
-        jac = np.stack(
-            [(model.vcov(psi + E[i]) - model.vcov(psi - E[i])) / (2 * h) for i in range(k)]
-        )
-        vcov = model.vcov(psi)
+            W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
+            W = 0.5 * (W + W.T)
+            k, h = len(psi), JACOBIAN_STEP
+            E = np.eye(k) * h
+            jac = np.stack(
+                [(model.vcov(psi + E[i]) - model.vcov(psi - E[i])) / (2 * h) for i in range(k)]
+            )
+            vcov = model.vcov(psi)
+    except np.linalg.LinAlgError:  # H not positive definite, or Λ_R singular next to ψ̂
+        raise MixedFitError(
+            "the Hessian of the log-likelihood in the variance parameters is not positive "
+            "definite at the estimates (a fit on the boundary or not converged): "
+            "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
+        ) from None
     return ResidualVarpar(psi, W, vcov, jac)
 
 

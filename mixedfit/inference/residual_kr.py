@@ -47,6 +47,7 @@ from scipy.sparse.csgraph import connected_components
 from ..engine.residual.correlation import ByCorrelation, ToeplitzPart, UnstructuredPart
 from ..engine.residual.maps import pacf_to_acf, unit_ratio, unit_ratio_inverse
 from ..exceptions import MixedFitError
+from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
 from .residual_ddf import residual_varpar
@@ -202,7 +203,7 @@ class _Clusters:
         engine = fit._engine
         self.model = engine.model
         self.layout = engine.factor.layout
-        self.terms = list(self.layout.terms)
+        self.terms = engine_terms(fit._design)  # Z as in the data (the factor's are whitened)
         self.n_theta = len(engine.theta)
         n = self.model.n
         label = _cluster_labels(self.model.subject, [t.refs for t in self.terms], n)
