@@ -34,7 +34,8 @@ HERE = Path(__file__).parent
 REF = HERE / "reference" / "cov"
 KR_REF = HERE / "reference" / "cov_kr"
 DENSE = sorted(p.stem for p in KR_REF.glob("*.json"))
-KR_RTOL = 1e-3  # issue 12's target (measured: mmrm us ≤ 3e-7 for se, ≤ 3e-6 for df)
+KR_RTOL = 5e-5  # dense R references; issue 12's target is 1e-3 (measured: se ≤ 3e-6, df ≤ 1e-5;
+# without mmrm's scale for Toeplitz / us the se miss by 1.3e-3 to 1.9e-3)
 COEF_COLUMNS = ["estimate", "std_error", "df", "t", "p", "lower", "upper"]
 
 
@@ -85,7 +86,7 @@ def test_every_dense_reference_is_covered() -> None:
 
 
 def test_one_row_df_is_satterthwaite(us_kr: tuple[dict[str, Any], Any]) -> None:
-    """mmrm / Kenward & Roger: for c = 1, A1 = A2 = g'Wg/(l'Φl)² and m = 2/A2, Satterthwaite's df."""
+    """mmrm / Kenward & Roger: for c = 1, A1 = A2 = g'Wg/(l'Φl)², m = 2/A2 (Satterthwaite's)."""
     _, fit = us_kr
     rng = np.random.default_rng(3)
     L = np.vstack([np.eye(len(fit.fixef))[[0, 4, 10]], rng.normal(size=(2, len(fit.fixef)))])

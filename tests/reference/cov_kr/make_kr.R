@@ -19,27 +19,28 @@ ld <- function(nm) {
 f_inv <- function(t) t / sqrt(1 + t^2)
 f_fwd <- function(r) r / sqrt(1 - r^2)
 
-# V_of(tau) returns a list of per-subject covariance blocks (rows in data order)
-kr_dense <- function(V_of, tau, Xs, ys) {
-  k <- length(tau); p <- ncol(Xs[[1]]); N <- sum(sapply(ys, length))
+# S_of(tau) returns a base covariance matrix; subject i's block is S[idx[[i]], idx[[i]]]
+kr_dense <- function(S_of, idx, tau, Xs, ys) {
+  k <- length(tau); p <- ncol(Xs[[1]]); N <- sum(sapply(ys, length)); nb <- length(idx)
+  V_of <- function(t) { S <- S_of(t); lapply(idx, function(v) S[v, v, drop = FALSE]) }
   negll <- function(t) { Vs <- V_of(t); A <- matrix(0, p, p); b <- rep(0, p); yy <- 0; ld <- 0
     for (i in seq_along(Vs)) { C <- chol(Vs[[i]]); Xi <- backsolve(C, Xs[[i]], transpose = TRUE)
       yi <- backsolve(C, ys[[i]], transpose = TRUE); A <- A + crossprod(Xi); b <- b + crossprod(Xi, yi)
       yy <- yy + sum(yi^2); ld <- ld + 2 * sum(log(diag(C))) }
     beta <- solve(A, b); 0.5 * ((N - p) * log(2 * pi) + ld + as.numeric(determinant(A)$modulus) + yy - sum(b * beta)) }
   W <- solve(hessian(negll, tau))
-  Vs <- V_of(tau); nb <- length(Vs)
-  d1 <- lapply(seq_len(nb), function(i) jacobian(function(t) as.vector(V_of(t)[[i]]), tau))
-  d2 <- lapply(seq_len(nb), function(i) { m <- nrow(Vs[[i]]); lapply(seq_len(m * m), function(e)
-    hessian(function(t) as.vector(V_of(t)[[i]])[e], tau)) })
+  S <- S_of(tau); ms <- nrow(S)
+  dS <- jacobian(function(t) as.vector(S_of(t)), tau)
+  d2S <- lapply(seq_len(ms * ms), function(e) hessian(function(t) as.vector(S_of(t))[e], tau))
   Pm <- replicate(k, matrix(0, p, p), simplify = FALSE); Qm <- Rm <- matrix(list(matrix(0, p, p)), k, k)
   Ainv <- matrix(0, p, p)
-  for (i in seq_len(nb)) { m <- nrow(Vs[[i]]); Si <- solve(Vs[[i]]); A <- Si %*% Xs[[i]]; Ainv <- Ainv + t(Xs[[i]]) %*% A
-    dV <- lapply(1:k, function(h) matrix(d1[[i]][, h], m, m))
+  for (i in seq_len(nb)) { v <- idx[[i]]; Si <- solve(S[v, v, drop = FALSE]); A <- Si %*% Xs[[i]]
+    Ainv <- Ainv + t(Xs[[i]]) %*% A
+    dV <- lapply(1:k, function(h) matrix(dS[, h], ms, ms)[v, v, drop = FALSE])
     for (h in 1:k) Pm[[h]] <- Pm[[h]] - t(A) %*% dV[[h]] %*% A
     for (h in 1:k) for (j in 1:k) {
       Qm[[h, j]] <- Qm[[h, j]] + t(A) %*% dV[[h]] %*% Si %*% dV[[j]] %*% A
-      d2hj <- matrix(sapply(seq_len(m * m), function(e) d2[[i]][[e]][h, j]), m, m)
+      d2hj <- matrix(sapply(seq_len(ms * ms), function(e) d2S[[e]][h, j]), ms, ms)[v, v, drop = FALSE]
       Rm[[h, j]] <- Rm[[h, j]] + t(A) %*% d2hj %*% A } }
   Phi <- solve(Ainv); M <- matrix(0, p, p)
   for (h in 1:k) for (j in 1:k) M <- M + W[h, j] * (Qm[[h, j]] - Pm[[h]] %*% Phi %*% Pm[[j]] - 0.25 * Rm[[h, j]])
@@ -47,8 +48,6 @@ kr_dense <- function(V_of, tau, Xs, ys) {
   df <- sapply(1:p, function(c) { g <- sapply(1:k, function(h) -(Phi %*% Pm[[h]] %*% Phi)[c, c]); 2 * Phi[c, c]^2 / drop(t(g) %*% W %*% g) })
   list(se = sqrt(diag(Phi)), se_kr = sqrt(diag(PhiA)), df = df, tau = tau)
 }
-
-blocks_by <- function(S_of_subject, groups) function(t) lapply(groups, function(i) S_of_subject(t, i))
 
 write_ref <- function(id, python, r_fit, tau_note, res, names) {
   out <- list(id = id, python = python, r = r_fit, tau = tau_note, tau_values = res$tau,
@@ -78,8 +77,7 @@ py_struct <- c(toep = 'mf.Toeplitz(time="AVISIT", subject="USUBJID")',
                cs = 'mf.CompoundSymmetry(subject="USUBJID")')
 for (type in names(py_struct)) {
   ref <- fromJSON(file.path("tests/reference/cov", paste0("fev_mmrm_", type, "_reml.json")))
-  V_of <- function(t) { S <- theta2cov(type, t); lapply(subj, function(i) S[vis[i], vis[i], drop = FALSE]) }
-  res <- kr_dense(V_of, ref$params$theta, lapply(subj, function(i) Xf[i, , drop = FALSE]), lapply(subj, function(i) fev$FEV1[i]))
+  res <- kr_dense(function(t) theta2cov(type, t), lapply(subj, function(i) vis[i]), ref$params$theta, lapply(subj, function(i) Xf[i, , drop = FALSE]), lapply(subj, function(i) fev$FEV1[i]))
   write_ref(paste0("fev_", type, "_kr_reml"),
             list(formula = "FEV1 ~ RACE + SEX + ARMCD * AVISIT", residual = unname(py_struct[type]), reml = TRUE),
             ref$r, paste("mmrm's theta of", type, "(log sd, f(rho) = u/sqrt(1+u^2) per lag/pair, CS logistic)"),
@@ -94,19 +92,22 @@ Xs <- lapply(so, function(i) Xo[i, , drop = FALSE]); ys <- lapply(so, function(i
 m1 <- lme(distance ~ Sex * age_c, data = o, random = ~ 1 | Subject, correlation = corAR1(form = ~ occ | Subject), method = "REML")
 rho <- coef(m1$modelStruct$corStruct, unconstrained = FALSE)[[1]]
 tau1 <- c(log(as.numeric(VarCorr(m1)[1, "StdDev"])), log(m1$sigma), f_fwd(rho))
-V1 <- function(t) lapply(so, function(i) { occ <- o$occ[i]; exp(2 * t[1]) + exp(2 * t[2]) * f_inv(t[3])^abs(outer(occ, occ, "-")) })
+S1 <- function(t) exp(2 * t[1]) + exp(2 * t[2]) * f_inv(t[3])^abs(outer(1:4, 1:4, "-"))
+idx1 <- lapply(so, function(i) o$occ[i])
 write_ref("orthodont_lme_ri_ar1_kr_reml",
           list(formula = "distance ~ Sex * age_c + (1 | Subject)", residual = 'mf.AR1(time="occ", subject="Subject")', reml = TRUE),
           "lme(distance ~ Sex * age_c, random = ~ 1 | Subject, correlation = corAR1(form = ~ occ | Subject), method = 'REML')",
-          "(log sd of the random intercept, log sigma, u = rho/sqrt(1-rho^2))", kr_dense(V1, tau1, Xs, ys), colnames(Xo))
-# CS & VarIdent(Sex): tau = (log sigma, CS logistic of rho with m = 4, log sd ratio of Female)
+          "(log sd of the random intercept, log sigma, u = rho/sqrt(1-rho^2))", kr_dense(S1, idx1, tau1, Xs, ys), colnames(Xo))
+# CS & VarIdent(Sex): tau = (log sigma (Female, nlme's reference), CS logistic of rho with m = 4, log sd ratio Male/Female)
 m2 <- gls(distance ~ Sex * age_c, data = o, correlation = corCompSymm(form = ~ 1 | Subject), weights = varIdent(form = ~ 1 | Sex), method = "REML")
 r2 <- coef(m2$modelStruct$corStruct, unconstrained = FALSE)[[1]]; d2 <- coef(m2$modelStruct$varStruct, unconstrained = FALSE)[[1]]
 a <- 1 / 3; x <- (r2 + a) / (1 + a)
 tau2 <- c(log(m2$sigma), log(x / (1 - x)), log(d2))
-V2 <- function(t) lapply(so, function(i) { s <- exp(t[1]) * ifelse(o$Sex[i] == "Female", exp(t[3]), 1)
-  r <- plogis(t[2]) * (1 + a) - a; C <- matrix(r, length(i), length(i)); diag(C) <- 1; outer(s, s) * C })
+# base matrix: Male visits 1-4, then Female visits 1-4 (block diagonal)
+S2 <- function(t) { r <- plogis(t[2]) * (1 + a) - a; C <- matrix(r, 4, 4); diag(C) <- 1
+  s <- exp(t[1]); S <- matrix(0, 8, 8); S[1:4, 1:4] <- (s * exp(t[3]))^2 * C; S[5:8, 5:8] <- s^2 * C; S }
+idx2 <- lapply(so, function(i) o$occ[i] + ifelse(o$Sex[i] == "Female", 4L, 0L))
 write_ref("orthodont_gls_cs_varident_kr_reml",
           list(formula = "distance ~ Sex * age_c", residual = 'mf.CompoundSymmetry(subject="Subject") & mf.VarIdent("Sex")', reml = TRUE),
           "gls(distance ~ Sex * age_c, correlation = corCompSymm(form = ~ 1 | Subject), weights = varIdent(form = ~ 1 | Sex), method = 'REML')",
-          "(log sigma, CS logistic map (a = 1/3), log sd ratio Female/Male)", kr_dense(V2, tau2, Xs, ys), colnames(Xo))
+          "(log sigma of Female (nlme's reference level), CS logistic map (a = 1/3), log sd ratio Male/Female)", kr_dense(S2, idx2, tau2, Xs, ys), colnames(Xo))
