@@ -19,7 +19,7 @@ from .covariance import ResidualStructure
 from .design import build_design
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
-from .exceptions import ConvergenceWarning, MixedFitError
+from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
 from .fitted import _check_ddf
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
@@ -51,10 +51,25 @@ class ResidualMixedModel(ResidualModelFit):
         Raises
         ------
         MixedFitError
-            Unknown ``ddf``; Kenward-Roger for an ML fit; df not available at a boundary fit.
+            Unknown ``ddf``; Kenward-Roger for an ML fit.
+
+        Warns
+        -----
+        MixedFitWarning
+            The df are not available (the Hessian of the log-likelihood in the variance
+            parameters is not positive definite: a fit on the boundary): the summary shows
+            Wald z-tests instead.
         """
         method = _check_ddf(ddf)
-        return ResidualSummary(self, method, self.coef_table(ddf=method))
+        if method == "kenward-roger" and not self.reml:
+            return ResidualSummary(self, method, self.coef_table(ddf=method))  # raises
+        try:
+            return ResidualSummary(self, method, self.coef_table(ddf=method))
+        except MixedFitError as error:
+            warnings.warn(
+                f"{error}. The summary shows Wald z-tests instead", MixedFitWarning, stacklevel=2
+            )
+        return ResidualSummary(self, "none", self.coef_table(ddf="none"))
 
     def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
         """Fixed-effects tests: t tests with Satterthwaite (the default) or Kenward-Roger df, or
@@ -111,8 +126,8 @@ class ResidualMixedModel(ResidualModelFit):
         Parameters
         ----------
         *models : fitted models
-            Other fits to compare by likelihood-ratio tests. A single string is taken as
-            ``ddf``.
+            Other fits to compare by likelihood-ratio tests (planned: raises
+            :class:`NotImplementedError`). A single string is taken as ``ddf``.
         ddf : {"satterthwaite", "kenward-roger", "none"}
             Denominator df of the type III tests.
         refit : bool, optional
@@ -125,10 +140,8 @@ class ResidualMixedModel(ResidualModelFit):
         """
         if len(models) == 1 and isinstance(models[0], str):
             ddf, models = models[0], ()
-        if models:
-            from .api import anova
-
-            return anova(self, *models, refit=refit)  # type: ignore[arg-type]
+        if models:  # likelihood-ratio tests of residual fits: mf.anova's (planned)
+            not_implemented("anova(other fits) (likelihood-ratio tests)")
         from .inference.residual_tests import residual_anova
 
         return residual_anova(self, ddf=_check_ddf(ddf))

@@ -241,6 +241,7 @@ def ar1_fit() -> Any:
         lambda f: f.fitted,
         lambda f: f.residuals,
         lambda f: mf.anova(f, f),
+        lambda f: f.anova(f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_ranef(f),
         lambda f: __import__("mixedfit.report.plots").report.plots.plot_residuals(f),

@@ -21,7 +21,7 @@ from scipy import stats
 from test_residual_api import load, public_fit
 
 import mixedfit as mf
-from mixedfit.exceptions import MixedFitError
+from mixedfit.exceptions import MixedFitError, MixedFitWarning
 from mixedfit.inference.residual_ddf import residual_satterthwaite
 from mixedfit.inference.residual_kr import (
     _acf_to_pacf,
@@ -204,3 +204,6 @@ def test_df_at_a_singular_structure_raise_mixedfit_error() -> None:
         with pytest.raises(MixedFitError, match="not positive definite"):
             fit.coef_table(ddf=ddf)
     assert np.all(np.isfinite(fit.coef_table(ddf="none")["p"]))
+    with pytest.warns(MixedFitWarning, match="Wald z-tests instead"):
+        summary = fit.summary()
+    assert summary.ddf == "none" and summary == repr(fit)

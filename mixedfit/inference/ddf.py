@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from ..exceptions import MixedFitError
 from ..model.residual import ResidualModelFit, not_implemented
 from .cache import cached_per_fit
 from .contrasts import term_contrasts
-from .hypotheses import parse_hypotheses
+from .hypotheses import contrast_matrix, hypothesis
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
 from .satterthwaite import varpar_covariance
 
@@ -69,20 +68,7 @@ def _kr(fit: MixedModelFit) -> KRAdjusted:
 def _as_matrix(
     fit: MixedModelFit, L: np.ndarray | Sequence[float] | Sequence[Sequence[float]]
 ) -> np.ndarray:
-    p = len(fit._engine.solution.beta)
-    M = np.asarray(L, dtype=float)
-    if M.ndim == 1:
-        M = M[None, :]
-    if M.ndim != 2 or M.shape[1] != p:
-        raise MixedFitError(
-            f"a contrast matrix must have shape (q, {p}) (one column per fixed effect), "
-            f"not {np.shape(L)}"
-        )
-    if M.shape[0] == 0:
-        raise MixedFitError("the contrast matrix has no rows")
-    if not np.all(np.isfinite(M)):
-        raise MixedFitError("the contrast matrix has non-finite entries")
-    return M
+    return contrast_matrix(L, len(fit._engine.solution.beta))
 
 
 # ------------------------------------------------------------------ 1-D contrasts
@@ -313,31 +299,6 @@ def eigen_ftest(
     return float(q), dendf, F, _f_p(F, q, dendf)
 
 
-def hypothesis(
-    fit: MixedModelFit,
-    L: str | Sequence[str] | np.ndarray | Sequence[float] | Sequence[Sequence[float]],
-    rhs: float | Sequence[float] | np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The matrix and right-hand side of a hypothesis given as strings or as a matrix (see
-    :func:`linear_test`)."""
-    names = list(fit._design.spec.fixed_names)
-    if isinstance(L, str) or (
-        isinstance(L, Sequence) and len(L) > 0 and all(isinstance(h, str) for h in L)
-    ):
-        if rhs is not None:
-            raise MixedFitError(
-                "rhs is given inside hypothesis strings ('name = value'), not as rhs"
-            )
-        return parse_hypotheses(L, names)  # type: ignore[arg-type]
-    M = _as_matrix(fit, L)  # type: ignore[arg-type]
-    r = (
-        np.zeros(M.shape[0])
-        if rhs is None
-        else np.broadcast_to(np.asarray(rhs, dtype=float), (M.shape[0],)).copy()
-    )
-    return M, r
-
-
 def linear_test(
     fit: MixedModelFit,
     L: str | Sequence[str] | np.ndarray | Sequence[float] | Sequence[Sequence[float]],
@@ -380,7 +341,7 @@ def linear_test(
     """
     _refuse_residual(fit, "linear_test")
     method = _method(ddf)
-    M, r = hypothesis(fit, L, rhs)
+    M, r = hypothesis(L, rhs, list(fit._design.spec.fixed_names))
     numdf, dendf, F, p = _ftest(fit, M, r, method)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 

@@ -27,7 +27,7 @@ the natural analogue:
 * random effects: as mmrm's us for G = σ²TT' (log of T's diagonal, off-diagonals over their
   row's diagonal), the analogue of the unstructured residual.
 
-W is mapped from the engine's ψ = (log σ², θ, φ) (:func:`.residual_ddf.residual_varpar`, the
+W is mapped from the engine's ψ = (log σ², θ, φ) (:func:`.residual_varpar.residual_varpar`, the
 observed Hessian by central differences) by the Jacobian of τ(ψ). The sums over h, j are taken
 in W's eigenvectors v_e: Σ_hj W_hj V_hj = Σ_e λ_e ∂²V/∂v_e², so 2k + 1 evaluations of V (central
 differences along each v_e) give everything. V is dense per cluster (clusters padded to the
@@ -50,7 +50,7 @@ from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
-from .residual_ddf import residual_varpar
+from .residual_varpar import residual_varpar
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit

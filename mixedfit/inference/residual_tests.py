@@ -6,7 +6,7 @@ ordinary fits (same hypotheses, columns and recipes).
   ``anova(fit, type = "marginal")`` F), dendf = inf (p from χ²_q/q).
 * ``ddf="satterthwaite"``: the same F; dendf by lmerTest's recipe (:func:`.ddf.eigen_ftest`:
   eigen-decomposition of LΦL', a Satterthwaite df per eigen-contrast, combined), with ∂Φ/∂ψ and
-  Var(ψ̂) over all variance parameters (:func:`.residual_ddf.residual_varpar`). For one row
+  Var(ψ̂) over all variance parameters (:func:`.residual_varpar.residual_varpar`). For one row
   the df is the t test's.
 * ``ddf="kenward-roger"``: mmrm's / pbkrtest's scaled F on the adjusted Φ_A and its df
   (:mod:`.residual_kr`; REML only).
@@ -33,12 +33,13 @@ from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
 from .contrasts import term_contrasts
-from .ddf import _f_p, _method, eigen_ftest, hypothesis
+from .ddf import _f_p, _method, eigen_ftest
 from .deviance import Profile, ProfiledDeviance, minimize_bounded
+from .hypotheses import hypothesis
 from .kenward_roger import kr_ftest
 from .profile import _endpoint
-from .residual_ddf import residual_varpar
 from .residual_kr import residual_kr_adjusted
+from .residual_varpar import residual_varpar
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
@@ -93,7 +94,7 @@ def residual_linear_test(
     ValueError
         Unknown ``ddf``.
     """
-    M, r = hypothesis(fit, L, rhs)  # type: ignore[arg-type]
+    M, r = hypothesis(L, rhs, [str(n) for n in fit._design.spec.fixed_names])
     numdf, dendf, F, p = residual_ftest(fit, M, r, ddf)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 
@@ -126,8 +127,7 @@ def _parm_index(fit: ResidualModelFit, parm: str | Sequence[str] | None) -> list
     unknown = [w for w in wanted if w not in names]
     if unknown:
         raise MixedFitError(
-            f"parm {unknown[0]!r} is not a fixed effect of this fit; the fixed effects are "
-            f"{names}"
+            f"parm {unknown[0]!r} is not a fixed effect of this fit; the fixed effects are {names}"
         )
     return [names.index(w) for w in wanted]
 
