@@ -6,7 +6,8 @@ For a contrast l, df = 2 (l'Φl)² / (g'Wg) (mmrm's and lmerTest's recipe) where
   ψ = (log σ², θ, φ), σ² not profiled (V = σ² V₁, V₁ = ZΛΛ'Z' + Λ_R(φ));
 * g_h = ∂(l'Φl)/∂ψ_h, by central finite differences;
 * W = the inverse of the observed Hessian of −ℓ(ψ), the unprofiled REML (or ML) log-likelihood
-  with β profiled out (half the Hessian of the −2ℓ criterion below), by central differences.
+  with β profiled out (half the Hessian of the −2ℓ criterion below), by Richardson-extrapolated
+  central differences.
 
 The df is invariant to the parameterization of the variance parameters at the optimum (g and W
 transform with the same Jacobian), so the engine's own θ and φ are used, with log σ². The
@@ -29,13 +30,12 @@ import pandas as pd
 import scipy.stats
 
 from .ddf import _method as ddf_method
-from .residual_varpar import HESSIAN_STEP, JACOBIAN_STEP, ResidualVarpar, residual_varpar
+from .residual_varpar import JACOBIAN_STEP, ResidualVarpar, residual_varpar
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
 __all__ = [
-    "HESSIAN_STEP",
     "JACOBIAN_STEP",
     "ResidualVarpar",
     "residual_coef_table",

@@ -4,8 +4,10 @@ Kenward–Roger's (:mod:`.residual_kr`) df.
 
 ψ = (log σ², θ, φ) with σ² not profiled (V = σ² V₁, V₁ = ZΛΛ'Z' + Λ_R(φ)); Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹;
 W the inverse of the observed Hessian of −ℓ(ψ), the unprofiled REML (or ML) log-likelihood with β
-profiled out (half the Hessian of the −2ℓ criterion below), by central differences. From the
-blocked factor of the rows whitened at φ (:mod:`..engine.residual`):
+profiled out (half the Hessian of the −2ℓ criterion below), by numDeriv's Richardson-extrapolated
+central differences (:func:`.satterthwaite.richardson_hessian`, steps relative to each parameter:
+a fixed step was inaccurate for a small random-effect θ). From the blocked factor of the rows
+whitened at φ (:mod:`..engine.residual`):
 
     REML: −2ℓ = log|L|² + log|R_X|² + r²/σ² + (n − p) log(2πσ²) + log|Λ_R|
     ML:   −2ℓ = log|L|²             + r²/σ² +  n      log(2πσ²) + log|Λ_R|
@@ -17,7 +19,6 @@ profiled criterion the fit minimized.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,14 +30,13 @@ from ..engine.residual import ResidualCriterion
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
+from .satterthwaite import richardson_hessian
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
-__all__ = ["HESSIAN_STEP", "JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
+__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
 
-HESSIAN_STEP = 1e-3
-"""Central-difference step of the Hessian of −ℓ in ψ (unconstrained parameters of order 1)."""
 JACOBIAN_STEP = 1e-5
 """Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
 
@@ -105,25 +105,6 @@ class _Unprofiled:
         return math.exp(log_s2) * np.asarray(unscaled)
 
 
-def _hessian(fun: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.ndarray:
-    """Central-difference Hessian of a scalar function (step h in every coordinate)."""
-    k = len(x)
-    H = np.empty((k, k))
-    f0 = fun(x)
-    E = np.eye(k) * h
-    plus = [fun(x + E[i]) for i in range(k)]
-    minus = [fun(x - E[i]) for i in range(k)]
-    for i in range(k):
-        H[i, i] = (plus[i] - 2 * f0 + minus[i]) / h**2
-        for j in range(i):
-            pp = fun(x + E[i] + E[j])
-            pm = fun(x + E[i] - E[j])
-            mp = fun(x - E[i] + E[j])
-            mm = fun(x - E[i] - E[j])
-            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h * h)
-    return H
-
-
 @cached_per_fit
 def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     """W, Φ and ∂Φ/∂ψ of a residual-structure fit (computed once per fit).
@@ -138,7 +119,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     psi = model.psi
     try:
         with single_threaded():
-            H = 0.5 * _hessian(model.deviance, psi, HESSIAN_STEP)  # of −ℓ, not −2ℓ
+            H = 0.5 * richardson_hessian(model.deviance, psi)  # of −ℓ, not −2ℓ
             chol = scipy.linalg.cho_factor(H, lower=True)
             W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
             W = 0.5 * (W + W.T)

@@ -7,6 +7,7 @@
 # tau: mmrm's theta for fev (the estimates stored in tests/reference/cov/fev_mmrm_<type>_reml.json);
 # for nlme fits the natural analogue mixedfit documents (log sd, log sd ratio, u = rho/sqrt(1-rho^2),
 # CS's logistic map with a = 1/(m-1)), at nlme's estimates.
+# Also a correlated random slope (BodyWeight) with CAR(1) & VarPower: G on mmrm's us scale.
 # Run from the repository root:  Rscript tests/reference/cov_kr/make_kr.R
 suppressMessages({library(nlme); library(jsonlite); library(numDeriv)})
 here <- "tests/reference/cov_kr"
@@ -111,3 +112,26 @@ write_ref("orthodont_gls_cs_varident_kr_reml",
           list(formula = "distance ~ Sex * age_c", residual = 'mf.CompoundSymmetry(subject="Subject") & mf.VarIdent("Sex")', reml = TRUE),
           "gls(distance ~ Sex * age_c, correlation = corCompSymm(form = ~ 1 | Subject), weights = varIdent(form = ~ 1 | Sex), method = 'REML')",
           "(log sigma of Female (nlme's reference level), CS logistic map (a = 1/3), log sd ratio Male/Female)", kr_dense(S2, idx2, tau2, Xs, ys), colnames(Xo))
+
+# ---------------------------------------------------------------- BodyWeight: correlated random slope + CAR(1) & VarPower
+# tau = (log Lc11, log Lc22, Lc21 / Lc22, log sigma, kappa, delta): Lc = chol(G) (mmrm's us scale for G),
+# CAR(1) phi = exp(-exp(kappa)) per unit of time (kappa the log decay rate), sd multiplier Time^delta
+bw <- ld("bodyweight")
+m3 <- lme(weight ~ Time * Diet, data = bw, random = ~ Time | Rat, weights = varPower(form = ~ Time),
+          correlation = corCAR1(form = ~ Time | Rat), method = "REML")
+G <- getVarCov(m3); Lc <- t(chol(G))
+phi3 <- coef(m3$modelStruct$corStruct, unconstrained = FALSE)[[1]]
+del3 <- coef(m3$modelStruct$varStruct, unconstrained = FALSE)[[1]]
+tau3 <- c(log(Lc[1, 1]), log(Lc[2, 2]), Lc[2, 1] / Lc[2, 2], log(m3$sigma), log(-log(phi3)), del3)
+times <- sort(unique(bw$Time)); Zb <- cbind(1, times)
+S3 <- function(t) { L <- matrix(c(exp(t[1]), t[3] * exp(t[2]), 0, exp(t[2])), 2, 2)
+  s <- exp(t[4]) * times^t[6]; C <- exp(-exp(t[5]) * abs(outer(times, times, "-")))
+  Zb %*% L %*% t(L) %*% t(Zb) + outer(s, s) * C }
+sb <- split(seq_len(nrow(bw)), factor(as.character(bw$Rat), levels = unique(as.character(bw$Rat))))
+Xb <- model.matrix(~ Time * Diet, bw)
+write_ref("bodyweight_lme_slope_car1_varpower_kr_reml",
+          list(formula = "weight ~ Time * Diet + (1 + Time | Rat)", residual = 'mf.CAR1(time="Time", subject="Rat") & mf.VarPower(covariate="Time")', reml = TRUE),
+          "lme(weight ~ Time * Diet, random = ~ Time | Rat, weights = varPower(form = ~ Time), correlation = corCAR1(form = ~ Time | Rat), method = 'REML')",
+          "(log Lc11, log Lc22, Lc21/Lc22 of Lc = chol(G); log sigma; log CAR(1) decay rate; power delta)",
+          kr_dense(S3, lapply(sb, function(i) match(bw$Time[i], times)), tau3, lapply(sb, function(i) Xb[i, , drop = FALSE]), lapply(sb, function(i) bw$weight[i])),
+          colnames(Xb))
