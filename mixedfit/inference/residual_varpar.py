@@ -119,7 +119,8 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     psi = model.psi
     try:
         with single_threaded():
-            H = 0.5 * richardson_hessian(model.deviance, psi)  # of −ℓ, not −2ℓ
+            # of −ℓ, not −2ℓ; 3 halvings are as accurate here as numDeriv's 4 (25 % cheaper)
+            H = 0.5 * richardson_hessian(model.deviance, psi, r=3)
             chol = scipy.linalg.cho_factor(H, lower=True)
             W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
             W = 0.5 * (W + W.T)
