@@ -21,12 +21,13 @@ from .design import build_design
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
 from .engine.threads import single_threaded
-from .exceptions import ConvergenceWarning, MixedFitError
+from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
+from .fitted import _check_ddf
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
-from .report.residual import residual_summary_text
+from .report.residual import ResidualSummary, residual_summary_text
 
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
 
@@ -39,43 +40,158 @@ class ResidualMixedModel(ResidualModelFit):
     def __repr__(self) -> str:
         return residual_summary_text(self)
 
-    def summary(self, ddf: str = "none") -> str:
-        """The text summary (Wald z-tests; a summary with ``ddf`` other than ``"none"`` is
-        planned: use :meth:`coef_table` for Satterthwaite t tests).
-
-        Raises
-        ------
-        NotImplementedError
-            ``ddf`` Satterthwaite or Kenward-Roger.
-        """
-        if not isinstance(ddf, str) or ddf.lower() != "none":
-            not_implemented(f"summary(ddf={ddf!r}) (t tests with Satterthwaite / Kenward-Roger df)")
-        return residual_summary_text(self)
-
-    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
-        """Fixed-effects tests: t tests with Satterthwaite df (the default) or Wald z-tests.
+    def summary(self, ddf: str = "satterthwaite") -> ResidualSummary:
+        """The summary with its "Residual covariance" section and t tests of the fixed effects;
+        a ``str`` (prints as text) that renders as HTML in notebooks.
 
         Parameters
         ----------
-        ddf : {"satterthwaite", "none"}
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            Denominator df of the t tests (as :meth:`coef_table`); "none": Wald z-tests (the
+            text of ``repr(fit)``).
+
+        Raises
+        ------
+        MixedFitError
+            Unknown ``ddf``; Kenward-Roger for an ML fit.
+
+        Warns
+        -----
+        MixedFitWarning
+            The df are not available (the Hessian of the log-likelihood in the variance
+            parameters is not positive definite: a fit on the boundary): the summary shows
+            Wald z-tests instead.
+        """
+        method = _check_ddf(ddf)
+        if method == "kenward-roger" and not self.reml:
+            return ResidualSummary(self, method, self.coef_table(ddf=method))  # raises
+        try:
+            return ResidualSummary(self, method, self.coef_table(ddf=method))
+        except MixedFitError as error:
+            warnings.warn(
+                f"{error}. The summary shows Wald z-tests instead", MixedFitWarning, stacklevel=2
+            )
+        return ResidualSummary(self, "none", self.coef_table(ddf="none"))
+
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """Fixed-effects tests: t tests with Satterthwaite (the default) or Kenward-Roger df, or
+        Wald z-tests.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "none"}
             "satterthwaite": columns ``estimate, std_error, df, t, p, lower, upper`` as
             :meth:`mixedfit.LinearMixedModel.coef_table` (df by mmrm's / lmerTest's recipe over
             all variance parameters: σ², θ and the structure's, see
-            :mod:`mixedfit.inference.residual_ddf`). "none": Wald z-tests, columns
+            :mod:`mixedfit.inference.residual_ddf`). "kenward-roger": the same columns with
+            mmrm's Kenward-Roger adjusted standard errors and df (REML fits only, see
+            :mod:`mixedfit.inference.residual_kr`). "none": Wald z-tests, columns
             ``estimate, std_error, z, p, lower, upper``.
         level : float
             Confidence level of ``lower``/``upper``.
+        """
+        method = _check_ddf(ddf)
+        if method == "none":
+            return super().coef_table(ddf="none", level=level)
+        from .inference.residual_ddf import residual_coef_table
+
+        return residual_coef_table(self, ddf=method, level=level)
+
+    def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """F test of a linear hypothesis Lβ = c (as :meth:`mixedfit.LinearMixedModel.test`).
+
+        Parameters
+        ----------
+        L : array of shape (q, p), or contrast strings
+            Rows of the contrast matrix, or strings such as ``"SEXFemale = 0"`` or
+            ``"2*b - c = 1"`` naming fixed effects.
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            The F statistic is the Wald F (for Kenward-Roger: scaled, on the adjusted Var(β̂));
+            "none": dendf = inf. See :mod:`mixedfit.inference.residual_tests`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row; columns ``numdf, dendf, F, p``.
+        """
+        from .inference.residual_tests import residual_linear_test
+
+        hypothesis = [L] if isinstance(L, str) else L
+        return residual_linear_test(self, hypothesis, ddf=_check_ddf(ddf))
+
+    def anova(
+        self, *models: Any, ddf: str = "satterthwaite", refit: bool | None = None
+    ) -> pd.DataFrame:
+        """Type III F tests of each fixed-effect term (lmerTest's hypotheses); with other fits,
+        likelihood-ratio tests (see :func:`mixedfit.anova`).
+
+        Parameters
+        ----------
+        *models : fitted models
+            Other fits to compare with this one by likelihood-ratio tests, as
+            ``mf.anova(self, *models)``. A single string is taken as ``ddf``.
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            Denominator df of the type III tests.
+        refit : bool, optional
+            As :func:`mixedfit.anova`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term, numdf, dendf, F, p`` (type III); or the likelihood-ratio table.
+        """
+        if len(models) == 1 and isinstance(models[0], str):
+            ddf, models = models[0], ()
+        if models:  # likelihood-ratio tests: mf.anova's
+            from .inference.residual_lrt import compare_fits
+
+            return compare_fits((self, *models), refit=refit)
+        from .inference.residual_tests import residual_anova
+
+        return residual_anova(self, ddf=_check_ddf(ddf))
+
+    def confint(
+        self,
+        method: str = "wald",
+        level: float = 0.95,
+        nsim: int = 500,
+        seed: int | None = None,
+        *,
+        parm: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Confidence intervals for the fixed effects (columns lower, upper).
+
+        Parameters
+        ----------
+        method : {"wald", "profile"}
+            Wald: β̂ ± z·SE (model-based SE, normal quantile, as the ordinary ``confint``);
+            profile: profile-likelihood intervals from the ML deviance with β_j fixed and the
+            variance parameters re-optimized (a REML fit is refitted by ML first, as lme4).
+            Bootstrap intervals are planned.
+        level : float
+        nsim, seed : int
+            For bootstrap intervals (planned).
+        parm : str or list of str, optional
+            Fixed effects to report (default: all).
 
         Raises
         ------
         NotImplementedError
-            ``ddf="kenward-roger"`` (planned).
+            ``method="boot"``.
         """
-        if isinstance(ddf, str) and ddf.strip().lower() == "none":
-            return super().coef_table(ddf="none", level=level)
-        from .inference.residual_ddf import residual_coef_table
+        from .inference.residual_tests import (
+            residual_profile_intervals,
+            residual_wald_intervals,
+        )
 
-        return residual_coef_table(self, ddf=ddf, level=level)
+        key = str(method).lower()
+        if key == "wald":
+            return residual_wald_intervals(self, level, parm)
+        if key == "profile":
+            return residual_profile_intervals(self, level, parm)
+        if key == "boot":
+            not_implemented("confint(method='boot') (bootstrap intervals)")
+        raise MixedFitError(f"method must be 'wald', 'profile' or 'boot', not {method!r}")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.
@@ -89,7 +205,6 @@ class ResidualMixedModel(ResidualModelFit):
         from .io.persist import save_fit
 
         save_fit(self, path)
-
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
         """Responses simulated from the fitted model, shape (nobs, nsim): y* = Xβ̂ + Zu* + ε*

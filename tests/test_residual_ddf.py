@@ -4,7 +4,7 @@ mixedfit.inference.residual_ddf) against mmrm's, per coefficient.
 mmrm's references (tests/reference/cov/fev_mmrm_*.json) carry ``df`` with ``ddf`` naming the
 method. For a single coefficient Kenward–Roger's df equals Satterthwaite's (notes/covariance-
 research.md §3: c = 1 ⇒ m = 2/A), so fev_mmrm_us_kr_reml's df are matched too (its KR standard
-errors are not: Kenward–Roger stays planned).
+errors are checked in test_residual_kr.py).
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def test_level_and_wald_table() -> None:
         fit.coef_table(level=1.5)
     with pytest.raises(ValueError, match="ddf"):
         fit.coef_table(ddf="bogus")
-    with pytest.raises(NotImplementedError, match="Kenward-Roger"):
-        residual_coef_table(fit, ddf="kenward-roger")
+    with pytest.raises(NotImplementedError, match="the fit's own"):
+        residual_coef_table(fit, ddf="none")
 
 
 def test_ordinary_lmer_satterthwaite_does_not_use_residual_code(

@@ -76,6 +76,7 @@ def test_ordinary_fit_against_residual_fit_by_reml(fits: dict[str, Any]) -> None
     chisq = table["chisq"].iloc[1]
     assert table["p"].iloc[1] == pytest.approx(stats.chi2.sf(chisq, 1), rel=1e-12)
     pd.testing.assert_frame_equal(fits["RI"].anova(fits["RI+AR1"]), table)  # the method too
+    pd.testing.assert_frame_equal(fits["RI+AR1"].anova(fits["RI"]), table)  # a residual fit's
 
 
 def test_different_fixed_effects_are_refitted_by_ml(fits: dict[str, Any]) -> None:

@@ -15,18 +15,17 @@ cached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 
-from ..exceptions import MixedFitError
 from ..model.residual import ResidualModelFit, not_implemented
 from .cache import cached_per_fit
 from .contrasts import term_contrasts
-from .hypotheses import parse_hypotheses
+from .hypotheses import contrast_matrix, hypothesis
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
 from .satterthwaite import varpar_covariance
 
@@ -69,20 +68,7 @@ def _kr(fit: MixedModelFit) -> KRAdjusted:
 def _as_matrix(
     fit: MixedModelFit, L: np.ndarray | Sequence[float] | Sequence[Sequence[float]]
 ) -> np.ndarray:
-    p = len(fit._engine.solution.beta)
-    M = np.asarray(L, dtype=float)
-    if M.ndim == 1:
-        M = M[None, :]
-    if M.ndim != 2 or M.shape[1] != p:
-        raise MixedFitError(
-            f"a contrast matrix must have shape (q, {p}) (one column per fixed effect), "
-            f"not {np.shape(L)}"
-        )
-    if M.shape[0] == 0:
-        raise MixedFitError("the contrast matrix has no rows")
-    if not np.all(np.isfinite(M)):
-        raise MixedFitError("the contrast matrix has non-finite entries")
-    return M
+    return contrast_matrix(L, len(fit._engine.solution.beta))
 
 
 # ------------------------------------------------------------------ 1-D contrasts
@@ -260,9 +246,39 @@ def _ftest(
     if method == "kenward-roger":
         F, q, dendf = kr_ftest(_kr(fit), beta, L, rhs)
         return float(q), dendf, F, _f_p(F, q, dendf)
+    V = fit._engine.solution.sigma**2 * fit._engine.solution.vcov_unscaled
+
+    def varpar() -> tuple[np.ndarray, np.ndarray]:
+        vc = varpar_covariance(fit)
+        return vc.jacobian, vc.vcov_varpar
+
+    return eigen_ftest(beta, V, L, rhs, None if method == "none" else varpar)
+
+
+def eigen_ftest(
+    beta: np.ndarray,
+    V: np.ndarray,
+    L: np.ndarray,
+    rhs: np.ndarray,
+    varpar: Callable[[], tuple[np.ndarray, np.ndarray]] | None,
+) -> tuple[float, float, float, float]:
+    """numdf, dendf, F, p for ``L β = rhs`` by lmerTest's ``contestMD`` recipe: the Wald F over
+    the eigen-decomposition of L Var(β̂) L', each eigen-contrast's Satterthwaite df combined by
+    ``get_Fstat_ddf``.
+
+    Parameters
+    ----------
+    beta : ndarray, shape (p,)
+    V : ndarray, shape (p, p)
+        Var(β̂).
+    L : ndarray, shape (q, p)
+    rhs : ndarray, shape (q,)
+    varpar : callable or None
+        Returns (∂V/∂ψ of shape (k, p, p), Var(ψ̂) of shape (k, k)) for Satterthwaite df;
+        None: Wald χ²_q/q (dendf = inf).
+    """
     if np.any(rhs != 0):
         beta = beta - np.linalg.pinv(L) @ rhs
-    V = fit._engine.solution.sigma**2 * fit._engine.solution.vcov_unscaled
     d, P = np.linalg.eigh(L @ V @ L.T)
     d, P = d[::-1], P[:, ::-1]  # decreasing, as R's eigen
     tol = max(_EIGEN_EPS * d[0], 0.0)
@@ -271,12 +287,12 @@ def _ftest(
         return 0.0, float("nan"), float("nan"), float("nan")
     PtL = (P.T @ L)[:q]
     F = float(np.sum((PtL @ beta) ** 2 / d[:q]) / q)
-    if method == "none":
+    if varpar is None:
         dendf = float("inf")
     else:
-        vc = varpar_covariance(fit)
-        grad = np.einsum("qi,kij,qj->qk", PtL, vc.jacobian, PtL)
-        denom = np.einsum("qk,kl,ql->q", grad, vc.vcov_varpar, grad)
+        jacobian, W = varpar()
+        grad = np.einsum("qi,kij,qj->qk", PtL, jacobian, PtL)
+        denom = np.einsum("qk,kl,ql->q", grad, W, grad)
         with np.errstate(divide="ignore"):
             nu = np.where(denom > 0, 2 * d[:q] ** 2 / np.where(denom > 0, denom, 1.0), np.inf)
         dendf = _fstat_ddf(nu)
@@ -323,23 +339,9 @@ def linear_test(
     >>> linear_test(fit, ["Days = 10"])[["numdf", "F"]].round(3).values.tolist()
     [[1.0, 0.091]]
     """
+    _refuse_residual(fit, "linear_test")
     method = _method(ddf)
-    names = list(fit._design.spec.fixed_names)
-    if isinstance(L, str) or (
-        isinstance(L, Sequence) and len(L) > 0 and all(isinstance(h, str) for h in L)
-    ):
-        if rhs is not None:
-            raise MixedFitError(
-                "rhs is given inside hypothesis strings ('name = value'), not as rhs"
-            )
-        M, r = parse_hypotheses(L, names)  # type: ignore[arg-type]
-    else:
-        M = _as_matrix(fit, L)  # type: ignore[arg-type]
-        r = (
-            np.zeros(M.shape[0])
-            if rhs is None
-            else np.broadcast_to(np.asarray(rhs, dtype=float), (M.shape[0],)).copy()
-        )
+    M, r = hypothesis(L, rhs, list(fit._design.spec.fixed_names))
     numdf, dendf, F, p = _ftest(fit, M, r, method)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 

@@ -10,7 +10,63 @@ import numpy as np
 
 from ..exceptions import MixedFitError
 
-__all__ = ["parse_hypotheses"]
+__all__ = ["contrast_matrix", "hypothesis", "parse_hypotheses"]
+
+
+def contrast_matrix(
+    L: np.ndarray | Sequence[float] | Sequence[Sequence[float]], p: int
+) -> np.ndarray:
+    """``L`` as a (q, p) float matrix (a vector is one row).
+
+    Raises
+    ------
+    MixedFitError
+        Wrong shape, no rows or non-finite entries.
+    """
+    M = np.asarray(L, dtype=float)
+    if M.ndim == 1:
+        M = M[None, :]
+    if M.ndim != 2 or M.shape[1] != p:
+        raise MixedFitError(
+            f"a contrast matrix must have shape (q, {p}) (one column per fixed effect), "
+            f"not {np.shape(L)}"
+        )
+    if M.shape[0] == 0:
+        raise MixedFitError("the contrast matrix has no rows")
+    if not np.all(np.isfinite(M)):
+        raise MixedFitError("the contrast matrix has non-finite entries")
+    return M
+
+
+def hypothesis(
+    L: str | Sequence[str] | np.ndarray | Sequence[float] | Sequence[Sequence[float]],
+    rhs: float | Sequence[float] | np.ndarray | None,
+    names: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix and right-hand side of ``L β = rhs``, ``L`` given as hypothesis strings (which
+    carry their own right-hand sides) or as a matrix (``rhs`` default 0).
+
+    Raises
+    ------
+    MixedFitError
+        A malformed hypothesis, ``rhs`` with strings, or a malformed matrix.
+    """
+    if isinstance(L, str) or (
+        isinstance(L, Sequence) and len(L) > 0 and all(isinstance(h, str) for h in L)
+    ):
+        if rhs is not None:
+            raise MixedFitError(
+                "rhs is given inside hypothesis strings ('name = value'), not as rhs"
+            )
+        return parse_hypotheses(L, names)  # type: ignore[arg-type]
+    M = contrast_matrix(L, len(names))  # type: ignore[arg-type]
+    r = (
+        np.zeros(M.shape[0])
+        if rhs is None
+        else np.broadcast_to(np.asarray(rhs, dtype=float), (M.shape[0],)).copy()
+    )
+    return M, r
+
 
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _ALIASES = {"(Intercept)": "Intercept"}

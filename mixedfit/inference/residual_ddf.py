@@ -6,7 +6,8 @@ For a contrast l, df = 2 (l'Φl)² / (g'Wg) (mmrm's and lmerTest's recipe) where
   ψ = (log σ², θ, φ), σ² not profiled (V = σ² V₁, V₁ = ZΛΛ'Z' + Λ_R(φ));
 * g_h = ∂(l'Φl)/∂ψ_h, by central finite differences;
 * W = the inverse of the observed Hessian of −ℓ(ψ), the unprofiled REML (or ML) log-likelihood
-  with β profiled out (half the Hessian of the −2ℓ criterion below), by central differences.
+  with β profiled out (half the Hessian of the −2ℓ criterion below), by Richardson-extrapolated
+  central differences.
 
 The df is invariant to the parameterization of the variance parameters at the optimum (g and W
 transform with the same Jacobian), so the engine's own θ and φ are used, with log σ². The
@@ -16,158 +17,31 @@ criterion, from the blocked factor of the rows whitened at φ (:mod:`..engine.re
     ML:   −2ℓ = log|L|²             + r²/σ² +  n      log(2πσ²) + log|Λ_R|
 
 (log|Λ_R| is the factor's ``−log_weights``); at σ² = r²/(n − p) (ML: r²/n) it equals the
-profiled criterion the fit minimized. Checked against mmrm's Satterthwaite df (tests).
+profiled criterion the fit minimized (W, Φ and ∂Φ/∂ψ: :mod:`.residual_varpar`). Checked against
+mmrm's Satterthwaite df (tests).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 import scipy.stats
 
-from ..engine.factor import BlockedFactor
-from ..engine.residual import ResidualCriterion
-from ..engine.threads import single_threaded
-from ..exceptions import MixedFitError
-from .cache import cached_per_fit
 from .ddf import _method as ddf_method
+from .residual_varpar import JACOBIAN_STEP, ResidualVarpar, residual_varpar
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
 __all__ = [
+    "JACOBIAN_STEP",
     "ResidualVarpar",
     "residual_coef_table",
     "residual_satterthwaite",
     "residual_varpar",
 ]
-
-HESSIAN_STEP = 1e-3
-"""Central-difference step of the Hessian of −ℓ in ψ (unconstrained parameters of order 1)."""
-JACOBIAN_STEP = 1e-5
-"""Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
-
-
-@dataclass(frozen=True)
-class ResidualVarpar:
-    """The variance parameters' asymptotic covariance and Var(β̂)'s derivatives at the optimum.
-
-    Attributes
-    ----------
-    psi : ndarray, shape (k,)
-        (log σ², θ, φ) at the estimates.
-    W : ndarray, shape (k, k)
-        Inverse observed Hessian of −ℓ(ψ).
-    vcov : ndarray, shape (p, p)
-        Φ = Var(β̂) at ψ̂.
-    jacobian : ndarray, shape (k, p, p)
-        ∂Φ/∂ψ_h.
-    """
-
-    psi: np.ndarray
-    W: np.ndarray
-    vcov: np.ndarray
-    jacobian: np.ndarray
-
-
-class _Unprofiled:
-    """−2ℓ(ψ) and Φ(ψ) of a residual-structure fit, ψ = (log σ², θ, φ)."""
-
-    def __init__(self, fit: ResidualModelFit) -> None:
-        design, engine = fit._design, fit._engine
-        from ..model.fit import engine_terms
-
-        self.crit = ResidualCriterion(
-            engine_terms(design), design.X, design.y - design.offset, engine.model
-        )
-        self.reml = engine.reml
-        self.psi = np.concatenate(
-            [[2.0 * math.log(engine.sigma)], engine.theta, engine.phi]
-        ).astype(float)
-
-    def _factor(self, psi: np.ndarray) -> tuple[float, BlockedFactor]:
-        theta, phi = self.crit.split(psi[1:])
-        factor = self.crit.fast_factor_at(phi)  # cross products only: no rows needed here
-        factor.update(theta)
-        return float(psi[0]), factor
-
-    def deviance(self, psi: np.ndarray) -> float:
-        """−2ℓ (REML or ML) at ψ, σ² not profiled."""
-        log_s2, f = self._factor(psi)
-        m = f.n - f.p if self.reml else f.n
-        value = (
-            f.logdet_L()
-            + f.pwrss() * math.exp(-log_s2)
-            + m * (math.log(2 * math.pi) + log_s2)
-            - f.log_weights
-        )
-        if self.reml:
-            value += f.logdet_RX()
-        return float(value)
-
-    def vcov(self, psi: np.ndarray) -> np.ndarray:
-        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p)."""
-        log_s2, factor = self._factor(psi)
-        _, unscaled = factor.fixed_effects()
-        return math.exp(log_s2) * np.asarray(unscaled)
-
-
-def _hessian(fun: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.ndarray:
-    """Central-difference Hessian of a scalar function (step h in every coordinate)."""
-    k = len(x)
-    H = np.empty((k, k))
-    f0 = fun(x)
-    E = np.eye(k) * h
-    plus = [fun(x + E[i]) for i in range(k)]
-    minus = [fun(x - E[i]) for i in range(k)]
-    for i in range(k):
-        H[i, i] = (plus[i] - 2 * f0 + minus[i]) / h**2
-        for j in range(i):
-            pp = fun(x + E[i] + E[j])
-            pm = fun(x + E[i] - E[j])
-            mp = fun(x - E[i] + E[j])
-            mm = fun(x - E[i] - E[j])
-            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h * h)
-    return H
-
-
-@cached_per_fit
-def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
-    """W, Φ and ∂Φ/∂ψ of a residual-structure fit (computed once per fit).
-
-    Raises
-    ------
-    MixedFitError
-        The Hessian of −ℓ is not positive definite at the estimates (a boundary or not
-        converged fit): Satterthwaite df are not available.
-    """
-    model = _Unprofiled(fit)
-    psi = model.psi
-    with single_threaded():
-        H = 0.5 * _hessian(model.deviance, psi, HESSIAN_STEP)  # of −ℓ, not −2ℓ
-        try:
-            chol = scipy.linalg.cho_factor(H, lower=True)
-        except np.linalg.LinAlgError:
-            raise MixedFitError(
-                "the Hessian of the log-likelihood in the variance parameters is not positive "
-                "definite at the estimates (a fit on the boundary or not converged): "
-                "Satterthwaite df are not available; use coef_table(ddf='none')"
-            ) from None
-        W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
-        W = 0.5 * (W + W.T)
-        k, h = len(psi), JACOBIAN_STEP
-        E = np.eye(k) * h
-        jac = np.stack(
-            [(model.vcov(psi + E[i]) - model.vcov(psi - E[i])) / (2 * h) for i in range(k)]
-        )
-        vcov = model.vcov(psi)
-    return ResidualVarpar(psi, W, vcov, jac)
 
 
 def residual_satterthwaite(
@@ -199,14 +73,15 @@ def residual_satterthwaite(
 def residual_coef_table(
     fit: ResidualModelFit, ddf: str = "satterthwaite", level: float = 0.95
 ) -> pd.DataFrame:
-    """Fixed-effects t tests of a residual-structure fit with Satterthwaite df, in the columns
-    of :func:`.ddf.coef_table`: ``estimate, std_error, df, t, p, lower, upper``.
+    """Fixed-effects t tests of a residual-structure fit with Satterthwaite or Kenward–Roger df,
+    in the columns of :func:`.ddf.coef_table`: ``estimate, std_error, df, t, p, lower, upper``.
 
     Parameters
     ----------
     fit : ResidualModelFit
-    ddf : {"satterthwaite"}
-        Kenward–Roger is planned (raises :class:`NotImplementedError`).
+    ddf : {"satterthwaite", "kenward-roger"}
+        Kenward–Roger: the adjusted standard errors sqrt(diag Φ_A) and KR df
+        (:mod:`.residual_kr`, REML fits only).
     level : float
         Confidence level of ``lower``/``upper``: estimate ± t_{(1+level)/2, df} × std_error.
 
@@ -215,21 +90,25 @@ def residual_coef_table(
     ValueError
         Unknown ``ddf`` or ``level`` outside (0, 1).
     NotImplementedError
-        ``ddf="kenward-roger"`` (or ``"none"``: the Wald table is the fit's own).
+        ``ddf="none"`` (the Wald table is the fit's own).
     MixedFitError
-        The Hessian of −ℓ is not positive definite at the estimates.
+        The Hessian of −ℓ is not positive definite at the estimates; Kenward–Roger for an ML
+        fit.
     """
     method = ddf_method(ddf)
-    if method != "satterthwaite":
+    if method == "none":
         raise NotImplementedError(
-            f"coef_table(ddf={ddf!r}) (Kenward-Roger df) is not implemented yet for fits with "
-            "a residual covariance structure (residual=); it is planned (issue 12, phase 2)"
+            "residual_coef_table(ddf='none'): the Wald table is the fit's own coef_table"
         )
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
     names = list(fit._design.spec.fixed_names)
     p = len(names)
-    if p:
+    if p and method == "kenward-roger":
+        from .residual_kr import residual_kenward_roger
+
+        est, se, df = residual_kenward_roger(fit, np.eye(p))
+    elif p:
         est, se, df = residual_satterthwaite(fit, np.eye(p))
     else:
         est = se = df = np.zeros(0)

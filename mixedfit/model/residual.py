@@ -30,9 +30,6 @@ __all__ = ["FittedResidual", "ResidualModelFit", "not_implemented"]
 PLANNED_PROPERTIES: tuple[str, ...] = ()
 """Attributes of the ordinary fitted model not implemented for residual-structure fits yet."""
 PLANNED = (
-    "anova",
-    "test",
-    "confint",
     "profile",
 )
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""

@@ -1,13 +1,18 @@
 """Text summary of a fit with a residual covariance structure (:class:`~mixedfit.model.
 ResidualModelFit`): criteria, random effects, the "Residual covariance" section (as nlme prints
-"Correlation Structure: AR(1) ... Phi") and Wald z-tests of the fixed effects."""
+"Correlation Structure: AR(1) ... Phi") and the fixed-effects tests (Wald z, or t tests with
+Satterthwaite / Kenward–Roger df); as text and as HTML (:class:`ResidualSummary`)."""
 
 from __future__ import annotations
+
+import html
+
+import pandas as pd
 
 from ..model import ResidualModelFit
 from .text import format_column, format_pvalue
 
-__all__ = ["residual_summary_text"]
+__all__ = ["ResidualSummary", "coefficient_frame", "residual_summary_html", "residual_summary_text"]
 
 
 def _criteria(fit: ResidualModelFit) -> str:
@@ -48,32 +53,147 @@ def _residual_text(fit: ResidualModelFit) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _coef_text(fit: ResidualModelFit) -> str:
-    table = fit.coef_table(ddf="none")
-    names = [str(k) for k in table.index]
-    width = max(len(n) for n in names)
+_COEF_TITLES = {
+    "none": "Fixed effects (Wald z, model-based SEs):",
+    "satterthwaite": "Fixed effects (t tests, Satterthwaite df):",
+    "kenward-roger": "Fixed effects (t tests, Kenward-Roger df and adjusted SEs):",
+}
+
+
+def coefficient_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The coefficient table formatted for printing: Estimate, Std. Error, (df, t value,
+    Pr(>|t|)) or (z value, Pr(>|z|)), one string column each, indexed by coefficient."""
+    stat = "z" if "z" in table.columns else "t"
     cols = {
         "Estimate": format_column(table["estimate"].to_numpy()),
         "Std. Error": format_column(table["std_error"].to_numpy()),
-        "z value": format_column(table["z"].to_numpy()),
-        "Pr(>|z|)": [format_pvalue(p) for p in table["p"]],
     }
-    widths = {k: max(len(k), *(len(x) for x in v)) for k, v in cols.items()}
+    if stat == "t":
+        cols["df"] = format_column(table["df"].to_numpy(), digits=3)
+    cols[f"{stat} value"] = format_column(table[stat].to_numpy())
+    cols[f"Pr(>|{stat}|)"] = [format_pvalue(p) for p in table["p"]]
+    return pd.DataFrame(cols, index=[str(k) for k in table.index])
+
+
+def _coef_text(table: pd.DataFrame, ddf: str) -> str:
+    frame = coefficient_frame(table)
+    names = list(frame.index)
+    width = max((len(n) for n in names), default=0)
+    widths = {k: max(len(k), *(len(x) for x in frame[k])) for k in frame.columns}
     lines = [
-        "Fixed effects (Wald z, model-based SEs):",
-        " " * width + "".join(f"  {k:>{widths[k]}}" for k in cols),
+        _COEF_TITLES[ddf],
+        " " * width + "".join(f"  {k:>{widths[k]}}" for k in frame.columns),
     ]
     for i, name in enumerate(names):
         lines.append(
-            f"{name:<{width}}" + "".join(f"  {v[i]:>{widths[k]}}" for k, v in cols.items())
+            f"{name:<{width}}"
+            + "".join(f"  {frame[k].iloc[i]:>{widths[k]}}" for k in frame.columns)
         )
     return "\n".join(lines) + "\n"
 
 
-def residual_summary_text(fit: ResidualModelFit) -> str:
-    """The summary of ``fit`` as text."""
-    parts = [_criteria(fit), _random_text(fit), _residual_text(fit), _coef_text(fit)]
-    parts.append(
-        f"Number of obs: {fit.nobs}" + (f" ({fit.n_dropped} dropped)" if fit.n_dropped else "")
-    )
+def _nobs_line(fit: ResidualModelFit) -> str:
+    return f"Number of obs: {fit.nobs}" + (f" ({fit.n_dropped} dropped)" if fit.n_dropped else "")
+
+
+def residual_summary_text(
+    fit: ResidualModelFit, ddf: str = "none", table: pd.DataFrame | None = None
+) -> str:
+    """The summary of ``fit`` as text.
+
+    Parameters
+    ----------
+    fit : ResidualModelFit
+    ddf : {"none", "satterthwaite", "kenward-roger"}
+        The tests of the fixed-effects table (its title).
+    table : pandas.DataFrame, optional
+        The coefficient table for ``ddf`` (default: the Wald table, ``ddf="none"``).
+    """
+    if table is None:
+        table, ddf = fit.coef_table(ddf="none"), "none"
+    parts = [_criteria(fit), _random_text(fit), _residual_text(fit), _coef_text(table, ddf)]
+    parts.append(_nobs_line(fit))
     return "\n".join(p for p in parts if p)
+
+
+def _html_table(frame: pd.DataFrame, index: bool = False) -> str:
+    return frame.to_html(index=index, escape=True, border=0, classes="mixedfit-table")
+
+
+def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) -> str:
+    """The summary as HTML: criteria, random effects, the residual covariance structure with its
+    parameters, the fixed-effects tests."""
+    method = "REML" if fit.reml else "maximum likelihood"
+    head = "GLS" if not len(fit.theta) and not _has_random(fit) else "Linear mixed model"
+    out = [
+        '<div class="mixedfit-summary">',
+        f"<p><strong>{head} fit by {method} with a residual covariance structure</strong><br>",
+        f"Formula: <code>{html.escape(fit.formula)}</code><br>",
+        f"AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; logLik {fit.loglik:.2f} "
+        f"(parameters: {fit.dof})</p>",
+    ]
+    vc = fit.varcorr
+    vc = vc[(vc["grp"] != "Residual") & (vc["var2"] == "")]
+    if not vc.empty:
+        re = pd.DataFrame(
+            {
+                "Groups": list(vc["grp"]),
+                "Name": list(vc["var1"]),
+                "Std.Dev.": format_column(vc["sdcor"].to_numpy()),
+            }
+        )
+        out.append(f"<p><strong>Random effects</strong></p>{_html_table(re)}")
+    residual = fit.residual
+    out.append(
+        "<p><strong>Residual covariance</strong><br>"
+        f"Structure: <code>{html.escape(residual.name)}</code></p>"
+    )
+    if len(residual.params):
+        params = pd.DataFrame(
+            {
+                "Parameter": [str(k) for k in residual.params.index],
+                "Estimate": format_column(residual.params.to_numpy(), digits=6),
+            }
+        )
+        out.append(_html_table(params))
+    out.append(f"<p>Residual standard error: {fit.sigma:.6g}</p>")
+    frame = coefficient_frame(table)
+    out.append(
+        f"<p><strong>{html.escape(_COEF_TITLES[ddf].rstrip(':'))}</strong></p>"
+        f"{_html_table(frame, index=True)}"
+    )
+    out.append(f"<p>{html.escape(_nobs_line(fit))}</p></div>")
+    return "".join(out)
+
+
+class ResidualSummary(str):
+    """The summary of a residual-structure fit: the text (a ``str``, so it prints and compares
+    as text) with the tables it shows, rendered as HTML in notebooks (``_repr_html_``).
+
+    Attributes
+    ----------
+    fit : ResidualModelFit
+    ddf : str
+        "satterthwaite", "kenward-roger" or "none".
+    coefficients : pandas.DataFrame
+        The fixed-effects table (``fit.coef_table(ddf=ddf)``).
+    """
+
+    fit: ResidualModelFit
+    ddf: str
+    coefficients: pd.DataFrame
+
+    def __new__(
+        cls, fit: ResidualModelFit, ddf: str, coefficients: pd.DataFrame
+    ) -> ResidualSummary:
+        obj = super().__new__(cls, residual_summary_text(fit, ddf, coefficients))
+        obj.fit, obj.ddf, obj.coefficients = fit, ddf, coefficients
+        return obj
+
+    @property
+    def text(self) -> str:
+        """The summary as plain text."""
+        return str.__str__(self)
+
+    def _repr_html_(self) -> str:
+        return residual_summary_html(self.fit, self.ddf, self.coefficients)

@@ -1,0 +1,139 @@
+"""The variance parameters' covariance W and Var(β̂)'s derivatives of a fit with a residual
+covariance structure (issue 12), shared by Satterthwaite's (:mod:`.residual_ddf`) and
+Kenward–Roger's (:mod:`.residual_kr`) df.
+
+ψ = (log σ², θ, φ) with σ² not profiled (V = σ² V₁, V₁ = ZΛΛ'Z' + Λ_R(φ)); Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹;
+W the inverse of the observed Hessian of −ℓ(ψ), the unprofiled REML (or ML) log-likelihood with β
+profiled out (half the Hessian of the −2ℓ criterion below), by numDeriv's Richardson-extrapolated
+central differences (:func:`.satterthwaite.richardson_hessian`, steps relative to each parameter:
+a fixed step was inaccurate for a small random-effect θ). From the blocked factor of the rows
+whitened at φ (:mod:`..engine.residual`):
+
+    REML: −2ℓ = log|L|² + log|R_X|² + r²/σ² + (n − p) log(2πσ²) + log|Λ_R|
+    ML:   −2ℓ = log|L|²             + r²/σ² +  n      log(2πσ²) + log|Λ_R|
+
+(log|Λ_R| is the factor's ``−log_weights``); at σ² = r²/(n − p) (ML: r²/n) it equals the
+profiled criterion the fit minimized.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.linalg
+
+from ..engine.factor import BlockedFactor
+from ..engine.residual import ResidualCriterion
+from ..engine.threads import single_threaded
+from ..exceptions import MixedFitError
+from .cache import cached_per_fit
+from .satterthwaite import richardson_hessian
+
+if TYPE_CHECKING:
+    from ..model import ResidualModelFit
+
+__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
+
+JACOBIAN_STEP = 1e-5
+"""Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
+
+
+@dataclass(frozen=True)
+class ResidualVarpar:
+    """The variance parameters' asymptotic covariance and Var(β̂)'s derivatives at the optimum.
+
+    Attributes
+    ----------
+    psi : ndarray, shape (k,)
+        (log σ², θ, φ) at the estimates.
+    W : ndarray, shape (k, k)
+        Inverse observed Hessian of −ℓ(ψ).
+    vcov : ndarray, shape (p, p)
+        Φ = Var(β̂) at ψ̂.
+    jacobian : ndarray, shape (k, p, p)
+        ∂Φ/∂ψ_h.
+    """
+
+    psi: np.ndarray
+    W: np.ndarray
+    vcov: np.ndarray
+    jacobian: np.ndarray
+
+
+class _Unprofiled:
+    """−2ℓ(ψ) and Φ(ψ) of a residual-structure fit, ψ = (log σ², θ, φ)."""
+
+    def __init__(self, fit: ResidualModelFit) -> None:
+        design, engine = fit._design, fit._engine
+        from ..model.fit import engine_terms
+
+        self.crit = ResidualCriterion(
+            engine_terms(design), design.X, design.y - design.offset, engine.model
+        )
+        self.reml = engine.reml
+        self.psi = np.concatenate(
+            [[2.0 * math.log(engine.sigma)], engine.theta, engine.phi]
+        ).astype(float)
+
+    def _factor(self, psi: np.ndarray) -> tuple[float, BlockedFactor]:
+        theta, phi = self.crit.split(psi[1:])
+        factor = self.crit.fast_factor_at(phi)  # cross products only: no rows needed here
+        factor.update(theta)
+        return float(psi[0]), factor
+
+    def deviance(self, psi: np.ndarray) -> float:
+        """−2ℓ (REML or ML) at ψ, σ² not profiled."""
+        log_s2, f = self._factor(psi)
+        m = f.n - f.p if self.reml else f.n
+        value = (
+            f.logdet_L()
+            + f.pwrss() * math.exp(-log_s2)
+            + m * (math.log(2 * math.pi) + log_s2)
+            - f.log_weights
+        )
+        if self.reml:
+            value += f.logdet_RX()
+        return float(value)
+
+    def vcov(self, psi: np.ndarray) -> np.ndarray:
+        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p)."""
+        log_s2, factor = self._factor(psi)
+        _, unscaled = factor.fixed_effects()
+        return math.exp(log_s2) * np.asarray(unscaled)
+
+
+@cached_per_fit
+def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
+    """W, Φ and ∂Φ/∂ψ of a residual-structure fit (computed once per fit).
+
+    Raises
+    ------
+    MixedFitError
+        The Hessian of −ℓ is not positive definite at the estimates (a boundary or not
+        converged fit): Satterthwaite df are not available.
+    """
+    model = _Unprofiled(fit)
+    psi = model.psi
+    try:
+        with single_threaded():
+            # of −ℓ, not −2ℓ; 3 halvings are as accurate here as numDeriv's 4 (25 % cheaper)
+            H = 0.5 * richardson_hessian(model.deviance, psi, r=3)
+            chol = scipy.linalg.cho_factor(H, lower=True)
+            W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
+            W = 0.5 * (W + W.T)
+            k, h = len(psi), JACOBIAN_STEP
+            E = np.eye(k) * h
+            jac = np.stack(
+                [(model.vcov(psi + E[i]) - model.vcov(psi - E[i])) / (2 * h) for i in range(k)]
+            )
+            vcov = model.vcov(psi)
+    except np.linalg.LinAlgError:  # H not positive definite, or Λ_R singular next to ψ̂
+        raise MixedFitError(
+            "the Hessian of the log-likelihood in the variance parameters is not positive "
+            "definite at the estimates (a fit on the boundary or not converged): "
+            "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
+        ) from None
+    return ResidualVarpar(psi, W, vcov, jac)
