@@ -10,29 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import MixedFitError
 from .io.persist import load_fitted, save_fit
 from .model import MixedModelFit
 from .report.summary import Summary
-from .report.text import DDF_LABELS, short_text
+from .report.text import check_ddf as _check_ddf
+from .report.text import short_text
 
 if TYPE_CHECKING:
     from .residual_api import ResidualMixedModel
 
 __all__ = ["LinearMixedModel", "load_fit"]
-
-
-def _check_ddf(ddf: str) -> str:
-    if not isinstance(ddf, str):
-        raise MixedFitError(
-            f"ddf must be a string such as 'satterthwaite' or 'kenward-roger', not {ddf!r}"
-        )
-    key = ddf.lower().replace("_", "-").replace(" ", "-")
-    if key in ("kr", "kenward"):
-        key = "kenward-roger"
-    if key not in DDF_LABELS:
-        raise MixedFitError(f"ddf must be one of {sorted(DDF_LABELS)}, not {ddf!r}")
-    return key
 
 
 class LinearMixedModel(MixedModelFit):

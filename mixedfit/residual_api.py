@@ -22,12 +22,12 @@ from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
 from .engine.threads import single_threaded
 from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
-from .fitted import _check_ddf
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
+from .report.text import check_ddf as _check_ddf
 
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
 

@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from ..exceptions import MixedFitError
 from ..model import MixedModelFit, sd_and_correlation
 
 __all__ = [
     "DDF_LABELS",
+    "check_ddf",
     "format_column",
     "format_pvalue",
     "random_effects_frame",
@@ -213,3 +215,24 @@ def short_text(fit: MixedModelFit) -> str:
         *messages(fit),
     ]
     return "\n".join(lines)
+
+
+def check_ddf(ddf: str) -> str:
+    """The canonical name of a ``ddf`` argument (a key of :data:`DDF_LABELS`; "kr" and
+    "kenward" accepted).
+
+    Raises
+    ------
+    MixedFitError
+        Not a string, or not a known method.
+    """
+    if not isinstance(ddf, str):
+        raise MixedFitError(
+            f"ddf must be a string such as 'satterthwaite' or 'kenward-roger', not {ddf!r}"
+        )
+    key = ddf.lower().replace("_", "-").replace(" ", "-")
+    if key in ("kr", "kenward"):
+        key = "kenward-roger"
+    if key not in DDF_LABELS:
+        raise MixedFitError(f"ddf must be one of {sorted(DDF_LABELS)}, not {ddf!r}")
+    return key
