@@ -26,6 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
+from .structured import engine_term, structure_labels
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -33,7 +34,7 @@ __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 def engine_terms(design: Design) -> list[ReTerm]:
     """The engine's view of a design's random-effects terms (arrays only)."""
     return [
-        ReTerm(t.refs, t.Z, len(spec.levels))
+        engine_term(t.refs, t.Z, spec)
         for t, spec in zip(design.terms, design.spec.terms, strict=True)
     ]
 
@@ -130,6 +131,10 @@ class MixedModelFit:
         for spec, term in zip(
             self._design.spec.terms, self._engine.factor.layout.terms, strict=True
         ):
+            labels = structure_labels(term, list(spec.columns))
+            if labels is not None:
+                names += [f"{spec.name}.{label}" for label in labels]
+                continue
             rows, cols = term.theta_index
             for r, c in zip(rows, cols, strict=True):
                 col = spec.columns
