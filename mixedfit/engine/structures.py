@@ -22,6 +22,7 @@ directly, without a positive-definiteness guarantee). Arrays only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ class CovStructure:
         """Upper bounds of ψ."""
         return np.concatenate([np.full(self.n_sd, np.inf), np.ones(self.n_cor)])
 
-    def labels(self, columns: list[str]) -> list[str]:
+    def labels(self, columns: Sequence[str]) -> list[str]:
         """Names of the ψ entries, e.g. ``["sd", "rho"]`` or ``["sd_x", "sd_z", "pacf_1"]``."""
         sds = ["sd"] if self.hom else [f"sd_{c}" for c in columns]
         if self.kind == "toep":

@@ -26,7 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
-from .structured import engine_term, structure_labels
+from .structured import engine_term, theta_names
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -127,21 +127,7 @@ class MixedModelFit:
     @property
     def theta_names(self) -> list[str]:
         """Names of θ entries, ``group.column`` or ``group.column_i.column_j``."""
-        names = []
-        for spec, term in zip(
-            self._design.spec.terms, self._engine.factor.layout.terms, strict=True
-        ):
-            labels = structure_labels(term, list(spec.columns))
-            if labels is not None:
-                names += [f"{spec.name}.{label}" for label in labels]
-                continue
-            rows, cols = term.theta_index
-            for r, c in zip(rows, cols, strict=True):
-                col = spec.columns
-                names.append(
-                    f"{spec.name}.{col[r]}" if r == c else f"{spec.name}.{col[r]}.{col[c]}"
-                )
-        return names
+        return theta_names(list(self._design.spec.terms), self._engine.factor.layout.terms)
 
     @property
     def sigma(self) -> float:

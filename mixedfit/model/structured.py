@@ -16,7 +16,7 @@ from ..engine.reterm import ReTerm
 from ..engine.structures import make_structure
 from ..exceptions import DataError
 
-__all__ = ["engine_term", "structure_labels", "structure_notes"]
+__all__ = ["engine_term", "structure_notes", "theta_names"]
 
 
 def engine_term(refs: np.ndarray, Z: np.ndarray, spec: TermSpec) -> ReTerm:
@@ -42,12 +42,19 @@ def engine_term(refs: np.ndarray, Z: np.ndarray, spec: TermSpec) -> ReTerm:
     return ReTerm(refs, Z, nlev, structure=make_structure(term.structure, k, bool(term.hom)))
 
 
-def structure_labels(term: ReTerm, columns: list[str]) -> list[str] | None:
-    """Names of a structured term's parameters (``["sd", "rho"]``, …), None for an ordinary
-    term."""
-    if term.structure is None:
-        return None
-    return term.structure.labels(columns)
+def theta_names(specs: list[TermSpec], terms: tuple[ReTerm, ...]) -> list[str]:
+    """Names of θ entries: ``group.column`` or ``group.column_i.column_j`` (entries of T), and
+    ``group.sd``, ``group.sd_column``, ``group.rho``, ``group.pacf_m`` (structured terms)."""
+    names = []
+    for spec, term in zip(specs, terms, strict=True):
+        if term.structure is not None:
+            names += [f"{spec.name}.{label}" for label in term.structure.labels(spec.columns)]
+            continue
+        rows, cols = term.theta_index
+        for r, c in zip(rows, cols, strict=True):
+            col = spec.columns
+            names.append(f"{spec.name}.{col[r]}" if r == c else f"{spec.name}.{col[r]}.{col[c]}")
+    return names
 
 
 def structure_notes(
