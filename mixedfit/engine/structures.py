@@ -126,6 +126,31 @@ class CovStructure:
         L = self.correlation_factor(np.asarray(cor, dtype=float))
         return L @ L.T
 
+    # ------------------------------------------------------------ sds and correlations
+    def sdcor(self, S: np.ndarray) -> np.ndarray:
+        """The parameters on the scale of a covariance S (k×k, σ² T T'): sds (one if ``hom``)
+        then ρ (cs, ar1) or the partial autocorrelations (toep), in ψ order; a correlation
+        of a zero sd is NaN."""
+        sd = np.sqrt(np.maximum(np.diag(S), 0.0))
+        sds = sd[:1] if self.hom else sd
+        if self.n_cor == 0:
+            return sds.copy()
+        if not np.all(sd > 0):
+            return np.concatenate([sds, np.full(self.n_cor, np.nan)])
+        C = S / np.outer(sd, sd)
+        if self.kind == "toep":
+            return np.concatenate([sds, acf_to_pacf(C[1:, 0])])
+        return np.concatenate([sds, [C[1, 0]]])
+
+    def from_sdcor(self, values: np.ndarray, sigma: float) -> np.ndarray | None:
+        """ψ of the sds and correlations ``values`` (the order of :meth:`sdcor`), None if a
+        correlation is outside its box."""
+        values = np.asarray(values, dtype=float)
+        cor = values[self.n_sd :]
+        if np.any(cor < self.lower()[self.n_sd :]) or np.any(cor > 1.0):
+            return None
+        return np.concatenate([values[: self.n_sd] / sigma, cor])
+
     # ------------------------------------------------------------ starts
     def from_covariance(self, S: np.ndarray) -> np.ndarray:
         """ψ approximating a relative covariance S (k×k), kept inside the box: a start."""
