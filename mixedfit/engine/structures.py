@@ -31,6 +31,7 @@ __all__ = ["STRUCTURES", "CovStructure", "make_structure"]
 
 STRUCTURES = ("diag", "cs", "ar1", "toep")
 _START_RHO = 0.95  # |ρ| or |π| of a start is kept below this
+_SHOWN_LAGS = 4  # lag correlations of a toep term in its description
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class CovStructure:
         k = self.k
         s = psi[: self.n_sd]
         if self.kind == "diag":
-            T[np.arange(k), np.arange(k)] = s[0]
+            T[np.arange(k), np.arange(k)] = s[0] if self.hom else s
             return
         L = self.correlation_factor(psi[self.n_sd :])
         rows, cols = np.tril_indices(k)
@@ -188,7 +189,9 @@ class CovStructure:
             return f"{name}, ρ = {cor[0]:.3f}"
         if self.kind == "toep":
             acf = pacf_to_acf(cor)[1:]
-            return f"{name}, ρ(lag 1..{self.k - 1}) = " + ", ".join(f"{r:.3f}" for r in acf)
+            shown = ", ".join(f"{r:.3f}" for r in acf[:_SHOWN_LAGS])
+            more = ", …" if len(acf) > _SHOWN_LAGS else ""
+            return f"{name}, ρ(lag 1..{self.k - 1}) = {shown}{more}"
         return name
 
 

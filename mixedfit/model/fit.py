@@ -26,7 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
-from .structured import engine_term, theta_names
+from .structured import engine_term, structure_notes, theta_names
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -166,6 +166,15 @@ class MixedModelFit:
             cols = list(spec.columns)
             out[name] = pd.DataFrame(cov, index=cols, columns=cols)
         return out
+
+    @property
+    def structures(self) -> dict[str, str]:
+        """Covariance structure of each structured term (``diag(...)``, ``cs(...)``, …) keyed as
+        :meth:`covariances`, e.g. ``{"Subject": "ar1, ρ = 0.880"}``; ordinary terms are left
+        out (their covariance is unstructured)."""
+        layout = self._engine.factor.layout
+        specs = list(self._design.spec.terms)
+        return structure_notes(specs, list(layout.terms), self.theta, list(layout.offsets))
 
     @property
     def covariances(self) -> dict[str, pd.DataFrame]:
