@@ -264,6 +264,22 @@ def test_satterthwaite_through_the_structured_criterion(cs_and_us: tuple[Any, An
     np.testing.assert_allclose(cs.anova()["dendf"], us.anova()["dendf"], rtol=1e-4)
 
 
+def test_satterthwaite_with_a_correlation_near_its_bound() -> None:
+    """ρ̂ = 0.976: numDeriv's 10 % steps would leave the box (ρ > 1) and gave df 28.10 instead of
+    us's 29.00; the derivatives are taken in atanh coordinates (invariant df)."""
+    rng = np.random.default_rng(5)
+    g = np.repeat(np.arange(30), 8)
+    x = np.tile(np.arange(8), 30).astype(float)
+    b = rng.standard_normal((30, 2)) @ np.linalg.cholesky([[4.0, 0.97], [0.97, 0.25]]).T
+    y = 1 + 0.5 * x + b[g, 0] + b[g, 1] * x + 0.5 * rng.standard_normal(len(g))
+    df = pd.DataFrame({"y": y, "x": x, "g": g.astype(str)})
+    cs = mf.lmer("y ~ x + cs(1 + x | g)", df)
+    us = mf.lmer("y ~ x + (1 + x | g)", df)
+    assert cs.theta[2] > 0.97
+    np.testing.assert_allclose(cs.coef_table()["df"], us.coef_table()["df"], rtol=1e-4)
+    np.testing.assert_allclose(cs.coef_table()["df"], [29.0, 29.0], rtol=1e-4)
+
+
 def test_profile_intervals_through_the_structured_criterion(cs_and_us: tuple[Any, Any]) -> None:
     cs, us = cs_and_us
     a, b = cs.confint(method="profile"), us.confint(method="profile")
