@@ -187,6 +187,29 @@ def test_bounds_and_boundary_templates() -> None:
     assert isinstance(cs, CovStructure)
 
 
+def test_layout_of_a_structured_term() -> None:
+    from mixedfit.engine.reterm import ReTerm, ThetaLayout
+
+    refs = np.repeat(np.arange(5), 3)
+    plain = ReTerm(refs, np.ones((15, 1)), 5)
+    ar1 = ReTerm(
+        refs, np.eye(3)[np.tile(np.arange(3), 5)], 5, structure=make_structure("ar1", 3, True)
+    )
+    layout = ThetaLayout((plain, ar1))
+    assert layout.size == 3 and layout.offsets == (0, 1) and layout.structured
+    np.testing.assert_array_equal(layout.lower(), [0, 0, -1])
+    np.testing.assert_array_equal(layout.upper(), [np.inf, np.inf, 1])
+    np.testing.assert_array_equal(layout.diagonal_mask(), [True, True, False])
+    np.testing.assert_array_equal(layout.start(), [1, 1, 0])
+    T = layout.templates(np.array([2.0, 3.0, 0.5]))[1]
+    np.testing.assert_allclose(T @ T.T, 9 * 0.5 ** np.abs(np.subtract.outer(range(3), range(3))))
+    assert not layout.structured_singular(np.array([2.0, 3.0, 0.5]), 1e-4)
+    assert layout.structured_singular(np.array([2.0, 3.0, 1.0]), 1e-4)  # ρ = 1: P singular
+    assert layout.structured_singular(np.array([2.0, 0.0, 0.5]), 1e-4)
+    with pytest.raises(NotImplementedError, match="structured random-effects terms"):
+        _ = ar1.theta_index
+
+
 # ----------------------------------------------------------------------------- references
 def _check_reference(fit: Any, ref: dict[str, Any]) -> None:
     assert fit.reml == ref["reml"] and fit.nobs == ref["nobs"]

@@ -167,6 +167,17 @@ class ThetaLayout:
         """True where a θ entry is a diagonal element of its T."""
         return np.concatenate([self._diag_mask(t) for t in self.terms])
 
+    def structured_singular(self, theta: np.ndarray, tol: float) -> bool:
+        """True if a structured term's T has a diagonal entry below ``tol`` (lme4 2.x judges
+        the entries of T, not its parameters: a zero sd, or a correlation at the end of its
+        box, ρ = ±1 for ar1)."""
+        for term, off in zip(self.terms, self.offsets, strict=True):
+            if term.structure is not None:
+                T = term.structure.template(theta[off : off + term.npar])
+                if np.any(np.diag(T) < tol):
+                    return True
+        return False
+
     def templates(self, theta: np.ndarray) -> list[np.ndarray]:
         """The factors T (k×k lower triangular), one per term.
 
