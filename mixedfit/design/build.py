@@ -327,7 +327,10 @@ def _random_part(
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
         coding, refs = code_groups(columns, term.group)
         check_term_blocks(term.source, term.group_name, len(coding.levels), Z.shape[1])
-        check_levels(term.group_name, term.source, len(coding.levels), n, Z.shape[1])
+        # a structured term has few parameters: one random effect per observation is fine
+        # (ar1(0 + f | g) with f the visit, as lme4 2.x and glmmTMB fit it)
+        few = term.structure in ("cs", "ar1", "toep") or bool(term.hom)
+        check_levels(term.group_name, term.source, len(coding.levels), n, 1 if few else Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         specs.append(TermSpec(term, cols, spec, coding, variables))
         arrays.append(TermDesign(Z, refs))

@@ -99,7 +99,7 @@ class Centring:
     def terms(self, terms: list[ReTerm]) -> list[ReTerm]:
         """The terms with centred columns."""
         return [
-            t if M is None else ReTerm(t.refs, t.Z @ M, t.nlev, t.correlated)
+            t if M is None else t.with_Z(t.Z @ M)
             for t, M in zip(terms, self.M, strict=True)
         ]
 
@@ -169,8 +169,8 @@ def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
     """M with Z' = Z M and the largest |mean| / SD of a centred column, or None if the term's
     columns are left as they are."""
     k, Z = term.k, term.Z
-    if k == 0 or len(Z) == 0:
-        return None
+    if k == 0 or len(Z) == 0 or term.structure is not None:
+        return None  # a structured term's parameters do not map linearly
     constant = (Z[0] == Z).all(axis=0)
     if constant.all():
         return None  # (1 | g): nothing to centre or scale
@@ -240,7 +240,7 @@ class CentredOptimum:
         For profiles: every SD and correlation stays the same parameter up to that factor."""
         scales = [None if M is None else 1.0 / np.diag(M) for M in self.centring.M]
         terms = [
-            t if d is None else ReTerm(t.refs, t.Z / d[None, :], t.nlev, t.correlated)
+            t if d is None else t.with_Z(t.Z / d[None, :])
             for t, d in zip(original.layout.terms, scales, strict=True)
         ]
         layout = original.layout

@@ -93,6 +93,7 @@ def fit_lmm(
                 method=optimizer,
                 max_evals=max_evals,
                 progress=progress,
+                upper=layout.upper() if layout.structured else None,
             )
         return record
 
@@ -249,6 +250,6 @@ def weighted_factor(
     if weights is not None:
         sw = np.sqrt(weights)
         X, y = X * sw[:, None], y * sw
-        terms = [ReTerm(t.refs, t.Z * sw[:, None], t.nlev, t.correlated) for t in terms]
+        terms = [t.with_Z(t.Z * sw[:, None]) for t in terms]
         log_w = float(np.sum(np.log(weights)))
     return BlockedFactor(terms, X, y, log_w, fixed_map)

@@ -140,8 +140,9 @@ def minimize_theta(
     ftol_rel: float = 1e-13,
     ftol_abs: float = 1e-12,
     xtol_abs: float = 1e-7,
+    upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
-    """Minimise ``fun`` over θ ≥ ``lower``.
+    """Minimise ``fun`` over θ ≥ ``lower`` (and θ ≤ ``upper``).
 
     Parameters
     ----------
@@ -157,6 +158,8 @@ def minimize_theta(
         Called after every evaluation with (evaluations, value, best value).
     ftol_rel, ftol_abs, xtol_abs : float
         BOBYQA's stopping tolerances.
+    upper : ndarray, shape (m,), optional
+        Upper bounds (the correlations of structured terms); none if not given.
 
     Returns
     -------
@@ -164,7 +167,7 @@ def minimize_theta(
     """
     with np.errstate(all="ignore"):  # the optimizer sees inf (then a penalty), never a warning
         return _minimize(
-            fun, start, lower, method, max_evals, progress, ftol_rel, ftol_abs, xtol_abs
+            fun, start, lower, method, max_evals, progress, ftol_rel, ftol_abs, xtol_abs, upper
         )
 
 
@@ -178,18 +181,24 @@ def _minimize(
     ftol_rel: float,
     ftol_abs: float,
     xtol_abs: float,
+    upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
     began = time.perf_counter()
     counted = _Counted(fun, progress)
-    x0 = _finite_start(counted, np.asarray(start, dtype=float), lower)
+    start = np.asarray(start, dtype=float)
+    if upper is not None:
+        start = np.minimum(start, upper)
+    x0 = _finite_start(counted, start, lower)
     if len(x0) == 0:
         counted(x0)
         message, converged = "no covariance parameters", True
     elif method == "cobyqa":
         radius = float(np.min(initial_step(x0)))
-        message, converged = _run_cobyqa(counted, x0, lower, max_evals, radius)
+        message, converged = _run_cobyqa(counted, x0, lower, max_evals, radius, upper)
     else:
-        message, converged = _run_nlopt(counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs)
+        message, converged = _run_nlopt(
+            counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs, upper
+        )
     assert counted.best_x is not None
     theta, fmin = _snap_to_boundary(counted, counted.best_x, counted.best_f, lower)
     fun(theta)  # leave the caller's state at the optimum
@@ -237,9 +246,12 @@ def _run_nlopt(
     ftol_rel: float,
     ftol_abs: float,
     xtol_abs: float,
+    upper: np.ndarray | None = None,
 ) -> tuple[str, bool]:
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -math.inf))
+    if upper is not None:
+        opt.set_upper_bounds(np.where(np.isfinite(upper), upper, math.inf))
     opt.set_min_objective(counted)
     opt.set_ftol_rel(ftol_rel)
     opt.set_ftol_abs(ftol_abs)
@@ -258,13 +270,18 @@ def _run_nlopt(
 
 
 def _run_cobyqa(
-    counted: _Counted, x0: np.ndarray, lower: np.ndarray, max_evals: int, radius: float
+    counted: _Counted,
+    x0: np.ndarray,
+    lower: np.ndarray,
+    max_evals: int,
+    radius: float,
+    upper: np.ndarray | None = None,
 ) -> tuple[str, bool]:
     result = scipy.optimize.minimize(
         counted,
         x0,
         method="COBYQA",
-        bounds=scipy.optimize.Bounds(lower, np.full(len(x0), np.inf)),
+        bounds=scipy.optimize.Bounds(lower, np.full(len(x0), np.inf) if upper is None else upper),
         options={"maxfev": max_evals, "initial_tr_radius": radius, "final_tr_radius": 1e-7},
     )
     return str(result.message), bool(result.success)

@@ -81,6 +81,9 @@ class EngineFit:
             theta = self._centred.theta
         elif self._criterion is not None and self._criterion.scaled:
             theta = self._criterion.theta  # columns in extreme units: judged where scaled
+        layout = self.factor.layout
+        if layout.structured and layout.structured_singular(theta, SINGULAR_TOL):
+            return True
         return bool(np.any(theta[diag] < SINGULAR_TOL))
 
     @property

@@ -3,6 +3,10 @@
 Each term has a k×k lower-triangular relative covariance factor T (Λ = I_nlev ⊗ T). θ holds the
 free entries of T: the lower triangle in column-major order (lme4's order) for a correlated term,
 the diagonal for an uncorrelated (``||``) term. Diagonal entries are bounded below by 0.
+
+A structured term (``cs``, ``ar1``, ``toep``, homogeneous ``diag``: :mod:`.structures`) has
+parameters ψ instead, with box bounds, and T is a nonlinear function of them; its standard
+deviations play the part of the diagonal entries (bounded below by 0; near 0 is the boundary).
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .structures import CovStructure
 
 __all__ = ["ReTerm", "ThetaLayout", "psd_cholesky"]
 
@@ -28,12 +34,15 @@ class ReTerm:
         Number of levels.
     correlated : bool
         False: T is diagonal.
+    structure : CovStructure or None
+        A structured covariance (T a function of its parameters ψ); None for lme4's linear fill.
     """
 
     refs: np.ndarray
     Z: np.ndarray
     nlev: int
     correlated: bool = True
+    structure: CovStructure | None = None
 
     @property
     def k(self) -> int:
@@ -46,8 +55,38 @@ class ReTerm:
         return self.nlev * self.k
 
     @property
+    def npar(self) -> int:
+        """Number of the term's parameters in θ."""
+        if self.structure is not None:
+            return self.structure.npar
+        return self.k if not self.correlated else self.k * (self.k + 1) // 2
+
+    def with_Z(self, Z: np.ndarray) -> ReTerm:
+        """The term with other columns (scaled or weighted), same levels and structure."""
+        return ReTerm(self.refs, Z, self.nlev, self.correlated, self.structure)
+
+    def params_of(self, T: np.ndarray) -> np.ndarray:
+        """The term's θ entries for a factor T (k×k lower triangular): T's entries, or for a
+        structured term ψ of T T' (an approximation kept inside the box, for starts)."""
+        if self.structure is not None:
+            return self.structure.from_covariance(T @ T.T)
+        rows, cols = self.theta_index
+        return np.asarray(T[rows, cols])
+
+    @property
     def theta_index(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row and column indices in T of the term's θ entries, in θ order."""
+        """Row and column indices in T of the term's θ entries, in θ order.
+
+        Raises
+        ------
+        NotImplementedError
+            For a structured term, whose parameters are not entries of T.
+        """
+        if self.structure is not None:
+            raise NotImplementedError(
+                f"this operation is not implemented for structured random-effects terms "
+                f"({self.structure.kind}): their parameters are not entries of the factor T"
+            )
         k = self.k
         if not self.correlated:
             return np.arange(k), np.arange(k)
@@ -77,29 +116,67 @@ class ThetaLayout:
     )
 
     def __post_init__(self) -> None:
-        sizes = [len(t.theta_index[0]) for t in self.terms]
+        sizes = [t.npar for t in self.terms]
         object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
         where = [
-            (t.k, off, *t.theta_index) for t, off in zip(self.terms, self.offsets, strict=True)
+            (t.k, off, *_index(t)) for t, off in zip(self.terms, self.offsets, strict=True)
         ]
         object.__setattr__(self, "_where", where)
 
     @property
     def size(self) -> int:
         """Length of θ."""
-        return sum(len(t.theta_index[0]) for t in self.terms)
+        return sum(t.npar for t in self.terms)
+
+    @property
+    def structured(self) -> bool:
+        """True if a term has a structured covariance."""
+        return any(t.structure is not None for t in self.terms)
 
     def start(self) -> np.ndarray:
-        """lme4's starting value: T = I for every term."""
-        return np.concatenate([self._diag_mask(t).astype(float) for t in self.terms])
+        """lme4's starting value: T = I for every term (relative sds 1, correlations 0)."""
+        return np.concatenate(
+            [
+                t.structure.start() if t.structure is not None else self._diag_mask(t) * 1.0
+                for t in self.terms
+            ]
+        )
 
     def lower(self) -> np.ndarray:
-        """Lower bounds: 0 on diagonal entries, -inf elsewhere."""
-        return np.concatenate([np.where(self._diag_mask(t), 0.0, -np.inf) for t in self.terms])
+        """Lower bounds: 0 on diagonal entries (and sds), -inf elsewhere (a structured term's
+        correlations: their box)."""
+        return np.concatenate(
+            [
+                t.structure.lower()
+                if t.structure is not None
+                else np.where(self._diag_mask(t), 0.0, -np.inf)
+                for t in self.terms
+            ]
+        )
+
+    def upper(self) -> np.ndarray:
+        """Upper bounds: +inf except a structured term's correlations (their box)."""
+        return np.concatenate(
+            [
+                t.structure.upper() if t.structure is not None else np.full(t.npar, np.inf)
+                for t in self.terms
+            ]
+        )
 
     def diagonal_mask(self) -> np.ndarray:
         """True where a θ entry is a diagonal element of its T."""
         return np.concatenate([self._diag_mask(t) for t in self.terms])
+
+    def structured_singular(self, theta: np.ndarray, tol: float) -> bool:
+        """True if a structured term's T has a diagonal entry below ``tol`` (lme4 2.x judges
+        the entries of T, not its parameters: a zero sd, or a correlation at the end of its
+        box, ρ = ±1 for ar1)."""
+        for term, off in zip(self.terms, self.offsets, strict=True):
+            if term.structure is not None:
+                T = term.structure.template(theta[off : off + term.npar])
+                if np.any(np.diag(T) < tol):
+                    return True
+        return False
 
     def templates(self, theta: np.ndarray) -> list[np.ndarray]:
         """The factors T (k×k lower triangular), one per term.
@@ -107,9 +184,11 @@ class ThetaLayout:
         A scalar term's T is a view of ``theta``.
         """
         out = []
-        for i in range(len(self.terms)):
+        for i, term in enumerate(self.terms):
             k, off, rows, cols = self._where[i]
-            if k == 1:
+            if term.structure is not None:
+                out.append(term.structure.template(theta[off : off + term.npar]))
+            elif k == 1:
                 out.append(theta[off : off + 1].reshape(1, 1))
             else:
                 T = np.zeros((k, k))
@@ -122,15 +201,27 @@ class ThetaLayout:
         the upper triangles are left as they are (zero)."""
         for i, T in zip(order, out, strict=True):
             k, off, rows, cols = self._where[i]
-            if k == 1:
+            structure = self.terms[i].structure
+            if structure is not None:
+                structure.fill(theta[off : off + structure.npar], T)
+            elif k == 1:
                 T[0, 0] = theta[off]
             else:
                 T[rows, cols] = theta[off : off + len(rows)]
 
     @staticmethod
     def _diag_mask(term: ReTerm) -> np.ndarray:
+        if term.structure is not None:
+            return term.structure.sd_mask()
         rows, cols = term.theta_index
         return np.asarray(rows == cols)
+
+
+def _index(term: ReTerm) -> tuple[np.ndarray, np.ndarray]:
+    """The term's θ positions in T (empty for a structured term)."""
+    if term.structure is not None:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return term.theta_index
 
 
 _PSD_RTOL = 1e-12  # pivots below this (relative to the largest variance) count as zero

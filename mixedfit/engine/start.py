@@ -104,8 +104,7 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     for t, b in zip(terms, alone, strict=True):
         t.b = b
         T = _term_factor(t, sigma2, X) if sigma2 > 0 else np.eye(t.term.k)
-        rows, cols = t.term.theta_index
-        thetas.append(T[rows, cols])
+        thetas.append(t.term.params_of(T))
     return np.concatenate(thetas) if thetas else np.zeros(0)
 
 

@@ -1,7 +1,8 @@
 """Formula stage (1): an lme4-style formula string → a :class:`ModelFormula` (no data).
 
 Modules: :mod:`.parser` (string → terms, with formulaic's tokenizer and term algebra),
-:mod:`.terms` (the parsed formula and its random-effects terms), :mod:`.limits` (bounds on the
+:mod:`.terms` (the parsed formula and its random-effects terms), :mod:`.structured` (structured
+terms such as ``ar1(0 + f | g, hom=True)``), :mod:`.limits` (bounds on the
 expansion: :data:`~.limits.MAX_TERMS`, :data:`~.limits.MAX_FACTORS`), :mod:`.safety` (safe mode:
 :func:`~.safety.check_safe_formula`; what it allows: :mod:`.safenames`), :mod:`.pycode` and
 :mod:`.pyexpr` (the formula's Python pieces read as formulaic reads them), :mod:`.rdialect` (R's

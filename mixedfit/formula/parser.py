@@ -30,14 +30,12 @@ from formulaic.parser.types import Token
 from ..exceptions import FormulaError
 from .limits import check_expansion, check_random_terms
 from .rdialect import r_formula
+from .structured import StructuredCall, structured_call
 from .terms import ModelFormula, RandomTerm, quote_name
 
 __all__ = ["parse_formula", "plain_message"]
 
 _BARS = ("|", "||")
-# lme4 2.x / glmmTMB structured random-effects terms (``ar1(0 + f | g)``): not implemented yet
-_STRUCTURED = ("us", "diag", "cs", "homcs", "ar1", "hetar1", "toep", "ou", "exp", "gau", "mat")
-_STRUCTURED_CALL = re.compile(r"^(" + "|".join(_STRUCTURED) + r")\s*\(.*\|.*\)$", re.DOTALL)
 # Operators formulaic's tokenizer may glue together ("~-", "++"); split longest first.
 _OPERATORS = ("%in%", "in", "||", "**", "|", "~", "+", "-", "*", "/", ":", "^", "=", "!", "<", ">")
 
@@ -104,11 +102,11 @@ def _parse(text: str, allow_no_random: bool = False) -> ModelFormula:
                 raise FormulaError(f"a random-effects term cannot be subtracted: '- {piece}'")
             random.extend(_random_terms(text, summand))
             check_random_terms(len(random), text)
-        elif len(summand) == 1 and _STRUCTURED_CALL.match(summand[0].token):
-            raise FormulaError(
-                f"structured random-effects term {piece!r} is not implemented yet (planned); "
-                "write it as '(expr | group)' (unstructured) or '(expr || group)' (diagonal)"
-            )
+        elif len(summand) == 1 and (call := structured_call(piece)) is not None:
+            if sign == "-":
+                raise FormulaError(f"a random-effects term cannot be subtracted: '- {piece}'")
+            random.extend(_structured_terms(call, piece))
+            check_random_terms(len(random), text)
         elif any(t.token in _BARS for t in summand):
             _raise_misplaced_bar(text, summand, piece)
         elif len(summand) == 1 and summand[0].token.startswith("offset("):
@@ -299,6 +297,18 @@ def _random_terms(text: str, summand: list[Token]) -> list[RandomTerm]:
     groups = _expand_groups(right, _span(text, right), source)
     check_random_terms(len(pieces) * len(groups), source)
     return [RandomTerm(piece, g, source=source) for piece in pieces for g in groups]
+
+
+def _structured_terms(call: StructuredCall, source: str) -> list[RandomTerm]:
+    """The terms of ``kind(expr | group, hom=...)`` (``/`` expanded as in ``(expr | group)``)."""
+    wrapped = f"({call.body})"
+    terms = _random_terms(wrapped, _tokens(wrapped, source))
+    if call.kind == "us":
+        return [RandomTerm(t.expr, t.group, source=source) for t in terms]
+    return [
+        RandomTerm(t.expr, t.group, source=source, structure=call.kind, hom=call.hom)
+        for t in terms
+    ]
 
 
 def _parse_terms(expr: str, source: str) -> Formula:

@@ -51,6 +51,7 @@ from .safenames import (
     SAFE_FUNCTIONS,
     VECTORS,
 )
+from .structured import structured_call
 from .terms import ModelFormula
 
 __all__ = [
@@ -144,6 +145,8 @@ def _check_tokens(text: str, columns: frozenset[str] | None) -> None:
     for tok in tokens:
         kind, token = tok.kind, tok.text
         if kind == "python":
+            if structured_call(token) is not None:
+                continue  # ar1(expr | g, hom=True): its expr and g are checked once parsed
             if tok.code is None:
                 _refuse(token, "not a Python expression")
             _Checker(tok.code, columns, token).check()

@@ -21,13 +21,21 @@ class RandomTerm:
     group : tuple of str
         Column names whose interaction forms the grouping factor, in formula order.
     source : str
-        The term as written in the formula (not compared: terms are equal when ``expr`` and
-        ``group`` are).
+        The term as written in the formula (not compared: terms are equal when ``expr``,
+        ``group``, ``structure`` and ``hom`` are).
+    structure : str
+        ``""`` for an ordinary term (lme4's unstructured ``(expr | g)``), else the covariance
+        structure of ``structure(expr | g)``: ``"diag"``, ``"cs"``, ``"ar1"`` or ``"toep"``
+        (see :mod:`mixedfit.formula.structured`).
+    hom : bool or None
+        One standard deviation for all columns (``hom=True``); None where it does not apply.
     """
 
     expr: str
     group: tuple[str, ...]
     source: str = field(default="", compare=False)
+    structure: str = ""
+    hom: bool | None = None
 
     @property
     def group_name(self) -> str:
@@ -35,8 +43,12 @@ class RandomTerm:
         return ":".join(self.group)
 
     def to_string(self) -> str:
-        """The term as formula text, e.g. ``"(1 + x | g1:g2)"`` (names quoted if needed)."""
-        return f"({self.expr} | {':'.join(map(quote_name, self.group))})"
+        """The term as formula text, e.g. ``"(1 + x | g1:g2)"`` or
+        ``"ar1(0 + f | g, hom=True)"`` (names quoted if needed)."""
+        inner = f"{self.expr} | {':'.join(map(quote_name, self.group))}"
+        if not self.structure:
+            return f"({inner})"
+        return f"{self.structure}({inner}, hom={self.hom})"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,12 @@ class ProfiledDeviance:
         self.n, self.p = self.factor.n, self.factor.p
         self._fit_theta = theta
         with single_threaded():
-            record = minimize_theta(lambda th: self.factor.objective(th, False), theta, self.lower)
+            record = minimize_theta(
+                lambda th: self.factor.objective(th, False),
+                theta,
+                self.lower,
+                upper=self.layout.upper() if self.layout.structured else None,
+            )
         self.theta, self.base = record.theta, record.objective
         self.factor.update(self.theta)
         self.sigma = math.sqrt(self.factor.pwrss() / self.n)

@@ -148,7 +148,16 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     ------
     MixedFitError
         An ML fit (Kenward–Roger is defined for REML, as lmerTest) or too many random effects.
+    NotImplementedError
+        A structured random-effects term (cs, ar1, toep, diag with hom=True): its covariance
+        is not linear in its parameters, which this implementation (pbkrtest's) assumes.
     """
+    structured = [t.structure.kind for t in fit._engine.factor.layout.terms if t.structure]
+    if structured:
+        raise NotImplementedError(
+            f"Kenward-Roger's method is not implemented for structured random-effects terms "
+            f"({', '.join(structured)}): use ddf='satterthwaite'"
+        )
     if not fit._engine.reml:
         raise MixedFitError(
             "Kenward-Roger's method is only available for REML fits; refit with reml=True "

@@ -40,7 +40,9 @@ def variance_names(fit: MixedModelFit) -> list[str]:
 
     ``sd_<column>|<group>`` for an SD and ``cor_<row column>.<column column>|<group>`` for a
     correlation, with mixedfit's (formulaic's) column names, e.g. ``sd_Intercept|Subject``,
-    ``cor_Days.Intercept|Subject``. Terms in θ order.
+    ``cor_Days.Intercept|Subject``. Terms in θ order. A structured term's parameters are its
+    sds (``sd|<group>`` if homogeneous) and ``rho|<group>`` (cs, ar1) or ``pacf_<m>|<group>``
+    (toep), in the order of its ψ.
 
     Returns
     -------
@@ -51,6 +53,9 @@ def variance_names(fit: MixedModelFit) -> list[str]:
     layout = fit._engine.factor.layout
     for spec, term in zip(fit._design.spec.terms, layout.terms, strict=True):
         cols = spec.columns
+        if term.structure is not None:  # sd|g or sd_x|g, rho|g, pacf_1|g …
+            names += [f"{label}|{spec.name}" for label in term.structure.labels(cols)]
+            continue
         for r, c in zip(*term.theta_index, strict=True):
             if r == c:
                 names.append(f"sd_{cols[r]}|{spec.name}")
@@ -90,7 +95,10 @@ def term_sdcor(term: ReTerm, T: np.ndarray, sigma: float) -> np.ndarray:
 
 def covariance_sdcor(term: ReTerm, S: np.ndarray) -> np.ndarray:
     """SDs and correlations of one term from its covariance matrix S (k, k), in the order of
-    its θ entries; a correlation involving a zero SD is NaN."""
+    its θ entries; a correlation involving a zero SD is NaN. A structured term's: its sds and
+    correlation parameters (:meth:`~mixedfit.engine.structures.CovStructure.sdcor`)."""
+    if term.structure is not None:
+        return term.structure.sdcor(S)
     sd = np.sqrt(np.maximum(np.diag(S), 0.0))
     rows, cols = term.theta_index
     out = np.empty(len(rows))
@@ -117,8 +125,11 @@ def term_theta(term: ReTerm, values: np.ndarray, sigma: float) -> np.ndarray | N
     Returns
     -------
     ndarray, shape (len(theta_t),), or None
-        None if the correlations do not form a positive semi-definite matrix.
+        None if the correlations do not form a positive semi-definite matrix (are outside
+        their box, for a structured term).
     """
+    if term.structure is not None:
+        return term.structure.from_sdcor(values, sigma)
     rows, cols = term.theta_index
     k = term.k
     sd = np.zeros(k)
@@ -186,7 +197,7 @@ def theta_from_sdcor(layout: ThetaLayout, values: np.ndarray, sigma: float) -> n
     """
     out = np.empty(layout.size)
     for term, off in zip(layout.terms, layout.offsets, strict=True):
-        m = len(term.theta_index[0])
+        m = term.npar
         th = term_theta(term, np.asarray(values[off : off + m], dtype=float), sigma)
         if th is None:
             return None

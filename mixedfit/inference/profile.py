@@ -66,6 +66,8 @@ def _variance_profile(dev: ProfiledDeviance, w: int) -> Profile:
     layout = dev.layout
     t = max(i for i, off in enumerate(layout.offsets) if off <= w)
     term, off = layout.terms[t], layout.offsets[t]
+    if term.structure is not None:
+        return _structured_profile(dev, w, term.structure.n_sd > w - off)
     rows, cols = term.theta_index
     k, m_t = term.k, len(rows)
     ra, ca = int(rows[w - off]), int(cols[w - off])
@@ -119,9 +121,28 @@ def _variance_profile(dev: ProfiledDeviance, w: int) -> Profile:
     return Profile(dev, objective, float(dev.sdcor[w]), x_hat, lower, upper)
 
 
+def _structured_profile(dev: ProfiledDeviance, w: int, is_sd: bool) -> Profile:
+    """Profile of parameter ``w`` of a structured term (an sd, or a correlation parameter: ρ,
+    a partial autocorrelation), whose ψ entries are the relative sds and the correlation
+    parameters themselves: free are log σ and every other θ entry, within their bounds."""
+    others = [i for i in range(dev.layout.size) if i != w]
+    x_hat = np.concatenate([[math.log(dev.sigma)], dev.theta[others]])
+    lower = np.concatenate([[-np.inf], dev.lower[others]])
+    upper = np.concatenate([[np.inf], dev.layout.upper()[others]])
+    theta = dev.theta.copy()
+
+    def objective(value: float, x: np.ndarray) -> float:
+        sigma = math.exp(x[0])
+        theta[others] = x[1:]
+        theta[w] = value / sigma if is_sd else value
+        return dev.deviance(theta, sigma)
+
+    return Profile(dev, objective, float(dev.sdcor[w]), x_hat, lower, upper)
+
+
 def _sigma_profile(dev: ProfiledDeviance) -> Profile:
     """Profile of σ: free is θ (the SDs scale with σ, so θ at fixed σ spans them all)."""
-    upper = np.full(dev.layout.size, np.inf)
+    upper = dev.layout.upper()
     return Profile(
         dev, lambda value, x: dev.deviance(x, value), dev.sigma, dev.theta, dev.lower, upper
     )
@@ -129,7 +150,7 @@ def _sigma_profile(dev: ProfiledDeviance) -> Profile:
 
 def _fixed_profile(dev: ProfiledDeviance, j: int) -> Profile:
     """Profile of β_j: free is θ (σ and the other fixed effects are profiled out)."""
-    upper = np.full(dev.layout.size, np.inf)
+    upper = dev.layout.upper()
     return Profile(
         dev,
         lambda value, x: dev.deviance_fixed(x, j, value),
@@ -221,8 +242,9 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
                     scale = max(est, dev.sigma)
                     lo = _endpoint(prof, -z, step, 0.0, True, scale)
                     hi = _endpoint(prof, z, step, math.inf, True, scale)
-                else:
-                    lo = _endpoint(prof, -z, 0.1 * (1 + est) + 1e-8, -1.0, True, 1.0)
+                else:  # a structured term's correlation box may be narrower (cs)
+                    low = max(-1.0, float(dev.lower[w]))
+                    lo = _endpoint(prof, -z, 0.1 * (est - low) + 1e-8, low, True, 1.0)
                     hi = _endpoint(prof, z, 0.1 * (1 - est) + 1e-8, 1.0, True, 1.0)
                 rows.append((lo, hi))
             prof = _sigma_profile(dev)

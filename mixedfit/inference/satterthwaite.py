@@ -39,6 +39,7 @@ __all__ = ["VarparCovariance", "satterthwaite_df", "varpar_covariance"]
 
 _ZERO_TOL = math.sqrt(np.finfo(float).eps / 7e-7)  # numDeriv's zero.tol
 _EIGEN_TOL = 1e-8  # lmerTest: Hessian eigenvalues within ±tol are treated as zero
+_BOX_EDGE = 1e-12  # a boxed parameter at its bound is moved this far inside (atanh finite)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class VarparCovariance:
     ----------
     varpar : ndarray, shape (m + 1,)
         θ̂ followed by σ̂ (θ̂' of the centred slope columns when the original ones cancel, see
-        :meth:`~mixedfit.engine.lmm.EngineFit.criterion_factor`).
+        :meth:`~mixedfit.engine.lmm.EngineFit.criterion_factor`); a structured term's
+        correlation parameters as atanh of their box mapped to [−1, 1].
     vcov_beta : ndarray, shape (p, p)
         Var(β̂) = σ̂² (X'V⁻¹X)⁻¹.
     vcov_varpar : ndarray, shape (m + 1, m + 1)
@@ -123,6 +125,30 @@ class _Criterion:
         self.factor, self.theta, _ = engine.criterion_factor(derivatives=True)
         self.reml = engine.reml
         self._cache: dict[bytes, tuple[float, float, float, np.ndarray]] = {}
+        # a structured term's correlation parameters live in a box (ρ ∈ [−1, 1]): the
+        # derivatives are taken in u = atanh of the box mapped to [−1, 1] (numDeriv's steps of
+        # 10 % would leave the box when ρ > 0.91; the df are invariant under the map)
+        layout = self.factor.layout
+        lower, upper = layout.lower(), layout.upper()
+        self._boxed = np.isfinite(lower) & np.isfinite(upper)
+        self._low, self._width = lower[self._boxed], (upper - lower)[self._boxed]
+
+    def to_free(self, theta: np.ndarray) -> np.ndarray:
+        """θ → the coordinates of the derivatives (θ itself without structured terms)."""
+        if not self._boxed.any():
+            return theta
+        out = np.array(theta, dtype=float)
+        unit = 2.0 * (out[self._boxed] - self._low) / self._width - 1.0
+        out[self._boxed] = np.arctanh(np.clip(unit, -1.0 + _BOX_EDGE, 1.0 - _BOX_EDGE))
+        return out
+
+    def to_theta(self, free: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`to_free`."""
+        if not self._boxed.any():
+            return free
+        out = np.array(free, dtype=float)
+        out[self._boxed] = self._low + self._width * (np.tanh(out[self._boxed]) + 1.0) / 2.0
+        return out
 
     def at_theta(self, theta: np.ndarray) -> tuple[float, float, float, np.ndarray]:
         key = np.ascontiguousarray(theta, dtype=float).tobytes()
@@ -135,7 +161,7 @@ class _Criterion:
         return hit
 
     def deviance(self, varpar: np.ndarray) -> float:
-        theta, sigma = varpar[:-1], varpar[-1]
+        theta, sigma = self.to_theta(varpar[:-1]), varpar[-1]
         ldL2, ldRX2, r2, _ = self.at_theta(theta)
         s2 = sigma * sigma
         f = self.factor
@@ -145,14 +171,14 @@ class _Criterion:
         return dev
 
     def vcov_beta(self, varpar: np.ndarray) -> np.ndarray:
-        theta, sigma = varpar[:-1], varpar[-1]
+        theta, sigma = self.to_theta(varpar[:-1]), varpar[-1]
         return sigma * sigma * self.at_theta(theta)[3]
 
 
 def _compute(fit: MixedModelFit) -> VarparCovariance:
     engine = fit._engine
     crit = _Criterion(fit)
-    varpar = np.append(crit.theta, engine.solution.sigma)
+    varpar = np.append(crit.to_free(crit.theta), engine.solution.sigma)
     with single_threaded():
         H = richardson_hessian(crit.deviance, varpar)
         J = richardson_jacobian(lambda v: crit.vcov_beta(v).ravel(), varpar)

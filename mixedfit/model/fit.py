@@ -26,6 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
+from .structured import engine_term, structure_notes, theta_names
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -33,7 +34,7 @@ __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 def engine_terms(design: Design) -> list[ReTerm]:
     """The engine's view of a design's random-effects terms (arrays only)."""
     return [
-        ReTerm(t.refs, t.Z, len(spec.levels))
+        engine_term(t.refs, t.Z, spec)
         for t, spec in zip(design.terms, design.spec.terms, strict=True)
     ]
 
@@ -126,17 +127,7 @@ class MixedModelFit:
     @property
     def theta_names(self) -> list[str]:
         """Names of θ entries, ``group.column`` or ``group.column_i.column_j``."""
-        names = []
-        for spec, term in zip(
-            self._design.spec.terms, self._engine.factor.layout.terms, strict=True
-        ):
-            rows, cols = term.theta_index
-            for r, c in zip(rows, cols, strict=True):
-                col = spec.columns
-                names.append(
-                    f"{spec.name}.{col[r]}" if r == c else f"{spec.name}.{col[r]}.{col[c]}"
-                )
-        return names
+        return theta_names(list(self._design.spec.terms), self._engine.factor.layout.terms)
 
     @property
     def sigma(self) -> float:
@@ -175,6 +166,15 @@ class MixedModelFit:
             cols = list(spec.columns)
             out[name] = pd.DataFrame(cov, index=cols, columns=cols)
         return out
+
+    @property
+    def structures(self) -> dict[str, str]:
+        """Covariance structure of each structured term (``diag(...)``, ``cs(...)``, …) keyed as
+        :meth:`covariances`, e.g. ``{"Subject": "ar1, ρ = 0.880"}``; ordinary terms are left
+        out (their covariance is unstructured)."""
+        layout = self._engine.factor.layout
+        specs = list(self._design.spec.terms)
+        return structure_notes(specs, list(layout.terms), self.theta, list(layout.offsets))
 
     @property
     def covariances(self) -> dict[str, pd.DataFrame]:

@@ -64,13 +64,18 @@ def _table(columns: dict[str, list[str]]) -> str:
 
 
 def random_effects_frame(fit: MixedModelFit) -> pd.DataFrame:
-    """The random-effects table of the summary: Groups, Name, Variance, Std.Dev., Corr."""
+    """The random-effects table of the summary: Groups, Name, Variance, Std.Dev., Corr (for a
+    structured term the structure and its correlation, e.g. ``ar1, ρ = 0.880``, instead of
+    the correlation matrix)."""
     rows = []
+    structures = fit.structures
     for name, S in fit.covariances.items():
         cols = list(S.index)
         sd, corr = sd_and_correlation(S.to_numpy())
         for a, col in enumerate(cols):
             cors = " ".join(f"{corr[a, b]:.2f}" for b in range(a))
+            if name in structures:
+                cors = structures[name] if a == 0 else ""
             rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], cors])
     rows.append(["Residual", "", fit.sigma**2, fit.sigma, ""])
     return pd.DataFrame(rows, columns=["Groups", "Name", "Variance", "Std.Dev.", "Corr"])
