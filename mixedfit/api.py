@@ -190,10 +190,12 @@ def lmer(
     """
 
     from .design import canonical_rows
+    from .design.dataframes import as_pandas
     from .design.validation import check_response_scale
     from .formula.safety import check_safe_formula
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
+    data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
     if residual is not None:

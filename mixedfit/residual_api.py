@@ -18,6 +18,7 @@ import pandas as pd
 
 from .covariance import ResidualStructure
 from .design import build_design
+from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
 from .engine.threads import single_threaded
@@ -288,6 +289,7 @@ def fit_with_residual(
             )
     if optimizer not in ("auto", "bobyqa") or verbose:
         raise MixedFitError("residual= fits use BOBYQA without progress reports (verbose) yet")
+    data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     parsed = parse_formula(formula, allow_no_random=True)
     for term in parsed.random:
         if term.structure and not (term.structure == "diag" and not term.hom):
