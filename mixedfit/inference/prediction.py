@@ -11,7 +11,7 @@ population-level (marginal) mean: random effects are not added. With Vβ = vcov(
 - ``interval="prediction"``: ŷ ± z √(x'Vβ x + Σ_j z_j'G_j z_j + σ̂²), an interval for a new
   observation of a new (unseen) group of every grouping factor: for each random-effects term j,
   z_j holds the row's values of the term's columns (1 for the intercept, the slope variables)
-  and G_j = σ̂² T_j T_j' its estimated covariance (:attr:`~mixedfit.model.MixedModelFit.covariances`);
+  and G_j = σ̂² T_j T_j' its estimated covariance (``fit.covariances``);
   σ̂² is the residual variance of an observation of weight 1.
 
 The variance parameters (θ, σ) are taken as known: their uncertainty is not propagated.
