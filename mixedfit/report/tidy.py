@@ -27,6 +27,7 @@ _ORDER = [
     "effect", "group", "level", "term", "estimate", "std.error", "statistic", "df", "p.value",
     "conf.low", "conf.high",
 ]  # fmt: skip
+_LONG = {"grpvar": object, "term": object, "grp": object, "condval": float, "condsd": float}
 
 
 def tidy(
@@ -83,12 +84,6 @@ def _fixed(fit: Any, conf_int: bool, level: float, ddf: str) -> pd.DataFrame:
 
 
 def _ran_pars(fit: Any, conf_int: bool, scales: str) -> pd.DataFrame:
-    covariances = getattr(fit, "covariances", None)
-    if covariances is None or not hasattr(fit, "_engine") or not hasattr(fit._engine, "factor"):
-        raise MixedFitError(
-            "tidy(effects='ran_pars') is available for fits without a residual structure; "
-            "read fit.varcorr and fit.residual for this one"
-        )
     varcorr = fit.varcorr
     rows: list[dict[str, Any]] = []
     sd_or_var = "sd" if scales == "sdcor" else "var"
@@ -109,7 +104,7 @@ def _ran_pars(fit: Any, conf_int: bool, scales: str) -> pd.DataFrame:
                     rows.append(
                         dict(group=group, term=f"{cor_or_cov}__{col}.{other}", estimate=estimate)
                     )
-    residual = fit.sigma if scales == "sdcor" else fit.sigma**2
+    residual = float(fit.sigma) if scales == "sdcor" else float(fit.sigma) ** 2
     rows.append(dict(group="Residual", term=f"{sd_or_var}__Observation", estimate=residual))
     out = pd.DataFrame(rows, columns=["group", "term", "estimate"])
     out.insert(0, "effect", "ran_pars")
@@ -158,6 +153,8 @@ def ranef_frame(fit: Any) -> pd.DataFrame:
                     }
                 )
             )
+    if not parts:  # no random-effects terms (gls)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _LONG.items()})
     return pd.concat(parts, ignore_index=True)
 
 
