@@ -14,11 +14,13 @@ How each kind is converted (no library is imported unless the data come from it)
 - polars.DataFrame: ``to_pandas()`` (uses pyarrow; polars' Categorical and Enum become
   categoricals); a polars LazyFrame is refused: ``collect()`` it first.
 - objects with ``__arrow_c_stream__`` (duckdb relations, narwhals, ...): ``pyarrow.table(obj)``.
-- objects with ``__dataframe__``: ``pandas.api.interchange.from_dataframe``.
+- objects with ``__dataframe__``: ``pyarrow.interchange.from_dataframe`` (pandas' own reader,
+  deprecated in pandas 3, without pyarrow).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -75,7 +77,7 @@ def as_pandas(data: Any, what: str = "data") -> Any:
 
             out = pa.table(data).to_pandas()
         else:
-            out = pd.api.interchange.from_dataframe(data)
+            out = _from_interchange(data)
     except ImportError as err:
         raise DataError(
             f"converting the {what} ({module}.{kind}) to pandas needs {err.name or 'pyarrow'}; "
@@ -88,3 +90,15 @@ def as_pandas(data: Any, what: str = "data") -> Any:
     if not isinstance(out, pd.DataFrame):
         raise DataError(f"the {what} ({module}.{kind}) did not convert to a pandas DataFrame")
     return out
+
+
+def _from_interchange(data: Any) -> pd.DataFrame:
+    """A ``__dataframe__`` object read by pyarrow, or by pandas (deprecated there) without it."""
+    try:
+        from pyarrow.interchange import from_dataframe
+    except ImportError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            return pd.api.interchange.from_dataframe(data)
+    return from_dataframe(data).to_pandas()
