@@ -18,6 +18,7 @@ from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
+from .inference.lrt_table import LRTTable
 from .inference.residual_lrt import compare_fits
 from .model import engine_terms
 from .residual_api import ResidualMixedModel, fit_with_residual
@@ -281,7 +282,11 @@ def _check_flags(**flags: object) -> None:
             raise MixedFitError(f"{name} must be True or False, not {value!r}")
 
 
-def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
+def anova(
+    *models: LinearMixedModel | ResidualMixedModel,
+    refit: bool | None = None,
+    names: Sequence[str] | None = None,
+) -> LRTTable:
     """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1, ...)``.
 
     Parameters
@@ -294,12 +299,17 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
         By default REML fits are refitted by maximum likelihood only when their fixed effects
         differ (or REML and ML fits are mixed); ``True`` always refits (lme4's default),
         ``False`` never.
+    names : sequence of str, optional
+        A name per model, in the order given (R labels the rows by the argument names); the
+        default labels the rows ``M1``, ``M2``, ... from the simplest model.
 
     Returns
     -------
-    pandas.DataFrame
-        Rows ordered by number of parameters: ``npar, aic, bic, loglik, deviance, chisq, df,
-        p``; ``attrs["method"]`` ("REML" or "ML") and ``attrs["refitted"]``.
+    LRTTable
+        A pandas DataFrame, rows ordered by number of parameters: ``npar, aic, bic, loglik,
+        deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
+        ``attrs["refitted"]``; ``formulas`` maps each row label to its model. Printed (text,
+        HTML) with the models and whether REML fits were refitted by ML above the numbers.
 
     Raises
     ------
@@ -316,4 +326,4 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    return compare_fits(models, refit=refit)
+    return compare_fits(models, refit=refit, names=names)

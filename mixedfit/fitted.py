@@ -59,7 +59,11 @@ class LinearMixedModel(MixedModelFit):
         return coef_table(self, ddf=_check_ddf(ddf), level=level)
 
     def anova(
-        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+        self,
+        *models: MixedModelFit | str,
+        ddf: str = "satterthwaite",
+        refit: bool | None = None,
+        names: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``); with other
         fits, likelihood-ratio tests as R's ``anova(fit, fit2)`` (see :func:`mixedfit.anova`).
@@ -71,6 +75,9 @@ class LinearMixedModel(MixedModelFit):
             :func:`mixedfit.anova`). A single string is taken as ``ddf``.
         ddf : {"satterthwaite", "kenward-roger", "none"}
             Denominator df of the type III tests.
+        names : sequence of str, optional
+            Row labels of the likelihood-ratio table, this fit first (see
+            :func:`mixedfit.anova`).
 
         Returns
         -------
@@ -83,7 +90,7 @@ class LinearMixedModel(MixedModelFit):
         if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
             ddf, models = models[0], ()
         if models:
-            return compare_fits((self, *models), refit=refit)
+            return compare_fits((self, *models), refit=refit, names=names)
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:

@@ -121,7 +121,11 @@ class ResidualMixedModel(ResidualModelFit):
         return residual_linear_test(self, hypothesis, ddf=_check_ddf(ddf))
 
     def anova(
-        self, *models: Any, ddf: str = "satterthwaite", refit: bool | None = None
+        self,
+        *models: Any,
+        ddf: str = "satterthwaite",
+        refit: bool | None = None,
+        names: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's hypotheses); with other fits,
         likelihood-ratio tests (see :func:`mixedfit.anova`).
@@ -133,6 +137,9 @@ class ResidualMixedModel(ResidualModelFit):
             ``mf.anova(self, *models)``. A single string is taken as ``ddf``.
         ddf : {"satterthwaite", "kenward-roger", "none"}
             Denominator df of the type III tests.
+        names : sequence of str, optional
+            Row labels of the likelihood-ratio table, this fit first (see
+            :func:`mixedfit.anova`).
         refit : bool, optional
             As :func:`mixedfit.anova`.
 
@@ -146,7 +153,7 @@ class ResidualMixedModel(ResidualModelFit):
         if models:  # likelihood-ratio tests: mf.anova's
             from .inference.residual_lrt import compare_fits
 
-            return compare_fits((self, *models), refit=refit)
+            return compare_fits((self, *models), refit=refit, names=names)
         from .inference.residual_tests import residual_anova
 
         return residual_anova(self, ddf=_check_ddf(ddf))
