@@ -29,11 +29,12 @@ from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
 from .report.text import check_ddf as _check_ddf
+from .report.tidy import TidyMethods
 
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
 
 
-class ResidualMixedModel(ResidualModelFit):
+class ResidualMixedModel(ResidualModelFit, TidyMethods):
     """A fitted model with a residual covariance structure, returned by :func:`gls` and by
     ``lmer(..., residual=...)``; ``print(fit)`` and ``fit.summary()`` show the text summary
     with its "Residual covariance" section. See :class:`mixedfit.model.ResidualModelFit`."""
@@ -229,41 +230,6 @@ class ResidualMixedModel(ResidualModelFit):
         from .inference.residual_bootstrap import bootstrap
 
         return bootstrap(self, nsim, seed=seed)
-
-    # ----------------------------------------------------------- broom-style frames (report.tidy)
-    def tidy(
-        self,
-        effects: str | Sequence[str] = ("fixed", "ran_pars"),
-        conf_int: bool = False,
-        conf_level: float = 0.95,
-        ddf: str = "satterthwaite",
-        scales: str = "sdcor",
-    ) -> pd.DataFrame:
-        """One row per parameter, as :meth:`mixedfit.LinearMixedModel.tidy`; ``ran_pars`` holds
-        the random-effect SDs/correlations and σ (``sd__Observation``), not the residual
-        structure's parameters (see :attr:`residual`)."""
-        from .report.tidy import tidy
-
-        return tidy(self, effects, conf_int, conf_level, _check_ddf(ddf), scales)
-
-    def glance(self) -> pd.DataFrame:
-        """One row, as :meth:`mixedfit.LinearMixedModel.glance`."""
-        from .report.tidy import glance
-
-        return glance(self)
-
-    def augment(self, data: Any = None) -> pd.DataFrame:
-        """The data with ``.fitted``, ``.resid``, ``.fixed``, as
-        :meth:`mixedfit.LinearMixedModel.augment`."""
-        from .report.tidy import augment
-
-        return augment(self, data)
-
-    def ranef_frame(self) -> pd.DataFrame:
-        """The random effects long, as :meth:`mixedfit.LinearMixedModel.ranef_frame`."""
-        from .report.tidy import ranef_frame
-
-        return ranef_frame(self)
 
 
 def _structure_columns(residual: ResidualStructure) -> list[str]:

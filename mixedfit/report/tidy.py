@@ -19,8 +19,9 @@ from scipy import stats
 
 from ..design.dataframes import as_pandas
 from ..exceptions import DataError, MixedFitError
+from .text import check_ddf
 
-__all__ = ["EFFECTS", "augment", "glance", "ranef_frame", "tidy"]
+__all__ = ["EFFECTS", "TidyMethods", "augment", "glance", "ranef_frame", "tidy"]
 
 EFFECTS = ("fixed", "ran_pars", "ran_vals")
 _ORDER = [
@@ -208,3 +209,35 @@ def augment(fit: Any, data: Any = None) -> pd.DataFrame:
         full[design.rows] = column
         out[name] = full
     return out
+
+
+class TidyMethods:
+    """``tidy``, ``glance``, ``augment`` and ``ranef_frame`` as methods (a base class of
+    :class:`mixedfit.ResidualMixedModel`; :class:`mixedfit.LinearMixedModel` has its own, with the
+    full documentation)."""
+
+    def tidy(
+        self,
+        effects: str | Sequence[str] = ("fixed", "ran_pars"),
+        conf_int: bool = False,
+        conf_level: float = 0.95,
+        ddf: str = "satterthwaite",
+        scales: str = "sdcor",
+    ) -> pd.DataFrame:
+        """One row per parameter, as :meth:`mixedfit.LinearMixedModel.tidy`; for a residual
+        structure ``ran_pars`` holds the random-effect SDs/correlations and σ
+        (``sd__Observation``), not the structure's parameters (see ``fit.residual``)."""
+        return tidy(self, effects, conf_int, conf_level, check_ddf(ddf), scales)
+
+    def glance(self) -> pd.DataFrame:
+        """One row, as :meth:`mixedfit.LinearMixedModel.glance`."""
+        return glance(self)
+
+    def augment(self, data: Any = None) -> pd.DataFrame:
+        """The data with ``.fitted``, ``.resid``, ``.fixed``, as
+        :meth:`mixedfit.LinearMixedModel.augment`."""
+        return augment(self, data)
+
+    def ranef_frame(self) -> pd.DataFrame:
+        """The random effects long, as :meth:`mixedfit.LinearMixedModel.ranef_frame`."""
+        return ranef_frame(self)
