@@ -253,3 +253,19 @@ def test_residual_fits_have_the_frames(sleep):
     gls = mf.gls("Reaction ~ Days", sleep, mf.AR1("Days", "Subject"))
     assert gls.ranef_frame().empty
     assert gls.tidy("ran_pars")["term"].tolist() == ["sd__Observation"]
+
+
+def test_uncorrelated_terms_as_broom_mixed(sleep):
+    """``(Days || Subject)``: two terms on one factor, ``Subject`` and ``Subject.1`` in ran_pars,
+    one grouping variable in the long random effects (as lme4)."""
+    fit = mf.lmer("Reaction ~ Days + (Days || Subject)", sleep)
+    ref = _frame(REF["zerocorr"]["ran_pars"])
+    got = fit.tidy("ran_pars")
+    assert got["group"].tolist() == ref["group"].tolist() == ["Subject", "Subject.1", "Residual"]
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=VARCORR_RTOL)
+    long, rlong = fit.ranef_frame(), _frame(REF["zerocorr"]["ranef_frame"])
+    assert long["grpvar"].tolist() == rlong["grpvar"].tolist()
+    assert long["grp"].tolist() == rlong["grp"].tolist()
+    scale = np.abs(rlong["condval"]).max()
+    np.testing.assert_allclose(long["condval"], rlong["condval"], rtol=0, atol=RANEF_RTOL * scale)
+    np.testing.assert_allclose(long["condsd"], rlong["condsd"], rtol=RANEF_RTOL)

@@ -12,6 +12,7 @@ df_out <- function(d) { d <- as.data.frame(d); for (n in names(d)) if (is.factor
 m_reml <- lmerTest::lmer(Reaction ~ Days + (Days | Subject), ss)
 m_ml <- lmerTest::lmer(Reaction ~ Days + (Days | Subject), ss, REML = FALSE)
 m_pen <- lmerTest::lmer(diameter ~ 1 + (1 | plate) + (1 | sample), pen)
+m_zc <- lmerTest::lmer(Reaction ~ Days + (Days || Subject), ss)
 
 # population-level intervals: var(x'b) = x' V x; prediction adds z' G z per term and sigma^2
 pop_intervals <- function(m, newdata, level = 0.95) {
@@ -58,6 +59,10 @@ out <- list(
     glance = df_out(glance(m_pen)),
     ranef_frame = df_out(as.data.frame(ranef(m_pen, condVar = TRUE))),
     intervals95 = pop_intervals(m_pen, data.frame(x = 1:2))
+  ),
+  zerocorr = list(
+    ran_pars = df_out(tidy(m_zc, effects = "ran_pars")),
+    ranef_frame = df_out(as.data.frame(ranef(m_zc, condVar = TRUE)))
   ),
   versions = list(lme4 = as.character(packageVersion("lme4")),
                   broom.mixed = as.character(packageVersion("broom.mixed")),
