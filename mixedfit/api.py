@@ -18,6 +18,7 @@ from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
+from .inference.lrt_table import LRTTable
 from .inference.residual_lrt import compare_fits
 from .model import engine_terms
 from .residual_api import ResidualMixedModel, fit_with_residual
@@ -190,10 +191,12 @@ def lmer(
     """
 
     from .design import canonical_rows
+    from .design.dataframes import as_pandas
     from .design.validation import check_response_scale
     from .formula.safety import check_safe_formula
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
+    data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
     if residual is not None:
@@ -279,7 +282,11 @@ def _check_flags(**flags: object) -> None:
             raise MixedFitError(f"{name} must be True or False, not {value!r}")
 
 
-def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
+def anova(
+    *models: LinearMixedModel | ResidualMixedModel,
+    refit: bool | None = None,
+    names: Sequence[str] | None = None,
+) -> LRTTable:
     """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1, ...)``.
 
     Parameters
@@ -292,12 +299,17 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
         By default REML fits are refitted by maximum likelihood only when their fixed effects
         differ (or REML and ML fits are mixed); ``True`` always refits (lme4's default),
         ``False`` never.
+    names : sequence of str, optional
+        A name per model, in the order given (R labels the rows by the argument names); the
+        default labels the rows ``M1``, ``M2``, ... from the simplest model.
 
     Returns
     -------
-    pandas.DataFrame
-        Rows ordered by number of parameters: ``npar, aic, bic, loglik, deviance, chisq, df,
-        p``; ``attrs["method"]`` ("REML" or "ML") and ``attrs["refitted"]``.
+    LRTTable
+        A pandas DataFrame, rows ordered by number of parameters: ``npar, aic, bic, loglik,
+        deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
+        ``attrs["refitted"]``; ``formulas`` maps each row label to its model. Printed (text,
+        HTML) with the models and whether REML fits were refitted by ML above the numbers.
 
     Raises
     ------
@@ -314,4 +326,4 @@ def anova(*models: LinearMixedModel, refit: bool | None = None) -> pd.DataFrame:
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    return compare_fits(models, refit=refit)
+    return compare_fits(models, refit=refit, names=names)

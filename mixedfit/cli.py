@@ -156,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
             for formula in args.formulas:
                 check_safe_formula(formula, data.columns)
         fits = [lmer(f, data, reml=not args.ml, safe=args.safe) for f in args.formulas]
-        print(anova(*fits, refit=True if args.refit else None).to_string())
+        print(anova(*fits, refit=True if args.refit else None).to_text())
         return 0
     fit = lmer(
         args.formula,

@@ -59,7 +59,11 @@ class LinearMixedModel(MixedModelFit):
         return coef_table(self, ddf=_check_ddf(ddf), level=level)
 
     def anova(
-        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+        self,
+        *models: MixedModelFit | str,
+        ddf: str = "satterthwaite",
+        refit: bool | None = None,
+        names: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``); with other
         fits, likelihood-ratio tests as R's ``anova(fit, fit2)`` (see :func:`mixedfit.anova`).
@@ -71,6 +75,9 @@ class LinearMixedModel(MixedModelFit):
             :func:`mixedfit.anova`). A single string is taken as ``ddf``.
         ddf : {"satterthwaite", "kenward-roger", "none"}
             Denominator df of the type III tests.
+        names : sequence of str, optional
+            Row labels of the likelihood-ratio table, this fit first (see
+            :func:`mixedfit.anova`).
 
         Returns
         -------
@@ -83,7 +90,7 @@ class LinearMixedModel(MixedModelFit):
         if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
             ddf, models = models[0], ()
         if models:
-            return compare_fits((self, *models), refit=refit)
+            return compare_fits((self, *models), refit=refit, names=names)
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
@@ -144,6 +151,108 @@ class LinearMixedModel(MixedModelFit):
         :mod:`mixedfit.io.persist`, "What loading checks and what it trusts").
         """
         save_fit(self, path)
+
+    # ----------------------------------------------------------- broom-style frames (report.tidy)
+    def tidy(
+        self,
+        effects: str | Sequence[str] = ("fixed", "ran_pars"),
+        conf_int: bool = False,
+        conf_level: float = 0.95,
+        ddf: str = "satterthwaite",
+        scales: str = "sdcor",
+    ) -> pd.DataFrame:
+        """One row per parameter, as broom.mixed's ``tidy()`` of an lmerTest fit.
+
+        Parameters
+        ----------
+        effects : str or sequence of {"fixed", "ran_pars", "ran_vals"}
+            Default ``("fixed", "ran_pars")``, as broom.mixed. Rows come in that order.
+        conf_int : bool, default False
+            Add ``conf.low, conf.high``: t intervals with ``df`` for fixed effects (as
+            :meth:`coef_table`), normal intervals ± z·``std.error`` for ``ran_vals``; NaN for
+            ``ran_pars`` (as broom.mixed's Wald intervals; see :meth:`confint` for profiles).
+        conf_level : float, default 0.95
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            The ``df`` and ``p.value`` of fixed effects (``"none"``: normal, no ``df``).
+        scales : {"sdcor", "vcov"}
+            ``ran_pars`` as ``sd__col`` / ``cor__col1.col2`` (default) or ``var__`` / ``cov__``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns (those that apply): ``effect, group, level, term, estimate, std.error,
+            statistic, df, p.value, conf.low, conf.high``. ``group`` is the grouping factor
+            (``Residual`` for σ, as ``sd__Observation``); ``level`` its level (``ran_vals``).
+        """
+        from .report.tidy import tidy
+
+        return tidy(self, effects, conf_int, conf_level, _check_ddf(ddf), scales)
+
+    def glance(self) -> pd.DataFrame:
+        """One row, as broom.mixed's ``glance()``: ``nobs, sigma, logLik, AIC, BIC``,
+        ``REMLcrit`` (REML fit) or ``deviance`` (ML fit), ``df.residual`` (nobs − parameters)."""
+        from .report.tidy import glance
+
+        return glance(self)
+
+    def augment(self, data: Any = None) -> pd.DataFrame:
+        """The data with ``.fitted`` (Xβ̂ + Zb̂), ``.resid`` (y − ``.fitted``) and ``.fixed`` (Xβ̂)
+        columns, as broom.mixed's ``augment()``.
+
+        Parameters
+        ----------
+        data : DataFrame-like, optional
+            The data the model was fitted to (pandas, polars, pyarrow, ...): every row is kept,
+            NaN in the new columns where the fit dropped the row. Default: the model frame (the
+            used rows and the columns the model reads).
+
+        Raises
+        ------
+        DataError
+            ``data`` have a different number of rows than the fitted data.
+        """
+        from .report.tidy import augment
+
+        return augment(self, data)
+
+    def ranef_frame(self) -> pd.DataFrame:
+        """The random effects long, as R's ``as.data.frame(ranef(fit, condVar = TRUE))``:
+        columns ``grpvar, term, grp, condval, condsd`` (see :attr:`ranef`, :attr:`ranef_condsd`)."""
+        from .report.tidy import ranef_frame
+
+        return ranef_frame(self)
+
+    def predict(  # type: ignore[override]
+        self,
+        newdata: Any = None,
+        random: bool = True,
+        allow_new_levels: bool = True,
+        offset: np.ndarray | None = None,
+        interval: str | None = None,
+        level: float = 0.95,
+    ) -> np.ndarray | pd.DataFrame:
+        """Predict the response, optionally with population-level intervals.
+
+        Without ``interval`` exactly :meth:`mixedfit.model.MixedModelFit.predict` (an array).
+        ``newdata`` may be pandas, polars, pyarrow or any interchange-protocol frame.
+
+        Parameters
+        ----------
+        interval : {"confidence", "prediction"}, optional
+            Return a frame ``fit, lower, upper`` (index of ``newdata``) of population-level
+            predictions x'β̂ (+ offset); ``random`` and ``allow_new_levels`` do not apply.
+            ``"confidence"``: x'β̂ ± z √(x'Vβ x) with Vβ = :attr:`vcov`. ``"prediction"``: a new
+            observation of new groups, x'β̂ ± z √(x'Vβ x + Σ_j z_j'G_j z_j + σ̂²), z_j the row's
+            values of term j's columns and G_j its covariance (:attr:`covariances`); z the
+            normal quantile of ``level``; θ and σ are taken as known (see
+            :mod:`mixedfit.inference.prediction`).
+        level : float, default 0.95
+        """
+        if interval is None:
+            return super().predict(newdata, random, allow_new_levels, offset)
+        from .inference.prediction import predict_interval
+
+        return predict_interval(self, newdata, interval, level, offset)
 
 
 def load_fit(

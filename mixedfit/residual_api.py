@@ -18,6 +18,7 @@ import pandas as pd
 
 from .covariance import ResidualStructure
 from .design import build_design
+from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
 from .engine.threads import single_threaded
@@ -28,11 +29,12 @@ from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
 from .report.text import check_ddf as _check_ddf
+from .report.tidy import TidyMethods
 
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
 
 
-class ResidualMixedModel(ResidualModelFit):
+class ResidualMixedModel(ResidualModelFit, TidyMethods):
     """A fitted model with a residual covariance structure, returned by :func:`gls` and by
     ``lmer(..., residual=...)``; ``print(fit)`` and ``fit.summary()`` show the text summary
     with its "Residual covariance" section. See :class:`mixedfit.model.ResidualModelFit`."""
@@ -120,7 +122,11 @@ class ResidualMixedModel(ResidualModelFit):
         return residual_linear_test(self, hypothesis, ddf=_check_ddf(ddf))
 
     def anova(
-        self, *models: Any, ddf: str = "satterthwaite", refit: bool | None = None
+        self,
+        *models: Any,
+        ddf: str = "satterthwaite",
+        refit: bool | None = None,
+        names: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's hypotheses); with other fits,
         likelihood-ratio tests (see :func:`mixedfit.anova`).
@@ -132,6 +138,9 @@ class ResidualMixedModel(ResidualModelFit):
             ``mf.anova(self, *models)``. A single string is taken as ``ddf``.
         ddf : {"satterthwaite", "kenward-roger", "none"}
             Denominator df of the type III tests.
+        names : sequence of str, optional
+            Row labels of the likelihood-ratio table, this fit first (see
+            :func:`mixedfit.anova`).
         refit : bool, optional
             As :func:`mixedfit.anova`.
 
@@ -145,7 +154,7 @@ class ResidualMixedModel(ResidualModelFit):
         if models:  # likelihood-ratio tests: mf.anova's
             from .inference.residual_lrt import compare_fits
 
-            return compare_fits((self, *models), refit=refit)
+            return compare_fits((self, *models), refit=refit, names=names)
         from .inference.residual_tests import residual_anova
 
         return residual_anova(self, ddf=_check_ddf(ddf))
@@ -288,6 +297,7 @@ def fit_with_residual(
             )
     if optimizer not in ("auto", "bobyqa") or verbose:
         raise MixedFitError("residual= fits use BOBYQA without progress reports (verbose) yet")
+    data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     parsed = parse_formula(formula, allow_no_random=True)
     for term in parsed.random:
         if term.structure and not (term.structure == "diag" and not term.hom):

@@ -22,7 +22,8 @@ ML_CASES = [c for c in LRT if not c["REML"]]
 
 def _check(table, case):
     assert table.attrs["method"] == "ML"
-    assert list(table.index) == [case["small"], case["big"]]  # simplest first
+    assert list(table.index) == ["M1", "M2"]  # short labels, simplest first
+    assert list(table.formulas.values()) == [case["small"], case["big"]]
     np.testing.assert_array_equal(table["npar"], case["npar"])
     np.testing.assert_allclose(table["loglik"], case["loglik"], rtol=OBJECTIVE_RTOL)
     np.testing.assert_allclose(table["aic"], case["aic"], rtol=OBJECTIVE_RTOL)

@@ -58,7 +58,8 @@ def test_structures_compared_by_reml_with_identical_fixed_effects(fits: dict[str
     table = mf.anova(fits["UN"], fits["CS"], fits["CSH"])  # any order: sorted by npar
     check_table(table, REF["gls_cs_csh_un_reml"])
     assert table.attrs == {"method": "REML", "refitted": False}
-    assert table.index.tolist() == [
+    assert table.index.tolist() == ["M1", "M2", "M3"]
+    assert list(table.formulas.values()) == [
         "distance ~ Sex * age_c, residual=CompoundSymmetry(Subject)",
         "distance ~ Sex * age_c, residual=CompoundSymmetry(Subject, time=agef, heterogeneous=True)",
         "distance ~ Sex * age_c, residual=Unstructured(agef, Subject)",

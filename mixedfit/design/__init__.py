@@ -9,7 +9,8 @@ deferred until new data need it), :mod:`.groups` (grouping factors coded, new le
 of random slopes), :mod:`.rtransforms` (R's functions for formulas: ``factor``, ``relevel``,
 ``log``, ``poly``, ...) with :mod:`.rsplines` (R's ``ns`` and ``bs``), :mod:`.spec`
 (:class:`Design` and the recipe :class:`DesignSpec` that encodes new data) and :mod:`.build`
-(:func:`build_design`, the stage's entry point).
+(:func:`build_design`, the stage's entry point); :mod:`.dataframes` converts polars, pyarrow and
+interchange-protocol frames to pandas (for the API's ``data`` and ``newdata``).
 
 Imports: :mod:`mixedfit.exceptions` and :mod:`mixedfit.formula` only (and formulaic, pandas).
 """

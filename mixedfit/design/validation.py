@@ -18,6 +18,7 @@ from formulaic.parser.algos import tokenize
 from ..exceptions import DataError
 from ..formula import ModelFormula
 from ..formula.pycode import python_names
+from .dataframes import as_pandas
 from .frame import with_columns
 
 __all__ = [
@@ -60,7 +61,10 @@ def check_frame(data: Any) -> None:
 
 
 def new_frame(data: Any) -> pd.DataFrame:
-    """New data as a DataFrame: a DataFrame itself, or a mapping of column names to values."""
+    """New data as a DataFrame: a DataFrame itself, a data frame of another library (polars,
+    pyarrow, the interchange protocol: see :mod:`.dataframes`), or a mapping of column names to
+    values."""
+    data = as_pandas(data, "new data")
     if isinstance(data, Mapping):
         try:
             data = pd.DataFrame(dict(data))

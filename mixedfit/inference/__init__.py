@@ -6,7 +6,9 @@ numerics in :mod:`.satterthwaite` and :mod:`.kenward_roger`, cached per fit by :
 contrasts), :mod:`.lrt` (likelihood-ratio tests between fits), :mod:`.intervals` (``confint``:
 Wald, profile, bootstrap), :mod:`.profile` and :mod:`.deviance` (profile-likelihood intervals),
 :mod:`.bootstrap` (simulation and the parametric bootstrap), :mod:`.parameters` (parameter
-names and SD/correlation scales).
+names and SD/correlation scales), :mod:`.prediction` (population-level confidence and prediction
+intervals of predictions), :mod:`.lrt_table` (the likelihood-ratio table: row labels, the models
+and how they were compared).
 
 Imports: the earlier stages (:mod:`mixedfit.exceptions`, :mod:`mixedfit.formula`,
 :mod:`mixedfit.design`, :mod:`mixedfit.engine`, :mod:`mixedfit.model`) only; refits go through

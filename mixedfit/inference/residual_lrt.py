@@ -44,16 +44,27 @@ from scipy import stats
 from ..covariance import Combined, ResidualStructure
 from ..exceptions import MixedFitError
 from ..model import MixedModelFit, ResidualModelFit
+from .lrt_table import LRTTable, check_names, label_rows
 
 __all__ = ["compare_fits", "ml_refit", "residual_likelihood_ratio_test"]
 
 Fit = MixedModelFit | ResidualModelFit
 
 
-def compare_fits(models: Sequence[Any], refit: bool | None = None) -> pd.DataFrame:
+def compare_fits(
+    models: Sequence[Any], refit: bool | None = None, names: Sequence[str] | None = None
+) -> LRTTable:
     """Likelihood-ratio tests between fitted models (:func:`mixedfit.anova`): by
     :func:`residual_likelihood_ratio_test` when one has a residual structure, else by
-    :func:`.lrt.likelihood_ratio_test` (lme4's ``anova``)."""
+    :func:`.lrt.likelihood_ratio_test` (lme4's ``anova``); rows labelled by ``names`` (one per
+    model, in the order given) or ``M1``, ``M2``, ... (see :mod:`.lrt_table`)."""
+    chosen = check_names(names, len(models))
+    table = _compare(models, refit)
+    order = sorted(range(len(models)), key=lambda i: models[i].dof)  # the tables' stable sort
+    return label_rows(table, order, [str(x) for x in table.index], chosen)
+
+
+def _compare(models: Sequence[Any], refit: bool | None) -> pd.DataFrame:
     from .lrt import likelihood_ratio_test
 
     if len(models) >= 2 and any(isinstance(m, ResidualModelFit) for m in models):
