@@ -145,6 +145,10 @@ class LinearMixedModel(MixedModelFit):
         """
         save_fit(self, path)
 
+    def _repr_html_(self) -> str:
+        """The HTML summary (``fit.summary()``): a fit shown on its own in a notebook cell."""
+        return self.summary()._repr_html_()
+
 
 def load_fit(
     path: str | os.PathLike[str],
