@@ -28,3 +28,10 @@ def test_code_blocks_run(page, capsys):
 
 def test_docs_have_code():
     assert sum(len(blocks(p)) for p in PAGES) >= 10
+
+
+def test_no_pasted_output_after_python_blocks():
+    """The output of an example is generated at build time (docs/gen_outputs.py), not pasted."""
+    for page in PAGES:
+        pasted = re.findall(r"```python\n.*?^```\n\n```text\n", page.read_text(), flags=re.S | re.M)
+        assert not pasted, f"{page.name}: remove the pasted output after a python block"
