@@ -64,6 +64,20 @@ def _png(fig: Any, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
+def _run_block(
+    code: str, namespace: dict[str, Any], seen: list[Any], name: str, number: int
+) -> BlockOutput:
+    stdout = io.StringIO()
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(stdout):
+            warnings.simplefilter("ignore")
+            exec(compile(code, f"{name}, block {number}", "exec"), namespace)
+    except Exception as error:
+        raise RuntimeError(f"{name}: python block {number} failed: {error!r}") from error
+    figures = [_png(fig) for fig in _new_figures(namespace, seen)]
+    return BlockOutput(stdout.getvalue(), figures)
+
+
 def run_page(markdown: str, name: str = "<page>") -> list[BlockOutput]:
     """Run the ```python blocks of a page in one namespace; one :class:`BlockOutput` each.
 
@@ -72,25 +86,19 @@ def run_page(markdown: str, name: str = "<page>") -> list[BlockOutput]:
     RuntimeError
         A block raised (the message names the page and the block, from 1).
     """
-    try:
-        import matplotlib
+    import matplotlib
+    import pandas as pd
 
-        matplotlib.use("Agg")
-    except ImportError:  # pragma: no cover
-        pass
+    matplotlib.use("Agg")
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     seen: list[Any] = []
     outputs = []
-    for number, code in enumerate(BLOCK.findall(markdown), start=1):
-        stdout = io.StringIO()
-        try:
-            with warnings.catch_warnings(), contextlib.redirect_stdout(stdout):
-                warnings.simplefilter("ignore")
-                exec(compile(code, f"{name}, block {number}", "exec"), namespace)
-        except Exception as error:
-            raise RuntimeError(f"{name}: python block {number} failed: {error!r}") from error
-        figures = [_png(fig) for fig in _new_figures(namespace, seen)]
-        outputs.append(BlockOutput(stdout.getvalue(), figures))
+    try:  # a page's pandas display options and matplotlib settings end with the page
+        with matplotlib.rc_context():
+            for number, code in enumerate(BLOCK.findall(markdown), start=1):
+                outputs.append(_run_block(code, namespace, seen, name, number))
+    finally:
+        pd.reset_option("^display")
     return outputs
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).parent
-PAGES = ["school-scores.md", "examples.md", "teaching.md"]
+PAGES = ["school-scores.md", "examples.md"]
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import re
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).parent.parent
@@ -20,10 +21,13 @@ def blocks(page: Path) -> list[str]:
 def test_code_blocks_run(page, capsys):
     namespace: dict[str, object] = {}
     code = blocks(page)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for block in code:
-            exec(compile(block, str(page), "exec"), namespace)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for block in code:
+                exec(compile(block, str(page), "exec"), namespace)
+    finally:  # a page's display options end with it (as in docs/gen_outputs.py)
+        pd.reset_option("^display")
 
 
 def test_docs_have_code():
