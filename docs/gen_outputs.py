@@ -54,7 +54,8 @@ def _new_figures(namespace: dict[str, Any], seen: list[Any]) -> list[Any]:
         if not any(fig is s for s in seen) and not any(fig is s for s in new):
             new.append(fig)
     seen.extend(new)
-    plt.close("all")
+    for fig in new:
+        plt.close(fig)
     return new
 
 
@@ -90,8 +91,10 @@ def run_page(markdown: str, name: str = "<page>") -> list[BlockOutput]:
     import pandas as pd
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     namespace: dict[str, Any] = {"__name__": "__docs__"}
-    seen: list[Any] = []
+    seen: list[Any] = [plt.figure(n) for n in plt.get_fignums()]  # open before the page: not its
     outputs = []
     try:  # a page's pandas display options and matplotlib settings end with the page
         with matplotlib.rc_context():

@@ -50,10 +50,16 @@ PAGE = textwrap.dedent(
 
 
 def test_run_page_collects_printed_text_and_figures():
+    import matplotlib.pyplot as plt
+
+    before = plt.figure()  # open before the page (another page or test): not the page's
+    open_before = plt.get_fignums()
     outputs = gen_outputs.run_page(PAGE, "tiny.md")
     assert [o.text for o in outputs] == ["319.6543\n", "", "42\n"]  # lme4's REML criterion
     assert [len(o.figures) for o in outputs] == [0, 0, 1]  # a closed figure bound to a name
     assert outputs[2].figures[0][:4] == b"\x89PNG"
+    assert plt.get_fignums() == open_before  # the page's figures closed, not the others
+    plt.close(before)
 
 
 def test_insert_outputs_after_each_block():
