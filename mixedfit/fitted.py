@@ -254,6 +254,10 @@ class LinearMixedModel(MixedModelFit):
 
         return predict_interval(self, newdata, interval, level, offset)
 
+    def _repr_html_(self) -> str:
+        """The HTML summary (``fit.summary()``): a fit shown on its own in a notebook cell."""
+        return self.summary()._repr_html_()
+
 
 def load_fit(
     path: str | os.PathLike[str],

@@ -231,6 +231,11 @@ class ResidualMixedModel(ResidualModelFit, TidyMethods):
 
         return bootstrap(self, nsim, seed=seed)
 
+    def _repr_html_(self) -> str:
+        """The HTML of the summary that ``repr(fit)`` prints (Wald z-tests): a fit shown on its
+        own in a notebook cell."""
+        return ResidualSummary(self, "none", self.coef_table(ddf="none"))._repr_html_()
+
 
 def _structure_columns(residual: ResidualStructure) -> list[str]:
     """The columns a structure reads (time, subject, by, covariate, coordinates)."""

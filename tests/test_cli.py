@@ -77,9 +77,11 @@ def test_json_output_matches_the_fit():
     assert doc["method"] == "REML" and doc["nobs"] == 180 and len(doc["varcorr"]) == 4
 
 
-def test_html_output():
+def test_html_output_is_a_standalone_page():
     out = run("fit", "dyestuff", "Yield ~ 1 + (1|Batch)", "--output", "html")
-    assert out.returncode == 0 and out.stdout.startswith('<div class="mixedfit-summary">')
+    assert out.returncode == 0 and out.stdout.startswith("<!DOCTYPE html>")
+    assert out.stdout.rstrip().endswith("</html>") and "<title>mixedfit: Yield" in out.stdout
+    assert '<div class="mixedfit-summary">' in out.stdout and "Scaled residuals" in out.stdout
 
 
 def test_anova_subcommand():
@@ -121,3 +123,123 @@ def test_safe_and_verbose_options():
     assert out.returncode == 0 and "mixedfit: evaluation" in out.stderr
     out = run("fit", "sleepstudy", "Reaction ~ __import__('os').getpid() + (1 | Subject)", "--safe")
     assert out.returncode == 2 and "mixedfit: error:" in out.stderr
+
+
+# ------------------------------------------------------------------ issue 13 §4
+def test_version():
+    import mixedfit as mf
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"mixedfit {mf.__version__}"
+
+
+def test_closed_pipe_is_quiet():
+    """``mixedfit ... | head``: the reader has gone before the summary is written."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "mixedfit.cli", "fit", "dyestuff", "Yield ~ 1 + (1|Batch)"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert out.returncode == 0 and out.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "sep", "option"),
+    [
+        ("d.txt", ";", None),
+        ("d.csv", "\t", None),
+        ("d.dat", "|", None),
+        ("d.txt", ";", ";"),
+        ("d.txt", "\t", "tab"),
+    ],
+)
+def test_delimiter_sniffed_or_given(tmp_path, name, sep, option):
+    import mixedfit as mf
+
+    path = tmp_path / name
+    mf.load_dataset("dyestuff").to_csv(path, sep=sep, index=False)
+    args = ["fit", str(path), "Yield ~ 1 + (1|Batch)"] + (["--sep", option] if option else [])
+    out = run(*args)
+    assert out.returncode == 0, out.stderr
+    assert "REML criterion at convergence: 319.6543" in out.stdout
+
+
+def test_wrong_sep_names_the_columns_it_found(tmp_path):
+    import mixedfit as mf
+
+    path = tmp_path / "d.csv"
+    mf.load_dataset("dyestuff").to_csv(path, index=False)
+    out = run("fit", str(path), "Yield ~ 1 + (1|Batch)", "--sep", ";")
+    assert out.returncode == 2 and "Yield" in out.stderr
+
+
+def test_parquet_and_excel(tmp_path):
+    import importlib.util
+
+    import mixedfit as mf
+
+    df = mf.load_dataset("dyestuff")
+    parquet = tmp_path / "d.parquet"
+    df.to_parquet(parquet)  # pyarrow is in the test extra
+    out = run("fit", str(parquet), "Yield ~ 1 + (1|Batch)")
+    assert out.returncode == 0 and "319.6543" in out.stdout
+    xlsx = tmp_path / "d.xlsx"
+    if importlib.util.find_spec("openpyxl") is None:
+        xlsx.write_bytes(b"PK not really a workbook")
+        out = run("fit", str(xlsx), "Yield ~ 1 + (1|Batch)")
+        assert out.returncode == 2
+        assert (
+            "needs openpyxl (Excel): pip install openpyxl, or save the table as CSV" in out.stderr
+        )
+    else:
+        df.to_excel(xlsx, index=False)
+        out = run("fit", str(xlsx), "Yield ~ 1 + (1|Batch)")
+        assert out.returncode == 0 and "319.6543" in out.stdout
+
+
+def test_did_you_mean_a_bundled_name():
+    out = run("fit", "sleepstudi", "Reaction ~ Days + (1|Subject)")
+    assert out.returncode == 2 and "did you mean 'sleepstudy'?" in out.stderr
+    out = run("fit", "zzzz", "y ~ 1 + (1|g)")
+    assert (
+        out.returncode == 2
+        and "did you mean" not in out.stderr
+        and "mixedfit datasets" in out.stderr
+    )
+    out = run("fit", "missing/file.csv", "y ~ 1 + (1|g)")
+    assert out.returncode == 2 and "no such file: 'missing/file.csv'" in out.stderr
+
+
+def test_save_then_summary(tmp_path):
+    path = tmp_path / "fit.json.gz"
+    first = run("fit", "sleepstudy", "Reaction ~ Days + (Days|Subject)", "--save", str(path))
+    assert first.returncode == 0, first.stderr
+    again = run("summary", str(path))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    kr = run("summary", str(path), "--ddf", "kenward-roger", "--output", "html")
+    assert kr.returncode == 0 and kr.stdout.startswith("<!DOCTYPE html>")
+    assert "Kenward-Roger" in kr.stdout
+    assert run("summary", str(tmp_path / "none.json")).returncode == 2
+
+
+def test_anova_html_page():
+    out = run(
+        "anova",
+        "sleepstudy",
+        "Reaction ~ Days + (1 | Subject)",
+        "Reaction ~ Days + (Days | Subject)",
+        "--output",
+        "html",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("<!DOCTYPE html>") and "<table" in out.stdout

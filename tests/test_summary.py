@@ -67,7 +67,7 @@ def test_html_render(fit):
     page = fit.summary()._repr_html_()
     parser = _Collect()
     parser.feed(page)
-    assert parser.tags.count("table") == 2  # random effects, fixed effects
+    assert parser.tags.count("table") == 4  # residuals, random and fixed effects, correlation
     text = " ".join(parser.text)
     for piece in [
         "Linear mixed model fit by REML",

@@ -10,6 +10,7 @@ import html
 import pandas as pd
 
 from ..model import ResidualModelFit
+from .html import coefficients_html, correlation_html, html_table, quantiles_html, section, wrap
 from .text import format_column, format_pvalue
 
 __all__ = ["ResidualSummary", "coefficient_frame", "residual_summary_html", "residual_summary_text"]
@@ -116,21 +117,19 @@ def residual_summary_text(
     return "\n".join(p for p in parts if p)
 
 
-def _html_table(frame: pd.DataFrame, index: bool = False) -> str:
-    return frame.to_html(index=index, escape=True, border=0, classes="mixedfit-table")
-
-
 def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) -> str:
-    """The summary as HTML: criteria, random effects, the residual covariance structure with its
-    parameters, the fixed-effects tests."""
+    """The summary as HTML, laid out as the summary of a fit without residual structure
+    (:func:`~mixedfit.report.summary.summary_html`): criteria, normalized residuals, random
+    effects, the residual covariance structure with its parameters, the fixed-effects tests
+    with significance codes, the correlation of the fixed effects."""
     method = "REML" if fit.reml else "maximum likelihood"
     head = "GLS" if not len(fit.theta) and not _has_random(fit) else "Linear mixed model"
     out = [
-        '<div class="mixedfit-summary">',
         f"<p><strong>{head} fit by {method} with a residual covariance structure</strong><br>",
         f"Formula: <code>{html.escape(fit.formula)}</code><br>",
         f"AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; logLik {fit.loglik:.2f} "
         f"(parameters: {fit.dof})</p>",
+        quantiles_html(fit.residuals_of("normalized"), "Normalized residuals"),
     ]
     vc = fit.varcorr
     vc = vc[(vc["grp"] != "Residual") & (vc["var2"] == "")]
@@ -142,7 +141,7 @@ def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) 
                 "Std.Dev.": format_column(vc["sdcor"].to_numpy()),
             }
         )
-        out.append(f"<p><strong>Random effects</strong></p>{_html_table(re)}")
+        out.append(section("Random effects") + html_table(re))
     residual = fit.residual
     out.append(
         "<p><strong>Residual covariance</strong><br>"
@@ -155,15 +154,13 @@ def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) 
                 "Estimate": format_column(residual.params.to_numpy(), digits=6),
             }
         )
-        out.append(_html_table(params))
+        out.append(html_table(params))
     out.append(f"<p>Residual standard error: {fit.sigma:.6g}</p>")
-    frame = coefficient_frame(table)
-    out.append(
-        f"<p><strong>{html.escape(_COEF_TITLES[ddf].rstrip(':'))}</strong></p>"
-        f"{_html_table(frame, index=True)}"
-    )
-    out.append(f"<p>{html.escape(_nobs_line(fit))}</p></div>")
-    return "".join(out)
+    out.append(f"<p>{html.escape(_nobs_line(fit))}</p>")
+    out.append(section(_COEF_TITLES[ddf].rstrip(":")))
+    out.append(coefficients_html(coefficient_frame(table), table["p"].to_numpy()))
+    out.append(correlation_html(fit.vcov))
+    return wrap("".join(out))
 
 
 class ResidualSummary(str):

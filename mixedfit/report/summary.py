@@ -9,6 +9,15 @@ import numpy as np
 import pandas as pd
 
 from ..model import MixedModelFit
+from .html import (
+    coefficients_html,
+    correlation_html,
+    html_table,
+    notes_html,
+    quantiles_html,
+    section,
+    wrap,
+)
 from .text import (
     DDF_LABELS,
     format_column,
@@ -64,12 +73,23 @@ class Summary:
         return summary_html(self)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes="mixedfit-table")
+def _fixed_frame(coef: pd.DataFrame) -> pd.DataFrame:
+    cols = {
+        "Estimate": format_column(coef["estimate"].to_numpy()),
+        "Std. Error": format_column(coef["std_error"].to_numpy()),
+        "df": format_column(coef["df"].to_numpy(), digits=3),
+        "t value": format_column(coef["t"].to_numpy(), digits=3),
+        "Pr(>|t|)": [format_pvalue(p) for p in coef["p"]],
+    }
+    if not np.isfinite(coef["df"]).any():
+        del cols["df"]
+    return pd.DataFrame(cols, index=[str(k) for k in coef.index])
 
 
 def summary_html(summary: Summary) -> str:
-    """HTML rendering of a summary (header, random effects, fixed effects, notes)."""
+    """HTML rendering of a summary with every part of the text: header and criteria, scaled
+    residuals, random effects, numbers of observations and groups, fixed effects with
+    significance codes, correlation of the fixed effects, notes."""
     fit, coef = summary.fit, summary.coefficients
     method = "REML" if fit.reml else "maximum likelihood"
     crit = "REML criterion" if fit.reml else "Deviance"
@@ -78,29 +98,20 @@ def summary_html(summary: Summary) -> str:
         Variance=format_column(re["Variance"].to_numpy()),
         **{"Std.Dev.": format_column(re["Std.Dev."].to_numpy())},
     )
-    fe = pd.DataFrame(
-        {
-            "": list(coef.index),
-            "Estimate": format_column(coef["estimate"].to_numpy()),
-            "Std. Error": format_column(coef["std_error"].to_numpy()),
-            "df": format_column(coef["df"].to_numpy(), digits=3),
-            "t value": format_column(coef["t"].to_numpy(), digits=3),
-            "Pr(>|t|)": [format_pvalue(p) for p in coef["p"]],
-        }
-    )
-    if not np.isfinite(coef["df"]).any():
-        fe = fe.drop(columns="df")
-    groups = ", ".join(f"{html.escape(k)}: {v}" for k, v in fit.ngroups.items())
-    notes = "".join(f"<p><em>{html.escape(m)}</em></p>" for m in messages(fit))
-    return (
-        '<div class="mixedfit-summary">'
+    groups = "; ".join(f"{html.escape(str(k))}: {v}" for k, v in fit.ngroups.items())
+    dropped = f" ({fit.n_dropped} rows with missing values dropped)" if fit.n_dropped else ""
+    return wrap(
         f"<p><strong>Linear mixed model fit by {method}</strong> "
         f"({html.escape(DDF_LABELS[summary.ddf])})<br>"
         f"Formula: <code>{html.escape(fit.formula)}</code><br>"
         f"{crit} at convergence: {fit.objective:.4f}; AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; "
         f"logLik {fit.loglik:.2f}</p>"
-        f"<p><strong>Random effects</strong></p>{_html_table(re_shown)}"
-        f"<p>Number of obs: {fit.nobs}; groups: {groups}</p>"
-        f"<p><strong>Fixed effects</strong></p>{_html_table(fe)}"
-        f"{notes}</div>"
+        + quantiles_html(fit.scaled_residuals)
+        + section("Random effects")
+        + html_table(re_shown)
+        + f"<p>Number of obs: {fit.nobs}; groups: {groups}{dropped}</p>"
+        + section("Fixed effects")
+        + coefficients_html(_fixed_frame(coef), coef["p"].to_numpy())
+        + correlation_html(fit.vcov)
+        + notes_html(messages(fit))
     )

@@ -11,11 +11,13 @@ from ..model import MixedModelFit, sd_and_correlation
 
 __all__ = [
     "DDF_LABELS",
+    "SIGNIF_LEGEND",
     "check_ddf",
     "format_column",
     "format_pvalue",
     "random_effects_frame",
     "short_text",
+    "signif_stars",
     "summary_text",
 ]
 
@@ -47,7 +49,11 @@ def format_pvalue(p: float) -> str:
     return f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"
 
 
-def _stars(p: float) -> str:
+SIGNIF_LEGEND = "0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
+
+
+def signif_stars(p: float) -> str:
+    """R's significance code of a p-value (``***`` below 0.001 ... ``.`` below 0.1)."""
     if not np.isfinite(p):
         return ""
     for cut, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
@@ -104,7 +110,7 @@ def _coef_text(coef: pd.DataFrame) -> str:
         columns["df"] = format_column(coef["df"].to_numpy(), digits=3)
     columns["t value"] = format_column(coef["t"].to_numpy(), digits=3)
     columns["Pr(>|t|)"] = [format_pvalue(p) for p in coef["p"]]
-    columns[" "] = [_stars(p) for p in coef["p"]]
+    columns[" "] = [signif_stars(p) for p in coef["p"]]
     return _table(columns)
 
 
@@ -182,7 +188,7 @@ def summary_text(fit: MixedModelFit, coef: pd.DataFrame, ddf: str) -> str:
         "Fixed effects:",
         _coef_text(coef),
         "---",
-        "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+        f"Signif. codes:  {SIGNIF_LEGEND}",
     ]
     corr = _correlation_text(fit)
     if corr:
