@@ -14,7 +14,7 @@ save_data <- function(name, d, factors) {
   file <- paste0("heldout_", name, ".csv")
   write.csv(d, file.path(DAT, file), row.names = FALSE, na = "")
   schema[[name]] <<- list(file = file, nrow = nrow(d),
-                          factors = lapply(factors, function(f) levels(d[[f]])))
+                          factors = setNames(lapply(factors, function(f) levels(d[[f]])), factors))
   back <- read.csv(file.path(DAT, file), stringsAsFactors = FALSE)
   for (f in factors) back[[f]] <- factor(as.character(back[[f]]), levels = levels(d[[f]]))
   back
@@ -136,7 +136,7 @@ rcov_block <- function(fit, d, subject, subj_col) {
 }
 
 emit <- function(id, data_name, d, call, python, note = NULL, subject = NULL, subj_col = NULL,
-                 py_params = function(fit) list(), nlme_se_ml_gls = FALSE) {
+                 py_params = function(fit) list(), restarts = list()) {
   fit0 <- tryCatch(eval(call), error = function(e) NULL)   # NULL: nlme's default stops with an error
   call2 <- call; call2$control <- if (identical(call[[1]], as.name("gls"))) tight_gls else tight_lme
   fit1 <- tryCatch(eval(call2), error = function(e) NULL)
@@ -165,10 +165,16 @@ emit <- function(id, data_name, d, call, python, note = NULL, subject = NULL, su
     params_py = py_params(fit),
     residual_cov = rcov_block(fit, d, subject, subj_col),
     optimum = list(loglik_default = ll0, loglik_tight = ll1,
-                   diff = ll1 - ll0),
+                   diff = ll1 - ll0,
+                   restarts = lapply(restarts, function(cl) {  # other starts: other stationary points
+                     f <- eval(cl)
+                     list(r = paste(deparse(cl, width.cutoff = 500L), collapse = " "),
+                          loglik = as.numeric(logLik(f)), beta = as.list(coef(f)),
+                          se = as.list(sqrt(diag(vcov(f)))), sigma = f$sigma, params_py = py_params(f))
+                   })),
     note = note,
     conventions = "loglik on the nlme/SAS scale (REML: -REMLcrit/2 of lme4); see make_heldout.R")
-  res <- res[!vapply(res, is.null, TRUE)]
+  res <- res[!vapply(res, is.null, TRUE) | names(res) == "sigma"]
   writeLines(toJSON(res, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"),
              file.path(OUT, paste0(id, ".json")))
   cat(sprintf("%-40s loglik %.6f  (default %.6f, tight %s)\n", id, as.numeric(ll), ll0, format(ll1, digits = 12)))
@@ -189,6 +195,13 @@ ratios <- function(fit) as.list(coef(fit$modelStruct$varStruct, unconstrained = 
 sp <- function(fit) as.list(coef(fit$modelStruct$corStruct, unconstrained = FALSE))
 pw <- function(fit) list(power = num(coef(fit$modelStruct$varStruct, unconstrained = FALSE)))
 ex <- function(fit) list(expon = num(coef(fit$modelStruct$varStruct, unconstrained = FALSE)))
+un <- function(fit) {  # corSymm + varIdent(visit) under mixedfit's names: cor(i,j), sd ratio k (to level 1)
+  r <- num(coef(fit$modelStruct$corStruct, unconstrained = FALSE)); m <- (1 + sqrt(1 + 8 * length(r))) / 2
+  idx <- which(upper.tri(diag(m)), arr.ind = TRUE); idx <- idx[order(idx[, 1], idx[, 2]), ]  # nlme: (1,2),(1,3),...
+  cors <- setNames(as.list(r), sprintf("cor(%d,%d)", idx[, 2], idx[, 1]))
+  v <- coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[levels(sim$visit)]
+  c(cors, setNames(as.list(num(v / v[1])), paste("sd ratio", seq_along(v))))
+}
 both <- function(...) { fs <- list(...); function(fit) do.call(c, lapply(fs, function(f) f(fit))) }
 
 SIMF <- "y ~ arm * visit"
@@ -199,10 +212,10 @@ S1 <- names(cnt)[cnt == 3][1]   # a subject with missed visits: its residual_cov
 # simulated repeated measures (gls, REML unless named ml)
 emit("sim_gls_un_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corSymm(form = ~ vpos | id), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
      py(SIMF, 'mf.Unstructured(time="visit", subject="id")'), "UN = corSymm + varIdent(visit); visit levels not alphabetical", S1, "id",
-     function(fit) c(as.list(coef(fit$modelStruct$corStruct, unconstrained = FALSE)), ratios(fit)))
+     un)
 emit("sim_gls_un_ml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corSymm(form = ~ vpos | id), weights = varIdent(form = ~ 1 | visit), method = "ML", na.action = na.omit)),
      py(SIMF, 'mf.Unstructured(time="visit", subject="id")', FALSE), "UN, ML", S1, "id",
-     function(fit) c(as.list(coef(fit$modelStruct$corStruct, unconstrained = FALSE)), ratios(fit)))
+     un)
 emit("sim_gls_cs_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corCompSymm(form = ~ 1 | id), na.action = na.omit)),
      py(SIMF, 'mf.CompoundSymmetry(subject="id")'), "CS", S1, "id", rho)
 emit("sim_gls_csh_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corCompSymm(form = ~ 1 | id), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
@@ -223,9 +236,9 @@ emit("sim_gls_toep_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation =
 emit("sim_gls_toeph_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corARMA(form = ~ vpos | id, p = 4), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
      py(SIMF, 'mf.Toeplitz(time="visit", subject="id", heterogeneous=True)'), "TOEPH = corARMA(p = m - 1) + varIdent(visit)", S1, "id", both(toep, ratios))
 emit("sim_gls_varident_arm_reml", "sim", sim, quote(gls(sim_f, data = sim, weights = varIdent(form = ~ 1 | arm), na.action = na.omit)),
-     py(SIMF, 'mf.VarIdent("arm")'), "VarIdent alone (rows independent)", S1, "id", ratios)
+     py(SIMF, 'mf.VarIdent("arm")'), "VarIdent alone (rows independent)", NULL, NULL, ratios)
 emit("sim_gls_varpower_by_reml", "sim", sim, quote(gls(sim_f, data = sim, weights = varPower(form = ~ dose | arm), na.action = na.omit)),
-     py(SIMF, 'mf.VarPower("dose", by="arm")'), "VarPower with by=: one power per arm", S1, "id",
+     py(SIMF, 'mf.VarPower("dose", by="arm")'), "VarPower with by=: one power per arm", NULL, NULL,
      function(fit) { v <- coef(fit$modelStruct$varStruct, unconstrained = FALSE); setNames(as.list(num(v)), paste0("power:", names(v))) })
 emit("sim_gls_ar1_varpower_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corAR1(form = ~ vpos | id), weights = varPower(form = ~ dose), na.action = na.omit)),
      py(SIMF, 'mf.AR1(time="visit", subject="id") & mf.VarPower("dose")'), "AR1 & VarPower", S1, "id", both(phi, pw))
@@ -249,7 +262,9 @@ emit("oats_lme_ri_cs_ml", "oats", oats, quote(lme(yield ~ Variety * nitro, data 
 # Wheat2: spatial, one field (no subject)
 wf <- yield ~ variety - 1
 emit("wheat2_gls_spher_nugget_reml", "wheat2", wheat, quote(gls(wf, data = wheat, correlation = corSpher(c(28, 0.2), form = ~ latitude + longitude, nugget = TRUE))),
-     py("yield ~ 0 + variety", 'mf.Spatial(["latitude", "longitude"], kind="spherical", nugget=True)'), "P&B fm3Wheat2", NULL, NULL, sp)
+     py("yield ~ 0 + variety", 'mf.Spatial(["latitude", "longitude"], kind="spherical", nugget=True)'), "P&B fm3Wheat2 (their start c(28, 0.2)); see optimum$restarts: from c(36, 0.18) nlme reaches a better interior optimum, from c(20, 0.2) the ridge range -> Inf, nugget ~ 1/range (a linear variogram) with a higher likelihood still", NULL, NULL, sp,
+     restarts = list(quote(gls(wf, data = wheat, correlation = corSpher(c(36, 0.18), form = ~ latitude + longitude, nugget = TRUE))),
+                     quote(gls(wf, data = wheat, correlation = corSpher(c(20, 0.2), form = ~ latitude + longitude, nugget = TRUE)))))
 # (corExp with nugget over the whole field: nlme stops with "false convergence" from every start tried)
 emit("wheat2_gls_exp_reml", "wheat2", wheat, quote(gls(wf, data = wheat, correlation = corExp(10, form = ~ latitude + longitude))),
      py("yield ~ 0 + variety", 'mf.Spatial(["latitude", "longitude"], kind="exponential")'), "exponential, no nugget", NULL, NULL, sp)
