@@ -251,6 +251,9 @@ emit("sim_lme_ri_ar1_reml", "sim", sim, quote(lme(y ~ arm * visit, data = sim, r
 emit("sim_lme_ri_car1_varpower_ml", "sim", sim, quote(lme(y ~ arm * week, data = sim, random = ~ 1 | id, correlation = corCAR1(form = ~ week | id), weights = varPower(form = ~ dose), method = "ML", na.action = na.omit)),
      py("y ~ arm * week + (1 | id)", 'mf.CAR1(time="week", subject="id") & mf.VarPower("dose")', FALSE), "random intercept + CAR1 & VarPower, ML", S1, "id", both(phi, pw))
 
+emit("sim_gls_gaus1d_nugget_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corGaus(c(10, 0.2), form = ~ week | id, nugget = TRUE), na.action = na.omit)),
+     py(SIMF, 'mf.Spatial(["week"], subject="id", kind="gaussian", nugget=True)'), "Gaussian + nugget on one coordinate (weeks) within subjects", S1, "id", sp)
+
 # Oats: split plot, plots = Block/Variety, nitrogen 0, .2, .4, .6
 emit("oats_gls_car1_reml", "oats", oats, quote(gls(yield ~ Variety * nitro, data = oats, correlation = corCAR1(form = ~ nitro | plot))),
      py("yield ~ Variety * nitro", 'mf.CAR1(time="nitro", subject="plot")'), "CAR1 over nitro (non-integer times)", "I/Victory", "plot", phi)
@@ -301,3 +304,79 @@ emit("sleepdel_lme_ri_arma21_reml", "sleepstudy_del", ss, quote(lme(Reaction ~ D
      py("Reaction ~ Days + (1 | Subject)", 'mf.ARMA(time="Days", subject="Subject", p=2, q=1)'), "random intercept + ARMA(2,1) with gaps", "308", "Subject", arma)
 
 writeLines(toJSON(schema, auto_unbox = TRUE, pretty = TRUE), file.path(DAT, "heldout_schema.json"))
+
+# ---- by= groups for correlation structures: glmmTMB (nlme has no grouped corStruct) ----------
+# One structured term per arm on indicator-weighted visit columns, dispformula = ~ 0 (the residual
+# is the structured term; glmmTMB keeps a dispersion of sigma(fit)^2 ~ 1.5e-8 on the diagonal).
+# glmmTMB 1.1.5's cs and toep are heterogeneous (CSH, TOEPH); ar1 is homogeneous; us is UN.
+suppressMessages(library(glmmTMB))
+sim$pbo <- as.numeric(sim$arm == "Placebo"); sim$act <- 1 - sim$pbo
+
+tmb_block <- function(fit, subject) {
+  d <- sim[sim$id == subject, ]; obs <- which(!is.na(d$y))
+  arm <- as.character(d$arm[1]); k <- if (arm == "Placebo") 1 else 2
+  S <- VarCorr(fit)$cond[[k]]
+  M <- S[as.integer(d$visit[obs]), as.integer(d$visit[obs]), drop = FALSE] + diag(sigma(fit)^2, length(obs))
+  list(subject = subject, rows = obs, matrix = unname(M))
+}
+
+tmb_params <- function(fit, kind) {
+  out <- list()
+  for (k in 1:2) {
+    lev <- c("Placebo", "Active")[k]; C <- attr(VarCorr(fit)$cond[[k]], "correlation")
+    m <- nrow(C)
+    if (kind == "ar1") out[[paste0(lev, ":Phi")]] <- C[1, 2]
+    if (kind == "cs") out[[paste0(lev, ":Rho")]] <- C[1, 2]
+    if (kind == "toep") for (l in 1:(m - 1)) out[[sprintf("%s:Rho%d", lev, l)]] <- C[1, 1 + l]
+    if (kind == "us") for (i in 2:m) for (j in 1:(i - 1)) out[[sprintf("%s:cor(%d,%d)", lev, i, j)]] <- C[i, j]
+  }
+  out
+}
+
+tmb_model_se <- function(fit) {  # sqrt(diag((X'V^-1 X)^-1)) with V from glmmTMB's estimates
+  X <- model.matrix(~ arm * visit, sim); keep <- !is.na(sim$y)
+  A <- matrix(0, ncol(X), ncol(X))
+  for (s in levels(sim$id)) {
+    r <- which(sim$id == s & keep); if (!length(r)) next
+    A <- A + crossprod(X[r, , drop = FALSE], solve(tmb_block(fit, s)$matrix, X[r, , drop = FALSE]))
+  }
+  sqrt(diag(solve(A)))
+}
+
+emit_tmb <- function(id, kind, python, note, reml = TRUE) {
+  fml <- as.formula(sprintf("y ~ arm * visit + %s(0 + visit:pbo | id) + %s(0 + visit:act | id)", kind, kind))
+  fit <- glmmTMB(fml, data = sim, dispformula = ~ 0, REML = reml)
+  ll <- logLik(fit); b <- fixef(fit)$cond; p <- length(b)
+  cnt <- tapply(!is.na(sim$y), sim$id, sum)
+  full <- names(cnt)[cnt == nlevels(sim$visit)]
+  firsts <- c(full[sim$arm[match(full, sim$id)] == "Placebo"][1], full[sim$arm[match(full, sim$id)] == "Active"][1])
+  res <- list(
+    id = id, data = "heldout_sim.csv", engine = paste("glmmTMB", packageVersion("glmmTMB")),
+    engine_detail = R.version.string,
+    r = sprintf("glmmTMB(%s, data = sim, dispformula = ~ 0, REML = %s)", paste(deparse(fml, width.cutoff = 500L), collapse = " "), reml),
+    python = python, reml = reml, nobs = sum(!is.na(sim$y)),
+    loglik = as.numeric(ll), objective = -2 * as.numeric(ll),
+    npar = list(covariance = attr(ll, "df") - p, package_df = attr(ll, "df"),
+                package_counts = "glmmTMB attr(logLik, 'df') = p + theta (the dispersion fixed by dispformula = ~0 is not counted; mixedfit counts sigma^2 and one ratio fewer)"),
+    aic_package = AIC(fit),
+    beta = as.list(b), se = as.list(setNames(tmb_model_se(fit), names(b))),
+    se_glmmTMB = as.list(sqrt(diag(vcov(fit)$cond))),
+    se_convention = "se: model-based, sqrt(diag((X'V^-1X)^-1)) with V from glmmTMB's estimates (nlme's convention); se_glmmTMB: glmmTMB's vcov (sdreport of the joint optimum: includes the theta uncertainty through the observed (beta, theta) Hessian, up to 1% larger here)",
+    sigma = NULL,
+    params = list(terms = lapply(VarCorr(fit)$cond, function(S) list(sd = as.list(attr(S, "stddev")), cor = unname(attr(S, "correlation"))))),
+    params_py = tmb_params(fit, kind),
+    residual_cov = tmb_block(fit, S1),
+    residual_cov_more = lapply(firsts, function(s) tmb_block(fit, s)),
+    optimum = list(convergence = fit$fit$convergence, message = fit$fit$message, restarts = list()),
+    note = note,
+    conventions = "loglik on the nlme/SAS scale; the dispersion (sigma(fit)^2 ~ 1.5e-8) is in residual_cov's diagonal")
+  res <- res[!vapply(res, is.null, TRUE) | names(res) == "sigma"]
+  writeLines(toJSON(res, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"),
+             file.path(OUT, paste0(id, ".json")))
+  cat(sprintf("%-40s loglik %.6f  (convergence %d)\n", id, as.numeric(ll), fit$fit$convergence))
+}
+
+emit_tmb("sim_tmb_ar1_by_arm_reml", "ar1", py(SIMF, 'mf.AR1(time="visit", subject="id", by="arm")'), "AR1 with by=arm: Phi and variance per arm")
+emit_tmb("sim_tmb_csh_by_arm_reml", "cs", py(SIMF, 'mf.CompoundSymmetry(subject="id", time="visit", heterogeneous=True, by="arm")'), "CSH with by=arm (glmmTMB cs is heterogeneous)")
+emit_tmb("sim_tmb_toeph_by_arm_reml", "toep", py(SIMF, 'mf.Toeplitz(time="visit", subject="id", heterogeneous=True, by="arm")'), "TOEPH with by=arm (glmmTMB toep is heterogeneous)")
+emit_tmb("sim_tmb_un_by_arm_ml", "us", py(SIMF, 'mf.Unstructured(time="visit", subject="id", by="arm")', FALSE), "UN with by=arm, ML", reml = FALSE)
