@@ -47,6 +47,13 @@ OURS_NOT_AT_SUPREMUM = {
 }
 
 
+# Fits with Satterthwaite df (numDeriv on nlme's REML, see make_heldout.R's satt_df)
+WITH_DF = {
+    f"sim_gls_{s}_reml"
+    for s in ("un", "cs", "csh", "ar1_vnum", "arh1", "car1_week", "arma11", "toep", "toeph")
+} | {"sim_gls_varident_arm_reml"}
+
+
 def load(file: str) -> pd.DataFrame:
     """A held-out data set with the factor level orders of heldout_schema.json."""
     (entry,) = [v for v in SCHEMA.values() if v["file"] == file]
@@ -129,6 +136,16 @@ def test_beta_se_sigma(fitted: Any) -> None:
     assert np.allclose(fit.se.to_numpy(), se, rtol=1e-3, atol=0)
     if ref.get("sigma") is not None:
         assert fit.sigma == pytest.approx(want["sigma"], rel=1e-4)
+
+
+def test_satterthwaite_df(fitted: Any) -> None:
+    ref, fit, _ = fitted
+    assert ("df" in ref) is (ref["id"] in WITH_DF)
+    if "df" not in ref:
+        return
+    assert ref["ddf"] == "satterthwaite"
+    table = fit.coef_table(ddf="satterthwaite")
+    assert np.allclose(table["df"].to_numpy(), list(ref["df"].values()), rtol=1e-3, atol=0)
 
 
 def _ratio_keys(ref: dict[str, Any]) -> list[str]:

@@ -135,8 +135,35 @@ rcov_block <- function(fit, d, subject, subj_col) {
   list(subject = subject, rows = rows, matrix = unname(as.matrix(M)[, , drop = FALSE]))
 }
 
+# Satterthwaite df of each coefficient for a gls REML fit, computed as a checker would without
+# mmrm: phi = (nlme's unconstrained structure parameters, log sigma); W = inverse of the observed
+# Hessian of the REML log-likelihood (numDeriv, Richardson) and the gradient of Var(beta_k) in phi,
+# each evaluated by gls with the structure held fixed; df_k = 2 Var_k^2 / (g' W g). (emmeans'
+# mode = "satterthwaite" falls back to "appx-satterthwaite" for these fits, 1.5 % off on UN.)
+satt_df <- function(fit) {
+  suppressMessages(library(numDeriv))
+  N <- fit$dims$N; p <- fit$dims$p; u0 <- coef(fit$modelStruct)
+  fixed_fit <- function(u) {
+    st <- fit$modelStruct; coef(st) <- u; args <- list()
+    if (!is.null(st$corStruct)) { cs <- st$corStruct; attr(cs, "fixed") <- TRUE; args$correlation <- cs }
+    if (!is.null(st$varStruct)) {
+      stopifnot(inherits(st$varStruct, "varIdent"))
+      args$weights <- varIdent(form = formula(st$varStruct), fixed = coef(st$varStruct, unconstrained = FALSE))
+    }
+    do.call(update, c(list(fit), args))
+  }
+  ll <- function(phi) {  # the REML log-likelihood at sigma = exp(phi[last]) (nlme's is profiled)
+    g <- fixed_fit(phi[-length(phi)]); s <- exp(phi[length(phi)]); sh <- g$sigma
+    as.numeric(logLik(g)) - (N - p) * log(s / sh) - (N - p) / 2 * (sh^2 / s^2 - 1)
+  }
+  vk <- function(phi) { g <- fixed_fit(phi[-length(phi)]); diag(vcov(g)) * exp(2 * phi[length(phi)]) / g$sigma^2 }
+  phi0 <- c(u0, log(fit$sigma))
+  W <- solve(-hessian(ll, phi0)); J <- jacobian(vk, phi0); v <- vk(phi0)
+  setNames(2 * v^2 / rowSums((J %*% W) * J), names(coef(fit)))
+}
+
 emit <- function(id, data_name, d, call, python, note = NULL, subject = NULL, subj_col = NULL,
-                 py_params = function(fit) list(), restarts = list()) {
+                 py_params = function(fit) list(), restarts = list(), satterthwaite = FALSE) {
   fit0 <- tryCatch(eval(call), error = function(e) NULL)   # NULL: nlme's default stops with an error
   call2 <- call; call2$control <- if (identical(call[[1]], as.name("gls"))) tight_gls else tight_lme
   fit1 <- tryCatch(eval(call2), error = function(e) NULL)
@@ -164,6 +191,8 @@ emit <- function(id, data_name, d, call, python, note = NULL, subject = NULL, su
                if (inherits(fit, "lme")) list(random = random_params(fit)) else list()),
     params_py = py_params(fit),
     residual_cov = rcov_block(fit, d, subject, subj_col),
+    df = if (satterthwaite) as.list(satt_df(fit)) else NULL,
+    ddf = if (satterthwaite) "satterthwaite" else NULL,
     optimum = list(loglik_default = ll0, loglik_tight = ll1,
                    diff = ll1 - ll0,
                    restarts = lapply(restarts, function(cl) {  # other starts: other stationary points
@@ -212,31 +241,31 @@ S1 <- names(cnt)[cnt == 3][1]   # a subject with missed visits: its residual_cov
 # simulated repeated measures (gls, REML unless named ml)
 emit("sim_gls_un_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corSymm(form = ~ vpos | id), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
      py(SIMF, 'mf.Unstructured(time="visit", subject="id")'), "UN = corSymm + varIdent(visit); visit levels not alphabetical", S1, "id",
-     un)
+     un, satterthwaite = TRUE)
 emit("sim_gls_un_ml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corSymm(form = ~ vpos | id), weights = varIdent(form = ~ 1 | visit), method = "ML", na.action = na.omit)),
      py(SIMF, 'mf.Unstructured(time="visit", subject="id")', FALSE), "UN, ML", S1, "id",
      un)
 emit("sim_gls_cs_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corCompSymm(form = ~ 1 | id), na.action = na.omit)),
-     py(SIMF, 'mf.CompoundSymmetry(subject="id")'), "CS", S1, "id", rho)
+     py(SIMF, 'mf.CompoundSymmetry(subject="id")'), "CS", S1, "id", rho, satterthwaite = TRUE)
 emit("sim_gls_csh_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corCompSymm(form = ~ 1 | id), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
-     py(SIMF, 'mf.CompoundSymmetry(subject="id", time="visit", heterogeneous=True)'), "CSH = corCompSymm + varIdent(visit)", S1, "id", both(rho, ratios))
+     py(SIMF, 'mf.CompoundSymmetry(subject="id", time="visit", heterogeneous=True)'), "CSH = corCompSymm + varIdent(visit)", S1, "id", both(rho, ratios), satterthwaite = TRUE)
 emit("sim_gls_ar1_vnum_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corAR1(form = ~ vnum | id), na.action = na.omit)),
      py(SIMF, 'mf.AR1(time="vnum", subject="id")'), "AR1 over integer visit numbers 1,2,3,5,7 (gaps kept: nlme switches to corARMA(1,0) with lag = difference)", S1, "id",
-     function(fit) list(Phi = num(coef(fit$modelStruct$corStruct, unconstrained = FALSE))))
+     function(fit) list(Phi = num(coef(fit$modelStruct$corStruct, unconstrained = FALSE))), satterthwaite = TRUE)
 emit("sim_gls_ar1_visit_ml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corAR1(form = ~ vpos | id), method = "ML", na.action = na.omit)),
      py(SIMF, 'mf.AR1(time="visit", subject="id")', FALSE), "AR1 over the visit factor's level positions, ML", S1, "id", phi)
 emit("sim_gls_arh1_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corAR1(form = ~ vpos | id), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
-     py(SIMF, 'mf.AR1(time="visit", subject="id", heterogeneous=True)'), "ARH1 = corAR1 + varIdent(visit)", S1, "id", both(phi, ratios))
+     py(SIMF, 'mf.AR1(time="visit", subject="id", heterogeneous=True)'), "ARH1 = corAR1 + varIdent(visit)", S1, "id", both(phi, ratios), satterthwaite = TRUE)
 emit("sim_gls_car1_week_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corCAR1(form = ~ week | id), na.action = na.omit)),
-     py(SIMF, 'mf.CAR1(time="week", subject="id")'), "CAR1 over weeks 0,2,6,12,24", S1, "id", phi)
+     py(SIMF, 'mf.CAR1(time="week", subject="id")'), "CAR1 over weeks 0,2,6,12,24", S1, "id", phi, satterthwaite = TRUE)
 emit("sim_gls_arma11_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corARMA(form = ~ vpos | id, p = 1, q = 1), na.action = na.omit)),
-     py(SIMF, 'mf.ARMA(time="visit", subject="id", p=1, q=1)'), "ARMA(1,1)", S1, "id", arma)
+     py(SIMF, 'mf.ARMA(time="visit", subject="id", p=1, q=1)'), "ARMA(1,1)", S1, "id", arma, satterthwaite = TRUE)
 emit("sim_gls_toep_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corARMA(form = ~ vpos | id, p = 4), na.action = na.omit)),
-     py(SIMF, 'mf.Toeplitz(time="visit", subject="id")'), "TOEP = corARMA(p = m - 1) (same model; params_py are its lag correlations)", S1, "id", toep)
+     py(SIMF, 'mf.Toeplitz(time="visit", subject="id")'), "TOEP = corARMA(p = m - 1) (same model; params_py are its lag correlations)", S1, "id", toep, satterthwaite = TRUE)
 emit("sim_gls_toeph_reml", "sim", sim, quote(gls(sim_f, data = sim, correlation = corARMA(form = ~ vpos | id, p = 4), weights = varIdent(form = ~ 1 | visit), na.action = na.omit)),
-     py(SIMF, 'mf.Toeplitz(time="visit", subject="id", heterogeneous=True)'), "TOEPH = corARMA(p = m - 1) + varIdent(visit)", S1, "id", both(toep, ratios))
+     py(SIMF, 'mf.Toeplitz(time="visit", subject="id", heterogeneous=True)'), "TOEPH = corARMA(p = m - 1) + varIdent(visit)", S1, "id", both(toep, ratios), satterthwaite = TRUE)
 emit("sim_gls_varident_arm_reml", "sim", sim, quote(gls(sim_f, data = sim, weights = varIdent(form = ~ 1 | arm), na.action = na.omit)),
-     py(SIMF, 'mf.VarIdent("arm")'), "VarIdent alone (rows independent)", NULL, NULL, ratios)
+     py(SIMF, 'mf.VarIdent("arm")'), "VarIdent alone (rows independent)", NULL, NULL, ratios, satterthwaite = TRUE)
 emit("sim_gls_varpower_by_reml", "sim", sim, quote(gls(sim_f, data = sim, weights = varPower(form = ~ dose | arm), na.action = na.omit)),
      py(SIMF, 'mf.VarPower("dose", by="arm")'), "VarPower with by=: one power per arm", NULL, NULL,
      function(fit) { v <- coef(fit$modelStruct$varStruct, unconstrained = FALSE); setNames(as.list(num(v)), paste0("power:", names(v))) })
