@@ -158,7 +158,12 @@ satt_df <- function(fit) {
   }
   vk <- function(phi) { g <- fixed_fit(phi[-length(phi)]); diag(vcov(g)) * exp(2 * phi[length(phi)]) / g$sigma^2 }
   phi0 <- c(u0, log(fit$sigma))
-  W <- solve(-hessian(ll, phi0)); J <- jacobian(vk, phi0); v <- vk(phi0)
+  # derivatives in z, phi = phi0 + z * max(|phi0|, 1): numDeriv steps z from 0 by eps = 1e-4 (with
+  # Richardson), i.e. phi by 1e-4 * max(|phi|, 1) -- not 1e-4 * |phi|, all rounding where a parameter
+  # is near 0 (ARMA's theta); J W J' is invariant to this scaling
+  zero <- rep(0, length(phi0)); sc <- pmax(abs(phi0), 1)
+  W <- solve(-hessian(function(z) ll(phi0 + z * sc), zero))
+  J <- jacobian(function(z) vk(phi0 + z * sc), zero); v <- vk(phi0)
   setNames(2 * v^2 / rowSums((J %*% W) * J), names(coef(fit)))
 }
 
