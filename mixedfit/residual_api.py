@@ -222,6 +222,52 @@ class ResidualMixedModel(ResidualModelFit):
 
         return bootstrap(self, nsim, seed=seed)
 
+    def emmeans(
+        self,
+        specs: str | Sequence[str],
+        at: Mapping[str, Any] | None = None,
+        by: str | Sequence[str] | None = None,
+        ddf: str = "kenward-roger",
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Estimated marginal means as :meth:`LinearMixedModel.emmeans`, with this fit's
+        Kenward–Roger or Satterthwaite df (mmrm's formulas)."""
+        from .inference.emmeans import emmeans
+
+        return emmeans(self, specs, at=at, by=by, ddf=ddf, level=level)
+
+    def contrasts(
+        self,
+        specs: str | Sequence[str],
+        method: Any = "pairwise",
+        adjust: str | None = None,
+        by: str | Sequence[str] | None = None,
+        at: Mapping[str, Any] | None = None,
+        ddf: str = "kenward-roger",
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Contrasts of estimated marginal means as :meth:`LinearMixedModel.contrasts`."""
+        from .inference.emmeans import contrasts
+
+        return contrasts(
+            self, specs, method=method, adjust=adjust, by=by, at=at, ddf=ddf, level=level
+        )
+
+    def icc(self) -> pd.Series:
+        """Not defined for residual-structure fits: raises NotImplementedError."""
+        raise NotImplementedError(_NO_VARIANCE_SPLIT.format("icc()"))
+
+    def r2(self) -> pd.Series:
+        """Not defined for residual-structure fits: raises NotImplementedError."""
+        raise NotImplementedError(_NO_VARIANCE_SPLIT.format("r2()"))
+
+
+_NO_VARIANCE_SPLIT = (
+    "{} is not implemented for fits with a residual covariance structure (residual=): "
+    "performance's variance decomposition assumes independent residuals; fit without "
+    "residual= to compute it"
+)
+
 
 def _structure_columns(residual: ResidualStructure) -> list[str]:
     """The columns a structure reads (time, subject, by, covariate, coordinates)."""

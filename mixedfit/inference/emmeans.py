@@ -19,7 +19,7 @@ estimate (rank-deficient fixed effects) are not detected: refit without the alia
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,13 @@ def _ddf(ddf: str) -> str:
     return _DDF[key]
 
 
+_Estimator = Callable[[Any, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
 def _estimate(fit: Any, L: np.ndarray, ddf: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """l'β̂, its standard error and df for each row of L."""
+    kr: _Estimator
+    sat: _Estimator
     if isinstance(fit, ResidualModelFit):
         from .residual_ddf import residual_satterthwaite
         from .residual_kr import residual_kenward_roger
@@ -285,13 +290,22 @@ def contrasts(
         p[rows], crit[rows] = adjust_family(t[rows], df[rows], adj, k, level)
         start += size
     frame = pd.DataFrame(
-        {"estimate": est, "se": se, "df": df, "t": t, "p": p,
-         "lower": est - crit * se, "upper": est + crit * se}
+        {
+            "estimate": est,
+            "se": se,
+            "df": df,
+            "t": t,
+            "p": p,
+            "lower": est - crit * se,
+            "upper": est + crit * se,
+        }
     )
     if by_names:
         by_cells = cells[by_names].iloc[::k].reset_index(drop=True)
         reps = by_cells.loc[np.repeat(np.arange(n_groups), groups)].reset_index(drop=True)
-        frame.index = pd.MultiIndex.from_frame(pd.concat([pd.Series(names, name="contrast"), reps], axis=1))
+        frame.index = pd.MultiIndex.from_frame(
+            pd.concat([pd.Series(names, name="contrast"), reps], axis=1)
+        )
     else:
         frame.index = pd.Index(names, name="contrast")
     frame.attrs["adjust"] = adj

@@ -34,7 +34,9 @@ def _pt2(t: np.ndarray, df: np.ndarray) -> np.ndarray:
 
 
 def _ptukey_upper(q: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
-    return np.array([scipy.stats.studentized_range.sf(qi, k, d) for qi, d in zip(q, df, strict=True)])
+    return np.array(
+        [scipy.stats.studentized_range.sf(qi, k, d) for qi, d in zip(q, df, strict=True)]
+    )
 
 
 def _pdunnx(x: float, n: int, df: float) -> float:

@@ -89,9 +89,11 @@ def _levels(column: pd.Series) -> list[Any]:
 
 
 def _at_values(name: str, values: Any, levels: list[Any] | None) -> list[Any]:
-    vals = list(values) if isinstance(values, Sequence | np.ndarray | pd.Index) and not isinstance(
-        values, str
-    ) else [values]
+    vals = (
+        list(values)
+        if isinstance(values, Sequence | np.ndarray | pd.Index) and not isinstance(values, str)
+        else [values]
+    )
     if not vals:
         raise MixedFitError(f"at={{{name!r}: ...}} is empty; give at least one value")
     if levels is not None:
@@ -157,9 +159,7 @@ def reference_grid(fit: Any, at: Mapping[str, Any] | None = None) -> RefGrid:
     return RefGrid(levels, tuple(factors), grid, X)
 
 
-def emm_matrix(
-    ref: RefGrid, variables: Sequence[str]
-) -> tuple[pd.DataFrame, np.ndarray]:
+def emm_matrix(ref: RefGrid, variables: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of L averaging the grid over the variables not in ``variables`` (equal weights).
 
     Returns
