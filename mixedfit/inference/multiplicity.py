@@ -17,6 +17,8 @@ A family of one contrast is never adjusted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.stats
 from scipy.optimize import brentq
@@ -57,6 +59,22 @@ def _qdunnx(level: float, n: int, df: float) -> float:
     return float(
         brentq(lambda x: _pdunnx(x, n, df) - level, lo, hi, xtol=_UNIROOT_TOL, rtol=4 * _EPS)
     )
+
+
+def _per_df(df: np.ndarray, quantile: Callable[[float], float]) -> np.ndarray:
+    """``quantile(d)`` for each d of ``df``, computed once per df value (values equal to 1e-9
+    relative are one value: the quantiles are costly, 0.4 s for the studentized range)."""
+    out = np.empty(len(df))
+    done: list[tuple[float, float]] = []
+    for i, d in enumerate(df):
+        for d0, q in done:
+            if d == d0 or abs(d - d0) <= 1e-9 * abs(d0):
+                out[i] = q
+                break
+        else:
+            out[i] = quantile(float(d))
+            done.append((float(d), float(out[i])))
+    return out
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -101,10 +119,10 @@ def adjust_family(
         return raw, np.asarray(crit, dtype=float)
     if adjust == "tukey":
         p = _ptukey_upper(_SQRT2 * np.abs(t), n_means, df)
-        crit = np.array([scipy.stats.studentized_range.ppf(level, n_means, d) for d in df]) / _SQRT2
+        crit = _per_df(df, lambda d: scipy.stats.studentized_range.ppf(level, n_means, d)) / _SQRT2
     elif adjust == "dunnettx":
         p = np.array([1 - _pdunnx(abs(x), n, d) for x, d in zip(t, df, strict=True)])
-        crit = np.array([_qdunnx(level, n, d) for d in df])
+        crit = _per_df(df, lambda d: _qdunnx(level, n, d))
     elif adjust == "sidak":
         p = 1 - (1 - raw) ** n
         crit = scipy.stats.t.isf((1 - level ** (1 / n)) / 2, df)

@@ -80,6 +80,12 @@ out$sleepstudy <- list(formula = "Reaction ~ Days + (Days | Subject)",
 ms0 <- lmer(Reaction ~ Days + (1 | Subject), sl, control = tight)
 out$sleepstudy_intercept <- list(formula = "Reaction ~ Days + (1 | Subject)", r2icc = r2icc(ms0))
 
+msz <- lmer(Reaction ~ Days + (Days || Subject), sl, control = tight)
+out$sleepstudy_zerocorr <- list(formula = "Reaction ~ Days + (Days || Subject)", r2icc = r2icc(msz))
+orth$age2 <- orth$age^2
+mo2 <- lmer(distance ~ Sex + (age | Subject), orth, control = tight)
+out$orthodont_slope_not_fixed <- list(formula = "distance ~ Sex + (age | Subject)", r2icc = r2icc(mo2))
+
 # Machines: two random terms
 mach <- ld("machines")
 mm <- lmer(score ~ Machine + (1 | Worker) + (1 | Worker:Machine), mach, control = tight)
