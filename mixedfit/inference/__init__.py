@@ -6,7 +6,8 @@ numerics in :mod:`.satterthwaite` and :mod:`.kenward_roger`, cached per fit by :
 contrasts), :mod:`.lrt` (likelihood-ratio tests between fits), :mod:`.intervals` (``confint``:
 Wald, profile, bootstrap), :mod:`.profile` and :mod:`.deviance` (profile-likelihood intervals),
 :mod:`.bootstrap` (simulation and the parametric bootstrap), :mod:`.parameters` (parameter
-names and SD/correlation scales).
+names and SD/correlation scales), :mod:`.refgrid`, :mod:`.emmeans` and :mod:`.multiplicity`
+(emmeans' marginal means and contrasts), :mod:`.r2` (performance's R² and ICC).
 
 Imports: the earlier stages (:mod:`mixedfit.exceptions`, :mod:`mixedfit.formula`,
 :mod:`mixedfit.design`, :mod:`mixedfit.engine`, :mod:`mixedfit.model`) only; refits go through
