@@ -69,6 +69,7 @@ EMMEANS_CASES = [
     ("orthodont", "emm_sex_sat", {"specs": "Sex", "ddf": "satterthwaite"}),
     ("orthodont", "emm_sex_by_age", {"specs": "Sex", "by": "age", "at": {"age": [8, 14]}}),
     ("sleepstudy", "emm_days_at", {"specs": "Days", "at": {"Days": [0, 4.5, 9]}}),
+    ("sleepstudy", "emm_days_mean", {"specs": "Days"}),
     ("machines", "emm_machine", {"specs": "Machine"}),
 ]
 

@@ -22,6 +22,7 @@ CASES = [
     "sleepstudy_intercept",
     "sleepstudy_zerocorr",
     "machines",
+    "machines_cellmeans",
     "penicillin",
 ]
 

@@ -112,7 +112,7 @@ def _prepare(
     overlap = set(spec_names) & set(by_names)
     if overlap:
         raise MixedFitError(f"{sorted(overlap)} appear in both specs and by; give each once")
-    return reference_grid(fit, at), spec_names, by_names
+    return reference_grid(fit, at, spec_names + by_names), spec_names, by_names
 
 
 def emmeans(

@@ -7,10 +7,12 @@ The three variances (insight's names):
 
 - fixed: the sample variance (n − 1) of the fitted fixed part Xβ̂ over the rows used;
 - random: for each random-effects term with covariance Σ, the mean over the rows of z_i'Σz_i,
-  where z_i holds the row's values of the term's columns *taken from the fixed-effects matrix*
-  (an intercept is always available; a random slope on a variable absent from the fixed part
-  is left out, as insight does). Without random slopes this is the sum of the intercept
-  variances. A grouping factor with several terms (``(Days || Subject)``) counts only its
+  where z_i holds the row's values of those of the term's columns that are also columns of the
+  fixed-effects matrix (insight takes them from X by name; mixedfit compares values, so either
+  naming scheme works): an intercept is always counted; a random slope on a variable absent
+  from the fixed part, or the indicator of a reference level (``(0 + Machine | Worker)``'s
+  ``MachineA``), is left out, as insight does. Without random slopes this is the sum of the
+  intercept variances. A grouping factor with several terms (``(Days || Subject)``) counts only its
   first term, as insight (it looks VarCorr up by the factor's name, so lme4's ``Subject.1`` is
   never read);
 - residual: σ̂².
@@ -30,33 +32,27 @@ from ..exceptions import MixedFitError
 
 __all__ = ["icc", "r2_nakagawa", "variance_components"]
 
-_INTERCEPTS = ("(Intercept)", "Intercept")
 
-
-def _fixed_columns(fit: Any) -> dict[str, np.ndarray]:
-    X = fit._design.X
-    names = list(fit._design.spec.fixed_names)
-    cols = {n: X[:, j] for j, n in enumerate(names)}
-    ones = np.ones(X.shape[0])
-    for name in _INTERCEPTS:
-        cols.setdefault(name, ones)
-    return cols
+def _in_fixed(z: np.ndarray, X: np.ndarray) -> bool:
+    """Whether column z of a random-effects term is a column of X or the intercept."""
+    return bool(np.all(z == 1.0)) or any(np.array_equal(z, x) for x in X.T)
 
 
 def _random_variance(fit: Any) -> float:
-    cols = _fixed_columns(fit)
-    n = fit._design.X.shape[0]
+    X = fit._design.X
+    n = X.shape[0]
     total = 0.0
     seen: set[str] = set()
-    for spec, cov in zip(fit._design.spec.terms, fit.covariances.values(), strict=True):
+    terms = zip(fit._design.spec.terms, fit._design.terms, fit.covariances.values(), strict=True)
+    for spec, term, cov in terms:
         if spec.name in seen:  # insight reads VarCorr by group name: "Subject.1" is not counted
             continue
         seen.add(spec.name)
-        keep = [c for c in cov.index if str(c) in cols]
+        keep = [j for j in range(term.Z.shape[1]) if _in_fixed(term.Z[:, j], X)]
         if not keep:
             continue
-        Z = np.column_stack([cols[str(c)] for c in keep])
-        S = cov.loc[keep, keep].to_numpy()
+        Z = term.Z[:, keep]
+        S = cov.to_numpy()[np.ix_(keep, keep)]
         total += float(np.einsum("ij,jk,ik->", Z, S, Z)) / n
     return total
 

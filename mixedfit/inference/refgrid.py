@@ -107,7 +107,9 @@ def _at_values(name: str, values: Any, levels: list[Any] | None) -> list[Any]:
     return [float(v) for v in vals]
 
 
-def reference_grid(fit: Any, at: Mapping[str, Any] | None = None) -> RefGrid:
+def reference_grid(
+    fit: Any, at: Mapping[str, Any] | None = None, covariates: Sequence[str] = ()
+) -> RefGrid:
     """emmeans' reference grid of ``fit`` (``ref_grid(fit, at = at)``).
 
     Parameters
@@ -115,6 +117,9 @@ def reference_grid(fit: Any, at: Mapping[str, Any] | None = None) -> RefGrid:
     fit : MixedModelFit or ResidualModelFit
     at : mapping, optional
         Values of covariates (numbers) or a subset of a factor's levels.
+    covariates : sequence of str
+        Covariates to keep as grid variables (at their mean unless in ``at``), so that they
+        can index the means (``emmeans(fit, ~ Days)`` gives one row at the mean of Days).
 
     Raises
     ------
@@ -142,6 +147,8 @@ def reference_grid(fit: Any, at: Mapping[str, Any] | None = None) -> RefGrid:
             levels[v] = _at_values(v, at[v], lev)
         elif is_factor:
             levels[v] = lev if lev is not None else []
+        elif v in covariates:
+            levels[v] = [float(np.mean(np.asarray(column, dtype=float)))]
         else:
             constants[v] = float(np.mean(np.asarray(column, dtype=float)))
         if is_factor:

@@ -94,6 +94,9 @@ out$machines <- list(formula = "score ~ Machine + (1 | Worker) + (1 | Worker:Mac
   emm_machine = frame(e_m), pairs_machine = frame(contrast(e_m, "pairwise")),
   r2icc = r2icc(mm))
 
+mm2 <- lmer(score ~ Machine + (0 + Machine | Worker), mach, control = tight)
+out$machines_cellmeans <- list(formula = "score ~ Machine + (0 + Machine | Worker)", r2icc = r2icc(mm2))
+
 # Penicillin: crossed intercepts, no fixed effects but the intercept
 pen <- ld("penicillin")
 mp <- lmer(diameter ~ 1 + (1 | plate) + (1 | sample), pen, control = tight)
