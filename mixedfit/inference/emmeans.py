@@ -231,6 +231,29 @@ def _adjustment(adjust: str | None, method: Any, pairwise: bool) -> str:
     return key
 
 
+def _contrast_rows(
+    method: Any, labels: list[str], L: np.ndarray, k: int
+) -> tuple[np.ndarray, list[str], list[int], bool]:
+    """Rows C L of the contrasts of each group of k means: the matrix, labels, group sizes and
+    whether the family is pairwise."""
+    blocks, names, groups = [], [], []
+    pairwise = False
+    for g in range(len(labels) // k):
+        C, con_names, pairwise = _method_matrix(method, labels[g * k : (g + 1) * k])
+        blocks.append(C @ L[g * k : (g + 1) * k])
+        names += con_names
+        groups.append(len(con_names))
+    return np.vstack(blocks), names, groups, pairwise
+
+
+def _contrast_index(names: list[str], by_cells: pd.DataFrame, groups: list[int]) -> pd.Index:
+    if by_cells.shape[1] == 0:
+        return pd.Index(names, name="contrast")
+    reps = by_cells.reset_index(drop=True).loc[np.repeat(np.arange(len(groups)), groups)]
+    frame = pd.concat([pd.Series(names, name="contrast"), reps.reset_index(drop=True)], axis=1)
+    return pd.MultiIndex.from_frame(frame)
+
+
 def contrasts(
     fit: Any,
     specs: str | Sequence[str],
@@ -268,45 +291,20 @@ def contrasts(
     ddf_method = _ddf(ddf)
     ref, spec_names, by_names = _prepare(fit, specs, by, at)
     cells, L = emm_matrix(ref, spec_names + by_names)
-    labels = level_labels(ref, cells, spec_names)
     k = int(np.prod([len(ref.levels[v]) for v in spec_names]))
-    n_groups = len(cells) // k
-    blocks, names, groups = [], [], []
-    pairwise = False
-    for g in range(n_groups):
-        C, con_names, pairwise = _method_matrix(method, labels[g * k : (g + 1) * k])
-        blocks.append(C @ L[g * k : (g + 1) * k])
-        names += con_names
-        groups.append(len(con_names))
+    Lc, names, groups, pairwise = _contrast_rows(method, level_labels(ref, cells, spec_names), L, k)
     adj = _adjustment(adjust, method, pairwise)
-    Lc = np.vstack(blocks)
     est, se, df = _estimate(fit, Lc, ddf_method)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
     p, crit = np.empty(len(t)), np.empty(len(t))
     start = 0
-    for size in groups:
+    for size in groups:  # each by-group is a family
         rows = slice(start, start + size)
         p[rows], crit[rows] = adjust_family(t[rows], df[rows], adj, k, level)
         start += size
-    frame = pd.DataFrame(
-        {
-            "estimate": est,
-            "se": se,
-            "df": df,
-            "t": t,
-            "p": p,
-            "lower": est - crit * se,
-            "upper": est + crit * se,
-        }
-    )
-    if by_names:
-        by_cells = cells[by_names].iloc[::k].reset_index(drop=True)
-        reps = by_cells.loc[np.repeat(np.arange(n_groups), groups)].reset_index(drop=True)
-        frame.index = pd.MultiIndex.from_frame(
-            pd.concat([pd.Series(names, name="contrast"), reps], axis=1)
-        )
-    else:
-        frame.index = pd.Index(names, name="contrast")
+    columns = {"estimate": est, "se": se, "df": df, "t": t, "p": p}
+    frame = pd.DataFrame({**columns, "lower": est - crit * se, "upper": est + crit * se})
+    frame.index = _contrast_index(names, cells[by_names].iloc[::k], groups)
     frame.attrs["adjust"] = adj
     return frame
