@@ -24,6 +24,7 @@ from .engine.threads import single_threaded
 from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
+from .inference.r2 import refuse_residual
 from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
@@ -230,8 +231,7 @@ class ResidualMixedModel(ResidualModelFit):
         ddf: str = "kenward-roger",
         level: float = 0.95,
     ) -> pd.DataFrame:
-        """Estimated marginal means as :meth:`LinearMixedModel.emmeans`, with this fit's
-        Kenward–Roger or Satterthwaite df (mmrm's formulas)."""
+        """Marginal means as :meth:`LinearMixedModel.emmeans` (this fit's KR/Satterthwaite)."""
         from .inference.emmeans import emmeans
 
         return emmeans(self, specs, at=at, by=by, ddf=ddf, level=level)
@@ -255,18 +255,11 @@ class ResidualMixedModel(ResidualModelFit):
 
     def icc(self) -> pd.Series:
         """Not defined for residual-structure fits: raises NotImplementedError."""
-        raise NotImplementedError(_NO_VARIANCE_SPLIT.format("icc()"))
+        refuse_residual("icc()")
 
     def r2(self) -> pd.Series:
         """Not defined for residual-structure fits: raises NotImplementedError."""
-        raise NotImplementedError(_NO_VARIANCE_SPLIT.format("r2()"))
-
-
-_NO_VARIANCE_SPLIT = (
-    "{} is not implemented for fits with a residual covariance structure (residual=): "
-    "performance's variance decomposition assumes independent residuals; fit without "
-    "residual= to compute it"
-)
+        refuse_residual("r2()")
 
 
 def _structure_columns(residual: ResidualStructure) -> list[str]:

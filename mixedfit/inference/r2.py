@@ -23,14 +23,14 @@ random / (random + residual), conditional = random / total, total = fixed + rand
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import MixedFitError
 
-__all__ = ["icc", "r2_nakagawa", "variance_components"]
+__all__ = ["icc", "r2_nakagawa", "refuse_residual", "variance_components"]
 
 
 def _in_fixed(z: np.ndarray, X: np.ndarray) -> bool:
@@ -55,6 +55,15 @@ def _random_variance(fit: Any) -> float:
         S = cov.to_numpy()[np.ix_(keep, keep)]
         total += float(np.einsum("ij,jk,ik->", Z, S, Z)) / n
     return total
+
+
+def refuse_residual(what: str) -> NoReturn:
+    """The NotImplementedError of ``r2()``/``icc()`` on a residual-structure fit."""
+    raise NotImplementedError(
+        f"{what} is not implemented for fits with a residual covariance structure (residual=): "
+        "performance's variance decomposition assumes independent residuals; fit without "
+        "residual= to compute it"
+    )
 
 
 def variance_components(fit: Any) -> pd.Series:
