@@ -258,6 +258,58 @@ class LinearMixedModel(MixedModelFit):
         """The HTML summary (``fit.summary()``): a fit shown on its own in a notebook cell."""
         return self.summary()._repr_html_()
 
+    def emmeans(
+        self,
+        specs: str | Sequence[str],
+        at: Mapping[str, Any] | None = None,
+        by: str | Sequence[str] | None = None,
+        ddf: str = "kenward-roger",
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Estimated marginal means, as R's ``emmeans(fit, specs, by = by, at = at)``.
+
+        Other factors are averaged with equal weights, covariates held at their means (or at
+        ``at``). Columns ``emmean, se, df, lower, upper``, indexed by the levels. See
+        :func:`mixedfit.inference.emmeans.emmeans`.
+        """
+        from .inference.emmeans import emmeans
+
+        return emmeans(self, specs, at=at, by=by, ddf=ddf, level=level)
+
+    def contrasts(
+        self,
+        specs: str | Sequence[str],
+        method: Any = "pairwise",
+        adjust: str | None = None,
+        by: str | Sequence[str] | None = None,
+        at: Mapping[str, Any] | None = None,
+        ddf: str = "kenward-roger",
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Contrasts of estimated marginal means, as emmeans' ``contrast(emm, method)``:
+        columns ``estimate, se, df, t, p, lower, upper`` indexed by emmeans' labels
+        (``"A - B"``). See :func:`mixedfit.inference.emmeans.contrasts`.
+        """
+        from .inference.emmeans import contrasts
+
+        return contrasts(
+            self, specs, method=method, adjust=adjust, by=by, at=at, ddf=ddf, level=level
+        )
+
+    def icc(self) -> pd.Series:
+        """Intraclass correlation ``adjusted`` and ``conditional``, as performance's ``icc``
+        (see :mod:`mixedfit.inference.r2`)."""
+        from .inference.r2 import icc
+
+        return icc(self)
+
+    def r2(self) -> pd.Series:
+        """Nakagawa's R² ``marginal`` and ``conditional``, as performance's ``r2_nakagawa``
+        (see :mod:`mixedfit.inference.r2`)."""
+        from .inference.r2 import r2_nakagawa
+
+        return r2_nakagawa(self)
+
 
 def load_fit(
     path: str | os.PathLike[str],

@@ -25,6 +25,7 @@ from .engine.threads import single_threaded
 from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
+from .inference.residual_workflow import ResidualWorkflow
 from .model import ResidualModelFit, engine_terms
 from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
@@ -34,7 +35,7 @@ from .report.tidy import TidyMethods
 __all__ = ["ResidualMixedModel", "fit_with_residual", "gls"]
 
 
-class ResidualMixedModel(ResidualModelFit, TidyMethods):
+class ResidualMixedModel(ResidualModelFit, TidyMethods, ResidualWorkflow):
     """A fitted model with a residual covariance structure, returned by :func:`gls` and by
     ``lmer(..., residual=...)``; ``print(fit)`` and ``fit.summary()`` show the text summary
     with its "Residual covariance" section. See :class:`mixedfit.model.ResidualModelFit`."""

@@ -8,7 +8,8 @@ Wald, profile, bootstrap), :mod:`.profile` and :mod:`.deviance` (profile-likelih
 :mod:`.bootstrap` (simulation and the parametric bootstrap), :mod:`.parameters` (parameter
 names and SD/correlation scales), :mod:`.prediction` (population-level confidence and prediction
 intervals of predictions), :mod:`.lrt_table` (the likelihood-ratio table: row labels, the models
-and how they were compared).
+and how they were compared), :mod:`.refgrid`, :mod:`.emmeans` and :mod:`.multiplicity`
+(emmeans' marginal means and contrasts), :mod:`.r2` (performance's R² and ICC).
 
 Imports: the earlier stages (:mod:`mixedfit.exceptions`, :mod:`mixedfit.formula`,
 :mod:`mixedfit.design`, :mod:`mixedfit.engine`, :mod:`mixedfit.model`) only; refits go through
