@@ -317,7 +317,9 @@ def fit_with_residual(
         terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
     )
     fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
-    if not engine.record.converged:
+    if engine.check is not None and engine.check.message is not None:
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    elif not engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {engine.record.message}",
             ConvergenceWarning,

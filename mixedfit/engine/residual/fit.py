@@ -7,17 +7,20 @@ noise, equal variances), θ from the moment estimates on the rows whitened at th
 starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
 optima). The optimizer evaluates the criterion through the fast path where the structure has one
 (:mod:`.patterns`); the estimates, the factor and the objective returned come from the rows
-whitened at φ̂ (the two agree to rounding).
+whitened at φ̂ (the two agree to rounding). Below :data:`~..convergence.MAX_NOBS` rows the
+optimum gets lme4's derivative check (:func:`~..convergence.check_convergence` over x = (θ, φ),
+as ordinary fits): a failure sets the record's ``converged`` to False with the check's message.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
@@ -50,6 +53,9 @@ class ResidualFit:
     factor : BlockedFactor
         Of the whitened rows at φ̂, holding θ̂.
     model : ResidualModel
+    check : ConvergenceCheck or None
+        lme4's derivative check at x̂ = (θ̂, φ̂); None when skipped (≥ MAX_NOBS rows, or no
+        parameter to check).
     """
 
     theta: np.ndarray
@@ -60,6 +66,7 @@ class ResidualFit:
     solution: Solution
     factor: BlockedFactor
     model: ResidualModel
+    check: ConvergenceCheck | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:
@@ -150,6 +157,7 @@ def fit_residual(
                 best = record
         assert best is not None
         best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals)
+        best, check = _derivative_check(crit, best, reml, model.n)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -157,7 +165,28 @@ def fit_residual(
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
-    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model)
+    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check)
+
+
+def _derivative_check(
+    crit: ResidualCriterion, best: OptimizerRecord, reml: bool, n: int
+) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
+    """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
+    gradient and its evaluations, and ``converged=False`` with the check's message on failure."""
+    x = best.theta
+    if n >= MAX_NOBS or not x.size:
+        return best, None
+    count = [0]
+
+    def fun(z: np.ndarray) -> float:
+        count[0] += 1
+        return crit.objective(z, reml)
+
+    check = check_convergence(fun, x, crit.lower())
+    record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
+    if check.message is not None:
+        record = replace(record, converged=False, message=check.message)
+    return record, check
 
 
 POLISH_ROUNDS = 3
