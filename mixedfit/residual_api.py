@@ -25,7 +25,6 @@ from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .model import ResidualModelFit, engine_terms
-from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
 from .report.text import check_ddf as _check_ddf
 
@@ -159,27 +158,26 @@ class ResidualMixedModel(ResidualModelFit):
         *,
         parm: str | Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Confidence intervals for the fixed effects (columns lower, upper).
+        """Confidence intervals (columns lower, upper): of the fixed effects (Wald, profile) or
+        of all parameters (bootstrap).
 
         Parameters
         ----------
-        method : {"wald", "profile"}
+        method : {"wald", "profile", "boot"}
             Wald: β̂ ± z·SE (model-based SE, normal quantile, as the ordinary ``confint``);
             profile: profile-likelihood intervals from the ML deviance with β_j fixed and the
             variance parameters re-optimized (a REML fit is refitted by ML first, as lme4).
-            Bootstrap intervals are planned.
+            boot: parametric-bootstrap percentile intervals (boot's ``perc``) of every column
+            of :meth:`bootstrap` (SDs and correlations, ``sigma``, the structure's parameters,
+            fixed effects).
         level : float
         nsim, seed : int
-            For bootstrap intervals (planned).
+            Replicates and seed of the bootstrap (``method="boot"``).
         parm : str or list of str, optional
-            Fixed effects to report (default: all).
-
-        Raises
-        ------
-        NotImplementedError
-            ``method="boot"``.
+            Parameters to report (default: all; the fixed effects for Wald and profile).
         """
         from .inference.residual_tests import (
+            residual_boot_intervals,
             residual_profile_intervals,
             residual_wald_intervals,
         )
@@ -190,7 +188,7 @@ class ResidualMixedModel(ResidualModelFit):
         if key == "profile":
             return residual_profile_intervals(self, level, parm)
         if key == "boot":
-            not_implemented("confint(method='boot') (bootstrap intervals)")
+            return residual_boot_intervals(self, level, parm, nsim=nsim, seed=seed)
         raise MixedFitError(f"method must be 'wald', 'profile' or 'boot', not {method!r}")
 
     def save(self, path: str | os.PathLike[str]) -> None:
