@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "residual_anova",
+    "residual_boot_intervals",
     "residual_ftest",
     "residual_linear_test",
-    "residual_boot_intervals",
     "residual_profile_intervals",
     "residual_wald_intervals",
 ]
