@@ -165,8 +165,11 @@ class ResidualMixedModel(ResidualModelFit):
         ----------
         method : {"wald", "profile", "boot"}
             Wald: β̂ ± z·SE (model-based SE, normal quantile, as the ordinary ``confint``);
-            profile: profile-likelihood intervals from the ML deviance with β_j fixed and the
-            variance parameters re-optimized (a REML fit is refitted by ML first, as lme4).
+            profile: profile-likelihood intervals of every parameter (SDs and correlations,
+            ``sigma``, the structure's parameters on their reported scale, fixed effects) from
+            the ML deviance with the parameter fixed and all others re-optimized (a REML fit is
+            refitted by ML first, as lme4; see
+            :func:`mixedfit.inference.residual_profile.residual_profile_all`).
             boot: parametric-bootstrap percentile intervals (boot's ``perc``) of every column
             of :meth:`bootstrap` (SDs and correlations, ``sigma``, the structure's parameters,
             fixed effects).
@@ -174,22 +177,27 @@ class ResidualMixedModel(ResidualModelFit):
         nsim, seed : int
             Replicates and seed of the bootstrap (``method="boot"``).
         parm : str or list of str, optional
-            Parameters to report (default: all; the fixed effects for Wald and profile).
+            Parameters to report (default: all; the fixed effects for Wald).
         """
-        from .inference.residual_tests import (
-            residual_boot_intervals,
-            residual_profile_intervals,
-            residual_wald_intervals,
-        )
+        from .inference.residual_profile import residual_profile_all
+        from .inference.residual_tests import residual_boot_intervals, residual_wald_intervals
 
         key = str(method).lower()
         if key == "wald":
             return residual_wald_intervals(self, level, parm)
         if key == "profile":
-            return residual_profile_intervals(self, level, parm)
+            return residual_profile_all(self, level, parm)
         if key == "boot":
             return residual_boot_intervals(self, level, parm, nsim=nsim, seed=seed)
         raise MixedFitError(f"method must be 'wald', 'profile' or 'boot', not {method!r}")
+
+    def profile(self, level: float = 0.99, points: int = 11) -> pd.DataFrame:
+        """Profile ζ traces of every parameter over its ``level`` profile interval (long
+        format: ``parameter, value, zeta``; names as :meth:`bootstrap`'s columns), as
+        :func:`mixedfit.inference.profile.profile_zeta` for ordinary fits."""
+        from .inference.residual_profile import residual_profile_zeta
+
+        return residual_profile_zeta(self, level=level, points=points)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.

@@ -231,18 +231,6 @@ def ar1_fit() -> Any:
     return mf.lmer("distance ~ Sex * age_c + (1 | Subject)", df, residual=mf.AR1("occ", "Subject"))
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda f: f.profile(),
-        lambda f: __import__("mixedfit.report.plots").report.plots.plot_profile(f),
-    ],
-)
-def test_planned_methods_raise_not_implemented(ar1_fit: Any, call: Any) -> None:
-    with pytest.raises(NotImplementedError, match=r"not implemented yet .* planned"):
-        call(ar1_fit)
-
-
 def test_wald_coef_table(ar1_fit: Any) -> None:
     table = ar1_fit.coef_table(ddf="none")
     assert np.allclose(table["z"], ar1_fit.fixef / ar1_fit.se)

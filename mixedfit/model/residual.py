@@ -30,9 +30,7 @@ __all__ = ["FittedResidual", "ResidualModelFit", "not_implemented"]
 
 PLANNED_PROPERTIES: tuple[str, ...] = ()
 """Attributes of the ordinary fitted model not implemented for residual-structure fits yet."""
-PLANNED = (
-    "profile",
-)
+PLANNED: tuple[str, ...] = ()
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""
 
 
