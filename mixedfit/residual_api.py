@@ -295,13 +295,6 @@ def fit_with_residual(
     if optimizer not in ("auto", "bobyqa") or verbose:
         raise MixedFitError("residual= fits use BOBYQA without progress reports (verbose) yet")
     parsed = parse_formula(formula, allow_no_random=True)
-    for term in parsed.random:
-        if term.structure and not (term.structure == "diag" and not term.hom):
-            raise NotImplementedError(
-                f"structured random-effects term {term.source!r} with residual= is not "
-                "implemented yet: use it without residual= (mf.lmer), or write the term as "
-                "'(expr | group)' / 'diag(expr | group)'"
-            )
     if safe:
         columns = data.columns if isinstance(data, pd.DataFrame) else None
         parsed = check_safe_formula(parsed, columns)

@@ -25,9 +25,7 @@ def test_boot_intervals_are_the_bootstrap_percentiles(fit: mf.ResidualMixedModel
     ci = fit.confint(method="boot", nsim=39, seed=7)
     table = fit.bootstrap(nsim=39, seed=7)
     assert list(ci.index) == list(table.columns)
-    assert list(table.columns[1:3]) == ["sigma", "Phi"] and len(table.columns) == 3 + len(
-        fit.fixef
-    )
+    assert list(table.columns[1:3]) == ["sigma", "Phi"] and len(table.columns) == 3 + len(fit.fixef)
     for name in table.columns:
         values = table[name].to_numpy()
         # R = 39, 95 %: boot's ranks (R + 1)·0.025 = 1 and 39: the smallest and largest

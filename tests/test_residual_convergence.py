@@ -65,8 +65,8 @@ def test_point_off_the_optimum_is_not_converged(orthodont: pd.DataFrame, monkeyp
     set converged=False and the API must warn with lme4's message."""
     polish = fit_module._polish
 
-    def stop_short(fun, best, lower, max_evals):  # type: ignore[no-untyped-def]
-        best = polish(fun, best, lower, max_evals)
+    def stop_short(fun, best, *args):  # type: ignore[no-untyped-def]
+        best = polish(fun, best, *args)
         x = best.theta.copy()
         x[-1] += 0.05
         return dataclasses.replace(best, theta=x, objective=fun(x), converged=True)

@@ -77,8 +77,11 @@ class _VarianceDeviance:
             return BIG
         dp, r2 = self.profiled(x)
         n = self.n
-        return dp - n * (1 + math.log(2 * math.pi * r2 / n)) + r2 / sigma**2 + n * math.log(
-            2 * math.pi * sigma**2
+        return (
+            dp
+            - n * (1 + math.log(2 * math.pi * r2 / n))
+            + r2 / sigma**2
+            + n * math.log(2 * math.pi * sigma**2)
         )
 
     def params(self, x: np.ndarray, sigma: float) -> np.ndarray:

@@ -142,6 +142,7 @@ def fit_residual(
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
+        upper = crit.upper() if crit.structured else None  # structured terms' correlation box
         best: OptimizerRecord | None = None
         for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
             record = minimize_theta(
@@ -150,13 +151,14 @@ def fit_residual(
                 lower,
                 max_evals=max_evals,
                 progress=progress,
+                upper=upper,
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
-        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals)
+        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
@@ -200,11 +202,12 @@ def _polish(
     best: OptimizerRecord,
     lower: np.ndarray,
     max_evals: int,
+    upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
     """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion;
     the evaluations of every round are counted."""
     for _ in range(POLISH_ROUNDS):
-        record = minimize_theta(fun, best.theta, lower, max_evals=max_evals)
+        record = minimize_theta(fun, best.theta, lower, max_evals=max_evals, upper=upper)
         total = best.evaluations + record.evaluations
         improved = record.objective < best.objective - 1e-9 * max(1.0, abs(best.objective))
         if record.objective < best.objective:
