@@ -84,11 +84,15 @@ class _VarianceDeviance:
             + n * math.log(2 * math.pi * sigma**2)
         )
 
-    def params(self, x: np.ndarray, sigma: float) -> np.ndarray:
+    def param(self, k: int, x: np.ndarray, sigma: float) -> float:
+        """P_k(x, σ): only the part (random effects, or the structure) that holds it."""
         theta, phi = self.crit.split(x)
-        sdcor = sdcor_from_theta(self.layout, theta, sigma) if theta.size else np.zeros(0)
-        report = np.fromiter(self.crit.model.report(phi).values(), float)
-        return np.concatenate([sdcor, [sigma], report])
+        m = len(theta)
+        if k < m:
+            return float(sdcor_from_theta(self.layout, theta, sigma)[k])
+        if k == m:
+            return sigma
+        return float(list(self.crit.model.report(phi).values())[k - m - 1])
 
 
 def _solve(g: Callable[[float], float], t0: float, lo: float) -> float | None:
@@ -123,7 +127,7 @@ def _solve(g: Callable[[float], float], t0: float, lo: float) -> float | None:
 def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
     """Profile of parameter k (not σ); None if no coordinate moves it."""
     x_hat, s_hat = dev.x_hat, dev.sigma
-    est = float(dev.params(x_hat, s_hat)[k])
+    est = dev.param(k, x_hat, s_hat)
     size = len(x_hat)
     sens = np.zeros(size)
     for j in range(size):
@@ -132,7 +136,7 @@ def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
         up[j] += h
         down[j] = max(down[j] - h, dev.lower[j])
         with np.errstate(all="ignore"):
-            diff = dev.params(up, s_hat)[k] - dev.params(down, s_hat)[k]
+            diff = dev.param(k, up, s_hat) - dev.param(k, down, s_hat)
         sens[j] = abs(diff / (up[j] - down[j])) if math.isfinite(diff) else 0.0
     if not (math.isfinite(est) and sens.max() > 0):
         return None
@@ -144,7 +148,7 @@ def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
         x = x.copy()
         x[j] = t
         with np.errstate(all="ignore"):
-            return float(dev.params(x, sigma)[k])
+            return dev.param(k, x, sigma)
 
     def objective(value: float, z: np.ndarray) -> float:
         sigma = math.exp(z[0])
