@@ -251,7 +251,9 @@ def _without_missing_structure_values(
     columns = [c for c in _structure_columns(residual) if c in data.columns]
     if not columns:
         return None
-    missing = data[columns].isna().any(axis=1).to_numpy()
+    missing = np.zeros(len(data), dtype=bool)
+    for column in columns:  # per column: no sub-frame copy (Arrow string columns are slow)
+        missing |= np.asarray(data[column].isna(), dtype=bool)
     return np.flatnonzero(~missing) if missing.any() else None
 
 
