@@ -27,7 +27,6 @@ from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .inference.residual_workflow import ResidualWorkflow
 from .model import ResidualModelFit, engine_terms
-from .model.residual import not_implemented
 from .report.residual import ResidualSummary, residual_summary_text
 from .report.text import check_ddf as _check_ddf
 from .report.tidy import TidyMethods
@@ -169,39 +168,46 @@ class ResidualMixedModel(ResidualModelFit, TidyMethods, ResidualWorkflow):
         *,
         parm: str | Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Confidence intervals for the fixed effects (columns lower, upper).
+        """Confidence intervals (columns lower, upper): of the fixed effects (Wald, profile) or
+        of all parameters (bootstrap).
 
         Parameters
         ----------
-        method : {"wald", "profile"}
+        method : {"wald", "profile", "boot"}
             Wald: β̂ ± z·SE (model-based SE, normal quantile, as the ordinary ``confint``);
-            profile: profile-likelihood intervals from the ML deviance with β_j fixed and the
-            variance parameters re-optimized (a REML fit is refitted by ML first, as lme4).
-            Bootstrap intervals are planned.
+            profile: profile-likelihood intervals of every parameter (SDs and correlations,
+            ``sigma``, the structure's parameters on their reported scale, fixed effects) from
+            the ML deviance with the parameter fixed and all others re-optimized (a REML fit is
+            refitted by ML first, as lme4; see
+            :func:`mixedfit.inference.residual_profile.residual_profile_all`).
+            boot: parametric-bootstrap percentile intervals (boot's ``perc``) of every column
+            of :meth:`bootstrap` (SDs and correlations, ``sigma``, the structure's parameters,
+            fixed effects).
         level : float
         nsim, seed : int
-            For bootstrap intervals (planned).
+            Replicates and seed of the bootstrap (``method="boot"``).
         parm : str or list of str, optional
-            Fixed effects to report (default: all).
-
-        Raises
-        ------
-        NotImplementedError
-            ``method="boot"``.
+            Parameters to report (default: all; the fixed effects for Wald).
         """
-        from .inference.residual_tests import (
-            residual_profile_intervals,
-            residual_wald_intervals,
-        )
+        from .inference.residual_profile import residual_profile_all
+        from .inference.residual_tests import residual_boot_intervals, residual_wald_intervals
 
         key = str(method).lower()
         if key == "wald":
             return residual_wald_intervals(self, level, parm)
         if key == "profile":
-            return residual_profile_intervals(self, level, parm)
+            return residual_profile_all(self, level, parm)
         if key == "boot":
-            not_implemented("confint(method='boot') (bootstrap intervals)")
+            return residual_boot_intervals(self, level, parm, nsim=nsim, seed=seed)
         raise MixedFitError(f"method must be 'wald', 'profile' or 'boot', not {method!r}")
+
+    def profile(self, level: float = 0.99, points: int = 11) -> pd.DataFrame:
+        """Profile ζ traces of every parameter over its ``level`` profile interval (long
+        format: ``parameter, value, zeta``; names as :meth:`bootstrap`'s columns), as
+        :func:`mixedfit.inference.profile.profile_zeta` for ordinary fits."""
+        from .inference.residual_profile import residual_profile_zeta
+
+        return residual_profile_zeta(self, level=level, points=points)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fit as versioned JSON (gzip if the name ends in ``.gz``); no pickle.
@@ -260,7 +266,9 @@ def _without_missing_structure_values(
     columns = [c for c in _structure_columns(residual) if c in data.columns]
     if not columns:
         return None
-    missing = data[columns].isna().any(axis=1).to_numpy()
+    missing = np.zeros(len(data), dtype=bool)
+    for column in columns:  # per column: no sub-frame copy (Arrow string columns are slow)
+        missing |= np.asarray(data[column].isna(), dtype=bool)
     return np.flatnonzero(~missing) if missing.any() else None
 
 
@@ -305,13 +313,6 @@ def fit_with_residual(
         raise MixedFitError("residual= fits use BOBYQA without progress reports (verbose) yet")
     data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     parsed = parse_formula(formula, allow_no_random=True)
-    for term in parsed.random:
-        if term.structure and not (term.structure == "diag" and not term.hom):
-            raise NotImplementedError(
-                f"structured random-effects term {term.source!r} with residual= is not "
-                "implemented yet: use it without residual= (mf.lmer), or write the term as "
-                "'(expr | group)' / 'diag(expr | group)'"
-            )
     if safe:
         columns = data.columns if isinstance(data, pd.DataFrame) else None
         parsed = check_safe_formula(parsed, columns)
@@ -333,7 +334,9 @@ def fit_with_residual(
         terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
     )
     fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
-    if not engine.record.converged:
+    if engine.check is not None and engine.check.message is not None:
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    elif not engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {engine.record.message}",
             ConvergenceWarning,

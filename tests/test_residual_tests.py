@@ -221,8 +221,10 @@ def test_confint_errors() -> None:
     fit = public_fit(ref, load(ref["data"]))
     with pytest.raises(MixedFitError, match="not a fixed effect"):
         fit.confint(parm="SexFemale")
-    with pytest.raises(NotImplementedError, match="planned"):
-        fit.confint(method="boot")
+    with pytest.raises(MixedFitError, match="nsim must be an integer"):
+        fit.confint(method="boot", nsim=1)
+    with pytest.raises(MixedFitError, match="not a parameter of this fit"):
+        fit.confint(method="boot", nsim=2, parm="bogus")
     with pytest.raises(MixedFitError, match="method"):
         fit.confint(method="bogus")
     with pytest.raises(ValueError, match="level"):

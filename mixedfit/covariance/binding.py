@@ -91,7 +91,16 @@ def code_column(frame: pd.DataFrame, column: str, role: str) -> Coded:
         cat = s.cat.remove_unused_categories()
         return Coded(np.asarray(cat.cat.codes, dtype=np.intp), [str(c) for c in cat.cat.categories])
     codes, uniques = pd.factorize(s, sort=True)
-    return Coded(np.asarray(codes, dtype=np.intp), [str(u) for u in uniques])
+    return Coded(np.asarray(codes, dtype=np.intp), text_labels(uniques))
+
+
+def text_labels(values: pd.Index) -> list[str]:
+    """The values as str; a string column's without a Python loop over (Arrow) scalars."""
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(
+        values.dtype
+    ):
+        return list(np.asarray(values, dtype=object).tolist())
+    return [str(u) for u in values]
 
 
 def numeric_column(frame: pd.DataFrame, column: str, role: str) -> np.ndarray:

@@ -275,6 +275,21 @@ def _check(fit: ResidualModelFit) -> None:
             "Kenward-Roger df and standard errors are defined for REML fits only; refit with "
             "reml=True or use ddf='satterthwaite'"
         )
+    terms = fit._engine.factor.layout.terms
+    structured = [
+        spec.term.source
+        for spec, term in zip(fit._design.spec.terms, terms, strict=True)
+        if term.structure is not None
+    ]
+    if structured:
+        names = ", ".join(repr(s) for s in structured)
+        raise NotImplementedError(
+            "Kenward-Roger for residual fits with a structured random-effects term "
+            f"({names}) is not implemented: the adjustment's second-derivative term depends on "
+            "the parameterization, and mmrm (whose τ scale it follows) has no random effects "
+            "to fix one for cs/ar1/toep/diag(hom) terms; use ddf='satterthwaite' "
+            "(parameterization-free), or write the term as '(expr | group)'"
+        )
 
 
 @cached_per_fit
@@ -287,6 +302,8 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     MixedFitError
         An ML fit; a fit on the boundary (a zero random-effect variance, or a Hessian of −ℓ not
         positive definite); clusters too large for dense blocks.
+    NotImplementedError
+        A structured random-effects term (``cs(...)``, ``ar1(...)``, ...).
     """
     _check(fit)
     vp = residual_varpar(fit)

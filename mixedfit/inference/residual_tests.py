@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "residual_anova",
+    "residual_boot_intervals",
     "residual_ftest",
     "residual_linear_test",
     "residual_profile_intervals",
@@ -227,3 +228,42 @@ def residual_profile_intervals(
             )
     names = [str(fit._design.spec.fixed_names[i]) for i in idx]
     return pd.DataFrame(rows, index=names, columns=["lower", "upper"])
+
+
+def residual_boot_intervals(
+    fit: ResidualModelFit,
+    level: float = 0.95,
+    parm: str | Sequence[str] | None = None,
+    *,
+    nsim: int = 500,
+    seed: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Parametric-bootstrap percentile intervals of all parameters (boot's ``perc``, as the
+    ordinary ``confint(method="boot")``), from :func:`.residual_bootstrap.bootstrap`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lower, upper``, indexed by the bootstrap table's columns (random effects'
+        SDs and correlations, ``sigma``, the structure's parameters on nlme's scale, the fixed
+        effects), or those in ``parm``.
+    """
+    from .bootstrap import percentile_interval
+    from .residual_bootstrap import bootstrap, bootstrap_names
+
+    _check_level(level)
+    if isinstance(nsim, bool) or not isinstance(nsim, int | np.integer) or nsim < 2:
+        raise MixedFitError(
+            f"nsim must be an integer of at least 2 for bootstrap intervals, not {nsim!r} "
+            "(use 500 or more for stable 95% intervals)"
+        )
+    names = bootstrap_names(fit)
+    wanted = names if parm is None else ([parm] if isinstance(parm, str) else list(parm))
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise MixedFitError(
+            f"parm {unknown[0]!r} is not a parameter of this fit; the parameters are {names}"
+        )
+    table = bootstrap(fit, int(nsim), seed=seed)
+    rows = [percentile_interval(table[w].to_numpy(), level) for w in wanted]
+    return pd.DataFrame(rows, index=wanted, columns=["lower", "upper"])

@@ -213,10 +213,11 @@ def restore_residual(
     if document["convergence"] is not None or document["gradient"] is not None:
         raise _FileError("convergence and gradient must be null for a residual-structure fit")
     check_diagnostics(record, None, x.size)
-    engine = ResidualFit(theta, phi, stored, reml, record, solution, factor, bound.model)
+    check = None
     if factor.n < MAX_NOBS and x.size:
-        _derivative_check(crit, x, reml, record, where)
+        check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
+    engine = ResidualFit(theta, phi, stored, reml, record, solution, factor, bound.model, check)
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
     return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
 

@@ -20,6 +20,7 @@ from scipy import stats
 
 from ..covariance import BoundResidual, Combined, ResidualStructure
 from ..design import Design
+from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit
 from ..exceptions import MixedFitError
 from .fit import sd_and_correlation
@@ -29,9 +30,7 @@ __all__ = ["FittedResidual", "ResidualModelFit", "not_implemented"]
 
 PLANNED_PROPERTIES: tuple[str, ...] = ()
 """Attributes of the ordinary fitted model not implemented for residual-structure fits yet."""
-PLANNED = (
-    "profile",
-)
+PLANNED: tuple[str, ...] = ()
 """Methods of the ordinary fitted model not implemented for residual-structure fits yet."""
 
 
@@ -174,7 +173,17 @@ class ResidualModelFit(ResidualRows):
 
     @property
     def converged(self) -> bool:
+        """True if the optimizer met its convergence criteria and, below
+        :data:`~mixedfit.engine.convergence.MAX_NOBS` rows, lme4's derivative check at (θ̂, φ̂)
+        passed (as ordinary fits)."""
         return bool(self._engine.record.converged)
+
+    @property
+    def optimizer(self) -> OptimizerRecord:
+        """The optimizer's record over x = (θ, φ): evaluations (with the derivative check's),
+        message, time, and the finite-difference gradient at the optimum (None when the check
+        was skipped: ≥ MAX_NOBS rows)."""
+        return self._engine.record
 
     # ----------------------------------------------------------- parameters
     @property

@@ -211,12 +211,14 @@ def plot_residuals(fit: MixedModelFit | ResidualModelFit) -> Figure:
     return _detached(fig)
 
 
-def plot_profile(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> Figure:
+def plot_profile(
+    fit: MixedModelFit | ResidualModelFit, level: float = 0.99, points: int = 11
+) -> Figure:
     """Profile ζ plots of every parameter (lme4's ``xyplot(profile(fit))``).
 
     Parameters
     ----------
-    fit : MixedModelFit
+    fit : MixedModelFit or ResidualModelFit
     level : float
         Each panel spans the parameter's ``level`` profile interval.
     points : int
@@ -228,11 +230,15 @@ def plot_profile(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> F
         One panel per parameter, ζ against the value; straight lines mean a quadratic
         (Wald-like) log-likelihood.
     """
-    _check_fit(fit, "plot_profile")
-    from ..inference.profile import profile_zeta
-
     plt = _pyplot()
-    curves = profile_zeta(fit, level=level, points=points)
+    if isinstance(fit, ResidualModelFit):
+        from ..inference.residual_profile import residual_profile_zeta
+
+        curves = residual_profile_zeta(fit, level=level, points=points)
+    else:
+        from ..inference.profile import profile_zeta
+
+        curves = profile_zeta(fit, level=level, points=points)
     names = list(dict.fromkeys(curves["parameter"]))
     ncol = min(3, len(names))
     nrow = -(-len(names) // ncol)

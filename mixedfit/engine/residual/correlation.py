@@ -77,9 +77,21 @@ class CorrelationPart(ABC):
         """The parameters on nlme's constrained scale, by nlme's names."""
 
 
-def _lags(time: np.ndarray, rows: np.ndarray) -> np.ndarray:
+_LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
+
+
+def _lags(time: np.ndarray, rows: np.ndarray, part: object | None = None) -> np.ndarray:
+    """|tᵢ − tⱼ| of each subject's rows, (nsub, m, m). With ``part``, a small result is kept on
+    it for the next call with the same ``time`` and ``rows`` objects (the fast path asks for
+    the same pattern rows at every evaluation)."""
+    cached = getattr(part, "_lag_cache", None)
+    if cached is not None and cached[0] is time and cached[1] is rows:
+        return cached[2]
     t = time[rows]
-    return np.abs(t[:, :, None] - t[:, None, :])
+    lag = np.abs(t[:, :, None] - t[:, None, :])
+    if part is not None and lag.size <= _LAG_CACHE_MAX:
+        part._lag_cache = (time, rows, lag)  # type: ignore[attr-defined]
+    return lag
 
 
 class AR1Part(CorrelationPart):
@@ -97,7 +109,7 @@ class AR1Part(CorrelationPart):
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         rho = float(unit_ratio(phi[0]))
-        lag = _lags(self.position, rows)
+        lag = _lags(self.position, rows, self)
         return np.asarray(np.where(lag == 0, 1.0, np.sign(rho) ** lag * np.abs(rho) ** lag))
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
@@ -122,7 +134,7 @@ class CAR1Part(CorrelationPart):
         return self.time[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(np.exp(-math.exp(phi[0]) * _lags(self.time, rows)))
+        return np.asarray(np.exp(-math.exp(phi[0]) * _lags(self.time, rows, self)))
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return {"Phi": math.exp(-math.exp(phi[0]))}
@@ -153,7 +165,7 @@ class ARMAPart(CorrelationPart):
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         ar, ma = self.coefficients(phi)
         acf = arma_acf(ar, ma, self.max_lag)
-        return np.asarray(acf[_lags(self.position, rows).astype(np.intp)])
+        return np.asarray(acf[_lags(self.position, rows, self).astype(np.intp)])
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         ar, ma = self.coefficients(phi)

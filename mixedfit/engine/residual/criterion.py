@@ -112,6 +112,16 @@ class ResidualCriterion:
         theta = self.layout.lower() if self.terms else np.zeros(0)
         return np.concatenate([theta, self.model.lower()])
 
+    def upper(self) -> np.ndarray:
+        """Upper bounds of x: +inf except a structured term's correlation box."""
+        theta = self.layout.upper() if self.terms else np.zeros(0)
+        return np.concatenate([theta, np.full(self.model.size, np.inf)])
+
+    @property
+    def structured(self) -> bool:
+        """True if a random-effects term has a structured covariance (bounded above)."""
+        return bool(self.terms) and self.layout.structured
+
     def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(θ, φ) of x."""
         x = np.asarray(x, dtype=float)
@@ -131,10 +141,7 @@ class ResidualCriterion:
             return self._cache[1]
         w = self.model.whiten(phi, self._M)
         cols = np.cumsum([0, *self._widths])
-        terms = [
-            ReTerm(t.refs, w.M[:, cols[i] : cols[i + 1]], t.nlev, t.correlated)
-            for i, t in enumerate(self.terms)
-        ]
+        terms = [t.with_Z(w.M[:, cols[i] : cols[i + 1]]) for i, t in enumerate(self.terms)]
         q = cols[-1]
         X, y = w.M[:, q : q + self.p], w.M[:, q + self.p]
         factor = BlockedFactor(terms, X, y, -w.logdet, self.fixed_map)

@@ -7,17 +7,20 @@ noise, equal variances), θ from the moment estimates on the rows whitened at th
 starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
 optima). The optimizer evaluates the criterion through the fast path where the structure has one
 (:mod:`.patterns`); the estimates, the factor and the objective returned come from the rows
-whitened at φ̂ (the two agree to rounding).
+whitened at φ̂ (the two agree to rounding). Below :data:`~..convergence.MAX_NOBS` rows the
+optimum gets lme4's derivative check (:func:`~..convergence.check_convergence` over x = (θ, φ),
+as ordinary fits): a failure sets the record's ``converged`` to False with the check's message.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
@@ -50,6 +53,9 @@ class ResidualFit:
     factor : BlockedFactor
         Of the whitened rows at φ̂, holding θ̂.
     model : ResidualModel
+    check : ConvergenceCheck or None
+        lme4's derivative check at x̂ = (θ̂, φ̂); None when skipped (≥ MAX_NOBS rows, or no
+        parameter to check).
     """
 
     theta: np.ndarray
@@ -60,6 +66,7 @@ class ResidualFit:
     solution: Solution
     factor: BlockedFactor
     model: ResidualModel
+    check: ConvergenceCheck | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:
@@ -135,6 +142,7 @@ def fit_residual(
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
+        upper = crit.upper() if crit.structured else None  # structured terms' correlation box
         best: OptimizerRecord | None = None
         for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
             record = minimize_theta(
@@ -143,13 +151,15 @@ def fit_residual(
                 lower,
                 max_evals=max_evals,
                 progress=progress,
+                upper=upper,
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
-        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals)
+        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals, upper)
+        best, check = _derivative_check(crit, best, reml, model.n)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -157,7 +167,28 @@ def fit_residual(
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
-    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model)
+    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check)
+
+
+def _derivative_check(
+    crit: ResidualCriterion, best: OptimizerRecord, reml: bool, n: int
+) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
+    """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
+    gradient and its evaluations, and ``converged=False`` with the check's message on failure."""
+    x = best.theta
+    if n >= MAX_NOBS or not x.size:
+        return best, None
+    count = [0]
+
+    def fun(z: np.ndarray) -> float:
+        count[0] += 1
+        return crit.objective(z, reml)
+
+    check = check_convergence(fun, x, crit.lower())
+    record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
+    if check.message is not None:
+        record = replace(record, converged=False, message=check.message)
+    return record, check
 
 
 POLISH_ROUNDS = 3
@@ -171,11 +202,12 @@ def _polish(
     best: OptimizerRecord,
     lower: np.ndarray,
     max_evals: int,
+    upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
     """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion;
     the evaluations of every round are counted."""
     for _ in range(POLISH_ROUNDS):
-        record = minimize_theta(fun, best.theta, lower, max_evals=max_evals)
+        record = minimize_theta(fun, best.theta, lower, max_evals=max_evals, upper=upper)
         total = best.evaluations + record.evaluations
         improved = record.objective < best.objective - 1e-9 * max(1.0, abs(best.objective))
         if record.objective < best.objective:
