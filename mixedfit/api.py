@@ -72,6 +72,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: None = None,
+    names: str = "r",
 ) -> LinearMixedModel: ...
 
 
@@ -90,6 +91,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: ResidualStructure,
+    names: str = "r",
 ) -> ResidualMixedModel: ...
 
 
@@ -107,6 +109,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: ResidualStructure | None = None,
+    names: str = "r",
 ) -> LinearMixedModel | ResidualMixedModel:
     """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
 
@@ -150,6 +153,12 @@ def lmer(
         names, numbers, formula operators and the transforms of
         :data:`mixedfit.formula.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
         ``C(col, contr.sum)``, ``center``, ``scale``, ``poly``, ``offset`` ...).
+    names : {"r", "formulaic"}, default "r"
+        Names of the fixed effects and random-effect columns everywhere (estimates, summaries,
+        ``test()`` strings, saved fits): R's (``(Intercept)``, ``SexFemale``, ``age:SexFemale``,
+        ``poly(Days, 2, raw = TRUE)1``, as ``names(fixef(m))`` in R) or formulaic's
+        (``Intercept``, ``Sex[T.Female]``, the names before version 0.13). See
+        :mod:`mixedfit.design.rnames` for the rules.
 
     Returns
     -------
@@ -210,6 +219,7 @@ def lmer(
             optimizer=optimizer,
             safe=safe,
             verbose=verbose,
+            names=names,
         )
 
     if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
@@ -217,7 +227,9 @@ def lmer(
         parsed = check_safe_formula(formula, columns)
     else:
         parsed = parse_formula(formula)
-    design = build_design(parsed, data, weights=weights, offset=offset, context=context)
+    design = build_design(
+        parsed, data, weights=weights, offset=offset, context=context, names=names
+    )
     check_response_scale(design.spec.formula.response, design.y - design.offset)
     canonical = canonical_rows(design)  # the same arrays for any row order of the data
     terms = engine_terms(canonical)

@@ -100,7 +100,8 @@ def _fixed_terms(fit: MixedModelFit) -> tuple[list[_Term], bool]:
             intercept = intercept or any(c in kept for c in cols)
             continue
         numerics = frozenset(f for f in factors if str(kinds.get(f, "")).endswith("NUMERICAL"))
-        terms.append(_Term(str(term), factors, numerics, tuple(kept[c] for c in cols if c in kept)))
+        label = spec.term_labels.get(":".join(factors), str(term))  # R's label: age:Sex
+        terms.append(_Term(label, factors, numerics, tuple(kept[c] for c in cols if c in kept)))
     return terms, intercept
 
 

@@ -341,7 +341,8 @@ def linear_test(
     """
     _refuse_residual(fit, "linear_test")
     method = _method(ddf)
-    M, r = hypothesis(L, rhs, list(fit._design.spec.fixed_names))
+    spec = fit._design.spec
+    M, r = hypothesis(L, rhs, list(spec.fixed_names), spec.aliases)
     numdf, dendf, F, p = _ftest(fit, M, r, method)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 
