@@ -115,7 +115,9 @@ def build_design(
     y, X, fixed_spec, formulaic_names, (r_names, r_labels) = _fixed_part(
         formula, frame_columns, ctx
     )
-    fixed_names, aliases = (r_names, formulaic_names) if names == "r" else (formulaic_names, r_names)
+    fixed_names, aliases = (
+        (r_names, formulaic_names) if names == "r" else (formulaic_names, r_names)
+    )
     _check_finite(X, fixed_names, "fixed-effects column")
     X, kept_names, kept, dropped = _drop_aliased(X, fixed_names)
     v.check_residual_df(len(rows), kept_names)
