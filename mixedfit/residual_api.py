@@ -312,8 +312,8 @@ def fit_with_residual(
     bound = residual.bind(frame.reset_index(drop=True))
     terms = engine_terms(design)
     if bound.subject is not None:
-        names = [t.name for t in design.spec.terms]
-        check_nested(terms, bound.subject, names, str(bound.subject_column), bound.subject_labels)
+        groups = [t.name for t in design.spec.terms]
+        check_nested(terms, bound.subject, groups, str(bound.subject_column), bound.subject_labels)
     engine = fit_residual(
         terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
     )
