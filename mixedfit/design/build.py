@@ -215,7 +215,13 @@ def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, A
 def _is_builtin(name: str) -> bool:
     import builtins
 
-    return hasattr(builtins, name) or name in {"C", "I", "Q", "center", "scale", "poly", "bs"}
+    return hasattr(builtins, name) or name in _FORMULAIC_NAMES
+
+
+# formulaic's functions and contrast classes (``C(f, Sum)``), which its context provides
+_FORMULAIC_NAMES = frozenset(
+    {"C", "I", "Q", "center", "scale", "poly", "bs", "Sum", "Treatment", "Helmert", "Diff", "Poly"}
+)
 
 
 def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
