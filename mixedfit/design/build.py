@@ -374,6 +374,7 @@ def _random_part(
         [a.Z for a in arrays],
         [a.refs for a in arrays],
         frame,
+        [s.columns for s in specs],
     )
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
