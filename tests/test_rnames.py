@@ -139,3 +139,23 @@ def test_residual_structure_fits_take_names_too():
     np.testing.assert_array_equal(
         r.test("age:SexFemale = 0").to_numpy(), r.test("age:Sex[T.Female] = 0").to_numpy()
     )
+
+
+def test_correlation_heads_abbreviated_as_r():
+    """R 4.x: abbreviate(x, minlength = 6), as lme4 heads the correlation of fixed effects."""
+    from mixedfit.report.text import abbreviate
+
+    names = {
+        "(Intercept)": "(Intr)",
+        "age:SexFemale": "ag:SxF",
+        "SexFemale": "SexFml",
+        "poly(Days, 2, raw = TRUE)1": "p(2r=T",
+        "Days": "Days",
+        "I(Days^2)": "I(D^2)",
+        "factor(Days)1": "fc(D)1",
+        "ns(Days, 3)1": "n(D,3)",
+        "a b c d e f g": "abcdefg",
+        "recipeB:factor(temp)185": "rB:()1",
+        "Intercept": "Intrcp",
+    }
+    assert abbreviate(list(names), 6) == list(names.values())
