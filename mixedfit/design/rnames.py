@@ -15,8 +15,9 @@ raw=True)[1]``); this module derives, column by column, the name R's ``model.mat
 * matrix-valued transforms (``poly``, ``ns``, ``bs``) are the expression pasted with the column
   number: ``ns(Days, 3)1``;
 * formulaic's ``C(f, Sum)`` is named as R names ``f`` under ``contrasts = list(f =
-  contr.sum)``: ``f1`` (``C(f, Treatment("b"))``: ``fa``); a ``C(f, contr.xxx)`` call, which R
-  reads too, keeps the call, as does ``C(f)`` (``C(f)b``);
+  contr.sum)``: ``f1`` (``C(f, Treatment("b"))`` or ``C(f, contr.treatment("b"))``: ``fa``); a
+  ``C(f, contr.sum)`` call (a bare ``contr.xxx``), which R reads too, keeps the call, as does
+  ``C(f)`` (``C(f)b``);
 * an interaction joins the pieces with ``:``, its variables in the order of their first
   appearance among the formula's terms (terms ordered by degree, as R and formulaic do), as R's
   ``terms``.
@@ -190,7 +191,8 @@ def _unwrap_c(expr: str) -> str:
         return expr
     contrast = node.args[1] if len(node.args) >= 2 else None
     contrast = contrast or next((k.value for k in node.keywords if k.arg == "contr"), None)
-    if contrast is None or ast.unparse(contrast).startswith("contr.") or not node.args:
+    r_contrast = isinstance(contrast, ast.Attribute) and ast.unparse(contrast).startswith("contr.")
+    if contrast is None or r_contrast or not node.args:
         return expr  # C(f) (a factor, as written) or R's own C(f, contr.sum)
     inner = node.args[0]
     start, end = inner.col_offset, inner.end_col_offset
