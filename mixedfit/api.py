@@ -157,7 +157,7 @@ def lmer(
         Names of the fixed effects and random-effect columns everywhere (estimates, summaries,
         ``test()`` strings, saved fits): R's (``(Intercept)``, ``SexFemale``, ``age:SexFemale``,
         ``poly(Days, 2, raw = TRUE)1``, as ``names(fixef(m))`` in R) or formulaic's
-        (``Intercept``, ``Sex[T.Female]``, the names before version 0.13). See
+        (``Intercept``, ``Sex[T.Female]``, the names before R's became the default). See
         :mod:`mixedfit.design.rnames` for the rules.
 
     Returns

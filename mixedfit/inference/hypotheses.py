@@ -90,7 +90,7 @@ def parse_hypotheses(
     Parameters
     ----------
     hypotheses : str or sequence of str
-        E.g. ``["Days = 0"]``, ``["recipe[T.B] - recipe[T.C] = 0", "temp = 0.5"]``.
+        E.g. ``["Days = 0"]``, ``["recipeB - recipeC = 0", "temp = 0.5"]``.
     names : sequence of str
         Fixed-effect names, in coefficient order (length p).
     aliases : sequence of str, optional
