@@ -122,7 +122,7 @@ def test_missing_values_are_dropped_before_the_knots_are_placed():
 def test_python_spellings_still_work():
     ss = DATA["sleepstudy"]
     fit = mf.lmer("np.log(Reaction) ~ C(Days) + (1 | Subject)", ss)
-    assert list(fit.fixef.index)[:2] == ["(Intercept)", "Days1"]
+    assert list(fit.fixef.index)[:2] == ["(Intercept)", "C(Days)1"]
     r = mf.lmer("log(Reaction) ~ factor(Days) + (1 | Subject)", ss)
     assert r.objective == pytest.approx(fit.objective, rel=1e-12)
     fit = mf.lmer("Reaction ~ np.log(`Days.num`) + I(Days**2) + (1 | Subject)", ss, safe=True)

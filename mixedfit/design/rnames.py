@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -200,6 +201,7 @@ def _unwrap_c(expr: str) -> str:
     return expr.replace("`", "")[start:end] if end is not None else expr
 
 
+@lru_cache(maxsize=1024)
 def r_variable(expr: str) -> str:
     """R's name of a formula variable (a factor of a term) written ``expr`` by formulaic."""
     return r_expression(_unwrap_c(expr))
@@ -245,30 +247,34 @@ def r_column_names(
     """
     order = variable_order(f for f, _ in structure if list(f) != ["1"])
     renamed: dict[str, str] = {}
+    logical: dict[str, bool] = {}  # numeric factor -> logical in R (computed once)
     for factors, columns in structure:
         if not factors or list(factors) == ["1"]:
             renamed.update((c, "(Intercept)") for c in columns)
             continue
-        suffixes: dict[str, list[str]] = {}
+        suffixes: dict[str, dict[str, int]] = {}  # factor -> suffix -> its number 1..k
         split = []
+        by_length = sorted(factors, key=len, reverse=True)
         for col in columns:
-            pieces = [_piece(p, factors) for p in split_column(col)]
+            pieces = [_piece(p, by_length) for p in split_column(col)]
             split.append(pieces)
             for expr, suffix in pieces:
-                if suffix is not None and suffix not in suffixes.setdefault(expr, []):
-                    suffixes[expr].append(suffix)
+                seen = suffixes.setdefault(expr, {})
+                if suffix is not None and suffix not in seen:
+                    seen[suffix] = len(seen) + 1
         for col, pieces in zip(columns, split, strict=True):
             ranked = sorted(pieces, key=lambda p: order.get(p[0], len(order)))
             renamed[col] = ":".join(
-                _r_piece(expr, suffix, kinds.get(expr), suffixes.get(expr, []), frame)
+                _r_piece(expr, suffix, kinds.get(expr), suffixes.get(expr, {}), frame, logical)
                 for expr, suffix in ranked
             )
     return tuple(renamed.get(n, n) for n in names)
 
 
 def _piece(text: str, factors: Sequence[str]) -> tuple[str, str | None]:
-    """(factor expression, bracketed suffix or None) of one piece of a column name."""
-    for f in sorted(factors, key=len, reverse=True):
+    """(factor expression, bracketed suffix or None) of one piece of a column name; ``factors``
+    longest first."""
+    for f in factors:
         if text == f:
             return f, None
         if text.startswith(f + "[") and text.endswith("]"):
@@ -280,19 +286,22 @@ def _r_piece(
     expr: str,
     suffix: str | None,
     kind: tuple[bool, Any] | None,
-    seen: list[str],
+    seen: Mapping[str, int],
     frame: pd.DataFrame | None,
+    logical: dict[str, bool],
 ) -> str:
     base = r_variable(expr)
     if suffix is None:
-        return base + ("TRUE" if _logical(expr, frame) else "")
+        if expr not in logical:
+            logical[expr] = _logical(expr, frame)
+        return base + ("TRUE" if logical[expr] else "")
     categorical = kind is not None and kind[0]
     if not categorical:
         return base + suffix  # poly, ns, bs: the column number
     if suffix.startswith("T."):
         return base + suffix[2:]
     if suffix[:2] in ("S.", "H.", "D.") and suffix in seen:
-        return base + str(seen.index(suffix) + 1)
+        return base + str(seen[suffix])
     return base + suffix  # a level (full dummy coding), or .L/.Q of polynomial contrasts
 
 
