@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["text", "json", "html"],
         help="summary format (default: text)",
     )
+    fit.add_argument(
+        "--names",
+        default="r",
+        choices=["r", "formulaic"],
+        help="coefficient names: R's, (Intercept) and SexFemale (default), or formulaic's",
+    )
     comp = sub.add_parser(
         "anova",
         help="likelihood-ratio tests of nested models",
@@ -165,6 +171,7 @@ def _run(args: argparse.Namespace) -> int:
         weights=args.weights,
         safe=args.safe,
         verbose=args.verbose,
+        names=args.names,
     )
     if args.output == "json":
         print(json.dumps(fit_json(fit, args.ddf), indent=2))

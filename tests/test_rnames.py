@@ -159,3 +159,15 @@ def test_correlation_heads_abbreviated_as_r():
         "Intercept": "Intrcp",
     }
     assert abbreviate(list(names), 6) == list(names.values())
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown", "absent"),
+    [((), "SexFemale", "Sex[T.Female]"), (("--names", "formulaic"), "Sex[T.Female]", "SexFemale")],
+)
+def test_cli_prints_rs_names(capsys, extra, shown, absent):
+    from mixedfit.cli import main
+
+    assert main(["fit", "orthodont", "distance ~ age + Sex + (1 | Subject)", *extra]) == 0
+    out = capsys.readouterr().out
+    assert shown in out and absent not in out
