@@ -73,6 +73,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: None = None,
+    names: str = "r",
 ) -> LinearMixedModel: ...
 
 
@@ -91,6 +92,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: ResidualStructure,
+    names: str = "r",
 ) -> ResidualMixedModel: ...
 
 
@@ -108,6 +110,7 @@ def lmer(
     safe: bool = False,
     verbose: bool = False,
     residual: ResidualStructure | None = None,
+    names: str = "r",
 ) -> LinearMixedModel | ResidualMixedModel:
     """Fit a linear mixed-effects model, as R's ``lme4::lmer``.
 
@@ -151,6 +154,12 @@ def lmer(
         names, numbers, formula operators and the transforms of
         :data:`mixedfit.formula.safety.SAFE_FUNCTIONS` (``np.log``, ``I(...)`` with arithmetic,
         ``C(col, contr.sum)``, ``center``, ``scale``, ``poly``, ``offset`` ...).
+    names : {"r", "formulaic"}, default "r"
+        Names of the fixed effects and random-effect columns everywhere (estimates, summaries,
+        ``test()`` strings, saved fits): R's (``(Intercept)``, ``SexFemale``, ``age:SexFemale``,
+        ``poly(Days, 2, raw = TRUE)1``, as ``names(fixef(m))`` in R) or formulaic's
+        (``Intercept``, ``Sex[T.Female]``, the names before R's became the default). See
+        :mod:`mixedfit.design.rnames` for the rules.
 
     Returns
     -------
@@ -213,6 +222,7 @@ def lmer(
             optimizer=optimizer,
             safe=safe,
             verbose=verbose,
+            names=names,
         )
 
     if safe:  # checked before anything is evaluated (parsing evaluates nothing either)
@@ -220,7 +230,9 @@ def lmer(
         parsed = check_safe_formula(formula, columns)
     else:
         parsed = parse_formula(formula)
-    design = build_design(parsed, data, weights=weights, offset=offset, context=context)
+    design = build_design(
+        parsed, data, weights=weights, offset=offset, context=context, names=names
+    )
     check_response_scale(design.spec.formula.response, design.y - design.offset)
     canonical = canonical_rows(design)  # the same arrays for any row order of the data
     terms = engine_terms(canonical)

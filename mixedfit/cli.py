@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="evaluate a formula outside safe mode (only for files you trust)",
     )
+    fit.add_argument(
+        "--names",
+        default="r",
+        choices=["r", "formulaic"],
+        help="coefficient names: R's, (Intercept) and SexFemale (default), or formulaic's",
+    )
     comp = sub.add_parser(
         "anova",
         help="likelihood-ratio tests of nested models",
@@ -226,6 +232,7 @@ def _run(args: argparse.Namespace) -> int:
         weights=args.weights,
         safe=args.safe,
         verbose=args.verbose,
+        names=args.names,
     )
     if args.save:
         fit.save(args.save)

@@ -287,6 +287,7 @@ def fit_with_residual(
     optimizer: str = "auto",
     safe: bool = False,
     verbose: bool = False,
+    names: str = "r",
 ) -> ResidualMixedModel:
     """The path of ``lmer(..., residual=residual)``; arguments as :func:`mixedfit.lmer`.
 
@@ -318,7 +319,7 @@ def fit_with_residual(
         parsed = check_safe_formula(parsed, columns)
     kept = _without_missing_structure_values(data, residual)
     used = data if kept is None else data.iloc[kept]
-    design = build_design(parsed, used, offset=offset, context=context)
+    design = build_design(parsed, used, offset=offset, context=context, names=names)
     if kept is not None:  # rows positioned in the caller's data, as without residual=
         design = dataclasses.replace(
             design, rows=kept[design.rows], n_dropped=design.n_dropped + len(data) - len(kept)
@@ -328,8 +329,8 @@ def fit_with_residual(
     bound = residual.bind(frame.reset_index(drop=True))
     terms = engine_terms(design)
     if bound.subject is not None:
-        names = [t.name for t in design.spec.terms]
-        check_nested(terms, bound.subject, names, str(bound.subject_column), bound.subject_labels)
+        groups = [t.name for t in design.spec.terms]
+        check_nested(terms, bound.subject, groups, str(bound.subject_column), bound.subject_labels)
     engine = fit_residual(
         terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
     )
@@ -369,7 +370,7 @@ def gls(
         mf.VarIdent("sex")`` ...
     reml : bool, default True
     **options
-        ``offset``, ``context``, ``max_evals``, ``safe`` as :func:`mixedfit.lmer`.
+        ``offset``, ``context``, ``max_evals``, ``safe``, ``names`` as :func:`mixedfit.lmer`.
 
     Returns
     -------

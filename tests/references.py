@@ -1,11 +1,10 @@
 """lme4 reference cases: loading, data preparation, and name normalisation.
 
-Tolerances for every comparison with lme4 are stated once, here. Fixed-effect, θ and random-effect
-column names follow formulaic ("Intercept", "Machine[A]") rather than R ("(Intercept)",
-"MachineA"), so those are compared by position; grouping-factor names and interaction levels are
-compared by meaning (lme4 writes ``(1 | batch/cask)`` as ``cask:batch`` with levels ``a:A``,
-mixedfit as ``batch:cask`` with levels ``A:a``; lme4 names the second half of a split ``||`` term
-``Subject.1``).
+Tolerances for every comparison with lme4 are stated once, here. Fixed-effect and random-effect
+column names are R's ("(Intercept)", "MachineA") and compared directly; grouping-factor names and
+interaction levels are compared by meaning (lme4 writes ``(1 | batch/cask)`` as ``cask:batch``
+with levels ``a:A``, mixedfit as ``batch:cask`` with levels ``A:a``; lme4 names the second half of
+a split ``||`` term ``Subject.1``).
 """
 
 from __future__ import annotations

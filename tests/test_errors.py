@@ -86,7 +86,7 @@ def test_grouping_factor_with_as_many_levels_as_observations(sleepstudy):
 @pytest.mark.parametrize(
     ("formula", "pieces"),
     [
-        ("distance ~ age + Sex + (1 + Sex | Subject)", ["'Sex[T.Female]'", "'(1 | Subject)'"]),
+        ("distance ~ age + Sex + (1 + Sex | Subject)", ["'SexFemale'", "'(1 | Subject)'"]),
         ("distance ~ age + (1 + male + age | Subject)", ["'male'", "'(1 + age | Subject)'"]),
         ("distance ~ age + (male || Subject)", ["'male'", "'(male || Subject)'"]),
         ("distance ~ age + (1 | Subject) + (0 + male | Subject)", ["'male'"]),
@@ -163,7 +163,7 @@ def test_text_where_a_number_is_needed(sleepstudy, formula, kw, pieces):
     assert_all_in(text, "weights column 'x' must hold numbers", "'3.1'", TO_NUMERIC)
     # text in the fixed part is a factor, as in formulaic
     df = sleepstudy.assign(x=np.where(sleepstudy["Days"] < 5, "lo", "hi"))
-    assert list(mf.lmer("Reaction ~ x + (1 | Subject)", df).fixef.index) == ["Intercept", "x[T.lo]"]
+    assert list(mf.lmer("Reaction ~ x + (1 | Subject)", df).fixef.index) == ["(Intercept)", "xlo"]
 
 
 @pytest.mark.parametrize("empty", ["no rows", "no columns"])
@@ -180,7 +180,7 @@ def test_duplicate_column_names(sleepstudy):
 
 
 def test_singular_fit_names_the_term():
-    with pytest.warns(mf.SingularFitWarning, match=r"Batch: Intercept"):
+    with pytest.warns(mf.SingularFitWarning, match=r"Batch: \(Intercept\)"):
         fit = mf.lmer("Yield ~ 1 + (1 | Batch)", mf.load_dataset("dyestuff2"))
-    assert fit.singular_terms == ["Batch: Intercept"]
-    assert "(Batch: Intercept)" in fit.summary().text
+    assert fit.singular_terms == ["Batch: (Intercept)"]
+    assert "(Batch: (Intercept))" in fit.summary().text

@@ -55,12 +55,12 @@ def test_public_api_is_small():
 def test_interface(fit):
     assert isinstance(fit, mf.LinearMixedModel)
     assert fit.formula == FORMULA and fit.reml and fit.nobs == 180
-    assert list(fit.fixef.index) == ["Intercept", "Days"]
-    assert list(fit.vcov.columns) == ["Intercept", "Days"]
+    assert list(fit.fixef.index) == ["(Intercept)", "Days"]
+    assert list(fit.vcov.columns) == ["(Intercept)", "Days"]
     assert list(fit.varcorr.columns) == ["grp", "var1", "var2", "vcov", "sdcor"]
     assert list(fit.ranef) == ["Subject"] and fit.ranef["Subject"].shape == (18, 2)
     assert fit.ranef_condsd["Subject"].index.equals(fit.ranef["Subject"].index)
-    assert fit.theta_names == ["Subject.Intercept", "Subject.Days.Intercept", "Subject.Days"]
+    assert fit.theta_names == ["Subject.(Intercept)", "Subject.Days.(Intercept)", "Subject.Days"]
     assert fit.fitted.shape == fit.residuals.shape == (180,)
     np.testing.assert_allclose(
         fit.fitted + fit.residuals, mf.load_dataset("sleepstudy")["Reaction"]
@@ -111,14 +111,14 @@ def test_split_terms_equal_double_bar():
     assert a.objective == pytest.approx(b.objective, rel=1e-9)
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-4)
     assert list(b.varcorr["grp"]) == ["Subject", "Subject.1", "Residual"]
-    assert list(b.ranef["Subject"].columns) == ["Intercept", "Days"]
+    assert list(b.ranef["Subject"].columns) == ["(Intercept)", "Days"]
     np.testing.assert_allclose(a.ranef["Subject"], b.ranef["Subject"], atol=1e-3)
     np.testing.assert_allclose(a.ranef_condsd["Subject"], b.ranef_condsd["Subject"], rtol=1e-4)
 
 
 def test_implicit_intercept_and_no_intercept():
     df = mf.load_dataset("dyestuff")
-    assert list(mf.lmer("Yield ~ (1 | Batch)", df).fixef.index) == ["Intercept"]
+    assert list(mf.lmer("Yield ~ (1 | Batch)", df).fixef.index) == ["(Intercept)"]
     df = mf.load_dataset("sleepstudy")
     assert list(mf.lmer("Reaction ~ 0 + Days + (1 | Subject)", df).fixef.index) == ["Days"]
 
@@ -251,7 +251,7 @@ def test_theta_order_matches_lme4_with_double_bar_ties(sleepstudy):
     g = np.random.default_rng(4).integers(0, 30, 180)
     fit = mf.lmer("Reaction ~ Days + (Days || Subject) + (1 | g)", sleepstudy.assign(g=g))
     # lme4 1.1-31: g.(Intercept), Subject.Days, Subject.(Intercept)
-    assert fit.theta_names == ["g.Intercept", "Subject.Days", "Subject.Intercept"]
+    assert fit.theta_names == ["g.(Intercept)", "Subject.Days", "Subject.(Intercept)"]
 
 
 def test_results_cannot_be_changed_through_returned_frames(fit):

@@ -48,7 +48,7 @@ def test_profile(tmp_path):
     fit = mf.lmer("Yield ~ 1 + (1 | Batch)", mf.load_dataset("dyestuff"))
     fig = plot_profile(fit, points=5)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert titles == ["sd_Intercept|Batch", "sigma", "Intercept"]
+    assert titles == ["sd_(Intercept)|Batch", "sigma", "(Intercept)"]
     _png(fig, tmp_path, "profile")
 
 

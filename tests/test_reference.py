@@ -76,6 +76,7 @@ def test_fixed_effects_by_position(case):
         fit.fixef.to_numpy(), beta, rtol=ESTIMATE_RTOL, atol=ESTIMATE_RTOL * 1e-3 * scale
     )
     np.testing.assert_allclose(fit.se.to_numpy(), se, rtol=ESTIMATE_RTOL)
+    assert list(fit.fixef.index) == list(ref["beta"]) == list(fit.vcov.index)  # R's names
     if "vcov" in ref:
         V = np.array(ref["vcov"])
         np.testing.assert_allclose(
@@ -94,7 +95,7 @@ def test_varcorr(case):
             assert mine["grp"] == "Residual"
         else:
             assert match_group(row["grp"], groups) == mine["grp"]
-        assert (row["var2"] == "") == (mine["var2"] == "")
+        assert (row["var1"], row["var2"]) == (mine["var1"], mine["var2"])  # R's names
         floor = FLAT_FLOOR * ref["sigma"] if ref["id"] in FLAT_CASES else VARCORR_ATOL
         assert mine["sdcor"] == pytest.approx(row["sdcor"], rel=VARCORR_RTOL, abs=floor)
         var_scale = VARCORR_RTOL * max(abs(row["vcov"]), 1e-12)
@@ -119,7 +120,7 @@ def test_ranef_and_condsd(case):
     for ref_group, block in ref["ranef"].items():
         group = match_group(ref_group, list(fit.ranef))
         cols = block["columns"] if isinstance(block["columns"], list) else [block["columns"]]
-        assert fit.ranef[group].shape[1] == len(cols)
+        assert list(fit.ranef[group].columns) == cols  # R's names
         floor = FLAT_FLOOR * ref["sigma"] if ref["id"] in FLAT_CASES else 1e-10
         _check_blocks(block, fit.ranef[group], ref_group, group, "values", floor)
         _check_blocks(block, fit.ranef_condsd[group], ref_group, group, "condsd", floor)

@@ -127,7 +127,7 @@ def test_kr_multi_row_f_test(us_kr: tuple[dict[str, Any], Any]) -> None:
     (a repeated row) gives the same test."""
     _, fit = us_kr
     names = list(fit.fixef.index)
-    rows = [names.index(n) for n in names if n.startswith("ARMCD[T.TRT]:")]
+    rows = [names.index(n) for n in names if n.startswith("ARMCDTRT:")]
     L = np.eye(len(names))[rows]
     out = fit.test(L, ddf="kenward-roger")
     assert out["numdf"].iloc[0] == 3
@@ -148,7 +148,7 @@ def test_kr_refused_for_ml_fits() -> None:
     fit = public_fit(ref, load(ref["data"]))
     for call in (
         lambda: fit.coef_table(ddf="kenward-roger"),
-        lambda: fit.test("SEX[T.Female] = 0", ddf="kenward-roger"),
+        lambda: fit.test("SEXFemale = 0", ddf="kenward-roger"),
         lambda: fit.anova(ddf="kenward-roger"),
         lambda: fit.summary(ddf="kenward-roger"),
     ):

@@ -119,20 +119,20 @@ def test_kenward_roger_anova(ref_fit: tuple[dict[str, Any], Any]) -> None:
 def test_test_with_strings_and_rhs() -> None:
     ref = json.loads((REF / "fev_gls_ar1.json").read_text())
     fit = public_fit(ref, load(ref["data"]))
-    b, se = fit.fixef["SEX[T.Female]"], fit.se["SEX[T.Female]"]
-    out = fit.test("SEX[T.Female] = 0.5", ddf="none")
+    b, se = fit.fixef["SEXFemale"], fit.se["SEXFemale"]
+    out = fit.test("SEXFemale = 0.5", ddf="none")
     assert out["F"].iloc[0] == pytest.approx(((b - 0.5) / se) ** 2, rel=1e-10)
-    sat = fit.test(["SEX[T.Female] = 0.5"])
+    sat = fit.test(["SEXFemale = 0.5"])
     table = fit.coef_table()
-    assert sat["dendf"].iloc[0] == pytest.approx(table.loc["SEX[T.Female]", "df"], rel=1e-10)
+    assert sat["dendf"].iloc[0] == pytest.approx(table.loc["SEXFemale", "df"], rel=1e-10)
     assert list(sat.columns) == ["numdf", "dendf", "F", "p"]
-    both = fit.test(["RACE[T.White] = 0", "RACE[T.Black or African American] = 0"])
+    both = fit.test(["RACEWhite = 0", "RACEBlack or African American = 0"])
     assert both["numdf"].iloc[0] == 2
     assert both["F"].iloc[0] == pytest.approx(fit.anova().set_index("term").loc["RACE", "F"])
     with pytest.raises(MixedFitError, match="unknown fixed effect"):
-        fit.test("SEXFemale = 0")
+        fit.test("SEXMale = 0")
     with pytest.raises(MixedFitError, match="ddf"):
-        fit.test("SEX[T.Female] = 0", ddf="bogus")
+        fit.test("SEXFemale = 0", ddf="bogus")
 
 
 # ------------------------------------------------------------------ summaries
@@ -163,7 +163,7 @@ def test_summary_text_and_html() -> None:
         "Subject",
         "Phi",
         "Fixed effects",
-        "Sex[T.Female]",
+        "SexFemale",
         "Pr(&gt;|t|)",
         f"{fit.aic:.2f}",
         f"{fit.loglik:.2f}",
@@ -220,7 +220,7 @@ def test_confint_errors() -> None:
     ref = json.loads((REF / "orthodont_gls_cs.json").read_text())
     fit = public_fit(ref, load(ref["data"]))
     with pytest.raises(MixedFitError, match="not a fixed effect"):
-        fit.confint(parm="SexFemale")
+        fit.confint(parm="SexMale")
     with pytest.raises(MixedFitError, match="nsim must be an integer"):
         fit.confint(method="boot", nsim=1)
     with pytest.raises(MixedFitError, match="not a parameter of this fit"):

@@ -306,10 +306,15 @@ def test_satterthwaite_with_a_correlation_near_its_bound() -> None:
 def test_profile_intervals_through_the_structured_criterion(cs_and_us: tuple[Any, Any]) -> None:
     cs, us = cs_and_us
     a, b = cs.confint(method="profile"), us.confint(method="profile")
-    assert list(a.index[:4]) == ["sd_Intercept|Subject", "sd_Days|Subject", "rho|Subject", "sigma"]
+    assert list(a.index[:4]) == [
+        "sd_(Intercept)|Subject",
+        "sd_Days|Subject",
+        "rho|Subject",
+        "sigma",
+    ]
     assert list(b.index[:4]) == [
-        "sd_Intercept|Subject",
-        "cor_Days.Intercept|Subject",
+        "sd_(Intercept)|Subject",
+        "cor_Days.(Intercept)|Subject",
         "sd_Days|Subject",
         "sigma",
     ]

@@ -7,7 +7,8 @@ used column read from pandas once; the model frame), :mod:`.plainterms` (plain p
 deferred until new data need it), :mod:`.groups` (grouping factors coded, new levels encoded),
 :mod:`.sizes` (bounds on dense matrices, :data:`~.sizes.MAX_DENSE_BYTES`), :mod:`.slopes` (checks
 of random slopes), :mod:`.rtransforms` (R's functions for formulas: ``factor``, ``relevel``,
-``log``, ``poly``, ...) with :mod:`.rsplines` (R's ``ns`` and ``bs``), :mod:`.spec`
+``log``, ``poly``, ...) with :mod:`.rsplines` (R's ``ns`` and ``bs``), :mod:`.rnames` (R's
+names of the columns and terms: ``(Intercept)``, ``SexFemale``), :mod:`.spec`
 (:class:`Design` and the recipe :class:`DesignSpec` that encodes new data) and :mod:`.build`
 (:func:`build_design`, the stage's entry point); :mod:`.dataframes` converts polars, pyarrow and
 interchange-protocol frames to pandas (for the API's ``data`` and ``newdata``).

@@ -33,6 +33,7 @@ from .groups import (
     lme4_term_order,
 )
 from .plainterms import plain_part, plain_response
+from .rnames import Naming, check_names_scheme, spec_naming, structure_naming
 from .rtransforms import with_r_context
 from .sizes import check_matrix_size, check_term_blocks
 from .slopes import check_slopes_vary, check_text_slopes
@@ -58,6 +59,7 @@ def build_design(
     weights: str | Sequence[float] | np.ndarray | None = None,
     offset: str | Sequence[float] | np.ndarray | None = None,
     context: Mapping[str, Any] | None = None,
+    names: str = "r",
 ) -> Design:
     """Build the design of ``formula`` on ``data``.
 
@@ -71,6 +73,9 @@ def build_design(
         weight on a row the model would use is an error.
     context : mapping, optional
         Extra names visible to Python expressions in the formula (``np`` is always there).
+    names : {"r", "formulaic"}, default "r"
+        Column names as R gives them (``(Intercept)``, ``SexFemale``; see :mod:`.rnames`) or as
+        formulaic does (``Intercept``, ``Sex[T.Female]``).
 
     Returns
     -------
@@ -86,6 +91,7 @@ def build_design(
         terms, slopes that do not vary within groups. Each message names the column or term.
     """
     v.check_frame(data)
+    check_names_scheme(names)
     ctx = {"np": np, **(context or {})}
     used = _used_columns(formula, data, with_r_context(ctx))
     w_all = v.numbers(weights, data, "weights")
@@ -106,21 +112,37 @@ def build_design(
     if infinite:
         v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
     check_matrix_size(formula.fixed, frame_columns, "the fixed effects")
-    y, X, fixed_spec, fixed_names = _fixed_part(formula, frame_columns, ctx)
+    y, X, fixed_spec, formulaic_names, (r_names, r_labels) = _fixed_part(
+        formula, frame_columns, ctx
+    )
+    fixed_names, aliases = (
+        (r_names, formulaic_names) if names == "r" else (formulaic_names, r_names)
+    )
     _check_finite(X, fixed_names, "fixed-effects column")
-    X, names, kept, dropped = _drop_aliased(X, fixed_names)
-    v.check_residual_df(len(rows), names)
+    X, kept_names, kept, dropped = _drop_aliased(X, fixed_names)
+    v.check_residual_df(len(rows), kept_names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
     off = off + formula_offset(formula, frame, ctx)
     _check_finite(off[:, None], ["offset"], "")
     v.check_constant_response(formula, y, off)
-    term_specs, term_arrays = _random_part(formula, frame_columns, ctx)
+    term_specs, term_arrays = _random_part(formula, frame_columns, ctx, names)
     fixed_vars = set(expression_names(formula.fixed))
     for expr in formula.offsets:
         fixed_vars |= python_names(expr)  # offset(expr) is Python code (1e-3*Days)
     fixed_variables = tuple(c for c in used if c in fixed_vars)
-    spec = DesignSpec(formula, fixed_spec, names, kept, term_specs, ctx, fixed_variables)
+    spec = DesignSpec(
+        formula,
+        fixed_spec,
+        kept_names,
+        kept,
+        term_specs,
+        ctx,
+        fixed_variables,
+        names=names,
+        aliases=tuple(aliases[i] for i in kept),
+        term_labels=r_labels if names == "r" else {},
+    )
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
@@ -193,7 +215,13 @@ def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, A
 def _is_builtin(name: str) -> bool:
     import builtins
 
-    return hasattr(builtins, name) or name in {"C", "I", "Q", "center", "scale", "poly", "bs"}
+    return hasattr(builtins, name) or name in _FORMULAIC_NAMES
+
+
+# formulaic's functions and contrast classes (``C(f, Sum)``), which its context provides
+_FORMULAIC_NAMES = frozenset(
+    {"C", "I", "Q", "center", "scale", "poly", "bs", "Sum", "Treatment", "Helmert", "Diff", "Poly"}
+)
 
 
 def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
@@ -210,8 +238,8 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
 
 def _fixed_part(
     formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
-) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...]]:
-    """y, X, X's model spec and X's column names."""
+) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...], Naming]:
+    """y, X, X's model spec, X's column names (formulaic's) and R's names and term labels."""
     frame = columns.frame
     text = f"{formula.response} ~ {formula.fixed}"
     y = plain_response(formula.response, columns)
@@ -221,7 +249,8 @@ def _fixed_part(
     if y is not None and part is not None:
         _check_finite(y[:, None], [formula.response], "the response")
         spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
-        return y, part.matrix(columns), spec, part.names
+        naming = structure_naming(part.names, part.structure(), part.kinds(), None)
+        return y, part.matrix(columns), spec, part.names, naming
     mm = materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
     if lhs.shape[1] != 1:
@@ -233,7 +262,8 @@ def _fixed_part(
     _check_finite(y[:, None], [formula.response], "the response")
     spec = mm.rhs.model_spec
     _check_factor_levels(spec, "the fixed effects")
-    return y, np.asarray(mm.rhs, dtype=float), spec, tuple(str(c) for c in spec.column_names)
+    names = tuple(str(c) for c in spec.column_names)
+    return y, np.asarray(mm.rhs, dtype=float), spec, names, spec_naming(spec, frame)
 
 
 def _check_factor_levels(spec: ModelSpec, where: str) -> None:
@@ -304,7 +334,7 @@ def _independent_columns(X: np.ndarray) -> list[int]:
 
 
 def _random_part(
-    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str
 ) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
     frame, n = columns.frame, len(columns)
     specs, arrays = [], []
@@ -316,12 +346,14 @@ def _random_part(
         if part is not None:
             Z, cols = part.matrix(columns), part.names
             spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
+            r_cols = structure_naming(cols, part.structure(), part.kinds(), None)[0]
         else:
             mm = materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
             Z = np.asarray(mm, dtype=float)
             spec = mm.model_spec
             _check_factor_levels(spec, f"random-effects term {term.source!r}")
             cols = tuple(str(c) for c in spec.column_names)
+            r_cols = spec_naming(spec, frame)[0]
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
         _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
@@ -332,7 +364,9 @@ def _random_part(
         few = term.structure in ("cs", "ar1", "toep") or bool(term.hom)
         check_levels(term.group_name, term.source, len(coding.levels), n, 1 if few else Z.shape[1])
         variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
-        specs.append(TermSpec(term, cols, spec, coding, variables))
+        if names == "r":
+            cols, r_cols = r_cols, cols
+        specs.append(TermSpec(term, cols, spec, coding, variables, aliases=r_cols))
         arrays.append(TermDesign(Z, refs))
     check_slopes_vary(
         [s.term for s in specs],
@@ -340,6 +374,7 @@ def _random_part(
         [a.Z for a in arrays],
         [a.refs for a in arrays],
         frame,
+        [s.columns for s in specs],
     )
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)

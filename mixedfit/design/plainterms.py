@@ -74,6 +74,21 @@ class PlainPart:
         """Model-matrix column names, as formulaic gives them."""
         return tuple(name for name, _ in self._columns(None))
 
+    def structure(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Each term's factor names (``("1",)`` for the intercept) and its column names."""
+        out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        names = iter(self.names)
+        if self.intercept:
+            out.append((("1",), (next(names),)))
+        for term in self.terms:
+            k = int(np.prod([1 if f.levels is None else len(f.levels) - 1 for f in term]))
+            out.append((tuple(f.name for f in term), tuple(next(names) for _ in range(k))))
+        return out
+
+    def kinds(self) -> dict[str, tuple[bool, tuple[object, ...] | None]]:
+        """Factor name → (categorical, levels)."""
+        return {f.name: (f.levels is not None, f.levels) for t in self.terms for f in t}
+
     def matrix(self, frame: pd.DataFrame | Columns) -> np.ndarray:
         """The model matrix on ``frame``, shape (n, len(names)), float64."""
         columns = [values for _, values in self._columns(Columns.of(frame))]

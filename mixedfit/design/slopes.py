@@ -76,20 +76,25 @@ def check_slopes_vary(
     Zs: Sequence[np.ndarray],
     refs: Sequence[np.ndarray],
     frame: pd.DataFrame,
+    columns: Sequence[Sequence[str]] | None = None,
 ) -> None:
     """Raise if a slope never varies within the levels of a factor that has an intercept
-    (checked over all the terms on one grouping factor)."""
+    (checked over all the terms on one grouping factor). ``columns``: each term's column names
+    as the fit names them (default formulaic's)."""
     for group in dict.fromkeys(t.group for t in terms):
         idx = [i for i, t in enumerate(terms) if t.group == group]
         owners = [(i, j) for i in idx for j in range(Zs[i].shape[1])]
         bad = unidentified_slopes(np.column_stack([Zs[i] for i in idx]), refs[idx[0]])
         if bad:
             i, j = owners[bad[0]]
-            raise _slope_error(terms[i], specs[i](), j, frame)
+            name = None if columns is None else columns[i][j]
+            raise _slope_error(terms[i], specs[i](), j, frame, name)
 
 
-def _slope_error(term: RandomTerm, spec: ModelSpec, j: int, frame: pd.DataFrame) -> DataError:
-    column = str(spec.column_names[j])
+def _slope_error(
+    term: RandomTerm, spec: ModelSpec, j: int, frame: pd.DataFrame, name: str | None
+) -> DataError:
+    column = str(spec.column_names[j]) if name is None else name
     factor = next((t for t, cols in spec.term_indices.items() if j in cols), None)
     names = sorted(expression_names(str(factor)) & set(map(str, frame.columns)))
     var = names[0] if names else column

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -94,6 +94,7 @@ class TermSpec:
     spec_source: ModelSpec | DeferredSpec
     coding: GroupCoding
     variables: tuple[str, ...]
+    aliases: tuple[str, ...] = ()  # the columns' names in the other naming scheme
 
     @property
     def spec(self) -> ModelSpec:
@@ -120,6 +121,9 @@ class DesignSpec:
     terms: tuple[TermSpec, ...]
     context: Mapping[str, Any]
     fixed_variables: tuple[str, ...]
+    names: str = "formulaic"  # the naming scheme of fixed_names and the terms' columns
+    aliases: tuple[str, ...] = ()  # fixed_names in the other scheme
+    term_labels: Mapping[str, str] = field(default_factory=dict)  # formulaic term -> label
 
     @property
     def fixed_spec(self) -> ModelSpec:

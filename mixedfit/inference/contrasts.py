@@ -115,7 +115,8 @@ def term_contrasts(fit: MixedModelFit) -> dict[str, np.ndarray]:
     Returns
     -------
     dict
-        Term name → L of shape (r, p), r ≥ 0 (0 rows: every column of the term was dropped as
+        Term label (R's, ``age:Sex``, or formulaic's with ``names="formulaic"``) → L of shape
+        (r, p), r ≥ 0 (0 rows: every column of the term was dropped as
         aliased). The intercept is not a term.
 
     Raises
@@ -125,14 +126,18 @@ def term_contrasts(fit: MixedModelFit) -> dict[str, np.ndarray]:
         here (see the module docstring).
     """
     terms, _ = _fixed_terms(fit)
+    labels = fit._design.spec.term_labels  # R's labels (age:Sex), unless names="formulaic"
     X = fit._design.X
     p = X.shape[1]
     if p <= 1 or len(terms) <= 1:
         if p == 0:
-            return {t.name: np.zeros((0, 0)) for t in terms}
-        Lt = doolittle(X.T @ X)[0].T if p > 1 else np.ones((1, 1))
-        return {t.name: Lt[list(t.columns), :] for t in terms}
-    return _type3(fit, terms)
+            out = {t.name: np.zeros((0, 0)) for t in terms}
+        else:
+            Lt = doolittle(X.T @ X)[0].T if p > 1 else np.ones((1, 1))
+            out = {t.name: Lt[list(t.columns), :] for t in terms}
+    else:
+        out = _type3(fit, terms)
+    return {labels.get(name, name): L for name, L in out.items()}
 
 
 def _factor_info(fit: MixedModelFit) -> dict[str, tuple[Any, list[Any]]]:

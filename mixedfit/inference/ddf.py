@@ -312,7 +312,7 @@ def linear_test(
     fit : MixedModelFit
     L : array-like of shape (q, p) or (p,), or str or sequence of str
         A contrast matrix, or hypotheses written with the fixed-effect names, one per row, e.g.
-        ``["Days = 0"]`` or ``["recipe[T.B] - recipe[T.C] = 0", "temp = 0.5"]`` (see
+        ``["Days = 0"]`` or ``["recipeB - recipeC = 0", "temp = 0.5"]`` (see
         :func:`~mixedfit.inference.hypotheses.parse_hypotheses`).
     ddf : {"satterthwaite", "kenward-roger", "none"}
         "none": Wald χ²_q/q (dendf = inf).
@@ -341,7 +341,8 @@ def linear_test(
     """
     _refuse_residual(fit, "linear_test")
     method = _method(ddf)
-    M, r = hypothesis(L, rhs, list(fit._design.spec.fixed_names))
+    spec = fit._design.spec
+    M, r = hypothesis(L, rhs, list(spec.fixed_names), spec.aliases)
     numdf, dendf, F, p = _ftest(fit, M, r, method)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 

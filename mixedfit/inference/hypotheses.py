@@ -42,9 +42,11 @@ def hypothesis(
     L: str | Sequence[str] | np.ndarray | Sequence[float] | Sequence[Sequence[float]],
     rhs: float | Sequence[float] | np.ndarray | None,
     names: Sequence[str],
+    aliases: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The matrix and right-hand side of ``L β = rhs``, ``L`` given as hypothesis strings (which
-    carry their own right-hand sides) or as a matrix (``rhs`` default 0).
+    carry their own right-hand sides) or as a matrix (``rhs`` default 0). ``aliases``: other
+    names of the same coefficients, accepted in strings too (formulaic's for R's names).
 
     Raises
     ------
@@ -58,7 +60,7 @@ def hypothesis(
             raise MixedFitError(
                 "rhs is given inside hypothesis strings ('name = value'), not as rhs"
             )
-        return parse_hypotheses(L, names)  # type: ignore[arg-type]
+        return parse_hypotheses(L, names, aliases)  # type: ignore[arg-type]
     M = contrast_matrix(L, len(names))  # type: ignore[arg-type]
     r = (
         np.zeros(M.shape[0])
@@ -69,26 +71,30 @@ def hypothesis(
 
 
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_ALIASES = {"(Intercept)": "Intercept"}
+_ALIASES = {"(Intercept)": "Intercept", "Intercept": "(Intercept)"}
 
 
 def parse_hypotheses(
-    hypotheses: str | Sequence[str], names: Sequence[str]
+    hypotheses: str | Sequence[str], names: Sequence[str], aliases: Sequence[str] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear hypotheses written with fixed-effect names, as rows of ``L β = rhs``.
 
     Each string is a linear combination ``[number [*]] name`` or ``name [* number]`` or a plain
     number, terms joined by ``+``/``-``, optionally ``= expression`` (default ``= 0``); names may
-    appear on both sides. Names are matched longest first, so formulaic names such as
-    ``recipe[T.B]:temp`` or ``np.log(x)`` need no quoting. ``(Intercept)`` is accepted for
-    ``Intercept``.
+    appear on both sides. Names are matched longest first, so names such as
+    ``poly(Days, 2, raw = TRUE)1``, ``recipeB:temp`` or formulaic's ``recipe[T.B]:temp`` need no
+    quoting. ``(Intercept)`` and ``Intercept`` are accepted for each other, and ``aliases``
+    (formulaic's names of a fit with R's names, or R's of a fit with formulaic's) for ``names``
+    where they are not themselves names of other coefficients.
 
     Parameters
     ----------
     hypotheses : str or sequence of str
-        E.g. ``["Days = 0"]``, ``["recipe[T.B] - recipe[T.C] = 0", "temp = 0.5"]``.
+        E.g. ``["Days = 0"]``, ``["recipeB - recipeC = 0", "temp = 0.5"]``.
     names : sequence of str
         Fixed-effect names, in coefficient order (length p).
+    aliases : sequence of str, optional
+        Other names of the same coefficients (length p, or empty).
 
     Returns
     -------
@@ -111,6 +117,8 @@ def parse_hypotheses(
     if len(hypotheses) == 0:
         raise MixedFitError("no hypothesis given")
     index = {n: i for i, n in enumerate(names)}
+    for i, alias in enumerate(aliases):
+        index.setdefault(alias, i)
     for alias, target in _ALIASES.items():
         if target in index and alias not in index:
             index[alias] = index[target]
@@ -119,7 +127,7 @@ def parse_hypotheses(
     for text in hypotheses:
         if not isinstance(text, str):
             raise MixedFitError(f"a hypothesis must be a string, not {type(text).__name__}")
-        parser = _Parser(text, index, by_length)
+        parser = _Parser(text, index, by_length, list(names))
         row, value = parser.parse()
         rows.append(row)
         rhs.append(value)
@@ -127,8 +135,10 @@ def parse_hypotheses(
 
 
 class _Parser:
-    def __init__(self, text: str, index: dict[str, int], by_length: list[str]) -> None:
-        self.text, self.index, self.by_length = text, index, by_length
+    def __init__(
+        self, text: str, index: dict[str, int], by_length: list[str], names: list[str]
+    ) -> None:
+        self.text, self.index, self.by_length, self.names = text, index, by_length, names
         self.pos = 0
         self.p = len(set(index.values()))
 
@@ -239,5 +249,4 @@ class _Parser:
         rest = self.text[self.pos :]
         m = re.match(r"[^\s+\-*=]+", rest)
         token = m.group() if m else rest[:1]
-        names = [n for n in self.by_length if n not in _ALIASES]
-        return f"unknown fixed effect {token!r} (fixed effects: {sorted(names)})"
+        return f"unknown fixed effect {token!r} (fixed effects: {sorted(self.names)})"

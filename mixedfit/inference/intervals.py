@@ -83,8 +83,8 @@ def confint(
     -------
     pandas.DataFrame
         Columns ``lower, upper``; one row per parameter, indexed by name in lme4's order: per
-        random-effects term its SDs and correlations in θ order (``sd_Intercept|Subject``,
-        ``cor_Days.Intercept|Subject``, ``sd_Days|Subject``), then ``sigma``, then the fixed
+        random-effects term its SDs and correlations in θ order (``sd_(Intercept)|Subject``,
+        ``cor_Days.(Intercept)|Subject``, ``sd_Days|Subject``), then ``sigma``, then the fixed
         effects (formulaic's names).
 
     Raises

@@ -39,8 +39,8 @@ def variance_names(fit: MixedModelFit) -> list[str]:
     """Names of the SDs and correlations, as lme4's ``confint(fit, oldNames = FALSE)``.
 
     ``sd_<column>|<group>`` for an SD and ``cor_<row column>.<column column>|<group>`` for a
-    correlation, with mixedfit's (formulaic's) column names, e.g. ``sd_Intercept|Subject``,
-    ``cor_Days.Intercept|Subject``. Terms in θ order. A structured term's parameters are its
+    correlation, with the fit's column names (R's by default), e.g. ``sd_(Intercept)|Subject``,
+    ``cor_Days.(Intercept)|Subject``. Terms in θ order. A structured term's parameters are its
     sds (``sd|<group>`` if homogeneous) and ``rho|<group>`` (cs, ar1) or ``pacf_<m>|<group>``
     (toep), in the order of its ψ.
 

@@ -95,7 +95,8 @@ def residual_linear_test(
     ValueError
         Unknown ``ddf``.
     """
-    M, r = hypothesis(L, rhs, [str(n) for n in fit._design.spec.fixed_names])
+    spec = fit._design.spec
+    M, r = hypothesis(L, rhs, [str(n) for n in spec.fixed_names], spec.aliases)
     numdf, dendf, F, p = residual_ftest(fit, M, r, ddf)
     return pd.DataFrame({"numdf": [numdf], "dendf": [dendf], "F": [F], "p": [p]})
 

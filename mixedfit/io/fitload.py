@@ -153,6 +153,10 @@ def rebuild_design(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RankDeficiencyWarning)
             design = build_design(parsed, frame, weights=weights, context=context)
+            if _formulaic_names(design, estimates):  # saved before R's names, or names=
+                design = build_design(
+                    parsed, frame, weights=weights, context=context, names="formulaic"
+                )
     except MixedFitError as err:
         raise MixedFitError(f"cannot rebuild the model saved in {where}: {err}") from None
     rows = _array(data, "rows", nrow, "int64")
@@ -173,6 +177,20 @@ def rebuild_design(
     if "ranef" in estimates:
         compare_terms(design, estimates["ranef"], where)
     return design, frame
+
+
+def _formulaic_names(design: Design, estimates: dict[str, Any]) -> bool:
+    """Whether a saved fit names its coefficients and random-effect columns as formulaic does
+    (files written before R's names, or by ``lmer(..., names="formulaic")``): its names are
+    the aliases of the design built with R's names, and differ from R's."""
+    spec = design.spec
+    saved = (
+        list(estimates.get("fixed_names", [])),
+        [list(t.get("columns", [])) for t in estimates.get("ranef", [])],
+    )
+    ours = (list(spec.fixed_names), [list(t.columns) for t in spec.terms])
+    aliases = (list(spec.aliases), [list(t.aliases) for t in spec.terms])
+    return saved != ours and saved == aliases
 
 
 def _array(data: dict[str, Any], key: str, n: int, dtype: str = "float64") -> np.ndarray:

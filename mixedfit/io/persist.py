@@ -363,7 +363,11 @@ def _check_frame(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RankDeficiencyWarning)
             rebuilt = build_design(
-                parse_formula(fit.formula), frame, weights=design.weights, context=context
+                parse_formula(fit.formula),
+                frame,
+                weights=design.weights,
+                context=context,
+                names=design.spec.names,
             )
     except MixedFitError as err:
         raise MixedFitError(

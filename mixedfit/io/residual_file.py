@@ -134,7 +134,10 @@ def _check_frame(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RankDeficiencyWarning)
             rebuilt = build_design(
-                parse_formula(fit.formula, allow_no_random=True), frame, context=context
+                parse_formula(fit.formula, allow_no_random=True),
+                frame,
+                context=context,
+                names=design.spec.names,
             )
     except MixedFitError as err:  # pragma: no cover - the fit was built from these rows
         raise MixedFitError(f"the fit's data do not rebuild the fitted model ({err})") from None

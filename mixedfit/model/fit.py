@@ -294,7 +294,7 @@ class MixedModelFit:
 
     @property
     def singular_terms(self) -> list[str]:
-        """Terms on the boundary, e.g. ``["Batch: Intercept"]``: a θ diagonal below lme4's
+        """Terms on the boundary, e.g. ``["Batch: (Intercept)"]``: a θ diagonal below lme4's
         tolerance makes that column's variance zero or its correlations ±1."""
         out = []
         tol = 1e-4

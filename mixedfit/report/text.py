@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from tabulate import tabulate
@@ -114,12 +116,70 @@ def _coef_text(coef: pd.DataFrame) -> str:
     return _table(columns)
 
 
+def abbreviate(names: Sequence[str], minlength: int) -> list[str]:
+    """R's ``abbreviate(names, minlength)`` (as lme4 heads the correlation of fixed effects:
+    ``(Intercept)`` → ``(Intr)``): lower-case vowels, then lower-case letters, then any letters
+    dropped from the right until ``minlength`` remain; a clash lengthens the clashing ones."""
+    out = [_abbreviate(n, minlength) for n in names]
+    length = minlength
+    while len(set(out)) < len(out) and length < max(map(len, names), default=0):
+        length += 1
+        seen = [o for o in out if out.count(o) > 1]
+        out = [_abbreviate(n, length) if o in seen else o for n, o in zip(names, out, strict=True)]
+    return out
+
+
+def _abbreviate(name: str, minlength: int) -> str:
+    """R's C ``stripchars`` (``use.classes = TRUE``) on one name."""
+    b = list(name.lstrip())
+    if len(b) < minlength:
+        return "".join(b)
+    nspace, trailing = 0, True
+    for i in range(len(b) - 1, 0, -1):
+        if b[i].isspace():
+            if trailing:
+                del b[i:]
+            else:
+                nspace += 1
+        else:
+            trailing = False
+        if len(b) - nspace <= minlength:
+            return _drop_spaces(b, minlength)
+
+    def first(i: int) -> bool:
+        return b[i - 1].isspace()
+
+    def last(i: int) -> bool:
+        return not b[i - 1].isspace() and (i + 1 == len(b) or b[i + 1].isspace())
+
+    rules = [
+        lambda i: b[i] in "aeiou" and last(i),
+        lambda i: b[i] in "aeiou" and not first(i),
+        lambda i: b[i].islower() and last(i),
+        lambda i: b[i].islower() and not first(i),
+        lambda i: not first(i) and not b[i].isspace(),
+    ]
+    for rule in rules:
+        for i in range(len(b) - 1, 0, -1):
+            if i < len(b) and rule(i):
+                del b[i]
+            if len(b) - nspace <= minlength:
+                return _drop_spaces(b, minlength)
+    return _drop_spaces(b, minlength)
+
+
+def _drop_spaces(b: list[str], minlength: int) -> str:
+    if len(b) > minlength:
+        b = [b[0], *(c for c in b[1:] if not c.isspace())]
+    return "".join(b)
+
+
 def _correlation_text(fit: MixedModelFit) -> str:
     names = list(fit.fixef.index)
     if len(names) < 2:
         return ""
     _, corr = sd_and_correlation(fit.vcov.to_numpy())
-    short = [n[:6] for n in names]
+    short = abbreviate(names, 6)
     columns: dict[str, list[str]] = {"": names[1:]}
     for j in range(len(names) - 1):
         columns[short[j]] = [f"{corr[i, j]:.3f}" if j < i else "" for i in range(1, len(names))]
