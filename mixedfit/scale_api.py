@@ -13,14 +13,18 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import MixedFitError
+from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
+from .model import MixedModelFit
+from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
 from .scale.sources import is_streamed_source
@@ -40,6 +44,12 @@ def _needs_rows(what: str) -> MixedFitError:
         "Dask source, or saved statistics): fit it in memory with mf.lmer(formula, dataframe) "
         "for row-level results"
     )
+
+
+def _no_kr(ddf: str) -> str:
+    if isinstance(ddf, str) and ddf.lower().replace("_", "-") in ("kenward-roger", "kr"):
+        raise _needs_rows("Kenward-Roger's degrees of freedom")
+    return ddf
 
 
 class StatisticsModel(LinearMixedModel):
@@ -95,6 +105,34 @@ class StatisticsModel(LinearMixedModel):
             self.reml if reml is None else bool(reml),
             theta_start=self._engine.theta,
         )
+
+    def summary(self, ddf: str = "satterthwaite") -> Summary:
+        """As :meth:`LinearMixedModel.summary` (Kenward-Roger needs the rows)."""
+        return super().summary(ddf=_no_kr(ddf))
+
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.coef_table` (Kenward-Roger needs the rows)."""
+        return super().coef_table(ddf=_no_kr(ddf), level=level)
+
+    def anova(
+        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+    ) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.anova` (Kenward-Roger needs the rows)."""
+        if len(models) == 1 and isinstance(models[0], str):
+            ddf, models = models[0], ()
+        return super().anova(*models, ddf=_no_kr(ddf), refit=refit)
+
+    def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.test` (Kenward-Roger needs the rows)."""
+        return super().test(L, ddf=_no_kr(ddf))
+
+    def confint(
+        self, method: str = "wald", level: float = 0.95, nsim: int = 500, seed: int | None = None
+    ) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.confint` (the bootstrap needs the rows)."""
+        if method == "boot":
+            raise _needs_rows('confint(method="boot")')
+        return super().confint(method=method, level=level, nsim=nsim, seed=seed)
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
         """Not available: needs the rows."""
@@ -203,4 +241,21 @@ def lmer_scaled(
         cp = data
     else:
         cp = crossproducts(formula, data, chunk_rows or 1_000_000, verbose=verbose)
-    return fit_statistics(cp, reml, max_evals=max_evals, verbose=verbose)
+    fit = fit_statistics(cp, reml, max_evals=max_evals, verbose=verbose)
+    engine = fit._engine
+    if fit.singular:
+        warnings.warn(
+            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
+            + "; ".join(fit.singular_terms),
+            SingularFitWarning,
+            stacklevel=3,
+        )
+    if not engine.record.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {fit.optimizer.message}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    if engine.check is not None and engine.check.message:
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    return fit

@@ -147,10 +147,18 @@ def _file_chunks(path: str, columns: list[str], n: int) -> Iterator[pd.DataFrame
 
 
 def _arrow_chunks(data: Any, columns: list[str], n: int) -> Iterator[pd.DataFrame]:
-    if hasattr(data, "to_batches") and hasattr(data, "files"):  # pyarrow.dataset.Dataset
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    if isinstance(data, pads.Dataset):
         batches = data.to_batches(columns=columns, batch_size=n)
-    elif hasattr(data, "select"):  # pyarrow.Table
+    elif isinstance(data, pa.Table):
         batches = data.select(columns).to_batches(max_chunksize=n)
+    elif isinstance(data, pa.RecordBatchReader):
+        raise DataError(
+            "a RecordBatchReader can be read only once (a fit reads its source twice): give "
+            "the Table, Dataset or DuckDB relation it comes from"
+        )
     else:
         raise DataError(f"cannot read rows from a {type(data).__name__}")
     for batch in batches:
@@ -161,6 +169,6 @@ def _arrow_chunks(data: Any, columns: list[str], n: int) -> Iterator[pd.DataFram
 def _duckdb_reader(rel: Any, columns: list[str], n: int) -> Any:
     quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     projected = rel.project(quoted)
-    if hasattr(projected, "fetch_record_batch"):
-        return projected.fetch_record_batch(n)
-    return projected.record_batch(n)
+    if hasattr(projected, "to_arrow_reader"):
+        return projected.to_arrow_reader(n)
+    return projected.fetch_record_batch(n)
