@@ -100,7 +100,7 @@ def test_level_appearing_between_passes_is_an_error(data):
         if name == "pass 1" and rows == len(frame):
             frame.loc[0, "user"] = "a new user"
 
-    with pytest.raises(mf.DataError, match="'user'.*not seen in the first pass"):
+    with pytest.raises(mf.DataError, match=r"'user'.*not seen in the first pass"):
         compute_cross_products(FORMULA, frame, 1000, change)
 
 
