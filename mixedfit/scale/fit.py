@@ -21,12 +21,13 @@ from ..engine.factor import BlockedFactor
 from ..engine.optimize import OptimizerRecord, minimize_theta
 from ..engine.result import EngineFit
 from ..engine.solution import solve
+from ..engine.threads import single_threaded
 from ..model.fit import engine_terms
 from .crossproducts import CrossProducts
 
 __all__ = ["MAX_RESTARTS", "fit_cross_products", "rowless_design"]
 
-MAX_RESTARTS = 3
+MAX_RESTARTS = 1
 
 
 def rowless_design(cp: CrossProducts) -> Design:
@@ -84,19 +85,20 @@ def fit_cross_products(
             upper=layout.upper() if layout.structured else None,
         )
 
-    record = run(layout.start() if theta_start is None else np.asarray(theta_start, float))
-    for _ in range(MAX_RESTARTS):
-        again = run(record.theta)
-        if not again.objective < record.objective:
-            break
-        record = replace(
-            again,
-            theta_start=record.theta_start,
-            evaluations=record.evaluations + again.evaluations,
-        )
-    check = None
-    if cp.n < MAX_NOBS and len(record.theta):
-        check = check_convergence(fun, record.theta, layout.lower())
-    solution = solve(factor, record.theta, reml)
+    with single_threaded():  # one BLAS thread; large dense blocks take all (as fit_lmm)
+        record = run(layout.start() if theta_start is None else np.asarray(theta_start, float))
+        for _ in range(MAX_RESTARTS):
+            again = run(record.theta)
+            if not again.objective < record.objective:
+                break
+            record = replace(
+                again,
+                theta_start=record.theta_start,
+                evaluations=record.evaluations + again.evaluations,
+            )
+        check = None
+        if cp.n < MAX_NOBS and len(record.theta):
+            check = check_convergence(fun, record.theta, layout.lower())
+        solution = solve(factor, record.theta, reml)
     engine = EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
     return rowless_design(cp), engine
