@@ -157,3 +157,11 @@ def test_singular_fit_warns_as_in_memory():
     assert fit.singular == memory.singular
     assert fit.singular == any(isinstance(w.message, mf.SingularFitWarning) for w in caught)
     assert abs(fit.objective - memory.objective) <= 1e-9 * memory.objective
+
+
+def test_verbose_reports_passes_and_evaluations(data, capsys):
+    mf.lmer(FORMULA, pa.Table.from_pandas(data), verbose=True)
+    err = capsys.readouterr().err
+    assert "pass 1: 1 chunks, 2400 rows" in err
+    assert "pass 2: 1 chunks, 2400 rows" in err
+    assert "evaluation     1" in err
