@@ -165,3 +165,12 @@ def test_verbose_reports_passes_and_evaluations(data, capsys):
     assert "pass 1: 1 chunks, 2400 rows" in err
     assert "pass 2: 1 chunks, 2400 rows" in err
     assert "evaluation     1" in err
+
+
+def test_formula_offset_and_categorical_columns(data, tmp_path):
+    frame = data.assign(g=data["g"].astype("category"), item=data["item"].astype(str))
+    formula = "y ~ g + offset(0.5 * x) + (1 | user) + (1 | item)"
+    memory = mf.lmer(formula, frame)
+    frame.iloc[:1000].to_parquet(tmp_path / "a.parquet", index=False)
+    frame.iloc[1000:].to_parquet(tmp_path / "b.parquet", index=False)
+    assert_same_fit(memory, mf.lmer(formula, str(tmp_path / "*.parquet")))
