@@ -54,6 +54,8 @@ from .exceptions import (
 from .fitted import LinearMixedModel, load_fit
 from .io.datasets import list_datasets, load_dataset
 from .residual_api import ResidualMixedModel, gls
+from .scale import CrossProducts
+from .scale_api import StatisticsModel, crossproducts, load_crossproducts
 from .version import __version__
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "AnteDependence",
     "CompoundSymmetry",
     "ConvergenceWarning",
+    "CrossProducts",
     "DataError",
     "FormulaError",
     "LinearMixedModel",
@@ -72,6 +75,7 @@ __all__ = [
     "ResidualMixedModel",
     "SingularFitWarning",
     "Spatial",
+    "StatisticsModel",
     "Toeplitz",
     "Unstructured",
     "VarExp",
@@ -79,9 +83,11 @@ __all__ = [
     "VarPower",
     "__version__",
     "anova",
+    "crossproducts",
     "gls",
     "list_datasets",
     "lmer",
+    "load_crossproducts",
     "load_dataset",
     "load_fit",
 ]

@@ -208,6 +208,24 @@ def lmer(
     data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
+    if not isinstance(data, pd.DataFrame):
+        from .scale_api import is_scale_source, lmer_scaled
+
+        if is_scale_source(data):
+            if residual is not None or weights is not None or offset is not None or start:
+                raise MixedFitError(
+                    "a fit from cross products (a path, glob, pyarrow, DuckDB or Dask source, "
+                    "or saved cross products) takes no residual=, weights=, offset= or start= "
+                    "yet: put an offset in the formula, or fit in memory"
+                )
+            return lmer_scaled(
+                formula,
+                data,
+                reml=bool(reml),
+                chunk_rows=None,
+                max_evals=int(max_evals),
+                verbose=verbose,
+            )
     if residual is not None:
         return fit_with_residual(
             formula,

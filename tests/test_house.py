@@ -27,6 +27,8 @@ STAGES = {
     "inference": 5,
     "report": 6,
     "io": 7,
+    # fits from cross products (issue 14): builds designs and the engine's factor, like the model
+    "scale": 4,
 }
 TOP = 8
 MAX_LINES = 400

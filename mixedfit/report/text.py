@@ -226,12 +226,20 @@ def summary_text(fit: MixedModelFit, coef: pd.DataFrame, ddf: str) -> str:
     ddf : str
         "satterthwaite", "kenward-roger" or "none".
     """
-    q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
-    quantiles = _table(
-        dict(
-            zip(["Min", "1Q", "Median", "3Q", "Max"], [[v] for v in format_column(q)], strict=True)
+    try:
+        q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
+    except MixedFitError:  # a fit from cross products holds no rows
+        quantiles = "(not available: the fit holds no rows)"
+    else:
+        quantiles = _table(
+            dict(
+                zip(
+                    ["Min", "1Q", "Median", "3Q", "Max"],
+                    [[v] for v in format_column(q)],
+                    strict=True,
+                )
+            )
         )
-    )
     head = _header(fit)
     head[0] += f". {DDF_LABELS[ddf]}"
     lines = [

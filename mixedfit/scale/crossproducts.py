@@ -1,0 +1,315 @@
+"""The statistics of a model on a source (:class:`CrossProducts`) and the two passes that compute
+them (:func:`compute_cross_products`)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..design import Design, build_design
+from ..design.build import _used_columns
+from ..design.groups import check_levels
+from ..engine.blocks import Block, BlockDiag, BlockSparse
+from ..engine.crossprod import densify
+from ..engine.reparam import FixedCentring, _intercept_column
+from ..exceptions import DataError, FormulaError, MixedFitError, RankDeficiencyWarning
+from ..formula import ModelFormula, parse_formula
+from .accumulate import CrossProductSums
+from .encode import ChunkEncoder
+from .levels import Pass1
+from .sources import ChunkSource
+from .store import read_cross_products, save_cross_products
+
+__all__ = [
+    "CrossProducts",
+    "compute_cross_products",
+    "load_cross_products",
+    "prototype_design",
+]
+
+
+@dataclass
+class CrossProducts:
+    """A = [Z X y]'[Z X y] of a model on all rows of a source, centred (see :mod:`.accumulate`),
+    and what is needed to fit from it: the row count and the prototype frame that rebuilds
+    the design's recipe (names, levels). Save with :meth:`save`, fit with ``mf.lmer(formula,
+    cp)``.
+
+    Attributes
+    ----------
+    formula : str
+    frame : pandas.DataFrame
+        The prototype frame (its arrays are not the data).
+    n, n_dropped : int
+        Rows used, and rows dropped for a missing value.
+    diag, pairs, fixed, xy
+        The blocks of A in block order (per term, per pair of terms as sorted keys and data, [X
+        y]'Z per term, [X y]'[X y]).
+    means : ndarray, shape (p + 1,)
+        The means the columns of X and y were centred at (0 at the intercept column).
+    intercept : int or None
+        The intercept column (None: not centred).
+    intercept_value : float
+    chunks : int
+        Chunks read in pass 2.
+    """
+
+    formula: str
+    frame: pd.DataFrame
+    n: int
+    n_dropped: int
+    diag: list[np.ndarray]
+    pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
+    fixed: list[np.ndarray]
+    xy: np.ndarray
+    means: np.ndarray
+    intercept: int | None
+    intercept_value: float
+    chunks: int
+    _design: list[Design] = field(default_factory=list, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"CrossProducts({self.formula!r}, n={self.n}, n_dropped={self.n_dropped}, "
+            f"p={self.xy.shape[0] - 1}, levels={[d.shape[0] for d in self.diag]})"
+        )
+
+    @property
+    def design(self) -> Design:
+        """The prototype design (its recipe: names, levels; not its arrays)."""
+        if not self._design:
+            self._design.append(prototype_design(parse_formula(self.formula), self.frame))
+        return self._design[0]
+
+    def blocks(self) -> tuple[dict[tuple[int, int], Block], dict[tuple[int, int], bool]]:
+        """Copies of A's blocks in block order and which terms are nested in which, as
+        :func:`~mixedfit.engine.crossprod.cross_products` returns them."""
+        K = len(self.diag)
+        A: dict[tuple[int, int], Block] = {(K, K): self.xy.copy()}
+        nested: dict[tuple[int, int], bool] = {}
+        sizes = [(d.shape[0], d.shape[1]) for d in self.diag]
+        for i in range(K):
+            A[i, i] = BlockDiag(self.diag[i].copy())
+            A[K, i] = self.fixed[i].copy()
+            for j in range(i):
+                keys, data = self.pairs[i, j]
+                nlev_j = sizes[j][0]
+                block = BlockSparse(
+                    keys // nlev_j,
+                    keys % nlev_j,
+                    data.copy(),
+                    (sizes[i][0] * sizes[i][1], nlev_j * sizes[j][1]),
+                )
+                nested[i, j] = len(keys) == nlev_j
+                A[i, j] = densify(block)
+        return A, nested
+
+    def fixed_map(self) -> FixedCentring | None:
+        """The map from the centred fixed effects to β (None without an intercept column)."""
+        if self.intercept is None:
+            return None
+        p = self.xy.shape[0] - 1
+        j0, v = self.intercept, self.intercept_value
+        M = np.eye(p)
+        M[j0, :] -= self.means[:p] / v
+        c = np.zeros(p)
+        c[j0] = self.means[p] / v
+        return FixedCentring(M, c)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save to ``path`` (JSON + npz in one file, no pickle; see
+        :func:`mixedfit.load_crossproducts`)."""
+        save_cross_products(self, path)
+
+
+def load_cross_products(path: str | os.PathLike[str]) -> CrossProducts:
+    """Cross products saved with :meth:`CrossProducts.save`.
+
+    Raises
+    ------
+    MixedFitError
+        Not such a file, another version, an array or manifest that was changed, or a recipe
+        that no longer rebuilds (the formula does not fit the stored frame or arrays).
+    """
+    cp = CrossProducts(**read_cross_products(path))
+    try:
+        design = cp.design
+    except (ValueError, KeyError, TypeError) as err:
+        raise MixedFitError(
+            f"{os.fspath(path)!r}: the saved model does not rebuild: {err}"
+        ) from None
+    if len(design.spec.terms) != len(cp.diag) or design.X.shape[1] != cp.xy.shape[0] - 1:
+        raise MixedFitError(
+            f"{os.fspath(path)!r} is not a valid mixedfit cross-products file (the formula "
+            "does not match the arrays); compute the cross products again"
+        )
+    return cp
+
+
+def prototype_design(formula: ModelFormula, frame: pd.DataFrame) -> Design:
+    """The design of ``formula`` on the prototype frame; DataError if its recipe would differ
+    from the in-memory fit's (a transform fitted to the data, aliased columns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RankDeficiencyWarning)
+        try:
+            design = build_design(formula, frame)
+        except RankDeficiencyWarning:
+            raise DataError(
+                f"the fixed effects of {formula.text!r} have aliased columns; drop them from the "
+                "formula to fit from cross products"
+            ) from None
+    specs = [design.spec.fixed_spec, *(t.spec for t in design.spec.terms)]
+    stateful = sorted({name for s in specs for name in s.transform_state})
+    if stateful:
+        raise FormulaError(
+            f"{stateful} fit their state to the data (means, bases), which a streamed fit does "
+            "not support yet: compute the transformed column in the source instead"
+        )
+    return design
+
+
+def compute_cross_products(
+    formula: str,
+    source: Any,
+    chunk_rows: int = 1_000_000,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CrossProducts:
+    """Pass 1 (levels, counts, missing values) and pass 2 (A, chunk by chunk) over a source.
+
+    Parameters
+    ----------
+    formula : str
+    source : str, path, pandas.DataFrame, pyarrow Table or Dataset, or DuckDB relation
+        See :class:`.sources.ChunkSource`.
+    chunk_rows : int
+        Rows per chunk (memory ~ chunk_rows × the used columns).
+    progress : callable, optional
+        Called after each chunk with (pass name, chunks done, rows done).
+
+    Raises
+    ------
+    FormulaError, DataError
+        As :func:`mixedfit.lmer`, and for what a streamed fit does not support (grouping by an
+        interaction, transforms fitted to the data), a schema or level set that changes
+        between the passes.
+    """
+    parsed = parse_formula(formula)
+    src = ChunkSource(source, chunk_rows)
+    used = _used_columns(parsed, pd.DataFrame(columns=src.columns()), {"np": np})
+    for term in parsed.random:
+        if len(term.group) > 1:
+            raise FormulaError(
+                f"the grouping factor {term.group_name!r} of {term.source!r} is an interaction: "
+                "a streamed fit needs one column per grouping factor (add it to the source)"
+            )
+    pass1 = Pass1(used, {g for t in parsed.random for g in t.group})
+    _run("pass 1", src.chunks(used), pass1.add, progress)
+    frame = pass1.prototype()
+    design = prototype_design(parsed, frame)
+    sums = _pass2(design, used, src, pass1, progress)
+    return finish(formula, pass1, design, sums, frame)
+
+
+def _run(
+    name: str,
+    chunks: Iterable[pd.DataFrame],
+    step: Callable[[pd.DataFrame], Any],
+    progress: Callable[[str, int, int], None] | None,
+) -> int:
+    count = rows = 0
+    for chunk in chunks:
+        step(chunk)
+        count += 1
+        rows += len(chunk)
+        if progress is not None:
+            progress(name, count, rows)
+    return count
+
+
+def new_sums(design: Design, encoder: ChunkEncoder, pass1: Pass1) -> CrossProductSums:
+    """Empty sums shifted by the means of pass 1's first complete rows (the same for any
+    chunking; see :mod:`.accumulate`)."""
+    assert pass1.sample is not None  # the prototype was built from it
+    first = encoder.encode(pass1.sample)
+    assert first is not None  # complete rows
+    first_X, first_y = first.X, first.y
+    nlev = [len(t.levels) for t in design.spec.terms]
+    ks = [t.Z.shape[1] for t in design.terms]
+    order = sorted(range(len(nlev)), key=lambda i: -nlev[i] * ks[i])
+    j0 = _intercept_column(design.X)
+    shift = np.concatenate([first_X.mean(axis=0), [first_y.mean()]])
+    value = 1.0
+    if j0 is None:
+        shift[:] = 0.0
+    else:
+        shift[j0] = 0.0
+        value = float(design.X[0, j0])
+    return CrossProductSums(
+        [nlev[t] for t in order], [ks[t] for t in order], order, shift, intercept=value
+    )
+
+
+def _pass2(
+    design: Design,
+    used: list[str],
+    src: ChunkSource,
+    pass1: Pass1,
+    progress: Callable[[str, int, int], None] | None,
+) -> CrossProductSums:
+    encoder = ChunkEncoder(design.spec, used)
+
+    sums = new_sums(design, encoder, pass1)
+
+    def step(chunk: pd.DataFrame) -> None:
+        pass1.check_schema(chunk, "between the passes")
+        arrays = encoder.encode(chunk)
+        if arrays is not None:
+            sums.add(arrays)
+
+    sums.chunks = _run("pass 2", src.chunks(used), step, progress)
+    return sums
+
+
+def finish(
+    formula: str, pass1: Pass1, design: Design, sums: CrossProductSums, frame: pd.DataFrame
+) -> CrossProducts:
+    """The :class:`CrossProducts` of the two passes; DataError if they saw different rows or
+    the fixed effects are aliased over all rows."""
+    if sums.n != pass1.n_used:
+        raise DataError(
+            f"the first pass used {pass1.n_used} rows, the second {sums.n}: the source changed "
+            "between the passes"
+        )
+    for spec, term in zip(design.spec.terms, design.terms, strict=True):
+        check_levels(spec.name, spec.term.source, len(spec.levels), sums.n, term.Z.shape[1])
+    j0 = _intercept_column(design.X)
+    fixed, xy, means = sums.centred(j0)
+    p = xy.shape[0] - 1
+    try:
+        np.linalg.cholesky(xy[:p, :p])
+    except np.linalg.LinAlgError:
+        raise DataError(
+            f"the fixed effects of {formula!r} are aliased (rank deficient) over all rows; "
+            "drop the aliased columns from the formula"
+        ) from None
+    pairs = {key: (pair.keys, pair.data) for key, pair in sums.pairs.items()}
+    return CrossProducts(
+        formula,
+        frame,
+        sums.n,
+        pass1.n_rows - pass1.n_used,
+        sums.diag,
+        pairs,
+        fixed,
+        xy,
+        means,
+        j0,
+        sums.intercept,
+        sums.chunks,
+    )

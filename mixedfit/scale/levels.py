@@ -1,0 +1,144 @@
+"""Pass 1 over a source: the rows the model uses, the levels of every non-numeric column, the
+schema, and a prototype frame that carries the design's recipe.
+
+The design's recipe (formulaic's encodings of categorical columns, the grouping factors' levels,
+the fixed-effects column names) is built by :func:`~mixedfit.design.build_design` on a
+*prototype frame*: every level of every categorical or grouping column (in the order the
+in-memory fit would give them: categories in order, otherwise sorted), numeric columns drawn
+from the first complete rows. Its arrays are never used; pass 2 encodes each chunk with the
+recipe as prediction encodes new data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError
+
+__all__ = ["SAMPLE_ROWS", "Pass1", "column_kind"]
+
+SAMPLE_ROWS = 2_000  # complete rows kept for the prototype's numeric columns
+PROTOTYPE_FACTOR = 4  # prototype rows per level of the largest factor (terms of ≤ 3 columns)
+
+
+def column_kind(series: pd.Series) -> str:
+    """``"number"``, ``"bool"``, ``"category"`` or ``"text"``: what the schema check compares."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    return "text"
+
+
+@dataclass
+class Pass1:
+    """Pass-1 statistics, summed chunk by chunk (:meth:`add`) or merged (:meth:`merge`, in a
+    fixed order: Dask partitions).
+
+    Parameters
+    ----------
+    columns : list of str
+        The columns the model uses.
+    groups : set of str
+        The grouping columns (their levels are collected even when numeric).
+    """
+
+    columns: list[str]
+    groups: set[str]
+    kinds: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, set[Any]] = field(default_factory=dict)
+    categories: dict[str, list[Any] | None] = field(default_factory=dict)
+    n_rows: int = 0
+    n_used: int = 0
+    sample: pd.DataFrame | None = None
+
+    def level_columns(self) -> list[str]:
+        return [c for c in self.columns if c in self.groups or self.kinds[c] != "number"]
+
+    def check_schema(self, chunk: pd.DataFrame, where: str = "") -> None:
+        """Raise DataError if a column's kind differs from the one first seen."""
+        for c in self.columns:
+            kind = column_kind(chunk[c])
+            known = self.kinds.setdefault(c, kind)
+            if kind != known and chunk[c].notna().any():
+                raise DataError(
+                    f"column {c!r} changed type {where}: {known} before, {kind} now; the source "
+                    "must keep one schema (and must not change between the two passes)"
+                )
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        """Count a chunk's rows, collect its levels and keep its first complete rows."""
+        self.check_schema(chunk)
+        frame = chunk[self.columns]
+        complete = frame.loc[~frame.isna().any(axis=1).to_numpy()]
+        self.n_rows += len(chunk)
+        self.n_used += len(complete)
+        for c in self.level_columns():
+            col = complete[c]
+            self.levels.setdefault(c, set()).update(pd.unique(col.to_numpy()).tolist())
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                cats = list(col.cat.categories)
+                if self.categories.setdefault(c, cats) != cats:
+                    self.categories[c] = None  # categories differ between chunks: sorted
+        have = 0 if self.sample is None else len(self.sample)
+        if have < SAMPLE_ROWS and len(complete):
+            take = complete.iloc[: SAMPLE_ROWS - have]
+            self.sample = take if self.sample is None else pd.concat([self.sample, take])
+
+    def merge(self, other: Pass1) -> Pass1:
+        """The statistics of this source followed by ``other``'s."""
+        for c, kind in other.kinds.items():
+            if self.kinds.setdefault(c, kind) != kind:
+                raise DataError(
+                    f"column {c!r} has type {self.kinds[c]} in one part, {kind} in another"
+                )
+        for c, values in other.levels.items():
+            self.levels.setdefault(c, set()).update(values)
+        for c, cats in other.categories.items():
+            if self.categories.setdefault(c, cats) != cats:
+                self.categories[c] = None
+        self.n_rows += other.n_rows
+        self.n_used += other.n_used
+        if other.sample is not None:
+            have = 0 if self.sample is None else len(self.sample)
+            take = other.sample.iloc[: max(SAMPLE_ROWS - have, 0)]
+            self.sample = take if self.sample is None else pd.concat([self.sample, take])
+        return self
+
+    def ordered_levels(self, column: str) -> list[Any]:
+        """A column's levels in the in-memory fit's order."""
+        values = self.levels.get(column, set())
+        cats = self.categories.get(column)
+        if cats is not None:
+            return [c for c in cats if c in values]
+        try:
+            return sorted(values)
+        except TypeError:
+            return sorted(values, key=str)
+
+    def prototype(self, seed: int = 0) -> pd.DataFrame:
+        """The prototype frame (see the module docstring); DataError if no row is complete."""
+        if self.sample is None or not len(self.sample):
+            raise DataError(f"no rows left: every row has a missing value in one of {self.columns}")
+        rng = np.random.default_rng(seed)
+        sizes = [len(self.levels.get(c, ())) for c in self.level_columns()]
+        m = max(len(self.sample), PROTOTYPE_FACTOR * max(sizes, default=0) + 64)
+        out: dict[str, Any] = {}
+        for c in self.columns:
+            if c in self.levels:
+                levels = self.ordered_levels(c)
+                values = rng.permutation(np.resize(np.asarray(levels, dtype=object), m))
+                if self.kinds[c] == "category":
+                    out[c] = pd.Categorical(values, categories=levels)
+                else:
+                    out[c] = pd.Series(values).astype(self.sample[c].dtype).to_numpy()
+            else:
+                out[c] = rng.choice(self.sample[c].to_numpy(), m)
+        return pd.DataFrame(out)

@@ -1,0 +1,261 @@
+"""Fits from data larger than memory (issue 14): :func:`crossproducts`, :func:`load_crossproducts`
+and the fits :func:`mixedfit.lmer` makes from a path, glob, pyarrow or DuckDB source, a Dask
+DataFrame or saved cross products (:class:`StatisticsModel`).
+
+Everything computed from θ̂ and the cross products is available (objective, θ, β, vcov, σ,
+varcorr, ranef and their conditional SDs, LRTs, profiles, Satterthwaite's df); whatever needs
+the rows (fitted values, residuals, simulation, bootstrap, Kenward-Roger, saving the fit)
+raises :class:`~mixedfit.exceptions.MixedFitError` saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
+from .fitted import LinearMixedModel
+from .formula import parse_formula
+from .model import MixedModelFit
+from .report.summary import Summary
+from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
+from .scale.daskreduce import dask_cross_products, is_dask_frame
+from .scale.sources import is_streamed_source
+
+__all__ = [
+    "StatisticsModel",
+    "crossproducts",
+    "fit_statistics",
+    "is_scale_source",
+    "load_crossproducts",
+]
+
+
+def _needs_rows(what: str) -> MixedFitError:
+    return MixedFitError(
+        f"{what} needs the rows, and this model was fitted from cross products (a streamed or "
+        "Dask source, or saved statistics): fit it in memory with mf.lmer(formula, dataframe) "
+        "for row-level results"
+    )
+
+
+def _no_kr(ddf: str) -> str:
+    if isinstance(ddf, str) and ddf.lower().replace("_", "-") in ("kenward-roger", "kr"):
+        raise _needs_rows("Kenward-Roger's degrees of freedom")
+    return ddf
+
+
+class StatisticsModel(LinearMixedModel):
+    """A :class:`~mixedfit.LinearMixedModel` fitted from cross products: no rows are held.
+
+    Row-level results (:attr:`fitted`, :attr:`residuals`, :meth:`predict` without new data,
+    :meth:`simulate`, :meth:`bootstrap`, Kenward-Roger) raise MixedFitError; everything else
+    is as for an in-memory fit. :attr:`crossproducts` holds the statistics.
+    """
+
+    def __init__(self, design: Any, engine: Any, formula: str, cp: CrossProducts) -> None:
+        super().__init__(design, engine, formula)
+        self.crossproducts = cp
+
+    @property
+    def nobs(self) -> int:
+        """Observations used (after dropping rows with missing values)."""
+        return int(self.crossproducts.n)
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Not available: needs the rows."""
+        raise _needs_rows("fitted values")
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Not available: needs the rows."""
+        raise _needs_rows("residuals")
+
+    @property
+    def scaled_residuals(self) -> np.ndarray:
+        """Not available: needs the rows."""
+        raise _needs_rows("residuals")
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        random: bool = True,
+        allow_new_levels: bool = True,
+        offset: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Predictions on ``newdata`` (required: the fit holds no rows)."""
+        if newdata is None:
+            raise _needs_rows("predict() without newdata")
+        return super().predict(newdata, random, allow_new_levels, offset)
+
+    def refit(self, reml: bool | None = None, y: np.ndarray | None = None) -> StatisticsModel:
+        """The same model fitted again from the cross products (a new ``y`` needs the rows)."""
+        if y is not None:
+            raise _needs_rows("refit(y=...)")
+        return fit_statistics(
+            self.crossproducts,
+            self.reml if reml is None else bool(reml),
+            theta_start=self._engine.theta,
+        )
+
+    def summary(self, ddf: str = "satterthwaite") -> Summary:
+        """As :meth:`LinearMixedModel.summary` (Kenward-Roger needs the rows)."""
+        return super().summary(ddf=_no_kr(ddf))
+
+    def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.coef_table` (Kenward-Roger needs the rows)."""
+        return super().coef_table(ddf=_no_kr(ddf), level=level)
+
+    def anova(
+        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+    ) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.anova` (Kenward-Roger needs the rows)."""
+        if len(models) == 1 and isinstance(models[0], str):
+            ddf, models = models[0], ()
+        return super().anova(*models, ddf=_no_kr(ddf), refit=refit)
+
+    def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.test` (Kenward-Roger needs the rows)."""
+        return super().test(L, ddf=_no_kr(ddf))
+
+    def confint(
+        self, method: str = "wald", level: float = 0.95, nsim: int = 500, seed: int | None = None
+    ) -> pd.DataFrame:
+        """As :meth:`LinearMixedModel.confint` (the bootstrap needs the rows)."""
+        if method == "boot":
+            raise _needs_rows('confint(method="boot")')
+        return super().confint(method=method, level=level, nsim=nsim, seed=seed)
+
+    def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
+        """Not available: needs the rows."""
+        raise _needs_rows("simulate()")
+
+    def bootstrap(self, nsim: int = 100, seed: int | None = None) -> pd.DataFrame:
+        """Not available: needs the rows."""
+        raise _needs_rows("bootstrap()")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Not available: save the statistics with ``fit.crossproducts.save(path)``."""
+        raise _needs_rows("save() of the fit (save fit.crossproducts instead)")
+
+
+def is_scale_source(data: Any) -> bool:
+    """True if ``lmer`` should fit ``data`` from cross products."""
+    return isinstance(data, CrossProducts) or is_dask_frame(data) or is_streamed_source(data)
+
+
+class _Lines:
+    """``verbose=True``: one line per chunk and per second of optimization, on stderr."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+
+    def chunk(self, name: str, chunks: int, rows: int) -> None:
+        print(
+            f"mixedfit: {name}: {chunks} chunks, {rows} rows, "
+            f"{time.perf_counter() - self.start:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def evaluation(self, evaluations: int, value: float, best: float) -> None:
+        now = time.perf_counter()
+        if evaluations == 1 or now - self.last >= 1.0:
+            self.last = now
+            print(
+                f"mixedfit: evaluation {evaluations:5d}  criterion {value:.6f}  best "
+                f"{best:.6f}  {now - self.start:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def crossproducts(
+    formula: str, source: Any, chunk_rows: int = 1_000_000, verbose: bool = False
+) -> CrossProducts:
+    """The one pass over the data (in fact two: levels, then sums), on its own.
+
+    Parameters
+    ----------
+    formula : str
+        As for :func:`mixedfit.lmer` (no weights; transforms fitted to the data such as
+        ``scale(x)`` and grouping by an interaction are not supported yet).
+    source : str, path, pandas/Dask DataFrame, pyarrow Table or Dataset, DuckDB relation
+        A path, glob or directory of Parquet or CSV files is streamed file by file.
+    chunk_rows : int
+        Rows per chunk (not used for Dask: a partition is a chunk).
+    verbose : bool
+        One line per chunk on stderr.
+
+    Returns
+    -------
+    CrossProducts
+        ``cp.save(path)``; ``mf.lmer(formula, cp, reml=...)``.
+    """
+    progress = _Lines().chunk if verbose else None
+    if is_dask_frame(source):
+        return dask_cross_products(formula, source)
+    return compute_cross_products(formula, source, chunk_rows, progress)
+
+
+def load_crossproducts(path: str | os.PathLike[str]) -> CrossProducts:
+    """Cross products saved with ``cp.save(path)``; MixedFitError for anything else (a file
+    that was changed, another format)."""
+    return load_cross_products(path)
+
+
+def fit_statistics(
+    cp: CrossProducts,
+    reml: bool,
+    *,
+    theta_start: np.ndarray | None = None,
+    max_evals: int = 100_000,
+    verbose: bool = False,
+) -> StatisticsModel:
+    """The fit of ``cp``'s model."""
+    progress = _Lines().evaluation if verbose else None
+    design, engine = fit_cross_products(
+        cp, reml=reml, theta_start=theta_start, max_evals=max_evals, progress=progress
+    )
+    return StatisticsModel(design, engine, cp.formula, cp)
+
+
+def lmer_scaled(
+    formula: str, data: Any, *, reml: bool, chunk_rows: int | None, max_evals: int, verbose: bool
+) -> StatisticsModel:
+    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame."""
+    if isinstance(data, CrossProducts):
+        if parse_formula(formula).text != parse_formula(data.formula).text:
+            raise MixedFitError(
+                f"the cross products were computed for {data.formula!r}, not {formula!r}: "
+                "compute them for this formula with mf.crossproducts(formula, source)"
+            )
+        cp = data
+    else:
+        cp = crossproducts(formula, data, chunk_rows or 1_000_000, verbose=verbose)
+    fit = fit_statistics(cp, reml, max_evals=max_evals, verbose=verbose)
+    engine = fit._engine
+    if fit.singular:
+        warnings.warn(
+            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
+            + "; ".join(fit.singular_terms),
+            SingularFitWarning,
+            stacklevel=3,
+        )
+    if not engine.record.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {fit.optimizer.message}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    if engine.check is not None and engine.check.message:
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    return fit
