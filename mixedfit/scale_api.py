@@ -84,17 +84,20 @@ class StatisticsModel(LinearMixedModel):
         """Not available: needs the rows."""
         raise _needs_rows("residuals")
 
-    def predict(
+    def predict(  # type: ignore[override]
         self,
-        newdata: pd.DataFrame | None = None,
+        newdata: Any = None,
         random: bool = True,
         allow_new_levels: bool = True,
         offset: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Predictions on ``newdata`` (required: the fit holds no rows)."""
+        interval: str | None = None,
+        level: float = 0.95,
+    ) -> np.ndarray | pd.DataFrame:
+        """Predictions on ``newdata`` (required: the fit holds no rows), as
+        :meth:`LinearMixedModel.predict` (intervals from the statistics alone)."""
         if newdata is None:
             raise _needs_rows("predict() without newdata")
-        return super().predict(newdata, random, allow_new_levels, offset)
+        return super().predict(newdata, random, allow_new_levels, offset, interval, level)
 
     def refit(self, reml: bool | None = None, y: np.ndarray | None = None) -> StatisticsModel:
         """The same model fitted again from the cross products (a new ``y`` needs the rows)."""
@@ -115,12 +118,16 @@ class StatisticsModel(LinearMixedModel):
         return super().coef_table(ddf=_no_kr(ddf), level=level)
 
     def anova(
-        self, *models: MixedModelFit | str, ddf: str = "satterthwaite", refit: bool | None = None
+        self,
+        *models: MixedModelFit | str,
+        ddf: str = "satterthwaite",
+        refit: bool | None = None,
+        names: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """As :meth:`LinearMixedModel.anova` (Kenward-Roger needs the rows)."""
         if len(models) == 1 and isinstance(models[0], str):
             ddf, models = models[0], ()
-        return super().anova(*models, ddf=_no_kr(ddf), refit=refit)
+        return super().anova(*models, ddf=_no_kr(ddf), refit=refit, names=names)
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
         """As :meth:`LinearMixedModel.test` (Kenward-Roger needs the rows)."""

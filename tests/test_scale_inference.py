@@ -69,3 +69,15 @@ def test_kenward_roger_needs_rows(fits):
     ):
         with pytest.raises(mf.MixedFitError, match="needs the rows"):
             call()
+
+
+def test_prediction_intervals_and_named_lrt(fits, data):
+    """predict(interval=) and anova(names=) pass through a fit from statistics (type-check fix
+    at the merge of issue 14 with the tidy workflow)."""
+    new = data.head(5)
+    for interval in ("confidence", "prediction"):
+        a = fits["memory"].predict(new, interval=interval)
+        b = fits["scale"].predict(new, interval=interval)
+        np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-5)
+    table = fits["scale"].anova(fits["scale_small"], refit=True, names=["big", "small"])
+    assert sorted(table.index) == ["big", "small"]
