@@ -205,10 +205,9 @@ def lmer(
     from .formula.safety import check_safe_formula
 
     _check_flags(reml=reml, safe=safe, verbose=verbose)
-    data = as_pandas(data)  # polars, pyarrow, interchange-protocol frames
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
-    if not isinstance(data, pd.DataFrame):
+    if not isinstance(data, pd.DataFrame) and not _in_memory_table(data):
         from .scale_api import is_scale_source, lmer_scaled
 
         if is_scale_source(data):
@@ -226,6 +225,7 @@ def lmer(
                 max_evals=int(max_evals),
                 verbose=verbose,
             )
+    data = as_pandas(data)  # polars, pyarrow tables, interchange-protocol frames
     if residual is not None:
         return fit_with_residual(
             formula,
@@ -303,6 +303,13 @@ class _Progress:
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def _in_memory_table(data: object) -> bool:
+    """A pyarrow Table or polars DataFrame: fitted in memory (converted to pandas), unlike the
+    sources streamed into cross products (paths, pyarrow Datasets, DuckDB, Dask)."""
+    module = type(data).__module__.split(".", 1)[0]
+    return (module, type(data).__name__) in (("pyarrow", "Table"), ("polars", "DataFrame"))
 
 
 def _check_flags(**flags: object) -> None:

@@ -77,13 +77,14 @@ def test_pyarrow_table_and_dataset(data, in_memory):
     import pyarrow.dataset as pads
 
     table = pa.Table.from_pandas(data, preserve_index=False)
-    assert_same_fit(in_memory[False], mf.lmer(FORMULA, table, reml=False))
+    assert_same_fit(in_memory[False], mf.lmer(FORMULA, table, reml=False))  # converted in memory
+    assert not isinstance(mf.lmer(FORMULA, table), mf.StatisticsModel)  # fitted with its rows
     dataset = pads.dataset(table)
     assert_same_fit(in_memory[True], mf.lmer(FORMULA, dataset))
 
 
 def test_duckdb_relation(data, in_memory):
-    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the test extra")
+    import duckdb
     con = duckdb.connect()
     rel = con.from_df(data)
     assert_same_fit(in_memory[True], mf.lmer(FORMULA, rel))
@@ -160,7 +161,9 @@ def test_singular_fit_warns_as_in_memory():
 
 
 def test_verbose_reports_passes_and_evaluations(data, capsys):
-    mf.lmer(FORMULA, pa.Table.from_pandas(data), verbose=True)
+    import pyarrow.dataset as pads
+
+    mf.lmer(FORMULA, pads.dataset(pa.Table.from_pandas(data)), verbose=True)  # streamed
     err = capsys.readouterr().err
     assert "pass 1: 1 chunks, 2400 rows" in err
     assert "pass 2: 1 chunks, 2400 rows" in err
