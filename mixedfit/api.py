@@ -211,11 +211,18 @@ def lmer(
         from .scale_api import is_scale_source, lmer_scaled
 
         if is_scale_source(data):
-            if residual is not None or weights is not None or offset is not None or start:
+            if (
+                residual is not None
+                or weights is not None
+                or offset is not None
+                or start
+                or context is not None
+                or names != "r"
+            ):
                 raise MixedFitError(
                     "a fit from cross products (a path, glob, pyarrow, DuckDB or Dask source, "
-                    "or saved cross products) takes no residual=, weights=, offset= or start= "
-                    "yet: put an offset in the formula, or fit in memory"
+                    "or saved cross products) takes no residual=, weights=, offset=, start=, "
+                    "context= or names= yet: put an offset in the formula, or fit in memory"
                 )
             return lmer_scaled(
                 formula,
@@ -224,6 +231,7 @@ def lmer(
                 chunk_rows=None,
                 max_evals=int(max_evals),
                 verbose=verbose,
+                safe=bool(safe),
             )
     data = as_pandas(data)  # polars, pyarrow tables, interchange-protocol frames
     if residual is not None:

@@ -23,11 +23,12 @@ import pandas as pd
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
+from .formula.safety import check_safe_formula
 from .model import MixedModelFit
 from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
-from .scale.sources import is_streamed_source
+from .scale.sources import is_streamed_source, source_columns
 
 __all__ = [
     "StatisticsModel",
@@ -186,7 +187,11 @@ class _Lines:
 
 
 def crossproducts(
-    formula: str, source: Any, chunk_rows: int = 1_000_000, verbose: bool = False
+    formula: str,
+    source: Any,
+    chunk_rows: int = 1_000_000,
+    verbose: bool = False,
+    safe: bool = False,
 ) -> CrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
@@ -201,22 +206,29 @@ def crossproducts(
         Rows per chunk (not used for Dask: a partition is a chunk).
     verbose : bool
         One line per chunk on stderr.
+    safe : bool
+        Check the formula with safe mode first (on the source's columns), as
+        ``lmer(..., safe=True)``: for formulas from untrusted input.
 
     Returns
     -------
     CrossProducts
         ``cp.save(path)``; ``mf.lmer(formula, cp, reml=...)``.
     """
+    if safe:
+        columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
+        check_safe_formula(formula, columns)
     progress = _Lines().chunk if verbose else None
     if is_dask_frame(source):
         return dask_cross_products(formula, source)
     return compute_cross_products(formula, source, chunk_rows, progress)
 
 
-def load_crossproducts(path: str | os.PathLike[str]) -> CrossProducts:
+def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
     """Cross products saved with ``cp.save(path)``; MixedFitError for anything else (a file
-    that was changed, another format)."""
-    return load_cross_products(path)
+    that was changed, another format). The stored formula must pass safe mode unless
+    ``trust=True`` (rebuilding the model evaluates it)."""
+    return load_cross_products(path, trust=trust)
 
 
 def fit_statistics(
@@ -236,9 +248,22 @@ def fit_statistics(
 
 
 def lmer_scaled(
-    formula: str, data: Any, *, reml: bool, chunk_rows: int | None, max_evals: int, verbose: bool
+    formula: str,
+    data: Any,
+    *,
+    reml: bool,
+    chunk_rows: int | None,
+    max_evals: int,
+    verbose: bool,
+    safe: bool = False,
 ) -> StatisticsModel:
-    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame."""
+    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame (``safe``: the formula
+    is checked by safe mode before anything reads the source)."""
+    if safe:
+        columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
+        if columns is None:
+            columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
+        check_safe_formula(formula, columns)
     if isinstance(data, CrossProducts):
         if parse_formula(formula).text != parse_formula(data.formula).text:
             raise MixedFitError(

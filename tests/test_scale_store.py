@@ -94,3 +94,46 @@ def test_foreign_files_are_refused(tmp_path):
         np.savez(fh, manifest=np.array([{"a": 1}], dtype=object))
     with pytest.raises(mf.MixedFitError, match="not a valid"):
         mf.load_crossproducts(str(pickled))
+
+
+def test_formula_in_file_never_evaluated_unless_trusted(saved, tmp_path):
+    """Regression (review, session 5): a formula written into the manifest ran when the file was
+    loaded (rebuilding the recipe evaluates it); it must pass safe mode first."""
+    marker = tmp_path / "marker"
+    out = str(tmp_path / "evil.cp")
+
+    def edit(arrays):
+        manifest = json.loads(arrays["manifest"].tobytes())
+        manifest["formula"] = manifest["formula"].replace(
+            "~", f"~ I(__import__('os').system('touch {marker}')) +", 1
+        )
+        arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
+
+    _rewrite(saved, out, edit)
+    with pytest.raises(mf.MixedFitError, match="refused by safe mode"):
+        mf.load_crossproducts(out)
+    assert not marker.exists()
+
+
+def test_safe_mode_checked_before_streaming(data, tmp_path):
+    """Regression (review, session 5): lmer(..., safe=True) on a streamed source and
+    crossproducts(..., safe=True) ran the formula; both are checked before any reading."""
+    marker = tmp_path / "marker"
+    data.to_parquet(tmp_path / "d.parquet", index=False)
+    bad = FORMULA.replace("~", f"~ I(__import__('os').system('touch {marker}')) +", 1)
+    with pytest.raises(mf.FormulaError):
+        mf.lmer(bad, str(tmp_path / "*.parquet"), safe=True)
+    with pytest.raises(mf.FormulaError):
+        mf.crossproducts(bad, str(tmp_path / "*.parquet"), safe=True)
+    with pytest.raises(mf.FormulaError):
+        mf.lmer(bad, mf.crossproducts(FORMULA, data), safe=True)
+    assert not marker.exists()
+    fit = mf.lmer(FORMULA, str(tmp_path / "*.parquet"), safe=True)  # a safe formula still fits
+    assert fit.nobs == len(data.dropna())
+
+
+def test_options_a_streamed_fit_cannot_honour_are_refused(data, tmp_path):
+    data.to_parquet(tmp_path / "d.parquet", index=False)
+    for option in ({"names": "formulaic"}, {"context": {"f": abs}}):
+        with pytest.raises(mf.MixedFitError, match="names="):
+            mf.lmer(FORMULA, str(tmp_path / "*.parquet"), **option)

@@ -20,6 +20,7 @@ from ..engine.crossprod import densify
 from ..engine.reparam import FixedCentring, _intercept_column
 from ..exceptions import DataError, FormulaError, MixedFitError, RankDeficiencyWarning
 from ..formula import ModelFormula, parse_formula
+from ..formula.safety import check_safe_formula
 from .accumulate import CrossProductSums
 from .encode import ChunkEncoder
 from .levels import Pass1
@@ -128,16 +129,29 @@ class CrossProducts:
         save_cross_products(self, path)
 
 
-def load_cross_products(path: str | os.PathLike[str]) -> CrossProducts:
+def load_cross_products(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
     """Cross products saved with :meth:`CrossProducts.save`.
+
+    The stored formula is rebuilt on the stored prototype frame, which evaluates it: unless
+    ``trust`` is True it must first pass safe mode (:func:`mixedfit.formula.safety.
+    check_safe_formula`, on the frame's columns), so a file evaluates nothing safe mode refuses.
 
     Raises
     ------
     MixedFitError
-        Not such a file, another version, an array or manifest that was changed, or a recipe
-        that no longer rebuilds (the formula does not fit the stored frame or arrays).
+        Not such a file, another version, an array or manifest that was changed, a formula that
+        safe mode refuses (without ``trust=True``), or a recipe that no longer rebuilds (the
+        formula does not fit the stored frame or arrays).
     """
     cp = CrossProducts(**read_cross_products(path))
+    if not trust:
+        try:
+            check_safe_formula(cp.formula, list(cp.frame.columns))
+        except FormulaError as err:
+            raise MixedFitError(
+                f"{os.fspath(path)!r}: the stored formula is refused by safe mode ({err}); load "
+                "it with trust=True only if you trust the file's origin"
+            ) from None
     try:
         design = cp.design
     except (ValueError, KeyError, TypeError) as err:
