@@ -214,7 +214,7 @@ def test_residual_structure_fit_uses_its_kr_and_satterthwaite() -> None:
         assert emm["emmean"].iloc[0] == pytest.approx(table["estimate"].iloc[0], rel=1e-12)
         assert emm["se"].iloc[0] == pytest.approx(table["std_error"].iloc[0], rel=1e-10)
         assert emm["df"].iloc[0] == pytest.approx(table["df"].iloc[0], rel=1e-10)
-    con = g.contrasts("Sex")
+    con = g.contrasts("Sex", ddf="kenward-roger")
     table = g.coef_table(ddf="kenward-roger")
     assert con["estimate"].iloc[0] == pytest.approx(-table["estimate"].iloc[1], rel=1e-12)
     assert con["p"].iloc[0] == pytest.approx(table["p"].iloc[1], rel=1e-9)
@@ -244,3 +244,23 @@ def test_contrasts_errors() -> None:
         f.contrasts("recipe", [[1, -1]])
     with pytest.raises(mf.MixedFitError, match="method"):
         f.contrasts("recipe", "consecutive-ish")
+
+
+def test_residual_fit_defaults_match_emmeans_on_gls() -> None:
+    """Regression (review, session 5): emmeans on a gls-type fit defaulted to mmrm's
+    Kenward-Roger; R's emmeans on an nlme gls fit uses model-based SEs with Satterthwaite df
+    (tests/reference/emmeans/make_emmeans_gls.R)."""
+    here = Path(__file__).parent
+    ref = json.loads((here / "reference" / "emmeans" / "emmeans_gls.json").read_text())
+    o = pd.read_csv(here / "data" / "cov" / "orthodont.csv")
+    o["Sex"] = pd.Categorical(o["Sex"], categories=["Male", "Female"])
+    fit = mf.gls("distance ~ age * Sex", o, residual=mf.AR1("occ", "Subject"))
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-8)
+    em = fit.emmeans("Sex")
+    np.testing.assert_allclose(em["emmean"], ref["emmean"], rtol=1e-6)
+    np.testing.assert_allclose(em["se"], ref["se"], rtol=1e-5)
+    np.testing.assert_allclose(em["df"], ref["df"], rtol=1e-3)
+    ct = fit.contrasts("Sex")
+    np.testing.assert_allclose(ct["estimate"], [ref["contrast_estimate"]], rtol=1e-6)
+    np.testing.assert_allclose(ct["se"], [ref["contrast_se"]], rtol=1e-5)
+    np.testing.assert_allclose(ct["p"], [ref["contrast_p"]], rtol=1e-3)

@@ -339,3 +339,12 @@ def test_plots_accept_residual_fits(ri_ar1: Any) -> None:
     gls = mf.gls("distance ~ age_c", load("orthodont.csv"), residual=mf.AR1("occ", "Subject"))
     with pytest.raises(MixedFitError, match="no random effects"):
         plot_ranef(gls)
+
+
+def test_prediction_intervals_refused_clearly() -> None:
+    """Regression (review, session 5): predict(interval=) on a residual fit was a TypeError."""
+    o = mf.load_dataset("orthodont")
+    fit = mf.gls("distance ~ age", o, residual=mf.CompoundSymmetry("Subject"))
+    with pytest.raises(NotImplementedError, match="interval"):
+        fit.predict(o.head(3), interval="confidence")
+    assert fit.predict(o.head(3)).shape == (3,)

@@ -22,10 +22,12 @@ class ResidualWorkflow:
         specs: str | Sequence[str],
         at: Mapping[str, Any] | None = None,
         by: str | Sequence[str] | None = None,
-        ddf: str = "kenward-roger",
+        ddf: str = "satterthwaite",
         level: float = 0.95,
     ) -> pd.DataFrame:
-        """Marginal means as :meth:`LinearMixedModel.emmeans` (this fit's KR/Satterthwaite)."""
+        """Marginal means as :meth:`LinearMixedModel.emmeans`, with this fit's Satterthwaite df
+        and model-based SEs by default, as R's emmeans on an nlme ``gls``/``lme`` fit
+        (``ddf="kenward-roger"``: mmrm's KR, as emmeans on an mmrm fit)."""
         from .emmeans import emmeans
 
         return emmeans(self, specs, at=at, by=by, ddf=ddf, level=level)
@@ -37,10 +39,11 @@ class ResidualWorkflow:
         adjust: str | None = None,
         by: str | Sequence[str] | None = None,
         at: Mapping[str, Any] | None = None,
-        ddf: str = "kenward-roger",
+        ddf: str = "satterthwaite",
         level: float = 0.95,
     ) -> pd.DataFrame:
-        """Contrasts of estimated marginal means as :meth:`LinearMixedModel.contrasts`."""
+        """Contrasts of estimated marginal means as :meth:`LinearMixedModel.contrasts`
+        (Satterthwaite by default, as R's emmeans on nlme fits; see :meth:`emmeans`)."""
         from .emmeans import contrasts
 
         return contrasts(

@@ -250,8 +250,13 @@ class ResidualRows:
         random: bool = True,
         allow_new_levels: bool = True,
         offset: np.ndarray | None = None,
+        interval: str | None = None,
+        level: float = 0.95,
     ) -> np.ndarray:
         """Predict the response: Xβ̂ (+ Zû), as nlme's ``predict.gls`` / ``predict.lme``.
+
+        ``interval=`` (confidence / prediction intervals) is not implemented for fits with a
+        residual structure yet and raises :class:`NotImplementedError`.
 
         No kriging: the residual correlation does not carry a subject's observed residuals
         over to its new rows (nlme's predictions do not either), and the structure's columns
@@ -279,6 +284,11 @@ class ResidualRows:
         DataError
             On new levels when ``allow_new_levels`` is False, or unseen fixed-effect categories.
         """
+        if interval is not None:
+            raise NotImplementedError(
+                "predict(interval=...) is not implemented yet for fits with a residual "
+                "covariance structure (residual=); predict() gives the point predictions"
+            )
         return predict(self, newdata, random, allow_new_levels, offset)
 
     def refit(self: _Fit, reml: bool | None = None, y: np.ndarray | None = None) -> _Fit:
