@@ -325,3 +325,19 @@ def test_error_by_varies_within_subject_and_missing_column() -> None:
         cov.AR1("visit", "id", by="arm").bind(frame)
     with pytest.raises(DataError, match=r"'week'.*not in the data"):
         cov.AR1("week", "id").bind(frame)
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [
+        cov.AR1("age", "id"),
+        cov.Unstructured("age", "id"),
+        cov.CompoundSymmetry("id", time="age"),
+        cov.Toeplitz("age", "id"),
+    ],
+)
+def test_error_duplicated_time_names_the_users_value(structure: Any) -> None:
+    """Regression (review, session 5): the message showed an internal position (4) for age 12."""
+    frame = _frame(id=["a"] * 3 + ["b"] * 3, age=[8, 12, 12, 8, 10, 12], y=[1.0, 2, 3, 4, 5, 7])
+    with pytest.raises(DataError, match=r"\(value 12 twice\)"):
+        structure.bind(frame)

@@ -142,17 +142,24 @@ def integer_positions(
 
 
 def check_unique_times(
-    subject: np.ndarray, time: np.ndarray, column: str, subject_column: str, labels: list[str]
+    subject: np.ndarray,
+    time: np.ndarray,
+    column: str,
+    subject_column: str,
+    labels: list[str],
+    values: np.ndarray | None = None,
 ) -> None:
-    """DataError if a subject has two rows with the same time."""
+    """DataError if a subject has two rows with the same time (``time``: codes or positions;
+    ``values``: the column as the user gave it, for the message)."""
     order = np.lexsort((time, subject))
     s, t = subject[order], time[order]
     dup = np.flatnonzero((s[1:] == s[:-1]) & (t[1:] == t[:-1]))
     if len(dup):
         i = order[dup[0]]
+        shown = (time if values is None else values)[i]
         raise DataError(
             f"the time column {column!r} is duplicated within subject {labels[subject[i]]!r} of "
-            f"{subject_column!r} (value {time[i]} twice): each subject may have one row per "
+            f"{subject_column!r} (value {shown} twice): each subject may have one row per "
             f"time"
         )
 

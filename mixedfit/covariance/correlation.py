@@ -161,7 +161,7 @@ def _positions(
     s: CorrelationStructure, frame: pd.DataFrame, time: str, subject: np.ndarray, labels: list[str]
 ) -> tuple[np.ndarray, list[str]]:
     pos, tl = integer_positions(frame, time, s.label)
-    check_unique_times(subject, pos, time, _need_subject(s), labels)
+    check_unique_times(subject, pos, time, _need_subject(s), labels, frame[time].to_numpy())
     require_pairs(subject, s.label, _need_subject(s))
     return pos, tl
 
@@ -188,7 +188,7 @@ def _levels(
             "categories=[...], ordered=True)) or use an integer-valued visit number"
         )
     c = code_column(frame, time, "time")
-    check_unique_times(subject, c.codes, time, _need_subject(s), labels)
+    check_unique_times(subject, c.codes, time, _need_subject(s), labels, frame[time].to_numpy())
     require_pairs(subject, s.label, _need_subject(s))
     return c.codes, c.labels
 
@@ -262,7 +262,8 @@ class CompoundSymmetry(CorrelationStructure):
         var, tl, lv = None, [], None
         if self.time is not None:
             c = code_column(frame, self.time, "time")
-            check_unique_times(subject, c.codes, self.time, self.subject, labels)
+            values = frame[self.time].to_numpy()
+            check_unique_times(subject, c.codes, self.time, self.subject, labels, values)
             tl, lv = c.labels, c.codes
             if self.heterogeneous:
                 var = _time_strata(frame, self.time, subject)
