@@ -1,6 +1,6 @@
 """The fixed-effects table prints as R's printCoefmat (lme4/lmerTest summary, digits = 4):
 df 17.000 for sleepstudy's Satterthwaite df of 16.99997, not 17.000001 or a rounding of its own
-(issue 13 §4). References: tests/reference/coefmat_print.R."""
+(issue 13 §4). References: tests/reference/printing/coefmat_print.R."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 import mixedfit as mf
 from mixedfit.report.text import coefmat_columns, r_format
 
-REFERENCE = json.loads((Path(__file__).parent / "reference" / "coefmat_print.json").read_text())
+REFERENCE = json.loads(
+    (Path(__file__).parent / "reference" / "printing" / "coefmat_print.json").read_text()
+)
 
 
 def _rows(columns: dict[str, list[str]]) -> list[list[str]]:

@@ -1,6 +1,6 @@
 # R's printed fixed-effects tables (printCoefmat, digits = 4 as lme4/lmerTest's summary):
 # tests/test_coefmat_print.py compares mixedfit's formatting with these lines.
-# Run: Rscript tests/reference/coefmat_print.R > tests/reference/coefmat_print.json
+# Run: Rscript tests/reference/printing/coefmat_print.R > tests/reference/printing/coefmat_print.json
 suppressMessages({library(lmerTest); library(jsonlite)})
 m <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)
 cases <- list(
