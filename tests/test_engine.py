@@ -89,6 +89,7 @@ def test_sparse_self_outer_in_panels_matches_the_planned_update(formula, theta, 
     F, _ = factor_for(formula, data)
     assert not F.scaled_plans and 1 in F.threaded
     assert F.objective(theta, True) == pytest.approx(expected, rel=1e-12)
+    monkeypatch.setenv("MIXEDFIT_THREADS", "2")
     with threadpool_limits(2, user_api="blas"), single_threaded():
         F.update(theta * 1.01)  # the panels on two threads: the same numbers
         assert F.objective(theta, True) == pytest.approx(expected, rel=1e-12)

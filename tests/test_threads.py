@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import mixedfit as mf
-from mixedfit.engine.threads import caller_threads, in_caller_threads, single_threaded
+from mixedfit.engine.threads import (
+    caller_threads,
+    fit_threads,
+    in_caller_threads,
+    single_threaded,
+)
 
 
 def counts() -> list[int]:
     return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
 
-def test_single_threaded_then_the_callers_threads_and_back():
+def test_single_threaded_then_the_callers_threads_and_back(monkeypatch):
+    monkeypatch.setenv("MIXEDFIT_THREADS", "auto")
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     with threadpool_limits(2, user_api="blas"):
         before = counts()
         with single_threaded():
@@ -40,8 +49,12 @@ def test_threaded_fits_are_reproducible():
     assert first.objective == second.objective
 
 
-def test_in_caller_threads_uses_a_second_thread_only_when_the_caller_had_one():
+def test_in_caller_threads_uses_a_second_thread_only_when_the_caller_had_one(monkeypatch):
     import threading
+
+    monkeypatch.setenv("MIXEDFIT_THREADS", "auto")
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
 
     def names() -> set[str]:
         seen: list[str] = []
@@ -56,8 +69,10 @@ def test_in_caller_threads_uses_a_second_thread_only_when_the_caller_had_one():
         assert all(name.startswith("mixedfit") for name in names())
 
 
-def test_in_caller_threads_finishes_all_work_before_raising():
+def test_in_caller_threads_finishes_all_work_before_raising(monkeypatch):
     import time
+
+    monkeypatch.setenv("MIXEDFIT_THREADS", "2")
 
     done: list[int] = []
 
@@ -75,3 +90,51 @@ def test_in_caller_threads_finishes_all_work_before_raising():
         else:  # pragma: no cover
             raise AssertionError("the error was not raised")
     assert sorted(done) == [1, 2, 3]  # nobody still writing after the error
+
+
+# ------------------------------------------------------------ the default count (issue 13 §4)
+def test_one_thread_by_default_even_when_the_caller_has_more(monkeypatch):
+    """InstEval took 32 s with two BLAS threads next to busy cores, 2.6 s with one."""
+    monkeypatch.delenv("MIXEDFIT_THREADS", raising=False)
+    assert fit_threads(8) == 1
+    with threadpool_limits(2, user_api="blas"), single_threaded(), caller_threads():
+        assert set(counts()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "caller", "expected"),
+    [
+        (2, 0.1, 2, 2),  # idle: the caller's threads
+        (2, 0.1, 1, 1),  # never more than the caller had
+        (2, 0.9, 2, 1),  # about one core busy with other work
+        (2, 2.0, 2, 1),  # both busy
+        (8, 2.2, 8, 6),
+        (8, 30.0, 8, 1),
+    ],
+)
+def test_auto_threads_follow_the_free_cores(monkeypatch, cpus, load, caller, expected):
+    monkeypatch.setenv("MIXEDFIT_THREADS", "auto")
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr("os.cpu_count", lambda: cpus)
+    assert fit_threads(caller) == expected
+
+
+def test_auto_threads_are_chosen_once_per_fit(monkeypatch):
+    monkeypatch.setenv("MIXEDFIT_THREADS", "auto")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+    with threadpool_limits(2, user_api="blas"), single_threaded():
+        monkeypatch.setattr("os.getloadavg", lambda: (2.0, 2.0, 2.0))
+        with single_threaded(), caller_threads():  # nested: the outer fit's choice
+            assert set(counts()) == {2}
+    with threadpool_limits(2, user_api="blas"), single_threaded(), caller_threads():
+        assert set(counts()) == {1}  # a new fit under load: one thread
+
+
+def test_an_explicit_thread_count(monkeypatch):
+    monkeypatch.setenv("MIXEDFIT_THREADS", "3")
+    assert fit_threads(1) == 3
+    for bad in ("0", "many", "-2"):
+        monkeypatch.setenv("MIXEDFIT_THREADS", bad)
+        with pytest.raises(mf.MixedFitError, match="MIXEDFIT_THREADS"):
+            fit_threads(2)

@@ -1,21 +1,23 @@
-"""Thread control: fits run single-threaded, except the factorization of large dense blocks,
-which gets the BLAS threads the caller had.
+"""Thread control: fits run on one BLAS thread by default; the factorization of large dense
+blocks may take more threads when the environment variable ``MIXEDFIT_THREADS`` asks for them.
 
 Most calls of an evaluation are small, where threads cost more than they gain, so a fit runs
 inside :func:`single_threaded`. The one large call of an evaluation on big models, the Cholesky
 factorization of a dense block of order ≥ ``THREADED_MIN`` (see ``factor.py``), runs inside
-:func:`caller_threads` with the thread count in effect when the fit began: on 2 idle cores a
-1,128-order factorization takes 8 ms instead of 14.
+:func:`caller_threads` with the count :func:`fit_threads` chose when the fit began:
+
+- ``MIXEDFIT_THREADS`` unset or ``1`` (the default): one thread. On a machine whose cores are
+  busy with other work OpenBLAS's spinning threads are very slow (measured on 2 cores, InstEval:
+  a fit took 32 s with two BLAS threads next to two busy processes, 2.6 s with one; even at a
+  load average of 1 it took 9.4 s against 1.3 s), while on idle cores they gain little (a
+  1,128-order factorization takes 8 ms instead of 14).
+- ``MIXEDFIT_THREADS=n``: n threads for the large dense blocks.
+- ``MIXEDFIT_THREADS=auto``: the BLAS threads the caller had, but no more than the cores the
+  1-minute load average leaves free (``os.getloadavg``). Faster on an idle machine; the count
+  then depends on the load, and LAPACK on one thread and on two differ in the last bits.
 
 With two or more such threads, :func:`in_caller_threads` also runs independent pieces of work
 that release the GIL (the row panels of a large sparse Schur update) on two Python threads.
-
-The count is the caller's BLAS setting (``OPENBLAS_NUM_THREADS``, threadpoolctl), never a timing,
-so a fit gives the same bits every time on a given setting (LAPACK's factorization on one thread
-and on two differ in the last bits). On a machine whose cores are busy with other work,
-OpenBLAS's spinning threads are slow (measured on 2 cores: a 3,706-order Cholesky took 0.38 s on
-one thread and 2.0 s on two next to one busy process, against 0.2 s on two threads when idle):
-there, limit the threads to 1.
 """
 
 from __future__ import annotations
@@ -29,11 +31,37 @@ from typing import Any, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["caller_threads", "in_caller_threads", "single_threaded"]
+from ..exceptions import MixedFitError
+
+__all__ = ["ENV", "caller_threads", "fit_threads", "in_caller_threads", "single_threaded"]
+
+ENV = "MIXEDFIT_THREADS"
 
 _T = TypeVar("_T")
 
-_caller: list[list[int]] = []  # thread counts of the BLAS libraries before each open fit
+_chosen: list[list[int]] = []  # the counts for large dense blocks, chosen when each fit began
+
+
+def fit_threads(caller: int) -> int:
+    """The BLAS threads for the large dense blocks of a fit, from ``MIXEDFIT_THREADS`` and the
+    caller's count ``caller`` (see the module docstring): 1 by default, ``n`` when set to an
+    integer, and with ``auto`` the caller's count limited to the cores the load leaves free."""
+    setting = os.environ.get(ENV, "").strip().lower()
+    if setting in ("", "1"):
+        return 1
+    if setting == "auto":
+        free = (os.cpu_count() or 1) - os.getloadavg()[0]
+        return max(1, min(caller, int(free + 0.5)))
+    try:
+        count = int(setting)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise MixedFitError(
+            f"{ENV}={setting!r} is not a thread count: set it to a positive integer, to 'auto' "
+            "(the cores the load leaves free) or leave it unset (one thread)"
+        )
+    return count
 
 
 @cache
@@ -50,23 +78,24 @@ def _set(counts: list[int]) -> None:
 def single_threaded() -> Iterator[None]:
     """One BLAS thread inside the block (the previous counts are restored after)."""
     before = [lib.num_threads for lib in _libraries()]
-    _caller.append(before)
+    _chosen.append(_chosen[0] if _chosen else [fit_threads(count) for count in before])
     _set([1] * len(before))
     try:
         yield
     finally:
-        _caller.pop()
+        _chosen.pop()
         _set(before)
 
 
 @contextlib.contextmanager
 def caller_threads() -> Iterator[None]:
-    """Inside :func:`single_threaded`: the thread counts its caller had. Elsewhere: no change."""
-    if not _caller or all(count == 1 for count in _caller[0]):
+    """Inside :func:`single_threaded`: the counts :func:`fit_threads` chose when the outermost
+    one began. Elsewhere: no change."""
+    if not _chosen or all(count == 1 for count in _chosen[0]):
         yield
         return
     before = [lib.num_threads for lib in _libraries()]
-    _set(_caller[0])
+    _set(_chosen[0])
     try:
         yield
     finally:
@@ -82,11 +111,11 @@ os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has no p
 
 
 def in_caller_threads(work: Callable[[_T], object], items: Iterable[_T]) -> None:
-    """Run ``work`` on each item, on two Python threads if the caller had two or more BLAS
-    threads when the fit began (else, and outside a fit, one after the other). For work that
+    """Run ``work`` on each item, on two Python threads if :func:`fit_threads` chose two or more
+    BLAS threads when the fit began (else, and outside a fit, one after the other). For work that
     releases the GIL (scipy's sparse products, numpy on large arrays) on disjoint outputs, so
     the result does not depend on the threads."""
-    if _caller and max(_caller[0]) > 1:
+    if _chosen and max(_chosen[0]) > 1:
         futures = [_pool().submit(work, item) for item in items]
         wait(futures)  # all finished before an error is raised: none still writes after
         for future in futures:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..model import ResidualModelFit
 from .html import coefficients_html, correlation_html, html_table, quantiles_html, section, wrap
-from .text import format_column, format_pvalue
+from .text import coefmat_columns, format_column, format_pvalue
 
 __all__ = ["ResidualSummary", "coefficient_frame", "residual_summary_html", "residual_summary_text"]
 
@@ -65,13 +65,11 @@ def coefficient_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The coefficient table formatted for printing: Estimate, Std. Error, (df, t value,
     Pr(>|t|)) or (z value, Pr(>|z|)), one string column each, indexed by coefficient."""
     stat = "z" if "z" in table.columns else "t"
-    cols = {
-        "Estimate": format_column(table["estimate"].to_numpy()),
-        "Std. Error": format_column(table["std_error"].to_numpy()),
-    }
+    values = {"Estimate": table["estimate"].to_numpy(), "Std. Error": table["std_error"].to_numpy()}
     if stat == "t":
-        cols["df"] = format_column(table["df"].to_numpy(), digits=3)
-    cols[f"{stat} value"] = format_column(table[stat].to_numpy())
+        values["df"] = table["df"].to_numpy()
+    values[f"{stat} value"] = table[stat].to_numpy()
+    cols = coefmat_columns(values, f"{stat} value")
     cols[f"Pr(>|{stat}|)"] = [format_pvalue(p) for p in table["p"]]
     return pd.DataFrame(cols, index=[str(k) for k in table.index])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..model import MixedModelFit
@@ -20,6 +19,8 @@ from .html import (
 )
 from .text import (
     DDF_LABELS,
+    _coefmat_values,
+    coefmat_columns,
     format_column,
     format_pvalue,
     messages,
@@ -74,15 +75,8 @@ class Summary:
 
 
 def _fixed_frame(coef: pd.DataFrame) -> pd.DataFrame:
-    cols = {
-        "Estimate": format_column(coef["estimate"].to_numpy()),
-        "Std. Error": format_column(coef["std_error"].to_numpy()),
-        "df": format_column(coef["df"].to_numpy(), digits=3),
-        "t value": format_column(coef["t"].to_numpy(), digits=3),
-        "Pr(>|t|)": [format_pvalue(p) for p in coef["p"]],
-    }
-    if not np.isfinite(coef["df"]).any():
-        del cols["df"]
+    cols: dict[str, list[str]] = coefmat_columns(_coefmat_values(coef), "t value")
+    cols["Pr(>|t|)"] = [format_pvalue(p) for p in coef["p"]]
     return pd.DataFrame(cols, index=[str(k) for k in coef.index])
 
 

@@ -42,6 +42,65 @@ def format_column(values: np.ndarray | list[float], digits: int = 4) -> list[str
     return ["" if not np.isfinite(v) else f"{v:.{decimals}f}" for v in arr]
 
 
+def _r_digits(v: float, digits: int) -> tuple[int, int]:
+    """Exponent and significant digits (trailing zeros dropped) of ``|v|`` rounded to
+    ``digits`` significant digits, as R's ``formatReal`` sees them."""
+    exponent = int(np.floor(np.log10(v)))
+    mantissa = round(v / 10.0 ** (exponent - digits + 1))
+    if mantissa >= 10**digits:  # rounded up to the next power of ten
+        exponent, mantissa = exponent + 1, mantissa // 10
+    sig = digits
+    while sig > 1 and mantissa % 10 == 0:
+        mantissa //= 10
+        sig -= 1
+    return exponent, sig
+
+
+def r_format(values: np.ndarray, digits: int) -> list[str]:
+    """R's ``format(x, digits=)`` of a numeric vector: one number of decimals, the most any
+    finite element needs to show ``digits`` significant digits (trailing zeros dropped), or
+    scientific notation when that is narrower (R's rule with ``scipen = 0``); NaN prints empty."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    left, right, sig_max, exp_max, exp_min = 1, 0, 1, 0, 0
+    for v in finite:
+        neg = int(v < 0)
+        exponent, sig = _r_digits(abs(v), digits) if v != 0 else (0, 1)
+        left = max(left, neg + max(exponent + 1, 1))
+        right = max(right, sig - exponent - 1)
+        sig_max, exp_max, exp_min = (
+            max(sig_max, sig),
+            max(exp_max, exponent),
+            min(exp_min, exponent),
+        )
+    fixed_width = left + right + (right != 0)
+    exp_digits = 2 if exp_max >= 100 or exp_min <= -100 else 1
+    sci_width = int((finite < 0).any()) + (sig_max > 1) + sig_max - 1 + 4 + exp_digits
+    if finite.size and fixed_width > sci_width:
+        return ["" if not np.isfinite(v) else f"{v:.{sig_max - 1}e}" for v in values]
+    return ["" if not np.isfinite(v) else f"{v:.{right}f}" for v in values]
+
+
+def coefmat_columns(
+    columns: dict[str, np.ndarray], test: str, digits: int = 4
+) -> dict[str, list[str]]:
+    """R's ``printCoefmat(digits = 4)``, as lme4 and lmerTest print the fixed effects: the
+    coefficient columns (Estimate, Std. Error and, when present, df) rounded together to
+    ``digits`` significant digits of the smallest nonzero magnitude among them, then formatted
+    with one number of decimals; the test statistic ``test`` rounded to ``digits − 1``
+    decimals, then formatted (sleepstudy: ``251.405  6.825  17.000  36.838``)."""
+    names = [name for name in columns if name != test]
+    block = np.column_stack([np.asarray(columns[name], dtype=float) for name in names])
+    magnitudes = np.abs(block[np.isfinite(block) & (block != 0)])
+    digmin = 1 + (int(np.floor(np.log10(magnitudes.min()))) if magnitudes.size else 0)
+    block = np.round(block, max(1, digits - digmin))
+    cells = np.array(r_format(block.ravel(), digits), dtype=object).reshape(block.shape)
+    out = {name: list(cells[:, i]) for i, name in enumerate(names)}
+    dig_tst = max(1, min(5, digits - 1))
+    out[test] = r_format(np.round(np.asarray(columns[test], dtype=float), dig_tst), digits)
+    return out
+
+
 def format_pvalue(p: float) -> str:
     """R's ``format.pval`` style: ``< 2e-16`` below machine precision, 3 significant digits."""
     if not np.isfinite(p):
@@ -103,17 +162,20 @@ def _random_effects_text(fit: MixedModelFit) -> str:
 
 
 def _coef_text(coef: pd.DataFrame) -> str:
-    columns = {
-        "": list(coef.index),
-        "Estimate": format_column(coef["estimate"].to_numpy()),
-        "Std. Error": format_column(coef["std_error"].to_numpy()),
-    }
-    if np.isfinite(coef["df"]).any():
-        columns["df"] = format_column(coef["df"].to_numpy(), digits=3)
-    columns["t value"] = format_column(coef["t"].to_numpy(), digits=3)
+    columns: dict[str, list[str]] = {"": list(coef.index)}
+    columns.update(coefmat_columns(_coefmat_values(coef), "t value"))
     columns["Pr(>|t|)"] = [format_pvalue(p) for p in coef["p"]]
     columns[" "] = [signif_stars(p) for p in coef["p"]]
     return _table(columns)
+
+
+def _coefmat_values(coef: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Estimate, Std. Error, (df when finite anywhere), t value of a coefficient table."""
+    values = {"Estimate": coef["estimate"].to_numpy(), "Std. Error": coef["std_error"].to_numpy()}
+    if np.isfinite(coef["df"]).any():
+        values["df"] = coef["df"].to_numpy()
+    values["t value"] = coef["t"].to_numpy()
+    return values
 
 
 def abbreviate(names: Sequence[str], minlength: int) -> list[str]:
