@@ -35,9 +35,18 @@ from ..engine.reparam import centre_fixed
 from ..exceptions import MixedFitError
 
 if TYPE_CHECKING:
+    from ..engine.reterm import ReTerm
+    from ..engine.structures import CovStructure
     from ..model import MixedModelFit
 
-__all__ = ["KR_MAX_RANDOM_EFFECTS", "KRAdjusted", "kr_adjusted", "kr_contrast", "kr_ftest"]
+__all__ = [
+    "KR_MAX_RANDOM_EFFECTS",
+    "KRAdjusted",
+    "kr_adjusted",
+    "kr_contrast",
+    "kr_ftest",
+    "linear_structure",
+]
 
 KR_MAX_RANDOM_EFFECTS = 3000  # q_Z above this is refused: ~5 q_Z² doubles and ~5 q_Z³ flops
 
@@ -86,6 +95,39 @@ class _Param:
     residual: bool = False
 
 
+def linear_structure(structure: CovStructure | None) -> bool:
+    """True if a term's covariance σ²TT' is linear in some parameters spanning all its values:
+    ordinary terms, ``diag`` (a variance per column, or one with ``hom``), ``cs(hom=True)``
+    (a variance and a covariance), ``cs`` of two columns (= unstructured) and ``toep(hom=True)``
+    (one covariance per lag). ``ar1``, heterogeneous ``toep`` and heterogeneous ``cs`` of more
+    than two columns are not."""
+    if structure is None or structure.kind == "diag":
+        return True
+    if structure.kind == "cs":
+        return structure.hom or structure.k == 2
+    return structure.kind == "toep" and structure.hom
+
+
+def _linear_basis(term: ReTerm, k: int) -> list[list[tuple[int, int]]]:
+    """Per covariance-linear parameter of a term, the (i, j) entries of its k×k derivative
+    (entries 1): pbkrtest's lower-triangle entries for an ordinary term (and cs of two
+    columns), else the structure's linear parameters (see :func:`linear_structure`)."""
+    structure = term.structure
+    cells = [(i, j) for i in range(k) for j in range(k)]
+    if structure is None or (structure.kind == "cs" and not structure.hom):
+        rows, cols = term.theta_index if structure is None else np.tril_indices(k)
+        return [
+            [(int(i), int(i))] if i == j else [(int(i), int(j)), (int(j), int(i))]
+            for i, j in zip(rows, cols, strict=True)
+        ]
+    if structure.kind == "diag":
+        diag = [(i, i) for i in range(k)]
+        return [diag] if structure.hom else [[d] for d in diag]
+    if structure.kind == "cs":  # σ²_b(1 − ρ) I + σ²_b ρ J, as (variance, covariance)
+        return [[c for c in cells if c[0] == c[1]], [c for c in cells if c[0] != c[1]]]
+    return [[c for c in cells if abs(c[0] - c[1]) == m] for m in range(k)]  # toep(hom)
+
+
 def _random_effects_matrix(
     fit: MixedModelFit,
 ) -> tuple[sp.csr_matrix, list[_Param], sp.csr_matrix]:
@@ -109,21 +151,21 @@ def _random_effects_matrix(
     offset = 0
     for term, data_term, T, M in zip(layout.terms, design.terms, Ts, Ms, strict=True):
         n, k = data_term.Z.shape
+        if M is not None and term.structure is not None:  # its linear basis is in Z's columns
+            T, M = M @ T, None
         rows = np.repeat(np.arange(n), k)
         cols = (data_term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
         Zt = data_term.Z if M is None else data_term.Z @ M
         values = (Zt * sw[:, None]).ravel()
         blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
         base = offset + np.arange(term.nlev) * k
-        for i, j in zip(*term.theta_index, strict=True):
-            if i == j:
-                params.append(_Param(base + i, base + i))
-            else:
-                params.append(
-                    _Param(
-                        np.concatenate([base + i, base + j]), np.concatenate([base + j, base + i])
-                    )
+        for pairs in _linear_basis(term, k):
+            prs, pcs = zip(*pairs, strict=True)
+            params.append(
+                _Param(
+                    np.concatenate([base + i for i in prs]), np.concatenate([base + j for j in pcs])
                 )
+            )
         lam_blocks.append(sp.kron(sp.identity(term.nlev), sp.csr_matrix(T)))
         offset += term.q
     params.append(_Param(np.zeros(0, int), np.zeros(0, int), residual=True))
@@ -152,11 +194,19 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
         A structured random-effects term (cs, ar1, toep, diag with hom=True): its covariance
         is not linear in its parameters, which this implementation (pbkrtest's) assumes.
     """
-    structured = [t.structure.kind for t in fit._engine.factor.layout.terms if t.structure]
-    if structured:
+    terms = fit._engine.factor.layout.terms
+    nonlinear = [t.structure.kind for t in terms if not linear_structure(t.structure)]
+    if nonlinear:
         raise NotImplementedError(
-            f"Kenward-Roger's method is not implemented for structured random-effects terms "
-            f"({', '.join(structured)}): use ddf='satterthwaite'"
+            f"Kenward-Roger's method is not implemented for random-effects terms whose "
+            f"covariance is not linear in its parameters ({', '.join(nonlinear)}; the "
+            "adjustment's second-derivative term would depend on their parameterization): use "
+            "ddf='satterthwaite', or diag, cs(hom=True), toep(hom=True) or '(expr | group)'"
+        )
+    if fit._engine.cancelling and any(t.structure is not None for t in terms):
+        raise NotImplementedError(
+            "Kenward-Roger for a structured random-effects term whose slope columns had to be "
+            "centred in the fit is not implemented: use ddf='satterthwaite'"
         )
     if not fit._engine.reml:
         raise MixedFitError(
