@@ -191,27 +191,29 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     MixedFitError
         An ML fit (Kenward–Roger is defined for REML, as lmerTest) or too many random effects.
     NotImplementedError
-        A structured random-effects term (cs, ar1, toep, diag with hom=True): its covariance
-        is not linear in its parameters, which this implementation (pbkrtest's) assumes.
+        A structured term in a fit whose slope columns had to be centred.
+
+    Notes
+    -----
+    Structured terms whose covariance is linear in some parameters (:func:`linear_structure`)
+    enter pbkrtest's sums with those parameters' derivative matrices; fits with another
+    structured term (``ar1`` ...) get mmrm's non-linear adjustment
+    (:mod:`.structured_kr`).
     """
-    terms = fit._engine.factor.layout.terms
-    nonlinear = [t.structure.kind for t in terms if not linear_structure(t.structure)]
-    if nonlinear:
-        raise NotImplementedError(
-            f"Kenward-Roger's method is not implemented for random-effects terms whose "
-            f"covariance is not linear in its parameters ({', '.join(nonlinear)}; the "
-            "adjustment's second-derivative term would depend on their parameterization): use "
-            "ddf='satterthwaite', or diag, cs(hom=True), toep(hom=True) or '(expr | group)'"
-        )
-    if fit._engine.cancelling and any(t.structure is not None for t in terms):
-        raise NotImplementedError(
-            "Kenward-Roger for a structured random-effects term whose slope columns had to be "
-            "centred in the fit is not implemented: use ddf='satterthwaite'"
-        )
     if not fit._engine.reml:
         raise MixedFitError(
             "Kenward-Roger's method is only available for REML fits; refit with reml=True "
             "or use ddf='satterthwaite'"
+        )
+    terms = fit._engine.factor.layout.terms
+    if not all(linear_structure(t.structure) for t in terms):
+        from .structured_kr import structured_kr_adjusted  # mmrm's non-linear adjustment
+
+        return structured_kr_adjusted(fit)
+    if fit._engine.cancelling and any(t.structure is not None for t in terms):
+        raise NotImplementedError(
+            "Kenward-Roger for a structured random-effects term whose slope columns had to be "
+            "centred in the fit is not implemented: use ddf='satterthwaite'"
         )
     factor = fit._engine.factor
     qz = sum(t.q for t in factor.layout.terms)

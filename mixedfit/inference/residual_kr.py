@@ -301,8 +301,9 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         tau0 = pieces.tau(vp.psi)
     if not np.all(np.isfinite(tau0)):
         raise MixedFitError(
-            "a random-effect variance is estimated as zero (a fit on the boundary): Kenward-Roger "
-            "df are not available; use ddf='satterthwaite' or simplify the random effects"
+            "a random-effect variance is estimated as zero or a correlation as ±1 (a fit on the "
+            "boundary): Kenward-Roger df are not available; use ddf='satterthwaite' or simplify "
+            "the random effects"
         )
     J = _jacobian(pieces.tau, vp.psi)
     W = J @ vp.W @ J.T

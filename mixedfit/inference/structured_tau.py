@@ -14,6 +14,9 @@ standard deviations (sd / σ), are put on the scale of the residual structure of
 * ``ar1``: u = ρ / √(1 − ρ²) (mmrm's ``ar1``);
 * ``toep``: u_m = ρ_m / √(1 − ρ_m²) of each lag's correlation ρ_m (mmrm's ``toep``; the
   engine's partial autocorrelations are mapped by Durbin–Levinson).
+
+A correlation on its bound (or a zero sd) leaves τ undefined: the adjustment refuses the fit as
+a boundary fit.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from ..engine.structures import CovStructure, acf_to_pacf, pacf_to_acf
 __all__ = ["structured_tau_maps"]
 
 Map = Callable[[np.ndarray], np.ndarray]
+EDGE = 1e-6
+"""A correlation parameter within this of its box's bound is a boundary fit (τ is NaN)."""
 
 
 def structured_tau_maps(structure: CovStructure) -> tuple[Map, Map]:
@@ -37,8 +42,12 @@ def structured_tau_maps(structure: CovStructure) -> tuple[Map, Map]:
     n_sd, k = structure.n_sd, structure.k
     kind = structure.kind
 
+    low = structure.lower()[n_sd:]
+
     def forward(psi: np.ndarray) -> np.ndarray:
         cor = psi[n_sd:]
+        if np.any(cor <= low + EDGE) or np.any(cor >= 1.0 - EDGE):  # a boundary fit: no τ
+            return np.full(len(psi), np.nan)
         if kind == "cs":
             u = np.array([cs_unconstrained(float(cor[0]), k)])
         elif kind == "ar1":
@@ -66,6 +75,8 @@ def structured_tau_maps(structure: CovStructure) -> tuple[Map, Map]:
 
 def _cs2_forward(psi: np.ndarray) -> np.ndarray:
     s1, s2, rho = (float(v) for v in psi)
+    if abs(rho) >= 1.0 - EDGE:
+        return np.full(3, np.nan)
     return np.array([np.log(s1), np.log(s2 * np.sqrt(1.0 - rho * rho)), s2 * rho / s1])
 
 
