@@ -20,6 +20,11 @@ more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused.
 Prior weights: the model is transformed to unit weights (rows scaled by √w, as the engine does),
 so the residual derivative matrix is W⁻¹ in the original scale. pbkrtest ignores prior weights
 (it uses G = I and the unweighted X and Z), so weighted fits differ from pbkrtest by design.
+
+Structured terms whose covariance is linear in some parameters (:func:`linear_structure`: diag,
+cs(hom=True), two-column cs, toep(hom=True)) enter with those parameters' derivative matrices
+(a parameter's E holds several entries, e.g. all diagonal ones for a common variance); fits with
+another structured term go to mmrm's non-linear adjustment (:mod:`.structured_kr`).
 """
 
 from __future__ import annotations
