@@ -21,10 +21,12 @@ Prior weights: the model is transformed to unit weights (rows scaled by √w, as
 so the residual derivative matrix is W⁻¹ in the original scale. pbkrtest ignores prior weights
 (it uses G = I and the unweighted X and Z), so weighted fits differ from pbkrtest by design.
 
-Structured terms whose covariance is linear in some parameters (:func:`linear_structure`: diag,
-cs(hom=True), two-column cs, toep(hom=True)) enter with those parameters' derivative matrices
+Structured terms whose covariance is linear in some parameters
+(:func:`.kr_linear.linear_structure`: diag, cs(hom=True), two-column cs, toep(hom=True))
+enter with those parameters' derivative matrices
 (a parameter's E holds several entries, e.g. all diagonal ones for a common variance); fits with
-another structured term go to mmrm's non-linear adjustment (:mod:`.structured_kr`).
+another structured term go to mmrm's non-linear adjustment (:mod:`.structured_kr`, routed by
+:mod:`.ddf`).
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ import scipy.sparse as sp
 
 from ..engine.reparam import centre_fixed
 from ..exceptions import MixedFitError
+from .kr_linear import linear_basis, linear_structure
 
 if TYPE_CHECKING:
-    from ..engine.reterm import ReTerm
-    from ..engine.structures import CovStructure
     from ..model import MixedModelFit
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "kr_adjusted",
     "kr_contrast",
     "kr_ftest",
-    "linear_structure",
 ]
 
 KR_MAX_RANDOM_EFFECTS = 3000  # q_Z above this is refused: ~5 q_Z² doubles and ~5 q_Z³ flops
@@ -100,39 +100,6 @@ class _Param:
     residual: bool = False
 
 
-def linear_structure(structure: CovStructure | None) -> bool:
-    """True if a term's covariance σ²TT' is linear in some parameters spanning all its values:
-    ordinary terms, ``diag`` (a variance per column, or one with ``hom``), ``cs(hom=True)``
-    (a variance and a covariance), ``cs`` of two columns (= unstructured) and ``toep(hom=True)``
-    (one covariance per lag). ``ar1``, heterogeneous ``toep`` and heterogeneous ``cs`` of more
-    than two columns are not."""
-    if structure is None or structure.kind == "diag":
-        return True
-    if structure.kind == "cs":
-        return structure.hom or structure.k == 2
-    return structure.kind == "toep" and structure.hom
-
-
-def _linear_basis(term: ReTerm, k: int) -> list[list[tuple[int, int]]]:
-    """Per covariance-linear parameter of a term, the (i, j) entries of its k×k derivative
-    (entries 1): pbkrtest's lower-triangle entries for an ordinary term (and cs of two
-    columns), else the structure's linear parameters (see :func:`linear_structure`)."""
-    structure = term.structure
-    cells = [(i, j) for i in range(k) for j in range(k)]
-    if structure is None or (structure.kind == "cs" and not structure.hom):
-        rows, cols = term.theta_index if structure is None else np.tril_indices(k)
-        return [
-            [(int(i), int(i))] if i == j else [(int(i), int(j)), (int(j), int(i))]
-            for i, j in zip(rows, cols, strict=True)
-        ]
-    if structure.kind == "diag":
-        diag = [(i, i) for i in range(k)]
-        return [diag] if structure.hom else [[d] for d in diag]
-    if structure.kind == "cs":  # σ²_b(1 − ρ) I + σ²_b ρ J, as (variance, covariance)
-        return [[c for c in cells if c[0] == c[1]], [c for c in cells if c[0] != c[1]]]
-    return [[c for c in cells if abs(c[0] - c[1]) == m] for m in range(k)]  # toep(hom)
-
-
 def _random_effects_matrix(
     fit: MixedModelFit,
 ) -> tuple[sp.csr_matrix, list[_Param], sp.csr_matrix]:
@@ -164,7 +131,7 @@ def _random_effects_matrix(
         values = (Zt * sw[:, None]).ravel()
         blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
         base = offset + np.arange(term.nlev) * k
-        for pairs in _linear_basis(term, k):
+        for pairs in linear_basis(term, k):
             prs, pcs = zip(*pairs, strict=True)
             params.append(
                 _Param(
@@ -196,12 +163,14 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     MixedFitError
         An ML fit (Kenward–Roger is defined for REML, as lmerTest) or too many random effects.
     NotImplementedError
-        A structured term in a fit whose slope columns had to be centred.
+        A structured term not linear in its parameters (:mod:`.structured_kr` has them), or
+        in a fit whose slope columns had to be centred.
 
     Notes
     -----
-    Structured terms whose covariance is linear in some parameters (:func:`linear_structure`)
-    enter pbkrtest's sums with those parameters' derivative matrices; fits with another
+    Structured terms whose covariance is linear in some parameters
+    (:func:`.kr_linear.linear_structure`) enter pbkrtest's sums with those parameters'
+    derivative matrices; fits with another
     structured term (``ar1`` ...) get mmrm's non-linear adjustment
     (:mod:`.structured_kr`).
     """
@@ -211,10 +180,16 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
             "or use ddf='satterthwaite'"
         )
     terms = fit._engine.factor.layout.terms
-    if not all(linear_structure(t.structure) for t in terms):
-        from .structured_kr import structured_kr_adjusted  # mmrm's non-linear adjustment
-
-        return structured_kr_adjusted(fit)
+    nonlinear = [
+        t.structure.kind
+        for t in terms
+        if t.structure is not None and not linear_structure(t.structure)
+    ]
+    if nonlinear:
+        raise NotImplementedError(
+            f"pbkrtest's Kenward-Roger needs covariances linear in their parameters, not "
+            f"{', '.join(nonlinear)}: use structured_kr_adjusted (mmrm's adjustment)"
+        )
     if fit._engine.cancelling and any(t.structure is not None for t in terms):
         raise NotImplementedError(
             "Kenward-Roger for a structured random-effects term whose slope columns had to be "
