@@ -27,7 +27,9 @@ from .cache import cached_per_fit
 from .contrasts import term_contrasts
 from .hypotheses import contrast_matrix, hypothesis
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
+from .kr_linear import linear_structure
 from .satterthwaite import varpar_covariance
+from .structured_kr import structured_kr_adjusted
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -62,6 +64,9 @@ def _method(ddf: str) -> str:
 
 @cached_per_fit
 def _kr(fit: MixedModelFit) -> KRAdjusted:
+    layout = fit._engine.factor.layout
+    if fit._engine.reml and not all(linear_structure(t.structure) for t in layout.terms):
+        return structured_kr_adjusted(fit)  # ar1 ...: mmrm's non-linear adjustment
     return kr_adjusted(fit)
 
 

@@ -20,6 +20,13 @@ more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused.
 Prior weights: the model is transformed to unit weights (rows scaled by √w, as the engine does),
 so the residual derivative matrix is W⁻¹ in the original scale. pbkrtest ignores prior weights
 (it uses G = I and the unweighted X and Z), so weighted fits differ from pbkrtest by design.
+
+Structured terms whose covariance is linear in some parameters
+(:func:`.kr_linear.linear_structure`: diag, cs(hom=True), two-column cs, toep(hom=True))
+enter with those parameters' derivative matrices
+(a parameter's E holds several entries, e.g. all diagonal ones for a common variance); fits with
+another structured term go to mmrm's non-linear adjustment (:mod:`.structured_kr`, routed by
+:mod:`.ddf`).
 """
 
 from __future__ import annotations
@@ -33,11 +40,18 @@ import scipy.sparse as sp
 
 from ..engine.reparam import centre_fixed
 from ..exceptions import MixedFitError
+from .kr_linear import linear_basis, linear_structure
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
 
-__all__ = ["KR_MAX_RANDOM_EFFECTS", "KRAdjusted", "kr_adjusted", "kr_contrast", "kr_ftest"]
+__all__ = [
+    "KR_MAX_RANDOM_EFFECTS",
+    "KRAdjusted",
+    "kr_adjusted",
+    "kr_contrast",
+    "kr_ftest",
+]
 
 KR_MAX_RANDOM_EFFECTS = 3000  # q_Z above this is refused: ~5 q_Z² doubles and ~5 q_Z³ flops
 
@@ -109,21 +123,21 @@ def _random_effects_matrix(
     offset = 0
     for term, data_term, T, M in zip(layout.terms, design.terms, Ts, Ms, strict=True):
         n, k = data_term.Z.shape
+        if M is not None and term.structure is not None:  # its linear basis is in Z's columns
+            T, M = M @ T, None
         rows = np.repeat(np.arange(n), k)
         cols = (data_term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
         Zt = data_term.Z if M is None else data_term.Z @ M
         values = (Zt * sw[:, None]).ravel()
         blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
         base = offset + np.arange(term.nlev) * k
-        for i, j in zip(*term.theta_index, strict=True):
-            if i == j:
-                params.append(_Param(base + i, base + i))
-            else:
-                params.append(
-                    _Param(
-                        np.concatenate([base + i, base + j]), np.concatenate([base + j, base + i])
-                    )
+        for pairs in linear_basis(term, k):
+            prs, pcs = zip(*pairs, strict=True)
+            params.append(
+                _Param(
+                    np.concatenate([base + i for i in prs]), np.concatenate([base + j for j in pcs])
                 )
+            )
         lam_blocks.append(sp.kron(sp.identity(term.nlev), sp.csr_matrix(T)))
         offset += term.q
     params.append(_Param(np.zeros(0, int), np.zeros(0, int), residual=True))
@@ -149,19 +163,37 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
     MixedFitError
         An ML fit (Kenward–Roger is defined for REML, as lmerTest) or too many random effects.
     NotImplementedError
-        A structured random-effects term (cs, ar1, toep, diag with hom=True): its covariance
-        is not linear in its parameters, which this implementation (pbkrtest's) assumes.
+        A structured term not linear in its parameters (:mod:`.structured_kr` has them), or
+        in a fit whose slope columns had to be centred.
+
+    Notes
+    -----
+    Structured terms whose covariance is linear in some parameters
+    (:func:`.kr_linear.linear_structure`) enter pbkrtest's sums with those parameters'
+    derivative matrices; fits with another
+    structured term (``ar1`` ...) get mmrm's non-linear adjustment
+    (:mod:`.structured_kr`).
     """
-    structured = [t.structure.kind for t in fit._engine.factor.layout.terms if t.structure]
-    if structured:
-        raise NotImplementedError(
-            f"Kenward-Roger's method is not implemented for structured random-effects terms "
-            f"({', '.join(structured)}): use ddf='satterthwaite'"
-        )
     if not fit._engine.reml:
         raise MixedFitError(
             "Kenward-Roger's method is only available for REML fits; refit with reml=True "
             "or use ddf='satterthwaite'"
+        )
+    terms = fit._engine.factor.layout.terms
+    nonlinear = [
+        t.structure.kind
+        for t in terms
+        if t.structure is not None and not linear_structure(t.structure)
+    ]
+    if nonlinear:
+        raise NotImplementedError(
+            f"pbkrtest's Kenward-Roger needs covariances linear in their parameters, not "
+            f"{', '.join(nonlinear)}: use structured_kr_adjusted (mmrm's adjustment)"
+        )
+    if fit._engine.cancelling and any(t.structure is not None for t in terms):
+        raise NotImplementedError(
+            "Kenward-Roger for a structured random-effects term whose slope columns had to be "
+            "centred in the fit is not implemented: use ddf='satterthwaite'"
         )
     factor = fit._engine.factor
     qz = sum(t.q for t in factor.layout.terms)

@@ -25,7 +25,9 @@ the natural analogue:
 * CAR(1): the log decay rate (= −log range); spatial: log range, logit nugget; ARMA: the
   engine's atanh-scaled partial autocorrelations;
 * random effects: as mmrm's us for G = σ²TT' (log of T's diagonal, off-diagonals over their
-  row's diagonal), the analogue of the unstructured residual.
+  row's diagonal), the analogue of the unstructured residual; structured terms (``diag``,
+  ``cs``, ``ar1``, ``toep``) on the scale of the residual structure of the same name
+  (:mod:`.structured_tau`).
 
 W is mapped from the engine's ψ = (log σ², θ, φ) (:func:`.residual_varpar.residual_varpar`, the
 observed Hessian by central differences) by the Jacobian of τ(ψ). The sums over h, j are taken
@@ -51,6 +53,7 @@ from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
 from .residual_varpar import residual_varpar
+from .structured_tau import structured_tau_maps
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
@@ -160,6 +163,9 @@ def _toeplitz(part: ToeplitzPart, start: int, pieces: _Pieces) -> None:
 def _random_effects(fit: ResidualModelFit, pieces: _Pieces) -> None:
     layout = fit._engine.factor.layout
     for term, off in zip(layout.terms, layout.offsets, strict=True):
+        if term.structure is not None:
+            pieces.add(1 + off + np.arange(term.npar), *structured_tau_maps(term.structure))
+            continue
         rows, cols = (np.asarray(a) for a in term.theta_index)
         where = {int(r): i for i, (r, c) in enumerate(zip(rows, cols, strict=True)) if r == c}
         row_diag = np.array(
@@ -275,21 +281,6 @@ def _check(fit: ResidualModelFit) -> None:
             "Kenward-Roger df and standard errors are defined for REML fits only; refit with "
             "reml=True or use ddf='satterthwaite'"
         )
-    terms = fit._engine.factor.layout.terms
-    structured = [
-        spec.term.source
-        for spec, term in zip(fit._design.spec.terms, terms, strict=True)
-        if term.structure is not None
-    ]
-    if structured:
-        names = ", ".join(repr(s) for s in structured)
-        raise NotImplementedError(
-            "Kenward-Roger for residual fits with a structured random-effects term "
-            f"({names}) is not implemented: the adjustment's second-derivative term depends on "
-            "the parameterization, and mmrm (whose τ scale it follows) has no random effects "
-            "to fix one for cs/ar1/toep/diag(hom) terms; use ddf='satterthwaite' "
-            "(parameterization-free), or write the term as '(expr | group)'"
-        )
 
 
 @cached_per_fit
@@ -302,8 +293,6 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     MixedFitError
         An ML fit; a fit on the boundary (a zero random-effect variance, or a Hessian of −ℓ not
         positive definite); clusters too large for dense blocks.
-    NotImplementedError
-        A structured random-effects term (``cs(...)``, ``ar1(...)``, ...).
     """
     _check(fit)
     vp = residual_varpar(fit)
@@ -312,8 +301,9 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         tau0 = pieces.tau(vp.psi)
     if not np.all(np.isfinite(tau0)):
         raise MixedFitError(
-            "a random-effect variance is estimated as zero (a fit on the boundary): Kenward-Roger "
-            "df are not available; use ddf='satterthwaite' or simplify the random effects"
+            "a random-effect variance is estimated as zero or a correlation as ±1 (a fit on the "
+            "boundary): Kenward-Roger df are not available; use ddf='satterthwaite' or simplify "
+            "the random effects"
         )
     J = _jacobian(pieces.tau, vp.psi)
     W = J @ vp.W @ J.T
