@@ -216,3 +216,12 @@ def test_reference_formulas_fit_in_safe_mode(dataset, formula):
     df = mf.load_dataset(dataset)
     safe, plain = mf.lmer(formula, df, safe=True), mf.lmer(formula, df)
     assert safe.objective == plain.objective
+
+
+def test_split_top_level() -> None:
+    from mixedfit.formula.pycode import split_top_level
+
+    assert split_top_level("x:f[T.a:b]", ":") == ["x", "f[T.a:b]"]
+    assert split_top_level("0 + f | g, hom = 'a,b'", ",") == ["0 + f | g", " hom = 'a,b'"]
+    assert split_top_level('I("x:y"):z:(a:b)', ":") == ['I("x:y")', "z", "(a:b)"]
+    assert split_top_level("`a:b`:c", ":") == ["`a:b`", "c"]

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import MixedFitError
+from ..formula.pycode import split_top_level
 
 __all__ = [
     "NAME_SCHEMES",
@@ -164,21 +165,7 @@ def _r_number(text: str) -> str:
 def split_column(name: str) -> list[str]:
     """A formulaic column name split at the ``:`` joining its factors (not inside brackets,
     parentheses or quotes): ``"x:f[T.a:b]"`` → ``["x", "f[T.a:b]"]``."""
-    pieces, depth, quote, start = [], 0, "", 0
-    for i, char in enumerate(name):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == ":" and depth == 0:
-            pieces.append(name[start:i])
-            start = i + 1
-    pieces.append(name[start:])
-    return pieces
+    return split_top_level(name, ":")
 
 
 def _unwrap_c(expr: str) -> str:

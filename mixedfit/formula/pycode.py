@@ -22,7 +22,14 @@ from formulaic.parser.algos import tokenize
 from formulaic.parser.algos.sanitize_tokens import sanitize_python_code
 from formulaic.utils.code import sanitize_variable_names
 
-__all__ = ["FormulaToken", "PythonCode", "expression_names", "formula_tokens", "python_code"]
+__all__ = [
+    "FormulaToken",
+    "PythonCode",
+    "expression_names",
+    "formula_tokens",
+    "python_code",
+    "split_top_level",
+]
 
 
 @dataclass(frozen=True)
@@ -165,3 +172,23 @@ def _expression_names(expr: str) -> frozenset[str]:
         elif tok.kind is not None and tok.kind.value == "python":
             names |= python_names(tok.token)
     return frozenset(names)
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` (one character) outside parentheses, brackets, braces and
+    quotes: ``split_top_level("x:f[T.a:b]", ":")`` → ``["x", "f[T.a:b]"]``."""
+    pieces, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == sep and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    pieces.append(text[start:])
+    return pieces

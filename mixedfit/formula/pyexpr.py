@@ -28,6 +28,7 @@ __all__ = [
     "CATEGORICAL_CALLS",
     "categorical_argument",
     "formula_names",
+    "literal_end",
     "python_chunks",
     "r_power",
     "spec_names",
@@ -77,7 +78,7 @@ def _power_in_python(code: str) -> str:
     while i < n:
         char = code[i]
         if char in "'\"`":
-            j = _closing(code, i)
+            j = literal_end(code, i)
             out.append(code[i:j])
             i = j
         elif char == "^" and not code.startswith("^=", i):
@@ -89,7 +90,7 @@ def _power_in_python(code: str) -> str:
     return "".join(out)
 
 
-def _closing(code: str, i: int) -> int:
+def literal_end(code: str, i: int) -> int:
     """Position after the literal (or backtick name) starting at ``i``."""
     quote = code[i]
     if quote != "`" and code.startswith(quote * 3, i):

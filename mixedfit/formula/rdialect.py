@@ -27,6 +27,8 @@ import re
 from formulaic.errors import FormulaSyntaxError
 from formulaic.parser.algos import tokenize
 
+from .pyexpr import literal_end
+
 __all__ = ["MODULES", "R_DOTTED", "R_FUNCTIONS", "R_MATH", "r_formula", "r_python"]
 
 #: One-argument math functions of R bound under their R names.
@@ -113,7 +115,7 @@ def r_python(code: str) -> str:
     while i < n:
         char = code[i]
         if char in "'\"`":
-            j = _closing(code, i)
+            j = literal_end(code, i)
         elif char.isdigit() or (char == "." and code[i + 1 : i + 2].isdigit()):
             match = _NUMBER.match(code, i)
             j = match.end() if match else i + 1
@@ -149,20 +151,3 @@ def _name(code: str, i: int, j: int) -> str:
     if after.startswith("("):
         return R_DOTTED.get(word, word)  # an R function, or a method call: x.clip(0)
     return f"`{word}`"
-
-
-def _closing(code: str, i: int) -> int:
-    """Position after the literal (or backtick-quoted name) starting at ``i``."""
-    quote = code[i]
-    if quote != "`" and code.startswith(quote * 3, i):
-        end = code.find(quote * 3, i + 3)
-        return len(code) if end < 0 else end + 3
-    j = i + 1
-    while j < len(code):
-        if code[j] == "\\" and quote != "`":
-            j += 2
-            continue
-        if code[j] == quote:
-            return j + 1
-        j += 1
-    return len(code)

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ..exceptions import FormulaError
+from .pycode import split_top_level
 
 __all__ = ["StructuredCall", "structured_call"]
 
@@ -129,20 +130,7 @@ def _option(option: str, name: str, piece: str, kind: str) -> bool:
 
 def _split_args(text: str) -> list[str]:
     """``text`` split at commas outside parentheses, brackets, braces and quotes."""
-    out, depth, quote, start = [], 0, "", 0
-    for pos, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            out.append(text[start:pos])
-            start = pos + 1
-    out.append(text[start:])
+    out = split_top_level(text, ",")
     return [a for a in out if a.strip()] if len(out) > 1 or text.strip() else []
 
 
