@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,25 @@ def likelihood_ratio_test(
         raise MixedFitError("anova needs at least two fitted models to compare")
     _check_same_data(models)
     ordered = sorted(models, key=lambda m: m.dof)
+    refit = decide_refit(ordered, refit)
+    for small, big in pairwise(ordered):
+        _check_nested(small, big)
+    fits = [m.refit(reml=False) if (refit and m.reml) else m for m in ordered]
+    table = _table(fits)
+    table.attrs["method"] = "REML" if all(f.reml for f in fits) else "ML"
+    table.attrs["refitted"] = bool(refit and any(m.reml for m in ordered))
+    return table
+
+
+def decide_refit(ordered: Sequence[Any], refit: bool | None) -> bool:
+    """Whether REML fits are refitted by ML before comparing (the model's rule: REML only when
+    every fit is REML with the same fixed effects; ``refit=None`` decides by that rule).
+
+    Raises
+    ------
+    MixedFitError
+        REML and ML fits, or REML fits with different fixed effects, with ``refit=False``.
+    """
     reml = [m.reml for m in ordered]
     same_fixed = all(_same_fixed(ordered[0], m) for m in ordered[1:])
     if refit is None:
@@ -63,16 +83,10 @@ def likelihood_ratio_test(
         raise MixedFitError("cannot compare REML and ML fits without refitting (refit=True)")
     if not refit and all(reml) and not same_fixed:
         raise MixedFitError(
-            "REML criteria of models with different fixed effects are not comparable; "
-            "use refit=True (maximum likelihood)"
+            "REML criteria of models with different fixed effects are not comparable (the "
+            "rule of lme4 and nlme); use refit=True or refit=None (maximum likelihood)"
         )
-    for small, big in pairwise(ordered):
-        _check_nested(small, big)
-    fits = [m.refit(reml=False) if (refit and m.reml) else m for m in ordered]
-    table = _table(fits)
-    table.attrs["method"] = "REML" if all(f.reml for f in fits) else "ML"
-    table.attrs["refitted"] = bool(refit and any(reml))
-    return table
+    return bool(refit)
 
 
 def _table(fits: list[MixedModelFit]) -> pd.DataFrame:

@@ -106,23 +106,14 @@ def residual_likelihood_ratio_test(
         Different rows or responses, models that are not nested or have equal ``npar``, or
         REML fits that need a refit with ``refit=False``.
     """
-    from .lrt import _check_same_data, _same_fixed
+    from .lrt import _check_same_data, decide_refit
 
     if refit is not None and not isinstance(refit, bool):
         raise MixedFitError(f"refit must be True, False or None, not {refit!r}")
     _check_same_data(models)  # type: ignore[arg-type]
     ordered = sorted(models, key=lambda m: m.dof)
     reml = [m.reml for m in ordered]
-    same_fixed = all(_same_fixed(ordered[0], m) for m in ordered[1:])  # type: ignore[arg-type]
-    if refit is None:
-        refit = any(reml) and not (all(reml) and same_fixed)
-    if not refit and any(reml) and not all(reml):
-        raise MixedFitError("cannot compare REML and ML fits without refitting (refit=True)")
-    if not refit and all(reml) and not same_fixed:
-        raise MixedFitError(
-            "REML criteria of models with different fixed effects are not comparable "
-            "(nlme's rule); use refit=True or refit=None (maximum likelihood)"
-        )
+    refit = decide_refit(ordered, refit)
     for small, big in pairwise(ordered):
         _check_nesting(small, big)
     fits = [_ml(m) if (refit and m.reml) else m for m in ordered]
