@@ -49,3 +49,22 @@ def test_gaussian_spatial_reaches_nlme_optimum(bodyweight: pd.DataFrame) -> None
 def test_spatial_never_worse_than_nlme(bodyweight: pd.DataFrame, name: str) -> None:
     fit = _fit(bodyweight, KINDS[name])
     assert fit.objective <= REF[name]["objective"] + 1e-6
+
+
+def test_polish_restarts_with_a_smaller_first_step() -> None:
+    """The polish restarts begin at an optimum, so their first step is POLISH_STEP of the
+    first run's (fewer evaluations); the first step reaches NLopt scaled."""
+    from mixedfit.engine.optimize import initial_step, minimize_theta
+    from mixedfit.engine.residual.fit import POLISH_STEP
+
+    assert 0 < POLISH_STEP < 1
+    seen: list[np.ndarray] = []
+
+    def fun(x: np.ndarray) -> float:
+        seen.append(x.copy())
+        return float((x[0] - 0.3) ** 2 + (x[1] + 0.2) ** 2)
+
+    x0 = np.array([1.0, 2.0])
+    minimize_theta(fun, x0, np.array([-np.inf, -np.inf]), step_scale=0.1)
+    first_moves = np.abs(np.array(seen[1:5]) - x0).max(axis=0)
+    assert np.all(first_moves <= 0.1 * initial_step(x0) + 1e-12)

@@ -141,6 +141,7 @@ def minimize_theta(
     ftol_abs: float = 1e-12,
     xtol_abs: float = 1e-7,
     upper: np.ndarray | None = None,
+    step_scale: float = 1.0,
 ) -> OptimizerRecord:
     """Minimise ``fun`` over θ ≥ ``lower`` (and θ ≤ ``upper``).
 
@@ -167,7 +168,17 @@ def minimize_theta(
     """
     with np.errstate(all="ignore"):  # the optimizer sees inf (then a penalty), never a warning
         return _minimize(
-            fun, start, lower, method, max_evals, progress, ftol_rel, ftol_abs, xtol_abs, upper
+            fun,
+            start,
+            lower,
+            method,
+            max_evals,
+            progress,
+            ftol_rel,
+            ftol_abs,
+            xtol_abs,
+            upper,
+            step_scale,
         )
 
 
@@ -182,6 +193,7 @@ def _minimize(
     ftol_abs: float,
     xtol_abs: float,
     upper: np.ndarray | None = None,
+    step_scale: float = 1.0,
 ) -> OptimizerRecord:
     began = time.perf_counter()
     counted = _Counted(fun, progress)
@@ -193,11 +205,11 @@ def _minimize(
         counted(x0)
         message, converged = "no covariance parameters", True
     elif method == "cobyqa":
-        radius = float(np.min(initial_step(x0)))
+        radius = step_scale * float(np.min(initial_step(x0)))
         message, converged = _run_cobyqa(counted, x0, lower, max_evals, radius, upper)
     else:
         message, converged = _run_nlopt(
-            counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs, upper
+            counted, x0, lower, max_evals, ftol_rel, ftol_abs, xtol_abs, upper, step_scale
         )
     assert counted.best_x is not None
     theta, fmin = _snap_to_boundary(counted, counted.best_x, counted.best_f, lower)
@@ -247,6 +259,7 @@ def _run_nlopt(
     ftol_abs: float,
     xtol_abs: float,
     upper: np.ndarray | None = None,
+    step_scale: float = 1.0,
 ) -> tuple[str, bool]:
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -math.inf))
@@ -257,7 +270,7 @@ def _run_nlopt(
     opt.set_ftol_abs(ftol_abs)
     opt.set_xtol_abs(xtol_abs)
     opt.set_maxeval(max_evals)
-    opt.set_initial_step(initial_step(x0))
+    opt.set_initial_step(step_scale * initial_step(x0))
     try:
         opt.optimize(x0)
         code = opt.last_optimize_result()

@@ -191,6 +191,8 @@ def _derivative_check(
     return record, check
 
 
+POLISH_STEP = 0.1
+"""The restarts' first step, as a fraction of the first run's (they start at an optimum)."""
 POLISH_ROUNDS = 3
 """Restarts of BOBYQA from its own optimum while they lower the criterion by more than 1e-9
 (relative): a restart rebuilds the quadratic model with a fresh trust region, which moves a
@@ -207,7 +209,9 @@ def _polish(
     """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion;
     the evaluations of every round are counted."""
     for _ in range(POLISH_ROUNDS):
-        record = minimize_theta(fun, best.theta, lower, max_evals=max_evals, upper=upper)
+        record = minimize_theta(
+            fun, best.theta, lower, max_evals=max_evals, upper=upper, step_scale=POLISH_STEP
+        )
         total = best.evaluations + record.evaluations
         improved = record.objective < best.objective - 1e-9 * max(1.0, abs(best.objective))
         if record.objective < best.objective:
