@@ -316,3 +316,23 @@ def test_internal_inference_functions_refuse_residual_fits() -> None:
     ):
         with pytest.raises(NotImplementedError, match="residual"):
             call()
+
+
+@pytest.mark.parametrize("shift", [1e3, 1e6, 1e9])
+def test_constant_added_to_response_changes_nothing_but_the_intercept(shift: float) -> None:
+    """y + c: same criterion, SEs, structure parameters and slopes (X and y are centred in the
+    engine, also on the fast path)."""
+    o = mf.load_dataset("orthodont")
+    o["occ"] = ((o["age"] - 8) // 2).astype(int)
+    moved = o.assign(distance=o["distance"] + shift)
+    for formula, structure in [
+        ("distance ~ age * Sex + (1 | Subject)", mf.AR1("occ", "Subject")),
+        ("distance ~ age * Sex", mf.Unstructured("occ", "Subject")),
+    ]:
+        a = mf.lmer(formula, o, residual=structure)
+        b = mf.lmer(formula, moved, residual=structure)
+        assert b.objective == pytest.approx(a.objective, abs=1e-8)
+        np.testing.assert_allclose(b.se, a.se, rtol=1e-5)
+        np.testing.assert_allclose(b.residual.params, a.residual.params, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(b.fixef.iloc[1:], a.fixef.iloc[1:], rtol=1e-5, atol=1e-6)
+        assert b.fixef.iloc[0] - a.fixef.iloc[0] == pytest.approx(shift, rel=1e-12, abs=1e-5)

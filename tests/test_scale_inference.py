@@ -81,3 +81,13 @@ def test_prediction_intervals_and_named_lrt(fits, data):
         np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-5)
     table = fits["scale"].anova(fits["scale_small"], refit=True, names=["big", "small"])
     assert sorted(table.index) == ["big", "small"]
+
+
+def test_constant_added_to_response_from_statistics(data):
+    """Cross products centred with pass-1 means: y + 1e9 gives the same fit but the intercept."""
+    a = mf.lmer(FORMULA, mf.crossproducts(FORMULA, data, chunk_rows=700))
+    moved = data.assign(y=data["y"] + 1e9)
+    b = mf.lmer(FORMULA, mf.crossproducts(FORMULA, moved, chunk_rows=700))
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    np.testing.assert_allclose(b.se, a.se, rtol=1e-5)
+    np.testing.assert_allclose(b.fixef.iloc[1:], a.fixef.iloc[1:], rtol=1e-5, atol=1e-8)
