@@ -23,9 +23,10 @@ from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
 from .accumulate import CrossProductSums
 from .encode import ChunkEncoder
-from .levels import Pass1
+from .levels import Pass1, interaction_components
 from .sources import ChunkSource
 from .store import read_cross_products, save_cross_products
+from .transforms import TransformCalls, apply_states
 
 __all__ = [
     "CrossProducts",
@@ -59,6 +60,9 @@ class CrossProducts:
     intercept_value : float
     chunks : int
         Chunks read in pass 2.
+    transform_state : dict
+        The state of every stateful transform (``scale(x)``, ``poly(x, 2)``) fitted over all
+        rows in pass 1, by formulaic's key (see :mod:`.transforms`).
     """
 
     formula: str
@@ -73,6 +77,7 @@ class CrossProducts:
     intercept: int | None
     intercept_value: float
     chunks: int
+    transform_state: dict[str, dict[str, Any]] = field(default_factory=dict)
     _design: list[Design] = field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -85,7 +90,9 @@ class CrossProducts:
     def design(self) -> Design:
         """The prototype design (its recipe: names, levels; not its arrays)."""
         if not self._design:
-            self._design.append(prototype_design(parse_formula(self.formula), self.frame))
+            self._design.append(
+                prototype_design(parse_formula(self.formula), self.frame, self.transform_state)
+            )
         return self._design[0]
 
     def blocks(self) -> tuple[dict[tuple[int, int], Block], dict[tuple[int, int], bool]]:
@@ -166,9 +173,13 @@ def load_cross_products(path: str | os.PathLike[str], trust: bool = False) -> Cr
     return cp
 
 
-def prototype_design(formula: ModelFormula, frame: pd.DataFrame) -> Design:
-    """The design of ``formula`` on the prototype frame; DataError if its recipe would differ
-    from the in-memory fit's (a transform fitted to the data, aliased columns)."""
+def prototype_design(
+    formula: ModelFormula, frame: pd.DataFrame, states: dict[str, dict[str, Any]] | None = None
+) -> Design:
+    """The design of ``formula`` on the prototype frame, with the stateful transforms' ``states``
+    (fitted over all rows in pass 1) in its recipe; DataError if its recipe would differ from
+    the in-memory fit's (aliased columns), FormulaError for a transform fitted to the data that
+    ``states`` lacks."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", RankDeficiencyWarning)
         try:
@@ -179,12 +190,7 @@ def prototype_design(formula: ModelFormula, frame: pd.DataFrame) -> Design:
                 "formula to fit from cross products"
             ) from None
     specs = [design.spec.fixed_spec, *(t.spec for t in design.spec.terms)]
-    stateful = sorted({name for s in specs for name in s.transform_state})
-    if stateful:
-        raise FormulaError(
-            f"{stateful} fit their state to the data (means, bases), which a streamed fit does "
-            "not support yet: compute the transformed column in the source instead"
-        )
+    apply_states(specs, states or {}, formula.text)
     return design
 
 
@@ -216,18 +222,24 @@ def compute_cross_products(
     parsed = parse_formula(formula)
     src = ChunkSource(source, chunk_rows)
     used = _used_columns(parsed, pd.DataFrame(columns=src.columns()), {"np": np})
-    for term in parsed.random:
-        if len(term.group) > 1:
-            raise FormulaError(
-                f"the grouping factor {term.group_name!r} of {term.source!r} is an interaction: "
-                "a streamed fit needs one column per grouping factor (add it to the source)"
-            )
-    pass1 = Pass1(used, {g for t in parsed.random for g in t.group})
+    pass1 = new_pass1(parsed, used)
     _run("pass 1", src.chunks(used), pass1.add, progress)
     frame = pass1.prototype()
-    design = prototype_design(parsed, frame)
+    design = prototype_design(parsed, frame, pass1.transforms.states())
     sums = _pass2(design, used, src, pass1, progress)
     return finish(formula, pass1, design, sums, frame)
+
+
+def new_pass1(parsed: ModelFormula, used: list[str]) -> Pass1:
+    """Empty pass-1 statistics of a model: its grouping columns, the combinations of those
+    that form interactions, its stateful transforms."""
+    groups = [t.group for t in parsed.random]
+    return Pass1(
+        used,
+        {g for group in groups for g in group},
+        interaction_components(groups),
+        TransformCalls.of(parsed),
+    )
 
 
 def _run(
@@ -326,4 +338,5 @@ def finish(
         j0,
         sums.intercept,
         sums.chunks,
+        pass1.transforms.states(),
     )

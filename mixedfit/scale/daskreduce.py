@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import FormulaError
 from ..formula import parse_formula
 from .accumulate import CrossProductSums
-from .crossproducts import CrossProducts, finish, new_sums, prototype_design
+from .crossproducts import CrossProducts, finish, new_pass1, new_sums, prototype_design
 from .encode import ChunkEncoder
 from .levels import Pass1
 
@@ -50,8 +49,8 @@ def tree_reduce(items: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
     return items[0]
 
 
-def _pass1_part(part: pd.DataFrame, columns: list[str], groups: set[str]) -> Pass1:
-    state = Pass1(columns, groups)
+def _pass1_part(part: pd.DataFrame, formula: str, columns: list[str]) -> Pass1:
+    state = new_pass1(parse_formula(formula), columns)
     state.add(part)
     return state
 
@@ -60,11 +59,13 @@ def _merge_pass1(a: Pass1, b: Pass1) -> Pass1:
     return a.merge(b)
 
 
-def _recipe(formula: str, frame: pd.DataFrame, columns: list[str]) -> tuple[Any, ChunkEncoder]:
+def _recipe(
+    formula: str, frame: pd.DataFrame, columns: list[str], states: dict[str, Any]
+) -> tuple[Any, ChunkEncoder]:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    token = formula + digest.hexdigest()
+    token = formula + digest.hexdigest() + repr(states)
     if token not in _RECIPES:
-        design = prototype_design(parse_formula(formula), frame)
+        design = prototype_design(parse_formula(formula), frame, states)
         _RECIPES.clear()
         _RECIPES[token] = (design, ChunkEncoder(design.spec, columns))
     return _RECIPES[token]
@@ -77,9 +78,10 @@ def _pass2_part(
     columns: list[str],
     template: Pass1,
     shift: np.ndarray,
+    states: dict[str, Any],
 ) -> CrossProductSums:
     template.check_schema(part, "between the passes")
-    design, encoder = _recipe(formula, frame, columns)
+    design, encoder = _recipe(formula, frame, columns, states)
     sums = new_sums(design, encoder, template)
     if not np.array_equal(sums.shift, shift):
         raise RuntimeError("a worker computed another shift than the client")
@@ -104,21 +106,17 @@ def dask_cross_products(formula: str, ddf: Any) -> CrossProducts:
 
     parsed = parse_formula(formula)
     used = _used_columns(parsed, pd.DataFrame(columns=[str(c) for c in ddf.columns]), {"np": np})
-    for term in parsed.random:
-        if len(term.group) > 1:
-            raise FormulaError(
-                f"the grouping factor {term.group_name!r} of {term.source!r} is an interaction: "
-                "a fit from a Dask DataFrame needs one column per grouping factor"
-            )
+    new_pass1(parsed, used)  # refuses what a stream cannot fit, before any partition is read
     groups = {g for t in parsed.random for g in t.group}
     parts = ddf[used].to_delayed()
     pass1 = dask.compute(
-        tree_reduce([delayed(_pass1_part)(p, used, groups) for p in parts], _merge_pass1)
+        tree_reduce([delayed(_pass1_part)(p, formula, used) for p in parts], _merge_pass1)
     )[0]
     frame = pass1.prototype()
-    design, encoder = _recipe(formula, frame, used)
+    states = pass1.transforms.states()
+    design, encoder = _recipe(formula, frame, used, states)
     shift = new_sums(design, encoder, pass1).shift
     template = Pass1(used, groups, kinds=dict(pass1.kinds), sample=pass1.sample)
-    tasks = [delayed(_pass2_part)(p, formula, frame, used, template, shift) for p in parts]
+    tasks = [delayed(_pass2_part)(p, formula, frame, used, template, shift, states) for p in parts]
     sums = dask.compute(tree_reduce(tasks, _merge_sums))[0]
     return finish(formula, pass1, design, sums, frame)

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from .transforms import TransformCalls
 
-__all__ = ["SAMPLE_ROWS", "Pass1", "column_kind"]
+__all__ = ["SAMPLE_ROWS", "Pass1", "column_kind", "interaction_components"]
 
 SAMPLE_ROWS = 2_000  # complete rows kept for the prototype's numeric columns
 PROTOTYPE_FACTOR = 4  # prototype rows per level of the largest factor (terms of ≤ 3 columns)
@@ -48,10 +49,19 @@ class Pass1:
         The columns the model uses.
     groups : set of str
         The grouping columns (their levels are collected even when numeric).
+    components : list of tuple of str
+        Sets of grouping columns whose observed combinations are collected (the columns of
+        grouping factors that are interactions, such as ``a:b``, joined where they share one;
+        see :func:`interaction_components`).
+    transforms : TransformCalls
+        The stateful transforms whose statistics are collected (:mod:`.transforms`).
     """
 
     columns: list[str]
     groups: set[str]
+    components: list[tuple[str, ...]] = field(default_factory=list)
+    transforms: TransformCalls = field(default_factory=TransformCalls)
+    combos: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     levels: dict[str, set[Any]] = field(default_factory=dict)
     categories: dict[str, list[Any] | None] = field(default_factory=dict)
@@ -87,6 +97,13 @@ class Pass1:
                 cats = list(col.cat.categories)
                 if self.categories.setdefault(c, cats) != cats:
                     self.categories[c] = None  # categories differ between chunks: sorted
+        for cols in self.components:
+            seen = complete[list(cols)].drop_duplicates()
+            self.combos.setdefault(cols, set()).update(
+                tuple(_plain(v) for v in row)
+                for row in zip(*(seen[c].to_numpy() for c in cols), strict=True)
+            )
+        self.transforms.add(complete)
         have = 0 if self.sample is None else len(self.sample)
         if have < SAMPLE_ROWS and len(complete):
             take = complete.iloc[: SAMPLE_ROWS - have]
@@ -104,6 +121,9 @@ class Pass1:
         for c, cats in other.categories.items():
             if self.categories.setdefault(c, cats) != cats:
                 self.categories[c] = None
+        for cols, combos in other.combos.items():
+            self.combos.setdefault(cols, set()).update(combos)
+        self.transforms.merge(other.transforms)
         self.n_rows += other.n_rows
         self.n_used += other.n_used
         if other.sample is not None:
@@ -129,12 +149,21 @@ class Pass1:
             raise DataError(f"no rows left: every row has a missing value in one of {self.columns}")
         rng = np.random.default_rng(seed)
         sizes = [len(self.levels.get(c, ())) for c in self.level_columns()]
+        sizes += [len(v) for v in self.combos.values()]
         m = max(len(self.sample), PROTOTYPE_FACTOR * max(sizes, default=0) + 64)
+        joint: dict[str, np.ndarray] = {}
+        for cols, combos in self.combos.items():  # exactly the observed combinations
+            table = np.empty((len(combos), len(cols)), dtype=object)
+            table[:] = sorted(combos, key=str)
+            rows = rng.permutation(np.resize(np.arange(len(combos)), m))
+            joint.update({c: table[rows, j] for j, c in enumerate(cols)})
         out: dict[str, Any] = {}
         for c in self.columns:
             if c in self.levels:
                 levels = self.ordered_levels(c)
-                values = rng.permutation(np.resize(np.asarray(levels, dtype=object), m))
+                values = joint.get(c)
+                if values is None:
+                    values = rng.permutation(np.resize(np.asarray(levels, dtype=object), m))
                 if self.kinds[c] == "category":
                     out[c] = pd.Categorical(values, categories=levels)
                 else:
@@ -142,3 +171,21 @@ class Pass1:
             else:
                 out[c] = rng.choice(self.sample[c].to_numpy(), m)
         return pd.DataFrame(out)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def interaction_components(groups: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The columns of the grouping factors that are interactions (``a:b``), joined into sets
+    where two share a column (``a:b`` and ``a:c`` → ``(a, b, c)``), each in first-seen order."""
+    parts: list[list[str]] = []
+    for group in groups:
+        if len(group) < 2:
+            continue
+        touching = [p for p in parts if set(p) & set(group)]
+        merged = [c for p in touching for c in p]
+        merged += [c for c in group if c not in merged]
+        parts = [p for p in parts if p not in touching] + [merged]
+    return [tuple(p) for p in parts]

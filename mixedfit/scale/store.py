@@ -62,6 +62,38 @@ def _plain(values: Any) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in list(values)]
 
 
+def _encode_state(value: Any) -> Any:
+    """A transform state as JSON: numbers, None, lists; dicts with integer keys (``poly``'s
+    ``alpha``) as ``{"int_keys": [[k, v], ...]}``."""
+    if isinstance(value, dict):
+        if value and all(isinstance(k, int | np.integer) for k in value):
+            return {"int_keys": [[int(k), _encode_state(v)] for k, v in value.items()]}
+        return {str(k): _encode_state(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_encode_state(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"a transform state holds a {type(value).__name__}")
+
+
+def _decode_state(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"int_keys"}:
+            return {int(k): _decode_state(v) for k, v in value["int_keys"]}
+        if set(value) == {"array"}:
+            return np.asarray(value["array"], dtype=float)
+        return {k: _decode_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_state(v) for v in value]
+    if isinstance(value, float):
+        return np.float64(value)
+    return value
+
+
 def _digest(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
@@ -81,6 +113,7 @@ def save_cross_products(cp: Any, path: str | os.PathLike[str]) -> None:
         "intercept": cp.intercept,
         "intercept_value": cp.intercept_value,
         "chunks": cp.chunks,
+        "transform_state": _encode_state(cp.transform_state),
         "frame": frame_columns,
         "arrays": {
             k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)}
@@ -170,6 +203,7 @@ def _rebuild(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[st
         "intercept": None if manifest["intercept"] is None else int(manifest["intercept"]),
         "intercept_value": float(manifest["intercept_value"]),
         "chunks": int(manifest["chunks"]),
+        "transform_state": _decode_state(manifest.get("transform_state", {})),
     }
     xy, diag, fixed = fields["xy"], fields["diag"], fields["fixed"]
     p1 = xy.shape[0]
