@@ -213,7 +213,6 @@ def lmer(
         if is_scale_source(data):
             if (
                 residual is not None
-                or weights is not None
                 or offset is not None
                 or start
                 or context is not None
@@ -221,8 +220,8 @@ def lmer(
             ):
                 raise MixedFitError(
                     "a fit from cross products (a path, glob, pyarrow, DuckDB or Dask source, "
-                    "or saved cross products) takes no residual=, weights=, offset=, start=, "
-                    "context= or names= yet: put an offset in the formula, or fit in memory"
+                    "or saved cross products) takes no residual=, offset=, start=, context= or "
+                    "names= yet: put an offset in the formula, or fit in memory"
                 )
             return lmer_scaled(
                 formula,
@@ -232,6 +231,7 @@ def lmer(
                 max_evals=int(max_evals),
                 verbose=verbose,
                 safe=bool(safe),
+                weights=weights,
             )
     data = as_pandas(data)  # polars, pyarrow tables, interchange-protocol frames
     if residual is not None:

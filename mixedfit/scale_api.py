@@ -192,14 +192,16 @@ def crossproducts(
     chunk_rows: int = 1_000_000,
     verbose: bool = False,
     safe: bool = False,
+    weights: str | None = None,
 ) -> CrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
     Parameters
     ----------
     formula : str
-        As for :func:`mixedfit.lmer` (no weights; transforms fitted to the data such as
-        ``scale(x)`` and grouping by an interaction are not supported yet).
+        As for :func:`mixedfit.lmer`. Transforms fitted to the data (``scale(x)``,
+        ``poly(x, 2)``, ``ns(x, knots = ...)``) get the state of all rows; groupings by
+        interactions (``a:b``, ``a/b``) get the combinations that occur.
     source : str, path, pandas/Dask DataFrame, pyarrow Table or Dataset, DuckDB relation
         A path, glob or directory of Parquet or CSV files is streamed file by file.
     chunk_rows : int
@@ -209,6 +211,8 @@ def crossproducts(
     safe : bool
         Check the formula with safe mode first (on the source's columns), as
         ``lmer(..., safe=True)``: for formulas from untrusted input.
+    weights : str, optional
+        The name of a column of prior weights: A = [Z X y]'W[Z X y] (and Σ log w is kept).
 
     Returns
     -------
@@ -220,8 +224,8 @@ def crossproducts(
         check_safe_formula(formula, columns)
     progress = _Lines().chunk if verbose else None
     if is_dask_frame(source):
-        return dask_cross_products(formula, source)
-    return compute_cross_products(formula, source, chunk_rows, progress)
+        return dask_cross_products(formula, source, weights)
+    return compute_cross_products(formula, source, chunk_rows, progress, weights)
 
 
 def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
@@ -256,9 +260,10 @@ def lmer_scaled(
     max_evals: int,
     verbose: bool,
     safe: bool = False,
+    weights: Any = None,
 ) -> StatisticsModel:
     """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame (``safe``: the formula
-    is checked by safe mode before anything reads the source)."""
+    is checked by safe mode before anything reads the source; ``weights``: a column name)."""
     if safe:
         columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
         if columns is None:
@@ -270,9 +275,17 @@ def lmer_scaled(
                 f"the cross products were computed for {data.formula!r}, not {formula!r}: "
                 "compute them for this formula with mf.crossproducts(formula, source)"
             )
+        if weights is not None and weights != data.weights:
+            raise MixedFitError(
+                f"the cross products were computed with weights={data.weights!r}, not "
+                f"{weights!r}: compute them with mf.crossproducts(formula, source, "
+                "weights=...) (the weights are summed into them)"
+            )
         cp = data
     else:
-        cp = crossproducts(formula, data, chunk_rows or 1_000_000, verbose=verbose)
+        cp = crossproducts(
+            formula, data, chunk_rows or 1_000_000, verbose=verbose, weights=weights
+        )
     fit = fit_statistics(cp, reml, max_evals=max_evals, verbose=verbose)
     engine = fit._engine
     if fit.singular:

@@ -3,8 +3,10 @@
 Blocks are kept in the factor's block order (most random effects first, as
 :class:`~mixedfit.engine.factor.BlockedFactor`): per term the k×k blocks of its levels, per pair
 of terms the k_i×k_j blocks of the level pairs that occur (sorted keys, merged chunk by chunk),
-per term [X y]'Z_i, and [X y]'[X y]. X and y are shifted by a fixed vector (the means of the
-first chunk; the intercept column is not shifted) so that the sums do not cancel; the exact
+per term [X y]'Z_i, and [X y]'[X y]. With prior weights every product is weighted, A =
+[Z X y]'W[Z X y], and the sums of the weights and of their logarithms are kept. X and y are
+shifted by a fixed vector (the means of the first complete rows; the intercept column is not
+shifted) so that the sums do not cancel; the exact
 centring with the means over all rows is applied at the end (:meth:`CrossProductSums.centred`),
 a small correction, as :func:`~mixedfit.engine.reparam.centre_fixed` centres in memory.
 Sums are done in chunk order and, within a chunk, in row order: the same chunks give the same
@@ -65,6 +67,8 @@ class CrossProductSums:
     intercept: float = 1.0
     n: int = 0
     chunks: int = 0
+    weight_sum: float = 0.0  # Σ w (the row count without weights)
+    log_weights: float = 0.0  # Σ log w
 
     def __post_init__(self) -> None:
         K, p1 = len(self.nlev), len(self.shift)
@@ -83,6 +87,14 @@ class CrossProductSums:
         refs = [arrays.refs[t] for t in self.order]
         Zs = [arrays.Z[t] for t in self.order]
         self.n += U.shape[0]
+        if arrays.w is None:
+            self.weight_sum += U.shape[0]
+        else:  # rows scaled by √w, as the in-memory factor (engine.lmm.weighted_factor)
+            sw = np.sqrt(arrays.w)
+            U = U * sw[:, None]
+            Zs = [Z * sw[:, None] for Z in Zs]
+            self.weight_sum += float(np.sum(arrays.w))
+            self.log_weights += float(np.sum(np.log(arrays.w)))
         for i, (r, Z) in enumerate(zip(refs, Zs, strict=True)):
             m, k = self.nlev[i], self.k[i]
             for a in range(k):
@@ -113,6 +125,8 @@ class CrossProductSums:
         if not np.array_equal(self.shift, other.shift):
             raise ValueError("cross products with different shifts cannot be merged")
         self.n += other.n
+        self.weight_sum += other.weight_sum
+        self.log_weights += other.log_weights
         self.chunks += other.chunks
         for mine, theirs in zip(self.diag, other.diag, strict=True):
             mine += theirs
@@ -125,21 +139,22 @@ class CrossProductSums:
 
     def centred(self, j0: int | None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """[X y]'Z_i per term and [X y]'[X y] of the rows centred at their means over all rows
-        (the intercept column j0 kept), and those means (0 at j0); without an intercept column
+        (weighted means with prior weights, as :func:`~mixedfit.engine.reparam.centre_fixed`;
+        the intercept column j0 kept), and those means (0 at j0); without an intercept column
         (j0 None) the sums as they are, shifted by nothing, and a zero mean."""
         p1 = len(self.shift)
         if j0 is None:
             return [f.copy() for f in self.fixed], self.xy.copy(), np.zeros(p1)
         v = float(self.intercept)
         total = self.xy[j0] / v  # column sums of the shifted rows (the intercept column is v)
-        delta = total / self.n
+        delta = total / self.weight_sum
         delta[j0] = 0.0
         xy = (
             self.xy
             - np.outer(total, delta)
             - np.outer(delta, total)
-            + self.n * np.outer(delta, delta)
+            + self.weight_sum * np.outer(delta, delta)
         )
-        # Z_i' 1 is row j0 of [X y]'Z_i over v
+        # Z_i'W 1 is row j0 of [X y]'W Z_i over v
         fixed = [f - np.outer(delta, f[j0] / v) for f in self.fixed]
         return fixed, xy, self.shift + delta

@@ -63,6 +63,10 @@ class CrossProducts:
     transform_state : dict
         The state of every stateful transform (``scale(x)``, ``poly(x, 2)``) fitted over all
         rows in pass 1, by formulaic's key (see :mod:`.transforms`).
+    weights : str or None
+        The column of prior weights: A is [Z X y]'W[Z X y].
+    log_weights : float
+        Σ log w over the rows used (0 without weights).
     """
 
     formula: str
@@ -78,6 +82,8 @@ class CrossProducts:
     intercept_value: float
     chunks: int
     transform_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    weights: str | None = None
+    log_weights: float = 0.0
     _design: list[Design] = field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -199,6 +205,7 @@ def compute_cross_products(
     source: Any,
     chunk_rows: int = 1_000_000,
     progress: Callable[[str, int, int], None] | None = None,
+    weights: str | None = None,
 ) -> CrossProducts:
     """Pass 1 (levels, counts, missing values) and pass 2 (A, chunk by chunk) over a source.
 
@@ -211,6 +218,9 @@ def compute_cross_products(
         Rows per chunk (memory ~ chunk_rows × the used columns).
     progress : callable, optional
         Called after each chunk with (pass name, chunks done, rows done).
+    weights : str, optional
+        A column of prior weights (positive; a missing weight on a row the model uses is an
+        error, as in memory).
 
     Raises
     ------
@@ -221,24 +231,45 @@ def compute_cross_products(
     """
     parsed = parse_formula(formula)
     src = ChunkSource(source, chunk_rows)
-    used = _used_columns(parsed, pd.DataFrame(columns=src.columns()), {"np": np})
-    pass1 = new_pass1(parsed, used)
-    _run("pass 1", src.chunks(used), pass1.add, progress)
+    columns = src.columns()
+    used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    read = used + check_weights_column(weights, columns, used)
+    pass1 = new_pass1(parsed, used, weights)
+    _run("pass 1", src.chunks(read), pass1.add, progress)
     frame = pass1.prototype()
     design = prototype_design(parsed, frame, pass1.transforms.states())
-    sums = _pass2(design, used, src, pass1, progress)
+    sums = _pass2(design, read, src, pass1, progress)
     return finish(formula, pass1, design, sums, frame)
 
 
-def new_pass1(parsed: ModelFormula, used: list[str]) -> Pass1:
+def check_weights_column(weights: str | None, columns: list[str], used: list[str]) -> list[str]:
+    """The weights column to read besides ``used`` ([] or [weights]); DataError if the source
+    lacks it, MixedFitError for weights that are not a column name."""
+    if weights is None:
+        return []
+    if not isinstance(weights, str):
+        raise MixedFitError(
+            "weights= of a streamed fit must be the name of a column of the source (the "
+            f"weights are read with the rows), not a {type(weights).__name__}"
+        )
+    if weights not in columns:
+        raise DataError(
+            f"weights column {weights!r} is not in the data; available columns: "
+            f"{sorted(map(str, columns))}"
+        )
+    return [] if weights in used else [weights]
+
+
+def new_pass1(parsed: ModelFormula, used: list[str], weights: str | None = None) -> Pass1:
     """Empty pass-1 statistics of a model: its grouping columns, the combinations of those
-    that form interactions, its stateful transforms."""
+    that form interactions, its stateful transforms, its weights column."""
     groups = [t.group for t in parsed.random]
     return Pass1(
         used,
         {g for group in groups for g in group},
         interaction_components(groups),
         TransformCalls.of(parsed),
+        weights,
     )
 
 
@@ -262,7 +293,7 @@ def new_sums(design: Design, encoder: ChunkEncoder, pass1: Pass1) -> CrossProduc
     """Empty sums shifted by the means of pass 1's first complete rows (the same for any
     chunking; see :mod:`.accumulate`)."""
     assert pass1.sample is not None  # the prototype was built from it
-    first = encoder.encode(pass1.sample)
+    first = ChunkEncoder(encoder.spec, encoder.columns).encode(pass1.sample)  # no weights
     assert first is not None  # complete rows
     first_X, first_y = first.X, first.y
     nlev = [len(t.levels) for t in design.spec.terms]
@@ -288,7 +319,7 @@ def _pass2(
     pass1: Pass1,
     progress: Callable[[str, int, int], None] | None,
 ) -> CrossProductSums:
-    encoder = ChunkEncoder(design.spec, used)
+    encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights)
 
     sums = new_sums(design, encoder, pass1)
 
@@ -339,4 +370,6 @@ def finish(
         sums.intercept,
         sums.chunks,
         pass1.transforms.states(),
+        pass1.weights,
+        sums.log_weights,
     )

@@ -20,7 +20,14 @@ import pandas as pd
 
 from ..formula import parse_formula
 from .accumulate import CrossProductSums
-from .crossproducts import CrossProducts, finish, new_pass1, new_sums, prototype_design
+from .crossproducts import (
+    CrossProducts,
+    check_weights_column,
+    finish,
+    new_pass1,
+    new_sums,
+    prototype_design,
+)
 from .encode import ChunkEncoder
 from .levels import Pass1
 
@@ -49,8 +56,10 @@ def tree_reduce(items: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
     return items[0]
 
 
-def _pass1_part(part: pd.DataFrame, formula: str, columns: list[str]) -> Pass1:
-    state = new_pass1(parse_formula(formula), columns)
+def _pass1_part(
+    part: pd.DataFrame, formula: str, columns: list[str], weights: str | None
+) -> Pass1:
+    state = new_pass1(parse_formula(formula), columns, weights)
     state.add(part)
     return state
 
@@ -60,14 +69,18 @@ def _merge_pass1(a: Pass1, b: Pass1) -> Pass1:
 
 
 def _recipe(
-    formula: str, frame: pd.DataFrame, columns: list[str], states: dict[str, Any]
+    formula: str,
+    frame: pd.DataFrame,
+    columns: list[str],
+    states: dict[str, Any],
+    weights: str | None,
 ) -> tuple[Any, ChunkEncoder]:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    token = formula + digest.hexdigest() + repr(states)
+    token = formula + digest.hexdigest() + repr(states) + repr(weights)
     if token not in _RECIPES:
         design = prototype_design(parse_formula(formula), frame, states)
         _RECIPES.clear()
-        _RECIPES[token] = (design, ChunkEncoder(design.spec, columns))
+        _RECIPES[token] = (design, ChunkEncoder(design.spec, columns, weights))
     return _RECIPES[token]
 
 
@@ -81,7 +94,7 @@ def _pass2_part(
     states: dict[str, Any],
 ) -> CrossProductSums:
     template.check_schema(part, "between the passes")
-    design, encoder = _recipe(formula, frame, columns, states)
+    design, encoder = _recipe(formula, frame, columns, states, template.weights)
     sums = new_sums(design, encoder, template)
     if not np.array_equal(sums.shift, shift):
         raise RuntimeError("a worker computed another shift than the client")
@@ -96,7 +109,7 @@ def _merge_sums(a: CrossProductSums, b: CrossProductSums) -> CrossProductSums:
     return a.merge(b)
 
 
-def dask_cross_products(formula: str, ddf: Any) -> CrossProducts:
+def dask_cross_products(formula: str, ddf: Any, weights: str | None = None) -> CrossProducts:
     """:func:`.crossproducts.compute_cross_products` on a Dask DataFrame, one partition per
     task; partial results pickled back and merged by :func:`tree_reduce`."""
     import dask
@@ -105,18 +118,24 @@ def dask_cross_products(formula: str, ddf: Any) -> CrossProducts:
     from ..design.build import _used_columns
 
     parsed = parse_formula(formula)
-    used = _used_columns(parsed, pd.DataFrame(columns=[str(c) for c in ddf.columns]), {"np": np})
+    columns = [str(c) for c in ddf.columns]
+    used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    read = used + check_weights_column(weights, columns, used)
     new_pass1(parsed, used)  # refuses what a stream cannot fit, before any partition is read
     groups = {g for t in parsed.random for g in t.group}
-    parts = ddf[used].to_delayed()
+    parts = ddf[read].to_delayed()
     pass1 = dask.compute(
-        tree_reduce([delayed(_pass1_part)(p, formula, used) for p in parts], _merge_pass1)
+        tree_reduce(
+            [delayed(_pass1_part)(p, formula, used, weights) for p in parts], _merge_pass1
+        )
     )[0]
     frame = pass1.prototype()
     states = pass1.transforms.states()
-    design, encoder = _recipe(formula, frame, used, states)
+    design, encoder = _recipe(formula, frame, used, states, weights)
     shift = new_sums(design, encoder, pass1).shift
-    template = Pass1(used, groups, kinds=dict(pass1.kinds), sample=pass1.sample)
+    template = Pass1(
+        used, groups, kinds=dict(pass1.kinds), sample=pass1.sample, weights=weights
+    )
     tasks = [delayed(_pass2_part)(p, formula, frame, used, template, shift, states) for p in parts]
     sums = dask.compute(tree_reduce(tasks, _merge_sums))[0]
     return finish(formula, pass1, design, sums, frame)

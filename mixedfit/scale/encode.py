@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ..design import DesignSpec
+from ..design import validation as v
 from ..design.groups import GroupCoding
 from ..design.spec import materialize, new_matrix
 from ..exceptions import DataError
 
-__all__ = ["ChunkArrays", "ChunkEncoder"]
+__all__ = ["ChunkArrays", "ChunkEncoder", "chunk_weights"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class ChunkArrays:
     X: np.ndarray
     refs: list[np.ndarray]
     Z: list[np.ndarray]
+    w: np.ndarray | None = None
+
+
+def chunk_weights(chunk: pd.DataFrame, complete: np.ndarray, name: str) -> np.ndarray:
+    """The prior weights (column ``name``) of a chunk's complete rows, checked as in memory:
+    numbers, none missing on a row the model uses, all positive and finite."""
+    w_all = v.numbers(name, chunk, "weights")
+    assert w_all is not None
+    v.check_missing_weights(w_all, ~complete, name, chunk.index)
+    return v.check_weights(w_all[complete], name)
 
 
 class ChunkEncoder:
@@ -36,11 +47,14 @@ class ChunkEncoder:
         Of the prototype design.
     columns : list of str
         The columns the model uses (rows missing any are dropped, as in memory).
+    weights : str, optional
+        The column of prior weights.
     """
 
-    def __init__(self, spec: DesignSpec, columns: list[str]) -> None:
+    def __init__(self, spec: DesignSpec, columns: list[str], weights: str | None = None) -> None:
         self.spec = spec
         self.columns = columns
+        self.weights = weights
         self.response = spec.formula.response
 
     def encode(self, chunk: pd.DataFrame) -> ChunkArrays | None:
@@ -53,7 +67,9 @@ class ChunkEncoder:
             a value that is not finite.
         """
         frame = chunk[self.columns]
-        frame = frame.loc[~frame.isna().any(axis=1).to_numpy()]
+        complete = ~frame.isna().any(axis=1).to_numpy()
+        w = None if self.weights is None else chunk_weights(chunk, complete, self.weights)
+        frame = frame.loc[complete]
         if not len(frame):
             return None
         frame = frame.reset_index(drop=True)
@@ -79,7 +95,7 @@ class ChunkEncoder:
                 "an infinite or undefined value in the response or the fixed effects of a chunk; "
                 "remove or fix those rows"
             )
-        return ChunkArrays(y, np.ascontiguousarray(X), refs, Zs)
+        return ChunkArrays(y, np.ascontiguousarray(X), refs, Zs, w)
 
 
 def group_codes(coding: GroupCoding, frame: pd.DataFrame, name: str) -> np.ndarray:

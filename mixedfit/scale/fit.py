@@ -69,7 +69,9 @@ def fit_cross_products(
     """
     terms = engine_terms(cp.design)
     A, nested = cp.blocks()
-    factor = BlockedFactor.from_cross_products(terms, A, nested, cp.n, 0.0, cp.fixed_map())
+    factor = BlockedFactor.from_cross_products(
+        terms, A, nested, cp.n, cp.log_weights, cp.fixed_map()
+    )
     layout = factor.layout
 
     def fun(theta: np.ndarray) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from .encode import chunk_weights
 from .transforms import TransformCalls
 
 __all__ = ["SAMPLE_ROWS", "Pass1", "column_kind", "interaction_components"]
@@ -55,12 +56,15 @@ class Pass1:
         see :func:`interaction_components`).
     transforms : TransformCalls
         The stateful transforms whose statistics are collected (:mod:`.transforms`).
+    weights : str, optional
+        The column of prior weights (checked on the rows the model uses, as in memory).
     """
 
     columns: list[str]
     groups: set[str]
     components: list[tuple[str, ...]] = field(default_factory=list)
     transforms: TransformCalls = field(default_factory=TransformCalls)
+    weights: str | None = None
     combos: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     levels: dict[str, set[Any]] = field(default_factory=dict)
@@ -87,7 +91,10 @@ class Pass1:
         """Count a chunk's rows, collect its levels and keep its first complete rows."""
         self.check_schema(chunk)
         frame = chunk[self.columns]
-        complete = frame.loc[~frame.isna().any(axis=1).to_numpy()]
+        mask = ~frame.isna().any(axis=1).to_numpy()
+        if self.weights is not None:
+            chunk_weights(chunk, mask, self.weights)
+        complete = frame.loc[mask]
         self.n_rows += len(chunk)
         self.n_used += len(complete)
         for c in self.level_columns():

@@ -114,6 +114,8 @@ def save_cross_products(cp: Any, path: str | os.PathLike[str]) -> None:
         "intercept_value": cp.intercept_value,
         "chunks": cp.chunks,
         "transform_state": _encode_state(cp.transform_state),
+        "weights": cp.weights,
+        "log_weights": cp.log_weights,
         "frame": frame_columns,
         "arrays": {
             k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)}
@@ -204,6 +206,8 @@ def _rebuild(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[st
         "intercept_value": float(manifest["intercept_value"]),
         "chunks": int(manifest["chunks"]),
         "transform_state": _decode_state(manifest.get("transform_state", {})),
+        "weights": manifest.get("weights"),
+        "log_weights": float(manifest.get("log_weights", 0.0)),
     }
     xy, diag, fixed = fields["xy"], fields["diag"], fields["fixed"]
     p1 = xy.shape[0]
