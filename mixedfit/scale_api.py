@@ -11,10 +11,8 @@ raises :class:`~mixedfit.exceptions.MixedFitError` saying so.
 from __future__ import annotations
 
 import os
-import sys
-import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +26,7 @@ from .model import MixedModelFit
 from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
+from .scale.progress import Event, Reporter
 from .scale.sources import is_streamed_source, source_columns
 
 __all__ = [
@@ -160,32 +159,6 @@ def is_scale_source(data: Any) -> bool:
     return isinstance(data, CrossProducts) or is_dask_frame(data) or is_streamed_source(data)
 
 
-class _Lines:
-    """``verbose=True``: one line per chunk and per second of optimization, on stderr."""
-
-    def __init__(self) -> None:
-        self.start = self.last = time.perf_counter()
-
-    def chunk(self, name: str, chunks: int, rows: int) -> None:
-        print(
-            f"mixedfit: {name}: {chunks} chunks, {rows} rows, "
-            f"{time.perf_counter() - self.start:.1f} s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def evaluation(self, evaluations: int, value: float, best: float) -> None:
-        now = time.perf_counter()
-        if evaluations == 1 or now - self.last >= 1.0:
-            self.last = now
-            print(
-                f"mixedfit: evaluation {evaluations:5d}  criterion {value:.6f}  best "
-                f"{best:.6f}  {now - self.start:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
 def crossproducts(
     formula: str,
     source: Any,
@@ -193,6 +166,7 @@ def crossproducts(
     verbose: bool = False,
     safe: bool = False,
     weights: str | None = None,
+    progress: Callable[[Event], None] | None = None,
 ) -> CrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
@@ -207,12 +181,17 @@ def crossproducts(
     chunk_rows : int
         Rows per chunk (not used for Dask: a partition is a chunk).
     verbose : bool
-        One line per chunk on stderr.
+        Progress lines on standard error (at most one a second per pass, and one at the end
+        of each pass); without it nothing is printed (the ``mixedfit.scale`` logger still gets
+        them, see :mod:`mixedfit.scale.progress`).
     safe : bool
         Check the formula with safe mode first (on the source's columns), as
         ``lmer(..., safe=True)``: for formulas from untrusted input.
     weights : str, optional
         The name of a column of prior weights: A = [Z X y]'W[Z X y] (and Σ log w is kept).
+    progress : callable, optional
+        Called with a :class:`mixedfit.scale.progress.Event` after every chunk (or Dask
+        pass) and at the end of each pass: for a progress bar of your own.
 
     Returns
     -------
@@ -222,10 +201,15 @@ def crossproducts(
     if safe:
         columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
         check_safe_formula(formula, columns)
-    progress = _Lines().chunk if verbose else None
+    return _crossproducts(formula, source, chunk_rows, Reporter(verbose, progress), weights)
+
+
+def _crossproducts(
+    formula: str, source: Any, chunk_rows: int, reporter: Reporter, weights: str | None
+) -> CrossProducts:
     if is_dask_frame(source):
-        return dask_cross_products(formula, source, weights)
-    return compute_cross_products(formula, source, chunk_rows, progress, weights)
+        return dask_cross_products(formula, source, weights, reporter)
+    return compute_cross_products(formula, source, chunk_rows, reporter, weights)
 
 
 def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
@@ -242,11 +226,15 @@ def fit_statistics(
     theta_start: np.ndarray | None = None,
     max_evals: int = 100_000,
     verbose: bool = False,
+    reporter: Reporter | None = None,
 ) -> StatisticsModel:
-    """The fit of ``cp``'s model."""
-    progress = _Lines().evaluation if verbose else None
+    """The fit of ``cp``'s model (progress to ``reporter``, or lines if ``verbose``)."""
     design, engine = fit_cross_products(
-        cp, reml=reml, theta_start=theta_start, max_evals=max_evals, progress=progress
+        cp,
+        reml=reml,
+        theta_start=theta_start,
+        max_evals=max_evals,
+        progress=reporter or Reporter(verbose),
     )
     return StatisticsModel(design, engine, cp.formula, cp)
 
@@ -269,6 +257,7 @@ def lmer_scaled(
         if columns is None:
             columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
         check_safe_formula(formula, columns)
+    reporter = Reporter(verbose)
     if isinstance(data, CrossProducts):
         if parse_formula(formula).text != parse_formula(data.formula).text:
             raise MixedFitError(
@@ -283,10 +272,8 @@ def lmer_scaled(
             )
         cp = data
     else:
-        cp = crossproducts(
-            formula, data, chunk_rows or 1_000_000, verbose=verbose, weights=weights
-        )
-    fit = fit_statistics(cp, reml, max_evals=max_evals, verbose=verbose)
+        cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights)
+    fit = fit_statistics(cp, reml, max_evals=max_evals, reporter=reporter)
     engine = fit._engine
     if fit.singular:
         warnings.warn(

@@ -24,6 +24,7 @@ from ..formula.safety import check_safe_formula
 from .accumulate import CrossProductSums
 from .encode import ChunkEncoder
 from .levels import Pass1, interaction_components
+from .progress import Event, Reporter
 from .sources import ChunkSource
 from .store import read_cross_products, save_cross_products
 from .transforms import TransformCalls, apply_states
@@ -204,7 +205,7 @@ def compute_cross_products(
     formula: str,
     source: Any,
     chunk_rows: int = 1_000_000,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Reporter | Callable[[str, int, int], None] | None = None,
     weights: str | None = None,
 ) -> CrossProducts:
     """Pass 1 (levels, counts, missing values) and pass 2 (A, chunk by chunk) over a source.
@@ -216,8 +217,9 @@ def compute_cross_products(
         See :class:`.sources.ChunkSource`.
     chunk_rows : int
         Rows per chunk (memory ~ chunk_rows × the used columns).
-    progress : callable, optional
-        Called after each chunk with (pass name, chunks done, rows done).
+    progress : Reporter or callable, optional
+        Told of each chunk and of the end of each pass (:mod:`.progress`); a callable is
+        called after each chunk with (pass name, chunks done, rows done).
     weights : str, optional
         A column of prior weights (positive; a missing weight on a row the model uses is an
         error, as in memory).
@@ -229,6 +231,8 @@ def compute_cross_products(
         interaction, transforms fitted to the data), a schema or level set that changes
         between the passes.
     """
+    if progress is not None and not isinstance(progress, Reporter):
+        progress = Reporter(callback=_chunk_callback(progress))
     parsed = parse_formula(formula)
     src = ChunkSource(source, chunk_rows)
     columns = src.columns()
@@ -240,6 +244,14 @@ def compute_cross_products(
     design = prototype_design(parsed, frame, pass1.transforms.states())
     sums = _pass2(design, read, src, pass1, progress)
     return finish(formula, pass1, design, sums, frame)
+
+
+def _chunk_callback(call: Callable[[str, int, int], None]) -> Callable[[Event], None]:
+    def on_event(event: Event) -> None:
+        if not event.done:
+            call(event.stage, event.count, event.rows)
+
+    return on_event
 
 
 def check_weights_column(weights: str | None, columns: list[str], used: list[str]) -> list[str]:
@@ -277,7 +289,7 @@ def _run(
     name: str,
     chunks: Iterable[pd.DataFrame],
     step: Callable[[pd.DataFrame], Any],
-    progress: Callable[[str, int, int], None] | None,
+    progress: Reporter | None,
 ) -> int:
     count = rows = 0
     for chunk in chunks:
@@ -285,7 +297,9 @@ def _run(
         count += 1
         rows += len(chunk)
         if progress is not None:
-            progress(name, count, rows)
+            progress.chunk(name, count, rows)
+    if progress is not None:
+        progress.done(name)
     return count
 
 
@@ -317,7 +331,7 @@ def _pass2(
     used: list[str],
     src: ChunkSource,
     pass1: Pass1,
-    progress: Callable[[str, int, int], None] | None,
+    progress: Reporter | None,
 ) -> CrossProductSums:
     encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights)
 

@@ -30,6 +30,7 @@ from .crossproducts import (
 )
 from .encode import ChunkEncoder
 from .levels import Pass1
+from .progress import Reporter
 
 __all__ = ["dask_cross_products", "is_dask_frame", "tree_reduce"]
 
@@ -56,9 +57,7 @@ def tree_reduce(items: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
     return items[0]
 
 
-def _pass1_part(
-    part: pd.DataFrame, formula: str, columns: list[str], weights: str | None
-) -> Pass1:
+def _pass1_part(part: pd.DataFrame, formula: str, columns: list[str], weights: str | None) -> Pass1:
     state = new_pass1(parse_formula(formula), columns, weights)
     state.add(part)
     return state
@@ -109,9 +108,12 @@ def _merge_sums(a: CrossProductSums, b: CrossProductSums) -> CrossProductSums:
     return a.merge(b)
 
 
-def dask_cross_products(formula: str, ddf: Any, weights: str | None = None) -> CrossProducts:
+def dask_cross_products(
+    formula: str, ddf: Any, weights: str | None = None, progress: Reporter | None = None
+) -> CrossProducts:
     """:func:`.crossproducts.compute_cross_products` on a Dask DataFrame, one partition per
-    task; partial results pickled back and merged by :func:`tree_reduce`."""
+    task; partial results pickled back and merged by :func:`tree_reduce`. ``progress`` is told
+    the end of each pass (a pass is one Dask computation)."""
     import dask
     from dask import delayed
 
@@ -125,17 +127,21 @@ def dask_cross_products(formula: str, ddf: Any, weights: str | None = None) -> C
     groups = {g for t in parsed.random for g in t.group}
     parts = ddf[read].to_delayed()
     pass1 = dask.compute(
-        tree_reduce(
-            [delayed(_pass1_part)(p, formula, used, weights) for p in parts], _merge_pass1
-        )
+        tree_reduce([delayed(_pass1_part)(p, formula, used, weights) for p in parts], _merge_pass1)
     )[0]
+    _passed(progress, "pass 1", len(parts), pass1.n_rows)
     frame = pass1.prototype()
     states = pass1.transforms.states()
     design, encoder = _recipe(formula, frame, used, states, weights)
     shift = new_sums(design, encoder, pass1).shift
-    template = Pass1(
-        used, groups, kinds=dict(pass1.kinds), sample=pass1.sample, weights=weights
-    )
+    template = Pass1(used, groups, kinds=dict(pass1.kinds), sample=pass1.sample, weights=weights)
     tasks = [delayed(_pass2_part)(p, formula, frame, used, template, shift, states) for p in parts]
     sums = dask.compute(tree_reduce(tasks, _merge_sums))[0]
+    _passed(progress, "pass 2", len(parts), pass1.n_rows)
     return finish(formula, pass1, design, sums, frame)
+
+
+def _passed(progress: Reporter | None, stage: str, parts: int, rows: int) -> None:
+    if progress is not None:
+        progress.chunk(stage, parts, rows)
+        progress.done(stage)

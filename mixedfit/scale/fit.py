@@ -10,7 +10,6 @@ so θ̂ agrees with the in-memory fit to the optimizer's tolerance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +23,7 @@ from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..model.fit import engine_terms
 from .crossproducts import CrossProducts
+from .progress import Reporter
 
 __all__ = ["MAX_RESTARTS", "fit_cross_products", "rowless_design"]
 
@@ -57,9 +57,10 @@ def fit_cross_products(
     reml: bool = True,
     theta_start: np.ndarray | None = None,
     max_evals: int = 100_000,
-    progress: Callable[[int, float, float], None] | None = None,
+    progress: Reporter | None = None,
 ) -> tuple[Design, EngineFit]:
-    """Fit the model of ``cp`` by REML or ML.
+    """Fit the model of ``cp`` by REML or ML (``progress``: told of every evaluation and of
+    the end of the optimization).
 
     Returns
     -------
@@ -83,7 +84,7 @@ def fit_cross_products(
             start,
             layout.lower(),
             max_evals=max_evals,
-            progress=progress,
+            progress=None if progress is None else progress.evaluation,
             upper=layout.upper() if layout.structured else None,
         )
 
@@ -102,5 +103,7 @@ def fit_cross_products(
         if cp.n < MAX_NOBS and len(record.theta):
             check = check_convergence(fun, record.theta, layout.lower())
         solution = solve(factor, record.theta, reml)
+    if progress is not None:
+        progress.done("fit")
     engine = EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
     return rowless_design(cp), engine
