@@ -5,14 +5,17 @@ DataFrame or saved cross products (:class:`StatisticsModel`).
 Everything computed from θ̂ and the cross products is available (objective, θ, β, vcov, σ,
 varcorr, ranef and their conditional SDs, LRTs, profiles, Satterthwaite's df); whatever needs
 the rows (fitted values, residuals, simulation, bootstrap, Kenward-Roger, saving the fit)
-raises :class:`~mixedfit.exceptions.MixedFitError` saying so.
+raises :class:`~mixedfit.exceptions.MixedFitError` saying so. Row-level outputs come from one
+more streaming pass over the source instead (:meth:`StatisticsModel.augment_chunks`,
+:meth:`~StatisticsModel.write_augment`, :meth:`~StatisticsModel.predict` on a source; see
+:mod:`mixedfit.scale.rows`).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
+from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
 
 __all__ = [
@@ -41,8 +45,9 @@ __all__ = [
 def _needs_rows(what: str) -> MixedFitError:
     return MixedFitError(
         f"{what} needs the rows, and this model was fitted from cross products (a streamed or "
-        "Dask source, or saved statistics): fit it in memory with mf.lmer(formula, dataframe) "
-        "for row-level results"
+        "Dask source, or saved statistics): stream them with fit.augment_chunks(source) or "
+        "fit.write_augment(path, source) (fitted values and residuals) or fit.predict(source), "
+        "or fit in memory with mf.lmer(formula, dataframe)"
     )
 
 
@@ -56,13 +61,26 @@ class StatisticsModel(LinearMixedModel):
     """A :class:`~mixedfit.LinearMixedModel` fitted from cross products: no rows are held.
 
     Row-level results (:attr:`fitted`, :attr:`residuals`, :meth:`predict` without new data,
-    :meth:`simulate`, :meth:`bootstrap`, Kenward-Roger) raise MixedFitError; everything else
-    is as for an in-memory fit. :attr:`crossproducts` holds the statistics.
+    :meth:`augment`, :meth:`simulate`, :meth:`bootstrap`, Kenward-Roger) raise MixedFitError;
+    fitted values, residuals and predictions come from a streaming pass over the source instead
+    (:meth:`augment_chunks`, :meth:`write_augment`, :meth:`predict` on a source). Everything
+    else is as for an in-memory fit. :attr:`crossproducts` holds the statistics, :attr:`source`
+    the source fitted (None for a fit from saved cross products).
     """
 
-    def __init__(self, design: Any, engine: Any, formula: str, cp: CrossProducts) -> None:
+    def __init__(
+        self,
+        design: Any,
+        engine: Any,
+        formula: str,
+        cp: CrossProducts,
+        source: Any = None,
+        chunk_rows: int = 1_000_000,
+    ) -> None:
         super().__init__(design, engine, formula)
         self.crossproducts = cp
+        self.source = source
+        self.chunk_rows = chunk_rows
 
     @property
     def nobs(self) -> int:
@@ -94,20 +112,91 @@ class StatisticsModel(LinearMixedModel):
         level: float = 0.95,
     ) -> np.ndarray | pd.DataFrame:
         """Predictions on ``newdata`` (required: the fit holds no rows), as
-        :meth:`LinearMixedModel.predict` (intervals from the statistics alone)."""
+        :meth:`LinearMixedModel.predict` (intervals from the statistics alone). ``newdata``
+        may be a streamed source (a Parquet/CSV path or glob, a pyarrow Dataset, a DuckDB
+        relation, a Dask DataFrame): predicted chunk by chunk, joined in the source's order."""
         if newdata is None:
             raise _needs_rows("predict() without newdata")
+        if is_scale_source(newdata) and not isinstance(newdata, CrossProducts):
+            if offset is not None:
+                raise MixedFitError(
+                    "predict() on a streamed source takes no offset= array: put the offset "
+                    "in the formula"
+                )
+            return predict_chunks(
+                lambda chunk: super(StatisticsModel, self).predict(
+                    chunk, random, allow_new_levels, None, interval, level
+                ),
+                newdata,
+                self.chunk_rows,
+                self.crossproducts.formula,
+            )
         return super().predict(newdata, random, allow_new_levels, offset, interval, level)
+
+    def augment(self, data: Any = None) -> pd.DataFrame:
+        """Not available: needs the rows (stream them with :meth:`augment_chunks`)."""
+        raise _needs_rows("augment()")
+
+    def augment_chunks(
+        self, source: Any = None, chunk_rows: int | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """The source, chunk by chunk, with ``.fitted`` (Xβ̂ + Zb̂ + offset), ``.resid`` and
+        ``.fixed`` (Xβ̂ + offset) columns, as :meth:`augment` gives them in memory (NaN on
+        the rows the fit dropped).
+
+        Parameters
+        ----------
+        source : optional
+            The source fitted (default: :attr:`source`; required for a fit from saved cross
+            products): a Parquet/CSV path or glob, pyarrow Dataset or Table, DuckDB relation,
+            pandas or Dask DataFrame.
+        chunk_rows : int, optional
+            Rows per chunk (default: those of the fit; a Dask partition is a chunk).
+
+        Yields
+        ------
+        pandas.DataFrame
+            Every column of the chunk and the three new ones.
+
+        Raises
+        ------
+        MixedFitError
+            No source given for a fit from saved cross products.
+        DataError
+            A level the fit never saw (not the source the model was fitted to: use
+            :meth:`predict`).
+        """
+        return augment_chunks(self, self._source_of(source), chunk_rows or self.chunk_rows)
+
+    def write_augment(
+        self, path: str | os.PathLike[str], source: Any = None, chunk_rows: int | None = None
+    ) -> int:
+        """Write :meth:`augment_chunks` to the Parquet file ``path`` chunk by chunk (bounded
+        memory; needs pyarrow); returns the number of rows written."""
+        return write_augment(self, path, self._source_of(source), chunk_rows or self.chunk_rows)
+
+    def _source_of(self, source: Any) -> Any:
+        if source is None:
+            source = self.source
+        if source is None:
+            raise MixedFitError(
+                "this fit comes from saved cross products and holds no source: give the rows, "
+                "fit.augment_chunks(source) (the Parquet files, Dask DataFrame, ... it was "
+                "computed from)"
+            )
+        return source
 
     def refit(self, reml: bool | None = None, y: np.ndarray | None = None) -> StatisticsModel:
         """The same model fitted again from the cross products (a new ``y`` needs the rows)."""
         if y is not None:
             raise _needs_rows("refit(y=...)")
-        return fit_statistics(
+        fit = fit_statistics(
             self.crossproducts,
             self.reml if reml is None else bool(reml),
             theta_start=self._engine.theta,
         )
+        fit.source, fit.chunk_rows = self.source, self.chunk_rows
+        return fit
 
     def summary(self, ddf: str = "satterthwaite") -> Summary:
         """As :meth:`LinearMixedModel.summary` (Kenward-Roger needs the rows)."""
@@ -274,6 +363,8 @@ def lmer_scaled(
     else:
         cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights)
     fit = fit_statistics(cp, reml, max_evals=max_evals, reporter=reporter)
+    if not isinstance(data, CrossProducts):
+        fit.source, fit.chunk_rows = data, chunk_rows or 1_000_000
     engine = fit._engine
     if fit.singular:
         warnings.warn(
