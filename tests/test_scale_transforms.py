@@ -137,3 +137,16 @@ def test_unseen_combination_is_an_error(data):
     row = data.dropna().iloc[:1].assign(user=user, item=item)  # both known, not together
     with pytest.raises(mf.DataError, match="combination of levels was not seen"):
         encoder.encode(row)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "y ~ x + offset(scale(x)) + (1 | user)",  # was fitted per chunk: a wrong objective
+        "y ~ x + offset(as.numeric(g)) + (1 | user)",
+        "scale(y) ~ x + (1 | user)",
+    ],
+)
+def test_stateful_transform_in_response_or_offset_refused(data, formula):
+    with pytest.raises(mf.FormulaError, match=r"response|offset"):
+        mf.crossproducts(formula, data, chunk_rows=100)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from formulaic import Formula
+from formulaic.transforms import TRANSFORMS
 from formulaic.utils.code import format_expr
 
 from ..design.frame import for_formulaic
@@ -132,7 +133,7 @@ class TransformCalls:
         for what, text in [("the response", formula.response)] + [
             ("an offset", o) for o in formula.offsets
         ]:
-            if any(_name(node) in FITTED for node in ast.walk(ast.parse(text, mode="eval"))):
+            if any(_stateful(_name(node)) for node in ast.walk(ast.parse(text, mode="eval"))):
                 raise FormulaError(
                     f"{what} {text!r} calls a transform fitted to the data, which a streamed "
                     "fit does not support there: compute the column in the source"
@@ -180,6 +181,14 @@ class TransformCalls:
     def states(self) -> dict[str, dict[str, Any]]:
         """formulaic's state of every call, from the statistics over all rows."""
         return {key: _state(call) for key, call in self.calls.items()}
+
+
+def _stateful(name: str) -> bool:
+    """True if ``name`` is a transform that fits a state to the data (formulaic's or R's)."""
+    if not name:
+        return False
+    func = with_r_context({}).get(name, TRANSFORMS.get(name))
+    return name in FITTED or bool(getattr(func, "__is_stateful_transform__", False))
 
 
 def _name(node: ast.AST) -> str:
