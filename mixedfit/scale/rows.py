@@ -66,7 +66,7 @@ def augment_chunks(fit: Any, source: Any, chunk_rows: int) -> Iterator[pd.DataFr
     )
     encoder = ChunkEncoder(spec, used)
     for chunk in chunks:
-        out = chunk.reset_index(drop=True)
+        out = chunk.copy()  # the index kept (a pandas source: as augment(data))
         complete = ~out[used].isna().any(axis=1).to_numpy()
         values = {name: np.full(len(out), np.nan) for name in AUGMENT_COLUMNS}
         arrays = encoder.encode(out)
