@@ -126,15 +126,20 @@ class _Cross:
 
     def apply(self, blk: _Block, other: _Block) -> np.ndarray:
         i, j = blk.pos, other.pos
-        out = np.zeros_like(blk.b)
+        m, k = blk.b.shape
         if i > j:
             keys, data = self.cp.pairs[i, j]
-            li, lj = keys // self.nlev[j], keys % self.nlev[j]
-            np.add.at(out, li, np.einsum("nab,nb->na", data, other.b[lj]))
+            mine, theirs = keys // self.nlev[j], keys % self.nlev[j]
+            data_ab = data  # (nnz, k_i, k_j): rows of Z_i'Z_j
         else:
             keys, data = self.cp.pairs[j, i]
-            lj, li = keys // self.nlev[i], keys % self.nlev[i]
-            np.add.at(out, li, np.einsum("nab,na->nb", data, other.b[lj]))
+            theirs, mine = keys // self.nlev[i], keys % self.nlev[i]
+            data_ab = np.swapaxes(data, 1, 2)
+        b = other.b[theirs]  # (nnz, k_j)
+        out = np.empty((m, k))
+        for a in range(k):
+            values = np.einsum("nb,nb->n", data_ab[:, a, :], b)
+            out[:, a] = np.bincount(mine, weights=values, minlength=m)
         return out
 
 
