@@ -75,3 +75,26 @@ def test_fit_reaches_the_in_memory_optimum_in_its_evaluations(data, formula, rem
     assert abs(fit.objective - memory.objective) <= 1e-12 * abs(memory.objective)
     np.testing.assert_allclose(fit.fixef.to_numpy(), memory.fixef.to_numpy(), rtol=1e-8)
     assert fit.optimizer.evaluations <= memory.optimizer.evaluations + 2
+
+
+def test_levels_with_few_rows_are_left_out_as_in_memory(tmp_path):
+    """Skewed counts: many users have 1 or 2 rows (no more than the term's 2 columns); the
+    start leaves them out by their row counts, kept by pass 2, as the in-memory start does."""
+    rng = np.random.default_rng(0)
+    n, users = 3000, 400
+    u = rng.zipf(1.5, n) % users
+    x = rng.normal(size=n)
+    y = 3 + 0.5 * x + rng.normal(size=users)[u] + rng.normal(size=n)
+    df = pd.DataFrame({"user": u, "item": rng.integers(0, 30, n), "x": x, "y": y})
+    formula = "y ~ x + (1 + x | user) + (1 | item)"
+    cp = mf.crossproducts(formula, df, chunk_rows=700)
+    assert int(np.sum(cp.counts[0] <= 2)) > 50
+    layout = ThetaLayout(tuple(engine_terms(cp.design)))
+    expected = _rows_start(formula, df, None)
+    np.testing.assert_allclose(statistics_start(cp, layout), expected, rtol=1e-8, atol=1e-10)
+    cp.save(tmp_path / "few.cp")
+    loaded = mf.load_crossproducts(tmp_path / "few.cp")
+    for a, b in zip(loaded.counts, cp.counts, strict=True):
+        np.testing.assert_array_equal(a, b)
+    cp.counts = []  # as cross products saved without the counts: judged by Z_l'Z_l alone
+    assert not np.allclose(statistics_start(cp, layout), expected, rtol=1e-3)

@@ -80,6 +80,7 @@ class CrossProductSums:
         }
         self.fixed = [np.zeros((p1, m * k)) for m, k in zip(self.nlev, self.k, strict=True)]
         self.xy = np.zeros((p1, p1))
+        self.counts = [np.zeros(m, dtype=np.int64) for m in self.nlev]  # rows per level
 
     def add(self, arrays: ChunkArrays) -> None:
         """Add a chunk's cross products."""
@@ -97,6 +98,7 @@ class CrossProductSums:
             self.log_weights += float(np.sum(np.log(arrays.w)))
         for i, (r, Z) in enumerate(zip(refs, Zs, strict=True)):
             m, k = self.nlev[i], self.k[i]
+            self.counts[i] += np.bincount(r, minlength=m)
             for a in range(k):
                 for b in range(a + 1):
                     v = np.bincount(r, weights=Z[:, a] * Z[:, b], minlength=m)
@@ -132,6 +134,8 @@ class CrossProductSums:
             mine += theirs
         for rows, more in zip(self.fixed, other.fixed, strict=True):
             rows += more
+        for count, extra in zip(self.counts, other.counts, strict=True):
+            count += extra
         for key, pair in self.pairs.items():
             pair.add(other.pairs[key].keys, other.pairs[key].data)
         self.xy += other.xy

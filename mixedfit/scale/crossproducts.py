@@ -68,6 +68,9 @@ class CrossProducts:
         The column of prior weights: A is [Z X y]'W[Z X y].
     log_weights : float
         Σ log w over the rows used (0 without weights).
+    counts : list of ndarray
+        Rows per level of each term, in block order (the moment start's usable levels; empty
+        for cross products saved before they were kept).
     """
 
     formula: str
@@ -85,6 +88,7 @@ class CrossProducts:
     transform_state: dict[str, dict[str, Any]] = field(default_factory=dict)
     weights: str | None = None
     log_weights: float = 0.0
+    counts: list[np.ndarray] = field(default_factory=list)
     _design: list[Design] = field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -386,4 +390,5 @@ def finish(
         pass1.transforms.states(),
         pass1.weights,
         sums.log_weights,
+        sums.counts,
     )

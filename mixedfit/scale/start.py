@@ -6,10 +6,11 @@ Every quantity the in-memory moment start needs is a cross product: the OLS fit 
 the backfitting of several terms (the pairs' blocks Z_i'Z_j), the residual sum of squares r'r
 (a quadratic form in A), and the fixed-effect directions the per-level coefficients lose
 (the Gram matrix of X after a per-level regression on a column z: X'X − Σ_l (z_l'X)'(z_l'X) /
-z_l'z_l, whose rank replaces the in-memory rank of the rows). Two differences from the rows:
-a level's row count is not in A, so a level is usable when its Z_l'Z_l is well conditioned
-(in memory also when it has more rows than columns), and the rank is judged on the Gram matrix
-(relative eigenvalue above :data:`RANK_TOL`).
+z_l'z_l, whose rank replaces the in-memory rank of the rows), and the rows per level (kept by
+pass 2: a level is usable when it has more rows than columns and a well-conditioned Z_l'Z_l).
+The one difference from the rows: the rank is judged on the Gram matrix (relative eigenvalue
+above :data:`RANK_TOL`). Cross products saved without the row counts judge a level by its
+Z_l'Z_l alone.
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def _blocks(cp: CrossProducts, layout: ThetaLayout) -> list[_Block]:
         F = cp.fixed[pos].reshape(p + 1, m, k)
         scale = np.abs(D).max(axis=(1, 2))
         usable = np.linalg.det(D) > 1e-10 * scale**k
+        if cp.counts:
+            usable &= cp.counts[pos] > k
         ridge = 1e-10 * np.maximum(scale, 1e-300)[:, None, None] * np.eye(k)
         ZtX = np.ascontiguousarray(np.moveaxis(F[:p], 0, 2))
         out.append(_Block(term, pos, D + ridge, usable, ZtX, F[p].copy(), np.zeros((m, k))))

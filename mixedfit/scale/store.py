@@ -31,6 +31,8 @@ def _arrays(cp: Any) -> dict[str, np.ndarray]:
     for i, d in enumerate(cp.diag):
         out[f"diag_{i}"] = d
         out[f"fixed_{i}"] = cp.fixed[i]
+    for i, c in enumerate(cp.counts):
+        out[f"counts_{i}"] = c
     for (i, j), (keys, data) in cp.pairs.items():
         out[f"pairkeys_{i}_{j}"] = keys
         out[f"pairdata_{i}_{j}"] = data
@@ -207,6 +209,7 @@ def _rebuild(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[st
         "chunks": int(manifest["chunks"]),
         "transform_state": _decode_state(manifest.get("transform_state", {})),
         "weights": manifest.get("weights"),
+        "counts": [arrays[f"counts_{i}"] for i in range(K)] if "counts_0" in arrays else [],
         "log_weights": float(manifest.get("log_weights", 0.0)),
     }
     xy, diag, fixed = fields["xy"], fields["diag"], fields["fixed"]
