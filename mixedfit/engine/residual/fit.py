@@ -28,6 +28,7 @@ from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
+from .gradient import gradient_criterion, minimize_with_gradient
 from .structure import ResidualModel
 
 __all__ = ["ResidualFit", "fit_residual"]
@@ -144,21 +145,25 @@ def fit_residual(
         lower = crit.lower()
         upper = crit.upper() if crit.structured else None  # structured terms' correlation box
         best: OptimizerRecord | None = None
+        grad = gradient_criterion(crit, reml)  # L-BFGS-B: GLS with many parameters
+
+        def fun(x: np.ndarray) -> float:
+            return crit.objective(x, reml)
+
         for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
-            record = minimize_theta(
-                lambda x: crit.objective(x, reml),
-                np.asarray(x0, dtype=float),
-                lower,
-                max_evals=max_evals,
-                progress=progress,
-                upper=upper,
+            x0 = np.asarray(x0, dtype=float)
+            record = (
+                minimize_theta(fun, x0, lower, max_evals=max_evals, progress=progress, upper=upper)
+                if grad is None
+                else minimize_with_gradient(grad, fun, x0, lower, max_evals, progress)
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
-        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals, upper)
+        if grad is None:  # the gradient path restarts itself (gradient.GRADIENT_ROUNDS)
+            best = _polish(fun, best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
