@@ -28,7 +28,12 @@ from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
-from .gradient import gradient_criterion, minimize_with_gradient
+from .gradient import (
+    GradientCriterion,
+    check_with_gradient,
+    gradient_criterion,
+    minimize_with_gradient,
+)
 from .structure import ResidualModel
 
 __all__ = ["ResidualFit", "fit_residual"]
@@ -164,7 +169,7 @@ def fit_residual(
         assert best is not None
         if grad is None:  # the gradient path restarts itself (gradient.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
-        best, check = _derivative_check(crit, best, reml, model.n)
+        best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -176,10 +181,16 @@ def fit_residual(
 
 
 def _derivative_check(
-    crit: ResidualCriterion, best: OptimizerRecord, reml: bool, n: int
+    crit: ResidualCriterion,
+    best: OptimizerRecord,
+    reml: bool,
+    n: int,
+    grad: GradientCriterion | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
-    gradient and its evaluations, and ``converged=False`` with the check's message on failure."""
+    gradient and its evaluations, and ``converged=False`` with the check's message on failure.
+    With an analytic gradient, the derivatives come from it (:func:`.gradient.
+    check_with_gradient`)."""
     x = best.theta
     if n >= MAX_NOBS or not x.size:
         return best, None
@@ -189,7 +200,11 @@ def _derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
-    check = check_convergence(fun, x, crit.lower())
+    analytic = None if grad is None else check_with_gradient(grad, x, crit.lower())
+    if analytic is not None:
+        check, count[0] = analytic
+    else:
+        check = check_convergence(fun, x, crit.lower())
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
