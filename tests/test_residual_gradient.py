@@ -132,8 +132,12 @@ def test_dispatch_only_for_gls_with_a_gradient_structure() -> None:
     car = _criterion("y ~ visit", df, mf.CompoundSymmetry("id"))
     assert not supports_gradient(car.model) and gradient_criterion(car, True) is None
     fit = mf.gls("y ~ visit", df, residual=mf.Unstructured("visit", "id"))
-    assert fit._engine.record.method.startswith("SciPy L-BFGS-B")
+    assert fit.optimizer.method.startswith("SciPy L-BFGS-B")
     assert fit._engine.check is not None and fit._engine.check.message is None
+    forced = mf.gls("y ~ visit", df, residual=mf.Unstructured("visit", "id"), optimizer="bobyqa")
+    assert forced.optimizer.method == "NLopt LN_BOBYQA"
+    assert fit.loglik >= forced.loglik - 1e-9 * abs(forced.loglik)
+    assert fit.loglik == pytest.approx(forced.loglik, rel=1e-8)
 
 
 def test_fallback_to_bobyqa_when_lbfgs_stops_early(monkeypatch: pytest.MonkeyPatch) -> None:

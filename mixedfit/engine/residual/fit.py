@@ -2,7 +2,9 @@
 
 θ (random effects, lme4's layout) and φ (the structure, :mod:`.correlation` and
 :mod:`.variance`) are optimized jointly by BOBYQA (:func:`..optimize.minimize_theta`; θ's
-diagonals bounded below by 0, φ unconstrained), σ² profiled. Start: φ from the structure (white
+diagonals bounded below by 0, φ unconstrained), σ² profiled; GLS fits (no θ) with a structure
+that has an analytic gradient (unstructured, Toeplitz, ante-dependence: :mod:`.gradient`) by
+L-BFGS-B with it instead, BOBYQA as the fallback, and their derivative check uses it. Start: φ from the structure (white
 noise, equal variances), θ from the moment estimates on the rows whitened at that φ. Further
 starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
 optima). The optimizer evaluates the criterion through the fast path where the structure has one
@@ -113,6 +115,7 @@ def fit_residual(
     starts: Sequence[np.ndarray] = (),
     max_evals: int = 100_000,
     progress: Callable[[int, float, float], None] | None = None,
+    gradient: bool = True,
 ) -> ResidualFit:
     """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
 
@@ -135,6 +138,9 @@ def fit_residual(
     max_evals : int
     progress : callable, optional
         (evaluations, value, best value) after each evaluation.
+    gradient : bool
+        Use L-BFGS-B with the analytic gradient where there is one (GLS, a structure of
+        :mod:`.gradient`); False: BOBYQA always.
 
     Returns
     -------
@@ -150,7 +156,7 @@ def fit_residual(
         lower = crit.lower()
         upper = crit.upper() if crit.structured else None  # structured terms' correlation box
         best: OptimizerRecord | None = None
-        grad = gradient_criterion(crit, reml)  # L-BFGS-B: GLS with many parameters
+        grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
 
         def fun(x: np.ndarray) -> float:
             return crit.objective(x, reml)
