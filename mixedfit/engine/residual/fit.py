@@ -2,9 +2,7 @@
 
 θ (random effects, lme4's layout) and φ (the structure, :mod:`.correlation` and
 :mod:`.variance`) are optimized jointly by BOBYQA (:func:`..optimize.minimize_theta`; θ's
-diagonals bounded below by 0, φ unconstrained), σ² profiled; GLS fits (no θ) with a structure
-that has an analytic gradient (unstructured, Toeplitz, ante-dependence: :mod:`.gradient`) by
-L-BFGS-B with it instead, BOBYQA as the fallback, and their derivative check uses it. Start: φ from the structure (white
+diagonals bounded below by 0, φ unconstrained), σ² profiled. Start: φ from the structure (white
 noise, equal variances), θ from the moment estimates on the rows whitened at that φ. Further
 starts (``starts``) are tried and the lowest criterion kept (ARMA's cancellation ridge, boundary
 optima). The optimizer evaluates the criterion through the fast path where the structure has one
@@ -12,6 +10,10 @@ optima). The optimizer evaluates the criterion through the fast path where the s
 whitened at φ̂ (the two agree to rounding). Below :data:`~..convergence.MAX_NOBS` rows the
 optimum gets lme4's derivative check (:func:`~..convergence.check_convergence` over x = (θ, φ),
 as ordinary fits): a failure sets the record's ``converged`` to False with the check's message.
+
+GLS fits (no θ) whose structure has an analytic gradient (unstructured, Toeplitz,
+ante-dependence: :mod:`.gradient`) are optimized by L-BFGS-B with it instead (BOBYQA the
+fallback), and their derivative check uses it.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ class GradientCriterion:
         """The statistics once per slot pair a ≤ b and column pair j ≤ k: S_ab = M_ab + M_ba
         (a < b), M_aa, both symmetric in (j, k); about 3.5 times fewer numbers than M_P, so
         both contractions of an evaluation read that much less memory."""
-        npat, T, p1 = M.shape[0], M.shape[1], M.shape[3]
+        T, p1 = M.shape[1], M.shape[3]
         self._a, self._b = np.triu_indices(T)
         self._j, self._k = np.triu_indices(p1)
         S = M[:, self._a, self._b] + M[:, self._b, self._a]  # (npat, npair, p1, p1)
