@@ -5,8 +5,9 @@ simulation, 10 % of the visits missing) and fits ``y ~ visit * trt`` by REML wit
 ``mf.Unstructured("visit", "id")`` (no random effects; 10 visits: 54 structure parameters + σ²)
 
 * before: BOBYQA over φ (derivative-free, restarted from its optimum: ``engine/residual/fit.py``),
-  forced by raising :data:`mixedfit.engine.residual.gradient.GRADIENT_MIN_PARAMS`;
-* after: L-BFGS-B with the analytic gradient (``engine/residual/gradient.py``), the default;
+  forced by raising :data:`mixedfit.engine.residual.gradient_fit.GRADIENT_MIN_PARAMS`;
+* after: L-BFGS-B with the analytic gradient (``engine/residual/gradient.py`` and
+  ``gradient_fit.py``), the default;
 
 interleaved, ``--repeat`` rounds of each (medians), with the evaluations and the −2 REML
 log-likelihood of each; then (unless ``--no-r``) nlme ``gls`` (``corSymm`` + ``varIdent``) and
@@ -34,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 import mixedfit as mf
-import mixedfit.engine.residual.gradient as gradient
+import mixedfit.engine.residual.gradient_fit as gradient_fit
 
 sys.path.insert(0, str(Path(__file__).parent))
 from residual import simulate
@@ -50,8 +51,8 @@ R_FITS = {
 
 def fit_once(df: pd.DataFrame, gradient_on: bool) -> tuple[float, float, int, str]:
     """Seconds, −2 REML log-likelihood, evaluations and method of one fit."""
-    saved = gradient.GRADIENT_MIN_PARAMS
-    gradient.GRADIENT_MIN_PARAMS = saved if gradient_on else 10**9
+    saved = gradient_fit.GRADIENT_MIN_PARAMS
+    gradient_fit.GRADIENT_MIN_PARAMS = saved if gradient_on else 10**9
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -59,7 +60,7 @@ def fit_once(df: pd.DataFrame, gradient_on: bool) -> tuple[float, float, int, st
             fit = mf.gls(FORMULA, df, residual=mf.Unstructured("visit", "id"))
             secs = time.perf_counter() - t0
     finally:
-        gradient.GRADIENT_MIN_PARAMS = saved
+        gradient_fit.GRADIENT_MIN_PARAMS = saved
     record = fit._engine.record
     return secs, -2.0 * fit.loglik, record.evaluations, record.method
 

@@ -16,17 +16,16 @@ import pytest
 
 import mixedfit as mf
 import mixedfit.engine.residual.fit as residual_fit
-import mixedfit.engine.residual.gradient as gradient
+import mixedfit.engine.residual.gradient_fit as gradient_fit
 from mixedfit.design import build_design
 from mixedfit.engine.residual import ResidualCriterion, fit_residual
 from mixedfit.engine.residual.correlation import AntePart, ToeplitzPart, UnstructuredPart
 from mixedfit.engine.residual.gradient import (
     GradientCriterion,
-    gradient_criterion,
     level_jacobian,
-    minimize_with_gradient,
     supports_gradient,
 )
+from mixedfit.engine.residual.gradient_fit import gradient_criterion, minimize_with_gradient
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 
@@ -154,11 +153,11 @@ def test_fallback_to_bobyqa_when_lbfgs_stops_early(monkeypatch: pytest.MonkeyPat
 
     full = minimize_with_gradient(grad, fun, start, lower, max_evals=100_000)
     assert full.converged and full.method.startswith("SciPy L-BFGS-B")
-    original = gradient.minimize_gradient
+    original = gradient_fit.minimize_gradient
     short = original(grad, start, lower, max_evals=5)
     assert not short.converged and 5 <= short.evaluations < 10  # checked per iteration
     monkeypatch.setattr(
-        gradient, "minimize_gradient", lambda *a, **k: original(*a, **{**k, "max_evals": 5})
+        gradient_fit, "minimize_gradient", lambda *a, **k: original(*a, **{**k, "max_evals": 5})
     )
     record = minimize_with_gradient(grad, fun, start, lower, max_evals=100_000)
     assert record.method == "NLopt LN_BOBYQA" and record.evaluations > short.evaluations
@@ -203,7 +202,7 @@ def test_ten_visit_unstructured_as_good_as_bobyqa_in_far_fewer_evaluations(
     model = mf.Unstructured("visit", "id").bind(df.iloc[d.rows].reset_index(drop=True)).model
     monkeypatch.setattr(residual_fit, "MAX_NOBS", 0)
     after = fit_residual([], d.X, d.y, model)
-    monkeypatch.setattr(gradient, "GRADIENT_MIN_PARAMS", 10**9)
+    monkeypatch.setattr(gradient_fit, "GRADIENT_MIN_PARAMS", 10**9)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         before = fit_residual([], d.X, d.y, model)

@@ -32,12 +32,8 @@ from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
-from .gradient import (
-    GradientCriterion,
-    check_with_gradient,
-    gradient_criterion,
-    minimize_with_gradient,
-)
+from .gradient import GradientCriterion
+from .gradient_fit import check_with_gradient, gradient_criterion, minimize_with_gradient
 from .structure import ResidualModel
 
 __all__ = ["ResidualFit", "fit_residual"]
@@ -175,7 +171,7 @@ def fit_residual(
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
-        if grad is None:  # the gradient path restarts itself (gradient.GRADIENT_ROUNDS)
+        if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
@@ -197,7 +193,7 @@ def _derivative_check(
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
     gradient and its evaluations, and ``converged=False`` with the check's message on failure.
-    With an analytic gradient, the derivatives come from it (:func:`.gradient.
+    With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
     check_with_gradient`)."""
     x = best.theta
     if n >= MAX_NOBS or not x.size:
