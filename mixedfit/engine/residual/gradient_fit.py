@@ -4,7 +4,7 @@ optimum, BOBYQA the fallback), the dispatch rule of :func:`.fit.fit_residual`
 
 The threshold :data:`GRADIENT_MIN_PARAMS` comes from measurements (benchmarks/RESIDUAL.md,
 "Analytic gradients"): on 300–5,000 subjects with 3–10 visits L-BFGS-B with the gradient
-needed 4–50 times fewer evaluations than BOBYQA for every structure of :mod:`.gradient`, from
+needed 5–48 times fewer evaluations than BOBYQA for every structure of :mod:`.gradient`, from
 2 parameters up, at the same or a lower criterion, and less time.
 """
 
