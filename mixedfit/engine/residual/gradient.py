@@ -135,30 +135,28 @@ class GradientCriterion:
         self.p = statistics.c - 1
         self._compact(statistics.mxy.reshape(npat, T, T, self.p + 1, self.p + 1))
         corr = small.correlation
-        self._nc = 0 if corr is None else corr.size
+        assert corr is not None and supports_gradient(small)
+        self._nc = corr.size
         if isinstance(corr, ByCorrelation):
-            self._parts = list(corr.parts)
-            group = corr.group.reshape(npat, T)[:, 0]
-            self._offsets = list(corr._offsets)
+            parts, group, offsets = corr.parts, corr.group.reshape(npat, T)[:, 0], corr._offsets
         else:
-            assert corr is not None
-            self._parts = [corr]
-            group = np.zeros(npat, np.intp)
-            self._offsets = [0, corr.size]
-        self._group = group
+            parts, group, offsets = [corr], np.zeros(npat, np.intp), np.array([0, corr.size])
+        self._parts = [p for p in parts if isinstance(p, _LEVEL_PARTS)]
+        self._offsets = [int(o) for o in offsets]
         var = small.variance
-        self._stratum = None if var is None else var.stratum.reshape(npat, T)  # type: ignore[attr-defined]
-        self._free = None if var is None else var.free  # type: ignore[attr-defined]
-        self._nstrata = 0 if var is None else len(var.labels)  # type: ignore[attr-defined]
-        # index pairs (level_a, level_b) of each pattern's real slots, per group
+        assert var is None or isinstance(var, IdentPart)
+        self._stratum = None if var is None else var.stratum.reshape(npat, T)
+        self._free = [] if var is None else var.free
+        self._nstrata = 0 if var is None else len(var.labels)
+        # per group: its patterns, the flat (level_a, level_b) of their real slot pairs
         self._pairs = []
         for g, part in enumerate(self._parts):
             sel = np.flatnonzero(group == g)
-            lv = part.level.reshape(npat, T)[sel]  # type: ignore[attr-defined]
-            m = part.n_levels  # type: ignore[attr-defined]
-            flat = lv[:, :, None] * m + lv[:, None, :]
+            lv = part.level.reshape(npat, T)[sel]
+            m = part.n_levels
             keep = self._keep[sel]
-            self._pairs.append((sel, flat[keep], keep, m))
+            flat = (lv[:, :, None] * m + lv[:, None, :])[keep]
+            self._pairs.append((sel, flat, keep, m))
 
     def _compact(self, M: np.ndarray) -> None:
         """The statistics once per slot pair a ≤ b and column pair j ≤ k: S_ab = M_ab + M_ba
@@ -240,10 +238,11 @@ class GradientCriterion:
             sel, flat, keep, m = self._pairs[g]
             G = np.bincount(flat, weights=Ds[sel][keep], minlength=m * m).reshape(m, m)
             lo, hi = self._offsets[g], self._offsets[g + 1]
-            J = level_jacobian(part, pc[lo:hi])  # type: ignore[arg-type]
+            J = level_jacobian(part, pc[lo:hi])
             grad[lo:hi] = np.einsum("kij,ij->k", J, G)
         if self._stratum is not None and self._free:
-            cor = small.correlation.correlation(pc, self._local)  # type: ignore[union-attr]
+            assert small.correlation is not None
+            cor = small.correlation.correlation(pc, self._local)
             # ∂f/∂s_a = 2 Σ_b D_ab C_ab s_b; ∂s_a/∂η = s_a
             ds = 2.0 * np.einsum("pab,pab,pb->pa", D, cor, s) * s
             by = np.bincount(self._stratum.ravel(), weights=ds.ravel(), minlength=self._nstrata)
