@@ -332,7 +332,13 @@ def fit_with_residual(
         groups = [t.name for t in design.spec.terms]
         check_nested(terms, bound.subject, groups, str(bound.subject_column), bound.subject_labels)
     engine = fit_residual(
-        terms, design.X, design.y - design.offset, bound.model, reml=reml, max_evals=max_evals
+        terms,
+        design.X,
+        design.y - design.offset,
+        bound.model,
+        reml=reml,
+        max_evals=max_evals,
+        gradient=optimizer == "auto",  # "bobyqa": never the gradient path
     )
     fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
     if engine.check is not None and engine.check.message is not None:

@@ -10,6 +10,10 @@ optima). The optimizer evaluates the criterion through the fast path where the s
 whitened at φ̂ (the two agree to rounding). Below :data:`~..convergence.MAX_NOBS` rows the
 optimum gets lme4's derivative check (:func:`~..convergence.check_convergence` over x = (θ, φ),
 as ordinary fits): a failure sets the record's ``converged`` to False with the check's message.
+
+GLS fits (no θ) whose structure has an analytic gradient (unstructured, Toeplitz,
+ante-dependence: :mod:`.gradient`) are optimized by L-BFGS-B with it instead (BOBYQA the
+fallback), and their derivative check uses it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
+from .gradient import GradientCriterion
+from .gradient_fit import check_with_gradient, gradient_criterion, minimize_with_gradient
 from .structure import ResidualModel
 
 __all__ = ["ResidualFit", "fit_residual"]
@@ -107,6 +113,7 @@ def fit_residual(
     starts: Sequence[np.ndarray] = (),
     max_evals: int = 100_000,
     progress: Callable[[int, float, float], None] | None = None,
+    gradient: bool = True,
 ) -> ResidualFit:
     """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
 
@@ -129,6 +136,9 @@ def fit_residual(
     max_evals : int
     progress : callable, optional
         (evaluations, value, best value) after each evaluation.
+    gradient : bool
+        Use L-BFGS-B with the analytic gradient where there is one (GLS, a structure of
+        :mod:`.gradient`); False: BOBYQA always.
 
     Returns
     -------
@@ -144,22 +154,26 @@ def fit_residual(
         lower = crit.lower()
         upper = crit.upper() if crit.structured else None  # structured terms' correlation box
         best: OptimizerRecord | None = None
+        grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
+
+        def fun(x: np.ndarray) -> float:
+            return crit.objective(x, reml)
+
         for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
-            record = minimize_theta(
-                lambda x: crit.objective(x, reml),
-                np.asarray(x0, dtype=float),
-                lower,
-                max_evals=max_evals,
-                progress=progress,
-                upper=upper,
+            x0 = np.asarray(x0, dtype=float)
+            record = (
+                minimize_theta(fun, x0, lower, max_evals=max_evals, progress=progress, upper=upper)
+                if grad is None
+                else minimize_with_gradient(grad, fun, x0, lower, max_evals, progress)
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
-        best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals, upper)
-        best, check = _derivative_check(crit, best, reml, model.n)
+        if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
+            best = _polish(fun, best, lower, max_evals, upper)
+        best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -171,10 +185,16 @@ def fit_residual(
 
 
 def _derivative_check(
-    crit: ResidualCriterion, best: OptimizerRecord, reml: bool, n: int
+    crit: ResidualCriterion,
+    best: OptimizerRecord,
+    reml: bool,
+    n: int,
+    grad: GradientCriterion | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
-    gradient and its evaluations, and ``converged=False`` with the check's message on failure."""
+    gradient and its evaluations, and ``converged=False`` with the check's message on failure.
+    With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
+    check_with_gradient`)."""
     x = best.theta
     if n >= MAX_NOBS or not x.size:
         return best, None
@@ -184,7 +204,11 @@ def _derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
-    check = check_convergence(fun, x, crit.lower())
+    analytic = None if grad is None else check_with_gradient(grad, x, crit.lower())
+    if analytic is not None:
+        check, count[0] = analytic
+    else:
+        check = check_convergence(fun, x, crit.lower())
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
