@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 import mixedfit as mf
 
-SECONDS = 60.0  # a hang detector: the largest fuzzed model (30 θ) takes 3 s, 10+ s under load
+SECONDS = 60.0  # a hang detector on CPU time (not wall time, which a loaded machine inflates):
+# the largest fuzzed model (30 θ) takes about 3 CPU seconds
 
 FUZZ = settings(
     max_examples=200,
@@ -87,7 +88,7 @@ DATA = data()
 @FUZZ
 @given(formula=formulas(), safe=st.booleans(), reml=st.booleans())
 def test_random_formulas_fit_or_raise_a_library_error(formula, safe, reml):
-    start = time.perf_counter()
+    start = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -97,7 +98,7 @@ def test_random_formulas_fit_or_raise_a_library_error(formula, safe, reml):
         else:
             assert np.isfinite(fit.objective)
             assert np.all(np.isfinite(fit.fixef.to_numpy()))
-    assert time.perf_counter() - start < SECONDS, formula
+    assert time.process_time() - start < SECONDS, formula
 
 
 @pytest.mark.parametrize(
