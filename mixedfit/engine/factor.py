@@ -208,7 +208,17 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
         self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
-        self.T = [np.zeros((t.k, t.k)) for t in self.terms]  # the factors T, filled from θ
+        # the factors T, filled from θ: views of one buffer, so that θ of unstructured terms is
+        # written with one fancy assignment (see _rewrite)
+        sizes = [t.k * t.k for t in self.terms]
+        buffer = np.zeros(sum(sizes))
+        starts = np.cumsum([0, *sizes])
+        self.T = [
+            buffer[a : a + s].reshape(t.k, t.k)
+            for a, s, t in zip(starts[:-1], sizes, self.terms, strict=True)
+        ]
+        self._T_fill = _theta_positions(self.layout, self.order, starts)
+        self._T_buffer = buffer
         self._steps = compile_steps(self)
         # views of the diagonals (the blocks are updated in place, so these stay current)
         self._diagonals = [
@@ -217,6 +227,7 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], BlockDiag | np.ndarray)
         ]
         self._diagonal_X = np.diagonal(self.LKK)[: self.p]
+        self._log_work = [np.empty(d.shape) for d in self._diagonals]
 
     def _stack_below(self, j: int) -> tuple[int, np.ndarray] | None:
         """Put the dense blocks at the bottom of block column j (rows i ≥ first, [X y] last)
@@ -303,7 +314,7 @@ class BlockedFactor:
             The factor is frozen (a fitted model's) and ``theta`` is not its θ: use a
             :meth:`clone`.
         """
-        theta = np.array(theta, dtype=float)
+        theta = np.asarray(theta, dtype=float)  # read now, never kept
         key = theta.tobytes()
         if key == self._theta:
             return
@@ -317,7 +328,10 @@ class BlockedFactor:
         self._theta = key
 
     def _rewrite(self, theta: np.ndarray) -> None:
-        self.layout.fill_templates(theta, self.order, self.T)
+        if self._T_fill is None:
+            self.layout.fill_templates(theta, self.order, self.T)
+        else:  # unstructured terms: θ entries straight into the buffer of the T's
+            self._T_buffer[self._T_fill] = theta
         for step in self._steps:
             step()
 
@@ -325,9 +339,9 @@ class BlockedFactor:
     def logdet_L(self) -> float:
         """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
         total = 0.0
-        for d in self._diagonals:
-            total += np.log(d).sum()
-        return 2.0 * float(total)
+        for d, work in zip(self._diagonals, self._log_work, strict=True):
+            total += float(np.log(d, out=work).sum())
+        return 2.0 * total
 
     @property
     def LKK(self) -> np.ndarray:
@@ -385,6 +399,22 @@ class BlockedFactor:
                 - self.log_weights
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
+
+
+def _theta_positions(
+    layout: ThetaLayout, order: list[int], starts: np.ndarray
+) -> np.ndarray | None:
+    """For each θ entry, its position in the buffer of the T's (block order, each T
+    row-major from ``starts``); None if a term is structured (T is then a function of θ)."""
+    if layout.structured:
+        return None
+    positions = []
+    block_of = {term_index: pos for pos, term_index in enumerate(order)}
+    for i, term in enumerate(layout.terms):
+        rows, cols = term.theta_index
+        k = term.k
+        positions.append(starts[block_of[i]] + np.asarray(rows) * k + np.asarray(cols))
+    return np.concatenate(positions).astype(np.intp) if positions else np.zeros(0, np.intp)
 
 
 def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
