@@ -89,12 +89,16 @@ def fit_factors(
     max_evals: int = 100_000,
     optimizer: str = "auto",
     progress: Callable[[int, float, float], None] | None = None,
+    start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
-    once. The returned fit freezes both factors (see :class:`EngineFit`)."""
+    once, and may give ``start_of``, factor → its moment start (by default
+    :func:`.start.moment_start` of its X and y). The returned fit freezes both factors (see
+    :class:`EngineFit`)."""
     layout = factor.layout
+    moments = _moment_start if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
@@ -107,7 +111,7 @@ def fit_factors(
         if centring is not None:
             assert inner is not None
             found = _minimize_centred(
-                centring, inner, factor, reml, start, optimizer, max_evals, progress
+                centring, inner, factor, reml, start, optimizer, max_evals, progress, moments
             )
             if found is not None:
                 record, centred = found
@@ -117,7 +121,7 @@ def fit_factors(
         if record is None:
             record = minimize_theta(
                 lambda th: factor.objective(th, reml),
-                moment_start(layout, factor.X, factor.y) if start is None else start,
+                moments(factor) if start is None else start,
                 layout.lower(),
                 method=optimizer,
                 max_evals=max_evals,
@@ -182,6 +186,10 @@ def criterion_at(
     return CentredOptimum(centring, inner, theta_centred)
 
 
+def _moment_start(factor: BlockedFactor) -> np.ndarray:
+    return moment_start(factor.layout, factor.X, factor.y)
+
+
 def _centred_theta(
     criteria: dict[bytes, CentredOptimum],
 ) -> Callable[[np.ndarray], np.ndarray]:
@@ -204,6 +212,7 @@ def _minimize_centred(
     optimizer: str,
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
+    moments: Callable[[BlockedFactor], np.ndarray],
 ) -> tuple[OptimizerRecord, CentredOptimum] | None:
     """Optimize on centred slope columns; the record with θ mapped back to the original columns
     and the optimum on the centred ones (the estimates are read off it when the original columns
@@ -218,7 +227,7 @@ def _minimize_centred(
         if start is not None and not np.all(np.isfinite(start)):
             start = None
     if start is None:
-        start = moment_start(inner.layout, inner.X, inner.y)
+        start = moments(inner)
     record = minimize_theta(
         lambda th: inner.objective(th, reml),
         start,
