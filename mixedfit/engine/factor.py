@@ -228,6 +228,8 @@ class BlockedFactor:
         ]
         self._diagonal_X = np.diagonal(self.LKK)[: self.p]
         self._log_work = [np.empty(d.shape) for d in self._diagonals]
+        self._log_work_X = np.empty(self._diagonal_X.shape)
+        self._corner = self.LKK[self.p :, self.p]  # r = L[K, K][p, p], a view
 
     def _stack_below(self, j: int) -> tuple[int, np.ndarray] | None:
         """Put the dense blocks at the bottom of block column j (rows i ≥ first, [X y] last)
@@ -340,7 +342,7 @@ class BlockedFactor:
         """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
         total = 0.0
         for d, work in zip(self._diagonals, self._log_work, strict=True):
-            total += float(np.log(d, out=work).sum())
+            total += float(np.add.reduce(np.log(d, out=work), axis=None))
         return 2.0 * total
 
     @property
@@ -352,7 +354,7 @@ class BlockedFactor:
 
     def logdet_RX(self) -> float:
         """log |R_X|²."""
-        return 2.0 * float(np.log(self._diagonal_X).sum())
+        return 2.0 * float(np.add.reduce(np.log(self._diagonal_X, out=self._log_work_X)))
 
     def centred_fixed_effects(self) -> tuple[np.ndarray, np.ndarray]:
         """β̂ and (R_X'R_X)⁻¹ at the θ of the last update, in the factor's own (centred)
@@ -376,7 +378,7 @@ class BlockedFactor:
 
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""
-        r = float(self.LKK[self.p, self.p])
+        r = float(self._corner[0])
         return r * r
 
     def objective(self, theta: np.ndarray, reml: bool) -> float:
