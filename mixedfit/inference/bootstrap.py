@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.stats
 
 from ..engine.refit import ResponseRefits
+from ..engine.threads import single_threaded
 from ..model import engine_terms
 from ..model.residual import ResidualModelFit
 from .parameters import engine_sdcor, parameter_names
@@ -127,16 +128,17 @@ def bootstrap(
             design.weights,
             fit.reml,
         )
-    for s in range(nsim):
-        assert refits is not None
-        try:
-            engine = refits.fit(s)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            failed += 1
-            continue
-        sol = engine.solution
-        table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
-        singular += int(engine.singular)
+    with single_threaded():  # once for all replicates, not per refit
+        for s in range(nsim):
+            assert refits is not None
+            try:
+                engine = refits.fit(s)
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                failed += 1
+                continue
+            sol = engine.solution
+            table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
+            singular += int(engine.singular)
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)
     return frame
