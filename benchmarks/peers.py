@@ -16,7 +16,11 @@ What is timed, per model (sleepstudy slopes, Penicillin crossed, Orthodont slope
 The Python engines run in this process, interleaved call by call (round r fits every model
 with every engine before round r + 1 starts), so that a change of machine load hits all alike;
 lme4 runs in an Rscript process per block, between the Python blocks (``--blocks`` alternations).
-Each figure is the median over all rounds. The objective is the REML criterion; glmm's is
+Each figure is the median over all rounds, of the wall time and of the CPU time of the process
+(``time.process_time``; R's ``proc.time`` user + system): on a loaded machine a call is
+descheduled for longer than it runs, so the wall time of a call of a few ms grows with the load
+(and much less for one under a time slice), while its CPU time barely does; the ratios are
+taken on CPU time. The objective is the REML criterion; glmm's is
 −2 × its ``loglik`` (its ``deviance`` omits a constant), statsmodels' −2 × ``llf``.
 """
 
@@ -61,21 +65,25 @@ names(data) <- models$name
 fit1 <- function(i) suppressWarnings(suppressMessages(
   lmer(as.formula(models$formula[i]), data = data[[i]], REML = TRUE)))
 for (i in seq_len(nrow(models))) fit1(i)  # warm-up
-times <- matrix(NA_real_, rounds, nrow(models))
+times <- matrix(NA_real_, rounds, nrow(models)); cpu <- times
+cpu_now <- function() sum(proc.time()[c("user.self", "sys.self")])
 for (r in seq_len(rounds)) for (i in seq_len(nrow(models))) {
-  t0 <- Sys.time(); f <- fit1(i); times[r, i] <- as.numeric(Sys.time() - t0, units = "secs")
+  t0 <- Sys.time(); c0 <- cpu_now(); f <- fit1(i)
+  times[r, i] <- as.numeric(Sys.time() - t0, units = "secs"); cpu[r, i] <- cpu_now() - c0
 }
 out <- list()
 for (i in seq_len(nrow(models))) {
   f <- fit1(i)
-  out[[models$name[i]]] <- list(seconds = times[, i], objective = unname(REMLcrit(f)))
+  out[[models$name[i]]] <- list(seconds = times[, i], cpu = cpu[, i],
+                                objective = unname(REMLcrit(f)))
 }
 if (nsim > 0) {
   f <- fit1(which(models$name == "sleepstudy"))
   FUN <- function(m) c(getME(m, "theta"), sigma(m), fixef(m))
-  t0 <- Sys.time()
+  t0 <- Sys.time(); c0 <- cpu_now()
   b <- suppressWarnings(suppressMessages(bootMer(f, FUN, nsim = nsim, seed = 1)))
-  out[["bootstrap"]] <- list(seconds = as.numeric(Sys.time() - t0, units = "secs"))
+  out[["bootstrap"]] <- list(seconds = as.numeric(Sys.time() - t0, units = "secs"),
+                             cpu = cpu_now() - c0)
 }
 cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
 """
@@ -109,12 +117,15 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
     return out
 
 
+Timings = dict[tuple[str, str], list[tuple[float, float]]]  # (model, engine) → (wall, CPU) s
+
+
 def run_python(
     fitters: dict[str, dict[str, Callable[[], float]]], rounds: int, slow_every: int
-) -> tuple[dict[tuple[str, str], list[float]], dict[tuple[str, str], float]]:
-    """Interleaved rounds; (model, engine) → seconds per call, and → objective. statsmodels
-    (0.1–2 s a fit) is timed in every ``slow_every``-th round only."""
-    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+) -> tuple[Timings, dict[tuple[str, str], float]]:
+    """Interleaved rounds; (model, engine) → (wall, CPU) seconds per call, and → objective.
+    statsmodels (0.1–2 s a fit) is timed in every ``slow_every``-th round only."""
+    times: Timings = defaultdict(list)
     objective: dict[tuple[str, str], float] = {}
     for name, calls in fitters.items():  # warm-up (imports, caches of the first call)
         for engine, call in calls.items():
@@ -124,9 +135,11 @@ def run_python(
             for engine, call in calls.items():
                 if engine == "statsmodels" and r % slow_every:
                     continue
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 call()
-                times[name, engine].append(time.perf_counter() - t0)
+                times[name, engine].append(
+                    (time.perf_counter() - t0, time.process_time() - c0)
+                )
     return times, objective
 
 
@@ -143,12 +156,13 @@ def run_lme4(workdir: Path, rounds: int, nsim: int) -> dict[str, Any]:
     return result
 
 
-def bootstrap_seconds(nsim: int) -> float:
+def bootstrap_seconds(nsim: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``fit.bootstrap(nsim)`` on sleepstudy slopes."""
     fit = mf.lmer(get_model("sleepstudy").formula, mf.load_dataset("sleepstudy"))
     fit.bootstrap(nsim=20, seed=0)  # warm-up
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     fit.bootstrap(nsim=nsim, seed=1)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def main() -> None:
@@ -166,10 +180,10 @@ def main() -> None:
     frames = {m.name: mf.load_dataset(m.data) for m in models}
     fitters = {m.name: _fitters(m, frames[m.name]) for m in models}
     load = [os.getloadavg()[0]]
-    py_times: dict[tuple[str, str], list[float]] = defaultdict(list)
-    r_times: dict[str, list[float]] = defaultdict(list)
+    py_times: Timings = defaultdict(list)
+    r_times: dict[str, list[tuple[float, float]]] = defaultdict(list)
     objective: dict[tuple[str, str], float] = {}
-    boot: dict[str, list[float]] = defaultdict(list)
+    boot: dict[str, list[tuple[float, float]]] = defaultdict(list)
     per_block = max(1, args.rounds // args.blocks)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -188,10 +202,13 @@ def main() -> None:
             if not args.no_lme4:
                 result = run_lme4(workdir, per_block, nsim)
                 for m in models:
-                    r_times[m.name].extend(result[m.name]["seconds"])
+                    r_times[m.name].extend(
+                        zip(result[m.name]["seconds"], result[m.name]["cpu"], strict=True)
+                    )
                     objective[m.name, "lme4"] = float(result[m.name]["objective"])
                 if nsim:
-                    boot["lme4"].append(float(result["bootstrap"]["seconds"]))
+                    run = result["bootstrap"]
+                    boot["lme4"].append((float(run["seconds"]), float(run["cpu"])))
             load.append(os.getloadavg()[0])
     for name, values in r_times.items():
         py_times[name, "lme4"] = values
@@ -201,11 +218,15 @@ def main() -> None:
         Path(args.output).write_text(text)
 
 
+def _medians(values: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
+
+
 def report(
     models: list[Model],
-    times: dict[tuple[str, str], list[float]],
+    times: Timings,
     objective: dict[tuple[str, str], float],
-    boot: dict[str, list[float]],
+    boot: dict[str, list[tuple[float, float]]],
     args: argparse.Namespace,
     load: list[float],
 ) -> str:
@@ -214,28 +235,31 @@ def report(
         f"every {args.slow_every}th) "
         f"(load average {min(load):.2f}–{max(load):.2f} during the run, 2 cores).",
         "",
-        "| model | engine | median ms | × mixedfit | objective | rel. diff. vs mixedfit |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| model | engine | wall ms | CPU ms | CPU × mixedfit | objective | rel. diff. |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for m in models:
-        base = statistics.median(times[m.name, "mixedfit"])
+        base = _medians(times[m.name, "mixedfit"])[1]
         ref = objective[m.name, "mixedfit"]
         for engine in ENGINES:
             if (m.name, engine) not in times:
-                lines.append(f"| {m.name} | {engine} | n/a | | | |")
+                lines.append(f"| {m.name} | {engine} | n/a | | | | |")
                 continue
-            t = statistics.median(times[m.name, engine])
+            wall, cpu = _medians(times[m.name, engine])
             obj = objective.get((m.name, engine), float("nan"))
             lines.append(
-                f"| {m.name} | {engine} | {1e3 * t:.3f} | {t / base:.2f} | {obj:.10f} | "
-                f"{abs(obj - ref) / abs(ref):.1e} |"
+                f"| {m.name} | {engine} | {1e3 * wall:.3f} | {1e3 * cpu:.3f} | {cpu / base:.2f} "
+                f"| {obj:.10f} | {abs(obj - ref) / abs(ref):.1e} |"
             )
     if boot:
         lines += ["", f"Parametric bootstrap, sleepstudy slopes, nsim = {args.nsim}:", ""]
-        lines += ["| engine | seconds | ms per replicate |", "| --- | ---: | ---: |"]
+        lines += [
+            "| engine | wall s | CPU s | CPU ms per replicate |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for engine, values in boot.items():
-            s = statistics.median(values)
-            lines.append(f"| {engine} | {s:.3f} | {1e3 * s / args.nsim:.3f} |")
+            wall, cpu = _medians(values)
+            lines.append(f"| {engine} | {wall:.3f} | {cpu:.3f} | {1e3 * cpu / args.nsim:.3f} |")
     return "\n".join(lines)
 
 
