@@ -208,17 +208,7 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
         self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
-        # the factors T, filled from θ: views of one buffer, so that θ of unstructured terms is
-        # written with one fancy assignment (see _rewrite)
-        sizes = [t.k * t.k for t in self.terms]
-        buffer = np.zeros(sum(sizes))
-        starts = np.cumsum([0, *sizes])
-        self.T = [
-            buffer[a : a + s].reshape(t.k, t.k)
-            for a, s, t in zip(starts[:-1], sizes, self.terms, strict=True)
-        ]
-        self._T_fill = _theta_positions(self.layout, self.order, starts)
-        self._T_buffer = buffer
+        self.T, self._T_buffer, self._T_fill = self.layout.template_buffers(self.order)  # θ's T
         self._steps = compile_steps(self)
         # views of the diagonals (the blocks are updated in place, so these stay current)
         self._diagonals = [
@@ -229,7 +219,6 @@ class BlockedFactor:
         self._diagonal_X = np.diagonal(self.LKK)[: self.p]
         self._log_work = [np.empty(d.shape) for d in self._diagonals]
         self._log_work_X = np.empty(self._diagonal_X.shape)
-        self._corner = self.LKK[self.p :, self.p]  # r = L[K, K][p, p], a view
 
     def _stack_below(self, j: int) -> tuple[int, np.ndarray] | None:
         """Put the dense blocks at the bottom of block column j (rows i ≥ first, [X y] last)
@@ -378,7 +367,7 @@ class BlockedFactor:
 
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""
-        r = float(self._corner[0])
+        r = float(self.LKK[self.p, self.p])
         return r * r
 
     def objective(self, theta: np.ndarray, reml: bool) -> float:
@@ -401,22 +390,6 @@ class BlockedFactor:
                 - self.log_weights
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
-
-
-def _theta_positions(
-    layout: ThetaLayout, order: list[int], starts: np.ndarray
-) -> np.ndarray | None:
-    """For each θ entry, its position in the buffer of the T's (block order, each T
-    row-major from ``starts``); None if a term is structured (T is then a function of θ)."""
-    if layout.structured:
-        return None
-    positions = []
-    block_of = {term_index: pos for pos, term_index in enumerate(order)}
-    for i, term in enumerate(layout.terms):
-        rows, cols = term.theta_index
-        k = term.k
-        positions.append(starts[block_of[i]] + np.asarray(rows) * k + np.asarray(cols))
-    return np.concatenate(positions).astype(np.intp) if positions else np.zeros(0, np.intp)
 
 
 def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
