@@ -137,9 +137,7 @@ def run_python(
                     continue
                 t0, c0 = time.perf_counter(), time.process_time()
                 call()
-                times[name, engine].append(
-                    (time.perf_counter() - t0, time.process_time() - c0)
-                )
+                times[name, engine].append((time.perf_counter() - t0, time.process_time() - c0))
     return times, objective
 
 
