@@ -374,7 +374,8 @@ def markdown_report(
         METHOD,
         "",
     ]
-    for name in ("ANALYSIS.md", "RESIDUAL.md"):  # hand-written / residual.py's last run
+    # hand-written / residual.py's and peers.py's last runs
+    for name in ("ANALYSIS.md", "RESIDUAL.md", "PEERS.md"):
         extra = Path(__file__).with_name(name)
         if extra.exists():
             lines += [extra.read_text().rstrip(), ""]

@@ -208,7 +208,7 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
         self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
-        self.T = [np.zeros((t.k, t.k)) for t in self.terms]  # the factors T, filled from θ
+        self.T, self._T_buffer, self._T_fill = self.layout.template_buffers(self.order)  # θ's T
         self._steps = compile_steps(self)
         # views of the diagonals (the blocks are updated in place, so these stay current)
         self._diagonals = [
@@ -217,6 +217,8 @@ class BlockedFactor:
             if isinstance(b := self.L[j, j], BlockDiag | np.ndarray)
         ]
         self._diagonal_X = np.diagonal(self.LKK)[: self.p]
+        self._log_work = [np.empty(d.shape) for d in self._diagonals]
+        self._log_work_X = np.empty(self._diagonal_X.shape)
 
     def _stack_below(self, j: int) -> tuple[int, np.ndarray] | None:
         """Put the dense blocks at the bottom of block column j (rows i ≥ first, [X y] last)
@@ -303,7 +305,7 @@ class BlockedFactor:
             The factor is frozen (a fitted model's) and ``theta`` is not its θ: use a
             :meth:`clone`.
         """
-        theta = np.array(theta, dtype=float)
+        theta = np.asarray(theta, dtype=float)  # read now, never kept
         key = theta.tobytes()
         if key == self._theta:
             return
@@ -317,7 +319,10 @@ class BlockedFactor:
         self._theta = key
 
     def _rewrite(self, theta: np.ndarray) -> None:
-        self.layout.fill_templates(theta, self.order, self.T)
+        if self._T_fill is None:
+            self.layout.fill_templates(theta, self.order, self.T)
+        else:  # unstructured terms: θ entries straight into the buffer of the T's
+            self._T_buffer[self._T_fill] = theta
         for step in self._steps:
             step()
 
@@ -325,9 +330,9 @@ class BlockedFactor:
     def logdet_L(self) -> float:
         """log |L_Z|² = log det(Λ'Z'ZΛ + I)."""
         total = 0.0
-        for d in self._diagonals:
-            total += np.log(d).sum()
-        return 2.0 * float(total)
+        for d, work in zip(self._diagonals, self._log_work, strict=True):
+            total += float(np.add.reduce(np.log(d, out=work), axis=None))
+        return 2.0 * total
 
     @property
     def LKK(self) -> np.ndarray:
@@ -338,7 +343,7 @@ class BlockedFactor:
 
     def logdet_RX(self) -> float:
         """log |R_X|²."""
-        return 2.0 * float(np.log(self._diagonal_X).sum())
+        return 2.0 * float(np.add.reduce(np.log(self._diagonal_X, out=self._log_work_X)))
 
     def centred_fixed_effects(self) -> tuple[np.ndarray, np.ndarray]:
         """β̂ and (R_X'R_X)⁻¹ at the θ of the last update, in the factor's own (centred)

@@ -19,7 +19,7 @@ from .reterm import ReTerm
 from .solution import solve
 from .start import moment_start
 
-__all__ = ["EngineFit", "criterion_at", "fit_lmm", "weighted_factor"]
+__all__ = ["EngineFit", "criterion_at", "fit_factors", "fit_lmm", "weighted_factor"]
 
 
 def fit_lmm(
@@ -65,20 +65,53 @@ def fit_lmm(
     EngineFit
     """
     factor = weighted_factor(terms, X, y, weights)
+    centring = Centring.of(terms)
+    inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
+    return fit_factors(
+        factor,
+        centring,
+        inner,
+        reml=reml,
+        theta_start=theta_start,
+        max_evals=max_evals,
+        optimizer=optimizer,
+        progress=progress,
+    )
+
+
+def fit_factors(
+    factor: BlockedFactor,
+    centring: Centring | None,
+    inner: BlockedFactor | None,
+    *,
+    reml: bool = True,
+    theta_start: np.ndarray | None = None,
+    max_evals: int = 100_000,
+    optimizer: str = "auto",
+    progress: Callable[[int, float, float], None] | None = None,
+    start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
+) -> EngineFit:
+    """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
+    when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
+    that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
+    once, and may give ``start_of``, factor → its moment start (by default
+    :func:`.start.moment_start` of its X and y). The returned fit freezes both factors (see
+    :class:`EngineFit`)."""
     layout = factor.layout
+    moments = _moment_start if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
-    centring = Centring.of(terms)
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
 
     def optimize(start: np.ndarray | None) -> OptimizerRecord:
         record = None
         if centring is not None:
+            assert inner is not None
             found = _minimize_centred(
-                centring, terms, factor, X, y, weights, reml, start, optimizer, max_evals, progress
+                centring, inner, factor, reml, start, optimizer, max_evals, progress, moments
             )
             if found is not None:
                 record, centred = found
@@ -88,7 +121,7 @@ def fit_lmm(
         if record is None:
             record = minimize_theta(
                 lambda th: factor.objective(th, reml),
-                moment_start(layout, factor.X, factor.y) if start is None else start,
+                moments(factor) if start is None else start,
                 layout.lower(),
                 method=optimizer,
                 max_evals=max_evals,
@@ -153,6 +186,10 @@ def criterion_at(
     return CentredOptimum(centring, inner, theta_centred)
 
 
+def _moment_start(factor: BlockedFactor) -> np.ndarray:
+    return moment_start(factor.layout, factor.X, factor.y)
+
+
 def _centred_theta(
     criteria: dict[bytes, CentredOptimum],
 ) -> Callable[[np.ndarray], np.ndarray]:
@@ -168,22 +205,20 @@ def _centred_theta(
 
 def _minimize_centred(
     centring: Centring,
-    terms: list[ReTerm],
+    inner: BlockedFactor,
     factor: BlockedFactor,
-    X: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray | None,
     reml: bool,
     theta_start: np.ndarray | None,
     optimizer: str,
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
+    moments: Callable[[BlockedFactor], np.ndarray],
 ) -> tuple[OptimizerRecord, CentredOptimum] | None:
     """Optimize on centred slope columns; the record with θ mapped back to the original columns
     and the optimum on the centred ones (the estimates are read off it when the original columns
     cancel, :attr:`.Centring.cancelling`; derivatives always); None if the result cannot be
-    evaluated (a starved optimizer far out, say)."""
-    inner = weighted_factor(centring.terms(terms), X, y, weights)
+    evaluated (a starved optimizer far out, say). ``inner`` is the factor of the centred
+    columns (:meth:`.Centring.terms`)."""
     start = None
     if theta_start is not None:
         # a start from a fit whose columns cancel may itself be too inaccurate to map
@@ -192,7 +227,7 @@ def _minimize_centred(
         if start is not None and not np.all(np.isfinite(start)):
             start = None
     if start is None:
-        start = moment_start(inner.layout, inner.X, inner.y)
+        start = moments(inner)
     record = minimize_theta(
         lambda th: inner.objective(th, reml),
         start,

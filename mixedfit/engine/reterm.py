@@ -209,6 +209,31 @@ class ThetaLayout:
             else:
                 T[rows, cols] = theta[off : off + len(rows)]
 
+    def template_buffers(
+        self, order: list[int]
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+        """Zeroed k×k buffers for the factors T in ``order`` (block positions → term index),
+        all views of one flat buffer, and each θ entry's position in that buffer (None if a
+        term is structured: its T is a function of θ, see :meth:`fill_templates`), so that
+        ``buffer[positions] = theta`` fills every T at once."""
+        sizes = [self.terms[i].k ** 2 for i in order]
+        buffer = np.zeros(sum(sizes))
+        starts = np.cumsum([0, *sizes])
+        views = [
+            buffer[a : a + s].reshape(self.terms[i].k, self.terms[i].k)
+            for a, s, i in zip(starts[:-1], sizes, order, strict=True)
+        ]
+        if self.structured:
+            return views, buffer, None
+        block_of = {term: pos for pos, term in enumerate(order)}
+        positions = [
+            starts[block_of[i]] + np.asarray(rows) * t.k + np.asarray(cols)
+            for i, t in enumerate(self.terms)
+            for rows, cols in [t.theta_index]
+        ]
+        flat = np.concatenate(positions) if positions else np.zeros(0)
+        return views, buffer, flat.astype(np.intp)
+
     @staticmethod
     def _diag_mask(term: ReTerm) -> np.ndarray:
         if term.structure is not None:

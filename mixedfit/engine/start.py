@@ -21,12 +21,15 @@ estimator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 
 from .crossprod import diag_block
 from .reterm import ReTerm, ThetaLayout
 
-__all__ = ["moment_start"]
+__all__ = ["MomentStart", "moment_start"]
 
 _FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
@@ -80,38 +83,71 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
     ndarray, shape (m,)
         A feasible θ; a term whose levels carry too little information keeps lme4's start.
     """
-    n, p = X.shape
-    Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
-    r = y - Q @ (Q.T @ y)
-    terms = [_Term(t) for t in layout.terms]
-    alone = []
-    for t in terms:
-        t.refit(r)
-        alone.append(t.b)
-    for t in terms[1:]:
-        t.b = np.zeros_like(t.b)
-    r -= terms[0].fitted()
-    for _ in range(_PASSES if len(terms) > 1 else 0):
+    return MomentStart(layout, X)(y)
+
+
+class MomentStart:
+    """:func:`moment_start` for one design and many responses: what depends on the design
+    alone (the projection on X, each term's Z_l'Z_l and usable levels, the fixed-effect
+    directions the levels lose) is computed once.
+
+    Parameters
+    ----------
+    layout : ThetaLayout
+        The terms (Z weighted as in the fit) and the order of θ.
+    X : ndarray, shape (n, p)
+    """
+
+    def __init__(self, layout: ThetaLayout, X: np.ndarray) -> None:
+        n, p = X.shape
+        self.layout, self.X = layout, X
+        self.Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
+        self.terms = [_Term(t) for t in layout.terms]
+        self._lost: list[int | None] = [None] * len(self.terms)
+
+    def lost(self, i: int) -> int:
+        """Fixed-effect directions that term i's per-level coefficients lose (computed once,
+        when first needed)."""
+        found = self._lost[i]
+        if found is None:
+            found = self._lost[i] = _between_level_rank(self.terms[i].term, self.X)
+        return found
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """θ for response ``y`` (shape (n,)), as :func:`moment_start`."""
+        n, p = self.X.shape
+        Q = self.Q
+        r = y - Q @ (Q.T @ y)
+        terms = self.terms
+        alone = []
         for t in terms:
-            r += t.fitted()
             t.refit(r)
-            r -= t.fitted()
-        r -= Q @ (Q.T @ r)
-    # rank of [X Z] ≈ p + Σ (q_t − k_t): a term's k columns are usually fixed effects too
-    df = n - p - sum(t.term.q - t.term.k for t in terms)
-    sigma2 = float(r @ r) / df if df > 0 else 0.0
-    thetas = []
-    for t, b in zip(terms, alone, strict=True):
-        t.b = b
-        T = _term_factor(t, sigma2, X) if sigma2 > 0 else np.eye(t.term.k)
-        thetas.append(t.term.params_of(T))
-    return np.concatenate(thetas) if thetas else np.zeros(0)
+            alone.append(t.b)
+        for t in terms[1:]:
+            t.b = np.zeros_like(t.b)
+        r -= terms[0].fitted()
+        for _ in range(_PASSES if len(terms) > 1 else 0):
+            for t in terms:
+                r += t.fitted()
+                t.refit(r)
+                r -= t.fitted()
+            r -= Q @ (Q.T @ r)
+        # rank of [X Z] ≈ p + Σ (q_t − k_t): a term's k columns are usually fixed effects too
+        df = n - p - sum(t.term.q - t.term.k for t in terms)
+        sigma2 = float(r @ r) / df if df > 0 else 0.0
+        thetas = []
+        for i, (t, b) in enumerate(zip(terms, alone, strict=True)):
+            t.b = b
+            T = _term_factor(t, sigma2, partial(self.lost, i)) if sigma2 > 0 else None
+            thetas.append(t.term.params_of(np.eye(t.term.k) if T is None else T))
+        return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
-def _term_factor(t: _Term, sigma2: float, X: np.ndarray) -> np.ndarray:
-    """Lower-triangular T (k×k) of one term; the identity if its moments are not usable."""
+def _term_factor(t: _Term, sigma2: float, lost_of: Callable[[], int]) -> np.ndarray:
+    """Lower-triangular T (k×k) of one term; the identity if its moments are not usable.
+    ``lost_of()`` gives :func:`_between_level_rank` of the term."""
     k = t.term.k
-    lost = _between_level_rank(t.term, X)
+    lost = lost_of()
     if t.usable.sum() <= lost:
         return np.eye(k)
     ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]

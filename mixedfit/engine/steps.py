@@ -18,7 +18,6 @@ Order of the steps (block order, K terms, block K = [X y]):
 
 from __future__ import annotations
 
-import contextlib
 from typing import Protocol
 
 import numpy as np
@@ -246,13 +245,14 @@ def _cholesky(f: FactorBuffers, j: int) -> Step:
             return cholesky_2x2_step(data, check)
         return lambda: np.copyto(data, np.linalg.cholesky(data))
     assert isinstance(Ljj, np.ndarray)
-    threads = caller_threads if j in f.threaded else contextlib.nullcontext
     # The strict upper triangle is zeroed by the scaling step; it stays zero (and need not be
     # cleaned after the factorization) unless a downdate writes whole products into it.
     clean = not all(_lower_only_downdate(f, j, m) for m in range(j))
+    if j not in f.threaded:  # small blocks: no context manager per evaluation
+        return lambda: dense_cholesky(Ljj, clean)
 
     def dense() -> None:
-        with threads():
+        with caller_threads():
             dense_cholesky(Ljj, clean)
 
     return dense
@@ -310,11 +310,13 @@ def _divide_dense(M: np.ndarray, Ljj: Block, threaded: bool) -> Step:
             return lambda: np.divide(M, d, out=M)
         return forward_rows_step(M.reshape(M.shape[0], nlev, k), Ld, levels_first=False)
     assert isinstance(Ljj, np.ndarray)
-    threads = caller_threads if threaded else contextlib.nullcontext
+    # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
+    if not threaded:  # small blocks: no context manager per evaluation
+        LjjT, MT = Ljj.T, M.T  # views of fixed buffers
+        return lambda: blas.dtrsm(1.0, LjjT, MT, side=0, lower=0, trans_a=1, overwrite_b=1)
 
     def trsm() -> None:
-        # X Ljj' = M, i.e. trsm from the right with the transpose (C-order views swap sides)
-        with threads():
+        with caller_threads():
             blas.dtrsm(1.0, Ljj.T, M.T, side=0, lower=0, trans_a=1, overwrite_b=1)
 
     return trsm

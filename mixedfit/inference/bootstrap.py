@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from ..engine.lmm import fit_lmm
+from ..engine.refit import ResponseRefits
+from ..engine.threads import single_threaded
 from ..model import engine_terms
 from ..model.residual import ResidualModelFit
 from .parameters import engine_sdcor, parameter_names
@@ -85,8 +86,11 @@ def bootstrap(
 ) -> pd.DataFrame:
     """Parametric bootstrap (lme4's ``bootMer`` with ``use.u = FALSE``, ``type = "parametric"``).
 
-    Each replicate refits the model (same design, weights, offset, and REML/ML setting, from the
-    fitted θ) to a response from :func:`simulate`.
+    Each replicate refits the model (same design, weights, offset, and REML/ML setting) to a
+    response from :func:`simulate`, as :func:`mixedfit.lmer` fits it: from the moment start of
+    that response (fewer evaluations than from the fitted θ, which lies a sampling error away
+    from each replicate's optimum). The cross products of the design and the factor's
+    structure are built once for all replicates (:mod:`mixedfit.engine.refit`).
 
     Parameters
     ----------
@@ -111,26 +115,30 @@ def bootstrap(
         return bootstrap_residual(fit, nsim, seed)
     design = fit._design
     Y = simulate(fit, nsim, seed)
-    terms = engine_terms(design)
     names = parameter_names(fit)
     table = np.full((nsim, len(names)), np.nan)
     failed = singular = 0
-    for s in range(nsim):
-        try:
-            engine = fit_lmm(
-                terms,
-                design.X,
-                Y[:, s] - design.offset,
-                weights=design.weights,
-                reml=fit.reml,
-                theta_start=fit.theta,
-            )
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            failed += 1
-            continue
-        sol = engine.solution
-        table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
-        singular += int(engine.singular)
+    if nsim == 0:
+        refits = None
+    else:  # the design's cross products and the factors' structure are built once
+        refits = ResponseRefits(
+            engine_terms(design),
+            design.X,
+            Y - design.offset[:, None],
+            design.weights,
+            fit.reml,
+        )
+    with single_threaded():  # once for all replicates, not per refit
+        for s in range(nsim):
+            assert refits is not None
+            try:
+                engine = refits.fit(s)
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                failed += 1
+                continue
+            sol = engine.solution
+            table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
+            singular += int(engine.singular)
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)
     return frame

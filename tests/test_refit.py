@@ -1,0 +1,98 @@
+"""Refits to new responses on one design (mixedfit.engine.refit) and the moment start shared by
+them (mixedfit.engine.start.MomentStart)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mixedfit as mf
+from mixedfit.engine.lmm import fit_lmm, weighted_factor
+from mixedfit.engine.refit import ResponseRefits
+from mixedfit.engine.start import MomentStart, moment_start
+from mixedfit.inference.bootstrap import simulate
+from mixedfit.model import engine_terms
+
+NSIM = 6
+
+CASES = [
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)", {}),
+    ("orthodont", "distance ~ age * Sex + (1 + age | Subject)", {}),  # centred slopes
+    ("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", {}),  # crossed
+    ("pastes", "strength ~ 1 + (1 | batch/cask)", {}),  # nested
+    ("sleepstudy", "Reaction ~ 0 + Days + (Days | Subject)", {}),  # y not centred
+    ("sleepstudy", "Reaction ~ Days + offset(0.5 * Days) + (1 | Subject)", {"reml": False}),
+    ("orthodont", "distance ~ 0 + Sex + (1 | Subject)", {}),  # cell means: centred via 0 + f
+]
+
+
+def _weighted_sleepstudy():
+    df = mf.load_dataset("sleepstudy")
+    return df.assign(w=1.0 + df["Days"] % 3)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[*range(len(CASES)), "weighted"],
+    ids=[f"{c[0]}:{c[1]}" for c in CASES] + ["weighted"],
+)
+def model(request):
+    if request.param == "weighted":
+        fit = mf.lmer("Reaction ~ Days + (Days | Subject)", _weighted_sleepstudy(), weights="w")
+    else:
+        name, formula, kw = CASES[request.param]
+        fit = mf.lmer(formula, mf.load_dataset(name), **kw)
+    d = fit._design
+    Y = simulate(fit, NSIM, seed=5) - d.offset[:, None]
+    return fit, d, Y
+
+
+def test_refit_equals_a_fit_from_scratch(model):
+    """Each refit gives what fit_lmm gives on that response (the same start, to rounding)."""
+    fit, d, Y = model
+    refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml)
+    for s in range(NSIM):
+        scratch = fit_lmm(engine_terms(d), d.X, Y[:, s], weights=d.weights, reml=fit.reml)
+        again = refits.fit(s)
+        assert again.objective == pytest.approx(scratch.objective, rel=1e-10)
+        sol, ref = again.solution, scratch.solution
+        assert sol.sigma == pytest.approx(ref.sigma, rel=1e-5)
+        atol = 1e-8 * np.abs(ref.beta).max()
+        np.testing.assert_allclose(sol.beta, ref.beta, rtol=1e-5, atol=atol)
+        assert again.record.start == scratch.record.start == "moment"
+
+
+def test_refits_do_not_depend_on_their_order(model):
+    """A refit leaves nothing behind for the next: the same response fitted first or after
+    others gives the same numbers, bit for bit."""
+    fit, d, Y = model
+    first = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml).fit(2)
+    expected = (first.objective, first.theta.copy(), first.solution.beta.copy())
+    refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml)
+    for s in (0, 3, 1):
+        refits.fit(s)
+    later = refits.fit(2)
+    assert later.objective == expected[0]
+    np.testing.assert_array_equal(later.theta, expected[1])
+    np.testing.assert_array_equal(later.solution.beta, expected[2])
+
+
+def test_refit_from_a_given_start(model):
+    fit, d, Y = model
+    refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml)
+    given = refits.fit(0, fit.theta)
+    scratch = fit_lmm(
+        engine_terms(d), d.X, Y[:, 0], weights=d.weights, reml=fit.reml, theta_start=fit.theta
+    )
+    assert given.record.start == "given"
+    assert given.objective == pytest.approx(scratch.objective, rel=1e-10)
+
+
+def test_moment_start_shared_between_responses(model):
+    """MomentStart computes the design's part once; each response gets exactly the start of
+    moment_start, whatever was computed before."""
+    _, d, Y = model
+    factors = [weighted_factor(engine_terms(d), d.X, Y[:, s], d.weights) for s in range(3)]
+    shared = MomentStart(factors[0].layout, factors[0].X)
+    for f in [*factors, factors[0]]:
+        np.testing.assert_array_equal(shared(f.y), moment_start(f.layout, f.X, f.y))
