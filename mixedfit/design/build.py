@@ -23,8 +23,8 @@ import pandas as pd
 from formulaic import ModelSpec
 
 from ..exceptions import DataError, FormulaError, RankDeficiencyWarning
-from ..formula import ModelFormula, expression_names
-from ..formula.pycode import python_names
+from ..formula import ModelFormula
+from ..formula.memo import LRU
 from . import validation as v
 from .frame import Columns, missing_values, model_frame
 from .groups import (
@@ -32,8 +32,8 @@ from .groups import (
     code_groups,
     lme4_term_order,
 )
-from .plainterms import plain_part, plain_response
-from .rnames import Naming, check_names_scheme, spec_naming, structure_naming
+from .plan import DesignPlan, design_plan
+from .rnames import Naming, check_names_scheme, spec_naming
 from .rtransforms import with_r_context
 from .sizes import check_matrix_size, check_term_blocks
 from .slopes import check_slopes_vary, check_text_slopes
@@ -93,7 +93,7 @@ def build_design(
     v.check_frame(data)
     check_names_scheme(names)
     ctx = {"np": np, **(context or {})}
-    used = _used_columns(formula, data, with_r_context(ctx))
+    used = used_columns(formula, data, ctx)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
     columns = Columns(data)
@@ -111,9 +111,10 @@ def build_design(
     frame = frame_columns.frame
     if infinite:
         v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
-    check_matrix_size(formula.fixed, frame_columns, "the fixed effects")
+    plan = design_plan(formula, frame_columns, used)
+    check_matrix_size(formula.fixed, frame_columns, "the fixed effects", plan.fixed.count)
     y, X, fixed_spec, formulaic_names, (r_names, r_labels) = _fixed_part(
-        formula, frame_columns, ctx
+        formula, frame_columns, ctx, plan
     )
     fixed_names, aliases = (
         (r_names, formulaic_names) if names == "r" else (formulaic_names, r_names)
@@ -123,14 +124,13 @@ def build_design(
     v.check_residual_df(len(rows), kept_names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
-    off = off + formula_offset(formula, frame, ctx)
-    _check_finite(off[:, None], ["offset"], "")
+    if formula.offsets:
+        off = off + formula_offset(formula, frame, ctx)
+        _check_finite(off[:, None], ["offset"], "")
+    elif off_all is not None:
+        _check_finite(off[:, None], ["offset"], "")
     v.check_constant_response(formula, y, off)
-    term_specs, term_arrays = _random_part(formula, frame_columns, ctx, names)
-    fixed_vars = set(expression_names(formula.fixed))
-    for expr in formula.offsets:
-        fixed_vars |= python_names(expr)  # offset(expr) is Python code (1e-3*Days)
-    fixed_variables = tuple(c for c in used if c in fixed_vars)
+    term_specs, term_arrays = _random_part(formula, frame_columns, ctx, names, plan)
     spec = DesignSpec(
         formula,
         fixed_spec,
@@ -138,12 +138,26 @@ def build_design(
         kept,
         term_specs,
         ctx,
-        fixed_variables,
+        plan.fixed_variables,
         names=names,
         aliases=tuple(aliases[i] for i in kept),
         term_labels=r_labels if names == "r" else {},
     )
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
+
+
+_USED: LRU[tuple[str, ...]] = LRU(256)
+
+
+def used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
+    """The data's columns that ``formula`` uses, in the data's order (:func:`_used_columns`),
+    cached on the formula, the column names and the names ``ctx`` defines (all it reads)."""
+    key = (formula, formula.text, tuple(map(str, data.columns)), frozenset(ctx))
+    used = _USED.get(key)
+    if used is None:
+        used = tuple(_used_columns(formula, data, with_r_context(dict(ctx))))
+        _USED.put(key, used)
+    return list(used)
 
 
 def canonical_rows(design: Design) -> Design:
@@ -163,13 +177,14 @@ def canonical_rows(design: Design) -> Design:
     Design
         A copy whose per-row arrays are in the canonical order.
     """
-    keys: list[np.ndarray] = _level_keys([t.refs for t in design.terms]) + list(design.X.T)
+    keys = [k for k in _level_keys([t.refs for t in design.terms]) if _varies(k)]
+    keys += _varying_columns(design.X)
     for t in design.terms:
-        keys.extend(t.Z.T)
+        keys += _varying_columns(t.Z)
+    vectors = [design.offset, design.y]
     if design.weights is not None:
-        keys.append(design.weights)
-    keys += [design.offset, design.y]
-    keys = [k for k in keys if len(k) and not (k == k[0]).all()]  # a constant key orders nothing
+        vectors.insert(0, design.weights)
+    keys += [k for k in vectors if _varies(k)]  # a constant key orders nothing
     p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
     return replace(
         design,
@@ -180,6 +195,18 @@ def canonical_rows(design: Design) -> Design:
         offset=design.offset[p],
         rows=design.rows[p],
     )
+
+
+def _varies(key: np.ndarray) -> bool:
+    return bool(len(key)) and not (key == key[0]).all()
+
+
+def _varying_columns(M: np.ndarray) -> list[np.ndarray]:
+    """The columns of ``M`` that are not constant."""
+    if not len(M):
+        return []
+    constant = (M[0] == M).all(axis=0)
+    return [M[:, j] for j in np.flatnonzero(~constant)]
 
 
 def _level_keys(refs: list[np.ndarray]) -> list[np.ndarray]:
@@ -237,19 +264,18 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
 
 
 def _fixed_part(
-    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], plan: DesignPlan
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...], Naming]:
     """y, X, X's model spec, X's column names (formulaic's) and R's names and term labels."""
     frame = columns.frame
     text = f"{formula.response} ~ {formula.fixed}"
-    y = plain_response(formula.response, columns)
+    y = columns[formula.response.strip()].floats if plan.response else None
     if y is None:
         v.check_response(formula.response, frame)
-    part = plain_part(formula.fixed, columns)
-    if y is not None and part is not None:
+    part, naming = plan.fixed.part, plan.fixed.naming
+    if y is not None and part is not None and naming is not None:
         _check_finite(y[:, None], [formula.response], "the response")
         spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
-        naming = structure_naming(part.names, part.structure(), part.kinds(), None)
         return y, part.matrix(columns), spec, part.names, naming
     mm = materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
@@ -309,7 +335,6 @@ def _independent_columns(X: np.ndarray) -> list[int]:
     n, p = X.shape
     Q = np.empty((n, p))
     kept: list[int] = []
-    ones = np.full(n, 1.0 / np.sqrt(n)) if n else np.zeros(0)
     centre = False
     first_constant = bool(n and p and X[0, 0] != 0 and (X[:, 0] == X[0, 0]).all())
     for j in range(p):
@@ -317,56 +342,71 @@ def _independent_columns(X: np.ndarray) -> list[int]:
         if centre:
             m = x.mean()
             x = x - (m + (x - m).mean())
-        norm = float(np.linalg.norm(x))
-        basis = Q[:, : len(kept)]
-        r = x - basis @ (basis.T @ x)
-        r = r - basis @ (basis.T @ r)
-        rn = float(np.linalg.norm(r))
+        norm = _norm(x)
+        if kept:
+            basis = Q[:, : len(kept)]
+            r = x - basis @ (basis.T @ x)
+            r = r - basis @ (basis.T @ r)
+            rn = _norm(r)
+        else:  # no basis yet: the projections are zeros, the residual is x itself
+            r, rn = x, norm
         if norm > 0 and rn > _RANK_TOL * norm:
             Q[:, len(kept)] = r / rn
             kept.append(j)
             if not centre and (first_constant or len(kept) > 1):  # the usual intercept first
-                basis = Q[:, : len(kept)]
-                centre = first_constant or bool(
-                    np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9
-                )
+                centre = first_constant or _spans_constant(Q[:, : len(kept)])
     return kept
 
 
+def _norm(x: np.ndarray) -> float:
+    """``np.linalg.norm(x)`` of a vector, as it computes it (the root of the dot product of
+    the contiguous values), without its overhead."""
+    v = x.ravel(order="K")
+    return math.sqrt(float(v.dot(v)))
+
+
+def _spans_constant(basis: np.ndarray) -> bool:
+    """True if the orthonormal columns of ``basis`` span the constant vector."""
+    n = len(basis)
+    ones = np.full(n, 1.0 / np.sqrt(n))
+    return bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
+
+
 def _random_part(
-    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str, plan: DesignPlan
 ) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
     frame, n = columns.frame, len(columns)
     specs, arrays = [], []
-    for term in formula.random:
-        check_text_slopes(term, columns)
-        check_matrix_size(term.expr, columns, f"random-effects term {term.source!r}")
-        part = plain_part(term.expr, columns)
+    for term, term_plan in zip(formula.random, plan.terms, strict=True):
+        if not plan.value_free:  # else no used column holds text
+            check_text_slopes(term, columns)
+        where = f"random-effects term {term.source!r}"
+        check_matrix_size(term.expr, columns, where, term_plan.part.count)
+        part, naming = term_plan.part.part, term_plan.part.naming
         spec: ModelSpec | DeferredSpec
-        if part is not None:
+        if part is not None and naming is not None:
             Z, cols = part.matrix(columns), part.names
             spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
-            r_cols = structure_naming(cols, part.structure(), part.kinds(), None)[0]
+            r_cols = naming[0]
         else:
-            mm = materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
+            mm = materialize(term.expr, frame, ctx, f"{where}:")
             Z = np.asarray(mm, dtype=float)
             spec = mm.model_spec
-            _check_factor_levels(spec, f"random-effects term {term.source!r}")
+            _check_factor_levels(spec, where)
             cols = tuple(str(c) for c in spec.column_names)
             r_cols = spec_naming(spec, frame)[0]
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
-        _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
-        coding, refs = code_groups(columns, term.group)
+        _check_finite(Z, cols, f"column of {where}:")
+        coding, refs = code_groups(columns, term.group, term_plan.levels)
         check_term_blocks(term.source, term.group_name, len(coding.levels), Z.shape[1])
         # a structured term has few parameters: one random effect per observation is fine
         # (ar1(0 + f | g) with f the visit, as lme4 2.x and glmmTMB fit it)
         few = term.structure in ("cs", "ar1", "toep") or bool(term.hom)
         check_levels(term.group_name, term.source, len(coding.levels), n, 1 if few else Z.shape[1])
-        variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         if names == "r":
             cols, r_cols = r_cols, cols
-        specs.append(TermSpec(term, cols, spec, coding, variables, aliases=r_cols))
+        specs.append(TermSpec(term, cols, spec, coding, term_plan.variables, aliases=r_cols))
         arrays.append(TermDesign(Z, refs))
     check_slopes_vary(
         [s.term for s in specs],
@@ -378,5 +418,3 @@ def _random_part(
     )
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
-
-

@@ -48,12 +48,16 @@ class Column:
     @cached_property
     def floats(self) -> np.ndarray:
         """The values as float64, shape (n,) (numeric columns only)."""
+        if isinstance(self.dtype, np.dtype) and self.dtype == np.float64:
+            return self.values  # what to_numpy(dtype=float) gives too
         return self.series.to_numpy(dtype=float)
 
     @cached_property
     def codes(self) -> np.ndarray:
         """Category codes (-1 where missing), shape (n,) (categorical columns only)."""
-        return np.asarray(self.series.array.codes)
+        categorical = self.series.values  # the Categorical itself (.array makes a new one)
+        assert isinstance(categorical, pd.Categorical)
+        return np.asarray(categorical.codes)
 
     @cached_property
     def categories(self) -> pd.Index:
