@@ -56,7 +56,7 @@ class PartPlan:
     count: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TermPlan:
     """A random-effects term's plan: its left side, the levels of each grouping column that is
     categorical (None for others) and the term's variables (sorted)."""
@@ -66,7 +66,7 @@ class TermPlan:
     variables: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DesignPlan:
     """The plan of a design (see the module docstring).
 
