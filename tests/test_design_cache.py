@@ -55,7 +55,9 @@ def assert_same_design(a: Design, b: Design) -> None:
         ca, cb = ta.coding, tb.coding
         assert (ca.columns, ca.levels) == (cb.columns, cb.levels)
         assert _same_array(ca.combos, cb.combos)
-        assert all(_same_index(x, y) for x, y in zip(ca.column_values, cb.column_values, strict=True))
+        assert all(
+            _same_index(x, y) for x, y in zip(ca.column_values, cb.column_values, strict=True)
+        )
 
 
 def design(formula: str, df: pd.DataFrame, **kw: Any) -> Design:
@@ -78,7 +80,7 @@ def outcome(call: Any) -> Any:
     """The result of ``call()`` or its error (type and message)."""
     try:
         return call()
-    except Exception as err:  # noqa: BLE001 - compared, not swallowed
+    except Exception as err:
         return (type(err), str(err))
 
 
@@ -331,7 +333,7 @@ def test_a_user_function_redefined_between_calls(data):
 
     first = check("y ~ fn(x) + (1 | g)", data, context={"fn": f})
 
-    def f(v: Any) -> Any:  # noqa: F811 - redefined on purpose
+    def f(v: Any) -> Any:
         return v**2
 
     second = check("y ~ fn(x) + (1 | g)", data, context={"fn": f})
