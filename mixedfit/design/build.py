@@ -14,7 +14,6 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -177,41 +176,34 @@ def canonical_rows(design: Design) -> Design:
     Design
         A copy whose per-row arrays are in the canonical order.
     """
-    keys = [k for k in _level_keys([t.refs for t in design.terms]) if _varies(k)]
-    keys += _varying_columns(design.X)
+    keys: list[np.ndarray] = _level_keys([t.refs for t in design.terms]) + list(design.X.T)
     for t in design.terms:
-        keys += _varying_columns(t.Z)
-    vectors = [design.offset, design.y]
+        keys.extend(t.Z.T)
     if design.weights is not None:
-        vectors.insert(0, design.weights)
-    keys += [k for k in vectors if _varies(k)]  # a constant key orders nothing
+        keys.append(design.weights)
+    keys += [design.offset, design.y]
+    keys = [k for k in keys if len(k) and not (k == k[0]).all()]  # a constant key orders nothing
     p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
-    return replace(
-        design,
-        y=design.y[p],
-        X=design.X[p],
-        terms=tuple(TermDesign(t.Z[p], t.refs[p]) for t in design.terms),
-        weights=None if design.weights is None else design.weights[p],
-        offset=design.offset[p],
-        rows=design.rows[p],
+    return Design(
+        design.y[p],
+        design.X[p],
+        tuple(TermDesign(t.Z[p], t.refs[p]) for t in design.terms),
+        None if design.weights is None else design.weights[p],
+        design.offset[p],
+        design.rows[p],
+        design.n_dropped,
+        design.dropped_fixed,
+        design.spec,
+        design.frame,
     )
-
-
-def _varies(key: np.ndarray) -> bool:
-    return bool(len(key)) and not (key == key[0]).all()
-
-
-def _varying_columns(M: np.ndarray) -> list[np.ndarray]:
-    """The columns of ``M`` that are not constant."""
-    if not len(M):
-        return []
-    constant = (M[0] == M).all(axis=0)
-    return [M[:, j] for j in np.flatnonzero(~constant)]
 
 
 def _level_keys(refs: list[np.ndarray]) -> list[np.ndarray]:
     """The level codes as sort keys: one combined key (lexicographic order kept) when the
-    product of the level counts fits in 62 bits, else one key per term."""
+    product of the level counts fits in 62 bits, else one key per term (one term: its codes,
+    which the combined key would equal)."""
+    if len(refs) == 1:
+        return refs
     sizes = [int(r.max()) + 1 if len(r) else 1 for r in refs]
     if not refs or math.prod(sizes) >= 2**62:
         return refs

@@ -279,15 +279,15 @@ def unidentified_slopes(Z: np.ndarray, refs: np.ndarray) -> list[int]:
     """
     if Z.shape[1] < 2 or len(Z) == 0:
         return []
-    intercepts = np.flatnonzero(np.all(Z[0] == Z, axis=0) & (Z[0] != 0))
-    if len(intercepts) == 0:
+    is_intercept = ((Z[0] == Z).all(axis=0) & (Z[0] != 0)).tolist()
+    if not any(is_intercept):
         return []
     # a column is constant within every level if it equals, on each row, its value on one
     # (any) row of the row's level
     representative = np.empty(int(refs.max()) + 1, dtype=np.intp)
     representative[refs] = np.arange(len(refs))
-    constant = (Z[representative[refs]] == Z).all(axis=0)
-    return [int(j) for j in np.flatnonzero(constant) if j not in intercepts]
+    constant = (Z[representative[refs]] == Z).all(axis=0).tolist()
+    return [j for j, (c, i) in enumerate(zip(constant, is_intercept, strict=True)) if c and not i]
 
 
 def lme4_term_order(nlevels: list[int]) -> list[int]:

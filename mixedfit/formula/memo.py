@@ -23,20 +23,22 @@ __all__ = ["LRU", "caches_disabled", "caches_enabled", "clear_caches"]
 
 V = TypeVar("V")
 
-_state = threading.local()  # the switch is per thread: a test turning caches off affects only it
+_switch = threading.Lock()
+_disabled = 0  # depth of caches_disabled() blocks (in any thread)
 _registry: list[LRU[object]] = []
 _clearers: list[Callable[[], None]] = []
 
 
 def caches_enabled() -> bool:
-    """False inside :func:`caches_disabled` (in this thread)."""
-    return getattr(_state, "disabled", 0) == 0
+    """False inside :func:`caches_disabled`."""
+    return _disabled == 0
 
 
 @contextmanager
 def caches_disabled() -> Iterator[None]:
-    """Within the block (in this thread), every formula and design cache is bypassed: nothing
-    is read from or stored in them, so each result is computed afresh, as in a new process.
+    """Within the block every formula and design cache is bypassed (in all threads: a plain
+    flag, read at no cost): nothing is read from or stored in them, so each result is computed
+    afresh, as in a new process.
 
     Examples
     --------
@@ -45,11 +47,14 @@ def caches_disabled() -> Iterator[None]:
     ...     caches_enabled()
     False
     """
-    _state.disabled = getattr(_state, "disabled", 0) + 1
+    global _disabled
+    with _switch:
+        _disabled += 1
     try:
         yield
     finally:
-        _state.disabled -= 1
+        with _switch:
+            _disabled -= 1
 
 
 def clear_caches() -> None:
