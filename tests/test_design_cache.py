@@ -413,3 +413,19 @@ def test_reference_designs_are_bit_identical_with_and_without_caches(path):
     ref = load_reference(path)
     df = reference_data(ref)
     check(ref["formula_py"], df, weights=ref.get("weights"))
+
+
+def test_columns_added_to_and_removed_from_the_same_frame_object(data):
+    df = data.copy()
+    context = {"z": np.linspace(0, 1, len(df))}
+    steps = [lambda: None, lambda: df.insert(0, "z", df["x"] * 2.0), lambda: df.pop("z")]
+    for step in steps:
+        step()
+        for ctx in (None, context):
+            got = outcome(lambda ctx=ctx: design("y ~ z + (1 | g)", df, context=ctx))
+            with caches_disabled():
+                want = outcome(lambda ctx=ctx: design("y ~ z + (1 | g)", df, context=ctx))
+            if isinstance(want, Design):
+                assert_same_design(got, want)
+            else:
+                assert got == want

@@ -145,17 +145,23 @@ def build_design(
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
-_USED: LRU[tuple[str, ...]] = LRU(256)
+_USED: LRU[tuple[pd.Index, tuple[str, ...], tuple[str, ...]]] = LRU(256)
 
 
 def used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
     """The data's columns that ``formula`` uses, in the data's order (:func:`_used_columns`),
-    cached on the formula, the column names and the names ``ctx`` defines (all it reads)."""
-    key = (formula, formula.text, tuple(map(str, data.columns)), frozenset(ctx))
-    used = _USED.get(key)
-    if used is None:
+    cached on the formula, the names ``ctx`` defines and the column names (all it reads): the
+    same columns Index (immutable) or one with the same names."""
+    key = (formula, formula.text, frozenset(ctx))
+    entry = _USED.get(key)
+    if entry is not None and entry[0] is data.columns:
+        return list(entry[2])
+    names = tuple(map(str, data.columns))
+    if entry is not None and entry[1] == names:
+        used = entry[2]
+    else:
         used = tuple(_used_columns(formula, data, with_r_context(dict(ctx))))
-        _USED.put(key, used)
+    _USED.put(key, (data.columns, names, used))
     return list(used)
 
 

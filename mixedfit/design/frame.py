@@ -30,33 +30,50 @@ __all__ = [
 class Column:
     """One column of a frame, read once.
 
+    The stored array is read without building a Series (pandas builds one per ``frame[col]``,
+    the larger part of reading a column); the Series is made only if something asks for it.
+
     Parameters
     ----------
-    series : pandas.Series
+    frame : pandas.DataFrame
+    name : str
+        A column of ``frame`` (if several have the name, the Series of them all is read).
     """
 
-    def __init__(self, series: pd.Series) -> None:
-        self.series = series
-        self.dtype = series.dtype
+    def __init__(self, frame: pd.DataFrame, name: str) -> None:
+        self._frame, self._name = frame, name
+        self.array = _stored_array(frame, name)
+        self.dtype = self.array.dtype if self.array is not None else self.series.dtype
         self.categorical = isinstance(self.dtype, pd.CategoricalDtype)
 
     @cached_property
+    def series(self) -> pd.Series:
+        """The column as pandas gives it (``frame[name]``)."""
+        return self._frame[self._name]
+
+    @cached_property
     def values(self) -> np.ndarray:
-        """The values as numpy gives them (``Series.to_numpy()``), shape (n,)."""
+        """The values as numpy gives them (``Series.to_numpy()``), shape (n,); read-only."""
+        if isinstance(self.array, np.ndarray):
+            view = self.array.view()  # what to_numpy() gives: the stored values, read-only
+            view.flags.writeable = False
+            return view
         return self.series.to_numpy()
 
     @cached_property
     def floats(self) -> np.ndarray:
         """The values as float64, shape (n,) (numeric columns only)."""
-        if isinstance(self.dtype, np.dtype) and self.dtype == np.float64:
-            return self.values  # what to_numpy(dtype=float) gives too
+        if isinstance(self.array, np.ndarray):
+            if self.array.dtype == np.float64:
+                return self.values  # what to_numpy(dtype=float) gives too
+            return self.array.astype(np.float64)  # as to_numpy(dtype=float) converts
         return self.series.to_numpy(dtype=float)
 
     @cached_property
     def codes(self) -> np.ndarray:
         """Category codes (-1 where missing), shape (n,) (categorical columns only)."""
-        categorical = self.series.values  # the Categorical itself (.array makes a new one)
-        assert isinstance(categorical, pd.Categorical)
+        categorical = self.array if self.array is not None else self.series.values
+        assert isinstance(categorical, pd.Categorical)  # the stored one (.array makes another)
         return np.asarray(categorical.codes)
 
     @cached_property
@@ -101,7 +118,7 @@ class Columns:
     def __getitem__(self, name: str) -> Column:
         column = self._columns.get(name)
         if column is None:
-            column = self._columns[name] = Column(self.frame[name])
+            column = self._columns[name] = Column(self.frame, name)
         return column
 
     def is_single(self, name: str) -> bool:
@@ -115,6 +132,17 @@ class Columns:
         other = Columns(frame)
         other._columns = {k: c for k, c in self._columns.items() if k not in changed}
         return other
+
+
+def _stored_array(frame: pd.DataFrame, name: str) -> Any:
+    """The array pandas stores for the column ``name`` (a numpy array or an extension array
+    such as a Categorical; a view, to be read only), or None where it cannot be had directly
+    (a duplicated name, a pandas without ``DataFrame._get_column_array``)."""
+    get = getattr(frame, "_get_column_array", None)
+    if get is None:
+        return None
+    loc = frame.columns.get_loc(name)
+    return get(loc) if isinstance(loc, int) else None
 
 
 def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, bool]:
