@@ -92,20 +92,25 @@ def build_design(
     v.check_frame(data)
     check_names_scheme(names)
     ctx = {"np": np, **(context or {})}
-    used = used_columns(formula, data, ctx)
+    positions = used_columns(formula, data, ctx)  # the cache's own dict: not modified
+    used = list(positions)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    columns = Columns(data)
+    columns = Columns(data, positions)
     na, infinite = missing_values(columns, used)
-    missing = np.asarray(na.any(axis=1), dtype=bool)
-    if off_all is not None:
-        missing |= np.isnan(off_all)
-    if w_all is not None:
-        v.check_missing_weights(w_all, missing, weights, data.index)
-        missing |= np.isnan(w_all)
-    rows = np.flatnonzero(~missing)
-    if len(rows) == 0:
-        raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
+    if na is None and off_all is None and w_all is None:
+        rows = np.arange(len(data))  # nothing missing
+    else:
+        na = np.zeros((len(data), len(used)), dtype=bool) if na is None else na
+        missing = np.asarray(na.any(axis=1), dtype=bool)
+        if off_all is not None:
+            missing |= np.isnan(off_all)
+        if w_all is not None:
+            v.check_missing_weights(w_all, missing, weights, data.index)
+            missing |= np.isnan(w_all)
+        rows = np.flatnonzero(~missing)
+        if len(rows) == 0:
+            raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
     frame_columns = model_frame(data, columns, used, rows)
     frame = frame_columns.frame
     if infinite:
@@ -145,24 +150,29 @@ def build_design(
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
-_USED: LRU[tuple[pd.Index, tuple[str, ...], tuple[str, ...]]] = LRU(256)
+_USED: LRU[tuple[pd.Index, tuple[str, ...], dict[str, int]]] = LRU(256)
 
 
-def used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
+def used_columns(
+    formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]
+) -> dict[str, int]:
     """The data's columns that ``formula`` uses, in the data's order (:func:`_used_columns`),
-    cached on the formula, the names ``ctx`` defines and the column names (all it reads): the
-    same columns Index (immutable) or one with the same names."""
+    with their positions in ``data.columns`` (unique names). Cached on the formula, the names
+    ``ctx`` defines and the column names (all it reads): the same columns Index (immutable) or
+    one with the same names."""
     key = (formula, formula.text, frozenset(ctx))
     entry = _USED.get(key)
     if entry is not None and entry[0] is data.columns:
-        return list(entry[2])
+        return entry[2]
     names = tuple(map(str, data.columns))
     if entry is not None and entry[1] == names:
         used = entry[2]
     else:
-        used = tuple(_used_columns(formula, data, with_r_context(dict(ctx))))
+        found = _used_columns(formula, data, with_r_context(dict(ctx)))
+        position = {name: i for i, name in enumerate(names)}
+        used = {name: position[name] for name in found}
     _USED.put(key, (data.columns, names, used))
-    return list(used)
+    return used
 
 
 def canonical_rows(design: Design) -> Design:

@@ -9,7 +9,7 @@ its numpy values, categorical codes and categories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -38,11 +38,13 @@ class Column:
     frame : pandas.DataFrame
     name : str
         A column of ``frame`` (if several have the name, the Series of them all is read).
+    position : int, optional
+        Its position in ``frame.columns`` if known (a unique name).
     """
 
-    def __init__(self, frame: pd.DataFrame, name: str) -> None:
+    def __init__(self, frame: pd.DataFrame, name: str, position: int | None = None) -> None:
         self._frame, self._name = frame, name
-        self.array = _stored_array(frame, name)
+        self.array = _stored_array(frame, name, position)
         self.dtype = self.array.dtype if self.array is not None else self.series.dtype
         self.categorical = isinstance(self.dtype, pd.CategoricalDtype)
 
@@ -98,11 +100,14 @@ class Columns:
     ----------
     frame : pandas.DataFrame
         Not modified; it must not be modified while this object is in use.
+    positions : mapping, optional
+        The positions in ``frame.columns`` of (some) unique column names, if known.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, positions: Mapping[str, int] | None = None) -> None:
         self.frame = frame
         self._columns: dict[str, Column] = {}
+        self._positions = positions or {}
 
     @staticmethod
     def of(data: pd.DataFrame | Columns) -> Columns:
@@ -118,7 +123,8 @@ class Columns:
     def __getitem__(self, name: str) -> Column:
         column = self._columns.get(name)
         if column is None:
-            column = self._columns[name] = Column(self.frame, name)
+            position = self._positions.get(name)
+            column = self._columns[name] = Column(self.frame, name, position)
         return column
 
     def is_single(self, name: str) -> bool:
@@ -134,18 +140,18 @@ class Columns:
         return other
 
 
-def _stored_array(frame: pd.DataFrame, name: str) -> Any:
+def _stored_array(frame: pd.DataFrame, name: str, position: int | None) -> Any:
     """The array pandas stores for the column ``name`` (a numpy array or an extension array
     such as a Categorical; a view, to be read only), or None where it cannot be had directly
     (a duplicated name, a pandas without ``DataFrame._get_column_array``)."""
     get = getattr(frame, "_get_column_array", None)
     if get is None:
         return None
-    loc = frame.columns.get_loc(name)
+    loc = frame.columns.get_loc(name) if position is None else position
     return get(loc) if isinstance(loc, int) else None
 
 
-def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, bool]:
+def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray | None, bool]:
     """Missing-value mask of the used columns, and whether a float column holds ±inf anywhere.
 
     Parameters
@@ -155,10 +161,11 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, b
 
     Returns
     -------
-    na : ndarray of bool, shape (n, len(used))
+    na : ndarray of bool, shape (n, len(used)), or None
+        None when no value is missing (the usual case, at no cost).
     infinite : bool
     """
-    na = np.zeros((len(columns), len(used)), dtype=bool)
+    masks: list[tuple[int, np.ndarray]] = []
     infinite = False
     for j, name in enumerate(used):
         column = columns[name]
@@ -167,15 +174,21 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, b
             continue
         if isinstance(dtype, np.dtype) and dtype.kind == "f":
             values = column.values
-            finite = np.isfinite(values)
-            if not finite.all():
-                na[:, j] = np.isnan(values)
+            if not np.isfinite(values.sum()):  # else every value is finite
+                masks.append((j, np.isnan(values)))
                 infinite = infinite or bool(np.isinf(values).any())
         elif column.categorical:
-            na[:, j] = column.codes < 0
+            codes = column.codes
+            if codes.min(initial=0) < 0:
+                masks.append((j, codes < 0))
         else:
-            na[:, j] = column.series.isna().to_numpy()
+            masks.append((j, column.series.isna().to_numpy()))
             infinite = infinite or pd.api.types.is_float_dtype(dtype)  # e.g. Float64: check
+    if not masks:
+        return None, infinite
+    na = np.zeros((len(columns), len(used)), dtype=bool)
+    for j, mask in masks:
+        na[:, j] = mask
     return na, infinite
 
 
