@@ -329,6 +329,8 @@ def _drop_aliased(
             RankDeficiencyWarning,
             stacklevel=4,
         )
+    if not dropped and X.flags.c_contiguous:
+        return X, tuple(names), kept, dropped  # what X[:, list(kept)] would copy
     return X[:, list(kept)], tuple(names[i] for i in kept), kept, dropped
 
 

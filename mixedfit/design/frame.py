@@ -89,8 +89,8 @@ class Column:
     def has_unused(self) -> bool:
         """True if a category never occurs (categorical columns only)."""
         codes = self.codes
-        used = np.bincount(codes[codes >= 0], minlength=len(self.categories))
-        return bool((used == 0).any())
+        present = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        return not np.bincount(present, minlength=len(self.categories)).all()
 
 
 class Columns:
@@ -106,6 +106,7 @@ class Columns:
 
     def __init__(self, frame: pd.DataFrame, positions: Mapping[str, int] | None = None) -> None:
         self.frame = frame
+        self._n = len(frame)
         self._columns: dict[str, Column] = {}
         self._positions = positions or {}
 
@@ -115,7 +116,7 @@ class Columns:
         return data if isinstance(data, Columns) else Columns(data)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return self._n
 
     def __contains__(self, name: object) -> bool:
         return name in self.frame.columns
@@ -135,7 +136,7 @@ class Columns:
     def sharing(self, frame: pd.DataFrame, changed: Sequence[str] = ()) -> Columns:
         """Columns of ``frame``, a copy of this frame whose columns other than ``changed`` hold
         the same values, reusing what was already read of those."""
-        other = Columns(frame)
+        other = Columns(frame, self._positions)  # a copy: the same columns in the same order
         other._columns = {k: c for k, c in self._columns.items() if k not in changed}
         return other
 
@@ -222,8 +223,11 @@ def model_frame(
     return _without_unused(frame, used)
 
 
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
 def _copy_on_write() -> bool:
-    if int(pd.__version__.split(".")[0]) >= 3:
+    if _PANDAS_3:
         return True
     return getattr(pd.options.mode, "copy_on_write", False) is True  # pandas 2.2's "warn": off
 
