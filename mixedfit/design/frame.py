@@ -1,10 +1,10 @@
 """The model frame, and read-once access to the columns a design uses (design stage).
 
 Next to a small fit, pandas' column access is costly: every ``frame[col]``, ``.cat.codes`` or
-``.to_numpy()`` builds new objects, and after a garbage collection (``gc.collect()`` before a
-fit, as the benchmark suite does) each first call runs with cold caches. The design stage
-therefore reads each column it uses once, through :class:`Columns`, which keeps the Series with
-its numpy values, categorical codes and categories.
+``.to_numpy()`` builds new objects, and after a fit (or a garbage collection) each first call
+runs with cold caches. The design stage therefore reads each column it uses once, through
+:class:`Columns`: the array pandas stores for it (a numpy array or a Categorical, read only),
+its numpy values, categorical codes and categories; a Series only if something asks for one.
 """
 
 from __future__ import annotations
