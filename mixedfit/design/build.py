@@ -276,8 +276,8 @@ def _drop_aliased(
             RankDeficiencyWarning,
             stacklevel=4,
         )
-    if not dropped and X.flags.c_contiguous:
-        return X, tuple(names), kept, dropped  # what X[:, list(kept)] would copy
+    if not dropped and X.flags.c_contiguous and X.flags.writeable and X.base is None:
+        return X, tuple(names), kept, dropped  # our own array, as X[:, list(kept)] copies it
     return X[:, list(kept)], tuple(names[i] for i in kept), kept, dropped
 
 
