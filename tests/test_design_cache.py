@@ -429,3 +429,15 @@ def test_columns_added_to_and_removed_from_the_same_frame_object(data):
                 assert_same_design(got, want)
             else:
                 assert got == want
+
+
+def test_columns_with_labels_that_are_not_strings(data):
+    df = data.copy()
+    df.insert(0, 0, 1.0)  # an integer label, and one that prints as a used name
+    df.insert(3, 2.5, "text")
+    reference = check("y ~ x * f + (1 + x | g)", data)
+    got = check("y ~ x * f + (1 + x | g)", df)
+    for name in ("y", "X", "rows"):
+        assert _same_array(getattr(got, name), getattr(reference, name))
+    clash = data.rename(columns={"k": 1}).assign(**{"1": data["x"] * 3.0})
+    check("y ~ x + (1 | g)", clash)

@@ -158,7 +158,8 @@ def used_columns(
     formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]
 ) -> dict[str, int]:
     """The data's columns that ``formula`` uses, in the data's order (:func:`_used_columns`),
-    with their positions in ``data.columns`` (unique names). Cached on the formula, the names
+    with their positions in ``data.columns`` (-1 unless the label is that very string, once).
+    Cached on the formula, the names
     ``ctx`` defines and the column names (all it reads): the same columns Index (immutable) or
     one with the same names."""
     key = (formula, formula.text, frozenset(ctx))
@@ -170,8 +171,11 @@ def used_columns(
         used = entry[2]
     else:
         found = _used_columns(formula, data, with_r_context(dict(ctx)))
-        position = {name: i for i, name in enumerate(names)}
-        used = {name: position[name] for name in found}
+        used = dict.fromkeys(found, -1)  # -1: the position is looked up by label
+        labels = list(data.columns)
+        for i, name in enumerate(names):
+            if name in used and isinstance(labels[i], str) and names.count(name) == 1:
+                used[name] = i
     _USED.put(key, (data.columns, names, used))
     return used
 

@@ -101,7 +101,8 @@ class Columns:
     frame : pandas.DataFrame
         Not modified; it must not be modified while this object is in use.
     positions : mapping, optional
-        The positions in ``frame.columns`` of (some) unique column names, if known.
+        The positions in ``frame.columns`` of (some) unique column names, if known (a negative
+        position: look the name up).
     """
 
     def __init__(self, frame: pd.DataFrame, positions: Mapping[str, int] | None = None) -> None:
@@ -148,7 +149,7 @@ def _stored_array(frame: pd.DataFrame, name: str, position: int | None) -> Any:
     get = getattr(frame, "_get_column_array", None)
     if get is None:
         return None
-    loc = frame.columns.get_loc(name) if position is None else position
+    loc = frame.columns.get_loc(name) if position is None or position < 0 else position
     return get(loc) if isinstance(loc, int) else None
 
 
