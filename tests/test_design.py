@@ -200,7 +200,7 @@ def test_model_frame_is_a_snapshot_of_the_data():
 
 
 def test_combined_level_key_sorts_as_the_separate_codes():
-    from mixedfit.design.build import _level_keys
+    from mixedfit.design.canonical import _level_keys
 
     rng = np.random.default_rng(2)
     refs = [rng.integers(0, n, size=500) for n in (7, 3, 11)]

@@ -95,3 +95,48 @@ def test_model_frame_copies_the_rows_without_copy_on_write(monkeypatch, frame):
     x = out["x"].values
     complete.loc[0, "x"] = 100.0
     assert out.frame.loc[0, "x"] == 1.0 and x[0] == 1.0
+
+
+def test_columns_read_as_stored_equal_what_pandas_gives():
+    """Columns are read as pandas stores them (no Series); what they give equals the Series'
+    own values, for every kind of column, and the values cannot be written through."""
+    df = pd.DataFrame(
+        {
+            "f": [1.5, np.nan, -0.0, 4.0],
+            "f32": np.array([1.5, 2.5, 3.5, 4.5], dtype=np.float32),
+            "i": [3, 1, 2, 3],
+            "u8": np.array([1, 2, 3, 250], dtype=np.uint8),
+            "b": [True, False, True, True],
+            "c": pd.Categorical(["a", None, "b", "a"], categories=["b", "a", "z"]),
+            "o": ["u", None, "v", "u"],
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+            "t": pd.to_datetime(["2020-01-01", "2020-01-02", None, "2020-01-04"]),
+            "s": pd.array(["p", "q", None, "p"], dtype="string"),
+        }
+    )
+    columns = Columns(df, {name: i for i, name in enumerate(df.columns)})
+    for name in df.columns:
+        series, column = df[name], columns[name]
+        assert column.dtype == series.dtype and column.categorical == (name == "c")
+        got, want = column.values, series.to_numpy()
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(pd.isna(got), pd.isna(want))
+        np.testing.assert_array_equal(got[~pd.isna(got)], want[~pd.isna(want)])
+        if name in ("f", "f32", "i", "u8", "b"):
+            floats = column.floats
+            assert floats.dtype == np.float64
+            assert floats.tobytes() == series.to_numpy(dtype=float).tobytes()
+            with pytest.raises(ValueError):
+                column.values[0] = 0
+    np.testing.assert_array_equal(columns["c"].codes, df["c"].cat.codes.to_numpy())
+    assert columns["c"].has_unused  # "z" never occurs
+
+
+def test_design_values_do_not_follow_later_changes_of_single_values():
+    df = mf.load_dataset("sleepstudy").copy()
+    design = mf.design.build_design(mf.formula.parse_formula("Reaction ~ Days + (1 | Subject)"), df)
+    y = design.y.copy()
+    df.loc[0, "Reaction"] = -1.0  # written into the user's frame in place
+    df.iloc[1, 0] = -2.0
+    assert design.y.tobytes() == y.tobytes()
+    assert design.frame is not None and design.frame["Reaction"].iloc[0] == y[0]

@@ -14,7 +14,6 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -23,17 +22,18 @@ import pandas as pd
 from formulaic import ModelSpec
 
 from ..exceptions import DataError, FormulaError, RankDeficiencyWarning
-from ..formula import ModelFormula, expression_names
-from ..formula.pycode import python_names
+from ..formula import ModelFormula
+from ..formula.memo import LRU
 from . import validation as v
+from .canonical import canonical_rows
 from .frame import Columns, missing_values, model_frame
 from .groups import (
     check_levels,
     code_groups,
     lme4_term_order,
 )
-from .plainterms import plain_part, plain_response
-from .rnames import Naming, check_names_scheme, spec_naming, structure_naming
+from .plan import DesignPlan, design_plan
+from .rnames import Naming, check_names_scheme, spec_naming
 from .rtransforms import with_r_context
 from .sizes import check_matrix_size, check_term_blocks
 from .slopes import check_slopes_vary, check_text_slopes
@@ -48,7 +48,7 @@ from .spec import (
     resolve_spec,
 )
 
-__all__ = ["build_design", "canonical_rows"]
+__all__ = ["build_design", "canonical_rows", "used_columns"]
 
 _RANK_TOL = 1e-7  # lme4's tolerance for dropping aliased fixed-effect columns
 
@@ -93,27 +93,33 @@ def build_design(
     v.check_frame(data)
     check_names_scheme(names)
     ctx = {"np": np, **(context or {})}
-    used = _used_columns(formula, data, with_r_context(ctx))
+    positions = used_columns(formula, data, ctx)  # the cache's own dict: not modified
+    used = list(positions)
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    columns = Columns(data)
+    columns = Columns(data, positions)
     na, infinite = missing_values(columns, used)
-    missing = np.asarray(na.any(axis=1), dtype=bool)
-    if off_all is not None:
-        missing |= np.isnan(off_all)
-    if w_all is not None:
-        v.check_missing_weights(w_all, missing, weights, data.index)
-        missing |= np.isnan(w_all)
-    rows = np.flatnonzero(~missing)
-    if len(rows) == 0:
-        raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
+    if na is None and off_all is None and w_all is None:
+        rows = np.arange(len(data))  # nothing missing
+    else:
+        na = np.zeros((len(data), len(used)), dtype=bool) if na is None else na
+        missing = np.asarray(na.any(axis=1), dtype=bool)
+        if off_all is not None:
+            missing |= np.isnan(off_all)
+        if w_all is not None:
+            v.check_missing_weights(w_all, missing, weights, data.index)
+            missing |= np.isnan(w_all)
+        rows = np.flatnonzero(~missing)
+        if len(rows) == 0:
+            raise v.no_rows_error(used, na, {"weights": w_all, "offset": off_all})
     frame_columns = model_frame(data, columns, used, rows)
     frame = frame_columns.frame
     if infinite:
         v.check_infinite(frame[used])  # raises if an infinite value is on a row the model uses
-    check_matrix_size(formula.fixed, frame_columns, "the fixed effects")
+    plan = design_plan(formula, frame_columns, used)
+    check_matrix_size(formula.fixed, frame_columns, "the fixed effects", plan.fixed.count)
     y, X, fixed_spec, formulaic_names, (r_names, r_labels) = _fixed_part(
-        formula, frame_columns, ctx
+        formula, frame_columns, ctx, plan
     )
     fixed_names, aliases = (
         (r_names, formulaic_names) if names == "r" else (formulaic_names, r_names)
@@ -123,14 +129,13 @@ def build_design(
     v.check_residual_df(len(rows), kept_names)
     w = None if w_all is None else v.check_weights(w_all[rows], weights)
     off = np.zeros(len(rows)) if off_all is None else off_all[rows]
-    off = off + formula_offset(formula, frame, ctx)
-    _check_finite(off[:, None], ["offset"], "")
+    if formula.offsets:
+        off = off + formula_offset(formula, frame, ctx)
+        _check_finite(off[:, None], ["offset"], "")
+    elif off_all is not None:
+        _check_finite(off[:, None], ["offset"], "")
     v.check_constant_response(formula, y, off)
-    term_specs, term_arrays = _random_part(formula, frame_columns, ctx, names)
-    fixed_vars = set(expression_names(formula.fixed))
-    for expr in formula.offsets:
-        fixed_vars |= python_names(expr)  # offset(expr) is Python code (1e-3*Days)
-    fixed_variables = tuple(c for c in used if c in fixed_vars)
+    term_specs, term_arrays = _random_part(formula, frame_columns, ctx, names, plan)
     spec = DesignSpec(
         formula,
         fixed_spec,
@@ -138,7 +143,7 @@ def build_design(
         kept,
         term_specs,
         ctx,
-        fixed_variables,
+        plan.fixed_variables,
         names=names,
         aliases=tuple(aliases[i] for i in kept),
         term_labels=r_labels if names == "r" else {},
@@ -146,52 +151,33 @@ def build_design(
     return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
 
 
-def canonical_rows(design: Design) -> Design:
-    """The design with its rows sorted by their values, for the optimizer.
-
-    The permutation depends only on the rows' contents (sorted by level codes, then columns,
-    weights, offset and response; identical rows are interchangeable), so data given in any row
-    order yield identical arrays, hence bit-identical θ̂. Data sorted by group and covariates
-    (the usual layout) keep their order. ``rows`` is permuted alike.
-
-    Parameters
-    ----------
-    design : Design
-
-    Returns
-    -------
-    Design
-        A copy whose per-row arrays are in the canonical order.
-    """
-    keys: list[np.ndarray] = _level_keys([t.refs for t in design.terms]) + list(design.X.T)
-    for t in design.terms:
-        keys.extend(t.Z.T)
-    if design.weights is not None:
-        keys.append(design.weights)
-    keys += [design.offset, design.y]
-    keys = [k for k in keys if len(k) and not (k == k[0]).all()]  # a constant key orders nothing
-    p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
-    return replace(
-        design,
-        y=design.y[p],
-        X=design.X[p],
-        terms=tuple(TermDesign(t.Z[p], t.refs[p]) for t in design.terms),
-        weights=None if design.weights is None else design.weights[p],
-        offset=design.offset[p],
-        rows=design.rows[p],
-    )
+_USED: LRU[tuple[pd.Index, tuple[str, ...], dict[str, int]]] = LRU(256)
 
 
-def _level_keys(refs: list[np.ndarray]) -> list[np.ndarray]:
-    """The level codes as sort keys: one combined key (lexicographic order kept) when the
-    product of the level counts fits in 62 bits, else one key per term."""
-    sizes = [int(r.max()) + 1 if len(r) else 1 for r in refs]
-    if not refs or math.prod(sizes) >= 2**62:
-        return refs
-    key = np.zeros(len(refs[0]), dtype=np.int64)
-    for r, size in zip(refs, sizes, strict=True):
-        key = key * size + r
-    return [key]
+def used_columns(
+    formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]
+) -> dict[str, int]:
+    """The data's columns that ``formula`` uses, in the data's order (:func:`_used_columns`),
+    with their positions in ``data.columns`` (-1 unless the label is that very string, once).
+    Cached on the formula, the names
+    ``ctx`` defines and the column names (all it reads): the same columns Index (immutable) or
+    one with the same names."""
+    key = (formula, formula.text, frozenset(ctx))
+    entry = _USED.get(key)
+    if entry is not None and entry[0] is data.columns:
+        return entry[2]
+    names = tuple(map(str, data.columns))
+    if entry is not None and entry[1] == names:
+        used = entry[2]
+    else:
+        found = _used_columns(formula, data, with_r_context(dict(ctx)))
+        used = dict.fromkeys(found, -1)  # -1: the position is looked up by label
+        labels = list(data.columns)
+        for i, name in enumerate(names):
+            if name in used and isinstance(labels[i], str) and names.count(name) == 1:
+                used[name] = i
+    _USED.put(key, (data.columns, names, used))
+    return used
 
 
 def _used_columns(formula: ModelFormula, data: pd.DataFrame, ctx: Mapping[str, Any]) -> list[str]:
@@ -237,19 +223,18 @@ def _check_finite(M: np.ndarray, names: Sequence[str], what: str) -> None:
 
 
 def _fixed_part(
-    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any]
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], plan: DesignPlan
 ) -> tuple[np.ndarray, np.ndarray, ModelSpec | DeferredSpec, tuple[str, ...], Naming]:
     """y, X, X's model spec, X's column names (formulaic's) and R's names and term labels."""
     frame = columns.frame
     text = f"{formula.response} ~ {formula.fixed}"
-    y = plain_response(formula.response, columns)
+    y = columns[formula.response.strip()].floats if plan.response else None
     if y is None:
         v.check_response(formula.response, frame)
-    part = plain_part(formula.fixed, columns)
-    if y is not None and part is not None:
+    part, naming = plan.fixed.part, plan.fixed.naming
+    if y is not None and part is not None and naming is not None:
         _check_finite(y[:, None], [formula.response], "the response")
         spec = DeferredSpec(text, frame, ctx, part.names, rhs=True)
-        naming = structure_naming(part.names, part.structure(), part.kinds(), None)
         return y, part.matrix(columns), spec, part.names, naming
     mm = materialize(text, frame, ctx, "the formula")
     lhs = mm.lhs
@@ -295,6 +280,8 @@ def _drop_aliased(
             RankDeficiencyWarning,
             stacklevel=4,
         )
+    if not dropped and X.flags.c_contiguous and X.flags.writeable and X.base is None:
+        return X, tuple(names), kept, dropped  # our own array, as X[:, list(kept)] copies it
     return X[:, list(kept)], tuple(names[i] for i in kept), kept, dropped
 
 
@@ -309,7 +296,6 @@ def _independent_columns(X: np.ndarray) -> list[int]:
     n, p = X.shape
     Q = np.empty((n, p))
     kept: list[int] = []
-    ones = np.full(n, 1.0 / np.sqrt(n)) if n else np.zeros(0)
     centre = False
     first_constant = bool(n and p and X[0, 0] != 0 and (X[:, 0] == X[0, 0]).all())
     for j in range(p):
@@ -317,56 +303,71 @@ def _independent_columns(X: np.ndarray) -> list[int]:
         if centre:
             m = x.mean()
             x = x - (m + (x - m).mean())
-        norm = float(np.linalg.norm(x))
-        basis = Q[:, : len(kept)]
-        r = x - basis @ (basis.T @ x)
-        r = r - basis @ (basis.T @ r)
-        rn = float(np.linalg.norm(r))
+        norm = _norm(x)
+        if kept:
+            basis = Q[:, : len(kept)]
+            r = x - basis @ (basis.T @ x)
+            r = r - basis @ (basis.T @ r)
+            rn = _norm(r)
+        else:  # no basis yet: the projections are zeros, the residual is x itself
+            r, rn = x, norm
         if norm > 0 and rn > _RANK_TOL * norm:
             Q[:, len(kept)] = r / rn
             kept.append(j)
             if not centre and (first_constant or len(kept) > 1):  # the usual intercept first
-                basis = Q[:, : len(kept)]
-                centre = first_constant or bool(
-                    np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9
-                )
+                centre = first_constant or _spans_constant(Q[:, : len(kept)])
     return kept
 
 
+def _norm(x: np.ndarray) -> float:
+    """``np.linalg.norm(x)`` of a vector, as it computes it (the root of the dot product of
+    the contiguous values), without its overhead."""
+    v = x.ravel(order="K")
+    return math.sqrt(float(v.dot(v)))
+
+
+def _spans_constant(basis: np.ndarray) -> bool:
+    """True if the orthonormal columns of ``basis`` span the constant vector."""
+    n = len(basis)
+    ones = np.full(n, 1.0 / np.sqrt(n))
+    return bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
+
+
 def _random_part(
-    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str
+    formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str, plan: DesignPlan
 ) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
     frame, n = columns.frame, len(columns)
     specs, arrays = [], []
-    for term in formula.random:
-        check_text_slopes(term, columns)
-        check_matrix_size(term.expr, columns, f"random-effects term {term.source!r}")
-        part = plain_part(term.expr, columns)
+    for term, term_plan in zip(formula.random, plan.terms, strict=True):
+        if not plan.value_free:  # else no used column holds text
+            check_text_slopes(term, columns)
+        where = f"random-effects term {term.source!r}"
+        check_matrix_size(term.expr, columns, where, term_plan.part.count)
+        part, naming = term_plan.part.part, term_plan.part.naming
         spec: ModelSpec | DeferredSpec
-        if part is not None:
+        if part is not None and naming is not None:
             Z, cols = part.matrix(columns), part.names
             spec = DeferredSpec(term.expr, frame, ctx, cols, rhs=False)
-            r_cols = structure_naming(cols, part.structure(), part.kinds(), None)[0]
+            r_cols = naming[0]
         else:
-            mm = materialize(term.expr, frame, ctx, f"random-effects term {term.source!r}:")
+            mm = materialize(term.expr, frame, ctx, f"{where}:")
             Z = np.asarray(mm, dtype=float)
             spec = mm.model_spec
-            _check_factor_levels(spec, f"random-effects term {term.source!r}")
+            _check_factor_levels(spec, where)
             cols = tuple(str(c) for c in spec.column_names)
             r_cols = spec_naming(spec, frame)[0]
         if Z.shape[1] == 0:
             raise FormulaError(f"random-effects term {term.source!r} has no columns")
-        _check_finite(Z, cols, f"column of random-effects term {term.source!r}:")
-        coding, refs = code_groups(columns, term.group)
+        _check_finite(Z, cols, f"column of {where}:")
+        coding, refs = code_groups(columns, term.group, term_plan.levels)
         check_term_blocks(term.source, term.group_name, len(coding.levels), Z.shape[1])
         # a structured term has few parameters: one random effect per observation is fine
         # (ar1(0 + f | g) with f the visit, as lme4 2.x and glmmTMB fit it)
         few = term.structure in ("cs", "ar1", "toep") or bool(term.hom)
         check_levels(term.group_name, term.source, len(coding.levels), n, 1 if few else Z.shape[1])
-        variables = tuple(sorted(expression_names(term.expr) | set(term.group)))
         if names == "r":
             cols, r_cols = r_cols, cols
-        specs.append(TermSpec(term, cols, spec, coding, variables, aliases=r_cols))
+        specs.append(TermSpec(term, cols, spec, coding, term_plan.variables, aliases=r_cols))
         arrays.append(TermDesign(Z, refs))
     check_slopes_vary(
         [s.term for s in specs],
@@ -378,5 +379,3 @@ def _random_part(
     )
     order = lme4_term_order([len(s.levels) for s in specs])
     return tuple(specs[i] for i in order), tuple(arrays[i] for i in order)
-
-

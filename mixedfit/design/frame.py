@@ -1,15 +1,15 @@
 """The model frame, and read-once access to the columns a design uses (design stage).
 
 Next to a small fit, pandas' column access is costly: every ``frame[col]``, ``.cat.codes`` or
-``.to_numpy()`` builds new objects, and after a garbage collection (``gc.collect()`` before a
-fit, as the benchmark suite does) each first call runs with cold caches. The design stage
-therefore reads each column it uses once, through :class:`Columns`, which keeps the Series with
-its numpy values, categorical codes and categories.
+``.to_numpy()`` builds new objects, and after a fit (or a garbage collection) each first call
+runs with cold caches. The design stage therefore reads each column it uses once, through
+:class:`Columns`: the array pandas stores for it (a numpy array or a Categorical, read only),
+its numpy values, categorical codes and categories; a Series only if something asks for one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -30,30 +30,53 @@ __all__ = [
 class Column:
     """One column of a frame, read once.
 
+    The stored array is read without building a Series (pandas builds one per ``frame[col]``,
+    the larger part of reading a column); the Series is made only if something asks for it.
+
     Parameters
     ----------
-    series : pandas.Series
+    frame : pandas.DataFrame
+    name : str
+        A column of ``frame`` (if several have the name, the Series of them all is read).
+    position : int, optional
+        Its position in ``frame.columns`` if known (a unique name).
     """
 
-    def __init__(self, series: pd.Series) -> None:
-        self.series = series
-        self.dtype = series.dtype
+    def __init__(self, frame: pd.DataFrame, name: str, position: int | None = None) -> None:
+        self._frame, self._name = frame, name
+        self.array = _stored_array(frame, name, position)
+        self.dtype = self.array.dtype if self.array is not None else self.series.dtype
         self.categorical = isinstance(self.dtype, pd.CategoricalDtype)
 
     @cached_property
+    def series(self) -> pd.Series:
+        """The column as pandas gives it (``frame[name]``)."""
+        return self._frame[self._name]
+
+    @cached_property
     def values(self) -> np.ndarray:
-        """The values as numpy gives them (``Series.to_numpy()``), shape (n,)."""
+        """The values as numpy gives them (``Series.to_numpy()``), shape (n,); read-only."""
+        if isinstance(self.array, np.ndarray):
+            view = self.array.view()  # what to_numpy() gives: the stored values, read-only
+            view.flags.writeable = False
+            return view
         return self.series.to_numpy()
 
     @cached_property
     def floats(self) -> np.ndarray:
         """The values as float64, shape (n,) (numeric columns only)."""
+        if isinstance(self.array, np.ndarray):
+            if self.array.dtype == np.float64:
+                return self.values  # what to_numpy(dtype=float) gives too
+            return self.array.astype(np.float64)  # as to_numpy(dtype=float) converts
         return self.series.to_numpy(dtype=float)
 
     @cached_property
     def codes(self) -> np.ndarray:
         """Category codes (-1 where missing), shape (n,) (categorical columns only)."""
-        return np.asarray(self.series.array.codes)
+        categorical = self.array if self.array is not None else self.series.values
+        assert isinstance(categorical, pd.Categorical)  # the stored one (.array makes another)
+        return np.asarray(categorical.codes)
 
     @cached_property
     def categories(self) -> pd.Index:
@@ -66,8 +89,8 @@ class Column:
     def has_unused(self) -> bool:
         """True if a category never occurs (categorical columns only)."""
         codes = self.codes
-        used = np.bincount(codes[codes >= 0], minlength=len(self.categories))
-        return bool((used == 0).any())
+        present = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        return not np.bincount(present, minlength=len(self.categories)).all()
 
 
 class Columns:
@@ -77,11 +100,16 @@ class Columns:
     ----------
     frame : pandas.DataFrame
         Not modified; it must not be modified while this object is in use.
+    positions : mapping, optional
+        The positions in ``frame.columns`` of (some) unique column names, if known (a negative
+        position: look the name up).
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, positions: Mapping[str, int] | None = None) -> None:
         self.frame = frame
+        self._n = len(frame)
         self._columns: dict[str, Column] = {}
+        self._positions = positions or {}
 
     @staticmethod
     def of(data: pd.DataFrame | Columns) -> Columns:
@@ -89,7 +117,7 @@ class Columns:
         return data if isinstance(data, Columns) else Columns(data)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return self._n
 
     def __contains__(self, name: object) -> bool:
         return name in self.frame.columns
@@ -97,7 +125,8 @@ class Columns:
     def __getitem__(self, name: str) -> Column:
         column = self._columns.get(name)
         if column is None:
-            column = self._columns[name] = Column(self.frame[name])
+            position = self._positions.get(name)
+            column = self._columns[name] = Column(self.frame, name, position)
         return column
 
     def is_single(self, name: str) -> bool:
@@ -108,12 +137,23 @@ class Columns:
     def sharing(self, frame: pd.DataFrame, changed: Sequence[str] = ()) -> Columns:
         """Columns of ``frame``, a copy of this frame whose columns other than ``changed`` hold
         the same values, reusing what was already read of those."""
-        other = Columns(frame)
+        other = Columns(frame, self._positions)  # a copy: the same columns in the same order
         other._columns = {k: c for k, c in self._columns.items() if k not in changed}
         return other
 
 
-def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, bool]:
+def _stored_array(frame: pd.DataFrame, name: str, position: int | None) -> Any:
+    """The array pandas stores for the column ``name`` (a numpy array or an extension array
+    such as a Categorical; a view, to be read only), or None where it cannot be had directly
+    (a duplicated name, a pandas without ``DataFrame._get_column_array``)."""
+    get = getattr(frame, "_get_column_array", None)
+    if get is None:
+        return None
+    loc = frame.columns.get_loc(name) if position is None or position < 0 else position
+    return get(loc) if isinstance(loc, int) else None
+
+
+def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray | None, bool]:
     """Missing-value mask of the used columns, and whether a float column holds ±inf anywhere.
 
     Parameters
@@ -123,10 +163,11 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, b
 
     Returns
     -------
-    na : ndarray of bool, shape (n, len(used))
+    na : ndarray of bool, shape (n, len(used)), or None
+        None when no value is missing (the usual case, at no cost).
     infinite : bool
     """
-    na = np.zeros((len(columns), len(used)), dtype=bool)
+    masks: list[tuple[int, np.ndarray]] = []
     infinite = False
     for j, name in enumerate(used):
         column = columns[name]
@@ -135,15 +176,21 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray, b
             continue
         if isinstance(dtype, np.dtype) and dtype.kind == "f":
             values = column.values
-            finite = np.isfinite(values)
-            if not finite.all():
-                na[:, j] = np.isnan(values)
+            if not np.isfinite(values.sum()):  # else every value is finite
+                masks.append((j, np.isnan(values)))
                 infinite = infinite or bool(np.isinf(values).any())
         elif column.categorical:
-            na[:, j] = column.codes < 0
+            codes = column.codes
+            if codes.min(initial=0) < 0:
+                masks.append((j, codes < 0))
         else:
-            na[:, j] = column.series.isna().to_numpy()
+            masks.append((j, column.series.isna().to_numpy()))
             infinite = infinite or pd.api.types.is_float_dtype(dtype)  # e.g. Float64: check
+    if not masks:
+        return None, infinite
+    na = np.zeros((len(columns), len(used)), dtype=bool)
+    for j, mask in masks:
+        na[:, j] = mask
     return na, infinite
 
 
@@ -177,8 +224,11 @@ def model_frame(
     return _without_unused(frame, used)
 
 
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
 def _copy_on_write() -> bool:
-    if int(pd.__version__.split(".")[0]) >= 3:
+    if _PANDAS_3:
         return True
     return getattr(pd.options.mode, "copy_on_write", False) is True  # pandas 2.2's "warn": off
 

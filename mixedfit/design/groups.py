@@ -21,6 +21,8 @@ from .frame import Column, Columns
 
 __all__ = [
     "GroupCoding",
+    "Levels",
+    "categorical_levels",
     "check_levels",
     "check_new_categories",
     "code_groups",
@@ -52,21 +54,50 @@ class GroupCoding:
     combos: np.ndarray
 
 
-def _column_codes(column: Column) -> tuple[np.ndarray, pd.Index]:
+Levels = tuple[pd.Index, tuple[str, ...]]  # a column's levels in order and their labels
+
+
+def categorical_levels(column: Column) -> Levels | None:
+    """A categorical column's levels (its categories) and their labels, known from its dtype
+    alone; None for other columns. What :func:`code_groups` finds for the column when every
+    category occurs and no value is missing."""
+    if not column.categorical:
+        return None
+    values = pd.Index(column.categories)
+    return values, tuple(map(str, values))
+
+
+def _column_codes(column: Column, known: Levels | None) -> tuple[np.ndarray, pd.Index, Levels]:
     if column.categorical:
         codes = column.codes.astype(np.int64)
         if codes.min(initial=0) >= 0 and not column.has_unused:
-            return codes, pd.Index(column.categories)  # every category used: codes as they are
+            # every category used: codes as they are
+            levels = known if known is not None else categorical_levels(column)
+            assert levels is not None
+            return codes, levels[0], levels
         cat = column.series.cat.remove_unused_categories()
-        return cat.cat.codes.to_numpy(dtype=np.int64), pd.Index(cat.cat.categories)
-    codes, uniques = pd.factorize(column.series, sort=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+        values = pd.Index(cat.cat.categories)
+        used = cat.cat.codes.to_numpy(dtype=np.int64)
+        return used, values, (values, tuple(map(str, values)))
+    factorized, uniques = pd.factorize(column.series, sort=True)
+    values = pd.Index(uniques)
+    return factorized.astype(np.int64), values, (values, tuple(map(str, values)))
 
 
 def code_groups(
-    frame: pd.DataFrame | Columns, columns: tuple[str, ...]
+    frame: pd.DataFrame | Columns,
+    columns: tuple[str, ...],
+    known: tuple[Levels | None, ...] | None = None,
 ) -> tuple[GroupCoding, np.ndarray]:
     """Code the interaction of ``columns`` (no missing values expected).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or Columns
+    columns : tuple of str
+    known : tuple, optional
+        Per column, its :func:`categorical_levels` if already known for this very dtype (a
+        design plan keeps them), else None.
 
     Returns
     -------
@@ -75,18 +106,18 @@ def code_groups(
         Level code of each row.
     """
     table = Columns.of(frame)
-    per_col = [_column_codes(table[c]) for c in columns]
+    known = known or (None,) * len(columns)
+    per_col = [_column_codes(table[c], k) for c, k in zip(columns, known, strict=True)]
     if len(per_col) == 1:  # one column: its codes, all levels used (see _column_codes)
-        codes, values = per_col[0]
-        labels = tuple(map(str, values))
+        codes, values, (_, labels) = per_col[0]
         combos = np.arange(len(values), dtype=np.int64)[:, None]
         return GroupCoding(tuple(columns), (values,), labels, combos), codes
-    combos, refs = _combine([codes for codes, _ in per_col], [len(lv) for _, lv in per_col])
-    names = [list(map(str, values)) for _, values in per_col]
-    labels = tuple(
-        ":".join(names[j][code] for j, code in enumerate(row)) for row in combos.tolist()
-    )
-    coding = GroupCoding(tuple(columns), tuple(values for _, values in per_col), labels, combos)
+    combos, refs = _combine([codes for codes, _, _ in per_col], [len(v) for _, v, _ in per_col])
+    pieces = [
+        np.asarray(lv, dtype=object)[combos[:, j]] for j, (_, _, (_, lv)) in enumerate(per_col)
+    ]
+    labels = tuple(map(":".join, zip(*pieces, strict=True)))
+    coding = GroupCoding(tuple(columns), tuple(values for _, values, _ in per_col), labels, combos)
     return coding, refs
 
 
@@ -248,17 +279,15 @@ def unidentified_slopes(Z: np.ndarray, refs: np.ndarray) -> list[int]:
     """
     if Z.shape[1] < 2 or len(Z) == 0:
         return []
-    intercepts = np.flatnonzero(np.all(Z[0] == Z, axis=0) & (Z[0] != 0))
-    if len(intercepts) == 0:
+    is_intercept = ((Z[0] == Z).all(axis=0) & (Z[0] != 0)).tolist()
+    if not any(is_intercept):
         return []
-    order = np.argsort(refs, kind="stable")
-    sorted_refs = refs[order]
-    starts = np.flatnonzero(np.r_[True, sorted_refs[1:] != sorted_refs[:-1]])
-    Zs = Z[order]
-    constant = np.all(
-        np.maximum.reduceat(Zs, starts, axis=0) == np.minimum.reduceat(Zs, starts, axis=0), axis=0
-    )
-    return [int(j) for j in np.flatnonzero(constant) if j not in intercepts]
+    # a column is constant within every level if it equals, on each row, its value on one
+    # (any) row of the row's level
+    representative = np.empty(int(refs.max()) + 1, dtype=np.intp)
+    representative[refs] = np.arange(len(refs))
+    constant = (Z[representative[refs]] == Z).all(axis=0).tolist()
+    return [j for j, (c, i) in enumerate(zip(constant, is_intercept, strict=True)) if c and not i]
 
 
 def lme4_term_order(nlevels: list[int]) -> list[int]:

@@ -18,7 +18,7 @@ columns) goes through formulaic. Tests compare the two on many formulas.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import product
 
@@ -27,24 +27,29 @@ import pandas as pd
 
 from .frame import Column, Columns
 
-__all__ = ["Factor", "PlainPart", "plain_part", "plain_response"]
+__all__ = ["Factor", "PlainPart", "is_plain_response", "plain_part", "plain_response"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
 class Factor:
-    """A column in a term: numeric (``levels`` None) or categorical with its levels in order."""
+    """A column in a term: numeric (``levels`` None) or categorical with its levels in order.
+
+    ``dtype`` is the Categorical dtype the levels were read from (not compared): a column of
+    that very dtype (immutable) has exactly these categories, so its codes are used as they are.
+    """
 
     name: str
     levels: tuple[object, ...] | None = None
+    dtype: object = field(default=None, compare=False)
 
     def columns(self, frame: pd.DataFrame | Columns) -> list[tuple[str, np.ndarray]]:
         """(name, values) of the factor's model-matrix columns (treatment coding)."""
         column = Columns.of(frame)[self.name]
         if self.levels is None:
             return [(self.name, column.floats)]
-        codes = _codes(column, self.levels)
+        codes = _codes(column, self.levels, self.dtype)
         return [
             (f"{self.name}[T.{level}]", (codes == i).astype(float))
             for i, level in enumerate(self.levels)
@@ -91,10 +96,24 @@ class PlainPart:
 
     def matrix(self, frame: pd.DataFrame | Columns) -> np.ndarray:
         """The model matrix on ``frame``, shape (n, len(names)), float64."""
-        columns = [values for _, values in self._columns(Columns.of(frame))]
-        out = np.empty((len(frame), len(columns)))
-        for j, values in enumerate(columns):
-            out[:, j] = values
+        table = Columns.of(frame)
+        n = len(table)
+        out = np.empty((n, len(self.names)))
+        j = 0
+        if self.intercept:
+            out[:, 0] = 1.0
+            j = 1
+        for term in self.terms:
+            per_factor = [f.columns(table) for f in term]
+            for combo in product(*reversed(per_factor)):  # first factor varies fastest
+                if len(combo) == 1:
+                    out[:, j] = combo[0][1]  # what 1 * values gives, exactly
+                else:
+                    values = np.ones(n)
+                    for _, v in combo[::-1]:
+                        values = values * v
+                    out[:, j] = values
+                j += 1
         return out
 
     def _columns(self, frame: Columns | None) -> list[tuple[str, np.ndarray]]:
@@ -119,9 +138,9 @@ def _factor_names(factor: Factor) -> list[tuple[str, np.ndarray]]:
     return [(f"{factor.name}[T.{lv}]", np.ones(0)) for lv in factor.levels[1:]]
 
 
-def _codes(column: Column, levels: tuple[object, ...]) -> np.ndarray:
+def _codes(column: Column, levels: tuple[object, ...], dtype: object) -> np.ndarray:
     if column.categorical:
-        if tuple(column.categories) == levels:
+        if column.dtype is dtype or tuple(column.categories) == levels:
             return column.codes
         return pd.Categorical(column.series, categories=list(levels)).codes
     return pd.Categorical(column.values, categories=list(levels)).codes
@@ -140,7 +159,9 @@ def _factor(frame: Columns, name: str) -> Factor | None:
         levels = tuple(column.categories)
     elif _text(column.series):
         levels = tuple(sorted(pd.unique(column.values)))
-    return Factor(name, levels) if levels is not None and len(levels) > 1 else None
+    if levels is None or len(levels) < 2:
+        return None
+    return Factor(name, levels, dtype if column.categorical else None)
 
 
 def _text(series: pd.Series) -> bool:
@@ -225,7 +246,12 @@ def plain_part(expr: str, frame: pd.DataFrame | Columns) -> PlainPart | None:
 def plain_response(expr: str, frame: pd.DataFrame | Columns) -> np.ndarray | None:
     """The response values if ``expr`` is the name of a numeric column, else None."""
     frame = Columns.of(frame)
-    factor = _factor(frame, expr.strip())
-    if factor is None or factor.levels is not None:
+    if not is_plain_response(expr, frame):
         return None
-    return frame[factor.name].floats
+    return frame[expr.strip()].floats
+
+
+def is_plain_response(expr: str, frame: pd.DataFrame | Columns) -> bool:
+    """True if ``expr`` is the name of a numeric column (read directly as the response)."""
+    factor = _factor(Columns.of(frame), expr.strip())
+    return factor is not None and factor.levels is None

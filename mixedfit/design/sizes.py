@@ -119,7 +119,7 @@ def column_count(expr: str, columns: Columns) -> int:
     )
 
 
-def check_matrix_size(expr: str, columns: Columns, where: str) -> None:
+def check_matrix_size(expr: str, columns: Columns, where: str, count: int | None = None) -> None:
     """Raise before building a model matrix larger than :data:`MAX_DENSE_BYTES`.
 
     Parameters
@@ -130,6 +130,9 @@ def check_matrix_size(expr: str, columns: Columns, where: str) -> None:
         Of the model frame.
     where : str
         E.g. ``"the fixed effects"``.
+    count : int, optional
+        :func:`column_count` of ``expr`` on ``columns`` if already known (a design plan keeps
+        it).
 
     Raises
     ------
@@ -137,7 +140,7 @@ def check_matrix_size(expr: str, columns: Columns, where: str) -> None:
         If n × p or p × p doubles exceed the limit; the message names the largest factor.
     """
     n = len(columns)
-    p = column_count(expr, columns)
+    p = column_count(expr, columns) if count is None else count
     size = 8 * p * max(n, p)
     if size <= MAX_DENSE_BYTES:
         return

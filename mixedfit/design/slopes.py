@@ -84,7 +84,8 @@ def check_slopes_vary(
     for group in dict.fromkeys(t.group for t in terms):
         idx = [i for i, t in enumerate(terms) if t.group == group]
         owners = [(i, j) for i in idx for j in range(Zs[i].shape[1])]
-        bad = unidentified_slopes(np.column_stack([Zs[i] for i in idx]), refs[idx[0]])
+        Z = Zs[idx[0]] if len(idx) == 1 else np.column_stack([Zs[i] for i in idx])
+        bad = unidentified_slopes(Z, refs[idx[0]])
         if bad:
             i, j = owners[bad[0]]
             name = None if columns is None else columns[i][j]

@@ -266,8 +266,8 @@ def check_response(response: str, frame: pd.DataFrame) -> None:
 def check_constant_response(formula: ModelFormula, y: np.ndarray, offset: np.ndarray) -> None:
     """Raise if the response (minus any offset) takes a single value."""
     r = y - offset
-    if len(r) and np.all(r == r[0]):
-        what = "minus the offset " if np.any(offset) else ""
+    if len(r) and (r == r[0]).all():
+        what = "minus the offset " if offset.any() else ""
         raise DataError(
             f"the response {formula.response!r} {what}is constant (all {len(r)} values are "
             f"{r[0]:g}): there is no variation to model; check that it is the right column"

@@ -29,6 +29,7 @@ from formulaic.parser.types import Token
 
 from ..exceptions import FormulaError
 from .limits import check_expansion, check_random_terms
+from .memo import caches_enabled, register_clearer
 from .rdialect import r_formula
 from .structured import StructuredCall, structured_call
 from .terms import ModelFormula, RandomTerm, quote_name
@@ -68,13 +69,15 @@ def parse_formula(text: str, allow_no_random: bool = False) -> ModelFormula:
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("the formula must be a non-empty string such as 'y ~ x + (1 | g)'")
+    if not caches_enabled():
+        return _parse.__wrapped__(text, bool(allow_no_random))
     return _parse(text, bool(allow_no_random))
 
 
 @lru_cache(maxsize=512)
 def _parse(text: str, allow_no_random: bool = False) -> ModelFormula:
-    """:func:`parse_formula` of a non-empty string (cached: parsing is pure and the result is
-    immutable)."""
+    """:func:`parse_formula` of a non-empty string (cached: parsing is pure, depends on nothing
+    but the string and the flag, and the result is immutable; see :mod:`.memo`)."""
     _check_parentheses(text)
     source, text = text, r_formula(text)  # R's spellings: I(x^2), log(Solar.R), TRUE, %in%
     tokens = _tokens(text, text)
@@ -128,6 +131,9 @@ def _parse(text: str, allow_no_random: bool = False) -> ModelFormula:
         offsets=tuple(offsets),
         text=source,
     )
+
+
+register_clearer(_parse.cache_clear)
 
 
 def _same_code(a: str, b: str) -> bool:

@@ -39,6 +39,7 @@ from collections.abc import Collection, Iterable
 from typing import NoReturn
 
 from ..exceptions import FormulaError
+from .memo import LRU
 from .parser import parse_formula
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
 from .rdialect import r_formula
@@ -124,6 +125,11 @@ def check_safe_formula(
             f"(at most {MAX_SAFE_LENGTH} are accepted)"
         )
     cols = None if columns is None else frozenset(map(str, columns))
+    # a pure function of the text (or the parsed formula and its text) and the column names
+    key = (text, cols) if isinstance(formula, str) else (formula, text, cols)
+    cached = _CHECKED.get(key)
+    if cached is not None:
+        return cached if isinstance(formula, str) else formula
     _check_tokens(r_formula(text), cols)  # before formulaic parses; R's spellings as parsed
     parsed = parse_formula(text) if isinstance(formula, str) else formula
     # the strings formulaic is given (see mixedfit.design), checked as formulaic will read them
@@ -134,7 +140,11 @@ def check_safe_formula(
     for term in parsed.random:
         for name in term.group:
             _check_column(name, name, cols)
+    _CHECKED.put(key, parsed)  # only formulas that passed: a refusal is raised every time
     return parsed
+
+
+_CHECKED: LRU[ModelFormula] = LRU(256)  # formulas that passed the check (see .memo)
 
 
 def _check_tokens(text: str, columns: frozenset[str] | None) -> None:

@@ -1,0 +1,194 @@
+"""The design plan: what building a design needs to know that depends only on the formula and
+the kinds of the model frame's columns, made once and kept (design stage).
+
+Which parts are plain (built directly, :mod:`.plainterms`) and their R names (:mod:`.rnames`),
+how many columns a plain part can have (:mod:`.sizes`), each categorical grouping column's
+levels and labels (:mod:`.groups`), and the variables of each part. A fit of the same formula on
+data of the same kinds (a bootstrap, a simulation, a model search over data sets) reuses the
+plan from a bounded cache (:mod:`mixedfit.formula.memo`); everything that depends on the
+values (missing rows, unused categories, codes, matrices, every data check) is done on every
+call.
+
+A plan is keyed on the formula (its parts, its text and each term as written) and the used
+columns, and reused only when those columns have the same kinds: numpy dtypes equal, or
+Categorical dtypes with the same categories (values, their dtype and, for object categories,
+their types, in order) and orderedness. A plan that would depend on values (text columns,
+whose levels are their sorted values; nullable and other extension dtypes) is used once and
+not kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..formula import ModelFormula, expression_names
+from ..formula.memo import LRU
+from ..formula.pycode import python_names
+from .frame import Columns
+from .groups import Levels, categorical_levels
+from .plainterms import PlainPart, is_plain_response, plain_part
+from .rnames import Naming, structure_naming
+from .sizes import column_count
+
+__all__ = ["DesignPlan", "PartPlan", "TermPlan", "design_plan"]
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """How a formula part (the fixed part, a random-effects term's left side) is built.
+
+    Attributes
+    ----------
+    part : PlainPart or None
+        The plain part, built directly; None: formulaic builds it (on every call).
+    naming : tuple or None
+        R's column names and term labels of the plain part (:func:`.rnames.structure_naming`).
+    count : int or None
+        The plain part's column count bound (:func:`.sizes.column_count`).
+    """
+
+    part: PlainPart | None
+    naming: Naming | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class TermPlan:
+    """A random-effects term's plan: its left side, the levels of each grouping column that is
+    categorical (None for others) and the term's variables (sorted)."""
+
+    part: PartPlan
+    levels: tuple[Levels | None, ...]
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class DesignPlan:
+    """The plan of a design (see the module docstring).
+
+    Attributes
+    ----------
+    response : bool
+        The response is a numeric column, read directly.
+    fixed : PartPlan
+    terms : tuple of TermPlan
+        In formula order.
+    fixed_variables : tuple of str
+        Used columns of the fixed part and the offsets, in the data's order.
+    kinds : tuple
+        The dtypes of the used columns the plan was made for.
+    value_free : bool
+        Every used column is numeric, boolean or categorical: the plan depends on the dtypes
+        only (it is cached), and no column can hold numbers stored as text.
+    """
+
+    response: bool
+    fixed: PartPlan
+    terms: tuple[TermPlan, ...]
+    fixed_variables: tuple[str, ...]
+    kinds: tuple[object, ...]
+    value_free: bool
+
+
+_PLANS: LRU[DesignPlan] = LRU(256)
+
+
+def design_plan(formula: ModelFormula, columns: Columns, used: Sequence[str]) -> DesignPlan:
+    """The plan of ``formula`` on the model frame ``columns`` (cached; see the module docstring).
+
+    Parameters
+    ----------
+    formula : ModelFormula
+    columns : Columns
+        Of the model frame (unused categories already dropped).
+    used : sequence of str
+        The columns the formula uses, in the data's order.
+
+    Returns
+    -------
+    DesignPlan
+    """
+    kinds = tuple(columns[c].dtype for c in used)
+    key = (formula, formula.text, tuple(t.source for t in formula.random), tuple(used))
+    plan = _PLANS.get(key)
+    if plan is not None and same_kinds(plan.kinds, kinds):
+        return plan
+    plan = _make_plan(formula, columns, used, kinds)
+    if plan.value_free:
+        _PLANS.put(key, plan)
+    return plan
+
+
+def _make_plan(
+    formula: ModelFormula, columns: Columns, used: Sequence[str], kinds: tuple[object, ...]
+) -> DesignPlan:
+    terms = tuple(
+        TermPlan(
+            _part_plan(term.expr, columns),
+            tuple(categorical_levels(columns[g]) if g in columns else None for g in term.group),
+            tuple(sorted(expression_names(term.expr) | set(term.group))),
+        )
+        for term in formula.random
+    )
+    fixed_vars = set(expression_names(formula.fixed))
+    for expr in formula.offsets:
+        fixed_vars |= python_names(expr)  # offset(expr) is Python code (1e-3*Days)
+    return DesignPlan(
+        is_plain_response(formula.response, columns),
+        _part_plan(formula.fixed, columns),
+        terms,
+        tuple(c for c in used if c in fixed_vars),
+        kinds,
+        all(map(_value_free, kinds)),
+    )
+
+
+def _part_plan(expr: str, columns: Columns) -> PartPlan:
+    part = plain_part(expr, columns)
+    if part is None:
+        return PartPlan(None)
+    naming = structure_naming(part.names, part.structure(), part.kinds(), None)
+    return PartPlan(part, naming, column_count(expr, columns))
+
+
+def _value_free(dtype: object) -> bool:
+    """A plan made for a column of this dtype depends on the dtype only, not on the values."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iufb"
+    return isinstance(dtype, pd.CategoricalDtype)
+
+
+def same_kinds(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    """True if every dtype of ``new`` is the one of ``old`` (see the module docstring)."""
+    return len(old) == len(new) and all(map(_same_kind, old, new))
+
+
+def _same_kind(old: object, new: object) -> bool:
+    if old is new:  # dtypes are immutable
+        return True
+    if isinstance(old, pd.CategoricalDtype) and isinstance(new, pd.CategoricalDtype):
+        a, b = old.categories, new.categories
+        return (
+            old.ordered == new.ordered
+            and a.dtype == b.dtype
+            and len(a) == len(b)
+            and bool(a.equals(b))
+            and _same_values(a, b)
+        )
+    if isinstance(old, pd.CategoricalDtype) or isinstance(new, pd.CategoricalDtype):
+        return False
+    return bool(type(old) is type(new) and old == new)
+
+
+def _same_values(a: pd.Index, b: pd.Index) -> bool:
+    """Equal indexes (``a.equals(b)``, same dtype) whose values also print alike: of the same
+    types (object values: ``1``, ``1.0`` and ``True`` are equal) and signs (``-0.0``)."""
+    if a.dtype == object:
+        return list(map(type, a)) == list(map(type, b))
+    if a.dtype.kind == "f":
+        return bool(np.array_equal(np.signbit(a.to_numpy()), np.signbit(b.to_numpy())))
+    return True
