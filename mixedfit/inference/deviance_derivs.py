@@ -19,9 +19,14 @@ one stencil, each point one factor update:
 
 That is m(m + 1) updates for m entries of θ (12 for three) where numDeriv's Richardson
 extrapolation, as lmerTest applies it to the deviance in (θ, σ), needs 8m² (72). The steps are
-relative, hᵢ = :data:`STEP` · |θᵢ|, or :data:`ZERO_STEP` where θᵢ is (nearly) zero, as
-numDeriv's; with smooth functions the truncation error is ~STEP² relative and the rounding
-error ~ε / STEP², both far below the df's 1e-4 tolerance against lmerTest.
+:data:`STEP` (1e-3) times each entry's scale (:func:`theta_scales`: the norm of its row of the
+factor T), or :data:`ZERO_STEP` where that is (nearly) zero, as numDeriv's. Truncation
+(~STEP²) and rounding (~ε·|d| / (STEP² · curvature)) balance there: on the reference models the
+df agree with the Richardson ones to 1.1e-5 relative or better (InstEval 1.6e-6; a step of 5e-4
+is better for small models and worse for InstEval). A second difference below :data:`FLAT`
+of the deviance is rounding noise (a criterion flat along θᵢ, e.g. a variance near but not at
+zero): :func:`central_derivatives` then returns None and the caller takes numDeriv's larger
+steps.
 """
 
 from __future__ import annotations
@@ -31,10 +36,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["STEP", "ZERO_STEP", "ThetaValues", "central_derivatives"]
+from ..engine.reterm import ThetaLayout
+
+__all__ = [
+    "FLAT",
+    "STEP",
+    "ZERO_STEP",
+    "ThetaValues",
+    "central_derivatives",
+    "theta_scales",
+    "theta_steps",
+]
 
 STEP = 1e-3  # relative step in θ (free coordinates)
 ZERO_STEP = 1e-4  # absolute step where |θᵢ| is below _ZERO_TOL (numDeriv's eps)
+FLAT = 1e-13  # second differences below this, relative to the deviance, are rounding noise
 _ZERO_TOL = float(np.sqrt(np.finfo(float).eps / 7e-7))  # numDeriv's zero.tol
 
 
@@ -57,10 +73,40 @@ class ThetaValues:
     M: np.ndarray
 
 
-def theta_steps(u: np.ndarray) -> np.ndarray:
-    """Step per free θ entry: relative :data:`STEP`, or :data:`ZERO_STEP` near zero."""
-    u = np.asarray(u, dtype=float)
-    return np.where(np.abs(u) < _ZERO_TOL, ZERO_STEP, STEP * np.abs(u))
+def theta_scales(layout: ThetaLayout, theta: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The magnitude each θ entry's step is relative to.
+
+    For an entry of a term's factor T, the norm of its row of T (the SD of that random effect
+    in units of σ): the deviance depends on T through T T', so an off-diagonal entry near zero
+    next to a large diagonal one (a correlation near zero) is varied on the scale of the row,
+    not its own. For a structured term's parameters, |free coordinate|.
+
+    Parameters
+    ----------
+    layout : ThetaLayout
+    theta : ndarray, shape (m,)
+    free : ndarray, shape (m,)
+        ``theta`` in the coordinates of the derivatives.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+    """
+    out = np.abs(np.asarray(free, dtype=float))
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        if term.structure is not None:
+            continue
+        rows, cols = term.theta_index
+        T = np.zeros((term.k, term.k))
+        T[rows, cols] = theta[off : off + term.npar]
+        out[off : off + term.npar] = np.sqrt((T * T).sum(axis=1))[rows]
+    return out
+
+
+def theta_steps(scales: np.ndarray) -> np.ndarray:
+    """Step per θ entry: :data:`STEP` times its scale, or :data:`ZERO_STEP` near zero."""
+    scales = np.asarray(scales, dtype=float)
+    return np.where(scales < _ZERO_TOL, ZERO_STEP, STEP * scales)
 
 
 def central_derivatives(
@@ -68,7 +114,8 @@ def central_derivatives(
     u: np.ndarray,
     sigma: float,
     c: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    scales: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Hessian of the deviance and Jacobian of Var(β̂) in varpar = (u, σ).
 
     Parameters
@@ -81,17 +128,21 @@ def central_derivatives(
         σ̂.
     c : float
         n, or n − p for the REML criterion.
+    scales : ndarray, shape (m,)
+        :func:`theta_scales`.
 
     Returns
     -------
-    H : ndarray, shape (m + 1, m + 1)
-        Hessian of the deviance.
-    J : ndarray, shape (m + 1, p, p)
-        Derivative of Var(β̂) in each entry of varpar.
+    (H, J) or None
+        H (m + 1, m + 1): the Hessian of the deviance; J (m + 1, p, p): the derivative of
+        Var(β̂) in each entry of varpar. None when the criterion is too flat along an entry of θ
+        for the step (a second difference within :data:`FLAT` of the deviance's size, where
+        rounding would decide the result; e.g. a variance near, but not at, zero): the caller
+        should take larger steps (numDeriv's).
     """
     u = np.asarray(u, dtype=float)
     m = len(u)
-    h = theta_steps(u)
+    h = theta_steps(scales)
     f0 = at(u)
     s2 = sigma * sigma
     plus = [at(u + h[i] * _unit(m, i)) for i in range(m)]
@@ -100,8 +151,12 @@ def central_derivatives(
     p = f0.M.shape[0]
     J = np.zeros((m + 1, p, p))
     dr2 = np.zeros(m)
+    size = abs(f0.G) + abs(f0.r2) / s2
     for i in range(m):
-        H[i, i] = _second(plus[i], f0, minus[i], s2) / h[i] ** 2
+        second = _second(plus[i], f0, minus[i], s2)
+        if scales[i] >= _ZERO_TOL and abs(second) < FLAT * size:
+            return None
+        H[i, i] = second / h[i] ** 2
         dr2[i] = (plus[i].r2 - minus[i].r2) / (2 * h[i])
         J[i] = s2 * (plus[i].M - minus[i].M) / (2 * h[i])
     for i in range(m):
