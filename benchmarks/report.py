@@ -374,7 +374,7 @@ def markdown_report(
         METHOD,
         "",
     ]
-    for name in ("ANALYSIS.md", "RESIDUAL.md"):  # hand-written / residual.py's last run
+    for name in ("ANALYSIS.md", "RESIDUAL.md", "ISSUE13.md"):  # hand-written / last runs
         extra = Path(__file__).with_name(name)
         if extra.exists():
             lines += [extra.read_text().rstrip(), ""]
