@@ -375,7 +375,7 @@ def markdown_report(
         "",
     ]
     # hand-written / residual.py's and peers.py's last runs
-    for name in ("ANALYSIS.md", "RESIDUAL.md", "PEERS.md"):
+    for name in ("ANALYSIS.md", "RESIDUAL.md", "PEERS.md", "ISSUE13.md"):
         extra = Path(__file__).with_name(name)
         if extra.exists():
             lines += [extra.read_text().rstrip(), ""]
