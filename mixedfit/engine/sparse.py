@@ -141,7 +141,9 @@ class SparsePlan:
     symbolic : object
         The analyzed CHOLMOD factor (ordering and supernodal structure), copied per factor.
     nnz_factor : int
-        Entries of L (symbolic count).
+        Entries of L (symbolic count; -1 if unknown).
+    factor_flops : float
+        Σ c_j² over L's column counts c_j: the numeric factorization's multiply-adds, about.
     """
 
     q: int
@@ -155,6 +157,7 @@ class SparsePlan:
     pair_pos: np.ndarray
     symbolic: Any
     nnz_factor: int
+    factor_flops: float
 
     @property
     def nnz(self) -> int:
@@ -162,9 +165,7 @@ class SparsePlan:
 
     def matrix(self) -> sp.csc_matrix:
         """A CSC matrix on the pattern, values zero (its ``data`` is the block's buffer)."""
-        M = sp.csc_matrix(
-            (np.zeros(self.nnz), self.indices, self.indptr), shape=(self.q, self.q)
-        )
+        M = sp.csc_matrix((np.zeros(self.nnz), self.indices, self.indptr), shape=(self.q, self.q))
         M.has_sorted_indices = True
         return M
 
@@ -194,9 +195,7 @@ def build_plan(q: int, k: int, L21: BlockSparse, ordering: str = "default") -> S
     keys, indptr, diag_pos, pair_pos, e1, e2, entries = _lower_pattern(q, k, L21._rows, L21._cols)
     index = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
     indices = (keys % q).astype(index)
-    pattern = sp.csc_matrix(
-        (np.ones(len(keys)), indices, indptr.astype(index)), shape=(q, q)
-    )
+    pattern = sp.csc_matrix((np.ones(len(keys)), indices, indptr.astype(index)), shape=(q, q))
     pattern.has_sorted_indices = True
     counts = column_counts(pattern)
     symbolic = analyze(pattern, mode="supernodal", ordering_method=ordering)
@@ -213,6 +212,7 @@ def build_plan(q: int, k: int, L21: BlockSparse, ordering: str = "default") -> S
         pair_pos=pair_pos,
         symbolic=symbolic,
         nnz_factor=-1 if counts is None else int(counts.sum()),
+        factor_flops=math.nan if counts is None else float(np.sum(counts.astype(float) ** 2)),
     )
 
 
@@ -228,9 +228,7 @@ def as_block_sparse(block: Block, ki: int, kj: int) -> BlockSparse:
     return BlockSparse(brow, bcol, np.ascontiguousarray(tiles[brow, bcol]), dense.shape)
 
 
-def plan_for(
-    terms_k: tuple[int, int], q: int, filled: bool, A21: Block
-) -> SparsePlan | None:
+def plan_for(terms_k: tuple[int, int], q: int, filled: bool, A21: Block) -> SparsePlan | None:
     """The sparse plan for the second block of a two-term model, or None to keep it dense.
 
     "auto": sparse when the dense block would exceed ``max_dense_bytes``, or when q ≥
