@@ -31,7 +31,7 @@ import numpy as np
 from mixedfit.engine.factor import BlockedFactor
 from mixedfit.engine.lmm import fit_lmm
 from mixedfit.engine.reterm import ReTerm
-from mixedfit.engine.sparse import fill_fraction
+from mixedfit.engine.sparse import fill_fraction, second_block
 from mixedfit.engine.threads import single_threaded
 
 
@@ -97,6 +97,7 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=0, help="default: firms / 100")
     ap.add_argument("--evals", type=int, default=0, help="time this many evaluations, no fit")
     ap.add_argument("--symbolic", action="store_true", help="the analysis only: no evaluation")
+    ap.add_argument("--mode", default="auto", choices=["auto", "dense", "sparse"])
     args = ap.parse_args()
     rows = args.rows or round(13.33 * args.persons)
     regions = args.regions or max(1, args.firms // 100)
@@ -121,7 +122,7 @@ def main() -> None:
     X = np.column_stack([np.ones(rows), x])
     out["firms_seen"] = len(firms_seen)
     out["dense_L22_GB"] = round(8.0 * len(firms_seen) ** 2 / 1e9, 2)
-    with single_threaded():
+    with single_threaded(), second_block(args.mode):
         if args.evals or args.symbolic:
             t0 = time.perf_counter()
             factor = BlockedFactor(terms, X, y)
@@ -136,7 +137,13 @@ def main() -> None:
             out["eval_s_all"] = [round(t, 3) for t in times]
         else:
             t0 = time.perf_counter()
-            fit = fit_lmm(terms, X, y, reml=False)
+            start = time.perf_counter()
+
+            def progress(evals: int, value: float, best: float) -> None:
+                elapsed = time.perf_counter() - start
+                print(f"{evals} {value:.6f} {best:.6f} {elapsed:.1f}s", file=sys.stderr, flush=True)
+
+            fit = fit_lmm(terms, X, y, reml=False, progress=progress)
             out["fit_s"] = round(time.perf_counter() - t0, 1)
             out["evaluations"] = fit.record.evaluations
             out["theta"] = [float(v) for v in fit.theta]
