@@ -188,11 +188,16 @@ def _lower_pattern(
     return keys, indptr, diag_pos, pair_pos, e1, e2, (a * k + b)
 
 
-def build_plan(q: int, k: int, L21: BlockSparse, ordering: str = "default") -> SparsePlan:
-    """The pattern of M, the pair map and CHOLMOD's symbolic analysis."""
+def build_plan(
+    q: int, k: int, L21: BlockSparse, max_nnz: float = math.inf, ordering: str = "default"
+) -> SparsePlan | None:
+    """The pattern of M, the pair map and CHOLMOD's symbolic analysis (None, without the
+    analysis, if M's lower triangle has more than ``max_nnz`` entries: its factor has more)."""
     from sksparse.cholmod import analyze
 
     keys, indptr, diag_pos, pair_pos, e1, e2, entries = _lower_pattern(q, k, L21._rows, L21._cols)
+    if len(keys) > max_nnz:
+        return None
     index = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
     indices = (keys % q).astype(index)
     pattern = sp.csc_matrix((np.ones(len(keys)), indices, indptr.astype(index)), shape=(q, q))
@@ -278,8 +283,9 @@ def plan_for(terms_k: tuple[int, int], q: int, filled: bool, A21: Block) -> Spar
             f"{MAX_PAIRS:,}): the levels of the first term each meet too many levels of the "
             "second; fit a model with fewer crossed levels"
         )
-    plan = build_plan(q, k2, L21)
-    if need or 0 <= plan.nnz_factor <= policy.max_fill * q * (q + 1) / 2:
+    largest = math.inf if need else policy.max_fill * q * (q + 1) / 2
+    plan = build_plan(q, k2, L21, largest)
+    if plan is not None and (need or 0 <= plan.nnz_factor <= largest):
         return plan
     return None
 
