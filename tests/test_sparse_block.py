@@ -235,3 +235,16 @@ def test_symbolic_column_counts_are_cholmods():
     numeric = cholmod.analyze(lower, mode="simplicial", ordering_method="default")
     numeric.cholesky_inplace(lower)
     assert int(counts.sum()) == numeric.L().nnz
+
+
+def test_failed_factorization_is_a_linalg_error(data):
+    _, factor = _factors(data, (False, False), False)
+    block = factor.L[1, 1]
+    assert isinstance(block, SparseCholesky)
+    block.matrix.data[:] = -1.0  # not positive definite
+    with pytest.raises(np.linalg.LinAlgError, match="sparse Cholesky"):
+        block.refactor()
+    # a fresh update rewrites the values: the factor works again
+    theta = np.array(THETAS[False, False][0])
+    dense, _ = _factors(data, (False, False), False)
+    _close(factor.objective(theta, True), dense.objective(theta, True), 1e-12)
