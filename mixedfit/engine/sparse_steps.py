@@ -13,22 +13,38 @@ An evaluation, on fixed buffers (as :mod:`.steps` does for the dense layout):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 import numpy as np
 
 from .blocks import Block, BlockDiag, BlockSparse
 from .kernels import Step, cholesky_2x2_step, dense_cholesky, forward_rows_step
+from .reterm import ReTerm
 from .sparse import SparseCholesky, SparsePlan
 
-if TYPE_CHECKING:
-    from .factor import BlockedFactor
+__all__ = ["SparseFactorBuffers", "allocate_sparse"]
 
-__all__ = ["allocate_sparse"]
+
+class SparseFactorBuffers(Protocol):
+    """What :func:`allocate_sparse` reads and sets of a blocked factor
+    (:class:`.factor.BlockedFactor`, which calls it; not imported here: no import cycle)."""
+
+    p: int
+    A: dict[tuple[int, int], Block]
+    L: dict[tuple[int, int], Block]
+    T: list[np.ndarray]
+    terms: list[ReTerm]
+    stacks: dict[int, tuple[int, np.ndarray]]
+    threaded: set[int]
+    diag_index: list[tuple[np.ndarray, np.ndarray]]
+    _steps: list[Step]
+    _diagonals: list[np.ndarray]
+    _diagonal_X: np.ndarray  # noqa: N815 (the factor's name)
+    _sparse_blocks: list[SparseCholesky]
 
 
 def allocate_sparse(
-    f: BlockedFactor, plan: SparsePlan, source: dict[tuple[int, int], Block] | None
+    f: SparseFactorBuffers, plan: SparsePlan, source: dict[tuple[int, int], Block] | None
 ) -> None:
     """Set the buffers of ``f`` (copies of A's blocks, or of ``source``, another factor's L),
     its steps and the views its read-off uses."""
@@ -64,7 +80,7 @@ def allocate_sparse(
     f._steps = _compile(f, L11)
 
 
-def _compile(f: BlockedFactor, L11: SparseCholesky) -> list[Step]:
+def _compile(f: SparseFactorBuffers, L11: SparseCholesky) -> list[Step]:
     A00, A10, A11 = f.A[0, 0], f.A[1, 0], f.A[1, 1]
     A20, A21, A22 = f.A[2, 0], f.A[2, 1], f.A[2, 2]
     L00, L10, L20, L21, L22 = f.L[0, 0], f.L[1, 0], f.L[2, 0], f.L[2, 1], f.L[2, 2]
