@@ -30,8 +30,7 @@ from .blocks import (
 from .crossprod import cross_products
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout
-from .sparse import SparseCholesky, SparsePlan, as_block_sparse, plan_for
-from .sparse_steps import allocate_sparse
+from .sparse_steps import SparseCholesky, allocate_sparse, plan_for
 from .steps import compile_steps
 
 __all__ = ["THREADED_MIN", "BlockedFactor"]
@@ -78,8 +77,7 @@ class BlockedFactor:
     _theta: bytes | None
     _frozen: bool
     scaled_plans: dict[int, ScaledSelfOuterPlan]
-    sparse_plan: SparsePlan | None
-    _sparse_blocks: list[SparseCholesky]
+    _sparse_blocks: tuple[SparseCholesky, ...] = ()  # a sparse second block (see .sparse)
 
     def __init__(
         self,
@@ -171,25 +169,13 @@ class BlockedFactor:
         self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
         self._theta = None  # the θ that L holds (its bytes)
         self._frozen = False
-        self.sparse_plan = self._sparse_plan()
-        if self.sparse_plan is not None:  # the second block sparse (CHOLMOD): see .sparse
-            self.A[1, 0] = as_block_sparse(self.A[1, 0], self.terms[1].k, self.terms[0].k)
-            self.scaled_plans = {}
-            self._allocate()
-            return
-        for j in range(self.K):
+        self.sparse_plan = plan_for(self.terms, self.filled, self.A)  # CHOLMOD: see .sparse
+        for j in range(self.K if self.sparse_plan is None else 0):
             for i in range(j + 1, self.K):
                 if self.filled[j] or not isinstance(self.A[i, j], BlockSparse):
                     self.A[i, j] = to_dense(self.A[i, j])  # scaled into a dense L block
-        self.scaled_plans = self._scaled_plans()
+        self.scaled_plans = self._scaled_plans() if self.sparse_plan is None else {}
         self._allocate()
-
-    def _sparse_plan(self) -> SparsePlan | None:
-        """The plan of a sparse second block (two crossed terms, :func:`.sparse.plan_for`)."""
-        if self.K != 2:
-            return None
-        t0, t1 = self.terms
-        return plan_for((t0.k, t1.k), t1.q, self.filled[1], self.A[1, 0])
 
     def _scaled_plans(self) -> dict[int, ScaledSelfOuterPlan]:
         return {
@@ -207,9 +193,7 @@ class BlockedFactor:
         pair plans of its sparse blocks), the update's steps on them, and views of their
         diagonals."""
         if self.sparse_plan is not None:
-            allocate_sparse(self, self.sparse_plan, source)
-            return
-        self._sparse_blocks = []
+            return allocate_sparse(self, self.sparse_plan, source)
         K = self.K
         src = self.A if source is None else source
         self.L: dict[tuple[int, int], Block] = {}

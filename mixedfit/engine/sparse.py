@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from ..exceptions import MixedFitError
 from .blocks import Block, BlockDiag, BlockSparse, column_pairs, count_column_pairs
+from .reterm import ReTerm
 from .sparse_symbolic import column_counts
 
 __all__ = [
@@ -233,23 +234,25 @@ def as_block_sparse(block: Block, ki: int, kj: int) -> BlockSparse:
     return BlockSparse(brow, bcol, np.ascontiguousarray(tiles[brow, bcol]), dense.shape)
 
 
-def plan_for(terms_k: tuple[int, int], q: int, filled: bool, A21: Block) -> SparsePlan | None:
-    """The sparse plan for the second block of a two-term model, or None to keep it dense.
+def plan_for(
+    terms: list[ReTerm], filled: list[bool], A: dict[tuple[int, int], Block]
+) -> SparsePlan | None:
+    """The sparse plan for the second block of a two-term model, or None to keep it dense;
+    with a plan, ``A[1, 0]`` becomes a BlockSparse (the steps read its stored blocks).
 
     "auto": sparse when the dense block would exceed ``max_dense_bytes``, or when q ≥
     ``min_order`` and the symbolic factor is at most ``max_fill`` full; dense otherwise (and
-    always when the second term is nested in the first: its block stays block diagonal).
+    always when the second term is nested in the first: its block stays block diagonal, or
+    when the model has other than two terms).
 
     Parameters
     ----------
-    terms_k : (k₁, k₂)
-        Columns of the two terms (block order).
-    q : int
-        Order of the second block.
-    filled : bool
-        Whether the second block fills in (the terms are crossed).
-    A21 : Block
-        The cross products of the two terms.
+    terms : list of ReTerm
+        In block order.
+    filled : list of bool
+        Whether each term's diagonal block fills in.
+    A : dict
+        The cross products in block order.
 
     Raises
     ------
@@ -257,6 +260,15 @@ def plan_for(terms_k: tuple[int, int], q: int, filled: bool, A21: Block) -> Spar
         The sparse block is required ("sparse", or the dense block too large) and
         scikit-sparse is missing, or its pair list would be too long.
     """
+    if len(terms) != 2:
+        return None
+    plan = _plan(terms[0].k, terms[1].k, terms[1].q, filled[1], A[1, 0])
+    if plan is not None:
+        A[1, 0] = as_block_sparse(A[1, 0], terms[1].k, terms[0].k)
+    return plan
+
+
+def _plan(k1: int, k2: int, q: int, filled: bool, A21: Block) -> SparsePlan | None:
     policy = current_policy()
     if policy.mode == "dense" or not filled:
         return None
@@ -272,7 +284,6 @@ def plan_for(terms_k: tuple[int, int], q: int, filled: bool, A21: Block) -> Spar
             f"{size}; a sparse block needs CHOLMOD: {INSTALL_HINT} (or raise the limit with "
             "mixedfit.engine.sparse.second_block(max_dense_bytes=...))"
         )
-    k1, k2 = terms_k
     L21 = as_block_sparse(A21, k2, k1)
     pairs = count_column_pairs(L21._cols)
     if pairs > MAX_PAIRS:

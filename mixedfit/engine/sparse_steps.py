@@ -20,9 +20,10 @@ import numpy as np
 from .blocks import Block, BlockDiag, BlockSparse
 from .kernels import Step, cholesky_2x2_step, dense_cholesky, forward_rows_step
 from .reterm import ReTerm
-from .sparse import SparseCholesky, SparsePlan
+from .sparse import SparseCholesky, SparsePlan, plan_for
 
-__all__ = ["SparseFactorBuffers", "allocate_sparse"]
+# the factor's entry points: plan_for (at construction), allocate_sparse, SparseCholesky
+__all__ = ["SparseCholesky", "SparseFactorBuffers", "allocate_sparse", "plan_for"]
 
 
 class SparseFactorBuffers(Protocol):
@@ -40,7 +41,7 @@ class SparseFactorBuffers(Protocol):
     _steps: list[Step]
     _diagonals: list[np.ndarray]
     _diagonal_X: np.ndarray  # noqa: N815 (the factor's name)
-    _sparse_blocks: list[SparseCholesky]
+    _sparse_blocks: tuple[SparseCholesky, ...]
 
 
 def allocate_sparse(
@@ -75,7 +76,7 @@ def allocate_sparse(
     f.T = [np.zeros((t.k, t.k)) for t in f.terms]
     assert isinstance(L00, BlockDiag)
     f._diagonals = [np.diagonal(L00.data, axis1=1, axis2=2)]
-    f._sparse_blocks = [L11]
+    f._sparse_blocks = (L11,)
     f._diagonal_X = np.diagonal(L22)[: f.p]
     f._steps = _compile(f, L11)
 
