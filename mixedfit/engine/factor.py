@@ -30,6 +30,7 @@ from .blocks import (
 from .crossprod import cross_products
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout
+from .sparse_steps import SparseCholesky, allocate_sparse, plan_for
 from .steps import compile_steps
 
 __all__ = ["THREADED_MIN", "BlockedFactor"]
@@ -76,6 +77,7 @@ class BlockedFactor:
     _theta: bytes | None
     _frozen: bool
     scaled_plans: dict[int, ScaledSelfOuterPlan]
+    _sparse_blocks: tuple[SparseCholesky, ...] = ()  # a sparse second block (see .sparse)
 
     def __init__(
         self,
@@ -167,11 +169,12 @@ class BlockedFactor:
         self.filled = [any(not nested[i, j] for j in range(i)) for i in range(self.K)]
         self._theta = None  # the θ that L holds (its bytes)
         self._frozen = False
-        for j in range(self.K):
+        self.sparse_plan = plan_for(self.terms, self.filled, self.A)  # CHOLMOD: see .sparse
+        for j in range(self.K if self.sparse_plan is None else 0):
             for i in range(j + 1, self.K):
                 if self.filled[j] or not isinstance(self.A[i, j], BlockSparse):
                     self.A[i, j] = to_dense(self.A[i, j])  # scaled into a dense L block
-        self.scaled_plans = self._scaled_plans()
+        self.scaled_plans = self._scaled_plans() if self.sparse_plan is None else {}
         self._allocate()
 
     def _scaled_plans(self) -> dict[int, ScaledSelfOuterPlan]:
@@ -189,6 +192,8 @@ class BlockedFactor:
         """L's buffers, copies of A's blocks (or of ``source``, another factor's L, with the
         pair plans of its sparse blocks), the update's steps on them, and views of their
         diagonals."""
+        if self.sparse_plan is not None:
+            return allocate_sparse(self, self.sparse_plan, source)
         K = self.K
         src = self.A if source is None else source
         self.L: dict[tuple[int, int], Block] = {}
@@ -332,7 +337,7 @@ class BlockedFactor:
         total = 0.0
         for d, work in zip(self._diagonals, self._log_work, strict=True):
             total += float(np.add.reduce(np.log(d, out=work), axis=None))
-        return 2.0 * total
+        return 2.0 * total + sum(b.logdet() for b in self._sparse_blocks)
 
     @property
     def LKK(self) -> np.ndarray:

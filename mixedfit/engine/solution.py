@@ -15,6 +15,7 @@ import scipy.linalg
 
 from .blocks import Block, BlockDiag, BlockSparse, lower_solve_batched, to_dense
 from .factor import BlockedFactor
+from .sparse import SparseCholesky
 
 __all__ = ["Solution", "conditional_variances", "solve"]
 
@@ -72,6 +73,8 @@ def _upper_solve(Ljj: Block, rhs: np.ndarray) -> np.ndarray:
         if k == 1:
             return (r / Lt).ravel()
         return np.linalg.solve(Lt, r).ravel()
+    if isinstance(Ljj, SparseCholesky):
+        return Ljj.solve_upper(rhs)
     assert isinstance(Ljj, np.ndarray)
     return scipy.linalg.solve_triangular(Ljj, rhs, lower=True, trans="T", check_finite=False)
 
@@ -102,6 +105,8 @@ def _lower_solve(Lii: Block, rhs: np.ndarray) -> np.ndarray:
         nlev, k, _ = Lii.data.shape
         out = lower_solve_batched(Lii.data, rhs.reshape(nlev, k, -1))
         return out.reshape(rhs.shape)
+    if isinstance(Lii, SparseCholesky):
+        return Lii.solve_lower(rhs)
     assert isinstance(Lii, np.ndarray)
     return scipy.linalg.solve_triangular(Lii, rhs, lower=True, check_finite=False)
 
