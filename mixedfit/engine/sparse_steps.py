@@ -19,7 +19,7 @@ import numpy as np
 
 from .blocks import Block, BlockDiag, BlockSparse
 from .kernels import Step, cholesky_2x2_step, dense_cholesky, forward_rows_step
-from .reterm import ReTerm
+from .reterm import ReTerm, ThetaLayout
 from .sparse import SparseCholesky, SparsePlan, plan_for
 
 # the factor's entry points: plan_for (at construction), allocate_sparse, SparseCholesky
@@ -42,6 +42,12 @@ class SparseFactorBuffers(Protocol):
     _diagonals: list[np.ndarray]
     _diagonal_X: np.ndarray  # noqa: N815 (the factor's name)
     _sparse_blocks: tuple[SparseCholesky, ...]
+    _T_buffer: np.ndarray  # noqa: N815
+    _T_fill: np.ndarray | None  # noqa: N815
+    _log_work: list[np.ndarray]
+    _log_work_X: np.ndarray  # noqa: N815
+    layout: ThetaLayout
+    order: list[int]
 
 
 def allocate_sparse(
@@ -73,11 +79,13 @@ def allocate_sparse(
     }
     f.stacks, f.threaded = {}, set()
     f.diag_index = [(np.zeros(0, int), np.zeros(0, int))] * 2
-    f.T = [np.zeros((t.k, t.k)) for t in f.terms]
+    f.T, f._T_buffer, f._T_fill = f.layout.template_buffers(f.order)  # θ's T, as dense
     assert isinstance(L00, BlockDiag)
     f._diagonals = [np.diagonal(L00.data, axis1=1, axis2=2)]
     f._sparse_blocks = (L11,)
     f._diagonal_X = np.diagonal(L22)[: f.p]
+    f._log_work = [np.empty(d.shape) for d in f._diagonals]
+    f._log_work_X = np.empty(f._diagonal_X.shape)
     f._steps = _compile(f, L11)
 
 
