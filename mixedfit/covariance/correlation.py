@@ -41,6 +41,7 @@ from .binding import (
     numeric_column,
     pair_coverage,
     require_pairs,
+    warn_unused_time_levels,
 )
 from .variance import _reference
 
@@ -72,6 +73,11 @@ class CorrelationStructure(ResidualStructure):
     subject: str | None
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        """The time column whose categorical level index is the time position (AR1, ARMA,
+        Toeplitz; a level unused by every subject is a gap, warned about when binding)."""
+        return None
+
     @property
     def label(self) -> str:
         return type(self).__name__
@@ -88,6 +94,9 @@ class CorrelationStructure(ResidualStructure):
     ) -> BoundResidual:
         """Bind, multiplying the rows' sds by ``variances``."""
         subj = self._subject(frame)
+        time = self._level_positions()
+        if time is not None:
+            warn_unused_time_levels(frame, time, self.label)
         codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
         labels = ["all"] if subj is None else subj.labels
         parts = self._parts(frame, codes, labels)
@@ -206,6 +215,9 @@ class AR1(CorrelationStructure):
     heterogeneous: bool = False
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         pos, tl = _positions(self, frame, self.time, subject, labels)
         var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
@@ -239,6 +251,9 @@ class ARMA(CorrelationStructure):
     p: int = 1
     q: int = 0
     by: str | None = None
+
+    def _level_positions(self) -> str | None:
+        return self.time
 
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         if self.p < 0 or self.q < 0 or self.p + self.q == 0:
@@ -281,6 +296,9 @@ class Toeplitz(CorrelationStructure):
     heterogeneous: bool = False
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         pos, tl = _positions(self, frame, self.time, subject, labels)
         m = int(pos.max()) + 1
@@ -291,9 +309,31 @@ class Toeplitz(CorrelationStructure):
             raise DataError(
                 f"Toeplitz has a correlation for lag {missing[0]} of {self.time!r}, but no subject "
                 f"has two visits that far apart: the data have too few visits for it"
+                + _lag_hint(frame[self.time], pos)
             )
         var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
         return _Parts(ToeplitzPart(pos, m), var, tl, pos)
+
+
+def _lag_hint(col: pd.Series, pos: np.ndarray) -> str:
+    """What to do when a Toeplitz lag is unseen because of unused time positions (empty if
+    every position between the first and the last is used)."""
+    name = repr(col.name)
+    used = np.unique(pos)
+    if len(used) == int(used[-1]) + 1:
+        return ""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return (
+            f" (its unused levels count as time positions: drop them with "
+            f"df[{name}] = df[{name}].cat.remove_unused_categories())"
+        )
+    shown = ", ".join(f"{v:g}" for v in np.unique(np.asarray(col, dtype=float))[:4])
+    return (
+        f"; the time positions are the integer values of {name} ({shown}, ...), so a value "
+        f"no row has is a gap: if the values are consecutive visits, make the time "
+        f"categorical (df[{name}] = pd.Categorical(df[{name}])), whose level order gives "
+        f"the positions"
+    )
 
 
 @dataclass(frozen=True)
