@@ -23,7 +23,7 @@
 # their box, log delta, log sigma; d = 0.1) and with d = 0.01: df_alt / df_small_step agree with
 # df to ~1e-7 (invariance at the optimum; printed when the script runs).
 # glmmTMB 1.1.5 REML fits (where its structure is the same: ar1, cs heterogeneous) are stored as
-# a check of the optimum (loglik_glmmTMB; on ar1_daysf from the start of
+# a check of the optimum (loglik_glmmTMB; on ar1_daysf from the start values of
 # tests/reference/cov/sleepstudy_tmb_ar1_reml.json: from its default start glmmTMB stops at
 # -841.58).
 # Run from the repository root:  Rscript tests/reference/structured_sat/make_structured_sat.R
@@ -198,8 +198,7 @@ write.csv(sim[c("y", "Days", "Subject", "period")], "tests/data/cov/structured_s
 run("ar1_daysf", list(formula = "Reaction ~ Daysf + ar1(0 + Daysf | Subject)"),
     ~ Daysf, "Daysf", "ar1", TRUE, FALSE, list(c(3.2, 0.88), c(1, 0.3)), daysf,
     quote(glmmTMB(Reaction ~ Daysf + ar1(0 + Daysf | Subject), data = d, REML = TRUE,
-                  start = list(theta = c(log(40), 1), betad = log(200)),
-                  control = glmmTMBControl(optimizer = tmb_newton))))
+                  start = list(theta = c(log(40), 1), betad = log(200)))))
 run("ar1_f", list(formula = "Reaction ~ Days + ar1(0 + f | Subject)"),
     ~ Days, "f", "ar1", TRUE, FALSE, list(c(1, 0.5), c(2, 0.9)), c(1, 5),
     quote(glmmTMB(Reaction ~ Days + ar1(0 + f | Subject), data = d, REML = TRUE)))
