@@ -388,5 +388,6 @@ def test_kenward_roger_with_structured_terms(sleep: pd.DataFrame) -> None:
     fit = mf.lmer("Reaction ~ Daysf + ar1(0 + Daysf | Subject)", sleep)
     kr, sat = fit.coef_table(ddf="kenward-roger"), fit.coef_table(ddf="satterthwaite")
     # one-row KR df are the residual machinery's Satterthwaite df: equal to the ordinary
-    # Satterthwaite's up to the fits' optima (were 3e-3 apart: tests/test_structured_satterthwaite.py)
+    # Satterthwaite's up to the fits' optima (were 3e-3 apart;
+    # tests/test_structured_satterthwaite.py)
     assert np.allclose(kr["df"], sat["df"], rtol=5e-5)

@@ -1,15 +1,15 @@
 """Satterthwaite df of fits with structured random-effects terms (``ar1``, heterogeneous ``cs``,
 ``toep``; one with ``residual=``) against a dense R computation (issue 12).
 
-tests/reference/structured_sat/make_structured_sat.R builds V(ψ, σ) densely (per subject), finds the REML
-optimum to a gradient of 1e-7 and takes numDeriv's Richardson Hessian and Jacobian in lmerTest's
-parameterization (the term's parameters, then σ); the df are checked there for invariance under a
-second parameterization. Two mixedfit paths are checked: the ordinary fit's Satterthwaite
-(:mod:`mixedfit.inference.satterthwaite`) and the residual machinery's
-(:mod:`mixedfit.inference.residual_ddf`, reached by refitting with a one-level ``VarIdent``, so
-R = σ²I). The residual machinery gave 39.97 for the intercept of the ar1 fit (R: 39.859): its
-Hessian stepped 10 % of ρ̂ = 0.88 itself, within reach of the singularity at ρ = 1; it now steps
-in atanh of the correlation's box, as the ordinary path.
+tests/reference/structured_sat/make_structured_sat.R builds V(ψ, σ) densely (per subject),
+finds the REML optimum to a gradient of 1e-7 and takes numDeriv's Richardson Hessian and
+Jacobian in lmerTest's parameterization (the term's parameters, then σ); the df are checked
+there for invariance under a second parameterization. Two mixedfit paths are checked: the
+ordinary fit's Satterthwaite (:mod:`mixedfit.inference.satterthwaite`) and the residual
+machinery's (:mod:`mixedfit.inference.residual_ddf`, reached by refitting with a one-level
+``VarIdent``, so R = σ²I). The residual machinery gave 39.97 for the intercept of the ar1 fit
+(R: 39.859): its Hessian stepped 10 % of ρ̂ = 0.88 itself, within reach of the singularity at
+ρ = 1; it now steps in atanh of the correlation's box, as the ordinary path.
 """
 
 from __future__ import annotations
