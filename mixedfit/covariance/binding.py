@@ -24,6 +24,7 @@ __all__ = [
     "check_unique_times",
     "code_column",
     "integer_positions",
+    "lag_hint",
     "numeric_column",
     "require_pairs",
     "warn_unused_time_levels",
@@ -189,6 +190,27 @@ def _user_stacklevel() -> int:
         level += 1
         frame = frame.f_back  # type: ignore[assignment]
     return last + 1
+
+
+def lag_hint(col: pd.Series, pos: np.ndarray) -> str:
+    """What to do when a Toeplitz lag is unseen because of unused time positions (empty if
+    every position between the first and the last is used)."""
+    name = repr(col.name)
+    used = np.unique(pos)
+    if len(used) == int(used[-1]) + 1:
+        return ""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return (
+            f" (its unused levels count as time positions: drop them with "
+            f"df[{name}] = df[{name}].cat.remove_unused_categories())"
+        )
+    shown = ", ".join(f"{v:g}" for v in np.unique(np.asarray(col, dtype=float))[:4])
+    return (
+        f"; the time positions are the integer values of {name} ({shown}, ...), so a value "
+        f"no row has is a gap: if the values are consecutive visits, make the time "
+        f"categorical (df[{name}] = pd.Categorical(df[{name}])), whose level order gives "
+        f"the positions"
+    )
 
 
 def check_unique_times(

@@ -38,6 +38,7 @@ from .binding import (
     check_unique_times,
     code_column,
     integer_positions,
+    lag_hint,
     numeric_column,
     pair_coverage,
     require_pairs,
@@ -309,31 +310,10 @@ class Toeplitz(CorrelationStructure):
             raise DataError(
                 f"Toeplitz has a correlation for lag {missing[0]} of {self.time!r}, but no subject "
                 f"has two visits that far apart: the data have too few visits for it"
-                + _lag_hint(frame[self.time], pos)
+                + lag_hint(frame[self.time], pos)
             )
         var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
         return _Parts(ToeplitzPart(pos, m), var, tl, pos)
-
-
-def _lag_hint(col: pd.Series, pos: np.ndarray) -> str:
-    """What to do when a Toeplitz lag is unseen because of unused time positions (empty if
-    every position between the first and the last is used)."""
-    name = repr(col.name)
-    used = np.unique(pos)
-    if len(used) == int(used[-1]) + 1:
-        return ""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return (
-            f" (its unused levels count as time positions: drop them with "
-            f"df[{name}] = df[{name}].cat.remove_unused_categories())"
-        )
-    shown = ", ".join(f"{v:g}" for v in np.unique(np.asarray(col, dtype=float))[:4])
-    return (
-        f"; the time positions are the integer values of {name} ({shown}, ...), so a value "
-        f"no row has is a gap: if the values are consecutive visits, make the time "
-        f"categorical (df[{name}] = pd.Categorical(df[{name}])), whose level order gives "
-        f"the positions"
-    )
 
 
 @dataclass(frozen=True)
