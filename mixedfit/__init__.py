@@ -22,7 +22,7 @@ load_dataset, list_datasets
     The bundled classic data sets (sleepstudy, Dyestuff, Penicillin, InstEval, ...).
 FormulaError, DataError, MixedFitError
     Errors raised for malformed formulas and unusable data.
-MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning
+MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning, UnusedLevelWarning
     Warning classes, filterable with :mod:`warnings`.
 """
 
@@ -50,6 +50,7 @@ from .exceptions import (
     MixedFitWarning,
     RankDeficiencyWarning,
     SingularFitWarning,
+    UnusedLevelWarning,
 )
 from .fitted import LinearMixedModel, load_fit
 from .io.datasets import list_datasets, load_dataset
@@ -78,6 +79,7 @@ __all__ = [
     "StatisticsModel",
     "Toeplitz",
     "Unstructured",
+    "UnusedLevelWarning",
     "VarExp",
     "VarIdent",
     "VarPower",

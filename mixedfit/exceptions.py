@@ -14,6 +14,7 @@ __all__ = [
     "MixedFitWarning",
     "RankDeficiencyWarning",
     "SingularFitWarning",
+    "UnusedLevelWarning",
 ]
 
 
@@ -43,3 +44,7 @@ class SingularFitWarning(MixedFitWarning):
 
 class ConvergenceWarning(MixedFitWarning):
     """The optimizer stopped without meeting its convergence criteria."""
+
+
+class UnusedLevelWarning(MixedFitWarning):
+    """A categorical time has a level with no rows in the fit (a gap for AR1, ARMA, Toeplitz)."""

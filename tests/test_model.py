@@ -30,6 +30,7 @@ def test_public_api_is_small():
         "MixedFitWarning",
         "RankDeficiencyWarning",
         "SingularFitWarning",
+        "UnusedLevelWarning",
         "__version__",
         "list_datasets",
         "load_dataset",

@@ -142,3 +142,21 @@ def test_plot_profile(lme_fit: mf.ResidualMixedModel) -> None:
     fig = plot_profile(lme_fit, points=3)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == bootstrap_names(lme_fit)
+
+
+def test_unstructured_intervals_match_a_dense_profile(orthodont: pd.DataFrame) -> None:
+    """The ends of an unstructured fit's correlation and sd ratio, where an independent dense
+    profile (tests/reference/cov_profile/make_un_profile.py) has D − D̂ = z². Were too narrow
+    (cor(3,2) upper 0.7107 for 0.7685, sd ratio 4 (0.855, 1.100) for (0.681, 1.323)): the
+    1e300 returned where the parameter could not be held overflowed BOBYQA's model."""
+    ref = json.loads((HERE / "reference" / "cov_profile" / "un_profile.json").read_text())
+    for name in ("cor(3,2)", "sd ratio 4"):
+        np.testing.assert_allclose(ref[name]["deviance_change"], Z95**2, atol=1e-5)
+    df = orthodont.assign(agef=pd.Categorical(orthodont["age"]))
+    fit = mf.gls("distance ~ Sex * age", df, residual=mf.Unstructured("agef", "Subject"))
+    names = ["cor(3,2)", "sd ratio 4"]
+    ci = fit.confint(method="profile", parm=names)
+    for name in names:
+        want = ref[name]
+        assert ci.loc[name, "lower"] == pytest.approx(want["lower"], abs=1e-6), name
+        assert ci.loc[name, "upper"] == pytest.approx(want["upper"], abs=1e-6), name

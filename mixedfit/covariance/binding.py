@@ -8,13 +8,15 @@ structure.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..engine.residual.structure import ResidualModel
-from ..exceptions import DataError
+from ..exceptions import DataError, UnusedLevelWarning
 
 __all__ = [
     "BoundResidual",
@@ -22,8 +24,10 @@ __all__ = [
     "check_unique_times",
     "code_column",
     "integer_positions",
+    "lag_hint",
     "numeric_column",
     "require_pairs",
+    "warn_unused_time_levels",
 ]
 
 
@@ -139,6 +143,74 @@ def integer_positions(
     lo = int(v.min())
     pos = (v - lo).astype(np.intp)
     return pos, [str(lo + k) for k in range(int(pos.max()) + 1)]
+
+
+def warn_unused_time_levels(frame: pd.DataFrame, column: str, structure: str) -> None:
+    """UnusedLevelWarning if the categorical time ``column`` has levels no row of the fit uses.
+
+    The structure keeps every level as a time position (a level between observed ones is a gap,
+    as nlme's integer codes and as a missed visit); the warning says so and how to drop the
+    levels. Numeric times and times without unused levels pass silently.
+    """
+    s = frame[column] if column in frame.columns else None
+    if s is None or not isinstance(s.dtype, pd.CategoricalDtype):
+        return
+    seen = np.zeros(len(s.cat.categories), dtype=bool)
+    codes = np.asarray(s.cat.codes)
+    seen[codes[codes >= 0]] = True
+    if seen.all() or not seen.any():
+        return
+    unused = [str(c) for c, used in zip(s.cat.categories, seen, strict=True) if not used]
+    first, last = np.flatnonzero(seen)[[0, -1]]
+    inner = [str(s.cat.categories[k]) for k in range(first + 1, last) if not seen[k]]
+    shown = ", ".join(repr(u) for u in unused)
+    effect = (
+        f", so the visits on either side of {', '.join(repr(u) for u in inner)} are not "
+        "adjacent (a gap, as a missed visit)"
+        if inner
+        else " (here before or after every observed level)"
+    )
+    warnings.warn(
+        f"the time column {column!r} has the level{'s' if len(unused) > 1 else ''} {shown} "
+        f"with no rows in the fit; {structure} keeps every level as a time position{effect}. "
+        f"If {'they are' if len(unused) > 1 else 'it is'} not a visit, drop "
+        f"{'them' if len(unused) > 1 else 'it'}: "
+        f"df[{column!r}] = df[{column!r}].cat.remove_unused_categories()",
+        UnusedLevelWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
+def _user_stacklevel() -> int:
+    """The stack level of the caller of the outermost mixedfit frame (the user's call)."""
+    level, last, frame = 1, 1, sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("mixedfit"):
+            last = level
+        level += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    return last + 1
+
+
+def lag_hint(col: pd.Series, pos: np.ndarray) -> str:
+    """What to do when a Toeplitz lag is unseen because of unused time positions (empty if
+    every position between the first and the last is used)."""
+    name = repr(col.name)
+    used = np.unique(pos)
+    if len(used) == int(used[-1]) + 1:
+        return ""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return (
+            f" (its unused levels count as time positions: drop them with "
+            f"df[{name}] = df[{name}].cat.remove_unused_categories())"
+        )
+    shown = ", ".join(f"{v:g}" for v in np.unique(np.asarray(col, dtype=float))[:4])
+    return (
+        f"; the time positions are the integer values of {name} ({shown}, ...), so a value "
+        f"no row has is a gap: if the values are consecutive visits, make the time "
+        f"categorical (df[{name}] = pd.Categorical(df[{name}])), whose level order gives "
+        f"the positions"
+    )
 
 
 def check_unique_times(

@@ -38,9 +38,11 @@ from .binding import (
     check_unique_times,
     code_column,
     integer_positions,
+    lag_hint,
     numeric_column,
     pair_coverage,
     require_pairs,
+    warn_unused_time_levels,
 )
 from .variance import _reference
 
@@ -72,6 +74,11 @@ class CorrelationStructure(ResidualStructure):
     subject: str | None
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        """The time column whose categorical level index is the time position (AR1, ARMA,
+        Toeplitz; a level unused by every subject is a gap, warned about when binding)."""
+        return None
+
     @property
     def label(self) -> str:
         return type(self).__name__
@@ -88,6 +95,9 @@ class CorrelationStructure(ResidualStructure):
     ) -> BoundResidual:
         """Bind, multiplying the rows' sds by ``variances``."""
         subj = self._subject(frame)
+        time = self._level_positions()
+        if time is not None:
+            warn_unused_time_levels(frame, time, self.label)
         codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
         labels = ["all"] if subj is None else subj.labels
         parts = self._parts(frame, codes, labels)
@@ -206,6 +216,9 @@ class AR1(CorrelationStructure):
     heterogeneous: bool = False
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         pos, tl = _positions(self, frame, self.time, subject, labels)
         var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
@@ -239,6 +252,9 @@ class ARMA(CorrelationStructure):
     p: int = 1
     q: int = 0
     by: str | None = None
+
+    def _level_positions(self) -> str | None:
+        return self.time
 
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         if self.p < 0 or self.q < 0 or self.p + self.q == 0:
@@ -281,6 +297,9 @@ class Toeplitz(CorrelationStructure):
     heterogeneous: bool = False
     by: str | None = None
 
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         pos, tl = _positions(self, frame, self.time, subject, labels)
         m = int(pos.max()) + 1
@@ -291,6 +310,7 @@ class Toeplitz(CorrelationStructure):
             raise DataError(
                 f"Toeplitz has a correlation for lag {missing[0]} of {self.time!r}, but no subject "
                 f"has two visits that far apart: the data have too few visits for it"
+                + lag_hint(frame[self.time], pos)
             )
         var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
         return _Parts(ToeplitzPart(pos, m), var, tl, pos)

@@ -12,10 +12,15 @@ D_p the profiled criterion the fit minimized and r² the weighted residual sum o
 
 A parameter P_k(x, σ) other than σ and β (an SD σ·|row of T|, a correlation, ρ, a variance
 ratio, δ, an unstructured correlation …) is held at a value v by *solving* for one coordinate
-x_j of x — the one P_k is most sensitive to at the optimum — given all the others (a 1-D root
-search along P_k's monotone branch through the current point); the others and log σ are
-re-optimized by BOBYQA. Where no x_j gives v (beyond the parameter's range) the deviance is
-infinite, which bounds the interval. σ's profile re-optimizes all of x; the fixed effects' are
+x_j of x — the one P_k is most sensitive to at the optimum — given all the others: the root of
+x_j ↦ P_k − v on the monotone branch where P_k moves with x_j as at the estimate (secant steps
+from the last root, then a bracketing search), so the objective is a function of the other
+coordinates, not of the search's history. Those, and log σ when P_k depends on it (an SD of
+the random effects; else σ is profiled out, D = D_p), are re-optimized by BOBYQA, each time
+from the linear extrapolation of the two nearest solutions. Where no x_j gives v the deviance is
+a finite wall (D̂ + 10⁴, not 1e300, which overflowed BOBYQA's quadratic model and stopped it
+far from the optimum: an unstructured fit's intervals were too narrow), which bounds the
+interval. σ's profile re-optimizes all of x; the fixed effects' are
 :func:`.residual_tests.residual_profile_intervals`'.
 """
 
@@ -32,7 +37,7 @@ import scipy.stats
 
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
-from .deviance import BIG, Profile, ProfiledDeviance
+from .deviance import _NEAR_BOUND, _NUDGE, BIG, Profile, ProfiledDeviance, minimize_bounded
 from .parameters import sdcor_from_theta
 from .profile import _endpoint
 from .residual_bootstrap import bootstrap_names
@@ -46,6 +51,10 @@ __all__ = ["residual_profile_all", "residual_profile_zeta"]
 _RANGE_PROBE = 40.0  # x_j moved this far each way to find a parameter's range
 _HUGE = 1e8  # a probed limit beyond this is infinite
 _SOLVE_STEPS = 60
+_WALL = 1e4  # deviance above the optimum returned where the parameter cannot be held (finite:
+# on 1e300 BOBYQA's quadratic model overflowed and it stopped early, far from the optimum)
+_SECANT_STEPS = 12  # secant steps of the root search for x_j before the bracketing search
+_SECANT_REACH = 0.5  # ... each within this of the start (relative to 1 + |t0|)
 
 
 class _VarianceDeviance:
@@ -95,15 +104,52 @@ class _VarianceDeviance:
         return float(list(self.crit.model.report(phi).values())[k - m - 1])
 
 
-def _solve(g: Callable[[float], float], t0: float, lo: float) -> float | None:
-    """A root of g near t0 on g's monotone branch through t0 (t ≥ lo), or None."""
+def _solve(g: Callable[[float], float], t0: float, lo: float, rising: bool) -> float | None:
+    """The root of g on the monotone branch of g through t0 (t ≥ lo), or None if there is
+    none or g does not rise (``rising``) or fall there at t0.
+
+    Secant steps from t0 first (a warm start is usually within a few steps of the root), then
+    the bracketing search :func:`_solve_bracketed`. Requiring the direction of g at t0 makes the
+    root a function of the other coordinates (not of the start) where g has one extremum."""
     f0 = g(t0)
+    if not math.isfinite(f0):
+        return None
+    h = 1e-6 * max(1.0, abs(t0))
+    t1 = t0 + h if t0 - h < lo else t0 - h
+    f1 = g(t1)
+    if not (math.isfinite(f1) and f1 != f0) or ((f1 - f0) / (t1 - t0) > 0) != rising:
+        return None
     if f0 == 0:
         return t0
-    h = 1e-6 * max(1.0, abs(t0))
-    slope = (g(t0 + h) - (g(t0 - h) if t0 - h >= lo else f0)) / (2 * h if t0 - h >= lo else h)
-    if not (math.isfinite(slope) and slope != 0 and math.isfinite(f0)):
-        return None
+    a, fa, b, fb = t0, f0, t1, f1
+    for _ in range(_SECANT_STEPS):
+        if fb == 0:
+            return b
+        if math.copysign(1.0, fa) != math.copysign(1.0, fb):  # bracketed: finish by Brent
+            lo_t, hi_t = sorted((a, b))
+            return float(scipy.optimize.brentq(g, lo_t, hi_t, xtol=1e-14, rtol=1e-13))
+        new = b - fb * (b - a) / (fb - fa)
+        if not (
+            math.isfinite(new) and new >= lo and abs(new - t0) <= _SECANT_REACH * (1 + abs(t0))
+        ):
+            break
+        fn = g(new)
+        if not (math.isfinite(fn) and abs(fn) < abs(fb) and fn != fb):
+            break
+        if ((fn - fb) / (new - b) > 0) != rising:  # across the extremum
+            break
+        if abs(new - b) <= 1e-14 + 1e-13 * abs(new):
+            return new
+        a, fa, b, fb = b, fb, new, fn
+    return _solve_bracketed(g, t0, f0, (f1 - f0) / (t1 - t0), lo)
+
+
+def _solve_bracketed(
+    g: Callable[[float], float], t0: float, f0: float, slope: float, lo: float
+) -> float | None:
+    """The root of g on its monotone branch through t0 (slope there: ``slope``) by doubling
+    steps away from t0 until the sign changes, then Brent's method (None beyond the branch's
+    extremum)."""
     d = -math.copysign(1.0, f0) * math.copysign(1.0, slope)
     step, t, f = max(0.1 * abs(t0), 0.05), t0, f0
     for _ in range(_SOLVE_STEPS):
@@ -124,6 +170,37 @@ def _solve(g: Callable[[float], float], t0: float, lo: float) -> float | None:
     return None
 
 
+class _WarmProfile(Profile):
+    """:class:`.deviance.Profile` whose minimizations start from the linear extrapolation of
+    the solutions at the two nearest values of the parameter (not the nearest solution)."""
+
+    def _start(self, value: float) -> np.ndarray:
+        near = sorted(self.solutions, key=lambda s: abs(s[0] - value))
+        if len(near) < 2 or near[0][0] == near[1][0]:
+            return near[0][1]
+        (v1, x1), (v2, x2) = near[0], near[1]
+        return np.clip(x1 + (value - v1) / (v1 - v2) * (x1 - x2), self.lower, self.upper)
+
+    def _compute(self, value: float) -> float:
+        def fun(x: np.ndarray) -> float:
+            return self.objective(value, x)
+
+        x, fmin = minimize_bounded(fun, self._start(value), self.lower, self.upper)
+        # as Profile: an inner variable on a bound gets a second, interior start
+        near_low = np.isfinite(self.lower) & (x - self.lower < _NEAR_BOUND)
+        near_up = np.isfinite(self.upper) & (self.upper - x < _NEAR_BOUND)
+        if near_low.any() or near_up.any():
+            inside = np.where(
+                near_low, self.lower + _NUDGE, np.where(near_up, self.upper - _NUDGE, x)
+            )
+            x2, f2 = minimize_bounded(fun, inside, self.lower, self.upper)
+            if f2 < fmin:
+                x, fmin = x2, f2
+        self.solutions.append((value, x))
+        change = max(fmin - self.dev.base, 0.0)
+        return math.copysign(math.sqrt(change), value - self.estimate)
+
+
 def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
     """Profile of parameter k (not σ); None if no coordinate moves it."""
     x_hat, s_hat = dev.x_hat, dev.sigma
@@ -142,7 +219,14 @@ def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
         return None
     j = int(np.argmax(sens))
     others = [i for i in range(size) if i != j]
+    up = x_hat.copy()
+    up[j] += 1e-6 * max(1.0, abs(x_hat[j]))
+    rising = dev.param(k, up, s_hat) > est  # the branch of x_j ↦ P_k through the estimate
+    # σ is profiled out (σ² = r²/n: D = D_p) unless P_k depends on it (an SD of the random
+    # effects): one coordinate fewer for BOBYQA, the same minimum
+    with_sigma = k < dev.crit.n_theta and bool(dev.layout.diagonal_mask()[k])
     warm = [float(x_hat[j])]
+    wall = dev.base + _WALL  # where P_k cannot be held at the value
 
     def at(t: float, x: np.ndarray, sigma: float) -> float:
         x = x.copy()
@@ -151,30 +235,38 @@ def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
             return dev.param(k, x, sigma)
 
     def objective(value: float, z: np.ndarray) -> float:
-        sigma = math.exp(z[0])
+        sigma = math.exp(z[0]) if with_sigma else s_hat
         x = np.empty(size)
-        x[others] = z[1:]
-        x[j] = warm[0]
-        t = _solve(lambda t: at(t, x, sigma) - value, warm[0], float(dev.lower[j]))
+        x[others] = z[1:] if with_sigma else z
+        lo = float(dev.lower[j])
+
+        def g(t: float) -> float:
+            return at(t, x, sigma) - value
+
+        t = _solve(g, warm[0], lo, rising)
+        if t is None and warm[0] != x_hat[j]:
+            t = _solve(g, float(x_hat[j]), lo, rising)
         if t is None:
-            return BIG
+            return wall
         x[j] = t
         try:
-            out = dev.deviance(x, sigma)
+            out = dev.deviance(x, sigma) if with_sigma else dev.profiled(x)[0]
         except np.linalg.LinAlgError:
-            return BIG
+            return wall
         if math.isfinite(out):
             warm[0] = t
         return out
 
-    z_hat = np.concatenate([[math.log(s_hat)], x_hat[others]])
-    lower = np.concatenate([[-np.inf], dev.lower[others]])
-    upper = np.concatenate([[np.inf], dev.upper[others]])
-    return Profile(cast(ProfiledDeviance, dev), objective, est, z_hat, lower, upper)
+    z_hat, lower, upper = x_hat[others], dev.lower[others], dev.upper[others]
+    if with_sigma:
+        z_hat = np.concatenate([[math.log(s_hat)], z_hat])
+        lower = np.concatenate([[-np.inf], lower])
+        upper = np.concatenate([[np.inf], upper])
+    return _WarmProfile(cast(ProfiledDeviance, dev), objective, est, z_hat, lower, upper)
 
 
 def _sigma_profile(dev: _VarianceDeviance) -> Profile:
-    return Profile(
+    return _WarmProfile(
         cast(ProfiledDeviance, dev),
         lambda value, x: dev.deviance(x, value),
         dev.sigma,

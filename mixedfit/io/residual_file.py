@@ -40,7 +40,12 @@ from ..engine.residual import ResidualFit, check_nested
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
-from ..exceptions import ConvergenceWarning, MixedFitError, RankDeficiencyWarning
+from ..exceptions import (
+    ConvergenceWarning,
+    MixedFitError,
+    RankDeficiencyWarning,
+    UnusedLevelWarning,
+)
 from ..formula import parse_formula
 from ..model import ResidualModelFit, engine_terms
 from . import jsoncodec as codec
@@ -177,7 +182,9 @@ def restore_residual(
     if design.weights is not None:
         raise _FileError("data.weights must be null for a fit with a residual structure")
     try:
-        bound = structure.bind(frame)
+        with warnings.catch_warnings():  # warned when the fit was made
+            warnings.simplefilter("ignore", UnusedLevelWarning)
+            bound = structure.bind(frame)
     except MixedFitError as err:
         raise MixedFitError(
             f"cannot rebuild the residual structure saved in {where}: {err}"
