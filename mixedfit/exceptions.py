@@ -7,6 +7,7 @@ errors or filter warnings precisely (``warnings.simplefilter("ignore", mf.Singul
 from __future__ import annotations
 
 __all__ = [
+    "BoundaryWarning",
     "ConvergenceWarning",
     "DataError",
     "FormulaError",
@@ -43,3 +44,8 @@ class SingularFitWarning(MixedFitWarning):
 
 class ConvergenceWarning(MixedFitWarning):
     """The optimizer stopped without meeting its convergence criteria."""
+
+
+class BoundaryWarning(ConvergenceWarning):
+    """A residual structure's parameter ran to a bound of its range where the structure is not
+    identified (a spatial range → ∞): the optimum is the structure's limit model."""

@@ -61,6 +61,24 @@ class CorrelationPart(ABC):
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
 
+    def upper(self) -> np.ndarray:
+        """Upper bounds of φ (unconstrained: +inf)."""
+        return np.full(self.size, np.inf)
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Further starting φ worth a run of their own (another basin, a ridge): none."""
+        return []
+
+    def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """φ moved along a ridge to its limit, and the factor of σ² there (to compare the
+        optimum with the limit model), or None: no such ridge."""
+        return None
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        """Why ``phi`` is a degenerate limit of the structure (a parameter at a bound where the
+        parameters are not identified), or None."""
+        return None
+
     def row_keys(self) -> np.ndarray | None:
         """What the part reads of each row, shape (n, r), or (0, 0) when it reads nothing: the
         correlation of two distinct rows of a subject is a function of their keys alone (the
@@ -296,46 +314,6 @@ class UnstructuredPart(_LevelMatrixPart):
         return out
 
 
-_SPATIAL = ("exponential", "gaussian", "spherical")
-
-
-class SpatialPart(CorrelationPart):
-    """Isotropic spatial correlation of Euclidean distance d: (1−c)·g(d/r) for d > 0, with
-    g = exp(−x), exp(−x²) or 1 − 1.5x + 0.5x³ (x < 1); range r = e^{φ₁}, nugget c = logistic(φ₂)."""
-
-    _row_arrays = ("coords",)
-
-    def __init__(self, coords: np.ndarray, kind: str, nugget: bool, typical: float) -> None:
-        if kind not in _SPATIAL:
-            raise ValueError(f"kind must be one of {_SPATIAL}, not {kind!r}")
-        self.coords = np.asarray(coords, dtype=float).reshape(len(coords), -1)
-        self.kind, self.nugget, self.typical = kind, nugget, typical
-        self.names = ("log_range", "logit_nugget") if nugget else ("log_range",)
-
-    def start(self) -> np.ndarray:
-        r0 = [math.log(self.typical)]
-        return np.array([*r0, math.log(0.1 / 0.9)] if self.nugget else r0)
-
-    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        xy = self.coords[rows]
-        d = np.sqrt(((xy[:, :, None, :] - xy[:, None, :, :]) ** 2).sum(axis=-1))
-        x = d / math.exp(phi[0])
-        if self.kind == "exponential":
-            g = np.exp(-x)
-        elif self.kind == "gaussian":
-            g = np.exp(-x * x)
-        else:
-            g = np.where(x < 1.0, 1.0 - 1.5 * x + 0.5 * x**3, 0.0)
-        c = 1.0 / (1.0 + math.exp(-phi[1])) if self.nugget else 0.0
-        return np.asarray(np.where(d == 0, 1.0, (1.0 - c) * g))
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        out = {"range": math.exp(phi[0])}
-        if self.nugget:
-            out["nugget"] = 1.0 / (1.0 + math.exp(-phi[1]))
-        return out
-
-
 class ByCorrelation(CorrelationPart):
     """A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
 
@@ -372,6 +350,25 @@ class ByCorrelation(CorrelationPart):
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
 
+    def upper(self) -> np.ndarray:
+        return np.concatenate([p.upper() for p in self.parts])
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Each part's further starts, all parts moved together (the others at their start)."""
+        per = [p.other_starts() for p in self.parts]
+        out = []
+        for k in range(max(map(len, per), default=0)):
+            each = [o[k] if k < len(o) else p.start() for p, o in zip(self.parts, per, strict=True)]
+            out.append(np.concatenate(each))
+        return out
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
+            why = part.at_bound(self._slice(phi, g))
+            if why is not None:
+                return f"{lab}: {why}"
+        return None
+
     def row_keys(self) -> np.ndarray | None:
         keys = [p.row_keys() for p in self.parts]
         if any(k is None for k in keys):
@@ -395,3 +392,6 @@ class ByCorrelation(CorrelationPart):
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
             out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
         return out
+
+
+from .spatial import SpatialPart  # noqa: E402  (spatial.py builds on CorrelationPart)

@@ -113,9 +113,10 @@ class ResidualCriterion:
         return np.concatenate([theta, self.model.lower()])
 
     def upper(self) -> np.ndarray:
-        """Upper bounds of x: +inf except a structured term's correlation box."""
+        """Upper bounds of x: +inf except a structured term's correlation box and a spatial
+        range."""
         theta = self.layout.upper() if self.terms else np.zeros(0)
-        return np.concatenate([theta, np.full(self.model.size, np.inf)])
+        return np.concatenate([theta, self.model.upper()])
 
     @property
     def structured(self) -> bool:

@@ -56,6 +56,9 @@ class ResidualFit:
     check : ConvergenceCheck or None
         lme4's derivative check at x̂ = (θ̂, φ̂); None when skipped (≥ MAX_NOBS rows, or no
         parameter to check).
+    boundary : str or None
+        Why φ̂ is a degenerate limit of the structure (a spatial range at its bound:
+        :meth:`.ResidualModel.at_bound`), for a warning; None otherwise.
     """
 
     theta: np.ndarray
@@ -67,6 +70,7 @@ class ResidualFit:
     factor: BlockedFactor
     model: ResidualModel
     check: ConvergenceCheck | None = field(default=None, repr=False)
+    boundary: str | None = None
 
     @property
     def loglik(self) -> float:
@@ -125,7 +129,9 @@ def fit_residual(
     phi_start, theta_start : ndarray, optional
         Default: the structure's start and the moment estimates at it.
     starts : sequence of ndarray
-        Further starts x = (θ, φ); the lowest criterion wins.
+        Further starts x = (θ, φ); the lowest criterion wins. Without ``phi_start``, the
+        structure's own further starts (:meth:`.ResidualModel.other_starts`: a spatial range far
+        out on its ridge) are tried too, θ from the moment estimates at each.
     max_evals : int
     progress : callable, optional
         (evaluations, value, best value) after each evaluation.
@@ -142,9 +148,13 @@ def fit_residual(
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
-        upper = crit.upper() if crit.structured else None  # structured terms' correlation box
+        bounds = crit.upper()  # structured terms' correlation box, a spatial range
+        upper = bounds if np.isfinite(bounds).any() else None
+        tried = [np.concatenate([theta0, phi0]), *starts]
+        if phi_start is None:
+            tried += [_start_at(crit, phi) for phi in model.other_starts()]
         best: OptimizerRecord | None = None
-        for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
+        for i, x0 in enumerate(tried):
             record = minimize_theta(
                 lambda x: crit.objective(x, reml),
                 np.asarray(x0, dtype=float),
@@ -158,6 +168,7 @@ def fit_residual(
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
+        best = _ridge(crit, best, reml)
         best = _polish(lambda x: crit.objective(x, reml), best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n)
         theta, phi = crit.split(best.theta)
@@ -167,7 +178,38 @@ def fit_residual(
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
-    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check)
+    boundary = model.at_bound(phi)
+    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
+
+
+def _ridge(crit: ResidualCriterion, best: OptimizerRecord, reml: bool) -> OptimizerRecord:
+    """``best`` moved along the structure's ridge to its limit (:meth:`.ResidualModel.
+    ridge_point`, θ rescaled to keep G) when the criterion there is no worse (1e-9 relative): a
+    flat ridge ends at its limit, where :meth:`.ResidualModel.at_bound` sees it."""
+    theta, phi = crit.split(best.theta)
+    moved = crit.model.ridge_point(phi)
+    if moved is None:
+        return best
+    x = np.concatenate([theta / math.sqrt(moved[1]), moved[0]])
+    try:
+        value = crit.objective(x, reml)
+    except np.linalg.LinAlgError:
+        return best
+    if not value <= best.objective + 1e-9 * max(1.0, abs(best.objective)):
+        return best
+    return replace(best, theta=x, objective=value, evaluations=best.evaluations + 1)
+
+
+def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
+    """x = (θ, φ) with θ the moment estimates on the rows whitened at φ (zeros if they cannot
+    be computed there)."""
+    if not crit.n_theta:
+        return np.asarray(phi, dtype=float)
+    try:
+        theta = moment_start(*crit.start_rows(phi))
+    except np.linalg.LinAlgError:
+        theta = np.zeros(crit.n_theta)
+    return np.concatenate([theta, phi])
 
 
 def _derivative_check(
