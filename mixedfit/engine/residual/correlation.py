@@ -98,15 +98,19 @@ class CorrelationPart(ABC):
 _LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
 
 
-def _lags(time: np.ndarray, rows: np.ndarray, part: object | None = None) -> np.ndarray:
-    """|tᵢ − tⱼ| of each subject's rows, (nsub, m, m). With ``part``, a small result is kept on
-    it for the next call with the same ``time`` and ``rows`` objects (the fast path asks for
-    the same pattern rows at every evaluation)."""
+def _lags(
+    time: np.ndarray, rows: np.ndarray, part: object | None = None, integer: bool = False
+) -> np.ndarray:
+    """|tᵢ − tⱼ| of each subject's rows, (nsub, m, m); as integers (indices) with ``integer``.
+    With ``part``, a small result is kept on it for the next call with the same ``time`` and
+    ``rows`` objects (the fast path asks for the same pattern rows at every evaluation)."""
     cached = getattr(part, "_lag_cache", None)
     if cached is not None and cached[0] is time and cached[1] is rows:
         return cached[2]
     t = time[rows]
     lag = np.abs(t[:, :, None] - t[:, None, :])
+    if integer:
+        lag = np.rint(lag).astype(np.intp)
     if part is not None and lag.size <= _LAG_CACHE_MAX:
         part._lag_cache = (time, rows, lag)  # type: ignore[attr-defined]
     return lag
@@ -121,14 +125,16 @@ class AR1Part(CorrelationPart):
 
     def __init__(self, position: np.ndarray) -> None:
         self.position = np.asarray(position, dtype=float)
+        span = np.ptp(self.position) if len(self.position) else 0.0
+        self.max_lag = int(round(float(span)))
 
     def row_keys(self) -> np.ndarray | None:
         return self.position[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         rho = float(unit_ratio(phi[0]))
-        lag = _lags(self.position, rows, self)
-        return np.asarray(np.where(lag == 0, 1.0, np.sign(rho) ** lag * np.abs(rho) ** lag))
+        lag = _lags(self.position, rows, self, integer=True)
+        return np.asarray(rho ** np.arange(self.max_lag + 1, dtype=float))[lag]  # ρ⁰ = 1
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return {"Phi": float(unit_ratio(phi[0]))}
