@@ -126,13 +126,14 @@ class AR1Part(CorrelationPart):
     def __init__(self, position: np.ndarray) -> None:
         self.position = np.asarray(position, dtype=float)
         span = np.ptp(self.position) if len(self.position) else 0.0
-        self.max_lag = int(round(float(span)))
+        self.max_lag = round(float(span))
 
     def row_keys(self) -> np.ndarray | None:
         return self.position[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        rho = float(unit_ratio(phi[0]))
+        u = float(phi[0])
+        rho = u / math.sqrt(1.0 + u * u)  # unit_ratio, on a scalar
         lag = _lags(self.position, rows, self, integer=True)
         return np.asarray(rho ** np.arange(self.max_lag + 1, dtype=float))[lag]  # ρ⁰ = 1
 

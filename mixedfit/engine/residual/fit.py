@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
@@ -241,6 +241,53 @@ POLISH_ROUNDS = 3
 stop short of the optimum on flat ridges (unstructured Σ, a spatial range)."""
 
 
+CERTIFY_MAX = 4
+"""Parameters up to which a derivative check (m² + m + 1 evaluations) is tried before the
+restarts: a strict local minimum certified by it needs no restart."""
+CERTIFY_DECREASE = 1e-10
+"""Largest decrease ½ g'H⁻¹g (relative to the criterion) a Newton step may promise at a
+certified optimum (ten times below the restarts' 1e-9)."""
+CERTIFY_STEP = 1e-6
+"""Largest Newton step |H⁻¹g| (relative to max(1, |x|)) at a certified optimum."""
+
+
+def _certified(
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+) -> tuple[bool, int]:
+    """Whether ``best`` is a strict interior local minimum to the polish's accuracy by
+    central differences (:func:`~..convergence.derivatives`): every parameter at least a step
+    from its bounds, the Hessian positive definite, the Newton step below
+    :data:`CERTIFY_STEP` and its promised decrease below :data:`CERTIFY_DECREASE`. Also the
+    evaluations spent (0 when not tried: too many parameters or a parameter near a bound)."""
+    x = best.theta
+    m = len(x)
+    h = 1e-4  # the step of derivatives()
+    top = np.full(m, np.inf) if upper is None else upper
+    if not 0 < m <= CERTIFY_MAX or np.any(x - h < lower) or np.any(x + h > top):
+        return False, 0
+    count = [0]
+
+    def counted(z: np.ndarray) -> float:
+        count[0] += 1
+        return fun(z)
+
+    grad, hess = derivatives(counted, x, lower)
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        return False, count[0]
+    try:
+        C = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return False, count[0]
+    step = np.linalg.solve(C.T, np.linalg.solve(C, grad))
+    decrease = 0.5 * float(grad @ step)
+    small = np.all(np.abs(step) <= CERTIFY_STEP * np.maximum(1.0, np.abs(x)))
+    ok = bool(small) and decrease <= CERTIFY_DECREASE * max(1.0, abs(best.objective))
+    return ok, count[0]
+
+
 def _polish(
     fun: Callable[[np.ndarray], float],
     best: OptimizerRecord,
@@ -248,8 +295,13 @@ def _polish(
     max_evals: int,
     upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
-    """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion;
-    the evaluations of every round are counted."""
+    """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion,
+    unless a derivative check certifies ``best`` first (:func:`_certified`); the evaluations
+    of every round and of the check are counted."""
+    certified, spent = _certified(fun, best, lower, upper)
+    best = replace(best, evaluations=best.evaluations + spent)
+    if certified:
+        return best
     for _ in range(POLISH_ROUNDS):
         record = minimize_theta(
             fun, best.theta, lower, max_evals=max_evals, upper=upper, step_scale=POLISH_STEP

@@ -142,6 +142,8 @@ class ResidualModel:
     def blocks(self, phi: np.ndarray, rows: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
         """Λ (nsub, m, m) for subjects whose rows are ``rows`` (nsub, m)."""
         pc, _ = self.split(phi)
+        if s is None and self.variance is None and self.correlation is not None:
+            return self.correlation.correlation(pc, rows)  # s = 1
         s = self.multipliers(phi) if s is None else s
         sr = s[rows]
         if self.correlation is None:
