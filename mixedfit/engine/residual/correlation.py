@@ -29,7 +29,6 @@ __all__ = [
     "CAR1Part",
     "CSPart",
     "CorrelationPart",
-    "SpatialPart",
     "ToeplitzPart",
     "UnstructuredPart",
 ]
@@ -400,5 +399,3 @@ class ByCorrelation(CorrelationPart):
             out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
         return out
 
-
-from .spatial import SpatialPart  # noqa: E402  (spatial.py builds on CorrelationPart)
