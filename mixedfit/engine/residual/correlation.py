@@ -69,13 +69,11 @@ class CorrelationPart(ABC):
         return []
 
     def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """φ moved along a ridge to its limit, and the factor of σ² there (to compare the
-        optimum with the limit model), or None: no such ridge."""
+        """φ moved along a ridge to its limit and the factor of σ² there, or None (no ridge)."""
         return None
 
     def at_bound(self, phi: np.ndarray) -> str | None:
-        """Why ``phi`` is a degenerate limit of the structure (a parameter at a bound where the
-        parameters are not identified), or None."""
+        """Why ``phi`` is a degenerate limit (a parameter at a bound, not identified), or None."""
         return None
 
     def row_keys(self) -> np.ndarray | None:
