@@ -17,6 +17,7 @@ Usage (from the repository root)::
     python benchmarks/residual.py --no-r           # mixedfit only
     python benchmarks/residual.py --per-eval       # and the per-evaluation costs
     python benchmarks/residual.py --threads 1      # one BLAS thread (mixedfit and R)
+    python benchmarks/residual.py --only ri-ar1 --rounds 7   # interleaved rounds vs nlme
 """
 
 from __future__ import annotations
@@ -94,10 +95,14 @@ def mixedfit_fits(df: pd.DataFrame) -> dict[str, tuple[object, ...]]:
     }
 
 
-def time_mixedfit(df: pd.DataFrame, repeat: int) -> dict[str, tuple[float, float, int]]:
+def time_mixedfit(
+    df: pd.DataFrame, repeat: int, which: list[str] | None = None
+) -> dict[str, tuple[float, float, int]]:
     """Median seconds, −2 log-likelihood and evaluations of each model (one warm-up)."""
     out = {}
     for name, (fn, formula, data, kw) in mixedfit_fits(df).items():
+        if which is not None and name not in which:
+            continue
         fit = fn(formula, data, **kw)  # type: ignore[operator]
         times = []
         for _ in range(repeat):
@@ -170,6 +175,33 @@ def per_evaluation(rows: list[int], n_visits: int = 5) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def interleaved(
+    df: pd.DataFrame, which: list[str], rounds: int, repeat: int, path: Path | None
+) -> int:
+    """Rounds of (mixedfit: median of ``repeat`` calls; R: one timed call of each engine),
+    printing each round and the medians of the seconds and of the per-round ratios."""
+    log: dict[str, list[float]] = {}
+    for k in range(rounds):
+        py = time_mixedfit(df, repeat, which)
+        r = time_r(df, which)
+        for model in which:
+            secs, dev, evals = py[model]
+            log.setdefault(f"{model}/mixedfit", []).append(secs)
+            line = f"round {k + 1} {model}: mixedfit {secs:.4f} s ({evals} evaluations, {dev:.4f})"
+            for engine in R_FITS[model]:
+                rs, rd = r[model, engine]
+                log.setdefault(f"{model}/{engine}", []).append(rs)
+                log.setdefault(f"{model}/{engine}/ratio", []).append(rs / secs)
+                line += f"; {engine} {rs:.3f} s ({rd:.4f}) = {rs / secs:.1f}x"
+            print(line, flush=True)
+    print(f"\nmedians over {rounds} rounds (load average now {os.getloadavg()[0]:.2f}):")
+    for key, values in log.items():
+        print(f"  {key}: {statistics.median(values):.4f}")
+    if path:
+        path.write_text(json.dumps(log, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-r", action="store_true", help="skip the R fits")
@@ -180,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed mixedfit runs (median)")
     parser.add_argument("--per-eval", action="store_true", help="per-evaluation cost table")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="interleaved rounds (mixedfit, then R, per round)"
+    )
     parser.add_argument(
         "--threads", type=int, help="BLAS threads of mixedfit and R (OPENBLAS/OMP/MKL_NUM_THREADS)"
     )
@@ -196,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         f"data: {args.subjects} subjects x {args.visits} visits, {args.missing:.0%} missing "
         f"-> {len(df)} rows; BLAS threads: {args.threads or 'default'}\n"
     )
-    py = {k: v for k, v in time_mixedfit(df, args.repeat).items() if k in which}
+    if args.rounds:
+        return interleaved(df, which, args.rounds, args.repeat, args.json)
+    py = time_mixedfit(df, args.repeat, which)
     r = {} if args.no_r else time_r(df, which)
     print("| model | engine | seconds | −2 REML loglik | mixedfit speed-up |")
     print("| --- | --- | ---: | ---: | ---: |")

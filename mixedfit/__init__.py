@@ -22,7 +22,8 @@ load_dataset, list_datasets
     The bundled classic data sets (sleepstudy, Dyestuff, Penicillin, InstEval, ...).
 FormulaError, DataError, MixedFitError
     Errors raised for malformed formulas and unusable data.
-MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning, UnusedLevelWarning
+MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning, UnusedLevelWarning,
+BoundaryWarning
     Warning classes, filterable with :mod:`warnings`.
 """
 
@@ -43,6 +44,7 @@ from .covariance import (
     VarPower,
 )
 from .exceptions import (
+    BoundaryWarning,
     ConvergenceWarning,
     DataError,
     FormulaError,
@@ -64,6 +66,7 @@ __all__ = [
     "ARMA",
     "CAR1",
     "AnteDependence",
+    "BoundaryWarning",
     "CompoundSymmetry",
     "ConvergenceWarning",
     "CrossProducts",

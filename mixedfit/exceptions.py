@@ -7,6 +7,7 @@ errors or filter warnings precisely (``warnings.simplefilter("ignore", mf.Singul
 from __future__ import annotations
 
 __all__ = [
+    "BoundaryWarning",
     "ConvergenceWarning",
     "DataError",
     "FormulaError",
@@ -48,3 +49,8 @@ class ConvergenceWarning(MixedFitWarning):
 
 class UnusedLevelWarning(MixedFitWarning):
     """A categorical time has a level with no rows in the fit (a gap for AR1, ARMA, Toeplitz)."""
+
+
+class BoundaryWarning(ConvergenceWarning):
+    """A residual structure's parameter ran to a bound of its range where the structure is not
+    identified (a spatial range → ∞): the optimum is the structure's limit model."""

@@ -22,7 +22,7 @@ from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
 from .engine.threads import single_threaded
-from .exceptions import ConvergenceWarning, MixedFitError, MixedFitWarning
+from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, MixedFitWarning
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .inference.residual_workflow import ResidualWorkflow
@@ -349,6 +349,8 @@ def fit_with_residual(
             ConvergenceWarning,
             stacklevel=3,
         )
+    if engine.boundary is not None:
+        warnings.warn(engine.boundary, BoundaryWarning, stacklevel=3)
     return fit
 
 

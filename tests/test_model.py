@@ -21,6 +21,7 @@ def fit():
 
 def test_public_api_is_small():
     assert set(mf.__all__) == {
+        "BoundaryWarning",
         "ConvergenceWarning",
         "anova",
         "DataError",

@@ -24,10 +24,10 @@ from ..engine.residual.correlation import (
     CAR1Part,
     CorrelationPart,
     CSPart,
-    SpatialPart,
     ToeplitzPart,
     UnstructuredPart,
 )
+from ..engine.residual.spatial import SpatialPart
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import IdentPart, ProductVariance, VariancePart
 from ..exceptions import DataError

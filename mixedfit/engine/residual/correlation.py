@@ -29,7 +29,6 @@ __all__ = [
     "CAR1Part",
     "CSPart",
     "CorrelationPart",
-    "SpatialPart",
     "ToeplitzPart",
     "UnstructuredPart",
 ]
@@ -61,6 +60,22 @@ class CorrelationPart(ABC):
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
 
+    def upper(self) -> np.ndarray:
+        """Upper bounds of φ (unconstrained: +inf)."""
+        return np.full(self.size, np.inf)
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Further starting φ worth a run of their own (another basin, a ridge): none."""
+        return []
+
+    def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """φ moved along a ridge to its limit and the factor of σ² there, or None (no ridge)."""
+        return None
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        """Why ``phi`` is a degenerate limit (a parameter at a bound, not identified), or None."""
+        return None
+
     def row_keys(self) -> np.ndarray | None:
         """What the part reads of each row, shape (n, r), or (0, 0) when it reads nothing: the
         correlation of two distinct rows of a subject is a function of their keys alone (the
@@ -80,15 +95,19 @@ class CorrelationPart(ABC):
 _LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
 
 
-def _lags(time: np.ndarray, rows: np.ndarray, part: object | None = None) -> np.ndarray:
-    """|tᵢ − tⱼ| of each subject's rows, (nsub, m, m). With ``part``, a small result is kept on
-    it for the next call with the same ``time`` and ``rows`` objects (the fast path asks for
-    the same pattern rows at every evaluation)."""
+def _lags(
+    time: np.ndarray, rows: np.ndarray, part: object | None = None, integer: bool = False
+) -> np.ndarray:
+    """|tᵢ − tⱼ| of each subject's rows, (nsub, m, m); as integers (indices) with ``integer``.
+    With ``part``, a small result is kept on it for the next call with the same ``time`` and
+    ``rows`` objects (the fast path asks for the same pattern rows at every evaluation)."""
     cached = getattr(part, "_lag_cache", None)
     if cached is not None and cached[0] is time and cached[1] is rows:
         return cached[2]
     t = time[rows]
     lag = np.abs(t[:, :, None] - t[:, None, :])
+    if integer:
+        lag = np.rint(lag).astype(np.intp)
     if part is not None and lag.size <= _LAG_CACHE_MAX:
         part._lag_cache = (time, rows, lag)  # type: ignore[attr-defined]
     return lag
@@ -103,14 +122,17 @@ class AR1Part(CorrelationPart):
 
     def __init__(self, position: np.ndarray) -> None:
         self.position = np.asarray(position, dtype=float)
+        span = np.ptp(self.position) if len(self.position) else 0.0
+        self.max_lag = round(float(span))
 
     def row_keys(self) -> np.ndarray | None:
         return self.position[:, None]
 
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        rho = float(unit_ratio(phi[0]))
-        lag = _lags(self.position, rows, self)
-        return np.asarray(np.where(lag == 0, 1.0, np.sign(rho) ** lag * np.abs(rho) ** lag))
+        u = float(phi[0])
+        rho = u / math.sqrt(1.0 + u * u)  # unit_ratio, on a scalar
+        lag = _lags(self.position, rows, self, integer=True)
+        return np.asarray(rho ** np.arange(self.max_lag + 1, dtype=float))[lag]  # ρ⁰ = 1
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return {"Phi": float(unit_ratio(phi[0]))}
@@ -296,46 +318,6 @@ class UnstructuredPart(_LevelMatrixPart):
         return out
 
 
-_SPATIAL = ("exponential", "gaussian", "spherical")
-
-
-class SpatialPart(CorrelationPart):
-    """Isotropic spatial correlation of Euclidean distance d: (1−c)·g(d/r) for d > 0, with
-    g = exp(−x), exp(−x²) or 1 − 1.5x + 0.5x³ (x < 1); range r = e^{φ₁}, nugget c = logistic(φ₂)."""
-
-    _row_arrays = ("coords",)
-
-    def __init__(self, coords: np.ndarray, kind: str, nugget: bool, typical: float) -> None:
-        if kind not in _SPATIAL:
-            raise ValueError(f"kind must be one of {_SPATIAL}, not {kind!r}")
-        self.coords = np.asarray(coords, dtype=float).reshape(len(coords), -1)
-        self.kind, self.nugget, self.typical = kind, nugget, typical
-        self.names = ("log_range", "logit_nugget") if nugget else ("log_range",)
-
-    def start(self) -> np.ndarray:
-        r0 = [math.log(self.typical)]
-        return np.array([*r0, math.log(0.1 / 0.9)] if self.nugget else r0)
-
-    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        xy = self.coords[rows]
-        d = np.sqrt(((xy[:, :, None, :] - xy[:, None, :, :]) ** 2).sum(axis=-1))
-        x = d / math.exp(phi[0])
-        if self.kind == "exponential":
-            g = np.exp(-x)
-        elif self.kind == "gaussian":
-            g = np.exp(-x * x)
-        else:
-            g = np.where(x < 1.0, 1.0 - 1.5 * x + 0.5 * x**3, 0.0)
-        c = 1.0 / (1.0 + math.exp(-phi[1])) if self.nugget else 0.0
-        return np.asarray(np.where(d == 0, 1.0, (1.0 - c) * g))
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        out = {"range": math.exp(phi[0])}
-        if self.nugget:
-            out["nugget"] = 1.0 / (1.0 + math.exp(-phi[1]))
-        return out
-
-
 class ByCorrelation(CorrelationPart):
     """A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
 
@@ -372,6 +354,25 @@ class ByCorrelation(CorrelationPart):
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
 
+    def upper(self) -> np.ndarray:
+        return np.concatenate([p.upper() for p in self.parts])
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Each part's further starts, all parts moved together (the others at their start)."""
+        per = [p.other_starts() for p in self.parts]
+        out = []
+        for k in range(max(map(len, per), default=0)):
+            each = [o[k] if k < len(o) else p.start() for p, o in zip(self.parts, per, strict=True)]
+            out.append(np.concatenate(each))
+        return out
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
+            why = part.at_bound(self._slice(phi, g))
+            if why is not None:
+                return f"{lab}: {why}"
+        return None
+
     def row_keys(self) -> np.ndarray | None:
         keys = [p.row_keys() for p in self.parts]
         if any(k is None for k in keys):
@@ -395,3 +396,4 @@ class ByCorrelation(CorrelationPart):
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
             out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
         return out
+

@@ -9,7 +9,8 @@ and REML alike), entered as the factor's ``log_weights = −log |Λ_R|``. X and 
 (O(n); the factor has X and y, the fitted model's). The optimizer's objective uses
 :meth:`ResidualCriterion.fast_factor_at` instead: A(φ) assembled from pattern statistics computed
 once (:mod:`.patterns`), refilled into one factor built from cross products, with the whitening
-path as the fallback for structures without keys. Both are cached on the last φ, so steps in θ
+path as the fallback for structures without keys; with one random-effects term per subject it
+needs no factor at all (:mod:`.collapsed`). Both are cached on the last φ, so steps in θ
 alone cost one factor update.
 """
 
@@ -21,6 +22,7 @@ from ...exceptions import DataError
 from ..factor import BlockedFactor
 from ..reparam import centre_fixed
 from ..reterm import ReTerm, ThetaLayout
+from .collapsed import CollapsedCriterion
 from .patterns import PatternStatistics
 from .structure import ResidualModel
 
@@ -100,6 +102,7 @@ class ResidualCriterion:
             block = [terms[i] for i in sorted(range(len(terms)), key=lambda i: -terms[i].q)]
             W = np.column_stack([*(t.Z for t in block), Xc, yc])
             self.statistics = PatternStatistics.build(model, block, W)
+        self.collapsed = CollapsedCriterion.build(self.statistics, self.layout, model.n, self.p)
         self._fast: tuple[bytes, BlockedFactor] | None = None
 
     @property
@@ -113,9 +116,10 @@ class ResidualCriterion:
         return np.concatenate([theta, self.model.lower()])
 
     def upper(self) -> np.ndarray:
-        """Upper bounds of x: +inf except a structured term's correlation box."""
+        """Upper bounds of x: +inf except a structured term's correlation box and a spatial
+        range."""
         theta = self.layout.upper() if self.terms else np.zeros(0)
-        return np.concatenate([theta, np.full(self.model.size, np.inf)])
+        return np.concatenate([theta, self.model.upper()])
 
     @property
     def structured(self) -> bool:
@@ -186,7 +190,9 @@ class ResidualCriterion:
         return factor
 
     def objective(self, x: np.ndarray, reml: bool) -> float:
-        """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ) (the fast path when
-        there is one)."""
+        """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ): collapsed to visit
+        patterns (:mod:`.collapsed`) or the fast path when there is one."""
         theta, phi = self.split(x)
+        if self.collapsed is not None:
+            return self.collapsed.objective(theta, phi, reml)
         return self.fast_factor_at(phi).objective(theta, reml)

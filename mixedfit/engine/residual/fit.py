@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
@@ -62,6 +62,9 @@ class ResidualFit:
     check : ConvergenceCheck or None
         lme4's derivative check at x̂ = (θ̂, φ̂); None when skipped (≥ MAX_NOBS rows, or no
         parameter to check).
+    boundary : str or None
+        Why φ̂ is a degenerate limit of the structure (a spatial range at its bound:
+        :meth:`.ResidualModel.at_bound`), for a warning; None otherwise.
     """
 
     theta: np.ndarray
@@ -73,6 +76,7 @@ class ResidualFit:
     factor: BlockedFactor
     model: ResidualModel
     check: ConvergenceCheck | None = field(default=None, repr=False)
+    boundary: str | None = None
 
     @property
     def loglik(self) -> float:
@@ -132,7 +136,9 @@ def fit_residual(
     phi_start, theta_start : ndarray, optional
         Default: the structure's start and the moment estimates at it.
     starts : sequence of ndarray
-        Further starts x = (θ, φ); the lowest criterion wins.
+        Further starts x = (θ, φ); the lowest criterion wins. Without ``phi_start``, the
+        structure's own further starts (:meth:`.ResidualModel.other_starts`: a spatial range far
+        out on its ridge) are tried too, θ from the moment estimates at each.
     max_evals : int
     progress : callable, optional
         (evaluations, value, best value) after each evaluation.
@@ -152,14 +158,18 @@ def fit_residual(
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
-        upper = crit.upper() if crit.structured else None  # structured terms' correlation box
+        bounds = crit.upper()  # structured terms' correlation box, a spatial range
+        upper = bounds if np.isfinite(bounds).any() else None
+        tried = [np.concatenate([theta0, phi0]), *starts]
+        if phi_start is None:
+            tried += [_start_at(crit, phi) for phi in model.other_starts()]
         best: OptimizerRecord | None = None
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
 
         def fun(x: np.ndarray) -> float:
             return crit.objective(x, reml)
 
-        for i, x0 in enumerate([np.concatenate([theta0, phi0]), *starts]):
+        for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
                 minimize_theta(fun, x0, lower, max_evals=max_evals, progress=progress, upper=upper)
@@ -171,6 +181,7 @@ def fit_residual(
             if best is None or record.objective < best.objective - 1e-9:
                 best = record
         assert best is not None
+        best = _ridge(crit, best, reml)
         if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n, grad)
@@ -181,7 +192,38 @@ def fit_residual(
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
-    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check)
+    boundary = model.at_bound(phi)
+    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
+
+
+def _ridge(crit: ResidualCriterion, best: OptimizerRecord, reml: bool) -> OptimizerRecord:
+    """``best`` moved along the structure's ridge to its limit (:meth:`.ResidualModel.
+    ridge_point`, θ rescaled to keep G) when the criterion there is no worse (1e-9 relative): a
+    flat ridge ends at its limit, where :meth:`.ResidualModel.at_bound` sees it."""
+    theta, phi = crit.split(best.theta)
+    moved = crit.model.ridge_point(phi)
+    if moved is None:
+        return best
+    x = np.concatenate([theta / math.sqrt(moved[1]), moved[0]])
+    try:
+        value = crit.objective(x, reml)
+    except np.linalg.LinAlgError:
+        return best
+    if not value <= best.objective + 1e-9 * max(1.0, abs(best.objective)):
+        return best
+    return replace(best, theta=x, objective=value, evaluations=best.evaluations + 1)
+
+
+def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
+    """x = (θ, φ) with θ the moment estimates on the rows whitened at φ (zeros if they cannot
+    be computed there)."""
+    if not crit.n_theta:
+        return np.asarray(phi, dtype=float)
+    try:
+        theta = moment_start(*crit.start_rows(phi))
+    except np.linalg.LinAlgError:
+        theta = np.zeros(crit.n_theta)
+    return np.concatenate([theta, phi])
 
 
 def _derivative_check(
@@ -223,6 +265,53 @@ POLISH_ROUNDS = 3
 stop short of the optimum on flat ridges (unstructured Σ, a spatial range)."""
 
 
+CERTIFY_MAX = 4
+"""Parameters up to which a derivative check (m² + m + 1 evaluations) is tried before the
+restarts: a strict local minimum certified by it needs no restart."""
+CERTIFY_DECREASE = 1e-10
+"""Largest decrease ½ g'H⁻¹g (relative to the criterion) a Newton step may promise at a
+certified optimum (ten times below the restarts' 1e-9)."""
+CERTIFY_STEP = 1e-6
+"""Largest Newton step |H⁻¹g| (relative to max(1, |x|)) at a certified optimum."""
+
+
+def _certified(
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+) -> tuple[bool, int]:
+    """Whether ``best`` is a strict interior local minimum to the polish's accuracy by
+    central differences (:func:`~..convergence.derivatives`): every parameter at least a step
+    from its bounds, the Hessian positive definite, the Newton step below
+    :data:`CERTIFY_STEP` and its promised decrease below :data:`CERTIFY_DECREASE`. Also the
+    evaluations spent (0 when not tried: too many parameters or a parameter near a bound)."""
+    x = best.theta
+    m = len(x)
+    h = 1e-4  # the step of derivatives()
+    top = np.full(m, np.inf) if upper is None else upper
+    if not 0 < m <= CERTIFY_MAX or np.any(x - h < lower) or np.any(x + h > top):
+        return False, 0
+    count = [0]
+
+    def counted(z: np.ndarray) -> float:
+        count[0] += 1
+        return fun(z)
+
+    grad, hess = derivatives(counted, x, lower)
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        return False, count[0]
+    try:
+        C = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return False, count[0]
+    step = np.linalg.solve(C.T, np.linalg.solve(C, grad))
+    decrease = 0.5 * float(grad @ step)
+    small = np.all(np.abs(step) <= CERTIFY_STEP * np.maximum(1.0, np.abs(x)))
+    ok = bool(small) and decrease <= CERTIFY_DECREASE * max(1.0, abs(best.objective))
+    return ok, count[0]
+
+
 def _polish(
     fun: Callable[[np.ndarray], float],
     best: OptimizerRecord,
@@ -230,8 +319,13 @@ def _polish(
     max_evals: int,
     upper: np.ndarray | None = None,
 ) -> OptimizerRecord:
-    """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion;
-    the evaluations of every round are counted."""
+    """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion,
+    unless a derivative check certifies ``best`` first (:func:`_certified`); the evaluations
+    of every round and of the check are counted."""
+    certified, spent = _certified(fun, best, lower, upper)
+    best = replace(best, evaluations=best.evaluations + spent)
+    if certified:
+        return best
     for _ in range(POLISH_ROUNDS):
         record = minimize_theta(
             fun, best.theta, lower, max_evals=max_evals, upper=upper, step_scale=POLISH_STEP

@@ -82,6 +82,12 @@ class PatternStatistics:
         self._moments: np.ndarray | None = None  # (ncell, T·T, kz·c)
         self._zt = self._w = np.zeros(0)  # (nunit, kz, T) and (nunit, T, c), or unused
         self._zt_pattern: np.ndarray | None = None  # (npat, kz, T) when Z is shared by pattern
+        self.one_unit_per_level = False  # one term whose levels are the units (subjects)
+
+    @property
+    def zt_pattern(self) -> np.ndarray | None:
+        """Z_Pᵀ (npat, kz, T) when every unit's Z rows are its pattern's (else None)."""
+        return self._zt_pattern
 
     @property
     def nested(self) -> dict[tuple[int, int], bool]:
@@ -154,6 +160,9 @@ class PatternStatistics:
         if self._zt_pattern is not None:
             self._zt, self._w = np.zeros(0), Wu
             self._cell_pattern, group_rows = pidx, first_rows
+            if len(terms) == 1:
+                level = terms[0].refs[first_rows]
+                self.one_unit_per_level = len(np.unique(level)) == nunit == terms[0].nlev
         elif len(first) * T * T * kz * c < nunit * T * (kz + c):
             E = np.einsum("ska,sbj->sabkj", zt, Wu).reshape(nunit, T * T, kz * c)
             by = np.argsort(cell, kind="stable")
@@ -173,6 +182,24 @@ class PatternStatistics:
         lam = np.where(self._keep, self.small.blocks(phi, self._local), self._pad)
         return bool(np.array_equal(lam, np.broadcast_to(np.eye(lam.shape[1]), lam.shape)))
 
+    def inverse_blocks(self, phi: np.ndarray) -> tuple[np.ndarray, float]:
+        """Λ_P⁻¹ (npat, T, T; identity on the padding) and log |Λ_R(φ)|.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            Λ_R(φ) is not positive definite.
+        """
+        lam = self.small.blocks(phi, self._local)
+        lam = np.where(self._keep, lam, self._pad)
+        C = np.linalg.cholesky(lam)
+        diag = np.diagonal(C, axis1=1, axis2=2)
+        if not np.all(diag > 0):
+            raise np.linalg.LinAlgError("residual block not positive definite")
+        logdet = 2.0 * float(self.counts @ np.log(diag).sum(axis=1))
+        Cinv = np.linalg.solve(C, self._eye)
+        return np.matmul(Cinv.transpose(0, 2, 1), Cinv), logdet  # from the triangular factors
+
     def assemble(self, phi: np.ndarray) -> tuple[dict[tuple[int, int], Block], float]:
         """The blocks of A(φ) (block order, as :func:`..crossprod.cross_products`) and
         log |Λ_R(φ)|.
@@ -183,15 +210,7 @@ class PatternStatistics:
             Λ_R(φ) is not positive definite.
         """
         p1 = self.c - self.kz
-        lam = self.small.blocks(phi, self._local)
-        lam = np.where(self._keep, lam, self._pad)
-        C = np.linalg.cholesky(lam)
-        diag = np.diagonal(C, axis1=1, axis2=2)
-        if not np.all(diag > 0):
-            raise np.linalg.LinAlgError("residual block not positive definite")
-        logdet = 2.0 * float(self.counts @ np.log(diag).sum(axis=1))
-        Cinv = np.linalg.solve(C, self._eye)
-        Kp = np.matmul(Cinv.transpose(0, 2, 1), Cinv)  # Λ_P⁻¹ from the triangular factors
+        Kp, logdet = self.inverse_blocks(phi)
         AKK = (Kp.reshape(-1) @ self.mxy).reshape(p1, p1)
         AKK = 0.5 * (AKK + AKK.T)
         if self.grouped is None:

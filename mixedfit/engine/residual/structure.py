@@ -84,6 +84,30 @@ class ResidualModel:
         parts = [p.lower() for p in (self.correlation, self.variance) if p is not None]
         return np.concatenate(parts) if parts else np.zeros(0)
 
+    def upper(self) -> np.ndarray:
+        """Upper bounds of φ (+inf but for a spatial range)."""
+        c = np.zeros(0) if self.correlation is None else self.correlation.upper()
+        return np.concatenate([c, np.full(self.size - self._nc, np.inf)])
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Further starting φ the structure asks for (the variance part at its start)."""
+        if self.correlation is None:
+            return []
+        rest = np.zeros(0) if self.variance is None else self.variance.start()
+        return [np.concatenate([c, rest]) for c in self.correlation.other_starts()]
+
+    def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """φ moved along the correlation's ridge to its limit and the factor of σ² there
+        (:meth:`.CorrelationPart.ridge_point`), or None."""
+        pc, pv = self.split(phi)
+        moved = None if self.correlation is None else self.correlation.ridge_point(pc)
+        return None if moved is None else (np.concatenate([moved[0], pv]), moved[1])
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        """Why φ is a degenerate limit of the structure (a warning's message), or None."""
+        pc, _ = self.split(phi)
+        return None if self.correlation is None else self.correlation.at_bound(pc)
+
     def split(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(correlation φ, variance φ)."""
         phi = np.asarray(phi, dtype=float)
@@ -118,6 +142,8 @@ class ResidualModel:
     def blocks(self, phi: np.ndarray, rows: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
         """Λ (nsub, m, m) for subjects whose rows are ``rows`` (nsub, m)."""
         pc, _ = self.split(phi)
+        if s is None and self.variance is None and self.correlation is not None:
+            return self.correlation.correlation(pc, rows)  # s = 1
         s = self.multipliers(phi) if s is None else s
         sr = s[rows]
         if self.correlation is None:
