@@ -42,8 +42,8 @@ class SparseFactorBuffers(Protocol):
     _diagonals: list[np.ndarray]
     _diagonal_X: np.ndarray  # noqa: N815 (the factor's name)
     _sparse_blocks: tuple[SparseCholesky, ...]
-    _T_buffer: np.ndarray  # noqa: N815
-    _T_fill: np.ndarray | None  # noqa: N815
+    _T_buffer: np.ndarray
+    _T_fill: np.ndarray | None
     _log_work: list[np.ndarray]
     _log_work_X: np.ndarray  # noqa: N815
     layout: ThetaLayout
