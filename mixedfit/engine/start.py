@@ -146,24 +146,32 @@ class MomentStart:
 def _term_factor(t: _Term, sigma2: float, lost_of: Callable[[], int]) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable.
     ``lost_of()`` gives :func:`_between_level_rank` of the term."""
-    k = t.term.k
     lost = lost_of()
     if t.usable.sum() <= lost:
-        return np.eye(k)
-    ZtZ, b = t.ZtZ[t.usable], t.b[t.usable]
+        return np.eye(t.term.k)
+    return moment_factor(t.ZtZ[t.usable], t.b[t.usable], sigma2, lost, t.term.correlated)
+
+
+def moment_factor(
+    ZtZ: np.ndarray, b: np.ndarray, sigma2: float, lost: int, correlated: bool
+) -> np.ndarray:
+    """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
+    OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
+    its eigenvalues floored. Shared with fits from cross products (:mod:`mixedfit.scale`)."""
+    k = b.shape[1]
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
     # whose degrees of freedom are the levels less the fixed effects that vary between them
     # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
     sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
     centred = b - b.mean(axis=0)
     G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
-    if not t.term.correlated:
+    if not correlated:
         G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
     scale = max(float(np.max(w, initial=0.0)), 1.0)
     w = np.maximum(w, _FLOOR * scale)
     T = np.linalg.cholesky((V * w) @ V.T)
-    if not t.term.correlated:
+    if not correlated:
         T = np.diag(np.diag(T))
     return T
 

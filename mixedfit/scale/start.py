@@ -21,11 +21,11 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ..engine.reterm import ReTerm, ThetaLayout
+from ..engine.start import moment_factor
 from .crossproducts import CrossProducts
 
 __all__ = ["RANK_TOL", "statistics_start"]
 
-FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (as engine/start.py)
 PASSES = 6  # backfitting passes with several terms (as engine/start.py)
 RANK_TOL = 1e-9  # relative eigenvalue of the scaled Gram matrix counted as zero
 
@@ -178,20 +178,7 @@ def _lost(blk: _Block, XtX: np.ndarray) -> int:
 
 
 def _term_factor(blk: _Block, sigma2: float, lost: int) -> np.ndarray:
-    """engine/start.py's ``_term_factor``: T (k×k) from cov(b_l) − σ² mean((Z_l'Z_l)⁻¹)."""
-    k = blk.term.k
+    """engine/start.py's moment factor: T (k×k) from cov(b_l) − σ² mean((Z_l'Z_l)⁻¹)."""
     if blk.usable.sum() <= lost:
-        return np.eye(k)
-    ZtZ, b = blk.ZtZ[blk.usable], blk.b[blk.usable]
-    sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
-    centred = b - b.mean(axis=0)
-    G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
-    if not blk.term.correlated:
-        G = np.diag(np.diag(G))
-    w, V = np.linalg.eigh((G + G.T) / 2)
-    scale = max(float(np.max(w, initial=0.0)), 1.0)
-    w = np.maximum(w, FLOOR * scale)
-    T = np.linalg.cholesky((V * w) @ V.T)
-    if not blk.term.correlated:
-        T = np.diag(np.diag(T))
-    return T
+        return np.eye(blk.term.k)
+    return moment_factor(blk.ZtZ[blk.usable], blk.b[blk.usable], sigma2, lost, blk.term.correlated)
