@@ -321,3 +321,11 @@ def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
         acc = B[:, a, :] - (L[:, a, None, :a] @ X[:, :a, :])[:, 0, :]
         X[:, a, :] = acc / L[:, a, a, None]
     return X
+
+
+def block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the entries of nlev k×k diagonal blocks (level-major)."""
+    base = np.arange(nlev)[:, None, None] * k
+    rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
+    cols = base + np.arange(k)[None, None, :] + 0 * rows
+    return rows.ravel(), cols.ravel()

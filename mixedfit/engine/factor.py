@@ -24,6 +24,7 @@ from .blocks import (
     BlockDiag,
     BlockSparse,
     ScaledSelfOuterPlan,
+    block_diagonal_index,
     count_column_pairs,
     to_dense,
 )
@@ -212,7 +213,7 @@ class BlockedFactor:
             for j in range(K)
             if isinstance(b := self.L[j, j], np.ndarray) and b.shape[0] >= THREADED_MIN
         }
-        self.diag_index = [_block_diagonal_index(t.nlev, t.k) for t in self.terms]
+        self.diag_index = [block_diagonal_index(t.nlev, t.k) for t in self.terms]
         self.T, self._T_buffer, self._T_fill = self.layout.template_buffers(self.order)  # θ's T
         self._steps = compile_steps(self)
         # views of the diagonals (the blocks are updated in place, so these stay current)
@@ -396,10 +397,3 @@ class BlockedFactor:
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
 
-
-def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the entries of nlev k×k diagonal blocks (level-major)."""
-    base = np.arange(nlev)[:, None, None] * k
-    rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
-    cols = base + np.arange(k)[None, None, :] + 0 * rows
-    return rows.ravel(), cols.ravel()
