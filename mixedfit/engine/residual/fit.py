@@ -28,6 +28,7 @@ from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivat
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
+from ..ridge import ridge_tangent
 from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
@@ -250,11 +251,22 @@ def _derivative_check(
     if analytic is not None:
         check, count[0] = analytic
     else:
-        check = check_convergence(fun, x, crit.lower())
+        check = check_convergence(fun, x, crit.lower(), ridge=_flat(crit, x))
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
     return record, check
+
+
+def _flat(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
+    """The ridge of a structured term that absorbs σ² (:mod:`..ridge`), when the residual
+    covariance is σ² I (no parameters, unit multipliers, no correlation)."""
+    model = crit.model
+    if model.size or model.correlation is not None or not crit.n_theta:
+        return None
+    if not np.all(model.multipliers(np.zeros(0)) == 1.0):
+        return None
+    return ridge_tangent(x, crit.layout) if crit.layout.structured else None
 
 
 POLISH_STEP = 0.1
