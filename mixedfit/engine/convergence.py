@@ -86,14 +86,24 @@ def derivatives(
 
 
 def check_convergence(
-    fun: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray
+    fun: Callable[[np.ndarray], float],
+    theta: np.ndarray,
+    lower: np.ndarray,
+    ridge: np.ndarray | None = None,
 ) -> ConvergenceCheck:
-    """Derivative check of an optimum; parameters on their bound are left out, as lme4."""
+    """Derivative check of an optimum; parameters on their bound are left out, as lme4.
+
+    ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
+    split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
+    complement."""
     grad, hess = derivatives(fun, theta, lower)
     free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
     if not free.any():
         return ConvergenceCheck(grad, hess, free, 0.0, None)
     g, H = grad[free], hess[np.ix_(free, free)]
+    if ridge is not None and free.sum() > 1 and np.linalg.norm(ridge[free]) > 0:
+        Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
+        g, H = Q.T @ g, Q.T @ H @ Q
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
         failed = (
             "the model may not have converged: the criterion's derivatives could not "

@@ -16,6 +16,7 @@ from .optimize import OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
+from .ridge import ridge_tangent
 from .solution import solve
 from .start import moment_start
 
@@ -136,7 +137,10 @@ def fit_factors(
         # the derivatives are read off the factor the optimizer used (the centred one, if any)
         centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
-        return check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
+        flat = ridge_tangent(theta, layout) if centred is None and layout.structured else None
+        return check_convergence(
+            lambda th: at.objective(th, reml), theta_at, layout.lower(), ridge=flat
+        )
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)

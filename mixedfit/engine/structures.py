@@ -178,6 +178,24 @@ class CovStructure:
         sds = np.array([np.sqrt(np.mean(s**2))]) if self.hom else s
         return np.concatenate([sds, np.zeros(self.n_cor)])
 
+    # ------------------------------------------------------------ the residual ridge
+    def ridge_shift(self, psi: np.ndarray, eps: float) -> np.ndarray | None:
+        """ψ' with T'T' (1 − ε) = T T' + ε I: with one effect per observation, the same marginal
+        covariance at σ'² = σ² (1 − ε), so the criterion is flat along ε (a ridge). None where
+        the structure cannot absorb ε I (ar1, heterogeneous sds)."""
+        if not self.hom or self.kind == "ar1":
+            return None
+        s2 = float(psi[0]) ** 2
+        if not (s2 + eps > 0 and eps < 1.0):
+            return None
+        sd = np.array([np.sqrt((s2 + eps) / (1.0 - eps))])
+        if self.kind == "diag":
+            return sd
+        P = (s2 * self.correlation(psi[1:]) + eps * np.eye(self.k)) / (s2 + eps)
+        if self.kind == "cs":
+            return np.concatenate([sd, [P[1, 0]]])
+        return np.concatenate([sd, acf_to_pacf(P[1:, 0])])
+
     # ------------------------------------------------------------ reporting
     def describe(self, psi: np.ndarray) -> str:
         """The structure with its correlation parameters, e.g. ``"ar1, ρ = 0.880"``."""

@@ -27,7 +27,9 @@ import numpy as np
 from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
+from ..restart import RESTART_GAIN, rescaled_start
 from ..reterm import ReTerm
+from ..ridge import ridge_tangent
 from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
@@ -184,6 +186,7 @@ def fit_residual(
         best = _ridge(crit, best, reml)
         if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
+            best = _off_the_face(crit, fun, best, lower, max_evals, upper)
         best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
@@ -212,6 +215,34 @@ def _ridge(crit: ResidualCriterion, best: OptimizerRecord, reml: bool) -> Optimi
     if not value <= best.objective + 1e-9 * max(1.0, abs(best.objective)):
         return best
     return replace(best, theta=x, objective=value, evaluations=best.evaluations + 1)
+
+
+def _off_the_face(
+    crit: ResidualCriterion,
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    max_evals: int,
+    upper: np.ndarray | None,
+) -> OptimizerRecord:
+    """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
+    structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
+    autocorrelation at ±1, a face of the box where BOBYQA can stop at a poor local optimum
+    (``toep(0 + Daysf | Subject, hom=True)`` on sleepstudy: −838.0895 on π_8 = −1 against
+    −838.0601). Kept when lower by more than :data:`..restart.RESTART_GAIN`."""
+    theta, phi = crit.split(best.theta)
+    if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
+        return best
+    x0 = np.concatenate([rescaled_start(crit.layout), phi])
+    try:
+        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+        trial = _polish(fun, trial, lower, max_evals, upper)
+    except np.linalg.LinAlgError:
+        return best
+    total = best.evaluations + trial.evaluations
+    if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
+        return replace(trial, evaluations=total, start="rescaled lme4")
+    return replace(best, evaluations=total)
 
 
 def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
@@ -250,13 +281,26 @@ def _derivative_check(
     if analytic is not None:
         check, count[0] = analytic
     else:
-        check = check_convergence(fun, x, crit.lower())
+        check = check_convergence(fun, x, crit.lower(), ridge=_flat(crit, x))
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
     return record, check
 
 
+def _flat(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
+    """The ridge of a structured term that absorbs σ² (:mod:`..ridge`), when the residual
+    covariance is σ² I (no parameters, unit multipliers, no correlation)."""
+    model = crit.model
+    if model.size or model.correlation is not None or not crit.n_theta:
+        return None
+    if not np.all(model.multipliers(np.zeros(0)) == 1.0):
+        return None
+    return ridge_tangent(x, crit.layout) if crit.layout.structured else None
+
+
+SINGULAR_TOL = 1e-4
+"""lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
 POLISH_STEP = 0.1
 """The restarts' first step, as a fraction of the first run's (they start at an optimum)."""
 POLISH_ROUNDS = 3
