@@ -4,6 +4,7 @@ plain row-level methods still raise, saying the rows are needed."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,11 @@ def test_write_augment_over_a_source_file_keeps_the_rows(tmp_path):
     assert rows == n
     pd.testing.assert_frame_equal(pd.read_parquet(source[1]), expected)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p0.parquet", "p1.parquet"]
+    fresh = tmp_path / "new.parquet"
+    fit.write_augment(fresh, data)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not 0600
 
 
 def test_write_augment_failing_leaves_the_file_alone(tmp_path):

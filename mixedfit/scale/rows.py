@@ -12,7 +12,7 @@ streamed source (:func:`predict_chunks`) go the same way.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -95,8 +95,8 @@ def write_augment(fit: Any, path: str | os.PathLike[str], source: Any, chunk_row
 
     target = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(target))
-    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-    os.close(handle)
+    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
+    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
     writer = None
     rows = 0
     try:
