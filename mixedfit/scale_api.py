@@ -172,7 +172,8 @@ class StatisticsModel(LinearMixedModel):
         self, path: str | os.PathLike[str], source: Any = None, chunk_rows: int | None = None
     ) -> int:
         """Write :meth:`augment_chunks` to the Parquet file ``path`` chunk by chunk (bounded
-        memory; needs pyarrow); returns the number of rows written."""
+        memory; needs pyarrow); returns the number of rows written. The file is written beside
+        ``path`` and moved there at the end (a failed pass leaves ``path`` as it was)."""
         return write_augment(self, path, self._source_of(source), chunk_rows or self.chunk_rows)
 
     def _source_of(self, source: Any) -> Any:

@@ -4,6 +4,7 @@ plain row-level methods still raise, saying the rows are needed."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,47 @@ def test_dask_source_and_plain_methods_still_raise(data):
             call()
     with pytest.raises(mf.DataError, match="not seen in the first pass"):
         next(fit.augment_chunks(data.assign(user="someone else")))
+
+
+def test_write_augment_over_a_source_file_keeps_the_rows(tmp_path):
+    """The output path may be one of the files read: the rows are all read before the file is
+    replaced (it was truncated by the writer while still being read: a corrupted input file)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    data = pd.DataFrame(
+        {"y": rng.normal(size=n), "x": rng.normal(size=n), "g": rng.choice(list("abcdefgh"), n)}
+    )
+    for k in range(2):
+        part = data.iloc[k * 200 : (k + 1) * 200]  # row groups of 20: read as streamed
+        part.to_parquet(tmp_path / f"p{k}.parquet", index=False, row_group_size=20)
+    source = [str(tmp_path / "p0.parquet"), str(tmp_path / "p1.parquet")]
+    fit = mf.lmer("y ~ x + (1 | g)", str(tmp_path / "*.parquet"))
+    expected = pd.concat(fit.augment_chunks(data, chunk_rows=1000), ignore_index=True)
+    rows = fit.write_augment(source[1], chunk_rows=50)
+    assert rows == n
+    pd.testing.assert_frame_equal(pd.read_parquet(source[1]), expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p0.parquet", "p1.parquet"]
+    fresh = tmp_path / "new.parquet"
+    fit.write_augment(fresh, data)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not 0600
+
+
+def test_write_augment_failing_leaves_the_file_alone(tmp_path):
+    """A pass that fails part way (a level the fit never saw, in the last chunk) leaves what was
+    at ``path`` as it was, and no partial Parquet file that reads as a valid shorter output."""
+    rng = np.random.default_rng(4)
+    n = 300
+    data = pd.DataFrame(
+        {"y": rng.normal(size=n), "x": rng.normal(size=n), "g": rng.choice(list("abcdef"), n)}
+    )
+    fit = mf.lmer("y ~ x + (1 | g)", mf.crossproducts("y ~ x + (1 | g)", data))
+    other = data.copy()
+    other.loc[n - 1, "g"] = "unseen"
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the user's file")
+    with pytest.raises(mf.DataError, match="unseen"):
+        fit.write_augment(out, other, chunk_rows=100)
+    assert out.read_bytes() == b"the user's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]

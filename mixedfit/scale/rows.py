@@ -12,6 +12,7 @@ streamed source (:func:`predict_chunks`) go the same way.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -86,26 +87,37 @@ def augment_chunks(fit: Any, source: Any, chunk_rows: int) -> Iterator[pd.DataFr
 
 def write_augment(fit: Any, path: str | os.PathLike[str], source: Any, chunk_rows: int) -> int:
     """Write :func:`augment_chunks` to one Parquet file, a row group per chunk; the rows
-    written."""
+    written. The file is written beside ``path`` and moved there once every chunk is written:
+    ``path`` may be a file of the source (still being read), and a pass that fails leaves what
+    was at ``path`` as it was."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    target = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(target))
+    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
+    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the umask applies
     writer = None
     rows = 0
     try:
-        for frame in augment_chunks(fit, source, chunk_rows):
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(os.fspath(path), table.schema)
-            else:
-                table = table.cast(writer.schema)
-            writer.write_table(table)
-            rows += len(frame)
+        try:
+            for frame in augment_chunks(fit, source, chunk_rows):
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(temp, table.schema)
+                else:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+                rows += len(frame)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise MixedFitError(f"the source has no rows: nothing was written to {target!r}")
+        os.replace(temp, target)
     finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        raise MixedFitError(f"the source has no rows: nothing was written to {path!r}")
+        if os.path.exists(temp):
+            os.remove(temp)
     return rows
 
 
