@@ -118,3 +118,14 @@ def test_bodyweight_ranges_stay_inside() -> None:
         )
     assert fit.residual.params["range"] < 1e3 * 63
     assert fit.objective == pytest.approx(1218.015736805839, rel=1e-9)
+
+
+@pytest.mark.parametrize("phi", [[-400.0, 0.0], [0.0, -800.0], [0.0, 800.0]])
+def test_ridge_point_far_from_the_bound_does_not_overflow(phi):
+    """Regression (session 6 review): exp() of the distance to the range bound, or of the nugget's
+    logit, overflowed (OverflowError) for φ far out; such points are not moved."""
+    part = SpatialPart(np.random.default_rng(0).normal(size=(20, 2)), "gaussian", True, 1.0)
+    moved = part.ridge_point(np.array(phi))
+    if moved is not None:
+        assert np.all(np.isfinite(moved[0])) and np.isfinite(moved[1])
+    assert np.isfinite(part.report(np.array(phi))["nugget"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 
 from .correlation import CorrelationPart
 
@@ -32,6 +33,7 @@ RIDGE_START = (1e3, 1e-3)
 variance of the order of the variogram's rise over the data)."""
 _AT_BOUND = math.log(10.0)  # a range within a factor 10 of its bound counts as at the bound
 _CACHE_MAX = 1 << 21  # distance arrays up to this many entries are kept for the next call
+_EXP_MAX = 700.0  # exp() of more overflows a float
 
 
 class SpatialPart(CorrelationPart):
@@ -80,13 +82,17 @@ class SpatialPart(CorrelationPart):
         if phi[0] >= top:
             return None
         p = 2.0 if self.kind == "gaussian" else 1.0
+        if p * (top - phi[0]) > _EXP_MAX:  # too far from the bound to move in one step
+            return None
         grow = math.exp(p * (top - phi[0]))
-        c = 1.0 / (1.0 + math.exp(-phi[1])) if self.nugget else 0.0
+        c = float(expit(phi[1])) if self.nugget else 0.0
         scale = c + grow * (1.0 - c)
         out = np.array(phi, dtype=float)
         out[0] = top
         if self.nugget:
             c_new = c / scale
+            if not 0.0 < c_new < 1.0:  # the nugget's logit would leave the floats
+                return None
             out[1] = math.log(c_new) - math.log1p(-c_new)
         return out, scale
 
@@ -111,7 +117,7 @@ class SpatialPart(CorrelationPart):
             g = np.exp(-x * x)
         else:
             g = np.where(x < 1.0, 1.0 - 1.5 * x + 0.5 * x**3, 0.0)
-        c = 1.0 / (1.0 + math.exp(-phi[1])) if self.nugget else 0.0
+        c = float(expit(phi[1])) if self.nugget else 0.0
         return np.asarray(np.where(d == 0, 1.0, (1.0 - c) * g))
 
     def at_bound(self, phi: np.ndarray) -> str | None:
@@ -140,5 +146,5 @@ class SpatialPart(CorrelationPart):
     def report(self, phi: np.ndarray) -> dict[str, float]:
         out = {"range": math.exp(phi[0])}
         if self.nugget:
-            out["nugget"] = 1.0 / (1.0 + math.exp(-phi[1]))
+            out["nugget"] = float(expit(phi[1]))
         return out
