@@ -149,13 +149,15 @@ class Profile:
             self._zeta[value] = self._compute(value)
         return self._zeta[value]
 
-    def _compute(self, value: float) -> float:
-        start = min(self.solutions, key=lambda s: abs(s[0] - value))[1]
+    def _start(self, value: float) -> np.ndarray:
+        """Where the minimization at ``value`` starts: the solution at the nearest value."""
+        return min(self.solutions, key=lambda s: abs(s[0] - value))[1]
 
+    def _compute(self, value: float) -> float:
         def fun(x: np.ndarray) -> float:
             return self.objective(value, x)
 
-        x, fmin = minimize_bounded(fun, start, self.lower, self.upper)
+        x, fmin = minimize_bounded(fun, self._start(value), self.lower, self.upper)
         # On a bound (an SD or θ of 0, a partial correlation of ±1) the criterion can be flat
         # to first order, and BOBYQA may stay there although the optimum moved inside: retry
         # from an interior start and keep the better optimum.

@@ -37,7 +37,7 @@ import scipy.stats
 
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
-from .deviance import _NEAR_BOUND, _NUDGE, BIG, Profile, ProfiledDeviance, minimize_bounded
+from .deviance import BIG, Profile, ProfiledDeviance
 from .parameters import sdcor_from_theta
 from .profile import _endpoint
 from .residual_bootstrap import bootstrap_names
@@ -180,25 +180,6 @@ class _WarmProfile(Profile):
             return near[0][1]
         (v1, x1), (v2, x2) = near[0], near[1]
         return np.clip(x1 + (value - v1) / (v1 - v2) * (x1 - x2), self.lower, self.upper)
-
-    def _compute(self, value: float) -> float:
-        def fun(x: np.ndarray) -> float:
-            return self.objective(value, x)
-
-        x, fmin = minimize_bounded(fun, self._start(value), self.lower, self.upper)
-        # as Profile: an inner variable on a bound gets a second, interior start
-        near_low = np.isfinite(self.lower) & (x - self.lower < _NEAR_BOUND)
-        near_up = np.isfinite(self.upper) & (self.upper - x < _NEAR_BOUND)
-        if near_low.any() or near_up.any():
-            inside = np.where(
-                near_low, self.lower + _NUDGE, np.where(near_up, self.upper - _NUDGE, x)
-            )
-            x2, f2 = minimize_bounded(fun, inside, self.lower, self.upper)
-            if f2 < fmin:
-                x, fmin = x2, f2
-        self.solutions.append((value, x))
-        change = max(fmin - self.dev.base, 0.0)
-        return math.copysign(math.sqrt(change), value - self.estimate)
 
 
 def _parameter_profile(dev: _VarianceDeviance, k: int) -> Profile | None:
