@@ -248,3 +248,22 @@ def test_failed_factorization_is_a_linalg_error(data):
     theta = np.array(THETAS[False, False][0])
     dense, _ = _factors(data, (False, False), False)
     _close(factor.objective(theta, True), dense.objective(theta, True), 1e-12)
+
+
+def test_default_policy_keeps_a_small_second_block_dense_without_analysis(monkeypatch):
+    """Regression (session 6): with the default policy InstEval's 1,128-level second term went
+    through the symbolic analysis (0.15 s of a 1 s fit, then dense anyway)."""
+    import mixedfit.engine.sparse as sparse_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("no symbolic analysis for a small second block")
+
+    monkeypatch.setattr(sparse_module, "build_plan", refuse)
+    rng = np.random.default_rng(3)
+    n = 6000
+    data = pd.DataFrame(
+        {"y": rng.normal(size=n), "a": rng.integers(0, 3000, n).astype(str),
+         "b": rng.integers(0, 1500, n).astype(str)}
+    )  # fmt: skip
+    fit = mf.lmer("y ~ 1 + (1|a) + (1|b)", data)
+    assert np.isfinite(fit.objective)

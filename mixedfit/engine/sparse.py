@@ -82,7 +82,7 @@ class SecondBlockPolicy:
 
     mode: Literal["auto", "dense", "sparse"] = "auto"
     max_dense_bytes: int = 4 * 2**30
-    min_order: int = 1000
+    min_order: int = 4000  # below, dense costs less than the analysis (InstEval: 1,128 levels)
     max_fill: float = 0.1
 
 
