@@ -331,6 +331,7 @@ def anova(
     *models: LinearMixedModel | ResidualMixedModel,
     refit: bool | None = None,
     names: Sequence[str] | None = None,
+    test: bool = True,
 ) -> LRTTable:
     """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1, ...)``.
 
@@ -347,13 +348,18 @@ def anova(
     names : sequence of str, optional
         A name per model, in the order given (R labels the rows by the argument names); the
         default labels the rows ``M1``, ``M2``, ... from the simplest model.
+    test : bool, default True
+        False: only the information table (``npar, aic, bic, loglik, deviance``; nlme's
+        ``anova(..., test = FALSE)``) of any models fitted to the same data, nested or not
+        (e.g. AIC across residual structures); the REML rule still applies.
 
     Returns
     -------
     LRTTable
         A pandas DataFrame, rows ordered by number of parameters: ``npar, aic, bic, loglik,
-        deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
-        ``attrs["refitted"]``; ``formulas`` maps each row label to its model. Printed (text,
+        deviance, chisq, df, p``; a model with as many parameters as the one above it is not
+        tested (``p`` NaN, ``df`` 0: only AIC/BIC compare them); ``attrs["method"]`` ("REML"
+        or "ML") and ``attrs["refitted"]``; ``formulas`` maps each row label to its model. Printed (text,
         HTML) with the models and whether REML fits were refitted by ML above the numbers.
 
     Raises
@@ -371,4 +377,4 @@ def anova(
     >>> float(round(mf.anova(m0, m1, refit=True)["chisq"].iloc[1], 2))  # as lme4's anova()
     42.14
     """
-    return compare_fits(models, refit=refit, names=names)
+    return compare_fits(models, refit=refit, names=names, test=test)

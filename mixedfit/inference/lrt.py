@@ -17,7 +17,7 @@ __all__ = ["likelihood_ratio_test"]
 
 
 def likelihood_ratio_test(
-    models: Sequence[MixedModelFit], refit: bool | None = None
+    models: Sequence[MixedModelFit], refit: bool | None = None, test: bool = True
 ) -> pd.DataFrame:
     """Compare nested models by likelihood-ratio tests, simplest first.
 
@@ -29,14 +29,18 @@ def likelihood_ratio_test(
         Refit REML fits by maximum likelihood. By default (None) REML fits are refitted only
         when their fixed effects differ (REML criteria of different fixed effects are not
         comparable); ``True`` always refits (lme4's default); ``False`` never does.
+    test : bool, default True
+        False: the information table only (no ``chisq, df, p`` columns, no nesting check).
 
     Returns
     -------
     pandas.DataFrame
         One row per model (index: the formulas), ordered by number of parameters, columns
         ``npar, aic, bic, loglik, deviance, chisq, df, p``; ``chisq``, ``df``, ``p`` compare
-        each model with the one above it. ``attrs["method"]`` is "ML" or "REML" and
-        ``attrs["refitted"]`` tells whether REML fits were refitted by ML.
+        each model with the one above it. A model with as many parameters as the one above is
+        not tested (lme4: ``chisq`` = max(0, 2 Δ log L), ``df`` 0, ``p`` NaN).
+        ``attrs["method"]`` is "ML" or "REML" and ``attrs["refitted"]`` tells whether REML fits
+        were refitted by ML.
 
     Raises
     ------
@@ -58,9 +62,10 @@ def likelihood_ratio_test(
     ordered = sorted(models, key=lambda m: m.dof)
     refit = decide_refit(ordered, refit)
     for small, big in pairwise(ordered):
-        _check_nested(small, big)
+        if test:
+            _check_nested(small, big)
     fits = [m.refit(reml=False) if (refit and m.reml) else m for m in ordered]
-    table = _table(fits)
+    table = _table(fits) if test else information_only(_table(fits))
     table.attrs["method"] = "REML" if all(f.reml for f in fits) else "ML"
     table.attrs["refitted"] = bool(refit and any(m.reml for m in ordered))
     return table
@@ -112,6 +117,11 @@ def _table(fits: list[MixedModelFit]) -> pd.DataFrame:
     return pd.DataFrame(rows, index=index)
 
 
+def information_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without its test columns (``anova(..., test=False)``: AIC, BIC, log L)."""
+    return table.drop(columns=["chisq", "df", "p"])
+
+
 def _check_same_data(models: Sequence[MixedModelFit]) -> None:
     first = models[0]._design
     for m in models[1:]:
@@ -142,11 +152,10 @@ def _spans(big: np.ndarray, small: np.ndarray) -> bool:
 
 
 def _check_nested(small: MixedModelFit, big: MixedModelFit) -> None:
+    """Fixed and random effects of ``small`` within ``big``; nothing to check when both have
+    the same number of parameters (no test: the row gives AIC/BIC only, as lme4)."""
     if small.dof == big.dof:
-        raise MixedFitError(
-            f"models {small.formula!r} and {big.formula!r} have the same number of parameters; "
-            "they are not nested"
-        )
+        return
     if not _spans(big._design.X, small._design.X):
         raise MixedFitError(
             f"the fixed effects of {small.formula!r} are not contained in those of "

@@ -20,8 +20,12 @@ Rules (the model's own, as nlme):
   χ² reference, as nlme's ``anova`` (conservative at a boundary).
 * **AIC, BIC**: −2 log L + 2 npar and −2 log L + npar log N with N = n − p for REML
   comparisons and n for ML (nlme's rule; an ordinary REML fit's own ``bic`` uses lme4's n).
+* **Equal ``npar``**: a model with as many parameters as the one above it is not tested
+  (``chisq``, ``p`` NaN, ``df`` 0), as nlme's ``anova`` (no ``L.Ratio``): its row compares by
+  AIC/BIC only, and the next model is tested against it. ``test=False`` gives the information
+  table alone (no ``chisq, df, p`` columns, no nesting check): AIC/BIC across any structures.
 * **Nesting**: fits must use the same rows and response; the fixed effects of each model must be
-  contained in those of the next, and models must differ in ``npar``; random-effects terms are
+  contained in those of the next with more parameters; random-effects terms are
   checked as between ordinary fits when the bigger model has no residual structure (a residual
   structure can hold a random effect's marginal covariance: a random intercept lies within
   CS or UN). That one residual structure is a special case of another (CS within CSH
@@ -52,19 +56,25 @@ Fit = MixedModelFit | ResidualModelFit
 
 
 def compare_fits(
-    models: Sequence[Any], refit: bool | None = None, names: Sequence[str] | None = None
+    models: Sequence[Any],
+    refit: bool | None = None,
+    names: Sequence[str] | None = None,
+    test: bool = True,
 ) -> LRTTable:
     """Likelihood-ratio tests between fitted models (:func:`mixedfit.anova`): by
     :func:`residual_likelihood_ratio_test` when one has a residual structure, else by
     :func:`.lrt.likelihood_ratio_test` (lme4's ``anova``); rows labelled by ``names`` (one per
-    model, in the order given) or ``M1``, ``M2``, ... (see :mod:`.lrt_table`)."""
+    model, in the order given) or ``M1``, ``M2``, ... (see :mod:`.lrt_table`). ``test=False``:
+    the information table (AIC, BIC, log L) without tests."""
+    if not isinstance(test, bool):
+        raise MixedFitError(f"test must be True or False, not {test!r}")
     chosen = check_names(names, len(models))
-    table = _compare(models, refit)
+    table = _compare(models, refit, test)
     order = sorted(range(len(models)), key=lambda i: models[i].dof)  # the tables' stable sort
     return label_rows(table, order, [str(x) for x in table.index], chosen)
 
 
-def _compare(models: Sequence[Any], refit: bool | None) -> pd.DataFrame:
+def _compare(models: Sequence[Any], refit: bool | None, test: bool) -> pd.DataFrame:
     from .lrt import likelihood_ratio_test
 
     if len(models) >= 2 and any(isinstance(m, ResidualModelFit) for m in models):
@@ -74,12 +84,12 @@ def _compare(models: Sequence[Any], refit: bool | None) -> pd.DataFrame:
                     f"anova compares fitted models; argument {i + 1} is a "
                     f"{type(m).__name__} ({m!r:.40}), not a fit from mixedfit.lmer or mixedfit.gls"
                 )
-        return residual_likelihood_ratio_test(models, refit=refit)
-    return likelihood_ratio_test(models, refit=refit)
+        return residual_likelihood_ratio_test(models, refit=refit, test=test)
+    return likelihood_ratio_test(models, refit=refit, test=test)
 
 
 def residual_likelihood_ratio_test(
-    models: Sequence[Fit], refit: bool | None = None
+    models: Sequence[Fit], refit: bool | None = None, test: bool = True
 ) -> pd.DataFrame:
     """Likelihood-ratio tests between nested fits, at least one with a residual structure.
 
@@ -91,6 +101,8 @@ def residual_likelihood_ratio_test(
     refit : bool, optional
         None: refit REML fits by ML only when needed (fixed effects differ, or REML and ML fits
         mixed); True: always compare ML fits; False: never refit.
+    test : bool, default True
+        False: the information table only (no ``chisq, df, p`` columns, no nesting check).
 
     Returns
     -------
@@ -98,15 +110,16 @@ def residual_likelihood_ratio_test(
         As :func:`mixedfit.anova`: rows ordered by ``npar`` (index: the formula, with
         ``", residual=STRUCTURE"`` for residual fits, see :func:`label`), columns ``npar, aic,
         bic, loglik, deviance, chisq, df, p``; ``attrs["method"]`` ("REML" or "ML") and
-        ``attrs["refitted"]``.
+        ``attrs["refitted"]``. Rows with the ``npar`` of the row above: ``chisq`` and ``p``
+        NaN, ``df`` 0 (nlme prints no test).
 
     Raises
     ------
     MixedFitError
-        Different rows or responses, models that are not nested or have equal ``npar``, or
-        REML fits that need a refit with ``refit=False``.
+        Different rows or responses, models that are not nested (fixed effects), or REML
+        fits that need a refit with ``refit=False``.
     """
-    from .lrt import _check_same_data, decide_refit
+    from .lrt import _check_same_data, decide_refit, information_only
 
     if refit is not None and not isinstance(refit, bool):
         raise MixedFitError(f"refit must be True, False or None, not {refit!r}")
@@ -115,10 +128,11 @@ def residual_likelihood_ratio_test(
     reml = [m.reml for m in ordered]
     refit = decide_refit(ordered, refit)
     for small, big in pairwise(ordered):
-        _check_nesting(small, big)
+        if test:
+            _check_nesting(small, big)
     fits = [_ml(m) if (refit and m.reml) else m for m in ordered]
     method = "REML" if all(f.reml for f in fits) else "ML"
-    table = _table(fits, method)
+    table = _table(fits, method) if test else information_only(_table(fits, method))
     table.attrs["method"] = method
     table.attrs["refitted"] = bool(refit and any(reml))
     return table
@@ -151,16 +165,14 @@ def ml_refit(fit: ResidualModelFit) -> ResidualModelFit:
 
 
 def _check_nesting(small: Fit, big: Fit) -> None:
-    """Fixed effects nested, ``npar`` different; random-effects terms nested unless the bigger
-    model has a residual structure (which can hold a random effect's marginal covariance)."""
+    """Fixed effects nested; random-effects terms nested unless the bigger model has a residual
+    structure (which can hold a random effect's marginal covariance). Nothing to check for
+    equal ``npar``: no test between them (nlme)."""
     from .lrt import _check_nested, _spans
 
+    if small.dof == big.dof:
+        return
     if isinstance(big, ResidualModelFit):
-        if small.dof == big.dof:
-            raise MixedFitError(
-                f"models {label(small)!r} and {label(big)!r} have the same number of "
-                "parameters; they are not nested"
-            )
         if not _spans(big._design.X, small._design.X):
             raise MixedFitError(
                 f"the fixed effects of {label(small)!r} are not contained in those of "
@@ -219,9 +231,11 @@ def _table(fits: list[Fit], method: str) -> pd.DataFrame:
         }
         if i > 0:
             prev = fits[i - 1]
-            chisq = max(2 * (f.loglik - prev.loglik), 0.0)
             df = f.dof - prev.dof
-            row.update(chisq=chisq, df=df, p=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan)
+            row.update(df=df)
+            if df > 0:  # equal npar: no test (nlme's L.Ratio NA)
+                chisq = max(2 * (f.loglik - prev.loglik), 0.0)
+                row.update(chisq=chisq, p=float(stats.chi2.sf(chisq, df)))
         rows.append(row)
     index = pd.Index([label(f) for f in fits], name="model")
     return pd.DataFrame(rows, index=index)
