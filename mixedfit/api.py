@@ -359,8 +359,9 @@ def anova(
         A pandas DataFrame, rows ordered by number of parameters: ``npar, aic, bic, loglik,
         deviance, chisq, df, p``; a model with as many parameters as the one above it is not
         tested (``p`` NaN, ``df`` 0: only AIC/BIC compare them); ``attrs["method"]`` ("REML"
-        or "ML") and ``attrs["refitted"]``; ``formulas`` maps each row label to its model. Printed (text,
-        HTML) with the models and whether REML fits were refitted by ML above the numbers.
+        or "ML") and ``attrs["refitted"]``; ``formulas`` maps each row label to its model.
+        Printed (text, HTML) with the models and whether REML fits were refitted by ML above
+        the numbers.
 
     Raises
     ------
