@@ -121,9 +121,7 @@ def test_structured_g_terms_with_equal_npar() -> None:
 
 def test_information_table_across_structures(fits: dict[str, Any]) -> None:
     """test=False: AIC/BIC of any structures (nlme's anova(..., test = FALSE))."""
-    table = mf.anova(
-        fits["UN"], fits["CS"], fits["AR1"], names=["UN", "CS", "AR1"], test=False
-    )
+    table = mf.anova(fits["UN"], fits["CS"], fits["AR1"], names=["UN", "CS", "AR1"], test=False)
     assert list(table.columns) == ["npar", "aic", "bic", "loglik", "deviance"]
     assert table.index.tolist() == ["CS", "AR1", "UN"]
     check_information(table, REF["cs_ar1_un_reml"])
