@@ -242,9 +242,11 @@ def test_predict_interval_errors_and_missing_rows(fits):
 def test_residual_fits_have_the_frames(sleep):
     fit = mf.lmer("Reaction ~ Days + (1 | Subject)", sleep, residual=mf.AR1("Days", "Subject"))
     tidy = fit.tidy()
-    assert tidy["effect"].tolist() == ["fixed", "fixed", "ran_pars", "ran_pars"]
+    assert tidy["effect"].tolist() == ["fixed", "fixed", "ran_pars", "ran_pars", "ran_pars"]
     np.testing.assert_allclose(tidy["estimate"].iloc[:2], fit.fixef)
-    np.testing.assert_allclose(tidy["estimate"].iloc[2:], fit.varcorr["sdcor"])
+    np.testing.assert_allclose(tidy["estimate"].iloc[2:4], fit.varcorr["sdcor"])
+    assert tidy["term"].iloc[4] == "cor__Phi"  # the structure's parameter (test_tidy_structure)
+    assert tidy["estimate"].iloc[4] == fit.residual.params["Phi"]
     glance = fit.glance().iloc[0]
     assert glance["REMLcrit"] == pytest.approx(fit.objective)
     assert glance["df.residual"] == fit.nobs - fit.dof
@@ -252,7 +254,7 @@ def test_residual_fits_have_the_frames(sleep):
     assert len(fit.ranef_frame()) == 18
     gls = mf.gls("Reaction ~ Days", sleep, mf.AR1("Days", "Subject"))
     assert gls.ranef_frame().empty
-    assert gls.tidy("ran_pars")["term"].tolist() == ["sd__Observation"]
+    assert gls.tidy("ran_pars")["term"].tolist() == ["sd__Observation", "cor__Phi"]
 
 
 def test_uncorrelated_terms_as_broom_mixed(sleep):

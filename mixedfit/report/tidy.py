@@ -5,7 +5,20 @@ effects long, as R's ``as.data.frame(ranef(fit, condVar = TRUE))``).
 Column names are broom.mixed's (``std.error``, ``p.value``, ``conf.low``, ``logLik``,
 ``REMLcrit``, ``.fitted``), so code and plots written against broom.mixed read them unchanged.
 The values are those of the fit's own methods (``coef_table``, ``varcorr``, ``ranef``,
-``ranef_condsd``); this module only lays them out.
+``ranef_condsd``, ``residual.params``); this module only lays them out.
+
+A residual covariance structure (:func:`mixedfit.gls`, ``lmer(..., residual=)``) adds its
+parameters to ``ran_pars`` after σ (``sd__Observation``), group ``Residual``, each named by its
+label in ``fit.residual.params`` (nlme's names) after a prefix that says which part it belongs to,
+in nlme's split of a structure: ``cor__`` for the correlation structure (``cor__Phi`` of AR(1) or
+CAR(1), ``cor__Rho`` of CS, ``cor__Rho1`` of Toeplitz, ``cor__cor(2,1)`` of UN, ``cor__Phi1`` /
+``cor__Theta1`` of ARMA, ``cor__range`` of a spatial structure), ``varfun__`` for the variance
+function (``varfun__Female``: a standard-deviation ratio of VarIdent or of a heterogeneous
+structure; ``varfun__power``, ``varfun__expon``; UN's ``varfun__sd ratio 2``, which nlme holds in
+its varIdent). The values are on nlme's scale whatever ``scales`` (they are not variances).
+broom.mixed has no rows for them (its ``tidy.lme`` drops the correlation structure and puts
+varIdent under ``effect = "var_model"``); glmmTMB's structured terms are random effects and
+come as ``sd__`` / ``cor__`` rows of their group, as mixedfit's structured terms do.
 """
 
 from __future__ import annotations
@@ -107,12 +120,35 @@ def _ran_pars(fit: Any, conf_int: bool, scales: str) -> pd.DataFrame:
                     )
     residual = float(fit.sigma) if scales == "sdcor" else float(fit.sigma) ** 2
     rows.append(dict(group="Residual", term=f"{sd_or_var}__Observation", estimate=residual))
+    rows += [dict(group="Residual", term=t, estimate=v) for t, v in structure_terms(fit)]
     out = pd.DataFrame(rows, columns=["group", "term", "estimate"])
     out.insert(0, "effect", "ran_pars")
     out["estimate"] = out["estimate"].astype(float)
     if conf_int:  # Wald intervals are not defined for variance parameters (broom.mixed: NA)
         out["conf.low"] = np.nan
         out["conf.high"] = np.nan
+    return out
+
+
+def structure_terms(fit: Any) -> list[tuple[str, float]]:
+    """The residual structure's parameters as ``(term, estimate)``: ``cor__`` + label for the
+    correlation structure's, ``varfun__`` + label for the variance function's (UN's ``sd ratio``
+    included); empty for a fit without a residual structure (see the module docstring)."""
+    from ..model import ResidualModelFit
+
+    if not isinstance(fit, ResidualModelFit):
+        return []
+    params = fit.residual.params
+    model = fit._engine.model
+    correlation = set()
+    if model.correlation is not None:
+        phi_c, _ = model.split(fit._engine.phi)
+        correlation = set(model.correlation.report(phi_c))
+    out = []
+    for name, value in params.items():
+        label = str(name)
+        is_cor = label in correlation and not label.split(":")[-1].startswith("sd ratio ")
+        out.append((("cor__" if is_cor else "varfun__") + label, float(value)))
     return out
 
 
@@ -224,9 +260,11 @@ class TidyMethods:
         ddf: str = "satterthwaite",
         scales: str = "sdcor",
     ) -> pd.DataFrame:
-        """One row per parameter, as :meth:`mixedfit.LinearMixedModel.tidy`; for a residual
-        structure ``ran_pars`` holds the random-effect SDs/correlations and σ
-        (``sd__Observation``), not the structure's parameters (see ``fit.residual``)."""
+        """One row per parameter, as :meth:`mixedfit.LinearMixedModel.tidy`; ``ran_pars`` holds
+        the random-effect SDs/correlations, σ (``sd__Observation``) and the residual structure's
+        parameters (group ``Residual``, terms ``cor__Phi``, ``varfun__Female``, ...: the labels
+        of ``fit.residual.params`` after ``cor__`` for the correlation structure, ``varfun__``
+        for the variance function; see :mod:`mixedfit.report.tidy`)."""
         return tidy(self, effects, conf_int, conf_level, check_ddf(ddf), scales)
 
     def glance(self) -> pd.DataFrame:
