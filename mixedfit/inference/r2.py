@@ -19,16 +19,26 @@ The three variances (insight's names):
 
 R² marginal = fixed / total, conditional = (fixed + random) / total; ICC adjusted =
 random / (random + residual), conditional = random / total, total = fixed + random + residual.
+
+When a random-effects term reads a variable that the fixed part does not (``(Days | Subject)``
+in ``Reaction ~ 1 + ...``, or the structured terms ``ar1(0 + Daysf | Subject)``,
+``cs(0 + Daysf | Subject)`` with ``Daysf`` not a fixed effect), insight warns "Random slopes not
+present as fixed effects" and leaves those columns out of the random variance: a structured
+term over the levels of a factor then counts nothing (ICC 0, conditional R² = marginal, as
+performance gives on the glmmTMB fit). mixedfit gives the same numbers and warns
+(:class:`~mixedfit.exceptions.MixedFitWarning`, naming the variable and the term); putting the
+variable in the fixed part (``Reaction ~ Daysf + ar1(0 + Daysf | Subject)``) counts the term.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import MixedFitError
+from ..exceptions import MixedFitError, MixedFitWarning
 
 __all__ = ["icc", "r2_nakagawa", "refuse_residual", "variance_components"]
 
@@ -57,6 +67,27 @@ def _random_variance(fit: Any) -> float:
     return total
 
 
+def _warn_slopes_not_fixed(fit: Any) -> None:
+    """insight's "Random slopes not present as fixed effects": a variable read by a
+    random-effects term (other than its grouping factors) that the fixed part does not read."""
+    spec = fit._design.spec
+    fixed = set(spec.fixed_variables)
+    for term in spec.terms:
+        missing = [v for v in term.variables if v not in term.coding.columns and v not in fixed]
+        if missing:
+            names = ", ".join(repr(v) for v in missing)
+            warnings.warn(
+                f"r2()/icc(): the random-effects term {term.term.source!r} reads {names}, which "
+                "the fixed effects do not: as performance (insight: 'Random slopes not present "
+                "as fixed effects'), the term's columns that are not fixed-effect columns are "
+                "left out of the random variance (a term over a factor's levels counts nothing: "
+                f"ICC 0). Add {names} to the fixed effects to count them",
+                MixedFitWarning,
+                stacklevel=5,  # the caller of fit.icc() / fit.r2()
+            )
+            return
+
+
 def refuse_residual(what: str) -> NoReturn:
     """The NotImplementedError of ``r2()``/``icc()`` on a residual-structure fit."""
     raise NotImplementedError(
@@ -78,11 +109,18 @@ def variance_components(fit: Any) -> pd.Series:
     ------
     MixedFitError
         A fit with prior weights or a residual covariance structure.
+
+    Warns
+    -----
+    MixedFitWarning
+        A random-effects term reads a variable the fixed part does not (see the module
+        docstring).
     """
     if getattr(fit._design, "weights", None) is not None:
         raise MixedFitError("r2()/icc() are not defined for fits with prior weights")
     if not hasattr(fit, "covariances") or not hasattr(fit._engine, "solution"):
         raise MixedFitError("r2()/icc() need an lmer fit without a residual covariance structure")
+    _warn_slopes_not_fixed(fit)
     eta = fit._design.X @ fit._engine.solution.beta
     fixed = float(np.var(eta, ddof=1)) if len(eta) > 1 else 0.0
     return pd.Series(
