@@ -15,6 +15,7 @@ from .model import MixedModelFit
 from .report.summary import Summary
 from .report.text import check_ddf as _check_ddf
 from .report.text import short_text
+from .report.tidy import TidyMethods
 
 if TYPE_CHECKING:
     from .residual_api import ResidualMixedModel
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["LinearMixedModel", "load_fit"]
 
 
-class LinearMixedModel(MixedModelFit):
+class LinearMixedModel(MixedModelFit, TidyMethods):
     """A fitted linear mixed-effects model, returned by :func:`mixedfit.lmer`.
 
     ``print(fit)`` shows a short lme4-style print; ``fit.summary()`` the full summary with
@@ -151,76 +152,6 @@ class LinearMixedModel(MixedModelFit):
         :mod:`mixedfit.io.persist`, "What loading checks and what it trusts").
         """
         save_fit(self, path)
-
-    # ----------------------------------------------------------- broom-style frames (report.tidy)
-    def tidy(
-        self,
-        effects: str | Sequence[str] = ("fixed", "ran_pars"),
-        conf_int: bool = False,
-        conf_level: float = 0.95,
-        ddf: str = "satterthwaite",
-        scales: str = "sdcor",
-    ) -> pd.DataFrame:
-        """One row per parameter, as broom.mixed's ``tidy()`` of an lmerTest fit.
-
-        Parameters
-        ----------
-        effects : str or sequence of {"fixed", "ran_pars", "ran_vals"}
-            Default ``("fixed", "ran_pars")``, as broom.mixed. Rows come in that order.
-        conf_int : bool, default False
-            Add ``conf.low, conf.high``: t intervals with ``df`` for fixed effects (as
-            :meth:`coef_table`), normal intervals ± z·``std.error`` for ``ran_vals``; NaN for
-            ``ran_pars`` (as broom.mixed's Wald intervals; see :meth:`confint` for profiles).
-        conf_level : float, default 0.95
-        ddf : {"satterthwaite", "kenward-roger", "none"}
-            The ``df`` and ``p.value`` of fixed effects (``"none"``: normal, no ``df``).
-        scales : {"sdcor", "vcov"}
-            ``ran_pars`` as ``sd__col`` / ``cor__col1.col2`` (default) or ``var__`` / ``cov__``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns (those that apply): ``effect, group, level, term, estimate, std.error,
-            statistic, df, p.value, conf.low, conf.high``. ``group`` is the grouping factor
-            (``Residual`` for σ, as ``sd__Observation``); ``level`` its level (``ran_vals``).
-        """
-        from .report.tidy import tidy
-
-        return tidy(self, effects, conf_int, conf_level, _check_ddf(ddf), scales)
-
-    def glance(self) -> pd.DataFrame:
-        """One row, as broom.mixed's ``glance()``: ``nobs, sigma, logLik, AIC, BIC``,
-        ``REMLcrit`` (REML fit) or ``deviance`` (ML fit), ``df.residual`` (nobs − parameters)."""
-        from .report.tidy import glance
-
-        return glance(self)
-
-    def augment(self, data: Any = None) -> pd.DataFrame:
-        """The data with ``.fitted`` (Xβ̂ + Zb̂), ``.resid`` (y − ``.fitted``) and ``.fixed`` (Xβ̂)
-        columns, as broom.mixed's ``augment()``.
-
-        Parameters
-        ----------
-        data : DataFrame-like, optional
-            The data the model was fitted to (pandas, polars, pyarrow, ...): every row is kept,
-            NaN in the new columns where the fit dropped the row. Default: the model frame (the
-            used rows and the columns the model reads).
-
-        Raises
-        ------
-        DataError
-            ``data`` have a different number of rows than the fitted data.
-        """
-        from .report.tidy import augment
-
-        return augment(self, data)
-
-    def ranef_frame(self) -> pd.DataFrame:
-        """The random effects long, as R's ``as.data.frame(ranef(fit, condVar = TRUE))``:
-        columns ``grpvar, term, grp, condval, condsd`` (see :attr:`ranef`, :attr:`ranef_condsd`)."""
-        from .report.tidy import ranef_frame
-
-        return ranef_frame(self)
 
     def predict(  # type: ignore[override]
         self,

@@ -248,9 +248,8 @@ def augment(fit: Any, data: Any = None) -> pd.DataFrame:
 
 
 class TidyMethods:
-    """``tidy``, ``glance``, ``augment`` and ``ranef_frame`` as methods (a base class of
-    :class:`mixedfit.ResidualMixedModel`; :class:`mixedfit.LinearMixedModel` has its own, with the
-    full documentation)."""
+    """``tidy``, ``glance``, ``augment`` and ``ranef_frame`` as methods: a base class of
+    :class:`mixedfit.LinearMixedModel` and :class:`mixedfit.ResidualMixedModel`."""
 
     def tidy(
         self,
@@ -260,22 +259,59 @@ class TidyMethods:
         ddf: str = "satterthwaite",
         scales: str = "sdcor",
     ) -> pd.DataFrame:
-        """One row per parameter, as :meth:`mixedfit.LinearMixedModel.tidy`; ``ran_pars`` holds
-        the random-effect SDs/correlations, σ (``sd__Observation``) and the residual structure's
-        parameters (group ``Residual``, terms ``cor__Phi``, ``varfun__Female``, ...: the labels
-        of ``fit.residual.params`` after ``cor__`` for the correlation structure, ``varfun__``
-        for the variance function; see :mod:`mixedfit.report.tidy`)."""
+        """One row per parameter, as broom.mixed's ``tidy()`` of an lmerTest fit.
+
+        Parameters
+        ----------
+        effects : str or sequence of {"fixed", "ran_pars", "ran_vals"}
+            Default ``("fixed", "ran_pars")``, as broom.mixed. Rows come in that order.
+        conf_int : bool, default False
+            Add ``conf.low, conf.high``: t intervals with ``df`` for fixed effects (as
+            :meth:`coef_table`), normal intervals ± z·``std.error`` for ``ran_vals``; NaN for
+            ``ran_pars`` (as broom.mixed's Wald intervals; see :meth:`confint` for profiles).
+        conf_level : float, default 0.95
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            The ``df`` and ``p.value`` of fixed effects (``"none"``: normal, no ``df``).
+        scales : {"sdcor", "vcov"}
+            ``ran_pars`` as ``sd__col`` / ``cor__col1.col2`` (default) or ``var__`` / ``cov__``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns (those that apply): ``effect, group, level, term, estimate, std.error,
+            statistic, df, p.value, conf.low, conf.high``. ``group`` is the grouping factor
+            (``Residual`` for σ, as ``sd__Observation``); ``level`` its level (``ran_vals``).
+            A residual covariance structure adds its parameters to ``ran_pars`` in group
+            ``Residual`` (``cor__Phi``, ``varfun__Female``, ...: the labels of
+            ``fit.residual.params`` after ``cor__`` for the correlation structure, ``varfun__``
+            for the variance function; see :mod:`mixedfit.report.tidy`).
+        """
         return tidy(self, effects, conf_int, conf_level, check_ddf(ddf), scales)
 
     def glance(self) -> pd.DataFrame:
-        """One row, as :meth:`mixedfit.LinearMixedModel.glance`."""
+        """One row, as broom.mixed's ``glance()``: ``nobs, sigma, logLik, AIC, BIC``,
+        ``REMLcrit`` (REML fit) or ``deviance`` (ML fit), ``df.residual`` (nobs − parameters)."""
         return glance(self)
 
     def augment(self, data: Any = None) -> pd.DataFrame:
-        """The data with ``.fitted``, ``.resid``, ``.fixed``, as
-        :meth:`mixedfit.LinearMixedModel.augment`."""
+        """The data with ``.fitted`` (Xβ̂ + Zb̂), ``.resid`` (y − ``.fitted``) and ``.fixed`` (Xβ̂)
+        columns, as broom.mixed's ``augment()``.
+
+        Parameters
+        ----------
+        data : DataFrame-like, optional
+            The data the model was fitted to (pandas, polars, pyarrow, ...): every row is kept,
+            NaN in the new columns where the fit dropped the row. Default: the model frame (the
+            used rows and the columns the model reads).
+
+        Raises
+        ------
+        DataError
+            ``data`` have a different number of rows than the fitted data.
+        """
         return augment(self, data)
 
     def ranef_frame(self) -> pd.DataFrame:
-        """The random effects long, as :meth:`mixedfit.LinearMixedModel.ranef_frame`."""
+        """The random effects long, as R's ``as.data.frame(ranef(fit, condVar = TRUE))``:
+        columns ``grpvar, term, grp, condval, condsd`` (see :attr:`ranef`, :attr:`ranef_condsd`)."""
         return ranef_frame(self)
