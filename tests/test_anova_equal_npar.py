@@ -1,7 +1,7 @@
 """mf.anova between fits with equal numbers of parameters (issue 12: comparing structures):
 the information table without a test, as nlme's anova.gls/anova.lme and lme4's anova.merMod;
 ``test=False`` for an AIC/BIC table across any structures. References computed with R:
-tests/reference/cov_lrt/equal_npar.json (script equal_npar.R next to it)."""
+tests/reference/cov_lrt/equal_npar.json (script cov_lrt.R next to it)."""
 
 from __future__ import annotations
 
@@ -12,25 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_residual_api import load
+from test_residual_lrt import orthodont_fits
 
 import mixedfit as mf
 from mixedfit.exceptions import MixedFitError
 
 REF = json.loads((Path(__file__).parent / "reference" / "cov_lrt" / "equal_npar.json").read_text())
-F = "distance ~ Sex * age_c"
 
 
 @pytest.fixture(scope="module")
 def fits() -> dict[str, Any]:
-    o = load("orthodont.csv")
-    return {
-        "data": o,
-        "CS": mf.gls(F, o, residual=mf.CompoundSymmetry("Subject")),
-        "AR1": mf.gls(F, o, residual=mf.AR1("occ", "Subject")),
-        "UN": mf.gls(F, o, residual=mf.Unstructured("agef", "Subject")),
-        "RI": mf.lmer(F + " + (1 | Subject)", o),
-    }
+    return orthodont_fits()
 
 
 def check_information(table: pd.DataFrame, ref: dict[str, Any]) -> None:

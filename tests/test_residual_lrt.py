@@ -25,6 +25,11 @@ F = "distance ~ Sex * age_c"
 
 @pytest.fixture(scope="module")
 def fits() -> dict[str, Any]:
+    return orthodont_fits()
+
+
+def orthodont_fits() -> dict[str, Any]:
+    """The Orthodont fits compared here (also by test_anova_equal_npar.py)."""
     o = load("orthodont.csv")
     return {
         "data": o,
