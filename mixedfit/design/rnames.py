@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..exceptions import MixedFitError
 from ..formula.pycode import split_top_level
+from .rcontrasts import bare_abbreviation, keeps_call
 
 __all__ = [
     "NAME_SCHEMES",
@@ -169,19 +170,17 @@ def split_column(name: str) -> list[str]:
 
 
 def _unwrap_c(expr: str) -> str:
-    """``C(f, Sum)`` → ``f`` (formulaic's contrasts, which R sets with ``contrasts=``); a
-    ``C(f, contr.xxx)`` call, which R reads, is kept."""
+    """``C(f, Sum)`` → ``f`` (formulaic's contrasts, which R sets with ``contrasts=``); R's own
+    ``C(f, ...)`` (:func:`.rcontrasts.keeps_call`) is kept, its quoted abbreviation bare again:
+    ``C(f, 'sum')`` → ``C(f, sum)``."""
     try:
         node = ast.parse(expr.replace("`", ""), mode="eval").body
     except SyntaxError:
         return expr
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C"):
         return expr
-    contrast = node.args[1] if len(node.args) >= 2 else None
-    contrast = contrast or next((k.value for k in node.keywords if k.arg == "contr"), None)
-    r_contrast = isinstance(contrast, ast.Attribute) and ast.unparse(contrast).startswith("contr.")
-    if contrast is None or r_contrast or not node.args:
-        return expr  # C(f) (a factor, as written) or R's own C(f, contr.sum)
+    if keeps_call(node):
+        return bare_abbreviation(expr, node)  # C(f) (a factor, as written) or R's own C()
     inner = node.args[0]
     start, end = inner.col_offset, inner.end_col_offset
     # offsets are into the text without backticks (R's names need none for dotted names)

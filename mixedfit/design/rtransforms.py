@@ -14,6 +14,7 @@ so formulas copied from R run unchanged and give R's columns:
 * stateful transforms, whose training-data state is re-used for new data: ``poly(x, degree,
   raw=)`` (formulaic's, which is R's orthogonal basis; raw columns numbered 1..k as R),
   ``scale``/``center`` (formulaic's, as R's), ``ns``/``bs`` (:mod:`.rsplines`);
+* ``C(f, contr, how.many)`` and ``contr.*`` as R's (:mod:`.rcontrasts`);
 * ``c(...)`` (a vector of constants, e.g. ``knots = c(3, 6)``), ``T`` and ``F``.
 
 Nothing here evaluates a formula: these are values of the evaluation context.
@@ -31,6 +32,7 @@ from formulaic.transforms import TRANSFORMS
 from formulaic.utils.stateful_transforms import stateful_transform
 
 from ..exceptions import DataError, FormulaError
+from .rcontrasts import C, contr
 from .rsplines import bs, ns
 
 __all__ = ["R_CONTEXT", "with_r_context"]
@@ -220,6 +222,8 @@ R_CONTEXT: dict[str, Any] = {
     "ns": ns,
     "bs": bs,
     "c": c,
+    "C": C,  # R's C(f, sum, how.many) (formulaic's C for formulaic's contrasts)
+    "contr": contr,
     "T": True,
     "F": False,
 }

@@ -15,6 +15,9 @@ calls such as ``log(Solar.R)`` and ``{...}``), into the Python formulaic evaluat
   ``contr.sum``), method calls (``x.clip(0)``) and chains with a part starting with ``_``
   (``x.__class__``) are left alone;
 
+* R's bare contrast abbreviations of ``C()`` are quoted (:mod:`.rcontrasts`): ``C(f, sum)`` →
+  ``C(f, "sum")``;
+
 and, at the formula level, R's nesting operator ``a %in% b`` → ``a:b`` (the columns R gives).
 Strings and backtick-quoted names are never changed. The functions R formulas call are listed in
 :data:`R_FUNCTIONS` (the safe mode allows them).
@@ -28,6 +31,7 @@ from formulaic.errors import FormulaSyntaxError
 from formulaic.parser.algos import tokenize
 
 from .pyexpr import literal_end
+from .rcontrasts import quote_abbreviations
 
 __all__ = ["MODULES", "R_DOTTED", "R_FUNCTIONS", "R_MATH", "r_formula", "r_python"]
 
@@ -74,7 +78,7 @@ def r_formula(text: str) -> str:
     >>> r_formula("y ~ np.log(x) + C(f, contr.sum) + (a + b)^2")
     'y ~ np.log(x) + C(f, contr.sum) + (a + b)^2'
     """
-    if not any(s in text for s in ("^", ".", "TRUE", "FALSE", "%in%")):
+    if not any(s in text for s in ("^", ".", "TRUE", "FALSE", "%in%", "C(", "C (")):
         return text
     try:
         tokens = list(tokenize(text))
@@ -92,7 +96,7 @@ def r_formula(text: str) -> str:
         elif kind == "operator" and tok.token in ("|", "||"):
             bars[-1] = True
         if kind == "python":
-            new = r_python(text[start : end + 1])
+            new = quote_abbreviations(r_python(text[start : end + 1]))
         elif kind == "operator" and text.startswith("%in%", start) and not bars[-1]:
             new, end = ":", start + 3  # formulaic's token is "in", its span "%in"
         else:
