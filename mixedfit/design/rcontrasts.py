@@ -27,13 +27,14 @@ fewer than k − 1 columns (an orthogonal complement) is not reproduced: such a 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from formulaic.transforms.contrasts import C as formulaic_C
+from formulaic.transforms import contrasts as _formulaic
 from formulaic.transforms.contrasts import Contrasts, ContrastsRegistry
 
 from ..exceptions import FormulaError
@@ -73,7 +74,7 @@ def contr_treatment(n: Any, base: int = 1, contrasts: bool = True, sparse: bool 
     return RMatrix(np.eye(len(levels))[:, keep], tuple(levels[j] for j in keep))
 
 
-def contr_SAS(n: Any, contrasts: bool = True, sparse: bool = False) -> RMatrix:  # noqa: N802
+def contr_SAS(n: Any, contrasts: bool = True, sparse: bool = False) -> RMatrix:
     """R's ``contr.SAS``: treatment contrasts against the last level."""
     levels = _level_names(n, "contr.SAS")
     base = int(n) if isinstance(n, int | np.integer) else len(levels)
@@ -126,6 +127,14 @@ R_CONTRASTS: dict[str, Callable[..., RMatrix]] = {
     "contr.poly": contr_poly,
     "contr.SAS": contr_SAS,
 }
+#: R's further arguments of each (besides n), for errors.
+_OPTIONS: dict[str, tuple[str, ...]] = {
+    "contr.treatment": ("base", "contrasts", "sparse"),
+    "contr.sum": ("contrasts", "sparse"),
+    "contr.helmert": ("contrasts", "sparse"),
+    "contr.poly": ("scores", "contrasts", "sparse"),
+    "contr.SAS": ("contrasts", "sparse"),
+}
 _FORMULAIC = {
     "contr.treatment": ContrastsRegistry.treatment,
     "contr.sum": ContrastsRegistry.sum,
@@ -170,7 +179,7 @@ class _Registry:
 contr = _Registry()
 
 
-class RContrasts(Contrasts):  # type: ignore[misc]
+class RContrasts(Contrasts):
     """formulaic contrasts computed as R's ``C()``: from a contrast function (by name, called with
     the levels; or called with their number and R's further arguments) or a matrix, keeping the
     first ``how_many`` columns. With full rank (no intercept) every level gets its indicator."""
@@ -182,8 +191,10 @@ class RContrasts(Contrasts):  # type: ignore[misc]
         by_levels: bool = True,
         how_many: int | None = None,
         options: dict[str, Any] | None = None,
+        label: str = "C()",
     ) -> None:
         self.spec = spec
+        self.label = label  # the call as R would show it, for errors: C(recipe, sum, 5)
         self.by_levels = by_levels
         self.how_many = how_many
         self.options = dict(options or {})
@@ -194,29 +205,36 @@ class RContrasts(Contrasts):  # type: ignore[misc]
     def coding(self, levels: Sequence[Any]) -> RMatrix:
         """R's contrast matrix of a factor with ``levels`` (its first ``how_many`` columns)."""
         names = [str(level) for level in levels]
-        if isinstance(self.spec, RMatrix):
-            value = self.spec
-        elif self.by_levels:
-            value = R_CONTRASTS[self.spec](names, **self.options)
-        else:
-            value = R_CONTRASTS[self.spec](len(names), **self.options)
+        value = self._matrix(names)
         k, m = len(names), value.values.shape[1]
         if value.values.shape[0] != k:
             raise FormulaError(
-                f"C(): the contrast matrix has {value.values.shape[0]} rows but the factor has "
-                f"{k} levels {names}: R's 'wrong number of contrast matrix rows'"
+                f"{self.label}: the contrast matrix has {value.values.shape[0]} rows but the "
+                f"factor has {k} levels {names}: R's 'wrong number of contrast matrix rows'"
             )
         wanted = k - 1 if self.how_many is None else self.how_many
         if not 1 <= wanted <= m:
             raise FormulaError(
-                f"C(): {wanted} contrast column(s) asked of a matrix with {m} for a factor with "
-                f"{k} levels; give as many columns as wanted (at most levels - 1): R pads a "
+                f"{self.label}: {wanted} contrast column(s) asked of a matrix with {m} for a "
+                f"factor with {k} levels; give as many columns as wanted (at most levels - 1): R pads a "
                 "matrix with too few columns by an orthogonal complement, which mixedfit does not"
             )
         names_out = value.names[:wanted] if value.names else None
         return RMatrix(np.asarray(value.values[:, :wanted], dtype=float), names_out)
 
-    @Contrasts.override  # type: ignore[misc]
+    def _matrix(self, names: list[str]) -> RMatrix:
+        if isinstance(self.spec, RMatrix):
+            return self.spec
+        function = R_CONTRASTS[self.spec]
+        try:
+            return function(names if self.by_levels else len(names), **self.options)
+        except TypeError as err:
+            raise FormulaError(
+                f"{self.label}: {self.spec}() takes n, {', '.join(_OPTIONS[self.spec])} "
+                f"(R's arguments), not {', '.join(self.options)} ({err})"
+            ) from None
+
+    @Contrasts.override
     def _get_coding_matrix(
         self, levels: Sequence[Any], reduced_rank: bool = True, sparse: bool = False
     ) -> Any:
@@ -227,7 +245,7 @@ class RContrasts(Contrasts):  # type: ignore[misc]
             return sp.csc_matrix(values)
         return values
 
-    @Contrasts.override  # type: ignore[misc]
+    @Contrasts.override
     def get_coding_column_names(
         self, levels: Sequence[Any], reduced_rank: bool = True
     ) -> Sequence[Any]:
@@ -236,14 +254,14 @@ class RContrasts(Contrasts):  # type: ignore[misc]
         value = self.coding(levels)
         return list(value.names or (str(j) for j in range(1, value.values.shape[1] + 1)))
 
-    @Contrasts.override  # type: ignore[misc]
+    @Contrasts.override
     def get_coefficient_row_names(
         self, levels: Sequence[Any], reduced_rank: bool = True
     ) -> Sequence[Any]:
         return self.get_coding_column_names(levels, reduced_rank)
 
 
-def C(  # noqa: N802 - R's and formulaic's name
+def C(
     data: Any,
     contrasts: Any = None,
     how_many: Any = None,
@@ -260,45 +278,64 @@ def C(  # noqa: N802 - R's and formulaic's name
     spec = contr if contrasts is None else contrasts
     count = _how_many(how_many)
     if spec is None and count is None and not options:
-        return formulaic_C(data, levels=levels, spans_intercept=spans_intercept)
-    coding = _r_contrasts("contr.treatment" if spec is None else spec, count, options)
+        return _formulaic.C(data, levels=levels, spans_intercept=spans_intercept)
+    label = _label(data, spec, count)
+    coding = _r_contrasts("contr.treatment" if spec is None else spec, count, options, label)
     if coding is None:  # formulaic's contrasts, as before
         if count is not None or options:
             raise FormulaError(
                 f"C(): how.many and further arguments work with R's contrasts (an abbreviation "
                 f"such as sum, a contr.* function or a matrix), not with {spec!r}"
             )
-        return formulaic_C(data, spec, levels=levels, spans_intercept=spans_intercept)
-    return formulaic_C(data, coding, levels=levels, spans_intercept=spans_intercept)
+        return _formulaic.C(data, spec, levels=levels, spans_intercept=spans_intercept)
+    return _formulaic.C(data, coding, levels=levels, spans_intercept=spans_intercept)
 
 
 def _how_many(value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, int | np.integer | float) and not isinstance(value, bool):
-        if float(value) == int(value) and int(value) >= 1:
-            return int(value)
+    number = isinstance(value, int | np.integer | float) and not isinstance(value, bool)
+    if number and float(value) == int(value) and int(value) >= 1:
+        return int(value)
     raise FormulaError(f"C(): how.many must be a positive whole number, not {value!r}")
 
 
-def _r_contrasts(spec: Any, how_many: int | None, options: dict[str, Any]) -> RContrasts | None:
+def _label(data: Any, spec: Any, how_many: int | None) -> str:
+    """``C(recipe, sum, 2)``: the call as R shows it, as well as can be told from the values."""
+    name = getattr(data, "name", None)
+    parts = [name if isinstance(name, str) else "f"]
+    if isinstance(spec, str):
+        parts.append(spec if spec in R_ABBREVIATIONS else f'"{spec}"')
+    elif isinstance(spec, RContrastFunction):
+        parts.append(spec.name)
+    elif spec is not None:
+        parts.append("<matrix>")
+    parts += [] if how_many is None else [str(how_many)]
+    return f"C({', '.join(parts)})"
+
+
+def _r_contrasts(
+    spec: Any, how_many: int | None, options: dict[str, Any], label: str
+) -> RContrasts | None:
     """R's coding for ``spec``, or None for formulaic's contrasts (classes, instances, dicts)."""
     by_name = not (how_many is not None or options)
     if isinstance(spec, str):
         name = R_ABBREVIATIONS.get(spec, spec)
         if name not in R_CONTRASTS:
             known = ", ".join([*R_ABBREVIATIONS, *R_CONTRASTS])
-            raise FormulaError(f"C(): unknown contrasts {spec!r}; use one of {known}")
-        return RContrasts(name, by_levels=by_name, how_many=how_many, options=options)
+            raise FormulaError(f"{label}: unknown contrasts {spec!r}; use one of {known}")
+        return RContrasts(name, by_levels=by_name, how_many=how_many, options=options, label=label)
     if isinstance(spec, RContrastFunction):
-        return RContrasts(spec.name, by_levels=False, how_many=how_many, options=options)
+        return RContrasts(
+            spec.name, by_levels=False, how_many=how_many, options=options, label=label
+        )
     if options:
         raise FormulaError(
             f"C(): further arguments ({', '.join(options)}) go to a contrast function, "
             "such as C(f, contr.treatment, base = 2), not to a matrix"
         )
     matrix = _matrix(spec)
-    return None if matrix is None else RContrasts(matrix, how_many=how_many)
+    return None if matrix is None else RContrasts(matrix, how_many=how_many, label=label)
 
 
 def _matrix(spec: Any) -> RMatrix | None:
@@ -352,22 +389,18 @@ def keeps_call(node: ast.Call) -> bool:
     )
 
 
-def bare_abbreviation(expr: str, node: ast.Call) -> str:
-    """``expr`` (the call ``node``, parsed without backticks) with a quoted abbreviation as its
-    contrasts written bare, as R's name has it: ``C(f, 'sum')`` → ``C(f, sum)``."""
+def bare_abbreviation(expr: str) -> str:
+    """``expr`` with a quoted abbreviation as the contrasts of its ``C()`` call written bare, as
+    R's name has it: ``C(f, 'sum')`` → ``C(f, sum)``."""
+    masked = re.sub(r"`[^`]*`", lambda m: "_" * len(m.group()), expr)  # offsets kept
+    try:
+        node = ast.parse(masked, mode="eval").body
+    except SyntaxError:
+        return expr
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C"):
+        return expr
     specs = [*node.args[1:2], *(k.value for k in node.keywords if k.arg in ("contr", "contrasts"))]
     for spec in specs:
         if isinstance(spec, ast.Constant) and spec.value in R_ABBREVIATIONS:
-            start, end = _unticked(expr, spec.col_offset), _unticked(expr, spec.end_col_offset)
-            return f"{expr[:start]}{spec.value}{expr[end:]}"
+            return f"{expr[: spec.col_offset]}{spec.value}{expr[spec.end_col_offset :]}"
     return expr
-
-
-def _unticked(expr: str, offset: int | None) -> int:
-    """The position in ``expr`` of position ``offset`` of ``expr`` without its backticks."""
-    seen = 0
-    for i, char in enumerate(expr):
-        if seen == offset:
-            return i
-        seen += char != "`"
-    return len(expr)

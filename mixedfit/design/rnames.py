@@ -176,11 +176,11 @@ def _unwrap_c(expr: str) -> str:
     try:
         node = ast.parse(expr.replace("`", ""), mode="eval").body
     except SyntaxError:
-        return expr
+        return bare_abbreviation(expr)  # C(f, 'sum', `how.many` = 1)
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C"):
         return expr
     if keeps_call(node):
-        return bare_abbreviation(expr, node)  # C(f) (a factor, as written) or R's own C()
+        return bare_abbreviation(expr)  # C(f) (a factor, as written) or R's own C()
     inner = node.args[0]
     start, end = inner.col_offset, inner.end_col_offset
     # offsets are into the text without backticks (R's names need none for dotted names)

@@ -17,7 +17,9 @@ code Python would evaluate is refused unless it is built only from
 * calls of :data:`SAFE_FUNCTIONS` with the arguments listed there (R's functions included, as
   :mod:`.rdialect` writes them: ``as.factor`` is ``as_factor``); flags may be ``True``/``False``
   or R's ``T``/``F``, vectors ``c(...)`` of numbers;
-* inside ``C(...)``: the contrasts of :data:`SAFE_CONTRASTS` (called with constant arguments),
+* inside ``C(...)``: the contrasts of :data:`SAFE_CONTRASTS` (called with constant arguments) or
+  R's abbreviations (``C(f, sum)``, read as text by :mod:`.rcontrasts`, never evaluated) and
+  ``how.many`` (``C(f, sum, 1)``),
   ``levels=[...]`` of constants; strings are allowed only there and as the level of
   ``relevel(f, "level")``, and never with ``__``, quotes, backslashes, backticks or unprintable
   characters.
@@ -42,6 +44,7 @@ from ..exceptions import FormulaError
 from .memo import LRU
 from .parser import parse_formula
 from .pycode import PythonCode, expression_names, formula_tokens, python_code, python_names
+from .rcontrasts import R_ABBREVIATIONS
 from .rdialect import r_formula
 from .safenames import (
     ARGUMENTS,
@@ -54,6 +57,10 @@ from .safenames import (
 )
 from .structured import structured_call
 from .terms import ModelFormula
+
+#: Contrasts a safe ``C()`` may name as a string: R's abbreviations (quoted by
+#: :mod:`.rcontrasts`) and R's contrast functions.
+R_CONTRAST_NAMES: tuple[str, ...] = (*R_ABBREVIATIONS, *R_ABBREVIATIONS.values())
 
 __all__ = [
     "MAX_SAFE_LENGTH",
@@ -319,22 +326,30 @@ class _Checker:
             self.fail(node, f"options must be True/False or an integer up to {MAX_POLY_DEGREE}")
 
     def categorical(self, node: ast.Call) -> None:
-        if not 1 <= len(node.args) <= 2:
-            self.fail(node, "C() takes a column and optionally contrasts")
+        if not 1 <= len(node.args) <= 3:
+            self.fail(node, "C() takes a column and optionally contrasts and how.many")
         self.value(node.args[0])
-        for arg in node.args[1:]:
-            self.contrast(arg)
+        if len(node.args) >= 2:
+            self.contrast(node.args[1])
+        for arg in node.args[2:]:
+            self.option(arg)  # how.many
         for kw in node.keywords:
-            if kw.arg == "contrasts":
+            if kw.arg in ("contrasts", "contr"):
                 self.contrast(kw.value)
             elif kw.arg == "levels" and isinstance(kw.value, ast.List | ast.Tuple):
                 self.constants(kw.value.elts)
-            elif kw.arg == "spans_intercept":
+            elif kw.arg in ("spans_intercept", "how_many", "base"):
                 self.option(kw.value)
             else:
                 self.fail(node, f"keyword {kw.arg!r} of C()")
 
     def contrast(self, node: ast.expr) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value not in R_CONTRAST_NAMES:  # R's abbreviation (C(f, sum)) or "contr.sum"
+                self.fail(node, f"contrasts named other than {', '.join(R_CONTRAST_NAMES)}")
+            return
+        if isinstance(node, ast.Name) and node.id not in SAFE_CONTRASTS:
+            self.fail(node, "a contrast matrix from the data or context= (not in safe mode)")
         target = node.func if isinstance(node, ast.Call) else node
         if _dotted(target) not in SAFE_CONTRASTS:
             self.fail(node, f"contrasts other than {', '.join(SAFE_CONTRASTS)}")
