@@ -9,7 +9,8 @@ deferred until new data need it), :mod:`.groups` (grouping factors coded, new le
 of random slopes), :mod:`.plan` (what a design needs that depends only on the formula and the
 kinds of the columns: plain parts, R names, sizes, group levels; made once and cached),
 :mod:`.rtransforms` (R's functions for formulas: ``factor``, ``relevel``, ``log``, ``poly``,
-...) with :mod:`.rsplines` (R's ``ns`` and ``bs``), :mod:`.rnames` (R's names of the columns
+...) with :mod:`.rsplines` (R's ``ns`` and ``bs``) and :mod:`.rcontrasts` (R's ``C(f, sum,
+how.many)``; R's ``contr.*`` matrices in :mod:`.rcontr`), :mod:`.rnames` (R's names of the columns
 and terms: ``(Intercept)``, ``SexFemale``), :mod:`.spec` (:class:`Design` and the recipe
 :class:`DesignSpec` that encodes new data) and :mod:`.build` (:func:`build_design`, the stage's
 entry point), :mod:`.canonical` (the canonical row order for the optimizer);

@@ -6,7 +6,8 @@ terms such as ``ar1(0 + f | g, hom=True)``), :mod:`.limits` (bounds on the
 expansion: :data:`~.limits.MAX_TERMS`, :data:`~.limits.MAX_FACTORS`), :mod:`.safety` (safe mode:
 :func:`~.safety.check_safe_formula`; what it allows: :mod:`.safenames`), :mod:`.pycode` and
 :mod:`.pyexpr` (the formula's Python pieces read as formulaic reads them), :mod:`.rdialect` (R's
-spellings, ``log(Solar.R)``, ``I(x^2)``, ``TRUE``, ``%in%``, rewritten as formulaic reads them),
+spellings, ``log(Solar.R)``, ``I(x^2)``, ``TRUE``, ``%in%``, rewritten as formulaic reads them;
+:mod:`.rcontrasts` quotes ``C(f, sum)``'s abbreviation),
 :mod:`.memo` (the bounded caches of the formula and design stages, and
 :func:`~.memo.caches_disabled`, the switch that turns them all off).
 
