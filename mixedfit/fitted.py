@@ -65,6 +65,7 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
         ddf: str = "satterthwaite",
         refit: bool | None = None,
         names: Sequence[str] | None = None,
+        test: bool = True,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's ``anova(fit)``); with other
         fits, likelihood-ratio tests as R's ``anova(fit, fit2)`` (see :func:`mixedfit.anova`).
@@ -79,6 +80,9 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
         names : sequence of str, optional
             Row labels of the likelihood-ratio table, this fit first (see
             :func:`mixedfit.anova`).
+        test : bool, default True
+            With other fits, False gives only the information table (nlme's ``test = FALSE``;
+            see :func:`mixedfit.anova`).
 
         Returns
         -------
@@ -86,12 +90,14 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
             Columns term, numdf, dendf, F, p (type III); or the likelihood-ratio table.
         """
         from .inference.ddf import anova_type3
+        from .inference.lrt_table import check_test_alone
         from .inference.residual_lrt import compare_fits
 
         if len(models) == 1 and isinstance(models[0], str):  # anova("kenward-roger")
             ddf, models = models[0], ()
         if models:
-            return compare_fits((self, *models), refit=refit, names=names)
+            return compare_fits((self, *models), refit=refit, names=names, test=test)
+        check_test_alone(test)
         return anova_type3(self, ddf=_check_ddf(ddf))
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:

@@ -127,6 +127,7 @@ class ResidualMixedModel(ResidualModelFit, TidyMethods, ResidualWorkflow):
         ddf: str = "satterthwaite",
         refit: bool | None = None,
         names: Sequence[str] | None = None,
+        test: bool = True,
     ) -> pd.DataFrame:
         """Type III F tests of each fixed-effect term (lmerTest's hypotheses); with other fits,
         likelihood-ratio tests (see :func:`mixedfit.anova`).
@@ -143,6 +144,9 @@ class ResidualMixedModel(ResidualModelFit, TidyMethods, ResidualWorkflow):
             :func:`mixedfit.anova`).
         refit : bool, optional
             As :func:`mixedfit.anova`.
+        test : bool, default True
+            With other fits, False gives only the information table (nlme's ``test = FALSE``;
+            see :func:`mixedfit.anova`).
 
         Returns
         -------
@@ -154,9 +158,11 @@ class ResidualMixedModel(ResidualModelFit, TidyMethods, ResidualWorkflow):
         if models:  # likelihood-ratio tests: mf.anova's
             from .inference.residual_lrt import compare_fits
 
-            return compare_fits((self, *models), refit=refit, names=names)
+            return compare_fits((self, *models), refit=refit, names=names, test=test)
+        from .inference.lrt_table import check_test_alone
         from .inference.residual_tests import residual_anova
 
+        check_test_alone(test)
         return residual_anova(self, ddf=_check_ddf(ddf))
 
     def confint(

@@ -213,11 +213,12 @@ class StatisticsModel(LinearMixedModel):
         ddf: str = "satterthwaite",
         refit: bool | None = None,
         names: Sequence[str] | None = None,
+        test: bool = True,
     ) -> pd.DataFrame:
         """As :meth:`LinearMixedModel.anova` (Kenward-Roger needs the rows)."""
         if len(models) == 1 and isinstance(models[0], str):
             ddf, models = models[0], ()
-        return super().anova(*models, ddf=_no_kr(ddf), refit=refit, names=names)
+        return super().anova(*models, ddf=_no_kr(ddf), refit=refit, names=names, test=test)
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
         """As :meth:`LinearMixedModel.test` (Kenward-Roger needs the rows)."""

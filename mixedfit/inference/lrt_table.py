@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..exceptions import MixedFitError
 
-__all__ = ["LRTTable", "check_names", "label_rows"]
+__all__ = ["LRTTable", "check_names", "check_test_alone", "label_rows"]
 
 
 class LRTTable(pd.DataFrame):
@@ -104,3 +104,15 @@ def label_rows(
     out.attrs = dict(table.attrs)
     out.formulas = dict(zip(short, labels, strict=True))
     return out
+
+
+def check_test_alone(test: object) -> None:
+    """``fit.anova(test=...)`` with no other fits: only ``test=True`` (the type III F tests);
+    ``test=False`` is the information table of several fits."""
+    if test is not True:
+        raise MixedFitError(
+            f"anova(test={test!r}) with no other fits: test=False gives the information table "
+            "(npar, AIC, BIC, log L) of several fits, as nlme's anova(m1, m2, test = FALSE); "
+            "pass the other fits, e.g. fit.anova(other, test=False), or leave test=True for "
+            "the type III F tests of this fit"
+        )
