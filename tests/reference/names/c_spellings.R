@@ -28,6 +28,7 @@ formulas <- c(
   r_call_levels = "angle ~ C(recipe, contr.treatment(c(\"A\", \"B\", \"C\"), base = 3)) + temp + (1 | replicate)",
   r_call_full = "angle ~ C(recipe, contr.sum(3, contrasts = FALSE)) + temp + (1 | replicate)",
   dots = "angle ~ C(recipe, contr.treatment, base = 2) + temp + (1 | replicate)",
+  dots_only = "angle ~ C(recipe, base = 2) + temp + (1 | replicate)",
   how_many_all = "angle ~ C(recipe, sum, 2) + temp + (1 | replicate)",
   how_many_one = "angle ~ C(recipe, poly, 1) + temp + (1 | replicate)",
   how_many_treatment = "angle ~ C(recipe, treatment, 1) + temp + (1 | replicate)",
