@@ -64,7 +64,7 @@ def test_quote_abbreviations() -> None:
         'C(f, "sum") + I(sum(x)) + C(`a.b`, "poly", 1)'
     )
     assert quote_abbreviations("C(f, contr = SAS) + C(f, 'sum') + C(sum)") == (
-        'C(f, contr = "SAS") + C(f, \'sum\') + C(sum)'
+        "C(f, contr = \"SAS\") + C(f, 'sum') + C(sum)"
     )
 
 
