@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .. import vanishing
 from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
@@ -120,6 +121,7 @@ def fit_residual(
     max_evals: int = 100_000,
     progress: Callable[[int, float, float], None] | None = None,
     gradient: bool = True,
+    names: Sequence[str] = (),
 ) -> ResidualFit:
     """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
 
@@ -147,6 +149,9 @@ def fit_residual(
     gradient : bool
         Use L-BFGS-B with the analytic gradient where there is one (GLS, a structure of
         :mod:`.gradient`); False: BOBYQA always.
+    names : sequence of str
+        The random-effects terms' names (their grouping), for the σ → 0 limit's warning
+        (:mod:`..vanishing`).
 
     Returns
     -------
@@ -171,10 +176,14 @@ def fit_residual(
         def fun(x: np.ndarray) -> float:
             return crit.objective(x, reml)
 
+        def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
+            assert x0 is not None
+            return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
+
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                minimize_theta(fun, x0, lower, max_evals=max_evals, progress=progress, upper=upper)
+                vanishing.watched(optimize, fun, x0, crit.layout, lower, upper, max_evals)
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, max_evals, progress)
             )
@@ -184,10 +193,15 @@ def fit_residual(
                 best = record
         assert best is not None
         best = _ridge(crit, best, reml)
-        if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
+        if grad is None and not vanishing.at_limit(best.theta, crit.layout):
+            # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
             best = _off_the_face(crit, fun, best, lower, max_evals, upper)
-        best, check = _derivative_check(crit, best, reml, model.n, grad)
+        if crit.n_theta and crit.layout.structured:
+            best = vanishing.settle(best, fun, crit.layout, lower, upper, max_evals)
+        check = None
+        if not vanishing.at_limit(best.theta, crit.layout):  # no derivative check at θ → ∞
+            best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -196,6 +210,7 @@ def fit_residual(
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
     boundary = model.at_bound(phi)
+    boundary = vanishing.limit_warning(best.theta, crit.layout, names) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
 
 
