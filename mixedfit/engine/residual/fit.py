@@ -34,6 +34,7 @@ from ..ridge import ridge_tangent
 from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
+from . import restart
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient, gradient_criterion, minimize_with_gradient
@@ -180,6 +181,9 @@ def fit_residual(
             assert x0 is not None
             return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
+        def polish(record: OptimizerRecord) -> OptimizerRecord:
+            return _polish(fun, record, lower, max_evals, upper)
+
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
@@ -197,6 +201,7 @@ def fit_residual(
             # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, max_evals, upper)
             best = _off_the_face(crit, fun, best, lower, max_evals, upper)
+            best = restart.improve(crit, fun, best, lower, upper, max_evals, polish)
         if crit.n_theta and crit.layout.structured:
             best = vanishing.settle(best, fun, crit.layout, lower, upper, max_evals)
         check = None
