@@ -109,3 +109,13 @@ def test_interior_optimum_is_kept(sleep: pd.DataFrame) -> None:
 
 def _layout(fit: Any) -> Any:
     return fit._engine.factor.layout
+
+
+@pytest.mark.parametrize("path", ["ordinary", "residual"])
+def test_evaluation_cap_over_all_starts_warns(sleep: pd.DataFrame, path: str) -> None:
+    """max_evals caps the evaluations of the whole fit (every start, restart and the limit's
+    optimization): reaching it is a ConvergenceWarning, never a silent stop."""
+    kw: dict[str, Any] = {"residual": mf.VarIdent("one")} if path == "residual" else {}
+    with pytest.warns(mf.ConvergenceWarning, match="evaluation"):
+        fit = mf.lmer(REF["python"]["formula"], sleep, reml=True, max_evals=2_200, **kw)
+    assert not fit.optimizer.converged

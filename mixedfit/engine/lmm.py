@@ -162,6 +162,7 @@ def fit_factors(
         if layout.structured:
             record = vanishing.settle(record, *limits, max_evals)
             check = None if vanishing.at_limit(record.theta, layout) else check
+        record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
         solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
     criterion = None if centred is not None else criteria.get(record.theta.tobytes())

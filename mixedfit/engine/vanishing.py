@@ -42,6 +42,7 @@ __all__ = [
     "TRIAL_SD",
     "WATCH_EVALS",
     "at_limit",
+    "capped",
     "limit",
     "limit_term",
     "limit_warning",
@@ -249,7 +250,7 @@ def watched(
     first = optimize(start, WATCH_EVALS)
     if first.converged or first.evaluations < WATCH_EVALS:
         return first
-    trial = limit(fun, first.theta, layout, lower, upper, max_evals)
+    trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations)
     spent = first.evaluations + (0 if trial is None else trial.evaluations)
     if trial is not None and _better(trial, first):
         return replace(trial, evaluations=spent, seconds=first.seconds + trial.seconds)
@@ -283,3 +284,17 @@ def settle(
     if _better(trial, best):
         return replace(trial, evaluations=total, seconds=best.seconds + trial.seconds)
     return replace(best, evaluations=total)
+
+
+def capped(record: OptimizerRecord, evaluations: int, max_evals: int) -> OptimizerRecord:
+    """``record`` marked unconverged when the fit's evaluations over all its starts and
+    restarts reached ``max_evals`` (each optimization is capped by the budget left, so the
+    total stays near it): the caller warns (ConvergenceWarning)."""
+    if evaluations < max_evals or not record.converged:
+        return record
+    return replace(
+        record,
+        converged=False,
+        message=f"evaluation limit reached: {evaluations} evaluations over all starts and "
+        f"restarts (max_evals={max_evals}); the best point found is reported",
+    )

@@ -34,6 +34,7 @@ from ..ridge import ridge_tangent
 from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
+from ..vanishing import capped
 from . import restart
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
@@ -174,22 +175,28 @@ def fit_residual(
         best: OptimizerRecord | None = None
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
 
+        spent = [0]  # every evaluation of the fit: max_evals caps their total
+
         def fun(x: np.ndarray) -> float:
+            spent[0] += 1
             return crit.objective(x, reml)
+
+        def left() -> int:
+            return max(1, max_evals - spent[0])
 
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
             assert x0 is not None
             return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
         def polish(record: OptimizerRecord) -> OptimizerRecord:
-            return _polish(fun, record, lower, max_evals, upper)
+            return _polish(fun, record, lower, left(), upper)
 
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                vanishing.watched(optimize, fun, x0, crit.layout, lower, upper, max_evals)
+                vanishing.watched(optimize, fun, x0, crit.layout, lower, upper, left())
                 if grad is None
-                else minimize_with_gradient(grad, fun, x0, lower, max_evals, progress)
+                else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
@@ -199,11 +206,12 @@ def fit_residual(
         best = _ridge(crit, best, reml)
         if grad is None and not vanishing.at_limit(best.theta, crit.layout):
             # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
-            best = _polish(fun, best, lower, max_evals, upper)
-            best = _off_the_face(crit, fun, best, lower, max_evals, upper)
-            best = restart.improve(crit, fun, best, lower, upper, max_evals, polish)
+            best = _polish(fun, best, lower, left(), upper)
+            best = _off_the_face(crit, fun, best, lower, left(), upper)
+            best = restart.improve(crit, fun, best, lower, upper, left(), polish)
         if crit.n_theta and crit.layout.structured:
-            best = vanishing.settle(best, fun, crit.layout, lower, upper, max_evals)
+            best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
+        best = capped(best, spent[0], max_evals)
         check = None
         if not vanishing.at_limit(best.theta, crit.layout):  # no derivative check at θ → ∞
             best, check = _derivative_check(crit, best, reml, model.n, grad)
