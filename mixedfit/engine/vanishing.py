@@ -15,13 +15,15 @@ structure's φ — are optimized on a well-posed criterion, σ² still profiled 
 overall scale). At :data:`LIMIT_SD` the criterion is the limit's to ~1e-8 relative: the limit
 model is fitted. The limit is accepted when it is lower than the fit's criterion by more than
 :data:`~.restart.RESTART_GAIN` and the criterion falls along the ray towards it
-(:func:`_towards_limit`); the record's ``start`` is then :data:`LIMIT_START`, and the caller
-warns (``mixedfit.BoundaryWarning``) naming the term (:func:`limit_term`, :func:`message`).
+(:func:`_towards_limit`); the record's ``start`` is then :data:`LIMIT_START` (a restart that
+wins relabels it: :func:`at_limit` tells a limit point by θ), and the caller warns
+(``mixedfit.BoundaryWarning``) naming the term (:func:`limit_warning`).
 
 A fit is tried at its limit when its first optimization spends :data:`WATCH_EVALS` evaluations
 without converging (:func:`watched`: the crawl; otherwise it goes on from where it stopped with
 the rest of its budget) or ends with a structured term's relative sd above :data:`TRIAL_SD`
-(:func:`settle`).
+(:func:`settle`). :func:`capped` marks a fit whose evaluations over all its optimizations
+reached the caller's ``max_evals`` as unconverged (a ConvergenceWarning, never a silent stop).
 """
 
 from __future__ import annotations

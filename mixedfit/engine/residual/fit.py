@@ -28,7 +28,6 @@ from .. import vanishing
 from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
-from ..restart import RESTART_GAIN, rescaled_start
 from ..reterm import ReTerm
 from ..ridge import ridge_tangent
 from ..solution import Solution, solve
@@ -207,7 +206,7 @@ def fit_residual(
         if grad is None and not vanishing.at_limit(best.theta, crit.layout):
             # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, left(), upper)
-            best = _off_the_face(crit, fun, best, lower, left(), upper)
+            best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish)
         if crit.n_theta and crit.layout.structured:
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
@@ -243,34 +242,6 @@ def _ridge(crit: ResidualCriterion, best: OptimizerRecord, reml: bool) -> Optimi
     if not value <= best.objective + 1e-9 * max(1.0, abs(best.objective)):
         return best
     return replace(best, theta=x, objective=value, evaluations=best.evaluations + 1)
-
-
-def _off_the_face(
-    crit: ResidualCriterion,
-    fun: Callable[[np.ndarray], float],
-    best: OptimizerRecord,
-    lower: np.ndarray,
-    max_evals: int,
-    upper: np.ndarray | None,
-) -> OptimizerRecord:
-    """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
-    structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
-    autocorrelation at ±1, a face of the box where BOBYQA can stop at a poor local optimum
-    (``toep(0 + Daysf | Subject, hom=True)`` on sleepstudy: −838.0895 on π_8 = −1 against
-    −838.0601). Kept when lower by more than :data:`..restart.RESTART_GAIN`."""
-    theta, phi = crit.split(best.theta)
-    if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
-        return best
-    x0 = np.concatenate([rescaled_start(crit.layout), phi])
-    try:
-        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
-        trial = _polish(fun, trial, lower, max_evals, upper)
-    except np.linalg.LinAlgError:
-        return best
-    total = best.evaluations + trial.evaluations
-    if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
-        return replace(trial, evaluations=total, start="rescaled lme4")
-    return replace(best, evaluations=total)
 
 
 def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
@@ -327,8 +298,6 @@ def _flat(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
     return ridge_tangent(x, crit.layout) if crit.layout.structured else None
 
 
-SINGULAR_TOL = 1e-4
-"""lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
 POLISH_STEP = 0.1
 """The restarts' first step, as a fraction of the first run's (they start at an optimum)."""
 POLISH_ROUNDS = 3

@@ -2,7 +2,7 @@
 
 The ordinary path's :func:`..restart.improve` restarts a fit that ends on the boundary or fails
 the derivative check. Its counterpart here, after the polish (:func:`.fit._polish`) and the
-structured-term face restart (:func:`.fit._off_the_face`), restarts from
+structured-term face restart (:func:`off_the_face`), restarts from
 
 1. lme4's start rescaled to the columns (:func:`..restart.rescaled_start`) with φ̂ kept, when θ
    is on the boundary (a random-effect variance 0 or a correlation ±1) and no structured term
@@ -31,13 +31,14 @@ from ..optimize import OptimizerRecord, minimize_theta
 from ..restart import RESTART_GAIN, on_boundary, rescaled_start
 from .criterion import ResidualCriterion
 
-__all__ = ["PERTURB", "PHI_EDGE", "improve", "second_starts"]
+__all__ = ["PERTURB", "PHI_EDGE", "SINGULAR_TOL", "improve", "off_the_face", "second_starts"]
 
 PHI_EDGE = 6.0
 """|φ_k| beyond which a structure parameter counts as at the edge of its range."""
 PERTURB = (0.25, 1.0)
 """Steps along each φ_k (unconstrained scale) of the restarts of a rugged criterion."""
-SINGULAR_TOL = 1e-4  # as fit.SINGULAR_TOL (lme4's isSingular())
+SINGULAR_TOL = 1e-4
+"""lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
 
 Polish = Callable[[OptimizerRecord], OptimizerRecord]
 
@@ -99,3 +100,32 @@ def improve(
         return replace(best, evaluations=evaluations)
     polished = polish(replace(winner, evaluations=0))
     return replace(polished, evaluations=evaluations + polished.evaluations)
+
+
+def off_the_face(
+    crit: ResidualCriterion,
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    max_evals: int,
+    upper: np.ndarray | None,
+    polish: Polish,
+) -> OptimizerRecord:
+    """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
+    structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
+    autocorrelation at ±1, a face of the box where BOBYQA can stop at a poor local optimum
+    (``toep(0 + Daysf | Subject, hom=True)`` on sleepstudy: −838.0895 on π_8 = −1 against
+    −838.0601). Kept when lower by more than :data:`..restart.RESTART_GAIN`."""
+    theta, phi = crit.split(best.theta)
+    if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
+        return best
+    x0 = np.concatenate([rescaled_start(crit.layout), phi])
+    try:
+        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+        trial = polish(trial)
+    except np.linalg.LinAlgError:
+        return best
+    total = best.evaluations + trial.evaluations
+    if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
+        return replace(trial, evaluations=total, start="rescaled lme4")
+    return replace(best, evaluations=total)
