@@ -119,3 +119,16 @@ def test_evaluation_cap_over_all_starts_warns(sleep: pd.DataFrame, path: str) ->
     with pytest.warns(mf.ConvergenceWarning, match="evaluation"):
         fit = mf.lmer(REF["python"]["formula"], sleep, reml=True, max_evals=2_200, **kw)
     assert not fit.optimizer.converged
+
+
+def test_saved_limit_fit_loads_without_a_check_failure(limit_fit: Any, tmp_path: Path) -> None:
+    """Loading recomputes the fit but, as the fit itself, no derivative check at θ → ∞ (the
+    residual path's load used to warn that the saved optimum fails it)."""
+    fit, _ = limit_fit
+    path = tmp_path / "limit.json"
+    fit.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mf.ConvergenceWarning)
+        back = mf.load_fit(path)
+    assert back.loglik == fit.loglik
+    np.testing.assert_array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())
