@@ -13,9 +13,10 @@ import pandas as pd
 
 from .covariance import ResidualStructure
 from .design import build_design
+from .engine import vanishing
 from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
-from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
+from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .inference.lrt_table import LRTTable
@@ -292,6 +293,10 @@ def lmer(
         # also on the boundary (lme4 skips the check there): the check leaves out the parameters
         # on a bound, so a failure means the others are not at a minimum
         warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=2)
+    groups = [t.name for t in design.spec.terms]
+    limit = vanishing.limit_warning(engine.theta, engine.factor.layout, groups)
+    if limit is not None:  # σ → 0: moved to the limit model (engine/vanishing.py)
+        warnings.warn(limit, BoundaryWarning, stacklevel=2)
     return fit
 
 

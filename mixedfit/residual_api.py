@@ -345,6 +345,7 @@ def fit_with_residual(
         reml=reml,
         max_evals=max_evals,
         gradient=optimizer == "auto",  # "bobyqa": never the gradient path
+        names=[t.name for t in design.spec.terms],
     )
     fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
     if engine.check is not None and engine.check.message is not None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import restart
+from . import restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
@@ -107,12 +107,12 @@ def fit_factors(
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
 
-    def optimize(start: np.ndarray | None) -> OptimizerRecord:
+    def optimize(start: np.ndarray | None, evals: int = max_evals) -> OptimizerRecord:
         record = None
         if centring is not None:
             assert inner is not None
             found = _minimize_centred(
-                centring, inner, factor, reml, start, optimizer, max_evals, progress, moments
+                centring, inner, factor, reml, start, optimizer, evals, progress, moments
             )
             if found is not None:
                 record, centred = found
@@ -125,7 +125,7 @@ def fit_factors(
                 moments(factor) if start is None else start,
                 layout.lower(),
                 method=optimizer,
-                max_evals=max_evals,
+                max_evals=evals,
                 progress=progress,
                 upper=layout.upper() if layout.structured else None,
             )
@@ -144,14 +144,25 @@ def fit_factors(
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
-        record = optimize(given)
-        if given is not None:
+        # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
+        limits = (lambda th: factor.objective(th, reml), layout, layout.lower(), layout.upper())
+
+        def watched(start: np.ndarray | None) -> OptimizerRecord:
+            return vanishing.watched(optimize, limits[0], start, *limits[1:], max_evals)
+
+        record = watched(given)
+        limit = vanishing.at_limit(record.theta, layout)
+        if given is not None and not limit:
             record = replace(record, start="given")
-        check = check_at(record.theta)
+        check = None if limit else check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
         record, check = restart.improve(
-            record, check, layout, optimize, check_at, boundary_theta=_centred_theta(criteria)
+            record, check, layout, watched, check_at, boundary_theta=_centred_theta(criteria)
         )
+        if layout.structured:
+            record = vanishing.settle(record, *limits, max_evals)
+            check = None if vanishing.at_limit(record.theta, layout) else check
+        record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
         solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
     criterion = None if centred is not None else criteria.get(record.theta.tobytes())

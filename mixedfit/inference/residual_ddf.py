@@ -30,6 +30,7 @@ import pandas as pd
 import scipy.stats
 
 from .ddf import _method as ddf_method
+from .residual_level import level_rows, warn_level
 from .residual_varpar import JACOBIAN_STEP, ResidualVarpar, residual_varpar
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ __all__ = [
     "residual_coef_table",
     "residual_satterthwaite",
     "residual_varpar",
+    "without_level",
 ]
 
 
@@ -67,7 +69,17 @@ def residual_satterthwaite(
     denom = np.einsum("ch,hk,ck->c", g, vp.W, g)
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(denom > 0, 2 * var**2 / denom, np.inf)
-    return L @ beta, np.sqrt(var), df
+    return L @ beta, np.sqrt(var), without_level(fit, L, df)
+
+
+def without_level(fit: ResidualModelFit, L: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``df`` with NaN for the rows of L that involve the overall level at a spatial range
+    bound (:mod:`.residual_level`), with a BoundaryWarning when there are any."""
+    rows = level_rows(fit, L)
+    if not rows.any():
+        return df
+    warn_level(fit, f"the df of {int(rows.sum())} of {len(rows)} estimable functions")
+    return np.where(rows, np.nan, df)
 
 
 def residual_coef_table(
@@ -121,6 +133,8 @@ def residual_coef_table(
     pval = np.where(
         finite, 2 * scipy.stats.t.sf(np.abs(t), dfs), 2 * scipy.stats.norm.sf(np.abs(t))
     )
+    undefined = np.isnan(df)  # the overall level at a range bound (residual_level.py)
+    crit, pval = np.where(undefined, np.nan, crit), np.where(undefined, np.nan, pval)
     return pd.DataFrame(
         {
             "estimate": est,

@@ -292,9 +292,17 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     ------
     MixedFitError
         An ML fit; a fit on the boundary (a zero random-effect variance, or a Hessian of −ℓ not
-        positive definite); clusters too large for dense blocks.
+        positive definite, a spatial range at its bound); clusters too large for dense blocks.
     """
     _check(fit)
+    engine = fit._engine
+    if engine.model.at_bound(engine.phi) is not None:
+        raise MixedFitError(
+            "the spatial range is at its bound (the fit's BoundaryWarning): along the ridge the "
+            "variance parameters are not identified and Kenward-Roger's adjustment of Var(β̂) "
+            "is not defined; use ddf='satterthwaite' (contrasts between levels keep their df) "
+            "or fit without the nugget"
+        )
     vp = residual_varpar(fit)
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):

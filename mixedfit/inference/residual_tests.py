@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 import scipy.stats
 
 from ..engine.factor import BlockedFactor
@@ -39,6 +40,7 @@ from .hypotheses import hypothesis
 from .kenward_roger import kr_ftest
 from .profile import _endpoint
 from .residual_kr import residual_kr_adjusted
+from .residual_level import level_rows, warn_level
 from .residual_varpar import residual_varpar
 
 if TYPE_CHECKING:
@@ -68,6 +70,8 @@ def residual_ftest(
     """
     method = _method(ddf)
     beta = fit._engine.beta
+    if method == "satterthwaite" and level_rows(fit, L).any():
+        return _level_ftest(fit, L, rhs)
     if method == "kenward-roger":
         F, q, dendf = kr_ftest(residual_kr_adjusted(fit), beta, L, rhs)
         return float(q), dendf, F, _f_p(F, q, dendf)
@@ -77,6 +81,19 @@ def residual_ftest(
         return vp.jacobian, vp.W
 
     return eigen_ftest(beta, fit._engine.vcov, L, rhs, None if method == "none" else varpar)
+
+
+def _level_ftest(
+    fit: ResidualModelFit, L: np.ndarray, rhs: np.ndarray
+) -> tuple[float, float, float, float]:
+    """The Wald F of a hypothesis involving the overall level at a spatial range bound, with
+    dendf and p NaN (:mod:`.residual_level`)."""
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    d = L @ fit._engine.beta - np.asarray(rhs, dtype=float)
+    C = np.linalg.cholesky(L @ fit._engine.vcov @ L.T)
+    z = scipy.linalg.solve_triangular(C, d, lower=True)
+    warn_level(fit, "the denominator df and p of an F test")
+    return float(L.shape[0]), math.nan, float(z @ z) / L.shape[0], math.nan
 
 
 def residual_linear_test(

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..covariance import BoundResidual, ResidualStructure
 from ..design import Design, build_design
+from ..engine import vanishing
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested
@@ -224,10 +225,14 @@ def restore_residual(
         raise _FileError("convergence and gradient must be null for a residual-structure fit")
     check_diagnostics(record, None, x.size)
     check = None
-    if factor.n < MAX_NOBS and x.size:
+    limit = vanishing.limit_warning(x, crit.layout, [t.name for t in design.spec.terms])
+    if factor.n < MAX_NOBS and x.size and limit is None:  # none at σ → 0, as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
-    engine = ResidualFit(theta, phi, stored, reml, record, solution, factor, bound.model, check)
+    boundary = limit or bound.model.at_bound(phi)
+    engine = ResidualFit(
+        theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary
+    )
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
     return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
 

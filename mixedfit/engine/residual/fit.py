@@ -24,15 +24,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .. import vanishing
 from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord, minimize_theta
-from ..restart import RESTART_GAIN, rescaled_start
 from ..reterm import ReTerm
 from ..ridge import ridge_tangent
 from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
+from ..vanishing import capped
+from . import restart
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient, gradient_criterion, minimize_with_gradient
@@ -120,6 +122,7 @@ def fit_residual(
     max_evals: int = 100_000,
     progress: Callable[[int, float, float], None] | None = None,
     gradient: bool = True,
+    names: Sequence[str] = (),
 ) -> ResidualFit:
     """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
 
@@ -147,6 +150,9 @@ def fit_residual(
     gradient : bool
         Use L-BFGS-B with the analytic gradient where there is one (GLS, a structure of
         :mod:`.gradient`); False: BOBYQA always.
+    names : sequence of str
+        The random-effects terms' names (their grouping), for the σ → 0 limit's warning
+        (:mod:`..vanishing`).
 
     Returns
     -------
@@ -168,15 +174,28 @@ def fit_residual(
         best: OptimizerRecord | None = None
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
 
+        spent = [0]  # every evaluation of the fit: max_evals caps their total
+
         def fun(x: np.ndarray) -> float:
+            spent[0] += 1
             return crit.objective(x, reml)
+
+        def left() -> int:
+            return max(1, max_evals - spent[0])
+
+        def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
+            assert x0 is not None
+            return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
+
+        def polish(record: OptimizerRecord) -> OptimizerRecord:
+            return _polish(fun, record, lower, left(), upper)
 
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                minimize_theta(fun, x0, lower, max_evals=max_evals, progress=progress, upper=upper)
+                vanishing.watched(optimize, fun, x0, crit.layout, lower, upper, left())
                 if grad is None
-                else minimize_with_gradient(grad, fun, x0, lower, max_evals, progress)
+                else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
             if i:
                 record = replace(record, start=f"start {i + 1}")
@@ -184,10 +203,17 @@ def fit_residual(
                 best = record
         assert best is not None
         best = _ridge(crit, best, reml)
-        if grad is None:  # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
-            best = _polish(fun, best, lower, max_evals, upper)
-            best = _off_the_face(crit, fun, best, lower, max_evals, upper)
-        best, check = _derivative_check(crit, best, reml, model.n, grad)
+        if grad is None and not vanishing.at_limit(best.theta, crit.layout):
+            # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
+            best = _polish(fun, best, lower, left(), upper)
+            best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish)
+            best = restart.improve(crit, fun, best, lower, upper, left(), polish)
+        if crit.n_theta and crit.layout.structured:
+            best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
+        best = capped(best, spent[0], max_evals)
+        check = None
+        if not vanishing.at_limit(best.theta, crit.layout):  # no derivative check at θ → ∞
+            best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = solve(factor, theta, reml)
@@ -196,6 +222,7 @@ def fit_residual(
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
     boundary = model.at_bound(phi)
+    boundary = vanishing.limit_warning(best.theta, crit.layout, names) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
 
 
@@ -215,34 +242,6 @@ def _ridge(crit: ResidualCriterion, best: OptimizerRecord, reml: bool) -> Optimi
     if not value <= best.objective + 1e-9 * max(1.0, abs(best.objective)):
         return best
     return replace(best, theta=x, objective=value, evaluations=best.evaluations + 1)
-
-
-def _off_the_face(
-    crit: ResidualCriterion,
-    fun: Callable[[np.ndarray], float],
-    best: OptimizerRecord,
-    lower: np.ndarray,
-    max_evals: int,
-    upper: np.ndarray | None,
-) -> OptimizerRecord:
-    """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
-    structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
-    autocorrelation at ±1, a face of the box where BOBYQA can stop at a poor local optimum
-    (``toep(0 + Daysf | Subject, hom=True)`` on sleepstudy: −838.0895 on π_8 = −1 against
-    −838.0601). Kept when lower by more than :data:`..restart.RESTART_GAIN`."""
-    theta, phi = crit.split(best.theta)
-    if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
-        return best
-    x0 = np.concatenate([rescaled_start(crit.layout), phi])
-    try:
-        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
-        trial = _polish(fun, trial, lower, max_evals, upper)
-    except np.linalg.LinAlgError:
-        return best
-    total = best.evaluations + trial.evaluations
-    if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
-        return replace(trial, evaluations=total, start="rescaled lme4")
-    return replace(best, evaluations=total)
 
 
 def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
@@ -299,8 +298,6 @@ def _flat(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
     return ridge_tangent(x, crit.layout) if crit.layout.structured else None
 
 
-SINGULAR_TOL = 1e-4
-"""lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
 POLISH_STEP = 0.1
 """The restarts' first step, as a fraction of the first run's (they start at an optimum)."""
 POLISH_ROUNDS = 3

@@ -60,6 +60,12 @@ class SpatialPart(CorrelationPart):
         self.span = max(float(np.sqrt((span**2).sum())), typical, 1e-300)
         self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    @property
+    def rugged(self) -> bool:
+        """The spherical kernel has compact support: a kink in the likelihood wherever a
+        distance crosses the range, and many local optima (:mod:`.restart`)."""
+        return self.kind == "spherical"
+
     def start(self) -> np.ndarray:
         r0 = [math.log(self.typical)]
         return np.array([*r0, math.log(0.1 / 0.9)] if self.nugget else r0)

@@ -96,6 +96,12 @@ class ResidualModel:
         rest = np.zeros(0) if self.variance is None else self.variance.start()
         return [np.concatenate([c, rest]) for c in self.correlation.other_starts()]
 
+    @property
+    def rugged(self) -> bool:
+        """True if the criterion has kinks and many local optima in φ (a spherical spatial
+        correlation, :attr:`.SpatialPart.rugged`): fits get more restarts (:mod:`.restart`)."""
+        return bool(getattr(self.correlation, "rugged", False))
+
     def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
         """φ moved along the correlation's ridge to its limit and the factor of σ² there
         (:meth:`.CorrelationPart.ridge_point`), or None."""

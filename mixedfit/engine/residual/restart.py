@@ -1,0 +1,131 @@
+"""Second starts for a residual-path fit that may have stopped at a poor local optimum.
+
+The ordinary path's :func:`..restart.improve` restarts a fit that ends on the boundary or fails
+the derivative check. Its counterpart here, after the polish (:func:`.fit._polish`) and the
+structured-term face restart (:func:`off_the_face`), restarts from
+
+1. lme4's start rescaled to the columns (:func:`..restart.rescaled_start`) with φ̂ kept, when θ
+   is on the boundary (a random-effect variance 0 or a correlation ±1) and no structured term
+   is singular (those got that start already);
+2. φ̂ with each structure parameter far out on its unconstrained scale (|φ_k| > :data:`PHI_EDGE`:
+   a correlation within 1e-5 of ±1, a variance ratio below e⁻⁶ …) reflected to the structure's
+   own start (white noise, equal variances), one at a time;
+3. for a rugged criterion (a spherical spatial correlation: compact support, so the likelihood
+   has a kink wherever a distance crosses the range, and many local optima: Wheat2's ML fit has
+   at least six), φ̂ moved by ±h (h in :data:`PERTURB`) along each structure parameter.
+
+The lowest criterion is kept when lower than the first by more than
+:data:`..restart.RESTART_GAIN`, then polished; the evaluations of every trial are counted and
+the record's ``start`` names the winning start. None of this runs for a fit at a spatial range
+bound (its ridge limit, :meth:`.ResidualModel.at_bound`) or at the σ → 0 limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize import OptimizerRecord, minimize_theta
+from ..restart import RESTART_GAIN, on_boundary, rescaled_start
+from .criterion import ResidualCriterion
+
+__all__ = ["PERTURB", "PHI_EDGE", "SINGULAR_TOL", "improve", "off_the_face", "second_starts"]
+
+PHI_EDGE = 6.0
+"""|φ_k| beyond which a structure parameter counts as at the edge of its range."""
+PERTURB = (0.25, 1.0)
+"""Steps along each φ_k (unconstrained scale) of the restarts of a rugged criterion."""
+SINGULAR_TOL = 1e-4
+"""lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
+
+Polish = Callable[[OptimizerRecord], OptimizerRecord]
+
+
+def second_starts(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The restarts (label, x0) for an optimum x = (θ, φ) (see the module docstring)."""
+    theta, phi = crit.split(x)
+    model = crit.model
+    if phi.size and model.at_bound(phi) is not None:
+        return []
+    out: list[tuple[str, np.ndarray]] = []
+    layout = crit.layout
+    if (
+        crit.n_theta
+        and on_boundary(theta, layout)
+        and not (layout.structured and layout.structured_singular(theta, SINGULAR_TOL))
+    ):
+        out.append(("rescaled lme4", np.concatenate([rescaled_start(layout), phi])))
+    start = model.start()
+    for edge in np.flatnonzero(np.abs(phi) > PHI_EDGE):
+        moved = phi.copy()
+        moved[edge] = start[edge]
+        out.append((f"φ_{edge + 1} reflected", np.concatenate([theta, moved])))
+    if model.rugged:
+        for k in range(phi.size):
+            for h in PERTURB:
+                for sign in (-1.0, 1.0):
+                    moved = phi.copy()
+                    moved[k] += sign * h
+                    out.append((f"φ_{k + 1} {sign * h:+g}", np.concatenate([theta, moved])))
+    return out
+
+
+def improve(
+    crit: ResidualCriterion,
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+    polish: Polish,
+) -> OptimizerRecord:
+    """``best`` or the best of its second starts (:func:`second_starts`), polished."""
+    starts = second_starts(crit, best.theta)
+    if not starts:
+        return best
+    top = np.full(len(best.theta), np.inf) if upper is None else upper
+    evaluations, winner = best.evaluations, best
+    for label, x0 in starts:
+        x0 = np.clip(x0, lower, top)
+        try:
+            trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+        except np.linalg.LinAlgError:
+            continue
+        evaluations += trial.evaluations
+        if np.isfinite(trial.objective) and trial.objective < winner.objective - RESTART_GAIN:
+            winner = replace(trial, start=label)
+    if winner is best:
+        return replace(best, evaluations=evaluations)
+    polished = polish(replace(winner, evaluations=0))
+    return replace(polished, evaluations=evaluations + polished.evaluations)
+
+
+def off_the_face(
+    crit: ResidualCriterion,
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    max_evals: int,
+    upper: np.ndarray | None,
+    polish: Polish,
+) -> OptimizerRecord:
+    """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
+    structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
+    autocorrelation at ±1, a face of the box where BOBYQA can stop at a poor local optimum
+    (``toep(0 + Daysf | Subject, hom=True)`` on sleepstudy: −838.0895 on π_8 = −1 against
+    −838.0601). Kept when lower by more than :data:`..restart.RESTART_GAIN`."""
+    theta, phi = crit.split(best.theta)
+    if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
+        return best
+    x0 = np.concatenate([rescaled_start(crit.layout), phi])
+    try:
+        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+        trial = polish(trial)
+    except np.linalg.LinAlgError:
+        return best
+    total = best.evaluations + trial.evaluations
+    if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
+        return replace(trial, evaluations=total, start="rescaled lme4")
+    return replace(best, evaluations=total)

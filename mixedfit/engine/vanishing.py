@@ -1,0 +1,303 @@
+"""The σ → 0 limit of a fit with a structured random-effects term.
+
+A structured term with one effect per observation (``ar1(0 + Daysf | Subject, hom=False)`` on
+sleepstudy: each day seen once per subject) spans the covariance of a subject's rows by itself:
+V = Z G Z' + σ²I tends, as σ → 0 with G fixed, to the covariance of a GLS (here a heterogeneous
+AR(1) per subject, nlme's ``gls(corAR1 + varIdent)``), and the REML or ML supremum can lie in that
+limit. In θ (relative to σ) the limit is θ → ∞ along a ray; the criterion falls like 1/θ² on it,
+so BOBYQA crawls (18–25 thousand evaluations on sleepstudy, stopping 3e-4 to 1.4e-3 short in the
+log-likelihood).
+
+The limit is reached directly: the term's largest relative sd is held at :data:`LIMIT_SD`, and
+every other sd of a random-effects term (all relative to σ) is scaled by the same factor, so the
+remaining parameters — the shape of G relative to its largest sd, correlations, a residual
+structure's φ — are optimized on a well-posed criterion, σ² still profiled (it takes the
+overall scale). At :data:`LIMIT_SD` the criterion is the limit's to ~1e-8 relative: the limit
+model is fitted. The limit is accepted when it is lower than the fit's criterion by more than
+:data:`~.restart.RESTART_GAIN` and the criterion falls along the ray towards it
+(:func:`_towards_limit`); the record's ``start`` is then :data:`LIMIT_START` (a restart that
+wins relabels it: :func:`at_limit` tells a limit point by θ), and the caller warns
+(``mixedfit.BoundaryWarning``) naming the term (:func:`limit_warning`).
+
+A fit is tried at its limit when its first optimization spends :data:`WATCH_EVALS` evaluations
+without converging (:func:`watched`: the crawl; otherwise it goes on from where it stopped with
+the rest of its budget) or ends with a structured term's relative sd above :data:`TRIAL_SD`
+(:func:`settle`). :func:`capped` marks a fit whose evaluations over all its optimizations
+reached the caller's ``max_evals`` as unconverged (a ConvergenceWarning, never a silent stop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from .optimize import OptimizerRecord, minimize_theta
+from .restart import RESTART_GAIN
+from .reterm import ThetaLayout
+
+__all__ = [
+    "LIMIT_SD",
+    "LIMIT_START",
+    "TRIAL_SD",
+    "WATCH_EVALS",
+    "at_limit",
+    "capped",
+    "limit",
+    "limit_term",
+    "limit_warning",
+    "message",
+    "settle",
+    "watched",
+]
+
+LIMIT_SD = 1e4
+"""The largest relative sd (sd / σ) of a structured term at the limit point."""
+TRIAL_SD = 10.0
+"""A converged fit whose structured term has a relative sd above this is tried at its limit."""
+WATCH_EVALS = 2_000
+"""Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
+POLISH_ROUNDS = 3
+"""Restarts of the limit's optimization from its optimum while they lower it by more than 1e-9."""
+LIMIT_START = "σ → 0 limit"
+"""The record's ``start`` when the fit was moved to the limit."""
+_RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
+
+Objective = Callable[[np.ndarray], float]
+Optimize = Callable[[np.ndarray | None, int], OptimizerRecord]
+
+
+def _sd_entries(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over θ: entries scaled with 1/σ (every entry of an ordinary term, the sds of a
+    structured one), and the sds of structured terms."""
+    scaled, structured = [], []
+    for term in layout.terms:
+        if term.structure is None:
+            scaled.append(np.ones(term.npar, dtype=bool))
+            structured.append(np.zeros(term.npar, dtype=bool))
+        else:
+            sd = term.structure.sd_mask()
+            scaled.append(sd)
+            structured.append(sd)
+    if not scaled:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    return np.concatenate(scaled), np.concatenate(structured)
+
+
+def largest_sd(x: np.ndarray, layout: ThetaLayout) -> float:
+    """The largest relative sd of a structured term at x = (θ, …); 0 without one."""
+    _, structured = _sd_entries(layout)
+    sds = np.asarray(x[: layout.size])[structured]
+    return float(sds.max()) if sds.size else 0.0
+
+
+def at_limit(x: np.ndarray, layout: ThetaLayout) -> bool:
+    """True if x = (θ, …) is a limit point of :func:`limit` (a structured sd at
+    :data:`LIMIT_SD`)."""
+    return largest_sd(x, layout) >= LIMIT_SD * (1 - 1e-9)
+
+
+def limit_term(theta: np.ndarray, layout: ThetaLayout) -> int:
+    """Index of the term holding the largest structured relative sd (the one that absorbs σ)."""
+    _, structured = _sd_entries(layout)
+    j = int(np.argmax(np.where(structured, np.asarray(theta[: layout.size]), -np.inf)))
+    return int(np.searchsorted(layout.offsets, j, side="right") - 1)
+
+
+def limit_warning(x: np.ndarray, layout: ThetaLayout, names: Sequence[str]) -> str | None:
+    """The BoundaryWarning's text for a fit at its σ → 0 limit (:func:`at_limit`), naming the
+    term (``names``: the terms' groupings); None for any other fit."""
+    if not at_limit(x, layout):
+        return None
+    i = limit_term(x, layout)
+    structure = layout.terms[i].structure
+    kind = "structured" if structure is None else structure.kind
+    return message(names[i] if i < len(names) else f"term {i + 1}", kind)
+
+
+def message(name: str, kind: str) -> str:
+    """The BoundaryWarning's text for the term ``name`` of structure ``kind``."""
+    return (
+        f"σ → 0: the residual variance vanishes against the structured term {kind}(… | {name}), "
+        "which spans each group's covariance by itself; the fit was moved to that limit (the "
+        f"term's largest sd is {LIMIT_SD:g} σ): the model is a GLS with the term's covariance "
+        "as the residual covariance. Fit that GLS with residual= for its parameters and for "
+        "Satterthwaite/Kenward-Roger df: here the standard errors of the variance parameters "
+        "and the df (which count σ) are not meaningful."
+    )
+
+
+class _Ray:
+    """The map z → x holding the anchor sd at ``LIMIT_SD`` (``level``), with the other entries
+    of ``scaled`` multiplied by ``level / x0[anchor]``."""
+
+    def __init__(self, x0: np.ndarray, layout: ThetaLayout) -> None:
+        scaled, structured = _sd_entries(layout)
+        m = len(x0)
+        self.scaled = np.concatenate([scaled, np.zeros(m - layout.size, dtype=bool)])
+        sds = np.where(structured, x0[: layout.size], -np.inf)
+        self.anchor = int(np.argmax(sds))
+        self.ref = float(x0[self.anchor])
+        self.free = np.arange(m) != self.anchor
+
+    def point(self, z: np.ndarray, level: float = LIMIT_SD) -> np.ndarray:
+        x = np.empty(len(self.free))
+        x[self.free] = z
+        x[self.anchor] = self.ref
+        x[self.scaled] *= level / self.ref
+        return x
+
+
+def limit(
+    fun: Objective,
+    x0: np.ndarray,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+) -> OptimizerRecord | None:
+    """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
+    held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
+    evaluated. The record's θ is the full x at the limit point; its evaluations include the
+    ray check's."""
+    x0 = np.asarray(x0, dtype=float)
+    if largest_sd(x0, layout) <= 0:
+        return None
+    ray = _Ray(x0, layout)
+    top = np.full(len(x0), np.inf) if upper is None else np.asarray(upper, dtype=float)
+    lo, hi = lower[ray.free], top[ray.free]
+    z0 = np.clip(x0[ray.free], lo, hi)
+
+    def at(z: np.ndarray) -> float:
+        return fun(ray.point(z))
+
+    try:
+        record = minimize_theta(
+            at, z0, lo, max_evals=max_evals, upper=None if upper is None else hi
+        )
+        for _ in range(POLISH_ROUNDS):  # fresh trust regions: BOBYQA stops short on the ray
+            again = minimize_theta(
+                at,
+                record.theta,
+                lo,
+                max_evals=max_evals,
+                upper=None if upper is None else hi,
+                step_scale=0.1,
+            )
+            gain = record.objective - again.objective
+            if again.objective < record.objective:
+                record = replace(again, evaluations=record.evaluations + again.evaluations)
+            else:
+                record = replace(record, evaluations=record.evaluations + again.evaluations)
+            if not gain > 1e-9 * max(1.0, abs(record.objective)):
+                break
+    except np.linalg.LinAlgError:
+        return None
+    if not math.isfinite(record.objective):
+        return None
+    x = ray.point(record.theta)
+    ok, spent = _towards_limit(fun, ray, record.theta, record.objective)
+    return replace(
+        record,
+        theta=x,
+        theta_start=x0,
+        evaluations=record.evaluations + spent,
+        converged=record.converged and ok,
+        start=LIMIT_START,
+    )
+
+
+def _towards_limit(fun: Objective, ray: _Ray, z: np.ndarray, value: float) -> tuple[bool, int]:
+    """Whether the criterion at z is no higher at the limit than nearer the interior (at
+    :data:`_RAY` fractions of :data:`LIMIT_SD`): the supremum is at σ = 0, not inside."""
+    tol = 1e-9 * max(1.0, abs(value))
+    values = []
+    for frac in _RAY:
+        try:
+            values.append(fun(ray.point(z, frac * LIMIT_SD)))
+        except np.linalg.LinAlgError:
+            values.append(math.inf)
+    ok = all(math.isfinite(v) and v >= value - tol for v in values)
+    return ok and values[0] >= values[1] - tol, len(_RAY)
+
+
+def _better(trial: OptimizerRecord | None, best: OptimizerRecord) -> bool:
+    return (
+        trial is not None
+        and trial.converged
+        and math.isfinite(trial.objective)
+        and trial.objective < best.objective - RESTART_GAIN
+    )
+
+
+def watched(
+    optimize: Optimize,
+    fun: Objective,
+    start: np.ndarray | None,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+) -> OptimizerRecord:
+    """A first optimization (``optimize(start, budget)``) watched for the σ → 0 crawl.
+
+    Without a structured term, the optimization with the whole budget. Otherwise it gets
+    :data:`WATCH_EVALS` first; if it stops there unconverged, the limit (:func:`limit`) from its
+    best point is taken when better, else the optimization goes on from that point with the
+    rest of ``max_evals``. The record counts every evaluation.
+    """
+    if not layout.structured or max_evals <= WATCH_EVALS:
+        return optimize(start, max_evals)
+    first = optimize(start, WATCH_EVALS)
+    if first.converged or first.evaluations < WATCH_EVALS:
+        return first
+    trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations)
+    spent = first.evaluations + (0 if trial is None else trial.evaluations)
+    if trial is not None and _better(trial, first):
+        return replace(trial, evaluations=spent, seconds=first.seconds + trial.seconds)
+    rest = optimize(first.theta, max(1, max_evals - spent))
+    return replace(
+        rest,
+        evaluations=spent + rest.evaluations,
+        seconds=first.seconds + rest.seconds,
+        start=first.start,
+        theta_start=first.theta_start,
+    )
+
+
+def settle(
+    best: OptimizerRecord,
+    fun: Objective,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+) -> OptimizerRecord:
+    """``best`` moved to its σ → 0 limit when a structured relative sd exceeds
+    :data:`TRIAL_SD` and the limit is lower (:func:`limit`); the evaluations of the trial are
+    counted either way. A record already at the limit (:func:`at_limit`) is returned as it is."""
+    if at_limit(best.theta, layout) or largest_sd(best.theta, layout) <= TRIAL_SD:
+        return best
+    trial = limit(fun, best.theta, layout, lower, upper, max_evals)
+    if trial is None:
+        return best
+    total = best.evaluations + trial.evaluations
+    if _better(trial, best):
+        return replace(trial, evaluations=total, seconds=best.seconds + trial.seconds)
+    return replace(best, evaluations=total)
+
+
+def capped(record: OptimizerRecord, evaluations: int, max_evals: int) -> OptimizerRecord:
+    """``record`` marked unconverged when the fit's evaluations over all its starts and
+    restarts reached ``max_evals`` (each optimization is capped by the budget left, so the
+    total stays near it): the caller warns (ConvergenceWarning)."""
+    if evaluations < max_evals or not record.converged:
+        return record
+    return replace(
+        record,
+        converged=False,
+        message=f"evaluation limit reached: {evaluations} evaluations over all starts and "
+        f"restarts (max_evals={max_evals}); the best point found is reported",
+    )
