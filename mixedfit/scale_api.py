@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
-from .model import MixedModelFit
+from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
@@ -114,7 +115,8 @@ class StatisticsModel(LinearMixedModel):
         """Predictions on ``newdata`` (required: the fit holds no rows), as
         :meth:`LinearMixedModel.predict` (intervals from the statistics alone). ``newdata``
         may be a streamed source (a Parquet/CSV path or glob, a pyarrow Dataset, a DuckDB
-        relation, a Dask DataFrame): predicted chunk by chunk, joined in the source's order."""
+        relation, a Dask DataFrame): predicted chunk by chunk, joined in the source's order,
+        with the fit's ``offset=`` column of the source added (a fit without one: none)."""
         if newdata is None:
             raise _needs_rows("predict() without newdata")
         if is_scale_source(newdata) and not isinstance(newdata, CrossProducts):
@@ -123,13 +125,16 @@ class StatisticsModel(LinearMixedModel):
                     "predict() on a streamed source takes no offset= array: put the offset "
                     "in the formula"
                 )
+            column = self.crossproducts.offset  # the fit's offset= column, added as fitted
+
+            def predict_chunk(chunk: pd.DataFrame) -> np.ndarray | pd.DataFrame:
+                off = None if column is None else chunk[column].to_numpy(dtype=float)
+                return super(StatisticsModel, self).predict(
+                    chunk, random, allow_new_levels, off, interval, level
+                )
+
             return predict_chunks(
-                lambda chunk: super(StatisticsModel, self).predict(
-                    chunk, random, allow_new_levels, None, interval, level
-                ),
-                newdata,
-                self.chunk_rows,
-                self.crossproducts.formula,
+                predict_chunk, newdata, self.chunk_rows, self.crossproducts.formula, column
             )
         return super().predict(newdata, random, allow_new_levels, offset, interval, level)
 
@@ -257,6 +262,7 @@ def crossproducts(
     safe: bool = False,
     weights: str | None = None,
     progress: Callable[[Event], None] | None = None,
+    offset: str | None = None,
 ) -> CrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
@@ -282,6 +288,10 @@ def crossproducts(
     progress : callable, optional
         Called with a :class:`mixedfit.scale.progress.Event` after every chunk (or Dask
         pass) and at the end of each pass: for a progress bar of your own.
+    offset : str, optional
+        The name of a column of offsets, as ``lmer(..., offset="o")``: subtracted from the
+        response before the sums (a missing offset drops its row). An expression of columns
+        goes in the formula, ``offset(np.log(exposure))``.
 
     Returns
     -------
@@ -291,15 +301,20 @@ def crossproducts(
     if safe:
         columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
         check_safe_formula(formula, columns)
-    return _crossproducts(formula, source, chunk_rows, Reporter(verbose, progress), weights)
+    return _crossproducts(formula, source, chunk_rows, Reporter(verbose, progress), weights, offset)
 
 
 def _crossproducts(
-    formula: str, source: Any, chunk_rows: int, reporter: Reporter, weights: str | None
+    formula: str,
+    source: Any,
+    chunk_rows: int,
+    reporter: Reporter,
+    weights: str | None,
+    offset: str | None = None,
 ) -> CrossProducts:
     if is_dask_frame(source):
-        return dask_cross_products(formula, source, weights, reporter)
-    return compute_cross_products(formula, source, chunk_rows, reporter, weights)
+        return dask_cross_products(formula, source, weights, reporter, offset)
+    return compute_cross_products(formula, source, chunk_rows, reporter, weights, offset)
 
 
 def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
@@ -339,14 +354,24 @@ def lmer_scaled(
     verbose: bool,
     safe: bool = False,
     weights: Any = None,
+    offset: Any = None,
+    start: Any = None,
+    residual: Any = None,
 ) -> StatisticsModel:
     """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame (``safe``: the formula
-    is checked by safe mode before anything reads the source; ``weights``: a column name)."""
+    is checked by safe mode before anything reads the source; ``weights`` and ``offset``:
+    column names; ``start``: θ, checked as in memory; ``residual``: see
+    :func:`mixedfit.scale.residual.check_streamed_residual`)."""
     if safe:
         columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
         if columns is None:
             columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
         check_safe_formula(formula, columns)
+    if residual is not None:
+        raise MixedFitError(
+            f"residual={type(residual).__name__} is not supported for a fit from cross "
+            "products yet: fit in memory, mf.lmer(formula, dataframe, residual=...)"
+        )
     reporter = Reporter(verbose)
     if isinstance(data, CrossProducts):
         if parse_formula(formula).text != parse_formula(data.formula).text:
@@ -354,16 +379,25 @@ def lmer_scaled(
                 f"the cross products were computed for {data.formula!r}, not {formula!r}: "
                 "compute them for this formula with mf.crossproducts(formula, source)"
             )
-        if weights is not None and weights != data.weights:
-            raise MixedFitError(
-                f"the cross products were computed with weights={data.weights!r}, not "
-                f"{weights!r}: compute them with mf.crossproducts(formula, source, "
-                "weights=...) (the weights are summed into them)"
-            )
+        for what, given, saved in (
+            ("weights", weights, data.weights),
+            ("offset", offset, data.offset),
+        ):
+            if given is not None and given != saved:
+                raise MixedFitError(
+                    f"the cross products were computed with {what}={saved!r}, not {given!r}: "
+                    f"compute them with mf.crossproducts(formula, source, {what}=...) (the "
+                    f"{what} are summed into them)"
+                )
         cp = data
     else:
-        cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights)
-    fit = fit_statistics(cp, reml, max_evals=max_evals, reporter=reporter)
+        cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights, offset)
+    theta_start = None
+    if start is not None:
+        from .api import _check_start
+
+        theta_start = _check_start(start, ThetaLayout(tuple(engine_terms(cp.design))))
+    fit = fit_statistics(cp, reml, theta_start=theta_start, max_evals=max_evals, reporter=reporter)
     if not isinstance(data, CrossProducts):
         fit.source, fit.chunk_rows = data, chunk_rows or 1_000_000
     engine = fit._engine

@@ -71,6 +71,8 @@ class CrossProducts:
     counts : list of ndarray
         Rows per level of each term, in block order (the moment start's usable levels; empty
         for cross products saved before they were kept).
+    offset : str or None
+        The column of offsets given as ``offset=`` (subtracted from y before the sums).
     """
 
     formula: str
@@ -89,6 +91,7 @@ class CrossProducts:
     weights: str | None = None
     log_weights: float = 0.0
     counts: list[np.ndarray] = field(default_factory=list)
+    offset: str | None = None
     _design: list[Design] = field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -211,6 +214,7 @@ def compute_cross_products(
     chunk_rows: int = 1_000_000,
     progress: Reporter | Callable[[str, int, int], None] | None = None,
     weights: str | None = None,
+    offset: str | None = None,
 ) -> CrossProducts:
     """Pass 1 (levels, counts, missing values) and pass 2 (A, chunk by chunk) over a source.
 
@@ -227,6 +231,8 @@ def compute_cross_products(
     weights : str, optional
         A column of prior weights (positive; a missing weight on a row the model uses is an
         error, as in memory).
+    offset : str, optional
+        A column of offsets (a missing offset drops its row, as in memory).
 
     Raises
     ------
@@ -241,8 +247,9 @@ def compute_cross_products(
     src = ChunkSource(source, chunk_rows)
     columns = src.columns()
     used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    used = used + check_offset_column(offset, columns, used)
     read = used + check_weights_column(weights, columns, used)
-    pass1 = new_pass1(parsed, used, weights)
+    pass1 = new_pass1(parsed, used, weights, offset)
     _run("pass 1", src.chunks(read), pass1.add, progress)
     frame = pass1.prototype()
     design = prototype_design(parsed, frame, pass1.transforms.states())
@@ -276,9 +283,31 @@ def check_weights_column(weights: str | None, columns: list[str], used: list[str
     return [] if weights in used else [weights]
 
 
-def new_pass1(parsed: ModelFormula, used: list[str], weights: str | None = None) -> Pass1:
+def check_offset_column(offset: Any, columns: list[str], used: list[str]) -> list[str]:
+    """The offset column to use besides ``used`` ([] or [offset]); DataError if the source lacks
+    it, MixedFitError for an offset that is not a column name."""
+    if offset is None:
+        return []
+    if not isinstance(offset, str):
+        raise MixedFitError(
+            "offset= of a streamed fit must be the name of a column of the source (the offsets "
+            f"are read with the rows), not a {type(offset).__name__}: add the values as a "
+            "column, or write an expression of columns as offset(expr) in the formula"
+        )
+    if offset not in columns:
+        raise DataError(
+            f"offset column {offset!r} is not in the data; available columns: "
+            f"{sorted(map(str, columns))} (for an expression of columns, write offset(expr) "
+            "in the formula)"
+        )
+    return [] if offset in used else [offset]
+
+
+def new_pass1(
+    parsed: ModelFormula, used: list[str], weights: str | None = None, offset: str | None = None
+) -> Pass1:
     """Empty pass-1 statistics of a model: its grouping columns, the combinations of those
-    that form interactions, its stateful transforms, its weights column."""
+    that form interactions, its stateful transforms, its weights and offset columns."""
     groups = [t.group for t in parsed.random]
     return Pass1(
         used,
@@ -286,6 +315,7 @@ def new_pass1(parsed: ModelFormula, used: list[str], weights: str | None = None)
         interaction_components(groups),
         TransformCalls.of(parsed),
         weights,
+        offset,
     )
 
 
@@ -311,7 +341,9 @@ def new_sums(design: Design, encoder: ChunkEncoder, pass1: Pass1) -> CrossProduc
     """Empty sums shifted by the means of pass 1's first complete rows (the same for any
     chunking; see :mod:`.accumulate`)."""
     assert pass1.sample is not None  # the prototype was built from it
-    first = ChunkEncoder(encoder.spec, encoder.columns).encode(pass1.sample)  # no weights
+    first = ChunkEncoder(encoder.spec, encoder.columns, None, encoder.offset).encode(
+        pass1.sample
+    )  # no weights
     assert first is not None  # complete rows
     first_X, first_y = first.X, first.y
     nlev = [len(t.levels) for t in design.spec.terms]
@@ -337,7 +369,7 @@ def _pass2(
     pass1: Pass1,
     progress: Reporter | None,
 ) -> CrossProductSums:
-    encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights)
+    encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights, pass1.offset)
 
     sums = new_sums(design, encoder, pass1)
 
@@ -391,4 +423,5 @@ def finish(
         pass1.weights,
         sums.log_weights,
         sums.counts,
+        pass1.offset,
     )

@@ -22,6 +22,7 @@ from ..formula import parse_formula
 from .accumulate import CrossProductSums
 from .crossproducts import (
     CrossProducts,
+    check_offset_column,
     check_weights_column,
     finish,
     new_pass1,
@@ -57,8 +58,14 @@ def tree_reduce(items: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
     return items[0]
 
 
-def _pass1_part(part: pd.DataFrame, formula: str, columns: list[str], weights: str | None) -> Pass1:
-    state = new_pass1(parse_formula(formula), columns, weights)
+def _pass1_part(
+    part: pd.DataFrame,
+    formula: str,
+    columns: list[str],
+    weights: str | None,
+    offset: str | None = None,
+) -> Pass1:
+    state = new_pass1(parse_formula(formula), columns, weights, offset)
     state.add(part)
     return state
 
@@ -73,13 +80,14 @@ def _recipe(
     columns: list[str],
     states: dict[str, Any],
     weights: str | None,
+    offset: str | None = None,
 ) -> tuple[Any, ChunkEncoder]:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    token = formula + digest.hexdigest() + repr(states) + repr(weights)
+    token = formula + digest.hexdigest() + repr(states) + repr(weights) + repr(offset)
     if token not in _RECIPES:
         design = prototype_design(parse_formula(formula), frame, states)
         _RECIPES.clear()
-        _RECIPES[token] = (design, ChunkEncoder(design.spec, columns, weights))
+        _RECIPES[token] = (design, ChunkEncoder(design.spec, columns, weights, offset))
     return _RECIPES[token]
 
 
@@ -93,7 +101,7 @@ def _pass2_part(
     states: dict[str, Any],
 ) -> CrossProductSums:
     template.check_schema(part, "between the passes")
-    design, encoder = _recipe(formula, frame, columns, states, template.weights)
+    design, encoder = _recipe(formula, frame, columns, states, template.weights, template.offset)
     sums = new_sums(design, encoder, template)
     if not np.array_equal(sums.shift, shift):
         raise RuntimeError("a worker computed another shift than the client")
@@ -109,7 +117,11 @@ def _merge_sums(a: CrossProductSums, b: CrossProductSums) -> CrossProductSums:
 
 
 def dask_cross_products(
-    formula: str, ddf: Any, weights: str | None = None, progress: Reporter | None = None
+    formula: str,
+    ddf: Any,
+    weights: str | None = None,
+    progress: Reporter | None = None,
+    offset: str | None = None,
 ) -> CrossProducts:
     """:func:`.crossproducts.compute_cross_products` on a Dask DataFrame, one partition per
     task; partial results pickled back and merged by :func:`tree_reduce`. ``progress`` is told
@@ -122,19 +134,29 @@ def dask_cross_products(
     parsed = parse_formula(formula)
     columns = [str(c) for c in ddf.columns]
     used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    used = used + check_offset_column(offset, columns, used)
     read = used + check_weights_column(weights, columns, used)
     new_pass1(parsed, used)  # refuses what a stream cannot fit, before any partition is read
     groups = {g for t in parsed.random for g in t.group}
     parts = ddf[read].to_delayed()
     pass1 = dask.compute(
-        tree_reduce([delayed(_pass1_part)(p, formula, used, weights) for p in parts], _merge_pass1)
+        tree_reduce(
+            [delayed(_pass1_part)(p, formula, used, weights, offset) for p in parts], _merge_pass1
+        )
     )[0]
     _passed(progress, "pass 1", len(parts), pass1.n_rows)
     frame = pass1.prototype()
     states = pass1.transforms.states()
-    design, encoder = _recipe(formula, frame, used, states, weights)
+    design, encoder = _recipe(formula, frame, used, states, weights, offset)
     shift = new_sums(design, encoder, pass1).shift
-    template = Pass1(used, groups, kinds=dict(pass1.kinds), sample=pass1.sample, weights=weights)
+    template = Pass1(
+        used,
+        groups,
+        kinds=dict(pass1.kinds),
+        sample=pass1.sample,
+        weights=weights,
+        offset=offset,
+    )
     tasks = [delayed(_pass2_part)(p, formula, frame, used, template, shift, states) for p in parts]
     sums = dask.compute(tree_reduce(tasks, _merge_sums))[0]
     _passed(progress, "pass 2", len(parts), pass1.n_rows)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..design import validation as v
 from ..exceptions import DataError
 from .encode import chunk_weights
 from .transforms import TransformCalls
@@ -58,6 +59,9 @@ class Pass1:
         The stateful transforms whose statistics are collected (:mod:`.transforms`).
     weights : str, optional
         The column of prior weights (checked on the rows the model uses, as in memory).
+    offset : str, optional
+        The column of offsets (one of ``columns``: a missing offset drops its row, as in
+        memory; it must hold numbers).
     """
 
     columns: list[str]
@@ -65,6 +69,7 @@ class Pass1:
     components: list[tuple[str, ...]] = field(default_factory=list)
     transforms: TransformCalls = field(default_factory=TransformCalls)
     weights: str | None = None
+    offset: str | None = None
     combos: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     levels: dict[str, set[Any]] = field(default_factory=dict)
@@ -74,7 +79,11 @@ class Pass1:
     sample: pd.DataFrame | None = None
 
     def level_columns(self) -> list[str]:
-        return [c for c in self.columns if c in self.groups or self.kinds[c] != "number"]
+        return [
+            c
+            for c in self.columns
+            if c in self.groups or (self.kinds[c] != "number" and c != self.offset)
+        ]
 
     def check_schema(self, chunk: pd.DataFrame, where: str = "") -> None:
         """Raise DataError if a column's kind differs from the one first seen."""
@@ -95,6 +104,8 @@ class Pass1:
         if self.weights is not None:
             chunk_weights(chunk, mask, self.weights)
         complete = frame.loc[mask]
+        if self.offset is not None:
+            v.numbers(self.offset, complete, "offset")  # DataError for text, as in memory
         self.n_rows += len(chunk)
         self.n_used += len(complete)
         for c in self.level_columns():

@@ -117,6 +117,7 @@ def save_cross_products(cp: Any, path: str | os.PathLike[str]) -> None:
         "chunks": cp.chunks,
         "transform_state": _encode_state(cp.transform_state),
         "weights": cp.weights,
+        "offset": cp.offset,
         "log_weights": cp.log_weights,
         "frame": frame_columns,
         "arrays": {
@@ -209,6 +210,7 @@ def _rebuild(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[st
         "chunks": int(manifest["chunks"]),
         "transform_state": _decode_state(manifest.get("transform_state", {})),
         "weights": manifest.get("weights"),
+        "offset": manifest.get("offset"),
         "counts": [arrays[f"counts_{i}"] for i in range(K)] if "counts_0" in arrays else [],
         "log_weights": float(manifest.get("log_weights", 0.0)),
     }
