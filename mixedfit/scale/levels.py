@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..design import validation as v
 from ..exceptions import DataError
+from .combos import ComboSet
 from .encode import chunk_weights
 from .transforms import TransformCalls
 
@@ -70,7 +71,7 @@ class Pass1:
     transforms: TransformCalls = field(default_factory=TransformCalls)
     weights: str | None = None
     offset: str | None = None
-    combos: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
+    combos: dict[tuple[str, ...], ComboSet] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     levels: dict[str, set[Any]] = field(default_factory=dict)
     categories: dict[str, list[Any] | None] = field(default_factory=dict)
@@ -116,11 +117,7 @@ class Pass1:
                 if self.categories.setdefault(c, cats) != cats:
                     self.categories[c] = None  # categories differ between chunks: sorted
         for cols in self.components:
-            seen = complete[list(cols)].drop_duplicates()
-            self.combos.setdefault(cols, set()).update(
-                tuple(_plain(v) for v in row)
-                for row in zip(*(seen[c].to_numpy() for c in cols), strict=True)
-            )
+            self.combos.setdefault(cols, ComboSet(len(cols))).add(complete[list(cols)])
         self.transforms.add(complete)
         have = 0 if self.sample is None else len(self.sample)
         if have < SAMPLE_ROWS and len(complete):
@@ -140,7 +137,7 @@ class Pass1:
             if self.categories.setdefault(c, cats) != cats:
                 self.categories[c] = None
         for cols, combos in other.combos.items():
-            self.combos.setdefault(cols, set()).update(combos)
+            self.combos.setdefault(cols, ComboSet(len(cols))).merge(combos)
         self.transforms.merge(other.transforms)
         self.n_rows += other.n_rows
         self.n_used += other.n_used
@@ -170,9 +167,10 @@ class Pass1:
         sizes += [len(v) for v in self.combos.values()]
         m = max(len(self.sample), PROTOTYPE_FACTOR * max(sizes, default=0) + 64)
         joint: dict[str, np.ndarray] = {}
-        for cols, combos in self.combos.items():  # exactly the observed combinations
+        for cols, seen in self.combos.items():  # exactly the observed combinations
+            combos = sorted(seen.tuples(), key=str)
             table = np.empty((len(combos), len(cols)), dtype=object)
-            table[:] = sorted(combos, key=str)
+            table[:] = combos
             rows = rng.permutation(np.resize(np.arange(len(combos)), m))
             joint.update({c: table[rows, j] for j, c in enumerate(cols)})
         out: dict[str, Any] = {}
@@ -189,10 +187,6 @@ class Pass1:
             else:
                 out[c] = rng.choice(self.sample[c].to_numpy(), m)
         return pd.DataFrame(out)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def interaction_components(groups: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
