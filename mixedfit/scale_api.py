@@ -31,8 +31,10 @@ from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
 from .scale.daskreduce import dask_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
+from .scale.residual import StreamedResidualModel, fit_stratified, streamed_stratum
 from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
+from .scale.strata import compute_stratified
 
 __all__ = [
     "StatisticsModel",
@@ -357,22 +359,23 @@ def lmer_scaled(
     offset: Any = None,
     start: Any = None,
     residual: Any = None,
-) -> StatisticsModel:
-    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame (``safe``: the formula
+) -> Any:
+    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame: a
+    :class:`StatisticsModel`, or with ``residual=`` a
+    :class:`~mixedfit.scale.residual.StreamedResidualModel` (``safe``: the formula
     is checked by safe mode before anything reads the source; ``weights`` and ``offset``:
     column names; ``start``: θ, checked as in memory; ``residual``: see
-    :func:`mixedfit.scale.residual.check_streamed_residual`)."""
+    :func:`mixedfit.scale.residual.streamed_stratum`)."""
     if safe:
         columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
         if columns is None:
             columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
         check_safe_formula(formula, columns)
-    if residual is not None:
-        raise MixedFitError(
-            f"residual={type(residual).__name__} is not supported for a fit from cross "
-            "products yet: fit in memory, mf.lmer(formula, dataframe, residual=...)"
-        )
     reporter = Reporter(verbose)
+    if residual is not None:
+        return _lmer_residual(
+            formula, data, residual, reml, chunk_rows, max_evals, reporter, weights, offset, start
+        )
     if isinstance(data, CrossProducts):
         if parse_formula(formula).text != parse_formula(data.formula).text:
             raise MixedFitError(
@@ -416,4 +419,46 @@ def lmer_scaled(
         )
     if engine.check is not None and engine.check.message:
         warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    return fit
+
+
+def _lmer_residual(
+    formula: str,
+    data: Any,
+    residual: Any,
+    reml: bool,
+    chunk_rows: int | None,
+    max_evals: int,
+    reporter: Reporter,
+    weights: Any,
+    offset: Any,
+    start: Any,
+) -> StreamedResidualModel:
+    """``lmer(formula, source, residual=...)``: VarIdent from per-stratum cross products
+    (:mod:`mixedfit.scale.residual`); a clear error for everything else."""
+    by = streamed_stratum(residual)
+    for name, value in (("weights", weights), ("start", start)):
+        if value is not None:
+            raise MixedFitError(
+                f"{name}= is not supported with residual= (in memory neither): use a variance "
+                "function such as mf.VarIdent for unequal variances"
+            )
+    if isinstance(data, CrossProducts):
+        raise MixedFitError(
+            "saved cross products hold no sums per stratum of a residual variance function: "
+            "fit from the source itself, mf.lmer(formula, source, residual=mf.VarIdent(...))"
+        )
+    if is_dask_frame(data):
+        raise MixedFitError(
+            "residual= is not supported for a Dask DataFrame yet: fit from its Parquet files "
+            "(mf.lmer(formula, 'folder/*.parquet', residual=...)) or in memory"
+        )
+    st = compute_stratified(formula, data, by, chunk_rows or 1_000_000, reporter, offset)
+    fit = fit_stratified(st, residual, reml, max_evals=max_evals, progress=reporter, source=data)
+    if not fit.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {fit.optimizer.message}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     return fit

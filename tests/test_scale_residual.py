@@ -1,0 +1,148 @@
+"""``residual=`` for streamed sources (issue 14): ``mf.VarIdent`` from cross products summed per
+stratum equals the in-memory fit (objective 1e-9 relative, β 1e-6; φ, θ, σ, vcov, BLUPs and
+their conditional sds to the optimizer's tolerance), by REML and ML, with an offset column;
+structures whose statistics are not additive over chunks (AR1, CAR1, CS, VarPower, products)
+and what needs the rows are refused with messages saying what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scale_data import crossed
+
+import mixedfit as mf
+
+pa = pytest.importorskip("pyarrow", reason="pyarrow is in the test extra")
+pads = pytest.importorskip("pyarrow.dataset")
+
+FORMULA = "y ~ x + g + (1 + x | user) + (1 | item)"
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    df = crossed(seed=3)
+    rng = np.random.default_rng(1)
+    df["grp"] = rng.choice(["lo", "mid", "hi"], len(df))
+    df["y"] = df["y"] + np.where(df["grp"] == "hi", 2.0, 0.0) * rng.normal(size=len(df))
+    df.loc[40, "grp"] = None  # a missing stratum drops its row, as in memory
+    df["o"] = 0.2 * rng.normal(size=len(df))
+    df["visit"] = np.arange(len(df)) % 8
+    return df
+
+
+@pytest.fixture(scope="module")
+def folder(data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("varident")
+    for k in range(3):
+        data.iloc[k * 800 : (k + 1) * 800].to_parquet(d / f"p{k}.parquet", index=False)
+    return d
+
+
+def _same(memory, fit) -> None:
+    assert abs(fit.objective - memory.objective) <= 1e-9 * abs(memory.objective)
+    np.testing.assert_allclose(fit.fixef.to_numpy(), memory.fixef.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        fit.residual.params.to_numpy(), memory.residual.params.to_numpy(), rtol=1e-5
+    )
+    assert list(fit.residual.params.index) == list(memory.residual.params.index)
+    np.testing.assert_allclose(fit.theta, memory.theta, atol=1e-5)
+    np.testing.assert_allclose(fit.sigma, memory.sigma, rtol=1e-5)
+    V = memory.vcov.to_numpy()
+    np.testing.assert_allclose(fit.vcov.to_numpy(), V, rtol=1e-5, atol=1e-5 * np.abs(V).max())
+    for name, blups in memory.ranef.items():
+        scale = np.abs(blups.to_numpy()).max()
+        np.testing.assert_allclose(fit.ranef[name].to_numpy(), blups.to_numpy(), atol=1e-5 * scale)
+        np.testing.assert_allclose(
+            fit.ranef_condsd[name].to_numpy(), memory.ranef_condsd[name].to_numpy(), rtol=1e-5
+        )
+    np.testing.assert_allclose(
+        fit.varcorr["sdcor"].to_numpy(), memory.varcorr["sdcor"].to_numpy(), rtol=1e-5, atol=1e-5
+    )
+    assert (fit.nobs, fit.n_dropped, fit.dof) == (memory.nobs, memory.n_dropped, memory.dof)
+    np.testing.assert_allclose([fit.aic, fit.bic], [memory.aic, memory.bic], rtol=1e-9)
+    table = fit.coef_table()  # Wald z from vcov
+    np.testing.assert_allclose(
+        table.to_numpy(), memory.coef_table(ddf="none").to_numpy(), rtol=1e-5, atol=1e-8
+    )
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_varident_stream_equals_in_memory(data, folder, reml):
+    structure = mf.VarIdent("grp")
+    memory = mf.lmer(FORMULA, data, residual=structure, reml=reml)
+    plain = mf.lmer(FORMULA, data.dropna(subset=["grp"]), reml=reml)
+    assert plain.objective - memory.objective > 10.0  # the structure matters
+    fit = mf.lmer(FORMULA, str(folder / "*.parquet"), residual=structure, reml=reml)
+    assert isinstance(fit, mf.scale.residual.StreamedResidualModel)
+    assert fit.reml is reml and fit.residual.params["hi"] > 2.0
+    _same(memory, fit)
+    dataset = pads.dataset(pa.Table.from_pandas(data, preserve_index=False))
+    _same(memory, mf.lmer(FORMULA, dataset, residual=structure, reml=reml))
+
+
+def test_varident_with_offset_and_categories(data, folder):
+    df = data.assign(grp=pd.Categorical(data["grp"], categories=["mid", "hi", "lo"]))
+    memory = mf.lmer(FORMULA, df, residual=mf.VarIdent("grp"), offset="o")
+    dataset = pads.dataset(pa.Table.from_pandas(df, preserve_index=False))
+    fit = mf.lmer(FORMULA, dataset, residual=mf.VarIdent("grp"), offset="o")
+    _same(memory, fit)
+
+
+def test_strata_sum_to_the_total(data):
+    from mixedfit.scale.strata import compute_stratified
+
+    st = compute_stratified(FORMULA, data, "grp", chunk_rows=500)
+    total = mf.crossproducts(FORMULA, data.dropna(subset=["grp"]), chunk_rows=500)
+    ones = st.at(np.ones(3))
+    assert st.labels == ["hi", "lo", "mid"] and st.labels[st.reference] == data["grp"].iloc[0]
+    assert sum(s.n for s in st.strata) == total.n == ones.n
+    np.testing.assert_allclose(ones.xy, total.xy, rtol=1e-12, atol=1e-9)
+    for a, b in zip(ones.diag, total.diag, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+    for key, (keys, values) in total.pairs.items():
+        np.testing.assert_array_equal(ones.pairs[key][0], keys)
+        np.testing.assert_allclose(ones.pairs[key][1], values, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("structure", "name", "why"),
+    [
+        (mf.AR1("visit", "user"), "AR1", "rows of a subject"),
+        (mf.CAR1("visit", "user"), "CAR1", "rows of a subject"),
+        (mf.CompoundSymmetry("user"), "CompoundSymmetry", "rows of a subject"),
+        (mf.VarPower("x"), "VarPower", "continuous covariate"),
+        (mf.AR1("visit", "user") & mf.VarIdent("grp"), "AR1", "rows of a subject"),
+    ],
+)
+def test_other_structures_refused_clearly(folder, structure, name, why):
+    with pytest.raises(mf.MixedFitError, match=rf"residual={name}.*{why}.*in memory"):
+        mf.lmer(FORMULA, str(folder / "*.parquet"), residual=structure)
+
+
+def test_what_needs_the_rows_is_refused(data, folder):
+    fit = mf.lmer(FORMULA, str(folder / "*.parquet"), residual=mf.VarIdent("grp"))
+    for name in ("fitted", "residuals", "scaled_residuals"):
+        with pytest.raises(mf.MixedFitError, match="needs the rows"):
+            getattr(fit, name)
+    with pytest.raises(mf.MixedFitError, match="needs the rows"):
+        fit.predict(data)
+    with pytest.raises(mf.MixedFitError, match="needs the rows"):
+        fit.coef_table(ddf="satterthwaite")
+    with pytest.raises(mf.MixedFitError, match="needs the rows"):
+        fit.refit(reml=False)
+    assert "VarIdent" in repr(fit)
+    with pytest.raises(mf.MixedFitError, match="no sums per stratum"):
+        mf.lmer(FORMULA, mf.crossproducts(FORMULA, data), residual=mf.VarIdent("grp"))
+    with pytest.raises(mf.MixedFitError, match="weights= is not supported with residual="):
+        mf.lmer(FORMULA, str(folder / "*.parquet"), residual=mf.VarIdent("grp"), weights="o")
+    with pytest.raises(mf.DataError, match="'nope' is not in the data"):
+        mf.lmer(FORMULA, str(folder / "*.parquet"), residual=mf.VarIdent("nope"))
+
+
+def test_dask_refused_clearly(data):
+    dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] is in the test extra")
+    with pytest.raises(mf.MixedFitError, match="Dask DataFrame"):
+        mf.lmer(FORMULA, dd.from_pandas(data, npartitions=2), residual=mf.VarIdent("grp"))
