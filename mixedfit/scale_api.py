@@ -29,7 +29,7 @@ from .formula.safety import check_safe_formula
 from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
 from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
-from .scale.daskreduce import dask_cross_products, is_dask_frame
+from .scale.daskreduce import dask_cross_products, dask_stratified, is_dask_frame
 from .scale.progress import Event, Reporter
 from .scale.residual import StreamedResidualModel, fit_stratified, streamed_stratum
 from .scale.rows import augment_chunks, predict_chunks, write_augment
@@ -449,11 +449,9 @@ def _lmer_residual(
             "fit from the source itself, mf.lmer(formula, source, residual=mf.VarIdent(...))"
         )
     if is_dask_frame(data):
-        raise MixedFitError(
-            "residual= is not supported for a Dask DataFrame yet: fit from its Parquet files "
-            "(mf.lmer(formula, 'folder/*.parquet', residual=...)) or in memory"
-        )
-    st = compute_stratified(formula, data, by, chunk_rows or 1_000_000, reporter, offset)
+        st = dask_stratified(formula, data, by, reporter, offset)
+    else:
+        st = compute_stratified(formula, data, by, chunk_rows or 1_000_000, reporter, offset)
     fit = fit_stratified(st, residual, reml, max_evals=max_evals, progress=reporter, source=data)
     if not fit.converged:
         warnings.warn(

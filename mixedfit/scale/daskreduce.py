@@ -32,8 +32,9 @@ from .crossproducts import (
 from .encode import ChunkEncoder
 from .levels import Pass1
 from .progress import Reporter
+from .strata import StratifiedCrossProducts, assemble, stratified_step, stratum_pass1
 
-__all__ = ["dask_cross_products", "is_dask_frame", "tree_reduce"]
+__all__ = ["dask_cross_products", "dask_stratified", "is_dask_frame", "tree_reduce"]
 
 _RECIPES: dict[str, tuple[Any, ChunkEncoder]] = {}  # per process: token → (design, encoder)
 
@@ -161,6 +162,82 @@ def dask_cross_products(
     sums = dask.compute(tree_reduce(tasks, _merge_sums))[0]
     _passed(progress, "pass 2", len(parts), pass1.n_rows)
     return finish(formula, pass1, design, sums, frame)
+
+
+def _pass1_strata(
+    part: pd.DataFrame, formula: str, columns: list[str], by: str, offset: str | None
+) -> Pass1:
+    state = stratum_pass1(parse_formula(formula), columns, by, offset)
+    state.add(part)
+    return state
+
+
+def _pass2_strata(
+    part: pd.DataFrame,
+    formula: str,
+    frame: pd.DataFrame,
+    columns: list[str],
+    template: Pass1,
+    states: dict[str, Any],
+    by: str,
+    levels: list[Any],
+) -> list[CrossProductSums]:
+    template.check_schema(part, "between the passes")
+    design, encoder = _recipe(formula, frame, columns, states, None, template.offset)
+    sums = [new_sums(design, encoder, template) for _ in levels]
+    stratified_step(columns, by, levels, encoder, sums, template.check_schema)(part)
+    return sums
+
+
+def _merge_strata(a: list[CrossProductSums], b: list[CrossProductSums]) -> list[CrossProductSums]:
+    return [x.merge(y) for x, y in zip(a, b, strict=True)]
+
+
+def dask_stratified(
+    formula: str,
+    ddf: Any,
+    by: str,
+    progress: Reporter | None = None,
+    offset: str | None = None,
+) -> StratifiedCrossProducts:
+    """:func:`.strata.compute_stratified` on a Dask DataFrame: per partition one set of sums
+    per level of ``by`` (the levels fixed from pass 1 over all partitions), merged level by
+    level by :func:`tree_reduce`."""
+    import dask
+    from dask import delayed
+
+    from ..design.build import _used_columns
+    from ..exceptions import DataError
+
+    parsed = parse_formula(formula)
+    columns = [str(c) for c in ddf.columns]
+    if by not in columns:
+        raise DataError(
+            f"the VarIdent column {by!r} is not in the data; available columns: {sorted(columns)}"
+        )
+    used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    used = used + check_offset_column(offset, columns, used)
+    used = used + ([] if by in used else [by])
+    parts = ddf[used].to_delayed()
+    pass1 = dask.compute(
+        tree_reduce(
+            [delayed(_pass1_strata)(p, formula, used, by, offset) for p in parts], _merge_pass1
+        )
+    )[0]
+    _passed(progress, "pass 1", len(parts), pass1.n_rows)
+    frame = pass1.prototype()
+    states = pass1.transforms.states()
+    design, _ = _recipe(formula, frame, used, states, None, offset)
+    levels = pass1.ordered_levels(by)
+    template = Pass1(
+        used, set(pass1.groups), kinds=dict(pass1.kinds), sample=pass1.sample, offset=offset
+    )
+    tasks = [
+        delayed(_pass2_strata)(p, formula, frame, used, template, states, by, levels) for p in parts
+    ]
+    sums = dask.compute(tree_reduce(tasks, _merge_strata))[0]
+    _passed(progress, "pass 2", len(parts), pass1.n_rows)
+    return assemble(formula, pass1, design, frame, by, levels, sums, len(parts))
 
 
 def _passed(progress: Reporter | None, stage: str, parts: int, rows: int) -> None:

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..design import Design
 from ..design.build import _used_columns
 from ..exceptions import DataError
-from ..formula import parse_formula
+from ..formula import ModelFormula, parse_formula
 from .accumulate import CrossProductSums
 from .crossproducts import (
     CrossProducts,
@@ -33,10 +34,17 @@ from .crossproducts import (
     prototype_design,
 )
 from .encode import ChunkArrays, ChunkEncoder
+from .levels import Pass1
 from .progress import Reporter
 from .sources import ChunkSource
 
-__all__ = ["StratifiedCrossProducts", "compute_stratified"]
+__all__ = [
+    "StratifiedCrossProducts",
+    "assemble",
+    "compute_stratified",
+    "stratified_step",
+    "stratum_pass1",
+]
 
 
 @dataclass
@@ -155,17 +163,38 @@ def compute_stratified(
     used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
     used = used + check_offset_column(offset, columns, used)
     used = used + ([] if by in used else [by])
-    pass1 = new_pass1(parsed, used, None, offset)
-    pass1.groups.add(by)
+    pass1 = stratum_pass1(parsed, used, by, offset)
     _run("pass 1", src.chunks(used), pass1.add, progress)
     frame = pass1.prototype()
     design = prototype_design(parsed, frame, pass1.transforms.states())
     levels = pass1.ordered_levels(by)
-    index = pd.Index(levels, dtype=object)
     encoder = ChunkEncoder(design.spec, pass1.columns, None, offset)
     sums = [new_sums(design, encoder, pass1) for _ in levels]
-    step = _stratified_step(pass1.columns, by, index, encoder, sums, pass1.check_schema)
+    step = stratified_step(pass1.columns, by, levels, encoder, sums, pass1.check_schema)
     chunks = _run("pass 2", src.chunks(used), step, progress)
+    return assemble(formula, pass1, design, frame, by, levels, sums, chunks)
+
+
+def stratum_pass1(parsed: ModelFormula, used: list[str], by: str, offset: str | None) -> Pass1:
+    """Empty pass-1 statistics that also collect the levels of the stratum column ``by``."""
+    pass1 = new_pass1(parsed, used, None, offset)
+    pass1.groups.add(by)
+    return pass1
+
+
+def assemble(
+    formula: str,
+    pass1: Pass1,
+    design: Design,
+    frame: pd.DataFrame,
+    by: str,
+    levels: list[Any],
+    sums: list[CrossProductSums],
+    chunks: int,
+) -> StratifiedCrossProducts:
+    """The :class:`StratifiedCrossProducts` of both passes (``sums``: one per level of
+    ``by``); DataError as :func:`.crossproducts.finish`."""
+    index = pd.Index(levels, dtype=object)
     total = copy.deepcopy(sums[0])
     for part in sums[1:]:
         total.merge(part)
@@ -181,14 +210,17 @@ def compute_stratified(
     return StratifiedCrossProducts(cp, by, [str(v) for v in levels], reference, strata)
 
 
-def _stratified_step(
+def stratified_step(
     columns: list[str],
     by: str,
-    index: pd.Index,
+    levels: list[Any],
     encoder: ChunkEncoder,
     sums: list[CrossProductSums],
     check_schema: Callable[[pd.DataFrame, str], None],
 ) -> Callable[[pd.DataFrame], None]:
+    """Adds a chunk's complete rows to the sums of their levels of ``by``."""
+    index = pd.Index(levels, dtype=object)
+
     def step(chunk: pd.DataFrame) -> None:
         check_schema(chunk, "between the passes")
         arrays = encoder.encode(chunk)
