@@ -91,3 +91,14 @@ def test_pass1_prototype_unchanged():
     memory = mf.lmer(formula, df)
     streamed = mf.lmer(formula, mf.crossproducts(formula, df, chunk_rows=250))
     assert abs(streamed.objective - memory.objective) <= 1e-9 * abs(memory.objective)
+
+
+def test_unique_rows_packed_and_lexsorted():
+    from mixedfit.scale.combos import _unique_rows
+
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 7, (3000, 3)).astype(np.int64)
+    np.testing.assert_array_equal(_unique_rows(small), np.unique(small, axis=0))
+    huge = np.column_stack([rng.integers(0, 2**40, 500), rng.integers(0, 2**40, 500)])
+    huge = np.concatenate([huge, huge[:100]]).astype(np.int64)  # too wide to pack: lexsort
+    np.testing.assert_array_equal(_unique_rows(huge), np.unique(huge, axis=0))

@@ -3,7 +3,7 @@ bounded memory.
 
 Each column's distinct values get integer codes in the order first seen (one dict per column:
 as many entries as the column has levels, which pass 1 keeps anyway); a chunk's combinations are
-the unique rows of its k-column code matrix (``np.unique`` on int64 codes, never a Python tuple
+the unique rows of its k-column code matrix (sorted int64 codes, never a Python tuple
 per row), and the chunks' unique rows are merged into one sorted int64 array when they outgrow it
 (amortized O(N log N) for N combinations): 8·k bytes per combination, against a Python set's
 tuple per combination (~150 bytes for two columns). Partial results merge (Dask partitions) by
@@ -26,10 +26,26 @@ def _plain(value: Any) -> Any:
 
 
 def _unique_rows(codes: np.ndarray) -> np.ndarray:
-    """The distinct rows of an int64 matrix, in lexicographic order."""
+    """The distinct rows of a matrix of non-negative int64 codes, in lexicographic order: packed
+    into one int64 per row when the codes' ranges allow (sorted, repeats dropped), else sorted by
+    ``np.lexsort``."""
     if codes.shape[0] == 0:
         return codes
-    return np.unique(codes, axis=0)
+    sizes = [int(c) + 1 for c in codes.max(axis=0)]
+    if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        key = np.zeros(codes.shape[0], dtype=np.int64)
+        for j, size in enumerate(sizes):
+            key = key * size + codes[:, j]
+        key = np.sort(key)  # then drop repeats (np.unique's hash path is slower here)
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+        out = np.empty((len(key), codes.shape[1]), dtype=np.int64)
+        for j in range(codes.shape[1] - 1, -1, -1):
+            key, out[:, j] = np.divmod(key, sizes[j])
+        return out
+    ordered = codes[np.lexsort(codes.T[::-1])]
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    return ordered[keep]
 
 
 class ComboSet:
