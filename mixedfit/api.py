@@ -228,6 +228,7 @@ def lmer(
                 offset=offset,
                 start=start,
                 residual=residual,
+                check_start=_check_start,
             )
     data = as_pandas(data)  # polars, pyarrow tables, interchange-protocol frames
     if residual is not None:

@@ -24,17 +24,16 @@ import pandas as pd
 from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
-from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
-from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
-from .scale.daskreduce import dask_cross_products, dask_stratified, is_dask_frame
+from .scale import CrossProducts, fit_cross_products, load_cross_products
+from .scale.columns import check_saved
+from .scale.daskreduce import any_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
-from .scale.residual import StreamedResidualModel, fit_stratified, streamed_stratum
+from .scale.residual import lmer_residual
 from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
-from .scale.strata import compute_stratified
 
 __all__ = [
     "StatisticsModel",
@@ -127,16 +126,14 @@ class StatisticsModel(LinearMixedModel):
                     "predict() on a streamed source takes no offset= array: put the offset "
                     "in the formula"
                 )
-            column = self.crossproducts.offset  # the fit's offset= column, added as fitted
-
-            def predict_chunk(chunk: pd.DataFrame) -> np.ndarray | pd.DataFrame:
-                off = None if column is None else chunk[column].to_numpy(dtype=float)
-                return super(StatisticsModel, self).predict(
+            return predict_chunks(  # the fit's offset= column (if any) of each chunk added
+                lambda chunk, off: super(StatisticsModel, self).predict(
                     chunk, random, allow_new_levels, off, interval, level
-                )
-
-            return predict_chunks(
-                predict_chunk, newdata, self.chunk_rows, self.crossproducts.formula, column
+                ),
+                newdata,
+                self.chunk_rows,
+                self.crossproducts.formula,
+                self.crossproducts.offset,
             )
         return super().predict(newdata, random, allow_new_levels, offset, interval, level)
 
@@ -303,20 +300,9 @@ def crossproducts(
     if safe:
         columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
         check_safe_formula(formula, columns)
-    return _crossproducts(formula, source, chunk_rows, Reporter(verbose, progress), weights, offset)
-
-
-def _crossproducts(
-    formula: str,
-    source: Any,
-    chunk_rows: int,
-    reporter: Reporter,
-    weights: str | None,
-    offset: str | None = None,
-) -> CrossProducts:
-    if is_dask_frame(source):
-        return dask_cross_products(formula, source, weights, reporter, offset)
-    return compute_cross_products(formula, source, chunk_rows, reporter, weights, offset)
+    return any_cross_products(
+        formula, source, chunk_rows, Reporter(verbose, progress), weights, offset
+    )
 
 
 def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
@@ -359,6 +345,7 @@ def lmer_scaled(
     offset: Any = None,
     start: Any = None,
     residual: Any = None,
+    check_start: Callable[[Any, ThetaLayout], np.ndarray] | None = None,
 ) -> Any:
     """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame: a
     :class:`StatisticsModel`, or with ``residual=`` a
@@ -373,33 +360,19 @@ def lmer_scaled(
         check_safe_formula(formula, columns)
     reporter = Reporter(verbose)
     if residual is not None:
-        return _lmer_residual(
-            formula, data, residual, reml, chunk_rows, max_evals, reporter, weights, offset, start
-        )
+        options = (reml, chunk_rows or 1_000_000, max_evals, reporter, weights, offset, start)
+        return lmer_residual(formula, data, residual, *options)
     if isinstance(data, CrossProducts):
-        if parse_formula(formula).text != parse_formula(data.formula).text:
-            raise MixedFitError(
-                f"the cross products were computed for {data.formula!r}, not {formula!r}: "
-                "compute them for this formula with mf.crossproducts(formula, source)"
-            )
-        for what, given, saved in (
-            ("weights", weights, data.weights),
-            ("offset", offset, data.offset),
-        ):
-            if given is not None and given != saved:
-                raise MixedFitError(
-                    f"the cross products were computed with {what}={saved!r}, not {given!r}: "
-                    f"compute them with mf.crossproducts(formula, source, {what}=...) (the "
-                    f"{what} are summed into them)"
-                )
+        check_saved(data, formula, weights, offset)
         cp = data
     else:
-        cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights, offset)
+        cp = any_cross_products(formula, data, chunk_rows or 1_000_000, reporter, weights, offset)
     theta_start = None
-    if start is not None:
-        from .api import _check_start
-
-        theta_start = _check_start(start, ThetaLayout(tuple(engine_terms(cp.design))))
+    if start is not None:  # checked as in memory (check_start: api's, given by lmer)
+        layout = ThetaLayout(tuple(engine_terms(cp.design)))
+        theta_start = (
+            np.asarray(start, dtype=float) if check_start is None else check_start(start, layout)
+        )
     fit = fit_statistics(cp, reml, theta_start=theta_start, max_evals=max_evals, reporter=reporter)
     if not isinstance(data, CrossProducts):
         fit.source, fit.chunk_rows = data, chunk_rows or 1_000_000
@@ -419,44 +392,4 @@ def lmer_scaled(
         )
     if engine.check is not None and engine.check.message:
         warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
-    return fit
-
-
-def _lmer_residual(
-    formula: str,
-    data: Any,
-    residual: Any,
-    reml: bool,
-    chunk_rows: int | None,
-    max_evals: int,
-    reporter: Reporter,
-    weights: Any,
-    offset: Any,
-    start: Any,
-) -> StreamedResidualModel:
-    """``lmer(formula, source, residual=...)``: VarIdent from per-stratum cross products
-    (:mod:`mixedfit.scale.residual`); a clear error for everything else."""
-    by = streamed_stratum(residual)
-    for name, value in (("weights", weights), ("start", start)):
-        if value is not None:
-            raise MixedFitError(
-                f"{name}= is not supported with residual= (in memory neither): use a variance "
-                "function such as mf.VarIdent for unequal variances"
-            )
-    if isinstance(data, CrossProducts):
-        raise MixedFitError(
-            "saved cross products hold no sums per stratum of a residual variance function: "
-            "fit from the source itself, mf.lmer(formula, source, residual=mf.VarIdent(...))"
-        )
-    if is_dask_frame(data):
-        st = dask_stratified(formula, data, by, reporter, offset)
-    else:
-        st = compute_stratified(formula, data, by, chunk_rows or 1_000_000, reporter, offset)
-    fit = fit_stratified(st, residual, reml, max_evals=max_evals, progress=reporter, source=data)
-    if not fit.converged:
-        warnings.warn(
-            f"the optimizer did not converge: {fit.optimizer.message}",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
     return fit

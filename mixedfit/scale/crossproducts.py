@@ -22,6 +22,7 @@ from ..exceptions import DataError, FormulaError, MixedFitError, RankDeficiencyW
 from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
 from .accumulate import CrossProductSums
+from .columns import check_offset_column, check_weights_column
 from .encode import ChunkEncoder
 from .levels import Pass1, interaction_components
 from .progress import Event, Reporter
@@ -263,44 +264,6 @@ def _chunk_callback(call: Callable[[str, int, int], None]) -> Callable[[Event], 
             call(event.stage, event.count, event.rows)
 
     return on_event
-
-
-def check_weights_column(weights: str | None, columns: list[str], used: list[str]) -> list[str]:
-    """The weights column to read besides ``used`` ([] or [weights]); DataError if the source
-    lacks it, MixedFitError for weights that are not a column name."""
-    if weights is None:
-        return []
-    if not isinstance(weights, str):
-        raise MixedFitError(
-            "weights= of a streamed fit must be the name of a column of the source (the "
-            f"weights are read with the rows), not a {type(weights).__name__}"
-        )
-    if weights not in columns:
-        raise DataError(
-            f"weights column {weights!r} is not in the data; available columns: "
-            f"{sorted(map(str, columns))}"
-        )
-    return [] if weights in used else [weights]
-
-
-def check_offset_column(offset: Any, columns: list[str], used: list[str]) -> list[str]:
-    """The offset column to use besides ``used`` ([] or [offset]); DataError if the source lacks
-    it, MixedFitError for an offset that is not a column name."""
-    if offset is None:
-        return []
-    if not isinstance(offset, str):
-        raise MixedFitError(
-            "offset= of a streamed fit must be the name of a column of the source (the offsets "
-            f"are read with the rows), not a {type(offset).__name__}: add the values as a "
-            "column, or write an expression of columns as offset(expr) in the formula"
-        )
-    if offset not in columns:
-        raise DataError(
-            f"offset column {offset!r} is not in the data; available columns: "
-            f"{sorted(map(str, columns))} (for an expression of columns, write offset(expr) "
-            "in the formula)"
-        )
-    return [] if offset in used else [offset]
 
 
 def new_pass1(

@@ -24,6 +24,7 @@ from .crossproducts import (
     CrossProducts,
     check_offset_column,
     check_weights_column,
+    compute_cross_products,
     finish,
     new_pass1,
     new_sums,
@@ -34,7 +35,13 @@ from .levels import Pass1
 from .progress import Reporter
 from .strata import StratifiedCrossProducts, assemble, stratified_step, stratum_pass1
 
-__all__ = ["dask_cross_products", "dask_stratified", "is_dask_frame", "tree_reduce"]
+__all__ = [
+    "any_cross_products",
+    "dask_cross_products",
+    "dask_stratified",
+    "is_dask_frame",
+    "tree_reduce",
+]
 
 _RECIPES: dict[str, tuple[Any, ChunkEncoder]] = {}  # per process: token → (design, encoder)
 
@@ -244,3 +251,18 @@ def _passed(progress: Reporter | None, stage: str, parts: int, rows: int) -> Non
     if progress is not None:
         progress.chunk(stage, parts, rows)
         progress.done(stage)
+
+
+def any_cross_products(
+    formula: str,
+    source: Any,
+    chunk_rows: int,
+    reporter: Reporter,
+    weights: str | None,
+    offset: str | None = None,
+) -> CrossProducts:
+    """Both passes over any source: a Dask DataFrame by :func:`dask_cross_products`, the others
+    chunk by chunk (:func:`.crossproducts.compute_cross_products`)."""
+    if is_dask_frame(source):
+        return dask_cross_products(formula, source, weights, reporter, offset)
+    return compute_cross_products(formula, source, chunk_rows, reporter, weights, offset)

@@ -18,6 +18,7 @@ the optimum; the estimates that need only the factor at (θ̂, φ̂) are those o
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any, NoReturn
 
@@ -31,14 +32,19 @@ from ..engine.residual import ResidualFit, ResidualModel
 from ..engine.residual.variance import IdentPart
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
-from ..exceptions import MixedFitError
+from ..exceptions import ConvergenceWarning, MixedFitError
 from ..model import ResidualModelFit, engine_terms
 from ..model.residual import structure_name
 from .fit import _start, rowless_design
 from .progress import Reporter
 from .strata import StratifiedCrossProducts
 
-__all__ = ["StreamedResidualModel", "fit_stratified", "streamed_stratum"]
+__all__ = [
+    "StreamedResidualModel",
+    "fit_stratified",
+    "lmer_residual",
+    "streamed_stratum",
+]
 
 
 def streamed_stratum(residual: Any) -> str:
@@ -217,3 +223,47 @@ def fit_stratified(
     bound = BoundResidual(model, None, None, [], [], None)
     design = rowless_design(st.total)
     return StreamedResidualModel(design, engine, st.total.formula, structure, bound, st, source)
+
+
+def lmer_residual(
+    formula: str,
+    data: Any,
+    residual: Any,
+    reml: bool,
+    chunk_rows: int,
+    max_evals: int,
+    reporter: Reporter,
+    weights: Any = None,
+    offset: str | None = None,
+    start: Any = None,
+) -> StreamedResidualModel:
+    """``lmer(formula, source, residual=...)``: VarIdent from per-stratum cross products of a
+    streamed or Dask source; a clear error for everything else (:func:`streamed_stratum`)."""
+    from .crossproducts import CrossProducts
+    from .daskreduce import dask_stratified, is_dask_frame
+    from .strata import compute_stratified
+
+    by = streamed_stratum(residual)
+    for name, value in (("weights", weights), ("start", start)):
+        if value is not None:
+            raise MixedFitError(
+                f"{name}= is not supported with residual= (in memory neither): use a variance "
+                "function such as mf.VarIdent for unequal variances"
+            )
+    if isinstance(data, CrossProducts):
+        raise MixedFitError(
+            "saved cross products hold no sums per stratum of a residual variance function: "
+            "fit from the source itself, mf.lmer(formula, source, residual=mf.VarIdent(...))"
+        )
+    if is_dask_frame(data):
+        st = dask_stratified(formula, data, by, reporter, offset)
+    else:
+        st = compute_stratified(formula, data, by, chunk_rows, reporter, offset)
+    fit = fit_stratified(st, residual, reml, max_evals=max_evals, progress=reporter, source=data)
+    if not fit.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {fit.optimizer.message}",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+    return fit

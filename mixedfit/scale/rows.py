@@ -125,18 +125,25 @@ def write_augment(fit: Any, path: str | os.PathLike[str], source: Any, chunk_row
 
 
 def predict_chunks(
-    predict: Callable[[pd.DataFrame], np.ndarray | pd.DataFrame],
+    predict: Callable[[pd.DataFrame, np.ndarray | None], np.ndarray | pd.DataFrame],
     source: Any,
     chunk_rows: int,
     formula: str,
     offset: str | None = None,
 ) -> np.ndarray | pd.DataFrame:
-    """``predict`` applied to each chunk of a streamed source (only the columns ``formula``
-    names, and the ``offset`` column, are read), the results joined in order."""
+    """``predict(chunk, offsets)`` applied to each chunk of a streamed source (only the columns
+    ``formula`` names, and the ``offset`` column whose values are the offsets, are read), the
+    results joined in order."""
     names, _ = source_chunks(source, chunk_rows, [])
     wanted = parse_formula(formula).variables() | ({offset} if offset else set())
     _, chunks = source_chunks(source, chunk_rows, [c for c in names if c in wanted])
-    parts = [predict(chunk.reset_index(drop=True)) for chunk in chunks]
+    parts = [
+        predict(
+            chunk.reset_index(drop=True),
+            None if offset is None else chunk[offset].to_numpy(dtype=float),
+        )
+        for chunk in chunks
+    ]
     if not parts:
         return np.zeros(0)
     frames = [p for p in parts if isinstance(p, pd.DataFrame)]
