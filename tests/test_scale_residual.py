@@ -109,6 +109,22 @@ def test_strata_sum_to_the_total(data):
         np.testing.assert_allclose(ones.pairs[key][1], values, rtol=1e-14)
 
 
+def test_likelihood_ratio_test_from_statistics(data, tmp_path):
+    structure = mf.VarIdent("grp")
+    kept = data.dropna(subset=["grp"])
+    memory = mf.anova(
+        mf.lmer(FORMULA, kept, reml=False), mf.lmer(FORMULA, kept, residual=structure, reml=False)
+    )
+    kept.to_parquet(tmp_path / "kept.parquet", index=False)
+    glob = str(tmp_path / "*.parquet")
+    streamed = mf.anova(
+        mf.lmer(FORMULA, glob, reml=False), mf.lmer(FORMULA, glob, residual=structure, reml=False)
+    )
+    assert list(streamed["npar"]) == list(memory["npar"]) == [9, 11]
+    for column in ("deviance", "chisq", "aic", "bic"):
+        np.testing.assert_allclose(streamed[column], memory[column], rtol=1e-9)
+
+
 @pytest.mark.parametrize(
     ("structure", "name", "why"),
     [
@@ -135,6 +151,9 @@ def test_what_needs_the_rows_is_refused(data, folder):
         fit.coef_table(ddf="satterthwaite")
     with pytest.raises(mf.MixedFitError, match="needs the rows"):
         fit.refit(reml=False)
+    for name in ("summary", "confint", "simulate", "bootstrap", "save"):
+        with pytest.raises(mf.MixedFitError, match="needs the rows"):
+            getattr(fit, name)()
     assert "VarIdent" in repr(fit)
     with pytest.raises(mf.MixedFitError, match="no sums per stratum"):  # saved: refused
         mf.lmer(FORMULA, mf.crossproducts(FORMULA, data), residual=mf.VarIdent("grp"))

@@ -124,8 +124,26 @@ class StreamedResidualModel(ResidualModelFit):
             raise _needs_rows(f"coef_table(ddf={ddf!r}) (denominator df)")
         return super().coef_table(ddf="none", level=level)
 
-    def _rows(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise _needs_rows("this method")
+    def summary(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not available (Satterthwaite's df need the rows): see :meth:`coef_table`,
+        :attr:`varcorr` and ``residual.params``."""
+        raise _needs_rows("summary()")
+
+    def confint(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not available (profiles refit with the rows): Wald bounds are in :meth:`coef_table`."""
+        raise _needs_rows("confint()")
+
+    def simulate(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not available: needs the rows."""
+        raise _needs_rows("simulate()")
+
+    def bootstrap(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not available: needs the rows."""
+        raise _needs_rows("bootstrap()")
+
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not available: needs the rows."""
+        raise _needs_rows("save()")
 
     @property
     def fitted(self) -> np.ndarray:
