@@ -59,12 +59,15 @@ def _recurrence(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> np
         for p in range(p0 + 1, p1):
             pos[indices[p]] = p
             acc[indices[p]] = 0.0
+        last = indices[p1 - 1] if p1 > p0 + 1 else -1
         for p in range(p0 + 1, p1):
             m = indices[p]
             lm = data[p] / d
             acc[m] += z[indptr[m]] * lm
             for q in range(indptr[m] + 1, indptr[m + 1]):
                 k = indices[q]
+                if k > last:  # rows sorted: none of S_j further down column m
+                    break
                 if pos[k] >= 0:  # Z_km (k > m, both in S_j)
                     acc[k] += z[q] * lm
                     acc[m] += z[q] * data[pos[k]] / d
