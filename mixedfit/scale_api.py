@@ -27,13 +27,14 @@ from .fitted import LinearMixedModel
 from .formula.safety import check_safe_formula
 from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
-from .scale import CrossProducts, fit_cross_products, load_cross_products
+from .scale import CrossProducts, fit_cross_products
 from .scale.columns import check_saved
 from .scale.daskreduce import any_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
-from .scale.residual import lmer_residual
+from .scale.residual import lmer_residual, stratified_cross_products
 from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
+from .scale.strata import StratifiedCrossProducts, load_stratified
 
 __all__ = [
     "StatisticsModel",
@@ -250,7 +251,8 @@ class StatisticsModel(LinearMixedModel):
 
 def is_scale_source(data: Any) -> bool:
     """True if ``lmer`` should fit ``data`` from cross products."""
-    return isinstance(data, CrossProducts) or is_dask_frame(data) or is_streamed_source(data)
+    saved = (CrossProducts, StratifiedCrossProducts)
+    return isinstance(data, saved) or is_dask_frame(data) or is_streamed_source(data)
 
 
 def crossproducts(
@@ -262,7 +264,8 @@ def crossproducts(
     weights: str | None = None,
     progress: Callable[[Event], None] | None = None,
     offset: str | None = None,
-) -> CrossProducts:
+    residual: Any = None,
+) -> CrossProducts | StratifiedCrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
     Parameters
@@ -291,25 +294,32 @@ def crossproducts(
         The name of a column of offsets, as ``lmer(..., offset="o")``: subtracted from the
         response before the sums (a missing offset drops its row). An expression of columns
         goes in the formula, ``offset(np.log(exposure))``.
+    residual : mf.VarIdent, optional
+        Sums per level of its column too (a :class:`~mixedfit.scale.strata.
+        StratifiedCrossProducts`), for ``mf.lmer(formula, scp, residual=...)``.
 
     Returns
     -------
-    CrossProducts
+    CrossProducts or StratifiedCrossProducts
         ``cp.save(path)``; ``mf.lmer(formula, cp, reml=...)``.
     """
     if safe:
         columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
         check_safe_formula(formula, columns)
-    return any_cross_products(
-        formula, source, chunk_rows, Reporter(verbose, progress), weights, offset
-    )
+    reporter = Reporter(verbose, progress)
+    if residual is not None:
+        return stratified_cross_products(formula, source, residual, chunk_rows, reporter, offset)
+    return any_cross_products(formula, source, chunk_rows, reporter, weights, offset)
 
 
-def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
-    """Cross products saved with ``cp.save(path)``; MixedFitError for anything else (a file
-    that was changed, another format). The stored formula must pass safe mode unless
-    ``trust=True`` (rebuilding the model evaluates it)."""
-    return load_cross_products(path, trust=trust)
+def load_crossproducts(
+    path: str | os.PathLike[str], trust: bool = False
+) -> CrossProducts | StratifiedCrossProducts:
+    """Cross products saved with ``cp.save(path)`` (with sums per stratum if they were computed
+    with ``residual=``); MixedFitError for anything else (a file that was changed, another
+    format). The stored formula must pass safe mode unless ``trust=True`` (rebuilding the model
+    evaluates it)."""
+    return load_stratified(path, trust=trust)
 
 
 def fit_statistics(
@@ -347,18 +357,17 @@ def lmer_scaled(
     residual: Any = None,
     check_start: Callable[[Any, ThetaLayout], np.ndarray] | None = None,
 ) -> Any:
-    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame: a
-    :class:`StatisticsModel`, or with ``residual=`` a
-    :class:`~mixedfit.scale.residual.StreamedResidualModel` (``safe``: the formula
-    is checked by safe mode before anything reads the source; ``weights`` and ``offset``:
-    column names; ``start``: θ, checked as in memory; ``residual``: see
-    :func:`mixedfit.scale.residual.streamed_stratum`)."""
+    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame: a StatisticsModel, or
+    a :class:`~mixedfit.scale.residual.StreamedResidualModel` with ``residual=`` (``safe``: safe
+    mode first; ``weights``/``offset``: column names; ``start``: θ, by ``check_start``)."""
     if safe:
-        columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
+        saved = data.total if isinstance(data, StratifiedCrossProducts) else data
+        columns = list(saved.frame.columns) if isinstance(saved, CrossProducts) else None
         if columns is None:
             columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
         check_safe_formula(formula, columns)
     reporter = Reporter(verbose)
+    data = data.total if isinstance(data, StratifiedCrossProducts) and not residual else data
     if residual is not None:
         options = (reml, chunk_rows or 1_000_000, max_evals, reporter, weights, offset, start)
         return lmer_residual(formula, data, residual, *options)
@@ -367,16 +376,12 @@ def lmer_scaled(
         cp = data
     else:
         cp = any_cross_products(formula, data, chunk_rows or 1_000_000, reporter, weights, offset)
-    theta_start = None
-    if start is not None:  # checked as in memory (check_start: api's, given by lmer)
-        layout = ThetaLayout(tuple(engine_terms(cp.design)))
-        theta_start = (
-            np.asarray(start, dtype=float) if check_start is None else check_start(start, layout)
-        )
+    check = check_start or (lambda values, _: np.asarray(values, dtype=float))  # lmer's check
+    layout = None if start is None else ThetaLayout(tuple(engine_terms(cp.design)))
+    theta_start = None if layout is None else check(start, layout)
     fit = fit_statistics(cp, reml, theta_start=theta_start, max_evals=max_evals, reporter=reporter)
     if not isinstance(data, CrossProducts):
         fit.source, fit.chunk_rows = data, chunk_rows or 1_000_000
-    engine = fit._engine
     if fit.singular:
         warnings.warn(
             "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
@@ -384,12 +389,12 @@ def lmer_scaled(
             SingularFitWarning,
             stacklevel=3,
         )
-    if not engine.record.converged:
+    if not fit._engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {fit.optimizer.message}",
             ConvergenceWarning,
             stacklevel=3,
         )
-    if engine.check is not None and engine.check.message:
-        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    if (check_result := fit._engine.check) is not None and check_result.message:
+        warnings.warn(check_result.message, ConvergenceWarning, stacklevel=3)
     return fit

@@ -93,6 +93,30 @@ def test_varident_with_offset_and_categories(data, folder):
     _same(memory, fit)
 
 
+@pytest.mark.parametrize("reml", [True, False])
+def test_saved_strata_refit(data, folder, reml, tmp_path):
+    structure = mf.VarIdent("grp")
+    memory = mf.lmer(FORMULA, data, residual=structure, reml=reml)
+    scp = mf.crossproducts(FORMULA, str(folder / "*.parquet"), residual=structure, chunk_rows=500)
+    assert isinstance(scp, mf.scale.strata.StratifiedCrossProducts)
+    scp.save(tmp_path / "v.cp")
+    loaded = mf.load_crossproducts(tmp_path / "v.cp")
+    assert isinstance(loaded, mf.scale.strata.StratifiedCrossProducts)
+    assert (loaded.by, loaded.labels, loaded.reference) == (scp.by, scp.labels, scp.reference)
+    fit = mf.lmer(FORMULA, loaded, residual=structure, reml=reml)
+    assert fit.source is None
+    _same(memory, fit)
+    plain = mf.lmer(FORMULA, data.dropna(subset=["grp"]), reml=reml)  # the same rows, σ²I
+    total = mf.lmer(FORMULA, loaded, reml=reml)
+    assert abs(total.objective - plain.objective) <= 1e-9 * abs(plain.objective)
+    np.testing.assert_allclose(total.fixef.to_numpy(), plain.fixef.to_numpy(), rtol=1e-6)
+    assert total.nobs == plain.nobs and total.n_dropped == plain.n_dropped + 1  # grp missing
+    with pytest.raises(mf.MixedFitError, match="summed per level of 'grp', not 'g'"):
+        mf.lmer(FORMULA, loaded, residual=mf.VarIdent("g"))
+    with pytest.raises(mf.MixedFitError, match="residual=AR1"):
+        mf.crossproducts(FORMULA, data, residual=mf.AR1("visit", "user"))
+
+
 def test_strata_sum_to_the_total(data):
     from mixedfit.scale.strata import compute_stratified
 

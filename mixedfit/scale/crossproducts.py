@@ -165,7 +165,9 @@ def load_cross_products(path: str | os.PathLike[str], trust: bool = False) -> Cr
         safe mode refuses (without ``trust=True``), or a recipe that no longer rebuilds (the
         formula does not fit the stored frame or arrays).
     """
-    cp = CrossProducts(**read_cross_products(path))
+    fields = read_cross_products(path)
+    fields.pop("strata", None)  # per-stratum sums: see .strata.load_stratified
+    cp = CrossProducts(**fields)
     if not trust:
         try:
             check_safe_formula(cp.formula, list(cp.frame.columns))

@@ -43,6 +43,7 @@ __all__ = [
     "StreamedResidualModel",
     "fit_stratified",
     "lmer_residual",
+    "stratified_cross_products",
     "streamed_stratum",
 ]
 
@@ -257,9 +258,8 @@ def lmer_residual(
 ) -> StreamedResidualModel:
     """``lmer(formula, source, residual=...)``: VarIdent from per-stratum cross products of a
     streamed or Dask source; a clear error for everything else (:func:`streamed_stratum`)."""
+    from .columns import check_saved
     from .crossproducts import CrossProducts
-    from .daskreduce import dask_stratified, is_dask_frame
-    from .strata import compute_stratified
 
     by = streamed_stratum(residual)
     for name, value in (("weights", weights), ("start", start)):
@@ -271,12 +271,18 @@ def lmer_residual(
     if isinstance(data, CrossProducts):
         raise MixedFitError(
             "saved cross products hold no sums per stratum of a residual variance function: "
-            "fit from the source itself, mf.lmer(formula, source, residual=mf.VarIdent(...))"
+            "compute them with mf.crossproducts(formula, source, residual=mf.VarIdent(...))"
         )
-    if is_dask_frame(data):
-        st = dask_stratified(formula, data, by, reporter, offset)
+    if isinstance(data, StratifiedCrossProducts):
+        check_saved(data.total, formula, None, offset)
+        if data.by != by:
+            raise MixedFitError(
+                f"the cross products were summed per level of {data.by!r}, not {by!r}: compute "
+                f"them with mf.crossproducts(formula, source, residual=mf.VarIdent({by!r}))"
+            )
+        st, data = data, None
     else:
-        st = compute_stratified(formula, data, by, chunk_rows, reporter, offset)
+        st = stratified_cross_products(formula, data, residual, chunk_rows, reporter, offset)
     fit = fit_stratified(st, residual, reml, max_evals=max_evals, progress=reporter, source=data)
     if not fit.converged:
         warnings.warn(
@@ -285,3 +291,22 @@ def lmer_residual(
             stacklevel=5,
         )
     return fit
+
+
+def stratified_cross_products(
+    formula: str,
+    source: Any,
+    residual: Any,
+    chunk_rows: int,
+    reporter: Reporter,
+    offset: str | None = None,
+) -> StratifiedCrossProducts:
+    """Both passes with sums per stratum of ``residual`` (VarIdent; others refused, see
+    :func:`streamed_stratum`), on a Dask DataFrame or any other source."""
+    from .daskreduce import dask_stratified, is_dask_frame
+    from .strata import compute_stratified
+
+    by = streamed_stratum(residual)
+    if is_dask_frame(source):
+        return dask_stratified(formula, source, by, reporter, offset)
+    return compute_stratified(formula, source, by, chunk_rows, reporter, offset)

@@ -12,6 +12,7 @@ that is linear in the sums, so the strata's centred sums add up.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..design import Design
 from ..design.build import _used_columns
-from ..exceptions import DataError
+from ..exceptions import DataError, MixedFitError
 from ..formula import ModelFormula, parse_formula
 from .accumulate import CrossProductSums
 from .crossproducts import (
@@ -29,6 +30,7 @@ from .crossproducts import (
     _run,
     check_offset_column,
     finish,
+    load_cross_products,
     new_pass1,
     new_sums,
     prototype_design,
@@ -37,11 +39,13 @@ from .encode import ChunkArrays, ChunkEncoder
 from .levels import Pass1
 from .progress import Reporter
 from .sources import ChunkSource
+from .store import read_cross_products, save_cross_products
 
 __all__ = [
     "StratifiedCrossProducts",
     "assemble",
     "compute_stratified",
+    "load_stratified",
     "stratified_step",
     "stratum_pass1",
 ]
@@ -112,6 +116,54 @@ class StratifiedCrossProducts:
         return replace(
             self.total, diag=diag, pairs=pairs, fixed=fixed, xy=xy, log_weights=log_weights
         )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save to ``path`` (the total's file with the strata's sums; load it with
+        :func:`mixedfit.load_crossproducts` and fit with ``mf.lmer(formula, scp,
+        residual=mf.VarIdent(by))``)."""
+        arrays: dict[str, np.ndarray] = {}
+        for s, stratum in enumerate(self.strata):
+            arrays[f"{s}_xy"] = stratum.xy
+            for i, (d, f) in enumerate(zip(stratum.diag, stratum.fixed, strict=True)):
+                arrays[f"{s}_diag_{i}"], arrays[f"{s}_fixed_{i}"] = d, f
+            for (i, j), (keys, data) in stratum.pairs.items():
+                arrays[f"{s}_pairkeys_{i}_{j}"], arrays[f"{s}_pairdata_{i}_{j}"] = keys, data
+        count = [s.n for s in self.strata]
+        info = {"by": self.by, "labels": self.labels, "reference": self.reference}
+        save_cross_products(self.total, path, {**info, "count": count, "arrays": arrays})
+
+
+def load_stratified(
+    path: str | os.PathLike[str], trust: bool = False
+) -> CrossProducts | StratifiedCrossProducts:
+    """What :meth:`CrossProducts.save` or :meth:`StratifiedCrossProducts.save` wrote to
+    ``path`` (checked as :func:`.crossproducts.load_cross_products`)."""
+    total = load_cross_products(path, trust=trust)
+    info = read_cross_products(path).get("strata")
+    if info is None:
+        return total
+    try:
+        arrays, strata = info["arrays"], []
+        for s, n in enumerate(info["count"]):
+            K = len(total.diag)
+            pairs = {
+                key: (
+                    arrays[f"{s}_pairkeys_{key[0]}_{key[1]}"],
+                    arrays[f"{s}_pairdata_{key[0]}_{key[1]}"],
+                )
+                for key in total.pairs
+            }
+            diag = [arrays[f"{s}_diag_{i}"] for i in range(K)]
+            fixed = [arrays[f"{s}_fixed_{i}"] for i in range(K)]
+            strata.append(Stratum(int(n), diag, pairs, fixed, arrays[f"{s}_xy"]))
+        return StratifiedCrossProducts(
+            total, str(info["by"]), [str(v) for v in info["labels"]], int(info["reference"]), strata
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise MixedFitError(
+            f"{os.fspath(path)!r}: the saved sums per stratum are incomplete ({err}); compute "
+            "them again"
+        ) from None
 
 
 def _take(arrays: ChunkArrays, rows: np.ndarray) -> ChunkArrays:
