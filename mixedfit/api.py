@@ -212,17 +212,10 @@ def lmer(
         from .scale_api import is_scale_source, lmer_scaled
 
         if is_scale_source(data):
-            if (
-                residual is not None
-                or offset is not None
-                or start
-                or context is not None
-                or names != "r"
-            ):
+            if context is not None or names != "r":
                 raise MixedFitError(
                     "a fit from cross products (a path, glob, pyarrow, DuckDB or Dask source, "
-                    "or saved cross products) takes no residual=, offset=, start=, context= or "
-                    "names= yet: put an offset in the formula, or fit in memory"
+                    "or saved cross products) takes no context= or names= yet: fit in memory"
                 )
             return lmer_scaled(
                 formula,
@@ -233,6 +226,10 @@ def lmer(
                 verbose=verbose,
                 safe=bool(safe),
                 weights=weights,
+                offset=offset,
+                start=start,
+                residual=residual,
+                check_start=_check_start,
             )
     data = as_pandas(data)  # polars, pyarrow tables, interchange-protocol frames
     if residual is not None:

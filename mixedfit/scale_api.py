@@ -21,17 +21,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
-from .formula import parse_formula
 from .formula.safety import check_safe_formula
-from .model import MixedModelFit
+from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
-from .scale import CrossProducts, compute_cross_products, fit_cross_products, load_cross_products
-from .scale.daskreduce import dask_cross_products, is_dask_frame
+from .scale import CrossProducts, fit_cross_products
+from .scale.columns import check_saved
+from .scale.daskreduce import any_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
+from .scale.residual import lmer_residual, stratified_cross_products
 from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
+from .scale.strata import StratifiedCrossProducts, load_stratified
 
 __all__ = [
     "StatisticsModel",
@@ -114,7 +117,8 @@ class StatisticsModel(LinearMixedModel):
         """Predictions on ``newdata`` (required: the fit holds no rows), as
         :meth:`LinearMixedModel.predict` (intervals from the statistics alone). ``newdata``
         may be a streamed source (a Parquet/CSV path or glob, a pyarrow Dataset, a DuckDB
-        relation, a Dask DataFrame): predicted chunk by chunk, joined in the source's order."""
+        relation, a Dask DataFrame): predicted chunk by chunk, joined in the source's order,
+        with the fit's ``offset=`` column of the source added (a fit without one: none)."""
         if newdata is None:
             raise _needs_rows("predict() without newdata")
         if is_scale_source(newdata) and not isinstance(newdata, CrossProducts):
@@ -123,13 +127,14 @@ class StatisticsModel(LinearMixedModel):
                     "predict() on a streamed source takes no offset= array: put the offset "
                     "in the formula"
                 )
-            return predict_chunks(
-                lambda chunk: super(StatisticsModel, self).predict(
-                    chunk, random, allow_new_levels, None, interval, level
+            return predict_chunks(  # the fit's offset= column (if any) of each chunk added
+                lambda chunk, off: super(StatisticsModel, self).predict(
+                    chunk, random, allow_new_levels, off, interval, level
                 ),
                 newdata,
                 self.chunk_rows,
                 self.crossproducts.formula,
+                self.crossproducts.offset,
             )
         return super().predict(newdata, random, allow_new_levels, offset, interval, level)
 
@@ -247,7 +252,8 @@ class StatisticsModel(LinearMixedModel):
 
 def is_scale_source(data: Any) -> bool:
     """True if ``lmer`` should fit ``data`` from cross products."""
-    return isinstance(data, CrossProducts) or is_dask_frame(data) or is_streamed_source(data)
+    saved = (CrossProducts, StratifiedCrossProducts)
+    return isinstance(data, saved) or is_dask_frame(data) or is_streamed_source(data)
 
 
 def crossproducts(
@@ -258,7 +264,9 @@ def crossproducts(
     safe: bool = False,
     weights: str | None = None,
     progress: Callable[[Event], None] | None = None,
-) -> CrossProducts:
+    offset: str | None = None,
+    residual: Any = None,
+) -> CrossProducts | StratifiedCrossProducts:
     """The one pass over the data (in fact two: levels, then sums), on its own.
 
     Parameters
@@ -283,31 +291,36 @@ def crossproducts(
     progress : callable, optional
         Called with a :class:`mixedfit.scale.progress.Event` after every chunk (or Dask
         pass) and at the end of each pass: for a progress bar of your own.
+    offset : str, optional
+        The name of a column of offsets, as ``lmer(..., offset="o")``: subtracted from the
+        response before the sums (a missing offset drops its row). An expression of columns
+        goes in the formula, ``offset(np.log(exposure))``.
+    residual : mf.VarIdent, optional
+        Sums per level of its column too (a :class:`~mixedfit.scale.strata.
+        StratifiedCrossProducts`), for ``mf.lmer(formula, scp, residual=...)``.
 
     Returns
     -------
-    CrossProducts
+    CrossProducts or StratifiedCrossProducts
         ``cp.save(path)``; ``mf.lmer(formula, cp, reml=...)``.
     """
     if safe:
         columns = list(source.columns) if is_dask_frame(source) else source_columns(source)
         check_safe_formula(formula, columns)
-    return _crossproducts(formula, source, chunk_rows, Reporter(verbose, progress), weights)
+    reporter = Reporter(verbose, progress)
+    if residual is not None:
+        return stratified_cross_products(formula, source, residual, chunk_rows, reporter, offset)
+    return any_cross_products(formula, source, chunk_rows, reporter, weights, offset)
 
 
-def _crossproducts(
-    formula: str, source: Any, chunk_rows: int, reporter: Reporter, weights: str | None
-) -> CrossProducts:
-    if is_dask_frame(source):
-        return dask_cross_products(formula, source, weights, reporter)
-    return compute_cross_products(formula, source, chunk_rows, reporter, weights)
-
-
-def load_crossproducts(path: str | os.PathLike[str], trust: bool = False) -> CrossProducts:
-    """Cross products saved with ``cp.save(path)``; MixedFitError for anything else (a file
-    that was changed, another format). The stored formula must pass safe mode unless
-    ``trust=True`` (rebuilding the model evaluates it)."""
-    return load_cross_products(path, trust=trust)
+def load_crossproducts(
+    path: str | os.PathLike[str], trust: bool = False
+) -> CrossProducts | StratifiedCrossProducts:
+    """Cross products saved with ``cp.save(path)`` (with sums per stratum if they were computed
+    with ``residual=``); MixedFitError for anything else (a file that was changed, another
+    format). The stored formula must pass safe mode unless ``trust=True`` (rebuilding the model
+    evaluates it)."""
+    return load_stratified(path, trust=trust)
 
 
 def fit_statistics(
@@ -340,34 +353,36 @@ def lmer_scaled(
     verbose: bool,
     safe: bool = False,
     weights: Any = None,
-) -> StatisticsModel:
-    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame (``safe``: the formula
-    is checked by safe mode before anything reads the source; ``weights``: a column name)."""
+    offset: Any = None,
+    start: Any = None,
+    residual: Any = None,
+    check_start: Callable[[Any, ThetaLayout], np.ndarray] | None = None,
+) -> Any:
+    """:func:`mixedfit.lmer` on a source that is not a pandas DataFrame: a StatisticsModel, or
+    a :class:`~mixedfit.scale.residual.StreamedResidualModel` with ``residual=`` (``safe``: safe
+    mode first; ``weights``/``offset``: column names; ``start``: θ, by ``check_start``)."""
     if safe:
-        columns = list(data.frame.columns) if isinstance(data, CrossProducts) else None
+        saved = data.total if isinstance(data, StratifiedCrossProducts) else data
+        columns = list(saved.frame.columns) if isinstance(saved, CrossProducts) else None
         if columns is None:
             columns = list(data.columns) if is_dask_frame(data) else source_columns(data)
         check_safe_formula(formula, columns)
     reporter = Reporter(verbose)
+    data = data.total if isinstance(data, StratifiedCrossProducts) and not residual else data
+    if residual is not None:
+        options = (reml, chunk_rows or 1_000_000, max_evals, reporter, weights, offset, start)
+        return lmer_residual(formula, data, residual, *options)
     if isinstance(data, CrossProducts):
-        if parse_formula(formula).text != parse_formula(data.formula).text:
-            raise MixedFitError(
-                f"the cross products were computed for {data.formula!r}, not {formula!r}: "
-                "compute them for this formula with mf.crossproducts(formula, source)"
-            )
-        if weights is not None and weights != data.weights:
-            raise MixedFitError(
-                f"the cross products were computed with weights={data.weights!r}, not "
-                f"{weights!r}: compute them with mf.crossproducts(formula, source, "
-                "weights=...) (the weights are summed into them)"
-            )
+        check_saved(data, formula, weights, offset)
         cp = data
     else:
-        cp = _crossproducts(formula, data, chunk_rows or 1_000_000, reporter, weights)
-    fit = fit_statistics(cp, reml, max_evals=max_evals, reporter=reporter)
+        cp = any_cross_products(formula, data, chunk_rows or 1_000_000, reporter, weights, offset)
+    check = check_start or (lambda values, _: np.asarray(values, dtype=float))  # lmer's check
+    layout = None if start is None else ThetaLayout(tuple(engine_terms(cp.design)))
+    theta_start = None if layout is None else check(start, layout)
+    fit = fit_statistics(cp, reml, theta_start=theta_start, max_evals=max_evals, reporter=reporter)
     if not isinstance(data, CrossProducts):
         fit.source, fit.chunk_rows = data, chunk_rows or 1_000_000
-    engine = fit._engine
     if fit.singular:
         warnings.warn(
             "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
@@ -375,12 +390,12 @@ def lmer_scaled(
             SingularFitWarning,
             stacklevel=3,
         )
-    if not engine.record.converged:
+    if not fit._engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {fit.optimizer.message}",
             ConvergenceWarning,
             stacklevel=3,
         )
-    if engine.check is not None and engine.check.message:
-        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
+    if (check_result := fit._engine.check) is not None and check_result.message:
+        warnings.warn(check_result.message, ConvergenceWarning, stacklevel=3)
     return fit

@@ -15,6 +15,7 @@ import scipy.linalg
 
 from .blocks import Block, BlockDiag, BlockSparse, lower_solve_batched, to_dense
 from .factor import BlockedFactor
+from .selinv import sparse_conditional_variances
 from .sparse import SparseCholesky
 
 __all__ = ["Solution", "conditional_variances", "solve"]
@@ -128,6 +129,9 @@ def conditional_variances(
         Term i: shape (nlev_i, k_i, k_i).
     """
     factor.update(theta)
+    fast = sparse_conditional_variances(factor, theta, sigma)  # a sparse second block
+    if fast is not None:
+        return fast
     T_given = factor.layout.templates(np.asarray(theta, dtype=float))
     out_block = []
     for j, term in enumerate(factor.terms):

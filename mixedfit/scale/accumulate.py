@@ -149,10 +149,21 @@ class CrossProductSums:
         p1 = len(self.shift)
         if j0 is None:
             return [f.copy() for f in self.fixed], self.xy.copy(), np.zeros(p1)
-        v = float(self.intercept)
-        total = self.xy[j0] / v  # column sums of the shifted rows (the intercept column is v)
-        delta = total / self.weight_sum
+        delta = self.column_sums(j0) / self.weight_sum
         delta[j0] = 0.0
+        fixed, xy = self.centred_at(j0, delta)
+        return fixed, xy, self.shift + delta
+
+    def column_sums(self, j0: int) -> np.ndarray:
+        """Σ_rows w·[X y] of the shifted rows (row j0 of [X y]'W[X y] over the intercept's
+        value)."""
+        return self.xy[j0] / float(self.intercept)
+
+    def centred_at(self, j0: int, delta: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """[X y]'Z_i per term and [X y]'[X y] of these rows shifted further by ``delta`` (0 at
+        j0): linear in the sums, so sums of parts (strata) centred at one ``delta`` add up."""
+        v = float(self.intercept)
+        total = self.column_sums(j0)
         xy = (
             self.xy
             - np.outer(total, delta)
@@ -161,4 +172,4 @@ class CrossProductSums:
         )
         # Z_i'W 1 is row j0 of [X y]'W Z_i over v
         fixed = [f - np.outer(delta, f[j0] / v) for f in self.fixed]
-        return fixed, xy, self.shift + delta
+        return fixed, xy

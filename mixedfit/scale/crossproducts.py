@@ -22,6 +22,7 @@ from ..exceptions import DataError, FormulaError, MixedFitError, RankDeficiencyW
 from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
 from .accumulate import CrossProductSums
+from .columns import check_offset_column, check_weights_column
 from .encode import ChunkEncoder
 from .levels import Pass1, interaction_components
 from .progress import Event, Reporter
@@ -71,6 +72,8 @@ class CrossProducts:
     counts : list of ndarray
         Rows per level of each term, in block order (the moment start's usable levels; empty
         for cross products saved before they were kept).
+    offset : str or None
+        The column of offsets given as ``offset=`` (subtracted from y before the sums).
     """
 
     formula: str
@@ -89,6 +92,7 @@ class CrossProducts:
     weights: str | None = None
     log_weights: float = 0.0
     counts: list[np.ndarray] = field(default_factory=list)
+    offset: str | None = None
     _design: list[Design] = field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -161,7 +165,9 @@ def load_cross_products(path: str | os.PathLike[str], trust: bool = False) -> Cr
         safe mode refuses (without ``trust=True``), or a recipe that no longer rebuilds (the
         formula does not fit the stored frame or arrays).
     """
-    cp = CrossProducts(**read_cross_products(path))
+    fields = read_cross_products(path)
+    fields.pop("strata", None)  # per-stratum sums: see .strata.load_stratified
+    cp = CrossProducts(**fields)
     if not trust:
         try:
             check_safe_formula(cp.formula, list(cp.frame.columns))
@@ -211,6 +217,7 @@ def compute_cross_products(
     chunk_rows: int = 1_000_000,
     progress: Reporter | Callable[[str, int, int], None] | None = None,
     weights: str | None = None,
+    offset: str | None = None,
 ) -> CrossProducts:
     """Pass 1 (levels, counts, missing values) and pass 2 (A, chunk by chunk) over a source.
 
@@ -227,6 +234,8 @@ def compute_cross_products(
     weights : str, optional
         A column of prior weights (positive; a missing weight on a row the model uses is an
         error, as in memory).
+    offset : str, optional
+        A column of offsets (a missing offset drops its row, as in memory).
 
     Raises
     ------
@@ -241,8 +250,9 @@ def compute_cross_products(
     src = ChunkSource(source, chunk_rows)
     columns = src.columns()
     used = _used_columns(parsed, pd.DataFrame(columns=columns), {"np": np})
+    used = used + check_offset_column(offset, columns, used)
     read = used + check_weights_column(weights, columns, used)
-    pass1 = new_pass1(parsed, used, weights)
+    pass1 = new_pass1(parsed, used, weights, offset)
     _run("pass 1", src.chunks(read), pass1.add, progress)
     frame = pass1.prototype()
     design = prototype_design(parsed, frame, pass1.transforms.states())
@@ -258,27 +268,11 @@ def _chunk_callback(call: Callable[[str, int, int], None]) -> Callable[[Event], 
     return on_event
 
 
-def check_weights_column(weights: str | None, columns: list[str], used: list[str]) -> list[str]:
-    """The weights column to read besides ``used`` ([] or [weights]); DataError if the source
-    lacks it, MixedFitError for weights that are not a column name."""
-    if weights is None:
-        return []
-    if not isinstance(weights, str):
-        raise MixedFitError(
-            "weights= of a streamed fit must be the name of a column of the source (the "
-            f"weights are read with the rows), not a {type(weights).__name__}"
-        )
-    if weights not in columns:
-        raise DataError(
-            f"weights column {weights!r} is not in the data; available columns: "
-            f"{sorted(map(str, columns))}"
-        )
-    return [] if weights in used else [weights]
-
-
-def new_pass1(parsed: ModelFormula, used: list[str], weights: str | None = None) -> Pass1:
+def new_pass1(
+    parsed: ModelFormula, used: list[str], weights: str | None = None, offset: str | None = None
+) -> Pass1:
     """Empty pass-1 statistics of a model: its grouping columns, the combinations of those
-    that form interactions, its stateful transforms, its weights column."""
+    that form interactions, its stateful transforms, its weights and offset columns."""
     groups = [t.group for t in parsed.random]
     return Pass1(
         used,
@@ -286,6 +280,7 @@ def new_pass1(parsed: ModelFormula, used: list[str], weights: str | None = None)
         interaction_components(groups),
         TransformCalls.of(parsed),
         weights,
+        offset,
     )
 
 
@@ -311,7 +306,9 @@ def new_sums(design: Design, encoder: ChunkEncoder, pass1: Pass1) -> CrossProduc
     """Empty sums shifted by the means of pass 1's first complete rows (the same for any
     chunking; see :mod:`.accumulate`)."""
     assert pass1.sample is not None  # the prototype was built from it
-    first = ChunkEncoder(encoder.spec, encoder.columns).encode(pass1.sample)  # no weights
+    first = ChunkEncoder(encoder.spec, encoder.columns, None, encoder.offset).encode(
+        pass1.sample
+    )  # no weights
     assert first is not None  # complete rows
     first_X, first_y = first.X, first.y
     nlev = [len(t.levels) for t in design.spec.terms]
@@ -337,7 +334,7 @@ def _pass2(
     pass1: Pass1,
     progress: Reporter | None,
 ) -> CrossProductSums:
-    encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights)
+    encoder = ChunkEncoder(design.spec, pass1.columns, pass1.weights, pass1.offset)
 
     sums = new_sums(design, encoder, pass1)
 
@@ -391,4 +388,5 @@ def finish(
         pass1.weights,
         sums.log_weights,
         sums.counts,
+        pass1.offset,
     )

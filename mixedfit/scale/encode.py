@@ -49,12 +49,22 @@ class ChunkEncoder:
         The columns the model uses (rows missing any are dropped, as in memory).
     weights : str, optional
         The column of prior weights.
+    offset : str, optional
+        A column of offsets (``lmer(..., offset="o")``), subtracted from y as the formula's
+        ``offset()`` terms; it must be one of ``columns`` (a missing offset drops its row).
     """
 
-    def __init__(self, spec: DesignSpec, columns: list[str], weights: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: DesignSpec,
+        columns: list[str],
+        weights: str | None = None,
+        offset: str | None = None,
+    ) -> None:
         self.spec = spec
         self.columns = columns
         self.weights = weights
+        self.offset = offset
         self.response = spec.formula.response
 
     def encode(self, chunk: pd.DataFrame) -> ChunkArrays | None:
@@ -81,7 +91,7 @@ class ChunkEncoder:
                 materialize(f"{self.response} ~ 1", frame, spec.context, "the response").lhs,
                 dtype=float,
             ).ravel()
-        y = y - spec.offset(frame)
+        y = y - self.offsets(frame)
         X = spec.fixed_matrix(frame)
         refs, Zs = [], []
         for term in spec.terms:
@@ -92,10 +102,20 @@ class ChunkEncoder:
             Zs.append(np.ascontiguousarray(Z, dtype=float))
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(X))):
             raise DataError(
-                "an infinite or undefined value in the response or the fixed effects of a chunk; "
-                "remove or fix those rows"
+                "an infinite or undefined value in the response, the offset or the fixed effects "
+                "of a chunk; remove or fix those rows"
             )
         return ChunkArrays(y, np.ascontiguousarray(X), refs, Zs, w)
+
+    def offsets(self, frame: pd.DataFrame) -> np.ndarray:
+        """The offset of complete rows: the formula's ``offset()`` terms plus the offset
+        column (DataError if it does not hold numbers)."""
+        off = self.spec.offset(frame)
+        if self.offset is not None:
+            column = v.numbers(self.offset, frame, "offset")
+            assert column is not None
+            off = off + column
+        return off
 
 
 def group_codes(coding: GroupCoding, frame: pd.DataFrame, name: str) -> np.ndarray:

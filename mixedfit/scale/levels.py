@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..design import validation as v
 from ..exceptions import DataError
+from .combos import ComboSet
 from .encode import chunk_weights
 from .transforms import TransformCalls
 
@@ -58,6 +60,9 @@ class Pass1:
         The stateful transforms whose statistics are collected (:mod:`.transforms`).
     weights : str, optional
         The column of prior weights (checked on the rows the model uses, as in memory).
+    offset : str, optional
+        The column of offsets (one of ``columns``: a missing offset drops its row, as in
+        memory; it must hold numbers).
     """
 
     columns: list[str]
@@ -65,7 +70,8 @@ class Pass1:
     components: list[tuple[str, ...]] = field(default_factory=list)
     transforms: TransformCalls = field(default_factory=TransformCalls)
     weights: str | None = None
-    combos: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
+    offset: str | None = None
+    combos: dict[tuple[str, ...], ComboSet] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     levels: dict[str, set[Any]] = field(default_factory=dict)
     categories: dict[str, list[Any] | None] = field(default_factory=dict)
@@ -74,7 +80,11 @@ class Pass1:
     sample: pd.DataFrame | None = None
 
     def level_columns(self) -> list[str]:
-        return [c for c in self.columns if c in self.groups or self.kinds[c] != "number"]
+        return [
+            c
+            for c in self.columns
+            if c in self.groups or (self.kinds[c] != "number" and c != self.offset)
+        ]
 
     def check_schema(self, chunk: pd.DataFrame, where: str = "") -> None:
         """Raise DataError if a column's kind differs from the one first seen."""
@@ -95,6 +105,8 @@ class Pass1:
         if self.weights is not None:
             chunk_weights(chunk, mask, self.weights)
         complete = frame.loc[mask]
+        if self.offset is not None:
+            v.numbers(self.offset, complete, "offset")  # DataError for text, as in memory
         self.n_rows += len(chunk)
         self.n_used += len(complete)
         for c in self.level_columns():
@@ -105,11 +117,7 @@ class Pass1:
                 if self.categories.setdefault(c, cats) != cats:
                     self.categories[c] = None  # categories differ between chunks: sorted
         for cols in self.components:
-            seen = complete[list(cols)].drop_duplicates()
-            self.combos.setdefault(cols, set()).update(
-                tuple(_plain(v) for v in row)
-                for row in zip(*(seen[c].to_numpy() for c in cols), strict=True)
-            )
+            self.combos.setdefault(cols, ComboSet(len(cols))).add(complete[list(cols)])
         self.transforms.add(complete)
         have = 0 if self.sample is None else len(self.sample)
         if have < SAMPLE_ROWS and len(complete):
@@ -129,7 +137,7 @@ class Pass1:
             if self.categories.setdefault(c, cats) != cats:
                 self.categories[c] = None
         for cols, combos in other.combos.items():
-            self.combos.setdefault(cols, set()).update(combos)
+            self.combos.setdefault(cols, ComboSet(len(cols))).merge(combos)
         self.transforms.merge(other.transforms)
         self.n_rows += other.n_rows
         self.n_used += other.n_used
@@ -159,9 +167,10 @@ class Pass1:
         sizes += [len(v) for v in self.combos.values()]
         m = max(len(self.sample), PROTOTYPE_FACTOR * max(sizes, default=0) + 64)
         joint: dict[str, np.ndarray] = {}
-        for cols, combos in self.combos.items():  # exactly the observed combinations
+        for cols, seen in self.combos.items():  # exactly the observed combinations
+            combos = sorted(seen.tuples(), key=str)
             table = np.empty((len(combos), len(cols)), dtype=object)
-            table[:] = sorted(combos, key=str)
+            table[:] = combos
             rows = rng.permutation(np.resize(np.arange(len(combos)), m))
             joint.update({c: table[rows, j] for j, c in enumerate(cols)})
         out: dict[str, Any] = {}
@@ -178,10 +187,6 @@ class Pass1:
             else:
                 out[c] = rng.choice(self.sample[c].to_numpy(), m)
         return pd.DataFrame(out)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def interaction_components(groups: list[tuple[str, ...]]) -> list[tuple[str, ...]]:

@@ -22,6 +22,7 @@ import pandas as pd
 from ..design.build import _used_columns
 from ..exceptions import MixedFitError
 from ..formula import parse_formula
+from .crossproducts import check_offset_column
 from .daskreduce import is_dask_frame
 from .encode import ChunkEncoder
 from .sources import ChunkSource
@@ -65,20 +66,22 @@ def augment_chunks(fit: Any, source: Any, chunk_rows: int) -> Iterator[pd.DataFr
     used = _used_columns(
         parse_formula(fit.crossproducts.formula), pd.DataFrame(columns=names), {"np": np}
     )
-    encoder = ChunkEncoder(spec, used)
+    offset = fit.crossproducts.offset
+    used = used + check_offset_column(offset, names, used)
+    encoder = ChunkEncoder(spec, used, None, offset)
     for chunk in chunks:
         out = chunk.copy()  # the index kept (a pandas source: as augment(data))
         complete = ~out[used].isna().any(axis=1).to_numpy()
         values = {name: np.full(len(out), np.nan) for name in AUGMENT_COLUMNS}
         arrays = encoder.encode(out)
         if arrays is not None:
-            offset = spec.offset(out.loc[complete].reset_index(drop=True))
-            fixed = arrays.X @ solution.beta + offset
+            off = encoder.offsets(out.loc[complete].reset_index(drop=True))
+            fixed = arrays.X @ solution.beta + off
             fitted = fixed.copy()
             for Z, refs, b in zip(arrays.Z, arrays.refs, solution.b, strict=True):
                 fitted += np.einsum("nk,nk->n", Z, b[refs])
             values[".fitted"][complete] = fitted
-            values[".resid"][complete] = arrays.y + offset - fitted
+            values[".resid"][complete] = arrays.y + off - fitted
             values[".fixed"][complete] = fixed
         for name, column in values.items():
             out[name] = column
@@ -122,17 +125,25 @@ def write_augment(fit: Any, path: str | os.PathLike[str], source: Any, chunk_row
 
 
 def predict_chunks(
-    predict: Callable[[pd.DataFrame], np.ndarray | pd.DataFrame],
+    predict: Callable[[pd.DataFrame, np.ndarray | None], np.ndarray | pd.DataFrame],
     source: Any,
     chunk_rows: int,
     formula: str,
+    offset: str | None = None,
 ) -> np.ndarray | pd.DataFrame:
-    """``predict`` applied to each chunk of a streamed source (only the columns ``formula``
-    names are read), the results joined in order."""
+    """``predict(chunk, offsets)`` applied to each chunk of a streamed source (only the columns
+    ``formula`` names, and the ``offset`` column whose values are the offsets, are read), the
+    results joined in order."""
     names, _ = source_chunks(source, chunk_rows, [])
-    wanted = parse_formula(formula).variables()
+    wanted = parse_formula(formula).variables() | ({offset} if offset else set())
     _, chunks = source_chunks(source, chunk_rows, [c for c in names if c in wanted])
-    parts = [predict(chunk.reset_index(drop=True)) for chunk in chunks]
+    parts = [
+        predict(
+            chunk.reset_index(drop=True),
+            None if offset is None else chunk[offset].to_numpy(dtype=float),
+        )
+        for chunk in chunks
+    ]
     if not parts:
         return np.zeros(0)
     frames = [p for p in parts if isinstance(p, pd.DataFrame)]

@@ -100,9 +100,15 @@ def _digest(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
-def save_cross_products(cp: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``cp`` (a :class:`.CrossProducts`) to ``path`` (see the module docstring)."""
+def save_cross_products(
+    cp: Any, path: str | os.PathLike[str], strata: dict[str, Any] | None = None
+) -> None:
+    """Write ``cp`` (a :class:`.CrossProducts`) to ``path`` (see the module docstring);
+    ``strata``: the per-stratum sums of a :class:`.strata.StratifiedCrossProducts` (its
+    ``by``, ``labels``, ``reference`` and ``arrays``, stored as ``stratum_*`` arrays)."""
     arrays = _arrays(cp)
+    if strata is not None:
+        arrays.update({f"stratum_{k}": a for k, a in strata["arrays"].items()})
     frame_arrays, frame_columns = _frame_parts(cp.frame)
     arrays.update(frame_arrays)
     manifest = {
@@ -117,8 +123,12 @@ def save_cross_products(cp: Any, path: str | os.PathLike[str]) -> None:
         "chunks": cp.chunks,
         "transform_state": _encode_state(cp.transform_state),
         "weights": cp.weights,
+        "offset": cp.offset,
         "log_weights": cp.log_weights,
         "frame": frame_columns,
+        "strata": None
+        if strata is None
+        else {k: strata[k] for k in ("by", "labels", "reference", "count")},
         "arrays": {
             k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)}
             for k, a in arrays.items()
@@ -209,9 +219,15 @@ def _rebuild(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[st
         "chunks": int(manifest["chunks"]),
         "transform_state": _decode_state(manifest.get("transform_state", {})),
         "weights": manifest.get("weights"),
+        "offset": manifest.get("offset"),
         "counts": [arrays[f"counts_{i}"] for i in range(K)] if "counts_0" in arrays else [],
         "log_weights": float(manifest.get("log_weights", 0.0)),
     }
+    if manifest.get("strata") is not None:  # per-stratum sums (residual=VarIdent)
+        fields["strata"] = {
+            **manifest["strata"],
+            "arrays": {k[8:]: a for k, a in arrays.items() if k.startswith("stratum_")},
+        }
     xy, diag, fixed = fields["xy"], fields["diag"], fields["fixed"]
     p1 = xy.shape[0]
     if xy.shape != (p1, p1) or fields["means"].shape != (p1,):
