@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import restart
+from . import jit, restart
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
@@ -104,6 +104,7 @@ def fit_factors(
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
+    evaluate = _compiled_criteria(reml)  # factor → θ ↦ criterion (the compiled kernel, .jit)
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
 
@@ -112,7 +113,16 @@ def fit_factors(
         if centring is not None:
             assert inner is not None
             found = _minimize_centred(
-                centring, inner, factor, reml, start, optimizer, max_evals, progress, moments
+                centring,
+                inner,
+                factor,
+                reml,
+                start,
+                optimizer,
+                max_evals,
+                progress,
+                moments,
+                evaluate(inner),
             )
             if found is not None:
                 record, centred = found
@@ -121,7 +131,7 @@ def fit_factors(
                     optima[record.theta.tobytes()] = centred
         if record is None:
             record = minimize_theta(
-                lambda th: factor.objective(th, reml),
+                evaluate(factor),
                 moments(factor) if start is None else start,
                 layout.lower(),
                 method=optimizer,
@@ -138,9 +148,7 @@ def fit_factors(
         centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
         flat = ridge_tangent(theta, layout) if centred is None and layout.structured else None
-        return check_convergence(
-            lambda th: at.objective(th, reml), theta_at, layout.lower(), ridge=flat
-        )
+        return check_convergence(evaluate(at), theta_at, layout.lower(), ridge=flat)
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
@@ -190,6 +198,21 @@ def criterion_at(
     return CentredOptimum(centring, inner, theta_centred)
 
 
+def _compiled_criteria(
+    reml: bool,
+) -> Callable[[BlockedFactor], Callable[[np.ndarray], float]]:
+    """factor ↦ its criterion θ ↦ value, through the compiled kernel where it covers the
+    factor (:func:`.jit.criterion`), built once per factor and fit."""
+    built: dict[int, Callable[[np.ndarray], float]] = {}
+
+    def of(factor: BlockedFactor) -> Callable[[np.ndarray], float]:
+        if id(factor) not in built:
+            built[id(factor)] = jit.criterion(factor, reml)
+        return built[id(factor)]
+
+    return of
+
+
 def _moment_start(factor: BlockedFactor) -> np.ndarray:
     return moment_start(factor.layout, factor.X, factor.y)
 
@@ -217,12 +240,13 @@ def _minimize_centred(
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
     moments: Callable[[BlockedFactor], np.ndarray],
+    criterion: Callable[[np.ndarray], float],
 ) -> tuple[OptimizerRecord, CentredOptimum] | None:
     """Optimize on centred slope columns; the record with θ mapped back to the original columns
     and the optimum on the centred ones (the estimates are read off it when the original columns
     cancel, :attr:`.Centring.cancelling`; derivatives always); None if the result cannot be
     evaluated (a starved optimizer far out, say). ``inner`` is the factor of the centred
-    columns (:meth:`.Centring.terms`)."""
+    columns (:meth:`.Centring.terms`), ``criterion`` its θ ↦ criterion."""
     start = None
     if theta_start is not None:
         # a start from a fit whose columns cancel may itself be too inaccurate to map
@@ -233,7 +257,7 @@ def _minimize_centred(
     if start is None:
         start = moments(inner)
     record = minimize_theta(
-        lambda th: inner.objective(th, reml),
+        criterion,
         start,
         inner.layout.lower(),
         method=optimizer,

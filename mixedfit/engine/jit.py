@@ -1,0 +1,195 @@
+"""The compiled evaluation of small models: θ → profiled criterion in one call (issue 15).
+
+On a small model (sleepstudy, Penicillin, Pastes) an evaluation through :mod:`.steps` is about
+20 numpy and LAPACK calls on arrays of a few dozen entries, each at numpy's per-call floor of
+0.5–1 µs, so the criterion costs ~20 µs of which the arithmetic is well under 1 µs. Here the
+same blocked factorization is one call of a numba-compiled function (:mod:`.jit_kernel`) on
+buffers packed once per fit, about 1–2 µs. numba is a dependency that installs as a wheel
+(llvmlite bundles LLVM); the machine code is cached on disk (``cache=True``), so only the first
+fit after installation compiles (a few seconds); later processes load it from the cache
+(the cold-start costs are in docs/benchmarks.md).
+
+The kernel covers factors whose first term (the one with most random effects) is
+block-diagonal, any number of later terms, dense or not, and [X y], with at most
+:data:`MAX_TAIL` rows below the first block and at most :data:`MAX_WORK` multiply-adds in the
+downdate of the tail; it writes only its own buffers (never the factor's L): the optimizer and
+the derivative check evaluate through it, and the solution then updates the factor once at θ̂
+(:func:`.solution.solve`). Anything else — a sparse second block (CHOLMOD), Schur plans, large
+dense blocks where BLAS wins, or numba missing or disabled by ``MIXEDFIT_JIT=0`` — keeps the
+numpy path (:meth:`.factor.BlockedFactor.objective`). The two agree to rounding (about 1e-14
+relative; ``tests/test_jit.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .blocks import Block, BlockDiag, to_dense
+from .factor import BlockedFactor
+
+__all__ = ["MAX_TAIL", "MAX_WORK", "EvaluationKernel", "criterion", "enabled"]
+
+MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
+MAX_WORK = 4_000_000  # m² q₀ multiply-adds of the tail downdate per evaluation
+
+_module: Any = None  # .jit_kernel once imported (numba's import costs ~0.2 s: only when used)
+_available: bool | None = None
+
+
+def enabled() -> bool:
+    """True if the compiled kernel can be used (numba importable, not disabled by
+    ``MIXEDFIT_JIT=0``)."""
+    global _module, _available
+    if os.environ.get("MIXEDFIT_JIT", "1") == "0":
+        return False
+    if _available is None:
+        try:
+            from . import jit_kernel
+        except ImportError:  # numba missing or broken: the numpy path
+            _available = False
+        else:
+            _module, _available = jit_kernel, True
+    return _available
+
+
+class EvaluationKernel:
+    """The packed buffers of one factor and its compiled criterion.
+
+    Build with :meth:`of` (None when the factor is not covered). The packed cross products are
+    a snapshot of the factor's A: after A changes (:mod:`.refit`), call :meth:`pack`.
+    """
+
+    def __init__(self, factor: BlockedFactor) -> None:
+        self.factor = factor
+        terms, K = factor.terms, factor.K
+        self.k0, self.nlev0 = terms[0].k, terms[0].nlev
+        sizes = [t.q for t in terms[1:]] + [factor.p + 1]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        m = int(self.offsets[-1])
+        self.nre = m - factor.p - 1
+        _, _, positions = factor.layout.template_buffers(factor.order)
+        tsizes = [t.k**2 for t in terms]
+        tstarts = np.concatenate([[0], np.cumsum(tsizes)]).astype(np.int64)
+        self.tbuf = np.zeros(int(tstarts[-1]) + 1)
+        self.tbuf[-1] = 1.0  # the T of the [X y] rows
+        self.pos = np.zeros(0, dtype=np.int64) if positions is None else positions.astype(np.int64)
+        start, ksize, toff = (np.empty(m, dtype=np.int64) for _ in range(3))
+        for j in range(1, K + 1):
+            lo, hi = int(self.offsets[j - 1]), int(self.offsets[j])
+            rows = np.arange(hi - lo)
+            if j < K:
+                k = terms[j].k
+                start[lo:hi], ksize[lo:hi], toff[lo:hi] = lo + rows // k * k, k, tstarts[j]
+            else:
+                start[lo:hi], ksize[lo:hi], toff[lo:hi] = lo + rows, 1, len(self.tbuf) - 1
+        q0 = terms[0].q
+        nt = len(self.tbuf)
+        self.ibuf = np.concatenate(
+            [
+                [self.nlev0, self.k0, m, q0, self.nre, factor.n, factor.p, 0, len(self.pos), nt],
+                self.pos,
+                start,
+                ksize,
+                toff,
+            ]
+        ).astype(np.int64)
+        first, below, tail = (self.nlev0, self.k0, self.k0), (m, q0), (m, m)
+        shapes = [first, below, tail, first, below, below, tail, tail]  # A, L and work buffers
+        sizes = [1, nt] + [int(np.prod(s)) for s in shapes]
+        self.fbuf = np.zeros(sum(sizes))
+        edges = np.cumsum([0, *sizes])
+        views = [self.fbuf[a:b] for a, b in itertools.pairwise(edges)]
+        self.reals = views[0]
+        np.copyto(views[1], self.tbuf)
+        self.tbuf = views[1]
+        self.t_views = [
+            self.tbuf[a : a + s].reshape(t.k, t.k)
+            for a, s, t in zip(tstarts[:-1], tsizes, terms, strict=True)
+        ]
+        self.a00, self.at0, self.att, self.l00, self.lt0, _, self.ltt, _ = (
+            v.reshape(shape) for v, shape in zip(views[2:], shapes, strict=True)
+        )
+        self.pack()
+
+    @classmethod
+    def of(cls, factor: BlockedFactor) -> EvaluationKernel | None:
+        """The kernel of ``factor``, or None if it is not covered (see the module docstring)."""
+        if not enabled() or not covered(factor):
+            return None
+        return cls(factor)
+
+    def pack(self) -> None:
+        """Copy the factor's cross products A (and log weights) into the kernel's buffers."""
+        f, K, off = self.factor, self.factor.K, self.offsets
+        A00 = f.A[0, 0]
+        assert isinstance(A00, BlockDiag)
+        np.copyto(self.a00, A00.data)
+        for i in range(1, K + 1):
+            rows = slice(int(off[i - 1]), int(off[i]))
+            self.at0[rows] = _dense(f.A[i, 0])
+            for j in range(1, i + 1):
+                cols = slice(int(off[j - 1]), int(off[j]))
+                block = _dense(f.A[i, j])
+                self.att[rows, cols] = block
+                if i != j:
+                    self.att[cols, rows] = block.T
+        self.reals[0] = f.log_weights
+
+    def objective(self, theta: np.ndarray, reml: bool) -> float:
+        """The criterion at ``theta``, as :meth:`.factor.BlockedFactor.objective` (the
+        factor's L is not touched).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            L(θ) is not positive definite (as the blocked factor raises it).
+        """
+        return self.function(reml)(theta)
+
+    def function(self, reml: bool) -> Callable[[np.ndarray], float]:
+        """θ → criterion (REML or ML), the closure the optimizer calls."""
+        kernel = _module.evaluate
+        f = self.factor
+        fbuf, ibuf = self.fbuf, self.ibuf.copy()
+        ibuf[_module._REML] = int(reml)
+        structured = f.layout.structured
+        layout, order, views = f.layout, f.order, self.t_views
+
+        def value(theta: np.ndarray) -> float:
+            theta = np.asarray(theta, dtype=np.float64)
+            if structured:
+                layout.fill_templates(theta, order, views)
+            out = float(kernel(theta, fbuf, ibuf))
+            if out != out:  # NaN: a non-positive pivot
+                raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+            return out
+
+        return value
+
+
+def covered(factor: BlockedFactor) -> bool:
+    """True if the kernel evaluates ``factor`` (see the module docstring)."""
+    if factor.sparse_plan is not None or factor.scaled_plans or factor.K == 0:
+        return False
+    if not isinstance(factor.A[0, 0], BlockDiag) or not isinstance(factor.L[0, 0], BlockDiag):
+        return False
+    m = sum(t.q for t in factor.terms[1:]) + factor.p + 1
+    return m <= MAX_TAIL and m * m * factor.terms[0].q <= MAX_WORK
+
+
+def criterion(factor: BlockedFactor, reml: bool) -> Callable[[np.ndarray], float]:
+    """θ → the criterion of ``factor``: the compiled kernel's when it covers the factor, else
+    the factor's own (:meth:`.factor.BlockedFactor.objective`)."""
+    kernel = EvaluationKernel.of(factor)
+    if kernel is None:
+        return lambda th: factor.objective(th, reml)
+    return kernel.function(reml)
+
+
+def _dense(block: Block) -> np.ndarray:
+    return block if isinstance(block, np.ndarray) else to_dense(block)
