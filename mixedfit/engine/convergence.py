@@ -42,29 +42,43 @@ class ConvergenceCheck:
 
 
 def derivatives(
-    fun: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray
+    fun: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    lower: np.ndarray,
+    f0: float | None = None,
+    many: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference gradient (m,) and Hessian (m, m); forward at a lower bound.
 
     A point where the criterion cannot be evaluated (indefinite factor) gives NaN entries.
+    ``f0``: the criterion at ``x`` if known (the optimizer's value there: one evaluation
+    fewer); ``many``: the criterion at each row of a matrix of θ, NaN where it cannot be
+    evaluated (the compiled kernel's batch, :meth:`.jit.CompiledCriterion.many`: one call for
+    all points).
     """
-
-    def f(th: np.ndarray) -> float:
-        try:
-            return float(fun(th))
-        except np.linalg.LinAlgError:
-            return math.nan
-
     m = len(x)
-    f0 = f(x)
     h = np.full(m, _DELTA)
-    up = [f(x + h[i] * e) for i, e in enumerate(np.eye(m))]
-    down = [
-        f(x - h[i] * e) if x[i] - h[i] >= lower[i] else math.nan for i, e in enumerate(np.eye(m))
-    ]
+    eye = np.eye(m)
+    feasible = [bool(x[i] - h[i] >= lower[i]) for i in range(m)]
+    points = [x + h[i] * e for i, e in enumerate(eye)]
+    points += [x - h[i] * e for i, e in enumerate(eye) if feasible[i]]
+    pairs = [(i, j) for i in range(m) for j in range(i) if feasible[i] and feasible[j]]
+    for i, j in pairs:
+        step = np.zeros(m)
+        step[i], step[j] = h[i], h[j]
+        points += [x + step, x - step]
+    if f0 is None:
+        points.append(x)
+    values = _values(fun, many, points)
+    if f0 is None:
+        f0 = values[-1]
+    up = values[:m]
+    rest = iter(values[m:])
+    down = [next(rest) if feasible[i] else math.nan for i in range(m)]
+    mixed = {pair: (next(rest), next(rest)) for pair in pairs}
     grad, hess = np.empty(m), np.empty((m, m))
     for i in range(m):
-        if math.isnan(down[i]):  # on the bound: one-sided
+        if math.isnan(down[i]):  # on the bound (or not evaluable below): one-sided
             grad[i] = (up[i] - f0) / h[i]
             hess[i, i] = math.nan
         else:
@@ -77,12 +91,29 @@ def derivatives(
                 continue
             # f(x+a+b) + f(x−a−b) − [f(x±a)] − [f(x±b)] + 2 f(x) = 2 a'Hb + O(h⁴): two
             # evaluations per pair (lme4's deriv12 uses four), same O(h²) accuracy
-            step = np.zeros(m)
-            step[i], step[j] = h[i], h[j]
-            both = f(x + step) + f(x - step)
+            plus, minus = mixed[i, j]
+            both = plus + minus
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
             hess[i, j] = hess[j, i] = value / (2 * h[i] * h[j])
     return grad, hess
+
+
+def _values(
+    fun: Callable[[np.ndarray], float],
+    many: Callable[[np.ndarray], np.ndarray] | None,
+    points: list[np.ndarray],
+) -> list[float]:
+    """The criterion at each point (NaN where it cannot be evaluated)."""
+    if many is not None and points:
+        return [float(v) for v in many(np.array(points))]
+
+    def f(th: np.ndarray) -> float:
+        try:
+            return float(fun(th))
+        except np.linalg.LinAlgError:
+            return math.nan
+
+    return [f(p) for p in points]
 
 
 def check_convergence(
@@ -90,13 +121,15 @@ def check_convergence(
     theta: np.ndarray,
     lower: np.ndarray,
     ridge: np.ndarray | None = None,
+    f0: float | None = None,
+    many: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ConvergenceCheck:
     """Derivative check of an optimum; parameters on their bound are left out, as lme4.
 
     ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
-    complement."""
-    grad, hess = derivatives(fun, theta, lower)
+    complement. ``f0``, ``many``: as for :func:`derivatives`."""
+    grad, hess = derivatives(fun, theta, lower, f0, many)
     free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
     if not free.any():
         return ConvergenceCheck(grad, hess, free, 0.0, None)

@@ -32,7 +32,14 @@ import numpy as np
 from .blocks import Block, BlockDiag, to_dense
 from .factor import BlockedFactor
 
-__all__ = ["MAX_TAIL", "MAX_WORK", "EvaluationKernel", "criterion", "enabled"]
+__all__ = [
+    "MAX_TAIL",
+    "MAX_WORK",
+    "CompiledCriterion",
+    "EvaluationKernel",
+    "criterion",
+    "enabled",
+]
 
 MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
 MAX_WORK = 4_000_000  # m² q₀ multiply-adds of the tail downdate per evaluation
@@ -151,25 +158,51 @@ class EvaluationKernel:
         """
         return self.function(reml)(theta)
 
-    def function(self, reml: bool) -> Callable[[np.ndarray], float]:
-        """θ → criterion (REML or ML), the closure the optimizer calls."""
-        kernel = _module.evaluate
-        f = self.factor
-        fbuf, ibuf = self.fbuf, self.ibuf.copy()
-        ibuf[_module._REML] = int(reml)
-        structured = f.layout.structured
-        layout, order, views = f.layout, f.order, self.t_views
+    def function(self, reml: bool) -> CompiledCriterion:
+        """θ → criterion (REML or ML), the callable the optimizer calls."""
+        return CompiledCriterion(self, reml)
 
-        def value(theta: np.ndarray) -> float:
-            theta = np.asarray(theta, dtype=np.float64)
-            if structured:
-                layout.fill_templates(theta, order, views)
-            out = float(kernel(theta, fbuf, ibuf))
-            if out != out:  # NaN: a non-positive pivot
-                raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+
+class CompiledCriterion:
+    """θ ↦ the REML or ML criterion of an :class:`EvaluationKernel` (see
+    :meth:`EvaluationKernel.function`); :meth:`many` evaluates a batch of θ in one call."""
+
+    def __init__(self, kernel: EvaluationKernel, reml: bool) -> None:
+        f = kernel.factor
+        self._fbuf, self._ibuf = kernel.fbuf, kernel.ibuf.copy()
+        self._ibuf[_module._REML] = int(reml)
+        self._structured = f.layout.structured
+        self._layout, self._order, self._views = f.layout, f.order, kernel.t_views
+        self._evaluate, self._evaluate_many = _module.evaluate, _module.evaluate_many
+
+    def __call__(self, theta: np.ndarray) -> float:
+        """The criterion at ``theta``.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            L(θ) is not positive definite (as the blocked factor raises it).
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if self._structured:
+            self._layout.fill_templates(theta, self._order, self._views)
+        out = float(self._evaluate(theta, self._fbuf, self._ibuf))
+        if out != out:  # NaN: a non-positive pivot
+            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+        return out
+
+    def many(self, thetas: np.ndarray) -> np.ndarray:
+        """The criterion at each row of ``thetas`` (shape (r, m)), NaN where L(θ) is not
+        positive definite."""
+        thetas = np.ascontiguousarray(thetas, dtype=np.float64)
+        out = np.empty(len(thetas))
+        if not self._structured:
+            self._evaluate_many(thetas, self._fbuf, self._ibuf, out)
             return out
-
-        return value
+        for i, theta in enumerate(thetas):
+            self._layout.fill_templates(theta, self._order, self._views)
+            out[i] = self._evaluate(theta, self._fbuf, self._ibuf)
+        return out
 
 
 def covered(factor: BlockedFactor) -> bool:

@@ -12,7 +12,7 @@ from . import jit, restart
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
-from .optimize import OptimizerRecord, minimize_theta
+from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
@@ -91,22 +91,25 @@ def fit_factors(
     optimizer: str = "auto",
     progress: Callable[[int, float, float], None] | None = None,
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
+    criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
     once, and may give ``start_of``, factor → its moment start (by default
-    :func:`.start.moment_start` of its X and y). The returned fit freezes both factors (see
-    :class:`EngineFit`)."""
+    :func:`.start.moment_start` of its X and y), and ``criterion_of``, factor → its criterion
+    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`). The
+    returned fit freezes both factors (see :class:`EngineFit`)."""
     layout = factor.layout
     moments = _moment_start if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
-    evaluate = _compiled_criteria(reml)  # factor → θ ↦ criterion (the compiled kernel, .jit)
+    evaluate = _compiled_criteria(reml) if criterion_of is None else criterion_of
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
+    values: dict[bytes, float] = {}  # θ → the criterion there, as the optimizer found it
 
     def optimize(start: np.ndarray | None) -> OptimizerRecord:
         record = None
@@ -139,6 +142,8 @@ def fit_factors(
                 progress=progress,
                 upper=layout.upper() if layout.structured else None,
             )
+            if record.objective < PENALTY:  # the check's f(θ̂)
+                values[record.theta.tobytes()] = record.objective
         return record
 
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
@@ -148,7 +153,15 @@ def fit_factors(
         centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
         flat = ridge_tangent(theta, layout) if centred is None and layout.structured else None
-        return check_convergence(evaluate(at), theta_at, layout.lower(), ridge=flat)
+        criterion = evaluate(at)
+        return check_convergence(
+            criterion,
+            theta_at,
+            layout.lower(),
+            ridge=flat,
+            f0=values.get(theta.tobytes()) if centred is None else None,
+            many=criterion.many if isinstance(criterion, jit.CompiledCriterion) else None,
+        )
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
