@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 __all__ = ["GRADIENT_TOL", "MAX_NOBS", "ConvergenceCheck", "check_convergence", "derivatives"]
 
@@ -133,7 +134,7 @@ def check_convergence(
     free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
     if not free.any():
         return ConvergenceCheck(grad, hess, free, 0.0, None)
-    g, H = grad[free], hess[np.ix_(free, free)]
+    g, H = grad[free], hess[free][:, free]
     if ridge is not None and free.sum() > 1 and np.linalg.norm(ridge[free]) > 0:
         Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
         g, H = Q.T @ g, Q.T @ H @ Q
@@ -143,9 +144,8 @@ def check_convergence(
             "be evaluated at the optimum"
         )
         return ConvergenceCheck(grad, hess, free, math.nan, failed)
-    try:
-        C = np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
+    C, info = lapack.dpotrf(H, lower=1)  # LAPACK directly: H is a few × a few
+    if info != 0:
         # A flat criterion (e.g. θ just off the boundary) has a noise Hessian but no gradient:
         # only a non-negligible gradient means the optimizer stopped early.
         worst = float(np.max(np.abs(g)))
@@ -156,7 +156,7 @@ def check_convergence(
                 f"definite and max|gradient| = {worst:.3g}"
             )
         return ConvergenceCheck(grad, hess, free, math.nan, flat)
-    step = np.linalg.solve(C.T, np.linalg.solve(C, g))
+    step = lapack.dpotrs(C, g, lower=1)[0]  # H⁻¹g from the Cholesky factor
     scaled = float(np.max(np.abs(step)))
     message: str | None = None
     if scaled > GRADIENT_TOL:

@@ -23,6 +23,7 @@ relative; ``tests/test_jit.py``).
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -73,50 +74,41 @@ class EvaluationKernel:
 
     def __init__(self, factor: BlockedFactor) -> None:
         self.factor = factor
-        terms, K = factor.terms, factor.K
-        self.k0, self.nlev0 = terms[0].k, terms[0].nlev
-        sizes = [t.q for t in terms[1:]] + [factor.p + 1]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        m = int(self.offsets[-1])
-        self.nre = m - factor.p - 1
-        _, _, positions = factor.layout.template_buffers(factor.order)
-        tsizes = [t.k**2 for t in terms]
-        tstarts = np.concatenate([[0], np.cumsum(tsizes)]).astype(np.int64)
-        self.tbuf = np.zeros(int(tstarts[-1]) + 1)
-        self.tbuf[-1] = 1.0  # the T of the [X y] rows
-        self.pos = np.zeros(0, dtype=np.int64) if positions is None else positions.astype(np.int64)
-        start, ksize, toff = (np.empty(m, dtype=np.int64) for _ in range(3))
-        for j in range(1, K + 1):
-            lo, hi = int(self.offsets[j - 1]), int(self.offsets[j])
-            rows = np.arange(hi - lo)
-            if j < K:
-                k = terms[j].k
-                start[lo:hi], ksize[lo:hi], toff[lo:hi] = lo + rows // k * k, k, tstarts[j]
-            else:
-                start[lo:hi], ksize[lo:hi], toff[lo:hi] = lo + rows, 1, len(self.tbuf) - 1
-        q0 = terms[0].q
-        nt = len(self.tbuf)
-        self.ibuf = np.concatenate(
-            [
-                [self.nlev0, self.k0, m, q0, self.nre, factor.n, factor.p, 0, len(self.pos), nt],
-                self.pos,
-                start,
-                ksize,
-                toff,
-            ]
-        ).astype(np.int64)
-        first, below, tail = (self.nlev0, self.k0, self.k0), (m, q0), (m, m)
+        terms, p = factor.terms, factor.p
+        k0, nlev0, q0 = terms[0].k, terms[0].nlev, terms[0].q
+        tstarts = list(itertools.accumulate((t.k * t.k for t in terms), initial=0))
+        nt = tstarts[-1] + 1  # the T's in block order (as the factor's), then 1 for [X y]
+        # each tail row's level block: its first row, its size k and its T
+        start: list[int] = []
+        ksize: list[int] = []
+        toff: list[int] = []
+        self.offsets = [0]
+        for j, t in enumerate(terms[1:], start=1):
+            lo = self.offsets[-1]
+            start += [lo + r // t.k * t.k for r in range(t.q)]
+            ksize += [t.k] * t.q
+            toff += [tstarts[j]] * t.q
+            self.offsets.append(lo + t.q)
+        self.nre = lo = self.offsets[-1]
+        m = lo + p + 1
+        start += range(lo, m)
+        ksize += [1] * (p + 1)
+        toff += [nt - 1] * (p + 1)
+        self.offsets.append(m)
+        fill = factor._T_fill  # θ entries' places among the T's (None: structured terms)
+        pos = [] if fill is None else fill.tolist()
+        header = [nlev0, k0, m, q0, self.nre, factor.n, p, 0, len(pos), nt]
+        self.ibuf = np.array(header + pos + start + ksize + toff, dtype=np.int64)
+        first, below, tail = (nlev0, k0, k0), (m, q0), (m, m)
         shapes = [first, below, tail, first, below, below, tail, tail]  # A, L and work buffers
-        sizes = [1, nt] + [int(np.prod(s)) for s in shapes]
-        self.fbuf = np.zeros(sum(sizes))
-        edges = np.cumsum([0, *sizes])
+        sizes = [1, nt] + [math.prod(s) for s in shapes]
+        edges = list(itertools.accumulate(sizes, initial=0))
+        self.fbuf = np.zeros(edges[-1])
         views = [self.fbuf[a:b] for a, b in itertools.pairwise(edges)]
-        self.reals = views[0]
-        np.copyto(views[1], self.tbuf)
-        self.tbuf = views[1]
+        self.reals, self.tbuf = views[0], views[1]
+        self.tbuf[-1] = 1.0
         self.t_views = [
-            self.tbuf[a : a + s].reshape(t.k, t.k)
-            for a, s, t in zip(tstarts[:-1], tsizes, terms, strict=True)
+            self.tbuf[tstarts[j] : tstarts[j + 1]].reshape(t.k, t.k) for j, t in enumerate(terms)
         ]
         self.a00, self.at0, self.att, self.l00, self.lt0, _, self.ltt, _ = (
             v.reshape(shape) for v, shape in zip(views[2:], shapes, strict=True)
@@ -137,10 +129,10 @@ class EvaluationKernel:
         assert isinstance(A00, BlockDiag)
         np.copyto(self.a00, A00.data)
         for i in range(1, K + 1):
-            rows = slice(int(off[i - 1]), int(off[i]))
+            rows = slice(off[i - 1], off[i])
             self.at0[rows] = _dense(f.A[i, 0])
             for j in range(1, i + 1):
-                cols = slice(int(off[j - 1]), int(off[j]))
+                cols = slice(off[j - 1], off[j])
                 block = _dense(f.A[i, j])
                 self.att[rows, cols] = block
                 if i != j:

@@ -101,6 +101,7 @@ def fit_factors(
     θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`). The
     returned fit freezes both factors (see :class:`EngineFit`)."""
     layout = factor.layout
+    lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
@@ -136,7 +137,7 @@ def fit_factors(
             record = minimize_theta(
                 evaluate(factor),
                 moments(factor) if start is None else start,
-                layout.lower(),
+                lower,
                 method=optimizer,
                 max_evals=max_evals,
                 progress=progress,
@@ -157,7 +158,7 @@ def fit_factors(
         return check_convergence(
             criterion,
             theta_at,
-            layout.lower(),
+            lower,
             ridge=flat,
             f0=values.get(theta.tobytes()) if centred is None else None,
             many=criterion.many if isinstance(criterion, jit.CompiledCriterion) else None,
