@@ -59,18 +59,18 @@ def derivatives(
     """
     m = len(x)
     h = np.full(m, _DELTA)
-    eye = np.eye(m)
-    feasible = [bool(x[i] - h[i] >= lower[i]) for i in range(m)]
-    points = [x + h[i] * e for i, e in enumerate(eye)]
-    points += [x - h[i] * e for i, e in enumerate(eye) if feasible[i]]
+    feasible = (x - h >= lower).tolist()
     pairs = [(i, j) for i in range(m) for j in range(i) if feasible[i] and feasible[j]]
-    for i, j in pairs:
-        step = np.zeros(m)
-        step[i], step[j] = h[i], h[j]
-        points += [x + step, x - step]
-    if f0 is None:
-        points.append(x)
-    values = _values(fun, many, points)
+    # the steps (rows): +h eᵢ, then −h eᵢ where feasible, then ±(h eᵢ + h eⱼ) per pair
+    base = m + sum(feasible)
+    steps = np.zeros((base + 2 * len(pairs) + (f0 is None), m))  # and a zero step for f0
+    steps[np.arange(m), np.arange(m)] = h
+    steps[m:base] = -steps[:m][feasible]
+    for r, (i, j) in enumerate(pairs):
+        steps[base + 2 * r, [i, j]] = h[[i, j]]
+        steps[base + 2 * r + 1, [i, j]] = -h[[i, j]]
+    # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
+    values = _values(fun, many, x + steps)
     if f0 is None:
         f0 = values[-1]
     up = values[:m]
@@ -102,11 +102,11 @@ def derivatives(
 def _values(
     fun: Callable[[np.ndarray], float],
     many: Callable[[np.ndarray], np.ndarray] | None,
-    points: list[np.ndarray],
+    points: np.ndarray,
 ) -> list[float]:
-    """The criterion at each point (NaN where it cannot be evaluated)."""
-    if many is not None and points:
-        return [float(v) for v in many(np.array(points))]
+    """The criterion at each row of ``points`` (NaN where it cannot be evaluated)."""
+    if many is not None and len(points):
+        return many(points).tolist()
 
     def f(th: np.ndarray) -> float:
         try:
