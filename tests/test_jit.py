@@ -116,6 +116,7 @@ def test_fit_through_the_kernel_matches_the_numpy_fit(fitted, monkeypatch):
     relative), θ̂ and β̂ to the optimizer's tolerance, same verdict of the derivative check."""
     d = fitted._design
     args = (engine_terms(d), d.X, d.y - d.offset)
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
     compiled = fit_lmm(*args, weights=d.weights, reml=fitted.reml)
     monkeypatch.setenv("MIXEDFIT_JIT", "0")
     plain = fit_lmm(*args, weights=d.weights, reml=fitted.reml)
@@ -184,6 +185,7 @@ def test_refits_through_the_kernel_match_the_numpy_refits(monkeypatch):
     fit = mf.lmer("diameter ~ 1 + (1 | plate) + (1 | sample)", mf.load_dataset("penicillin"))
     d = fit._design
     Y = simulate(fit, 4, seed=2) - d.offset[:, None]
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
     compiled = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml)
     assert all(k is not None for k in compiled._kernels.values())
     monkeypatch.setenv("MIXEDFIT_JIT", "0")
@@ -193,3 +195,25 @@ def test_refits_through_the_kernel_match_the_numpy_refits(monkeypatch):
         a = compiled.fit(s).objective
         b = plain.fit(s).objective
         assert a == pytest.approx(b, rel=1e-12, abs=0)
+
+
+def test_loaded_once_enough_fits_ask(monkeypatch):
+    """By default the kernel is loaded once the process's fits reach WARM_UP (a bootstrap of
+    that many replicates at once); then every fit uses it. MIXEDFIT_JIT=1/0: always/never."""
+    monkeypatch.delenv("MIXEDFIT_JIT", raising=False)
+    monkeypatch.setattr(jit, "_module", None)
+    monkeypatch.setattr(jit, "_available", None)
+    monkeypatch.setattr(jit, "_requested", 0)
+    assert not jit.wanted()
+    assert not jit.wanted(jit.WARM_UP - 2)
+    assert jit.wanted()  # the WARM_UP-th fit
+    assert jit._module is not None and jit.wanted()
+    monkeypatch.setattr(jit, "_module", None)
+    monkeypatch.setattr(jit, "_requested", 0)
+    assert jit.wanted(jit.WARM_UP)  # a bootstrap of WARM_UP replicates
+    monkeypatch.setattr(jit, "_module", None)
+    monkeypatch.setattr(jit, "_requested", 0)
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
+    assert jit.wanted()
+    monkeypatch.setenv("MIXEDFIT_JIT", "0")
+    assert not jit.wanted(10**6) and not jit.enabled()

@@ -4,20 +4,21 @@ On a small model (sleepstudy, Penicillin, Pastes) an evaluation through :mod:`.s
 20 numpy and LAPACK calls on arrays of a few dozen entries, each at numpy's per-call floor of
 0.5–1 µs, so the criterion costs ~20 µs of which the arithmetic is well under 1 µs. Here the
 same blocked factorization is one call of a numba-compiled function (:mod:`.jit_kernel`) on
-buffers packed once per fit, about 1–2 µs. numba is a dependency that installs as a wheel
+buffers packed once per fit, about 2–4 µs. numba is a dependency that installs as a wheel
 (llvmlite bundles LLVM); the machine code is cached on disk (``cache=True``), so only the first
-fit after installation compiles (a few seconds); later processes load it from the cache
-(the cold-start costs are in docs/benchmarks.md).
+use after installation compiles (~4 s of CPU); later processes load it from the cache (~0.3 s
+of CPU with numba's import), which is why a process loads it only once it has enough fits to
+do (:func:`wanted`; the cold-start costs are in docs/benchmarks.md).
 
 The kernel covers factors whose first term (the one with most random effects) is
 block-diagonal, any number of later terms, dense or not, and [X y], with at most
 :data:`MAX_TAIL` rows below the first block and at most :data:`MAX_WORK` multiply-adds in the
 downdate of the tail; it writes only its own buffers (never the factor's L): the optimizer and
 the derivative check evaluate through it, and the solution then updates the factor once at θ̂
-(:func:`.solution.solve`). Anything else — a sparse second block (CHOLMOD), Schur plans, large
-dense blocks where BLAS wins, or numba missing or disabled by ``MIXEDFIT_JIT=0`` — keeps the
-numpy path (:meth:`.factor.BlockedFactor.objective`). The two agree to rounding (about 1e-14
-relative; ``tests/test_jit.py``).
+(:func:`.solution.solve`). Anything else — a sparse second block (CHOLMOD), Schur plans,
+large dense blocks where BLAS wins, numba missing, or not :func:`wanted` — keeps the numpy path
+(:meth:`.factor.BlockedFactor.objective`). The two agree to rounding (about 1e-14 relative;
+``tests/test_jit.py``).
 """
 
 from __future__ import annotations
@@ -36,24 +37,28 @@ from .factor import BlockedFactor
 __all__ = [
     "MAX_TAIL",
     "MAX_WORK",
+    "WARM_UP",
     "CompiledCriterion",
     "EvaluationKernel",
     "criterion",
     "enabled",
+    "wanted",
 ]
 
 MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
 MAX_WORK = 4_000_000  # m² q₀ multiply-adds of the tail downdate per evaluation
+WARM_UP = 400  # fits in a process before the kernel pays for its loading (see wanted())
 
-_module: Any = None  # .jit_kernel once imported (numba's import costs ~0.2 s: only when used)
+_module: Any = None  # .jit_kernel once imported
 _available: bool | None = None
+_requested = 0  # fits that asked for the kernel so far (see wanted())
 
 
 def enabled() -> bool:
-    """True if the compiled kernel can be used (numba importable, not disabled by
-    ``MIXEDFIT_JIT=0``)."""
+    """True if the compiled kernel can be used: numba importable (imported now) and not
+    disabled by ``MIXEDFIT_JIT=0``."""
     global _module, _available
-    if os.environ.get("MIXEDFIT_JIT", "1") == "0":
+    if os.environ.get("MIXEDFIT_JIT") == "0":
         return False
     if _available is None:
         try:
@@ -63,6 +68,26 @@ def enabled() -> bool:
         else:
             _module, _available = jit_kernel, True
     return _available
+
+
+def wanted(fits: int = 1) -> bool:
+    """Whether ``fits`` fits about to run should evaluate through the kernel.
+
+    Loading it costs about 0.3 s of CPU once per process (importing numba and reading the
+    cached machine code), what it saves in ~400 small fits. So by default (``MIXEDFIT_JIT``
+    unset or ``auto``) it is loaded once the fits a process has asked for reach
+    :data:`WARM_UP` (a bootstrap of that many replicates asks at once): a single fit never pays
+    for it; from then on every fit uses it. ``MIXEDFIT_JIT=1``: always (if numba is
+    installed); ``0``: never.
+    """
+    global _requested
+    setting = os.environ.get("MIXEDFIT_JIT", "auto")
+    if setting == "0":
+        return False
+    if setting == "1" or _module is not None:
+        return enabled()
+    _requested += fits
+    return _requested >= WARM_UP and enabled()
 
 
 class EvaluationKernel:

@@ -216,12 +216,16 @@ def _compiled_criteria(
     reml: bool,
 ) -> Callable[[BlockedFactor], Callable[[np.ndarray], float]]:
     """factor ↦ its criterion θ ↦ value, through the compiled kernel where it covers the
-    factor (:func:`.jit.criterion`), built once per factor and fit."""
+    factor and the process wants it (:func:`.jit.criterion`, :func:`.jit.wanted`), built once
+    per factor and fit."""
     built: dict[int, Callable[[np.ndarray], float]] = {}
+    compiled = jit.wanted()
 
     def of(factor: BlockedFactor) -> Callable[[np.ndarray], float]:
         if id(factor) not in built:
-            built[id(factor)] = jit.criterion(factor, reml)
+            built[id(factor)] = (
+                jit.criterion(factor, reml) if compiled else lambda th: factor.objective(th, reml)
+            )
         return built[id(factor)]
 
     return of

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from . import jit
 from .centring import Centring
 from .factor import BlockedFactor
 from .jit import EvaluationKernel
@@ -87,7 +88,10 @@ class ResponseRefits:
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
         self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
         # the compiled criterion of each factor (.jit), built once; None: the numpy path
-        self._kernels = {id(f): EvaluationKernel.of(f) for f in self._factors()}
+        compiled = jit.wanted(nsim)
+        self._kernels = {
+            id(f): EvaluationKernel.of(f) if compiled else None for f in self._factors()
+        }
         self._criteria = {
             id(f): (lambda th, f=f: f.objective(th, reml)) if k is None else k.function(reml)
             for f in self._factors()
