@@ -25,7 +25,7 @@ Array = np.ndarray
 __all__ = ["evaluate", "evaluate_many"]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, k0: int) -> bool:
     for i in range(pos.shape[0]):
         tbuf[pos[i]] = theta[i]
@@ -57,12 +57,66 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
+    if k0 == 1:
+        t = tbuf[0]
+        for c in range(nlev):
+            out[r, c] = at0[r, c] * t
+        return
+    if k0 == 2:
+        t00, t10, t11 = tbuf[0], tbuf[2], tbuf[3]
+        for lev in range(nlev):
+            a0, a1 = at0[r, 2 * lev], at0[r, 2 * lev + 1]
+            out[r, 2 * lev] = a0 * t00 + a1 * t10
+            out[r, 2 * lev + 1] = a1 * t11
+        return
+    for lev in range(nlev):
+        base = lev * k0
+        for c in range(k0):
+            s = 0.0
+            for b in range(c, k0):
+                s += at0[r, base + b] * tbuf[b * k0 + c]
+            out[r, base + c] = s
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
+    if k0 == 1:
+        for lev in range(nlev):
+            lt0[r, lev] = lt0[r, lev] / l00[lev, 0, 0]
+        return
+    if k0 == 2:
+        for lev in range(nlev):
+            x0 = lt0[r, 2 * lev] / l00[lev, 0, 0]
+            lt0[r, 2 * lev] = x0
+            lt0[r, 2 * lev + 1] = (lt0[r, 2 * lev + 1] - l00[lev, 1, 0] * x0) / l00[lev, 1, 1]
+        return
+    for lev in range(nlev):
+        base = lev * k0
+        for a in range(k0):
+            t = lt0[r, base + a]
+            for b in range(a):
+                t -= l00[lev, a, b] * lt0[r, base + b]
+            lt0[r, base + a] = t / l00[lev, a, a]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _scale_rows(
-    a: Array, out: Array, tbuf: Array, start: Array, ksize: Array, toff: Array, ncol: int
+    a: Array,
+    out: Array,
+    tbuf: Array,
+    start: Array,
+    ksize: Array,
+    toff: Array,
+    ncol: int,
+    nrow: int,
 ) -> None:
-    """out[r, :ncol] = Σ_a T_r[a, r − start[r]] a[start[r] + a, :ncol] (Λ_t' a, lower T)."""
-    for r in range(out.shape[0]):
+    """out[r, :ncol] = Σ_a T_r[a, r − start[r]] a[start[r] + a, :ncol] (Λ_t' a, lower T) for
+    r < nrow."""
+    for r in range(nrow):
         s0, k, off = start[r], ksize[r], toff[r]
         ar = r - s0
         for c in range(ncol):
@@ -72,7 +126,7 @@ def _scale_rows(
             out[r, c] = s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _factor(
     theta: Array,
     pos: Array,
@@ -96,25 +150,13 @@ def _factor(
         return False
     m, q0 = at0.shape
     nlev = a00.shape[0]
-    # W0 = A_t0 Λ₀ (columns), then L_t0 = Λ_t' W0 (rows)
+    # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
+    # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
     for r in range(m):
-        for lev in range(nlev):
-            base = lev * k0
-            for c in range(k0):
-                s = 0.0
-                for b in range(c, k0):
-                    s += at0[r, base + b] * tbuf[b * k0 + c]
-                w0[r, base + c] = s
-    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0)
-    # L_t0 ← L_t0 L₀₀⁻ᵀ, level by level
+        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
+    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
     for r in range(m):
-        for lev in range(nlev):
-            base = lev * k0
-            for a in range(k0):
-                t = lt0[r, base + a]
-                for b in range(a):
-                    t -= l00[lev, a, b] * lt0[r, base + b]
-                lt0[r, base + a] = t / l00[lev, a, a]
+        _forward_first(lt0, l00, r, nlev, k0)
     # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
     for r in range(m):
         for c in range(m):
@@ -124,7 +166,7 @@ def _factor(
             for x in range(ac, k):
                 s += att[r, s0 + x] * tbuf[off + x * k + ac]
             wt[r, c] = s
-    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m)
+    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m)
     for r in range(nre):
         ltt[r, r] += 1.0
     # L_tt −= L_t0 L_t0' (lower triangle), then its dense Cholesky
@@ -150,7 +192,7 @@ def _factor(
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _criterion(
     l00: Array, ltt: Array, nre: int, n: int, p: int, reml: bool, log_weights: float
 ) -> float:
@@ -182,7 +224,7 @@ _NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
 HEADER = 10
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
     LinAlgError)."""
@@ -218,7 +260,7 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
     """:func:`evaluate` at each row of ``thetas`` into ``out``."""
     for i in range(thetas.shape[0]):
