@@ -5,6 +5,7 @@ H⁻¹g ("scaled gradient")."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,16 +62,8 @@ def derivatives(
     h = np.full(m, _DELTA)
     feasible = (x - h >= lower).tolist()
     pairs = [(i, j) for i in range(m) for j in range(i) if feasible[i] and feasible[j]]
-    # the steps (rows): +h eᵢ, then −h eᵢ where feasible, then ±(h eᵢ + h eⱼ) per pair
-    base = m + sum(feasible)
-    steps = np.zeros((base + 2 * len(pairs) + (f0 is None), m))  # and a zero step for f0
-    steps[np.arange(m), np.arange(m)] = h
-    steps[m:base] = -steps[:m][feasible]
-    for r, (i, j) in enumerate(pairs):
-        steps[base + 2 * r, [i, j]] = h[[i, j]]
-        steps[base + 2 * r + 1, [i, j]] = -h[[i, j]]
     # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
-    values = _values(fun, many, x + steps)
+    values = _values(fun, many, x + _steps(tuple(feasible), f0 is None))
     if f0 is None:
         f0 = values[-1]
     up = values[:m]
@@ -97,6 +90,28 @@ def derivatives(
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
             hess[i, j] = hess[j, i] = value / (2 * h[i] * h[j])
     return grad, hess
+
+
+@functools.lru_cache(maxsize=64)
+def _steps(feasible: tuple[bool, ...], centre: bool) -> np.ndarray:
+    """The steps of :func:`derivatives` (rows): +h eᵢ, then −h eᵢ where feasible, then
+    ±(h eᵢ + h eⱼ) for each pair of feasible i > j, and a zero step if ``centre``
+    (read-only: cached per pattern)."""
+    m, h = len(feasible), _DELTA
+    rows = [h * e for e in np.eye(m)] + [
+        -h * e for e, ok in zip(np.eye(m), feasible, strict=True) if ok
+    ]
+    for i in range(m):
+        for j in range(i):
+            if feasible[i] and feasible[j]:
+                step = np.zeros(m)
+                step[i], step[j] = h, h
+                rows += [step, -step]
+    if centre:
+        rows.append(np.zeros(m))
+    out = np.array(rows).reshape(len(rows), m)
+    out.flags.writeable = False
+    return out
 
 
 def _values(
