@@ -11,6 +11,10 @@ One call per evaluation does what :mod:`.steps` does in ~20 numpy calls (see
 
 A tail row r belongs to a k×k level block that starts at row ``start[r]`` and is scaled by the
 T at ``toff[r]`` of the T buffer (the rows of [X y]: k = 1 and T = 1).
+
+The functions keep the GIL (no ``nogil``): a call lasts a few µs, and giving the GIL up and
+taking it back at every evaluation would let another Python thread hold it for its whole
+switch interval (5 ms) each time.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ Array = np.ndarray
 __all__ = ["evaluate", "evaluate_many"]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, k0: int) -> bool:
     for i in range(pos.shape[0]):
         tbuf[pos[i]] = theta[i]
@@ -57,7 +61,7 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
     return True
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
     """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
     if k0 == 1:
@@ -81,7 +85,7 @@ def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: i
             out[r, base + c] = s
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
     """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
     if k0 == 1:
@@ -103,7 +107,7 @@ def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
             lt0[r, base + a] = t / l00[lev, a, a]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _scale_rows(
     a: Array,
     out: Array,
@@ -126,7 +130,7 @@ def _scale_rows(
             out[r, c] = s
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _factor(
     theta: Array,
     pos: Array,
@@ -192,7 +196,7 @@ def _factor(
     return True
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _criterion(
     l00: Array, ltt: Array, nre: int, n: int, p: int, reml: bool, log_weights: float
 ) -> float:
@@ -224,7 +228,7 @@ _NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
 HEADER = 10
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
     LinAlgError)."""
@@ -260,7 +264,7 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
     """:func:`evaluate` at each row of ``thetas`` into ``out``."""
     for i in range(thetas.shape[0]):
