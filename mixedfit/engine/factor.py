@@ -395,4 +395,3 @@ class BlockedFactor:
                 - self.log_weights
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
-
