@@ -71,7 +71,7 @@ def enabled() -> bool:
     if _available is None:
         try:
             from . import jit_kernel
-        except ImportError:  # numba missing or broken: the numpy path
+        except Exception:  # numba missing, or broken (say, built for another numpy): numpy path
             _available = False
         else:
             _module, _available = jit_kernel, True
