@@ -11,7 +11,14 @@ What is timed, per model (sleepstudy slopes, Penicillin crossed, Orthodont slope
   ``smf.mixedlm(...).fit(reml=True)`` where statsmodels can express the model, and
   ``lme4::lmer(formula, data)`` (its defaults, derivative checks included);
 - the parametric bootstrap on sleepstudy: ``fit.bootstrap(nsim)`` against lme4's
-  ``bootMer(fit, FUN, nsim)`` with FUN returning θ, σ and β (what mixedfit's table holds).
+  ``bootMer(fit, FUN, nsim)`` with FUN returning θ, σ and β (what mixedfit's table holds);
+- with ``--cold-start``, the first fit in a fresh process: the compiled kernel compiled, loaded
+  from numba's cache, or not used.
+
+mixedfit runs twice: with its compiled evaluation kernel in every fit (``MIXEDFIT_JIT=1``, the
+steady state of a process that fits many models; by default a process loads the kernel once
+it has asked for 400 fits, see ``mixedfit/engine/jit.py``) and on the numpy path
+(``MIXEDFIT_JIT=0``), interleaved with the others.
 
 The Python engines run in this process, interleaved call by call (round r fits every model
 with every engine before round r + 1 starts), so that a change of machine load hits all alike;
@@ -50,7 +57,7 @@ from models import Model, get_model
 import mixedfit as mf
 
 NAMES = ("sleepstudy", "penicillin", "orthodont", "pastes")
-ENGINES = ("mixedfit", "glmm", "statsmodels", "lme4")
+ENGINES = ("mixedfit", "mixedfit (numpy)", "glmm", "statsmodels", "lme4")
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
@@ -94,7 +101,8 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
     import glmm
 
     out: dict[str, Callable[[], float]] = {
-        "mixedfit": lambda: mf.lmer(model.formula, df).objective,
+        "mixedfit": _jit("1", lambda: mf.lmer(model.formula, df).objective),
+        "mixedfit (numpy)": _jit("0", lambda: mf.lmer(model.formula, df).objective),
         "glmm": lambda: -2.0 * glmm.fit(df, model.formula, reml=True, satterthwaite=False).loglik,
     }
     spec = model.statsmodels
@@ -115,6 +123,17 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
 
         out["statsmodels"] = statsmodels_fit
     return out
+
+
+def _jit(setting: str, call: Callable[[], float]) -> Callable[[], float]:
+    """``call`` with ``MIXEDFIT_JIT`` set to ``setting`` ("1": the compiled evaluation kernel
+    in every fit, the steady state of a process that fits many models; "0": the numpy path)."""
+
+    def run() -> float:
+        os.environ["MIXEDFIT_JIT"] = setting
+        return call()
+
+    return run
 
 
 Timings = dict[tuple[str, str], list[tuple[float, float]]]  # (model, engine) → (wall, CPU) s
@@ -154,13 +173,57 @@ def run_lme4(workdir: Path, rounds: int, nsim: int) -> dict[str, Any]:
     return result
 
 
-def bootstrap_seconds(nsim: int) -> tuple[float, float]:
-    """Wall and CPU seconds of ``fit.bootstrap(nsim)`` on sleepstudy slopes."""
+def bootstrap_seconds(nsim: int, setting: str = "1") -> tuple[float, float]:
+    """Wall and CPU seconds of ``fit.bootstrap(nsim)`` on sleepstudy slopes (``MIXEDFIT_JIT``
+    set to ``setting``)."""
+    os.environ["MIXEDFIT_JIT"] = setting
     fit = mf.lmer(get_model("sleepstudy").formula, mf.load_dataset("sleepstudy"))
     fit.bootstrap(nsim=20, seed=0)  # warm-up
     t0, c0 = time.perf_counter(), time.process_time()
     fit.bootstrap(nsim=nsim, seed=1)
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+COLD = """
+import os, sys, time
+c0 = time.process_time()
+import mixedfit as mf
+c1 = time.process_time()
+df = mf.load_dataset("sleepstudy")
+c2 = time.process_time()
+mf.lmer("Reaction ~ Days + (Days | Subject)", df)
+c3 = time.process_time()
+print(c1 - c0, c3 - c2)
+"""
+
+
+def cold_start(repeats: int = 3) -> dict[str, list[float]]:
+    """CPU seconds of the first sleepstudy fit in a fresh process (after ``import mixedfit``):
+    the kernel compiled (an empty numba cache), loaded from numba's cache, and the numpy path;
+    and of ``import mixedfit``. Medians of ``repeats`` processes."""
+    out: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, MIXEDFIT_JIT="1", NUMBA_CACHE_DIR=str(Path(cache) / "kept"))
+        subprocess.run([sys.executable, "-c", COLD], env=env, check=True, capture_output=True)
+        for r in range(repeats):
+            for label, setting, fresh in (
+                ("compile", "1", True),
+                ("cached", "1", False),
+                ("numpy", "0", False),
+            ):
+                env = dict(os.environ, MIXEDFIT_JIT=setting)
+                env["NUMBA_CACHE_DIR"] = str(Path(cache) / (f"fresh{r}" if fresh else "kept"))
+                done = subprocess.run(
+                    [sys.executable, "-c", COLD],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                imported, first = map(float, done.stdout.split())
+                out[label].append(first)
+                out["import mixedfit"].append(imported)
+    return out
 
 
 def main() -> None:
@@ -170,6 +233,9 @@ def main() -> None:
     parser.add_argument("--nsim", type=int, default=1000, help="bootstrap replicates (0: none)")
     parser.add_argument("--slow-every", type=int, default=10, help="statsmodels' stride")
     parser.add_argument("--no-lme4", action="store_true")
+    parser.add_argument(
+        "--cold-start", action="store_true", help="also time first fits in fresh processes"
+    )
     parser.add_argument("--output", help="write the Markdown table here")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -196,7 +262,8 @@ def main() -> None:
                 py_times[key].extend(values)
             nsim = args.nsim if block == 0 else 0
             if nsim:
-                boot["mixedfit"].append(bootstrap_seconds(nsim))
+                boot["mixedfit"].append(bootstrap_seconds(nsim, "1"))
+                boot["mixedfit (numpy)"].append(bootstrap_seconds(nsim, "0"))
             if not args.no_lme4:
                 result = run_lme4(workdir, per_block, nsim)
                 for m in models:
@@ -210,7 +277,8 @@ def main() -> None:
             load.append(os.getloadavg()[0])
     for name, values in r_times.items():
         py_times[name, "lme4"] = values
-    text = report(models, py_times, objective, boot, args, load)
+    cold = cold_start() if args.cold_start else {}
+    text = report(models, py_times, objective, boot, args, load, cold)
     print(text)
     if args.output:
         Path(args.output).write_text(text)
@@ -227,6 +295,7 @@ def report(
     boot: dict[str, list[tuple[float, float]]],
     args: argparse.Namespace,
     load: list[float],
+    cold: dict[str, list[float]] | None = None,
 ) -> str:
     lines = [
         f"{args.rounds} rounds per model and engine in {args.blocks} blocks (statsmodels in "
@@ -258,6 +327,22 @@ def report(
         for engine, values in boot.items():
             wall, cpu = _medians(values)
             lines.append(f"| {engine} | {wall:.3f} | {cpu:.3f} | {1e3 * cpu / args.nsim:.3f} |")
+    if cold:
+        lines += [
+            "",
+            "First sleepstudy fit in a fresh process, CPU s (median of "
+            f"{len(cold['numpy'])} processes; `import mixedfit` "
+            f"{statistics.median(cold['import mixedfit']):.3f} s not included):",
+            "",
+            "| kernel | CPU s |",
+            "| --- | ---: |",
+        ]
+        for label, text in (
+            ("compile", "compiled (empty numba cache)"),
+            ("cached", "loaded from numba's cache"),
+            ("numpy", "not used (numpy path)"),
+        ):
+            lines.append(f"| {text} | {statistics.median(cold[label]):.3f} |")
     return "\n".join(lines)
 
 

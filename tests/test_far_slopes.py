@@ -335,10 +335,17 @@ def test_concurrent_inference_on_one_shifted_fit():
     assert centred.factor.current_objective(m.reml) == objective
 
 
-def test_a_term_centred_only_for_the_optimizer_keeps_its_profiles():
+def test_a_term_centred_only_for_the_optimizer_keeps_its_profiles(monkeypatch):
     """(x | g) with x 5 SDs from 0 is centred for the optimizer but its columns do not cancel:
     its SDs and correlation are profiled on its original columns, only the intercept rows of
     the cancelling (Days | Subject) are NaN."""
+    # The upper profile end of sd_Days|Subject moves by ~1e-5 relative (this test's tolerance)
+    # when the fit's θ̂ moves by rounding: a start 1e-8 relative off θ̂ gives 8.86496 instead
+    # of 8.86505 on the numpy path alone (the near-singular (x | g) lands on or off its bound in
+    # the ML refit). The fits are pinned to the numpy path, which the suite may otherwise
+    # leave for the compiled kernel after WARM_UP fits (same criterion to 1e-14, another
+    # rounding of θ̂).
+    monkeypatch.setenv("MIXEDFIT_JIT", "0")
     rng = np.random.default_rng(1)
     data = SLEEP.copy()
     data["g"] = rng.choice(list("abcde"), len(data))

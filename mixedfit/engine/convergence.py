@@ -5,11 +5,13 @@ H⁻¹g ("scaled gradient")."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 __all__ = ["GRADIENT_TOL", "MAX_NOBS", "ConvergenceCheck", "check_convergence", "derivatives"]
 
@@ -42,29 +44,35 @@ class ConvergenceCheck:
 
 
 def derivatives(
-    fun: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray
+    fun: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    lower: np.ndarray,
+    f0: float | None = None,
+    many: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference gradient (m,) and Hessian (m, m); forward at a lower bound.
 
     A point where the criterion cannot be evaluated (indefinite factor) gives NaN entries.
+    ``f0``: the criterion at ``x`` if known (the optimizer's value there: one evaluation
+    fewer); ``many``: the criterion at each row of a matrix of θ, NaN where it cannot be
+    evaluated (the compiled kernel's batch, :meth:`.jit.CompiledCriterion.many`: one call for
+    all points).
     """
-
-    def f(th: np.ndarray) -> float:
-        try:
-            return float(fun(th))
-        except np.linalg.LinAlgError:
-            return math.nan
-
     m = len(x)
-    f0 = f(x)
     h = np.full(m, _DELTA)
-    up = [f(x + h[i] * e) for i, e in enumerate(np.eye(m))]
-    down = [
-        f(x - h[i] * e) if x[i] - h[i] >= lower[i] else math.nan for i, e in enumerate(np.eye(m))
-    ]
+    feasible = (x - h >= lower).tolist()
+    pairs = [(i, j) for i in range(m) for j in range(i) if feasible[i] and feasible[j]]
+    # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
+    values = _values(fun, many, x + _steps(tuple(feasible), f0 is None))
+    if f0 is None:
+        f0 = values[-1]
+    up = values[:m]
+    rest = iter(values[m:])
+    down = [next(rest) if feasible[i] else math.nan for i in range(m)]
+    mixed = {pair: (next(rest), next(rest)) for pair in pairs}
     grad, hess = np.empty(m), np.empty((m, m))
     for i in range(m):
-        if math.isnan(down[i]):  # on the bound: one-sided
+        if math.isnan(down[i]):  # on the bound (or not evaluable below): one-sided
             grad[i] = (up[i] - f0) / h[i]
             hess[i, i] = math.nan
         else:
@@ -77,12 +85,51 @@ def derivatives(
                 continue
             # f(x+a+b) + f(x−a−b) − [f(x±a)] − [f(x±b)] + 2 f(x) = 2 a'Hb + O(h⁴): two
             # evaluations per pair (lme4's deriv12 uses four), same O(h²) accuracy
-            step = np.zeros(m)
-            step[i], step[j] = h[i], h[j]
-            both = f(x + step) + f(x - step)
+            plus, minus = mixed[i, j]
+            both = plus + minus
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
             hess[i, j] = hess[j, i] = value / (2 * h[i] * h[j])
     return grad, hess
+
+
+@functools.lru_cache(maxsize=64)
+def _steps(feasible: tuple[bool, ...], centre: bool) -> np.ndarray:
+    """The steps of :func:`derivatives` (rows): +h eᵢ, then −h eᵢ where feasible, then
+    ±(h eᵢ + h eⱼ) for each pair of feasible i > j, and a zero step if ``centre``
+    (read-only: cached per pattern)."""
+    m, h = len(feasible), _DELTA
+    rows = [h * e for e in np.eye(m)] + [
+        -h * e for e, ok in zip(np.eye(m), feasible, strict=True) if ok
+    ]
+    for i in range(m):
+        for j in range(i):
+            if feasible[i] and feasible[j]:
+                step = np.zeros(m)
+                step[i], step[j] = h, h
+                rows += [step, -step]
+    if centre:
+        rows.append(np.zeros(m))
+    out = np.array(rows).reshape(len(rows), m)
+    out.flags.writeable = False
+    return out
+
+
+def _values(
+    fun: Callable[[np.ndarray], float],
+    many: Callable[[np.ndarray], np.ndarray] | None,
+    points: np.ndarray,
+) -> list[float]:
+    """The criterion at each row of ``points`` (NaN where it cannot be evaluated)."""
+    if many is not None and len(points):
+        return many(points).tolist()
+
+    def f(th: np.ndarray) -> float:
+        try:
+            return float(fun(th))
+        except np.linalg.LinAlgError:
+            return math.nan
+
+    return [f(p) for p in points]
 
 
 def check_convergence(
@@ -90,17 +137,19 @@ def check_convergence(
     theta: np.ndarray,
     lower: np.ndarray,
     ridge: np.ndarray | None = None,
+    f0: float | None = None,
+    many: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ConvergenceCheck:
     """Derivative check of an optimum; parameters on their bound are left out, as lme4.
 
     ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
-    complement."""
-    grad, hess = derivatives(fun, theta, lower)
+    complement. ``f0``, ``many``: as for :func:`derivatives`."""
+    grad, hess = derivatives(fun, theta, lower, f0, many)
     free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
     if not free.any():
         return ConvergenceCheck(grad, hess, free, 0.0, None)
-    g, H = grad[free], hess[np.ix_(free, free)]
+    g, H = grad[free], hess[free][:, free]
     if ridge is not None and free.sum() > 1 and np.linalg.norm(ridge[free]) > 0:
         Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
         g, H = Q.T @ g, Q.T @ H @ Q
@@ -110,9 +159,8 @@ def check_convergence(
             "be evaluated at the optimum"
         )
         return ConvergenceCheck(grad, hess, free, math.nan, failed)
-    try:
-        C = np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
+    C, info = lapack.dpotrf(H, lower=1)  # LAPACK directly: H is a few × a few
+    if info != 0:
         # A flat criterion (e.g. θ just off the boundary) has a noise Hessian but no gradient:
         # only a non-negligible gradient means the optimizer stopped early.
         worst = float(np.max(np.abs(g)))
@@ -123,7 +171,7 @@ def check_convergence(
                 f"definite and max|gradient| = {worst:.3g}"
             )
         return ConvergenceCheck(grad, hess, free, math.nan, flat)
-    step = np.linalg.solve(C.T, np.linalg.solve(C, g))
+    step = lapack.dpotrs(C, g, lower=1)[0]  # H⁻¹g from the Cholesky factor
     scaled = float(np.max(np.abs(step)))
     message: str | None = None
     if scaled > GRADIENT_TOL:

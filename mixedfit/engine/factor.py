@@ -16,7 +16,7 @@ import copy
 import math
 
 import numpy as np
-import scipy.linalg
+from scipy.linalg import lapack
 
 from .blocks import (
     PAIR_BUDGET,
@@ -357,10 +357,9 @@ class BlockedFactor:
         p = self.p
         if p == 0:
             return np.zeros(0), np.zeros((0, 0))
-        LKK = self.LKK
-        LXX, cX = LKK[:p, :p], LKK[p, :p]
-        beta = scipy.linalg.solve_triangular(LXX, cX, lower=True, trans="T")
-        inv = scipy.linalg.solve_triangular(LXX, np.eye(p), lower=True)
+        RX, cX = self.LKK[:p, :p].T, self.LKK[p, :p]  # trtrs as scipy's solve_triangular
+        beta = lapack.dtrtrs(RX, cX, lower=0, trans=0)[0]
+        inv = lapack.dtrtrs(RX, np.eye(p), lower=0, trans=1)[0]
         return beta, inv.T @ inv
 
     def fixed_effects(self) -> tuple[np.ndarray, np.ndarray]:
@@ -396,4 +395,3 @@ class BlockedFactor:
                 - self.log_weights
             )
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
-

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import restart, vanishing
+from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
-from .optimize import OptimizerRecord, minimize_theta
+from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
@@ -91,28 +91,42 @@ def fit_factors(
     optimizer: str = "auto",
     progress: Callable[[int, float, float], None] | None = None,
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
+    criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
     once, and may give ``start_of``, factor → its moment start (by default
-    :func:`.start.moment_start` of its X and y). The returned fit freezes both factors (see
-    :class:`EngineFit`)."""
+    :func:`.start.moment_start` of its X and y), and ``criterion_of``, factor → its criterion
+    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`). The
+    returned fit freezes both factors (see :class:`EngineFit`)."""
     layout = factor.layout
+    lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
+    evaluate = _compiled_criteria(reml) if criterion_of is None else criterion_of
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
+    values: dict[bytes, float] = {}  # θ → the criterion there, as the optimizer found it
 
     def optimize(start: np.ndarray | None, evals: int = max_evals) -> OptimizerRecord:
         record = None
         if centring is not None:
             assert inner is not None
             found = _minimize_centred(
-                centring, inner, factor, reml, start, optimizer, evals, progress, moments
+                centring,
+                inner,
+                factor,
+                reml,
+                start,
+                optimizer,
+                evals,
+                progress,
+                moments,
+                evaluate(inner),
             )
             if found is not None:
                 record, centred = found
@@ -121,14 +135,16 @@ def fit_factors(
                     optima[record.theta.tobytes()] = centred
         if record is None:
             record = minimize_theta(
-                lambda th: factor.objective(th, reml),
+                evaluate(factor),
                 moments(factor) if start is None else start,
-                layout.lower(),
+                lower,
                 method=optimizer,
                 max_evals=evals,
                 progress=progress,
                 upper=layout.upper() if layout.structured else None,
             )
+            if record.objective < PENALTY:  # the check's f(θ̂)
+                values[record.theta.tobytes()] = record.objective
         return record
 
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
@@ -138,9 +154,22 @@ def fit_factors(
         centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
         flat = ridge_tangent(theta, layout) if centred is None and layout.structured else None
-        return check_convergence(
-            lambda th: at.objective(th, reml), theta_at, layout.lower(), ridge=flat
+        criterion = evaluate(at)
+        compiled = isinstance(criterion, jit.CompiledCriterion)
+        check = check_convergence(
+            criterion,
+            theta_at,
+            lower,
+            ridge=flat,
+            f0=values.get(theta.tobytes()) if centred is None else None,
+            many=criterion.many if isinstance(criterion, jit.CompiledCriterion) else None,
         )
+        if compiled and check.message is not None:
+            # the verdict of the numpy path (rare: flagged fits only): a direction in which the
+            # criterion is flat there to the last bit can carry rounding noise here, which
+            # finite differences turn into a curvature (see .jit)
+            check = check_convergence(lambda th: at.objective(th, reml), theta_at, lower, flat)
+        return check
 
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
@@ -201,6 +230,25 @@ def criterion_at(
     return CentredOptimum(centring, inner, theta_centred)
 
 
+def _compiled_criteria(
+    reml: bool,
+) -> Callable[[BlockedFactor], Callable[[np.ndarray], float]]:
+    """factor ↦ its criterion θ ↦ value, through the compiled kernel where it covers the
+    factor and the process wants it (:func:`.jit.criterion`, :func:`.jit.wanted`), built once
+    per factor and fit."""
+    built: dict[int, Callable[[np.ndarray], float]] = {}
+    compiled = jit.wanted()
+
+    def of(factor: BlockedFactor) -> Callable[[np.ndarray], float]:
+        if id(factor) not in built:
+            built[id(factor)] = (
+                jit.criterion(factor, reml) if compiled else lambda th: factor.objective(th, reml)
+            )
+        return built[id(factor)]
+
+    return of
+
+
 def _moment_start(factor: BlockedFactor) -> np.ndarray:
     return moment_start(factor.layout, factor.X, factor.y)
 
@@ -228,12 +276,13 @@ def _minimize_centred(
     max_evals: int,
     progress: Callable[[int, float, float], None] | None,
     moments: Callable[[BlockedFactor], np.ndarray],
+    criterion: Callable[[np.ndarray], float],
 ) -> tuple[OptimizerRecord, CentredOptimum] | None:
     """Optimize on centred slope columns; the record with θ mapped back to the original columns
     and the optimum on the centred ones (the estimates are read off it when the original columns
     cancel, :attr:`.Centring.cancelling`; derivatives always); None if the result cannot be
     evaluated (a starved optimizer far out, say). ``inner`` is the factor of the centred
-    columns (:meth:`.Centring.terms`)."""
+    columns (:meth:`.Centring.terms`), ``criterion`` its θ ↦ criterion."""
     start = None
     if theta_start is not None:
         # a start from a fit whose columns cancel may itself be too inaccurate to map
@@ -244,7 +293,7 @@ def _minimize_centred(
     if start is None:
         start = moments(inner)
     record = minimize_theta(
-        lambda th: inner.objective(th, reml),
+        criterion,
         start,
         inner.layout.lower(),
         method=optimizer,

@@ -121,7 +121,7 @@ class _Counted:
         """The criterion at ``x``; inf where it cannot be evaluated (x not finite, an
         indefinite factor, an overflow). Called under ``np.errstate(all="ignore")``
         (:func:`minimize_theta` sets it once: per call it would cost a microsecond)."""
-        if not math.isfinite(float(np.add.reduce(x))):
+        if not math.isfinite(sum(x.tolist())):  # (a list: ~4× cheaper than numpy's sum)
             return math.inf  # a sum of finite θ is finite (|θ| is far below 1e300)
         try:
             return float(self.fun(x))

@@ -5,7 +5,9 @@ and X, the factor's buffers and its compiled update (:mod:`.steps`), the centrin
 columns (:mod:`.centring`) and of X (:mod:`.reparam`). :class:`ResponseRefits` builds them once
 and, per response, rewrites only the response's row of A (Z'y, X'y, y'y, computed for all
 responses at once with one sparse product per term), then runs the fit of :func:`.lmm.fit_lmm`
-(the same optimizer, derivative check and second starts) from a given θ.
+(the same optimizer, derivative check and second starts) from a given θ; the compiled
+criterion of :mod:`.jit` is built once too, and only its copy of the response's row is
+rewritten per response.
 
 The cross products of a response are summed in another order than :func:`.crossprod.cross_products`
 sums them, so a refit agrees with a fit from scratch to rounding (about 1e-12 relative in the
@@ -14,11 +16,15 @@ criterion), not bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
+from . import jit
 from .centring import Centring
 from .factor import BlockedFactor
+from .jit import EvaluationKernel
 from .lmm import EngineFit, fit_factors, weighted_factor
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
@@ -81,9 +87,22 @@ class ResponseRefits:
         self._Y = np.asarray(Yc, dtype=float)
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
         self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
+        # the compiled criterion of each factor (.jit), built once; None: the numpy path
+        compiled = jit.wanted(nsim)
+        self._kernels = {
+            id(f): EvaluationKernel.of(f) if compiled else None for f in self._factors()
+        }
+        self._criteria = {
+            id(f): (lambda th, f=f: f.objective(th, reml)) if k is None else k.function(reml)
+            for f in self._factors()
+            for k in [self._kernels[id(f)]]
+        }
 
     def _start_of(self, f: BlockedFactor) -> np.ndarray:
         return self._starts[id(f)](f.y)
+
+    def _criterion_of(self, f: BlockedFactor) -> Callable[[np.ndarray], float]:
+        return self._criteria[id(f)]
 
     def _factors(self) -> list[BlockedFactor]:
         return [self.factor] if self.inner is None else [self.factor, self.inner]
@@ -97,6 +116,8 @@ class ResponseRefits:
         y = np.ascontiguousarray(self._Y[:, s])
         for f, rows in zip(self._factors(), self._rows, strict=True):
             _set_response(f, rows, s, y)
+            if (kernel := self._kernels[id(f)]) is not None:
+                kernel.pack()
             if self._unit_c is not None:
                 assert f.fixed_map is not None
                 f.fixed_map = FixedCentring(f.fixed_map.M, self._unit_c * self._ybar[s])
@@ -108,6 +129,7 @@ class ResponseRefits:
             theta_start=theta_start,
             max_evals=max_evals,
             start_of=self._start_of,
+            criterion_of=self._criterion_of,
         )
 
 

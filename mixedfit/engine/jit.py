@@ -1,0 +1,253 @@
+"""The compiled evaluation of small models: θ → profiled criterion in one call (issue 15).
+
+On a small model (sleepstudy, Penicillin, Pastes) an evaluation through :mod:`.steps` is about
+20 numpy and LAPACK calls on arrays of a few dozen entries, each at numpy's per-call floor of
+0.5–1 µs, so the criterion costs ~20 µs of which the arithmetic is well under 1 µs. Here the
+same blocked factorization is one call of a numba-compiled function (:mod:`.jit_kernel`) on
+buffers packed once per fit, about 2–4 µs. numba is a dependency that installs as a wheel
+(llvmlite bundles LLVM); the machine code is cached on disk (``cache=True``), so only the first
+use after installation compiles (~4 s of CPU); later processes load it from the cache (~0.3 s
+of CPU with numba's import), which is why a process loads it only once it has enough fits to
+do (:func:`wanted`; the cold-start costs are in docs/benchmarks.md).
+
+The kernel covers factors whose first term (the one with most random effects) is
+block-diagonal, any number of later terms, dense or not, and [X y], with at most
+:data:`MAX_TAIL` rows below the first block and at most :data:`MAX_WORK` multiply-adds in the
+downdate of the tail; it writes only its own buffers (never the factor's L): the optimizer and
+the derivative check evaluate through it, and the solution then updates the factor once at θ̂
+(:func:`.solution.solve`). Anything else — a sparse second block (CHOLMOD), Schur plans,
+large dense blocks where BLAS wins, numba missing, or not :func:`wanted` — keeps the numpy path
+(:meth:`.factor.BlockedFactor.objective`). The two agree to rounding (about 1e-14 relative;
+``tests/test_jit.py``). Rounding differs, though, and where the criterion is flat in some
+direction (a random intercept of a factor that is also a fixed effect) the numpy path can give
+the same bits for every θ along it while the kernel's values wander by an ulp, which the
+derivative check's finite differences (step 1e-4) turn into a curvature of ~1e-6 and a spurious
+"failed to converge": so a check that flags something is redone on the numpy path
+(:func:`.lmm.fit_factors`), whose verdict stands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .blocks import Block, BlockDiag, to_dense
+from .factor import BlockedFactor
+
+__all__ = [
+    "MAX_TAIL",
+    "MAX_WORK",
+    "WARM_UP",
+    "CompiledCriterion",
+    "EvaluationKernel",
+    "criterion",
+    "enabled",
+    "wanted",
+]
+
+MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
+# m² q₀, the multiply-adds of the tail's downdate per evaluation: beyond ~1e5 BLAS's product
+# wins (crossed (1|g) + (1|h), per evaluation: q₀ = 200, m = 23: 42 µs vs 51 µs on the numpy
+# path; q₀ = 992, m = 23: 213 µs vs 125 µs; q₀ = 500, m = 63: 612 µs vs 207 µs)
+MAX_WORK = 100_000
+WARM_UP = 400  # fits in a process before the kernel pays for its loading (see wanted())
+
+_module: Any = None  # .jit_kernel once imported
+_available: bool | None = None
+_requested = 0  # fits that asked for the kernel so far (see wanted())
+
+
+def enabled() -> bool:
+    """True if the compiled kernel can be used: numba importable (imported now) and not
+    disabled by ``MIXEDFIT_JIT=0``."""
+    global _module, _available
+    if os.environ.get("MIXEDFIT_JIT") == "0":
+        return False
+    if _available is None:
+        try:
+            from . import jit_kernel
+        except Exception:  # numba missing, or broken (say, built for another numpy): numpy path
+            _available = False
+        else:
+            _module, _available = jit_kernel, True
+    return _available
+
+
+def wanted(fits: int = 1) -> bool:
+    """Whether ``fits`` fits about to run should evaluate through the kernel.
+
+    Loading it costs about 0.3 s of CPU once per process (importing numba and reading the
+    cached machine code), what it saves in ~400 small fits. So by default (``MIXEDFIT_JIT``
+    unset or ``auto``) it is loaded once the fits a process has asked for reach
+    :data:`WARM_UP` (a bootstrap of that many replicates asks at once): a single fit never pays
+    for it; from then on every fit uses it. ``MIXEDFIT_JIT=1``: always (if numba is
+    installed); ``0``: never.
+    """
+    global _requested
+    setting = os.environ.get("MIXEDFIT_JIT", "auto")
+    if setting == "0":
+        return False
+    if setting == "1" or _module is not None:
+        return enabled()
+    _requested += fits
+    return _requested >= WARM_UP and enabled()
+
+
+class EvaluationKernel:
+    """The packed buffers of one factor and its compiled criterion.
+
+    Build with :meth:`of` (None when the factor is not covered). The packed cross products are
+    a snapshot of the factor's A: after A changes (:mod:`.refit`), call :meth:`pack`.
+    """
+
+    def __init__(self, factor: BlockedFactor) -> None:
+        self.factor = factor
+        terms, p = factor.terms, factor.p
+        k0, nlev0, q0 = terms[0].k, terms[0].nlev, terms[0].q
+        tstarts = list(itertools.accumulate((t.k * t.k for t in terms), initial=0))
+        nt = tstarts[-1] + 1  # the T's in block order (as the factor's), then 1 for [X y]
+        # each tail row's level block: its first row, its size k and its T
+        start: list[int] = []
+        ksize: list[int] = []
+        toff: list[int] = []
+        self.offsets = [0]
+        for j, t in enumerate(terms[1:], start=1):
+            lo = self.offsets[-1]
+            start += [lo + r // t.k * t.k for r in range(t.q)]
+            ksize += [t.k] * t.q
+            toff += [tstarts[j]] * t.q
+            self.offsets.append(lo + t.q)
+        self.nre = lo = self.offsets[-1]
+        m = lo + p + 1
+        start += range(lo, m)
+        ksize += [1] * (p + 1)
+        toff += [nt - 1] * (p + 1)
+        self.offsets.append(m)
+        fill = factor._T_fill  # θ entries' places among the T's (None: structured terms)
+        pos = [] if fill is None else fill.tolist()
+        header = [nlev0, k0, m, q0, self.nre, factor.n, p, 0, len(pos), nt]
+        self.ibuf = np.array(header + pos + start + ksize + toff, dtype=np.int64)
+        first, below, tail = (nlev0, k0, k0), (m, q0), (m, m)
+        shapes = [first, below, tail, first, below, below, tail, tail]  # A, L and work buffers
+        sizes = [1, nt] + [math.prod(s) for s in shapes]
+        edges = list(itertools.accumulate(sizes, initial=0))
+        self.fbuf = np.zeros(edges[-1])
+        views = [self.fbuf[a:b] for a, b in itertools.pairwise(edges)]
+        self.reals, self.tbuf = views[0], views[1]
+        self.tbuf[-1] = 1.0
+        self.t_views = [
+            self.tbuf[tstarts[j] : tstarts[j + 1]].reshape(t.k, t.k) for j, t in enumerate(terms)
+        ]
+        self.a00, self.at0, self.att, self.l00, self.lt0, _, self.ltt, _ = (
+            v.reshape(shape) for v, shape in zip(views[2:], shapes, strict=True)
+        )
+        self.pack()
+
+    @classmethod
+    def of(cls, factor: BlockedFactor) -> EvaluationKernel | None:
+        """The kernel of ``factor``, or None if it is not covered (see the module docstring)."""
+        if not enabled() or not covered(factor):
+            return None
+        return cls(factor)
+
+    def pack(self) -> None:
+        """Copy the factor's cross products A (and log weights) into the kernel's buffers."""
+        f, K, off = self.factor, self.factor.K, self.offsets
+        A00 = f.A[0, 0]
+        assert isinstance(A00, BlockDiag)
+        np.copyto(self.a00, A00.data)
+        for i in range(1, K + 1):
+            rows = slice(off[i - 1], off[i])
+            self.at0[rows] = _dense(f.A[i, 0])
+            for j in range(1, i + 1):
+                cols = slice(off[j - 1], off[j])
+                block = _dense(f.A[i, j])
+                self.att[rows, cols] = block
+                if i != j:
+                    self.att[cols, rows] = block.T
+        self.reals[0] = f.log_weights
+
+    def objective(self, theta: np.ndarray, reml: bool) -> float:
+        """The criterion at ``theta``, as :meth:`.factor.BlockedFactor.objective` (the
+        factor's L is not touched).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            L(θ) is not positive definite (as the blocked factor raises it).
+        """
+        return self.function(reml)(theta)
+
+    def function(self, reml: bool) -> CompiledCriterion:
+        """θ → criterion (REML or ML), the callable the optimizer calls."""
+        return CompiledCriterion(self, reml)
+
+
+class CompiledCriterion:
+    """θ ↦ the REML or ML criterion of an :class:`EvaluationKernel` (see
+    :meth:`EvaluationKernel.function`); :meth:`many` evaluates a batch of θ in one call."""
+
+    def __init__(self, kernel: EvaluationKernel, reml: bool) -> None:
+        f = kernel.factor
+        self._fbuf, self._ibuf = kernel.fbuf, kernel.ibuf.copy()
+        self._ibuf[_module._REML] = int(reml)
+        self._structured = f.layout.structured
+        self._layout, self._order, self._views = f.layout, f.order, kernel.t_views
+        self._evaluate, self._evaluate_many = _module.evaluate, _module.evaluate_many
+
+    def __call__(self, theta: np.ndarray) -> float:
+        """The criterion at ``theta``.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            L(θ) is not positive definite (as the blocked factor raises it).
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if self._structured:
+            self._layout.fill_templates(theta, self._order, self._views)
+        out = float(self._evaluate(theta, self._fbuf, self._ibuf))
+        if out != out:  # NaN: a non-positive pivot
+            raise np.linalg.LinAlgError("Cholesky factor failed (non-positive pivot)")
+        return out
+
+    def many(self, thetas: np.ndarray) -> np.ndarray:
+        """The criterion at each row of ``thetas`` (shape (r, m)), NaN where L(θ) is not
+        positive definite."""
+        thetas = np.ascontiguousarray(thetas, dtype=np.float64)
+        out = np.empty(len(thetas))
+        if not self._structured:
+            self._evaluate_many(thetas, self._fbuf, self._ibuf, out)
+            return out
+        for i, theta in enumerate(thetas):
+            self._layout.fill_templates(theta, self._order, self._views)
+            out[i] = self._evaluate(theta, self._fbuf, self._ibuf)
+        return out
+
+
+def covered(factor: BlockedFactor) -> bool:
+    """True if the kernel evaluates ``factor`` (see the module docstring)."""
+    if factor.sparse_plan is not None or factor.scaled_plans or factor.K == 0:
+        return False
+    if not isinstance(factor.A[0, 0], BlockDiag) or not isinstance(factor.L[0, 0], BlockDiag):
+        return False
+    m = sum(t.q for t in factor.terms[1:]) + factor.p + 1
+    return m <= MAX_TAIL and m * m * factor.terms[0].q <= MAX_WORK
+
+
+def criterion(factor: BlockedFactor, reml: bool) -> Callable[[np.ndarray], float]:
+    """θ → the criterion of ``factor``: the compiled kernel's when it covers the factor, else
+    the factor's own (:meth:`.factor.BlockedFactor.objective`)."""
+    kernel = EvaluationKernel.of(factor)
+    if kernel is None:
+        return lambda th: factor.objective(th, reml)
+    return kernel.function(reml)
+
+
+def _dense(block: Block) -> np.ndarray:
+    return block if isinstance(block, np.ndarray) else to_dense(block)

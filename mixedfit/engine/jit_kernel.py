@@ -1,0 +1,271 @@
+"""The compiled (numba) evaluation θ → profiled criterion of a small blocked factor.
+
+One call per evaluation does what :mod:`.steps` does in ~20 numpy calls (see
+:mod:`.jit` for when it is used). The factor is held in three dense buffers:
+
+- ``l00`` (nlev₀, k₀, k₀): the block-diagonal first block, one k₀×k₀ factor per level;
+- ``lt0`` (m, q₀): every later row (the other terms' columns, then [X y]) against the first
+  block's columns;
+- ``ltt`` (m, m): those rows against each other, factored as one dense block (zeros where the
+  blocked factor keeps block-diagonal or sparse blocks give exact zeros here).
+
+A tail row r belongs to a k×k level block that starts at row ``start[r]`` and is scaled by the
+T at ``toff[r]`` of the T buffer (the rows of [X y]: k = 1 and T = 1).
+
+The functions keep the GIL (no ``nogil``): a call lasts a few µs, and giving the GIL up and
+taking it back at every evaluation would let another Python thread hold it for its whole
+switch interval (5 ms) each time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+Array = np.ndarray
+
+__all__ = ["evaluate", "evaluate_many"]
+
+
+@njit(cache=True, error_model="numpy")
+def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, k0: int) -> bool:
+    for i in range(pos.shape[0]):
+        tbuf[pos[i]] = theta[i]
+    nlev = a00.shape[0]
+    for lev in range(nlev):
+        for r in range(k0):
+            for c in range(r + 1):
+                s = 0.0
+                for a in range(r, k0):
+                    w = 0.0
+                    for b in range(c, k0):
+                        w += a00[lev, a, b] * tbuf[b * k0 + c]
+                    s += tbuf[a * k0 + r] * w
+                l00[lev, r, c] = s + 1.0 if r == c else s
+    for lev in range(nlev):  # Cholesky of each level's k₀×k₀ block
+        for j in range(k0):
+            s = l00[lev, j, j]
+            for m in range(j):
+                s -= l00[lev, j, m] * l00[lev, j, m]
+            if not s > 0.0:
+                return False
+            d = math.sqrt(s)
+            l00[lev, j, j] = d
+            for i in range(j + 1, k0):
+                t = l00[lev, i, j]
+                for m in range(j):
+                    t -= l00[lev, i, m] * l00[lev, j, m]
+                l00[lev, i, j] = t / d
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
+    if k0 == 1:
+        t = tbuf[0]
+        for c in range(nlev):
+            out[r, c] = at0[r, c] * t
+        return
+    if k0 == 2:
+        t00, t10, t11 = tbuf[0], tbuf[2], tbuf[3]
+        for lev in range(nlev):
+            a0, a1 = at0[r, 2 * lev], at0[r, 2 * lev + 1]
+            out[r, 2 * lev] = a0 * t00 + a1 * t10
+            out[r, 2 * lev + 1] = a1 * t11
+        return
+    for lev in range(nlev):
+        base = lev * k0
+        for c in range(k0):
+            s = 0.0
+            for b in range(c, k0):
+                s += at0[r, base + b] * tbuf[b * k0 + c]
+            out[r, base + c] = s
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
+    if k0 == 1:
+        for lev in range(nlev):
+            lt0[r, lev] = lt0[r, lev] / l00[lev, 0, 0]
+        return
+    if k0 == 2:
+        for lev in range(nlev):
+            x0 = lt0[r, 2 * lev] / l00[lev, 0, 0]
+            lt0[r, 2 * lev] = x0
+            lt0[r, 2 * lev + 1] = (lt0[r, 2 * lev + 1] - l00[lev, 1, 0] * x0) / l00[lev, 1, 1]
+        return
+    for lev in range(nlev):
+        base = lev * k0
+        for a in range(k0):
+            t = lt0[r, base + a]
+            for b in range(a):
+                t -= l00[lev, a, b] * lt0[r, base + b]
+            lt0[r, base + a] = t / l00[lev, a, a]
+
+
+@njit(cache=True, error_model="numpy")
+def _scale_rows(
+    a: Array,
+    out: Array,
+    tbuf: Array,
+    start: Array,
+    ksize: Array,
+    toff: Array,
+    ncol: int,
+    nrow: int,
+) -> None:
+    """out[r, :ncol] = Σ_a T_r[a, r − start[r]] a[start[r] + a, :ncol] (Λ_t' a, lower T) for
+    r < nrow."""
+    for r in range(nrow):
+        s0, k, off = start[r], ksize[r], toff[r]
+        ar = r - s0
+        for c in range(ncol):
+            s = 0.0
+            for x in range(ar, k):
+                s += tbuf[off + x * k + ar] * a[s0 + x, c]
+            out[r, c] = s
+
+
+@njit(cache=True, error_model="numpy")
+def _factor(
+    theta: Array,
+    pos: Array,
+    tbuf: Array,
+    a00: Array,
+    at0: Array,
+    att: Array,
+    l00: Array,
+    lt0: Array,
+    ltt: Array,
+    w0: Array,
+    wt: Array,
+    start: Array,
+    ksize: Array,
+    toff: Array,
+    nre: int,
+) -> bool:
+    """L(θ) into l00, lt0, ltt; False if a pivot is not positive."""
+    k0 = a00.shape[1]
+    if not _scale_first(theta, pos, tbuf, a00, l00, k0):
+        return False
+    m, q0 = at0.shape
+    nlev = a00.shape[0]
+    # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
+    # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
+    for r in range(m):
+        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
+    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
+    for r in range(m):
+        _forward_first(lt0, l00, r, nlev, k0)
+    # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
+    for r in range(m):
+        for c in range(m):
+            s0, k, off = start[c], ksize[c], toff[c]
+            ac = c - s0
+            s = 0.0
+            for x in range(ac, k):
+                s += att[r, s0 + x] * tbuf[off + x * k + ac]
+            wt[r, c] = s
+    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m)
+    for r in range(nre):
+        ltt[r, r] += 1.0
+    # L_tt −= L_t0 L_t0' (lower triangle), then its dense Cholesky
+    for i in range(m):
+        for j in range(i + 1):
+            s = 0.0
+            for c in range(q0):
+                s += lt0[i, c] * lt0[j, c]
+            ltt[i, j] -= s
+    for j in range(m):
+        s = ltt[j, j]
+        for x in range(j):
+            s -= ltt[j, x] * ltt[j, x]
+        if not s > 0.0:
+            return False
+        d = math.sqrt(s)
+        ltt[j, j] = d
+        for i in range(j + 1, m):
+            t = ltt[i, j]
+            for x in range(j):
+                t -= ltt[i, x] * ltt[j, x]
+            ltt[i, j] = t / d
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _criterion(
+    l00: Array, ltt: Array, nre: int, n: int, p: int, reml: bool, log_weights: float
+) -> float:
+    m = ltt.shape[0]
+    k0 = l00.shape[1]
+    ld = 0.0
+    for lev in range(l00.shape[0]):
+        for a in range(k0):
+            ld += math.log(l00[lev, a, a])
+    for r in range(nre):
+        ld += math.log(ltt[r, r])
+    r = ltt[m - 1, m - 1]
+    r2 = r * r
+    if not r2 > 0.0:
+        return math.inf
+    if reml:
+        ldx = 0.0
+        for x in range(nre, m - 1):
+            ldx += math.log(ltt[x, x])
+        nmp = n - p
+        return 2.0 * ld + 2.0 * ldx + nmp * (1.0 + math.log(2.0 * math.pi * r2 / nmp)) - log_weights
+    return 2.0 * ld + n * (1.0 + math.log(2.0 * math.pi * r2 / n)) - log_weights
+
+
+# ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), then pos (θ entries'
+# places in the T buffer), start, ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0,
+# att, l00, lt0, w0, ltt, wt (see .jit.EvaluationKernel, which lays them out)
+_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
+HEADER = 10
+
+
+@njit(cache=True, error_model="numpy")
+def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
+    """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
+    LinAlgError)."""
+    nlev, k0, m, q0, nre = ibuf[_NLEV], ibuf[_K0], ibuf[_M], ibuf[_Q0], ibuf[_NRE]
+    npos, nt = ibuf[_NPOS], ibuf[_NT]
+    at = HEADER
+    pos = ibuf[at : at + npos]
+    at += npos
+    start = ibuf[at : at + m]
+    ksize = ibuf[at + m : at + 2 * m]
+    toff = ibuf[at + 2 * m : at + 3 * m]
+    at = 1
+    tbuf = fbuf[at : at + nt]
+    at += nt
+    s00, st0, stt = nlev * k0 * k0, m * q0, m * m
+    a00 = fbuf[at : at + s00].reshape((nlev, k0, k0))
+    at += s00
+    at0 = fbuf[at : at + st0].reshape((m, q0))
+    at += st0
+    att = fbuf[at : at + stt].reshape((m, m))
+    at += stt
+    l00 = fbuf[at : at + s00].reshape((nlev, k0, k0))
+    at += s00
+    lt0 = fbuf[at : at + st0].reshape((m, q0))
+    at += st0
+    w0 = fbuf[at : at + st0].reshape((m, q0))
+    at += st0
+    ltt = fbuf[at : at + stt].reshape((m, m))
+    at += stt
+    wt = fbuf[at : at + stt].reshape((m, m))
+    if not _factor(theta, pos, tbuf, a00, at0, att, l00, lt0, ltt, w0, wt, start, ksize, toff, nre):
+        return math.nan
+    return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
+
+
+@njit(cache=True, error_model="numpy")
+def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
+    """:func:`evaluate` at each row of ``thetas`` into ``out``."""
+    for i in range(thetas.shape[0]):
+        out[i] = evaluate(thetas[i], fbuf, ibuf)
