@@ -342,8 +342,8 @@ def test_a_term_centred_only_for_the_optimizer_keeps_its_profiles(monkeypatch):
     # The upper profile end of sd_Days|Subject moves by ~1e-5 relative (this test's tolerance)
     # when the fit's θ̂ moves by rounding: a start 1e-8 relative off θ̂ gives 8.86496 instead
     # of 8.86505 on the numpy path alone (the near-singular (x | g) lands on or off its bound in
-    # the ML refit). The fits are pinned to the numpy path, which the suite may otherwise
-    # leave for the compiled kernel after WARM_UP fits (same criterion to 1e-14, another
+    # the ML refit). The fits are pinned to the numpy path, whose rounding of θ̂ this test's
+    # values were taken on (the compiled kernel gives the same criterion to 1e-14, another
     # rounding of θ̂).
     monkeypatch.setenv("MIXEDFIT_JIT", "0")
     rng = np.random.default_rng(1)

@@ -7,8 +7,8 @@ same blocked factorization is one call of a numba-compiled function (:mod:`.jit_
 buffers packed once per fit, about 2–4 µs. numba is a dependency that installs as a wheel
 (llvmlite bundles LLVM); the machine code is cached on disk (``cache=True``), so only the first
 use after installation compiles (~4 s of CPU); later processes load it from the cache (~0.3 s
-of CPU with numba's import), which is why a process loads it only once it has enough fits to
-do (:func:`wanted`; the cold-start costs are in docs/benchmarks.md).
+of CPU with numba's import, once per process, at its first covered fit: :func:`wanted`; the
+cold-start costs are in docs/benchmarks.md).
 
 The kernel covers factors whose first term (the one with most random effects) is
 block-diagonal, any number of later terms, dense or not, and [X y], with at most
@@ -42,7 +42,6 @@ from .factor import BlockedFactor
 __all__ = [
     "MAX_TAIL",
     "MAX_WORK",
-    "WARM_UP",
     "CompiledCriterion",
     "EvaluationKernel",
     "criterion",
@@ -55,11 +54,9 @@ MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
 # wins (crossed (1|g) + (1|h), per evaluation: q₀ = 200, m = 23: 42 µs vs 51 µs on the numpy
 # path; q₀ = 992, m = 23: 213 µs vs 125 µs; q₀ = 500, m = 63: 612 µs vs 207 µs)
 MAX_WORK = 100_000
-WARM_UP = 400  # fits in a process before the kernel pays for its loading (see wanted())
 
 _module: Any = None  # .jit_kernel once imported
 _available: bool | None = None
-_requested = 0  # fits that asked for the kernel so far (see wanted())
 
 
 def enabled() -> bool:
@@ -81,21 +78,16 @@ def enabled() -> bool:
 def wanted(fits: int = 1) -> bool:
     """Whether ``fits`` fits about to run should evaluate through the kernel.
 
-    Loading it costs about 0.3 s of CPU once per process (importing numba and reading the
-    cached machine code), what it saves in ~400 small fits. So by default (``MIXEDFIT_JIT``
-    unset or ``auto``) it is loaded once the fits a process has asked for reach
-    :data:`WARM_UP` (a bootstrap of that many replicates asks at once): a single fit never pays
-    for it; from then on every fit uses it. ``MIXEDFIT_JIT=1``: always (if numba is
-    installed); ``0``: never.
+    Always when numba is installed, unless ``MIXEDFIT_JIT=0``: the same call gives the same
+    numbers whatever ran before it in the process. (An earlier policy loaded the kernel only
+    after 400 fits, to spare a one-off fit numba's 0.3–0.4 s of loading; but then fit 401 of
+    the same data could differ from fit 1 by the optimizer's rounding of θ̂, ~1e-7.)
+    ``MIXEDFIT_JIT=1`` is accepted as the default's explicit spelling. ``fits`` is kept for
+    the callers' (refits') symmetry.
     """
-    global _requested
-    setting = os.environ.get("MIXEDFIT_JIT", "auto")
-    if setting == "0":
+    if os.environ.get("MIXEDFIT_JIT", "auto") == "0":
         return False
-    if setting == "1" or _module is not None:
-        return enabled()
-    _requested += fits
-    return _requested >= WARM_UP and enabled()
+    return enabled()
 
 
 class EvaluationKernel:
