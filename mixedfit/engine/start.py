@@ -209,15 +209,14 @@ def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
     p = X.shape[1]
     if p <= 1:
         return 1
-    scale = 1.0 / np.linalg.norm(X, axis=0)
+    scale = 1.0 / np.sqrt(np.add.reduce(X * X, axis=0))  # np.linalg.norm(X, axis=0)
     refs, nlev = term.refs, term.nlev
-    bins = (refs[:, None] * p + np.arange(p)).ravel()  # one bincount for all columns of X
     within = np.empty((term.k, *X.shape))
-    for a, z in enumerate(term.Z.T):
+    for z, out in zip(term.Z.T, within, strict=True):
         zz = np.bincount(refs, weights=z * z, minlength=nlev)
         zz[zz == 0] = 1.0
-        sums = np.bincount(bins, weights=(z[:, None] * X).ravel(), minlength=nlev * p)
-        coef = sums.reshape(nlev, p) / zz[:, None]
-        within[a] = (X - z[:, None] * coef[refs]) * scale  # exact zeros between levels
+        for c, x in enumerate(X.T):
+            coef = np.bincount(refs, weights=z * x, minlength=nlev) / zz
+            out[:, c] = (x - z * coef[refs]) * scale[c]  # exact zeros between levels
     ranks = np.linalg.matrix_rank(within)  # one SVD call for all of the term's columns
     return max(1, p - int(np.min(ranks)))
