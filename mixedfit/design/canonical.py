@@ -37,7 +37,7 @@ def canonical_rows(design: Design) -> Design:
         values.append(design.weights[:, None])
     values += [design.offset[:, None], design.y[:, None]]
     V = np.concatenate(values, axis=1)  # every float key as a column: one test for constants
-    varies = (V != V[0]).any(axis=0) if len(V) else np.zeros(V.shape[1], dtype=bool)
+    varies = (V[0] != V).any(axis=0) if len(V) else np.zeros(V.shape[1], dtype=bool)
     keys = levels + list(V[:, np.flatnonzero(varies)].T)  # a constant key orders nothing
     p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
     return Design(
