@@ -103,3 +103,62 @@ def test_fits_read_the_same_bits_after_the_call_path_changes():
     assert fit.objective == pytest.approx(1743.6282719585, rel=1e-12)
     fit = mf.lmer("diameter ~ 1 + (1|plate) + (1|sample)", mf.load_dataset("penicillin"))
     assert fit.objective == pytest.approx(330.8605889911, rel=1e-12)
+
+
+# moment starts (θ of the columns the optimizer uses) computed before the call-path changes
+_STARTS = {
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)"): [
+        "0x1.eef79eb7681cep-1",
+        "0x1.f10f44b27c888p-7",
+        "0x1.d8e72123b6fbdp-3",
+    ],
+    ("sleepstudy", "Reaction ~ Days + (1 | Subject)"): ["0x1.32a85d2c66f80p+0"],
+    ("sleepstudy", "Reaction ~ Days + (Days || Subject)"): [
+        "0x1.748df50949f23p+0",
+        "0x1.220cd83fa62bep-2",
+    ],
+    ("orthodont", "distance ~ age * Sex + (age | Subject)"): [
+        "0x1.5e1eb74aad3bdp+0",
+        "0x1.c944f12ac01f5p-6",
+        "0x1.1836bc2be57c0p-3",
+    ],
+    ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)"): [
+        "0x1.8a284f35ac0f7p+0",
+        "0x1.c196d270e1715p+1",
+    ],
+    ("pastes", "strength ~ 1 + (1|batch/cask)"): ["0x1.97cddddfe6d8dp+1", "0x1.11705bef73fbcp+1"],
+    ("machines", "score ~ Machine + (1|Worker/Machine)"): [
+        "0x1.53ab944b950e2p+2",
+        "0x1.3917f61c0c602p+2",
+    ],
+    ("machines", "score ~ Machine + (0 + Machine | Worker)"): [
+        "0x1.0f81928ce62b7p+2",
+        "0x1.ccd703c70371bp+2",
+        "0x1.6bbb6fd6cac57p+1",
+        "0x1.5654b9fc8acf6p+2",
+        "0x1.09a7818d3498cp+1",
+        "0x1.74350d698e625p+1",
+    ],
+}
+
+
+@pytest.mark.parametrize("key", list(_STARTS), ids=lambda k: f"{k[0]}: {k[1]}")
+def test_moment_starts_are_unchanged(key):
+    """The moment start (scalar terms without LAPACK, one stacked rank call, fitted values kept
+    between backfitting passes) gives the values it gave before, to rounding (bit for bit on
+    the machine that recorded them)."""
+    from mixedfit.engine.centring import Centring
+    from mixedfit.engine.lmm import weighted_factor
+    from mixedfit.engine.start import moment_start
+    from mixedfit.model import engine_terms
+
+    name, formula = key
+    design = canonical_rows(build_design(parse_formula(formula), mf.load_dataset(name)))
+    terms = engine_terms(design)
+    centring = Centring.of(terms)
+    inner = weighted_factor(
+        terms if centring is None else centring.terms(terms), design.X, design.y - design.offset
+    )
+    got = moment_start(inner.layout, inner.X, inner.y)
+    want = np.array([float.fromhex(h) for h in _STARTS[key]])
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)

@@ -51,12 +51,21 @@ class _Term:
         # (row, column) → bin level·k + column: one bincount sums every column's Z'r, each
         # bin in row order as a bincount per column would (bit for bit the same sums)
         self._bins = (term.refs[:, None] * k + np.arange(k)).ravel() if k > 1 else term.refs
+        self._fitted: tuple[np.ndarray, np.ndarray] | None = None  # (b, Z b) last computed
 
     def fitted(self) -> np.ndarray:
-        """Z b, shape (n,)."""
+        """Z b, shape (n,). Kept for the b it was computed from (b is replaced, never written
+        in place): a backfitting pass adds back the fitted values it subtracted the pass
+        before, the same bits."""
+        b = self.b
+        if self._fitted is not None and self._fitted[0] is b:
+            return self._fitted[1]
         if self.term.k == 1:
-            return self.term.Z[:, 0] * self.b[self.term.refs, 0]
-        return np.einsum("nk,nk->n", self.term.Z, self.b[self.term.refs])
+            out = self.term.Z[:, 0] * b[self.term.refs, 0]
+        else:
+            out = np.einsum("nk,nk->n", self.term.Z, b[self.term.refs])
+        self._fitted = (b, out)
+        return out
 
     def refit(self, r: np.ndarray) -> None:
         """b ← per-level least squares of ``r`` on the term's columns."""
