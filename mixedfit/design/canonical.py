@@ -31,14 +31,13 @@ def canonical_rows(design: Design) -> Design:
     Design
         A copy whose per-row arrays are in the canonical order.
     """
-    levels = [k for k in _level_keys([t.refs for t in design.terms]) if _varies(k)]
-    values = [design.X, *(t.Z for t in design.terms)]
+    keys: list[np.ndarray] = _level_keys([t.refs for t in design.terms]) + list(design.X.T)
+    for t in design.terms:
+        keys.extend(t.Z.T)
     if design.weights is not None:
-        values.append(design.weights[:, None])
-    values += [design.offset[:, None], design.y[:, None]]
-    V = np.concatenate(values, axis=1)  # every float key as a column: one test for constants
-    varies = (V[0] != V).any(axis=0) if len(V) else np.zeros(V.shape[1], dtype=bool)
-    keys = levels + list(V[:, np.flatnonzero(varies)].T)  # a constant key orders nothing
+        keys.append(design.weights)
+    keys += [design.offset, design.y]
+    keys = [k for k in keys if len(k) and not (k == k[0]).all()]  # a constant key orders nothing
     p = np.lexsort(keys[::-1]) if keys else np.arange(len(design.y))  # the last key is primary
     return Design(
         design.y[p],
@@ -52,10 +51,6 @@ def canonical_rows(design: Design) -> Design:
         design.spec,
         design.frame,
     )
-
-
-def _varies(key: np.ndarray) -> bool:
-    return bool(len(key)) and not (key == key[0]).all()
 
 
 def _level_keys(refs: list[np.ndarray]) -> list[np.ndarray]:
