@@ -14,7 +14,7 @@ from mixedfit.formula import parse_formula
 
 
 def _per_key_order(design):
-    """canonical_rows' permutation as it was computed: one constancy test per key."""
+    """canonical_rows' permutation, computed independently: one constancy test per key."""
     refs = [t.refs for t in design.terms]
     keys = list(refs) + list(design.X.T)
     for t in design.terms:
@@ -29,9 +29,9 @@ def _per_key_order(design):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_canonical_rows_order_is_the_per_key_one(seed, weighted):
-    """One test for constant columns over all float keys orders the rows as a test per key did,
-    with ties, constant columns (intercept, offset) and weights; shuffled data give the same
-    arrays."""
+    """The canonical order is the lexicographic one of the varying keys (level codes, columns,
+    weights, offset, response), with ties, constant columns (intercept, offset) and weights;
+    shuffled data give the same arrays."""
     rng = np.random.default_rng(seed)
     n = 60
     df = pd.DataFrame(
