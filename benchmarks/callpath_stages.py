@@ -175,7 +175,7 @@ def main() -> None:
     for name, _ in MODELS:
         for stage in STAGES:
             a, b = old[name][stage], new[name][stage]
-            print(f"| {name} | {stage} | {a:,.0f} | {b:,.0f} | {b / a:.3f} |")
+            print(f"| {name} | {stage} | {a / 1e3:,.0f} | {b / 1e3:,.0f} | {b / a:.3f} |")
 
 
 if __name__ == "__main__":
