@@ -104,3 +104,67 @@ def test_uncorrelated_terms_get_a_diagonal_start():
     start = moment_start(ThetaLayout((term,)), np.column_stack([np.ones(300), x]), y)
     assert start.shape == (2,)
     np.testing.assert_allclose(start, [1.0, 1.0], rtol=0.5)
+
+
+def _lapack_moment_factor(ZtZ, b, sigma2, lost):
+    """The general (LAPACK) path of moment_factor, as it was before scalar terms got their own."""
+    k = b.shape[1]
+    sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
+    centred = b - b.mean(axis=0)
+    G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
+    G = np.diag(np.diag(G))
+    w, V = np.linalg.eigh((G + G.T) / 2)
+    w = np.maximum(w, 1e-2 * max(float(np.max(w, initial=0.0)), 1.0))
+    return np.diag(np.diag(np.linalg.cholesky((V * w) @ V.T)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_scalar_moment_factor_is_the_lapack_one_bit_for_bit(seed):
+    """A scalar term's T skips LAPACK (1/a, the 1×1 eigenvalue, the square root): the same bits,
+    floored (small between-level variance) or not."""
+    from mixedfit.engine.start import moment_factor
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(3, 40))
+    ZtZ = rng.uniform(0.5, 20.0, (m, 1, 1)) * 10.0 ** rng.integers(-3, 4)
+    b = rng.normal(0.0, 10.0 ** rng.uniform(-3, 2), (m, 1))
+    sigma2 = 10.0 ** rng.uniform(-2, 2)
+    lost = int(rng.integers(1, 3))
+    got = moment_factor(ZtZ, b, sigma2, lost, correlated=True)
+    assert got.shape == (1, 1)
+    assert got.tobytes() == _lapack_moment_factor(ZtZ, b, sigma2, lost).tobytes()
+
+
+def _per_column_rank(term, X):
+    """_between_level_rank as it was: a bincount and a rank per column."""
+    p = X.shape[1]
+    scale = 1.0 / np.linalg.norm(X, axis=0)
+    lost = 1
+    for z in term.Z.T:
+        zz = np.bincount(term.refs, weights=z * z, minlength=term.nlev)
+        zz[zz == 0] = 1.0
+        within = np.empty_like(X)
+        for c, x in enumerate(X.T):
+            coef = np.bincount(term.refs, weights=z * x, minlength=term.nlev) / zz
+            within[:, c] = (x - z * coef[term.refs]) * scale[c]
+        lost = max(lost, p - int(np.linalg.matrix_rank(within)))
+    return lost
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_between_level_rank_in_one_pass_matches_the_per_column_one(seed):
+    """One bincount for all columns of X and one stacked rank call: the same count as a
+    bincount and a rank per column, on designs that lose 1 to 3 directions."""
+    rng = np.random.default_rng(seed)
+    nlev, per = 12, 6
+    refs = np.repeat(np.arange(nlev), per)
+    n = len(refs)
+    x = rng.normal(size=n)
+    between = rng.normal(size=nlev)[refs]  # constant within levels
+    between2 = rng.normal(size=nlev)[refs]
+    cols = [np.ones(n), x, between, x * between, between2][: 2 + seed % 4]
+    X = np.column_stack(cols)
+    k = 1 + seed % 2
+    Z = np.column_stack([np.ones(n), x][:k])
+    term = ReTerm(refs, Z, nlev, True)
+    assert _between_level_rank(term, X) == _per_column_rank(term, X)

@@ -28,6 +28,7 @@ the scales exactly and Cholesky-factor only the (well-scaled) centring's covaria
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -177,17 +178,17 @@ def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
     ones = np.flatnonzero(constant & (Z[0] == 1.0))
     M, ratio = np.eye(k), 0.0
     if len(ones):
-        c = Z.mean(axis=0)
+        c = _column_means(Z)
         resid = Z - c
-        spread = np.sqrt((resid * resid).mean(axis=0))  # the SD
-        c += resid.mean(axis=0)  # second pass: exact to the data's rounding
+        spread = np.sqrt(_column_means(resid * resid))  # the SD
+        c += _column_means(resid)  # second pass: exact to the data's rounding
         c[ones] = 0.0
         if term.correlated and k >= 2 and np.any(np.abs(c) > _COLLINEAR * spread):
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = float(np.max(np.where(c == 0.0, 0.0, np.abs(c) / spread)))
             M[ones[0], :] -= c
     else:
-        spread = np.sqrt((Z * Z).mean(axis=0))  # the RMS
+        spread = np.sqrt(_column_means(Z * Z))  # the RMS
     s = _scales(spread, constant)
     if s is not None:
         M = M / s[None, :]  # then each column divided by its scale
@@ -196,14 +197,23 @@ def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
     return M, ratio
 
 
+def _column_means(A: np.ndarray) -> np.ndarray:
+    """``A.mean(axis=0)`` bit for bit (the same sum divided by the count), without the
+    wrapper's overhead."""
+    return np.add.reduce(A, axis=0) / len(A)
+
+
 def _scales(spread: np.ndarray, constant: np.ndarray) -> np.ndarray | None:
     """Per column, 1 or the power of two nearest its spread (SD with an intercept in the term,
     RMS without) when that spread lies outside ``[1 / _SCALE_BAND, _SCALE_BAND]``; constant
     columns keep 1. Powers of two scale exactly. None if every column keeps 1."""
-    far = ~constant & (spread > 0) & ((spread > _SCALE_BAND) | (spread < 1 / _SCALE_BAND))
-    far &= np.isfinite(spread)
-    if not far.any():
+    flags = [
+        not fixed and 0 < s < math.inf and (s > _SCALE_BAND or s < 1 / _SCALE_BAND)
+        for s, fixed in zip(spread.tolist(), constant.tolist(), strict=True)
+    ]  # a few columns: tested as Python floats
+    if not any(flags):
         return None
+    far = np.array(flags)
     power = np.exp2(np.round(np.log2(np.where(far, spread, 1.0))))
     return np.where(far, power, 1.0)
 

@@ -48,24 +48,35 @@ class _Term:
         ridge = 1e-10 * np.maximum(scale, 1e-300)[:, None, None] * np.eye(k)
         self.ZtZ = ZtZ + ridge
         self.b = np.zeros((nlev, k))
+        # (row, column) → bin level·k + column: one bincount sums every column's Z'r, each
+        # bin in row order as a bincount per column would (bit for bit the same sums)
+        self._bins = (term.refs[:, None] * k + np.arange(k)).ravel() if k > 1 else term.refs
+        self._fitted: tuple[np.ndarray, np.ndarray] | None = None  # (b, Z b) last computed
 
     def fitted(self) -> np.ndarray:
-        """Z b, shape (n,)."""
+        """Z b, shape (n,). Kept for the b it was computed from (b is replaced, never written
+        in place): a backfitting pass adds back the fitted values it subtracted the pass
+        before, the same bits."""
+        b = self.b
+        if self._fitted is not None and self._fitted[0] is b:
+            return self._fitted[1]
         if self.term.k == 1:
-            return self.term.Z[:, 0] * self.b[self.term.refs, 0]
-        return np.einsum("nk,nk->n", self.term.Z, self.b[self.term.refs])
+            out = self.term.Z[:, 0] * b[self.term.refs, 0]
+        else:
+            out = np.einsum("nk,nk->n", self.term.Z, b[self.term.refs])
+        self._fitted = (b, out)
+        return out
 
     def refit(self, r: np.ndarray) -> None:
         """b ← per-level least squares of ``r`` on the term's columns."""
         t = self.term
-        Ztr = np.stack(
-            [np.bincount(t.refs, weights=t.Z[:, a] * r, minlength=t.nlev) for a in range(t.k)],
-            axis=1,
-        )
         if t.k == 1:
-            self.b = Ztr / self.ZtZ[:, :, 0]
-        else:
-            self.b = np.linalg.solve(self.ZtZ, Ztr[:, :, None])[:, :, 0]
+            Ztr = np.bincount(t.refs, weights=t.Z[:, 0] * r, minlength=t.nlev)
+            self.b = Ztr[:, None] / self.ZtZ[:, :, 0]
+            return
+        weights = (t.Z * r[:, None]).ravel()
+        Ztr = np.bincount(self._bins, weights=weights, minlength=t.nlev * t.k)
+        self.b = np.linalg.solve(self.ZtZ, Ztr.reshape(t.nlev, t.k, 1))[:, :, 0]
 
 
 def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -159,6 +170,8 @@ def moment_factor(
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
     its eigenvalues floored. Shared with fits from cross products (:mod:`mixedfit.scale`)."""
     k = b.shape[1]
+    if k == 1:
+        return _scalar_factor(ZtZ, b, sigma2, lost)
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
     # whose degrees of freedom are the levels less the fixed effects that vary between them
     # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
@@ -174,6 +187,19 @@ def moment_factor(
     if not correlated:
         T = np.diag(np.diag(T))
     return T
+
+
+def _scalar_factor(ZtZ: np.ndarray, b: np.ndarray, sigma2: float, lost: int) -> np.ndarray:
+    """:func:`moment_factor` of a scalar term, bit for bit, without LAPACK calls: the inverse
+    of a 1×1 Z_l'Z_l is its reciprocal, the eigen-decomposition of a 1×1 G is G itself and its
+    Cholesky factor the square root (what LAPACK computes for order 1)."""
+    sampling = (1.0 / ZtZ).mean(axis=0)
+    centred = b - b.mean(axis=0)
+    g = float(((centred.T @ centred) / (len(b) - lost) / sigma2 - sampling)[0, 0])
+    if np.isnan(g):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")  # as LAPACK's Cholesky
+    scale = max(g, 0.0, 1.0)
+    return np.array([[np.sqrt(max(g, _FLOOR * scale))]])
 
 
 def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
@@ -192,14 +218,14 @@ def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
     p = X.shape[1]
     if p <= 1:
         return 1
-    scale = 1.0 / np.linalg.norm(X, axis=0)
-    lost = 1
-    for z in term.Z.T:
-        zz = np.bincount(term.refs, weights=z * z, minlength=term.nlev)
+    scale = 1.0 / np.sqrt(np.add.reduce(X * X, axis=0))  # np.linalg.norm(X, axis=0)
+    refs, nlev = term.refs, term.nlev
+    within = np.empty((term.k, *X.shape))
+    for z, out in zip(term.Z.T, within, strict=True):
+        zz = np.bincount(refs, weights=z * z, minlength=nlev)
         zz[zz == 0] = 1.0
-        within = np.empty_like(X)
         for c, x in enumerate(X.T):
-            coef = np.bincount(term.refs, weights=z * x, minlength=term.nlev) / zz
-            within[:, c] = (x - z * coef[term.refs]) * scale[c]  # exact zeros between levels
-        lost = max(lost, p - int(np.linalg.matrix_rank(within)))
-    return lost
+            coef = np.bincount(refs, weights=z * x, minlength=nlev) / zz
+            out[:, c] = (x - z * coef[refs]) * scale[c]  # exact zeros between levels
+    ranks = np.linalg.matrix_rank(within)  # one SVD call for all of the term's columns
+    return max(1, p - int(np.min(ranks)))

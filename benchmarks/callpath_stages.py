@@ -1,0 +1,182 @@
+"""Instructions per stage of the whole call ``mf.lmer`` on the small models, for two source trees.
+
+Usage, from the repository root::
+
+    git archive <commit> | tar -x -C /tmp/old
+    python benchmarks/callpath_stages.py --trees /tmp/old .
+
+The stages outside the evaluations (issue 15's call path): the design stage, the canonical row
+order, the factor's construction (centring of X, cross products, buffers), the centring test
+of the slope columns, the moment start, the solution at θ̂ (one evaluation, ``update``, and the
+read-off, ``solve``), and the glue after the engine (canonical rows, engine terms, the fitted
+model, the singularity test); next to them the whole call and ``fit_lmm`` (whose evaluations,
+optimizer and derivative check are the rest). Each tree runs in its own process under
+``valgrind --tool=callgrind`` (``PYTHONPATH=<tree>``); around each stage's repeated calls the
+counters are zeroed and dumped (``callgrind_control``), and the cost of an empty statement
+measured the same way (the control calls themselves) is subtracted. Instruction counts do not
+depend on the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+MODELS = [
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+    ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)"),
+    ("orthodont", "distance ~ age + (age|Subject)"),
+    ("pastes", "strength ~ 1 + (1|batch/cask)"),
+]
+REPEAT = 10
+STAGES = [
+    "lmer",
+    "design",
+    "canonical",
+    "factor",
+    "centring",
+    "start",
+    "update",
+    "solve",
+    "glue",
+    "fit_lmm",
+]
+
+
+def _child() -> None:  # pragma: no cover - runs under valgrind
+    def control(flag: str) -> None:
+        subprocess.run(
+            ["callgrind_control", flag, str(os.getpid())], check=True, capture_output=True
+        )
+
+    warnings.simplefilter("ignore")
+    for name, formula in MODELS:
+        _measure(name, formula, control)
+
+
+def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
+    """Zero, run one stage ``REPEAT`` times, dump; for every stage of one model."""
+    import mixedfit as mf
+    from mixedfit.design import build_design, canonical_rows
+    from mixedfit.engine.centring import Centring
+    from mixedfit.engine.lmm import fit_lmm, weighted_factor
+    from mixedfit.engine.solution import solve
+    from mixedfit.engine.start import moment_start
+    from mixedfit.fitted import LinearMixedModel
+    from mixedfit.formula import parse_formula
+    from mixedfit.model import engine_terms
+
+    df = mf.load_dataset(name)
+    parsed = parse_formula(formula)
+    design = build_design(parsed, df)
+    canonical = canonical_rows(design)
+    terms = engine_terms(canonical)
+    X, y, w = canonical.X, canonical.y - canonical.offset, canonical.weights
+    centring = Centring.of(terms)
+    factor = weighted_factor(terms, X, y, w)
+    inner = factor if centring is None else weighted_factor(centring.terms(terms), X, y, w)
+    engine = fit_lmm(terms, X, y)
+    theta = engine.theta
+
+    def update() -> None:
+        factor._theta = None  # forget the θ it holds: a full update
+        factor.update(theta)
+
+    def update_solve() -> None:
+        factor._theta = None
+        solve(factor, theta, True)
+
+    def glue() -> None:
+        engine_terms(canonical_rows(design))
+        _ = LinearMixedModel(design, engine, formula).singular
+
+    stages = {
+        "pass": lambda: None,
+        "lmer": lambda: mf.lmer(formula, df),
+        "design": lambda: build_design(parsed, df),
+        "canonical": lambda: canonical_rows(design),
+        "factor": lambda: weighted_factor(terms, X, y, w),
+        "centring": lambda: Centring.of(terms),
+        "start": lambda: moment_start(inner.layout, inner.X, inner.y),
+        "update": update,
+        "update_solve": update_solve,
+        "glue": glue,
+        "fit_lmm": lambda: fit_lmm(terms, X, y),
+    }
+    for label, fn in stages.items():
+        fn()
+        control("-z")
+        for _ in range(REPEAT):
+            fn()
+        control("-d")
+        print(name, label, flush=True)
+
+
+def count(tree: Path) -> dict[str, dict[str, float]]:
+    """Instructions per call of each stage (net of the control calls), per model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cg.out"
+        env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        run = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                __file__,
+                "--child",
+            ],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        raw: dict[str, dict[str, float]] = {}
+        lines = [line.split() for line in run.stdout.splitlines() if line.strip()]
+        for i, (name, label) in enumerate(lines, start=1):
+            text = Path(f"{out}.{i}").read_text()
+            summary = re.search(r"^summary:\s*(\d+)", text, re.M)
+            assert summary is not None
+            raw.setdefault(name, {})[label] = int(summary.group(1)) / REPEAT
+    result = {}
+    for name, r in raw.items():
+        net = {k: v - r["pass"] for k, v in r.items() if k != "pass"}
+        net["solve"] = net.pop("update_solve") - net["update"]
+        result[name] = net
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trees", nargs=2, type=Path, metavar=("OLD", "NEW"))
+    parser.add_argument("--json", type=Path, help="also write the counts here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child()
+        return
+    with ThreadPoolExecutor(2) as pool:  # the two valgrind processes side by side
+        old, new = pool.map(count, [tree.resolve() for tree in args.trees])
+    if args.json:
+        args.json.write_text(json.dumps({"old": old, "new": new}, indent=1))
+    print("| model | stage | old (10³ instr.) | new (10³ instr.) | new/old |")
+    print("|---|---|---:|---:|---:|")
+    for name, _ in MODELS:
+        for stage in STAGES:
+            a, b = old[name][stage], new[name][stage]
+            print(f"| {name} | {stage} | {a / 1e3:,.0f} | {b / 1e3:,.0f} | {b / a:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
