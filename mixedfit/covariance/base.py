@@ -23,6 +23,7 @@ from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import ProductVariance, VariancePart
 from ..exceptions import DataError, MixedFitError
 from .binding import BoundResidual
+from .redundancy import check_identified
 
 __all__ = ["Combined", "ResidualStructure"]
 
@@ -87,6 +88,7 @@ class Combined(ResidualStructure):
         return ((self.correlation,) if self.correlation is not None else ()) + self.variances
 
     def bind(self, frame: pd.DataFrame) -> BoundResidual:
+        check_identified(self.correlation, self.variances, frame)
         if self.correlation is not None:
             return self.correlation.bind_with(frame, self.variances)
         vp = [v.variance_part(frame, None) for v in self.variances]
