@@ -110,3 +110,14 @@ def test_interior_fit_keeps_all_df(wheat: pd.DataFrame) -> None:
         table = fit.coef_table(ddf="satterthwaite")
     assert np.all(np.isfinite(table["df"]))
     assert not level_rows(fit, np.eye(len(fit.fixef))).any()
+
+
+def test_wald_intervals_of_the_level_are_nan_at_the_bound(cells: Any, treatment: Any) -> None:
+    """confint(method="wald") gave the intercept (-5223, 5272) without a warning at the bound,
+    while coef_table set that row's interval to NaN."""
+    with pytest.warns(BoundaryWarning, match="Wald intervals of 1 coefficient"):
+        ci = treatment.confint(method="wald")
+    assert ci.iloc[0].isna().all()  # the intercept
+    assert np.isfinite(ci.iloc[1:].to_numpy()).all()  # contrasts between varieties
+    with pytest.warns(BoundaryWarning, match="Wald intervals of 56 coefficient"):
+        assert cells.confint(method="wald").isna().all().all()

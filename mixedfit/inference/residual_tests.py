@@ -166,7 +166,12 @@ def residual_wald_intervals(
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
     beta, se = fit._engine.beta[idx], np.sqrt(np.diag(fit._engine.vcov))[idx]
     names = [str(fit._design.spec.fixed_names[i]) for i in idx]
-    return pd.DataFrame({"lower": beta - z * se, "upper": beta + z * se}, index=names)
+    lower, upper = beta - z * se, beta + z * se
+    level_bound = level_rows(fit, np.eye(len(fit._engine.beta))[idx])
+    if level_bound.any():  # the overall level's variance is arbitrary at a range bound
+        lower[level_bound] = upper[level_bound] = np.nan
+        warn_level(fit, f"the Wald intervals of {int(level_bound.sum())} coefficient(s)")
+    return pd.DataFrame({"lower": lower, "upper": upper}, index=names)
 
 
 def _check_level(level: float) -> None:
