@@ -37,7 +37,7 @@ from ..design import Design, build_design
 from ..engine import vanishing
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
-from ..engine.residual import ResidualFit, check_nested
+from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
@@ -226,10 +226,12 @@ def restore_residual(
     check_diagnostics(record, None, x.size)
     check = None
     limit = vanishing.limit_warning(x, crit.layout, [t.name for t in design.spec.terms])
-    if factor.n < MAX_NOBS and x.size and limit is None:  # none at σ → 0, as the fit
+    held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
+    if factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
+    boundary = vanished.joined(boundary, bound.model, crit.n_theta, held)
     engine = ResidualFit(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary
     )

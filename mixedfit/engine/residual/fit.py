@@ -34,7 +34,7 @@ from ..solution import Solution, solve
 from ..start import moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
-from . import restart
+from . import restart, vanished
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient, gradient_criterion, minimize_with_gradient
@@ -211,8 +211,10 @@ def fit_residual(
         if crit.n_theta and crit.layout.structured:
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
         best = capped(best, spent[0], max_evals)
+        best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
         check = None
-        if not vanishing.at_limit(best.theta, crit.layout):  # no derivative check at θ → ∞
+        # no derivative check at θ → ∞, nor at a vanished residual variance (its noise)
+        if not (vanishing.at_limit(best.theta, crit.layout) or vanished_mask.any()):
             best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
@@ -222,6 +224,7 @@ def fit_residual(
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
     boundary = model.at_bound(phi)
+    boundary = vanished.joined(boundary, model, crit.n_theta, vanished_mask)
     boundary = vanishing.limit_warning(best.theta, crit.layout, names) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
 

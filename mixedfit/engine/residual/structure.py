@@ -114,6 +114,15 @@ class ResidualModel:
         pc, _ = self.split(phi)
         return None if self.correlation is None else self.correlation.at_bound(pc)
 
+    def vanishing(self, phi: np.ndarray) -> np.ndarray:
+        """Which φ are variance ratios small enough that their stratum's variance may have
+        vanished (:meth:`.VariancePart.vanishing`), shape (size,), bool."""
+        pc, pv = self.split(phi)
+        out = np.zeros(self.size, dtype=bool)
+        if self.variance is not None:
+            out[pc.size :] = self.variance.vanishing(pv)
+        return out
+
     def split(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(correlation φ, variance φ)."""
         phi = np.asarray(phi, dtype=float)

@@ -10,12 +10,17 @@ otherwise.
 from __future__ import annotations
 
 import copy
+import math
 from abc import ABC, abstractmethod
 from typing import Self
 
 import numpy as np
 
-__all__ = ["ExpPart", "IdentPart", "PowerPart", "ProductVariance", "VariancePart"]
+__all__ = ["VANISHED", "ExpPart", "IdentPart", "PowerPart", "ProductVariance", "VariancePart"]
+
+VANISHED = 1e-2
+"""A VarIdent ratio δ_g below this is a candidate for a vanished stratum variance (tested by
+:mod:`.vanished`: the criterion still falls as δ_g → 0)."""
 
 
 class VariancePart(ABC):
@@ -43,6 +48,11 @@ class VariancePart(ABC):
     def lower(self) -> np.ndarray:
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
+
+    def vanishing(self, phi: np.ndarray) -> np.ndarray:
+        """Which parameters are small enough that their stratum's variance may have vanished
+        (:mod:`.vanished`), shape (size,), bool. Default: none."""
+        return np.zeros(self.size, dtype=bool)
 
     def row_keys(self) -> np.ndarray | None:
         """What the part reads of each row, shape (n, r): a row's multiplier is a function of
@@ -74,6 +84,9 @@ class IdentPart(VariancePart):
         d = np.ones(len(self.labels))
         d[self.free] = np.exp(phi)
         return d
+
+    def vanishing(self, phi: np.ndarray) -> np.ndarray:
+        return np.asarray(phi, dtype=float) < math.log(VANISHED)
 
     def row_keys(self) -> np.ndarray | None:
         return self.stratum[:, None].astype(float)
@@ -145,6 +158,10 @@ class ProductVariance(VariancePart):
 
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
+
+    def vanishing(self, phi: np.ndarray) -> np.ndarray:
+        pieces = [phi[self._offsets[i] : self._offsets[i + 1]] for i in range(len(self.parts))]
+        return np.concatenate([p.vanishing(x) for p, x in zip(self.parts, pieces, strict=True)])
 
     def row_keys(self) -> np.ndarray | None:
         keys = [p.row_keys() for p in self.parts]

@@ -1,0 +1,108 @@
+"""A stratum's residual variance that vanishes at the optimum (a VarIdent ratio δ_g → 0).
+
+With random effects that carry a subject's covariance by themselves (``ar1(0 + Daysf |
+Subject)`` with ``VarIdent("Days")`` on sleepstudy: one effect per observation), the REML or ML
+supremum can give some strata a residual variance of 0 (there: days 3 and 4; glmmTMB and a dense
+maximisation with the variances bounded at 0 agree, ``tests/reference/cov_ar1_varident/``). The
+criterion is smooth in the variance σ²δ_g², so in η_g = log δ_g that supremum is at η_g → −∞,
+where the criterion flattens like δ_g². Worse, the whitened rows (weights 1/δ_g²) lose precision
+like 1/δ_g²: the criterion's rounding noise is ~5e-9 at δ = 1e-2, ~3e-7 at 1e-3 and ~3e-5 at
+1e-4 (on a deviance of 1696), so the limit cannot be reached by moving δ_g to a tiny bound:
+BOBYQA's trust region collapses on the noise. BOBYQA stops where the crawl's gain meets the noise
+(δ_g ≈ 3e-3, the log-likelihood 4e-5 to 7e-5 below the limit, 5e-8 relative), and lme4's
+derivative check then sees a singular, noisy Hessian in η_g: a ConvergenceWarning for what is a
+boundary optimum.
+
+:func:`settle` recognizes that boundary: ratios below :data:`~.variance.VANISHED` are moved to a
+tenth (one evaluation); when the criterion is lower there it still falls towards δ_g = 0 and
+:func:`message` gives the warning
+(``mixedfit.BoundaryWarning``). The fit then gets no derivative check (as at the σ → 0 limit of
+:mod:`..vanishing`): with those ratios left out as on their bound, the check's central
+differences (step 1e-4) of the other parameters still see the noise (Hessian eigenvalues of
+−2000 at δ ≈ 3e-4, −12 at 3e-3 on sleepstudy), a spurious failure. A small ratio at an
+interior optimum (the criterion rises towards 0) is left as it is and checked as usual.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize import OptimizerRecord
+from .structure import ResidualModel
+
+__all__ = ["STEP", "joined", "message", "settle", "settled"]
+
+STEP = math.log(10.0)
+"""The move of a vanishing ratio's η = log δ towards −∞ that tests the boundary."""
+
+
+def settle(
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    model: ResidualModel,
+    n_theta: int,
+) -> tuple[OptimizerRecord, np.ndarray]:
+    """``best`` (the evaluation counted) and the mask over x = (θ, φ) of its ratios at the
+    boundary: those below :data:`~.variance.VANISHED` when moving them by :data:`STEP` towards
+    0 lowers the criterion (all False otherwise). The point is not moved: the criterion's noise
+    grows like 1/δ² (a saved fit would no longer reproduce its criterion to 1e-9)."""
+    x = np.asarray(best.theta, dtype=float)
+    mask = np.zeros(x.size, dtype=bool)
+    mask[n_theta:] = model.vanishing(x[n_theta:])
+    if not mask.any():
+        return best, mask
+    moved = np.where(mask, x - STEP, x)
+    try:
+        value = fun(moved)
+    except np.linalg.LinAlgError:
+        value = math.inf
+    best = replace(best, evaluations=best.evaluations + 1)
+    if not value < best.objective:
+        return best, np.zeros(x.size, dtype=bool)
+    return best, mask
+
+
+def settled(model: ResidualModel, n_theta: int, x: np.ndarray) -> np.ndarray:
+    """The mask of :func:`settle` for a saved fit being loaded: its ratios below
+    :data:`~.variance.VANISHED` (the fit confirmed them; a saved interior ratio that small,
+    which the fit checked, is left out of the load's check too)."""
+    x = np.asarray(x, dtype=float)
+    mask = np.zeros(x.size, dtype=bool)
+    mask[n_theta:] = model.vanishing(x[n_theta:])
+    return mask
+
+
+def message(model: ResidualModel, n_theta: int, mask: np.ndarray) -> str | None:
+    """The BoundaryWarning's text naming the strata whose variance vanished, or None."""
+    if not mask.any():
+        return None
+    names = model.names
+    strata = ", ".join(repr(names[i - n_theta]) for i in np.flatnonzero(mask))
+    return (
+        f"residual variance at its bound: the residual variance of stratum {strata} of the "
+        "variance function vanishes at the optimum (its ratio to the reference stratum's sd is "
+        f"below {_vanished():g} and the criterion still falls towards 0), so the optimum is on "
+        "the boundary, a residual variance of 0 there (the random effects carry those rows' "
+        "variance); the reported ratios are where the optimizer stopped. Fit fewer variance "
+        "strata, or accept the boundary fit"
+    )
+
+
+def joined(
+    boundary: str | None, model: ResidualModel, n_theta: int, mask: np.ndarray
+) -> str | None:
+    """``boundary`` (another boundary's message, or None) with :func:`message` appended."""
+    extra = message(model, n_theta, mask)
+    if extra is None or boundary is None:
+        return boundary if extra is None else extra
+    return f"{boundary}; {extra}"
+
+
+def _vanished() -> float:
+    from .variance import VANISHED
+
+    return VANISHED
