@@ -32,7 +32,7 @@ from scipy.linalg import blas
 
 __all__ = ["BLOCK_BYTES", "HEAVY_BYTES", "PAIR_TO_FMA", "PanelOuterPlan", "heavy_columns"]
 
-PAIR_TO_FMA = 150.0  # cost of one sparse pair product in dense (BLAS) multiply-adds
+PAIR_TO_FMA = 300.0  # cost of one sparse pair product in dense (BLAS) multiply-adds
 HEAVY_BYTES = 64 * 2**20  # dense buffer of heavy columns, per chunk
 BLOCK_BYTES = 64 * 2**20  # one row block product: sparse (12 B) plus dense (8 B) entries
 
@@ -120,8 +120,7 @@ class PanelOuterPlan:
         nblocks = max(1, math.ceil(nrow / math.sqrt(BLOCK_BYTES / 20.0)))
         edges = tuple(int(e) for e in np.unique(np.linspace(0, nrow, nblocks + 1).astype(int)))
         blocks = tuple(
-            _transposed(r, c, indptr, is_heavy, r0, r1, ncol, index)
-            for r0, r1 in pairwise(edges)
+            _transposed(r, c, indptr, is_heavy, r0, r1, ncol, index) for r0, r1 in pairwise(edges)
         )
         return PanelOuterPlan(
             nrow, ncol, order, indptr, c, edges, blocks, _heavy_chunks(r, c, heavy, nrow, index)
