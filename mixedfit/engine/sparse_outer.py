@@ -37,9 +37,11 @@ HEAVY_BYTES = 64 * 2**20  # dense buffer of heavy columns, per chunk
 BLOCK_BYTES = 64 * 2**20  # one row block product: sparse (12 B) plus dense (8 B) entries
 
 
-def heavy_columns(counts: np.ndarray, nrow: int, ratio: float = PAIR_TO_FMA) -> np.ndarray:
-    """The columns cheaper to add densely: those whose m(m+1)/2 pairs, at ``ratio``
-    multiply-adds each, cost more than a dense rank-one update of the triangle (nrow(nrow+1)/2)."""
+def heavy_columns(counts: np.ndarray, nrow: int, ratio: float | None = None) -> np.ndarray:
+    """The columns cheaper to add densely: those whose m(m+1)/2 pairs, at ``ratio`` (default
+    :data:`PAIR_TO_FMA`) multiply-adds each, cost more than a dense rank-one update of the
+    triangle (nrow(nrow+1)/2)."""
+    ratio = PAIR_TO_FMA if ratio is None else ratio
     m = counts.astype(np.float64)
     return np.flatnonzero(m * (m + 1) * ratio > nrow * (nrow + 1.0))
 
@@ -102,10 +104,10 @@ class PanelOuterPlan:
 
     @staticmethod
     def build(
-        rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], ratio: float = PAIR_TO_FMA
+        rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], ratio: float | None = None
     ) -> PanelOuterPlan:
         """The plan for B of the given shape with entries at (``rows``, ``cols``) (no two
-        entries at one place)."""
+        entries at one place; ``ratio``: see :func:`heavy_columns`)."""
         nrow, ncol = shape
         nnz = len(rows)
         index = _index_dtype(max(nnz, nrow, ncol) + 1)
