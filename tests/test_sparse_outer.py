@@ -10,7 +10,7 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.engine import sparse_outer
-from mixedfit.engine.blocks import BlockSparse, SelfOuterPlan
+from mixedfit.engine.blocks import BlockSparse, ScaledSelfOuterPlan, SelfOuterPlan
 from mixedfit.engine.sparse_outer import PanelOuterPlan, heavy_columns, row_major
 from tests.test_engine import factor_for
 
@@ -173,3 +173,42 @@ def test_fit_over_the_pair_budget_with_heavy_columns_matches_the_planned_fit(mon
         assert F.objective(theta * 1.1, True) == pytest.approx(
             planned.objective(theta * 1.1, True), rel=1e-12
         )
+
+
+@pytest.mark.parametrize("size", [60, 20_000], ids=["map-of-targets", "sorted-targets"])
+def test_scaled_plan_of_few_pairs_is_the_scaled_product(size):
+    """Both ways of numbering the product's nonzeros (a map of the square when the pairs are
+    many, sorting when they are few) give the same plan."""
+    rng = np.random.default_rng(11)
+    nrow, ncol = 300, 400
+    keys = np.unique(rng.integers(0, nrow * ncol, size=size))
+    block = BlockSparse(keys // ncol, keys % ncol, rng.normal(size=(len(keys), 1, 1)), (nrow, ncol))
+    plan = ScaledSelfOuterPlan.build(block)
+    s = rng.uniform(0.5, 2.0, size=ncol)
+    dense = np.zeros((nrow, nrow))
+    plan.assign_negated(s, dense)
+    scaled = block.toarray() * s
+    assert_close(dense, -np.tril(scaled @ scaled.T))
+
+
+def test_scaled_plan_allocates_no_map_of_the_square_for_few_pairs():
+    """A second term of 20,000 levels with few pairs: the plan's build holds no
+    20,000² int32 map (1.6 GB), only arrays of the pairs' size."""
+    rng = np.random.default_rng(12)
+    nrow, ncol = 20_000, 30_000
+    keys = np.unique(
+        rng.integers(0, nrow, 20_000).astype(np.int64) * ncol + rng.integers(0, 3_000, 20_000)
+    )
+    block = BlockSparse(keys // ncol, keys % ncol, rng.normal(size=(len(keys), 1, 1)), (nrow, ncol))
+    tracemalloc.start()
+    try:
+        plan = ScaledSelfOuterPlan.build(block)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6
+    by_column: dict[int, list[int]] = {}
+    for r, c in zip(block.brow.tolist(), block.bcol.tolist(), strict=True):
+        by_column.setdefault(c, []).append(r)
+    expected = {max(a, b) * nrow + min(a, b) for rs in by_column.values() for a in rs for b in rs}
+    assert plan.targets.tolist() == sorted(expected)

@@ -259,12 +259,10 @@ class ScaledSelfOuterPlan:
         cols = block._cols[order].astype(np.int32)
         vals = block.data.ravel()[order]
         first, second = _pairs_in_runs(cols)  # grouped by column, as CSC wants them
-        target = rows[second] * np.int32(nrow) + rows[first]  # flat index of (r2, r1), r2 ≥ r1
-        seen = np.zeros(nrow * nrow, dtype=np.int32)
-        seen[target] = 1
-        targets = np.flatnonzero(seen)
-        seen[targets] = np.arange(len(targets), dtype=np.int32)
+        flat = np.dtype(np.int32 if nrow * nrow < np.iinfo(np.int32).max else np.int64)
+        target = rows[second].astype(flat) * flat.type(nrow) + rows[first]  # (r2, r1), r2 ≥ r1
         index = np.dtype(np.int32 if len(first) < np.iinfo(np.int32).max else np.int64)
+        targets, where = _distinct(target, nrow * nrow)
         per_column = np.bincount(cols, minlength=ncol).astype(np.int64)  # m(m+1)/2 pairs each
         indptr = np.zeros(ncol + 1, dtype=np.int64)
         np.cumsum(per_column * (per_column + 1) // 2, out=indptr[1:])
@@ -272,7 +270,7 @@ class ScaledSelfOuterPlan:
         S = sp.csc_matrix(
             (
                 vals[first] * vals[second],
-                seen[target].astype(index, copy=False),
+                where.astype(index, copy=False),
                 indptr.astype(index),
             ),
             shape=(len(targets), ncol),
@@ -285,6 +283,20 @@ class ScaledSelfOuterPlan:
         update: a downdate of a zeroed block that never reads it)."""
         assert dense.flags.c_contiguous
         dense.reshape(-1)[self.targets] = -(self.S @ (scale * scale))
+
+
+def _distinct(target: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``target`` (in ``range(size)``), sorted, and each value's index
+    among them: through a map of all ``size`` values when that is smaller than sorting the
+    targets (a few bytes per value against about 20 per target), else by sorting."""
+    if 4 * size <= 20 * len(target):
+        seen = np.zeros(size, dtype=np.int32)
+        seen[target] = 1
+        targets = np.flatnonzero(seen)
+        seen[targets] = np.arange(len(targets), dtype=np.int32)
+        return targets, seen[target]
+    targets, where = np.unique(target, return_inverse=True)
+    return targets, where.ravel()
 
 
 Block = BlockDiag | BlockSparse | np.ndarray
