@@ -18,17 +18,22 @@ So the columns are split once, by cost:
 The strict upper triangle of ``dense`` is never written. The structure (CSR of B by rows, the
 transposed light entries per row block, the heavy entries' places) is built once per pattern
 and read-only after, so factor clones share it; each call allocates its own work buffers.
+With more than one BLAS thread allowed (:mod:`.threads`), ``dsyrk`` runs on them and the row
+blocks' products on two Python threads (disjoint parts of the result: the same numbers).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
+
+from .threads import caller_threads, in_caller_threads
 
 __all__ = ["BLOCK_BYTES", "HEAVY_BYTES", "PAIR_TO_FMA", "PanelOuterPlan", "heavy_columns"]
 
@@ -138,25 +143,39 @@ class PanelOuterPlan:
         for chunk in self.heavy:
             work = np.zeros((chunk.ncols, self.nrow))
             work.reshape(-1)[chunk.place] = values[chunk.take]
-            out = blas.dsyrk(-1.0, work.T, beta=1.0, c=dense.T, lower=0, overwrite_c=1)
+            with caller_threads():
+                out = blas.dsyrk(-1.0, work.T, beta=1.0, c=dense.T, lower=0, overwrite_c=1)
             if not np.shares_memory(out, dense):  # pragma: no cover (BLAS copied: keep it)
                 np.copyto(dense.T, np.triu(out) + np.tril(dense.T, -1))
-        ip = self.indptr
         for k, b in enumerate(self.blocks):
             right = sp.csr_matrix(
                 (values[b.take], b.indices, b.indptr), shape=(self.ncol, b.r1 - b.r0)
             )
-            for a in self.blocks[k:]:
-                s, e = int(ip[a.r0]), int(ip[a.r1])
-                left = sp.csr_matrix(
-                    (values[s:e], self.indices[s:e], ip[a.r0 : a.r1 + 1] - ip[a.r0]),
-                    shape=(a.r1 - a.r0, self.ncol),
-                )
-                product = (left @ right).toarray()
-                if a is b:
-                    product = np.tril(product)
-                target = dense[a.r0 : a.r1, b.r0 : b.r1]
-                np.subtract(target, product, out=target)
+            # the row blocks below write disjoint parts of dense: on two threads if allowed
+            in_caller_threads(
+                partial(self._subtract_block, values, right, b, dense), self.blocks[k:]
+            )
+
+    def _subtract_block(
+        self,
+        values: np.ndarray,
+        right: sp.csr_matrix,
+        b: _Transposed,
+        dense: np.ndarray,
+        a: _Transposed,
+    ) -> None:
+        """dense[Ra, Rb] −= B[Ra] B_light[Rb]' (its lower triangle only when a is b)."""
+        ip = self.indptr
+        s, e = int(ip[a.r0]), int(ip[a.r1])
+        left = sp.csr_matrix(
+            (values[s:e], self.indices[s:e], ip[a.r0 : a.r1 + 1] - ip[a.r0]),
+            shape=(a.r1 - a.r0, self.ncol),
+        )
+        product = (left @ right).toarray()
+        if a is b:
+            product = np.tril(product)
+        target = dense[a.r0 : a.r1, b.r0 : b.r1]
+        np.subtract(target, product, out=target)
 
 
 def row_major(rows: np.ndarray, cols: np.ndarray, chunk: int = 1 << 20) -> bool:
