@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from .sparse_outer import PanelOuterPlan, row_major
+
 __all__ = [
     "PAIR_BUDGET",
     "Block",
@@ -69,21 +71,30 @@ class BlockSparse:
     bcol: np.ndarray
     data: np.ndarray
     shape: tuple[int, int]
-    _csr: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
-    _plan: SelfOuterPlan | None = field(init=False, repr=False, default=None)
+    _csr: tuple[np.ndarray, np.ndarray | None] = field(init=False, repr=False)
+    _plan: SelfOuterPlan | PanelOuterPlan | None = field(init=False, repr=False, default=None)
     _csr_matrix: sp.csr_matrix | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
+        # level indices as int32 when they fit (the pair arrays are the large ones)
+        self.brow, self.bcol = _compact(self.brow), _compact(self.bcol)
         _, ki, kj = self.data.shape
-        rows = (self.brow[:, None, None] * ki + np.arange(ki)[None, :, None]) + 0 * np.arange(kj)
-        cols = (self.bcol[:, None, None] * kj + np.arange(kj)[None, None, :]) + 0 * rows
-        rows, cols = rows.ravel(), cols.ravel()
-        # row-major order; the blocks usually come sorted already, which the stable sort
-        # (timsort) finds in one pass
-        perm = np.argsort(rows.astype(np.int64) * self.shape[1] + cols, kind="stable")
+        if ki == 1 and kj == 1:  # entries are blocks: share the level indices
+            rows, cols = self.brow, self.bcol
+        else:
+            rows = (self.brow[:, None, None] * ki + np.arange(ki)[None, :, None]) + 0 * np.arange(
+                kj
+            )
+            cols = (self.bcol[:, None, None] * kj + np.arange(kj)[None, None, :]) + 0 * rows
+            rows, cols = _compact(rows.ravel()), _compact(cols.ravel())
+        # row-major order: None when the entries are row-major already (sorted keys, as the
+        # cross products make them): the CSR form then shares ``data``
+        perm = None
+        if not row_major(rows, cols):
+            perm = np.argsort(rows.astype(np.int64) * self.shape[1] + cols, kind="stable")
         indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=self.shape[0]), out=indptr[1:])
-        self._csr = (indptr, cols[perm].astype(np.int32), perm)
+        self._csr = (indptr, perm)
         self._rows, self._cols = rows, cols
 
     @property
@@ -100,13 +111,18 @@ class BlockSparse:
     def tocsr(self) -> sp.csr_matrix:
         """The matrix as scipy CSR, for immediate use: one matrix per block, built once, whose
         values are refreshed from ``data`` at every call (valid until the next call)."""
-        indptr, indices, perm = self._csr
+        indptr, perm = self._csr
+        values = self.data.reshape(-1)
         if self._csr_matrix is None:
+            cols = self._cols if perm is None else self._cols[perm]
             self._csr_matrix = sp.csr_matrix(
-                (self.data.ravel()[perm], indices, indptr), shape=self.shape
+                (values if perm is None else values[perm], cols.astype(np.int32), indptr),
+                shape=self.shape,
             )
-        else:
-            np.take(self.data.ravel(), perm, out=self._csr_matrix.data)
+        elif perm is not None:
+            np.take(values, perm, out=self._csr_matrix.data)
+        elif not np.shares_memory(self._csr_matrix.data, values):  # pragma: no cover
+            np.copyto(self._csr_matrix.data, values)
         return self._csr_matrix
 
     def toarray(self) -> np.ndarray:
@@ -114,11 +130,15 @@ class BlockSparse:
         np.add.at(out, (self._rows, self._cols), self.data.ravel())
         return out
 
-    def lower_self_outer(self) -> SelfOuterPlan | None:
-        """The plan for the lower triangle of ``self @ self.T`` (built once per pattern), or
-        None when it would exceed :data:`PAIR_BUDGET` pairs."""
-        if self._plan is None and count_column_pairs(self._cols) <= PAIR_BUDGET:
-            self._plan = SelfOuterPlan.build(self._rows, self._cols, self.shape[0])
+    def lower_self_outer(self) -> SelfOuterPlan | PanelOuterPlan:
+        """The plan for the lower triangle of ``self @ self.T`` (built once per pattern, shared
+        by copies): a pair list up to :data:`PAIR_BUDGET` pairs, else row panels with the
+        heaviest columns added densely (:mod:`.sparse_outer`)."""
+        if self._plan is None:
+            if count_column_pairs(self._cols) <= PAIR_BUDGET:
+                self._plan = SelfOuterPlan.build(self._rows, self._cols, self.shape[0])
+            else:
+                self._plan = PanelOuterPlan.build(self._rows, self._cols, self.shape)
         return self._plan
 
     def gather(self, M: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
@@ -131,6 +151,13 @@ class BlockSparse:
 
 
 PAIR_BUDGET = 20_000_000  # largest precomputed pair list (about 24 bytes a pair)
+
+
+def _compact(index: np.ndarray) -> np.ndarray:
+    """Non-negative indices as int32 when they fit (else as they are)."""
+    if index.dtype == np.int32 or not len(index) or index.max() >= np.iinfo(np.int32).max:
+        return index
+    return index.astype(np.int32)
 
 
 def count_column_pairs(cols: np.ndarray) -> int:
@@ -232,12 +259,10 @@ class ScaledSelfOuterPlan:
         cols = block._cols[order].astype(np.int32)
         vals = block.data.ravel()[order]
         first, second = _pairs_in_runs(cols)  # grouped by column, as CSC wants them
-        target = rows[second] * np.int32(nrow) + rows[first]  # flat index of (r2, r1), r2 ≥ r1
-        seen = np.zeros(nrow * nrow, dtype=np.int32)
-        seen[target] = 1
-        targets = np.flatnonzero(seen)
-        seen[targets] = np.arange(len(targets), dtype=np.int32)
+        flat = np.dtype(np.int32 if nrow * nrow < np.iinfo(np.int32).max else np.int64)
+        target = rows[second].astype(flat) * flat.type(nrow) + rows[first]  # (r2, r1), r2 ≥ r1
         index = np.dtype(np.int32 if len(first) < np.iinfo(np.int32).max else np.int64)
+        targets, where = _distinct(target, nrow * nrow)
         per_column = np.bincount(cols, minlength=ncol).astype(np.int64)  # m(m+1)/2 pairs each
         indptr = np.zeros(ncol + 1, dtype=np.int64)
         np.cumsum(per_column * (per_column + 1) // 2, out=indptr[1:])
@@ -245,7 +270,7 @@ class ScaledSelfOuterPlan:
         S = sp.csc_matrix(
             (
                 vals[first] * vals[second],
-                seen[target].astype(index, copy=False),
+                where.astype(index, copy=False),
                 indptr.astype(index),
             ),
             shape=(len(targets), ncol),
@@ -258,6 +283,20 @@ class ScaledSelfOuterPlan:
         update: a downdate of a zeroed block that never reads it)."""
         assert dense.flags.c_contiguous
         dense.reshape(-1)[self.targets] = -(self.S @ (scale * scale))
+
+
+def _distinct(target: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``target`` (in ``range(size)``), sorted, and each value's index
+    among them: through a map of all ``size`` values when that is smaller than sorting the
+    targets (a few bytes per value against about 20 per target), else by sorting."""
+    if 4 * size <= 20 * len(target):
+        seen = np.zeros(size, dtype=np.int32)
+        seen[target] = 1
+        targets = np.flatnonzero(seen)
+        seen[targets] = np.arange(len(targets), dtype=np.int32)
+        return targets, seen[target]
+    targets, where = np.unique(target, return_inverse=True)
+    return targets, where.ravel()
 
 
 Block = BlockDiag | BlockSparse | np.ndarray
