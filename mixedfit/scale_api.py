@@ -5,10 +5,8 @@ DataFrame or saved cross products (:class:`StatisticsModel`).
 Everything computed from θ̂ and the cross products is available (objective, θ, β, vcov, σ,
 varcorr, ranef and their conditional SDs, LRTs, profiles, Satterthwaite's df); whatever needs
 the rows (fitted values, residuals, simulation, bootstrap, Kenward-Roger, saving the fit)
-raises :class:`~mixedfit.exceptions.MixedFitError` saying so. Row-level outputs come from one
-more streaming pass over the source instead (:meth:`StatisticsModel.augment_chunks`,
-:meth:`~StatisticsModel.write_augment`, :meth:`~StatisticsModel.predict` on a source; see
-:mod:`mixedfit.scale.rows`).
+raises :class:`~mixedfit.exceptions.MixedFitError` saying so; row-level outputs come from one
+more streaming pass (:meth:`StatisticsModel.augment_chunks`, ``write_augment``, ``predict``).
 """
 
 from __future__ import annotations
