@@ -15,7 +15,7 @@ LRT df) would be wrong. Such combinations are refused, naming the redundant part
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,9 @@ import pandas as pd
 from ..exceptions import DataError
 from .binding import code_column
 
-if TYPE_CHECKING:
-    from .base import ResidualStructure
+# The parts are ResidualStructure specs (covariance.base, which imports this module): typed Any
+# here, read through their attributes (time, heterogeneous, by).
+ResidualStructure = Any
 
 __all__ = ["check_identified"]
 
@@ -83,7 +84,7 @@ def check_identified(
         own = _structure_partition(correlation, frame)
         if own is not None:
             named.append((repr(correlation), own))
-    named += [(repr(v), code_column(frame, v.by, "VarIdent").codes) for v in idents]  # type: ignore[attr-defined]
+    named += [(repr(v), code_column(frame, v.by, "VarIdent").codes) for v in idents]
     if len(named) < 2:
         return
     combos = np.unique(np.column_stack([c for _, c in named]), axis=0)
