@@ -200,24 +200,62 @@ def test_refits_through_the_kernel_match_the_numpy_refits(monkeypatch):
 
 
 def test_kernel_policy_does_not_depend_on_history(monkeypatch):
-    """The kernel is used from the first fit whenever numba imports (MIXEDFIT_JIT=0: never),
-    so a call's numbers never depend on how many fits ran before it in the process (the
-    earlier WARM_UP policy switched paths after 400 fits: θ̂ moved by rounding)."""
+    """The kernel is used from the first covered fit whenever numba imports (MIXEDFIT_JIT=0,
+    false, off, no: never), so a call's numbers never depend on how many fits ran before it in
+    the process (the earlier WARM_UP policy switched paths after 400 fits: θ̂ moved by
+    rounding)."""
     monkeypatch.delenv("MIXEDFIT_JIT", raising=False)
     monkeypatch.setattr(jit, "_module", None)
     monkeypatch.setattr(jit, "_available", None)
     assert jit.wanted()
-    assert jit._module is not None and jit.wanted()
     sleep = mf.load_dataset("sleepstudy")
     first = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
+    assert jit._module is not None  # the first covered fit loaded it
     for _ in range(3):
         mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
     again = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
     assert np.array_equal(first.theta, again.theta)
     monkeypatch.setenv("MIXEDFIT_JIT", "1")
     assert jit.wanted()
+    for off in ("0", "false", "OFF", "no"):
+        monkeypatch.setenv("MIXEDFIT_JIT", off)
+        assert not jit.wanted(10**6) and not jit.enabled()
+
+
+def test_uncovered_fit_does_not_import_numba(monkeypatch):
+    """A fit the kernel does not cover never loads numba (0.16 s of CPU for nothing)."""
+    monkeypatch.delenv("MIXEDFIT_JIT", raising=False)
+    monkeypatch.setattr(jit, "_module", None)
+    monkeypatch.setattr(jit, "_available", None)
+    rng = np.random.default_rng(2)
+    n = 3000
+    data = pd.DataFrame({"g": rng.integers(0, 400, n), "h": rng.integers(0, 150, n)})
+    data["y"] = rng.normal(size=n)
+    mf.lmer("y ~ 1 + (1 | g) + (1 | h)", data)
+    assert jit._available is None and jit._module is None
+
+
+def test_a_kernel_failing_at_its_first_call_falls_back(monkeypatch):
+    """A damaged numba cache (or a failed compilation) surfaces at the kernel's first call: it
+    made every fit raise (UnpicklingError); now the process warns once and takes the numpy
+    path, with the numpy path's numbers."""
+    monkeypatch.delenv("MIXEDFIT_JIT", raising=False)
+    sleep = mf.load_dataset("sleepstudy")
     monkeypatch.setenv("MIXEDFIT_JIT", "0")
-    assert not jit.wanted(10**6) and not jit.enabled()
+    plain = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
+    monkeypatch.delenv("MIXEDFIT_JIT")
+    assert jit.enabled()
+    import pickle
+
+    def broken(*args, **kwargs):
+        raise pickle.UnpicklingError("invalid load key")
+
+    monkeypatch.setattr(jit._module, "evaluate", broken)
+    monkeypatch.setattr(jit, "_available", True)
+    with pytest.warns(RuntimeWarning, match="compiled kernel failed"):
+        fit = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
+    assert fit.objective == plain.objective
+    assert not jit.enabled()
 
 
 def test_no_spurious_warning_in_a_flat_direction(monkeypatch):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -59,11 +60,18 @@ _module: Any = None  # .jit_kernel once imported
 _available: bool | None = None
 
 
+_OFF = ("0", "false", "off", "no")
+
+
+def _switched_off() -> bool:
+    return os.environ.get("MIXEDFIT_JIT", "auto").strip().lower() in _OFF
+
+
 def enabled() -> bool:
     """True if the compiled kernel can be used: numba importable (imported now) and not
-    disabled by ``MIXEDFIT_JIT=0``."""
+    disabled by ``MIXEDFIT_JIT=0`` (or ``false``/``off``/``no``)."""
     global _module, _available
-    if os.environ.get("MIXEDFIT_JIT") == "0":
+    if _switched_off():
         return False
     if _available is None:
         try:
@@ -75,19 +83,34 @@ def enabled() -> bool:
     return _available
 
 
+def _disable(error: BaseException) -> None:
+    """Give up the kernel for this process after it failed when first called (a damaged
+    cache file, a failed compilation): every fit takes the numpy path, with one warning."""
+    global _available
+    _available = False
+    warnings.warn(
+        f"mixedfit's compiled kernel failed ({type(error).__name__}: {error}); fits use the "
+        "numpy path in this process. If numba's cache is damaged, delete the __pycache__ "
+        "folder next to mixedfit/engine/jit_kernel.py (or NUMBA_CACHE_DIR); "
+        "MIXEDFIT_JIT=0 silences this",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
 def wanted(fits: int = 1) -> bool:
     """Whether ``fits`` fits about to run should evaluate through the kernel.
 
-    Always when numba is installed, unless ``MIXEDFIT_JIT=0``: the same call gives the same
-    numbers whatever ran before it in the process. (An earlier policy loaded the kernel only
+    Always unless ``MIXEDFIT_JIT=0`` (or ``false``/``off``/``no``); numba itself is imported at
+    the first fit the kernel covers (:meth:`EvaluationKernel.of`), and without numba every fit
+    takes the numpy path. The same call gives the same numbers whatever ran before it in the
+    process. (An earlier policy loaded the kernel only
     after 400 fits, to spare a one-off fit numba's 0.3–0.4 s of loading; but then fit 401 of
     the same data could differ from fit 1 by the optimizer's rounding of θ̂, ~1e-7.)
     ``MIXEDFIT_JIT=1`` is accepted as the default's explicit spelling. ``fits`` is kept for
     the callers' (refits') symmetry.
     """
-    if os.environ.get("MIXEDFIT_JIT", "auto") == "0":
-        return False
-    return enabled()
+    return not _switched_off()
 
 
 class EvaluationKernel:
@@ -143,9 +166,21 @@ class EvaluationKernel:
     @classmethod
     def of(cls, factor: BlockedFactor) -> EvaluationKernel | None:
         """The kernel of ``factor``, or None if it is not covered (see the module docstring)."""
-        if not enabled() or not covered(factor):
+        if not covered(factor) or not enabled():  # numba is imported for covered fits only
             return None
-        return cls(factor)
+        kernel = cls(factor)
+        try:  # the first call loads (or compiles) the machine code: fail here, not mid-fit
+            probe = kernel.function(True)
+            start = factor.layout.start()
+            with np.errstate(all="ignore"):
+                probe(start)
+                probe.many(start[None, :])
+        except np.linalg.LinAlgError:
+            pass
+        except Exception as error:  # any failure of numba's machinery
+            _disable(error)
+            return None
+        return kernel
 
     def pack(self) -> None:
         """Copy the factor's cross products A (and log weights) into the kernel's buffers."""
