@@ -193,6 +193,7 @@ def limit(
                 record = replace(record, evaluations=record.evaluations + again.evaluations)
             if not gain > 1e-9 * max(1.0, abs(record.objective)):
                 break
+        record = _without_ordinary(at, record, ray, layout, lo, hi, upper is None, max_evals)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -207,6 +208,39 @@ def limit(
         converged=record.converged and ok,
         start=LIMIT_START,
     )
+
+
+def _without_ordinary(
+    at: Objective,
+    record: OptimizerRecord,
+    ray: _Ray,
+    layout: ThetaLayout,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    unbounded: bool,
+    max_evals: int,
+) -> OptimizerRecord:
+    """The limit's optimum re-polished from the ordinary terms' θ set to 0, when lower.
+
+    At the limit an ordinary term's variance is small against the structured term's and its
+    optimum is often 0 (``(1 | Subject) + ar1(0 + occf | Subject)``: the limit is nlme's
+    ``lme(~1|Subject, corAR1)``, whose intercept variance is 0); the criterion is quadratic in θ
+    there, so BOBYQA stops with θ well away from 0 (ℓ 1e-6 to 1e-5 short)."""
+    ordinary = np.zeros(len(ray.free), dtype=bool)
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        if term.structure is None:
+            ordinary[off : off + term.npar] = True
+    ordinary = ordinary[ray.free]
+    if not np.any(ordinary & (record.theta != 0)):
+        return record
+    z0 = np.where(ordinary, 0.0, record.theta)
+    trial = minimize_theta(
+        at, z0, lo, max_evals=max_evals, upper=None if unbounded else hi, step_scale=0.1
+    )
+    total = record.evaluations + trial.evaluations
+    if trial.objective < record.objective:
+        return replace(trial, evaluations=total)
+    return replace(record, evaluations=total)
 
 
 def _towards_limit(fun: Objective, ray: _Ray, z: np.ndarray, value: float) -> tuple[bool, int]:
