@@ -5,7 +5,7 @@ B1: ``(1 | Subject) + ar1(0 + occf | Subject)`` stopped at a face, the ar1 sd 0 
 −434.168, ML −434.522; glmmTMB's ML stops there too), from every start it tried; its optimum is the
 σ → 0 limit, nlme's ``lme(random = ~1|Subject, correlation = corAR1)`` (−323.632). Likewise
 ``(age | Subject) + ar1(…)`` stopped at −336.34 (REML); its optimum is interior, above nlme's and
-glmmTMB's. A structured term that ends singular now gets a start with the structure dominant
+glmmTMB's. A structured term that ends singular now gets a start with σ small against every term
 (``mixedfit/engine/restart.py``, :func:`structured_start`).
 """
 
@@ -63,3 +63,16 @@ def test_slope_and_ar1_at_least_as_high_as_r(oxboys: pd.DataFrame, method: str) 
     fit = _fit(oxboys, f"slope_ar1_{method}")
     best_r = max(ref["loglik"], ref["glmmTMB_loglik"])
     assert fit.loglik >= best_r - 1e-6 * abs(best_r)
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_heterogeneous_ar1_limit_is_the_gls(oxboys: pd.DataFrame, method: str) -> None:
+    """B2: ``ar1(0 + occf | Subject, hom=False)`` alone has its supremum at σ = 0, nlme's
+    ``gls(corAR1 + varIdent)``. The limit stopped short (REML −304.58685087, ML −305.16671879:
+    1.2e-6 relative; intercept 153.588 / 153.486 against 153.569 / 153.528); it is now polished
+    on the exact limit criterion (``mixedfit/engine/limit_gls.py``)."""
+    ref = REF[f"arh1_{method}"]
+    fit = _fit(oxboys, f"arh1_{method}")
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    assert abs(fit.loglik - ref["loglik"]) < 5e-5  # was 1.1e-4 (REML), 3.7e-4 (ML)
+    _close_beta(fit, ref)

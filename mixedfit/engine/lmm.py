@@ -12,6 +12,7 @@ from . import restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
+from .limit_gls import exact_limit
 from .optimize import OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -146,9 +147,11 @@ def fit_factors(
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (lambda th: factor.objective(th, reml), layout, layout.lower(), layout.upper())
+        # the exact limit of a lone structured term (limit_gls.py); None without rows
+        exact = exact_limit(layout.terms, factor._X, factor._y, factor.log_weights, reml)
 
         def watched(start: np.ndarray | None) -> OptimizerRecord:
-            return vanishing.watched(optimize, limits[0], start, *limits[1:], max_evals)
+            return vanishing.watched(optimize, limits[0], start, *limits[1:], max_evals, exact)
 
         record = watched(given)
         limit = vanishing.at_limit(record.theta, layout)
@@ -160,7 +163,7 @@ def fit_factors(
             record, check, layout, watched, check_at, boundary_theta=_centred_theta(criteria)
         )
         if layout.structured:
-            record = vanishing.settle(record, *limits, max_evals)
+            record = vanishing.settle(record, *limits, max_evals, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
