@@ -76,3 +76,13 @@ def test_heterogeneous_ar1_limit_is_the_gls(oxboys: pd.DataFrame, method: str) -
     assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
     assert abs(fit.loglik - ref["loglik"]) < 5e-5  # was 1.1e-4 (REML), 3.7e-4 (ML)
     _close_beta(fit, ref)
+
+
+def test_max_evals_caps_the_whole_fit(oxboys: pd.DataFrame) -> None:
+    """max_evals caps every start and restart together (docs/repeated-measures.md): each stage
+    gets the rest of the budget. Before, each restart had the whole budget (2,014 evaluations
+    for max_evals=400)."""
+    with pytest.warns(mf.ConvergenceWarning):
+        fit = mf.lmer(REF["slope_ar1_REML"]["python"], oxboys, max_evals=400)
+    assert not fit.optimizer.converged
+    assert fit.optimizer.evaluations <= 400 + 5

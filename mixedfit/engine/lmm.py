@@ -150,8 +150,13 @@ def fit_factors(
         # the exact limit of a lone structured term (limit_gls.py); None without rows
         exact = exact_limit(layout.terms, factor._X, factor._y, factor.log_weights, reml)
 
+        spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
+
         def watched(start: np.ndarray | None) -> OptimizerRecord:
-            return vanishing.watched(optimize, limits[0], start, *limits[1:], max_evals, exact)
+            budget = max(1, max_evals - spent[0])
+            done = vanishing.watched(optimize, limits[0], start, *limits[1:], budget, exact)
+            spent[0] += done.evaluations
+            return done
 
         record = watched(given)
         limit = vanishing.at_limit(record.theta, layout)
@@ -163,7 +168,8 @@ def fit_factors(
             record, check, layout, watched, check_at, boundary_theta=_centred_theta(criteria)
         )
         if layout.structured:
-            record = vanishing.settle(record, *limits, max_evals, exact)
+            rest = max(1, max_evals - record.evaluations)
+            record = vanishing.settle(record, *limits, rest, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
