@@ -12,6 +12,7 @@ from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
+from .limit_gls import exact_limit
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -175,9 +176,16 @@ def fit_factors(
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (lambda th: factor.objective(th, reml), layout, layout.lower(), layout.upper())
+        # the exact limit of a lone structured term (limit_gls.py); None without rows
+        exact = exact_limit(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+
+        spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
         def watched(start: np.ndarray | None) -> OptimizerRecord:
-            return vanishing.watched(optimize, limits[0], start, *limits[1:], max_evals)
+            budget = max(1, max_evals - spent[0])
+            done = vanishing.watched(optimize, limits[0], start, *limits[1:], budget, exact)
+            spent[0] += done.evaluations
+            return done
 
         record = watched(given)
         limit = vanishing.at_limit(record.theta, layout)
@@ -189,7 +197,8 @@ def fit_factors(
             record, check, layout, watched, check_at, boundary_theta=_centred_theta(criteria)
         )
         if layout.structured:
-            record = vanishing.settle(record, *limits, max_evals)
+            rest = max(1, max_evals - record.evaluations)
+            record = vanishing.settle(record, *limits, rest, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())

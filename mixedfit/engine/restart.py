@@ -16,6 +16,12 @@ A suspect fit is optimized again from
    one), so that the first steps are on the scale of each column's random effects;
 2. lme4's own start, T = I, only if it differs from the first and the best fit so far still fails
    the derivative check;
+3. when a structured term still ends singular (a zero sd, or ρ at the end of its box), a start
+   with σ small against every term (:func:`structured_start`: the rescaled start times
+   :data:`STRUCTURED_SD`, structured correlations :data:`STRUCTURED_RHO`):
+   ``(1 | Subject) + ar1(0 + occf | Subject)`` on Oxboys with rows missing stops from the
+   other starts at an ar1 sd of 0 and ρ = −1 (REML −434.17), its optimum (the σ → 0 limit, the
+   GLS with an AR(1)) is −323.63;
 
 and the lowest criterion is kept. A second start replaces the first only when its criterion is
 lower by more than :data:`RESTART_GAIN`, so a fit whose restart finds the same optimum keeps its
@@ -41,6 +47,7 @@ __all__ = [
     "improve",
     "on_boundary",
     "rescaled_start",
+    "structured_start",
     "suspect",
     "vanishing_sigma",
 ]
@@ -48,6 +55,8 @@ __all__ = [
 RESTART_GAIN = 1e-6  # a second start must lower the criterion by more than this (absolute)
 _BOUNDARY = 1e-4  # lme4's isSingular() tolerance on diagonal θ
 LARGE_RELATIVE_SD = 100.0  # a structured term's sd / σ above this: suspect σ → 0
+STRUCTURED_SD = 10.0  # the structured start: this times the rescaled start
+STRUCTURED_RHO = 0.5  # a structured start's correlations (ρ, or the first partial one of toep)
 
 Optimize = Callable[[np.ndarray], OptimizerRecord]
 Check = Callable[[np.ndarray], ConvergenceCheck | None]
@@ -96,6 +105,18 @@ def rescaled_start(layout: ThetaLayout) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def structured_start(layout: ThetaLayout) -> np.ndarray:
+    """The rescaled start (:func:`rescaled_start`) times :data:`STRUCTURED_SD` (σ small against
+    every term), with a structured term's correlation :data:`STRUCTURED_RHO` (a toep term's
+    first partial autocorrelation; the others 0)."""
+    theta = rescaled_start(layout) * STRUCTURED_SD
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        structure = term.structure
+        if structure is not None and structure.n_cor:
+            theta[off + structure.n_sd] = STRUCTURED_RHO
+    return theta
+
+
 def improve(
     record: OptimizerRecord,
     check: ConvergenceCheck | None,
@@ -136,10 +157,17 @@ def improve(
     best, best_check = record, check
     evaluations, seconds = record.evaluations, record.seconds
     tried = [record.theta_start]
-    for label, start in (("rescaled lme4", rescaled_start(layout)), ("lme4", layout.start())):
+    starts = (
+        ("rescaled lme4", rescaled_start(layout)),
+        ("lme4", layout.start()),
+        ("structured", structured_start(layout)),
+    )
+    for label, start in starts:
         if any(np.allclose(start, s, rtol=1e-12, atol=0) for s in tried):
             continue
         if label == "lme4" and not _failed(best_check):
+            continue
+        if label == "structured" and not layout.structured_singular(best.theta, _BOUNDARY):
             break
         tried.append(start)
         try:

@@ -63,6 +63,7 @@ POLISH_ROUNDS = 3
 """Restarts of the limit's optimization from its optimum while they lower it by more than 1e-9."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
+_EXACT_STEP = 0.01  # step_scale of the polish on the exact limit (larger first steps stall)
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
@@ -157,11 +158,13 @@ def limit(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
+    exact: Objective | None = None,
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
     held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
     evaluated. The record's θ is the full x at the limit point; its evaluations include the
-    ray check's."""
+    ray check's. ``exact``: the limit's own criterion of x (:mod:`.limit_gls`), minimized
+    instead when given (the record's objective is still ``fun``'s at the limit point)."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
@@ -193,6 +196,9 @@ def limit(
                 record = replace(record, evaluations=record.evaluations + again.evaluations)
             if not gain > 1e-9 * max(1.0, abs(record.objective)):
                 break
+        record = _without_ordinary(at, record, ray, layout, lo, hi, upper is None, max_evals)
+        if exact is not None:
+            record = _exact_polish(at, exact, ray, record, lo, None if upper is None else hi)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -207,6 +213,64 @@ def limit(
         converged=record.converged and ok,
         start=LIMIT_START,
     )
+
+
+def _exact_polish(
+    at: Objective,
+    exact: Objective,
+    ray: _Ray,
+    record: OptimizerRecord,
+    lo: np.ndarray,
+    hi: np.ndarray | None,
+) -> OptimizerRecord:
+    """The limit's optimum polished on the limit's own criterion (:mod:`.limit_gls`) with small
+    first steps (:data:`_EXACT_STEP`), kept when that criterion is lower there; the record's
+    objective is ``at``'s (the blocked factor's at :data:`LIMIT_SD`) either way."""
+
+    def on_ray(z: np.ndarray) -> float:
+        return exact(ray.point(z))
+
+    again = minimize_theta(on_ray, record.theta, lo, upper=hi, step_scale=_EXACT_STEP)
+    theta = again.theta if again.objective < on_ray(record.theta) else record.theta
+    return replace(
+        record,
+        theta=theta,
+        objective=at(theta),
+        evaluations=record.evaluations + again.evaluations + 2,
+    )
+
+
+def _without_ordinary(
+    at: Objective,
+    record: OptimizerRecord,
+    ray: _Ray,
+    layout: ThetaLayout,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    unbounded: bool,
+    max_evals: int,
+) -> OptimizerRecord:
+    """The limit's optimum re-polished from the ordinary terms' θ set to 0, when lower.
+
+    At the limit an ordinary term's variance is small against the structured term's and its
+    optimum is often 0 (``(1 | Subject) + ar1(0 + occf | Subject)``: the limit is nlme's
+    ``lme(~1|Subject, corAR1)``, whose intercept variance is 0); the criterion is quadratic in θ
+    there, so BOBYQA stops with θ well away from 0 (ℓ 1e-6 to 1e-5 short)."""
+    ordinary = np.zeros(len(ray.free), dtype=bool)
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        if term.structure is None:
+            ordinary[off : off + term.npar] = True
+    ordinary = ordinary[ray.free]
+    if not np.any(ordinary & (record.theta != 0)):
+        return record
+    z0 = np.where(ordinary, 0.0, record.theta)
+    trial = minimize_theta(
+        at, z0, lo, max_evals=max_evals, upper=None if unbounded else hi, step_scale=0.1
+    )
+    total = record.evaluations + trial.evaluations
+    if trial.objective < record.objective:
+        return replace(trial, evaluations=total)
+    return replace(record, evaluations=total)
 
 
 def _towards_limit(fun: Objective, ray: _Ray, z: np.ndarray, value: float) -> tuple[bool, int]:
@@ -240,6 +304,7 @@ def watched(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
+    exact: Objective | None = None,
 ) -> OptimizerRecord:
     """A first optimization (``optimize(start, budget)``) watched for the σ → 0 crawl.
 
@@ -253,7 +318,7 @@ def watched(
     first = optimize(start, WATCH_EVALS)
     if first.converged or first.evaluations < WATCH_EVALS:
         return first
-    trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations)
+    trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations, exact)
     spent = first.evaluations + (0 if trial is None else trial.evaluations)
     if trial is not None and _better(trial, first):
         return replace(trial, evaluations=spent, seconds=first.seconds + trial.seconds)
@@ -274,13 +339,14 @@ def settle(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
+    exact: Objective | None = None,
 ) -> OptimizerRecord:
     """``best`` moved to its σ → 0 limit when a structured relative sd exceeds
     :data:`TRIAL_SD` and the limit is lower (:func:`limit`); the evaluations of the trial are
     counted either way. A record already at the limit (:func:`at_limit`) is returned as it is."""
     if at_limit(best.theta, layout) or largest_sd(best.theta, layout) <= TRIAL_SD:
         return best
-    trial = limit(fun, best.theta, layout, lower, upper, max_evals)
+    trial = limit(fun, best.theta, layout, lower, upper, max_evals, exact)
     if trial is None:
         return best
     total = best.evaluations + trial.evaluations
