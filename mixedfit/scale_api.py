@@ -30,6 +30,7 @@ from .scale.columns import check_saved
 from .scale.daskreduce import any_cross_products, is_dask_frame
 from .scale.progress import Event, Reporter
 from .scale.residual import lmer_residual, stratified_cross_products
+from .scale.rowless import RowlessOutputs
 from .scale.rows import augment_chunks, predict_chunks, write_augment
 from .scale.sources import is_streamed_source, source_columns
 from .scale.strata import StratifiedCrossProducts, load_stratified
@@ -58,7 +59,7 @@ def _no_kr(ddf: str) -> str:
     return ddf
 
 
-class StatisticsModel(LinearMixedModel):
+class StatisticsModel(RowlessOutputs, LinearMixedModel):
     """A :class:`~mixedfit.LinearMixedModel` fitted from cross products: no rows are held.
 
     Row-level results (:attr:`fitted`, :attr:`residuals`, :meth:`predict` without new data,
@@ -88,20 +89,8 @@ class StatisticsModel(LinearMixedModel):
         """Observations used (after dropping rows with missing values)."""
         return int(self.crossproducts.n)
 
-    @property
-    def fitted(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("fitted values")
-
-    @property
-    def residuals(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("residuals")
-
-    @property
-    def scaled_residuals(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("residuals")
+    def _rows_error(self, what: str) -> MixedFitError:
+        return _needs_rows(what)
 
     def predict(  # type: ignore[override]
         self,

@@ -37,6 +37,7 @@ from ..model import ResidualModelFit, engine_terms
 from ..model.residual import structure_name
 from .fit import _start, rowless_design
 from .progress import Reporter
+from .rowless import RowlessOutputs
 from .strata import StratifiedCrossProducts
 
 __all__ = [
@@ -89,7 +90,7 @@ def _needs_rows(what: str) -> MixedFitError:
     )
 
 
-class StreamedResidualModel(ResidualModelFit):
+class StreamedResidualModel(RowlessOutputs, ResidualModelFit):
     """A model with a residual variance function (``mf.VarIdent``) fitted from cross products
     per stratum: the criteria, θ, φ (``fit.residual.params``), β, vcov, σ, varcorr, ranef and
     their conditional sds, Wald z tests (``coef_table(ddf="none")``) are those of the in-memory
@@ -146,20 +147,8 @@ class StreamedResidualModel(ResidualModelFit):
         """Not available: needs the rows."""
         raise _needs_rows("save()")
 
-    @property
-    def fitted(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("fitted values")
-
-    @property
-    def residuals(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("residuals")
-
-    @property
-    def scaled_residuals(self) -> np.ndarray:
-        """Not available: needs the rows."""
-        raise _needs_rows("residuals")
+    def _rows_error(self, what: str) -> MixedFitError:
+        return _needs_rows(what)
 
     def residuals_of(self, type: str = "response") -> np.ndarray:
         """Not available: needs the rows."""
