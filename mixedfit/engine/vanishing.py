@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ __all__ = [
     "LIMIT_START",
     "TRIAL_SD",
     "WATCH_EVALS",
+    "LimitCriteria",
     "at_limit",
     "capped",
     "limit",
@@ -68,6 +69,23 @@ _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be low
 
 Objective = Callable[[np.ndarray], float]
 Optimize = Callable[[np.ndarray | None, int], OptimizerRecord]
+
+
+@dataclass(frozen=True)
+class LimitCriteria:
+    """Criteria of x = (θ, …) for a model with an exact σ → 0 limit (:mod:`.limit_gls`).
+
+    Attributes
+    ----------
+    marginal : callable
+        The model's criterion by the GLS form V = Z Λ Λ' Z' + I per group, stable at
+        :data:`LIMIT_SD` (the blocked factor's value there cancels ~8 digits).
+    exact : callable
+        The limit's own criterion (V = Z Λ Λ' Z'); infinite where that is singular.
+    """
+
+    marginal: Objective
+    exact: Objective
 
 
 def _sd_entries(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -158,13 +176,14 @@ def limit(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
     held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
     evaluated. The record's θ is the full x at the limit point; its evaluations include the
-    ray check's. ``exact``: the limit's own criterion of x (:mod:`.limit_gls`), minimized
-    instead when given (the record's objective is still ``fun``'s at the limit point)."""
+    ray check's. ``exact``: the model's stable criteria where it has an exact limit
+    (:class:`LimitCriteria`), minimized instead of ``fun`` (the marginal one, then a polish on
+    the exact limit; the record's objective is the marginal one's at the limit point)."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
@@ -176,13 +195,18 @@ def limit(
     def at(z: np.ndarray) -> float:
         return fun(ray.point(z))
 
+    def marginal(z: np.ndarray) -> float:
+        assert exact is not None
+        return exact.marginal(ray.point(z))
+
+    crit = at if exact is None else marginal  # without the factor's cancellation at 1e4
     try:
         record = minimize_theta(
-            at, z0, lo, max_evals=max_evals, upper=None if upper is None else hi
+            crit, z0, lo, max_evals=max_evals, upper=None if upper is None else hi
         )
         for _ in range(POLISH_ROUNDS):  # fresh trust regions: BOBYQA stops short on the ray
             again = minimize_theta(
-                at,
+                crit,
                 record.theta,
                 lo,
                 max_evals=max_evals,
@@ -196,15 +220,17 @@ def limit(
                 record = replace(record, evaluations=record.evaluations + again.evaluations)
             if not gain > 1e-9 * max(1.0, abs(record.objective)):
                 break
-        record = _without_ordinary(at, record, ray, layout, lo, hi, upper is None, max_evals)
+        record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            record = _exact_polish(at, exact, ray, record, lo, None if upper is None else hi)
+            record = _exact_polish(exact.exact, ray, record, lo, None if upper is None else hi)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
         return None
     x = ray.point(record.theta)
-    ok, spent = _towards_limit(fun, ray, record.theta, record.objective)
+    ok, spent = _towards_limit(
+        fun if exact is None else exact.marginal, ray, record.theta, record.objective
+    )
     return replace(
         record,
         theta=x,
@@ -216,7 +242,6 @@ def limit(
 
 
 def _exact_polish(
-    at: Objective,
     exact: Objective,
     ray: _Ray,
     record: OptimizerRecord,
@@ -225,17 +250,18 @@ def _exact_polish(
 ) -> OptimizerRecord:
     """The limit's optimum polished on the limit's own criterion (:mod:`.limit_gls`) with small
     first steps (:data:`_EXACT_STEP`), kept when that criterion is lower there; the record's
-    objective is ``at``'s (the blocked factor's at :data:`LIMIT_SD`) either way."""
+    objective stays the marginal criterion's at :data:`LIMIT_SD` (compared with other fits)."""
 
     def on_ray(z: np.ndarray) -> float:
         return exact(ray.point(z))
 
     again = minimize_theta(on_ray, record.theta, lo, upper=hi, step_scale=_EXACT_STEP)
-    theta = again.theta if again.objective < on_ray(record.theta) else record.theta
+    if not again.objective < on_ray(record.theta):
+        return replace(record, evaluations=record.evaluations + again.evaluations + 1)
     return replace(
         record,
-        theta=theta,
-        objective=at(theta),
+        theta=again.theta,
+        objective=record.objective + again.objective - on_ray(record.theta),
         evaluations=record.evaluations + again.evaluations + 2,
     )
 
@@ -304,7 +330,7 @@ def watched(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord:
     """A first optimization (``optimize(start, budget)``) watched for the σ → 0 crawl.
 
@@ -321,7 +347,12 @@ def watched(
     trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations, exact)
     spent = first.evaluations + (0 if trial is None else trial.evaluations)
     if trial is not None and _better(trial, first):
-        return replace(trial, evaluations=spent, seconds=first.seconds + trial.seconds)
+        return replace(
+            trial,
+            evaluations=spent,
+            seconds=first.seconds + trial.seconds,
+            theta_start=first.theta_start,  # a restart's start is compared with it
+        )
     rest = optimize(first.theta, max(1, max_evals - spent))
     return replace(
         rest,
@@ -339,7 +370,7 @@ def settle(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord:
     """``best`` moved to its σ → 0 limit when a structured relative sd exceeds
     :data:`TRIAL_SD` and the limit is lower (:func:`limit`); the evaluations of the trial are
