@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .limit_polish import exact_polish, polished
 from .optimize import OptimizerRecord, minimize_theta
 from .restart import RESTART_GAIN
 from .reterm import ThetaLayout
@@ -60,11 +61,8 @@ TRIAL_SD = 10.0
 """A converged fit whose structured term has a relative sd above this is tried at its limit."""
 WATCH_EVALS = 2_000
 """Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
-POLISH_ROUNDS = 3
-"""Restarts of the limit's optimization from its optimum while they lower it by more than 1e-9."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
-_EXACT_STEP = 0.01  # step_scale of the polish on the exact limit (larger first steps stall)
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
@@ -200,29 +198,14 @@ def limit(
         return exact.marginal(ray.point(z))
 
     crit = at if exact is None else marginal  # without the factor's cancellation at 1e4
+    top_z = None if upper is None else hi
     try:
-        record = minimize_theta(
-            crit, z0, lo, max_evals=max_evals, upper=None if upper is None else hi
-        )
-        for _ in range(POLISH_ROUNDS):  # fresh trust regions: BOBYQA stops short on the ray
-            again = minimize_theta(
-                crit,
-                record.theta,
-                lo,
-                max_evals=max_evals,
-                upper=None if upper is None else hi,
-                step_scale=0.1,
-            )
-            gain = record.objective - again.objective
-            if again.objective < record.objective:
-                record = replace(again, evaluations=record.evaluations + again.evaluations)
-            else:
-                record = replace(record, evaluations=record.evaluations + again.evaluations)
-            if not gain > 1e-9 * max(1.0, abs(record.objective)):
-                break
+        record = minimize_theta(crit, z0, lo, max_evals=max_evals, upper=top_z)
+        if exact is None:  # fresh trust regions: BOBYQA stops short on the ray
+            record = polished(crit, record, lo, top_z, max_evals, 0.1)
         record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            record = _exact_polish(exact.exact, ray, record, lo, None if upper is None else hi)
+            record = exact_polish(lambda z: exact.exact(ray.point(z)), record, lo, top_z)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -238,31 +221,6 @@ def limit(
         evaluations=record.evaluations + spent,
         converged=record.converged and ok,
         start=LIMIT_START,
-    )
-
-
-def _exact_polish(
-    exact: Objective,
-    ray: _Ray,
-    record: OptimizerRecord,
-    lo: np.ndarray,
-    hi: np.ndarray | None,
-) -> OptimizerRecord:
-    """The limit's optimum polished on the limit's own criterion (:mod:`.limit_gls`) with small
-    first steps (:data:`_EXACT_STEP`), kept when that criterion is lower there; the record's
-    objective stays the marginal criterion's at :data:`LIMIT_SD` (compared with other fits)."""
-
-    def on_ray(z: np.ndarray) -> float:
-        return exact(ray.point(z))
-
-    again = minimize_theta(on_ray, record.theta, lo, upper=hi, step_scale=_EXACT_STEP)
-    if not again.objective < on_ray(record.theta):
-        return replace(record, evaluations=record.evaluations + again.evaluations + 1)
-    return replace(
-        record,
-        theta=again.theta,
-        objective=record.objective + again.objective - on_ray(record.theta),
-        evaluations=record.evaluations + again.evaluations + 2,
     )
 
 
