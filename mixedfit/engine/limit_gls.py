@@ -118,6 +118,22 @@ class LimitModel:
             value = logdet + n * (1 + math.log(2 * math.pi * r2 / n))
         return value - self.log_weights, (chol, R, coef, resid, r2)
 
+    def parts(
+        self, theta: np.ndarray, fixed_map: FixedCentring | None
+    ) -> tuple[float, float, float, np.ndarray] | None:
+        """log|V|, log|X'V⁻¹X|, r'V⁻¹r and (X'V⁻¹X)⁻¹ (mapped to the caller's X by
+        ``fixed_map``) of the limit at θ, for derivatives in θ; None where V is singular."""
+        done = self._fit(theta, True, 0.0)
+        if done is None:
+            return None
+        _, (chol, R, _, _, r2) = done
+        p = self.X.shape[1]
+        inv = solve_triangular(R, np.eye(p), check_finite=False)
+        vcov = inv @ inv.T if fixed_map is None else fixed_map.vcov(inv @ inv.T)
+        logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
+        ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
+        return logdet, ldx, r2, vcov
+
     def criterion(self, theta: np.ndarray, reml: bool, nugget: float = 0.0) -> float:
         """The limit's REML criterion or ML deviance at θ (inf where V is singular); with
         ``nugget`` 1 the model's own criterion at θ (V = σ² (Z Λ Λ' Z' + I)), as the blocked

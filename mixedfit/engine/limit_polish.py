@@ -26,7 +26,7 @@ from .optimize import OptimizerRecord, minimize_theta
 
 Objective = Callable[[np.ndarray], float]
 
-__all__ = ["POLISH_ROUNDS", "exact_polish", "newton_polish", "polished"]
+__all__ = ["POLISH_ROUNDS", "exact_polish", "finite_differences", "newton_polish", "polished"]
 
 POLISH_ROUNDS = 3
 """Restarts of the limit's optimization from its optimum while they lower it enough."""
@@ -46,7 +46,7 @@ def _room(z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.minimum(size, np.minimum(below, above))
 
 
-def _derivatives(
+def finite_differences(
     fun: Callable[[np.ndarray], float], z: np.ndarray, free: np.ndarray, h: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Central-difference gradient and Hessian of ``fun`` over the ``free`` entries of z, in
@@ -93,7 +93,7 @@ def newton_polish(
         if not free.size or not math.isfinite(value):
             break
         h = _H * room
-        grad, hess, used = _derivatives(fun, z, free, h)
+        grad, hess, used = finite_differences(fun, z, free, h)
         spent += used
         try:
             step = -cho_solve(cho_factor(hess), grad)

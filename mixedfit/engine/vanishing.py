@@ -140,9 +140,9 @@ def message(name: str, kind: str) -> str:
         f"σ → 0: the residual variance vanishes against the structured term {kind}(… | {name}), "
         "which spans each group's covariance by itself; the fit was moved to that limit (the "
         f"term's largest sd is {LIMIT_SD:g} σ): the model is a GLS with the term's covariance "
-        "as the residual covariance. Fit that GLS with residual= for its parameters and for "
-        "Satterthwaite/Kenward-Roger df: here the standard errors of the variance parameters "
-        "and the df (which count σ) are not meaningful."
+        "as the residual covariance. The likelihood, β, their standard errors and "
+        "Satterthwaite df are that limit model's; fit it with residual= for the standard "
+        "errors of its variance parameters and for Kenward-Roger df (refused here)."
     )
 
 

@@ -28,6 +28,7 @@ from .contrasts import term_contrasts
 from .hypotheses import contrast_matrix, hypothesis
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
 from .kr_linear import linear_structure
+from .limit_df import refuse_kenward_roger
 from .satterthwaite import varpar_covariance
 from .structured_kr import structured_kr_adjusted
 
@@ -64,6 +65,7 @@ def _method(ddf: str) -> str:
 
 @cached_per_fit
 def _kr(fit: MixedModelFit) -> KRAdjusted:
+    refuse_kenward_roger(fit)  # at the σ → 0 limit (limit_df.py)
     layout = fit._engine.factor.layout
     if fit._engine.reml and not all(linear_structure(t.structure) for t in layout.terms):
         return structured_kr_adjusted(fit)  # ar1 ...: mmrm's non-linear adjustment
