@@ -86,3 +86,30 @@ def test_kenward_roger_is_refused_at_the_limit(limit_fit: tuple[str, Any, pd.Dat
     _, fit, _ = limit_fit
     with pytest.raises(mf.MixedFitError, match=r"σ → 0 limit of the ar1 term.*residual"):
         fit.coef_table(ddf="kenward-roger")
+
+
+def test_residual_path_refuses_df_at_the_limit() -> None:
+    """With residual= as well, the residual structure is not identified at the limit (σ² Λ_R
+    vanishes): the df are refused naming the limit (before: "the Hessian ... is not positive
+    definite (a fit on the boundary or not converged)")."""
+    data = _sleep().assign(one="a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(REF["sleepstudy_arh1_REML"]["python"], data, residual=mf.VarIdent("one"))
+    with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
+        fit.coef_table(ddf="satterthwaite")
+    with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
+        fit.coef_table(ddf="kenward-roger")
+    assert np.all(np.isfinite(fit.coef_table(ddf="none")["std_error"]))
+
+
+def test_no_exact_limit_model_gives_nan_df_with_a_warning() -> None:
+    """``(1 | grp)`` spans subjects, so the limit has no block-diagonal exact form: the df (and
+    p-values, intervals) are NaN with a BoundaryWarning saying why, not the fit's own."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer("height ~ age + (1 | grp) + ar1(0 + occf | Subject, hom=False)", _oxboys())
+    with pytest.warns(mf.BoundaryWarning, match="no exact form"):
+        table = fit.coef_table(ddf="satterthwaite")
+    assert table[["df", "p", "lower", "upper"]].isna().all().all()
+    assert np.all(np.isfinite(table["std_error"]))

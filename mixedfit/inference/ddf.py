@@ -152,7 +152,7 @@ def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     p = 2 * scipy.stats.norm.sf(np.abs(t))
     if finite.any():
         p = np.where(finite, 2 * scipy.stats.t.sf(np.abs(t), np.where(finite, df, 1.0)), p)
-    return np.asarray(p, dtype=float)
+    return np.where(np.isnan(df), np.nan, p)  # NaN df: no test (limit_df.py)
 
 
 def _refuse_residual(fit: object, what: str) -> None:
@@ -208,7 +208,7 @@ def coef_table(fit: MixedModelFit, ddf: str = "satterthwaite", level: float = 0.
     crit = np.where(
         finite,
         scipy.stats.t.isf(alpha, np.where(finite, df, 1.0)),
-        scipy.stats.norm.isf(alpha),
+        np.where(np.isnan(df), np.nan, scipy.stats.norm.isf(alpha)),
     )
     return pd.DataFrame(
         {
