@@ -142,9 +142,8 @@ def exact_polish(
 ) -> OptimizerRecord:
     """The limit's optimum polished on the limit's own criterion ``on_ray`` of the ray's free
     parameters z (:mod:`.limit_gls`): BOBYQA with small first steps (:data:`_EXACT_STEP`), then
-    Newton steps (:func:`newton_polish`). The record's objective is moved by the exact
-    criterion's gain from the marginal one's at the limit point (the value compared with other
-    fits)."""
+    Newton steps (:func:`newton_polish`). The record's objective is then the exact limit's
+    (the supremum along the ray of the criterion compared with other fits)."""
 
     before = on_ray(record.theta)
     if not math.isfinite(before):
@@ -157,8 +156,4 @@ def exact_polish(
     if value < again.objective:
         again = replace(again, theta=z, objective=value)
     again = replace(again, evaluations=again.evaluations + spent)
-    return replace(
-        again,
-        objective=record.objective + again.objective - before,
-        evaluations=record.evaluations + again.evaluations + 1,
-    )
+    return replace(again, evaluations=record.evaluations + again.evaluations + 1)

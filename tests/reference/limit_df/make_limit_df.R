@@ -114,6 +114,18 @@ fits$oxboys_arh1_REML <- list(
   beta = as.list(coef(g2)), se = as.list(sqrt(diag(vcov(g2)))),
   df = as.list(setNames(df2, names(coef(g2)))))
 
+# Oxboys, height ~ age + cs(0 + occf | Subject): the limit is a CSH GLS (loglik and beta only,
+# for the evaluation-count test tests/test_limit_speed.py)
+g3 <- gls(height ~ age, o, correlation = corCompSymm(form = ~ 1 | Subject),
+          weights = varIdent(form = ~ 1 | occf), method = "REML",
+          control = glsControl(msMaxIter = 500, tolerance = 1e-10, msTol = 1e-10))
+fits$oxboys_csh_REML <- list(
+  python = "height ~ age + cs(0 + occf | Subject)",
+  r = "gls(height ~ age, correlation = corCompSymm(form = ~ 1 | Subject), weights = varIdent(form = ~ 1 | occf), method = 'REML')",
+  data = "tests/reference/cov_oxboys/oxboys_miss.csv",
+  loglik = as.numeric(logLik(g3)),
+  beta = as.list(coef(g3)), se = as.list(sqrt(diag(vcov(g3)))))
+
 out <- list(engine = paste("nlme", packageVersion("nlme"), "numDeriv", packageVersion("numDeriv")),
             method = "Satterthwaite from numDeriv's Hessian of the GLS REML deviance (see the script)",
             fits = fits)
