@@ -13,11 +13,16 @@ every other sd of a random-effects term (all relative to σ) is scaled by the sa
 remaining parameters — the shape of G relative to its largest sd, correlations, a residual
 structure's φ — are optimized on a well-posed criterion, σ² still profiled (it takes the
 overall scale). At :data:`LIMIT_SD` the criterion is the limit's to ~1e-8 relative: the limit
-model is fitted. The limit is accepted when it is lower than the fit's criterion by more than
-:data:`~.restart.RESTART_GAIN` and the criterion falls along the ray towards it
-(:func:`_towards_limit`); the record's ``start`` is then :data:`LIMIT_START` (a restart that
-wins relabels it: :func:`at_limit` tells a limit point by θ), and the caller warns
-(``mixedfit.BoundaryWarning``) naming the term (:func:`limit_warning`).
+model is fitted. Where the limit has an exact form (:mod:`.limit_gls`: a term with one effect per
+observation, other terms nested in its groups; :class:`LimitCriteria`) the blocked factor is not
+used on the ray (at θ ~ 1e4 its r² cancels ~8 digits: criteria 1e-8 relative apart for y and
+y + 1e4): the shape is optimized roughly on the GLS form of the criterion, then polished on the
+exact limit (:mod:`.limit_polish`), whose value the record carries. The limit is accepted
+when it is lower than the fit's criterion by more than :data:`~.restart.RESTART_GAIN` and
+the criterion falls along the ray towards it (:func:`_towards_limit`); the record's ``start`` is
+then :data:`LIMIT_START` (a restart that wins relabels it: :func:`at_limit` tells a limit point
+by θ), and the caller warns (``mixedfit.BoundaryWarning``) naming the term
+(:func:`limit_warning`).
 
 A fit is tried at its limit when its first optimization spends :data:`WATCH_EVALS` evaluations
 without converging (:func:`watched`: the crawl; otherwise it goes on from where it stopped with
