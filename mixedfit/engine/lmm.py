@@ -12,13 +12,13 @@ from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
-from .limit_gls import exact_limit
+from .limit_gls import limit_model, limit_solution
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
 from .ridge import ridge_tangent
-from .solution import solve
+from .solution import Solution, solve
 from .start import moment_start
 
 __all__ = ["EngineFit", "criterion_at", "fit_factors", "fit_lmm", "weighted_factor"]
@@ -149,8 +149,8 @@ def fit_factors(
         return record
 
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
-        if factor.n >= MAX_NOBS or not len(theta):
-            return None
+        if factor.n >= MAX_NOBS or not len(theta) or vanishing.at_limit(theta, layout):
+            return None  # at the σ → 0 limit θ ~ 1e4: no check (the fit warns instead)
         # the derivatives are read off the factor the optimizer used (the centred one, if any)
         centred = criteria.get(theta.tobytes())
         at, theta_at = (factor, theta) if centred is None else (centred.factor, centred.theta)
@@ -177,7 +177,13 @@ def fit_factors(
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py); None without rows
-        exact = exact_limit(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+        limit_at = limit_model(layout.terms, factor._X, factor._y, factor.log_weights)
+        exact = None
+        if limit_at is not None:
+            exact = vanishing.LimitCriteria(
+                lambda th: limit_at.criterion(th, reml, 1.0),
+                lambda th: limit_at.criterion(th, reml),
+            )
 
         spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
@@ -202,12 +208,7 @@ def fit_factors(
             check = None if vanishing.at_limit(record.theta, layout) else check
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
-        if centred is None and vanishing.at_limit(record.theta, layout):
-            # at the limit the criterion is ill-conditioned (θ ~ 1e4): report the blocked
-            # factor's value, which the solution, a saved fit's reload and the checks recompute
-            # (the compiled kernel's rounding differs there by ~1e-9 relative)
-            record = replace(record, objective=factor.objective(record.theta, reml))
-        solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
+        solution, record = _solution(factor, centred, record, reml)
     criterion = None if centred is not None else criteria.get(record.theta.tobytes())
     return EngineFit(
         factor,
@@ -220,6 +221,25 @@ def fit_factors(
         _centred=centred,
         _criterion=criterion,
     )
+
+
+def _solution(
+    factor: BlockedFactor, centred: CentredOptimum | None, record: OptimizerRecord, reml: bool
+) -> tuple[Solution, OptimizerRecord]:
+    """The estimates at θ̂ and the record with the criterion reported there. At the σ → 0 limit
+    the blocked factor is ill-conditioned (θ ~ 1e4: criteria 1e-8 relative apart for y and
+    y + 1e4): the exact limit model's (:func:`.limit_gls.limit_solution`) where there is one,
+    else the factor's value (a reload recomputes both; the compiled kernel's rounding differs
+    there by ~1e-9 relative)."""
+    if centred is not None:
+        return centred.solve(reml), record
+    solution = solve(factor, record.theta, reml)
+    if vanishing.at_limit(record.theta, factor.layout):
+        exact = limit_solution(factor, record.theta, reml)
+        if exact is not None:
+            return exact[0], replace(record, objective=exact[1])
+        record = replace(record, objective=factor.objective(record.theta, reml))
+    return solution, record
 
 
 def criterion_at(

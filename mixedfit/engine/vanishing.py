@@ -13,11 +13,16 @@ every other sd of a random-effects term (all relative to σ) is scaled by the sa
 remaining parameters — the shape of G relative to its largest sd, correlations, a residual
 structure's φ — are optimized on a well-posed criterion, σ² still profiled (it takes the
 overall scale). At :data:`LIMIT_SD` the criterion is the limit's to ~1e-8 relative: the limit
-model is fitted. The limit is accepted when it is lower than the fit's criterion by more than
-:data:`~.restart.RESTART_GAIN` and the criterion falls along the ray towards it
-(:func:`_towards_limit`); the record's ``start`` is then :data:`LIMIT_START` (a restart that
-wins relabels it: :func:`at_limit` tells a limit point by θ), and the caller warns
-(``mixedfit.BoundaryWarning``) naming the term (:func:`limit_warning`).
+model is fitted. Where the limit has an exact form (:mod:`.limit_gls`: a term with one effect per
+observation, other terms nested in its groups; :class:`LimitCriteria`) the blocked factor is not
+used on the ray (at θ ~ 1e4 its r² cancels ~8 digits: criteria 1e-8 relative apart for y and
+y + 1e4): the shape is optimized roughly on the GLS form of the criterion, then polished on the
+exact limit (:mod:`.limit_polish`), whose value the record carries. The limit is accepted
+when it is lower than the fit's criterion by more than :data:`~.restart.RESTART_GAIN` and
+the criterion falls along the ray towards it (:func:`_towards_limit`); the record's ``start`` is
+then :data:`LIMIT_START` (a restart that wins relabels it: :func:`at_limit` tells a limit point
+by θ), and the caller warns (``mixedfit.BoundaryWarning``) naming the term
+(:func:`limit_warning`).
 
 A fit is tried at its limit when its first optimization spends :data:`WATCH_EVALS` evaluations
 without converging (:func:`watched`: the crawl; otherwise it goes on from where it stopped with
@@ -30,10 +35,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .limit_polish import exact_polish, polished
 from .optimize import OptimizerRecord, minimize_theta
 from .restart import RESTART_GAIN
 from .reterm import ThetaLayout
@@ -43,6 +49,7 @@ __all__ = [
     "LIMIT_START",
     "TRIAL_SD",
     "WATCH_EVALS",
+    "LimitCriteria",
     "at_limit",
     "capped",
     "limit",
@@ -59,15 +66,30 @@ TRIAL_SD = 10.0
 """A converged fit whose structured term has a relative sd above this is tried at its limit."""
 WATCH_EVALS = 2_000
 """Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
-POLISH_ROUNDS = 3
-"""Restarts of the limit's optimization from its optimum while they lower it by more than 1e-9."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
-_EXACT_STEP = 0.01  # step_scale of the polish on the exact limit (larger first steps stall)
+_ROUGH = 1e-3  # the marginal optimization's xtol relative to the start when polished exactly
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
 Optimize = Callable[[np.ndarray | None, int], OptimizerRecord]
+
+
+@dataclass(frozen=True)
+class LimitCriteria:
+    """Criteria of x = (θ, …) for a model with an exact σ → 0 limit (:mod:`.limit_gls`).
+
+    Attributes
+    ----------
+    marginal : callable
+        The model's criterion by the GLS form V = Z Λ Λ' Z' + I per group, stable at
+        :data:`LIMIT_SD` (the blocked factor's value there cancels ~8 digits).
+    exact : callable
+        The limit's own criterion (V = Z Λ Λ' Z'); infinite where that is singular.
+    """
+
+    marginal: Objective
+    exact: Objective
 
 
 def _sd_entries(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +146,9 @@ def message(name: str, kind: str) -> str:
         f"σ → 0: the residual variance vanishes against the structured term {kind}(… | {name}), "
         "which spans each group's covariance by itself; the fit was moved to that limit (the "
         f"term's largest sd is {LIMIT_SD:g} σ): the model is a GLS with the term's covariance "
-        "as the residual covariance. Fit that GLS with residual= for its parameters and for "
-        "Satterthwaite/Kenward-Roger df: here the standard errors of the variance parameters "
-        "and the df (which count σ) are not meaningful."
+        "as the residual covariance. The likelihood, β, their standard errors and "
+        "Satterthwaite df are that limit model's; fit it with residual= for the standard "
+        "errors of its variance parameters and for Kenward-Roger df (refused here)."
     )
 
 
@@ -158,13 +180,14 @@ def limit(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
     held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
     evaluated. The record's θ is the full x at the limit point; its evaluations include the
-    ray check's. ``exact``: the limit's own criterion of x (:mod:`.limit_gls`), minimized
-    instead when given (the record's objective is still ``fun``'s at the limit point)."""
+    ray check's. ``exact``: the model's stable criteria where it has an exact limit
+    (:class:`LimitCriteria`), minimized instead of ``fun`` (the marginal one, then a polish on
+    the exact limit; the record's objective is the marginal one's at the limit point)."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
@@ -176,35 +199,30 @@ def limit(
     def at(z: np.ndarray) -> float:
         return fun(ray.point(z))
 
+    def marginal(z: np.ndarray) -> float:
+        assert exact is not None
+        return exact.marginal(ray.point(z))
+
+    crit = at if exact is None else marginal  # without the factor's cancellation at 1e4
+    top_z = None if upper is None else hi
     try:
-        record = minimize_theta(
-            at, z0, lo, max_evals=max_evals, upper=None if upper is None else hi
-        )
-        for _ in range(POLISH_ROUNDS):  # fresh trust regions: BOBYQA stops short on the ray
-            again = minimize_theta(
-                at,
-                record.theta,
-                lo,
-                max_evals=max_evals,
-                upper=None if upper is None else hi,
-                step_scale=0.1,
-            )
-            gain = record.objective - again.objective
-            if again.objective < record.objective:
-                record = replace(again, evaluations=record.evaluations + again.evaluations)
-            else:
-                record = replace(record, evaluations=record.evaluations + again.evaluations)
-            if not gain > 1e-9 * max(1.0, abs(record.objective)):
-                break
-        record = _without_ordinary(at, record, ray, layout, lo, hi, upper is None, max_evals)
+        # with the exact polish to follow, the marginal optimization need only get near the
+        # optimum: its last steps (xtol 1e-7 on shapes of order 1e2) cost ~1,500 evaluations
+        xtol = 1e-7 if exact is None else max(1e-7, _ROUGH * float(np.max(np.abs(z0))))
+        record = minimize_theta(crit, z0, lo, max_evals=max_evals, upper=top_z, xtol_abs=xtol)
+        if exact is None:  # fresh trust regions: BOBYQA stops short on the ray
+            record = polished(crit, record, lo, top_z, max_evals, 0.1)
+        record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            record = _exact_polish(at, exact, ray, record, lo, None if upper is None else hi)
+            record = exact_polish(lambda z: exact.exact(ray.point(z)), record, lo, top_z)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
         return None
     x = ray.point(record.theta)
-    ok, spent = _towards_limit(fun, ray, record.theta, record.objective)
+    ok, spent = _towards_limit(
+        fun if exact is None else exact.marginal, ray, record.theta, record.objective
+    )
     return replace(
         record,
         theta=x,
@@ -212,31 +230,6 @@ def limit(
         evaluations=record.evaluations + spent,
         converged=record.converged and ok,
         start=LIMIT_START,
-    )
-
-
-def _exact_polish(
-    at: Objective,
-    exact: Objective,
-    ray: _Ray,
-    record: OptimizerRecord,
-    lo: np.ndarray,
-    hi: np.ndarray | None,
-) -> OptimizerRecord:
-    """The limit's optimum polished on the limit's own criterion (:mod:`.limit_gls`) with small
-    first steps (:data:`_EXACT_STEP`), kept when that criterion is lower there; the record's
-    objective is ``at``'s (the blocked factor's at :data:`LIMIT_SD`) either way."""
-
-    def on_ray(z: np.ndarray) -> float:
-        return exact(ray.point(z))
-
-    again = minimize_theta(on_ray, record.theta, lo, upper=hi, step_scale=_EXACT_STEP)
-    theta = again.theta if again.objective < on_ray(record.theta) else record.theta
-    return replace(
-        record,
-        theta=theta,
-        objective=at(theta),
-        evaluations=record.evaluations + again.evaluations + 2,
     )
 
 
@@ -304,7 +297,7 @@ def watched(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord:
     """A first optimization (``optimize(start, budget)``) watched for the σ → 0 crawl.
 
@@ -321,7 +314,12 @@ def watched(
     trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations, exact)
     spent = first.evaluations + (0 if trial is None else trial.evaluations)
     if trial is not None and _better(trial, first):
-        return replace(trial, evaluations=spent, seconds=first.seconds + trial.seconds)
+        return replace(
+            trial,
+            evaluations=spent,
+            seconds=first.seconds + trial.seconds,
+            theta_start=first.theta_start,  # a restart's start is compared with it
+        )
     rest = optimize(first.theta, max(1, max_evals - spent))
     return replace(
         rest,
@@ -339,7 +337,7 @@ def settle(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
-    exact: Objective | None = None,
+    exact: LimitCriteria | None = None,
 ) -> OptimizerRecord:
     """``best`` moved to its σ → 0 limit when a structured relative sd exceeds
     :data:`TRIAL_SD` and the limit is lower (:func:`limit`); the evaluations of the trial are

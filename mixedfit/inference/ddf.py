@@ -28,6 +28,7 @@ from .contrasts import term_contrasts
 from .hypotheses import contrast_matrix, hypothesis
 from .kenward_roger import KR_MAX_RANDOM_EFFECTS, KRAdjusted, kr_adjusted, kr_contrast, kr_ftest
 from .kr_linear import linear_structure
+from .limit_df import refuse_kenward_roger
 from .satterthwaite import varpar_covariance
 from .structured_kr import structured_kr_adjusted
 
@@ -64,6 +65,7 @@ def _method(ddf: str) -> str:
 
 @cached_per_fit
 def _kr(fit: MixedModelFit) -> KRAdjusted:
+    refuse_kenward_roger(fit)  # at the σ → 0 limit (limit_df.py)
     layout = fit._engine.factor.layout
     if fit._engine.reml and not all(linear_structure(t.structure) for t in layout.terms):
         return structured_kr_adjusted(fit)  # ar1 ...: mmrm's non-linear adjustment
@@ -150,7 +152,7 @@ def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     p = 2 * scipy.stats.norm.sf(np.abs(t))
     if finite.any():
         p = np.where(finite, 2 * scipy.stats.t.sf(np.abs(t), np.where(finite, df, 1.0)), p)
-    return np.asarray(p, dtype=float)
+    return np.where(np.isnan(df), np.nan, p)  # NaN df: no test (limit_df.py)
 
 
 def _refuse_residual(fit: object, what: str) -> None:
@@ -206,7 +208,7 @@ def coef_table(fit: MixedModelFit, ddf: str = "satterthwaite", level: float = 0.
     crit = np.where(
         finite,
         scipy.stats.t.isf(alpha, np.where(finite, df, 1.0)),
-        scipy.stats.norm.isf(alpha),
+        np.where(np.isnan(df), np.nan, scipy.stats.norm.isf(alpha)),
     )
     return pd.DataFrame(
         {

@@ -44,6 +44,7 @@ from ..engine.threads import single_threaded
 from ..exceptions import ConvergenceWarning, MixedFitError
 from .cache import cached_per_fit
 from .deviance_derivs import ThetaValues, central_derivatives, theta_scales
+from .limit_df import limit_varpar
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -106,7 +107,7 @@ class VarparCovariance:
         denom = np.einsum("qk,kl,ql->q", grad, self.vcov_varpar, grad)
         with np.errstate(divide="ignore", invalid="ignore"):
             df = np.where(denom > 0, 2.0 * var**2 / np.where(denom > 0, denom, 1.0), np.inf)
-        return var, df
+        return var, np.where(np.isnan(denom), np.nan, df)
 
 
 def varpar_covariance(fit: MixedModelFit, method: str | None = None) -> VarparCovariance:
@@ -243,6 +244,10 @@ class _Criterion:
 
 def _compute(fit: MixedModelFit, method: str) -> VarparCovariance:
     engine = fit._engine
+    with single_threaded():  # at the σ → 0 limit: the limit model's parameters (limit_df.py)
+        limit = limit_varpar(fit)
+    if limit is not None:
+        return _covariance(fit, *limit)
     crit = _Criterion(fit)
     varpar = np.append(crit.to_free(crit.theta), engine.solution.sigma)
     p = engine.solution.beta.shape[0]
@@ -259,6 +264,16 @@ def _compute(fit: MixedModelFit, method: str) -> VarparCovariance:
             jac = J.T.reshape(len(varpar), p, p)
         else:
             H, jac = central
+    return _covariance(fit, varpar, H, jac)
+
+
+def _covariance(
+    fit: MixedModelFit, varpar: np.ndarray, H: np.ndarray, jac: np.ndarray
+) -> VarparCovariance:
+    engine = fit._engine
+    if not np.all(np.isfinite(H)):  # no df (limit_df.py warned why)
+        vcov = engine.solution.sigma**2 * engine.solution.vcov_unscaled
+        return VarparCovariance(varpar, vcov, H, jac, np.full(len(varpar), np.nan))
     values, vectors = np.linalg.eigh(H)
     neg = values < -_EIGEN_TOL
     zero = np.abs(values) <= _EIGEN_TOL

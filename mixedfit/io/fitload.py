@@ -16,6 +16,7 @@ import pandas as pd
 from ..design import Design, build_design, canonical_rows
 from ..engine.centring import CentredOptimum, Centring
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from ..engine.limit_gls import limit_solution
 from ..engine.lmm import EngineFit, criterion_at, weighted_factor
 from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
@@ -211,6 +212,9 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
         if centred is None:
             solution = solve(factor, theta, reml)
             objective = factor.current_objective(reml)
+            exact = limit_solution(factor, theta, reml)  # at σ → 0, as the fit (lmm._solution)
+            if exact is not None:
+                solution, objective = exact
         else:  # as the fit: read off the centred columns (the original ones cancel)
             solution = centred.solve(reml)
             objective = centred.factor.current_objective(reml)

@@ -1,0 +1,115 @@
+"""Satterthwaite df of a fit at the σ → 0 limit of a structured term (issue 12;
+``mixedfit/inference/limit_df.py``).
+
+At that limit the fit is the GLS whose residual covariance is the term's. Before, the df came from
+the fit's own parameters (θ ~ 1e4 and σ, which is 0 in the limit model): Oxboys
+``height ~ age + ar1(0 + occf | Subject, hom=False)`` printed 25.67/40.20 (then 26.22/41.61, with
+a ConvergenceWarning) for the GLS's 25.68/41.04. Now they are the limit model's, against an R
+computation (nlme's gls, numDeriv; tests/reference/limit_df/make_limit_df.R) and against
+mixedfit's own GLS with the same structure as ``residual=``. Kenward–Roger is refused there.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+
+HERE = Path(__file__).parent
+REF = json.loads((HERE / "reference" / "limit_df" / "limit_df.json").read_text())["fits"]
+DF_RTOL = 1e-3  # the issue's target for Satterthwaite/KR df
+
+
+def _sleep() -> pd.DataFrame:
+    data = HERE / "data" / "cov"
+    schema = json.loads((data / "schema.json").read_text())["sleepstudy"]
+    df = pd.read_csv(data / schema["file"], dtype={k: str for k in schema["factors"]})
+    for k, levels in schema["factors"].items():
+        df[k] = pd.Categorical(df[k], categories=levels)
+    return df
+
+
+def _oxboys() -> pd.DataFrame:
+    d = pd.read_csv(HERE / "reference" / "cov_oxboys" / "oxboys_miss.csv", dtype={"Subject": str})
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"v{i}" for i in range(1, 10)])
+    return d
+
+
+CASES = {
+    "sleepstudy_arh1_REML": (_sleep, "Reaction ~ Daysf", mf.AR1("Daysf", "Subject", True)),
+    "oxboys_arh1_REML": (_oxboys, "height ~ age", mf.AR1("occf", "Subject", True)),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def limit_fit(request: pytest.FixtureRequest) -> tuple[str, Any, pd.DataFrame]:
+    make, _, _ = CASES[request.param]
+    data = make()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(REF[request.param]["python"], data)
+    assert any(issubclass(w.category, mf.BoundaryWarning) for w in seen)  # at the limit
+    return request.param, fit, data
+
+
+def test_satterthwaite_df_are_the_limit_gls_df(limit_fit: tuple[str, Any, pd.DataFrame]) -> None:
+    key, fit, _ = limit_fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning from a Hessian at θ ~ 1e4
+        table = fit.coef_table(ddf="satterthwaite")
+    expected = np.array(list(REF[key]["df"].values()))
+    np.testing.assert_allclose(table["df"].to_numpy(), expected, rtol=DF_RTOL)
+    se = np.array(list(REF[key]["se"].values()))
+    np.testing.assert_allclose(table["std_error"].to_numpy(), se, rtol=1e-3)
+
+
+def test_df_agree_with_the_gls_fitted_directly(limit_fit: tuple[str, Any, pd.DataFrame]) -> None:
+    key, fit, data = limit_fit
+    _, fixed, residual = CASES[key]
+    gls = mf.gls(fixed, data, residual=residual)
+    assert fit.loglik == pytest.approx(gls.loglik, rel=1e-8)
+    ours = fit.coef_table(ddf="satterthwaite")["df"].to_numpy()
+    np.testing.assert_allclose(ours, gls.coef_table(ddf="satterthwaite")["df"], rtol=DF_RTOL)
+    # the F tests use the same variance-parameter covariance
+    ours_f, theirs_f = fit.anova(), gls.anova()
+    np.testing.assert_allclose(ours_f["dendf"], theirs_f["dendf"], rtol=DF_RTOL)
+
+
+def test_kenward_roger_is_refused_at_the_limit(limit_fit: tuple[str, Any, pd.DataFrame]) -> None:
+    _, fit, _ = limit_fit
+    with pytest.raises(mf.MixedFitError, match=r"σ → 0 limit of the ar1 term.*residual"):
+        fit.coef_table(ddf="kenward-roger")
+
+
+def test_residual_path_refuses_df_at_the_limit() -> None:
+    """With residual= as well, the residual structure is not identified at the limit (σ² Λ_R
+    vanishes): the df are refused naming the limit (before: "the Hessian ... is not positive
+    definite (a fit on the boundary or not converged)")."""
+    data = _sleep().assign(one="a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(REF["sleepstudy_arh1_REML"]["python"], data, residual=mf.VarIdent("one"))
+    with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
+        fit.coef_table(ddf="satterthwaite")
+    with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
+        fit.coef_table(ddf="kenward-roger")
+    assert np.all(np.isfinite(fit.coef_table(ddf="none")["std_error"]))
+
+
+def test_no_exact_limit_model_gives_nan_df_with_a_warning() -> None:
+    """``(1 | grp)`` spans subjects, so the limit has no block-diagonal exact form: the df (and
+    p-values, intervals) are NaN with a BoundaryWarning saying why, not the fit's own."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer("height ~ age + (1 | grp) + ar1(0 + occf | Subject, hom=False)", _oxboys())
+    with pytest.warns(mf.BoundaryWarning, match="no exact form"):
+        table = fit.coef_table(ddf="satterthwaite")
+    assert table[["df", "p", "lower", "upper"]].isna().all().all()
+    assert np.all(np.isfinite(table["std_error"]))
