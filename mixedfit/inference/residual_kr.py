@@ -46,8 +46,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..engine.residual.correlation import ByCorrelation, ToeplitzPart, UnstructuredPart
+from ..engine.residual.correlation import ByCorrelation, ToeplitzPart
 from ..engine.residual.maps import pacf_to_acf, unit_ratio, unit_ratio_inverse
+from ..engine.residual.unstructured import UnstructuredPart
 from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
 from .cache import cached_per_fit
