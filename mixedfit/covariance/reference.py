@@ -16,14 +16,17 @@ grouping with fewer levels first, :func:`outer_to_inner`) and then the correlati
 (nested in every grouping, so it only orders rows within the innermost one). Without random
 effects that is gls's rule; without any key, the first row of the data.
 
-Crossed groupings (``(1|subject) + (1|item)``), which nlme cannot fit, follow the same
-deterministic rule: the grouping with fewer levels first, ties in formula order.
+Crossed groupings (``(1|subject) + (1|item)``), which nlme cannot fit, give no order: the rows
+are sorted by the correlation's subject only, as gls, else the first row of the data is the
+reference (as the streamed VarIdent fit, :mod:`mixedfit.scale.strata`). That rule is
+deterministic and does not depend on the order of the terms.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -57,7 +60,7 @@ def reference_groups(design: Design) -> list[np.ndarray]:
 
 
 def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> list[np.ndarray]:
-    """The distinct grouping factors of the random-effects terms, outer to inner.
+    """The distinct grouping factors of the random-effects terms, outer to inner, if they nest.
 
     Parameters
     ----------
@@ -70,8 +73,9 @@ def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> lis
     Returns
     -------
     list of ndarray
-        The factors sorted by number of levels, then number of columns, then formula order: a
-        nested factor has at least as many levels as the ones it is nested in.
+        The factors sorted by number of levels, then number of columns, then formula order (a
+        nested factor has at least as many levels as the ones it is nested in); empty when two
+        of them are crossed (not nested), where nlme has no order to follow.
     """
     seen: list[np.ndarray] = []
     rank: list[tuple[int, int, int]] = []
@@ -81,7 +85,15 @@ def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> lis
             continue
         seen.append(c)
         rank.append((int(c.max(initial=-1)) + 1, int(ncol), k))
-    return [seen[i] for i in sorted(range(len(seen)), key=rank.__getitem__)]
+    chain = [seen[i] for i in sorted(range(len(seen)), key=rank.__getitem__)]
+    nested = all(_nested(inner, outer) for outer, inner in pairwise(chain))
+    return chain if nested else []
+
+
+def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every level of ``inner`` lies within one level of ``outer``."""
+    pairs = np.unique(np.column_stack([inner, outer]), axis=0)
+    return len(pairs) == len(np.unique(inner))
 
 
 def first_row(keys: Sequence[np.ndarray]) -> int:
