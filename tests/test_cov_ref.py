@@ -162,3 +162,26 @@ def test_unstructured_jacobian_with_another_reference() -> None:
         fd = (part.level_matrix(phi + e) - part.level_matrix(phi - e)) / (2 * h)
         np.testing.assert_allclose(J[k], fd, atol=1e-8)
     assert part.report(phi)["4"] == 1.0  # labels default to "1", "2", ...
+
+
+def test_ordinary_fit_has_no_residual_structure() -> None:
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    assert fit.residual is None
+
+
+def test_subject_ids_reused_across_sites_get_a_hint() -> None:
+    """The reviewer's data with ids reused in every site: the message says how to make a unique
+    subject (nlme's site/id), and that subject fits as nlme's corCAR1(~visit | site/id)."""
+    ref = CASES["C_rm_site_car1_varident"]
+    df = load(ref)
+    df["local"] = df.groupby("site", observed=True)["id"].transform(
+        lambda s: pd.factorize(s, sort=True)[0]
+    )
+    structure = mf.CAR1(time="visit", subject="local") & mf.VarIdent("visitf")
+    with pytest.raises(mf.DataError, match=r"repeat across groups.*df\['site_id'\]"):
+        mf.lmer(ref["python"]["formula"], df, residual=structure)
+    df["site_id"] = df["site"].astype(str) + ":" + df["local"].astype(str)
+    structure = mf.CAR1(time="visit", subject="site_id") & mf.VarIdent("visitf")
+    fit = mf.lmer(ref["python"]["formula"], df, residual=structure)
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    assert fit.sigma == pytest.approx(ref["sigma"], rel=1e-4)
