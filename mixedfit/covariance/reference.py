@@ -92,28 +92,35 @@ def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> lis
 
 def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """Whether every level of ``inner`` lies within one level of ``outer``."""
-    pairs = np.unique(np.column_stack([inner, outer]), axis=0)
-    return len(pairs) == len(np.unique(inner))
+    order = np.argsort(inner, kind="stable")
+    i, o = inner[order], outer[order]
+    return not np.any((i[1:] == i[:-1]) & (o[1:] != o[:-1]))
 
 
 def first_row(keys: Sequence[np.ndarray]) -> int:
-    """The row first after a stable sort by ``keys`` (the first key outermost); 0 without keys."""
+    """The row first after a stable sort by ``keys`` (the first key outermost); 0 without keys.
+    O(n) per key: the rows at the smallest value of each key in turn."""
     keys = [np.asarray(k) for k in keys]
     if not keys or len(keys[0]) == 0:
         return 0
-    return int(np.lexsort(keys[::-1])[0])
+    rows = np.arange(len(keys[0]))
+    for k in keys:
+        v = k[rows]
+        rows = rows[v == v.min()]
+    return int(rows[0])
 
 
 def order_key(keys: Sequence[np.ndarray]) -> np.ndarray | None:
-    """One array whose stable sort orders the rows as a stable sort by ``keys`` (each row's rank
-    in that order); None without keys (the data's order)."""
+    """An array whose stable sort puts :func:`first_row` first (0 there, 1 elsewhere): the
+    ``subject`` of :meth:`.variance.VarianceFunction.variance_part`; None without keys (the
+    data's order)."""
     keys = [np.asarray(k) for k in keys]
     if not keys:
         return None
-    n = len(keys[0])
-    rank = np.empty(n, dtype=np.intp)
-    rank[np.lexsort(keys[::-1])] = np.arange(n, dtype=np.intp)
-    return rank
+    key = np.ones(len(keys[0]), dtype=np.intp)
+    if len(key):
+        key[first_row(keys)] = 0
+    return key
 
 
 def at_first_row(
