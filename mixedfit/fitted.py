@@ -35,6 +35,13 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
     def __repr__(self) -> str:
         return short_text(self)
 
+    @property
+    def residual(self) -> None:
+        """None: the fit has no residual covariance structure (``residual=`` fits return a
+        :class:`~mixedfit.residual_api.ResidualMixedModel`, whose ``residual`` is the structure
+        with its estimates)."""
+        return None
+
     def summary(self, ddf: str = "satterthwaite") -> Summary:
         """lme4/lmerTest-style summary; renders as HTML in notebooks.
 

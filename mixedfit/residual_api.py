@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .covariance import ResidualStructure
+from .covariance.reference import reference_groups
 from .design import build_design
 from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
@@ -332,7 +333,7 @@ def fit_with_residual(
         )
     check_response_scale(design.spec.formula.response, design.y - design.offset)
     frame = data.iloc[design.rows]
-    bound = residual.bind(frame.reset_index(drop=True))
+    bound = residual.bind(frame.reset_index(drop=True), reference_groups(design))
     terms = engine_terms(design)
     if bound.subject is not None:
         groups = [t.name for t in design.spec.terms]

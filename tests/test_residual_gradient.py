@@ -19,13 +19,14 @@ import mixedfit.engine.residual.fit as residual_fit
 import mixedfit.engine.residual.gradient_fit as gradient_fit
 from mixedfit.design import build_design
 from mixedfit.engine.residual import ResidualCriterion, fit_residual
-from mixedfit.engine.residual.correlation import AntePart, ToeplitzPart, UnstructuredPart
+from mixedfit.engine.residual.correlation import AntePart, ToeplitzPart
 from mixedfit.engine.residual.gradient import (
     GradientCriterion,
     level_jacobian,
     supports_gradient,
 )
 from mixedfit.engine.residual.gradient_fit import gradient_criterion, minimize_with_gradient
+from mixedfit.engine.residual.unstructured import UnstructuredPart
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 

@@ -72,8 +72,8 @@ def test_unstructured_splits_correlations_and_sd_ratios() -> None:
     rows = residual_rows(fit.tidy(conf_int=True))
     params = fit.residual.params
     cors = [k for k in params.index if k.startswith("cor(")]
-    ratios = [k for k in params.index if k.startswith("sd ratio")]
-    assert len(cors) == 6 and len(ratios) == 4
+    ratios = [k for k in params.index if not k.startswith("cor(")]  # sd ratios by time level
+    assert len(cors) == 6 and ratios == [str(a) for a in o["agef"].cat.categories]
     assert rows.index.tolist() == [
         "sd__Observation", *[f"cor__{k}" for k in cors], *[f"varfun__{k}" for k in ratios]
     ]  # fmt: skip

@@ -24,6 +24,7 @@ from ..engine.residual.variance import ProductVariance, VariancePart
 from ..exceptions import DataError, MixedFitError
 from .binding import BoundResidual
 from .redundancy import check_identified
+from .reference import order_key
 
 __all__ = ["Combined", "ResidualStructure"]
 
@@ -37,11 +38,19 @@ class ResidualStructure(ABC):
     """A variance function (a standard-deviation multiplier per row)."""
 
     @abstractmethod
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        """The structure's arrays on the rows of ``frame``."""
+    def bind(self, frame: pd.DataFrame, groups: Sequence[np.ndarray] = ()) -> BoundResidual:
+        """The structure's arrays on the rows of ``frame``.
+
+        ``groups``: level codes per row of the random-effects grouping factors, outer to inner
+        (:func:`.reference.outer_to_inner`); with the subject they order the rows in which the
+        reference level is the first row's, as nlme (:mod:`.reference`).
+        """
 
     def bind_with(
-        self, frame: pd.DataFrame, variances: Sequence[ResidualStructure]
+        self,
+        frame: pd.DataFrame,
+        variances: Sequence[ResidualStructure],
+        groups: Sequence[np.ndarray] = (),
     ) -> BoundResidual:
         """Bind, multiplying the rows' sds by ``variances`` (correlation structures only)."""
         raise MixedFitError(
@@ -87,11 +96,12 @@ class Combined(ResidualStructure):
     def parts(self) -> tuple[ResidualStructure, ...]:
         return ((self.correlation,) if self.correlation is not None else ()) + self.variances
 
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
+    def bind(self, frame: pd.DataFrame, groups: Sequence[np.ndarray] = ()) -> BoundResidual:
         check_identified(self.correlation, self.variances, frame)
         if self.correlation is not None:
-            return self.correlation.bind_with(frame, self.variances)
-        vp = [v.variance_part(frame, None) for v in self.variances]
+            return self.correlation.bind_with(frame, self.variances, groups)
+        key = order_key(groups)
+        vp = [v.variance_part(frame, key) for v in self.variances]
         model = ResidualModel(
             len(frame), None, None, vp[0] if len(vp) == 1 else ProductVariance(vp)
         )

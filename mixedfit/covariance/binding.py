@@ -232,7 +232,9 @@ def check_unique_times(
         raise DataError(
             f"the time column {column!r} is duplicated within subject {labels[subject[i]]!r} of "
             f"{subject_column!r} (value {shown} twice): each subject may have one row per "
-            f"time"
+            f"time. If the ids of {subject_column!r} repeat across groups (the same id in two "
+            f"sites), give the structure a unique subject column, as nlme's site/id: "
+            f"df['site_id'] = df['site'].astype(str) + ':' + df[{subject_column!r}].astype(str)"
         )
 
 

@@ -25,10 +25,10 @@ from ..engine.residual.correlation import (
     CorrelationPart,
     CSPart,
     ToeplitzPart,
-    UnstructuredPart,
 )
 from ..engine.residual.spatial import SpatialPart
 from ..engine.residual.structure import ResidualModel
+from ..engine.residual.unstructured import UnstructuredPart
 from ..engine.residual.variance import IdentPart, ProductVariance, VariancePart
 from ..exceptions import DataError
 from .base import ResidualStructure
@@ -44,6 +44,7 @@ from .binding import (
     require_pairs,
     warn_unused_time_levels,
 )
+from .reference import Groups, at_first_row, first_row, order_key
 from .variance import _reference
 
 __all__ = [
@@ -91,9 +92,9 @@ class CorrelationStructure(ResidualStructure):
         return None if self.subject is None else code_column(frame, self.subject, "subject")
 
     def bind_with(
-        self, frame: pd.DataFrame, variances: Sequence[ResidualStructure]
+        self, frame: pd.DataFrame, variances: Sequence[ResidualStructure], groups: Groups = ()
     ) -> BoundResidual:
-        """Bind, multiplying the rows' sds by ``variances``."""
+        """Bind, multiplying the rows' sds by ``variances`` (``groups``: as :meth:`bind`)."""
         subj = self._subject(frame)
         time = self._level_positions()
         if time is not None:
@@ -104,7 +105,8 @@ class CorrelationStructure(ResidualStructure):
         corr, var = parts.correlation, parts.variance
         if self.by is not None:
             corr, var = self._grouped(frame, codes, labels, parts)
-        vparts = [v.variance_part(frame, codes) for v in variances]
+        corr, var = at_first_row(corr, var, first_row([*groups, codes]))  # nlme's reference
+        vparts = [v.variance_part(frame, order_key([*groups, codes])) for v in variances]
         if var is not None:
             vparts.insert(0, var)
         variance = (
@@ -120,8 +122,8 @@ class CorrelationStructure(ResidualStructure):
             parts.time_level,
         )
 
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        return self.bind_with(frame, ())
+    def bind(self, frame: pd.DataFrame, groups: Groups = ()) -> BoundResidual:
+        return self.bind_with(frame, (), groups)
 
     def _grouped(
         self, frame: pd.DataFrame, codes: np.ndarray, labels: list[str], parts: _Parts
@@ -162,7 +164,7 @@ def _need_subject(s: CorrelationStructure) -> str:
 
 
 def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPart:
-    """VarIdent over the time levels present, the first level the reference (SAS Var(1))."""
+    """VarIdent over the time levels present (the reference: nlme's, set by at_first_row)."""
     c = code_column(frame, time, "time")
     return IdentPart(c.codes, c.labels, 0)
 
@@ -360,7 +362,7 @@ class Unstructured(CorrelationStructure):
                 f"Unstructured needs each pair of levels of {self.time!r} in some subject, but no "
                 f"subject has both {tl[a[0]]!r} and {tl[b[0]]!r}: the data have too few visits"
             )
-        return _Parts(UnstructuredPart(lv, len(tl)), None, tl, lv)
+        return _Parts(UnstructuredPart(lv, len(tl), tl), None, tl, lv)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """Variance functions (specs): a standard-deviation multiplier per row (nlme's varFunc).
 
 σ² stays profiled, so each function fixes one scale: :class:`VarIdent`'s reference level (that
-of the first row, rows sorted by subject, as nlme) has multiplier 1, :class:`VarPower`'s is 1 at
-|v| = 1, :class:`VarExp`'s at v = 0. They bind alone, or combined with a correlation structure
-(``corr & VarIdent(...)``, :mod:`.base`).
+of the first row, rows sorted as nlme sorts them, :mod:`.reference`) has multiplier 1,
+:class:`VarPower`'s is 1 at |v| = 1, :class:`VarExp`'s at v = 0. They bind alone, or combined
+with a correlation structure (``corr & VarIdent(...)``, :mod:`.base`).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +20,15 @@ from ..engine.residual.variance import ExpPart, IdentPart, PowerPart, VariancePa
 from ..exceptions import DataError
 from .base import ResidualStructure
 from .binding import BoundResidual, Coded, code_column, numeric_column
+from .reference import order_key
 
 __all__ = ["VarExp", "VarIdent", "VarPower", "VarianceFunction"]
 
 
 def _reference(stratum: np.ndarray, subject: np.ndarray | None) -> int:
-    """nlme's reference stratum: that of the first row after a stable sort by subject."""
+    """nlme's reference stratum: that of the first row after a stable sort by ``subject`` (the
+    subject codes, or :func:`.reference.order_key` of nlme's sort keys); without it, of the
+    first row."""
     if subject is None or len(subject) == 0:
         return int(stratum[0]) if len(stratum) else 0
     return int(stratum[np.argsort(subject, kind="stable")[0]])
@@ -37,10 +41,11 @@ class VarianceFunction(ResidualStructure):
 
     @abstractmethod
     def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
-        """The engine part on the rows of ``frame``."""
+        """The engine part on the rows of ``frame``; ``subject`` orders the rows for the
+        reference level (:func:`_reference`)."""
 
-    def bind(self, frame: pd.DataFrame) -> BoundResidual:
-        model = ResidualModel(len(frame), None, None, self.variance_part(frame, None))
+    def bind(self, frame: pd.DataFrame, groups: Sequence[np.ndarray] = ()) -> BoundResidual:
+        model = ResidualModel(len(frame), None, None, self.variance_part(frame, order_key(groups)))
         return BoundResidual(model, None, None, [], [], None)
 
 
@@ -53,7 +58,8 @@ def _strata(frame: pd.DataFrame, by: str | None) -> Coded:
 @dataclass(frozen=True)
 class VarIdent(VarianceFunction):
     """A variance per level of ``by`` (nlme ``varIdent(~1|by)``); the reference level (that of
-    the first row, rows sorted by subject, as nlme) has multiplier 1."""
+    the first row, rows sorted as nlme sorts them: by the random-effects groupings, outer to
+    inner, then the correlation's subject, :mod:`.reference`) has multiplier 1."""
 
     by: str
 

@@ -46,12 +46,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..engine.residual.correlation import ByCorrelation, ToeplitzPart, UnstructuredPart
+from ..engine.residual.correlation import ByCorrelation, ToeplitzPart
 from ..engine.residual.maps import pacf_to_acf, unit_ratio, unit_ratio_inverse
+from ..engine.residual.unstructured import UnstructuredPart
 from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
+from .residual_kr_us import referenced_us_piece
 from .residual_varpar import residual_varpar
 from .structured_tau import structured_tau_maps
 
@@ -181,6 +183,10 @@ def _tau_pieces(fit: ResidualModelFit) -> _Pieces:
     _random_effects(fit, pieces)
     corr = fit._engine.model.correlation
     start = 1 + len(fit._engine.theta)
+    joint = referenced_us_piece(fit._engine.model, start)  # UN, reference not the first level
+    if joint is not None:
+        pieces.add(*joint)
+        return pieces
     parts: list[tuple[object, int]] = []
     if isinstance(corr, ByCorrelation):
         parts = [(p, start + int(o)) for p, o in zip(corr.parts, corr._offsets[:-1], strict=True)]

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..covariance import BoundResidual, ResidualStructure
+from ..covariance.reference import reference_groups
 from ..design import Design, build_design
 from ..engine import vanishing
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
@@ -185,7 +186,7 @@ def restore_residual(
     try:
         with warnings.catch_warnings():  # warned when the fit was made
             warnings.simplefilter("ignore", UnusedLevelWarning)
-            bound = structure.bind(frame)
+            bound = structure.bind(frame, reference_groups(design))
     except MixedFitError as err:
         raise MixedFitError(
             f"cannot rebuild the residual structure saved in {where}: {err}"

@@ -14,8 +14,9 @@ in nlme's split of a structure: ``cor__`` for the correlation structure (``cor__
 CAR(1), ``cor__Rho`` of CS, ``cor__Rho1`` of Toeplitz, ``cor__cor(2,1)`` of UN, ``cor__Phi1`` /
 ``cor__Theta1`` of ARMA, ``cor__range`` of a spatial structure), ``varfun__`` for the variance
 function (``varfun__Female``: a standard-deviation ratio of VarIdent or of a heterogeneous
-structure; ``varfun__power``, ``varfun__expon``; UN's ``varfun__sd ratio 2``, which nlme holds in
-its varIdent). The values are on nlme's scale whatever ``scales`` (they are not variances).
+structure; ``varfun__power``, ``varfun__expon``; UN's sd ratios by time level, ``varfun__V2``,
+which nlme holds in its varIdent). The values are on nlme's scale whatever ``scales`` (they are
+not variances).
 broom.mixed has no rows for them (its ``tidy.lme`` drops the correlation structure and puts
 varIdent under ``effect = "var_model"``); glmmTMB's structured terms are random effects and
 come as ``sd__`` / ``cor__`` rows of their group, as mixedfit's structured terms do.
@@ -132,7 +133,7 @@ def _ran_pars(fit: Any, conf_int: bool, scales: str) -> pd.DataFrame:
 
 def structure_terms(fit: Any) -> list[tuple[str, float]]:
     """The residual structure's parameters as ``(term, estimate)``: ``cor__`` + label for the
-    correlation structure's, ``varfun__`` + label for the variance function's (UN's ``sd ratio``
+    correlation structure's, ``varfun__`` + label for the variance function's (UN's sd ratios
     included); empty for a fit without a residual structure (see the module docstring)."""
     from ..model import ResidualModelFit
 
@@ -140,14 +141,15 @@ def structure_terms(fit: Any) -> list[tuple[str, float]]:
         return []
     params = fit.residual.params
     model = fit._engine.model
-    correlation = set()
+    correlation, ratios = set(), set()
     if model.correlation is not None:
         phi_c, _ = model.split(fit._engine.phi)
         correlation = set(model.correlation.report(phi_c))
+        ratios = set(model.correlation.ratio_names())
     out = []
     for name, value in params.items():
         label = str(name)
-        is_cor = label in correlation and not label.split(":")[-1].startswith("sd ratio ")
+        is_cor = label in correlation and label not in ratios
         out.append((("cor__" if is_cor else "varfun__") + label, float(value)))
     return out
 

@@ -30,7 +30,6 @@ __all__ = [
     "CSPart",
     "CorrelationPart",
     "ToeplitzPart",
-    "UnstructuredPart",
 ]
 
 
@@ -90,6 +89,10 @@ class CorrelationPart(ABC):
     @abstractmethod
     def report(self, phi: np.ndarray) -> dict[str, float]:
         """The parameters on nlme's constrained scale, by nlme's names."""
+
+    def ratio_names(self) -> tuple[str, ...]:
+        """The keys of :meth:`report` that are sd ratios (nlme holds them in a varIdent): none."""
+        return ()
 
 
 _LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
@@ -277,45 +280,6 @@ class AntePart(_LevelMatrixPart):
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return dict(zip(self.names, map(float, unit_ratio(np.asarray(phi))), strict=True))
-
-
-class UnstructuredPart(_LevelMatrixPart):
-    """Any positive-definite Λ over time levels: Λ = L Lᵀ, L lower triangular with L₁₁ = 1,
-    φ = (log L_ii for i ≥ 2, then L_ij for j < i row by row). Not a correlation: it carries the
-    variances too (σ² is the variance at the first level)."""
-
-    def __init__(self, level: np.ndarray, n_levels: int) -> None:
-        super().__init__(level, n_levels)
-        m = n_levels
-        self._tril = [(i, j) for i in range(1, m) for j in range(i)]
-        self.names = tuple(f"log_L{i + 1}{i + 1}" for i in range(1, m)) + tuple(
-            f"L{i + 1}{j + 1}" for i, j in self._tril
-        )
-
-    def cholesky(self, phi: np.ndarray) -> np.ndarray:
-        m = self.n_levels
-        L = np.zeros((m, m))
-        L[0, 0] = 1.0
-        idx = np.arange(1, m)
-        L[idx, idx] = np.exp(phi[: m - 1])
-        if self._tril:
-            r, c = zip(*self._tril, strict=True)
-            L[list(r), list(c)] = phi[m - 1 :]
-        return L
-
-    def level_matrix(self, phi: np.ndarray) -> np.ndarray:
-        L = self.cholesky(phi)
-        return np.asarray(L @ L.T)
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        S = self.level_matrix(phi)
-        sd = np.sqrt(np.diag(S))
-        out = {}
-        for i, j in self._tril:
-            out[f"cor({i + 1},{j + 1})"] = float(S[i, j] / (sd[i] * sd[j]))
-        for i in range(self.n_levels):
-            out[f"sd ratio {i + 1}"] = float(sd[i])
-        return out
 
 
 class ByCorrelation(CorrelationPart):

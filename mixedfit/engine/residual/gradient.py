@@ -29,9 +29,10 @@ import math
 import numpy as np
 import scipy.linalg
 
-from .correlation import AntePart, ByCorrelation, ToeplitzPart, UnstructuredPart
+from .correlation import AntePart, ByCorrelation, ToeplitzPart
 from .patterns import PatternStatistics
 from .structure import ResidualModel
+from .unstructured import UnstructuredPart
 from .variance import IdentPart
 
 __all__ = ["GradientCriterion", "level_jacobian", "supports_gradient"]
@@ -71,7 +72,7 @@ def _unstructured_jacobian(part: UnstructuredPart, phi: np.ndarray) -> np.ndarra
         J[k, :, i] += L[:, j]
         if i == j:
             J[k] *= L[i, i]
-    return J
+    return part.to_levels(J)  # L is over the levels with the reference first
 
 
 def _toeplitz_jacobian(m: int, phi: np.ndarray) -> np.ndarray:

@@ -229,12 +229,12 @@ ratios <- function(fit) as.list(coef(fit$modelStruct$varStruct, unconstrained = 
 sp <- function(fit) as.list(coef(fit$modelStruct$corStruct, unconstrained = FALSE))
 pw <- function(fit) list(power = num(coef(fit$modelStruct$varStruct, unconstrained = FALSE)))
 ex <- function(fit) list(expon = num(coef(fit$modelStruct$varStruct, unconstrained = FALSE)))
-un <- function(fit) {  # corSymm + varIdent(visit) under mixedfit's names: cor(i,j), sd ratio k (to level 1)
+un <- function(fit) {  # corSymm + varIdent(visit) under mixedfit's names: cor(i,j), each level's sd ratio
   r <- num(coef(fit$modelStruct$corStruct, unconstrained = FALSE)); m <- (1 + sqrt(1 + 8 * length(r))) / 2
   idx <- which(upper.tri(diag(m)), arr.ind = TRUE); idx <- idx[order(idx[, 1], idx[, 2]), ]  # nlme: (1,2),(1,3),...
   cors <- setNames(as.list(r), sprintf("cor(%d,%d)", idx[, 2], idx[, 1]))
   v <- coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[levels(sim$visit)]
-  c(cors, setNames(as.list(num(v / v[1])), paste("sd ratio", seq_along(v))))
+  c(cors, as.list(v))  # by level, to nlme's reference (the first row after sorting by subject)
 }
 both <- function(...) { fs <- list(...); function(fit) do.call(c, lapply(fs, function(f) f(fit))) }
 

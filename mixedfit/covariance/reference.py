@@ -1,0 +1,141 @@
+"""nlme's reference level: the stratum of the first row after nlme sorts the rows.
+
+σ² stays profiled, so a VarIdent (and the variances of a heterogeneous or unstructured
+correlation) fixes one level's sd ratio at 1: nlme's reference level, the stratum of the first
+row of the data *as nlme sorts them* (``unique(strata)[1]`` in ``Initialize.varIdent``), and σ̂
+is that level's sd. nlme sorts the rows before it initializes the structures:
+
+- ``lme`` orders them by the random-effects grouping factors, outer to inner, each by its level
+  codes (``do.call("order", grps)``); when the correlation's grouping is finer than the random
+  effects' (``corCAR1(~visit | site/id)`` with ``random = ~1 | site``) by the correlation's
+  grouping instead (site, then id);
+- ``gls`` orders them by the correlation's grouping, and keeps the data's order without one.
+
+mixedfit reproduces this with a stable sort by the random-effects groupings (outer to inner: the
+grouping with fewer levels first, :func:`outer_to_inner`) and then the correlation's subject
+(nested in every grouping, so it only orders rows within the innermost one). Without random
+effects that is gls's rule; without any key, the first row of the data.
+
+Crossed groupings (``(1|subject) + (1|item)``), which nlme cannot fit, give no order: the rows
+are sorted by the correlation's subject only, as gls, else the first row of the data is the
+reference (as the streamed VarIdent fit, :mod:`mixedfit.scale.strata`). That rule is
+deterministic and does not depend on the order of the terms.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+
+from ..engine.residual.correlation import CorrelationPart
+from ..engine.residual.unstructured import UnstructuredPart
+from ..engine.residual.variance import IdentPart, VariancePart
+
+if TYPE_CHECKING:
+    from ..design import Design
+
+__all__ = [
+    "Groups",
+    "at_first_row",
+    "first_row",
+    "order_key",
+    "outer_to_inner",
+    "reference_groups",
+]
+
+Groups: TypeAlias = Sequence[np.ndarray]
+"""Level codes per row of the random-effects grouping factors, outer to inner."""
+
+
+def reference_groups(design: Design) -> list[np.ndarray]:
+    """The random-effects grouping factors of a design (level codes per row), outer to inner:
+    the ``groups`` of :meth:`~.base.ResidualStructure.bind`."""
+    return outer_to_inner(
+        [t.refs for t in design.terms], [len(s.coding.columns) for s in design.spec.terms]
+    )
+
+
+def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> list[np.ndarray]:
+    """The distinct grouping factors of the random-effects terms, outer to inner, if they nest.
+
+    Parameters
+    ----------
+    codes : sequence of ndarray of int, shape (n,)
+        Level codes per row of each term's grouping factor (level order as R's ``factor()``;
+        an interaction ``a:b`` ordered by ``a``'s levels, then ``b``'s).
+    n_columns : sequence of int
+        Number of data columns each factor is the interaction of (``site:id``: 2).
+
+    Returns
+    -------
+    list of ndarray
+        The factors sorted by number of levels, then number of columns, then formula order (a
+        nested factor has at least as many levels as the ones it is nested in); empty when two
+        of them are crossed (not nested), where nlme has no order to follow.
+    """
+    seen: list[np.ndarray] = []
+    rank: list[tuple[int, int, int]] = []
+    for k, (c, ncol) in enumerate(zip(codes, n_columns, strict=True)):
+        c = np.asarray(c)
+        if any(np.array_equal(c, s) for s in seen):
+            continue
+        seen.append(c)
+        rank.append((int(c.max(initial=-1)) + 1, int(ncol), k))
+    chain = [seen[i] for i in sorted(range(len(seen)), key=rank.__getitem__)]
+    nested = all(_nested(inner, outer) for outer, inner in pairwise(chain))
+    return chain if nested else []
+
+
+def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every level of ``inner`` lies within one level of ``outer``."""
+    order = np.argsort(inner, kind="stable")
+    i, o = inner[order], outer[order]
+    return not np.any((i[1:] == i[:-1]) & (o[1:] != o[:-1]))
+
+
+def first_row(keys: Sequence[np.ndarray]) -> int:
+    """The row first after a stable sort by ``keys`` (the first key outermost); 0 without keys.
+    O(n) per key: the rows at the smallest value of each key in turn."""
+    keys = [np.asarray(k) for k in keys]
+    if not keys or len(keys[0]) == 0:
+        return 0
+    rows = np.arange(len(keys[0]))
+    for k in keys:
+        v = k[rows]
+        rows = rows[v == v.min()]
+    return int(rows[0])
+
+
+def order_key(keys: Sequence[np.ndarray]) -> np.ndarray | None:
+    """An array whose stable sort puts :func:`first_row` first (0 there, 1 elsewhere): the
+    ``subject`` of :meth:`.variance.VarianceFunction.variance_part`; None without keys (the
+    data's order)."""
+    keys = [np.asarray(k) for k in keys]
+    if not keys:
+        return None
+    key = np.ones(len(keys[0]), dtype=np.intp)
+    if len(key):
+        key[first_row(keys)] = 0
+    return key
+
+
+def at_first_row(
+    corr: CorrelationPart | None, var: VariancePart | None, first: int
+) -> tuple[Any, Any]:
+    """The parts with nlme's reference level, that of row ``first``: for a VarIdent over
+    strata (a heterogeneous structure's time levels, the levels of ``by=``, or their cells) and
+    for the variances of an unstructured correlation (one per ``by=`` group, each at the
+    row's time level)."""
+    if isinstance(var, IdentPart) and first < len(var.stratum):
+        var = IdentPart(var.stratum, var.labels, int(var.stratum[first]))
+    inner = getattr(corr, "parts", None)  # a ByCorrelation: a part per group
+    if inner is not None:
+        corr = copy.copy(corr)
+        corr.parts = [at_first_row(p, None, first)[0] for p in inner]  # type: ignore[union-attr]
+    elif isinstance(corr, UnstructuredPart) and first < len(corr.level):
+        corr = corr.with_reference(int(corr.level[first]))
+    return corr, var
