@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     fit = fit_statistics(cp, False, reporter=Reporter(callback=evaluation))
     fit_s, fit_cpu = time.perf_counter() - t2, time.process_time() - c2
-    # the record itself: fit.optimizer adds the finite-difference gradient at θ̂, computed on a
-    # clone of the factor (another L22) with 2 evaluations per θ entry
+    # the record itself: fit.optimizer adds the finite-difference gradient at θ̂ (2 evaluations
+    # per θ entry and one back at θ̂, on the fit's own factor: no more memory)
     evals = fit._engine.record.evaluations
     report.update(
         fit_s=fit_s,
