@@ -7,9 +7,9 @@ entries, so they are enumerated in batches of about :data:`PAIR_BATCH` pairs (in
 :func:`.blocks.column_pairs`): a first sweep collects M's distinct entries (and stops as soon as
 they exceed the caller's limit: "auto" then keeps the dense block without ever holding the pair
 list), a second writes each pair's position in M. Held at once: M's entries, the pair list the
-plan keeps (8–16 bytes a pair) and one batch (about 50 bytes a pair), instead of some 80 bytes
-for every pair (5.5 GB for the 2×10⁶-row subset of the users × items benchmark, whose analysis
-then chose the dense block).
+plan keeps (8–16 bytes a pair) and one batch (about 50 bytes a pair), instead of some 70 bytes
+for every pair (a 5.6 GB peak for the 8.2×10⁷ pairs of the 2×10⁶-row subset of the users × items
+benchmark, whose analysis then chose the dense block).
 """
 
 from __future__ import annotations
