@@ -5,6 +5,8 @@ as the clone gave, and the factor is left at θ̂ as it was."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,3 +68,20 @@ def test_optimizer_gradient_without_a_clone(
     np.testing.assert_array_equal(
         borrowed.coef_table()["df"].to_numpy(), reference.coef_table()["df"].to_numpy()
     )
+
+
+def test_optimizer_and_satterthwaite_from_two_threads(tmp_path: object) -> None:
+    """The factor is borrowed under the fit's lock: Satterthwaite's clone, read at the same
+    time on another thread, holds θ̂ (the same df as on a fit that never lent its factor)."""
+    df = rows(seed=8)
+    path = f"{tmp_path}/rows.parquet"
+    df.to_parquet(path, index=False)
+    shared = mf.lmer(FORMULA, path, reml=False)
+    alone = mf.lmer(FORMULA, path, reml=False)
+    expected_df = alone.coef_table()["df"].to_numpy()
+    expected_gradient = alone.optimizer.gradient
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        gradient = pool.submit(lambda: shared.optimizer.gradient)
+        table = pool.submit(lambda: shared.coef_table()["df"].to_numpy())
+        np.testing.assert_array_equal(gradient.result(), expected_gradient)
+        np.testing.assert_array_equal(table.result(), expected_df)
