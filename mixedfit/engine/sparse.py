@@ -37,8 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..exceptions import MixedFitError
-from .blocks import Block, BlockDiag, BlockSparse, column_pairs, count_column_pairs
+from .blocks import Block, BlockDiag, BlockSparse, count_column_pairs
 from .reterm import ReTerm
+from .sparse_pattern import lower_pattern
 from .sparse_symbolic import column_counts
 
 __all__ = [
@@ -171,24 +172,6 @@ class SparsePlan:
         return M
 
 
-def _lower_pattern(
-    q: int, k: int, rows: np.ndarray, cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keys (column-major) of M's lower triangle, and where the diagonal blocks and pairs go."""
-    a, b = np.tril_indices(k)
-    levels = np.arange(q // k, dtype=np.int64)[:, None]
-    diag_keys = ((levels * k + b) * q + (levels * k + a)).ravel()
-    e1, e2, _ = column_pairs(rows, cols, q)  # rows[e2] >= rows[e1]
-    pair_keys = rows[e1].astype(np.int64) * q + rows[e2]
-    keys = np.unique(np.concatenate([diag_keys, pair_keys]))
-    index = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
-    diag_pos = np.searchsorted(keys, diag_keys).astype(index)
-    pair_pos = np.searchsorted(keys, pair_keys).astype(index)
-    indptr = np.zeros(q + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys // q, minlength=q), out=indptr[1:])
-    return keys, indptr, diag_pos, pair_pos, e1, e2, (a * k + b)
-
-
 def build_plan(
     q: int, k: int, L21: BlockSparse, max_nnz: float = math.inf, ordering: str = "default"
 ) -> SparsePlan | None:
@@ -196,9 +179,10 @@ def build_plan(
     analysis, if M's lower triangle has more than ``max_nnz`` entries: its factor has more)."""
     from sksparse.cholmod import analyze
 
-    keys, indptr, diag_pos, pair_pos, e1, e2, entries = _lower_pattern(q, k, L21._rows, L21._cols)
-    if len(keys) > max_nnz:
+    parts = lower_pattern(q, k, L21._rows, L21._cols, max_nnz)  # pairs in batches
+    if parts is None:
         return None
+    keys, indptr, diag_pos, pair_pos, e1, e2, entries = parts
     index = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
     indices = (keys % q).astype(index)
     pattern = sp.csc_matrix((np.ones(len(keys)), indices, indptr.astype(index)), shape=(q, q))
@@ -213,8 +197,8 @@ def build_plan(
         indices=pattern.indices,
         diag_pos=diag_pos,
         diag_entries=entries,
-        first=e1.astype(pair_index),
-        second=e2.astype(pair_index),
+        first=e1.astype(pair_index, copy=False),
+        second=e2.astype(pair_index, copy=False),
         pair_pos=pair_pos,
         symbolic=symbolic,
         nnz_factor=-1 if counts is None else int(counts.sum()),

@@ -42,6 +42,7 @@ from .kernels import (
     zero_lower,
 )
 from .reterm import ReTerm
+from .threaded_cholesky import threaded_cholesky
 from .threads import caller_threads
 
 __all__ = ["FactorBuffers", "Step", "compile_steps"]
@@ -251,11 +252,7 @@ def _cholesky(f: FactorBuffers, j: int) -> Step:
     if j not in f.threaded:  # small blocks: no context manager per evaluation
         return lambda: dense_cholesky(Ljj, clean)
 
-    def dense() -> None:
-        with caller_threads():
-            dense_cholesky(Ljj, clean)
-
-    return dense
+    return lambda: threaded_cholesky(Ljj, clean)  # never LAPACK's threaded dpotrf (crashes)
 
 
 def _lower_only_downdate(f: FactorBuffers, j: int, m: int) -> bool:

@@ -4,7 +4,8 @@ blocks may take more threads when the environment variable ``MIXEDFIT_THREADS`` 
 Most calls of an evaluation are small, where threads cost more than they gain, so a fit runs
 inside :func:`single_threaded`. The one large call of an evaluation on big models, the Cholesky
 factorization of a dense block of order ≥ ``THREADED_MIN`` (see ``factor.py``), runs inside
-:func:`caller_threads` with the count :func:`fit_threads` chose when the fit began:
+:func:`caller_threads` with the count :func:`fit_threads` chose when the fit began (never
+LAPACK's threaded ``dpotrf``, which crashes on large orders: :mod:`.threaded_cholesky`):
 
 - ``MIXEDFIT_THREADS`` unset or ``1`` (the default): one thread. On a machine whose cores are
   busy with other work OpenBLAS's spinning threads are very slow (measured on 2 cores, InstEval:
@@ -33,7 +34,14 @@ from threadpoolctl import ThreadpoolController
 
 from ..exceptions import MixedFitError
 
-__all__ = ["ENV", "caller_threads", "fit_threads", "in_caller_threads", "single_threaded"]
+__all__ = [
+    "ENV",
+    "caller_threads",
+    "fit_threads",
+    "in_caller_threads",
+    "single_threaded",
+    "threads_chosen",
+]
 
 ENV = "MIXEDFIT_THREADS"
 
@@ -100,6 +108,12 @@ def caller_threads() -> Iterator[None]:
         yield
     finally:
         _set(before)
+
+
+def threads_chosen() -> list[int]:
+    """The BLAS thread counts (one per library) :func:`fit_threads` chose when the outermost
+    :func:`single_threaded` began; ``[1]`` outside one."""
+    return list(_chosen[0]) if _chosen else [1]
 
 
 @cache

@@ -27,6 +27,7 @@ from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..model.fit import engine_terms
 from .crossproducts import CrossProducts
+from .engine_fit import StatisticsEngineFit
 from .progress import Reporter
 from .start import statistics_start
 
@@ -120,5 +121,7 @@ def fit_cross_products(
         solution = solve(factor, record.theta, reml)
     if progress is not None:
         progress.done("fit")
-    engine = EngineFit(factor, record.theta, record.objective, reml, record, solution, check)
+    engine = StatisticsEngineFit(
+        factor, record.theta, record.objective, reml, record, solution, check
+    )
     return rowless_design(cp), engine
