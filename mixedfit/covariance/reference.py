@@ -18,8 +18,8 @@ effects that is gls's rule; without any key, the first row of the data.
 
 Crossed groupings (``(1|subject) + (1|item)``), which nlme cannot fit, give no order: the rows
 are sorted by the correlation's subject only, as gls, else the first row of the data is the
-reference (as the streamed VarIdent fit, :mod:`mixedfit.scale.strata`). That rule is
-deterministic and does not depend on the order of the terms.
+reference. That rule is deterministic and does not depend on the order of the terms. The
+streamed VarIdent fit follows both rules chunk by chunk (:mod:`mixedfit.scale.refrow`).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class StratifiedCrossProducts:
     labels : list of str
         The strata (levels of ``by``) in the in-memory structure's order.
     reference : int
-        The stratum of the first row used (nlme's reference level, multiplier 1).
+        nlme's reference level (multiplier 1), the in-memory fit's (:mod:`.refrow`).
     strata : list of Stratum
     """
 
