@@ -18,8 +18,8 @@ effects that is gls's rule; without any key, the first row of the data.
 
 Crossed groupings (``(1|subject) + (1|item)``), which nlme cannot fit, give no order: the rows
 are sorted by the correlation's subject only, as gls, else the first row of the data is the
-reference (as the streamed VarIdent fit, :mod:`mixedfit.scale.strata`). That rule is
-deterministic and does not depend on the order of the terms.
+reference. That rule is deterministic and does not depend on the order of the terms. The
+streamed VarIdent fit follows both rules chunk by chunk (:mod:`mixedfit.scale.refrow`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Groups",
     "at_first_row",
+    "chain_order",
     "first_row",
     "order_key",
     "outer_to_inner",
@@ -78,16 +79,29 @@ def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> lis
         of them are crossed (not nested), where nlme has no order to follow.
     """
     seen: list[np.ndarray] = []
-    rank: list[tuple[int, int, int]] = []
-    for k, (c, ncol) in enumerate(zip(codes, n_columns, strict=True)):
+    levels: list[int] = []
+    columns: list[int] = []
+    for c, ncol in zip(codes, n_columns, strict=True):
         c = np.asarray(c)
         if any(np.array_equal(c, s) for s in seen):
             continue
         seen.append(c)
-        rank.append((int(c.max(initial=-1)) + 1, int(ncol), k))
-    chain = [seen[i] for i in sorted(range(len(seen)), key=rank.__getitem__)]
+        levels.append(int(c.max(initial=-1)) + 1)
+        columns.append(int(ncol))
+    chain = [seen[i] for i in chain_order(levels, columns)]
     nested = all(_nested(inner, outer) for outer, inner in pairwise(chain))
     return chain if nested else []
+
+
+def chain_order(n_levels: Sequence[int], n_columns: Sequence[int]) -> list[int]:
+    """The order, outer to inner, of distinct grouping factors with ``n_levels`` levels that
+    are interactions of ``n_columns`` data columns (given in formula order): by number of
+    levels, then of columns, then formula order (:func:`outer_to_inner`; the streamed fit's
+    :mod:`mixedfit.scale.refrow`, which knows the levels before it sees the rows)."""
+    rank = [
+        (int(nl), int(nc), k) for k, (nl, nc) in enumerate(zip(n_levels, n_columns, strict=True))
+    ]
+    return sorted(range(len(rank)), key=rank.__getitem__)
 
 
 def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:

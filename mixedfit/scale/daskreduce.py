@@ -33,6 +33,7 @@ from .crossproducts import (
 from .encode import ChunkEncoder
 from .levels import Pass1
 from .progress import Reporter
+from .refrow import ReferenceRow
 from .strata import StratifiedCrossProducts, assemble, stratified_step, stratum_pass1
 
 __all__ = [
@@ -188,16 +189,19 @@ def _pass2_strata(
     states: dict[str, Any],
     by: str,
     levels: list[Any],
-) -> list[CrossProductSums]:
+) -> tuple[list[CrossProductSums], ReferenceRow]:
     template.check_schema(part, "between the passes")
     design, encoder = _recipe(formula, frame, columns, states, None, template.offset)
     sums = [new_sums(design, encoder, template) for _ in levels]
-    stratified_step(columns, by, levels, encoder, sums, template.check_schema)(part)
-    return sums
+    first = ReferenceRow.for_design(design.spec)
+    stratified_step(columns, by, levels, encoder, sums, template.check_schema, first)(part)
+    return sums, first
 
 
-def _merge_strata(a: list[CrossProductSums], b: list[CrossProductSums]) -> list[CrossProductSums]:
-    return [x.merge(y) for x, y in zip(a, b, strict=True)]
+def _merge_strata(
+    a: tuple[list[CrossProductSums], ReferenceRow], b: tuple[list[CrossProductSums], ReferenceRow]
+) -> tuple[list[CrossProductSums], ReferenceRow]:
+    return [x.merge(y) for x, y in zip(a[0], b[0], strict=True)], a[1].merge(b[1])
 
 
 def dask_stratified(
@@ -242,9 +246,9 @@ def dask_stratified(
     tasks = [
         delayed(_pass2_strata)(p, formula, frame, used, template, states, by, levels) for p in parts
     ]
-    sums = dask.compute(tree_reduce(tasks, _merge_strata))[0]
+    sums, first = dask.compute(tree_reduce(tasks, _merge_strata))[0]
     _passed(progress, "pass 2", len(parts), pass1.n_rows)
-    return assemble(formula, pass1, design, frame, by, levels, sums, len(parts))
+    return assemble(formula, pass1, design, frame, by, levels, sums, len(parts), first)
 
 
 def _passed(progress: Reporter | None, stage: str, parts: int, rows: int) -> None:

@@ -38,6 +38,7 @@ from .crossproducts import (
 from .encode import ChunkArrays, ChunkEncoder
 from .levels import Pass1
 from .progress import Reporter
+from .refrow import ReferenceRow
 from .sources import ChunkSource
 from .store import read_cross_products, save_cross_products
 
@@ -74,7 +75,7 @@ class StratifiedCrossProducts:
     labels : list of str
         The strata (levels of ``by``) in the in-memory structure's order.
     reference : int
-        The stratum of the first row used (nlme's reference level, multiplier 1).
+        nlme's reference level (multiplier 1), the in-memory fit's (:mod:`.refrow`).
     strata : list of Stratum
     """
 
@@ -222,9 +223,10 @@ def compute_stratified(
     levels = pass1.ordered_levels(by)
     encoder = ChunkEncoder(design.spec, pass1.columns, None, offset)
     sums = [new_sums(design, encoder, pass1) for _ in levels]
-    step = stratified_step(pass1.columns, by, levels, encoder, sums, pass1.check_schema)
+    first = ReferenceRow.for_design(design.spec)
+    step = stratified_step(pass1.columns, by, levels, encoder, sums, pass1.check_schema, first)
     chunks = _run("pass 2", src.chunks(used), step, progress)
-    return assemble(formula, pass1, design, frame, by, levels, sums, chunks)
+    return assemble(formula, pass1, design, frame, by, levels, sums, chunks, first)
 
 
 def stratum_pass1(parsed: ModelFormula, used: list[str], by: str, offset: str | None) -> Pass1:
@@ -243,9 +245,11 @@ def assemble(
     levels: list[Any],
     sums: list[CrossProductSums],
     chunks: int,
+    first: ReferenceRow | None = None,
 ) -> StratifiedCrossProducts:
     """The :class:`StratifiedCrossProducts` of both passes (``sums``: one per level of
-    ``by``); DataError as :func:`.crossproducts.finish`."""
+    ``by``; ``first``: pass 2's reference row, the in-memory fit's reference level; without it
+    the stratum of the first row used); DataError as :func:`.crossproducts.finish`."""
     index = pd.Index(levels, dtype=object)
     total = copy.deepcopy(sums[0])
     for part in sums[1:]:
@@ -254,6 +258,8 @@ def assemble(
     cp = finish(formula, pass1, design, total, frame)
     assert pass1.sample is not None  # rows were used (finish checked)
     reference = int(_codes(pass1.sample[by].iloc[:1], index, by)[0])
+    if first is not None:
+        reference = first.reference(reference)
     delta = None
     if cp.intercept is not None:  # the means over all rows (as finish centres the total)
         delta = total.column_sums(cp.intercept) / total.weight_sum
@@ -269,8 +275,10 @@ def stratified_step(
     encoder: ChunkEncoder,
     sums: list[CrossProductSums],
     check_schema: Callable[[pd.DataFrame, str], None],
+    first: ReferenceRow | None = None,
 ) -> Callable[[pd.DataFrame], None]:
-    """Adds a chunk's complete rows to the sums of their levels of ``by``."""
+    """Adds a chunk's complete rows to the sums of their levels of ``by`` (and to ``first``,
+    the reference row's statistics)."""
     index = pd.Index(levels, dtype=object)
 
     def step(chunk: pd.DataFrame) -> None:
@@ -280,6 +288,8 @@ def stratified_step(
             return
         complete = ~chunk[columns].isna().any(axis=1).to_numpy()
         strata = _codes(chunk.loc[complete, by], index, by)
+        if first is not None:
+            first.add(arrays.refs, strata)
         for s in np.unique(strata):
             sums[s].add(_take(arrays, np.flatnonzero(strata == s)))
 
