@@ -57,6 +57,7 @@ MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
 MAX_WORK = 100_000
 
 _module: Any = None  # .jit_kernel once imported
+_native: Any = None  # .jit_nlopt once imported (None: NLopt's Python wrapper)
 _available: bool | None = None
 
 
@@ -70,7 +71,7 @@ def _switched_off() -> bool:
 def enabled() -> bool:
     """True if the compiled kernel can be used: numba importable (imported now) and not
     disabled by ``MIXEDFIT_JIT=0`` (or ``false``/``off``/``no``)."""
-    global _module, _available
+    global _module, _available, _native
     if _switched_off():
         return False
     if _available is None:
@@ -80,7 +81,19 @@ def enabled() -> bool:
             _available = False
         else:
             _module, _available = jit_kernel, True
+            _native = _native_bobyqa()
     return _available
+
+
+def _native_bobyqa() -> Any:
+    """:mod:`.jit_nlopt` if NLopt's C API is found, else None (the Python wrapper)."""
+    if os.environ.get("MIXEDFIT_NATIVE_BOBYQA", "1").strip().lower() in _OFF:
+        return None
+    try:
+        from . import jit_nlopt
+    except Exception:  # a failed compilation: the optimizer calls through the Python wrapper
+        return None
+    return jit_nlopt if jit_nlopt.available() else None
 
 
 def _disable(error: BaseException) -> None:
@@ -226,6 +239,18 @@ class CompiledCriterion:
         self._structured = f.layout.structured
         self._layout, self._order, self._views = f.layout, f.order, kernel.t_views
         self._evaluate, self._evaluate_many = _module.evaluate, _module.evaluate_many
+        # the optimizer's one-call evaluation (.optimize): the kernel function and its buffers,
+        # NaN where a pivot is not positive (None for structured terms, whose T buffer is
+        # filled in Python first)
+        self.bare: tuple[Callable[..., float], tuple[np.ndarray, np.ndarray]] | None = (
+            None if self._structured else (self._evaluate, (self._fbuf, self._ibuf))
+        )
+        # BOBYQA in one C call on these buffers (.jit_nlopt), used by .optimize when present
+        self.native: Any = (
+            None
+            if self._structured or _native is None
+            else _native.NativeBobyqa(self._fbuf, self._ibuf)
+        )
 
     def __call__(self, theta: np.ndarray) -> float:
         """The criterion at ``theta``.
