@@ -252,6 +252,7 @@ def test_a_kernel_failing_at_its_first_call_falls_back(monkeypatch):
 
     monkeypatch.setattr(jit._module, "evaluate", broken)
     monkeypatch.setattr(jit, "_available", True)
+    monkeypatch.setattr(jit, "_probed", False)  # a fresh process: no kernel has run yet
     with pytest.warns(RuntimeWarning, match="compiled kernel failed"):
         fit = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
     assert fit.objective == plain.objective

@@ -59,6 +59,7 @@ MAX_WORK = 100_000
 _module: Any = None  # .jit_kernel once imported
 _native: Any = None  # .jit_nlopt once imported (None: NLopt's Python wrapper)
 _available: bool | None = None
+_probed = False  # a kernel's first calls succeeded in this process (EvaluationKernel.of)
 
 
 _OFF = ("0", "false", "off", "no")
@@ -94,6 +95,13 @@ def _native_bobyqa() -> Any:
     except Exception:  # a failed compilation: the optimizer calls through the Python wrapper
         return None
     return jit_nlopt if jit_nlopt.available() else None
+
+
+def _probe_done() -> None:
+    """The machine code is loaded: later kernels skip the probe (an evaluation leaves nothing
+    behind that the next one reads: every buffer it reads is packed or overwritten)."""
+    global _probed
+    _probed = True
 
 
 def _disable(error: BaseException) -> None:
@@ -182,6 +190,8 @@ class EvaluationKernel:
         if not covered(factor) or not enabled():  # numba is imported for covered fits only
             return None
         kernel = cls(factor)
+        if _probed:
+            return kernel
         try:  # the first call loads (or compiles) the machine code: fail here, not mid-fit
             probe = kernel.function(True)
             start = factor.layout.start()
@@ -193,6 +203,7 @@ class EvaluationKernel:
         except Exception as error:  # any failure of numba's machinery
             _disable(error)
             return None
+        _probe_done()
         return kernel
 
     def pack(self) -> None:
