@@ -223,6 +223,18 @@ class EvaluationKernel:
                     self.att[cols, rows] = block.T
         self.reals[0] = f.log_weights
 
+    def pack_response(self) -> None:
+        """Copy only the response's row and column of A (the last of the tail) into the
+        kernel's buffers: what a refit to a new response changes (:mod:`.refit`)."""
+        f, K, off = self.factor, self.factor.K, self.offsets
+        last, p = off[K] - 1, f.p
+        self.at0[last] = _dense(f.A[K, 0])[p]
+        for j in range(1, K + 1):
+            cols = slice(off[j - 1], off[j])
+            row = _dense(f.A[K, j])[p]
+            self.att[last, cols] = row
+            self.att[cols, last] = row
+
     def objective(self, theta: np.ndarray, reml: bool) -> float:
         """The criterion at ``theta``, as :meth:`.factor.BlockedFactor.objective` (the
         factor's L is not touched).

@@ -103,7 +103,8 @@ def _library() -> Any:
 
             path = next(Path(nlopt.__file__).parent.glob("_nlopt*.so"))
             lib = ctypes.CDLL(str(path))
-            vp, dp, d = ctypes.c_void_p, ctypes.POINTER(ctypes.c_double), ctypes.c_double
+            # double pointers passed as addresses (ndarray.ctypes.data): cheaper than data_as
+            vp, dp, d = ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double
             lib.nlopt_create.restype = vp
             lib.nlopt_create.argtypes = [ctypes.c_int, ctypes.c_uint]
             lib.nlopt_destroy.argtypes = [vp]
@@ -129,8 +130,10 @@ def available() -> bool:
     return bool(_library())
 
 
-def _pointer(a: np.ndarray) -> Any:
-    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+def _pointer(a: np.ndarray) -> int:
+    """The address of a float64 array's data (C-contiguous, kept alive by the caller)."""
+    assert a.dtype == np.float64 and a.flags.c_contiguous
+    return int(a.ctypes.data)
 
 
 class NativeBobyqa:
@@ -139,6 +142,10 @@ class NativeBobyqa:
 
     def __init__(self, fbuf: np.ndarray, ibuf: np.ndarray) -> None:
         self._fbuf, self._ibuf = fbuf, ibuf  # kept alive: the objective reads them by address
+        self._state = np.empty(0)
+        self._meta = np.zeros(6, dtype=np.int64)  # the objective's addresses and sizes
+        self._meta[:4] = [fbuf.ctypes.data, fbuf.size, ibuf.ctypes.data, ibuf.size]
+        self._meta_address = self._meta.ctypes.data
 
     def run(
         self,
@@ -165,20 +172,12 @@ class NativeBobyqa:
         best_x : ndarray or None
             Where (None if no evaluation was better than ``inf``).
         """
-        lib, m = _library(), len(x0)
-        state = np.empty(2 + m)
+        lib, m, meta = _library(), len(x0), self._meta
+        if len(self._state) != 2 + m:
+            self._state = np.empty(2 + m)
+            meta[4:] = [self._state.ctypes.data, self._state.size]
+        state = self._state
         state[_COUNT], state[_BEST_F] = 0.0, math.inf
-        meta = np.array(
-            [
-                self._fbuf.ctypes.data,
-                self._fbuf.size,
-                self._ibuf.ctypes.data,
-                self._ibuf.size,
-                state.ctypes.data,
-                state.size,
-            ],
-            dtype=np.int64,
-        )
         opt = lib.nlopt_create(_LN_BOBYQA, m)
         if not opt:
             raise MemoryError("NLopt could not create an optimizer")
@@ -188,7 +187,7 @@ class NativeBobyqa:
             if upper is not None:
                 ub = np.where(np.isfinite(upper), upper, math.inf)
                 lib.nlopt_set_upper_bounds(opt, _pointer(ub))
-            lib.nlopt_set_min_objective(opt, _objective.address, meta.ctypes.data)
+            lib.nlopt_set_min_objective(opt, _objective.address, self._meta_address)
             lib.nlopt_set_ftol_rel(opt, ftol_rel)
             lib.nlopt_set_ftol_abs(opt, ftol_abs)
             lib.nlopt_set_xtol_abs1(opt, xtol_abs)
@@ -197,7 +196,7 @@ class NativeBobyqa:
             lib.nlopt_set_initial_step(opt, _pointer(steps))
             x = np.array(x0, dtype=np.float64)
             fmin = ctypes.c_double(0.0)
-            code = int(lib.nlopt_optimize(opt, _pointer(x), ctypes.byref(fmin)))
+            code = int(lib.nlopt_optimize(opt, _pointer(x), ctypes.addressof(fmin)))
             message = lib.nlopt_get_errmsg(opt) if code < 0 else None
         finally:
             lib.nlopt_destroy(opt)

@@ -117,7 +117,7 @@ class ResponseRefits:
         for f, rows in zip(self._factors(), self._rows, strict=True):
             _set_response(f, rows, s, y)
             if (kernel := self._kernels[id(f)]) is not None:
-                kernel.pack()
+                kernel.pack_response()  # the rest of A is the design's: packed once
             if self._unit_c is not None:
                 assert f.fixed_map is not None
                 f.fixed_map = FixedCentring(f.fixed_map.M, self._unit_c * self._ybar[s])
