@@ -93,14 +93,16 @@ def fit_factors(
     progress: Callable[[int, float, float], None] | None = None,
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
     criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
+    blups: bool = True,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
     once, and may give ``start_of``, factor → its moment start (by default
     :func:`.start.moment_start` of its X and y), and ``criterion_of``, factor → its criterion
-    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`). The
-    returned fit freezes both factors (see :class:`EngineFit`)."""
+    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`), and
+    ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`). The returned fit
+    freezes both factors (see :class:`EngineFit`)."""
     layout = factor.layout
     lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
@@ -207,7 +209,9 @@ def fit_factors(
             # factor's value, which the solution, a saved fit's reload and the checks recompute
             # (the compiled kernel's rounding differs there by ~1e-9 relative)
             record = replace(record, objective=factor.objective(record.theta, reml))
-        solution = solve(factor, record.theta, reml) if centred is None else centred.solve(reml)
+        solution = (
+            solve(factor, record.theta, reml, blups) if centred is None else centred.solve(reml)
+        )
     criterion = None if centred is not None else criteria.get(record.theta.tobytes())
     return EngineFit(
         factor,
