@@ -8,9 +8,12 @@ Usage, from the repository root::
 The stages outside the evaluations (issue 15's call path): the design stage, the canonical row
 order, the factor's construction (centring of X, cross products, buffers), the centring test
 of the slope columns, the moment start, the solution at θ̂ (one evaluation, ``update``, and the
-read-off, ``solve``), and the glue after the engine (canonical rows, engine terms, the fitted
-model, the singularity test); next to them the whole call and ``fit_lmm`` (whose evaluations,
-optimizer and derivative check are the rest). Each tree runs in its own process under
+read-off, ``solve``), the glue after the engine (canonical rows, engine terms, the fitted
+model, the singularity test), the compiled criterion's construction (``kernel``), the optimizer
+with its evaluations from the moment start (``optimize``) and the derivative check at its
+optimum (``check``); next to them the whole call, ``fit_lmm`` and one refit to a new response
+(``refit``, :class:`mixedfit.engine.refit.ResponseRefits`: what the bootstrap does per
+replicate). Each tree runs in its own process under
 ``valgrind --tool=callgrind`` (``PYTHONPATH=<tree>``); around each stage's repeated calls the
 counters are zeroed and dumped (``callgrind_control``), and the cost of an empty statement
 measured the same way (the control calls themselves) is subtracted. Instruction counts do not
@@ -20,6 +23,7 @@ depend on the machine's load.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -48,7 +52,11 @@ STAGES = [
     "update",
     "solve",
     "glue",
+    "kernel",
+    "optimize",
+    "check",
     "fit_lmm",
+    "refit",
 ]
 
 
@@ -65,10 +73,16 @@ def _child() -> None:  # pragma: no cover - runs under valgrind
 
 def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
     """Zero, run one stage ``REPEAT`` times, dump; for every stage of one model."""
+    import numpy as np
+
     import mixedfit as mf
     from mixedfit.design import build_design, canonical_rows
+    from mixedfit.engine import jit
     from mixedfit.engine.centring import Centring
+    from mixedfit.engine.convergence import check_convergence
     from mixedfit.engine.lmm import fit_lmm, weighted_factor
+    from mixedfit.engine.optimize import minimize_theta
+    from mixedfit.engine.refit import ResponseRefits
     from mixedfit.engine.solution import solve
     from mixedfit.engine.start import moment_start
     from mixedfit.fitted import LinearMixedModel
@@ -99,6 +113,24 @@ def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
         engine_terms(canonical_rows(design))
         _ = LinearMixedModel(design, engine, formula).singular
 
+    start = moment_start(inner.layout, inner.X, inner.y)
+    lower = inner.layout.lower()
+
+    def optimize() -> None:
+        minimize_theta(jit.criterion(inner, True), start, lower)
+
+    crit = jit.criterion(inner, True)
+    at = minimize_theta(crit, start, lower).theta
+    many = getattr(crit, "many", None)
+
+    def check() -> None:
+        check_convergence(crit, at, lower, None, None, many)
+
+    rng = np.random.default_rng(1)
+    Y = y[:, None] + rng.standard_normal((len(y), 10)) * float(np.std(y)) * 0.1
+    refits = ResponseRefits(terms, X, Y, w, True)
+    replicate = itertools.cycle(range(10))
+
     stages = {
         "pass": lambda: None,
         "lmer": lambda: mf.lmer(formula, df),
@@ -110,7 +142,11 @@ def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
         "update": update,
         "update_solve": update_solve,
         "glue": glue,
+        "kernel": lambda: jit.criterion(inner, True),
+        "optimize": optimize,
+        "check": check,
         "fit_lmm": lambda: fit_lmm(terms, X, y),
+        "refit": lambda: refits.fit(next(replicate)),
     }
     for label, fn in stages.items():
         fn()

@@ -16,8 +16,8 @@ What is timed, per model (sleepstudy slopes, Penicillin crossed, Orthodont slope
   from numba's cache, or not used.
 
 mixedfit runs twice: with its compiled evaluation kernel in every fit (``MIXEDFIT_JIT=1``, the
-steady state of a process that fits many models; by default a process loads the kernel once
-it has asked for 400 fits, see ``mixedfit/engine/jit.py``) and on the numpy path
+steady state of a process that fits many models; by default a process loads the kernel at
+its first covered fit, see ``mixedfit/engine/jit.py``) and on the numpy path
 (``MIXEDFIT_JIT=0``), interleaved with the others.
 
 The Python engines run in this process, interleaved call by call (round r fits every model

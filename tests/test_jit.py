@@ -252,6 +252,7 @@ def test_a_kernel_failing_at_its_first_call_falls_back(monkeypatch):
 
     monkeypatch.setattr(jit._module, "evaluate", broken)
     monkeypatch.setattr(jit, "_available", True)
+    monkeypatch.setattr(jit, "_probed", False)  # a fresh process: no kernel has run yet
     with pytest.warns(RuntimeWarning, match="compiled kernel failed"):
         fit = mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
     assert fit.objective == plain.objective
@@ -270,3 +271,29 @@ def test_no_spurious_warning_in_a_flat_direction(monkeypatch):
         warnings.simplefilter("error", mf.ConvergenceWarning)
         fit = mf.lmer("y ~ f * g + (1 + x | f)", frame(), names="formulaic")
     assert fit._engine.check is not None and fit._engine.check.message is None
+
+
+@pytest.mark.parametrize(
+    ("name", "formula"),
+    [
+        ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)"),
+        ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+        ("pastes", "strength ~ 1 + (1|batch/cask)"),
+    ],
+)
+def test_a_refits_packed_response_is_the_full_pack(name, formula):
+    """Per refit only the response's row and column of A are copied into the kernel
+    (pack_response): its buffers are then those a full pack gives, bit for bit."""
+    fit = mf.lmer(formula, mf.load_dataset(name))
+    d = fit._design
+    Y = simulate(fit, 3, seed=5)
+    refits = ResponseRefits(engine_terms(d), d.X, Y - d.offset[:, None], d.weights, fit.reml)
+    for s in range(3):
+        refits.fit(s)
+        for f in refits._factors():
+            kernel = refits._kernels[id(f)]
+            assert kernel is not None
+            inputs = (kernel.reals, kernel.a00, kernel.at0, kernel.att)  # views of fbuf
+            packed = [a.copy() for a in inputs]
+            kernel.pack()
+            assert [a.tobytes() for a in packed] == [a.tobytes() for a in inputs]

@@ -96,3 +96,25 @@ def test_moment_start_shared_between_responses(model):
     shared = MomentStart(factors[0].layout, factors[0].X)
     for f in [*factors, factors[0]]:
         np.testing.assert_array_equal(shared(f.y), moment_start(f.layout, f.X, f.y))
+
+
+def test_refit_without_blups_gives_the_same_estimates():
+    """The bootstrap's refits skip the BLUPs (``blups=False``): θ̂, β̂ and σ̂ are those of the
+    refit with them, bit for bit, and ``solution.b`` is empty."""
+    for name, formula in [
+        ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+        ("orthodont", "distance ~ age + (age | Subject)"),
+    ]:
+        fit = mf.lmer(formula, mf.load_dataset(name))
+        d = fit._design
+        Y = simulate(fit, 3, seed=11) - d.offset[:, None]
+        refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, fit.reml)
+        for s in range(3):
+            full = refits.fit(s)
+            got = (full.theta.copy(), full.solution.beta.copy(), full.solution.sigma)
+            assert len(full.solution.b) == len(d.terms)
+            lean = refits.fit(s, blups=False)
+            assert lean.solution.b == []
+            assert np.array_equal(lean.theta, got[0])
+            assert np.array_equal(lean.solution.beta, got[1])
+            assert lean.solution.sigma == got[2]

@@ -57,7 +57,9 @@ MAX_TAIL = 128  # rows below the first block (later terms' columns + p + 1)
 MAX_WORK = 100_000
 
 _module: Any = None  # .jit_kernel once imported
+_native: Any = None  # .jit_nlopt once imported (None: NLopt's Python wrapper)
 _available: bool | None = None
+_probed = False  # a kernel's first calls succeeded in this process (EvaluationKernel.of)
 
 
 _OFF = ("0", "false", "off", "no")
@@ -70,7 +72,7 @@ def _switched_off() -> bool:
 def enabled() -> bool:
     """True if the compiled kernel can be used: numba importable (imported now) and not
     disabled by ``MIXEDFIT_JIT=0`` (or ``false``/``off``/``no``)."""
-    global _module, _available
+    global _module, _available, _native
     if _switched_off():
         return False
     if _available is None:
@@ -80,7 +82,26 @@ def enabled() -> bool:
             _available = False
         else:
             _module, _available = jit_kernel, True
+            _native = _native_bobyqa()
     return _available
+
+
+def _native_bobyqa() -> Any:
+    """:mod:`.jit_nlopt` if NLopt's C API is found, else None (the Python wrapper)."""
+    if os.environ.get("MIXEDFIT_NATIVE_BOBYQA", "1").strip().lower() in _OFF:
+        return None
+    try:
+        from . import jit_nlopt
+    except Exception:  # a failed compilation: the optimizer calls through the Python wrapper
+        return None
+    return jit_nlopt if jit_nlopt.available() else None
+
+
+def _probe_done() -> None:
+    """The machine code is loaded: later kernels skip the probe (an evaluation leaves nothing
+    behind that the next one reads: every buffer it reads is packed or overwritten)."""
+    global _probed
+    _probed = True
 
 
 def _disable(error: BaseException) -> None:
@@ -169,6 +190,8 @@ class EvaluationKernel:
         if not covered(factor) or not enabled():  # numba is imported for covered fits only
             return None
         kernel = cls(factor)
+        if _probed:
+            return kernel
         try:  # the first call loads (or compiles) the machine code: fail here, not mid-fit
             probe = kernel.function(True)
             start = factor.layout.start()
@@ -180,6 +203,7 @@ class EvaluationKernel:
         except Exception as error:  # any failure of numba's machinery
             _disable(error)
             return None
+        _probe_done()
         return kernel
 
     def pack(self) -> None:
@@ -198,6 +222,18 @@ class EvaluationKernel:
                 if i != j:
                     self.att[cols, rows] = block.T
         self.reals[0] = f.log_weights
+
+    def pack_response(self) -> None:
+        """Copy only the response's row and column of A (the last of the tail) into the
+        kernel's buffers: what a refit to a new response changes (:mod:`.refit`)."""
+        f, K, off = self.factor, self.factor.K, self.offsets
+        last, p = off[K] - 1, f.p
+        self.at0[last] = _dense(f.A[K, 0])[p]
+        for j in range(1, K + 1):
+            cols = slice(off[j - 1], off[j])
+            row = _dense(f.A[K, j])[p]
+            self.att[last, cols] = row
+            self.att[cols, last] = row
 
     def objective(self, theta: np.ndarray, reml: bool) -> float:
         """The criterion at ``theta``, as :meth:`.factor.BlockedFactor.objective` (the
@@ -226,6 +262,18 @@ class CompiledCriterion:
         self._structured = f.layout.structured
         self._layout, self._order, self._views = f.layout, f.order, kernel.t_views
         self._evaluate, self._evaluate_many = _module.evaluate, _module.evaluate_many
+        # the optimizer's one-call evaluation (.optimize): the kernel function and its buffers,
+        # NaN where a pivot is not positive (None for structured terms, whose T buffer is
+        # filled in Python first)
+        self.bare: tuple[Callable[..., float], tuple[np.ndarray, np.ndarray]] | None = (
+            None if self._structured else (self._evaluate, (self._fbuf, self._ibuf))
+        )
+        # BOBYQA in one C call on these buffers (.jit_nlopt), used by .optimize when present
+        self.native: Any = (
+            None
+            if self._structured or _native is None
+            else _native.NativeBobyqa(self._fbuf, self._ibuf)
+        )
 
     def __call__(self, theta: np.ndarray) -> float:
         """The criterion at ``theta``.

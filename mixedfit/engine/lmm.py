@@ -93,14 +93,16 @@ def fit_factors(
     progress: Callable[[int, float, float], None] | None = None,
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
     criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
+    blups: bool = True,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
     once, and may give ``start_of``, factor → its moment start (by default
     :func:`.start.moment_start` of its X and y), and ``criterion_of``, factor → its criterion
-    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`). The
-    returned fit freezes both factors (see :class:`EngineFit`)."""
+    θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`), and
+    ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`). The returned fit
+    freezes both factors (see :class:`EngineFit`)."""
     layout = factor.layout
     lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
@@ -208,7 +210,7 @@ def fit_factors(
             check = None if vanishing.at_limit(record.theta, layout) else check
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
-        solution, record = _solution(factor, centred, record, reml)
+        solution, record = _solution(factor, centred, record, reml, blups)
     criterion = None if centred is not None else criteria.get(record.theta.tobytes())
     return EngineFit(
         factor,
@@ -224,7 +226,11 @@ def fit_factors(
 
 
 def _solution(
-    factor: BlockedFactor, centred: CentredOptimum | None, record: OptimizerRecord, reml: bool
+    factor: BlockedFactor,
+    centred: CentredOptimum | None,
+    record: OptimizerRecord,
+    reml: bool,
+    blups: bool = True,
 ) -> tuple[Solution, OptimizerRecord]:
     """The estimates at θ̂ and the record with the criterion reported there. At the σ → 0 limit
     the blocked factor is ill-conditioned (θ ~ 1e4: criteria 1e-8 relative apart for y and
@@ -233,7 +239,7 @@ def _solution(
     there by ~1e-9 relative)."""
     if centred is not None:
         return centred.solve(reml), record
-    solution = solve(factor, record.theta, reml)
+    solution = solve(factor, record.theta, reml, blups)
     if vanishing.at_limit(record.theta, factor.layout):
         exact = limit_solution(factor, record.theta, reml)
         if exact is not None:

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import nlopt
 import numpy as np
@@ -104,11 +105,24 @@ class _Counted:
         self.count = 0
         self.best_x: np.ndarray | None = None
         self.best_f = math.inf
+        # the compiled kernel's bare call (.jit.CompiledCriterion.bare): f(θ, *args), NaN or
+        # inf where the criterion cannot be evaluated, never raising; one call per evaluation
+        self._bare: tuple[Callable[..., float], tuple[object, ...]] | None = getattr(
+            fun, "bare", None
+        )
+        # BOBYQA in one C call on the kernel (.jit_nlopt.NativeBobyqa), or None
+        self.native: Any = getattr(fun, "native", None) if progress is None else None
 
     def __call__(self, x: np.ndarray, grad: np.ndarray | None = None) -> float:
         self.count += 1
         x = np.array(x, dtype=float)
-        f = self.value(x)
+        bare = self._bare
+        if bare is None:
+            f = self.value(x)
+        elif math.isfinite(sum(x.tolist())):  # as value(): a non-finite θ gets inf
+            f = bare[0](x, *bare[1])
+        else:
+            f = math.inf
         if not math.isfinite(f):  # tell the optimizer to back off; never NaN or inf
             f = PENALTY
         if f < self.best_f:
@@ -261,6 +275,9 @@ def _run_nlopt(
     upper: np.ndarray | None = None,
     step_scale: float = 1.0,
 ) -> tuple[str, bool]:
+    if counted.native is not None:
+        args = (max_evals, ftol_rel, ftol_abs, xtol_abs, step_scale * initial_step(x0))
+        return _run_native(counted, x0, lower, upper, *args)
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -math.inf))
     if upper is not None:
@@ -278,6 +295,34 @@ def _run_nlopt(
         return "stopped by roundoff (the best point found is used)", True
     except (RuntimeError, ValueError) as err:
         return f"optimizer failed: {err}", False
+    message = _MESSAGES.get(code, f"NLopt result code {code}")
+    return message, code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED)
+
+
+def _run_native(
+    counted: _Counted,
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+    ftol_rel: float,
+    ftol_abs: float,
+    xtol_abs: float,
+    step: np.ndarray,
+) -> tuple[str, bool]:
+    """:func:`_run_nlopt` through NLopt's C API on the compiled criterion (the same BOBYQA,
+    settings and values: the same result, bit for bit; :mod:`.jit_nlopt`)."""
+    code, error, count, best_f, best_x = counted.native.run(
+        x0, lower, upper, max_evals, ftol_rel, ftol_abs, xtol_abs, step
+    )
+    counted.count += count
+    if best_x is not None and best_f < counted.best_f:
+        counted.best_f, counted.best_x = best_f, best_x
+    if code == nlopt.ROUNDOFF_LIMITED:
+        return "stopped by roundoff (the best point found is used)", True
+    if code < 0:  # the messages of NLopt's Python wrapper (its exceptions)
+        default = {nlopt.FAILURE: "nlopt failure", nlopt.INVALID_ARGS: "nlopt invalid argument"}
+        return f"optimizer failed: {error or default.get(code, f'NLopt result code {code}')}", False
     message = _MESSAGES.get(code, f"NLopt result code {code}")
     return message, code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED)
 

@@ -108,16 +108,21 @@ class ResponseRefits:
         return [self.factor] if self.inner is None else [self.factor, self.inner]
 
     def fit(
-        self, s: int, theta_start: np.ndarray | None = None, max_evals: int = 100_000
+        self,
+        s: int,
+        theta_start: np.ndarray | None = None,
+        max_evals: int = 100_000,
+        blups: bool = True,
     ) -> EngineFit:
         """The fit to response ``s`` (a column of ``Y``) from ``theta_start`` (by default
         the moment start of that response, :class:`.start.MomentStart`), as
-        :func:`.lmm.fit_lmm` with that start gives it (to rounding)."""
+        :func:`.lmm.fit_lmm` with that start gives it (to rounding); ``blups=False``: its
+        solution without BLUPs (``solution.b`` empty; :func:`.solution.solve`)."""
         y = np.ascontiguousarray(self._Y[:, s])
         for f, rows in zip(self._factors(), self._rows, strict=True):
             _set_response(f, rows, s, y)
             if (kernel := self._kernels[id(f)]) is not None:
-                kernel.pack()
+                kernel.pack_response()  # the rest of A is the design's: packed once
             if self._unit_c is not None:
                 assert f.fixed_map is not None
                 f.fixed_map = FixedCentring(f.fixed_map.M, self._unit_c * self._ybar[s])
@@ -130,6 +135,7 @@ class ResponseRefits:
             max_evals=max_evals,
             start_of=self._start_of,
             criterion_of=self._criterion_of,
+            blups=blups,
         )
 
 

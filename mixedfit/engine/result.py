@@ -66,9 +66,9 @@ class EngineFit:
             self._centred.factor.freeze(self._centred.theta)
             with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
                 self.factor.freeze(self.theta)
-        if self._criterion is not None:
-            with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
-                self._criterion.factor.freeze(self._criterion.theta)
+        # the optimizer's factor (self._criterion's) is brought to its θ̂ when first asked for
+        # (_criterion_at_optimum): most fits never need it (a bootstrap's refits never), and
+        # nothing touches it in between, so it is the same factor, bit for bit, as if frozen here
 
     @property
     def singular(self) -> bool:
@@ -128,6 +128,7 @@ class EngineFit:
         if self._centred is None:
             crit = self._criterion
             if derivatives and crit is not None:
+                crit = self._criterion_at_optimum()
                 return crit.factor.clone(), crit.theta, crit.centring.invariant()
             if accurate and crit is not None and crit.scaled:  # extreme units: scales only
                 with self._lock:
@@ -150,6 +151,17 @@ class EngineFit:
                 self._accurate.append((factor, theta, centring.invariant()))
         factor, theta, invariant = self._accurate[0]
         return factor.clone(), theta, invariant
+
+    def _criterion_at_optimum(self) -> CentredOptimum:
+        """The optimizer's centred columns with their factor frozen at their θ̂ (done once,
+        under the lock: the fit may be shared between threads)."""
+        crit = self._criterion
+        assert crit is not None
+        with self._lock:
+            if not crit.factor._frozen:
+                with contextlib.suppress(np.linalg.LinAlgError), np.errstate(all="ignore"):
+                    crit.factor.freeze(crit.theta)
+        return crit
 
     def sd_multipliers(self) -> np.ndarray:
         """Per θ entry, what turns an SD read off :meth:`criterion_factor` ``(accurate=True)``

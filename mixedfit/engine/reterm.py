@@ -11,6 +11,8 @@ deviations play the part of the diagonal entries (bounded below by 0; near 0 is 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,15 +89,7 @@ class ReTerm:
                 f"this operation is not implemented for structured random-effects terms "
                 f"({self.structure.kind}): their parameters are not entries of the factor T"
             )
-        k = self.k
-        if not self.correlated:
-            return np.arange(k), np.arange(k)
-        cols, rows = [], []
-        for j in range(k):
-            for i in range(j, k):
-                rows.append(i)
-                cols.append(j)
-        return np.array(rows), np.array(cols)
+        return _triangle_index(self.k, self.correlated)
 
 
 @dataclass(frozen=True)
@@ -145,6 +139,17 @@ class ThetaLayout:
     def lower(self) -> np.ndarray:
         """Lower bounds: 0 on diagonal entries (and sds), -inf elsewhere (a structured term's
         correlations: their box)."""
+        if not self.structured:  # computed once per layout (refits ask at every fit)
+            return self._unstructured("lower", self._lower).copy()
+        return self._lower()
+
+    def _unstructured(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        known = self.__dict__.setdefault("_known", {})
+        if name not in known:
+            known[name] = make()
+        return known[name]
+
+    def _lower(self) -> np.ndarray:
         return np.concatenate(
             [
                 t.structure.lower()
@@ -165,6 +170,11 @@ class ThetaLayout:
 
     def diagonal_mask(self) -> np.ndarray:
         """True where a θ entry is a diagonal element of its T."""
+        if not self.structured:
+            return self._unstructured("diagonal", self._diagonal_mask).copy()
+        return self._diagonal_mask()
+
+    def _diagonal_mask(self) -> np.ndarray:
         return np.concatenate([self._diag_mask(t) for t in self.terms])
 
     def structured_singular(self, theta: np.ndarray, tol: float) -> bool:
@@ -240,6 +250,20 @@ class ThetaLayout:
             return term.structure.sd_mask()
         rows, cols = term.theta_index
         return np.asarray(rows == cols)
+
+
+@functools.lru_cache(maxsize=64)
+def _triangle_index(k: int, correlated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:attr:`ReTerm.theta_index` of an unstructured term (read-only: shared)."""
+    if not correlated:
+        rows = cols = np.arange(k)
+    else:
+        pairs = [(i, j) for j in range(k) for i in range(j, k)]
+        rows = np.array([i for i, _ in pairs], dtype=int)
+        cols = np.array([j for _, j in pairs], dtype=int)
+    for a in (rows, cols):
+        a.flags.writeable = False
+    return rows, cols
 
 
 def _index(term: ReTerm) -> tuple[np.ndarray, np.ndarray]:

@@ -46,13 +46,19 @@ class Solution:
     pwrss: float
 
 
-def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool) -> Solution:
-    """β̂, σ̂, Var(β̂)/σ̂² and BLUPs at ``theta`` (updates ``factor`` to ``theta``)."""
+def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool, blups: bool = True) -> Solution:
+    """β̂, σ̂, Var(β̂)/σ̂² and BLUPs at ``theta`` (updates ``factor`` to ``theta``); without
+    ``blups`` the BLUPs are left out (``b`` empty: a bootstrap's refits never read them)."""
     factor.update(theta)
     K, p, n = factor.K, factor.p, factor.n
     beta_centred, vcov_centred = factor.centred_fixed_effects()
     pwrss = factor.pwrss()
     sigma = float(np.sqrt(pwrss / (n - p if reml else n)))
+    if not blups:
+        fmap = factor.fixed_map
+        if fmap is None:
+            return Solution(beta_centred, vcov_centred, sigma, [], pwrss)
+        return Solution(fmap.beta(beta_centred), fmap.vcov(vcov_centred), sigma, [], pwrss)
     u = _random_effects(factor, beta_centred)  # in the factor's own (centred) X coordinates
     T_given = factor.layout.templates(np.asarray(theta, dtype=float))
     b_block = [

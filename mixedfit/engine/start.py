@@ -52,6 +52,15 @@ class _Term:
         # bin in row order as a bincount per column would (bit for bit the same sums)
         self._bins = (term.refs[:, None] * k + np.arange(k)).ravel() if k > 1 else term.refs
         self._fitted: tuple[np.ndarray, np.ndarray] | None = None  # (b, Z b) last computed
+        self._usable: tuple[np.ndarray, np.ndarray] | None = None  # usable Z_l'Z_l, sampling
+
+    def usable_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The usable levels' Z_l'Z_l and the mean sampling covariance of their b_l
+        (:func:`sampling_covariance`): the design's alone, computed once."""
+        if self._usable is None:
+            ZtZ = self.ZtZ[self.usable]
+            self._usable = ZtZ, sampling_covariance(ZtZ)
+        return self._usable
 
     def fitted(self) -> np.ndarray:
         """Z b, shape (n,). Kept for the b it was computed from (b is replaced, never written
@@ -160,22 +169,40 @@ def _term_factor(t: _Term, sigma2: float, lost_of: Callable[[], int]) -> np.ndar
     lost = lost_of()
     if t.usable.sum() <= lost:
         return np.eye(t.term.k)
-    return moment_factor(t.ZtZ[t.usable], t.b[t.usable], sigma2, lost, t.term.correlated)
+    ZtZ, sampling = t.usable_moments()
+    return moment_factor(ZtZ, t.b[t.usable], sigma2, lost, t.term.correlated, sampling)
+
+
+def sampling_covariance(ZtZ: np.ndarray) -> np.ndarray:
+    """mean((Z_l'Z_l)⁻¹) over the levels of ``ZtZ`` (m, k, k), shape (k, k) (for k = 1 by
+    reciprocals: the inverse of a 1×1 matrix, as LAPACK computes it)."""
+    if ZtZ.shape[1] == 1:
+        return (1.0 / ZtZ).mean(axis=0)
+    k = ZtZ.shape[1]
+    return np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
 
 
 def moment_factor(
-    ZtZ: np.ndarray, b: np.ndarray, sigma2: float, lost: int, correlated: bool
+    ZtZ: np.ndarray,
+    b: np.ndarray,
+    sigma2: float,
+    lost: int,
+    correlated: bool,
+    sampling: np.ndarray | None = None,
 ) -> np.ndarray:
     """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
-    its eigenvalues floored. Shared with fits from cross products (:mod:`mixedfit.scale`)."""
+    its eigenvalues floored. Shared with fits from cross products (:mod:`mixedfit.scale`).
+    ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known (it depends on the design
+    only: refits compute it once)."""
     k = b.shape[1]
-    if k == 1:
-        return _scalar_factor(ZtZ, b, sigma2, lost)
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
     # whose degrees of freedom are the levels less the fixed effects that vary between them
     # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
-    sampling = np.linalg.solve(ZtZ, np.broadcast_to(np.eye(k), ZtZ.shape)).mean(axis=0)
+    if sampling is None:
+        sampling = sampling_covariance(ZtZ)
+    if k == 1:
+        return _scalar_factor(sampling, b, sigma2, lost)
     centred = b - b.mean(axis=0)
     G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
     if not correlated:
@@ -189,11 +216,11 @@ def moment_factor(
     return T
 
 
-def _scalar_factor(ZtZ: np.ndarray, b: np.ndarray, sigma2: float, lost: int) -> np.ndarray:
+def _scalar_factor(sampling: np.ndarray, b: np.ndarray, sigma2: float, lost: int) -> np.ndarray:
     """:func:`moment_factor` of a scalar term, bit for bit, without LAPACK calls: the inverse
-    of a 1×1 Z_l'Z_l is its reciprocal, the eigen-decomposition of a 1×1 G is G itself and its
-    Cholesky factor the square root (what LAPACK computes for order 1)."""
-    sampling = (1.0 / ZtZ).mean(axis=0)
+    of a 1×1 Z_l'Z_l is its reciprocal (``sampling``: their mean), the eigen-decomposition of
+    a 1×1 G is G itself and its Cholesky factor the square root (what LAPACK computes for
+    order 1)."""
     centred = b - b.mean(axis=0)
     g = float(((centred.T @ centred) / (len(b) - lost) / sigma2 - sampling)[0, 0])
     if np.isnan(g):

@@ -132,7 +132,7 @@ def bootstrap(
         for s in range(nsim):
             assert refits is not None
             try:
-                engine = refits.fit(s)
+                engine = refits.fit(s, blups=False)  # the table needs no BLUPs
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
                 failed += 1
                 continue
