@@ -46,7 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..engine.residual.correlation import ByCorrelation, ToeplitzPart, UnstructuredPart
+from ..engine.residual.by import ByCorrelation
+from ..engine.residual.correlation import ToeplitzPart, UnstructuredPart
 from ..engine.residual.maps import pacf_to_acf, unit_ratio, unit_ratio_inverse
 from ..exceptions import MixedFitError
 from ..model.fit import engine_terms

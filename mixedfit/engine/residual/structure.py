@@ -99,8 +99,9 @@ class ResidualModel:
     @property
     def rugged(self) -> bool:
         """True if the criterion has kinks and many local optima in φ (a spherical spatial
-        correlation, :attr:`.SpatialPart.rugged`): fits get more restarts (:mod:`.restart`)."""
-        return bool(getattr(self.correlation, "rugged", False))
+        correlation, :attr:`.SpatialPart.rugged`, also one per ``by=`` group:
+        :attr:`.ByCorrelation.rugged`): fits get more restarts (:mod:`.restart`)."""
+        return self.correlation is not None and self.correlation.rugged
 
     def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
         """φ moved along the correlation's ridge to its limit and the factor of σ² there
