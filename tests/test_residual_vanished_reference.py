@@ -87,3 +87,41 @@ def test_saved_reference_vanished_fit_loads_without_a_check_failure(tmp_path: Pa
         back = mf.load_fit(path)
     assert not [w for w in seen if w.category is ConvergenceWarning]
     assert back.loglik == fit.loglik
+
+
+def test_sleepstudy_with_a_vanishing_day_as_reference() -> None:
+    """``ar1(0 + Daysf | Subject)`` + ``VarIdent("Days")`` (days 3 and 4 vanish:
+    tests/reference/cov_ar1_varident) with each subject's day 3 first, so day 3 is nlme's
+    reference: the fit stopped 0.095 below the boundary optimum with a ConvergenceWarning; now
+    it reaches it as with day 0 first (structured θ rescaled with the reference)."""
+    data = Path(__file__).parent / "data" / "cov"
+    schema = json.loads((data / "schema.json").read_text())["sleepstudy"]
+    df = pd.read_csv(data / schema["file"], dtype={k: str for k in schema["factors"]})
+    for k, levels in schema["factors"].items():
+        df[k] = pd.Categorical(df[k], categories=levels)
+    first = df.assign(o=df["Days"] != 3).sort_values(["Subject", "o"], kind="stable")
+    ref = json.loads(
+        (
+            Path(__file__).parent
+            / "reference"
+            / "cov_ar1_varident"
+            / "sleepstudy_ar1_varident.json"
+        ).read_text()
+    )["Days_reml"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(
+            "Reaction ~ Days + ar1(0 + Daysf | Subject)",
+            first.drop(columns="o"),
+            residual=mf.VarIdent("Days"),
+        )
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-7)
+    assert fit.loglik <= ref["loglik"]
+    sds = np.array([fit.sigma * fit.residual.params[d] for d in ref["residual_sd"]])
+    expected = np.array(list(ref["residual_sd"].values()))
+    kept = expected > 0
+    np.testing.assert_allclose(sds[kept], expected[kept], rtol=1e-2)
+    assert np.all(sds[~kept] < 0.1)
+    assert [w.category for w in seen if issubclass(w.category, ConvergenceWarning)] == [
+        BoundaryWarning
+    ]

@@ -31,11 +31,12 @@ from .variance import FLOOR, VANISHED, IdentPart
 __all__ = ["WATCH_EVALS", "WATCH_RATIO", "Moved", "Watch", "moved", "sd_mask", "vanished_strata"]
 
 Map = Callable[[np.ndarray], np.ndarray]
-WATCH_EVALS = 300
-"""Evaluations of a first optimization before its reference stratum is looked at."""
+WATCH_EVALS = (300, 1_000, 3_000)
+"""Evaluation counts at which a fit's reference stratum is looked at."""
 WATCH_RATIO = 0.1
-"""A reference sd below this times the largest after :data:`WATCH_EVALS` (unconverged) moves
-the reference: the fit is the same in either parameterization, and far faster there."""
+"""A reference sd below this times the largest at a count of :data:`WATCH_EVALS` (or at the end
+of the fit) moves the reference: the fit is the same in either parameterization, and far faster
+(and, in log δ, further) there."""
 
 
 class Moved(Exception):  # noqa: N818 (control flow, not an error)
@@ -47,7 +48,7 @@ class Moved(Exception):  # noqa: N818 (control flow, not an error)
 
 
 class Watch:
-    """Watches a fit's evaluations (:meth:`see`): at the :data:`WATCH_EVALS`-th, when the best
+    """Watches a fit's evaluations (:meth:`see`): at each of :data:`WATCH_EVALS`, when the best
     point so far has the reference stratum's sd below :data:`WATCH_RATIO` times the largest
     (:func:`moved`), raises :class:`Moved` with it (the optimizer is interrupted; a fit that
     does not trigger runs exactly as unwatched)."""
@@ -65,7 +66,7 @@ class Watch:
         self.count += 1
         if f < self.best_f:
             self.best_f, self.best_x = f, np.array(x, dtype=float)
-        if self.count != WATCH_EVALS or self.best_x is None:
+        if self.count not in WATCH_EVALS or self.best_x is None:
             return
         if moved(self.model, self.best_x, self.layout, WATCH_RATIO) is None:
             return

@@ -59,7 +59,7 @@ def reference_vanished(
     evaluations of both counted; kept when its criterion is lower, else ``first`` with the
     boundary's warning)."""
     layout = ThetaLayout(tuple(terms)) if terms else None
-    there = reference.moved(first.model, first.record.theta, layout)
+    there = reference.moved(first.model, first.record.theta, layout, reference.WATCH_RATIO)
     if there is None:
         return first
     other, x0, back = there
