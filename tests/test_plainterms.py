@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,18 +113,21 @@ def test_plain_response():
 
 
 @pytest.mark.parametrize(
-    "formula",
-    [
-        "y ~ x * f + (1 | g)",
-        "y ~ f * g + (1 + x | f)",
-        "y ~ x + (1 + f | g)",
-        "y ~ k + x + (1 | f:g)",
+    ("formula", "singular"),
+    [  # frame()'s grouping carries no variance: the fits that estimate one end singular
+        ("y ~ x * f + (1 | g)", True),
+        ("y ~ f * g + (1 + x | f)", False),
+        ("y ~ x + (1 + f | g)", True),
+        ("y ~ k + x + (1 | f:g)", True),
     ],
 )
-def test_deferred_specs_agree_with_the_fit(formula):
+def test_deferred_specs_agree_with_the_fit(formula, singular):
     """The formulaic specs built later (new data) give the fit's own columns."""
     df = frame()
-    fit = mf.lmer(formula, df, names="formulaic")  # formulaic's specs name columns its way
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(formula, df, names="formulaic")  # formulaic's specs name columns its way
+    assert [w.category for w in seen] == ([mf.SingularFitWarning] if singular else [])
     spec = fit._design.spec
     assert tuple(str(c) for c in spec.fixed_spec.column_names) == tuple(fit.fixef.index)
     for term in spec.terms:

@@ -1,4 +1,5 @@
-"""A derivative check may replace the polish restarts (``engine/residual/fit.py``, ``_certified``):
+"""A derivative check may replace the polish restarts (``engine/residual/polish.py``,
+``certified``):
 a strict interior local minimum certified by central differences (positive definite Hessian, a
 Newton step below 1e-6 relative promising less than 1e-10 relative) needs no restart.
 
@@ -19,8 +20,8 @@ import pytest
 import mixedfit as mf
 from mixedfit.design import build_design
 from mixedfit.engine.optimize import OptimizerRecord
-from mixedfit.engine.residual import fit as residual_fit
 from mixedfit.engine.residual import fit_residual
+from mixedfit.engine.residual import polish as residual_polish
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 
@@ -41,12 +42,12 @@ def test_certificate_of_a_quadratic() -> None:
         return float(100.0 + 0.5 * d @ H @ d)
 
     lower = np.full(2, -np.inf)
-    ok, spent = residual_fit._certified(fun, _record(xmin, fun(xmin)), lower, None)
+    ok, spent = residual_polish.certified(fun, _record(xmin, fun(xmin)), lower, None)
     assert ok and spent == 2 * 2 + 2 + 1  # f0, 2 per axis, 2 per pair
     off = xmin + np.array([1e-3, 0.0])
-    assert residual_fit._certified(fun, _record(off, fun(off)), lower, None)[0] is False
+    assert residual_polish.certified(fun, _record(off, fun(off)), lower, None)[0] is False
     near = np.array([0.3, 5e-5])  # a parameter a step from its bound: not tried
-    assert residual_fit._certified(fun, _record(near, fun(near)), np.zeros(2), None) == (False, 0)
+    assert residual_polish.certified(fun, _record(near, fun(near)), np.zeros(2), None) == (False, 0)
 
 
 def _bodyweight_problem():
@@ -77,7 +78,7 @@ def test_certified_fit_equals_the_restarted_one(monkeypatch: pytest.MonkeyPatch)
     df = df[rng.random(len(df)) > 0.1].reset_index(drop=True)
     formula, struct = "y ~ t + (1 | id)", mf.AR1("t", "id")
     certified = mf.lmer(formula, df, residual=struct)
-    monkeypatch.setattr(residual_fit, "CERTIFY_MAX", 0)  # restarts only, as before
+    monkeypatch.setattr(residual_polish, "CERTIFY_MAX", 0)  # restarts only, as before
     restarted = mf.lmer(formula, df, residual=struct)
     assert certified._engine.record.evaluations < restarted._engine.record.evaluations
     assert certified.objective == pytest.approx(restarted.objective, rel=1e-12)

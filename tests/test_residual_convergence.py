@@ -18,6 +18,7 @@ import pytest
 import mixedfit as mf
 from mixedfit.engine.convergence import GRADIENT_TOL
 from mixedfit.engine.residual import fit as fit_module
+from mixedfit.engine.residual import polish as polish_module
 from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent
@@ -54,7 +55,7 @@ def test_gls_fit_is_checked_too(orthodont: pd.DataFrame) -> None:
 
 
 def test_check_skipped_above_max_nobs(orthodont: pd.DataFrame, monkeypatch) -> None:
-    monkeypatch.setattr(fit_module, "MAX_NOBS", len(orthodont))
+    monkeypatch.setattr(polish_module, "MAX_NOBS", len(orthodont))
     fit = _ri_ar1(orthodont)
     assert fit._engine.check is None and fit.optimizer.gradient is None
     assert fit.converged

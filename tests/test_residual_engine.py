@@ -23,7 +23,7 @@ import mixedfit.covariance as cov
 from mixedfit.engine.residual import ResidualFit, check_nested, fit_residual
 from mixedfit.engine.residual.maps import arma_acf, durbin_levinson, pacf_to_acf
 from mixedfit.engine.reterm import ReTerm
-from mixedfit.exceptions import DataError
+from mixedfit.exceptions import DataError, UnusedLevelWarning
 
 HERE = Path(__file__).parent
 REF = HERE / "reference" / "cov"
@@ -302,7 +302,8 @@ def test_error_time_level_without_rows() -> None:
     frame = _frame(id=["a", "a", "b", "b"], visit=visit)
     with pytest.raises(DataError, match=r"level 'v3' of 'visit' has no rows"):
         cov.Unstructured("visit", "id").bind(frame)
-    cov.AR1("visit", "id").bind(frame)  # a gap for AR(1): fine
+    with pytest.warns(UnusedLevelWarning, match="'v3'"):
+        cov.AR1("visit", "id").bind(frame)  # a gap for AR(1): fine, with the warning
 
 
 def test_error_non_positive_varpower_covariate() -> None:

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
-import mixedfit.engine.residual.fit as residual_fit
 import mixedfit.engine.residual.gradient_fit as gradient_fit
+import mixedfit.engine.residual.polish as residual_polish
 from mixedfit.design import build_design
 from mixedfit.engine.residual import ResidualCriterion, fit_residual
 from mixedfit.engine.residual.correlation import AntePart, ToeplitzPart
@@ -201,7 +201,7 @@ def test_ten_visit_unstructured_as_good_as_bobyqa_in_far_fewer_evaluations(
     df = _un10()
     d = build_design(parse_formula("y ~ visit * trt", allow_no_random=True), df)
     model = mf.Unstructured("visit", "id").bind(df.iloc[d.rows].reset_index(drop=True)).model
-    monkeypatch.setattr(residual_fit, "MAX_NOBS", 0)
+    monkeypatch.setattr(residual_polish, "MAX_NOBS", 0)
     after = fit_residual([], d.X, d.y, model)
     monkeypatch.setattr(gradient_fit, "GRADIENT_MIN_PARAMS", 10**9)
     with warnings.catch_warnings():

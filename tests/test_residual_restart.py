@@ -11,6 +11,7 @@ starts and the peak of a direct scan over the range
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,53 @@ def test_smooth_kernels_get_no_perturbed_starts(wheat: pd.DataFrame) -> None:
         wheat, "yield ~ variety", mf.Spatial(["latitude", "longitude"], kind="exponential")
     )
     assert second_starts(exp, np.array([np.log(30.0)])) == []
+
+
+BY = json.loads((HERE / "reference" / "cov_restart" / "wheat2_spher_by.json").read_text())
+RIDGE = json.loads((HERE / "reference" / "cov_ridge" / "wheat2_ridge_limit.json").read_text())
+
+
+def _by(df: pd.DataFrame, by: str, reml: bool, subject: str | None = None) -> Any:
+    struct = mf.Spatial(
+        ["latitude", "longitude"], subject=subject, kind="spherical", nugget=True, by=by
+    )
+    formula = "yield ~ 0 + variety" if subject is None else "yield ~ 0 + half:variety"
+    return mf.gls(formula, df.assign(one="all"), residual=struct, reml=reml)
+
+
+def test_spherical_by_group_gets_the_restarts(wheat: pd.DataFrame) -> None:
+    """``by=`` wraps the spherical part (ByCorrelation): the restarts read its rugged flag
+    through the wrapper (the fit stopped at −623.792241 before)."""
+    ref = BY["one"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = _by(wheat, "one", reml=False)
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    assert fit.loglik > ref["our_old_optimum"] + 0.1
+    params = fit.residual.params
+    assert params["all:range"] == pytest.approx(ref["range"], rel=1e-3)
+    assert params["all:nugget"] == pytest.approx(ref["nugget"], rel=1e-3)
+    assert fit.converged
+
+
+def test_spherical_by_one_group_reaches_the_ridge_limit(wheat: pd.DataFrame) -> None:
+    """REML: the range's ridge (ByCorrelation.ridge_point with one group) ends at the bound with
+    the model without by='s BoundaryWarning (it stopped at range 7e4 without a warning)."""
+    with pytest.warns(mf.BoundaryWarning, match="all: range at its bound"):
+        fit = _by(wheat, "one", reml=True)
+    assert fit.loglik == pytest.approx(RIDGE["loglik"], rel=1e-9)
+
+
+def test_spherical_by_half_is_the_sum_of_two_nlme_fits(wheat: pd.DataFrame) -> None:
+    """by = half with the fixed effects split by half: the REML criterion separates into one
+    nlme fit per half (corSpher(form = ~ lat + long | Block))."""
+    ref = BY["half"]["REML"]
+    df = wheat.assign(half=np.where(wheat["Block"].astype(int) <= 2, "a", "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = _by(df, "half", reml=True, subject="Block")
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    params = fit.residual.params
+    got = [params["a:range"], params["b:range"], params["a:nugget"], params["b:nugget"]]
+    np.testing.assert_allclose(got, [*ref["range"], *ref["nugget"]], rtol=1e-3)
+    assert params["b"] == pytest.approx(ref["sigma_ratio_b"], rel=1e-3)

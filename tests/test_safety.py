@@ -8,6 +8,7 @@ it with a FormulaError, through ``mf.lmer(..., safe=True)`` and the CLI's ``--sa
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -186,8 +187,13 @@ def test_cli_anova_has_safe_option(data, tmp_path, capsys):
     ],
 )
 def test_legitimate_formulas_fit_the_same_in_safe_mode(formula, data):
-    safe, plain = mf.lmer(formula, data, safe=True), mf.lmer(formula, data)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        safe, plain = mf.lmer(formula, data, safe=True), mf.lmer(formula, data)
     assert safe.objective == plain.objective
+    # `x` and I(`x` * 2) duplicate x (a column dropped), and g's slope has no variance
+    expected = [mf.RankDeficiencyWarning, mf.SingularFitWarning] * 2 if "`x`" in formula else []
+    assert [w.category for w in seen] == expected
 
 
 # ------------------------------------------------------------------ expansion bound (item 10)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..engine.residual.by import ByCorrelation
 from ..engine.residual.correlation import (
     AntePart,
     AR1Part,
     ARMAPart,
-    ByCorrelation,
     CAR1Part,
     CorrelationPart,
     CSPart,

@@ -46,7 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..engine.residual.correlation import ByCorrelation, ToeplitzPart
+from ..engine.residual.by import ByCorrelation
+from ..engine.residual.correlation import ToeplitzPart
 from ..engine.residual.maps import pacf_to_acf, unit_ratio, unit_ratio_inverse
 from ..engine.residual.unstructured import UnstructuredPart
 from ..exceptions import MixedFitError

@@ -232,7 +232,7 @@ def restore_residual(
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
-    boundary = vanished.joined(boundary, bound.model, crit.n_theta, held)
+    boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
     engine = ResidualFit(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary
     )

@@ -22,7 +22,7 @@ from ..covariance import BoundResidual, Combined, ResidualStructure
 from ..design import Design
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit
-from ..exceptions import MixedFitError
+from ..exceptions import DataError, MixedFitError
 from .fit import sd_and_correlation
 from .residual_rows import ResidualRows
 
@@ -256,9 +256,10 @@ class ResidualModelFit(ResidualRows):
         if bound.subject is not None:
             labels = [str(s) for s in bound.subject_labels]
             if key not in labels:
-                raise MixedFitError(
+                raise DataError(
                     f"subject {subject!r} is not a level of {bound.subject_column!r} in the "
-                    "rows the model uses"
+                    f"rows the model uses, so the fit has no residual block for it; pass one "
+                    f"of its subjects (e.g. {', '.join(map(repr, labels[:3]))})"
                 )
             return np.flatnonzero(bound.subject == labels.index(key)), str(bound.subject_column)
         if not self._design.terms:  # variance function only, no grouping: rows are independent
@@ -269,7 +270,10 @@ class ResidualModelFit(ResidualRows):
         spec, term = self._design.spec.terms[0], self._design.terms[0]
         levels = [str(level) for level in spec.levels]
         if key not in levels:
-            raise MixedFitError(f"subject {subject!r} is not a level of {spec.name!r}")
+            raise DataError(
+                f"subject {subject!r} is not a level of {spec.name!r} in the rows the model "
+                f"uses; pass one of its levels (e.g. {', '.join(map(repr, levels[:3]))})"
+            )
         return np.flatnonzero(term.refs == levels.index(key)), spec.name
 
     def _time_labels(self, rows: np.ndarray) -> tuple[np.ndarray, list[str], str]:

@@ -29,7 +29,8 @@ import math
 import numpy as np
 import scipy.linalg
 
-from .correlation import AntePart, ByCorrelation, ToeplitzPart
+from .by import ByCorrelation
+from .correlation import AntePart, ToeplitzPart
 from .patterns import PatternStatistics
 from .structure import ResidualModel
 from .unstructured import UnstructuredPart

@@ -9,7 +9,9 @@ structured-term face restart (:func:`off_the_face`), restarts from
    is singular (those got that start already);
 2. φ̂ with each structure parameter far out on its unconstrained scale (|φ_k| > :data:`PHI_EDGE`:
    a correlation within 1e-5 of ±1, a variance ratio below e⁻⁶ …) reflected to the structure's
-   own start (white noise, equal variances), one at a time;
+   own start (white noise, equal variances), one at a time (not a VarIdent ratio at its
+   floor, :data:`.variance.FLOOR`: the fit reached that bound on the variance scale, where
+   the criterion falls towards it, :func:`.vanished.on_variance_scale`);
 3. for a rugged criterion (a spherical spatial correlation: compact support, so the likelihood
    has a kink wherever a distance crosses the range, and many local optima: Wheat2's ML fit has
    at least six), φ̂ moved by ±h (h in :data:`PERTURB`) along each structure parameter.
@@ -41,6 +43,9 @@ SINGULAR_TOL = 1e-4
 """lme4's isSingular() tolerance on the diagonal of a structured term's T (a second start)."""
 
 Polish = Callable[[OptimizerRecord], OptimizerRecord]
+Minimize = Callable[[np.ndarray, int], OptimizerRecord]
+"""A run of the optimizer from x0 with a budget (the fit's: VarIdent ratios on the variance
+scale, :func:`.vanished.on_variance_scale`)."""
 
 
 def second_starts(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -58,7 +63,8 @@ def second_starts(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[str, np.
     ):
         out.append(("rescaled lme4", np.concatenate([rescaled_start(layout), phi])))
     start = model.start()
-    for edge in np.flatnonzero(np.abs(phi) > PHI_EDGE):
+    floored = model.floored(phi)  # a VarIdent ratio at its floor: a vanished variance
+    for edge in np.flatnonzero((np.abs(phi) > PHI_EDGE) & ~floored):
         moved = phi.copy()
         moved[edge] = start[edge]
         out.append((f"φ_{edge + 1} reflected", np.concatenate([theta, moved])))
@@ -80,17 +86,20 @@ def improve(
     upper: np.ndarray | None,
     max_evals: int,
     polish: Polish,
+    minimize: Minimize | None = None,
 ) -> OptimizerRecord:
-    """``best`` or the best of its second starts (:func:`second_starts`), polished."""
+    """``best`` or the best of its second starts (:func:`second_starts`), polished; each start
+    run by ``minimize`` (default BOBYQA on ``fun``)."""
     starts = second_starts(crit, best.theta)
     if not starts:
         return best
     top = np.full(len(best.theta), np.inf) if upper is None else upper
+    run = minimize or _bobyqa(fun, lower, upper)
     evaluations, winner = best.evaluations, best
     for label, x0 in starts:
         x0 = np.clip(x0, lower, top)
         try:
-            trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+            trial = run(x0, max_evals)
         except np.linalg.LinAlgError:
             continue
         evaluations += trial.evaluations
@@ -110,6 +119,7 @@ def off_the_face(
     max_evals: int,
     upper: np.ndarray | None,
     polish: Polish,
+    minimize: Minimize | None = None,
 ) -> OptimizerRecord:
     """A second start (lme4's, rescaled: :func:`..restart.rescaled_start`; φ kept) when a
     structured term ends singular: a zero sd, or a correlation or a Toeplitz partial
@@ -120,12 +130,21 @@ def off_the_face(
     if not (crit.n_theta and crit.layout.structured_singular(theta, SINGULAR_TOL)):
         return best
     x0 = np.concatenate([rescaled_start(crit.layout), phi])
+    run = minimize or _bobyqa(fun, lower, upper)
     try:
-        trial = minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
-        trial = polish(trial)
+        trial = polish(run(x0, max_evals))
     except np.linalg.LinAlgError:
         return best
     total = best.evaluations + trial.evaluations
     if np.isfinite(trial.objective) and trial.objective < best.objective - RESTART_GAIN:
         return replace(trial, evaluations=total, start="rescaled lme4")
     return replace(best, evaluations=total)
+
+
+def _bobyqa(
+    fun: Callable[[np.ndarray], float], lower: np.ndarray, upper: np.ndarray | None
+) -> Minimize:
+    def run(x0: np.ndarray, max_evals: int) -> OptimizerRecord:
+        return minimize_theta(fun, x0, lower, max_evals=max_evals, upper=upper)
+
+    return run

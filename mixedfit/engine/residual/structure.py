@@ -10,6 +10,7 @@ subject makes all rows one block (spatial data on one field).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,9 +86,10 @@ class ResidualModel:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def upper(self) -> np.ndarray:
-        """Upper bounds of φ (+inf but for a spatial range)."""
+        """Upper bounds of φ (+inf but for a spatial range and a VarIdent ratio)."""
         c = np.zeros(0) if self.correlation is None else self.correlation.upper()
-        return np.concatenate([c, np.full(self.size - self._nc, np.inf)])
+        v = np.zeros(0) if self.variance is None else self.variance.upper()
+        return np.concatenate([c, v])
 
     def other_starts(self) -> list[np.ndarray]:
         """Further starting φ the structure asks for (the variance part at its start)."""
@@ -99,8 +101,9 @@ class ResidualModel:
     @property
     def rugged(self) -> bool:
         """True if the criterion has kinks and many local optima in φ (a spherical spatial
-        correlation, :attr:`.SpatialPart.rugged`): fits get more restarts (:mod:`.restart`)."""
-        return bool(getattr(self.correlation, "rugged", False))
+        correlation, :attr:`.SpatialPart.rugged`, also one per ``by=`` group:
+        :attr:`.ByCorrelation.rugged`): fits get more restarts (:mod:`.restart`)."""
+        return self.correlation is not None and self.correlation.rugged
 
     def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
         """φ moved along the correlation's ridge to its limit and the factor of σ² there
@@ -122,6 +125,13 @@ class ResidualModel:
         if self.variance is not None:
             out[pc.size :] = self.variance.vanishing(pv)
         return out
+
+    def floored(self, phi: np.ndarray) -> np.ndarray:
+        """Which φ are variance ratios at (within a factor 2 of) their floor
+        (:data:`.variance.FLOOR`), shape (size,), bool."""
+        phi = np.asarray(phi, dtype=float)
+        low = self.lower()
+        return self.vanishing(phi) & (phi < low + math.log(2.0))
 
     def split(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(correlation φ, variance φ)."""

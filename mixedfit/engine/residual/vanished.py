@@ -13,14 +13,19 @@ BOBYQA's trust region collapses on the noise. BOBYQA stops where the crawl's gai
 derivative check then sees a singular, noisy Hessian in η_g: a ConvergenceWarning for what is a
 boundary optimum.
 
-:func:`settle` recognizes that boundary: ratios below :data:`~.variance.VANISHED` are moved to a
-tenth (one evaluation); when the criterion is lower there it still falls towards δ_g = 0 and
-:func:`message` gives the warning
-(``mixedfit.BoundaryWarning``). The fit then gets no derivative check (as at the σ → 0 limit of
-:mod:`..vanishing`): with those ratios left out as on their bound, the check's central
-differences (step 1e-4) of the other parameters still see the noise (Hessian eigenvalues of
-−2000 at δ ≈ 3e-4, −12 at 3e-3 on sleepstudy), a spurious failure. A small ratio at an
-interior optimum (the criterion rises towards 0) is left as it is and checked as usual.
+:func:`on_variance_scale` runs the optimizations with each VarIdent ratio on the variance scale
+v_g = δ_g² instead: there the criterion falls like v_g towards a vanished variance, so BOBYQA
+reaches the ratio's floor (:data:`~.variance.FLOOR`, δ_g ≥ 1e-3, the ratio's lower bound in η_g)
+in a few steps (sleepstudy: 1,514 / 1,579 evaluations, REML / ML, against 5,900 / 6,573 in η,
+the log-likelihood 4.7e-6 / 3.7e-5 below the limit: the floor costs c·FLOOR², the noise near it
+~3e-7). :func:`settle` recognizes the boundary: ratios at their floor (or, below
+:data:`~.variance.VANISHED`, where moving them a tenth lowers the criterion, one evaluation)
+vanished, and :func:`message` gives the warning (``mixedfit.BoundaryWarning``). The fit then
+gets no derivative check (as at the σ → 0 limit of :mod:`..vanishing`): with those ratios left
+out as on their bound, the check's central differences (step 1e-4) of the other parameters
+still see the noise, a spurious failure. A small ratio at an interior optimum above the floor
+(the criterion rises towards 0) is left as it is and checked as usual. A vanishing reference
+stratum (all other ratios → ∞) is :mod:`.reference`'s.
 """
 
 from __future__ import annotations
@@ -32,12 +37,55 @@ from dataclasses import replace
 import numpy as np
 
 from ..optimize import OptimizerRecord
+from .reference import vanished_strata
 from .structure import ResidualModel
 
-__all__ = ["STEP", "joined", "message", "settle", "settled"]
+__all__ = ["STEP", "joined", "message", "on_variance_scale", "settle", "settled"]
 
 STEP = math.log(10.0)
 """The move of a vanishing ratio's η = log δ towards −∞ that tests the boundary."""
+Optimize = Callable[
+    [Callable[[np.ndarray], float], np.ndarray, np.ndarray, np.ndarray | None, int],
+    OptimizerRecord,
+]
+
+
+def on_variance_scale(
+    optimize: Optimize,
+    fun: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+    model: ResidualModel,
+    n_theta: int,
+) -> OptimizerRecord:
+    """An optimization (``optimize(fun, start, lower, upper, budget)``) with each VarIdent ratio
+    δ_g = e^{η_g} on the variance scale v_g = δ_g² (bounded below by :data:`~.variance.FLOOR`²)
+    instead of η_g; the record is mapped back to η. The criterion falls like v_g towards a
+    vanished variance, so BOBYQA reaches the floor in a few steps, where in η it crawls
+    (its slope e^{2η} fades) for thousands of evaluations."""
+    x0 = np.asarray(start, dtype=float)
+    mask = np.zeros(x0.size, dtype=bool)
+    mask[n_theta:] = model.vanishing(np.full(model.size, -np.inf))  # the VarIdent ratios
+    if not mask.any():
+        return optimize(fun, x0, lower, upper, max_evals)
+
+    def eta(v: np.ndarray) -> np.ndarray:
+        out = np.array(v, dtype=float)
+        out[mask] = 0.5 * np.log(np.maximum(out[mask], 1e-300))
+        return out
+
+    def variance(x: np.ndarray) -> np.ndarray:
+        out = np.array(x, dtype=float)
+        out[mask] = np.exp(2.0 * out[mask])
+        return out
+
+    high = None if upper is None else variance(upper)
+    record = optimize(lambda v: fun(eta(v)), variance(x0), variance(lower), high, max_evals)
+    x = eta(record.theta)
+    fun(x)  # leave the caller's state at the optimum
+    return replace(record, theta=x, theta_start=eta(record.theta_start))
 
 
 def settle(
@@ -55,6 +103,10 @@ def settle(
     mask[n_theta:] = model.vanishing(x[n_theta:])
     if not mask.any():
         return best, mask
+    floored = np.zeros(x.size, dtype=bool)
+    floored[n_theta:] = model.floored(x[n_theta:])
+    if floored.any():  # at the bound the fit reached on the variance scale: no noisy test
+        return best, floored
     moved = np.where(mask, x - STEP, x)
     try:
         value = fun(moved)
@@ -73,13 +125,30 @@ def settled(model: ResidualModel, n_theta: int, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     mask = np.zeros(x.size, dtype=bool)
     mask[n_theta:] = model.vanishing(x[n_theta:])
+    if vanished_strata(model, x[n_theta:]):  # the reference's: every ratio runs off with it
+        mask[n_theta:] |= model.vanishing(np.full(model.size, -np.inf))
     return mask
 
 
-def message(model: ResidualModel, n_theta: int, mask: np.ndarray) -> str | None:
-    """The BoundaryWarning's text naming the strata whose variance vanished, or None."""
+def message(
+    model: ResidualModel, n_theta: int, mask: np.ndarray, phi: np.ndarray | None = None
+) -> str | None:
+    """The BoundaryWarning's text naming the strata whose variance vanished, or None. With
+    ``phi``, a vanished reference stratum (:func:`.reference.vanished_strata`) is named as such."""
     if not mask.any():
         return None
+    gone = [] if phi is None else vanished_strata(model, phi)
+    if gone:
+        named = ", ".join(map(repr, gone))
+        return (
+            f"residual variance at its bound: the residual variance of stratum {named} of the "
+            "variance function vanishes at the optimum, the reference stratum among them (nlme's "
+            "first level, whose sd is σ): σ is ~0 and the other strata's ratios are very large; "
+            "σ times a ratio is a stratum's sd, as with the strata reordered (the same "
+            "likelihood and fixed effects). The optimum is on the boundary, a residual "
+            "variance of 0 there (the random effects carry those rows' variance). Fit fewer "
+            "variance strata, or accept the boundary fit"
+        )
     names = model.names
     strata = ", ".join(repr(names[i - n_theta]) for i in np.flatnonzero(mask))
     return (
@@ -93,10 +162,14 @@ def message(model: ResidualModel, n_theta: int, mask: np.ndarray) -> str | None:
 
 
 def joined(
-    boundary: str | None, model: ResidualModel, n_theta: int, mask: np.ndarray
+    boundary: str | None,
+    model: ResidualModel,
+    n_theta: int,
+    mask: np.ndarray,
+    phi: np.ndarray | None = None,
 ) -> str | None:
     """``boundary`` (another boundary's message, or None) with :func:`message` appended."""
-    extra = message(model, n_theta, mask)
+    extra = message(model, n_theta, mask, phi)
     if extra is None or boundary is None:
         return boundary if extra is None else extra
     return f"{boundary}; {extra}"

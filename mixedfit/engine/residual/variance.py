@@ -16,11 +16,22 @@ from typing import Self
 
 import numpy as np
 
-__all__ = ["VANISHED", "ExpPart", "IdentPart", "PowerPart", "ProductVariance", "VariancePart"]
+__all__ = [
+    "FLOOR",
+    "VANISHED",
+    "ExpPart",
+    "IdentPart",
+    "PowerPart",
+    "ProductVariance",
+    "VariancePart",
+]
 
 VANISHED = 1e-2
 """A VarIdent ratio δ_g below this is a candidate for a vanished stratum variance (tested by
 :mod:`.vanished`: the criterion still falls as δ_g → 0)."""
+FLOOR = 1e-3
+"""Lower bound of a VarIdent ratio δ_g (η_g = log δ_g ≥ log FLOOR): a stratum whose variance
+vanishes stops there (:mod:`.vanished`) instead of crawling on the criterion's noise."""
 
 
 class VariancePart(ABC):
@@ -48,6 +59,10 @@ class VariancePart(ABC):
     def lower(self) -> np.ndarray:
         """Lower bounds of φ (unconstrained: −inf)."""
         return np.full(self.size, -np.inf)
+
+    def upper(self) -> np.ndarray:
+        """Upper bounds of φ (unconstrained: +inf)."""
+        return np.full(self.size, np.inf)
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         """Which parameters are small enough that their stratum's variance may have vanished
@@ -84,6 +99,10 @@ class IdentPart(VariancePart):
         d = np.ones(len(self.labels))
         d[self.free] = np.exp(phi)
         return d
+
+    def lower(self) -> np.ndarray:
+        """log :data:`FLOOR` for every ratio."""
+        return np.full(self.size, math.log(FLOOR))
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(phi, dtype=float) < math.log(VANISHED)
@@ -158,6 +177,9 @@ class ProductVariance(VariancePart):
 
     def lower(self) -> np.ndarray:
         return np.concatenate([p.lower() for p in self.parts])
+
+    def upper(self) -> np.ndarray:
+        return np.concatenate([p.upper() for p in self.parts])
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         pieces = [phi[self._offsets[i] : self._offsets[i + 1]] for i in range(len(self.parts))]

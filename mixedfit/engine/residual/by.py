@@ -1,0 +1,106 @@
+"""A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
+
+The wrapper forwards what the restarts and the ridge read of its parts (:attr:`ByCorrelation.
+rugged`, :meth:`ByCorrelation.ridge_point`, :meth:`ByCorrelation.at_bound`).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+
+from .correlation import CorrelationPart
+
+__all__ = ["ByCorrelation"]
+
+
+class ByCorrelation(CorrelationPart):
+    """A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
+
+    Parameters
+    ----------
+    parts : list of CorrelationPart
+        One per group, each over all rows.
+    group : ndarray of int, shape (n,)
+        Group code of each row (constant within a subject).
+    labels : list of str
+    """
+
+    _row_arrays = ("group",)
+
+    def __init__(self, parts: list[CorrelationPart], group: np.ndarray, labels: list[str]) -> None:
+        self.parts, self.group = parts, np.asarray(group, dtype=np.intp)
+        self.names = tuple(
+            f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names
+        )
+        self.labels = labels
+        self._offsets = np.cumsum([0, *[p.size for p in parts]])
+
+    def take(self, rows: np.ndarray) -> Self:
+        new = super().take(rows)
+        new.parts = [p.take(rows) for p in self.parts]
+        return new
+
+    def _slice(self, phi: np.ndarray, g: int) -> np.ndarray:
+        return phi[self._offsets[g] : self._offsets[g + 1]]
+
+    @property
+    def rugged(self) -> bool:
+        """True if a group's structure is rugged (a spherical spatial correlation per group)."""
+        return any(p.rugged for p in self.parts)
+
+    def start(self) -> np.ndarray:
+        return np.concatenate([p.start() for p in self.parts])
+
+    def lower(self) -> np.ndarray:
+        return np.concatenate([p.lower() for p in self.parts])
+
+    def upper(self) -> np.ndarray:
+        return np.concatenate([p.upper() for p in self.parts])
+
+    def other_starts(self) -> list[np.ndarray]:
+        """Each part's further starts, all parts moved together (the others at their start)."""
+        per = [p.other_starts() for p in self.parts]
+        out = []
+        for k in range(max(map(len, per), default=0)):
+            each = [o[k] if k < len(o) else p.start() for p, o in zip(self.parts, per, strict=True)]
+            out.append(np.concatenate(each))
+        return out
+
+    def ridge_point(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The part's ridge point when there is one group (the factor of σ² then scales every
+        row alike); None with several groups (each group's variance ratio would have to move
+        instead of σ²)."""
+        return self.parts[0].ridge_point(phi) if len(self.parts) == 1 else None
+
+    def at_bound(self, phi: np.ndarray) -> str | None:
+        for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
+            why = part.at_bound(self._slice(phi, g))
+            if why is not None:
+                return f"{lab}: {why}"
+        return None
+
+    def row_keys(self) -> np.ndarray | None:
+        keys = [p.row_keys() for p in self.parts]
+        if any(k is None for k in keys):
+            return None
+        n = len(self.group)
+        cols = [k for k in keys if k is not None and k.shape[0] == n]
+        return np.column_stack([self.group.astype(float), *cols])
+
+    def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        m = rows.shape[1]
+        out = np.empty((rows.shape[0], m, m))
+        g_of = self.group[rows[:, 0]]
+        for g, part in enumerate(self.parts):
+            sel = g_of == g
+            if sel.any():
+                out[sel] = part.correlation(self._slice(phi, g), rows[sel])
+        return out
+
+    def report(self, phi: np.ndarray) -> dict[str, float]:
+        out = {}
+        for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
+            out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
+        return out

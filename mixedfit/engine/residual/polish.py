@@ -1,0 +1,165 @@
+"""The polish of a residual-path fit: BOBYQA restarted from its own optimum with fresh trust
+regions (flat ridges: unstructured Σ, a spatial range), unless a derivative check certifies the
+optimum first (:func:`certified`); and lme4's derivative check at the end
+(:func:`derivative_check`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
+from ..optimize import OptimizerRecord, minimize_theta
+from ..ridge import ridge_tangent
+from .criterion import ResidualCriterion
+from .gradient import GradientCriterion
+from .gradient_fit import check_with_gradient
+
+__all__ = [
+    "CERTIFY_DECREASE",
+    "CERTIFY_MAX",
+    "CERTIFY_STEP",
+    "POLISH_ROUNDS",
+    "POLISH_STEP",
+    "certified",
+    "derivative_check",
+    "flat",
+    "polish",
+]
+
+Minimize = Callable[[np.ndarray, int], OptimizerRecord]
+
+
+POLISH_STEP = 0.1
+"""The restarts' first step, as a fraction of the first run's (they start at an optimum)."""
+POLISH_ROUNDS = 3
+"""Restarts of BOBYQA from its own optimum while they lower the criterion by more than 1e-9
+(relative): a restart rebuilds the quadratic model with a fresh trust region, which moves a
+stop short of the optimum on flat ridges (unstructured Σ, a spatial range)."""
+
+
+CERTIFY_MAX = 4
+"""Parameters up to which a derivative check (m² + m + 1 evaluations) is tried before the
+restarts: a strict local minimum certified by it needs no restart."""
+CERTIFY_DECREASE = 1e-10
+"""Largest decrease ½ g'H⁻¹g (relative to the criterion) a Newton step may promise at a
+certified optimum (ten times below the restarts' 1e-9)."""
+CERTIFY_STEP = 1e-6
+"""Largest Newton step |H⁻¹g| (relative to max(1, |x|)) at a certified optimum."""
+
+
+def certified(
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+) -> tuple[bool, int]:
+    """Whether ``best`` is a strict interior local minimum to the polish's accuracy by
+    central differences (:func:`~..convergence.derivatives`): every parameter at least a step
+    from its bounds, the Hessian positive definite, the Newton step below
+    :data:`CERTIFY_STEP` and its promised decrease below :data:`CERTIFY_DECREASE`. Also the
+    evaluations spent (0 when not tried: too many parameters or a parameter near a bound)."""
+    x = best.theta
+    m = len(x)
+    h = 1e-4  # the step of derivatives()
+    top = np.full(m, np.inf) if upper is None else upper
+    if not 0 < m <= CERTIFY_MAX or np.any(x - h < lower) or np.any(x + h > top):
+        return False, 0
+    count = [0]
+
+    def counted(z: np.ndarray) -> float:
+        count[0] += 1
+        return fun(z)
+
+    grad, hess = derivatives(counted, x, lower)
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        return False, count[0]
+    try:
+        C = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return False, count[0]
+    step = np.linalg.solve(C.T, np.linalg.solve(C, grad))
+    decrease = 0.5 * float(grad @ step)
+    small = np.all(np.abs(step) <= CERTIFY_STEP * np.maximum(1.0, np.abs(x)))
+    ok = bool(small) and decrease <= CERTIFY_DECREASE * max(1.0, abs(best.objective))
+    return ok, count[0]
+
+
+def polish(
+    fun: Callable[[np.ndarray], float],
+    best: OptimizerRecord,
+    lower: np.ndarray,
+    max_evals: int,
+    upper: np.ndarray | None = None,
+    minimize: Minimize | None = None,
+) -> OptimizerRecord:
+    """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion,
+    unless a derivative check certifies ``best`` first (:func:`certified`); the evaluations
+    of every round and of the check are counted."""
+    ok, spent = certified(fun, best, lower, upper)
+    best = replace(best, evaluations=best.evaluations + spent)
+    if ok:
+        return best
+    for _ in range(POLISH_ROUNDS):
+        record = (
+            minimize_theta(
+                fun, best.theta, lower, max_evals=max_evals, upper=upper, step_scale=POLISH_STEP
+            )
+            if minimize is None
+            else minimize(best.theta, max_evals)
+        )
+        total = best.evaluations + record.evaluations
+        improved = record.objective < best.objective - 1e-9 * max(1.0, abs(best.objective))
+        if record.objective < best.objective:
+            best = replace(
+                record, evaluations=total, start=best.start, theta_start=best.theta_start
+            )
+        else:
+            best = replace(best, evaluations=total)
+        if not improved:
+            break
+    return best
+
+
+def derivative_check(
+    crit: ResidualCriterion,
+    best: OptimizerRecord,
+    reml: bool,
+    n: int,
+    grad: GradientCriterion | None = None,
+) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
+    """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
+    gradient and its evaluations, and ``converged=False`` with the check's message on failure.
+    With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
+    check_with_gradient`)."""
+    x = best.theta
+    if n >= MAX_NOBS or not x.size:
+        return best, None
+    count = [0]
+
+    def fun(z: np.ndarray) -> float:
+        count[0] += 1
+        return crit.objective(z, reml)
+
+    analytic = None if grad is None else check_with_gradient(grad, x, crit.lower())
+    if analytic is not None:
+        check, count[0] = analytic
+    else:
+        check = check_convergence(fun, x, crit.lower(), ridge=flat(crit, x))
+    record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
+    if check.message is not None:
+        record = replace(record, converged=False, message=check.message)
+    return record, check
+
+
+def flat(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
+    """The ridge of a structured term that absorbs σ² (:mod:`..ridge`), when the residual
+    covariance is σ² I (no parameters, unit multipliers, no correlation)."""
+    model = crit.model
+    if model.size or model.correlation is not None or not crit.n_theta:
+        return None
+    if not np.all(model.multipliers(np.zeros(0)) == 1.0):
+        return None
+    return ridge_tangent(x, crit.layout) if crit.layout.structured else None

@@ -1,0 +1,113 @@
+"""A fit continued with another VarIdent reference (:mod:`.reference`) and mapped back."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from .. import vanishing
+from ..optimize import OptimizerRecord
+from ..reterm import ReTerm, ThetaLayout
+from ..solution import solve
+from ..threads import single_threaded
+from . import reference, vanished
+from .criterion import ResidualCriterion
+from .result import ResidualFit
+from .structure import ResidualModel
+
+__all__ = ["FitOne", "mapped_back", "moved_fit", "reference_vanished"]
+
+FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
+"""A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
+
+
+def moved_fit(
+    record: OptimizerRecord,
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: FitOne,
+    names: Sequence[str],
+) -> ResidualFit:
+    """The fit continued from ``record`` (stopped by :class:`.reference.Watch`) with another
+    VarIdent reference (:func:`.reference.moved` at :data:`.reference.WATCH_RATIO`), mapped
+    back."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    there = reference.moved(model, record.theta, layout, reference.WATCH_RATIO)
+    assert there is not None
+    other, x0, back = there
+    second = fit_one(other, x0, max(1, max_evals - record.evaluations))
+    return mapped_back(second, record, model, back, terms, X, y, names)
+
+
+def reference_vanished(
+    first: ResidualFit,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: FitOne,
+    names: Sequence[str],
+) -> ResidualFit:
+    """``first``, or when its VarIdent reference stratum's variance vanishes
+    (:func:`.reference.moved`) the fit continued with another reference, mapped back (the
+    evaluations of both counted; kept when its criterion is lower, else ``first`` with the
+    boundary's warning)."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    there = reference.moved(first.model, first.record.theta, layout, reference.WATCH_RATIO)
+    if there is None:
+        return first
+    other, x0, back = there
+    total = first.record.evaluations
+    second = fit_one(other, x0, max(1, max_evals - total))
+    if not second.objective < first.objective:  # the first went further: warn there
+        n = len(first.theta)
+        held = vanished.settled(first.model, n, first.record.theta)
+        boundary = vanished.joined(first.boundary, first.model, n, held, first.phi)
+        record = replace(first.record, evaluations=total + second.record.evaluations)
+        return replace(first, record=record, boundary=boundary)
+    return mapped_back(second, first.record, first.model, back, terms, X, y, names)
+
+
+def mapped_back(
+    second: ResidualFit,
+    first: OptimizerRecord,
+    model: ResidualModel,
+    back: reference.Map,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+) -> ResidualFit:
+    """``second`` (a fit with another VarIdent reference) in ``model``'s parameterization,
+    recomputed there; its record counts ``first``'s evaluations too. No derivative check (a
+    vanished variance's noise, as :func:`.vanished.settle`)."""
+    x = back(second.record.theta)
+    n_theta = len(x) - model.size
+    with single_threaded():
+        crit = ResidualCriterion(terms, X, y, model)
+        theta, phi = crit.split(x)
+        factor = crit.factor_at(phi)
+        solution = solve(factor, theta, second.reml)
+        objective = factor.objective(theta, second.reml)
+    if not math.isfinite(objective):
+        objective = second.objective
+    record = replace(
+        second.record,
+        theta=x,
+        objective=objective,
+        evaluations=first.evaluations + second.record.evaluations,
+        start=first.start,
+        theta_start=first.theta_start,
+    )
+    held = vanished.settled(model, n_theta, x)
+    boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
+    boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
+    return ResidualFit(
+        theta, phi, objective, second.reml, record, solution, factor, model, None, boundary
+    )
