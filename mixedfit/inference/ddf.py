@@ -226,7 +226,7 @@ def coef_table(fit: MixedModelFit, ddf: str = "satterthwaite", level: float = 0.
 
 # ------------------------------------------------------------------ F tests
 def _f_p(F: float, numdf: float, dendf: float) -> float:
-    if not np.isfinite(F):
+    if not np.isfinite(F) or np.isnan(dendf):
         return float("nan")
     if np.isinf(dendf):
         return float(scipy.stats.chi2.sf(F * numdf, numdf))
@@ -235,8 +235,8 @@ def _f_p(F: float, numdf: float, dendf: float) -> float:
 
 def _fstat_ddf(nu: np.ndarray) -> float:
     """lmerTest's ``get_Fstat_ddf``: combine the df of q independent t statistics."""
-    if len(nu) == 1:
-        return float(nu[0])
+    if len(nu) == 1 or np.any(np.isnan(nu)):
+        return float(nu[0]) if len(nu) == 1 else float("nan")
     if np.all(np.abs(np.diff(nu)) < _NU_TOL):
         return float(np.mean(nu))
     if np.any(nu <= 2):
@@ -302,6 +302,7 @@ def eigen_ftest(
         denom = np.einsum("qk,kl,ql->q", grad, W, grad)
         with np.errstate(divide="ignore"):
             nu = np.where(denom > 0, 2 * d[:q] ** 2 / np.where(denom > 0, denom, 1.0), np.inf)
+        nu = np.where(np.isnan(denom), np.nan, nu)  # df not available (e.g. at the σ → 0 limit)
         dendf = _fstat_ddf(nu)
     return float(q), dendf, F, _f_p(F, q, dendf)
 

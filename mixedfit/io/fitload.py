@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..design import Design, build_design, canonical_rows
+from ..engine import vanishing
 from ..engine.centring import CentredOptimum, Centring
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.limit_gls import limit_solution
@@ -238,7 +239,8 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
     # as the fit: derivatives on the optimizer's centred or scaled columns (criterion_at)
     criterion = None if centred is not None else criterion_at(terms, rows.X, y, rows.weights, theta)
     # the derivative check is recomputed, not trusted: converged means θ̂ is an optimum
-    if factor.n < MAX_NOBS and theta.size:
+    # as the fit, no check at a σ → 0 limit point (θ ~ 1e4: the derivatives are noise there)
+    if factor.n < MAX_NOBS and theta.size and not vanishing.at_limit(theta, factor.layout):
         at, theta_at = factor, theta
         for alt in (centred, criterion):
             if alt is not None:
