@@ -34,6 +34,7 @@ import numpy as np
 from ..engine.residual.correlation import CorrelationPart
 from ..engine.residual.unstructured import UnstructuredPart
 from ..engine.residual.variance import IdentPart, VariancePart
+from ..engine.reterm import nested
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -89,8 +90,8 @@ def outer_to_inner(codes: Sequence[np.ndarray], n_columns: Sequence[int]) -> lis
         levels.append(int(c.max(initial=-1)) + 1)
         columns.append(int(ncol))
     chain = [seen[i] for i in chain_order(levels, columns)]
-    nested = all(_nested(inner, outer) for outer, inner in pairwise(chain))
-    return chain if nested else []
+    nests = all(nested(inner, outer) for outer, inner in pairwise(chain))
+    return chain if nests else []
 
 
 def chain_order(n_levels: Sequence[int], n_columns: Sequence[int]) -> list[int]:
@@ -103,12 +104,6 @@ def chain_order(n_levels: Sequence[int], n_columns: Sequence[int]) -> list[int]:
     ]
     return sorted(range(len(rank)), key=rank.__getitem__)
 
-
-def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """Whether every level of ``inner`` lies within one level of ``outer``."""
-    order = np.argsort(inner, kind="stable")
-    i, o = inner[order], outer[order]
-    return not np.any((i[1:] == i[:-1]) & (o[1:] != o[:-1]))
 
 
 def first_row(keys: Sequence[np.ndarray]) -> int:

@@ -32,7 +32,7 @@ from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
 from .reparam import FixedCentring
-from .reterm import ReTerm, ThetaLayout
+from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
 from .vanishing import at_limit
 
@@ -185,15 +185,10 @@ def _spanning(layout: ThetaLayout) -> int | None:
         key = term.refs.astype(np.int64) * term.k + np.argmax(nonzero, axis=1)
         if len(np.unique(key)) != len(key):
             continue
-        if all(j == i or _nested(other.refs, term.refs) for j, other in enumerate(layout.terms)):
+        if all(j == i or nested(other.refs, term.refs) for j, other in enumerate(layout.terms)):
             return i
     return None
 
-
-def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """Whether each level of ``inner`` occurs within a single level of ``outer``."""
-    pairs = np.unique(np.stack([inner, outer]), axis=1)
-    return len(np.unique(pairs[0])) == pairs.shape[1]
 
 
 def limit_model(

@@ -19,7 +19,7 @@ import numpy as np
 
 from .structures import CovStructure
 
-__all__ = ["ReTerm", "ThetaLayout", "psd_cholesky"]
+__all__ = ["ReTerm", "ThetaLayout", "nested", "psd_cholesky"]
 
 
 @dataclass(frozen=True)
@@ -303,3 +303,11 @@ def psd_cholesky(S: np.ndarray) -> np.ndarray | None:
         L[j, j] = np.sqrt(d)
         L[j + 1 :, j] = (S[j + 1 :, j] - L[j + 1 :, :j] @ L[j, :j]) / L[j, j]
     return L
+
+
+def nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every level of ``inner`` lies within one level of ``outer`` (level codes per
+    row, shape (n,)); O(n log n)."""
+    order = np.argsort(inner, kind="stable")
+    i, o = inner[order], outer[order]
+    return not np.any((i[1:] == i[:-1]) & (o[1:] != o[:-1]))

@@ -187,7 +187,8 @@ def limit(
     evaluated. The record's θ is the full x at the limit point; its evaluations include the
     ray check's. ``exact``: the model's stable criteria where it has an exact limit
     (:class:`LimitCriteria`), minimized instead of ``fun`` (the marginal one, then a polish on
-    the exact limit; the record's objective is the marginal one's at the limit point)."""
+    the exact limit, :func:`.limit_polish.exact_polish`, whose criterion is then the record's
+    objective)."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
