@@ -110,3 +110,52 @@ def test_size_refused(monkeypatch):
     ):
         with pytest.raises(mf.MixedFitError, match=r"210 random effects \(limit 200\)"):
             call()
+
+
+def test_size_refused_real():
+    """3,100 users + 30 items: more than KR_MAX_RANDOM_EFFECTS (3,000), refused as in memory."""
+    assert kenward_roger.KR_MAX_RANDOM_EFFECTS == 3000
+    formula = "y ~ x + (1 | user) + (1 | item)"
+    data = crossed(n=25000, users=3100, items=30, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a level seen once or twice is fine here
+        fit = mf.lmer(formula, mf.crossproducts(formula, data, chunk_rows=5000))
+    used = data.dropna(subset=["x"])
+    q = used["user"].nunique() + used["item"].nunique()
+    assert q > 3000
+    with pytest.raises(mf.MixedFitError, match=rf"{q} random effects \(limit 3000\)"):
+        fit.coef_table(ddf="kenward-roger")
+
+
+def test_linear_structure():
+    """A diag() term (linear in its parameters) from statistics, as in memory."""
+    stat, memory = _pair("y ~ x + g + diag(1 + x | user) + (1 | item)", crossed(seed=7))
+    _assert_same_kr(stat, memory)
+
+
+def test_nonlinear_structure_refused():
+    """ar1 (mmrm's adjustment reads the rows): refused, saying what to do."""
+    data = crossed(seed=7)
+    data["t"] = (np.arange(len(data)) % 3).astype(str)
+    formula = "y ~ x + ar1(0 + t | user)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(formula, mf.crossproducts(formula, data, chunk_rows=800))
+    for call in (
+        lambda: fit.coef_table(ddf="kenward-roger"),
+        lambda: fit.anova(ddf="kr"),
+        lambda: fit.summary(ddf="kenward-roger"),
+    ):
+        with pytest.raises(mf.MixedFitError, match=r"ar1 term.*need the rows.*satterthwaite"):
+            call()
+    assert np.all(np.isfinite(fit.coef_table()["df"]))  # Satterthwaite still there
+
+
+def test_streamed_varident_still_refused():
+    """A streamed residual=VarIdent fit keeps refusing Kenward-Roger (its df need the rows)."""
+    formula = "y ~ x + (1 | user)"
+    data = crossed(seed=7)
+    cp = mf.crossproducts(formula, data, chunk_rows=800, residual=mf.VarIdent("g"))
+    fit = mf.lmer(formula, cp, residual=mf.VarIdent("g"))
+    with pytest.raises(mf.MixedFitError, match="needs the rows"):
+        fit.coef_table(ddf="kenward-roger")
