@@ -15,7 +15,8 @@ df = 2 / A2.
 No n×n matrix is formed. With U = ZΛ and K = (U'U + I)⁻¹ (q_Z × q_Z, q_Z the number of random
 effects), σ^{2m} S^m = I − U (K + K² + … + K^m) U', so every quantity above is a product of
 q_Z×q_Z, q_Z×p and p×p matrices: memory O(q_Z²), time O(q_Z³), plus O(n) sparse work. Models with
-more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused.
+more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused. The rows enter only through
+Z'Z, Z'X and X'X (:mod:`.kr_products`): a fit from cross products gets them from its statistics.
 
 Prior weights: the model is transformed to unit weights (rows scaled by √w, as the engine does),
 so the residual derivative matrix is W⁻¹ in the original scale. pbkrtest ignores prior weights
