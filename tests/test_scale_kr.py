@@ -67,6 +67,9 @@ def _assert_same_kr(stat, memory) -> None:
     fa, fb = memory.anova(ddf="kenward-roger"), stat.anova(ddf="kenward-roger")
     for col in ("numdf", "dendf", "F", "p"):
         np.testing.assert_allclose(fb[col].to_numpy(), fa[col].to_numpy(), rtol=RTOL)
+    L = list(memory.fixef.index[-2:])  # a two-row contrast through fit.test
+    ta, tb = memory.test(L, ddf="kenward-roger"), stat.test(L, ddf="kenward-roger")
+    np.testing.assert_allclose(tb.to_numpy(float), ta.to_numpy(float), rtol=RTOL)
     sa, sb = memory.summary(ddf="kenward-roger"), stat.summary(ddf="kenward-roger")
     np.testing.assert_allclose(sb.coefficients.to_numpy(), sa.coefficients.to_numpy(), rtol=RTOL)
 
