@@ -3,8 +3,8 @@ and the fits :func:`mixedfit.lmer` makes from a path, glob, pyarrow or DuckDB so
 DataFrame or saved cross products (:class:`StatisticsModel`).
 
 Everything computed from θ̂ and the cross products is available (objective, θ, β, vcov, σ,
-varcorr, ranef and their conditional SDs, LRTs, profiles, Satterthwaite's df); whatever needs
-the rows (fitted values, residuals, simulation, bootstrap, Kenward-Roger, saving the fit)
+varcorr, ranef and their conditional SDs, LRTs, profiles, Satterthwaite's and Kenward-Roger's
+df); whatever needs the rows (fitted values, residuals, simulation, bootstrap, saving the fit)
 raises :class:`~mixedfit.exceptions.MixedFitError` saying so; row-level outputs come from one
 more streaming pass (:meth:`StatisticsModel.augment_chunks`, ``write_augment``, ``predict``).
 """
@@ -23,6 +23,7 @@ from .engine.reterm import ThetaLayout
 from .exceptions import ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula.safety import check_safe_formula
+from .inference.kr_products import check_statistics_kr
 from .model import MixedModelFit, engine_terms
 from .report.summary import Summary
 from .scale import CrossProducts, fit_cross_products
@@ -53,9 +54,11 @@ def _needs_rows(what: str) -> MixedFitError:
     )
 
 
-def _no_kr(ddf: str) -> str:
+def _checked_ddf(fit: MixedModelFit, ddf: str) -> str:
+    """``ddf`` as given: Kenward-Roger's df come from the cross products too (issue 14), but
+    for a term not linear in its parameters, which needs the rows (MixedFitError)."""
     if isinstance(ddf, str) and ddf.lower().replace("_", "-") in ("kenward-roger", "kr"):
-        raise _needs_rows("Kenward-Roger's degrees of freedom")
+        check_statistics_kr(fit)
     return ddf
 
 
@@ -63,7 +66,7 @@ class StatisticsModel(RowlessOutputs, LinearMixedModel):
     """A :class:`~mixedfit.LinearMixedModel` fitted from cross products: no rows are held.
 
     Row-level results (:attr:`fitted`, :attr:`residuals`, :meth:`predict` without new data,
-    :meth:`augment`, :meth:`simulate`, :meth:`bootstrap`, Kenward-Roger) raise MixedFitError;
+    :meth:`augment`, :meth:`simulate`, :meth:`bootstrap`) raise MixedFitError;
     fitted values, residuals and predictions come from a streaming pass over the source instead
     (:meth:`augment_chunks`, :meth:`write_augment`, :meth:`predict` on a source). Everything
     else is as for an in-memory fit. :attr:`crossproducts` holds the statistics, :attr:`source`
@@ -192,12 +195,12 @@ class StatisticsModel(RowlessOutputs, LinearMixedModel):
         return fit
 
     def summary(self, ddf: str = "satterthwaite") -> Summary:
-        """As :meth:`LinearMixedModel.summary` (Kenward-Roger needs the rows)."""
-        return super().summary(ddf=_no_kr(ddf))
+        """As :meth:`LinearMixedModel.summary` (Kenward-Roger from the statistics)."""
+        return super().summary(ddf=_checked_ddf(self, ddf))
 
     def coef_table(self, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
-        """As :meth:`LinearMixedModel.coef_table` (Kenward-Roger needs the rows)."""
-        return super().coef_table(ddf=_no_kr(ddf), level=level)
+        """As :meth:`LinearMixedModel.coef_table` (Kenward-Roger from the statistics)."""
+        return super().coef_table(ddf=_checked_ddf(self, ddf), level=level)
 
     def anova(
         self,
@@ -207,14 +210,16 @@ class StatisticsModel(RowlessOutputs, LinearMixedModel):
         names: Sequence[str] | None = None,
         test: bool = True,
     ) -> pd.DataFrame:
-        """As :meth:`LinearMixedModel.anova` (Kenward-Roger needs the rows)."""
+        """As :meth:`LinearMixedModel.anova` (Kenward-Roger from the statistics)."""
         if len(models) == 1 and isinstance(models[0], str):
             ddf, models = models[0], ()
-        return super().anova(*models, ddf=_no_kr(ddf), refit=refit, names=names, test=test)
+        return super().anova(
+            *models, ddf=_checked_ddf(self, ddf), refit=refit, names=names, test=test
+        )
 
     def test(self, L: np.ndarray | Sequence[str] | str, ddf: str = "satterthwaite") -> pd.DataFrame:
-        """As :meth:`LinearMixedModel.test` (Kenward-Roger needs the rows)."""
-        return super().test(L, ddf=_no_kr(ddf))
+        """As :meth:`LinearMixedModel.test` (Kenward-Roger from the statistics)."""
+        return super().test(L, ddf=_checked_ddf(self, ddf))
 
     def confint(
         self, method: str = "wald", level: float = 0.95, nsim: int = 500, seed: int | None = None

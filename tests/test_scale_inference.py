@@ -60,15 +60,9 @@ def test_profile_intervals(fits):
 
 
 def test_kenward_roger_needs_rows(fits):
-    fit = fits["scale"]
-    for call in (
-        lambda: fit.coef_table(ddf="kenward-roger"),
-        lambda: fit.summary(ddf="kenward-roger"),
-        lambda: fit.anova(ddf="kenward-roger"),
-        lambda: fit.confint(method="boot"),
-    ):
-        with pytest.raises(mf.MixedFitError, match="needs the rows"):
-            call()
+    """The bootstrap needs the rows (Kenward-Roger comes from the statistics: test_scale_kr)."""
+    with pytest.raises(mf.MixedFitError, match="needs the rows"):
+        fits["scale"].confint(method="boot")
 
 
 def test_prediction_intervals_and_named_lrt(fits, data):

@@ -15,7 +15,8 @@ df = 2 / A2.
 No n×n matrix is formed. With U = ZΛ and K = (U'U + I)⁻¹ (q_Z × q_Z, q_Z the number of random
 effects), σ^{2m} S^m = I − U (K + K² + … + K^m) U', so every quantity above is a product of
 q_Z×q_Z, q_Z×p and p×p matrices: memory O(q_Z²), time O(q_Z³), plus O(n) sparse work. Models with
-more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused.
+more than :data:`KR_MAX_RANDOM_EFFECTS` random effects are refused. The rows enter only through
+Z'Z, Z'X and X'X (:mod:`.kr_products`): a fit from cross products gets them from its statistics.
 
 Prior weights: the model is transformed to unit weights (rows scaled by √w, as the engine does),
 so the residual derivative matrix is W⁻¹ in the original scale. pbkrtest ignores prior weights
@@ -36,11 +37,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 
-from ..engine.reparam import centre_fixed
 from ..exceptions import MixedFitError
-from .kr_linear import linear_basis, linear_structure
+from .kr_linear import linear_structure
+from .kr_products import kr_parameters, kr_products
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
@@ -88,62 +88,6 @@ class KRAdjusted:
         """The contrast rows ``L`` (q, p) of β in the coordinates of ``phi``, ``phi_adj`` and
         ``P``: ``L M`` when those are of centred fixed effects (β = M β' + const), else L."""
         return L if self.M is None else L @ self.M
-
-
-@dataclass(frozen=True)
-class _Param:
-    """One variance–covariance parameter: the (row, col) index pairs in the random effects
-    where its derivative E (q_Z×q_Z, entries 1) is non-zero; ``residual`` for σ²."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-    residual: bool = False
-
-
-def _random_effects_matrix(
-    fit: MixedModelFit,
-) -> tuple[sp.csr_matrix, list[_Param], sp.csr_matrix]:
-    """Weighted Z (n, q_Z) in the caller's term order, the variance–covariance parameters, and
-    the block-diagonal Λ (q_Z, q_Z); of the centred slope columns when the original ones
-    cancel."""
-    engine = fit._engine
-    layout = engine.factor.layout
-    design = fit._design  # rows in the data's order, as X below (the factor's may differ)
-    # the optimizer's columns (centred or scaled) where it had them: KR is invariant under the
-    # linear map Z → Z M of the covariance entries, and far better conditioned there
-    crit = engine._centred if engine._centred is not None else engine._criterion
-    if crit is None:
-        Ts = layout.templates(engine.theta)
-        Ms: tuple[np.ndarray | None, ...] = (None,) * len(layout.terms)
-    else:
-        Ts = layout.templates(crit.theta)
-        Ms = crit.centring.M
-    sw = np.ones(len(design.y)) if design.weights is None else np.sqrt(design.weights)
-    blocks, params, lam_blocks = [], [], []
-    offset = 0
-    for term, data_term, T, M in zip(layout.terms, design.terms, Ts, Ms, strict=True):
-        n, k = data_term.Z.shape
-        if M is not None and term.structure is not None:  # its linear basis is in Z's columns
-            T, M = M @ T, None
-        rows = np.repeat(np.arange(n), k)
-        cols = (data_term.refs.astype(np.int64)[:, None] * k + np.arange(k)[None, :]).ravel()
-        Zt = data_term.Z if M is None else data_term.Z @ M
-        values = (Zt * sw[:, None]).ravel()
-        blocks.append(sp.csr_matrix((values, (rows, cols)), shape=(n, term.q)))
-        base = offset + np.arange(term.nlev) * k
-        for pairs in linear_basis(term, k):
-            prs, pcs = zip(*pairs, strict=True)
-            params.append(
-                _Param(
-                    np.concatenate([base + i for i in prs]), np.concatenate([base + j for j in pcs])
-                )
-            )
-        lam_blocks.append(sp.kron(sp.identity(term.nlev), sp.csr_matrix(T)))
-        offset += term.q
-    params.append(_Param(np.zeros(0, int), np.zeros(0, int), residual=True))
-    Z = sp.hstack(blocks, format="csr")
-    Lam = sp.block_diag(lam_blocks, format="csr")
-    return Z, params, Lam
 
 
 def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
@@ -202,20 +146,20 @@ def kr_adjusted(fit: MixedModelFit) -> KRAdjusted:
             f"Kenward-Roger needs dense {qz}×{qz} matrices for this model's {qz} random effects "
             f"(limit {KR_MAX_RANDOM_EFFECTS}); use ddf='satterthwaite'"
         )
-    design = fit._design
-    X, fixed_map = design.X, None
-    if fit._engine.cancelling:  # centred X too: Φ and P in β' coordinates (see KRAdjusted.M)
-        X, _, fixed_map = centre_fixed(X, design.y, design.weights)
-    if design.weights is not None:
-        X = X * np.sqrt(design.weights)[:, None]
-    n, p = X.shape
+    products = kr_products(fit)  # from the rows, or from a fit's cross products
+    ZtZ, ZtX, XtX, n, fixed_map = (
+        products.ZtZ,
+        products.ZtX,
+        products.XtX,
+        products.n,
+        products.fixed_map,
+    )
+    del products
+    p = XtX.shape[0]
     sigma2 = fit._engine.solution.sigma**2
-    Z, params, Lam = _random_effects_matrix(fit)
+    params, Lam = kr_parameters(fit)
     solve = scipy.linalg.solve_triangular
 
-    ZtZ = (Z.T @ Z).toarray()
-    ZtX = np.asarray(Z.T @ X)
-    XtX = X.T @ X
     WLt = np.asarray(Lam.T @ ZtZ)  # Λ'Z'Z = (Z'ZΛ)'
     VX = np.asarray(Lam.T @ ZtX)  # Λ'Z'X
     C = np.asarray(Lam.T @ WLt.T) + np.eye(qz)  # U'U + I, U = ZΛ
