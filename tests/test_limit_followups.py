@@ -57,7 +57,7 @@ def test_f_tests_without_limit_df_are_nan(oxboys: pd.DataFrame) -> None:
         one = fit.test("age = 6")
     assert table["df"].isna().all() and table["p"].isna().all()
     for frame in (aov, one):
-        dendf = [c for c in frame.columns if "den" in c.lower()][0]
+        dendf = next(c for c in frame.columns if "den" in c.lower())
         p = [c for c in frame.columns if c.lower().startswith("p") or "pr" in c.lower()][-1]
         assert frame[dendf].isna().all(), frame
         assert frame[p].isna().all(), frame

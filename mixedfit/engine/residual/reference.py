@@ -33,7 +33,7 @@ __all__ = ["WATCH_EVALS", "WATCH_RATIO", "Moved", "Watch", "moved", "sd_mask", "
 Map = Callable[[np.ndarray], np.ndarray]
 WATCH_EVALS = (300, 1_000, 3_000)
 """Evaluation counts at which a fit's reference stratum is looked at."""
-WATCH_RATIO = 0.1
+WATCH_RATIO = 1e-3
 """A reference sd below this times the largest at a count of :data:`WATCH_EVALS` (or at the end
 of the fit) moves the reference: the fit is the same in either parameterization, and far faster
 (and, in log δ, further) there."""

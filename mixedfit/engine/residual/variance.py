@@ -100,10 +100,6 @@ class IdentPart(VariancePart):
         d[self.free] = np.exp(phi)
         return d
 
-    def lower(self) -> np.ndarray:
-        """log :data:`FLOOR` for every ratio."""
-        return np.full(self.size, math.log(FLOOR))
-
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(phi, dtype=float) < math.log(VANISHED)
 
