@@ -208,6 +208,8 @@ def lmer(
     _check_flags(reml=reml, safe=safe, verbose=verbose)
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")
+    if max_evals >= 2**31:  # NLopt's C int: larger values wrap round (review rv2)
+        raise MixedFitError(f"max_evals must be below 2**31, not {max_evals!r}")
     if not isinstance(data, pd.DataFrame) and not _in_memory_table(data):
         from .scale_api import is_scale_source, lmer_scaled
 

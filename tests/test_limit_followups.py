@@ -61,3 +61,10 @@ def test_f_tests_without_limit_df_are_nan(oxboys: pd.DataFrame) -> None:
         p = [c for c in frame.columns if c.lower().startswith("p") or "pr" in c.lower()][-1]
         assert frame[dendf].isna().all(), frame
         assert frame[p].isna().all(), frame
+
+
+def test_max_evals_beyond_a_c_int_is_refused() -> None:
+    """NLopt takes max_evals as a C int: 2**32 + 5 stopped after 5 evaluations (review rv2)."""
+    data = pd.DataFrame({"y": np.arange(12.0), "g": list("abcd") * 3})
+    with pytest.raises(mf.MixedFitError, match="below 2\\*\\*31"):
+        mf.lmer("y ~ 1 + (1|g)", data, max_evals=2**32 + 5)

@@ -87,3 +87,14 @@ def test_two_threads_never_call_a_threaded_dpotrf(monkeypatch: pytest.MonkeyPatc
     assert max(dpotrf_threads, default=1) == 1
     assert abs(two.objective - one.objective) <= 1e-10 * abs(one.objective)
     np.testing.assert_allclose(two.theta, one.theta, rtol=1e-5)
+
+
+def test_no_visible_blas_means_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """threadpoolctl seeing no BLAS (e.g. Accelerate) gives an empty list of thread counts:
+    `max()` raised ValueError on every fit with a dense block of order ≥ 400 (review rv2)."""
+    monkeypatch.setattr(threaded_cholesky, "threads_chosen", lambda: [])
+    M = _spd(50)
+    expected = M.copy()
+    dense_cholesky(expected, True)
+    threaded_cholesky.threaded_cholesky(M, True)
+    np.testing.assert_array_equal(M, expected)

@@ -73,7 +73,7 @@ def threaded_cholesky(M: np.ndarray, clean: bool = True) -> None:
     numpy.linalg.LinAlgError
         If ``M`` is not (numerically) positive definite.
     """
-    if max(threads_chosen()) <= 1:
+    if max(threads_chosen(), default=1) <= 1:  # no BLAS threadpoolctl can see: one thread
         dense_cholesky(M, clean)
         return
     blocked_cholesky(M, clean)
