@@ -13,12 +13,10 @@ BOBYQA's trust region collapses on the noise. BOBYQA stops where the crawl's gai
 derivative check then sees a singular, noisy Hessian in η_g: a ConvergenceWarning for what is a
 boundary optimum.
 
-:func:`on_variance_scale` runs the optimizations with each VarIdent ratio on the variance scale
-v_g = δ_g² instead: there the criterion falls like v_g towards a vanished variance, so BOBYQA
-reaches the ratio's floor (:data:`~.variance.FLOOR`, δ_g ≥ 1e-3, the ratio's lower bound in η_g)
-in a few steps (sleepstudy: 1,514 / 1,579 evaluations, REML / ML, against 5,900 / 6,573 in η,
-the log-likelihood 4.7e-6 / 3.7e-5 below the limit: the floor costs c·FLOOR², the noise near it
-~3e-7). :func:`settle` recognizes the boundary: ratios at their floor (or, below
+:func:`on_variance_scale` keeps the optimization on η (session 8 tried v_g = δ_g² with a floor
+δ_g ≥ 1e-3: 4× fewer evaluations here, but genuine ratios of 1e-2 or 300 ended at wrong optima,
+review rv2; ``tests/test_varident_extreme_ratio.py``), so these fits still crawl (~6,000
+evaluations). :func:`settle` recognizes the boundary: ratios at their floor (or, below
 :data:`~.variance.VANISHED`, where moving them a tenth lowers the criterion, one evaluation)
 vanished, and :func:`message` gives the warning (``mixedfit.BoundaryWarning``). The fit then
 gets no derivative check (as at the σ → 0 limit of :mod:`..vanishing`): with those ratios left
