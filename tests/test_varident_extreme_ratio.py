@@ -2,7 +2,7 @@
 lme fits every one; session 8's variance-scale optimization with a 1e-3 floor ended at wrong
 optima (review rv2). nlme 3.1 REML log-likelihoods of ``lme(y ~ stratum, random = ~1|subject,
 weights = varIdent(form = ~1|stratum))`` on the data below (written to CSV by
-tests/reference/cov_ratio/make_data.py, fitted by nlme_small.R / nlme_large.R there)."""
+tests/reference/cov_ratio/make_ratio_data.py, fitted by nlme_small.R / nlme_large.R there)."""
 
 from __future__ import annotations
 
