@@ -7,7 +7,7 @@ import pandas as pd
 
 def main() -> None:
     """Write d_<ratio>.csv."""
-    for r in [0.5, 1e-2, 3e-3, 1.5e-3, 1e-3, 5e-4]:
+    for r in [0.5, 1e-2, 3e-3, 1.5e-3, 1e-3, 5e-4, 300.0, 1000.0]:
         rng = np.random.default_rng(11)
         rows = []
         for s in range(30):

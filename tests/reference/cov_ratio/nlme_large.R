@@ -1,5 +1,5 @@
 suppressMessages(library(nlme))
-for (r in c("30","100","0.03","0.05")) {
+for (r in c("300","1000")) {
   d <- read.csv(paste0("d_", r, ".csv")); d$stratum <- factor(d$stratum); d$subject <- factor(d$subject)
   for (meth in c("REML","ML")) {
   f <- tryCatch(lme(y ~ stratum, random = ~1|subject, weights = varIdent(form = ~1|stratum), data = d, method = meth,
