@@ -33,6 +33,7 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
+from .limit import limit_fit
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -127,8 +128,10 @@ def fit_residual(
             watch=True,
         )
     except reference.Moved as early:  # the reference stratum's variance is vanishing
-        return moved_fit(early.record, model, terms, X, y, max_evals, fit_one, names)
-    return reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
+        fit = moved_fit(early.record, model, terms, X, y, max_evals, fit_one, names)
+    else:
+        fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
+    return limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
 
 
 def _fit_one(
