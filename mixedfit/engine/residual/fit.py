@@ -33,8 +33,8 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
-from .limit import limit_fit
 from .gradient_fit import gradient_criterion, minimize_with_gradient
+from .limit import limit_fit
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish

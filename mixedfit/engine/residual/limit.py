@@ -36,7 +36,7 @@ from ..threads import single_threaded
 from .criterion import ResidualCriterion
 from .result import ResidualFit
 
-__all__ = ["exact_limit", "limit_fit", "limit_message", "message"]
+__all__ = ["exact_limit", "limit_estimates", "limit_fit", "limit_message", "message"]
 
 
 def exact_limit(
@@ -172,8 +172,13 @@ def limit_fit(
         return fit
     with single_threaded():
         crit = ResidualCriterion(list(terms), X, y, fit.model)
-        budget = max(1, max_evals - record.evaluations)
-        done = exact_limit(terms, X, y, fit.reml, record, crit.lower(), _upper(crit), budget)
+        budget = max_evals - record.evaluations
+        # none left (the fit is capped, warned as unconverged): the cap holds
+        done = (
+            None
+            if budget <= 0
+            else exact_limit(terms, X, y, fit.reml, record, crit.lower(), _upper(crit), budget)
+        )
         if done is None:
             boundary = limit_message(record.theta, layout, names) or fit.boundary
             return replace(fit, boundary=boundary)
@@ -190,3 +195,20 @@ def limit_fit(
 def _upper(crit: ResidualCriterion) -> np.ndarray | None:
     bounds = crit.upper()
     return bounds if np.isfinite(bounds).any() else None
+
+
+def limit_estimates(
+    terms: Sequence[ReTerm], X: np.ndarray, y: np.ndarray, x: np.ndarray, reml: bool
+) -> tuple[Solution, float] | None:
+    """The limit model's estimates and criterion at a limit point x = (θ, φ)
+    (:func:`..vanishing.at_limit`) of a residual-path fit, as :func:`limit_fit` reports them
+    (a reloaded fit recomputes them); None at any other x or without an exact limit."""
+    if not terms:
+        return None
+    layout = ThetaLayout(tuple(terms))
+    if not vanishing.at_limit(np.asarray(x, dtype=float), layout):
+        return None
+    model = limit_model(tuple(terms), X, y, 0.0)
+    if model is None:
+        return None
+    return model.solution(np.asarray(x, dtype=float)[: layout.size], reml, None)
