@@ -10,7 +10,8 @@ there: with ``VarIdent("grp")`` (two halves of the subjects) ℓ = −304.5906 (
 an earlier commit), 4e-3 below the limit's −304.58674, β 1e-2 off; with one level 1.3e-6
 relative short. Now the limit model itself is fitted over θ (φ, not identified there, reported
 as the optimizer left it), its loglik, β and SE reported with a BoundaryWarning saying so;
-Satterthwaite and Kenward-Roger df are refused (as before at the limit).
+Satterthwaite df are the limit GLS's (as an ordinary fit's at the limit; they were refused),
+Kenward-Roger df refused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mixedfit.exceptions import BoundaryWarning, MixedFitError
 
 HERE = Path(__file__).parent / "reference"
 REF = json.loads((HERE / "cov_rlimit" / "rlimit.json").read_text())["fits"]
+DF_REF = json.loads((HERE / "limit_df" / "limit_df.json").read_text())["fits"]["oxboys_arh1_REML"]
 FORMULA = "height ~ age + ar1(0 + occf | Subject, hom=False)"
 
 
@@ -92,13 +94,23 @@ def test_residual_parameters_are_reported_as_left(limit_fit: Any) -> None:
     assert all(math.isfinite(v) for v in fit._engine.residual_params().values())
 
 
-def test_df_are_refused_at_the_limit(limit_fit: Any) -> None:
+def test_satterthwaite_df_are_the_limit_gls_df(limit_fit: Any) -> None:
+    """The limit GLS's Satterthwaite df (nlme's gls and numDeriv,
+    tests/reference/limit_df/make_limit_df.R), as the ordinary fit at the limit; before, the
+    residual path refused them."""
     key, fit, _ = limit_fit
-    with pytest.raises(MixedFitError, match="σ → 0 limit"):
-        fit.coef_table(ddf="satterthwaite")
+    df = fit.coef_table(ddf="satterthwaite")["df"].to_numpy()
     if key.endswith("REML"):
-        with pytest.raises(MixedFitError, match="σ → 0 limit"):
-            fit.coef_table(ddf="kenward-roger")
+        np.testing.assert_allclose(df, np.array(list(DF_REF["df"].values())), rtol=1e-3)
+    else:  # no R reference for ML: the limit's df, finite and within (0, n)
+        assert np.all(np.isfinite(df)) and np.all((df > 1) & (df < 211))
+
+
+def test_kenward_roger_is_refused_at_the_limit(limit_fit: Any) -> None:
+    key, fit, _ = limit_fit
+    match = "σ → 0 limit" if key.endswith("REML") else "REML"  # ML: refused for any fit
+    with pytest.raises(MixedFitError, match=match):
+        fit.coef_table(ddf="kenward-roger")
     z = fit.coef_table(ddf="none")
     np.testing.assert_allclose(z.iloc[:, 0].to_numpy(), fit.fixef.to_numpy())
 
