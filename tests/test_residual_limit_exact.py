@@ -125,3 +125,25 @@ def test_saved_limit_fit_reloads(limit_fit: Any, tmp_path: Path) -> None:
         back = mf.load_fit(path)
     assert back.loglik == fit.loglik
     np.testing.assert_array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())
+
+
+def test_correlated_residual_structure_reaches_the_limit_with_nan_df(oxboys: pd.DataFrame) -> None:
+    """With ``residual=mf.AR1`` the whitened term is no longer one effect per observation, but
+    the limit is fitted on the raw rows: the limit GLS's ℓ and β. Its df have no exact form on
+    the whitened factor: NaN (t table and F test) with a BoundaryWarning, never inf."""
+    ref = REF["grp_REML"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(FORMULA, oxboys, residual=mf.AR1("occ", "Subject"))
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    beta = np.array(list(ref["beta"].values()))
+    se = np.array(list(ref["se"].values()))
+    assert np.all(np.abs(fit.fixef.to_numpy() - beta) <= 1e-4 * np.maximum(np.abs(beta), se))
+    with pytest.warns(BoundaryWarning, match="set to NaN"):
+        table = fit.coef_table(ddf="satterthwaite")
+    assert table["df"].isna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        anova = fit.anova()
+    assert anova["dendf"].isna().all() and anova["p"].isna().all()
+    assert np.all(np.isfinite(anova["F"]))

@@ -98,6 +98,7 @@ def exact_limit(
         evaluations=best.evaluations + trial.evaluations,
         seconds=best.seconds + trial.seconds,
         converged=trial.converged and best.converged,
+        start=vanishing.LIMIT_START,
     )
     return record, done[0]
 
