@@ -88,16 +88,20 @@ def test_kenward_roger_is_refused_at_the_limit(limit_fit: tuple[str, Any, pd.Dat
         fit.coef_table(ddf="kenward-roger")
 
 
-def test_residual_path_refuses_df_at_the_limit() -> None:
+def test_residual_path_gives_the_limit_df() -> None:
     """With residual= as well, the residual structure is not identified at the limit (σ² Λ_R
-    vanishes): the df are refused naming the limit (before: "the Hessian ... is not positive
-    definite (a fit on the boundary or not converged)")."""
+    vanishes); the fit is the limit GLS (engine/residual/limit.py) and its Satterthwaite df are
+    the GLS's, as the ordinary fit's (lane rlimit; before: refused naming the limit, and before
+    that "the Hessian ... is not positive definite"). Kenward–Roger stays refused."""
     data = _sleep().assign(one="a")
+    ref = REF["sleepstudy_arh1_REML"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = mf.lmer(REF["sleepstudy_arh1_REML"]["python"], data, residual=mf.VarIdent("one"))
-    with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
-        fit.coef_table(ddf="satterthwaite")
+        fit = mf.lmer(ref["python"], data, residual=mf.VarIdent("one"))
+    table = fit.coef_table(ddf="satterthwaite")
+    np.testing.assert_allclose(
+        table["df"].to_numpy(), np.array(list(ref["df"].values())), rtol=DF_RTOL
+    )
     with pytest.raises(mf.MixedFitError, match="σ → 0 limit"):
         fit.coef_table(ddf="kenward-roger")
     assert np.all(np.isfinite(fit.coef_table(ddf="none")["std_error"]))

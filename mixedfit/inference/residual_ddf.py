@@ -69,6 +69,7 @@ def residual_satterthwaite(
     denom = np.einsum("ch,hk,ck->c", g, vp.W, g)
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(denom > 0, 2 * var**2 / denom, np.inf)
+    df = np.where(np.isnan(denom), np.nan, df)  # no W (residual_limit_df.py warned why)
     return L @ beta, np.sqrt(var), without_level(fit, L, df)
 
 

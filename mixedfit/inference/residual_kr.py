@@ -55,6 +55,7 @@ from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
 from .residual_kr_us import referenced_us_piece
+from .residual_limit_df import refuse_limit_kenward_roger
 from .residual_varpar import residual_varpar
 from .structured_tau import structured_tau_maps
 
@@ -302,6 +303,7 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         positive definite, a spatial range at its bound); clusters too large for dense blocks.
     """
     _check(fit)
+    refuse_limit_kenward_roger(fit)  # at the σ → 0 limit (residual_limit_df.py)
     engine = fit._engine
     if engine.model.at_bound(engine.phi) is not None:
         raise MixedFitError(

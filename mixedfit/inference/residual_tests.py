@@ -80,6 +80,10 @@ def residual_ftest(
         vp = residual_varpar(fit)
         return vp.jacobian, vp.W
 
+    if method != "none" and np.isnan(residual_varpar(fit).W).any():
+        # no W: the σ → 0 limit without an exact limit model (residual_limit_df.py warned)
+        wald = eigen_ftest(beta, fit._engine.vcov, L, rhs, None)
+        return wald[0], math.nan, wald[2], math.nan
     return eigen_ftest(beta, fit._engine.vcov, L, rhs, None if method == "none" else varpar)
 
 

@@ -36,6 +36,7 @@ from ..engine.residual import ResidualCriterion
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
+from .residual_limit_df import residual_limit_varpar
 from .satterthwaite import richardson_hessian
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     model = _Unprofiled(fit)
     psi = model.psi
     if vanishing.at_limit(np.asarray(fit._engine.theta, dtype=float), model.crit.layout):
-        raise MixedFitError(LIMIT_REFUSAL)
+        return ResidualVarpar(*residual_limit_varpar(fit))  # the limit GLS's
     try:
         with single_threaded():
             # of −ℓ, not −2ℓ, in the free coordinates u; 3 halvings are as accurate here as

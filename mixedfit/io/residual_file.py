@@ -35,11 +35,11 @@ import pandas as pd
 from ..covariance import BoundResidual, ResidualStructure
 from ..covariance.reference import reference_groups
 from ..design import Design, build_design
-from ..engine import vanishing
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
+from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -207,6 +207,9 @@ def restore_residual(
             objective = crit.objective(x, reml)
             factor = crit.factor_at(phi)
             solution = solve(factor, theta, reml)
+            at_limit = limit_estimates(terms, design.X, design.y - design.offset, x, reml)
+            if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
+                solution, objective = at_limit
         except np.linalg.LinAlgError:
             raise MixedFitError(
                 f"the model saved in {where} does not reproduce its fit: the residual "
@@ -226,7 +229,7 @@ def restore_residual(
         raise _FileError("convergence and gradient must be null for a residual-structure fit")
     check_diagnostics(record, None, x.size)
     check = None
-    limit = vanishing.limit_warning(x, crit.layout, [t.name for t in design.spec.terms])
+    limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms])
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
     if factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)

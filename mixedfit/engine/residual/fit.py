@@ -34,6 +34,7 @@ from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
 from .gradient_fit import gradient_criterion, minimize_with_gradient
+from .limit import limit_fit
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
@@ -127,8 +128,10 @@ def fit_residual(
             watch=True,
         )
     except reference.Moved as early:  # the reference stratum's variance is vanishing
-        return moved_fit(early.record, model, terms, X, y, max_evals, fit_one, names)
-    return reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
+        fit = moved_fit(early.record, model, terms, X, y, max_evals, fit_one, names)
+    else:
+        fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
+    return limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
 
 
 def _fit_one(

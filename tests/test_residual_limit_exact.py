@@ -1,0 +1,149 @@
+"""The exact σ → 0 limit on the residual path (issue 12, lane rlimit;
+``mixedfit/engine/residual/limit.py``).
+
+``height ~ age + ar1(0 + occf | Subject, hom=False)`` with ``residual=mf.VarIdent(...)`` on Oxboys
+with rows missing: V = Z G Z' + σ² Λ_R has its supremum at σ → 0, the GLS
+``gls(corAR1(~occ|Subject), varIdent(~1|occf))`` (tests/reference/cov_rlimit/make_rlimit.R: the
+model's own likelihood maximized by optim from 12 starts, interior ones among them, ends at σ ~
+6e-4 just below the GLS). Before, the residual path stopped on the blocked factor's inexact value
+there: with ``VarIdent("grp")`` (two halves of the subjects) ℓ = −304.5906 (REML; −304.5971 at
+an earlier commit), 4e-3 below the limit's −304.58674, β 1e-2 off; with one level 1.3e-6
+relative short. Now the limit model itself is fitted over θ (φ, not identified there, reported
+as the optimizer left it), its loglik, β and SE reported with a BoundaryWarning saying so;
+Satterthwaite df are the limit GLS's (as an ordinary fit's at the limit; they were refused),
+Kenward-Roger df refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.exceptions import BoundaryWarning, MixedFitError
+
+HERE = Path(__file__).parent / "reference"
+REF = json.loads((HERE / "cov_rlimit" / "rlimit.json").read_text())["fits"]
+DF_REF = json.loads((HERE / "limit_df" / "limit_df.json").read_text())["fits"]["oxboys_arh1_REML"]
+FORMULA = "height ~ age + ar1(0 + occf | Subject, hom=False)"
+
+
+@pytest.fixture(scope="module")
+def oxboys() -> pd.DataFrame:
+    d = pd.read_csv(HERE / "cov_oxboys" / "oxboys_miss.csv", dtype={"Subject": str})
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"v{i}" for i in range(1, 10)])
+    return d.assign(one="a")
+
+
+@pytest.fixture(scope="module", params=["grp_REML", "one_REML", "grp_ML", "one_ML"])
+def limit_fit(request: pytest.FixtureRequest, oxboys: pd.DataFrame) -> Any:
+    key = request.param
+    strata, method = key.split("_")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, oxboys, reml=method == "REML", residual=mf.VarIdent(strata))
+    return key, fit, list(seen)
+
+
+def test_reaches_the_limit_gls(limit_fit: Any) -> None:
+    key, fit, _ = limit_fit
+    ref = REF[key]
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    # the supremum: above the best of R's optim over the model's own likelihood
+    assert fit.loglik >= ref["best_optim_loglik"]
+    beta = np.array(list(ref["beta"].values()))
+    se = np.array(list(ref["se"].values()))
+    if not ref["reml"]:  # nlme's ML Var(β̂) takes σ̂² over n − p, lme4's (and ours) over n
+        n, p = 211, 2
+        se = se * math.sqrt((n - p) / n)
+    scale = np.maximum(np.abs(beta), se)
+    assert np.all(np.abs(fit.fixef.to_numpy() - beta) <= 1e-4 * scale)
+    np.testing.assert_allclose(fit.se.to_numpy(), se, rtol=1e-4)
+
+
+def test_old_stop_is_gone(limit_fit: Any) -> None:
+    """The old stop with two strata: ℓ = −304.5906 (REML), −305.17 region (ML) below the GLS."""
+    key, fit, _ = limit_fit
+    assert fit.loglik > REF[key]["loglik"] - 1e-7
+
+
+def test_warns_that_the_residual_parameters_are_not_identified(limit_fit: Any) -> None:
+    _, fit, seen = limit_fit
+    boundary = [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
+    assert len(boundary) == 1
+    assert "σ → 0" in boundary[0] and "ar1(… | Subject)" in boundary[0]
+    assert "not identified" in boundary[0] and "mf.gls" in boundary[0]
+    others = [w for w in seen if not issubclass(w.category, BoundaryWarning)]
+    assert not others, [str(w.message) for w in others]
+    assert fit.optimizer.converged
+
+
+def test_residual_parameters_are_reported_as_left(limit_fit: Any) -> None:
+    """φ is kept as the optimizer left it (documented choice, not NaN): finite, and any value
+    gives the same limit likelihood."""
+    _, fit, _ = limit_fit
+    phi = fit._engine.phi
+    assert np.all(np.isfinite(phi))
+    assert all(math.isfinite(v) for v in fit._engine.residual_params().values())
+
+
+def test_satterthwaite_df_are_the_limit_gls_df(limit_fit: Any) -> None:
+    """The limit GLS's Satterthwaite df (nlme's gls and numDeriv,
+    tests/reference/limit_df/make_limit_df.R), as the ordinary fit at the limit; before, the
+    residual path refused them."""
+    key, fit, _ = limit_fit
+    df = fit.coef_table(ddf="satterthwaite")["df"].to_numpy()
+    if key.endswith("REML"):
+        np.testing.assert_allclose(df, np.array(list(DF_REF["df"].values())), rtol=1e-3)
+    else:  # no R reference for ML: the limit's df, finite and within (0, n)
+        assert np.all(np.isfinite(df)) and np.all((df > 1) & (df < 211))
+
+
+def test_kenward_roger_is_refused_at_the_limit(limit_fit: Any) -> None:
+    key, fit, _ = limit_fit
+    match = "σ → 0 limit" if key.endswith("REML") else "REML"  # ML: refused for any fit
+    with pytest.raises(MixedFitError, match=match):
+        fit.coef_table(ddf="kenward-roger")
+    z = fit.coef_table(ddf="none")
+    np.testing.assert_allclose(z.iloc[:, 0].to_numpy(), fit.fixef.to_numpy())
+
+
+def test_saved_limit_fit_reloads(limit_fit: Any, tmp_path: Path) -> None:
+    _, fit, _ = limit_fit
+    path = tmp_path / "rlimit.json"
+    fit.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mf.ConvergenceWarning)
+        warnings.simplefilter("ignore", BoundaryWarning)
+        back = mf.load_fit(path)
+    assert back.loglik == fit.loglik
+    np.testing.assert_array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())
+
+
+def test_correlated_residual_structure_reaches_the_limit_with_nan_df(oxboys: pd.DataFrame) -> None:
+    """With ``residual=mf.AR1`` the whitened term is no longer one effect per observation, but
+    the limit is fitted on the raw rows: the limit GLS's ℓ and β. Its df have no exact form on
+    the whitened factor: NaN (t table and F test) with a BoundaryWarning, never inf."""
+    ref = REF["grp_REML"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(FORMULA, oxboys, residual=mf.AR1("occ", "Subject"))
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    beta = np.array(list(ref["beta"].values()))
+    se = np.array(list(ref["se"].values()))
+    assert np.all(np.abs(fit.fixef.to_numpy() - beta) <= 1e-4 * np.maximum(np.abs(beta), se))
+    with pytest.warns(BoundaryWarning, match="set to NaN"):
+        table = fit.coef_table(ddf="satterthwaite")
+    assert table["df"].isna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        anova = fit.anova()
+    assert anova["dendf"].isna().all() and anova["p"].isna().all()
+    assert np.all(np.isfinite(anova["F"]))
