@@ -192,22 +192,14 @@ def _fit_one(
             return minimize_theta(f, x0, low, max_evals=evals, progress=progress, upper=high)
 
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
-            assert x0 is not None  # VarIdent ratios on the variance scale (vanishing ones)
-            return vanished.on_variance_scale(
-                run, fun, x0, lower, upper, evals, model, crit.n_theta
-            )
+            assert x0 is not None
+            return run(fun, x0, lower, upper, evals)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
-            plain = _bobyqa(1.0)
-            return vanished.on_variance_scale(
-                plain, fun, x0, lower, upper, evals, model, crit.n_theta
-            )
+            return _bobyqa(1.0)(fun, x0, lower, upper, evals)
 
         def polishing(x0: np.ndarray, evals: int) -> OptimizerRecord:
-            plain = _bobyqa(POLISH_STEP)
-            return vanished.on_variance_scale(
-                plain, fun, x0, lower, upper, evals, model, crit.n_theta
-            )
+            return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, evals)
 
         def polish(record: OptimizerRecord) -> OptimizerRecord:
             return _polish(fun, record, lower, left(), upper, polishing)
@@ -252,7 +244,7 @@ def _fit_one(
 
 
 def _bobyqa(step_scale: float) -> vanished.Optimize:
-    """BOBYQA (no progress callback) as :func:`.vanished.on_variance_scale` runs it."""
+    """BOBYQA (no progress callback) with the first step scaled by ``step_scale``."""
 
     def run(
         f: Callable[[np.ndarray], float],

@@ -9,9 +9,8 @@ structured-term face restart (:func:`off_the_face`), restarts from
    is singular (those got that start already);
 2. φ̂ with each structure parameter far out on its unconstrained scale (|φ_k| > :data:`PHI_EDGE`:
    a correlation within 1e-5 of ±1, a variance ratio below e⁻⁶ …) reflected to the structure's
-   own start (white noise, equal variances), one at a time (not a VarIdent ratio at its
-   floor, :data:`.variance.FLOOR`: the fit reached that bound on the variance scale, where
-   the criterion falls towards it, :func:`.vanished.on_variance_scale`);
+   own start (white noise, equal variances), one at a time (not a VarIdent ratio at a lower
+   bound of its own, :meth:`.ResidualModel.floored`; VarIdent has none since session 8);
 3. for a rugged criterion (a spherical spatial correlation: compact support, so the likelihood
    has a kink wherever a distance crosses the range, and many local optima: Wheat2's ML fit has
    at least six), φ̂ moved by ±h (h in :data:`PERTURB`) along each structure parameter.
@@ -44,8 +43,7 @@ SINGULAR_TOL = 1e-4
 
 Polish = Callable[[OptimizerRecord], OptimizerRecord]
 Minimize = Callable[[np.ndarray, int], OptimizerRecord]
-"""A run of the optimizer from x0 with a budget (the fit's: VarIdent ratios on the variance
-scale, :func:`.vanished.on_variance_scale`)."""
+"""A run of the optimizer from x0 with a budget (the fit's)."""
 
 
 def second_starts(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[str, np.ndarray]]:

@@ -13,7 +13,7 @@ BOBYQA's trust region collapses on the noise. BOBYQA stops where the crawl's gai
 derivative check then sees a singular, noisy Hessian in η_g: a ConvergenceWarning for what is a
 boundary optimum.
 
-:func:`on_variance_scale` keeps the optimization on η (session 8 tried v_g = δ_g² with a floor
+The optimization stays on η, unbounded (session 8 tried v_g = δ_g² with a floor
 δ_g ≥ 1e-3: 4× fewer evaluations here, but genuine ratios of 1e-2 or 300 ended at wrong optima,
 review rv2; ``tests/test_varident_extreme_ratio.py``), so these fits still crawl (~6,000
 evaluations). :func:`settle` recognizes the boundary: ratios at their floor (or, below
@@ -38,7 +38,7 @@ from ..optimize import OptimizerRecord
 from .reference import vanished_strata
 from .structure import ResidualModel
 
-__all__ = ["STEP", "joined", "message", "on_variance_scale", "settle", "settled"]
+__all__ = ["STEP", "joined", "message", "settle", "settled"]
 
 STEP = math.log(10.0)
 """The move of a vanishing ratio's η = log δ towards −∞ that tests the boundary."""
@@ -46,27 +46,6 @@ Optimize = Callable[
     [Callable[[np.ndarray], float], np.ndarray, np.ndarray, np.ndarray | None, int],
     OptimizerRecord,
 ]
-
-
-def on_variance_scale(
-    optimize: Optimize,
-    fun: Callable[[np.ndarray], float],
-    start: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray | None,
-    max_evals: int,
-    model: ResidualModel,
-    n_theta: int,
-) -> OptimizerRecord:
-    """An optimization (``optimize(fun, start, lower, upper, budget)``) with each VarIdent ratio
-    δ_g = e^{η_g} on the variance scale v_g = δ_g² (bounded below by :data:`~.variance.FLOOR`²)
-    instead of η_g; the record is mapped back to η. The criterion falls like v_g towards a
-    vanished variance, so BOBYQA reaches the floor in a few steps, where in η it crawls
-    (its slope e^{2η} fades) for thousands of evaluations."""
-    # Review rv2 (session 8): on v = δ² with a floor at 1e-3, genuine ratios of 1e-2 or 300
-    # (nlme fits them) ended at wrong optima; the optimization stays on η = log δ, unbounded.
-    del model, n_theta
-    return optimize(fun, np.asarray(start, dtype=float), lower, upper, max_evals)
 
 
 def settle(
