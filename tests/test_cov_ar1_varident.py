@@ -62,12 +62,6 @@ def test_loglik_reaches_the_boundary_optimum(case: Any) -> None:
     assert ref["loglik"] - 1e-4 < fit.loglik <= ref["loglik"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="session 8: the variance-scale speed-up (1,514 / 1,579 evaluations) was reverted "
-    "after review rv2 (genuine ratios of 1e-2 or 300 ended at wrong optima); log δ crawls "
-    "~6,000 evaluations again",
-)
 def test_evaluations(case: Any) -> None:
     """The target: under 2,500 evaluations (log δ crawls 5,900 / 6,573)."""
     fit, _, _ = case

@@ -84,20 +84,30 @@ class VariancePart(ABC):
 
 
 class IdentPart(VariancePart):
-    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
+    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1. ``fixed`` (stratum →
+    δ) holds some strata's δ fixed (not parameters: the boundary probe of :mod:`.probe`)."""
 
     _row_arrays = ("stratum",)
 
-    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
+    def __init__(
+        self,
+        stratum: np.ndarray,
+        labels: list[str],
+        reference: int,
+        fixed: dict[int, float] | None = None,
+    ) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels, self.reference = labels, reference
-        self.free = [g for g in range(len(labels)) if g != reference]
+        self.fixed = dict(fixed or {})
+        self.free = [g for g in range(len(labels)) if g != reference and g not in self.fixed]
         self.names = tuple(labels[g] for g in self.free)
 
     def deltas(self, phi: np.ndarray) -> np.ndarray:
         """δ per stratum (reference 1), shape (n_strata,)."""
         d = np.ones(len(self.labels))
         d[self.free] = np.exp(phi)
+        for g, value in self.fixed.items():
+            d[g] = value
         return d
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:

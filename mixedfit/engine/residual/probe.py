@@ -1,0 +1,155 @@
+"""The boundary probe of VarIdent ratios running off to 0 (issue 12).
+
+A stratum whose residual variance vanishes at the supremum (the random effects carry its rows)
+has its ratio δ_g → 0, η_g = log δ_g → −∞, where the criterion flattens like δ_g²: BOBYQA
+crawls for thousands of evaluations (:mod:`.vanished`). A genuinely small ratio (an interior
+optimum, 1e-2 or 5e-4 of the others) must not be taken for one (review rv2: a floor and a
+change of scale misfitted those). So the probe decides by the criterion, not by proximity:
+
+1. :class:`.reference.Watch` interrupts the free fit (on η, unbounded) at a count of
+   :data:`.reference.WATCH_EVALS` when some strata's sds are below :data:`.reference.PROBE_RATIO`
+   times the largest (:func:`.reference.candidates`; the reference stratum may be one of them).
+2. The sub-problem: the same model referred to the largest stratum, the candidates' ratios
+   fixed at :data:`~.variance.FLOOR` (:class:`.variance.IdentPart`'s ``fixed``), the other
+   parameters optimized (:func:`probed`; watched too, so strata running off later join).
+3. The boundary is accepted only when (a) the sub-problem's criterion is at least as low as the
+   free fit's and (b) moving the candidates' ratios ten times further towards 0 changes the
+   criterion by less than :data:`DROP` (relative; (a) within that too, as the free fit may have
+   gone below the floor): the criterion is then smooth and flat in
+   δ_g² at 0, a vanished variance. A genuine ratio below the floor changes it by about the
+   stratum's number of rows (its rows' n_g log δ² and residual sum of squares / δ²); one above
+   fails (a). Otherwise the free fit continues, unwatched, from the better point.
+
+The accepted fit is mapped back to the model's own parameterization (its reference's σ and
+ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
+floor is relative to the largest stratum's sd, so the boundary point does not depend on which
+stratum is nlme's reference (the row order).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize import OptimizerRecord
+from ..reterm import ReTerm, ThetaLayout
+from ..threads import single_threaded
+from .criterion import ResidualCriterion
+from .reference import Map, Moved, sd_mask
+from .rereference import mapped_back
+from .result import ResidualFit
+from .structure import ResidualModel
+from .variance import IdentPart
+
+__all__ = ["DROP", "PROBE_FLOOR", "probed"]
+
+PROBE_FLOOR = 2e-4
+"""The vanishing strata's sd at the boundary point, relative to the largest stratum's. The
+criterion's distance to its supremum falls like its square (2.5e-6 at 1e-4 on a deviance of
+317), its rounding noise rises like its inverse square (the whitened rows; ~5e-7 at 1e-4 there):
+2e-4 keeps both below 1e-7 relative."""
+DROP = 1e-6
+"""Largest change of the criterion (relative to max(1, |criterion|)) when the fixed ratios move
+from :data:`~.variance.FLOOR` to a tenth of it, for the boundary to be accepted."""
+
+WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
+"""A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
+
+
+def _referred(
+    model: ResidualModel, x: np.ndarray, layout: ThetaLayout | None, fixed: dict[int, float]
+) -> tuple[ResidualModel, np.ndarray, Map]:
+    """(the model referred to its largest stratum with ``fixed`` ratios (relative to it), x
+    mapped there, the map back)."""
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    n_theta = len(x) - model.size
+    pc, pv = model.split(x[n_theta:])
+    deltas = part.deltas(pv)
+    big = int(np.argmax(deltas))
+    kept = {g: float(deltas[g] / deltas[big]) for g in part.fixed}
+    new = IdentPart(part.stratum, part.labels, big, {**kept, **fixed})
+    other = ResidualModel(model.n, model.subject, model.correlation, new)
+    scale = np.ones(n_theta) if layout is None else np.where(sd_mask(layout), 1.0, 0.0)
+    nc = pc.size
+
+    def mapped(z: np.ndarray, src: IdentPart, dst: IdentPart) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        th, ph = z[:n_theta], z[n_theta:]
+        eta = np.log(src.deltas(ph[nc:]))
+        shift = eta[dst.reference]  # σ' = σ δ_new (θ relative to σ)
+        return np.concatenate([th * np.exp(-shift * scale), ph[:nc], (eta - shift)[dst.free]])
+
+    return other, mapped(x, part, new), lambda z: mapped(z, new, part)
+
+
+def probed(
+    record: OptimizerRecord,
+    cand: list[int],
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: WatchedFit,
+    names: Sequence[str],
+) -> ResidualFit:
+    """The fit interrupted at ``record`` (:class:`.reference.Moved`) finished: at the boundary
+    of the strata ``cand`` (:func:`.reference.candidates`) when the probe accepts it, else continued freely (see the module's
+    docstring); the evaluations of every stage are counted."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    if not cand:  # nothing to probe: go on as unwatched
+        return _free(record, record, model, max_evals, fit_one)
+    sub_model, x0, back = _referred(model, record.theta, layout, {g: PROBE_FLOOR for g in cand})
+    left = max(1, max_evals - record.evaluations)
+    try:
+        sub = fit_one(sub_model, x0, left, True)
+    except Moved as later:  # more strata running off in the sub-problem
+        sub = probed(later.record, later.strata, sub_model, terms, X, y, left, fit_one, names)
+    spent = record.evaluations + sub.record.evaluations
+    f_sub = sub.objective
+    drop = _drop(sub, terms, X, y, cand)
+    spent += 1
+    tol = DROP * max(1.0, abs(f_sub))
+    if f_sub <= record.objective + tol and abs(drop) <= tol:
+        fit = mapped_back(sub, record, model, back, terms, X, y, names)
+        return replace(fit, record=replace(fit.record, evaluations=spent))
+    x_sub = back(sub.record.theta)
+    if f_sub < record.objective:
+        record = replace(record, theta=x_sub, objective=f_sub)
+    return _free(replace(record, evaluations=spent), record, model, max_evals, fit_one)
+
+
+def _drop(
+    sub: ResidualFit, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, cand: list[int]
+) -> float:
+    """The criterion at ``sub``'s optimum minus its value with the candidates' fixed ratios
+    divided by 10 (one evaluation); inf when that cannot be computed."""
+    part = sub.model.variance
+    assert isinstance(part, IdentPart)
+    fixed = {g: (v / 10.0 if g in cand else v) for g, v in part.fixed.items()}
+    tenth = IdentPart(part.stratum, part.labels, part.reference, fixed)
+    model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, tenth)
+    try:
+        with single_threaded():
+            crit = ResidualCriterion(terms, X, y, model)
+            value = crit.objective(sub.record.theta, sub.reml)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return sub.objective - value if math.isfinite(value) else math.inf
+
+
+def _free(
+    counted: OptimizerRecord,
+    start: OptimizerRecord,
+    model: ResidualModel,
+    max_evals: int,
+    fit_one: WatchedFit,
+) -> ResidualFit:
+    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added."""
+    fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
+    total = counted.evaluations + fit.record.evaluations
+    return replace(fit, record=replace(fit.record, evaluations=total))
