@@ -38,19 +38,23 @@ from ..optimize import OptimizerRecord
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
-from .reference import Map, Moved, sd_mask
+from .reference import Moved, sd_mask
 from .rereference import mapped_back
 from .result import ResidualFit
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["DROP", "PROBE_FLOOR", "probed"]
+__all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed"]
 
 PROBE_FLOOR = 2e-4
 """The vanishing strata's sd at the boundary point, relative to the largest stratum's. The
 criterion's distance to its supremum falls like its square (2.5e-6 at 1e-4 on a deviance of
 317), its rounding noise rises like its inverse square (the whitened rows; ~5e-7 at 1e-4 there):
 2e-4 keeps both below 1e-7 relative."""
+RISE = 10 * PROBE_FLOOR
+"""A fixed ratio raised to this (relative to the largest) must raise the criterion: the
+criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a stratum whose
+optimum is interior, the criterion falling away from 0, is released)."""
 DROP = 1e-6
 """Largest change of the criterion (relative to max(1, |criterion|)) when the fixed ratios move
 from :data:`~.variance.FLOOR` to a tenth of it, for the boundary to be accepted."""
@@ -59,11 +63,19 @@ WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
 
 
+Mapping = Callable[[np.ndarray, IdentPart, IdentPart], np.ndarray]
+
+
 def _referred(
-    model: ResidualModel, x: np.ndarray, layout: ThetaLayout | None, fixed: dict[int, float]
-) -> tuple[ResidualModel, np.ndarray, Map]:
-    """(the model referred to its largest stratum with ``fixed`` ratios (relative to it), x
-    mapped there, the map back)."""
+    model: ResidualModel,
+    x: np.ndarray,
+    layout: ThetaLayout | None,
+    fixed: dict[int, float],
+    interior: set[int],
+) -> tuple[ResidualModel, np.ndarray, Mapping]:
+    """(the model referred to its largest stratum with ``fixed`` ratios (relative to it) and the
+    strata ``interior`` no longer probed, x mapped there, the map of x between two such VarIdent
+    parts (src, dst))."""
     part = model.variance
     assert isinstance(part, IdentPart)
     n_theta = len(x) - model.size
@@ -72,6 +84,7 @@ def _referred(
     big = int(np.argmax(deltas))
     kept = {g: float(deltas[g] / deltas[big]) for g in part.fixed}
     new = IdentPart(part.stratum, part.labels, big, {**kept, **fixed})
+    new.interior = part.interior | interior
     other = ResidualModel(model.n, model.subject, model.correlation, new)
     scale = np.ones(n_theta) if layout is None else np.where(sd_mask(layout), 1.0, 0.0)
     nc = pc.size
@@ -83,7 +96,7 @@ def _referred(
         shift = eta[dst.reference]  # σ' = σ δ_new (θ relative to σ)
         return np.concatenate([th * np.exp(-shift * scale), ph[:nc], (eta - shift)[dst.free]])
 
-    return other, mapped(x, part, new), lambda z: mapped(z, new, part)
+    return other, mapped(x, part, new), mapped
 
 
 def probed(
@@ -98,48 +111,69 @@ def probed(
     names: Sequence[str],
 ) -> ResidualFit:
     """The fit interrupted at ``record`` (:class:`.reference.Moved`) finished: at the boundary
-    of the strata ``cand`` (:func:`.reference.candidates`) when the probe accepts it, else continued freely (see the module's
-    docstring); the evaluations of every stage are counted."""
+    of the strata ``cand`` (:func:`.reference.candidates`) that the probe confirms, else
+    continued freely (see the module's docstring); the evaluations of every stage are
+    counted."""
     layout = ThetaLayout(tuple(terms)) if terms else None
-    if not cand:  # nothing to probe: go on as unwatched
-        return _free(record, record, model, max_evals, fit_one)
-    sub_model, x0, back = _referred(model, record.theta, layout, {g: PROBE_FLOOR for g in cand})
-    left = max(1, max_evals - record.evaluations)
-    try:
-        sub = fit_one(sub_model, x0, left, True)
-    except Moved as later:  # more strata running off in the sub-problem
-        sub = probed(later.record, later.strata, sub_model, terms, X, y, left, fit_one, names)
-    spent = record.evaluations + sub.record.evaluations
-    f_sub = sub.objective
-    drop = _drop(sub, terms, X, y, cand)
-    spent += 1
-    tol = DROP * max(1.0, abs(f_sub))
-    if f_sub <= record.objective + tol and abs(drop) <= tol:
-        fit = mapped_back(sub, record, model, back, terms, X, y, names)
-        return replace(fit, record=replace(fit.record, evaluations=spent))
-    x_sub = back(sub.record.theta)
-    if f_sub < record.objective:
-        record = replace(record, theta=x_sub, objective=f_sub)
-    return _free(replace(record, evaluations=spent), record, model, max_evals, fit_one)
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    start, spent = record, record.evaluations
+    interior: set[int] = set()  # released: not probed again in the sub-problems
+    while cand:
+        floor = _at(cand, PROBE_FLOOR)
+        sub_model, x0, mapped = _referred(model, start.theta, layout, floor, interior)
+        left = max(1, max_evals - spent)
+        try:
+            sub = fit_one(sub_model, x0, left, True)
+        except Moved as later:  # more strata running off in the sub-problem
+            sub = probed(later.record, later.strata, sub_model, terms, X, y, left, fit_one, names)
+        spent += sub.record.evaluations + len(cand) + 1
+        f_sub = sub.objective
+        rising = [g for g in cand if _value(sub, terms, X, y, _at([g], RISE)) > f_sub]
+        held = sub.model.variance
+        assert isinstance(held, IdentPart)
+        if len(rising) < len(cand):  # released: the criterion falls away from 0
+            before = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
+            before = before / before[held.reference]  # their ratios before they were fixed
+            released = {g: float(before[g]) for g in cand if g not in rising}
+            interior |= set(released)
+            src = IdentPart(held.stratum, held.labels, held.reference, {**held.fixed, **released})
+            there = mapped(sub.record.theta, src, part)
+            start = replace(start, theta=there, objective=_value(sub, terms, X, y, released))
+            # the rest stays fixed, those of the nested probes too
+            cand = [g for g in held.fixed if g not in released and g not in part.fixed]
+            continue
+        tol = DROP * max(1.0, abs(f_sub))
+        drop = f_sub - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
+        if f_sub <= record.objective + tol and abs(drop) <= tol:
+            fit = mapped_back(sub, record, model, lambda z: mapped(z, held, part), terms, X, y, names)
+            return replace(fit, record=replace(fit.record, evaluations=spent))
+        if f_sub < start.objective:
+            start = replace(start, theta=mapped(sub.record.theta, held, part), objective=f_sub)
+        break
+    return _free(replace(record, evaluations=spent), start, model, max_evals, fit_one)
 
 
-def _drop(
-    sub: ResidualFit, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, cand: list[int]
+def _at(strata: list[int], value: float) -> dict[int, float]:
+    return {g: value for g in strata}
+
+
+def _value(
+    sub: ResidualFit, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, change: dict[int, float]
 ) -> float:
-    """The criterion at ``sub``'s optimum minus its value with the candidates' fixed ratios
-    divided by 10 (one evaluation); inf when that cannot be computed."""
+    """The criterion at ``sub``'s optimum with some of its fixed ratios changed (one
+    evaluation); inf when it cannot be computed."""
     part = sub.model.variance
     assert isinstance(part, IdentPart)
-    fixed = {g: (v / 10.0 if g in cand else v) for g, v in part.fixed.items()}
-    tenth = IdentPart(part.stratum, part.labels, part.reference, fixed)
-    model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, tenth)
+    moved = IdentPart(part.stratum, part.labels, part.reference, {**part.fixed, **change})
+    model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, moved)
     try:
         with single_threaded():
             crit = ResidualCriterion(terms, X, y, model)
             value = crit.objective(sub.record.theta, sub.reml)
     except np.linalg.LinAlgError:
         return math.inf
-    return sub.objective - value if math.isfinite(value) else math.inf
+    return value if math.isfinite(value) else math.inf
 
 
 def _free(

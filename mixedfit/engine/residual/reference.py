@@ -120,8 +120,8 @@ def relative_sds(model: ResidualModel, x: np.ndarray) -> np.ndarray | None:
 
 
 def candidates(model: ResidualModel, x: np.ndarray, before: np.ndarray | None = None) -> list[int]:
-    """The strata (indices of the VarIdent labels, the reference's included, fixed ones not)
-    running off to 0 at x = (θ, φ): their sd below :data:`RUN_OFF` times the largest, or, given
+    """The strata (indices of the VarIdent labels, the reference's included, fixed ones and
+    those the probe released not) running off to 0 at x = (θ, φ): their sd below :data:`RUN_OFF` times the largest, or, given
     the relative sds at the previous look (``before``), below :data:`PROBE_RATIO` times it and
     fallen by a factor :data:`FALL` since; [] without a lone VarIdent variance part."""
     rel = relative_sds(model, x)
@@ -132,7 +132,7 @@ def candidates(model: ResidualModel, x: np.ndarray, before: np.ndarray | None = 
         small |= (rel < PROBE_RATIO) & (rel * FALL < before)
     part = model.variance
     assert isinstance(part, IdentPart)
-    return [int(g) for g in np.flatnonzero(small) if g not in part.fixed]
+    return [int(g) for g in np.flatnonzero(small) if g not in part.fixed and g not in part.interior]
 
 
 def sd_mask(layout: ThetaLayout) -> np.ndarray:

@@ -99,6 +99,7 @@ class IdentPart(VariancePart):
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels, self.reference = labels, reference
         self.fixed = dict(fixed or {})
+        self.interior: frozenset[int] = frozenset()  # strata the probe no longer looks at
         self.free = [g for g in range(len(labels)) if g != reference and g not in self.fixed]
         self.names = tuple(labels[g] for g in self.free)
 
