@@ -146,7 +146,9 @@ def probed(
         tol = DROP * max(1.0, abs(f_sub))
         drop = f_sub - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
         if f_sub <= record.objective + tol and abs(drop) <= tol:
-            fit = mapped_back(sub, record, model, lambda z: mapped(z, held, part), terms, X, y, names)
+            fit = mapped_back(
+                sub, record, model, lambda z: mapped(z, held, part), terms, X, y, names
+            )
             return replace(fit, record=replace(fit.record, evaluations=spent))
         if f_sub < start.objective:
             start = replace(start, theta=mapped(sub.record.theta, held, part), objective=f_sub)
