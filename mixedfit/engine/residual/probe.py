@@ -7,18 +7,21 @@ optimum, 1e-2 or 5e-4 of the others) must not be taken for one (review rv2: a fl
 change of scale misfitted those). So the probe decides by the criterion, not by proximity:
 
 1. :class:`.reference.Watch` interrupts the free fit (on η, unbounded) at a count of
-   :data:`.reference.WATCH_EVALS` when some strata's sds are below :data:`.reference.PROBE_RATIO`
-   times the largest (:func:`.reference.candidates`; the reference stratum may be one of them).
+   :data:`.reference.WATCH_EVALS` when strata run off (:func:`.reference.candidates`: a sd
+   below 1e-2 of the largest, or below 0.1 of it and falling; the reference stratum may be one).
 2. The sub-problem: the same model referred to the largest stratum, the candidates' ratios
-   fixed at :data:`~.variance.FLOOR` (:class:`.variance.IdentPart`'s ``fixed``), the other
-   parameters optimized (:func:`probed`; watched too, so strata running off later join).
-3. The boundary is accepted only when (a) the sub-problem's criterion is at least as low as the
-   free fit's and (b) moving the candidates' ratios ten times further towards 0 changes the
-   criterion by less than :data:`DROP` (relative; (a) within that too, as the free fit may have
-   gone below the floor): the criterion is then smooth and flat in
-   δ_g² at 0, a vanished variance. A genuine ratio below the floor changes it by about the
-   stratum's number of rows (its rows' n_g log δ² and residual sum of squares / δ²); one above
-   fails (a). Otherwise the free fit continues, unwatched, from the better point.
+   fixed at :data:`PROBE_FLOOR` (:class:`.variance.IdentPart`'s ``fixed``), the other
+   parameters optimized (watched too, so strata running off later are probed in turn).
+3. Each candidate's ratio raised to :data:`RISE` must raise the criterion (the criterion is
+   smooth in δ_g² at 0 when the random effects can carry the stratum's rows, so this is the sign
+   of its slope at 0); a candidate it lowers has an interior optimum: it is released (back to
+   its ratio before the probe, never probed again) and the sub-problem solved again.
+4. The boundary is accepted when (a) the sub-problem's criterion is no higher than the free
+   fit's best and (b) moving the candidates' ratios ten times further towards 0 changes the
+   criterion by less than :data:`DROP` (relative; (a) within that too, since the free fit may
+   have gone below the floor). A genuine ratio below the floor fails (b): it changes the
+   criterion by about the stratum's number of rows (n_g log δ² and the rows' residual sum of
+   squares / δ²). Otherwise the free fit continues, unwatched, from the better point.
 
 The accepted fit is mapped back to the model's own parameterization (its reference's σ and
 ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
@@ -57,13 +60,12 @@ criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a
 optimum is interior, the criterion falling away from 0, is released)."""
 DROP = 1e-6
 """Largest change of the criterion (relative to max(1, |criterion|)) when the fixed ratios move
-from :data:`~.variance.FLOOR` to a tenth of it, for the boundary to be accepted."""
+from :data:`PROBE_FLOOR` to a tenth of it, for the boundary to be accepted."""
 
 WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
-
-
 Mapping = Callable[[np.ndarray, IdentPart, IdentPart], np.ndarray]
+"""x = (θ, φ) from one VarIdent part's parameterization (src) to another's (dst)."""
 
 
 def _referred(
@@ -76,8 +78,7 @@ def _referred(
     """(the model referred to its largest stratum with ``fixed`` ratios (relative to it) and the
     strata ``interior`` no longer probed, x mapped there, the map of x between two such VarIdent
     parts (src, dst))."""
-    part = model.variance
-    assert isinstance(part, IdentPart)
+    part = _ident(model)
     n_theta = len(x) - model.size
     pc, pv = model.split(x[n_theta:])
     deltas = part.deltas(pv)
@@ -115,8 +116,7 @@ def probed(
     continued freely (see the module's docstring); the evaluations of every stage are
     counted."""
     layout = ThetaLayout(tuple(terms)) if terms else None
-    part = model.variance
-    assert isinstance(part, IdentPart)
+    part = _ident(model)
     start, spent = record, record.evaluations
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
@@ -127,33 +127,61 @@ def probed(
             sub = fit_one(sub_model, x0, left, True)
         except Moved as later:  # more strata running off in the sub-problem
             sub = probed(later.record, later.strata, sub_model, terms, X, y, left, fit_one, names)
-        spent += sub.record.evaluations + len(cand) + 1
-        f_sub = sub.objective
-        rising = [g for g in cand if _value(sub, terms, X, y, _at([g], RISE)) > f_sub]
-        held = sub.model.variance
-        assert isinstance(held, IdentPart)
+        spent += sub.record.evaluations + len(cand) + 1  # and the tests' evaluations
+        held = _ident(sub.model)
+        rising = [g for g in cand if _value(sub, terms, X, y, _at([g], RISE)) > sub.objective]
         if len(rising) < len(cand):  # released: the criterion falls away from 0
-            before = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
-            before = before / before[held.reference]  # their ratios before they were fixed
-            released = {g: float(before[g]) for g in cand if g not in rising}
-            interior |= set(released)
+            released = _before(model, start, held.reference, [g for g in cand if g not in rising])
             src = IdentPart(held.stratum, held.labels, held.reference, {**held.fixed, **released})
-            there = mapped(sub.record.theta, src, part)
-            start = replace(start, theta=there, objective=_value(sub, terms, X, y, released))
-            # the rest stays fixed, those of the nested probes too
-            cand = [g for g in held.fixed if g not in released and g not in part.fixed]
+            value = _value(sub, terms, X, y, released)
+            start = replace(start, theta=mapped(sub.record.theta, src, part), objective=value)
+            interior |= set(released)
+            cand = rising
             continue
-        tol = DROP * max(1.0, abs(f_sub))
-        drop = f_sub - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
-        if f_sub <= record.objective + tol and abs(drop) <= tol:
-            fit = mapped_back(
-                sub, record, model, lambda z: mapped(z, held, part), terms, X, y, names
-            )
+        if _accepted(sub, record, terms, X, y, cand):
+            back = _back(mapped, held, part)
+            fit = mapped_back(sub, record, model, back, terms, X, y, names)
             return replace(fit, record=replace(fit.record, evaluations=spent))
-        if f_sub < start.objective:
-            start = replace(start, theta=mapped(sub.record.theta, held, part), objective=f_sub)
+        if sub.objective < start.objective:
+            there = mapped(sub.record.theta, held, part)
+            start = replace(start, theta=there, objective=sub.objective)
         break
     return _free(replace(record, evaluations=spent), start, model, max_evals, fit_one)
+
+
+def _accepted(
+    sub: ResidualFit,
+    free: OptimizerRecord,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    cand: list[int],
+) -> bool:
+    """Whether the boundary of ``sub`` (its ``cand`` at the floor) is no worse than the free
+    fit's best point and the criterion flat towards 0 there (:data:`DROP`; one evaluation)."""
+    held = _ident(sub.model)
+    tol = DROP * max(1.0, abs(sub.objective))
+    drop = sub.objective - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
+    return sub.objective <= free.objective + tol and abs(drop) <= tol
+
+
+def _before(
+    model: ResidualModel, start: OptimizerRecord, reference: int, strata: list[int]
+) -> dict[int, float]:
+    """The ratios of ``strata`` at ``start`` (before they were fixed), relative to ``reference``."""
+    part = _ident(model)
+    deltas = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
+    return {g: float(deltas[g] / deltas[reference]) for g in strata}
+
+
+def _back(mapped: Mapping, src: IdentPart, dst: IdentPart) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda z: mapped(z, src, dst)
+
+
+def _ident(model: ResidualModel) -> IdentPart:
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    return part
 
 
 def _at(strata: list[int], value: float) -> dict[int, float]:
@@ -165,8 +193,7 @@ def _value(
 ) -> float:
     """The criterion at ``sub``'s optimum with some of its fixed ratios changed (one
     evaluation); inf when it cannot be computed."""
-    part = sub.model.variance
-    assert isinstance(part, IdentPart)
+    part = _ident(sub.model)
     moved = IdentPart(part.stratum, part.labels, part.reference, {**part.fixed, **change})
     model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, moved)
     try:

@@ -121,9 +121,10 @@ def relative_sds(model: ResidualModel, x: np.ndarray) -> np.ndarray | None:
 
 def candidates(model: ResidualModel, x: np.ndarray, before: np.ndarray | None = None) -> list[int]:
     """The strata (indices of the VarIdent labels, the reference's included, fixed ones and
-    those the probe released not) running off to 0 at x = (θ, φ): their sd below :data:`RUN_OFF` times the largest, or, given
-    the relative sds at the previous look (``before``), below :data:`PROBE_RATIO` times it and
-    fallen by a factor :data:`FALL` since; [] without a lone VarIdent variance part."""
+    those the probe released not) running off to 0 at x = (θ, φ): their sd below
+    :data:`RUN_OFF` times the largest, or, given the relative sds at the previous look
+    (``before``), below :data:`PROBE_RATIO` times it and fallen by a factor :data:`FALL`
+    since; [] without a lone VarIdent variance part."""
     rel = relative_sds(model, x)
     if rel is None:
         return []
