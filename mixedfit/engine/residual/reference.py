@@ -1,18 +1,19 @@
-"""A VarIdent reference stratum whose variance vanishes at the optimum.
+"""A VarIdent reference stratum whose variance vanishes at the optimum, and the watch of strata
+running off to 0.
 
 nlme fixes the reference stratum's ratio at 1 (σ is its sd). When that stratum's variance
-vanishes, σ → 0 and every other ratio → ∞ together: no ratio reaches the floor of
-:mod:`.vanished` (:data:`~.variance.FLOOR`), and BOBYQA crawls along the joint direction and
-stops short (a small data set with the vanishing stratum first: 3–4 thousand evaluations, the
+vanishes, σ → 0 and every other ratio → ∞ together, and BOBYQA crawls along the joint direction
+and stops short (a small data set with the vanishing stratum first: 3–4 thousand evaluations, the
 deviance 2.5e-4 above the same model with the strata reordered, no warning).
 
-:func:`moved` recognizes it — the reference's sd below :data:`~.variance.VANISHED` times the
-largest — and gives the model whose reference is the smallest stratum above that (the floor is
-relative to the reference: the nearest one loses least, c·(FLOOR·sd)² in the criterion), the
-point mapped to it (the ratios divided by its δ, the random effects' sds too: they are relative
-to σ) and the map back. The fit goes on there (the vanishing stratum is then an ordinary ratio that
-reaches its floor) and is mapped back to the original parameterization, whose σ and ratios are
-then ~0 and very large, their products the strata's sds, as the reordered model's.
+:class:`Watch` interrupts a fit at :data:`WATCH_EVALS` when strata run off to 0
+(:func:`candidates`, the reference's included); :mod:`.probe` then tests their boundary in the
+parameterization referred to the largest stratum, so that the boundary point is the same
+whichever stratum is nlme's reference. A fit that ends without being interrupted is looked at
+once more: :func:`moved` recognizes a reference sd below :data:`WATCH_RATIO` times the largest
+and gives the model whose reference is the smallest stratum above that, the point mapped to it
+and the map back (:func:`.rereference.reference_vanished` goes on there and keeps the lower
+criterion).
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ PROBE_RATIO = 0.1
 :data:`FALL` since the previous count (running off, not settled)."""
 FALL = 1.5
 WATCH_RATIO = 1e-3
-"""A reference sd below this times the largest at a count of :data:`WATCH_EVALS` (or at the end
-of the fit) moves the reference: the fit is the same in either parameterization, and far faster
-(and, in log δ, further) there."""
+"""A reference sd below this times the largest at the end of a fit moves the reference
+(:func:`.rereference.reference_vanished`): the fit is the same in either parameterization, and
+goes further in log δ there."""
 
 
 class Moved(Exception):  # noqa: N818 (control flow, not an error)

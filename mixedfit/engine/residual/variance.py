@@ -30,8 +30,9 @@ VANISHED = 1e-2
 """A VarIdent ratio δ_g below this is a candidate for a vanished stratum variance (tested by
 :mod:`.vanished`: the criterion still falls as δ_g → 0)."""
 FLOOR = 1e-3
-"""Lower bound of a VarIdent ratio δ_g (η_g = log δ_g ≥ log FLOOR): a stratum whose variance
-vanishes stops there (:mod:`.vanished`) instead of crawling on the criterion's noise."""
+"""A VarIdent stratum whose sd is within a factor 2 of this times the largest is named as vanished
+with the reference (:func:`.reference.vanished_strata`; the probe's boundary is at 2e-4,
+:data:`.probe.PROBE_FLOOR`). No ratio is bounded (review rv2)."""
 
 
 class VariancePart(ABC):
