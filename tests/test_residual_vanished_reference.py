@@ -28,13 +28,6 @@ HERE = Path(__file__).parent / "reference" / "cov_varident_reference"
 REF = json.loads((HERE / "vanished_reference.json").read_text())
 
 
-KNOWN_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="session 8: the re-reference watch triggers only below 1e-3 of the largest sd (at "
-    "0.1 it misfitted genuine large ratios, review rv2): the fit stops ~1e-6 relative short",
-)
-
-
 def _ordered(first: str) -> pd.DataFrame:
     df = pd.read_csv(HERE / "vanished_reference.csv")
     rank = {first: 0, **{g: i + 1 for i, g in enumerate(sorted({"A", "B", "C"} - {first}))}}
@@ -57,7 +50,6 @@ def _sds(fit: Any) -> np.ndarray:
     return np.array([fit.sigma * fit.residual.params[g] for g in "ABC"])
 
 
-@KNOWN_GAP
 @pytest.mark.parametrize("method", ["reml", "ml"])
 def test_reference_stratum_vanishing_matches_the_reordered_model(method: str) -> None:
     ref = REF[method]
@@ -97,7 +89,6 @@ def test_saved_reference_vanished_fit_loads_without_a_check_failure(tmp_path: Pa
     assert back.loglik == fit.loglik
 
 
-@KNOWN_GAP
 def test_sleepstudy_with_a_vanishing_day_as_reference() -> None:
     """``ar1(0 + Daysf | Subject)`` + ``VarIdent("Days")`` (days 3 and 4 vanish:
     tests/reference/cov_ar1_varident) with each subject's day 3 first, so day 3 is nlme's

@@ -38,9 +38,11 @@ from .limit import limit_fit
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
-from .rereference import moved_fit, reference_vanished
+from .probe import probed
+from .rereference import reference_vanished
 from .result import ResidualFit
 from .structure import ResidualModel
+from .variance import IdentPart
 
 __all__ = ["ResidualFit", "fit_residual"]
 
@@ -95,8 +97,10 @@ def fit_residual(
     ResidualFit
     """
 
-    def fit_one(other: ResidualModel, x0: np.ndarray, budget: int) -> ResidualFit:
-        n = len(x0) - other.size  # another VarIdent reference (rereference.py)
+    def fit_one(
+        other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False
+    ) -> ResidualFit:
+        n = len(x0) - other.size  # another VarIdent reference (rereference.py, probe.py)
         return _fit_one(
             terms,
             X,
@@ -109,6 +113,7 @@ def fit_residual(
             progress=progress,
             gradient=False,
             names=names,
+            watch=watch,
         )
 
     try:
@@ -127,8 +132,8 @@ def fit_residual(
             names=names,
             watch=True,
         )
-    except reference.Moved as early:  # the reference stratum's variance is vanishing
-        fit = moved_fit(early.record, model, terms, X, y, max_evals, fit_one, names)
+    except reference.Moved as early:  # strata's variances running off to 0: probe.py
+        fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
     return limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
@@ -151,8 +156,8 @@ def _fit_one(
     watch: bool = False,
 ) -> ResidualFit:
     """One fit in the given parameterization (:func:`fit_residual`); with ``watch``, the first
-    optimizations raise :class:`.reference.Moved` when the reference stratum's variance is
-    vanishing (:class:`.reference.Watch`)."""
+    optimizations raise :class:`.reference.Moved` when strata's variances run off to 0
+    (:class:`.reference.Watch`, :mod:`.probe`)."""
     with single_threaded():  # small calls throughout: threads cost more than they gain
         crit = ResidualCriterion(terms, X, y, model)
         phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
@@ -176,7 +181,7 @@ def _fit_one(
         def fun(x: np.ndarray) -> float:
             spent[0] += 1
             value = crit.objective(x, reml)
-            watcher.see(x, value)  # raises reference.Moved (a vanishing reference stratum)
+            watcher.see(x, value)  # raises reference.Moved (variances running off: probe.py)
             return value
 
         def left() -> int:
@@ -228,7 +233,9 @@ def _fit_one(
         best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
         check = None
         # no derivative check at θ → ∞, nor at a vanished residual variance (its noise)
-        if not (vanishing.at_limit(best.theta, crit.layout) or vanished_mask.any()):
+        # nor with ratios held at the probe's floor (probe.py: the same noise)
+        held = isinstance(model.variance, IdentPart) and bool(model.variance.fixed)
+        if not (vanishing.at_limit(best.theta, crit.layout) or vanished_mask.any() or held):
             best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂

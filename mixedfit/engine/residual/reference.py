@@ -1,18 +1,19 @@
-"""A VarIdent reference stratum whose variance vanishes at the optimum.
+"""A VarIdent reference stratum whose variance vanishes at the optimum, and the watch of strata
+running off to 0.
 
 nlme fixes the reference stratum's ratio at 1 (σ is its sd). When that stratum's variance
-vanishes, σ → 0 and every other ratio → ∞ together: no ratio reaches the floor of
-:mod:`.vanished` (:data:`~.variance.FLOOR`), and BOBYQA crawls along the joint direction and
-stops short (a small data set with the vanishing stratum first: 3–4 thousand evaluations, the
+vanishes, σ → 0 and every other ratio → ∞ together, and BOBYQA crawls along the joint direction
+and stops short (a small data set with the vanishing stratum first: 3–4 thousand evaluations, the
 deviance 2.5e-4 above the same model with the strata reordered, no warning).
 
-:func:`moved` recognizes it — the reference's sd below :data:`~.variance.VANISHED` times the
-largest — and gives the model whose reference is the smallest stratum above that (the floor is
-relative to the reference: the nearest one loses least, c·(FLOOR·sd)² in the criterion), the
-point mapped to it (the ratios divided by its δ, the random effects' sds too: they are relative
-to σ) and the map back. The fit goes on there (the vanishing stratum is then an ordinary ratio that
-reaches its floor) and is mapped back to the original parameterization, whose σ and ratios are
-then ~0 and very large, their products the strata's sds, as the reordered model's.
+:class:`Watch` interrupts a fit at :data:`WATCH_EVALS` when strata run off to 0
+(:func:`candidates`, the reference's included); :mod:`.probe` then tests their boundary in the
+parameterization referred to the largest stratum, so that the boundary point is the same
+whichever stratum is nlme's reference. A fit that ends without being interrupted is looked at
+once more: :func:`moved` recognizes a reference sd below :data:`WATCH_RATIO` times the largest
+and gives the model whose reference is the smallest stratum above that, the point mapped to it
+and the map back (:func:`.rereference.reference_vanished` goes on there and keeps the lower
+criterion).
 """
 
 from __future__ import annotations
@@ -28,29 +29,49 @@ from ..reterm import ThetaLayout
 from .structure import ResidualModel
 from .variance import FLOOR, VANISHED, IdentPart
 
-__all__ = ["WATCH_EVALS", "WATCH_RATIO", "Moved", "Watch", "moved", "sd_mask", "vanished_strata"]
+__all__ = [
+    "FALL",
+    "PROBE_RATIO",
+    "RUN_OFF",
+    "WATCH_EVALS",
+    "WATCH_RATIO",
+    "Moved",
+    "Watch",
+    "candidates",
+    "moved",
+    "relative_sds",
+    "sd_mask",
+    "vanished_strata",
+]
 
 Map = Callable[[np.ndarray], np.ndarray]
-WATCH_EVALS = (300, 1_000, 3_000)
-"""Evaluation counts at which a fit's reference stratum is looked at."""
+WATCH_EVALS = (300, 1_000, 2_000)
+"""Evaluation counts at which a fit's strata are looked at (:class:`Watch`)."""
+RUN_OFF = 0.01
+"""A stratum's sd below this times the largest at a count of :data:`WATCH_EVALS` is probed for a
+vanished variance (:mod:`.probe`)."""
+PROBE_RATIO = 0.1
+"""… and from the second count on, one below this times the largest that fell by a factor
+:data:`FALL` since the previous count (running off, not settled)."""
+FALL = 1.5
 WATCH_RATIO = 1e-3
-"""A reference sd below this times the largest at a count of :data:`WATCH_EVALS` (or at the end
-of the fit) moves the reference: the fit is the same in either parameterization, and far faster
-(and, in log δ, further) there."""
+"""A reference sd below this times the largest at the end of a fit moves the reference
+(:func:`.rereference.reference_vanished`): the fit is the same in either parameterization, and
+goes further in log δ there."""
 
 
 class Moved(Exception):  # noqa: N818 (control flow, not an error)
-    """Raised by :meth:`Watch.see` to continue the fit with another reference."""
+    """Raised by :meth:`Watch.see` to probe the boundary (:mod:`.probe`)."""
 
-    def __init__(self, record: OptimizerRecord) -> None:
-        super().__init__("the VarIdent reference stratum's variance is vanishing")
-        self.record = record
+    def __init__(self, record: OptimizerRecord, strata: list[int]) -> None:
+        super().__init__("VarIdent strata's variances are running off to 0")
+        self.record, self.strata = record, strata
 
 
 class Watch:
     """Watches a fit's evaluations (:meth:`see`): at each of :data:`WATCH_EVALS`, when the best
-    point so far has the reference stratum's sd below :data:`WATCH_RATIO` times the largest
-    (:func:`moved`), raises :class:`Moved` with it (the optimizer is interrupted; a fit that
+    point so far has strata running off to 0 (:func:`candidates`; a vanishing reference stratum
+    among them), raises :class:`Moved` with it and them (the optimizer is interrupted; a fit that
     does not trigger runs exactly as unwatched)."""
 
     def __init__(self, model: ResidualModel, layout: ThetaLayout | None) -> None:
@@ -58,6 +79,7 @@ class Watch:
         self.on = isinstance(model.variance, IdentPart) and bool(model.variance.free)
         self.count, self.best_f = 0, math.inf
         self.best_x: np.ndarray | None = None
+        self.before: np.ndarray | None = None  # the relative sds at the previous count
         self.began = time.perf_counter()
 
     def see(self, x: np.ndarray, f: float) -> None:
@@ -68,7 +90,9 @@ class Watch:
             self.best_f, self.best_x = f, np.array(x, dtype=float)
         if self.count not in WATCH_EVALS or self.best_x is None:
             return
-        if moved(self.model, self.best_x, self.layout, WATCH_RATIO) is None:
+        strata = candidates(self.model, self.best_x, self.before)
+        self.before = relative_sds(self.model, self.best_x)
+        if not strata:
             return
         raise Moved(
             OptimizerRecord(
@@ -79,10 +103,38 @@ class Watch:
                 theta_start=self.best_x,
                 gradient=None,
                 converged=False,
-                message="interrupted: the VarIdent reference stratum's variance is vanishing",
+                message="interrupted: VarIdent strata's variances are running off to 0",
                 seconds=time.perf_counter() - self.began,
-            )
+            ),
+            strata,
         )
+
+
+def relative_sds(model: ResidualModel, x: np.ndarray) -> np.ndarray | None:
+    """Each VarIdent stratum's sd over the largest at x = (θ, φ), or None without a lone
+    VarIdent variance part with free ratios."""
+    part = model.variance
+    if not isinstance(part, IdentPart) or not part.free:
+        return None
+    deltas = part.deltas(model.split(x[len(x) - model.size :])[1])
+    return np.asarray(deltas / deltas.max())
+
+
+def candidates(model: ResidualModel, x: np.ndarray, before: np.ndarray | None = None) -> list[int]:
+    """The strata (indices of the VarIdent labels, the reference's included, fixed ones and
+    those the probe released not) running off to 0 at x = (θ, φ): their sd below
+    :data:`RUN_OFF` times the largest, or, given the relative sds at the previous look
+    (``before``), below :data:`PROBE_RATIO` times it and fallen by a factor :data:`FALL`
+    since; [] without a lone VarIdent variance part."""
+    rel = relative_sds(model, x)
+    if rel is None:
+        return []
+    small = rel < RUN_OFF
+    if before is not None:
+        small |= (rel < PROBE_RATIO) & (rel * FALL < before)
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    return [int(g) for g in np.flatnonzero(small) if g not in part.fixed and g not in part.interior]
 
 
 def sd_mask(layout: ThetaLayout) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""A fit continued with another VarIdent reference (:mod:`.reference`) and mapped back."""
+"""A fit continued with another VarIdent reference (:mod:`.reference`, :mod:`.probe`) and mapped
+back."""
 
 from __future__ import annotations
 
@@ -18,31 +19,10 @@ from .criterion import ResidualCriterion
 from .result import ResidualFit
 from .structure import ResidualModel
 
-__all__ = ["FitOne", "mapped_back", "moved_fit", "reference_vanished"]
+__all__ = ["FitOne", "mapped_back", "reference_vanished"]
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
-
-
-def moved_fit(
-    record: OptimizerRecord,
-    model: ResidualModel,
-    terms: list[ReTerm],
-    X: np.ndarray,
-    y: np.ndarray,
-    max_evals: int,
-    fit_one: FitOne,
-    names: Sequence[str],
-) -> ResidualFit:
-    """The fit continued from ``record`` (stopped by :class:`.reference.Watch`) with another
-    VarIdent reference (:func:`.reference.moved` at :data:`.reference.WATCH_RATIO`), mapped
-    back."""
-    layout = ThetaLayout(tuple(terms)) if terms else None
-    there = reference.moved(model, record.theta, layout, reference.WATCH_RATIO)
-    assert there is not None
-    other, x0, back = there
-    second = fit_one(other, x0, max(1, max_evals - record.evaluations))
-    return mapped_back(second, record, model, back, terms, X, y, names)
 
 
 def reference_vanished(

@@ -13,17 +13,18 @@ BOBYQA's trust region collapses on the noise. BOBYQA stops where the crawl's gai
 derivative check then sees a singular, noisy Hessian in η_g: a ConvergenceWarning for what is a
 boundary optimum.
 
-The optimization stays on η, unbounded (session 8 tried v_g = δ_g² with a floor
-δ_g ≥ 1e-3: 4× fewer evaluations here, but genuine ratios of 1e-2 or 300 ended at wrong optima,
-review rv2; ``tests/test_varident_extreme_ratio.py``), so these fits still crawl (~6,000
-evaluations). :func:`settle` recognizes the boundary: ratios at their floor (or, below
-:data:`~.variance.VANISHED`, where moving them a tenth lowers the criterion, one evaluation)
-vanished, and :func:`message` gives the warning (``mixedfit.BoundaryWarning``). The fit then
-gets no derivative check (as at the σ → 0 limit of :mod:`..vanishing`): with those ratios left
-out as on their bound, the check's central differences (step 1e-4) of the other parameters
-still see the noise, a spurious failure. A small ratio at an interior optimum above the floor
-(the criterion rises towards 0) is left as it is and checked as usual. A vanishing reference
-stratum (all other ratios → ∞) is :mod:`.reference`'s.
+The optimization stays on η, unbounded (session 8 tried v_g = δ_g² with a floor δ_g ≥ 1e-3: 4×
+fewer evaluations here, but genuine ratios of 1e-2 or 300 ended at wrong optima, review rv2;
+``tests/test_varident_extreme_ratio.py``). Strata running off to 0 are caught during the fit and
+their boundary tested by :mod:`.probe` (sleepstudy: ~2,000 evaluations instead of ~6,000). For a
+fit that ends without that, :func:`settle` recognizes the boundary: ratios at their floor (or,
+below :data:`~.variance.VANISHED`, where moving them a tenth lowers the criterion, one evaluation)
+vanished, and :func:`message` gives the warning (``mixedfit.BoundaryWarning``). The fit then gets
+no derivative check (as at the σ → 0 limit of :mod:`..vanishing`): with those ratios left out as on
+their bound, the check's central differences (step 1e-4) of the other parameters still see the
+noise, a spurious failure. A small ratio at an interior optimum above the floor (the criterion
+rises towards 0) is left as it is and checked as usual. A vanishing reference stratum (all other
+ratios → ∞) is :mod:`.reference`'s and :mod:`.probe`'s.
 """
 
 from __future__ import annotations

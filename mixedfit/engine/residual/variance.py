@@ -30,8 +30,9 @@ VANISHED = 1e-2
 """A VarIdent ratio δ_g below this is a candidate for a vanished stratum variance (tested by
 :mod:`.vanished`: the criterion still falls as δ_g → 0)."""
 FLOOR = 1e-3
-"""Lower bound of a VarIdent ratio δ_g (η_g = log δ_g ≥ log FLOOR): a stratum whose variance
-vanishes stops there (:mod:`.vanished`) instead of crawling on the criterion's noise."""
+"""A VarIdent stratum whose sd is within a factor 2 of this times the largest is named as vanished
+with the reference (:func:`.reference.vanished_strata`; the probe's boundary is at 2e-4,
+:data:`.probe.PROBE_FLOOR`). No ratio is bounded (review rv2)."""
 
 
 class VariancePart(ABC):
@@ -84,20 +85,31 @@ class VariancePart(ABC):
 
 
 class IdentPart(VariancePart):
-    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
+    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1. ``fixed`` (stratum →
+    δ) holds some strata's δ fixed (not parameters: the boundary probe of :mod:`.probe`)."""
 
     _row_arrays = ("stratum",)
 
-    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
+    def __init__(
+        self,
+        stratum: np.ndarray,
+        labels: list[str],
+        reference: int,
+        fixed: dict[int, float] | None = None,
+    ) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels, self.reference = labels, reference
-        self.free = [g for g in range(len(labels)) if g != reference]
+        self.fixed = dict(fixed or {})
+        self.interior: frozenset[int] = frozenset()  # strata the probe no longer looks at
+        self.free = [g for g in range(len(labels)) if g != reference and g not in self.fixed]
         self.names = tuple(labels[g] for g in self.free)
 
     def deltas(self, phi: np.ndarray) -> np.ndarray:
         """δ per stratum (reference 1), shape (n_strata,)."""
         d = np.ones(len(self.labels))
         d[self.free] = np.exp(phi)
+        for g, value in self.fixed.items():
+            d[g] = value
         return d
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:

@@ -1,0 +1,218 @@
+"""The boundary probe of VarIdent ratios running off to 0 (issue 12).
+
+A stratum whose residual variance vanishes at the supremum (the random effects carry its rows)
+has its ratio δ_g → 0, η_g = log δ_g → −∞, where the criterion flattens like δ_g²: BOBYQA
+crawls for thousands of evaluations (:mod:`.vanished`). A genuinely small ratio (an interior
+optimum, 1e-2 or 5e-4 of the others) must not be taken for one (review rv2: a floor and a
+change of scale misfitted those). So the probe decides by the criterion, not by proximity:
+
+1. :class:`.reference.Watch` interrupts the free fit (on η, unbounded) at a count of
+   :data:`.reference.WATCH_EVALS` when strata run off (:func:`.reference.candidates`: a sd
+   below 1e-2 of the largest, or below 0.1 of it and falling; the reference stratum may be one).
+2. The sub-problem: the same model referred to the largest stratum, the candidates' ratios
+   fixed at :data:`PROBE_FLOOR` (:class:`.variance.IdentPart`'s ``fixed``), the other
+   parameters optimized (watched too, so strata running off later are probed in turn).
+3. Each candidate's ratio raised to :data:`RISE` must raise the criterion (the criterion is
+   smooth in δ_g² at 0 when the random effects can carry the stratum's rows, so this is the sign
+   of its slope at 0); a candidate it lowers has an interior optimum: it is released (back to
+   its ratio before the probe, never probed again) and the sub-problem solved again.
+4. The boundary is accepted when (a) the sub-problem's criterion is no higher than the free
+   fit's best and (b) moving the candidates' ratios ten times further towards 0 changes the
+   criterion by less than :data:`DROP` (relative; (a) within that too, since the free fit may
+   have gone below the floor). A genuine ratio below the floor fails (b): it changes the
+   criterion by about the stratum's number of rows (n_g log δ² and the rows' residual sum of
+   squares / δ²). Otherwise the free fit continues, unwatched, from the better point.
+
+The accepted fit is mapped back to the model's own parameterization (its reference's σ and
+ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
+floor is relative to the largest stratum's sd, so the boundary point does not depend on which
+stratum is nlme's reference (the row order).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize import OptimizerRecord
+from ..reterm import ReTerm, ThetaLayout
+from ..threads import single_threaded
+from .criterion import ResidualCriterion
+from .reference import Moved, sd_mask
+from .rereference import mapped_back
+from .result import ResidualFit
+from .structure import ResidualModel
+from .variance import IdentPart
+
+__all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed"]
+
+PROBE_FLOOR = 2e-4
+"""The vanishing strata's sd at the boundary point, relative to the largest stratum's. The
+criterion's distance to its supremum falls like its square (2.5e-6 at 1e-4 on a deviance of
+317), its rounding noise rises like its inverse square (the whitened rows; ~5e-7 at 1e-4 there):
+2e-4 keeps both below 1e-7 relative."""
+RISE = 10 * PROBE_FLOOR
+"""A fixed ratio raised to this (relative to the largest) must raise the criterion: the
+criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a stratum whose
+optimum is interior, the criterion falling away from 0, is released)."""
+DROP = 1e-6
+"""Largest change of the criterion (relative to max(1, |criterion|)) when the fixed ratios move
+from :data:`PROBE_FLOOR` to a tenth of it, for the boundary to be accepted."""
+
+WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
+"""A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
+Mapping = Callable[[np.ndarray, IdentPart, IdentPart], np.ndarray]
+"""x = (θ, φ) from one VarIdent part's parameterization (src) to another's (dst)."""
+
+
+def _referred(
+    model: ResidualModel,
+    x: np.ndarray,
+    layout: ThetaLayout | None,
+    fixed: dict[int, float],
+    interior: set[int],
+) -> tuple[ResidualModel, np.ndarray, Mapping]:
+    """(the model referred to its largest stratum with ``fixed`` ratios (relative to it) and the
+    strata ``interior`` no longer probed, x mapped there, the map of x between two such VarIdent
+    parts (src, dst))."""
+    part = _ident(model)
+    n_theta = len(x) - model.size
+    pc, pv = model.split(x[n_theta:])
+    deltas = part.deltas(pv)
+    big = int(np.argmax(deltas))
+    kept = {g: float(deltas[g] / deltas[big]) for g in part.fixed}
+    new = IdentPart(part.stratum, part.labels, big, {**kept, **fixed})
+    new.interior = part.interior | interior
+    other = ResidualModel(model.n, model.subject, model.correlation, new)
+    scale = np.ones(n_theta) if layout is None else np.where(sd_mask(layout), 1.0, 0.0)
+    nc = pc.size
+
+    def mapped(z: np.ndarray, src: IdentPart, dst: IdentPart) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        th, ph = z[:n_theta], z[n_theta:]
+        eta = np.log(src.deltas(ph[nc:]))
+        shift = eta[dst.reference]  # σ' = σ δ_new (θ relative to σ)
+        return np.concatenate([th * np.exp(-shift * scale), ph[:nc], (eta - shift)[dst.free]])
+
+    return other, mapped(x, part, new), mapped
+
+
+def probed(
+    record: OptimizerRecord,
+    cand: list[int],
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: WatchedFit,
+    names: Sequence[str],
+) -> ResidualFit:
+    """The fit interrupted at ``record`` (:class:`.reference.Moved`) finished: at the boundary
+    of the strata ``cand`` (:func:`.reference.candidates`) that the probe confirms, else
+    continued freely (see the module's docstring); the evaluations of every stage are
+    counted."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    part = _ident(model)
+    start, spent = record, record.evaluations
+    interior: set[int] = set()  # released: not probed again in the sub-problems
+    while cand:
+        floor = _at(cand, PROBE_FLOOR)
+        sub_model, x0, mapped = _referred(model, start.theta, layout, floor, interior)
+        left = max(1, max_evals - spent)
+        try:
+            sub = fit_one(sub_model, x0, left, True)
+        except Moved as later:  # more strata running off in the sub-problem
+            sub = probed(later.record, later.strata, sub_model, terms, X, y, left, fit_one, names)
+        spent += sub.record.evaluations + len(cand) + 1  # and the tests' evaluations
+        held = _ident(sub.model)
+        rising = [g for g in cand if _value(sub, terms, X, y, _at([g], RISE)) > sub.objective]
+        if len(rising) < len(cand):  # released: the criterion falls away from 0
+            released = _before(model, start, held.reference, [g for g in cand if g not in rising])
+            src = IdentPart(held.stratum, held.labels, held.reference, {**held.fixed, **released})
+            value = _value(sub, terms, X, y, released)
+            start = replace(start, theta=mapped(sub.record.theta, src, part), objective=value)
+            interior |= set(released)
+            cand = rising
+            continue
+        if _accepted(sub, record, terms, X, y, cand):
+            back = _back(mapped, held, part)
+            fit = mapped_back(sub, record, model, back, terms, X, y, names)
+            return replace(fit, record=replace(fit.record, evaluations=spent))
+        if sub.objective < start.objective:
+            there = mapped(sub.record.theta, held, part)
+            start = replace(start, theta=there, objective=sub.objective)
+        break
+    return _free(replace(record, evaluations=spent), start, model, max_evals, fit_one)
+
+
+def _accepted(
+    sub: ResidualFit,
+    free: OptimizerRecord,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    cand: list[int],
+) -> bool:
+    """Whether the boundary of ``sub`` (its ``cand`` at the floor) is no worse than the free
+    fit's best point and the criterion flat towards 0 there (:data:`DROP`; one evaluation)."""
+    held = _ident(sub.model)
+    tol = DROP * max(1.0, abs(sub.objective))
+    drop = sub.objective - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
+    return sub.objective <= free.objective + tol and abs(drop) <= tol
+
+
+def _before(
+    model: ResidualModel, start: OptimizerRecord, reference: int, strata: list[int]
+) -> dict[int, float]:
+    """The ratios of ``strata`` at ``start`` (before they were fixed), relative to ``reference``."""
+    part = _ident(model)
+    deltas = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
+    return {g: float(deltas[g] / deltas[reference]) for g in strata}
+
+
+def _back(mapped: Mapping, src: IdentPart, dst: IdentPart) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda z: mapped(z, src, dst)
+
+
+def _ident(model: ResidualModel) -> IdentPart:
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    return part
+
+
+def _at(strata: list[int], value: float) -> dict[int, float]:
+    return {g: value for g in strata}
+
+
+def _value(
+    sub: ResidualFit, terms: list[ReTerm], X: np.ndarray, y: np.ndarray, change: dict[int, float]
+) -> float:
+    """The criterion at ``sub``'s optimum with some of its fixed ratios changed (one
+    evaluation); inf when it cannot be computed."""
+    part = _ident(sub.model)
+    moved = IdentPart(part.stratum, part.labels, part.reference, {**part.fixed, **change})
+    model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, moved)
+    try:
+        with single_threaded():
+            crit = ResidualCriterion(terms, X, y, model)
+            value = crit.objective(sub.record.theta, sub.reml)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return value if math.isfinite(value) else math.inf
+
+
+def _free(
+    counted: OptimizerRecord,
+    start: OptimizerRecord,
+    model: ResidualModel,
+    max_evals: int,
+    fit_one: WatchedFit,
+) -> ResidualFit:
+    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added."""
+    fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
+    total = counted.evaluations + fit.record.evaluations
+    return replace(fit, record=replace(fit.record, evaluations=total))
