@@ -34,9 +34,9 @@ from .factor import BlockedFactor
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
-from .vanishing import at_limit
+from .vanishing import LimitCriteria, at_limit
 
-__all__ = ["LimitModel", "exact_limit", "limit_model", "limit_solution"]
+__all__ = ["LimitModel", "exact_limit", "limit_criteria", "limit_model", "limit_solution"]
 
 
 class LimitModel:
@@ -203,6 +203,36 @@ def limit_model(
     if span is None or X.shape[0] <= X.shape[1]:
         return None
     return LimitModel(layout, X, y, log_weights, span)
+
+
+def limit_criteria(
+    terms: tuple[ReTerm, ...],
+    X: np.ndarray | None,
+    y: np.ndarray | None,
+    log_weights: float,
+    reml: bool,
+) -> LimitCriteria | None:
+    """The criteria of the σ → 0 limit (:class:`.vanishing.LimitCriteria`) of a model that has
+    an exact one (:func:`limit_model`), else None. Only the check that it has one is made here:
+    the model itself (a least-squares fit and padded copies of X, y) is built at the first
+    evaluation, so a fit that never approaches its limit does not build it."""
+    if X is None or y is None or not terms or X.shape[0] <= X.shape[1]:
+        return None
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    if span is None:
+        return None
+    built: list[LimitModel] = []
+    rows: tuple[np.ndarray, np.ndarray] = (X, y)
+
+    def model() -> LimitModel:
+        if not built:
+            built.append(LimitModel(layout, *rows, log_weights, span))
+        return built[0]
+
+    return LimitCriteria(
+        lambda th: model().criterion(th, reml, 1.0), lambda th: model().criterion(th, reml)
+    )
 
 
 def exact_limit(
