@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .limit_polish import exact_polish, polished
+from .limit_polish import exact_polish, polished, room
 from .optimize import OptimizerRecord, minimize_theta
 from .restart import RESTART_GAIN
 from .reterm import ThetaLayout
@@ -68,7 +68,7 @@ WATCH_EVALS = 2_000
 """Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
-_ROUGH = 1e-3  # the marginal optimization's xtol relative to the start when polished exactly
+_ROUGH = 1e-3  # the marginal optimization's xtol relative to each entry's room (polished exactly)
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
@@ -209,13 +209,17 @@ def limit(
     try:
         # with the exact polish to follow, the marginal optimization need only get near the
         # optimum: its last steps (xtol 1e-7 on shapes of order 1e2) cost ~1,500 evaluations
-        xtol = 1e-7 if exact is None else max(1e-7, _ROUGH * float(np.max(np.abs(z0))))
+        xtol = 1e-7 if exact is None else np.maximum(1e-7, _ROUGH * room(z0, lo, hi))
         record = minimize_theta(crit, z0, lo, max_evals=max_evals, upper=top_z, xtol_abs=xtol)
         if exact is None:  # fresh trust regions: BOBYQA stops short on the ray
-            record = polished(crit, record, lo, top_z, max_evals, 0.1)
+            left = max_evals - record.evaluations
+            again = polished(crit, replace(record, evaluations=0), lo, top_z, left, 0.1)
+            record = replace(again, evaluations=record.evaluations + again.evaluations)
         record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            record = exact_polish(lambda z: exact.exact(ray.point(z)), record, lo, top_z)
+            on_ray = lambda z: exact.exact(ray.point(z))  # noqa: E731
+            left = max_evals - record.evaluations
+            record = exact_polish(on_ray, record, lo, top_z, left)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -255,11 +259,12 @@ def _without_ordinary(
         if term.structure is None:
             ordinary[off : off + term.npar] = True
     ordinary = ordinary[ray.free]
-    if not np.any(ordinary & (record.theta != 0)):
+    left = max_evals - record.evaluations
+    if not np.any(ordinary & (record.theta != 0)) or left <= 0:
         return record
     z0 = np.where(ordinary, 0.0, record.theta)
     trial = minimize_theta(
-        at, z0, lo, max_evals=max_evals, upper=None if unbounded else hi, step_scale=0.1
+        at, z0, lo, max_evals=left, upper=None if unbounded else hi, step_scale=0.1
     )
     total = record.evaluations + trial.evaluations
     if trial.objective < record.objective:
