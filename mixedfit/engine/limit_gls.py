@@ -36,7 +36,14 @@ from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
 from .vanishing import LimitCriteria, at_limit
 
-__all__ = ["LimitModel", "exact_limit", "limit_criteria", "limit_model", "limit_solution"]
+__all__ = [
+    "LimitModel",
+    "exact_limit",
+    "limit_conditional_variances",
+    "limit_criteria",
+    "limit_model",
+    "limit_solution",
+]
 
 
 class LimitModel:
@@ -133,6 +140,26 @@ class LimitModel:
         logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
         ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
         return logdet, ldx, r2, vcov
+
+    def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray] | None:
+        """Per term (nlev, k, k) conditional covariances of the BLUPs at the limit,
+        σ² T (I − A'A) T' with A = L⁻¹ Z_l T (the level's rows of its group, whitened by the
+        group's factor L of V): 0 for a spanning term's observed cells; None where V is
+        singular."""
+        chol = self._blocks(theta, 0.0)
+        if chol is None:
+            return None
+        Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
+        out = []
+        for t, T in zip(self.layout.terms, Ts, strict=True):
+            r = np.append(t.refs, -1)[self.rows]  # each row's level of the term (pads -1)
+            group = np.zeros(t.nlev, dtype=np.int64)  # the group of each level (nested)
+            group[r[r >= 0]] = np.nonzero(r >= 0)[0]
+            rows = (r[group] == np.arange(t.nlev)[:, None])[:, :, None]
+            A = np.linalg.solve(chol[group], self._padded(t.Z @ T)[group] * rows)
+            inner = np.eye(t.k) - A.transpose(0, 2, 1) @ A
+            out.append(sigma**2 * (T @ inner @ T.T))
+        return out
 
     def criterion(self, theta: np.ndarray, reml: bool, nugget: float = 0.0) -> float:
         """The limit's REML criterion or ML deviance at θ (inf where V is singular); with
@@ -260,3 +287,13 @@ def limit_solution(
         return None
     model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
     return None if model is None else model.solution(theta, reml, factor.fixed_map)
+
+
+def limit_conditional_variances(
+    factor: BlockedFactor, theta: np.ndarray, sigma: float
+) -> list[np.ndarray] | None:
+    """The BLUPs' conditional covariances of the limit model at a limit point θ of ``factor``'s
+    model (:meth:`LimitModel.conditional_variances`, ``sigma`` the scale of θ); None without an
+    exact limit."""
+    model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
+    return None if model is None else model.conditional_variances(theta, sigma)
