@@ -105,6 +105,8 @@ class LimitModel:
             return None
 
     def _fit(self, theta: np.ndarray, reml: bool, nugget: float) -> tuple[float, tuple] | None:
+        """The criterion at θ and its parts (the factors of V's blocks, R of the whitened X,
+        Q'y, the whitened residual, r'V⁻¹r, log|V|, log|X'V⁻¹X|); None where V is singular."""
         chol = self._blocks(theta, nugget)
         if chol is None:
             return None
@@ -118,12 +120,12 @@ class LimitModel:
         if not r2 > 0.0:
             return None
         logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
+        ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
         if reml:
-            ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
             value = logdet + ldx + (n - p) * (1 + math.log(2 * math.pi * r2 / (n - p)))
         else:
             value = logdet + n * (1 + math.log(2 * math.pi * r2 / n))
-        return value - self.log_weights, (chol, R, coef, resid, r2)
+        return value - self.log_weights, (chol, R, coef, resid, r2, logdet, ldx)
 
     def parts(
         self, theta: np.ndarray, fixed_map: FixedCentring | None
@@ -133,12 +135,10 @@ class LimitModel:
         done = self._fit(theta, True, 0.0)
         if done is None:
             return None
-        _, (chol, R, _, _, r2) = done
+        _, (_, R, _, _, r2, logdet, ldx) = done
         p = self.X.shape[1]
         inv = solve_triangular(R, np.eye(p), check_finite=False)
         vcov = inv @ inv.T if fixed_map is None else fixed_map.vcov(inv @ inv.T)
-        logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
-        ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
         return logdet, ldx, r2, vcov
 
     def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray] | None:
@@ -176,7 +176,7 @@ class LimitModel:
         done = self._fit(theta, reml, 0.0)
         if done is None:
             return None
-        value, (chol, R, coef, resid, r2) = done
+        value, (chol, R, coef, resid, r2, _, _) = done
         n, p = self.X.shape
         beta = solve_triangular(R, coef, check_finite=False) + self.ls
         inv = solve_triangular(R, np.eye(p), check_finite=False)

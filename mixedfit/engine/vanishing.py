@@ -50,6 +50,7 @@ __all__ = [
     "TRIAL_SD",
     "WATCH_EVALS",
     "LimitCriteria",
+    "anchor",
     "at_limit",
     "capped",
     "limit",
@@ -122,11 +123,16 @@ def at_limit(x: np.ndarray, layout: ThetaLayout) -> bool:
     return largest_sd(x, layout) >= LIMIT_SD * (1 - 1e-9)
 
 
+def anchor(theta: np.ndarray, layout: ThetaLayout) -> int:
+    """Index in θ of the largest structured relative sd (held at :data:`LIMIT_SD` at the
+    limit: the limit model's criterion is flat along it)."""
+    _, structured = _sd_entries(layout)
+    return int(np.argmax(np.where(structured, np.asarray(theta[: layout.size]), -np.inf)))
+
+
 def limit_term(theta: np.ndarray, layout: ThetaLayout) -> int:
     """Index of the term holding the largest structured relative sd (the one that absorbs σ)."""
-    _, structured = _sd_entries(layout)
-    j = int(np.argmax(np.where(structured, np.asarray(theta[: layout.size]), -np.inf)))
-    return int(np.searchsorted(layout.offsets, j, side="right") - 1)
+    return int(np.searchsorted(layout.offsets, anchor(theta, layout), side="right") - 1)
 
 
 def limit_warning(x: np.ndarray, layout: ThetaLayout, names: Sequence[str]) -> str | None:
@@ -157,11 +163,10 @@ class _Ray:
     of ``scaled`` multiplied by ``level / x0[anchor]``."""
 
     def __init__(self, x0: np.ndarray, layout: ThetaLayout) -> None:
-        scaled, structured = _sd_entries(layout)
+        scaled, _ = _sd_entries(layout)
         m = len(x0)
         self.scaled = np.concatenate([scaled, np.zeros(m - layout.size, dtype=bool)])
-        sds = np.where(structured, x0[: layout.size], -np.inf)
-        self.anchor = int(np.argmax(sds))
+        self.anchor = anchor(x0, layout)
         self.ref = float(x0[self.anchor])
         self.free = np.arange(m) != self.anchor
 
@@ -183,12 +188,15 @@ def limit(
     exact: LimitCriteria | None = None,
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
-    held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
-    evaluated. The record's θ is the full x at the limit point; its evaluations include the
-    ray check's. ``exact``: the model's stable criteria where it has an exact limit
-    (:class:`LimitCriteria`), minimized instead of ``fun`` (the marginal one, then a polish on
-    the exact limit, :func:`.limit_polish.exact_polish`, whose criterion is then the record's
-    objective)."""
+    (:func:`anchor`) held at :data:`LIMIT_SD`; None without a positive structured sd or when it
+    cannot be evaluated. The record's θ is the full x at the limit point; its evaluations, all
+    stages' within ``max_evals`` (but the exact criterion's at the rough optimum and the ray
+    check's, :func:`_towards_limit`, which they include), and its objective ``fun``'s there.
+    ``exact``: the model's stable criteria where it has an exact limit
+    (:class:`LimitCriteria`), minimized instead of ``fun``: the marginal one roughly (xtol
+    :data:`_ROUGH` of each entry's room: its size or its distance to a bound), then polished
+    on the exact limit (:func:`.limit_polish.exact_polish`), whose criterion is then the
+    record's objective."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
