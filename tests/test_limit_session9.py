@@ -257,3 +257,25 @@ def test_limit_fit_round_trip(arh1: mf.LinearMixedModel, tmp_path: Path) -> None
     assert back.sigma == 0.0
     pd.testing.assert_frame_equal(back.ranef_condsd["Subject"], arh1.ranef_condsd["Subject"])
     assert str(back.summary()) == str(arh1.summary())
+
+
+def test_crossed_term_vanished_at_the_limit_is_exact() -> None:
+    """``(1 | grp)`` crossed with the spanning term's groups: no exact limit model, the fit
+    stopped 4.8e-6 short of the nested model's supremum (grp's variance 0 there) and y + 1e4
+    moved ℓ by 7.8e-6 (grp's θ left at 0.01). With grp's θ at 0 the nested limit model is
+    exact: the fit polishes on it."""
+    formula = "height ~ age + (1|grp) + ar1(0 + occf | Subject)"
+    data = _oxboys()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.BoundaryWarning)
+        warnings.simplefilter("ignore", mf.SingularFitWarning)
+        fit = mf.lmer(formula, data)
+        shifted = mf.lmer(formula, data.assign(height=data.height + 1e4))
+    nested = _limit_fit("height ~ age + ar1(0 + occf | Subject)")  # exact limit (= nlme's gls)
+    for f in (fit, shifted):
+        assert f.optimizer.start == vanishing.LIMIT_START
+        assert f.loglik == pytest.approx(nested.loglik, rel=1e-12, abs=0)
+        assert f.covariances["grp"].to_numpy().tolist() == [[0.0]]
+        np.testing.assert_allclose(f.se.to_numpy(), nested.se.to_numpy(), rtol=1e-7)
+    assert abs(shifted.fixef.iloc[0] - 1e4 - fit.fixef.iloc[0]) < 1e-8
+    np.testing.assert_allclose(fit.fixef.to_numpy(), nested.fixef.to_numpy(), rtol=1e-9)
