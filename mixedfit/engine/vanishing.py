@@ -69,7 +69,7 @@ WATCH_EVALS = 2_000
 """Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
-_ROUGH = 1e-3  # the marginal optimization's xtol relative to each entry's room (polished exactly)
+_ROUGH = 1e-3  # the marginal optimization's relative xtol when polished exactly (_rough_xtol)
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
@@ -193,8 +193,8 @@ def limit(
     stages' within ``max_evals`` (but the exact criterion's at the rough optimum and the ray
     check's, :func:`_towards_limit`, which they include), and its objective ``fun``'s there.
     ``exact``: the model's stable criteria where it has an exact limit
-    (:class:`LimitCriteria`), minimized instead of ``fun``: the marginal one roughly (xtol
-    :data:`_ROUGH` of each entry's room: its size or its distance to a bound), then polished
+    (:class:`LimitCriteria`), minimized instead of ``fun``: the marginal one roughly
+    (:func:`_rough_xtol`), then polished
     on the exact limit (:func:`.limit_polish.exact_polish`), whose criterion is then the
     record's objective."""
     x0 = np.asarray(x0, dtype=float)
@@ -217,7 +217,7 @@ def limit(
     try:
         # with the exact polish to follow, the marginal optimization need only get near the
         # optimum: its last steps (xtol 1e-7 on shapes of order 1e2) cost ~1,500 evaluations
-        xtol = 1e-7 if exact is None else np.maximum(1e-7, _ROUGH * room(z0, lo, hi))
+        xtol = 1e-7 if exact is None else _rough_xtol(z0, lo, hi)
         record = minimize_theta(crit, z0, lo, max_evals=max_evals, upper=top_z, xtol_abs=xtol)
         if exact is None:  # fresh trust regions: BOBYQA stops short on the ray
             left = max_evals - record.evaluations
@@ -244,6 +244,14 @@ def limit(
         converged=record.converged and ok,
         start=LIMIT_START,
     )
+
+
+def _rough_xtol(z0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """xtol of the rough stage: :data:`_ROUGH` × the largest |z0| (the shape's scale), but
+    :data:`_ROUGH` × the room of an entry bounded on both sides (a correlation near ±1)."""
+    boxed = np.isfinite(lo) & np.isfinite(hi)
+    scale = np.where(boxed, room(z0, lo, hi), float(np.max(np.abs(z0))))
+    return np.maximum(1e-7, _ROUGH * scale)
 
 
 def _without_ordinary(
