@@ -66,10 +66,11 @@ def test_reaches_the_gls_limit(limit_fit: Any) -> None:
 
 
 def test_term_covariance_is_the_gls_covariance(limit_fit: Any) -> None:
-    """At the limit the term's sds and ρ are the GLS's (σ is ~1e-4 of the largest sd)."""
+    """At the limit the term's sds and ρ are the GLS's (σ is ~1e-4 of the largest sd on the
+    residual path; an lmer fit reports σ̂ = 0, θ relative to the limit model's scale)."""
     fit, _ = limit_fit
     theta = np.asarray(fit.theta, dtype=float)
-    sds = theta[:10] * fit.sigma
+    sds = theta[:10] * (fit._scale if fit.sigma == 0 else fit.sigma)
     np.testing.assert_allclose(sds, list(REF["sd"].values()), rtol=2e-3)
     assert theta[10] == pytest.approx(REF["rho"], abs=1e-3)
     assert fit.sigma < 1e-3 * sds.max()
@@ -119,11 +120,14 @@ def test_evaluation_cap_over_all_starts_warns(sleep: pd.DataFrame, path: str) ->
     """max_evals caps the evaluations of the whole fit (every start, restart and the limit's
     optimization): reaching it is a ConvergenceWarning, never a silent stop."""
     kw: dict[str, Any] = {"residual": mf.VarIdent("one")} if path == "residual" else {}
+    # the limit's polish keeps to the budget (session 9; it took up to 100,000 more): caps at
+    # which the limit is reached but the fit not done
+    cap = {"ordinary": 3_000, "residual": 2_500}[path]
     with (
         pytest.warns(mf.BoundaryWarning, match="σ → 0"),  # the limit it reached: expected
         pytest.warns(mf.ConvergenceWarning, match="evaluation"),
     ):
-        fit = mf.lmer(REF["python"]["formula"], sleep, reml=True, max_evals=2_200, **kw)
+        fit = mf.lmer(REF["python"]["formula"], sleep, reml=True, max_evals=cap, **kw)
     assert not fit.optimizer.converged
 
 

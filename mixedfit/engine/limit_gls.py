@@ -26,17 +26,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
+from .limit_polish import exact_polish
+from .optimize import OptimizerRecord
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
-from .vanishing import at_limit
+from .vanishing import LimitCriteria, anchor, at_limit
 
-__all__ = ["LimitModel", "exact_limit", "limit_model", "limit_solution"]
+__all__ = [
+    "LimitModel",
+    "exact_limit",
+    "limit_conditional_variances",
+    "limit_criteria",
+    "limit_model",
+    "limit_solution",
+    "model_at",
+    "vanished_polish",
+]
 
 
 class LimitModel:
@@ -98,6 +110,8 @@ class LimitModel:
             return None
 
     def _fit(self, theta: np.ndarray, reml: bool, nugget: float) -> tuple[float, tuple] | None:
+        """The criterion at θ and its parts (the factors of V's blocks, R of the whitened X,
+        Q'y, the whitened residual, r'V⁻¹r, log|V|, log|X'V⁻¹X|); None where V is singular."""
         chol = self._blocks(theta, nugget)
         if chol is None:
             return None
@@ -111,12 +125,12 @@ class LimitModel:
         if not r2 > 0.0:
             return None
         logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
+        ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
         if reml:
-            ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
             value = logdet + ldx + (n - p) * (1 + math.log(2 * math.pi * r2 / (n - p)))
         else:
             value = logdet + n * (1 + math.log(2 * math.pi * r2 / n))
-        return value - self.log_weights, (chol, R, coef, resid, r2)
+        return value - self.log_weights, (chol, R, coef, resid, r2, logdet, ldx)
 
     def parts(
         self, theta: np.ndarray, fixed_map: FixedCentring | None
@@ -126,13 +140,31 @@ class LimitModel:
         done = self._fit(theta, True, 0.0)
         if done is None:
             return None
-        _, (chol, R, _, _, r2) = done
+        _, (_, R, _, _, r2, logdet, ldx) = done
         p = self.X.shape[1]
         inv = solve_triangular(R, np.eye(p), check_finite=False)
         vcov = inv @ inv.T if fixed_map is None else fixed_map.vcov(inv @ inv.T)
-        logdet = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
-        ldx = 2.0 * float(np.sum(np.log(np.abs(np.diag(R)))))
         return logdet, ldx, r2, vcov
+
+    def conditional_variances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray] | None:
+        """Per term (nlev, k, k) conditional covariances of the BLUPs at the limit,
+        σ² T (I − A'A) T' with A = L⁻¹ Z_l T (the level's rows of its group, whitened by the
+        group's factor L of V): 0 for a spanning term's observed cells; None where V is
+        singular."""
+        chol = self._blocks(theta, 0.0)
+        if chol is None:
+            return None
+        Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
+        out = []
+        for t, T in zip(self.layout.terms, Ts, strict=True):
+            r = np.append(t.refs, -1)[self.rows]  # each row's level of the term (pads -1)
+            group = np.zeros(t.nlev, dtype=np.int64)  # the group of each level (nested)
+            group[r[r >= 0]] = np.nonzero(r >= 0)[0]
+            rows = (r[group] == np.arange(t.nlev)[:, None])[:, :, None]
+            A = np.linalg.solve(chol[group], self._padded(t.Z @ T)[group] * rows)
+            inner = np.eye(t.k) - A.transpose(0, 2, 1) @ A
+            out.append(sigma**2 * (T @ inner @ T.T))
+        return out
 
     def criterion(self, theta: np.ndarray, reml: bool, nugget: float = 0.0) -> float:
         """The limit's REML criterion or ML deviance at θ (inf where V is singular); with
@@ -149,7 +181,7 @@ class LimitModel:
         done = self._fit(theta, reml, 0.0)
         if done is None:
             return None
-        value, (chol, R, coef, resid, r2) = done
+        value, (chol, R, coef, resid, r2, _, _) = done
         n, p = self.X.shape
         beta = solve_triangular(R, coef, check_finite=False) + self.ls
         inv = solve_triangular(R, np.eye(p), check_finite=False)
@@ -173,22 +205,37 @@ class LimitModel:
         return Solution(beta, vcov, sigma, b, r2), value
 
 
-def _spanning(layout: ThetaLayout) -> int | None:
-    """The first structured term with one effect per observation (no two rows of a group on
-    the same column) within whose groups every other term's levels lie; None without one."""
+def _one_per_observation(term: ReTerm) -> bool:
+    """Whether the term has one effect per observation (no two rows of a group on a column)."""
+    nonzero = term.Z != 0
+    if not np.all(nonzero.sum(axis=1) == 1):
+        return False
+    key = term.refs.astype(np.int64) * term.k + np.argmax(nonzero, axis=1)
+    return len(np.unique(key)) == len(key)
+
+
+def _crossing(layout: ThetaLayout) -> tuple[int, frozenset[int]] | None:
+    """The first structured term with one effect per observation all of whose other terms'
+    levels lie within its groups, or whose others that do not are ordinary terms, and those
+    terms; None without one."""
     for i, term in enumerate(layout.terms):
-        if term.structure is None:
+        if term.structure is None or not _one_per_observation(term):
             continue
-        nonzero = term.Z != 0
-        if not np.all(nonzero.sum(axis=1) == 1):
-            continue
-        key = term.refs.astype(np.int64) * term.k + np.argmax(nonzero, axis=1)
-        if len(np.unique(key)) != len(key):
-            continue
-        if all(j == i or nested(other.refs, term.refs) for j, other in enumerate(layout.terms)):
-            return i
+        out = frozenset(
+            j
+            for j, other in enumerate(layout.terms)
+            if j != i and not nested(other.refs, term.refs)
+        )
+        if all(layout.terms[j].structure is None for j in out):
+            return i, out
     return None
 
+
+def _spanning(layout: ThetaLayout, vanished: frozenset[int] = frozenset()) -> int | None:
+    """The structured term of :func:`_crossing` when every term crossed with its groups is
+    ``vanished`` (θ 0: no part of V); None otherwise."""
+    found = _crossing(layout)
+    return found[0] if found is not None and found[1] <= vanished else None
 
 
 def limit_model(
@@ -203,6 +250,36 @@ def limit_model(
     if span is None or X.shape[0] <= X.shape[1]:
         return None
     return LimitModel(layout, X, y, log_weights, span)
+
+
+def limit_criteria(
+    terms: tuple[ReTerm, ...],
+    X: np.ndarray | None,
+    y: np.ndarray | None,
+    log_weights: float,
+    reml: bool,
+) -> LimitCriteria | None:
+    """The criteria of the σ → 0 limit (:class:`.vanishing.LimitCriteria`) of a model that has
+    an exact one (:func:`limit_model`), else None. Only the check that it has one is made here:
+    the model itself (a least-squares fit and padded copies of X, y) is built at the first
+    evaluation, so a fit that never approaches its limit does not build it."""
+    if X is None or y is None or not terms or X.shape[0] <= X.shape[1]:
+        return None
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    if span is None:
+        return None
+    built: list[LimitModel] = []
+    rows: tuple[np.ndarray, np.ndarray] = (X, y)
+
+    def model() -> LimitModel:
+        if not built:
+            built.append(LimitModel(layout, *rows, log_weights, span))
+        return built[0]
+
+    return LimitCriteria(
+        lambda th: model().criterion(th, reml, 1.0), lambda th: model().criterion(th, reml)
+    )
 
 
 def exact_limit(
@@ -220,6 +297,69 @@ def exact_limit(
     return lambda theta: model.criterion(theta, reml)
 
 
+def _vanished(theta: np.ndarray, layout: ThetaLayout) -> frozenset[int]:
+    """Ordinary terms whose θ is 0 at θ (no part of V: a crossed term may vanish)."""
+    return frozenset(
+        i
+        for i, (t, off) in enumerate(zip(layout.terms, layout.offsets, strict=True))
+        if t.structure is None and not np.any(theta[off : off + t.npar])
+    )
+
+
+def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
+    """The limit model of ``factor``'s model at θ: the exact one (:func:`limit_model`), else,
+    when the terms not nested in the spanning term's groups have θ 0 there (``(1 | grp) +
+    ar1(0 + occf | Subject)`` with grp's variance 0), the limit of the model without them
+    (exact while their θ stays 0); None otherwise."""
+    terms, X, y = factor.layout.terms, factor._X, factor._y
+    model = limit_model(terms, X, y, factor.log_weights)
+    if model is not None or X is None or y is None or X.shape[0] <= X.shape[1]:
+        return model
+    vanished = _vanished(np.asarray(theta, dtype=float), factor.layout)
+    span = _spanning(factor.layout, vanished) if vanished else None
+    return None if span is None else LimitModel(factor.layout, X, y, factor.log_weights, span)
+
+
+def vanished_polish(
+    factor: BlockedFactor, record: OptimizerRecord, reml: bool, max_evals: int
+) -> OptimizerRecord:
+    """A limit point without an exact limit model (:func:`limit_model`: ordinary terms crossed
+    with the spanning term's groups) moved to the limit of the model without those terms
+    (their θ held at 0: :func:`model_at`, the anchor at :data:`.vanishing.LIMIT_SD`) and
+    polished there as by :func:`.vanishing.limit`, when that is lower than the record's
+    objective (the blocked factor's, ~1e-8 relative noise at the limit: a crossed term's θ
+    left at 0.01 for y + 1e4); the record as it is otherwise."""
+    layout = factor.layout
+    theta = np.asarray(record.theta, dtype=float).copy()
+    found = _crossing(layout)
+    if found is None or not found[1] or factor._X is None or factor._y is None:
+        return record
+    for i in found[1]:
+        theta[layout.offsets[i] : layout.offsets[i] + layout.terms[i].npar] = 0.0
+    model = model_at(factor, theta)
+    if model is None:
+        return record
+    free = np.arange(len(theta)) != anchor(theta, layout)
+    for i in found[1]:
+        off = layout.offsets[i]
+        free[off : off + layout.terms[i].npar] = False
+
+    def at(z: np.ndarray) -> float:
+        x = theta.copy()
+        x[free] = z
+        return model.criterion(x, reml)
+
+    lower, upper = layout.lower(), layout.upper()
+    start = replace(record, theta=theta[free], evaluations=0)
+    done = exact_polish(at, start, lower[free], upper[free], max_evals)
+    total = record.evaluations + done.evaluations
+    if not done.objective <= record.objective:
+        return replace(record, evaluations=total)
+    x = theta.copy()
+    x[free] = done.theta
+    return replace(record, theta=x, objective=done.objective, evaluations=total)
+
+
 def limit_solution(
     factor: BlockedFactor, theta: np.ndarray, reml: bool
 ) -> tuple[Solution, float] | None:
@@ -228,5 +368,15 @@ def limit_solution(
     other θ or without an exact limit (:func:`limit_model`)."""
     if not at_limit(theta, factor.layout):
         return None
-    model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
+    model = model_at(factor, theta)
     return None if model is None else model.solution(theta, reml, factor.fixed_map)
+
+
+def limit_conditional_variances(
+    factor: BlockedFactor, theta: np.ndarray, sigma: float
+) -> list[np.ndarray] | None:
+    """The BLUPs' conditional covariances of the limit model at a limit point θ of ``factor``'s
+    model (:meth:`LimitModel.conditional_variances`, ``sigma`` the scale of θ); None without an
+    exact limit."""
+    model = model_at(factor, theta)
+    return None if model is None else model.conditional_variances(theta, sigma)

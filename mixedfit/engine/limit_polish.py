@@ -26,7 +26,14 @@ from .optimize import OptimizerRecord, minimize_theta
 
 Objective = Callable[[np.ndarray], float]
 
-__all__ = ["POLISH_ROUNDS", "exact_polish", "finite_differences", "newton_polish", "polished"]
+__all__ = [
+    "POLISH_ROUNDS",
+    "exact_polish",
+    "finite_differences",
+    "newton_polish",
+    "polished",
+    "room",
+]
 
 POLISH_ROUNDS = 3
 """Restarts of the limit's optimization from its optimum while they lower it enough."""
@@ -38,7 +45,7 @@ _H = 1e-4  # finite-difference step, relative to each parameter's room
 _INSIDE = 1e-6  # a parameter this close to a bound (relative to its room) is held
 
 
-def _room(z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def room(z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Each parameter's scale: the smaller of |z| (or 1) and its distance to a finite bound."""
     size = np.where(np.abs(z) > 0, np.abs(z), 1.0)
     below = np.where(np.isfinite(lo), z - lo, np.inf)
@@ -76,9 +83,14 @@ def finite_differences(
 
 
 def newton_polish(
-    fun: Callable[[np.ndarray], float], z: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    fun: Callable[[np.ndarray], float],
+    z: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    max_evals: int | None = None,
 ) -> tuple[np.ndarray, float, int]:
-    """Up to :data:`STEPS` Newton steps on ``fun`` from z within [lo, hi].
+    """Up to :data:`STEPS` Newton steps on ``fun`` from z within [lo, hi], each only if its
+    evaluations fit in what is left of ``max_evals`` (no limit if None).
 
     Returns
     -------
@@ -88,11 +100,14 @@ def newton_polish(
     z = np.asarray(z, dtype=float).copy()
     value, spent = fun(z), 1
     for _ in range(STEPS):
-        room = _room(z, lo, hi)
-        free = np.flatnonzero(room > _INSIDE * np.maximum(np.abs(z), 1e-300))
+        width = room(z, lo, hi)
+        free = np.flatnonzero(width > _INSIDE * np.maximum(np.abs(z), 1e-300))
         if not free.size or not math.isfinite(value):
             break
-        h = _H * room
+        k = free.size
+        if max_evals is not None and spent + 2 * k * k + 2 > max_evals:
+            break  # the differences (1 + 2k + 2k(k − 1)) and the step's evaluation
+        h = _H * width
         grad, hess, used = finite_differences(fun, z, free, h)
         spent += used
         try:
@@ -121,11 +136,16 @@ def polished(
     rtol: float = 1e-9,
 ) -> OptimizerRecord:
     """``record`` re-optimized from its optimum (first steps ``step``) for at most
-    :data:`POLISH_ROUNDS` rounds while they lower ``crit`` by more than ``rtol`` relative."""
+    :data:`POLISH_ROUNDS` rounds while they lower ``crit`` by more than ``rtol`` relative and
+    ``max_evals`` evaluations (over the rounds) are not spent."""
+    spent = 0
     for _ in range(POLISH_ROUNDS):
+        if spent >= max_evals:
+            break
         again = minimize_theta(
-            crit, record.theta, lo, max_evals=max_evals, upper=hi, step_scale=step
+            crit, record.theta, lo, max_evals=max_evals - spent, upper=hi, step_scale=step
         )
+        spent += again.evaluations
         gain = record.objective - again.objective
         better = again if gain > 0 else record
         record = replace(better, evaluations=record.evaluations + again.evaluations)
@@ -139,19 +159,22 @@ def exact_polish(
     record: OptimizerRecord,
     lo: np.ndarray,
     hi: np.ndarray | None,
+    max_evals: int,
 ) -> OptimizerRecord:
     """The limit's optimum polished on the limit's own criterion ``on_ray`` of the ray's free
     parameters z (:mod:`.limit_gls`): BOBYQA with small first steps (:data:`_EXACT_STEP`), then
-    Newton steps (:func:`newton_polish`). The record's objective is then the exact limit's
-    (the supremum along the ray of the criterion compared with other fits)."""
+    Newton steps (:func:`newton_polish`), within ``max_evals`` evaluations (beyond the one at
+    the record's point). The record's objective is then the exact limit's (the supremum along
+    the ray of the criterion compared with other fits)."""
 
     before = on_ray(record.theta)
     if not math.isfinite(before):
         return replace(record, evaluations=record.evaluations + 1)
     start = replace(record, objective=before, evaluations=0)
-    again = polished(on_ray, start, lo, hi, 100_000, _EXACT_STEP)
+    again = polished(on_ray, start, lo, hi, max(0, max_evals), _EXACT_STEP)
+    top = np.full(len(lo), np.inf) if hi is None else hi
     z, value, spent = newton_polish(
-        on_ray, again.theta, lo, np.full(len(lo), np.inf) if hi is None else hi
+        on_ray, again.theta, lo, top, max(0, max_evals - again.evaluations)
     )
     if value < again.objective:
         again = replace(again, theta=z, objective=value)

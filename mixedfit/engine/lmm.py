@@ -12,7 +12,7 @@ from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
-from .limit_gls import limit_model, limit_solution
+from .limit_gls import limit_criteria, limit_solution, vanished_polish
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -178,14 +178,8 @@ def fit_factors(
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
-        # the exact limit of a lone structured term (limit_gls.py); None without rows
-        limit_at = limit_model(layout.terms, factor._X, factor._y, factor.log_weights)
-        exact = None
-        if limit_at is not None:
-            exact = vanishing.LimitCriteria(
-                lambda th: limit_at.criterion(th, reml, 1.0),
-                lambda th: limit_at.criterion(th, reml),
-            )
+        # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
+        exact = limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
 
         spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
@@ -208,6 +202,9 @@ def fit_factors(
             rest = max(1, max_evals - record.evaluations)
             record = vanishing.settle(record, *limits, rest, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
+            if check is None and exact is None and vanishing.at_limit(record.theta, layout):
+                rest = max(1, max_evals - record.evaluations)  # a vanished crossed term
+                record = vanished_polish(factor, record, reml, rest)
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
         solution, record = _solution(factor, centred, record, reml, blups)

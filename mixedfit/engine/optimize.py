@@ -131,6 +131,13 @@ class _Counted:
             self.progress(self.count, f, self.best_f)
         return f
 
+    def start_at(self, x: np.ndarray) -> bool:
+        """Whether the criterion is finite at the start x; if so, x is the best point so far."""
+        f = self.value(x)  # (the start's check, not the optimizer's: not counted)
+        if math.isfinite(f) and f < self.best_f:
+            self.best_f, self.best_x = f, np.array(x, dtype=float)
+        return math.isfinite(f)
+
     def value(self, x: np.ndarray) -> float:
         """The criterion at ``x``; inf where it cannot be evaluated (x not finite, an
         indefinite factor, an overflow). Called under ``np.errstate(all="ignore")``
@@ -153,7 +160,7 @@ def minimize_theta(
     progress: Callable[[int, float, float], None] | None = None,
     ftol_rel: float = 1e-13,
     ftol_abs: float = 1e-12,
-    xtol_abs: float = 1e-7,
+    xtol_abs: float | np.ndarray = 1e-7,
     upper: np.ndarray | None = None,
     step_scale: float = 1.0,
 ) -> OptimizerRecord:
@@ -172,7 +179,7 @@ def minimize_theta(
     progress : callable, optional
         Called after every evaluation with (evaluations, value, best value).
     ftol_rel, ftol_abs, xtol_abs : float
-        BOBYQA's stopping tolerances.
+        BOBYQA's stopping tolerances (``xtol_abs`` may be one per entry of θ).
     upper : ndarray, shape (m,), optional
         Upper bounds (the correlations of structured terms); none if not given.
 
@@ -205,7 +212,7 @@ def _minimize(
     progress: Callable[[int, float, float], None] | None,
     ftol_rel: float,
     ftol_abs: float,
-    xtol_abs: float,
+    xtol_abs: float | np.ndarray,
     upper: np.ndarray | None = None,
     step_scale: float = 1.0,
 ) -> OptimizerRecord:
@@ -243,7 +250,9 @@ def _minimize(
 
 def _finite_start(counted: _Counted, start: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """``start`` within the bounds if the criterion is finite there, else lme4's start (ones
-    where the lower bound is 0, the diagonal of each T; zeros elsewhere).
+    where the lower bound is 0, the diagonal of each T; zeros elsewhere). The start is the
+    first best point (BOBYQA moves a start within its first step of a bound onto the bound or
+    a step inside, and may stop, out of evaluations, worse than it started).
 
     Raises
     ------
@@ -251,10 +260,10 @@ def _finite_start(counted: _Counted, start: np.ndarray, lower: np.ndarray) -> np
         The criterion is not finite at lme4's start either.
     """
     x0 = np.maximum(start, lower)
-    if len(x0) == 0 or math.isfinite(counted.value(x0)):
+    if len(x0) == 0 or counted.start_at(x0):
         return x0
     default = np.where(lower == 0, 1.0, 0.0)
-    if not np.array_equal(x0, default) and math.isfinite(counted.value(default)):
+    if not np.array_equal(x0, default) and counted.start_at(default):
         return default
     raise DataError(
         "the criterion of the model is not a finite number at the starting theta "
@@ -271,12 +280,12 @@ def _run_nlopt(
     max_evals: int,
     ftol_rel: float,
     ftol_abs: float,
-    xtol_abs: float,
+    xtol_abs: float | np.ndarray,
     upper: np.ndarray | None = None,
     step_scale: float = 1.0,
 ) -> tuple[str, bool]:
-    if counted.native is not None:
-        args = (max_evals, ftol_rel, ftol_abs, xtol_abs, step_scale * initial_step(x0))
+    if counted.native is not None and np.ndim(xtol_abs) == 0:  # (the C call takes a scalar)
+        args = (max_evals, ftol_rel, ftol_abs, float(xtol_abs), step_scale * initial_step(x0))
         return _run_native(counted, x0, lower, upper, *args)
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -math.inf))

@@ -16,9 +16,11 @@ import numpy as np
 from .centring import CentredOptimum
 from .convergence import ConvergenceCheck
 from .factor import BlockedFactor
+from .limit_gls import limit_conditional_variances
 from .optimize import OptimizerRecord, finite_difference_gradient
 from .solution import Solution, conditional_variances
 from .threads import single_threaded
+from .vanishing import at_limit
 
 __all__ = ["SINGULAR_TOL", "EngineFit"]
 
@@ -69,6 +71,12 @@ class EngineFit:
         # the optimizer's factor (self._criterion's) is brought to its θ̂ when first asked for
         # (_criterion_at_optimum): most fits never need it (a bootstrap's refits never), and
         # nothing touches it in between, so it is the same factor, bit for bit, as if frozen here
+
+    @property
+    def at_limit(self) -> bool:
+        """True at the σ → 0 limit of a structured term (:func:`.vanishing.at_limit`): σ̂ is 0
+        there, and ``solution.sigma`` is the scale of θ (the limit model's)."""
+        return self._centred is None and at_limit(self.theta, self.factor.layout)
 
     @property
     def singular(self) -> bool:
@@ -202,7 +210,12 @@ class EngineFit:
         with self._lock:
             if not self._condvar:
                 sigma = self.solution.sigma
-                if self._centred is not None:
+                limit = None
+                if self.at_limit:  # the limit model's (0 for a spanning term's observed cells)
+                    limit = limit_conditional_variances(self.factor, self.theta, sigma)
+                if limit is not None:
+                    self._condvar.extend(limit)
+                elif self._centred is not None:
                     self._condvar.extend(self._centred.conditional_variances(sigma))
                 else:
                     self._condvar.extend(conditional_variances(self.factor, self.theta, sigma))

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .limit_polish import exact_polish, polished
+from .limit_polish import exact_polish, polished, room
 from .optimize import OptimizerRecord, minimize_theta
 from .restart import RESTART_GAIN
 from .reterm import ThetaLayout
@@ -50,6 +50,7 @@ __all__ = [
     "TRIAL_SD",
     "WATCH_EVALS",
     "LimitCriteria",
+    "anchor",
     "at_limit",
     "capped",
     "limit",
@@ -68,7 +69,7 @@ WATCH_EVALS = 2_000
 """Evaluations of a first optimization (fits with a structured term) before the limit is tried."""
 LIMIT_START = "σ → 0 limit"
 """The record's ``start`` when the fit was moved to the limit."""
-_ROUGH = 1e-3  # the marginal optimization's xtol relative to the start when polished exactly
+_ROUGH = 1e-3  # the marginal optimization's relative xtol when polished exactly (_rough_xtol)
 _RAY = (1e-2, 1e-1)  # fractions of LIMIT_SD where the criterion must not be lower
 
 Objective = Callable[[np.ndarray], float]
@@ -122,11 +123,16 @@ def at_limit(x: np.ndarray, layout: ThetaLayout) -> bool:
     return largest_sd(x, layout) >= LIMIT_SD * (1 - 1e-9)
 
 
+def anchor(theta: np.ndarray, layout: ThetaLayout) -> int:
+    """Index in θ of the largest structured relative sd (held at :data:`LIMIT_SD` at the
+    limit: the limit model's criterion is flat along it)."""
+    _, structured = _sd_entries(layout)
+    return int(np.argmax(np.where(structured, np.asarray(theta[: layout.size]), -np.inf)))
+
+
 def limit_term(theta: np.ndarray, layout: ThetaLayout) -> int:
     """Index of the term holding the largest structured relative sd (the one that absorbs σ)."""
-    _, structured = _sd_entries(layout)
-    j = int(np.argmax(np.where(structured, np.asarray(theta[: layout.size]), -np.inf)))
-    return int(np.searchsorted(layout.offsets, j, side="right") - 1)
+    return int(np.searchsorted(layout.offsets, anchor(theta, layout), side="right") - 1)
 
 
 def limit_warning(x: np.ndarray, layout: ThetaLayout, names: Sequence[str]) -> str | None:
@@ -157,11 +163,10 @@ class _Ray:
     of ``scaled`` multiplied by ``level / x0[anchor]``."""
 
     def __init__(self, x0: np.ndarray, layout: ThetaLayout) -> None:
-        scaled, structured = _sd_entries(layout)
+        scaled, _ = _sd_entries(layout)
         m = len(x0)
         self.scaled = np.concatenate([scaled, np.zeros(m - layout.size, dtype=bool)])
-        sds = np.where(structured, x0[: layout.size], -np.inf)
-        self.anchor = int(np.argmax(sds))
+        self.anchor = anchor(x0, layout)
         self.ref = float(x0[self.anchor])
         self.free = np.arange(m) != self.anchor
 
@@ -183,12 +188,15 @@ def limit(
     exact: LimitCriteria | None = None,
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
-    held at :data:`LIMIT_SD`; None without a positive structured sd or when it cannot be
-    evaluated. The record's θ is the full x at the limit point; its evaluations include the
-    ray check's. ``exact``: the model's stable criteria where it has an exact limit
-    (:class:`LimitCriteria`), minimized instead of ``fun`` (the marginal one, then a polish on
-    the exact limit, :func:`.limit_polish.exact_polish`, whose criterion is then the record's
-    objective)."""
+    (:func:`anchor`) held at :data:`LIMIT_SD`; None without a positive structured sd or when it
+    cannot be evaluated. The record's θ is the full x at the limit point; its evaluations, all
+    stages' within ``max_evals`` (but the exact criterion's at the rough optimum and the ray
+    check's, :func:`_towards_limit`, which they include), and its objective ``fun``'s there.
+    ``exact``: the model's stable criteria where it has an exact limit
+    (:class:`LimitCriteria`), minimized instead of ``fun``: the marginal one roughly
+    (:func:`_rough_xtol`), then polished
+    on the exact limit (:func:`.limit_polish.exact_polish`), whose criterion is then the
+    record's objective."""
     x0 = np.asarray(x0, dtype=float)
     if largest_sd(x0, layout) <= 0:
         return None
@@ -209,13 +217,17 @@ def limit(
     try:
         # with the exact polish to follow, the marginal optimization need only get near the
         # optimum: its last steps (xtol 1e-7 on shapes of order 1e2) cost ~1,500 evaluations
-        xtol = 1e-7 if exact is None else max(1e-7, _ROUGH * float(np.max(np.abs(z0))))
+        xtol = 1e-7 if exact is None else _rough_xtol(z0, lo, hi)
         record = minimize_theta(crit, z0, lo, max_evals=max_evals, upper=top_z, xtol_abs=xtol)
         if exact is None:  # fresh trust regions: BOBYQA stops short on the ray
-            record = polished(crit, record, lo, top_z, max_evals, 0.1)
+            left = max_evals - record.evaluations
+            again = polished(crit, replace(record, evaluations=0), lo, top_z, left, 0.1)
+            record = replace(again, evaluations=record.evaluations + again.evaluations)
         record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            record = exact_polish(lambda z: exact.exact(ray.point(z)), record, lo, top_z)
+            on_ray = lambda z: exact.exact(ray.point(z))  # noqa: E731
+            left = max_evals - record.evaluations
+            record = exact_polish(on_ray, record, lo, top_z, left)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -232,6 +244,14 @@ def limit(
         converged=record.converged and ok,
         start=LIMIT_START,
     )
+
+
+def _rough_xtol(z0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """xtol of the rough stage: :data:`_ROUGH` × the largest |z0| (the shape's scale), but
+    :data:`_ROUGH` × the room of an entry bounded on both sides (a correlation near ±1)."""
+    boxed = np.isfinite(lo) & np.isfinite(hi)
+    scale = np.where(boxed, room(z0, lo, hi), float(np.max(np.abs(z0))))
+    return np.maximum(1e-7, _ROUGH * scale)
 
 
 def _without_ordinary(
@@ -255,11 +275,12 @@ def _without_ordinary(
         if term.structure is None:
             ordinary[off : off + term.npar] = True
     ordinary = ordinary[ray.free]
-    if not np.any(ordinary & (record.theta != 0)):
+    left = max_evals - record.evaluations
+    if not np.any(ordinary & (record.theta != 0)) or left <= 0:
         return record
     z0 = np.where(ordinary, 0.0, record.theta)
     trial = minimize_theta(
-        at, z0, lo, max_evals=max_evals, upper=None if unbounded else hi, step_scale=0.1
+        at, z0, lo, max_evals=left, upper=None if unbounded else hi, step_scale=0.1
     )
     total = record.evaluations + trial.evaluations
     if trial.objective < record.objective:

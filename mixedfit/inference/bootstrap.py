@@ -69,7 +69,8 @@ def simulate(
         for spec, T in zip(design.spec.terms, Ts, strict=True)
     ]
     noise = rng.standard_normal((nsim, n))
-    scale = np.full(n, sigma) if design.weights is None else sigma / np.sqrt(design.weights)
+    noise_sd = fit.sigma  # 0 at the σ → 0 limit, where ``sigma`` is the scale of θ
+    scale = np.full(n, noise_sd) if design.weights is None else noise_sd / np.sqrt(design.weights)
     out = (design.X @ engine.solution.beta + design.offset)[None, :] + noise * scale
     for term, Z, T, u in zip(design.terms, Zs, Ts, spherical, strict=True):
         b = sigma * (u @ T.T)  # (nsim, nlev, k)
@@ -137,7 +138,8 @@ def bootstrap(
                 failed += 1
                 continue
             sol = engine.solution
-            table[s] = np.concatenate([engine_sdcor(engine), [sol.sigma], sol.beta])
+            sigma = 0.0 if engine.at_limit else sol.sigma  # σ̂ of a refit at its σ → 0 limit
+            table[s] = np.concatenate([engine_sdcor(engine), [sigma], sol.beta])
             singular += int(engine.singular)
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)

@@ -46,7 +46,7 @@ def wald_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     _check_level(level)
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
     beta = fit._engine.solution.beta
-    se = fit.sigma * np.sqrt(np.diag(fit._engine.solution.vcov_unscaled))
+    se = np.sqrt(np.diag(fit.vcov.to_numpy()))
     nv = len(variance_names(fit)) + 1
     lower = np.concatenate([np.full(nv, np.nan), beta - z * se])
     upper = np.concatenate([np.full(nv, np.nan), beta + z * se])

@@ -58,13 +58,7 @@ class _LimitDeviance:
         self.model, self.reml = model, engine.reml
         self.fixed_map = engine.factor.fixed_map
         self.theta = np.asarray(engine.theta, dtype=float)
-        structured = np.concatenate(
-            [
-                np.zeros(t.npar, bool) if t.structure is None else t.structure.sd_mask()
-                for t in layout.terms
-            ]
-        )
-        anchor = int(np.argmax(np.where(structured, self.theta, -np.inf)))
+        anchor = vanishing.anchor(self.theta, layout)  # the ray's (flat) direction
         self.free = np.flatnonzero(np.arange(len(self.theta)) != anchor)
         lower, upper = layout.lower()[self.free], layout.upper()[self.free]
         self.boxed = np.isfinite(lower) & np.isfinite(upper)

@@ -33,6 +33,7 @@ import scipy.optimize
 import scipy.stats
 
 from ..engine.threads import single_threaded
+from ..engine.vanishing import TRIAL_SD, largest_sd
 from ..exceptions import MixedFitWarning
 from .deviance import BIG, Profile, ProfiledDeviance
 from .parameters import (
@@ -249,9 +250,12 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
                 rows.append((lo, hi))
             prof = _sigma_profile(dev)
             step = 0.1 * dev.sigma
+            # at the σ → 0 limit (the ML refit still there) σ̂ = 0 is the supremum: the
+            # interval starts at 0 (its estimate is LIMIT_SD below the structured sd)
+            at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
             rows.append(
                 (
-                    _endpoint(prof, -z, step, 0.0, False, dev.sigma),
+                    0.0 if at_zero else _endpoint(prof, -z, step, 0.0, False, dev.sigma),
                     _endpoint(prof, z, step, math.inf, True, dev.sigma),
                 )
             )

@@ -26,7 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
-from .structured import engine_term, structure_notes, theta_names
+from .structured import engine_term, sd_and_correlation, structure_notes, theta_names
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
 
@@ -37,16 +37,6 @@ def engine_terms(design: Design) -> list[ReTerm]:
         engine_term(t.refs, t.Z, spec)
         for t, spec in zip(design.terms, design.spec.terms, strict=True)
     ]
-
-
-def sd_and_correlation(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Standard deviations (k,) and correlation matrix (k, k) of a covariance matrix;
-    correlations involving a zero SD are NaN."""
-    sd = np.sqrt(np.maximum(np.diag(S), 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = S / np.outer(sd, sd)
-    corr[np.outer(sd, sd) == 0] = np.nan
-    return sd, corr
 
 
 class MixedModelFit:
@@ -131,7 +121,17 @@ class MixedModelFit:
 
     @property
     def sigma(self) -> float:
-        """Residual standard deviation σ̂."""
+        """Residual standard deviation σ̂; 0 at the σ → 0 limit of a structured term (the fit
+        warned, ``mixedfit.BoundaryWarning``), where the covariances are the limit's."""
+        return 0.0 if self._engine.at_limit else self._scale
+
+    @property
+    def _at_limit(self) -> bool:
+        return self._engine.at_limit
+
+    @property
+    def _scale(self) -> float:
+        """The scale of θ (σ̂ but at the σ → 0 limit, where it is that of the limit model)."""
         return self._engine.solution.sigma
 
     @property
@@ -144,7 +144,7 @@ class MixedModelFit:
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of β̂, σ̂² (X'V⁻¹X)⁻¹."""
         names = list(self._design.spec.fixed_names)
-        V = self.sigma**2 * self._engine.solution.vcov_unscaled
+        V = self._scale**2 * self._engine.solution.vcov_unscaled
         return pd.DataFrame(V, index=names, columns=names)
 
     @property
@@ -159,9 +159,9 @@ class MixedModelFit:
         out = {}
         engine = self._engine
         if engine.cancelling:  # θ of columns that cancel is inaccurate: read off the centred θ'
-            S = [self.sigma**2 * R for R in engine.relative_covariances()]
+            S = [self._scale**2 * R for R in engine.relative_covariances()]
         else:
-            S = [self.sigma**2 * T @ T.T for T in engine.factor.layout.templates(engine.theta)]
+            S = [self._scale**2 * T @ T.T for T in engine.factor.layout.templates(engine.theta)]
         for name, spec, cov in zip(self._group_keys, self._design.spec.terms, S, strict=True):
             cols = list(spec.columns)
             out[name] = pd.DataFrame(cov, index=cols, columns=cols)
@@ -282,10 +282,10 @@ class MixedModelFit:
 
     @property
     def scaled_residuals(self) -> np.ndarray:
-        """Pearson residuals: residuals × √weight / σ̂."""
+        """Pearson residuals: residuals × √weight / σ̂; NaN at the σ → 0 limit (σ̂ = 0)."""
         w = self._design.weights
         r = self.residuals if w is None else self.residuals * np.sqrt(w)
-        return r / self.sigma
+        return np.full(len(r), np.nan) if self._engine.at_limit else r / self.sigma
 
     @property
     def singular(self) -> bool:

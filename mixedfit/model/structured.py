@@ -16,7 +16,17 @@ from ..engine.reterm import ReTerm
 from ..engine.structures import make_structure
 from ..exceptions import DataError
 
-__all__ = ["engine_term", "structure_notes", "theta_names"]
+__all__ = ["engine_term", "sd_and_correlation", "structure_notes", "theta_names"]
+
+
+def sd_and_correlation(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standard deviations (k,) and correlation matrix (k, k) of a covariance matrix;
+    correlations involving a zero SD are NaN."""
+    sd = np.sqrt(np.maximum(np.diag(S), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = S / np.outer(sd, sd)
+    corr[np.outer(sd, sd) == 0] = np.nan
+    return sd, corr
 
 
 def engine_term(refs: np.ndarray, Z: np.ndarray, spec: TermSpec) -> ReTerm:

@@ -19,6 +19,7 @@ from .html import (
 )
 from .text import (
     DDF_LABELS,
+    LIMIT_RESIDUALS,
     _coefmat_values,
     coefmat_columns,
     format_column,
@@ -100,7 +101,11 @@ def summary_html(summary: Summary) -> str:
         f"Formula: <code>{html.escape(fit.formula)}</code><br>"
         f"{crit} at convergence: {fit.objective:.4f}; AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; "
         f"logLik {fit.loglik:.2f}</p>"
-        + quantiles_html(fit.scaled_residuals)
+        + (
+            section("Scaled residuals") + f"<p>{html.escape(LIMIT_RESIDUALS)}</p>"
+            if fit._at_limit
+            else quantiles_html(fit.scaled_residuals)
+        )
         + section("Random effects")
         + html_table(re_shown)
         + f"<p>Number of obs: {fit.nobs}; groups: {groups}{dropped}</p>"

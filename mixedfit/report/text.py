@@ -13,6 +13,8 @@ from ..model import MixedModelFit, sd_and_correlation
 
 __all__ = [
     "DDF_LABELS",
+    "LIMIT_NOTE",
+    "LIMIT_RESIDUALS",
     "SIGNIF_LEGEND",
     "check_ddf",
     "format_column",
@@ -110,6 +112,10 @@ def format_pvalue(p: float) -> str:
     return f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"
 
 
+LIMIT_NOTE = "σ → 0 (boundary)"
+"""The summary's note on the residual row of a fit at the σ → 0 limit of a structured term."""
+LIMIT_RESIDUALS = "(not shown: σ̂ = 0 at the σ → 0 limit of the structured term)"
+"""The summary's text in place of the scaled residuals' quantiles at the σ → 0 limit."""
 SIGNIF_LEGEND = "0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
 
 
@@ -144,7 +150,7 @@ def random_effects_frame(fit: MixedModelFit) -> pd.DataFrame:
             if name in structures:
                 cors = structures[name] if a == 0 else ""
             rows.append([name if a == 0 else "", col, S.iat[a, a], sd[a], cors])
-    rows.append(["Residual", "", fit.sigma**2, fit.sigma, ""])
+    rows.append(["Residual", "", fit.sigma**2, fit.sigma, LIMIT_NOTE if fit._at_limit else ""])
     return pd.DataFrame(rows, columns=["Groups", "Name", "Variance", "Std.Dev.", "Corr"])
 
 
@@ -288,11 +294,12 @@ def summary_text(fit: MixedModelFit, coef: pd.DataFrame, ddf: str) -> str:
     ddf : str
         "satterthwaite", "kenward-roger" or "none".
     """
+    quantiles = LIMIT_RESIDUALS if fit._at_limit else None
     try:
         q = np.quantile(fit.scaled_residuals, [0, 0.25, 0.5, 0.75, 1])
     except MixedFitError:  # a fit from cross products holds no rows
         quantiles = "(not available: the fit holds no rows)"
-    else:
+    if quantiles is None:
         quantiles = _table(
             dict(
                 zip(

@@ -86,7 +86,7 @@ def exact_limit(
     trial = vanishing.limit(exact, x[:n], layout, low, top, budget)
     if trial is None:
         return None
-    trial = _polished(exact, trial, low, top)
+    trial = _polished(exact, trial, layout, low, top, budget - trial.evaluations)
     done = model.solution(trial.theta, reml, None)
     if done is None or not math.isfinite(done[1]) or not done[1] < best.objective:
         return None
@@ -106,15 +106,17 @@ def exact_limit(
 def _polished(
     exact: Callable[[np.ndarray], float],
     trial: OptimizerRecord,
+    layout: ThetaLayout,
     lower: np.ndarray,
     upper: np.ndarray | None,
+    max_evals: int,
 ) -> OptimizerRecord:
     """``trial`` (a limit point) polished by Newton steps on the exact criterion over every
-    entry but the anchor (its largest sd, at :data:`..vanishing.LIMIT_SD`: the criterion is
-    flat along the ray), as :func:`..vanishing.limit` does with its exact criteria."""
+    entry but the anchor (:func:`..vanishing.anchor`, at :data:`..vanishing.LIMIT_SD`: the
+    criterion is flat along the ray), as :func:`..vanishing.limit` does with its exact
+    criteria, within ``max_evals`` evaluations."""
     theta = np.asarray(trial.theta, dtype=float)
-    anchor = int(np.argmax(theta >= vanishing.LIMIT_SD * (1 - 1e-9)))
-    free = np.arange(len(theta)) != anchor
+    free = np.arange(len(theta)) != vanishing.anchor(theta, layout)
 
     def at(z: np.ndarray) -> float:
         x = theta.copy()
@@ -123,7 +125,7 @@ def _polished(
 
     top = None if upper is None else upper[free]
     inner = replace(trial, theta=theta[free])
-    done = exact_polish(at, inner, lower[free], top)
+    done = exact_polish(at, inner, lower[free], top, max_evals)
     x = theta.copy()
     x[free] = done.theta
     return replace(done, theta=x)
