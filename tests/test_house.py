@@ -152,7 +152,7 @@ def _constants(tree: ast.Module) -> list[str]:
 def test_no_dead_constants():
     """Every module-level constant of mixedfit is read somewhere: in its module (beyond its
     assignment and its ``__all__`` entry), in another module, a test, a benchmark or the docs
-    (``residual_varpar.LIMIT_REFUSAL`` outlived the refusal it worded)."""
+    (a refusal message of residual_varpar outlived the refusal it worded)."""
     top = ROOT.parent
     texts = {
         p: p.read_text(encoding="utf-8")
