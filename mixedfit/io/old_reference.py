@@ -70,7 +70,7 @@ def _first_level(corr: CorrelationPart | None) -> CorrelationPart | None:
 
 def _first_time_level(var: VariancePart | None) -> VariancePart | None:
     if isinstance(var, IdentPart):
-        return IdentPart(var.stratum, var.labels, 0)
+        return var.with_reference(0)
     if isinstance(var, ProductVariance) and isinstance(var.parts[0], IdentPart):
         return ProductVariance([_first_time_level(var.parts[0]), *var.parts[1:]])  # type: ignore[list-item]
     return var

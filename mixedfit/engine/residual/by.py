@@ -11,6 +11,7 @@ from typing import Self
 import numpy as np
 
 from .correlation import CorrelationPart
+from .labels import Block, merged
 
 __all__ = ["ByCorrelation"]
 
@@ -100,7 +101,26 @@ class ByCorrelation(CorrelationPart):
         return out
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
-        out = {}
+        return merged(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """The groups' parameters as ``group:name``, the correlation parameters of all groups
+        in one block, their sd ratios (an unstructured part's) in another."""
+        cor: dict[str, float] = {}
+        ratios: dict[str, float] = {}
+        qualifier = "time"
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
-            out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
-        return out
+            for block in part.param_blocks(self._slice(phi, g)):
+                named = {f"{lab}:{k}": v for k, v in block.values.items()}
+                (cor if block.correlation else ratios).update(named)
+                if not block.correlation:
+                    qualifier = block.qualifier
+        out = [Block(self.qualifier, cor, True)]
+        return [*out, Block(qualifier, ratios)] if ratios else out
+
+    def ratio_names(self) -> tuple[str, ...]:
+        return tuple(
+            f"{lab}:{n}"
+            for lab, p in zip(self.labels, self.parts, strict=True)
+            for n in p.ratio_names()
+        )

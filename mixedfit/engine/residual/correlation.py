@@ -19,6 +19,7 @@ from typing import Self
 
 import numpy as np
 
+from .labels import Block
 from .maps import arma_acf, cs_rho, durbin_levinson, pacf_to_acf, unit_ratio
 
 __all__ = [
@@ -36,6 +37,8 @@ class CorrelationPart(ABC):
     """Correlation matrices of the rows of each subject."""
 
     names: tuple[str, ...] = ()
+    qualifier: str = "correlation"
+    """The qualifier of the correlation parameters' names when they collide (:mod:`.labels`)."""
     _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
 
     @property
@@ -98,6 +101,10 @@ class CorrelationPart(ABC):
     def ratio_names(self) -> tuple[str, ...]:
         """The keys of :meth:`report` that are sd ratios (nlme holds them in a varIdent): none."""
         return ()
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """:meth:`report` as the block of the correlation parameters (:mod:`.labels`)."""
+        return [Block(self.qualifier, self.report(phi), correlation=True)]
 
 
 _LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
@@ -285,5 +292,3 @@ class AntePart(_LevelMatrixPart):
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return dict(zip(self.names, map(float, unit_ratio(np.asarray(phi))), strict=True))
-
-

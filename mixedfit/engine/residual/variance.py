@@ -16,6 +16,8 @@ from typing import Self
 
 import numpy as np
 
+from .labels import Block, merged
+
 __all__ = [
     "FLOOR",
     "VANISHED",
@@ -38,6 +40,8 @@ class VariancePart(ABC):
     """Standard-deviation multipliers s of the rows."""
 
     names: tuple[str, ...] = ()
+    qualifier: str = "variance"
+    """The qualifier of the parameters' names when they collide (:mod:`.labels`)."""
     _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
 
     @property
@@ -82,17 +86,34 @@ class VariancePart(ABC):
     def report(self, phi: np.ndarray) -> dict[str, float]:
         """The parameters on nlme's constrained scale."""
 
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """:meth:`report` as one block (:mod:`.labels`)."""
+        return [Block(self.qualifier, self.report(phi))]
+
 
 class IdentPart(VariancePart):
-    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1."""
+    """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1. ``qualifier``:
+    the column(s) the strata are levels of (:mod:`.labels`)."""
 
     _row_arrays = ("stratum",)
 
-    def __init__(self, stratum: np.ndarray, labels: list[str], reference: int) -> None:
+    def __init__(
+        self, stratum: np.ndarray, labels: list[str], reference: int, qualifier: str = "varIdent"
+    ) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels, self.reference = labels, reference
-        self.free = [g for g in range(len(labels)) if g != reference]
-        self.names = tuple(labels[g] for g in self.free)
+        self.labels, self.qualifier = labels, qualifier
+        self._set_reference(reference)
+
+    def _set_reference(self, reference: int) -> None:
+        self.reference = reference
+        self.free = [g for g in range(len(self.labels)) if g != reference]
+        self.names = tuple(self.labels[g] for g in self.free)
+
+    def with_reference(self, reference: int) -> Self:
+        """The part with another reference stratum."""
+        new = copy.copy(self)
+        new._set_reference(reference)
+        return new
 
     def deltas(self, phi: np.ndarray) -> np.ndarray:
         """δ per stratum (reference 1), shape (n_strata,)."""
@@ -116,6 +137,7 @@ class IdentPart(VariancePart):
 class PowerPart(VariancePart):
     """s = |v|^δ (δ per stratum when grouped)."""
 
+    qualifier = "varPower"
     _row_arrays = ("log_v", "stratum")
 
     def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
@@ -137,6 +159,7 @@ class PowerPart(VariancePart):
 class ExpPart(VariancePart):
     """s = exp(δ v) (δ per stratum when grouped)."""
 
+    qualifier = "varExp"
     _row_arrays = ("v", "stratum")
 
     def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
@@ -194,7 +217,11 @@ class ProductVariance(VariancePart):
         return np.asarray(s)
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for i, p in enumerate(self.parts):
-            out.update(p.report(phi[self._offsets[i] : self._offsets[i + 1]]))
-        return out
+        return merged(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        return [
+            b
+            for i, p in enumerate(self.parts)
+            for b in p.param_blocks(phi[self._offsets[i] : self._offsets[i + 1]])
+        ]
