@@ -43,6 +43,7 @@ from .limit_polish import exact_polish, polished
 from .optimize import OptimizerRecord, minimize_theta
 from .restart import RESTART_GAIN
 from .reterm import ThetaLayout
+from .unbounded import unbounded
 
 __all__ = [
     "LIMIT_SD",
@@ -305,7 +306,10 @@ def watched(
     Without a structured term, the optimization with the whole budget. Otherwise it gets
     :data:`WATCH_EVALS` first; if it stops there unconverged, the limit (:func:`limit`) from its
     best point is taken when better, else the optimization goes on from that point with the
-    rest of ``max_evals``. The record counts every evaluation.
+    rest of ``max_evals``: first in unbounded coordinates (:func:`.unbounded.unbounded`: log
+    sds, atanh correlations, where a ridge towards ρ → 1 is straight), taken when it converges
+    inside the bounds, then, if it does not, in θ from the better point. The record counts
+    every evaluation.
     """
     if not layout.structured or max_evals <= WATCH_EVALS:
         return optimize(start, max_evals)
@@ -321,7 +325,18 @@ def watched(
             seconds=first.seconds + trial.seconds,
             theta_start=first.theta_start,  # a restart's start is compared with it
         )
-    rest = optimize(first.theta, max(1, max_evals - spent))
+    found = unbounded(fun, first.theta, lower, upper, max(1, max_evals - spent))
+    spent += 0 if found is None else found.evaluations
+    if found is not None and found.converged and found.objective <= first.objective:
+        return replace(
+            found,
+            evaluations=spent,
+            seconds=first.seconds + found.seconds,
+            start=first.start,
+            theta_start=first.theta_start,
+        )
+    restart = first.theta if found is None or found.objective > first.objective else found.theta
+    rest = optimize(restart, max(1, max_evals - spent))
     return replace(
         rest,
         evaluations=spent + rest.evaluations,
