@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import jit, restart, vanishing
+from . import crawl, jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
@@ -194,7 +194,7 @@ def fit_factors(
 
         def watched(start: np.ndarray | None) -> OptimizerRecord:
             budget = max(1, max_evals - spent[0])
-            done = vanishing.watched(optimize, limits[0], start, *limits[1:], budget, exact)
+            done = crawl.watched(optimize, limits[0], start, *limits[1:], budget, exact)
             spent[0] += done.evaluations
             return done
 

@@ -110,10 +110,12 @@ def unbounded(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
+    ceiling: np.ndarray | None = None,
 ) -> OptimizerRecord | None:
     """``fun`` minimized by BOBYQA over u (:class:`Coordinates`) from θ0; the record in θ
     (θ, its start and objective), or None if θ0 has nothing to transform or the optimization
-    cannot be evaluated."""
+    cannot be evaluated. ``ceiling``: upper bounds of the log-scale entries of θ (a fit that
+    runs into one is not converged: the optimum is further out)."""
     top = np.full(len(theta0), np.inf) if upper is None else np.asarray(upper, dtype=float)
     coords = Coordinates.at(theta0, np.asarray(lower, dtype=float), top)
     if not (coords.log.any() or coords.box.any()):
@@ -132,21 +134,28 @@ def unbounded(
             return math.inf
         return value if math.isfinite(value) else math.inf
 
-    record = minimize_theta(at, u0, lo, max_evals=max_evals)
+    roof = np.full(len(theta0), np.inf) if ceiling is None else np.asarray(ceiling, dtype=float)
+    with np.errstate(divide="ignore"):
+        hi = np.where(coords.log, np.log(roof), np.inf)[~coords.fixed]
+    if np.any(u0 >= hi):
+        return None
+    record = minimize_theta(at, u0, lo, max_evals=max_evals, upper=hi)
     if not record.objective < PENALTY:
         return None
     # Newton steps from BOBYQA's point: the optimum to the criterion's rounding (BOBYQA stops
     # ~1e-10 relative short, β̂ a few 1e-4 standard errors away)
     with np.errstate(all="ignore"):
-        u, value, spent = newton_polish(at, record.theta, lo, np.full(len(lo), np.inf))
+        u, value, spent = newton_polish(at, record.theta, lo, hi)
     theta = coords.theta(u)
+    roofed = np.isfinite(hi)
+    inside = bool(np.all(u[roofed] < hi[roofed] - _EDGE * np.maximum(1.0, np.abs(hi[roofed]))))
     return replace(
         record,
         objective=min(value, record.objective),
         evaluations=record.evaluations + spent,
         theta=theta if value < record.objective else coords.theta(record.theta),
         theta_start=coords.theta0,
-        converged=record.converged and interior(coords, theta, lower),
+        converged=record.converged and inside and interior(coords, theta, lower),
     )
 
 

@@ -250,10 +250,9 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
             layout = factor.layout
             check = check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
             if layout.structured:
-                criterion_of = at  # noqa: B023 (used at once)
                 check = second_opinion(
                     check,
-                    lambda th: criterion_of.objective(th, reml),
+                    lambda th: at.objective(th, reml),
                     theta_at,
                     layout.lower(),
                     layout.upper(),
