@@ -207,7 +207,7 @@ def _fit_one(
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left())
+                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), ridge=False)
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
