@@ -29,6 +29,7 @@ from .lmm import EngineFit, fit_factors, weighted_factor
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
 from .start import MomentStart
+from .start_many import batched_starts
 
 __all__ = ["ResponseRefits"]
 
@@ -87,6 +88,9 @@ class ResponseRefits:
         self._Y = np.asarray(Yc, dtype=float)
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
         self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
+        # every response's moment start per factor, in one batch when first asked (start_many)
+        self._batched: dict[int, list[np.ndarray | None] | None] = {}
+        self._current = 0  # the response the factors hold
         # the compiled criterion of each factor (.jit), built once; None: the numpy path
         compiled = jit.wanted(nsim)
         self._kernels = {
@@ -99,7 +103,14 @@ class ResponseRefits:
         }
 
     def _start_of(self, f: BlockedFactor) -> np.ndarray:
-        return self._starts[id(f)](f.y)
+        """The moment start of the response ``f`` holds: from the batch of all responses
+        (:func:`.start_many.batched_starts`), or computed alone where the batch has none."""
+        key = id(f)
+        if key not in self._batched:
+            self._batched[key] = batched_starts(self._starts[key], self._Y)
+        batch = self._batched[key]
+        found = None if batch is None else batch[self._current]
+        return self._starts[key](f.y) if found is None else found.copy()
 
     def _criterion_of(self, f: BlockedFactor) -> Callable[[np.ndarray], float]:
         return self._criteria[id(f)]
@@ -119,6 +130,7 @@ class ResponseRefits:
         :func:`.lmm.fit_lmm` with that start gives it (to rounding); ``blups=False``: its
         solution without BLUPs (``solution.b`` empty; :func:`.solution.solve`)."""
         y = np.ascontiguousarray(self._Y[:, s])
+        self._current = s
         for f, rows in zip(self._factors(), self._rows, strict=True):
             _set_response(f, rows, s, y)
             if (kernel := self._kernels[id(f)]) is not None:

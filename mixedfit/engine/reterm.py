@@ -120,12 +120,16 @@ class ThetaLayout:
     @property
     def size(self) -> int:
         """Length of θ."""
-        return sum(t.npar for t in self.terms)
+        return self.offsets[-1] + self.terms[-1].npar if self.terms else 0
 
     @property
     def structured(self) -> bool:
         """True if a term has a structured covariance."""
-        return any(t.structure is not None for t in self.terms)
+        known = self.__dict__.get("_structured")
+        if known is None:  # computed once per layout (every fit and refit asks several times)
+            known = any(t.structure is not None for t in self.terms)
+            object.__setattr__(self, "_structured", known)
+        return known
 
     def start(self) -> np.ndarray:
         """lme4's starting value: T = I for every term (relative sds 1, correlations 0)."""
