@@ -165,6 +165,11 @@ class ThetaLayout:
 
     def upper(self) -> np.ndarray:
         """Upper bounds: +inf except a structured term's correlations (their box)."""
+        if not self.structured:  # computed once per layout, as lower()
+            return self._unstructured("upper", self._upper).copy()
+        return self._upper()
+
+    def _upper(self) -> np.ndarray:
         return np.concatenate(
             [
                 t.structure.upper() if t.structure is not None else np.full(t.npar, np.inf)
