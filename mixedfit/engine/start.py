@@ -248,14 +248,11 @@ def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
     scale = 1.0 / np.sqrt(np.add.reduce(X * X, axis=0))  # np.linalg.norm(X, axis=0)
     refs, nlev = term.refs, term.nlev
     within = np.empty((term.k, *X.shape))
-    # (row, column) → bin level·p + column: one bincount for all of X's columns, each bin
-    # summed in row order as a bincount per column would (the same sums, bit for bit)
-    bins = (refs[:, None] * p + np.arange(p)).ravel()
     for z, out in zip(term.Z.T, within, strict=True):
         zz = np.bincount(refs, weights=z * z, minlength=nlev)
         zz[zz == 0] = 1.0
-        zx = np.bincount(bins, weights=(z[:, None] * X).ravel(), minlength=nlev * p)
-        coef = zx.reshape(nlev, p) / zz[:, None]
-        out[:] = (X - z[:, None] * coef[refs]) * scale  # exact zeros between levels
+        for c, x in enumerate(X.T):
+            coef = np.bincount(refs, weights=z * x, minlength=nlev) / zz
+            out[:, c] = (x - z * coef[refs]) * scale[c]  # exact zeros between levels
     ranks = np.linalg.matrix_rank(within)  # one SVD call for all of the term's columns
     return max(1, p - int(np.min(ranks)))
