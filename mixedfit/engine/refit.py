@@ -7,11 +7,13 @@ and, per response, rewrites only the response's row of A (Z'y, X'y, y'y, compute
 responses at once with one sparse product per term), then runs the fit of :func:`.lmm.fit_lmm`
 (the same optimizer, derivative check and second starts) from a given θ; the compiled
 criterion of :mod:`.jit` is built once too, and only its copy of the response's row is
-rewritten per response.
+rewritten per response. The moment starts of all responses are computed in one batch
+(:func:`.start_many.batched_starts`) when the first refit asks for one.
 
 The cross products of a response are summed in another order than :func:`.crossprod.cross_products`
-sums them, so a refit agrees with a fit from scratch to rounding (about 1e-12 relative in the
-criterion), not bit for bit.
+sums them, and its moment start is the batch's (equal to the one-response start to about 1e-13
+relative), so a refit agrees with a fit from scratch to rounding (about 1e-12 relative in the
+criterion; θ̂ to the optimizer's tolerance), not bit for bit.
 """
 
 from __future__ import annotations
