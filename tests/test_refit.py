@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine import refit as refit_module
 from mixedfit.engine.lmm import fit_lmm, weighted_factor
 from mixedfit.engine.refit import ResponseRefits
 from mixedfit.engine.start import MomentStart, moment_start
@@ -156,3 +157,25 @@ def test_batched_moment_start_leaves_overflowing_responses_alone():
     ar1 = mf.lmer("Reaction ~ Days + ar1(0 + factor(Days) | Subject)", sleepstudy)
     g = weighted_factor(engine_terms(ar1._design), ar1._design.X, Y[:, 0], None)
     assert batched_starts(MomentStart(g.layout, g.X), Y) is None
+
+
+def test_moment_starts_in_batches_of_bounded_size(monkeypatch):
+    """The refits' moment starts come in batches of at most _BATCH_ENTRIES values (rows ×
+    responses): with batches of 2 responses, each refit starts where one batch of all the
+    responses would start it (to rounding: BLAS sums a batch's columns its own way), whatever
+    the order of the refits."""
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    d = fit._design
+    Y = simulate(fit, 5, seed=8)
+    whole = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
+    monkeypatch.setattr(refit_module, "_BATCH_ENTRIES", 2 * len(Y))
+    small = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
+    assert small._batch == 2
+    f_whole, f_small = whole._factors()[0], small._factors()[0]
+    for s in (4, 0, 3, 1, 2):
+        whole.fit(s)
+        small.fit(s)
+        np.testing.assert_allclose(
+            small._start_of(f_small), whole._start_of(f_whole), rtol=1e-12, atol=1e-14
+        )
+    assert len(small._batched) == 3 and len(whole._batched) == 1
