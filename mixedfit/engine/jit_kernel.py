@@ -331,9 +331,20 @@ def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
     return f
 
 
-@cfunc(_SIGNATURE, cache=True, error_model="numpy")
-def objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
+def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
     """NLopt's objective (``nlopt_func``): :func:`_counted` at ``x`` on the buffers whose
     addresses and sizes ``data`` holds (fbuf, ibuf, the state buffer; .jit_nlopt)."""
     meta = carray(data, (6,), dtype=np.int64)
     return _counted(n, carray(x, (n,)), meta)
+
+
+_compiled: list[Any] = []
+
+
+def objective() -> Any:
+    """:func:`_objective` as a C function (numba ``cfunc``, cached on disk with the kernel),
+    compiled or loaded when :mod:`.jit_nlopt` is first imported: a failure there leaves the
+    kernel usable (the optimizer then calls through NLopt's Python wrapper)."""
+    if not _compiled:
+        _compiled.append(cfunc(_SIGNATURE, cache=True, error_model="numpy")(_objective))
+    return _compiled[0]

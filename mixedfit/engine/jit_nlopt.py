@@ -28,6 +28,8 @@ import numpy as np
 
 from .jit_kernel import STATE_BEST_F, STATE_BEST_X, STATE_COUNT, objective
 
+_OBJECTIVE = objective()  # compiled or loaded now: a failure makes this import fail
+
 __all__ = ["NativeBobyqa", "available"]
 
 _LN_BOBYQA = 34  # nlopt.LN_BOBYQA
@@ -129,7 +131,7 @@ class NativeBobyqa:
             if upper is not None:
                 ub = np.where(np.isfinite(upper), upper, math.inf)
                 lib.nlopt_set_upper_bounds(opt, _pointer(ub))
-            lib.nlopt_set_min_objective(opt, objective.address, self._meta_address)
+            lib.nlopt_set_min_objective(opt, _OBJECTIVE.address, self._meta_address)
             lib.nlopt_set_ftol_rel(opt, ftol_rel)
             lib.nlopt_set_ftol_abs(opt, ftol_abs)
             lib.nlopt_set_xtol_abs1(opt, xtol_abs)
