@@ -171,3 +171,30 @@ def test_no_dead_constants():
             if not any(word.search(t) for q, t in texts.items() if q != path):
                 dead.append(f"{module_name(path)}.{name}")
     assert not dead, f"constants never read: {dead}"
+
+
+def cached_compiled(module: str) -> bool:
+    """True if ``module`` defines a function numba caches on disk (``cache=True`` in a
+    decorator)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and any(
+                    kw.arg == "cache" and isinstance(kw.value, ast.Constant) and kw.value.value
+                    for kw in deco.keywords
+                ):
+                    return True
+    return False
+
+
+def test_cached_compiled_code_calls_only_its_own_file():
+    """numba stamps a cached function with its own file only: compiled code calling compiled
+    code of another file would keep the old callee after that file is edited (issue 15: the
+    NLopt objective outlived edits of the kernel). A module with cached compiled functions
+    imports no other such module."""
+    cached = {m for m in MODULES if cached_compiled(m)}
+    assert "mixedfit.engine.jit_kernel" in cached
+    for module in sorted(cached):
+        shared = sorted(GRAPH[module] & cached)
+        assert not shared, f"{module} imports cached compiled code of {shared}"

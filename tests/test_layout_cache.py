@@ -43,3 +43,16 @@ def test_theta_index_is_shared_and_read_only() -> None:
         rows[0] = 5
     T = np.tril(np.arange(1.0, 10.0).reshape(3, 3))
     assert _term(3).params_of(T).tolist() == [1.0, 4.0, 7.0, 5.0, 8.0, 9.0]
+
+
+def test_upper_bounds_size_and_structured_are_cached_per_layout() -> None:
+    """upper() (asked at every fit and refit) is a copy of a value computed once; size and
+    structured are each layout's own."""
+    layout = ThetaLayout((_term(2), _term(1)))
+    upper = layout.upper()
+    assert upper.tolist() == [np.inf] * 4
+    upper[:] = 1.0
+    assert layout.upper().tolist() == [np.inf] * 4
+    assert layout.size == 4 and not layout.structured
+    assert ThetaLayout((_term(3, correlated=False),)).size == 3
+    assert ThetaLayout(()).size == 0

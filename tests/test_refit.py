@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine import refit as refit_module
 from mixedfit.engine.lmm import fit_lmm, weighted_factor
 from mixedfit.engine.refit import ResponseRefits
 from mixedfit.engine.start import MomentStart, moment_start
+from mixedfit.engine.start_many import batched_starts
 from mixedfit.inference.bootstrap import simulate
 from mixedfit.model import engine_terms
 
@@ -118,3 +120,62 @@ def test_refit_without_blups_gives_the_same_estimates():
             assert np.array_equal(lean.theta, got[0])
             assert np.array_equal(lean.solution.beta, got[1])
             assert lean.solution.sigma == got[2]
+
+
+def test_batched_moment_starts_equal_one_response_starts(model):
+    """The refits' moment starts, computed for all responses in one batch (start_many), are
+    each response's start of moment_start to rounding; a refit of response s starts there."""
+    _, d, Y = model
+    refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
+    for f in refits._factors():
+        shared = MomentStart(f.layout, f.X)
+        batch = batched_starts(shared, refits._Y)
+        assert batch is not None
+        for s in range(NSIM):
+            alone = moment_start(f.layout, f.X, refits._Y[:, s])
+            assert batch[s] is not None
+            np.testing.assert_allclose(batch[s], alone, rtol=0, atol=1e-12 * np.abs(alone).max())
+    for s in (3, 1):  # the start of the response the factors hold, whatever came before
+        refits.fit(s)
+        f = refits._factors()[-1]
+        expected = moment_start(f.layout, f.X, refits._Y[:, s])
+        np.testing.assert_allclose(refits._start_of(f), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_batched_moment_start_leaves_overflowing_responses_alone():
+    """A response whose batched moments are not finite gets None (the refit computes its start
+    alone, as a fit from scratch); structured layouts are not batched."""
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    d = fit._design
+    Y = simulate(fit, 3, seed=2)
+    Y[:, 1] = 1e300 * np.random.default_rng(0).standard_normal(len(Y))
+    f = weighted_factor(engine_terms(d), d.X, Y[:, 0], d.weights)
+    batch = batched_starts(MomentStart(f.layout, f.X), Y - Y.mean(axis=0))
+    assert batch is not None and batch[1] is None
+    assert batch[0] is not None and batch[2] is not None
+    sleepstudy = mf.load_dataset("sleepstudy")
+    ar1 = mf.lmer("Reaction ~ Days + ar1(0 + factor(Days) | Subject)", sleepstudy)
+    g = weighted_factor(engine_terms(ar1._design), ar1._design.X, Y[:, 0], None)
+    assert batched_starts(MomentStart(g.layout, g.X), Y) is None
+
+
+def test_moment_starts_in_batches_of_bounded_size(monkeypatch):
+    """The refits' moment starts come in batches of at most _BATCH_ENTRIES values (rows ×
+    responses): with batches of 2 responses, each refit starts where one batch of all the
+    responses would start it (to rounding: BLAS sums a batch's columns its own way), whatever
+    the order of the refits."""
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    d = fit._design
+    Y = simulate(fit, 5, seed=8)
+    whole = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
+    monkeypatch.setattr(refit_module, "_BATCH_ENTRIES", 2 * len(Y))
+    small = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
+    assert small._batch == 2
+    f_whole, f_small = whole._factors()[0], small._factors()[0]
+    for s in (4, 0, 3, 1, 2):
+        whole.fit(s)
+        small.fit(s)
+        np.testing.assert_allclose(
+            small._start_of(f_small), whole._start_of(f_whole), rtol=1e-12, atol=1e-14
+        )
+    assert len(small._batched) == 3 and len(whole._batched) == 1

@@ -15,18 +15,24 @@ T at ``toff[r]`` of the T buffer (the rows of [X y]: k = 1 and T = 1).
 The functions keep the GIL (no ``nogil``): a call lasts a few µs, and giving the GIL up and
 taking it back at every evaluation would let another Python thread hold it for its whole
 switch interval (5 ms) each time.
+
+NLopt's objective for :mod:`.jit_nlopt` (:func:`objective`) is defined here too: numba
+invalidates a cached function when its own file changes, not when a compiled function it calls
+does, so compiled callers of the kernel live in this file (``tests/test_house.py`` checks it).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import carray, cfunc, njit, types
+from numba.extending import intrinsic
 
 Array = np.ndarray
 
-__all__ = ["evaluate", "evaluate_many"]
+__all__ = ["evaluate", "evaluate_many", "objective"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,3 +275,76 @@ def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
     """:func:`evaluate` at each row of ``thetas`` into ``out``."""
     for i in range(thetas.shape[0]):
         out[i] = evaluate(thetas[i], fbuf, ibuf)
+
+
+# NLopt's objective for .jit_nlopt (here, not there: numba stamps a cached function with its own
+# file only, so a compiled caller in another file would outlive an edit of the kernel)
+PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
+# the state buffer: [evaluations, best value, then the best θ]
+STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
+_SIGNATURE = types.float64(
+    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
+)
+
+
+@intrinsic
+def _f8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
+    """The float64 pointer at an integer address."""
+    sig = types.CPointer(types.float64)(types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
+
+    return sig, codegen
+
+
+@intrinsic
+def _i8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
+    """The int64 pointer at an integer address."""
+    sig = types.CPointer(types.int64)(types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy")
+def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
+    """One evaluation as :meth:`.optimize._Counted.__call__` does it (without progress)."""
+    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_i8_at(meta[2]), (meta[3],))
+    state = carray(_f8_at(meta[4]), (meta[5],))
+    theta = np.empty(n)
+    total = 0.0
+    for i in range(n):
+        theta[i] = x[i]
+        total += x[i]
+    state[STATE_COUNT] += 1.0
+    f = evaluate(theta, fbuf, ibuf) if math.isfinite(total) else math.inf
+    if not math.isfinite(f):  # NaN (a non-positive pivot) or inf: the optimizer backs off
+        f = PENALTY
+    if f < state[STATE_BEST_F]:
+        state[STATE_BEST_F] = f
+        for i in range(n):
+            state[STATE_BEST_X + i] = theta[i]
+    return f
+
+
+def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
+    """NLopt's objective (``nlopt_func``): :func:`_counted` at ``x`` on the buffers whose
+    addresses and sizes ``data`` holds (fbuf, ibuf, the state buffer; .jit_nlopt)."""
+    meta = carray(data, (6,), dtype=np.int64)
+    return _counted(n, carray(x, (n,)), meta)
+
+
+_compiled: list[Any] = []
+
+
+def objective() -> Any:
+    """:func:`_objective` as a C function (numba ``cfunc``, cached on disk with the kernel),
+    compiled or loaded when :mod:`.jit_nlopt` is first imported: a failure there leaves the
+    kernel usable (the optimizer then calls through NLopt's Python wrapper)."""
+    if not _compiled:
+        _compiled.append(cfunc(_SIGNATURE, cache=True, error_model="numpy")(_objective))
+    return _compiled[0]

@@ -3,7 +3,8 @@
 Through NLopt's Python wrapper every evaluation crosses into Python and back (a SWIG call of a
 Python function, ~3 µs, and the numba dispatcher's argument checks, ~1–2 µs): on sleepstudy
 more than the evaluation itself. Here the objective is a C function compiled by numba
-(:func:`_objective`, cached on disk like :mod:`.jit_kernel`) that evaluates the kernel on the
+(:func:`.jit_kernel.objective`, defined and cached on disk with the kernel it calls: numba
+invalidates a cached function when its own file changes only) that evaluates the kernel on the
 packed buffers and keeps the optimizer's bookkeeping (:class:`.optimize._Counted`'s: the count,
 the penalty for a value that is not finite, the best point) in a small state buffer; NLopt's C
 functions are called through :mod:`ctypes` from the library the ``nlopt`` package ships
@@ -24,71 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import carray, cfunc, njit, types
-from numba.extending import intrinsic
 
-from .jit_kernel import evaluate
+from .jit_kernel import STATE_BEST_F, STATE_BEST_X, STATE_COUNT, objective
+
+_OBJECTIVE = objective()  # compiled or loaded now: a failure makes this import fail
 
 __all__ = ["NativeBobyqa", "available"]
 
-PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
-# the state buffer: [evaluations, best value, then the best θ]
-_COUNT, _BEST_F, _BEST_X = 0, 1, 2
 _LN_BOBYQA = 34  # nlopt.LN_BOBYQA
-_SIGNATURE = types.float64(
-    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
-)
-
-
-@intrinsic
-def _f8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The float64 pointer at an integer address."""
-    sig = types.CPointer(types.float64)(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
-
-    return sig, codegen
-
-
-@intrinsic
-def _i8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The int64 pointer at an integer address."""
-    sig = types.CPointer(types.int64)(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
-
-    return sig, codegen
-
-
-@njit(cache=True, error_model="numpy")
-def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
-    """One evaluation as :meth:`.optimize._Counted.__call__` does it (without progress)."""
-    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
-    ibuf = carray(_i8_at(meta[2]), (meta[3],))
-    state = carray(_f8_at(meta[4]), (meta[5],))
-    theta = np.empty(n)
-    total = 0.0
-    for i in range(n):
-        theta[i] = x[i]
-        total += x[i]
-    state[_COUNT] += 1.0
-    f = evaluate(theta, fbuf, ibuf) if math.isfinite(total) else math.inf
-    if not math.isfinite(f):  # NaN (a non-positive pivot) or inf: the optimizer backs off
-        f = PENALTY
-    if f < state[_BEST_F]:
-        state[_BEST_F] = f
-        for i in range(n):
-            state[_BEST_X + i] = theta[i]
-    return f
-
-
-@cfunc(_SIGNATURE, cache=True, error_model="numpy")
-def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
-    meta = carray(data, (6,), dtype=np.int64)
-    return _counted(n, carray(x, (n,)), meta)
-
 
 _lib: Any = None
 
@@ -177,7 +121,7 @@ class NativeBobyqa:
             self._state = np.empty(2 + m)
             meta[4:] = [self._state.ctypes.data, self._state.size]
         state = self._state
-        state[_COUNT], state[_BEST_F] = 0.0, math.inf
+        state[STATE_COUNT], state[STATE_BEST_F] = 0.0, math.inf
         opt = lib.nlopt_create(_LN_BOBYQA, m)
         if not opt:
             raise MemoryError("NLopt could not create an optimizer")
@@ -187,7 +131,7 @@ class NativeBobyqa:
             if upper is not None:
                 ub = np.where(np.isfinite(upper), upper, math.inf)
                 lib.nlopt_set_upper_bounds(opt, _pointer(ub))
-            lib.nlopt_set_min_objective(opt, _objective.address, self._meta_address)
+            lib.nlopt_set_min_objective(opt, _OBJECTIVE.address, self._meta_address)
             lib.nlopt_set_ftol_rel(opt, ftol_rel)
             lib.nlopt_set_ftol_abs(opt, ftol_abs)
             lib.nlopt_set_xtol_abs1(opt, xtol_abs)
@@ -200,7 +144,7 @@ class NativeBobyqa:
             message = lib.nlopt_get_errmsg(opt) if code < 0 else None
         finally:
             lib.nlopt_destroy(opt)
-        count, best_f = int(state[_COUNT]), float(state[_BEST_F])
-        best_x = state[_BEST_X:].copy() if best_f < math.inf else None
+        count, best_f = int(state[STATE_COUNT]), float(state[STATE_BEST_F])
+        best_x = state[STATE_BEST_X:].copy() if best_f < math.inf else None
         error = None if message is None else message.decode(errors="replace")
         return code, error, count, best_f, best_x

@@ -243,7 +243,7 @@ def limit_model(
 ) -> LimitModel | None:
     """The σ → 0 limit model of these terms (:class:`LimitModel`), or None unless a structured
     term has one effect per observation and every other term nests in its groups (and X, y)."""
-    if X is None or y is None or not terms:
+    if X is None or y is None or all(t.structure is None for t in terms):
         return None
     layout = ThetaLayout(tuple(terms))
     span = _spanning(layout)

@@ -7,11 +7,14 @@ and, per response, rewrites only the response's row of A (Z'y, X'y, y'y, compute
 responses at once with one sparse product per term), then runs the fit of :func:`.lmm.fit_lmm`
 (the same optimizer, derivative check and second starts) from a given θ; the compiled
 criterion of :mod:`.jit` is built once too, and only its copy of the response's row is
-rewritten per response.
+rewritten per response. The moment starts are computed for many responses at once
+(:func:`.start_many.batched_starts`, batches of at most 2·10⁶ rows × responses) when a refit
+first asks for one of them.
 
 The cross products of a response are summed in another order than :func:`.crossprod.cross_products`
-sums them, so a refit agrees with a fit from scratch to rounding (about 1e-12 relative in the
-criterion), not bit for bit.
+sums them, and its moment start is the batch's (equal to the one-response start to about 1e-13
+relative), so a refit agrees with a fit from scratch to rounding (about 1e-12 relative in the
+criterion; θ̂ to the optimizer's tolerance), not bit for bit.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ from .lmm import EngineFit, fit_factors, weighted_factor
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
 from .start import MomentStart
+from .start_many import batched_starts
 
 __all__ = ["ResponseRefits"]
+
+_BATCH_ENTRIES = 2_000_000  # responses × rows per batch of moment starts (16 MB a copy)
 
 
 class ResponseRefits:
@@ -87,6 +93,11 @@ class ResponseRefits:
         self._Y = np.asarray(Yc, dtype=float)
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
         self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
+        # the moment starts per factor, in batches of responses when first asked (start_many);
+        # a batch holds a few copies of its responses: at most _BATCH_ENTRIES values each
+        self._batched: dict[tuple[int, int], list[np.ndarray | None] | None] = {}
+        self._batch = max(1, _BATCH_ENTRIES // max(n, 1))
+        self._current = 0  # the response the factors hold
         # the compiled criterion of each factor (.jit), built once; None: the numpy path
         compiled = jit.wanted(nsim)
         self._kernels = {
@@ -99,7 +110,17 @@ class ResponseRefits:
         }
 
     def _start_of(self, f: BlockedFactor) -> np.ndarray:
-        return self._starts[id(f)](f.y)
+        """The moment start of the response ``f`` holds: from the batch of all responses
+        (:func:`.start_many.batched_starts`), or computed alone where the batch has none."""
+        s, size = self._current, self._batch
+        key = (id(f), s // size)
+        if key not in self._batched:
+            first = key[1] * size
+            columns = self._Y[:, first : first + size]
+            self._batched[key] = batched_starts(self._starts[id(f)], columns)
+        batch = self._batched[key]
+        found = None if batch is None else batch[s % size]
+        return self._starts[id(f)](f.y) if found is None else found.copy()
 
     def _criterion_of(self, f: BlockedFactor) -> Callable[[np.ndarray], float]:
         return self._criteria[id(f)]
@@ -119,6 +140,7 @@ class ResponseRefits:
         :func:`.lmm.fit_lmm` with that start gives it (to rounding); ``blups=False``: its
         solution without BLUPs (``solution.b`` empty; :func:`.solution.solve`)."""
         y = np.ascontiguousarray(self._Y[:, s])
+        self._current = s
         for f, rows in zip(self._factors(), self._rows, strict=True):
             _set_response(f, rows, s, y)
             if (kernel := self._kernels[id(f)]) is not None:

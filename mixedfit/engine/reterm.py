@@ -120,12 +120,16 @@ class ThetaLayout:
     @property
     def size(self) -> int:
         """Length of θ."""
-        return sum(t.npar for t in self.terms)
+        return self.offsets[-1] + self.terms[-1].npar if self.terms else 0
 
     @property
     def structured(self) -> bool:
         """True if a term has a structured covariance."""
-        return any(t.structure is not None for t in self.terms)
+        known = self.__dict__.get("_structured")
+        if known is None:  # computed once per layout (every fit and refit asks several times)
+            known = any(t.structure is not None for t in self.terms)
+            object.__setattr__(self, "_structured", known)
+        return known
 
     def start(self) -> np.ndarray:
         """lme4's starting value: T = I for every term (relative sds 1, correlations 0)."""
@@ -161,6 +165,11 @@ class ThetaLayout:
 
     def upper(self) -> np.ndarray:
         """Upper bounds: +inf except a structured term's correlations (their box)."""
+        if not self.structured:  # computed once per layout, as lower()
+            return self._unstructured("upper", self._upper).copy()
+        return self._upper()
+
+    def _upper(self) -> np.ndarray:
         return np.concatenate(
             [
                 t.structure.upper() if t.structure is not None else np.full(t.npar, np.inf)

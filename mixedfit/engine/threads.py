@@ -87,12 +87,15 @@ def single_threaded() -> Iterator[None]:
     """One BLAS thread inside the block (the previous counts are restored after)."""
     before = [lib.num_threads for lib in _libraries()]
     _chosen.append(_chosen[0] if _chosen else [fit_threads(count) for count in before])
-    _set([1] * len(before))
+    switch = any(count != 1 for count in before)  # nested, or a refit: already one thread
+    if switch:
+        _set([1] * len(before))
     try:
         yield
     finally:
         _chosen.pop()
-        _set(before)
+        if switch:
+            _set(before)
 
 
 @contextlib.contextmanager

@@ -112,6 +112,8 @@ def _sd_entries(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray]:
 
 def largest_sd(x: np.ndarray, layout: ThetaLayout) -> float:
     """The largest relative sd of a structured term at x = (θ, …); 0 without one."""
+    if not layout.structured:
+        return 0.0
     _, structured = _sd_entries(layout)
     sds = np.asarray(x[: layout.size])[structured]
     return float(sds.max()) if sds.size else 0.0
