@@ -145,3 +145,14 @@ def test_limit_fit_round_trip(rlimit: mf.ResidualMixedModel, tmp_path: Path) -> 
     assert back.sigma == 0.0
     pd.testing.assert_frame_equal(back.ranef_condsd["Subject"], rlimit.ranef_condsd["Subject"])
     assert str(back.summary()) == str(rlimit.summary())
+
+
+def test_bootstrap_replicate_at_the_limit(rlimit: mf.ResidualMixedModel) -> None:
+    """A parametric-bootstrap refit that ends at the limit (responses drawn without noise:
+    the limit model's) reports σ̂* = 0, not the artefact of its scale."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.BoundaryWarning)
+        table = rlimit.bootstrap(nsim=1, seed=3)
+    assert table["sigma"].tolist() == [0.0]
+    sds = table.filter(like="sd_").to_numpy()
+    assert np.all(np.isfinite(sds)) and np.all(sds > 1)
