@@ -25,15 +25,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from callgrind import control, dumps
 
 MODELS = [
     ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
@@ -61,11 +61,6 @@ STAGES = [
 
 
 def _child() -> None:  # pragma: no cover - runs under valgrind
-    def control(flag: str) -> None:
-        subprocess.run(
-            ["callgrind_control", flag, str(os.getpid())], check=True, capture_output=True
-        )
-
     warnings.simplefilter("ignore")
     for name, formula in MODELS:
         _measure(name, formula, control)
@@ -159,32 +154,9 @@ def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
 
 def count(tree: Path) -> dict[str, dict[str, float]]:
     """Instructions per call of each stage (net of the control calls), per model."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cg.out"
-        env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        run = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--child",
-            ],
-            env=env,
-            cwd=tmp,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        raw: dict[str, dict[str, float]] = {}
-        lines = [line.split() for line in run.stdout.splitlines() if line.strip()]
-        for i, (name, label) in enumerate(lines, start=1):
-            text = Path(f"{out}.{i}").read_text()
-            summary = re.search(r"^summary:\s*(\d+)", text, re.M)
-            assert summary is not None
-            raw.setdefault(name, {})[label] = int(summary.group(1)) / REPEAT
+    raw: dict[str, dict[str, float]] = {}
+    for (name, label), total in dumps(tree, __file__, ["--child"]):
+        raw.setdefault(name, {})[label] = total / REPEAT
     result = {}
     for name, r in raw.items():
         net = {k: v - r["pass"] for k, v in r.items() if k != "pass"}

@@ -21,15 +21,15 @@ memory effects (BLAS kernels' counts are a fair proxy of their time, Python over
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from callgrind import control, dumps  # noqa: E402 (the benchmarks folder, put on the path)
+
 DEFAULT = [
     "sleepstudy",
     "penicillin",
@@ -44,16 +44,10 @@ DEFAULT = [
 
 def _child(names: list[str]) -> None:
     """Run in the valgrind'ed process: fit each model between a zero and a dump."""
-    sys.path.insert(0, str(HERE))
     from models import get_model
     from simulate import load_data
 
     import mixedfit as mf
-
-    def control(flag: str) -> None:
-        subprocess.run(
-            ["callgrind_control", flag, str(os.getpid())], check=True, capture_output=True
-        )
 
     warnings.simplefilter("ignore")
     for name in names:
@@ -71,34 +65,7 @@ def _child(names: list[str]) -> None:
 
 def count(tree: Path, names: list[str]) -> dict[str, float]:
     """Instructions per fit of each model, importing mixedfit from ``tree``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cg.out"
-        env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        run = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--child",
-                *names,
-            ],
-            env=env,
-            cwd=tmp,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        done = [line.split() for line in run.stdout.splitlines() if line.strip()]
-        result = {}
-        for i, (name, k) in enumerate(done, start=1):
-            text = Path(f"{out}.{i}").read_text()
-            summary = re.search(r"^summary:\s*(\d+)", text, re.M)
-            assert summary is not None
-            result[name] = int(summary.group(1)) / int(k)
-        return result
+    return {name: total / int(k) for (name, k), total in dumps(tree, __file__, ["--child", *names])}
 
 
 def main() -> None:

@@ -57,6 +57,7 @@ def test_constant_response(sleepstudy):
 
 
 @pytest.mark.parametrize("column", ["Days", "Reaction"])
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # inf + -inf summed warned (numpy)
 def test_infinite_values(sleepstudy, column):
     df = sleepstudy.astype({column: float})
     df.loc[[5, 9], column] = [np.inf, -np.inf]

@@ -8,6 +8,7 @@ must go to the same stage or an earlier one, and the module graph must have no c
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,38 @@ def test_no_import_cycles():
 def test_modules_are_small(module):
     lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines (at most {MAX_LINES})"
+
+
+def _constants(tree: ast.Module) -> list[str]:
+    """The module-level UPPER_CASE names a module assigns."""
+    out = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        out += [t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()]
+    return out
+
+
+def test_no_dead_constants():
+    """Every module-level constant of mixedfit is read somewhere: in its module (beyond its
+    assignment and its ``__all__`` entry), in another module, a test, a benchmark or the docs
+    (a refusal message of residual_varpar outlived the refusal it worded)."""
+    top = ROOT.parent
+    texts = {
+        p: p.read_text(encoding="utf-8")
+        for d in ("mixedfit", "tests", "benchmarks", "docs")
+        for p in (top / d).rglob("*")
+        if p.suffix in (".py", ".md")
+    }
+    dead = []
+    for path in sorted(ROOT.rglob("*.py")):
+        text = texts[path]
+        body = re.sub(r"__all__ = \[[^\]]*\]", "", text)
+        for name in _constants(ast.parse(text)):
+            word = re.compile(rf"\b{name}\b")
+            if len(word.findall(body)) > 1:
+                continue
+            if not any(word.search(t) for q, t in texts.items() if q != path):
+                dead.append(f"{module_name(path)}.{name}")
+    assert not dead, f"constants never read: {dead}"

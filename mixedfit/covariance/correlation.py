@@ -153,8 +153,9 @@ class CorrelationStructure(ResidualStructure):
             cell = g.codes * nt + parts.variance.stratum
             uniq, inv = np.unique(cell, return_inverse=True)
             cl = [f"{g.labels[u // nt]}:{parts.variance.labels[u % nt]}" for u in uniq]
-            return corr, IdentPart(inv, cl, _reference(inv, codes))
-        return corr, IdentPart(g.codes, g.labels, _reference(g.codes, codes))
+            within = f"{self.by}:{parts.variance.qualifier}"
+            return corr, IdentPart(inv, cl, _reference(inv, codes), qualifier=within)
+        return corr, IdentPart(g.codes, g.labels, _reference(g.codes, codes), qualifier=self.by)
 
 
 def _need_subject(s: CorrelationStructure) -> str:
@@ -166,7 +167,7 @@ def _need_subject(s: CorrelationStructure) -> str:
 def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPart:
     """VarIdent over the time levels present (the reference: nlme's, set by at_first_row)."""
     c = code_column(frame, time, "time")
-    return IdentPart(c.codes, c.labels, 0)
+    return IdentPart(c.codes, c.labels, 0, qualifier=time)
 
 
 def _positions(
@@ -341,7 +342,7 @@ class AnteDependence(CorrelationStructure):
                     f"AnteDependence has a correlation between the levels {tl[k]!r} and "
                     f"{tl[k + 1]!r} of {self.time!r}, but no subject spans them"
                 )
-        var = IdentPart(lv, tl, 0) if self.heterogeneous else None
+        var = IdentPart(lv, tl, 0, qualifier=self.time) if self.heterogeneous else None
         return _Parts(AntePart(lv, m), var, tl, lv)
 
 
@@ -362,7 +363,7 @@ class Unstructured(CorrelationStructure):
                 f"Unstructured needs each pair of levels of {self.time!r} in some subject, but no "
                 f"subject has both {tl[a[0]]!r} and {tl[b[0]]!r}: the data have too few visits"
             )
-        return _Parts(UnstructuredPart(lv, len(tl), tl), None, tl, lv)
+        return _Parts(UnstructuredPart(lv, len(tl), tl, qualifier=self.time), None, tl, lv)
 
 
 @dataclass(frozen=True)

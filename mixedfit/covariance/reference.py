@@ -105,7 +105,6 @@ def chain_order(n_levels: Sequence[int], n_columns: Sequence[int]) -> list[int]:
     return sorted(range(len(rank)), key=rank.__getitem__)
 
 
-
 def first_row(keys: Sequence[np.ndarray]) -> int:
     """The row first after a stable sort by ``keys`` (the first key outermost); 0 without keys.
     O(n) per key: the rows at the smallest value of each key in turn."""
@@ -140,7 +139,7 @@ def at_first_row(
     for the variances of an unstructured correlation (one per ``by=`` group, each at the
     row's time level)."""
     if isinstance(var, IdentPart) and first < len(var.stratum):
-        var = IdentPart(var.stratum, var.labels, int(var.stratum[first]))
+        var = var.with_reference(int(var.stratum[first]))
     inner = getattr(corr, "parts", None)  # a ByCorrelation: a part per group
     if inner is not None:
         corr = copy.copy(corr)

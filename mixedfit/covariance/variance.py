@@ -65,7 +65,7 @@ class VarIdent(VarianceFunction):
 
     def variance_part(self, frame: pd.DataFrame, subject: np.ndarray | None) -> VariancePart:
         c = code_column(frame, self.by, "VarIdent")
-        return IdentPart(c.codes, c.labels, _reference(c.codes, subject))
+        return IdentPart(c.codes, c.labels, _reference(c.codes, subject), qualifier=self.by)
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,9 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray | 
             continue
         if isinstance(dtype, np.dtype) and dtype.kind == "f":
             values = column.values
-            if not np.isfinite(values.sum()):  # else every value is finite
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, huge values: checked
+                total = values.sum()
+            if not np.isfinite(total):  # else every value is finite
                 masks.append((j, np.isnan(values)))
                 infinite = infinite or bool(np.isinf(values).any())
         elif column.categorical:

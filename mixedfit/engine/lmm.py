@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import jit, restart, vanishing
+from . import crawl, jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .factor import BlockedFactor
@@ -20,6 +20,7 @@ from .reterm import ReTerm
 from .ridge import ridge_tangent
 from .solution import Solution, solve
 from .start import moment_start
+from .unbounded import second_opinion
 
 __all__ = ["EngineFit", "criterion_at", "fit_factors", "fit_lmm", "weighted_factor"]
 
@@ -172,6 +173,8 @@ def fit_factors(
             # criterion is flat there to the last bit can carry rounding noise here, which
             # finite differences turn into a curvature (see .jit)
             check = check_convergence(lambda th: at.objective(th, reml), theta_at, lower, flat)
+        if layout.structured:  # near ρ = 1 θ's absolute steps misjudge (unbounded.py)
+            check = second_opinion(check, criterion, theta_at, lower, layout.upper())
         return check
 
     with _blas_threads(factor):
@@ -185,7 +188,7 @@ def fit_factors(
 
         def watched(start: np.ndarray | None) -> OptimizerRecord:
             budget = max(1, max_evals - spent[0])
-            done = vanishing.watched(optimize, limits[0], start, *limits[1:], budget, exact)
+            done = crawl.watched(optimize, limits[0], start, *limits[1:], budget, exact)
             spent[0] += done.evaluations
             return done
 
@@ -195,14 +198,9 @@ def fit_factors(
             record = replace(record, start="given")
         check = None if limit else check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
+        boundary, exhausted = _centred_theta(criteria), lambda: spent[0] >= max_evals
         record, check = restart.improve(
-            record,
-            check,
-            layout,
-            watched,
-            check_at,
-            boundary_theta=_centred_theta(criteria),
-            spent=lambda: spent[0] >= max_evals,
+            record, check, layout, watched, check_at, boundary_theta=boundary, spent=exhausted
         )
         if layout.structured:
             rest = max_evals - record.evaluations

@@ -25,10 +25,11 @@ by θ), and the caller warns (``mixedfit.BoundaryWarning``) naming the term
 (:func:`limit_warning`).
 
 A fit is tried at its limit when its first optimization spends :data:`WATCH_EVALS` evaluations
-without converging (:func:`watched`: the crawl; otherwise it goes on from where it stopped with
-the rest of its budget) or ends with a structured term's relative sd above :data:`TRIAL_SD`
-(:func:`settle`). :func:`capped` marks a fit whose evaluations over all its optimizations
-reached the caller's ``max_evals`` as unconverged (a ConvergenceWarning, never a silent stop).
+without converging and the criterion falls along the ray (:func:`.crawl.watched`; otherwise it
+goes on from where it stopped, see there) or ends with a structured term's relative sd above
+:data:`TRIAL_SD` (:func:`settle`). :func:`capped` marks a fit whose evaluations over all its
+optimizations reached the caller's ``max_evals`` as unconverged (a ConvergenceWarning, never a
+silent stop).
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ __all__ = [
     "limit_warning",
     "message",
     "settle",
-    "watched",
 ]
 
 LIMIT_SD = 1e4
@@ -311,50 +311,6 @@ def _better(trial: OptimizerRecord | None, best: OptimizerRecord) -> bool:
         and trial.converged
         and math.isfinite(trial.objective)
         and trial.objective < best.objective - RESTART_GAIN
-    )
-
-
-def watched(
-    optimize: Optimize,
-    fun: Objective,
-    start: np.ndarray | None,
-    layout: ThetaLayout,
-    lower: np.ndarray,
-    upper: np.ndarray | None,
-    max_evals: int,
-    exact: LimitCriteria | None = None,
-) -> OptimizerRecord:
-    """A first optimization (``optimize(start, budget)``) watched for the σ → 0 crawl.
-
-    Without a structured term, the optimization with the whole budget. Otherwise it gets
-    :data:`WATCH_EVALS` first; if it stops there unconverged, the limit (:func:`limit`) from its
-    best point is taken when better, else the optimization goes on from that point with the
-    rest of ``max_evals``. The record counts every evaluation.
-    """
-    if not layout.structured or max_evals <= WATCH_EVALS:
-        return optimize(start, max_evals)
-    first = optimize(start, WATCH_EVALS)
-    if first.converged or first.evaluations < WATCH_EVALS:
-        return first
-    trial = limit(fun, first.theta, layout, lower, upper, max_evals - first.evaluations, exact)
-    spent = first.evaluations + (0 if trial is None else trial.evaluations)
-    if trial is not None and _better(trial, first):
-        return replace(
-            trial,
-            evaluations=spent,
-            seconds=first.seconds + trial.seconds,
-            theta_start=first.theta_start,  # a restart's start is compared with it
-        )
-    if spent >= max_evals:  # the limit's trial spent the budget: no further evaluation
-        seconds = first.seconds + (0.0 if trial is None else trial.seconds)
-        return replace(first, evaluations=spent, seconds=seconds)
-    rest = optimize(first.theta, max_evals - spent)
-    return replace(
-        rest,
-        evaluations=spent + rest.evaluations,
-        seconds=first.seconds + rest.seconds,
-        start=first.start,
-        theta_start=first.theta_start,
     )
 
 

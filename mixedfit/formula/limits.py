@@ -26,6 +26,7 @@ from formulaic.parser import DefaultFormulaParser
 from formulaic.parser.types import ASTNode
 
 from ..exceptions import FormulaError
+from .pycode import quiet_compile
 
 __all__ = ["MAX_FACTORS", "MAX_TERMS", "check_expansion", "check_random_terms"]
 
@@ -64,7 +65,8 @@ def check_expansion(expr: str, where: str) -> None:
     mixedfit.exceptions.FormulaError: the fixed part 'y ~ (x + z + t + o)^9' is too large to ...
     """
     try:
-        tree = DefaultFormulaParser().parse(expr, target="ast")
+        with quiet_compile():
+            tree = DefaultFormulaParser().parse(expr, target="ast")
     except Exception:  # formulaic reports a malformed formula when it parses it for real
         return
     leaves = _leaves(tree)

@@ -15,6 +15,9 @@ Nothing here evaluates anything.
 from __future__ import annotations
 
 import ast
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +31,7 @@ __all__ = [
     "expression_names",
     "formula_tokens",
     "python_code",
+    "quiet_compile",
     "split_top_level",
 ]
 
@@ -78,6 +82,17 @@ class PythonCode:
         return text
 
 
+@contextmanager
+def quiet_compile() -> Iterator[None]:
+    """Compiling the user's formula code without the compiler's warnings about it (an invalid
+    escape ``'\\`'`` warned a DeprecationWarning from ``<unknown>:1``, even for a formula safe
+    mode refuses): the code is checked, refused or evaluated by formulaic, which reports it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        yield
+
+
 def formula_tokens(text: str) -> list[FormulaToken]:
     """The tokens of a formula (or formula part), Python tokens as formulaic rewrites them.
 
@@ -94,6 +109,11 @@ def formula_tokens(text: str) -> list[FormulaToken]:
     formulaic.errors.FormulaSyntaxError
         Unbalanced quotes or parentheses.
     """
+    with quiet_compile():
+        return _tokens(text)
+
+
+def _tokens(text: str) -> list[FormulaToken]:
     out = []
     for tok in tokenize(text):
         kind = tok.kind.value if tok.kind is not None else ""
@@ -127,8 +147,9 @@ def python_code(code: str) -> PythonCode:
         Code Python (or formulaic's sanitizer) cannot read.
     """
     aliases: dict[str, str] = {}
-    sanitized = sanitize_variable_names(code, {}, aliases)
-    return PythonCode(ast.parse(sanitized, mode="eval"), aliases)
+    with quiet_compile():
+        sanitized = sanitize_variable_names(code, {}, aliases)
+        return PythonCode(ast.parse(sanitized, mode="eval"), aliases)
 
 
 def python_names(code: str) -> set[str]:

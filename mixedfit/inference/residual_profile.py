@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["residual_profile_all", "residual_profile_zeta"]
 
-_RANGE_PROBE = 40.0  # x_j moved this far each way to find a parameter's range
-_HUGE = 1e8  # a probed limit beyond this is infinite
 _SOLVE_STEPS = 60
 _WALL = 1e4  # deviance above the optimum returned where the parameter cannot be held (finite:
 # on 1e300 BOBYQA's quadratic model overflowed and it stopped early, far from the optimum)

@@ -42,17 +42,10 @@ from .satterthwaite import richardson_hessian
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
-__all__ = ["JACOBIAN_STEP", "LIMIT_REFUSAL", "ResidualVarpar", "residual_varpar"]
+__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
 
 JACOBIAN_STEP = 1e-5
 """Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
-LIMIT_REFUSAL = (
-    "Satterthwaite and Kenward-Roger df are not available at the σ → 0 limit of a structured "
-    "term (the fit's BoundaryWarning): σ is 0 there and the residual structure's parameters "
-    "are not identified (σ² Λ_R vanishes); fit the limit model without residual= (its "
-    "Satterthwaite df are the limit GLS's) or use ddf='none'"
-)
-"""The refusal of df for a residual-structure fit at the σ → 0 limit."""
 BOX_EDGE = 1e-12
 """A boxed parameter at its bound is moved this far inside (atanh finite)."""
 

@@ -23,6 +23,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
+from ..engine.unbounded import second_opinion
 from ..exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
 from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
@@ -246,9 +247,16 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
             if alt is not None:
                 at, theta_at = alt.factor, alt.theta
         with single_threaded():
-            check = check_convergence(
-                lambda th: at.objective(th, reml), theta_at, factor.layout.lower()
-            )
+            layout = factor.layout
+            check = check_convergence(lambda th: at.objective(th, reml), theta_at, layout.lower())
+            if layout.structured:
+                check = second_opinion(
+                    check,
+                    lambda th: at.objective(th, reml),
+                    theta_at,
+                    layout.lower(),
+                    layout.upper(),
+                )
             at.update(theta_at)
     return EngineFit(
         factor=factor,

@@ -19,7 +19,9 @@ stored frame (the time, subject and nesting checks of a fit), the criterion at t
 φ̂) is recomputed (relative 1e-9), and β̂, σ̂, b̂ and the structure's parameters (relative 1e-8)
 must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (below
 :data:`~mixedfit.engine.convergence.MAX_NOBS` rows): a stored fit whose point fails it loads
-with a :class:`~mixedfit.exceptions.ConvergenceWarning`.
+with a :class:`~mixedfit.exceptions.ConvergenceWarning`. A file saved before mixedfit took
+nlme's reference level, which reproduces under the earlier binding, is fitted again from its data
+with a warning (:mod:`.old_reference`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from ..exceptions import (
 from ..formula import parse_formula
 from ..model import ResidualModelFit, engine_terms
 from . import jsoncodec as codec
+from . import old_reference
 from .fitcheck import ESTIMATE_RTOL, check_diagnostics, compare_estimates, design_difference
 from .fitload import rebuild_design
 from .structure_codec import decode_structure, encode_structure, structure_columns
@@ -216,8 +219,20 @@ def restore_residual(
                 "covariance is not positive definite at the saved parameters (the file was "
                 "altered)"
             ) from None
-    compare_estimates(estimates, solution, objective, where)
-    _compare_params(block["params"], bound.model.report(phi), where)
+    try:
+        compare_estimates(estimates, solution, objective, where)
+        _compare_params(block["params"], bound.model.report(phi), where)
+    except (MixedFitError, _FileError):
+        y = design.y - design.offset
+        with warnings.catch_warnings():  # warned when bound above
+            warnings.simplefilter("ignore", UnusedLevelWarning)
+            old = old_reference.old_model(structure, frame, bound.model)
+        if old is None or not old_reference.reproduces(old, terms, design.X, y, x, document, where):
+            raise
+        names = [t.name for t in design.spec.terms]
+        engine = old_reference.refit(terms, design.X, y, bound.model, reml, names, where)
+        frame.index = pd.Index(design.rows)
+        return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
     stored = codec.unscalar(estimates["objective"])
     record = codec.unrecord(OptimizerRecord, document["optimizer"])
     if not (np.array_equal(record.theta, x) and record.objective == stored):

@@ -22,7 +22,6 @@ __all__ = ["SNIFFED_DELIMITERS", "read_table", "sniff_delimiter"]
 
 #: Delimiters the sniffer chooses from.
 SNIFFED_DELIMITERS = ",;\t|"
-_TEXT = {".csv", ".tsv", ".txt", ".dat", ".gz"}
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _PARQUET = {".parquet", ".pq"}
 _SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}

@@ -139,19 +139,11 @@ def structure_terms(fit: Any) -> list[tuple[str, float]]:
 
     if not isinstance(fit, ResidualModelFit):
         return []
-    params = fit.residual.params
-    model = fit._engine.model
-    correlation, ratios = set(), set()
-    if model.correlation is not None:
-        phi_c, _ = model.split(fit._engine.phi)
-        correlation = set(model.correlation.report(phi_c))
-        ratios = set(model.correlation.ratio_names())
-    out = []
-    for name, value in params.items():
-        label = str(name)
-        is_cor = label in correlation and label not in ratios
-        out.append((("cor__" if is_cor else "varfun__") + label, float(value)))
-    return out
+    engine = fit._engine
+    return [
+        (("cor__" if is_cor else "varfun__") + name, value)
+        for name, value, is_cor in engine.model.labelled(engine.phi)
+    ]
 
 
 def _ran_vals(fit: Any, conf_int: bool, level: float) -> pd.DataFrame:

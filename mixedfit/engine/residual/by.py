@@ -6,16 +6,18 @@ rugged`, :meth:`ByCorrelation.ridge_point`, :meth:`ByCorrelation.at_bound`).
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Sequence
 
 import numpy as np
 
 from .correlation import CorrelationPart
+from .labels import Block, merged
+from .part import Composite
 
 __all__ = ["ByCorrelation"]
 
 
-class ByCorrelation(CorrelationPart):
+class ByCorrelation(Composite, CorrelationPart):
     """A separate parameter set of a correlation structure per group of subjects (SAS GROUP=).
 
     Parameters
@@ -28,36 +30,17 @@ class ByCorrelation(CorrelationPart):
     """
 
     _row_arrays = ("group",)
+    parts: Sequence[CorrelationPart]
 
     def __init__(self, parts: list[CorrelationPart], group: np.ndarray, labels: list[str]) -> None:
-        self.parts, self.group = parts, np.asarray(group, dtype=np.intp)
-        self.names = tuple(
-            f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names
-        )
-        self.labels = labels
-        self._offsets = np.cumsum([0, *[p.size for p in parts]])
-
-    def take(self, rows: np.ndarray) -> Self:
-        new = super().take(rows)
-        new.parts = [p.take(rows) for p in self.parts]
-        return new
-
-    def _slice(self, phi: np.ndarray, g: int) -> np.ndarray:
-        return phi[self._offsets[g] : self._offsets[g + 1]]
+        names = tuple(f"{lab}:{n}" for lab, p in zip(labels, parts, strict=True) for n in p.names)
+        self._compose(parts, names)
+        self.group, self.labels = np.asarray(group, dtype=np.intp), labels
 
     @property
     def rugged(self) -> bool:
         """True if a group's structure is rugged (a spherical spatial correlation per group)."""
         return any(p.rugged for p in self.parts)
-
-    def start(self) -> np.ndarray:
-        return np.concatenate([p.start() for p in self.parts])
-
-    def lower(self) -> np.ndarray:
-        return np.concatenate([p.lower() for p in self.parts])
-
-    def upper(self) -> np.ndarray:
-        return np.concatenate([p.upper() for p in self.parts])
 
     def other_starts(self) -> list[np.ndarray]:
         """Each part's further starts, all parts moved together (the others at their start)."""
@@ -76,7 +59,7 @@ class ByCorrelation(CorrelationPart):
 
     def at_bound(self, phi: np.ndarray) -> str | None:
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
-            why = part.at_bound(self._slice(phi, g))
+            why = part.at_bound(self.piece(phi, g))
             if why is not None:
                 return f"{lab}: {why}"
         return None
@@ -96,11 +79,30 @@ class ByCorrelation(CorrelationPart):
         for g, part in enumerate(self.parts):
             sel = g_of == g
             if sel.any():
-                out[sel] = part.correlation(self._slice(phi, g), rows[sel])
+                out[sel] = part.correlation(self.piece(phi, g), rows[sel])
         return out
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
-        out = {}
+        return merged(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """The groups' parameters as ``group:name``, the correlation parameters of all groups
+        in one block, their sd ratios (an unstructured part's) in another."""
+        cor: dict[str, float] = {}
+        ratios: dict[str, float] = {}
+        qualifier = "time"
         for g, (lab, part) in enumerate(zip(self.labels, self.parts, strict=True)):
-            out.update({f"{lab}:{k}": v for k, v in part.report(self._slice(phi, g)).items()})
-        return out
+            for block in part.param_blocks(self.piece(phi, g)):
+                named = {f"{lab}:{k}": v for k, v in block.values.items()}
+                (cor if block.correlation else ratios).update(named)
+                if not block.correlation:
+                    qualifier = block.qualifier
+        out = [Block(self.qualifier, cor, True)]
+        return [*out, Block(qualifier, ratios)] if ratios else out
+
+    def ratio_names(self) -> tuple[str, ...]:
+        return tuple(
+            f"{lab}:{n}"
+            for lab, p in zip(self.labels, self.parts, strict=True)
+            for n in p.ratio_names()
+        )

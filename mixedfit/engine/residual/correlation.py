@@ -12,14 +12,14 @@ correlation matrices (nsub, m, m) in one vectorized step. Parameters are unconst
 
 from __future__ import annotations
 
-import copy
 import math
 from abc import ABC, abstractmethod
-from typing import Self
 
 import numpy as np
 
+from .labels import Block
 from .maps import arma_acf, cs_rho, durbin_levinson, pacf_to_acf, unit_ratio
+from .part import Part
 
 __all__ = [
     "AR1Part",
@@ -32,41 +32,16 @@ __all__ = [
 ]
 
 
-class CorrelationPart(ABC):
-    """Correlation matrices of the rows of each subject."""
+class CorrelationPart(Part, ABC):
+    """Correlation matrices of the rows of each subject (φ: :class:`.part.Part`)."""
 
-    names: tuple[str, ...] = ()
-    _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
-
-    @property
-    def size(self) -> int:
-        """Number of parameters."""
-        return len(self.names)
-
-    def take(self, rows: np.ndarray) -> Self:
-        """The part on the given rows only (same parameters, same meaning)."""
-        new = copy.copy(self)
-        for name in self._row_arrays:
-            setattr(new, name, getattr(self, name)[rows])
-        return new
+    qualifier: str = "correlation"
 
     @property
     def rugged(self) -> bool:
         """True if the criterion has kinks and many local optima in φ (:mod:`.restart` gives
         such fits more starts): False unless overridden (a spherical spatial correlation)."""
         return False
-
-    def start(self) -> np.ndarray:
-        """Starting φ (white noise unless overridden)."""
-        return np.zeros(self.size)
-
-    def lower(self) -> np.ndarray:
-        """Lower bounds of φ (unconstrained: −inf)."""
-        return np.full(self.size, -np.inf)
-
-    def upper(self) -> np.ndarray:
-        """Upper bounds of φ (unconstrained: +inf)."""
-        return np.full(self.size, np.inf)
 
     def other_starts(self) -> list[np.ndarray]:
         """Further starting φ worth a run of their own (another basin, a ridge): none."""
@@ -98,6 +73,10 @@ class CorrelationPart(ABC):
     def ratio_names(self) -> tuple[str, ...]:
         """The keys of :meth:`report` that are sd ratios (nlme holds them in a varIdent): none."""
         return ()
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """:meth:`report` as the block of the correlation parameters (:mod:`.labels`)."""
+        return [Block(self.qualifier, self.report(phi), correlation=True)]
 
 
 _LAG_CACHE_MAX = 65_536  # lag arrays up to this many entries are kept for the next call
@@ -285,5 +264,3 @@ class AntePart(_LevelMatrixPart):
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return dict(zip(self.names, map(float, unit_ratio(np.asarray(phi))), strict=True))
-
-

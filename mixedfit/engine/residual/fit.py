@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import vanishing
+from .. import crawl, vanishing
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
 from ..solution import solve
@@ -215,7 +215,7 @@ def _fit_one(
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                vanishing.watched(optimize, fun, x0, crit.layout, lower, upper, left())
+                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), ridge=False)
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )

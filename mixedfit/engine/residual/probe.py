@@ -84,7 +84,7 @@ def _referred(
     deltas = part.deltas(pv)
     big = int(np.argmax(deltas))
     kept = {g: float(deltas[g] / deltas[big]) for g in part.fixed}
-    new = IdentPart(part.stratum, part.labels, big, {**kept, **fixed})
+    new = part.with_reference(big, {**kept, **fixed})
     new.interior = part.interior | interior
     other = ResidualModel(model.n, model.subject, model.correlation, new)
     scale = np.ones(n_theta) if layout is None else np.where(sd_mask(layout), 1.0, 0.0)
@@ -132,7 +132,7 @@ def probed(
         rising = [g for g in cand if _value(sub, terms, X, y, _at([g], RISE)) > sub.objective]
         if len(rising) < len(cand):  # released: the criterion falls away from 0
             released = _before(model, start, held.reference, [g for g in cand if g not in rising])
-            src = IdentPart(held.stratum, held.labels, held.reference, {**held.fixed, **released})
+            src = held.with_reference(held.reference, {**held.fixed, **released})
             value = _value(sub, terms, X, y, released)
             start = replace(start, theta=mapped(sub.record.theta, src, part), objective=value)
             interior |= set(released)
@@ -194,7 +194,7 @@ def _value(
     """The criterion at ``sub``'s optimum with some of its fixed ratios changed (one
     evaluation); inf when it cannot be computed."""
     part = _ident(sub.model)
-    moved = IdentPart(part.stratum, part.labels, part.reference, {**part.fixed, **change})
+    moved = part.with_reference(part.reference, {**part.fixed, **change})
     model = ResidualModel(sub.model.n, sub.model.subject, sub.model.correlation, moved)
     try:
         with single_threaded():

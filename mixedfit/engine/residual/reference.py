@@ -164,7 +164,7 @@ def moved(
     if not deltas[part.reference] < ratio * deltas.max():
         return None
     kept = np.flatnonzero(deltas >= ratio * deltas.max())
-    new = IdentPart(part.stratum, part.labels, int(kept[np.argmin(deltas[kept])]))
+    new = part.with_reference(int(kept[np.argmin(deltas[kept])]))
     other = ResidualModel(model.n, model.subject, model.correlation, new)
     scale = np.ones(n_theta) if layout is None else np.where(sd_mask(layout), 1.0, 0.0)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .correlation import CorrelationPart
+from .labels import Block, labelled, merged
 from .variance import VariancePart
 
 __all__ = ["ResidualModel", "Whitened"]
@@ -139,14 +140,20 @@ class ResidualModel:
         return phi[: self._nc], phi[self._nc :]
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
-        """Parameters on nlme's constrained scale (correlation first, then variance)."""
+        """Parameters on nlme's constrained scale (correlation first, then variance), by
+        unique names (nlme's, qualified where two parts' collide: :mod:`.labels`)."""
+        return merged(self.param_blocks(phi))
+
+    def labelled(self, phi: np.ndarray) -> list[tuple[str, float, bool]]:
+        """:meth:`report` as (name, value, is a correlation parameter)."""
+        return labelled(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """The parts' parameters in blocks (:mod:`.labels`)."""
         pc, pv = self.split(phi)
-        out: dict[str, float] = {}
-        if self.correlation is not None:
-            out.update(self.correlation.report(pc))
-        if self.variance is not None:
-            out.update(self.variance.report(pv))
-        return out
+        c = [] if self.correlation is None else self.correlation.param_blocks(pc)
+        v = [] if self.variance is None else self.variance.param_blocks(pv)
+        return [b for b in (*c, *v) if b.values]
 
     def row_keys(self) -> np.ndarray | None:
         """What the structure reads of each row, shape (n, r): Λ of a subject is a function of

@@ -14,6 +14,7 @@ from typing import Self
 import numpy as np
 
 from .correlation import _LevelMatrixPart
+from .labels import Block, merged
 
 __all__ = ["UnstructuredPart"]
 
@@ -34,6 +35,9 @@ class UnstructuredPart(_LevelMatrixPart):
         Level labels: the keys of the sd ratios in :meth:`report` (default ``"1"``, ``"2"``, …).
     reference : int
         The level whose variance is σ² (its sd ratio 1).
+    qualifier : str
+        The qualifier of the sd ratios' names when they collide (the time column,
+        :mod:`.labels`).
     """
 
     def __init__(
@@ -42,8 +46,10 @@ class UnstructuredPart(_LevelMatrixPart):
         n_levels: int,
         labels: list[str] | None = None,
         reference: int = 0,
+        qualifier: str = "time",
     ) -> None:
         super().__init__(level, n_levels)
+        self.ratio_qualifier = qualifier
         m = n_levels
         self.labels = [str(k + 1) for k in range(m)] if labels is None else list(labels)
         self._tril = [(i, j) for i in range(1, m) for j in range(i)]
@@ -90,14 +96,15 @@ class UnstructuredPart(_LevelMatrixPart):
     def report(self, phi: np.ndarray) -> dict[str, float]:
         """``cor(i,j)`` between levels i > j (1-based, nlme's corSymm), then each level's sd
         ratio to the reference level's under its label (nlme's varIdent)."""
+        return merged(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """The correlations' block and the sd ratios' (qualified by the time column)."""
         S = self.level_matrix(phi)
         sd = np.sqrt(np.diag(S))
-        out = {}
-        for i, j in self._tril:
-            out[f"cor({i + 1},{j + 1})"] = float(S[i, j] / (sd[i] * sd[j]))
-        for i in range(self.n_levels):
-            out[self.labels[i]] = float(sd[i])
-        return out
+        cor = {f"cor({i + 1},{j + 1})": float(S[i, j] / (sd[i] * sd[j])) for i, j in self._tril}
+        ratios = {self.labels[i]: float(sd[i]) for i in range(self.n_levels)}
+        return [Block(self.qualifier, cor, True), Block(self.ratio_qualifier, ratios)]
 
     def ratio_names(self) -> tuple[str, ...]:
         return tuple(self.labels)

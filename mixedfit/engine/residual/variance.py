@@ -9,12 +9,15 @@ otherwise.
 
 from __future__ import annotations
 
-import copy
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
+
+from .labels import Block, merged
+from .part import Composite, Part
 
 __all__ = [
     "FLOOR",
@@ -35,35 +38,11 @@ with the reference (:func:`.reference.vanished_strata`; the probe's boundary is 
 :data:`.probe.PROBE_FLOOR`). No ratio is bounded (review rv2)."""
 
 
-class VariancePart(ABC):
-    """Standard-deviation multipliers s of the rows."""
+class VariancePart(Part, ABC):
+    """Standard-deviation multipliers s of the rows (φ: :class:`.part.Part`; start: all
+    multipliers 1)."""
 
-    names: tuple[str, ...] = ()
-    _row_arrays: tuple[str, ...] = ()  # attributes holding one value per row
-
-    @property
-    def size(self) -> int:
-        """Number of parameters."""
-        return len(self.names)
-
-    def take(self, rows: np.ndarray) -> Self:
-        """The part on the given rows only (same parameters, same meaning)."""
-        new = copy.copy(self)
-        for name in self._row_arrays:
-            setattr(new, name, getattr(self, name)[rows])
-        return new
-
-    def start(self) -> np.ndarray:
-        """Starting φ: all multipliers 1."""
-        return np.zeros(self.size)
-
-    def lower(self) -> np.ndarray:
-        """Lower bounds of φ (unconstrained: −inf)."""
-        return np.full(self.size, -np.inf)
-
-    def upper(self) -> np.ndarray:
-        """Upper bounds of φ (unconstrained: +inf)."""
-        return np.full(self.size, np.inf)
+    qualifier: str = "variance"
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         """Which parameters are small enough that their stratum's variance may have vanished
@@ -83,10 +62,15 @@ class VariancePart(ABC):
     def report(self, phi: np.ndarray) -> dict[str, float]:
         """The parameters on nlme's constrained scale."""
 
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        """:meth:`report` as one block (:mod:`.labels`)."""
+        return [Block(self.qualifier, self.report(phi))]
+
 
 class IdentPart(VariancePart):
     """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1. ``fixed`` (stratum →
-    δ) holds some strata's δ fixed (not parameters: the boundary probe of :mod:`.probe`)."""
+    δ) holds some strata's δ fixed (not parameters: the boundary probe of :mod:`.probe`).
+    ``qualifier``: the column(s) the strata are levels of (:mod:`.labels`)."""
 
     _row_arrays = ("stratum",)
 
@@ -96,13 +80,19 @@ class IdentPart(VariancePart):
         labels: list[str],
         reference: int,
         fixed: dict[int, float] | None = None,
+        qualifier: str = "varIdent",
     ) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels, self.reference = labels, reference
+        self.labels, self.reference, self.qualifier = labels, reference, qualifier
         self.fixed = dict(fixed or {})
         self.interior: frozenset[int] = frozenset()  # strata the probe no longer looks at
         self.free = [g for g in range(len(labels)) if g != reference and g not in self.fixed]
         self.names = tuple(labels[g] for g in self.free)
+
+    def with_reference(self, reference: int, fixed: dict[int, float] | None = None) -> Self:
+        """The part with another reference stratum (the same qualifier; ``fixed`` strata as
+        given, none by default)."""
+        return type(self)(self.stratum, self.labels, reference, fixed, self.qualifier)
 
     def deltas(self, phi: np.ndarray) -> np.ndarray:
         """δ per stratum (reference 1), shape (n_strata,)."""
@@ -125,73 +115,54 @@ class IdentPart(VariancePart):
         return dict(zip(self.labels, map(float, self.deltas(phi)), strict=True))
 
 
-class PowerPart(VariancePart):
-    """s = |v|^δ (δ per stratum when grouped)."""
+class _CovariatePart(VariancePart):
+    """s = exp(δ w) for a transform w of a covariate (δ per stratum when grouped)."""
 
-    _row_arrays = ("log_v", "stratum")
+    kind = ""  # the parameter's name, nlme's
+    _row_arrays = ("w", "stratum")
 
-    def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
-        self.log_v = np.log(np.abs(np.asarray(covariate, dtype=float)))
+    def __init__(self, w: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
+        self.w = np.asarray(w, dtype=float)
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels = labels
-        self.names = tuple("power" if len(labels) == 1 else f"power:{lab}" for lab in labels)
+        k = self.kind
+        self.names = tuple(k if len(labels) == 1 else f"{k}:{lab}" for lab in labels)
 
     def row_keys(self) -> np.ndarray | None:
-        return np.column_stack([self.stratum.astype(float), self.log_v])
+        return np.column_stack([self.stratum.astype(float), self.w])
 
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.log_v))
+        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.w))
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return dict(zip(self.names, map(float, phi), strict=True))
 
 
-class ExpPart(VariancePart):
-    """s = exp(δ v) (δ per stratum when grouped)."""
+class PowerPart(_CovariatePart):
+    """s = |v|^δ (δ per stratum when grouped): w = log |v|."""
 
-    _row_arrays = ("v", "stratum")
+    kind, qualifier = "power", "varPower"
 
     def __init__(self, covariate: np.ndarray, stratum: np.ndarray, labels: list[str]) -> None:
-        self.v = np.asarray(covariate, dtype=float)
-        self.stratum = np.asarray(stratum, dtype=np.intp)
-        self.labels = labels
-        self.names = tuple("expon" if len(labels) == 1 else f"expon:{lab}" for lab in labels)
-
-    def row_keys(self) -> np.ndarray | None:
-        return np.column_stack([self.stratum.astype(float), self.v])
-
-    def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        return np.asarray(np.exp(np.asarray(phi)[self.stratum] * self.v))
-
-    def report(self, phi: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.names, map(float, phi), strict=True))
+        super().__init__(np.log(np.abs(np.asarray(covariate, dtype=float))), stratum, labels)
 
 
-class ProductVariance(VariancePart):
+class ExpPart(_CovariatePart):
+    """s = exp(δ v) (δ per stratum when grouped): w = v."""
+
+    kind, qualifier = "expon", "varExp"
+
+
+class ProductVariance(Composite, VariancePart):
     """The product of several variance functions' multipliers (nlme's varComb)."""
 
+    parts: Sequence[VariancePart]
+
     def __init__(self, parts: list[VariancePart]) -> None:
-        self.parts = parts
-        self.names = tuple(n for p in parts for n in p.names)
-        self._offsets = np.cumsum([0, *[p.size for p in parts]])
-
-    def take(self, rows: np.ndarray) -> Self:
-        new = super().take(rows)
-        new.parts = [p.take(rows) for p in self.parts]
-        return new
-
-    def start(self) -> np.ndarray:
-        return np.concatenate([p.start() for p in self.parts])
-
-    def lower(self) -> np.ndarray:
-        return np.concatenate([p.lower() for p in self.parts])
-
-    def upper(self) -> np.ndarray:
-        return np.concatenate([p.upper() for p in self.parts])
+        self._compose(parts, tuple(n for p in parts for n in p.names))
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
-        pieces = [phi[self._offsets[i] : self._offsets[i + 1]] for i in range(len(self.parts))]
-        return np.concatenate([p.vanishing(x) for p, x in zip(self.parts, pieces, strict=True)])
+        return np.concatenate([p.vanishing(self.piece(phi, i)) for i, p in enumerate(self.parts)])
 
     def row_keys(self) -> np.ndarray | None:
         keys = [p.row_keys() for p in self.parts]
@@ -200,13 +171,13 @@ class ProductVariance(VariancePart):
         return np.column_stack([k for k in keys if k is not None])
 
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
-        s = self.parts[0].multipliers(phi[self._offsets[0] : self._offsets[1]])
+        s = self.parts[0].multipliers(self.piece(phi, 0))
         for i, p in enumerate(self.parts[1:], start=1):
-            s = s * p.multipliers(phi[self._offsets[i] : self._offsets[i + 1]])
+            s = s * p.multipliers(self.piece(phi, i))
         return np.asarray(s)
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for i, p in enumerate(self.parts):
-            out.update(p.report(phi[self._offsets[i] : self._offsets[i + 1]]))
-        return out
+        return merged(self.param_blocks(phi))
+
+    def param_blocks(self, phi: np.ndarray) -> list[Block]:
+        return [b for i, p in enumerate(self.parts) for b in p.param_blocks(self.piece(phi, i))]

@@ -1,0 +1,137 @@
+"""A structured fit's first optimization watched for a crawl: towards σ → 0, or along a ridge.
+
+A first optimization of a fit with a structured term gets :data:`~.vanishing.WATCH_EVALS`
+evaluations; if it stops there unconverged, the criterion is evaluated once along the σ → 0 ray
+from its best point (every relative sd doubled, :func:`_outward`). Falling there, the fit
+crawls to the limit: the limit (:func:`.vanishing.limit`) is tried first, as before. Otherwise
+the crawl is along an interior ridge (``(1 | Subject) + ar1(0 + occf | Subject, hom=False)`` on
+Oxboys with rows missing: ρ → 1 with the AR(1) sds growing, ~100,000 evaluations and 6.6e-5
+relative short), and the optimization goes on in unbounded coordinates
+(:func:`.unbounded.unbounded`: log sds, atanh correlations, where that ridge is straight; ~5,000
+evaluations to the optimum), its structured relative sds held below :data:`INTERIOR_SD`
+(beyond: the limit's turn); taken when it converges inside. What is not settled so goes on in θ
+from the best point with the rest of the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .optimize import OptimizerRecord
+from .reterm import ThetaLayout
+from .unbounded import unbounded
+from .vanishing import (
+    WATCH_EVALS,
+    LimitCriteria,
+    Objective,
+    Optimize,
+    _better,
+    _Ray,
+    _sd_entries,
+    largest_sd,
+    limit,
+)
+
+__all__ = ["INTERIOR_SD", "UNBOUNDED_EVALS", "watched"]
+
+UNBOUNDED_EVALS = 10_000
+"""Evaluations of the optimization in unbounded coordinates after a crawl (:func:`watched`)."""
+INTERIOR_SD = 100.0
+"""The largest structured relative sd of an interior optimum in unbounded coordinates."""
+
+
+def watched(
+    optimize: Optimize,
+    fun: Objective,
+    start: np.ndarray | None,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+    exact: LimitCriteria | None = None,
+    ridge: bool = True,
+) -> OptimizerRecord:
+    """A first optimization (``optimize(start, budget)``) watched for a crawl (see the module
+    docstring); without a structured term, the optimization with the whole budget. The record
+    counts every evaluation; a fit moved to the limit has the limit's ``start``. ``ridge=False``:
+    no ray test and no unbounded coordinates (the limit, then θ: fits with a residual structure,
+    whose correlation heading to 1 is another ridge, not one of this model's)."""
+    if not layout.structured or max_evals <= WATCH_EVALS:
+        return optimize(start, max_evals)
+    first = optimize(start, WATCH_EVALS)
+    if first.converged or first.evaluations < WATCH_EVALS:
+        return first
+    outward, used = _outward(fun, first, layout) if ridge else (True, 0)
+    spent, found = first.evaluations + used, None
+    # each stage runs only while max_evals is not spent (each takes at least one evaluation)
+    if not outward and spent < max_evals:  # an interior ridge: unbounded coordinates first
+        found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
+        spent += 0 if found is None else found.evaluations
+        if found is not None and found.converged and found.objective <= first.objective:
+            return _continued(found, first, spent)
+    trial = None
+    if spent < max_evals:
+        trial = limit(fun, first.theta, layout, lower, upper, max_evals - spent, exact)
+    spent += 0 if trial is None else trial.evaluations
+    if trial is not None and _better(trial, first):
+        return replace(_continued(trial, first, spent), start=trial.start)
+    if outward and ridge and spent < max_evals:  # the limit lost: the ridge may be interior
+        found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
+        spent += 0 if found is None else found.evaluations
+        if found is not None and found.converged and found.objective <= first.objective:
+            return _continued(found, first, spent)
+    restart = first if found is None or found.objective > first.objective else found
+    if spent >= max_evals:  # the budget is spent: no further evaluation
+        return (
+            replace(first, evaluations=spent)
+            if restart is first
+            else _continued(restart, first, spent)
+        )
+    rest = optimize(restart.theta, max_evals - spent)
+    return _continued(rest, first, spent + rest.evaluations)
+
+
+def _outward(fun: Objective, first: OptimizerRecord, layout: ThetaLayout) -> tuple[bool, int]:
+    """Whether the criterion falls from ``first``'s point along the σ → 0 ray (every relative
+    sd doubled: a crawl to the limit, whose trial comes first), and the evaluations spent."""
+    if largest_sd(first.theta, layout) <= 0:
+        return False, 0
+    ray = _Ray(first.theta, layout)
+    level = 2 * largest_sd(first.theta, layout)
+    try:
+        value = fun(ray.point(first.theta[ray.free], level))
+    except np.linalg.LinAlgError:
+        return False, 1
+    return bool(value < first.objective), 1
+
+
+def _unbounded(
+    fun: Objective,
+    first: OptimizerRecord,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+) -> OptimizerRecord | None:
+    """:func:`.unbounded.unbounded` from ``first``'s point with at most
+    :data:`UNBOUNDED_EVALS`, the structured relative sds held below :data:`INTERIOR_SD`
+    (beyond: σ → 0, the limit's turn)."""
+    _, structured = _sd_entries(layout)
+    ceiling = np.full(len(first.theta), np.inf)
+    ceiling[: len(structured)][structured] = INTERIOR_SD
+    budget = max(1, min(UNBOUNDED_EVALS, max_evals))
+    return unbounded(fun, first.theta, lower, upper, budget, ceiling)
+
+
+def _continued(record: OptimizerRecord, first: OptimizerRecord, spent: int) -> OptimizerRecord:
+    """``record`` continuing ``first``: all ``spent`` evaluations, both times, the first's start
+    (a restart's start is compared with it)."""
+    return replace(
+        record,
+        evaluations=spent,
+        seconds=first.seconds + record.seconds,
+        start=first.start,
+        theta_start=first.theta_start,
+    )
