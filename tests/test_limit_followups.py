@@ -47,9 +47,11 @@ def test_reloaded_limit_fit_keeps_its_convergence(oxboys: pd.DataFrame, tmp_path
 
 
 def test_f_tests_without_limit_df_are_nan(oxboys: pd.DataFrame) -> None:
-    """No exact limit model (a grouping crossed with the spanning term's): the coefficient df
-    are NaN; anova() and test() gave dendf = inf and χ² p-values instead of NaN."""
-    fit = _quiet_fit("height ~ age + (1|grp) + ar1(0 + occf | Subject)", oxboys)
+    """No exact limit model (a grouping crossed with the spanning term's, not at 0): the
+    coefficient df are NaN; anova() and test() gave dendf = inf and χ² p-values instead of NaN.
+    (Session 9: with ``ar1(0 + occf | Subject)`` grp's variance is held at 0 and the df are the
+    nested limit model's, tests/test_limit_df_crossed.py; hom=False keeps it off 0.)"""
+    fit = _quiet_fit("height ~ age + (1|grp) + ar1(0 + occf | Subject, hom=False)", oxboys)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mf.BoundaryWarning)
         table = fit.coef_table()

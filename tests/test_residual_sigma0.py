@@ -131,6 +131,28 @@ def test_evaluation_cap_over_all_starts_warns(sleep: pd.DataFrame, path: str) ->
     assert not fit.optimizer.converged
 
 
+@pytest.mark.parametrize(
+    ("path", "cap"), [("residual", 1_500), ("residual", 2_200), ("ordinary", 2_200)]
+)
+def test_evaluation_cap_is_respected(sleep: pd.DataFrame, path: str, cap: int) -> None:
+    """The evaluations the fit reports stay within max_evals, and the warning says the cap
+    stopped it (session 9: the residual path ran its derivative check after the cap, 2,340
+    evaluations for 2,200 and 1,637 for 1,500, its message replacing the cap's; later stages
+    got at least one evaluation each, the limit's ray check two beyond its budget, and the
+    ordinary path's second starts one more: 2,210)."""
+    kw: dict[str, Any] = {"residual": mf.VarIdent("one")} if path == "residual" else {}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(REF["python"]["formula"], sleep, reml=True, max_evals=cap, **kw)
+    assert fit.optimizer.evaluations <= cap
+    assert not fit.optimizer.converged
+    assert "evaluation" in fit.optimizer.message
+    assert any(
+        issubclass(w.category, mf.ConvergenceWarning) and "evaluation" in str(w.message)
+        for w in seen
+    )
+
+
 def test_saved_limit_fit_loads_without_a_check_failure(limit_fit: Any, tmp_path: Path) -> None:
     """Loading recomputes the fit but, as the fit itself, no derivative check at θ → ∞ (the
     residual path's load used to warn that the saved optimum fails it)."""

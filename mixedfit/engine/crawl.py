@@ -65,22 +65,31 @@ def watched(
         return first
     outward, used = _outward(fun, first, layout) if ridge else (True, 0)
     spent, found = first.evaluations + used, None
-    if not outward:  # an interior ridge: unbounded coordinates first
+    # each stage runs only while max_evals is not spent (each takes at least one evaluation)
+    if not outward and spent < max_evals:  # an interior ridge: unbounded coordinates first
         found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
         spent += 0 if found is None else found.evaluations
         if found is not None and found.converged and found.objective <= first.objective:
             return _continued(found, first, spent)
-    trial = limit(fun, first.theta, layout, lower, upper, max(1, max_evals - spent), exact)
+    trial = None
+    if spent < max_evals:
+        trial = limit(fun, first.theta, layout, lower, upper, max_evals - spent, exact)
     spent += 0 if trial is None else trial.evaluations
     if trial is not None and _better(trial, first):
         return replace(_continued(trial, first, spent), start=trial.start)
-    if outward and ridge:  # the limit lost: the ridge may be interior after all
+    if outward and ridge and spent < max_evals:  # the limit lost: the ridge may be interior
         found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
         spent += 0 if found is None else found.evaluations
         if found is not None and found.converged and found.objective <= first.objective:
             return _continued(found, first, spent)
     restart = first if found is None or found.objective > first.objective else found
-    rest = optimize(restart.theta, max(1, max_evals - spent))
+    if spent >= max_evals:  # the budget is spent: no further evaluation
+        return (
+            replace(first, evaluations=spent)
+            if restart is first
+            else _continued(restart, first, spent)
+        )
+    rest = optimize(restart.theta, max_evals - spent)
     return _continued(rest, first, spent + rest.evaluations)
 
 

@@ -41,6 +41,7 @@ from .vanishing import LimitCriteria, anchor, at_limit
 
 __all__ = [
     "LimitModel",
+    "crossed_terms",
     "exact_limit",
     "limit_conditional_variances",
     "limit_criteria",
@@ -229,6 +230,13 @@ def _crossing(layout: ThetaLayout) -> tuple[int, frozenset[int]] | None:
         if all(layout.terms[j].structure is None for j in out):
             return i, out
     return None
+
+
+def crossed_terms(layout: ThetaLayout) -> frozenset[int]:
+    """The ordinary terms crossed with the spanning term's groups (:func:`model_at` holds them
+    at 0), empty without any."""
+    found = _crossing(layout)
+    return frozenset() if found is None else found[1]
 
 
 def _spanning(layout: ThetaLayout, vanished: frozenset[int] = frozenset()) -> int | None:

@@ -173,9 +173,10 @@ def exact_polish(
     start = replace(record, objective=before, evaluations=0)
     again = polished(on_ray, start, lo, hi, max(0, max_evals), _EXACT_STEP)
     top = np.full(len(lo), np.inf) if hi is None else hi
-    z, value, spent = newton_polish(
-        on_ray, again.theta, lo, top, max(0, max_evals - again.evaluations)
-    )
+    left = max_evals - again.evaluations
+    if left <= 0:  # newton_polish evaluates its start: not within the budget
+        return replace(again, evaluations=record.evaluations + again.evaluations + 1)
+    z, value, spent = newton_polish(on_ray, again.theta, lo, top, left)
     if value < again.objective:
         again = replace(again, theta=z, objective=value)
     again = replace(again, evaluations=again.evaluations + spent)

@@ -198,12 +198,14 @@ def fit_factors(
             record = replace(record, start="given")
         check = None if limit else check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
+        boundary, exhausted = _centred_theta(criteria), lambda: spent[0] >= max_evals
         record, check = restart.improve(
-            record, check, layout, watched, check_at, boundary_theta=_centred_theta(criteria)
+            record, check, layout, watched, check_at, boundary_theta=boundary, spent=exhausted
         )
         if layout.structured:
-            rest = max(1, max_evals - record.evaluations)
-            record = vanishing.settle(record, *limits, rest, exact)
+            rest = max_evals - record.evaluations
+            if rest > 0:  # none left: the cap holds (the fit warns, unconverged)
+                record = vanishing.settle(record, *limits, rest, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
             if check is None and exact is None and vanishing.at_limit(record.theta, layout):
                 rest = max(1, max_evals - record.evaluations)  # a vanished crossed term

@@ -124,6 +124,7 @@ def improve(
     optimize: Optimize,
     check_at: Check,
     boundary_theta: Callable[[np.ndarray], np.ndarray] | None = None,
+    spent: Callable[[], bool] | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """Optimize a suspect fit again from second starts and keep the best.
 
@@ -141,6 +142,8 @@ def improve(
     boundary_theta : callable, optional
         θ → the parameters in which the boundary is judged (the centred columns' θ' when the
         estimates are read off them: the original θ of columns far from 0 looks singular).
+    spent : callable, optional
+        True once the caller's evaluation budget is spent: no further start is tried.
 
     Returns
     -------
@@ -163,6 +166,8 @@ def improve(
         ("structured", structured_start(layout)),
     )
     for label, start in starts:
+        if spent is not None and spent():
+            break
         if any(np.allclose(start, s, rtol=1e-12, atol=0) for s in tried):
             continue
         if label == "lme4" and not _failed(best_check):

@@ -191,16 +191,19 @@ def limit(
 ) -> OptimizerRecord | None:
     """The limit fit from x0 = (θ, φ): the criterion minimized with the anchor's relative sd
     (:func:`anchor`) held at :data:`LIMIT_SD`; None without a positive structured sd or when it
-    cannot be evaluated. The record's θ is the full x at the limit point; its evaluations, all
-    stages' within ``max_evals`` (but the exact criterion's at the rough optimum and the ray
-    check's, :func:`_towards_limit`, which they include), and its objective ``fun``'s there.
+    cannot be evaluated (or ``max_evals`` leaves none for it). The record's θ is the full x at
+    the limit point; its evaluations, all stages' within ``max_evals`` (the ray check's,
+    :func:`_towards_limit`, included; but the exact criterion's at the rough optimum), and its
+    objective ``fun``'s there.
     ``exact``: the model's stable criteria where it has an exact limit
     (:class:`LimitCriteria`), minimized instead of ``fun``: the marginal one roughly
     (:func:`_rough_xtol`), then polished
     on the exact limit (:func:`.limit_polish.exact_polish`), whose criterion is then the
     record's objective."""
     x0 = np.asarray(x0, dtype=float)
-    if largest_sd(x0, layout) <= 0:
+    # kept for the ray check (_towards_limit) and the exact polish's value at its start
+    max_evals -= len(_RAY) + (0 if exact is None else 1)
+    if largest_sd(x0, layout) <= 0 or max_evals <= 0:
         return None
     ray = _Ray(x0, layout)
     top = np.full(len(x0), np.inf) if upper is None else np.asarray(upper, dtype=float)

@@ -15,8 +15,11 @@ structured term's correlations as atanh of their box, s), with the unprofiled de
 (minus the log prior weights) and Var(β̂) = s² (X'V₁⁻¹X)⁻¹, differentiated by central differences
 with steps of :data:`STEP` of each parameter, in coordinates scaled to 1 (numDeriv's Richardson
 method with its steps of 10 % gave 39.85 for 41.04: the Hessian's eigenvalues span 3e14 in
-varpar itself, from the sds at ~1e4 to s ~1e-3). A limit fit without an exact limit model
-(terms not nested in the spanning term's groups, no rows) gets NaN df with a BoundaryWarning.
+varpar itself, from the sds at ~1e4 to s ~1e-3). Ordinary terms crossed with the spanning
+term's groups and held at 0 by the fit (:func:`..engine.limit_gls.vanished_polish`: ``(1 | grp)
++ ar1(0 + occf | Subject)``) are not in the limit model: the df are those of the nested model's
+limit (:func:`..engine.limit_gls.model_at`), their θ held at 0, no parameters of it. A limit fit
+without a limit model (such a term not at 0, no rows) gets NaN df with a BoundaryWarning.
 R reference: tests/reference/limit_df/ (nlme's gls and numDeriv).
 """
 
@@ -29,8 +32,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..engine import vanishing
-from ..engine.limit_gls import LimitModel, limit_model
+from ..engine.limit_gls import LimitModel, crossed_terms, limit_model, model_at
 from ..engine.limit_polish import finite_differences
+from ..engine.reterm import ThetaLayout
 from ..exceptions import BoundaryWarning, MixedFitError
 
 if TYPE_CHECKING:
@@ -52,14 +56,15 @@ _BOX_EDGE = 1e-12  # a boxed parameter at its bound is moved this far inside (at
 class _LimitDeviance:
     """The limit model's unprofiled deviance and Var(β̂) as functions of varpar."""
 
-    def __init__(self, model: LimitModel, fit: MixedModelFit) -> None:
+    def __init__(self, model: LimitModel, fit: MixedModelFit, held: np.ndarray) -> None:
         engine = fit._engine
         layout = engine.factor.layout
         self.model, self.reml = model, engine.reml
         self.fixed_map = engine.factor.fixed_map
         self.theta = np.asarray(engine.theta, dtype=float)
         anchor = vanishing.anchor(self.theta, layout)  # the ray's (flat) direction
-        self.free = np.flatnonzero(np.arange(len(self.theta)) != anchor)
+        # neither the anchor nor the entries ``held`` at 0 (terms not in the limit model)
+        self.free = np.flatnonzero((np.arange(len(self.theta)) != anchor) & ~held)
         lower, upper = layout.lower()[self.free], layout.upper()[self.free]
         self.boxed = np.isfinite(lower) & np.isfinite(upper)
         self.low, self.width = lower[self.boxed], (upper - lower)[self.boxed]
@@ -106,15 +111,20 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
     factor = engine.factor
     if not vanishing.at_limit(np.asarray(engine.theta, dtype=float), factor.layout):
         return None
+    theta = np.asarray(engine.theta, dtype=float)
+    held = np.zeros(len(theta), dtype=bool)
     model = None
     if factor._X is not None and factor._y is not None:
         model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
+        if model is None:  # terms crossed with the spanning term's groups, vanished (θ 0)
+            model = model_at(factor, theta)
+            held = _entries(factor.layout, crossed_terms(factor.layout))
     p = len(engine.solution.beta)
     if model is None:
         warnings.warn(NO_LIMIT_DF, BoundaryWarning, stacklevel=4)
         k = len(engine.theta)
         return np.full(k, math.nan), np.full((k, k), math.nan), np.full((k, p, p), math.nan)
-    crit = _LimitDeviance(model, fit)
+    crit = _LimitDeviance(model, fit, held)
     varpar = crit.varpar(engine.solution.sigma)
     scale = np.where(varpar != 0, np.abs(varpar), 1.0)
     h = STEP * scale
@@ -128,6 +138,15 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
     # in w = varpar / scale (every entry 1): the Hessian's eigenvalues spanned 3e14 in varpar
     # itself (sds ~1e4, s ~1e-3), too wide for its eigendecomposition
     return varpar / scale, hessian / STEP**2, jacobian
+
+
+def _entries(layout: ThetaLayout, terms: frozenset[int]) -> np.ndarray:
+    """The mask over θ of the given terms' entries."""
+    mask = np.zeros(layout.size, dtype=bool)
+    for i in terms:
+        off = layout.offsets[i]
+        mask[off : off + layout.terms[i].npar] = True
+    return mask
 
 
 def refuse_kenward_roger(fit: MixedModelFit) -> None:

@@ -71,7 +71,8 @@ def bootstrap(
             continue
         sdcor = sdcor_from_theta(layout, new.theta, new.sigma) if terms else np.zeros(0)
         params = np.fromiter(new.residual_params().values(), float)
-        table[s] = np.concatenate([sdcor, [new.sigma], params, new.beta])
+        sigma = 0.0 if new.at_limit else new.sigma  # σ̂ of a refit at its σ → 0 limit
+        table[s] = np.concatenate([sdcor, [sigma], params, new.beta])
         singular += int(np.any(new.theta[diagonal] < _SINGULAR_TOL))
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)

@@ -36,6 +36,7 @@ import scipy.optimize
 import scipy.stats
 
 from ..engine.threads import single_threaded
+from ..engine.vanishing import TRIAL_SD, largest_sd
 from ..exceptions import MixedFitError
 from .deviance import BIG, Profile, ProfiledDeviance
 from .parameters import sdcor_from_theta
@@ -71,6 +72,9 @@ class _VarianceDeviance:
         _, r2 = self.profiled(self.x_hat)
         self.sigma = math.sqrt(r2 / self.n)
         self.layout = fit._engine.factor.layout
+        # at the σ → 0 limit (the ML refit still there) σ̂ = 0 is the supremum
+        theta = self.x_hat[: self.crit.n_theta]
+        self.at_zero = fit._at_limit and largest_sd(theta, self.layout) > TRIAL_SD
 
     def profiled(self, x: np.ndarray) -> tuple[float, float]:
         """D_p(x) and r²(x)."""
@@ -282,7 +286,11 @@ def _variance_rows(
             continue
         if k == n_theta:  # σ
             sigma_prof = _sigma_profile(dev)
-            lo, hi = _interval(sigma_prof, z, dev.sigma, 0.0, math.inf, False)
+            if dev.at_zero:  # the interval starts at σ = 0 (its estimate is the limit's scale)
+                step = 0.1 * dev.sigma
+                lo, hi = 0.0, _endpoint(sigma_prof, z, step, math.inf, True, dev.sigma)
+            else:
+                lo, hi = _interval(sigma_prof, z, dev.sigma, 0.0, math.inf, False)
             out.append((name, lo, hi, sigma_prof))
             continue
         prof = _parameter_profile(dev, k)

@@ -193,7 +193,18 @@ class ResidualModelFit(ResidualRows):
 
     @property
     def sigma(self) -> float:
-        """σ̂: the residual scale (the sd at the structure's reference level)."""
+        """σ̂: the residual scale (the sd at the structure's reference level); 0 at the σ → 0
+        limit of a structured term (the fit warned, ``mixedfit.BoundaryWarning``), where the
+        covariances are the limit's."""
+        return 0.0 if self._at_limit else self._scale
+
+    @property
+    def _at_limit(self) -> bool:
+        return self._engine.at_limit
+
+    @property
+    def _scale(self) -> float:
+        """The scale of θ (σ̂ but at the σ → 0 limit, where it is that of the limit model)."""
         return float(self._engine.sigma)
 
     @property
@@ -230,7 +241,7 @@ class ResidualModelFit(ResidualRows):
         layout = self._engine.factor.layout
         templates = layout.templates(self._engine.theta)
         for spec, term, T in zip(self._design.spec.terms, layout.terms, templates, strict=True):
-            S = self.sigma**2 * T @ T.T
+            S = self._scale**2 * T @ T.T
             cols = list(spec.columns)
             sd, corr = sd_and_correlation(S)
             for a, col in enumerate(cols):
@@ -293,7 +304,9 @@ class ResidualModelFit(ResidualRows):
         return rows, [str(i) for i in self._frame.index[rows]], "row"
 
     def residual_cov(self, subject: Any) -> pd.DataFrame:
-        """The estimated residual covariance σ̂²Λ_R of one subject's rows.
+        """The estimated residual covariance σ̂²Λ_R of one subject's rows: 0 at the σ → 0 limit
+        of a structured term (σ̂ = 0; Λ_R's parameters are not identified there, and the
+        subject's covariance is the term's, Z G Z').
 
         Parameters
         ----------

@@ -23,6 +23,7 @@ import pandas as pd
 from ..covariance import BoundResidual, ResidualStructure
 from ..design import Design
 from ..design import validation as v
+from ..engine.limit_gls import limit_model
 from ..engine.residual import ResidualFit, fit_residual
 from ..engine.residual.rows import correlate, normalize, row_sd
 from ..engine.solution import conditional_variances
@@ -73,7 +74,13 @@ def condsd(fit: ResidualRows) -> list[np.ndarray]:
     engine = fit._engine
     if not fit._design.terms:
         return []
-    blocks = conditional_variances(engine.factor.clone(), engine.theta, engine.sigma)
+    blocks = None
+    if engine.at_limit:  # the limit model's (0 for a spanning term's observed cells)
+        d = fit._design
+        model = limit_model(tuple(engine_terms(d)), d.X, d.y - d.offset, 0.0)
+        blocks = None if model is None else model.conditional_variances(engine.theta, engine.sigma)
+    if blocks is None:
+        blocks = conditional_variances(engine.factor.clone(), engine.theta, engine.sigma)
     return [np.sqrt(np.maximum(np.diagonal(V, axis1=1, axis2=2), 0.0)) for V in blocks]
 
 
@@ -103,6 +110,8 @@ def residuals_of(fit: ResidualRows, type: str = "response") -> np.ndarray:
         return r
     engine = fit._engine
     model = engine.model
+    if engine.at_limit:  # σ̂ = 0 at the σ → 0 limit: no scaled residuals
+        return np.full(len(r), np.nan)
     if key == "pearson":
         return r / (engine.sigma * row_sd(model, engine.phi))
     return normalize(model, engine.phi, r / engine.sigma)
@@ -132,7 +141,8 @@ def simulate(
         raise MixedFitError(f"nsim must be a non-negative integer, not {nsim!r}")
     rng = np.random.default_rng(seed)
     design, engine = fit._design, fit._engine
-    sigma, n = engine.sigma, len(design.y)
+    sigma, n = engine.sigma, len(design.y)  # the scale of θ
+    noise_sd = 0.0 if engine.at_limit else sigma  # σ̂ = 0 at the σ → 0 limit: no noise
     Ts = engine.factor.layout.templates(engine.theta) if design.terms else []
     # everything drawn first, in a fixed order: the result does not depend on chunking
     spherical = [
@@ -140,7 +150,7 @@ def simulate(
         for spec, T in zip(design.spec.terms, Ts, strict=True)
     ]
     noise = rng.standard_normal((n, nsim))
-    out = (design.X @ engine.beta + design.offset)[None, :] + sigma * correlate(
+    out = (design.X @ engine.beta + design.offset)[None, :] + noise_sd * correlate(
         engine.model, engine.phi, noise
     ).T
     for term, T, u in zip(design.terms, Ts, spherical, strict=True):
@@ -221,7 +231,7 @@ class ResidualRows:
     @property
     def scaled_residuals(self) -> np.ndarray:
         """Pearson residuals: :attr:`residuals` over each row's residual sd σ̂√(Λ_R)ᵢᵢ
-        (``residuals_of("pearson")``)."""
+        (``residuals_of("pearson")``); NaN at the σ → 0 limit (σ̂ = 0)."""
         return self.residuals_of("pearson")
 
     def residuals_of(self, type: str = "response") -> np.ndarray:

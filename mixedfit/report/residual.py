@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..model import ResidualModelFit
 from .html import coefficients_html, correlation_html, html_table, quantiles_html, section, wrap
-from .text import coefmat_columns, format_column, format_pvalue
+from .text import LIMIT_NOTE, LIMIT_RESIDUALS, coefmat_columns, format_column, format_pvalue
 
 __all__ = ["ResidualSummary", "coefficient_frame", "residual_summary_html", "residual_summary_text"]
 
@@ -50,8 +50,13 @@ def _residual_text(fit: ResidualModelFit) -> str:
         width = max(len(n) for n in names)
         values = format_column(residual.params.to_numpy(), digits=6)
         lines += [f"  {n:<{width}}  {v}" for n, v in zip(names, values, strict=True)]
-    lines.append(f" Residual standard error: {fit.sigma:.6g}")
+    lines.append(f" Residual standard error: {_sigma_text(fit)}")
     return "\n".join(lines) + "\n"
+
+
+def _sigma_text(fit: ResidualModelFit) -> str:
+    """σ̂, with the note of a fit at the σ → 0 limit (σ̂ = 0: the residual covariance vanished)."""
+    return f"{fit.sigma:.6g}" + (f"  ({LIMIT_NOTE})" if fit._at_limit else "")
 
 
 _COEF_TITLES = {
@@ -127,7 +132,11 @@ def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) 
         f"Formula: <code>{html.escape(fit.formula)}</code><br>",
         f"AIC {fit.aic:.2f}; BIC {fit.bic:.2f}; logLik {fit.loglik:.2f} "
         f"(parameters: {fit.dof})</p>",
-        quantiles_html(fit.residuals_of("normalized"), "Normalized residuals"),
+        (
+            section("Normalized residuals") + f"<p>{html.escape(LIMIT_RESIDUALS)}</p>"
+            if fit._at_limit
+            else quantiles_html(fit.residuals_of("normalized"), "Normalized residuals")
+        ),
     ]
     vc = fit.varcorr
     vc = vc[(vc["grp"] != "Residual") & (vc["var2"] == "")]
@@ -153,7 +162,7 @@ def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) 
             }
         )
         out.append(html_table(params))
-    out.append(f"<p>Residual standard error: {fit.sigma:.6g}</p>")
+    out.append(f"<p>Residual standard error: {html.escape(_sigma_text(fit))}</p>")
     out.append(f"<p>{html.escape(_nobs_line(fit))}</p>")
     out.append(section(_COEF_TITLES[ddf].rstrip(":")))
     out.append(coefficients_html(coefficient_frame(table), table["p"].to_numpy()))

@@ -187,6 +187,9 @@ def _fit_one(
         def left() -> int:
             return max(1, max_evals - spent[0])
 
+        def budget_left() -> bool:
+            return spent[0] < max_evals
+
         def run(
             f: Callable[[np.ndarray], float],
             x0: np.ndarray,
@@ -222,20 +225,25 @@ def _fit_one(
                 best = record
         assert best is not None
         best = _ridge(crit, best, reml)
-        if grad is None and not vanishing.at_limit(best.theta, crit.layout):
+        # once max_evals is spent no stage runs (each would take at least one evaluation)
+        if grad is None and not vanishing.at_limit(best.theta, crit.layout) and budget_left():
             # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, left(), upper, polishing)
             best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
-        if crit.n_theta and crit.layout.structured:
+        if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
         best = capped(best, spent[0], max_evals)
+        exhausted = not budget_left()
         best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
         check = None
         # no derivative check at θ → ∞, nor at a vanished residual variance (its noise)
         # nor with ratios held at the probe's floor (probe.py: the same noise)
         held = isinstance(model.variance, IdentPart) and bool(model.variance.fixed)
-        if not (vanishing.at_limit(best.theta, crit.layout) or vanished_mask.any() or held):
+        # nor at a point where max_evals stopped the fit (the check's ~2n² evaluations would
+        # overrun it, and its verdict replace the cap's message)
+        skip = exhausted or vanished_mask.any() or held
+        if not (vanishing.at_limit(best.theta, crit.layout) or skip):
             best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂

@@ -86,7 +86,9 @@ def exact_limit(
     trial = vanishing.limit(exact, x[:n], layout, low, top, budget)
     if trial is None:
         return None
-    trial = _polished(exact, trial, layout, low, top, budget - trial.evaluations)
+    rest = budget - trial.evaluations - 1  # exact_polish's value at its start beyond its budget
+    if rest > 0:
+        trial = _polished(exact, trial, layout, low, top, rest)
     done = model.solution(trial.theta, reml, None)
     if done is None or not math.isfinite(done[1]) or not done[1] < best.objective:
         return None

@@ -10,6 +10,7 @@ from ..convergence import ConvergenceCheck
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord
 from ..solution import Solution
+from ..vanishing import at_limit
 from .structure import ResidualModel
 
 __all__ = ["ResidualFit"]
@@ -65,7 +66,15 @@ class ResidualFit:
 
     @property
     def sigma(self) -> float:
+        """The scale of θ: σ̂, but at the σ → 0 limit (:attr:`at_limit`) the limit model's
+        (the fitted model reports σ̂ = 0 there)."""
         return self.solution.sigma
+
+    @property
+    def at_limit(self) -> bool:
+        """True at the σ → 0 limit of a structured term (:func:`..vanishing.at_limit`): σ̂ and
+        the residual covariance σ̂²Λ_R are 0 there."""
+        return bool(self.theta.size) and at_limit(self.theta, self.factor.layout)
 
     @property
     def vcov(self) -> np.ndarray:
@@ -77,5 +86,6 @@ class ResidualFit:
         return self.model.report(self.phi)
 
     def residual_block(self, rows: np.ndarray) -> np.ndarray:
-        """σ̂²Λ_R of the given rows (of one subject), shape (m, m)."""
-        return self.sigma**2 * self.model.block(self.phi, rows)
+        """σ̂²Λ_R of the given rows (of one subject), shape (m, m); 0 at the σ → 0 limit."""
+        block = self.model.block(self.phi, rows)
+        return np.zeros_like(block) if self.at_limit else self.sigma**2 * block

@@ -126,6 +126,31 @@ fits$oxboys_csh_REML <- list(
   loglik = as.numeric(logLik(g3)),
   beta = as.list(coef(g3)), se = as.list(sqrt(diag(vcov(g3)))))
 
+# Oxboys, height ~ age + (1 | grp) + ar1(0 + occf | Subject): grp (halves of the subjects) is
+# crossed with Subject; the fit ends at the sigma -> 0 limit with grp's variance 0, i.e. at the
+# limit of the nested model height ~ age + ar1(0 + occf | Subject), the homogeneous AR(1) GLS,
+# whose df these are (tests/test_limit_df_crossed.py)
+ar1h <- function(levels_of) {
+  # psi = (log sigma, atanh rho); time = position of the level
+  function(psi, rows) {
+    pos <- as.integer(levels_of[rows])
+    exp(2 * psi[1]) * tanh(psi[2])^abs(outer(pos, pos, "-"))
+  }
+}
+g4 <- gls(height ~ age, o, correlation = corAR1(form = ~ occ | Subject), method = "REML",
+          control = glsControl(msMaxIter = 500, tolerance = 1e-10, msTol = 1e-10))
+psi4 <- c(log(g4$sigma), atanh(coef(g4$modelStruct$corStruct, unconstrained = FALSE)))
+df4 <- sat_df(X2, o$height, o$Subject, ar1h(o$occf), psi4)
+cat("numDeriv steps 0.01 instead of 0.1:", sat_df(X2, o$height, o$Subject, ar1h(o$occf), psi4, 0.01) / df4 - 1, "\n")
+fits$oxboys_ar1_crossed_REML <- list(
+  python = "height ~ age + (1|grp) + ar1(0 + occf | Subject)",
+  nested = "height ~ age + ar1(0 + occf | Subject)",
+  r = "gls(height ~ age, correlation = corAR1(form = ~ occ | Subject), method = 'REML')",
+  data = "tests/reference/cov_oxboys/oxboys_miss.csv",
+  loglik = as.numeric(logLik(g4)),
+  beta = as.list(coef(g4)), se = as.list(sqrt(diag(vcov(g4)))),
+  df = as.list(setNames(df4, names(coef(g4)))))
+
 out <- list(engine = paste("nlme", packageVersion("nlme"), "numDeriv", packageVersion("numDeriv")),
             method = "Satterthwaite from numDeriv's Hessian of the GLS REML deviance (see the script)",
             fits = fits)
