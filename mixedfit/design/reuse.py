@@ -1,0 +1,180 @@
+"""Reusing a design whose predictors have not changed (design stage, issue 15).
+
+A fit of the same formula on data whose predictor columns hold the same values — the same data
+frame fitted again (REML and ML, another ``start``), or a new response on the same design (a
+simulation study, a power analysis) — has the same X, Z blocks, level codes, names and recipe:
+only the response differs. :func:`reused_design` returns such a design from a bounded cache
+(:mod:`mixedfit.formula.memo`) after checking, on every call, that every used column other than
+the response has the kind (:func:`.plan.same_kinds`) and the very values (bit for bit) of the
+stored snapshot; the response is read and checked afresh. Its arrays are shared between the fits
+and read-only.
+
+Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
+of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
+``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. Any
+other design is built in full, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..formula import ModelFormula
+from ..formula.memo import LRU, caches_enabled
+from . import validation as v
+from .frame import Columns, copy_on_write, model_frame
+from .plan import DesignPlan, same_kinds
+from .spec import Design
+
+__all__ = ["MAX_ROWS", "keep_design", "reused_design"]
+
+MAX_ROWS = 100_000  # larger data are built afresh (the snapshot would double their memory)
+
+
+@dataclass(frozen=True, eq=False)
+class _Entry:
+    """A stored design: the used columns (in order), the response's name and dtype, the
+    compared columns' dtypes and value snapshots, and the design (its y is not used)."""
+
+    used: tuple[str, ...]
+    response: str
+    response_dtype: object
+    compared: tuple[str, ...]
+    kinds: tuple[object, ...]
+    values: tuple[np.ndarray, ...]
+    design: Design
+
+
+_DESIGNS: LRU[_Entry] = LRU(16)
+
+
+def _key(formula: ModelFormula, names: str) -> tuple[object, ...]:
+    return (formula, formula.text, tuple(t.source for t in formula.random), names)
+
+
+def _plain_call(
+    formula: ModelFormula, weights: object, offset: object, context: Mapping[str, Any] | None
+) -> bool:
+    return weights is None and offset is None and not context and not formula.offsets
+
+
+def reused_design(
+    formula: ModelFormula,
+    data: Any,
+    used: Sequence[str],
+    positions: Mapping[str, int],
+    names: str,
+    weights: object,
+    offset: object,
+    context: Mapping[str, Any] | None,
+) -> Design | None:
+    """The stored design of ``formula`` with the response of ``data``, or None (build it).
+
+    Parameters
+    ----------
+    formula : ModelFormula
+    data : pandas.DataFrame
+        Checked (:func:`.validation.check_frame`) by the caller.
+    used : sequence of str
+        The columns the formula uses (:func:`.build.used_columns`), with their ``positions``.
+    names, weights, offset, context
+        As given to :func:`.build.build_design`.
+
+    Returns
+    -------
+    Design or None
+        None unless a stored design matches (see the module docstring).
+    """
+    if not caches_enabled() or not _plain_call(formula, weights, offset, context):
+        return None
+    entry = _DESIGNS.get(_key(formula, names))
+    n = len(data)
+    if entry is None or entry.used != tuple(used) or len(entry.design.y) != n:
+        return None
+    columns = Columns(data, positions)
+    read = [columns[c] for c in entry.compared]
+    kinds = tuple(c.dtype for c in read)
+    if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
+        return None
+    for column, saved in zip(read, entry.values, strict=True):
+        if not np.array_equal(_bits(column), saved):
+            return None
+    response = columns[entry.response]
+    if response.array is None or response.dtype != entry.response_dtype:
+        return None
+    if not np.isfinite(response.values.sum()):
+        return None  # a missing or infinite response: built in full (rows dropped, errors)
+    old = entry.design
+    if copy_on_write():  # as model_frame() does: the snapshots hold no unused category
+        frame = columns.sharing(data.copy(deep=False))
+    else:
+        frame = model_frame(data, columns, used, old.rows)
+    y = frame[entry.response].floats
+    v.check_constant_response(formula, y, old.offset)
+    return Design(y, old.X, old.terms, None, old.offset, old.rows, 0, (), old.spec, frame.frame)
+
+
+def keep_design(
+    design: Design,
+    plan: DesignPlan,
+    columns: Columns,
+    used: Sequence[str],
+    missing: bool,
+    weights: object,
+    offset: object,
+    context: Mapping[str, Any] | None,
+) -> None:
+    """Store ``design`` (just built from the model frame ``columns``) if it is of the kind
+    :func:`reused_design` serves (see the module docstring); its arrays become read-only."""
+    formula = design.spec.formula
+    if (
+        not caches_enabled()
+        or not _plain_call(formula, weights, offset, context)
+        or missing
+        or design.n_dropped
+        or design.dropped_fixed
+        or len(design.y) > MAX_ROWS
+        or not plan.value_free
+        or not plan.response
+        or plan.fixed.part is None
+        or any(t.part.part is None for t in plan.terms)
+    ):
+        return
+    response = formula.response.strip()
+    predictors = set(plan.fixed_variables).union(*(t.variables for t in plan.terms))
+    compared = tuple(c for c in used if c != response or response in predictors)
+    read = [columns[c] for c in (*compared, response)]
+    if any(c.array is None for c in read):
+        return
+    values = tuple(_bits(c).copy() for c in read[:-1])
+    for array in (design.X, design.offset, design.rows, *_term_arrays(design)):
+        array.flags.writeable = False
+    entry = _Entry(
+        tuple(used),
+        response,
+        read[-1].dtype,
+        compared,
+        tuple(c.dtype for c in read[:-1]),
+        values,
+        design,
+    )
+    _DESIGNS.put(_key(formula, design.spec.names), entry)
+
+
+def _term_arrays(design: Design) -> list[np.ndarray]:
+    return [a for t in design.terms for a in (t.Z, t.refs)]
+
+
+def _bits(column: Any) -> np.ndarray:
+    """The column's values as compared bit for bit: category codes, or the numbers' bytes (so
+    0.0 and -0.0 differ, as they do in X)."""
+    if column.categorical:
+        return np.asarray(column.codes)
+    values = np.asarray(column.values)
+    if values.dtype.kind == "f":
+        return values.view(f"u{values.dtype.itemsize}")
+    return values
