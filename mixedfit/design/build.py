@@ -96,12 +96,12 @@ def build_design(
     ctx = {"np": np, **(context or {})}
     positions = used_columns(formula, data, ctx)  # the cache's own dict: not modified
     used = list(positions)
-    reused = reused_design(formula, data, used, positions, names, weights, offset, context)
+    columns = Columns(data, positions)
+    reused = reused_design(formula, columns, used, names, weights, offset, context)
     if reused is not None:  # the same predictors: only the response is read
         return reused
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    columns = Columns(data, positions)
     na, infinite = missing_values(columns, used)
     if na is None and off_all is None and w_all is None:
         rows = np.arange(len(data))  # nothing missing

@@ -64,9 +64,8 @@ def _plain_call(
 
 def reused_design(
     formula: ModelFormula,
-    data: Any,
+    columns: Columns,
     used: Sequence[str],
-    positions: Mapping[str, int],
     names: str,
     weights: object,
     offset: object,
@@ -77,10 +76,11 @@ def reused_design(
     Parameters
     ----------
     formula : ModelFormula
-    data : pandas.DataFrame
-        Checked (:func:`.validation.check_frame`) by the caller.
+    columns : Columns
+        Of the data (checked by :func:`.validation.check_frame`); the columns read here are
+        kept in it for the full build when the stored design does not match.
     used : sequence of str
-        The columns the formula uses (:func:`.build.used_columns`), with their ``positions``.
+        The columns the formula uses (:func:`.build.used_columns`).
     names, weights, offset, context
         As given to :func:`.build.build_design`.
 
@@ -92,10 +92,9 @@ def reused_design(
     if not caches_enabled() or not _plain_call(formula, weights, offset, context):
         return None
     entry = _DESIGNS.get(_key(formula, names))
-    n = len(data)
-    if entry is None or entry.used != tuple(used) or len(entry.design.y) != n:
+    data = columns.frame
+    if entry is None or entry.used != tuple(used) or len(entry.design.y) != len(columns):
         return None
-    columns = Columns(data, positions)
     read = [columns[c] for c in entry.compared]
     kinds = tuple(c.dtype for c in read)
     if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
