@@ -84,22 +84,42 @@ def compare(formula: str, df: pd.DataFrame, **kw: Any) -> Any:
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_the_same_data_reuse_the_design(data, formula):
-    first = compare(formula, data)
+    first = compare(formula, data)  # built, and a private copy stored
+    assert first.X.flags.writeable
+    second = compare(formula, data)
     again = compare(formula, data)
-    assert again.X is first.X and again.spec is first.spec  # reused
+    assert again.X is second.X and again.spec is second.spec  # reused
+    assert second.X is not first.X
     assert not again.X.flags.writeable
     assert all(not t.Z.flags.writeable and not t.refs.flags.writeable for t in again.terms)
     with pytest.raises(ValueError, match="read-only"):
         again.X[0, 0] = 5.0
-    order = canonical_module._ORDERS.get(id(first.X))
+    order = canonical_module._ORDERS.get(id(again.X))
     assert order is not None
     if order.runs is None:  # no tied rows: the canonical arrays are shared too
-        assert canonical_rows(again).X is canonical_rows(first).X
+        assert canonical_rows(again).X is canonical_rows(second).X
+
+
+def test_the_stored_design_shares_nothing_with_the_data(data):
+    formula = "y ~ x * f + (1 + x | g)"
+    df = data.assign(unused=np.arange(len(data), dtype=float))
+    original = df.copy()
+    compare(formula, df)
+    (entry,) = reuse_module._DESIGNS._data.values()
+    for source in (entry.design.spec.fixed_spec_source, entry.design.spec.terms[0].spec_source):
+        assert list(source._args[1].columns) == ["y", "x", "f", "g"]  # the used columns only
+    arrays = [entry.design.X, *(a for t in entry.design.terms for a in (t.Z, t.refs))]
+    assert all(a.flags.owndata and not a.flags.writeable for a in arrays)
+    df.loc[:20, "g"] = "h"  # in place: the codes the design was built from change
+    df.loc[:20, "x"] = -1.0
+    got = compare(formula, original)  # the stored design, unchanged
+    assert got.X is entry.design.X
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_a_new_response_reuses_the_predictors_only(data, formula):
-    first = compare(formula, data)
+    compare(formula, data)
+    first = compare(formula, data)  # the stored design
     rng = np.random.default_rng(3)
     for _ in range(3):
         df = data.assign(y=rng.normal(size=len(data)))  # a new frame, a new response
@@ -114,13 +134,16 @@ def test_a_new_response_reuses_the_predictors_only(data, formula):
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_changed_predictors_are_never_reused(data, formula):
-    first = compare(formula, data)
+    compare(formula, data)
     for name, df in _variants(data).items():
         build(formula, data)  # the original design is stored again
+        stored = build(formula, data)
         got = compare(formula, df)
         changed = name.split()[0]
         if isinstance(got, Design) and changed in parse_formula(formula).variables() - {"y"}:
-            assert got.X is not first.X or got.terms[0].refs is not first.terms[0].refs, name
+            assert got.X is not stored.X or got.terms[0].refs is not stored.terms[0].refs, name
+        elif isinstance(got, Design) and name in ("unused column", "y only"):
+            assert got.X is stored.X, name
 
 
 def _variants(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -246,3 +269,8 @@ def test_fits_with_new_responses_equal_fresh_fits(name, formula):
         _same_fit(cached, fresh)
         assert cached.nobs == fresh.nobs
         np.testing.assert_array_equal(cached.residuals, fresh.residuals)
+        head = new.head(7)
+        np.testing.assert_array_equal(cached.predict(head), fresh.predict(head))
+        np.testing.assert_array_equal(
+            cached.predict(head, random=False), fresh.predict(head, random=False)
+        )

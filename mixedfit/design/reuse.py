@@ -18,17 +18,19 @@ other design is built in full, as before.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from formulaic import ModelSpec
 
 from ..formula import ModelFormula
 from ..formula.memo import LRU, caches_enabled
 from . import validation as v
 from .frame import Columns, copy_on_write, model_frame
 from .plan import DesignPlan, same_kinds
-from .spec import Design
+from .spec import DeferredSpec, Design, TermDesign
 
 __all__ = ["MAX_ROWS", "keep_design", "reused_design"]
 
@@ -38,7 +40,7 @@ MAX_ROWS = 100_000  # larger data are built afresh (the snapshot would double th
 @dataclass(frozen=True, eq=False)
 class _Entry:
     """A stored design: the used columns (in order), the response's name and dtype, the
-    compared columns' dtypes and value snapshots, and the design (its y is not used)."""
+    compared columns' dtypes and value snapshots, and the design (:func:`_private`)."""
 
     used: tuple[str, ...]
     response: str
@@ -93,7 +95,7 @@ def reused_design(
         return None
     entry = _DESIGNS.get(_key(formula, names))
     data = columns.frame
-    if entry is None or entry.used != tuple(used) or len(entry.design.y) != len(columns):
+    if entry is None or entry.used != tuple(used) or len(entry.design.rows) != len(columns):
         return None
     read = [columns[c] for c in entry.compared]
     kinds = tuple(c.dtype for c in read)
@@ -128,7 +130,7 @@ def keep_design(
     context: Mapping[str, Any] | None,
 ) -> None:
     """Store ``design`` (just built from the model frame ``columns``) if it is of the kind
-    :func:`reused_design` serves (see the module docstring); its arrays become read-only."""
+    :func:`reused_design` serves (see the module docstring); ``design`` itself is not changed."""
     formula = design.spec.formula
     if (
         not caches_enabled()
@@ -150,8 +152,6 @@ def keep_design(
     if any(c.array is None for c in read):
         return
     values = tuple(_bits(c).copy() for c in read[:-1])
-    for array in (design.X, design.offset, design.rows, *_term_arrays(design)):
-        array.flags.writeable = False
     entry = _Entry(
         tuple(used),
         response,
@@ -159,13 +159,35 @@ def keep_design(
         compared,
         tuple(c.dtype for c in read[:-1]),
         values,
-        design,
+        _private(design, columns.frame[list(used)].copy()),
     )
     _DESIGNS.put(_key(formula, design.spec.names), entry)
 
 
-def _term_arrays(design: Design) -> list[np.ndarray]:
-    return [a for t in design.terms for a in (t.Z, t.refs)]
+def _private(design: Design, frame: pd.DataFrame) -> Design:
+    """The design as stored: read-only copies of its arrays (some are views of the data's, which
+    the user may change in place), its recipe on ``frame`` (a copy of the used columns: the
+    cache keeps no other column of the user's data alive), no response and no model frame."""
+
+    def own(a: np.ndarray) -> np.ndarray:
+        out = np.array(a)
+        out.flags.writeable = False
+        return out
+
+    spec = design.spec
+    slim = replace(
+        spec,
+        fixed_spec_source=_on(spec.fixed_spec_source, frame),
+        terms=tuple(replace(t, spec_source=_on(t.spec_source, frame)) for t in spec.terms),
+    )
+    terms = tuple(TermDesign(own(t.Z), own(t.refs)) for t in design.terms)
+    empty = np.empty(0)
+    rows = own(design.rows)
+    return Design(empty, own(design.X), terms, None, own(design.offset), rows, 0, (), slim, None)
+
+
+def _on(source: ModelSpec | DeferredSpec, frame: pd.DataFrame) -> ModelSpec | DeferredSpec:
+    return source.on(frame) if isinstance(source, DeferredSpec) else source
 
 
 def _bits(column: Any) -> np.ndarray:
