@@ -274,3 +274,15 @@ def test_fits_with_new_responses_equal_fresh_fits(name, formula):
         np.testing.assert_array_equal(
             cached.predict(head, random=False), fresh.predict(head, random=False)
         )
+
+
+def test_forgetting_the_stored_designs(data):
+    formula = "y ~ x + (1 + x | g)"
+    compare(formula, data)
+    stored = compare(formula, data)
+    canonical_rows(stored)
+    assert len(reuse_module._DESIGNS) == 1 and len(canonical_module._ORDERS) == 1
+    reuse_module.forget_designs()
+    assert len(reuse_module._DESIGNS) == 0 and len(canonical_module._ORDERS) == 0
+    rebuilt = compare(formula, data)
+    assert rebuilt.X is not stored.X and rebuilt.X.flags.writeable

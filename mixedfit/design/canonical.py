@@ -143,6 +143,11 @@ class _Order:
 _ORDERS: LRU[_Order] = LRU(16)
 
 
+def forget_orders() -> None:
+    """Forget every kept order (see :func:`.reuse.forget_designs`)."""
+    _ORDERS.clear()
+
+
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a is b
 

@@ -27,12 +27,13 @@ from formulaic import ModelSpec
 
 from ..formula import ModelFormula
 from ..formula.memo import LRU, caches_enabled
+from . import canonical
 from . import validation as v
 from .frame import Columns, copy_on_write, model_frame
 from .plan import DesignPlan, same_kinds
 from .spec import DeferredSpec, Design, TermDesign
 
-__all__ = ["MAX_ROWS", "keep_design", "reused_design"]
+__all__ = ["MAX_ROWS", "forget_designs", "keep_design", "reused_design"]
 
 MAX_ROWS = 100_000  # larger data are built afresh (the snapshot would double their memory)
 
@@ -52,6 +53,13 @@ class _Entry:
 
 
 _DESIGNS: LRU[_Entry] = LRU(16)
+
+
+def forget_designs() -> None:
+    """Forget every stored design and canonical order (the next fit of any data builds its
+    design; benchmarks time that path this way)."""
+    _DESIGNS.clear()
+    canonical.forget_orders()
 
 
 def _key(formula: ModelFormula, names: str) -> tuple[object, ...]:
