@@ -286,3 +286,17 @@ def test_forgetting_the_stored_designs(data):
     assert len(reuse_module._DESIGNS) == 0 and len(canonical_module._ORDERS) == 0
     rebuilt = compare(formula, data)
     assert rebuilt.X is not stored.X and rebuilt.X.flags.writeable
+
+
+def test_the_stored_designs_are_bounded(data, monkeypatch):
+    for i in range(reuse_module._DESIGNS.maxsize + 4):
+        formula = "y ~ x" + " " * i + " + (1 | g)"  # one stored design per formula (as written)
+        stored = compare(formula, data.assign(x=data["x"] + i))
+        canonical_rows(compare(formula, data.assign(x=data["x"] + i)))
+    assert len(reuse_module._DESIGNS) == reuse_module._DESIGNS.maxsize <= 16
+    assert len(canonical_module._ORDERS) == canonical_module._ORDERS.maxsize <= 16
+    assert stored.X.flags.writeable  # the first call's own design
+    monkeypatch.setattr(reuse_module, "MAX_ROWS", len(data) - 1)
+    reuse_module.forget_designs()
+    compare("y ~ x + (1 | g)", data)
+    assert len(reuse_module._DESIGNS) == 0

@@ -140,7 +140,7 @@ class _Order:
         )
 
 
-_ORDERS: LRU[_Order] = LRU(16)
+_ORDERS: LRU[_Order] = LRU(8)
 
 
 def forget_orders() -> None:

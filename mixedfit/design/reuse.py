@@ -11,8 +11,9 @@ and read-only.
 
 Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
 of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
-``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. Any
-other design is built in full, as before.
+``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. One
+design is kept per formula (the last one built), for the 8 formulas used last, with their
+canonical orders: a few MB at most. Any other design is built in full, as before.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .spec import DeferredSpec, Design, TermDesign
 
 __all__ = ["MAX_ROWS", "forget_designs", "keep_design", "reused_design"]
 
-MAX_ROWS = 100_000  # larger data are built afresh (the snapshot would double their memory)
+MAX_ROWS = 20_000  # larger data are built afresh (a stored design holds copies of its arrays)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +53,7 @@ class _Entry:
     design: Design
 
 
-_DESIGNS: LRU[_Entry] = LRU(16)
+_DESIGNS: LRU[_Entry] = LRU(8)
 
 
 def forget_designs() -> None:
