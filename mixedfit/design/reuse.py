@@ -32,7 +32,7 @@ from . import canonical
 from . import validation as v
 from .frame import Columns, copy_on_write, model_frame
 from .plan import DesignPlan, same_kinds
-from .spec import DeferredSpec, Design, TermDesign
+from .spec import DeferredSpec, Design, DesignSpec, TermDesign
 
 __all__ = ["MAX_ROWS", "forget_designs", "keep_design", "reused_design"]
 
@@ -125,7 +125,8 @@ def reused_design(
         frame = model_frame(data, columns, used, old.rows)
     y = frame[entry.response].floats
     v.check_constant_response(formula, y, old.offset)
-    return Design(y, old.X, old.terms, None, old.offset, old.rows, 0, (), old.spec, frame.frame)
+    spec = _respec(old.spec, frame.frame)
+    return Design(y, old.X, old.terms, None, old.offset, old.rows, 0, (), spec, frame.frame)
 
 
 def keep_design(
@@ -168,31 +169,39 @@ def keep_design(
         compared,
         tuple(c.dtype for c in read[:-1]),
         values,
-        _private(design, columns.frame[list(used)].copy()),
+        _private(design),
     )
     _DESIGNS.put(_key(formula, design.spec.names), entry)
 
 
-def _private(design: Design, frame: pd.DataFrame) -> Design:
+def _private(design: Design) -> Design:
     """The design as stored: read-only copies of its arrays (some are views of the data's, which
-    the user may change in place), its recipe on ``frame`` (a copy of the used columns: the
-    cache keeps no other column of the user's data alive), no response and no model frame."""
+    the user may change in place), no response, no model frame, and its recipe on an empty
+    placeholder frame (the cache keeps none of the user's data alive): each reuse points the
+    recipe at its own model frame (:func:`_respec`)."""
 
     def own(a: np.ndarray) -> np.ndarray:
         out = np.array(a)
         out.flags.writeable = False
         return out
 
-    spec = design.spec
-    slim = replace(
+    terms = tuple(TermDesign(own(t.Z), own(t.refs)) for t in design.terms)
+    empty = np.empty(0)
+    rows = own(design.rows)
+    spec = _respec(design.spec, _NO_FRAME)
+    return Design(empty, own(design.X), terms, None, own(design.offset), rows, 0, (), spec, None)
+
+
+_NO_FRAME = pd.DataFrame()
+
+
+def _respec(spec: DesignSpec, frame: pd.DataFrame) -> DesignSpec:
+    """``spec`` with its deferred formulaic specs built from ``frame`` (when first asked for)."""
+    return replace(
         spec,
         fixed_spec_source=_on(spec.fixed_spec_source, frame),
         terms=tuple(replace(t, spec_source=_on(t.spec_source, frame)) for t in spec.terms),
     )
-    terms = tuple(TermDesign(own(t.Z), own(t.refs)) for t in design.terms)
-    empty = np.empty(0)
-    rows = own(design.rows)
-    return Design(empty, own(design.X), terms, None, own(design.offset), rows, 0, (), slim, None)
 
 
 def _on(source: ModelSpec | DeferredSpec, frame: pd.DataFrame) -> ModelSpec | DeferredSpec:
