@@ -37,7 +37,11 @@ def canonical_rows(design: Design) -> Design:
     Design
         A copy whose per-row arrays are in the canonical order.
     """
-    if design.weights is None and not any(a.flags.writeable for a in _arrays(design)):
+    if (
+        not design.X.flags.writeable
+        and design.weights is None
+        and not any(a.flags.writeable for a in _arrays(design))
+    ):
         return _Order.of(design).apply(design)
     keys = _predictor_keys(design)
     if design.weights is not None:
