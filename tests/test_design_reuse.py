@@ -300,3 +300,14 @@ def test_the_stored_designs_are_bounded(data, monkeypatch):
     reuse_module.forget_designs()
     compare("y ~ x + (1 | g)", data)
     assert len(reuse_module._DESIGNS) == 0
+
+
+def test_designs_built_bypasses_the_stored_designs(data):
+    formula = "y ~ x + (1 + x | g)"
+    compare(formula, data)
+    stored = compare(formula, data)
+    with reuse_module.designs_built():
+        built = compare(formula, data.assign(y=data["y"] + 1.0))
+        assert built.X is not stored.X and built.X.flags.writeable
+        compare(formula, data.assign(x=data["x"] + 1.0))  # not stored either
+    assert compare(formula, data).X is stored.X

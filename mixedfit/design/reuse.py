@@ -18,7 +18,9 @@ canonical orders: a few MB at most. Any other design is built in full, as before
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,7 +36,7 @@ from .frame import Columns, copy_on_write, model_frame
 from .plan import DesignPlan, same_kinds
 from .spec import DeferredSpec, Design, DesignSpec, TermDesign
 
-__all__ = ["MAX_ROWS", "forget_designs", "keep_design", "reused_design"]
+__all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
 
 MAX_ROWS = 20_000  # larger data are built afresh (a stored design holds copies of its arrays)
 
@@ -54,6 +56,24 @@ class _Entry:
 
 
 _DESIGNS: LRU[_Entry] = LRU(8)
+
+
+_bypass = 0  # depth of designs_built() blocks (in any thread)
+_bypass_lock = threading.Lock()
+
+
+@contextmanager
+def designs_built() -> Iterator[None]:
+    """Within the block every design is built from the data, neither reused nor stored (the
+    other caches still serve): what the first fit of new predictors costs (for benchmarks)."""
+    global _bypass
+    with _bypass_lock:
+        _bypass += 1
+    try:
+        yield
+    finally:
+        with _bypass_lock:
+            _bypass -= 1
 
 
 def forget_designs() -> None:
@@ -100,7 +120,7 @@ def reused_design(
     Design or None
         None unless a stored design matches (see the module docstring).
     """
-    if not caches_enabled() or not _plain_call(formula, weights, offset, context):
+    if _bypass or not caches_enabled() or not _plain_call(formula, weights, offset, context):
         return None
     entry = _DESIGNS.get(_key(formula, names))
     data = columns.frame
@@ -143,7 +163,8 @@ def keep_design(
     :func:`reused_design` serves (see the module docstring); ``design`` itself is not changed."""
     formula = design.spec.formula
     if (
-        not caches_enabled()
+        _bypass
+        or not caches_enabled()
         or not _plain_call(formula, weights, offset, context)
         or missing
         or design.n_dropped
