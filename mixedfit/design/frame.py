@@ -217,7 +217,7 @@ def model_frame(
     Columns
         Of the model frame (its ``frame``).
     """
-    if len(rows) == len(data) and copy_on_write():
+    if len(rows) == len(data) and _copy_on_write():
         frame = columns.sharing(data.copy(deep=False))
     else:
         frame = Columns(data.iloc[rows][list(used)])
@@ -227,7 +227,7 @@ def model_frame(
 _PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
 
 
-def copy_on_write() -> bool:
+def _copy_on_write() -> bool:
     if _PANDAS_3:
         return True
     return getattr(pd.options.mode, "copy_on_write", False) is True  # pandas 2.2's "warn": off

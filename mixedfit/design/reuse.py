@@ -31,8 +31,9 @@ from formulaic import ModelSpec
 from ..formula import ModelFormula
 from ..formula.memo import LRU, caches_enabled
 from . import canonical
+from . import frame as frames
 from . import validation as v
-from .frame import Columns, copy_on_write, model_frame
+from .frame import Columns, model_frame
 from .plan import DesignPlan, same_kinds
 from .spec import DeferredSpec, Design, DesignSpec, TermDesign
 
@@ -139,7 +140,7 @@ def reused_design(
     if not np.isfinite(response.values.sum()):
         return None  # a missing or infinite response: built in full (rows dropped, errors)
     old = entry.design
-    if copy_on_write():  # as model_frame() does: the snapshots hold no unused category
+    if frames._copy_on_write():  # as model_frame() does: the snapshots hold no unused category
         frame = columns.sharing(data.copy(deep=False))
     else:
         frame = model_frame(data, columns, used, old.rows)
