@@ -18,7 +18,11 @@ What is timed, per model (sleepstudy slopes, Penicillin crossed, Orthodont slope
 mixedfit runs twice: with its compiled evaluation kernel in every fit (``MIXEDFIT_JIT=1``, the
 steady state of a process that fits many models; by default a process loads the kernel at
 its first covered fit, see ``mixedfit/engine/jit.py``) and on the numpy path
-(``MIXEDFIT_JIT=0``), interleaved with the others.
+(``MIXEDFIT_JIT=0``), interleaved with the others. Fitted to the same frame every call, mixedfit
+reuses the design from its second call on (:mod:`mixedfit.design.reuse`: the predictor columns
+are compared with a stored snapshot, the response read afresh, as in a simulation study); the
+row "mixedfit (design built)" neither reuses nor stores designs, so it builds the design from
+the data every time (a first fit of these predictors, as the other engines do).
 
 The Python engines run in this process, interleaved call by call (round r fits every model
 with every engine before round r + 1 starts), so that a change of machine load hits all alike;
@@ -57,7 +61,7 @@ from models import Model, get_model
 import mixedfit as mf
 
 NAMES = ("sleepstudy", "penicillin", "orthodont", "pastes")
-ENGINES = ("mixedfit", "mixedfit (numpy)", "glmm", "statsmodels", "lme4")
+ENGINES = ("mixedfit", "mixedfit (design built)", "mixedfit (numpy)", "glmm", "statsmodels", "lme4")
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
@@ -104,6 +108,9 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
         "mixedfit": _jit("1", lambda: mf.lmer(model.formula, df).objective),
         "mixedfit (numpy)": _jit("0", lambda: mf.lmer(model.formula, df).objective),
         "glmm": lambda: -2.0 * glmm.fit(df, model.formula, reml=True, satterthwaite=False).loglik,
+        # after glmm, as "mixedfit" comes after the previous model's glmm: not right after a
+        # fit of the same model, with its code and data in the CPU's caches
+        "mixedfit (design built)": _jit("1", lambda: _built(model, df)),
     }
     spec = model.statsmodels
     if spec is not None:
@@ -123,6 +130,16 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
 
         out["statsmodels"] = statsmodels_fit
     return out
+
+
+def _built(model: Model, df: pd.DataFrame) -> float:
+    """The whole call with the design built from the data (as a first fit of these predictors,
+    or one of new predictors, builds it): "mixedfit" fits the same frame every call, so from
+    its second call on it reuses the stored design; here it is neither reused nor stored."""
+    from mixedfit.design.reuse import designs_built
+
+    with designs_built():
+        return mf.lmer(model.formula, df).objective
 
 
 def _jit(setting: str, call: Callable[[], float]) -> Callable[[], float]:

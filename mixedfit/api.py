@@ -12,13 +12,16 @@ import numpy as np
 import pandas as pd
 
 from .covariance import ResidualStructure
-from .design import build_design
+from .design import build_design, canonical_rows
+from .design.dataframes import as_pandas
+from .design.validation import check_response_scale
 from .engine import vanishing
 from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
 from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, SingularFitWarning
 from .fitted import LinearMixedModel
 from .formula import parse_formula
+from .formula.safety import check_safe_formula
 from .inference.lrt_table import LRTTable
 from .inference.residual_lrt import compare_fits
 from .model import engine_terms
@@ -199,12 +202,6 @@ def lmer(
     >>> fit.fixef.round(3).tolist()
     [251.405, 10.467]
     """
-
-    from .design import canonical_rows
-    from .design.dataframes import as_pandas
-    from .design.validation import check_response_scale
-    from .formula.safety import check_safe_formula
-
     _check_flags(reml=reml, safe=safe, verbose=verbose)
     if isinstance(max_evals, bool) or not isinstance(max_evals, int | np.integer) or max_evals < 1:
         raise MixedFitError(f"max_evals must be a positive integer, not {max_evals!r}")

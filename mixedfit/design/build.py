@@ -33,6 +33,7 @@ from .groups import (
     lme4_term_order,
 )
 from .plan import DesignPlan, design_plan
+from .reuse import keep_design, reused_design
 from .rnames import Naming, check_names_scheme, spec_naming
 from .rtransforms import with_r_context
 from .sizes import check_matrix_size, check_term_blocks
@@ -95,9 +96,12 @@ def build_design(
     ctx = {"np": np, **(context or {})}
     positions = used_columns(formula, data, ctx)  # the cache's own dict: not modified
     used = list(positions)
+    columns = Columns(data, positions)
+    reused = reused_design(formula, columns, used, names, weights, offset, context)
+    if reused is not None:  # the same predictors: only the response is read
+        return reused
     w_all = v.numbers(weights, data, "weights")
     off_all = v.numbers(offset, data, "offset")
-    columns = Columns(data, positions)
     na, infinite = missing_values(columns, used)
     if na is None and off_all is None and w_all is None:
         rows = np.arange(len(data))  # nothing missing
@@ -148,7 +152,10 @@ def build_design(
         aliases=tuple(aliases[i] for i in kept),
         term_labels=r_labels if names == "r" else {},
     )
-    return Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
+    design = Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
+    incomplete = na is not None or infinite
+    keep_design(design, plan, frame_columns, used, incomplete, weights, offset, context)
+    return design
 
 
 _USED: LRU[tuple[pd.Index, tuple[str, ...], dict[str, int]]] = LRU(256)

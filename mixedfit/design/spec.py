@@ -68,6 +68,11 @@ class DeferredSpec:
         self._names, self._rhs = names, rhs
         self._spec: ModelSpec | None = None
 
+    def on(self, frame: pd.DataFrame) -> DeferredSpec:
+        """The same spec built from ``frame`` (the same values in the columns it uses)."""
+        formula, _, ctx = self._args
+        return DeferredSpec(formula, frame, ctx, self._names, self._rhs)
+
     def get(self) -> ModelSpec:
         """The model spec (built once)."""
         if self._spec is None:

@@ -1,0 +1,252 @@
+"""Reusing a design whose predictors have not changed (design stage, issue 15).
+
+A fit of the same formula on data whose predictor columns hold the same values — the same data
+frame fitted again (REML and ML, another ``start``), or a new response on the same design (a
+simulation study, a power analysis) — has the same X, Z blocks, level codes, names and recipe:
+only the response differs. :func:`reused_design` returns such a design from a bounded cache
+(:mod:`mixedfit.formula.memo`) after checking, on every call, that every used column other than
+the response has the kind (:func:`.plan.same_kinds`) and the very values (bit for bit) of the
+stored snapshot; the response is read and checked afresh. Its arrays are shared between the fits
+and read-only.
+
+Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
+of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
+``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. One
+design is kept per formula (the last one built), for the 8 formulas used last, with their
+canonical orders: a few MB at most. Any other design is built in full, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from formulaic import ModelSpec
+
+from ..formula import ModelFormula
+from ..formula.memo import LRU, caches_enabled
+from . import canonical
+from . import frame as frames
+from . import validation as v
+from .frame import Columns, model_frame
+from .plan import DesignPlan, same_kinds
+from .spec import DeferredSpec, Design, DesignSpec, TermDesign
+
+__all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
+
+MAX_ROWS = 20_000  # larger data are built afresh (a stored design holds copies of its arrays)
+
+
+@dataclass(frozen=True, eq=False)
+class _Entry:
+    """A stored design: the used columns (in order), the response's name and dtype, the
+    compared columns' dtypes and value snapshots, and the design (:func:`_private`)."""
+
+    used: tuple[str, ...]
+    response: str
+    response_dtype: object
+    compared: tuple[str, ...]
+    kinds: tuple[object, ...]
+    values: tuple[np.ndarray, ...]
+    design: Design
+
+
+_DESIGNS: LRU[_Entry] = LRU(8)
+
+
+_bypass = 0  # depth of designs_built() blocks (in any thread)
+_bypass_lock = threading.Lock()
+
+
+@contextmanager
+def designs_built() -> Iterator[None]:
+    """Within the block every design is built from the data, neither reused nor stored (the
+    other caches still serve): what the first fit of new predictors costs (for benchmarks)."""
+    global _bypass
+    with _bypass_lock:
+        _bypass += 1
+    try:
+        yield
+    finally:
+        with _bypass_lock:
+            _bypass -= 1
+
+
+def forget_designs() -> None:
+    """Forget every stored design and canonical order (the next fit of any data builds its
+    design; benchmarks time that path this way)."""
+    _DESIGNS.clear()
+    canonical.forget_orders()
+
+
+def _key(formula: ModelFormula, names: str) -> tuple[object, ...]:
+    return (formula, formula.text, tuple(t.source for t in formula.random), names)
+
+
+def _plain_call(
+    formula: ModelFormula, weights: object, offset: object, context: Mapping[str, Any] | None
+) -> bool:
+    return weights is None and offset is None and not context and not formula.offsets
+
+
+def reused_design(
+    formula: ModelFormula,
+    columns: Columns,
+    used: Sequence[str],
+    names: str,
+    weights: object,
+    offset: object,
+    context: Mapping[str, Any] | None,
+) -> Design | None:
+    """The stored design of ``formula`` with the response of ``data``, or None (build it).
+
+    Parameters
+    ----------
+    formula : ModelFormula
+    columns : Columns
+        Of the data (checked by :func:`.validation.check_frame`); the columns read here are
+        kept in it for the full build when the stored design does not match.
+    used : sequence of str
+        The columns the formula uses (:func:`.build.used_columns`).
+    names, weights, offset, context
+        As given to :func:`.build.build_design`.
+
+    Returns
+    -------
+    Design or None
+        None unless a stored design matches (see the module docstring).
+    """
+    if _bypass or not caches_enabled() or not _plain_call(formula, weights, offset, context):
+        return None
+    entry = _DESIGNS.get(_key(formula, names))
+    data = columns.frame
+    if entry is None or entry.used != tuple(used) or len(entry.design.rows) != len(columns):
+        return None
+    read = [columns[c] for c in entry.compared]
+    kinds = tuple(c.dtype for c in read)
+    if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
+        return None
+    for column, saved in zip(read, entry.values, strict=True):
+        if not np.array_equal(_bits(column), saved):
+            return None
+    response = columns[entry.response]
+    if response.array is None or response.dtype != entry.response_dtype:
+        return None
+    if not np.isfinite(response.values.sum()):
+        return None  # a missing or infinite response: built in full (rows dropped, errors)
+    old = entry.design
+    if frames._copy_on_write():  # as model_frame() does: the snapshots hold no unused category
+        frame = columns.sharing(data.copy(deep=False))
+    else:
+        frame = model_frame(data, columns, used, old.rows)
+    y = frame[entry.response].floats
+    v.check_constant_response(formula, y, old.offset)
+    spec = _respec(old.spec, frame.frame)
+    return Design(y, old.X, old.terms, None, old.offset, old.rows, 0, (), spec, frame.frame)
+
+
+def keep_design(
+    design: Design,
+    plan: DesignPlan,
+    columns: Columns,
+    used: Sequence[str],
+    missing: bool,
+    weights: object,
+    offset: object,
+    context: Mapping[str, Any] | None,
+) -> None:
+    """Store ``design`` (just built from the model frame ``columns``) if it is of the kind
+    :func:`reused_design` serves (see the module docstring); ``design`` itself is not changed."""
+    formula = design.spec.formula
+    if (
+        _bypass
+        or not caches_enabled()
+        or not _plain_call(formula, weights, offset, context)
+        or missing
+        or design.n_dropped
+        or design.dropped_fixed
+        or len(design.y) > MAX_ROWS
+        or not plan.value_free
+        or not plan.response
+        or plan.fixed.part is None
+        or any(t.part.part is None for t in plan.terms)
+    ):
+        return
+    response = formula.response.strip()
+    predictors = set(plan.fixed_variables).union(*(t.variables for t in plan.terms))
+    compared = tuple(c for c in used if c != response or response in predictors)
+    read = [columns[c] for c in (*compared, response)]
+    if any(c.array is None for c in read):
+        return
+    values = tuple(_bits(c).copy() for c in read[:-1])
+    entry = _Entry(
+        tuple(used),
+        response,
+        read[-1].dtype,
+        compared,
+        tuple(c.dtype for c in read[:-1]),
+        values,
+        _private(design),
+    )
+    _DESIGNS.put(_key(formula, design.spec.names), entry)
+
+
+def _private(design: Design) -> Design:
+    """The design as stored: read-only copies of its arrays (some are views of the data's, which
+    the user may change in place), no response, no model frame, and its recipe on an empty
+    placeholder frame (the cache keeps none of the user's data alive): each reuse points the
+    recipe at its own model frame (:func:`_respec`)."""
+
+    def own(a: np.ndarray) -> np.ndarray:
+        out = np.array(a)
+        out.flags.writeable = False
+        return out
+
+    terms = tuple(TermDesign(own(t.Z), own(t.refs)) for t in design.terms)
+    empty = np.empty(0)
+    rows = own(design.rows)
+    spec = _respec(design.spec, _NO_FRAME)
+    return Design(empty, own(design.X), terms, None, own(design.offset), rows, 0, (), spec, None)
+
+
+_NO_FRAME = pd.DataFrame()
+
+
+def _respec(spec: DesignSpec, frame: pd.DataFrame) -> DesignSpec:
+    """``spec`` with its deferred formulaic specs built from ``frame`` (when first asked for)."""
+    return _with(
+        spec,
+        fixed_spec_source=_on(spec.fixed_spec_source, frame),
+        terms=tuple(_with(t, spec_source=_on(t.spec_source, frame)) for t in spec.terms),
+    )
+
+
+T = TypeVar("T")
+
+
+def _with(record: T, **changes: object) -> T:
+    """``dataclasses.replace(record, **changes)`` of a frozen dataclass without running its
+    ``__init__`` again (the other fields are those of a checked record): a tenth of the cost."""
+    out = object.__new__(type(record))
+    out.__dict__.update(record.__dict__, **changes)
+    return out
+
+
+def _on(source: ModelSpec | DeferredSpec, frame: pd.DataFrame) -> ModelSpec | DeferredSpec:
+    return source.on(frame) if isinstance(source, DeferredSpec) else source
+
+
+def _bits(column: Any) -> np.ndarray:
+    """The column's values as compared bit for bit: category codes, or the numbers' bytes (so
+    0.0 and -0.0 differ, as they do in X)."""
+    if column.categorical:
+        return np.asarray(column.codes)
+    values = np.asarray(column.values)
+    if values.dtype.kind == "f":
+        return values.view(f"u{values.dtype.itemsize}")
+    return values
