@@ -211,4 +211,3 @@ def second_opinion(
     if again.message is not None:
         return check
     return replace(check, scaled_gradient=again.scaled_gradient, message=None)
-
