@@ -77,8 +77,9 @@ class Coordinates:
         log = (lower == 0) & ~np.isfinite(upper) & (theta0 > 0)
         box = boxed & (theta0 > lower) & (theta0 < upper)
         fixed = ((lower == 0) & ~np.isfinite(upper) & ~log) | (boxed & ~box)
-        mid = np.where(boxed, (lower + upper) / 2, 0.0)
-        half = np.where(boxed, (upper - lower) / 2, 1.0)
+        with np.errstate(invalid="ignore"):  # −∞ + ∞ of an unbounded entry: not used
+            mid = np.where(boxed, (lower + upper) / 2, 0.0)
+            half = np.where(boxed, (upper - lower) / 2, 1.0)
         unit = unit & ~np.isfinite(lower) & ~np.isfinite(upper)
         return cls(log, box, mid, half, fixed, theta0.copy(), unit)
 
