@@ -51,19 +51,16 @@ def watched(
     upper: np.ndarray | None,
     max_evals: int,
     exact: LimitCriteria | None = None,
-    ridge: bool = True,
 ) -> OptimizerRecord:
     """A first optimization (``optimize(start, budget)``) watched for a crawl (see the module
     docstring); without a structured term, the optimization with the whole budget. The record
-    counts every evaluation; a fit moved to the limit has the limit's ``start``. ``ridge=False``:
-    no ray test and no unbounded coordinates (the limit, then θ: fits with a residual structure,
-    whose correlation heading to 1 is another ridge, not one of this model's)."""
+    counts every evaluation; a fit moved to the limit has the limit's ``start``."""
     if not layout.structured or max_evals <= WATCH_EVALS:
         return optimize(start, max_evals)
     first = optimize(start, WATCH_EVALS)
     if first.converged or first.evaluations < WATCH_EVALS:
         return first
-    outward, used = _outward(fun, first, layout) if ridge else (True, 0)
+    outward, used = _outward(fun, first, layout)
     spent, found = first.evaluations + used, None
     # each stage runs only while max_evals is not spent (each takes at least one evaluation)
     if not outward and spent < max_evals:  # an interior ridge: unbounded coordinates first
@@ -77,7 +74,7 @@ def watched(
     spent += 0 if trial is None else trial.evaluations
     if trial is not None and _better(trial, first):
         return replace(_continued(trial, first, spent), start=trial.start)
-    if outward and ridge and spent < max_evals:  # the limit lost: the ridge may be interior
+    if outward and spent < max_evals:  # the limit lost: the ridge may be interior after all
         found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
         spent += 0 if found is None else found.evaluations
         if found is not None and found.converged and found.objective <= first.objective:

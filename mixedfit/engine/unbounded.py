@@ -48,6 +48,9 @@ class Coordinates:
     fixed : ndarray of bool
         Entries held at θ0 (on a bound).
     theta0 : ndarray
+    ratio : ndarray of bool
+        Unbounded entries u of a correlation φ = u/√(1+u²) (a residual AR(1)'s): taken as
+        u = sinh(w), so that w = atanh φ.
     """
 
     log: np.ndarray
@@ -56,18 +59,29 @@ class Coordinates:
     half: np.ndarray
     fixed: np.ndarray
     theta0: np.ndarray
+    ratio: np.ndarray
 
     @classmethod
-    def at(cls, theta0: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> Coordinates:
-        """The coordinates at θ0 within [lower, upper]."""
+    def at(
+        cls,
+        theta0: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        ratio: np.ndarray | None = None,
+    ) -> Coordinates:
+        """The coordinates at θ0 within [lower, upper]; ``ratio``: the unbounded entries of a
+        correlation on the u/√(1+u²) scale."""
         theta0 = np.asarray(theta0, dtype=float)
+        unit = np.zeros(len(theta0), dtype=bool) if ratio is None else np.asarray(ratio, dtype=bool)
         boxed = np.isfinite(lower) & np.isfinite(upper)
         log = (lower == 0) & ~np.isfinite(upper) & (theta0 > 0)
         box = boxed & (theta0 > lower) & (theta0 < upper)
         fixed = ((lower == 0) & ~np.isfinite(upper) & ~log) | (boxed & ~box)
-        mid = np.where(boxed, (lower + upper) / 2, 0.0)
-        half = np.where(boxed, (upper - lower) / 2, 1.0)
-        return cls(log, box, mid, half, fixed, theta0.copy())
+        with np.errstate(invalid="ignore"):  # −∞ + ∞ of an unbounded entry: not used
+            mid = np.where(boxed, (lower + upper) / 2, 0.0)
+            half = np.where(boxed, (upper - lower) / 2, 1.0)
+        unit = unit & ~np.isfinite(lower) & ~np.isfinite(upper)
+        return cls(log, box, mid, half, fixed, theta0.copy(), unit)
 
     def free(self) -> np.ndarray:
         """Indices of the optimized entries."""
@@ -80,6 +94,7 @@ class Coordinates:
         x = full.copy()
         x[self.log] = np.exp(full[self.log])
         x[self.box] = self.mid[self.box] + self.half[self.box] * np.tanh(full[self.box])
+        x[self.ratio] = np.sinh(full[self.ratio])
         return x
 
     def u(self, theta: np.ndarray) -> np.ndarray:
@@ -87,6 +102,7 @@ class Coordinates:
         full = np.asarray(theta, dtype=float).copy()
         full[self.log] = np.log(theta[self.log])
         full[self.box] = np.arctanh((theta[self.box] - self.mid[self.box]) / self.half[self.box])
+        full[self.ratio] = np.arcsinh(theta[self.ratio])
         return full[~self.fixed]
 
     def lower(self) -> np.ndarray:
@@ -100,7 +116,7 @@ def interior(coords: Coordinates, theta: np.ndarray, lower: np.ndarray) -> bool:
     ridge)."""
     small = coords.log & (theta < 1e-4 * max(1.0, float(np.max(np.abs(theta)))))
     edge = coords.box & (np.abs(theta - coords.mid) > (1 - _EDGE) * coords.half)
-    plain = ~coords.log & ~coords.box & ~coords.fixed & (theta <= lower)
+    plain = ~coords.log & ~coords.box & ~coords.ratio & ~coords.fixed & (theta <= lower)
     return not (small.any() or edge.any() or plain.any())
 
 
@@ -111,20 +127,22 @@ def unbounded(
     upper: np.ndarray | None,
     max_evals: int,
     ceiling: np.ndarray | None = None,
+    ratio: np.ndarray | None = None,
 ) -> OptimizerRecord | None:
     """``fun`` minimized by BOBYQA over u (:class:`Coordinates`) from θ0; the record in θ
     (θ, its start and objective), or None if θ0 has nothing to transform or the optimization
     cannot be evaluated. ``ceiling``: upper bounds of the log-scale entries of θ (a fit that
-    runs into one is not converged: the optimum is further out)."""
+    runs into one is not converged: the optimum is further out); ``ratio``: see
+    :class:`Coordinates`."""
     top = np.full(len(theta0), np.inf) if upper is None else np.asarray(upper, dtype=float)
-    coords = Coordinates.at(theta0, np.asarray(lower, dtype=float), top)
+    coords = Coordinates.at(theta0, np.asarray(lower, dtype=float), top, ratio)
     if not (coords.log.any() or coords.box.any()):
         return None
     with np.errstate(all="ignore"):
         u0 = coords.u(coords.theta0)
     if not np.all(np.isfinite(u0)):
         return None
-    plain = ~coords.log & ~coords.box
+    plain = ~coords.log & ~coords.box & ~coords.ratio
     lo = np.where(plain, lower, -np.inf)[~coords.fixed]
 
     def at(u: np.ndarray) -> float:
@@ -165,6 +183,7 @@ def second_opinion(
     theta: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
+    ratio: np.ndarray | None = None,
 ) -> ConvergenceCheck:
     """A failed derivative check of a structured fit judged again in the coordinates of
     :func:`unbounded`; ``check`` with its message cleared (its θ derivatives kept) if it passes
@@ -178,14 +197,16 @@ def second_opinion(
     coordinates (a fraction of each sd, of ρ's room to ±1)."""
     if check.message is None:
         return check
-    coords = Coordinates.at(theta, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+    coords = Coordinates.at(
+        theta, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), ratio
+    )
     if not (coords.log.any() or coords.box.any()):
         return check
     with np.errstate(all="ignore"):
         u = coords.u(theta)
     if not np.all(np.isfinite(u)):
         return check
-    plain = (~coords.log & ~coords.box)[~coords.fixed]
+    plain = (~coords.log & ~coords.box & ~coords.ratio)[~coords.fixed]
     lo = np.where(plain, np.asarray(lower, dtype=float)[~coords.fixed], -np.inf)
     again = check_convergence(lambda v: fun(coords.theta(v)), u, lo)
     if again.message is not None:

@@ -33,6 +33,7 @@ import scipy.linalg
 from ..engine import vanishing
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion
+from ..engine.residual.polish import unit_ratio_entries
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
@@ -90,24 +91,37 @@ class _Unprofiled:
         upper = np.concatenate([[np.inf], self.crit.upper()])
         self.boxed = np.isfinite(lower) & np.isfinite(upper)
         self._low, self._width = lower[self.boxed], (upper - lower)[self.boxed]
+        # an AR(1)'s u = φ/√(1−φ²) taken as asinh u = atanh φ: near φ = 1 the criterion is
+        # flat in u to rounding (Oxboys' ar1 hom=False with a residual AR(1), φ = 0.9996)
+        self.ratio = np.concatenate([[False], unit_ratio_entries(self.crit)])
+        # a structured term's relative sds on log scale (its ridge with ρ → 1, engine.unbounded)
+        self.log = np.zeros(len(lower), dtype=bool)
+        if self.crit.layout.structured and self.ratio.any():
+            self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
 
     def to_free(self, psi: np.ndarray) -> np.ndarray:
         """ψ → the coordinates of the Hessian (atanh of each boxed parameter mapped to [−1, 1])."""
         out = np.array(psi, dtype=float)
         unit = 2.0 * (out[self.boxed] - self._low) / self._width - 1.0
         out[self.boxed] = np.arctanh(np.clip(unit, -1.0 + BOX_EDGE, 1.0 - BOX_EDGE))
+        out[self.ratio] = np.arcsinh(out[self.ratio])
+        out[self.log] = np.log(out[self.log])
         return out
 
     def to_psi(self, free: np.ndarray) -> np.ndarray:
         """The inverse of :meth:`to_free`."""
         out = np.array(free, dtype=float)
         out[self.boxed] = self._low + self._width * (np.tanh(out[self.boxed]) + 1.0) / 2.0
+        out[self.ratio] = np.sinh(out[self.ratio])
+        out[self.log] = np.exp(out[self.log])
         return out
 
     def dpsi_dfree(self, free: np.ndarray) -> np.ndarray:
         """The diagonal of ∂ψ/∂u at u = ``free``."""
         out = np.ones(len(free))
         out[self.boxed] = self._width / (2.0 * np.cosh(free[self.boxed]) ** 2)
+        out[self.ratio] = np.cosh(free[self.ratio])
+        out[self.log] = np.exp(free[self.log])
         return out
 
     def _factor(self, psi: np.ndarray) -> tuple[float, BlockedFactor]:

@@ -204,7 +204,13 @@ def _fit_one(
             return run(fun, x0, lower, upper, evals)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
-            return _bobyqa(1.0)(fun, x0, lower, upper, evals)
+            # watched as the first optimization: a restart onto the structured term's ridge
+            # (ρ → 1) goes on in unbounded coordinates instead of crawling (crawl.py)
+            def bobyqa(start: np.ndarray | None, budget: int) -> OptimizerRecord:
+                assert start is not None
+                return _bobyqa(1.0)(fun, start, lower, upper, budget)
+
+            return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals)
 
         def polishing(x0: np.ndarray, evals: int) -> OptimizerRecord:
             return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, evals)
@@ -215,7 +221,7 @@ def _fit_one(
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), ridge=False)
+                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left())
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
