@@ -33,8 +33,8 @@ import scipy.optimize
 import scipy.stats
 
 from ..engine.threads import single_threaded
-from ..engine.vanishing import TRIAL_SD, largest_sd
-from ..exceptions import MixedFitWarning
+from ..engine.vanishing import TRIAL_SD, largest_sd, limit_term
+from ..exceptions import BoundaryWarning, MixedFitWarning
 from .deviance import BIG, Profile, ProfiledDeviance
 from .parameters import (
     correlation_factor,
@@ -228,13 +228,17 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
     dev = ProfiledDeviance(fit)
     _warn_not_profiled(fit, dev)
+    # at the σ → 0 limit (the ML refit still there) σ̂ = 0 is the supremum: σ's interval
+    # starts at 0 (its estimate is LIMIT_SD below the structured sd)
+    at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
+    spanning = _limit_parameters(fit, dev) if at_zero else range(0)
     rows: list[tuple[float, float]] = []
     try:
         with single_threaded():
             is_sd = dev.layout.diagonal_mask()
             for w in range(dev.layout.size):
                 est = float(dev.sdcor[w])
-                if not (math.isfinite(est) and dev.invariant[w]):
+                if not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
                     rows.append((math.nan, math.nan))
                     continue
                 prof = _variance_profile(dev, w)
@@ -250,9 +254,6 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
                 rows.append((lo, hi))
             prof = _sigma_profile(dev)
             step = 0.1 * dev.sigma
-            # at the σ → 0 limit (the ML refit still there) σ̂ = 0 is the supremum: the
-            # interval starts at 0 (its estimate is LIMIT_SD below the structured sd)
-            at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
             rows.append(
                 (
                     0.0 if at_zero else _endpoint(prof, -z, step, 0.0, False, dev.sigma),
@@ -273,6 +274,30 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     mult = fit._engine.sd_multipliers()  # SDs of columns scaled for extreme units
     rows[: len(mult)] = [(lo * m, hi * m) for (lo, hi), m in zip(rows, mult, strict=False)]
     return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+
+
+def _limit_parameters(fit: MixedModelFit, dev: ProfiledDeviance) -> range:
+    """Indices of the parameters of the term that absorbs σ at the σ → 0 limit, with a warning
+    that their profile intervals are NaN.
+
+    The profile moves that term's θ relative to σ ≈ 0 with its anchor sd at LIMIT_SD, so it
+    cannot leave the limit ray and its intervals would be far too narrow (issue 12).
+    """
+    layout = dev.layout
+    t = limit_term(dev.theta, layout)
+    off = layout.offsets[t]
+    end = layout.offsets[t + 1] if t + 1 < len(layout.offsets) else layout.size
+    names = variance_names(fit)[off:end]
+    warnings.warn(
+        f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
+        "where that structured term replaces the residual and its profile cannot be computed "
+        "on this parametrization (it would be far too narrow). Fit the equivalent residual "
+        "structure instead (e.g. drop ar1(0 + tf | g) and pass residual=mf.AR1(time, g)) and "
+        "profile that fit: its sigma and correlation intervals are these parameters'",
+        BoundaryWarning,
+        stacklevel=3,
+    )
+    return range(off, end)
 
 
 def _warn_not_profiled(fit: MixedModelFit, dev: ProfiledDeviance) -> None:
