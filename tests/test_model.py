@@ -263,8 +263,12 @@ def test_theta_order_matches_lme4_with_double_bar_ties(sleepstudy):
 
 
 def test_results_cannot_be_changed_through_returned_frames(fit):
-    fit.ranef["Subject"].iloc[0, 0] = 1e9
-    fit.varcorr.iloc[0, 3] = 1e9
-    fit.covariances["Subject"].iloc[0, 0] = 1e9
+    # the returned frames themselves are changed (not a chained assignment, a no-op under pandas'
+    # copy-on-write); the fit's results must not follow
+    ranef, varcorr, covariances = fit.ranef["Subject"], fit.varcorr, fit.covariances["Subject"]
+    ranef.iloc[0, 0] = 1e9
+    varcorr.iloc[0, 3] = 1e9
+    covariances.iloc[0, 0] = 1e9
+    assert ranef.iloc[0, 0] == 1e9  # the change took
     assert fit.ranef["Subject"].iloc[0, 0] < 1e9
     assert fit.varcorr.iloc[0, 3] < 1e9 and fit.covariances["Subject"].iloc[0, 0] < 1e9
