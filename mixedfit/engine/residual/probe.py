@@ -21,7 +21,9 @@ change of scale misfitted those). So the probe decides by the criterion, not by 
    criterion by less than :data:`DROP` (relative; (a) within that too, since the free fit may
    have gone below the floor). A genuine ratio below the floor fails (b): it changes the
    criterion by about the stratum's number of rows (n_g log δ² and the rows' residual sum of
-   squares / δ²). Otherwise the free fit continues, unwatched, from the better point.
+   squares / δ²). Otherwise the free fit continues, unwatched, from the better point,
+   referred to the largest stratum (nothing fixed; a small reference stratum would leave the
+   other ratios ~1/δ, where BOBYQA crawls) and mapped back.
 
 The accepted fit is mapped back to the model's own parameterization (its reference's σ and
 ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
@@ -146,7 +148,9 @@ def probed(
             there = mapped(sub.record.theta, held, part)
             start = replace(start, theta=there, objective=sub.objective)
         break
-    return _free(replace(record, evaluations=spent), start, model, max_evals, fit_one)
+    return _free(
+        replace(record, evaluations=spent), start, model, terms, X, y, max_evals, fit_one, names
+    )
 
 
 def _accepted(
@@ -209,10 +213,19 @@ def _free(
     counted: OptimizerRecord,
     start: OptimizerRecord,
     model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
     max_evals: int,
     fit_one: WatchedFit,
+    names: Sequence[str],
 ) -> ResidualFit:
-    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added."""
-    fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
-    total = counted.evaluations + fit.record.evaluations
-    return replace(fit, record=replace(fit.record, evaluations=total))
+    """The fit continued unwatched from ``start``'s point, referred to its largest stratum
+    (nothing fixed: a small reference stratum makes every other ratio large, where BOBYQA
+    crawls) and mapped back; ``counted``'s evaluations added."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    part = _ident(model)
+    other, x0, mapped = _referred(model, start.theta, layout, {}, set())
+    fit = fit_one(other, x0, max(1, max_evals - counted.evaluations), False)
+    back = _back(mapped, _ident(other), part)
+    return mapped_back(fit, counted, model, back, terms, X, y, names, vanishes=False)
