@@ -22,8 +22,8 @@ change of scale misfitted those). So the probe decides by the criterion, not by 
    have gone below the floor). A genuine ratio below the floor fails (b): it changes the
    criterion by about the stratum's number of rows (n_g log δ² and the rows' residual sum of
    squares / δ²). Otherwise the free fit continues, unwatched, from the better point,
-   referred to the largest stratum (nothing fixed; a small reference stratum would leave the
-   other ratios ~1/δ, where BOBYQA crawls) and mapped back.
+   referred to the largest stratum when the reference stratum is small (nothing fixed; the
+   other ratios ~1/δ there, where BOBYQA crawls) and mapped back.
 
 The accepted fit is mapped back to the model's own parameterization (its reference's σ and
 ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
@@ -47,7 +47,7 @@ from .reference import Moved, sd_mask
 from .rereference import mapped_back
 from .result import ResidualFit
 from .structure import ResidualModel
-from .variance import IdentPart
+from .variance import VANISHED, IdentPart
 
 __all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed"]
 
@@ -220,11 +220,17 @@ def _free(
     fit_one: WatchedFit,
     names: Sequence[str],
 ) -> ResidualFit:
-    """The fit continued unwatched from ``start``'s point, referred to its largest stratum
-    (nothing fixed: a small reference stratum makes every other ratio large, where BOBYQA
-    crawls) and mapped back; ``counted``'s evaluations added."""
-    layout = ThetaLayout(tuple(terms)) if terms else None
+    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added. When
+    the reference stratum's sd is below :data:`.variance.VANISHED` of the largest (every other
+    ratio large, where BOBYQA crawls: :func:`.rereference.reference_vanished`'s case), referred
+    to the largest stratum (nothing fixed) and mapped back."""
     part = _ident(model)
+    deltas = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
+    if not deltas[part.reference] < VANISHED * deltas.max():
+        fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
+        total = counted.evaluations + fit.record.evaluations
+        return replace(fit, record=replace(fit.record, evaluations=total))
+    layout = ThetaLayout(tuple(terms)) if terms else None
     other, x0, mapped = _referred(model, start.theta, layout, {}, set())
     fit = fit_one(other, x0, max(1, max_evals - counted.evaluations), False)
     back = _back(mapped, _ident(other), part)
