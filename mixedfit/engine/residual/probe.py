@@ -18,10 +18,12 @@ change of scale misfitted those). So the probe decides by the criterion, not by 
    its ratio before the probe, never probed again) and the sub-problem solved again.
 4. The boundary is accepted when (a) the sub-problem's criterion is no higher than the free
    fit's best and (b) moving the candidates' ratios ten times further towards 0 changes the
-   criterion by less than :data:`DROP` (relative; (a) within that too, since the free fit may
+   criterion by less than :data:`DROP` per row ((a) within that too, since the free fit may
    have gone below the floor). A genuine ratio below the floor fails (b): it changes the
    criterion by about the stratum's number of rows (n_g log δ² and the rows' residual sum of
-   squares / δ²). Otherwise the free fit continues, unwatched, from the better point.
+   squares / δ²). Otherwise the free fit continues, unwatched, from the better point,
+   referred to the largest stratum when the reference stratum is small (nothing fixed; the
+   other ratios ~1/δ there, where BOBYQA crawls) and mapped back.
 
 The accepted fit is mapped back to the model's own parameterization (its reference's σ and
 ratios, :func:`.rereference.mapped_back`; a BoundaryWarning names the vanished strata). The
@@ -45,7 +47,7 @@ from .reference import Moved, sd_mask
 from .rereference import mapped_back
 from .result import ResidualFit
 from .structure import ResidualModel
-from .variance import IdentPart
+from .variance import VANISHED, IdentPart
 
 __all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed"]
 
@@ -59,8 +61,11 @@ RISE = 10 * PROBE_FLOOR
 criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a stratum whose
 optimum is interior, the criterion falling away from 0, is released)."""
 DROP = 1e-6
-"""Largest change of the criterion (relative to max(1, |criterion|)) when the fixed ratios move
-from :data:`PROBE_FLOOR` to a tenth of it, for the boundary to be accepted."""
+"""Largest change of the criterion, per row, when the fixed ratios move from :data:`PROBE_FLOOR`
+to a tenth of it, for the boundary to be accepted. Per row, not relative to the criterion: the
+criterion shifts by (n − p) log a² when y is multiplied by a (its differences do not), so the
+verdict does not depend on y's units (review rv9 LOW-2); the criterion of standardized rows is
+a few units per row, so this is about 1e-6 relative there."""
 
 WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
@@ -146,7 +151,9 @@ def probed(
             there = mapped(sub.record.theta, held, part)
             start = replace(start, theta=there, objective=sub.objective)
         break
-    return _free(replace(record, evaluations=spent), start, model, max_evals, fit_one)
+    return _free(
+        replace(record, evaluations=spent), start, model, terms, X, y, max_evals, fit_one, names
+    )
 
 
 def _accepted(
@@ -160,7 +167,7 @@ def _accepted(
     """Whether the boundary of ``sub`` (its ``cand`` at the floor) is no worse than the free
     fit's best point and the criterion flat towards 0 there (:data:`DROP`; one evaluation)."""
     held = _ident(sub.model)
-    tol = DROP * max(1.0, abs(sub.objective))
+    tol = DROP * max(1.0, float(y.size))  # the criterion's differences do not depend on y's units
     drop = sub.objective - _value(sub, terms, X, y, {g: held.fixed[g] / 10.0 for g in cand})
     return sub.objective <= free.objective + tol and abs(drop) <= tol
 
@@ -209,10 +216,25 @@ def _free(
     counted: OptimizerRecord,
     start: OptimizerRecord,
     model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
     max_evals: int,
     fit_one: WatchedFit,
+    names: Sequence[str],
 ) -> ResidualFit:
-    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added."""
-    fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
-    total = counted.evaluations + fit.record.evaluations
-    return replace(fit, record=replace(fit.record, evaluations=total))
+    """The fit continued unwatched from ``start``'s point; ``counted``'s evaluations added. When
+    the reference stratum's sd is below :data:`.variance.VANISHED` of the largest (every other
+    ratio large, where BOBYQA crawls: :func:`.rereference.reference_vanished`'s case), referred
+    to the largest stratum (nothing fixed) and mapped back."""
+    part = _ident(model)
+    deltas = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
+    if not deltas[part.reference] < VANISHED * deltas.max():
+        fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
+        total = counted.evaluations + fit.record.evaluations
+        return replace(fit, record=replace(fit.record, evaluations=total))
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    other, x0, mapped = _referred(model, start.theta, layout, {}, set())
+    fit = fit_one(other, x0, max(1, max_evals - counted.evaluations), False)
+    back = _back(mapped, _ident(other), part)
+    return mapped_back(fit, counted, model, back, terms, X, y, names, vanishes=False)

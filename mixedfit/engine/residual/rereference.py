@@ -63,10 +63,12 @@ def mapped_back(
     X: np.ndarray,
     y: np.ndarray,
     names: Sequence[str],
+    vanishes: bool = True,
 ) -> ResidualFit:
     """``second`` (a fit with another VarIdent reference) in ``model``'s parameterization,
     recomputed there; its record counts ``first``'s evaluations too. No derivative check (a
-    vanished variance's noise, as :func:`.vanished.settle`)."""
+    vanished variance's noise, as :func:`.vanished.settle`). Without ``vanishes`` (an interior
+    optimum the probe confirmed, :mod:`.probe`) small ratios are not named as vanished."""
     x = back(second.record.theta)
     n_theta = len(x) - model.size
     with single_threaded():
@@ -85,7 +87,7 @@ def mapped_back(
         start=first.start,
         theta_start=first.theta_start,
     )
-    held = vanished.settled(model, n_theta, x)
+    held = vanished.settled(model, n_theta, x) if vanishes else np.zeros(x.size, dtype=bool)
     boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
     boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
     return ResidualFit(
