@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.model.fit import MixedModelFit
 
 HERE = Path(__file__).parent / "reference" / "limit_crossed"
 REF = json.loads((HERE / "limit_crossed.json").read_text())
@@ -29,7 +30,7 @@ def _data(seed: int) -> pd.DataFrame:
     return d
 
 
-def _fit(df: pd.DataFrame) -> tuple[mf.MixedModelFit, list[warnings.WarningMessage]]:
+def _fit(df: pd.DataFrame) -> tuple[MixedModelFit, list[warnings.WarningMessage]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = mf.lmer(FORMULA, df)
@@ -45,3 +46,20 @@ def test_tiny_crossed_theta_reports_the_exact_nested_limit(shift: float) -> None
     assert fit.loglik == pytest.approx(nested, abs=1e-6)
     assert fit.loglik <= REF["seed3"]["dense"] + 1e-7  # never above the supremum
     assert fit.covariances["item"].to_numpy().ravel()[0] == 0.0
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e4])
+def test_positive_crossed_term_at_the_limit_warns(shift: float) -> None:
+    # seed 7: the item variance stays positive at the optimum (dense: sd 0.0118); the limit is
+    # evaluated on the ray only, ℓ short of the dense optimum and moved by y + 1e4, and said so
+    fit, caught = _fit(_data(7).assign(y=lambda d: d.y + shift))
+    assert fit.sigma == 0.0
+    messages = [str(w.message) for w in caught if w.category is mf.ConvergenceWarning]
+    assert any("crossed with the structured term's groups" in m for m in messages)
+    assert fit.loglik <= REF["seed7"]["dense"] + 1e-7  # the supremum
+    assert fit.loglik >= REF["seed7"]["nested_nlme"] - 1e-7  # at least the nested limit's
+
+
+def test_vanished_crossed_term_does_not_warn() -> None:
+    _, caught = _fit(_data(3))
+    assert not [w for w in caught if w.category is mf.ConvergenceWarning]

@@ -32,15 +32,13 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
+from .limit_crossed import held_small
 from .limit_polish import exact_polish
 from .optimize import OptimizerRecord
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
 from .vanishing import LimitCriteria, anchor, at_limit
-
-#: a crossed term's θ below this times the largest |θ| at the limit counts as vanished
-CROSSED_SMALL = 1e-6
 
 __all__ = [
     "LimitModel",
@@ -331,22 +329,6 @@ def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
     return None if span is None else LimitModel(factor.layout, X, y, factor.log_weights, span)
 
 
-def held_small(theta: np.ndarray, layout: ThetaLayout) -> bool:
-    """Whether every crossed term's θ (:func:`crossed_terms`) is below :data:`CROSSED_SMALL`
-    times the largest |θ|: vanished in all but rounding, so the exact value with them at 0
-    is reported rather than the ray's (which rounding can lift above the supremum)."""
-    theta = np.asarray(theta, dtype=float)[: layout.size]
-    held = crossed_terms(layout)
-    top = float(np.max(np.abs(theta))) if theta.size else 0.0
-    return all(
-        np.all(
-            np.abs(theta[layout.offsets[i] : layout.offsets[i] + layout.terms[i].npar])
-            <= CROSSED_SMALL * top
-        )
-        for i in held
-    )
-
-
 def vanished_polish(
     factor: BlockedFactor, record: OptimizerRecord, reml: bool, max_evals: int
 ) -> OptimizerRecord:
@@ -380,7 +362,7 @@ def vanished_polish(
     start = replace(record, theta=theta[free], evaluations=0)
     done = exact_polish(at, start, lower[free], upper[free], max_evals)
     total = record.evaluations + done.evaluations
-    if not done.objective <= record.objective and not held_small(record.theta, layout):
+    if not done.objective <= record.objective and not held_small(record.theta, layout, found[1]):
         return replace(record, evaluations=total)
     x = theta.copy()
     x[free] = done.theta
