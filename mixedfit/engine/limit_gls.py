@@ -32,6 +32,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
+from .limit_crossed import held_small
 from .limit_polish import exact_polish
 from .optimize import OptimizerRecord
 from .reparam import FixedCentring
@@ -361,7 +362,7 @@ def vanished_polish(
     start = replace(record, theta=theta[free], evaluations=0)
     done = exact_polish(at, start, lower[free], upper[free], max_evals)
     total = record.evaluations + done.evaluations
-    if not done.objective <= record.objective:
+    if not done.objective <= record.objective and not held_small(record.theta, layout, found[1]):
         return replace(record, evaluations=total)
     x = theta.copy()
     x[free] = done.theta
