@@ -1,0 +1,71 @@
+"""Inference on a VarIdent fit whose stratum variance vanished at the supremum (review rv9).
+
+van2.csv (tests/reference/cov_probe/make_van2.py): stratum C has no residual noise, the REML
+supremum has its variance 0; the boundary probe leaves δ_C at its floor with a BoundaryWarning.
+Satterthwaite df hold C at its boundary (as lme4 drops a θ on its bound); R's dense computation
+with δ_C = 0 exactly: van2_sat.R / van2_sat.json.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.exceptions import BoundaryWarning
+from mixedfit.model.residual import ResidualModelFit
+
+REF = Path(__file__).parent / "reference" / "cov_probe"
+FORMULA = "y ~ stratum + x + (1|subject)"
+
+
+def _fit(scale: float = 1.0) -> ResidualModelFit:
+    df = pd.read_csv(REF / "van2.csv")
+    df["y"] = df["y"] * scale
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, df, residual=mf.VarIdent("stratum"))
+    boundary = [str(w.message) for w in seen if w.category is BoundaryWarning]
+    assert boundary and "C" in boundary[0]
+    return fit
+
+
+@pytest.fixture(scope="module")
+def van2() -> ResidualModelFit:
+    return _fit()
+
+
+def test_satterthwaite_df_match_dense_r_with_c_at_zero(van2: ResidualModelFit) -> None:
+    ref = json.loads((REF / "van2_sat.json").read_text())
+    table = van2.coef_table(ddf="satterthwaite")
+    assert list(table.index) == ref["terms"]
+    np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=1e-4)
+    np.testing.assert_allclose(table["std_error"], ref["se"], rtol=5e-4)
+    # δ_C sits at its floor (4e-4), not at 0: the df differ from R's by < 0.1 %
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=2e-3)
+
+
+def test_tidy_emmeans_kenward_roger_give_finite_df(van2: ResidualModelFit) -> None:
+    tidy = van2.tidy()
+    assert np.isfinite(tidy.loc[tidy["effect"] == "fixed", "df"]).all()
+    emm = van2.emmeans("stratum")
+    assert np.isfinite(emm["df"]).all() and (emm["df"] > 1).all()
+    kr = van2.coef_table(ddf="kenward-roger")
+    assert np.isfinite(kr["df"]).all()
+
+
+def test_df_do_not_depend_on_the_units_of_y(van2: ResidualModelFit) -> None:
+    scaled = _fit(1e4)
+    np.testing.assert_allclose(
+        scaled.coef_table(ddf="satterthwaite")["df"],
+        van2.coef_table(ddf="satterthwaite")["df"],
+        rtol=2e-3,
+    )
+    np.testing.assert_allclose(
+        scaled.emmeans("stratum")["df"], van2.emmeans("stratum")["df"], rtol=2e-3
+    )
