@@ -69,3 +69,39 @@ def test_df_do_not_depend_on_the_units_of_y(van2: ResidualModelFit) -> None:
     np.testing.assert_allclose(
         scaled.emmeans("stratum")["df"], van2.emmeans("stratum")["df"], rtol=2e-3
     )
+
+
+def _vanishing(first: str) -> pd.DataFrame:
+    df = pd.read_csv(REF / "vanishing.csv")
+    order = df.assign(o=df["stratum"] != first).sort_values(["subject", "o"], kind="stable")
+    return order.drop(columns="o").reset_index(drop=True)
+
+
+def _van2(first: str) -> pd.DataFrame:
+    df = pd.read_csv(REF / "van2.csv")
+    order = df.assign(o=df["stratum"] != first).sort_values(["o"], kind="stable")
+    return order.drop(columns="o").reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("formula", "data", "first", "reml"),
+    [
+        (FORMULA, _van2, "A", True),
+        (FORMULA, _van2, "C", True),
+        (FORMULA, _van2, "A", False),
+        ("y ~ stratum + (1 | subject)", _vanishing, "A", True),
+        ("y ~ stratum + (1 | subject)", _vanishing, "C", False),
+    ],
+)
+def test_save_load_round_trip_of_a_probed_boundary_fit(
+    formula: str, data: object, first: str, reml: bool, tmp_path: Path
+) -> None:
+    assert callable(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        fit = mf.lmer(formula, data(first), residual=mf.VarIdent("stratum"), reml=reml)
+    path = tmp_path / "fit.mfit"
+    fit.save(path)
+    loaded = mf.load_fit(path)
+    assert loaded.loglik == fit.loglik
+    assert dict(loaded.residual.params) == dict(fit.residual.params)
