@@ -105,3 +105,10 @@ def test_save_load_round_trip_of_a_probed_boundary_fit(
     loaded = mf.load_fit(path)
     assert loaded.loglik == fit.loglik
     assert dict(loaded.residual.params) == dict(fit.residual.params)
+
+
+def test_profile_intervals_name_the_vanished_stratum(van2: ResidualModelFit) -> None:
+    with pytest.raises(mf.MixedFitError, match=r"stratum 'C' vanished.*method='wald'"):
+        van2.confint(method="profile")
+    with pytest.raises(mf.MixedFitError, match="stratum 'C' vanished"):
+        van2.profile()
