@@ -19,6 +19,14 @@ tests/reference/structured_sat). From the blocked factor of the rows whitened at
 
 (log|Λ_R| is the factor's ``−log_weights``); at σ² = r²/(n − p) (ML: r²/n) it equals the
 profiled criterion the fit minimized.
+
+A VarIdent stratum whose variance vanished (the boundary probe left its ratio at the floor, with a
+BoundaryWarning) is held there: its log ratio is left out of the Hessian (its rows and columns of
+W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
+the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
+a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). A
+vanished *reference* stratum (σ² itself → 0) still raises: in that parameterization Φ's
+derivatives are lost to rounding.
 """
 
 from __future__ import annotations
