@@ -42,7 +42,12 @@ from .deviance import BIG, Profile, ProfiledDeviance
 from .parameters import sdcor_from_theta
 from .profile import _endpoint
 from .residual_bootstrap import bootstrap_names
-from .residual_tests import _check_level, _MLDeviance, residual_profile_intervals
+from .residual_tests import (
+    _check_level,
+    _MLDeviance,
+    named_singular,
+    residual_profile_intervals,
+)
 
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
@@ -318,6 +323,7 @@ def _wanted(fit: ResidualModelFit, parm: str | Sequence[str] | None) -> list[str
     return wanted
 
 
+@named_singular
 def residual_profile_all(
     fit: ResidualModelFit, level: float = 0.95, parm: str | Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -344,6 +350,7 @@ def residual_profile_all(
     return pd.DataFrame([rows[w] for w in wanted], index=wanted, columns=["lower", "upper"])
 
 
+@named_singular
 def residual_profile_zeta(
     fit: ResidualModelFit, level: float = 0.99, points: int = 11
 ) -> pd.DataFrame:

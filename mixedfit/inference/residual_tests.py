@@ -19,9 +19,10 @@ offset: the deviance grows by n log(1 + (b − β̂_j)²/(v_jj r²)) at given (�
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ import scipy.stats
 
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion
+from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
@@ -183,6 +185,38 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def named_singular(
+    profile: Callable[Concatenate[ResidualModelFit, _P], _R],
+) -> Callable[Concatenate[ResidualModelFit, _P], _R]:
+    """``profile`` with a singular factor (numpy's LinAlgError: a VarIdent stratum whose
+    variance vanished, the ML refit moving it further to 0) raised as a MixedFitError naming
+    the strata (review rv9 LOW-1)."""
+
+    @functools.wraps(profile)
+    def wrapped(fit: ResidualModelFit, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return profile(fit, *args, **kwargs)
+        except np.linalg.LinAlgError:
+            model = fit._engine.model
+            part = model.variance
+            small: list[str] = []
+            if isinstance(part, IdentPart):
+                deltas = part.deltas(model.split(fit._engine.phi)[1])
+                small = [part.labels[g] for g in np.flatnonzero(deltas < 2 * FLOOR * deltas.max())]
+            why = f" (the residual variance of stratum {', '.join(map(repr, small))} vanished)"
+            raise MixedFitError(
+                "profile intervals are not available for this fit: the residual covariance is "
+                f"singular next to the estimates{why if small else ''}; use method='wald' or "
+                "method='boot'"
+            ) from None
+
+    return wrapped
+
+
 class _MLDeviance:
     """The ML deviance of a residual-structure fit as a function of x = (θ, φ), with β_j fixed:
     D_b(x) = D(x) + n log(1 + (b − β̂_j(x))² / (v_jj(x) r²(x))), σ² profiled (v = Var(β̂)/σ²,
@@ -217,6 +251,7 @@ class _MLDeviance:
         return float(dev + factor.n * np.log1p((b - beta[j]) ** 2 / (v[j, j] * factor.pwrss())))
 
 
+@named_singular
 def residual_profile_intervals(
     fit: ResidualModelFit, level: float = 0.95, parm: str | Sequence[str] | None = None
 ) -> pd.DataFrame:

@@ -19,6 +19,14 @@ tests/reference/structured_sat). From the blocked factor of the rows whitened at
 
 (log|Λ_R| is the factor's ``−log_weights``); at σ² = r²/(n − p) (ML: r²/n) it equals the
 profiled criterion the fit minimized.
+
+A VarIdent stratum whose variance vanished (the boundary probe left its ratio at the floor, with a
+BoundaryWarning) is held there: its log ratio is left out of the Hessian (its rows and columns of
+W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
+the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
+a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). A
+vanished *reference* stratum (σ² itself → 0) still raises: in that parameterization Φ's
+derivatives are lost to rounding.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from ..engine import vanishing
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion
 from ..engine.residual.polish import unit_ratio_entries
+from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
@@ -98,6 +107,23 @@ class _Unprofiled:
         self.log = np.zeros(len(lower), dtype=bool)
         if self.crit.layout.structured and self.ratio.any():
             self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
+        self.held = np.concatenate([[False], np.zeros(self.crit.n_theta, bool), self._vanished()])
+
+    def _vanished(self) -> np.ndarray:
+        """Which φ are VarIdent ratios of strata whose variance vanished (sd within a factor 2
+        of :data:`~.variance.FLOOR` times the largest stratum's, the reference not among them):
+        held at their boundary, as lme4 drops a θ on its bound (review rv9 MEDIUM-1)."""
+        model = self.crit.model
+        out = np.zeros(model.size, dtype=bool)
+        part = model.variance
+        if not isinstance(part, IdentPart) or not part.free:
+            return out
+        pc, pv = model.split(self.psi[1 + self.crit.n_theta :])
+        deltas = part.deltas(pv)
+        small = deltas < 2.0 * FLOOR * deltas.max()
+        if not small[part.reference]:
+            out[pc.size :] = small[part.free]
+        return out
 
     def to_free(self, psi: np.ndarray) -> np.ndarray:
         """ψ → the coordinates of the Hessian (atanh of each boxed parameter mapped to [−1, 1])."""
@@ -170,9 +196,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             # of −ℓ, not −2ℓ, in the free coordinates u; 3 halvings are as accurate here as
             # numDeriv's 4 (25 % cheaper)
             free = model.to_free(psi)
-            H = 0.5 * richardson_hessian(lambda u: model.deviance(model.to_psi(u)), free, r=3)
-            chol = scipy.linalg.cho_factor(H, lower=True)
-            W = scipy.linalg.cho_solve(chol, np.eye(len(psi)))
+            W = _inverse_hessian(model, free)
             D = model.dpsi_dfree(free)
             W = D[:, None] * (0.5 * (W + W.T)) * D[None, :]  # Var(ψ̂) = J Var(û) J'
             psi = model.to_psi(free)
@@ -189,3 +213,20 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
     return ResidualVarpar(psi, W, vcov, jac)
+
+
+def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:
+    """The inverse Hessian of −ℓ in u = ``free``; the rows and columns of the parameters
+    ``model.held`` (vanished strata, at their boundary) are 0."""
+    keep = ~model.held
+
+    def deviance(sub: np.ndarray) -> float:
+        u = free.copy()
+        u[keep] = sub
+        return model.deviance(model.to_psi(u))
+
+    H = 0.5 * richardson_hessian(deviance, free[keep], r=3)
+    chol = scipy.linalg.cho_factor(H, lower=True)
+    W = np.zeros((len(free), len(free)))
+    W[np.ix_(keep, keep)] = scipy.linalg.cho_solve(chol, np.eye(int(keep.sum())))
+    return W
