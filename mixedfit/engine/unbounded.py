@@ -10,7 +10,7 @@ coordinates u = log s (the sds and the diagonal entries of T, positive) and u = 
 correlations, scaled to their box) the ridge is a straight line (2 log s − 2 atanh ρ ≈ const):
 the same BOBYQA reaches the optimum in ~1,500 evaluations.
 
-:func:`unbounded` runs it from the best point of a crawl (:func:`.vanishing.watched`). Entries on
+:func:`unbounded` runs it from the best point of a crawl (:func:`.crawl.watched`). Entries on
 a bound (an sd at 0, a correlation at ±1) are held there (their transform is not defined);
 every other entry with a lower bound of 0 and no upper bound is taken on log scale, every entry
 with a finite box on the atanh scale of the box, the rest as they are. Arrays only.
