@@ -173,3 +173,14 @@ def test_correlated_residual_structure_has_an_interior_optimum(oxboys: pd.DataFr
     assert np.all(np.isfinite(df)) and np.all((df > 1) & (df < 211))
     anova = fit.anova()
     np.testing.assert_allclose(anova["dendf"].to_numpy(), df[1:], rtol=1e-6)
+    # Kenward-Roger: φ̂ = 0.9996 is barely determined (Var(û) ~ 2e4 on mmrm's u = φ/√(1 − φ²)),
+    # Φ_A is indefinite; it used to report a NaN SE for age with a numpy RuntimeWarning (and an
+    # intercept SE 0.81, below the Wald 1.45). Now refused, clearly, with no numpy warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call in (
+            lambda: fit.coef_table(ddf="kenward-roger"),
+            lambda: fit.anova(ddf="kenward-roger"),
+        ):
+            with pytest.raises(MixedFitError, match="not positive definite"):
+                call()
