@@ -300,7 +300,8 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     ------
     MixedFitError
         An ML fit; a fit on the boundary (a zero random-effect variance, or a Hessian of −ℓ not
-        positive definite, a spatial range at its bound); clusters too large for dense blocks.
+        positive definite, a spatial range at its bound); clusters too large for dense blocks;
+        an adjusted Φ_A not positive definite.
     """
     _check(fit)
     refuse_limit_kenward_roger(fit)  # at the σ → 0 limit (residual_limit_df.py)
@@ -346,7 +347,31 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         R = np.einsum("cip,ciq->pq", A, d2 @ A)
         acc += lam[e] * (Q - P[e] @ phi @ P[e] - 0.25 * R)
     phi_adj = phi + 2 * phi @ (0.5 * (acc + acc.T)) @ phi
+    _refuse_indefinite(phi_adj)
     return KRAdjusted(phi, phi_adj, P, np.diag(lam))
+
+
+def _refuse_indefinite(phi_adj: np.ndarray) -> None:
+    """Raise :class:`~mixedfit.MixedFitError` if Φ_A is not positive definite (or not finite).
+
+    Φ_A is a second-order expansion in τ scaled by W: where a variance parameter is barely
+    determined (W huge along it, e.g. an AR(1) φ̂ = 0.9996 on mmrm's u = φ/√(1 − φ²), Var(û) ~
+    2e4) the −¼R term swamps Φ and Φ_A can be indefinite; a standard error sqrt(l'Φ_A l) would
+    be NaN (issue 12, Oxboys with ``ar1(0 + occf | Subject, hom=False)`` + ``AR1`` residual).
+    """
+    ok = bool(np.all(np.isfinite(phi_adj)))
+    if ok:
+        try:
+            np.linalg.cholesky(0.5 * (phi_adj + phi_adj.T))
+        except np.linalg.LinAlgError:
+            ok = False
+    if not ok:
+        raise MixedFitError(
+            "Kenward-Roger's adjusted Var(β̂) is not positive definite for this fit: a variance "
+            "parameter (typically a correlation near ±1) is so poorly determined that the "
+            "adjustment's second-order expansion breaks down and would give negative "
+            "variances; use ddf='satterthwaite' or simplify the covariance structure"
+        )
 
 
 def residual_kenward_roger(
