@@ -1,0 +1,6 @@
+suppressMessages(library(nlme))
+ov <- read.csv("/tmp/p9/rv9/data/ovary.csv", colClasses=c(Mare="character"))
+f1 <- lme(follicles ~ s + c, random=~1|Mare, data=ov, correlation=corAR1(form=~t|Mare))
+print(logLik(f1)); print(f1$sigma); print(coef(f1$modelStruct$corStruct, unconstrained=FALSE)); print(VarCorr(f1))
+f2 <- lme(follicles ~ s + c, random=~1|Mare, data=ov, correlation=corAR1(form=~t|Mare), control=lmeControl(opt="optim"))
+print(logLik(f2))
