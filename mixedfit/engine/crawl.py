@@ -3,7 +3,11 @@
 A first optimization of a fit with a structured term gets :data:`~.vanishing.WATCH_EVALS`
 evaluations; if it stops there unconverged, the criterion is evaluated once along the σ → 0 ray
 from its best point (every relative sd doubled, :func:`_outward`). Falling there, the fit
-crawls to the limit: the limit (:func:`.vanishing.limit`) is tried first, as before. Otherwise
+crawls to the limit: the limit (:func:`.vanishing.limit`) is tried first, as before; where it
+wins without an exact limit criterion (a correlated residual structure, issue 12: simulated
+ARH(1) data with ``residual=mf.AR1``, R's interior maximum 1.17 log-likelihood units above the
+limit), the interior is tried once more in unbounded coordinates from the limit's shape pulled
+back to the sds :data:`INTERIOR_SD` / 2 (at most :data:`~.vanishing.WATCH_EVALS`). Otherwise
 the crawl is along an interior ridge (``(1 | Subject) + ar1(0 + occf | Subject, hom=False)`` on
 Oxboys with rows missing: ρ → 1 with the AR(1) sds growing, ~100,000 evaluations and 6.6e-5
 relative short), and the optimization goes on in unbounded coordinates
