@@ -240,3 +240,24 @@ def test_correlated_residual_limit_has_nan_df(rar1_limit_fit: Any) -> None:
 def test_correlated_residual_limit_loglik_is_the_gls(rar1_limit_fit: Any) -> None:
     fit, _, ref = rar1_limit_fit
     assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+
+
+def test_correlated_residual_interior_beats_the_limit() -> None:
+    """Seed 0 of the same generator (tests/reference/cov_rar1_limit/rar1_seed0.csv): the dense
+    REML criterion in R (make_rar1_seed0.R) has an interior maximum ℓ = 1.98391, 1.17 above the
+    limit GLS. Before, the crawl's first stage (unconverged after WATCH_EVALS at sds ~1e4) lost
+    to the limit trial, and its unbounded stage never ran from beyond INTERIOR_SD: the fit was
+    moved to the limit (ℓ = 0.80950) with a BoundaryWarning."""
+    ref = json.loads((RAR1_LIMIT / "rar1_seed0.json").read_text())
+    d = pd.read_csv(RAR1_LIMIT / "rar1_seed0.csv")
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = mf.lmer(
+            "y ~ x + ar1(0 + occf | Subject, hom=False)", d, residual=mf.AR1("occ", "Subject")
+        )
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    assert fit.loglik > ref["limit_gls_loglik"] + 1
+    assert fit.optimizer.converged
+    np.testing.assert_allclose(fit.fixef.to_numpy(), ref["beta"], rtol=1e-4)
+    np.testing.assert_allclose(fit._engine.theta[:5], ref["s"], rtol=1e-2)

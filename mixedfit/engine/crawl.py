@@ -3,7 +3,11 @@
 A first optimization of a fit with a structured term gets :data:`~.vanishing.WATCH_EVALS`
 evaluations; if it stops there unconverged, the criterion is evaluated once along the σ → 0 ray
 from its best point (every relative sd doubled, :func:`_outward`). Falling there, the fit
-crawls to the limit: the limit (:func:`.vanishing.limit`) is tried first, as before. Otherwise
+crawls to the limit: the limit (:func:`.vanishing.limit`) is tried first, as before; where it
+wins without an exact limit criterion (a correlated residual structure, issue 12: simulated
+ARH(1) data with ``residual=mf.AR1``, R's interior maximum 1.17 log-likelihood units above the
+limit), the interior is tried once more in unbounded coordinates from the limit's shape pulled
+back to the sds :data:`INTERIOR_SD` / 2 (at most :data:`~.vanishing.WATCH_EVALS`). Otherwise
 the crawl is along an interior ridge (``(1 | Subject) + ar1(0 + occf | Subject, hom=False)`` on
 Oxboys with rows missing: ρ → 1 with the AR(1) sds growing, ~100,000 evaluations and 6.6e-5
 relative short), and the optimization goes on in unbounded coordinates
@@ -73,6 +77,14 @@ def watched(
         trial = limit(fun, first.theta, layout, lower, upper, max_evals - spent, exact)
     spent += 0 if trial is None else trial.evaluations
     if trial is not None and _better(trial, first):
+        # without an exact limit (a correlated residual structure), the interior may still win
+        # over the unconverged first stage: the limit's shape pulled back inside INTERIOR_SD
+        if outward and exact is None and spent < max_evals:
+            back = replace(first, theta=_pulled_back(trial.theta, layout))
+            found = _unbounded(fun, back, layout, lower, upper, min(WATCH_EVALS, max_evals - spent))
+            spent += 0 if found is None else found.evaluations
+            if found is not None and found.converged and _better(found, trial):
+                return _continued(found, first, spent)
         return replace(_continued(trial, first, spent), start=trial.start)
     if outward and spent < max_evals:  # the limit lost: the ridge may be interior after all
         found = _unbounded(fun, first, layout, lower, upper, max_evals - spent)
@@ -132,3 +144,9 @@ def _continued(record: OptimizerRecord, first: OptimizerRecord, spent: int) -> O
         start=first.start,
         theta_start=first.theta_start,
     )
+
+
+def _pulled_back(x: np.ndarray, layout: ThetaLayout) -> np.ndarray:
+    """x moved along its σ → 0 ray to the largest structured relative sd INTERIOR_SD / 2."""
+    ray = _Ray(x, layout)
+    return ray.point(x[ray.free], INTERIOR_SD / 2)

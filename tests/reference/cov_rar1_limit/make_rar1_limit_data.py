@@ -1,8 +1,9 @@
 """Writes rar1_limit.csv (seed 1) for make_rar1_limit.R; run from the repository root:
-``python tests/reference/cov_rar1_limit/make_rar1_limit_data.py [seed]``. Seed 0 of the same
-generator is a model whose REML maximum is interior (ℓ = 1.98391 at s = (43.0, 2.50, 44.2, 1.41,
-47.8), ρ = 0.686, φ = 0.044, dense R criterion) while mixedfit (session 9) moves to the σ → 0
-limit (ℓ = 0.80950): left open, see the lane rkr report."""
+``python tests/reference/cov_rar1_limit/make_rar1_limit_data.py [seed [file]]``. Seed 0 of the
+same generator (``... make_rar1_limit_data.py 0 rar1_seed0.csv``, for make_rar1_seed0.R) is a
+model whose REML maximum is interior (ℓ = 1.98391 at s = (43.0, 2.50, 44.2, 1.41, 47.8),
+ρ = 0.686, φ = 0.044, dense R criterion) that mixedfit (session 9) moved to the σ → 0 limit
+(ℓ = 0.80950; issue 12, tests/test_residual_limit_exact.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def simulate(seed: int, subjects: int = 30) -> pd.DataFrame:
 
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    name = sys.argv[2] if len(sys.argv) > 2 else "rar1_limit.csv"  # seed 0: rar1_seed0.csv
     simulate(seed).to_csv(
-        "tests/reference/cov_rar1_limit/rar1_limit.csv", index=False, float_format="%.17g"
+        f"tests/reference/cov_rar1_limit/{name}", index=False, float_format="%.17g"
     )
