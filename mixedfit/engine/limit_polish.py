@@ -43,6 +43,7 @@ STEPS = 3
 """At most this many Newton steps."""
 _H = 1e-4  # finite-difference step, relative to each parameter's room
 _INSIDE = 1e-6  # a parameter this close to a bound (relative to its room) is held
+_DONE = 1e-10  # a step predicted to gain less than this (relative) is the last
 
 
 def room(z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -90,7 +91,9 @@ def newton_polish(
     max_evals: int | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Up to :data:`STEPS` Newton steps on ``fun`` from z within [lo, hi], each only if its
-    evaluations fit in what is left of ``max_evals`` (no limit if None).
+    evaluations fit in what is left of ``max_evals`` (no limit if None); none after a step
+    predicted to gain less than 1e-10 relative (the next would gain ~ its square: sleepstudy's
+    heterogeneous AR(1) limit, 3.6e-11 then 1.5e-18, at 201 evaluations a step).
 
     Returns
     -------
@@ -123,6 +126,8 @@ def newton_polish(
         if not new < value:
             break
         z, value = trial, new
+        if -0.5 * float(grad @ step) < _DONE * max(1.0, abs(value)):
+            break  # quadratic convergence: the next step would gain ~ the square of this one
     return z, value, spent
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
-from . import crawl, jit, restart, vanishing
+from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
+from .early_limit import watched as early_watched
 from .factor import BlockedFactor
 from .limit_crossed import crossed_check
 from .limit_gls import crossed_terms, limit_criteria, limit_solution, vanished_polish
@@ -23,6 +25,7 @@ from .solution import Solution, solve
 from .start import moment_start
 from .unbounded import second_opinion
 
+Record = OptimizerRecord
 __all__ = ["EngineFit", "criterion_at", "fit_factors", "fit_lmm", "weighted_factor"]
 
 
@@ -139,14 +142,11 @@ def fit_factors(
                 if centred.centring.cancelling:
                     optima[record.theta.tobytes()] = centred
         if record is None:
+            x0 = moments(factor) if start is None else start
+            upper = layout.upper() if layout.structured else None
+            fun = evaluate(factor)
             record = minimize_theta(
-                evaluate(factor),
-                moments(factor) if start is None else start,
-                lower,
-                method=optimizer,
-                max_evals=evals,
-                progress=progress,
-                upper=layout.upper() if layout.structured else None,
+                fun, x0, lower, method=optimizer, max_evals=evals, upper=upper, progress=progress
             )
             if record.objective < PENALTY:  # the check's f(θ̂)
                 values[record.theta.tobytes()] = record.objective
@@ -184,12 +184,11 @@ def fit_factors(
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
         exact = limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
-
         spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
-        def watched(start: np.ndarray | None) -> OptimizerRecord:
-            budget = max(1, max_evals - spent[0])
-            done = crawl.watched(optimize, limits[0], start, *limits[1:], budget, exact)
+        def watched(start: np.ndarray | None, known: Record | None = None) -> Record:
+            budget = max(1, max_evals - spent[0])  # (known: restarts' first record)
+            done = early_watched(optimize, limits[0], start, *limits[1:], budget, exact, known)
             spent[0] += done.evaluations
             return done
 
@@ -200,8 +199,9 @@ def fit_factors(
         check = None if limit else check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check (restart.py)
         boundary, exhausted = _centred_theta(criteria), lambda: spent[0] >= max_evals
+        again = partial(watched, known=record)
         record, check = restart.improve(
-            record, check, layout, watched, check_at, boundary_theta=boundary, spent=exhausted
+            record, check, layout, again, check_at, boundary_theta=boundary, spent=exhausted
         )
         if layout.structured:
             rest = max_evals - record.evaluations
