@@ -66,4 +66,3 @@ def test_limit_fits_reach_r_in_few_evaluations(key: str) -> None:
     assert fit.optimizer.evaluations < bound
     assert fit.loglik > ref["loglik"] - 1e-9 * abs(ref["loglik"])
     assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-9)
-
