@@ -5,7 +5,7 @@ sleepstudy, ``cs(0 + occf | Subject)`` on Oxboys) can have its supremum at σ = 
 crawls: the criterion falls like 1/θ² along the ray, and :func:`.crawl.watched` waits
 :data:`~.vanishing.WATCH_EVALS` (2,000) evaluations before it tries the limit. The first
 optimization of a fit whose limit has an exact criterion (:class:`~.vanishing.LimitCriteria`)
-is stopped after :data:`EARLY_EVALS` instead; if it is unconverged there and the criterion falls
+(with a budget above :data:`EARLY_EVALS`) is stopped after :data:`EARLY_EVALS` instead; if it is unconverged there and the criterion falls
 along the σ → 0 ray (every relative sd a quarter larger), the limit is tried at once (at most
 :data:`EARLY_LIMIT_EVALS`), and taken when
 
@@ -16,6 +16,10 @@ along the σ → 0 ray (every relative sd a quarter larger), the limit is tried 
   1e-9 relative): no interior optimum in that direction. Where one exists
   (``(age | Subject) + ar1(0 + occf | Subject)`` on Oxboys: the limit 622.681 against the
   interior 622.395) the criterion rises on the ray.
+
+The limit point is then put on the ray of its own largest sd, held at
+:data:`~.vanishing.LIMIT_SD` (from a rough early point another sd can end larger than the one
+the trial held: sleepstudy's 10,841).
 
 Otherwise :func:`.crawl.watched` runs as before, from the same start (BOBYQA is
 deterministic: its first :data:`EARLY_EVALS` evaluations repeat, so the fit is the one it was,
@@ -43,7 +47,6 @@ from .optimize import OptimizerRecord
 from .reterm import ThetaLayout
 from .vanishing import (
     LIMIT_SD,
-    WATCH_EVALS,
     LimitCriteria,
     Objective,
     Optimize,
@@ -78,7 +81,7 @@ def watched(
     """:func:`.crawl.watched` with the early trial of the limit (see the module docstring);
     ``known``: the fit's best record so far (a second start's), used when at the limit."""
     lone = all(term.structure is not None for term in layout.terms)
-    if exact is None or not lone or max_evals <= WATCH_EVALS:
+    if exact is None or not lone or max_evals <= EARLY_EVALS:
         return crawl_watched(optimize, fun, start, layout, lower, upper, max_evals, exact)
     early = optimize(start, EARLY_EVALS)
     if early.converged or early.evaluations < EARLY_EVALS:
@@ -93,9 +96,11 @@ def watched(
         if trial is not None and _better(trial, early):
             falls, used = _falls_to_limit(exact.marginal, trial.theta, layout, early.theta)
             spent += used
-            if falls:
+            if falls:  # (another sd than the early point's largest may have grown past it)
+                ray = _Ray(trial.theta, layout)
                 return replace(
                     trial,
+                    theta=ray.point(trial.theta[ray.free]),  # the largest sd at LIMIT_SD
                     evaluations=spent,
                     seconds=early.seconds + trial.seconds,
                     theta_start=early.theta_start,
