@@ -27,7 +27,6 @@ import numpy as np
 from .. import crawl, vanishing
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
-from ..solution import solve
 from ..start import moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
@@ -253,8 +252,8 @@ def _fit_one(
             best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
-        solution = solve(factor, theta, reml)
-        objective = factor.objective(theta, reml)
+        solution = crit.solution(best.theta, factor, reml)  # QR at tiny ratios
+        objective = crit.reported(best.theta, factor, reml)  # QR at tiny ratios
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion
