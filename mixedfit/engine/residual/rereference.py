@@ -88,7 +88,9 @@ def mapped_back(
         start=first.start,
         theta_start=first.theta_start,
     )
-    held = vanished.settled(model, n_theta, x) if vanishes else np.zeros(x.size, dtype=bool)
+    # a free fit whose own settle named vanished strata (there a free ratio) is named too
+    named = vanishes or second.boundary is not None
+    held = vanished.settled(model, n_theta, x) if named else np.zeros(x.size, dtype=bool)
     boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
     boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
     return ResidualFit(
