@@ -112,8 +112,11 @@ class IdentPart(VariancePart):
         return np.asarray(phi, dtype=float) < math.log(VANISHED)
 
     def spread(self, phi: np.ndarray) -> float:
-        d = self.deltas(phi)
-        return float(d.min() / d.max())
+        # on log δ in plain floats: called at every evaluation (numpy's small calls cost more)
+        lo = hi = 0.0  # the reference's
+        for eta in [*np.asarray(phi, dtype=float).tolist(), *map(math.log, self.fixed.values())]:
+            lo, hi = min(lo, eta), max(hi, eta)
+        return math.exp(lo - hi)
 
     def row_keys(self) -> np.ndarray | None:
         return self.stratum[:, None].astype(float)
