@@ -90,7 +90,10 @@ def exact_limit(
     if rest > 0:
         trial = _polished(exact, trial, layout, low, top, rest)
     done = model.solution(trial.theta, reml, None)
-    if done is None or not math.isfinite(done[1]) or not done[1] < best.objective:
+    # a fit already at the limit carries the blocked factor's value there, not the limit's
+    # (a correlated residual structure: 1e-3 below it, rar1_limit.csv): the exact one replaces it
+    ended = vanishing.at_limit(x, layout)
+    if done is None or not math.isfinite(done[1]) or not (ended or done[1] < best.objective):
         return None
     record = replace(
         trial,
