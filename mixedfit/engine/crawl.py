@@ -77,9 +77,11 @@ def watched(
         trial = limit(fun, first.theta, layout, lower, upper, max_evals - spent, exact)
     spent += 0 if trial is None else trial.evaluations
     if trial is not None and _better(trial, first):
-        # without an exact limit (a correlated residual structure), the interior may still win
+        # without an exact limit, or with a residual structure's φ not identified at the limit
+        # (its exact criterion reads θ alone: residual/dense.py), the interior may still win
         # over the unconverged first stage: the limit's shape pulled back inside INTERIOR_SD
-        if outward and exact is None and spent < max_evals:
+        retry = exact is None or exact.size is not None
+        if outward and retry and spent < max_evals:
             back = replace(first, theta=_pulled_back(trial.theta, layout))
             found = _unbounded(fun, back, layout, lower, upper, min(WATCH_EVALS, max_evals - spent))
             spent += 0 if found is None else found.evaluations

@@ -33,6 +33,7 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
+from .dense import residual_limit_criteria
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import limit_fit
 from .polish import POLISH_STEP
@@ -173,6 +174,9 @@ def _fit_one(
             tried += [_start_at(crit, phi) for phi in model.other_starts()]
         best: OptimizerRecord | None = None
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
+        # the model's criterion without the whitened factor's cancellation and its exact σ → 0
+        # limit, where a spanning term has one (dense.py): for the crawl's limit trials
+        exact = residual_limit_criteria(terms, X, y, model, reml) if crit.structured else None
 
         spent = [0]  # every evaluation of the fit: max_evals caps their total
 
@@ -210,7 +214,7 @@ def _fit_one(
                 assert start is not None
                 return _bobyqa(1.0)(fun, start, lower, upper, budget)
 
-            return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals)
+            return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals, exact)
 
         def polishing(x0: np.ndarray, evals: int) -> OptimizerRecord:
             return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, evals)
@@ -221,7 +225,7 @@ def _fit_one(
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left())
+                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), exact)
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
@@ -238,7 +242,7 @@ def _fit_one(
             best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
         if crit.n_theta and crit.layout.structured and budget_left():
-            best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
+            best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)
         exhausted = not budget_left()
         best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
