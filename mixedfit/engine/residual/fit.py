@@ -34,8 +34,9 @@ from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
+from .edge import edge_check
 from .gradient_fit import gradient_criterion, minimize_with_gradient
-from .limit import limit_fit
+from .limit import interior_retry, limit_fit
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
@@ -137,7 +138,9 @@ def fit_residual(
         fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
-    return limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
+    fit = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
+    fit = interior_retry(fit, terms, fit_one, max_evals)
+    return edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
 
 
 def _fit_one(
