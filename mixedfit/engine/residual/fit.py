@@ -138,8 +138,8 @@ def fit_residual(
         fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
-    fit = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
-    fit = interior_retry(fit, terms, fit_one, max_evals)
+    moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
+    fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     return edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
 
 

@@ -236,18 +236,27 @@ def limit_estimates(
 
 
 def interior_retry(
-    fit: ResidualFit, terms: Sequence[ReTerm], fit_one: FitOne, max_evals: int
+    fit: ResidualFit,
+    before: ResidualFit,
+    terms: Sequence[ReTerm],
+    fit_one: FitOne,
+    max_evals: int,
 ) -> ResidualFit:
-    """A fit at the σ → 0 limit retried once in the interior, from the limit's shape pulled back
-    to the largest structured relative sd :data:`..crawl.INTERIOR_SD` / 2 (φ kept), within
-    :data:`..vanishing.WATCH_EVALS` evaluations; taken when it ends inside and lower than the
-    limit by more than :data:`..restart.RESTART_GAIN`. The exact limit can beat a poor local
-    optimum that the first optimization converged to (seed 2 of
+    """A fit that :func:`limit_fit` moved to the σ → 0 limit from ``before`` (inside) retried
+    once in the interior, from the limit's shape pulled back to the largest structured relative
+    sd :data:`..crawl.INTERIOR_SD` / 2 (φ kept), with the evaluations left; taken when it ends
+    inside and lower than the limit by more than :data:`..restart.RESTART_GAIN`. The exact
+    limit can beat a poor local optimum that the first optimization converged to (seed 2 of
     tests/reference/cov_rar1_limit: two sds at 0, ℓ = −20.5) while the supremum is inside,
-    towards φ → 1 (R's dense criterion: −1.08403 against the limit's −1.18492). Every
-    evaluation is counted."""
+    towards φ → 1 (R's dense criterion: −1.08403 against the limit's −1.18492). A fit that
+    crawled to the limit had that retry already (:func:`..crawl.watched`). Every evaluation is
+    counted."""
     layout = ThetaLayout(tuple(terms)) if terms else None
-    if layout is None or not vanishing.at_limit(fit.record.theta, layout):
+    if (
+        layout is None
+        or not vanishing.at_limit(fit.record.theta, layout)
+        or vanishing.at_limit(before.record.theta, layout)
+    ):
         return fit
     budget = max_evals - fit.record.evaluations
     if budget <= 0:
