@@ -91,11 +91,18 @@ class DenseResidual(LimitModel):
 
 
 def residual_limit_criteria(
-    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    model: ResidualModel,
+    reml: bool,
+    spent: list[int] | None = None,
 ) -> LimitCriteria | None:
     """The crawl's criteria of x = (θ, φ) (:class:`..vanishing.LimitCriteria`): the model's by
     :class:`DenseResidual` and its σ → 0 limit's of θ alone (``size``); None without a spanning
-    term. The dense model is built at the first evaluation."""
+    term. The dense model is built at the first evaluation; ``spent[0]`` (the fit's count of
+    evaluations, which max_evals caps) is raised by one at each."""
+    count = [0] if spent is None else spent
     if not terms or X.shape[0] <= X.shape[1]:
         return None
     layout = ThetaLayout(tuple(terms))
@@ -110,8 +117,13 @@ def residual_limit_criteria(
         return built[0]
 
     n = layout.size
-    return LimitCriteria(
-        lambda x: dense().objective(x, reml),
-        lambda x: dense().criterion(np.asarray(x, dtype=float)[:n], reml),
-        size=n,
-    )
+
+    def marginal(x: np.ndarray) -> float:
+        count[0] += 1
+        return dense().objective(x, reml)
+
+    def exact(x: np.ndarray) -> float:
+        count[0] += 1
+        return dense().criterion(np.asarray(x, dtype=float)[:n], reml)
+
+    return LimitCriteria(marginal, exact, size=n)

@@ -179,9 +179,10 @@ def _fit_one(
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
         # the model's criterion without the whitened factor's cancellation and its exact σ → 0
         # limit, where a spanning term has one (dense.py): for the crawl's limit trials
-        exact = residual_limit_criteria(terms, X, y, model, reml) if crit.structured else None
-
         spent = [0]  # every evaluation of the fit: max_evals caps their total
+        exact = (
+            residual_limit_criteria(terms, X, y, model, reml, spent) if crit.structured else None
+        )
 
         watcher = reference.Watch(model if watch else ResidualModel(0, None), crit.layout)
 
