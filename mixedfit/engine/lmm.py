@@ -183,7 +183,11 @@ def fit_factors(
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
-        exact = limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+        exact = (
+            limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+            if layout.structured  # without a structured term there is none
+            else None
+        )
 
         spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
