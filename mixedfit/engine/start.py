@@ -133,15 +133,12 @@ def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> 
     if layout.structured or not terms or _kernel_failed:
         return None
     meta = np.array([(t.k, t.nlev, t.correlated) for t in terms], dtype=np.int64)
-    refs = terms[0].refs[None, :] if len(terms) == 1 else np.stack([t.refs for t in terms])
-    Z = terms[0].Z if len(terms) == 1 else np.concatenate([t.Z for t in terms], axis=1)
-    refs = refs.astype(np.int64, copy=False)
-    theta = _run(_contiguous(X), _contiguous(y), refs, _contiguous(Z), meta)
+    # fresh writable C-ordered copies: one machine-code specialization whatever the inputs
+    # (a read-only design's arrays, views), compiled once
+    refs = np.stack([t.refs for t in terms]).astype(np.int64, copy=False)
+    Z = np.concatenate([t.Z for t in terms], axis=1, dtype=float)
+    theta = _run(np.array(X, dtype=float, order="C"), np.array(y, dtype=float), refs, Z, meta)
     return theta if len(theta) == layout.size else None
-
-
-def _contiguous(a: np.ndarray) -> np.ndarray:
-    return a if a.flags.c_contiguous and a.dtype == np.float64 else np.ascontiguousarray(a, float)
 
 
 def _run(*args: np.ndarray) -> np.ndarray:
