@@ -1,8 +1,7 @@
 """The moment start of a small model in one compiled (numba) call (issue 15).
 
 The same steps as :class:`.start.MomentStart` — the projection on X (an orthonormal basis), each
-term's
-per-level least squares (Z_l'Z_l with its ridge, usable levels), backfitting, σ̂², the
+term's per-level least squares (Z_l'Z_l with its ridge, usable levels), backfitting, σ̂², the
 fixed-effect directions the levels lose (:func:`.start._between_level_rank`), the moments, the
 eigenvalue floor and the Cholesky factor — in loops over the rows instead of ~25–40 numpy and
 LAPACK calls of a few µs each. Sums over rows run in row order as ``numpy.bincount``'s do; the
