@@ -7,7 +7,8 @@ Usage, from the repository root::
 
 The stages outside the evaluations (issue 15's call path): the design stage, the canonical row
 order, the factor's construction (centring of X, cross products, buffers), the centring test
-of the slope columns, the moment start, the solution at θ̂ (one evaluation, ``update``, and the
+of the slope columns, the moment start (the one a fit computes: compiled where the kernel
+evaluates, since session 10), the solution at θ̂ (one evaluation, ``update``, and the
 read-off, ``solve``), the glue after the engine (canonical rows, engine terms, the fitted
 model, the singularity test), the compiled criterion's construction (``kernel``), the optimizer
 with its evaluations from the moment start (``optimize``) and the derivative check at its
@@ -108,7 +109,18 @@ def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
         engine_terms(canonical_rows(design))
         _ = LinearMixedModel(design, engine, formula).singular
 
-    start = moment_start(inner.layout, inner.X, inner.y)
+    from mixedfit.engine import start as start_module
+
+    # the start a fit computes: compiled where the kernel evaluates (start.factor_start, since
+    # session 10), the numpy moment_start before
+    factor_start = getattr(start_module, "factor_start", None)
+
+    def fit_start() -> np.ndarray:
+        if factor_start is not None:
+            return factor_start(inner)
+        return moment_start(inner.layout, inner.X, inner.y)
+
+    start = fit_start()
     lower = inner.layout.lower()
 
     def optimize() -> None:
@@ -133,7 +145,7 @@ def _measure(name: str, formula: str, control: Callable[[str], None]) -> None:
         "canonical": lambda: canonical_rows(design),
         "factor": lambda: weighted_factor(terms, X, y, w),
         "centring": lambda: Centring.of(terms),
-        "start": lambda: moment_start(inner.layout, inner.X, inner.y),
+        "start": fit_start,
         "update": update,
         "update_solve": update_solve,
         "glue": glue,

@@ -311,3 +311,17 @@ def test_designs_built_bypasses_the_stored_designs(data):
         assert built.X is not stored.X and built.X.flags.writeable
         compare(formula, data.assign(x=data["x"] + 1.0))  # not stored either
     assert compare(formula, data).X is stored.X
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_response_with_both_infinities_after_a_stored_design_raises_only_the_data_error():
+    """A response holding +inf and -inf on a stored design's predictors is built in full (the
+    DataError naming the column) without numpy's warning about inf + -inf (the reuse test
+    summed the response)."""
+    data = mf.load_dataset("sleepstudy").astype({"Reaction": float})
+    formula = "Reaction ~ Days + (Days | Subject)"
+    mf.lmer(formula, data)  # stores the design
+    bad = data.copy()
+    bad.loc[[5, 9], "Reaction"] = [np.inf, -np.inf]
+    with pytest.raises(mf.DataError, match="column 'Reaction' has 2 infinite value"):
+        mf.lmer(formula, bad)

@@ -137,7 +137,7 @@ def reused_design(
     response = columns[entry.response]
     if response.array is None or response.dtype != entry.response_dtype:
         return None
-    if not np.isfinite(response.values.sum()):
+    if not np.isfinite(response.values).all():  # (a sum would warn on inf + -inf)
         return None  # a missing or infinite response: built in full (rows dropped, errors)
     old = entry.design
     if frames._copy_on_write():  # as model_frame() does: the snapshots hold no unused category

@@ -4,9 +4,10 @@ A structured term with one effect per observation (``ar1(0 + Daysf | Subject, ho
 sleepstudy, ``cs(0 + occf | Subject)`` on Oxboys) can have its supremum at σ = 0, where BOBYQA
 crawls: the criterion falls like 1/θ² along the ray, and :func:`.crawl.watched` waits
 :data:`~.vanishing.WATCH_EVALS` (2,000) evaluations before it tries the limit. The first
-optimization of a fit whose limit has an exact criterion (:class:`~.vanishing.LimitCriteria`)
-(with a budget above :data:`EARLY_EVALS`) is stopped after :data:`EARLY_EVALS` instead; if it is unconverged there and the criterion falls
-along the σ → 0 ray (every relative sd a quarter larger), the limit is tried at once (at most
+optimization of a lone structured term whose limit has an exact criterion
+(:class:`~.vanishing.LimitCriteria`), with a budget above :data:`EARLY_EVALS`, is stopped after
+:data:`EARLY_EVALS` instead; if it is unconverged there and the criterion falls along the σ → 0
+ray (every relative sd a quarter larger), the limit is tried at once (at most
 :data:`EARLY_LIMIT_EVALS`), and taken when
 
 * it is converged and lower than the early point by more than

@@ -22,7 +22,7 @@ from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
 from .ridge import ridge_tangent
 from .solution import Solution, solve
-from .start import moment_start
+from .start import factor_start as _moment_start
 from .unbounded import second_opinion
 
 Record = OptimizerRecord
@@ -104,7 +104,7 @@ def fit_factors(
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
     that of the centred columns (``inner``). Refits to new responses (:mod:`.refit`) build them
     once, and may give ``start_of``, factor → its moment start (by default
-    :func:`.start.moment_start` of its X and y), and ``criterion_of``, factor → its criterion
+    :func:`.start.factor_start`), and ``criterion_of``, factor → its criterion
     θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`), and
     ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`). The returned fit
     freezes both factors (see :class:`EngineFit`)."""
@@ -183,7 +183,11 @@ def fit_factors(
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
-        exact = limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+        exact = (
+            limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+            if layout.structured  # without a structured term there is none
+            else None
+        )
         spent = [0]  # evaluations so far: each optimization gets the rest of max_evals
 
         def watched(start: np.ndarray | None, known: Record | None = None) -> Record:
@@ -291,10 +295,6 @@ def _compiled_criteria(
         return built[id(factor)]
 
     return of
-
-
-def _moment_start(factor: BlockedFactor) -> np.ndarray:
-    return moment_start(factor.layout, factor.X, factor.y)
 
 
 def _centred_theta(

@@ -21,15 +21,19 @@ estimator.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
+from . import jit
 from .crossprod import diag_block
+from .factor import BlockedFactor
 from .reterm import ReTerm, ThetaLayout
 
-__all__ = ["MomentStart", "moment_start"]
+__all__ = ["MomentStart", "compiled_moment_start", "factor_start", "moment_start"]
 
 _FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
@@ -104,6 +108,61 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
         A feasible θ; a term whose levels carry too little information keeps lme4's start.
     """
     return MomentStart(layout, X)(y)
+
+
+def factor_start(factor: BlockedFactor) -> np.ndarray:
+    """:func:`moment_start` of a factor's X and y; for a factor the compiled kernel evaluates
+    (:func:`.jit.covered`), in one compiled call too (:func:`compiled_moment_start`)."""
+    if jit.covered(factor) and jit.enabled():
+        found = compiled_moment_start(factor.layout, factor.X, factor.y)
+        if found is not None:
+            return found
+    return moment_start(factor.layout, factor.X, factor.y)
+
+
+_kernel: Any = None  # .jit_start once imported and first called
+_kernel_failed = False
+
+
+def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """:func:`moment_start` in one compiled call (:mod:`.jit_start`): the same steps, equal to
+    rounding. None where the numpy path decides: structured terms, no terms, numba not
+    importable (or its first call failed: then with a warning, once), a non-finite moment.
+    The caller decides when to use it (:func:`factor_start`)."""
+    terms = layout.terms
+    if layout.structured or not terms or _kernel_failed:
+        return None
+    meta = np.array([(t.k, t.nlev, t.correlated) for t in terms], dtype=np.int64)
+    # fresh writable C-ordered copies: one machine-code specialization whatever the inputs
+    # (a read-only design's arrays, views), compiled once
+    refs = np.stack([t.refs for t in terms]).astype(np.int64, copy=False)
+    Z = np.concatenate([t.Z for t in terms], axis=1, dtype=float)
+    theta = _run(np.array(X, dtype=float, order="C"), np.array(y, dtype=float), refs, Z, meta)
+    return theta if len(theta) == layout.size else None
+
+
+def _run(*args: np.ndarray) -> np.ndarray:
+    """The kernel's call; its first call loads (or compiles) it, and a failure there turns it
+    off for the process (an empty θ: the numpy path)."""
+    global _kernel, _kernel_failed
+    if _kernel is not None:
+        theta: np.ndarray = _kernel(*args)
+        return theta
+    try:
+        from . import jit_start
+
+        theta = jit_start.moment_theta(*args)
+    except Exception as error:  # numba missing or broken, a damaged cache: the numpy start
+        _kernel_failed = True
+        warnings.warn(
+            f"mixedfit's compiled moment start failed ({type(error).__name__}: {error}); "
+            "fits start from the numpy one in this process",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return np.zeros(0)
+    _kernel = jit_start.moment_theta
+    return theta
 
 
 class MomentStart:

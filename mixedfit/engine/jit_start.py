@@ -1,0 +1,386 @@
+"""The moment start of a small model in one compiled (numba) call (issue 15).
+
+The same steps as :class:`.start.MomentStart` — the projection on X (an orthonormal basis), each
+term's per-level least squares (Z_l'Z_l with its ridge, usable levels), backfitting, σ̂², the
+fixed-effect directions the levels lose (:func:`.start._between_level_rank`), the moments, the
+eigenvalue floor and the Cholesky factor — in loops over the rows instead of ~25–40 numpy and
+LAPACK calls of a few µs each. Sums over rows run in row order as ``numpy.bincount``'s do; the
+basis of X is Gram–Schmidt's, each column orthogonalized twice (numpy's: Householder's QR),
+small k×k solves Gaussian elimination with partial pivoting (LAPACK's ``gesv`` for these
+orders) and the k×k Cholesky factor written out; the rank (SVD) and the k×k eigen-decomposition
+are LAPACK's through numba. So the start equals the numpy one to rounding
+(``tests/test_jit_start.py``: ≤ 5e-16 of the largest entry on 12 models). Loops rather than
+array expressions: numba compiles those far more slowly (this module's one-off compilation
+took 9 s of CPU written so, 17 s with array expressions and numba's QR, at load ≈ 14).
+
+The terms are packed: ``refs`` (terms, n) level codes, ``Z`` (n, Σk) the terms' columns side by
+side, ``meta`` (terms, 3) each term's k, number of levels and whether it is correlated. The
+result is θ, or an empty array where the numpy path must decide (a non-finite moment: it
+raises there).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+Array = np.ndarray
+
+__all__ = ["moment_theta"]
+
+_FLOOR = 1e-2  # as .start._FLOOR
+_PASSES = 6  # as .start._PASSES
+
+
+@njit(cache=True, error_model="numpy")
+def _lu(a: Array, piv: Array) -> None:
+    """In-place LU factorization with partial pivoting of a small square ``a`` (as ``getrf``)."""
+    k = a.shape[0]
+    for j in range(k):
+        p = j
+        for i in range(j + 1, k):
+            if abs(a[i, j]) > abs(a[p, j]):
+                p = i
+        piv[j] = p
+        if p != j:
+            for c in range(k):
+                a[j, c], a[p, c] = a[p, c], a[j, c]
+        d = a[j, j]
+        if d != 0.0:
+            for i in range(j + 1, k):
+                a[i, j] /= d
+        for i in range(j + 1, k):
+            f = a[i, j]
+            for c in range(j + 1, k):
+                a[i, c] -= f * a[j, c]
+
+
+@njit(cache=True, error_model="numpy")
+def _lu_solve(lu: Array, piv: Array, b: Array) -> None:
+    """Solve in place with the factors of :func:`_lu`."""
+    k = lu.shape[0]
+    for j in range(k):
+        p = piv[j]
+        if p != j:
+            b[j], b[p] = b[p], b[j]
+    for i in range(k):
+        s = b[i]
+        for c in range(i):
+            s -= lu[i, c] * b[c]
+        b[i] = s
+    for i in range(k - 1, -1, -1):
+        s = b[i]
+        for c in range(i + 1, k):
+            s -= lu[i, c] * b[c]
+        b[i] = s / lu[i, i]
+
+
+@njit(cache=True, error_model="numpy")
+def _basis(X: Array) -> Array:
+    """An orthonormal basis (n, p) of the columns of X (full column rank): Gram–Schmidt, each
+    column orthogonalized twice (for a projection as accurate as numpy's Householder QR)."""
+    n, p = X.shape
+    Q = np.empty((n, p))
+    for c in range(p):
+        for i in range(n):
+            Q[i, c] = X[i, c]
+        for _ in range(2):
+            for j in range(c):
+                d = 0.0
+                for i in range(n):
+                    d += Q[i, j] * Q[i, c]
+                for i in range(n):
+                    Q[i, c] -= d * Q[i, j]
+        norm = 0.0
+        for i in range(n):
+            norm += Q[i, c] * Q[i, c]
+        norm = math.sqrt(norm)
+        for i in range(n):
+            Q[i, c] /= norm
+    return Q
+
+
+@njit(cache=True, error_model="numpy")
+def _project_out(Q: Array, r: Array) -> None:
+    """r ← r − Q (Q' r)."""
+    n, p = Q.shape
+    coef = np.zeros(p)
+    for i in range(n):
+        for c in range(p):
+            coef[c] += Q[i, c] * r[i]
+    for i in range(n):
+        s = 0.0
+        for c in range(p):
+            s += Q[i, c] * coef[c]
+        r[i] -= s
+
+
+@njit(cache=True, error_model="numpy")
+def _refit(refs: Array, Z: Array, lu: Array, piv: Array, r: Array, b: Array) -> None:
+    """b ← per-level least squares of ``r`` on the term's columns ``Z`` (n, k)."""
+    k = Z.shape[1]
+    for lev in range(b.shape[0]):
+        for a in range(k):
+            b[lev, a] = 0.0
+    for i in range(r.shape[0]):
+        lev = refs[i]
+        for a in range(k):
+            b[lev, a] += Z[i, a] * r[i]
+    for lev in range(b.shape[0]):
+        if k == 1:
+            b[lev, 0] = b[lev, 0] / lu[lev, 0, 0]
+        else:
+            _lu_solve(lu[lev], piv[lev], b[lev])
+
+
+@njit(cache=True, error_model="numpy")
+def _add_fitted(refs: Array, Z: Array, b: Array, r: Array, sign: float) -> None:
+    """r ← r + sign · Z b."""
+    k = Z.shape[1]
+    for i in range(r.shape[0]):
+        lev = refs[i]
+        s = Z[i, 0] * b[lev, 0]
+        for a in range(1, k):
+            s += Z[i, a] * b[lev, a]
+        r[i] += sign * s
+
+
+@njit(cache=True, error_model="numpy")
+def _between_level_rank(refs: Array, Z: Array, X: Array, nlev: int) -> int:
+    """As :func:`.start._between_level_rank`."""
+    n, p = X.shape
+    if p <= 1:
+        return 1
+    scale = np.zeros(p)
+    for i in range(n):
+        for c in range(p):
+            scale[c] += X[i, c] * X[i, c]
+    for c in range(p):
+        scale[c] = 1.0 / math.sqrt(scale[c])
+    k = Z.shape[1]
+    within = np.empty((n, p))
+    zz = np.empty(nlev)
+    coef = np.empty((nlev, p))
+    lowest = p
+    for a in range(k):
+        for lev in range(nlev):
+            zz[lev] = 0.0
+            for c in range(p):
+                coef[lev, c] = 0.0
+        for i in range(n):
+            z = Z[i, a]
+            zz[refs[i]] += z * z
+            for c in range(p):
+                coef[refs[i], c] += z * X[i, c]
+        for lev in range(nlev):
+            if zz[lev] == 0.0:
+                zz[lev] = 1.0
+            for c in range(p):
+                coef[lev, c] = coef[lev, c] / zz[lev]
+        for i in range(n):
+            for c in range(p):
+                within[i, c] = (X[i, c] - Z[i, a] * coef[refs[i], c]) * scale[c]
+        lowest = min(lowest, np.linalg.matrix_rank(within))
+    return max(1, p - lowest)
+
+
+@njit(cache=True, error_model="numpy")
+def _term_setup(
+    refs: Array, Z: Array, nlev: int, lu: Array, piv: Array, usable: Array, sampling: Array
+) -> None:
+    """Z_l'Z_l with its ridge, LU-factored in ``lu`` (nlev, k, k); the usable levels and the
+    mean over them of (Z_l'Z_l)⁻¹ in ``sampling`` (k, k)."""
+    n, k = Z.shape
+    ztz = np.zeros((nlev, k, k))
+    counts = np.zeros(nlev, dtype=np.int64)
+    for i in range(n):
+        lev = refs[i]
+        counts[lev] += 1
+        for a in range(k):
+            for c in range(a + 1):
+                ztz[lev, a, c] += Z[i, a] * Z[i, c]
+    work = np.empty((k, k))
+    col = np.empty(k)
+    m = 0
+    for a in range(k):
+        for c in range(k):
+            sampling[a, c] = 0.0
+    for lev in range(nlev):
+        for a in range(k):
+            for c in range(a):
+                ztz[lev, c, a] = ztz[lev, a, c]
+        scale = 0.0
+        for a in range(k):
+            for c in range(k):
+                scale = max(scale, abs(ztz[lev, a, c]))
+        bound = 1e-10
+        for a in range(k):
+            bound *= scale
+            for c in range(k):
+                work[a, c] = ztz[lev, a, c]
+        _lu(work, piv[lev])
+        det = 1.0
+        for a in range(k):
+            det *= work[a, a] if piv[lev, a] == a else -work[a, a]
+        usable[lev] = counts[lev] > k and det > bound
+        ridge = 1e-10 * max(scale, 1e-300)
+        for a in range(k):
+            for c in range(k):
+                lu[lev, a, c] = ztz[lev, a, c] + (ridge if a == c else 0.0)
+        _lu(lu[lev], piv[lev])
+        if usable[lev]:
+            m += 1
+            for c in range(k):
+                for a in range(k):
+                    col[a] = 1.0 if a == c else 0.0
+                if k == 1:
+                    col[0] = 1.0 / lu[lev, 0, 0]
+                else:
+                    _lu_solve(lu[lev], piv[lev], col)
+                for a in range(k):
+                    sampling[a, c] += col[a]
+    for a in range(k):
+        for c in range(k):
+            sampling[a, c] = sampling[a, c] / m if m else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _factor(
+    b: Array, usable: Array, sampling: Array, sigma2: float, lost: int, correlated: bool, T: Array
+) -> int:
+    """T with T T' ≈ G/σ² from the usable levels' b_l (:func:`.start.moment_factor`); 1 if G
+    is not finite."""
+    k = b.shape[1]
+    m = 0
+    mean = np.zeros(k)
+    for lev in range(b.shape[0]):
+        if usable[lev]:
+            m += 1
+            for a in range(k):
+                mean[a] += b[lev, a]
+    for a in range(k):
+        mean[a] /= m
+    G = np.zeros((k, k))
+    for lev in range(b.shape[0]):
+        if usable[lev]:
+            for a in range(k):
+                for c in range(k):
+                    G[a, c] += (b[lev, a] - mean[a]) * (b[lev, c] - mean[c])
+    for a in range(k):
+        for c in range(k):
+            G[a, c] = G[a, c] / (m - lost) / sigma2 - sampling[a, c]
+            if not math.isfinite(G[a, c]):
+                return 1
+    if k == 1:
+        g = G[0, 0]
+        T[0, 0] = math.sqrt(max(g, _FLOOR * max(g, 0.0, 1.0)))
+        return 0
+    if not correlated:
+        for a in range(k):
+            for c in range(k):
+                if a != c:
+                    G[a, c] = 0.0
+    S = np.empty((k, k))
+    for a in range(k):
+        for c in range(k):
+            S[a, c] = (G[a, c] + G[c, a]) / 2
+    w, V = np.linalg.eigh(S)
+    scale = 1.0
+    for a in range(k):
+        scale = max(scale, w[a])
+    for a in range(k):
+        for c in range(k):
+            S[a, c] = 0.0
+            for e in range(k):
+                S[a, c] += V[a, e] * max(w[e], _FLOOR * scale) * V[c, e]
+    L = np.zeros((k, k))
+    for j in range(k):  # Cholesky (S is positive definite: its eigenvalues are floored)
+        for i in range(j, k):
+            v = S[i, j]
+            for c in range(j):
+                v -= L[i, c] * L[j, c]
+            if i == j:
+                if not v > 0.0:
+                    return 1
+                L[j, j] = math.sqrt(v)
+            else:
+                L[i, j] = v / L[j, j]
+    for a in range(k):
+        for c in range(k):
+            T[a, c] = L[a, c] if correlated or a == c else 0.0
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def moment_theta(X: Array, y: Array, refs: Array, Z: Array, meta: Array) -> Array:
+    """θ of the moment start (the module docstring); empty where the numpy path decides."""
+    n, p = X.shape
+    nt = meta.shape[0]
+    kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
+    koff = np.zeros(nt, dtype=np.int64)
+    for t in range(1, nt):
+        koff[t] = koff[t - 1] + kk[t - 1]
+    Q = _basis(X)
+    r = y.copy()
+    _project_out(Q, r)
+    kmax, lmax = 1, 1
+    for t in range(nt):
+        kmax, lmax = max(kmax, kk[t]), max(lmax, nlev[t])
+    lus = np.zeros((nt, lmax, kmax, kmax))
+    pivs = np.zeros((nt, lmax, kmax), dtype=np.int64)
+    usables = np.zeros((nt, lmax), dtype=np.bool_)
+    samplings = np.zeros((nt, kmax, kmax))
+    alone = np.zeros((nt, lmax, kmax))
+    current = np.zeros((nt, lmax, kmax))
+    for t in range(nt):
+        k, nl, zt = kk[t], nlev[t], Z[:, koff[t] : koff[t] + kk[t]]
+        lu, piv = lus[t, :nl, :k, :k], pivs[t, :nl, :k]
+        _term_setup(refs[t], zt, nl, lu, piv, usables[t, :nl], samplings[t, :k, :k])
+        _refit(refs[t], zt, lu, piv, r, alone[t, :nl, :k])
+    for lev in range(nlev[0]):
+        for a in range(kk[0]):
+            current[0, lev, a] = alone[0, lev, a]
+    _add_fitted(refs[0], Z[:, koff[0] : koff[0] + kk[0]], current[0, : nlev[0], : kk[0]], r, -1.0)
+    for _ in range(_PASSES if nt > 1 else 0):
+        for t in range(nt):
+            k, nl, zt = kk[t], nlev[t], Z[:, koff[t] : koff[t] + kk[t]]
+            b = current[t, :nl, :k]
+            _add_fitted(refs[t], zt, b, r, 1.0)
+            _refit(refs[t], zt, lus[t, :nl, :k, :k], pivs[t, :nl, :k], r, b)
+            _add_fitted(refs[t], zt, b, r, -1.0)
+        _project_out(Q, r)
+    df = n - p
+    size = 0
+    for t in range(nt):
+        df -= (nlev[t] - 1) * kk[t]
+        size += kk[t] * (kk[t] + 1) // 2 if correlated[t] else kk[t]
+    rr = 0.0
+    for i in range(n):
+        rr += r[i] * r[i]
+    sigma2 = rr / df if df > 0 else 0.0
+    theta = np.empty(size)
+    T = np.empty((kmax, kmax))
+    at = 0
+    for t in range(nt):
+        k, nl = kk[t], nlev[t]
+        for a in range(kmax):
+            for c in range(kmax):
+                T[a, c] = 1.0 if a == c else 0.0
+        if sigma2 > 0.0:
+            zt = Z[:, koff[t] : koff[t] + k]
+            lost = _between_level_rank(refs[t], zt, X, nl)
+            usable = usables[t, :nl]
+            m = 0
+            for lev in range(nl):
+                m += 1 if usable[lev] else 0
+            if m > lost and _factor(
+                alone[t, :nl, :k], usable, samplings[t, :k, :k], sigma2, lost, correlated[t] != 0, T
+            ):
+                return np.empty(0)
+        for c in range(k):  # lme4's order: the lower triangle by columns, or the diagonal
+            for a in range(c, k if correlated[t] else c + 1):
+                theta[at] = T[a, c]
+                at += 1
+    return theta
