@@ -33,6 +33,7 @@ from .factor import BlockedFactor
 from .jit import EvaluationKernel
 from .lmm import EngineFit, fit_factors, weighted_factor
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
+from .restart import rescaled_start
 from .reterm import ReTerm
 from .start import MomentStart
 from .start_many import batched_starts
@@ -206,6 +207,7 @@ class ResponseRefits:
         done = np.zeros(self.nsim, dtype=bool)
         theta, sigma, beta = np.zeros((self.nsim, m)), np.zeros(self.nsim), np.zeros((self.nsim, p))
         lower, diagonal = f.layout.lower(), f.layout.diagonal_mask()
+        rescaled = rescaled_start(f.layout)  # .restart's second start
         for index, first in enumerate(range(0, self.nsim, self._batch)):
             last = min(self.nsim, first + self._batch)
             starts = np.full((last - first, m), np.nan)
@@ -215,7 +217,7 @@ class ResponseRefits:
             try:
                 module.refit_batch(
                     fns, meta, state, kernel.at0, kernel.att, kernel.ltt, rows[first:last],
-                    starts, lower, diagonal, *args,
+                    starts, rescaled, lower, diagonal, *args,
                     theta[first:last], sigma[first:last], beta[first:last], done[first:last],
                 )  # fmt: skip
             except Exception as error:  # failed to compile or load: the Python path
