@@ -232,3 +232,19 @@ def test_loop_constants_are_the_python_paths():
     assert jit_refit._SAFE_SCALED < convergence.GRADIENT_TOL
     assert jit_refit._BOUNDARY == restart._BOUNDARY == optimize._ZERO_SNAP == SINGULAR_TOL
     assert (optimize.STEP_FRACTION, optimize.STEP_MIN) == (0.2, 0.05)  # the loop's first step
+
+
+def test_a_failing_loop_leaves_the_python_path(monkeypatch):
+    """A loop that fails (numba's machinery, say) is not tried again in the process, and
+    the bootstrap refits every replicate the Python way."""
+
+    def broken(*args):
+        raise RuntimeError("compilation failed")
+
+    monkeypatch.setattr(jit_refit, "refit_batch", broken)
+    monkeypatch.setattr(refit_module, "_loop_failed", [])
+    fit = _fit(0)
+    assert _refits(fit, 3).estimates() is None
+    assert refit_module._compiled_loop() is None
+    table = fit.bootstrap(nsim=3, seed=1)
+    assert table.notna().all().all() and table.attrs["failed"] == 0
