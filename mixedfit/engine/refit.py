@@ -201,7 +201,6 @@ class ResponseRefits:
         addresses = (fbuf.ctypes.data, fbuf.size, ibuf.ctypes.data, ibuf.size)
         meta = np.array([*addresses, state.ctypes.data, state.size], dtype=np.int64)
         ZtY, XtY, yy = self._rows[0]
-        rows = np.ascontiguousarray(np.vstack([*ZtY, XtY, yy[None, :]]).T)
         sizes = [max_evals, f.n < MAX_NOBS, kernel.nre, p, f.n, self.reml]
         args = (np.array(_TOLERANCES), np.array(sizes, dtype=np.int64))
         done = np.zeros(self.nsim, dtype=bool)
@@ -210,13 +209,15 @@ class ResponseRefits:
         rescaled = rescaled_start(f.layout)  # .restart's second start
         for index, first in enumerate(range(0, self.nsim, self._batch)):
             last = min(self.nsim, first + self._batch)
+            parts = [Z[:, first:last] for Z in ZtY] + [XtY[:, first:last], yy[None, first:last]]
+            rows = np.ascontiguousarray(np.vstack(parts).T)  # the responses' rows of A
             starts = np.full((last - first, m), np.nan)
             for i, start in enumerate(self._batch_of(f, index) or []):
                 if start is not None:
                     starts[i] = start
             try:
                 module.refit_batch(
-                    fns, meta, state, kernel.at0, kernel.att, kernel.ltt, rows[first:last],
+                    fns, meta, state, kernel.at0, kernel.att, kernel.ltt, rows,
                     starts, rescaled, lower, diagonal, *args,
                     theta[first:last], sigma[first:last], beta[first:last], done[first:last],
                 )  # fmt: skip
