@@ -32,7 +32,7 @@ from numba.extending import intrinsic
 
 Array = np.ndarray
 
-__all__ = ["evaluate", "evaluate_many", "objective"]
+__all__ = ["criterion_c", "evaluate", "evaluate_many", "objective"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -348,3 +348,27 @@ def objective() -> Any:
     if not _compiled:
         _compiled.append(cfunc(_SIGNATURE, cache=True, error_model="numpy")(_objective))
     return _compiled[0]
+
+
+# ---- lane frefit (issue 15): the raw criterion as a C function, called by address from the
+# compiled refit loop of .jit_refit (which therefore imports nothing compiled from this file) ----
+_CRITERION_SIGNATURE = types.float64(types.uint32, types.CPointer(types.float64), types.voidptr)
+
+
+def _criterion_c(n: int, x: Any, data: Any) -> float:  # pragma: no cover - compiled
+    """:func:`evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
+    addresses and sizes ``data`` holds (fbuf, ibuf: the first four entries of a meta buffer)."""
+    meta = carray(data, (4,), dtype=np.int64)
+    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_i8_at(meta[2]), (meta[3],))
+    return evaluate(carray(x, (n,)), fbuf, ibuf)
+
+
+_criteria: list[Any] = []
+
+
+def criterion_c() -> Any:
+    """:func:`_criterion_c` as a C function (numba ``cfunc``, cached on disk with the kernel)."""
+    if not _criteria:
+        _criteria.append(cfunc(_CRITERION_SIGNATURE, cache=True, error_model="numpy")(_criterion_c))
+    return _criteria[0]

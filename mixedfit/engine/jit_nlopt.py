@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from .jit_kernel import STATE_BEST_F, STATE_BEST_X, STATE_COUNT, objective
+from .jit_kernel import STATE_BEST_F, STATE_BEST_X, STATE_COUNT, criterion_c, objective
 
 _OBJECTIVE = objective()  # compiled or loaded now: a failure makes this import fail
 
-__all__ = ["NativeBobyqa", "available"]
+__all__ = ["NativeBobyqa", "addresses", "available"]
 
 _LN_BOBYQA = 34  # nlopt.LN_BOBYQA
 
@@ -72,6 +72,26 @@ def _library() -> Any:
 def available() -> bool:
     """True if NLopt's C API was found (and the objective compiled or loaded)."""
     return bool(_library())
+
+
+def addresses(names: tuple[str, ...]) -> np.ndarray | None:
+    """The addresses of NLopt's C functions ``names`` (``"objective"``: NLopt's objective,
+    ``"criterion"``: the raw criterion, :func:`.jit_kernel.criterion_c`) for the compiled refit
+    loop (:mod:`.jit_refit`), int64; None if NLopt's C API or the criterion is not available."""
+    lib = _library()
+    if not lib:
+        return None
+    try:
+        own = {"objective": _OBJECTIVE.address, "criterion": criterion_c().address}
+        found = [
+            own[name] if name in own else ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+            for name in names
+        ]
+    except Exception:  # a failed compilation of the criterion, a missing symbol
+        return None
+    if not all(found):
+        return None
+    return np.array(found, dtype=np.int64)
 
 
 def _pointer(a: np.ndarray) -> int:

@@ -20,23 +20,41 @@ criterion; θ̂ to the optimizer's tolerance), not bit for bit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import jit
 from .centring import Centring
+from .convergence import MAX_NOBS
 from .factor import BlockedFactor
 from .jit import EvaluationKernel
 from .lmm import EngineFit, fit_factors, weighted_factor
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
+from .restart import rescaled_start
 from .reterm import ReTerm
 from .start import MomentStart
 from .start_many import batched_starts
 
-__all__ = ["ResponseRefits"]
+__all__ = ["RefitEstimates", "ResponseRefits"]
 
 _BATCH_ENTRIES = 2_000_000  # responses × rows per batch of moment starts (16 MB a copy)
+_TOLERANCES = (1e-13, 1e-12, 1e-7)  # .optimize.minimize_theta's ftol_rel, ftol_abs, xtol_abs
+_loop_failed: list[BaseException] = []  # the compiled loop failed once: not tried again
+
+
+@dataclass(frozen=True)
+class RefitEstimates:
+    """What :meth:`ResponseRefits.estimates` gives: per response (row), where ``done``, θ̂,
+    σ̂ and β̂ (the caller's X) of its refit; rows not ``done`` are to be refitted through
+    :meth:`ResponseRefits.fit` (their values are undefined)."""
+
+    done: np.ndarray
+    theta: np.ndarray
+    sigma: np.ndarray
+    beta: np.ndarray
 
 
 class ResponseRefits:
@@ -109,16 +127,20 @@ class ResponseRefits:
             for k in [self._kernels[id(f)]]
         }
 
+    def _batch_of(self, f: BlockedFactor, index: int) -> list[np.ndarray | None] | None:
+        """The moment starts of batch ``index`` of the responses (computed once)."""
+        key = (id(f), index)
+        if key not in self._batched:
+            first = index * self._batch
+            columns = self._Y[:, first : first + self._batch]
+            self._batched[key] = batched_starts(self._starts[id(f)], columns)
+        return self._batched[key]
+
     def _start_of(self, f: BlockedFactor) -> np.ndarray:
         """The moment start of the response ``f`` holds: from the batch of all responses
         (:func:`.start_many.batched_starts`), or computed alone where the batch has none."""
         s, size = self._current, self._batch
-        key = (id(f), s // size)
-        if key not in self._batched:
-            first = key[1] * size
-            columns = self._Y[:, first : first + size]
-            self._batched[key] = batched_starts(self._starts[id(f)], columns)
-        batch = self._batched[key]
+        batch = self._batch_of(f, s // size)
         found = None if batch is None else batch[s % size]
         return self._starts[id(f)](f.y) if found is None else found.copy()
 
@@ -159,6 +181,70 @@ class ResponseRefits:
             criterion_of=self._criterion_of,
             blups=blups,
         )
+
+    def estimates(self, max_evals: int = 100_000) -> RefitEstimates | None:
+        """The refits of all responses in compiled batches (:mod:`.jit_refit`): θ̂ as
+        :meth:`fit` gives it (bit for bit), σ̂ and β̂ to rounding, for every response the
+        compiled loop completes (``done``); None where it does not apply (structured terms,
+        centred slope columns, the kernel or NLopt's C API not available). The factors'
+        response is left undefined: :meth:`fit` sets its own."""
+        f = self.factor
+        kernel, loop = self._kernels[id(f)], _compiled_loop()
+        if self.inner is not None or kernel is None or loop is None or f.layout.structured:
+            return None
+        module, fns = loop
+        criterion = self._criteria[id(f)]
+        assert isinstance(criterion, jit.CompiledCriterion) and criterion.bare is not None
+        fbuf, ibuf = criterion.bare[1]  # ibuf: the criterion's own (REML or ML)
+        m, p = f.layout.size, f.p
+        state = np.zeros(2 + m)  # as .jit_kernel's: the count, the best value and θ
+        addresses = (fbuf.ctypes.data, fbuf.size, ibuf.ctypes.data, ibuf.size)
+        meta = np.array([*addresses, state.ctypes.data, state.size], dtype=np.int64)
+        ZtY, XtY, yy = self._rows[0]
+        sizes = [max_evals, f.n < MAX_NOBS, kernel.nre, p, f.n, self.reml]
+        args = (np.array(_TOLERANCES), np.array(sizes, dtype=np.int64))
+        done = np.zeros(self.nsim, dtype=bool)
+        theta, sigma, beta = np.zeros((self.nsim, m)), np.zeros(self.nsim), np.zeros((self.nsim, p))
+        lower, diagonal = f.layout.lower(), f.layout.diagonal_mask()
+        rescaled = rescaled_start(f.layout)  # .restart's second start
+        for index, first in enumerate(range(0, self.nsim, self._batch)):
+            last = min(self.nsim, first + self._batch)
+            parts = [Z[:, first:last] for Z in ZtY] + [XtY[:, first:last], yy[None, first:last]]
+            rows = np.ascontiguousarray(np.vstack(parts).T)  # the responses' rows of A
+            starts = np.full((last - first, m), np.nan)
+            for i, start in enumerate(self._batch_of(f, index) or []):
+                if start is not None:
+                    starts[i] = start
+            try:
+                module.refit_batch(
+                    fns, meta, state, kernel.at0, kernel.att, kernel.ltt, rows,
+                    starts, rescaled, lower, diagonal, *args,
+                    theta[first:last], sigma[first:last], beta[first:last], done[first:last],
+                )  # fmt: skip
+            except Exception as error:  # failed to compile or load: the Python path
+                _loop_failed.append(error)
+                return None
+        if f.fixed_map is not None:  # β = M β' + c, c = c₁ ȳ (as fit's FixedCentring)
+            assert self._unit_c is not None
+            M = f.fixed_map.M
+            for s in np.flatnonzero(done):
+                beta[s] = M @ beta[s] + self._unit_c * self._ybar[s]
+        return RefitEstimates(done, theta, sigma, beta)
+
+
+def _compiled_loop() -> tuple[Any, np.ndarray] | None:
+    """:mod:`.jit_refit` and the addresses its loop calls, or None (the native BOBYQA off or
+    not found, or the loop failed to compile or load in this process)."""
+    native = jit._native
+    if native is None or _loop_failed:
+        return None
+    try:
+        from . import jit_refit
+    except Exception as error:  # numba's machinery: refits take the Python path
+        _loop_failed.append(error)
+        return None
+    fns = native.addresses(jit_refit.FUNCTIONS)
+    return None if fns is None else (jit_refit, fns)
 
 
 def _response_rows(

@@ -11,6 +11,8 @@ import pandas as pd
 import scipy.stats
 
 from ..engine.refit import ResponseRefits
+from ..engine.result import SINGULAR_TOL
+from ..engine.reterm import ThetaLayout
 from ..engine.threads import single_threaded
 from ..model import engine_terms
 from ..model.residual import ResidualModelFit
@@ -130,8 +132,20 @@ def bootstrap(
             fit.reml,
         )
     with single_threaded():  # once for all replicates, not per refit
+        # the common case in compiled batches (engine/jit_refit.py); the rest one by one below
+        compiled = None if refits is None else refits.estimates()
+        if compiled is not None and compiled.done.any():
+            assert refits is not None
+            done = compiled.done
+            theta, sigmas = compiled.theta[done], compiled.sigma[done]
+            sdcor = _sdcor_rows(refits.factor.layout, theta, sigmas)
+            table[done] = np.column_stack([sdcor, sigmas, compiled.beta[done]])
+            diagonal = refits.factor.layout.diagonal_mask()
+            singular += int(np.sum(np.any(theta[:, diagonal] < SINGULAR_TOL, axis=1)))
         for s in range(nsim):
             assert refits is not None
+            if compiled is not None and compiled.done[s]:
+                continue
             try:
                 engine = refits.fit(s, blups=False)  # the table needs no BLUPs
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
@@ -144,6 +158,28 @@ def bootstrap(
     frame = pd.DataFrame(table, columns=names, index=pd.RangeIndex(nsim, name="replicate"))
     frame.attrs.update(failed=failed, singular=singular)
     return frame
+
+
+def _sdcor_rows(layout: ThetaLayout, thetas: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """:func:`.parameters.sdcor_from_theta` of each row of ``thetas`` (r, m) with ``sigmas``
+    (r,), for a layout without structured terms: the same operations on stacked arrays."""
+    parts = []
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        rows, cols = term.theta_index
+        T = np.zeros((len(thetas), term.k, term.k))
+        T[:, rows, cols] = thetas[:, off : off + term.npar]
+        S = (sigmas**2)[:, None, None] * (T @ T.transpose(0, 2, 1))
+        sd = np.sqrt(np.maximum(np.diagonal(S, axis1=1, axis2=2), 0.0))
+        out = np.empty((len(thetas), len(rows)))
+        for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+            if r == c:
+                out[:, i] = sd[:, r]
+                continue
+            denom = sd[:, r] * sd[:, c]
+            with np.errstate(all="ignore"):
+                out[:, i] = np.where(denom > 0, S[:, r, c] / denom, np.nan)
+        parts.append(out)
+    return np.concatenate(parts, axis=1) if parts else np.zeros((len(thetas), 0))
 
 
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
