@@ -26,19 +26,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
-from .limit_crossed import held_small
-from .limit_polish import exact_polish
-from .optimize import OptimizerRecord
+from .limit_crossed import CrossedLimit
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
-from .vanishing import LimitCriteria, anchor, at_limit
+from .vanishing import LimitCriteria, at_limit
 
 __all__ = [
     "LimitModel",
@@ -49,7 +46,6 @@ __all__ = [
     "limit_model",
     "limit_solution",
     "model_at",
-    "vanished_polish",
 ]
 
 
@@ -89,20 +85,20 @@ class LimitModel:
         for _ in range(2):  # a second pass: the residual exact to y's own rounding
             self.ls = self.ls + np.linalg.lstsq(X, y - X @ self.ls, rcond=None)[0]
         self.y = y - X @ self.ls
-        self.Xy = self._padded(np.column_stack([X, self.y]))
+        self.Xy = self.padded(np.column_stack([X, self.y]))
 
-    def _padded(self, A: np.ndarray) -> np.ndarray:
+    def padded(self, A: np.ndarray) -> np.ndarray:
         """Rows of A by group, shape (groups, m, columns); zeros at the pads."""
         return np.vstack([A, np.zeros((1, A.shape[1]))])[self.rows]
 
-    def _blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
+    def blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
         """Lower Cholesky factors of the blocks of V + nugget I at θ (1 at the pads), shape
         (groups, m, m); None where that is singular (nugget 0: a zero sd or |ρ| = 1 of the
         spanning term)."""
         Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
         V = np.zeros(self.same[0].shape)
         for t, T, same in zip(self.layout.terms, Ts, self.same, strict=True):
-            W = self._padded(t.Z @ T)  # rows of Z T
+            W = self.padded(t.Z @ T)  # rows of Z T
             V += (W @ W.transpose(0, 2, 1)) * same
         diagonal = np.einsum("gii->gi", V)
         diagonal += np.where(self.pad, 1.0, nugget)
@@ -114,7 +110,7 @@ class LimitModel:
     def _fit(self, theta: np.ndarray, reml: bool, nugget: float) -> tuple[float, tuple] | None:
         """The criterion at θ and its parts (the factors of V's blocks, R of the whitened X,
         Q'y, the whitened residual, r'V⁻¹r, log|V|, log|X'V⁻¹X|); None where V is singular."""
-        chol = self._blocks(theta, nugget)
+        chol = self.blocks(theta, nugget)
         if chol is None:
             return None
         n, p = self.X.shape
@@ -153,7 +149,7 @@ class LimitModel:
         σ² T (I − A'A) T' with A = L⁻¹ Z_l T (the level's rows of its group, whitened by the
         group's factor L of V): 0 for a spanning term's observed cells; None where V is
         singular."""
-        chol = self._blocks(theta, 0.0)
+        chol = self.blocks(theta, 0.0)
         if chol is None:
             return None
         Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
@@ -163,7 +159,7 @@ class LimitModel:
             group = np.zeros(t.nlev, dtype=np.int64)  # the group of each level (nested)
             group[r[r >= 0]] = np.nonzero(r >= 0)[0]
             rows = (r[group] == np.arange(t.nlev)[:, None])[:, :, None]
-            A = np.linalg.solve(chol[group], self._padded(t.Z @ T)[group] * rows)
+            A = np.linalg.solve(chol[group], self.padded(t.Z @ T)[group] * rows)
             inner = np.eye(t.k) - A.transpose(0, 2, 1) @ A
             out.append(sigma**2 * (T @ inner @ T.T))
         return out
@@ -315,58 +311,23 @@ def _vanished(theta: np.ndarray, layout: ThetaLayout) -> frozenset[int]:
     )
 
 
-def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
+def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | CrossedLimit | None:
     """The limit model of ``factor``'s model at θ: the exact one (:func:`limit_model`), else,
-    when the terms not nested in the spanning term's groups have θ 0 there (``(1 | grp) +
-    ar1(0 + occf | Subject)`` with grp's variance 0), the limit of the model without them
-    (exact while their θ stays 0); None otherwise."""
+    with ordinary terms crossed with the spanning term's groups, the limit of the model
+    without them while their θ is 0 there (``(1 | grp) + ar1(0 + occf | Subject)`` with grp's
+    variance 0), or the crossed limit (:class:`.limit_crossed.CrossedLimit`) while it is not;
+    None otherwise."""
     terms, X, y = factor.layout.terms, factor._X, factor._y
     model = limit_model(terms, X, y, factor.log_weights)
     if model is not None or X is None or y is None or X.shape[0] <= X.shape[1]:
         return model
-    vanished = _vanished(np.asarray(theta, dtype=float), factor.layout)
-    span = _spanning(factor.layout, vanished) if vanished else None
-    return None if span is None else LimitModel(factor.layout, X, y, factor.log_weights, span)
-
-
-def vanished_polish(
-    factor: BlockedFactor, record: OptimizerRecord, reml: bool, max_evals: int
-) -> OptimizerRecord:
-    """A limit point without an exact limit model (:func:`limit_model`: ordinary terms crossed
-    with the spanning term's groups) moved to the limit of the model without those terms
-    (their θ held at 0: :func:`model_at`, the anchor at :data:`.vanishing.LIMIT_SD`) and
-    polished there as by :func:`.vanishing.limit`, when that is lower than the record's
-    objective (the blocked factor's, ~1e-8 relative noise at the limit: a crossed term's θ
-    left at 0.01 for y + 1e4); the record as it is otherwise."""
-    layout = factor.layout
-    theta = np.asarray(record.theta, dtype=float).copy()
-    found = _crossing(layout)
-    if found is None or not found[1] or factor._X is None or factor._y is None:
-        return record
-    for i in found[1]:
-        theta[layout.offsets[i] : layout.offsets[i] + layout.terms[i].npar] = 0.0
-    model = model_at(factor, theta)
-    if model is None:
-        return record
-    free = np.arange(len(theta)) != anchor(theta, layout)
-    for i in found[1]:
-        off = layout.offsets[i]
-        free[off : off + layout.terms[i].npar] = False
-
-    def at(z: np.ndarray) -> float:
-        x = theta.copy()
-        x[free] = z
-        return model.criterion(x, reml)
-
-    lower, upper = layout.lower(), layout.upper()
-    start = replace(record, theta=theta[free], evaluations=0)
-    done = exact_polish(at, start, lower[free], upper[free], max_evals)
-    total = record.evaluations + done.evaluations
-    if not done.objective <= record.objective and not held_small(record.theta, layout, found[1]):
-        return replace(record, evaluations=total)
-    x = theta.copy()
-    x[free] = done.theta
-    return replace(record, theta=x, objective=done.objective, evaluations=total)
+    found = _crossing(factor.layout)
+    if found is None or not found[1]:
+        return None
+    nested_model = LimitModel(factor.layout, X, y, factor.log_weights, found[0])
+    if found[1] <= _vanished(np.asarray(theta, dtype=float), factor.layout):
+        return nested_model
+    return CrossedLimit(nested_model, found[1])
 
 
 def limit_solution(

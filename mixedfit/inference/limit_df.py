@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..engine import vanishing
+from ..engine.limit_crossed import CrossedLimit
 from ..engine.limit_gls import LimitModel, crossed_terms, limit_model, model_at
 from ..engine.limit_polish import finite_differences
 from ..engine.reterm import ThetaLayout
@@ -56,7 +57,9 @@ _BOX_EDGE = 1e-12  # a boxed parameter at its bound is moved this far inside (at
 class _LimitDeviance:
     """The limit model's unprofiled deviance and Var(β̂) as functions of varpar."""
 
-    def __init__(self, model: LimitModel, fit: MixedModelFit, held: np.ndarray) -> None:
+    def __init__(
+        self, model: LimitModel | CrossedLimit, fit: MixedModelFit, held: np.ndarray
+    ) -> None:
         engine = fit._engine
         layout = engine.factor.layout
         self.model, self.reml = model, engine.reml
@@ -113,12 +116,13 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
         return None
     theta = np.asarray(engine.theta, dtype=float)
     held = np.zeros(len(theta), dtype=bool)
-    model = None
+    model: LimitModel | CrossedLimit | None = None
     if factor._X is not None and factor._y is not None:
         model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
-        if model is None:  # terms crossed with the spanning term's groups, vanished (θ 0)
+        if model is None:  # terms crossed with the spanning term's groups
             model = model_at(factor, theta)
-            held = _entries(factor.layout, crossed_terms(factor.layout))
+            if isinstance(model, LimitModel):  # vanished (θ 0): held there
+                held = _entries(factor.layout, crossed_terms(factor.layout))
     p = len(engine.solution.beta)
     if model is None:
         warnings.warn(NO_LIMIT_DF, BoundaryWarning, stacklevel=4)

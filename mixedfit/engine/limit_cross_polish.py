@@ -1,0 +1,124 @@
+"""The σ → 0 limit point of a model with ordinary terms crossed with the spanning term's groups,
+polished on an exact limit criterion.
+
+Such a model has no exact limit criterion on the ray (:func:`.limit_gls.limit_criteria` is None:
+V is not block diagonal by the spanning term's groups), so the limit is first reached on the
+blocked factor at :data:`.vanishing.LIMIT_SD`, whose value cancels ~8 digits (ℓ up to 1e-2
+short, moved by a shift of y). :func:`crossed_polish` then polishes, by
+:func:`.limit_polish.exact_polish` with the anchor held, (a) on the limit of the model without
+the crossed terms, their θ held at 0 (:class:`.limit_gls.LimitModel`), and (b) unless their θ
+is 0 in all but rounding (:func:`.limit_crossed.held_small`), on the crossed limit itself
+(:class:`.limit_crossed.CrossedLimit`), their θ free; the lower of the two exact values is
+the fit's (b's only when its crossed θ did not run to 0, so a vanished term is exactly 0).
+Arrays only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from .convergence import ConvergenceCheck
+from .factor import BlockedFactor
+from .limit_crossed import crossed_check, held_small
+from .limit_gls import crossed_terms, model_at
+from .limit_polish import exact_polish
+from .optimize import OptimizerRecord
+from .reterm import ThetaLayout
+from .vanishing import anchor
+
+__all__ = ["crossed_polish"]
+
+
+def _entries(layout: ThetaLayout, terms: frozenset[int]) -> np.ndarray:
+    mask = np.zeros(layout.size, dtype=bool)
+    for i in terms:
+        mask[layout.offsets[i] : layout.offsets[i] + layout.terms[i].npar] = True
+    return mask
+
+
+def _nested_ordinary(layout: ThetaLayout) -> frozenset[int]:
+    """The ordinary terms nested in the spanning term's groups."""
+    crossed = crossed_terms(layout)
+    return frozenset(
+        i for i, t in enumerate(layout.terms) if t.structure is None and i not in crossed
+    )
+
+
+def _polish(
+    factor: BlockedFactor,
+    record: OptimizerRecord,
+    theta: np.ndarray,
+    held: np.ndarray,
+    reml: bool,
+    max_evals: int,
+) -> OptimizerRecord | None:
+    """``record`` moved to θ and polished on the limit model there (:func:`.limit_gls.model_at`)
+    over all entries but the anchor and ``held``; its objective the exact one (None without a
+    limit model, or where it is singular)."""
+    model = model_at(factor, theta)
+    if model is None or not math.isfinite(model.criterion(theta, reml)):
+        return None
+    layout = factor.layout
+    free = np.arange(len(theta)) != anchor(theta, layout)
+    free[: layout.size] &= ~held
+
+    def at(z: np.ndarray) -> float:
+        x = theta.copy()
+        x[free] = z
+        return model.criterion(x, reml)
+
+    lower, upper = layout.lower(), layout.upper()
+    start = replace(record, theta=theta[free], evaluations=0)
+    done = exact_polish(at, start, lower[free], upper[free], max_evals)
+    # a nested ordinary term's optimum at 0 (its criterion flat there): BOBYQA stops short of it
+    ordinary = _entries(layout, _nested_ordinary(layout))[free[: layout.size]]
+    zero = np.where(ordinary, 0.0, done.theta)
+    left = max_evals - done.evaluations
+    if np.any(ordinary & (done.theta != 0)) and left > 0 and math.isfinite(at(zero)):
+        restart = replace(done, theta=zero, evaluations=0)
+        again = exact_polish(at, restart, lower[free], upper[free], left)
+        spent = done.evaluations + again.evaluations + 1
+        done = replace(again if again.objective < done.objective else done, evaluations=spent)
+    x = theta.copy()
+    x[free] = done.theta
+    return replace(done, theta=x)
+
+
+def crossed_polish(
+    factor: BlockedFactor, record: OptimizerRecord, reml: bool, max_evals: int
+) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
+    """A limit point of a model with terms crossed with the spanning term's groups, polished
+    (see the module docstring), and the failed convergence check of a crossed limit whose
+    polish did not converge (:func:`.limit_crossed.crossed_check`; None otherwise). Without
+    such terms the record as it is."""
+    layout = factor.layout
+    crossed = crossed_terms(layout)
+    if not crossed or factor._X is None or factor._y is None:
+        return record, None
+    theta = np.asarray(record.theta, dtype=float)
+    mask = _entries(layout, crossed)
+    zeroed = theta.copy()
+    zeroed[: layout.size][mask] = 0.0
+    spent = 0
+    nested = _polish(factor, record, zeroed, mask, reml, max_evals)
+    spent += 0 if nested is None else nested.evaluations
+    small = held_small(theta, layout, crossed)
+    free = None
+    if not small and max_evals > spent:
+        free = _polish(factor, record, theta, np.zeros_like(mask), reml, max_evals - spent)
+        spent += 0 if free is None else free.evaluations
+    total = record.evaluations + spent
+    if (
+        free is not None
+        and math.isfinite(free.objective)
+        and not held_small(free.theta, layout, crossed)
+        and (nested is None or free.objective < nested.objective)
+    ):
+        check = None if free.converged else crossed_check(free.theta, layout, crossed)
+        return replace(free, evaluations=total), check
+    if nested is not None and (free is not None or small or nested.objective <= record.objective):
+        return replace(nested, evaluations=total), None
+    return replace(record, evaluations=total), crossed_check(theta, layout, crossed)
