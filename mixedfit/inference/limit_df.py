@@ -131,6 +131,9 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
     crit = _LimitDeviance(model, fit, held)
     varpar = crit.varpar(engine.solution.sigma)
     scale = np.where(varpar != 0, np.abs(varpar), 1.0)
+    # an sd at 0 (not a box's middle) on the ray's scale, the anchor's: with steps of 1e-4
+    # absolute (relative sd 1e-8) its curvature vanished against the others' (a "flat" Hessian)
+    scale[:-1][(varpar[:-1] == 0) & ~crit.boxed] = float(np.max(np.abs(crit.theta)))
     h = STEP * scale
     k = len(varpar)
     _, hessian, _ = finite_differences(crit.deviance, varpar, np.arange(k), h)
