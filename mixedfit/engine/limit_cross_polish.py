@@ -112,7 +112,8 @@ def crossed_polish(
     """A limit point of a model with terms crossed with the spanning term's groups, polished
     (see the module docstring), and the failed convergence check of a crossed limit whose
     polish did not converge (:func:`.limit_crossed.crossed_check`; None otherwise). Without
-    such terms the record as it is."""
+    such terms the record as it is. The record keeps its other fields (``start``: the
+    limit's)."""
     layout = factor.layout
     crossed = crossed_terms(layout)
     if not crossed or factor._X is None or factor._y is None:
@@ -138,7 +139,12 @@ def crossed_polish(
         and (nested is None or free.objective < nested.objective)
     ):
         check = None if free.converged else crossed_check(free.theta, layout, crossed)
-        return replace(free, evaluations=total), check
+        return _moved(record, free, total), check
     if nested is not None and (free is not None or small or nested.objective <= record.objective):
-        return replace(nested, evaluations=total), None
+        return _moved(record, nested, total), None
     return replace(record, evaluations=total), crossed_check(theta, layout, crossed)
+
+
+def _moved(record: OptimizerRecord, to: OptimizerRecord, evaluations: int) -> OptimizerRecord:
+    """``record`` at ``to``'s point and exact objective, its other fields kept."""
+    return replace(record, theta=to.theta, objective=to.objective, evaluations=evaluations)
