@@ -165,3 +165,17 @@ def test_crossed_limit_conditional_variances_are_the_dense_ones() -> None:
 def test_vanished_crossed_term_does_not_warn() -> None:
     _, caught = _fit(_data(3))
     assert not [w for w in caught if w.category is mf.ConvergenceWarning]
+
+
+def test_crossed_limit_fit_round_trip(tmp_path: Path) -> None:
+    """A reloaded crossed limit fit recomputes the crossed limit's estimates, as the fit."""
+    fit, _ = _fit(_data(7))
+    fit.save(tmp_path / "crossed.mfit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.BoundaryWarning)
+        warnings.simplefilter("ignore", mf.SingularFitWarning)
+        back = mf.load_fit(tmp_path / "crossed.mfit")
+    assert back.sigma == 0.0
+    assert back.loglik == fit.loglik
+    pd.testing.assert_frame_equal(back.ranef_condsd["item"], fit.ranef_condsd["item"])
+    assert str(back.summary()) == str(fit.summary())
