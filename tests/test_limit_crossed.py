@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine import limit_gls
 from mixedfit.engine.limit_crossed import CrossedLimit
 from mixedfit.engine.limit_gls import model_at
 from mixedfit.model.fit import MixedModelFit
@@ -179,3 +180,13 @@ def test_crossed_limit_fit_round_trip(tmp_path: Path) -> None:
     assert back.loglik == fit.loglik
     pd.testing.assert_frame_equal(back.ranef_condsd["item"], fit.ranef_condsd["item"])
     assert str(back.summary()) == str(fit.summary())
+
+
+def test_crossed_limit_without_its_exact_criterion_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_CROSSED_CELLS (rows × crossed effects: its whitened Z_c is dense) the crossed
+    limit is not built: the ray's value stands, with a ConvergenceWarning saying so."""
+    monkeypatch.setattr(limit_gls, "MAX_CROSSED_CELLS", 0)
+    fit, caught = _fit(_data(7))
+    messages = [str(w.message) for w in caught if w.category is mf.ConvergenceWarning]
+    assert any("crossed with the structured term's groups" in m for m in messages)
+    assert fit.loglik <= REF["seed7"]["dense"] + 1e-7  # the supremum

@@ -28,10 +28,12 @@ from .reparam import FixedCentring
 from .reterm import ThetaLayout
 from .solution import Solution
 
-__all__ = ["CROSSED_SMALL", "CrossedLimit", "crossed_check", "held_small"]
+__all__ = ["CROSSED_SMALL", "MAX_CROSSED_CELLS", "CrossedLimit", "crossed_check", "held_small"]
 
 #: a crossed term's θ below this times the largest |θ| at the limit counts as vanished
 CROSSED_SMALL = 1e-6
+#: the largest rows × crossed random effects of :class:`CrossedLimit` (its whitened Z_c is dense)
+MAX_CROSSED_CELLS = 20_000_000
 _CACHED = 4  # whitened cross-products kept (one per θ of B: Newton's differences reuse them)
 
 
@@ -52,16 +54,17 @@ def crossed_check(
 ) -> ConvergenceCheck | None:
     """A failed convergence check (its message for the ConvergenceWarning) when a term in
     ``held`` stays positive at the σ → 0 limit θ and the exact limit's polish did not
-    converge (the caller asks only then); None when those terms vanished."""
+    converge or could not run (the caller asks only then); None when those terms vanished."""
     theta = np.asarray(theta, dtype=float)
     if not held or held_small(theta, layout, held):
         return None
     m = len(theta)
     message = (
         "the residual variance vanished (σ → 0) while a random-effect term crossed with the "
-        "structured term's groups (not nested in them) kept a positive variance, and the "
-        "optimization of that limit's exact criterion did not converge (the log-likelihood "
-        "and estimates may be off). Refit with the structured part as a residual structure "
+        "structured term's groups (not nested in them) kept a positive variance, and that "
+        "limit's exact criterion was not optimized (its optimization did not converge, or "
+        "rows × crossed effects exceed MAX_CROSSED_CELLS): the log-likelihood and estimates "
+        "may be off. Refit with the structured part as a residual structure "
         "(residual=mf.AR1(...) instead of ar1(0 + f | g)) or without the crossed term, and "
         "compare."
     )

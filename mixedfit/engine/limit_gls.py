@@ -31,7 +31,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
-from .limit_crossed import CrossedLimit
+from .limit_crossed import MAX_CROSSED_CELLS, CrossedLimit
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
@@ -315,8 +315,8 @@ def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | CrossedLi
     """The limit model of ``factor``'s model at θ: the exact one (:func:`limit_model`), else,
     with ordinary terms crossed with the spanning term's groups, the limit of the model
     without them while their θ is 0 there (``(1 | grp) + ar1(0 + occf | Subject)`` with grp's
-    variance 0), or the crossed limit (:class:`.limit_crossed.CrossedLimit`) while it is not;
-    None otherwise."""
+    variance 0), or the crossed limit (:class:`.limit_crossed.CrossedLimit`, up to
+    :data:`.limit_crossed.MAX_CROSSED_CELLS`) while it is not; None otherwise."""
     terms, X, y = factor.layout.terms, factor._X, factor._y
     model = limit_model(terms, X, y, factor.log_weights)
     if model is not None or X is None or y is None or X.shape[0] <= X.shape[1]:
@@ -327,7 +327,8 @@ def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | CrossedLi
     nested_model = LimitModel(factor.layout, X, y, factor.log_weights, found[0])
     if found[1] <= _vanished(np.asarray(theta, dtype=float), factor.layout):
         return nested_model
-    return CrossedLimit(nested_model, found[1])
+    cells = X.shape[0] * sum(factor.layout.terms[i].q for i in found[1])
+    return CrossedLimit(nested_model, found[1]) if cells <= MAX_CROSSED_CELLS else None
 
 
 def limit_solution(
