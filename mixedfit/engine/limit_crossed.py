@@ -5,10 +5,13 @@ limit V = B + Z_c Λ_c Λ_c' Z_c' (up to the profiled scale), B = Z_s Λ_s Λ_s'
 term and the terms nested in its groups, block diagonal by the spanning term's groups and
 positive definite there (:mod:`.limit_gls`). Whitened by B's per-group Cholesky factors L, the
 crossed terms are an ordinary random effect on the whitened rows, Z̃_c = L⁻¹ Z_c, with identity
-"residual": log|V| = log|B| + log|I + Λ_c' Z̃_c' Z̃_c Λ_c|, and with the cross-products of the
-whitened [X y Z_c] (formed once per θ of B, :class:`CrossedLimit`) the criterion at the crossed
-θ costs a q_c × q_c Cholesky whatever n. Its criterion, estimates, derivative parts and BLUPs'
-conditional covariances are those of :class:`.limit_gls.LimitModel` for this V.
+"residual": log|V| = log|B| + log|I + Λ_c' Z̃_c' Z̃_c Λ_c|. The whitened [X y Z_c] and their
+cross-products are formed once per θ of B (O(n m (p + 1 + q_c)), m the largest group; the last
+few are cached), after which the criterion at any crossed θ costs a q_c × q_c Cholesky whatever
+n (the finite differences of the Newton polish in the crossed θ reuse them; BOBYQA's steps move
+B's θ too and whiten again). Z̃_c is dense (n × q_c: :data:`MAX_CROSSED_CELLS`). Its criterion,
+estimates, derivative parts and BLUPs' conditional covariances are those of
+:class:`.limit_gls.LimitModel` for this V.
 
 A crossed θ that is 0 in all but rounding (:func:`held_small`) is taken as 0 (the nested limit's
 polish, :mod:`.limit_cross_polish`); a crossed term that stays positive whose exact polish did not
