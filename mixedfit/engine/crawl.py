@@ -38,7 +38,7 @@ from .vanishing import (
     limit,
 )
 
-__all__ = ["INTERIOR_SD", "UNBOUNDED_EVALS", "watched"]
+__all__ = ["INTERIOR_SD", "UNBOUNDED_EVALS", "pulled_back", "watched"]
 
 UNBOUNDED_EVALS = 10_000
 """Evaluations of the optimization in unbounded coordinates after a crawl (:func:`watched`)."""
@@ -77,10 +77,12 @@ def watched(
         trial = limit(fun, first.theta, layout, lower, upper, max_evals - spent, exact)
     spent += 0 if trial is None else trial.evaluations
     if trial is not None and _better(trial, first):
-        # without an exact limit (a correlated residual structure), the interior may still win
+        # without an exact limit, or with a residual structure's φ not identified at the limit
+        # (its exact criterion reads θ alone: residual/dense.py), the interior may still win
         # over the unconverged first stage: the limit's shape pulled back inside INTERIOR_SD
-        if outward and exact is None and spent < max_evals:
-            back = replace(first, theta=_pulled_back(trial.theta, layout))
+        retry = exact is None or exact.size is not None
+        if outward and retry and spent < max_evals:
+            back = replace(first, theta=pulled_back(trial.theta, layout))
             found = _unbounded(fun, back, layout, lower, upper, min(WATCH_EVALS, max_evals - spent))
             spent += 0 if found is None else found.evaluations
             if found is not None and found.converged and _better(found, trial):
@@ -146,7 +148,7 @@ def _continued(record: OptimizerRecord, first: OptimizerRecord, spent: int) -> O
     )
 
 
-def _pulled_back(x: np.ndarray, layout: ThetaLayout) -> np.ndarray:
+def pulled_back(x: np.ndarray, layout: ThetaLayout) -> np.ndarray:
     """x moved along its σ → 0 ray to the largest structured relative sd INTERIOR_SD / 2."""
     ray = _Ray(x, layout)
     return ray.point(x[ray.free], INTERIOR_SD / 2)

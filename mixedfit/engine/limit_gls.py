@@ -91,15 +91,20 @@ class LimitModel:
         """Rows of A by group, shape (groups, m, columns); zeros at the pads."""
         return np.vstack([A, np.zeros((1, A.shape[1]))])[self.rows]
 
-    def blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
-        """Lower Cholesky factors of the blocks of V + nugget I at θ (1 at the pads), shape
-        (groups, m, m); None where that is singular (nugget 0: a zero sd or |ρ| = 1 of the
-        spanning term)."""
+    def covariance(self, theta: np.ndarray) -> np.ndarray:
+        """The blocks of V = Z Λ Λ' Z' at θ, shape (groups, m, m); 0 at the pads."""
         Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
         V = np.zeros(self.same[0].shape)
         for t, T, same in zip(self.layout.terms, Ts, self.same, strict=True):
             W = self.padded(t.Z @ T)  # rows of Z T
             V += (W @ W.transpose(0, 2, 1)) * same
+        return V
+
+    def blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
+        """Lower Cholesky factors of the blocks of V + nugget I at θ (1 at the pads), shape
+        (groups, m, m); None where that is singular (nugget 0: a zero sd or |ρ| = 1 of the
+        spanning term)."""
+        V = self.covariance(theta)
         diagonal = np.einsum("gii->gi", V)
         diagonal += np.where(self.pad, 1.0, nugget)
         try:

@@ -87,10 +87,15 @@ class LimitCriteria:
         :data:`LIMIT_SD` (the blocked factor's value there cancels ~8 digits).
     exact : callable
         The limit's own criterion (V = Z Λ Λ' Z'); infinite where that is singular.
+    size : int or None
+        The leading entries of x that ``exact`` reads (θ: a residual structure's φ is not
+        identified at the limit, :mod:`.residual.dense`), the only ones polished on it; None:
+        all.
     """
 
     marginal: Objective
     exact: Objective
+    size: int | None = None
 
 
 def _sd_entries(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -230,9 +235,7 @@ def limit(
             record = replace(again, evaluations=record.evaluations + again.evaluations)
         record = _without_ordinary(crit, record, ray, layout, lo, hi, upper is None, max_evals)
         if exact is not None:
-            on_ray = lambda z: exact.exact(ray.point(z))  # noqa: E731
-            left = max_evals - record.evaluations
-            record = exact_polish(on_ray, record, lo, top_z, left)
+            record = _exact_polished(exact, record, ray, lo, top_z, max_evals)
     except np.linalg.LinAlgError:
         return None
     if not math.isfinite(record.objective):
@@ -249,6 +252,33 @@ def limit(
         converged=record.converged and ok,
         start=LIMIT_START,
     )
+
+
+def _exact_polished(
+    exact: LimitCriteria,
+    record: OptimizerRecord,
+    ray: _Ray,
+    lo: np.ndarray,
+    hi: np.ndarray | None,
+    max_evals: int,
+) -> OptimizerRecord:
+    """``record`` (of the ray's free entries z) polished on the exact limit within what is left
+    of ``max_evals``, over the entries that it reads (``exact.size``; the others held)."""
+    z0 = np.asarray(record.theta, dtype=float)
+    size = len(ray.free) if exact.size is None else exact.size
+    read = np.flatnonzero(ray.free)[: len(z0)] < size
+
+    def on_ray(w: np.ndarray) -> float:
+        z = z0.copy()
+        z[read] = w
+        return exact.exact(ray.point(z))
+
+    top = None if hi is None else hi[read]
+    left = max_evals - record.evaluations
+    done = exact_polish(on_ray, replace(record, theta=z0[read]), lo[read], top, left)
+    z = z0.copy()
+    z[read] = done.theta
+    return replace(done, theta=z)
 
 
 def _rough_xtol(z0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -234,6 +234,8 @@ class _MLDeviance:
             self.x_hat, self.base = minimize_bounded(
                 lambda x: self.crit.objective(x, False), x0, self.lower, self.upper
             )
+        if self.crit.rough(self.crit.split(self.x_hat)[1]):  # a tiny VarIdent ratio
+            raise np.linalg.LinAlgError("cross products inexact at a tiny variance ratio")
         factor = self._factor(self.x_hat)
         self.beta, v = factor.fixed_effects()
         self.se = np.sqrt(factor.pwrss() / factor.n * np.diag(v))

@@ -42,7 +42,6 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.limit import limit_estimates, limit_message
-from ..engine.solution import solve
 from ..engine.threads import single_threaded
 from ..exceptions import (
     ConvergenceWarning,
@@ -209,7 +208,7 @@ def restore_residual(
         try:
             objective = crit.objective(x, reml)
             factor = crit.factor_at(phi)
-            solution = solve(factor, theta, reml)
+            solution = crit.solution(x, factor, reml)  # QR at tiny VarIdent ratios
             at_limit = limit_estimates(terms, design.X, design.y - design.offset, x, reml)
             if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
                 solution, objective = at_limit

@@ -11,7 +11,9 @@ and REML alike), entered as the factor's ``log_weights = −log |Λ_R|``. X and 
 once (:mod:`.patterns`), refilled into one factor built from cross products, with the whitening
 path as the fallback for structures without keys; with one random-effects term per subject it
 needs no factor at all (:mod:`.collapsed`). Both are cached on the last φ, so steps in θ
-alone cost one factor update.
+alone cost one factor update. Cross products lose precision at tiny VarIdent ratios (their
+Schur complements cancel ~1/δ² larger numbers): there, with at most one random-effects term,
+the objective is the QR factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from ...exceptions import DataError
 from ..factor import BlockedFactor
 from ..reparam import centre_fixed
 from ..reterm import ReTerm, ThetaLayout
+from ..solution import Solution, solve
 from .collapsed import CollapsedCriterion
+from .orthogonal import TINY, OrthogonalCriterion
 from .patterns import PatternStatistics
 from .structure import ResidualModel
+from .variance import FLOOR
 
 __all__ = ["ResidualCriterion", "check_nested"]
 
@@ -104,6 +109,7 @@ class ResidualCriterion:
             self.statistics = PatternStatistics.build(model, block, W)
         self.collapsed = CollapsedCriterion.build(self.statistics, self.layout, model.n, self.p)
         self._fast: tuple[bytes, BlockedFactor] | None = None
+        self._orthogonal: list[OrthogonalCriterion | None] = []  # built when first needed
 
     @property
     def size(self) -> int:
@@ -191,8 +197,50 @@ class ResidualCriterion:
 
     def objective(self, x: np.ndarray, reml: bool) -> float:
         """The criterion (−2 log-likelihood, REML or ML) at x = (θ, φ): collapsed to visit
-        patterns (:mod:`.collapsed`) or the fast path when there is one."""
+        patterns (:mod:`.collapsed`) or the fast path when there is one; from the rows at tiny
+        variance ratios (:meth:`orthogonal_at`)."""
         theta, phi = self.split(x)
+        orthogonal = self.orthogonal_at(phi)
+        if orthogonal is not None:
+            return orthogonal.objective(theta, phi, reml)
         if self.collapsed is not None:
             return self.collapsed.objective(theta, phi, reml)
         return self.fast_factor_at(phi).objective(theta, reml)
+
+    def reported(self, x: np.ndarray, factor: BlockedFactor, reml: bool) -> float:
+        """The criterion a fit reports at x: ``factor``'s (the rows whitened at x's φ), but
+        :meth:`objective`'s where that is the orthogonal factorization's (tiny ratios)."""
+        theta, phi = self.split(x)
+        value = factor.objective(theta, reml)  # and the factor holds θ
+        return value if self.orthogonal_at(phi) is None else self.objective(x, reml)
+
+    def solution(self, x: np.ndarray, factor: BlockedFactor, reml: bool) -> Solution:
+        """β̂, σ̂, Var(β̂)/σ̂², BLUPs at x: :func:`..solution.solve` of ``factor`` (the rows
+        whitened at x's φ; it is left holding θ), but the orthogonal factorization's at tiny
+        ratios (:meth:`orthogonal_at`)."""
+        theta, phi = self.split(x)
+        solution = solve(factor, theta, reml)
+        orthogonal = self.orthogonal_at(phi)
+        if orthogonal is None:
+            return solution
+        return orthogonal.solution(theta, phi, reml, self.fixed_map)
+
+    def rough(self, phi: np.ndarray) -> bool:
+        """Whether the cross products' factors (:meth:`factor_at`, :meth:`fast_factor_at`) are
+        too inaccurate at ``phi`` for consumers that difference them (profiles): a variance
+        function's multipliers spread over more than :data:`.variance.FLOOR` (their error
+        ~3e-7 of the criterion there, growing like the inverse square of the spread)."""
+        variance = self.model.variance
+        return variance is not None and variance.spread(self.model.split(phi)[1]) < FLOOR
+
+    def orthogonal_at(self, phi: np.ndarray) -> OrthogonalCriterion | None:
+        """The QR evaluation (:mod:`.orthogonal`) when the variance function's multipliers
+        spread over more than :data:`.orthogonal.TINY` at ``phi`` and the model has at most one
+        random-effects term; None otherwise (the cross products are accurate enough)."""
+        variance = self.model.variance
+        if variance is None or not variance.spread(self.model.split(phi)[1]) < TINY:
+            return None
+        if not self._orthogonal:
+            built = OrthogonalCriterion.build(self.terms, self._M, self.p, self.model)
+            self._orthogonal.append(built)
+        return self._orthogonal[0]

@@ -27,14 +27,15 @@ import numpy as np
 from .. import crawl, vanishing
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
-from ..solution import solve
 from ..start import moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .criterion import ResidualCriterion
+from .dense import residual_limit_criteria
+from .edge import edge_check
 from .gradient_fit import gradient_criterion, minimize_with_gradient
-from .limit import limit_fit
+from .limit import interior_retry, limit_fit
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
@@ -136,7 +137,9 @@ def fit_residual(
         fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
-    return limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
+    moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
+    fit = interior_retry(moved, fit, terms, fit_one, max_evals)
+    return edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
 
 
 def _fit_one(
@@ -173,8 +176,12 @@ def _fit_one(
             tried += [_start_at(crit, phi) for phi in model.other_starts()]
         best: OptimizerRecord | None = None
         grad = gradient_criterion(crit, reml) if gradient else None  # L-BFGS-B (GLS)
-
+        # the model's criterion without the whitened factor's cancellation and its exact σ → 0
+        # limit, where a spanning term has one (dense.py): for the crawl's limit trials
         spent = [0]  # every evaluation of the fit: max_evals caps their total
+        exact = (
+            residual_limit_criteria(terms, X, y, model, reml, spent) if crit.structured else None
+        )
 
         watcher = reference.Watch(model if watch else ResidualModel(0, None), crit.layout)
 
@@ -210,7 +217,7 @@ def _fit_one(
                 assert start is not None
                 return _bobyqa(1.0)(fun, start, lower, upper, budget)
 
-            return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals)
+            return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals, exact)
 
         def polishing(x0: np.ndarray, evals: int) -> OptimizerRecord:
             return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, evals)
@@ -221,7 +228,7 @@ def _fit_one(
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
             record = (
-                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left())
+                crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), exact)
                 if grad is None
                 else minimize_with_gradient(grad, fun, x0, lower, left(), progress)
             )
@@ -238,7 +245,7 @@ def _fit_one(
             best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
         if crit.n_theta and crit.layout.structured and budget_left():
-            best = vanishing.settle(best, fun, crit.layout, lower, upper, left())
+            best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)
         exhausted = not budget_left()
         best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
@@ -253,8 +260,8 @@ def _fit_one(
             best, check = _derivative_check(crit, best, reml, model.n, grad)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
-        solution = solve(factor, theta, reml)
-        objective = factor.objective(theta, reml)
+        solution = crit.solution(best.theta, factor, reml)  # QR at tiny ratios
+        objective = crit.reported(best.theta, factor, reml)  # QR at tiny ratios
     if not math.isfinite(objective):
         objective = best.objective
     best = replace(best, objective=objective)  # the record states the reported criterion

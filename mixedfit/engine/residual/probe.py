@@ -54,8 +54,11 @@ __all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed"]
 PROBE_FLOOR = 2e-4
 """The vanishing strata's sd at the boundary point, relative to the largest stratum's. The
 criterion's distance to its supremum falls like its square (2.5e-6 at 1e-4 on a deviance of
-317), its rounding noise rises like its inverse square (the whitened rows; ~5e-7 at 1e-4 there):
-2e-4 keeps both below 1e-7 relative."""
+317), the cross products' rounding noise rises like its inverse square (~5e-7 at 1e-4 there):
+2e-4 keeps both below 1e-7 relative. With at most one random-effects term the criterion is
+evaluated by QR there (:mod:`.orthogonal`: no such noise), but the df and profiles of a boundary
+fit still use cross products (profiles refuse below 1e-3:
+:meth:`.criterion.ResidualCriterion.rough`)."""
 RISE = 10 * PROBE_FLOOR
 """A fixed ratio raised to this (relative to the largest) must raise the criterion: the
 criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a stratum whose

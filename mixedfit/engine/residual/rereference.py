@@ -12,7 +12,6 @@ import numpy as np
 from .. import vanishing
 from ..optimize import OptimizerRecord
 from ..reterm import ReTerm, ThetaLayout
-from ..solution import solve
 from ..threads import single_threaded
 from . import reference, vanished
 from .criterion import ResidualCriterion
@@ -75,7 +74,7 @@ def mapped_back(
         crit = ResidualCriterion(terms, X, y, model)
         theta, phi = crit.split(x)
         factor = crit.factor_at(phi)
-        solution = solve(factor, theta, second.reml)
+        solution = crit.solution(x, factor, second.reml)  # QR at tiny ratios
         # as every fit records it and load_fit checks it (the collapsed or fast path): the rows'
         # factor differs by rounding at a vanished δ (3.6e-6 on van2, review rv9 MEDIUM-4)
         objective = crit.objective(x, second.reml)
@@ -89,7 +88,9 @@ def mapped_back(
         start=first.start,
         theta_start=first.theta_start,
     )
-    held = vanished.settled(model, n_theta, x) if vanishes else np.zeros(x.size, dtype=bool)
+    # a free fit whose own settle named vanished strata (there a free ratio) is named too
+    named = vanishes or second.boundary is not None
+    held = vanished.settled(model, n_theta, x) if named else np.zeros(x.size, dtype=bool)
     boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
     boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
     return ResidualFit(

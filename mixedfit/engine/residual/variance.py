@@ -54,6 +54,12 @@ class VariancePart(Part, ABC):
         its keys alone (see :mod:`.patterns`). None: no such keys."""
         return None
 
+    def spread(self, phi: np.ndarray) -> float:
+        """The smallest multiplier over the largest, where the part knows it without the rows
+        (strata); 1 otherwise. Below :data:`.orthogonal.TINY` the criterion is evaluated from
+        the rows (:mod:`.orthogonal`): the cross products lose ~1e-16/spread² of it."""
+        return 1.0
+
     @abstractmethod
     def multipliers(self, phi: np.ndarray) -> np.ndarray:
         """s per row, shape (n,), positive."""
@@ -104,6 +110,13 @@ class IdentPart(VariancePart):
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         return np.asarray(phi, dtype=float) < math.log(VANISHED)
+
+    def spread(self, phi: np.ndarray) -> float:
+        # on log δ in plain floats: called at every evaluation (numpy's small calls cost more)
+        lo = hi = 0.0  # the reference's
+        for eta in [*np.asarray(phi, dtype=float).tolist(), *map(math.log, self.fixed.values())]:
+            lo, hi = min(lo, eta), max(hi, eta)
+        return math.exp(lo - hi)
 
     def row_keys(self) -> np.ndarray | None:
         return self.stratum[:, None].astype(float)
@@ -163,6 +176,9 @@ class ProductVariance(Composite, VariancePart):
 
     def vanishing(self, phi: np.ndarray) -> np.ndarray:
         return np.concatenate([p.vanishing(self.piece(phi, i)) for i, p in enumerate(self.parts)])
+
+    def spread(self, phi: np.ndarray) -> float:
+        return min(p.spread(self.piece(phi, i)) for i, p in enumerate(self.parts))
 
     def row_keys(self) -> np.ndarray | None:
         keys = [p.row_keys() for p in self.parts]

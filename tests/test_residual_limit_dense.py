@@ -1,0 +1,113 @@
+"""A structured term that spans each subject's covariance with a correlated residual structure
+(issue 12, session 10 lane rlim3): ``y ~ x + ar1(0 + occf | Subject, hom=False)`` with
+``residual=mf.AR1("occ", "Subject")`` on the simulated ARH(1) data of
+tests/reference/cov_rar1_limit (make_rar1_limit_data.py; R references make_rar1_edges.R,
+rar1_<key>.json: the
+model's own criterion written densely, maximized by optim / nlminb from 10 starts and with φ held
+at ±1, and nlme's limit GLS).
+
+- Seed 1: the supremum is the σ → 0 limit (the GLS). Before, REML reported ℓ 5.3e-4 above it
+  (the blocked factor's value at the limit point, where whitening by Λ_R(φ) at φ = 0.9991
+  amplifies its cancellation) and y + 1e4 gave another value. Now the exact limit, REML and ML,
+  for y and y + 1e4 (``engine/residual/limit.py``, ``engine/residual/dense.py``).
+- Seed 2: the supremum is at the AR(1) edge φ → 1 (R: ℓ = −1.08403 REML), 0.1 above the σ → 0
+  limit that the fit reported before (−1.18492: the first optimization converged to a poor
+  local optimum with two sds at 0, which the exact limit beat). Now the limit is retried in the
+  interior (``limit.interior_retry``), which runs towards φ → 1, and the fit is flagged
+  unconverged because the likelihood still rises towards the edge (``engine/residual/edge.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.design import build_design
+from mixedfit.engine.residual.dense import residual_limit_criteria
+from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning
+from mixedfit.formula import parse_formula
+from mixedfit.model import engine_terms
+
+HERE = Path(__file__).parent / "reference" / "cov_rar1_limit"
+EDGES = {
+    key: json.loads((HERE / f"rar1_{key}.json").read_text())
+    for key in ("seed1_ML", "seed2_REML", "seed2_ML")
+}
+LIMIT = json.loads((HERE / "rar1_limit.json").read_text())
+FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
+
+
+def _data(name: str) -> pd.DataFrame:
+    d = pd.read_csv(HERE / name)
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
+    return d
+
+
+def _fit(d: pd.DataFrame, reml: bool) -> tuple[Any, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, d, reml=reml, residual=mf.AR1("occ", "Subject"))
+    return fit, list(seen)
+
+
+@pytest.fixture(scope="module", params=["REML", "ML"])
+def seed1(request: pytest.FixtureRequest) -> Any:
+    reml = request.param == "REML"
+    d = _data("rar1_limit.csv")
+    plain, seen = _fit(d, reml)
+    shifted, _ = _fit(d.assign(y=d["y"] + 1e4), reml)
+    ref = LIMIT["loglik"] if reml else EDGES["seed1_ML"]["limit_gls_loglik"]
+    return plain, shifted, seen, ref, request.param
+
+
+def test_seed1_limit_is_the_gls_and_shift_invariant(seed1: Any) -> None:
+    plain, shifted, seen, ref, method = seed1
+    assert any(issubclass(w.category, BoundaryWarning) and "σ → 0" in str(w.message) for w in seen)
+    for fit in (plain, shifted):
+        assert fit.loglik == pytest.approx(ref, rel=1e-7)
+        assert fit.loglik <= ref + 1e-7  # the supremum, never above it
+    assert plain.loglik == pytest.approx(shifted.loglik, rel=1e-9, abs=1e-9)
+    beta = plain.fixef.to_numpy()
+    np.testing.assert_allclose(shifted.fixef.to_numpy() - [1e4, 0], beta, rtol=1e-6, atol=1e-8)
+    if method == "ML":  # R: no interior point of the model is above the limit
+        assert EDGES["seed1_ML"]["interior_loglik"] <= ref + 1e-6
+        np.testing.assert_allclose(beta, EDGES["seed1_ML"]["limit_gls_beta"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("key", ["seed2_REML", "seed2_ML"])
+def test_dense_criterion_is_r_dense_criterion(key: str) -> None:
+    """The dense evaluator against R's at R's best point (φ = ±1 there, which the whitened
+    factor cannot evaluate: Λ_R is singular)."""
+    ref = EDGES[key]
+    d = _data("rar1_seed2.csv")
+    design = build_design(parse_formula(FORMULA), d)
+    frame = d.iloc[design.rows].reset_index(drop=True)
+    model = mf.AR1("occ", "Subject").bind(frame).model
+    crit = residual_limit_criteria(engine_terms(design), design.X, design.y, model, ref["reml"])
+    assert crit is not None
+    check = ref["best_check"]
+    # u of ρ = u/√(1 + u²): φ = ±1 as u = ±1e8 (ρ within 5e-17 of ±1)
+    phi = check["phi"]
+    u = phi / np.sqrt(1 - phi**2) if abs(phi) < 1 else 1e8 * phi
+    x = np.concatenate([check["s"], [check["rho"], u]])
+    assert crit.marginal(x) == pytest.approx(check["crit"], rel=1e-8)
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+def test_seed2_edge_is_flagged_not_the_limit(reml: bool) -> None:
+    ref = EDGES["seed2_REML" if reml else "seed2_ML"]
+    fit, seen = _fit(_data("rar1_seed2.csv"), reml)
+    assert not any(issubclass(w.category, BoundaryWarning) for w in seen)
+    assert fit.loglik > ref["limit_gls_loglik"] + 0.05 or not reml
+    assert fit.loglik <= ref["best_loglik"] + 1e-7
+    assert fit.loglik == pytest.approx(ref["best_loglik"], abs=5e-4)
+    converge = [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
+    assert len(converge) == 1 and "bound φ = 1 of the AR(1) residual" in converge[0]
+    assert not fit.optimizer.converged
