@@ -87,9 +87,9 @@ class Blocks(Protocol):
     pad: np.ndarray
     Xy: np.ndarray
 
-    def padded(self, A: np.ndarray) -> np.ndarray: ...
+    def _padded(self, A: np.ndarray) -> np.ndarray: ...
 
-    def blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None: ...
+    def _blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None: ...
 
 
 class CrossedLimit:
@@ -118,7 +118,7 @@ class CrossedLimit:
             for j in range(t.k):
                 E[np.arange(n), start + t.refs * t.k + j] = t.Z[:, j]
             start += width
-        self.XyZ = np.concatenate([nested.Xy, nested.padded(E)], axis=2)
+        self.XyZ = np.concatenate([nested.Xy, nested._padded(E)], axis=2)
         self._cache: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = {}
 
     def _whitened(
@@ -130,7 +130,7 @@ class CrossedLimit:
         base[self.mask] = 0.0
         key = base.tobytes() + np.float64(nugget).tobytes()
         if key not in self._cache:
-            chol = self.nested.blocks(base, nugget)
+            chol = self.nested._blocks(base, nugget)
             done = None
             if chol is not None:
                 white = np.linalg.solve(chol, self.XyZ)[~self.nested.pad]
@@ -273,7 +273,7 @@ class CrossedLimit:
                 group = np.zeros(t.nlev, dtype=np.int64)  # the group of each level (nested)
                 group[r[r >= 0]] = np.nonzero(r >= 0)[0]
                 rows = (r[group] == np.arange(t.nlev)[:, None])[:, :, None]
-                M = np.linalg.solve(chol[group], self.nested.padded(t.Z @ T)[group] * rows)
+                M = np.linalg.solve(chol[group], self.nested._padded(t.Z @ T)[group] * rows)
                 ut = lam.T @ (wz[group].transpose(0, 2, 1) @ M)
             C = np.linalg.solve(la, ut)
             inner = np.eye(t.k) - M.transpose(0, 2, 1) @ M + C.transpose(0, 2, 1) @ C

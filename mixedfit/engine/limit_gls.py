@@ -85,9 +85,9 @@ class LimitModel:
         for _ in range(2):  # a second pass: the residual exact to y's own rounding
             self.ls = self.ls + np.linalg.lstsq(X, y - X @ self.ls, rcond=None)[0]
         self.y = y - X @ self.ls
-        self.Xy = self.padded(np.column_stack([X, self.y]))
+        self.Xy = self._padded(np.column_stack([X, self.y]))
 
-    def padded(self, A: np.ndarray) -> np.ndarray:
+    def _padded(self, A: np.ndarray) -> np.ndarray:
         """Rows of A by group, shape (groups, m, columns); zeros at the pads."""
         return np.vstack([A, np.zeros((1, A.shape[1]))])[self.rows]
 
@@ -96,11 +96,11 @@ class LimitModel:
         Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
         V = np.zeros(self.same[0].shape)
         for t, T, same in zip(self.layout.terms, Ts, self.same, strict=True):
-            W = self.padded(t.Z @ T)  # rows of Z T
+            W = self._padded(t.Z @ T)  # rows of Z T
             V += (W @ W.transpose(0, 2, 1)) * same
         return V
 
-    def blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
+    def _blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
         """Lower Cholesky factors of the blocks of V + nugget I at θ (1 at the pads), shape
         (groups, m, m); None where that is singular (nugget 0: a zero sd or |ρ| = 1 of the
         spanning term)."""
@@ -115,7 +115,7 @@ class LimitModel:
     def _fit(self, theta: np.ndarray, reml: bool, nugget: float) -> tuple[float, tuple] | None:
         """The criterion at θ and its parts (the factors of V's blocks, R of the whitened X,
         Q'y, the whitened residual, r'V⁻¹r, log|V|, log|X'V⁻¹X|); None where V is singular."""
-        chol = self.blocks(theta, nugget)
+        chol = self._blocks(theta, nugget)
         if chol is None:
             return None
         n, p = self.X.shape
@@ -154,7 +154,7 @@ class LimitModel:
         σ² T (I − A'A) T' with A = L⁻¹ Z_l T (the level's rows of its group, whitened by the
         group's factor L of V): 0 for a spanning term's observed cells; None where V is
         singular."""
-        chol = self.blocks(theta, 0.0)
+        chol = self._blocks(theta, 0.0)
         if chol is None:
             return None
         Ts = self.layout.templates(np.asarray(theta[: self.layout.size], dtype=float))
@@ -164,7 +164,7 @@ class LimitModel:
             group = np.zeros(t.nlev, dtype=np.int64)  # the group of each level (nested)
             group[r[r >= 0]] = np.nonzero(r >= 0)[0]
             rows = (r[group] == np.arange(t.nlev)[:, None])[:, :, None]
-            A = np.linalg.solve(chol[group], self.padded(t.Z @ T)[group] * rows)
+            A = np.linalg.solve(chol[group], self._padded(t.Z @ T)[group] * rows)
             inner = np.eye(t.k) - A.transpose(0, 2, 1) @ A
             out.append(sigma**2 * (T @ inner @ T.T))
         return out
