@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.inference import limit_df
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "limit_df" / "limit_df.json").read_text())["fits"]
@@ -107,12 +108,44 @@ def test_residual_path_gives_the_limit_df() -> None:
     assert np.all(np.isfinite(fit.coef_table(ddf="none")["std_error"]))
 
 
-def test_no_exact_limit_model_gives_nan_df_with_a_warning() -> None:
-    """``(1 | grp)`` spans subjects, so the limit has no block-diagonal exact form: the df (and
-    p-values, intervals) are NaN with a BoundaryWarning saying why, not the fit's own."""
+GRP = "height ~ age + (1 | grp) + ar1(0 + occf | Subject, hom=False)"
+
+
+@pytest.fixture(scope="module")
+def grp_fit() -> mf.LinearMixedModel:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = mf.lmer("height ~ age + (1 | grp) + ar1(0 + occf | Subject, hom=False)", _oxboys())
+        warnings.simplefilter("ignore", mf.BoundaryWarning)
+        return mf.lmer(GRP, _oxboys())
+
+
+def test_crossed_limit_df_are_the_dense_limit_df(grp_fit: mf.LinearMixedModel) -> None:
+    """``(1 | grp)`` spans subjects (halves of them) and keeps a positive variance at the
+    limit: V = B + v J_grp, not block diagonal by subject. Its exact limit (whitened by B's
+    factors, engine/limit_crossed.py) gives the df, against a dense n × n REML at σ = 0 and
+    numDeriv (tests/reference/limit_crossed/oxboys_grp.R); they were NaN with a warning."""
+    ref = json.loads((HERE / "reference" / "limit_crossed" / "oxboys_grp.json").read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "no exact form" refusal, no ConvergenceWarning
+        table = grp_fit.coef_table(ddf="satterthwaite")
+    assert grp_fit.loglik == pytest.approx(ref["loglik"], rel=1e-9)
+    assert grp_fit.sigma == 0.0
+    se = table["std_error"].to_numpy()
+    np.testing.assert_allclose(se, ref["se"], rtol=1e-4)
+    np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=0, atol=1e-4 * se.max())
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=DF_RTOL)
+    grp_sd = float(np.sqrt(grp_fit.covariances["grp"].to_numpy()[0, 0]))
+    assert grp_sd == pytest.approx(ref["grp_sd"], rel=1e-3)
+
+
+def test_no_exact_limit_model_gives_nan_df_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit fit without an exact limit model (a structured term crossed with the spanning
+    term's groups; here the limit models withheld): the df (and p-values, intervals) are NaN
+    with a BoundaryWarning saying why, not the fit's own."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.BoundaryWarning)
+        fit = mf.lmer("height ~ age + ar1(0 + occf | Subject, hom=False)", _oxboys())
+    monkeypatch.setattr(limit_df, "limit_model", lambda *args: None)
+    monkeypatch.setattr(limit_df, "model_at", lambda factor, theta: None)
     with pytest.warns(mf.BoundaryWarning, match="no exact form"):
         table = fit.coef_table(ddf="satterthwaite")
     assert table[["df", "p", "lower", "upper"]].isna().all().all()

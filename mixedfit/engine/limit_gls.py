@@ -26,19 +26,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from .factor import BlockedFactor
-from .limit_crossed import held_small
-from .limit_polish import exact_polish
-from .optimize import OptimizerRecord
+from .limit_crossed import MAX_CROSSED_CELLS, CrossedLimit
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout, nested
 from .solution import Solution
-from .vanishing import LimitCriteria, anchor, at_limit
+from .vanishing import LimitCriteria, at_limit
 
 __all__ = [
     "LimitModel",
@@ -49,7 +46,6 @@ __all__ = [
     "limit_model",
     "limit_solution",
     "model_at",
-    "vanished_polish",
 ]
 
 
@@ -320,58 +316,24 @@ def _vanished(theta: np.ndarray, layout: ThetaLayout) -> frozenset[int]:
     )
 
 
-def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
+def model_at(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | CrossedLimit | None:
     """The limit model of ``factor``'s model at θ: the exact one (:func:`limit_model`), else,
-    when the terms not nested in the spanning term's groups have θ 0 there (``(1 | grp) +
-    ar1(0 + occf | Subject)`` with grp's variance 0), the limit of the model without them
-    (exact while their θ stays 0); None otherwise."""
+    with ordinary terms crossed with the spanning term's groups, the limit of the model
+    without them while their θ is 0 there (``(1 | grp) + ar1(0 + occf | Subject)`` with grp's
+    variance 0), or the crossed limit (:class:`.limit_crossed.CrossedLimit`, up to
+    :data:`.limit_crossed.MAX_CROSSED_CELLS`) while it is not; None otherwise."""
     terms, X, y = factor.layout.terms, factor._X, factor._y
     model = limit_model(terms, X, y, factor.log_weights)
     if model is not None or X is None or y is None or X.shape[0] <= X.shape[1]:
         return model
-    vanished = _vanished(np.asarray(theta, dtype=float), factor.layout)
-    span = _spanning(factor.layout, vanished) if vanished else None
-    return None if span is None else LimitModel(factor.layout, X, y, factor.log_weights, span)
-
-
-def vanished_polish(
-    factor: BlockedFactor, record: OptimizerRecord, reml: bool, max_evals: int
-) -> OptimizerRecord:
-    """A limit point without an exact limit model (:func:`limit_model`: ordinary terms crossed
-    with the spanning term's groups) moved to the limit of the model without those terms
-    (their θ held at 0: :func:`model_at`, the anchor at :data:`.vanishing.LIMIT_SD`) and
-    polished there as by :func:`.vanishing.limit`, when that is lower than the record's
-    objective (the blocked factor's, ~1e-8 relative noise at the limit: a crossed term's θ
-    left at 0.01 for y + 1e4); the record as it is otherwise."""
-    layout = factor.layout
-    theta = np.asarray(record.theta, dtype=float).copy()
-    found = _crossing(layout)
-    if found is None or not found[1] or factor._X is None or factor._y is None:
-        return record
-    for i in found[1]:
-        theta[layout.offsets[i] : layout.offsets[i] + layout.terms[i].npar] = 0.0
-    model = model_at(factor, theta)
-    if model is None:
-        return record
-    free = np.arange(len(theta)) != anchor(theta, layout)
-    for i in found[1]:
-        off = layout.offsets[i]
-        free[off : off + layout.terms[i].npar] = False
-
-    def at(z: np.ndarray) -> float:
-        x = theta.copy()
-        x[free] = z
-        return model.criterion(x, reml)
-
-    lower, upper = layout.lower(), layout.upper()
-    start = replace(record, theta=theta[free], evaluations=0)
-    done = exact_polish(at, start, lower[free], upper[free], max_evals)
-    total = record.evaluations + done.evaluations
-    if not done.objective <= record.objective and not held_small(record.theta, layout, found[1]):
-        return replace(record, evaluations=total)
-    x = theta.copy()
-    x[free] = done.theta
-    return replace(record, theta=x, objective=done.objective, evaluations=total)
+    found = _crossing(factor.layout)
+    if found is None or not found[1]:
+        return None
+    nested_model = LimitModel(factor.layout, X, y, factor.log_weights, found[0])
+    if found[1] <= _vanished(np.asarray(theta, dtype=float), factor.layout):
+        return nested_model
+    cells = X.shape[0] * sum(factor.layout.terms[i].q for i in found[1])
+    return CrossedLimit(nested_model, found[1]) if cells <= MAX_CROSSED_CELLS else None
 
 
 def limit_solution(

@@ -14,8 +14,8 @@ from .centring import CentredOptimum, Centring
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .early_limit import watched as early_watched
 from .factor import BlockedFactor
-from .limit_crossed import crossed_check
-from .limit_gls import crossed_terms, limit_criteria, limit_solution, vanished_polish
+from .limit_cross_polish import crossed_polish
+from .limit_gls import limit_criteria, limit_solution
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -214,8 +214,7 @@ def fit_factors(
             check = None if vanishing.at_limit(record.theta, layout) else check
             if check is None and exact is None and vanishing.at_limit(record.theta, layout):
                 rest = max(1, max_evals - record.evaluations)  # a vanished crossed term
-                record = vanished_polish(factor, record, reml, rest)
-                check = crossed_check(record.theta, layout, crossed_terms(layout))
+                record, check = crossed_polish(factor, record, reml, rest)
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts
         centred = optima.get(record.theta.tobytes())
         solution, record = _solution(factor, centred, record, reml, blups)

@@ -15,12 +15,15 @@ structured term's correlations as atanh of their box, s), with the unprofiled de
 (minus the log prior weights) and Var(β̂) = s² (X'V₁⁻¹X)⁻¹, differentiated by central differences
 with steps of :data:`STEP` of each parameter, in coordinates scaled to 1 (numDeriv's Richardson
 method with its steps of 10 % gave 39.85 for 41.04: the Hessian's eigenvalues span 3e14 in
-varpar itself, from the sds at ~1e4 to s ~1e-3). Ordinary terms crossed with the spanning
-term's groups and held at 0 by the fit (:func:`..engine.limit_gls.vanished_polish`: ``(1 | grp)
-+ ar1(0 + occf | Subject)``) are not in the limit model: the df are those of the nested model's
-limit (:func:`..engine.limit_gls.model_at`), their θ held at 0, no parameters of it. A limit fit
-without a limit model (such a term not at 0, no rows) gets NaN df with a BoundaryWarning.
-R reference: tests/reference/limit_df/ (nlme's gls and numDeriv).
+varpar itself, from the sds at ~1e4 to s ~1e-3; an sd at 0 is scaled as the anchor). Ordinary
+terms crossed with the spanning term's groups and held at 0 by the fit
+(:func:`..engine.limit_cross_polish.crossed_polish`: ``(1 | grp) + ar1(0 + occf | Subject)``)
+are not in the limit model: the df are those of the nested model's limit
+(:func:`..engine.limit_gls.model_at`), their θ held at 0, no parameters of it; such terms with a
+positive variance are parameters of the crossed limit (:class:`..engine.limit_crossed.
+CrossedLimit`). A limit fit without a limit model (a structured term crossed with the spanning
+term's groups, no rows) gets NaN df with a BoundaryWarning. R references:
+tests/reference/limit_df/ (nlme's gls and numDeriv), tests/reference/limit_crossed/ (dense).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..engine import vanishing
+from ..engine.limit_crossed import CrossedLimit
 from ..engine.limit_gls import LimitModel, crossed_terms, limit_model, model_at
 from ..engine.limit_polish import finite_differences
 from ..engine.reterm import ThetaLayout
@@ -47,7 +51,8 @@ STEP = 1e-4
 NO_LIMIT_DF = (
     "the df (and p-values, intervals) set to NaN: the fit is at the σ → 0 limit of a structured "
     "term, where σ is 0 and the df of the fit's parameters count it, and the limit model has no "
-    "exact form here (other terms not nested in that term's groups); fit it with residual= "
+    "exact form here (a correlated residual structure, or a structured term crossed with that "
+    "term's groups); fit it with residual= "
     "(the term's covariance as the residual structure) for its df"
 )
 _BOX_EDGE = 1e-12  # a boxed parameter at its bound is moved this far inside (atanh finite)
@@ -56,7 +61,9 @@ _BOX_EDGE = 1e-12  # a boxed parameter at its bound is moved this far inside (at
 class _LimitDeviance:
     """The limit model's unprofiled deviance and Var(β̂) as functions of varpar."""
 
-    def __init__(self, model: LimitModel, fit: MixedModelFit, held: np.ndarray) -> None:
+    def __init__(
+        self, model: LimitModel | CrossedLimit, fit: MixedModelFit, held: np.ndarray
+    ) -> None:
         engine = fit._engine
         layout = engine.factor.layout
         self.model, self.reml = model, engine.reml
@@ -113,12 +120,13 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
         return None
     theta = np.asarray(engine.theta, dtype=float)
     held = np.zeros(len(theta), dtype=bool)
-    model = None
+    model: LimitModel | CrossedLimit | None = None
     if factor._X is not None and factor._y is not None:
         model = limit_model(factor.layout.terms, factor._X, factor._y, factor.log_weights)
-        if model is None:  # terms crossed with the spanning term's groups, vanished (θ 0)
+        if model is None:  # terms crossed with the spanning term's groups
             model = model_at(factor, theta)
-            held = _entries(factor.layout, crossed_terms(factor.layout))
+            if isinstance(model, LimitModel):  # vanished (θ 0): held there
+                held = _entries(factor.layout, crossed_terms(factor.layout))
     p = len(engine.solution.beta)
     if model is None:
         warnings.warn(NO_LIMIT_DF, BoundaryWarning, stacklevel=4)
@@ -127,6 +135,9 @@ def limit_varpar(fit: MixedModelFit) -> tuple[np.ndarray, np.ndarray, np.ndarray
     crit = _LimitDeviance(model, fit, held)
     varpar = crit.varpar(engine.solution.sigma)
     scale = np.where(varpar != 0, np.abs(varpar), 1.0)
+    # an sd at 0 (not a box's middle) on the ray's scale, the anchor's: with steps of 1e-4
+    # absolute (relative sd 1e-8) its curvature vanished against the others' (a "flat" Hessian)
+    scale[:-1][(varpar[:-1] == 0) & ~crit.boxed] = float(np.max(np.abs(crit.theta)))
     h = STEP * scale
     k = len(varpar)
     _, hessian, _ = finite_differences(crit.deviance, varpar, np.arange(k), h)

@@ -16,3 +16,48 @@ for (seed in c(3, 7)) {
   out[[sprintf("seed%d", seed)]] <- list(nested_nlme = nested, dense = -best, dense_item_sd = exp(bp[4]))
 }
 writeLines(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "limit_crossed.json")
+
+# The exact crossed limit (tests/test_limit_crossed.py): seed 7 refitted densely at sigma = 0 by REML
+# and ML in q = (tau, log s, atanh rho, item sd) (tau and the item sd linear, so 0 is reachable),
+# from several starts with tight tolerances; beta, SE = sqrt(diag((X'V^-1X)^-1)), the item BLUPs
+# v Z' V^-1 r and their conditional sds sqrt(diag(G - G Z'V^-1 Z G)), and the REML fit's
+# Satterthwaite df as lmerTest computes them (df = 2 Var^2 / (g' (2 H^-1) g), H the Hessian of the
+# unprofiled REML deviance and g the gradient of Var(beta_j), numDeriv; invariant to the
+# parameterization).
+suppressMessages(library(numDeriv))
+d <- read.csv("ar1hi_item7.csv", stringsAsFactors=FALSE)
+d <- d[order(d$subject, d$t),]; n <- nrow(d); X <- model.matrix(~t, d); p <- ncol(X)
+S <- outer(d$subject, d$subject, "=="); H <- abs(outer(d$t, d$t, "-")); I <- outer(d$item, d$item, "==")
+Zi <- model.matrix(~0 + item, d)
+Vof <- function(q) q[1]^2*S + exp(2*q[2])*(tanh(q[3])^H)*S + q[4]^2*I
+parts <- function(q) { V <- Vof(q); L <- chol(V)
+  Xw <- backsolve(L, X, transpose=TRUE); yw <- backsolve(L, d$y, transpose=TRUE); A <- crossprod(Xw)
+  b <- solve(A, crossprod(Xw, yw)); r <- yw - Xw %*% b
+  list(L=L, A=A, b=b, r2=sum(r^2), ld=2*sum(log(diag(L)))) }
+dev <- function(q, reml) { s <- parts(q)
+  s$ld + s$r2 + (if (reml) as.numeric(determinant(s$A)$modulus) + (n-p)*log(2*pi) else n*log(2*pi)) }
+fits <- list()
+for (reml in c(TRUE, FALSE)) {
+  best <- NULL
+  for (tau in c(0.05, 0.3)) for (vsd in c(0.005, 0.03)) {
+    o <- nlminb(c(tau, log(1.2), atanh(0.97), vsd), dev, reml=reml,
+                control=list(rel.tol=1e-15, x.tol=1e-12, eval.max=5000, iter.max=5000))
+    if (is.null(best) || o$objective < best$objective) best <- o }
+  q <- best$par; s <- parts(q); V <- Vof(q); Vinv_r <- solve(V, d$y - X %*% s$b)
+  G <- q[4]^2 * diag(ncol(Zi)); blup <- G %*% crossprod(Zi, Vinv_r)
+  condvar <- G - G %*% crossprod(Zi, solve(V, Zi)) %*% G
+  vc <- solve(s$A)
+  out1 <- list(loglik = -best$objective/2, tau = abs(q[1]), s = exp(q[2]), rho = tanh(q[3]),
+               item_sd = abs(q[4]), beta = as.vector(s$b), se = sqrt(diag(vc)),
+               item_blup = as.vector(blup), item_condsd = sqrt(diag(condvar)))
+  if (reml) {
+    Hs <- hessian(dev, q, reml=TRUE, method.args=list(d=0.01)); Acov <- 2*solve(Hs)
+    J <- jacobian(function(q) as.vector(solve(parts(q)$A)), q, method.args=list(d=0.01))
+    out1$df <- sapply(seq_len(p), function(j) { l <- numeric(p); l[j] <- 1
+      g <- sapply(seq_along(q), function(k) sum(l * (matrix(J[, k], p, p) %*% l)))
+      2*sum(l * (vc %*% l))^2 / sum(g * (Acov %*% g)) })
+  }
+  fits[[if (reml) "reml" else "ml"]] <- out1
+}
+out$seed7_fit <- fits
+writeLines(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "limit_crossed.json")
