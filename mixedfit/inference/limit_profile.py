@@ -13,15 +13,18 @@ structured term at the limit    equivalent residual fit (the term dropped)
 ==============================  ===================================================
 ``ar1(0 + f | g)``              ``residual=mf.AR1(f, g)`` (positions of f's levels)
 ``ar1(..., hom=False)``         ``mf.AR1(f, g, heterogeneous=True)``
-``cs(0 + f | g)`` (hom=False)   ``mf.CompoundSymmetry(g, f, heterogeneous=True)``
-``toep(0 + f | g)``             ``mf.Toeplitz(f, g)`` (``heterogeneous=`` as ``hom``)
+``cs(0 + f | g)``               ``mf.CompoundSymmetry(g, f, heterogeneous=True)``
+``toep(0 + f | g)``             ``mf.Toeplitz(f, g, heterogeneous=True)``
 ``diag(0 + f | g)``             ``mf.VarIdent(f)``
 ==============================  ===================================================
 
-The mapping: the term's sd of column k is the residual fit's σ times its ratio δ_k (σ itself
-for a homogeneous term; δ of the reference level is 1), ρ is the residual AR(1) φ / the
-compound-symmetry correlation, and toep's ``pacf_m`` are the partial autocorrelations of the
-Toeplitz lag correlations (Durbin–Levinson). The profiles are of that model's ML deviance
+(``hom=True``: the homogeneous residual structure; the nested terms are kept.) The mapping: the
+term's sd of column k is the residual fit's σ times its ratio δ_k (σ itself for a homogeneous
+term; δ of the reference level is 1), ρ is the residual AR(1) φ / the compound-symmetry
+correlation, and toep's ``pacf_m`` are the partial autocorrelations of the Toeplitz lag
+correlations (Durbin–Levinson). A term crossed with the spanning term's groups has no exact
+limit model along the profile (it would have to stay at 0): there the intervals stay NaN with a
+BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that model's ML deviance
 
     D(θ, c) = log|V_θ| + n log(2π c²) + r'V_θ⁻¹r / c²,
 

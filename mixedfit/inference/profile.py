@@ -282,7 +282,7 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
 
 
 def _limit_profiles(
-    fit: MixedModelFit, dev: ProfiledDeviance
+    fit: MixedModelFit, dev: ProfiledDeviance, warn: bool = True
 ) -> tuple[range, LimitDeviance | None]:
     """Indices of the parameters of the term that absorbs σ at the σ → 0 limit, and the limit
     model's deviance on which they are profiled (:mod:`.limit_profile`); None, with a warning
@@ -299,6 +299,8 @@ def _limit_profiles(
     model = limit_model_of(dev.factor, dev.theta)
     if model is not None:
         return range(off, end), LimitDeviance(dev.factor, dev.theta, model)
+    if not warn:
+        return range(off, end), None
     names = variance_names(fit)[off:end]
     warnings.warn(
         f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
@@ -351,7 +353,14 @@ def profile_zeta(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> p
     records: list[tuple[str, float, float]] = []
     try:
         with single_threaded():
-            profiles = [_variance_profile(dev, w) for w in range(dev.layout.size)]
+            at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
+            spanning, limit = _limit_profiles(fit, dev, False) if at_zero else (range(0), None)
+            profiles = [
+                limit_profile(limit, w)
+                if limit is not None and w in spanning
+                else _variance_profile(dev, w)
+                for w in range(dev.layout.size)
+            ]
             profiles.append(_sigma_profile(dev))
             profiles += [_fixed_profile(dev, j) for j in range(dev.p)]
             for name, prof, (lo, hi) in zip(
