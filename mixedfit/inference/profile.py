@@ -304,8 +304,8 @@ def _limit_profiles(
     names = variance_names(fit)[off:end]
     warnings.warn(
         f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
-        "where that structured term replaces the residual, and a term crossed with its groups "
-        "has no exact limit model along the profile. Fit the equivalent residual structure "
+        "where that structured term replaces the residual, and the model has no exact limit "
+        "model along the profile (a term crossed with its groups). Fit the equivalent residual structure "
         "instead (e.g. drop ar1(0 + tf | g) and pass residual=mf.AR1(time, g)) and profile "
         "that fit: its sigma and correlation intervals are these parameters'",
         BoundaryWarning,
