@@ -56,5 +56,5 @@ def test_satterthwaite_df_with_the_reference_stratum_vanished(method: str) -> No
 
 def test_kenward_roger_refused_with_the_reference_stratum_vanished() -> None:
     fit = _fit("A", True)
-    with pytest.raises(mf.MixedFitError, match="reference stratum vanished.*satterthwaite"):
+    with pytest.raises(mf.MixedFitError, match=r"reference stratum vanished.*satterthwaite"):
         fit.coef_table(ddf="kenward-roger")

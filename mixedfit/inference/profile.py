@@ -305,9 +305,10 @@ def _limit_profiles(
     warnings.warn(
         f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
         "where that structured term replaces the residual, and the model has no exact limit "
-        "model along the profile (a term crossed with its groups). Fit the equivalent residual structure "
-        "instead (e.g. drop ar1(0 + tf | g) and pass residual=mf.AR1(time, g)) and profile "
-        "that fit: its sigma and correlation intervals are these parameters'",
+        "model along the profile (a term crossed with its groups). Fit the equivalent "
+        "residual structure instead (e.g. drop ar1(0 + tf | g) and pass "
+        "residual=mf.AR1(time, g)) and profile that fit: its sigma and correlation intervals "
+        "are these parameters'",
         BoundaryWarning,
         stacklevel=3,
     )
