@@ -242,11 +242,19 @@ def test_tables_at_the_limit(arh1: mf.LinearMixedModel) -> None:
 
 
 def test_sigma_profile_interval_starts_at_zero(arh1: mf.LinearMixedModel) -> None:
-    """σ's profile interval was [4.8e-7, 0.229] around the artefact σ̂; σ = 0 is the optimum."""
-    with pytest.warns(mf.BoundaryWarning, match="are NaN: the fit is at the σ → 0 limit"):
-        ci = arh1.confint(method="profile")  # the arh1 term's sds and ρ: issue 12 HIGH-1
+    """σ's profile interval was [4.8e-7, 0.229] around the artefact σ̂; σ = 0 is the optimum.
+    The arh1 term's sds and ρ (far too narrow, then NaN: review 9 HIGH-1) are profiled on the
+    limit model, nlme's gls(corAR1 + varIdent): R's dense ML profile
+    (reference/limit_profile/prof_limit.R)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = arh1.confint(method="profile")
+    assert not [w for w in seen if issubclass(w.category, mf.BoundaryWarning)]
     assert ci.loc["sigma", "lower"] == 0.0
     assert 0 < ci.loc["sigma", "upper"] < np.inf
+    dense = json.loads((HERE / "reference" / "limit_profile" / "prof_limit.json").read_text())
+    for name in ("sd_occfv1|Subject", "sd_occfv9|Subject", "rho|Subject"):
+        assert list(ci.loc[name]) == pytest.approx(dense["arh1"][name], rel=1e-5)
 
 
 def test_limit_fit_round_trip(arh1: mf.LinearMixedModel, tmp_path: Path) -> None:

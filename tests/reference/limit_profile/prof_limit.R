@@ -137,7 +137,7 @@ if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=F
   cat("arh1\n")
   m <- gls(height ~ age, correlation = corAR1(form = ~occ | Subject),
     weights = varIdent(form = ~1 | occf), data = a, method = "ML")
-  s <- m$sigma * c(1, coef(m$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[paste0("v", 1:9)])
+  s <- m$sigma * coef(m$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[paste0("v", 1:9)]
   phi <- coef(m$modelStruct$corStruct, unconstrained = FALSE)
   r <- profile_model(ll, to_u(c(s, phi), kind, 0), kind, 0, c(1, 9, 10))
   cat("  nlme gls ML logLik", format(logLik(m), digits = 12), "dense", format(r$loglik_ml, digits = 12), "\n")
