@@ -24,6 +24,7 @@ import pytest
 import mixedfit as mf
 from mixedfit.exceptions import BoundaryWarning
 from mixedfit.inference.limit_profile import limit_model_of
+from mixedfit.inference.profile import profile_zeta
 
 REF = Path(__file__).parent / "reference" / "limit_profile"
 DENSE = json.loads((REF / "prof_limit.json").read_text())
@@ -103,3 +104,16 @@ def test_crossed_term_keeps_the_spanning_profile_nan(fits: tuple) -> None:
     assert limit_model_of(crossed._engine.factor, crossed.theta) is None
     limit, _ = fits
     assert limit_model_of(limit._engine.factor, limit.theta) is not None
+
+
+def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
+    """ζ of the spanning term's parameters at the limit is the limit model's (±z at the ends of
+    the dense R interval; the ordinary profile cannot reach them)."""
+    limit, _ = fits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zeta = profile_zeta(limit, level=0.95, points=3)
+    for name in ("sd|subject", "rho|subject"):
+        rows = zeta[zeta["parameter"] == name]
+        assert list(rows["value"].iloc[[0, 2]]) == pytest.approx(DENSE["ar1hi"][name], rel=1e-5)
+        assert list(rows["zeta"].iloc[[0, 2]]) == pytest.approx([-1.959964, 1.959964], abs=1e-5)
