@@ -142,10 +142,38 @@ if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=F
     weights = varIdent(form = ~1 | occf), data = a, method = "ML")
   s <- m$sigma * coef(m$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[paste0("v", 1:9)]
   phi <- coef(m$modelStruct$corStruct, unconstrained = FALSE)
-  r <- profile_model(ll, to_u(c(s, phi), kind, 0), kind, 0, c(1, 9, 10))
-  cat("  nlme gls ML logLik", format(logLik(m), digits = 12), "dense", format(r$loglik_ml, digits = 12), "\n")
-  res$arh1 <- list(loglik_ml = r$loglik_ml, nlme_loglik_ml = as.numeric(logLik(m)),
-    "sd_occfv1|Subject" = r$p1, "sd_occfv9|Subject" = r$p9, "rho|Subject" = r$p10)
+  # 10 parameters on the rho -> 1 ridge: uniroot's ~25 profile points per parameter take too
+  # long here, so the profile is evaluated at mixedfit's interval ends only, maximized by nlminb
+  # (2000 iterations) from the ML optimum and from mixedfit's profile point there (from the
+  # optimum alone nlminb stops short at the upper sd ends: 2 dl 7.56 where mixedfit's point,
+  # evaluated here, gives 3.84). 2 dl must be qchisq(0.95, 1) = 3.841459 at both ends.
+  fn <- function(u) { v <- -ll(to_nat(u, kind, 0)); if (is.finite(v)) v else 1e10 }
+  ctl <- list(iter.max = 2000, eval.max = 4000)
+  best <- nlminb(to_u(c(s, phi), kind, 0), fn, control = ctl)
+  uhat <- best$par; l0 <- -best$objective
+  ends <- list(  # parameter, value, mixedfit's point there (9 sds, rho)
+    "sd_occfv1|Subject" = list(1, c(5.6957776106, 11.7168537972), list(
+      c(5.69577761059, 5.695114723, 6.05207863485, 6.34010616717, 6.46445268835, 6.7978107876, 7.21969586638, 7.37751597992, 7.62501100369, 0.993492104221),
+      c(11.7168537972, 11.825406836, 12.7568559565, 13.4019821033, 13.5386702418, 14.3606342419, 14.8550674283, 14.801719155, 15.0639851281, 0.998595403667))),
+    "sd_occfv9|Subject" = list(9, c(7.4892154328, 15.1940430072), list(
+      c(5.8002062585, 5.77103309793, 6.11869067759, 6.38797889624, 6.48146645409, 6.79673808363, 7.17732677456, 7.28737087321, 7.48921543282, 0.993533155318),
+      c(11.6163187293, 11.7521935139, 12.7091610765, 13.3834471827, 13.5435102916, 14.3951255161, 14.9230874399, 14.8988963584, 15.1940430072, 0.998595907108))),
+    "rho|Subject" = list(10, c(0.9931451842, 0.9986363201), list(
+      c(5.83441837305, 5.8068145074, 6.13586742035, 6.40442961207, 6.52198715135, 6.835117077, 7.26308306925, 7.43460810434, 7.69037381261, 0.993145184217),
+      c(11.5609121599, 11.6939392944, 12.6359735512, 13.2946190175, 13.4432287303, 14.2727072386, 14.77341357, 14.7286832929, 14.9949954324, 0.998636320088))))
+  res$arh1 <- list(loglik_ml = l0, nlme_loglik_ml = as.numeric(logLik(m)))
+  for (name in names(ends)) {
+    j <- ends[[name]][[1]]; at <- ends[[name]][[2]]
+    dl <- sapply(1:2, function(e) {
+      v <- at[e]
+      f <- function(w) { u <- numeric(length(uhat)); u[-j] <- w; u[j] <- to_u(v, kind[j], 0); fn(u) }
+      o <- nlminb(uhat[-j], f, control = ctl)
+      o2 <- nlminb(to_u(ends[[name]][[3]][[e]], kind, 0)[-j], f, control = ctl)
+      2 * (l0 + min(o$objective, o2$objective)) })
+    cat(sprintf("  %s at %.10f, %.10f: 2 dl %.6f, %.6f\n", name, at[1], at[2], dl[1], dl[2]))
+    res$arh1[[name]] <- list(ends = at, twice_dl = dl)
+  }
+  cat("  nlme gls ML logLik", format(logLik(m), digits = 12), "dense", format(l0, digits = 12), "\n")
 }
 old <- if (file.exists("prof_limit.json")) jsonlite::fromJSON("prof_limit.json", simplifyVector = FALSE) else list()
 for (n in names(res)) old[[n]] <- res[[n]]
