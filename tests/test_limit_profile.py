@@ -3,8 +3,12 @@
 ``y ~ t + (1|subject) + ar1(0 + tf|subject)`` on ar1hi.csv (30 subjects × 8 times, random
 intercept sd 1 + AR(1) ρ = 0.97) ends at the σ → 0 limit. The structured profile of the ar1 sd
 and ρ cannot leave the limit ray and gave [0.995, 1.342] for the sd where the dense ML profile
-(reference/limit_profile/prof_ml.R) gives [0.446, 1.575]: they must be NaN with a warning
-pointing to the equivalent residual fit, whose profile is the dense one.
+gives [0.446, 1.575]; then they were NaN with a warning. Now they are profiled on the limit model
+(:mod:`mixedfit.inference.limit_profile`), the equivalent residual fit's: R's dense ML profiles
+(reference/limit_profile/prof_limit.R → prof_limit.json; prof_ml.R for the ar1 sd) for ar1 + a
+nested random intercept, heterogeneous cs and toep (simulated without residual noise:
+cs_limit.csv, toep_limit.csv, make_limit_data.py); Oxboys' ar1 hom=False is in
+test_limit_session9.py.
 """
 
 from __future__ import annotations
@@ -13,38 +17,103 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import mixedfit as mf
 from mixedfit.exceptions import BoundaryWarning
+from mixedfit.inference.limit_profile import limit_model_of
+from mixedfit.inference.profile import profile_zeta
 
 REF = Path(__file__).parent / "reference" / "limit_profile"
+DENSE = json.loads((REF / "prof_limit.json").read_text())
+
+
+def _limit_fit(formula: str, data: pd.DataFrame, **kwargs: object) -> mf.MixedModelFit:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(formula, data, **kwargs)  # type: ignore[call-overload]
+    assert fit._at_limit
+    return fit
+
+
+def _profile(fit: mf.MixedModelFit) -> pd.DataFrame:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = fit.confint(method="profile")
+    assert not [w for w in seen if issubclass(w.category, BoundaryWarning)]
+    return ci
 
 
 @pytest.fixture(scope="module")
 def fits() -> tuple[mf.MixedModelFit, mf.MixedModelFit]:
     df = pd.read_csv(REF / "ar1hi.csv", dtype={"subject": str, "tf": str})
+    limit = _limit_fit("y ~ t + (1|subject) + ar1(0 + tf|subject)", df)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        limit = mf.lmer("y ~ t + (1|subject) + ar1(0 + tf|subject)", df)
         residual = mf.lmer("y ~ t + (1|subject)", df, residual=mf.AR1("t", "subject"))
-    assert limit._at_limit
     return limit, residual
 
 
-def test_spanning_term_profile_refused_at_limit(fits: tuple) -> None:
+def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple) -> None:
     limit, residual = fits
-    with pytest.warns(BoundaryWarning, match=r"sd\|subject, rho\|subject are NaN.*residual"):
-        ci = limit.confint(method="profile")
-    assert ci.loc[["sd|subject", "rho|subject"]].isna().all().all()
-    # the rest is the equivalent residual fit's profile (the same model at the optimum)
+    ci = _profile(limit)
+    dense = DENSE["ar1hi"]
+    for name in ("sd|subject", "rho|subject"):
+        assert list(ci.loc[name]) == pytest.approx(dense[name], rel=1e-5)
+    # prof_ml.R's root of the ar1 sd (20 starts per point: the profile has two local optima)
+    r = json.loads((REF / "ml_profile.json").read_text())
+    assert list(ci.loc["sd|subject"]) == pytest.approx(r["sd_ar1"], rel=1e-5)
+    # the equivalent residual fit: its sigma and Phi, and the rest of the table
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = residual.confint(method="profile")
+    assert list(ref.loc["sigma"]) == pytest.approx(dense["sd|subject"], rel=1e-5)
+    assert list(ref.loc["Phi"]) == pytest.approx(dense["rho|subject"], rel=1e-5)
     same = ["sd_(Intercept)|subject", "(Intercept)", "t"]
     assert ci.loc[same].to_numpy() == pytest.approx(ref.loc[same].to_numpy(), abs=5e-5)
     assert ci.loc["sigma", "lower"] == 0.0
-    # the fit the warning points to has the dense ML profile's interval of the ar1 sd
-    r = json.loads((REF / "ml_profile.json").read_text())
-    assert list(ref.loc["sigma"]) == pytest.approx(r["sd_ar1"], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("case", "formula"),
+    [
+        ("cs", "y ~ time + cs(0 + tf | subject)"),
+        ("toep", "y ~ time + toep(0 + tf | subject)"),
+    ],
+)
+def test_structured_profiles_at_limit_match_dense_r(case: str, formula: str) -> None:
+    fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
+    dense = DENSE[case]
+    assert fit.loglik == pytest.approx(dense["loglik_ml"], rel=1e-8)
+    ci = _profile(fit)
+    names = [n for n in dense if n.endswith("|subject")]
+    assert len(names) == (5 if case == "cs" else 7)
+    got = ci.loc[names].to_numpy()
+    np.testing.assert_allclose(got, np.array([dense[n] for n in names]), rtol=1e-5)
+
+
+def test_crossed_term_keeps_the_spanning_profile_nan(fits: tuple) -> None:
+    """With ``(1|item)`` crossed with the subjects the limit model is exact only while item's
+    variance is 0, which its own profile moves: the spanning term's intervals stay NaN (with a
+    BoundaryWarning from confint); the nested model's limit profiles are exact."""
+    df = pd.read_csv(REF / "ar1hi.csv", dtype={"subject": str, "tf": str})
+    df["item"] = [f"i{k % 6}" for k in range(len(df))]
+    crossed = _limit_fit("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", df)
+    assert limit_model_of(crossed._engine.factor, crossed.theta) is None
+    limit, _ = fits
+    assert limit_model_of(limit._engine.factor, limit.theta) is not None
+
+
+def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
+    """ζ of the spanning term's parameters at the limit is the limit model's (±z at the ends of
+    the dense R interval; the ordinary profile cannot reach them)."""
+    limit, _ = fits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zeta = profile_zeta(limit, level=0.95, points=3)
+    for name in ("sd|subject", "rho|subject"):
+        rows = zeta[zeta["parameter"] == name]
+        assert list(rows["value"].iloc[[0, 2]]) == pytest.approx(DENSE["ar1hi"][name], rel=1e-5)
+        assert list(rows["zeta"].iloc[[0, 2]]) == pytest.approx([-1.959964, 1.959964], abs=1e-5)

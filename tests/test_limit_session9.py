@@ -242,11 +242,24 @@ def test_tables_at_the_limit(arh1: mf.LinearMixedModel) -> None:
 
 
 def test_sigma_profile_interval_starts_at_zero(arh1: mf.LinearMixedModel) -> None:
-    """σ's profile interval was [4.8e-7, 0.229] around the artefact σ̂; σ = 0 is the optimum."""
-    with pytest.warns(mf.BoundaryWarning, match="are NaN: the fit is at the σ → 0 limit"):
-        ci = arh1.confint(method="profile")  # the arh1 term's sds and ρ: issue 12 HIGH-1
+    """σ's profile interval was [4.8e-7, 0.229] around the artefact σ̂; σ = 0 is the optimum.
+    The arh1 term's sds and ρ (far too narrow, then NaN: review 9 HIGH-1) are profiled on the
+    limit model, nlme's gls(corAR1 + varIdent): R's dense ML profile
+    (reference/limit_profile/prof_limit.R)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = arh1.confint(method="profile")
+    assert not [w for w in seen if issubclass(w.category, mf.BoundaryWarning)]
     assert ci.loc["sigma", "lower"] == 0.0
     assert 0 < ci.loc["sigma", "upper"] < np.inf
+    # R's dense ML profile at these ends is the χ² quantile: 2Δℓ = 3.841459 (the sds' upper
+    # ends were 9.60 and, in rv9's gls comparison, 11.72 for v1: now the gls's)
+    dense = json.loads((HERE / "reference" / "limit_profile" / "prof_limit.json").read_text())
+    quantile = 3.841459
+    for name in ("sd_occfv1|Subject", "sd_occfv9|Subject", "rho|Subject"):
+        ref = dense["arh1"][name]
+        assert list(ci.loc[name]) == pytest.approx(ref["ends"], rel=1e-6)
+        assert ref["twice_dl"] == pytest.approx([quantile, quantile], abs=1e-4)
 
 
 def test_limit_fit_round_trip(arh1: mf.LinearMixedModel, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from .reterm import ReTerm
 from .ridge import ridge_tangent
 from .solution import Solution, solve
 from .start import factor_start as _moment_start
-from .unbounded import second_opinion
+from .unbounded import second_opinion, structured_entries
 
 Record = OptimizerRecord
 __all__ = ["EngineFit", "criterion_at", "fit_factors", "fit_lmm", "weighted_factor"]
@@ -175,7 +175,8 @@ def fit_factors(
             # finite differences turn into a curvature (see .jit)
             check = check_convergence(lambda th: at.objective(th, reml), theta_at, lower, flat)
         if layout.structured:  # near ρ = 1 θ's absolute steps misjudge (unbounded.py)
-            check = second_opinion(check, criterion, theta_at, lower, layout.upper())
+            only = structured_entries(layout)
+            check = second_opinion(check, criterion, theta_at, lower, layout.upper(), None, only)
         return check
 
     with _blas_threads(factor):

@@ -27,8 +27,9 @@ import numpy as np
 from .convergence import ConvergenceCheck, check_convergence
 from .limit_polish import newton_polish
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
+from .reterm import ThetaLayout
 
-__all__ = ["Coordinates", "interior", "second_opinion", "unbounded"]
+__all__ = ["Coordinates", "interior", "second_opinion", "structured_entries", "unbounded"]
 
 _EDGE = 1e-6  # u this close (relative) to where the map saturates: the optimum is on a bound
 
@@ -68,19 +69,22 @@ class Coordinates:
         lower: np.ndarray,
         upper: np.ndarray,
         ratio: np.ndarray | None = None,
+        only: np.ndarray | None = None,
     ) -> Coordinates:
         """The coordinates at θ0 within [lower, upper]; ``ratio``: the unbounded entries of a
-        correlation on the u/√(1+u²) scale."""
+        correlation on the u/√(1+u²) scale; ``only``: the entries that may be transformed or
+        held (the others are taken as they are; default all)."""
         theta0 = np.asarray(theta0, dtype=float)
         unit = np.zeros(len(theta0), dtype=bool) if ratio is None else np.asarray(ratio, dtype=bool)
+        mine = np.ones(len(theta0), dtype=bool) if only is None else np.asarray(only, dtype=bool)
         boxed = np.isfinite(lower) & np.isfinite(upper)
-        log = (lower == 0) & ~np.isfinite(upper) & (theta0 > 0)
-        box = boxed & (theta0 > lower) & (theta0 < upper)
-        fixed = ((lower == 0) & ~np.isfinite(upper) & ~log) | (boxed & ~box)
+        log = (lower == 0) & ~np.isfinite(upper) & (theta0 > 0) & mine
+        box = boxed & (theta0 > lower) & (theta0 < upper) & mine
+        fixed = (((lower == 0) & ~np.isfinite(upper) & ~log) | (boxed & ~box)) & mine
         with np.errstate(invalid="ignore"):  # −∞ + ∞ of an unbounded entry: not used
             mid = np.where(boxed, (lower + upper) / 2, 0.0)
             half = np.where(boxed, (upper - lower) / 2, 1.0)
-        unit = unit & ~np.isfinite(lower) & ~np.isfinite(upper)
+        unit = unit & ~np.isfinite(lower) & ~np.isfinite(upper) & mine
         return cls(log, box, mid, half, fixed, theta0.copy(), unit)
 
     def free(self) -> np.ndarray:
@@ -177,6 +181,16 @@ def unbounded(
     )
 
 
+def structured_entries(layout: ThetaLayout, extra: int = 0) -> np.ndarray:
+    """Mask of θ (followed by ``extra`` entries, e.g. a residual structure's φ, all True):
+    the entries of the structured terms."""
+    mask = np.ones(layout.size + extra, dtype=bool)
+    for term, off in zip(layout.terms, layout.offsets, strict=True):
+        if term.structure is None:
+            mask[off : off + term.npar] = False
+    return mask
+
+
 def second_opinion(
     check: ConvergenceCheck,
     fun: Callable[[np.ndarray], float],
@@ -184,6 +198,7 @@ def second_opinion(
     lower: np.ndarray,
     upper: np.ndarray,
     ratio: np.ndarray | None = None,
+    only: np.ndarray | None = None,
 ) -> ConvergenceCheck:
     """A failed derivative check of a structured fit judged again in the coordinates of
     :func:`unbounded`; ``check`` with its message cleared (its θ derivatives kept) if it passes
@@ -194,11 +209,16 @@ def second_opinion(
     difference of the gradient in ρ is 0.76 where it is 0 (the optimum to 1e-12 relative), and
     the Hessian indefinite. In log sd and atanh ρ the same steps are relative ones, where the
     criterion is smooth on their scale; the scaled gradient there is the Newton step in those
-    coordinates (a fraction of each sd, of ρ's room to ±1)."""
+    coordinates (a fraction of each sd, of ρ's room to ±1).
+
+    ``only``: the entries of the structured terms (and of a residual structure), the only ones
+    changed to those coordinates (:func:`structured_entries`); an ordinary term's θ stays as it
+    is, so that a genuinely unconverged ordinary entry (a large θ whose absolute step would be
+    a small relative one) keeps its warning (default: every entry)."""
     if check.message is None:
         return check
     coords = Coordinates.at(
-        theta, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), ratio
+        theta, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), ratio, only
     )
     if not (coords.log.any() or coords.box.any()):
         return check

@@ -36,6 +36,7 @@ from ..engine.threads import single_threaded
 from ..engine.vanishing import TRIAL_SD, largest_sd, limit_term
 from ..exceptions import BoundaryWarning, MixedFitWarning
 from .deviance import BIG, Profile, ProfiledDeviance
+from .limit_profile import LimitDeviance, limit_model_of, limit_profile
 from .parameters import (
     correlation_factor,
     correlation_matrix,
@@ -231,17 +232,21 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     # at the σ → 0 limit (the ML refit still there) σ̂ = 0 is the supremum: σ's interval
     # starts at 0 (its estimate is LIMIT_SD below the structured sd)
     at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
-    spanning = _limit_parameters(fit, dev) if at_zero else range(0)
     rows: list[tuple[float, float]] = []
     try:
         with single_threaded():
+            spanning, limit = _limit_profiles(fit, dev) if at_zero else (range(0), None)
             is_sd = dev.layout.diagonal_mask()
             for w in range(dev.layout.size):
                 est = float(dev.sdcor[w])
-                if not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
+                if w in spanning and limit is not None:
+                    prof = limit_profile(limit, w)
+                    est = prof.estimate
+                elif not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
                     rows.append((math.nan, math.nan))
                     continue
-                prof = _variance_profile(dev, w)
+                else:
+                    prof = _variance_profile(dev, w)
                 if is_sd[w]:
                     step = 0.1 * est if est > 0 else 0.05 * dev.sigma
                     scale = max(est, dev.sigma)
@@ -276,28 +281,38 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
 
 
-def _limit_parameters(fit: MixedModelFit, dev: ProfiledDeviance) -> range:
-    """Indices of the parameters of the term that absorbs σ at the σ → 0 limit, with a warning
-    that their profile intervals are NaN.
+def _limit_profiles(
+    fit: MixedModelFit, dev: ProfiledDeviance, warn: bool = True
+) -> tuple[range, LimitDeviance | None]:
+    """Indices of the parameters of the term that absorbs σ at the σ → 0 limit, and the limit
+    model's deviance on which they are profiled (:mod:`.limit_profile`); None, with a warning
+    that their intervals are NaN, where the limit model is not exact along the profiles (a
+    term crossed with the spanning term's groups).
 
-    The profile moves that term's θ relative to σ ≈ 0 with its anchor sd at LIMIT_SD, so it
-    cannot leave the limit ray and its intervals would be far too narrow (issue 12).
+    The ordinary profile moves that term's θ relative to σ ≈ 0 with its anchor sd at LIMIT_SD,
+    so it cannot leave the limit ray and its intervals would be far too narrow (issue 12).
     """
     layout = dev.layout
     t = limit_term(dev.theta, layout)
     off = layout.offsets[t]
     end = layout.offsets[t + 1] if t + 1 < len(layout.offsets) else layout.size
+    model = limit_model_of(dev.factor, dev.theta)
+    if model is not None:
+        return range(off, end), LimitDeviance(dev.factor, dev.theta, model)
+    if not warn:
+        return range(off, end), None
     names = variance_names(fit)[off:end]
     warnings.warn(
         f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
-        "where that structured term replaces the residual and its profile cannot be computed "
-        "on this parametrization (it would be far too narrow). Fit the equivalent residual "
-        "structure instead (e.g. drop ar1(0 + tf | g) and pass residual=mf.AR1(time, g)) and "
-        "profile that fit: its sigma and correlation intervals are these parameters'",
+        "where that structured term replaces the residual, and the model has no exact limit "
+        "model along the profile (a term crossed with its groups). Fit the equivalent "
+        "residual structure instead (e.g. drop ar1(0 + tf | g) and pass "
+        "residual=mf.AR1(time, g)) and profile that fit: its sigma and correlation intervals "
+        "are these parameters'",
         BoundaryWarning,
         stacklevel=3,
     )
-    return range(off, end)
+    return range(off, end), None
 
 
 def _warn_not_profiled(fit: MixedModelFit, dev: ProfiledDeviance) -> None:
@@ -339,7 +354,14 @@ def profile_zeta(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> p
     records: list[tuple[str, float, float]] = []
     try:
         with single_threaded():
-            profiles = [_variance_profile(dev, w) for w in range(dev.layout.size)]
+            at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
+            spanning, limit = _limit_profiles(fit, dev, False) if at_zero else (range(0), None)
+            profiles = [
+                limit_profile(limit, w)
+                if limit is not None and w in spanning
+                else _variance_profile(dev, w)
+                for w in range(dev.layout.size)
+            ]
             profiles.append(_sigma_profile(dev))
             profiles += [_fixed_profile(dev, j) for j in range(dev.p)]
             for name, prof, (lo, hi) in zip(

@@ -24,9 +24,13 @@ A VarIdent stratum whose variance vanished (the boundary probe left its ratio at
 BoundaryWarning) is held there: its log ratio is left out of the Hessian (its rows and columns of
 W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
 the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
-a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). A
-vanished *reference* stratum (σ² itself → 0) still raises: in that parameterization Φ's
-derivatives are lost to rounding.
+a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). When
+the vanished stratum is the *reference* (σ² itself → 0, every other ratio ~1/δ), holding log σ²
+gave wrong df (Φ's derivatives lost to rounding at ψ's steps); there ψ is referred to the smallest
+stratum that did not vanish (σ'² = σ² δ², θ' = θ/δ for the entries that scale with σ, ratios
+over δ), where the old reference is an ordinary vanished ratio held at its boundary.
+Satterthwaite's df are invariant to that change of parameters (W and ∂Φ/∂ψ change together);
+Kenward–Roger's, which rebuild V from ψ, are refused there (:attr:`ResidualVarpar.rereferred`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from ..engine import vanishing
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion
 from ..engine.residual.polish import unit_ratio_entries
+from ..engine.residual.reference import moved
+from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
@@ -52,7 +58,7 @@ from .satterthwaite import richardson_hessian
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
-__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
+__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "refuse_rereferred", "residual_varpar"]
 
 JACOBIAN_STEP = 1e-5
 """Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
@@ -74,12 +80,17 @@ class ResidualVarpar:
         Φ = Var(β̂) at ψ̂.
     jacobian : ndarray, shape (k, p, p)
         ∂Φ/∂ψ_h.
+    rereferred : bool
+        ψ, W and ∂Φ/∂ψ are those of the model referred to another VarIdent stratum (the
+        reference's variance vanished): Satterthwaite's df (invariant to the
+        parameterization) hold, but ψ is not the fit's.
     """
 
     psi: np.ndarray
     W: np.ndarray
     vcov: np.ndarray
     jacobian: np.ndarray
+    rereferred: bool = False
 
 
 class _Unprofiled:
@@ -89,13 +100,18 @@ class _Unprofiled:
         design, engine = fit._design, fit._engine
         from ..model.fit import engine_terms
 
-        self.crit = ResidualCriterion(
-            engine_terms(design), design.X, design.y - design.offset, engine.model
-        )
+        terms, y = engine_terms(design), design.y - design.offset
+        self.crit = ResidualCriterion(terms, design.X, y, engine.model)
         self.reml = engine.reml
         self.psi = np.concatenate(
             [[2.0 * math.log(engine.sigma)], engine.theta, engine.phi]
         ).astype(float)
+        self.rereferred = False
+        there = self._rereferred()
+        if there is not None:  # a vanished reference stratum: refer to another (see above)
+            model, self.psi = there
+            self.crit = ResidualCriterion(terms, design.X, y, model)
+            self.rereferred = True
         lower = np.concatenate([[-np.inf], self.crit.lower()])
         upper = np.concatenate([[np.inf], self.crit.upper()])
         self.boxed = np.isfinite(lower) & np.isfinite(upper)
@@ -108,6 +124,29 @@ class _Unprofiled:
         if self.crit.layout.structured and self.ratio.any():
             self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
         self.held = np.concatenate([[False], np.zeros(self.crit.n_theta, bool), self._vanished()])
+
+    def _rereferred(self) -> tuple[ResidualModel, np.ndarray] | None:
+        """The model referred to the smallest VarIdent stratum that did not vanish and ψ
+        mapped to it (σ'² = σ² δ², θ' = θ / δ for the entries that scale with σ, the ratios
+        over δ: δ that stratum's ratio), when the reference stratum's variance vanished; else
+        None."""
+        model = self.crit.model
+        part = model.variance
+        if not isinstance(part, IdentPart) or not part.free:
+            return None
+        n_theta = self.crit.n_theta
+        pv = model.split(self.psi[1 + n_theta :])[1]
+        deltas = part.deltas(pv)
+        if not deltas[part.reference] < 2.0 * FLOOR * deltas.max():
+            return None
+        layout = self.crit.layout if n_theta else None
+        found = moved(model, self.psi[1:], layout, 2.0 * FLOOR)
+        if found is None:
+            return None
+        other, x, _ = found
+        assert isinstance(other.variance, IdentPart)
+        shift = 2.0 * math.log(deltas[other.variance.reference])
+        return other, np.concatenate([[self.psi[0] + shift], x])
 
     def _vanished(self) -> np.ndarray:
         """Which φ are VarIdent ratios of strata whose variance vanished (sd within a factor 2
@@ -212,7 +251,25 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "definite at the estimates (a fit on the boundary or not converged): "
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
-    return ResidualVarpar(psi, W, vcov, jac)
+    return ResidualVarpar(psi, W, vcov, jac, model.rereferred)
+
+
+def refuse_rereferred(vp: ResidualVarpar) -> ResidualVarpar:
+    """``vp``, unless it is of the model referred to another stratum (Kenward–Roger rebuilds V
+    from ψ in the fit's parameterization: refused there).
+
+    Raises
+    ------
+    MixedFitError
+        The VarIdent reference stratum's variance vanished.
+    """
+    if vp.rereferred:
+        raise MixedFitError(
+            "the residual variance of the VarIdent reference stratum vanished (the fit's "
+            "BoundaryWarning): Kenward-Roger's adjustment is not available there; use "
+            "ddf='satterthwaite', or reorder the levels so that another stratum is the reference"
+        )
+    return vp
 
 
 def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:

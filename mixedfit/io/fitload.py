@@ -23,7 +23,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..engine.solution import solve
 from ..engine.threads import single_threaded
-from ..engine.unbounded import second_opinion
+from ..engine.unbounded import second_opinion, structured_entries
 from ..exceptions import FormulaError, MixedFitError, RankDeficiencyWarning
 from ..formula import ModelFormula, parse_formula
 from ..formula.safety import check_safe_formula
@@ -256,6 +256,8 @@ def _engine(document: dict[str, Any], design: Design, reml: bool, where: str) ->
                     theta_at,
                     layout.lower(),
                     layout.upper(),
+                    None,
+                    structured_entries(layout),
                 )
             at.update(theta_at)
     return EngineFit(

@@ -13,7 +13,7 @@ import numpy as np
 from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivatives
 from ..optimize import OptimizerRecord, minimize_theta
 from ..ridge import ridge_tangent
-from ..unbounded import second_opinion, unbounded
+from ..unbounded import second_opinion, structured_entries, unbounded
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
@@ -181,7 +181,8 @@ def _unbounded_check(
     if found is not None and found.converged and found.objective < best.objective:
         best = replace(best, theta=found.theta, objective=found.objective)
         check = check_convergence(fun, found.theta, lower, ridge=flat(crit, found.theta))
-    return best, second_opinion(check, fun, best.theta, lower, upper, ratio)
+    only = structured_entries(crit.layout, crit.model.size)
+    return best, second_opinion(check, fun, best.theta, lower, upper, ratio, only)
 
 
 def unit_ratio_entries(crit: ResidualCriterion) -> np.ndarray:

@@ -1,0 +1,209 @@
+"""Profiles of the spanning structured term's parameters at the σ → 0 limit (issue 12).
+
+A fit at the σ → 0 limit (:mod:`..engine.vanishing`) is the GLS whose covariance is the
+spanning structured term's (``ar1(0 + f | g)`` with the other terms nested in g:
+:mod:`..engine.limit_gls`): V = c² Z Λ_θ Λ_θ' Z' with c the scale. Its θ holds the anchor sd
+(the term's largest relative sd, :data:`..engine.vanishing.LIMIT_SD`) against σ → 0, so the
+ordinary profile (:mod:`.profile`), which moves θ relative to σ, cannot leave the limit ray and
+its intervals of the term's sds and correlations were far too narrow. Here they are profiled on
+the limit model itself, the model of the equivalent residual-covariance fit:
+
+==============================  ===================================================
+structured term at the limit    equivalent residual fit (the term dropped)
+==============================  ===================================================
+``ar1(0 + f | g)``              ``residual=mf.AR1(f, g)`` (positions of f's levels)
+``ar1(..., hom=False)``         ``mf.AR1(f, g, heterogeneous=True)``
+``cs(0 + f | g)``               ``mf.CompoundSymmetry(g, f, heterogeneous=True)``
+``toep(0 + f | g)``             ``mf.Toeplitz(f, g, heterogeneous=True)``
+``diag(0 + f | g)``             ``mf.VarIdent(f)``
+==============================  ===================================================
+
+(``hom=True``: the homogeneous residual structure; the nested terms are kept.) The mapping: the
+term's sd of column k is the residual fit's σ times its ratio δ_k (σ itself for a homogeneous
+term; δ of the reference level is 1), ρ is the residual AR(1) φ / the compound-symmetry
+correlation, and toep's ``pacf_m`` are the partial autocorrelations of the Toeplitz lag
+correlations (Durbin–Levinson). A term crossed with the spanning term's groups has no exact
+limit model along the profile (it would have to stay at 0): there the intervals stay NaN with a
+BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that model's ML deviance
+
+    D(θ, c) = log|V_θ| + n log(2π c²) + r'V_θ⁻¹r / c²,
+
+V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group), r the GLS
+residuals, with the anchor's θ held at 1 (D is invariant to θ's scale against c): the anchor's
+sd is c, another sd of the term is c θ_k, a correlation parameter is θ_k itself (c profiled
+out). The nested terms' θ are free, relative to c. The intervals are those of the equivalent
+residual fit's profile (also for REML fits, refitted by ML, as lme4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import cast
+
+import numpy as np
+
+from ..engine.factor import BlockedFactor
+from ..engine.limit_gls import LimitModel, crossed_terms, model_at
+from ..engine.optimize import minimize_theta
+from ..engine.reterm import ThetaLayout
+from ..engine.unbounded import unbounded
+from ..engine.vanishing import anchor, limit_term
+from .deviance import BIG, Profile, ProfiledDeviance
+
+__all__ = ["LimitDeviance", "limit_model_of", "limit_profile"]
+
+_UNBOUNDED_EVALS = 20_000  # budget of the limit model's ML optimum in unbounded coordinates
+
+
+class LimitDeviance:
+    """The ML deviance of the σ → 0 limit model of a fit (see the module docstring), at its
+    optimum over θ with the anchor at 1.
+
+    Parameters
+    ----------
+    factor : BlockedFactor
+        The fit's (criterion) factor: its X, y, terms and prior weights.
+    theta : ndarray
+        A θ at the limit (the ML refit's), the start of the optimization.
+    model : LimitModel
+        The exact limit model (:func:`limit_model_of`).
+
+    Attributes
+    ----------
+    theta : ndarray
+        The ML optimum's θ, anchor entry 1.
+    scale : float
+        The ML scale c (the anchor's sd).
+    base : float
+        The ML deviance there.
+    """
+
+    def __init__(self, factor: BlockedFactor, theta: np.ndarray, model: LimitModel) -> None:
+        self.model, self.layout = model, factor.layout
+        self.n = factor.n
+        self.log_weights = factor.log_weights
+        self.anchor = anchor(theta, self.layout)
+        self.term = limit_term(theta, self.layout)
+        self.lower, self.upper = self.layout.lower(), self.layout.upper()
+        start = np.asarray(theta, dtype=float).copy()
+        start[_sd_mask(self.layout)] /= start[self.anchor]
+        self.free = np.arange(len(start)) != self.anchor
+        lower, upper = self.lower[self.free], self.upper[self.free]
+
+        def fun(z: np.ndarray) -> float:
+            return self.profiled(self.point(z))
+
+        record = minimize_theta(fun, start[self.free], lower, upper=upper)
+        # BOBYQA in θ stops short along the ridge of ρ → 1 (Oxboys arh1 from the REML fit's θ:
+        # 1.3e-3 above the ML optimum, and the intervals came out too narrow): finish in log-sd
+        # and atanh-ρ coordinates (engine.unbounded)
+        again = unbounded(fun, record.theta, lower, upper, _UNBOUNDED_EVALS)
+        if again is not None and again.objective < record.objective:
+            record = again
+        self.theta = self.point(record.theta)
+        self.base = record.objective
+        r2 = self._parts(self.theta)[1]
+        self.scale = math.sqrt(r2 / self.n)
+
+    def point(self, z: np.ndarray) -> np.ndarray:
+        """θ with the anchor at 1 and the other entries z."""
+        theta = np.ones(len(self.free))
+        theta[self.free] = z
+        return theta
+
+    def _parts(self, theta: np.ndarray) -> tuple[float, float]:
+        parts = self.model.parts(theta, None)
+        if parts is None:
+            return math.nan, math.nan
+        logdet, _, r2, _ = parts
+        return logdet, r2
+
+    def profiled(self, theta: np.ndarray) -> float:
+        """The ML deviance at θ, c profiled out (BIG where V is singular)."""
+        logdet, r2 = self._parts(theta)
+        if not (math.isfinite(logdet) and r2 > 0):
+            return BIG
+        n = self.n
+        return logdet + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
+
+    def deviance(self, theta: np.ndarray, scale: float) -> float:
+        """The ML deviance at θ and c."""
+        logdet, r2 = self._parts(theta)
+        if not (scale > 0 and math.isfinite(logdet) and r2 > 0):
+            return BIG
+        n = self.n
+        value = logdet + r2 / scale**2 + n * math.log(2 * math.pi * scale**2) - self.log_weights
+        return value if math.isfinite(value) else BIG
+
+
+def _sd_mask(layout: ThetaLayout) -> np.ndarray:
+    """The entries of θ that scale with 1/c: every entry of an ordinary term, the sds of a
+    structured one."""
+    parts = []
+    for term in layout.terms:
+        if term.structure is None:
+            parts.append(np.ones(term.npar, dtype=bool))
+        else:
+            parts.append(term.structure.sd_mask())
+    return np.concatenate(parts)
+
+
+def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
+    """The exact limit model of a fit at θ, None unless every other term nests in the
+    spanning term's groups (a crossed term held at 0 would have to move in the profile)."""
+    if crossed_terms(factor.layout):
+        return None
+    return model_at(factor, theta)
+
+
+def limit_profile(ld: LimitDeviance, w: int) -> Profile:
+    """The profile of parameter w (an sd or correlation parameter of the spanning term) on
+    the limit model: see the module docstring."""
+    layout = ld.layout
+    t = ld.term
+    structure = layout.terms[t].structure
+    assert structure is not None
+    is_sd = w - layout.offsets[t] < structure.n_sd
+    theta = ld.theta.copy()
+    if w == ld.anchor:  # the anchor's sd is c itself: the other entries free
+        others = np.flatnonzero(ld.free)
+
+        def at_anchor(value: float, x: np.ndarray) -> float:
+            theta[others] = x
+            return ld.deviance(theta, value)
+
+        x_hat = ld.theta[others]
+        return _profile(ld, at_anchor, ld.scale, x_hat, ld.lower[others], ld.upper[others])
+    others = np.flatnonzero(ld.free & (np.arange(len(theta)) != w))
+    if is_sd:  # θ_w = value / c, c free (on log scale)
+
+        def at_sd(value: float, x: np.ndarray) -> float:
+            scale = math.exp(x[0])
+            theta[others] = x[1:]
+            theta[w] = value / scale
+            return ld.deviance(theta, scale)
+
+        x_hat = np.concatenate([[math.log(ld.scale)], ld.theta[others]])
+        lower = np.concatenate([[-np.inf], ld.lower[others]])
+        upper = np.concatenate([[np.inf], ld.upper[others]])
+        return _profile(ld, at_sd, ld.scale * float(ld.theta[w]), x_hat, lower, upper)
+
+    def at_cor(value: float, x: np.ndarray) -> float:  # c profiled out
+        theta[others] = x
+        theta[w] = value
+        return ld.profiled(theta)
+
+    x_hat = ld.theta[others]
+    return _profile(ld, at_cor, float(ld.theta[w]), x_hat, ld.lower[others], ld.upper[others])
+
+
+def _profile(
+    ld: LimitDeviance,
+    objective: Callable[[float, np.ndarray], float],
+    estimate: float,
+    x_hat: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> Profile:
+    return Profile(cast(ProfiledDeviance, ld), objective, estimate, x_hat, lower, upper)
