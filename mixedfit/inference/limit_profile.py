@@ -154,7 +154,8 @@ def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | Non
     spanning term's groups (a crossed term held at 0 would have to move in the profile)."""
     if crossed_terms(factor.layout):
         return None
-    return model_at(factor, theta)
+    model = model_at(factor, theta)
+    return model if isinstance(model, LimitModel) else None
 
 
 def limit_profile(ld: LimitDeviance, w: int) -> Profile:
