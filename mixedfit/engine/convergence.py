@@ -58,10 +58,22 @@ def derivatives(
     evaluated (the compiled kernel's batch, :meth:`.jit.CompiledCriterion.many`: one call for
     all points).
     """
-    m = len(x)
-    h = np.full(m, _DELTA)
+    grad, hess = _derivative_lists(fun, x, lower, f0, many)
+    m = len(grad)
+    return np.array(grad, dtype=float), np.array(hess, dtype=float).reshape(m, m)
+
+
+def _derivative_lists(
+    fun: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    lower: np.ndarray,
+    f0: float | None,
+    many: Callable[[np.ndarray], np.ndarray] | None,
+) -> tuple[list[float], list[list[float]]]:
+    """:func:`derivatives` as Python lists (the arithmetic in floats: a few × a few entries,
+    where numpy's per-element indexing costs more than the arithmetic)."""
+    m, h = len(x), _DELTA
     feasible = (x - h >= lower).tolist()
-    pairs = [(i, j) for i in range(m) for j in range(i) if feasible[i] and feasible[j]]
     # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
     values = _values(fun, many, x + _steps(tuple(feasible), f0 is None))
     if f0 is None:
@@ -69,26 +81,28 @@ def derivatives(
     up = values[:m]
     rest = iter(values[m:])
     down = [next(rest) if feasible[i] else math.nan for i in range(m)]
-    mixed = {pair: (next(rest), next(rest)) for pair in pairs}
-    grad, hess = np.empty(m), np.empty((m, m))
+    grad = [0.0] * m
+    hess = [[0.0] * m for _ in range(m)]
     for i in range(m):
         if math.isnan(down[i]):  # on the bound (or not evaluable below): one-sided
-            grad[i] = (up[i] - f0) / h[i]
-            hess[i, i] = math.nan
+            grad[i] = (up[i] - f0) / h
+            hess[i][i] = math.nan
         else:
-            grad[i] = (up[i] - down[i]) / (2 * h[i])
-            hess[i, i] = (up[i] - 2 * f0 + down[i]) / h[i] ** 2
+            grad[i] = (up[i] - down[i]) / (2 * h)
+            hess[i][i] = (up[i] - 2 * f0 + down[i]) / h**2
     for i in range(m):
         for j in range(i):
-            if math.isnan(down[i]) or math.isnan(down[j]):
-                hess[i, j] = hess[j, i] = math.nan
+            if not (feasible[i] and feasible[j]):  # no mixed points (a bound)
+                hess[i][j] = hess[j][i] = math.nan
                 continue
             # f(x+a+b) + f(x−a−b) − [f(x±a)] − [f(x±b)] + 2 f(x) = 2 a'Hb + O(h⁴): two
             # evaluations per pair (lme4's deriv12 uses four), same O(h²) accuracy
-            plus, minus = mixed[i, j]
-            both = plus + minus
+            both = next(rest) + next(rest)
+            if math.isnan(down[i]) or math.isnan(down[j]):
+                hess[i][j] = hess[j][i] = math.nan
+                continue
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
-            hess[i, j] = hess[j, i] = value / (2 * h[i] * h[j])
+            hess[i][j] = hess[j][i] = value / (2 * h * h)
     return grad, hess
 
 
@@ -145,15 +159,26 @@ def check_convergence(
     ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
     complement. ``f0``, ``many``: as for :func:`derivatives`."""
-    grad, hess = derivatives(fun, theta, lower, f0, many)
+    grad_list, hess_list = _derivative_lists(fun, theta, lower, f0, many)
+    m = len(grad_list)
+    grad = np.array(grad_list, dtype=float)
+    hess = np.array(hess_list, dtype=float).reshape(m, m)
     free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
-    if not free.any():
+    kept = np.flatnonzero(free).tolist()
+    if not kept:
         return ConvergenceCheck(grad, hess, free, 0.0, None)
-    g, H = grad[free], hess[free][:, free]
-    if ridge is not None and free.sum() > 1 and np.linalg.norm(ridge[free]) > 0:
+    if ridge is not None and len(kept) > 1 and np.linalg.norm(ridge[free]) > 0:
         Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
-        g, H = Q.T @ g, Q.T @ H @ Q
-    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        g, H = Q.T @ grad[free], Q.T @ hess[free][:, free] @ Q
+        finite = bool(np.all(np.isfinite(g)) and np.all(np.isfinite(H)))
+    else:  # in floats: a few × a few entries
+        g_list = [grad_list[i] for i in kept]
+        H_list = [[hess_list[i][j] for j in kept] for i in kept]
+        finite = all(map(math.isfinite, g_list)) and all(
+            math.isfinite(v) for row in H_list for v in row
+        )
+        g, H = np.array(g_list), np.array(H_list)
+    if not finite:
         failed = (
             "the model may not have converged: the criterion's derivatives could not "
             "be evaluated at the optimum"

@@ -86,7 +86,7 @@ def _set(counts: list[int]) -> None:
 def single_threaded() -> Iterator[None]:
     """One BLAS thread inside the block (the previous counts are restored after)."""
     before = [lib.num_threads for lib in _libraries()]
-    _chosen.append(_chosen[0] if _chosen else [fit_threads(count) for count in before])
+    _chosen.append(_chosen[0] if _chosen else _fit_counts(before))
     switch = any(count != 1 for count in before)  # nested, or a refit: already one thread
     if switch:
         _set([1] * len(before))
@@ -96,6 +96,14 @@ def single_threaded() -> Iterator[None]:
         _chosen.pop()
         if switch:
             _set(before)
+
+
+def _fit_counts(before: list[int]) -> list[int]:
+    """:func:`fit_threads` of each count in ``before`` (the environment read once: the
+    default, one thread, without a call per library)."""
+    if os.environ.get(ENV, "").strip() in ("", "1"):
+        return [1] * len(before)
+    return [fit_threads(count) for count in before]
 
 
 @contextlib.contextmanager
