@@ -157,24 +157,35 @@ class _Unprofiled:
         return float(psi[0]), factor
 
     def deviance(self, psi: np.ndarray) -> float:
-        """−2ℓ (REML or ML) at ψ, σ² not profiled."""
-        log_s2, f = self._factor(psi)
-        m = f.n - f.p if self.reml else f.n
-        value = (
-            f.logdet_L()
-            + f.pwrss() * math.exp(-log_s2)
-            + m * (math.log(2 * math.pi) + log_s2)
-            - f.log_weights
-        )
+        """−2ℓ (REML or ML) at ψ, σ² not profiled; from the QR of the whitened rows at tiny
+        variance ratios (:meth:`.ResidualCriterion.orthogonal_at`: a vanished stratum's δ
+        ~3e-7 left the cross products' Hessian indefinite, van2 + AR1)."""
+        theta, phi = self.crit.split(psi[1:])
+        log_s2 = float(psi[0])
+        orthogonal = self.crit.orthogonal_at(phi)
+        if orthogonal is not None:
+            ldL2, ldRX, r2, logdet = orthogonal.pieces(theta, phi)
+            n, p = self.crit.model.n, self.crit.p
+        else:
+            f = self._factor(psi)[1]
+            ldL2, ldRX, r2, logdet = f.logdet_L(), f.logdet_RX(), f.pwrss(), -f.log_weights
+            n, p = f.n, f.p
+        m = n - p if self.reml else n
+        value = ldL2 + r2 * math.exp(-log_s2) + m * (math.log(2 * math.pi) + log_s2) + logdet
         if self.reml:
-            value += f.logdet_RX()
+            value += ldRX
         return float(value)
 
     def vcov(self, psi: np.ndarray) -> np.ndarray:
-        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p)."""
-        log_s2, factor = self._factor(psi)
-        _, unscaled = factor.fixed_effects()
-        return math.exp(log_s2) * np.asarray(unscaled)
+        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p) (from the QR at tiny ratios, as :meth:`deviance`)."""
+        theta, phi = self.crit.split(psi[1:])
+        orthogonal = self.crit.orthogonal_at(phi)
+        if orthogonal is not None:
+            solution = orthogonal.solution(theta, phi, self.reml, self.crit.fixed_map)
+            unscaled = solution.vcov_unscaled
+        else:
+            unscaled = self._factor(psi)[1].fixed_effects()[1]
+        return math.exp(float(psi[0])) * np.asarray(unscaled)
 
 
 @cached_per_fit

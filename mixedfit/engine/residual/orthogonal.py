@@ -136,6 +136,20 @@ class OrthogonalCriterion:
             return ldL2 + ldRX + nmp * (1 + math.log(2 * math.pi * r2 / nmp)) + logdet
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) + logdet
 
+    def pieces(self, theta: np.ndarray, phi: np.ndarray) -> tuple[float, float, float, float]:
+        """log|L_Z|², log|R_X|², r² and log|Λ_R| at (θ, φ): the terms of the unprofiled
+        criterion (:mod:`...inference.residual_varpar`).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            As :meth:`objective`.
+        """
+        ldL2, logdet, R, _ = self._factor(theta, phi)
+        diag = np.abs(np.diagonal(R))
+        ldRX = 2.0 * float(np.log(diag[: self.p]).sum())
+        return ldL2, ldRX, float(diag[self.p]) ** 2, logdet
+
     def solution(
         self, theta: np.ndarray, phi: np.ndarray, reml: bool, fixed_map: FixedCentring | None
     ) -> Solution:
