@@ -123,8 +123,10 @@ def _van2_ar1(order: str) -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize("order", ["as written"])
+@pytest.mark.parametrize("order", ["as written", "C first"])
 def test_ar1_varident_df_hold_the_vanished_stratum(order: str) -> None:
+    """C first: C is nlme's reference (σ → 0, the other ratios → ∞); the df are taken referred
+    to a kept stratum (the same df in any parameterization); both raised before."""
     ref = json.loads((REF / "van2_ar1_sat.json").read_text())
     residual = mf.AR1("pos", "subject") & mf.VarIdent("stratum")
     with warnings.catch_warnings(record=True) as seen:
@@ -136,4 +138,21 @@ def test_ar1_varident_df_hold_the_vanished_stratum(order: str) -> None:
     assert list(table.index) == ref["terms"]
     np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=1e-5)
     np.testing.assert_allclose(table["std_error"], ref["se"], rtol=1e-5)
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=1e-4)
+    if order == "C first":
+        with pytest.raises(mf.MixedFitError, match=r"reference stratum.*vanished.*satterthwaite"):
+            fit.coef_table(ddf="kenward-roger")
+
+
+def test_df_with_the_vanished_stratum_as_the_reference() -> None:
+    """VarIdent alone with C (vanished) nlme's reference: df referred to a kept stratum, as with
+    A first (raised before: Φ's derivatives in σ² → 0 were lost to rounding)."""
+    ref = json.loads((REF / "van2_sat.json").read_text())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, _van2("C"), residual=mf.VarIdent("stratum"))
+    assert any(w.category is BoundaryWarning for w in seen)
+    assert fit.residual.params["C"] == 1.0  # C is the reference
+    table = fit.coef_table(ddf="satterthwaite")
+    np.testing.assert_allclose(table["std_error"], ref["se"], rtol=1e-4)
     np.testing.assert_allclose(table["df"], ref["df"], rtol=1e-4)

@@ -314,6 +314,9 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
             "or fit without the nugget"
         )
     vp = residual_varpar(fit)
+    if vp.rereferenced:
+        msg = "the VarIdent reference stratum's residual variance vanished (BoundaryWarning)"
+        raise MixedFitError(msg + ": Kenward-Roger is not available; use ddf='satterthwaite'")
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau0 = pieces.tau(vp.psi)

@@ -25,8 +25,12 @@ BoundaryWarning) is held there: its log ratio is left out of the Hessian (its ro
 W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
 the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
 a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). A
-vanished *reference* stratum (σ² itself → 0) still raises: in that parameterization Φ's
-derivatives are lost to rounding.
+vanished *reference* stratum (σ² itself → 0, Φ's derivatives lost to rounding in that
+parameterization) is handled by referring ψ to the smallest stratum kept, where the vanished one
+is held as above (the df do not depend on the parameterization; Kenward–Roger, whose ψ must be
+the fit's, refuses). At such tiny ratios the deviance and Φ come from the QR of the whitened rows
+(:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit ends at δ ≈ 3e-7 and the
+cross products' Hessian was indefinite (van2 + AR1, tests/reference/cov_probe/van2_ar1_sat.R).
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ import scipy.linalg
 
 from ..engine import vanishing
 from ..engine.factor import BlockedFactor
-from ..engine.residual import ResidualCriterion
+from ..engine.residual import ResidualCriterion, reference
 from ..engine.residual.polish import unit_ratio_entries
+from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import FLOOR, IdentPart
+from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
@@ -74,12 +80,16 @@ class ResidualVarpar:
         Φ = Var(β̂) at ψ̂.
     jacobian : ndarray, shape (k, p, p)
         ∂Φ/∂ψ_h.
+    rereferenced : bool
+        ψ is referred to another VarIdent stratum than the fit's (its reference vanished):
+        W and ∂Φ/∂ψ give the df, but ψ is not the fit's.
     """
 
     psi: np.ndarray
     W: np.ndarray
     vcov: np.ndarray
     jacobian: np.ndarray
+    rereferenced: bool = False
 
 
 class _Unprofiled:
@@ -89,13 +99,17 @@ class _Unprofiled:
         design, engine = fit._design, fit._engine
         from ..model.fit import engine_terms
 
-        self.crit = ResidualCriterion(
-            engine_terms(design), design.X, design.y - design.offset, engine.model
-        )
+        terms = engine_terms(design)
+        x = np.concatenate([engine.theta, engine.phi]).astype(float)
+        log_s2, model = 2.0 * math.log(engine.sigma), engine.model
+        moved = _referred_to_a_kept_stratum(model, x, terms)
+        self.rereferenced = moved is not None
+        if moved is not None:
+            model, x, shift = moved
+            log_s2 += 2.0 * shift
+        self.crit = ResidualCriterion(terms, design.X, design.y - design.offset, model)
         self.reml = engine.reml
-        self.psi = np.concatenate(
-            [[2.0 * math.log(engine.sigma)], engine.theta, engine.phi]
-        ).astype(float)
+        self.psi = np.concatenate([[log_s2], x])
         lower = np.concatenate([[-np.inf], self.crit.lower()])
         upper = np.concatenate([[np.inf], self.crit.upper()])
         self.boxed = np.isfinite(lower) & np.isfinite(upper)
@@ -188,6 +202,26 @@ class _Unprofiled:
         return math.exp(float(psi[0])) * np.asarray(unscaled)
 
 
+def _referred_to_a_kept_stratum(
+    model: ResidualModel, x: np.ndarray, terms: list[ReTerm]
+) -> tuple[ResidualModel, np.ndarray, float] | None:
+    """When the VarIdent reference stratum vanished (σ² → 0, the other ratios → ∞, lane tiny2:
+    van2 + AR1 with C first), the model referred to the smallest stratum kept, x = (θ, φ) mapped
+    to it and log δ of that stratum on the old scale (σ' = σ δ); None otherwise. The df do not
+    depend on the parameterization; in this one the vanished stratum is held (:meth:`_Unprofiled.
+    _vanished`) and Φ's derivatives are not lost to rounding."""
+    part = model.variance
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    moved = reference.moved(model, x, layout, 2.0 * FLOOR)
+    if moved is None or not isinstance(part, IdentPart):
+        return None
+    other, there, _ = moved
+    new = other.variance
+    assert isinstance(new, IdentPart)
+    pv = model.split(x[len(x) - model.size :])[1]
+    return other, there, float(np.log(part.deltas(pv)[new.reference]))
+
+
 @cached_per_fit
 def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
     """W, Φ and ∂Φ/∂ψ of a residual-structure fit (computed once per fit).
@@ -223,7 +257,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "definite at the estimates (a fit on the boundary or not converged): "
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
-    return ResidualVarpar(psi, W, vcov, jac)
+    return ResidualVarpar(psi, W, vcov, jac, model.rereferenced)
 
 
 def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:
