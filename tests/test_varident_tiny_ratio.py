@@ -206,3 +206,12 @@ def test_nested_terms_at_a_ratio_of_6e_5_match_nlme(order: str) -> None:
     params = dict(fit.residual.params)
     ratios = np.array([params[g] / params["A"] for g in "ABCD"])
     np.testing.assert_allclose(ratios, [r["ratios"][g] for g in "ABCD"], rtol=1e-5)
+
+
+def test_crossed_terms_at_a_tiny_ratio_warn() -> None:
+    """Crossed terms keep the cross products (no QR evaluation): a ConvergenceWarning says so."""
+    df = pd.read_csv(HERE / "small5e5.csv")
+    df["rep"] = df.groupby(["subject", "stratum"]).cumcount().astype(str)
+    formula = "y ~ stratum + x + (1|subject) + (1|rep)"
+    _, seen = _fit(df, mf.VarIdent("stratum"), formula=formula)
+    assert any("ConvergenceWarning" in s and "terms are crossed" in s for s in seen)
