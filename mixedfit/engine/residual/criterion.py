@@ -28,6 +28,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution, solve
 from .collapsed import CollapsedCriterion
 from .orthogonal import TINY, OrthogonalCriterion
+from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .structure import ResidualModel
 from .variance import FLOOR
@@ -243,6 +244,8 @@ class ResidualCriterion:
         if variance is None or not variance.spread(self.model.split(phi)[1]) < TINY:
             return None
         if not self._orthogonal:
-            built = OrthogonalCriterion.build(self.terms, self._M, self.p, self.model)
+            args = (self.terms, self._M, self.p, self.model)
+            build = NestedOrthogonal.build_nested if len(self.terms) > 1 else None
+            built = build(*args) if build else OrthogonalCriterion.build(*args)
             self._orthogonal.append(built)
         return self._orthogonal[0]

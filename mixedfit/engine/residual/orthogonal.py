@@ -88,12 +88,10 @@ class OrthogonalCriterion:
     def build(
         cls, terms: list[ReTerm], M: np.ndarray, p: int, model: ResidualModel
     ) -> OrthogonalCriterion | None:
-        """The criterion, or None (more than one random-effects term, not all nested in the
-        one with fewest levels: :class:`.orthogonal_nested.NestedOrthogonal`)."""
+        """The criterion, or None (more than one random-effects term: see
+        :class:`.orthogonal_nested.NestedOrthogonal`)."""
         if len(terms) > 1:
-            from .orthogonal_nested import NestedOrthogonal
-
-            return NestedOrthogonal.build_nested(terms, M, p, model)
+            return None
         return cls(terms, M, p, model)
 
     def whiten(self, phi: np.ndarray) -> tuple[np.ndarray, float]:
