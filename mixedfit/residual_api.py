@@ -22,6 +22,7 @@ from .design import build_design
 from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
+from .engine.residual.orthogonal_nested import crossed_inexact
 from .engine.threads import single_threaded
 from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, MixedFitWarning
 from .formula import parse_formula
@@ -359,6 +360,8 @@ def fit_with_residual(
         )
     if engine.boundary is not None:
         warnings.warn(engine.boundary, BoundaryWarning, stacklevel=3)
+    if (note := crossed_inexact(terms, bound.model, engine.phi)) is not None:
+        warnings.warn(note, ConvergenceWarning, stacklevel=3)
     return fit
 
 

@@ -7,7 +7,8 @@ spread of 1e-2 the criterion and the estimates come from a QR factorization of t
 (engine/residual/orthogonal.py). References (tests/reference/cov_probe): nlme on small5e5.csv
 (nlme_small5e5.R, small5e5.json: a genuine interior ratio 6.27e-5) and the dense REML suprema of
 van2 + AR1 (dense_van2_ar1.R, van2_ar1.json) and of van3 with (1 + x|subject) (dense_van3.R,
-van3.json), stratum C's variance 0 in both.
+van3.json), stratum C's variance 0 in both; nested terms (1|site/subject) on small5e5.csv
+against nlme (nlme_small5e5_nested.R, small5e5_nested.json; orthogonal_nested.py).
 """
 
 from __future__ import annotations
@@ -179,3 +180,38 @@ def test_orthogonal_factorization_equals_the_cross_products_at_ordinary_ratios(
         assert got.sigma == pytest.approx(expected.sigma, rel=1e-11)
         for b, e in zip(got.b, expected.b, strict=True):
             np.testing.assert_allclose(b, e, rtol=1e-8, atol=1e-11)
+
+
+def _small5e5_nested(order: str) -> pd.DataFrame:
+    df = pd.read_csv(HERE / "small5e5.csv")
+    df["site"] = "t" + (df["subject"].str[1:].astype(int) // 5).astype(str)
+    if order == "shuffled":
+        return df.sample(frac=1, random_state=3).reset_index(drop=True)
+    return df
+
+
+@pytest.mark.parametrize("order", ["as written", "shuffled"])
+def test_nested_terms_at_a_ratio_of_6e_5_match_nlme(order: str) -> None:
+    """(1|site/subject): QR per site (orthogonal_nested.py); the cross products were 5.4e-5
+    above nlme's maximum with a ConvergenceWarning (as written), 1.5e-5 (shuffled)."""
+    r = json.loads((HERE / "small5e5_nested.json").read_text())
+    formula = "y ~ stratum + x + (1|site/subject)"
+    fit, seen = _fit(_small5e5_nested(order), mf.VarIdent("stratum"), formula=formula)
+    assert seen == []
+    assert abs(fit.loglik - r["loglik"]) <= 3e-9 * abs(r["loglik"])  # nlme's 1e-7 short?
+    se = np.sqrt(np.diag(np.asarray(fit.vcov)))
+    beta = np.array(list(r["beta"].values()))
+    assert np.max(np.abs(np.asarray(fit.fixef) - beta) / se) < 1e-4
+    np.testing.assert_allclose(se, r["se"], rtol=1e-4)
+    params = dict(fit.residual.params)
+    ratios = np.array([params[g] / params["A"] for g in "ABCD"])
+    np.testing.assert_allclose(ratios, [r["ratios"][g] for g in "ABCD"], rtol=1e-5)
+
+
+def test_crossed_terms_at_a_tiny_ratio_warn() -> None:
+    """Crossed terms keep the cross products (no QR evaluation): a ConvergenceWarning says so."""
+    df = pd.read_csv(HERE / "small5e5.csv")
+    df["rep"] = df.groupby(["subject", "stratum"]).cumcount().astype(str)
+    formula = "y ~ stratum + x + (1|subject) + (1|rep)"
+    _, seen = _fit(df, mf.VarIdent("stratum"), formula=formula)
+    assert any("ConvergenceWarning" in s and "terms are crossed" in s for s in seen)

@@ -3,7 +3,8 @@
 van2.csv (tests/reference/cov_probe/make_van2.py): stratum C has no residual noise, the REML
 supremum has its variance 0; the boundary probe leaves δ_C at its floor with a BoundaryWarning.
 Satterthwaite df hold C at its boundary (as lme4 drops a θ on its bound); R's dense computation
-with δ_C = 0 exactly: van2_sat.R / van2_sat.json.
+with δ_C = 0 exactly: van2_sat.R / van2_sat.json; with a residual AR(1) too (the free fit ends at
+δ_C ≈ 3e-7, its Hessian from the QR of the whitened rows): van2_ar1_sat.R / van2_ar1_sat.json.
 """
 
 from __future__ import annotations
@@ -112,3 +113,46 @@ def test_profile_intervals_name_the_vanished_stratum(van2: ResidualModelFit) -> 
         van2.confint(method="profile")
     with pytest.raises(mf.MixedFitError, match="stratum 'C' vanished"):
         van2.profile()
+
+
+def _van2_ar1(order: str) -> pd.DataFrame:
+    df = pd.read_csv(REF / "van2.csv")
+    df["pos"] = df.stratum.map({"A": 1, "B": 2, "C": 3, "D": 4, "E": 5})
+    if order == "C first":
+        return pd.concat([df[df.stratum == "C"], df[df.stratum != "C"]]).reset_index(drop=True)
+    return df
+
+
+@pytest.mark.parametrize("order", ["as written", "C first"])
+def test_ar1_varident_df_hold_the_vanished_stratum(order: str) -> None:
+    """C first: C is nlme's reference (σ → 0, the other ratios → ∞); the df are taken referred
+    to a kept stratum (the same df in any parameterization); both raised before."""
+    ref = json.loads((REF / "van2_ar1_sat.json").read_text())
+    residual = mf.AR1("pos", "subject") & mf.VarIdent("stratum")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, _van2_ar1(order), residual=residual)
+    boundary = [str(w.message) for w in seen if w.category is BoundaryWarning]
+    assert boundary and "stratum 'C'" in boundary[0]
+    table = fit.coef_table(ddf="satterthwaite")  # raised "not positive definite" before
+    assert list(table.index) == ref["terms"]
+    np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=1e-5)
+    np.testing.assert_allclose(table["std_error"], ref["se"], rtol=1e-5)
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=1e-4)
+    if order == "C first":
+        with pytest.raises(mf.MixedFitError, match=r"reference stratum.*vanished.*satterthwaite"):
+            fit.coef_table(ddf="kenward-roger")
+
+
+def test_df_with_the_vanished_stratum_as_the_reference() -> None:
+    """VarIdent alone with C (vanished) nlme's reference: df referred to a kept stratum, as with
+    A first (raised before: Φ's derivatives in σ² → 0 were lost to rounding)."""
+    ref = json.loads((REF / "van2_sat.json").read_text())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, _van2("C"), residual=mf.VarIdent("stratum"))
+    assert any(w.category is BoundaryWarning for w in seen)
+    assert fit.residual.params["C"] == 1.0  # C is the reference
+    table = fit.coef_table(ddf="satterthwaite")
+    np.testing.assert_allclose(table["std_error"], ref["se"], rtol=1e-4)
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=1e-4)

@@ -56,7 +56,7 @@ from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
 from .residual_kr_us import referenced_us_piece
 from .residual_limit_df import refuse_limit_kenward_roger
-from .residual_varpar import refuse_rereferred, residual_varpar
+from .residual_varpar import residual_varpar
 from .structured_tau import structured_tau_maps
 
 if TYPE_CHECKING:
@@ -313,7 +313,13 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
             "is not defined; use ddf='satterthwaite' (contrasts between levels keep their df) "
             "or fit without the nugget"
         )
-    vp = refuse_rereferred(residual_varpar(fit))
+    vp = residual_varpar(fit)
+    if vp.rereferenced:
+        msg = "the residual variance of the VarIdent reference stratum vanished (BoundaryWarning)"
+        raise MixedFitError(
+            msg + ": Kenward-Roger is not available; use ddf='satterthwaite', or reorder the "
+            "levels so that another stratum is the reference"
+        )
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau0 = pieces.tau(vp.psi)

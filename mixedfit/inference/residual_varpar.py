@@ -24,13 +24,13 @@ A VarIdent stratum whose variance vanished (the boundary probe left its ratio at
 BoundaryWarning) is held there: its log ratio is left out of the Hessian (its rows and columns of
 W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
 the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
-a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). When
-the vanished stratum is the *reference* (σ² itself → 0, every other ratio ~1/δ), holding log σ²
-gave wrong df (Φ's derivatives lost to rounding at ψ's steps); there ψ is referred to the smallest
-stratum that did not vanish (σ'² = σ² δ², θ' = θ/δ for the entries that scale with σ, ratios
-over δ), where the old reference is an ordinary vanished ratio held at its boundary.
-Satterthwaite's df are invariant to that change of parameters (W and ∂Φ/∂ψ change together);
-Kenward–Roger's, which rebuild V from ψ, are refused there (:attr:`ResidualVarpar.rereferred`).
+a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R). A
+vanished *reference* stratum (σ² itself → 0, Φ's derivatives lost to rounding in that
+parameterization) is handled by referring ψ to the smallest stratum kept, where the vanished one
+is held as above (the df do not depend on the parameterization; Kenward–Roger, whose ψ must be
+the fit's, refuses). At such tiny ratios the deviance and Φ come from the QR of the whitened rows
+(:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit ends at δ ≈ 3e-7 and the
+cross products' Hessian was indefinite (van2 + AR1, tests/reference/cov_probe/van2_ar1_sat.R).
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ import scipy.linalg
 
 from ..engine import vanishing
 from ..engine.factor import BlockedFactor
-from ..engine.residual import ResidualCriterion
+from ..engine.residual import ResidualCriterion, reference
 from ..engine.residual.polish import unit_ratio_entries
-from ..engine.residual.reference import moved
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import FLOOR, IdentPart
+from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
@@ -58,7 +58,7 @@ from .satterthwaite import richardson_hessian
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
-__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "refuse_rereferred", "residual_varpar"]
+__all__ = ["JACOBIAN_STEP", "ResidualVarpar", "residual_varpar"]
 
 JACOBIAN_STEP = 1e-5
 """Central-difference step of ∂Φ/∂ψ (Φ is evaluated to rounding error)."""
@@ -80,17 +80,16 @@ class ResidualVarpar:
         Φ = Var(β̂) at ψ̂.
     jacobian : ndarray, shape (k, p, p)
         ∂Φ/∂ψ_h.
-    rereferred : bool
-        ψ, W and ∂Φ/∂ψ are those of the model referred to another VarIdent stratum (the
-        reference's variance vanished): Satterthwaite's df (invariant to the
-        parameterization) hold, but ψ is not the fit's.
+    rereferenced : bool
+        ψ is referred to another VarIdent stratum than the fit's (its reference vanished):
+        W and ∂Φ/∂ψ give the df, but ψ is not the fit's.
     """
 
     psi: np.ndarray
     W: np.ndarray
     vcov: np.ndarray
     jacobian: np.ndarray
-    rereferred: bool = False
+    rereferenced: bool = False
 
 
 class _Unprofiled:
@@ -100,18 +99,17 @@ class _Unprofiled:
         design, engine = fit._design, fit._engine
         from ..model.fit import engine_terms
 
-        terms, y = engine_terms(design), design.y - design.offset
-        self.crit = ResidualCriterion(terms, design.X, y, engine.model)
+        terms = engine_terms(design)
+        x = np.concatenate([engine.theta, engine.phi]).astype(float)
+        log_s2, model = 2.0 * math.log(engine.sigma), engine.model
+        moved = _referred_to_a_kept_stratum(model, x, terms)
+        self.rereferenced = moved is not None
+        if moved is not None:
+            model, x, shift = moved
+            log_s2 += 2.0 * shift
+        self.crit = ResidualCriterion(terms, design.X, design.y - design.offset, model)
         self.reml = engine.reml
-        self.psi = np.concatenate(
-            [[2.0 * math.log(engine.sigma)], engine.theta, engine.phi]
-        ).astype(float)
-        self.rereferred = False
-        there = self._rereferred()
-        if there is not None:  # a vanished reference stratum: refer to another (see above)
-            model, self.psi = there
-            self.crit = ResidualCriterion(terms, design.X, y, model)
-            self.rereferred = True
+        self.psi = np.concatenate([[log_s2], x])
         lower = np.concatenate([[-np.inf], self.crit.lower()])
         upper = np.concatenate([[np.inf], self.crit.upper()])
         self.boxed = np.isfinite(lower) & np.isfinite(upper)
@@ -124,29 +122,6 @@ class _Unprofiled:
         if self.crit.layout.structured and self.ratio.any():
             self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
         self.held = np.concatenate([[False], np.zeros(self.crit.n_theta, bool), self._vanished()])
-
-    def _rereferred(self) -> tuple[ResidualModel, np.ndarray] | None:
-        """The model referred to the smallest VarIdent stratum that did not vanish and ψ
-        mapped to it (σ'² = σ² δ², θ' = θ / δ for the entries that scale with σ, the ratios
-        over δ: δ that stratum's ratio), when the reference stratum's variance vanished; else
-        None."""
-        model = self.crit.model
-        part = model.variance
-        if not isinstance(part, IdentPart) or not part.free:
-            return None
-        n_theta = self.crit.n_theta
-        pv = model.split(self.psi[1 + n_theta :])[1]
-        deltas = part.deltas(pv)
-        if not deltas[part.reference] < 2.0 * FLOOR * deltas.max():
-            return None
-        layout = self.crit.layout if n_theta else None
-        found = moved(model, self.psi[1:], layout, 2.0 * FLOOR)
-        if found is None:
-            return None
-        other, x, _ = found
-        assert isinstance(other.variance, IdentPart)
-        shift = 2.0 * math.log(deltas[other.variance.reference])
-        return other, np.concatenate([[self.psi[0] + shift], x])
 
     def _vanished(self) -> np.ndarray:
         """Which φ are VarIdent ratios of strata whose variance vanished (sd within a factor 2
@@ -196,24 +171,55 @@ class _Unprofiled:
         return float(psi[0]), factor
 
     def deviance(self, psi: np.ndarray) -> float:
-        """−2ℓ (REML or ML) at ψ, σ² not profiled."""
-        log_s2, f = self._factor(psi)
-        m = f.n - f.p if self.reml else f.n
-        value = (
-            f.logdet_L()
-            + f.pwrss() * math.exp(-log_s2)
-            + m * (math.log(2 * math.pi) + log_s2)
-            - f.log_weights
-        )
+        """−2ℓ (REML or ML) at ψ, σ² not profiled; from the QR of the whitened rows at tiny
+        variance ratios (:meth:`.ResidualCriterion.orthogonal_at`: a vanished stratum's δ
+        ~3e-7 left the cross products' Hessian indefinite, van2 + AR1)."""
+        theta, phi = self.crit.split(psi[1:])
+        log_s2 = float(psi[0])
+        orthogonal = self.crit.orthogonal_at(phi)
+        if orthogonal is not None:
+            ldL2, ldRX, r2, logdet = orthogonal.pieces(theta, phi)
+            n, p = self.crit.model.n, self.crit.p
+        else:
+            f = self._factor(psi)[1]
+            ldL2, ldRX, r2, logdet = f.logdet_L(), f.logdet_RX(), f.pwrss(), -f.log_weights
+            n, p = f.n, f.p
+        m = n - p if self.reml else n
+        value = ldL2 + r2 * math.exp(-log_s2) + m * (math.log(2 * math.pi) + log_s2) + logdet
         if self.reml:
-            value += f.logdet_RX()
+            value += ldRX
         return float(value)
 
     def vcov(self, psi: np.ndarray) -> np.ndarray:
-        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p)."""
-        log_s2, factor = self._factor(psi)
-        _, unscaled = factor.fixed_effects()
-        return math.exp(log_s2) * np.asarray(unscaled)
+        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹, shape (p, p) (from the QR at tiny ratios, as :meth:`deviance`)."""
+        theta, phi = self.crit.split(psi[1:])
+        orthogonal = self.crit.orthogonal_at(phi)
+        if orthogonal is not None:
+            solution = orthogonal.solution(theta, phi, self.reml, self.crit.fixed_map)
+            unscaled = solution.vcov_unscaled
+        else:
+            unscaled = self._factor(psi)[1].fixed_effects()[1]
+        return math.exp(float(psi[0])) * np.asarray(unscaled)
+
+
+def _referred_to_a_kept_stratum(
+    model: ResidualModel, x: np.ndarray, terms: list[ReTerm]
+) -> tuple[ResidualModel, np.ndarray, float] | None:
+    """When the VarIdent reference stratum vanished (σ² → 0, the other ratios → ∞, lane tiny2:
+    van2 + AR1 with C first), the model referred to the smallest stratum kept, x = (θ, φ) mapped
+    to it and log δ of that stratum on the old scale (σ' = σ δ); None otherwise. The df do not
+    depend on the parameterization; in this one the vanished stratum is held (:meth:`_Unprofiled.
+    _vanished`) and Φ's derivatives are not lost to rounding."""
+    part = model.variance
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    moved = reference.moved(model, x, layout, 2.0 * FLOOR)
+    if moved is None or not isinstance(part, IdentPart):
+        return None
+    other, there, _ = moved
+    new = other.variance
+    assert isinstance(new, IdentPart)
+    pv = model.split(x[len(x) - model.size :])[1]
+    return other, there, float(np.log(part.deltas(pv)[new.reference]))
 
 
 @cached_per_fit
@@ -251,25 +257,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "definite at the estimates (a fit on the boundary or not converged): "
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
-    return ResidualVarpar(psi, W, vcov, jac, model.rereferred)
-
-
-def refuse_rereferred(vp: ResidualVarpar) -> ResidualVarpar:
-    """``vp``, unless it is of the model referred to another stratum (Kenward–Roger rebuilds V
-    from ψ in the fit's parameterization: refused there).
-
-    Raises
-    ------
-    MixedFitError
-        The VarIdent reference stratum's variance vanished.
-    """
-    if vp.rereferred:
-        raise MixedFitError(
-            "the residual variance of the VarIdent reference stratum vanished (the fit's "
-            "BoundaryWarning): Kenward-Roger's adjustment is not available there; use "
-            "ddf='satterthwaite', or reorder the levels so that another stratum is the reference"
-        )
-    return vp
+    return ResidualVarpar(psi, W, vcov, jac, model.rereferenced)
 
 
 def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:

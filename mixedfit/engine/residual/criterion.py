@@ -12,8 +12,9 @@ once (:mod:`.patterns`), refilled into one factor built from cross products, wit
 path as the fallback for structures without keys; with one random-effects term per subject it
 needs no factor at all (:mod:`.collapsed`). Both are cached on the last φ, so steps in θ
 alone cost one factor update. Cross products lose precision at tiny VarIdent ratios (their
-Schur complements cancel ~1/δ² larger numbers): there, with at most one random-effects term,
-the objective is the QR factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
+Schur complements cancel ~1/δ² larger numbers): there, with one random-effects term or terms
+nested in the one with fewest levels (:mod:`.orthogonal_nested`), the objective is the QR
+factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution, solve
 from .collapsed import CollapsedCriterion
 from .orthogonal import TINY, OrthogonalCriterion
+from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .structure import ResidualModel
 from .variance import FLOOR
@@ -235,12 +237,15 @@ class ResidualCriterion:
 
     def orthogonal_at(self, phi: np.ndarray) -> OrthogonalCriterion | None:
         """The QR evaluation (:mod:`.orthogonal`) when the variance function's multipliers
-        spread over more than :data:`.orthogonal.TINY` at ``phi`` and the model has at most one
-        random-effects term; None otherwise (the cross products are accurate enough)."""
+        spread over more than :data:`.orthogonal.TINY` at ``phi`` and the model's random-effects
+        terms are one, or nested in one; None otherwise (the cross products are accurate
+        enough there; crossed terms keep them, inaccurate at tiny ratios)."""
         variance = self.model.variance
         if variance is None or not variance.spread(self.model.split(phi)[1]) < TINY:
             return None
         if not self._orthogonal:
-            built = OrthogonalCriterion.build(self.terms, self._M, self.p, self.model)
+            args = (self.terms, self._M, self.p, self.model)
+            build = NestedOrthogonal.build_nested if len(self.terms) > 1 else None
+            built = build(*args) if build else OrthogonalCriterion.build(*args)
             self._orthogonal.append(built)
         return self._orthogonal[0]

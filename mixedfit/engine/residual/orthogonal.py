@@ -14,8 +14,9 @@ random effects' columns, needs no such difference: its triangle R gives the same
 to about 1e-12 relative whatever δ_g (checked against a 50-digit dense evaluation). It costs
 O(n) per evaluation, so :class:`.criterion.ResidualCriterion` uses it only when a variance
 function's multipliers spread over more than :data:`TINY` (:meth:`.variance.VariancePart.
-spread`), and only for models with at most one random-effects term (levels holding whole
-residual subjects: :func:`.criterion.check_nested`); others keep the cross products.
+spread`), and only for models with one random-effects term (levels holding whole residual
+subjects: :func:`.criterion.check_nested`) or terms nested in one (:mod:`.orthogonal_nested`);
+crossed terms keep the cross products.
 
 Per level of the term the rows [C⁻¹Z T, C⁻¹X, C⁻¹y] (T the term's factor of θ) and the k
 penalty rows are factored together (levels batched by their number of rows, the rows of a level
@@ -39,6 +40,9 @@ from ..solution import Solution
 from .structure import ResidualModel
 
 __all__ = ["TINY", "OrthogonalCriterion"]
+
+Levels = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""A batch of levels: their codes, R11 (nlev, k, k), R12 (nlev, k, p + 1)."""
 
 TINY = 1e-2
 """A variance function whose smallest multiplier is below this times its largest is evaluated
@@ -84,7 +88,8 @@ class OrthogonalCriterion:
     def build(
         cls, terms: list[ReTerm], M: np.ndarray, p: int, model: ResidualModel
     ) -> OrthogonalCriterion | None:
-        """The criterion, or None (more than one random-effects term)."""
+        """The criterion, or None (more than one random-effects term: see
+        :class:`.orthogonal_nested.NestedOrthogonal`)."""
         if len(terms) > 1:
             return None
         return cls(terms, M, p, model)
@@ -136,6 +141,20 @@ class OrthogonalCriterion:
             return ldL2 + ldRX + nmp * (1 + math.log(2 * math.pi * r2 / nmp)) + logdet
         return ldL2 + n * (1 + math.log(2 * math.pi * r2 / n)) + logdet
 
+    def pieces(self, theta: np.ndarray, phi: np.ndarray) -> tuple[float, float, float, float]:
+        """log|L_Z|², log|R_X|², r² and log|Λ_R| at (θ, φ): the terms of the unprofiled
+        criterion (:mod:`...inference.residual_varpar`).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            As :meth:`objective`.
+        """
+        ldL2, logdet, R, _ = self._factor(theta, phi)
+        diag = np.abs(np.diagonal(R))
+        ldRX = 2.0 * float(np.log(diag[: self.p]).sum())
+        return ldL2, ldRX, float(diag[self.p]) ** 2, logdet
+
     def solution(
         self, theta: np.ndarray, phi: np.ndarray, reml: bool, fixed_map: FixedCentring | None
     ) -> Solution:
@@ -156,21 +175,23 @@ class OrthogonalCriterion:
         vcov = inv @ inv.T
         pwrss = float(R[p, p]) ** 2
         sigma = math.sqrt(pwrss / (n - p if reml else n))
-        b: list[np.ndarray] = []
-        if self.layout is not None:
-            T = self._T[0]
-            u = np.zeros((self._nlev, self.k))
-            for ids, R11, R12 in levels:  # R11 u + R12 [β; −1] = 0 per level
-                rhs = R12[:, :, p] - R12[:, :, :p] @ beta
-                u[ids] = np.linalg.solve(R11, rhs[:, :, None])[:, :, 0]
-            b = [u @ T.T]
+        b = self._blups(levels, beta) if self.layout is not None else []
         if fixed_map is None:
             return Solution(beta, vcov, sigma, b, pwrss)
         return Solution(fixed_map.beta(beta), fixed_map.vcov(vcov), sigma, b, pwrss)
 
+    def _blups(self, levels: list[Levels], beta: np.ndarray) -> list[np.ndarray]:
+        """The terms' BLUPs from each level's triangles: R11 u + R12 [β; −1] = 0."""
+        p, T = self.p, self._T[0]
+        u = np.zeros((self._nlev, self.k))
+        for ids, R11, R12 in levels:
+            rhs = R12[:, :, p] - R12[:, :, :p] @ beta
+            u[ids] = np.linalg.solve(R11, rhs[:, :, None])[:, :, 0]
+        return [u @ T.T]
+
     def _factor(
         self, theta: np.ndarray, phi: np.ndarray
-    ) -> tuple[float, float, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    ) -> tuple[float, float, np.ndarray, list[Levels]]:
         """log|L_Z|², log|Λ_R|, the fixed effects' triangle R ((p+1)×(p+1), [X y]) and per
         batch of levels (their codes, R11 (nlev, k, k), R12 (nlev, k, p+1))."""
         W, logdet = self.whiten(np.asarray(phi, dtype=float))
@@ -182,7 +203,7 @@ class OrthogonalCriterion:
 
     def _random_part(
         self, theta: np.ndarray, W: np.ndarray
-    ) -> tuple[float, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    ) -> tuple[float, np.ndarray, list[Levels]]:
         """log|L_Z|², the rows of the fixed effects' problem left by the random effects'
         columns (all of W's rows without a random-effects term) and each batch's triangles."""
         if self.layout is None:
