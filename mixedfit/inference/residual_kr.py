@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
 __all__ = ["KR_MAX_DENSE", "residual_kenward_roger", "residual_kr_adjusted"]
+_REREFERRED = "the residual variance of the VarIdent reference stratum vanished (BoundaryWarning)"
+_USE_SATT = "use ddf='satterthwaite', or reorder the levels so another stratum is the reference"
 
 KR_MAX_DENSE = 20_000_000
 """Largest number of stored entries of the padded per-cluster V (clusters × m_max²)."""
@@ -315,11 +317,7 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         )
     vp = residual_varpar(fit)
     if vp.rereferenced:
-        msg = "the residual variance of the VarIdent reference stratum vanished (BoundaryWarning)"
-        raise MixedFitError(
-            msg + ": Kenward-Roger is not available; use ddf='satterthwaite', or reorder the "
-            "levels so that another stratum is the reference"
-        )
+        raise MixedFitError(_REREFERRED + ": Kenward-Roger is not available; " + _USE_SATT)
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau0 = pieces.tau(vp.psi)
