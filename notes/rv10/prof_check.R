@@ -1,0 +1,8 @@
+# 2 dl of the dense ML limit-model profile at mixedfit's interval ends (prof_a.csv)
+source_lines <- readLines("/tmp/p10/rv10/prof_dense.R")
+eval(parse(text = source_lines[1:grep("^dmin <-", source_lines)]))
+eval(parse(text = source_lines[grep("^prof <- function", source_lines):(grep("^est <-", source_lines) - 1)]))
+for (v in c(1.584913, 1.876143)) cat("s =", v, " 2dl(limit model) =", prof(2, v, TRUE), " 2dl(full model) =", prof(2, v, FALSE), "\n")
+for (v in c(0.734633, 1.783320, 1.803122)) cat("tau =", v, " 2dl(limit) =", prof(1, v, TRUE), "\n")
+cat("tau = 0.01: 2dl(limit) =", prof(1, 0.01, TRUE), "\n")
+cat("rho = 0.967918: 2dl(limit) =", prof(3, 0.967918, TRUE), " 2dl(full model, sigma free) =", prof(3, 0.967918, FALSE), "\n")
