@@ -48,6 +48,7 @@ from ..engine.residual import ResidualCriterion, reference
 from ..engine.residual.polish import unit_ratio_entries
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import FLOOR, IdentPart
+from ..engine.residual.vanished import STEP
 from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
@@ -124,9 +125,14 @@ class _Unprofiled:
         self.held = np.concatenate([[False], np.zeros(self.crit.n_theta, bool), self._vanished()])
 
     def _vanished(self) -> np.ndarray:
-        """Which φ are VarIdent ratios of strata whose variance vanished (sd within a factor 2
-        of :data:`~.variance.FLOOR` times the largest stratum's, the reference not among them):
-        held at their boundary, as lme4 drops a θ on its bound (review rv9 MEDIUM-1)."""
+        """Which φ are VarIdent ratios of strata whose variance vanished: held at their
+        boundary, as lme4 drops a θ on its bound (review rv9 MEDIUM-1). A candidate's sd is
+        within a factor 2 of :data:`~.variance.FLOOR` times the largest stratum's (the reference
+        not among them); it is held only where the criterion still falls as its ratio moves a
+        factor 10 towards 0 (:data:`.vanished.STEP`, one evaluation of the accurate criterion,
+        as :func:`.vanished.settle` decided in the fit). A tiny *interior* ratio (the criterion
+        rises towards 0) is a parameter as any other: held, its df came out ~2× too large
+        (review rv10 HIGH-4, tests/reference/cov_probe/tiny_sat*.R)."""
         model = self.crit.model
         out = np.zeros(model.size, dtype=bool)
         part = model.variance
@@ -137,6 +143,18 @@ class _Unprofiled:
         small = deltas < 2.0 * FLOOR * deltas.max()
         if not small[part.reference]:
             out[pc.size :] = small[part.free]
+        if not out.any():
+            return out
+        start = 1 + self.crit.n_theta
+        here = self.deviance(self.psi)
+        for i in np.flatnonzero(out):
+            moved = self.psi.copy()
+            moved[start + i] -= STEP
+            try:
+                value = self.deviance(moved)
+            except np.linalg.LinAlgError:
+                value = math.inf
+            out[i] = value < here
         return out
 
     def to_free(self, psi: np.ndarray) -> np.ndarray:
