@@ -47,8 +47,8 @@ from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion, reference
 from ..engine.residual.polish import unit_ratio_entries
 from ..engine.residual.structure import ResidualModel
-from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.residual.vanished import STEP
+from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
