@@ -2,7 +2,8 @@
 lane hedge; reviewer rv10 HIGH-3 and MEDIUM-2): ``y ~ x + ar1(0 + occf | Subject, hom=False)``
 with ``residual=mf.AR1("occ", "Subject")`` on held-out seeds 3 and 4 of the rar1 generator
 (tests/reference/cov_rar1_edges: make_rar1.py; R references rar1_dense.R →
-rar1_<seed>_<REML|ML>.json, the model's criterion written densely, maximized from several starts and with φ held at ±1).
+rar1_<seed>_<REML|ML>.json, the model's criterion written densely, maximized from several
+starts and with φ held at ±1).
 
 - Seed 3 (REML and ML): the fit stopped at an interior local optimum (φ ≈ 0.92 / 0.96),
   converged, no warning, while the supremum is at the φ → −1 edge (R: ℓ = −9.048329 REML,
