@@ -141,6 +141,7 @@ class Profile:
         self.lower, self.upper = lower, upper
         self.solutions: list[tuple[float, np.ndarray]] = [(estimate, x_hat)]
         self._zeta: dict[float, float] = {}
+        self._found: list[tuple[float, float]] = []
 
     def zeta(self, value: float) -> float:
         """Signed root of the ML deviance change with the parameter fixed at ``value``
@@ -153,11 +154,32 @@ class Profile:
         """Where the minimization at ``value`` starts: the solution at the nearest value."""
         return min(self.solutions, key=lambda s: abs(s[0] - value))[1]
 
+    def _minimize(
+        self, fun: Callable[[np.ndarray], float], x0: np.ndarray
+    ) -> tuple[np.ndarray, float]:
+        """One inner minimization from ``x0`` (:func:`minimize_bounded`)."""
+        return minimize_bounded(fun, x0, self.lower, self.upper)
+
+    def fresh(self, value: float) -> float:
+        """ζ at ``value`` with the inner minimization started from the estimate's solution
+        (not remembered, the path not used): the check of a root of ζ = ±z."""
+        def fun(x: np.ndarray) -> float:
+            return self.objective(value, x)
+
+        fmin = min(self._minimize(fun, self.solutions[0][1])[1], self._minimized(value))
+        change = max(fmin - self.dev.base, 0.0)
+        return math.copysign(math.sqrt(change), value - self.estimate)
+
+    def _minimized(self, value: float) -> float:
+        """The smallest objective found at ``value`` along the path (inf if none)."""
+        found = [f for v, f in self._found if v == value]
+        return min(found, default=math.inf)
+
     def _compute(self, value: float) -> float:
         def fun(x: np.ndarray) -> float:
             return self.objective(value, x)
 
-        x, fmin = minimize_bounded(fun, self._start(value), self.lower, self.upper)
+        x, fmin = self._minimize(fun, self._start(value))
         # On a bound (an SD or θ of 0, a partial correlation of ±1) the criterion can be flat
         # to first order, and BOBYQA may stay there although the optimum moved inside: retry
         # from an interior start and keep the better optimum.
@@ -167,10 +189,11 @@ class Profile:
             inside = np.where(
                 near_low, self.lower + _NUDGE, np.where(near_up, self.upper - _NUDGE, x)
             )
-            x2, f2 = minimize_bounded(fun, inside, self.lower, self.upper)
+            x2, f2 = self._minimize(fun, inside)
             if f2 < fmin:
                 x, fmin = x2, f2
         self.solutions.append((value, x))
+        self._found.append((value, fmin))
         change = max(fmin - self.dev.base, 0.0)
         return math.copysign(math.sqrt(change), value - self.estimate)
 
