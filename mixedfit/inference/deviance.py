@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,16 +18,18 @@ import numpy as np
 from ..engine.factor import BlockedFactor
 from ..engine.optimize import minimize_theta
 from ..engine.threads import single_threaded
+from ..exceptions import ConvergenceWarning
 from .parameters import sdcor_from_theta
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
 
-__all__ = ["BIG", "Profile", "ProfiledDeviance", "minimize_bounded"]
+__all__ = ["BIG", "Profile", "ProfiledDeviance", "checked_root", "minimize_bounded"]
 
 BIG = 1e300  # returned to the optimizer for infeasible points
 _NEAR_BOUND = 1e-3  # inner variables this close to a bound get a second, interior start ...
 _NUDGE = 0.1  # ... this far inside (θ and relative SDs are in units of σ)
+_ROOT_TOL = 1e-3  # largest |ζ − target| of a fresh minimization at an interval's end
 
 
 class ProfiledDeviance:
@@ -163,6 +166,7 @@ class Profile:
     def fresh(self, value: float) -> float:
         """ζ at ``value`` with the inner minimization started from the estimate's solution
         (not remembered, the path not used): the check of a root of ζ = ±z."""
+
         def fun(x: np.ndarray) -> float:
             return self.objective(value, x)
 
@@ -234,3 +238,19 @@ def minimize_bounded(
         opt.optimize(x0)  # on failure, the best point found is used
     fmin, x = best[0]
     return x, fmin
+
+
+def checked_root(prof: Profile, root: float, target: float, name: str) -> float:
+    """``root``, or NaN with a warning naming the parameter if a fresh ζ there is not the
+    target (see :func:`.profile._endpoint`)."""
+    fresh = prof.fresh(root)
+    if abs(fresh - target) <= _ROOT_TOL:
+        return root
+    warnings.warn(
+        f"profile interval of {name}: the end found at {root:.6g} has ζ = {fresh:.4g} when "
+        f"minimized afresh, not {target:.4g} (an inner optimization stopped short on the way); "
+        "the end is NaN. Use method='boot' for this parameter's interval",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+    return math.nan

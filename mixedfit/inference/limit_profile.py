@@ -158,14 +158,18 @@ def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | Non
     return model if isinstance(model, LimitModel) else None
 
 
-def limit_profile(ld: LimitDeviance, w: int) -> Profile:
-    """The profile of parameter w (an sd or correlation parameter of the spanning term) on
-    the limit model: see the module docstring."""
+def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
+    """The profile of parameter w on the limit model (see the module docstring): an sd or
+    correlation parameter of the spanning term, or of a term nested in its groups (whose θ is
+    relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
+    HIGH-2); None for an entry of a vector-valued unstructured nested term (a Cholesky
+    entry, not an sd or correlation)."""
     layout = ld.layout
-    t = ld.term
-    structure = layout.terms[t].structure
-    assert structure is not None
-    is_sd = w - layout.offsets[t] < structure.n_sd
+    t = max(i for i, off in enumerate(layout.offsets) if off <= w)
+    term = layout.terms[t]
+    if term.structure is None and term.npar > 1:
+        return None
+    is_sd = term.structure is None or w - layout.offsets[t] < term.structure.n_sd
     theta = ld.theta.copy()
     if w == ld.anchor:  # the anchor's sd is c itself: the other entries free
         others = np.flatnonzero(ld.free)
