@@ -31,7 +31,9 @@ BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that m
 V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group), r the GLS
 residuals, with the anchor's θ held at 1 (D is invariant to θ's scale against c): the anchor's
 sd is c, another sd of the term is c θ_k, a correlation parameter is θ_k itself (c profiled
-out). The nested terms' θ are free, relative to c. The intervals are those of the equivalent
+out). The nested terms' θ are free, relative to c; a scalar or structured nested term's sd
+is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and changed
+with y + 1e4, rv10 HIGH-2). The intervals are those of the equivalent
 residual fit's profile (also for REML fits, refitted by ML, as lme4).
 """
 
