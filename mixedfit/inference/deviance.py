@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,16 +18,18 @@ import numpy as np
 from ..engine.factor import BlockedFactor
 from ..engine.optimize import minimize_theta
 from ..engine.threads import single_threaded
+from ..exceptions import ConvergenceWarning
 from .parameters import sdcor_from_theta
 
 if TYPE_CHECKING:
     from ..model import MixedModelFit
 
-__all__ = ["BIG", "Profile", "ProfiledDeviance", "minimize_bounded"]
+__all__ = ["BIG", "Profile", "ProfiledDeviance", "checked_root", "minimize_bounded"]
 
 BIG = 1e300  # returned to the optimizer for infeasible points
 _NEAR_BOUND = 1e-3  # inner variables this close to a bound get a second, interior start ...
 _NUDGE = 0.1  # ... this far inside (θ and relative SDs are in units of σ)
+_ROOT_TOL = 1e-3  # largest |ζ − target| of a fresh minimization at an interval's end
 
 
 class ProfiledDeviance:
@@ -141,6 +144,7 @@ class Profile:
         self.lower, self.upper = lower, upper
         self.solutions: list[tuple[float, np.ndarray]] = [(estimate, x_hat)]
         self._zeta: dict[float, float] = {}
+        self._found: list[tuple[float, float]] = []
 
     def zeta(self, value: float) -> float:
         """Signed root of the ML deviance change with the parameter fixed at ``value``
@@ -153,11 +157,33 @@ class Profile:
         """Where the minimization at ``value`` starts: the solution at the nearest value."""
         return min(self.solutions, key=lambda s: abs(s[0] - value))[1]
 
+    def _minimize(
+        self, fun: Callable[[np.ndarray], float], x0: np.ndarray
+    ) -> tuple[np.ndarray, float]:
+        """One inner minimization from ``x0`` (:func:`minimize_bounded`)."""
+        return minimize_bounded(fun, x0, self.lower, self.upper)
+
+    def fresh(self, value: float) -> float:
+        """ζ at ``value`` with the inner minimization started from the estimate's solution
+        (not remembered, the path not used): the check of a root of ζ = ±z."""
+
+        def fun(x: np.ndarray) -> float:
+            return self.objective(value, x)
+
+        fmin = min(self._minimize(fun, self.solutions[0][1])[1], self._minimized(value))
+        change = max(fmin - self.dev.base, 0.0)
+        return math.copysign(math.sqrt(change), value - self.estimate)
+
+    def _minimized(self, value: float) -> float:
+        """The smallest objective found at ``value`` along the path (inf if none)."""
+        found = [f for v, f in self._found if v == value]
+        return min(found, default=math.inf)
+
     def _compute(self, value: float) -> float:
         def fun(x: np.ndarray) -> float:
             return self.objective(value, x)
 
-        x, fmin = minimize_bounded(fun, self._start(value), self.lower, self.upper)
+        x, fmin = self._minimize(fun, self._start(value))
         # On a bound (an SD or θ of 0, a partial correlation of ±1) the criterion can be flat
         # to first order, and BOBYQA may stay there although the optimum moved inside: retry
         # from an interior start and keep the better optimum.
@@ -167,10 +193,11 @@ class Profile:
             inside = np.where(
                 near_low, self.lower + _NUDGE, np.where(near_up, self.upper - _NUDGE, x)
             )
-            x2, f2 = minimize_bounded(fun, inside, self.lower, self.upper)
+            x2, f2 = self._minimize(fun, inside)
             if f2 < fmin:
                 x, fmin = x2, f2
         self.solutions.append((value, x))
+        self._found.append((value, fmin))
         change = max(fmin - self.dev.base, 0.0)
         return math.copysign(math.sqrt(change), value - self.estimate)
 
@@ -211,3 +238,19 @@ def minimize_bounded(
         opt.optimize(x0)  # on failure, the best point found is used
     fmin, x = best[0]
     return x, fmin
+
+
+def checked_root(prof: Profile, root: float, target: float, name: str) -> float:
+    """``root``, or NaN with a warning naming the parameter if a fresh ζ there is not the
+    target (see :func:`.profile._endpoint`)."""
+    fresh = prof.fresh(root)
+    if abs(fresh - target) <= _ROOT_TOL:
+        return root
+    warnings.warn(
+        f"profile interval of {name}: the end found at {root:.6g} has ζ = {fresh:.4g} when "
+        f"minimized afresh, not {target:.4g} (an inner optimization stopped short on the way); "
+        "the end is NaN. Use method='boot' for this parameter's interval",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+    return math.nan

@@ -31,7 +31,9 @@ BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that m
 V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group), r the GLS
 residuals, with the anchor's θ held at 1 (D is invariant to θ's scale against c): the anchor's
 sd is c, another sd of the term is c θ_k, a correlation parameter is θ_k itself (c profiled
-out). The nested terms' θ are free, relative to c. The intervals are those of the equivalent
+out). The nested terms' θ are free, relative to c; a scalar or structured nested term's sd
+is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and changed
+with y + 1e4, rv10 HIGH-2). The intervals are those of the equivalent
 residual fit's profile (also for REML fits, refitted by ML, as lme4).
 """
 
@@ -49,7 +51,7 @@ from ..engine.optimize import minimize_theta
 from ..engine.reterm import ThetaLayout
 from ..engine.unbounded import unbounded
 from ..engine.vanishing import anchor, limit_term
-from .deviance import BIG, Profile, ProfiledDeviance
+from .deviance import BIG, Profile, ProfiledDeviance, minimize_bounded
 
 __all__ = ["LimitDeviance", "limit_model_of", "limit_profile"]
 
@@ -158,14 +160,18 @@ def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | Non
     return model if isinstance(model, LimitModel) else None
 
 
-def limit_profile(ld: LimitDeviance, w: int) -> Profile:
-    """The profile of parameter w (an sd or correlation parameter of the spanning term) on
-    the limit model: see the module docstring."""
+def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
+    """The profile of parameter w on the limit model (see the module docstring): an sd or
+    correlation parameter of the spanning term, or of a term nested in its groups (whose θ is
+    relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
+    HIGH-2); None for an entry of a vector-valued unstructured nested term (a Cholesky
+    entry, not an sd or correlation)."""
     layout = ld.layout
-    t = ld.term
-    structure = layout.terms[t].structure
-    assert structure is not None
-    is_sd = w - layout.offsets[t] < structure.n_sd
+    t = max(i for i, off in enumerate(layout.offsets) if off <= w)
+    term = layout.terms[t]
+    if term.structure is None and term.npar > 1:
+        return None
+    is_sd = term.structure is None or w - layout.offsets[t] < term.structure.n_sd
     theta = ld.theta.copy()
     if w == ld.anchor:  # the anchor's sd is c itself: the other entries free
         others = np.flatnonzero(ld.free)
@@ -199,6 +205,27 @@ def limit_profile(ld: LimitDeviance, w: int) -> Profile:
     return _profile(ld, at_cor, float(ld.theta[w]), x_hat, ld.lower[others], ld.upper[others])
 
 
+class _LimitProfile(Profile):
+    """:class:`.deviance.Profile` whose inner minimizations are finished in unbounded
+    coordinates (:func:`..engine.unbounded.unbounded`: log sd, atanh ρ).
+
+    Far out on a profile the inner optimum lies in a narrow curved valley of ρ (prof_a's anchor
+    sd at 1.58: the deviance rises by 260 between ρ = 0.95 and 0.99) with a nested sd running
+    to 0; BOBYQA in θ collapses its trust region there (XTOL_REACHED after 39 evaluations, 14.5
+    above the optimum, from any start), so ζ depended on the path and brentq converged onto a
+    false bracket's end (issue 12, rv10 HIGH-1).
+    """
+
+    def _minimize(
+        self, fun: Callable[[np.ndarray], float], x0: np.ndarray
+    ) -> tuple[np.ndarray, float]:
+        x, fmin = minimize_bounded(fun, x0, self.lower, self.upper)
+        again = unbounded(fun, x, self.lower, self.upper, _UNBOUNDED_EVALS)
+        if again is not None and again.objective < fmin:
+            return again.theta, again.objective
+        return x, fmin
+
+
 def _profile(
     ld: LimitDeviance,
     objective: Callable[[float, np.ndarray], float],
@@ -207,4 +234,4 @@ def _profile(
     lower: np.ndarray,
     upper: np.ndarray,
 ) -> Profile:
-    return Profile(cast(ProfiledDeviance, ld), objective, estimate, x_hat, lower, upper)
+    return _LimitProfile(cast(ProfiledDeviance, ld), objective, estimate, x_hat, lower, upper)

@@ -35,7 +35,7 @@ import scipy.stats
 from ..engine.threads import single_threaded
 from ..engine.vanishing import TRIAL_SD, largest_sd, limit_term
 from ..exceptions import BoundaryWarning, MixedFitWarning
-from .deviance import BIG, Profile, ProfiledDeviance
+from .deviance import BIG, Profile, ProfiledDeviance, checked_root
 from .limit_profile import LimitDeviance, limit_model_of, limit_profile
 from .parameters import (
     correlation_factor,
@@ -164,14 +164,23 @@ def _fixed_profile(dev: ProfiledDeviance, j: int) -> Profile:
 
 
 def _endpoint(
-    prof: Profile, target: float, step: float, bound: float, closed: bool, scale: float
+    prof: Profile,
+    target: float,
+    step: float,
+    bound: float,
+    closed: bool,
+    scale: float,
+    name: str | None = None,
 ) -> float:
     """The value where ζ = ``target`` on the side of the estimate given by its sign.
 
     Steps out from the estimate by secant extrapolation of ζ until the target is bracketed, then
     solves by Brent's method. If ζ stays short of the target up to a closed ``bound`` (an SD of
     0, a correlation of ±1), the bound is the end (as lme4). An open bound (σ > 0) is approached
-    but not reached.
+    but not reached. With the parameter's ``name``, the root is checked: ζ there, minimized
+    afresh from the estimate's solution, must be the target (else NaN and a
+    ConvergenceWarning: an inner minimization stopped short on the way and made a false
+    bracket).
     """
     d = 1.0 if target > 0 else -1.0
     x_prev, z_prev = prof.estimate, 0.0
@@ -199,11 +208,12 @@ def _endpoint(
     else:
         return math.nan
     lo, hi = sorted((x_prev, x))
-    return float(
+    root = float(
         scipy.optimize.brentq(
             lambda v: prof.zeta(v) - target, lo, hi, xtol=1e-10 * scale, rtol=1e-12
         )
     )
+    return root if name is None else checked_root(prof, root, target, name)
 
 
 def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
@@ -237,10 +247,12 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
         with single_threaded():
             spanning, limit = _limit_profiles(fit, dev) if at_zero else (range(0), None)
             is_sd = dev.layout.diagonal_mask()
+            names = parameter_names(fit)
             for w in range(dev.layout.size):
                 est = float(dev.sdcor[w])
-                if w in spanning and limit is not None:
-                    prof = limit_profile(limit, w)
+                at_limit = limit_profile(limit, w) if limit is not None else None
+                if at_limit is not None:
+                    prof = at_limit
                     est = prof.estimate
                 elif not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
                     rows.append((math.nan, math.nan))
@@ -250,28 +262,29 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
                 if is_sd[w]:
                     step = 0.1 * est if est > 0 else 0.05 * dev.sigma
                     scale = max(est, dev.sigma)
-                    lo = _endpoint(prof, -z, step, 0.0, True, scale)
-                    hi = _endpoint(prof, z, step, math.inf, True, scale)
+                    lo = _endpoint(prof, -z, step, 0.0, True, scale, names[w])
+                    hi = _endpoint(prof, z, step, math.inf, True, scale, names[w])
                 else:  # a structured term's correlation box may be narrower (cs)
                     low = max(-1.0, float(dev.lower[w]))
-                    lo = _endpoint(prof, -z, 0.1 * (est - low) + 1e-8, low, True, 1.0)
-                    hi = _endpoint(prof, z, 0.1 * (1 - est) + 1e-8, 1.0, True, 1.0)
+                    lo = _endpoint(prof, -z, 0.1 * (est - low) + 1e-8, low, True, 1.0, names[w])
+                    hi = _endpoint(prof, z, 0.1 * (1 - est) + 1e-8, 1.0, True, 1.0, names[w])
                 rows.append((lo, hi))
             prof = _sigma_profile(dev)
             step = 0.1 * dev.sigma
             rows.append(
                 (
-                    0.0 if at_zero else _endpoint(prof, -z, step, 0.0, False, dev.sigma),
-                    _endpoint(prof, z, step, math.inf, True, dev.sigma),
+                    0.0 if at_zero else _endpoint(prof, -z, step, 0.0, False, dev.sigma, "sigma"),
+                    _endpoint(prof, z, step, math.inf, True, dev.sigma, "sigma"),
                 )
             )
+            m = dev.layout.size
             for j in range(dev.p):
                 prof = _fixed_profile(dev, j)
                 step, scale = float(dev.se[j]), max(abs(float(dev.beta[j])), float(dev.se[j]))
                 rows.append(
                     (
-                        _endpoint(prof, -z, step, -math.inf, True, scale),
-                        _endpoint(prof, z, step, math.inf, True, scale),
+                        _endpoint(prof, -z, step, -math.inf, True, scale, names[m + 1 + j]),
+                        _endpoint(prof, z, step, math.inf, True, scale, names[m + 1 + j]),
                     )
                 )
     finally:
@@ -355,11 +368,10 @@ def profile_zeta(fit: MixedModelFit, level: float = 0.99, points: int = 11) -> p
     try:
         with single_threaded():
             at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
-            spanning, limit = _limit_profiles(fit, dev, False) if at_zero else (range(0), None)
+            _, limit = _limit_profiles(fit, dev, False) if at_zero else (range(0), None)
             profiles = [
-                limit_profile(limit, w)
-                if limit is not None and w in spanning
-                else _variance_profile(dev, w)
+                (limit_profile(limit, w) if limit is not None else None)
+                or _variance_profile(dev, w)
                 for w in range(dev.layout.size)
             ]
             profiles.append(_sigma_profile(dev))

@@ -1,0 +1,101 @@
+"""Profile intervals at the σ → 0 limit on rv10's prof_a.csv (issue 12, rv10 HIGH-1, HIGH-2).
+
+prof_a.csv (notes/rv10/make_prof.py: 25 subjects × 6 times, exact AR(1) ρ = 0.85 of sd 1 + a
+random intercept of sd 1, no white noise): ``y ~ t + (1|subject) + ar1(0 + tf|subject)`` ends at
+the σ → 0 limit. R's dense ML profiles of the limit model (σ = 0; reference/limit_profile/
+prof_a_dense.R → prof_a_dense.json, uniroot of 2Δℓ = 3.8415; prof_a_check.R → prof_a_check.log:
+2Δℓ = 1.188 at the old upper end 1.584913 of the ar1 sd, 0.661 and 3.617 at the old ends
+0.734633, 1.783320 of the intercept sd):
+
+- HIGH-1: the inner minimizations of the anchor sd's profile stopped short (BOBYQA in θ in the
+  narrow ρ valley far out), ζ depended on the path and brentq converged onto a false bracket's
+  end: [0.520960, 1.584913] for R's [0.520942, 1.876143]. Now finished in unbounded
+  coordinates; the root is checked by a fresh minimization (NaN + ConvergenceWarning if not met).
+- HIGH-2: the nested random intercept's sd was profiled on the limit ray: [0.734633, 1.783320]
+  (rows as given), [0, 1.803122] after y + 1e4, for R's [0, 1.80314]. Now on the limit model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.exceptions import ConvergenceWarning
+from mixedfit.inference import limit_profile
+from mixedfit.inference.deviance import Profile
+
+REF = Path(__file__).parent / "reference" / "limit_profile"
+DENSE = json.loads((REF / "prof_a_dense.json").read_text())
+FORMULA = "y ~ t + (1|subject) + ar1(0 + tf|subject)"
+
+
+def _data(shift: float = 0.0) -> pd.DataFrame:
+    d = pd.read_csv(REF / "prof_a.csv", dtype={"subject": str})
+    d["tf"] = pd.Categorical(d.tf, categories=[f"t{i}" for i in range(1, 7)])
+    return d.assign(y=d.y + shift)
+
+
+def _profile(data: pd.DataFrame) -> tuple[pd.DataFrame, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(FORMULA, data)
+    assert fit._at_limit
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = fit.confint(method="profile")
+    return ci, list(seen)
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e4], ids=["rows as given", "y + 1e4"])
+def test_limit_profiles_match_the_dense_limit_model(shift: float) -> None:
+    ci, seen = _profile(_data(shift))
+    assert not [w for w in seen if issubclass(w.category, ConvergenceWarning)]
+    expected = {
+        "sd|subject": DENSE["s_limitmodel"],
+        "rho|subject": DENSE["rho_limitmodel"],
+        "sd_(Intercept)|subject": [0.0, DENSE["tau_limitmodel"][1]],  # 2Δℓ < z² down to 0
+    }
+    for name, (lo, hi) in expected.items():
+        np.testing.assert_allclose(ci.loc[name].to_numpy(), [lo, hi], atol=1e-4, err_msg=name)
+
+
+def test_false_root_is_nan_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the inner minimizations as before the fix (BOBYQA in θ only): the false end 1.584913 of
+    # the anchor sd is caught by the fresh ζ at the root, never returned
+    monkeypatch.setattr(limit_profile._LimitProfile, "_minimize", Profile._minimize)
+    ci, seen = _profile(_data())
+    hi = float(ci.loc["sd|subject", "upper"])
+    assert math.isnan(hi)
+    messages = [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
+    assert any(m.startswith("profile interval of sd|subject") for m in messages)
+
+
+def test_nested_sd_beside_a_crossed_term_is_not_silently_wrong() -> None:
+    # cr_b.csv: y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject) at the limit, item crossed
+    # with subject (no exact limit model): the nested intercept's sd was [0.227797, 1.219647]
+    # on the limit ray, silently, where R's dense ML profile (cr_b_prof.R) gives [0, 1.236196];
+    # now each end is R's or NaN with a ConvergenceWarning naming it
+    dense = json.loads((REF / "cr_b_prof.json").read_text())
+    d = pd.read_csv(REF / "cr_b.csv", dtype={"subject": str})
+    d["tf"] = pd.Categorical(d.tf, categories=[f"t{i}" for i in range(1, 7)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", d)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = fit.confint(method="profile")
+    messages = [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
+    name = "sd_(Intercept)|subject"
+    for end, expected in zip(ci.loc[name], dense["tau_limit"], strict=True):
+        if math.isnan(end):
+            assert any(m.startswith(f"profile interval of {name}") for m in messages)
+        else:
+            assert abs(end - expected) < 1e-4
+    np.testing.assert_allclose(ci.loc["sd_(Intercept)|item"], dense["item_limit"], atol=1e-4)
