@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import jit
+from . import jit, refit_centred
 from .centring import Centring
 from .convergence import MAX_NOBS
 from .factor import BlockedFactor
@@ -115,7 +115,7 @@ class ResponseRefits:
         # a batch holds a few copies of its responses: at most _BATCH_ENTRIES values each
         self._batched: dict[tuple[int, int], list[np.ndarray | None] | None] = {}
         self._batch = max(1, _BATCH_ENTRIES // max(n, 1))
-        self._current = 0  # the response the factors hold
+        self._current = -1  # the response the factors hold (-1: as built, none of Y's)
         # the compiled criterion of each factor (.jit), built once; None: the numpy path
         compiled = jit.wanted(nsim)
         self._kernels = {
@@ -161,15 +161,7 @@ class ResponseRefits:
         the moment start of that response, :class:`.start.MomentStart`), as
         :func:`.lmm.fit_lmm` with that start gives it (to rounding); ``blups=False``: its
         solution without BLUPs (``solution.b`` empty; :func:`.solution.solve`)."""
-        y = np.ascontiguousarray(self._Y[:, s])
-        self._current = s
-        for f, rows in zip(self._factors(), self._rows, strict=True):
-            _set_response(f, rows, s, y)
-            if (kernel := self._kernels[id(f)]) is not None:
-                kernel.pack_response()  # the rest of A is the design's: packed once
-            if self._unit_c is not None:
-                assert f.fixed_map is not None
-                f.fixed_map = FixedCentring(f.fixed_map.M, self._unit_c * self._ybar[s])
+        self._hold(s)
         return fit_factors(
             self.factor,
             self.centring,
@@ -182,54 +174,134 @@ class ResponseRefits:
             blups=blups,
         )
 
+    def _hold(self, s: int) -> None:
+        """Let the factors (and their compiled kernels) hold response ``s``."""
+        y = np.ascontiguousarray(self._Y[:, s])
+        self._current = s
+        for f, rows in zip(self._factors(), self._rows, strict=True):
+            _set_response(f, rows, s, y)
+            if (kernel := self._kernels[id(f)]) is not None:
+                kernel.pack_response()  # the rest of A is the design's: packed once
+            if self._unit_c is not None:
+                assert f.fixed_map is not None
+                f.fixed_map = FixedCentring(f.fixed_map.M, self._unit_c * self._ybar[s])
+
+    def _objective(self, s: int, theta: np.ndarray) -> float:
+        """The model's criterion at θ for response ``s``, as :func:`.lmm.fit_factors`
+        evaluates it at the optimum mapped from centred columns (the numpy factor's)."""
+        if self._current != s:
+            self._hold(s)
+        return float(self.factor.objective(theta, self.reml))
+
     def estimates(self, max_evals: int = 100_000) -> RefitEstimates | None:
         """The refits of all responses in compiled batches (:mod:`.jit_refit`): θ̂ as
         :meth:`fit` gives it (bit for bit), σ̂ and β̂ to rounding, for every response the
         compiled loop completes (``done``); None where it does not apply (structured terms,
-        centred slope columns, the kernel or NLopt's C API not available). The factors'
-        response is left undefined: :meth:`fit` sets its own."""
-        f = self.factor
-        kernel, loop = self._kernels[id(f)], _compiled_loop()
-        if self.inner is not None or kernel is None or loop is None or f.layout.structured:
+        slope columns scaled for the optimizer or cancelling (:func:`_plain`), the kernel or
+        NLopt's C API not available). Centred slope columns (:mod:`.refit_centred`): the loop
+        optimizes θ' on the centred factor and checks the derivatives there, as
+        :func:`.lmm.fit_factors` does; θ' is mapped to θ and the second start of a refit on
+        the boundary is decided here. The factors' response is left undefined: :meth:`fit`
+        sets its own."""
+        f, centring = self.factor, self.centring
+        # with centred slope columns the optimizer's factor is the centred one (.lmm)
+        opt = f if self.inner is None else self.inner
+        kernel, loop = self._kernels[id(opt)], _compiled_loop()
+        if kernel is None or loop is None or f.layout.structured or not _plain(centring):
             return None
-        module, fns = loop
-        criterion = self._criteria[id(f)]
-        assert isinstance(criterion, jit.CompiledCriterion) and criterion.bare is not None
-        fbuf, ibuf = criterion.bare[1]  # ibuf: the criterion's own (REML or ML)
         m, p = f.layout.size, f.p
-        state = np.zeros(2 + m)  # as .jit_kernel's: the count, the best value and θ
-        addresses = (fbuf.ctypes.data, fbuf.size, ibuf.ctypes.data, ibuf.size)
-        meta = np.array([*addresses, state.ctypes.data, state.size], dtype=np.int64)
-        ZtY, XtY, yy = self._rows[0]
-        sizes = [max_evals, f.n < MAX_NOBS, kernel.nre, p, f.n, self.reml]
-        args = (np.array(_TOLERANCES), np.array(sizes, dtype=np.int64))
-        done = np.zeros(self.nsim, dtype=bool)
-        theta, sigma, beta = np.zeros((self.nsim, m)), np.zeros(self.nsim), np.zeros((self.nsim, p))
-        lower, diagonal = f.layout.lower(), f.layout.diagonal_mask()
-        rescaled = rescaled_start(f.layout)  # .restart's second start
+        out = RefitEstimates(
+            np.zeros(self.nsim, dtype=bool),
+            np.zeros((self.nsim, m)),
+            np.zeros(self.nsim),
+            np.zeros((self.nsim, p)),
+        )
+        batch = _Batch(self, opt, kernel, loop, max_evals)
+        firsts = np.full((self.nsim, m), np.nan)  # the first starts (NaN: none)
         for index, first in enumerate(range(0, self.nsim, self._batch)):
-            last = min(self.nsim, first + self._batch)
-            parts = [Z[:, first:last] for Z in ZtY] + [XtY[:, first:last], yy[None, first:last]]
-            rows = np.ascontiguousarray(np.vstack(parts).T)  # the responses' rows of A
-            starts = np.full((last - first, m), np.nan)
-            for i, start in enumerate(self._batch_of(f, index) or []):
+            chosen = np.arange(first, min(self.nsim, first + self._batch))
+            for i, start in enumerate(self._batch_of(opt, index) or []):
                 if start is not None:
-                    starts[i] = start
-            try:
-                module.refit_batch(
-                    fns, meta, state, kernel.at0, kernel.att, kernel.ltt, rows,
-                    starts, rescaled, lower, diagonal, *args,
-                    theta[first:last], sigma[first:last], beta[first:last], done[first:last],
-                )  # fmt: skip
-            except Exception as error:  # failed to compile or load: the Python path
-                _loop_failed.append(error)
+                    firsts[first + i] = start
+            if not batch.run(chosen, firsts[chosen], out):
+                return None
+        if centring is not None:  # θ' → θ and the second starts (.refit_centred)
+            lower = opt.layout.lower()
+
+            def start_of(s: int) -> np.ndarray | None:  # as .optimize's x0
+                x = firsts[s]
+                return np.maximum(x, lower) if np.all(np.isfinite(x)) else None
+
+            second = refit_centred.SecondStarts(centring, start_of, batch.run, self._objective)
+            if not second.apply(out):
                 return None
         if f.fixed_map is not None:  # β = M β' + c, c = c₁ ȳ (as fit's FixedCentring)
             assert self._unit_c is not None
             M = f.fixed_map.M
-            for s in np.flatnonzero(done):
-                beta[s] = M @ beta[s] + self._unit_c * self._ybar[s]
-        return RefitEstimates(done, theta, sigma, beta)
+            for s in np.flatnonzero(out.done):
+                out.beta[s] = M @ out.beta[s] + self._unit_c * self._ybar[s]
+        return out
+
+
+class _Batch:
+    """One call of :func:`.jit_refit.refit_batch` on chosen responses of a
+    :class:`ResponseRefits`, on the factor the optimizer uses (``opt``)."""
+
+    def __init__(
+        self,
+        refits: ResponseRefits,
+        opt: BlockedFactor,
+        kernel: EvaluationKernel,
+        loop: tuple[Any, np.ndarray],
+        max_evals: int,
+    ) -> None:
+        f = refits.factor
+        self.module, self.fns = loop
+        self.kernel = kernel
+        criterion = refits._criteria[id(opt)]
+        assert isinstance(criterion, jit.CompiledCriterion) and criterion.bare is not None
+        fbuf, ibuf = criterion.bare[1]  # ibuf: the criterion's own (REML or ML)
+        self.state = np.zeros(2 + f.layout.size)  # as .jit_kernel's: count, best value and θ
+        addresses = (fbuf.ctypes.data, fbuf.size, ibuf.ctypes.data, ibuf.size)
+        self.meta = np.array([*addresses, self.state.ctypes.data, self.state.size], dtype=np.int64)
+        self.rows = refits._rows[refits._factors().index(opt)]
+        sizes = [max_evals, f.n < MAX_NOBS, kernel.nre, f.p, f.n, refits.reml]
+        self.args = (np.array(_TOLERANCES), np.array(sizes, dtype=np.int64))
+        self.lower, self.diagonal = f.layout.lower(), f.layout.diagonal_mask()
+        if refits.centring is not None:  # second starts judged on θ: .refit_centred's
+            self.diagonal = np.zeros_like(self.diagonal)
+        self.rescaled = rescaled_start(f.layout)  # .restart's second start
+
+    def run(self, chosen: np.ndarray, starts: np.ndarray, out: RefitEstimates) -> bool:
+        """Refit responses ``chosen`` from ``starts`` (rows; NaN: none) into their rows of
+        ``out``; False if the loop failed to compile or load (the Python path then)."""
+        ZtY, XtY, yy = self.rows
+        parts = [Z[:, chosen] for Z in ZtY] + [XtY[:, chosen], yy[None, chosen]]
+        rows = np.ascontiguousarray(np.vstack(parts).T)  # the responses' rows of A
+        theta, sigma = out.theta[chosen], out.sigma[chosen]
+        beta, done = out.beta[chosen], out.done[chosen]
+        k = self.kernel
+        try:
+            self.module.refit_batch(
+                self.fns, self.meta, self.state, k.at0, k.att, k.ltt, rows, starts,
+                self.rescaled, self.lower, self.diagonal, *self.args, theta, sigma, beta, done,
+            )  # fmt: skip
+        except Exception as error:  # failed to compile or load: the Python path
+            _loop_failed.append(error)
+            return False
+        out.theta[chosen], out.sigma[chosen], out.beta[chosen] = theta, sigma, beta
+        out.done[chosen] = done
+        return True
+
+
+def _plain(centring: Centring | None) -> bool:
+    """True if the compiled refits cover a model with this centring: none, or slope columns
+    centred (not scaled) whose original columns do not cancel, so that θ̂ and the boundary
+    are the original columns' (:meth:`.CentredOptimum.scaled`, :attr:`.Centring.cancelling`)."""
+    if centring is None:
+        return True
+    unscaled = all(M is None or np.all(np.diag(M) == 1.0) for M in centring.M)
+    return unscaled and not centring.cancelling
 
 
 def _compiled_loop() -> tuple[Any, np.ndarray] | None:
