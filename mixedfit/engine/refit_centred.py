@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from . import restart
 from .centring import Centring
-from .restart import RESTART_GAIN, on_boundary, rescaled_start
+from .restart import on_boundary, rescaled_start
 
 __all__ = ["SecondStarts"]
 
@@ -110,7 +111,7 @@ class SecondStarts:
             f2 = np.nan if trial is None else self.objective(int(s), trial)
             if not (np.isfinite(f1) and np.isfinite(f2)):
                 out.done[s] = False  # the Python path would optimize the original columns
-            elif f2 < f1 - RESTART_GAIN:
+            elif f2 < f1 - restart.RESTART_GAIN:
                 out.theta[s] = trial  # (its derivative check passed in the loop)
             else:
                 out.theta[s], out.sigma[s], out.beta[s] = keep
