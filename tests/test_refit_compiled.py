@@ -315,3 +315,26 @@ def test_centred_refits_against_lme4(reml):
             assert (est.theta[s][[0, 2]] < SINGULAR_TOL).any() == r["singular"]
         assert est.sigma[s] == pytest.approx(r["sigma"], rel=5e-4)
         np.testing.assert_allclose(est.beta[s], r["beta"], rtol=1e-9)
+
+
+def test_stacked_map_to_the_original_columns_is_the_one_row_map():
+    """refit_centred's stacked θ' → θ equals Centring.to_original row by row, bit for bit,
+    also on the boundary (a correlation of ±1); a row with a vanishing first pivot is left to
+    the one-row map."""
+    from mixedfit.engine.centring import Centring
+    from mixedfit.engine.refit_centred import _to_original_many
+
+    fit = _fit(ORTHODONT)
+    centring = Centring.of(engine_terms(fit._design))
+    assert centring is not None
+    rng = np.random.default_rng(1)
+    thetas = np.column_stack(
+        [rng.uniform(0, 4, 300), rng.normal(0, 0.3, 300), rng.uniform(0, 0.3, 300)]
+    )
+    thetas[::7, 2] = 0.0  # on the boundary: θ of rank one, its last pivot ≈ 0
+    thetas[0] = centring.to_centred(np.array([0.0, 0.0, 0.5]))  # a first pivot of 0
+    many, alone = _to_original_many(centring, thetas)
+    assert alone[0] and alone.sum() <= 3
+    for i in np.flatnonzero(~alone):
+        assert np.array_equal(many[i], centring.to_original(thetas[i]))
+    assert (many[7::7, 2] == 0).all()

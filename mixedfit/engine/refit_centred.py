@@ -27,6 +27,7 @@ import numpy as np
 from . import restart
 from .centring import Centring
 from .restart import on_boundary, rescaled_start
+from .reterm import _PSD_RTOL
 
 __all__ = ["SecondStarts"]
 
@@ -67,8 +68,10 @@ class SecondStarts:
         (``done`` False: left to the Python path); False if the loop failed to load."""
         layout = self.centring.layout
         boundary = []
-        for s in np.flatnonzero(out.done):
-            theta = self._mapped(out.theta[s])
+        finished = np.flatnonzero(out.done)
+        many = _to_original_many(self.centring, out.theta[finished])
+        for i, s in enumerate(finished):
+            theta = self._mapped(out.theta[s]) if many[1][i] else many[0][i]
             if theta is None:
                 out.done[s] = False
                 continue
@@ -124,3 +127,39 @@ class SecondStarts:
         except np.linalg.LinAlgError:  # pragma: no cover - θ' is finite: S is PSD
             return None
         return theta if np.all(np.isfinite(theta)) else None
+
+
+def _to_original_many(centring: Centring, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`.Centring.to_original` of each row of ``thetas`` where its centred terms have two
+    columns: the same operations on stacked arrays (the products in the same order, and
+    :func:`.reterm.psd_cholesky`'s steps, whose dot products have at most one term for k = 2);
+    (θ rows, and per row True where it is left to the one-row map: a vanishing pivot, a value
+    that is not finite, or a centred term with more columns)."""
+    out, alone = np.array(thetas, dtype=float), np.zeros(len(thetas), dtype=bool)
+    layout = centring.layout
+    for term, off, M in zip(layout.terms, layout.offsets, centring.M, strict=True):
+        if M is None:
+            continue
+        if term.k != 2:
+            return out, np.ones(len(thetas), dtype=bool)
+        rows, cols = term.theta_index
+        part = slice(off, off + len(rows))
+        T = np.zeros((len(thetas), 2, 2))
+        T[:, rows, cols] = thetas[:, part]
+        d = 1.0 / np.diag(M)
+        A = d[:, None] * M
+        S = A @ T @ T.transpose(0, 2, 1) @ A.T
+        S = (S + S.transpose(0, 2, 1)) / 2
+        s00, s10, s11 = S[:, 0, 0], S[:, 1, 0], S[:, 1, 1]
+        with np.errstate(all="ignore"):
+            tol = _PSD_RTOL * np.maximum(np.maximum(np.abs(s00), np.abs(s11)), 1e-300)
+            l00 = np.sqrt(s00)
+            l10 = s10 / l00
+            d1 = s11 - l10 * l10
+            l11 = np.where(d1 <= tol, 0.0, np.sqrt(d1))
+        alone |= ~(s00 > tol) | ~np.isfinite(s00) | ~np.isfinite(d1) | (d1 < -tol)
+        L = np.zeros_like(T)
+        L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = l00, l10, l11
+        L = L / d[:, None]
+        out[:, part] = L[:, rows, cols]
+    return out, alone
