@@ -29,6 +29,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
+from .edge_fit import EDGE_PHI, edge_report
 from .result import ResidualFit
 
 __all__ = ["EDGE_TRY", "EDGE_U", "edge_check"]
@@ -66,15 +67,20 @@ def edge_check(
         return fit
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
-    best: tuple[float, float] | None = None  # (criterion, sign of the edge)
+    best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
     for sign in (1.0, -1.0):
         record = _at_edge(dense, fit, layout, sign, budget)
         total += record.evaluations
         if best is None or record.objective < best[0]:
-            best = (record.objective, sign)
+            best = (record.objective, sign, record)
     assert best is not None
     if not best[0] < fit.objective - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
+    # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
+    left = max(0, max_evals - total)
+    at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
+    if at_edge is not None:
+        return at_edge
     text = _message(best[1], -best[0] / 2, fit)
     check = fit.check
     if check is not None and check.message is not None:
@@ -89,7 +95,7 @@ def _at_edge(
     """The criterion at the edge φ = ``sign`` (|u| = :data:`EDGE_U`, the other correlation
     parameters as fitted), minimized over θ from the fit's θ."""
     phi = fit.phi.copy()
-    phi[0] = sign * EDGE_U
+    phi[0] = sign * EDGE_PHI  # φ = ±1 exactly: V stays regular where G is
 
     def at(theta: np.ndarray) -> float:
         return dense.objective(np.concatenate([theta, phi]), fit.reml)
