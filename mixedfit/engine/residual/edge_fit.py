@@ -42,6 +42,7 @@ __all__ = [
     "edge_model",
     "edge_report",
     "edge_sign",
+    "inside",
 ]
 
 EDGE_PHI = 1e150
@@ -82,6 +83,18 @@ def edge_sign(model: ResidualModel, phi: np.ndarray) -> float:
         return 0.0
     u = float(phi[0])  # the correlation's parameters come first (ResidualModel.split)
     return math.copysign(1.0, u) if abs(u) >= EDGE_PHI / 2 else 0.0
+
+
+def inside(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """φ with an edge (:func:`edge_sign`) pulled to |u| = :data:`EDGE_NEAR`, where the rows
+    can be whitened (a refit's start, the factor kept with an edge fit); φ itself otherwise."""
+    phi = np.asarray(phi, dtype=float)
+    sign = edge_sign(model, phi)
+    if not sign:
+        return phi
+    out = phi.copy()
+    out[0] = sign * EDGE_NEAR
+    return out
 
 
 def edge_model(
@@ -151,12 +164,10 @@ def edge_report(
     if done is None or not math.isfinite(done[1]):
         return None
     solution, objective = done
-    near = phi.copy()
-    near[0] = sign * EDGE_NEAR
     try:
         with single_threaded():
             crit = ResidualCriterion(list(terms), X, y, fit.model)
-            factor = crit.factor_at(near)
+            factor = crit.factor_at(inside(fit.model, phi))
             factor.update(theta)  # the factor holds θ̂, as a fit's does
     except np.linalg.LinAlgError:
         return None
@@ -170,16 +181,18 @@ def edge_report(
         message=message,
         start=START,
     )
-    boundary = edge_message(sign, -objective / 2, fit)
+    u = float(fit.phi[0])
+    boundary = edge_message(sign, -objective / 2, (fit.loglik, u / math.sqrt(1 + u * u)))
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
 
 
-def edge_message(sign: float, loglik: float, fit: ResidualFit) -> str:
-    """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``,
-    ``fit`` the interior fit it replaced)."""
-    u = float(fit.phi[0])
+def edge_message(
+    sign: float, loglik: float, interior: tuple[float, float] | None = None
+) -> str:
+    """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
+    ``interior``: ℓ and φ of the interior optimum it replaced, None on reload)."""
     edge = "1" if sign > 0 else "−1"
     what = (
         "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
@@ -194,10 +207,14 @@ def edge_message(sign: float, loglik: float, fit: ResidualFit) -> str:
         else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) "
         "residual"
     )
+    above = (
+        ""
+        if interior is None
+        else f", above the interior optimum {interior[0]:.6f} at φ = {interior[1]:.6f}"
+    )
     return (
-        f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there, "
-        f"above the interior optimum {fit.loglik:.6f} at φ = {u / math.sqrt(1 + u * u):.6f}); "
-        f"the fit is reported at φ = {edge}, where {what} and no residual noise remains "
+        f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"
+        f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "
         "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
         "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
         "residuals are not defined there (NaN), and inference on φ is not available. Consider "

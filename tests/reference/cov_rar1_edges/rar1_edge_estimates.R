@@ -9,7 +9,8 @@
 # criterion is re-maximized over (log s, atanh rho) tightly (BFGS), then at that optimum:
 # sigma^2 = r'V^-1 r / (n - p) (REML) or / n (ML), beta, SE = sqrt(diag(sigma^2 (X'V^-1X)^-1)),
 # BLUPs b_i = G Z_i' V_i^-1 (y_i - X_i beta) per Subject (all 5 occf columns),
-# conditional sds sqrt(diag(G - G Z_i' V_i^-1 Z_i G)), fitted values X beta + Z b.
+# conditional sds sqrt(diag(G - G Z_i' V_i^-1 Z_i G)), fitted values X beta + Z b, and the
+# coefficients' Satterthwaite df with phi held at the edge (numDeriv, see below).
 # Run from the repository root:
 #   Rscript tests/reference/cov_rar1_edges/rar1_edge_estimates.R
 #   -> tests/reference/cov_rar1_edges/edge_<key>_<REML|ML>.json
@@ -41,7 +42,8 @@ edge_fit <- function(csv, ref_json, reml) {
     crit <- if (reml) {
       (n - p) * (1 + log(2 * pi * r2 / (n - p))) + logdet + as.numeric(determinant(XVX)$modulus)
     } else n * (1 + log(2 * pi * r2 / n)) + logdet
-    list(crit = crit, beta = as.numeric(beta), XVX = XVX, r2 = r2, G = G, Vs = Vs)
+    list(crit = crit, beta = as.numeric(beta), XVX = XVX, r2 = r2, G = G, Vs = Vs,
+         logdet = logdet)
   }
   f <- function(par) {
     v <- tryCatch(parts(exp(par[1:5]), tanh(par[6]))$crit, error = function(e) Inf)
@@ -68,11 +70,30 @@ edge_fit <- function(csv, ref_json, reml) {
     condsd[i, ] <- sqrt(pmax(diag(sigma2 * (P$G - GZ %*% solve(v$W, t(GZ)))), 0))
     fitted[g] <- X[g, , drop = FALSE] %*% P$beta + v$Z %*% blup[i, ]
   }
+  # Satterthwaite df of each coefficient at the edge (phi held at +-1, as lmerTest with the
+  # variance parameters psi = (log sigma^2, log s, atanh rho); the df do not depend on psi's
+  # parameterization): W = 2 H^-1 (H the Hessian of the unprofiled -2 l), Phi(psi) = Var(beta),
+  # df_j = 2 Phi_jj^2 / (g' W g), g = d Phi_jj / d psi
+  dev2 <- function(psi) {
+    s2 <- exp(psi[1]); P <- parts(exp(psi[2:6]), tanh(psi[7]))
+    m <- if (reml) n - p else n
+    ld <- if (reml) as.numeric(determinant(P$XVX)$modulus) else 0
+    m * log(2 * pi * s2) + P$logdet + ld + P$r2 / s2
+  }
+  phi_of <- function(psi) exp(psi[1]) * solve(parts(exp(psi[2:6]), tanh(psi[7]))$XVX)
+  psi <- c(log(sigma2), par)
+  H <- numDeriv::hessian(dev2, psi)
+  W <- 2 * solve(H)
+  J <- numDeriv::jacobian(function(q) as.numeric(phi_of(q)), psi)
+  df <- sapply(seq_len(p), function(j) {
+    g <- J[(j - 1) * p + j, ]
+    2 * phi_of(psi)[j, j]^2 / as.numeric(t(g) %*% W %*% g)
+  })
   sdev <- sqrt(sigma2) * s
   k <- length(P$beta) + 5 + 1 + 1  # beta, 5 sds, rho, sigma (phi fixed at the edge)
   list(reml = reml, phi = phi, loglik = -P$crit / 2, stored_loglik = ref$best_loglik,
        sigma = sqrt(sigma2), s = s, sd = sdev, rho = rho, beta = P$beta,
-       se = sqrt(diag(vcov)), vcov = vcov, subjects = subjects, blup = blup, condsd = condsd,
+       se = sqrt(diag(vcov)), vcov = vcov, satterthwaite_df = df, subjects = subjects, blup = blup, condsd = condsd,
        fitted = fitted)
 }
 here <- "tests/reference/cov_rar1_edges"
