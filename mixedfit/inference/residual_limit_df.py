@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ..engine import vanishing
+from ..engine.residual.edge_fit import edge_sign
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .limit_df import limit_varpar
@@ -24,7 +25,13 @@ from .limit_df import limit_varpar
 if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
-__all__ = ["LIMIT_KR_REFUSAL", "refuse_limit_kenward_roger", "residual_limit_varpar"]
+__all__ = [
+    "EDGE_REFUSAL",
+    "EDGE_USE",
+    "LIMIT_KR_REFUSAL",
+    "refuse_limit_kenward_roger",
+    "residual_limit_varpar",
+]
 
 LIMIT_KR_REFUSAL = (
     "Kenward-Roger df are not available at the σ → 0 limit of a structured term (the fit's "
@@ -33,6 +40,17 @@ LIMIT_KR_REFUSAL = (
     "use ddf='satterthwaite' (the limit GLS's df) or fit the GLS itself"
 )
 """The refusal of Kenward–Roger df for a residual-structure fit at the σ → 0 limit."""
+EDGE_REFUSAL = (
+    "{what} are not available at the φ = ±1 edge of the AR(1) residual correlation (the fit's "
+    "BoundaryWarning): Λ_R is singular there, so the rows cannot be whitened, and φ is on its "
+    "bound; {use}"
+)
+"""The refusal of a method at the φ = ±1 edge (:mod:`..engine.residual.edge_fit`)."""
+EDGE_USE = (
+    "use method='wald', or fit the equivalent model (φ = 1: (1 | subject) beside the structured "
+    "term, without the AR(1) residual) and profile that"
+)
+_EDGE_KR_USE = "use ddf='satterthwaite' (the edge model's df, φ held at the edge)"
 _EIGEN_TOL = 1e-8  # as satterthwaite.py: eigenvalues of the Hessian below this are dropped
 
 
@@ -43,9 +61,12 @@ def at_limit(fit: ResidualModelFit) -> bool:
 
 
 def refuse_limit_kenward_roger(fit: ResidualModelFit) -> None:
-    """Raise :class:`~mixedfit.MixedFitError` for a fit at the σ → 0 limit."""
+    """Raise :class:`~mixedfit.MixedFitError` for a fit at the σ → 0 limit, or at the φ = ±1
+    edge of an AR(1) residual correlation."""
     if at_limit(fit):
         raise MixedFitError(LIMIT_KR_REFUSAL)
+    if edge_sign(fit._engine.model, fit._engine.phi):
+        raise MixedFitError(EDGE_REFUSAL.format(what="Kenward-Roger df", use=_EDGE_KR_USE))
 
 
 def residual_limit_varpar(

@@ -31,6 +31,7 @@ import scipy.stats
 
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion
+from ..engine.residual.edge_fit import edge_sign
 from ..engine.residual.variance import FLOOR, IdentPart
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
@@ -43,6 +44,7 @@ from .kenward_roger import kr_ftest
 from .profile import _endpoint
 from .residual_kr import residual_kr_adjusted
 from .residual_level import level_rows, warn_level
+from .residual_limit_df import EDGE_REFUSAL, EDGE_USE
 from .residual_varpar import residual_varpar
 
 if TYPE_CHECKING:
@@ -192,12 +194,15 @@ _R = TypeVar("_R")
 def named_singular(
     profile: Callable[Concatenate[ResidualModelFit, _P], _R],
 ) -> Callable[Concatenate[ResidualModelFit, _P], _R]:
-    """``profile`` with a singular factor (numpy's LinAlgError: a VarIdent stratum whose
+    """``profile`` refused at the φ = ±1 edge of an AR(1) residual correlation, and with a
+    singular factor (numpy's LinAlgError: a VarIdent stratum whose
     variance vanished, the ML refit moving it further to 0) raised as a MixedFitError naming
     the strata (review rv9 LOW-1)."""
 
     @functools.wraps(profile)
     def wrapped(fit: ResidualModelFit, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if edge_sign(fit._engine.model, fit._engine.phi):  # φ = ±1 (engine/residual/edge_fit.py)
+            raise MixedFitError(EDGE_REFUSAL.format(what="profile intervals", use=EDGE_USE))
         try:
             return profile(fit, *args, **kwargs)
         except np.linalg.LinAlgError:

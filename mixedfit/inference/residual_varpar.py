@@ -46,6 +46,7 @@ import scipy.linalg
 from ..engine import vanishing
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion, reference
+from ..engine.residual.edge_fit import EdgeModel, edge_model, edge_sign
 from ..engine.residual.polish import unit_ratio_entries
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.vanished import STEP
@@ -96,6 +97,9 @@ class ResidualVarpar:
 
 class _Unprofiled:
     """−2ℓ(ψ) and Φ(ψ) of a residual-structure fit, ψ = (log σ², θ, φ)."""
+
+    halvings = 3
+    """Richardson halvings of the Hessian's steps (numDeriv's 4 cost 25 % more, as accurate)."""
 
     def __init__(self, fit: ResidualModelFit) -> None:
         design, engine = fit._design, fit._engine
@@ -221,6 +225,66 @@ class _Unprofiled:
         return math.exp(float(psi[0])) * np.asarray(unscaled)
 
 
+class _EdgeUnprofiled(_Unprofiled):
+    """−2ℓ(ψ) and Φ(ψ) of a fit reported at the φ = ±1 edge of its AR(1) residual correlation
+    (:mod:`..engine.residual.edge_fit`): the edge model's by dense blocks (V₁ = ZΛΛ'Z' + Λ_R(±1),
+    Λ_R singular: no whitened rows), φ held at the edge (its rows and columns of W are 0, as a
+    θ on its bound), a structured term's sds on log scale, its correlations atanh-boxed. The
+    Hessian takes numDeriv's 4 halvings: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative
+    sds ≈ 100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9 wide, and 3 left the
+    intercept's df 2.7 % low (27.53 against R's 28.30)."""
+
+    halvings = 4
+
+    def __init__(self, fit: ResidualModelFit, dense: EdgeModel) -> None:
+        engine = fit._engine
+        self.dense, self.reml, self.rereferenced = dense, engine.reml, False
+        n_theta = dense.layout.size
+        self.psi = np.concatenate([[2.0 * math.log(engine.sigma)], engine.theta, engine.phi])
+        k = len(self.psi)
+        lower = np.full(k, -np.inf)
+        upper = np.full(k, np.inf)
+        lower[1 : 1 + n_theta] = dense.layout.lower()
+        upper[1 : 1 + n_theta] = dense.layout.upper()
+        self.boxed = np.isfinite(lower) & np.isfinite(upper)
+        self._low, self._width = lower[self.boxed], (upper - lower)[self.boxed]
+        self.ratio = np.zeros(k, dtype=bool)
+        self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
+        self.held = np.arange(k) > n_theta  # φ
+
+    def _parts(self, psi: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+        done = self.dense.parts(psi[1 : 1 + self.dense.layout.size], None)
+        if done is None:
+            raise np.linalg.LinAlgError("V is singular")
+        return done
+
+    def deviance(self, psi: np.ndarray) -> float:
+        """−2ℓ (REML or ML) at ψ, σ² not profiled, of the edge model."""
+        logdet, ldx, r2, _ = self._parts(psi)
+        n, p = self.dense.X.shape
+        m = n - p if self.reml else n
+        log_s2 = float(psi[0])
+        value = logdet + r2 * math.exp(-log_s2) + m * (math.log(2 * math.pi) + log_s2)
+        return float(value + ldx) if self.reml else float(value)
+
+    def vcov(self, psi: np.ndarray) -> np.ndarray:
+        """Φ(ψ) = σ² (X'V₁⁻¹X)⁻¹ of the edge model."""
+        return math.exp(float(psi[0])) * np.asarray(self._parts(psi)[3])
+
+
+def _unprofiled(fit: ResidualModelFit) -> _Unprofiled:
+    """The fit's :class:`_Unprofiled`, or at a φ = ±1 edge :class:`_EdgeUnprofiled`."""
+    engine = fit._engine
+    if edge_sign(engine.model, engine.phi):
+        from ..model.fit import engine_terms
+
+        d = fit._design
+        dense = edge_model(engine_terms(d), d.X, d.y - d.offset, engine.model, engine.phi)
+        if dense is not None:
+            return _EdgeUnprofiled(fit, dense)
+    return _Unprofiled(fit)
+
+
 def _referred_to_a_kept_stratum(
     model: ResidualModel, x: np.ndarray, terms: list[ReTerm]
 ) -> tuple[ResidualModel, np.ndarray, float] | None:
@@ -251,9 +315,9 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
         The Hessian of −ℓ is not positive definite at the estimates (a boundary or not
         converged fit): Satterthwaite df are not available.
     """
-    model = _Unprofiled(fit)
+    model = _unprofiled(fit)
     psi = model.psi
-    if vanishing.at_limit(np.asarray(fit._engine.theta, dtype=float), model.crit.layout):
+    if vanishing.at_limit(np.asarray(fit._engine.theta, dtype=float), fit._engine.factor.layout):
         return ResidualVarpar(*residual_limit_varpar(fit))  # the limit GLS's
     try:
         with single_threaded():
@@ -289,7 +353,7 @@ def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:
         u[keep] = sub
         return model.deviance(model.to_psi(u))
 
-    H = 0.5 * richardson_hessian(deviance, free[keep], r=3)
+    H = 0.5 * richardson_hessian(deviance, free[keep], r=model.halvings)
     chol = scipy.linalg.cho_factor(H, lower=True)
     W = np.zeros((len(free), len(free)))
     W[np.ix_(keep, keep)] = scipy.linalg.cho_solve(chol, np.eye(int(keep.sum())))

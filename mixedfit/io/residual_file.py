@@ -41,6 +41,7 @@ from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
+from ..engine.residual.edge_fit import edge_estimates, edge_message, edge_sign, inside
 from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -206,12 +207,19 @@ def restore_residual(
     reml = document["model"]["reml"]
     with single_threaded():
         try:
-            objective = crit.objective(x, reml)
-            factor = crit.factor_at(phi)
-            solution = crit.solution(x, factor, reml)  # QR at tiny VarIdent ratios
-            at_limit = limit_estimates(terms, design.X, design.y - design.offset, x, reml)
-            if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
-                solution, objective = at_limit
+            y = design.y - design.offset
+            at_edge = edge_estimates(terms, design.X, y, bound.model, x, reml)
+            if at_edge is not None:  # φ = ±1 of an AR(1): the edge model's, as the fit reported
+                solution, objective = at_edge
+                factor = crit.factor_at(inside(bound.model, phi))
+                factor.update(theta)
+            else:
+                objective = crit.objective(x, reml)
+                factor = crit.factor_at(phi)
+                solution = crit.solution(x, factor, reml)  # QR at tiny VarIdent ratios
+                at_limit = limit_estimates(terms, design.X, design.y - design.offset, x, reml)
+                if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
+                    solution, objective = at_limit
         except np.linalg.LinAlgError:
             raise MixedFitError(
                 f"the model saved in {where} does not reproduce its fit: the residual "
@@ -245,7 +253,10 @@ def restore_residual(
     check = None
     limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms])
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
-    if factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
+    edge = edge_sign(bound.model, phi)
+    if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
+        limit = edge_message(edge, -stored / 2)
+    elif factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)

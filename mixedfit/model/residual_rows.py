@@ -25,6 +25,7 @@ from ..design import Design
 from ..design import validation as v
 from ..engine.limit_gls import limit_model
 from ..engine.residual import ResidualFit, fit_residual
+from ..engine.residual.edge_fit import edge_model, edge_sign
 from ..engine.residual.rows import correlate, normalize, row_sd
 from ..engine.solution import conditional_variances
 from ..exceptions import MixedFitError
@@ -79,6 +80,10 @@ def condsd(fit: ResidualRows) -> list[np.ndarray]:
         d = fit._design
         model = limit_model(tuple(engine_terms(d)), d.X, d.y - d.offset, 0.0)
         blocks = None if model is None else model.conditional_variances(engine.theta, engine.sigma)
+    elif edge_sign(engine.model, engine.phi):  # φ = ±1: the edge model's (edge_fit.py)
+        d = fit._design
+        edge = edge_model(engine_terms(d), d.X, d.y - d.offset, engine.model, engine.phi)
+        blocks = None if edge is None else edge.conditional_variances(engine.theta, engine.sigma)
     if blocks is None:
         blocks = conditional_variances(engine.factor.clone(), engine.theta, engine.sigma)
     return [np.sqrt(np.maximum(np.diagonal(V, axis1=1, axis2=2), 0.0)) for V in blocks]
@@ -114,6 +119,8 @@ def residuals_of(fit: ResidualRows, type: str = "response") -> np.ndarray:
         return np.full(len(r), np.nan)
     if key == "pearson":
         return r / (engine.sigma * row_sd(model, engine.phi))
+    if edge_sign(model, engine.phi):  # Λ_R(±1) singular: no whitened residuals
+        return np.full(len(r), np.nan)
     return normalize(model, engine.phi, r / engine.sigma)
 
 

@@ -9,9 +9,10 @@ unconstrained u of ρ = u/√(1 + u²) runs off to ∞). The optimizer then stop
 (ℓ 2e-4 short, its derivative check satisfied) and the whitened factor degrades as Λ_R becomes
 singular. :func:`edge_check` evaluates the model at the edge (|u| = :data:`EDGE_U`, θ
 re-optimized on :class:`.dense.DenseResidual`, which does not whiten by Λ_R) and, when the
-likelihood there is higher than the fit's, marks the fit unconverged with a message that says so
-and what to fit instead (the fit is not moved: the edge is not a point of the model's
-parameterization). Arrays only.
+likelihood there is higher than the fit's, reports the fit at that edge (:mod:`.edge_fit`: φ̂ = ±1
+exactly, the edge model's estimates, a BoundaryWarning; session 11), or where the edge model is
+singular marks the fit unconverged with a message that says so and what to fit instead. Arrays
+only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
+from .edge_fit import EDGE_PHI, edge_report
 from .result import ResidualFit
 
 __all__ = ["EDGE_TRY", "EDGE_U", "edge_check"]
@@ -46,8 +48,9 @@ hiding the −1 edge had φ = 0.92 (REML) / 0.96 (ML)."""
 def edge_check(
     fit: ResidualFit, terms: Sequence[ReTerm], X: np.ndarray, y: np.ndarray, max_evals: int
 ) -> ResidualFit:
-    """``fit`` marked unconverged (``record.converged`` False, its message, and the derivative
-    check's message if it has one) when the criterion at an edge φ → ±1 of its AR(1) residual
+    """``fit`` reported at the edge (:func:`.edge_fit.edge_report`), or where that is singular
+    marked unconverged (``record.converged`` False, its message, and the derivative
+    check's message if it has one), when the criterion at an edge φ → ±1 of its AR(1) residual
     correlation (θ re-optimized, at most :data:`..vanishing.WATCH_EVALS` evaluations per edge,
     counted) is lower than the fit's by more than :data:`..restart.RESTART_GAIN`; the message
     names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY`, whichever side
@@ -66,15 +69,24 @@ def edge_check(
         return fit
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
-    best: tuple[float, float] | None = None  # (criterion, sign of the edge)
+    best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
     for sign in (1.0, -1.0):
         record = _at_edge(dense, fit, layout, sign, budget)
         total += record.evaluations
         if best is None or record.objective < best[0]:
-            best = (record.objective, sign)
+            best = (record.objective, sign, record)
     assert best is not None
-    if not best[0] < fit.objective - RESTART_GAIN:
+    # the fit's own value by the dense criterion too: the whitened one degrades near φ = ±1
+    # (a refit from an edge fit's φ, u = 1e4: ℓ 0.017 above the dense value there)
+    own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
+    total += 1
+    if not best[0] < max(fit.objective, own if math.isfinite(own) else -math.inf) - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
+    # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
+    left = max(0, max_evals - total)
+    at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
+    if at_edge is not None:
+        return at_edge
     text = _message(best[1], -best[0] / 2, fit)
     check = fit.check
     if check is not None and check.message is not None:
@@ -89,7 +101,7 @@ def _at_edge(
     """The criterion at the edge φ = ``sign`` (|u| = :data:`EDGE_U`, the other correlation
     parameters as fitted), minimized over θ from the fit's θ."""
     phi = fit.phi.copy()
-    phi[0] = sign * EDGE_U
+    phi[0] = sign * EDGE_PHI  # φ = ±1 exactly: V stays regular where G is
 
     def at(theta: np.ndarray) -> float:
         return dense.objective(np.concatenate([theta, phi]), fit.reml)

@@ -34,6 +34,7 @@ from . import reference, restart, vanished
 from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
 from .edge import edge_check
+from .edge_fit import START_U, inside
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit
 from .polish import POLISH_STEP
@@ -117,6 +118,8 @@ def fit_residual(
             watch=watch,
         )
 
+    if phi_start is not None:  # a refit from an edge fit starts inside (edge_fit.py)
+        phi_start = inside(model, phi_start, START_U)
     try:
         fit = _fit_one(
             terms,

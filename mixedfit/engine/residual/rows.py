@@ -84,6 +84,16 @@ def correlate(model: ResidualModel, phi: np.ndarray, E: np.ndarray) -> np.ndarra
         return np.asarray(E * s[:, None])
     out = np.empty_like(E)
     for rows in model.batches:
-        C = np.linalg.cholesky(model.blocks(phi, rows, s))  # (nsub, m, m)
-        out[rows] = C @ E[rows]
+        out[rows] = _root(model.blocks(phi, rows, s)) @ E[rows]
     return out
+
+
+def _root(blocks: np.ndarray) -> np.ndarray:
+    """C with C Cᵀ = Λ per block (nsub, m, m): the Cholesky factor, or where Λ is singular
+    (an AR(1) at φ = ±1, :mod:`.edge_fit`) the symmetric root from its eigenvalues (clipped at
+    0)."""
+    try:
+        return np.asarray(np.linalg.cholesky(blocks))
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(blocks)
+        return np.asarray(vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :])

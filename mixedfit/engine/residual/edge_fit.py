@@ -1,0 +1,228 @@
+"""A residual-path fit reported AT the φ = ±1 edge of its AR(1) residual correlation (issue 12).
+
+Beside a spanning structured term (``ar1(0 + occf | Subject, hom=False)``, :mod:`..limit_gls`)
+the likelihood of ``residual=mf.AR1("occ", "Subject")`` can rise all the way to φ → ±1
+(:mod:`.edge`). There Λ_R(±1) is singular (σ² 1 1' per subject at φ = 1, a random intercept; its
+alternating analogue (−1)^(s+t) at φ = −1), so the whitened rows of the fit do not exist, but
+V / σ² = Z Λ Λ' Z' + Λ_R(±1) is positive definite per subject wherever the term's G is: the
+model at the edge is an ordinary model, evaluated densely by :class:`EdgeModel` (the criterion,
+β̂, Var(β̂), σ̂, the BLUPs b = Λ Λ' Z' V⁻¹ r and their conditional covariances). When
+:func:`.edge.edge_check` finds the edge's supremum above the interior fit, :func:`edge_report`
+makes it the fit: φ̂ = ±1 exactly (the unconstrained u = ±:data:`EDGE_PHI`, whose
+u/√(1 + u²) is ±1 in floating point), θ̂ the edge's optimum (polished), the edge's criterion,
+and a BoundaryWarning (:func:`edge_message`). The fit's ``factor`` is the whitened one at
+|u| = :data:`.edge.EDGE_U` (ρ = 1 − 5e-9; only its layout and shape are read at the edge).
+:func:`edge_estimates` recomputes the estimates from a stored x = (θ, φ) (reload). Arrays only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..limit_gls import _spanning
+from ..optimize import OptimizerRecord, minimize_theta
+from ..reterm import ReTerm, ThetaLayout
+from ..solution import Solution
+from ..threads import single_threaded
+from .correlation import AR1Part
+from .criterion import ResidualCriterion
+from .dense import DenseResidual
+from .result import ResidualFit
+from .structure import ResidualModel
+
+__all__ = [
+    "EDGE_PHI",
+    "EdgeModel",
+    "edge_estimates",
+    "edge_message",
+    "edge_model",
+    "edge_report",
+    "edge_sign",
+    "inside",
+]
+
+EDGE_PHI = 1e150
+"""|u| of φ̂ at the edge: u/√(1 + u²) is exactly 1.0 in floating point (u² = 1e300 is finite)."""
+
+EDGE_NEAR = 1e4
+"""|u| of the whitened factor kept with an edge fit (ρ = 1 − 5e-9; :data:`.edge.EDGE_U`)."""
+
+START_U = 10.0
+"""|u| of a refit's start from an edge fit (ρ = ±0.995): at |u| = :data:`EDGE_NEAR` the whitened
+criterion is 1e-2 off and BOBYQA stays there (a refit of seed 2 with y + 0.001 reported ℓ
+0.017 above the supremum)."""
+
+START = "edge φ = ±1"
+
+
+class EdgeModel(DenseResidual):
+    """V / σ² = Z Λ Λ' Z' + Λ_R(φ) by the spanning term's groups at a fixed φ (the edge), the
+    model itself at every evaluation (:meth:`.DenseResidual._blocks` with weight 1): its
+    :meth:`criterion`, :meth:`solution` and :meth:`conditional_variances` are the edge
+    model's."""
+
+    def __init__(
+        self,
+        layout: ThetaLayout,
+        X: np.ndarray,
+        y: np.ndarray,
+        span: int,
+        model: ResidualModel,
+        phi: np.ndarray,
+    ) -> None:
+        super().__init__(layout, X, y, span, model)
+        self.residual_blocks(np.asarray(phi, dtype=float))
+
+    def _blocks(self, theta: np.ndarray, nugget: float) -> np.ndarray | None:
+        return super()._blocks(theta, 1.0)
+
+
+def edge_sign(model: ResidualModel, phi: np.ndarray) -> float:
+    """±1 when φ is at an edge of an AR(1) residual correlation (|u| ≥ :data:`EDGE_PHI` / 2),
+    0 otherwise."""
+    if not isinstance(model.correlation, AR1Part) or len(phi) == 0:
+        return 0.0
+    u = float(phi[0])  # the correlation's parameters come first (ResidualModel.split)
+    return math.copysign(1.0, u) if abs(u) >= EDGE_PHI / 2 else 0.0
+
+
+def inside(model: ResidualModel, phi: np.ndarray, u: float = EDGE_NEAR) -> np.ndarray:
+    """φ with an edge (:func:`edge_sign`) pulled to |u| (default :data:`EDGE_NEAR`), where the
+    rows can be whitened (the factor kept with an edge fit; a refit's start at
+    :data:`START_U`); φ itself otherwise."""
+    phi = np.asarray(phi, dtype=float)
+    sign = edge_sign(model, phi)
+    if not sign:
+        return phi
+    out = phi.copy()
+    out[0] = sign * u
+    return out
+
+
+def edge_model(
+    terms: Sequence[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, phi: np.ndarray
+) -> EdgeModel | None:
+    """The model at φ (an edge) by dense blocks, or None without a spanning term."""
+    if not terms or X.shape[0] <= X.shape[1]:
+        return None
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    return None if span is None else EdgeModel(layout, X, y, span, model, phi)
+
+
+def edge_estimates(
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    model: ResidualModel,
+    x: np.ndarray,
+    reml: bool,
+) -> tuple[Solution, float] | None:
+    """The edge model's estimates and criterion at x = (θ, φ) when φ is at an edge
+    (:func:`edge_sign`); None otherwise, or where V is singular."""
+    x = np.asarray(x, dtype=float)
+    n = len(x) - model.size
+    if not edge_sign(model, x[n:]):
+        return None
+    dense = edge_model(terms, X, y, model, x[n:])
+    return None if dense is None else dense.solution(x[:n], reml, None)
+
+
+def edge_report(
+    fit: ResidualFit,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    sign: float,
+    edge: OptimizerRecord,
+    evaluations: int,
+    budget: int,
+) -> ResidualFit | None:
+    """``fit`` replaced by the edge φ = ``sign`` (θ from ``edge``, the edge's optimum over θ,
+    polished within ``budget`` evaluations), with the edge model's estimates and criterion and
+    :func:`edge_message` as its boundary; None where the edge model is singular or no lower
+    than ``edge``'s value. ``evaluations``: the fit's count so far (the polish's are added)."""
+    phi = fit.phi.copy()
+    phi[0] = sign * EDGE_PHI
+    dense = edge_model(terms, X, y, fit.model, phi)
+    if dense is None:
+        return None
+    layout = dense.layout
+    theta = np.asarray(edge.theta, dtype=float)
+    spent, converged, message = 0, edge.converged, edge.message
+    if budget > 0:
+
+        def at(th: np.ndarray) -> float:
+            return dense.criterion(th, fit.reml)
+
+        polished = minimize_theta(
+            at, theta, layout.lower(), max_evals=budget, upper=layout.upper(), step_scale=1e-2
+        )
+        spent = polished.evaluations
+        if polished.objective <= edge.objective:
+            theta = np.asarray(polished.theta, dtype=float)
+            converged, message = polished.converged, polished.message
+    done = dense.solution(theta, fit.reml, None)
+    if done is None or not math.isfinite(done[1]):
+        return None
+    solution, objective = done
+    try:
+        with single_threaded():
+            crit = ResidualCriterion(list(terms), X, y, fit.model)
+            factor = crit.factor_at(inside(fit.model, phi))
+            factor.update(theta)  # the factor holds θ̂, as a fit's does
+    except np.linalg.LinAlgError:
+        return None
+    record = replace(
+        edge,
+        theta=np.concatenate([theta, phi]),
+        theta_start=fit.record.theta_start,
+        objective=objective,
+        evaluations=evaluations + spent,
+        converged=converged,
+        message=message,
+        start=START,
+    )
+    u = float(fit.phi[0])
+    boundary = edge_message(sign, -objective / 2, (fit.loglik, u / math.sqrt(1 + u * u)))
+    return ResidualFit(
+        theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
+    )
+
+
+def edge_message(
+    sign: float, loglik: float, interior: tuple[float, float] | None = None
+) -> str:
+    """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
+    ``interior``: ℓ and φ of the interior optimum it replaced, None on reload)."""
+    edge = "1" if sign > 0 else "−1"
+    what = (
+        "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
+        "per-subject random intercept of variance σ²"
+        if sign > 0
+        else "σ² Λ_R = σ² ((−1)^(s+t)) is a per-subject effect of variance σ² on the "
+        "alternating sign (−1)^t"
+    )
+    alternative = (
+        "(1 | subject) beside the structured term, without the AR(1) residual"
+        if sign > 0
+        else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) "
+        "residual"
+    )
+    above = (
+        ""
+        if interior is None
+        else f", above the interior optimum {interior[0]:.6f} at φ = {interior[1]:.6f}"
+    )
+    return (
+        f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"
+        f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "
+        "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
+        "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
+        "residuals are not defined there (NaN), and inference on φ is not available. Consider "
+        f"fitting {alternative} instead"
+    )
