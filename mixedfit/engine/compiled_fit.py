@@ -80,11 +80,13 @@ def compiled_optimum(
         with np.errstate(all="ignore"):
             record = run.minimize(moments(factor), max_evals)
             check = run.check(factor, record)
-            again = run.again
-            record, check = restart.improve(
-                record, check, layout, again, run.check_at(factor), spent=run.spent
-            )
-    except _PythonPathError:
+            # .restart.improve changes nothing unless θ̂ is on the boundary (.restart.suspect:
+            # the check passed, no structured term)
+            if restart.on_boundary(record.theta, layout):
+                record, check = restart.improve(
+                    record, check, layout, run.again, run.check_at(factor), spent=run.spent
+                )
+    except (_PythonPathError, np.linalg.LinAlgError, ArithmeticError, ValueError):
         return None
     except Exception as error:  # failed to compile or load: the Python path
         _failed.append(error)
