@@ -110,6 +110,20 @@ def test_simulated_responses_bit_for_bit(name, formula, monkeypatch):
     assert sum(used) >= len(used) // 2  # most take the compiled path
 
 
+def test_prior_weights_bit_for_bit(monkeypatch):
+    df = mf.load_dataset("sleepstudy")
+    df = df.assign(w=1.0 + df["Days"] % 3)
+    formula = "Reaction ~ Days + (Days | Subject)"
+    with monkeypatch.context() as m:
+        done = _counted(m)
+        fast = mf.lmer(formula, df, weights="w")
+    with monkeypatch.context() as m:
+        _python_path(m)
+        slow = mf.lmer(formula, df, weights="w")
+    assert done == [True]
+    _same(fast, slow)
+
+
 def test_a_start_that_is_not_finite_is_left_to_the_python_path(monkeypatch):
     df = mf.load_dataset("sleepstudy")
     monkeypatch.setattr(lmm, "_moment_start", lambda f: np.full(f.layout.size, np.nan))
