@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mixedfit as mf
-from mixedfit.engine import jit, optimize
+from mixedfit.engine import jit, lmm, optimize
 from mixedfit.engine.lmm import weighted_factor
 from mixedfit.model import engine_terms
 
@@ -40,6 +40,9 @@ def test_native_bobyqa_is_the_wrappers_bit_for_bit(
 ) -> None:
     calls = []
     run = optimize._run_native
+    # the single fit's compiled path (engine.compiled_fit, the Python path's records bit for
+    # bit: tests/test_compiled_fit.py) bypasses optimize; here the two Python paths are compared
+    monkeypatch.setattr(lmm, "compiled_optimum", lambda *args: None)
     monkeypatch.setattr(optimize, "_run_native", lambda *a: calls.append(1) or run(*a))
     native = _fit(name, formula, reml)
     assert calls  # the C path ran

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
-__all__ = ["GRADIENT_TOL", "MAX_NOBS", "ConvergenceCheck", "check_convergence", "derivatives"]
+__all__ = [
+    "GRADIENT_TOL",
+    "MAX_NOBS",
+    "ConvergenceCheck",
+    "check_convergence",
+    "derivatives",
+    "verdict",
+]
 
 GRADIENT_TOL = 2e-3  # lme4's check.conv.grad tolerance on the scaled gradient
 MAX_NOBS = 10_000  # lme4 computes the derivatives only below this many observations
@@ -160,6 +167,18 @@ def check_convergence(
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
     complement. ``f0``, ``many``: as for :func:`derivatives`."""
     grad_list, hess_list = _derivative_lists(fun, theta, lower, f0, many)
+    return verdict(grad_list, hess_list, theta, lower, ridge)
+
+
+def verdict(
+    grad_list: list[float],
+    hess_list: list[list[float]],
+    theta: np.ndarray,
+    lower: np.ndarray,
+    ridge: np.ndarray | None = None,
+) -> ConvergenceCheck:
+    """:func:`check_convergence` from the derivatives at ``theta`` (as :func:`derivatives`
+    gives them, in lists: NaN where not evaluable or, off the diagonal, beside a bound)."""
     m = len(grad_list)
     grad = np.array(grad_list, dtype=float)
     hess = np.array(hess_list, dtype=float).reshape(m, m)

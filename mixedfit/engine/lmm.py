@@ -10,7 +10,8 @@ from functools import partial
 import numpy as np
 
 from . import jit, restart, vanishing
-from .centring import CentredOptimum, Centring
+from .centring import CentredOptimum, Centring, centred_theta
+from .compiled_fit import compiled_optimum
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .early_limit import watched as early_watched
 from .factor import BlockedFactor
@@ -197,17 +198,27 @@ def fit_factors(
             spent[0] += done.evaluations
             return done
 
-        record = watched(given)
-        limit = vanishing.at_limit(record.theta, layout)
-        if given is not None and not limit:
-            record = replace(record, start="given")
-        check = None if limit else check_at(record.theta)
-        # second starts for a fit on the boundary or failing the derivative check (restart.py)
-        boundary, exhausted = _centred_theta(criteria), lambda: spent[0] >= max_evals
-        again = partial(watched, known=record)
-        record, check = restart.improve(
-            record, check, layout, again, check_at, boundary_theta=boundary, spent=exhausted
+        # the same records and checks on the compiled kernel where it covers the fit
+        plain = optimizer == "bobyqa" and all(
+            v is None for v in (given, centring, progress, start_of, criterion_of)
         )
+        fast = compiled_optimum(factor, limits[0], moments, max_evals) if plain else None
+        if fast is not None:
+            record, check = fast
+        else:
+            record = watched(given)
+            limit = vanishing.at_limit(record.theta, layout)
+            if given is not None and not limit:
+                record = replace(record, start="given")
+            check = None if limit else check_at(record.theta)
+            # second starts for a fit on the boundary or failing the derivative check
+            boundary, exhausted = centred_theta(criteria), lambda: spent[0] >= max_evals
+            record, check = restart.improve(
+                record,
+                *(check, layout, partial(watched, known=record), check_at),
+                boundary_theta=boundary,
+                spent=exhausted,
+            )
         if layout.structured:
             rest = max_evals - record.evaluations
             if rest > 0:  # none left: the cap holds (the fit warns, unconverged)
@@ -295,19 +306,6 @@ def _compiled_criteria(
         return built[id(factor)]
 
     return of
-
-
-def _centred_theta(
-    criteria: dict[bytes, CentredOptimum],
-) -> Callable[[np.ndarray], np.ndarray]:
-    """θ → the optimizer's θ' where the columns cancel or were scaled (the original θ then looks
-    singular), else θ."""
-
-    def judged(theta: np.ndarray) -> np.ndarray:
-        c = criteria.get(theta.tobytes())
-        return c.theta if c is not None and (c.centring.cancelling or c.scaled) else theta
-
-    return judged
 
 
 def _minimize_centred(
