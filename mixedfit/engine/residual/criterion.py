@@ -246,9 +246,10 @@ class ResidualCriterion:
             return None
         if not self._orthogonal:
             args = (self.terms, self._M, self.p, self.model)
+            built: OrthogonalCriterion | None
             if len(self.terms) > 1:  # nested in one term, else crossed (dense, capped)
-                built = NestedOrthogonal.build_nested(*args)
-                built = built or NestedOrthogonal.build_crossed(*args)
+                nested = NestedOrthogonal.build_nested(*args)
+                built = nested or NestedOrthogonal.build_crossed(*args)
             else:
                 built = OrthogonalCriterion.build(*args)
             self._orthogonal.append(built)
