@@ -29,7 +29,7 @@ __all__ = ["MAX_DENSE_CELLS", "NestedOrthogonal", "crossed_inexact"]
 
 #: the largest (n + q) × (q + 1) of the dense QR of crossed terms (:meth:`build_crossed`; q the
 #: random effects, n the rows; p fixed effects more columns)
-MAX_DENSE_CELLS = 4_000_000
+MAX_DENSE_CELLS = 1_000_000
 
 
 class NestedOrthogonal(OrthogonalCriterion):
