@@ -23,6 +23,7 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.covariance.base import ResidualStructure
+from mixedfit.engine.residual import orthogonal_nested
 from mixedfit.engine.residual.criterion import ResidualCriterion
 from mixedfit.engine.residual.orthogonal import OrthogonalCriterion
 from mixedfit.engine.solution import solve
@@ -208,8 +209,10 @@ def test_nested_terms_at_a_ratio_of_6e_5_match_nlme(order: str) -> None:
     np.testing.assert_allclose(ratios, [r["ratios"][g] for g in "ABCD"], rtol=1e-5)
 
 
-def test_crossed_terms_at_a_tiny_ratio_warn() -> None:
-    """Crossed terms keep the cross products (no QR evaluation): a ConvergenceWarning says so."""
+def test_crossed_terms_at_a_tiny_ratio_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crossed terms above MAX_DENSE_CELLS keep the cross products (no QR evaluation): a
+    ConvergenceWarning says so (below it: one dense QR, tests/test_crossed_tiny_ratio.py)."""
+    monkeypatch.setattr(orthogonal_nested, "MAX_DENSE_CELLS", 0)
     df = pd.read_csv(HERE / "small5e5.csv")
     df["rep"] = df.groupby(["subject", "stratum"]).cumcount().astype(str)
     formula = "y ~ stratum + x + (1|subject) + (1|rep)"

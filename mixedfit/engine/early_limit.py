@@ -31,7 +31,9 @@ Subject, hom=True)``, interior, 1,373 → 1,574; going on from the early point i
 A second start (:func:`.restart.improve`) of a fit already at the limit (``known``) stops at
 :data:`EARLY_EVALS` when it is unconverged and heads outward as well: it is crawling to the
 limit found already (before: its own 2,000-evaluation crawl and limit trial, to the same
-point). Evaluations (the limit polish's Newton steps trimmed too, :mod:`.limit_polish`):
+point). So does a second start of a fit with ordinary terms beside the structured one (no early
+stage: :func:`_known_limit`), after the crawl's :data:`~.vanishing.WATCH_EVALS`.
+Evaluations (the limit polish's Newton steps trimmed too, :mod:`.limit_polish`):
 sleepstudy's heterogeneous AR(1) (REML) 5,422 → 985; Oxboys with rows missing, ``ar1(…,
 hom=False)`` REML 7,827 → 1,551, ML 7,818 → 1,949, ``cs`` 5,493 → 926; the optimum unchanged.
 """
@@ -43,11 +45,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from .crawl import _outward as crawl_outward
 from .crawl import watched as crawl_watched
 from .optimize import OptimizerRecord
 from .reterm import ThetaLayout
 from .vanishing import (
     LIMIT_SD,
+    WATCH_EVALS,
     LimitCriteria,
     Objective,
     Optimize,
@@ -82,6 +86,8 @@ def watched(
     """:func:`.crawl.watched` with the early trial of the limit (see the module docstring);
     ``known``: the fit's best record so far (a second start's), used when at the limit."""
     lone = all(term.structure is not None for term in layout.terms)
+    if known is not None and not lone and at_limit(known.theta, layout):
+        return _known_limit(optimize, fun, start, layout, lower, upper, max_evals, exact)
     if exact is None or not lone or max_evals <= EARLY_EVALS:
         return crawl_watched(optimize, fun, start, layout, lower, upper, max_evals, exact)
     early = optimize(start, EARLY_EVALS)
@@ -106,6 +112,37 @@ def watched(
                     seconds=early.seconds + trial.seconds,
                     theta_start=early.theta_start,
                 )
+    rest = crawl_watched(
+        optimize, fun, start, layout, lower, upper, max(1, max_evals - spent), exact
+    )
+    return replace(rest, evaluations=rest.evaluations + spent)
+
+
+def _known_limit(
+    optimize: Optimize,
+    fun: Objective,
+    start: np.ndarray | None,
+    layout: ThetaLayout,
+    lower: np.ndarray,
+    upper: np.ndarray | None,
+    max_evals: int,
+    exact: LimitCriteria | None,
+) -> OptimizerRecord:
+    """A second start of a fit with ordinary terms beside the structured one whose first start
+    is at the limit already: the crawl's first :data:`~.vanishing.WATCH_EVALS` evaluations,
+    and if they end unconverged heading outward (the crawl's own test), that point (its limit
+    was found already: the crawl's limit trial and unbounded retry went to it again, Oxboys
+    ``(1 | grp) + ar1(…)`` 8,371 evaluations); otherwise the crawl as before (its first stage
+    repeats: BOBYQA is deterministic)."""
+    if max_evals <= WATCH_EVALS:
+        return crawl_watched(optimize, fun, start, layout, lower, upper, max_evals, exact)
+    first = optimize(start, WATCH_EVALS)
+    if first.converged or first.evaluations < WATCH_EVALS:
+        return first
+    outward, used = crawl_outward(fun, first, layout)
+    spent = first.evaluations + used
+    if outward:
+        return replace(first, evaluations=spent)
     rest = crawl_watched(
         optimize, fun, start, layout, lower, upper, max(1, max_evals - spent), exact
     )

@@ -15,8 +15,8 @@ from .compiled_fit import compiled_optimum
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .early_limit import watched as early_watched
 from .factor import BlockedFactor
-from .limit_cross_polish import crossed_polish
-from .limit_gls import limit_criteria, limit_solution
+from .limit_cross_polish import crossed_polish, ray_criteria
+from .limit_gls import limit_solution
 from .optimize import PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -186,7 +186,7 @@ def fit_factors(
         limits = (evaluate(factor), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
         exact = (
-            limit_criteria(layout.terms, factor._X, factor._y, factor.log_weights, reml)
+            ray_criteria(factor, reml)  # (or with terms crossed with its groups)
             if layout.structured  # without a structured term there is none
             else None
         )
@@ -224,7 +224,7 @@ def fit_factors(
             if rest > 0:  # none left: the cap holds (the fit warns, unconverged)
                 record = vanishing.settle(record, *limits, rest, exact)
             check = None if vanishing.at_limit(record.theta, layout) else check
-            if check is None and exact is None and vanishing.at_limit(record.theta, layout):
+            if check is None and vanishing.at_limit(record.theta, layout):
                 rest = max(1, max_evals - record.evaluations)  # a vanished crossed term
                 record, check = crossed_polish(factor, record, reml, rest)
         record = vanishing.capped(record, record.evaluations, max_evals)  # over all restarts

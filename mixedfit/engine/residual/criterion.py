@@ -238,14 +238,19 @@ class ResidualCriterion:
     def orthogonal_at(self, phi: np.ndarray) -> OrthogonalCriterion | None:
         """The QR evaluation (:mod:`.orthogonal`) when the variance function's multipliers
         spread over more than :data:`.orthogonal.TINY` at ``phi`` and the model's random-effects
-        terms are one, or nested in one; None otherwise (the cross products are accurate
-        enough there; crossed terms keep them, inaccurate at tiny ratios)."""
+        terms are one, nested in one, or crossed within :data:`.orthogonal_nested.
+        MAX_DENSE_CELLS`; None otherwise (the cross products are accurate enough there; crossed
+        terms above that keep them, inaccurate at tiny ratios)."""
         variance = self.model.variance
         if variance is None or not variance.spread(self.model.split(phi)[1]) < TINY:
             return None
         if not self._orthogonal:
             args = (self.terms, self._M, self.p, self.model)
-            build = NestedOrthogonal.build_nested if len(self.terms) > 1 else None
-            built = build(*args) if build else OrthogonalCriterion.build(*args)
+            built: OrthogonalCriterion | None
+            if len(self.terms) > 1:  # nested in one term, else crossed (dense, capped)
+                nested = NestedOrthogonal.build_nested(*args)
+                built = nested or NestedOrthogonal.build_crossed(*args)
+            else:
+                built = OrthogonalCriterion.build(*args)
             self._orthogonal.append(built)
         return self._orthogonal[0]

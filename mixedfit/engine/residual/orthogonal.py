@@ -15,8 +15,8 @@ to about 1e-12 relative whatever δ_g (checked against a 50-digit dense evaluati
 O(n) per evaluation, so :class:`.criterion.ResidualCriterion` uses it only when a variance
 function's multipliers spread over more than :data:`TINY` (:meth:`.variance.VariancePart.
 spread`), and only for models with one random-effects term (levels holding whole residual
-subjects: :func:`.criterion.check_nested`) or terms nested in one (:mod:`.orthogonal_nested`);
-crossed terms keep the cross products.
+subjects: :func:`.criterion.check_nested`) or terms nested in one, or crossed terms as one dense
+problem up to a size (:mod:`.orthogonal_nested`); larger crossed terms keep the cross products.
 
 Per level of the term the rows [C⁻¹Z T, C⁻¹X, C⁻¹y] (T the term's factor of θ) and the k
 penalty rows are factored together (levels batched by their number of rows, the rows of a level

@@ -8,6 +8,13 @@ random effects' columns (every term's levels within g, times its factor T) and t
 [I 0 0] are factored together by Householder QR (one dense problem per outer level: the terms'
 levels within g touch no other rows); the p + 1 rows below the random effects' columns form,
 stacked over g, the rows of the fixed effects' factor, as for one term.
+
+Crossed terms (``(1|subject) + (1|item)``: no term holds the others' levels) are one such
+problem over all rows (:meth:`NestedOrthogonal.build_crossed`): the whitened [Z Λ X y] with the
+penalty rows [I 0 0], dense, n + q rows by q + p + 1 columns, factored once per evaluation
+(O((n + q) (q + p + 1)²)), so only while (n + q)(q + 1) is at most :data:`MAX_DENSE_CELLS`;
+above it the cross products stay, with :func:`crossed_inexact`'s ConvergenceWarning
+(crossed5e5: ℓ 1.8e-6 to 4.7e-6 relative off the dense REML's maximum before, 5e-11 now).
 """
 
 from __future__ import annotations
@@ -18,14 +25,25 @@ from ..reterm import ReTerm, ThetaLayout
 from .orthogonal import TINY, Levels, OrthogonalCriterion, _triangle
 from .structure import ResidualModel
 
-__all__ = ["NestedOrthogonal", "crossed_inexact"]
+__all__ = ["MAX_DENSE_CELLS", "NestedOrthogonal", "crossed_inexact"]
+
+#: the largest (n + q) × (q + 1) of the dense QR of crossed terms (:meth:`build_crossed`; q the
+#: random effects, n the rows; p fixed effects more columns)
+MAX_DENSE_CELLS = 1_000_000
 
 
 class NestedOrthogonal(OrthogonalCriterion):
     """:class:`.orthogonal.OrthogonalCriterion` for terms nested in an outer one (build with
     :meth:`build_nested`)."""
 
-    def __init__(self, terms: list[ReTerm], M: np.ndarray, p: int, model: ResidualModel) -> None:
+    def __init__(
+        self,
+        terms: list[ReTerm],
+        M: np.ndarray,
+        p: int,
+        model: ResidualModel,
+        crossed: bool = False,
+    ) -> None:
         super().__init__([], M, p, model)
         self.terms = terms
         self.layout = ThetaLayout(tuple(terms))
@@ -34,7 +52,8 @@ class NestedOrthogonal(OrthogonalCriterion):
         outer = terms[int(np.argmin([t.nlev for t in terms]))]
         order = np.argsort(outer.refs, kind="stable")
         _, starts = np.unique(outer.refs[order], return_index=True)
-        self._groups = np.split(order, starts[1:])  # the rows of each outer level
+        # the rows of each outer level; crossed: one group of all rows
+        self._groups = [np.arange(model.n)] if crossed else np.split(order, starts[1:])
         # per outer level and term: the term's levels there and each row's position among them
         self._local: list[list[tuple[np.ndarray, np.ndarray]]] = []
         for rows in self._groups:
@@ -54,6 +73,16 @@ class NestedOrthogonal(OrthogonalCriterion):
         if not all(_nested(t, outer) for t in terms):
             return None
         return cls(terms, M, p, model)
+
+    @classmethod
+    def build_crossed(
+        cls, terms: list[ReTerm], M: np.ndarray, p: int, model: ResidualModel
+    ) -> NestedOrthogonal | None:
+        """The criterion of crossed terms as one dense problem (see the module docstring), or
+        None above :data:`MAX_DENSE_CELLS`."""
+        if not _dense_fits(terms, model.n):
+            return None
+        return cls(terms, M, p, model, crossed=True)
 
     def _random_part(
         self, theta: np.ndarray, W: np.ndarray
@@ -97,8 +126,9 @@ class NestedOrthogonal(OrthogonalCriterion):
 
 def crossed_inexact(terms: list[ReTerm], model: ResidualModel, phi: np.ndarray) -> str | None:
     """A warning's text when a fit with crossed random-effects terms ended at tiny VarIdent
-    ratios (spread below :data:`.orthogonal.TINY`): its criterion came from the cross products,
-    which lose ~1e-16/δ² of its precision there (no QR evaluation for crossed terms); else None."""
+    ratios (spread below :data:`.orthogonal.TINY`) and their dense QR is too large
+    (:data:`MAX_DENSE_CELLS`): its criterion came from the cross products, which lose
+    ~1e-16/δ² of its precision there; else None."""
     variance = model.variance
     if len(terms) < 2 or variance is None:
         return None
@@ -106,11 +136,12 @@ def crossed_inexact(terms: list[ReTerm], model: ResidualModel, phi: np.ndarray) 
     if not spread < TINY:
         return None
     outer = terms[int(np.argmin([t.nlev for t in terms]))]
-    if all(_nested(t, outer) for t in terms):
+    if all(_nested(t, outer) for t in terms) or _dense_fits(terms, model.n):
         return None
     return (
         f"the residual variance function's multipliers spread over {spread:.1e} (< {TINY:g}) "
-        "and the random-effects terms are crossed: the criterion comes from cross products, "
+        "and the random-effects terms are crossed, too many rows × random effects for their dense "
+        "QR (MAX_DENSE_CELLS): the criterion comes from cross products, "
         f"inaccurate there (~{1e-16 / spread**2:.0e} relative in the residual sum of squares; "
         "the log-likelihood was ~1e-4 off at a ratio of 6e-5 with one term); refit with nested "
         "terms or without the tiny stratum to check"
@@ -121,3 +152,9 @@ def _nested(term: ReTerm, outer: ReTerm) -> bool:
     """Whether each level of ``term`` lies in one level of ``outer``."""
     pairs = np.unique(np.stack([term.refs, outer.refs]), axis=1)
     return bool(pairs.shape[1] == np.unique(term.refs).size)
+
+
+def _dense_fits(terms: list[ReTerm], n: int) -> bool:
+    """Whether the dense QR of crossed ``terms`` on n rows is within :data:`MAX_DENSE_CELLS`."""
+    q = sum(t.q for t in terms)
+    return (n + q) * (q + 1) <= MAX_DENSE_CELLS
