@@ -34,6 +34,7 @@ from . import reference, restart, vanished
 from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
 from .edge import edge_check
+from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit
 from .polish import POLISH_STEP
@@ -96,7 +97,13 @@ def fit_residual(
     Returns
     -------
     ResidualFit
+
+    Raises
+    ------
+    MixedFitError
+        A VarIdent stratum's rows are fitted exactly (:mod:`.exact`: no maximum).
     """
+    check_exact(terms, X, y, model, reml)
 
     def fit_one(
         other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False
