@@ -7,8 +7,9 @@ complements cancel numbers ~1/δ² larger (as the criterion's cross products, :m
 residual.orthogonal`), so at δ = 5.8e-8 Φ and the products Φ P_h Φ lose all their digits and
 the adjusted Φ_A came out indefinite (a MixedFitError). Here each cluster's V = S C S (S the
 rows' sds, C a correlation matrix, C = L L') whitens the rows, X̃ = L⁻¹S⁻¹X, and a Householder
-QR of X̃ (rows by decreasing norm) gives X̃ = Q R. In the coordinates β' = R β every piece is a
-product of well-scaled factors:
+QR of X̃ (rows by decreasing norm) gives X̃ = Q R (used where the sds spread over more than
+1 / :data:`~..engine.residual.orthogonal.TINY`, :func:`tiny`). In the coordinates β' = R β
+every piece is a product of well-scaled factors:
 
     Φ' = I,   P'_h = −Q'M_hQ,   Q'_hj = Q'M_hM_jQ,   R'_hj = Q'M_hjQ,   M_h = L⁻¹S⁻¹V_hS⁻¹L⁻ᵀ,
 
@@ -27,12 +28,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from ..engine.residual.orthogonal import TINY
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.variance import IdentPart
 from ..exceptions import MixedFitError
 from .kenward_roger import KRAdjusted
 
-__all__ = ["KR_TINY", "WhitenedKR", "refuse_indefinite", "refuse_tiny_ratio", "whitened_kr"]
+__all__ = [
+    "KR_TINY",
+    "WhitenedKR",
+    "refuse_indefinite",
+    "refuse_tiny_ratio",
+    "tiny",
+    "whitened_kr",
+]
 
 KR_TINY = 1e-5
 """With random effects, Kenward–Roger is refused below this spread of the residual sds (see
@@ -151,7 +160,16 @@ def refuse_indefinite(phi_adj: np.ndarray) -> None:
         )
 
 
-def refuse_tiny_ratio(model: ResidualModel, phi: np.ndarray) -> None:
+def tiny(model: ResidualModel, phi: np.ndarray) -> bool:
+    """Whether the variance function's multipliers spread over more than 1 /
+    :data:`~..engine.residual.orthogonal.TINY` at ``phi`` (the criterion's QR regime): there
+    a GLS fit's pieces are taken by :func:`whitened_kr` (elsewhere the dense path's, in β's
+    own coordinates)."""
+    variance = model.variance
+    return variance is not None and variance.spread(model.split(phi)[1]) < TINY
+
+
+def refuse_tiny_ratio(model: ResidualModel, phi: np.ndarray, rereferenced: bool = False) -> None:
     """Raise :class:`~mixedfit.MixedFitError` for a fit with random effects whose variance
     function's multipliers spread over more than 1 / :data:`KR_TINY` (its dense V, whose
     entries σ²(ZGZ' + Λ_R) are sums, rounds the tiny variances away: at a ratio 1.1e-6 the
@@ -161,7 +179,9 @@ def refuse_tiny_ratio(model: ResidualModel, phi: np.ndarray) -> None:
     ----------
     model : ResidualModel
     phi : ndarray
-        The fit's φ.
+        The fit's φ (of ``model``).
+    rereferenced : bool
+        The fit's reference stratum vanished (``model`` is referred to a kept one): said so.
     """
     variance = model.variance
     if variance is None:
@@ -173,8 +193,11 @@ def refuse_tiny_ratio(model: ResidualModel, phi: np.ndarray) -> None:
     if isinstance(variance, IdentPart):
         d = variance.deltas(model.split(phi)[1])
         named = f" (stratum {variance.labels[int(np.argmin(d))]!r} of {variance.qualifier!r})"
+    gone = (
+        "the residual variance of the VarIdent reference stratum vanished: " if rereferenced else ""
+    )
     raise MixedFitError(
-        f"a residual sd is {spread:.3g} times the largest{named}: Kenward-Roger's dense "
+        f"{gone}a residual sd is {spread:.3g} times the largest{named}: Kenward-Roger's dense "
         "marginal covariance of each cluster (random effects plus residual) cannot resolve "
         "variances that small, and its adjustment of Var(β̂) would be wrong; use "
         "ddf='satterthwaite' (computed from the whitened rows, accurate there)"

@@ -18,8 +18,8 @@ missing values"), a meaningless optimum. :func:`exact_strata` finds such strata 
 (the fit raises :class:`~mixedfit.exceptions.MixedFitError` naming them): a stratum's residual
 on the span of its rows' columns within :data:`EXACT` of its response's norm (rounding: ~1e-16;
 a noise of 1e-12 is 3.4e-13 there and fits, its criterion accurate to ~1e-3 only). Random-effects
-columns are included when the stratum's block has at most :data:`MAX_CELLS` cells (above, X_g
-alone: an exact fit by random effects goes unnoticed).
+columns are included when their QR costs at most :data:`MAX_COST` (above, X_g alone with the
+ranks bounded by the columns' number: an exact fit by random effects goes unnoticed).
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ from ..reterm import ReTerm
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["EXACT", "MAX_CELLS", "check_exact", "exact_strata"]
+__all__ = ["EXACT", "MAX_COST", "check_exact", "exact_strata"]
 
 EXACT = 1e-13
 """A stratum's response is fitted exactly when its residual norm is at most this times its own
 norm (~500 times the rounding of its values)."""
 
-MAX_CELLS = 4_000_000
-"""The largest stratum block [Z_g X_g] checked with its random-effects columns."""
+MAX_COST = 50_000_000
+"""The largest QR of a stratum's random-effects columns (n_g × w, n_g w min(n_g, w) flops)
+checked; above, X_g alone with the ranks bounded by w."""
 
 
 def exact_strata(
@@ -73,38 +74,38 @@ def exact_strata(
 
 
 def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, reml: bool) -> bool:
-    """Whether y's ``rows`` lie in the span of their [Z X] (rank below their number)."""
-    Z = _random_columns(terms, rows, X.shape[1])
-    n_g = len(rows)
-    if Z is None:  # too large: X alone
-        Z = np.zeros((n_g, 0))
-    Xg = X[rows]
+    """Whether y's ``rows`` lie in the span of their [Z X] with more rows than the criterion's
+    gained directions (REML: rank [Z X]; ML: rank Z)."""
+    n_g, Xg, yg = len(rows), X[rows], y[rows]
+    Z, width = _random_columns(terms, rows)
+    if Z is None:  # too costly: X alone, with the ranks bounded by Z's width (never a false flag)
+        gained = min(n_g, width + _rank(Xg)) if reml else width
+        return n_g > gained and _fitted(Xg, yg)
     both = np.column_stack([Z, Xg])
-    rank_both = _rank(both)
-    # the number of directions whose 1/δ_g the criterion gains (REML: [Z X]; ML: Z)
-    gained = rank_both if reml else _rank(Z)
-    if n_g <= gained:
-        return False
-    yg = y[rows]
-    coef = np.linalg.lstsq(both, yg, rcond=None)[0] if both.shape[1] else np.zeros(0)
-    resid = yg - both @ coef if both.shape[1] else yg
-    return bool(np.linalg.norm(resid) <= EXACT * np.linalg.norm(yg))
+    gained = _rank(both) if reml else _rank(Z)  # the directions whose 1/δ_g it gains
+    return n_g > gained and _fitted(both, yg)
 
 
-def _random_columns(terms: list[ReTerm], rows: np.ndarray, p: int) -> np.ndarray | None:
-    """The random-effects columns of ``rows`` (dense, only the levels they meet), or None when
-    the block would exceed :data:`MAX_CELLS` cells."""
+def _fitted(A: np.ndarray, y: np.ndarray) -> bool:
+    """Whether y lies in the span of A's columns to :data:`EXACT` of its norm."""
+    resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0] if A.shape[1] else y
+    return bool(np.linalg.norm(resid) <= EXACT * np.linalg.norm(y))
+
+
+def _random_columns(terms: list[ReTerm], rows: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """The random-effects columns of ``rows`` (dense, only the levels they meet; None when their
+    QR would cost more than :data:`MAX_COST` flops) and their number."""
     blocks = []
-    width = p
+    width = sum(len(np.unique(t.refs[rows])) * t.k for t in terms)
+    n_g = len(rows)
+    if n_g * width * min(n_g, width) > MAX_COST:
+        return None, width
     for term in terms:
         levels, local = np.unique(term.refs[rows], return_inverse=True)
-        width += len(levels) * term.k
-        if len(rows) * width > MAX_CELLS:
-            return None
-        Zt = np.zeros((len(rows), len(levels), term.k))
-        Zt[np.arange(len(rows)), local] = term.Z[rows]
-        blocks.append(Zt.reshape(len(rows), -1))
-    return np.column_stack(blocks) if blocks else np.zeros((len(rows), 0))
+        Zt = np.zeros((n_g, len(levels), term.k))
+        Zt[np.arange(n_g), local] = term.Z[rows]
+        blocks.append(Zt.reshape(n_g, -1))
+    return (np.column_stack(blocks) if blocks else np.zeros((n_g, 0))), width
 
 
 def _rank(A: np.ndarray) -> int:
