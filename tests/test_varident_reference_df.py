@@ -54,7 +54,15 @@ def test_satterthwaite_df_with_the_reference_stratum_vanished(method: str) -> No
     assert np.isfinite(emm["df"]).all()
 
 
-def test_kenward_roger_refused_with_the_reference_stratum_vanished() -> None:
-    fit = _fit("A", True)
-    with pytest.raises(mf.MixedFitError, match=r"reference stratum vanished.*satterthwaite"):
-        fit.coef_table(ddf="kenward-roger")
+def test_kenward_roger_with_the_reference_stratum_vanished() -> None:
+    """Refused before (session 10); now computed with ψ referred to a kept stratum (an affine
+    change of KR's log-sd τ: Φ_A unchanged). R: mmrm's formulas densely with v_A = 0 exactly
+    (vanished_reference_kr.R)."""
+    ref = json.loads((HERE / "vanished_reference_kr.json").read_text())
+    table = _fit("A", True).coef_table(ddf="kenward-roger")
+    assert list(table.index) == ref["terms"]
+    # δ_A sits at its floor (2e-4 of the largest sd), not at 0 (as the Satterthwaite df above)
+    np.testing.assert_allclose(table["std_error"], ref["se_kr"], rtol=1e-5)
+    np.testing.assert_allclose(table["df"], ref["df"], rtol=1e-3)
+    other = _fit("B", True).coef_table(ddf="kenward-roger")  # A an ordinary vanished ratio
+    np.testing.assert_allclose(table["std_error"], other["std_error"], rtol=1e-6)

@@ -55,6 +55,7 @@ from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
 from .residual_kr_us import referenced_us_piece
+from .residual_kr_whitened import refuse_indefinite, refuse_tiny_ratio, tiny, whitened_kr
 from .residual_limit_df import refuse_limit_kenward_roger
 from .residual_varpar import residual_varpar
 from .structured_tau import structured_tau_maps
@@ -63,8 +64,6 @@ if TYPE_CHECKING:
     from ..model import ResidualModelFit
 
 __all__ = ["KR_MAX_DENSE", "residual_kenward_roger", "residual_kr_adjusted"]
-_REREFERRED = "the residual variance of the VarIdent reference stratum vanished (BoundaryWarning)"
-_USE_SATT = "use ddf='satterthwaite', or reorder the levels so another stratum is the reference"
 
 KR_MAX_DENSE = 20_000_000
 """Largest number of stored entries of the padded per-cluster V (clusters × m_max²)."""
@@ -316,8 +315,6 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
             "or fit without the nugget"
         )
     vp = residual_varpar(fit)
-    if vp.rereferenced:
-        raise MixedFitError(_REREFERRED + ": Kenward-Roger is not available; " + _USE_SATT)
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau0 = pieces.tau(vp.psi)
@@ -331,6 +328,14 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     W = J @ vp.W @ J.T
     lam, U = np.linalg.eigh(0.5 * (W + W.T))
     cl = _Clusters(fit)
+    if vp.model is not None:  # a vanished reference stratum: ψ referred to a kept one (an
+        cl.model = vp.model  # affine change of τ, which leaves Φ_A unchanged)
+    if not cl.terms and tiny(cl.model, vp.psi[1:]):  # GLS: whitened coordinates, accurate
+        moves = [(pieces.psi(tau0 + STEP * u), pieces.psi(tau0 - STEP * u)) for u in U.T]
+        adj = whitened_kr(cl.V, cl.X, cl.valid, vp.psi, moves, lam, STEP)
+        refuse_indefinite(adj.phi_adj)
+        return adj
+    refuse_tiny_ratio(cl.model, vp.psi[1 + len(engine.theta) :], vp.rereferenced)
     V0 = cl.V(vp.psi)
     X = cl.X
     A = np.linalg.solve(V0, X)  # V⁻¹X per cluster
@@ -351,31 +356,8 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         R = np.einsum("cip,ciq->pq", A, d2 @ A)
         acc += lam[e] * (Q - P[e] @ phi @ P[e] - 0.25 * R)
     phi_adj = phi + 2 * phi @ (0.5 * (acc + acc.T)) @ phi
-    _refuse_indefinite(phi_adj)
+    refuse_indefinite(phi_adj)
     return KRAdjusted(phi, phi_adj, P, np.diag(lam))
-
-
-def _refuse_indefinite(phi_adj: np.ndarray) -> None:
-    """Raise :class:`~mixedfit.MixedFitError` if Φ_A is not positive definite (or not finite).
-
-    Φ_A is a second-order expansion in τ scaled by W: where a variance parameter is barely
-    determined (W huge along it, e.g. an AR(1) φ̂ = 0.9996 on mmrm's u = φ/√(1 − φ²), Var(û) ~
-    2e4) the −¼R term swamps Φ and Φ_A can be indefinite; a standard error sqrt(l'Φ_A l) would
-    be NaN (issue 12, Oxboys with ``ar1(0 + occf | Subject, hom=False)`` + ``AR1`` residual).
-    """
-    ok = bool(np.all(np.isfinite(phi_adj)))
-    if ok:
-        try:
-            np.linalg.cholesky(0.5 * (phi_adj + phi_adj.T))
-        except np.linalg.LinAlgError:
-            ok = False
-    if not ok:
-        raise MixedFitError(
-            "Kenward-Roger's adjusted Var(β̂) is not positive definite for this fit: a variance "
-            "parameter (typically a correlation near ±1) is so poorly determined that the "
-            "adjustment's second-order expansion breaks down and would give negative "
-            "variances; use ddf='satterthwaite' or simplify the covariance structure"
-        )
 
 
 def residual_kenward_roger(

@@ -86,6 +86,8 @@ class ResidualVarpar:
     rereferenced : bool
         ψ is referred to another VarIdent stratum than the fit's (its reference vanished):
         W and ∂Φ/∂ψ give the df, but ψ is not the fit's.
+    model : ResidualModel, optional
+        The structure ψ's φ belongs to when ``rereferenced`` (None: the fit's).
     """
 
     psi: np.ndarray
@@ -93,6 +95,7 @@ class ResidualVarpar:
     vcov: np.ndarray
     jacobian: np.ndarray
     rereferenced: bool = False
+    model: ResidualModel | None = None
 
 
 class _Unprofiled:
@@ -340,7 +343,8 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "definite at the estimates (a fit on the boundary or not converged): "
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
-    return ResidualVarpar(psi, W, vcov, jac, model.rereferenced)
+    moved = model.crit.model if model.rereferenced else None
+    return ResidualVarpar(psi, W, vcov, jac, model.rereferenced, moved)
 
 
 def _inverse_hessian(model: _Unprofiled, free: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ...exceptions import DataError
@@ -213,18 +215,22 @@ class ResidualCriterion:
         """The criterion a fit reports at x: ``factor``'s (the rows whitened at x's φ), but
         :meth:`objective`'s where that is the orthogonal factorization's (tiny ratios)."""
         theta, phi = self.split(x)
-        value = factor.objective(theta, reml)  # and the factor holds θ
-        return value if self.orthogonal_at(phi) is None else self.objective(x, reml)
+        if self.orthogonal_at(phi) is not None:  # the cross products may not even factor
+            return self.objective(x, reml)
+        return factor.objective(theta, reml)  # and the factor holds θ
 
     def solution(self, x: np.ndarray, factor: BlockedFactor, reml: bool) -> Solution:
         """β̂, σ̂, Var(β̂)/σ̂², BLUPs at x: :func:`..solution.solve` of ``factor`` (the rows
         whitened at x's φ; it is left holding θ), but the orthogonal factorization's at tiny
         ratios (:meth:`orthogonal_at`)."""
         theta, phi = self.split(x)
-        solution = solve(factor, theta, reml)
         orthogonal = self.orthogonal_at(phi)
         if orthogonal is None:
-            return solution
+            return solve(factor, theta, reml)
+        # the factor left holding θ where it can (its consumers' cross products); it may be
+        # too ill-conditioned to factor (a stratum fitted to ~1e-9), which the QR needs not
+        with contextlib.suppress(np.linalg.LinAlgError):
+            factor.update(theta)
         return orthogonal.solution(theta, phi, reml, self.fixed_map)
 
     def rough(self, phi: np.ndarray) -> bool:

@@ -35,6 +35,7 @@ from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
+from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit
 from .polish import POLISH_STEP
@@ -97,7 +98,13 @@ def fit_residual(
     Returns
     -------
     ResidualFit
+
+    Raises
+    ------
+    MixedFitError
+        A VarIdent stratum's rows are fitted exactly (:mod:`.exact`: no maximum).
     """
+    check_exact(terms, X, y, model, reml)
 
     def fit_one(
         other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False

@@ -1,0 +1,148 @@
+"""A VarIdent stratum whose rows the model fits exactly: no maximum of the likelihood (review
+rv11 MEDIUM-1).
+
+With R = σ²Λ_R and a stratum g's sd ratio δ_g → 0, the criterion (:mod:`.criterion`, terms
+log|L_Z|², log|R_X|², (n − p) log r² (ML: n log r²) and log|Λ_R|) changes by
+
+    2 (n_g − rank [Z_g X_g]) log δ_g  (REML; ML: 2 (n_g − rank Z_g) log δ_g)
+
+plus r²'s change, where Z_g, X_g, y_g are the stratum's rows: log|Λ_R| has n_g factors δ_g², the
+factors L_Z and R_X gain one 1/δ_g per direction the stratum's rows span, and r² stays bounded iff
+y_g lies in the span of [Z_g X_g] (else it grows like 1/δ_g² and the criterion rises: an interior
+optimum, however small δ_g is — 5.8e-10 for a stratum's rows on a line up to noise 1e-9).
+So when y_g is fitted exactly and n_g exceeds that rank the criterion falls without bound as
+δ_g → 0 (a reference stratum alike: every other ratio → ∞): the likelihood has no maximum.
+In floating point the rounding of y_g stops the fall at a ratio ~1e-16 (R's dense criterion,
+``tests/reference/cov_exact_stratum/``; nlme::gls fails with "false convergence" or "infinite or
+missing values"), a meaningless optimum. :func:`exact_strata` finds such strata before the fit
+(the fit raises :class:`~mixedfit.exceptions.MixedFitError` naming them): a stratum's residual
+on the span of its rows' columns within :data:`EXACT` of its response's norm (rounding: ~1e-16;
+a noise of 1e-12 is 3.4e-13 there and fits, its criterion accurate to ~1e-3 only). Random-effects
+columns are included when their QR costs at most :data:`MAX_COST` (above, X_g alone with the
+ranks bounded by the columns' number: an exact fit by random effects goes unnoticed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import qr
+
+from ...exceptions import MixedFitError
+from ..reterm import ReTerm
+from .structure import ResidualModel
+from .variance import IdentPart
+
+__all__ = ["EXACT", "MAX_COST", "check_exact", "exact_strata"]
+
+EXACT = 1e-13
+"""A stratum's response is fitted exactly when its residual norm is at most this times its own
+norm (~500 times the rounding of its values)."""
+
+MAX_COST = 50_000_000
+"""The largest QR of a stratum's random-effects columns (n_g × w, n_g w min(n_g, w) flops)
+checked; above, X_g alone with the ranks bounded by w."""
+
+
+def exact_strata(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+) -> list[str]:
+    """The labels of the VarIdent strata whose rows are fitted exactly with more rows than
+    the rank that makes the criterion fall without bound (see the module docstring).
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+    model : ResidualModel
+    reml : bool
+
+    Returns
+    -------
+    list of str
+        Empty without a VarIdent part (or with none fitted exactly).
+    """
+    part = model.variance
+    if not isinstance(part, IdentPart):
+        return []
+    out = []
+    for g, label in enumerate(part.labels):
+        rows = np.flatnonzero(part.stratum == g)
+        if len(rows) and _exact(terms, X, y, rows, reml):
+            out.append(label)
+    return out
+
+
+def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, reml: bool) -> bool:
+    """Whether y's ``rows`` lie in the span of their [Z X] with more rows than the criterion's
+    gained directions (REML: rank [Z X]; ML: rank Z)."""
+    n_g, Xg, yg = len(rows), X[rows], y[rows]
+    Z, width = _random_columns(terms, rows)
+    if Z is None:  # too costly: X alone, with the ranks bounded by Z's width (never a false flag)
+        gained = min(n_g, width + _rank(Xg)) if reml else width
+        return n_g > gained and _fitted(Xg, yg)
+    both = np.column_stack([Z, Xg])
+    gained = _rank(both) if reml else _rank(Z)  # the directions whose 1/δ_g it gains
+    return n_g > gained and _fitted(both, yg)
+
+
+def _fitted(A: np.ndarray, y: np.ndarray) -> bool:
+    """Whether y lies in the span of A's columns to :data:`EXACT` of its norm."""
+    resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0] if A.shape[1] else y
+    return bool(np.linalg.norm(resid) <= EXACT * np.linalg.norm(y))
+
+
+def _random_columns(terms: list[ReTerm], rows: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """The random-effects columns of ``rows`` (dense, only the levels they meet; None when their
+    QR would cost more than :data:`MAX_COST` flops) and their number."""
+    blocks = []
+    width = sum(len(np.unique(t.refs[rows])) * t.k for t in terms)
+    n_g = len(rows)
+    if n_g * width * min(n_g, width) > MAX_COST:
+        return None, width
+    for term in terms:
+        levels, local = np.unique(term.refs[rows], return_inverse=True)
+        Zt = np.zeros((n_g, len(levels), term.k))
+        Zt[np.arange(n_g), local] = term.Z[rows]
+        blocks.append(Zt.reshape(n_g, -1))
+    return (np.column_stack(blocks) if blocks else np.zeros((n_g, 0))), width
+
+
+def _rank(A: np.ndarray) -> int:
+    """The numerical rank of A (column-pivoted QR, numpy's tolerance)."""
+    if A.shape[1] == 0:
+        return 0
+    R = qr(A, mode="r", pivoting=True)[0]
+    d = np.abs(np.diagonal(R))
+    if not len(d) or d[0] == 0.0:
+        return 0
+    return int((d > d[0] * max(A.shape) * np.finfo(float).eps).sum())
+
+
+def check_exact(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+) -> None:
+    """Raise MixedFitError naming the VarIdent strata of :func:`exact_strata` (none: nothing).
+
+    Raises
+    ------
+    MixedFitError
+        A stratum's rows are fitted exactly (the likelihood has no maximum).
+    """
+    strata = exact_strata(terms, X, y, model, reml)
+    if not strata:
+        return
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    named = ", ".join(map(repr, strata))
+    fitted = "fixed and random effects" if terms else "fixed effects"
+    kind = "REML" if reml else "ML"
+    raise MixedFitError(
+        f"the rows of stratum {named} of {part.qualifier!r} (a residual sd ratio of its own) are "
+        f"fitted exactly by the model's {fitted} (their residuals are 0 up to rounding) and "
+        f"outnumber the parameters that fit them: as that stratum's residual sd → 0 the {kind} "
+        "likelihood grows without bound, so the model has no maximum-likelihood fit (nlme::gls "
+        "fails to converge on it). Give that stratum no variance parameter of its own (merge it "
+        "with another level of that column), or drop the terms that fit its rows "
+        "exactly (such as its own intercept and slope), or check those rows"
+    )
