@@ -61,7 +61,7 @@ PHI_START = 0.5
 """|φ| of the two restarts on either side."""
 SD_START = 1.0
 """The largest relative sd (sd / σ) of the θ the φ = ±:data:`PHI_START` restarts take."""
-RESTART_EVALS = 3_000
+RESTART_EVALS = 2_000
 """Evaluations of a restart before it is judged (:func:`restarted`)."""
 EDGE_PHI = 0.99
 """|φ| from which a restart has run to an edge φ → ±1 (:func:`inside`)."""
