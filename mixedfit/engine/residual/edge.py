@@ -117,10 +117,11 @@ def _message(sign: float, loglik: float, fit: ResidualFit) -> str:
         "(1 | subject)" if sign > 0 else "a per-subject random slope on the alternating sign (−1)^t"
     )
     return (
-        f"the likelihood rises towards the bound φ = {edge} of the AR(1) residual correlation "
+        f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
         f"(ℓ = {loglik:.6f} there against {fit.loglik:.6f} at φ = "
-        f"{u / math.sqrt(1 + u * u):.6f}): the supremum is not attained inside the model; at "
-        f"φ = {edge} the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject "
-        f"(φ = 1: a random intercept; φ = −1: its alternating analogue), so consider the model "
-        f"with {alternative} instead of the AR(1) residual"
+        f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
+        f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
+        f"the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject (φ = 1: a "
+        f"random intercept; φ = −1: its alternating analogue): if the edge is the supremum, "
+        f"the model with {alternative} instead of the AR(1) residual is its limit"
     )

@@ -38,6 +38,7 @@ from .edge_fit import START_U, inside
 from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit
+from .multistart import restarted
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
@@ -147,6 +148,8 @@ def fit_residual(
         fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
+    # an AR(1) residual beside a structured term: its mirrored and φ = ±0.5 modes (multistart.py)
+    fit = restarted(fit, terms, fit_one, max_evals)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     return edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
