@@ -14,7 +14,8 @@ needs no factor at all (:mod:`.collapsed`). Both are cached on the last φ, so s
 alone cost one factor update. Cross products lose precision at tiny VarIdent ratios (their
 Schur complements cancel ~1/δ² larger numbers): there, with one random-effects term or terms
 nested in the one with fewest levels (:mod:`.orthogonal_nested`), the objective is the QR
-factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
+factorization's of the whitened rows (:mod:`.orthogonal`; with one term or none from pieces of
+fixed size where units repeat patterns, :mod:`.orthogonal_compact`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution, solve
 from .collapsed import CollapsedCriterion
 from .orthogonal import TINY, OrthogonalCriterion
+from .orthogonal_compact import CompactOrthogonal
 from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .structure import ResidualModel
@@ -245,7 +247,10 @@ class ResidualCriterion:
             return None
         if not self._orthogonal:
             args = (self.terms, self._M, self.p, self.model)
-            build = NestedOrthogonal.build_nested if len(self.terms) > 1 else None
-            built = build(*args) if build else OrthogonalCriterion.build(*args)
+            built: OrthogonalCriterion | None
+            if len(self.terms) > 1:
+                built = NestedOrthogonal.build_nested(*args)
+            else:  # from pseudo-units (n-free) where units repeat patterns, else row-wise
+                built = CompactOrthogonal.build_compact(*args) or OrthogonalCriterion(*args)
             self._orthogonal.append(built)
         return self._orthogonal[0]
