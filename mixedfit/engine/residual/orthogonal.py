@@ -12,7 +12,8 @@ random effects' columns, needs no such difference: its triangle R gives the same
     log|L_Z|² = Σ log R_ii² (random effects' columns),   log|R_X|²,   r² = R_yy²,
 
 to about 1e-12 relative whatever δ_g (checked against a 50-digit dense evaluation). It costs
-O(n) per evaluation, so :class:`.criterion.ResidualCriterion` uses it only when a variance
+O(n) per evaluation (:mod:`.orthogonal_compact` evaluates the same from pieces of fixed size
+where units repeat a pattern), so :class:`.criterion.ResidualCriterion` uses it only when a variance
 function's multipliers spread over more than :data:`TINY` (:meth:`.variance.VariancePart.
 spread`), and only for models with one random-effects term (levels holding whole residual
 subjects: :func:`.criterion.check_nested`) or terms nested in one (:mod:`.orthogonal_nested`);

@@ -208,8 +208,9 @@ def _compact(
     for rows, first, pidx in groups:
         m = rows.shape[1]
         counts = np.bincount(pidx)
+        by = np.split(np.argsort(pidx, kind="stable"), np.cumsum(counts)[:-1])
         for P in range(len(first)):
-            N = M[rows[pidx == P]][:, :, k:]  # (n_P, m, c)
+            N = M[rows[by[P]]][:, :, k:]  # (n_P, m, c)
             if len(N) > m * c:  # the triangle of K_P: min(n_P, mc) pseudo-units
                 Rk = cast(np.ndarray, np.linalg.qr(N.reshape(len(N), m * c), mode="r"))
                 N = Rk.reshape(-1, m, c)
