@@ -54,11 +54,16 @@ def _data(nsub: int, ratio: float = 0.005, seed: int = 3) -> pd.DataFrame:
 def _criterion_of(
     nsub: int, ratio: float, name: str
 ) -> tuple[ResidualCriterion, np.ndarray, np.ndarray]:
-    return _criterion(_data(nsub, ratio), name)
+    """The criterion of ``_data(nsub, ratio)`` and a point: the fit of ``_data(nsub, 0.5)`` (a
+    quick fit; X, Z and the strata do not depend on the ratio, only y does)."""
+    return _criterion(_data(nsub, 0.5), name, _data(nsub, ratio)["y"].to_numpy())
 
 
-def _criterion(df: pd.DataFrame, name: str) -> tuple[ResidualCriterion, np.ndarray, np.ndarray]:
-    """The model's criterion and its fit's point (θ, φ) (B's log ratio then set by the tests)."""
+def _criterion(
+    df: pd.DataFrame, name: str, y: np.ndarray | None = None
+) -> tuple[ResidualCriterion, np.ndarray, np.ndarray]:
+    """The model's criterion (of ``df``, or of ``y`` in its place) and ``df``'s fit's point
+    (θ, φ) (B's log ratio then set by the tests)."""
     formula, kind = MODELS[name]
     structure: ResidualStructure = mf.VarIdent("stratum")
     if kind == "ar1":
@@ -67,7 +72,9 @@ def _criterion(df: pd.DataFrame, name: str) -> tuple[ResidualCriterion, np.ndarr
         warnings.simplefilter("ignore")
         fit = (mf.lmer if "|" in formula else mf.gls)(formula, df, residual=structure)
     design, engine = fit._design, fit._engine
-    crit = ResidualCriterion(engine_terms(design), design.X, design.y - design.offset, engine.model)
+    assert np.array_equal(design.y, df["y"].to_numpy())  # rows in the data's order
+    response = design.y if y is None else y
+    crit = ResidualCriterion(engine_terms(design), design.X, response - design.offset, engine.model)
     return crit, np.asarray(engine.theta, dtype=float), np.asarray(engine.phi, dtype=float)
 
 
@@ -83,7 +90,7 @@ def test_the_evaluation_works_from_pieces_of_fixed_size(name: str) -> None:
     1e-3."""
     shapes = []
     for nsub in (100, 1000):
-        crit, _, phi = _criterion_of(nsub, 0.5, name)  # a quick fit: any point will do
+        crit, _, phi = _criterion_of(nsub, 0.5, name)
         phi = _with_ratio(crit, phi, 1e-3)
         qr = crit.orthogonal_at(phi)
         assert isinstance(qr, CompactOrthogonal)
