@@ -9,7 +9,8 @@ Simulates repeated measures (subjects × visits, a share of visits missing at ra
 with mixedfit and (unless ``--no-r``) with R through ``Rscript``, and prints a Markdown table of
 wall seconds and −2 REML log-likelihoods. ``--per-eval`` adds the cost of one evaluation of the
 criterion at a new φ (AR(1), CS, VarIdent, no random effects) at 10⁴ and 10⁶ rows, fast path
-(statistics computed once) against the whitening path.
+(statistics computed once) against the whitening path, and at a tiny VarIdent ratio (the QR
+evaluation) from pieces of fixed size against the row-wise QR.
 
 Usage (from the repository root)::
 
@@ -37,6 +38,9 @@ import pandas as pd
 
 import mixedfit as mf
 from mixedfit.engine.residual import ResidualCriterion
+from mixedfit.engine.residual.orthogonal import OrthogonalCriterion
+from mixedfit.engine.residual.orthogonal_compact import CompactOrthogonal
+from mixedfit.engine.reterm import ReTerm
 
 R_FITS = {
     "ri-ar1": {
@@ -175,6 +179,53 @@ def per_evaluation(rows: list[int], n_visits: int = 5) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def per_evaluation_tiny(rows: list[int], n_visits: int = 5) -> pd.DataFrame:
+    """Milliseconds per criterion evaluation at tiny VarIdent ratios (one visit's sd 1e-3 of the
+    others': the QR evaluation), from pieces of fixed size (``orthogonal_compact``, median of
+    50) vs the row-wise QR (``orthogonal``, median of 3); GLS and a random intercept, VarIdent
+    alone and AR(1) & VarIdent; 10 % of the visits missing (up to 2⁵ patterns)."""
+    records = []
+    for n in rows:
+        df = simulate(n_subjects=n // n_visits, n_visits=n_visits, missing=0.1, seed=2)
+        X = np.column_stack([np.ones(len(df)), df["time"], df["trt"]]).astype(float)
+        y = df["y"].to_numpy(float)
+        refs = pd.factorize(df["id"])[0]
+        intercept = ReTerm(refs, np.ones((len(df), 1)), int(refs.max()) + 1)
+        for name, terms, make in (
+            ("GLS VarIdent", [], lambda: mf.VarIdent("visit")),
+            ("GLS AR(1) & VarIdent", [], lambda: mf.AR1("time", "id") & mf.VarIdent("visit")),
+            ("RI + VarIdent", [intercept], lambda: mf.VarIdent("visit")),
+            (
+                "RI + AR(1) & VarIdent",
+                [intercept],
+                lambda: mf.AR1("time", "id") & mf.VarIdent("visit"),
+            ),
+        ):
+            model = make().bind(df).model
+            crit = ResidualCriterion(terms, X, y, model, fast=False)
+            theta = np.ones(crit.n_theta)
+            phi = model.start()
+            phi[-1] = np.log(1e-3)  # the last visit's ratio
+            t0 = time.perf_counter()
+            compact = crit.orthogonal_at(phi)
+            row: dict[str, object] = {"model": name, "rows": len(df)}
+            row["compact setup s"] = time.perf_counter() - t0
+            assert isinstance(compact, CompactOrthogonal)
+            row["pieces (rows, cols, units)"] = str(compact.pieces_shape)
+            row_wise = OrthogonalCriterion(terms, crit._M, crit.p, model)
+            for path, crit_, repeat in (("compact", compact, 50), ("row-wise", row_wise, 3)):
+                rng = np.random.default_rng(0)
+                times = []
+                for _ in range(repeat):
+                    at = phi + np.concatenate([rng.normal(0.0, 0.1, phi.size - 1), [0.0]])
+                    t0 = time.perf_counter()
+                    crit_.objective(theta, at, True)
+                    times.append(time.perf_counter() - t0)
+                row[f"{path} ms/eval"] = 1e3 * statistics.median(times)
+            records.append(row)
+    return pd.DataFrame.from_records(records)
+
+
 def interleaved(
     df: pd.DataFrame, which: list[str], rounds: int, repeat: int, path: Path | None
 ) -> int:
@@ -252,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table.to_markdown(index=False, floatfmt=".4g"))
         result["per_eval"] = table.to_dict(orient="records")
+        tiny = per_evaluation_tiny([10_000, 1_000_000])
+        print()
+        print(tiny.to_markdown(index=False, floatfmt=".4g"))
+        result["per_eval_tiny"] = tiny.to_dict(orient="records")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

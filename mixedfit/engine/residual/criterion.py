@@ -14,7 +14,8 @@ needs no factor at all (:mod:`.collapsed`). Both are cached on the last φ, so s
 alone cost one factor update. Cross products lose precision at tiny VarIdent ratios (their
 Schur complements cancel ~1/δ² larger numbers): there, with one random-effects term or terms
 nested in the one with fewest levels (:mod:`.orthogonal_nested`), the objective is the QR
-factorization's of the whitened rows (:mod:`.orthogonal`, O(n)).
+factorization's of the whitened rows (:mod:`.orthogonal`; with one term or none from pieces of
+fixed size where units repeat patterns, :mod:`.orthogonal_compact`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution, solve
 from .collapsed import CollapsedCriterion
 from .orthogonal import TINY, OrthogonalCriterion
+from .orthogonal_compact import CompactOrthogonal
 from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .structure import ResidualModel
@@ -256,7 +258,7 @@ class ResidualCriterion:
             if len(self.terms) > 1:  # nested in one term, else crossed (dense, capped)
                 nested = NestedOrthogonal.build_nested(*args)
                 built = nested or NestedOrthogonal.build_crossed(*args)
-            else:
-                built = OrthogonalCriterion.build(*args)
+            else:  # from pseudo-units (n-free) where units repeat patterns, else row-wise
+                built = CompactOrthogonal.build_compact(*args) or OrthogonalCriterion.build(*args)
             self._orthogonal.append(built)
         return self._orthogonal[0]

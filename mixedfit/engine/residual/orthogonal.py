@@ -12,7 +12,8 @@ random effects' columns, needs no such difference: its triangle R gives the same
     log|L_Z|² = Σ log R_ii² (random effects' columns),   log|R_X|²,   r² = R_yy²,
 
 to about 1e-12 relative whatever δ_g (checked against a 50-digit dense evaluation). It costs
-O(n) per evaluation, so :class:`.criterion.ResidualCriterion` uses it only when a variance
+O(n) per evaluation (:mod:`.orthogonal_compact` evaluates the same from pieces of fixed size
+where units repeat a pattern), so :class:`.criterion.ResidualCriterion` uses it only when a variance
 function's multipliers spread over more than :data:`TINY` (:meth:`.variance.VariancePart.
 spread`), and only for models with one random-effects term (levels holding whole residual
 subjects: :func:`.criterion.check_nested`) or terms nested in one, or crossed terms as one dense
@@ -39,7 +40,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from .structure import ResidualModel
 
-__all__ = ["TINY", "OrthogonalCriterion"]
+__all__ = ["TINY", "OrthogonalCriterion", "whiten_rows"]
 
 Levels = tuple[np.ndarray, np.ndarray, np.ndarray]
 """A batch of levels: their codes, R11 (nlev, k, k), R12 (nlev, k, p + 1)."""
@@ -82,7 +83,6 @@ class OrthogonalCriterion:
                 self._levels.append(order[starts[counts == m][:, None] + np.arange(m)])
             self._ids = [refs[rows[:, 0]] for rows in self._levels]
             self._nlev = terms[0].nlev
-        self._ones = np.ones(model.n)
 
     @classmethod
     def build(
@@ -95,30 +95,14 @@ class OrthogonalCriterion:
         return cls(terms, M, p, model)
 
     def whiten(self, phi: np.ndarray) -> tuple[np.ndarray, float]:
-        """C⁻¹[Z X y] per subject (multipliers first) and log |Λ_R|.
+        """C⁻¹[Z X y] per subject (multipliers first) and log |Λ_R| (:func:`whiten_rows`).
 
         Raises
         ------
         numpy.linalg.LinAlgError
             A correlation block is not positive definite.
         """
-        model = self.model
-        s = model.multipliers(phi)
-        if not np.all(s > 0):
-            raise np.linalg.LinAlgError("residual multipliers not positive")
-        out = self.M / s[:, None]
-        logdet = 2.0 * float(np.log(s).sum())
-        if model.correlation is None:
-            return out, logdet
-        for rows in model.batches:  # each subject's rows by decreasing multiplier
-            rows = np.take_along_axis(rows, np.argsort(-s[rows], axis=1, kind="stable"), 1)
-            C = np.linalg.cholesky(model.blocks(phi, rows, self._ones))
-            diag = np.diagonal(C, axis1=1, axis2=2)
-            if not np.all(diag > 0):
-                raise np.linalg.LinAlgError("residual block not positive definite")
-            logdet += 2.0 * float(np.log(diag).sum())
-            out[rows] = np.linalg.solve(C, out[rows])
-        return out, logdet
+        return whiten_rows(self.model, self.M, np.asarray(phi, dtype=float))
 
     def objective(self, theta: np.ndarray, phi: np.ndarray, reml: bool) -> float:
         """−2 log-likelihood (REML or ML, nlme's scale) at (θ, φ).
@@ -223,6 +207,38 @@ class OrthogonalCriterion:
             tails.append(R[:, k:, k:].reshape(-1, W.shape[1] - k))
             levels.append((ids, R[:, :k, :k], R[:, :k, k:]))
         return ldL2, np.vstack(tails), levels
+
+
+def whiten_rows(
+    model: ResidualModel, M: np.ndarray, phi: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """C⁻¹M per subject of ``model`` (multipliers first, then the correlation's factor with the
+    subject's rows by decreasing multiplier) and log |Λ_R|, each row's share of it times
+    ``weights`` (rows standing for that many units: :mod:`.orthogonal_compact`) when given.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        A correlation block is not positive definite.
+    """
+    s = model.multipliers(phi)
+    if not np.all(s > 0):
+        raise np.linalg.LinAlgError("residual multipliers not positive")
+    out = M / s[:, None]
+    logdet = 2.0 * float(np.log(s).sum() if weights is None else np.log(s) @ weights)
+    if model.correlation is None:
+        return out, logdet
+    ones = np.ones(model.n)
+    for rows in model.batches:  # each subject's rows by decreasing multiplier
+        rows = np.take_along_axis(rows, np.argsort(-s[rows], axis=1, kind="stable"), 1)
+        C = np.linalg.cholesky(model.blocks(phi, rows, ones))
+        diag = np.diagonal(C, axis1=1, axis2=2)
+        if not np.all(diag > 0):
+            raise np.linalg.LinAlgError("residual block not positive definite")
+        logs = np.log(diag)
+        logdet += 2.0 * float(logs.sum() if weights is None else logs.sum(1) @ weights[rows[:, 0]])
+        out[rows] = np.linalg.solve(C, out[rows])
+    return out, logdet
 
 
 def _triangle(B: np.ndarray) -> np.ndarray:

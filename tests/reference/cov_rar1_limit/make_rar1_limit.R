@@ -14,32 +14,11 @@
 # from interior starts: none exceeds the limit GLS (the supremum, approached as s -> infinity).
 # Used by tests/test_residual_limit_exact.py::test_correlated_residual_limit_has_nan_df.
 # Run from the repository root: Rscript tests/reference/cov_rar1_limit/make_rar1_limit.R
-library(jsonlite)
-library(nlme)
+source("tests/reference/cov_rar1_limit/rar1_dense_criterion.R")  # rar1_devb, rar1_crit
 d <- read.csv("tests/reference/cov_rar1_limit/rar1_limit.csv", stringsAsFactors = FALSE)
-n <- nrow(d); X <- cbind(1, d$x); y <- d$y; p <- ncol(X)
-rows <- split(seq_len(n), d$Subject)
-devb <- function(s, rho, phi) {
-  XVX <- matrix(0, p, p); XVy <- numeric(p); yVy <- 0; logdet <- 0
-  for (g in rows) {
-    k <- d$occ[g]
-    W <- phi^abs(outer(k, k, "-")) + outer(s[k], s[k]) * rho^abs(outer(k, k, "-"))
-    C <- tryCatch(chol(W), error = function(e) NULL); if (is.null(C)) return(Inf)
-    Xw <- backsolve(C, X[g, , drop = FALSE], transpose = TRUE)
-    yw <- backsolve(C, y[g], transpose = TRUE)
-    XVX <- XVX + crossprod(Xw); XVy <- XVy + crossprod(Xw, yw); yVy <- yVy + sum(yw^2)
-    logdet <- logdet + 2 * sum(log(diag(C)))
-  }
-  beta <- solve(XVX, XVy); r2 <- yVy - sum(XVy * beta)
-  (n - p) * (1 + log(2 * pi * r2 / (n - p))) + logdet + as.numeric(determinant(XVX)$modulus)
-}
-crit <- function(par) {
-  v <- devb(exp(par[1:5]), tanh(par[6]), tanh(par[7]))
-  if (!is.finite(v)) 1e10 else v
-}
-d$occf <- factor(d$occf)
-g <- gls(y ~ x, d, correlation = corAR1(form = ~ occ | Subject),
-         weights = varIdent(form = ~ 1 | occf), method = "REML")
+devb <- rar1_devb(d, reml = TRUE)
+crit <- rar1_crit(devb)
+g <- rar1_limit_gls(d, reml = TRUE)
 set.seed(9)
 starts <- list(c(rep(0, 5), atanh(0.5), atanh(0.5)),
                c(log(c(1, 0.05, 1, 0.05, 1) * 20), atanh(0.6), atanh(0.3)),
