@@ -6,7 +6,8 @@ spanning structured term's (``ar1(0 + f | g)`` with the other terms nested in g:
 (the term's largest relative sd, :data:`..engine.vanishing.LIMIT_SD`) against σ → 0, so the
 ordinary profile (:mod:`.profile`), which moves θ relative to σ, cannot leave the limit ray and
 its intervals of the term's sds and correlations were far too narrow. Here they are profiled on
-the limit model itself, the model of the equivalent residual-covariance fit:
+the limit model's exact criterion with σ ≥ 0 free: the fitted model's own profile. The limit
+model alone is the model of the equivalent residual-covariance fit:
 
 ==============================  ===================================================
 structured term at the limit    equivalent residual fit (the term dropped)
@@ -22,19 +23,26 @@ structured term at the limit    equivalent residual fit (the term dropped)
 term's sd of column k is the residual fit's σ times its ratio δ_k (σ itself for a homogeneous
 term; δ of the reference level is 1), ρ is the residual AR(1) φ / the compound-symmetry
 correlation, and toep's ``pacf_m`` are the partial autocorrelations of the Toeplitz lag
-correlations (Durbin–Levinson). A term crossed with the spanning term's groups has no exact
-limit model along the profile (it would have to stay at 0): there the intervals stay NaN with a
-BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that model's ML deviance
+correlations (Durbin–Levinson). A term crossed with the spanning term's groups is part of the
+crossed limit model (:class:`..engine.limit_crossed.CrossedLimit`, up to its
+MAX_CROSSED_CELLS; above, the intervals stay NaN with a BoundaryWarning:
+:func:`.profile.profile_intervals`). The profiles are of the ML deviance
 
-    D(θ, c) = log|V_θ| + n log(2π c²) + r'V_θ⁻¹r / c²,
+    D(θ, s, c) = log|V_θ + s² I| + n log(2π c²) + r'(V_θ + s² I)⁻¹r / c²,
 
-V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group), r the GLS
-residuals, with the anchor's θ held at 1 (D is invariant to θ's scale against c): the anchor's
-sd is c, another sd of the term is c θ_k, a correlation parameter is θ_k itself (c profiled
-out). The nested terms' θ are free, relative to c; a scalar or structured nested term's sd
-is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and changed
-with y + 1e4, rv10 HIGH-2). The intervals are those of the equivalent
-residual fit's profile (also for REML fits, refitted by ML, as lme4).
+V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group; plus the crossed
+terms' part), r the GLS residuals, s = σ/c the residual sd relative to c, with the anchor's θ
+held at 1 (D is invariant to θ's scale against c): the anchor's sd is c, another sd of the term
+is c θ_k, a correlation parameter is θ_k itself (c profiled out). The nested (and crossed)
+terms' θ are free, relative to c; a scalar or structured nested term's sd, and a scalar crossed
+term's, is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and
+changed with y + 1e4, rv10 HIGH-2). At each value of the profiled parameter the other
+parameters are optimized twice, with s held at 0 (the limit model) and from s > 0 (an interior
+optimum of the model), and the better is taken (:func:`_limit_or_interior`): the model that was
+fitted has σ ≥ 0 free, and where its optimum at a profiled value lies inside, the limit model's
+profile alone is too high and its interval too narrow (rv10 MEDIUM-3: ρ's upper end 0.9679 for
+the model's 0.9737; the equivalent residual fit's intervals are the narrower ones). Also for
+REML fits, refitted by ML, as lme4.
 """
 
 from __future__ import annotations
@@ -65,8 +73,9 @@ _Min = tuple[np.ndarray, float]
 
 
 class LimitDeviance:
-    """The ML deviance of the σ → 0 limit model of a fit (see the module docstring), at its
-    optimum over θ with the anchor at 1.
+    """The ML deviance of a fit at the σ → 0 limit on its limit model's exact criterion with a
+    residual sd s = σ/c ≥ 0 (see the module docstring), at its optimum over θ and s with the
+    anchor at 1 (s = 0 there for a fit at the limit).
 
     Parameters
     ----------
@@ -74,13 +83,13 @@ class LimitDeviance:
         The fit's (criterion) factor: its X, y, terms and prior weights.
     theta : ndarray
         A θ at the limit (the ML refit's), the start of the optimization.
-    model : LimitModel
+    model : LimitModel or CrossedLimit
         The exact limit model (:func:`limit_model_of`).
 
     Attributes
     ----------
     theta : ndarray
-        The ML optimum's θ, anchor entry 1.
+        The ML optimum's θ, anchor entry 1, followed by s.
     scale : float
         The ML scale c (the anchor's sd).
     base : float
@@ -186,8 +195,8 @@ def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | Cro
 
 def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
     """The profile of parameter w on the limit model (see the module docstring): an sd or
-    correlation parameter of the spanning term, or of a term nested in its groups (whose θ is
-    relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
+    correlation parameter of the spanning term, or of a term nested in its groups or crossed
+    with them (whose θ is relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
     HIGH-2); None for an entry of a vector-valued unstructured nested term (a Cholesky
     entry, not an sd or correlation)."""
     layout = ld.layout

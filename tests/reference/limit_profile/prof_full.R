@@ -65,7 +65,7 @@ profile_case <- function(X, y, Vfun, kind, k, u0, which, sig_starts, extra_start
     }
     g <- function(v) prof(v) - d0 - qchisq(0.95, 1)
     e <- est[j]
-    if (kind[j] == "sd") { lo_b <- e / 50; hi_b <- e * 6 } else {
+    if (kind[j] == "sd") { lo_b <- e / 50; hi_b <- max(e * 6, 3 * max(est[kind == "sd"])) } else {
       low <- if (kind[j] == "cs") -1 / (k - 1) else -1
       lo_b <- low + 1e-7 * (e - low); hi_b <- 1 - 1e-7 * (1 - e) }
     wl <- ulim[-j]; wf <- NULL
