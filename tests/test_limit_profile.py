@@ -22,7 +22,10 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine.limit_crossed import CrossedLimit
+from mixedfit.engine.limit_gls import LimitModel
 from mixedfit.exceptions import BoundaryWarning
+from mixedfit.inference import limit_profile
 from mixedfit.inference.limit_profile import limit_model_of
 from mixedfit.inference.profile import profile_zeta
 
@@ -94,16 +97,20 @@ def test_structured_profiles_at_limit_match_dense_r(case: str, formula: str) -> 
     np.testing.assert_allclose(got, np.array([dense[n] for n in names]), rtol=1e-5)
 
 
-def test_crossed_term_keeps_the_spanning_profile_nan(fits: tuple) -> None:
-    """With ``(1|item)`` crossed with the subjects the limit model is exact only while item's
-    variance is 0, which its own profile moves: the spanning term's intervals stay NaN (with a
-    BoundaryWarning from confint); the nested model's limit profiles are exact."""
+def test_crossed_term_profiles_on_the_crossed_limit(
+    fits: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``(1|item)`` crossed with the subjects the profiles are on the crossed limit model
+    (its item variance free; values against R in test_limit_profile_rv10.py); above
+    MAX_CROSSED_CELLS there is none (the spanning term's intervals NaN with a BoundaryWarning)."""
     df = pd.read_csv(REF / "ar1hi.csv", dtype={"subject": str, "tf": str})
     df["item"] = [f"i{k % 6}" for k in range(len(df))]
     crossed = _limit_fit("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", df)
+    assert isinstance(limit_model_of(crossed._engine.factor, crossed.theta), CrossedLimit)
+    monkeypatch.setattr(limit_profile, "MAX_CROSSED_CELLS", 0)
     assert limit_model_of(crossed._engine.factor, crossed.theta) is None
     limit, _ = fits
-    assert limit_model_of(limit._engine.factor, limit.theta) is not None
+    assert isinstance(limit_model_of(limit._engine.factor, limit.theta), LimitModel)
 
 
 def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
