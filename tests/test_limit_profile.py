@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,24 @@ def _limit_fit(formula: str, data: pd.DataFrame, **kwargs: object) -> mf.MixedMo
     return fit
 
 
+def _limit_only(
+    minimize: Callable[..., tuple[np.ndarray, float]],
+    fun: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """limit_profile._limit_or_interior without the interior optimum: σ held at 0, the σ → 0
+    limit model's profile (the equivalent residual fit's), whose R references are below."""
+    z, f = minimize(lambda v: fun(np.append(v, 0.0)), x0[:-1], lower[:-1], upper[:-1])
+    return np.append(z, 0.0), f
+
+
+@pytest.fixture
+def limit_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limit_profile, "_limit_or_interior", _limit_only)
+
+
 def _profile(fit: mf.MixedModelFit) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -59,7 +78,8 @@ def fits() -> tuple[mf.MixedModelFit, mf.MixedModelFit]:
     return limit, residual
 
 
-def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple) -> None:
+def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple, limit_only: None) -> None:
+    # the limit model's profile (σ held at 0): the equivalent residual fit's
     limit, residual = fits
     ci = _profile(limit)
     dense = DENSE["ar1hi"]
@@ -86,7 +106,9 @@ def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple) -> Non
         ("toep", "y ~ time + toep(0 + tf | subject)"),
     ],
 )
-def test_structured_profiles_at_limit_match_dense_r(case: str, formula: str) -> None:
+def test_structured_limit_model_profiles_match_dense_r(
+    case: str, formula: str, limit_only: None
+) -> None:
     fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
     dense = DENSE[case]
     assert fit.loglik == pytest.approx(dense["loglik_ml"], rel=1e-8)
@@ -113,7 +135,7 @@ def test_crossed_term_profiles_on_the_crossed_limit(
     assert isinstance(limit_model_of(limit._engine.factor, limit.theta), LimitModel)
 
 
-def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
+def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple, limit_only: None) -> None:
     """ζ of the spanning term's parameters at the limit is the limit model's (±z at the ends of
     the dense R interval; the ordinary profile cannot reach them)."""
     limit, _ = fits

@@ -125,9 +125,7 @@ class LimitDeviance:
                 record = again
             return record.theta, record.objective
 
-        z, self.base = _limit_or_interior(
-            limit_optimum, fun, start[self.free], lower, upper
-        )
+        z, self.base = _limit_or_interior(limit_optimum, fun, start[self.free], lower, upper)
         self.theta = self.point(z)
         r2 = self._parts(self.theta)[1]
         self.scale = math.sqrt(r2 / self.n)
