@@ -194,9 +194,9 @@ def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | Cro
 def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
     """The profile of parameter w on the limit model (see the module docstring): an sd or
     correlation parameter of the spanning term, or of a term nested in its groups or crossed
-    with them (whose θ is relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
-    HIGH-2); None for an entry of a vector-valued unstructured nested term (a Cholesky
-    entry, not an sd or correlation)."""
+    with them (whose θ is relative to c as well: on the fit's ray at σ → 0 its profile would
+    be wrong, rv10 HIGH-2); None for an entry of a vector-valued unstructured term (a
+    Cholesky entry, not an sd or correlation)."""
     layout = ld.layout
     t = max(i for i, off in enumerate(layout.offsets) if off <= w)
     term = layout.terms[t]
