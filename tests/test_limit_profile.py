@@ -146,3 +146,27 @@ def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple, limit_only: Non
         rows = zeta[zeta["parameter"] == name]
         assert list(rows["value"].iloc[[0, 2]]) == pytest.approx(DENSE["ar1hi"][name], rel=1e-5)
         assert list(rows["zeta"].iloc[[0, 2]]) == pytest.approx([-1.959964, 1.959964], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("case", "formula"),
+    [("cs", "y ~ time + cs(0 + tf | subject)")],
+)
+def test_structured_profiles_are_the_fitted_models(case: str, formula: str) -> None:
+    """The fitted model's own profile (σ ≥ 0 free; rv10 MEDIUM-3): R's dense ML deviance of the
+    model (prof_full_ends.R → prof_full_ends.json) at mixedfit's ends is the χ² quantile, and
+    the ends are wider than the σ = 0 limit model's (prof_limit.json) — on cs the lower ends of
+    the sds (0.652 for the limit model's 0.789) and ρ's upper end (0.828 for 0.732). R's uniroot
+    of the same profile (prof_full.R, run cut short: prof_full_ar1hi_cs.log) gives the first
+    three sds' ends to 1e-8."""
+    ends = json.loads((REF / "prof_full_ends.json").read_text())[case]
+    fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
+    ci = _profile(fit)
+    names = [n for n in ends if n.endswith("|subject")]
+    assert len(names) == (5 if case == "cs" else 7)
+    for name in names:
+        assert list(ci.loc[name]) == pytest.approx(ends[name]["ends"], rel=1e-6), name
+        assert ends[name]["twice_dl"] == pytest.approx([3.841459, 3.841459], abs=1e-3), name
+        lo, hi = DENSE[case][name]
+        assert ci.loc[name, "lower"] <= lo + 1e-6 and ci.loc[name, "upper"] >= hi - 1e-6
+    assert ci.loc["rho|subject", "upper"] > DENSE[case]["rho|subject"][1] + 0.05
