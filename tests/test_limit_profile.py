@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,10 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine.limit_crossed import CrossedLimit
+from mixedfit.engine.limit_gls import LimitModel
 from mixedfit.exceptions import BoundaryWarning
+from mixedfit.inference import limit_profile
 from mixedfit.inference.limit_profile import limit_model_of
 from mixedfit.inference.profile import profile_zeta
 
@@ -36,6 +40,24 @@ def _limit_fit(formula: str, data: pd.DataFrame, **kwargs: object) -> mf.MixedMo
         fit = mf.lmer(formula, data, **kwargs)  # type: ignore[call-overload]
     assert fit._at_limit
     return fit
+
+
+def _limit_only(
+    minimize: Callable[..., tuple[np.ndarray, float]],
+    fun: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """limit_profile._limit_or_interior without the interior optimum: σ held at 0, the σ → 0
+    limit model's profile (the equivalent residual fit's), whose R references are below."""
+    z, f = minimize(lambda v: fun(np.append(v, 0.0)), x0[:-1], lower[:-1], upper[:-1])
+    return np.append(z, 0.0), f
+
+
+@pytest.fixture
+def limit_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limit_profile, "_limit_or_interior", _limit_only)
 
 
 def _profile(fit: mf.MixedModelFit) -> pd.DataFrame:
@@ -56,7 +78,8 @@ def fits() -> tuple[mf.MixedModelFit, mf.MixedModelFit]:
     return limit, residual
 
 
-def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple) -> None:
+def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple, limit_only: None) -> None:
+    # the limit model's profile (σ held at 0): the equivalent residual fit's
     limit, residual = fits
     ci = _profile(limit)
     dense = DENSE["ar1hi"]
@@ -83,7 +106,9 @@ def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple) -> Non
         ("toep", "y ~ time + toep(0 + tf | subject)"),
     ],
 )
-def test_structured_profiles_at_limit_match_dense_r(case: str, formula: str) -> None:
+def test_structured_limit_model_profiles_match_dense_r(
+    case: str, formula: str, limit_only: None
+) -> None:
     fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
     dense = DENSE[case]
     assert fit.loglik == pytest.approx(dense["loglik_ml"], rel=1e-8)
@@ -94,19 +119,23 @@ def test_structured_profiles_at_limit_match_dense_r(case: str, formula: str) -> 
     np.testing.assert_allclose(got, np.array([dense[n] for n in names]), rtol=1e-5)
 
 
-def test_crossed_term_keeps_the_spanning_profile_nan(fits: tuple) -> None:
-    """With ``(1|item)`` crossed with the subjects the limit model is exact only while item's
-    variance is 0, which its own profile moves: the spanning term's intervals stay NaN (with a
-    BoundaryWarning from confint); the nested model's limit profiles are exact."""
+def test_crossed_term_profiles_on_the_crossed_limit(
+    fits: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``(1|item)`` crossed with the subjects the profiles are on the crossed limit model
+    (its item variance free; values against R in test_limit_profile_rv10.py); above
+    MAX_CROSSED_CELLS there is none (the spanning term's intervals NaN with a BoundaryWarning)."""
     df = pd.read_csv(REF / "ar1hi.csv", dtype={"subject": str, "tf": str})
     df["item"] = [f"i{k % 6}" for k in range(len(df))]
     crossed = _limit_fit("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", df)
+    assert isinstance(limit_model_of(crossed._engine.factor, crossed.theta), CrossedLimit)
+    monkeypatch.setattr(limit_profile, "MAX_CROSSED_CELLS", 0)
     assert limit_model_of(crossed._engine.factor, crossed.theta) is None
     limit, _ = fits
-    assert limit_model_of(limit._engine.factor, limit.theta) is not None
+    assert isinstance(limit_model_of(limit._engine.factor, limit.theta), LimitModel)
 
 
-def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
+def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple, limit_only: None) -> None:
     """ζ of the spanning term's parameters at the limit is the limit model's (±z at the ends of
     the dense R interval; the ordinary profile cannot reach them)."""
     limit, _ = fits
@@ -117,3 +146,27 @@ def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple) -> None:
         rows = zeta[zeta["parameter"] == name]
         assert list(rows["value"].iloc[[0, 2]]) == pytest.approx(DENSE["ar1hi"][name], rel=1e-5)
         assert list(rows["zeta"].iloc[[0, 2]]) == pytest.approx([-1.959964, 1.959964], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("case", "formula"),
+    [("cs", "y ~ time + cs(0 + tf | subject)")],
+)
+def test_structured_profiles_are_the_fitted_models(case: str, formula: str) -> None:
+    """The fitted model's own profile (σ ≥ 0 free; rv10 MEDIUM-3): R's dense ML deviance of the
+    model (prof_full_ends.R → prof_full_ends.json) at mixedfit's ends is the χ² quantile, and
+    the ends are wider than the σ = 0 limit model's (prof_limit.json) — on cs the lower ends of
+    the sds (0.652 for the limit model's 0.789) and ρ's upper end (0.828 for 0.732). R's uniroot
+    of the same profile (prof_full.R, run cut short: prof_full_ar1hi_cs.log) gives the first
+    three sds' ends to 1e-8."""
+    ends = json.loads((REF / "prof_full_ends.json").read_text())[case]
+    fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
+    ci = _profile(fit)
+    names = [n for n in ends if n.endswith("|subject")]
+    assert len(names) == (5 if case == "cs" else 7)
+    for name in names:
+        assert list(ci.loc[name]) == pytest.approx(ends[name]["ends"], rel=1e-6), name
+        assert ends[name]["twice_dl"] == pytest.approx([3.841459, 3.841459], abs=1e-3), name
+        lo, hi = DENSE[case][name]
+        assert ci.loc[name, "lower"] <= lo + 1e-6 and ci.loc[name, "upper"] >= hi - 1e-6
+    assert ci.loc["rho|subject", "upper"] > DENSE[case]["rho|subject"][1] + 0.05

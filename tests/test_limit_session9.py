@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 import mixedfit as mf
 from mixedfit.engine import limit_gls, vanishing
 from mixedfit.engine.optimize import minimize_theta
+from mixedfit.inference import limit_profile
 from mixedfit.inference.r2 import variance_components
 
 HERE = Path(__file__).parent
@@ -241,11 +243,27 @@ def test_tables_at_the_limit(arh1: mf.LinearMixedModel) -> None:
         assert variance_components(arh1)["residual"] == 0.0
 
 
-def test_sigma_profile_interval_starts_at_zero(arh1: mf.LinearMixedModel) -> None:
+def _limit_only(
+    minimize: Callable[..., tuple[np.ndarray, float]],
+    fun: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """limit_profile._limit_or_interior without the interior optimum (σ held at 0)."""
+    z, f = minimize(lambda v: fun(np.append(v, 0.0)), x0[:-1], lower[:-1], upper[:-1])
+    return np.append(z, 0.0), f
+
+
+def test_sigma_profile_interval_starts_at_zero(
+    arh1: mf.LinearMixedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """σ's profile interval was [4.8e-7, 0.229] around the artefact σ̂; σ = 0 is the optimum.
     The arh1 term's sds and ρ (far too narrow, then NaN: review 9 HIGH-1) are profiled on the
     limit model, nlme's gls(corAR1 + varIdent): R's dense ML profile
-    (reference/limit_profile/prof_limit.R)."""
+    (reference/limit_profile/prof_limit.R). Here with σ held at 0 in the profiles (the limit
+    model's profile, not the fitted model's own with σ ≥ 0 free: test_limit_profile.py)."""
+    monkeypatch.setattr(limit_profile, "_limit_or_interior", _limit_only)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         ci = arh1.confint(method="profile")

@@ -190,11 +190,11 @@ class CrossedLimit:
         return math.inf if done is None else done[0]
 
     def parts(
-        self, theta: np.ndarray, fixed_map: FixedCentring | None
+        self, theta: np.ndarray, fixed_map: FixedCentring | None, nugget: float = 0.0
     ) -> tuple[float, float, float, np.ndarray] | None:
         """log|V|, log|X'V⁻¹X|, r'V⁻¹r and (X'V⁻¹X)⁻¹ (mapped to the caller's X by
-        ``fixed_map``) of the limit at θ; None where V is singular."""
-        done = self._fit(theta, True, 0.0)
+        ``fixed_map``) of the limit at θ (of V + ``nugget`` I); None where V is singular."""
+        done = self._fit(theta, True, nugget)
         if done is None:
             return None
         _, (_, _, _, _, ls, r2, logdet, ldx) = done

@@ -136,11 +136,12 @@ class LimitModel:
         return value - self.log_weights, (chol, R, coef, resid, r2, logdet, ldx)
 
     def parts(
-        self, theta: np.ndarray, fixed_map: FixedCentring | None
+        self, theta: np.ndarray, fixed_map: FixedCentring | None, nugget: float = 0.0
     ) -> tuple[float, float, float, np.ndarray] | None:
         """log|V|, log|X'V⁻¹X|, r'V⁻¹r and (X'V⁻¹X)⁻¹ (mapped to the caller's X by
-        ``fixed_map``) of the limit at θ, for derivatives in θ; None where V is singular."""
-        done = self._fit(theta, True, 0.0)
+        ``fixed_map``) of the limit at θ, for derivatives in θ (of V + ``nugget`` I: the model
+        at σ/c = √nugget, for the profiles); None where V is singular."""
+        done = self._fit(theta, True, nugget)
         if done is None:
             return None
         _, (_, R, _, _, r2, logdet, ldx) = done

@@ -6,7 +6,8 @@ spanning structured term's (``ar1(0 + f | g)`` with the other terms nested in g:
 (the term's largest relative sd, :data:`..engine.vanishing.LIMIT_SD`) against σ → 0, so the
 ordinary profile (:mod:`.profile`), which moves θ relative to σ, cannot leave the limit ray and
 its intervals of the term's sds and correlations were far too narrow. Here they are profiled on
-the limit model itself, the model of the equivalent residual-covariance fit:
+the limit model's exact criterion with σ ≥ 0 free: the fitted model's own profile. The limit
+model alone is the model of the equivalent residual-covariance fit:
 
 ==============================  ===================================================
 structured term at the limit    equivalent residual fit (the term dropped)
@@ -22,19 +23,26 @@ structured term at the limit    equivalent residual fit (the term dropped)
 term's sd of column k is the residual fit's σ times its ratio δ_k (σ itself for a homogeneous
 term; δ of the reference level is 1), ρ is the residual AR(1) φ / the compound-symmetry
 correlation, and toep's ``pacf_m`` are the partial autocorrelations of the Toeplitz lag
-correlations (Durbin–Levinson). A term crossed with the spanning term's groups has no exact
-limit model along the profile (it would have to stay at 0): there the intervals stay NaN with a
-BoundaryWarning (:func:`.profile.profile_intervals`). The profiles are of that model's ML deviance
+correlations (Durbin–Levinson). A term crossed with the spanning term's groups is part of the
+crossed limit model (:class:`..engine.limit_crossed.CrossedLimit`, up to its
+MAX_CROSSED_CELLS; above, the intervals stay NaN with a BoundaryWarning:
+:func:`.profile.profile_intervals`). The profiles are of the ML deviance
 
-    D(θ, c) = log|V_θ| + n log(2π c²) + r'V_θ⁻¹r / c²,
+    D(θ, s, c) = log|V_θ + s² I| + n log(2π c²) + r'(V_θ + s² I)⁻¹r / c²,
 
-V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group), r the GLS
-residuals, with the anchor's θ held at 1 (D is invariant to θ's scale against c): the anchor's
-sd is c, another sd of the term is c θ_k, a correlation parameter is θ_k itself (c profiled
-out). The nested terms' θ are free, relative to c; a scalar or structured nested term's sd
-is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and changed
-with y + 1e4, rv10 HIGH-2). The intervals are those of the equivalent
-residual fit's profile (also for REML fits, refitted by ML, as lme4).
+V_θ = Z Λ_θ Λ_θ' Z' (block diagonal by the term's groups, factored per group; plus the crossed
+terms' part), r the GLS residuals, s = σ/c the residual sd relative to c, with the anchor's θ
+held at 1 (D is invariant to θ's scale against c): the anchor's sd is c, another sd of the term
+is c θ_k, a correlation parameter is θ_k itself (c profiled out). The nested (and crossed)
+terms' θ are free, relative to c; a scalar or structured nested term's sd, and a scalar crossed
+term's, is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and
+changed with y + 1e4, rv10 HIGH-2). At each value of the profiled parameter the other
+parameters are optimized twice, with s held at 0 (the limit model) and from s > 0 (an interior
+optimum of the model), and the better is taken (:func:`_limit_or_interior`): the model that was
+fitted has σ ≥ 0 free, and where its optimum at a profiled value lies inside, the limit model's
+profile alone is too high and its interval too narrow (rv10 MEDIUM-3: ρ's upper end 0.9679 for
+the model's 0.9737; the equivalent residual fit's intervals are the narrower ones). Also for
+REML fits, refitted by ML, as lme4.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from typing import cast
 import numpy as np
 
 from ..engine.factor import BlockedFactor
+from ..engine.limit_crossed import MAX_CROSSED_CELLS, CrossedLimit
 from ..engine.limit_gls import LimitModel, crossed_terms, model_at
 from ..engine.optimize import minimize_theta
 from ..engine.reterm import ThetaLayout
@@ -56,11 +65,17 @@ from .deviance import BIG, Profile, ProfiledDeviance, minimize_bounded
 __all__ = ["LimitDeviance", "limit_model_of", "limit_profile"]
 
 _UNBOUNDED_EVALS = 20_000  # budget of the limit model's ML optimum in unbounded coordinates
+_SMALL = 1e-3  # σ/c below this at a start: the interior minimization starts from ...
+_INTERIOR = 0.1  # ... this σ/c
+
+_Fun = Callable[[np.ndarray], float]
+_Min = tuple[np.ndarray, float]
 
 
 class LimitDeviance:
-    """The ML deviance of the σ → 0 limit model of a fit (see the module docstring), at its
-    optimum over θ with the anchor at 1.
+    """The ML deviance of a fit at the σ → 0 limit on its limit model's exact criterion with a
+    residual sd s = σ/c ≥ 0 (see the module docstring), at its optimum over θ and s with the
+    anchor at 1 (s = 0 there for a fit at the limit).
 
     Parameters
     ----------
@@ -68,27 +83,31 @@ class LimitDeviance:
         The fit's (criterion) factor: its X, y, terms and prior weights.
     theta : ndarray
         A θ at the limit (the ML refit's), the start of the optimization.
-    model : LimitModel
+    model : LimitModel or CrossedLimit
         The exact limit model (:func:`limit_model_of`).
 
     Attributes
     ----------
     theta : ndarray
-        The ML optimum's θ, anchor entry 1.
+        The ML optimum's θ, anchor entry 1, followed by s.
     scale : float
         The ML scale c (the anchor's sd).
     base : float
         The ML deviance there.
     """
 
-    def __init__(self, factor: BlockedFactor, theta: np.ndarray, model: LimitModel) -> None:
+    def __init__(
+        self, factor: BlockedFactor, theta: np.ndarray, model: LimitModel | CrossedLimit
+    ) -> None:
         self.model, self.layout = model, factor.layout
         self.n = factor.n
         self.log_weights = factor.log_weights
         self.anchor = anchor(theta, self.layout)
         self.term = limit_term(theta, self.layout)
-        self.lower, self.upper = self.layout.lower(), self.layout.upper()
-        start = np.asarray(theta, dtype=float).copy()
+        # θ followed by σ/c (the residual sd relative to the anchor's: 0 at the limit)
+        self.lower = np.append(self.layout.lower(), 0.0)
+        self.upper = np.append(self.layout.upper(), np.inf)
+        start = np.append(np.asarray(theta, dtype=float)[: self.layout.size], 0.0)
         start[_sd_mask(self.layout)] /= start[self.anchor]
         self.free = np.arange(len(start)) != self.anchor
         lower, upper = self.lower[self.free], self.upper[self.free]
@@ -96,33 +115,37 @@ class LimitDeviance:
         def fun(z: np.ndarray) -> float:
             return self.profiled(self.point(z))
 
-        record = minimize_theta(fun, start[self.free], lower, upper=upper)
-        # BOBYQA in θ stops short along the ridge of ρ → 1 (Oxboys arh1 from the REML fit's θ:
-        # 1.3e-3 above the ML optimum, and the intervals came out too narrow): finish in log-sd
-        # and atanh-ρ coordinates (engine.unbounded)
-        again = unbounded(fun, record.theta, lower, upper, _UNBOUNDED_EVALS)
-        if again is not None and again.objective < record.objective:
-            record = again
-        self.theta = self.point(record.theta)
-        self.base = record.objective
+        def limit_optimum(f: _Fun, z0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> _Min:
+            record = minimize_theta(f, z0, lo, upper=hi)
+            # BOBYQA in θ stops short along the ridge of ρ → 1 (Oxboys arh1 from the REML fit's
+            # θ: 1.3e-3 above the ML optimum, and the intervals came out too narrow): finish in
+            # log-sd and atanh-ρ coordinates (engine.unbounded)
+            again = unbounded(f, record.theta, lo, hi, _UNBOUNDED_EVALS)
+            if again is not None and again.objective < record.objective:
+                record = again
+            return record.theta, record.objective
+
+        z, self.base = _limit_or_interior(limit_optimum, fun, start[self.free], lower, upper)
+        self.theta = self.point(z)
         r2 = self._parts(self.theta)[1]
         self.scale = math.sqrt(r2 / self.n)
 
     def point(self, z: np.ndarray) -> np.ndarray:
         """θ with the anchor at 1 and the other entries z."""
         theta = np.ones(len(self.free))
-        theta[self.free] = z
+        theta[self.free] = z  # σ/c last
         return theta
 
     def _parts(self, theta: np.ndarray) -> tuple[float, float]:
-        parts = self.model.parts(theta, None)
+        """log|V + s² I| and r'(V + s² I)⁻¹r at θ (followed by s = σ/c)."""
+        parts = self.model.parts(theta[:-1], None, float(theta[-1]) ** 2)
         if parts is None:
             return math.nan, math.nan
         logdet, _, r2, _ = parts
         return logdet, r2
 
     def profiled(self, theta: np.ndarray) -> float:
-        """The ML deviance at θ, c profiled out (BIG where V is singular)."""
+        """The ML deviance at θ (followed by σ/c), c profiled out (BIG where V is singular)."""
         logdet, r2 = self._parts(theta)
         if not (math.isfinite(logdet) and r2 > 0):
             return BIG
@@ -130,7 +153,7 @@ class LimitDeviance:
         return logdet + n * (1 + math.log(2 * math.pi * r2 / n)) - self.log_weights
 
     def deviance(self, theta: np.ndarray, scale: float) -> float:
-        """The ML deviance at θ and c."""
+        """The ML deviance at θ (followed by σ/c) and c."""
         logdet, r2 = self._parts(theta)
         if not (scale > 0 and math.isfinite(logdet) and r2 > 0):
             return BIG
@@ -140,32 +163,40 @@ class LimitDeviance:
 
 
 def _sd_mask(layout: ThetaLayout) -> np.ndarray:
-    """The entries of θ that scale with 1/c: every entry of an ordinary term, the sds of a
-    structured one."""
+    """The entries of θ (followed by σ) that scale with 1/c: every entry of an ordinary term,
+    the sds of a structured one, σ."""
     parts = []
     for term in layout.terms:
         if term.structure is None:
             parts.append(np.ones(term.npar, dtype=bool))
         else:
             parts.append(term.structure.sd_mask())
+    parts.append(np.ones(1, dtype=bool))  # σ/c
     return np.concatenate(parts)
 
 
-def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | None:
-    """The exact limit model of a fit at θ, None unless every other term nests in the
-    spanning term's groups (a crossed term held at 0 would have to move in the profile)."""
-    if crossed_terms(factor.layout):
-        return None
+def limit_model_of(factor: BlockedFactor, theta: np.ndarray) -> LimitModel | CrossedLimit | None:
+    """The exact limit model of a fit at θ: the spanning term's with the terms nested in its
+    groups (:class:`..engine.limit_gls.LimitModel`), with terms crossed with its groups the
+    crossed limit (:class:`..engine.limit_crossed.CrossedLimit`, whose crossed θ may move in
+    the profiles, also from 0); None without one or above
+    :data:`..engine.limit_crossed.MAX_CROSSED_CELLS`."""
+    held = crossed_terms(factor.layout)
     model = model_at(factor, theta)
-    return model if isinstance(model, LimitModel) else None
+    if not held or model is None:
+        return model if isinstance(model, LimitModel) else None
+    if isinstance(model, LimitModel):  # the crossed terms at 0 here: the crossed limit about it
+        cells = factor.n * sum(factor.layout.terms[i].q for i in held)
+        return CrossedLimit(model, held) if cells <= MAX_CROSSED_CELLS else None
+    return model
 
 
 def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
     """The profile of parameter w on the limit model (see the module docstring): an sd or
-    correlation parameter of the spanning term, or of a term nested in its groups (whose θ is
-    relative to c as well: on the fit's ray at σ → 0 its profile would be wrong, rv10
-    HIGH-2); None for an entry of a vector-valued unstructured nested term (a Cholesky
-    entry, not an sd or correlation)."""
+    correlation parameter of the spanning term, or of a term nested in its groups or crossed
+    with them (whose θ is relative to c as well: on the fit's ray at σ → 0 its profile would
+    be wrong, rv10 HIGH-2); None for an entry of a vector-valued unstructured term (a
+    Cholesky entry, not an sd or correlation)."""
     layout = ld.layout
     t = max(i for i, off in enumerate(layout.offsets) if off <= w)
     term = layout.terms[t]
@@ -216,14 +247,44 @@ class _LimitProfile(Profile):
     false bracket's end (issue 12, rv10 HIGH-1).
     """
 
-    def _minimize(
-        self, fun: Callable[[np.ndarray], float], x0: np.ndarray
-    ) -> tuple[np.ndarray, float]:
-        x, fmin = minimize_bounded(fun, x0, self.lower, self.upper)
-        again = unbounded(fun, x, self.lower, self.upper, _UNBOUNDED_EVALS)
-        if again is not None and again.objective < fmin:
-            return again.theta, again.objective
-        return x, fmin
+    def _minimize(self, fun: _Fun, x0: np.ndarray) -> _Min:
+        return _limit_or_interior(_finished, fun, x0, self.lower, self.upper)
+
+
+def _finished(fun: _Fun, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> _Min:
+    """Bound-constrained BOBYQA from ``x0``, finished in unbounded coordinates."""
+    x, fmin = minimize_bounded(fun, x0, lower, upper)
+    again = unbounded(fun, x, lower, upper, _UNBOUNDED_EVALS)
+    if again is not None and again.objective < fmin:
+        return again.theta, again.objective
+    return x, fmin
+
+
+def _limit_or_interior(
+    minimize: Callable[[_Fun, np.ndarray, np.ndarray, np.ndarray], _Min],
+    fun: _Fun,
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> _Min:
+    """The better of ``fun``'s minimum with σ/c (x's last entry) held at 0, the limit model's,
+    and its minimum with σ/c free from a positive start (an interior optimum of the model).
+
+    The fitted model's own profile has σ ≥ 0 free: where its optimum at a profiled value lies
+    inside (σ > 0) the limit model's alone is too high and its intervals too narrow (rv10
+    MEDIUM-3: ρ's upper end 0.9679 for the model's 0.9737). A start on σ/c = 0 would stay
+    there (the criterion is flat to first order in σ/c at 0), hence the two minimizations."""
+
+    def pinned(z: np.ndarray) -> float:
+        return fun(np.append(z, 0.0))
+
+    z, f_limit = minimize(pinned, x0[:-1], lower[:-1], upper[:-1])
+    x_limit = np.append(z, 0.0)
+    start = x0.copy()
+    if not start[-1] > _SMALL:
+        start[:-1], start[-1] = z, _INTERIOR
+    x, f = minimize(fun, start, lower, upper)
+    return (x, f) if f < f_limit else (x_limit, f_limit)
 
 
 def _profile(

@@ -299,8 +299,9 @@ def _limit_profiles(
 ) -> tuple[range, LimitDeviance | None]:
     """Indices of the parameters of the term that absorbs σ at the σ → 0 limit, and the limit
     model's deviance on which they are profiled (:mod:`.limit_profile`); None, with a warning
-    that their intervals are NaN, where the limit model is not exact along the profiles (a
-    term crossed with the spanning term's groups).
+    that their intervals are NaN, where the limit model cannot be used along the profiles (a
+    term crossed with the spanning term's groups, rows × crossed effects above
+    MAX_CROSSED_CELLS).
 
     The ordinary profile moves that term's θ relative to σ ≈ 0 with its anchor sd at LIMIT_SD,
     so it cannot leave the limit ray and its intervals would be far too narrow (issue 12).
@@ -317,8 +318,9 @@ def _limit_profiles(
     names = variance_names(fit)[off:end]
     warnings.warn(
         f"profile intervals of {', '.join(names)} are NaN: the fit is at the σ → 0 limit, "
-        "where that structured term replaces the residual, and the model has no exact limit "
-        "model along the profile (a term crossed with its groups). Fit the equivalent "
+        "where that structured term replaces the residual, and its exact limit model is too "
+        "large here (a term crossed with its groups: rows × crossed effects above "
+        "MAX_CROSSED_CELLS). Fit the equivalent "
         "residual structure instead (e.g. drop ar1(0 + tf | g) and pass "
         "residual=mf.AR1(time, g)) and profile that fit: its sigma and correlation intervals "
         "are these parameters'",
