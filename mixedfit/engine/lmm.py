@@ -22,6 +22,7 @@ from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
 from .ridge import ridge_tangent
+from .skeleton import skeleton_of
 from .solution import Solution, solve
 from .start import factor_start as _moment_start
 from .unbounded import second_opinion, structured_entries
@@ -72,19 +73,16 @@ def fit_lmm(
     -------
     EngineFit
     """
-    factor = weighted_factor(terms, X, y, weights)
-    centring = Centring.of(terms)
-    inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
+    skeleton = skeleton_of(terms, weights)  # a reused design's: only y's part computed
+    if skeleton is not None:
+        factor, centring, inner = skeleton.factors(terms, X, y)
+    else:
+        factor, centring = weighted_factor(terms, X, y, weights), Centring.of(terms)
+        inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
     return fit_factors(
-        factor,
-        centring,
-        inner,
-        reml=reml,
-        theta_start=theta_start,
-        max_evals=max_evals,
-        optimizer=optimizer,
-        progress=progress,
-    )
+        *(factor, centring, inner), reml=reml, theta_start=theta_start, max_evals=max_evals,
+        optimizer=optimizer, progress=progress,
+    )  # fmt: skip
 
 
 def fit_factors(
