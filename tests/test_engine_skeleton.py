@@ -59,6 +59,21 @@ def _kept(fit: mf.LinearMixedModel, other: mf.LinearMixedModel) -> bool:
     return fit._engine.factor.A[0, 0] is other._engine.factor.A[0, 0]
 
 
+def _same_terms(fit: mf.LinearMixedModel, other: mf.LinearMixedModel) -> bool:
+    """True if both fits' terms hold the same bits (what a skeleton is kept for)."""
+    mine, theirs = fit._engine.factor.layout.terms, other._engine.factor.layout.terms
+    return len(mine) == len(theirs) and all(
+        a.nlev == b.nlev
+        and a.correlated == b.correlated
+        and a.Z.dtype == b.Z.dtype
+        and a.Z.shape == b.Z.shape
+        and a.refs.shape == b.refs.shape
+        and a.Z.tobytes() == b.Z.tobytes()
+        and a.refs.tobytes() == b.refs.tobytes()
+        for a, b in zip(mine, theirs, strict=True)
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "formula"),
     [("sleepstudy", SLEEP), ("Orthodont", ORTHODONT), ("Penicillin", PENICILLIN)],
@@ -78,11 +93,7 @@ def test_the_skeleton_serves_new_responses_bit_for_bit(name, formula):
     for reml in (True, False):
         new = df.assign(**{response: values + rng.normal(scale=values.std(), size=len(df))})
         fit = _compare(formula, new, reml=reml)
-        # served wherever the design's arrays are the kept ones (crossed designs order tied
-        # rows by the response: other arrays, another skeleton)
-        same = fit._engine.factor.terms[0].Z is third._engine.factor.terms[0].Z
-        assert _kept(fit, third) == same
-        assert same or formula == PENICILLIN
+        assert _kept(fit, third) and _same_terms(fit, third)
 
 
 def _variants(df: pd.DataFrame) -> dict[str, tuple[str, pd.DataFrame, dict[str, Any]]]:
@@ -115,12 +126,13 @@ def test_a_changed_call_never_reuses_a_stale_skeleton(variant):
     formula, data, kw = _variants(df)[variant]
     for _ in range(3):  # and those of the changed call, if any, at the second and third
         fit = _compare(formula, data, **kw)
-    if variant.startswith(("frame", "formula", "weights")):
-        assert not _kept(fit, kept)
-    for _ in range(3):  # back to the original call (its design may have been replaced)
-        again = _compare(SLEEP, df)
-    same = again._engine.factor.terms[0].Z is kept._engine.factor.terms[0].Z
-    assert _kept(again, kept) == same
+    # served exactly when the terms hold the same bits (weights scale Z: never)
+    assert _kept(fit, kept) == (_same_terms(fit, kept) and "weights" not in kw)
+    if variant.startswith(("frame: Days", "frame: one", "formula: ")):
+        assert not _kept(fit, kept) or variant == "formula: fixed part"
+    # back to the original call (its skeleton may have been replaced: one per shape)
+    again = [_compare(SLEEP, df) for _ in range(3)]
+    assert _same_terms(again[2], kept) and _kept(again[1], again[2])
 
 
 @pytest.mark.parametrize(
@@ -141,19 +153,33 @@ def _terms(writeable: bool, refs: np.ndarray, Z: np.ndarray) -> list[ReTerm]:
     return [ReTerm(refs, Z, int(refs.max()) + 1)]
 
 
-def test_only_read_only_arrays_of_the_same_identity_are_served():
+def test_only_the_very_same_terms_are_served():
     rng = np.random.default_rng(5)
     refs = np.repeat(np.arange(6), 5)
     Z = np.column_stack([np.ones(30), rng.normal(size=30)])
-    assert skeleton_module.skeleton_of(_terms(True, refs, Z), None) is None
-    terms = _terms(False, refs, Z)
+    Z[0, 1] = 0.0
+    negative_zero = Z.copy()
+    negative_zero[0, 1] = -0.0
+    terms = _terms(True, refs, Z)
     assert skeleton_module.skeleton_of(terms, np.ones(30)) is None  # weights scale Z
     kept = skeleton_module.skeleton_of(terms, None)
     assert kept is not None and skeleton_module.skeleton_of(terms, None) is kept
-    same_values = _terms(False, refs, Z)  # equal values, other arrays: a skeleton of its own
-    assert skeleton_module.skeleton_of(same_values, None) is not kept
+    assert skeleton_module.skeleton_of(_terms(False, refs, Z), None) is kept  # the same bits
+    terms[0].Z[3, 1] += 1e-12  # changed in place
+    assert skeleton_module.skeleton_of(terms, None) is not kept
+    changed = {
+        "Z value": _terms(True, refs, Z + np.eye(30, 2, -4)),
+        "Z negative zero": _terms(True, refs, negative_zero),
+        "refs": _terms(True, refs[::-1], Z),
+        "Z float32": [ReTerm(refs, Z.astype(np.float32), 6)],
+        "levels": [ReTerm(refs, Z, 7)],
+        "uncorrelated": [ReTerm(refs, Z, 6, correlated=False)],
+    }
+    again = skeleton_module.skeleton_of(_terms(True, refs, Z), None)
+    for name, other in changed.items():
+        assert skeleton_module.skeleton_of(other, None) is not again, name
     with caches_disabled():
-        assert skeleton_module.skeleton_of(terms, None) is not kept
+        assert skeleton_module.skeleton_of(_terms(True, refs, Z), None) is not again
 
 
 def test_another_fixed_part_on_kept_terms_is_computed_afresh():
@@ -180,7 +206,7 @@ def test_another_fixed_part_on_kept_terms_is_computed_afresh():
 def test_the_skeletons_are_bounded():
     refs = np.repeat(np.arange(4), 3)
     for i in range(skeleton_module.MAX_SKELETONS + 3):
-        Z = np.full((12, 1), 1.0 + i)
+        Z = np.full((12, 1 + i), 1.0)  # one skeleton per shape of the terms
         assert skeleton_module.skeleton_of(_terms(False, refs, Z), None) is not None
     assert len(skeleton_module._SKELETONS) == skeleton_module.MAX_SKELETONS
     clear_caches()

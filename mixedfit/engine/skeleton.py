@@ -1,21 +1,20 @@
-"""The part of a fit that depends neither on the response nor on θ, kept for a reused design.
+"""The part of a fit that depends neither on the response nor on θ, kept for repeated designs.
 
-A design reused by :mod:`mixedfit.design.reuse` hands the engine the very same read-only arrays
-(Z and level codes of each term, X) on every fit of the same formula to new responses. What the
-engine computes from Z alone is then the same every time: the centring of slope columns
-(:meth:`.Centring.of`, with the centred columns' terms) and the cross products of the terms with
-each other and with the (centred) fixed-effects columns. :func:`skeleton_of` keeps them, keyed
-on the identity of those arrays, so the fit computes only the response's part of A
+Fits of the same formula to new responses on the same predictors (a simulation study, a power
+analysis, the same frame fitted again: designs reused by :mod:`mixedfit.design.reuse`) hand
+the engine the same terms every time. What the engine computes from the terms alone is then the
+same: the centring of slope columns (:meth:`.Centring.of`, with the centred columns' terms) and
+the cross products of the terms with each other and with the (centred) fixed-effects columns.
+:func:`skeleton_of` keeps them, so the fit computes only the response's part of A
 (:func:`factor_of`): bit for bit what :func:`.lmm.weighted_factor` computes, the same functions
 on the same columns.
 
-A skeleton is served only when every array of every term is read-only (a stored design's: its
-values cannot change in place) and is the very object the skeleton was built from (the entry
-holds them, so their identities cannot be reused by other arrays); terms with a covariance
-structure, prior weights (which scale Z) and anything else are never served. The X rows are
-reused only when the centred X equals, bit for bit, the one they were computed from (the
-centring reads the response's mean alongside X's). Bounded (:data:`MAX_SKELETONS`), thread-safe
-and off inside :func:`mixedfit.formula.memo.caches_disabled`.
+A skeleton is served only when every term's Z and level codes hold the very bits (same shape,
+dtype, values) of the read-only copies it keeps, with the same numbers of levels and
+correlation flags; terms with a covariance structure, prior weights (which scale Z) and designs
+of more than :data:`MAX_ROWS` rows are never kept. The X rows are reused only when the centred
+X equals, bit for bit, the one they were computed from. Bounded (:data:`MAX_SKELETONS`, one per
+shape of the terms), thread-safe and off inside :func:`mixedfit.formula.memo.caches_disabled`.
 """
 
 from __future__ import annotations
@@ -33,9 +32,10 @@ from .factor import BlockedFactor
 from .reparam import FixedCentring, centre_fixed
 from .reterm import ReTerm
 
-__all__ = ["MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of"]
+__all__ = ["MAX_ROWS", "MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of"]
 
 MAX_SKELETONS = 8  # designs kept (as many as mixedfit.design.reuse keeps)
+MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
 
 
 @dataclass(frozen=True)
@@ -98,20 +98,35 @@ _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
 def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | None:
     """The skeleton of ``terms`` (unweighted Z), built now or kept from an earlier fit, or None
     where none is kept (see the module docstring)."""
-    if weights is not None or not terms:
+    if weights is not None or not terms or len(terms[0].refs) > MAX_ROWS:
         return None
-    if any(t.structure is not None or t.Z.flags.writeable or t.refs.flags.writeable for t in terms):
+    if any(t.structure is not None for t in terms):
         return None
     arrays = tuple(a for t in terms for a in (t.Z, t.refs))
-    key = (tuple(id(a) for a in arrays), tuple((t.nlev, t.correlated) for t in terms))
+    shapes = tuple((a.shape, a.dtype.str) for a in arrays)
+    key = shapes, tuple((t.nlev, t.correlated) for t in terms)
     found = _SKELETONS.get(key)
-    if found is not None and all(a is b for a, b in zip(found.arrays, arrays, strict=True)):
+    if found is not None and all(_same(a, b) for a, b in zip(found.arrays, arrays, strict=True)):
         return found
     centring = Centring.of(terms)
     inner = None if centring is None else centring.terms(terms)
-    skeleton = Skeleton(arrays, centring, inner)
+    skeleton = Skeleton(tuple(_kept(a) for a in arrays), centring, inner)
     _SKELETONS.put(key, skeleton)
     return skeleton
+
+
+def _kept(a: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``a`` (C order): the user's arrays may change in place."""
+    out = np.array(a, order="C")
+    out.flags.writeable = False
+    return out
+
+
+def _same(kept: np.ndarray, given: np.ndarray) -> bool:
+    """True if ``given`` holds the very bits of ``kept`` (same shape and dtype: the key's;
+    -0.0 is not 0.0, and a NaN equals the same NaN)."""
+    bits = np.ascontiguousarray(given).view(np.uint8)
+    return bool(np.array_equal(kept.view(np.uint8), bits))
 
 
 def factor_of(
