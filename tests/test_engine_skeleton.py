@@ -211,3 +211,12 @@ def test_the_skeletons_are_bounded():
     assert len(skeleton_module._SKELETONS) == skeleton_module.MAX_SKELETONS
     clear_caches()
     assert len(skeleton_module._SKELETONS) == 0
+
+
+def test_skeletons_built_bypasses_the_skeletons():
+    refs = np.repeat(np.arange(4), 3)
+    terms = _terms(False, refs, np.ones((12, 1)))
+    kept = skeleton_module.skeleton_of(terms, None)
+    with skeleton_module.skeletons_built():
+        assert skeleton_module.skeleton_of(terms, None) is None
+    assert skeleton_module.skeleton_of(terms, None) is kept

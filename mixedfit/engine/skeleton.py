@@ -20,6 +20,8 @@ shape of the terms), thread-safe and off inside :func:`mixedfit.formula.memo.cac
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +34,7 @@ from .factor import BlockedFactor
 from .reparam import FixedCentring, centre_fixed
 from .reterm import ReTerm
 
-__all__ = ["MAX_ROWS", "MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of"]
+__all__ = ["MAX_ROWS", "MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of", "skeletons_built"]
 
 MAX_SKELETONS = 8  # designs kept (as many as mixedfit.design.reuse keeps)
 MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
@@ -93,12 +95,29 @@ class Skeleton:
 
 
 _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
+_bypass = 0  # depth of skeletons_built() blocks (in any thread)
+_bypass_lock = threading.Lock()
+
+
+@contextmanager
+def skeletons_built() -> Iterator[None]:
+    """Within the block no skeleton is served or kept (the other caches still serve): what a
+    first fit of new terms costs in the engine (for benchmarks, with
+    :func:`mixedfit.design.reuse.designs_built`)."""
+    global _bypass
+    with _bypass_lock:
+        _bypass += 1
+    try:
+        yield
+    finally:
+        with _bypass_lock:
+            _bypass -= 1
 
 
 def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | None:
     """The skeleton of ``terms`` (unweighted Z), built now or kept from an earlier fit, or None
     where none is kept (see the module docstring)."""
-    if weights is not None or not terms or len(terms[0].refs) > MAX_ROWS:
+    if _bypass or weights is not None or not terms or len(terms[0].refs) > MAX_ROWS:
         return None
     if any(t.structure is not None for t in terms):
         return None
