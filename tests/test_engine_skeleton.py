@@ -220,3 +220,19 @@ def test_skeletons_built_bypasses_the_skeletons():
     with skeleton_module.skeletons_built():
         assert skeleton_module.skeleton_of(terms, None) is None
     assert skeleton_module.skeleton_of(terms, None) is kept
+
+
+def test_the_second_block_policy_is_honoured_on_a_served_skeleton():
+    from mixedfit.engine.sparse import cholmod_available, second_block
+
+    if not cholmod_available():
+        pytest.skip("scikit-sparse (CHOLMOD) not installed")
+    df = mf.load_dataset("Penicillin")
+    for _ in range(3):
+        kept = _fit(PENICILLIN, df)
+    with second_block(mode="sparse"):
+        fits = [_compare(PENICILLIN, df) for _ in range(3)]
+    assert all(f._engine.factor.sparse_plan is not None for f in fits)
+    assert _kept(fits[2], kept)
+    dense = _compare(PENICILLIN, df)
+    assert dense._engine.factor.sparse_plan is None and _kept(dense, kept)
