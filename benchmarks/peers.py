@@ -135,10 +135,12 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
 def _built(model: Model, df: pd.DataFrame) -> float:
     """The whole call with the design built from the data (as a first fit of these predictors,
     or one of new predictors, builds it): "mixedfit" fits the same frame every call, so from
-    its second call on it reuses the stored design; here it is neither reused nor stored."""
+    its second call on it reuses the stored design; here it is neither reused nor stored, nor
+    is the engine's skeleton of the terms (:mod:`mixedfit.engine.skeleton`)."""
     from mixedfit.design.reuse import designs_built
+    from mixedfit.engine.skeleton import skeletons_built
 
-    with designs_built():
+    with designs_built(), skeletons_built():
         return mf.lmer(model.formula, df).objective
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -362,9 +363,14 @@ def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
     return X
 
 
+@functools.lru_cache(maxsize=64)
 def block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the entries of nlev k×k diagonal blocks (level-major)."""
+    """Row and column indices of the entries of nlev k×k diagonal blocks (level-major;
+    read-only: shared between factors)."""
     base = np.arange(nlev)[:, None, None] * k
     rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
     cols = base + np.arange(k)[None, None, :] + 0 * rows
-    return rows.ravel(), cols.ravel()
+    out = rows.ravel(), cols.ravel()
+    for a in out:
+        a.flags.writeable = False
+    return out

@@ -22,6 +22,7 @@ from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
 from .ridge import ridge_tangent
+from .skeleton import skeleton_of
 from .solution import Solution, solve
 from .start import factor_start as _moment_start
 from .unbounded import second_opinion, structured_entries
@@ -72,19 +73,16 @@ def fit_lmm(
     -------
     EngineFit
     """
-    factor = weighted_factor(terms, X, y, weights)
-    centring = Centring.of(terms)
-    inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
+    skeleton = skeleton_of(terms, weights)  # a reused design's: only y's part computed
+    if skeleton is not None:
+        factor, centring, inner = skeleton.factors(terms, X, y)
+    else:
+        factor, centring = weighted_factor(terms, X, y, weights), Centring.of(terms)
+        inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
     return fit_factors(
-        factor,
-        centring,
-        inner,
-        reml=reml,
-        theta_start=theta_start,
-        max_evals=max_evals,
-        optimizer=optimizer,
-        progress=progress,
-    )
+        *(factor, centring, inner), reml=reml, theta_start=theta_start, max_evals=max_evals,
+        optimizer=optimizer, progress=progress, blups="lazy",
+    )  # fmt: skip
 
 
 def fit_factors(
@@ -99,7 +97,7 @@ def fit_factors(
     progress: Callable[[int, float, float], None] | None = None,
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
     criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
-    blups: bool = True,
+    blups: bool | str = True,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
@@ -107,8 +105,9 @@ def fit_factors(
     once, and may give ``start_of``, factor → its moment start (by default
     :func:`.start.factor_start`), and ``criterion_of``, factor → its criterion
     θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`), and
-    ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`). The returned fit
-    freezes both factors (see :class:`EngineFit`)."""
+    ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`; ``"lazy"``: computed
+    when first read, off the fit's frozen factor). The returned fit freezes both factors (see
+    :class:`EngineFit`)."""
     layout = factor.layout
     lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
@@ -249,7 +248,7 @@ def _solution(
     centred: CentredOptimum | None,
     record: OptimizerRecord,
     reml: bool,
-    blups: bool = True,
+    blups: bool | str = True,
 ) -> tuple[Solution, OptimizerRecord]:
     """The estimates at θ̂ and the record with the criterion reported there. At the σ → 0 limit
     the blocked factor is ill-conditioned (θ ~ 1e4: criteria 1e-8 relative apart for y and
@@ -258,7 +257,7 @@ def _solution(
     there by ~1e-9 relative)."""
     if centred is not None:
         return centred.solve(reml), record
-    solution = solve(factor, record.theta, reml, blups)
+    solution = solve(factor, record.theta, reml, blups is not False, lazy=blups == "lazy")
     if vanishing.at_limit(record.theta, factor.layout):
         exact = limit_solution(factor, record.theta, reml)
         if exact is not None:

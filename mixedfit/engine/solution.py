@@ -8,7 +8,11 @@ computed, column chunk by column chunk, from the columns of ``L_Z⁻¹``.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -46,29 +50,74 @@ class Solution:
     pwrss: float
 
 
-def solve(factor: BlockedFactor, theta: np.ndarray, reml: bool, blups: bool = True) -> Solution:
+class _LazySolution(Solution):
+    """A :class:`Solution` whose BLUPs are computed when first read (once, under a lock), off
+    a factor that stays at θ̂ (a fitted model's, frozen there): the same arithmetic, so the
+    same bits, as computing them at once."""
+
+    def __init__(
+        self,
+        beta: np.ndarray,
+        vcov_unscaled: np.ndarray,
+        sigma: float,
+        b: list[np.ndarray] | None,
+        pwrss: float,
+        blups: Callable[[], list[np.ndarray]] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "beta", beta)
+        set_(self, "vcov_unscaled", vcov_unscaled)
+        set_(self, "sigma", sigma)
+        set_(self, "pwrss", pwrss)
+        set_(self, "_blups", blups)
+        set_(self, "_lock", threading.Lock())
+        if b is not None:  # (dataclasses.replace gives every field)
+            set_(self, "b", b)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "b":
+            raise AttributeError(name)
+        with self.__dict__["_lock"]:
+            if "b" not in self.__dict__:
+                object.__setattr__(self, "b", self.__dict__["_blups"]())
+        return self.__dict__["b"]
+
+
+def solve(
+    factor: BlockedFactor, theta: np.ndarray, reml: bool, blups: bool = True, lazy: bool = False
+) -> Solution:
     """β̂, σ̂, Var(β̂)/σ̂² and BLUPs at ``theta`` (updates ``factor`` to ``theta``); without
-    ``blups`` the BLUPs are left out (``b`` empty: a bootstrap's refits never read them)."""
+    ``blups`` the BLUPs are left out (``b`` empty: a bootstrap's refits never read them); with
+    ``lazy`` they are computed when first read (the factor must then stay at ``theta``: a
+    fitted model's, frozen there)."""
     factor.update(theta)
-    K, p, n = factor.K, factor.p, factor.n
+    p, n = factor.p, factor.n
     beta_centred, vcov_centred = factor.centred_fixed_effects()
     pwrss = factor.pwrss()
     sigma = float(np.sqrt(pwrss / (n - p if reml else n)))
+    fmap = factor.fixed_map
+    beta, vcov = (beta_centred, vcov_centred) if fmap is None else (
+        fmap.beta(beta_centred), fmap.vcov(vcov_centred)
+    )  # fmt: skip
     if not blups:
-        fmap = factor.fixed_map
-        if fmap is None:
-            return Solution(beta_centred, vcov_centred, sigma, [], pwrss)
-        return Solution(fmap.beta(beta_centred), fmap.vcov(vcov_centred), sigma, [], pwrss)
+        return Solution(beta, vcov, sigma, [], pwrss)
+    theta = np.array(theta, dtype=float)
+    if lazy:
+        later = partial(_blups, factor, theta, beta_centred)
+        return _LazySolution(beta, vcov, sigma, None, pwrss, later)
+    return Solution(beta, vcov, sigma, _blups(factor, theta, beta_centred), pwrss)
+
+
+def _blups(factor: BlockedFactor, theta: np.ndarray, beta_centred: np.ndarray) -> list[np.ndarray]:
+    """Per term (caller's order) the BLUPs (nlev, k) at ``theta``, which ``factor`` holds (a
+    frozen factor holding another θ raises RuntimeError)."""
+    factor.update(theta)
     u = _random_effects(factor, beta_centred)  # in the factor's own (centred) X coordinates
-    T_given = factor.layout.templates(np.asarray(theta, dtype=float))
+    T_given = factor.layout.templates(theta)
     b_block = [
         (u[j].reshape(t.nlev, t.k) @ T_given[factor.order[j]].T) for j, t in enumerate(factor.terms)
     ]
-    b = [b_block[factor.order.index(i)] for i in range(K)]
-    fmap = factor.fixed_map
-    if fmap is None:
-        return Solution(beta_centred, vcov_centred, sigma, b, pwrss)
-    return Solution(fmap.beta(beta_centred), fmap.vcov(vcov_centred), sigma, b, pwrss)
+    return [b_block[factor.order.index(i)] for i in range(factor.K)]
 
 
 def _upper_solve(Ljj: Block, rhs: np.ndarray) -> np.ndarray:

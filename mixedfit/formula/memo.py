@@ -5,7 +5,9 @@ times (bootstrap, simulation, model search), so the parts of a fit that depend o
 formula and the *kinds* of the data's columns are computed once and kept: the parsed formula,
 the safe-mode check, and the design plan of :mod:`mixedfit.design.plan`; a design whose predictor
 columns hold the very values of a stored snapshot is reused with the new response
-(:mod:`mixedfit.design.reuse`, with its canonical row order). Every cache is keyed on
+(:mod:`mixedfit.design.reuse`, with its canonical row order), and the engine keeps what it
+computes from terms whose Z and level codes hold the same bits (:mod:`mixedfit.engine.skeleton`:
+the centring of slope columns and the terms' cross products). Every cache is keyed on
 everything its result depends on (never on the identity of a mutable object without checking
 it), bounded (least recently used entries go first) and thread-safe.
 

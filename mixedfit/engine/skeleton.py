@@ -1,0 +1,205 @@
+"""The part of a fit that depends neither on the response nor on θ, kept for repeated designs.
+
+Fits of the same formula to new responses on the same predictors (a simulation study, a power
+analysis, the same frame fitted again: designs reused by :mod:`mixedfit.design.reuse`) hand
+the engine the same terms every time. What the engine computes from the terms alone is then the
+same: the centring of slope columns (:meth:`.Centring.of`, with the centred columns' terms) and
+the cross products of the terms with each other and with the (centred) fixed-effects columns.
+:func:`skeleton_of` keeps them, so the fit computes only the response's part of A
+(:func:`factor_of`): bit for bit what :func:`.lmm.weighted_factor` computes, the same functions
+on the same columns.
+
+A skeleton is served only when every term's Z and level codes hold the very bits (same shape,
+dtype, values) of the read-only copies it keeps, with the same numbers of levels and
+correlation flags; terms with a covariance structure, prior weights (which scale Z) and designs
+of more than :data:`MAX_ROWS` rows are never kept. The X rows are reused only when the centred
+X equals, bit for bit, the one they were computed from. Bounded (:data:`MAX_SKELETONS`, one per
+shape of the terms), thread-safe and off inside :func:`mixedfit.formula.memo.caches_disabled`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..formula.memo import LRU
+from .blocks import Block, BlockDiag, BlockSparse
+from .centring import Centring
+from .crossprod import _between_terms, _fixed_rows, densify, diag_block
+from .factor import BlockedFactor
+from .reparam import FixedCentring, centre_fixed
+from .reterm import ReTerm
+
+__all__ = ["MAX_ROWS", "MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of", "skeletons_built"]
+
+MAX_SKELETONS = 8  # designs kept (as many as mixedfit.design.reuse keeps)
+MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
+
+
+@dataclass(frozen=True)
+class _Products:
+    """Cross products of one list of terms (block order) without the fixed-effects rows."""
+
+    blocks: dict[tuple[int, int], Block]
+    nested: dict[tuple[int, int], bool]
+    # (centred X, its rows A[K, j] per block) of the last X seen: reused while X stays the same
+    rows: list[tuple[np.ndarray, list[np.ndarray]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True, eq=False)
+class Skeleton:
+    """What the engine computed from a design's terms alone.
+
+    Attributes
+    ----------
+    arrays : tuple of ndarray
+        The terms' Z and level codes it was built from (held: their identities stay theirs).
+    centring : Centring or None
+        :meth:`.Centring.of` of the terms.
+    inner : list of ReTerm or None
+        The centred columns' terms (:meth:`.Centring.terms`).
+    """
+
+    arrays: tuple[np.ndarray, ...]
+    centring: Centring | None
+    inner: list[ReTerm] | None
+    _products: dict[str, _Products] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def products(self, role: str, terms: list[ReTerm]) -> _Products:
+        """The cross products of ``terms`` (``role``: "outer" for the model's terms, "inner"
+        for the centred ones), computed at the first call."""
+        with self._lock:
+            found = self._products.get(role)
+            if found is None:
+                found = _term_products(_block_order(terms))
+                self._products[role] = found
+            return found
+
+    def factors(
+        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray
+    ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None]:
+        """:func:`.lmm.fit_lmm`'s factors of ``terms`` (those it was built from) and of the
+        centred columns, and the centring: ``weighted_factor`` without weights."""
+        Xc, yc, fixed_map = centre_fixed(X, y, None)
+        factor = factor_of(self.products("outer", terms), terms, Xc, yc, fixed_map)
+        if self.inner is None:
+            return factor, self.centring, None
+        inner = factor_of(self.products("inner", self.inner), self.inner, Xc, yc, fixed_map)
+        return factor, self.centring, inner
+
+
+_SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
+_bypass = 0  # depth of skeletons_built() blocks (in any thread)
+_bypass_lock = threading.Lock()
+
+
+@contextmanager
+def skeletons_built() -> Iterator[None]:
+    """Within the block no skeleton is served or kept (the other caches still serve): what a
+    first fit of new terms costs in the engine (for benchmarks, with
+    :func:`mixedfit.design.reuse.designs_built`)."""
+    global _bypass
+    with _bypass_lock:
+        _bypass += 1
+    try:
+        yield
+    finally:
+        with _bypass_lock:
+            _bypass -= 1
+
+
+def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | None:
+    """The skeleton of ``terms`` (unweighted Z), built now or kept from an earlier fit, or None
+    where none is kept (see the module docstring)."""
+    if _bypass or weights is not None or not terms or len(terms[0].refs) > MAX_ROWS:
+        return None
+    if any(t.structure is not None for t in terms):
+        return None
+    arrays = tuple(a for t in terms for a in (t.Z, t.refs))
+    shapes = tuple((a.shape, a.dtype.str) for a in arrays)
+    key = shapes, tuple((t.nlev, t.correlated) for t in terms)
+    found = _SKELETONS.get(key)
+    if found is not None and all(_same(a, b) for a, b in zip(found.arrays, arrays, strict=True)):
+        return found
+    centring = Centring.of(terms)
+    inner = None if centring is None else centring.terms(terms)
+    skeleton = Skeleton(tuple(_kept(a) for a in arrays), centring, inner)
+    _SKELETONS.put(key, skeleton)
+    return skeleton
+
+
+def _kept(a: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``a`` (C order): the user's arrays may change in place."""
+    out = np.array(a, order="C")
+    out.flags.writeable = False
+    return out
+
+
+def _same(kept: np.ndarray, given: np.ndarray) -> bool:
+    """True if ``given`` holds the very bits of ``kept`` (same shape and dtype: the key's;
+    -0.0 is not 0.0, and a NaN equals the same NaN)."""
+    bits = np.ascontiguousarray(given).view(np.uint8)
+    return bool(np.array_equal(kept.view(np.uint8), bits))
+
+
+def factor_of(
+    products: _Products,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    fixed_map: FixedCentring | None,
+) -> BlockedFactor:
+    """``BlockedFactor(terms, X, y, 0.0, fixed_map)`` (X, y centred, unweighted) from the kept
+    cross products of ``terms``: only the response's rows (and X's, when X changed) computed."""
+    ordered = _block_order(terms)
+    K = len(ordered)
+    x_rows = None
+    with products.lock:
+        if products.rows and np.array_equal(products.rows[0][0], X):
+            x_rows = products.rows[0][1]
+    if x_rows is None:
+        x_rows = [_fixed_rows(X, t) for t in ordered]
+        with products.lock:
+            products.rows[:] = [(X.copy(), x_rows)]
+    A: dict[tuple[int, int], Block] = dict(products.blocks)
+    Xy = np.column_stack([X, y])
+    for j, t in enumerate(ordered):
+        A[K, j] = np.concatenate([x_rows[j], _fixed_rows(y[:, None], t)])
+    A[K, K] = Xy.T @ Xy
+    n, nested = X.shape[0], products.nested
+    factor = BlockedFactor.from_cross_products(terms, A, nested, n, 0.0, fixed_map)
+    factor._X, factor._y = X, y
+    return factor
+
+
+def _block_order(terms: list[ReTerm]) -> list[ReTerm]:
+    """The terms in :class:`.BlockedFactor`'s block order (most random effects first)."""
+    return [terms[i] for i in sorted(range(len(terms)), key=lambda i: -terms[i].q)]
+
+
+def _term_products(terms: list[ReTerm]) -> _Products:
+    """:func:`.crossprod.cross_products`' blocks between terms (block order), read-only."""
+    blocks: dict[tuple[int, int], Block] = {}
+    nested: dict[tuple[int, int], bool] = {}
+    for i, ti in enumerate(terms):
+        blocks[i, i] = diag_block(ti)
+        for j in range(i):
+            between = _between_terms(ti, terms[j])
+            nested[i, j] = len(between.bcol) == terms[j].nlev
+            blocks[i, j] = densify(between)
+    for block in blocks.values():
+        _read_only(block)
+    return _Products(blocks, nested)
+
+
+def _read_only(block: Block) -> None:
+    if isinstance(block, np.ndarray):
+        block.flags.writeable = False
+    elif isinstance(block, BlockDiag | BlockSparse):
+        block.data.flags.writeable = False
