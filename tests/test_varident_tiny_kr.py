@@ -83,12 +83,17 @@ def test_gls_ar1_at_ratio_1e6_kr_df_equal_satterthwaite() -> None:
 
 def test_random_effects_at_ratio_1e6_kr_refused_with_the_reason() -> None:
     """rv10's ri_none6 ((1|subject), VarIdent; B's ratio 1.1e-6): the dense V rounds B's
-    variance away (x's adjusted SE came out 22× Satterthwaite's, its df 25 vs 29): refused."""
+    variance (~1e-4 of the results; R's dense KR there is garbage, kr_ri_none6.json): refused.
+    (Before V's derivatives were differenced part by part x's adjusted SE came out 22×
+    Satterthwaite's: test_random_intercept_ar1_at_ratio_1e4_kr_matches_dense_r.)"""
     d = pd.read_csv(REF / "ri_none6.csv")
     fit = mf.lmer("y ~ stratum + x + (1|subject)", d, residual=mf.VarIdent("stratum"))
     with pytest.raises(mf.MixedFitError, match=r"stratum 'B' of 'stratum'.*satterthwaite"):
         fit.coef_table(ddf="kenward-roger")
     assert np.isfinite(fit.coef_table(ddf="satterthwaite")["df"]).all()
+    r = json.loads((REF.parent / "cov_probe" / "kr_ri_none6.json").read_text())["steps"]
+    assert r["0.1"]["df"][-1] < 3 and r["0.05"]["df"][-1] < 3  # x: Satterthwaite's 29.0
+    assert max(r["0.02"]["df"]) > 1e3 and min(r["0.02"]["df"]) < 0
 
 
 def test_random_intercept_ar1_at_ratio_1e4_kr_matches_dense_r() -> None:

@@ -56,3 +56,21 @@ for (dd in c(0.1, 0.05, 0.02, 0.01, 0.001, 1e-4)) {
   cat("step", dd, "\n se   ", format(r$se, digits = 10), "\n se_kr", format(r$se_kr, digits = 10), "\n df   ", format(r$df, digits = 10), "\n")
 }
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), "kr_ri_ar14.json")
+# rv10's ri_none6 (y ~ stratum + x + (1|subject), VarIdent(stratum), B's ratio 1.1e-6; mixedfit refuses KR there):
+# at mixedfit's REML estimates (tau below), to show the dense KR's collapse (V's B diagonal sd_b^2 + 1.2e-12):
+# kr_ri_none6.json
+d <- read.csv("../cov_exact_stratum/ri_none6.csv", stringsAsFactors = FALSE); d$y <- d$y - mean(d$y)
+d$stratum <- factor(d$stratum, levels = c("A", "B", "C", "D"))
+X <- model.matrix(~ stratum + x, d); p <- ncol(X)
+sub <- split(seq_len(nrow(d)), d$subject)
+st8 <- as.integer(d$stratum[sub[[1]]]); stopifnot(all(d$t[sub[[1]]] == 1:8))
+tau0 <- c(-0.02265060346402591, 0.06980926472915608, -13.724566696947036, 0.19835395599622746, -0.5637689716025268)
+S_of <- function(t) { s <- exp(t[2]) * c(1, exp(t[3:5]))[st8]; exp(2 * t[1]) + diag(s^2) }
+idx <- lapply(sub, function(i) d$t[i]); Xs <- lapply(sub, function(i) X[i, , drop = FALSE]); ys <- lapply(sub, function(i) d$y[i])
+out <- list(tau = tau0, terms = colnames(X), steps = list())
+for (dd in c(0.1, 0.05, 0.02, 0.01)) {
+  r <- kr_abs(S_of, tau0, Xs, ys, dd)
+  out$steps[[as.character(dd)]] <- r
+  cat("ri_none6 step", dd, "\n se_kr", format(r$se_kr, digits = 10), "\n df   ", format(r$df, digits = 10), "\n")
+}
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), "kr_ri_none6.json")
