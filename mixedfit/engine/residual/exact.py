@@ -88,6 +88,10 @@ def exact_strata(
 def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, reml: bool) -> bool:
     """Whether, for some subset of the terms (the others' variances at 0), y's ``rows`` lie in
     the span of their [Z X] with more rows than the criterion's gained directions."""
+    if terms:
+        Z, _ = _random_columns(terms, rows)
+        if Z is not None and not _fitted(np.column_stack([Z, X[rows]]), y[rows]):
+            return False  # outside the span of all the columns: of every subset's (the usual)
     return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms))
 
 
