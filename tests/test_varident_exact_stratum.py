@@ -100,3 +100,20 @@ def test_exactly_fitted_stratum_as_reference_is_refused() -> None:
     d = pd.concat([d[d.stratum == "B"], d[d.stratum == "A"]])  # nlme's reference: the first row's
     with pytest.raises(MixedFitError, match=r"stratum 'B' .*fitted exactly"):
         mf.gls("y ~ stratum * x", d, residual=mf.VarIdent("stratum"))
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+def test_exactly_fitted_stratum_with_random_intercept_is_refused(reml: bool) -> None:
+    """``+ (1|g)`` (B's 3 rows in 3 of g's 6 levels: rank [Z_B X_B] = 3 = n_B, bounded at every
+    θ > 0) but at θ = 0 the criterion falls without bound as B's ratio → 0 (R's dense profile,
+    ri_exact.R). The fit used to stop at θ = 0, ratio 1.1e-24 on rounding noise, no warning."""
+    d = pd.read_csv(REF / "ri_exact.csv")
+    r = json.loads((REF / "ri_exact.json").read_text())["REML" if reml else "ML"]
+    at0 = np.array(r["deviance_theta0"][:10])  # rounding stops the fall at ~1e-13
+    per_decade = 2 * (3 - (2 if reml else 0)) * math.log(10)  # 2 (n_B − rank X_B); ML 2 n_B
+    np.testing.assert_allclose(-np.diff(at0), per_decade, rtol=1e-3)
+    half = np.array(r["deviance_theta_half"])
+    assert np.ptp(half[3:]) < 1e-6 and half.min() > at0.max()  # bounded at θ = 0.5
+    assert max(r["theta_hat"]) < 1e-7  # the profile's θ̂: 0
+    with pytest.raises(MixedFitError, match=r"stratum 'B' of 'stratum'.*fitted exactly"):
+        mf.lmer("y ~ stratum * x + (1|g)", d, residual=mf.VarIdent("stratum"), reml=reml)

@@ -83,9 +83,36 @@ def test_gls_ar1_at_ratio_1e6_kr_df_equal_satterthwaite() -> None:
 
 def test_random_effects_at_ratio_1e6_kr_refused_with_the_reason() -> None:
     """rv10's ri_none6 ((1|subject), VarIdent; B's ratio 1.1e-6): the dense V rounds B's
-    variance away (x's adjusted SE came out 22× Satterthwaite's, its df 25 vs 29): refused."""
+    variance (~1e-4 of the results; R's dense KR there is garbage, kr_ri_none6.json): refused.
+    (Before V's derivatives were differenced part by part x's adjusted SE came out 22×
+    Satterthwaite's: test_random_intercept_ar1_at_ratio_1e4_kr_matches_dense_r.)"""
     d = pd.read_csv(REF / "ri_none6.csv")
     fit = mf.lmer("y ~ stratum + x + (1|subject)", d, residual=mf.VarIdent("stratum"))
     with pytest.raises(mf.MixedFitError, match=r"stratum 'B' of 'stratum'.*satterthwaite"):
         fit.coef_table(ddf="kenward-roger")
     assert np.isfinite(fit.coef_table(ddf="satterthwaite")["df"]).all()
+    r = json.loads((REF.parent / "cov_probe" / "kr_ri_none6.json").read_text())["steps"]
+    assert r["0.1"]["df"][-1] < 3 and r["0.05"]["df"][-1] < 3  # x: Satterthwaite's 29.0
+    assert max(r["0.02"]["df"]) > 1e3 and min(r["0.02"]["df"]) < 0
+
+
+def test_random_intercept_ar1_at_ratio_1e4_kr_matches_dense_r() -> None:
+    """rv10's ri_ar14 ((1|subject), AR(1) & VarIdent; B's ratio 8.8e-5): V's derivatives were
+    central differences of V itself, whose B entries are sd_b² + 7.8e-9: the tiny part's second
+    difference was lost to rounding (1e-16 / STEP²), x's KR SE came out 1.31× R's dense KR and its
+    df 2.3e-4 off Satterthwaite's. R: kr_dense with absolute steps (cov_probe/kr_ri_ar14.R)."""
+    probe = Path(__file__).parent / "reference" / "cov_probe"
+    d = pd.read_csv(probe / "tiny_ri_ar14.csv")
+    residual = mf.AR1("t", "subject") & mf.VarIdent("stratum")
+    fit = mf.lmer("y ~ stratum + x + (1|subject)", d, residual=residual)
+    kr = fit.coef_table(ddf="kenward-roger")
+    sat = fit.coef_table(ddf="satterthwaite")
+    r = json.loads((probe / "kr_ri_ar14.json").read_text())["steps"]
+    for step in ("0.1", "0.05"):  # R's steps agree to 1.2e-5 (and 1e-4 in the df)
+        np.testing.assert_allclose(kr["std_error"].to_numpy(), r[step]["se_kr"], rtol=3e-5)
+        np.testing.assert_allclose(sat["std_error"].to_numpy(), r[step]["se"], rtol=1e-6)
+        np.testing.assert_allclose(kr["df"].to_numpy(), r[step]["df"], rtol=2e-3)
+    # one row: the same formula as Satterthwaite's (their pieces computed independently)
+    np.testing.assert_allclose(kr["df"].to_numpy(), sat["df"].to_numpy(), rtol=1e-6)
+    dense_sat = json.loads((probe / "tiny_sat.json").read_text())["ri_ar14"]["df"]
+    np.testing.assert_allclose(sat["df"].to_numpy(), dense_sat, rtol=3e-4)

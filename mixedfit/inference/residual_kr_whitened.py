@@ -45,7 +45,11 @@ __all__ = [
 
 KR_TINY = 1e-5
 """With random effects, Kenward–Roger is refused below this spread of the residual sds (see
-:func:`refuse_tiny_ratio`; at 8.8e-5 its one-row df still equal Satterthwaite's to 2e-4)."""
+:func:`refuse_tiny_ratio`): the dense V's conditioning ~1/ratio² costs ~1e-16/ratio² of the
+results, ~1e-8 at 8.8e-5 (rv10's ri_ar14: SEs and df R's dense KR's to ~1e-5, one-row df
+Satterthwaite's to 3e-8), ~1e-6 here, ~1e-4 at 1.1e-6 (ri_none6: a change in the rounding
+order of V's derivatives moved x's df by 2e-4; R's dense KR there gives x 2.9 or 2.7 df at
+steps 0.1, 0.05 and negative df below: tests/reference/cov_probe/kr_ri_ar14.R)."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,8 @@ def tiny(model: ResidualModel, phi: np.ndarray) -> bool:
 def refuse_tiny_ratio(model: ResidualModel, phi: np.ndarray, rereferenced: bool = False) -> None:
     """Raise :class:`~mixedfit.MixedFitError` for a fit with random effects whose variance
     function's multipliers spread over more than 1 / :data:`KR_TINY` (its dense V, whose
-    entries σ²(ZGZ' + Λ_R) are sums, rounds the tiny variances away: at a ratio 1.1e-6 the
-    adjusted SE of the coefficient those rows determine came out 22× Satterthwaite's).
+    entries σ²(ZGZ' + Λ_R) are sums, rounds the tiny variances: V⁻¹ amplifies that by
+    ~1/ratio², see :data:`KR_TINY`).
 
     Parameters
     ----------

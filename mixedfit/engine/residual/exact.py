@@ -20,6 +20,14 @@ on the span of its rows' columns within :data:`EXACT` of its response's norm (ro
 a noise of 1e-12 is 3.4e-13 there and fits, its criterion accurate to ~1e-3 only). Random-effects
 columns are included when their QR costs at most :data:`MAX_COST` (above, X_g alone with the
 ranks bounded by the columns' number: an exact fit by random effects goes unnoticed).
+
+The random-effects variances may go to 0 with δ_g (θ = 0 is a face of the parameter space): with
+a term's variance at 0 its columns leave [Z_g X_g], the rank drops, and a stratum fitted exactly
+by the remaining columns makes the criterion fall without bound there although it stays bounded
+at every θ > 0 (``y ~ stratum * x + (1|g)`` with B's 3 rows on a line in 3 levels of g: rank
+[Z_B X_B] = 3 = n_B, but at θ = 0 the REML deviance falls by 2 log 10 per decade of δ_B, R's
+dense criterion ``tests/reference/cov_exact_stratum/ri_exact.R``; the fit used to stop at θ = 0,
+δ_B = 1e-24 on rounding noise). So each subset of the terms is checked (:func:`_faces`).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from ..reterm import ReTerm
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["EXACT", "MAX_COST", "check_exact", "exact_strata"]
+__all__ = ["EXACT", "MAX_COST", "MAX_FACES", "check_exact", "exact_strata"]
 
 EXACT = 1e-13
 """A stratum's response is fitted exactly when its residual norm is at most this times its own
@@ -41,6 +49,10 @@ norm (~500 times the rounding of its values)."""
 MAX_COST = 50_000_000
 """The largest QR of a stratum's random-effects columns (n_g × w, n_g w min(n_g, w) flops)
 checked; above, X_g alone with the ranks bounded by w."""
+
+MAX_FACES = 4
+"""Up to this many random-effects terms every subset of them is checked (a term's variance at 0
+drops its columns); above, all of them and none."""
 
 
 def exact_strata(
@@ -74,6 +86,28 @@ def exact_strata(
 
 
 def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, reml: bool) -> bool:
+    """Whether, for some subset of the terms (the others' variances at 0), y's ``rows`` lie in
+    the span of their [Z X] with more rows than the criterion's gained directions."""
+    if terms:
+        Z, _ = _random_columns(terms, rows)
+        if Z is not None and not _fitted(np.column_stack([Z, X[rows]]), y[rows]):
+            return False  # outside the span of all the columns: of every subset's (the usual)
+    return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms))
+
+
+def _faces(terms: list[ReTerm]) -> list[list[ReTerm]]:
+    """The subsets of ``terms`` checked: all of them when at most :data:`MAX_FACES` (largest
+    first), else all and none."""
+    if len(terms) > MAX_FACES:
+        return [terms, []]
+    return [
+        [t for i, t in enumerate(terms) if mask >> i & 1] for mask in range(2 ** len(terms))[::-1]
+    ]
+
+
+def _exact_with(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, reml: bool
+) -> bool:
     """Whether y's ``rows`` lie in the span of their [Z X] with more rows than the criterion's
     gained directions (REML: rank [Z X]; ML: rank Z)."""
     n_g, Xg, yg = len(rows), X[rows], y[rows]
@@ -135,7 +169,11 @@ def check_exact(
     part = model.variance
     assert isinstance(part, IdentPart)
     named = ", ".join(map(repr, strata))
-    fitted = "fixed and random effects" if terms else "fixed effects"
+    fitted = (
+        "fixed effects and random effects (some of whose variances may go to 0 with it)"
+        if terms
+        else "fixed effects"
+    )
     kind = "REML" if reml else "ML"
     raise MixedFitError(
         f"the rows of stratum {named} of {part.qualifier!r} (a residual sd ratio of its own) are "
