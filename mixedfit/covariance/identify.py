@@ -20,7 +20,6 @@ from .binding import (
     code_column,
     integer_positions,
     lag_hint,
-    pair_coverage,
     require_integer,
     require_pairs,
 )
@@ -83,9 +82,14 @@ def _is_number(col: pd.Series) -> bool:
 
 
 def _lags(subject: np.ndarray, pos: np.ndarray, m: int) -> set[int]:
-    """The lags |i − j| > 0 between two rows of some subject."""
-    cover = pair_coverage(subject, pos, m)
-    return {int(abs(a - b)) for a, b in zip(*np.nonzero(cover), strict=True) if a != b}
+    """The lags |i − j| > 0 between two rows of some subject (``m``: positions 0..m−1)."""
+    order = np.lexsort((pos, subject))
+    s, t = subject[order], pos[order]
+    seen = np.zeros(m, dtype=bool)
+    for d in range(1, int(np.bincount(s).max(initial=0))):
+        same = s[d:] == s[:-d]
+        seen[t[d:][same] - t[:-d][same]] = True
+    return {int(k) for k in np.flatnonzero(seen) if k > 0}
 
 
 def check_lags(col: pd.Series, subject: np.ndarray, pos: np.ndarray, m: int) -> None:
