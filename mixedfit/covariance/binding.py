@@ -26,6 +26,7 @@ __all__ = [
     "integer_positions",
     "lag_hint",
     "numeric_column",
+    "require_integer",
     "require_pairs",
     "warn_unused_time_levels",
 ]
@@ -132,7 +133,15 @@ def integer_positions(
             f"the time column {column!r} of {structure} must be categorical (pandas Categorical: "
             f"its level order is the time order) or integer-valued numeric, not {s.dtype}"
         )
-    v = np.asarray(s, dtype=float)
+    v = require_integer(np.asarray(s, dtype=float), column, structure)
+    lo = int(v.min())
+    pos = (v - lo).astype(np.intp)
+    return pos, [str(lo + k) for k in range(int(pos.max()) + 1)]
+
+
+def require_integer(v: np.ndarray, column: str, structure: str) -> np.ndarray:
+    """``v`` unchanged if every value is a finite integer, else the DataError of AR1, Toeplitz,
+    ARMA, Unstructured and AnteDependence (naming the column and the first other value)."""
     bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
     if len(bad):
         raise DataError(
@@ -140,17 +149,20 @@ def integer_positions(
             f"value {float(v[bad[0]]):g}; use CAR1 for continuous time, or code the visits as "
             f"integers or as a categorical column"
         )
-    lo = int(v.min())
-    pos = (v - lo).astype(np.intp)
-    return pos, [str(lo + k) for k in range(int(pos.max()) + 1)]
+    return v
 
 
-def warn_unused_time_levels(frame: pd.DataFrame, column: str, structure: str) -> None:
+def warn_unused_time_levels(
+    frame: pd.DataFrame, column: str, structure: str, indexed: bool = False
+) -> None:
     """UnusedLevelWarning if the categorical time ``column`` has levels no row of the fit uses.
 
-    The structure keeps every level as a time position (a level between observed ones is a gap,
-    as nlme's integer codes and as a missed visit); the warning says so and how to drop the
-    levels. Numeric times and times without unused levels pass silently.
+    Every structure keeps every level as a time position (a level between observed ones is a
+    gap, as nlme's integer codes and as a missed visit); the warning says so and how to drop the
+    levels. For structures whose parameters are indexed by level (``indexed``: Unstructured,
+    AnteDependence, CompoundSymmetry's time) the gap changes nothing: the unused level has no
+    parameters and the fit equals the one without it. Numeric times and times without unused
+    levels pass silently.
     """
     s = frame[column] if column in frame.columns else None
     if s is None or not isinstance(s.dtype, pd.CategoricalDtype):
@@ -165,7 +177,10 @@ def warn_unused_time_levels(frame: pd.DataFrame, column: str, structure: str) ->
     inner = [str(s.cat.categories[k]) for k in range(first + 1, last) if not seen[k]]
     shown = ", ".join(repr(u) for u in unused)
     effect = (
-        f", so the visits on either side of {', '.join(repr(u) for u in inner)} are not "
+        ", but a level without rows has no parameters here: the fit is the one without "
+        f"{'them' if len(unused) > 1 else 'it'}"
+        if indexed
+        else f", so the visits on either side of {', '.join(repr(u) for u in inner)} are not "
         "adjacent (a gap, as a missed visit)"
         if inner
         else " (here before or after every observed level)"
@@ -173,8 +188,12 @@ def warn_unused_time_levels(frame: pd.DataFrame, column: str, structure: str) ->
     warnings.warn(
         f"the time column {column!r} has the level{'s' if len(unused) > 1 else ''} {shown} "
         f"with no rows in the fit; {structure} keeps every level as a time position{effect}. "
-        f"If {'they are' if len(unused) > 1 else 'it is'} not a visit, drop "
-        f"{'them' if len(unused) > 1 else 'it'}: "
+        + (
+            "To silence this"
+            if indexed
+            else f"If {'they are' if len(unused) > 1 else 'it is'} not a visit"
+        )
+        + f", drop {'them' if len(unused) > 1 else 'it'}: "
         f"df[{column!r}] = df[{column!r}].cat.remove_unused_categories()",
         UnusedLevelWarning,
         stacklevel=_user_stacklevel(),

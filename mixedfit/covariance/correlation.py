@@ -37,12 +37,19 @@ from .binding import (
     Coded,
     check_unique_times,
     code_column,
-    integer_positions,
-    lag_hint,
     numeric_column,
     pair_coverage,
     require_pairs,
     warn_unused_time_levels,
+)
+from .identify import (
+    check_arma_lags,
+    check_by_levels,
+    check_lags,
+    check_level_support,
+    check_spans,
+    levels,
+    positions,
 )
 from .reference import Groups, at_first_row, first_row, order_key
 from .variance import _reference
@@ -75,9 +82,12 @@ class CorrelationStructure(ResidualStructure):
     subject: str | None
     by: str | None = None
 
+    #: parameters indexed by time level (UN, ANTE, CS): a level without rows has none
+    _indexed = False
+
     def _level_positions(self) -> str | None:
-        """The time column whose categorical level index is the time position (AR1, ARMA,
-        Toeplitz; a level unused by every subject is a gap, warned about when binding)."""
+        """The time column whose categorical level order gives the time positions (a level
+        unused by every subject is a gap, warned about when binding)."""
         return None
 
     @property
@@ -98,7 +108,7 @@ class CorrelationStructure(ResidualStructure):
         subj = self._subject(frame)
         time = self._level_positions()
         if time is not None:
-            warn_unused_time_levels(frame, time, self.label)
+            warn_unused_time_levels(frame, time, self.label, self._indexed)
         codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
         labels = ["all"] if subj is None else subj.labels
         parts = self._parts(frame, codes, labels)
@@ -145,6 +155,10 @@ class CorrelationStructure(ResidualStructure):
             except DataError as err:
                 where = f"in the level {name!r} of the by column {self.by!r}"
                 raise DataError(f"{where}: {err}") from None
+        lv = parts.time_level
+        if isinstance(parts.correlation, (AntePart, UnstructuredPart)) and lv is not None:
+            tl, t = parts.time_labels, self._level_positions() or ""
+            check_by_levels(self.label, t, self.by, lv, tl, g.codes, g.labels)
         corr = ByCorrelation(
             [self._parts(frame, codes, labels).correlation for _ in g.labels], g.codes, g.labels
         )
@@ -173,41 +187,13 @@ def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPa
 def _positions(
     s: CorrelationStructure, frame: pd.DataFrame, time: str, subject: np.ndarray, labels: list[str]
 ) -> tuple[np.ndarray, list[str]]:
-    pos, tl = integer_positions(frame, time, s.label)
-    check_unique_times(subject, pos, time, _need_subject(s), labels, frame[time].to_numpy())
-    require_pairs(subject, s.label, _need_subject(s))
-    return pos, tl
+    return positions(s.label, frame, time, subject, labels, _need_subject(s))
 
 
 def _levels(
     s: CorrelationStructure, frame: pd.DataFrame, time: str, subject: np.ndarray, labels: list[str]
 ) -> tuple[np.ndarray, list[str]]:
-    """Time level per row for level-indexed structures (UN, ANTE): every level observed."""
-    col = frame[time] if time in frame.columns else None
-    if col is not None and isinstance(col.dtype, pd.CategoricalDtype):
-        pos, tl = _positions(s, frame, time, subject, labels)
-        unseen = sorted(set(range(len(tl))) - set(pos.tolist()))
-        if unseen:
-            raise DataError(
-                f"the time level {tl[unseen[0]]!r} of {time!r} has no rows, so {s.label} cannot "
-                f"estimate its parameters; remove unused categories "
-                f"(frame[{time!r}].cat.remove_unused_categories())"
-            )
-        return pos, tl
-    if isinstance(s, AnteDependence) and col is not None and not _is_number(col):
-        raise DataError(
-            f"{s.label} orders the visits by the levels of {time!r}, which holds text: make it a "
-            f"pd.Categorical with the visits in order (pd.Categorical(frame[{time!r}], "
-            "categories=[...], ordered=True)) or use an integer-valued visit number"
-        )
-    c = code_column(frame, time, "time")
-    check_unique_times(subject, c.codes, time, _need_subject(s), labels, frame[time].to_numpy())
-    require_pairs(subject, s.label, _need_subject(s))
-    return c.codes, c.labels
-
-
-def _is_number(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+    return levels(s.label, frame, time, subject, labels, _need_subject(s))
 
 
 @dataclass(frozen=True)
@@ -263,6 +249,7 @@ class ARMA(CorrelationStructure):
         if self.p < 0 or self.q < 0 or self.p + self.q == 0:
             raise DataError(f"ARMA needs p ≥ 0, q ≥ 0 and p + q ≥ 1, not p={self.p}, q={self.q}")
         pos, tl = _positions(self, frame, self.time, subject, labels)
+        check_arma_lags(self.time, subject, pos, self.p, self.q)
         return _Parts(ARMAPart(pos, self.p, self.q), None, tl, pos)
 
 
@@ -275,6 +262,11 @@ class CompoundSymmetry(CorrelationStructure):
     time: str | None = None
     heterogeneous: bool = False
     by: str | None = None
+
+    _indexed = True
+
+    def _level_positions(self) -> str | None:
+        return self.time
 
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         require_pairs(subject, self.label, self.subject)
@@ -306,16 +298,13 @@ class Toeplitz(CorrelationStructure):
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         pos, tl = _positions(self, frame, self.time, subject, labels)
         m = int(pos.max()) + 1
-        cover = pair_coverage(subject, pos, m)
-        lags = {abs(a - b) for a, b in zip(*np.nonzero(cover), strict=True)}
-        missing = [k for k in range(1, m) if k not in lags]
-        if missing:
-            raise DataError(
-                f"Toeplitz has a correlation for lag {missing[0]} of {self.time!r}, but no subject "
-                f"has two visits that far apart: the data have too few visits for it"
-                + lag_hint(frame[self.time], pos)
+        check_lags(frame[self.time], subject, pos, m)
+        var = None
+        if self.heterogeneous:
+            check_level_support(
+                "Toeplitz", self.time, subject, pos, tl, labels, self.subject, toeplitz=True
             )
-        var = _time_strata(frame, self.time, subject) if self.heterogeneous else None
+            var = _time_strata(frame, self.time, subject)
         return _Parts(ToeplitzPart(pos, m), var, tl, pos)
 
 
@@ -329,19 +318,17 @@ class AnteDependence(CorrelationStructure):
     heterogeneous: bool = True
     by: str | None = None
 
+    _indexed = True
+
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         lv, tl = _levels(self, frame, self.time, subject, labels)
         m = len(tl)
-        lo = np.full(subject.max() + 1, m)
-        hi = np.full(subject.max() + 1, -1)
-        np.minimum.at(lo, subject, lv)
-        np.maximum.at(hi, subject, lv)
-        for k in range(m - 1):
-            if not np.any((lo <= k) & (hi >= k + 1)):
-                raise DataError(
-                    f"AnteDependence has a correlation between the levels {tl[k]!r} and "
-                    f"{tl[k + 1]!r} of {self.time!r}, but no subject spans them"
-                )
+        check_spans(self.time, subject, lv, tl)
+        if self.heterogeneous:
+            check_level_support(self.label, self.time, subject, lv, tl, labels, self.subject)
         var = IdentPart(lv, tl, 0, qualifier=self.time) if self.heterogeneous else None
         return _Parts(AntePart(lv, m), var, tl, lv)
 
@@ -354,6 +341,11 @@ class Unstructured(CorrelationStructure):
     subject: str
     by: str | None = None
 
+    _indexed = True
+
+    def _level_positions(self) -> str | None:
+        return self.time
+
     def _parts(self, frame: pd.DataFrame, subject: np.ndarray, labels: list[str]) -> _Parts:
         lv, tl = _levels(self, frame, self.time, subject, labels)
         cover = pair_coverage(subject, lv, len(tl))
@@ -363,6 +355,7 @@ class Unstructured(CorrelationStructure):
                 f"Unstructured needs each pair of levels of {self.time!r} in some subject, but no "
                 f"subject has both {tl[a[0]]!r} and {tl[b[0]]!r}: the data have too few visits"
             )
+        check_level_support(self.label, self.time, subject, lv, tl, labels, self.subject)
         return _Parts(UnstructuredPart(lv, len(tl), tl, qualifier=self.time), None, tl, lv)
 
 
