@@ -298,14 +298,15 @@ def test_error_more_visits_than_the_data_have() -> None:
 
 
 def test_error_time_level_without_rows() -> None:
-    """A level without rows is a gap for every structure, warned about (session 11: UN refused
-    it, CSH ignored it); for Unstructured it has no parameters. A by= group without rows at a
-    level of the fit is refused (tests/test_residual_identify.py)."""
+    """A time level without rows in the fit: Unstructured and AnteDependence refuse it (each
+    level has its own parameters: the issue's "a time level unseen in the fit"); AR(1) keeps it
+    as a gap, warned about."""
     visit = pd.Categorical(["v1", "v2", "v1", "v2"], categories=["v1", "v2", "v3"])
     frame = _frame(id=["a", "a", "b", "b"], visit=visit)
-    with pytest.warns(UnusedLevelWarning, match=r"'v3'.*has no parameters"):
-        bound = cov.Unstructured("visit", "id").bind(frame)
-    assert bound.time_labels == ["v1", "v2"]
+    with pytest.raises(DataError, match=r"level 'v3' of 'visit' has no rows"):
+        cov.Unstructured("visit", "id").bind(frame)
+    with pytest.raises(DataError, match=r"level 'v3' of 'visit' has no rows"):
+        cov.AnteDependence("visit", "id").bind(frame)
     with pytest.warns(UnusedLevelWarning, match="'v3'"):
         cov.AR1("visit", "id").bind(frame)  # a gap for AR(1): fine, with the warning
 

@@ -162,30 +162,18 @@ def test_toeph_level_of_one_subject_whose_lags_others_have(visits: pd.DataFrame)
 
 
 # ----------------------------------------------------------------------------- LOW-2
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda t: mf.Unstructured(t, "id"),
-        lambda t: mf.AnteDependence(t, "id"),
-        lambda t: mf.AnteDependence(t, "id", heterogeneous=False),
-        lambda t: mf.CompoundSymmetry("id", time=t, heterogeneous=True),
-    ],
-    ids=["UN", "ANTE", "ANTE-hom", "CSH"],
-)
 @pytest.mark.parametrize("unused", [3, 9], ids=["inner", "outer"])
-def test_unused_level_is_a_gap_that_changes_nothing(
-    visits: pd.DataFrame, make: Any, unused: int
-) -> None:
-    """Regression (rv13 LOW-2): one rule for every structure — an unused category is a gap,
-    warned about (UnusedLevelWarning naming the column and level). For the level-indexed
-    structures the gap has no parameters, so the fit equals the one without the level (ANTE: a
-    product of two free correlations across the gap is one free correlation). UN refused it,
-    CSH ignored it silently."""
+def test_unused_level_csh_is_a_gap_that_changes_nothing(visits: pd.DataFrame, unused: int) -> None:
+    """Regression (rv13 LOW-2): CompoundSymmetry(time=) ignored an unused category silently; it
+    is now warned about (UnusedLevelWarning naming the column and level), and the fit equals
+    the one without the level (the level has no rows, hence no parameters)."""
     df = visits[visits["visit"] != unused].copy()
     kept = sorted(df["visit"].unique())
     df["vf"] = pd.Categorical(df["visit"], categories=sorted({*kept, unused}))
-    warned = rf"'vf' has the level '{unused}'.*no parameters"
-    with pytest.warns(mf.UnusedLevelWarning, match=warned):
+    make = lambda t: mf.CompoundSymmetry("id", time=t, heterogeneous=True)  # noqa: E731
+    with pytest.warns(
+        mf.UnusedLevelWarning, match=rf"'vf' has the level '{unused}'.*no parameters"
+    ):
         fit = _gls(df, make("vf"))
     dropped = df.assign(vf=pd.Categorical(df["visit"], categories=kept))
     with warnings.catch_warnings():
@@ -193,6 +181,28 @@ def test_unused_level_is_a_gap_that_changes_nothing(
         ref = _gls(dropped, make("vf"))
     assert fit.loglik == pytest.approx(ref.loglik, rel=1e-9)
     assert fit.dof == ref.dof
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: mf.Unstructured(t, "id"),
+        lambda t: mf.AnteDependence(t, "id"),
+        lambda t: mf.AnteDependence(t, "id", heterogeneous=False),
+    ],
+    ids=["UN", "ANTE", "ANTE-hom"],
+)
+@pytest.mark.parametrize("unused", [3, 9], ids=["inner", "outer"])
+def test_unused_level_refused_by_level_indexed_structures(
+    visits: pd.DataFrame, make: Any, unused: int
+) -> None:
+    """The issue's "a time level unseen in the fit": Unstructured and AnteDependence give every
+    level its own parameters and refuse a level without rows, naming it and the column."""
+    df = visits[visits["visit"] != unused].copy()
+    kept = sorted(df["visit"].unique())
+    df["vf"] = pd.Categorical(df["visit"], categories=sorted({*kept, unused}))
+    with pytest.raises(mf.DataError, match=rf"time level '{unused}' of 'vf' has no rows"):
+        _gls(df, make("vf"))
 
 
 @pytest.mark.parametrize("time", ["visit", "vf"])

@@ -107,8 +107,8 @@ class CorrelationStructure(ResidualStructure):
         """Bind, multiplying the rows' sds by ``variances`` (``groups``: as :meth:`bind`)."""
         subj = self._subject(frame)
         time = self._level_positions()
-        if time is not None:
-            warn_unused_time_levels(frame, time, self.label, self._indexed)
+        if time is not None and self.label not in ("Unstructured", "AnteDependence"):
+            warn_unused_time_levels(frame, time, self.label, self._indexed)  # UN/ANTE refuse
         codes = np.zeros(len(frame), np.intp) if subj is None else subj.codes
         labels = ["all"] if subj is None else subj.labels
         parts = self._parts(frame, codes, labels)

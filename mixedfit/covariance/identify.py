@@ -54,14 +54,24 @@ def positions(
 def levels(
     label: str, frame: pd.DataFrame, time: str, subject: np.ndarray, names: list[str], sc: str
 ) -> tuple[np.ndarray, list[str]]:
-    """Time level per row for level-indexed structures (UN, ANTE), levels with rows only.
+    """Time level per row for level-indexed structures (UN, ANTE): every level observed.
 
-    A categorical time's unused levels are gaps, which change nothing for these structures (an
-    unused level has no parameters; warned about when binding). A numeric time must be
-    integer-valued (the issue's rule, as AR1); text is accepted by Unstructured only
-    (AnteDependence needs an order).
+    A categorical time level without rows in the fit is refused (the issue's "a time level
+    unseen in the fit": these structures give every level its own parameters; mmrm drops such
+    levels, SAS never has them). A numeric time must be integer-valued (the issue's rule, as
+    AR1); text is accepted by Unstructured only (AnteDependence needs an order).
     """
     col = frame[time] if time in frame.columns else None
+    if col is not None and isinstance(col.dtype, pd.CategoricalDtype):
+        seen = np.zeros(len(col.cat.categories), dtype=bool)
+        seen[col.cat.codes.to_numpy()[col.cat.codes.to_numpy() >= 0]] = True
+        if not seen.all():
+            unseen = col.cat.categories[int(np.flatnonzero(~seen)[0])]
+            raise DataError(
+                f"the time level {str(unseen)!r} of {time!r} has no rows, so {label} cannot "
+                f"estimate its parameters; remove unused categories "
+                f"(frame[{time!r}] = frame[{time!r}].cat.remove_unused_categories())"
+            )
     if col is not None and not isinstance(col.dtype, pd.CategoricalDtype):
         if _is_number(col):
             require_integer(np.asarray(col, dtype=float), time, label)
