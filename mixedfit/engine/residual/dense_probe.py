@@ -1,0 +1,111 @@
+"""The early limit trial of VarIdent strata running off to 0, by dense blocks (issue 12).
+
+``y ~ stratum + x + (1 + t | subject)`` with ``residual=mf.AR1("t", "subject") &
+mf.VarIdent("stratum")`` and a stratum B observed twice per subject with a tiny sd: a random
+intercept and slope per subject can carry both B rows, so the criterion stays bounded as B's
+ratio δ_B → 0 and its supremum may be there (120 subjects × 8 times: R's dense V-form
+maximum at δ_B = 0, ℓ −766.1075519, ``tests/reference/varident_dense_limit/``). The random slope's
+variance there is tiny (its relative sd 2e-3), so the criterion is smooth in δ_B² only on the
+scale of that variance: it still moves by ~4e5 δ_B² (1.5e-2 at δ_B = 2e-4, the probe's floor),
+and BOBYQA on the whitened rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3.5e-4 to
+7e-4 below the limit.
+
+:func:`trial` evaluates the model by a Cholesky factor of each group's block of
+V / σ² = Z Λ Λ' Z' + Λ_R(φ) (:class:`.dense.DenseResidual`, no whitening by Λ_R), where the
+candidates' δ = 0 is the limit model itself (V stays positive definite where the random
+effects span those rows), and optimizes the limit and the free model from the point where
+the strata were seen running off. The probe (:mod:`.probe`) then holds the candidates at
+:data:`DENSE_FLOOR` (not :data:`.probe.PROBE_FLOOR`) from the limit's optimum when the limit
+wins, or continues the free fit from the free optimum when it does not. Only with one
+random-effects term (the residual subjects nested in it), blocks of at most :data:`MAX_BLOCK`
+rows and candidates other than the reference stratum; otherwise None (the probe as before).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..optimize import OptimizerRecord, minimize_theta
+from ..reterm import ReTerm, ThetaLayout
+from .criterion import ResidualCriterion
+from .dense import DenseResidual
+from .structure import ResidualModel
+from .variance import IdentPart
+
+__all__ = ["DENSE_EVALS", "DENSE_FLOOR", "MAX_BLOCK", "START_SD", "Trial", "trial"]
+
+DENSE_FLOOR = 1e-5
+"""The held strata's sd relative to the largest when the dense limit wins: the criterion's
+distance to the limit, ~4e5 δ² in the example above, is 4e-5 there (3e-8 relative); the
+whitened criterion is evaluated by QR with one random-effects term (:mod:`.orthogonal`)."""
+DENSE_EVALS = 10_000
+"""Evaluations of each dense optimization (the limit's, the free model's)."""
+START_SD = 1e-2
+"""A relative sd at 0 where the strata ran off starts the limit's optimization here."""
+MAX_BLOCK = 64
+"""The largest group (rows) whose dense block is factored."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """The dense optima: ``at_limit`` whether the limit (candidates' δ = 0) is no worse than
+    the free model; ``x`` the winner's point in the model's own parameterization (x = (θ, φ),
+    the candidates' η at log :data:`DENSE_FLOOR` relative to the largest stratum when at the
+    limit); ``objective`` its dense criterion; ``evaluations`` of both optimizations."""
+
+    at_limit: bool
+    x: np.ndarray
+    objective: float
+    evaluations: int
+
+
+def trial(
+    record: OptimizerRecord,
+    cand: list[int],
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    reml: bool,
+    budget: int,
+) -> Trial | None:
+    """The limit and the free model optimized by dense blocks from ``record``'s point (see the
+    module docstring); None where the trial does not apply or the budget is too small."""
+    part = model.variance
+    if len(terms) != 1 or not isinstance(part, IdentPart) or part.fixed or model.size < 1:
+        return None
+    if part.reference in cand or budget < 4 * len(record.theta) + 10:
+        return None
+    layout = ThetaLayout(tuple(terms))
+    refs = terms[0].refs
+    if np.bincount(refs).max() > MAX_BLOCK:
+        return None
+    n_theta = layout.size
+    nc = model.split(np.asarray(record.theta)[n_theta:])[0].size  # the correlation's φ first
+    cols = [n_theta + nc + part.free.index(g) for g in cand]  # the candidates' η in x
+    keep = np.setdiff1d(np.arange(len(record.theta)), cols)
+    lower = ResidualCriterion(terms, X, y, model).lower()
+    limit = part.with_reference(part.reference, {g: 0.0 for g in cand})
+    limit_model = ResidualModel(model.n, model.subject, model.correlation, limit)
+    dense_free = DenseResidual(layout, X, y, 0, model)
+    dense_limit = DenseResidual(layout, X, y, 0, limit_model)
+    x0 = np.asarray(record.theta, dtype=float)
+    # a random-effects sd at 0 leaves the limit's V singular there: started at START_SD
+    inside = np.where((lower == 0.0) & (x0 < START_SD), START_SD, x0)
+    each = max(1, min(DENSE_EVALS, budget // 2))
+    at_limit = minimize_theta(
+        lambda z: dense_limit.objective(z, reml), inside[keep], lower[keep], max_evals=each
+    )
+    free = minimize_theta(lambda z: dense_free.objective(z, reml), x0, lower, max_evals=each)
+    spent = at_limit.evaluations + free.evaluations
+    tol = 1e-9 * max(1.0, abs(free.objective))
+    if not at_limit.objective <= free.objective + tol:
+        return Trial(False, np.asarray(free.theta, dtype=float), free.objective, spent)
+    x = np.array(x0)
+    x[keep] = at_limit.theta
+    deltas = part.deltas(x[n_theta + nc :])
+    largest = float(np.max(np.delete(deltas, cand)))
+    x[cols] = np.log(DENSE_FLOOR * largest)
+    return Trial(True, x, at_limit.objective, spent)
