@@ -10,15 +10,16 @@ scale of that variance: it still moves by ~4e5 δ_B² (1.5e-2 at δ_B = 2e-4, th
 and BOBYQA on the whitened rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3.5e-4 to
 7e-4 below the limit.
 
-:func:`trial` evaluates the model by a Cholesky factor of each group's block of
-V / σ² = Z Λ Λ' Z' + Λ_R(φ) (:class:`.dense.DenseResidual`, no whitening by Λ_R), where the
-candidates' δ = 0 is the limit model itself (V stays positive definite where the random
-effects span those rows), and optimizes the limit and the free model from the point where
-the strata were seen running off. The probe (:mod:`.probe`) then holds the candidates at
-:data:`DENSE_FLOOR` (not :data:`.probe.PROBE_FLOOR`) from the limit's optimum when the limit
-wins, or continues the free fit from the free optimum when it does not. Only with one
-random-effects term (the residual subjects nested in it), blocks of at most :data:`MAX_BLOCK`
-rows and candidates other than the reference stratum; otherwise None (the probe as before).
+:func:`trial` evaluates the limit model by a Cholesky factor of each group's block of
+V / σ² = Z Λ Λ' Z' + Λ_R(φ) with the candidates' δ = 0 (:class:`.dense.DenseResidual`, no
+whitening by Λ_R; V stays positive definite where the random effects span those rows) and
+optimizes it from the point where the strata were seen running off. When it is no higher than
+that point, the probe (:mod:`.probe`) holds the candidates at :data:`DENSE_FLOOR` (not
+:data:`.probe.PROBE_FLOOR`) from the limit's optimum, its tests unchanged (a stratum whose
+criterion falls away from 0 is released, an interior optimum); otherwise the probe runs as
+before. Only with one random-effects term (the residual subjects nested in it), blocks of at
+most :data:`MAX_BLOCK` rows and candidates other than the reference stratum; otherwise None
+(the probe as before).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ DENSE_FLOOR = 1e-5
 distance to the limit, ~4e5 δ² in the example above, is 4e-5 there (3e-8 relative); the
 whitened criterion is evaluated by QR with one random-effects term (:mod:`.orthogonal`)."""
 DENSE_EVALS = 10_000
-"""Evaluations of each dense optimization (the limit's, the free model's)."""
+"""The most evaluations of the limit's dense optimization."""
 START_SD = 1e-2
 """A relative sd at 0 where the strata ran off starts the limit's optimization here."""
 MAX_BLOCK = 64
@@ -50,10 +51,10 @@ MAX_BLOCK = 64
 
 @dataclass(frozen=True)
 class Trial:
-    """The dense optima: ``at_limit`` whether the limit (candidates' δ = 0) is no worse than
-    the free model; ``x`` the winner's point in the model's own parameterization (x = (θ, φ),
-    the candidates' η at log :data:`DENSE_FLOOR` relative to the largest stratum when at the
-    limit); ``objective`` its dense criterion; ``evaluations`` of both optimizations."""
+    """The limit's dense optimum: ``at_limit`` whether it is no higher than the point where the
+    strata ran off; ``x`` its point in the model's own parameterization (x = (θ, φ), the
+    candidates' η at log :data:`DENSE_FLOOR` relative to the largest stratum; that point when
+    not at the limit); ``objective`` the limit's criterion; ``evaluations`` spent."""
 
     at_limit: bool
     x: np.ndarray
@@ -71,8 +72,8 @@ def trial(
     reml: bool,
     budget: int,
 ) -> Trial | None:
-    """The limit and the free model optimized by dense blocks from ``record``'s point (see the
-    module docstring); None where the trial does not apply or the budget is too small."""
+    """The limit optimized by dense blocks from ``record``'s point (see the module docstring);
+    None where the trial does not apply or the budget is too small."""
     part = model.variance
     if len(terms) != 1 or not isinstance(part, IdentPart) or part.fixed or model.size < 1:
         return None
@@ -89,23 +90,21 @@ def trial(
     lower = ResidualCriterion(terms, X, y, model).lower()
     limit = part.with_reference(part.reference, {g: 0.0 for g in cand})
     limit_model = ResidualModel(model.n, model.subject, model.correlation, limit)
-    dense_free = DenseResidual(layout, X, y, 0, model)
-    dense_limit = DenseResidual(layout, X, y, 0, limit_model)
+    dense = DenseResidual(layout, X, y, 0, limit_model)
     x0 = np.asarray(record.theta, dtype=float)
     # a random-effects sd at 0 leaves the limit's V singular there: started at START_SD
     inside = np.where((lower == 0.0) & (x0 < START_SD), START_SD, x0)
-    each = max(1, min(DENSE_EVALS, budget // 2))
-    at_limit = minimize_theta(
-        lambda z: dense_limit.objective(z, reml), inside[keep], lower[keep], max_evals=each
+    found = minimize_theta(
+        lambda z: dense.objective(z, reml),
+        inside[keep],
+        lower[keep],
+        max_evals=max(1, min(DENSE_EVALS, budget // 2)),
     )
-    free = minimize_theta(lambda z: dense_free.objective(z, reml), x0, lower, max_evals=each)
-    spent = at_limit.evaluations + free.evaluations
-    tol = 1e-9 * max(1.0, abs(free.objective))
-    if not at_limit.objective <= free.objective + tol:
-        return Trial(False, np.asarray(free.theta, dtype=float), free.objective, spent)
+    if not found.objective <= record.objective:  # the free fit is already higher: interior
+        return Trial(False, x0, record.objective, found.evaluations)
     x = np.array(x0)
-    x[keep] = at_limit.theta
+    x[keep] = found.theta
     deltas = part.deltas(x[n_theta + nc :])
     largest = float(np.max(np.delete(deltas, cand)))
     x[cols] = np.log(DENSE_FLOOR * largest)
-    return Trial(True, x, at_limit.objective, spent)
+    return Trial(True, x, found.objective, found.evaluations)

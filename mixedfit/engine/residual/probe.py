@@ -134,10 +134,8 @@ def probed(
         early = dense_probe.trial(record, cand, model, terms, X, y, reml, max_evals - spent)
     if early is not None:
         spent += early.evaluations
+    if early is not None and early.at_limit:  # held close to the limit, from its optimum
         start = replace(record, theta=early.x, objective=early.objective)
-        if not early.at_limit:  # the free model wins: continued from its optimum
-            counted = replace(record, evaluations=spent)
-            return _free(counted, start, model, terms, X, y, max_evals, fit_one, names)
         level = dense_probe.DENSE_FLOOR
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
