@@ -6,8 +6,8 @@ intercept and slope per subject can carry both B rows, so the criterion stays bo
 ratio δ_B → 0 and its supremum may be there (120 subjects × 8 times: R's dense V-form
 maximum at δ_B = 0, ℓ −766.1075519, ``tests/reference/varident_dense_limit/``). The random slope's
 variance there is tiny (its relative sd 2e-3), so the criterion is smooth in δ_B² only on the
-scale of that variance: it still moves by ~4e5 δ_B² (1.5e-2 at δ_B = 2e-4, the probe's floor),
-and BOBYQA on the whitened rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3.5e-4 to
+scale of that variance: it still moves by ~6e6 δ_B² (6.3e-3 at δ_B = 1e-4, 5.7e-4 at 1e-5 and
+5.6e-5 at 1e-6 on a criterion of 1532; the probe's floor is 2e-4), and BOBYQA on the whitened rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3.5e-4 to
 7e-4 below the limit.
 
 :func:`trial` evaluates the limit model by a Cholesky factor of each group's block of
@@ -38,10 +38,11 @@ from .variance import IdentPart
 
 __all__ = ["DENSE_EVALS", "DENSE_FLOOR", "MAX_BLOCK", "START_SD", "Trial", "trial"]
 
-DENSE_FLOOR = 1e-5
+DENSE_FLOOR = 1e-6
 """The held strata's sd relative to the largest when the dense limit wins: the criterion's
-distance to the limit, ~4e5 δ² in the example above, is 4e-5 there (3e-8 relative); the
-whitened criterion is evaluated by QR with one random-effects term (:mod:`.orthogonal`)."""
+distance to the limit, ~6e6 δ² in the example above, is 5.6e-5 there (4e-8 relative); the
+whitened criterion is evaluated by QR with one random-effects term (:mod:`.orthogonal`: it
+agrees with the dense one to 1e-10 there)."""
 DENSE_EVALS = 10_000
 """The most evaluations of the limit's dense optimization."""
 START_SD = 1e-2
