@@ -7,8 +7,8 @@ ratio δ_B → 0 and its supremum may be there (120 subjects × 8 times: R's den
 maximum at δ_B = 0, ℓ −766.1075519, ``tests/reference/varident_dense_limit/``). The random slope's
 variance there is tiny (its relative sd 2e-3), so the criterion is smooth in δ_B² only on the
 scale of that variance: it still moves by ~6e6 δ_B² (6.3e-3 at δ_B = 1e-4, 5.7e-4 at 1e-5 and
-5.6e-5 at 1e-6 on a criterion of 1532; the probe's floor is 2e-4), and BOBYQA on the whitened rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3.5e-4 to
-7e-4 below the limit.
+5.6e-5 at 1e-6 on a criterion of 1532; the probe's floor is 2e-4), and BOBYQA on the whitened
+rows crawled η_B = log δ_B for 70,000–93,000 evaluations to 3e-4 to 7e-4 below the limit's ℓ.
 
 :func:`trial` evaluates the limit model by a Cholesky factor of each group's block of
 V / σ² = Z Λ Λ' Z' + Λ_R(φ) with the candidates' δ = 0 (:class:`.dense.DenseResidual`, no
@@ -100,6 +100,13 @@ def trial(
     x0 = np.asarray(record.theta, dtype=float)
     # a random-effects sd at 0 leaves the limit's V singular there: started at START_SD
     inside = np.where((lower == 0.0) & (x0 < START_SD), START_SD, x0)
+    try:  # the random effects may not span the candidates' rows: V singular at the limit
+        with np.errstate(all="ignore"):
+            finite = bool(np.isfinite(dense.objective(inside[keep], reml)))
+    except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
+        finite = False
+    if not finite:
+        return None
     found = _optimized(lambda z: dense.objective(z, reml), inside[keep], lower[keep], budget)
     if not found.objective <= record.objective:  # the free fit is already higher: interior
         return Trial(False, x0, record.objective, found.evaluations)
@@ -117,7 +124,8 @@ def _optimized(
     """BOBYQA from x0 with its first step scaled by :data:`RESTART_STEP`, restarted so while
     that gains (the criterion is steep in a tiny random-effects sd that carries the vanished
     rows: with the default first step BOBYQA's trust region shrank to its θ tolerance ~14
-    log-likelihood units short, 120 subjects above), within min(:data:`DENSE_EVALS`, ``budget`` / 2) evaluations."""
+    log-likelihood units short, 120 subjects above), within min(:data:`DENSE_EVALS`,
+    ``budget`` / 2) evaluations."""
     total = max(1, min(DENSE_EVALS, budget // 2))
     found = minimize_theta(fun, x0, lower, max_evals=total, step_scale=RESTART_STEP)
     spent = found.evaluations
