@@ -39,10 +39,18 @@ from .variance import IdentPart
 __all__ = ["DENSE_EVALS", "DENSE_FLOOR", "MAX_BLOCK", "START_SD", "Trial", "trial"]
 
 DENSE_FLOOR = 1e-6
-"""The held strata's sd relative to the largest when the dense limit wins: the criterion's
-distance to the limit, ~6e6 δ² in the example above, is 5.6e-5 there (4e-8 relative); the
-whitened criterion is evaluated by QR with one random-effects term (:mod:`.orthogonal`: it
-agrees with the dense one to 1e-10 there)."""
+"""The smallest held sd relative to the largest: the criterion's distance to the limit, ~6e6 δ²
+in the example above, is 5.6e-5 there (4e-8 relative); the whitened criterion is evaluated by
+QR with one random-effects term (:mod:`.orthogonal`: it agrees with the dense one to 1e-10
+there)."""
+LEVELS = (2e-4, 1e-5, DENSE_FLOOR)
+"""The held sds tried, the probe's :data:`.probe.PROBE_FLOOR` first: the first whose dense
+criterion at the limit's optimum is within :data:`GAP` of the limit's is taken; at the probe's
+own floor (``at_limit`` False), the probe runs as before (from the point where the strata ran
+off)."""
+GAP = 1e-7
+"""Relative distance of the held model's criterion to the limit's that is accepted (the
+smallest level is taken if none is within it)."""
 DENSE_EVALS = 10_000
 """The most evaluations of the limit's dense optimization."""
 START_SD = 1e-2
@@ -58,14 +66,16 @@ MAX_BLOCK = 64
 @dataclass(frozen=True)
 class Trial:
     """The limit's dense optimum: ``at_limit`` whether it is no higher than the point where the
-    strata ran off; ``x`` its point in the model's own parameterization (x = (θ, φ), the
-    candidates' η at log :data:`DENSE_FLOOR` relative to the largest stratum; that point when
-    not at the limit); ``objective`` the limit's criterion; ``evaluations`` spent."""
+    strata ran off and the probe's floor too far from it (then held at ``level``); ``x`` its
+    point in the model's own parameterization (x = (θ, φ), the candidates' η at log ``level``
+    relative to the largest stratum; that point when not at the limit); ``objective`` the
+    limit's criterion; ``evaluations`` spent."""
 
     at_limit: bool
     x: np.ndarray
     objective: float
     evaluations: int
+    level: float
 
 
 def trial(
@@ -109,13 +119,22 @@ def trial(
         return None
     found = _optimized(lambda z: dense.objective(z, reml), inside[keep], lower[keep], budget)
     if not found.objective <= record.objective:  # the free fit is already higher: interior
-        return Trial(False, x0, record.objective, found.evaluations)
+        return Trial(False, x0, record.objective, found.evaluations, LEVELS[0])
     x = np.array(x0)
     x[keep] = found.theta
+    free = DenseResidual(layout, X, y, 0, model)
     deltas = part.deltas(x[n_theta + nc :])
     largest = float(np.max(np.delete(deltas, cand)))
-    x[cols] = np.log(DENSE_FLOOR * largest)
-    return Trial(True, x, found.objective, found.evaluations)
+    tol = GAP * max(1.0, abs(found.objective))
+    spent = found.evaluations
+    for level in LEVELS:  # the probe's own floor first: kept where it is close enough
+        x[cols] = np.log(level * largest)
+        spent += 1
+        if free.objective(x, reml) - found.objective <= tol:
+            break
+    if level == LEVELS[0]:
+        return Trial(False, x0, record.objective, spent, level)
+    return Trial(True, x, found.objective, spent, level)
 
 
 def _optimized(

@@ -136,7 +136,7 @@ def probed(
         spent += early.evaluations
     if early is not None and early.at_limit:  # held close to the limit, from its optimum
         start = replace(record, theta=early.x, objective=early.objective)
-        level = dense_probe.DENSE_FLOOR
+        level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
         floor = _at(cand, level)
