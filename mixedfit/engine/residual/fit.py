@@ -145,7 +145,9 @@ def fit_residual(
             watch=True,
         )
     except reference.Moved as early:  # strata's variances running off to 0: probe.py
-        fit = probed(early.record, early.strata, model, terms, X, y, max_evals, fit_one, names)
+        fit = probed(
+            early.record, early.strata, model, terms, X, y, max_evals, fit_one, names, reml
+        )
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
     # an AR(1) residual beside a structured term: its mirrored and φ = ±0.5 modes (multistart.py)

@@ -42,6 +42,7 @@ import numpy as np
 from ..optimize import OptimizerRecord
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
+from . import dense_probe
 from .criterion import ResidualCriterion
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
@@ -118,17 +119,27 @@ def probed(
     max_evals: int,
     fit_one: WatchedFit,
     names: Sequence[str],
+    reml: bool | None = None,
 ) -> ResidualFit:
     """The fit interrupted at ``record`` (:class:`.reference.Moved`) finished: at the boundary
     of the strata ``cand`` (:func:`.reference.candidates`) that the probe confirms, else
     continued freely (see the module's docstring); the evaluations of every stage are
-    counted."""
+    counted. With ``reml`` given, the dense limit trial (:mod:`.dense_probe`) comes first."""
     layout = ThetaLayout(tuple(terms)) if terms else None
     part = _ident(model)
     start, spent = record, record.evaluations
+    level = PROBE_FLOOR
+    early = None
+    if reml is not None:
+        early = dense_probe.trial(record, cand, model, terms, X, y, reml, max_evals - spent)
+    if early is not None:
+        spent += early.evaluations
+    if early is not None and early.at_limit:  # held close to the limit, from its optimum
+        start = replace(record, theta=early.x, objective=early.objective)
+        level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
-        floor = _at(cand, PROBE_FLOOR)
+        floor = _at(cand, level)
         sub_model, x0, mapped = _referred(model, start.theta, layout, floor, interior)
         left = max(1, max_evals - spent)
         try:
