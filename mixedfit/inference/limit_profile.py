@@ -36,7 +36,8 @@ held at 1 (D is invariant to θ's scale against c): the anchor's sd is c, anothe
 is c θ_k, a correlation parameter is θ_k itself (c profiled out). The nested (and crossed)
 terms' θ are free, relative to c; a scalar or structured nested term's sd, and a scalar crossed
 term's, is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and
-changed with y + 1e4, rv10 HIGH-2). At each value of the profiled parameter the other
+changed with y + 1e4, rv10 HIGH-2), as are a vector-valued nested term's sds and correlations
+(:func:`_vector_profile`). At each value of the profiled parameter the other
 parameters are optimized twice, with s held at 0 (the limit model) and from s > 0 (an interior
 optimum of the model), and the better is taken (:func:`_limit_or_interior`): the model that was
 fitted has σ ≥ 0 free, and where its optimum at a profiled value lies inside, the limit model's

@@ -4,11 +4,12 @@
 # must be qchisq(0.95, 1) = 3.841459 at an end inside the parameter space, below it at an sd's
 # lower end of 0 (evaluated at 0). An end on the boundary of a correlation (exactly 1: the profile
 # never reaches the quantile) is evaluated AT 1 itself (the model is regular there with sigma > 0:
-# V = D R D + sigma^2 I, R singular) and at 1 - 1e-4, 1 - 1e-2: all must stay below the quantile.
+# V = D R D + sigma^2 I, R singular) and at 1 - 1e-4, 1 - 1e-2 (likewise -1): all must stay below
+# the quantile.
 # V per subject (blocked): the structured term (+ the nested random intercept of ar1hi) plus
 # sigma^2 I; ML deviance, beta profiled out. At each value the better of the limit model's
 # optimum (sigma = 0) and interior ones (log sigma free), by nlminb from many starts: the ML
-# estimate, a grid (ar1hi: prof_ml.R's; arh1: rho and a common sd scale) or seeded random
+# estimate, a grid (ar1hi: over prof_ml.R's; arh1: rho and a common sd scale) or seeded random
 # starts (toep); the three best limit optima found are followed with sigma free from several sigmas.
 # Run (in this directory): Rscript prof_full_ends2.R [cases] -> prof_full_ends2.json
 suppressMessages(library(jsonlite))
@@ -30,13 +31,23 @@ ctl <- list(iter.max = 3000, eval.max = 6000, rel.tol = 1e-13)
 nl <- function(s, f) tryCatch(nlminb(s, f, control = ctl), error = function(e) list(objective = Inf, par = s))
 ml_dev <- function(X, y, pos, subj, Vfun) {  # ML deviance at natural parameters and sigma
   idx <- split(seq_along(y), subj); n <- length(y); p <- ncol(X)
+  key <- sapply(idx, function(i) paste(pos[i], collapse = ","))
+  pats <- lapply(split(idx, key), function(g) {  # subjects sharing their positions: one V
+    i1 <- g[[1]]; list(pos = pos[i1], n = length(g),
+      Y = sapply(g, function(i) y[i]), XX = do.call(cbind, lapply(g, function(i) X[i, , drop = FALSE])))
+  })
   function(par, sg) {
     A <- matrix(0, p, p); b <- numeric(p); ld <- 0; yy <- 0
-    for (i in idx) {
-      V <- Vfun(par, pos[i]); diag(V) <- diag(V) + sg^2
+    for (P in pats) {
+      V <- Vfun(par, P$pos); diag(V) <- diag(V) + sg^2
       L <- tryCatch(chol(V), error = function(e) NULL); if (is.null(L)) return(1e10)
-      Xi <- backsolve(L, X[i, , drop = FALSE], transpose = TRUE); yi <- backsolve(L, y[i], transpose = TRUE)
-      A <- A + crossprod(Xi); b <- b + crossprod(Xi, yi); yy <- yy + sum(yi^2); ld <- ld + 2 * sum(log(diag(L)))
+      Yw <- backsolve(L, P$Y, transpose = TRUE); Xw <- backsolve(L, P$XX, transpose = TRUE)
+      Yw <- matrix(Yw, ncol = P$n); Xw <- matrix(Xw, ncol = p * P$n)
+      for (g in seq_len(P$n)) {
+        xg <- Xw[, (g - 1) * p + seq_len(p), drop = FALSE]
+        A <- A + crossprod(xg); b <- b + crossprod(xg, Yw[, g])
+      }
+      yy <- yy + sum(Yw^2); ld <- ld + P$n * 2 * sum(log(diag(L)))
     }
     R <- tryCatch(chol(A), error = function(e) NULL); if (is.null(R)) return(1e10)
     z <- backsolve(R, b, transpose = TRUE)
@@ -44,7 +55,7 @@ ml_dev <- function(X, y, pos, subj, Vfun) {  # ML deviance at natural parameters
     if (is.finite(v)) v else 1e10
   }
 }
-check_case <- function(case, dev, kind, u0, names, starts, sig) {
+check_case <- function(case, dev, kind, u0, names, starts, sig, sing) {
   m <- length(kind)
   flim <- function(u) dev(to_nat(u, kind), 0)
   # the better of the limit optimum and interior ones, the m-th... entries of u held per `fix`
@@ -55,7 +66,7 @@ check_case <- function(case, dev, kind, u0, names, starts, sig) {
     ff <- function(w) dev(nat(w[-length(w)]), exp(w[length(w)]))
     sols <- lapply(starts, function(s) nl(if (length(fix_j)) s[-fix_j] else s, fl))
     fl_best <- min(sapply(sols, function(o) o$objective))
-    if (length(fix_j) && kind[fix_j] == "cor" && abs(fix_v) == 1) fl_best <- Inf  # V singular
+    if (length(fix_j) && fix_j %in% sing && abs(fix_v) == 1) fl_best <- Inf  # V singular at sigma 0
     ff_best <- Inf; sg_best <- NA
     objs <- sapply(sols, function(o) o$objective)
     for (o in sols[order(objs)[seq_len(min(3, length(sols)))]]) for (ls in log(sig)) {
@@ -74,9 +85,9 @@ check_case <- function(case, dev, kind, u0, names, starts, sig) {
   for (j in seq_along(names)) {
     at <- unlist(ends_in[[case]][[names[j]]])
     vals <- at; tags <- c("lower", "upper")
-    if (kind[j] == "cor" && any(abs(at) == 1)) {  # the profile up to the bound
-      s1 <- at[abs(at) == 1][1]
-      vals <- c(vals, s1 * (1 - 1e-2), s1 * (1 - 1e-4)); tags <- c(tags, "at_1e-2", "at_1e-4")
+    for (side in 1:2) if (kind[j] == "cor" && abs(at[side]) == 1) {  # the profile up to the bound
+      vals <- c(vals, at[side] * (1 - 1e-2), at[side] * (1 - 1e-4))
+      tags <- c(tags, paste0(c("lower_", "")[side], c("at_1e-2", "at_1e-4")))
     }
     res <- list(ends = at)
     for (k in seq_along(vals)) {
@@ -100,17 +111,17 @@ if ("toep" %in% only) {  # toep(0 + tf|subject), hom=False: V_i = D R D, R = acf
   cat("toep\n")
   res$toep <- check_case("toep", ml_dev(model.matrix(~time, a), a$y, a$time, a$subject, Vf), kind,
     to_u(c(1.5, 1.5, 1.5, 1.5, 0.7, -0.2, 0), kind), c(paste0("sd_tft", 1:4, "|subject"),
-    paste0("pacf_", 1:3, "|subject")), starts, c(0.05, 0.3, 1))
+    paste0("pacf_", 1:3, "|subject")), starts, c(0.05, 0.3, 1), 5:7)
 }
 if ("ar1hi" %in% only) {  # (1|subject) + ar1(0 + tf|subject): tau^2 J + s^2 rho^|dt|
   a <- read.csv("ar1hi.csv", stringsAsFactors = FALSE)
   Vf <- function(p, pos) p[1]^2 + p[2]^2 * p[3]^abs(outer(pos, pos, "-"))
   kind <- c("sd", "sd", "cor"); grid <- list()
-  for (tau in c(0.01, 0.3, 0.8, 1.1, 1.4)) for (s in c(0.5, 1, 1.5)) for (rho in c(0.7, 0.85, 0.95, 0.98))
+  for (tau in c(0.01, 0.8, 1.4)) for (s in c(0.5, 1.2)) for (rho in c(0.85, 0.95, 0.98))
     grid[[length(grid) + 1]] <- to_u(c(tau, s, rho), kind)
   cat("ar1hi\n")
   res$ar1hi <- check_case("ar1hi", ml_dev(model.matrix(~t, a), a$y, a$t, a$subject, Vf), kind,
-    to_u(c(1, 1, 0.95), kind), c("sd_(Intercept)|subject", "sd|subject", "rho|subject"), grid, c(0.05, 0.3))
+    to_u(c(1, 1, 0.95), kind), c("sd_(Intercept)|subject", "sd|subject", "rho|subject"), grid, c(0.05, 0.3), 3)
 }
 if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=False)
   a <- read.csv("../cov_oxboys/oxboys_miss.csv", stringsAsFactors = FALSE)
@@ -121,7 +132,7 @@ if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=F
   cat("arh1\n")
   res$arh1 <- check_case("arh1", ml_dev(model.matrix(~age, a), a$height, a$occ, a$Subject, Vf), kind,
     to_u(c(seq(7, 10, length.out = 9), 0.995), kind), c(paste0("sd_occfv", 1:9, "|Subject"), "rho|Subject"),
-    grid, c(0.1, 0.5, 2))
+    grid, c(0.1, 0.5, 2), 10)
 }
 if ("vec" %in% only) {  # (1 + t|subject) + ar1(0 + tf|subject): [1 t] S [1 t]' + s^2 rho^|dt|
   a <- read.csv("ar1hi.csv", stringsAsFactors = FALSE)
@@ -133,7 +144,7 @@ if ("vec" %in% only) {  # (1 + t|subject) + ar1(0 + tf|subject): [1 t] S [1 t]' 
   cat("vec\n")
   res$vec <- check_case("vec", ml_dev(model.matrix(~t, a), a$y, a$t, a$subject, Vf), kind,
     to_u(c(1.2, 0.05, -0.6, 0.56, 0.9), kind), c("sd_(Intercept)|subject", "sd_t|subject",
-    "cor_(Intercept).t|subject", "sd|subject.1", "rho|subject.1"), grid, c(0.05, 0.3))
+    "cor_t.(Intercept)|subject", "sd|subject.1", "rho|subject.1"), grid, c(0.05, 0.3), 5)
 }
 old <- if (file.exists("prof_full_ends2.json")) fromJSON("prof_full_ends2.json", simplifyVector = FALSE) else list()
 for (nm in names(res)) old[[nm]] <- res[[nm]]
