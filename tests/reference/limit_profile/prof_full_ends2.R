@@ -144,7 +144,7 @@ if ("vec" %in% only) {  # (1 + t|subject) + ar1(0 + tf|subject): [1 t] S [1 t]' 
   cat("vec\n")
   res$vec <- check_case("vec", ml_dev(model.matrix(~t, a), a$y, a$t, a$subject, Vf), kind,
     to_u(c(1.2, 0.05, -0.6, 0.56, 0.9), kind), c("sd_(Intercept)|subject", "sd_t|subject",
-    "cor_t.(Intercept)|subject", "sd|subject.1", "rho|subject.1"), grid, c(0.05, 0.3), 5)
+    "cor_t.(Intercept)|subject", "sd|subject", "rho|subject"), grid, c(0.05, 0.3), 5)
 }
 old <- if (file.exists("prof_full_ends2.json")) fromJSON("prof_full_ends2.json", simplifyVector = FALSE) else list()
 for (nm in names(res)) old[[nm]] <- res[[nm]]
