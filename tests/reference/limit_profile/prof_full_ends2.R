@@ -14,7 +14,7 @@
 # Run (in this directory): Rscript prof_full_ends2.R [cases] -> prof_full_ends2.json
 suppressMessages(library(jsonlite))
 args <- commandArgs(trailingOnly = TRUE)
-only <- if (length(args)) args else c("toep", "ar1hi", "arh1")
+only <- if (length(args)) args else c("toep", "ar1hi", "vec")
 ends_in <- fromJSON("prof_full_ends2_in.json", simplifyVector = FALSE)
 to_nat <- function(u, kind) ifelse(kind == "sd", exp(u), tanh(u))
 to_u <- function(v, kind) ifelse(kind == "sd", log(v), atanh(v))
@@ -123,7 +123,7 @@ if ("ar1hi" %in% only) {  # (1|subject) + ar1(0 + tf|subject): tau^2 J + s^2 rho
   res$ar1hi <- check_case("ar1hi", ml_dev(model.matrix(~t, a), a$y, a$t, a$subject, Vf), kind,
     to_u(c(1, 1, 0.95), kind), c("sd_(Intercept)|subject", "sd|subject", "rho|subject"), grid, c(0.05, 0.3), 3)
 }
-if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=False)
+if ("arh1" %in% only) {  # Oxboys with rows missing, ar1(0 + occf|Subject, hom=False): not run yet
   a <- read.csv("../cov_oxboys/oxboys_miss.csv", stringsAsFactors = FALSE)
   Vf <- function(p, pos) { s <- p[1:9][pos]; outer(s, s) * p[10]^abs(outer(pos, pos, "-")) }
   kind <- c(rep("sd", 9), "cor"); grid <- list()
