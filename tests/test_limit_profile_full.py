@@ -1,8 +1,7 @@
 """Profiles at the σ → 0 limit are the FITTED model's (σ ≥ 0 free): R's check (issue 12).
 
 R's dense ML deviance of the model with σ free, maximized from many starts at each value
-(reference/limit_profile/prof_full_ends2.R → prof_full_ends2.json; toep's entry transcribed
-from its printout prof_full_ends2_toep.log, 2Δℓ to 1e-6), at mixedfit's profile
+(reference/limit_profile/prof_full_ends2.R → prof_full_ends2.json), at mixedfit's profile
 interval ends: 2Δℓ is the χ² quantile 3.841459 at an end inside the parameter space; at an end
 on a correlation's bound (toep's pacf_3 upper end, exactly 1: the profile never reaches the
 quantile) R's 2Δℓ at the bound itself (σ > 0 there) and just inside it stays below the
