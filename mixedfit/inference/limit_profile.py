@@ -36,7 +36,8 @@ held at 1 (D is invariant to θ's scale against c): the anchor's sd is c, anothe
 is c θ_k, a correlation parameter is θ_k itself (c profiled out). The nested (and crossed)
 terms' θ are free, relative to c; a scalar or structured nested term's sd, and a scalar crossed
 term's, is c θ_k and is profiled there too (on the fit's ray at σ → 0 it came out wrong and
-changed with y + 1e4, rv10 HIGH-2). At each value of the profiled parameter the other
+changed with y + 1e4, rv10 HIGH-2), as are a vector-valued nested term's sds and correlations
+(:func:`_vector_profile`). At each value of the profiled parameter the other
 parameters are optimized twice, with s held at 0 (the limit model) and from s > 0 (an interior
 optimum of the model), and the better is taken (:func:`_limit_or_interior`): the model that was
 fitted has σ ≥ 0 free, and where its optimum at a profiled value lies inside, the limit model's
@@ -61,6 +62,12 @@ from ..engine.reterm import ThetaLayout
 from ..engine.unbounded import unbounded
 from ..engine.vanishing import anchor, limit_term
 from .deviance import BIG, Profile, ProfiledDeviance, minimize_bounded
+from .parameters import (
+    correlation_factor,
+    correlation_matrix,
+    partial_correlations,
+    psd_cholesky,
+)
 
 __all__ = ["LimitDeviance", "limit_model_of", "limit_profile"]
 
@@ -195,13 +202,13 @@ def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
     """The profile of parameter w on the limit model (see the module docstring): an sd or
     correlation parameter of the spanning term, or of a term nested in its groups or crossed
     with them (whose θ is relative to c as well: on the fit's ray at σ → 0 its profile would
-    be wrong, rv10 HIGH-2); None for an entry of a vector-valued unstructured term (a
-    Cholesky entry, not an sd or correlation)."""
+    be wrong, rv10 HIGH-2); an sd or correlation of a vector-valued unstructured nested term
+    too (:func:`_vector_profile`)."""
     layout = ld.layout
     t = max(i for i, off in enumerate(layout.offsets) if off <= w)
     term = layout.terms[t]
     if term.structure is None and term.npar > 1:
-        return None
+        return _vector_profile(ld, t, w)
     is_sd = term.structure is None or w - layout.offsets[t] < term.structure.n_sd
     theta = ld.theta.copy()
     if w == ld.anchor:  # the anchor's sd is c itself: the other entries free
@@ -234,6 +241,73 @@ def limit_profile(ld: LimitDeviance, w: int) -> Profile | None:
 
     x_hat = ld.theta[others]
     return _profile(ld, at_cor, float(ld.theta[w]), x_hat, ld.lower[others], ld.upper[others])
+
+
+def _vector_profile(ld: LimitDeviance, t: int, w: int) -> Profile:
+    """Profile of the sd or correlation of entry w of the vector-valued unstructured term t
+    (nested in the spanning term's groups, or crossed with them) on the limit model.
+
+    As :func:`.profile._variance_profile` with the scale c for σ: free are log c, the other
+    θ (relative to c), term t's other sds relative to c and its correlations as C-vine partial
+    correlations (for ρ_rc the variables ordered c, r, the others: ρ_rc the first), and σ/c
+    last (:func:`_limit_or_interior`)."""
+    layout = ld.layout
+    term, off = layout.terms[t], layout.offsets[t]
+    rows, cols = term.theta_index
+    k, m_t = term.k, len(rows)
+    ra, ca = int(rows[w - off]), int(cols[w - off])
+    is_sd = ra == ca
+    idx = np.arange(layout.size)
+    others = np.flatnonzero(ld.free[:-1] & ((idx < off) | (idx >= off + m_t)))
+    sd_free = [i for i in range(k) if not (is_sd and i == ra)]
+    npart = k * (k - 1) // 2 if term.correlated else 0
+    part_free = list(range(0 if is_sd else 1, npart))
+    perm = list(range(k)) if is_sd else [ca, ra, *(i for i in range(k) if i not in (ra, ca))]
+    pos = np.argsort(perm)
+    T_hat = layout.templates(ld.theta[: layout.size])[t]
+    rel_hat = np.sqrt(np.sum(T_hat**2, axis=1))
+    part_hat = partial_correlations(correlation_matrix(T_hat)[np.ix_(perm, perm)])
+    n_o, n_s = len(others), len(sd_free)
+    x_hat = np.concatenate(
+        [
+            [math.log(ld.scale)],
+            ld.theta[others],
+            rel_hat[sd_free],
+            part_hat[part_free],
+            ld.theta[-1:],
+        ]
+    )
+    n_p = len(part_free)
+    lower = np.concatenate([[-np.inf], ld.lower[others], np.zeros(n_s), -np.ones(n_p), [0.0]])
+    upper = np.concatenate(
+        [[np.inf], ld.upper[others], np.full(n_s, np.inf), np.ones(n_p), [np.inf]]
+    )
+    theta = ld.theta.copy()
+    rel, part = np.empty(k), np.zeros(npart)
+
+    def objective(value: float, x: np.ndarray) -> float:
+        scale = math.exp(x[0])
+        theta[others] = x[1 : 1 + n_o]
+        rel[sd_free] = x[1 + n_o : 1 + n_o + n_s]
+        part[part_free] = x[1 + n_o + n_s : -1]
+        theta[-1] = x[-1]
+        if is_sd:
+            rel[ra] = value / scale
+        else:
+            part[0] = value
+        C = correlation_factor(part, k) if npart else np.eye(k)
+        T = (
+            rel[:, None] * C
+            if is_sd
+            else psd_cholesky(rel[:, None] * (C @ C.T)[np.ix_(pos, pos)] * rel[None, :])
+        )
+        if T is None:
+            return BIG
+        theta[off : off + m_t] = T[rows, cols]
+        return ld.deviance(theta, scale)
+
+    estimate = ld.scale * float(rel_hat[ra]) if is_sd else float(part_hat[0])
+    return _profile(ld, objective, estimate, x_hat, lower, upper)
 
 
 class _LimitProfile(Profile):
