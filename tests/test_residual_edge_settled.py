@@ -83,3 +83,25 @@ def test_varident_edge_is_maximized_over_the_ratio(sign: float) -> None:
     # the edge named is R's edge supremum (4.909672; over θ only it was 4.903643)
     assert float(named.group(2)) == pytest.approx(ref["edge+1"], abs=2e-6)
     assert not fit.optimizer.converged  # its interior fit failed the derivative check
+
+
+def test_refit_from_an_edge_fit_reaches_the_maximum() -> None:
+    """rv12a finding 3: seed 12 REML is reported at φ = −1; its refit to another y (seed 9's
+    + 0.3 x) warm-started there ended at the +1 edge, ℓ −182.189919, 1.13 below R's maximum."""
+    ref = json.loads((REF / "refit9on12_REML.json").read_text())
+    d = pd.read_csv(REF / "rar1_s12.csv")
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
+    y = pd.read_csv(REF / "refit9on12.csv")["y"].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mf.lmer(
+            "y ~ x + ar1(0 + occf | Subject, hom=False)",
+            d,
+            reml=True,
+            residual=mf.AR1("occ", "Subject"),
+        )
+        assert fit.residual.params["Phi"] == -1.0  # an edge fit
+        new = fit.refit(y=y)
+    assert new.loglik == pytest.approx(ref["best_loglik"], abs=1e-5)
+    assert new.residual.params["Phi"] == pytest.approx(ref["best_phi"], abs=1e-3)
+    np.testing.assert_allclose(np.asarray(new.fixef), ref["best_beta"], atol=1e-5)
