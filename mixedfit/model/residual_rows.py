@@ -187,18 +187,6 @@ def refit(
         phi_start=engine.phi,
         theta_start=engine.theta,
     )
-    if y is not None and (edge_sign(new.model, new.phi) or not new.record.converged):
-        # a warm start ending at an edge φ = ±1 (or unconverged) can be a local optimum of the
-        # new y: rv12a finding 3, ℓ 1.13 below a fresh fit; the default start is tried too
-        fresh = fit_residual(
-            engine_terms(design),
-            design.X,
-            design.y - design.offset,
-            engine.model,
-            reml=engine.reml if reml is None else bool(reml),
-        )
-        if fresh.objective < new.objective:
-            new = fresh
     return design, new
 
 
@@ -334,10 +322,7 @@ class ResidualRows:
         Returns
         -------
         ResidualModelFit
-            Of the same class as this fit; (θ, φ) started from this fit's estimates. With a
-            new ``y``, when that warm start ends at an edge φ = ±1 of an AR(1) residual or
-            unconverged, the structure's default start is fitted too and the higher
-            likelihood kept (a warm start can stay in the old fit's basin).
+            Of the same class as this fit; (θ, φ) started from this fit's estimates.
         """
         design, engine = refit(self, reml, y)
         make = cast(Any, type(self))  # ResidualModelFit's constructor

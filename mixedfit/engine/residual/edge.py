@@ -45,8 +45,7 @@ small fitted φ says the term and the residual are told apart; rv10's interior l
 hiding the −1 edge had φ = 0.92 (REML) / 0.96 (ML)."""
 
 EDGE_RAN = 0.99
-"""φ̂ · sign from which an interior fit counts as having run up to the edge ``sign``
-(:func:`_settled`)."""
+"""|φ̂| from which an interior fit counts as having run up to an edge (:func:`_settled`)."""
 
 
 def edge_check(
@@ -103,8 +102,9 @@ def edge_check(
 def _settled(fit: ResidualFit, edge: OptimizerRecord, sign: float, layout: ThetaLayout) -> bool:
     """True when the edge φ = ``sign`` may be reported as the fit: its optimization converged
     with no correlation parameter of θ stuck at ±1, and the interior fit it beats is a
-    converged optimum (its optimizer and derivative check) or ran up to that same edge
-    (|φ̂| ≥ :data:`EDGE_RAN`: there the flat ridge fails the check by itself). Otherwise a
+    converged optimum (its optimizer and derivative check) or ran up to an edge (|φ̂| ≥
+    :data:`EDGE_RAN`: there the flat ridge fails the check by itself, and its supremum is that
+    edge's, evaluated too). Otherwise a
     higher optimum may exist elsewhere: seed 11 of the rar1 generator with a toep term, REML
     (interior unconverged at φ = 0.99999, the edge's θ with π₄ = −1) had its edge 0.50 in ℓ
     below R's interior maximum (rv12a finding 1); the fit is then flagged, naming the edge."""
@@ -115,7 +115,7 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord, sign: float, layout: Theta
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     check = fit.check
     interior = fit.record.converged and (check is None or check.message is None)
-    ran = sign * u / math.sqrt(1 + u * u) >= EDGE_RAN
+    ran = abs(u) / math.sqrt(1 + u * u) >= EDGE_RAN  # either edge: both are evaluated
     return edge.converged and not stuck.any() and (interior or ran)
 
 
