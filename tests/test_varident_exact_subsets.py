@@ -6,9 +6,12 @@ HIGH-6: ``y ~ stratum * x + (1|Subject)``, VarIdent(stratum) (exactz_nB4.csv: st
 one per subject, exactly on a line). rank [Z_B X_B] = 4 = n_B, so the check passed it, but along
 θ = δ/2 → 0 the REML criterion gains only rank X_B = 2 directions: R's dense REML (exactz.R)
 rises by (4 − 2) log 10 per decade without bound; the fit returned a local maximum (ℓ −88.39)
-silently (refused since lane exact2's check of the faces θ = 0; rv12b's case asserted here). MEDIUM-2: ``y ~ stratum * x``, B's 4 rows on a line up to noise 1e-7 (fp_off*.csv,
+silently (refused since lane exact2's check of the faces θ = 0; rv12b's case asserted here).
+MEDIUM-2: ``y ~ stratum * x``, B's 4 rows on a line up to noise 1e-7 (fp_off*.csv,
 y + 0, 1e4, 1e7): y + 1e7 was refused ("fitted exactly") although its residuals are ~23 ulps of
 y's norm; the check's threshold is now relative to ‖y_g − ȳ_g‖ or to y_g's rounding.
+MEDIUM-1: under REML a stratum whose rows its own fixed-effect columns span (n_g = their rank)
+enters no error contrast: the criterion is flat in its ratio (R: flat.R); now refused.
 """
 
 from __future__ import annotations
@@ -70,3 +73,28 @@ def test_exact_line_at_offset_1e7_still_refused() -> None:
     d.loc[b, "y"] = 1e7 + 1 + 0.8 * d.loc[b, "x"]  # on a line up to y's rounding (~1 ulp)
     with pytest.raises(MixedFitError, match=r"stratum 'B' of 'stratum'.*fitted exactly"):
         mf.lmer("y ~ stratum * x", d, residual=mf.VarIdent("stratum"))
+
+
+def test_r_reml_is_flat_in_the_ratio_of_a_stratum_with_rows_equal_to_its_rank() -> None:
+    r = json.loads((REF / "flat.json").read_text())
+    np.testing.assert_allclose([c["loglik"] for c in r], r[0]["loglik"], rtol=1e-12)
+    se_b = [c["se"][1] for c in r]  # SE(stratumB): 0.136, 1.43, 136 (∝ the ratio when large)
+    assert se_b[0] < se_b[1] < se_b[2] / 50
+
+
+def test_stratum_with_rows_equal_to_its_rank_is_refused_under_reml() -> None:
+    """rv12b MEDIUM-1 (nb2.csv: B 2 rows, ``y ~ stratum * x``): reported silently at the start
+    value (ratio 1.0513, SE(stratumB) 1.433); now refused naming the stratum."""
+    d = pd.read_csv(REF / "nb2.csv")
+    with pytest.raises(MixedFitError, match=r"stratum 'B' of 'stratum'.*no REML error contrast"):
+        mf.lmer("y ~ stratum * x", d, residual=mf.VarIdent("stratum"))
+    with pytest.raises(MixedFitError, match=r"stratum 'B' of 'stratum'.*no REML error contrast"):
+        mf.lmer(
+            "y ~ stratum * x + (1|g)",
+            d.assign(g=np.arange(len(d)) % 6),
+            residual=mf.VarIdent("stratum"),
+        )
+    with pytest.raises(MixedFitError, match=r"stratum 'B'.*fitted exactly"):  # ML: unbounded
+        mf.lmer("y ~ stratum * x", d, reml=False, residual=mf.VarIdent("stratum"))
+    fit = mf.lmer("y ~ stratum + x", d, residual=mf.VarIdent("stratum"))  # a common slope
+    assert np.isfinite(fit.loglik)

@@ -43,7 +43,15 @@ from ..reterm import ReTerm
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["EXACT", "MAX_COST", "MAX_FACES", "ROUNDING", "check_exact", "exact_strata"]
+__all__ = [
+    "EXACT",
+    "MAX_COST",
+    "MAX_FACES",
+    "ROUNDING",
+    "check_exact",
+    "exact_strata",
+    "flat_strata",
+]
 
 EXACT = 1e-13
 """A stratum's response is fitted exactly when its residual norm is at most this times
@@ -183,8 +191,10 @@ def check_exact(
     Raises
     ------
     MixedFitError
-        A stratum's rows are fitted exactly (the likelihood has no maximum).
+        A stratum's rows are fitted exactly (the likelihood has no maximum); under REML, a
+        stratum's rows enter no error contrast (:func:`flat_strata`: its ratio not identified).
     """
+    _check_flat(X, model, reml)
     strata = exact_strata(terms, X, y, model, reml)
     if not strata:
         return
@@ -205,4 +215,58 @@ def check_exact(
         "fails to converge on it). Give that stratum no variance parameter of its own (merge it "
         "with another level of that column), or drop the terms that fit its rows "
         "exactly (such as its own intercept and slope), or check those rows"
+    )
+
+
+def flat_strata(X: np.ndarray, model: ResidualModel, reml: bool) -> list[str]:
+    """REML: the labels of the VarIdent strata whose rows enter no error contrast (review rv12b
+    MEDIUM-1). When X's columns restricted to the other rows lose n_g of X's rank, some columns
+    of X live on the stratum's rows alone and span them (``y ~ stratum * x`` with a stratum of 2
+    rows): every contrast a'y with a'X = 0 is 0 on those rows, so the REML criterion does not
+    depend on the stratum's ratio (nor on anything else of those rows alone: flat, R's
+    ``nlme::gls`` with the ratio fixed, ``tests/reference/cov_exact_subsets/flat.R``), and its
+    estimate is the start value. ML: such a stratum is fitted exactly (:func:`exact_strata`).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    model : ResidualModel
+    reml : bool
+
+    Returns
+    -------
+    list of str
+        Empty under ML or without a VarIdent part.
+    """
+    part = model.variance
+    if not reml or not isinstance(part, IdentPart):
+        return []
+    out, full = [], None
+    for g, label in enumerate(part.labels):
+        rows = part.stratum == g
+        n_g = int(rows.sum())
+        if not n_g or _rank(X[rows]) < n_g:  # cheap: n_g ≤ p rows (the usual: skipped)
+            continue
+        full = _rank(X) if full is None else full
+        if full - _rank(X[~rows]) == n_g:
+            out.append(label)
+    return out
+
+
+def _check_flat(X: np.ndarray, model: ResidualModel, reml: bool) -> None:
+    """Raise MixedFitError naming the strata of :func:`flat_strata` (none: nothing)."""
+    strata = flat_strata(X, model, reml)
+    if not strata:
+        return
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    named = ", ".join(map(repr, strata))
+    raise MixedFitError(
+        f"the rows of stratum {named} of {part.qualifier!r} (a residual sd ratio of its own) are "
+        "fitted by fixed-effect columns of their own, as many as its rows (such as its own "
+        "intercept and slope on 2 rows): they enter no REML error contrast, so the REML "
+        "criterion does not depend on that stratum's residual sd ratio and the ratio (and the "
+        "standard errors of its own coefficients) would be arbitrary. Give that stratum no "
+        "variance parameter of its own (merge it with another level of that column), or drop "
+        "terms of its own (such as a stratum-by-slope interaction), or collect more rows of it"
     )
