@@ -16,8 +16,9 @@ In floating point the rounding of y_g stops the fall at a ratio ~1e-16 (R's dens
 ``tests/reference/cov_exact_stratum/``; nlme::gls fails with "false convergence" or "infinite or
 missing values"), a meaningless optimum. :func:`exact_strata` finds such strata before the fit
 (the fit raises :class:`~mixedfit.exceptions.MixedFitError` naming them): a stratum's residual
-on the span of its rows' columns within :data:`EXACT` of its response's norm (rounding: ~1e-16;
-a noise of 1e-12 is 3.4e-13 there and fits, its criterion accurate to ~1e-3 only). Random-effects
+on the span of its rows' columns within :data:`EXACT` of ‖y_g − ȳ_g‖ or :data:`ROUNDING` ulps of
+‖y_g‖, whichever is larger (invariant to y + c up to y's own rounding; a noise of 1e-12 fits, its
+criterion accurate to ~1e-3 only). Random-effects
 columns are included when their QR costs at most :data:`MAX_COST` (above, X_g alone with the
 ranks bounded by the columns' number: an exact fit by random effects goes unnoticed).
 
@@ -32,6 +33,8 @@ dense criterion ``tests/reference/cov_exact_stratum/ri_exact.R``; the fit used t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg import qr
 
@@ -40,11 +43,26 @@ from ..reterm import ReTerm
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["EXACT", "MAX_COST", "MAX_FACES", "check_exact", "exact_strata"]
+__all__ = [
+    "EXACT",
+    "MAX_COST",
+    "MAX_FACES",
+    "ROUNDING",
+    "check_exact",
+    "exact_strata",
+    "flat_strata",
+]
 
 EXACT = 1e-13
-"""A stratum's response is fitted exactly when its residual norm is at most this times its own
-norm (~500 times the rounding of its values)."""
+"""A stratum's response is fitted exactly when its residual norm is at most this times
+‖y_g − ȳ_g‖ (what a fit can remove; ~500 times the rounding of values of that size) …"""
+
+ROUNDING = 8.0
+"""… or at most this many ulps of ‖y_g‖ (times max(1, √(n_g/10))): the rounding of y_g's own
+values. After y + 1e7 a stratum of 4 rows on a line up to noise 1e-7 has a residual of 23 of
+them and fits (with a threshold relative to ‖y_g‖ it was refused: review rv12b MEDIUM-2); an
+exact line's, with its columns' rounding, measured ≤ 4 (n_g ≤ 50), 16 (300), 92 (2000) in
+random trials (offsets 0 … 1e12, up to 6 columns scaled 1e-3 … 100)."""
 
 MAX_COST = 50_000_000
 """The largest QR of a stratum's random-effects columns (n_g × w, n_g w min(n_g, w) flops)
@@ -121,9 +139,21 @@ def _exact_with(
 
 
 def _fitted(A: np.ndarray, y: np.ndarray) -> bool:
-    """Whether y lies in the span of A's columns to :data:`EXACT` of its norm."""
-    resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0] if A.shape[1] else y
-    return bool(np.linalg.norm(resid) <= EXACT * np.linalg.norm(y))
+    """Whether y lies in the span of A's columns: its residual (projection on the pivoted QR's
+    first rank A columns, accurate to a few ulps of ‖y‖) within :data:`EXACT` of what a fit
+    can remove (‖y − ȳ‖), or within :data:`ROUNDING` · max(1, √(n/10)) ulps of ‖y‖ (y's own
+    rounding, as after y + 1e7: review rv12b MEDIUM-2), whichever is larger."""
+    n = len(y)
+    if A.shape[1]:
+        Q, R, _ = qr(A, mode="economic", pivoting=True)
+        d = np.abs(np.diagonal(R))
+        rank = int((d > d[0] * max(A.shape) * np.finfo(float).eps).sum()) if d[0] > 0 else 0
+        resid = y - Q[:, :rank] @ (Q[:, :rank].T @ y)
+    else:
+        resid = y
+    spread = float(np.linalg.norm(y - y.mean())) if n else 0.0
+    ulps = ROUNDING * max(1.0, math.sqrt(n / 10)) * np.finfo(float).eps * np.linalg.norm(y)
+    return bool(np.linalg.norm(resid) <= max(EXACT * spread, ulps))
 
 
 def _random_columns(terms: list[ReTerm], rows: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -161,8 +191,10 @@ def check_exact(
     Raises
     ------
     MixedFitError
-        A stratum's rows are fitted exactly (the likelihood has no maximum).
+        A stratum's rows are fitted exactly (the likelihood has no maximum); under REML, a
+        stratum's rows enter no error contrast (:func:`flat_strata`: its ratio not identified).
     """
+    _check_flat(X, model, reml)
     strata = exact_strata(terms, X, y, model, reml)
     if not strata:
         return
@@ -183,4 +215,58 @@ def check_exact(
         "fails to converge on it). Give that stratum no variance parameter of its own (merge it "
         "with another level of that column), or drop the terms that fit its rows "
         "exactly (such as its own intercept and slope), or check those rows"
+    )
+
+
+def flat_strata(X: np.ndarray, model: ResidualModel, reml: bool) -> list[str]:
+    """REML: the labels of the VarIdent strata whose rows enter no error contrast (review rv12b
+    MEDIUM-1). When X's columns restricted to the other rows lose n_g of X's rank, some columns
+    of X live on the stratum's rows alone and span them (``y ~ stratum * x`` with a stratum of 2
+    rows): every contrast a'y with a'X = 0 is 0 on those rows, so the REML criterion does not
+    depend on the stratum's ratio (nor on anything else of those rows alone: flat, R's
+    ``nlme::gls`` with the ratio fixed, ``tests/reference/cov_exact_subsets/flat.R``), and its
+    estimate is the start value. ML: such a stratum is fitted exactly (:func:`exact_strata`).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    model : ResidualModel
+    reml : bool
+
+    Returns
+    -------
+    list of str
+        Empty under ML or without a VarIdent part.
+    """
+    part = model.variance
+    if not reml or not isinstance(part, IdentPart):
+        return []
+    out, full = [], None
+    for g, label in enumerate(part.labels):
+        rows = part.stratum == g
+        n_g = int(rows.sum())
+        if not n_g or _rank(X[rows]) < n_g:  # cheap: n_g ≤ p rows (the usual: skipped)
+            continue
+        full = _rank(X) if full is None else full
+        if full - _rank(X[~rows]) == n_g:
+            out.append(label)
+    return out
+
+
+def _check_flat(X: np.ndarray, model: ResidualModel, reml: bool) -> None:
+    """Raise MixedFitError naming the strata of :func:`flat_strata` (none: nothing)."""
+    strata = flat_strata(X, model, reml)
+    if not strata:
+        return
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    named = ", ".join(map(repr, strata))
+    raise MixedFitError(
+        f"the rows of stratum {named} of {part.qualifier!r} (a residual sd ratio of its own) are "
+        "fitted by fixed-effect columns of their own, as many as its rows (such as its own "
+        "intercept and slope on 2 rows): they enter no REML error contrast, so the REML "
+        "criterion does not depend on that stratum's residual sd ratio and the ratio (and the "
+        "standard errors of its own coefficients) would be arbitrary. Give that stratum no "
+        "variance parameter of its own (merge it with another level of that column), or drop "
+        "terms of its own (such as a stratum-by-slope interaction), or collect more rows of it"
     )
