@@ -58,7 +58,9 @@ class Skeleton:
     Attributes
     ----------
     arrays : tuple of ndarray
-        The terms' Z and level codes it was built from (held: their identities stay theirs).
+        Read-only copies of the terms' Z and level codes (Z, refs per term) it was built
+        from; ``centring`` and ``inner`` are built from these copies, never from the
+        caller's arrays (which may change in place).
     centring : Centring or None
         :meth:`.Centring.of` of the terms.
     inner : list of ReTerm or None
@@ -127,9 +129,13 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     found = _SKELETONS.get(key)
     if found is not None and all(_same(a, b) for a, b in zip(found.arrays, arrays, strict=True)):
         return found
-    centring = Centring.of(terms)
-    inner = None if centring is None else centring.terms(terms)
-    skeleton = Skeleton(tuple(_kept(a) for a in arrays), centring, inner)
+    kept = tuple(_kept(a) for a in arrays)
+    # built from the kept copies: a served skeleton never reads the first caller's arrays,
+    # which may change in place after that fit
+    own = [ReTerm(kept[2 * i + 1], kept[2 * i], t.nlev, t.correlated) for i, t in enumerate(terms)]
+    centring = Centring.of(own)
+    inner = None if centring is None else centring.terms(own)
+    skeleton = Skeleton(kept, centring, inner)
     _SKELETONS.put(key, skeleton)
     return skeleton
 
