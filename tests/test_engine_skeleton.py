@@ -263,3 +263,25 @@ def test_a_served_skeleton_never_reads_the_first_callers_arrays():
     np.testing.assert_array_equal(got.solution.vcov_unscaled, want.solution.vcov_unscaled)
     for got_b, want_b in zip(got.solution.b, want.solution.b, strict=True):
         np.testing.assert_array_equal(got_b, want_b)
+
+
+def test_x_rows_are_reused_only_for_the_very_same_bits():
+    # rv12c finding 4: X's rows were reused on equal values (-0.0 == 0.0), Z's on equal bits
+    rng = np.random.default_rng(3)
+    refs = np.repeat(np.arange(6), 5)
+    terms = _terms(False, refs, np.ones((30, 1)))
+    x = rng.normal(size=30)
+    x[:5] = 0.0
+    y = rng.normal(size=30) + refs
+    positive, negative = x[:, None].copy(), x[:, None].copy()
+    negative[:5, 0] = -0.0  # no intercept, the constant not in span(X): X is used as it is
+    fit_lmm(terms, positive, y)
+    got = fit_lmm(terms, negative, y)
+    kept = skeleton_module.skeleton_of(terms, None)
+    assert kept is not None
+    rows_x = kept.products("outer", terms).rows[0][0]
+    assert np.signbit(rows_x[:5, 0]).all()  # the rows of the second X, computed afresh
+    with caches_disabled():
+        want = fit_lmm(terms, negative, y)
+    np.testing.assert_array_equal(got.theta, want.theta)
+    np.testing.assert_array_equal(got.solution.beta, want.solution.beta)
