@@ -236,3 +236,52 @@ def test_the_second_block_policy_is_honoured_on_a_served_skeleton():
     assert _kept(fits[2], kept)
     dense = _compare(PENICILLIN, df)
     assert dense._engine.factor.sparse_plan is None and _kept(dense, kept)
+
+
+def test_a_served_skeleton_never_reads_the_first_callers_arrays():
+    # rv12c finding 1: the centred terms were built from fit 1's own (writeable) arrays, so a
+    # fit served the skeleton after those arrays changed in place read the changed values
+    rng = np.random.default_rng(1)
+    n, nlev = 180, 18
+    refs = np.repeat(np.arange(nlev), 10)
+    Z = np.column_stack([np.ones(n), np.tile(np.arange(10.0), nlev) + 100.0])  # centred slope
+    u = rng.normal(size=(nlev, 2)) * [20, 3]
+    y = Z @ [250, 10] + (Z * u[refs]).sum(1) + rng.normal(scale=25, size=n)
+    with caches_disabled():
+        want = fit_lmm(_terms(True, refs, Z), Z, y)
+    first = _terms(True, refs, Z)
+    fit_lmm(first, Z, y)
+    first[0].refs[:] = rng.permutation(refs)  # the caller's buffers reused for other data
+    first[0].Z[:, 1] = rng.normal(size=n)
+    kept = skeleton_module.skeleton_of(_terms(True, refs, Z), None)
+    assert kept is not None and kept.inner is not None
+    got = fit_lmm(_terms(True, refs, Z), Z, y)  # fresh arrays holding fit 1's values: served
+    assert skeleton_module.skeleton_of(_terms(True, refs, Z), None) is kept
+    assert got.objective == want.objective
+    np.testing.assert_array_equal(got.theta, want.theta)
+    np.testing.assert_array_equal(got.solution.beta, want.solution.beta)
+    np.testing.assert_array_equal(got.solution.vcov_unscaled, want.solution.vcov_unscaled)
+    for got_b, want_b in zip(got.solution.b, want.solution.b, strict=True):
+        np.testing.assert_array_equal(got_b, want_b)
+
+
+def test_x_rows_are_reused_only_for_the_very_same_bits():
+    # rv12c finding 4: X's rows were reused on equal values (-0.0 == 0.0), Z's on equal bits
+    rng = np.random.default_rng(3)
+    refs = np.repeat(np.arange(6), 5)
+    terms = _terms(False, refs, np.ones((30, 1)))
+    x = rng.normal(size=30)
+    x[:5] = 0.0
+    y = rng.normal(size=30) + refs
+    positive, negative = x[:, None].copy(), x[:, None].copy()
+    negative[:5, 0] = -0.0  # no intercept, the constant not in span(X): X is used as it is
+    fit_lmm(terms, positive, y)
+    got = fit_lmm(terms, negative, y)
+    kept = skeleton_module.skeleton_of(terms, None)
+    assert kept is not None
+    rows_x = kept.products("outer", terms).rows[0][0]
+    assert np.signbit(rows_x[:5, 0]).all()  # the rows of the second X, computed afresh
+    with caches_disabled():
+        want = fit_lmm(terms, negative, y)
+    np.testing.assert_array_equal(got.theta, want.theta)
+    np.testing.assert_array_equal(got.solution.beta, want.solution.beta)

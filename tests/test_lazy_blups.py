@@ -8,7 +8,9 @@ after a save and load. Nothing here is timed.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 
 import mixedfit as mf
-from mixedfit.engine.solution import solve
+from mixedfit.engine.solution import Solution, solve
 from mixedfit.io.persist import save_fit
 
 MODELS = [
@@ -67,3 +69,26 @@ def test_blups_after_save_and_load(tmp_path):
         loaded.ranef["Subject"].to_numpy(), fit.ranef["Subject"].to_numpy()
     )
     np.testing.assert_array_equal(loaded.fitted, fit.fitted)
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_a_lazy_solution_pickles_and_copies_as_a_plain_one(read_first):
+    # rv12c finding 2: the lock and the factor behind the lazy BLUPs made a fit's Solution
+    # impossible to pickle or deep-copy (even once b was read)
+    fit = _fit(*MODELS[0])
+    solution = fit._engine.solution
+    eager = solve(fit._engine.factor.clone(), fit._engine.theta, True)
+    if read_first:
+        solution.b  # noqa: B018
+        assert vars(solution)["_blups"] is None  # the factor dropped once b is stored
+    for copied in (
+        pickle.loads(pickle.dumps(solution)),
+        copy.deepcopy(solution),
+        copy.copy(solution),
+    ):
+        assert type(copied) is Solution
+        for got, want in zip(copied.b, eager.b, strict=True):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(copied.beta, eager.beta)
+        np.testing.assert_array_equal(copied.vcov_unscaled, eager.vcov_unscaled)
+        assert copied.sigma == eager.sigma and copied.pwrss == eager.pwrss

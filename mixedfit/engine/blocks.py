@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ..formula.memo import caches_enabled, register_clearer
 from .sparse_outer import PanelOuterPlan, row_major
 
 __all__ = [
@@ -363,10 +364,24 @@ def lower_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
     return X
 
 
-@functools.lru_cache(maxsize=64)
+DIAG_INDEX_KEPT = 32_768  # largest index (nlev * k * k entries, 16 bytes each) kept
+
+
 def block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the entries of nlev k×k diagonal blocks (level-major;
-    read-only: shared between factors)."""
+    read-only: shared between factors).
+
+    Kept (64 at most) up to :data:`DIAG_INDEX_KEPT` entries: a larger one costs about as much
+    to build as the factor's block it indexes. Emptied by
+    :func:`mixedfit.formula.memo.clear_caches`, bypassed inside
+    :func:`mixedfit.formula.memo.caches_disabled`.
+    """
+    if nlev * k * k > DIAG_INDEX_KEPT or not caches_enabled():
+        return _block_diagonal_index(nlev, k)
+    return _kept_block_diagonal_index(nlev, k)
+
+
+def _block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     base = np.arange(nlev)[:, None, None] * k
     rows = base + np.arange(k)[None, :, None] + 0 * np.arange(k)[None, None, :]
     cols = base + np.arange(k)[None, None, :] + 0 * rows
@@ -374,3 +389,7 @@ def block_diagonal_index(nlev: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     for a in out:
         a.flags.writeable = False
     return out
+
+
+_kept_block_diagonal_index = functools.lru_cache(maxsize=64)(_block_diagonal_index)
+register_clearer(_kept_block_diagonal_index.cache_clear)

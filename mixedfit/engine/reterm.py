@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..formula.memo import caches_enabled, register_clearer
 from .structures import CovStructure
 
 __all__ = ["ReTerm", "ThetaLayout", "nested", "psd_cholesky"]
@@ -261,9 +262,16 @@ class ThetaLayout:
         return np.asarray(rows == cols)
 
 
-@functools.lru_cache(maxsize=64)
 def _triangle_index(k: int, correlated: bool) -> tuple[np.ndarray, np.ndarray]:
-    """:attr:`ReTerm.theta_index` of an unstructured term (read-only: shared)."""
+    """:attr:`ReTerm.theta_index` of an unstructured term (read-only: shared). Kept (64 at
+    most, k(k+1)/2 entries each); emptied by :func:`mixedfit.formula.memo.clear_caches`,
+    bypassed inside :func:`mixedfit.formula.memo.caches_disabled`."""
+    if not caches_enabled():
+        return _build_triangle_index(k, correlated)
+    return _kept_triangle_index(k, correlated)
+
+
+def _build_triangle_index(k: int, correlated: bool) -> tuple[np.ndarray, np.ndarray]:
     if not correlated:
         rows = cols = np.arange(k)
     else:
@@ -273,6 +281,10 @@ def _triangle_index(k: int, correlated: bool) -> tuple[np.ndarray, np.ndarray]:
     for a in (rows, cols):
         a.flags.writeable = False
     return rows, cols
+
+
+_kept_triangle_index = functools.lru_cache(maxsize=64)(_build_triangle_index)
+register_clearer(_kept_triangle_index.cache_clear)
 
 
 def _index(term: ReTerm) -> tuple[np.ndarray, np.ndarray]:

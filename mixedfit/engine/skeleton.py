@@ -13,7 +13,7 @@ A skeleton is served only when every term's Z and level codes hold the very bits
 dtype, values) of the read-only copies it keeps, with the same numbers of levels and
 correlation flags; terms with a covariance structure, prior weights (which scale Z) and designs
 of more than :data:`MAX_ROWS` rows are never kept. The X rows are reused only when the centred
-X equals, bit for bit, the one they were computed from. Bounded (:data:`MAX_SKELETONS`, one per
+X holds, bit for bit, the one they were computed from. Bounded (:data:`MAX_SKELETONS`, one per
 shape of the terms), thread-safe and off inside :func:`mixedfit.formula.memo.caches_disabled`.
 """
 
@@ -58,7 +58,9 @@ class Skeleton:
     Attributes
     ----------
     arrays : tuple of ndarray
-        The terms' Z and level codes it was built from (held: their identities stay theirs).
+        Read-only copies of the terms' Z and level codes (Z, refs per term) it was built
+        from; ``centring`` and ``inner`` are built from these copies, never from the
+        caller's arrays (which may change in place).
     centring : Centring or None
         :meth:`.Centring.of` of the terms.
     inner : list of ReTerm or None
@@ -127,9 +129,13 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     found = _SKELETONS.get(key)
     if found is not None and all(_same(a, b) for a, b in zip(found.arrays, arrays, strict=True)):
         return found
-    centring = Centring.of(terms)
-    inner = None if centring is None else centring.terms(terms)
-    skeleton = Skeleton(tuple(_kept(a) for a in arrays), centring, inner)
+    kept = tuple(_kept(a) for a in arrays)
+    # built from the kept copies: a served skeleton never reads the first caller's arrays,
+    # which may change in place after that fit
+    own = [ReTerm(kept[2 * i + 1], kept[2 * i], t.nlev, t.correlated) for i, t in enumerate(terms)]
+    centring = Centring.of(own)
+    inner = None if centring is None else centring.terms(own)
+    skeleton = Skeleton(kept, centring, inner)
     _SKELETONS.put(key, skeleton)
     return skeleton
 
@@ -148,6 +154,12 @@ def _same(kept: np.ndarray, given: np.ndarray) -> bool:
     return bool(np.array_equal(kept.view(np.uint8), bits))
 
 
+def _same_x(kept: np.ndarray, X: np.ndarray) -> bool:
+    """True if ``X`` holds the very bits of the kept (C-order) ``kept``: same shape, dtype and
+    bits (-0.0 is not 0.0), as for Z."""
+    return kept.shape == X.shape and kept.dtype == X.dtype and _same(kept, X)
+
+
 def factor_of(
     products: _Products,
     terms: list[ReTerm],
@@ -161,12 +173,12 @@ def factor_of(
     K = len(ordered)
     x_rows = None
     with products.lock:
-        if products.rows and np.array_equal(products.rows[0][0], X):
+        if products.rows and _same_x(products.rows[0][0], X):
             x_rows = products.rows[0][1]
     if x_rows is None:
         x_rows = [_fixed_rows(X, t) for t in ordered]
         with products.lock:
-            products.rows[:] = [(X.copy(), x_rows)]
+            products.rows[:] = [(np.array(X, order="C"), x_rows)]
     A: dict[tuple[int, int], Block] = dict(products.blocks)
     Xy = np.column_stack([X, y])
     for j, t in enumerate(ordered):

@@ -8,9 +8,10 @@ computed, column chunk by column chunk, from the columns of ``L_Z⁻¹``.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
@@ -53,7 +54,8 @@ class Solution:
 class _LazySolution(Solution):
     """A :class:`Solution` whose BLUPs are computed when first read (once, under a lock), off
     a factor that stays at θ̂ (a fitted model's, frozen there): the same arithmetic, so the
-    same bits, as computing them at once."""
+    same bits, as computing them at once. The factor is dropped once they are; pickled or
+    (deep-)copied it is a plain :class:`Solution` with the BLUPs computed."""
 
     def __init__(
         self,
@@ -80,7 +82,21 @@ class _LazySolution(Solution):
         with self.__dict__["_lock"]:
             if "b" not in self.__dict__:
                 object.__setattr__(self, "b", self.__dict__["_blups"]())
+                object.__setattr__(self, "_blups", None)  # the factor no longer needed
         return self.__dict__["b"]
+
+    def _plain(self) -> Solution:
+        """The plain :class:`Solution` (BLUPs computed now if not yet)."""
+        return Solution(self.beta, self.vcov_unscaled, self.sigma, self.b, self.pwrss)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and copied) as a plain :class:`Solution` with ``b`` computed: the lock
+        and the factor behind the lazy BLUPs are not carried along."""
+        plain = self._plain()
+        return Solution, tuple(getattr(plain, f.name) for f in fields(Solution))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Solution:
+        return copy.deepcopy(self._plain(), memo)
 
 
 def solve(

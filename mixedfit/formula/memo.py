@@ -7,9 +7,10 @@ the safe-mode check, and the design plan of :mod:`mixedfit.design.plan`; a desig
 columns hold the very values of a stored snapshot is reused with the new response
 (:mod:`mixedfit.design.reuse`, with its canonical row order), and the engine keeps what it
 computes from terms whose Z and level codes hold the same bits (:mod:`mixedfit.engine.skeleton`:
-the centring of slope columns and the terms' cross products). Every cache is keyed on
-everything its result depends on (never on the identity of a mutable object without checking
-it), bounded (least recently used entries go first) and thread-safe.
+the centring of slope columns and the terms' cross products; the small index arrays of
+:mod:`mixedfit.engine.blocks` and :mod:`mixedfit.engine.reterm` are kept too). Every cache is
+keyed on everything its result depends on (never on the identity of a mutable object
+without checking it), bounded (least recently used entries go first) and thread-safe.
 
 :func:`caches_disabled` turns them all off for a block (tests compare fits with and without
 caches: they must be bit-identical); :func:`clear_caches` empties them.
