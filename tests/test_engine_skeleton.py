@@ -285,3 +285,22 @@ def test_x_rows_are_reused_only_for_the_very_same_bits():
         want = fit_lmm(terms, negative, y)
     np.testing.assert_array_equal(got.theta, want.theta)
     np.testing.assert_array_equal(got.solution.beta, want.solution.beta)
+
+
+def test_the_centrings_tuning_is_part_of_the_key(monkeypatch):
+    """Regression (session 11, found by tests/test_restart.py failing in file order): a skeleton
+    kept under the slope columns' scaling was served after the scaling band changed, so a fit
+    without column scaling got the scaled centring (its start 'moment' instead of the second
+    start). The centring's tuning constants are part of the key."""
+    from references import EXTRA_DIR, load_reference, reference_data
+
+    from mixedfit.engine import centring
+
+    ref = load_reference(EXTRA_DIR / "orange_slopes_ml.json")
+    df = reference_data(ref)
+    _fit(ref["formula_py"], df, reml=False)  # kept with the default band (columns scaled)
+    monkeypatch.setattr(centring, "_SCALE_BAND", np.inf)
+    fit = _compare(ref["formula_py"], df, reml=False)
+    with caches_disabled():
+        want = _fit(ref["formula_py"], df, reml=False)
+    assert fit.optimizer.start == want.optimizer.start == "rescaled lme4"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..formula.memo import LRU
+from . import centring as centring_module
 from .blocks import Block, BlockDiag, BlockSparse
 from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
@@ -125,7 +126,9 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
         return None
     arrays = tuple(a for t in terms for a in (t.Z, t.refs))
     shapes = tuple((a.shape, a.dtype.str) for a in arrays)
-    key = shapes, tuple((t.nlev, t.correlated) for t in terms)
+    # the centring's tuning (module constants, patched by tests) decides what is kept too
+    tuning = (centring_module._COLLINEAR, centring_module._SCALE_BAND)
+    key = shapes, tuple((t.nlev, t.correlated) for t in terms), tuning
     found = _SKELETONS.get(key)
     if found is not None and all(_same(a, b) for a, b in zip(found.arrays, arrays, strict=True)):
         return found
