@@ -27,10 +27,11 @@ from ..limit_gls import _spanning
 from ..optimize import OptimizerRecord, minimize_theta
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
-from ..vanishing import WATCH_EVALS, at_limit
+from ..vanishing import LIMIT_SD, TRIAL_SD, WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_report
+from .multistart import applies
 from .result import ResidualFit
 
 __all__ = ["EDGE_TRY", "EDGE_U", "edge_check"]
@@ -62,7 +63,11 @@ def edge_check(
     layout = ThetaLayout(tuple(terms))
     budget = min(WATCH_EVALS, (max_evals - fit.record.evaluations) // 2)
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    if abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2) or at_limit(fit.theta, layout) or budget <= 0:
+    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b: the
+    # edge φ → +1 above a fit at φ = 0.43; the edge φ → −1 above the limit)
+    always = applies(terms, model)
+    small = abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2)
+    if (not always and (small or at_limit(fit.theta, layout))) or budget <= 0:
         return fit
     span = _spanning(layout)
     if span is None or X.shape[0] <= X.shape[1]:
@@ -106,7 +111,10 @@ def _at_edge(
     def at(theta: np.ndarray) -> float:
         return dense.objective(np.concatenate([theta, phi]), fit.reml)
 
-    return minimize_theta(at, fit.theta, layout.lower(), max_evals=budget, upper=layout.upper())
+    theta = np.asarray(fit.theta, dtype=float)
+    if at_limit(theta, layout):  # from the σ → 0 limit: its θ scaled back to TRIAL_SD
+        theta = theta * (TRIAL_SD / LIMIT_SD)
+    return minimize_theta(at, theta, layout.lower(), max_evals=budget, upper=layout.upper())
 
 
 def _message(sign: float, loglik: float, fit: ResidualFit) -> str:
