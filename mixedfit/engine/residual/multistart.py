@@ -75,7 +75,7 @@ EDGE_PHI = 0.99
 GRID_PHI = (0.3, -0.3, 0.7, -0.7)
 """φ of the grid starts (:func:`grid_points`; rv12b: a mirrored mode with very different sds and
 |φ|, and a mode with a term sd → 0 and ρ 0.91, lie in none of the fit's own restarts' basins)."""
-GRID_RHO = (0.5, -0.5)
+GRID_RHO = (0.5, -0.5, 0.9)
 """The structured terms' ar1 ρ of the grid starts (the other correlations at 0)."""
 GRID_SD = 0.5
 """The structured terms' relative sds of the grid starts (an ordinary term's θ shrunk as
