@@ -54,7 +54,9 @@ def edge_check(
     check's message if it has one), when the criterion at an edge φ → ±1 of its AR(1) residual
     correlation (θ re-optimized, at most :data:`..vanishing.WATCH_EVALS` evaluations per edge,
     counted) is lower than the fit's by more than :data:`..restart.RESTART_GAIN`; the message
-    names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY`, whichever side
+    names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY` (beside a
+    structured term, :func:`.multistart.applies`, always: at any φ and at the σ → 0 limit, from
+    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b), whichever side
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise."""
     model = fit.model

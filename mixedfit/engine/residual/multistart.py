@@ -21,9 +21,14 @@ autocorrelations of odd lag) and −φ; (2) φ = ±:data:`PHI_START` with the fi
 largest relative sd of at most :data:`SD_START` (the residual at least as large as the term:
 from the fit's own scale, seed 5's starts run back to φ → 1), and keeps the lowest criterion
 (lower by more than :data:`..restart.RESTART_GAIN`; every evaluation counted). A fit at the
-σ → 0 limit (φ not identified there) restarts with θ scaled the same way. It runs before the
-fit is moved to the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
-(:mod:`.edge`), so the limit is taken, and an edge named, only when it is above every restart.
+σ → 0 limit (φ not identified there) restarts with θ scaled the same way. (3) a grid
+(:func:`grid_points`): reviewer rv12b found modes in none of these basins (a mirror with very
+different sds and |φ|, seeds a14 and a18; a mode with a term sd → 0 and ρ 0.91, seed a12), so
+φ ∈ :data:`GRID_PHI` × the ar1 term's ρ ∈ :data:`GRID_RHO` with its sds at :data:`GRID_SD` run
+for :data:`GRID_EVALS` evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before
+the fit is moved to the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
+(:mod:`.edge`, for these models whatever φ̂ is and at the limit too), so the limit is taken
+only when it is above every restart and both edges.
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
 sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
