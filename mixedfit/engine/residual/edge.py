@@ -31,6 +31,7 @@ from ..vanishing import WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import edge_optimum, edge_report
+from .multistart import applies
 from .result import ResidualFit
 
 __all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "edge_check"]
@@ -56,7 +57,9 @@ def edge_check(
     check's message if it has one), when the criterion at an edge φ → ±1 of its AR(1) residual
     correlation (θ re-optimized, at most :data:`..vanishing.WATCH_EVALS` evaluations per edge,
     counted) is lower than the fit's by more than :data:`..restart.RESTART_GAIN`; the message
-    names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY`, whichever side
+    names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY` (beside a
+    structured term, :func:`.multistart.applies`, always: at any φ and at the σ → 0 limit, from
+    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b), whichever side
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise."""
     model = fit.model
@@ -65,7 +68,11 @@ def edge_check(
     layout = ThetaLayout(tuple(terms))
     budget = min(WATCH_EVALS, (max_evals - fit.record.evaluations) // 2)
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    if abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2) or at_limit(fit.theta, layout) or budget <= 0:
+    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b: the
+    # edge φ → +1 above a fit at φ = 0.43; the edge φ → −1 above the limit)
+    always = applies(terms, model)
+    small = abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2)
+    if (not always and (small or at_limit(fit.theta, layout))) or budget <= 0:
         return fit
     span = _spanning(layout)
     if span is None or X.shape[0] <= X.shape[1]:

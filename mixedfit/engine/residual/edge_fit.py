@@ -28,6 +28,7 @@ from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from ..threads import single_threaded
+from ..vanishing import LIMIT_SD, TRIAL_SD, at_limit
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .dense import DenseResidual
@@ -152,17 +153,18 @@ def edge_optimum(
     def at(x: np.ndarray) -> float:
         return dense.objective(np.concatenate([x[:m], phi[:1], x[m:]]), fit.reml)
 
+    theta = np.asarray(fit.theta, dtype=float)
+    if at_limit(theta, layout):  # from the σ → 0 limit: its θ scaled back to TRIAL_SD (rv12b)
+        theta = theta * (TRIAL_SD / LIMIT_SD)
     best = minimize_theta(
-        at, np.concatenate([fit.theta, phi[1:]]), lower, max_evals=budget, upper=upper
+        at, np.concatenate([theta, phi[1:]]), lower, max_evals=budget, upper=upper
     )
     x = np.asarray(best.theta, dtype=float)
     stuck = (lower < 0) & ((x <= lower) | (x >= upper))  # a correlation of θ at ±1
     if stuck.any() and budget - best.evaluations > 0:
         x = x.copy()
         x[stuck] = np.concatenate([layout.start(), np.zeros(rest)])[stuck]
-        again = minimize_theta(
-            at, x, lower, max_evals=budget - best.evaluations, upper=upper
-        )
+        again = minimize_theta(at, x, lower, max_evals=budget - best.evaluations, upper=upper)
         spent = best.evaluations + again.evaluations
         best = again if again.objective < best.objective else best
         best = replace(best, evaluations=spent)
@@ -234,9 +236,7 @@ def edge_report(
     )
 
 
-def edge_message(
-    sign: float, loglik: float, interior: tuple[float, float] | None = None
-) -> str:
+def edge_message(sign: float, loglik: float, interior: tuple[float, float] | None = None) -> str:
     """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
     ``interior``: ℓ and φ of the interior optimum it replaced, None on reload)."""
     edge = "1" if sign > 0 else "−1"
@@ -250,8 +250,7 @@ def edge_message(
     alternative = (
         "(1 | subject) beside the structured term, without the AR(1) residual"
         if sign > 0
-        else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) "
-        "residual"
+        else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) residual"
     )
     above = (
         ""

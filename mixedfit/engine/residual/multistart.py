@@ -21,9 +21,14 @@ autocorrelations of odd lag) and −φ; (2) φ = ±:data:`PHI_START` with the fi
 largest relative sd of at most :data:`SD_START` (the residual at least as large as the term:
 from the fit's own scale, seed 5's starts run back to φ → 1), and keeps the lowest criterion
 (lower by more than :data:`..restart.RESTART_GAIN`; every evaluation counted). A fit at the
-σ → 0 limit (φ not identified there) restarts with θ scaled the same way. It runs before the
-fit is moved to the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
-(:mod:`.edge`), so the limit is taken, and an edge named, only when it is above every restart.
+σ → 0 limit (φ not identified there) restarts with θ scaled the same way. (3) a grid
+(:func:`grid_points`): reviewer rv12b found modes in none of these basins (a mirror with very
+different sds and |φ|, seeds a14 and a18; a mode with a term sd → 0 and ρ 0.91, seed a12), so
+φ ∈ :data:`GRID_PHI` × the ar1 term's ρ ∈ :data:`GRID_RHO` with its sds at :data:`GRID_SD` run
+for :data:`GRID_EVALS` evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before
+the fit is moved to the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
+(:mod:`.edge`, for these models whatever φ̂ is and at the limit too), so the limit is taken
+only when it is above every restart and both edges.
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
 sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
@@ -39,6 +44,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import at_limit
@@ -48,10 +54,16 @@ from .structure import ResidualModel
 
 __all__ = [
     "EDGE_PHI",
+    "GRID_EVALS",
+    "GRID_KEEP",
+    "GRID_PHI",
+    "GRID_RHO",
+    "GRID_SD",
     "PHI_START",
     "RESTART_EVALS",
     "SD_START",
     "applies",
+    "grid_points",
     "inside",
     "restart_points",
     "restarted",
@@ -65,6 +77,21 @@ RESTART_EVALS = 2_000
 """Evaluations of a restart before it is judged (:func:`restarted`)."""
 EDGE_PHI = 0.99
 """|φ| from which a restart has run to an edge φ → ±1 (:func:`inside`)."""
+GRID_PHI = (0.3, -0.3, 0.7, -0.7)
+"""φ of the grid starts (:func:`grid_points`; rv12b: a mirrored mode with very different sds and
+|φ|, and a mode with a term sd → 0 and ρ 0.91, lie in none of the fit's own restarts' basins)."""
+GRID_RHO = (0.5, -0.5, 0.9)
+"""The structured terms' ar1 ρ of the grid starts (the other correlations at 0)."""
+GRID_SD = 0.5
+"""The structured terms' relative sds of the grid starts (an ordinary term's θ shrunk as
+:func:`_scaled`'s)."""
+GRID_EVALS = 150
+"""Evaluations of a grid start before the best :data:`GRID_KEEP` go on."""
+GRID_KEEP = 2
+"""Grid starts continued (each with at most :data:`RESTART_EVALS` more evaluations)."""
+
+CAPPED = "evaluation limit reached"
+"""How :func:`..vanishing.capped`'s message begins."""
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the model from x0 = (θ, φ) within a budget (:func:`.fit.fit_residual`'s)."""
@@ -99,14 +126,16 @@ def restarted(
     fit_one: FitOne,
     max_evals: int,
 ) -> ResidualFit:
-    """``fit`` or the best of its restarts (:func:`restart_points`) when that ends inside
-    (:func:`inside`) and lower by more than :data:`..restart.RESTART_GAIN`, the record's
-    ``start`` naming it and its evaluations those of every optimization; ``fit`` itself where
-    :func:`applies` does not hold.
+    """``fit`` or the best of its restarts (:func:`restart_points`, then the grid
+    :func:`grid_points`) when that ends inside (:func:`inside`) and lower by more than
+    :data:`..restart.RESTART_GAIN`, the record's ``start`` naming it and its evaluations those
+    of every optimization; ``fit`` itself where :func:`applies` does not hold.
 
     Each restart has at most :data:`RESTART_EVALS` evaluations (a restart running to an edge
     φ → ±1 crawls along it for thousands); one stopped there inside and lower than the best
-    goes on from where it stopped with the evaluations left."""
+    goes on from where it stopped with the evaluations left. Each grid start has
+    :data:`GRID_EVALS`; the :data:`GRID_KEEP` lowest go on with :data:`RESTART_EVALS` more, and
+    one stopped there lower than the best with the evaluations left."""
     if not applies(terms, fit.model) or fit.phi.size == 0:
         return fit
     layout = ThetaLayout(tuple(terms))
@@ -119,18 +148,87 @@ def restarted(
         if other is None:
             continue
         total += other.record.evaluations
-        if not (inside(other, layout) and other.objective < best.objective - RESTART_GAIN):
+        if not _better(other, best, layout):
             continue
-        if other.record.evaluations >= budget and max_evals > total:  # stopped on the way
+        if _stopped(other, budget) and max_evals > total:  # stopped on the way
             more = _run(fit_one, fit.model, np.asarray(other.record.theta), max_evals - total)
             if more is None:
                 continue
             total += more.record.evaluations
-            if not (inside(more, layout) and more.objective < best.objective - RESTART_GAIN):
+            if not _better(more, best, layout):
                 continue
             other = more
         best = replace(other, record=replace(other.record, start=label))
-    return replace(best, record=replace(best.record, evaluations=total))
+    short: list[tuple[float, str, ResidualFit]] = []
+    for label, x0 in grid_points(fit, layout):
+        budget = min(GRID_EVALS, max_evals - total)
+        if budget <= 0:
+            break
+        other = _run(fit_one, fit.model, x0, budget)
+        if other is not None:
+            total += other.record.evaluations
+            short.append((other.objective, label, other))
+    for _, label, other in sorted(short, key=lambda item: item[0])[:GRID_KEEP]:
+        budget = min(RESTART_EVALS, max_evals - total)
+        if budget <= 0:
+            break
+        spent = GRID_EVALS
+        while _stopped(other, spent) and budget > 0:  # on the way: all that is left if better
+            more = _run(fit_one, fit.model, np.asarray(other.record.theta), budget)
+            if more is None:
+                break
+            total += more.record.evaluations
+            other, spent = more, budget
+            budget = max_evals - total if _better(other, best, layout) else 0
+        if _better(other, best, layout):
+            best = replace(other, record=replace(other.record, start=label))
+    return replace(best, record=_counted(best.record, total, max_evals))
+
+
+def grid_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.ndarray]]:
+    """The grid starts' labels and x0 = (θ, φ): φ over :data:`GRID_PHI` × the structured ar1
+    terms' ρ over :data:`GRID_RHO`, their sds :data:`GRID_SD` (other structured terms'
+    correlations as fitted, ordinary terms' θ as :func:`_scaled`)."""
+    theta = _scaled(np.asarray(fit.theta, dtype=float), layout)
+    points = []
+    for rho in GRID_RHO:
+        base = theta.copy()
+        for term, off in zip(layout.terms, layout.offsets, strict=True):
+            structure = term.structure
+            if structure is None:
+                continue
+            base[off : off + structure.n_sd] = GRID_SD
+            if structure.kind == "ar1" and structure.n_cor:
+                base[off + structure.n_sd] = rho
+        for phi in GRID_PHI:
+            side = np.asarray(fit.phi, dtype=float).copy()
+            side[0] = phi / np.sqrt(1.0 - phi**2)  # u of φ
+            points.append((f"grid φ = {phi:+.1f}, ρ = {rho:+.1f}", np.concatenate([base, side])))
+    return points
+
+
+def _better(other: ResidualFit, best: ResidualFit, layout: ThetaLayout) -> bool:
+    return inside(other, layout) and other.objective < best.objective - RESTART_GAIN
+
+
+def _stopped(other: ResidualFit, budget: int) -> bool:
+    """True if ``other`` stopped at its budget (:func:`..vanishing.capped`'s message)."""
+    record = other.record
+    return record.evaluations >= budget or (
+        not record.converged and record.message.startswith(CAPPED)
+    )
+
+
+def _counted(record: OptimizerRecord, total: int, max_evals: int) -> OptimizerRecord:
+    """``record`` with ``total`` evaluations; a restart's cap message (which counts that
+    restart's and names its own budget) restated with the fit's total and ``max_evals``."""
+    if record.converged or not record.message.startswith(CAPPED):
+        return replace(record, evaluations=total)
+    message = (
+        f"{CAPPED}: a restart stopped at its budget ({total} evaluations over all starts and "
+        f"restarts, max_evals={max_evals}); the best point found is reported"
+    )
+    return replace(record, evaluations=total, message=message)
 
 
 def inside(fit: ResidualFit, layout: ThetaLayout) -> bool:
