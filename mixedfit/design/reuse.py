@@ -18,7 +18,6 @@ canonical orders: a few MB at most. Any other design is built in full, as before
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import pandas as pd
 from formulaic import ModelSpec
 
 from ..formula import ModelFormula
-from ..formula.memo import LRU, caches_enabled
+from ..formula.memo import LRU, Bypass, caches_enabled
 from . import canonical
 from . import frame as frames
 from . import validation as v
@@ -59,22 +58,15 @@ class _Entry:
 _DESIGNS: LRU[_Entry] = LRU(8)
 
 
-_bypass = 0  # depth of designs_built() blocks (in any thread)
-_bypass_lock = threading.Lock()
+_bypass = Bypass()  # open designs_built() blocks (in any thread)
 
 
 @contextmanager
 def designs_built() -> Iterator[None]:
     """Within the block every design is built from the data, neither reused nor stored (the
     other caches still serve): what the first fit of new predictors costs (for benchmarks)."""
-    global _bypass
-    with _bypass_lock:
-        _bypass += 1
-    try:
+    with _bypass.block():
         yield
-    finally:
-        with _bypass_lock:
-            _bypass -= 1
 
 
 def forget_designs() -> None:

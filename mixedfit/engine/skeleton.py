@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..formula.memo import LRU
+from ..formula.memo import LRU, Bypass
 from . import centring as centring_module
 from .blocks import Block, BlockDiag, BlockSparse
 from .centring import Centring
@@ -98,8 +98,7 @@ class Skeleton:
 
 
 _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
-_bypass = 0  # depth of skeletons_built() blocks (in any thread)
-_bypass_lock = threading.Lock()
+_bypass = Bypass()  # open skeletons_built() blocks (in any thread)
 
 
 @contextmanager
@@ -107,14 +106,8 @@ def skeletons_built() -> Iterator[None]:
     """Within the block no skeleton is served or kept (the other caches still serve): what a
     first fit of new terms costs in the engine (for benchmarks, with
     :func:`mixedfit.design.reuse.designs_built`)."""
-    global _bypass
-    with _bypass_lock:
-        _bypass += 1
-    try:
+    with _bypass.block():
         yield
-    finally:
-        with _bypass_lock:
-            _bypass -= 1
 
 
 def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | None:

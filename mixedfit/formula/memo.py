@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
-__all__ = ["LRU", "caches_disabled", "caches_enabled", "clear_caches"]
+__all__ = ["LRU", "Bypass", "caches_disabled", "caches_enabled", "clear_caches"]
 
 V = TypeVar("V")
 
@@ -118,3 +118,27 @@ class LRU(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class Bypass:
+    """A thread-safe depth counter: true while some :meth:`block` is open (in any thread). One
+    cache's own off switch (``design.reuse.designs_built``, ``engine.skeleton.skeletons_built``),
+    beside :func:`caches_disabled` which turns every cache off."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def block(self) -> Iterator[None]:
+        """Within the block the counter is true."""
+        with self._lock:
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
