@@ -124,7 +124,7 @@ def reused_design(
     if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
         return None
     for column, saved in zip(read, entry.values, strict=True):
-        if not np.array_equal(_bits(column), saved):
+        if not _same_bits(_bits(column), saved):
             return None
     response = columns[entry.response]
     if response.array is None or response.dtype != entry.response_dtype:
@@ -242,3 +242,12 @@ def _bits(column: Any) -> np.ndarray:
     if values.dtype.kind == "f":
         return values.view(f"u{values.dtype.itemsize}")
     return values
+
+
+def _same_bits(bits: np.ndarray, saved: np.ndarray) -> bool:
+    """``np.array_equal(bits, saved)``; for integer or boolean arrays of the same dtype and
+    shape (category codes, the numbers' bytes) the bytes compared at once (a tenth of the
+    cost on a small design)."""
+    if bits.dtype == saved.dtype and bits.shape == saved.shape and bits.dtype.kind in "iub":
+        return bits.tobytes() == saved.tobytes()
+    return bool(np.array_equal(bits, saved))

@@ -22,7 +22,7 @@ from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
 from .ridge import ridge_tangent
-from .skeleton import skeleton_of
+from .skeleton import KernelLease, skeleton_of
 from .solution import Solution, solve
 from .start import factor_start as _moment_start
 from .unbounded import second_opinion, structured_entries
@@ -74,15 +74,17 @@ def fit_lmm(
     EngineFit
     """
     skeleton = skeleton_of(terms, weights)  # a reused design's: only y's part computed
+    lease = None  # (and its compiled kernel kept: only y's row packed)
     if skeleton is not None:
-        factor, centring, inner = skeleton.factors(terms, X, y)
+        factor, centring, inner, lease = skeleton.planned(terms, X, y)
     else:
         factor, centring = weighted_factor(terms, X, y, weights), Centring.of(terms)
         inner = None if centring is None else weighted_factor(centring.terms(terms), X, y, weights)
-    return fit_factors(
-        *(factor, centring, inner), reml=reml, theta_start=theta_start, max_evals=max_evals,
-        optimizer=optimizer, progress=progress, blups="lazy",
-    )  # fmt: skip
+    with lease if lease is not None else contextlib.nullcontext():
+        return fit_factors(
+            *(factor, centring, inner), reml=reml, theta_start=theta_start, max_evals=max_evals,
+            optimizer=optimizer, progress=progress, blups="lazy", _lease=lease,
+        )  # fmt: skip
 
 
 def fit_factors(
@@ -98,6 +100,7 @@ def fit_factors(
     start_of: Callable[[BlockedFactor], np.ndarray] | None = None,
     criterion_of: Callable[[BlockedFactor], Callable[[np.ndarray], float]] | None = None,
     blups: bool | str = True,
+    _lease: KernelLease | None = None,
 ) -> EngineFit:
     """:func:`fit_lmm` on factors built beforehand (:func:`weighted_factor`): the model's and,
     when its slope columns are centred for the optimizer (``centring``, :meth:`.Centring.of`),
@@ -106,8 +109,8 @@ def fit_factors(
     :func:`.start.factor_start`), and ``criterion_of``, factor → its criterion
     θ ↦ value (by default the compiled kernel's where it covers the factor, :mod:`.jit`), and
     ``blups=False`` (the solution without BLUPs, :func:`.solution.solve`; ``"lazy"``: computed
-    when first read, off the fit's frozen factor). The returned fit freezes both factors (see
-    :class:`EngineFit`)."""
+    when first read, off the fit's frozen factor; ``_lease``: the factor's kept compiled
+    kernel, :class:`.skeleton.KernelLease`). The returned fit freezes both factors."""
     layout = factor.layout
     lower = layout.lower()
     moments = _moment_start if start_of is None else start_of
@@ -115,7 +118,7 @@ def fit_factors(
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
         raise ValueError(f"optimizer must be 'auto', 'bobyqa' or 'cobyqa', not {optimizer!r}")
-    evaluate = _compiled_criteria(reml) if criterion_of is None else criterion_of
+    evaluate = _compiled_criteria(reml, _lease) if criterion_of is None else criterion_of
     optima: dict[bytes, CentredOptimum] = {}  # θ → the centred optimum to read estimates off
     criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's (centred) optimum
     values: dict[bytes, float] = {}  # θ → the criterion there, as the optimizer found it
@@ -289,17 +292,18 @@ def criterion_at(
 
 
 def _compiled_criteria(
-    reml: bool,
+    reml: bool, lease: KernelLease | None = None
 ) -> Callable[[BlockedFactor], Callable[[np.ndarray], float]]:
     """factor ↦ its criterion θ ↦ value, through the compiled kernel where it covers the
-    factor and the process wants it (:func:`.jit.criterion`, :func:`.jit.wanted`), built once
-    per factor and fit."""
+    factor and the process wants it (:func:`.jit.criterion`, :func:`.jit.wanted`; ``lease``'s
+    kept kernel for its factor), built once per factor and fit."""
     built: dict[int, Callable[[np.ndarray], float]] = {}
     compiled = jit.wanted()
 
     def of(factor: BlockedFactor) -> Callable[[np.ndarray], float]:
         if id(factor) not in built:
-            built[id(factor)] = (
+            kept = lease.criterion(factor, reml) if compiled and lease is not None else None
+            built[id(factor)] = kept or (
                 jit.criterion(factor, reml) if compiled else lambda th: factor.objective(th, reml)
             )
         return built[id(factor)]

@@ -32,13 +32,77 @@ from .blocks import Block, BlockDiag, BlockSparse
 from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
+from .jit import CompiledCriterion, EvaluationKernel
 from .reparam import FixedCentring, centre_fixed
 from .reterm import ReTerm
 
-__all__ = ["MAX_ROWS", "MAX_SKELETONS", "Skeleton", "factor_of", "skeleton_of", "skeletons_built"]
+__all__ = [
+    "MAX_ROWS",
+    "MAX_SKELETONS",
+    "KernelLease",
+    "Skeleton",
+    "factor_of",
+    "skeleton_of",
+    "skeletons_built",
+]
 
 MAX_SKELETONS = 8  # designs kept (as many as mixedfit.design.reuse keeps)
 MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
+MAX_IDLE = 2  # idle compiled kernels kept per design (more only while fits run at once)
+
+
+class _Kernels:
+    """Idle compiled kernels (:class:`.jit.EvaluationKernel`, with their criteria by REML
+    flag) of one design (terms and X): packed with its cross products, the response's row
+    being that of the last fit they served."""
+
+    def __init__(self) -> None:
+        self.idle: list[tuple[EvaluationKernel, dict[bool, CompiledCriterion]]] = []
+        self.lock = threading.Lock()
+
+
+class KernelLease:
+    """The compiled criterion of one fit's factor from its design's idle kernels (one taken
+    for the fit, only the response's row packed anew: :meth:`.jit.EvaluationKernel.pack_response`),
+    or a new kernel; the kernel goes back when the fit ends (``with lease:``). Every buffer an
+    evaluation reads is packed or written by it, so the criterion is bit for bit that of a
+    kernel packed afresh (:func:`.jit.criterion`)."""
+
+    def __init__(self, pool: _Kernels, factor: BlockedFactor) -> None:
+        self._pool, self._factor = pool, factor
+        self._taken: tuple[EvaluationKernel, dict[bool, CompiledCriterion]] | None = None
+
+    def criterion(self, factor: BlockedFactor, reml: bool) -> CompiledCriterion | None:
+        """The kernel's criterion of ``factor`` (None unless it is the fit's factor and the
+        kernel covers it)."""
+        if factor is not self._factor:
+            return None
+        if self._taken is None:
+            with self._pool.lock:
+                taken = self._pool.idle.pop() if self._pool.idle else None
+            if taken is None:
+                kernel = EvaluationKernel.of(factor)
+                if kernel is None:
+                    return None
+                taken = kernel, {}
+            else:
+                taken[0].factor = factor
+                taken[0].pack_response()
+            self._taken = taken
+        kernel, criteria = self._taken
+        if reml not in criteria:
+            criteria[reml] = kernel.function(reml)
+        return criteria[reml]
+
+    def __enter__(self) -> KernelLease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        taken, self._taken = self._taken, None
+        if taken is not None:
+            with self._pool.lock:
+                if len(self._pool.idle) < MAX_IDLE:
+                    self._pool.idle.append(taken)
 
 
 @dataclass(frozen=True)
@@ -47,8 +111,9 @@ class _Products:
 
     blocks: dict[tuple[int, int], Block]
     nested: dict[tuple[int, int], bool]
-    # (centred X, its rows A[K, j] per block) of the last X seen: reused while X stays the same
-    rows: list[tuple[np.ndarray, list[np.ndarray]]] = field(default_factory=list)
+    # (centred X, its rows A[K, j] per block, its idle kernels) of the last X seen: reused
+    # while X stays the same
+    rows: list[tuple[np.ndarray, list[np.ndarray], _Kernels]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -89,12 +154,21 @@ class Skeleton:
     ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None]:
         """:func:`.lmm.fit_lmm`'s factors of ``terms`` (those it was built from) and of the
         centred columns, and the centring: ``weighted_factor`` without weights."""
+        return self.planned(terms, X, y)[:3]
+
+    def planned(
+        self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray
+    ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None, KernelLease]:
+        """:meth:`factors` and the lease of the first factor's compiled criterion from the
+        design's idle kernels (:class:`KernelLease`)."""
         Xc, yc, fixed_map = centre_fixed(X, y, None)
-        factor = factor_of(self.products("outer", terms), terms, Xc, yc, fixed_map)
+        pool: list[_Kernels] = []
+        factor = factor_of(self.products("outer", terms), terms, Xc, yc, fixed_map, pool)
+        lease = KernelLease(pool[0], factor)
         if self.inner is None:
-            return factor, self.centring, None
+            return factor, self.centring, None, lease
         inner = factor_of(self.products("inner", self.inner), self.inner, Xc, yc, fixed_map)
-        return factor, self.centring, inner
+        return factor, self.centring, inner, lease
 
 
 _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
@@ -146,8 +220,8 @@ def _kept(a: np.ndarray) -> np.ndarray:
 def _same(kept: np.ndarray, given: np.ndarray) -> bool:
     """True if ``given`` holds the very bits of ``kept`` (same shape and dtype: the key's;
     -0.0 is not 0.0, and a NaN equals the same NaN)."""
-    bits = np.ascontiguousarray(given).view(np.uint8)
-    return bool(np.array_equal(kept.view(np.uint8), bits))
+    # (the bytes compared at once: a tenth of np.array_equal's cost on a small design)
+    return kept.shape == given.shape and kept.tobytes() == given.tobytes()
 
 
 def _same_x(kept: np.ndarray, X: np.ndarray) -> bool:
@@ -162,19 +236,24 @@ def factor_of(
     X: np.ndarray,
     y: np.ndarray,
     fixed_map: FixedCentring | None,
+    kernels: list[_Kernels] | None = None,
 ) -> BlockedFactor:
     """``BlockedFactor(terms, X, y, 0.0, fixed_map)`` (X, y centred, unweighted) from the kept
-    cross products of ``terms``: only the response's rows (and X's, when X changed) computed."""
+    cross products of ``terms``: only the response's rows (and X's, when X changed) computed.
+    ``kernels`` (a list) receives the idle kernels kept with these cross products and X."""
     ordered = _block_order(terms)
     K = len(ordered)
-    x_rows = None
+    found = None
     with products.lock:
         if products.rows and _same_x(products.rows[0][0], X):
-            x_rows = products.rows[0][1]
-    if x_rows is None:
-        x_rows = [_fixed_rows(X, t) for t in ordered]
+            found = products.rows[0][1:]
+    if found is None:
+        found = [_fixed_rows(X, t) for t in ordered], _Kernels()
         with products.lock:
-            products.rows[:] = [(np.array(X, order="C"), x_rows)]
+            products.rows[:] = [(np.array(X, order="C"), *found)]
+    x_rows = found[0]
+    if kernels is not None:
+        kernels.append(found[1])
     A: dict[tuple[int, int], Block] = dict(products.blocks)
     Xy = np.column_stack([X, y])
     for j, t in enumerate(ordered):
