@@ -1,0 +1,193 @@
+"""The compiled kernel kept with a reused design (issue 15, :class:`.skeleton.KernelLease`).
+
+A fit of a reused design (the same formula on the same predictors: :mod:`.design.reuse`, the
+skeleton of :mod:`.engine.skeleton`) takes an idle compiled kernel kept with the design's cross
+products and X, packs only the response's row into it, and gives it back when the fit ends.
+Every fit is compared, bit for bit, with the same fit made with every cache off (a fresh
+kernel packed from scratch); that the kernel is really reused is checked by counting the
+kernels built. Nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_design_cache import _same_fit
+
+import mixedfit as mf
+from mixedfit.engine import jit
+from mixedfit.engine import skeleton as skeleton_module
+from mixedfit.engine.lmm import fit_lmm
+from mixedfit.engine.reterm import ReTerm
+from mixedfit.formula.memo import caches_disabled, clear_caches
+
+MODELS = [
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+    ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
+    ("Pastes", "strength ~ 1 + (1 | batch) + (1 | batch:cask)"),
+]
+INTERCEPT = "Reaction ~ Days + (1 | Subject)"  # Z does not hold Days: X changes alone
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[int]:
+    """Counts the compiled kernels built (:class:`.jit.EvaluationKernel`)."""
+    count = [0]
+    init = jit.EvaluationKernel.__init__
+
+    def counted(self: jit.EvaluationKernel, factor: Any) -> None:
+        count[0] += 1
+        init(self, factor)
+
+    monkeypatch.setattr(jit.EvaluationKernel, "__init__", counted)
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
+    return count
+
+
+def _fit(formula: str, df: pd.DataFrame, **kw: Any) -> mf.LinearMixedModel:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mf.lmer(formula, df, **kw)
+
+
+def _compare(formula: str, df: pd.DataFrame, **kw: Any) -> mf.LinearMixedModel:
+    """The fit with the caches equals the fit without; returns the cached fit."""
+    got = _fit(formula, df, **kw)
+    with caches_disabled():
+        want = _fit(formula, df, **kw)
+    _same_fit(got, want)
+    np.testing.assert_array_equal(got.vcov.to_numpy(), want.vcov.to_numpy())
+    assert got.converged == want.converged
+    assert got.optimizer.evaluations == want.optimizer.evaluations
+    return got
+
+
+def _responses(df: pd.DataFrame, response: str, count: int) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(11)
+    values = df[response].to_numpy(dtype=float)
+    noise = [rng.normal(scale=values.std(), size=len(df)) for _ in range(count)]
+    return [df, *(df.assign(**{response: values + e}) for e in noise)]
+
+
+@pytest.mark.parametrize(("name", "formula"), MODELS)
+def test_the_kept_kernel_serves_new_responses_bit_for_bit(built, name, formula):
+    df = mf.load_dataset(name)
+    frames = _responses(df, formula.split("~")[0].strip(), 4)
+    _fit(formula, df)  # builds the design
+    _fit(formula, df)  # reuses it: the skeleton and the kernel are kept
+    before = built[0]
+    for i, frame in enumerate(frames * 2):  # REML and ML alternating, responses revisited
+        _compare(formula, frame, reml=i % 3 != 1)
+    # the caches-off fits build one kernel each; the cached ones reuse the kept kernel
+    assert built[0] - before == len(frames) * 2
+
+
+def test_a_changed_x_never_reuses_a_stale_kernel(built):
+    df = mf.load_dataset("sleepstudy")
+    days = df["Days"].to_numpy(dtype=float)
+    shifted = df.assign(Days=days + 0.5)  # the same Z (intercepts), another X
+    one = df.assign(Days=np.where(df.index == 7, 3.25, days))
+    for frame in (df, shifted, df, one, shifted, df, one):
+        _compare(INTERCEPT, frame)
+        _compare(INTERCEPT, frame, reml=False)
+
+
+def test_the_kept_kernel_holds_what_a_fresh_one_packs():
+    df = mf.load_dataset("Penicillin")
+    formula = MODELS[1][1]
+    for frame in _responses(df, "diameter", 3):
+        fit = _fit(formula, frame)
+    factor = fit._engine.factor
+    kept = skeleton_module.skeleton_of(_terms(fit), None)
+    assert kept is not None
+    pool = kept.products("outer", _terms(fit)).rows[0][2]
+    assert len(pool.idle) == 1
+    kernel = pool.idle[0][0]
+    assert kernel.factor is factor  # it served the last fit
+    fresh = jit.EvaluationKernel(factor)
+    for part in ("a00", "at0", "att", "reals", "ibuf"):
+        assert getattr(kernel, part).tobytes() == getattr(fresh, part).tobytes(), part
+
+
+def _terms(fit: mf.LinearMixedModel) -> list[ReTerm]:
+    return list(fit._engine.factor.layout.terms)
+
+
+def test_fits_from_the_kept_kernel_share_no_mutable_state():
+    df = mf.load_dataset("sleepstudy")
+    formula = MODELS[0][1]
+    frames = _responses(df, "Reaction", 2)
+    _fit(formula, df)
+    first, second = (_fit(formula, frame) for frame in frames[1:])
+    want = _fit(formula, frames[2])
+    assert first._engine.factor is not second._engine.factor
+    assert not np.shares_memory(first._engine.factor.L[1, 1], second._engine.factor.L[1, 1])
+    # refitting one (to new responses, by ML) and fitting on leaves the other as it was
+    first.refit(reml=False)
+    first.refit(y=frames[0]["Reaction"].to_numpy())
+    _fit(formula, frames[1], reml=False)
+    _same_fit(second, want)
+    np.testing.assert_array_equal(second._engine.factor.L[1, 1], want._engine.factor.L[1, 1])
+    assert not np.shares_memory(first._engine.theta, second._engine.theta)
+
+
+def test_fits_at_once_in_threads_equal_fits_one_by_one():
+    df = mf.load_dataset("Pastes")
+    formula = MODELS[2][1]
+    frames = _responses(df, "strength", 7)
+    _fit(formula, df)
+    with caches_disabled():
+        want = [_fit(formula, frame) for frame in frames]
+    got: list[Any] = [None] * len(frames)
+
+    def run(i: int) -> None:
+        for _ in range(3):
+            got[i] = _fit(formula, frames[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(frames))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for g, w in zip(got, want, strict=True):
+        _same_fit(g, w)
+
+
+def test_a_kernel_is_given_back_when_the_fit_fails(monkeypatch):
+    rng = np.random.default_rng(4)
+    refs = np.repeat(np.arange(8), 6)
+    terms = [ReTerm(refs, np.ones((48, 1)), 8)]
+    X = np.column_stack([np.ones(48), rng.normal(size=48)])
+    y = rng.normal(size=48) + refs
+    fit_lmm(terms, X, y)
+    kept = skeleton_module.skeleton_of(terms, None)
+    assert kept is not None
+    pool = kept.products("outer", terms).rows[0][2]
+    assert len(pool.idle) == 1
+
+    def fail(*args: Any, **kw: Any) -> None:
+        raise RuntimeError("a failing fit")
+
+    monkeypatch.setattr("mixedfit.engine.lmm.compiled_optimum", fail)
+    with pytest.raises(RuntimeError):
+        fit_lmm(terms, X, y)
+    assert len(pool.idle) == 1  # given back, not lost (nor kept twice)
+    monkeypatch.undo()
+    got = fit_lmm(terms, X, y + 1.0)
+    with caches_disabled():
+        want = fit_lmm(terms, X, y + 1.0)
+    np.testing.assert_array_equal(got.theta, want.theta)
+    np.testing.assert_array_equal(got.solution.beta, want.solution.beta)
+    assert got.objective == want.objective
