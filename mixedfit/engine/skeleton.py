@@ -32,7 +32,7 @@ from .blocks import Block, BlockDiag, BlockSparse
 from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
-from .jit import CompiledCriterion, EvaluationKernel
+from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
 from .reparam import FixedCentring, centre_fixed
 from .reterm import ReTerm
 
@@ -74,8 +74,8 @@ class KernelLease:
 
     def criterion(self, factor: BlockedFactor, reml: bool) -> CompiledCriterion | None:
         """The kernel's criterion of ``factor`` (None unless it is the fit's factor and the
-        kernel covers it)."""
-        if factor is not self._factor:
+        kernel covers it: :func:`.jit.covered`, which the second block's policy decides too)."""
+        if factor is not self._factor or not covered(factor) or not enabled():
             return None
         if self._taken is None:
             with self._pool.lock:
