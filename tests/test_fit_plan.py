@@ -191,3 +191,37 @@ def test_a_kernel_is_given_back_when_the_fit_fails(monkeypatch):
     np.testing.assert_array_equal(got.theta, want.theta)
     np.testing.assert_array_equal(got.solution.beta, want.solution.beta)
     assert got.objective == want.objective
+
+
+def test_the_kept_kernel_follows_the_compiled_functions(monkeypatch):
+    """Regression (found by tests/test_jit_nlopt.py and tests/test_jit.py): the kept kernel's
+    criterion was reused after NLopt's C path was switched off, and a process's first kernel
+    was not probed (a damaged numba cache then failed mid-fit instead of warning)."""
+    from mixedfit.engine import optimize
+
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
+    df = mf.load_dataset("sleepstudy")
+    formula = MODELS[0][1]
+    for _ in range(3):
+        _fit(formula, df)
+    monkeypatch.setattr("mixedfit.engine.lmm.compiled_optimum", lambda *args: None)
+    calls: list[int] = []
+    run = optimize._run_native
+    monkeypatch.setattr(optimize, "_run_native", lambda *a: calls.append(1) or run(*a))
+    monkeypatch.setattr(jit, "_native", None)  # new criteria get no native optimizer
+    _fit(formula, df)
+    assert not calls
+    monkeypatch.undo()
+    monkeypatch.setenv("MIXEDFIT_JIT", "0")
+    plain = _fit(formula, df)
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
+
+    def broken(*args: Any, **kwargs: Any) -> float:
+        raise RuntimeError("a damaged cache")
+
+    monkeypatch.setattr(jit._module, "evaluate", broken)
+    monkeypatch.setattr(jit, "_probed", False)  # a fresh process: no kernel has run yet
+    monkeypatch.setattr(jit, "_available", True)
+    with pytest.warns(RuntimeWarning, match="compiled kernel failed"):
+        fit = mf.lmer(formula, df)
+    assert fit.objective == plain.objective

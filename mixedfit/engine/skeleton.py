@@ -28,6 +28,7 @@ import numpy as np
 
 from ..formula.memo import LRU, Bypass
 from . import centring as centring_module
+from . import jit
 from .blocks import Block, BlockDiag, BlockSparse
 from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
@@ -51,13 +52,17 @@ MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
 MAX_IDLE = 2  # idle compiled kernels kept per design (more only while fits run at once)
 
 
+# REML flag → (the compiled functions it calls, the criterion)
+_Criteria = dict[bool, tuple[tuple[object, ...], CompiledCriterion]]
+
+
 class _Kernels:
     """Idle compiled kernels (:class:`.jit.EvaluationKernel`, with their criteria by REML
     flag) of one design (terms and X): packed with its cross products, the response's row
     being that of the last fit they served."""
 
     def __init__(self) -> None:
-        self.idle: list[tuple[EvaluationKernel, dict[bool, CompiledCriterion]]] = []
+        self.idle: list[tuple[EvaluationKernel, _Criteria]] = []
         self.lock = threading.Lock()
 
 
@@ -70,7 +75,7 @@ class KernelLease:
 
     def __init__(self, pool: _Kernels, factor: BlockedFactor) -> None:
         self._pool, self._factor = pool, factor
-        self._taken: tuple[EvaluationKernel, dict[bool, CompiledCriterion]] | None = None
+        self._taken: tuple[EvaluationKernel, _Criteria] | None = None
 
     def criterion(self, factor: BlockedFactor, reml: bool) -> CompiledCriterion | None:
         """The kernel's criterion of ``factor`` (None unless it is the fit's factor and the
@@ -80,7 +85,7 @@ class KernelLease:
         if self._taken is None:
             with self._pool.lock:
                 taken = self._pool.idle.pop() if self._pool.idle else None
-            if taken is None:
+            if taken is None or not jit._probed:  # (a process's first kernel is probed)
                 kernel = EvaluationKernel.of(factor)
                 if kernel is None:
                     return None
@@ -90,9 +95,12 @@ class KernelLease:
                 taken[0].pack_response()
             self._taken = taken
         kernel, criteria = self._taken
-        if reml not in criteria:
-            criteria[reml] = kernel.function(reml)
-        return criteria[reml]
+        # built again when the compiled functions it calls were swapped (tests, a failure)
+        calls = (jit._native, jit._module.evaluate, jit._module.evaluate_many)
+        found = criteria.get(reml)
+        if found is None or any(a is not b for a, b in zip(found[0], calls, strict=True)):
+            found = criteria[reml] = calls, kernel.function(reml)
+        return found[1]
 
     def __enter__(self) -> KernelLease:
         return self
