@@ -7,7 +7,9 @@ same: the centring of slope columns (:meth:`.Centring.of`, with the centred colu
 the cross products of the terms with each other and with the (centred) fixed-effects columns.
 :func:`skeleton_of` keeps them, so the fit computes only the response's part of A
 (:func:`factor_of`): bit for bit what :func:`.lmm.weighted_factor` computes, the same functions
-on the same columns.
+on the same columns. With the cross products and X it keeps the design's idle compiled kernels
+(:class:`KernelLease`): a fit takes one, packs only the response's row into it and gives it back
+when it ends, so its criterion is that of a kernel packed afresh, bit for bit.
 
 A skeleton is served only when every term's Z and level codes hold the very bits (same shape,
 dtype, values) of the read-only copies it keeps, with the same numbers of levels and
