@@ -143,6 +143,7 @@ def test_fits_from_the_kept_kernel_share_no_mutable_state():
     assert not np.shares_memory(first._engine.theta, second._engine.theta)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # (catch_warnings is per process)
 def test_fits_at_once_in_threads_equal_fits_one_by_one():
     df = mf.load_dataset("Pastes")
     formula = MODELS[2][1]
