@@ -2,7 +2,7 @@
 
 A fit of a reused design (the same formula on the same predictors: :mod:`.design.reuse`, the
 skeleton of :mod:`.engine.skeleton`) takes an idle compiled kernel kept with the design's cross
-products and X, packs only the response's row into it, and gives it back when the fit ends.
+products and X, packs its cross products into it, and gives it back when the fit ends.
 Every fit is compared, bit for bit, with the same fit made with every cache off (a fresh
 kernel packed from scratch); that the kernel is really reused is checked by counting the
 kernels built. Nothing here is timed.

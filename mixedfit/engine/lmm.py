@@ -74,7 +74,7 @@ def fit_lmm(
     EngineFit
     """
     skeleton = skeleton_of(terms, weights)  # a reused design's: only y's part computed
-    lease = None  # (and its compiled kernel kept: only y's row packed)
+    lease = None  # (and its compiled kernel kept: no allocation per fit)
     if skeleton is not None:
         factor, centring, inner, lease = skeleton.planned(terms, X, y)
     else:

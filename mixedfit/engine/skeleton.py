@@ -8,8 +8,8 @@ the cross products of the terms with each other and with the (centred) fixed-eff
 :func:`skeleton_of` keeps them, so the fit computes only the response's part of A
 (:func:`factor_of`): bit for bit what :func:`.lmm.weighted_factor` computes, the same functions
 on the same columns. With the cross products and X it keeps the design's idle compiled kernels
-(:class:`KernelLease`): a fit takes one, packs only the response's row into it and gives it back
-when it ends, so its criterion is that of a kernel packed afresh, bit for bit.
+(:class:`KernelLease`): a fit takes one, packs its cross products into it (no allocation) and
+gives it back when it ends, so its criterion is that of a kernel packed afresh, bit for bit.
 
 A skeleton is served only when every term's Z and level codes hold the very bits (same shape,
 dtype, values) of the read-only copies it keeps, with the same numbers of levels and
@@ -60,8 +60,8 @@ _Criteria = dict[bool, tuple[tuple[object, ...], CompiledCriterion]]
 
 class _Kernels:
     """Idle compiled kernels (:class:`.jit.EvaluationKernel`, with their criteria by REML
-    flag) of one design (terms and X): packed with its cross products, the response's row
-    being that of the last fit they served."""
+    flag) of one design (terms and X), packed with the cross products of the last fit they
+    served."""
 
     def __init__(self) -> None:
         self.idle: list[tuple[EvaluationKernel, _Criteria]] = []
@@ -70,10 +70,10 @@ class _Kernels:
 
 class KernelLease:
     """The compiled criterion of one fit's factor from its design's idle kernels (one taken
-    for the fit, only the response's row packed anew: :meth:`.jit.EvaluationKernel.pack_response`),
-    or a new kernel; the kernel goes back when the fit ends (``with lease:``). Every buffer an
-    evaluation reads is packed or written by it, so the criterion is bit for bit that of a
-    kernel packed afresh (:func:`.jit.criterion`)."""
+    for the fit, its buffers kept and the factor's A packed into them:
+    :meth:`.jit.EvaluationKernel.pack`), or a new kernel; the kernel goes back when the fit
+    ends (``with lease:``). Every buffer an evaluation reads is packed or written by it, so the
+    criterion is bit for bit that of a kernel packed afresh (:func:`.jit.criterion`)."""
 
     def __init__(self, pool: _Kernels, factor: BlockedFactor) -> None:
         self._pool, self._factor = pool, factor
@@ -93,8 +93,8 @@ class KernelLease:
                     return None
                 taken = kernel, {}
             else:
-                taken[0].factor = factor
-                taken[0].pack_response()
+                taken[0].factor = factor  # A packed anew: bit for bit a fresh kernel's
+                taken[0].pack()
             self._taken = taken
         kernel, criteria = self._taken
         # built again when the compiled functions it calls were swapped (tests, a failure)
