@@ -8,8 +8,9 @@
 # The df do not depend on the parameterization of psi at the optimum.
 # Sourced by (session 12; each held its own copy before):
 #   make_limit_df.R (this directory; sat_df), ../cov_probe/van2_sat.R, ../cov_probe/van2_ar1_sat.R,
-#   ../cov_varident_reference/vanished_reference_sat.R,
-# all run from the repository root: source("tests/reference/limit_df/sat_dense.R").
+#   ../cov_varident_reference/vanished_reference_sat.R (sat_fit), all run from the repository root:
+#   source("tests/reference/limit_df/sat_dense.R"); and ../cov_probe/tiny_sat.R, tiny_sat_gls.R
+#   (sat_df_at; run in their directory: source("../limit_df/sat_dense.R")).
 suppressMessages(library(numDeriv))
 
 # pieces(psi): X'V^-1 X, X'V^-1 y, y'V^-1 y and log|V| summed over blocks (lists of row indices);
@@ -41,11 +42,12 @@ sat_deviance <- function(pieces, n, p, reml = TRUE) {
   }
 }
 
-# the Satterthwaite df of every coefficient at psi (dev's minimum), numDeriv step d = step
-sat_df_at <- function(dev, vcov, psi, step = 0.1) {
-  H <- hessian(dev, psi, method.args = list(d = step))
+# the Satterthwaite df of every coefficient at psi (dev's minimum), numDeriv's method.args (default:
+# relative step d = step); returns df, H (the Hessian of dev) and vcov (Var(beta) at psi)
+sat_df_at <- function(dev, vcov, psi, step = 0.1, method.args = list(d = step)) {
+  H <- hessian(dev, psi, method.args = method.args)
   A <- 2 * solve(H)
-  J <- jacobian(function(psi) as.vector(vcov(psi)), psi, method.args = list(d = step))
+  J <- jacobian(function(psi) as.vector(vcov(psi)), psi, method.args = method.args)
   V0 <- vcov(psi); p <- nrow(V0)
   df <- sapply(seq_len(p), function(j) {
     l <- numeric(p); l[j] <- 1
