@@ -9,8 +9,9 @@
 # Sourced by (session 12; each held its own copy before):
 #   make_limit_df.R (this directory; sat_df), ../cov_probe/van2_sat.R, ../cov_probe/van2_ar1_sat.R,
 #   ../cov_varident_reference/vanished_reference_sat.R (sat_fit), all run from the repository root:
-#   source("tests/reference/limit_df/sat_dense.R"); and ../cov_probe/tiny_sat.R, tiny_sat_gls.R
-#   (sat_df_at; run in their directory: source("../limit_df/sat_dense.R")).
+#   source("tests/reference/limit_df/sat_dense.R"); and ../cov_probe/tiny_sat.R, tiny_sat_gls.R,
+#   ../limit_crossed/limit_crossed.R, oxboys_grp.R (sat_df_at with their own dense deviance; run in
+#   their directory: source("../limit_df/sat_dense.R")).
 suppressMessages(library(numDeriv))
 
 # pieces(psi): X'V^-1 X, X'V^-1 y, y'V^-1 y and log|V| summed over blocks (lists of row indices);
