@@ -5,8 +5,7 @@
 # (Phi_A = Phi_g (n_g - 3) / (n_g - 2) per stratum block, df Welch's); at 1e-7 (ratio 5.8e-8) R's dense solve(X'V^-1 X)
 # has lost the digits (as mixedfit's dense path did): recorded to show it. Run (in this directory): Rscript kr_tiny.R
 suppressMessages({library(jsonlite); library(numDeriv)})
-src <- readLines("../cov_kr/make_kr.R"); a <- grep("^kr_dense <- function", src); b <- grep("^write_ref <- function", src)
-eval(parse(text = src[a:(b - 1)]))
+source("../cov_kr/kr_dense.R")  # kr_dense (path from this directory, where the script is run)
 out <- list()
 for (nz in c("0.001", "1e-07")) {
   d <- read.csv(sprintf("hdf2_%s.csv", nz)); d$stratum <- factor(d$stratum)

@@ -5,8 +5,7 @@
 # The dense REML is maximised here (nlminb, several starts). Run from this directory:
 #   Rscript kr_re_tiny.R > kr_re_tiny.json
 suppressMessages({library(jsonlite); library(numDeriv)})
-src <- readLines("../cov_kr/make_kr.R"); a <- grep("^kr_dense <- function", src); b <- grep("^write_ref <- function", src)
-eval(parse(text = src[a:(b - 1)]))
+source("../cov_kr/kr_dense.R")  # kr_dense (path from this directory, where the script is run)
 out <- list()
 for (nz in c("3e-4", "3e-5", "1.5e-5")) {
   d <- read.csv(sprintf("krre2_%s.csv", nz)); d$stratum <- factor(d$stratum)

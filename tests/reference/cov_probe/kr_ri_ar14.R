@@ -1,7 +1,7 @@
 # Dense Kenward-Roger (REML) at a tiny *interior* VarIdent ratio with random effects (lane exact2): ri_ar14
 # (y ~ stratum + x + (1|subject), AR1(t, subject) & VarIdent(stratum), stratum B ratio 8.8e-5), at R's dense REML
 # optimum of tiny_sat.R (tiny_sat.json's psi). tau = (log sd_b, log sigma, log dB, log dC, log dD, u = rho/sqrt(1-rho^2)),
-# mixedfit's KR scale. kr_dense of tests/reference/cov_kr/make_kr.R (mmrm's formulas) with ABSOLUTE numDeriv steps
+# mixedfit's KR scale. kr_dense of tests/reference/cov_kr/kr_dense.R (mmrm's formulas) with ABSOLUTE numDeriv steps
 # (every derivative at q = 0 of f(tau + q), zero.tol = 1: steps eps = d = 0.1 .. 1e-4; rv10's relative steps were
 # unstable). The n x n V (sd_b^2 + 7.8e-9 in B's diagonal) keeps B's variance to ~1e-8 relative; its numerical
 # derivatives lose it below a step ~0.01 (steps 1e-3, 1e-4: negative df). Steps 0.1, 0.05, 0.02 agree to
@@ -18,37 +18,12 @@ tau0 <- c(psi[2], psi[1], psi[3:5], sinh(psi[6]))  # (log sd_b, log sigma, log d
 S_of <- function(t) { s <- exp(t[2]) * c(1, exp(t[3:5]))[st8]; r <- t[6] / sqrt(1 + t[6]^2)
   exp(2 * t[1]) + outer(s, s) * r^abs(outer(1:8, 1:8, "-")) }
 idx <- lapply(sub, function(i) d$t[i]); Xs <- lapply(sub, function(i) X[i, , drop = FALSE]); ys <- lapply(sub, function(i) d$y[i])
-# kr_dense of tests/reference/cov_kr/make_kr.R with absolute steps: every derivative taken at q = 0 of f(tau0 + q)
-kr_abs <- function(S_of0, tau, Xs, ys, dd) {
-  ma <- list(eps = dd, d = dd, zero.tol = 1)
-  k <- length(tau); N <- sum(sapply(ys, length)); nb <- length(idx); z <- numeric(k)
-  S_of <- function(q) S_of0(tau + q)
-  V_of <- function(q) { S <- S_of(q); lapply(idx, function(v) S[v, v, drop = FALSE]) }
-  negll <- function(q) { Vs <- V_of(q); A <- matrix(0, p, p); b <- rep(0, p); yy <- 0; ld <- 0
-    for (i in seq_along(Vs)) { C <- chol(Vs[[i]]); Xi <- backsolve(C, Xs[[i]], transpose = TRUE)
-      yi <- backsolve(C, ys[[i]], transpose = TRUE); A <- A + crossprod(Xi); b <- b + crossprod(Xi, yi)
-      yy <- yy + sum(yi^2); ld <- ld + 2 * sum(log(diag(C))) }
-    beta <- solve(A, b); 0.5 * ((N - p) * log(2 * pi) + ld + as.numeric(determinant(A)$modulus) + yy - sum(b * beta)) }
-  W <- solve(hessian(negll, z, method.args = ma))
-  S <- S_of(z); ms <- nrow(S)
-  dS <- jacobian(function(q) as.vector(S_of(q)), z, method.args = ma)
-  d2S <- lapply(seq_len(ms * ms), function(e) hessian(function(q) as.vector(S_of(q))[e], z, method.args = ma))
-  Pm <- replicate(k, matrix(0, p, p), simplify = FALSE); Qm <- Rm <- matrix(list(matrix(0, p, p)), k, k)
-  Ainv <- matrix(0, p, p)
-  for (i in seq_len(nb)) { v <- idx[[i]]; Si <- solve(S[v, v, drop = FALSE]); A <- Si %*% Xs[[i]]
-    Ainv <- Ainv + t(Xs[[i]]) %*% A
-    dV <- lapply(1:k, function(h) matrix(dS[, h], ms, ms)[v, v, drop = FALSE])
-    for (h in 1:k) Pm[[h]] <- Pm[[h]] - t(A) %*% dV[[h]] %*% A
-    for (h in 1:k) for (j in 1:k) {
-      Qm[[h, j]] <- Qm[[h, j]] + t(A) %*% dV[[h]] %*% Si %*% dV[[j]] %*% A
-      d2hj <- matrix(sapply(seq_len(ms * ms), function(e) d2S[[e]][h, j]), ms, ms)[v, v, drop = FALSE]
-      Rm[[h, j]] <- Rm[[h, j]] + t(A) %*% d2hj %*% A } }
-  Phi <- solve(Ainv); M <- matrix(0, p, p)
-  for (h in 1:k) for (j in 1:k) M <- M + W[h, j] * (Qm[[h, j]] - Pm[[h]] %*% Phi %*% Pm[[j]] - 0.25 * Rm[[h, j]])
-  PhiA <- Phi + 2 * Phi %*% M %*% Phi
-  df <- sapply(1:p, function(c) { g <- sapply(1:k, function(h) -(Phi %*% Pm[[h]] %*% Phi)[c, c]); 2 * Phi[c, c]^2 / drop(t(g) %*% W %*% g) })
-  list(se = sqrt(diag(Phi)), se_kr = sqrt(diag(PhiA)), df = df, W = W)
-}
+# kr_dense of tests/reference/cov_kr/kr_dense.R with absolute steps: every derivative taken at q = 0 of
+# f(tau0 + q) (until session 12 a copy of kr_dense here; source()d by a path from this directory)
+source("../cov_kr/kr_dense.R")
+kr_abs <- function(S_of0, tau, Xs, ys, dd)
+  kr_dense(function(q) S_of0(tau + q), idx, numeric(length(tau)), Xs, ys,
+           method.args = list(eps = dd, d = dd, zero.tol = 1), return_W = TRUE)
 out <- list(tau = tau0, terms = colnames(X), steps = list())
 for (dd in c(0.1, 0.05, 0.02, 0.01, 0.001, 1e-4)) {
   r <- kr_abs(S_of, tau0, Xs, ys, dd)

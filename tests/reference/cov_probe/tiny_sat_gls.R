@@ -3,24 +3,16 @@
 # log dB, log dC, log dD[, atanh phi]); the unprofiled REML deviance and Var(beta) from Householder QR of the
 # per-subject whitened [X y]; numDeriv Hessian / Jacobian (relative steps d = 0.1 and 0.02 agree to 1e-5);
 # df = 2 Var^2 / (g' (2 H^-1) g). Run (in this directory): Rscript tiny_sat_gls.R
-suppressMessages({library(jsonlite); library(numDeriv)})
+suppressMessages(library(jsonlite))
+# the model (tiny_sat_model.R) and the df (sat_df_at of ../limit_df/sat_dense.R), both source()d by
+# paths from this directory (until session 12 this script held copies of both)
+source("tiny_sat_model.R"); source("../limit_df/sat_dense.R")
 out <- list()
 for (nm in c("ar13", "none4")) {
   ar <- nm == "ar13"
   d <- read.csv(sprintf("tiny_%s.csv", nm), stringsAsFactors = FALSE); d$y <- d$y - mean(d$y)
   d$stratum <- factor(d$stratum, levels = c("A", "B", "C", "D"))
-  X <- model.matrix(~ stratum + x, d); y <- d$y; n <- length(y); p <- ncol(X); blocks <- split(seq_len(n), d$subject)
-  whiten <- function(psi) {
-    psi <- c(psi[1], 0, psi[-1]); sg <- exp(psi[1]); tau <- exp(psi[2]); dl <- c(1, exp(psi[3:5])); phi <- if (ar) tanh(psi[6]) else 0
-    W <- matrix(0, n, p + 1); ld <- 0; i <- 0
-    for (g in blocks) { s <- sg * dl[as.integer(d$stratum[g])]; tt <- d$t[g]
-      V <- 0 * tau^2 + outer(s, s) * phi^abs(outer(tt, tt, "-"))
-      U <- tryCatch(chol(V), error = function(e) NULL); if (is.null(U)) return(NULL); W[i + seq_along(g), ] <- backsolve(U, cbind(X[g, , drop = FALSE], y[g]), transpose = TRUE)
-      ld <- ld + 2 * sum(log(diag(U))); i <- i + length(g) }
-    list(R = qr.R(qr(W)), ld = ld) }
-  dev <- function(psi) { w <- whiten(psi); if (is.null(w)) return(1e10); dg <- diag(w$R)
-    w$ld + 2 * sum(log(abs(dg[1:p]))) + dg[p + 1]^2 + (n - p) * log(2 * pi) }
-  vcov <- function(psi) chol2inv(whiten(psi)$R[1:p, 1:p])
+  m <- tiny_sat_model(d, ar, with_tau = FALSE); X <- m$X; p <- m$p; dev <- m$dev; vcov <- m$vcov
   st <- c(0, log(1e-3), log(1.5), log(0.7), if (ar) atanh(0.4))
   if (nm == "none4") st[2] <- log(1e-4)
   opt <- nlminb(st, dev, control = list(rel.tol = 1e-15, x.tol = 1e-12, eval.max = 5000, iter.max = 5000))
@@ -29,10 +21,8 @@ for (nm in c("ar13", "none4")) {
   V0 <- vcov(psi)
   dfs <- list()
   for (dd in c(0.1, 0.02)) {
-  H <- hessian(dev, psi, method.args = list(d = dd)); A <- 2 * solve(H)
-  J <- jacobian(function(q) as.vector(vcov(q)), psi, method.args = list(d = dd))
-  dfs[[as.character(dd)]] <- sapply(seq_len(p), function(j) { l <- numeric(p); l[j] <- 1
-    g <- sapply(seq_along(psi), function(k) sum(l * (matrix(J[, k], p, p) %*% l))); 2 * sum(l * (V0 %*% l))^2 / sum(g * (A %*% g)) }) }
+  r <- sat_df_at(dev, vcov, psi, dd)
+  dfs[[as.character(dd)]] <- r$df; H <- r$H }  # H: the last step's (0.02), as stored before
   df <- dfs[["0.1"]]
   out[[nm]] <- list(loglik = -dev(psi) / 2, psi = psi, ratios = exp(psi[2:4]), terms = colnames(X), se = sqrt(diag(V0)), df = df,
                     hessian_eigen = eigen(H, only.values = TRUE)$values)

@@ -39,29 +39,14 @@ dev <- function(s, rho, phi) {
   (n - p) * (1 + log(2 * pi * r2 / (n - p))) + 2 * sum(log(diag(C))) +
     as.numeric(determinant(A)$modulus)
 }
-rows <- split(seq_len(n), d$Subject)
-devb <- function(s, rho, phi) {  # the same criterion, one Subject block at a time
-  XVX <- matrix(0, p, p); XVy <- numeric(p); yVy <- 0; logdet <- 0
-  for (g in rows) {
-    k <- d$occ[g]
-    W <- phi^abs(outer(k, k, "-")) + outer(s[k], s[k]) * rho^abs(outer(k, k, "-"))
-    C <- tryCatch(chol(W), error = function(e) NULL); if (is.null(C)) return(Inf)
-    Xw <- backsolve(C, X[g, , drop = FALSE], transpose = TRUE); yw <- backsolve(C, y[g], transpose = TRUE)
-    XVX <- XVX + crossprod(Xw); XVy <- XVy + crossprod(Xw, yw); yVy <- yVy + sum(yw^2)
-    logdet <- logdet + 2 * sum(log(diag(C)))
-  }
-  beta <- solve(XVX, XVy); r2 <- yVy - sum(XVy * beta)
-  (n - p) * (1 + log(2 * pi * r2 / (n - p))) + logdet + as.numeric(determinant(XVX)$modulus)
-}
-crit <- function(par) {
-  v <- devb(exp(par[1:9]), tanh(par[10]), tanh(par[11]))
-  if (!is.finite(v)) 1e10 else v
-}
+# devb / crit: the same criterion one Subject block at a time, rar1_devb / rar1_crit of
+# ../cov_rar1_limit/rar1_dense_criterion.R (source()d from the repository root, as this script is
+# run; until session 12 this script held its own copy), q = 9 relative sds
+source("tests/reference/cov_rar1_limit/rar1_dense_criterion.R")  # rar1_devb, rar1_crit
+devb <- rar1_devb(d, reml = TRUE, y = y, X = X)
+crit <- rar1_crit(devb, q = 9)
 # phi = 1 exactly (R(phi) = 1 within a Subject: sigma^2 a random intercept's variance)
-crit1 <- function(par) {
-  v <- devb(exp(par[1:9]), tanh(par[10]), 1)
-  if (!is.finite(v)) 1e10 else v
-}
+crit1 <- function(par) crit(par, phi = 1)
 fitted <- function(par) {
   s <- exp(par[1:9]); rho <- tanh(par[10]); phi <- tanh(par[11])
   G <- kronecker(diag(length(subj)), outer(s, s) * rho^lagG)

@@ -7,10 +7,16 @@
 #   G = s s' * rho^|k - l| over the 5 levels of occf, sigma^2 profiled,
 #   REML: -2 l = (n - p)(1 + log(2 pi r'V^-1 r / (n - p))) + log|V/sigma^2| + log|X'V^-1 X|,
 #   ML:   -2 l = n (1 + log(2 pi r'V^-1 r / n)) + log|V/sigma^2|.
-# rar1_devb(d, reml) returns devb(s, rho, phi, beta_only = FALSE): -2 l (Inf where V or X'V^-1 X
-# is not positive definite or r'V^-1 r <= 0), or beta (GLS at those parameters).
-# rar1_crit(devb) returns crit(par, phi = NULL) over (log s, atanh rho, atanh phi) (phi held when
-# given), 1e10 where devb is not finite.
+# rar1_devb(d, reml, y = d$y, X = cbind(1, d$x)) returns devb(s, rho, phi, beta_only = FALSE): -2 l
+# (Inf where V or X'V^-1 X is not positive definite or r'V^-1 r <= 0), or beta (GLS at those
+# parameters); d needs columns Subject and occ (integer 1..q, the index into s).
+# rar1_crit(devb, q = 5) returns crit(par, phi = NULL) over (log s[1:q], atanh rho, atanh phi) (phi
+# held when given), 1e10 where devb is not finite.
+# Also sourced (since session 12) by ../cov_rar1_multi/rar1_dense.R, ../cov_rar1_edge3/rar1_dense_rv.R
+# (rar1_fit_one; both held verbatim copies before), ../cov_rar1_interior/make_rar1_interior.R and
+# ../cov_ri_arh/residual_ar1_interior.R (rar1_devb / rar1_crit with q = 9 on Oxboys: y = height,
+# X = cbind(1, age)). Scripts run in their own directory source "../cov_rar1_limit/rar1_dense_criterion.R";
+# those run from the repository root source "tests/reference/cov_rar1_limit/rar1_dense_criterion.R".
 # rar1_fit_one(file, reml): the model maximized by nlminb then BFGS from 6 starts (4 fixed, among
 # them the sigma -> 0 region and the phi -> 1 region, 2 random), and also with phi held at the
 # edges +1 and -1 (R(1) = 1 1': a random intercept of variance sigma^2 beside the ARH(1) term;
@@ -19,8 +25,8 @@
 # edge, and the overall best with its parameters and beta.
 library(jsonlite)
 library(nlme)
-rar1_devb <- function(d, reml = TRUE) {
-  n <- nrow(d); X <- cbind(1, d$x); y <- d$y; p <- ncol(X)
+rar1_devb <- function(d, reml = TRUE, y = d$y, X = cbind(1, d$x)) {
+  n <- nrow(d); p <- ncol(X)
   rows <- split(seq_len(n), d$Subject)
   function(s, rho, phi, beta_only = FALSE) {
     XVX <- matrix(0, p, p); XVy <- numeric(p); yVy <- 0; logdet <- 0
@@ -45,9 +51,9 @@ rar1_devb <- function(d, reml = TRUE) {
     }
   }
 }
-rar1_crit <- function(devb) {
+rar1_crit <- function(devb, q = 5) {
   function(par, phi = NULL) {
-    v <- devb(exp(par[1:5]), tanh(par[6]), if (is.null(phi)) tanh(par[7]) else phi)
+    v <- devb(exp(par[1:q]), tanh(par[q + 1]), if (is.null(phi)) tanh(par[q + 2]) else phi)
     if (!is.finite(v)) 1e10 else v
   }
 }

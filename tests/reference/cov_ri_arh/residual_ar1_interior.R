@@ -11,24 +11,17 @@
 #   at mixedfit's point: -301.4826
 #   optim BFGS: -301.4826  nlminb: -301.4826
 #   par: 0.8120863 0.8513143 0.8617749 0.9119025 0.9921302 1.018022 1.175131 1.282777 1.354654 0.9941499 0.9996121
+# Since session 12 (the shared criterion, Subjects in numeric order) the same loglik (-301.4826) at
+#   par: 0.8120728 0.8513018 0.861761 0.9118889 0.9921161 1.018007 1.175116 1.28276 1.354636 0.9941497 0.9996121
+# (the optimum is flat along the s's: 1.7e-5 relative, from sums in another order).
 # Run from the repository root: Rscript tests/reference/cov_ri_arh/residual_ar1_interior.R
 d <- read.csv("tests/reference/cov_oxboys/oxboys_miss.csv", stringsAsFactors = FALSE)
-X <- cbind(1, d$age); y <- d$height; n <- nrow(d); p <- 2
-occ <- d$occ; groups <- split(seq_len(n), as.character(d$Subject))
-crit <- function(par) {
-  s <- exp(par[1:9]); rho <- tanh(par[10]); phi <- tanh(par[11])
-  XVX <- matrix(0, p, p); XVy <- numeric(p); yVy <- 0; logdet <- 0
-  for (g in groups) {
-    k <- occ[g]
-    W <- phi^abs(outer(k, k, "-")) + outer(s[k], s[k]) * rho^abs(outer(k, k, "-"))
-    C <- tryCatch(chol(W), error = function(e) NULL); if (is.null(C)) return(1e10)
-    Xw <- backsolve(C, X[g, , drop = FALSE], transpose = TRUE); yw <- backsolve(C, y[g], transpose = TRUE)
-    XVX <- XVX + crossprod(Xw); XVy <- XVy + crossprod(Xw, yw); yVy <- yVy + sum(yw^2)
-    logdet <- logdet + 2 * sum(log(diag(C)))
-  }
-  beta <- solve(XVX, XVy); r2 <- yVy - sum(XVy * beta)
-  (n - p) * (1 + log(2 * pi * r2 / (n - p))) + logdet + as.numeric(determinant(XVX)$modulus)
-}
+# crit: rar1_crit / rar1_devb of tests/reference/cov_rar1_limit/rar1_dense_criterion.R (q = 9;
+# source()d from the repository root, as this script is run; until session 12 this script held its
+# own copy, with Subjects blocked in character order: sums in another order, the same numbers to
+# rounding)
+source("tests/reference/cov_rar1_limit/rar1_dense_criterion.R")  # rar1_devb, rar1_crit
+crit <- rar1_crit(rar1_devb(d, reml = TRUE, y = d$height, X = cbind(1, d$age)), q = 9)
 th <- c(0.81165084, 0.85085976, 0.86133126, 0.91144949, 0.99168252, 1.01757173, 1.17467779, 1.2823303, 1.35420238)
 st <- c(log(th), atanh(0.99415265), atanh(0.999606))
 cat("at mixedfit's point:", -crit(st) / 2, "\n")

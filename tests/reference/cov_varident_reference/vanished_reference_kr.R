@@ -7,8 +7,7 @@
 # Phi_A unchanged). Run from the repository root:
 #   Rscript tests/reference/cov_varident_reference/vanished_reference_kr.R
 suppressMessages({library(jsonlite); library(numDeriv)})
-src <- readLines("tests/reference/cov_kr/make_kr.R"); a <- grep("^kr_dense <- function", src); b <- grep("^write_ref <- function", src)
-eval(parse(text = src[a:(b - 1)]))
+source("tests/reference/cov_kr/kr_dense.R")  # kr_dense (path from the repository root, where the script is run)
 here <- "tests/reference/cov_varident_reference"
 d <- read.csv(file.path(here, "vanished_reference.csv"), stringsAsFactors = FALSE)
 d$stratum <- factor(d$stratum, levels = c("A", "B", "C"))

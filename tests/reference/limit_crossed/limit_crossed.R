@@ -24,7 +24,7 @@ writeLines(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
 # Satterthwaite df as lmerTest computes them (df = 2 Var^2 / (g' (2 H^-1) g), H the Hessian of the
 # unprofiled REML deviance and g the gradient of Var(beta_j), numDeriv; invariant to the
 # parameterization).
-suppressMessages(library(numDeriv))
+source("../limit_df/sat_dense.R")  # sat_df_at, library(numDeriv) (path from this directory)
 d <- read.csv("ar1hi_item7.csv", stringsAsFactors=FALSE)
 d <- d[order(d$subject, d$t),]; n <- nrow(d); X <- model.matrix(~t, d); p <- ncol(X)
 S <- outer(d$subject, d$subject, "=="); H <- abs(outer(d$t, d$t, "-")); I <- outer(d$item, d$item, "==")
@@ -51,11 +51,8 @@ for (reml in c(TRUE, FALSE)) {
                item_sd = abs(q[4]), beta = as.vector(s$b), se = sqrt(diag(vc)),
                item_blup = as.vector(blup), item_condsd = sqrt(diag(condvar)))
   if (reml) {
-    Hs <- hessian(dev, q, reml=TRUE, method.args=list(d=0.01)); Acov <- 2*solve(Hs)
-    J <- jacobian(function(q) as.vector(solve(parts(q)$A)), q, method.args=list(d=0.01))
-    out1$df <- sapply(seq_len(p), function(j) { l <- numeric(p); l[j] <- 1
-      g <- sapply(seq_along(q), function(k) sum(l * (matrix(J[, k], p, p) %*% l)))
-      2*sum(l * (vc %*% l))^2 / sum(g * (Acov %*% g)) })
+    # sat_df_at of ../limit_df/sat_dense.R (until session 12 a copy here), numDeriv step d = 0.01
+    out1$df <- sat_df_at(function(q) dev(q, TRUE), function(q) solve(parts(q)$A), q, 0.01)$df
   }
   fits[[if (reml) "reml" else "ml"]] <- out1
 }

@@ -11,44 +11,16 @@
 # the parameterization of psi.
 suppressMessages({library(nlme); library(jsonlite); library(numDeriv)})
 
+# sat_fit: the deviance, its minimum and the df, in sat_dense.R (this directory; source()d from the
+# repository root, as this script is run; until session 12 this script held the code as sat_df)
+source("tests/reference/limit_df/sat_dense.R")  # sat_fit
+# nlme's gls stops short of the optimum (sleepstudy: 2.5e-5 in -2 logLik), where the df of the
+# unprofiled Hessian depend on numDeriv's steps (1e-3 relative): sat_fit polishes the optimum first
 sat_df <- function(X, y, groups, Vfun, psi, step = 0.1) {
   # Vfun(psi, rows) -> the covariance block of one group's rows (in their order in the data)
-  blocks <- split(seq_along(y), groups)
-  pieces <- function(psi) {
-    XtVX <- 0; XtVy <- 0; ld <- 0; yVy <- 0
-    for (rows in blocks) {
-      V <- Vfun(psi, rows); U <- chol(V)
-      Xw <- backsolve(U, X[rows, , drop = FALSE], transpose = TRUE)
-      yw <- backsolve(U, y[rows], transpose = TRUE)
-      XtVX <- XtVX + crossprod(Xw); XtVy <- XtVy + crossprod(Xw, yw)
-      yVy <- yVy + sum(yw^2); ld <- ld + 2 * sum(log(diag(U)))
-    }
-    list(XtVX = XtVX, XtVy = XtVy, yVy = yVy, ld = ld)
-  }
-  n <- length(y); p <- ncol(X)
-  dev <- function(psi) {
-    s <- pieces(psi)
-    r2 <- s$yVy - sum(s$XtVy * solve(s$XtVX, s$XtVy))
-    s$ld + as.numeric(determinant(s$XtVX)$modulus) + r2 + (n - p) * log(2 * pi)
-  }
-  vcov <- function(psi) solve(pieces(psi)$XtVX)
-  # nlme's gls stops short of the optimum (sleepstudy: 2.5e-5 in -2 logLik), where the df of the
-  # unprofiled Hessian depend on numDeriv's steps (1e-3 relative): polish the optimum first
-  opt <- nlminb(psi, dev, control = list(rel.tol = 1e-15, x.tol = 1e-12, eval.max = 5000,
-                                         iter.max = 5000))
-  cat(sprintf("deviance %.10f -> %.10f\n", dev(psi), opt$objective))
-  psi <- opt$par
-  H <- hessian(dev, psi, method.args = list(d = step))
-  A <- 2 * solve(H)
-  J <- jacobian(function(psi) as.vector(vcov(psi)), psi, method.args = list(d = step))
-  V0 <- vcov(psi)
-  sapply(seq_len(p), function(j) {
-    l <- numeric(p); l[j] <- 1
-    g <- sapply(seq_along(psi), function(k) {
-      Dk <- matrix(J[, k], p, p); sum(l * (Dk %*% l))
-    })
-    2 * sum(l * (V0 %*% l))^2 / sum(g * (A %*% g))
-  })
+  f <- sat_fit(X, y, groups, Vfun, psi, reml = TRUE, step = step)
+  cat(sprintf("deviance %.10f -> %.10f\n", f$start_deviance, f$opt$objective))
+  f$df
 }
 
 arh1 <- function(levels_of) {
