@@ -30,7 +30,10 @@ def _data() -> pd.DataFrame:
             x, z = rng.normal(), rng.normal()
             y = 1 + 0.5 * x + b0 + b1 * z + rng.normal(0, 0.7)
             rows.append(dict(g=f"g{g}", stratum="A", x=x, z=z, y=y))
-    for g, a, xs, zs in (("g0", 2.0, (1.0, 3.0), (0.3, -1.2)), ("g1", -1.0, (2.0, 4.0), (0.8, 1.9))):
+    for g, a, xs, zs in (
+        ("g0", 2.0, (1.0, 3.0), (0.3, -1.2)),
+        ("g1", -1.0, (2.0, 4.0), (0.8, 1.9)),
+    ):
         for x, z in zip(xs, zs, strict=True):
             rows.append(dict(g=g, stratum="B", x=x, z=z, y=a + 0.3 * x))
     return pd.DataFrame(rows)
@@ -55,9 +58,7 @@ def _reml_deviance(d: pd.DataFrame, t_int: float, t_slope: float, ratio: float) 
     A = A[np.argsort(-(A**2).sum(axis=1), kind="stable")]
     dg = np.abs(np.diag(np.linalg.qr(A, mode="r")))
     r2 = dg[q + p] ** 2
-    return float(
-        2 * np.log(s).sum() + 2 * np.log(dg[: q + p]).sum() + (n - p) * math.log(r2)
-    )
+    return float(2 * np.log(s).sum() + 2 * np.log(dg[: q + p]).sum() + (n - p) * math.log(r2))
 
 
 def test_dense_reml_falls_without_bound_with_the_slope_variance_at_zero() -> None:
