@@ -81,7 +81,8 @@ drops its columns); above, all of them and none."""
 MAX_COLUMNS = 8
 """Up to this many random-effects columns (over all terms) every subset of the columns is checked
 (a column's variance at 0 drops it: at most 2⁸ = 256 QRs of a stratum's rows, and only for a
-stratum spanned by all the columns); above, the subsets of whole terms (:data:`MAX_FACES`)."""
+stratum spanned by all the columns), while those QRs cost at most :data:`MAX_COST` flops in all;
+else the subsets of whole terms (:data:`MAX_FACES`)."""
 
 
 def exact_strata(
@@ -121,15 +122,18 @@ def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, 
         Z, _ = _random_columns(terms, rows)
         if Z is not None and not _fitted(np.column_stack([Z, X[rows]]), y[rows]):
             return False  # outside the span of all the columns: of every subset's (the usual)
-    return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms))
+    width = sum(len(np.unique(t.refs[rows])) * t.k for t in terms)
+    cost = len(rows) * width * min(len(rows), width)
+    return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms, cost))
 
 
-def _faces(terms: list[ReTerm]) -> list[list[ReTerm]]:
+def _faces(terms: list[ReTerm], cost: int = 0) -> list[list[ReTerm]]:
     """The faces checked, as terms with their remaining columns: every subset of the columns when
-    at most :data:`MAX_COLUMNS` in all (largest first), else every subset of whole terms when at
-    most :data:`MAX_FACES`, else all and none."""
+    at most :data:`MAX_COLUMNS` in all and their QRs (``cost`` flops each at most) cost at most
+    :data:`MAX_COST` in all (largest first), else every subset of whole terms when at most
+    :data:`MAX_FACES`, else all and none."""
     units = [(i, j) for i, t in enumerate(terms) for j in range(t.k)]
-    if len(units) <= MAX_COLUMNS:
+    if len(units) <= MAX_COLUMNS and 2 ** len(units) * cost <= MAX_COST:
         faces = []
         for mask in range(2 ** len(units))[::-1]:
             kept = [u for b, u in enumerate(units) if mask >> b & 1]
