@@ -1,0 +1,146 @@
+"""Warnings after a fit with a residual structure: convergence, boundaries, a singular random-
+effects term (:mod:`.singular`), and a term the residual structure cannot be told apart from.
+
+**A term and the residual structure collapsed into one.** A random-effects term whose groups are
+the residual structure's subjects adds B_i = Z_i T T' Z_i' (relative to σ²) to each subject's
+residual block Λ_i. When B_i = c Λ_i for every subject with one c > 0 (``ar1(0 + f | id,
+hom=True)`` beside ``AR1(time, id)`` with ρ̂ = φ̂ and the term's columns the visits; two
+compound-symmetry structures with equal ρ; ``diag(0 + f | id)`` and a VarIdent with the same
+ratios), V_i = σ²(1 + c) Λ_i and moving variance between the two leaves V unchanged: the split
+t = c / (1 + c) is not identified (a ridge of the likelihood; the reported split is where the
+optimizer stopped). Near such a point the split is weakly identified. The check measures it by
+the Fisher information of t with the other parameters held,
+
+    I_t = ½ Σ_i tr((V_i⁻¹ E_i)²),   E_i = ∂V_i/∂t = σ²(1 + c)(B_i / c − Λ_i),
+
+c the least-squares fit of the B_i to the Λ_i: moving t over its whole range [0, 1] changes
+−2ℓ by at most about I_t (to second order; less when the others are re-optimized). When I_t is
+at most :data:`IDENT_CHI2` (χ²₁'s 95 % point) every split lies inside the likelihood-ratio
+region of the data, so the data cannot tell the term from the residual structure: the fit warns
+(:class:`~mixedfit.exceptions.MixedFitWarning`), naming both. An exact collapse has I_t = 0; at
+ρ̂ − φ̂ = δ, I_t grows like δ² · (rows).
+
+Pairs that collapse at every parameter value (``(1 | id)`` + ``CompoundSymmetry(id)``: both give
+a I + b 1 1'; ``cs`` + ``CompoundSymmetry``; ``toep`` + ``Toeplitz`` or ``AR1`` over the same
+visits; an unstructured ``(0 + f | id)`` with one row per visit + any structure) are documented
+(docs/repeated-measures.md) and not refused: nlme fits them, their likelihood is right, only the
+split and the parameter count are arbitrary.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..engine.residual.orthogonal_nested import crossed_inexact
+from ..engine.reterm import ReTerm
+from ..exceptions import BoundaryWarning, ConvergenceWarning, MixedFitWarning, SingularFitWarning
+
+__all__ = ["IDENT_CHI2", "collapsed_terms", "warn_fit"]
+
+IDENT_CHI2 = 3.841458820694124
+"""χ²₁'s 95 % point: the split's information at most this → not identified by the data."""
+
+
+def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
+    """The warnings of a residual-structure fit (``fit``: a ResidualModelFit), in order."""
+    engine, model = fit._engine, fit._bound.model
+    stacklevel += 1
+    if engine.check is not None and engine.check.message is not None:
+        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=stacklevel)
+    elif not engine.record.converged:
+        warnings.warn(
+            f"the optimizer did not converge: {engine.record.message}",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+    if engine.boundary is not None:
+        warnings.warn(engine.boundary, BoundaryWarning, stacklevel=stacklevel)
+    if (note := crossed_inexact(terms, model, engine.phi)) is not None:
+        warnings.warn(note, ConvergenceWarning, stacklevel=stacklevel)
+    if fit.singular:
+        warnings.warn(
+            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
+            + "; ".join(fit.singular_terms),
+            SingularFitWarning,
+            stacklevel=stacklevel,
+        )
+    names = [t.name for t in fit._design.spec.terms]
+    for i, info in collapsed_terms(engine, model, terms):
+        warnings.warn(
+            f"the random-effects term of {names[i]!r} and the residual structure "
+            f"{fit.residual.name} are not separately identified here: the term's covariance "
+            "within each subject is (nearly) proportional to the residual one (e.g. ar1 with "
+            "ρ̂ = φ̂ beside AR1), so only their summed variance is estimated and its split "
+            f"between them is arbitrary (the split's information {info:.2g} ≤ {IDENT_CHI2:.2f}). "
+            "Drop the term or the residual correlation (the fit is the simpler model's)",
+            MixedFitWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def collapsed_terms(engine: Any, model: Any, terms: list[ReTerm]) -> list[tuple[int, float]]:
+    """(term index, I_t) of the terms whose split from the residual structure has information
+    I_t ≤ :data:`IDENT_CHI2` (module docstring); only terms whose groups are the residual
+    subjects, and not at the σ → 0 limit or with a vanished term. ``terms``: the model's terms
+    with their own Z (the engine's layout holds whitened ones)."""
+    if not engine.theta.size or engine.at_limit or model.correlation is None:
+        return []
+    layout = engine.factor.layout
+    S = [T @ T.T for T in layout.templates(engine.theta)]
+    own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
+    out = []
+    for i in own:
+        info = _information(terms, own, S, i, model, engine.phi)
+        if info is not None and info <= IDENT_CHI2:
+            out.append((i, info))
+    return out
+
+
+def _per_subject(term: ReTerm, subject: np.ndarray) -> bool:
+    """True if each level of the term holds the rows of exactly one subject (and vice versa:
+    the caller has checked that subjects are nested in the term's levels)."""
+    pairs = np.unique(np.column_stack([term.refs, subject]), axis=0)
+    return len(np.unique(pairs[:, 0])) == len(pairs)
+
+
+def _contribution(term: ReTerm, S: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Z_i S Z_i' per subject (nsub, m, m) for subjects with rows ``rows`` (nsub, m)."""
+    Zr = term.Z[rows]
+    return np.einsum("smk,kl,snl->smn", Zr, S, Zr)
+
+
+def _information(
+    terms: list[ReTerm],
+    own: list[int],
+    S: list[np.ndarray],
+    i: int,
+    model: Any,
+    phi: np.ndarray,
+) -> float | None:
+    """I_t of term ``i`` (module docstring; σ² = 1: I_t is scale-free), or None where the term
+    has vanished (c ≤ 0) or a block is singular."""
+    batches = []
+    for rows in model.batches:
+        lam = model.blocks(phi, rows)
+        B = _contribution(terms[i], S[i], rows)
+        V = lam + sum((_contribution(terms[j], S[j], rows) for j in own), np.zeros_like(lam))
+        batches.append((lam, B, V))
+    num = sum(float(np.einsum("smn,smn->", B, lam)) for lam, B, _ in batches)
+    den = sum(float(np.einsum("smn,smn->", lam, lam)) for lam, _, _ in batches)
+    c = num / den if den > 0 else 0.0
+    if c <= 1e-8:
+        return None
+    info = 0.0
+    for lam, B, V in batches:
+        E = (1.0 + c) * (B / c - lam)
+        try:
+            L = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            return None
+        W = np.linalg.solve(L, E)  # L⁻¹ E, then L⁻¹ E L⁻ᵀ: tr((V⁻¹E)²) = ‖L⁻¹ E L⁻ᵀ‖²_F
+        W = np.linalg.solve(L, np.swapaxes(W, 1, 2))
+        info += 0.5 * float(np.sum(W * W))
+    return info
