@@ -108,3 +108,37 @@ def test_identified_pair_is_not_warned() -> None:
     fit, seen = _fit("a10")  # ρ̂ −0.42, φ̂ 0.65: each part identified
     assert abs(fit.theta[1] - float(fit.residual.params["Phi"])) > 0.5
     assert not _collapse(seen)
+
+
+def _cs_fit(residual: mf.ResidualStructure):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer("y ~ x + (1 | Subject)", _data("d10"), residual=residual)
+    return fit, [str(w.message) for w in seen if "never separately identified" in str(w.message)]
+
+
+def test_random_intercept_with_compound_symmetry_is_never_identified() -> None:
+    """(1 | id) + CompoundSymmetry(id): V_i = σ²(s² 1 1' + (1 − r) I + r 1 1') is one
+    compound-symmetry matrix τ²((1 − r') I + r' 1 1') for every s, r (2 identified numbers from
+    3 parameters): warned before looking at the estimates; the dense V shows it."""
+    fit, never = _cs_fit(mf.CompoundSymmetry("Subject"))
+    (message,) = never
+    assert "'Subject'" in message and "CompoundSymmetry(subject='Subject'" in message
+    assert "1 fewer" in message
+    vc = fit.varcorr
+    s2 = float(vc[vc.grp == "Subject"].vcov.iloc[0])
+    sigma2, r = fit.sigma**2, float(fit.residual.params.iloc[0])
+    V = s2 + sigma2 * ((1 - r) * np.eye(5) + r)
+    tau2 = s2 + sigma2
+    r1 = (s2 + sigma2 * r) / tau2
+    for share in (0.0, 0.5):  # other splits of the same V: the same likelihood
+        s2b = share * tau2 * r1
+        rb = (tau2 * r1 - s2b) / (tau2 - s2b)
+        Vb = s2b + (tau2 - s2b) * ((1 - rb) * np.eye(5) + rb)
+        np.testing.assert_allclose(Vb, V, rtol=1e-12)
+    assert _reml_loglik(_data("d10"), V) == pytest.approx(fit.loglik, abs=1e-6)
+
+
+def test_random_intercept_with_ar1_is_identified() -> None:
+    _, never = _cs_fit(mf.AR1("occ", "Subject"))
+    assert not never

@@ -35,13 +35,23 @@ from typing import Any
 import numpy as np
 
 from ..engine.residual.orthogonal_nested import crossed_inexact
-from ..engine.reterm import ReTerm
+from ..engine.reterm import ReTerm, ThetaLayout
 from ..exceptions import BoundaryWarning, ConvergenceWarning, MixedFitWarning, SingularFitWarning
 
-__all__ = ["IDENT_CHI2", "collapsed_terms", "warn_fit"]
+__all__ = ["GENERIC_TOL", "IDENT_CHI2", "collapsed_terms", "generic_deficiency", "warn_fit"]
 
 IDENT_CHI2 = 3.841458820694124
 """χ²₁'s 95 % point: the split's information at most this → not identified by the data."""
+
+GENERIC_TOL = 1e-8
+"""An eigenvalue of the (scaled) information at a random point below this times the largest is
+0: central differences (step 1e-5) are accurate to ~1e-10 relative, the eigenvalues of an
+identified model at O(1) parameters are not that small (the rank is the same almost everywhere,
+so one random point decides)."""
+
+MAX_WORK = 50_000_000
+"""The generic check's largest work (entries of all subjects' blocks × evaluations); above, it is
+skipped."""
 
 
 def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
@@ -68,6 +78,23 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             stacklevel=stacklevel,
         )
     names = [t.name for t in fit._design.spec.terms]
+    own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
+    lost = generic_deficiency([terms[i] for i in own], model)
+    if lost:
+        warnings.warn(
+            f"the random-effects term{'s' if len(own) > 1 else ''} of "
+            f"{', '.join(repr(names[i]) for i in own)} and the residual structure "
+            f"{fit.residual.name} are never separately identified on these subjects: their "
+            f"covariance parameters (and σ²) give each subject's covariance through {lost} fewer "
+            "combinations than their number (e.g. (1 | id) + CompoundSymmetry(id): both are "
+            "a I + b 1 1'), so the likelihood has a ridge and the split between them, the "
+            "parameter count (AIC, LRT df) and their standard errors are arbitrary; β, its "
+            "standard errors and the fitted covariance are not. Drop the term or use a simpler "
+            "residual structure",
+            MixedFitWarning,
+            stacklevel=stacklevel,
+        )
+        return
     for i, info in collapsed_terms(engine, model, terms):
         warnings.warn(
             f"the random-effects term of {names[i]!r} and the residual structure "
@@ -144,3 +171,71 @@ def _information(
         W = np.linalg.solve(L, np.swapaxes(W, 1, 2))
         info += 0.5 * float(np.sum(W * W))
     return info
+
+
+def generic_deficiency(terms: list[ReTerm], model: Any) -> int:
+    """How many of the parameters of ``terms`` (whose groups are the residual subjects), the
+    residual structure's and σ² the subjects' covariances V_i never identify: the rank
+    deficiency of their Fisher information at random points (Rothenberg 1971: local
+    identification ⟺ a nonsingular information matrix). Its rank is the same almost
+    everywhere, lower only on special sets (ρ = φ, correlations 0 where two structures both give
+    I); two random points away from 0 are taken and the smaller deficiency kept. 0 without
+    such terms, or when the work exceeds :data:`MAX_WORK`."""
+    if not terms or (model.size == 0 and model.correlation is None):
+        return 0
+    layout = ThetaLayout(tuple(terms))
+    cells = sum(rows.shape[0] * rows.shape[1] ** 2 for rows in model.batches)
+    if cells * (2 * (layout.size + model.size) + 1) > MAX_WORK:
+        return 0
+    return min(_deficiency(terms, layout, model, _point(layout, model, seed)) for seed in (1, 2))
+
+
+def _point(layout: ThetaLayout, model: Any, seed: int) -> np.ndarray:
+    """A random interior (θ, φ) away from 0 and from the boxes' ends."""
+    rng = np.random.default_rng(seed)
+    lo, hi = layout.lower(), layout.upper()
+    with np.errstate(invalid="ignore"):
+        inside = lo + (hi - lo) * rng.uniform(0.6, 0.9, lo.size)
+    signed = rng.choice([-1.0, 1.0], lo.size) * rng.uniform(0.2, 0.6, lo.size)
+    theta = np.where(
+        np.isfinite(lo) & np.isfinite(hi),
+        inside,
+        np.where(np.isfinite(lo), rng.uniform(0.5, 1.5, lo.size), signed),
+    )
+    step = rng.choice([-1.0, 1.0], model.size) * rng.uniform(0.3, 0.9, model.size)
+    phi = np.clip(model.start() + step, model.lower() + 1e-3, model.upper() - 1e-3)
+    return np.concatenate([theta, phi])
+
+
+def _deficiency(terms: list[ReTerm], layout: ThetaLayout, model: Any, x: np.ndarray) -> int:
+    """The rank deficiency of the information of (θ, φ, log σ²) at ``x`` (σ² = 1), from
+    central differences of the blocks V_i (module :data:`GENERIC_TOL`)."""
+    n_theta = layout.size
+
+    def blocks(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        S = [T @ T.T for T in layout.templates(x[:n_theta])]
+        V = model.blocks(x[n_theta:], rows)
+        return V + sum((_contribution(t, s, rows) for t, s in zip(terms, S, strict=True)), 0.0)
+
+    gram = np.zeros((x.size + 1, x.size + 1))
+    for rows in model.batches:
+        V = blocks(x, rows)
+        D = [V]  # ∂V/∂ log σ²
+        for j in range(x.size):
+            h = 1e-5 * max(1.0, abs(x[j]))
+            up, down = x.copy(), x.copy()
+            up[j] += h
+            down[j] -= h
+            D.append((blocks(up, rows) - blocks(down, rows)) / (2 * h))
+        try:
+            L = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            return 0
+        W = [np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, d), 1, 2)) for d in D]
+        flat = np.stack([w.reshape(-1) for w in W], axis=1)
+        gram += flat.T @ flat
+    scale = np.sqrt(np.diag(gram))
+    if not np.all(scale > 0):
+        return int(np.sum(scale <= 0))
+    eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    return int(np.sum(eig < GENERIC_TOL * eig[-1]))
