@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..covariance.identify import sparse_level_hint
 from ..engine.residual.orthogonal_nested import crossed_inexact
 from ..engine.reterm import ReTerm, ThetaLayout
 from ..exceptions import BoundaryWarning, ConvergenceWarning, MixedFitWarning, SingularFitWarning
@@ -59,10 +60,11 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
     engine, model = fit._engine, fit._bound.model
     stacklevel += 1
     if engine.check is not None and engine.check.message is not None:
-        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=stacklevel)
+        message = engine.check.message + _level_hint(fit)
+        warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
     elif not engine.record.converged:
         warnings.warn(
-            f"the optimizer did not converge: {engine.record.message}",
+            f"the optimizer did not converge: {engine.record.message}" + _level_hint(fit),
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
@@ -106,6 +108,20 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             MixedFitWarning,
             stacklevel=stacklevel,
         )
+
+
+def _level_hint(fit: Any) -> str:
+    """:func:`.identify.sparse_level_hint` for an Unstructured residual, else ""."""
+    structure, bound = fit._structure, fit._bound
+    corr = getattr(structure, "correlation", structure)
+    if type(corr).__name__ != "Unstructured" or bound.time_level is None:
+        return ""
+    if bound.subject is None:
+        return ""
+    hint = sparse_level_hint(
+        "Unstructured", corr.time, bound.subject, bound.time_level, bound.time_labels
+    )
+    return hint or ""
 
 
 def collapsed_terms(engine: Any, model: Any, terms: list[ReTerm]) -> list[tuple[int, float]]:
