@@ -50,9 +50,9 @@ GENERIC_TOL = 1e-8
 identified model at O(1) parameters are not that small (the rank is the same almost everywhere,
 so one random point decides)."""
 
-MAX_WORK = 50_000_000
-"""The generic check's largest work (entries of all subjects' blocks × evaluations); above, it is
-skipped."""
+MAX_WORK = 5_000_000
+"""The generic check's largest work (entries of the blocks of the distinct subject patterns ×
+evaluations); above, it is skipped (no warning)."""
 
 
 def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
@@ -97,7 +97,7 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             stacklevel=stacklevel,
         )
         return
-    for i, info in collapsed_terms(engine, model, terms):
+    for i, info in collapsed_terms(engine, model, terms, own):
         warnings.warn(
             f"the random-effects term of {names[i]!r} and the residual structure "
             f"{fit.residual.name} are not separately identified here: the term's covariance "
@@ -124,16 +124,20 @@ def _level_hint(fit: Any) -> str:
     return hint or ""
 
 
-def collapsed_terms(engine: Any, model: Any, terms: list[ReTerm]) -> list[tuple[int, float]]:
+def collapsed_terms(
+    engine: Any, model: Any, terms: list[ReTerm], own: list[int] | None = None
+) -> list[tuple[int, float]]:
     """(term index, I_t) of the terms whose split from the residual structure has information
     I_t ≤ :data:`IDENT_CHI2` (module docstring); only terms whose groups are the residual
     subjects, and not at the σ → 0 limit or with a vanished term. ``terms``: the model's terms
-    with their own Z (the engine's layout holds whitened ones)."""
+    with their own Z (the engine's layout holds whitened ones); ``own``: the indices of those
+    terms if known."""
     if not engine.theta.size or engine.at_limit or model.correlation is None:
         return []
     layout = engine.factor.layout
     S = [T @ T.T for T in layout.templates(engine.theta)]
-    own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
+    if own is None:
+        own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
     out = []
     for i in own:
         info = _information(terms, own, S, i, model, engine.phi)
@@ -145,8 +149,27 @@ def collapsed_terms(engine: Any, model: Any, terms: list[ReTerm]) -> list[tuple[
 def _per_subject(term: ReTerm, subject: np.ndarray) -> bool:
     """True if each level of the term holds the rows of exactly one subject (and vice versa:
     the caller has checked that subjects are nested in the term's levels)."""
-    pairs = np.unique(np.column_stack([term.refs, subject]), axis=0)
-    return len(np.unique(pairs[:, 0])) == len(pairs)
+    pairs = np.unique(term.refs.astype(np.int64) * (int(subject.max()) + 1) + subject)
+    return len(np.unique(term.refs)) == len(pairs)
+
+
+def _patterns(terms: list[ReTerm], model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per batch of subjects of one size: the rows (u, m) of one subject per distinct pattern
+    (the structure's row keys and the terms' Z rows: equal patterns have equal blocks) and how
+    many subjects have it (u,). Every subject when the structure has no row keys."""
+    keys = model.row_keys()
+    out = []
+    for rows in model.batches:
+        if keys is None:
+            out.append((rows, np.ones(len(rows))))
+            continue
+        parts = [keys[rows].reshape(len(rows), -1)]
+        parts += [t.Z[rows].reshape(len(rows), -1) for t in terms]
+        F = np.ascontiguousarray(np.hstack(parts), dtype=float)
+        rowwise = F.view(np.dtype((np.void, F.itemsize * F.shape[1]))).ravel()  # bytes per row
+        _, first, counts = np.unique(rowwise, return_index=True, return_counts=True)
+        out.append((rows[first], counts.astype(float)))
+    return out
 
 
 def _contribution(term: ReTerm, S: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -166,18 +189,18 @@ def _information(
     """I_t of term ``i`` (module docstring; σ² = 1: I_t is scale-free), or None where the term
     has vanished (c ≤ 0) or a block is singular."""
     batches = []
-    for rows in model.batches:
+    for rows, w in _patterns([terms[j] for j in own], model):
         lam = model.blocks(phi, rows)
         B = _contribution(terms[i], S[i], rows)
         V = lam + sum((_contribution(terms[j], S[j], rows) for j in own), np.zeros_like(lam))
-        batches.append((lam, B, V))
-    num = sum(float(np.einsum("smn,smn->", B, lam)) for lam, B, _ in batches)
-    den = sum(float(np.einsum("smn,smn->", lam, lam)) for lam, _, _ in batches)
+        batches.append((lam, B, V, w))
+    num = sum(float(np.einsum("s,smn,smn->", w, B, lam)) for lam, B, _, w in batches)
+    den = sum(float(np.einsum("s,smn,smn->", w, lam, lam)) for lam, _, _, w in batches)
     c = num / den if den > 0 else 0.0
     if c <= 1e-8:
         return None
     info = 0.0
-    for lam, B, V in batches:
+    for lam, B, V, w in batches:
         E = (1.0 + c) * (B / c - lam)
         try:
             L = np.linalg.cholesky(V)
@@ -185,7 +208,7 @@ def _information(
             return None
         W = np.linalg.solve(L, E)  # L⁻¹ E, then L⁻¹ E L⁻ᵀ: tr((V⁻¹E)²) = ‖L⁻¹ E L⁻ᵀ‖²_F
         W = np.linalg.solve(L, np.swapaxes(W, 1, 2))
-        info += 0.5 * float(np.sum(W * W))
+        info += 0.5 * float(np.einsum("s,smn,smn->", w, W, W))
     return info
 
 
@@ -200,10 +223,13 @@ def generic_deficiency(terms: list[ReTerm], model: Any) -> int:
     if not terms or (model.size == 0 and model.correlation is None):
         return 0
     layout = ThetaLayout(tuple(terms))
-    cells = sum(rows.shape[0] * rows.shape[1] ** 2 for rows in model.batches)
+    patterns = _patterns(terms, model)
+    cells = sum(rows.shape[0] * rows.shape[1] ** 2 for rows, _ in patterns)
     if cells * (2 * (layout.size + model.size) + 1) > MAX_WORK:
         return 0
-    return min(_deficiency(terms, layout, model, _point(layout, model, seed)) for seed in (1, 2))
+    return min(
+        _deficiency(terms, layout, model, patterns, _point(layout, model, seed)) for seed in (1, 2)
+    )
 
 
 def _point(layout: ThetaLayout, model: Any, seed: int) -> np.ndarray:
@@ -223,7 +249,13 @@ def _point(layout: ThetaLayout, model: Any, seed: int) -> np.ndarray:
     return np.concatenate([theta, phi])
 
 
-def _deficiency(terms: list[ReTerm], layout: ThetaLayout, model: Any, x: np.ndarray) -> int:
+def _deficiency(
+    terms: list[ReTerm],
+    layout: ThetaLayout,
+    model: Any,
+    patterns: list[tuple[np.ndarray, np.ndarray]],
+    x: np.ndarray,
+) -> int:
     """The rank deficiency of the information of (θ, φ, log σ²) at ``x`` (σ² = 1), from
     central differences of the blocks V_i (module :data:`GENERIC_TOL`)."""
     n_theta = layout.size
@@ -234,7 +266,7 @@ def _deficiency(terms: list[ReTerm], layout: ThetaLayout, model: Any, x: np.ndar
         return V + sum((_contribution(t, s, rows) for t, s in zip(terms, S, strict=True)), 0.0)
 
     gram = np.zeros((x.size + 1, x.size + 1))
-    for rows in model.batches:
+    for rows, w in patterns:
         V = blocks(x, rows)
         D = [V]  # ∂V/∂ log σ²
         for j in range(x.size):
@@ -248,8 +280,8 @@ def _deficiency(terms: list[ReTerm], layout: ThetaLayout, model: Any, x: np.ndar
         except np.linalg.LinAlgError:
             return 0
         W = [np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, d), 1, 2)) for d in D]
-        flat = np.stack([w.reshape(-1) for w in W], axis=1)
-        gram += flat.T @ flat
+        flat = np.stack([d.reshape(len(rows), -1) for d in W], axis=2)  # (u, m², x + 1)
+        gram += np.einsum("s,sek,sel->kl", w, flat, flat)
     scale = np.sqrt(np.diag(gram))
     if not np.all(scale > 0):
         return int(np.sum(scale <= 0))
