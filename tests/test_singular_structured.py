@@ -93,3 +93,31 @@ def test_nonsingular_structured_fit_is_not_flagged() -> None:
 def test_gls_without_random_effects_is_never_singular() -> None:
     fit = mf.gls("y ~ x", _d10(), residual=mf.AR1("occ", "Subject"))
     assert not fit.singular and fit.singular_terms == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "hom", "psi", "expected"),
+    [
+        ("ar1", False, [0.0, 1.0, 1.0, 1.0], "sd 0: c0; correlation +1"),
+        ("ar1", True, [1.0, -1.0], "correlation -1"),
+        ("cs", True, [1.0, -0.5], "a zero eigenvalue of its correlation matrix"),  # ρ = −1/(k−1)
+        ("toep", True, [1.0, 0.5, -1.0], "a zero eigenvalue of its correlation matrix"),  # π₂ = −1
+        ("diag", False, [1.0, 0.0, 2.0], "sd 0: c1"),
+    ],
+)
+def test_structured_singular_descriptions(kind: str, hom: bool, psi: list, expected: str) -> None:
+    """What makes a structured term's covariance singular, read off its T (k = 3)."""
+    from types import SimpleNamespace
+
+    from mixedfit.engine.structures import CovStructure
+    from mixedfit.model.singular import is_singular, singular_terms
+
+    structure = CovStructure(kind, 3, hom)
+    T = structure.template(np.array(psi, dtype=float))
+    S = T @ T.T
+    assert np.linalg.eigvalsh(S)[0] < 1e-10 * np.linalg.eigvalsh(S)[-1]  # singular indeed
+    assert is_singular([T])
+    spec = SimpleNamespace(columns=["c0", "c1", "c2"])
+    term = SimpleNamespace(structure=structure)
+    (text,) = singular_terms(["g"], [spec], [term], [T])
+    assert text == f"g: {kind} covariance singular ({expected})"
