@@ -21,10 +21,11 @@ region of the data, so the data cannot tell the term from the residual structure
 ρ̂ − φ̂ = δ, I_t grows like δ² · (rows).
 
 Pairs that collapse at every parameter value (``(1 | id)`` + ``CompoundSymmetry(id)``: both give
-a I + b 1 1'; ``cs`` + ``CompoundSymmetry``; ``toep`` + ``Toeplitz`` or ``AR1`` over the same
-visits; an unstructured ``(0 + f | id)`` with one row per visit + any structure) are documented
-(docs/repeated-measures.md) and not refused: nlme fits them, their likelihood is right, only the
-split and the parameter count are arbitrary.
+a I + b 1 1'; ``cs(hom=True)`` + ``CompoundSymmetry``; a homogeneous ``toep`` + ``Toeplitz`` or
+``AR1`` over the same visits; ``(1 | id)`` + ``Toeplitz`` or ``Unstructured``) are found by
+:func:`generic_deficiency` — the rank of the information of the per-subject terms' parameters,
+the structure's and σ² at random points — and warned about (not refused: nlme fits them, their
+likelihood, β̂ and V are right, only the split and the parameter count are arbitrary).
 """
 
 from __future__ import annotations
