@@ -134,9 +134,7 @@ def predict(
     """The prediction of :meth:`ResidualModelFit.predict` (see there)."""
     if newdata is None:
         return fitted_values(fit, random)
-    return predict_new(
-        fit._design, fit._engine.solution, newdata, random, allow_new_levels, offset
-    )
+    return predict_new(fit._design, fit._engine.solution, newdata, random, allow_new_levels, offset)
 
 
 def simulate(
