@@ -30,8 +30,8 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
-from .edge_fit import edge_optimum, edge_report
-from .multistart import applies
+from .edge_fit import START_U, edge_optimum, edge_report
+from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
 
 __all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "edge_check"]
@@ -50,7 +50,12 @@ EDGE_RAN = 0.99
 
 
 def edge_check(
-    fit: ResidualFit, terms: Sequence[ReTerm], X: np.ndarray, y: np.ndarray, max_evals: int
+    fit: ResidualFit,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: FitOne | None = None,
 ) -> ResidualFit:
     """``fit`` reported at the edge (:func:`.edge_fit.edge_report`), or where that is singular
     marked unconverged (``record.converged`` False, its message, and the derivative
@@ -94,7 +99,18 @@ def edge_check(
         return replace(fit, record=replace(fit.record, evaluations=total))
     # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
     left = max(0, max_evals - total)
-    if _settled(fit, best[2]):  # else only above what was found (rv12a 1)
+    settled = _settled(fit, best[2])
+    if not settled and fit_one is not None and best[2].converged:
+        towards = _towards(fit, best[1], best[2], fit_one, min(RESTART_EVALS, left))
+        if towards is not None:
+            total += towards.record.evaluations
+            left = max(0, max_evals - total)
+            if inside(towards, layout) and towards.objective < best[0] - RESTART_GAIN:
+                record = replace(towards.record, evaluations=total, start=_TOWARDS)
+                return replace(towards, record=record)
+            v = float(towards.phi[0])
+            settled = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
+    if settled:  # else only above what was found
         at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
         if at_edge is not None:
             return at_edge
@@ -104,6 +120,29 @@ def edge_check(
         check = replace(check, message=f"{check.message}; {text}")
     flagged = replace(fit.record, evaluations=total, converged=False, message=text)
     return replace(fit, record=flagged, check=check)
+
+
+_TOWARDS = "from the edge's optimum inside"
+"""The record's ``start`` of a fit found by :func:`_towards`."""
+
+
+def _towards(
+    fit: ResidualFit, sign: float, edge: OptimizerRecord, fit_one: FitOne, budget: int
+) -> ResidualFit | None:
+    """The model fitted from the edge φ = ``sign``'s optimum x = (θ, φ₂…) with φ moved inside to
+    u = ``sign`` :data:`.edge_fit.START_U` (φ = ±0.995), within ``budget`` evaluations; None
+    without a budget or where the fit fails. AR1 & VarIdent on seed 11 (REML): the fit ends
+    unconverged at φ = −0.92, below R's supremum at the edge +1, which it does not reach; from
+    the edge's optimum the fit runs back up to the edge, which is then reported (rv12a 2)."""
+    if budget <= 0:
+        return None
+    m = len(fit.theta)
+    x = np.asarray(edge.theta, dtype=float)
+    x0 = np.concatenate([x[:m], [sign * START_U], x[m:]])
+    try:
+        return fit_one(fit.model, x0, budget)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
