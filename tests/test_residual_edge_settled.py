@@ -81,6 +81,7 @@ def test_toep_supremum_is_the_edge_at_a_pacf_bound() -> None:
     np.testing.assert_allclose(sds / fit.sigma, ref["interior_sd"], rtol=1e-3)
     texts = [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
     assert any(t.startswith("φ = 1: ") for t in texts), texts
+    assert any("a correlation parameter at ±1: its covariance G is singular" in t for t in texts)
 
 
 def test_varident_edge_is_reported_at_r_s_supremum() -> None:

@@ -232,7 +232,14 @@ def edge_report(
     u = float(fit.phi[0])
     limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
     replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
+    lower, upper = layout.lower(), layout.upper()
+    bound = (lower < 0) & np.isfinite(lower) & ((theta <= lower) | (theta >= upper))
     boundary = edge_message(sign, -objective / 2, replaced)
+    if bound.any():  # a structured term's correlation at ±1 too (toep11: seed 11, toep π₄ = −1)
+        boundary += (
+            "; the structured random-effects term is at a bound too (a correlation parameter "
+            "at ±1: its covariance G is singular)"
+        )
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
