@@ -182,7 +182,9 @@ def fit_factors(
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
-        limits = (evaluate(factor), layout, layout.lower(), layout.upper())
+        lazy = centring is not None and not layout.structured  # (then unused: not built)
+        fun = (lambda th: evaluate(factor)(th)) if lazy else evaluate(factor)
+        limits = (fun, layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
         exact = (
             ray_criteria(factor, reml)  # (or with terms crossed with its groups)
@@ -198,10 +200,13 @@ def fit_factors(
             return done
 
         # the same records and checks on the compiled kernel where it covers the fit
-        plain = optimizer == "bobyqa" and all(
-            v is None for v in (given, centring, progress, start_of, criterion_of)
-        )
-        fast = compiled_optimum(factor, limits[0], moments, max_evals) if plain else None
+        plain = optimizer == "bobyqa"
+        plain = plain and all(v is None for v in (given, progress, start_of, criterion_of))
+        fast = None
+        if plain:  # centred columns: .compiled_centred (θ̂'s centred optimum kept as optimize())
+            centre = None if centring is None else (centring, inner, reml, criteria, optima)
+            at = factor if inner is None else inner
+            fast = compiled_optimum(factor, evaluate(at), moments, max_evals, centre)
         if fast is not None:
             record, check = fast
         else:
