@@ -28,6 +28,7 @@ the scales exactly and Cholesky-factor only the (well-scaled) centring's covaria
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -140,17 +141,37 @@ class Centring:
             out[off : off + len(rows)] = ~(np.isin(rows, changed) | np.isin(cols, changed))
         return out
 
-    def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
-        out = np.array(theta, dtype=float)
-        Ts = self.layout.templates(np.asarray(theta, dtype=float))
-        for term, off, T, M in zip(self.layout.terms, self.layout.offsets, Ts, self.M, strict=True):
+    @functools.cached_property
+    def scaled(self) -> bool:
+        """True if a column is scaled (a diagonal entry of an M is not 1: extreme units)."""
+        return any(M is not None and bool(np.any(np.diag(M) != 1.0)) for M in self.M)
+
+    @functools.cached_property
+    def _parts(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, ...]:
+        """Per term (None where left alone) the pieces of M = D⁻¹ M̃ that :meth:`_map` uses:
+        the column scales' inverses d, M̃ and M̃⁻¹ (computed once per centring: a refit or a
+        reused design maps θ with the same centring many times)."""
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+        for M in self.M:
             if M is None:
+                parts.append(None)
                 continue
             # M = D⁻¹ M̃: column scales (powers of two, exact) and a unit triangular centring
             d = 1.0 / np.diag(M)
             Mt = d[:, None] * M
+            parts.append((d, Mt, np.linalg.inv(Mt)))  # k×k unit triangular: exact enough
+        return tuple(parts)
+
+    def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
+        out = np.array(theta, dtype=float)
+        Ts = self.layout.templates(np.asarray(theta, dtype=float))
+        layout = self.layout
+        for term, off, T, part in zip(layout.terms, layout.offsets, Ts, self._parts, strict=True):
+            if part is None:
+                continue
+            d, Mt, Mt_inv = part
             if inverse:  # θ → θ': T' T'ᵀ = M̃⁻¹ (D T)(D T)ᵀ M̃⁻ᵀ
-                A, T = np.linalg.inv(Mt), d[:, None] * T  # k×k unit triangular: exact enough
+                A, T = Mt_inv, d[:, None] * T
             else:  # θ' → θ: T = D⁻¹ chol(M̃ T' T'ᵀ M̃ᵀ)
                 A = Mt
             S = A @ T @ T.T @ A.T
@@ -237,7 +258,7 @@ class CentredOptimum:
     def scaled(self) -> bool:
         """True if a column was scaled (extreme units): θ of the original columns then says
         nothing about the boundary (lme4's 1e-4 on θ is not scale-free)."""
-        return any(M is not None and np.any(np.diag(M) != 1.0) for M in self.centring.M)
+        return self.centring.scaled
 
     def scaled_factor(
         self, original: BlockedFactor, theta: np.ndarray
