@@ -137,3 +137,35 @@ def test_one_kernel_per_centred_fit(monkeypatch):
     fit = mf.lmer(ORTHODONT, df)
     assert len(built) == 1
     assert built[0] is fit._engine._criterion.factor
+
+
+def test_two_by_two_psd_cholesky_is_reterms_bit_for_bit():
+    from mixedfit.engine.centring import _psd_cholesky_2
+    from mixedfit.engine.reterm import psd_cholesky
+
+    rng = np.random.default_rng(7)
+    cases = [
+        np.zeros((2, 2)),
+        np.array([[0.0, 0.0], [0.0, 2.0]]),
+        np.array([[0.0, 1e-9], [1e-9, 2.0]]),  # a vanishing pivot with a column below
+        np.array([[0.0, 1.0], [1.0, 2.0]]),  # not PSD
+        np.array([[-1.0, 0.0], [0.0, 1.0]]),
+        np.array([[1.0, 1.0], [1.0, 1.0]]),  # a correlation of 1
+        np.array([[4.0, -2.0], [-2.0, 1.0]]),
+        np.array([[1e-300, 1e-150], [1e-150, 1.0]]),
+        np.array([[1e300, 1e300], [1e300, 1e300]]),
+        np.array([[np.nan, 0.0], [0.0, 1.0]]),
+        np.array([[np.inf, 0.0], [0.0, 1.0]]),
+    ]
+    for _ in range(3000):
+        T = np.tril(rng.normal(size=(2, 2))) * 10.0 ** rng.integers(-8, 8, size=(2, 2))
+        if rng.random() < 0.3:
+            T[rng.integers(2), :] = 0.0
+        S = T @ T.T
+        cases.append((S + S.T) / 2)
+        cases.append(S + rng.normal(size=(2, 2)) * 1e-14 * np.abs(S).max())
+    for S in cases:
+        a, b = _psd_cholesky_2(S), psd_cholesky(S)
+        assert (a is None) == (b is None), S
+        if a is not None:
+            assert a.tobytes() == b.tobytes(), S

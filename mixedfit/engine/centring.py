@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .factor import BlockedFactor
-from .reterm import ReTerm, ThetaLayout, psd_cholesky
+from .reterm import _PSD_RTOL, ReTerm, ThetaLayout, psd_cholesky
 from .solution import Solution, conditional_variances, solve
 
 __all__ = ["CentredOptimum", "Centring", "centred_theta"]
@@ -175,7 +175,8 @@ class Centring:
             else:  # θ' → θ: T = D⁻¹ chol(M̃ T' T'ᵀ M̃ᵀ)
                 A = Mt
             S = A @ T @ T.T @ A.T
-            T_new = psd_cholesky((S + S.T) / 2)
+            S = (S + S.T) / 2
+            T_new = _psd_cholesky_2(S) if len(S) == 2 else psd_cholesky(S)
             if T_new is None:  # pragma: no cover - S is PSD by construction
                 raise np.linalg.LinAlgError("covariance is not positive semi-definite")
             if not inverse:
@@ -183,6 +184,30 @@ class Centring:
             rows, cols = term.theta_index
             out[off : off + len(rows)] = T_new[rows, cols]
         return out
+
+
+def _psd_cholesky_2(S: np.ndarray) -> np.ndarray | None:
+    """:func:`.reterm.psd_cholesky` of a 2×2 ``S`` in Python floats, bit for bit (its dot
+    products have at most one term there: the same roundings); S not finite: that function."""
+    s00, s10, s11 = float(S[0, 0]), float(S[1, 0]), float(S[1, 1])
+    if not (math.isfinite(s00) and math.isfinite(s10) and math.isfinite(s11)):
+        return psd_cholesky(S)
+    tol = _PSD_RTOL * max(abs(s00), abs(s11), 0.0, 1e-300)
+    l00 = l10 = l11 = 0.0
+    if s00 < -tol:
+        return None
+    if s00 <= tol:  # a vanishing first pivot: the column below must vanish too
+        if abs(s10) > math.sqrt(tol) * math.sqrt(abs(s11) + tol):
+            return None
+    else:
+        l00 = math.sqrt(s00)
+        l10 = s10 / l00
+    d = s11 - l10 * l10
+    if d < -tol:
+        return None
+    if d > tol:
+        l11 = math.sqrt(d)
+    return np.array([[l00, 0.0], [l10, l11]])
 
 
 def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
