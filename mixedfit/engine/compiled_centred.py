@@ -70,6 +70,9 @@ class CentredRun:
         self.run, self.centring, self.inner, self.factor = run, centring, inner, factor
         self.reml, self.moments = reml, moments
         self.criteria: dict[bytes, CentredOptimum] = {}  # θ → the optimizer's optimum (θ')
+        # the caller's floating-point error handling: the Python path maps θ' and evaluates
+        # the original factor under it (the compiled run ignores errors)
+        self.errors = np.geterr()
         self.boundary_theta = centred_theta(self.criteria)  # .restart.improve's judge
 
     def first(self) -> OptimizerRecord:
@@ -92,13 +95,14 @@ class CentredRun:
         record = self.run.minimize(start, budget)
         centring = self.centring
         try:
-            theta = centring.to_original(record.theta)
-            theta_start = centring.to_original(record.theta_start)
-            if centring.cancelling:
-                objective, evaluations = record.objective, record.evaluations
-            else:
-                objective = self.factor.objective(theta, self.reml)
-                evaluations = record.evaluations + 1
+            with np.errstate(**self.errors):
+                theta = centring.to_original(record.theta)
+                theta_start = centring.to_original(record.theta_start)
+                if centring.cancelling:
+                    objective, evaluations = record.objective, record.evaluations
+                else:
+                    objective = self.factor.objective(theta, self.reml)
+                    evaluations = record.evaluations + 1
         except np.linalg.LinAlgError:
             raise PythonPathError from None  # (it optimizes the original columns)
         if not math.isfinite(objective):
