@@ -49,22 +49,36 @@ _loaded: list[tuple[Any, np.ndarray]] = []  # (.jit_refit, the addresses its fun
 _PythonPathError = PythonPathError  # the Python path does more here: the whole fit takes it
 # the centring, the centred columns' factor, REML, and .lmm.fit_factors' dicts θ → centred
 # optimum of the optimizer (``criteria``) and of the estimates (``optima``: cancelling columns)
-Centred = tuple[Centring, BlockedFactor | None, bool, dict[bytes, Any], dict[bytes, Any]]
+Centred = tuple[Centring | None, BlockedFactor | None, bool, dict[bytes, Any], dict[bytes, Any]]
+
+
+def deferred(
+    evaluate: Callable[[BlockedFactor], Any], factor: BlockedFactor, centring: Centring | None
+) -> Callable[[np.ndarray], float]:
+    """``evaluate(factor)``, or for a centred fit without structured terms (which never
+    evaluates the original columns' criterion through it: no kernel built) θ ↦ that, built at
+    the first call (:func:`.lmm.fit_factors`' ``limits``)."""
+    if centring is None or factor.layout.structured:
+        return evaluate(factor)
+    return lambda theta: evaluate(factor)(theta)
 
 
 def compiled_optimum(
     factor: BlockedFactor,
-    criterion: Any,
+    evaluate: Callable[[BlockedFactor], Any],
     moments: Callable[[BlockedFactor], np.ndarray],
     max_evals: int,
     centred: Centred | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None] | None:
     """The record and derivative check of :func:`.lmm.fit_factors` (after
     :func:`.restart.improve`) for an unstructured fit from the moment start (``moments``:
-    factor ↦ start), with its ``criterion`` (the kernel's for the factor), or None where the
+    factor ↦ start), with the criterion ``evaluate(factor)`` (the kernel's), or None where the
     Python path is to run (see the module docstring). ``centred``: slope columns centred for
-    the optimizer (see :data:`Centred`; ``criterion`` then the centred factor's kernel's,
-    :mod:`.compiled_centred`); θ̂'s centred optimum is put into its dicts."""
+    the optimizer when its centring is not None (see :data:`Centred`; the criterion is then the
+    centred factor's, :mod:`.compiled_centred`); θ̂'s centred optimum is put into its dicts."""
+    if centred is not None and centred[0] is None:
+        centred = None
+    criterion = evaluate(factor if centred is None or centred[1] is None else centred[1])
     layout = factor.layout
     loop = _loop()
     if (
@@ -86,7 +100,7 @@ def compiled_optimum(
     centre = None
     if centred is not None:
         centring, inner, reml, criteria, optima = centred
-        if inner is None:
+        if centring is None or inner is None:
             return None
         centre = CentredRun(run, centring, inner, factor, reml, moments)
     try:
@@ -116,7 +130,7 @@ def compiled_optimum(
     if centre is not None:  # as .lmm.fit_factors' optimize() keeps it
         found = centre.optimum(record.theta)
         criteria[record.theta.tobytes()] = found
-        if centring.cancelling:
+        if centre.centring.cancelling:
             optima[record.theta.tobytes()] = found
     return record, check
 
