@@ -135,7 +135,7 @@ def probed(
     if early is not None:
         spent += early.evaluations
     if early is not None and early.interior and reml is not None:  # below the limit: reported
-        there = replace(
+        found = replace(
             record,
             theta=early.x,
             objective=early.objective,
@@ -143,7 +143,7 @@ def probed(
             converged=True,
             message=tiny_interior.MESSAGE,
         )
-        return tiny_interior.reported(there, model, terms, X, y, reml, names)
+        return tiny_interior.reported(found, model, terms, X, y, reml, names)
     if early is not None and early.at_limit:  # held close to the limit, from its optimum
         start = replace(record, theta=early.x, objective=early.objective)
         level = early.level

@@ -14,13 +14,16 @@ The limit trial (:func:`.dense_probe.trial`) has the limit's optimum. Where the 
 criterion there, with the candidates held at the probe's floor, is already below the limit's
 optimum, the supremum is not at the limit (the free criterion tends to the limit's as the
 candidates' δ → 0): :func:`search` moves each candidate's η alone (a bounded 1-D search between
-:data:`LOW` and :data:`HIGH` of the largest stratum's sd), then takes Newton steps with central
-differences scaled to each parameter's room (:func:`..limit_polish.finite_differences`) until the
-step promises less than :data:`DONE` (relative): the optimum to the criterion's rounding in a few
-hundred evaluations. It gives up (None; the probe goes on as before) where a candidate runs to
-the lower end, the Hessian is not positive definite, a step does not descend, or the steps are
-spent. :func:`reported` makes the fit at that point: the criterion, estimates and derivative
-check of the fit's own path (:func:`.polish.derivative_check`).
+:data:`LOW` and :data:`HIGH` of the largest stratum's sd), runs BOBYQA in coordinates scaled to
+each parameter's room (its size or distance to its bound, :func:`..limit_polish.room`: there the
+curvatures above are all of order 1), then takes Newton steps with central differences in the
+same scaling (:func:`..limit_polish.finite_differences`) until a step promises less than
+:data:`DONE` (relative): the optimum to the criterion's rounding (40 subjects: 1,000 evaluations
+watched, 3,700 on the limit, 11 + 144 + 103 here; 60 subjects, where B's optimum is 2.5e-3: 785
+of BOBYQA here, 19,000 unscaled). It gives up (None; the probe goes on as before) where a
+candidate runs to the lower end, the Hessian is not positive definite, a step does not descend,
+or the steps are spent. :func:`reported` makes the fit at that point: the criterion, estimates
+and derivative check of the fit's own path (:func:`.polish.derivative_check`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from scipy.optimize import minimize_scalar
 
 from .. import vanishing
 from ..limit_polish import finite_differences, room
-from ..optimize import OptimizerRecord
+from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
@@ -43,7 +46,17 @@ from .polish import derivative_check
 from .result import ResidualFit
 from .structure import ResidualModel
 
-__all__ = ["DONE", "HIGH", "LOW", "MESSAGE", "NEWTON_STEPS", "Interior", "reported", "search"]
+__all__ = [
+    "DONE",
+    "HIGH",
+    "LOW",
+    "MESSAGE",
+    "NEWTON_STEPS",
+    "SCALED_EVALS",
+    "Interior",
+    "reported",
+    "search",
+]
 
 MESSAGE = "Newton steps converged (an interior optimum at a small VarIdent ratio)"
 """The optimizer record's message of a fit :func:`search` found."""
@@ -56,6 +69,8 @@ HIGH = 0.1
 falling, :func:`.reference.candidates`)."""
 XATOL = 1e-2
 """The 1-D search's tolerance on η (the Newton steps finish)."""
+SCALED_EVALS = 5_000
+"""The most evaluations of BOBYQA in scaled coordinates before the Newton steps."""
 NEWTON_STEPS = 6
 """At most this many Newton steps (each 2k² + 2 evaluations for k parameters)."""
 DONE = 1e-10
@@ -107,16 +122,47 @@ def search(
             moved[c] = eta
             return fun(moved)
 
-        found = minimize_scalar(along, bounds=(low, high), method="bounded", options={"xatol": XATOL})
+        found = minimize_scalar(
+            along, bounds=(low, high), method="bounded", options={"xatol": XATOL}
+        )
         if not found.x > low + 1.0:  # runs to the floor: the limit's
             return Interior(None, math.inf, spent[0])
         z[c] = found.x
-    top = crit.upper()
-    z, value, converged = _newton(fun, z, crit.lower(), top, budget - spent[0], spent)
+    lower, upper = crit.lower(), crit.upper()
+    z = _scaled_bobyqa(fun, z, lower, upper, min(SCALED_EVALS, budget - spent[0]))
+    z, value, converged = _newton(fun, z, lower, upper, budget - spent[0], spent)
     tol = 1e-7 * max(1.0, abs(limit))
     if not (converged and value < limit - tol and np.all(z[list(cols)] > low + 1.0)):
         return Interior(None, math.inf, spent[0])
     return Interior(z, value, spent[0])
+
+
+def _scaled_bobyqa(
+    fun: Callable[[np.ndarray], float],
+    z: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    budget: int,
+) -> np.ndarray:
+    """BOBYQA from z in the coordinates u = (x − z) / room(z) (each parameter's size or distance
+    to its bound, :func:`..limit_polish.room`; entries on a bound held): the best point."""
+    width = room(z, lo, hi)
+    free = np.flatnonzero(width > _INSIDE * np.maximum(np.abs(z), 1e-300))
+    if not free.size or budget < 2 * free.size + 2:
+        return z
+    scale = width[free]
+
+    def at(u: np.ndarray) -> np.ndarray:
+        x = z.copy()
+        x[free] = z[free] + u * scale
+        return x
+
+    with np.errstate(invalid="ignore"):  # ±∞ bounds stay ±∞
+        low, high = (lo[free] - z[free]) / scale, (hi[free] - z[free]) / scale
+    found = minimize_theta(
+        lambda u: fun(at(u)), np.zeros(free.size), low, max_evals=budget, upper=high
+    )
+    return at(found.theta) if math.isfinite(found.objective) else z
 
 
 def _newton(
