@@ -20,9 +20,9 @@ curvatures above are all of order 1), then takes Newton steps with central diffe
 same scaling (:func:`..limit_polish.finite_differences`) until a step promises less than
 :data:`DONE` (relative): the optimum to the criterion's rounding (40 subjects: 1,000 evaluations
 watched, ~3,700 on the limit, ~280 here, 5,115 in all; 60 subjects, where B's optimum is 2.5e-3:
-~990 here, 6,861 in all; BOBYQA unscaled from the same point took 19,000). It gives up (None; the probe goes on as before) where a
-candidate runs to the lower end, the Hessian is not positive definite, a step does not descend,
-or the steps are spent. :func:`reported` makes the fit at that point: the criterion, estimates
+~990 here, 6,861 in all; BOBYQA unscaled from the same point took 19,000). It gives up (None;
+the probe goes on as before) where a candidate runs to the lower end, the Hessian is not
+positive definite, a step does not descend, or the steps are spent. :func:`reported` makes the fit at that point: the criterion, estimates
 and derivative check of the fit's own path (:func:`.polish.derivative_check`).
 """
 
