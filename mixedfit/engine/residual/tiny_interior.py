@@ -14,16 +14,16 @@ The limit trial (:func:`.dense_probe.trial`) has the limit's optimum. Where the 
 criterion there, with the candidates held at the probe's floor, is already below the limit's
 optimum, the supremum is not at the limit (the free criterion tends to the limit's as the
 candidates' δ → 0): :func:`search` moves each candidate's η alone (a bounded 1-D search between
-:data:`LOW` and :data:`HIGH` of the largest stratum's sd), runs BOBYQA in coordinates scaled to
-each parameter's room (its size or distance to its bound, :func:`..limit_polish.room`: there the
-curvatures above are all of order 1), then takes Newton steps with central differences in the
-same scaling (:func:`..limit_polish.finite_differences`) until a step promises less than
-:data:`DONE` (relative): the optimum to the criterion's rounding (40 subjects: 1,000 evaluations
-watched, ~3,700 on the limit, ~280 here, 5,115 in all; 60 subjects, where B's optimum is 2.5e-3:
-~990 here, 6,861 in all; BOBYQA unscaled from the same point took 19,000). It gives up (None;
-the probe goes on as before) where a candidate runs to the lower end, the Hessian is not
-positive definite, a step does not descend, or the steps are spent. :func:`reported` makes the fit at that point: the criterion, estimates
-and derivative check of the fit's own path (:func:`.polish.derivative_check`).
+:data:`LOW` and :data:`HIGH` of the largest stratum's sd), runs BOBYQA in coordinates scaled to each
+parameter's room (its size or distance to its bound, :func:`..limit_polish.room`: there the
+curvatures above are all of order 1), then takes Newton steps with central differences in the same
+scaling (:func:`..limit_polish.finite_differences`) until a step promises less than :data:`DONE`
+(relative): the optimum to the criterion's rounding (40 subjects: 1,000 evaluations watched, ~3,700
+on the limit, ~280 here, 5,115 in all; 60 subjects, where B's optimum is 2.5e-3: ~990 here, 6,861 in
+all; BOBYQA unscaled from the same point took 19,000). It gives up (None; the probe goes on as
+before) where a candidate runs to the lower end, the Hessian is not positive definite, a step does
+not descend, or the steps are spent. :func:`reported` makes the fit at that point: the criterion,
+estimates and derivative check of the fit's own path (:func:`.polish.derivative_check`).
 """
 
 from __future__ import annotations
