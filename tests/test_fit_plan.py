@@ -277,5 +277,17 @@ def test_a_sibling_factor_is_the_factor_built_afresh(name, formula):
     assert not np.shares_memory(one.T[0], two.T[0])
     for key in one.A:  # A: the same term blocks, each fit's own response rows
         assert (one.A[key] is two.A[key]) == (key[0] < one.K)
+    # the moment start's inputs kept on the shared layout: the start of a layout built afresh
+    from mixedfit.engine.reterm import ThetaLayout
+    from mixedfit.engine.start import compiled_moment_start
+
+    assert one.layout is two.layout and "_moment_inputs" in vars(one.layout)
+    for factor in (one, two):
+        got = compiled_moment_start(factor.layout, factor.X, factor.y)
+        fresh_layout = ThetaLayout(tuple(ReTerm(t.refs.copy(), t.Z.copy(), t.nlev, t.correlated)
+                                         for t in factor.layout.terms))  # fmt: skip
+        want = compiled_moment_start(fresh_layout, factor.X, factor.y)
+        assert got is not None and want is not None and got.tobytes() == want.tobytes()
+        assert "_moment_inputs" not in vars(fresh_layout)  # writable arrays: never kept
     one.clone().update(one.layout.start())  # a clone updates apart from its frozen factor
     np.testing.assert_array_equal(one.LKK, fits[1]._engine.factor.LKK)
