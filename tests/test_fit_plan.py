@@ -291,3 +291,27 @@ def test_a_sibling_factor_is_the_factor_built_afresh(name, formula):
         assert "_moment_inputs" not in vars(fresh_layout)  # writable arrays: never kept
     one.clone().update(one.layout.start())  # a clone updates apart from its frozen factor
     np.testing.assert_array_equal(one.LKK, fits[1]._engine.factor.LKK)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "Reaction ~ Days + (Days | Subject)",  # intercept column: X's centring kept
+        "Reaction ~ 0 + Days + (1 | Subject)",  # no constant in span(X): nothing centred
+        "Reaction ~ 0 + fday + (1 | Subject)",  # cell means: the constant is a sum of columns
+        "Reaction ~ Days + I(Days > 4) + (1 | Subject)",  # the intercept and a second column
+    ],
+)
+def test_the_kept_fixed_centring_is_that_of_each_fit(formula):
+    """A reused design's centred X and M are kept (.skeleton.Skeleton._centred): only ȳ is
+    computed per fit; bit for bit the caches-off fit for new responses, also with another X."""
+    df = mf.load_dataset("sleepstudy")
+    df = df.assign(fday=pd.Categorical(df["Days"] % 3))
+    frames = _responses(df, "Reaction", 3)
+    frames.append(frames[1].assign(Days=frames[1]["Days"] * 1.5))  # another X, then back
+    fits = [_compare(formula, frame) for frame in frames + frames[:2]]
+    one, two = (f._engine.factor for f in fits[1:3])
+    if "Days +" in formula and formula.startswith("Reaction ~ Days"):
+        assert one.X is two.X and not one.X.flags.writeable
+        assert one.fixed_map.M is two.fixed_map.M and not one.fixed_map.M.flags.writeable
+        assert one.fixed_map.c.tobytes() != two.fixed_map.c.tobytes()  # ȳ of each response

@@ -36,7 +36,7 @@ from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
 from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
-from .reparam import FixedCentring, centre_fixed
+from .reparam import FixedCentring, _intercept_column, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
 from .sibling import MAX_PROTOTYPES, prototype, settings, sibling, takes_siblings
 
@@ -156,6 +156,10 @@ class Skeleton:
     outer: list[ReTerm]
     _products: dict[str, _Products] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # (X, centred X, intercept column, its value, M) of the last X seen with an intercept column
+    _fixed: list[tuple[np.ndarray, np.ndarray, int, float, np.ndarray]] = field(
+        default_factory=list
+    )
 
     def products(self, role: str, terms: list[ReTerm]) -> _Products:
         """The cross products of ``terms`` (``role``: "outer" for the model's terms, "inner"
@@ -179,7 +183,7 @@ class Skeleton:
     ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None, KernelLease]:
         """:meth:`factors` and the lease of the first factor's compiled criterion from the
         design's idle kernels (:class:`KernelLease`)."""
-        Xc, yc, fixed_map = centre_fixed(X, y, None)
+        Xc, yc, fixed_map = self._centred(X, y)
         pool: list[_Kernels] = []
         outer = self.outer  # (the caller's terms hold the same bits: skeleton_of)
         factor = factor_of(self.products("outer", outer), outer, Xc, yc, fixed_map, pool)
@@ -188,6 +192,31 @@ class Skeleton:
             return factor, self.centring, None, lease
         inner = factor_of(self.products("inner", self.inner), self.inner, Xc, yc, fixed_map)
         return factor, self.centring, inner, lease
+
+    def _centred(
+        self, X: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, FixedCentring | None]:
+        """``centre_fixed(X, y, None)``, bit for bit: where X has an intercept column (column
+        j0, value v) and holds the bits of the last such X, its centred X and M are kept (both
+        read-only) and only ȳ is computed, by the same two-pass means of [X y] (y' = y − ȳ,
+        c = e_j0 ȳ / v: :mod:`.reparam`)."""
+        with self._lock:
+            kept = self._fixed[0] if self._fixed else None
+        if kept is None or not _same_x(kept[0], X):
+            Xc, yc, fixed_map = centre_fixed(X, y, None)
+            j0 = _intercept_column(X) if X.ndim == 2 and X.shape[1] else None
+            if fixed_map is not None and j0 is not None:
+                Xc, M = _kept(Xc), _kept(fixed_map.M)
+                with self._lock:
+                    self._fixed[:] = [(np.array(X, order="C"), Xc, j0, float(X[0, j0]), M)]
+                fixed_map = FixedCentring(M, fixed_map.c)
+            return Xc, yc, fixed_map
+        _, Xc, j0, v, M = kept
+        p = X.shape[1]
+        ybar = float(_two_pass_mean(np.column_stack((X, y)), None)[p])
+        c = np.zeros(p)
+        c[j0] = ybar / v
+        return Xc, y - ybar, FixedCentring(M, c)
 
 
 _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
