@@ -226,3 +226,92 @@ def test_the_kept_kernel_follows_the_compiled_functions(monkeypatch):
     with pytest.warns(RuntimeWarning, match="compiled kernel failed"):
         fit = mf.lmer(formula, df)
     assert fit.objective == plain.objective
+
+
+def _factor_state(factor: Any) -> dict[str, Any]:
+    """A factor's attributes as comparable values: arrays (and blocks) by their bytes."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return (v.shape, v.dtype.str, v.tobytes())
+        if hasattr(v, "data") and isinstance(v.data, np.ndarray):
+            return type(v).__name__, value(v.data)
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [value(x) for x in v]
+        return v
+
+    skip = {"_steps", "layout", "terms", "scaled_plans", "_X", "_y", "fixed_map"}
+    skip |= {"_log_work", "_log_work_X"}  # scratch (np.empty)
+    return {k: value(v) for k, v in vars(factor).items() if k not in skip}
+
+
+@pytest.mark.parametrize(("name", "formula"), MODELS)
+def test_a_sibling_factor_is_the_factor_built_afresh(name, formula):
+    """The factors of a reused design are copied from a kept prototype (.engine.sibling):
+    attribute for attribute, bit for bit, the factor a fit with every cache off builds (both
+    frozen at the same θ̂); no buffer shared with another fit's."""
+    df = mf.load_dataset(name)
+    frames = _responses(df, formula.split("~")[0].strip(), 2)
+    fits = [_fit(formula, frame) for frame in frames]
+    kept = skeleton_module.skeleton_of(_terms(fits[0]), None)
+    assert kept is not None
+    one, two = (f._engine.factor for f in fits[1:])
+    prototypes = kept.products("outer", _terms(fits[0])).rows[0][3]
+    assert len(prototypes) == 1 and "L" not in vars(next(iter(prototypes.values())))
+    for factor, frame in ((one, frames[1]), (two, frames[2])):
+        with caches_disabled():
+            fresh = _fit(formula, frame)._engine.factor
+        assert _factor_state(factor).keys() == _factor_state(fresh).keys()
+        assert _factor_state(factor) == _factor_state(fresh)
+        assert len(factor._steps) == len(fresh._steps)
+        for part in ("M", "c"):
+            assert (
+                getattr(factor.fixed_map, part).tobytes()
+                == getattr(fresh.fixed_map, part).tobytes()
+            )
+    for key, block in one.L.items():
+        other = two.L[key]
+        assert not np.shares_memory(getattr(block, "data", block), getattr(other, "data", other))
+    assert not np.shares_memory(one.T[0], two.T[0])
+    for key in one.A:  # A: the same term blocks, each fit's own response rows
+        assert (one.A[key] is two.A[key]) == (key[0] < one.K)
+    # the moment start's inputs kept on the shared layout: the start of a layout built afresh
+    from mixedfit.engine.reterm import ThetaLayout
+    from mixedfit.engine.start import compiled_moment_start
+
+    assert one.layout is two.layout and "_moment_inputs" in vars(one.layout)
+    for factor in (one, two):
+        got = compiled_moment_start(factor.layout, factor.X, factor.y)
+        fresh_layout = ThetaLayout(tuple(ReTerm(t.refs.copy(), t.Z.copy(), t.nlev, t.correlated)
+                                         for t in factor.layout.terms))  # fmt: skip
+        want = compiled_moment_start(fresh_layout, factor.X, factor.y)
+        assert got is not None and want is not None and got.tobytes() == want.tobytes()
+        assert "_moment_inputs" not in vars(fresh_layout)  # writable arrays: never kept
+    one.clone().update(one.layout.start())  # a clone updates apart from its frozen factor
+    np.testing.assert_array_equal(one.LKK, fits[1]._engine.factor.LKK)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "Reaction ~ Days + (Days | Subject)",  # intercept column: X's centring kept
+        "Reaction ~ 0 + Days + (1 | Subject)",  # no constant in span(X): nothing centred
+        "Reaction ~ 0 + fday + (1 | Subject)",  # cell means: the constant is a sum of columns
+        "Reaction ~ Days + I(Days > 4) + (1 | Subject)",  # the intercept and a second column
+    ],
+)
+def test_the_kept_fixed_centring_is_that_of_each_fit(formula):
+    """A reused design's centred X and M are kept (.skeleton.Skeleton._centred): only ȳ is
+    computed per fit; bit for bit the caches-off fit for new responses, also with another X."""
+    df = mf.load_dataset("sleepstudy")
+    df = df.assign(fday=pd.Categorical(df["Days"] % 3))
+    frames = _responses(df, "Reaction", 3)
+    frames.append(frames[1].assign(Days=frames[1]["Days"] * 1.5))  # another X, then back
+    fits = [_compare(formula, frame) for frame in frames + frames[:2]]
+    one, two = (f._engine.factor for f in fits[1:3])
+    if "Days +" in formula and formula.startswith("Reaction ~ Days"):
+        assert one.X is two.X and not one.X.flags.writeable
+        assert one.fixed_map.M is two.fixed_map.M and not one.fixed_map.M.flags.writeable
+        assert one.fixed_map.c.tobytes() != two.fixed_map.c.tobytes()  # ȳ of each response

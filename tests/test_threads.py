@@ -12,6 +12,7 @@ from mixedfit.engine.threads import (
     fit_threads,
     in_caller_threads,
     single_threaded,
+    threads_chosen,
 )
 
 
@@ -138,3 +139,22 @@ def test_an_explicit_thread_count(monkeypatch):
         monkeypatch.setenv("MIXEDFIT_THREADS", bad)
         with pytest.raises(mf.MixedFitError, match="MIXEDFIT_THREADS"):
             fit_threads(2)
+
+
+def test_single_threaded_as_a_decorator_restores_every_call():
+    """single_threaded() is a class-based block (issue 15: a cheaper enter and exit); as a
+    decorator each call gets its own block, nested and recursive calls included."""
+    seen: list[list[int]] = []
+
+    @single_threaded()
+    def inner(depth: int) -> None:
+        seen.append(counts())
+        if depth:
+            inner(depth - 1)
+
+    with threadpool_limits(2, user_api="blas"):
+        inner(2)
+        after = counts()
+    assert seen == [[1] * len(after)] * 3
+    assert after == [2] * len(after)
+    assert threads_chosen() == [1]  # every block left

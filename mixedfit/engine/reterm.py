@@ -234,23 +234,39 @@ class ThetaLayout:
         all views of one flat buffer, and each θ entry's position in that buffer (None if a
         term is structured: its T is a function of θ, see :meth:`fill_templates`), so that
         ``buffer[positions] = theta`` fills every T at once."""
+        # the slices and positions computed once per layout and order (factors of a reused
+        # design share their layout: .sibling); the buffers are new every call
+        known = self.__dict__.setdefault("_buffers", {})
+        key = tuple(order)
+        plan = known.get(key)
+        if plan is None:
+            plan = known[key] = self._buffer_plan(order)
+        size, slices, flat = plan
+        buffer = np.zeros(size)
+        views = [buffer[a:b].reshape(k, k) for a, b, k in slices]
+        return views, buffer, flat
+
+    def _buffer_plan(
+        self, order: list[int]
+    ) -> tuple[int, list[tuple[int, int, int]], np.ndarray | None]:
+        """:meth:`template_buffers`' size, (start, stop, k) per T and positions (read-only)."""
         sizes = [self.terms[i].k ** 2 for i in order]
-        buffer = np.zeros(sum(sizes))
         starts = np.cumsum([0, *sizes])
-        views = [
-            buffer[a : a + s].reshape(self.terms[i].k, self.terms[i].k)
+        slices = [
+            (int(a), int(a + s), self.terms[i].k)
             for a, s, i in zip(starts[:-1], sizes, order, strict=True)
         ]
         if self.structured:
-            return views, buffer, None
+            return int(sum(sizes)), slices, None
         block_of = {term: pos for pos, term in enumerate(order)}
         positions = [
             starts[block_of[i]] + np.asarray(rows) * t.k + np.asarray(cols)
             for i, t in enumerate(self.terms)
             for rows, cols in [t.theta_index]
         ]
-        flat = np.concatenate(positions) if positions else np.zeros(0)
-        return views, buffer, flat.astype(np.intp)
+        flat = (np.concatenate(positions) if positions else np.zeros(0)).astype(np.intp)
+        flat.flags.writeable = False
+        return int(sum(sizes)), slices, flat
 
     @staticmethod
     def _diag_mask(term: ReTerm) -> np.ndarray:

@@ -36,8 +36,9 @@ from .centring import Centring
 from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
 from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
-from .reparam import FixedCentring, centre_fixed
+from .reparam import FixedCentring, _intercept_column, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
+from .sibling import MAX_PROTOTYPES, prototype, settings, sibling, takes_siblings
 
 __all__ = [
     "MAX_ROWS",
@@ -54,6 +55,8 @@ MAX_ROWS = 20_000  # larger designs are not kept (mixedfit.design.reuse's bound)
 MAX_IDLE = 2  # idle compiled kernels kept per design (more only while fits run at once)
 
 
+# build settings (.sibling.settings) → the prototype of the factors of one design and X
+_Prototypes = dict[tuple[object, ...], BlockedFactor]
 # REML flag → (the compiled functions it calls, the criterion)
 _Criteria = dict[bool, tuple[tuple[object, ...], CompiledCriterion]]
 
@@ -121,9 +124,11 @@ class _Products:
 
     blocks: dict[tuple[int, int], Block]
     nested: dict[tuple[int, int], bool]
-    # (centred X, its rows A[K, j] per block, its idle kernels) of the last X seen: reused
-    # while X stays the same
-    rows: list[tuple[np.ndarray, list[np.ndarray], _Kernels]] = field(default_factory=list)
+    # (centred X, its rows A[K, j] per block, its idle kernels, the prototype of its factors:
+    # .sibling) of the last X seen: reused while X stays the same
+    rows: list[tuple[np.ndarray, list[np.ndarray], _Kernels, _Prototypes]] = field(
+        default_factory=list
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -141,13 +146,20 @@ class Skeleton:
         :meth:`.Centring.of` of the terms.
     inner : list of ReTerm or None
         The centred columns' terms (:meth:`.Centring.terms`).
+    outer : list of ReTerm
+        The terms on the kept copies: those of the factors it builds (:func:`factor_of`).
     """
 
     arrays: tuple[np.ndarray, ...]
     centring: Centring | None
     inner: list[ReTerm] | None
+    outer: list[ReTerm]
     _products: dict[str, _Products] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # (X, centred X, intercept column, its value, M) of the last X seen with an intercept column
+    _fixed: list[tuple[np.ndarray, np.ndarray, int, float, np.ndarray]] = field(
+        default_factory=list
+    )
 
     def products(self, role: str, terms: list[ReTerm]) -> _Products:
         """The cross products of ``terms`` (``role``: "outer" for the model's terms, "inner"
@@ -171,14 +183,40 @@ class Skeleton:
     ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None, KernelLease]:
         """:meth:`factors` and the lease of the first factor's compiled criterion from the
         design's idle kernels (:class:`KernelLease`)."""
-        Xc, yc, fixed_map = centre_fixed(X, y, None)
+        Xc, yc, fixed_map = self._centred(X, y)
         pool: list[_Kernels] = []
-        factor = factor_of(self.products("outer", terms), terms, Xc, yc, fixed_map, pool)
+        outer = self.outer  # (the caller's terms hold the same bits: skeleton_of)
+        factor = factor_of(self.products("outer", outer), outer, Xc, yc, fixed_map, pool)
         lease = KernelLease(pool[0], factor)
         if self.inner is None:
             return factor, self.centring, None, lease
         inner = factor_of(self.products("inner", self.inner), self.inner, Xc, yc, fixed_map)
         return factor, self.centring, inner, lease
+
+    def _centred(
+        self, X: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, FixedCentring | None]:
+        """``centre_fixed(X, y, None)``, bit for bit: where X has an intercept column (column
+        j0, value v) and holds the bits of the last such X, its centred X and M are kept (both
+        read-only) and only ȳ is computed, by the same two-pass means of [X y] (y' = y − ȳ,
+        c = e_j0 ȳ / v: :mod:`.reparam`)."""
+        with self._lock:
+            kept = self._fixed[0] if self._fixed else None
+        if kept is None or not _same_x(kept[0], X):
+            Xc, yc, fixed_map = centre_fixed(X, y, None)
+            j0 = _intercept_column(X) if X.ndim == 2 and X.shape[1] else None
+            if fixed_map is not None and j0 is not None:
+                Xc, M = _kept(Xc), _kept(fixed_map.M)
+                with self._lock:
+                    self._fixed[:] = [(np.array(X, order="C"), Xc, j0, float(X[0, j0]), M)]
+                fixed_map = FixedCentring(M, fixed_map.c)
+            return Xc, yc, fixed_map
+        _, Xc, j0, v, M = kept
+        p = X.shape[1]
+        ybar = float(_two_pass_mean(np.column_stack((X, y)), None)[p])
+        c = np.zeros(p)
+        c[j0] = ybar / v
+        return Xc, y - ybar, FixedCentring(M, c)
 
 
 _SKELETONS: LRU[Skeleton] = LRU(MAX_SKELETONS)
@@ -215,7 +253,7 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     own = [ReTerm(kept[2 * i + 1], kept[2 * i], t.nlev, t.correlated) for i, t in enumerate(terms)]
     centring = Centring.of(own)
     inner = None if centring is None else centring.terms(own)
-    skeleton = Skeleton(kept, centring, inner)
+    skeleton = Skeleton(kept, centring, inner, own)
     _SKELETONS.put(key, skeleton)
     return skeleton
 
@@ -258,10 +296,10 @@ def factor_of(
         if products.rows and _same_x(products.rows[0][0], X):
             found = products.rows[0][1:]
     if found is None:
-        found = [_fixed_rows(X, t) for t in ordered], _Kernels()
+        found = [_fixed_rows(X, t) for t in ordered], _Kernels(), {}
         with products.lock:
             products.rows[:] = [(np.array(X, order="C"), *found)]
-    x_rows = found[0]
+    x_rows, prototypes = found[0], found[2]
     if kernels is not None:
         kernels.append(found[1])
     A: dict[tuple[int, int], Block] = dict(products.blocks)
@@ -270,7 +308,18 @@ def factor_of(
         A[K, j] = np.concatenate([x_rows[j], _fixed_rows(y[:, None], t)])
     A[K, K] = Xy.T @ Xy
     n, nested = X.shape[0], products.nested
-    factor = BlockedFactor.from_cross_products(terms, A, nested, n, 0.0, fixed_map)
+    built_as = settings()
+    with products.lock:
+        model = prototypes.get(built_as)
+    if model is None:  # what the factors of this X copy (.sibling)
+        model = prototype(terms, A, nested, n)
+        with products.lock:
+            if len(prototypes) < MAX_PROTOTYPES:
+                prototypes[built_as] = model
+    if takes_siblings(model):
+        factor = sibling(model, A, fixed_map)
+    else:
+        factor = BlockedFactor.from_cross_products(terms, A, nested, n, 0.0, fixed_map)
     factor._X, factor._y = X, y
     return factor
 

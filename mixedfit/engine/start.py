@@ -132,13 +132,26 @@ def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> 
     terms = layout.terms
     if layout.structured or not terms or _kernel_failed:
         return None
-    meta = np.array([(t.k, t.nlev, t.correlated) for t in terms], dtype=np.int64)
-    # fresh writable C-ordered copies: one machine-code specialization whatever the inputs
-    # (a read-only design's arrays, views), compiled once
-    refs = np.stack([t.refs for t in terms]).astype(np.int64, copy=False)
-    Z = np.concatenate([t.Z for t in terms], axis=1, dtype=float)
+    refs, Z, meta = _term_inputs(layout)
     theta = _run(np.array(X, dtype=float, order="C"), np.array(y, dtype=float), refs, Z, meta)
     return theta if len(theta) == layout.size else None
+
+
+def _term_inputs(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's level codes, Z and shapes of the layout's terms: fresh writable C-ordered
+    copies (one machine-code specialization whatever the inputs: a read-only design's arrays,
+    views), which the kernel only reads. Kept on the layout when every term's arrays are
+    read-only (a reused design's, shared by its factors: :mod:`.sibling`), else built anew."""
+    known = layout.__dict__.get("_moment_inputs")
+    if known is not None:
+        return known
+    terms = layout.terms
+    meta = np.array([(t.k, t.nlev, t.correlated) for t in terms], dtype=np.int64)
+    refs = np.stack([t.refs for t in terms]).astype(np.int64, copy=False)
+    Z = np.concatenate([t.Z for t in terms], axis=1, dtype=float)
+    if not any(a.flags.writeable for t in terms for a in (t.refs, t.Z)):
+        layout.__dict__["_moment_inputs"] = refs, Z, meta
+    return refs, Z, meta
 
 
 def _run(*args: np.ndarray) -> np.ndarray:

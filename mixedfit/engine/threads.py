@@ -82,20 +82,35 @@ def _set(counts: list[int]) -> None:
         lib.set_num_threads(count)
 
 
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
-    """One BLAS thread inside the block (the previous counts are restored after)."""
-    before = [lib.num_threads for lib in _libraries()]
-    _chosen.append(_chosen[0] if _chosen else _fit_counts(before))
-    switch = any(count != 1 for count in before)  # nested, or a refit: already one thread
-    if switch:
-        _set([1] * len(before))
-    try:
-        yield
-    finally:
+class _SingleThreaded(contextlib.ContextDecorator):
+    """:func:`single_threaded`'s block (a class: a fit enters one, and a generator-based
+    context manager costs as much again as reading the counts); as a decorator, a new block
+    per call (threads and recursion share no state)."""
+
+    _before: list[int] | None
+
+    def _recreate_cm(self) -> _SingleThreaded:
+        return _SingleThreaded()
+
+    def __enter__(self) -> None:
+        libraries = _libraries()
+        before = [lib.num_threads for lib in libraries]
+        _chosen.append(_chosen[0] if _chosen else _fit_counts(before))
+        # nested, or a refit: already one thread, nothing set
+        self._before = before if any(count != 1 for count in before) else None
+        if self._before is not None:
+            for lib in libraries:
+                lib.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
         _chosen.pop()
-        if switch:
-            _set(before)
+        if self._before is not None:
+            _set(self._before)
+
+
+def single_threaded() -> _SingleThreaded:
+    """One BLAS thread inside the block (the previous counts are restored after)."""
+    return _SingleThreaded()
 
 
 def _fit_counts(before: list[int]) -> list[int]:
