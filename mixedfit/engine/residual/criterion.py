@@ -32,10 +32,10 @@ import numpy as np
 
 from ...exceptions import DataError
 from ..factor import BlockedFactor
+from ..limit_gls import _spanning
 from ..reparam import centre_fixed
 from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution, solve
-from ..limit_gls import _spanning
 from .collapsed import CollapsedCriterion
 from .dense import DenseResidual
 from .orthogonal import TINY, OrthogonalCriterion
