@@ -37,7 +37,7 @@ from .edge import edge_check
 from .edge_fit import START_U, inside
 from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
-from .limit import interior_retry, limit_fit
+from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -282,7 +282,7 @@ def _fit_one(
     best = replace(best, objective=objective)  # the record states the reported criterion
     boundary = model.at_bound(phi)
     boundary = vanished.joined(boundary, model, crit.n_theta, vanished_mask, phi)
-    boundary = vanishing.limit_warning(best.theta, crit.layout, names) or boundary
+    boundary = limit_message(best.theta, crit.layout, names, model) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
 
 
