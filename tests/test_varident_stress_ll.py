@@ -89,3 +89,29 @@ def test_c29_label_order_loglik_attained() -> None:
     assert fit.loglik <= r["best"] + 1e-7
     boundary = json.loads((REF / "c29_boundary.json").read_text())["c29_boundary_b_1e-10"]
     assert abs(fit.loglik - boundary) < 1e-6
+
+
+def test_v5_vanished_reference_is_not_the_sigma0_limit(tmp_path: Path) -> None:
+    """v5: the reference stratum a's residual vanishes while b's (ratio 5000, the probe's
+    boundary) stays beside the term (θ 13,591 relative to a's σ). That θ was taken for the σ → 0
+    limit: the limit GLS (ℓ −580.9517) replaced the fit and the warning said the residual
+    variance vanishes, while the likelihood at the reported parameters was higher. R's
+    maximum is this boundary, ratio b 8,509 (−580.630728)."""
+    d = _load("v5")
+    residual = mf.AR1("occ", "Subject") & mf.VarIdent("grp")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, d, reml=False, residual=residual)
+    r = json.loads((REF / "v5_R.json").read_text())
+    assert abs(fit.loglik - _dense_loglik(d, fit)) < 1e-7
+    assert abs(fit.loglik - r["best"]) < 1e-6  # was 0.32 below
+    texts = [str(w.message) for w in seen if w.category is mf.BoundaryWarning]
+    assert texts and not any("σ → 0" in t for t in texts)
+    assert any("stratum 'a'" in t and "reference stratum" in t for t in texts)
+    assert fit.sigma > 0
+    path = tmp_path / "v5.json"
+    fit.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = mf.load_fit(path)
+    assert back.loglik == fit.loglik
