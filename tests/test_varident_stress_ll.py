@@ -52,7 +52,7 @@ def _dense_loglik(d: pd.DataFrame, fit: ResidualModelFit) -> float:
     XVX, XVy, yVy, logdet = np.zeros((2, 2)), np.zeros(2), 0.0, 0.0
     for _, g in d.groupby("Subject", sort=False):
         k = g["occ"].to_numpy() - 1
-        r = float(params[g["grp"].iloc[0]])
+        r = float(params.get(str(g["grp"].iloc[0]), 1.0)) if "grp" in g else 1.0
         C = np.linalg.cholesky(G[np.ix_(k, k)] + r**2 * phi ** np.abs(np.subtract.outer(k, k)))
         Xw = np.linalg.solve(C, X[g.index])
         yw = np.linalg.solve(C, y[g.index])
@@ -115,3 +115,44 @@ def test_v5_vanished_reference_is_not_the_sigma0_limit(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         back = mf.load_fit(path)
     assert back.loglik == fit.loglik
+
+
+def test_safety_net_reports_the_criterion_the_estimates_attain(monkeypatch) -> None:
+    """Item 4 of the p12 lane: a path that reports a criterion its parameters do not reach (here
+    made so: ``reported`` 1.0 too low) is caught by the independent evaluation at the end of the
+    fit (:mod:`mixedfit.engine.residual.attained`): the attained ℓ is reported, with a
+    ConvergenceWarning."""
+    rng = np.random.default_rng(7)
+    lag = np.abs(np.subtract.outer(np.arange(6), np.arange(6)))
+    F = np.linalg.cholesky(4.0 * 0.5**lag)
+    rows = []
+    for s in range(30):
+        b = F @ rng.standard_normal(6)
+        e = np.linalg.cholesky(0.6**lag) @ rng.standard_normal(6)
+        for j in range(6):
+            x = rng.standard_normal()
+            rows.append(
+                dict(
+                    Subject=f"s{s:02d}",
+                    occ=j + 1,
+                    occf=f"o{j + 1}",
+                    x=x,
+                    y=1 + 0.5 * x + b[j] + e[j],
+                )
+            )
+    d = pd.DataFrame(rows)
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 7)])
+    from mixedfit.engine.residual.criterion import ResidualCriterion
+
+    honest = ResidualCriterion.reported
+    monkeypatch.setattr(
+        ResidualCriterion, "reported", lambda self, x, f, reml: honest(self, x, f, reml) - 1.0
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, d, reml=False, residual=mf.AR1("occ", "Subject"))
+    assert abs(fit.loglik - _dense_loglik(d, fit)) < 1e-7
+    assert any(
+        w.category is mf.ConvergenceWarning and "recomputed independently" in str(w.message)
+        for w in seen
+    )

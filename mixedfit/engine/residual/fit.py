@@ -31,6 +31,7 @@ from ..start import moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
+from .attained import attained
 from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
 from .edge import edge_check
@@ -154,7 +155,8 @@ def fit_residual(
     fit = restarted(fit, terms, fit_one, max_evals)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
-    return edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
+    fit = edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
+    return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
 
 
 def _fit_one(
