@@ -128,6 +128,8 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
         level: float = 0.95,
         nsim: int = 500,
         seed: int | None = None,
+        *,
+        parm: str | Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Confidence intervals (columns lower, upper), rows as lme4's ``confint``.
 
@@ -139,10 +141,13 @@ class LinearMixedModel(MixedModelFit, TidyMethods):
         level : float
         nsim, seed : int
             Bootstrap replicates and seed (``method="boot"``).
+        parm : str or list of str, optional
+            Parameters to report, by name (lme4's ``parm``; default all); a profile is
+            computed only for these.
         """
         from .inference.intervals import confint
 
-        return confint(self, method=method, level=level, nsim=nsim, seed=seed)
+        return confint(self, method=method, level=level, nsim=nsim, seed=seed, parm=parm)
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
         """Responses simulated from the fitted model, shape (nobs, nsim)."""

@@ -22,13 +22,13 @@ from .design import build_design
 from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
 from .engine.residual import check_nested, fit_residual
-from .engine.residual.orthogonal_nested import crossed_inexact
 from .engine.threads import single_threaded
-from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, MixedFitWarning
+from .exceptions import MixedFitError, MixedFitWarning
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .inference.residual_workflow import ResidualWorkflow
 from .model import ResidualModelFit, engine_terms
+from .model.residual_checks import warn_fit
 from .report.residual import ResidualSummary, residual_summary_text
 from .report.text import check_ddf as _check_ddf
 from .report.tidy import TidyMethods
@@ -350,18 +350,7 @@ def fit_with_residual(
         names=[t.name for t in design.spec.terms],
     )
     fit = ResidualMixedModel(design, engine, formula, residual, bound, frame)
-    if engine.check is not None and engine.check.message is not None:
-        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=3)
-    elif not engine.record.converged:
-        warnings.warn(
-            f"the optimizer did not converge: {engine.record.message}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    if engine.boundary is not None:
-        warnings.warn(engine.boundary, BoundaryWarning, stacklevel=3)
-    if (note := crossed_inexact(terms, bound.model, engine.phi)) is not None:
-        warnings.warn(note, ConvergenceWarning, stacklevel=3)
+    warn_fit(fit, terms, stacklevel=3)
     return fit
 
 

@@ -222,12 +222,18 @@ class StatisticsModel(RowlessOutputs, LinearMixedModel):
         return super().test(L, ddf=_checked_ddf(self, ddf))
 
     def confint(
-        self, method: str = "wald", level: float = 0.95, nsim: int = 500, seed: int | None = None
+        self,
+        method: str = "wald",
+        level: float = 0.95,
+        nsim: int = 500,
+        seed: int | None = None,
+        *,
+        parm: str | Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """As :meth:`LinearMixedModel.confint` (the bootstrap needs the rows)."""
         if method == "boot":
             raise _needs_rows('confint(method="boot")')
-        return super().confint(method=method, level=level, nsim=nsim, seed=seed)
+        return super().confint(method=method, level=level, nsim=nsim, seed=seed, parm=parm)
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> np.ndarray:
         """Not available: needs the rows."""

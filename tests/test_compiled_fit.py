@@ -23,7 +23,7 @@ CASES = [
     ("dyestuff", "Yield ~ 1 + (1 | Batch)", {}),
     ("dyestuff2", "Yield ~ 1 + (1 | Batch)", {}),  # on the boundary: second start
     ("machines", "score ~ Machine + (1 | Worker/Machine)", {}),
-    ("orthodont", "distance ~ age + (age | Subject)", {}),  # centred slopes: the Python path
+    ("orthodont", "distance ~ age + (age | Subject)", {}),  # centred slopes (.compiled_centred)
 ]
 
 
@@ -74,10 +74,7 @@ def test_the_compiled_path_is_the_python_path(case, monkeypatch):
         _python_path(m)
         slow = mf.lmer(formula, df, **kw)
     _same(fast, slow)
-    if name == "orthodont":  # centred slope columns: not offered
-        assert done == []
-    else:
-        assert done == [True]
+    assert done == [True]
     if name == "dyestuff2":
         assert fast._engine.record.start in ("moment", "rescaled lme4")
         assert fast._engine.record.evaluations > 0

@@ -19,6 +19,7 @@ from conftest import fit_reference
 from references import EXTRA, SHARED, load_reference
 
 import mixedfit as mf
+from mixedfit.inference import profile as profile_module
 from mixedfit.inference.deviance import ProfiledDeviance
 from mixedfit.inference.intervals import confint, wald_intervals
 from mixedfit.inference.parameters import (
@@ -214,6 +215,35 @@ def test_profile_leaves_fit_unchanged(profiles):
     assert fit._engine.factor.current_objective(fit.reml) == pytest.approx(fit.objective)
     pd.testing.assert_series_equal(fit.fixef, fixef)
     np.testing.assert_array_equal(fit.theta, theta)
+
+
+def test_profile_parm_profiles_only_those(profiles, monkeypatch):
+    """``parm`` (lme4's ``confint(fit, parm = ...)``): the rows asked for, in that order, with
+    lme4's ends, and only their profiles computed (two ends each)."""
+    ref, fit, _ = profiles["sleepstudy_slopes_reml"]
+    want = _table(ref["confint_profile"])
+    calls = []
+    endpoint = profile_module._endpoint
+
+    def counted(*args, **kwargs):
+        calls.append(args[-1])
+        return endpoint(*args, **kwargs)
+
+    monkeypatch.setattr(profile_module, "_endpoint", counted)
+    parm = ["Days", "sd_Days|Subject", "sigma"]
+    ci = fit.confint(method="profile", parm=parm)
+    assert list(ci.index) == parm
+    np.testing.assert_allclose(ci.to_numpy(), want.loc[parm].to_numpy(), rtol=CONFINT_RTOL)
+    assert sorted(calls) == sorted(parm * 2)
+    one = confint(fit, "profile", parm="cor_Days.(Intercept)|Subject")
+    assert list(one.index) == ["cor_Days.(Intercept)|Subject"]
+    np.testing.assert_allclose(one.iloc[0], want.iloc[1], rtol=CONFINT_RTOL)
+    wald = confint(fit, parm=["Days"])  # Wald: the rows asked for as well
+    np.testing.assert_allclose(
+        wald.to_numpy(), _table(ref["confint_wald"]).loc[["Days"]], rtol=CONFINT_RTOL
+    )
+    with pytest.raises(mf.MixedFitError, match="'Dayz' is not a parameter"):
+        confint(fit, "profile", parm=["sigma", "Dayz"])
 
 
 # ----------------------------------------------------------------------- dispatch

@@ -13,6 +13,7 @@ test_limit_session9.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable
@@ -55,15 +56,21 @@ def _limit_only(
     return np.append(z, 0.0), f
 
 
+@functools.cache
+def _structured_fit(case: str, formula: str) -> mf.MixedModelFit:
+    """The ML fit of cs_limit.csv / toep_limit.csv, made once for the tests that profile it."""
+    return _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
+
+
 @pytest.fixture
 def limit_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limit_profile, "_limit_or_interior", _limit_only)
 
 
-def _profile(fit: mf.MixedModelFit) -> pd.DataFrame:
+def _profile(fit: mf.MixedModelFit, parm: list[str] | None = None) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        ci = fit.confint(method="profile")
+        ci = fit.confint(method="profile", parm=parm)
     assert not [w for w in seen if issubclass(w.category, BoundaryWarning)]
     return ci
 
@@ -109,12 +116,12 @@ def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple, limit_
 def test_structured_limit_model_profiles_match_dense_r(
     case: str, formula: str, limit_only: None
 ) -> None:
-    fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
+    fit = _structured_fit(case, formula)
     dense = DENSE[case]
     assert fit.loglik == pytest.approx(dense["loglik_ml"], rel=1e-8)
-    ci = _profile(fit)
     names = [n for n in dense if n.endswith("|subject")]
     assert len(names) == (5 if case == "cs" else 7)
+    ci = _profile(fit, names)
     got = ci.loc[names].to_numpy()
     np.testing.assert_allclose(got, np.array([dense[n] for n in names]), rtol=1e-5)
 
@@ -160,10 +167,10 @@ def test_structured_profiles_are_the_fitted_models(case: str, formula: str) -> N
     of the same profile (prof_full.R, run cut short: prof_full_ar1hi_cs.log) gives the first
     three sds' ends to 1e-8."""
     ends = json.loads((REF / "prof_full_ends.json").read_text())[case]
-    fit = _limit_fit(formula, pd.read_csv(REF / f"{case}_limit.csv"), reml=False)
-    ci = _profile(fit)
+    fit = _structured_fit(case, formula)
     names = [n for n in ends if n.endswith("|subject")]
     assert len(names) == (5 if case == "cs" else 7)
+    ci = _profile(fit, names)
     for name in names:
         assert list(ci.loc[name]) == pytest.approx(ends[name]["ends"], rel=1e-6), name
         assert ends[name]["twice_dl"] == pytest.approx([3.841459, 3.841459], abs=1e-3), name

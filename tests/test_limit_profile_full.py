@@ -49,12 +49,12 @@ def test_limit_profile_ends_are_the_fitted_models(case: str) -> None:
         warnings.simplefilter("ignore")
         fit = mf.lmer(formula, _data(case), **kwargs)  # type: ignore[call-overload]
     assert fit._at_limit
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        ci = fit.confint(method="profile")
-    assert not [w for w in seen if issubclass(w.category, BoundaryWarning)]
     ref = json.loads((REF / "prof_full_ends2.json").read_text())[case]
     names = [n for n in ref if n != "loglik_ml"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ci = fit.confint(method="profile", parm=names)  # only the parameters checked here
+    assert not [w for w in seen if issubclass(w.category, BoundaryWarning)]
     for name in names:
         r = ref[name]
         assert list(ci.loc[name]) == pytest.approx(r["ends"], rel=1e-6, abs=1e-9), name

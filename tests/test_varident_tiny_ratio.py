@@ -198,7 +198,12 @@ def test_nested_terms_at_a_ratio_of_6e_5_match_nlme(order: str) -> None:
     r = json.loads((HERE / "small5e5_nested.json").read_text())
     formula = "y ~ stratum + x + (1|site/subject)"
     fit, seen = _fit(_small5e5_nested(order), mf.VarIdent("stratum"), formula=formula)
-    assert seen == []
+    # the site variance is at 0 (nlme's optimum: 2.2e-7, sd 4.7e-4 with σ 0.83, ℓ 1e-7 lower):
+    # a boundary fit, reported as lme4 does since lane ident (residual fits had no singular check)
+    assert seen == [
+        "SingularFitWarning: boundary (singular) fit: a variance is (nearly) zero or a "
+        "correlation is ±1 in site: (Intercept)"
+    ]
     assert abs(fit.loglik - r["loglik"]) <= 3e-9 * abs(r["loglik"])  # nlme's 1e-7 short?
     se = np.sqrt(np.diag(np.asarray(fit.vcov)))
     beta = np.array(list(r["beta"].values()))

@@ -32,6 +32,7 @@ __all__ = [
     "check_spans",
     "levels",
     "positions",
+    "sparse_level_hint",
 ]
 
 _WHAT_TO_DO = (
@@ -198,3 +199,33 @@ def check_by_levels(
                 f"{tl[absent[0]]!r} of {time!r} has no rows, so {label} cannot estimate its "
                 f"parameters in that group; drop those levels' rows or fit without by="
             )
+
+
+def sparse_level_hint(
+    label: str, time: str, subject: np.ndarray, lv: np.ndarray, tl: list[str]
+) -> str | None:
+    """A hint for a fit that failed its convergence checks (review rv13 LOW-1): the time level
+    of Unstructured with the fewest subjects for its parameters, when it has at most twice as
+    many subjects as its variance and covariances with the levels seen beside it (a level in
+    one subject is refused: :func:`check_level_support`). Its conditional variance given those
+    levels is then estimated from that few subjects, less the fixed effects' share, and can be
+    fitted exactly (the likelihood growing without bound, the Hessian singular); the hint says
+    so and what to do. None when every level has more subjects."""
+    pairs = np.unique(np.column_stack([lv, subject]), axis=0)
+    worst: tuple[float, int, int, int] | None = None
+    for k in range(len(tl)):
+        subs = pairs[pairs[:, 0] == k, 1]
+        if not len(subs):
+            continue
+        seen = np.unique(pairs[np.isin(pairs[:, 1], subs), 0])
+        params = len(seen)  # its variance and a covariance with each other level seen beside it
+        if len(subs) <= 2 * params and (worst is None or len(subs) / params < worst[0]):
+            worst = (len(subs) / params, k, len(subs), params)
+    if worst is None:
+        return None
+    _, k, n_k, params = worst
+    return (
+        f". The level {tl[k]!r} of the time column {time!r} has rows of {n_k} subjects only, "
+        f"for its variance and {params - 1} covariances under {label}: its conditional variance "
+        f"may be fitted exactly (the likelihood then grows without bound): {_WHAT_TO_DO}"
+    )

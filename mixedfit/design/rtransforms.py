@@ -149,9 +149,7 @@ def _as_number(x: Any, _state: dict[str, Any]) -> Any:
 
 
 def _is_text(series: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
-        series.dtype
-    )
+    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
 
 
 @stateful_transform

@@ -253,4 +253,3 @@ def new_matrix(
             return np.asarray(matrix, dtype=float)
         except DataMismatchWarning as err:
             raise DataError(f"new data for the {what}: {err}") from None
-

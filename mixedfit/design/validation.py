@@ -321,5 +321,3 @@ def check_numeric_expressions(expr: str, frame: pd.DataFrame) -> None:
                     f"values such as {_text_example(frame[col])!r}; convert it first with "
                     f"{CONVERT_HINT.format(f'df[{col!r}]')}"
                 )
-
-

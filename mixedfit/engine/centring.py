@@ -28,6 +28,7 @@ the scales exactly and Cholesky-factor only the (well-scaled) centring's covaria
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .factor import BlockedFactor
-from .reterm import ReTerm, ThetaLayout, psd_cholesky
+from .reterm import _PSD_RTOL, ReTerm, ThetaLayout, psd_cholesky
 from .solution import Solution, conditional_variances, solve
 
 __all__ = ["CentredOptimum", "Centring", "centred_theta"]
@@ -140,21 +141,42 @@ class Centring:
             out[off : off + len(rows)] = ~(np.isin(rows, changed) | np.isin(cols, changed))
         return out
 
-    def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
-        out = np.array(theta, dtype=float)
-        Ts = self.layout.templates(np.asarray(theta, dtype=float))
-        for term, off, T, M in zip(self.layout.terms, self.layout.offsets, Ts, self.M, strict=True):
+    @functools.cached_property
+    def scaled(self) -> bool:
+        """True if a column is scaled (a diagonal entry of an M is not 1: extreme units)."""
+        return any(M is not None and bool(np.any(np.diag(M) != 1.0)) for M in self.M)
+
+    @functools.cached_property
+    def _parts(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, ...]:
+        """Per term (None where left alone) the pieces of M = D⁻¹ M̃ that :meth:`_map` uses:
+        the column scales' inverses d, M̃ and M̃⁻¹ (computed once per centring: a refit or a
+        reused design maps θ with the same centring many times)."""
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+        for M in self.M:
             if M is None:
+                parts.append(None)
                 continue
             # M = D⁻¹ M̃: column scales (powers of two, exact) and a unit triangular centring
             d = 1.0 / np.diag(M)
             Mt = d[:, None] * M
+            parts.append((d, Mt, np.linalg.inv(Mt)))  # k×k unit triangular: exact enough
+        return tuple(parts)
+
+    def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
+        out = np.array(theta, dtype=float)
+        Ts = self.layout.templates(np.asarray(theta, dtype=float))
+        layout = self.layout
+        for term, off, T, part in zip(layout.terms, layout.offsets, Ts, self._parts, strict=True):
+            if part is None:
+                continue
+            d, Mt, Mt_inv = part
             if inverse:  # θ → θ': T' T'ᵀ = M̃⁻¹ (D T)(D T)ᵀ M̃⁻ᵀ
-                A, T = np.linalg.inv(Mt), d[:, None] * T  # k×k unit triangular: exact enough
+                A, T = Mt_inv, d[:, None] * T
             else:  # θ' → θ: T = D⁻¹ chol(M̃ T' T'ᵀ M̃ᵀ)
                 A = Mt
             S = A @ T @ T.T @ A.T
-            T_new = psd_cholesky((S + S.T) / 2)
+            S = (S + S.T) / 2
+            T_new = _psd_cholesky_2(S) if len(S) == 2 else psd_cholesky(S)
             if T_new is None:  # pragma: no cover - S is PSD by construction
                 raise np.linalg.LinAlgError("covariance is not positive semi-definite")
             if not inverse:
@@ -162,6 +184,30 @@ class Centring:
             rows, cols = term.theta_index
             out[off : off + len(rows)] = T_new[rows, cols]
         return out
+
+
+def _psd_cholesky_2(S: np.ndarray) -> np.ndarray | None:
+    """:func:`.reterm.psd_cholesky` of a 2×2 ``S`` in Python floats, bit for bit (its dot
+    products have at most one term there: the same roundings); S not finite: that function."""
+    s00, s10, s11 = float(S[0, 0]), float(S[1, 0]), float(S[1, 1])
+    if not (math.isfinite(s00) and math.isfinite(s10) and math.isfinite(s11)):
+        return psd_cholesky(S)
+    tol = _PSD_RTOL * max(abs(s00), abs(s11), 0.0, 1e-300)
+    l00 = l10 = l11 = 0.0
+    if s00 < -tol:
+        return None
+    if s00 <= tol:  # a vanishing first pivot: the column below must vanish too
+        if abs(s10) > math.sqrt(tol) * math.sqrt(abs(s11) + tol):
+            return None
+    else:
+        l00 = math.sqrt(s00)
+        l10 = s10 / l00
+    d = s11 - l10 * l10
+    if d < -tol:
+        return None
+    if d > tol:
+        l11 = math.sqrt(d)
+    return np.array([[l00, 0.0], [l10, l11]])
 
 
 def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:
@@ -237,7 +283,7 @@ class CentredOptimum:
     def scaled(self) -> bool:
         """True if a column was scaled (extreme units): θ of the original columns then says
         nothing about the boundary (lme4's 1e-4 on θ is not scale-free)."""
-        return any(M is not None and np.any(np.diag(M) != 1.0) for M in self.centring.M)
+        return self.centring.scaled
 
     def scaled_factor(
         self, original: BlockedFactor, theta: np.ndarray

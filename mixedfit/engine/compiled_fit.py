@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from . import jit, restart
+from .centring import Centring
+from .compiled_centred import CentredRun, PythonPathError
 from .convergence import MAX_NOBS, ConvergenceCheck, verdict
 from .factor import BlockedFactor
 from .optimize import _MESSAGES, OptimizerRecord, initial_step
@@ -44,20 +46,39 @@ _failed: list[BaseException] = []  # the compiled pieces failed once: not tried 
 _loaded: list[tuple[Any, np.ndarray]] = []  # (.jit_refit, the addresses its functions take)
 
 
-class _PythonPathError(Exception):
-    """The Python path does more here: the whole fit takes it."""
+_PythonPathError = PythonPathError  # the Python path does more here: the whole fit takes it
+# the centring, the centred columns' factor, REML, and .lmm.fit_factors' dicts θ → centred
+# optimum of the optimizer (``criteria``) and of the estimates (``optima``: cancelling columns)
+Centred = tuple[Centring | None, BlockedFactor | None, bool, dict[bytes, Any], dict[bytes, Any]]
+
+
+def deferred(
+    evaluate: Callable[[BlockedFactor], Any], factor: BlockedFactor, centring: Centring | None
+) -> Callable[[np.ndarray], float]:
+    """``evaluate(factor)``, or for a centred fit without structured terms (which never
+    evaluates the original columns' criterion through it: no kernel built) θ ↦ that, built at
+    the first call (:func:`.lmm.fit_factors`' ``limits``)."""
+    if centring is None or factor.layout.structured:
+        return evaluate(factor)
+    return lambda theta: evaluate(factor)(theta)
 
 
 def compiled_optimum(
     factor: BlockedFactor,
-    criterion: Any,
+    evaluate: Callable[[BlockedFactor], Any],
     moments: Callable[[BlockedFactor], np.ndarray],
     max_evals: int,
+    centred: Centred | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None] | None:
     """The record and derivative check of :func:`.lmm.fit_factors` (after
-    :func:`.restart.improve`) for an unstructured fit on uncentred columns from the moment
-    start (``moments``: factor ↦ start), with its ``criterion`` (the kernel's for the
-    factor), or None where the Python path is to run (see the module docstring)."""
+    :func:`.restart.improve`) for an unstructured fit from the moment start (``moments``:
+    factor ↦ start), with the criterion ``evaluate(factor)`` (the kernel's), or None where the
+    Python path is to run (see the module docstring). ``centred``: slope columns centred for
+    the optimizer when its centring is not None (see :data:`Centred`; the criterion is then the
+    centred factor's, :mod:`.compiled_centred`); θ̂'s centred optimum is put into its dicts."""
+    if centred is not None and centred[0] is None:
+        centred = None
+    criterion = evaluate(factor if centred is None or centred[1] is None else centred[1])
     layout = factor.layout
     loop = _loop()
     if (
@@ -76,15 +97,28 @@ def compiled_optimum(
     meta = np.array([*addresses, state.ctypes.data, state.size], dtype=np.int64)
     lower = layout.lower()
     run = _Run(module, fns, meta, state, lower, max_evals)
+    centre = None
+    if centred is not None:
+        centring, inner, reml, criteria, optima = centred
+        if centring is None or inner is None:
+            return None
+        centre = CentredRun(run, centring, inner, factor, reml, moments)
     try:
         with np.errstate(all="ignore"):
-            record = run.minimize(moments(factor), max_evals)
-            check = run.check(factor, record)
+            if centre is None:
+                record = run.minimize(moments(factor), max_evals)
+                check = run.check(factor, record)
+                again, check_at, judged = run.again, run.check_at(factor), None
+            else:
+                record = centre.first()
+                check = centre.check_at(record.theta)
+                again, check_at, judged = centre.again, centre.check_at, centre.boundary_theta
             # .restart.improve changes nothing unless θ̂ is on the boundary (.restart.suspect:
             # the check passed, no structured term)
-            if restart.on_boundary(record.theta, layout):
+            boundary = record.theta if judged is None else judged(record.theta)
+            if restart.on_boundary(boundary, layout):
                 record, check = restart.improve(
-                    record, check, layout, run.again, run.check_at(factor), spent=run.spent
+                    record, check, layout, again, check_at, judged, spent=run.spent
                 )
     except (_PythonPathError, np.linalg.LinAlgError, ArithmeticError, ValueError):
         return None
@@ -93,6 +127,11 @@ def compiled_optimum(
         return None
     if not record.converged or run.used >= max_evals:
         return None  # (never here: the Python path's cap and warnings)
+    if centre is not None:  # as .lmm.fit_factors' optimize() keeps it
+        found = centre.optimum(record.theta)
+        criteria[record.theta.tobytes()] = found
+        if centre.centring.cancelling:
+            optima[record.theta.tobytes()] = found
     return record, check
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import jit, restart, vanishing
 from .centring import CentredOptimum, Centring, centred_theta
-from .compiled_fit import compiled_optimum
+from .compiled_fit import compiled_optimum, deferred
 from .convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from .early_limit import watched as early_watched
 from .factor import BlockedFactor
@@ -185,7 +185,7 @@ def fit_factors(
     with _blas_threads(factor):
         given = None if theta_start is None else np.asarray(theta_start, dtype=float)
         # a structured fit crawling to σ → 0 is moved to that limit (vanishing.py)
-        limits = (evaluate(factor), layout, layout.lower(), layout.upper())
+        limits = (deferred(evaluate, factor, centring), layout, layout.lower(), layout.upper())
         # the exact limit of a lone structured term (limit_gls.py, built when first evaluated)
         exact = (
             ray_criteria(factor, reml)  # (or with terms crossed with its groups)
@@ -202,9 +202,10 @@ def fit_factors(
 
         # the same records and checks on the compiled kernel where it covers the fit
         plain = optimizer == "bobyqa" and all(
-            v is None for v in (given, centring, progress, start_of, criterion_of)
+            v is None for v in (given, progress, start_of, criterion_of)
         )
-        fast = compiled_optimum(factor, limits[0], moments, max_evals) if plain else None
+        centre = (centring, inner, reml, criteria, optima)  # centred columns: .compiled_centred
+        fast = compiled_optimum(factor, evaluate, moments, max_evals, centre) if plain else None
         if fast is not None:
             record, check = fast
         else:

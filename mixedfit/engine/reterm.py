@@ -113,9 +113,7 @@ class ThetaLayout:
     def __post_init__(self) -> None:
         sizes = [t.npar for t in self.terms]
         object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
-        where = [
-            (t.k, off, *_index(t)) for t, off in zip(self.terms, self.offsets, strict=True)
-        ]
+        where = [(t.k, off, *_index(t)) for t, off in zip(self.terms, self.offsets, strict=True)]
         object.__setattr__(self, "_where", where)
 
     @property

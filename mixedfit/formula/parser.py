@@ -312,8 +312,7 @@ def _structured_terms(call: StructuredCall, source: str) -> list[RandomTerm]:
     if call.kind == "us":
         return [RandomTerm(t.expr, t.group, source=source) for t in terms]
     return [
-        RandomTerm(t.expr, t.group, source=source, structure=call.kind, hom=call.hom)
-        for t in terms
+        RandomTerm(t.expr, t.group, source=source, structure=call.kind, hom=call.hom) for t in terms
     ]
 
 
@@ -364,7 +363,7 @@ def _expand_groups(tokens: list[Token], expr: str, source: str) -> list[tuple[st
             raise FormulaError(
                 f"grouping factor {expr!r} in {source!r} is computed by a call: lme4 refuses it "
                 "too (\"couldn't evaluate grouping factor within model frame ... Try adding "
-                "grouping factor to data frame explicitly\"); add it to the data as a column "
+                'grouping factor to data frame explicitly"); add it to the data as a column '
                 "(df['g'] = ...) and write '(... | g)' (a column is used as a factor as it is)"
             )
         if not (tok.kind.value == "name" or ok_op or ok_ctx):

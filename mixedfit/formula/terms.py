@@ -99,8 +99,6 @@ class ModelFormula:
         return f"{self.response} ~ {' + '.join(parts)}"
 
 
-
 def quote_name(name: str) -> str:
     """``name``, backquoted unless it is a Python identifier."""
     return name if name.isidentifier() else f"`{name}`"
-

@@ -3,6 +3,7 @@ parametric-bootstrap percentile intervals, as lme4's ``confint.merMod``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +61,7 @@ def confint(
     *,
     nsim: int = 500,
     seed: int | np.random.Generator | None = None,
+    parm: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Confidence intervals of all parameters, as lme4's ``confint(fit, oldNames = FALSE)``.
 
@@ -78,6 +80,10 @@ def confint(
         Bootstrap replicates (method "boot" only).
     seed : int or numpy.random.Generator, optional
         Seed of the bootstrap (method "boot" only).
+    parm : str or list of str, optional
+        The parameters whose intervals are wanted, by name (lme4's ``parm``; default all). A
+        profile is computed only for these: profiling only the parameters one needs saves the
+        others' profiles.
 
     Returns
     -------
@@ -85,12 +91,13 @@ def confint(
         Columns ``lower, upper``; one row per parameter, indexed by name in lme4's order: per
         random-effects term its SDs and correlations in θ order (``sd_(Intercept)|Subject``,
         ``cor_Days.(Intercept)|Subject``, ``sd_Days|Subject``), then ``sigma``, then the fixed
-        effects (formulaic's names).
+        effects (formulaic's names); with ``parm`` its parameters, in its order.
 
     Raises
     ------
     ValueError
-        An unknown method or a level outside (0, 1).
+        An unknown method or a level outside (0, 1); MixedFitError for a name in ``parm`` that
+        is not a parameter of the fit.
 
     Examples
     --------
@@ -99,15 +106,18 @@ def confint(
     >>> fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
     >>> confint(fit, "profile").round(2).loc["sigma"].tolist()
     [22.9, 28.86]
+    >>> confint(fit, "profile", parm="sigma").round(2).values.tolist()
+    [[22.9, 28.86]]
     """
     if isinstance(fit, ResidualModelFit):
         not_implemented("mixedfit.inference.intervals.confint")
     _check_level(level)
+    wanted = _wanted(fit, parm)
     key = method.lower()
     if key == "wald":
-        return wald_intervals(fit, level)
+        return _rows(wald_intervals(fit, level), wanted)
     if key == "profile":
-        return profile_intervals(fit, level)
+        return profile_intervals(fit, level, wanted)
     if key == "boot":
         if isinstance(nsim, bool) or not isinstance(nsim, int | np.integer) or nsim < 2:
             raise MixedFitError(
@@ -118,5 +128,24 @@ def confint(
         rows = [
             percentile_interval(table.iloc[:, i].to_numpy(), level) for i in range(table.shape[1])
         ]
-        return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+        table = pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+        return _rows(table, wanted)
     raise ValueError(f"method must be one of {_METHODS}, not {method!r}")
+
+
+def _wanted(fit: MixedModelFit, parm: str | Sequence[str] | None) -> list[str] | None:
+    """The names in ``parm`` (None: all), each checked to be a parameter of the fit."""
+    if parm is None:
+        return None
+    names = parameter_names(fit)
+    wanted = [parm] if isinstance(parm, str) else [str(p) for p in parm]
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise MixedFitError(
+            f"parm {unknown[0]!r} is not a parameter of this fit; the parameters are {names}"
+        )
+    return wanted
+
+
+def _rows(table: pd.DataFrame, wanted: list[str] | None) -> pd.DataFrame:
+    return table if wanted is None else table.loc[wanted]

@@ -144,12 +144,16 @@ class LimitDeviance:
         return theta
 
     def _parts(self, theta: np.ndarray) -> tuple[float, float]:
-        """log|V + s² I| and r'(V + s² I)⁻¹r at θ (followed by s = σ/c)."""
-        parts = self.model.parts(theta[:-1], None, float(theta[-1]) ** 2)
-        if parts is None:
+        """log|V + s² I| and r'(V + s² I)⁻¹r at θ (followed by s = σ/c).
+
+        The limit model's criterion parts (its ``parts`` without (X'V⁻¹X)⁻¹, which the
+        profiles do not use: a fifth of each evaluation); both models' parts end with r'V⁻¹r,
+        log|V|, log|X'V⁻¹X|."""
+        done = self.model._fit(theta[:-1], False, float(theta[-1]) ** 2)
+        if done is None:
             return math.nan, math.nan
-        logdet, _, r2, _ = parts
-        return logdet, r2
+        r2, logdet = done[1][-3:-1]
+        return float(logdet), float(r2)
 
     def profiled(self, theta: np.ndarray) -> float:
         """The ML deviance at θ (followed by σ/c), c profiled out (BIG where V is singular)."""

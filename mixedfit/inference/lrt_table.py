@@ -58,9 +58,7 @@ class LRTTable(pd.DataFrame):
         )
         note = html.escape(comparison_note(self.attrs))
         body = pd.DataFrame(self).to_html()
-        return (
-            f'<div class="mixedfit-lrt"><p>Models:</p><ul>{items}</ul><p>{note}</p>{body}</div>'
-        )
+        return f'<div class="mixedfit-lrt"><p>Models:</p><ul>{items}</ul><p>{note}</p>{body}</div>'
 
 
 def comparison_note(attrs: Mapping[Any, Any]) -> str:

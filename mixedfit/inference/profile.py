@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -216,7 +217,9 @@ def _endpoint(
     return root if name is None else checked_root(prof, root, target, name)
 
 
-def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
+def profile_intervals(
+    fit: MixedModelFit, level: float = 0.95, parm: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Profile-likelihood confidence intervals of all parameters (lme4's ``method="profile"``).
 
     Parameters
@@ -225,14 +228,15 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
         REML or ML; the profile is of the ML deviance either way (as lme4).
     level : float
         Confidence level, in (0, 1).
+    parm : sequence of str, optional
+        The parameters to profile (lme4's ``parm``; default all), rows in this order.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``lower, upper``; index the parameter names in lme4's order (SDs and
-        correlations, ``sigma``, fixed effects; see :func:`parameter_names`). An SD whose
-        profile stays below the quantile down to 0 has lower limit 0; likewise ±1 for a
-        correlation.
+        correlations, ``sigma``, fixed effects; see :func:`parameter_names`), or ``parm``. An
+        SD whose profile stays below the quantile down to 0 has lower limit 0 (a correlation ±1).
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), not {level!r}")
@@ -243,18 +247,19 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     # starts at 0 (its estimate is LIMIT_SD below the structured sd)
     at_zero = fit._at_limit and largest_sd(dev.theta, dev.layout) > TRIAL_SD
     rows: list[tuple[float, float]] = []
+    names, m = parameter_names(fit), dev.layout.size
+    skip = {i for i, name in enumerate(names) if parm is not None and name not in parm}
     try:
         with single_threaded():
             spanning, limit = _limit_profiles(fit, dev) if at_zero else (range(0), None)
             is_sd = dev.layout.diagonal_mask()
-            names = parameter_names(fit)
-            for w in range(dev.layout.size):
+            for w in range(m):
                 est = float(dev.sdcor[w])
-                at_limit = limit_profile(limit, w) if limit is not None else None
+                at_limit = limit_profile(limit, w) if limit is not None and w not in skip else None
                 if at_limit is not None:
                     prof = at_limit
                     est = prof.estimate
-                elif not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
+                elif w in skip or not (math.isfinite(est) and dev.invariant[w]) or w in spanning:
                     rows.append((math.nan, math.nan))
                     continue
                 else:
@@ -272,17 +277,20 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
             prof = _sigma_profile(dev)
             step = 0.1 * dev.sigma
             rows.append(
-                (
+                (math.nan, math.nan)
+                if m in skip
+                else (
                     0.0 if at_zero else _endpoint(prof, -z, step, 0.0, False, dev.sigma, "sigma"),
                     _endpoint(prof, z, step, math.inf, True, dev.sigma, "sigma"),
                 )
             )
-            m = dev.layout.size
             for j in range(dev.p):
                 prof = _fixed_profile(dev, j)
                 step, scale = float(dev.se[j]), max(abs(float(dev.beta[j])), float(dev.se[j]))
                 rows.append(
-                    (
+                    (math.nan, math.nan)
+                    if m + 1 + j in skip
+                    else (
                         _endpoint(prof, -z, step, -math.inf, True, scale, names[m + 1 + j]),
                         _endpoint(prof, z, step, math.inf, True, scale, names[m + 1 + j]),
                     )
@@ -290,8 +298,9 @@ def profile_intervals(fit: MixedModelFit, level: float = 0.95) -> pd.DataFrame:
     finally:
         dev.restore()
     mult = fit._engine.sd_multipliers()  # SDs of columns scaled for extreme units
-    rows[: len(mult)] = [(lo * m, hi * m) for (lo, hi), m in zip(rows, mult, strict=False)]
-    return pd.DataFrame(rows, index=parameter_names(fit), columns=["lower", "upper"])
+    rows[: len(mult)] = [(lo * k, hi * k) for (lo, hi), k in zip(rows, mult, strict=False)]
+    table = pd.DataFrame(rows, index=names, columns=["lower", "upper"])
+    return table if parm is None else table.loc[list(parm)]
 
 
 def _limit_profiles(

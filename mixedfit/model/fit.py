@@ -26,6 +26,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .predict import predict_new
+from .singular import singular_terms
 from .structured import engine_term, sd_and_correlation, structure_notes, theta_names
 
 __all__ = ["MixedModelFit", "engine_terms", "sd_and_correlation"]
@@ -295,18 +296,14 @@ class MixedModelFit:
     @property
     def singular_terms(self) -> list[str]:
         """Terms on the boundary, e.g. ``["Batch: (Intercept)"]``: a θ diagonal below lme4's
-        tolerance makes that column's variance zero or its correlations ±1."""
-        out = []
-        tol = 1e-4
+        tolerance makes that column's variance zero or its correlations ±1; a structured term
+        says what is singular (:func:`.singular.singular_terms`)."""
         engine = self._engine
         # the rank of a term's covariance is that of the centred columns' when they were used
         theta = engine.theta if engine._centred is None else engine._centred.theta
-        Ts = engine.factor.layout.templates(theta)
-        for key, spec, T in zip(self._group_keys, self._design.spec.terms, Ts, strict=True):
-            small = [spec.columns[i] for i in range(T.shape[0]) if T[i, i] < tol]
-            if small:
-                out.append(f"{key}: {', '.join(small)}")
-        return out
+        layout = engine.factor.layout
+        specs = self._design.spec.terms
+        return singular_terms(self._group_keys, specs, layout.terms, layout.templates(theta))
 
     @property
     def converged(self) -> bool:

@@ -25,6 +25,7 @@ from ..engine.residual import ResidualFit
 from ..exceptions import DataError, MixedFitError
 from .fit import sd_and_correlation
 from .residual_rows import ResidualRows
+from .singular import is_singular, singular_terms, term_keys
 
 __all__ = ["FittedResidual", "ResidualModelFit", "not_implemented"]
 
@@ -260,6 +261,24 @@ class ResidualModelFit(ResidualRows):
                         )
         rows.append(dict(grp="Residual", var1="", var2="", vcov=self.sigma**2, sdcor=self.sigma))
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    @property
+    def singular(self) -> bool:
+        """True if a random-effects term's covariance is (nearly) singular: a diagonal entry of
+        its relative factor T below 1e-4, as lme4's ``isSingular`` (structured terms too: an sd
+        at 0, a correlation at ±1, a Toeplitz matrix with a zero eigenvalue)."""
+        layout = self._engine.factor.layout
+        return bool(self._engine.theta.size) and is_singular(layout.templates(self._engine.theta))
+
+    @property
+    def singular_terms(self) -> list[str]:
+        """The terms of :attr:`singular`, e.g. ``["Subject: ar1 covariance singular (sd 0:
+        occfo1; correlation +1)"]`` (:func:`.singular.singular_terms`)."""
+        if not self._engine.theta.size:
+            return []
+        layout, specs = self._engine.factor.layout, self._design.spec.terms
+        T = layout.templates(self._engine.theta)
+        return singular_terms(term_keys(specs), specs, layout.terms, T)
 
     # ----------------------------------------------------------- residual blocks
     def _subject_rows(self, subject: Any) -> tuple[np.ndarray, str]:

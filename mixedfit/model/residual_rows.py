@@ -134,9 +134,7 @@ def predict(
     """The prediction of :meth:`ResidualModelFit.predict` (see there)."""
     if newdata is None:
         return fitted_values(fit, random)
-    return predict_new(
-        fit._design, fit._engine.solution, newdata, random, allow_new_levels, offset
-    )
+    return predict_new(fit._design, fit._engine.solution, newdata, random, allow_new_levels, offset)
 
 
 def simulate(
@@ -323,6 +321,15 @@ class ResidualRows:
         -------
         ResidualModelFit
             Of the same class as this fit; (θ, φ) started from this fit's estimates.
+
+        Notes
+        -----
+        A warm start: the optimization begins at this fit's (θ̂, φ̂) (from an edge fit at
+        φ̂ = ±1, just inside it), so a new ``y`` can end in that start's basin. An AR(1)
+        residual beside a structured term (a multimodal criterion) gets the same safeguards as
+        a fresh fit from there: the restarts (mirror, φ = ±0.5, the (φ, ρ) grid) and both
+        edges φ → ±1; other models are refitted from the warm start alone.
+        Warnings are not emitted; the refit's ``optimizer`` record says whether it converged.
         """
         design, engine = refit(self, reml, y)
         make = cast(Any, type(self))  # ResidualModelFit's constructor

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm, ThetaLayout
+from . import tiny_interior
 from .criterion import ResidualCriterion
 from .dense import DenseResidual
 from .structure import ResidualModel
@@ -75,13 +76,15 @@ class Trial:
     strata ran off and the probe's floor too far from it (then held at ``level``); ``x`` its
     point in the model's own parameterization (x = (θ, φ), the candidates' η at log ``level``
     relative to the largest stratum; that point when not at the limit); ``objective`` the
-    limit's criterion; ``evaluations`` spent."""
+    limit's criterion; ``evaluations`` spent. With ``interior``, ``x`` and ``objective`` are
+    the free model's optimum below the limit's (:mod:`.tiny_interior`)."""
 
     at_limit: bool
     x: np.ndarray
     objective: float
     evaluations: int
     level: float
+    interior: bool = False
 
 
 def trial(
@@ -109,7 +112,8 @@ def trial(
     nc = model.split(np.asarray(record.theta)[n_theta:])[0].size  # the correlation's φ first
     cols = [n_theta + nc + part.free.index(g) for g in cand]  # the candidates' η in x
     keep = np.setdiff1d(np.arange(len(record.theta)), cols)
-    lower = ResidualCriterion(terms, X, y, model).lower()
+    crit = ResidualCriterion(terms, X, y, model)
+    lower = crit.lower()
     limit = part.with_reference(part.reference, {g: 0.0 for g in cand})
     limit_model = ResidualModel(model.n, model.subject, model.correlation, limit)
     dense = DenseResidual(layout, X, y, 0, limit_model)
@@ -143,6 +147,13 @@ def trial(
         x[cols] = np.log(level * largest)
         spent += 1
         gap = free.objective(x, reml) - found.objective
+        if level == LEVELS[0] and gap < -tol:  # below the limit's optimum: an interior one
+            interior = tiny_interior.search(
+                crit, reml, x, cols, largest, found.objective, budget - spent
+            )
+            spent += interior.evaluations
+            if interior.x is not None:
+                return Trial(False, interior.x, interior.objective, spent, level, interior=True)
         if gap <= (FAR if level == LEVELS[0] else 1.0) * tol:
             break
     if level == LEVELS[0]:

@@ -230,15 +230,28 @@ def edge_report(
         start=START,
     )
     u = float(fit.phi[0])
-    boundary = edge_message(sign, -objective / 2, (fit.loglik, u / math.sqrt(1 + u * u)))
+    limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
+    replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
+    lower, upper = layout.lower(), layout.upper()
+    bound = (lower < 0) & np.isfinite(lower) & ((theta <= lower) | (theta >= upper))
+    boundary = edge_message(sign, -objective / 2, replaced)
+    if bound.any():  # a structured term's correlation at ±1 too (toep11: seed 11, toep π₄ = −1)
+        boundary += (
+            "; the structured random-effects term is at a bound too (a correlation parameter "
+            "at ±1: its covariance G is singular)"
+        )
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
 
 
-def edge_message(sign: float, loglik: float, interior: tuple[float, float] | None = None) -> str:
+def edge_message(
+    sign: float, loglik: float, replaced: tuple[float, float | None] | None = None
+) -> str:
     """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
-    ``interior``: ℓ and φ of the interior optimum it replaced, None on reload)."""
+    ``replaced``: ℓ and φ of the best fit inside that it replaced, φ None where that was the
+    σ → 0 limit (the structured term taking all the within-subject covariance, φ not
+    identified); None on reload)."""
     edge = "1" if sign > 0 else "−1"
     what = (
         "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
@@ -252,11 +265,18 @@ def edge_message(sign: float, loglik: float, interior: tuple[float, float] | Non
         if sign > 0
         else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) residual"
     )
-    above = (
-        ""
-        if interior is None
-        else f", above the interior optimum {interior[0]:.6f} at φ = {interior[1]:.6f}"
-    )
+    if replaced is None:
+        above = ""
+    elif replaced[1] is None:
+        above = (
+            f", above ℓ = {replaced[0]:.6f} of the σ → 0 limit, the best fit found inside, where "
+            "the structured term takes all the within-subject covariance and φ is not identified"
+        )
+    else:
+        above = (
+            f", above ℓ = {replaced[0]:.6f} at φ = {replaced[1]:.6f}, the best fit found inside "
+            "(of the fit and its restarts)"
+        )
     return (
         f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"
         f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "

@@ -28,7 +28,12 @@ by the remaining columns makes the criterion fall without bound there although i
 at every θ > 0 (``y ~ stratum * x + (1|g)`` with B's 3 rows on a line in 3 levels of g: rank
 [Z_B X_B] = 3 = n_B, but at θ = 0 the REML deviance falls by 2 log 10 per decade of δ_B, R's
 dense criterion ``tests/reference/cov_exact_stratum/ri_exact.R``; the fit used to stop at θ = 0,
-δ_B = 1e-24 on rounding noise). So each subset of the terms is checked (:func:`_faces`).
+δ_B = 1e-24 on rounding noise). So each subset of the terms is checked (:func:`_faces`). A
+vector term's columns may also vanish one at a time (a slope's variance at 0 leaves its
+intercept: ``(1 + z | g)`` with a stratum fitted exactly by X and the g intercepts but not by X
+alone, nor spanned by all the columns): when the terms have at most :data:`MAX_COLUMNS` columns
+in all, each subset of the columns is checked (a column's variance at 0 drops it). Faces where a
+non-coordinate direction of a vector term vanishes (a combination of its columns) are not.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from .variance import IdentPart
 
 __all__ = [
     "EXACT",
+    "MAX_COLUMNS",
     "MAX_COST",
     "MAX_FACES",
     "ROUNDING",
@@ -71,6 +77,12 @@ checked; above, X_g alone with the ranks bounded by w."""
 MAX_FACES = 4
 """Up to this many random-effects terms every subset of them is checked (a term's variance at 0
 drops its columns); above, all of them and none."""
+
+MAX_COLUMNS = 8
+"""Up to this many random-effects columns (over all terms) every subset of the columns is checked
+(a column's variance at 0 drops it: at most 2⁸ = 256 QRs of a stratum's rows, and only for a
+stratum spanned by all the columns), while those QRs cost at most :data:`MAX_COST` flops in all;
+else the subsets of whole terms (:data:`MAX_FACES`)."""
 
 
 def exact_strata(
@@ -110,17 +122,39 @@ def _exact(terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, 
         Z, _ = _random_columns(terms, rows)
         if Z is not None and not _fitted(np.column_stack([Z, X[rows]]), y[rows]):
             return False  # outside the span of all the columns: of every subset's (the usual)
-    return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms))
+    width = sum(len(np.unique(t.refs[rows])) * t.k for t in terms)
+    cost = len(rows) * width * min(len(rows), width)
+    return any(_exact_with(face, X, y, rows, reml) for face in _faces(terms, cost))
 
 
-def _faces(terms: list[ReTerm]) -> list[list[ReTerm]]:
-    """The subsets of ``terms`` checked: all of them when at most :data:`MAX_FACES` (largest
-    first), else all and none."""
+def _faces(terms: list[ReTerm], cost: int = 0) -> list[list[ReTerm]]:
+    """The faces checked, as terms with their remaining columns: every subset of the columns when
+    at most :data:`MAX_COLUMNS` in all and their QRs (``cost`` flops each at most) cost at most
+    :data:`MAX_COST` in all (largest first), else every subset of whole terms when at most
+    :data:`MAX_FACES`, else all and none."""
+    units = [(i, j) for i, t in enumerate(terms) for j in range(t.k)]
+    if len(units) <= MAX_COLUMNS and 2 ** len(units) * cost <= MAX_COST:
+        faces = []
+        for mask in range(2 ** len(units))[::-1]:
+            kept = [u for b, u in enumerate(units) if mask >> b & 1]
+            faces.append(_with_columns(terms, kept))
+        return faces
     if len(terms) > MAX_FACES:
         return [terms, []]
     return [
         [t for i, t in enumerate(terms) if mask >> i & 1] for mask in range(2 ** len(terms))[::-1]
     ]
+
+
+def _with_columns(terms: list[ReTerm], kept: list[tuple[int, int]]) -> list[ReTerm]:
+    """The terms restricted to the ``kept`` (term, column) pairs; terms left without a column
+    dropped."""
+    out = []
+    for i, t in enumerate(terms):
+        cols = [j for ti, j in kept if ti == i]
+        if cols:
+            out.append(t if len(cols) == t.k else t.with_Z(t.Z[:, cols]))
+    return out
 
 
 def _exact_with(

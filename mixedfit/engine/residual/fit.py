@@ -155,7 +155,7 @@ def fit_residual(
     fit = restarted(fit, terms, fit_one, max_evals)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
-    fit = edge_check(fit, terms, X, y, max_evals)  # an AR(1) residual running to φ → ±1
+    fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
 
 

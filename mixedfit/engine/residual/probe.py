@@ -42,7 +42,7 @@ import numpy as np
 from ..optimize import OptimizerRecord
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
-from . import dense_probe
+from . import dense_probe, tiny_interior
 from .criterion import ResidualCriterion
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
@@ -134,6 +134,16 @@ def probed(
         early = dense_probe.trial(record, cand, model, terms, X, y, reml, max_evals - spent)
     if early is not None:
         spent += early.evaluations
+    if early is not None and early.interior and reml is not None:  # below the limit: reported
+        found = replace(
+            record,
+            theta=early.x,
+            objective=early.objective,
+            evaluations=spent,
+            converged=True,
+            message=tiny_interior.MESSAGE,
+        )
+        return tiny_interior.reported(found, model, terms, X, y, reml, names)
     if early is not None and early.at_limit:  # held close to the limit, from its optimum
         start = replace(record, theta=early.x, objective=early.objective)
         level = early.level
