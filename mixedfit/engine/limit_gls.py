@@ -178,11 +178,12 @@ class LimitModel:
         return math.inf if done is None else done[0]
 
     def solution(
-        self, theta: np.ndarray, reml: bool, fixed_map: FixedCentring | None
+        self, theta: np.ndarray, reml: bool, fixed_map: FixedCentring | None, nugget: float = 0.0
     ) -> tuple[Solution, float] | None:
         """The limit's estimates at θ and its criterion (see the module docstring); β̂ and
-        Var(β̂) mapped to the caller's X by ``fixed_map``; None where V is singular."""
-        done = self._fit(theta, reml, 0.0)
+        Var(β̂) mapped to the caller's X by ``fixed_map``; None where V is singular. With
+        ``nugget`` 1, the model's own (as :meth:`criterion`)."""
+        done = self._fit(theta, reml, nugget)
         if done is None:
             return None
         value, (chol, R, coef, resid, r2, _, _) = done

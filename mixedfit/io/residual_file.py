@@ -217,7 +217,9 @@ def restore_residual(
                 objective = crit.objective(x, reml)
                 factor = crit.factor_at(phi)
                 solution = crit.solution(x, factor, reml)  # QR at tiny VarIdent ratios
-                at_limit = limit_estimates(terms, design.X, design.y - design.offset, x, reml)
+                at_limit = limit_estimates(
+                    terms, design.X, design.y - design.offset, x, reml, bound.model
+                )
                 if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
                     solution, objective = at_limit
         except np.linalg.LinAlgError:
@@ -251,7 +253,7 @@ def restore_residual(
         raise _FileError("convergence and gradient must be null for a residual-structure fit")
     check_diagnostics(record, None, x.size)
     check = None
-    limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms])
+    limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms], bound.model)
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit

@@ -31,13 +31,14 @@ from ..start import moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
+from .attained import attained
 from .criterion import ResidualCriterion
 from .dense import residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
 from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
-from .limit import interior_retry, limit_fit
+from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -154,7 +155,8 @@ def fit_residual(
     fit = restarted(fit, terms, fit_one, max_evals)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
-    return edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
+    fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
+    return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
 
 
 def _fit_one(
@@ -282,7 +284,7 @@ def _fit_one(
     best = replace(best, objective=objective)  # the record states the reported criterion
     boundary = model.at_bound(phi)
     boundary = vanished.joined(boundary, model, crit.n_theta, vanished_mask, phi)
-    boundary = vanishing.limit_warning(best.theta, crit.layout, names) or boundary
+    boundary = limit_message(best.theta, crit.layout, names, model) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
 
 

@@ -35,7 +35,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
-from .result import ResidualFit
+from .result import SCALE_ROOM, ResidualFit, residual_at_limit
 from .structure import ResidualModel
 
 __all__ = [
@@ -61,6 +61,7 @@ def exact_limit(
     lower: np.ndarray,
     upper: np.ndarray | None,
     budget: int,
+    model: ResidualModel | None = None,
 ) -> tuple[OptimizerRecord, Solution] | None:
     """The limit model's optimum (the record's x = (θ at the limit, φ of ``best``), its
     objective the limit's criterion, its evaluations added) and estimates, when the limit
@@ -79,6 +80,11 @@ def exact_limit(
         Bounds of x (upper None: unbounded).
     budget : int
         Evaluations left.
+    model : ResidualModel, optional
+        The fit's: whether ``best`` is at the limit is :func:`.result.residual_at_limit`'s
+        (a vanished reference stratum's large θ is not), and a limit replacing a fit whose
+        VarIdent ratios spread over more than :data:`.result.SCALE_ROOM` gets ratios 1 (not
+        identified at the limit).
     """
     if not terms:
         return None
@@ -87,10 +93,10 @@ def exact_limit(
     n = layout.size
     if not layout.structured or vanishing.largest_sd(x, layout) <= vanishing.TRIAL_SD:
         return None
-    model = limit_model(tuple(terms), X, y, 0.0)
-    if model is None:
+    limit = limit_model(tuple(terms), X, y, 0.0)
+    if limit is None:
         return None
-    exact = partial(model.criterion, reml=reml)
+    exact = partial(limit.criterion, reml=reml)
     top = None if upper is None else np.asarray(upper, dtype=float)[:n]
     low = np.asarray(lower, dtype=float)[:n]
     # on the exact criterion throughout (xtol 1e-7): the rough marginal stage of
@@ -102,15 +108,15 @@ def exact_limit(
     rest = budget - trial.evaluations - 1  # exact_polish's value at its start beyond its budget
     if rest > 0:
         trial = _polished(exact, trial, layout, low, top, rest)
-    done = model.solution(trial.theta, reml, None)
+    done = limit.solution(trial.theta, reml, None)
     # a fit already at the limit carries the blocked factor's value there, not the limit's
     # (a correlated residual structure: 1e-3 below it, rar1_limit.csv): the exact one replaces it
-    ended = vanishing.at_limit(x, layout)
+    ended = _ended(x, layout, model)
     if done is None or not math.isfinite(done[1]) or not (ended or done[1] < best.objective):
         return None
     record = replace(
         trial,
-        theta=np.concatenate([trial.theta, x[n:]]),
+        theta=np.concatenate([trial.theta, _limit_phi(model, x[n:])]),
         theta_start=best.theta_start,
         objective=done[1],
         evaluations=best.evaluations + trial.evaluations,
@@ -119,6 +125,29 @@ def exact_limit(
         start=vanishing.LIMIT_START,
     )
     return record, done[0]
+
+
+def _ended(x: np.ndarray, layout: ThetaLayout, model: ResidualModel | None) -> bool:
+    """Whether x = (θ, φ) is at the σ → 0 limit (:func:`.result.residual_at_limit` given the
+    model)."""
+    n = layout.size
+    if model is None:
+        return vanishing.at_limit(x, layout)
+    return residual_at_limit(x[:n], layout, model, x[n:])
+
+
+def _limit_phi(model: ResidualModel | None, phi: np.ndarray) -> np.ndarray:
+    """φ for a limit point: ``phi``, its variance part reset to the start (ratios 1) when its
+    multipliers spread over more than :data:`.result.SCALE_ROOM` (a vanished reference's: φ is
+    not identified at the limit, and such a spread would not read as the limit)."""
+    phi = np.asarray(phi, dtype=float)
+    variance = None if model is None else model.variance
+    if model is None or variance is None:
+        return phi
+    corr, var = model.split(phi)
+    if variance.spread(var) * SCALE_ROOM >= 1.0:
+        return phi
+    return np.concatenate([corr, model.start()[len(corr) :]])
 
 
 def _polished(
@@ -149,10 +178,13 @@ def _polished(
     return replace(done, theta=x)
 
 
-def limit_message(x: np.ndarray, layout: ThetaLayout, names: Sequence[str]) -> str | None:
+def limit_message(
+    x: np.ndarray, layout: ThetaLayout, names: Sequence[str], model: ResidualModel | None = None
+) -> str | None:
     """The BoundaryWarning's text for a residual-path fit at the σ → 0 limit
-    (:func:`..vanishing.at_limit`), naming the term; None for any other fit."""
-    if not vanishing.at_limit(x, layout):
+    (:func:`..vanishing.at_limit`; given the model, :func:`.result.residual_at_limit`), naming
+    the term; None for any other fit."""
+    if not _ended(np.asarray(x, dtype=float), layout, model):
         return None
     i = vanishing.limit_term(x, layout)
     structure = layout.terms[i].structure
@@ -198,16 +230,18 @@ def limit_fit(
         done = (
             None
             if budget <= 0
-            else exact_limit(terms, X, y, fit.reml, record, crit.lower(), _upper(crit), budget)
+            else exact_limit(
+                terms, X, y, fit.reml, record, crit.lower(), _upper(crit), budget, fit.model
+            )
         )
         if done is None:
-            boundary = limit_message(record.theta, layout, names) or fit.boundary
+            boundary = limit_message(record.theta, layout, names, fit.model) or fit.boundary
             return replace(fit, boundary=boundary)
         best, solution = done
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)
         factor.update(theta)  # the factor holds θ̂, as a fit's does
-    boundary = limit_message(best.theta, layout, names)
+    boundary = limit_message(best.theta, layout, names, fit.model)
     return ResidualFit(
         theta, phi, best.objective, fit.reml, best, solution, factor, fit.model, None, boundary
     )
@@ -219,7 +253,12 @@ def _upper(crit: ResidualCriterion) -> np.ndarray | None:
 
 
 def limit_estimates(
-    terms: Sequence[ReTerm], X: np.ndarray, y: np.ndarray, x: np.ndarray, reml: bool
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    x: np.ndarray,
+    reml: bool,
+    model: ResidualModel | None = None,
 ) -> tuple[Solution, float] | None:
     """The limit model's estimates and criterion at a limit point x = (θ, φ)
     (:func:`..vanishing.at_limit`) of a residual-path fit, as :func:`limit_fit` reports them
@@ -227,12 +266,12 @@ def limit_estimates(
     if not terms:
         return None
     layout = ThetaLayout(tuple(terms))
-    if not vanishing.at_limit(np.asarray(x, dtype=float), layout):
+    if not _ended(np.asarray(x, dtype=float), layout, model):
         return None
-    model = limit_model(tuple(terms), X, y, 0.0)
-    if model is None:
+    limit = limit_model(tuple(terms), X, y, 0.0)
+    if limit is None:
         return None
-    return model.solution(np.asarray(x, dtype=float)[: layout.size], reml, None)
+    return limit.solution(np.asarray(x, dtype=float)[: layout.size], reml, None)
 
 
 def interior_retry(

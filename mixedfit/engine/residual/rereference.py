@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import vanishing
 from ..optimize import OptimizerRecord
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
 from . import reference, vanished
 from .criterion import ResidualCriterion
+from .limit import limit_message
 from .result import ResidualFit
 from .structure import ResidualModel
 
@@ -92,7 +92,7 @@ def mapped_back(
     named = vanishes or second.boundary is not None
     held = vanished.settled(model, n_theta, x) if named else np.zeros(x.size, dtype=bool)
     boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
-    boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
+    boundary = limit_message(x, crit.layout, names, model) or boundary
     return ResidualFit(
         theta, phi, objective, second.reml, record, solution, factor, model, None, boundary
     )

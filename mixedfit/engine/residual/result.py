@@ -9,11 +9,35 @@ import numpy as np
 from ..convergence import ConvergenceCheck
 from ..factor import BlockedFactor
 from ..optimize import OptimizerRecord
+from ..reterm import ThetaLayout
 from ..solution import Solution
-from ..vanishing import at_limit
+from ..vanishing import LIMIT_SD, at_limit, largest_sd
 from .structure import ResidualModel
 
-__all__ = ["ResidualFit"]
+__all__ = ["SCALE_ROOM", "ResidualFit", "residual_at_limit"]
+
+SCALE_ROOM = 100.0
+"""A residual structure whose largest VarIdent multiplier is above this many times its smallest
+(a vanished reference stratum: :mod:`.probe`, θ and the other ratios ~1/floor) is at the σ → 0
+limit only when the term's largest sd is :data:`..vanishing.LIMIT_SD` times that spread too."""
+
+
+def residual_at_limit(
+    theta: np.ndarray, layout: ThetaLayout, model: ResidualModel, phi: np.ndarray
+) -> bool:
+    """Whether (θ, φ) is at the σ → 0 limit (:func:`..vanishing.at_limit`) with every stratum's
+    residual variance vanishing against the term: not where a vanished reference stratum made
+    θ large (relative to its σ) while another stratum's ratio keeps its variance beside the term
+    (review p12 stress v5: θ 13,591 with the ratio of stratum b 5,000, taken for the limit and
+    its ℓ 0.32 below the fit's)."""
+    theta = np.asarray(theta, dtype=float)
+    if not at_limit(theta, layout):
+        return False
+    variance = model.variance
+    spread = 1.0 if variance is None else variance.spread(model.split(phi)[1])
+    if spread * SCALE_ROOM >= 1.0:
+        return True
+    return largest_sd(theta, layout) * spread >= LIMIT_SD * (1 - 1e-9)
 
 
 @dataclass(frozen=True)
@@ -74,7 +98,9 @@ class ResidualFit:
     def at_limit(self) -> bool:
         """True at the σ → 0 limit of a structured term (:func:`..vanishing.at_limit`): σ̂ and
         the residual covariance σ̂²Λ_R are 0 there."""
-        return bool(self.theta.size) and at_limit(self.theta, self.factor.layout)
+        return bool(self.theta.size) and residual_at_limit(
+            self.theta, self.factor.layout, self.model, self.phi
+        )
 
     @property
     def vcov(self) -> np.ndarray:

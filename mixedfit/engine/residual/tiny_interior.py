@@ -36,12 +36,12 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize_scalar
 
-from .. import vanishing
 from ..limit_polish import finite_differences, room
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
+from .limit import limit_message
 from .polish import derivative_check
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -227,5 +227,5 @@ def reported(
         objective = best.objective
     best = replace(best, objective=objective)
     boundary = model.at_bound(phi)
-    boundary = vanishing.limit_warning(x, crit.layout, names) or boundary
+    boundary = limit_message(x, crit.layout, names, model) or boundary
     return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
