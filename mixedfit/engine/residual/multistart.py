@@ -24,9 +24,11 @@ from the fit's own scale, seed 5's starts run back to φ → 1), and keeps the l
 σ → 0 limit (φ not identified there) restarts with θ scaled the same way. (3) a grid
 (:func:`grid_points`): reviewer rv12b found modes in none of these basins (a mirror with very
 different sds and |φ|, seeds a14 and a18; a mode with a term sd → 0 and ρ 0.91, seed a12), so
-φ ∈ :data:`GRID_PHI` × the ar1 term's ρ ∈ :data:`GRID_RHO` with its sds at :data:`GRID_SD` run
-for :data:`GRID_EVALS` evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before
-the fit is moved to the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
+φ ∈ :data:`GRID_PHI` × the ar1 term's ρ ∈ :data:`GRID_RHO` with its sds at :data:`GRID_SD` and
+a variance function at its start (VarIdent's ratios 1: reviewer stress's c29, whose fit has a
+stratum ratio 0.011 where R's optimum has 0.89 and ρ → 1) run for :data:`GRID_EVALS`
+evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before the fit is moved to
+the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
 (:mod:`.edge`, for these models whatever φ̂ is and at the limit too), so the limit is taken
 only when it is above every restart and both edges.
 
@@ -188,7 +190,8 @@ def restarted(
 def grid_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.ndarray]]:
     """The grid starts' labels and x0 = (θ, φ): φ over :data:`GRID_PHI` × the structured ar1
     terms' ρ over :data:`GRID_RHO`, their sds :data:`GRID_SD` (other structured terms'
-    correlations as fitted, ordinary terms' θ as :func:`_scaled`)."""
+    correlations as fitted, ordinary terms' θ as :func:`_scaled`), the variance function's
+    parameters at its start (:func:`_reset`)."""
     theta = _scaled(np.asarray(fit.theta, dtype=float), layout)
     points = []
     for rho in GRID_RHO:
@@ -201,10 +204,21 @@ def grid_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.nda
             if structure.kind == "ar1" and structure.n_cor:
                 base[off + structure.n_sd] = rho
         for phi in GRID_PHI:
-            side = np.asarray(fit.phi, dtype=float).copy()
+            side = _reset(fit)
             side[0] = phi / np.sqrt(1.0 - phi**2)  # u of φ
             points.append((f"grid φ = {phi:+.1f}, ρ = {rho:+.1f}", np.concatenate([base, side])))
     return points
+
+
+def _reset(fit: ResidualFit) -> np.ndarray:
+    """The fit's φ with the variance function's parameters at their start (VarIdent's ratios
+    1): c29 (reviewer stress) keeps a stratum ratio near 0 from the fit, and from there no grid
+    start leaves the mode."""
+    phi = np.asarray(fit.phi, dtype=float).copy()
+    corr, var = fit.model.split(phi)
+    if fit.model.variance is not None and var.size:
+        phi[corr.size :] = fit.model.variance.start()
+    return phi
 
 
 def _better(other: ResidualFit, best: ResidualFit, layout: ThetaLayout) -> bool:
