@@ -322,7 +322,8 @@ def test_a_centred_fits_inner_factor_is_allocated_only_when_read():
     (the centred columns') is a lazy sibling (.engine.sibling.LazySibling) on which the compiled
     path allocates nothing (no L, T buffers or steps); the fit is the caches-off fit bit for
     bit, and the inner factor, brought to θ̂' when asked (derivatives), is the one built afresh
-    from X and y (no skeleton), attribute for attribute; threads reading it at once share one allocation."""
+    from X and y (no skeleton), attribute for attribute; threads reading it at once share one
+    allocation."""
     from mixedfit.engine.sibling import LazySibling
 
     formula = "distance ~ age + (age | Subject)"
