@@ -79,11 +79,12 @@ def sibling(
     model: BlockedFactor,
     A: dict[tuple[int, int], Block],
     fixed_map: FixedCentring | None,
+    lazy: bool = False,
 ) -> BlockedFactor:
     """A new factor with the prototype ``model``'s terms, layout and plans, and the rows ``A[K, j]``
     (j ≤ K, the fixed effects' and the response's) and ``fixed_map`` of a new fit; its L
-    allocated for them when first read (:class:`LazySibling`). ``A``'s blocks between terms
-    are not read: they are the prototype's (the same cross products of the same terms)."""
+    allocated for them (``lazy``: when first read, :class:`LazySibling`). ``A``'s blocks
+    between terms are not read: they are the prototype's (the same cross products)."""
     assert takes_siblings(model)
     K = model.K
     new = copy.copy(model)  # shares the layout, the terms, the plans and A's term blocks
@@ -92,7 +93,10 @@ def sibling(
         new.A[K, j] = A[K, j]
     new.fixed_map = fixed_map
     new._X = new._y = None
-    new.__class__ = LazySibling  # L, its T buffers and the steps allocated when first read
+    if lazy:
+        new.__class__ = LazySibling  # L, its T buffers and the steps allocated when first read
+    else:
+        new._allocate()
     return new
 
 
