@@ -315,3 +315,40 @@ def test_the_kept_fixed_centring_is_that_of_each_fit(formula):
         assert one.X is two.X and not one.X.flags.writeable
         assert one.fixed_map.M is two.fixed_map.M and not one.fixed_map.M.flags.writeable
         assert one.fixed_map.c.tobytes() != two.fixed_map.c.tobytes()  # ȳ of each response
+
+
+def test_a_centred_fits_inner_factor_is_allocated_only_when_read():
+    """Orthodont's centred fit (.engine.compiled_centred) of a reused design: its inner factor
+    (the centred columns') is a lazy sibling (.engine.sibling.LazySibling) on which the compiled
+    path allocates nothing (no L, T buffers or steps); the fit is the caches-off fit bit for
+    bit, and the inner factor, brought to θ̂' when asked (derivatives), is the one built afresh
+    from X and y (no skeleton), attribute for attribute; threads reading it at once share one
+    allocation."""
+    from mixedfit.engine.sibling import LazySibling
+
+    formula = "distance ~ age + (age | Subject)"
+    frames = _responses(mf.load_dataset("orthodont"), "distance", 2)
+    fits = [_compare(formula, frame) for frame in frames]
+    for fit, frame in zip(fits[1:], frames[1:], strict=True):
+        inner = fit._engine._criterion.factor
+        assert isinstance(inner, LazySibling)
+        assert not {"L", "T", "_T_fill", "_steps"} & set(vars(inner))
+        with caches_disabled(), skeleton_module.skeletons_built():  # from X, y: no skeleton
+            fresh = _fit(formula, frame)._engine._criterion_at_optimum().factor
+        assert type(fresh) is not LazySibling
+        got = fit._engine._criterion_at_optimum().factor  # frozen at θ̂': allocated now
+        assert got is inner and "L" in vars(inner)
+        assert _factor_state(got) == _factor_state(fresh)
+        assert len(got._steps) == len(fresh._steps)
+    # a lazy sibling read by threads at once: one L for all
+    inner = _fit(formula, frames[1])._engine._criterion.factor
+    assert isinstance(inner, LazySibling) and "L" not in vars(inner)
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(inner.L)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 4 and all(s is inner.L for s in seen)
+    with pytest.raises(AttributeError, match="no_such"):
+        inner.no_such  # noqa: B018 (a real miss still raises)

@@ -164,7 +164,9 @@ class EvaluationKernel:
         ksize += [1] * (p + 1)
         toff += [nt - 1] * (p + 1)
         self.offsets.append(m)
-        fill = factor._T_fill  # θ entries' places among the T's (None: structured terms)
+        # θ entries' places among the T's (None: structured terms): the factor's _T_fill, from
+        # its layout's plan (a lazy sibling's L and buffers are not allocated for it)
+        fill = factor.layout.template_buffers(factor.order)[2]
         pos = [] if fill is None else fill.tolist()
         header = [nlev0, k0, m, q0, self.nre, factor.n, p, 0, len(pos), nt]
         self.ibuf = np.array(header + pos + start + ksize + toff, dtype=np.int64)
@@ -309,7 +311,9 @@ def covered(factor: BlockedFactor) -> bool:
     """True if the kernel evaluates ``factor`` (see the module docstring)."""
     if factor.sparse_plan is not None or factor.scaled_plans or factor.K == 0:
         return False
-    if not isinstance(factor.A[0, 0], BlockDiag) or not isinstance(factor.L[0, 0], BlockDiag):
+    # (L[0, 0] is a copy of A[0, 0] on the dense path, block 0 never filled in: not read here,
+    # a sibling factor the compiled path never updates allocates no L, .sibling.LazySibling)
+    if not isinstance(factor.A[0, 0], BlockDiag):
         return False
     m = sum(t.q for t in factor.terms[1:]) + factor.p + 1
     return m <= MAX_TAIL and m * m * factor.terms[0].q <= MAX_WORK

@@ -190,7 +190,10 @@ class Skeleton:
         lease = KernelLease(pool[0], factor)
         if self.inner is None:
             return factor, self.centring, None, lease
-        inner = factor_of(self.products("inner", self.inner), self.inner, Xc, yc, fixed_map)
+        # (the inner factor: allocated only if updated, which the compiled path never does)
+        inner = factor_of(
+            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, None, True
+        )
         return factor, self.centring, inner, lease
 
     def _centred(
@@ -285,10 +288,12 @@ def factor_of(
     y: np.ndarray,
     fixed_map: FixedCentring | None,
     kernels: list[_Kernels] | None = None,
+    lazy: bool = False,
 ) -> BlockedFactor:
     """``BlockedFactor(terms, X, y, 0.0, fixed_map)`` (X, y centred, unweighted) from the kept
     cross products of ``terms``: only the response's rows (and X's, when X changed) computed.
-    ``kernels`` (a list) receives the idle kernels kept with these cross products and X."""
+    ``kernels`` (a list) receives the idle kernels kept with these cross products and X;
+    ``lazy``: L allocated when first read (:class:`.sibling.LazySibling`)."""
     ordered = _block_order(terms)
     K = len(ordered)
     found = None
@@ -317,7 +322,7 @@ def factor_of(
             if len(prototypes) < MAX_PROTOTYPES:
                 prototypes[built_as] = model
     if takes_siblings(model):
-        factor = sibling(model, A, fixed_map)
+        factor = sibling(model, A, fixed_map, lazy)
     else:
         factor = BlockedFactor.from_cross_products(terms, A, nested, n, 0.0, fixed_map)
     factor._X, factor._y = X, y
