@@ -28,9 +28,7 @@ from mixedfit.engine.residual.polish import VANISHED_CORRELATION
 from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent
-REF = json.loads(
-    (HERE / "reference" / "cov_car1_bound" / "orthodont_car1_bound.json").read_text()
-)
+REF = json.loads((HERE / "reference" / "cov_car1_bound" / "orthodont_car1_bound.json").read_text())
 
 
 @pytest.fixture(scope="module")
