@@ -91,3 +91,15 @@ def test_off_the_optimum_still_warns(orthodont: pd.DataFrame, monkeypatch) -> No
         fit = _fit(orthodont)
     assert not fit.converged
     assert math.exp(-math.exp(fit._engine.record.theta[-2])) ** 2 < VANISHED_CORRELATION
+
+
+def test_saved_fit_loads_without_a_warning(fitted: Any, tmp_path: Path) -> None:
+    """The reload recomputes the check with κ left out as the fit did."""
+    fit, _ = fitted
+    path = tmp_path / "fit.json"
+    fit.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        back = mf.load_fit(path)
+    assert back.converged
+    assert back._engine.check is not None and back._engine.check.message is None

@@ -43,6 +43,7 @@ from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.edge_fit import edge_estimates, edge_message, edge_sign, inside
 from ..engine.residual.limit import limit_estimates, limit_message
+from ..engine.residual.polish import checked_lower
 from ..engine.threads import single_threaded
 from ..exceptions import (
     ConvergenceWarning,
@@ -287,7 +288,7 @@ def _derivative_check(
     """lme4's derivative check at the stored (θ̂, φ̂), recomputed (not trusted): a converged
     record whose point fails it loads with a ConvergenceWarning."""
     with single_threaded():
-        check = check_convergence(lambda z: crit.objective(z, reml), x, crit.lower())
+        check = check_convergence(lambda z: crit.objective(z, reml), x, checked_lower(crit, x))
     if check.message is not None and record.converged:
         warnings.warn(
             f"the fit saved in {where} records a converged optimizer, but at its saved "

@@ -28,6 +28,7 @@ __all__ = [
     "SMALL_SD",
     "VANISHED_CORRELATION",
     "certified",
+    "checked_lower",
     "derivative_check",
     "flat",
     "polish",
