@@ -41,7 +41,13 @@ from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
-from ..engine.residual.edge_fit import edge_estimates, edge_message, edge_sign, inside
+from ..engine.residual.edge_fit import (
+    edge_estimates,
+    edge_message,
+    edge_sign,
+    inside,
+    term_at_bound,
+)
 from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.residual.polish import checked_lower
 from ..engine.threads import single_threaded
@@ -256,7 +262,7 @@ def restore_residual(
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
-        limit = edge_message(edge, -stored / 2)
+        limit = edge_message(edge, -stored / 2, None, term_at_bound(theta, crit.layout))
     elif factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
