@@ -133,9 +133,10 @@ def _ridge_example(fit: Any, terms: list[ReTerm]) -> str:
     (review rv15: the compound-symmetry example read oddly beside a Toeplitz); else the
     compound-symmetry example."""
     structure = fit._structure
-    kind = type(getattr(structure, "correlation", structure)).__name__
+    corr = getattr(structure, "correlation", structure)
+    kind = type(corr).__name__
     intercept = any(t.structure is None and np.all(t.Z == 1.0, axis=0).any() for t in terms)
-    if intercept and kind == "Toeplitz":
+    if intercept and kind == "Toeplitz" and not getattr(corr, "heterogeneous", False):
         return (
             "a random intercept adds the same constant to the covariance at every lag, and "
             "Toeplitz already has a free covariance per lag (at lag 0 the variance), so either "
