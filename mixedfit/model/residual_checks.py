@@ -120,9 +120,9 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
 
 
 RIDGE_NOTE = (
-    "; the random-effects term and the residual structure are never separately identified "
-    "(see the warning that follows): the optimizer stops somewhere on the likelihood's ridge, "
-    "so this is expected there"
+    "; the split between the random-effects term and the residual structure is not "
+    "identified (see the warning that follows): the optimizer stops somewhere on that ridge "
+    "of the likelihood, so this is expected there"
 )
 """Appended to a ConvergenceWarning when :func:`generic_deficiency` finds the ridge."""
 
