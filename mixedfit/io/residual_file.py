@@ -41,8 +41,15 @@ from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.criterion import ResidualCriterion
-from ..engine.residual.edge_fit import edge_estimates, edge_message, edge_sign, inside
+from ..engine.residual.edge_fit import (
+    edge_estimates,
+    edge_message,
+    edge_sign,
+    inside,
+    term_at_bound,
+)
 from ..engine.residual.limit import limit_estimates, limit_message
+from ..engine.residual.polish import checked_lower
 from ..engine.threads import single_threaded
 from ..exceptions import (
     ConvergenceWarning,
@@ -257,7 +264,7 @@ def restore_residual(
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
-        limit = edge_message(edge, -stored / 2)
+        limit = edge_message(edge, -stored / 2, None, term_at_bound(theta, crit.layout))
     elif factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
@@ -289,7 +296,7 @@ def _derivative_check(
     """lme4's derivative check at the stored (θ̂, φ̂), recomputed (not trusted): a converged
     record whose point fails it loads with a ConvergenceWarning."""
     with single_threaded():
-        check = check_convergence(lambda z: crit.objective(z, reml), x, crit.lower())
+        check = check_convergence(lambda z: crit.objective(z, reml), x, checked_lower(crit, x))
     if check.message is not None and record.converged:
         warnings.warn(
             f"the fit saved in {where} records a converged optimizer, but at its saved "

@@ -40,7 +40,14 @@ from ..engine.residual.orthogonal_nested import crossed_inexact
 from ..engine.reterm import ReTerm, ThetaLayout
 from ..exceptions import BoundaryWarning, ConvergenceWarning, MixedFitWarning, SingularFitWarning
 
-__all__ = ["GENERIC_TOL", "IDENT_CHI2", "collapsed_terms", "generic_deficiency", "warn_fit"]
+__all__ = [
+    "GENERIC_TOL",
+    "IDENT_CHI2",
+    "RIDGE_NOTE",
+    "collapsed_terms",
+    "generic_deficiency",
+    "warn_fit",
+]
 
 IDENT_CHI2 = 3.841458820694124
 """χ²₁'s 95 % point: the split's information at most this → not identified by the data."""
@@ -60,12 +67,16 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
     """The warnings of a residual-structure fit (``fit``: a ResidualModelFit), in order."""
     engine, model = fit._engine, fit._bound.model
     stacklevel += 1
+    names = [t.name for t in fit._design.spec.terms]
+    own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
+    lost = generic_deficiency([terms[i] for i in own], model)
+    ridge = RIDGE_NOTE if lost else ""
     if engine.check is not None and engine.check.message is not None:
-        message = engine.check.message + _level_hint(fit)
+        message = engine.check.message + _level_hint(fit) + ridge
         warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
     elif not engine.record.converged:
         warnings.warn(
-            f"the optimizer did not converge: {engine.record.message}" + _level_hint(fit),
+            f"the optimizer did not converge: {engine.record.message}" + _level_hint(fit) + ridge,
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
@@ -80,17 +91,14 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             SingularFitWarning,
             stacklevel=stacklevel,
         )
-    names = [t.name for t in fit._design.spec.terms]
-    own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
-    lost = generic_deficiency([terms[i] for i in own], model)
     if lost:
         warnings.warn(
             f"the random-effects term{'s' if len(own) > 1 else ''} of "
             f"{', '.join(repr(names[i]) for i in own)} and the residual structure "
             f"{fit.residual.name} are never separately identified on these subjects: their "
             f"covariance parameters (and σ²) give each subject's covariance through {lost} fewer "
-            "combinations than their number (e.g. (1 | id) + CompoundSymmetry(id): both are "
-            "a I + b 1 1'), so the likelihood has a ridge and the split between them, the "
+            f"combinations than their number ({_ridge_example(fit, [terms[i] for i in own])}), "
+            "so the likelihood has a ridge and the split between them, the "
             "parameter count (AIC, LRT df) and their standard errors are arbitrary; β, its "
             "standard errors and the fitted covariance are not. Drop the term or use a simpler "
             "residual structure",
@@ -109,6 +117,42 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             MixedFitWarning,
             stacklevel=stacklevel,
         )
+
+
+RIDGE_NOTE = (
+    "; the split between the random-effects term and the residual structure is not "
+    "identified (see the warning that follows): the optimizer stops somewhere on that ridge "
+    "of the likelihood, so this is expected there"
+)
+"""Appended to a ConvergenceWarning when :func:`generic_deficiency` finds the ridge."""
+
+
+def _ridge_example(fit: Any, terms: list[ReTerm]) -> str:
+    """Why the per-subject ``terms`` and the residual structure collapse, for the pair at hand
+    where a term has a random intercept beside CompoundSymmetry, Toeplitz or Unstructured
+    (review rv15: the compound-symmetry example read oddly beside a Toeplitz); else the
+    compound-symmetry example."""
+    structure = fit._structure
+    corr = getattr(structure, "correlation", structure)
+    kind = type(corr).__name__
+    intercept = any(t.structure is None and np.all(t.Z == 1.0, axis=0).any() for t in terms)
+    if intercept and kind == "Toeplitz" and not getattr(corr, "heterogeneous", False):
+        return (
+            "a random intercept adds the same constant to the covariance at every lag, and "
+            "Toeplitz already has a free covariance per lag (at lag 0 the variance), so either "
+            "can hold that constant"
+        )
+    if intercept and kind == "Unstructured":
+        return (
+            "Unstructured has a free variance per visit and covariance per pair of visits, so "
+            "it can hold the constant a random intercept adds to each of them"
+        )
+    if intercept and kind == "CompoundSymmetry":
+        return (
+            "a random intercept and CompoundSymmetry both add the same constant b 1 1' to a "
+            "subject's covariance"
+        )
+    return "e.g. (1 | id) + CompoundSymmetry(id): both are a I + b 1 1'"
 
 
 def _level_hint(fit: Any) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "edge_report",
     "edge_sign",
     "inside",
+    "term_at_bound",
 ]
 
 EDGE_PHI = 1e150
@@ -232,26 +233,30 @@ def edge_report(
     u = float(fit.phi[0])
     limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
     replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
-    lower, upper = layout.lower(), layout.upper()
-    bound = (lower < 0) & np.isfinite(lower) & ((theta <= lower) | (theta >= upper))
-    boundary = edge_message(sign, -objective / 2, replaced)
-    if bound.any():  # a structured term's correlation at ±1 too (toep11: seed 11, toep π₄ = −1)
-        boundary += (
-            "; the structured random-effects term is at a bound too (a correlation parameter "
-            "at ±1: its covariance G is singular)"
-        )
+    boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout))
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
 
 
+def term_at_bound(theta: np.ndarray, layout: ThetaLayout) -> bool:
+    """Whether a structured term's correlation parameter in ``theta`` is at ±1 (its box
+    bound: G singular; toep11: seed 11, toep π₄ = −1)."""
+    lower, upper = layout.lower(), layout.upper()
+    return bool(np.any((lower < 0) & np.isfinite(lower) & ((theta <= lower) | (theta >= upper))))
+
+
 def edge_message(
-    sign: float, loglik: float, replaced: tuple[float, float | None] | None = None
+    sign: float,
+    loglik: float,
+    replaced: tuple[float, float | None] | None = None,
+    term_bound: bool = False,
 ) -> str:
     """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
     ``replaced``: ℓ and φ of the best fit inside that it replaced, φ None where that was the
     σ → 0 limit (the structured term taking all the within-subject covariance, φ not
-    identified); None on reload)."""
+    identified); None on reload). ``term_bound``: a structured random-effects term is at a
+    bound too (:func:`term_at_bound`), said in its own sentence before the advice."""
     edge = "1" if sign > 0 else "−1"
     what = (
         "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
@@ -282,6 +287,12 @@ def edge_message(
         f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "
         "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
         "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
-        "residuals are not defined there (NaN), and inference on φ is not available. Consider "
-        f"fitting {alternative} instead"
+        "residuals are not defined there (NaN), and inference on φ is not available. "
+        f"{_TERM_BOUND if term_bound else ''}Consider fitting {alternative} instead"
     )
+
+
+_TERM_BOUND = (
+    "The structured random-effects term is at a bound too: a correlation parameter is at ±1, "
+    "so its covariance G is singular. "
+)

@@ -14,7 +14,7 @@ from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivat
 from ..optimize import OptimizerRecord, minimize_theta
 from ..ridge import ridge_tangent
 from ..unbounded import second_opinion, structured_entries, unbounded
-from .correlation import AR1Part
+from .correlation import AR1Part, CAR1Part
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient
@@ -26,7 +26,9 @@ __all__ = [
     "POLISH_ROUNDS",
     "POLISH_STEP",
     "SMALL_SD",
+    "VANISHED_CORRELATION",
     "certified",
+    "checked_lower",
     "derivative_check",
     "flat",
     "polish",
@@ -151,20 +153,53 @@ def derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
-    analytic = None if grad is None else check_with_gradient(grad, x, crit.lower())
+    lower = checked_lower(crit, x)
+    analytic = None if grad is None else check_with_gradient(grad, x, lower)
     if analytic is not None:
         check, count[0] = analytic
     else:
-        check = check_convergence(fun, x, crit.lower(), ridge=flat(crit, x))
+        check = check_convergence(fun, x, lower, ridge=flat(crit, x))
         if check.message is not None and crit.n_theta and crit.layout.structured:
             best, check = _unbounded_check(crit, fun, best, check)  # near ρ = 1, φ = 1
             x = best.theta
         elif check.message is not None and (small := small_sds(crit, x)).any():
-            check = second_opinion(check, fun, x, crit.lower(), crit.upper(), None, small)
+            check = second_opinion(check, fun, x, lower, crit.upper(), None, small)
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
     return record, check
+
+
+VANISHED_CORRELATION = 1e-4
+"""A CAR(1) correlation below this between the closest distinct times is at its bound 0: the
+check's step (1e-4) from it, as lme4's θ within that step of 0."""
+
+
+def checked_lower(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray:
+    """The lower bounds of x = (θ, φ) for the derivative check: ``crit.lower()``, with the
+    log decay rate κ of a CAR(1) correlation raised to its value where the correlation it
+    gives between the closest distinct times, exp(−e^κ Δ), is below
+    :data:`VANISHED_CORRELATION`. κ → ∞ is the bound φ = 0 of nlme's Phi = exp(−e^κ); the
+    criterion is flat in κ there (its derivatives fall like the correlation), so a Newton
+    step in κ is noise, and the check leaves κ out as lme4 leaves out a θ at 0 (one-sided
+    gradient, not judged). Orthodont's (age | Subject) with CAR1 & VarPower: Phi = 1.2e-4,
+    a correlation of 1.4e-8 between visits 2 years apart, and a scaled gradient of 0.045
+    in κ alone."""
+    lower = crit.lower()
+    part = crit.model.correlation
+    if not isinstance(part, CAR1Part):
+        return lower
+    times = np.unique(part.time[np.isfinite(part.time)])
+    if len(times) < 2:
+        return lower
+    gap = float(np.min(np.diff(times)))
+    k = crit.n_theta
+    with np.errstate(over="ignore"):
+        vanished = -np.exp(x[k]) * gap < np.log(VANISHED_CORRELATION)
+    if vanished:
+        lower = lower.copy()
+        lower[k] = x[k]
+    return lower
 
 
 def _unbounded_check(
