@@ -11,7 +11,7 @@ reference it is one ratio δ_s → 0 (:mod:`.vanished`, :mod:`.probe`).
 
 :func:`partial_retry` refits a fit moved to the full limit once per stratum s, with a reference
 other than s, from the limit's shape pulled back inside (:func:`..crawl.pulled_back`), s's ratio
-at :data:`START_RATIO` and the correlation parameters at their start; the best refit that ends
+at :data:`START_RATIO` (watched: :mod:`.probe` takes it to 0) and the correlation parameters at their start; the best refit that ends
 lower than the limit by more than :data:`..restart.RESTART_GAIN` is mapped back to the model's
 reference (:func:`.rereference.mapped_back`, its vanished strata named in its BoundaryWarning).
 Every evaluation is counted.
@@ -27,7 +27,8 @@ import numpy as np
 from .. import crawl, vanishing
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
-from .reference import sd_mask
+from .probe import WatchedFit, probed
+from .reference import Moved, sd_mask
 from .rereference import mapped_back
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -39,7 +40,6 @@ START_RATIO = 1e-2
 """The vanishing stratum's sd relative to the new reference's at the start of a refit."""
 
 Map = Callable[[np.ndarray], np.ndarray]
-FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 
 
 def referred(
@@ -70,7 +70,7 @@ def partial_retry(
     terms: Sequence[ReTerm],
     X: np.ndarray,
     y: np.ndarray,
-    fit_one: FitOne,
+    fit_one: WatchedFit,
     max_evals: int,
     names: Sequence[str],
 ) -> ResidualFit:
@@ -98,7 +98,7 @@ def partial_retry(
         ref = part.reference if s != part.reference else (1 if s == 0 else 0)
         other, x0, back = _start(fit.model, shape, layout, ref, s)
         try:
-            refit = fit_one(other, x0, budget)
+            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names)
         except np.linalg.LinAlgError:
             continue
         spent += refit.record.evaluations
@@ -106,6 +106,27 @@ def partial_retry(
             start = replace(fit.record, evaluations=spent - refit.record.evaluations)
             best = mapped_back(refit, start, fit.model, back, list(terms), X, y, names)
     return replace(best, record=replace(best.record, evaluations=spent))
+
+
+def _refit(
+    model: ResidualModel,
+    x0: np.ndarray,
+    budget: int,
+    reml: bool,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    fit_one: WatchedFit,
+    names: Sequence[str],
+) -> ResidualFit:
+    """The fit of ``model`` from x0 within ``budget``, watched: strata running off to 0 are
+    probed (:func:`.probe.probed`, its dense limit trial first) as in a first fit."""
+    try:
+        return fit_one(model, x0, budget, True)
+    except Moved as early:
+        return probed(
+            early.record, early.strata, model, list(terms), X, y, budget, fit_one, names, reml
+        )
 
 
 def _start(
