@@ -39,8 +39,8 @@ from .edge_fit import START_U, inside
 from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
-from .partial import partial_retry
 from .multistart import restarted
+from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish

@@ -11,9 +11,12 @@ reference it is one ratio δ_s → 0 (:mod:`.vanished`, :mod:`.probe`).
 
 :func:`partial_retry` refits a fit moved to the full limit once per stratum s, with a reference
 other than s, from the limit's shape pulled back inside (:func:`..crawl.pulled_back`), s's ratio
-at :data:`START_RATIO` (watched: :mod:`.probe` takes it to 0) and the correlation parameters at their start; the best refit that ends
-lower than the limit by more than :data:`..restart.RESTART_GAIN` is mapped back to the model's
-reference (:func:`.rereference.mapped_back`, its vanished strata named in its BoundaryWarning).
+at :data:`START_RATIO` (watched: :mod:`.probe` takes it to 0) and the correlation parameters at
+their start; the best refit that ends lower than the limit by more than
+:data:`..restart.RESTART_GAIN` is mapped back to the model's reference
+(:func:`.rereference.mapped_back`, its vanished strata named in its BoundaryWarning). Measured on
+plain_5 (tests/test_varident_partial_limit.py): ℓ −7.40545365 in both row orders (the probe's
+floor 2e-4; the supremum −7.4054536403), ~23,500 evaluations in all (~16,900 before), ~5 s CPU.
 Every evaluation is counted.
 """
 
