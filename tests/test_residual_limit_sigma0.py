@@ -147,6 +147,12 @@ def test_limit_fit_round_trip(rlimit: mf.ResidualMixedModel, tmp_path: Path) -> 
     assert str(back.summary()) == str(rlimit.summary())
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="lane vi5 (partial.py): replicate seed 3 no longer ends at the limit; its refit with "
+    "stratum 'even' as the reference ends inside (σ* 0.0034, ratio 47) at a REML criterion "
+    "0.32 lower (609.672 against the limit's 609.996): the lead to choose a replicate at the limit",
+)
 def test_bootstrap_replicate_at_the_limit(rlimit: mf.ResidualMixedModel) -> None:
     """A parametric-bootstrap refit that ends at the limit (responses drawn without noise:
     the limit model's) reports σ̂* = 0, not the artefact of its scale."""

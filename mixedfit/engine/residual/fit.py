@@ -40,6 +40,7 @@ from .exact import check_exact
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
+from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
@@ -155,6 +156,7 @@ def fit_residual(
     fit = restarted(fit, terms, fit_one, max_evals)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
+    fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
 
