@@ -7,7 +7,7 @@ like 1/δ: at δ = 1e-16 the criterion came out 3.9 too low, and the fit chased 
 reported 2.55 above the likelihood at its own parameters; c29 in another row order / label
 order 0.38 above, above even R's maximum). The expected values are the dense ℓ at the reported
 parameters, computed here with numpy (V per subject, GLS β, σ² profiled: an exact independent
-computation), and R's dense maxima (dense_stress3.R, c29_boundary.R).
+computation), and R's dense maxima (cov_rar1_stress/dense_stress3.R, c29_boundary.R).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 # c29: the supremum with stratum b's residual ratio held at 1e-10 (its boundary 0), and a free fit from there.
-a0 <- c("specs_c29.json", "c29")
-src <- readLines("dense_stress3.R"); cut <- grep("^set.seed\\(11\\)", src)
+a0 <- c("specs_c29.json", "c29", ".")  # data from this directory
+# the one copy of the dense criterion, cut before its multistart:
+src <- readLines("../cov_rar1_stress/dense_stress3.R"); cut <- grep("^set.seed\\(11\\)", src)
 commandArgs <- function(...) a0
 eval(parse(text = src[1:(cut - 1)]))
 f0 <- function(par) wrap(devb(par[1:ng], tanh(par[ng + 1]), 1, 1e-10))
