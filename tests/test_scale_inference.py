@@ -85,3 +85,13 @@ def test_constant_added_to_response_from_statistics(data):
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
     np.testing.assert_allclose(b.se, a.se, rtol=1e-5)
     np.testing.assert_allclose(b.fixef.iloc[1:], a.fixef.iloc[1:], rtol=1e-5, atol=1e-8)
+
+
+def test_profile_intervals_of_named_parameters(fits):
+    """confint(parm=) passes through a fit from statistics: the named rows, in the given order,
+    equal the in-memory fit's profile intervals (only those parameters profiled)."""
+    full = fits["memory_small"].confint(method="profile")
+    names = [full.index[-1], full.index[0]]
+    b = fits["scale_small"].confint(method="profile", parm=names)
+    assert list(b.index) == names
+    np.testing.assert_allclose(b.to_numpy(), full.loc[names].to_numpy(), rtol=1e-4)
