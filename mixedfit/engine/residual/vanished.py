@@ -114,11 +114,12 @@ def message(
     strata = ", ".join(repr(names[i - n_theta]) for i in np.flatnonzero(mask))
     return (
         f"residual variance at its bound: the residual variance of stratum {strata} of the "
-        "variance function vanishes at the optimum (its ratio to the reference stratum's sd is "
-        f"below {_vanished():g} and the criterion still falls towards 0), so the optimum is on "
-        "the boundary, a residual variance of 0 there (the random effects carry those rows' "
-        "variance); the reported ratios are where the optimizer stopped. Fit fewer variance "
-        "strata, or accept the boundary fit"
+        "variance function is estimated at or near 0 (its ratio to the reference stratum's sd "
+        f"is below {_vanished():g} and the criterion does not rise towards 0: it still falls, "
+        "or is flat to its accuracy), so the optimum is on the boundary, a residual variance "
+        "of 0 there (the random effects carry those rows' variance), or on a flat stretch "
+        "beside it with the boundary's likelihood; the reported ratios are where the optimizer "
+        "stopped. Fit fewer variance strata, or accept the boundary fit"
     )
 
 
