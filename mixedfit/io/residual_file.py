@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -296,7 +296,14 @@ def _derivative_check(
     """lme4's derivative check at the stored (θ̂, φ̂), recomputed (not trusted): a converged
     record whose point fails it loads with a ConvergenceWarning."""
     with single_threaded():
-        check = check_convergence(lambda z: crit.objective(z, reml), x, checked_lower(crit, x))
+
+        def fun(z: np.ndarray) -> float:
+            return crit.objective(z, reml)
+
+        lower, inside = checked_lower(crit, x, fun)
+        check = check_convergence(fun, x, lower)
+        if inside is not None:  # the more specific cause
+            check = replace(check, message=inside)
     if check.message is not None and record.converged:
         warnings.warn(
             f"the fit saved in {where} records a converged optimizer, but at its saved "

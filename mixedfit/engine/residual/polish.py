@@ -14,7 +14,8 @@ from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivat
 from ..optimize import OptimizerRecord, minimize_theta
 from ..ridge import ridge_tangent
 from ..unbounded import second_opinion, structured_entries, unbounded
-from .correlation import AR1Part, CAR1Part
+from .by import ByCorrelation
+from .correlation import AR1Part, CAR1Part, CorrelationPart
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient
@@ -23,10 +24,13 @@ __all__ = [
     "CERTIFY_DECREASE",
     "CERTIFY_MAX",
     "CERTIFY_STEP",
+    "INSIDE_CORRELATION",
+    "INSIDE_DROP",
     "POLISH_ROUNDS",
     "POLISH_STEP",
     "SMALL_SD",
     "VANISHED_CORRELATION",
+    "car1_entries",
     "certified",
     "checked_lower",
     "derivative_check",
@@ -153,10 +157,11 @@ def derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
-    lower = checked_lower(crit, x)
+    lower, inside = checked_lower(crit, x, fun)
     analytic = None if grad is None else check_with_gradient(grad, x, lower)
     if analytic is not None:
-        check, count[0] = analytic
+        check, used = analytic
+        count[0] += used
     else:
         check = check_convergence(fun, x, lower, ridge=flat(crit, x))
         if check.message is not None and crit.n_theta and crit.layout.structured:
@@ -164,6 +169,8 @@ def derivative_check(
             x = best.theta
         elif check.message is not None and (small := small_sds(crit, x)).any():
             check = second_opinion(check, fun, x, lower, crit.upper(), None, small)
+    if inside is not None:  # the more specific cause
+        check = replace(check, message=inside)
     record = replace(best, gradient=check.gradient, evaluations=best.evaluations + count[0])
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
@@ -173,33 +180,78 @@ def derivative_check(
 VANISHED_CORRELATION = 1e-4
 """A CAR(1) correlation below this between the closest distinct times is at its bound 0: the
 check's step (1e-4) from it, as lme4's θ within that step of 0."""
+INSIDE_CORRELATION = 1e-2
+"""The correlation between the closest distinct times at which a CAR(1) correlation at its
+bound 0 is tested from inside the box (:func:`checked_lower`)."""
+INSIDE_DROP = 1e-6
+"""Largest fall of the criterion (relative to max(1, |criterion|)) from a CAR(1) correlation at
+its bound 0 to :data:`INSIDE_CORRELATION` for the bound to stand (review rv16 finding 3)."""
 
 
-def checked_lower(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray:
-    """The lower bounds of x = (θ, φ) for the derivative check: ``crit.lower()``, with the
-    log decay rate κ of a CAR(1) correlation raised to its value where the correlation it
-    gives between the closest distinct times, exp(−e^κ Δ), is below
-    :data:`VANISHED_CORRELATION`. κ → ∞ is the bound φ = 0 of nlme's Phi = exp(−e^κ); the
-    criterion is flat in κ there (its derivatives fall like the correlation), so a Newton
-    step in κ is noise, and the check leaves κ out as lme4 leaves out a θ at 0 (one-sided
-    gradient, not judged). Orthodont's (age | Subject) with CAR1 & VarPower: Phi = 1.2e-4,
-    a correlation of 1.4e-8 between visits 2 years apart, and a scaled gradient of 0.045
-    in κ alone."""
-    lower = crit.lower()
+def car1_entries(crit: ResidualCriterion) -> list[tuple[int, float]]:
+    """(index in x = (θ, φ), closest gap between distinct times) of each CAR(1) log decay
+    rate κ: the correlation's own, or each group's with ``by=`` (:class:`.by.ByCorrelation`)."""
     part = crit.model.correlation
-    if not isinstance(part, CAR1Part):
-        return lower
-    times = np.unique(part.time[np.isfinite(part.time)])
-    if len(times) < 2:
-        return lower
-    gap = float(np.min(np.diff(times)))
-    k = crit.n_theta
-    with np.errstate(over="ignore"):
-        vanished = -np.exp(x[k]) * gap < np.log(VANISHED_CORRELATION)
-    if vanished:
-        lower = lower.copy()
+    pieces: list[tuple[int, CorrelationPart]] = []
+    if isinstance(part, ByCorrelation):
+        offsets = np.cumsum([0, *[p.size for p in part.parts]])
+        pieces = [(int(o), p) for o, p in zip(offsets, part.parts, strict=False)]
+    elif part is not None:
+        pieces = [(0, part)]
+    out = []
+    for offset, piece in pieces:
+        if not isinstance(piece, CAR1Part):
+            continue
+        times = np.unique(piece.time[np.isfinite(piece.time)])
+        if len(times) >= 2:
+            out.append((crit.n_theta + offset, float(np.min(np.diff(times)))))
+    return out
+
+
+def checked_lower(
+    crit: ResidualCriterion,
+    x: np.ndarray,
+    fun: Callable[[np.ndarray], float] | None = None,
+) -> tuple[np.ndarray, str | None]:
+    """The lower bounds of x = (θ, φ) for the derivative check, and a failure message or None.
+
+    ``crit.lower()``, with the log decay rate κ of a CAR(1) correlation (each group's with
+    ``by=``) raised to its value where the correlation it gives between the closest distinct
+    times, exp(−e^κ Δ), is below :data:`VANISHED_CORRELATION`. κ → ∞ is the bound φ = 0 of
+    nlme's Phi = exp(−e^κ); the criterion is flat in κ there (its derivatives fall like the
+    correlation), so a Newton step in κ is noise, and the check leaves κ out as lme4 leaves out
+    a θ at 0. Orthodont's (age | Subject) with CAR1 & VarPower: Phi = 1.2e-4, a correlation of
+    1.4e-8 between visits 2 years apart, and a scaled gradient of 0.045 in κ alone.
+
+    The bound stands only if the criterion does not fall into the box: with ``fun``, it is
+    evaluated at a correlation of :data:`INSIDE_CORRELATION` (a step on the correlation's own
+    scale, where its derivative at 0 is finite), and a fall of more than :data:`INSIDE_DROP`
+    gives the message (a fit stopped on the flat plateau while the optimum has a real
+    correlation, review rv16 finding 3). Without ``fun``, the bound is taken as it is."""
+    lower = crit.lower()
+    entries = car1_entries(crit)
+    if not entries:
+        return lower, None
+    lower = lower.copy()
+    f0: float | None = None
+    for k, gap in entries:
+        with np.errstate(over="ignore"):
+            vanished = -np.exp(x[k]) * gap < np.log(VANISHED_CORRELATION)
+        if not vanished:
+            continue
+        if fun is not None:
+            f0 = fun(x) if f0 is None else f0
+            inside = x.copy()
+            inside[k] = np.log(-np.log(INSIDE_CORRELATION) / gap)
+            drop = f0 - fun(inside)
+            if drop > INSIDE_DROP * max(1.0, abs(f0)):
+                return crit.lower(), (
+                    "the model failed to converge: a CAR(1) correlation stopped at its bound "
+                    f"Phi = 0 while the criterion falls into the box (by {drop:.3g} at a "
+                    f"correlation of {INSIDE_CORRELATION:g} between the closest times)"
+                )
         lower[k] = x[k]
-    return lower
+    return lower, None
 
 
 def _unbounded_check(
