@@ -378,7 +378,8 @@ class Spatial(CorrelationStructure):
         if subject.max(initial=0) == 0 and len(frame) < 2:
             raise DataError("Spatial needs at least two rows")
         d = _typical_distance(xy, subject)
-        return _Parts(SpatialPart(xy, self.kind, self.nugget, d))
+        blocks = len(np.unique(subject))
+        return _Parts(SpatialPart(xy, self.kind, self.nugget, d, blocks))
 
 
 def _typical_distance(xy: np.ndarray, subject: np.ndarray) -> float:

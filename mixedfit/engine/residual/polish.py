@@ -5,6 +5,7 @@ optimum first (:func:`certified`); and lme4's derivative check at the end
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -29,6 +30,7 @@ __all__ = [
     "POLISH_ROUNDS",
     "POLISH_STEP",
     "SMALL_SD",
+    "UPPER_STEP",
     "VANISHED_CORRELATION",
     "car1_entries",
     "certified",
@@ -227,12 +229,10 @@ def checked_lower(
     evaluated at a correlation of :data:`INSIDE_CORRELATION` (a step on the correlation's own
     scale, where its derivative at 0 is finite), and a fall of more than :data:`INSIDE_DROP`
     gives the message (a fit stopped on the flat plateau while the optimum has a real
-    correlation, review rv16 finding 3). Without ``fun``, the bound is taken as it is."""
-    lower = crit.lower()
+    correlation, review rv16 finding 3). Without ``fun``, the bound is taken as it is. Upper
+    bounds of φ (a spatial range) likewise: :func:`_upper_bounds`."""
+    lower = crit.lower().copy()
     entries = car1_entries(crit)
-    if not entries:
-        return lower, None
-    lower = lower.copy()
     f0: float | None = None
     for k, gap in entries:
         with np.errstate(over="ignore"):
@@ -243,13 +243,62 @@ def checked_lower(
             f0 = fun(x) if f0 is None else f0
             inside = x.copy()
             inside[k] = np.log(-np.log(INSIDE_CORRELATION) / gap)
-            drop = f0 - fun(inside)
+            drop = f0 - _value(fun, inside)
             if drop > INSIDE_DROP * max(1.0, abs(f0)):
                 return crit.lower(), (
                     "the model failed to converge: a CAR(1) correlation stopped at its bound "
                     f"Phi = 0 while the criterion falls into the box (by {drop:.3g} at a "
                     f"correlation of {INSIDE_CORRELATION:g} between the closest times)"
                 )
+        lower[k] = x[k]
+    return _upper_bounds(crit, x, fun, lower, f0)
+
+
+def _value(fun: Callable[[np.ndarray], float], z: np.ndarray) -> float:
+    """The criterion at ``z``, +inf where it cannot be evaluated."""
+    try:
+        return float(fun(z))
+    except np.linalg.LinAlgError:
+        return math.inf
+
+
+UPPER_STEP = math.log(10.0)
+"""A parameter of φ within this of a finite upper bound (on its log scale: a spatial range
+within a factor 10 of its bound, as :meth:`.spatial.SpatialPart.at_bound` counts it) is at the
+bound for the check, and tested this far into the box (:func:`_upper_bounds`)."""
+
+
+def _upper_bounds(
+    crit: ResidualCriterion,
+    x: np.ndarray,
+    fun: Callable[[np.ndarray], float] | None,
+    lower: np.ndarray,
+    f0: float | None,
+) -> tuple[np.ndarray, str | None]:
+    """:func:`checked_lower` for the entries of φ within :data:`UPPER_STEP` of a finite upper
+    bound (a spatial range at its bound: the ridge's limit, where the criterion is flat to its
+    accuracy): left out of the check (``lower`` raised to x, so the check takes forward
+    differences and does not judge them, as at a lower bound) if the criterion does not fall
+    :data:`UPPER_STEP` further into the box by more than :data:`INSIDE_DROP` (relative);
+    otherwise the message. The check's central differences there judge the ridge's noise: a
+    nugget-and-range ridge within subjects with subject effects in X stopped at a range of
+    3.1e8, 0.28 of its bound, with "Hessian not positive definite"."""
+    top = crit.upper()
+    n = crit.n_theta
+    at = [k for k in range(n, len(x)) if np.isfinite(top[k]) and x[k] > top[k] - UPPER_STEP]
+    for k in at:
+        if fun is not None:
+            f0 = fun(x) if f0 is None else f0
+            inside = x.copy()
+            inside[k] = x[k] - UPPER_STEP
+            drop = f0 - _value(fun, inside)
+            if drop > INSIDE_DROP * max(1.0, abs(f0)):
+                name = crit.model.names[k - n]
+                return crit.lower(), (
+                    f"the model failed to converge: {name} stopped at its upper bound while "
+                    f"the criterion falls into the box (by {drop:.3g} at a tenth of its value)"
+                )
+        lower = lower.copy()
         lower[k] = x[k]
     return lower, None
 

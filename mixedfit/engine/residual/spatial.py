@@ -12,6 +12,12 @@ linear-variogram limit −533.4185 against the spherical interior optimum −533
 bounded above by :data:`RANGE_BOUND` times the span of the coordinates (where the criterion is
 within ~1e-6 of its limit and still far from rounding), :meth:`SpatialPart.other_starts` offers a
 start far out on the ridge, and :meth:`SpatialPart.at_bound` explains a fit that ends at the bound.
+
+With several blocks (subjects) the σ²J part is one per block and drops out of REML only if X
+spans the blocks' indicators: otherwise the range is not on a ridge and its optimum can lie far
+beyond :data:`RANGE_BOUND` (random walks around large subject levels: nlme's corExp range
+8.9e6, 8e5 times the span, 39 log-likelihood units above the fit stopped at 1e5 times the span;
+tests/test_residual_spatial_blocks.py). There the bound is :data:`RANGE_BOUND_BLOCKS`.
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ from scipy.special import expit
 
 from .correlation import CorrelationPart
 
-__all__ = ["RANGE_BOUND", "RIDGE_START", "SpatialPart"]
+__all__ = ["RANGE_BOUND", "RANGE_BOUND_BLOCKS", "RIDGE_START", "SpatialPart"]
 
 _SPATIAL = ("exponential", "gaussian", "spherical")
 RANGE_BOUND = 1e5
 """Largest range, as a multiple of the span (bounding-box diagonal) of the coordinates."""
+RANGE_BOUND_BLOCKS = 1e8
+"""Largest range with several blocks, as a multiple of the span: a correlation of 1 − 1e-8
+over the span, where the criterion still resolves the variogram (CAR(1), unbounded, agrees)."""
 RIDGE_START = (1e3, 1e-3)
 """The further start: range as a multiple of the span, nugget (c·r = the span: the nugget's
 variance of the order of the variogram's rise over the data)."""
@@ -46,15 +55,21 @@ class SpatialPart(CorrelationPart):
     nugget : bool
     typical : float
         A typical distance between two rows of a subject (the start's range).
+    blocks : int
+        The number of blocks (subjects): with more than one the range's bound is
+        :data:`RANGE_BOUND_BLOCKS` times the span, else :data:`RANGE_BOUND` (module docstring).
     """
 
     _row_arrays = ("coords",)
 
-    def __init__(self, coords: np.ndarray, kind: str, nugget: bool, typical: float) -> None:
+    def __init__(
+        self, coords: np.ndarray, kind: str, nugget: bool, typical: float, blocks: int = 1
+    ) -> None:
         if kind not in _SPATIAL:
             raise ValueError(f"kind must be one of {_SPATIAL}, not {kind!r}")
         self.coords = np.asarray(coords, dtype=float).reshape(len(coords), -1)
         self.kind, self.nugget, self.typical = kind, nugget, typical
+        self.bound = RANGE_BOUND if blocks <= 1 else RANGE_BOUND_BLOCKS
         self.names = ("log_range", "logit_nugget") if nugget else ("log_range",)
         span = np.ptp(self.coords, axis=0) if len(self.coords) else np.zeros(1)
         self.span = max(float(np.sqrt((span**2).sum())), typical, 1e-300)
@@ -71,7 +86,7 @@ class SpatialPart(CorrelationPart):
         return np.array([*r0, math.log(0.1 / 0.9)] if self.nugget else r0)
 
     def upper(self) -> np.ndarray:
-        return np.array([math.log(RANGE_BOUND * self.span), math.inf][: self.size])
+        return np.array([math.log(self.bound * self.span), math.inf][: self.size])
 
     def other_starts(self) -> list[np.ndarray]:
         """A start far out on the range's ridge."""
@@ -140,7 +155,7 @@ class SpatialPart(CorrelationPart):
         others = " or ".join(f"kind={k!r}" for k in _SPATIAL if k != self.kind)
         return (
             f"range at its bound: the range of the {self.kind} spatial correlation ran to "
-            f"{math.exp(phi[0]):.4g} ({RANGE_BOUND:.0e} times the span of the coordinates), where "
+            f"{math.exp(phi[0]):.4g} ({self.bound:.0e} times the span of the coordinates), where "
             f"the correlation is numerically constant over the data, so the spatial correlation is "
             f"not identified. The model is equivalent to its limit, {limit}: the likelihood, the "
             f"fixed effects and the standard errors of their contrasts are meaningful, but "
