@@ -340,6 +340,17 @@ def _spans_constant(basis: np.ndarray) -> bool:
     return bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
 
 
+DIAG_HINT = (
+    " (lme4's rule, applied with or without residual=: beside a correlated residual structure "
+    "such as mf.AR1 the heterogeneous diag term can be identified, as glmmTMB fits diag(0 + f "
+    "| g) + ar1(0 + f | g) with dispformula = ~0, but mixedfit does not fit it yet; "
+    "diag(..., hom=True) beside mf.AR1 is fitted, or mf.AR1(...) & mf.VarIdent(f) gives a "
+    "variance per level in the residual instead)"
+)
+"""What the count rule's refusal of a heterogeneous ``diag`` term adds (docs/repeated-measures.md
+"A random-effects term beside the structure"; review stress LOW)."""
+
+
 def _random_part(
     formula: ModelFormula, columns: Columns, ctx: Mapping[str, Any], names: str, plan: DesignPlan
 ) -> tuple[tuple[TermSpec, ...], tuple[TermDesign, ...]]:
@@ -371,7 +382,9 @@ def _random_part(
         # a structured term has few parameters: one random effect per observation is fine
         # (ar1(0 + f | g) with f the visit, as lme4 2.x and glmmTMB fit it)
         few = term.structure in ("cs", "ar1", "toep") or bool(term.hom)
-        check_levels(term.group_name, term.source, len(coding.levels), n, 1 if few else Z.shape[1])
+        hint = DIAG_HINT if term.structure == "diag" else ""
+        ncol = 1 if few else Z.shape[1]
+        check_levels(term.group_name, term.source, len(coding.levels), n, ncol, hint)
         if names == "r":
             cols, r_cols = r_cols, cols
         specs.append(TermSpec(term, cols, spec, coding, term_plan.variables, aliases=r_cols))

@@ -220,7 +220,7 @@ def check_new_categories(spec: ModelSpec, data: pd.DataFrame, what: str) -> None
             )
 
 
-def check_levels(group: str, source: str, nlev: int, n: int, ncol: int) -> None:
+def check_levels(group: str, source: str, nlev: int, n: int, ncol: int, hint: str = "") -> None:
     """Raise if a grouping factor cannot carry a random-effects term.
 
     Parameters
@@ -231,6 +231,8 @@ def check_levels(group: str, source: str, nlev: int, n: int, ncol: int) -> None:
         The term as written.
     nlev, n, ncol : int
         Levels of the factor, observations, columns of the term.
+    hint : str, optional
+        Appended to the message on too many random effects (what else the term could be).
 
     Raises
     ------
@@ -253,7 +255,7 @@ def check_levels(group: str, source: str, nlev: int, n: int, ncol: int) -> None:
         raise DataError(
             f"term {source!r} has {nlev * ncol} random effects for {n} observations; its "
             "variance and the residual variance are unidentifiable: drop slopes from the term "
-            "or use a coarser grouping"
+            f"or use a coarser grouping{hint}"
         )
 
 
