@@ -28,6 +28,7 @@ from . import validation as v
 from .canonical import canonical_rows
 from .frame import Columns, missing_values, model_frame
 from .groups import (
+    DIAG_HINT,
     check_levels,
     code_groups,
     lme4_term_order,
@@ -338,17 +339,6 @@ def _spans_constant(basis: np.ndarray) -> bool:
     n = len(basis)
     ones = np.full(n, 1.0 / np.sqrt(n))
     return bool(np.linalg.norm(ones - basis @ (basis.T @ ones)) < 1e-9)
-
-
-DIAG_HINT = (
-    " (lme4's rule, applied with or without residual=: beside a correlated residual structure "
-    "such as mf.AR1 the heterogeneous diag term can be identified, as glmmTMB fits diag(0 + f "
-    "| g) + ar1(0 + f | g) with dispformula = ~0, but mixedfit does not fit it yet; "
-    "diag(..., hom=True) beside mf.AR1 is fitted, or mf.AR1(...) & mf.VarIdent(f) gives a "
-    "variance per level in the residual instead)"
-)
-"""What the count rule's refusal of a heterogeneous ``diag`` term adds (docs/repeated-measures.md
-"A random-effects term beside the structure"; review stress LOW)."""
 
 
 def _random_part(

@@ -20,6 +20,7 @@ from ..exceptions import DataError
 from .frame import Column, Columns
 
 __all__ = [
+    "DIAG_HINT",
     "GroupCoding",
     "Levels",
     "categorical_levels",
@@ -218,6 +219,17 @@ def check_new_categories(spec: ModelSpec, data: pd.DataFrame, what: str) -> None
                 f"column {column!r} has level(s) {sorted(map(str, set(unseen)))[:5]} in the "
                 f"new data for the {what} that were not present when the model was fit"
             )
+
+
+DIAG_HINT = (
+    " (lme4's rule, applied with or without residual=: beside a correlated residual structure "
+    "such as mf.AR1 the heterogeneous diag term can be identified, as glmmTMB fits diag(0 + f "
+    "| g) + ar1(0 + f | g) with dispformula = ~0, but mixedfit does not fit it yet; "
+    "diag(..., hom=True) beside mf.AR1 is fitted, or mf.AR1(...) & mf.VarIdent(f) gives a "
+    "variance per level in the residual instead)"
+)
+"""What the count rule's refusal of a heterogeneous ``diag`` term adds (docs/repeated-measures.md
+"A random-effects term beside the structure"; review stress LOW)."""
 
 
 def check_levels(group: str, source: str, nlev: int, n: int, ncol: int, hint: str = "") -> None:
