@@ -8,7 +8,8 @@ while the optimum has a real correlation passed without a warning. The check now
 criterion at a correlation of 1e-2 and fails if it falls by more than 1e-6 (relative). The data
 (tests/reference/cov_car1_inside/car1_walk.csv) are random walks: nlme's gls CAR(1) estimate is
 Phi = 0.92 (make_car1_inside.R), ~116 log-likelihood units above the bound Phi = 0. With ``by=``
-each group's κ is tested (car1b looked at an ungrouped CAR(1) only).
+each group's κ is tested and left out at its bound (car1b looked at an ungrouped CAR(1) only: a
+false ConvergenceWarning on a group at Phi = 0).
 """
 
 from __future__ import annotations
@@ -84,3 +85,23 @@ def test_by_groups_are_tested(walk: pd.DataFrame, monkeypatch: pytest.MonkeyPatc
     with pytest.warns(ConvergenceWarning, match="falls into the box"):
         fit = mf.gls("y ~ t", walk, reml=False, residual=mf.CAR1("t", "id", by="g"))
     assert not fit.converged
+
+
+def test_by_group_at_its_bound_does_not_warn() -> None:
+    """``(1 | id)`` + CAR1 ``by=g`` (REML) where group a's correlation is 0 (white noise) and
+    b's 0.66: group a's κ at the plateau (Phi 4.6e-9) was judged by the check, "max|scaled
+    gradient| = 0.0292"; it is now left out (the criterion rises inside). ℓ is the dense REML
+    maximum with Phi_a on [0, 1) (tests/reference/cov_car1_by_bound/dense_car1_by.py: at
+    Phi_a = 0)."""
+    here = Path(__file__).parent / "reference" / "cov_car1_by_bound"
+    dense = json.loads((here / "car1_by_dense.json").read_text())
+    d = pd.read_csv(here / "car1_by.csv")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer("y ~ t + (1 | id)", d, residual=mf.CAR1("t", "id", by="g"))
+    assert not [w for w in seen if w.category is ConvergenceWarning], [str(w.message) for w in seen]
+    assert fit.converged
+    assert fit.loglik == pytest.approx(dense["loglik"], abs=1e-7)
+    assert dense["par"]["Phi_a"] == 0.0
+    assert float(fit.residual.params["a:Phi"]) < VANISHED_CORRELATION
+    assert float(fit.residual.params["b:Phi"]) == pytest.approx(dense["par"]["Phi_b"], abs=1e-4)
