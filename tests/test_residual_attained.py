@@ -154,3 +154,63 @@ def test_net_fires_and_the_saved_fit_reloads_its_value(
     assert back.loglik == fit.loglik
     assert abs(back.loglik - _dense_ml_loglik(d, back)) < 1e-7
     assert not back.converged
+
+
+def _spanning_data(n: int = 60) -> pd.DataFrame:
+    """``ar1(0 + occf | Subject)`` data: the term's AR(1) effects (sd 1, ρ 0.5) and AR(1)
+    residuals (0.6, sd 1.5), strata a and b by subject (b's residual sd 0.8 a's)."""
+    rng = np.random.default_rng(2)
+    lag = np.abs(np.subtract.outer(np.arange(6), np.arange(6)))
+    F, E = np.linalg.cholesky(0.5**lag), np.linalg.cholesky(2.25 * 0.6**lag)
+    rows = []
+    for s in range(n):
+        b, e, g = F @ rng.standard_normal(6), E @ rng.standard_normal(6), "ab"[s % 2]
+        for j in range(6):
+            x = rng.standard_normal()
+            y = 1 + 0.5 * x + b[j] + (0.8 if g == "b" else 1.0) * e[j]
+            rows.append(dict(Subject=f"s{s:02d}", occ=j + 1, occf=f"o{j + 1}", grp=g, x=x, y=y))
+    d = pd.DataFrame(rows)
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 7)])
+    return d
+
+
+def test_spanning_term_checked_only_where_its_effects_dwarf_the_residual(
+    calls: list[int],
+) -> None:
+    """Beside a spanning structured term the whitened rows' factor loses ~4e-17 × its
+    conditioning (θ → ∞, φ → 1; notes/attn/kappa.out) while the dense blocks stay exact. An
+    ordinary fit (conditioning ~10) skips the check; at its θ × 1e4 and φ = 0.9999 (conditioning
+    5e11) the check runs and returns the exact dense −2ℓ (numpy, per subject) where the factor
+    is off by 0.01 (100 times the tolerance)."""
+    from types import SimpleNamespace
+
+    from test_varident_stress_ll import _dense_loglik
+
+    from mixedfit.model import engine_terms
+
+    d = _spanning_data()
+    fit = stress_fit(d)
+    assert calls[0] == 0
+    terms = engine_terms(fit._design)
+    X, y, model = fit._design.X, fit._design.y, fit._engine.model
+    s, rho = (float(t) for t in fit._engine.theta)
+    assert attained.conditioning(fit._engine.factor, fit._engine.theta) < 1e3
+    phi = np.array(fit._engine.phi, dtype=float)
+    phi[-1] = 0.0  # ratio b = 1
+    lo, hi = -40.0, 40.0  # the AR(1) parameter whose Phi is 0.9999
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        phi[0] = mid
+        lo, hi = (mid, hi) if model.report(phi)["Phi"] < 0.9999 else (lo, mid)
+    x = np.array([s * 1e4, rho, *phi])
+    crit = ResidualCriterion(terms, X, y, model)
+    factor = crit.factor_at(phi)
+    assert attained.needs_check(terms, X, model, x, factor)
+    reported = crit.reported(x, factor, False)
+    at = SimpleNamespace(
+        theta=x[:2], residual=SimpleNamespace(params={"Phi": model.report(phi)["Phi"], "b": 1.0})
+    )
+    exact = -2 * _dense_loglik(d, at)  # type: ignore[arg-type]
+    assert abs(reported - exact) > 10 * attained.ATTAINED_TOL  # the factor's rounding
+    value = attained.attained_value(terms, X, y, model, x, False, reported, factor)
+    assert abs(value - exact) < 1e-8 * abs(exact)

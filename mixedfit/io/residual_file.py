@@ -231,7 +231,9 @@ def restore_residual(
                 if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
                     solution, objective = at_limit
                 else:  # the attained value where the fit's safety net reported it (attained.py)
-                    objective = attained_value(terms, design.X, y, bound.model, x, reml, objective)
+                    objective = attained_value(
+                        terms, design.X, y, bound.model, x, reml, objective, factor
+                    )
         except np.linalg.LinAlgError:
             raise MixedFitError(
                 f"the model saved in {where} does not reproduce its fit: the residual "
