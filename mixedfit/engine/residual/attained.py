@@ -26,8 +26,9 @@ decimal arithmetic, notes/attn/exact_scan.out) except where
 * a spanning structured term's effects dwarf the residual (θ → ∞ towards the σ → 0 limit, the
   more so as Λ_R nears singularity, e.g. AR(1) φ → 1): the factor's relative error grows up to
   ~4e-17 × :func:`conditioning` (2e-8 at θ = 2,500, φ = 0.99 on stress v1), while the dense
-  blocks stay exact to 1e-15. Checked above :data:`KAPPA_CHECK`. One unstructured term (the
-  row-wise QR would check) measured exact to 4e-11 up to θ = 1e4 (notes/attn/theta_scan.out).
+  blocks stay exact to 1e-15. Checked above :data:`KAPPA_CHECK`. One (1 | subject) term (the
+  row-wise QR would check) is left out: within 1.5e-9 relative of the QR up to θ = 1e3, φ =
+  0.9999 and a spread of 0.0101 (notes/attn/theta_scan.out, ri_spread_scan.out).
 """
 
 from __future__ import annotations
