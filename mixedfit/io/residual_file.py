@@ -40,6 +40,7 @@ from ..design import Design, build_design
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
+from ..engine.residual.attained import attained_value
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -229,6 +230,10 @@ def restore_residual(
                 )
                 if at_limit is not None:  # the exact σ → 0 limit's, as the fit reported
                     solution, objective = at_limit
+                else:  # the attained value where the fit's safety net reported it (attained.py)
+                    objective = attained_value(
+                        terms, design.X, y, bound.model, x, reml, objective, factor
+                    )
         except np.linalg.LinAlgError:
             raise MixedFitError(
                 f"the model saved in {where} does not reproduce its fit: the residual "
