@@ -1,0 +1,154 @@
+"""One compiled update serving every factor of a reused design (issue 15).
+
+A factor's update (:mod:`.steps`) is a list of closures bound to its own buffers. The factors
+of a reused design (:mod:`.sibling`: copies of one prototype with their own response rows of A
+and their own L) would each compile the same steps for new buffers, to run them once: the fit's
+update at θ̂ (:func:`.solution.solve`) on the compiled path, whose optimizer never updates the
+factor. :class:`SharedSteps`, kept on the prototype and shared by its siblings (and their
+clones), holds one workspace factor with compiled steps instead: a factor that has not compiled
+its own steps copies its response rows of A and its T into the workspace, runs the
+workspace's steps and copies the workspace's L into its own buffers. The arithmetic is that of
+the factor's own steps on the same values (the same steps, the same blocks of A between terms:
+the very arrays), so L is the same bit for bit; a factor updated a second time compiles its own
+steps (:attr:`.factor.BlockedFactor._steps`), so an optimizer's loop runs on its own buffers.
+
+The workspace is used only when it is free (another thread holding it: the factor compiles its
+own steps), only on the dense path (no CHOLMOD block), only for a factor whose blocks of A
+between terms, Schur plans and threaded blocks are the workspace's (a factor whose A was
+replaced, :meth:`.factor.BlockedFactor.set_cross_products`, leaves its shared steps) and only
+for small factors (:data:`MAX_ENTRIES`: a large L is not kept twice).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .blocks import BlockDiag, BlockSparse
+from .steps import Step, compile_steps
+
+if TYPE_CHECKING:  # (the factor imports this module)
+    from .factor import BlockedFactor
+
+__all__ = ["MAX_ENTRIES", "CompiledSteps", "SharedSteps"]
+
+MAX_ENTRIES = 50_000  # entries of L above which no workspace is kept (~400 kB)
+
+
+class SharedSteps:
+    """The workspace of one design's factors (see the module docstring); built by the first
+    factor that uses it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.workspace: BlockedFactor | None = None
+        self.refused = False  # too large (or not on the dense path): never built
+
+    def update(self, factor: BlockedFactor) -> bool:
+        """Bring ``factor``'s L to the θ of its T (filled) through the workspace, once: True
+        if done (the factor leaves the shared steps: a later update compiles its own), False
+        (nothing done) where the factor runs its own steps. Errors of the factorization (an
+        indefinite block) propagate, the factor's L then untouched."""
+        if factor.__dict__.get("_steps") is not None:
+            return False  # its own steps compiled: an optimizer's loop on its buffers
+        factor._shared = None
+        if self.refused or factor.sparse_plan is not None:
+            return False
+        if not self.lock.acquire(blocking=False):
+            return False  # in use by another thread
+        try:
+            work = self.workspace
+            if work is None:
+                work = self._build(factor)
+                if work is None:
+                    return False
+            if not _same_plan(work, factor):
+                return False
+            K = factor.K
+            for j in range(K + 1):  # the factor's response rows of A
+                np.copyto(work.A[K, j], factor.A[K, j])
+            for mine, theirs in zip(work.T, factor.T, strict=True):
+                np.copyto(mine, theirs)
+            for step in work._steps:
+                step()
+            for key, block in work.L.items():
+                _copy_block(factor.L[key], block)
+            return True
+        finally:
+            self.lock.release()
+
+    def _build(self, factor: BlockedFactor) -> BlockedFactor | None:
+        entries = sum(_size(block) for block in factor.L.values())
+        if entries > MAX_ENTRIES:
+            self.refused = True
+            return None
+        from .factor import BlockedFactor
+
+        work: BlockedFactor = copy.copy(factor)
+        work.__class__ = BlockedFactor  # (a lazy sibling's copy: allocated now)
+        work.A = dict(factor.A)
+        K = factor.K
+        for j in range(K + 1):  # its own response rows: the steps read these
+            work.A[K, j] = np.array(factor.A[K, j])
+        work._X = work._y = None
+        work.fixed_map, work._shared = None, None
+        work._allocate()
+        work._steps = compile_steps(work)
+        self.workspace = work
+        return work
+
+
+class CompiledSteps:
+    """The descriptor of :attr:`.factor.BlockedFactor._steps`: a factor's own steps
+    (:func:`.steps.compile_steps` on its buffers), compiled the first time they are read (a
+    factor of a reused design, updated once by :class:`SharedSteps`, never compiles them)."""
+
+    def __get__(self, factor: Any, owner: Any = None) -> list[Step]:
+        steps: list[Step] | None = factor.__dict__.get("_steps")
+        if steps is None:
+            steps = compile_steps(factor)  # (a lazy sibling allocates its buffers here)
+            factor.__dict__["_steps"] = steps
+        return steps
+
+    def __set__(self, factor: Any, steps: list[Step] | None) -> None:
+        factor.__dict__["_steps"] = steps
+
+
+def _same_plan(work: BlockedFactor, factor: BlockedFactor) -> bool:
+    """True if ``work``'s steps compute ``factor``'s update: the same blocks of A between terms
+    (the very arrays), Schur plans and threaded blocks, and L's blocks of the same shapes."""
+    K = factor.K
+    if work.K != K or work.scaled_plans is not factor.scaled_plans:
+        return False
+    if work.threaded != factor.threaded or work.L.keys() != factor.L.keys():
+        return False
+    for key, block in factor.A.items():
+        if key[0] < K and work.A.get(key) is not block:
+            return False
+    return all(
+        _shape(block) == _shape(factor.L[key]) and type(block) is type(factor.L[key])
+        for key, block in work.L.items()
+    )
+
+
+def _shape(block: object) -> tuple[int, ...]:
+    data = block.data if isinstance(block, BlockDiag | BlockSparse) else block
+    assert isinstance(data, np.ndarray)
+    return data.shape
+
+
+def _size(block: object) -> int:
+    data = block.data if isinstance(block, BlockDiag | BlockSparse) else block
+    return int(data.size) if isinstance(data, np.ndarray) else MAX_ENTRIES + 1
+
+
+def _copy_block(target: object, source: object) -> None:
+    if isinstance(source, BlockDiag | BlockSparse):
+        assert isinstance(target, BlockDiag | BlockSparse)
+        np.copyto(target.data, source.data)
+    else:
+        assert isinstance(target, np.ndarray) and isinstance(source, np.ndarray)
+        np.copyto(target, source)
