@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .blocks import BlockDiag, BlockSparse
 from .steps import Step, compile_steps
 
-if TYPE_CHECKING:  # (the factor imports this module)
-    from .factor import BlockedFactor
+# a .factor.BlockedFactor (not imported: the factor imports this module)
+Factor = Any
 
 __all__ = ["MAX_ENTRIES", "CompiledSteps", "SharedSteps"]
 
@@ -44,10 +44,10 @@ class SharedSteps:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.workspace: BlockedFactor | None = None
+        self.workspace: Factor | None = None
         self.refused = False  # too large (or not on the dense path): never built
 
-    def update(self, factor: BlockedFactor) -> bool:
+    def update(self, factor: Factor) -> bool:
         """Bring ``factor``'s L to the θ of its T (filled) through the workspace, once: True
         if done (the factor leaves the shared steps: a later update compiles its own), False
         (nothing done) where the factor runs its own steps. Errors of the factorization (an
@@ -80,15 +80,12 @@ class SharedSteps:
         finally:
             self.lock.release()
 
-    def _build(self, factor: BlockedFactor) -> BlockedFactor | None:
+    def _build(self, factor: Factor) -> Factor | None:
         entries = sum(_size(block) for block in factor.L.values())
         if entries > MAX_ENTRIES:
             self.refused = True
             return None
-        from .factor import BlockedFactor
-
-        work: BlockedFactor = copy.copy(factor)
-        work.__class__ = BlockedFactor  # (a lazy sibling's copy: allocated now)
+        work = copy.copy(factor)  # (a lazy sibling's copy: allocated below, whole)
         work.A = dict(factor.A)
         K = factor.K
         for j in range(K + 1):  # its own response rows: the steps read these
@@ -117,7 +114,7 @@ class CompiledSteps:
         factor.__dict__["_steps"] = steps
 
 
-def _same_plan(work: BlockedFactor, factor: BlockedFactor) -> bool:
+def _same_plan(work: Factor, factor: Factor) -> bool:
     """True if ``work``'s steps compute ``factor``'s update: the same blocks of A between terms
     (the very arrays), Schur plans and threaded blocks, and L's blocks of the same shapes."""
     K = factor.K
