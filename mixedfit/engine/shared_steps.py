@@ -36,6 +36,7 @@ Factor = Any
 __all__ = ["MAX_ENTRIES", "CompiledSteps", "SharedSteps"]
 
 MAX_ENTRIES = 50_000  # entries of L above which no workspace is kept (~400 kB)
+_STACK, _DATA, _ARRAY = 0, 1, 2  # how a block of L is copied out: a stacked column, .data, as is
 
 
 class SharedSteps:
@@ -46,6 +47,13 @@ class SharedSteps:
         self.lock = threading.Lock()
         self.workspace: Factor | None = None
         self.refused = False  # too large (or not on the dense path): never built
+        # what a factor must share with the workspace (blocks of A between terms, the very
+        # arrays; Schur plans; threaded blocks; stacked columns; [X y]'s order), and the
+        # workspace's arrays to copy in and out (set by _build)
+        self._between: list[tuple[tuple[int, int], object]] = []
+        self._same: tuple[Any, ...] = ()
+        self._rows: list[tuple[tuple[int, int], np.ndarray]] = []
+        self._out: list[tuple[Any, np.ndarray, int]] = []
 
     def update(self, factor: Factor) -> bool:
         """Bring ``factor``'s L to the θ of its T (filled) through the workspace, once: True
@@ -65,20 +73,31 @@ class SharedSteps:
                 work = self._build(factor)
                 if work is None:
                     return False
-            if not _same_plan(work, factor):
+            if not self._serves(factor):
                 return False
-            K = factor.K
-            for j in range(K + 1):  # the factor's response rows of A
-                np.copyto(work.A[K, j], factor.A[K, j])
-            for mine, theirs in zip(work.T, factor.T, strict=True):
-                np.copyto(mine, theirs)
+            A = factor.A
+            for key, mine in self._rows:  # the factor's response rows of A, its T
+                np.copyto(mine, A[key])
+            np.copyto(work._T_buffer, factor._T_buffer)
             for step in work._steps:
                 step()
-            for key, block in work.L.items():
-                _copy_block(factor.L[key], block)
+            L, stacks = factor.L, factor.stacks
+            for key, done, kind in self._out:
+                if kind == _STACK:
+                    np.copyto(stacks[key][1], done)
+                else:
+                    np.copyto(L[key].data if kind == _DATA else L[key], done)
             return True
         finally:
             self.lock.release()
+
+    def _serves(self, factor: Factor) -> bool:
+        """True if the workspace's steps compute ``factor``'s update (see ``_between``)."""
+        K, A = factor.K, factor.A
+        same = (factor.scaled_plans, factor.threaded, factor.stacks.keys(), A[K, K].shape, K)
+        if same[0] is not self._same[0] or same[1:] != self._same[1:]:
+            return False
+        return all(A.get(key) is block for key, block in self._between)
 
     def _build(self, factor: Factor) -> Factor | None:
         entries = sum(_size(block) for block in factor.L.values())
@@ -94,6 +113,20 @@ class SharedSteps:
         work.fixed_map, work._shared = None, None
         work._allocate()
         work._steps = compile_steps(work)
+        self._between = [(key, block) for key, block in work.A.items() if key[0] < K]
+        self._same = (work.scaled_plans, work.threaded, work.stacks.keys(), work.A[K, K].shape, K)
+        self._rows = [((K, j), work.A[K, j]) for j in range(K + 1)]
+        out: list[tuple[Any, np.ndarray, int]] = []
+        for j, (_first, stack) in work.stacks.items():  # a stacked column: one copy
+            out.append((j, stack, _STACK))
+        for (i, j), block in work.L.items():
+            if j in work.stacks and i >= work.stacks[j][0]:
+                continue
+            if isinstance(block, BlockDiag | BlockSparse):
+                out.append(((i, j), block.data, _DATA))
+            else:
+                out.append(((i, j), block, _ARRAY))
+        self._out = out
         self.workspace = work
         return work
 
@@ -114,38 +147,6 @@ class CompiledSteps:
         factor.__dict__["_steps"] = steps
 
 
-def _same_plan(work: Factor, factor: Factor) -> bool:
-    """True if ``work``'s steps compute ``factor``'s update: the same blocks of A between terms
-    (the very arrays), Schur plans and threaded blocks, and L's blocks of the same shapes."""
-    K = factor.K
-    if work.K != K or work.scaled_plans is not factor.scaled_plans:
-        return False
-    if work.threaded != factor.threaded or work.L.keys() != factor.L.keys():
-        return False
-    for key, block in factor.A.items():
-        if key[0] < K and work.A.get(key) is not block:
-            return False
-    return all(
-        _shape(block) == _shape(factor.L[key]) and type(block) is type(factor.L[key])
-        for key, block in work.L.items()
-    )
-
-
-def _shape(block: object) -> tuple[int, ...]:
-    data = block.data if isinstance(block, BlockDiag | BlockSparse) else block
-    assert isinstance(data, np.ndarray)
-    return data.shape
-
-
 def _size(block: object) -> int:
     data = block.data if isinstance(block, BlockDiag | BlockSparse) else block
     return int(data.size) if isinstance(data, np.ndarray) else MAX_ENTRIES + 1
-
-
-def _copy_block(target: object, source: object) -> None:
-    if isinstance(source, BlockDiag | BlockSparse):
-        assert isinstance(target, BlockDiag | BlockSparse)
-        np.copyto(target.data, source.data)
-    else:
-        assert isinstance(target, np.ndarray) and isinstance(source, np.ndarray)
-        np.copyto(target, source)
