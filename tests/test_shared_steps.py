@@ -234,3 +234,17 @@ def test_the_skeletons_prototype_holds_the_shared_steps():
     assert isinstance(model._shared, SharedSteps) and model._shared.workspace is not None
     assert one._shared is None and two._shared is None  # each updated once, then left
     assert "L" not in vars(model)  # the prototype itself never allocates
+
+
+def test_shared_steps_pickle_and_copy_empty():
+    """A factor holding shared steps (a lazy sibling never updated, say) pickles and copies:
+    the copy gets empty shared steps of its own (no lock, no workspace carried along)."""
+    import pickle
+
+    model, (one, _two) = _design(*MODELS[1])
+    one.update(model.layout.start())
+    shared = model._shared
+    assert shared.workspace is not None
+    for again in (pickle.loads(pickle.dumps(shared)), copy.deepcopy(shared), copy.copy(shared)):
+        assert isinstance(again, SharedSteps) and again is not shared
+        assert again.workspace is None and not again.refused and not again.lock.locked()

@@ -55,6 +55,10 @@ class SharedSteps:
         self._rows: list[tuple[tuple[int, int], np.ndarray]] = []
         self._out: list[tuple[Any, np.ndarray, int]] = []
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and (deep-)copied empty: the lock and the workspace stay in this process."""
+        return SharedSteps, ()
+
     def update(self, factor: Factor) -> bool:
         """Bring ``factor``'s L to the θ of its T (filled) through the workspace, once: True
         if done (the factor leaves the shared steps: a later update compiles its own), False
