@@ -242,7 +242,7 @@ def _factor_state(factor: Any) -> dict[str, Any]:
             return [value(x) for x in v]
         return v
 
-    skip = {"_steps", "layout", "terms", "scaled_plans", "_X", "_y", "fixed_map"}
+    skip = {"_steps", "layout", "terms", "scaled_plans", "_X", "_y", "fixed_map", "_shared"}
     skip |= {"_log_work", "_log_work_X"}  # scratch (np.empty)
     return {k: value(v) for k, v in vars(factor).items() if k not in skip}
 

@@ -242,7 +242,7 @@ class _Run:
 
     def _check(self, theta: np.ndarray, f0: float) -> ConvergenceCheck:
         grad, hess = self.module._derivatives(self.fns, theta, self.lower, f0, self.meta)
-        check = verdict(grad.tolist(), hess.tolist(), theta, self.lower)
+        check = verdict(grad.tolist(), hess.tolist(), theta, self.lower, arrays=(grad, hess))
         if check.message is not None:
             raise _PythonPathError  # the numpy path's second verdict (.lmm)
         return check

@@ -176,14 +176,25 @@ def verdict(
     theta: np.ndarray,
     lower: np.ndarray,
     ridge: np.ndarray | None = None,
+    arrays: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ConvergenceCheck:
     """:func:`check_convergence` from the derivatives at ``theta`` (as :func:`derivatives`
-    gives them, in lists: NaN where not evaluable or, off the diagonal, beside a bound)."""
+    gives them, in lists: NaN where not evaluable or, off the diagonal, beside a bound);
+    ``arrays``: the same gradient and Hessian as arrays (m,) and (m, m) if at hand (kept in the
+    check as they are)."""
     m = len(grad_list)
-    grad = np.array(grad_list, dtype=float)
-    hess = np.array(hess_list, dtype=float).reshape(m, m)
-    free = ~(np.isfinite(lower) & (theta - lower < _DELTA))
-    kept = np.flatnonzero(free).tolist()
+    if arrays is None:
+        grad = np.array(grad_list, dtype=float)
+        hess = np.array(hess_list, dtype=float).reshape(m, m)
+    else:
+        grad, hess = arrays
+    # in floats (a few entries): θ − lower as numpy computes it, the same bits
+    bounded = [
+        math.isfinite(lo) and t - lo < _DELTA
+        for t, lo in zip(theta.tolist(), lower.tolist(), strict=True)
+    ]
+    free = np.array([not b for b in bounded], dtype=bool).reshape(m)
+    kept = [i for i, b in enumerate(bounded) if not b]
     if not kept:
         return ConvergenceCheck(grad, hess, free, 0.0, None)
     if ridge is not None and len(kept) > 1 and np.linalg.norm(ridge[free]) > 0:
@@ -215,8 +226,9 @@ def verdict(
                 f"definite and max|gradient| = {worst:.3g}"
             )
         return ConvergenceCheck(grad, hess, free, math.nan, flat)
-    step = lapack.dpotrs(C, g, lower=1)[0]  # H⁻¹g from the Cholesky factor
-    scaled = float(np.max(np.abs(step)))
+    step = lapack.dpotrs(C, g, lower=1)[0].tolist()  # H⁻¹g from the Cholesky factor
+    # max |H⁻¹g| in floats, NaN if any is (as np.max): the same value
+    scaled = math.nan if any(v != v for v in step) else max(map(abs, step))
     message: str | None = None
     if scaled > GRADIENT_TOL:
         message = (

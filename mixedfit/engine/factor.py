@@ -31,8 +31,8 @@ from .blocks import (
 from .crossprod import cross_products
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout
+from .shared_steps import CompiledSteps, SharedSteps
 from .sparse_steps import SparseCholesky, allocate_sparse, plan_for
-from .steps import compile_steps
 
 __all__ = ["THREADED_MIN", "BlockedFactor"]
 
@@ -79,6 +79,8 @@ class BlockedFactor:
     _frozen: bool
     scaled_plans: dict[int, ScaledSelfOuterPlan]
     _sparse_blocks: tuple[SparseCholesky, ...] = ()  # a sparse second block (see .sparse)
+    _shared: SharedSteps | None = None  # a reused design's first update (.shared_steps)
+    _steps = CompiledSteps()  # the update on L's buffers (.steps), compiled when first read
 
     def __init__(
         self,
@@ -143,7 +145,7 @@ class BlockedFactor:
                 assert isinstance(src, BlockDiag | BlockSparse) and src.data.shape == dst.data.shape
                 np.copyto(dst.data, src.data)
         self.log_weights = log_weights
-        self._theta = None
+        self._theta, self._shared = None, None  # (its A no longer the design's: .shared_steps)
         if self.scaled_plans:  # the plans hold values of A[j, 0]: rebuild them and the steps
             self.scaled_plans = self._scaled_plans()
             self._allocate()
@@ -215,7 +217,7 @@ class BlockedFactor:
         }
         self.diag_index = [block_diagonal_index(t.nlev, t.k) for t in self.terms]
         self.T, self._T_buffer, self._T_fill = self.layout.template_buffers(self.order)  # θ's T
-        self._steps = compile_steps(self)
+        self._steps = None  # compiled when first needed (or a reused design's: .shared_steps)
         # views of the diagonals (the blocks are updated in place, so these stay current)
         self._diagonals = [
             np.diagonal(b.data, axis1=1, axis2=2) if isinstance(b, BlockDiag) else np.diagonal(b)
@@ -329,8 +331,9 @@ class BlockedFactor:
             self.layout.fill_templates(theta, self.order, self.T)
         else:  # unstructured terms: θ entries straight into the buffer of the T's
             self._T_buffer[self._T_fill] = theta
-        for step in self._steps:
-            step()
+        if self._shared is None or not self._shared.update(self):  # (a reused design's steps)
+            for step in self._steps:
+                step()
 
     # --------------------------------------------------------------- read-off
     def logdet_L(self) -> float:

@@ -38,6 +38,7 @@ from .factor import BlockedFactor
 from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
 from .reparam import FixedCentring, _intercept_column, _two_pass_mean, centre_fixed
 from .reterm import ReTerm
+from .shared_steps import SharedSteps
 from .sibling import MAX_PROTOTYPES, prototype, settings, sibling, takes_siblings
 
 __all__ = [
@@ -318,6 +319,7 @@ def factor_of(
         model = prototypes.get(built_as)
     if model is None:  # what the factors of this X copy (.sibling)
         model = prototype(terms, A, nested, n)
+        model._shared = SharedSteps()  # its factors' first update: one compiled update
         with products.lock:
             if len(prototypes) < MAX_PROTOTYPES:
                 prototypes[built_as] = model
