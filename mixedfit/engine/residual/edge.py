@@ -120,7 +120,7 @@ def edge_check(
             return at_edge
     m = len(fit.theta)
     at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
-    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at))
+    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False))
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -182,7 +182,7 @@ def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -
     )
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
-        f"(ℓ = {loglik:.6f} there{f'; {vanished};' if vanished else ''} against "
+        f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
         f"{fit.loglik:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "

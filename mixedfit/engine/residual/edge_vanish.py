@@ -188,18 +188,24 @@ def vanished_at_edge(model: ResidualModel, phi: np.ndarray) -> list[str]:
 
 
 
-def vanished_clause(model: ResidualModel, phi: np.ndarray) -> str:
-    """What a warning says of the strata :func:`vanished_at_edge` names at φ ("" if none)."""
+def vanished_clause(model: ResidualModel, phi: np.ndarray, reported: bool = True) -> str:
+    """What a warning says of the strata :func:`vanished_at_edge` names at φ ("" if none): of a
+    fit ``reported`` at the edge, or (False) of the edge's value named in a flagged fit's
+    message."""
     gone = vanished_at_edge(model, phi)
     if not gone:
         return ""
     part = model.variance
     assert isinstance(part, IdentPart)
     named = ", ".join(map(repr, gone))
+    among = part.labels[part.reference] in gone
+    if not reported:
+        reference = " (the reference stratum: σ → 0, the other ratios → ∞)" if among else ""
+        return f"with the residual variance of stratum {named}{reference} at 0 there"
     reference = (
         " (the reference stratum, nlme's first level whose sd is σ, among them: σ is ~0 and the "
         "other strata's ratios are very large; σ times a ratio is a stratum's sd)"
-        if part.labels[part.reference] in gone
+        if among
         else ""
     )
     return (
