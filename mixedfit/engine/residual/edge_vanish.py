@@ -80,17 +80,16 @@ def reach(
     deltas = part.deltas(x[m:])
     rel = deltas / deltas.max()
     tried = [int(g) for g in np.argsort(rel) if rel[g] < CANDIDATE]
-    best, gone, point = record.objective, (), None
+    best = record.objective
+    gone: tuple[int, ...] = ()
+    point: tuple[OptimizerRecord, ResidualModel] | None = None
     spent = 0
-    converged, message = record.converged, record.message
     for s in tried:
         left = budget - spent
         if left <= 0:
             break
         trial = (*gone, s)
         kept = [g for g in range(len(deltas)) if g not in trial]
-        if not kept:
-            break
         ref = max(kept, key=lambda g: float(deltas[g]))
         limit = _limit(model, part, trial, ref)
         dense = DenseResidual(layout, X, y, span, limit)
@@ -98,7 +97,6 @@ def reach(
         spent += found.evaluations
         if found.objective < best:
             best, gone, point = found.objective, trial, (found, limit)
-            converged, message = found.converged, found.message
     if point is None:
         return replace(record, evaluations=record.evaluations + spent)
     found, limit = point
@@ -108,14 +106,12 @@ def reach(
         theta=z,
         objective=best,
         evaluations=record.evaluations + spent,
-        converged=converged,
-        message=message,
+        converged=found.converged,
+        message=found.message,
     )
 
 
-def _limit(
-    model: ResidualModel, part: IdentPart, gone: tuple[int, ...], ref: int
-) -> ResidualModel:
+def _limit(model: ResidualModel, part: IdentPart, gone: tuple[int, ...], ref: int) -> ResidualModel:
     """The model with the strata ``gone`` at δ = 0, stratum ``ref`` the reference."""
     new = part.with_reference(ref, {g: 0.0 for g in gone})
     return ResidualModel(model.n, model.subject, model.correlation, new)
@@ -185,7 +181,6 @@ def vanished_at_edge(model: ResidualModel, phi: np.ndarray) -> list[str]:
         return []
     deltas = part.deltas(model.split(np.asarray(phi, dtype=float))[1])
     return [part.labels[g] for g in np.flatnonzero(deltas <= 2.0 * EPS * deltas.max())]
-
 
 
 def vanished_clause(model: ResidualModel, phi: np.ndarray, reported: bool = True) -> str:
