@@ -65,7 +65,8 @@ def edge_check(
     counted) is lower than the fit's by more than :data:`..restart.RESTART_GAIN`; the message
     names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY` (beside a
     structured term, :func:`.multistart.applies`, always: at any φ and at the σ → 0 limit, from
-    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b), whichever side
+    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b; a VarIdent stratum whose residual
+    variance vanishes at the edge followed to 0 by :func:`.edge_vanish.reach`), whichever side
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise."""
     model = fit.model
