@@ -91,7 +91,7 @@ def edge_check(
         record = edge_optimum(dense, fit, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
-        record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room)
+        record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
         total += record.evaluations
         if best is None or record.objective < best[0]:
             best = (record.objective, sign, record)
