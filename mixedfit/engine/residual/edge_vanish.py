@@ -50,7 +50,7 @@ CANDIDATE = 0.3
 EPS = 1e-8
 """A vanished stratum's sd relative to the largest in the reported point."""
 
-LIMIT_EVALS = 1_000
+LIMIT_EVALS = 600
 """The most evaluations of one limit model's optimization (c26: 111; rv15 seed 3: 132)."""
 
 MARGIN = 1.0
