@@ -46,9 +46,10 @@ from ..engine.residual.edge_fit import (
     edge_estimates,
     edge_message,
     edge_sign,
-    inside,
+    factor_phi,
     term_at_bound,
 )
+from ..engine.residual.edge_vanish import vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.residual.polish import checked_lower
 from ..engine.threads import single_threaded
@@ -219,7 +220,7 @@ def restore_residual(
             at_edge = edge_estimates(terms, design.X, y, bound.model, x, reml)
             if at_edge is not None:  # φ = ±1 of an AR(1): the edge model's, as the fit reported
                 solution, objective = at_edge
-                factor = crit.factor_at(inside(bound.model, phi))
+                factor = crit.factor_at(factor_phi(bound.model, phi))
                 factor.update(theta)
             else:
                 objective = crit.objective(x, reml)
@@ -269,12 +270,15 @@ def restore_residual(
     held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
-        limit = edge_message(edge, -stored / 2, None, term_at_bound(theta, crit.layout))
+        bound_term = term_at_bound(theta, crit.layout)
+        gone = vanished_clause(bound.model, phi)
+        limit = edge_message(edge, -stored / 2, None, bound_term, gone)
     elif factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
-    boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
+    if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
+        boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
     engine = ResidualFit(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary
     )

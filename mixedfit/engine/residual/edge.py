@@ -30,7 +30,8 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS, at_limit
 from .correlation import AR1Part
 from .dense import DenseResidual
-from .edge_fit import START_U, edge_optimum, edge_report
+from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
+from .edge_vanish import LIMIT_EVALS, reach, vanished_clause
 from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
 
@@ -64,7 +65,8 @@ def edge_check(
     counted) is lower than the fit's by more than :data:`..restart.RESTART_GAIN`; the message
     names the better edge. Both edges are tried whenever |φ| ≥ :data:`EDGE_TRY` (beside a
     structured term, :func:`.multistart.applies`, always: at any φ and at the σ → 0 limit, from
-    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b), whichever side
+    its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b; a VarIdent stratum whose residual
+    variance vanishes at the edge followed to 0 by :func:`.edge_vanish.reach`), whichever side
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise."""
     model = fit.model
@@ -87,6 +89,9 @@ def edge_check(
     best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
     for sign in (1.0, -1.0):
         record = edge_optimum(dense, fit, layout, sign, budget)
+        # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
+        room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
+        record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
         total += record.evaluations
         if best is None or record.objective < best[0]:
             best = (record.objective, sign, record)
@@ -114,7 +119,9 @@ def edge_check(
         at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
         if at_edge is not None:
             return at_edge
-    text = _message(best[1], -best[0] / 2, fit)
+    m = len(fit.theta)
+    at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
+    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False))
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -165,8 +172,10 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
     return edge.converged and (interior or ran)
 
 
-def _message(sign: float, loglik: float, fit: ResidualFit) -> str:
-    """What the flagged fit says: the better edge, ℓ there and at the fit, and the alternative."""
+def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -> str:
+    """What the flagged fit says: the better edge, ℓ there and at the fit (``vanished``: the
+    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
+    the alternative."""
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     edge = "1" if sign > 0 else "−1"
     alternative = (
@@ -174,7 +183,8 @@ def _message(sign: float, loglik: float, fit: ResidualFit) -> str:
     )
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
-        f"(ℓ = {loglik:.6f} there against {fit.loglik:.6f} at φ = "
+        f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
+        f"{fit.loglik:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
         f"the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject (φ = 1: a "

@@ -32,6 +32,7 @@ from ..vanishing import LIMIT_SD, TRIAL_SD, at_limit
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .dense import DenseResidual
+from .edge_vanish import vanished_at_edge, vanished_clause
 from .result import ResidualFit
 from .structure import ResidualModel
 
@@ -44,6 +45,7 @@ __all__ = [
     "edge_optimum",
     "edge_report",
     "edge_sign",
+    "factor_phi",
     "inside",
     "term_at_bound",
 ]
@@ -104,6 +106,18 @@ def inside(model: ResidualModel, phi: np.ndarray, u: float = EDGE_NEAR) -> np.nd
     out = phi.copy()
     out[0] = sign * u
     return out
+
+
+def factor_phi(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """φ of the whitened factor kept with an edge fit: :func:`inside`, and where a VarIdent
+    stratum's variance vanished at the edge (:func:`.edge_vanish.vanished_at_edge`) every ratio
+    at 1 (only the factor's layout and shape are read at the edge; whitening by a stratum's sd
+    of ~0 fails)."""
+    out = inside(model, phi)
+    if not vanished_at_edge(model, out):
+        return out
+    pc, pv = model.split(out)
+    return np.concatenate([pc, np.zeros_like(pv)])
 
 
 def edge_model(
@@ -216,7 +230,7 @@ def edge_report(
     try:
         with single_threaded():
             crit = ResidualCriterion(list(terms), X, y, fit.model)
-            factor = crit.factor_at(inside(fit.model, phi))
+            factor = crit.factor_at(factor_phi(fit.model, phi))
             factor.update(theta)  # the factor holds θ̂, as a fit's does
     except np.linalg.LinAlgError:
         return None
@@ -233,7 +247,8 @@ def edge_report(
     u = float(fit.phi[0])
     limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
     replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
-    boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout))
+    gone = vanished_clause(fit.model, phi)
+    boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
@@ -251,12 +266,15 @@ def edge_message(
     loglik: float,
     replaced: tuple[float, float | None] | None = None,
     term_bound: bool = False,
+    vanished: str = "",
 ) -> str:
     """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
     ``replaced``: ℓ and φ of the best fit inside that it replaced, φ None where that was the
     σ → 0 limit (the structured term taking all the within-subject covariance, φ not
     identified); None on reload). ``term_bound``: a structured random-effects term is at a
-    bound too (:func:`term_at_bound`), said in its own sentence before the advice."""
+    bound too (:func:`term_at_bound`), said in its own sentence before the advice.
+    ``vanished``: :func:`.edge_vanish.vanished_clause` (VarIdent strata whose residual variance
+    vanishes at the edge), its own sentence too."""
     edge = "1" if sign > 0 else "−1"
     what = (
         "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
@@ -288,7 +306,8 @@ def edge_message(
         "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
         "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
         "residuals are not defined there (NaN), and inference on φ is not available. "
-        f"{_TERM_BOUND if term_bound else ''}Consider fitting {alternative} instead"
+        f"{_TERM_BOUND if term_bound else ''}{_sentence(vanished)}"
+        f"Consider fitting {alternative} instead"
     )
 
 
@@ -296,3 +315,8 @@ _TERM_BOUND = (
     "The structured random-effects term is at a bound too: a correlation parameter is at ±1, "
     "so its covariance G is singular. "
 )
+
+
+def _sentence(clause: str) -> str:
+    """``clause`` as a sentence followed by a space ("" stays "")."""
+    return f"{clause[0].upper()}{clause[1:]}. " if clause else ""

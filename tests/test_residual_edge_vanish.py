@@ -1,0 +1,128 @@
+"""A VarIdent stratum whose residual variance vanishes at the φ = ±1 edge of an AR(1) residual
+(issue 12, session 13 lane c26; ``engine/residual/edge_vanish.py``).
+
+``y ~ x + ar1(0 + occf | Subject, hom=False)`` with ``residual=mf.AR1("occ", "Subject") &
+mf.VarIdent("grp")``, REML:
+
+- stress c26 (notes/rv14 finding 2): the supremum is the edge φ = +1 with stratum b's residual
+  variance → 0. Before, the edge's optimization stopped at ratio b 0.063 / 0.058 / 0.037 by row
+  order, ℓ −208.6641558 / −208.6641416 / −208.6640997, up to 8.3e-5 below R's, with nothing said
+  about the stratum. With the labels a ↔ b swapped the vanishing stratum is nlme's reference.
+- rv15 finding 3 (ar1vi seed 3): the fit is rightly flagged (not settled inside) but the edge
+  φ = −1 it named was −8.844304, 5.9e-5 below the edge's supremum, where the reference stratum
+  a's residual variance → 0.
+
+R: tests/reference/cov_edge_vanish/edge_vanish.R (the dense criterion of
+../cov_rar1_stress/dense_stress3.R, sourced; the edge with the stratum's variance exactly 0).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning
+
+REF = Path(__file__).parent / "reference" / "cov_edge_vanish"
+FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
+TOL = 1e-6  # ℓ against R's edge supremum (the issue's tolerance)
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return dict(json.loads((REF / f"{name}_REML.json").read_text()))
+
+
+def _data(name: str, k: int, order: int, swap: bool = False) -> pd.DataFrame:
+    d = pd.read_csv(REF / f"{name}.csv")
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, k + 1)])
+    if swap:
+        d["grp"] = d["grp"].map({"a": "b", "b": "a"})
+    if order:  # notes/rv14/perm_mf.py's row orders
+        d = d.sample(frac=1, random_state=order).reset_index(drop=True)
+    return d
+
+
+def _fit(d: pd.DataFrame) -> tuple[Any, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(FORMULA, d, residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"))
+    return fit, list(seen)
+
+
+@pytest.fixture(scope="module", params=["0", "1", "2", "swapped"])
+def c26(request: pytest.FixtureRequest) -> tuple[Any, list[warnings.WarningMessage], str, Any]:
+    swap = request.param == "swapped"
+    d = _data("c26", 4, 0 if swap else int(request.param), swap)
+    fit, seen = _fit(d)
+    return fit, seen, "a" if swap else "b", d
+
+
+def test_c26_reported_at_the_edge_supremum(c26: Any) -> None:
+    """ℓ = R's edge supremum (stratum b's variance 0) in every row order and with b as the
+    reference; φ̂ = 1, the stratum's sd at 1e-8 of the other's, β̂ and the term's sds R's."""
+    fit, _, gone, _ = c26
+    ref = _ref("c26")
+    assert fit.residual.params["Phi"] == 1.0
+    assert abs(fit.loglik - ref["loglik"]) <= TOL
+    ratios = {g: fit.residual.params[g] for g in ("a", "b")}
+    kept = "a" if gone == "b" else "b"
+    assert ratios[gone] <= 2e-8 * ratios[kept]
+    np.testing.assert_allclose(np.asarray(fit.fixef), ref["beta"], rtol=1e-5, atol=1e-6)
+    vc = fit.varcorr
+    sds = vc[(vc["grp"] == "Subject") & (vc["var2"].fillna("") == "")]["sdcor"].to_numpy()
+    np.testing.assert_allclose(sds, ref["term_sd"], rtol=1e-4)
+
+
+def test_c26_warning_names_the_vanished_stratum(c26: Any) -> None:
+    """One BoundaryWarning: the edge, ℓ there (R's to 6 decimals) and the stratum whose residual
+    variance vanishes; no ConvergenceWarning."""
+    _, seen, gone, _ = c26
+    assert not [w for w in seen if w.category is ConvergenceWarning]  # BoundaryWarning is one
+    bound = [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
+    assert len(bound) == 1
+    text = bound[0]
+    assert text.startswith("φ = 1: the AR(1) residual correlation is at its bound")
+    named = re.search(r"\(ℓ = (-?[0-9.]+) there", text)
+    assert named is not None
+    assert float(named.group(1)) == pytest.approx(_ref("c26")["loglik"], abs=6e-7)
+    clause = f"residual variance of stratum '{gone}' of the variance function vanishes at the edge"
+    assert clause in text
+
+
+def test_c26_reload_keeps_the_edge_limit(c26: Any) -> None:
+    """A saved fit reloads silently with the same ℓ and β̂, its boundary naming the stratum."""
+    fit, _, gone, _ = c26
+    path = os.path.join(tempfile.mkdtemp(), "edge.json")
+    fit.save(path)
+    with warnings.catch_warnings(record=True) as again_seen:
+        warnings.simplefilter("always")
+        again = mf.load_fit(path)
+    assert not again_seen
+    assert again.loglik == fit.loglik
+    np.testing.assert_array_equal(np.asarray(again.fixef), np.asarray(fit.fixef))
+    clause = f"residual variance of stratum '{gone}' of the variance function vanishes at the edge"
+    assert clause in again._engine.boundary
+
+
+def test_ar1vi3_flag_names_the_edge_supremum() -> None:
+    """rv15 finding 3: the ConvergenceWarning names the edge φ = −1 at R's supremum (reference
+    stratum a's residual variance 0) and says that stratum vanishes there."""
+    _, seen = _fit(_data("ar1vi3", 5, 0))
+    flagged = [str(w.message) for w in seen if w.category is ConvergenceWarning]
+    assert len(flagged) == 1
+    text = flagged[0]
+    head = r"higher at the bound φ = −1 of the AR\(1\) residual correlation \(ℓ = (-?[0-9.]+) there"
+    named = re.search(head, text)
+    assert named is not None
+    assert float(named.group(1)) == pytest.approx(_ref("ar1vi3")["loglik"], abs=6e-7)
+    assert "with the residual variance of stratum 'a' (the reference stratum" in text
