@@ -256,6 +256,8 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     own = [ReTerm(kept[2 * i + 1], kept[2 * i], t.nlev, t.correlated) for i, t in enumerate(terms)]
     centring = Centring.of(own)
     inner = None if centring is None else centring.terms(own)
+    for t in inner or ():  # (the centred columns: the skeleton's own, read-only like the rest)
+        t.Z.flags.writeable = False
     skeleton = Skeleton(kept, centring, inner, own)
     _SKELETONS.put(key, skeleton)
     return skeleton
