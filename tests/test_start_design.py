@@ -189,11 +189,11 @@ def test_context_decides_where_the_design_part_is_kept(designs, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # (catch_warnings is per process)
-def test_fits_at_once_in_threads_equal_fits_one_by_one():
+@pytest.mark.parametrize(("name", "formula"), [MODELS[4], MODELS[2]])
+def test_fits_at_once_in_threads_equal_fits_one_by_one(name, formula):
     """Threads fitting one reused design at once (the design part computed by several, kept
-    once): every fit the caches-off fit."""
-    formula = MODELS[4][1]
-    frames = _responses(mf.load_dataset("Pastes"), "strength", 7)
+    once; Orthodont: the centred columns' kernels leased too): every fit the caches-off fit."""
+    frames = _responses(mf.load_dataset(name), formula.split("~")[0].strip(), 7)
     with caches_disabled():
         want = [_fit(formula, frame) for frame in frames]
     got: list[Any] = [None] * len(frames)
