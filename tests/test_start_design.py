@@ -186,6 +186,12 @@ def test_context_decides_where_the_design_part_is_kept(designs, monkeypatch):
     assert designs[0] == before + 1  # the caches-off fit's alone
     assert _layout(again) is kept
     assert numpy_fit.objective == pytest.approx(again.objective, rel=1e-12)
+    clear_caches()  # designs above the row bound keep none (their Q is n × p)
+    monkeypatch.setattr(start_module, "_KEEP_ROWS", 179)
+    _fit(formula, df)
+    big = _compare(formula, df)
+    assert "_moment_design" not in vars(_layout(big))
+    _same_fit(big, again)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # (catch_warnings is per process)

@@ -120,6 +120,7 @@ def factor_start(factor: BlockedFactor) -> np.ndarray:
     return moment_start(factor.layout, factor.X, factor.y)
 
 
+_KEEP_ROWS = 20_000  # design parts kept up to this many rows (.skeleton.MAX_ROWS)
 _kernels: dict[str, Any] = {}  # .jit_start's functions by name, once imported and first called
 _kernel_failed = False
 
@@ -162,8 +163,9 @@ def _design(
 ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
     """X (a read-only C-ordered copy) and the kernel's design part (:func:`.jit_start.
     moment_design`, read-only arrays; None if the kernel failed). Kept on the layout with the
-    copy of X when the layout keeps its inputs (:func:`_term_inputs`: its terms never change),
-    served while ``X`` holds the same bits (shape, dtype, bytes; -0.0 is not 0.0)."""
+    copy of X when the layout keeps its inputs (:func:`_term_inputs`: its terms never change)
+    and X has at most :data:`_KEEP_ROWS` rows, served while ``X`` holds the same bits (shape,
+    dtype, bytes; -0.0 is not 0.0)."""
     kept = layout.__dict__.get("_moment_design")
     if kept is not None:
         Xk, design = kept
@@ -176,7 +178,7 @@ def _design(
         return X, None
     for a in found:
         a.flags.writeable = False
-    if "_moment_inputs" in layout.__dict__:
+    if "_moment_inputs" in layout.__dict__ and X.shape[0] <= _KEEP_ROWS:
         layout.__dict__["_moment_design"] = X, found  # (one tuple: threads see all or nothing)
     return X, tuple(found)
 
