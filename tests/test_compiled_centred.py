@@ -131,12 +131,19 @@ def test_one_kernel_per_centred_fit(monkeypatch):
         built.append(factor)
         original(self, factor)
 
+    from mixedfit.formula.memo import caches_disabled
+
     df = _orthodont()
     mf.lmer(ORTHODONT, df)
     monkeypatch.setattr(jit.EvaluationKernel, "__init__", spy)
-    fit = mf.lmer(ORTHODONT, df)
+    with caches_disabled():
+        fit = mf.lmer(ORTHODONT, df)
     assert len(built) == 1
     assert built[0] is fit._engine._criterion.factor
+    # a reused design: the centred columns' kernel is kept with it (.skeleton.KernelLease)
+    built.clear()
+    fit = mf.lmer(ORTHODONT, df)
+    assert built == [] and "L" not in vars(fit._engine._criterion.factor)
 
 
 def test_two_by_two_psd_cholesky_is_reterms_bit_for_bit():

@@ -121,6 +121,33 @@ def test_the_kept_kernel_holds_what_a_fresh_one_packs():
         assert getattr(kernel, part).tobytes() == getattr(fresh, part).tobytes(), part
 
 
+def test_a_centred_fits_kept_kernel_serves_new_responses_bit_for_bit(built):
+    """Orthodont's centred fit: the centred columns' factor's kernel is kept with the design
+    too (one per design, none built per fit), packed with each fit's A: the fresh kernel's bits
+    and the caches-off fit's results, REML and ML, also after another X."""
+    formula = "distance ~ age + (age | Subject)"
+    df = mf.load_dataset("Orthodont")
+    frames = _responses(df, "distance", 3)
+    frames.append(frames[1].assign(age=frames[1]["age"] + 0.25))  # another X, then back
+    _fit(formula, df)
+    _fit(formula, df)  # reused: the skeleton and its kernels are kept
+    counts = []
+    for i, frame in enumerate(frames + frames[:2]):
+        before = built[0]
+        fit = _compare(formula, frame, reml=i % 3 != 1)
+        counts.append(built[0] - before)
+    # one per caches-off fit; one more where X changed (a new set of kernels), none per fit
+    assert counts == [1, 1, 1, 1, 2, 2, 1]
+    inner = fit._engine._criterion.factor
+    kept = skeleton_module.skeleton_of(_terms(fit), None)
+    assert kept is not None and kept.inner is not None
+    pool = kept.products("inner", kept.inner).rows[0][2]
+    assert len(pool.idle) == 1 and pool.idle[0][0].factor is inner
+    fresh = jit.EvaluationKernel(inner)
+    for part in ("a00", "at0", "att", "reals", "ibuf"):
+        assert getattr(pool.idle[0][0], part).tobytes() == getattr(fresh, part).tobytes(), part
+
+
 def _terms(fit: mf.LinearMixedModel) -> list[ReTerm]:
     return list(fit._engine.factor.layout.terms)
 

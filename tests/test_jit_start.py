@@ -144,14 +144,14 @@ def test_fits_the_kernel_evaluates_start_from_the_compiled_start(monkeypatch):
 
 def test_a_failing_kernel_turns_itself_off(monkeypatch):
     """A kernel failing at its first call (a damaged cache) warns once; the numpy start."""
-    monkeypatch.setattr(start_module, "_kernel", None)
+    monkeypatch.setattr(start_module, "_kernels", {})
     monkeypatch.setattr(start_module, "_kernel_failed", False)
     from mixedfit.engine import jit_start
 
     def broken(*args):
         raise RuntimeError("damaged cache")
 
-    monkeypatch.setattr(jit_start, "moment_theta", broken)
+    monkeypatch.setattr(jit_start, "moment_design", broken)
     f = _inner("sleepstudy", "Reaction ~ Days + (Days | Subject)", None)
     with pytest.warns(RuntimeWarning, match="compiled moment start failed"):
         assert compiled_moment_start(f.layout, f.X, f.y) is None

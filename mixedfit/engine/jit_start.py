@@ -1,17 +1,16 @@
-"""The moment start of a small model in one compiled (numba) call (issue 15).
+"""The moment start of a small model in compiled (numba) calls (issue 15).
 
 The same steps as :class:`.start.MomentStart` — the projection on X (an orthonormal basis), each
 term's per-level least squares (Z_l'Z_l with its ridge, usable levels), backfitting, σ̂², the
 fixed-effect directions the levels lose (:func:`.start._between_level_rank`), the moments, the
 eigenvalue floor and the Cholesky factor — in loops over the rows instead of ~25–40 numpy and
-LAPACK calls of a few µs each. Sums over rows run in row order as ``numpy.bincount``'s do; the
-basis of X is Gram–Schmidt's, each column orthogonalized twice (numpy's: Householder's QR),
-small k×k solves Gaussian elimination with partial pivoting (LAPACK's ``gesv`` for these
-orders) and the k×k Cholesky factor written out; the rank (SVD) and the k×k eigen-decomposition
-are LAPACK's through numba. So the start equals the numpy one to rounding
-(``tests/test_jit_start.py``: ≤ 5e-16 of the largest entry on 12 models). Loops rather than
-array expressions: numba compiles those far more slowly (this module's one-off compilation
-took 9 s of CPU written so, 17 s with array expressions and numba's QR, at load ≈ 14).
+LAPACK calls, in two calls: :func:`moment_design` (X and the terms alone: kept for a reused
+design) and :func:`moment_response` (θ of a response). Sums over rows in ``numpy.bincount``'s row
+order; X's basis Gram–Schmidt's, each column orthogonalized twice (numpy's: Householder's QR);
+k×k solves Gaussian elimination with partial pivoting (LAPACK's ``gesv``), the k×k Cholesky
+factor written out; the rank (SVD) and the k×k ``eigh`` LAPACK's through numba. So the start
+equals the numpy one to rounding (``tests/test_jit_start.py``). Loops rather than array
+expressions: numba compiles those far more slowly.
 
 The terms are packed: ``refs`` (terms, n) level codes, ``Z`` (n, Σk) the terms' columns side by
 side, ``meta`` (terms, 3) each term's k, number of levels and whether it is correlated. The
@@ -28,7 +27,7 @@ from numba import njit
 
 Array = np.ndarray
 
-__all__ = ["moment_theta"]
+__all__ = ["moment_design", "moment_response"]
 
 _FLOOR = 1e-2  # as .start._FLOOR
 _PASSES = 6  # as .start._PASSES
@@ -191,7 +190,7 @@ def _term_setup(
     refs: Array, Z: Array, nlev: int, lu: Array, piv: Array, usable: Array, sampling: Array
 ) -> None:
     """Z_l'Z_l with its ridge, LU-factored in ``lu`` (nlev, k, k); the usable levels and the
-    mean over them of (Z_l'Z_l)⁻¹ in ``sampling`` (k, k)."""
+    mean over them of (Z_l'Z_l)⁻¹ in ``sampling`` (k, k), which holds zeros."""
     n, k = Z.shape
     ztz = np.zeros((nlev, k, k))
     counts = np.zeros(nlev, dtype=np.int64)
@@ -204,9 +203,6 @@ def _term_setup(
     work = np.empty((k, k))
     col = np.empty(k)
     m = 0
-    for a in range(k):
-        for c in range(k):
-            sampling[a, c] = 0.0
     for lev in range(nlev):
         for a in range(k):
             for c in range(a):
@@ -314,34 +310,55 @@ def _factor(
 
 
 @njit(cache=True, error_model="numpy")
-def moment_theta(X: Array, y: Array, refs: Array, Z: Array, meta: Array) -> Array:
-    """θ of the moment start (the module docstring); empty where the numpy path decides."""
-    n, p = X.shape
+def moment_design(X: Array, refs: Array, Z: Array, meta: Array) -> tuple[Array, ...]:
+    """What the start takes from the design alone (a reused design keeps it: :mod:`.start`):
+    X's basis Q, each term's LU factors and pivots of Z_l'Z_l with its ridge, usable levels and
+    mean sampling covariance, and the fixed-effect directions its levels lose (−1 where a
+    column of X has no finite nonzero norm: then computed with σ̂² > 0 alone, as before)."""
     nt = meta.shape[0]
-    kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
-    koff = np.zeros(nt, dtype=np.int64)
-    for t in range(1, nt):
-        koff[t] = koff[t - 1] + kk[t - 1]
-    Q = _basis(X)
-    r = y.copy()
-    _project_out(Q, r)
-    kmax, lmax = 1, 1
+    kk, nlev = meta[:, 0], meta[:, 1]
+    kmax, lmax, finite = 1, 1, True
     for t in range(nt):
         kmax, lmax = max(kmax, kk[t]), max(lmax, nlev[t])
+    for c in range(X.shape[1]):  # (a zero column's scale is not finite either)
+        norm = 0.0
+        for i in range(X.shape[0]):
+            norm += X[i, c] * X[i, c]
+        finite = finite and math.isfinite(norm) and norm > 0.0
     lus = np.zeros((nt, lmax, kmax, kmax))
     pivs = np.zeros((nt, lmax, kmax), dtype=np.int64)
     usables = np.zeros((nt, lmax), dtype=np.bool_)
     samplings = np.zeros((nt, kmax, kmax))
+    losts = np.full(nt, -1, dtype=np.int64)
+    koff = np.cumsum(kk) - kk
+    for t in range(nt):
+        k, nl, zt = kk[t], nlev[t], Z[:, koff[t] : koff[t] + kk[t]]
+        _term_setup(refs[t], zt, nl, lus[t, :nl, :k, :k], pivs[t, :nl, :k], usables[t, :nl],
+                    samplings[t, :k, :k])  # fmt: skip
+        if finite:
+            losts[t] = _between_level_rank(refs[t], zt, X, nl)
+    return _basis(X), lus, pivs, usables, samplings, losts
+
+
+@njit(cache=True, error_model="numpy")
+def moment_response(
+    Q: Array, lus: Array, pivs: Array, usables: Array, samplings: Array, losts: Array,
+    X: Array, y: Array, refs: Array, Z: Array, meta: Array,
+) -> Array:  # fmt: skip
+    """θ of the moment start of ``y`` from :func:`moment_design`'s parts, which it only reads."""
+    n, p = X.shape
+    nt = meta.shape[0]
+    kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
+    koff = np.cumsum(kk) - kk  # each term's first column in Z
+    r = y.copy()
+    _project_out(Q, r)
+    kmax, lmax = lus.shape[2], lus.shape[1]
     alone = np.zeros((nt, lmax, kmax))
     current = np.zeros((nt, lmax, kmax))
     for t in range(nt):
         k, nl, zt = kk[t], nlev[t], Z[:, koff[t] : koff[t] + kk[t]]
-        lu, piv = lus[t, :nl, :k, :k], pivs[t, :nl, :k]
-        _term_setup(refs[t], zt, nl, lu, piv, usables[t, :nl], samplings[t, :k, :k])
-        _refit(refs[t], zt, lu, piv, r, alone[t, :nl, :k])
-    for lev in range(nlev[0]):
-        for a in range(kk[0]):
-            current[0, lev, a] = alone[0, lev, a]
+        _refit(refs[t], zt, lus[t, :nl, :k, :k], pivs[t, :nl, :k], r, alone[t, :nl, :k])
+    current[0] = alone[0]
     _add_fitted(refs[0], Z[:, koff[0] : koff[0] + kk[0]], current[0, : nlev[0], : kk[0]], r, -1.0)
     for _ in range(_PASSES if nt > 1 else 0):
         for t in range(nt):
@@ -370,12 +387,9 @@ def moment_theta(X: Array, y: Array, refs: Array, Z: Array, meta: Array) -> Arra
                 T[a, c] = 1.0 if a == c else 0.0
         if sigma2 > 0.0:
             zt = Z[:, koff[t] : koff[t] + k]
-            lost = _between_level_rank(refs[t], zt, X, nl)
+            lost = losts[t] if losts[t] >= 0 else _between_level_rank(refs[t], zt, X, nl)
             usable = usables[t, :nl]
-            m = 0
-            for lev in range(nl):
-                m += 1 if usable[lev] else 0
-            if m > lost and _factor(
+            if np.sum(usable) > lost and _factor(
                 alone[t, :nl, :k], usable, samplings[t, :k, :k], sigma2, lost, correlated[t] != 0, T
             ):
                 return np.empty(0)

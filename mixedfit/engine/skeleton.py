@@ -73,24 +73,28 @@ class _Kernels:
 
 
 class KernelLease:
-    """The compiled criterion of one fit's factor from its design's idle kernels (one taken
-    for the fit, its buffers kept and the factor's A packed into them:
-    :meth:`.jit.EvaluationKernel.pack`), or a new kernel; the kernel goes back when the fit
-    ends (``with lease:``). Every buffer an evaluation reads is packed or written by it, so the
-    criterion is bit for bit that of a kernel packed afresh (:func:`.jit.criterion`)."""
+    """The compiled criteria of one fit's factors (the model's and, with centred slopes, the
+    centred columns') from their designs' idle kernels (one taken per factor for the fit, its
+    buffers kept and the factor's A packed into them: :meth:`.jit.EvaluationKernel.pack`), or
+    new kernels; the kernels go back when the fit ends (``with lease:``). Every buffer an
+    evaluation reads is packed or written by it, so a criterion is bit for bit that of a
+    kernel packed afresh (:func:`.jit.criterion`)."""
 
-    def __init__(self, pool: _Kernels, factor: BlockedFactor) -> None:
-        self._pool, self._factor = pool, factor
-        self._taken: tuple[EvaluationKernel, _Criteria] | None = None
+    def __init__(self, served: list[tuple[BlockedFactor, _Kernels]]) -> None:
+        self._served = served  # (factor, the idle kernels of its cross products and X)
+        self._taken: dict[int, tuple[EvaluationKernel, _Criteria]] = {}  # served index → kernel
 
     def criterion(self, factor: BlockedFactor, reml: bool) -> CompiledCriterion | None:
-        """The kernel's criterion of ``factor`` (None unless it is the fit's factor and the
-        kernel covers it: :func:`.jit.covered`, which the second block's policy decides too)."""
-        if factor is not self._factor or not covered(factor) or not enabled():
+        """The kernel's criterion of ``factor`` (None unless it is one of the fit's factors and
+        the kernel covers it: :func:`.jit.covered`, which the second block's policy decides
+        too)."""
+        i = next((i for i, (f, _) in enumerate(self._served) if f is factor), None)
+        if i is None or not covered(factor) or not enabled():
             return None
-        if self._taken is None:
-            with self._pool.lock:
-                taken = self._pool.idle.pop() if self._pool.idle else None
+        if i not in self._taken:
+            pool = self._served[i][1]
+            with pool.lock:
+                taken = pool.idle.pop() if pool.idle else None
             if taken is None or not jit._probed:  # (a process's first kernel is probed)
                 kernel = EvaluationKernel.of(factor)
                 if kernel is None:
@@ -99,8 +103,8 @@ class KernelLease:
             else:
                 taken[0].factor = factor  # A packed anew: bit for bit a fresh kernel's
                 taken[0].pack()
-            self._taken = taken
-        kernel, criteria = self._taken
+            self._taken[i] = taken
+        kernel, criteria = self._taken[i]
         # built again when the compiled functions it calls were swapped (tests, a failure)
         calls = (jit._native, jit._module.evaluate, jit._module.evaluate_many)
         found = criteria.get(reml)
@@ -112,11 +116,12 @@ class KernelLease:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        taken, self._taken = self._taken, None
-        if taken is not None:
-            with self._pool.lock:
-                if len(self._pool.idle) < MAX_IDLE:
-                    self._pool.idle.append(taken)
+        taken, self._taken = self._taken, {}
+        for i, kernel in taken.items():
+            pool = self._served[i][1]
+            with pool.lock:
+                if len(pool.idle) < MAX_IDLE:
+                    pool.idle.append(kernel)
 
 
 @dataclass(frozen=True)
@@ -182,19 +187,20 @@ class Skeleton:
     def planned(
         self, terms: list[ReTerm], X: np.ndarray, y: np.ndarray
     ) -> tuple[BlockedFactor, Centring | None, BlockedFactor | None, KernelLease]:
-        """:meth:`factors` and the lease of the first factor's compiled criterion from the
-        design's idle kernels (:class:`KernelLease`)."""
+        """:meth:`factors` and the lease of their compiled criteria from the design's idle
+        kernels (:class:`KernelLease`)."""
         Xc, yc, fixed_map = self._centred(X, y)
         pool: list[_Kernels] = []
         outer = self.outer  # (the caller's terms hold the same bits: skeleton_of)
         factor = factor_of(self.products("outer", outer), outer, Xc, yc, fixed_map, pool)
-        lease = KernelLease(pool[0], factor)
         if self.inner is None:
-            return factor, self.centring, None, lease
-        # (the inner factor: allocated only if updated, which the compiled path never does)
+            return factor, self.centring, None, KernelLease([(factor, pool[0])])
+        # (the inner factor: allocated only if updated, which the compiled path never does;
+        # the compiled centred fit's criterion is its kernel's, kept like the model's)
         inner = factor_of(
-            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, None, True
+            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, pool, True
         )
+        lease = KernelLease([(factor, pool[0]), (inner, pool[1])])
         return factor, self.centring, inner, lease
 
     def _centred(
@@ -257,6 +263,8 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     own = [ReTerm(kept[2 * i + 1], kept[2 * i], t.nlev, t.correlated) for i, t in enumerate(terms)]
     centring = Centring.of(own)
     inner = None if centring is None else centring.terms(own)
+    for t in inner or ():  # (the centred columns: the skeleton's own, read-only like the rest)
+        t.Z.flags.writeable = False
     skeleton = Skeleton(kept, centring, inner, own)
     _SKELETONS.put(key, skeleton)
     return skeleton

@@ -120,12 +120,13 @@ def factor_start(factor: BlockedFactor) -> np.ndarray:
     return moment_start(factor.layout, factor.X, factor.y)
 
 
-_kernel: Any = None  # .jit_start once imported and first called
+_KEEP_ROWS = 20_000  # design parts kept up to this many rows (.skeleton.MAX_ROWS)
+_kernels: dict[str, Any] = {}  # .jit_start's functions by name, once imported and first called
 _kernel_failed = False
 
 
 def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """:func:`moment_start` in one compiled call (:mod:`.jit_start`): the same steps, equal to
+    """:func:`moment_start` in compiled calls (:mod:`.jit_start`): the same steps, equal to
     rounding. None where the numpy path decides: structured terms, no terms, numba not
     importable (or its first call failed: then with a warning, once), a non-finite moment.
     The caller decides when to use it (:func:`factor_start`)."""
@@ -133,8 +134,11 @@ def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> 
     if layout.structured or not terms or _kernel_failed:
         return None
     refs, Z, meta = _term_inputs(layout)
-    theta = _run(np.array(X, dtype=float, order="C"), np.array(y, dtype=float), refs, Z, meta)
-    return theta if len(theta) == layout.size else None
+    X, design = _design(layout, X, refs, Z, meta)
+    if design is None:
+        return None
+    theta = _run("moment_response", *design, X, np.array(y, dtype=float), refs, Z, meta)
+    return theta if theta is not None and len(theta) == layout.size else None
 
 
 def _term_inputs(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,28 +158,54 @@ def _term_inputs(layout: ThetaLayout) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return refs, Z, meta
 
 
-def _run(*args: np.ndarray) -> np.ndarray:
-    """The kernel's call; its first call loads (or compiles) it, and a failure there turns it
-    off for the process (an empty θ: the numpy path)."""
-    global _kernel, _kernel_failed
-    if _kernel is not None:
-        theta: np.ndarray = _kernel(*args)
-        return theta
+def _design(
+    layout: ThetaLayout, X: np.ndarray, refs: np.ndarray, Z: np.ndarray, meta: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+    """X (a read-only C-ordered copy) and the kernel's design part (:func:`.jit_start.
+    moment_design`, read-only arrays; None if the kernel failed). Kept on the layout with the
+    copy of X when the layout keeps its inputs (:func:`_term_inputs`: its terms never change)
+    and X has at most :data:`_KEEP_ROWS` rows, served while ``X`` holds the same bits (shape,
+    dtype, bytes; -0.0 is not 0.0)."""
+    kept = layout.__dict__.get("_moment_design")
+    if kept is not None:
+        Xk, design = kept
+        if Xk.shape == X.shape and Xk.dtype == X.dtype and Xk.tobytes() == X.tobytes():
+            return Xk, design
+    X = np.array(X, dtype=float, order="C")
+    X.flags.writeable = False  # (read-only on every call: one specialization of the kernels)
+    found = _run("moment_design", X, refs, Z, meta)
+    if found is None:
+        return X, None
+    for a in found:
+        a.flags.writeable = False
+    if "_moment_inputs" in layout.__dict__ and X.shape[0] <= _KEEP_ROWS:
+        layout.__dict__["_moment_design"] = X, found  # (one tuple: threads see all or nothing)
+    return X, tuple(found)
+
+
+def _run(name: str, *args: np.ndarray) -> Any:
+    """A kernel's call; the first call of each loads (or compiles) it, and a failure there
+    turns the compiled start off for the process (None: the numpy path)."""
+    global _kernel_failed
+    kernel = _kernels.get(name)
+    if kernel is not None:
+        return kernel(*args)
     try:
         from . import jit_start
 
-        theta = jit_start.moment_theta(*args)
+        kernel = getattr(jit_start, name)
+        found = kernel(*args)
     except Exception as error:  # numba missing or broken, a damaged cache: the numpy start
         _kernel_failed = True
         warnings.warn(
             f"mixedfit's compiled moment start failed ({type(error).__name__}: {error}); "
             "fits start from the numpy one in this process",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
-        return np.zeros(0)
-    _kernel = jit_start.moment_theta
-    return theta
+        return None
+    _kernels[name] = kernel
+    return found
 
 
 class MomentStart:
