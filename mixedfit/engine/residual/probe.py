@@ -71,6 +71,8 @@ criterion shifts by (n − p) log a² when y is multiplied by a (its differences
 verdict does not depend on y's units (review rv9 LOW-2); the criterion of standardized rows is
 a few units per row, so this is about 1e-6 relative there."""
 
+Map = Callable[[np.ndarray], np.ndarray]
+"""x = (θ, φ) of one model mapped to another's parameterization."""
 WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
 Mapping = Callable[[np.ndarray, IdentPart, IdentPart], np.ndarray]
@@ -129,9 +131,9 @@ def probed(
     part = _ident(model)
     start, spent = record, record.evaluations
     level = PROBE_FLOOR
-    early = None
+    early, referred = None, None
     if reml is not None:
-        early = dense_probe.trial(record, cand, model, terms, X, y, reml, max_evals - spent)
+        early, referred = _trial(record, cand, model, terms, X, y, reml, max_evals - spent)
     if early is not None:
         spent += early.evaluations
     if early is not None and early.interior and reml is not None:  # below the limit: reported
@@ -143,9 +145,10 @@ def probed(
             converged=True,
             message=tiny_interior.MESSAGE,
         )
-        return tiny_interior.reported(found, model, terms, X, y, reml, names)
+        return tiny_interior.reported(found, model, terms, X, y, reml, names, referred)
     if early is not None and early.at_limit:  # held close to the limit, from its optimum
-        start = replace(record, theta=early.x, objective=early.objective)
+        x = early.x if referred is None else referred[1](early.x)
+        start = replace(record, theta=x, objective=early.objective)
         level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
@@ -171,6 +174,10 @@ def probed(
             back = _back(mapped, held, part)
             fit = mapped_back(sub, record, model, back, terms, X, y, names)
             return replace(fit, record=replace(fit.record, evaluations=spent))
+        if reml is not None:  # rising at RISE, not flat towards 0: an interior optimum near
+            inside = _interior(sub, cand, record, spent, model, terms, X, y, reml, max_evals, names)
+            if inside is not None:
+                return inside
         if sub.objective < start.objective:
             there = mapped(sub.record.theta, held, part)
             start = replace(start, theta=there, objective=sub.objective)
@@ -178,6 +185,77 @@ def probed(
     return _free(
         replace(record, evaluations=spent), start, model, terms, X, y, max_evals, fit_one, names
     )
+
+
+def _interior(
+    sub: ResidualFit,
+    cand: list[int],
+    record: OptimizerRecord,
+    spent: int,
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    reml: bool,
+    max_evals: int,
+    names: Sequence[str],
+) -> ResidualFit | None:
+    """The interior optimum below the probe's floor of the strata ``cand`` that ``sub`` (the
+    sub-problem, them held at the floor) released, by :func:`.tiny_interior.search` from
+    ``sub``'s optimum in ``sub``'s parameterization with them free (the dense limit trial's
+    search where that trial did not run: strata seen running off early, at the first count of
+    :data:`.reference.WATCH_EVALS`; review rv15 finding 2), reported in ``model``'s; None where
+    the search gives up."""
+    held = _ident(sub.model)
+    free = held.with_reference(held.reference, {g: v for g, v in held.fixed.items() if g not in cand})
+    free.interior = held.interior
+    other = ResidualModel(model.n, model.subject, model.correlation, free)
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    mapped = _referred(model, record.theta, layout, {}, set())[2]
+    x = mapped(sub.record.theta, held, free)
+    n_theta = len(x) - other.size
+    nc = other.split(x[n_theta:])[0].size
+    cols = [n_theta + nc + free.free.index(g) for g in cand]
+    largest = float(np.max(np.delete(free.deltas(x[n_theta + nc :]), cand)))
+    with single_threaded():
+        crit = ResidualCriterion(terms, X, y, other)
+        found = tiny_interior.search(
+            crit, reml, x, cols, largest, sub.objective, max(1, max_evals - spent)
+        )
+    spent += found.evaluations
+    if found.x is None:
+        return None
+    at = replace(
+        record,
+        theta=found.x,
+        objective=found.objective,
+        evaluations=spent,
+        converged=True,
+        message=tiny_interior.MESSAGE,
+    )
+    back = _back(mapped, free, _ident(model))
+    return tiny_interior.reported(at, model, terms, X, y, reml, names, (other, back))
+
+
+def _trial(
+    record: OptimizerRecord,
+    cand: list[int],
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    reml: bool,
+    budget: int,
+) -> tuple[dense_probe.Trial | None, tuple[ResidualModel, Map] | None]:
+    """The dense limit trial (:func:`.dense_probe.trial`) and, when the reference stratum is
+    among the candidates (rows in another order: review rv15 finding 2), the model it ran in,
+    referred to the largest stratum, with the map of its x back to ``model``'s (else None)."""
+    if _ident(model).reference not in cand:
+        return dense_probe.trial(record, cand, model, terms, X, y, reml, budget), None
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    other, x0, mapped = _referred(model, record.theta, layout, {}, set())
+    early = dense_probe.trial(replace(record, theta=x0), cand, other, terms, X, y, reml, budget)
+    return early, (other, _back(mapped, _ident(other), _ident(model)))
 
 
 def _accepted(
