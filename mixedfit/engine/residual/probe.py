@@ -71,8 +71,6 @@ criterion shifts by (n − p) log a² when y is multiplied by a (its differences
 verdict does not depend on y's units (review rv9 LOW-2); the criterion of standardized rows is
 a few units per row, so this is about 1e-6 relative there."""
 
-Map = Callable[[np.ndarray], np.ndarray]
-"""x = (θ, φ) of one model mapped to another's parameterization."""
 WatchedFit = Callable[[ResidualModel, np.ndarray, int, bool], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget, watched or not."""
 Mapping = Callable[[np.ndarray, IdentPart, IdentPart], np.ndarray]
@@ -131,9 +129,9 @@ def probed(
     part = _ident(model)
     start, spent = record, record.evaluations
     level = PROBE_FLOOR
-    early, referred = None, None
+    early = None
     if reml is not None:
-        early, referred = _trial(record, cand, model, terms, X, y, reml, max_evals - spent)
+        early = dense_probe.trial(record, cand, model, terms, X, y, reml, max_evals - spent)
     if early is not None:
         spent += early.evaluations
     if early is not None and early.interior and reml is not None:  # below the limit: reported
@@ -145,10 +143,9 @@ def probed(
             converged=True,
             message=tiny_interior.MESSAGE,
         )
-        return tiny_interior.reported(found, model, terms, X, y, reml, names, referred)
+        return tiny_interior.reported(found, model, terms, X, y, reml, names)
     if early is not None and early.at_limit:  # held close to the limit, from its optimum
-        x = early.x if referred is None else referred[1](early.x)
-        start = replace(record, theta=x, objective=early.objective)
+        start = replace(record, theta=early.x, objective=early.objective)
         level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
@@ -175,7 +172,10 @@ def probed(
             fit = mapped_back(sub, record, model, back, terms, X, y, names)
             return replace(fit, record=replace(fit.record, evaluations=spent))
         if reml is not None:  # rising at RISE, not flat towards 0: an interior optimum near
-            inside = _interior(sub, cand, record, spent, model, terms, X, y, reml, max_evals, names)
+            limit = min(sub.objective, start.objective)
+            inside = _interior(
+                sub, cand, record, spent, limit, model, terms, X, y, reml, max_evals, names
+            )
             if inside is not None:
                 return inside
         if sub.objective < start.objective:
@@ -192,6 +192,7 @@ def _interior(
     cand: list[int],
     record: OptimizerRecord,
     spent: int,
+    limit: float,
     model: ResidualModel,
     terms: list[ReTerm],
     X: np.ndarray,
@@ -200,14 +201,19 @@ def _interior(
     max_evals: int,
     names: Sequence[str],
 ) -> ResidualFit | None:
-    """The interior optimum below the probe's floor of the strata ``cand`` that ``sub`` (the
-    sub-problem, them held at the floor) released, by :func:`.tiny_interior.search` from
-    ``sub``'s optimum in ``sub``'s parameterization with them free (the dense limit trial's
-    search where that trial did not run: strata seen running off early, at the first count of
-    :data:`.reference.WATCH_EVALS`; review rv15 finding 2), reported in ``model``'s; None where
-    the search gives up."""
+    """The interior optimum near the probe's floor of the strata ``cand`` whose boundary ``sub``
+    (the sub-problem, them held at the floor) did not confirm (the criterion rises at
+    :data:`RISE` and towards 0), below ``limit`` (the lower of ``sub``'s criterion and the free
+    fit's best): :func:`.tiny_interior.search` from ``sub``'s optimum, in ``sub``'s
+    parameterization (referred to the largest stratum) with them free, reported in ``model``'s;
+    None where the search gives up. The dense limit trial's search where that trial found
+    nothing: strata seen running off early, at the first count of :data:`.reference.
+    WATCH_EVALS` (crawl2's 40 subjects shuffled: the probe's floor close to the limit there, no
+    limit optimized; the free fit crawled 77,665 evaluations, review rv15 finding 2)."""
     held = _ident(sub.model)
-    free = held.with_reference(held.reference, {g: v for g, v in held.fixed.items() if g not in cand})
+    free = held.with_reference(
+        held.reference, {g: v for g, v in held.fixed.items() if g not in cand}
+    )
     free.interior = held.interior
     other = ResidualModel(model.n, model.subject, model.correlation, free)
     layout = ThetaLayout(tuple(terms)) if terms else None
@@ -219,9 +225,7 @@ def _interior(
     largest = float(np.max(np.delete(free.deltas(x[n_theta + nc :]), cand)))
     with single_threaded():
         crit = ResidualCriterion(terms, X, y, other)
-        found = tiny_interior.search(
-            crit, reml, x, cols, largest, sub.objective, max(1, max_evals - spent)
-        )
+        found = tiny_interior.search(crit, reml, x, cols, largest, limit, max(1, max_evals - spent))
     spent += found.evaluations
     if found.x is None:
         return None
@@ -235,27 +239,6 @@ def _interior(
     )
     back = _back(mapped, free, _ident(model))
     return tiny_interior.reported(at, model, terms, X, y, reml, names, (other, back))
-
-
-def _trial(
-    record: OptimizerRecord,
-    cand: list[int],
-    model: ResidualModel,
-    terms: list[ReTerm],
-    X: np.ndarray,
-    y: np.ndarray,
-    reml: bool,
-    budget: int,
-) -> tuple[dense_probe.Trial | None, tuple[ResidualModel, Map] | None]:
-    """The dense limit trial (:func:`.dense_probe.trial`) and, when the reference stratum is
-    among the candidates (rows in another order: review rv15 finding 2), the model it ran in,
-    referred to the largest stratum, with the map of its x back to ``model``'s (else None)."""
-    if _ident(model).reference not in cand:
-        return dense_probe.trial(record, cand, model, terms, X, y, reml, budget), None
-    layout = ThetaLayout(tuple(terms)) if terms else None
-    other, x0, mapped = _referred(model, record.theta, layout, {}, set())
-    early = dense_probe.trial(replace(record, theta=x0), cand, other, terms, X, y, reml, budget)
-    return early, (other, _back(mapped, _ident(other), _ident(model)))
 
 
 def _accepted(
