@@ -6,8 +6,8 @@ formed them with ~1e-4 relative rounding: the reported ℓ was 3.7e-4 – 1.9e-3
 6e-7 – 1.8e-6 (1e-9) from the 50-digit likelihood of the same data at the reported parameters,
 different in each row order, without a warning (the safety net of
 :mod:`mixedfit.engine.residual.attained` needs random-effects terms). Below
-``criterion.DENSE_BELOW`` a GLS criterion now refines β̂ with residuals formed in extended
-precision (:mod:`mixedfit.engine.residual.refined`). Reference: the 50-digit criterion and its
+``criterion.DENSE_BELOW`` a GLS criterion now refines β̂ with residuals formed in double-double
+arithmetic (:mod:`mixedfit.engine.residual.refined`). Reference: the 50-digit criterion and its
 maximum (``reference/gls_tiny_ratio/dense_decimal.py``, ``gls_tiny_ratio.json``).
 """
 
@@ -27,9 +27,9 @@ import pytest
 import mixedfit as mf
 
 REF = Path(__file__).parent / "reference" / "gls_tiny_ratio"
-CASES = {"gls_1e12": 1e-6, "gls_1e9": 1e-8}
-"""Data set → how far ℓ may be from the 50-digit one (extended precision's 1e-19 over the
-residuals' 1e-12: ~1e-7 relative rounding left)."""
+CASES = {"gls_1e12": 1e-8, "gls_1e9": 1e-8}
+"""Data set → how far ℓ may be from the 50-digit one (double-double residuals: ~1e-13 left; the
+reference maximum's own Nelder–Mead tolerance)."""
 
 
 def _reference() -> ModuleType:

@@ -22,8 +22,9 @@ and the optimizer chased that noise to ratios of 1e-16 with a log-likelihood no 
 attains; there, with a spanning structured term (one effect per observation, V / σ² = Z G Z' +
 Λ_R(φ) positive definite at δ = 0), the criterion and the estimates are :class:`.dense.
 DenseResidual`'s, from V's blocks without whitening (exact as δ → 0); without random-effects
-terms (GLS) they are :class:`.refined.RefinedGLS`'s, β̂ refined with residuals formed in extended
-precision (a genuine ratio of 1e-12: the QR's criterion ~1e-3 off, different in each row order).
+terms (GLS) they are :class:`.refined.RefinedGLS`'s, β̂ refined with residuals formed in
+double-double arithmetic (a genuine ratio of 1e-12: the QR's criterion ~1e-3 off, different in
+each row order).
 """
 
 from __future__ import annotations

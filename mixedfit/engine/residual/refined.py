@@ -9,10 +9,11 @@ before it — carries ~1e-4 of their size, and the criterion ~1e-3 (four simulat
 ML: the reported ℓ 3e-4 – 1.9e-3 from a 50-digit evaluation of the same data at the reported
 parameters, up to 8.6e-4 above the 50-digit supremum, different in each row order; 1e-6 at
 δ ~ 1e-9). :class:`RefinedGLS` keeps the float QR of the whitened X (its triangle is accurate
-relative to each column's size) and refines β̂ by iterative refinement with the residuals formed
-in extended precision (``numpy.longdouble``: a 64-bit mantissa on x86, ~1e-19) from the
-uncentred X and y, then whitened: the weighted residual sum of squares to ~1e-7 relative at
-δ = 1e-12. :class:`.criterion.ResidualCriterion` uses it below :data:`.criterion.DENSE_BELOW`
+relative to each column's size) and refines β̂ (kept as a double-double, hi + lo) by iterative
+refinement with the residuals formed in double-double arithmetic (error-free sums and Dekker's
+products, ~1e-32: the same on every platform) from the uncentred X and y, then whitened: the
+weighted residual sum of squares to the float rounding of the whitened residuals themselves.
+:class:`.criterion.ResidualCriterion` uses it below :data:`.criterion.DENSE_BELOW`
 without random-effects terms.
 """
 
@@ -47,11 +48,10 @@ class RefinedGLS:
 
     def __init__(self, X: np.ndarray, y: np.ndarray, model: ResidualModel) -> None:
         self.X, self.model = np.asarray(X, dtype=float), model
-        self._Xl = self.X.astype(np.longdouble)
-        self._yl = np.asarray(y, dtype=float).astype(np.longdouble)
+        self.y = np.asarray(y, dtype=float)
 
     def _fit(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """(the triangle of the whitened X, β̂ in extended precision, the weighted residual sum
+        """(the triangle of the whitened X, β̂, the weighted residual sum
         of squares, log |Λ_R|).
 
         Raises
@@ -65,18 +65,25 @@ class RefinedGLS:
         Q, R = np.linalg.qr(WX[order])
         if not np.all(np.abs(np.diagonal(R)) > 0):
             raise np.linalg.LinAlgError("fixed-effects block not positive definite")
-        beta = np.zeros(self.X.shape[1], dtype=np.longdouble)
+        hi = np.zeros(self.X.shape[1])  # β̂ = hi + lo (double-double)
+        lo = np.zeros(self.X.shape[1])
         for _ in range(REFINE_STEPS):
-            w = self._whitened_residuals(beta, phi)[order]
-            beta = beta + solve_triangular(R, Q.T @ w).astype(np.longdouble)
-        w = self._whitened_residuals(beta, phi)[order]
+            w = self._whitened_residuals(hi, lo, phi)[order]
+            hi, err = _two_sum(hi, solve_triangular(R, Q.T @ w))
+            lo = lo + err
+        w = self._whitened_residuals(hi, lo, phi)[order]
         along = Q.T @ w  # what is left in X's span (~0 after refinement)
         r2 = float(w @ w) - float(along @ along)
-        return R, beta, r2, logdet
+        return R, hi + lo, r2, logdet
 
-    def _whitened_residuals(self, beta: np.ndarray, phi: np.ndarray) -> np.ndarray:
-        """C⁻¹(y − Xβ) per subject, the residuals formed in extended precision."""
-        r = (self._yl - self._Xl @ beta).astype(float)
+    def _whitened_residuals(self, hi: np.ndarray, lo: np.ndarray, phi: np.ndarray) -> np.ndarray:
+        """C⁻¹(y − X(hi + lo)) per subject, the residuals formed in double-double arithmetic."""
+        s, c = self.y.copy(), np.zeros_like(self.y)
+        for j in range(self.X.shape[1]):
+            prod, err = _two_product(self.X[:, j], hi[j])
+            s, t = _two_sum(s, -prod)
+            c += t - err - self.X[:, j] * lo[j]
+        r = s + c
         return whiten_rows(self.model, r[:, None], phi)[0][:, 0]
 
     def objective(self, phi: np.ndarray, reml: bool) -> float:
@@ -106,4 +113,26 @@ class RefinedGLS:
         n, p = self.X.shape
         inv = solve_triangular(R, np.eye(p))
         sigma = math.sqrt(r2 / (n - p if reml else n))
-        return Solution(beta.astype(float), inv @ inv.T, sigma, [], r2)
+        return Solution(beta, inv @ inv.T, sigma, [], r2)
+
+
+_SPLIT = 134217729.0  # 2^27 + 1 (Dekker)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a + b = s + e exactly (Knuth)."""
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
+def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """a b = p + e exactly (Dekker's split; no overflow for |a|, |b| below ~1e300)."""
+    p = a * b
+    ca = _SPLIT * a
+    ah = ca - (ca - a)
+    al = a - ah
+    cb = _SPLIT * b
+    bh = cb - (cb - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
