@@ -171,6 +171,13 @@ def probed(
             back = _back(mapped, held, part)
             fit = mapped_back(sub, record, model, back, terms, X, y, names)
             return replace(fit, record=replace(fit.record, evaluations=spent))
+        if reml is not None:  # rising at RISE, not flat towards 0: an interior optimum near
+            limit = min(sub.objective, start.objective)
+            inside = _interior(
+                sub, cand, record, spent, limit, model, terms, X, y, reml, max_evals, names
+            )
+            if inside is not None:
+                return inside
         if sub.objective < start.objective:
             there = mapped(sub.record.theta, held, part)
             start = replace(start, theta=there, objective=sub.objective)
@@ -178,6 +185,60 @@ def probed(
     return _free(
         replace(record, evaluations=spent), start, model, terms, X, y, max_evals, fit_one, names
     )
+
+
+def _interior(
+    sub: ResidualFit,
+    cand: list[int],
+    record: OptimizerRecord,
+    spent: int,
+    limit: float,
+    model: ResidualModel,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    reml: bool,
+    max_evals: int,
+    names: Sequence[str],
+) -> ResidualFit | None:
+    """The interior optimum near the probe's floor of the strata ``cand`` whose boundary ``sub``
+    (the sub-problem, them held at the floor) did not confirm (the criterion rises at
+    :data:`RISE` and towards 0), below ``limit`` (the lower of ``sub``'s criterion and the free
+    fit's best): :func:`.tiny_interior.search` from ``sub``'s optimum, in ``sub``'s
+    parameterization (referred to the largest stratum) with them free, reported in ``model``'s;
+    None where the search gives up. The dense limit trial's search where that trial found
+    nothing: strata seen running off early, at the first count of :data:`.reference.
+    WATCH_EVALS` (crawl2's 40 subjects shuffled: the probe's floor close to the limit there, no
+    limit optimized; the free fit crawled 77,665 evaluations, review rv15 finding 2)."""
+    held = _ident(sub.model)
+    free = held.with_reference(
+        held.reference, {g: v for g, v in held.fixed.items() if g not in cand}
+    )
+    free.interior = held.interior
+    other = ResidualModel(model.n, model.subject, model.correlation, free)
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    mapped = _referred(model, record.theta, layout, {}, set())[2]
+    x = mapped(sub.record.theta, held, free)
+    n_theta = len(x) - other.size
+    nc = other.split(x[n_theta:])[0].size
+    cols = [n_theta + nc + free.free.index(g) for g in cand]
+    largest = float(np.max(np.delete(free.deltas(x[n_theta + nc :]), cand)))
+    with single_threaded():
+        crit = ResidualCriterion(terms, X, y, other)
+        found = tiny_interior.search(crit, reml, x, cols, largest, limit, max(1, max_evals - spent))
+    spent += found.evaluations
+    if found.x is None:
+        return None
+    at = replace(
+        record,
+        theta=found.x,
+        objective=found.objective,
+        evaluations=spent,
+        converged=True,
+        message=tiny_interior.MESSAGE,
+    )
+    back = _back(mapped, free, _ident(model))
+    return tiny_interior.reported(at, model, terms, X, y, reml, names, (other, back))
 
 
 def _accepted(

@@ -212,12 +212,19 @@ def reported(
     y: np.ndarray,
     reml: bool,
     names: Sequence[str],
+    referred: tuple[ResidualModel, Callable[[np.ndarray], np.ndarray]] | None = None,
 ) -> ResidualFit:
     """The fit at ``record``'s point (:func:`search`'s optimum): the derivative check, estimates
-    and criterion of :func:`.fit.fit_residual`'s own path, its evaluations counted."""
+    and criterion of :func:`.fit.fit_residual`'s own path, its evaluations counted. With
+    ``referred`` (the model the search ran in, another VarIdent reference, and the map of its x
+    to ``model``'s), ``record``'s point is that model's: the check runs there (the tiny stratum
+    is not the reference) and the point is mapped back."""
     with single_threaded():
-        crit = ResidualCriterion(terms, X, y, model)
+        crit = ResidualCriterion(terms, X, y, model if referred is None else referred[0])
         best, check = derivative_check(crit, record, reml, model.n)
+        if referred is not None:
+            crit = ResidualCriterion(terms, X, y, model)
+            best = replace(best, theta=referred[1](best.theta))
         x = best.theta
         theta, phi = crit.split(x)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
