@@ -1,5 +1,6 @@
 """Lane floor: the spanning-term test model (tests/test_residual_attained.py::_spanning_data)
 over seeds; which drive a stratum to the probe's floor."""
+
 from __future__ import annotations
 
 import sys
@@ -35,10 +36,16 @@ if __name__ == "__main__":
         t = time.time()
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
-            fit = mf.lmer("y ~ x + ar1(0 + occf | Subject)", d, reml=False,
-                          residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"))
-        print(f"seed {seed}: loglik {fit.loglik:.8f} theta {np.asarray(fit.theta)} "
-              f"params {dict(fit.residual.params)} sigma {fit.sigma:.6g} conv {fit.converged} "
-              f"{time.time() - t:.1f}s")
+            fit = mf.lmer(
+                "y ~ x + ar1(0 + occf | Subject)",
+                d,
+                reml=False,
+                residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
+            )
+        print(
+            f"seed {seed}: loglik {fit.loglik:.8f} theta {np.asarray(fit.theta)} "
+            f"params {dict(fit.residual.params)} sigma {fit.sigma:.6g} conv {fit.converged} "
+            f"{time.time() - t:.1f}s"
+        )
         for w in seen:
             print("   ", w.category.__name__, str(w.message)[:300])
