@@ -95,6 +95,10 @@ def edge_check(
     # (a refit from an edge fit's φ, u = 1e4: ℓ 0.017 above the dense value there)
     own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
     total += 1
+    if fit.near_edge is not None:  # a restart's optimum just inside an edge (multistart.py)
+        near, total = _near_edge(fit, dense, best[0], own, fit_one, max_evals, total)
+        if near is not None:
+            return near
     if not best[0] < max(fit.objective, own if math.isfinite(own) else -math.inf) - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
     # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
@@ -131,6 +135,46 @@ def edge_check(
 
 _TOWARDS = "from the edge's optimum inside"
 """The record's ``start`` of a fit found by :func:`_towards`."""
+
+
+def _near_edge(
+    fit: ResidualFit,
+    dense: DenseResidual,
+    edge: float,
+    own: float,
+    fit_one: FitOne | None,
+    max_evals: int,
+    total: int,
+) -> tuple[ResidualFit | None, int]:
+    """``fit.near_edge`` (a restart's optimum with |φ| ≥ :data:`.multistart.EDGE_PHI`),
+    continued from where it stopped if its budget stopped it, when its criterion (and the dense
+    one there: the whitened one degrades near φ = ±1) is below the best edge's (``edge``) and
+    the fit's (``own`` its dense value) by more than :data:`..restart.RESTART_GAIN`; else None.
+    Lane floor: R's maximum at φ = 0.9999927, 0.72 above the fit at φ = 0.999997, 1.65 above the
+    edge φ = 1 (notes/floor/lt_S30000*_s1). With the evaluations spent."""
+    near = fit.near_edge
+    assert near is not None
+
+    def value(other: ResidualFit) -> float:
+        there = dense.objective(np.concatenate([other.theta, other.phi]), fit.reml)
+        return max(other.objective, there if math.isfinite(there) else -math.inf)
+
+    mine = min(fit.objective, own) if math.isfinite(own) else fit.objective
+    current, total = value(near), total + 1
+    if not current < min(edge, mine) - RESTART_GAIN:
+        return None, total
+    left = max_evals - total  # as a restart stopped on its way (multistart.py)
+    if not near.record.converged and fit_one is not None and left > 0:
+        try:
+            more: ResidualFit | None = fit_one(near.model, np.asarray(near.record.theta), left)
+        except np.linalg.LinAlgError:
+            more = None
+        if more is not None:
+            total += more.record.evaluations + 1
+            if value(more) <= current + RESTART_GAIN:  # the same optimum, or lower
+                near = replace(more, record=replace(more.record, start=near.record.start))
+    record = replace(near.record, evaluations=total, start=f"{near.record.start}, near an edge")
+    return replace(near, record=record, near_edge=None), total
 
 
 def _towards(
