@@ -66,7 +66,9 @@ def edge_check(
     structured term, :func:`.multistart.applies`, always: at any φ and at the σ → 0 limit, from
     its θ scaled back to :data:`..vanishing.TRIAL_SD`; rv12b), whichever side
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
-    fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise."""
+    fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise. A
+    restart's optimum near an edge (``fit.near_edge``, :mod:`.multistart`) above both edges and
+    the fit is reported instead (:func:`_near_edge`)."""
     model = fit.model
     if not terms or not isinstance(model.correlation, AR1Part) or fit.phi.size == 0:
         return fit
