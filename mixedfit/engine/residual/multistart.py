@@ -28,11 +28,11 @@ different sds and |φ|, seeds a14 and a18; a mode with a term sd → 0 and ρ 0.
 a variance function at its start (VarIdent's ratios 1: reviewer stress's c29, whose fit has a
 stratum ratio 0.011 where R's optimum has 0.89 and ρ → 1) run for :data:`GRID_EVALS`
 evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before the fit is moved to
-the limit (:mod:`.limit`) and before the edges φ → ±1 are checked (a restart ending higher
-at |φ| ≥ :data:`EDGE_PHI` is passed on as ``near_edge``: :func:`.edge.edge_check` reports it
-when it is above both edges too)
+the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
 (:mod:`.edge`, for these models whatever φ̂ is and at the limit too), so the limit is taken
-only when it is above every restart and both edges.
+only when it is above every restart and both edges. A restart ending higher at |φ| ≥
+:data:`EDGE_PHI` is passed on as ``near_edge``: :func:`.edge.edge_check` reports it when it is
+above both edges too (lane floor).
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
 sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
