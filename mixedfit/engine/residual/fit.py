@@ -158,6 +158,8 @@ def fit_residual(
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
+    if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
+        fit = replace(fit, near_edge=None)
     return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
 
 

@@ -30,7 +30,9 @@ stratum ratio 0.011 where R's optimum has 0.89 and ρ → 1) run for :data:`GRID
 evaluations each and the :data:`GRID_KEEP` lowest go on. It runs before the fit is moved to
 the limit (:mod:`.limit`) and before the edges φ → ±1 are checked
 (:mod:`.edge`, for these models whatever φ̂ is and at the limit too), so the limit is taken
-only when it is above every restart and both edges.
+only when it is above every restart and both edges. A restart ending higher at |φ| ≥
+:data:`EDGE_PHI` is passed on as ``near_edge``: :func:`.edge.edge_check` reports it when it is
+above both edges too (lane floor).
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
 sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
@@ -41,6 +43,7 @@ covariance. A random intercept beside an AR(1) residual (Orthodont, BodyWeight) 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -142,6 +145,7 @@ def restarted(
         return fit
     layout = ThetaLayout(tuple(terms))
     best, total = fit, fit.record.evaluations
+    near: list[ResidualFit] = []  # restarts lower than the fit that ended near an edge
     for label, x0 in restart_points(fit, layout):
         budget = min(RESTART_EVALS, max_evals - total)
         if budget <= 0:
@@ -150,6 +154,7 @@ def restarted(
         if other is None:
             continue
         total += other.record.evaluations
+        near.append(replace(other, record=replace(other.record, start=label)))
         if not _better(other, best, layout):
             continue
         if _stopped(other, budget) and max_evals > total:  # stopped on the way
@@ -182,9 +187,31 @@ def restarted(
             total += more.record.evaluations
             other, spent = more, budget
             budget = max_evals - total if _better(other, best, layout) else 0
+        near.append(replace(other, record=replace(other.record, start=label)))
         if _better(other, best, layout):
             best = replace(other, record=replace(other.record, start=label))
-    return replace(best, record=_counted(best.record, total, max_evals))
+    edge = _near_edge(near, best, layout)
+    return replace(best, record=_counted(best.record, total, max_evals), near_edge=edge)
+
+
+def _near_edge(
+    near: Sequence[ResidualFit], best: ResidualFit, layout: ThetaLayout
+) -> ResidualFit | None:
+    """The lowest of ``near`` that ended near an edge (|φ| ≥ :data:`EDGE_PHI`, not at the σ → 0
+    limit) lower than ``best`` by more than :data:`..restart.RESTART_GAIN`; None without one.
+    Such a restart is not taken here (one running up to an edge crawls short of its supremum:
+    :mod:`.edge` judges the edges), but an optimum just inside an edge can be above both edges
+    (lane floor: φ = 0.9999927, 0.72 above the fit at φ = 0.999997 and 1.65 above the edge
+    φ = 1; notes/floor): :func:`.edge.edge_check` reports it there."""
+    out = None
+    for other in near:
+        if inside(other, layout) or at_limit(other.theta, layout):
+            continue
+        if not math.isfinite(other.objective) or other.objective >= best.objective - RESTART_GAIN:
+            continue
+        if out is None or other.objective < out.objective:
+            out = other
+    return out
 
 
 def grid_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.ndarray]]:

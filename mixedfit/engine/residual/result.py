@@ -66,6 +66,9 @@ class ResidualFit:
     boundary : str or None
         Why φ̂ is a degenerate limit of the structure (a spatial range at its bound:
         :meth:`.ResidualModel.at_bound`), for a warning; None otherwise.
+    near_edge : ResidualFit or None
+        A restart lower than this fit that ended near an edge φ → ±1 (:mod:`.multistart`
+        keeps it; :mod:`.edge` reports it where it is above both edges too); None otherwise.
     """
 
     theta: np.ndarray
@@ -78,6 +81,7 @@ class ResidualFit:
     model: ResidualModel
     check: ConvergenceCheck | None = field(default=None, repr=False)
     boundary: str | None = None
+    near_edge: ResidualFit | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:
