@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -115,6 +116,10 @@ class ThetaLayout:
         object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
         where = [(t.k, off, *_index(t)) for t, off in zip(self.terms, self.offsets, strict=True)]
         object.__setattr__(self, "_where", where)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) without the bounds kept for the next fit (made again)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_known", "_structured")}
 
     @property
     def size(self) -> int:
