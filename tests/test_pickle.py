@@ -142,6 +142,7 @@ def test_the_pickle_carries_no_cache(kind: tuple[str, Any, bytes]) -> None:
         _read(fit, read)
     assert len(pickle.dumps(fit)) == len(fresh), name  # computed results stay behind
     factor = pickle.loads(fresh)._engine.factor
+    assert not {"_known", "_moment_inputs"} & set(vars(factor.layout))  # (fit-time copies)
     if factor.sparse_plan is None:  # compiled when first run, not carried
         assert vars(factor)["_steps"] is None and factor._shared is None
 

@@ -94,6 +94,9 @@ class ReTerm:
         return _triangle_index(self.k, self.correlated)
 
 
+_LAYOUT_CACHES = frozenset({"_known", "_structured", "_buffers", "_moment_inputs"})
+
+
 @dataclass(frozen=True)
 class ThetaLayout:
     """Where each term's parameters live in the θ vector.
@@ -118,8 +121,9 @@ class ThetaLayout:
         object.__setattr__(self, "_where", where)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (and copied) without the bounds kept for the next fit (made again)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_known", "_structured")}
+        """Pickled (and copied) without what is kept for the next fit (bounds, buffer plans,
+        the compiled start's copies of the terms' arrays: .start._term_inputs), made again."""
+        return {k: v for k, v in self.__dict__.items() if k not in _LAYOUT_CACHES}
 
     @property
     def size(self) -> int:
