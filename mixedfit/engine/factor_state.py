@@ -52,11 +52,15 @@ class FactorState:
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
-        state["T"] = [np.array(t) for t in self.__dict__["T"]]  # the values only
+        if "L" in state:  # (a lazy sibling not yet allocated has neither L nor T)
+            state["T"] = [np.array(t) for t in self.__dict__["T"]]  # the values only
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
+        if "L" not in state:  # allocated when first read, as before (.sibling.LazySibling)
+            self.__dict__.update(state)
+            return
         T, L = state.pop("T"), state.pop("L")
         self.__dict__.update(state)
         self._allocate(source=L)  # as BlockedFactor.clone: buffers, views, stacks from L
