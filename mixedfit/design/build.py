@@ -34,6 +34,7 @@ from .groups import (
     lme4_term_order,
 )
 from .plan import DesignPlan, design_plan
+from .portable import FormulaContext
 from .reuse import keep_design, reused_design
 from .rnames import Naming, check_names_scheme, spec_naming
 from .rtransforms import with_r_context
@@ -94,7 +95,7 @@ def build_design(
     """
     v.check_frame(data)
     check_names_scheme(names)
-    ctx = {"np": np, **(context or {})}
+    ctx = FormulaContext({"np": np, **(context or {})})
     positions = used_columns(formula, data, ctx)  # the cache's own dict: not modified
     used = list(positions)
     columns = Columns(data, positions)

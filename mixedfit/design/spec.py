@@ -68,6 +68,10 @@ class DeferredSpec:
         self._names, self._rhs = names, rhs
         self._spec: ModelSpec | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) without the model spec, built again on first use."""
+        return {**self.__dict__, "_spec": None}
+
     def on(self, frame: pd.DataFrame) -> DeferredSpec:
         """The same spec built from ``frame`` (the same values in the columns it uses)."""
         formula, _, ctx = self._args

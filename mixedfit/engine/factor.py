@@ -29,6 +29,7 @@ from .blocks import (
     to_dense,
 )
 from .crossprod import cross_products
+from .factor_state import FactorState
 from .reparam import FixedCentring
 from .reterm import ReTerm, ThetaLayout
 from .shared_steps import CompiledSteps, SharedSteps
@@ -36,12 +37,11 @@ from .sparse_steps import SparseCholesky, allocate_sparse, plan_for
 
 __all__ = ["THREADED_MIN", "BlockedFactor"]
 
-THREADED_MIN = (
-    400  # dense diagonal blocks of this order or more are factored on the caller's threads
-)
+# dense diagonal blocks of this order or more are factored on the caller's threads
+THREADED_MIN = 400
 
 
-class BlockedFactor:
+class BlockedFactor(FactorState):
     """Cross products of a linear mixed model and its blocked Cholesky factor.
 
     Parameters

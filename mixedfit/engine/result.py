@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,18 @@ class EngineFit:
         default_factory=list, repr=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) without the lock and the lazily computed results, which are
+        computed again when first read (the same bits: a pickled fit is a trusted fit)."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        state.update(_condvar=[], _gradient=[], _accurate=[])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_lock", threading.Lock())
 
     def __post_init__(self) -> None:
         # read-only from here on: a fit may be shared between threads (see BlockedFactor.clone)

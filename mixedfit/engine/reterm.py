@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,9 @@ class ReTerm:
         return _triangle_index(self.k, self.correlated)
 
 
+_LAYOUT_CACHES = frozenset({"_known", "_structured", "_buffers", "_moment_inputs"})
+
+
 @dataclass(frozen=True)
 class ThetaLayout:
     """Where each term's parameters live in the θ vector.
@@ -115,6 +119,11 @@ class ThetaLayout:
         object.__setattr__(self, "offsets", tuple(int(s) for s in np.cumsum([0, *sizes])[:-1]))
         where = [(t.k, off, *_index(t)) for t, off in zip(self.terms, self.offsets, strict=True)]
         object.__setattr__(self, "_where", where)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) without what is kept for the next fit (bounds, buffer plans,
+        the compiled start's copies of the terms' arrays: .start._term_inputs), made again."""
+        return {k: v for k, v in self.__dict__.items() if k not in _LAYOUT_CACHES}
 
     @property
     def size(self) -> int:

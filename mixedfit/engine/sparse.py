@@ -30,7 +30,7 @@ import contextlib
 import contextvars
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +41,7 @@ from .blocks import Block, BlockDiag, BlockSparse, count_column_pairs
 from .reterm import ReTerm
 from .sparse_pattern import lower_pattern
 from .sparse_symbolic import column_counts
+from .threads import single_threaded
 
 __all__ = [
     "INSTALL_HINT",
@@ -160,6 +161,13 @@ class SparsePlan:
     symbolic: Any
     nnz_factor: int
     factor_flops: float
+    ordering: str = "default"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and deep-copied) without CHOLMOD's analysis (pickle cannot carry it): it is
+        done again on the same pattern and ordering method (the same ordering)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "symbolic"}
+        return _analyzed, (values,)
 
     @property
     def nnz(self) -> int:
@@ -170,6 +178,17 @@ class SparsePlan:
         M = sp.csc_matrix((np.zeros(self.nnz), self.indices, self.indptr), shape=(self.q, self.q))
         M.has_sorted_indices = True
         return M
+
+
+def _analyzed(values: dict[str, Any]) -> SparsePlan:
+    """The plan of ``values`` (all fields but ``symbolic``) with CHOLMOD's analysis."""
+    from sksparse.cholmod import analyze
+
+    q, indptr, indices = values["q"], values["indptr"], values["indices"]
+    pattern = sp.csc_matrix((np.ones(len(indices)), indices, indptr), shape=(q, q))
+    pattern.has_sorted_indices = True
+    symbolic = analyze(pattern, mode="supernodal", ordering_method=values["ordering"])
+    return SparsePlan(symbolic=symbolic, **values)
 
 
 def build_plan(
@@ -203,6 +222,7 @@ def build_plan(
         symbolic=symbolic,
         nnz_factor=-1 if counts is None else int(counts.sum()),
         factor_flops=math.nan if counts is None else float(np.sum(counts.astype(float) ** 2)),
+        ordering=ordering,
     )
 
 
@@ -312,6 +332,12 @@ class SparseCholesky:
     def shape(self) -> tuple[int, int]:
         return self.plan.q, self.plan.q
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and deep-copied) as the plan and M's values; CHOLMOD's numeric factor
+        (which pickle cannot carry) is computed again from them on one BLAS thread, as the
+        fit's (the same bits), unless M holds no values yet."""
+        return _refactored, (self.plan, self.matrix)
+
     def copy(self) -> SparseCholesky:
         """A copy with its own values and numeric factor."""
         matrix = self.plan.matrix()
@@ -352,6 +378,14 @@ class SparseCholesky:
         out = np.zeros(self.shape)
         out[self.factor.P()] = self.factor.L().toarray()
         return out
+
+
+def _refactored(plan: SparsePlan, matrix: sp.csc_matrix) -> SparseCholesky:
+    block = SparseCholesky(plan, plan.symbolic.copy(), matrix)
+    if np.any(matrix.data):
+        with single_threaded():
+            block.refactor()
+    return block
 
 
 def expected_bytes(plan: SparsePlan) -> float:

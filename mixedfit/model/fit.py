@@ -25,6 +25,7 @@ from ..engine.lmm import EngineFit, fit_lmm
 from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
+from .fit_state import FitState
 from .predict import predict_new
 from .singular import singular_terms
 from .structured import engine_term, sd_and_correlation, structure_notes, theta_names
@@ -40,7 +41,7 @@ def engine_terms(design: Design) -> list[ReTerm]:
     ]
 
 
-class MixedModelFit:
+class MixedModelFit(FitState):
     """A fitted linear mixed-effects model (see :class:`mixedfit.LinearMixedModel`).
 
     Covariance parameters ``theta`` follow lme4: terms ordered by decreasing number of levels

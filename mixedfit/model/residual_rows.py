@@ -30,6 +30,7 @@ from ..engine.residual.rows import correlate, normalize, row_sd
 from ..engine.solution import conditional_variances
 from ..exceptions import MixedFitError
 from .fit import engine_terms
+from .fit_state import FitState
 from .predict import predict_new
 
 __all__ = [
@@ -188,7 +189,7 @@ def refit(
     return design, new
 
 
-class ResidualRows:
+class ResidualRows(FitState):
     """The row-level results of :class:`~.residual.ResidualModelFit` (a base class of it)."""
 
     _design: Design

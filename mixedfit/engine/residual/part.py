@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -29,6 +29,14 @@ class Part:
     def size(self) -> int:
         """Number of parameters."""
         return len(self.names)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) without the distances kept for the next call (``_lag_cache``
+        of :func:`.correlation._lags`, a spatial part's ``_cache``): made again when needed."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_lag_cache"}
+        if "_cache" in state:
+            state["_cache"] = None
+        return state
 
     def take(self, rows: np.ndarray) -> Self:
         """The part on the given rows only (same parameters, same meaning)."""
