@@ -1,7 +1,7 @@
 """c26b: fit rv15 ar1vi seed, save, reload."""
 import sys, time, pickle, warnings, pandas as pd, numpy as np, mixedfit as mf
 s = sys.argv[1]
-d = pd.read_csv(f"/work/wt-c26b/notes/rv15/data/plain_{s}.csv")
+d = pd.read_csv(f"notes/rv15/data/plain_{s}.csv")
 d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
 t = time.time()
 with warnings.catch_warnings(record=True) as seen:
