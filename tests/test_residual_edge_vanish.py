@@ -114,10 +114,16 @@ def test_c26_reload_keeps_the_edge_limit(c26: Any) -> None:
     assert clause in again._engine.boundary
 
 
-def test_ar1vi3_flag_names_the_edge_supremum() -> None:
+@pytest.fixture(scope="module")
+def ar1vi3() -> tuple[Any, list[warnings.WarningMessage]]:
+    """rv15's ar1vi seed 3, fitted (flagged: the edge φ = −1 is higher)."""
+    return _fit(_data("ar1vi3", 5, 0))
+
+
+def test_ar1vi3_flag_names_the_edge_supremum(ar1vi3: Any) -> None:
     """rv15 finding 3: the ConvergenceWarning names the edge φ = −1 at R's supremum (reference
     stratum a's residual variance 0) and says that stratum vanishes there."""
-    _, seen = _fit(_data("ar1vi3", 5, 0))
+    fit, seen = ar1vi3
     flagged = [str(w.message) for w in seen if w.category is ConvergenceWarning]
     assert len(flagged) == 1
     text = flagged[0]
@@ -126,3 +132,49 @@ def test_ar1vi3_flag_names_the_edge_supremum() -> None:
     assert named is not None
     assert float(named.group(1)) == pytest.approx(_ref("ar1vi3")["loglik"], abs=6e-7)
     assert "with the residual variance of stratum 'a' (the reference stratum" in text
+    assert f"against {fit.loglik:.6f} at φ = " in text  # the ℓ the fit reports
+
+
+def test_ar1vi3_flagged_fit_reloads_with_its_criterion(ar1vi3: Any, tmp_path: Path) -> None:
+    """Lane c26b: the flagged fit (θ ~ 600 beside σ 0.0017: its whitened factor's conditioning
+    1.1e7) reported the whitened factor's −2ℓ 17.761605069 while a reload recomputed the cross
+    products' 17.761604858, and the saved file was refused ("the file was altered"). It now
+    reports the dense blocks' value (attained.py), which the reload recomputes: the file loads
+    with the same ℓ, β̂ and σ̂, and its flag."""
+    fit, _ = ar1vi3
+    path = tmp_path / "ar1vi3.json"
+    fit.save(path)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        again = mf.load_fit(path)
+    assert not seen
+    assert again.loglik == fit.loglik
+    assert not again.converged
+    np.testing.assert_array_equal(np.asarray(again.fixef), np.asarray(fit.fixef))
+    assert again.sigma == fit.sigma
+
+
+def test_ar1vi3_point_criterion_is_r_dense(ar1vi3: Any) -> None:
+    """At the flagged fit's point (stored: ar1vi3_point.json) the criterion a fit reports and a
+    reload recomputes (:func:`attained.attained_value`, from either path's value) is R's dense
+    −2ℓ there (criterion_at.R) to 1e-10 relative; the whitened factor's alone was 1.6e-7 off,
+    the cross products' 5.4e-8 (8.8e-9 and 3.0e-9 relative: beyond the reload's 1e-9)."""
+    from mixedfit.engine.residual import attained
+    from mixedfit.engine.residual.criterion import ResidualCriterion
+    from mixedfit.model import engine_terms
+
+    fit, _ = ar1vi3
+    point = json.loads((REF / "ar1vi3_point.json").read_text())
+    r = json.loads((REF / "ar1vi3_point_REML.json").read_text())
+    terms, X, y = engine_terms(fit._design), fit._design.X, fit._design.y
+    model = fit._engine.model
+    phi = np.asarray(point["phi"], dtype=float)
+    assert model.report(phi)["Phi"] == pytest.approx(r["Phi"], rel=1e-14)
+    assert model.report(phi)["b"] == pytest.approx(r["ratio"], rel=1e-14)
+    x = np.concatenate([point["theta"], phi])
+    crit = ResidualCriterion(terms, X, y, model)
+    factor = crit.factor_at(phi)
+    paths = (crit.reported(x, factor, True), crit.objective(x, True))  # the fit's, the reload's
+    for value in paths:
+        at = attained.attained_value(terms, X, y, model, x, True, value, factor)
+        assert at == pytest.approx(r["objective"], rel=1e-10, abs=0)

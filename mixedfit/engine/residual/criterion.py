@@ -49,7 +49,15 @@ from .refined import RefinedGLS
 from .structure import ResidualModel
 from .variance import FLOOR
 
-__all__ = ["DENSE_BELOW", "ResidualCriterion", "check_nested"]
+__all__ = ["DENSE_BELOW", "WHITENED_MAX", "ResidualCriterion", "check_nested"]
+
+WHITENED_MAX = 1e140
+"""Largest |entry| of the whitened rows from which :meth:`ResidualCriterion.factor_at` builds a
+factor (their cross products, scaled by θ², must stay below the float maximum 1.8e308). Beyond
+it a VarIdent ratio is below ~1e-140 (a stratum's variance vanished; the objective there is the
+dense blocks' or the QR's) and the factor is refused with a LinAlgError: rv15's ar1vi seed 8
+had a multistart restart end at ratio 2.7e-158, whose factor overflowed (31 numpy
+RuntimeWarnings, then 2 more from the infinite factor's update; session 13, lane c26b)."""
 
 DENSE_BELOW = 1e-6
 """A variance function whose multipliers spread over more than this is evaluated by
@@ -169,13 +177,18 @@ class ResidualCriterion:
         Raises
         ------
         numpy.linalg.LinAlgError
-            Λ_R(φ) is not positive definite.
+            Λ_R(φ) is not positive definite, or the whitened rows exceed :data:`WHITENED_MAX`.
         """
         phi = np.asarray(phi, dtype=float)
         key = phi.tobytes()
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        w = self.model.whiten(phi, self._M)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below if not finite
+            w = self.model.whiten(phi, self._M)
+        if w.M.size and not np.abs(w.M).max() <= WHITENED_MAX:  # also NaN
+            raise np.linalg.LinAlgError(
+                "the rows whitened at this phi overflow (a variance ratio below ~1e-140)"
+            )
         cols = np.cumsum([0, *self._widths])
         terms = [t.with_Z(w.M[:, cols[i] : cols[i + 1]]) for i, t in enumerate(self.terms)]
         q = cols[-1]

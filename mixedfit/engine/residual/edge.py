@@ -134,7 +134,10 @@ def edge_check(
             return at_edge
     m = len(fit.theta)
     at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
-    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False))
+    # ℓ at the fit as it is reported (attained.py: the dense value where the paths' rounding
+    # shows; they agree to ~1e-11 elsewhere)
+    here = -own / 2 if math.isfinite(own) else fit.loglik
+    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False), here)
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -228,10 +231,13 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
     return edge.converged and (interior or ran)
 
 
-def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -> str:
-    """What the flagged fit says: the better edge, ℓ there and at the fit (``vanished``: the
-    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
-    the alternative."""
+def _message(
+    sign: float, loglik: float, fit: ResidualFit, vanished: str = "", here: float | None = None
+) -> str:
+    """What the flagged fit says: the better edge, ℓ there and at the fit (``here``, default
+    ``fit.loglik``; ``vanished``: the strata whose residual variance vanishes there,
+    :func:`.edge_vanish.vanished_clause`), and the alternative."""
+    here = fit.loglik if here is None else here
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     edge = "1" if sign > 0 else "−1"
     alternative = (
@@ -240,7 +246,7 @@ def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
         f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
-        f"{fit.loglik:.6f} at φ = "
+        f"{here:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
         f"the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject (φ = 1: a "
