@@ -122,3 +122,50 @@ def test_a_response_not_plain_float64_takes_numpys_means(means):
     y32 = np.arange(4, dtype=np.float32) + np.float32(0.1)
     assert np.float64(skeleton_module._response_mean(X, y32)).tobytes() == _numpy(X, y32)
     assert means[0] == 0
+
+
+def _centring(rng: np.random.Generator, correlated: bool) -> Any:
+    from mixedfit.engine.centring import Centring
+    from mixedfit.engine.reterm import ReTerm
+
+    age = rng.choice([8.0, 10.0, 12.0, 14.0], size=40) * 10.0 ** rng.uniform(-4, 4)
+    Z = np.column_stack([np.ones(40), age + rng.normal() * 10.0 ** rng.uniform(-2, 5)])
+    return Centring.of([ReTerm(np.repeat(np.arange(10), 4), Z, 10, correlated)])
+
+
+def test_the_centrings_2x2_map_in_floats_is_numpys_bit_for_bit(monkeypatch):
+    """:meth:`.Centring.to_original` and ``to_centred`` of a two-column term: the float steps
+    (:func:`.centring._mapped_2`) against the numpy steps they replace, on random centrings and θ
+    (zeros on the boundary included); with numpy set to raise on underflow the numpy steps run."""
+    from mixedfit.engine import centring as centring_module
+
+    rng = np.random.default_rng(21)
+    calls = [0]
+    floats = centring_module._mapped_2
+
+    def counted(S: np.ndarray, d: Any) -> Any:
+        calls[0] += 1
+        return floats(S, d)
+
+    case = 0
+    while case < 150:
+        centring = _centring(rng, correlated=case % 5 != 0)
+        if centring is None:  # columns left as they are: nothing mapped
+            continue
+        case += 1
+        size = centring.layout.size
+        for k in range(12):
+            theta = rng.normal(size=size) * 10.0 ** rng.uniform(-6, 3)
+            if k < 3:
+                theta[k % size] = 0.0
+            for mapping in (centring.to_original, centring.to_centred):
+                monkeypatch.setattr(centring_module, "_mapped_2", counted)
+                got = mapping(theta)
+                monkeypatch.setattr(centring_module, "_mapped_2", lambda S, d: None)
+                assert got.tobytes() == mapping(theta).tobytes(), (case, k)
+    assert calls[0] == 150 * 12 * 2
+    S = np.array([[4.0, 1.0], [1.0, 3.0]])
+    with np.errstate(under="raise"):
+        assert centring_module._mapped_2(S, None) is None
+    assert centring_module._mapped_2(S, np.array([0.0, 1.0])) is None
+    assert centring_module._mapped_2(np.array([[np.inf, 0.0], [0.0, 1.0]]), None) is None
