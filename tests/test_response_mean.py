@@ -4,8 +4,9 @@
 last column of :func:`.reparam._two_pass_mean` of ``[X y]``. The compiled
 :func:`.jit_mean.two_pass_mean` must give its very bits: compared here with numpy's two-pass
 means of ``[X y]`` on random responses (scales 1e-5 to 1e10, rounded values, -0.0, up to 20,000
-rows) and on whole fits against the same fits with every cache off (the numpy centring).
-Nothing here is timed.
+rows) and on whole fits against the same fits with every cache off (the numpy centring). Also
+the centring's 2×2 map of θ in Python floats (:func:`.centring._mapped_2`) against the numpy
+steps it replaces. Nothing here is timed.
 """
 
 from __future__ import annotations
@@ -169,3 +170,19 @@ def test_the_centrings_2x2_map_in_floats_is_numpys_bit_for_bit(monkeypatch):
         assert centring_module._mapped_2(S, None) is None
     assert centring_module._mapped_2(S, np.array([0.0, 1.0])) is None
     assert centring_module._mapped_2(np.array([[np.inf, 0.0], [0.0, 1.0]]), None) is None
+
+
+def test_a_kernel_that_fails_to_load_leaves_numpys_means(monkeypatch):
+    """numba missing or broken at the first kernel call: numpy's means, for good."""
+
+    def broken(y: np.ndarray) -> float:
+        raise RuntimeError("no compiler")
+
+    monkeypatch.setattr(skeleton_module, "_mean_kernel", [])
+    monkeypatch.setattr(jit_mean, "two_pass_mean", broken)
+    monkeypatch.setenv("MIXEDFIT_JIT", "1")
+    X = np.ones((5, 1))
+    y = np.array([1.0, 2.5, -3.0, 4.25, 0.1])
+    assert np.float64(skeleton_module._response_mean(X, y)).tobytes() == _numpy(X, y)
+    assert skeleton_module._mean_kernel == [None]
+    assert np.float64(skeleton_module._response_mean(X, y)).tobytes() == _numpy(X, y)
