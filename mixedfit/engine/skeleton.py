@@ -223,7 +223,7 @@ class Skeleton:
             return Xc, yc, fixed_map
         _, Xc, j0, v, M = kept
         p = X.shape[1]
-        ybar = float(_two_pass_mean(np.column_stack((X, y)), None)[p])
+        ybar = _response_mean(X, y)
         c = np.zeros(p)
         c[j0] = ybar / v
         return Xc, y - ybar, FixedCentring(M, c)
@@ -268,6 +268,29 @@ def skeleton_of(terms: list[ReTerm], weights: np.ndarray | None) -> Skeleton | N
     skeleton = Skeleton(kept, centring, inner, own)
     _SKELETONS.put(key, skeleton)
     return skeleton
+
+
+_mean_kernel: list[object] = []  # [the compiled ȳ (.jit_mean), or None: numpy's]
+
+
+def _response_mean(X: np.ndarray, y: np.ndarray) -> float:
+    """``_two_pass_mean(np.column_stack((X, y)), None)[p]``, bit for bit: ȳ in one compiled
+    call (:mod:`.jit_mean`: numpy's left-to-right sums along the rows) where numba loads and
+    ``MIXEDFIT_JIT`` allows it, else numpy's."""
+    plain = len(y) and y.ndim == 1 and y.flags.c_contiguous and y.dtype == X.dtype == np.float64
+    if plain and jit.wanted():
+        if not _mean_kernel:
+            try:
+                from .jit_mean import two_pass_mean
+
+                two_pass_mean(np.zeros(1))  # loads (or compiles) it now
+            except Exception:  # numba missing or broken: numpy's means
+                _mean_kernel.append(None)
+            else:
+                _mean_kernel.append(two_pass_mean)
+        if _mean_kernel[0] is not None:
+            return float(_mean_kernel[0](y))  # type: ignore[operator]
+    return float(_two_pass_mean(np.column_stack((X, y)), None)[X.shape[1]])
 
 
 def _kept(a: np.ndarray) -> np.ndarray:
