@@ -156,7 +156,7 @@ def build_design(
     )
     design = Design(y, X, term_arrays, w, off, rows, len(data) - len(rows), dropped, spec, frame)
     incomplete = na is not None or infinite
-    keep_design(design, plan, frame_columns, used, incomplete, weights, offset, context)
+    keep_design(design, plan, columns, used, incomplete, weights, offset, context)
     return design
 
 

@@ -7,7 +7,8 @@ only the response differs. :func:`reused_design` returns such a design from a bo
 (:mod:`mixedfit.formula.memo`) after checking, on every call, that every used column other than
 the response has the kind (:func:`.plan.same_kinds`) and the very values (bit for bit) of the
 stored snapshot; the response is read and checked afresh. Its arrays are shared between the fits
-and read-only.
+and read-only. The snapshot is of the data as given (a Categorical's dtype with its unused
+categories, and its codes), which fix the model frame's (unused categories dropped) exactly.
 
 Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
 of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
@@ -44,7 +45,8 @@ MAX_ROWS = 20_000  # larger data are built afresh (a stored design holds copies 
 @dataclass(frozen=True, eq=False)
 class _Entry:
     """A stored design: the used columns (in order), the response's name and dtype, the
-    compared columns' dtypes and value snapshots, and the design (:func:`_private`)."""
+    compared columns' dtypes and value snapshots (of the data as given), whether one of them
+    has an unused category (the model frame drops it), and the design (:func:`_private`)."""
 
     used: tuple[str, ...]
     response: str
@@ -52,6 +54,7 @@ class _Entry:
     compared: tuple[str, ...]
     kinds: tuple[object, ...]
     values: tuple[np.ndarray, ...]
+    unused: bool
     design: Design
 
 
@@ -132,7 +135,7 @@ def reused_design(
     if not np.isfinite(response.values).all():  # (a sum would warn on inf + -inf)
         return None  # a missing or infinite response: built in full (rows dropped, errors)
     old = entry.design
-    if frames._copy_on_write():  # as model_frame() does: the snapshots hold no unused category
+    if frames._copy_on_write() and not entry.unused:  # model_frame() with nothing to drop
         frame = columns.sharing(data.copy(deep=False))
     else:
         frame = model_frame(data, columns, used, old.rows)
@@ -152,8 +155,12 @@ def keep_design(
     offset: object,
     context: Mapping[str, Any] | None,
 ) -> None:
-    """Store ``design`` (just built from the model frame ``columns``) if it is of the kind
-    :func:`reused_design` serves (see the module docstring); ``design`` itself is not changed."""
+    """Store ``design`` if it is of the kind :func:`reused_design` serves (see the module
+    docstring); ``design`` itself is not changed.
+
+    ``columns`` are those of the data as given to :func:`.build.build_design` (read by
+    :func:`reused_design` too), not of the model frame: a design is stored only when every row is
+    used, and the model frame's categories are then those of the data less the unused ones."""
     formula = design.spec.formula
     if (
         _bypass
@@ -176,6 +183,7 @@ def keep_design(
     if any(c.array is None for c in read):
         return
     values = tuple(_bits(c).copy() for c in read[:-1])
+    unused = any(c.categorical and c.has_unused for c in read[:-1])
     entry = _Entry(
         tuple(used),
         response,
@@ -183,6 +191,7 @@ def keep_design(
         compared,
         tuple(c.dtype for c in read[:-1]),
         values,
+        unused,
         _private(design),
     )
     _DESIGNS.put(_key(formula, design.spec.names), entry)
