@@ -236,3 +236,15 @@ def test_fits_on_unused_categories_reuse_the_design_and_equal_fresh_fits(case, b
     _same_fit(cached, fresh)
     head = new.head(7)
     np.testing.assert_array_equal(cached.predict(head), fresh.predict(head))
+
+
+def test_a_reused_model_frame_shares_nothing_with_the_stored_design(data, builds):
+    formula = "y ~ x * f + (1 | g)"
+    build(formula, data)
+    got = build(formula, data)  # reused: its model frame made from the stored codes
+    got.frame.loc[0:11, "g"] = "b"  # the caller changes the model frame it was given
+    got.frame.loc[0:11, "f"] = "hi"
+    again, rebuilt = compare(formula, data, builds)
+    assert not rebuilt and again.X is got.X
+    assert (again.frame["g"].iloc[:12] == "a").all()
+    pd.testing.assert_series_equal(again.frame["f"], data["f"].cat.remove_unused_categories())

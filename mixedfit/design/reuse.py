@@ -45,8 +45,9 @@ MAX_ROWS = 20_000  # larger data are built afresh (a stored design holds copies 
 @dataclass(frozen=True, eq=False)
 class _Entry:
     """A stored design: the used columns (in order), the response's name and dtype, the
-    compared columns' dtypes and value snapshots (of the data as given), whether one of them
-    has an unused category (the model frame drops it), and the design (:func:`_private`)."""
+    compared columns' dtypes and value snapshots (of the data as given), the model frame's
+    dtype and codes of those with an unused category (dropped there), and the design
+    (:func:`_private`)."""
 
     used: tuple[str, ...]
     response: str
@@ -54,7 +55,7 @@ class _Entry:
     compared: tuple[str, ...]
     kinds: tuple[object, ...]
     values: tuple[np.ndarray, ...]
-    unused: bool
+    unused: tuple[tuple[str, pd.CategoricalDtype, np.ndarray], ...]
     design: Design
 
 
@@ -135,8 +136,11 @@ def reused_design(
     if not np.isfinite(response.values).all():  # (a sum would warn on inf + -inf)
         return None  # a missing or infinite response: built in full (rows dropped, errors)
     old = entry.design
-    if frames._copy_on_write() and not entry.unused:  # model_frame() with nothing to drop
-        frame = columns.sharing(data.copy(deep=False))
+    if frames._copy_on_write():  # model_frame(): the same columns, unused categories dropped
+        copy = data.copy(deep=False)
+        for name, dtype, codes in entry.unused:  # as the model frame of these very codes
+            copy[name] = pd.Categorical.from_codes(codes, dtype=dtype)
+        frame = columns.sharing(copy, changed=[name for name, _, _ in entry.unused])
     else:
         frame = model_frame(data, columns, used, old.rows)
     y = frame[entry.response].floats
@@ -183,7 +187,11 @@ def keep_design(
     if any(c.array is None for c in read):
         return
     values = tuple(_bits(c).copy() for c in read[:-1])
-    unused = any(c.categorical and c.has_unused for c in read[:-1])
+    unused = tuple(
+        _dropped(name, design.frame)
+        for name, c in zip(compared, read[:-1], strict=True)
+        if c.categorical and c.has_unused
+    )
     entry = _Entry(
         tuple(used),
         response,
@@ -195,6 +203,16 @@ def keep_design(
         _private(design),
     )
     _DESIGNS.put(_key(formula, design.spec.names), entry)
+
+
+def _dropped(name: str, frame: pd.DataFrame | None) -> tuple[str, pd.CategoricalDtype, np.ndarray]:
+    """The model frame's dtype and (read-only) codes of the column ``name``."""
+    assert frame is not None
+    categorical = frame[name].array
+    assert isinstance(categorical, pd.Categorical)
+    codes = np.array(categorical.codes)
+    codes.flags.writeable = False
+    return name, categorical.dtype, codes
 
 
 def _private(design: Design) -> Design:
