@@ -1,6 +1,7 @@
 """The reported log-likelihood is attained at the reported parameters: ``ar1(0 + occf | Subject)``
 beside ``residual=AR1 & VarIdent(grp)``, ML, with no residual noise in the data (review p12 stress,
-findings 1 and 1b; data and R in tests/reference/cov_vi_stress/).
+findings 1 and 1b; data and R in tests/reference/cov_vi_stress/, c29's and v1's data in
+tests/reference/cov_rar1_stress/).
 
 A VarIdent ratio running to 0 was evaluated by the QR of the whitened rows, whose rounding grows
 like 1/δ: at δ = 1e-16 the criterion came out 3.9 too low, and the fit chased that noise (v1: ℓ
@@ -18,16 +19,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import mixedfit as mf
+from mixedfit.engine.residual import partial
 from mixedfit.model.residual import ResidualModelFit
 
 REF = Path(__file__).parent / "reference" / "cov_vi_stress"
+DATA = {"c29": REF.parent / "cov_rar1_stress", "v1": REF.parent / "cov_rar1_stress"}
+"""c29's and v1's data: the one copy, beside R's dense multistart (review rv17 finding 6)."""
 FORMULA = "y ~ x + ar1(0 + occf | Subject)"
 
 
 def _load(name: str) -> pd.DataFrame:
-    d = pd.read_csv(REF / f"{name}.csv")
+    d = pd.read_csv(DATA.get(name, REF) / f"{name}.csv")
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 7)])
     return d
 
@@ -93,12 +98,24 @@ def test_c29_label_order_loglik_attained() -> None:
     assert abs(fit.loglik - r["best"]) < 1e-6
 
 
-def test_v5_vanished_reference_is_not_the_sigma0_limit(tmp_path: Path) -> None:
+def test_v5_vanished_reference_is_not_the_sigma0_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """v5: the reference stratum a's residual vanishes while b's (ratio 5000, the probe's
     boundary) stays beside the term (θ 13,591 relative to a's σ). That θ was taken for the σ → 0
     limit: the limit GLS (ℓ −580.9517) replaced the fit and the warning said the residual
     variance vanishes, while the likelihood at the reported parameters was higher. R's
-    maximum is this boundary, ratio b 8,509 (−580.630728)."""
+    maximum is this boundary, ratio b 8,509 (−580.630728). Not at the limit, the fit gets no
+    partial-limit refits either (review rv17 finding 2: ``partial_retry`` asked
+    ``vanishing.at_limit`` of that θ and refitted twice, 1,339 evaluations, none kept)."""
+    refits: list[int] = []
+    original = partial._refit
+
+    def counted(*args: object, **kwargs: object) -> object:
+        refits.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(partial, "_refit", counted)
     d = _load("v5")
     residual = mf.AR1("occ", "Subject") & mf.VarIdent("grp")
     with warnings.catch_warnings(record=True) as seen:
@@ -111,6 +128,7 @@ def test_v5_vanished_reference_is_not_the_sigma0_limit(tmp_path: Path) -> None:
     assert texts and not any("σ → 0" in t for t in texts)
     assert any("stratum 'a'" in t and "reference stratum" in t for t in texts)
     assert fit.sigma > 0
+    assert refits == []  # not at the limit (σ > 0): was 2 refits
     path = tmp_path / "v5.json"
     fit.save(path)
     with warnings.catch_warnings():

@@ -44,7 +44,7 @@ from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
-from .probe import probed
+from .probe import probed, rewatched
 from .rereference import reference_vanished
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -153,7 +153,10 @@ def fit_residual(
     else:
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
     # an AR(1) residual beside a structured term: its mirrored and φ = ±0.5 modes (multistart.py)
+    first = fit
     fit = restarted(fit, terms, fit_one, max_evals)
+    if fit.objective < first.objective:  # a restart's reference stratum running off (probe.py)
+        fit = rewatched(fit, terms, X, y, max_evals, fit_one, names)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0

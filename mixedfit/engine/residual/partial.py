@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import crawl, vanishing
+from .. import crawl
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from .probe import WatchedFit, probed
@@ -87,7 +87,7 @@ def partial_retry(
         or not isinstance(part, IdentPart)
         or not part.free
         or part.fixed
-        or not vanishing.at_limit(fit.record.theta, layout)
+        or not fit.at_limit  # the model's own: not a vanished reference's large θ (rv17)
     ):
         return fit
     x = np.asarray(fit.record.theta, dtype=float)

@@ -1,5 +1,5 @@
 # c29: the supremum with stratum b's residual ratio held at 1e-10 (its boundary 0), and a free fit from there.
-a0 <- c("specs_c29.json", "c29", ".")  # data from this directory
+a0 <- c("../cov_rar1_stress/specs_c29.json", "c29", "../cov_rar1_stress")  # the one copy of c29
 # the one copy of the dense criterion, cut before its multistart:
 src <- readLines("../cov_rar1_stress/dense_stress3.R"); cut <- grep("^set.seed\\(11\\)", src)
 commandArgs <- function(...) a0
