@@ -106,7 +106,8 @@ def edge_check(
         near, total = _near_edge(fit, dense, best[0], own, fit_one, max_evals, total)
         if near is not None:
             return near
-    if not best[0] < max(fit.objective, own if math.isfinite(own) else -math.inf) - RESTART_GAIN:
+    judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
+    if not best[0] < judged - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
     # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
     left = max(0, max_evals - total)
@@ -129,12 +130,14 @@ def edge_check(
             ran = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
             settled = settled or ran
     if settled:  # else only above what was found
-        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
+        budget = min(WATCH_EVALS, left)
+        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, -judged / 2)
         if at_edge is not None:
             return at_edge
     m = len(fit.theta)
     at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
-    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False))
+    gone = vanished_clause(model, at, reported=False)
+    text = _message(best[1], -best[0] / 2, fit, -judged / 2, gone)
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -228,8 +231,11 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
     return edge.converged and (interior or ran)
 
 
-def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -> str:
-    """What the flagged fit says: the better edge, ℓ there and at the fit (``vanished``: the
+def _message(
+    sign: float, loglik: float, fit: ResidualFit, inside: float, vanished: str = ""
+) -> str:
+    """What the flagged fit says: the better edge, ℓ there and at the fit (``inside``: the
+    value the decision compared, the lower of the fit's and its dense one; ``vanished``: the
     strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
     the alternative."""
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
@@ -240,7 +246,7 @@ def _message(sign: float, loglik: float, fit: ResidualFit, vanished: str = "") -
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
         f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
-        f"{fit.loglik:.6f} at φ = "
+        f"{inside:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
         f"the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject (φ = 1: a "

@@ -195,12 +195,15 @@ def edge_report(
     edge: OptimizerRecord,
     evaluations: int,
     budget: int,
+    inside: float | None = None,
 ) -> ResidualFit | None:
     """``fit`` replaced by the edge φ = ``sign`` (θ and φ₂… from ``edge``, the edge's optimum
     over x = (θ, φ₂…) by :func:`edge_optimum`; θ polished within ``budget`` evaluations), with
     the edge model's estimates and criterion and :func:`edge_message` as its boundary; None
     where the edge model is singular or no lower than ``edge``'s value. ``evaluations``: the
-    fit's count so far (the polish's are added)."""
+    fit's count so far (the polish's are added). ``inside``: the fit's ℓ the decision compared
+    (:func:`.edge.edge_check`: its dense value where lower, the whitened rows' degrading near
+    φ = ±1; review rv18 LOW-1), said in the message; ``fit.loglik`` when None."""
     m = len(fit.theta)
     phi = fit.phi.copy()
     phi[0] = sign * EDGE_PHI
@@ -246,7 +249,10 @@ def edge_report(
     )
     u = float(fit.phi[0])
     limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
-    replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
+    replaced = (
+        fit.loglik if inside is None else inside,
+        None if limit else u / math.sqrt(1 + u * u),
+    )
     gone = vanished_clause(fit.model, phi)
     boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
     return ResidualFit(
