@@ -26,8 +26,12 @@ decimal arithmetic, notes/attn/exact_scan.out) except where
 
 * a variance function's multipliers spread over more than :data:`.orthogonal.TINY` (the QR of
   the whitened rows reports there; its rounding ~1e-16 of a row's size over the spread: stress
-  v1), unless the dense blocks reported (spread below :data:`.criterion.DENSE_BELOW` with a
-  spanning term: the same evaluation as the check's);
+  v1), unless the dense blocks reported (:func:`.criterion.dense_reports`, asked, not
+  re-derived: the same evaluation as the check's). The criterion routes on the variance
+  function's own spread (:meth:`.variance.VariancePart.spread`), 1 for VarPower / VarExp
+  whatever their rows: those report the factor of the whitened rows at any per-row spread, and
+  are checked below TINY (review rv18 HIGH-1: VarExp at a per-row spread of 1.6e-7 beside an
+  ``ar1`` term, ℓ reported 0.2 above the 50-digit value at its parameters, unchecked);
 * a spanning structured term's effects dwarf the residual (θ → ∞ towards the σ → 0 limit, the
   more so as Λ_R nears singularity, e.g. AR(1) φ → 1): the factor's relative error grows up to
   ~4e-17 × :func:`conditioning` (2e-8 at θ = 2,500, φ = 0.99 on stress v1; up to ~1e-15 ×
@@ -49,7 +53,7 @@ from ..factor import BlockedFactor
 from ..limit_gls import _spanning
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
-from .criterion import DENSE_BELOW, ResidualCriterion
+from .criterion import ResidualCriterion, dense_reports
 from .dense import DenseResidual
 from .edge_fit import edge_sign
 from .orthogonal import TINY, OrthogonalCriterion
@@ -109,29 +113,34 @@ def needs_check(
     factor: BlockedFactor | None = None,
 ) -> bool:
     """Whether the criterion reported at x = (θ, φ) may differ from the model's by more than
-    the tolerance, so that :func:`attained` recomputes it (the module docstring): random-effects
-    terms, the reporting path not the dense one, and a variance function whose multipliers
-    (per row, and the part's own spread) spread over more than :data:`.orthogonal.TINY`, or a
-    spanning structured term with ``factor`` (the whitened rows') :func:`conditioning` above
+    the tolerance, so that :func:`attained` recomputes it (the module docstring).
+
+    False without random-effects terms, and where the criterion itself reported by the dense
+    blocks (:func:`.criterion.dense_reports`, the routing :class:`.criterion.ResidualCriterion`
+    follows: the variance function's own spread, which is 1 for VarPower / VarExp whatever
+    their rows). Otherwise True where the per-row multipliers (or the part's own spread)
+    spread over more than :data:`.orthogonal.TINY` (the QR of the whitened rows, or the factor
+    of the whitened rows for covariate variance functions, reported), or where a spanning
+    structured term's ``factor`` (the whitened rows') has :func:`conditioning` above
     :data:`KAPPA_CHECK`."""
     if not terms:
         return False
     layout = ThetaLayout(tuple(terms))
     x = np.asarray(x, dtype=float)
     theta, phi = x[: layout.size], x[layout.size :]
-    spanning = X.shape[0] > X.shape[1] and _spanning(layout) is not None
+    if dense_reports(layout, X, model, phi):  # the check's own evaluation reported
+        return False
     spread = 1.0
     variance = model.variance
     if variance is not None:
         part = model.split(phi)[1]
         spread = variance.spread(part)
-        if spread >= TINY:
+        if spread >= TINY:  # the rows' spread (covariate functions: the part's is 1)
             s = np.asarray(variance.multipliers(part), dtype=float)
             spread = float(s.min() / s.max()) if s.size else 1.0
-    if spanning and spread < DENSE_BELOW:  # the dense blocks reported: the check's evaluation
-        return False
-    if spread < TINY:  # the QR of the whitened rows reported
+    if spread < TINY:
         return True
+    spanning = X.shape[0] > X.shape[1] and _spanning(layout) is not None
     return spanning and factor is not None and conditioning(factor, theta) > KAPPA_CHECK
 
 

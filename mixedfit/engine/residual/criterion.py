@@ -49,7 +49,7 @@ from .refined import RefinedGLS
 from .structure import ResidualModel
 from .variance import FLOOR
 
-__all__ = ["DENSE_BELOW", "WHITENED_MAX", "ResidualCriterion", "check_nested"]
+__all__ = ["DENSE_BELOW", "WHITENED_MAX", "ResidualCriterion", "check_nested", "dense_reports"]
 
 WHITENED_MAX = 1e140
 """Largest |entry| of the whitened rows from which :meth:`ResidualCriterion.factor_at` builds a
@@ -105,6 +105,20 @@ def check_nested(
             )
 
 
+def dense_reports(
+    layout: ThetaLayout | None, X: np.ndarray, model: ResidualModel, phi: np.ndarray
+) -> bool:
+    """Whether :class:`ResidualCriterion` evaluates and reports the criterion at ``phi`` by the
+    dense blocks (:meth:`ResidualCriterion.dense_at`): the variance function's own spread
+    (:meth:`.variance.VariancePart.spread`, 1 for covariate functions whatever their rows) below
+    :data:`DENSE_BELOW` and a spanning structured term, with more rows than X's columns. The
+    one routing rule :mod:`.attained` asks too (review rv18 HIGH-1)."""
+    variance = model.variance
+    if variance is None or not variance.spread(model.split(phi)[1]) < DENSE_BELOW:
+        return False
+    return layout is not None and _spanning(layout) is not None and X.shape[0] > X.shape[1]
+
+
 class ResidualCriterion:
     """The criterion as a function of x = (θ, φ).
 
@@ -141,7 +155,7 @@ class ResidualCriterion:
         self.collapsed = CollapsedCriterion.build(self.statistics, self.layout, model.n, self.p)
         self._fast: tuple[bytes, BlockedFactor] | None = None
         self._orthogonal: list[OrthogonalCriterion | None] = []  # built when first needed
-        self._dense: list[DenseResidual | None] = []  # built when first needed
+        self._dense: list[DenseResidual] = []  # built when first needed
         self._refined: RefinedGLS | None = None  # built when first needed
         self._X, self._y = X, y
 
@@ -297,19 +311,17 @@ class ResidualCriterion:
         return variance is not None and variance.spread(self.model.split(phi)[1]) < FLOOR
 
     def dense_at(self, phi: np.ndarray) -> DenseResidual | None:
-        """The dense evaluation (:class:`.dense.DenseResidual`) when the variance function's
-        multipliers spread over more than :data:`DENSE_BELOW` at ``phi`` and a structured term
-        has one effect per observation (every other term nested in its groups); None
-        otherwise."""
-        variance = self.model.variance
-        if variance is None or not variance.spread(self.model.split(phi)[1]) < DENSE_BELOW:
+        """The dense evaluation (:class:`.dense.DenseResidual`) where :func:`dense_reports`: the
+        variance function's own spread over more than :data:`DENSE_BELOW` at ``phi`` and a
+        structured term with one effect per observation (every other term nested in its
+        groups); None otherwise."""
+        if not dense_reports(self.layout if self.terms else None, self._X, self.model, phi):
             return None
         if not self._dense:
-            span = _spanning(self.layout) if self.terms else None
-            built = None
-            if span is not None and self._X.shape[0] > self.p:
-                built = DenseResidual(self.layout, self._X, self._y, span, self.model)
-            self._dense.append(built)
+            span = _spanning(self.layout)
+            if span is None:  # not reached: dense_reports asked
+                return None
+            self._dense.append(DenseResidual(self.layout, self._X, self._y, span, self.model))
         return self._dense[0]
 
     def refined_at(self, phi: np.ndarray) -> RefinedGLS | None:

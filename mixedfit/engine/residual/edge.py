@@ -106,7 +106,8 @@ def edge_check(
         near, total = _near_edge(fit, dense, best[0], own, fit_one, max_evals, total)
         if near is not None:
             return near
-    if not best[0] < max(fit.objective, own if math.isfinite(own) else -math.inf) - RESTART_GAIN:
+    judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
+    if not best[0] < judged - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
     # reported at the edge where its model is regular (edge_fit.py); flagged otherwise
     left = max(0, max_evals - total)
@@ -129,15 +130,17 @@ def edge_check(
             ran = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
             settled = settled or ran
     if settled:  # else only above what was found
-        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, min(WATCH_EVALS, left))
+        budget = min(WATCH_EVALS, left)
+        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, -judged / 2)
         if at_edge is not None:
             return at_edge
     m = len(fit.theta)
     at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
     # ℓ at the fit as it is reported (attained.py: the dense value where the paths' rounding
-    # shows; they agree to ~1e-11 elsewhere)
-    here = -own / 2 if math.isfinite(own) else fit.loglik
-    text = _message(best[1], -best[0] / 2, fit, vanished_clause(model, at, reported=False), here)
+    # shows, which the decision compared where it is the lower; they agree to ~1e-11 elsewhere)
+    here = -own / 2 if math.isfinite(own) else -judged / 2
+    gone = vanished_clause(model, at, reported=False)
+    text = _message(best[1], -best[0] / 2, fit, here, gone)
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -232,12 +235,12 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
 
 
 def _message(
-    sign: float, loglik: float, fit: ResidualFit, vanished: str = "", here: float | None = None
+    sign: float, loglik: float, fit: ResidualFit, inside: float, vanished: str = ""
 ) -> str:
-    """What the flagged fit says: the better edge, ℓ there and at the fit (``here``, default
-    ``fit.loglik``; ``vanished``: the strata whose residual variance vanishes there,
-    :func:`.edge_vanish.vanished_clause`), and the alternative."""
-    here = fit.loglik if here is None else here
+    """What the flagged fit says: the better edge, ℓ there and at the fit (``inside``: ℓ
+    at the fit by the dense criterion, as it is reported; ``vanished``: the
+    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
+    the alternative."""
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     edge = "1" if sign > 0 else "−1"
     alternative = (
@@ -246,7 +249,7 @@ def _message(
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
         f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
-        f"{here:.6f} at φ = "
+        f"{inside:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
         f"the residual covariance σ² Λ_R is σ² times a rank-one matrix per subject (φ = 1: a "

@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..limit_gls import _spanning
-from ..optimize import OptimizerRecord, minimize_theta
+from ..optimize import OptimizerRecord, initial_step, minimize_theta
 from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from ..threads import single_threaded
@@ -171,19 +171,41 @@ def edge_optimum(
     theta = np.asarray(fit.theta, dtype=float)
     if at_limit(theta, layout):  # from the σ → 0 limit: its θ scaled back to TRIAL_SD (rv12b)
         theta = theta * (TRIAL_SD / LIMIT_SD)
+    x = np.concatenate([theta, phi[1:]])
     best = minimize_theta(
-        at, np.concatenate([theta, phi[1:]]), lower, max_evals=budget, upper=upper
+        at, x, lower, max_evals=budget, upper=upper, step_scale=inside_step(x, lower, upper)
     )
     x = np.asarray(best.theta, dtype=float)
     stuck = (lower < 0) & ((x <= lower) | (x >= upper))  # a correlation of θ at ±1
     if stuck.any() and budget - best.evaluations > 0:
         x = x.copy()
         x[stuck] = np.concatenate([layout.start(), np.zeros(rest)])[stuck]
-        again = minimize_theta(at, x, lower, max_evals=budget - best.evaluations, upper=upper)
+        left, scale = budget - best.evaluations, inside_step(x, lower, upper)
+        again = minimize_theta(at, x, lower, max_evals=left, upper=upper, step_scale=scale)
         spent = best.evaluations + again.evaluations
         best = again if again.objective < best.objective else best
         best = replace(best, evaluations=spent)
     return best
+
+
+STEP_FLOOR = 1e-2
+"""Smallest step scale :func:`inside_step` gives (the edge polish's, :func:`edge_report`)."""
+
+
+def inside_step(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """BOBYQA's step scale from x: 1, or less where an entry is closer to a bound than its first
+    step (:func:`..optimize.initial_step`), so that the first steps stay inside, at half that
+    distance (not below :data:`STEP_FLOOR`). BOBYQA otherwise moves such a start onto the bound
+    or a step inside, where the criterion can be far worse or infinite (a correlation of θ at
+    ±1), and may stop without moving (review rv18 MEDIUM-2: set e5's edge from the fit's
+    ρ = 0.918, step 0.18, stopped at its start after 32 evaluations, ℓ 3.2e-3 below R's edge
+    supremum, stratum b's ratio 0.129 against R's 0.199)."""
+    step = initial_step(x)
+    room = np.minimum(x - lower, upper - x)
+    close = (room > 0) & (room < step)
+    if not close.any():
+        return 1.0
+    return max(STEP_FLOOR, 0.5 * float(np.min(room[close] / step[close])))
 
 
 def edge_report(
@@ -195,12 +217,15 @@ def edge_report(
     edge: OptimizerRecord,
     evaluations: int,
     budget: int,
+    inside: float | None = None,
 ) -> ResidualFit | None:
     """``fit`` replaced by the edge φ = ``sign`` (θ and φ₂… from ``edge``, the edge's optimum
     over x = (θ, φ₂…) by :func:`edge_optimum`; θ polished within ``budget`` evaluations), with
     the edge model's estimates and criterion and :func:`edge_message` as its boundary; None
     where the edge model is singular or no lower than ``edge``'s value. ``evaluations``: the
-    fit's count so far (the polish's are added)."""
+    fit's count so far (the polish's are added). ``inside``: the fit's ℓ the decision compared
+    (:func:`.edge.edge_check`: its dense value where lower, the whitened rows' degrading near
+    φ = ±1; review rv18 LOW-1), said in the message; ``fit.loglik`` when None."""
     m = len(fit.theta)
     phi = fit.phi.copy()
     phi[0] = sign * EDGE_PHI
@@ -246,7 +271,10 @@ def edge_report(
     )
     u = float(fit.phi[0])
     limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
-    replaced = (fit.loglik, None if limit else u / math.sqrt(1 + u * u))
+    replaced = (
+        fit.loglik if inside is None else inside,
+        None if limit else u / math.sqrt(1 + u * u),
+    )
     gone = vanished_clause(fit.model, phi)
     boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
     return ResidualFit(

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ..solution import Solution
-from .orthogonal import whiten_rows
+from .orthogonal import Whitening
 from .structure import ResidualModel
 
 __all__ = ["REFINE_STEPS", "RefinedGLS"]
@@ -60,7 +60,8 @@ class RefinedGLS:
             Λ_R(φ) is not positive definite, or the whitened X is rank deficient.
         """
         phi = np.asarray(phi, dtype=float)
-        WX, logdet = whiten_rows(self.model, self.X, phi)
+        whitening = Whitening(self.model, phi)  # factored once, applied to X and 4 residuals
+        WX, logdet = whitening.apply(self.X), whitening.logdet
         order = np.argsort(-np.einsum("ij,ij->i", WX, WX), kind="stable")  # row-wise stable
         Q, R = np.linalg.qr(WX[order])
         if not np.all(np.abs(np.diagonal(R)) > 0):
@@ -68,15 +69,17 @@ class RefinedGLS:
         hi = np.zeros(self.X.shape[1])  # β̂ = hi + lo (double-double)
         lo = np.zeros(self.X.shape[1])
         for _ in range(REFINE_STEPS):
-            w = self._whitened_residuals(hi, lo, phi)[order]
+            w = self._whitened_residuals(hi, lo, whitening)[order]
             hi, err = _two_sum(hi, solve_triangular(R, Q.T @ w))
             lo = lo + err
-        w = self._whitened_residuals(hi, lo, phi)[order]
+        w = self._whitened_residuals(hi, lo, whitening)[order]
         along = Q.T @ w  # what is left in X's span (~0 after refinement)
         r2 = float(w @ w) - float(along @ along)
         return R, hi + lo, r2, logdet
 
-    def _whitened_residuals(self, hi: np.ndarray, lo: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    def _whitened_residuals(
+        self, hi: np.ndarray, lo: np.ndarray, whitening: Whitening
+    ) -> np.ndarray:
         """C⁻¹(y − X(hi + lo)) per subject, the residuals formed in double-double arithmetic."""
         s, c = self.y.copy(), np.zeros_like(self.y)
         for j in range(self.X.shape[1]):
@@ -84,7 +87,7 @@ class RefinedGLS:
             s, t = _two_sum(s, -prod)
             c += t - err - self.X[:, j] * lo[j]
         r = s + c
-        return whiten_rows(self.model, r[:, None], phi)[0][:, 0]
+        return whitening.apply(r[:, None])[:, 0]
 
     def objective(self, phi: np.ndarray, reml: bool) -> float:
         """−2 log-likelihood (REML or ML, nlme's scale) at φ (inf where it cannot be computed)."""

@@ -87,7 +87,7 @@ class ResidualModel:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def upper(self) -> np.ndarray:
-        """Upper bounds of φ (+inf but for a spatial range and a VarIdent ratio)."""
+        """Upper bounds of φ (+inf but for a spatial range: :mod:`.spatial`)."""
         c = np.zeros(0) if self.correlation is None else self.correlation.upper()
         v = np.zeros(0) if self.variance is None else self.variance.upper()
         return np.concatenate([c, v])
