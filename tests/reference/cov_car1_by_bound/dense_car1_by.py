@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+
 def main() -> None:
     """Fit the dense reference and write car1_by_dense.json (run from this directory)."""
     d = pd.read_csv("car1_by.csv")
@@ -48,7 +49,8 @@ def main() -> None:
         beta = np.linalg.solve(XtVX, XtVy)
         rss = ytVy - XtVy @ beta
         s2 = rss / (n - p)
-        return float((n - p) * math.log(2 * math.pi * s2) + logdet + np.linalg.slogdet(XtVX)[1] + n - p)
+        reml = logdet + np.linalg.slogdet(XtVX)[1] + n - p
+        return float((n - p) * math.log(2 * math.pi * s2) + reml)
 
 
     bounds = [(0.0, 10.0), (0.0, 0.999), (0.0, 0.999), (-3.0, 3.0)]
