@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dense_ar1_vi import whitened_sums
 
 import mixedfit as mf
 from mixedfit.covariance.reference import reference_groups
@@ -62,19 +63,7 @@ def _dense(
     s, rho = THETA
     lag = np.abs(np.subtract.outer(np.arange(K), np.arange(K)))
     G = s**2 * rho**lag
-    X = np.column_stack([np.ones(len(d)), d["x"].to_numpy()])
-    y = d["y"].to_numpy()
-    XVX, XVy, yVy, logdet = np.zeros((2, 2)), np.zeros(2), 0.0, 0.0
-    for _, g in d.groupby("Subject", sort=False):
-        k = g["occ"].to_numpy() - 1
-        r = ratios[str(g["grp"].iloc[0])]
-        C = np.linalg.cholesky(G[np.ix_(k, k)] + r**2 * phi ** np.abs(np.subtract.outer(k, k)))
-        Xw = np.linalg.solve(C, X[g.index])
-        yw = np.linalg.solve(C, y[g.index])
-        XVX += Xw.T @ Xw
-        XVy += Xw.T @ yw
-        yVy += yw @ yw
-        logdet += 2 * np.log(np.diag(C)).sum()
+    X, XVX, XVy, yVy, logdet = whitened_sums(d, G, phi, lambda g: ratios[str(g["grp"].iloc[0])])
     beta = np.linalg.solve(XVX, XVy)
     rss = yVy - XVy @ beta
     n, p = X.shape

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dense_ar1_vi import whitened_sums
 
 import mixedfit as mf
 from mixedfit.engine.residual import partial
@@ -52,19 +53,11 @@ def _dense_loglik(d: pd.DataFrame, fit: ResidualModelFit) -> float:
     phi = float(params["Phi"])
     lag = np.abs(np.subtract.outer(np.arange(6), np.arange(6)))
     G = s**2 * rho**lag
-    X = np.column_stack([np.ones(len(d)), d["x"].to_numpy()])
-    y = d["y"].to_numpy()
-    XVX, XVy, yVy, logdet = np.zeros((2, 2)), np.zeros(2), 0.0, 0.0
-    for _, g in d.groupby("Subject", sort=False):
-        k = g["occ"].to_numpy() - 1
-        r = float(params.get(str(g["grp"].iloc[0]), 1.0)) if "grp" in g else 1.0
-        C = np.linalg.cholesky(G[np.ix_(k, k)] + r**2 * phi ** np.abs(np.subtract.outer(k, k)))
-        Xw = np.linalg.solve(C, X[g.index])
-        yw = np.linalg.solve(C, y[g.index])
-        XVX += Xw.T @ Xw
-        XVy += Xw.T @ yw
-        yVy += yw @ yw
-        logdet += 2 * np.log(np.diag(C)).sum()
+
+    def ratio(g: pd.DataFrame) -> float:
+        return float(params.get(str(g["grp"].iloc[0]), 1.0)) if "grp" in g else 1.0
+
+    _, XVX, XVy, yVy, logdet = whitened_sums(d, G, phi, ratio)
     r2 = yVy - XVy @ np.linalg.solve(XVX, XVy)
     n = len(d)
     return float(-0.5 * (n * (1 + np.log(2 * np.pi * r2 / n)) + logdet))
