@@ -68,12 +68,13 @@ _STRUCTURE: dict[str, Any] = {
     "convergence": ("object", None),
     "gradient": ("array", None),
     # a fit with a residual covariance structure only (class "ResidualMixedModel"): the spec
-    # (checked by .structure_codec), φ̂ and the structure's parameters as reported
-    "residual": {"structure": "object", "phi": "array", "params": "object"},
+    # (checked by .structure_codec), φ̂, the structure's parameters as reported and the fit's
+    # verdict on vanished VarIdent strata (optional: files written before lack it)
+    "residual": {"structure": "object", "phi": "array", "params": "object", "vanished": "array"},
 }
 _ARRAY = {"dtype": str, "shape": [int], "values": list}
 # Fields that may be absent (written only when they apply; files without them stay valid).
-_OPTIONAL = frozenset({"estimates.theta_centred", "residual"})
+_OPTIONAL = frozenset({"estimates.theta_centred", "residual", "residual.vanished"})
 
 
 def read_document(path: Path, fmt: str, max_bytes: int) -> dict[str, Any]:

@@ -5,12 +5,16 @@ The same file format as ordinary fits (:mod:`.persist`, same version), with mode
 
     "residual": {"structure": SPEC,            # plain JSON, see .structure_codec
                  "phi": ARRAY,                 # φ̂, the structure's unconstrained parameters
-                 "params": {name: float, ...}} # fit.residual.params (nlme's scale)
+                 "params": {name: float, ...}, # fit.residual.params (nlme's scale)
+                 "vanished": ARRAY}            # bool over φ: the fit's vanished strata (optional)
 
 ``data.columns`` holds the formula's variables and the columns the structure reads (time,
 subject, by, covariates, coordinates; categories kept as in the fit, so time positions and
 levels do not move); ``estimates.theta`` is θ̂; ``optimizer`` is the record of the joint
-optimization over x = (θ, φ); ``convergence`` and ``gradient`` are null.
+optimization over x = (θ, φ); ``convergence`` and ``gradient`` are null. ``residual.vanished``
+is the fit's verdict on VarIdent ratios whose stratum's variance vanished
+(:attr:`.ResidualFit.vanished`: no derivative check, a BoundaryWarning); a file without it
+(written before) has it recomputed by the fit's rule (:func:`.vanished.reloaded`).
 
 Loading checks what :mod:`.persist` describes for ordinary fits, and more: the structure's class
 is one of :data:`.structure_codec.STRUCTURES` and its fields are checked before it is built
@@ -52,6 +56,7 @@ from ..engine.residual.edge_fit import (
 from ..engine.residual.edge_vanish import vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.residual.polish import checked_lower
+from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
     ConvergenceWarning,
@@ -139,6 +144,7 @@ def residual_document(fit: ResidualModelFit, header: dict[str, Any]) -> dict[str
             "structure": spec,
             "phi": codec.array(np.asarray(engine.phi, dtype=float)),
             "params": {k: codec.scalar(float(v)) for k, v in engine.residual_params().items()},
+            "vanished": codec.array(_vanished_phi(engine)),
         },
     }
 
@@ -267,7 +273,7 @@ def restore_residual(
     check_diagnostics(record, None, x.size)
     check = None
     limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms], bound.model)
-    held = vanished.settled(bound.model, crit.n_theta, x)  # a vanished residual variance
+    held = _held(block, bound.model, crit, x, reml, stored)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
         bound_term = term_at_bound(theta, crit.layout)
@@ -280,10 +286,41 @@ def restore_residual(
     if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
         boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
     engine = ResidualFit(
-        theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary
-    )
+        theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary,
+        vanished=held if held.any() else None,
+    )  # fmt: skip
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
     return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
+
+
+def _vanished_phi(engine: ResidualFit) -> np.ndarray:
+    """The fit's verdict on vanished residual variances over φ (:attr:`.ResidualFit.vanished`)."""
+    mask = engine.vanished
+    n_theta = len(engine.theta)
+    if mask is None:
+        return np.zeros(len(engine.phi), dtype=bool)
+    return np.asarray(mask, dtype=bool)[n_theta:]
+
+
+def _held(
+    block: dict[str, Any],
+    model: ResidualModel,
+    crit: ResidualCriterion,
+    x: np.ndarray,
+    reml: bool,
+    stored: float,
+) -> np.ndarray:
+    """The fit's verdict on vanished residual variances, over x = (θ, φ): as saved
+    (``residual.vanished``, strata the load's :func:`.vanished.settled` allows), else (a file
+    written before it was saved) recomputed by the fit's rule, :func:`.vanished.reloaded`."""
+    n_theta = crit.n_theta
+    if "vanished" not in block:
+        return vanished.reloaded(lambda z: crit.objective(z, reml), model, n_theta, x, stored)
+    saved = codec.unarray(block["vanished"], "bool", (model.size,), "residual.vanished")
+    held = np.concatenate([np.zeros(n_theta, dtype=bool), saved])
+    if np.any(held & ~vanished.settled(model, n_theta, x)):
+        raise _FileError("residual.vanished names a stratum whose ratio is not small")
+    return held
 
 
 def _compare_params(stored: Any, recomputed: dict[str, float], where: str) -> None:

@@ -49,7 +49,8 @@ def reference_vanished(
         held = vanished.settled(first.model, n, first.record.theta)
         boundary = vanished.joined(first.boundary, first.model, n, held, first.phi)
         record = replace(first.record, evaluations=total + second.record.evaluations)
-        return replace(first, record=record, boundary=boundary)
+        held = held if held.any() else None
+        return replace(first, record=record, boundary=boundary, vanished=held)
     return mapped_back(second, first.record, first.model, back, terms, X, y, names)
 
 
@@ -93,6 +94,7 @@ def mapped_back(
     held = vanished.settled(model, n_theta, x) if named else np.zeros(x.size, dtype=bool)
     boundary = vanished.joined(model.at_bound(phi), model, n_theta, held, phi)
     boundary = limit_message(x, crit.layout, names, model) or boundary
+    mask = held if held.any() else None
     return ResidualFit(
-        theta, phi, objective, second.reml, record, solution, factor, model, None, boundary
+        theta, phi, objective, second.reml, record, solution, factor, model, None, boundary, None, mask
     )

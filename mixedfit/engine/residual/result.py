@@ -69,6 +69,11 @@ class ResidualFit:
     near_edge : ResidualFit or None
         A restart lower than this fit that ended near an edge φ → ±1 (:mod:`.multistart`
         keeps it; :mod:`.edge` reports it where it is above both edges too); None otherwise.
+    vanished : ndarray or None
+        The fit's verdict on vanished residual variances: the mask over x = (θ, φ) of
+        :func:`.vanished.settle` (or :func:`.vanished.settled` after the boundary probe) whose
+        strata :attr:`boundary` names; saved with the fit, and the strata the df hold at their
+        boundary (:func:`.vanished.held_strata`). None: none vanished.
     """
 
     theta: np.ndarray
@@ -82,6 +87,7 @@ class ResidualFit:
     check: ConvergenceCheck | None = field(default=None, repr=False)
     boundary: str | None = None
     near_edge: ResidualFit | None = field(default=None, repr=False)
+    vanished: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:

@@ -38,8 +38,21 @@ import numpy as np
 from ..optimize import OptimizerRecord
 from .reference import vanished_strata
 from .structure import ResidualModel
+from .variance import IdentPart
 
-__all__ = ["FLAT", "STEP", "joined", "message", "settle", "settled"]
+__all__ = [
+    "FLAT",
+    "FLAT_MAX",
+    "STEP",
+    "flat",
+    "held_strata",
+    "joined",
+    "message",
+    "reloaded",
+    "settle",
+    "settled",
+    "tolerance",
+]
 
 STEP = math.log(10.0)
 """The move of a vanishing ratio's η = log δ towards −∞ that tests the boundary."""
@@ -50,6 +63,10 @@ that the verdict does not depend on y's units): the boundary's likelihood, named
 ratio far out on the tail (4.95e-6 of the reference, data C of review rv17 finding 4, labels
 permuted) otherwise went unnamed on the criterion's rounding (+9.9e-11) while the same stratum at
 1.6e-3 in other row orders was named."""
+FLAT_MAX = 2e-6
+"""The most :data:`FLAT` allows on the criterion (−2ℓ), whatever the rows: 1e-6 in ℓ. Per row
+alone, 20,000 rows let a "flat" move lose 1e-4 in ℓ (review rv19 LOW-4), and the warning's "a
+flat stretch with the boundary's likelihood" would not hold to the 1e-6 it implies."""
 Optimize = Callable[
     [Callable[[np.ndarray], float], np.ndarray, np.ndarray, np.ndarray | None, int],
     OptimizerRecord,
@@ -76,15 +93,38 @@ def settle(
     floored[n_theta:] = model.floored(x[n_theta:])
     if floored.any():  # at the bound the fit reached on the variance scale: no noisy test
         return best, floored
+    best = replace(best, evaluations=best.evaluations + 1)
+    return best, _tested(fun, x, best.objective, model, mask)
+
+
+def tolerance(n: int) -> float:
+    """How much the criterion (−2ℓ) may rise over a move by :data:`STEP` towards 0 and still
+    be flat there: :data:`FLAT` per row, at most :data:`FLAT_MAX`."""
+    return min(FLAT * max(1, n), FLAT_MAX)
+
+
+def flat(value: float, objective: float, n: int) -> bool:
+    """The one rule naming a stratum vanished: the criterion ``value`` after the move towards 0
+    is below ``objective`` (the fit's) plus :func:`tolerance` (it falls, or is flat to its
+    accuracy); False where it rises (an interior optimum) or is not finite."""
+    return bool(value < objective + tolerance(n))
+
+
+def _tested(
+    fun: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    objective: float,
+    model: ResidualModel,
+    mask: np.ndarray,
+) -> np.ndarray:
+    """``mask`` where moving its ratios by :data:`STEP` towards 0 leaves the criterion flat
+    (:func:`flat`, one evaluation), all False otherwise."""
     moved = np.where(mask, x - STEP, x)
     try:
         value = fun(moved)
     except np.linalg.LinAlgError:
         value = math.inf
-    best = replace(best, evaluations=best.evaluations + 1)
-    if not value < best.objective + FLAT * max(1, model.n):  # rises towards 0: interior
-        return best, np.zeros(x.size, dtype=bool)
-    return best, mask
+    return mask if flat(value, objective, model.n) else np.zeros(x.size, dtype=bool)
 
 
 def settled(model: ResidualModel, n_theta: int, x: np.ndarray) -> np.ndarray:
@@ -97,6 +137,49 @@ def settled(model: ResidualModel, n_theta: int, x: np.ndarray) -> np.ndarray:
     if vanished_strata(model, x[n_theta:]):  # the reference's: every ratio runs off with it
         mask[n_theta:] |= model.vanishing(np.full(model.size, -np.inf))
     return mask
+
+
+def reloaded(
+    fun: Callable[[np.ndarray], float],
+    model: ResidualModel,
+    n_theta: int,
+    x: np.ndarray,
+    objective: float,
+) -> np.ndarray:
+    """The mask of :func:`settle` recomputed for a saved fit that did not store it (files
+    written before the fit's verdict was saved): by the fit's rule at the saved point x with its
+    criterion ``objective`` (``fun``: the criterion of x), a vanished reference stratum's as
+    :func:`settled`. A small interior ratio (the criterion rises towards 0) is not named, as
+    the fit did not (review rv19 LOW-1: every ratio below :data:`~.variance.VANISHED` was)."""
+    x = np.asarray(x, dtype=float)
+    if vanished_strata(model, x[n_theta:]):
+        return settled(model, n_theta, x)
+    mask = np.zeros(x.size, dtype=bool)
+    mask[n_theta:] = model.vanishing(x[n_theta:])
+    if not mask.any():
+        return mask
+    floored = np.zeros(x.size, dtype=bool)
+    floored[n_theta:] = model.floored(x[n_theta:])
+    if floored.any():
+        return floored
+    return _tested(fun, x, objective, model, mask)
+
+
+def held_strata(model: ResidualModel, n_theta: int, mask: np.ndarray, phi: np.ndarray) -> list[str]:
+    """The labels of the VarIdent strata the fit named vanished (``mask`` over x = (θ, φ), as
+    :func:`settle` or :func:`settled` gave it): a vanished reference's
+    (:func:`.reference.vanished_strata`), else those of the masked ratios; [] when none, or when
+    the variance part is not one VarIdent. What :func:`message` names, and what the df hold
+    at their boundary (:mod:`mixedfit.inference.residual_varpar`)."""
+    part = model.variance
+    if not np.asarray(mask).any() or not isinstance(part, IdentPart):
+        return []
+    gone = vanished_strata(model, phi)
+    if gone:
+        return gone
+    nc = model.split(np.asarray(phi, dtype=float))[0].size
+    chosen = np.flatnonzero(np.asarray(mask)[n_theta + nc :])
+    return [part.labels[part.free[i]] for i in chosen]
 
 
 def message(
