@@ -292,9 +292,9 @@ def _fit_one(
     boundary = model.at_bound(phi)
     boundary = vanished.joined(boundary, model, crit.n_theta, vanished_mask, phi)
     boundary = limit_message(best.theta, crit.layout, names, model) or boundary
-    held = vanished_mask if vanished_mask.any() else None
+    gone = vanished_mask if vanished_mask.any() else None
     return ResidualFit(
-        theta, phi, objective, reml, best, solution, factor, model, check, boundary, vanished=held
+        theta, phi, objective, reml, best, solution, factor, model, check, boundary, vanished=gone
     )
 
 

@@ -49,8 +49,8 @@ def reference_vanished(
         held = vanished.settled(first.model, n, first.record.theta)
         boundary = vanished.joined(first.boundary, first.model, n, held, first.phi)
         record = replace(first.record, evaluations=total + second.record.evaluations)
-        held = held if held.any() else None
-        return replace(first, record=record, boundary=boundary, vanished=held)
+        gone = held if held.any() else None
+        return replace(first, record=record, boundary=boundary, vanished=gone)
     return mapped_back(second, first.record, first.model, back, terms, X, y, names)
 
 
@@ -96,5 +96,6 @@ def mapped_back(
     boundary = limit_message(x, crit.layout, names, model) or boundary
     mask = held if held.any() else None
     return ResidualFit(
-        theta, phi, objective, second.reml, record, solution, factor, model, None, boundary, None, mask
-    )
+        theta, phi, objective, second.reml, record, solution, factor, model, None, boundary,
+        vanished=mask,
+    )  # fmt: skip
