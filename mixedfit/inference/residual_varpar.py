@@ -20,18 +20,19 @@ tests/reference/structured_sat). From the blocked factor of the rows whitened at
 (log|Λ_R| is the factor's ``−log_weights``); at σ² = r²/(n − p) (ML: r²/n) it equals the
 profiled criterion the fit minimized.
 
-A VarIdent stratum whose variance vanished (the boundary probe left its ratio at the floor, with a
-BoundaryWarning) is held there: its log ratio is left out of the Hessian (its rows and columns of
-W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that direction, so
-the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1; van2 against
-a dense R computation with the variance exactly 0, tests/reference/cov_probe/van2_sat.R); a tiny
-ratio at an interior optimum (the criterion rises towards 0) is not held (review rv10 HIGH-4). A
-vanished *reference* stratum (σ² itself → 0, Φ's derivatives lost to rounding in that
-parameterization) is handled by referring ψ to the smallest stratum kept, where the vanished one
-is held as above (the df do not depend on the parameterization; Kenward–Roger, whose ψ must be
-the fit's, refuses). At such tiny ratios the deviance and Φ come from the QR of the whitened rows
-(:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit ends at δ ≈ 3e-7 and the
-cross products' Hessian was indefinite (van2 + AR1, tests/reference/cov_probe/van2_ar1_sat.R).
+A VarIdent stratum whose variance vanished (named so by the fit, in its BoundaryWarning:
+:attr:`.ResidualFit.vanished`) is held there: its log ratio is left out of the Hessian (its rows and
+columns of W are 0), as lme4 drops a θ on its bound; the criterion is flat to rounding in that
+direction, so the full Hessian's definiteness was decided by the units of y (review rv9 MEDIUM-1;
+van2 against a dense R computation with the variance exactly 0,
+tests/reference/cov_probe/van2_sat.R); a tiny ratio at an interior optimum (the criterion rises
+towards 0) is not held (review rv10 HIGH-4). A vanished *reference* stratum (σ² itself → 0, Φ's
+derivatives lost to rounding in that parameterization) is handled by referring ψ to the smallest
+stratum kept, where the vanished one is held as above (the df do not depend on the parameterization;
+Kenward–Roger, whose ψ must be the fit's, refuses). At such tiny ratios the deviance and Φ come from
+the QR of the whitened rows (:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit
+ends at δ ≈ 3e-7 and the cross products' Hessian was indefinite (van2 + AR1,
+tests/reference/cov_probe/van2_ar1_sat.R).
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ fewer evaluations here, but genuine ratios of 1e-2 or 300 ended at wrong optima,
 their boundary tested by :mod:`.probe` (sleepstudy: ~2,000 evaluations instead of ~6,000). For a
 fit that ends without that, :func:`settle` recognizes the boundary: ratios at their floor (or, below
 :data:`~.variance.VANISHED`, where moving them a tenth lowers the criterion or leaves it flat, one
-evaluation) vanished, and :func:`message` gives the warning (``mixedfit.BoundaryWarning``). The fit
+evaluation; :func:`flat`, the one rule) vanished, and :func:`message` gives the warning
+(``mixedfit.BoundaryWarning``). That mask is the fit's verdict (:attr:`.ResidualFit.vanished`):
+saved with it and held by the df (:func:`held_strata`), never decided again (review rv19 LOW-1,
+LOW-2). The fit
 then gets no derivative check (as at the σ → 0 limit of :mod:`..vanishing`): with those ratios left
 out as on their bound, the check's central differences (step 1e-4) of the other parameters still see
 the noise, a spurious failure. A small ratio at an interior optimum above the floor (the criterion
@@ -81,7 +84,7 @@ def settle(
 ) -> tuple[OptimizerRecord, np.ndarray]:
     """``best`` (the evaluation counted) and the mask over x = (θ, φ) of its ratios at the
     boundary: those below :data:`~.variance.VANISHED` when moving them by :data:`STEP` towards
-    0 lowers the criterion or leaves it flat (:data:`FLAT`; all False otherwise). The point is
+    0 lowers the criterion or leaves it flat (:func:`flat`; all False otherwise). The point is
     not moved: the criterion's noise grows like 1/δ² (a saved fit would no longer reproduce its
     criterion to 1e-9)."""
     x = np.asarray(best.theta, dtype=float)
