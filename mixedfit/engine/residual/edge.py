@@ -186,7 +186,9 @@ def _near_edge(
             more = None
         if more is not None:
             total += more.record.evaluations + 1
-            if value(more) <= current + RESTART_GAIN:  # the same optimum, or lower
+            # the continuation only where it is no worse: the reported fit is the best seen
+            # (rv19 LOW-5: up to RESTART_GAIN worse was taken)
+            if value(more) <= current:
                 near = replace(more, record=replace(more.record, start=near.record.start))
     record = replace(near.record, evaluations=total, start=f"{near.record.start}, near an edge")
     return replace(near, record=record, near_edge=None), total
