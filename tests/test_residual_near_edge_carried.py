@@ -181,7 +181,7 @@ def test_rewatched_carries_near_edge(
 def test_near_edge_continuation_never_worse(stages: dict[str, Any]) -> None:
     """A continuation of the near-edge restart ending higher (by less than RESTART_GAIN) is not
     taken (rv19 LOW-5: it was): the reported value is the best seen, R's maximum."""
-    fit, terms, X, y, max_evals, fit_one = stages["edge"]
+    fit, terms, X, y, max_evals, _ = stages["edge"]
     layout = ThetaLayout(tuple(terms))
     span = _spanning(layout)
     assert span is not None
