@@ -162,7 +162,8 @@ def _near_edge(
     total: int,
 ) -> tuple[ResidualFit | None, int]:
     """``fit.near_edge`` (a restart's optimum with |φ| ≥ :data:`.multistart.EDGE_PHI`),
-    continued from where it stopped if its budget stopped it, when its criterion (and the dense
+    continued from where it stopped if its budget stopped it (the continuation taken where it
+    is no worse: the best point seen is reported), when its criterion (and the dense
     one there: the whitened one degrades near φ = ±1) is below the best edge's (``edge``) and
     the fit's (``own`` its dense value) by more than :data:`..restart.RESTART_GAIN`; else None.
     Lane floor: R's maximum at φ = 0.9999927, 0.72 above the fit at φ = 0.999997, 1.65 above the

@@ -68,7 +68,8 @@ class ResidualFit:
         :meth:`.ResidualModel.at_bound`), for a warning; None otherwise.
     near_edge : ResidualFit or None
         A restart lower than this fit that ended near an edge φ → ±1 (:mod:`.multistart`
-        keeps it; :mod:`.edge` reports it where it is above both edges too); None otherwise.
+        keeps it, the stages before the edge check carry it, :func:`carried`; :mod:`.edge`
+        reports it where it is above both edges too); None otherwise.
     """
 
     theta: np.ndarray
