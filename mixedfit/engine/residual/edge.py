@@ -149,6 +149,8 @@ def edge_check(
 
 
 _TOWARDS = "from the edge's optimum inside"
+
+ROUNDING = 1e-12  # relative: a near-edge continuation this much worse is the same optimum
 """The record's ``start`` of a fit found by :func:`_towards`."""
 
 
@@ -162,7 +164,8 @@ def _near_edge(
     total: int,
 ) -> tuple[ResidualFit | None, int]:
     """``fit.near_edge`` (a restart's optimum with |φ| ≥ :data:`.multistart.EDGE_PHI`),
-    continued from where it stopped if its budget stopped it, when its criterion (and the dense
+    continued from where it stopped if its budget stopped it (the continuation taken where it
+    is no worse: the best point seen is reported), when its criterion (and the dense
     one there: the whitened one degrades near φ = ±1) is below the best edge's (``edge``) and
     the fit's (``own`` its dense value) by more than :data:`..restart.RESTART_GAIN`; else None.
     Lane floor: R's maximum at φ = 0.9999927, 0.72 above the fit at φ = 0.999997, 1.65 above the
@@ -186,7 +189,10 @@ def _near_edge(
             more = None
         if more is not None:
             total += more.record.evaluations + 1
-            if value(more) <= current + RESTART_GAIN:  # the same optimum, or lower
+            # the continuation only where it is no worse: the reported fit is the best seen
+            # (rv19 LOW-5: up to RESTART_GAIN worse was taken); a rounding allowance, so a
+            # converged continuation ending on the same optimum is not refused for its last bits
+            if value(more) <= current + ROUNDING * max(1.0, abs(current)):
                 near = replace(more, record=replace(more.record, start=near.record.start))
     record = replace(near.record, evaluations=total, start=f"{near.record.start}, near an edge")
     return replace(near, record=record, near_edge=None), total

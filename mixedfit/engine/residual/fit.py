@@ -46,7 +46,7 @@ from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
 from .rereference import reference_vanished
-from .result import ResidualFit
+from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import IdentPart
 
@@ -155,11 +155,14 @@ def fit_residual(
     # an AR(1) residual beside a structured term: its mirrored and φ = ±0.5 modes (multistart.py)
     first = fit
     fit = restarted(fit, terms, fit_one, max_evals)
+    restarts = fit  # its near-edge optimum (multistart.py) is edge_check's to judge
     if fit.objective < first.objective:  # a restart's reference stratum running off (probe.py)
         fit = rewatched(fit, terms, X, y, max_evals, fit_one, names)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
+    # whichever fit the stages above ended at (each carries it too; rv19 MEDIUM-1)
+    fit = carried(fit, restarts)
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)

@@ -35,7 +35,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from ..threads import single_threaded
 from .criterion import ResidualCriterion
-from .result import SCALE_ROOM, ResidualFit, residual_at_limit
+from .result import SCALE_ROOM, ResidualFit, carried, residual_at_limit
 from .structure import ResidualModel
 
 __all__ = [
@@ -242,9 +242,10 @@ def limit_fit(
         factor = crit.factor_at(phi)
         factor.update(theta)  # the factor holds θ̂, as a fit's does
     boundary = limit_message(best.theta, layout, names, fit.model)
-    return ResidualFit(
+    moved = ResidualFit(
         theta, phi, best.objective, fit.reml, best, solution, factor, fit.model, None, boundary
     )
+    return carried(moved, fit)  # a restart's near-edge optimum, for edge_check (rv19)
 
 
 def _upper(crit: ResidualCriterion) -> np.ndarray | None:
@@ -308,5 +309,6 @@ def interior_retry(
     total = fit.record.evaluations + other.record.evaluations
     inside = not vanishing.at_limit(other.record.theta, layout)
     if inside and other.objective < fit.objective - RESTART_GAIN:
-        return replace(other, record=replace(other.record, evaluations=total))
+        # a restart's near-edge optimum kept for edge_check (rv19)
+        return carried(replace(other, record=replace(other.record, evaluations=total)), fit)
     return replace(fit, record=replace(fit.record, evaluations=total))

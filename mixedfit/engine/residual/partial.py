@@ -33,7 +33,7 @@ from ..reterm import ReTerm, ThetaLayout
 from .probe import WatchedFit, probed
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
-from .result import ResidualFit
+from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import IdentPart
 
@@ -113,7 +113,8 @@ def partial_retry(
         # the noise of its tiny ratio: Oxboys by halves, ML, 0.016 above the limit there)
         if there.objective < best.objective - RESTART_GAIN:
             best = there
-    return replace(best, record=replace(best.record, evaluations=spent))
+    # a restart's near-edge optimum kept for edge_check (rv19)
+    return carried(replace(best, record=replace(best.record, evaluations=spent)), fit)
 
 
 def _refit(

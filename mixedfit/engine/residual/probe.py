@@ -46,7 +46,7 @@ from . import dense_probe, tiny_interior
 from .criterion import ResidualCriterion
 from .reference import Moved, candidates, sd_mask
 from .rereference import mapped_back
-from .result import ResidualFit
+from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import VANISHED, IdentPart
 
@@ -210,7 +210,8 @@ def rewatched(
     if part.reference not in cand:
         return fit
     record = replace(fit.record, theta_start=fit.record.theta)
-    return probed(record, cand, fit.model, terms, X, y, max_evals, fit_one, names, fit.reml)
+    found = probed(record, cand, fit.model, terms, X, y, max_evals, fit_one, names, fit.reml)
+    return carried(found, fit)  # a restart's near-edge optimum, for edge_check (rv19)
 
 
 def _interior(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from ..solution import Solution
 from ..vanishing import LIMIT_SD, at_limit, largest_sd
 from .structure import ResidualModel
 
-__all__ = ["SCALE_ROOM", "ResidualFit", "residual_at_limit"]
+__all__ = ["SCALE_ROOM", "ResidualFit", "carried", "residual_at_limit"]
 
 SCALE_ROOM = 100.0
 """A residual structure whose largest VarIdent multiplier is above this many times its smallest
@@ -68,7 +68,8 @@ class ResidualFit:
         :meth:`.ResidualModel.at_bound`), for a warning; None otherwise.
     near_edge : ResidualFit or None
         A restart lower than this fit that ended near an edge φ → ±1 (:mod:`.multistart`
-        keeps it; :mod:`.edge` reports it where it is above both edges too); None otherwise.
+        keeps it, the stages before the edge check carry it, :func:`carried`; :mod:`.edge`
+        reports it where it is above both edges too); None otherwise.
     vanished : ndarray or None
         The fit's verdict on vanished residual variances: the mask over x = (θ, φ) of
         :func:`.vanished.settle` (or :func:`.vanished.settled` after the boundary probe) whose
@@ -125,3 +126,19 @@ class ResidualFit:
         """σ̂²Λ_R of the given rows (of one subject), shape (m, m); 0 at the σ → 0 limit."""
         block = self.model.block(self.phi, rows)
         return np.zeros_like(block) if self.at_limit else self.sigma**2 * block
+
+
+def carried(new: ResidualFit, *old: ResidualFit | None) -> ResidualFit:
+    """``new`` holding the lowest of its own and ``old``'s near-edge optima (``near_edge``, set
+    by :func:`.multistart.restarted`, judged by :func:`.edge.edge_check`): for a stage between
+    the two that builds a new fit instead of replacing the one it was given (:mod:`.limit`,
+    :mod:`.probe`, :mod:`.partial`; reviewer rv19 MEDIUM-1: a near-edge optimum above the σ → 0
+    limit was dropped once the limit won). ``new`` itself when it already holds the lowest."""
+    near = new.near_edge
+    for fit in old:
+        other = None if fit is None else fit.near_edge
+        if other is not None and (near is None or other.objective < near.objective):
+            near = other
+    if near is new.near_edge:
+        return new
+    return replace(new, near_edge=near)
