@@ -1,5 +1,5 @@
 """The closest gap of a CAR(1) correlation at its bound Phi = 0 is taken within subjects
-(issue 12, review rv18 LOW-3; ``mixedfit/engine/residual/polish.py``, ``closest_gap``).
+(issue 12, review rv18 LOW-3; ``mixedfit/engine/residual/bound_probe.py``, ``closest_gap``).
 
 White noise with a random intercept (rv18's car1/c7, ML): the supremum is at Phi = 0, nlme's
 model without the CAR(1) (tests/reference/cov_car1_gap/make_car1_gap.R; nlme's corCAR1 fit
@@ -23,7 +23,7 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.engine.residual import fit as fit_module
-from mixedfit.engine.residual.polish import VANISHED_CORRELATION, closest_gap
+from mixedfit.engine.residual.bound_probe import VANISHED_CORRELATION, closest_gap
 from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent / "reference" / "cov_car1_gap"

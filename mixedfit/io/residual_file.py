@@ -41,6 +41,7 @@ from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.attained import attained_value
+from ..engine.residual.bound_probe import checked_lower
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -51,7 +52,6 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
-from ..engine.residual.polish import checked_lower
 from ..engine.threads import single_threaded
 from ..exceptions import (
     ConvergenceWarning,
