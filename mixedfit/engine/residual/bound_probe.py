@@ -17,11 +17,13 @@ from .criterion import ResidualCriterion
 __all__ = [
     "INSIDE_CORRELATION",
     "INSIDE_DROP",
+    "INSIDE_NOISE",
     "UPPER_STEP",
     "VANISHED_CORRELATION",
     "car1_entries",
     "checked_lower",
     "closest_gap",
+    "falls",
 ]
 
 
@@ -31,9 +33,23 @@ check's step (1e-4) from it, as lme4's θ within that step of 0."""
 INSIDE_CORRELATION = 1e-2
 """The correlation between the closest distinct times at which a CAR(1) correlation at its
 bound 0 is tested from inside the box (:func:`checked_lower`)."""
-INSIDE_DROP = 1e-6
-"""Largest fall of the criterion (relative to max(1, |criterion|)) from a CAR(1) correlation at
-its bound 0 to :data:`INSIDE_CORRELATION` for the bound to stand (review rv16 finding 3)."""
+INSIDE_DROP = 1e-4
+"""Largest fall of the criterion −2 log L from a parameter at its bound to the point tested
+inside the box (:data:`INSIDE_CORRELATION`, :data:`UPPER_STEP`) for the bound to stand (review
+rv16 finding 3), absolute (review rv18 LOW-4): a loss in ℓ does not grow with the criterion,
+whose size grows with n and with the units of y (log σ²). bound2's 1e-6 relative to |criterion|
+let a CAR(1) correlation stopped on its plateau pass with 0.08 lost in −2 log L at 6,000 rows
+(tests/test_residual_car1_large.py). At a bound that stands, the criterion rises into the box."""
+INSIDE_NOISE = 1e-9
+"""The fall, relative to |criterion|, below which it is the criterion's rounding (the polish's
+resolution, :data:`.polish.POLISH_ROUNDS`): it replaces :data:`INSIDE_DROP` only above
+|criterion| = 1e5 (~10,000 rows in units where σ ~ 10⁴)."""
+
+
+def falls(drop: float, f0: float) -> bool:
+    """Whether the criterion falls into the box by ``drop`` from ``f0`` at the bound: more than
+    :data:`INSIDE_DROP`, or :data:`INSIDE_NOISE` relative to ``f0`` if that is larger."""
+    return drop > max(INSIDE_DROP, INSIDE_NOISE * abs(f0))
 
 
 def car1_entries(crit: ResidualCriterion) -> list[tuple[int, float]]:
@@ -96,7 +112,7 @@ def checked_lower(
 
     The bound stands only if the criterion does not fall into the box: with ``fun``, it is
     evaluated at a correlation of :data:`INSIDE_CORRELATION` (a step on the correlation's own
-    scale, where its derivative at 0 is finite), and a fall of more than :data:`INSIDE_DROP`
+    scale, where its derivative at 0 is finite), and a fall (:func:`falls`)
     gives the message (a fit stopped on the flat plateau while the optimum has a real
     correlation, review rv16 finding 3). Without ``fun``, the bound is taken as it is. Upper
     bounds of φ (a spatial range) likewise: :func:`_upper_bounds`."""
@@ -113,7 +129,7 @@ def checked_lower(
             inside = x.copy()
             inside[k] = np.log(-np.log(INSIDE_CORRELATION) / gap)
             drop = f0 - _value(fun, inside)
-            if drop > INSIDE_DROP * max(1.0, abs(f0)):
+            if falls(drop, f0):
                 return crit.lower(), (
                     "the model failed to converge: a CAR(1) correlation stopped at its bound "
                     f"Phi = 0 while the criterion falls into the box (by {drop:.3g} at a "
@@ -148,7 +164,7 @@ def _upper_bounds(
     bound (a spatial range at its bound: the ridge's limit, where the criterion is flat to its
     accuracy): left out of the check (``lower`` raised to x, so the check takes forward
     differences and does not judge them, as at a lower bound) if the criterion does not fall
-    :data:`UPPER_STEP` further into the box by more than :data:`INSIDE_DROP` (relative);
+    :data:`UPPER_STEP` further into the box (:func:`falls`);
     otherwise the message. The check's central differences there judge the ridge's noise: a
     nugget-and-range ridge within subjects with subject effects in X stopped at a range of
     3.1e8, 0.28 of its bound, with "Hessian not positive definite"."""
@@ -161,7 +177,7 @@ def _upper_bounds(
             inside = x.copy()
             inside[k] = x[k] - UPPER_STEP
             drop = f0 - _value(fun, inside)
-            if drop > INSIDE_DROP * max(1.0, abs(f0)):
+            if falls(drop, f0):
                 name = crit.model.names[k - n]
                 return crit.lower(), (
                     f"the model failed to converge: {name} stopped at its upper bound while "

@@ -1,0 +1,93 @@
+"""The fall into the box that rejects a CAR(1) correlation at its bound Phi = 0 is absolute in
+−2 log L (issue 12, review rv18 LOW-4; ``mixedfit/engine/residual/bound_probe.py``, ``falls``).
+
+bound2's threshold was 1e-6 relative to |−2 log L|, which grows with n and with the units of y.
+On 9,500 rows with σ ~ 1000 (|−2 log L| = 1.58e5: a threshold of 0.158) a fit stopped on the
+plateau beside Phi = 0 loses 0.070 in ℓ to nlme's CAR(1) fit (Phi = 0.0067), and the criterion
+falls by 0.106 at the probe's correlation of 1e-2: no warning on main. The threshold is now
+1e-4 (:data:`INSIDE_DROP`). The ordinary fit of the same data and a fit at its bound (the CAR(1)
+over permuted times) still pass. References: nlme's gls (make_car1_large.R).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mixedfit as mf
+from mixedfit.engine.residual import fit as fit_module
+from mixedfit.engine.residual.bound_probe import INSIDE_DROP, VANISHED_CORRELATION
+from mixedfit.exceptions import ConvergenceWarning
+
+HERE = Path(__file__).parent / "reference" / "cov_car1_large"
+REF = json.loads((HERE / "car1_large.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def large() -> pd.DataFrame:
+    return pd.read_csv(HERE / "car1_large.csv.gz")
+
+
+def _fit(data: pd.DataFrame, time: str = "t") -> mf.ResidualMixedModel:
+    return mf.gls("y ~ t", data, reml=False, residual=mf.CAR1(time, "id"))
+
+
+def _convergence(seen: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_reference_loss_is_below_the_old_threshold() -> None:
+    """The plateau's loss (2 × 0.070 in −2 log L, nlme) bounds the probe's fall: below bound2's
+    1e-6 × |−2 log L|, far above :data:`INSIDE_DROP`."""
+    loss = 2.0 * (REF["car1_loglik"] - REF["bound_loglik"])
+    assert INSIDE_DROP < loss < 1e-6 * abs(2.0 * REF["bound_loglik"])
+
+
+def test_ordinary_fit_matches_nlme(large: pd.DataFrame) -> None:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(large)
+    assert not _convergence(seen)
+    assert fit.converged
+    assert fit.loglik == pytest.approx(REF["car1_loglik"], abs=1e-6)
+    assert float(fit.residual.params["Phi"]) == pytest.approx(REF["car1_phi"], rel=1e-3)
+
+
+def test_fit_at_the_bound_does_not_warn(large: pd.DataFrame) -> None:
+    """The CAR(1) over each subject's permuted times: the supremum is the bound (nlme stops at
+    Phi = 1.3e-7, 1e-5 below the fit without correlation); the probe's criterion rises."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(large, "t2")
+    assert not _convergence(seen)
+    assert fit.converged
+    assert fit.loglik == pytest.approx(REF["bound_loglik"], abs=1e-6)
+    assert fit.loglik >= REF["t2_loglik"]
+    assert float(fit.residual.params["Phi"]) < VANISHED_CORRELATION
+
+
+def test_stuck_on_the_plateau_warns(large: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polish returning its optimum with the correlation at 1e-6 between visits one time
+    unit apart: was silent, now a ConvergenceWarning."""
+    polish = fit_module._polish
+
+    def stop(fun, best, *args):  # type: ignore[no-untyped-def]
+        best = polish(fun, best, *args)
+        x = best.theta.copy()
+        x[0] = math.log(-math.log(1e-6))  # κ: the closest visits are 1 apart
+        return dataclasses.replace(best, theta=x, objective=fun(x), converged=True)
+
+    monkeypatch.setattr(fit_module, "_polish", stop)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(large)
+    assert any("falls into the box" in m for m in _convergence(seen)), _convergence(seen)
+    assert not fit.converged
+    assert fit.loglik == pytest.approx(REF["bound_loglik"], abs=1e-3)
+    assert fit.loglik < REF["car1_loglik"] - 0.05
