@@ -7,6 +7,11 @@ plateau beside Phi = 0 loses 0.070 in ℓ to nlme's CAR(1) fit (Phi = 0.0067), a
 falls by 0.106 at the probe's correlation of 1e-2: no warning on main. The threshold is now
 1e-4 (:data:`INSIDE_DROP`). The ordinary fit of the same data and a fit at its bound (the CAR(1)
 over permuted times) still pass. References: nlme's gls (make_car1_large.R).
+
+From 10,000 rows (MAX_NOBS, where lme4's derivative check is skipped) the fit ran no check at
+all, so a plateau stop passed whatever it lost; the bound probes now run there too (two
+evaluations), at the fit and on reload. The data twice over (19,000 rows, each subject copied
+under a new id): the ML criterion is twice the original's at every parameter, so nlme's ℓ × 2.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 import pytest
 
 import mixedfit as mf
+from mixedfit.engine.convergence import MAX_NOBS
 from mixedfit.engine.residual import fit as fit_module
 from mixedfit.engine.residual.bound_probe import INSIDE_DROP, VANISHED_CORRELATION
 from mixedfit.exceptions import ConvergenceWarning
@@ -32,6 +38,11 @@ REF = json.loads((HERE / "car1_large.json").read_text())
 @pytest.fixture(scope="module")
 def large() -> pd.DataFrame:
     return pd.read_csv(HERE / "car1_large.csv.gz")
+
+
+@pytest.fixture(scope="module")
+def twice(large: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([large, large.assign(id=large["id"] + "b")], ignore_index=True)
 
 
 def _fit(data: pd.DataFrame, time: str = "t") -> mf.ResidualMixedModel:
@@ -72,9 +83,9 @@ def test_fit_at_the_bound_does_not_warn(large: pd.DataFrame) -> None:
     assert float(fit.residual.params["Phi"]) < VANISHED_CORRELATION
 
 
-def test_stuck_on_the_plateau_warns(large: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The polish returning its optimum with the correlation at 1e-6 between visits one time
-    unit apart: was silent, now a ConvergenceWarning."""
+def _stuck(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polish returns its optimum with the correlation at 1e-6 between visits one time unit
+    apart (the closest)."""
     polish = fit_module._polish
 
     def stop(fun, best, *args):  # type: ignore[no-untyped-def]
@@ -84,6 +95,11 @@ def test_stuck_on_the_plateau_warns(large: pd.DataFrame, monkeypatch: pytest.Mon
         return dataclasses.replace(best, theta=x, objective=fun(x), converged=True)
 
     monkeypatch.setattr(fit_module, "_polish", stop)
+
+
+def test_stuck_on_the_plateau_warns(large: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was silent, now a ConvergenceWarning."""
+    _stuck(monkeypatch)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         fit = _fit(large)
@@ -91,3 +107,39 @@ def test_stuck_on_the_plateau_warns(large: pd.DataFrame, monkeypatch: pytest.Mon
     assert not fit.converged
     assert fit.loglik == pytest.approx(REF["bound_loglik"], abs=1e-3)
     assert fit.loglik < REF["car1_loglik"] - 0.05
+
+
+def test_above_max_nobs_ordinary_fit(twice: pd.DataFrame) -> None:
+    assert len(twice) >= MAX_NOBS
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(twice)
+    assert not _convergence(seen)
+    assert fit.converged
+    assert fit.loglik == pytest.approx(2.0 * REF["car1_loglik"], abs=2e-6)
+    assert float(fit.residual.params["Phi"]) == pytest.approx(REF["car1_phi"], rel=1e-3)
+
+
+def test_above_max_nobs_stuck_warns(
+    twice: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Stopped on the plateau, 0.14 below nlme's ℓ: was silent (no check from 10,000 rows), now
+    a ConvergenceWarning; its saved file's check, recomputed on loading, gives the same message."""
+    _stuck(monkeypatch)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(twice)
+    message = [m for m in _convergence(seen) if "falls into the box" in m]
+    assert message, _convergence(seen)
+    assert not fit.converged
+    assert fit.loglik == pytest.approx(2.0 * REF["bound_loglik"], abs=2e-3)
+    assert fit.loglik < 2.0 * REF["car1_loglik"] - 0.1
+    fit.save(tmp_path / "stuck.json")
+    monkeypatch.undo()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        loaded = mf.load_fit(tmp_path / "stuck.json")
+    assert not _convergence(seen)  # a record saved as not converged: no news on loading
+    assert not loaded.converged
+    check = loaded._engine.check  # recomputed on loading (none from 10,000 rows before)
+    assert check is not None and check.message == message[0]

@@ -14,7 +14,7 @@ from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivat
 from ..optimize import OptimizerRecord, minimize_theta
 from ..ridge import ridge_tangent
 from ..unbounded import second_opinion, structured_entries, unbounded
-from .bound_probe import checked_lower
+from .bound_probe import checked_lower, probe_check
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
@@ -142,9 +142,10 @@ def derivative_check(
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
     gradient and its evaluations, and ``converged=False`` with the check's message on failure.
     With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
-    check_with_gradient`)."""
+    check_with_gradient`). From :data:`MAX_NOBS` rows only the bound probes run
+    (:func:`.bound_probe.probe_check`)."""
     x = best.theta
-    if n >= MAX_NOBS or not x.size:
+    if not x.size:
         return best, None
     count = [0]
 
@@ -152,6 +153,12 @@ def derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
+    if n >= MAX_NOBS:
+        probed = probe_check(crit, x, fun)
+        record = replace(best, evaluations=best.evaluations + count[0])
+        if probed is not None and probed.message is not None:
+            record = replace(record, converged=False, message=probed.message)
+        return record, probed
     lower, inside = checked_lower(crit, x, fun)
     analytic = None if grad is None else check_with_gradient(grad, x, lower)
     if analytic is not None:
