@@ -12,6 +12,12 @@ From 10,000 rows (MAX_NOBS, where lme4's derivative check is skipped) the fit ra
 all, so a plateau stop passed whatever it lost; the bound probes now run there too (two
 evaluations), at the fit and on reload. The data twice over (19,000 rows, each subject copied
 under a new id): the ML criterion is twice the original's at every parameter, so nlme's ℓ × 2.
+
+Continuous times (tests/reference/cov_car1_continuous/, 10,000 rows, nlme's Phi = 0.29): a κ
+where the correlation is 1e-6 one time unit apart is on the plateau for nearly every pair, but
+0.986 between the closest times (0.001 apart), so the rule "vanished at the closest gap" did not
+probe it: a stop there, 898 below nlme's ℓ, passed silently. The probes now run when the
+correlation has vanished at the median gap too, and test there as well.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent / "reference" / "cov_car1_large"
 REF = json.loads((HERE / "car1_large.json").read_text())
+CONTINUOUS = HERE.parent / "cov_car1_continuous"
+REF_C = json.loads((CONTINUOUS / "car1_continuous.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +93,7 @@ def test_fit_at_the_bound_does_not_warn(large: pd.DataFrame) -> None:
 
 def _stuck(monkeypatch: pytest.MonkeyPatch) -> None:
     """The polish returns its optimum with the correlation at 1e-6 between visits one time unit
-    apart (the closest)."""
+    apart (the closest of the integer times)."""
     polish = fit_module._polish
 
     def stop(fun, best, *args):  # type: ignore[no-untyped-def]
@@ -143,3 +151,33 @@ def test_above_max_nobs_stuck_warns(
     assert not loaded.converged
     check = loaded._engine.check  # recomputed on loading (none from 10,000 rows before)
     assert check is not None and check.message == message[0]
+
+
+@pytest.fixture(scope="module")
+def continuous() -> pd.DataFrame:
+    return pd.read_csv(CONTINUOUS / "car1_continuous.csv.gz")
+
+
+def test_continuous_times_ordinary_fit(continuous: pd.DataFrame) -> None:
+    assert len(continuous) >= MAX_NOBS
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(continuous)
+    assert not _convergence(seen)
+    assert fit.converged
+    assert fit.loglik == pytest.approx(REF_C["car1_loglik"], abs=1e-6)
+    assert float(fit.residual.params["Phi"]) == pytest.approx(REF_C["car1_phi"], rel=1e-4)
+
+
+def test_continuous_times_stuck_warns(
+    continuous: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped where the correlation is 1e-6 a time unit apart (0.986 between the closest
+    times): was silent, now a ConvergenceWarning from the probe at the median gap."""
+    _stuck(monkeypatch)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = _fit(continuous)
+    assert any("(the median gap)" in m for m in _convergence(seen)), _convergence(seen)
+    assert not fit.converged
+    assert REF_C["bound_loglik"] < fit.loglik < REF_C["car1_loglik"] - 800  # close pairs kept
