@@ -34,14 +34,14 @@ VANISHED_CORRELATION = 1e-4
 """A CAR(1) correlation below this between the closest distinct times is at its bound 0: the
 check's step (1e-4) from it, as lme4's θ within that step of 0."""
 INSIDE_CORRELATION = 1e-2
-"""The correlation between the closest distinct times at which a CAR(1) correlation at its
-bound 0 is tested from inside the box (:func:`checked_lower`)."""
+"""The correlation between the closest distinct times (and the median gap) at which a CAR(1)
+correlation at its bound 0 is tested from inside the box (:func:`checked_lower`)."""
 INSIDE_DROP = 1e-4
 """Largest fall of the criterion −2 log L from a parameter at its bound to the point tested
 inside the box (:data:`INSIDE_CORRELATION`, :data:`UPPER_STEP`) for the bound to stand (review
 rv16 finding 3), absolute (review rv18 LOW-4): a loss in ℓ does not grow with the criterion,
 whose size grows with n and with the units of y (log σ²). bound2's 1e-6 relative to |criterion|
-let a CAR(1) correlation stopped on its plateau pass with 0.08 lost in −2 log L at 6,000 rows
+let a CAR(1) correlation stopped on its plateau pass with 0.14 lost in −2 log L at 9,500 rows
 (tests/test_residual_car1_large.py). At a bound that stands, the criterion rises into the box."""
 INSIDE_NOISE = 1e-9
 """The fall, relative to |criterion|, below which it is the criterion's rounding (the polish's
