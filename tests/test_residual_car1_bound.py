@@ -1,5 +1,5 @@
 """A CAR(1) correlation at its bound Phi = 0 in the residual fit's derivative check (issue 12,
-review rv15 finding 4; ``mixedfit/engine/residual/polish.py``, ``checked_lower``).
+review rv15 finding 4; ``mixedfit/engine/residual/bound_probe.py``, ``checked_lower``).
 
 The first example of docs/repeated-measures.md, Orthodont's ``(age | Subject)`` with
 ``CAR1("age", "Subject") & VarPower("age")`` (REML), has its supremum at Phi = 0: the fit stops
@@ -24,7 +24,7 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.engine.residual import fit as fit_module
-from mixedfit.engine.residual.polish import VANISHED_CORRELATION
+from mixedfit.engine.residual.bound_probe import VANISHED_CORRELATION
 from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent

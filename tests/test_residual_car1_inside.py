@@ -1,6 +1,6 @@
 """A CAR(1) correlation at its bound Phi = 0 is left out of the derivative check only if the
 criterion does not fall into the box (issue 12, review rv16 finding 3;
-``mixedfit/engine/residual/polish.py``, ``checked_lower``).
+``mixedfit/engine/residual/bound_probe.py``, ``checked_lower``).
 
 car1b left κ (Phi = exp(−e^κ)) out of the check wherever the correlation between the closest
 times was below 1e-4, whatever the criterion did inside: a fit stopped on that flat plateau
@@ -26,7 +26,7 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.engine.residual import fit as fit_module
-from mixedfit.engine.residual.polish import VANISHED_CORRELATION
+from mixedfit.engine.residual.bound_probe import VANISHED_CORRELATION
 from mixedfit.exceptions import ConvergenceWarning
 
 HERE = Path(__file__).parent / "reference" / "cov_car1_inside"

@@ -21,17 +21,17 @@ is one of :data:`.structure_codec.STRUCTURES` and its fields are checked before 
 (nothing is evaluated but the formula, after safe mode's check); the structure is bound to the
 stored frame (the time, subject and nesting checks of a fit), the criterion at the stored (θ̂,
 φ̂) is recomputed (relative 1e-9), and β̂, σ̂, b̂ and the structure's parameters (relative 1e-8)
-must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (below
-:data:`~mixedfit.engine.convergence.MAX_NOBS` rows): a stored fit whose point fails it loads
-with a :class:`~mixedfit.exceptions.ConvergenceWarning`. A file saved before mixedfit took
-nlme's reference level, which reproduces under the earlier binding, is fitted again from its data
-with a warning (:mod:`.old_reference`).
+must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (from
+:data:`~mixedfit.engine.convergence.MAX_NOBS` rows its bound probes only, as the fit): a stored
+fit whose point fails it loads with a :class:`~mixedfit.exceptions.ConvergenceWarning`. A file
+saved before mixedfit took nlme's reference level, which reproduces under the earlier binding, is
+fitted again from its data with a warning (:mod:`.old_reference`).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +45,7 @@ from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.attained import attained_value
+from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -55,7 +56,6 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
-from ..engine.residual.polish import checked_lower
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -279,8 +279,8 @@ def restore_residual(
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
         limit = edge_message(edge, -stored / 2, None, bound_term, gone)
-    elif factor.n < MAX_NOBS and x.size and limit is None and not held.any():  # as the fit
-        check = _derivative_check(crit, x, reml, record, where)
+    elif x.size and limit is None and not held.any():  # as the fit
+        check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
     if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
@@ -337,19 +337,28 @@ def _compare_params(stored: Any, recomputed: dict[str, float], where: str) -> No
 
 
 def _derivative_check(
-    crit: ResidualCriterion, x: np.ndarray, reml: bool, record: OptimizerRecord, where: str
-) -> ConvergenceCheck:
+    crit: ResidualCriterion,
+    x: np.ndarray,
+    reml: bool,
+    record: OptimizerRecord,
+    where: str,
+    full: bool,
+) -> ConvergenceCheck | None:
     """lme4's derivative check at the stored (θ̂, φ̂), recomputed (not trusted): a converged
-    record whose point fails it loads with a ConvergenceWarning."""
+    record whose point fails it loads with a ConvergenceWarning. Without ``full`` (from
+    MAX_NOBS rows) only the bound probes, as the fit (:func:`.bound_probe.probe_check`)."""
     with single_threaded():
 
         def fun(z: np.ndarray) -> float:
             return crit.objective(z, reml)
 
-        lower, inside = checked_lower(crit, x, fun)
-        check = check_convergence(fun, x, lower)
-        if inside is not None:  # the more specific cause
-            check = replace(check, message=inside)
+        if not full:
+            probed = probe_check(crit, x, fun)
+            if probed is None:
+                return None
+            check = probed
+        else:
+            check = _full_check(crit, x, fun)
     if check.message is not None and record.converged:
         warnings.warn(
             f"the fit saved in {where} records a converged optimizer, but at its saved "
@@ -357,4 +366,15 @@ def _derivative_check(
             ConvergenceWarning,
             stacklevel=4,
         )
+    return check
+
+
+def _full_check(
+    crit: ResidualCriterion, x: np.ndarray, fun: Callable[[np.ndarray], float]
+) -> ConvergenceCheck:
+    """lme4's check with the bounds of :func:`.bound_probe.checked_lower`."""
+    lower, inside = checked_lower(crit, x, fun)
+    check = check_convergence(fun, x, lower)
+    if inside is not None:  # the more specific cause
+        return replace(check, message=inside)
     return check

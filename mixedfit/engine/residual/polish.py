@@ -5,7 +5,6 @@ optimum first (:func:`certified`); and lme4's derivative check at the end
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,8 +14,8 @@ from ..convergence import MAX_NOBS, ConvergenceCheck, check_convergence, derivat
 from ..optimize import OptimizerRecord, minimize_theta
 from ..ridge import ridge_tangent
 from ..unbounded import second_opinion, structured_entries, unbounded
-from .by import ByCorrelation
-from .correlation import AR1Part, CAR1Part, CorrelationPart
+from .bound_probe import checked_lower, probe_check
+from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient
@@ -25,16 +24,10 @@ __all__ = [
     "CERTIFY_DECREASE",
     "CERTIFY_MAX",
     "CERTIFY_STEP",
-    "INSIDE_CORRELATION",
-    "INSIDE_DROP",
     "POLISH_ROUNDS",
     "POLISH_STEP",
     "SMALL_SD",
-    "UPPER_STEP",
-    "VANISHED_CORRELATION",
-    "car1_entries",
     "certified",
-    "checked_lower",
     "derivative_check",
     "flat",
     "polish",
@@ -149,9 +142,10 @@ def derivative_check(
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
     gradient and its evaluations, and ``converged=False`` with the check's message on failure.
     With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
-    check_with_gradient`)."""
+    check_with_gradient`). From :data:`MAX_NOBS` rows only the bound probes run
+    (:func:`.bound_probe.probe_check`)."""
     x = best.theta
-    if n >= MAX_NOBS or not x.size:
+    if not x.size:
         return best, None
     count = [0]
 
@@ -159,6 +153,12 @@ def derivative_check(
         count[0] += 1
         return crit.objective(z, reml)
 
+    if n >= MAX_NOBS:
+        probed = probe_check(crit, x, fun)
+        record = replace(best, evaluations=best.evaluations + count[0])
+        if probed is not None and probed.message is not None:
+            record = replace(record, converged=False, message=probed.message)
+        return record, probed
     lower, inside = checked_lower(crit, x, fun)
     analytic = None if grad is None else check_with_gradient(grad, x, lower)
     if analytic is not None:
@@ -177,130 +177,6 @@ def derivative_check(
     if check.message is not None:
         record = replace(record, converged=False, message=check.message)
     return record, check
-
-
-VANISHED_CORRELATION = 1e-4
-"""A CAR(1) correlation below this between the closest distinct times is at its bound 0: the
-check's step (1e-4) from it, as lme4's θ within that step of 0."""
-INSIDE_CORRELATION = 1e-2
-"""The correlation between the closest distinct times at which a CAR(1) correlation at its
-bound 0 is tested from inside the box (:func:`checked_lower`)."""
-INSIDE_DROP = 1e-6
-"""Largest fall of the criterion (relative to max(1, |criterion|)) from a CAR(1) correlation at
-its bound 0 to :data:`INSIDE_CORRELATION` for the bound to stand (review rv16 finding 3)."""
-
-
-def car1_entries(crit: ResidualCriterion) -> list[tuple[int, float]]:
-    """(index in x = (θ, φ), closest gap between distinct times) of each CAR(1) log decay
-    rate κ: the correlation's own, or each group's with ``by=`` (:class:`.by.ByCorrelation`)."""
-    part = crit.model.correlation
-    pieces: list[tuple[int, CorrelationPart]] = []
-    if isinstance(part, ByCorrelation):
-        offsets = np.cumsum([0, *[p.size for p in part.parts]])
-        pieces = [(int(o), p) for o, p in zip(offsets, part.parts, strict=False)]
-    elif part is not None:
-        pieces = [(0, part)]
-    out = []
-    for offset, piece in pieces:
-        if not isinstance(piece, CAR1Part):
-            continue
-        times = np.unique(piece.time[np.isfinite(piece.time)])
-        if len(times) >= 2:
-            out.append((crit.n_theta + offset, float(np.min(np.diff(times)))))
-    return out
-
-
-def checked_lower(
-    crit: ResidualCriterion,
-    x: np.ndarray,
-    fun: Callable[[np.ndarray], float] | None = None,
-) -> tuple[np.ndarray, str | None]:
-    """The lower bounds of x = (θ, φ) for the derivative check, and a failure message or None.
-
-    ``crit.lower()``, with the log decay rate κ of a CAR(1) correlation (each group's with
-    ``by=``) raised to its value where the correlation it gives between the closest distinct
-    times, exp(−e^κ Δ), is below :data:`VANISHED_CORRELATION`. κ → ∞ is the bound φ = 0 of
-    nlme's Phi = exp(−e^κ); the criterion is flat in κ there (its derivatives fall like the
-    correlation), so a Newton step in κ is noise, and the check leaves κ out as lme4 leaves out
-    a θ at 0. Orthodont's (age | Subject) with CAR1 & VarPower: Phi = 1.2e-4, a correlation of
-    1.4e-8 between visits 2 years apart, and a scaled gradient of 0.045 in κ alone.
-
-    The bound stands only if the criterion does not fall into the box: with ``fun``, it is
-    evaluated at a correlation of :data:`INSIDE_CORRELATION` (a step on the correlation's own
-    scale, where its derivative at 0 is finite), and a fall of more than :data:`INSIDE_DROP`
-    gives the message (a fit stopped on the flat plateau while the optimum has a real
-    correlation, review rv16 finding 3). Without ``fun``, the bound is taken as it is. Upper
-    bounds of φ (a spatial range) likewise: :func:`_upper_bounds`."""
-    lower = crit.lower().copy()
-    entries = car1_entries(crit)
-    f0: float | None = None
-    for k, gap in entries:
-        with np.errstate(over="ignore"):
-            vanished = -np.exp(x[k]) * gap < np.log(VANISHED_CORRELATION)
-        if not vanished:
-            continue
-        if fun is not None:
-            f0 = fun(x) if f0 is None else f0
-            inside = x.copy()
-            inside[k] = np.log(-np.log(INSIDE_CORRELATION) / gap)
-            drop = f0 - _value(fun, inside)
-            if drop > INSIDE_DROP * max(1.0, abs(f0)):
-                return crit.lower(), (
-                    "the model failed to converge: a CAR(1) correlation stopped at its bound "
-                    f"Phi = 0 while the criterion falls into the box (by {drop:.3g} at a "
-                    f"correlation of {INSIDE_CORRELATION:g} between the closest times)"
-                )
-        lower[k] = x[k]
-    return _upper_bounds(crit, x, fun, lower, f0)
-
-
-def _value(fun: Callable[[np.ndarray], float], z: np.ndarray) -> float:
-    """The criterion at ``z``, +inf where it cannot be evaluated."""
-    try:
-        return float(fun(z))
-    except np.linalg.LinAlgError:
-        return math.inf
-
-
-UPPER_STEP = math.log(10.0)
-"""A parameter of φ within this of a finite upper bound (on its log scale: a spatial range
-within a factor 10 of its bound, as :meth:`.spatial.SpatialPart.at_bound` counts it) is at the
-bound for the check, and tested this far into the box (:func:`_upper_bounds`)."""
-
-
-def _upper_bounds(
-    crit: ResidualCriterion,
-    x: np.ndarray,
-    fun: Callable[[np.ndarray], float] | None,
-    lower: np.ndarray,
-    f0: float | None,
-) -> tuple[np.ndarray, str | None]:
-    """:func:`checked_lower` for the entries of φ within :data:`UPPER_STEP` of a finite upper
-    bound (a spatial range at its bound: the ridge's limit, where the criterion is flat to its
-    accuracy): left out of the check (``lower`` raised to x, so the check takes forward
-    differences and does not judge them, as at a lower bound) if the criterion does not fall
-    :data:`UPPER_STEP` further into the box by more than :data:`INSIDE_DROP` (relative);
-    otherwise the message. The check's central differences there judge the ridge's noise: a
-    nugget-and-range ridge within subjects with subject effects in X stopped at a range of
-    3.1e8, 0.28 of its bound, with "Hessian not positive definite"."""
-    top = crit.upper()
-    n = crit.n_theta
-    at = [k for k in range(n, len(x)) if np.isfinite(top[k]) and x[k] > top[k] - UPPER_STEP]
-    for k in at:
-        if fun is not None:
-            f0 = fun(x) if f0 is None else f0
-            inside = x.copy()
-            inside[k] = x[k] - UPPER_STEP
-            drop = f0 - _value(fun, inside)
-            if drop > INSIDE_DROP * max(1.0, abs(f0)):
-                name = crit.model.names[k - n]
-                return crit.lower(), (
-                    f"the model failed to converge: {name} stopped at its upper bound while "
-                    f"the criterion falls into the box (by {drop:.3g} at a tenth of its value)"
-                )
-        lower = lower.copy()
-        lower[k] = x[k]
-    return lower, None
 
 
 def _unbounded_check(
