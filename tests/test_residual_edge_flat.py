@@ -29,9 +29,9 @@ import mixedfit as mf
 from mixedfit.covariance.reference import reference_groups
 from mixedfit.design import build_design
 from mixedfit.engine.limit_gls import _spanning
-from mixedfit.engine.reterm import ThetaLayout
 from mixedfit.engine.residual.dense import DenseResidual
 from mixedfit.engine.residual.edge_fit import edge_optimum
+from mixedfit.engine.reterm import ThetaLayout
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 

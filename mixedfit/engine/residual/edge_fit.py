@@ -215,15 +215,18 @@ def settle(
     )
     spent = best.evaluations
     for _ in range(SETTLE_RUNS - 1):
-        if budget - spent <= 0 or not best.converged:
+        left = budget - spent
+        if left <= 0 or not best.converged:
             break
-        y = np.asarray(best.theta, dtype=float)
-        scale = inside_step(y, lower, upper)
-        again = minimize_theta(at, y, lower, max_evals=budget - spent, upper=upper, step_scale=scale)
+        here = np.asarray(best.theta, dtype=float)
+        scale = inside_step(here, lower, upper)
+        again = minimize_theta(at, here, lower, max_evals=left, upper=upper, step_scale=scale)
         spent += again.evaluations
         gain = best.objective - again.objective
-        if gain > 0:  # a fresh start out of budget only gained on a converged run
-            best = again if again.converged else replace(again, converged=True, message=best.message)
+        if gain > 0:  # out of budget, a fresh start only gained on a converged optimum
+            best = (
+                again if again.converged else replace(again, converged=True, message=best.message)
+            )
         if not gain > SETTLE_GAIN:
             break
     return replace(best, evaluations=spent, theta_start=np.asarray(x, dtype=float))
