@@ -6,6 +6,8 @@
 #   profile:   the edge at b's ratio fixed to argv[2] (mixedfit's reported one), theta re-optimized;
 #   limit_b0:  the edge with b's residual variance 0.
 # Rscript edge_interior.R e5 0.12922106957211632 > edge_interior.json   (run in this folder)
+# Rscript edge_interior.R e3 0.03244374139322155 > edge_interior_e3.json   (set e3, ratio 0.3: the edge's
+#   ratio optimum interior and flat, mixedfit's edge optimizer stopped at 0.032, rv18 MEDIUM-2; ~75 s)
 library(jsonlite)
 args <- commandArgs(TRUE); name <- args[1]; ratio <- as.numeric(args[2]); edge <- 1
 a0 <- c("specs.json", name, ".")

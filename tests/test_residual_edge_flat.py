@@ -1,0 +1,70 @@
+"""The φ = 1 edge's optimization does not stop on a flat VarIdent ratio (review rv18 MEDIUM-2).
+
+Data: rv18's c26-like set e3 (notes/rv18/q1_ev_gen.py: c26's spec, residual scale 0.2, stratum
+b's ratio 0.3), ``y ~ x + ar1(0 + occf | Subject, hom=False)`` with
+``residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp")``, REML. Its supremum is the edge φ = 1
+with stratum b's ratio interior and flat there (ℓ moves by 2e-4 over ratio 0.03 … 0.16). One
+BOBYQA run of :func:`mixedfit.engine.residual.edge_fit.edge_optimum` stopped after 84
+evaluations at ratio 0.032, ℓ −210.3908925, 1.8e-4 below R's −210.3907141 at ratio 0.163
+(its ``ftol`` met by an iteration's tiny gain with a shrunk trust region); the full fit
+reported that value. R: tests/reference/edge_interior/edge_interior.R (the dense criterion of
+cov_rar1_stress/dense_stress3.R, sourced; 27 starts), ``edge_interior_e3.json``.
+
+The edge's optimization is run here as :func:`~mixedfit.engine.residual.edge.edge_check` runs
+it, from the interior fit's (θ, φ) (``e3_start.json``: mixedfit's interior fit before the edge
+check, a start only; the full fit takes ~30 s).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import mixedfit as mf
+from mixedfit.covariance.reference import reference_groups
+from mixedfit.design import build_design
+from mixedfit.engine.limit_gls import _spanning
+from mixedfit.engine.residual.dense import DenseResidual
+from mixedfit.engine.residual.edge_fit import edge_optimum
+from mixedfit.engine.reterm import ThetaLayout
+from mixedfit.formula import parse_formula
+from mixedfit.model import engine_terms
+
+REF = Path(__file__).parent / "reference" / "edge_interior"
+FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
+
+
+def _edge(name: str) -> tuple[Any, int]:
+    """R's reference and the +1 edge's optimum from mixedfit's interior fit of set ``name``
+    (its record, and the number of θ entries)."""
+    d = pd.read_csv(REF / f"{name}.csv")
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 5)])
+    design = build_design(parse_formula(FORMULA), d)
+    residual = mf.AR1("occ", "Subject") & mf.VarIdent("grp")
+    bound = residual.bind(d.iloc[design.rows].reset_index(drop=True), reference_groups(design))
+    terms = engine_terms(design)
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    assert span is not None
+    dense = DenseResidual(layout, design.X, design.y - design.offset, span, bound.model)
+    start = json.loads((REF / f"{name}_start.json").read_text())
+    fit: Any = SimpleNamespace(
+        theta=np.array(start["theta"]), phi=np.array(start["phi"]), reml=start["reml"]
+    )
+    return edge_optimum(dense, fit, layout, 1.0, start["budget"]), len(start["theta"])
+
+
+def test_flat_ratio_edge_reaches_r_supremum() -> None:
+    """ℓ at the edge's optimum is R's supremum (was 1.8e-4 below, ratio 0.032 for R's 0.163)."""
+    ref = json.loads((REF / "edge_interior_e3.json").read_text())
+    record, m = _edge("e3")
+    assert record.converged
+    assert abs(-record.objective / 2 - ref["edge_free_loglik"]) < 1e-8
+    ratio = float(np.exp(np.asarray(record.theta)[m]))  # VarIdent's log ratio of stratum b
+    np.testing.assert_allclose(ratio, ref["edge_free_ratio"], rtol=1e-3)
+    assert record.evaluations < 1_000  # one BOBYQA run took 84; two fresh starts 454 more
