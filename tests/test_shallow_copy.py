@@ -4,6 +4,8 @@ snapshot that neither sees the data's later changes nor changes the data."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,7 +112,7 @@ def test_changes_of_the_snapshot_leave_the_data(name):
 
 def test_a_subclass_is_copied_by_pandas():
     class Frame(pd.DataFrame):
-        _metadata = ["note"]
+        _metadata: ClassVar[list[str]] = ["note"]
 
         @property
         def _constructor(self) -> type:
