@@ -239,12 +239,14 @@ def shallow_copy(data: pd.DataFrame) -> pd.DataFrame:
     if type(data) is not pd.DataFrame or data.attrs or not data.flags.allows_duplicate_labels:
         return data.copy(deep=False)
     try:
-        mgr = data._mgr
+        mgr: Any = data._mgr  # (pandas-stubs type it as another class)
         blocks = tuple(block.copy(deep=False) for block in mgr.blocks)
         new = type(mgr)(blocks, [axis.view() for axis in mgr.axes], verify_integrity=False)
         if mgr._blknos is not None:  # (else computed when first needed)
             new._blknos, new._blklocs = mgr._blknos.copy(), mgr._blklocs.copy()
-        return pd.DataFrame._from_mgr(new, axes=new.axes)
+        frame: Any = pd.DataFrame
+        out: pd.DataFrame = frame._from_mgr(new, axes=new.axes)
+        return out
     except (AttributeError, TypeError):  # pragma: no cover - another pandas: its own copy
         return data.copy(deep=False)
 

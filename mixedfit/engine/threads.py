@@ -19,6 +19,10 @@ LAPACK's threaded ``dpotrf``, which crashes on large orders: :mod:`.threaded_cho
 
 With two or more such threads, :func:`in_caller_threads` also runs independent pieces of work
 that release the GIL (the row panels of a large sparse Schur update) on two Python threads.
+
+The counts are read and set through the C functions threadpoolctl's controllers call, resolved
+once (:mod:`.blas_counts`: a few µs less per fit), with threadpoolctl's rule that one thread
+sets a shared OpenBLAS pool; libraries it does not know go through its controllers.
 """
 
 from __future__ import annotations
