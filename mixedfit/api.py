@@ -321,10 +321,13 @@ def _in_memory_table(data: object) -> bool:
     return (module, type(data).__name__) in (("pyarrow", "Table"), ("polars", "DataFrame"))
 
 
+_BOOLS = (bool, np.bool_)
+
+
 def _check_flags(**flags: object) -> None:
     """Raise unless every flag is a bool (``reml="no"`` would otherwise count as True)."""
     for name, value in flags.items():
-        if not isinstance(value, bool | np.bool_):
+        if value is not True and value is not False and not isinstance(value, _BOOLS):
             raise MixedFitError(f"{name} must be True or False, not {value!r}")
 
 

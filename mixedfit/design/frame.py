@@ -23,6 +23,7 @@ __all__ = [
     "for_formulaic",
     "missing_values",
     "model_frame",
+    "shallow_copy",
     "with_columns",
 ]
 
@@ -220,10 +221,34 @@ def model_frame(
         Of the model frame (its ``frame``).
     """
     if len(rows) == len(data) and _copy_on_write():
-        frame = columns.sharing(data.copy(deep=False))
+        frame = columns.sharing(shallow_copy(data))
     else:
         frame = Columns(data.iloc[rows][list(used)])
     return _without_unused(frame, used)
+
+
+def shallow_copy(data: pd.DataFrame) -> pd.DataFrame:
+    """``data.copy(deep=False)``, made from pandas' blocks directly (half its cost next to a
+    small fit: issue 15).
+
+    The same frame as pandas makes: a new block per block of ``data``, on the same values and
+    registered with their references (so under copy-on-write a later change to either frame
+    copies first, and neither sees the other's changes), views of the axes (their names are its
+    own), the block positions copied. A subclass of DataFrame, a frame with ``attrs`` or with
+    duplicate labels disallowed, and a pandas whose internals differ are copied by pandas."""
+    if type(data) is not pd.DataFrame or data.attrs or not data.flags.allows_duplicate_labels:
+        return data.copy(deep=False)
+    try:
+        mgr: Any = data._mgr  # (pandas-stubs type it as another class)
+        blocks = tuple(block.copy(deep=False) for block in mgr.blocks)
+        new = type(mgr)(blocks, [axis.view() for axis in mgr.axes], verify_integrity=False)
+        if mgr._blknos is not None:  # (else computed when first needed)
+            new._blknos, new._blklocs = mgr._blknos.copy(), mgr._blklocs.copy()
+        frame: Any = pd.DataFrame
+        out: pd.DataFrame = frame._from_mgr(new, axes=new.axes)
+        return out
+    except (AttributeError, TypeError):  # pragma: no cover - another pandas: its own copy
+        return data.copy(deep=False)
 
 
 _PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3

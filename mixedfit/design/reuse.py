@@ -137,7 +137,7 @@ def reused_design(
         return None  # a missing or infinite response: built in full (rows dropped, errors)
     old = entry.design
     if frames._copy_on_write():  # model_frame(): the same columns, unused categories dropped
-        copy = data.copy(deep=False)
+        copy = frames.shallow_copy(data)
         for name, dtype, codes in entry.unused:  # as the model frame of these very codes
             copy[name] = pd.Categorical.from_codes(codes, dtype=dtype)
         frame = columns.sharing(copy, changed=[name for name, _, _ in entry.unused])

@@ -19,6 +19,10 @@ LAPACK's threaded ``dpotrf``, which crashes on large orders: :mod:`.threaded_cho
 
 With two or more such threads, :func:`in_caller_threads` also runs independent pieces of work
 that release the GIL (the row panels of a large sparse Schur update) on two Python threads.
+
+The counts are read and set through the C functions threadpoolctl's controllers call, resolved
+once (:mod:`.blas_counts`: a few µs less per fit), with threadpoolctl's rule that one thread
+sets a shared OpenBLAS pool; libraries it does not know go through its controllers.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, TypeVar
 from threadpoolctl import ThreadpoolController
 
 from ..exceptions import MixedFitError
+from .blas_counts import Counter, counter
 
 __all__ = [
     "ENV",
@@ -77,9 +82,19 @@ def _libraries() -> list[Any]:
     return list(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
+@cache
+def _counters() -> tuple[Counter, ...]:
+    """A :class:`.blas_counts.Counter` per library of :func:`_libraries` (resolved once)."""
+    return tuple(counter(lib) for lib in _libraries())
+
+
+def _counts() -> list[int]:
+    return [get() for get, _ in _counters()]
+
+
 def _set(counts: list[int]) -> None:
-    for lib, count in zip(_libraries(), counts, strict=True):
-        lib.set_num_threads(count)
+    for (_, set_count), count in zip(_counters(), counts, strict=True):
+        set_count(count)
 
 
 class _SingleThreaded(contextlib.ContextDecorator):
@@ -93,14 +108,14 @@ class _SingleThreaded(contextlib.ContextDecorator):
         return _SingleThreaded()
 
     def __enter__(self) -> None:
-        libraries = _libraries()
-        before = [lib.num_threads for lib in libraries]
+        counters = _counters()
+        before = [get() for get, _ in counters]
         _chosen.append(_chosen[0] if _chosen else _fit_counts(before))
         # nested, or a refit: already one thread, nothing set
         self._before = before if any(count != 1 for count in before) else None
         if self._before is not None:
-            for lib in libraries:
-                lib.set_num_threads(1)
+            for _, set_count in counters:
+                set_count(1)
 
     def __exit__(self, *exc: object) -> None:
         _chosen.pop()
@@ -113,10 +128,23 @@ def single_threaded() -> _SingleThreaded:
     return _SingleThreaded()
 
 
+_KEY = getattr(os.environ, "encodekey", lambda key: None)(ENV)  # os.environ's own key
+
+
+def _setting() -> str:
+    """``os.environ.get(ENV, "")``, from ``os.environ``'s own mapping where it has one (an
+    unset variable read without the KeyError ``os.environ.get`` raises and catches)."""
+    data = getattr(os.environ, "_data", None)
+    if data is None or _KEY is None:
+        return os.environ.get(ENV, "")
+    raw = data.get(_KEY)
+    return "" if raw is None else str(os.environ.decodevalue(raw))
+
+
 def _fit_counts(before: list[int]) -> list[int]:
     """:func:`fit_threads` of each count in ``before`` (the environment read once: the
     default, one thread, without a call per library)."""
-    if os.environ.get(ENV, "").strip() in ("", "1"):
+    if _setting().strip() in ("", "1"):
         return [1] * len(before)
     return [fit_threads(count) for count in before]
 
@@ -128,7 +156,7 @@ def caller_threads() -> Iterator[None]:
     if not _chosen or all(count == 1 for count in _chosen[0]):
         yield
         return
-    before = [lib.num_threads for lib in _libraries()]
+    before = _counts()
     _set(_chosen[0])
     try:
         yield
