@@ -227,6 +227,11 @@ def model_frame(
     return _without_unused(frame, used)
 
 
+# the block-level copy only on the pandas major version its tests run on
+# (tests/test_shallow_copy.py); any other pandas copies by its own method
+_PANDAS_BLOCKS = pd.__version__.split(".")[0] == "3"
+
+
 def shallow_copy(data: pd.DataFrame) -> pd.DataFrame:
     """``data.copy(deep=False)``, made from pandas' blocks directly (half its cost next to a
     small fit: issue 15).
@@ -235,8 +240,14 @@ def shallow_copy(data: pd.DataFrame) -> pd.DataFrame:
     registered with their references (so under copy-on-write a later change to either frame
     copies first, and neither sees the other's changes), views of the axes (their names are its
     own), the block positions copied. A subclass of DataFrame, a frame with ``attrs`` or with
-    duplicate labels disallowed, and a pandas whose internals differ are copied by pandas."""
-    if type(data) is not pd.DataFrame or data.attrs or not data.flags.allows_duplicate_labels:
+    duplicate labels disallowed, a pandas other than 3.x and a pandas whose internals differ are
+    copied by pandas."""
+    if (
+        not _PANDAS_BLOCKS
+        or type(data) is not pd.DataFrame
+        or data.attrs
+        or not data.flags.allows_duplicate_labels
+    ):
         return data.copy(deep=False)
     try:
         mgr: Any = data._mgr  # (pandas-stubs type it as another class)
