@@ -6,12 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from references import load_reference, reference_data
 
 import mixedfit as mf
+
+# One BLAS thread for the whole session (tests needing more ask for them: threadpool_limits).
+# Fits already run on one thread (mixedfit/engine/threads.py); the tests' own dense references
+# (n×n solves, slogdet) ran on OpenBLAS's default threads, whose spinning is very slow on busy
+# cores: with `pytest -n 2` on two cores each worker's two threads share the cores with the
+# other worker's (a 510-row dense criterion in test_engine took 2.6 s instead of 0.47 s).
+_ONE_BLAS_THREAD = threadpool_limits(1, user_api="blas")
 
 _FITS: dict[str, tuple[dict[str, Any], mf.LinearMixedModel]] = {}
 

@@ -11,6 +11,7 @@ conditional sds, Satterthwaite df by numDeriv).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -46,11 +47,26 @@ def _fit(
     return fit, caught
 
 
+def _shared(
+    seed: int, shift: float = 0.0, reml: bool = True
+) -> tuple[MixedModelFit, list[warnings.WarningMessage]]:
+    """The fit of seed's data with y + shift, made once for the tests that only read it (each
+    fit takes ~2 s; lane trim); a test that changes the engine fits its own."""
+    return _shared_fit(seed, float(shift), bool(reml))  # one cache key per fit
+
+
+@functools.cache
+def _shared_fit(
+    seed: int, shift: float, reml: bool
+) -> tuple[MixedModelFit, list[warnings.WarningMessage]]:
+    return _fit(_data(seed).assign(y=lambda d: d.y + shift), reml)
+
+
 @pytest.mark.parametrize("shift", [0.0, 1e4])
 def test_tiny_crossed_theta_reports_the_exact_nested_limit(shift: float) -> None:
     # seed 3: the item variance → 0 at the optimum; the crossed θ ended at ~1e-17 (not 0) and the
     # ray's value, 1.4e-5 ABOVE the supremum (the nested limit), was reported
-    fit, _ = _fit(_data(3).assign(y=lambda d: d.y + shift))
+    fit, _ = _shared(3, shift)
     nested = REF["seed3"]["nested_nlme"]
     assert fit.loglik == pytest.approx(nested, abs=1e-6)
     assert fit.loglik <= REF["seed3"]["dense"] + 1e-7  # never above the supremum
@@ -62,13 +78,13 @@ def test_tiny_crossed_theta_reports_the_exact_nested_limit(shift: float) -> None
 def test_positive_crossed_term_at_the_limit_is_exact(shift: float, reml: bool) -> None:
     # seed 7: the item variance stays positive at the optimum (dense: sd 0.0118). Evaluated on
     # the ray only, ℓ was 9e-3 short of the dense optimum, moved 7e-3 by y + 1e4, and warned
-    with warnings.catch_warnings(record=True) as caught:
+    fit, caught = _shared(7, shift, reml)
+    with warnings.catch_warnings(record=True) as more:
         warnings.simplefilter("always")
-        fit = mf.lmer(FORMULA, _data(7).assign(y=lambda d: d.y + shift), reml=reml)
         table = fit.coef_table(ddf="satterthwaite" if reml else "none")
     ref = REF["seed7_fit"]["reml" if reml else "ml"]
     assert fit.sigma == 0.0
-    assert not [w for w in caught if w.category is mf.ConvergenceWarning]
+    assert not [w for w in [*caught, *more] if w.category is mf.ConvergenceWarning]
     assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-9)
     if reml:
         assert ref["loglik"] == pytest.approx(REF["seed7"]["dense"], rel=1e-12)
@@ -87,7 +103,7 @@ def test_positive_crossed_term_at_the_limit_is_exact(shift: float, reml: bool) -
 
 @pytest.mark.parametrize("reml", [True, False])
 def test_crossed_limit_is_invariant_to_a_shift_of_y(reml: bool) -> None:
-    a, b = (_fit(_data(7).assign(y=lambda d, s=s: d.y + s), reml)[0] for s in (0.0, 1e4))
+    a, b = (_shared(7, s, reml)[0] for s in (0.0, 1e4))
     assert a.loglik == pytest.approx(b.loglik, rel=1e-9)
     assert a.fixef["t"] == pytest.approx(b.fixef["t"], rel=1e-7)
 
@@ -122,7 +138,7 @@ def _dense_criterion(V: np.ndarray, Xy: np.ndarray, reml: bool) -> float:
 @pytest.mark.parametrize("nugget", [0.0, 1.0])
 def test_crossed_limit_criterion_is_the_dense_one(reml: bool, nugget: float) -> None:
     # the whitened evaluation against a dense n × n Cholesky of V, away from the optimum
-    fit, _ = _fit(_data(7))
+    fit, _ = _shared(7)
     factor = fit._engine.factor
     order = [t.structure.kind if t.structure else t.nlev for t in factor.layout.terms]
     assert order == ["ar1", 30, 6]  # θ = (ar1 sd, ρ, subject sd, item sd)
@@ -137,7 +153,7 @@ def test_crossed_limit_criterion_is_the_dense_one(reml: bool, nugget: float) -> 
 
 def test_crossed_limit_conditional_variances_are_the_dense_ones() -> None:
     # σ² (G − G Z' V⁻¹ Z G) of every term, from a dense V at the fit's θ
-    fit, _ = _fit(_data(7))
+    fit, _ = _shared(7)
     engine = fit._engine
     th, sigma = np.asarray(engine.theta, dtype=float), 0.7
     model = model_at(engine.factor, th)
@@ -164,13 +180,13 @@ def test_crossed_limit_conditional_variances_are_the_dense_ones() -> None:
 
 
 def test_vanished_crossed_term_does_not_warn() -> None:
-    _, caught = _fit(_data(3))
+    _, caught = _shared(3)
     assert not [w for w in caught if w.category is mf.ConvergenceWarning]
 
 
 def test_crossed_limit_fit_round_trip(tmp_path: Path) -> None:
     """A reloaded crossed limit fit recomputes the crossed limit's estimates, as the fit."""
-    fit, _ = _fit(_data(7))
+    fit, _ = _shared(7)
     fit.save(tmp_path / "crossed.mfit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mf.BoundaryWarning)

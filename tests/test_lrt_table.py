@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,12 +69,9 @@ def test_bad_names_are_refused(models, names):
 
 
 def test_cli_says_the_fits_were_refitted():
-    out = subprocess.run(
-        [sys.executable, "-m", "mixedfit.cli", "anova", "sleepstudy", SMALL, BIG, "--refit"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    from test_cli import run  # main() in this process (a subprocess imports mixedfit anew)
+
+    out = run("anova", "sleepstudy", SMALL, BIG, "--refit")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[:4] == ["Models:", f"M1: {SMALL}", f"M2: {BIG}", REFITTED]

@@ -59,7 +59,11 @@ def _fit(d: pd.DataFrame) -> tuple[Any, list[warnings.WarningMessage]]:
     return fit, list(seen)
 
 
-@pytest.fixture(scope="module", params=["0", "1", "2", "swapped"])
+# Row orders 1 and 2 (notes/rv14/perm_mf.py) were dropped for the suite's time (lane trim): on
+# the code before ced6c96 the rows as written failed furthest (ℓ 8.3e-5 below R's; orders 1, 2:
+# 6.8e-5, 2.7e-5), all by the same path; the swapped labels (the vanishing stratum nlme's
+# reference) failed too.
+@pytest.fixture(scope="module", params=["0", "swapped"])
 def c26(request: pytest.FixtureRequest) -> tuple[Any, list[warnings.WarningMessage], str, Any]:
     swap = request.param == "swapped"
     d = _data("c26", 4, 0 if swap else int(request.param), swap)
@@ -68,7 +72,7 @@ def c26(request: pytest.FixtureRequest) -> tuple[Any, list[warnings.WarningMessa
 
 
 def test_c26_reported_at_the_edge_supremum(c26: Any) -> None:
-    """ℓ = R's edge supremum (stratum b's variance 0) in every row order and with b as the
+    """ℓ = R's edge supremum (stratum b's variance 0) in the rows' order and with b as the
     reference; φ̂ = 1, the stratum's sd at 1e-8 of the other's, β̂ and the term's sds R's."""
     fit, _, gone, _ = c26
     ref = _ref("c26")

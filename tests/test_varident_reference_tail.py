@@ -70,14 +70,14 @@ def _dense_loglik(d: pd.DataFrame, fit: ResidualModelFit, reml: bool) -> float:
     return -0.5 * float(value)
 
 
-@pytest.mark.parametrize(
-    ("order", "reml"), [("as written", True), ("c first", True), ("c first", False)]
-)
+# The rows as written (REML; 1.5e-6 short before the fix) were dropped for the suite's time
+# (lane trim): the same restart and probe path as c's rows first, which failed furthest.
+@pytest.mark.parametrize(("order", "reml"), [("c first", True), ("c first", False)])
 def test_vanished_reference_on_a_restart_reaches_r(order: str, reml: bool) -> None:
     d = _data(order)
     fit, seen = _fit(d, reml)
     r = json.loads((REF / f"g3_D_{'REML' if reml else 'ML'}.json").read_text())
-    assert abs(fit.loglik - r["best"]) < 1e-6  # was 1.5e-6 / 3.2e-4 / 9.6e-5 short
+    assert abs(fit.loglik - r["best"]) < 1e-6  # was 3.2e-4 / 9.6e-5 short
     assert abs(fit.loglik - _dense_loglik(d, fit, reml)) < 1e-7  # attained at its parameters
     texts = [str(w.message) for w in seen if issubclass(w.category, mf.BoundaryWarning)]
     assert any("stratum 'a'" in t and "reference stratum" in t for t in texts), texts
