@@ -27,13 +27,14 @@ from ..limit_gls import _spanning
 from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
-from ..vanishing import WATCH_EVALS, at_limit
+from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limit, largest_sd
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
 from .edge_vanish import LIMIT_EVALS, reach, vanished_clause
 from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
+from .variance import IdentPart
 
 __all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "edge_check"]
 
@@ -89,8 +90,9 @@ def edge_check(
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
     best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
+    start = _edge_start(fit, layout)
     for sign in (1.0, -1.0):
-        record = edge_optimum(dense, fit, layout, sign, budget)
+        record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
         record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
@@ -146,6 +148,32 @@ def edge_check(
         check = replace(check, message=f"{check.message}; {text}")
     flagged = replace(fit.record, evaluations=total, converged=False, message=text)
     return replace(fit, record=flagged, check=check)
+
+
+def _edge_start(fit: ResidualFit, layout: ThetaLayout) -> ResidualFit:
+    """The fit the edges start from: ``fit``, or where a VarIdent fit not moved to the σ → 0
+    limit has a structured sd at or beyond :data:`..vanishing.LIMIT_SD` and every other
+    stratum's sd ratio at least the factor k below (a vanished reference stratum: σ → 0 with
+    every other ratio → ∞), its point moved back along that tail to the sds LIMIT_SD / 2 (the
+    sds scaled with 1/σ and the VarIdent ratios divided alike: the same covariance shape). From beyond LIMIT_SD :func:`.edge_fit.edge_optimum` scales θ alone back
+    to TRIAL_SD (rv12b: the limit's point), a start off the tail: on refv's data D
+    (tests/reference/cov_vi_reference_tail) both edges then ran out of their
+    :data:`..vanishing.WATCH_EVALS` unconverged, 3.2 in −2ℓ short of the edge φ = −1's value,
+    which from the moved point they reach in ~150 evaluations each (lane evals)."""
+    model = fit.model
+    if not isinstance(model.variance, IdentPart) or fit.record.start == LIMIT_START:
+        return fit
+    if not at_limit(fit.theta, layout):
+        return fit
+    k = largest_sd(fit.theta, layout) / (LIMIT_SD / 2)
+    n_corr = model.split(fit.phi)[0].size
+    if not fit.phi[n_corr:].size or fit.phi[n_corr:].min() < math.log(k):
+        return fit  # the reference is not the stratum that vanished
+    scaled, _ = _sd_entries(layout)
+    theta = np.where(scaled, fit.theta / k, fit.theta)
+    phi = fit.phi.copy()
+    phi[n_corr:] -= math.log(k)
+    return replace(fit, theta=theta, phi=phi)
 
 
 _TOWARDS = "from the edge's optimum inside"
