@@ -152,14 +152,15 @@ def edge_check(
 
 def _edge_start(fit: ResidualFit, layout: ThetaLayout) -> ResidualFit:
     """The fit the edges start from: ``fit``, or where a VarIdent fit not moved to the σ → 0
-    limit has a structured sd at or beyond :data:`..vanishing.LIMIT_SD` and every other
-    stratum's sd ratio at least the factor k below (a vanished reference stratum: σ → 0 with
-    every other ratio → ∞), its point moved back along that tail to the sds LIMIT_SD / 2 (the
-    sds scaled with 1/σ and the VarIdent ratios divided alike: the same covariance shape). From beyond LIMIT_SD :func:`.edge_fit.edge_optimum` scales θ alone back
-    to TRIAL_SD (rv12b: the limit's point), a start off the tail: on refv's data D
+    limit has a structured sd k·LIMIT_SD / 2 at or beyond :data:`..vanishing.LIMIT_SD` and every
+    other stratum's sd ratio to the reference at least k (the reference stratum vanished: σ → 0
+    with every other ratio → ∞), its point moved back along that tail by k (the entries of θ
+    scaled with 1/σ and the ratios divided by k: the same covariance but the reference's).
+    Beyond LIMIT_SD :func:`.edge_fit.edge_optimum` scales θ alone back to TRIAL_SD (rv12b: for
+    the limit's point), a start off this tail: on refv's data D
     (tests/reference/cov_vi_reference_tail) both edges then ran out of their
-    :data:`..vanishing.WATCH_EVALS` unconverged, 3.2 in −2ℓ short of the edge φ = −1's value,
-    which from the moved point they reach in ~150 evaluations each (lane evals)."""
+    :data:`..vanishing.WATCH_EVALS` unconverged, the edge φ = −1 3.2 in −2ℓ short of its value
+    from the moved point, reached there in ~150 evaluations (lane evals, session 14)."""
     model = fit.model
     if not isinstance(model.variance, IdentPart) or fit.record.start == LIMIT_START:
         return fit
