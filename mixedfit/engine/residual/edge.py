@@ -36,7 +36,7 @@ from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
 from .variance import IdentPart
 
-__all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "edge_check"]
+__all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "TOWARDS_WATCH", "edge_check"]
 
 EDGE_U = 1e4
 """|u| of the AR(1) correlation at its edge (ρ = 1 − 5e-9)."""
@@ -46,6 +46,9 @@ EDGE_TRY = 0.5
 3,000 rows the two edge optimizations cost ×8–18 the fit's time (lane hedge, session 10), and a
 small fitted φ says the term and the residual are told apart; rv10's interior local optimum
 hiding the −1 edge had φ = 0.92 (REML) / 0.96 (ML)."""
+
+TOWARDS_WATCH = 500
+"""Evaluations of :func:`_towards`'s fit before it is judged a crawl back up to the edge."""
 
 EDGE_RAN = 0.99
 """|φ̂| from which an interior fit counts as having run up to an edge (:func:`_settled`)."""
@@ -231,16 +234,31 @@ def _towards(
     the edge's optimum the fit runs back up to the edge, which is then reported (rv12a 2). Run
     for every edge that beats the fit (lane floor, session 13): seed 0 of
     tests/reference/cov_span_floor, the edge φ = −1 above a converged fit at φ = 0.57 was
-    reported while R's maximum is beside it inside (φ = −0.90, a stratum → 0, 0.0255 higher)."""
+    reported while R's maximum is beside it inside (φ = −0.90, a stratum → 0, 0.0255 higher).
+
+    Judged after :data:`TOWARDS_WATCH` evaluations (lane evals, session 14): a fit unconverged
+    there that has run back up to this edge (|φ| ≥ :data:`EDGE_RAN` on its side) and is not
+    below the edge's criterion by :data:`..restart.RESTART_GAIN` is crawling to the edge, whose
+    value is known, and stops (rv15's edge fits: each spent the whole 2,000 so, ending at
+    |φ| ≥ 0.998 just above the edge's criterion); otherwise it goes on from its point."""
     if budget <= 0:
         return None
     m = len(fit.theta)
     x = np.asarray(edge.theta, dtype=float)
     x0 = np.concatenate([x[:m], [sign * START_U], x[m:]])
     try:
-        return fit_one(fit.model, x0, budget)
+        first = fit_one(fit.model, x0, min(budget, TOWARDS_WATCH))
+        left = budget - first.record.evaluations
+        v = float(first.phi[0])
+        ran = v * sign > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
+        crawl = ran and not first.objective < edge.objective - RESTART_GAIN
+        if first.record.converged or crawl or left <= 0:
+            return first
+        rest = fit_one(fit.model, np.concatenate([first.theta, first.phi]), left)
     except np.linalg.LinAlgError:
         return None
+    spent = first.record.evaluations + rest.record.evaluations
+    return replace(rest, record=replace(rest.record, evaluations=spent))
 
 
 def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
