@@ -27,15 +27,16 @@ from ..limit_gls import _spanning
 from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
-from ..vanishing import WATCH_EVALS, at_limit
+from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limit, largest_sd
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
 from .edge_vanish import LIMIT_EVALS, reach, vanished_clause
 from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
+from .variance import IdentPart
 
-__all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "edge_check"]
+__all__ = ["EDGE_RAN", "EDGE_TRY", "EDGE_U", "TOWARDS_WATCH", "edge_check"]
 
 EDGE_U = 1e4
 """|u| of the AR(1) correlation at its edge (ρ = 1 − 5e-9)."""
@@ -45,6 +46,9 @@ EDGE_TRY = 0.5
 3,000 rows the two edge optimizations cost ×8–18 the fit's time (lane hedge, session 10), and a
 small fitted φ says the term and the residual are told apart; rv10's interior local optimum
 hiding the −1 edge had φ = 0.92 (REML) / 0.96 (ML)."""
+
+TOWARDS_WATCH = 500
+"""Evaluations of :func:`_towards`'s fit before it is judged a crawl back up to the edge."""
 
 EDGE_RAN = 0.99
 """|φ̂| from which an interior fit counts as having run up to an edge (:func:`_settled`)."""
@@ -89,8 +93,9 @@ def edge_check(
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
     best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
+    start = _edge_start(fit, layout)
     for sign in (1.0, -1.0):
-        record = edge_optimum(dense, fit, layout, sign, budget)
+        record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
         record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
@@ -146,6 +151,33 @@ def edge_check(
         check = replace(check, message=f"{check.message}; {text}")
     flagged = replace(fit.record, evaluations=total, converged=False, message=text)
     return replace(fit, record=flagged, check=check)
+
+
+def _edge_start(fit: ResidualFit, layout: ThetaLayout) -> ResidualFit:
+    """The fit the edges start from: ``fit``, or where a VarIdent fit not moved to the σ → 0
+    limit has a structured sd k·LIMIT_SD / 2 at or beyond :data:`..vanishing.LIMIT_SD` and every
+    other stratum's sd ratio to the reference at least k (the reference stratum vanished: σ → 0
+    with every other ratio → ∞), its point moved back along that tail by k (the entries of θ
+    scaled with 1/σ and the ratios divided by k: the same covariance but the reference's).
+    Beyond LIMIT_SD :func:`.edge_fit.edge_optimum` scales θ alone back to TRIAL_SD (rv12b: for
+    the limit's point), a start off this tail: on refv's data D
+    (tests/reference/cov_vi_reference_tail) both edges then ran out of their
+    :data:`..vanishing.WATCH_EVALS` unconverged, the edge φ = −1 3.2 in −2ℓ short of its value
+    from the moved point, reached there in ~150 evaluations (lane evals, session 14)."""
+    model = fit.model
+    if not isinstance(model.variance, IdentPart) or fit.record.start == LIMIT_START:
+        return fit
+    if not at_limit(fit.theta, layout):
+        return fit
+    k = largest_sd(fit.theta, layout) / (LIMIT_SD / 2)
+    n_corr = model.split(fit.phi)[0].size
+    if not fit.phi[n_corr:].size or fit.phi[n_corr:].min() < math.log(k):
+        return fit  # the reference is not the stratum that vanished
+    scaled, _ = _sd_entries(layout)
+    theta = np.where(scaled, fit.theta / k, fit.theta)
+    phi = fit.phi.copy()
+    phi[n_corr:] -= math.log(k)
+    return replace(fit, theta=theta, phi=phi)
 
 
 _TOWARDS = "from the edge's optimum inside"
@@ -208,16 +240,31 @@ def _towards(
     the edge's optimum the fit runs back up to the edge, which is then reported (rv12a 2). Run
     for every edge that beats the fit (lane floor, session 13): seed 0 of
     tests/reference/cov_span_floor, the edge φ = −1 above a converged fit at φ = 0.57 was
-    reported while R's maximum is beside it inside (φ = −0.90, a stratum → 0, 0.0255 higher)."""
+    reported while R's maximum is beside it inside (φ = −0.90, a stratum → 0, 0.0255 higher).
+
+    Judged after :data:`TOWARDS_WATCH` evaluations (lane evals, session 14): a fit unconverged
+    there that has run back up to this edge (|φ| ≥ :data:`EDGE_RAN` on its side) and is not
+    below the edge's criterion by :data:`..restart.RESTART_GAIN` is crawling to the edge, whose
+    value is known, and stops (rv15's edge fits: each spent the whole 2,000 so, ending at
+    |φ| ≥ 0.998 just above the edge's criterion); otherwise it goes on from its point."""
     if budget <= 0:
         return None
     m = len(fit.theta)
     x = np.asarray(edge.theta, dtype=float)
     x0 = np.concatenate([x[:m], [sign * START_U], x[m:]])
     try:
-        return fit_one(fit.model, x0, budget)
+        first = fit_one(fit.model, x0, min(budget, TOWARDS_WATCH))
+        left = budget - first.record.evaluations
+        v = float(first.phi[0])
+        ran = v * sign > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
+        crawl = ran and not first.objective < edge.objective - RESTART_GAIN
+        if first.record.converged or crawl or left <= 0:
+            return first
+        rest = fit_one(fit.model, np.concatenate([first.theta, first.phi]), left)
     except np.linalg.LinAlgError:
         return None
+    spent = first.record.evaluations + rest.record.evaluations
+    return replace(rest, record=replace(rest.record, evaluations=spent))
 
 
 def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
