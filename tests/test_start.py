@@ -183,3 +183,33 @@ def test_between_level_rank_in_one_pass_matches_the_per_column_one(seed):
     Z = np.column_stack([np.ones(n), x][:k])
     term = ReTerm(refs, Z, nlev, True)
     assert _between_level_rank(term, X) == _per_column_rank(term, X)
+
+
+def test_the_lower_eigenvalue_floor_is_only_for_unstructured_layouts(monkeypatch):
+    """The relative eigenvalue floor 1e-3 applies where it was measured (unstructured terms,
+    benchmarks/reference_evals.py); a layout with a structured term and the random-effects
+    start of a residual-structure fit keep 1e-2 (their multistart and edge searches were
+    checked against R with it)."""
+    from mixedfit.engine import start as start_module
+
+    seen: list[tuple[bool, float]] = []
+    init = start_module.MomentStart.__init__
+
+    def spy(self, layout, X, floor=None):
+        init(self, layout, X, floor)
+        seen.append((layout.structured, self.floor))
+
+    monkeypatch.setattr(start_module.MomentStart, "__init__", spy)
+    monkeypatch.setattr(start_module, "compiled_moment_start", lambda *args: None)
+    sleep = mf.load_dataset("sleepstudy").assign(Daysf=lambda d: d["Days"].astype(str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
+        assert seen == [(False, 1e-3)]
+        seen.clear()
+        mf.lmer("Reaction ~ Days + ar1(0 + Daysf | Subject)", sleep)
+        assert seen and all(f == start_module.STRUCTURED_FLOOR == 1e-2 for _, f in seen)
+        assert any(s for s, _ in seen)
+        seen.clear()
+        mf.lmer("Reaction ~ Days + (1 | Subject)", sleep, residual=mf.AR1("Days", "Subject"))
+        assert seen and all(f == 1e-2 for _, f in seen)
