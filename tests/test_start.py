@@ -12,7 +12,7 @@ from test_engine import factor_for
 
 import mixedfit as mf
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
-from mixedfit.engine.start import _FLOOR, _between_level_rank, moment_start
+from mixedfit.engine.start import SCALAR_FLOOR, _between_level_rank, moment_start
 
 
 def start_and_optimum(formula, data):
@@ -129,7 +129,7 @@ def _lapack_moment_factor(ZtZ, b, sigma2, lost):
     G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
     G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
-    w = np.maximum(w, _FLOOR * max(float(np.max(w, initial=0.0)), 1.0))
+    w = np.maximum(w, SCALAR_FLOOR * max(float(np.max(w, initial=0.0)), 1.0))
     return np.diag(np.diag(np.linalg.cholesky((V * w) @ V.T)))
 
 
@@ -186,10 +186,10 @@ def test_between_level_rank_in_one_pass_matches_the_per_column_one(seed):
 
 
 def test_the_lower_eigenvalue_floor_is_only_for_unstructured_layouts(monkeypatch):
-    """The relative eigenvalue floor 1e-3 applies where it was measured (unstructured terms,
-    benchmarks/reference_evals.py); a layout with a structured term and the random-effects
-    start of a residual-structure fit keep 1e-2 (their multistart and edge searches were
-    checked against R with it)."""
+    """The relative eigenvalue floor 1e-3 applies where it was measured (vector terms of
+    unstructured layouts, benchmarks/reference_evals.py); a layout with a structured term and the
+    random-effects start of a residual-structure fit keep 1e-2 (their multistart and edge
+    searches were checked against R with it), and so do scalar terms (InstEval)."""
     from mixedfit.engine import start as start_module
 
     seen: list[tuple[bool, float]] = []
@@ -208,7 +208,7 @@ def test_the_lower_eigenvalue_floor_is_only_for_unstructured_layouts(monkeypatch
         assert seen == [(False, 1e-3)]
         seen.clear()
         mf.lmer("Reaction ~ Days + ar1(0 + Daysf | Subject)", sleep)
-        assert seen and all(f == start_module.STRUCTURED_FLOOR == 1e-2 for _, f in seen)
+        assert seen and all(f == start_module.SCALAR_FLOOR == 1e-2 for _, f in seen)
         assert any(s for s, _ in seen)
         seen.clear()
         mf.lmer("Reaction ~ Days + (1 | Subject)", sleep, residual=mf.AR1("Days", "Subject"))

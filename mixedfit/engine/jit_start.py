@@ -30,6 +30,7 @@ Array = np.ndarray
 __all__ = ["moment_design", "moment_response"]
 
 _FLOOR = 1e-3  # as .start._FLOOR (this kernel covers unstructured layouts only)
+_SCALAR_FLOOR = 1e-2  # as .start.SCALAR_FLOOR
 _PASSES = 6  # as .start._PASSES
 
 
@@ -271,7 +272,7 @@ def _factor(
                 return 1
     if k == 1:
         g = G[0, 0]
-        T[0, 0] = math.sqrt(max(g, _FLOOR * max(g, 0.0, 1.0)))
+        T[0, 0] = math.sqrt(max(g, _SCALAR_FLOOR * max(g, 0.0, 1.0)))
         return 0
     if not correlated:
         for a in range(k):

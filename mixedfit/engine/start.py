@@ -34,21 +34,22 @@ from .factor import BlockedFactor
 from .reterm import ReTerm, ThetaLayout
 
 __all__ = [
-    "STRUCTURED_FLOOR",
+    "SCALAR_FLOOR",
     "MomentStart",
     "compiled_moment_start",
     "factor_start",
     "moment_start",
 ]
 
-# Relative eigenvalue floor of G / σ² (keeps the start off the boundary). 1e-2 floored
-# Orthodont's slope (θ' 0.149 started at 0.163: 40 evaluations, 29 at 1e-3); over the ~65 lme4
-# reference fits (benchmarks/reference_evals.py) 1e-3 takes 2,963 → 2,760 evaluations, the worst
-# 243 → 194, every objective the same to 6e-13 relative.
+# Relative eigenvalue floor of G / σ² of vector terms (keeps the start off the boundary). 1e-2
+# floored Orthodont's slope (θ' 0.149 started at 0.163: 40 evaluations, 29 at 1e-3); over the ~65
+# lme4 reference fits (benchmarks/reference_evals.py) 1e-3 takes fewer evaluations (2,963 → 2,807,
+# the worst 243 → 194), every objective the same to 6e-13 relative.
 _FLOOR = 1e-3
-# The floor of layouts with structured terms and of residual-structure fits (engine/residual):
-# their starts feed multistart and edge searches checked against R with it; not re-measured.
-STRUCTURED_FLOOR = 1e-2
+# The floor of scalar terms (1e-3 there cost InstEval 33 → 39 evaluations: its dept, θ̂ 0.07, then
+# starts below 0.1), of layouts with structured terms and of residual-structure fits
+# (engine/residual: their starts feed multistart and edge searches checked against R with it).
+SCALAR_FLOOR = 1e-2
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
 
 
@@ -117,8 +118,9 @@ def moment_start(
     X : ndarray, shape (n, p)
     y : ndarray, shape (n,)
     floor : float, optional
-        Relative eigenvalue floor of G / σ²; by default :data:`STRUCTURED_FLOOR` for a layout
-        with structured terms, else 1e-3.
+        Relative eigenvalue floor of G / σ² of vector terms; by default :data:`SCALAR_FLOOR`
+        for a layout with structured terms, else 1e-3. Scalar terms: always
+        :data:`SCALAR_FLOOR`.
 
     Returns
     -------
@@ -244,7 +246,7 @@ class MomentStart:
         n, p = X.shape
         self.layout, self.X = layout, X
         if floor is None:
-            floor = STRUCTURED_FLOOR if layout.structured else _FLOOR
+            floor = SCALAR_FLOOR if layout.structured else _FLOOR
         self.floor = floor
         self.Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
         self.terms = [_Term(t) for t in layout.terms]
@@ -321,7 +323,8 @@ def moment_factor(
 ) -> np.ndarray:
     """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
-    its eigenvalues floored at ``floor`` times the largest (or 1). Shared with fits from cross
+    its eigenvalues floored at ``floor`` times the largest (or 1; a scalar term's at
+    :data:`SCALAR_FLOOR`). Shared with fits from cross
     products (:mod:`mixedfit.scale`). ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if
     known (it depends on the design only: refits compute it once)."""
     k = b.shape[1]
@@ -331,7 +334,7 @@ def moment_factor(
     if sampling is None:
         sampling = sampling_covariance(ZtZ)
     if k == 1:
-        return _scalar_factor(sampling, b, sigma2, lost, floor)
+        return _scalar_factor(sampling, b, sigma2, lost)
     centred = b - b.mean(axis=0)
     G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
     if not correlated:
@@ -345,9 +348,7 @@ def moment_factor(
     return T
 
 
-def _scalar_factor(
-    sampling: np.ndarray, b: np.ndarray, sigma2: float, lost: int, floor: float = _FLOOR
-) -> np.ndarray:
+def _scalar_factor(sampling: np.ndarray, b: np.ndarray, sigma2: float, lost: int) -> np.ndarray:
     """:func:`moment_factor` of a scalar term, bit for bit, without LAPACK calls: the inverse
     of a 1×1 Z_l'Z_l is its reciprocal (``sampling``: their mean), the eigen-decomposition of
     a 1×1 G is G itself and its Cholesky factor the square root (what LAPACK computes for
@@ -357,7 +358,7 @@ def _scalar_factor(
     if np.isnan(g):
         raise np.linalg.LinAlgError("Matrix is not positive definite")  # as LAPACK's Cholesky
     scale = max(g, 0.0, 1.0)
-    return np.array([[np.sqrt(max(g, floor * scale))]])
+    return np.array([[np.sqrt(max(g, SCALAR_FLOOR * scale))]])
 
 
 def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:

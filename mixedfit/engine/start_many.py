@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .start import _PASSES, MomentStart, _Term
+from .start import _PASSES, SCALAR_FLOOR, MomentStart, _Term
 
 __all__ = ["batched_starts"]
 
@@ -101,8 +101,8 @@ class _Batched:
 
     def thetas(self, B: np.ndarray, sigma2: np.ndarray, lost: int, floor: float) -> np.ndarray:
         """The term's θ entries per response, shape (s, npar): :func:`.start._term_factor`
-        with the eigenvalue floor ``floor`` (the identity where σ̂² is not positive or too few
-        levels are usable)."""
+        with the eigenvalue floor ``floor`` (a scalar term's: :data:`.start.SCALAR_FLOOR`; the
+        identity where σ̂² is not positive or too few levels are usable)."""
         term, t = self.term, self.term.term
         k, nsim = t.k, B.shape[1]
         rows, cols = t.theta_index
@@ -118,7 +118,7 @@ class _Batched:
         if k == 1:
             g = G[:, 0, 0]
             scale = np.maximum(np.maximum(g, 0.0), 1.0)
-            T = np.sqrt(np.maximum(g, floor * scale))[:, None]
+            T = np.sqrt(np.maximum(g, SCALAR_FLOOR * scale))[:, None]
             return np.where(positive[:, None], T, eye)
         if not t.correlated:
             G = G * np.eye(k)

@@ -27,7 +27,7 @@ import numpy as np
 from .. import crawl, vanishing
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
-from ..start import STRUCTURED_FLOOR, moment_start
+from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
@@ -190,7 +190,7 @@ def _fit_one(
         phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
         if theta_start is None:
             rows = crit.start_rows(phi0) if crit.n_theta else None
-            theta0 = np.zeros(0) if rows is None else moment_start(*rows, STRUCTURED_FLOOR)
+            theta0 = np.zeros(0) if rows is None else moment_start(*rows, SCALAR_FLOOR)
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
@@ -335,7 +335,7 @@ def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
     if not crit.n_theta:
         return np.asarray(phi, dtype=float)
     try:
-        theta = moment_start(*crit.start_rows(phi), STRUCTURED_FLOOR)
+        theta = moment_start(*crit.start_rows(phi), SCALAR_FLOOR)
     except np.linalg.LinAlgError:
         theta = np.zeros(crit.n_theta)
     return np.concatenate([theta, phi])
