@@ -29,8 +29,7 @@ Array = np.ndarray
 
 __all__ = ["moment_design", "moment_response"]
 
-_FLOOR = 1e-3  # as .start._FLOOR (this kernel covers unstructured layouts only)
-_SCALAR_FLOOR = 1e-2  # as .start.SCALAR_FLOOR
+_FLOOR, _SCALAR_FLOOR = 1e-3, 1e-2  # as .start's (this kernel covers unstructured layouts only)
 _PASSES = 6  # as .start._PASSES
 
 
