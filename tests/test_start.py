@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
 import pytest
-from references import EXTRA, SHARED, load_reference, reference_data
+from references import EXTRA, HERE, SHARED, load_reference, reference_data
 from test_engine import factor_for
 
 import mixedfit as mf
 from mixedfit.engine.reterm import ReTerm, ThetaLayout
-from mixedfit.engine.start import _between_level_rank, moment_start
+from mixedfit.engine.start import SCALAR_FLOOR, _between_level_rank, moment_start
 
 
 def start_and_optimum(formula, data):
@@ -37,8 +38,22 @@ def test_orthodont_start_in_centred_columns_is_the_reml_estimate():
     from the moment estimate of the centred columns (see centring.py)."""
     fit = mf.lmer("distance ~ age * Sex + (1 + age | Subject)", mf.load_dataset("orthodont"))
     start, theta = fit.optimizer.theta_start, fit.theta
-    np.testing.assert_allclose(start[[0, 2]], theta[[0, 2]], rtol=1e-2)  # 2-3 % with 26 df
-    np.testing.assert_allclose(start[1], theta[1], rtol=5e-2)
+    # with Sex between subjects the two-stage estimator is not REML's: 1.736 vs 1.836 (26 df;
+    # the old eigenvalue floor 1e-2 happened to land within 1 %: 33 evaluations, now 34)
+    np.testing.assert_allclose(start[[0, 2]], theta[[0, 2]], rtol=6e-2)
+    np.testing.assert_allclose(start[1], theta[1], rtol=1.2e-1)
+
+
+def test_orthodont_slope_start_is_not_floored():
+    """Orthodont ``distance ~ age + (age | Subject)``: balanced, so the moment start of the
+    centred columns is the REML estimate; its slope eigenvalue (0.022 of the largest 2.7) lies
+    below the old relative floor 1e-2, which moved the start 8 % off (40 evaluations instead of
+    29). lme4's θ̂ with tight tolerances (tests/reference/orthodont_start/orthodont_start.R)."""
+    ref = json.loads((HERE / "reference" / "orthodont_start" / "orthodont_start.json").read_text())
+    (reml,) = [r for r in ref if r["reml"]]
+    fit = mf.lmer("distance ~ age + (age | Subject)", mf.load_dataset("orthodont"))
+    np.testing.assert_allclose(fit.optimizer.theta_start, reml["theta"], rtol=1e-3)
+    assert fit.objective == pytest.approx(reml["objective"], rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +129,7 @@ def _lapack_moment_factor(ZtZ, b, sigma2, lost):
     G = (centred.T @ centred) / (len(b) - lost) / sigma2 - sampling
     G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
-    w = np.maximum(w, 1e-2 * max(float(np.max(w, initial=0.0)), 1.0))
+    w = np.maximum(w, SCALAR_FLOOR * max(float(np.max(w, initial=0.0)), 1.0))
     return np.diag(np.diag(np.linalg.cholesky((V * w) @ V.T)))
 
 
@@ -168,3 +183,33 @@ def test_between_level_rank_in_one_pass_matches_the_per_column_one(seed):
     Z = np.column_stack([np.ones(n), x][:k])
     term = ReTerm(refs, Z, nlev, True)
     assert _between_level_rank(term, X) == _per_column_rank(term, X)
+
+
+def test_the_lower_eigenvalue_floor_is_only_for_unstructured_layouts(monkeypatch):
+    """The relative eigenvalue floor 1e-3 applies where it was measured (vector terms of
+    unstructured layouts, benchmarks/reference_evals.py); a layout with a structured term and the
+    random-effects start of a residual-structure fit keep 1e-2 (their multistart and edge
+    searches were checked against R with it), and so do scalar terms (InstEval)."""
+    from mixedfit.engine import start as start_module
+
+    seen: list[tuple[bool, float]] = []
+    init = start_module.MomentStart.__init__
+
+    def spy(self, layout, X, floor=None):
+        init(self, layout, X, floor)
+        seen.append((layout.structured, self.floor))
+
+    monkeypatch.setattr(start_module.MomentStart, "__init__", spy)
+    monkeypatch.setattr(start_module, "compiled_moment_start", lambda *args: None)
+    sleep = mf.load_dataset("sleepstudy").assign(Daysf=lambda d: d["Days"].astype(str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mf.lmer("Reaction ~ Days + (Days | Subject)", sleep)
+        assert seen == [(False, 1e-3)]
+        seen.clear()
+        mf.lmer("Reaction ~ Days + ar1(0 + Daysf | Subject)", sleep)
+        assert seen and all(f == start_module.SCALAR_FLOOR == 1e-2 for _, f in seen)
+        assert any(s for s, _ in seen)
+        seen.clear()
+        mf.lmer("Reaction ~ Days + (1 | Subject)", sleep, residual=mf.AR1("Days", "Subject"))
+        assert seen and all(f == 1e-2 for _, f in seen)

@@ -29,7 +29,7 @@ Array = np.ndarray
 
 __all__ = ["moment_design", "moment_response"]
 
-_FLOOR = 1e-2  # as .start._FLOOR
+_FLOOR, _SCALAR_FLOOR = 1e-3, 1e-2  # as .start's (this kernel covers unstructured layouts only)
 _PASSES = 6  # as .start._PASSES
 
 
@@ -271,7 +271,7 @@ def _factor(
                 return 1
     if k == 1:
         g = G[0, 0]
-        T[0, 0] = math.sqrt(max(g, _FLOOR * max(g, 0.0, 1.0)))
+        T[0, 0] = math.sqrt(max(g, _SCALAR_FLOOR * max(g, 0.0, 1.0)))
         return 0
     if not correlated:
         for a in range(k):

@@ -33,9 +33,23 @@ from .crossprod import diag_block
 from .factor import BlockedFactor
 from .reterm import ReTerm, ThetaLayout
 
-__all__ = ["MomentStart", "compiled_moment_start", "factor_start", "moment_start"]
+__all__ = [
+    "SCALAR_FLOOR",
+    "MomentStart",
+    "compiled_moment_start",
+    "factor_start",
+    "moment_start",
+]
 
-_FLOOR = 1e-2  # relative eigenvalue floor of G / σ² (keeps the start off the boundary)
+# Relative eigenvalue floor of G / σ² of vector terms (keeps the start off the boundary). 1e-2
+# floored Orthodont's slope (θ' 0.149 started at 0.163: 40 evaluations, 29 at 1e-3); over the ~65
+# lme4 reference fits (benchmarks/reference_evals.py) 1e-3 takes fewer evaluations (2,963 → 2,807,
+# the worst 243 → 194), every objective the same to 6e-13 relative.
+_FLOOR = 1e-3
+# The floor of scalar terms (1e-3 there cost InstEval 33 → 39 evaluations: its dept, θ̂ 0.07, then
+# starts below 0.1), of layouts with structured terms and of residual-structure fits
+# (engine/residual: their starts feed multistart and edge searches checked against R with it).
+SCALAR_FLOOR = 1e-2
 _PASSES = 6  # backfitting passes with several terms (a rough σ² is all that is needed)
 
 
@@ -92,7 +106,9 @@ class _Term:
         self.b = np.linalg.solve(self.ZtZ, Ztr.reshape(t.nlev, t.k, 1))[:, :, 0]
 
 
-def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+def moment_start(
+    layout: ThetaLayout, X: np.ndarray, y: np.ndarray, floor: float | None = None
+) -> np.ndarray:
     """θ from moment estimates of the random-effects covariances.
 
     Parameters
@@ -101,13 +117,17 @@ def moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarra
         The terms (Z weighted as in the fit) and the order of θ.
     X : ndarray, shape (n, p)
     y : ndarray, shape (n,)
+    floor : float, optional
+        Relative eigenvalue floor of G / σ² of vector terms; by default :data:`SCALAR_FLOOR`
+        for a layout with structured terms, else 1e-3. Scalar terms: always
+        :data:`SCALAR_FLOOR`.
 
     Returns
     -------
     ndarray, shape (m,)
         A feasible θ; a term whose levels carry too little information keeps lme4's start.
     """
-    return MomentStart(layout, X)(y)
+    return MomentStart(layout, X, floor)(y)
 
 
 def factor_start(factor: BlockedFactor) -> np.ndarray:
@@ -218,11 +238,16 @@ class MomentStart:
     layout : ThetaLayout
         The terms (Z weighted as in the fit) and the order of θ.
     X : ndarray, shape (n, p)
+    floor : float, optional
+        As for :func:`moment_start`.
     """
 
-    def __init__(self, layout: ThetaLayout, X: np.ndarray) -> None:
+    def __init__(self, layout: ThetaLayout, X: np.ndarray, floor: float | None = None) -> None:
         n, p = X.shape
         self.layout, self.X = layout, X
+        if floor is None:
+            floor = SCALAR_FLOOR if layout.structured else _FLOOR
+        self.floor = floor
         self.Q = np.linalg.qr(X)[0] if p else np.zeros((n, 0))
         self.terms = [_Term(t) for t in layout.terms]
         self._lost: list[int | None] = [None] * len(self.terms)
@@ -260,19 +285,22 @@ class MomentStart:
         thetas = []
         for i, (t, b) in enumerate(zip(terms, alone, strict=True)):
             t.b = b
-            T = _term_factor(t, sigma2, partial(self.lost, i)) if sigma2 > 0 else None
+            lost = partial(self.lost, i)
+            T = _term_factor(t, sigma2, lost, self.floor) if sigma2 > 0 else None
             thetas.append(t.term.params_of(np.eye(t.term.k) if T is None else T))
         return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
-def _term_factor(t: _Term, sigma2: float, lost_of: Callable[[], int]) -> np.ndarray:
+def _term_factor(
+    t: _Term, sigma2: float, lost_of: Callable[[], int], floor: float = _FLOOR
+) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable.
     ``lost_of()`` gives :func:`_between_level_rank` of the term."""
     lost = lost_of()
     if t.usable.sum() <= lost:
         return np.eye(t.term.k)
     ZtZ, sampling = t.usable_moments()
-    return moment_factor(ZtZ, t.b[t.usable], sigma2, lost, t.term.correlated, sampling)
+    return moment_factor(ZtZ, t.b[t.usable], sigma2, lost, t.term.correlated, sampling, floor)
 
 
 def sampling_covariance(ZtZ: np.ndarray) -> np.ndarray:
@@ -291,12 +319,14 @@ def moment_factor(
     lost: int,
     correlated: bool,
     sampling: np.ndarray | None = None,
+    floor: float = _FLOOR,
 ) -> np.ndarray:
     """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
-    its eigenvalues floored. Shared with fits from cross products (:mod:`mixedfit.scale`).
-    ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known (it depends on the design
-    only: refits compute it once)."""
+    its eigenvalues floored at ``floor`` times the largest (or 1; a scalar term's at
+    :data:`SCALAR_FLOOR`). Shared with fits from cross
+    products (:mod:`mixedfit.scale`). ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if
+    known (it depends on the design only: refits compute it once)."""
     k = b.shape[1]
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
     # whose degrees of freedom are the levels less the fixed effects that vary between them
@@ -311,7 +341,7 @@ def moment_factor(
         G = np.diag(np.diag(G))
     w, V = np.linalg.eigh((G + G.T) / 2)
     scale = max(float(np.max(w, initial=0.0)), 1.0)
-    w = np.maximum(w, _FLOOR * scale)
+    w = np.maximum(w, floor * scale)
     T = np.linalg.cholesky((V * w) @ V.T)
     if not correlated:
         T = np.diag(np.diag(T))
@@ -328,7 +358,7 @@ def _scalar_factor(sampling: np.ndarray, b: np.ndarray, sigma2: float, lost: int
     if np.isnan(g):
         raise np.linalg.LinAlgError("Matrix is not positive definite")  # as LAPACK's Cholesky
     scale = max(g, 0.0, 1.0)
-    return np.array([[np.sqrt(max(g, _FLOOR * scale))]])
+    return np.array([[np.sqrt(max(g, SCALAR_FLOOR * scale))]])
 
 
 def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:

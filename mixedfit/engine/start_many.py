@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .start import _FLOOR, _PASSES, MomentStart, _Term
+from .start import _PASSES, SCALAR_FLOOR, MomentStart, _Term
 
 __all__ = ["batched_starts"]
 
@@ -67,7 +67,7 @@ def _starts(start: MomentStart, Y: np.ndarray) -> list[np.ndarray | None]:
     nsim = Y.shape[1]
     sigma2 = np.einsum("ns,ns->s", R, R) / df if df > 0 else np.zeros(nsim)
     pairs = enumerate(zip(terms, alone, strict=True))
-    thetas = [t.thetas(b, sigma2, start.lost(i)) for i, (t, b) in pairs]
+    thetas = [t.thetas(b, sigma2, start.lost(i), start.floor) for i, (t, b) in pairs]
     stacked = np.concatenate(thetas, axis=1) if thetas else np.zeros((nsim, 0))
     finite = np.all(np.isfinite(stacked), axis=1)
     return [stacked[s] if finite[s] else None for s in range(nsim)]
@@ -99,9 +99,10 @@ class _Batched:
         """Z b for every column of ``B`` (q, s), shape (n, s)."""
         return np.asarray(self.ZtT @ B)
 
-    def thetas(self, B: np.ndarray, sigma2: np.ndarray, lost: int) -> np.ndarray:
+    def thetas(self, B: np.ndarray, sigma2: np.ndarray, lost: int, floor: float) -> np.ndarray:
         """The term's θ entries per response, shape (s, npar): :func:`.start._term_factor`
-        (the identity where σ̂² is not positive or too few levels are usable)."""
+        with the eigenvalue floor ``floor`` (a scalar term's: :data:`.start.SCALAR_FLOOR`; the
+        identity where σ̂² is not positive or too few levels are usable)."""
         term, t = self.term, self.term.term
         k, nsim = t.k, B.shape[1]
         rows, cols = t.theta_index
@@ -117,7 +118,7 @@ class _Batched:
         if k == 1:
             g = G[:, 0, 0]
             scale = np.maximum(np.maximum(g, 0.0), 1.0)
-            T = np.sqrt(np.maximum(g, _FLOOR * scale))[:, None]
+            T = np.sqrt(np.maximum(g, SCALAR_FLOOR * scale))[:, None]
             return np.where(positive[:, None], T, eye)
         if not t.correlated:
             G = G * np.eye(k)
@@ -126,7 +127,7 @@ class _Batched:
         G[~finite] = np.eye(k)
         w, V = np.linalg.eigh((G + G.transpose(0, 2, 1)) / 2)
         scale = np.maximum(np.max(w, axis=1, initial=0.0), 1.0)
-        w = np.maximum(w, _FLOOR * scale[:, None])
+        w = np.maximum(w, floor * scale[:, None])
         Tm = np.linalg.cholesky((V * w[:, None, :]) @ V.transpose(0, 2, 1))
         if not t.correlated:
             Tm = Tm * np.eye(k)

@@ -27,7 +27,7 @@ import numpy as np
 from .. import crawl, vanishing
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm
-from ..start import moment_start
+from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
@@ -192,7 +192,8 @@ def _fit_one(
         crit = ResidualCriterion(terms, X, y, model)
         phi0 = model.start() if phi_start is None else np.asarray(phi_start, dtype=float)
         if theta_start is None:
-            theta0 = moment_start(*crit.start_rows(phi0)) if crit.n_theta else np.zeros(0)
+            rows = crit.start_rows(phi0) if crit.n_theta else None
+            theta0 = np.zeros(0) if rows is None else moment_start(*rows, SCALAR_FLOOR)
         else:
             theta0 = np.asarray(theta_start, dtype=float)
         lower = crit.lower()
@@ -340,7 +341,7 @@ def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
     if not crit.n_theta:
         return np.asarray(phi, dtype=float)
     try:
-        theta = moment_start(*crit.start_rows(phi))
+        theta = moment_start(*crit.start_rows(phi), SCALAR_FLOOR)
     except np.linalg.LinAlgError:
         theta = np.zeros(crit.n_theta)
     return np.concatenate([theta, phi])
