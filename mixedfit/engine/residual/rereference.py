@@ -15,13 +15,18 @@ from ..threads import single_threaded
 from . import reference, vanished
 from .criterion import ResidualCriterion
 from .limit import limit_message
-from .result import ResidualFit
+from .result import ResidualFit, carried
 from .structure import ResidualModel
 
-__all__ = ["FitOne", "mapped_back", "reference_vanished"]
+__all__ = ["TAIL_GAIN", "TAIL_RATIO", "FitOne", "mapped_back", "reference_tail", "reference_vanished"]
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
+TAIL_RATIO = reference.PROBE_RATIO
+"""A reference sd below this times the largest at the end of the fit stages is tried with the
+largest stratum as the reference (:func:`reference_tail`)."""
+TAIL_GAIN = 1e-6
+"""… and that fit kept when its criterion (−2ℓ) is lower by more than this."""
 
 
 def reference_vanished(
@@ -52,6 +57,40 @@ def reference_vanished(
         gone = held if held.any() else None
         return replace(first, record=record, boundary=boundary, vanished=gone)
     return mapped_back(second, first.record, first.model, back, terms, X, y, names)
+
+
+def reference_tail(
+    fit: ResidualFit,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: FitOne,
+    names: Sequence[str],
+) -> ResidualFit:
+    """``fit``, or when its VarIdent reference stratum's sd is below :data:`TAIL_RATIO` times the
+    largest, the fit continued from its point with the largest stratum as the reference, mapped
+    back, when its criterion is lower by more than :data:`TAIL_GAIN` (issue 12, review rv20).
+
+    The "vanished reference" tail: the reference stratum's variance → 0 (σ → 0, the other
+    ratios → ∞, their sds σ·δ fixed). In nlme's parameterization that is a joint direction of
+    σ and every ratio, which BOBYQA crawls along and stops on with the ratios only 16–30 (an
+    AR(1) residual beside a structured term: ℓ 8.2e-4 and 0.0104 short of R's supremum, below
+    :func:`reference_vanished`'s and :class:`.reference.Watch`'s thresholds, no warning or
+    only "maximum number of evaluations"). Referred to the largest stratum the tail is one
+    coordinate (the reference's log ratio → −∞) and the fit goes out on it; the mapped-back
+    fit names the vanished stratum (BoundaryWarning). An interior optimum with a large ratio
+    is the same in either parameterization: ``fit`` is kept."""
+    layout = ThetaLayout(tuple(terms)) if terms else None
+    there = reference.moved(fit.model, fit.record.theta, layout, TAIL_RATIO)
+    if there is None:
+        return fit
+    other, x0, back = there
+    second = fit_one(other, x0, max(1, max_evals - fit.record.evaluations))
+    if not second.objective < fit.objective - TAIL_GAIN:
+        record = replace(fit.record, evaluations=fit.record.evaluations + second.record.evaluations)
+        return replace(fit, record=record)
+    return carried(mapped_back(second, fit.record, fit.model, back, terms, X, y, names), fit)
 
 
 def mapped_back(
