@@ -17,8 +17,9 @@ from .criterion import ResidualCriterion
 from .limit import limit_message
 from .result import ResidualFit, carried
 from .structure import ResidualModel
+from .variance import IdentPart
 
-__all__ = ["TAIL_GAIN", "TAIL_RATIO", "FitOne", "mapped_back", "reference_tail", "reference_vanished"]
+__all__ = ["TAIL_GAIN", "TAIL_RATIO", "TAIL_STEP", "FitOne", "mapped_back", "reference_tail", "reference_vanished"]
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
@@ -26,7 +27,9 @@ TAIL_RATIO = reference.PROBE_RATIO
 """A reference sd below this times the largest at the end of the fit stages is tried with the
 largest stratum as the reference (:func:`reference_tail`)."""
 TAIL_GAIN = 1e-6
-"""… and that fit kept when its criterion (−2ℓ) is lower by more than this."""
+"""… when the criterion (−2ℓ) falls by more than this with that stratum's ratio divided by
+:data:`TAIL_STEP` (:func:`_falls`), and that fit kept when its criterion is lower by more."""
+TAIL_STEP = 10.0
 
 
 def reference_vanished(
@@ -86,11 +89,40 @@ def reference_tail(
     if there is None:
         return fit
     other, x0, back = there
+    if not _falls(other, x0, terms, X, y, fit):  # the reference's ratio has an interior optimum
+        return fit
     second = fit_one(other, x0, max(1, max_evals - fit.record.evaluations))
     if not second.objective < fit.objective - TAIL_GAIN:
         record = replace(fit.record, evaluations=fit.record.evaluations + second.record.evaluations)
         return replace(fit, record=record)
     return carried(mapped_back(second, fit.record, fit.model, back, terms, X, y, names), fit)
+
+
+def _falls(
+    other: ResidualModel,
+    x0: np.ndarray,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    fit: ResidualFit,
+) -> bool:
+    """Whether the criterion falls by more than :data:`TAIL_GAIN` when the old reference
+    stratum's ratio in ``other`` (referred to the largest stratum; x0 = ``fit``'s point there) is
+    divided by :data:`TAIL_STEP`, the rest held (two evaluations): on the tail it does."""
+    part = other.variance
+    assert isinstance(part, IdentPart)
+    n_theta = x0.size - other.size
+    nc = other.split(x0[n_theta:])[0].size
+    deltas = part.deltas(x0[n_theta + nc :])
+    small = int(np.argmin(deltas))
+    if small not in part.free:
+        return False
+    step = x0.copy()
+    step[n_theta + nc + part.free.index(small)] -= math.log(TAIL_STEP)
+    with single_threaded():
+        crit = ResidualCriterion(terms, X, y, other)
+        here, there = crit.objective(x0, fit.reml), crit.objective(step, fit.reml)
+    return bool(there < here - TAIL_GAIN)
 
 
 def mapped_back(
