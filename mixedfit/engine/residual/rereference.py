@@ -19,7 +19,15 @@ from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["TAIL_GAIN", "TAIL_RATIO", "TAIL_STEP", "FitOne", "mapped_back", "reference_tail", "reference_vanished"]
+__all__ = [
+    "TAIL_GAIN",
+    "TAIL_RATIO",
+    "TAIL_STEP",
+    "FitOne",
+    "mapped_back",
+    "reference_tail",
+    "reference_vanished",
+]
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
