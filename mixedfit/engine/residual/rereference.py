@@ -32,8 +32,8 @@ __all__ = [
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the same data with another model, from x0 = (θ, φ), with a budget."""
 TAIL_RATIO = reference.PROBE_RATIO
-"""A reference sd below this times the largest at the end of the fit stages is tried with the
-largest stratum as the reference (:func:`reference_tail`)."""
+"""A reference sd below this times the largest at the end of the fit stages is tried with
+another reference (:func:`reference_tail`)."""
 TAIL_GAIN = 1e-6
 """… when the criterion (−2ℓ) falls by more than this with that stratum's ratio divided by
 :data:`TAIL_STEP` (:func:`_falls`), and that fit kept when its criterion is lower by more."""
@@ -80,15 +80,18 @@ def reference_tail(
     names: Sequence[str],
 ) -> ResidualFit:
     """``fit``, or when its VarIdent reference stratum's sd is below :data:`TAIL_RATIO` times the
-    largest, the fit continued from its point with the largest stratum as the reference, mapped
-    back, when its criterion is lower by more than :data:`TAIL_GAIN` (issue 12, review rv20).
+    largest, the fit continued from its point with another reference (the smallest stratum at
+    least that, :func:`.reference.moved`), mapped back, when its criterion is lower by more
+    than :data:`TAIL_GAIN` (issue 12, review rv20). Only when that ratio's tail falls there
+    (:func:`_falls`: one step towards 0 lowers the criterion), so an interior optimum with a
+    large ratio costs two evaluations.
 
     The "vanished reference" tail: the reference stratum's variance → 0 (σ → 0, the other
     ratios → ∞, their sds σ·δ fixed). In nlme's parameterization that is a joint direction of
     σ and every ratio, which BOBYQA crawls along and stops on with the ratios only 16–30 (an
     AR(1) residual beside a structured term: ℓ 8.2e-4 and 0.0104 short of R's supremum, below
     :func:`reference_vanished`'s and :class:`.reference.Watch`'s thresholds, no warning or
-    only "maximum number of evaluations"). Referred to the largest stratum the tail is one
+    only "maximum number of evaluations"). Referred to another stratum the tail is one
     coordinate (the reference's log ratio → −∞) and the fit goes out on it; the mapped-back
     fit names the vanished stratum (BoundaryWarning). An interior optimum with a large ratio
     is the same in either parameterization: ``fit`` is kept."""
@@ -114,15 +117,13 @@ def _falls(
     y: np.ndarray,
     fit: ResidualFit,
 ) -> bool:
-    """Whether the criterion falls by more than :data:`TAIL_GAIN` when the old reference
-    stratum's ratio in ``other`` (referred to the largest stratum; x0 = ``fit``'s point there) is
-    divided by :data:`TAIL_STEP`, the rest held (two evaluations): on the tail it does."""
-    part = other.variance
-    assert isinstance(part, IdentPart)
+    """Whether the criterion falls by more than :data:`TAIL_GAIN` when ``fit``'s reference
+    stratum's ratio in ``other`` (another reference; x0 = ``fit``'s point there) is divided by
+    :data:`TAIL_STEP`, the rest held (two evaluations): on the tail it does."""
+    part = _ident(other)
     n_theta = x0.size - other.size
     nc = other.split(x0[n_theta:])[0].size
-    deltas = part.deltas(x0[n_theta + nc :])
-    small = int(np.argmin(deltas))
+    small = _ident(fit.model).reference  # the old reference, a free ratio in ``other``
     if small not in part.free:
         return False
     step = x0.copy()
@@ -131,6 +132,12 @@ def _falls(
         crit = ResidualCriterion(terms, X, y, other)
         here, there = crit.objective(x0, fit.reml), crit.objective(step, fit.reml)
     return bool(there < here - TAIL_GAIN)
+
+
+def _ident(model: ResidualModel) -> IdentPart:
+    part = model.variance
+    assert isinstance(part, IdentPart)
+    return part
 
 
 def mapped_back(
