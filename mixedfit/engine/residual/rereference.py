@@ -97,9 +97,11 @@ def reference_tail(
     coordinate (the reference's log ratio → −∞) and the fit goes out on it; the mapped-back
     fit names the vanished stratum (BoundaryWarning). An interior optimum with a large ratio
     is the same in either parameterization: ``fit`` is kept."""
+    if fit.vanished is not None or _ran(fit):  # a boundary the probe or settle decided (at
+        return fit  # the probe's floor, whichever stratum is the reference), an AR(1) edge
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = reference.moved(fit.model, fit.record.theta, layout, TAIL_RATIO)
-    if there is None or _ran(fit):
+    if there is None:
         return fit
     other, x0, back = there
     if not _falls(other, x0, terms, X, y, fit):  # the reference's ratio has an interior optimum
