@@ -45,7 +45,7 @@ from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
-from .rereference import reference_vanished
+from .rereference import reference_tail, reference_vanished
 from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import IdentPart
@@ -158,6 +158,8 @@ def fit_residual(
     restarts = fit  # its near-edge optimum (multistart.py) is edge_check's to judge
     if fit.objective < first.objective:  # a restart's reference stratum running off (probe.py)
         fit = rewatched(fit, terms, X, y, max_evals, fit_one, names)
+    # the reference's tail crawled and stopped on at a moderate ratio (rereference.py, rv20)
+    fit = reference_tail(fit, terms, X, y, max_evals, fit_one, names)
     moved = limit_fit(fit, terms, X, y, max_evals, names)  # the exact σ → 0 limit (limit.py)
     fit = interior_retry(moved, fit, terms, fit_one, max_evals)
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
