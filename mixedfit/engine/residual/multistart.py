@@ -97,6 +97,8 @@ GRID_KEEP = 2
 
 CAPPED = "evaluation limit reached"
 """How :func:`..vanishing.capped`'s message begins."""
+MAXEVAL = "maximum number of evaluations reached"
+"""The optimizer's own message at its budget (:mod:`..optimize`)."""
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the model from x0 = (θ, φ) within a budget (:func:`.fit.fit_residual`'s)."""
@@ -256,7 +258,7 @@ def _stopped(other: ResidualFit, budget: int) -> bool:
     """True if ``other`` stopped at its budget (:func:`..vanishing.capped`'s message)."""
     record = other.record
     return record.evaluations >= budget or (
-        not record.converged and record.message.startswith(CAPPED)
+        not record.converged and record.message.startswith((CAPPED, MAXEVAL))
     )
 
 
