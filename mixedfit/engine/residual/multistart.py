@@ -255,7 +255,10 @@ def _better(other: ResidualFit, best: ResidualFit, layout: ThetaLayout) -> bool:
 
 
 def _stopped(other: ResidualFit, budget: int) -> bool:
-    """True if ``other`` stopped at its budget (:func:`..vanishing.capped`'s message)."""
+    """True if ``other`` stopped at its budget: its record's count reached it, or its message is
+    :func:`..vanishing.capped`'s or the optimizer's own (:data:`MAXEVAL`; an unconverged record
+    keeps it, and its count is the winning optimization's, below the fit's evaluations: rv20's
+    seed s0, whose mirror restart stopped climbing at 1,993 of 2,000 and was never continued)."""
     record = other.record
     return record.evaluations >= budget or (
         not record.converged and record.message.startswith((CAPPED, MAXEVAL))
