@@ -31,6 +31,7 @@ from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limi
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
+from .edge_swap import swapped_edge
 from .edge_vanish import LIMIT_EVALS, reach, vanished_clause
 from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
@@ -99,6 +100,13 @@ def edge_check(
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
         record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
+        # the reference stratum small there: the edge re-referenced too (edge_swap.py, rv20)
+        left = (max_evals - total - record.evaluations) // 2
+        room = min(2 * LIMIT_EVALS, left)
+        record = swapped_edge(
+            start, record, layout, X, y, span, sign, sign * EDGE_PHI, min(budget, left), room,
+            fit.objective,
+        )  # fmt: skip
         total += record.evaluations
         if best is None or record.objective < best[0]:
             best = (record.objective, sign, record)
