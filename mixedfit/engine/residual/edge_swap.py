@@ -82,8 +82,8 @@ def swapped_edge(
     """``record`` (the edge φ = ``sign``'s optimum, :func:`.edge_vanish.reach` applied), or the
     same edge optimized with the largest other stratum at ``start`` as the reference (within
     ``budget`` evaluations of :func:`.edge_fit.edge_optimum` and ``room`` of ``reach``,
-    ``fitted`` the fit's criterion) mapped back to x = (θ, φ₂…) of ``start.model`` when that is lower; the
-    evaluations of both counted. ``record`` where :func:`reference_small` is False."""
+    ``fitted`` the fit's criterion) mapped back to x = (θ, φ₂…) of ``start.model`` when that
+    is lower; the evaluations of both counted. ``record`` where :func:`reference_small` is False."""
     model = start.model
     part = model.variance
     if budget <= 0 or not isinstance(part, IdentPart) or not reference_small(record, model, layout):
