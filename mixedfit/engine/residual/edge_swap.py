@@ -13,7 +13,8 @@ subjects renamed so that b is the reference the same code reaches R's value. Fin
 largest other one at the start), from the same start mapped there, its vanished strata followed
 by :func:`.edge_vanish.reach`, and maps the optimum back. Only where the edge's optimum says the
 reference is small (:func:`reference_small`: a structured relative sd or another stratum's ratio
-at least :data:`SWAP_RATIO`), so an ordinary edge costs nothing more. Arrays only.
+at least :data:`SWAP_RATIO`) and the edge is within :data:`.edge_vanish.MARGIN` (−2ℓ) of the fit (as
+``reach``: an edge far below is not followed; rv20's m0 then costs nothing more). Arrays only.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..reterm import ThetaLayout
 from ..vanishing import largest_sd
 from .dense import DenseResidual
 from .edge_fit import edge_optimum
-from .edge_vanish import reach
+from .edge_vanish import MARGIN, reach
 from .reference import sd_mask
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -87,6 +88,8 @@ def swapped_edge(
     model = start.model
     part = model.variance
     if budget <= 0 or not isinstance(part, IdentPart) or not reference_small(record, model, layout):
+        return record
+    if not record.objective <= fitted + MARGIN:  # as reach: an edge far below the fit is left
         return record
     nc = model.size - part.size
     deltas = part.deltas(start.phi[nc:])
