@@ -54,7 +54,7 @@ from ..engine.residual.edge_fit import (
     factor_phi,
     term_at_bound,
 )
-from ..engine.residual.edge_vanish import vanished_clause
+from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
@@ -227,7 +227,7 @@ def restore_residual(
             if at_edge is not None:  # φ = ±1 of an AR(1): the edge model's, as the fit reported
                 solution, objective = at_edge
                 factor = crit.factor_at(factor_phi(bound.model, phi))
-                factor.update(theta)
+                hold_factor(factor, theta, crit.layout)  # as edge_report (a vanished reference)
             else:
                 objective = crit.objective(x, reml)
                 factor = crit.factor_at(phi)

@@ -31,6 +31,7 @@ from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limi
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
+from .edge_swap import swapped_edge
 from .edge_vanish import LIMIT_EVALS, reach, vanished_clause
 from .multistart import RESTART_EVALS, FitOne, applies, inside
 from .result import ResidualFit
@@ -94,24 +95,32 @@ def edge_check(
     total = fit.record.evaluations
     best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
     start = _edge_start(fit, layout)
+    # the fit's own value by the dense criterion too: the whitened one degrades near φ = ±1
+    # (a refit from an edge fit's φ, u = 1e4: ℓ 0.017 above the dense value there; rv20 ML
+    # seed 3: −2ℓ −59.3 whitened at φ = 0.9993 against −0.0496 dense)
+    own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
+    total += 1
+    judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
     for sign in (1.0, -1.0):
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
         record = reach(record, model, layout, X, y, sign * EDGE_PHI, fit.reml, room, fit.objective)
+        # the reference stratum small there: the edge re-referenced too (edge_swap.py, rv20)
+        left = (max_evals - total - record.evaluations) // 2
+        room = min(2 * LIMIT_EVALS, left)
+        record = swapped_edge(
+            start, record, layout, X, y, span, sign, sign * EDGE_PHI, min(budget, left), room,
+            judged,
+        )  # fmt: skip
         total += record.evaluations
         if best is None or record.objective < best[0]:
             best = (record.objective, sign, record)
     assert best is not None
-    # the fit's own value by the dense criterion too: the whitened one degrades near φ = ±1
-    # (a refit from an edge fit's φ, u = 1e4: ℓ 0.017 above the dense value there)
-    own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
-    total += 1
     if fit.near_edge is not None:  # a restart's optimum just inside an edge (multistart.py)
         near, total = _near_edge(fit, dense, best[0], own, fit_one, max_evals, total)
         if near is not None:
             return near
-    judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
     if not best[0] < judged - RESTART_GAIN:
         return replace(fit, record=replace(fit.record, evaluations=total))
     # reported at the edge where its model is regular (edge_fit.py); flagged otherwise

@@ -32,7 +32,7 @@ from ..vanishing import LIMIT_SD, TRIAL_SD, at_limit
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
 from .dense import DenseResidual
-from .edge_vanish import vanished_at_edge, vanished_clause
+from .edge_vanish import hold_factor, vanished_at_edge, vanished_clause
 from .result import ResidualFit
 from .structure import ResidualModel
 
@@ -298,7 +298,7 @@ def edge_report(
         with single_threaded():
             crit = ResidualCriterion(list(terms), X, y, fit.model)
             factor = crit.factor_at(factor_phi(fit.model, phi))
-            factor.update(theta)  # the factor holds θ̂, as a fit's does
+            hold_factor(factor, theta, layout)
     except np.linalg.LinAlgError:
         return None
     record = replace(

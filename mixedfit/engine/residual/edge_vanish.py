@@ -26,9 +26,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..factor import BlockedFactor
 from ..limit_gls import _spanning
 from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ThetaLayout
+from ..vanishing import TRIAL_SD, largest_sd
 from .dense import DenseResidual
 from .reference import sd_mask
 from .structure import ResidualModel
@@ -39,6 +41,7 @@ __all__ = [
     "EPS",
     "LIMIT_EVALS",
     "MARGIN",
+    "hold_factor",
     "reach",
     "vanished_at_edge",
     "vanished_clause",
@@ -186,6 +189,22 @@ def _back(
     shift = eta[part.reference]
     theta = z[:m] * np.exp(-shift * sd_mask(layout))
     return np.concatenate([theta, (eta - shift)[part.free]])
+
+
+def hold_factor(factor: BlockedFactor, theta: np.ndarray, layout: ThetaLayout) -> None:
+    """``factor`` updated at θ̂ (as a fit's holds it), or where the whitened Cholesky fails
+    there, at θ̂'s sds scaled back to :data:`..vanishing.TRIAL_SD`: the reference stratum
+    vanished at the edge (:mod:`.edge_swap`, σ ~1e-8 of another stratum's sd, θ's sds ~1e10;
+    rv20 ML seed 10). At the edge only its layout and shape are read (the edge model gives the
+    estimates and the conditional variances)."""
+    try:
+        factor.update(theta)
+        return
+    except np.linalg.LinAlgError:
+        k = largest_sd(theta, layout) / TRIAL_SD
+        if not k > 1.0:
+            raise
+    factor.update(np.where(sd_mask(layout), theta / k, theta))
 
 
 def vanished_at_edge(model: ResidualModel, phi: np.ndarray) -> list[str]:
