@@ -154,7 +154,9 @@ def edge_check(
     # shows, which the decision compared where it is the lower; they agree to ~1e-11 elsewhere)
     here = -own / 2 if math.isfinite(own) else -judged / 2
     gone = vanished_clause(model, at, reported=False)
-    text = _message(best[1], -best[0] / 2, fit, here, gone)
+    # an edge whose optimization is unfinished (cut by its budget while still gaining: rv20)
+    unfinished = "" if best[2].converged else best[2].message
+    text = _message(best[1], -best[0] / 2, fit, here, gone, unfinished)
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -297,12 +299,18 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
 
 
 def _message(
-    sign: float, loglik: float, fit: ResidualFit, inside: float, vanished: str = ""
+    sign: float,
+    loglik: float,
+    fit: ResidualFit,
+    inside: float,
+    vanished: str = "",
+    unfinished: str = "",
 ) -> str:
     """What the flagged fit says: the better edge, ℓ there and at the fit (``inside``: ℓ
     at the fit by the dense criterion, as it is reported; ``vanished``: the
-    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
-    the alternative."""
+    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`;
+    ``unfinished``: the optimizer's message where the edge's optimization did not converge,
+    its ℓ then a lower bound of the edge's), and the alternative."""
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     edge = "1" if sign > 0 else "−1"
     alternative = (
@@ -310,7 +318,9 @@ def _message(
     )
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
-        f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
+        f"(ℓ {'≥' if unfinished else '='} {loglik:.6f} there"
+        f"{f', its optimization unfinished ({unfinished})' if unfinished else ''}"
+        f"{f', {vanished},' if vanished else ''} against "
         f"{inside:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "
