@@ -193,9 +193,9 @@ def saved_disagrees(
         return "names a stratum whose ratio is not small"
     test = saved.copy()
     test[n_theta:] &= ~model.floored(x[n_theta:])
-    if test.any() and not vanished_strata(model, x[n_theta:]):
-        if not _tested(fun, x, objective, model, test).any():
-            return "names a stratum whose criterion rises towards 0 (an interior optimum)"
+    gone = vanished_strata(model, x[n_theta:])  # a vanished reference's: every ratio with it
+    if test.any() and not gone and not _tested(fun, x, objective, model, test).any():
+        return "names a stratum whose criterion rises towards 0 (an interior optimum)"
     if rule and np.any(reloaded(fun, model, n_theta, x, objective) & ~saved):
         return "leaves out a stratum whose variance the fit's rule finds vanished at the point"
     return None
