@@ -18,17 +18,21 @@ check, a start only; the full fit takes ~30 s).
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import mixedfit as mf
 from mixedfit.covariance.reference import reference_groups
 from mixedfit.design import build_design
 from mixedfit.engine.limit_gls import _spanning
+from mixedfit.engine.residual import edge
 from mixedfit.engine.residual.dense import DenseResidual
 from mixedfit.engine.residual.edge import edge_check
 from mixedfit.engine.residual.edge_fit import edge_optimum
@@ -110,3 +114,35 @@ def test_edge_check_flags_an_unfinished_edge() -> None:
     assert out.record.message.startswith("the likelihood is higher at the bound φ = 1 ")
     assert "ℓ ≥ " in out.record.message
     assert "unfinished (maximum number of evaluations reached)" in out.record.message
+
+
+def test_edge_message_names_the_best_interior_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The BoundaryWarning names the best fit found inside, also where that is the fit from the
+    edge's optimum moved inside (``edge._towards``), not only the fit it replaces (review rv20:
+    m3's message named the fit's 0.024784 where an interior optimum 0.3438 had been found). Here
+    the fit (θ scaled by 0.7, φ = 0.995: it ran up to the edge) is far below a fit at φ = 0.98,
+    which is below R's edge; ℓ named: that fit's, by the dense criterion."""
+    terms, X, y, model, start = _inputs("e3")
+    reml = start["reml"]
+    theta, phi = np.array(start["theta"]), np.array(start["phi"])
+
+    def fit_one(m: Any, x0: np.ndarray, budget: int) -> Any:
+        n = len(x0) - m.size
+        return _fit_one(terms, X, y, m, reml, phi_start=x0[n:], theta_start=x0[:n],
+                        max_evals=budget, gradient=False)  # fmt: skip
+
+    fit = fit_one(model, np.concatenate([0.7 * theta, [10.0], phi[1:]]), 1)
+    other = fit_one(model, np.concatenate([theta, [5.0], phi[1:]]), 1)
+    monkeypatch.setattr(edge, "_towards", lambda *a: other)
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    assert span is not None
+    dense = DenseResidual(layout, X, y, span, model)
+    value = dense.objective(np.concatenate([other.theta, other.phi]), reml)
+    assert value < dense.objective(np.concatenate([fit.theta, fit.phi]), reml)
+    out = edge_check(fit, terms, X, y, fit.record.evaluations + 4_000, fit_one)
+    assert out.boundary is not None and out.boundary.startswith("φ = 1: ")
+    named = re.search(r"above ℓ = (-?[0-9.]+) at φ = ([0-9.]+)", out.boundary)
+    assert named is not None  # main: −230.994941 at φ = 0.995037 (the fit's)
+    assert float(named.group(1)) == pytest.approx(-max(other.objective, value) / 2, abs=1e-6)
+    assert float(named.group(2)) == pytest.approx(5.0 / math.sqrt(26.0), abs=1e-6)

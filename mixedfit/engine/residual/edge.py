@@ -101,6 +101,9 @@ def edge_check(
     own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
     total += 1
     judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
+    # the best found inside (criterion, u of φ; None at the σ → 0 limit), named by the report
+    limit = at_limit(fit.theta, layout)
+    found: tuple[float, float | None] = (judged, None if limit else float(fit.phi[0]))
     for sign in (1.0, -1.0):
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
@@ -140,12 +143,15 @@ def edge_check(
             if inside(towards, layout) and value < best[0] - RESTART_GAIN:
                 record = replace(towards.record, evaluations=total, start=_TOWARDS)
                 return replace(towards, record=record)
+            if inside(towards, layout) and value < found[0]:  # rv20: m3's 0.3438 unnamed
+                found = (value, float(towards.phi[0]))
             v = float(towards.phi[0])
             ran = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
             settled = settled or ran
     if settled:  # else only above what was found
         budget = min(WATCH_EVALS, left)
-        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, -judged / 2)
+        inner = (-found[0] / 2, found[1])
+        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, inner)
         if at_edge is not None:
             return at_edge
     m = len(fit.theta)

@@ -263,15 +263,17 @@ def edge_report(
     edge: OptimizerRecord,
     evaluations: int,
     budget: int,
-    inside: float | None = None,
+    inside: tuple[float, float | None] | None = None,
 ) -> ResidualFit | None:
     """``fit`` replaced by the edge φ = ``sign`` (θ and φ₂… from ``edge``, the edge's optimum
     over x = (θ, φ₂…) by :func:`edge_optimum`; θ polished within ``budget`` evaluations), with
     the edge model's estimates and criterion and :func:`edge_message` as its boundary; None
     where the edge model is singular or no lower than ``edge``'s value. ``evaluations``: the
-    fit's count so far (the polish's are added). ``inside``: the fit's ℓ the decision compared
-    (:func:`.edge.edge_check`: its dense value where lower, the whitened rows' degrading near
-    φ = ±1; review rv18 LOW-1), said in the message; ``fit.loglik`` when None."""
+    fit's count so far (the polish's are added). ``inside``: ℓ and u of φ (None: the σ → 0
+    limit) of the best fit found inside, said in the message (:func:`.edge.edge_check`: the
+    fit's ℓ the decision compared, its dense value where lower, the whitened rows' degrading
+    near φ = ±1, review rv18 LOW-1; or a higher interior optimum found from the edge's optimum,
+    rv20: m3's 0.3438 at φ = 0.91 was named as the fit's 0.0248); ``fit``'s when None."""
     m = len(fit.theta)
     phi = fit.phi.copy()
     phi[0] = sign * EDGE_PHI
@@ -315,12 +317,10 @@ def edge_report(
         message=message,
         start=START,
     )
-    u = float(fit.phi[0])
-    limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
-    replaced = (
-        fit.loglik if inside is None else inside,
-        None if limit else u / math.sqrt(1 + u * u),
-    )
+    if inside is None:  # φ not identified where the fit compared was the σ → 0 limit
+        inside = (fit.loglik, None if at_limit(fit.theta, layout) else float(fit.phi[0]))
+    u = inside[1]
+    replaced = (inside[0], None if u is None else u / math.sqrt(1 + u * u))
     gone = vanished_clause(fit.model, phi)
     boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
     return ResidualFit(
@@ -372,7 +372,7 @@ def edge_message(
     else:
         above = (
             f", above ℓ = {replaced[0]:.6f} at φ = {replaced[1]:.6f}, the best fit found inside "
-            "(of the fit and its restarts)"
+            "(of the fit, its restarts and a fit from the edge's optimum)"
         )
     return (
         f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"
