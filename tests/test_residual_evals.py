@@ -58,13 +58,20 @@ def test_ar1vi8_second_start_capped_at_r_edge() -> None:
     assert fit.optimizer.evaluations <= 50_000  # was 84,129 (37,090 with the cap)
 
 
-def test_improve_caps_each_second_start() -> None:
+@pytest.fixture(scope="module")
+def stress() -> tuple[ResidualCriterion, np.ndarray]:
+    """The criterion and optimum x = (θ, φ) of a fit with a spanning term (for second starts)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = stress_fit(_spanning_data())
     terms = engine_terms(fit._design)
     crit = ResidualCriterion(terms, fit._design.X, fit._design.y, fit._engine.model)
-    x = np.concatenate([fit._engine.theta, fit._engine.phi]).astype(float)
+    return crit, np.concatenate([fit._engine.theta, fit._engine.phi]).astype(float)
+
+
+def test_improve_caps_each_second_start(stress: tuple[ResidualCriterion, np.ndarray]) -> None:
+    crit, x = stress
+    x = x.copy()
     x[crit.n_theta] = 2 * restart.PHI_EDGE  # φ far out: a reflected second start
     best = _record(0, 1.0, x, True)
     asked: list[int] = []
@@ -77,6 +84,27 @@ def test_improve_caps_each_second_start() -> None:
     out = restart.improve(crit, crit.objective, best, low, high, 100_000, lambda r: r, minimize)
     assert asked and max(asked) <= restart.START_EVALS
     assert out.evaluations == sum(asked) and out.objective == 1.0
+
+
+def test_improve_second_starts_share_the_budget(
+    stress: tuple[ResidualCriterion, np.ndarray],
+) -> None:
+    """The second starts share the budget left (each had all of it: with 15,000 left, two
+    starts asked 10,000 each; the record then overran the fit's max_evals)."""
+    crit, x = stress
+    x = x.copy()
+    x[crit.n_theta :] = 2 * restart.PHI_EDGE  # φ and the ratio far out: two reflected starts
+    best = _record(0, 1.0, x, True)
+    asked: list[int] = []
+
+    def minimize(x0: np.ndarray, budget: int) -> OptimizerRecord:  # starts that lose
+        asked.append(budget)
+        return _record(budget, 2.0, x0, False)
+
+    low, high = np.full(x.size, -np.inf), np.full(x.size, np.inf)
+    out = restart.improve(crit, crit.objective, best, low, high, 15_000, lambda r: r, minimize)
+    assert len(asked) == 2 and asked[0] == restart.START_EVALS
+    assert sum(asked) == 15_000 and out.evaluations <= 15_000
 
 
 def test_data_d_edges_start_on_the_tail() -> None:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -86,16 +87,22 @@ def _data_c(order: str) -> pd.DataFrame:
     return d
 
 
-@pytest.mark.parametrize(("order", "gone"), [("as written", "b"), ("permuted", "a")])
-def test_df_hold_the_strata_the_fit_named(order: str, gone: str, tmp_path: Path) -> None:
-    ref = json.loads((TAIL / "g3_C_sat.json").read_text())
+@functools.cache
+def _fit_c(order: str) -> tuple[mf.ResidualMixedModel, list[str], pd.DataFrame]:
+    """Data C's fit (ML), its BoundaryWarnings and coefficient table (shared by the tests)."""
     residual = mf.AR1("occ", "Subject") & mf.VarIdent("grp")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         fit = mf.lmer("y ~ x + ar1(0 + occf | Subject)", _data_c(order), reml=False,
                       residual=residual)  # fmt: skip
         table = fit.coef_table()
-    named = [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
+    return fit, [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)], table
+
+
+@pytest.mark.parametrize(("order", "gone"), [("as written", "b"), ("permuted", "a")])
+def test_df_hold_the_strata_the_fit_named(order: str, gone: str, tmp_path: Path) -> None:
+    ref = json.loads((TAIL / "g3_C_sat.json").read_text())
+    fit, named, table = _fit_c(order)
     assert len(named) == 1 and f"stratum {gone!r}" in named[0]
     assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-6)
     assert list(table.index) == ref["terms"]
@@ -110,6 +117,38 @@ def test_df_hold_the_strata_the_fit_named(order: str, gone: str, tmp_path: Path)
     np.testing.assert_array_equal(again._engine.vanished, fit._engine.vanished)
     assert fit._engine.vanished is not None
     np.testing.assert_allclose(again.coef_table()["df"].to_numpy(), ref["df"], rtol=5e-5)
+
+
+# ------------------------------------------------------------------------- rv20 LOW
+def _edited(fit: mf.ResidualMixedModel, path: Path, values: list[bool]) -> Path:
+    """``fit`` saved at ``path`` with its ``residual.vanished`` values replaced."""
+    fit.save(path)
+    doc = json.loads(path.read_text())
+    assert doc["residual"]["vanished"]["values"] != values
+    doc["residual"]["vanished"]["values"] = values
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_edited_verdict_naming_an_interior_ratio_is_refused(
+    ident: mf.ResidualMixedModel, tmp_path: Path
+) -> None:
+    """a_ident1: stratum b's ratio 0.00405 is nlme's interior optimum (the criterion rises
+    towards 0); a file naming it vanished loaded silently (a boundary message, no derivative
+    check, another CI for x: review rv20 LOW)."""
+    path = _edited(ident, tmp_path / "ident.json", [True])
+    with pytest.raises(mf.MixedFitError, match=r"residual\.vanished names a stratum whose "
+                       r"criterion rises towards 0"):  # fmt: skip
+        mf.load_fit(path)
+
+
+def test_edited_verdict_leaving_out_a_vanished_stratum_is_refused(tmp_path: Path) -> None:
+    """Data C: the fit names stratum b (R's dense maximum has its variance 0); a file with the
+    verdict cleared loaded silently (no boundary message, other df and CIs: review rv20 LOW)."""
+    fit, _, _ = _fit_c("as written")
+    path = _edited(fit, tmp_path / "c.json", [False, False, False])
+    with pytest.raises(mf.MixedFitError, match=r"residual\.vanished leaves out a stratum"):
+        mf.load_fit(path)
 
 
 # ------------------------------------------------------------------------------- LOW-4

@@ -43,7 +43,7 @@ from ..covariance.reference import reference_groups
 from ..design import Design, build_design
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
-from ..engine.residual import ResidualFit, check_nested, vanished
+from ..engine.residual import ResidualFit, check_nested, tiny_interior, vanished
 from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.criterion import ResidualCriterion
@@ -273,8 +273,9 @@ def restore_residual(
     check_diagnostics(record, None, x.size)
     check = None
     limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms], bound.model)
-    held = _held(block, bound.model, crit, x, reml, stored)  # a vanished residual variance
     edge = edge_sign(bound.model, phi)
+    rule = not edge and limit is None and record.message != tiny_interior.MESSAGE
+    held = _held(block, bound.model, crit, x, reml, stored, rule)  # a vanished residual variance
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
@@ -309,17 +310,24 @@ def _held(
     x: np.ndarray,
     reml: bool,
     stored: float,
+    rule: bool,
 ) -> np.ndarray:
     """The fit's verdict on vanished residual variances, over x = (θ, φ): as saved
-    (``residual.vanished``, strata the load's :func:`.vanished.settled` allows), else (a file
+    (``residual.vanished``, refused where it contradicts the point,
+    :func:`.vanished.saved_disagrees`; ``rule``: the verdict was the fit's rule's), else (a file
     written before it was saved) recomputed by the fit's rule, :func:`.vanished.reloaded`."""
     n_theta = crit.n_theta
+
+    def fun(z: np.ndarray) -> float:
+        return crit.objective(z, reml)
+
     if "vanished" not in block:
-        return vanished.reloaded(lambda z: crit.objective(z, reml), model, n_theta, x, stored)
+        return vanished.reloaded(fun, model, n_theta, x, stored)
     saved = codec.unarray(block["vanished"], "bool", (model.size,), "residual.vanished")
     held = np.concatenate([np.zeros(n_theta, dtype=bool), saved])
-    if np.any(held & ~vanished.settled(model, n_theta, x)):
-        raise _FileError("residual.vanished names a stratum whose ratio is not small")
+    wrong = vanished.saved_disagrees(fun, model, n_theta, x, stored, held, rule)
+    if wrong is not None:
+        raise _FileError(f"residual.vanished {wrong} (the file was altered)")
     return held
 
 

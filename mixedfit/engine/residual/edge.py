@@ -101,6 +101,9 @@ def edge_check(
     own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
     total += 1
     judged = max(fit.objective, own if math.isfinite(own) else -math.inf)  # what is compared
+    # the best found inside (criterion, u of φ; None at the σ → 0 limit), named by the report
+    limit = at_limit(fit.theta, layout)
+    found: tuple[float, float | None] = (judged, None if limit else float(fit.phi[0]))
     for sign in (1.0, -1.0):
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
@@ -140,12 +143,15 @@ def edge_check(
             if inside(towards, layout) and value < best[0] - RESTART_GAIN:
                 record = replace(towards.record, evaluations=total, start=_TOWARDS)
                 return replace(towards, record=record)
+            if inside(towards, layout) and value < found[0]:  # rv20: m3's 0.3438 unnamed
+                found = (value, float(towards.phi[0]))
             v = float(towards.phi[0])
             ran = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
             settled = settled or ran
     if settled:  # else only above what was found
         budget = min(WATCH_EVALS, left)
-        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, -judged / 2)
+        inner = (-found[0] / 2, found[1])
+        at_edge = edge_report(fit, terms, X, y, best[1], best[2], total, budget, inner)
         if at_edge is not None:
             return at_edge
     m = len(fit.theta)
@@ -154,7 +160,9 @@ def edge_check(
     # shows, which the decision compared where it is the lower; they agree to ~1e-11 elsewhere)
     here = -own / 2 if math.isfinite(own) else -judged / 2
     gone = vanished_clause(model, at, reported=False)
-    text = _message(best[1], -best[0] / 2, fit, here, gone)
+    # an edge whose optimization is unfinished (cut by its budget while still gaining: rv20)
+    unfinished = "" if best[2].converged else best[2].message
+    text = _message(best[1], -best[0] / 2, fit, here, gone, unfinished)
     check = fit.check
     if check is not None and check.message is not None:
         check = replace(check, message=f"{check.message}; {text}")
@@ -297,12 +305,18 @@ def _settled(fit: ResidualFit, edge: OptimizerRecord) -> bool:
 
 
 def _message(
-    sign: float, loglik: float, fit: ResidualFit, inside: float, vanished: str = ""
+    sign: float,
+    loglik: float,
+    fit: ResidualFit,
+    inside: float,
+    vanished: str = "",
+    unfinished: str = "",
 ) -> str:
     """What the flagged fit says: the better edge, ℓ there and at the fit (``inside``: ℓ
     at the fit by the dense criterion, as it is reported; ``vanished``: the
-    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`), and
-    the alternative."""
+    strata whose residual variance vanishes there, :func:`.edge_vanish.vanished_clause`;
+    ``unfinished``: the optimizer's message where the edge's optimization did not converge,
+    its ℓ then a lower bound of the edge's), and the alternative."""
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
     edge = "1" if sign > 0 else "−1"
     alternative = (
@@ -310,7 +324,9 @@ def _message(
     )
     return (
         f"the likelihood is higher at the bound φ = {edge} of the AR(1) residual correlation "
-        f"(ℓ = {loglik:.6f} there{f', {vanished},' if vanished else ''} against "
+        f"(ℓ {'≥' if unfinished else '='} {loglik:.6f} there"
+        f"{f', its optimization unfinished ({unfinished})' if unfinished else ''}"
+        f"{f', {vanished},' if vanished else ''} against "
         f"{inside:.6f} at φ = "
         f"{u / math.sqrt(1 + u * u):.6f}, the best of the fit and its restarts inside): a "
         f"higher value exists at the edge than at any optimum found inside; at φ = {edge} "

@@ -204,7 +204,10 @@ def settle(
     started afresh from its optimum, with a new trust region of the first radius, while the
     last run lowered the criterion by more than :data:`SETTLE_GAIN` (at most
     :data:`SETTLE_RUNS` runs); the last record that lowered it by more, with the evaluations of
-    all runs.
+    all runs. A run its budget cut while it still gained stays unconverged with the optimizer's
+    message ("maximum number of evaluations reached"): the edge is unfinished, and
+    :func:`.edge.edge_check` flags the fit rather than report it there (review rv20 LOW: it was
+    marked converged, and such an edge was reported with a BoundaryWarning).
 
     On a flat direction (a VarIdent ratio whose optimum at the edge is interior: ℓ moves by 2e-4
     over log ratio −3.4 … −1.8) one run stops once an iteration gains less than its ``ftol``
@@ -225,8 +228,9 @@ def settle(
         spent += again.evaluations
         if not best.objective - again.objective > SETTLE_GAIN:
             break  # (kept: a run moving a point at a bound inside by rounding, toep11's π₄ = −1)
-        # out of budget, a fresh start only gained on a converged optimum
-        best = again if again.converged else replace(again, converged=True, message=best.message)
+        # as it ended: one cut by its budget while still gaining is unfinished (unconverged, the
+        # optimizer's message), and the edge check treats it so (rv20 LOW: it was marked converged)
+        best = again
     return replace(best, evaluations=spent, theta_start=np.asarray(x, dtype=float))
 
 
@@ -259,15 +263,17 @@ def edge_report(
     edge: OptimizerRecord,
     evaluations: int,
     budget: int,
-    inside: float | None = None,
+    inside: tuple[float, float | None] | None = None,
 ) -> ResidualFit | None:
     """``fit`` replaced by the edge φ = ``sign`` (θ and φ₂… from ``edge``, the edge's optimum
     over x = (θ, φ₂…) by :func:`edge_optimum`; θ polished within ``budget`` evaluations), with
     the edge model's estimates and criterion and :func:`edge_message` as its boundary; None
     where the edge model is singular or no lower than ``edge``'s value. ``evaluations``: the
-    fit's count so far (the polish's are added). ``inside``: the fit's ℓ the decision compared
-    (:func:`.edge.edge_check`: its dense value where lower, the whitened rows' degrading near
-    φ = ±1; review rv18 LOW-1), said in the message; ``fit.loglik`` when None."""
+    fit's count so far (the polish's are added). ``inside``: ℓ and u of φ (None: the σ → 0
+    limit) of the best fit found inside, said in the message (:func:`.edge.edge_check`: the
+    fit's ℓ the decision compared, its dense value where lower, the whitened rows' degrading
+    near φ = ±1, review rv18 LOW-1; or a higher interior optimum found from the edge's optimum,
+    rv20: m3's 0.3438 at φ = 0.91 was named as the fit's 0.0248); ``fit``'s when None."""
     m = len(fit.theta)
     phi = fit.phi.copy()
     phi[0] = sign * EDGE_PHI
@@ -311,12 +317,10 @@ def edge_report(
         message=message,
         start=START,
     )
-    u = float(fit.phi[0])
-    limit = at_limit(fit.theta, layout)  # the fit compared was the σ → 0 limit (φ not identified)
-    replaced = (
-        fit.loglik if inside is None else inside,
-        None if limit else u / math.sqrt(1 + u * u),
-    )
+    if inside is None:  # φ not identified where the fit compared was the σ → 0 limit
+        inside = (fit.loglik, None if at_limit(fit.theta, layout) else float(fit.phi[0]))
+    u = inside[1]
+    replaced = (inside[0], None if u is None else u / math.sqrt(1 + u * u))
     gone = vanished_clause(fit.model, phi)
     boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
     return ResidualFit(
@@ -368,7 +372,7 @@ def edge_message(
     else:
         above = (
             f", above ℓ = {replaced[0]:.6f} at φ = {replaced[1]:.6f}, the best fit found inside "
-            "(of the fit and its restarts)"
+            "(of the fit, its restarts and a fit from the edge's optimum)"
         )
     return (
         f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"

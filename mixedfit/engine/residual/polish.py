@@ -102,19 +102,25 @@ def polish(
 ) -> OptimizerRecord:
     """Restart from ``best`` (up to :data:`POLISH_ROUNDS` times) and keep the lowest criterion,
     unless a derivative check certifies ``best`` first (:func:`certified`); the evaluations
-    of every round and of the check are counted."""
+    of every round and of the check are counted, and share ``max_evals`` (each round had all of
+    it: a restart of rv20's seed s0 given 1,265 evaluations spent 1,473, three rounds of 107).
+    """
     ok, spent = certified(fun, best, lower, upper)
     best = replace(best, evaluations=best.evaluations + spent)
     if ok:
         return best
+    left = max_evals - spent
     for _ in range(POLISH_ROUNDS):
+        if left <= 0:
+            break
         record = (
             minimize_theta(
-                fun, best.theta, lower, max_evals=max_evals, upper=upper, step_scale=POLISH_STEP
+                fun, best.theta, lower, max_evals=left, upper=upper, step_scale=POLISH_STEP
             )
             if minimize is None
-            else minimize(best.theta, max_evals)
+            else minimize(best.theta, left)
         )
+        left -= record.evaluations
         total = best.evaluations + record.evaluations
         improved = record.objective < best.objective - 1e-9 * max(1.0, abs(best.objective))
         if record.objective < best.objective:

@@ -124,17 +124,21 @@ def improve(
         return replace(best, evaluations=best.evaluations + used)
     run = minimize or _bobyqa(fun, lower, upper)
     evaluations, winner = best.evaluations + used, best
+    left = max_evals - used  # the starts share it (each had all of it)
     for label, x0 in starts:
+        if left <= 0:
+            break
         x0 = np.clip(x0, lower, top)
         perturbed = label.startswith("φ_") and not label.endswith("reflected")
         runner = run
         if perturbed and flat.any() and not crit.structured:  # (structured: watched restarts)
             runner = _bobyqa(fun, np.where(flat, x0, lower), np.where(flat, x0, top))
         try:
-            trial = runner(x0, min(max_evals, START_EVALS))
+            trial = runner(x0, min(left, START_EVALS))
         except np.linalg.LinAlgError:
             continue
         evaluations += trial.evaluations
+        left -= trial.evaluations
         if np.isfinite(trial.objective) and trial.objective < winner.objective - RESTART_GAIN:
             winner = replace(trial, start=label)
     if winner is best:

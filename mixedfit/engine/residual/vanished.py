@@ -52,6 +52,7 @@ __all__ = [
     "joined",
     "message",
     "reloaded",
+    "saved_disagrees",
     "settle",
     "settled",
     "tolerance",
@@ -166,6 +167,38 @@ def reloaded(
     if floored.any():
         return floored
     return _tested(fun, x, objective, model, mask)
+
+
+def saved_disagrees(
+    fun: Callable[[np.ndarray], float],
+    model: ResidualModel,
+    n_theta: int,
+    x: np.ndarray,
+    objective: float,
+    saved: np.ndarray,
+    rule: bool,
+) -> str | None:
+    """How a saved verdict ``saved`` (a mask over x = (θ, φ)) contradicts the saved point x
+    (criterion ``objective``; ``fun`` the criterion of x), or None (review rv20 LOW: an edited
+    ``residual.vanished`` loaded silently both ways). A named stratum must have its ratio below
+    :data:`~.variance.VANISHED` (:func:`settled`) and, unless at its floor or a vanished
+    reference's, a criterion flat or falling towards 0 (:func:`flat`, the named ratios moved by
+    :data:`STEP`): one that rises is an interior optimum, which no rule names. With ``rule``
+    (the fit's verdict was :func:`settle`'s: not an AR(1) edge's, the σ → 0 limit's or
+    :mod:`.tiny_interior`'s, whose own rules the recomputation cannot repeat), the strata that
+    rule names at x (:func:`reloaded`) must be named too."""
+    x = np.asarray(x, dtype=float)
+    saved = np.asarray(saved, dtype=bool)
+    if np.any(saved & ~settled(model, n_theta, x)):
+        return "names a stratum whose ratio is not small"
+    test = saved.copy()
+    test[n_theta:] &= ~model.floored(x[n_theta:])
+    gone = vanished_strata(model, x[n_theta:])  # a vanished reference's: every ratio with it
+    if test.any() and not gone and not _tested(fun, x, objective, model, test).any():
+        return "names a stratum whose criterion rises towards 0 (an interior optimum)"
+    if rule and np.any(reloaded(fun, model, n_theta, x, objective) & ~saved):
+        return "leaves out a stratum whose variance the fit's rule finds vanished at the point"
+    return None
 
 
 def held_strata(model: ResidualModel, n_theta: int, mask: np.ndarray, phi: np.ndarray) -> list[str]:
