@@ -54,12 +54,21 @@ __all__ = ["DROP", "PROBE_FLOOR", "RISE", "probed", "rewatched"]
 
 PROBE_FLOOR = 2e-4
 """The vanishing strata's sd at the boundary point, relative to the largest stratum's. The
-criterion's distance to its supremum falls like its square (2.5e-6 at 1e-4 on a deviance of
-317), the cross products' rounding noise rises like its inverse square (~5e-7 at 1e-4 there):
-2e-4 keeps both below 1e-7 relative. With at most one random-effects term the criterion is
-evaluated by QR there (:mod:`.orthogonal`: no such noise), but the df and profiles of a boundary
-fit still use cross products (profiles refuse below 1e-3:
-:meth:`.criterion.ResidualCriterion.rough`)."""
+criterion's distance to its supremum falls like its square, the cross products' rounding error
+rises like its inverse square: on ``tests/reference/cov_varident_reference`` (ML, −2ℓ 314.1, A's
+ratio held, the rest at the optimum) the distance is 1.1e-5 at 2e-4, 1.1e-7 at 2e-5, 1.1e-9 at
+2e-6 and the cross products' error 1.1e-7, 5.7e-6, 1.1e-3 there (:data:`DROP`'s test evaluates a
+tenth of the floor). At tiny ratios the criterion is the QR's (:mod:`.orthogonal`, ~1e-12
+relative) with one random-effects term, terms nested in one, or crossed terms within
+:data:`.orthogonal_nested.MAX_DENSE_CELLS`; larger crossed terms keep the cross products. The
+floor costs ℓ up to 8.5e-7 on one-term fits (review rv19 LOW-3's f1–f4; 8.5e-9 at 2e-5 with the
+same evaluations), but 2e-5 (:data:`RISE` and :data:`.dense_probe.LEVELS` [0] following it, or
+kept) was measured and not taken (session 15, lane floor): where small random-effects sds carry the
+vanished rows the fits ended short of the dense supremum (ℓ 4.5e-5 short
+on ``tests/test_varident_tiny_ratio.py``'s ar1 term, 3.2e-4 on ``test_varident_dense_limit.py``)
+and tiny interior ratios were no longer found (``test_varident_interior_tiny*.py``: a
+ConvergenceWarning, 3–4× the evaluations); 144 probe tests: 342,000 → 444,000 evaluations,
+23 failures besides the two asserting the floor."""
 RISE = 10 * PROBE_FLOOR
 """A fixed ratio raised to this (relative to the largest) must raise the criterion: the
 criterion is smooth in δ_g² at 0, so this tests the sign of its slope there (a stratum whose
