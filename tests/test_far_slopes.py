@@ -209,21 +209,9 @@ def test_summary_prints():
 
 
 # ------------------------------------------------------------------ intervals
-_PROFILES: list[pd.DataFrame] = []
-
-
-def base_profile() -> pd.DataFrame:
-    """The unshifted fit's profile intervals, computed once (no warning: an error here)."""
-    if not _PROFILES:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            _PROFILES.append(cached(FORMULA, 0.0).confint(method="profile"))
-    return _PROFILES[0]
-
-
 @pytest.mark.parametrize("shift", SHIFTS)
 def test_profile_intervals(shift):
-    base = base_profile()
+    base = cached(FORMULA, 0.0).confint(method="profile")
     with pytest.warns(MixedFitWarning, match="Centre the column"):
         m = cached(FORMULA, shift).confint(method="profile")
     np.testing.assert_allclose(m.loc[INVARIANT], base.loc[INVARIANT], rtol=SE_RTOL + rel_tol(shift))
@@ -236,7 +224,10 @@ def test_profile_intervals(shift):
 
 
 def test_profile_of_an_ordinary_fit_does_not_warn():
-    assert np.isfinite(base_profile().to_numpy()).all()  # made with warnings as errors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = cached(FORMULA, 0.0).confint(method="profile")
+    assert np.isfinite(table.to_numpy()).all()
 
 
 @pytest.mark.parametrize("shift", SHIFTS)
