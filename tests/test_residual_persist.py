@@ -4,6 +4,7 @@ fits, refused tampering, safe mode, the structure allow-list (mixedfit.io.residu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import json
 import warnings
@@ -36,7 +37,9 @@ ROUND_TRIPS = [
 ]
 
 
+@functools.cache
 def _reference_fit(name: str) -> Any:
+    """A reference's fit, made once (the tests only read, save and compare it)."""
     ref = json.loads((REF / f"{name}.json").read_text())
     return public_fit(ref, load(ref["data"]))
 
@@ -47,11 +50,10 @@ def orthodont() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def saved(orthodont: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """RI + AR1 on Orthodont, saved plain: its fit and document."""
-    fit = mf.lmer(
-        "distance ~ Sex * age_c + (1 | Subject)", orthodont, residual=mf.AR1("occ", "Subject")
-    )
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """RI + AR1 on Orthodont (``distance ~ Sex * age_c + (1 | Subject)``, AR1 by occ within
+    Subject: the reference orthodont_lme_ri_ar1_reml's call), saved plain: its fit and document."""
+    fit = _reference_fit("orthodont_lme_ri_ar1_reml")
     path = tmp_path_factory.mktemp("saved") / "fit.json"
     fit.save(path)
     return {"fit": fit, "doc": json.loads(path.read_text())}

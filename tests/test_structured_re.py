@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,20 @@ def sleep() -> pd.DataFrame:
     for k, levels in schema["factors"].items():
         df[k] = pd.Categorical(df[k], categories=levels)
     return df
+
+
+@pytest.fixture(scope="module")
+def fitted(sleep: pd.DataFrame) -> Callable[..., Any]:
+    """``mf.lmer(formula, sleep, reml=reml)``, fitted once per module: the tests that only read a
+    fit (the same call in several tests) share it."""
+    fits: dict[tuple[str, bool], Any] = {}
+
+    def fit(formula: str, reml: bool = True) -> Any:
+        if (formula, reml) not in fits:
+            fits[formula, reml] = mf.lmer(formula, sleep, reml=reml)
+        return fits[formula, reml]
+
+    return fit
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -232,17 +247,17 @@ def _check_reference(fit: Any, ref: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("rid", REFERENCES)
-def test_glmmtmb_reference(rid: str, sleep: pd.DataFrame) -> None:
+def test_glmmtmb_reference(rid: str, fitted: Callable[..., Any]) -> None:
     ref = json.loads((REF / f"{rid}.json").read_text())
     call = ref["python"]
     assert call["residual"] is None
-    fit = mf.lmer(call["formula"], sleep, reml=call["reml"])
+    fit = fitted(call["formula"], call["reml"])
     _check_reference(fit, ref)
 
 
-def test_ar1_reference_parameters(sleep: pd.DataFrame) -> None:
+def test_ar1_reference_parameters(fitted: Callable[..., Any]) -> None:
     ref = json.loads((REF / "sleepstudy_tmb_ar1_reml.json").read_text())
-    fit = mf.lmer(ref["python"]["formula"], sleep, reml=True)
+    fit = fitted(ref["python"]["formula"], True)
     assert fit.theta_names == ["Subject.sd", "Subject.rho"]
     # glmmTMB's theta: (log sd, ρ/√(1−ρ²)); ours: (sd/σ, ρ)
     log_sd, c = ref["params"]["theta"]
@@ -334,19 +349,19 @@ def test_diag_is_double_bar(sleep: pd.DataFrame) -> None:
     assert S[0, 0] == S[1, 1] and S[0, 1] == 0.0
 
 
-def test_lrt_between_structures(sleep: pd.DataFrame) -> None:
+def test_lrt_between_structures(fitted: Callable[..., Any]) -> None:
     refs = {
         r: json.loads((REF / f"sleepstudy_tmb_{r}_ml.json").read_text()) for r in ("diag", "cs")
     }
-    fits = [mf.lmer(refs[r]["python"]["formula"], sleep, reml=False) for r in ("diag", "cs")]
+    fits = [fitted(refs[r]["python"]["formula"], False) for r in ("diag", "cs")]
     table = mf.anova(*fits)
     chisq = 2 * (refs["cs"]["loglik"] - refs["diag"]["loglik"])
     assert table["chisq"].iloc[-1] == pytest.approx(chisq, rel=1e-4)
     assert table["df"].iloc[-1] == 1
 
 
-def test_save_and_load(sleep: pd.DataFrame, tmp_path: Path) -> None:
-    fit = mf.lmer("Reaction ~ Daysf + ar1(0 + Daysf | Subject)", sleep)
+def test_save_and_load(fitted: Callable[..., Any], tmp_path: Path) -> None:
+    fit = fitted("Reaction ~ Daysf + ar1(0 + Daysf | Subject)")
     path = tmp_path / "ar1.mfit"
     fit.save(path)
     back = mf.load_fit(path)
@@ -355,21 +370,23 @@ def test_save_and_load(sleep: pd.DataFrame, tmp_path: Path) -> None:
     assert back.structures == fit.structures
 
 
-def test_toep_fits_and_homogeneous_toep_of_ar1_data(sleep: pd.DataFrame) -> None:
-    ar1 = mf.lmer("Reaction ~ Daysf + ar1(0 + Daysf | Subject)", sleep, reml=False)
-    toep = mf.lmer("Reaction ~ Daysf + toep(0 + Daysf | Subject, hom=True)", sleep, reml=False)
+def test_toep_fits_and_homogeneous_toep_of_ar1_data(fitted: Callable[..., Any]) -> None:
+    ar1 = fitted("Reaction ~ Daysf + ar1(0 + Daysf | Subject)", False)
+    toep = fitted("Reaction ~ Daysf + toep(0 + Daysf | Subject, hom=True)", False)
     assert toep.theta_names[:2] == ["Subject.sd", "Subject.pacf_1"] and len(toep.theta) == 10
     assert toep.loglik >= ar1.loglik - 1e-6  # toep nests ar1 (π_1 = ρ, other π = 0)
     assert toep.structures["Subject"].startswith("toep (homogeneous), ρ(lag 1..9) = ")
 
 
 @pytest.mark.parametrize("reml", [False, True])
-def test_toep_plus_sigma_is_residual_toeplitz(sleep: pd.DataFrame, reml: bool) -> None:
+def test_toep_plus_sigma_is_residual_toeplitz(
+    sleep: pd.DataFrame, fitted: Callable[..., Any], reml: bool
+) -> None:
     """No toep reference (glmmTMB 1.1.5's toep fails with NaN Hessians on these data), so the
     G-side toep is checked against the R-side Toeplitz (itself checked against mmrm): with one
     effect per observation, s²P + σ²I spans every positive definite Toeplitz V, so both reach
     the same optimum (as the ar1 references are crosschecked against nlme's corExp + nugget)."""
-    g = mf.lmer("Reaction ~ Daysf + toep(0 + Daysf | Subject, hom=True)", sleep, reml=reml)
+    g = fitted("Reaction ~ Daysf + toep(0 + Daysf | Subject, hom=True)", reml)
     r = mf.gls("Reaction ~ Daysf", sleep, residual=mf.Toeplitz("Daysf", "Subject"), reml=reml)
     assert math.isclose(g.loglik, r.loglik, rel_tol=1e-8)
     a, b = g.coef_table(ddf="none"), r.coef_table(ddf="none")
@@ -383,9 +400,9 @@ def test_structures_need_two_columns(sleep: pd.DataFrame) -> None:
         mf.lmer("Reaction ~ Days + cs(1 | Subject)", sleep)
 
 
-def test_kenward_roger_with_structured_terms(sleep: pd.DataFrame) -> None:
+def test_kenward_roger_with_structured_terms(fitted: Callable[..., Any]) -> None:
     # was refused (NotImplementedError); ar1 gets mmrm's adjustment (tests/test_structured_kr.py)
-    fit = mf.lmer("Reaction ~ Daysf + ar1(0 + Daysf | Subject)", sleep)
+    fit = fitted("Reaction ~ Daysf + ar1(0 + Daysf | Subject)")
     kr, sat = fit.coef_table(ddf="kenward-roger"), fit.coef_table(ddf="satterthwaite")
     # one-row KR df are the residual machinery's Satterthwaite df: equal to the ordinary
     # Satterthwaite's up to the fits' optima (were 3e-3 apart;
