@@ -2,18 +2,22 @@
 reference (issue 12, session 15 lane dfref; reviewer rv21 findings F1–F3).
 
 ``y ~ x + ar1(0 + occf | Subject, hom=False)`` with ``residual=mf.AR1("occ", "Subject") &
-mf.VarIdent("grp")``, ML, two strata a, b. Order ``ab``: the data as written (a the reference);
-``ba``: the subjects renamed so that b's sort first (b the reference). The same model: R's dense
-Satterthwaite df (tests/reference/cov_vi_order/sat_order.R, sourcing the shared
+mf.VarIdent("grp")``, ML (s16: REML), two strata a, b. Order ``ab``: the data as written (a the
+reference); ``ba``: the subjects renamed so that b's sort first (b the reference). The same model:
+R's dense Satterthwaite df (tests/reference/cov_vi_order/sat_order.R, sourcing the shared
 tests/reference/limit_df/sat_dense.R) at R's dense optimum, φ held at an edge and a vanished
 stratum's variance held at exactly 0 where the fit says so.
 
 - F1, seed 0 (interior, ratio b/a 1.71): df 49.87 / 53.39 (ab) against 50.00 / 53.50 (ba) and R's
   50.0024 / 53.5102: the Hessian's 3 Richardson halvings (numDeriv's 4 now).
-- F2, seed 1 (interior, stratum b vanishing): with b the reference (σ ~3e-6, θ ~1e5) the df were
-  NaN by the σ → 0 limit's rule; finite with a the reference.
+- F2, ML seed 1 (interior, stratum b vanishing): with b the reference (σ ~3e-6, θ ~1e5) the df
+  were NaN by the σ → 0 limit's rule; finite with a the reference. Checked here on its REML
+  analogue, seed 16 (stratum a, the reference, vanishing: σ 1.3e-5; 49.6486 / 65.2262 with b the
+  reference), where Kenward–Roger, refused before, applies too; seed 1 itself (28.9672 / 42.8568 in
+  both orders) is in tests/reference/cov_vi_order/sat.json, not fitted here (a fit each costs ~8 s).
 - F3, seed 3 (the edge φ = −1, stratum a vanishing; tests/reference/cov_rar1_swapref): NaN with a
-  the reference, finite with b.
+  the reference, finite with b; the order ab (and seed 10's edge) in
+  tests/test_residual_edge_swapref.py, on its fit.
 - Seed 2 (the edge φ = 1, both strata kept): the VarIdent ratio was held with φ, df 30.64 / 64.97
   against R's 29.546 / 63.811 (both orders alike).
 """
@@ -42,6 +46,7 @@ _FITS: dict[tuple[str, str], tuple[Any, pd.DataFrame, list[str]]] = {}
 def _data(name: str, order: str) -> pd.DataFrame:
     folder = REF / "cov_rar1_swapref" if name == "m3" else HERE
     d = pd.read_csv(folder / f"{name}.csv")
+    assert set(d["grp"]) == {"a", "b"} and d["grp"].iloc[0] == "a"  # as written: a the reference
     if order == "ba":  # b's subjects first: b is nlme's reference (the first level in data order)
         d["Subject"] = np.where(d["grp"] == "b", "A", "B") + d["Subject"]
         d = d.sort_values(["Subject", "occ"], kind="stable").reset_index(drop=True)
@@ -61,7 +66,7 @@ def fitted() -> Any:
                 fit = mf.lmer(
                     FORMULA,
                     _data(name, order),
-                    reml=False,
+                    reml=name.startswith("s"),
                     residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
                 )
             with warnings.catch_warnings(record=True) as seen:
@@ -75,7 +80,7 @@ def fitted() -> Any:
 
 @pytest.mark.parametrize(
     ("name", "order"),
-    [("m0", "ab"), ("m0", "ba"), ("m1", "ba"), ("m3", "ab"), ("m3", "ba"), ("m2", "ab")],
+    [("m0", "ab"), ("m0", "ba"), ("m3", "ba"), ("m2", "ab"), ("s16", "ab")],
 )
 def test_satterthwaite_df_match_r_in_either_order(fitted: Any, name: str, order: str) -> None:
     """The df equal R's dense Satterthwaite df of the same model (a vanished stratum at 0, an
@@ -86,3 +91,13 @@ def test_satterthwaite_df_match_r_in_either_order(fitted: Any, name: str, order:
     np.testing.assert_allclose(table["df"].to_numpy(), ref["df"], rtol=RTOL)
     np.testing.assert_allclose(table["std_error"].to_numpy(), ref["se"], rtol=1e-5)
     assert not seen
+
+
+def test_kenward_roger_with_the_reference_vanished(fitted: Any) -> None:
+    """REML seed 16 with stratum a, the reference, vanishing: Kenward–Roger applies (refused
+    before as at the σ → 0 limit); for one coefficient its df are Satterthwaite's (mmrm's
+    formulas), here R's dense df."""
+    fit, _, _ = fitted("s16", "ab")
+    table = fit.coef_table(ddf="kenward-roger")
+    np.testing.assert_allclose(table["df"].to_numpy(), SAT["s16"]["df"], rtol=RTOL)
+    assert np.all(table["std_error"].to_numpy() > SAT["s16"]["se"])

@@ -1,6 +1,6 @@
 # cov_vi_order: Satterthwaite df of y ~ x + ar1(0 + occf | Subject, hom=FALSE) with residual AR1(occ | Subject) &
-# VarIdent(grp) (strata a, b), ML, from first principles (the shared criterion tests/reference/limit_df/sat_dense.R,
-# sourced), at R's dense optimum <name>_ML.json (<src>_par, <src>_fit: dense_stress3.R's multistart):
+# VarIdent(grp) (strata a, b), ML (REML: s16), from first principles (the shared criterion tests/reference/limit_df/sat_dense.R,
+# sourced), at R's dense optimum <name>_ML.json (<name>_REML.json) (<src>_par, <src>_fit: dense_stress3.R's multistart):
 # phi free (src interior) or held at an edge (edge+1 / edge-1), a stratum's residual variance held at exactly 0
 # (van a / b) or not (none). After reviewer rv21's sat_ar1vi.R / sat_hold.R (/tmp/p15/rv21, session 15).
 # psi = (log sd_1..5 absolute, atanh rho, log sigma of each stratum not held, atanh phi if free); the df do not
@@ -13,10 +13,13 @@ cases <- list(
   list(name = "m0", dir = here, src = "interior", van = "none"),    # rv21 F1: an ordinary interior fit
   list(name = "m1", dir = here, src = "interior", van = "b"),       # rv21 F2: interior, stratum b vanishing
   list(name = "m2", dir = here, src = "edge+1", van = "none"),      # the edge phi = 1, both strata kept
-  list(name = "m3", dir = "tests/reference/cov_rar1_swapref", src = "edge-1", van = "a"))  # rv21 F3
+  list(name = "m3", dir = "tests/reference/cov_rar1_swapref", src = "edge-1", van = "a"),  # rv21 F3
+  list(name = "m10", dir = "tests/reference/cov_rar1_swapref", src = "edge+1", van = "a"),  # as F3
+  list(name = "s16", dir = here, src = "interior", van = "a", reml = TRUE))  # as F2, REML
 one <- function(cs) {
   d <- read.csv(sprintf("%s/%s.csv", cs$dir, cs$name), stringsAsFactors = FALSE)
-  r <- fromJSON(sprintf("%s/%s_ML.json", cs$dir, cs$name))
+  reml <- isTRUE(cs$reml)
+  r <- fromJSON(sprintf("%s/%s_%s.json", cs$dir, cs$name, if (reml) "REML" else "ML"))
   src <- cs$src; van <- cs$van
   q <- r[[paste0(src, "_par")]]; sig <- r[[paste0(src, "_fit")]]$sigma  # sigma: a's sd; b's = sigma * exp(q[7])
   free <- src == "interior"; e <- if (free) NA else as.numeric(sub("edge", "", src))
@@ -30,8 +33,8 @@ one <- function(cs) {
     k <- d$occ[rows]
     G[k, k, drop = FALSE] + sv^2 * ph^abs(outer(k, k, "-"))
   }
-  f <- sat_fit(cbind(1, d$x), d$y, d$Subject, Vfun, start, reml = FALSE)
-  list(src = src, vanished = van, loglik = -f$opt$objective / 2, R_value = r[[src]], psi = f$psi,
+  f <- sat_fit(cbind(1, d$x), d$y, d$Subject, Vfun, start, reml = reml)
+  list(reml = reml, src = src, vanished = van, loglik = -f$opt$objective / 2, R_value = r[[src]], psi = f$psi,
        beta = f$beta, se = sqrt(diag(f$vcov)), df = f$df)
 }
 out <- lapply(cases, one)
