@@ -29,9 +29,11 @@ tests/reference/cov_probe/van2_sat.R); a tiny ratio at an interior optimum (the 
 towards 0) is not held (review rv10 HIGH-4). A vanished *reference* stratum (σ² itself → 0, Φ's
 derivatives lost to rounding in that parameterization) is handled by referring ψ to the smallest
 stratum kept, where the vanished one is held as above (the df do not depend on the parameterization;
-Kenward–Roger, whose ψ must be the fit's, refuses). At such tiny ratios the deviance and Φ come from
-the QR of the whitened rows (:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit
-ends at δ ≈ 3e-7 and the cross products' Hessian was indefinite (van2 + AR1,
+Kenward–Roger takes that ψ with its model, :mod:`.residual_kr`), also at a φ = ±1 edge and where σ
+is so small that θ looks like the σ → 0 limit's: the limit's rule is the fit's own verdict
+(:func:`.residual_limit_df.at_limit`; review rv21 F2, F3). At such tiny ratios the deviance and
+Φ come from the QR of the whitened rows (:mod:`..engine.residual.orthogonal`): with an AR(1) part
+the free fit ends at δ ≈ 3e-7 and the cross products' Hessian was indefinite (van2 + AR1,
 tests/reference/cov_probe/van2_ar1_sat.R).
 """
 
@@ -230,10 +232,10 @@ class _EdgeUnprofiled(_Unprofiled):
     ratios are free (held, ML seed 2 of rv21's scan had df 30.64 where R's are 29.55). With a
     vanished reference stratum ψ is referred to a kept one, as :class:`_Unprofiled`'s (σ ~1e-10 and
     θ ~1e10 there: the df were NaN by the σ → 0 limit's rule, review rv21 F3). A structured
-    term's sds on log scale, its correlations atanh-boxed. The
-    Hessian takes numDeriv's 4 halvings, as :class:`_Unprofiled`: log σ² is far from 0 there (σ̂ ≈
-    0.01 beside relative sds ≈ 100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9
-    wide, and 3 left the intercept's df 2.7 % low (27.53 against R's 28.30)."""
+    term's sds on log scale, its correlations atanh-boxed. The Hessian takes numDeriv's 4
+    halvings, as :class:`_Unprofiled`: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative sds ≈
+    100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9 wide, and 3 left the
+    intercept's df 2.7 % low (27.53 against R's 28.30)."""
 
     def __init__(
         self, fit: ResidualModelFit, dense: EdgeModel, x: np.ndarray, log_s2: float, moved: bool
@@ -335,7 +337,7 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
         The Hessian of −ℓ is not positive definite at the estimates (a boundary or not
         converged fit): Satterthwaite df are not available.
     """
-    if at_limit(fit):  # θ referred to a kept VarIdent stratum (not a vanished reference's)
+    if at_limit(fit):  # the fit's verdict (a vanished reference stratum alone is not the limit)
         return ResidualVarpar(*residual_limit_varpar(fit))  # the limit GLS's
     model = _unprofiled(fit)
     psi = model.psi
