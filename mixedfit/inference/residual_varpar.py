@@ -104,11 +104,14 @@ class ResidualVarpar:
 class _Unprofiled:
     """−2ℓ(ψ) and Φ(ψ) of a residual-structure fit, ψ = (log σ², θ, φ)."""
 
-    halvings = 4
-    """Richardson halvings of the Hessian's steps, numDeriv's 4: 3 (25 % cheaper) left the df
-    depending on which VarIdent stratum is the reference, by 0.26 % (its steps are relative to
-    log σ², θ, whose values move with the reference: review rv21 F1, ML seed 0 of
-    tests/reference/cov_vi_order; 4 match R's dense df to 3e-6 in both orders)."""
+    halvings = 3
+    """Richardson halvings of the Hessian's steps (numDeriv's 4 cost 25 % more); numDeriv's 4
+    with a structured term's sds on log scale (:attr:`log`), nearly collinear with log σ² (the
+    Hessian nearly singular along their joint scale): 3 left the df depending on which VarIdent
+    stratum is the reference by 0.26 % (the steps are relative to log σ² and θ, whose values
+    move with the reference: review rv21 F1, ML seed 0 of tests/reference/cov_vi_order); 4 match
+    R's dense df to 3e-6 in both orders. (Elsewhere 3 kept: with 4, a spatial fit at its range
+    bound, tests/test_residual_level.py, moved 1.7e-3 from R's df of its limit model.)"""
 
     def __init__(self, fit: ResidualModelFit) -> None:
         design, engine = fit._design, fit._engine
@@ -136,6 +139,7 @@ class _Unprofiled:
         self.log = np.zeros(len(lower), dtype=bool)
         if self.crit.layout.structured and self.ratio.any():
             self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
+        self.halvings = 4 if self.log.any() else 3
         self.held = np.concatenate(
             [[False], np.zeros(self.crit.n_theta, bool), self._vanished(engine)]
         )
@@ -233,7 +237,7 @@ class _EdgeUnprofiled(_Unprofiled):
     vanished reference stratum ψ is referred to a kept one, as :class:`_Unprofiled`'s (σ ~1e-10 and
     θ ~1e10 there: the df were NaN by the σ → 0 limit's rule, review rv21 F3). A structured
     term's sds on log scale, its correlations atanh-boxed. The Hessian takes numDeriv's 4
-    halvings, as :class:`_Unprofiled`: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative sds ≈
+    halvings: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative sds ≈
     100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9 wide, and 3 left the
     intercept's df 2.7 % low (27.53 against R's 28.30)."""
 
@@ -242,6 +246,7 @@ class _EdgeUnprofiled(_Unprofiled):
     ) -> None:
         engine = fit._engine
         self.dense, self.reml, self.rereferenced = dense, engine.reml, moved
+        self.halvings = 4
         n_theta = dense.layout.size
         self.psi = np.concatenate([[log_s2], x])
         k = len(self.psi)
