@@ -14,7 +14,8 @@ where stratum a, nlme's reference, has its residual variance at 0:
 
 With the subjects renamed so that b is the reference, the same fits reached R's values with a
 BoundaryWarning naming the edge (notes/rv20/m3swap.log, m10swap.log): the result is now the same
-whichever stratum is the reference.
+whichever stratum is the reference; so are the Satterthwaite df (review rv21 F3, session 15 lane
+dfref: NaN before with a the reference).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +76,12 @@ def test_reference_vanishing_at_the_edge(name: str, edge: float, tmp_path: Path)
     assert not again_seen
     assert again.loglik == fit.loglik
     assert again.sigma == fit.sigma
+    # the df at that edge (review rv21 F3): finite, R's dense Satterthwaite df with φ held and
+    # stratum a's variance at exactly 0 (tests/reference/cov_vi_order/sat.json), as with b the
+    # reference (tests/test_residual_df_order.py); NaN before, by the σ → 0 limit's rule
+    sat = json.loads((REF.parent / "cov_vi_order" / "sat.json").read_text())[name]
+    with warnings.catch_warnings(record=True) as table_seen:
+        warnings.simplefilter("always")
+        table = fit.coef_table(ddf="satterthwaite")
+    assert not table_seen
+    np.testing.assert_allclose(table["df"].to_numpy(), sat["df"], rtol=2e-4)

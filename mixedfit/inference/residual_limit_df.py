@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ..engine import vanishing
 from ..engine.residual.edge_fit import edge_sign
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
@@ -29,6 +28,7 @@ __all__ = [
     "EDGE_REFUSAL",
     "EDGE_USE",
     "LIMIT_KR_REFUSAL",
+    "at_limit",
     "refuse_limit_kenward_roger",
     "residual_limit_varpar",
 ]
@@ -55,9 +55,13 @@ _EIGEN_TOL = 1e-8  # as satterthwaite.py: eigenvalues of the Hessian below this 
 
 
 def at_limit(fit: ResidualModelFit) -> bool:
-    """Whether the fit is at the σ → 0 limit of a structured term."""
-    engine = fit._engine
-    return vanishing.at_limit(np.asarray(engine.theta, dtype=float), engine.factor.layout)
+    """Whether the fit is at the σ → 0 limit of a structured term: the fit's own verdict
+    (:attr:`..engine.residual.ResidualFit.at_limit`, which reports σ̂ = 0 there). A vanished
+    *reference* VarIdent stratum beside a stratum that keeps its variance (σ ~0, θ ~∞ in nlme's
+    parameterization) is not that limit: its df were NaN by the limit's rule where the same
+    model with the strata's labels swapped had finite df (review rv21 F2, F3;
+    tests/reference/cov_vi_order)."""
+    return bool(fit._engine.at_limit)
 
 
 def refuse_limit_kenward_roger(fit: ResidualModelFit) -> None:

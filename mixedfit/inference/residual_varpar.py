@@ -29,9 +29,11 @@ tests/reference/cov_probe/van2_sat.R); a tiny ratio at an interior optimum (the 
 towards 0) is not held (review rv10 HIGH-4). A vanished *reference* stratum (σ² itself → 0, Φ's
 derivatives lost to rounding in that parameterization) is handled by referring ψ to the smallest
 stratum kept, where the vanished one is held as above (the df do not depend on the parameterization;
-Kenward–Roger, whose ψ must be the fit's, refuses). At such tiny ratios the deviance and Φ come from
-the QR of the whitened rows (:mod:`..engine.residual.orthogonal`): with an AR(1) part the free fit
-ends at δ ≈ 3e-7 and the cross products' Hessian was indefinite (van2 + AR1,
+Kenward–Roger takes that ψ with its model, :mod:`.residual_kr`), also at a φ = ±1 edge and where σ
+is so small that θ looks like the σ → 0 limit's: the limit's rule is the fit's own verdict
+(:func:`.residual_limit_df.at_limit`; review rv21 F2, F3). At such tiny ratios the deviance and
+Φ come from the QR of the whitened rows (:mod:`..engine.residual.orthogonal`): with an AR(1) part
+the free fit ends at δ ≈ 3e-7 and the cross products' Hessian was indefinite (van2 + AR1,
 tests/reference/cov_probe/van2_ar1_sat.R).
 """
 
@@ -44,10 +46,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg
 
-from ..engine import vanishing
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion, ResidualFit, reference
 from ..engine.residual.edge_fit import EdgeModel, edge_model, edge_sign
+from ..engine.residual.edge_vanish import vanished_at_edge
 from ..engine.residual.polish import unit_ratio_entries
 from ..engine.residual.structure import ResidualModel
 from ..engine.residual.vanished import held_strata
@@ -56,7 +58,7 @@ from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.threads import single_threaded
 from ..exceptions import MixedFitError
 from .cache import cached_per_fit
-from .residual_limit_df import residual_limit_varpar
+from .residual_limit_df import at_limit, residual_limit_varpar
 from .satterthwaite import richardson_hessian
 
 if TYPE_CHECKING:
@@ -103,7 +105,13 @@ class _Unprofiled:
     """−2ℓ(ψ) and Φ(ψ) of a residual-structure fit, ψ = (log σ², θ, φ)."""
 
     halvings = 3
-    """Richardson halvings of the Hessian's steps (numDeriv's 4 cost 25 % more, as accurate)."""
+    """Richardson halvings of the Hessian's steps (numDeriv's 4 cost 25 % more); numDeriv's 4
+    with a structured term's sds on log scale (:attr:`log`), nearly collinear with log σ² (the
+    Hessian nearly singular along their joint scale): 3 left the df depending on which VarIdent
+    stratum is the reference by 0.26 % (the steps are relative to log σ² and θ, whose values
+    move with the reference: review rv21 F1, ML seed 0 of tests/reference/cov_vi_order); 4 match
+    R's dense df to 3e-6 in both orders. (Elsewhere 3 kept: with 4, a spatial fit at its range
+    bound, tests/test_residual_level.py, moved 1.7e-3 from R's df of its limit model.)"""
 
     def __init__(self, fit: ResidualModelFit) -> None:
         design, engine = fit._design, fit._engine
@@ -131,6 +139,7 @@ class _Unprofiled:
         self.log = np.zeros(len(lower), dtype=bool)
         if self.crit.layout.structured and self.ratio.any():
             self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
+        self.halvings = 4 if self.log.any() else 3
         self.held = np.concatenate(
             [[False], np.zeros(self.crit.n_theta, bool), self._vanished(engine)]
         )
@@ -222,18 +231,24 @@ class _EdgeUnprofiled(_Unprofiled):
     """−2ℓ(ψ) and Φ(ψ) of a fit reported at the φ = ±1 edge of its AR(1) residual correlation
     (:mod:`..engine.residual.edge_fit`): the edge model's by dense blocks (V₁ = ZΛΛ'Z' + Λ_R(±1),
     Λ_R singular: no whitened rows), φ held at the edge (its rows and columns of W are 0, as a
-    θ on its bound), a structured term's sds on log scale, its correlations atanh-boxed. The
-    Hessian takes numDeriv's 4 halvings: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative
-    sds ≈ 100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9 wide, and 3 left the
+    θ on its bound), as are the VarIdent ratios of strata whose variance vanished there
+    (:func:`..engine.residual.edge_vanish.vanished_at_edge`, or the fit's verdict); the other
+    ratios are free (held, ML seed 2 of rv21's scan had df 30.64 where R's are 29.55). With a
+    vanished reference stratum ψ is referred to a kept one, as :class:`_Unprofiled`'s (σ ~1e-10 and
+    θ ~1e10 there: the df were NaN by the σ → 0 limit's rule, review rv21 F3). A structured
+    term's sds on log scale, its correlations atanh-boxed. The Hessian takes numDeriv's 4
+    halvings: log σ² is far from 0 there (σ̂ ≈ 0.01 beside relative sds ≈
+    100, seed 2 of tests/reference/cov_rar1_limit), its first step 0.9 wide, and 3 left the
     intercept's df 2.7 % low (27.53 against R's 28.30)."""
 
-    halvings = 4
-
-    def __init__(self, fit: ResidualModelFit, dense: EdgeModel) -> None:
+    def __init__(
+        self, fit: ResidualModelFit, dense: EdgeModel, x: np.ndarray, log_s2: float, moved: bool
+    ) -> None:
         engine = fit._engine
-        self.dense, self.reml, self.rereferenced = dense, engine.reml, False
+        self.dense, self.reml, self.rereferenced = dense, engine.reml, moved
+        self.halvings = 4
         n_theta = dense.layout.size
-        self.psi = np.concatenate([[2.0 * math.log(engine.sigma)], engine.theta, engine.phi])
+        self.psi = np.concatenate([[log_s2], x])
         k = len(self.psi)
         lower = np.full(k, -np.inf)
         upper = np.full(k, np.inf)
@@ -244,9 +259,20 @@ class _EdgeUnprofiled(_Unprofiled):
         self.ratio = np.zeros(k, dtype=bool)
         self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
         self.held = np.arange(k) > n_theta  # φ
+        model, phi = dense.model, x[n_theta:]
+        part = model.variance
+        if isinstance(part, IdentPart) and part.free:
+            gone = set(vanished_at_edge(model, phi))
+            if engine.vanished is not None:
+                n = len(engine.theta)
+                gone |= set(held_strata(engine.model, n, engine.vanished, engine.phi))
+            nc = model.split(phi)[0].size
+            self.held[1 + n_theta + nc :] = [part.labels[g] in gone for g in part.free]
 
     def _parts(self, psi: np.ndarray) -> tuple[float, float, float, np.ndarray]:
-        done = self.dense.parts(psi[1 : 1 + self.dense.layout.size], None)
+        n_theta = self.dense.layout.size
+        self.dense.residual_blocks(psi[1 + n_theta :])  # the ratios' (φ itself held)
+        done = self.dense.parts(psi[1 : 1 + n_theta], None)
         if done is None:
             raise np.linalg.LinAlgError("V is singular")
         return done
@@ -266,15 +292,23 @@ class _EdgeUnprofiled(_Unprofiled):
 
 
 def _unprofiled(fit: ResidualModelFit) -> _Unprofiled:
-    """The fit's :class:`_Unprofiled`, or at a φ = ±1 edge :class:`_EdgeUnprofiled`."""
+    """The fit's :class:`_Unprofiled`, or at a φ = ±1 edge :class:`_EdgeUnprofiled` (ψ referred
+    to a kept VarIdent stratum where the reference vanished)."""
     engine = fit._engine
     if edge_sign(engine.model, engine.phi):
         from ..model.fit import engine_terms
 
         d = fit._design
-        dense = edge_model(engine_terms(d), d.X, d.y - d.offset, engine.model, engine.phi)
+        terms = engine_terms(d)
+        x = np.concatenate([engine.theta, engine.phi]).astype(float)
+        log_s2, model = 2.0 * math.log(engine.sigma), engine.model
+        moved = _referred_to_a_kept_stratum(model, x, terms)
+        if moved is not None:
+            model, x, shift = moved
+            log_s2 += 2.0 * shift
+        dense = edge_model(terms, d.X, d.y - d.offset, model, x[len(engine.theta) :])
         if dense is not None:
-            return _EdgeUnprofiled(fit, dense)
+            return _EdgeUnprofiled(fit, dense, x, log_s2, moved is not None)
     return _Unprofiled(fit)
 
 
@@ -308,14 +342,13 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
         The Hessian of −ℓ is not positive definite at the estimates (a boundary or not
         converged fit): Satterthwaite df are not available.
     """
+    if at_limit(fit):  # the fit's verdict (a vanished reference stratum alone is not the limit)
+        return ResidualVarpar(*residual_limit_varpar(fit))  # the limit GLS's
     model = _unprofiled(fit)
     psi = model.psi
-    if vanishing.at_limit(np.asarray(fit._engine.theta, dtype=float), fit._engine.factor.layout):
-        return ResidualVarpar(*residual_limit_varpar(fit))  # the limit GLS's
     try:
         with single_threaded():
-            # of −ℓ, not −2ℓ, in the free coordinates u; 3 halvings are as accurate here as
-            # numDeriv's 4 (25 % cheaper)
+            # of −ℓ, not −2ℓ, in the free coordinates u
             free = model.to_free(psi)
             W = _inverse_hessian(model, free)
             D = model.dpsi_dfree(free)
@@ -333,7 +366,9 @@ def residual_varpar(fit: ResidualModelFit) -> ResidualVarpar:
             "definite at the estimates (a fit on the boundary or not converged): "
             "Satterthwaite and Kenward-Roger df are not available; use ddf='none'"
         ) from None
-    moved = model.crit.model if model.rereferenced else None
+    moved = None
+    if model.rereferenced:
+        moved = model.dense.model if isinstance(model, _EdgeUnprofiled) else model.crit.model
     return ResidualVarpar(psi, W, vcov, jac, model.rereferenced, moved)
 
 
