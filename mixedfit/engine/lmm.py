@@ -113,7 +113,7 @@ def fit_factors(
     kernel, :class:`.skeleton.KernelLease`). The returned fit freezes both factors."""
     layout = factor.layout
     lower = layout.lower()
-    moments = _moment_start if start_of is None else start_of
+    moments = partial(_moment_start, reml=reml) if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):

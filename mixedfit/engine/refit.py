@@ -110,7 +110,7 @@ class ResponseRefits:
             Yc = Yc * np.sqrt(weights)[:, None]
         self._Y = np.asarray(Yc, dtype=float)
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
-        self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
+        self._starts = {id(f): MomentStart(f.layout, f.X, reml=reml) for f in self._factors()}
         # the moment starts per factor, in batches of responses when first asked (start_many);
         # a batch holds a few copies of its responses: at most _BATCH_ENTRIES values each
         self._batched: dict[tuple[int, int], list[np.ndarray | None] | None] = {}
