@@ -73,7 +73,7 @@ def _compare(fit, refits, est, nsim=NSIM):
         assert np.array_equal(est.theta[s], engine.theta)
         assert est.sigma[s] == pytest.approx(engine.solution.sigma, rel=1e-12)
         # to rounding relative to the largest coefficient: a β near 0 takes the rounding of the
-        # others (a simulated age * Sex ML refit: Sex −0.0082 beside 16.8, 2.4e-14 apart, 3e-12 of it)
+        # others (a simulated age * Sex ML refit: Sex −0.0082 beside 16.8, 2.4e-14 apart)
         beta = engine.solution.beta
         atol = 1e-12 * np.abs(beta).max()
         np.testing.assert_allclose(est.beta[s], beta, rtol=1e-12, atol=atol)

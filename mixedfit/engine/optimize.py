@@ -31,6 +31,7 @@ from ..exceptions import DataError
 
 __all__ = [
     "PENALTY",
+    "TOLERANCES",
     "OptimizerRecord",
     "finite_difference_gradient",
     "initial_step",
@@ -48,6 +49,7 @@ _MESSAGES = {
 _ZERO_SNAP = 1e-4  # diagonal θ below this are tried at 0 (lme4's singularity tolerance)
 STEP_FRACTION, STEP_MIN = 0.2, 0.05  # first step per θ entry: max(STEP_FRACTION·|θ|, STEP_MIN)
 PENALTY = 1e300  # the optimizer's value where the criterion is not finite
+TOLERANCES = (1e-13, 1e-12, 1e-7)  # BOBYQA's ftol_rel, ftol_abs, xtol_abs (every path's)
 
 
 def initial_step(x0: np.ndarray) -> np.ndarray:
@@ -158,9 +160,9 @@ def minimize_theta(
     method: str = "bobyqa",
     max_evals: int = 100_000,
     progress: Callable[[int, float, float], None] | None = None,
-    ftol_rel: float = 1e-13,
-    ftol_abs: float = 1e-12,
-    xtol_abs: float | np.ndarray = 1e-7,
+    ftol_rel: float = TOLERANCES[0],
+    ftol_abs: float = TOLERANCES[1],
+    xtol_abs: float | np.ndarray = TOLERANCES[2],
     upper: np.ndarray | None = None,
     step_scale: float = 1.0,
 ) -> OptimizerRecord:

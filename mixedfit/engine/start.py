@@ -335,8 +335,9 @@ def moment_factor(
     """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
     its eigenvalues floored at ``floor`` times the largest (or 1; a scalar term's at
-    :data:`SCALAR_FLOOR`). Shared with fits from cross products (:mod:`mixedfit.scale`). ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if
-    known (it depends on the design only: refits compute it once)."""
+    :data:`SCALAR_FLOOR`). Shared with fits from cross products (:mod:`mixedfit.scale`).
+    ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known; ``lost``: what the divisor
+    of cov(b_l) takes from the levels (0 for ML)."""
     k = b.shape[1]
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
     # whose degrees of freedom are the levels less the fixed effects that vary between them
