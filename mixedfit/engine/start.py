@@ -339,9 +339,8 @@ def moment_factor(
     ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known; ``lost``: what the divisor
     of cov(b_l) takes from the levels (0 for ML)."""
     k = b.shape[1]
-    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
-    # whose degrees of freedom are the levels less the fixed effects that vary between them
-    # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
+    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l)
+    # (REML's divisor: the levels less the fixed effects the residuals' b_l have lost).
     if sampling is None:
         sampling = sampling_covariance(ZtZ)
     if k == 1:
