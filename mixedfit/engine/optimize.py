@@ -30,8 +30,8 @@ import scipy.optimize
 from ..exceptions import DataError
 
 __all__ = [
+    "FIT_TOLERANCES",
     "PENALTY",
-    "TOLERANCES",
     "OptimizerRecord",
     "finite_difference_gradient",
     "initial_step",
@@ -49,7 +49,8 @@ _MESSAGES = {
 _ZERO_SNAP = 1e-4  # diagonal θ below this are tried at 0 (lme4's singularity tolerance)
 STEP_FRACTION, STEP_MIN = 0.2, 0.05  # first step per θ entry: max(STEP_FRACTION·|θ|, STEP_MIN)
 PENALTY = 1e300  # the optimizer's value where the criterion is not finite
-TOLERANCES = (1e-13, 1e-12, 1e-7)  # BOBYQA's ftol_rel, ftol_abs, xtol_abs (every path's)
+TOLERANCES = (1e-13, 1e-12, 1e-7)  # BOBYQA's ftol_rel, ftol_abs, xtol_abs by default
+FIT_TOLERANCES = {"ftol_rel": 1e-14, "ftol_abs": 1e-12, "xtol_abs": 1e-5}  # lmer's (.lmm, refits)
 
 
 def initial_step(x0: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from .convergence import MAX_NOBS
 from .factor import BlockedFactor
 from .jit import EvaluationKernel
 from .lmm import EngineFit, fit_factors, weighted_factor
-from .optimize import TOLERANCES
+from .optimize import FIT_TOLERANCES
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
 from .restart import rescaled_start
 from .reterm import ReTerm
@@ -42,7 +42,7 @@ from .start_many import batched_starts
 __all__ = ["RefitEstimates", "ResponseRefits"]
 
 _BATCH_ENTRIES = 2_000_000  # responses × rows per batch of moment starts (16 MB a copy)
-_TOLERANCES = TOLERANCES  # .optimize.minimize_theta's ftol_rel, ftol_abs, xtol_abs
+_TOLERANCES = tuple(FIT_TOLERANCES.values())  # ftol_rel, ftol_abs, xtol_abs as .lmm
 _loop_failed: list[BaseException] = []  # the compiled loop failed once: not tried again
 
 

@@ -20,7 +20,7 @@ from ..design import Design
 from ..engine import restart
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.factor import BlockedFactor
-from ..engine.optimize import OptimizerRecord, minimize_theta
+from ..engine.optimize import FIT_TOLERANCES, OptimizerRecord, minimize_theta
 from ..engine.result import EngineFit
 from ..engine.reterm import ThetaLayout
 from ..engine.solution import solve
@@ -102,6 +102,7 @@ def fit_cross_products(
             max_evals=max_evals,
             progress=None if progress is None else progress.evaluation,
             upper=layout.upper() if layout.structured else None,
+            **FIT_TOLERANCES,  # as in memory (.engine.lmm)
         )
 
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
