@@ -3,6 +3,7 @@
 Usage, from the repository root (``PYTHONPATH=<tree>`` picks the source tree)::
 
     python benchmarks/reference_evals.py --output /tmp/new.json
+    python benchmarks/reference_evals.py --ml --output /tmp/new_ml.json  # every fit by ML
     python benchmarks/reference_evals.py --compare /tmp/old.json /tmp/new.json
 
 The fits: every lme4 reference case of ``tests/test_reference.py`` but InstEval (25), the
@@ -75,15 +76,15 @@ def cases() -> list[Case]:
     return out
 
 
-def measure() -> dict[str, dict[str, Any]]:
-    """Per fit: evaluations, objective, θ̂, converged."""
+def measure(ml: bool = False) -> dict[str, dict[str, Any]]:
+    """Per fit: evaluations, objective, θ̂, converged (``ml``: every fit by ML)."""
     import mixedfit as mf
 
     found = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key, formula, data, reml, weights in cases():
-            fit = mf.lmer(formula, data(), reml=reml, weights=weights)
+            fit = mf.lmer(formula, data(), reml=reml and not ml, weights=weights)
             found[key] = {
                 "evaluations": int(fit.optimizer.evaluations),
                 "objective": float(fit.objective),
@@ -121,12 +122,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", help="write the counts (JSON) here")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two outputs")
+    parser.add_argument("--ml", action="store_true", help="fit every case by ML")
     args = parser.parse_args()
     if args.compare:
         old, new = (json.loads(Path(p).read_text()) for p in args.compare)
         print(compare(old, new))
         return
-    found = measure()
+    found = measure(args.ml)
     text = json.dumps(found, indent=1)
     if args.output:
         Path(args.output).write_text(text)

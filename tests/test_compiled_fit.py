@@ -123,7 +123,7 @@ def test_prior_weights_bit_for_bit(monkeypatch):
 
 def test_a_start_that_is_not_finite_is_left_to_the_python_path(monkeypatch):
     df = mf.load_dataset("sleepstudy")
-    monkeypatch.setattr(lmm, "_moment_start", lambda f: np.full(f.layout.size, np.nan))
+    monkeypatch.setattr(lmm, "_moment_start", lambda f, reml=True: np.full(f.layout.size, np.nan))
     with monkeypatch.context() as m:
         done = _counted(m)
         fit = mf.lmer("Reaction ~ Days + (Days | Subject)", df)

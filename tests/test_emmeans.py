@@ -53,6 +53,13 @@ def _compare(got: pd.DataFrame, rows: list[dict[str, Any]], cols: dict[str, str]
             np.testing.assert_allclose(a, b, rtol=1e-4, err_msg=mine)
         elif mine == "p":
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-10, err_msg=mine)
+        elif mine in ("lower", "upper"):
+            # a limit is estimate ± q·SE: relative to those terms, not to itself (machines' B − C
+            # upper limit 0.0177 = −5.95 + 5.97 moves 1.4e-7 with θ̂ 1.5e-7 along an optimum
+            # flat to 2e-12, from an ftol stop to another: 8e-6 of the limit, 2e-8 of its terms)
+            est = np.array([r[cols["estimate" if "estimate" in cols else "emmean"]] for r in rows])
+            terms = np.abs(est) + np.abs(b - est)
+            assert np.all(np.abs(a - b) <= 1e-6 * terms), (mine, a, b)
         else:
             floor = 1e-9 * np.abs(b).max()
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=floor, err_msg=mine)

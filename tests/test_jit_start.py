@@ -70,12 +70,14 @@ def _inner(name: str, formula: str, weights: str | None):
 
 @pytest.mark.parametrize("name, formula, weights", MODELS, ids=lambda v: str(v))
 def test_compiled_start_is_the_numpy_start(name, formula, weights):
-    """The same θ to rounding (≤ 1e-13 of the largest entry; most are equal bit for bit)."""
+    """The same θ to rounding (≤ 1e-13 of the largest entry; most are equal bit for bit), for
+    a REML fit and an ML one (cov(b_l) divided by the levels)."""
     f = _inner(name, formula, weights)
-    want = moment_start(f.layout, f.X, f.y)
-    got = compiled_moment_start(f.layout, f.X, f.y)
-    assert got is not None and got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * np.abs(want).max())
+    for reml in (True, False):
+        want = moment_start(f.layout, f.X, f.y, reml=reml)
+        got = compiled_moment_start(f.layout, f.X, f.y, reml)
+        assert got is not None and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * np.abs(want).max())
 
 
 def test_between_level_rank_is_the_numpy_one():

@@ -3,6 +3,8 @@ them (mixedfit.engine.start.MomentStart)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -124,15 +126,16 @@ def test_refit_without_blups_gives_the_same_estimates():
 
 def test_batched_moment_starts_equal_one_response_starts(model):
     """The refits' moment starts, computed for all responses in one batch (start_many), are
-    each response's start of moment_start to rounding; a refit of response s starts there."""
+    each response's start of moment_start to rounding (REML's divisor and ML's); a refit of
+    response s starts there."""
     _, d, Y = model
     refits = ResponseRefits(engine_terms(d), d.X, Y, d.weights, True)
-    for f in refits._factors():
-        shared = MomentStart(f.layout, f.X)
+    for f, reml in itertools.product(refits._factors(), (True, False)):
+        shared = MomentStart(f.layout, f.X, reml=reml)
         batch = batched_starts(shared, refits._Y)
         assert batch is not None
         for s in range(NSIM):
-            alone = moment_start(f.layout, f.X, refits._Y[:, s])
+            alone = moment_start(f.layout, f.X, refits._Y[:, s], reml=reml)
             assert batch[s] is not None
             np.testing.assert_allclose(batch[s], alone, rtol=0, atol=1e-12 * np.abs(alone).max())
     for s in (3, 1):  # the start of the response the factors hold, whatever came before

@@ -36,21 +36,25 @@ def data() -> pd.DataFrame:
     return df
 
 
-def _rows_start(formula: str, data: pd.DataFrame, weights: str | None) -> np.ndarray:
+def _rows_start(
+    formula: str, data: pd.DataFrame, weights: str | None, reml: bool = True
+) -> np.ndarray:
     design = build_design(parse_formula(formula), data, weights=weights)
     factor = weighted_factor(
         engine_terms(design), design.X, design.y - design.offset, design.weights
     )
-    return moment_start(factor.layout, factor.X, factor.y)
+    return moment_start(factor.layout, factor.X, factor.y, reml=reml)
 
 
+@pytest.mark.parametrize("reml", [True, False])
 @pytest.mark.parametrize("weights", [None, "w"])
 @pytest.mark.parametrize("formula", FORMULAS)
-def test_start_from_statistics_equals_start_from_rows(data, formula, weights):
+def test_start_from_statistics_equals_start_from_rows(data, formula, weights, reml):
     cp = mf.crossproducts(formula, data, weights=weights)
     layout = ThetaLayout(tuple(engine_terms(cp.design)))
-    expected = _rows_start(formula, data, weights)
-    np.testing.assert_allclose(statistics_start(cp, layout), expected, rtol=1e-8, atol=1e-10)
+    expected = _rows_start(formula, data, weights, reml)
+    got = statistics_start(cp, layout, reml)
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
 
 
 def test_sleepstudy_start_and_fit():

@@ -56,6 +56,18 @@ def test_orthodont_slope_start_is_not_floored():
     assert fit.objective == pytest.approx(reml["objective"], rel=1e-9)
 
 
+def test_orthodont_ml_start_is_the_ml_estimate():
+    """For an ML fit cov(b_l) divides by the number of levels (not less the fixed effects lost
+    between them, REML's divisor): on balanced Orthodont the start is then lme4's ML θ̂ (it was
+    the REML estimate, 6 % off: 37 evaluations, now 31)."""
+    ref = json.loads((HERE / "reference" / "orthodont_start" / "orthodont_start.json").read_text())
+    (ml,) = [r for r in ref if not r["reml"]]
+    data = mf.load_dataset("orthodont")
+    fit = mf.lmer("distance ~ age + (age | Subject)", data, reml=False)
+    np.testing.assert_allclose(fit.optimizer.theta_start, ml["theta"], rtol=1e-4)
+    assert fit.objective == pytest.approx(ml["objective"], rel=1e-9)
+
+
 @pytest.mark.parametrize(
     "name, formula, lost",
     [
@@ -195,8 +207,8 @@ def test_the_lower_eigenvalue_floor_is_only_for_unstructured_layouts(monkeypatch
     seen: list[tuple[bool, float]] = []
     init = start_module.MomentStart.__init__
 
-    def spy(self, layout, X, floor=None):
-        init(self, layout, X, floor)
+    def spy(self, layout, X, floor=None, reml=True):
+        init(self, layout, X, floor, reml)
         seen.append((layout.structured, self.floor))
 
     monkeypatch.setattr(start_module.MomentStart, "__init__", spy)

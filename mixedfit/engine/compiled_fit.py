@@ -33,11 +33,11 @@ from .centring import Centring
 from .compiled_centred import CentredRun, PythonPathError
 from .convergence import MAX_NOBS, ConvergenceCheck, verdict
 from .factor import BlockedFactor
-from .optimize import _MESSAGES, OptimizerRecord, initial_step
+from .optimize import _MESSAGES, FIT_TOLERANCES, OptimizerRecord, initial_step
 
 __all__ = ["compiled_optimum"]
 
-_TOLERANCES = np.array([1e-13, 1e-12, 1e-7])  # .optimize.minimize_theta's defaults
+_TOLERANCES = np.array(list(FIT_TOLERANCES.values()))  # .lmm's minimize_theta
 _ROUNDOFF = -4  # NLopt's ROUNDOFF_LIMITED
 _CONVERGED = (1, 3, 4)  # SUCCESS, FTOL_REACHED, XTOL_REACHED
 _PENALTY = 1e300  # .optimize.PENALTY

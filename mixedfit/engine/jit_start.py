@@ -244,10 +244,10 @@ def _term_setup(
 
 @njit(cache=True, error_model="numpy")
 def _factor(
-    b: Array, usable: Array, sampling: Array, sigma2: float, lost: int, correlated: bool, T: Array
+    b: Array, usable: Array, sampling: Array, sigma2: float, spent: int, correlated: bool, T: Array
 ) -> int:
-    """T with T T' ≈ G/σ² from the usable levels' b_l (:func:`.start.moment_factor`); 1 if G
-    is not finite."""
+    """T with T T' ≈ G/σ² from the usable levels' b_l (:func:`.start.moment_factor`; cov(b_l)
+    divides by their number less ``spent``); 1 if G is not finite."""
     k = b.shape[1]
     m = 0
     mean = np.zeros(k)
@@ -266,7 +266,7 @@ def _factor(
                     G[a, c] += (b[lev, a] - mean[a]) * (b[lev, c] - mean[c])
     for a in range(k):
         for c in range(k):
-            G[a, c] = G[a, c] / (m - lost) / sigma2 - sampling[a, c]
+            G[a, c] = G[a, c] / (m - spent) / sigma2 - sampling[a, c]
             if not math.isfinite(G[a, c]):
                 return 1
     if k == 1:
@@ -343,9 +343,10 @@ def moment_design(X: Array, refs: Array, Z: Array, meta: Array) -> tuple[Array, 
 @njit(cache=True, error_model="numpy")
 def moment_response(
     Q: Array, lus: Array, pivs: Array, usables: Array, samplings: Array, losts: Array,
-    X: Array, y: Array, refs: Array, Z: Array, meta: Array,
+    X: Array, y: Array, refs: Array, Z: Array, meta: Array, reml: bool,
 ) -> Array:  # fmt: skip
-    """θ of the moment start of ``y`` from :func:`moment_design`'s parts, which it only reads."""
+    """θ of the moment start of ``y`` from :func:`moment_design`'s parts, which it only reads
+    (for a REML or ML fit: :func:`.start.moment_start`)."""
     n, p = X.shape
     nt = meta.shape[0]
     kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
@@ -388,10 +389,9 @@ def moment_response(
         if sigma2 > 0.0:
             zt = Z[:, koff[t] : koff[t] + k]
             lost = losts[t] if losts[t] >= 0 else _between_level_rank(refs[t], zt, X, nl)
-            usable = usables[t, :nl]
-            if np.sum(usable) > lost and _factor(
-                alone[t, :nl, :k], usable, samplings[t, :k, :k], sigma2, lost, correlated[t] != 0, T
-            ):
+            usable, spent = usables[t, :nl], lost if reml else 0
+            own = alone[t, :nl, :k], usable, samplings[t, :k, :k]
+            if np.sum(usable) > lost and _factor(*own, sigma2, spent, correlated[t] != 0, T):
                 return np.empty(0)
         for c in range(k):  # lme4's order: the lower triangle by columns, or the diagonal
             for a in range(c, k if correlated[t] else c + 1):

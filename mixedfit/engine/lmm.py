@@ -17,7 +17,7 @@ from .early_limit import watched as early_watched
 from .factor import BlockedFactor
 from .limit_cross_polish import crossed_polish, ray_criteria
 from .limit_gls import limit_solution
-from .optimize import PENALTY, OptimizerRecord, minimize_theta
+from .optimize import FIT_TOLERANCES, PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
 from .reterm import ReTerm
@@ -113,7 +113,7 @@ def fit_factors(
     kernel, :class:`.skeleton.KernelLease`). The returned fit freezes both factors."""
     layout = factor.layout
     lower = layout.lower()
-    moments = _moment_start if start_of is None else start_of
+    moments = partial(_moment_start, reml=reml) if start_of is None else start_of
     if optimizer == "auto":
         optimizer = "bobyqa"
     if optimizer not in ("bobyqa", "cobyqa"):
@@ -149,8 +149,9 @@ def fit_factors(
             upper = layout.upper() if layout.structured else None
             fun = evaluate(factor)
             record = minimize_theta(
-                fun, x0, lower, method=optimizer, max_evals=evals, upper=upper, progress=progress
-            )
+                fun, x0, lower, method=optimizer, max_evals=evals, upper=upper, progress=progress,
+                **FIT_TOLERANCES,
+            )  # fmt: skip
             if record.objective < PENALTY:  # the check's f(θ̂)
                 values[record.theta.tobytes()] = record.objective
         return record
@@ -339,13 +340,9 @@ def _minimize_centred(
     if start is None:
         start = moments(inner)
     record = minimize_theta(
-        criterion,
-        start,
-        inner.layout.lower(),
-        method=optimizer,
-        max_evals=max_evals,
-        progress=progress,
-    )
+        criterion, start, inner.layout.lower(), method=optimizer, max_evals=max_evals,
+        progress=progress, **FIT_TOLERANCES,
+    )  # fmt: skip
     try:
         theta = centring.to_original(record.theta)
         theta_start = centring.to_original(record.theta_start)

@@ -32,6 +32,7 @@ from .convergence import MAX_NOBS
 from .factor import BlockedFactor
 from .jit import EvaluationKernel
 from .lmm import EngineFit, fit_factors, weighted_factor
+from .optimize import FIT_TOLERANCES
 from .reparam import FixedCentring, _two_pass_mean, centre_fixed
 from .restart import rescaled_start
 from .reterm import ReTerm
@@ -41,7 +42,7 @@ from .start_many import batched_starts
 __all__ = ["RefitEstimates", "ResponseRefits"]
 
 _BATCH_ENTRIES = 2_000_000  # responses × rows per batch of moment starts (16 MB a copy)
-_TOLERANCES = (1e-13, 1e-12, 1e-7)  # .optimize.minimize_theta's ftol_rel, ftol_abs, xtol_abs
+_TOLERANCES = tuple(FIT_TOLERANCES.values())  # ftol_rel, ftol_abs, xtol_abs as .lmm
 _loop_failed: list[BaseException] = []  # the compiled loop failed once: not tried again
 
 
@@ -110,7 +111,7 @@ class ResponseRefits:
             Yc = Yc * np.sqrt(weights)[:, None]
         self._Y = np.asarray(Yc, dtype=float)
         self._rows = [_response_rows(f, self._Y) for f in self._factors()]
-        self._starts = {id(f): MomentStart(f.layout, f.X) for f in self._factors()}
+        self._starts = {id(f): MomentStart(f.layout, f.X, reml=reml) for f in self._factors()}
         # the moment starts per factor, in batches of responses when first asked (start_many);
         # a batch holds a few copies of its responses: at most _BATCH_ENTRIES values each
         self._batched: dict[tuple[int, int], list[np.ndarray | None] | None] = {}

@@ -107,7 +107,7 @@ class _Term:
 
 
 def moment_start(
-    layout: ThetaLayout, X: np.ndarray, y: np.ndarray, floor: float | None = None
+    layout: ThetaLayout, X: np.ndarray, y: np.ndarray, floor: float | None = None, reml: bool = True
 ) -> np.ndarray:
     """θ from moment estimates of the random-effects covariances.
 
@@ -121,23 +121,27 @@ def moment_start(
         Relative eigenvalue floor of G / σ² of vector terms; by default :data:`SCALAR_FLOOR`
         for a layout with structured terms, else 1e-3. Scalar terms: always
         :data:`SCALAR_FLOOR`.
+    reml : bool
+        REML: cov(b_l) divides by the levels less the fixed effects that vary between them; ML
+        (``False``): by the levels, as ML's estimate does (nearer its optimum).
 
     Returns
     -------
     ndarray, shape (m,)
         A feasible θ; a term whose levels carry too little information keeps lme4's start.
     """
-    return MomentStart(layout, X, floor)(y)
+    return MomentStart(layout, X, floor, reml)(y)
 
 
-def factor_start(factor: BlockedFactor) -> np.ndarray:
-    """:func:`moment_start` of a factor's X and y; for a factor the compiled kernel evaluates
-    (:func:`.jit.covered`), in one compiled call too (:func:`compiled_moment_start`)."""
+def factor_start(factor: BlockedFactor, reml: bool = True) -> np.ndarray:
+    """:func:`moment_start` of a factor's X and y for a REML or ML fit; for a factor the
+    compiled kernel evaluates (:func:`.jit.covered`), in one compiled call too
+    (:func:`compiled_moment_start`)."""
     if jit.covered(factor) and jit.enabled():
-        found = compiled_moment_start(factor.layout, factor.X, factor.y)
+        found = compiled_moment_start(factor.layout, factor.X, factor.y, reml)
         if found is not None:
             return found
-    return moment_start(factor.layout, factor.X, factor.y)
+    return moment_start(factor.layout, factor.X, factor.y, reml=reml)
 
 
 _KEEP_ROWS = 20_000  # design parts kept up to this many rows (.skeleton.MAX_ROWS)
@@ -145,7 +149,9 @@ _kernels: dict[str, Any] = {}  # .jit_start's functions by name, once imported a
 _kernel_failed = False
 
 
-def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+def compiled_moment_start(
+    layout: ThetaLayout, X: np.ndarray, y: np.ndarray, reml: bool = True
+) -> np.ndarray | None:
     """:func:`moment_start` in compiled calls (:mod:`.jit_start`): the same steps, equal to
     rounding. None where the numpy path decides: structured terms, no terms, numba not
     importable (or its first call failed: then with a warning, once), a non-finite moment.
@@ -157,7 +163,8 @@ def compiled_moment_start(layout: ThetaLayout, X: np.ndarray, y: np.ndarray) -> 
     X, design = _design(layout, X, refs, Z, meta)
     if design is None:
         return None
-    theta = _run("moment_response", *design, X, np.array(y, dtype=float), refs, Z, meta)
+    y = np.array(y, dtype=float)
+    theta = _run("moment_response", *design, X, y, refs, Z, meta, bool(reml))
     return theta if theta is not None and len(theta) == layout.size else None
 
 
@@ -203,7 +210,7 @@ def _design(
     return X, tuple(found)
 
 
-def _run(name: str, *args: np.ndarray) -> Any:
+def _run(name: str, *args: np.ndarray | bool) -> Any:
     """A kernel's call; the first call of each loads (or compiles) it, and a failure there
     turns the compiled start off for the process (None: the numpy path)."""
     global _kernel_failed
@@ -239,12 +246,15 @@ class MomentStart:
         The terms (Z weighted as in the fit) and the order of θ.
     X : ndarray, shape (n, p)
     floor : float, optional
+    reml : bool
         As for :func:`moment_start`.
     """
 
-    def __init__(self, layout: ThetaLayout, X: np.ndarray, floor: float | None = None) -> None:
+    def __init__(
+        self, layout: ThetaLayout, X: np.ndarray, floor: float | None = None, reml: bool = True
+    ) -> None:
         n, p = X.shape
-        self.layout, self.X = layout, X
+        self.layout, self.X, self.reml = layout, X, reml
         if floor is None:
             floor = SCALAR_FLOOR if layout.structured else _FLOOR
         self.floor = floor
@@ -286,21 +296,22 @@ class MomentStart:
         for i, (t, b) in enumerate(zip(terms, alone, strict=True)):
             t.b = b
             lost = partial(self.lost, i)
-            T = _term_factor(t, sigma2, lost, self.floor) if sigma2 > 0 else None
+            T = _term_factor(t, sigma2, lost, self.floor, self.reml) if sigma2 > 0 else None
             thetas.append(t.term.params_of(np.eye(t.term.k) if T is None else T))
         return np.concatenate(thetas) if thetas else np.zeros(0)
 
 
 def _term_factor(
-    t: _Term, sigma2: float, lost_of: Callable[[], int], floor: float = _FLOOR
+    t: _Term, sigma2: float, lost_of: Callable[[], int], floor: float = _FLOOR, reml: bool = True
 ) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable.
-    ``lost_of()`` gives :func:`_between_level_rank` of the term."""
+    ``lost_of()``: :func:`_between_level_rank` of the term (not spent by ML's divisor)."""
     lost = lost_of()
     if t.usable.sum() <= lost:
         return np.eye(t.term.k)
     ZtZ, sampling = t.usable_moments()
-    return moment_factor(ZtZ, t.b[t.usable], sigma2, lost, t.term.correlated, sampling, floor)
+    spent = lost if reml else 0
+    return moment_factor(ZtZ, t.b[t.usable], sigma2, spent, t.term.correlated, sampling, floor)
 
 
 def sampling_covariance(ZtZ: np.ndarray) -> np.ndarray:
@@ -324,13 +335,12 @@ def moment_factor(
     """Lower-triangular T (k×k) with TT' ≈ G/σ² from the usable levels' Z_l'Z_l (m, k, k) and
     OLS coefficients b_l (m, k): cov(b_l)/σ² less the mean sampling covariance (Z_l'Z_l)⁻¹,
     its eigenvalues floored at ``floor`` times the largest (or 1; a scalar term's at
-    :data:`SCALAR_FLOOR`). Shared with fits from cross
-    products (:mod:`mixedfit.scale`). ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if
-    known (it depends on the design only: refits compute it once)."""
+    :data:`SCALAR_FLOOR`). Shared with fits from cross products (:mod:`mixedfit.scale`).
+    ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known; ``lost``: what the divisor
+    of cov(b_l) takes from the levels (0 for ML)."""
     k = b.shape[1]
-    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l),
-    # whose degrees of freedom are the levels less the fixed effects that vary between them
-    # (the residuals' b_l have those removed: Orthodont's Sex takes a second one).
+    # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l)
+    # (REML's divisor: the levels less the fixed effects the residuals' b_l have lost).
     if sampling is None:
         sampling = sampling_covariance(ZtZ)
     if k == 1:

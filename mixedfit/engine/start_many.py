@@ -67,7 +67,7 @@ def _starts(start: MomentStart, Y: np.ndarray) -> list[np.ndarray | None]:
     nsim = Y.shape[1]
     sigma2 = np.einsum("ns,ns->s", R, R) / df if df > 0 else np.zeros(nsim)
     pairs = enumerate(zip(terms, alone, strict=True))
-    thetas = [t.thetas(b, sigma2, start.lost(i), start.floor) for i, (t, b) in pairs]
+    thetas = [t.thetas(b, sigma2, start.lost(i), start.floor, start.reml) for i, (t, b) in pairs]
     stacked = np.concatenate(thetas, axis=1) if thetas else np.zeros((nsim, 0))
     finite = np.all(np.isfinite(stacked), axis=1)
     return [stacked[s] if finite[s] else None for s in range(nsim)]
@@ -99,10 +99,12 @@ class _Batched:
         """Z b for every column of ``B`` (q, s), shape (n, s)."""
         return np.asarray(self.ZtT @ B)
 
-    def thetas(self, B: np.ndarray, sigma2: np.ndarray, lost: int, floor: float) -> np.ndarray:
+    def thetas(
+        self, B: np.ndarray, sigma2: np.ndarray, lost: int, floor: float, reml: bool
+    ) -> np.ndarray:
         """The term's θ entries per response, shape (s, npar): :func:`.start._term_factor`
-        with the eigenvalue floor ``floor`` (a scalar term's: :data:`.start.SCALAR_FLOOR`; the
-        identity where σ̂² is not positive or too few levels are usable)."""
+        with the eigenvalue floor ``floor`` (a scalar term's: :data:`.start.SCALAR_FLOOR`), for
+        REML or ML (the identity where σ̂² is not positive or too few levels are usable)."""
         term, t = self.term, self.term.term
         k, nsim = t.k, B.shape[1]
         rows, cols = t.theta_index
@@ -113,7 +115,7 @@ class _Batched:
         b = B.reshape(t.nlev, k, nsim)[term.usable]  # (m, k, s)
         centred = b - b.mean(axis=0)
         positive = sigma2 > 0
-        G = np.einsum("mks,mjs->skj", centred, centred) / (len(b) - lost)
+        G = np.einsum("mks,mjs->skj", centred, centred) / (len(b) - (lost if reml else 0))
         G = G / sigma2[:, None, None] - sampling
         if k == 1:
             g = G[:, 0, 0]

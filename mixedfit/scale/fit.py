@@ -20,7 +20,7 @@ from ..design import Design
 from ..engine import restart
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.factor import BlockedFactor
-from ..engine.optimize import OptimizerRecord, minimize_theta
+from ..engine.optimize import FIT_TOLERANCES, OptimizerRecord, minimize_theta
 from ..engine.result import EngineFit
 from ..engine.reterm import ThetaLayout
 from ..engine.solution import solve
@@ -55,11 +55,11 @@ def rowless_design(cp: CrossProducts) -> Design:
     )
 
 
-def _start(cp: CrossProducts, layout: ThetaLayout) -> tuple[np.ndarray, str]:
-    """The moment start from the statistics (:mod:`.start`), or lme4's T = I if it fails;
-    and the optimizer record's name for it."""
+def _start(cp: CrossProducts, layout: ThetaLayout, reml: bool = True) -> tuple[np.ndarray, str]:
+    """The moment start from the statistics (:mod:`.start`; ``reml``: the fit's criterion, as
+    in memory), or lme4's T = I if it fails; and the optimizer record's name for it."""
     try:
-        theta = statistics_start(cp, layout)
+        theta = statistics_start(cp, layout, reml)
     except (np.linalg.LinAlgError, ValueError):
         return layout.start(), "lme4"
     if not np.all(np.isfinite(theta)):
@@ -102,6 +102,7 @@ def fit_cross_products(
             max_evals=max_evals,
             progress=None if progress is None else progress.evaluation,
             upper=layout.upper() if layout.structured else None,
+            **FIT_TOLERANCES,  # as in memory (.engine.lmm)
         )
 
     def check_at(theta: np.ndarray) -> ConvergenceCheck | None:
@@ -111,7 +112,7 @@ def fit_cross_products(
 
     with single_threaded():  # one BLAS thread; large dense blocks take all (as fit_lmm)
         if theta_start is None:
-            start, label = _start(cp, layout)
+            start, label = _start(cp, layout, reml)
         else:
             start, label = np.asarray(theta_start, float), "given"
         record = replace(run(start), start=label)

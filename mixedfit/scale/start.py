@@ -57,7 +57,7 @@ def block_order(cp: CrossProducts) -> list[int]:
     return sorted(range(len(nlev)), key=lambda i: -nlev[i] * ks[i])
 
 
-def statistics_start(cp: CrossProducts, layout: ThetaLayout) -> np.ndarray:
+def statistics_start(cp: CrossProducts, layout: ThetaLayout, reml: bool = True) -> np.ndarray:
     """θ from moment estimates of the random-effects covariances (see the module docstring);
     a term whose levels carry too little information keeps lme4's start, T = I.
 
@@ -66,6 +66,9 @@ def statistics_start(cp: CrossProducts, layout: ThetaLayout) -> np.ndarray:
     cp : CrossProducts
     layout : ThetaLayout
         The engine's terms of ``cp``'s design, in θ order.
+    reml : bool
+        The fit's criterion: for ML cov(b_l) divides by the levels (as
+        :func:`mixedfit.engine.start.moment_start`).
     """
     p = cp.xy.shape[0] - 1
     XtX, Xty = cp.xy[:p, :p], cp.xy[:p, p]
@@ -96,7 +99,7 @@ def statistics_start(cp: CrossProducts, layout: ThetaLayout) -> np.ndarray:
     for blk, b in zip(blocks, alone, strict=True):
         blk.b = b
         k = blk.term.k
-        T = _term_factor(blk, sigma2, _lost(blk, XtX)) if sigma2 > 0 else np.eye(k)
+        T = _term_factor(blk, sigma2, _lost(blk, XtX), reml) if sigma2 > 0 else np.eye(k)
         thetas.append(blk.term.params_of(T))
     return np.concatenate(thetas) if thetas else np.zeros(0)
 
@@ -177,8 +180,10 @@ def _lost(blk: _Block, XtX: np.ndarray) -> int:
     return lost
 
 
-def _term_factor(blk: _Block, sigma2: float, lost: int) -> np.ndarray:
-    """engine/start.py's moment factor: T (k×k) from cov(b_l) − σ² mean((Z_l'Z_l)⁻¹)."""
+def _term_factor(blk: _Block, sigma2: float, lost: int, reml: bool) -> np.ndarray:
+    """engine/start.py's moment factor: T (k×k) from cov(b_l) − σ² mean((Z_l'Z_l)⁻¹) (ML: the
+    ``lost`` directions not taken from the levels cov(b_l) divides by)."""
     if blk.usable.sum() <= lost:
         return np.eye(blk.term.k)
-    return moment_factor(blk.ZtZ[blk.usable], blk.b[blk.usable], sigma2, lost, blk.term.correlated)
+    spent = lost if reml else 0
+    return moment_factor(blk.ZtZ[blk.usable], blk.b[blk.usable], sigma2, spent, blk.term.correlated)
