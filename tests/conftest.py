@@ -85,6 +85,7 @@ SLOW_FIRST = (
     "test_varident_stress_ll.py",
     "test_residual_restart.py",
     "test_varident_reference_tail.py",
+    "test_varident_reference_tail_follow.py",
     "test_cov_ri_arh.py",
     "test_scale_dask.py",
 )
