@@ -68,21 +68,22 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
 
 
 @njit(cache=True, error_model="numpy")
-def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
-    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
+def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, l0: int, nlev: int, k0: int) -> None:
+    """Row r of A_t0 Λ₀ into out[r] at levels l0..nlev − 1 (T₀ at the start of the T buffer);
+    k₀ = 1, 2 unrolled."""
     if k0 == 1:
         t = tbuf[0]
-        for c in range(nlev):
+        for c in range(l0, nlev):
             out[r, c] = at0[r, c] * t
         return
     if k0 == 2:
         t00, t10, t11 = tbuf[0], tbuf[2], tbuf[3]
-        for lev in range(nlev):
+        for lev in range(l0, nlev):
             a0, a1 = at0[r, 2 * lev], at0[r, 2 * lev + 1]
             out[r, 2 * lev] = a0 * t00 + a1 * t10
             out[r, 2 * lev + 1] = a1 * t11
         return
-    for lev in range(nlev):
+    for lev in range(l0, nlev):
         base = lev * k0
         for c in range(k0):
             s = 0.0
@@ -92,19 +93,19 @@ def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: i
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
-    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
+def _forward_first(lt0: Array, l00: Array, r: int, l0: int, nlev: int, k0: int) -> None:
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ at levels l0..nlev − 1; k₀ = 1, 2 unrolled."""
     if k0 == 1:
-        for lev in range(nlev):
+        for lev in range(l0, nlev):
             lt0[r, lev] = lt0[r, lev] / l00[lev, 0, 0]
         return
     if k0 == 2:
-        for lev in range(nlev):
+        for lev in range(l0, nlev):
             x0 = lt0[r, 2 * lev] / l00[lev, 0, 0]
             lt0[r, 2 * lev] = x0
             lt0[r, 2 * lev + 1] = (lt0[r, 2 * lev + 1] - l00[lev, 1, 0] * x0) / l00[lev, 1, 1]
         return
-    for lev in range(nlev):
+    for lev in range(l0, nlev):
         base = lev * k0
         for a in range(k0):
             t = lt0[r, base + a]
@@ -123,13 +124,15 @@ def _scale_rows(
     toff: Array,
     ncol: int,
     nrow: int,
+    rng: Array,
 ) -> None:
-    """out[r, :ncol] = Σ_a T_r[a, r − start[r]] a[start[r] + a, :ncol] (Λ_t' a, lower T) for
-    r < nrow."""
+    """out[r, c] = Σ_a T_r[a, r − start[r]] a[start[r] + a, c] (Λ_t' a, lower T) for r < nrow,
+    c < ncol (with ``rng``, shape (2 nrow,): rng[r] ≤ c < rng[nrow + r] only)."""
     for r in range(nrow):
         s0, k, off = start[r], ksize[r], toff[r]
         ar = r - s0
-        for c in range(ncol):
+        c0, c1 = (int(rng[r]), int(rng[nrow + r])) if rng.shape[0] else (0, ncol)
+        for c in range(c0, c1):
             s = 0.0
             for x in range(ar, k):
                 s += tbuf[off + x * k + ar] * a[s0 + x, c]
@@ -153,20 +156,27 @@ def _factor(
     ksize: Array,
     toff: Array,
     nre: int,
+    rng: Array,
 ) -> bool:
-    """L(θ) into l00, lt0, ltt; False if a pivot is not positive."""
+    """L(θ) into l00, lt0, ltt; False if a pivot is not positive. A random-effect row r < nre
+    of A_t0 is zero outside its columns rng[r]..rng[nre + r] (whole levels: .jit's
+    ``EvaluationKernel.pack``), and so is that row of W0 and L_t0 at every θ: computed and
+    read there only (exact zeros skipped, the same bits; nested terms: a few levels each)."""
     k0 = a00.shape[1]
     if not _scale_first(theta, pos, tbuf, a00, l00, k0):
         return False
     m, q0 = at0.shape
     nlev = a00.shape[0]
+    lo, hi = np.empty(m, np.int64), np.empty(m, np.int64)  # each row's columns
+    for r in range(m):
+        lo[r], hi[r] = (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
     # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
     # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
     for r in range(m):
-        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
-    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
+        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, lo[r] // k0, hi[r] // k0, k0)
+    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre, rng)
     for r in range(m):
-        _forward_first(lt0, l00, r, nlev, k0)
+        _forward_first(lt0, l00, r, lo[r] // k0, hi[r] // k0, k0)
     # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
     for r in range(m):
         for c in range(m):
@@ -176,14 +186,14 @@ def _factor(
             for x in range(ac, k):
                 s += att[r, s0 + x] * tbuf[off + x * k + ac]
             wt[r, c] = s
-    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m)
+    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m, rng[:0])
     for r in range(nre):
         ltt[r, r] += 1.0
     # L_tt −= L_t0 L_t0' (lower triangle), then its dense Cholesky
     for i in range(m):
         for j in range(i + 1):
             s = 0.0
-            for c in range(q0):
+            for c in range(max(lo[i], lo[j]), min(hi[i], hi[j])):
                 s += lt0[i, c] * lt0[j, c]
             ltt[i, j] -= s
     for j in range(m):
@@ -229,7 +239,8 @@ def _criterion(
 
 # ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), then pos (θ entries'
 # places in the T buffer), start, ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0,
-# att, l00, lt0, w0, ltt, wt (see .jit.EvaluationKernel, which lays them out)
+# att, l00, lt0, w0, ltt, wt, the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel
+# lays them out)
 _NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
 HEADER = 10
 
@@ -265,7 +276,10 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     ltt = fbuf[at : at + stt].reshape((m, m))
     at += stt
     wt = fbuf[at : at + stt].reshape((m, m))
-    if not _factor(theta, pos, tbuf, a00, at0, att, l00, lt0, ltt, w0, wt, start, ksize, toff, nre):
+    rng = fbuf[at + stt : at + stt + 2 * nre]
+    if not _factor(
+        theta, pos, tbuf, a00, at0, att, l00, lt0, ltt, w0, wt, start, ksize, toff, nre, rng
+    ):
         return math.nan
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 
