@@ -68,22 +68,21 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
 
 
 @njit(cache=True, error_model="numpy")
-def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, l0: int, nlev: int, k0: int) -> None:
-    """Row r of A_t0 Λ₀ into out[r] at levels l0..nlev − 1 (T₀ at the start of the T buffer);
-    k₀ = 1, 2 unrolled."""
+def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
     if k0 == 1:
         t = tbuf[0]
-        for c in range(l0, nlev):
+        for c in range(nlev):
             out[r, c] = at0[r, c] * t
         return
     if k0 == 2:
         t00, t10, t11 = tbuf[0], tbuf[2], tbuf[3]
-        for lev in range(l0, nlev):
+        for lev in range(nlev):
             a0, a1 = at0[r, 2 * lev], at0[r, 2 * lev + 1]
             out[r, 2 * lev] = a0 * t00 + a1 * t10
             out[r, 2 * lev + 1] = a1 * t11
         return
-    for lev in range(l0, nlev):
+    for lev in range(nlev):
         base = lev * k0
         for c in range(k0):
             s = 0.0
@@ -93,19 +92,19 @@ def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, l0: int, nlev: i
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_first(lt0: Array, l00: Array, r: int, l0: int, nlev: int, k0: int) -> None:
-    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ at levels l0..nlev − 1; k₀ = 1, 2 unrolled."""
+def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
     if k0 == 1:
-        for lev in range(l0, nlev):
+        for lev in range(nlev):
             lt0[r, lev] = lt0[r, lev] / l00[lev, 0, 0]
         return
     if k0 == 2:
-        for lev in range(l0, nlev):
+        for lev in range(nlev):
             x0 = lt0[r, 2 * lev] / l00[lev, 0, 0]
             lt0[r, 2 * lev] = x0
             lt0[r, 2 * lev + 1] = (lt0[r, 2 * lev + 1] - l00[lev, 1, 0] * x0) / l00[lev, 1, 1]
         return
-    for lev in range(l0, nlev):
+    for lev in range(nlev):
         base = lev * k0
         for a in range(k0):
             t = lt0[r, base + a]
@@ -124,19 +123,23 @@ def _scale_rows(
     toff: Array,
     ncol: int,
     nrow: int,
-    rng: Array,
 ) -> None:
-    """out[r, c] = Σ_a T_r[a, r − start[r]] a[start[r] + a, c] (Λ_t' a, lower T) for r < nrow,
-    c < ncol (with ``rng``, shape (2 nrow,): rng[r] ≤ c < rng[nrow + r] only)."""
+    """out[r, :ncol] = Σ_a T_r[a, r − start[r]] a[start[r] + a, :ncol] (Λ_t' a, lower T) for
+    r < nrow."""
     for r in range(nrow):
         s0, k, off = start[r], ksize[r], toff[r]
         ar = r - s0
-        c0, c1 = (int(rng[r]), int(rng[nrow + r])) if rng.shape[0] else (0, ncol)
-        for c in range(c0, c1):
+        for c in range(ncol):
             s = 0.0
             for x in range(ar, k):
                 s += tbuf[off + x * k + ar] * a[s0 + x, c]
             out[r, c] = s
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _columns(rng: Array, nre: int, q0: int, r: int) -> tuple[int, int]:
+    """Row r's columns of A_t0 and L_t0 (see :func:`_factor`)."""
+    return (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -159,24 +162,30 @@ def _factor(
     rng: Array,
 ) -> bool:
     """L(θ) into l00, lt0, ltt; False if a pivot is not positive. A random-effect row r < nre
-    of A_t0 is zero outside its columns rng[r]..rng[nre + r] (whole levels: .jit's
-    ``EvaluationKernel.pack``), and so is that row of W0 and L_t0 at every θ: computed and
-    read there only (exact zeros skipped, the same bits; nested terms: a few levels each)."""
+    of A_t0 is zero outside its columns rng[r]..rng[nre + r] (whole levels of the first term:
+    .jit's ``EvaluationKernel.pack``), and so are that row of W0 and L_t0 at every θ: they are
+    computed and read there only (exact zeros skipped: the same bits; nested terms: a few levels
+    each)."""
     k0 = a00.shape[1]
     if not _scale_first(theta, pos, tbuf, a00, l00, k0):
         return False
     m, q0 = at0.shape
     nlev = a00.shape[0]
-    lo, hi = np.empty(m, np.int64), np.empty(m, np.int64)  # each row's columns
-    for r in range(m):
-        lo[r], hi[r] = (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
     # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
     # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
     for r in range(m):
-        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, lo[r] // k0, hi[r] // k0, k0)
-    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre, rng)
+        c0, c1 = _columns(rng, nre, q0, r)
+        if c0 == 0 and c1 == q0:
+            _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
+        else:
+            _columns_first(at0[:, c0:c1], tbuf, w0[:, c0:c1], r, (c1 - c0) // k0, k0)
+    _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
     for r in range(m):
-        _forward_first(lt0, l00, r, lo[r] // k0, hi[r] // k0, k0)
+        c0, c1 = _columns(rng, nre, q0, r)
+        if c0 == 0 and c1 == q0:
+            _forward_first(lt0, l00, r, nlev, k0)
+        else:
+            _forward_first(lt0[:, c0:c1], l00[c0 // k0 : c1 // k0], r, (c1 - c0) // k0, k0)
     # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
     for r in range(m):
         for c in range(m):
@@ -186,14 +195,16 @@ def _factor(
             for x in range(ac, k):
                 s += att[r, s0 + x] * tbuf[off + x * k + ac]
             wt[r, c] = s
-    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m, rng[:0])
+    _scale_rows(wt, ltt, tbuf, start, ksize, toff, m, m)
     for r in range(nre):
         ltt[r, r] += 1.0
     # L_tt −= L_t0 L_t0' (lower triangle), then its dense Cholesky
     for i in range(m):
+        i0, i1 = _columns(rng, nre, q0, i)
         for j in range(i + 1):
+            j0, j1 = _columns(rng, nre, q0, j)
             s = 0.0
-            for c in range(max(lo[i], lo[j]), min(hi[i], hi[j])):
+            for c in range(max(i0, j0), min(i1, j1)):
                 s += lt0[i, c] * lt0[j, c]
             ltt[i, j] -= s
     for j in range(m):
