@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..formula.memo import LRU
-from .spec import Design, TermDesign
+from .spec import Design, TermDesign, assembled
 
 __all__ = ["canonical_rows"]
 
@@ -142,7 +142,7 @@ class _Order:
             elif not np.array_equal(p, self.p):
                 out = _permuted(design, p)
                 rows = out.rows
-        return Design(
+        return assembled(
             design.y[p],
             out.X,
             out.terms,
