@@ -75,7 +75,7 @@ def test_each_rows_range_holds_its_columns(kernel):
 
 
 def test_ranged_kernel_is_the_full_kernel_bit_for_bit(kernel):
-    name, k, theta = kernel
+    _, k, theta = kernel
     nre, q0 = k.nre, k.at0.shape[1]
     for reml in (True, False):
         ranged = [k.function(reml)(t) for t in _thetas(theta)]
