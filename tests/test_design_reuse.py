@@ -325,3 +325,17 @@ def test_a_response_with_both_infinities_after_a_stored_design_raises_only_the_d
     bad.loc[[5, 9], "Reaction"] = [np.inf, -np.inf]
     with pytest.raises(mf.DataError, match="column 'Reaction' has 2 infinite value"):
         mf.lmer(formula, bad)
+
+
+def test_ties_of_other_bits_move_every_array(data):
+    """Rows tied on every key but holding other bits (0.0 == -0.0 in X) keep their own rows in
+    the order within the runs (``_Order.same`` False: every array moved); where the runs' rows
+    hold the same bits only y and rows move (``same``): both as the fresh build orders them."""
+    cell = data["g"].cat.codes.to_numpy() * 3 + data["h"].cat.codes.to_numpy()
+    z = np.where(cell % 2 == 0, 1.0, np.where(np.arange(len(data)) % 2 == 0, 0.0, -0.0))
+    rng = np.random.default_rng(8)
+    for df, same in ((data.assign(z=z), False), (data.assign(z=np.abs(z)), True)):
+        compare("y ~ z + (1 | g/h)", df)
+        for _ in range(3):
+            got = compare("y ~ z + (1 | g/h)", df.assign(y=rng.normal(size=len(df))))
+            assert canonical_module._Order.of(got).same is same

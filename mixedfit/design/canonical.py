@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..formula.memo import LRU
-from .spec import Design, TermDesign
+from .spec import Design, TermDesign, assembled
 
 __all__ = ["canonical_rows"]
 
@@ -90,12 +90,17 @@ class _Order:
         Along ``p``, the number of each run of rows tied on those keys; None: no ties.
     sorted : Design
         The design's arrays in the order ``p`` (its y is not used).
+    same : bool
+        The rows of each run hold the same bits in every array but ``rows`` (ties compare
+        with ``==``: 0.0 and -0.0 tie), so that an order within the runs moves only y and
+        ``rows`` (a nested design's replicates: Pastes' two per cask).
     """
 
     source: tuple[np.ndarray, ...]
     p: np.ndarray
     runs: np.ndarray | None
     sorted: Design
+    same: bool = False
 
     @staticmethod
     def of(design: Design) -> _Order:
@@ -119,24 +124,31 @@ class _Order:
         out = _permuted(design, p)
         for a in _arrays(out):
             a.flags.writeable = False  # shared by the fits of this design
-        order = _Order(source, p, runs, out)
+        same = runs is not None and all(
+            _same_rows(a, tied) for a in _arrays(out) if a is not out.rows
+        )
+        order = _Order(source, p, runs, out, same)
         _ORDERS.put(id(design.X), order)
         return order
 
     def apply(self, design: Design) -> Design:
         """``design`` in the canonical order (as :func:`canonical_rows` sorts it)."""
         p, out = self.p, self.sorted
+        rows = out.rows
         if self.runs is not None:
             p = p[np.lexsort((design.y[p], self.runs))]
-            if not np.array_equal(p, self.p):
+            if self.same:  # (the same arrays in any order within the runs)
+                rows = design.rows[p]
+            elif not np.array_equal(p, self.p):
                 out = _permuted(design, p)
-        return Design(
+                rows = out.rows
+        return assembled(
             design.y[p],
             out.X,
             out.terms,
             None,
             out.offset,
-            out.rows,
+            rows,
             design.n_dropped,
             design.dropped_fixed,
             design.spec,
@@ -154,6 +166,13 @@ def forget_orders() -> None:
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a is b
+
+
+def _same_rows(a: np.ndarray, tied: np.ndarray) -> bool:
+    """True if each row of ``a`` tied with the next (``tied``) holds its bits."""
+    bits = a.reshape(len(a), -1)
+    bits = bits.view(f"u{bits.dtype.itemsize}") if bits.dtype.kind == "f" else bits
+    return bool((bits[1:] == bits[:-1]).all(axis=1)[tied].all())
 
 
 def _permuted(design: Design, p: np.ndarray) -> Design:

@@ -35,7 +35,7 @@ from . import frame as frames
 from . import validation as v
 from .frame import Columns, model_frame
 from .plan import DesignPlan, same_kinds
-from .spec import DeferredSpec, Design, DesignSpec, TermDesign
+from .spec import DeferredSpec, Design, DesignSpec, TermDesign, assembled
 
 __all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
 
@@ -146,7 +146,7 @@ def reused_design(
     y = frame[entry.response].floats
     v.check_constant_response(formula, y, old.offset)
     spec = _respec(old.spec, frame.frame)
-    return Design(y, old.X, old.terms, None, old.offset, old.rows, 0, (), spec, frame.frame)
+    return assembled(y, old.X, old.terms, None, old.offset, old.rows, 0, (), spec, frame.frame)
 
 
 def keep_design(

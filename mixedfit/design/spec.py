@@ -214,6 +214,29 @@ class Design:
     frame: pd.DataFrame | None = None
 
 
+def assembled(
+    y: np.ndarray,
+    X: np.ndarray,
+    terms: tuple[TermDesign, ...],
+    weights: np.ndarray | None,
+    offset: np.ndarray,
+    rows: np.ndarray,
+    n_dropped: int,
+    dropped_fixed: tuple[str, ...],
+    spec: DesignSpec,
+    frame: pd.DataFrame | None,
+) -> Design:
+    """``Design(...)`` without the frozen dataclass's ``__init__`` (a third of its cost), for
+    the designs every reused fit assembles from checked arrays (:mod:`.reuse`,
+    :mod:`.canonical`; issue 15)."""
+    design = object.__new__(Design)
+    design.__dict__.update(
+        y=y, X=X, terms=terms, weights=weights, offset=offset, rows=rows, n_dropped=n_dropped,
+        dropped_fixed=dropped_fixed, spec=spec, frame=frame,
+    )  # fmt: skip
+    return design
+
+
 def materialize(formula: str, frame: pd.DataFrame, ctx: Mapping[str, Any], where: str) -> Any:
     frame = for_formulaic(frame, *formula_names(formula))
     try:

@@ -172,17 +172,22 @@ class EvaluationKernel:
         self.ibuf = np.array(header + pos + start + ksize + toff, dtype=np.int64)
         first, below, tail = (nlev0, k0, k0), (m, q0), (m, m)
         shapes = [first, below, tail, first, below, below, tail, tail]  # A, L and work buffers
-        sizes = [1, nt] + [math.prod(s) for s in shapes]
+        sizes = [1, nt] + [math.prod(s) for s in shapes] + [2 * self.nre]
         edges = list(itertools.accumulate(sizes, initial=0))
         self.fbuf = np.zeros(edges[-1])
         views = [self.fbuf[a:b] for a, b in itertools.pairwise(edges)]
+        # the random-effect rows' column ranges (.jit_kernel._factor), with the level blocks of
+        # the later terms (rows below share their block's range) and the A_t0 they were read off
+        self.ranges = views[-1]
+        self._blocks = np.unique(start[: self.nre], return_index=True, return_inverse=True)[1:]
+        self._pattern: bytes | None = None
         self.reals, self.tbuf = views[0], views[1]
         self.tbuf[-1] = 1.0
         self.t_views = [
             self.tbuf[tstarts[j] : tstarts[j + 1]].reshape(t.k, t.k) for j, t in enumerate(terms)
         ]
         self.a00, self.at0, self.att, self.l00, self.lt0, _, self.ltt, _ = (
-            v.reshape(shape) for v, shape in zip(views[2:], shapes, strict=True)
+            v.reshape(shape) for v, shape in zip(views[2:-1], shapes, strict=True)
         )
         self.pack()
 
@@ -224,6 +229,25 @@ class EvaluationKernel:
                 if i != j:
                     self.att[cols, rows] = block.T
         self.reals[0] = f.log_weights
+        self._rows_ranges()
+
+    def _rows_ranges(self) -> None:
+        """Each random-effect row's columns of A_t0: the first and past the last level of the
+        first term where its level block of rows is not zero (0, 0: none; NaN counts as not
+        zero). Outside them the row of L_t0 is zero at every θ (.jit_kernel._factor)."""
+        nre, (nlev, k0) = self.nre, self.a00.shape[:2]
+        rows = self.at0[:nre]
+        pattern = rows.tobytes()
+        if pattern == self._pattern:  # (A_t0's random-effect rows are the design's)
+            return
+        used = (rows != 0).reshape(nre, nlev, k0).any(axis=2)
+        if nre:  # a level block's rows share its range
+            used = np.logical_or.reduceat(used, self._blocks[0], axis=0)[self._blocks[1]]
+        first, last = used.argmax(axis=1), nlev - used[:, ::-1].argmax(axis=1)
+        some = used.any(axis=1)
+        self.ranges[:nre] = np.where(some, first, 0) * k0
+        self.ranges[nre:] = np.where(some, last, 0) * k0
+        self._pattern = pattern
 
     def pack_response(self) -> None:
         """Copy only the response's row and column of A (the last of the tail) into the

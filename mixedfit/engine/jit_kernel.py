@@ -136,6 +136,12 @@ def _scale_rows(
             out[r, c] = s
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _columns(rng: Array, nre: int, q0: int, r: int) -> tuple[int, int]:
+    """Row r's columns of A_t0 and L_t0 (see :func:`_factor`)."""
+    return (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
+
+
 @njit(cache=True, error_model="numpy")
 def _factor(
     theta: Array,
@@ -153,8 +159,13 @@ def _factor(
     ksize: Array,
     toff: Array,
     nre: int,
+    rng: Array,
 ) -> bool:
-    """L(θ) into l00, lt0, ltt; False if a pivot is not positive."""
+    """L(θ) into l00, lt0, ltt; False if a pivot is not positive. A random-effect row r < nre
+    of A_t0 is zero outside its columns rng[r]..rng[nre + r] (whole levels of the first term:
+    .jit's ``EvaluationKernel.pack``), and so are that row of W0 and L_t0 at every θ: they are
+    computed and read there only (exact zeros skipped: the same bits; nested terms: a few levels
+    each)."""
     k0 = a00.shape[1]
     if not _scale_first(theta, pos, tbuf, a00, l00, k0):
         return False
@@ -163,10 +174,18 @@ def _factor(
     # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
     # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
     for r in range(m):
-        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
+        c0, c1 = _columns(rng, nre, q0, r)
+        if c0 == 0 and c1 == q0:
+            _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
+        else:
+            _columns_first(at0[:, c0:c1], tbuf, w0[:, c0:c1], r, (c1 - c0) // k0, k0)
     _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
     for r in range(m):
-        _forward_first(lt0, l00, r, nlev, k0)
+        c0, c1 = _columns(rng, nre, q0, r)
+        if c0 == 0 and c1 == q0:
+            _forward_first(lt0, l00, r, nlev, k0)
+        else:
+            _forward_first(lt0[:, c0:c1], l00[c0 // k0 : c1 // k0], r, (c1 - c0) // k0, k0)
     # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
     for r in range(m):
         for c in range(m):
@@ -181,9 +200,11 @@ def _factor(
         ltt[r, r] += 1.0
     # L_tt −= L_t0 L_t0' (lower triangle), then its dense Cholesky
     for i in range(m):
+        i0, i1 = _columns(rng, nre, q0, i)
         for j in range(i + 1):
+            j0, j1 = _columns(rng, nre, q0, j)
             s = 0.0
-            for c in range(q0):
+            for c in range(max(i0, j0), min(i1, j1)):
                 s += lt0[i, c] * lt0[j, c]
             ltt[i, j] -= s
     for j in range(m):
@@ -229,7 +250,8 @@ def _criterion(
 
 # ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), then pos (θ entries'
 # places in the T buffer), start, ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0,
-# att, l00, lt0, w0, ltt, wt (see .jit.EvaluationKernel, which lays them out)
+# att, l00, lt0, w0, ltt, wt, the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel
+# lays them out)
 _NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
 HEADER = 10
 
@@ -265,7 +287,10 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     ltt = fbuf[at : at + stt].reshape((m, m))
     at += stt
     wt = fbuf[at : at + stt].reshape((m, m))
-    if not _factor(theta, pos, tbuf, a00, at0, att, l00, lt0, ltt, w0, wt, start, ksize, toff, nre):
+    rng = fbuf[at + stt : at + stt + 2 * nre]
+    if not _factor(
+        theta, pos, tbuf, a00, at0, att, l00, lt0, ltt, w0, wt, start, ksize, toff, nre, rng
+    ):
         return math.nan
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 

@@ -75,6 +75,19 @@ class ModelFormula:
     offsets: tuple[str, ...]
     text: str = field(default="", compare=False)
 
+    def __hash__(self) -> int:
+        """The dataclass's hash of the compared fields, computed once: a formula keys the caches
+        every fit reads (issue 15: hashing its terms cost ~1 µs a lookup). Not pickled (a
+        string's hash differs between processes)."""
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.response, self.fixed, self.random, self.offsets))
+            object.__setattr__(self, "_hash", found)
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     def variables(self) -> set[str]:
         """Names referenced anywhere in the formula (columns or Python names)."""
         names = expression_names(self.response) | expression_names(self.fixed)
