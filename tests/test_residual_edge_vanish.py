@@ -129,7 +129,9 @@ def test_ar1vi3_reported_at_the_edge_supremum(ar1vi3: Any) -> None:
     variance at 0. Sessions 13–14 flagged the fit with a ConvergenceWarning naming that edge
     (the edge's optimization in nlme's parameterization did not settle); since lane swapref
     (session 14, edge_swap.py: the edge re-referenced to b) the edge settles and the fit is
-    reported there, at R's ℓ, β̂ and stratum b's sd, with a BoundaryWarning naming stratum a."""
+    reported there, at R's ℓ, β̂ and stratum b's sd, with a BoundaryWarning naming stratum a.
+    (Not by the re-referenced edge itself: with it left out the fit is the same, ℓ to 1e-15;
+    lane swapcost, session 15.)"""
     fit, seen = ar1vi3
     r = _ref("ar1vi3")
     assert not [str(w.message) for w in seen if w.category is ConvergenceWarning]
