@@ -84,3 +84,31 @@ def test_stopped_knows_the_optimizers_own_limit() -> None:
     maxeval = "maximum number of evaluations reached"
     assert multistart._stopped(_record(False, maxeval, 1_993), 2_000)
     assert not multistart._stopped(_record(True, "success", 761), 2_000)
+
+
+CUT_EVALS = 3_800
+"""A budget that lets s0's first fit converge (3,735 evaluations: ℓ 0.8095, below R's interior
+maximum) and leaves its restarts 65: the search that finds R's maximum is cut."""
+
+
+def test_restarts_cut_by_max_evals_say_so() -> None:
+    """A fit whose restarts' search was cut by ``max_evals`` warns (ConvergenceWarning: the
+    search stopped at max_evals, raise it). Review rv20 (lane lows): at max_evals = 5,000 s0 was
+    reported converged at ℓ 0.8095, 1.8 below R's maximum, with only a BoundaryWarning."""
+    ref = json.loads((HERE / "s0_REML.json").read_text())
+    d = pd.read_csv(HERE / "s0.csv")
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = mf.lmer(
+            "y ~ x + ar1(0 + occf | Subject, hom=False)",
+            d,
+            residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
+            max_evals=CUT_EVALS,
+        )
+    assert fit.loglik < ref["interior"] - 1.0  # short of R's maximum: the search was cut
+    assert not fit.converged
+    texts = [str(w.message) for w in seen if w.category is ConvergenceWarning]  # main: none
+    assert len(texts) == 1  # (a BoundaryWarning, its subclass, names stratum b)
+    assert "the search stopped at max_evals" in texts[0]
+    assert "raise max_evals" in texts[0]

@@ -104,6 +104,8 @@ def edge_check(
     # the best found inside (criterion, u of φ; None at the σ → 0 limit), named by the report
     limit = at_limit(fit.theta, layout)
     found: tuple[float, float | None] = (judged, None if limit else float(fit.phi[0]))
+    higher: ResidualFit | None = None  # _towards' fit inside above the fit, its dense ℓ
+    dense_here = own
     for sign in (1.0, -1.0):
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
@@ -145,6 +147,7 @@ def edge_check(
                 return replace(towards, record=record)
             if inside(towards, layout) and value < found[0]:  # rv20: m3's 0.3438 unnamed
                 found = (value, float(towards.phi[0]))
+                higher, dense_here = towards, there  # the flagged fit (rv20: it was dropped)
             v = float(towards.phi[0])
             ran = v * best[1] > 0 and abs(v) / math.sqrt(1 + v * v) >= EDGE_RAN
             settled = settled or ran
@@ -156,9 +159,12 @@ def edge_check(
             return at_edge
     m = len(fit.theta)
     at = np.concatenate([[best[1] * EDGE_PHI], np.asarray(best[2].theta, dtype=float)[m:]])
+    if higher is not None:  # flagged, the best fit found inside is reported (rv20 LOW)
+        fit = replace(higher, record=replace(higher.record, start=_TOWARDS))
+        judged = found[0]
     # ℓ at the fit as it is reported (attained.py: the dense value where the paths' rounding
     # shows, which the decision compared where it is the lower; they agree to ~1e-11 elsewhere)
-    here = -own / 2 if math.isfinite(own) else -judged / 2
+    here = -dense_here / 2 if math.isfinite(dense_here) else -judged / 2
     gone = vanished_clause(model, at, reported=False)
     # an edge whose optimization is unfinished (cut by its budget while still gaining: rv20)
     unfinished = "" if best[2].converged else best[2].message

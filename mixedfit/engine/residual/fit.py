@@ -25,15 +25,16 @@ from dataclasses import replace
 import numpy as np
 
 from .. import crawl, vanishing
+from ..limit_gls import _spanning
 from ..optimize import OptimizerRecord, minimize_theta
-from ..reterm import ReTerm
+from ..reterm import ReTerm, ThetaLayout
 from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
 from .criterion import ResidualCriterion
-from .dense import residual_limit_criteria
+from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
 from .exact import check_exact
@@ -154,7 +155,7 @@ def fit_residual(
         fit = reference_vanished(fit, terms, X, y, max_evals, fit_one, names)
     # an AR(1) residual beside a structured term: its mirrored and φ = ±0.5 modes (multistart.py)
     first = fit
-    fit = restarted(fit, terms, fit_one, max_evals)
+    fit = restarted(fit, terms, fit_one, max_evals, _dense(terms, X, y, model, reml))
     restarts = fit  # its near-edge optimum (multistart.py) is edge_check's to judge
     if fit.objective < first.objective:  # a restart's reference stratum running off (probe.py)
         fit = rewatched(fit, terms, X, y, max_evals, fit_one, names)
@@ -168,7 +169,39 @@ def fit_residual(
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
-    return attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
+    fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
+    return _unfinished(fit, restarts.unfinished)
+
+
+def _unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:
+    """``fit`` with its record unconverged and ``message`` (the restarts' search cut by
+    max_evals: :func:`.multistart.restarted`) added, for a ConvergenceWarning; as it is without
+    one or where its message says so already."""
+    record = fit.record
+    if message is None or "max_evals" in record.message:
+        return fit
+    text = message if record.converged else f"{record.message}; {message}"
+    return replace(fit, record=replace(record, converged=False, message=text))
+
+
+def _dense(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+) -> Callable[[ResidualFit], float] | None:
+    """−2ℓ at a fit's (θ, φ) by the dense blocks (:class:`.dense.DenseResidual`, built at its
+    first use) beside a spanning term, for :func:`.multistart.restarted`'s comparisons near an
+    edge; None without one."""
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout) if terms else None
+    if span is None or X.shape[0] <= X.shape[1]:
+        return None
+    built: list[DenseResidual] = []
+
+    def judge(fit: ResidualFit) -> float:
+        if not built:
+            built.append(DenseResidual(layout, X, y, span, model))
+        return built[0].objective(np.concatenate([fit.theta, fit.phi]), reml)
+
+    return judge
 
 
 def _fit_one(

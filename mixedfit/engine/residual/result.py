@@ -75,6 +75,10 @@ class ResidualFit:
         :func:`.vanished.settle` (or :func:`.vanished.settled` after the boundary probe) whose
         strata :attr:`boundary` names; saved with the fit, and the strata the df hold at their
         boundary (:func:`.vanished.held_strata`). None: none vanished.
+    unfinished : str or None
+        Why the search of :func:`.multistart.restarted` was cut by ``max_evals`` (its message,
+        given to the reported fit's record by :func:`.fit.fit_residual`: a ConvergenceWarning);
+        None when it ran in full.
     """
 
     theta: np.ndarray
@@ -89,6 +93,7 @@ class ResidualFit:
     boundary: str | None = None
     near_edge: ResidualFit | None = field(default=None, repr=False)
     vanished: np.ndarray | None = field(default=None, repr=False)
+    unfinished: str | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:
