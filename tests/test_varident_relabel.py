@@ -39,9 +39,7 @@ def _fit(name: str, reml: bool) -> tuple[Any, list[str]]:
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        fit = mf.lmer(
-            FORMULA, d, reml=reml, residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp")
-        )
+        fit = mf.lmer(FORMULA, d, reml=reml, residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"))
     return fit, [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
 
 
