@@ -178,8 +178,9 @@ def fit_residual(
         return fit
 
     def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
+        budget = max(1, max_evals - fit.record.evaluations)  # max_evals caps both fits' total
         return fit_residual(
-            terms, X, y, other, reml, max_evals=max_evals, gradient=gradient, names=names,
+            terms, X, y, other, reml, max_evals=budget, gradient=gradient, names=names,
             relabel=False,
         )  # fmt: skip
 
