@@ -112,7 +112,9 @@ def test_data_d_edges_start_on_the_tail() -> None:
     fit, _ = fit_d(d, True)
     r = json.loads((REF / "cov_vi_reference_tail" / "g3_D_REML.json").read_text())
     assert abs(fit.loglik - r["best"]) < 1e-6
-    assert fit.optimizer.evaluations <= 22_500  # was 24,503 (20,805)
+    # was 24,503 (20,805); 30,150 with relabel.py's refit from b (the reference a's sd small),
+    # not kept (session 15, lane fullref): the bound counts both fits
+    assert fit.optimizer.evaluations <= 31_500
     # the start: sds and ratios moved back together (the covariance's shape kept)
     engine = fit._engine
     layout = ThetaLayout(tuple(engine_terms(fit._design)))

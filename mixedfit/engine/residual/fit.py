@@ -46,6 +46,7 @@ from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
+from .relabel import relabelled
 from .rereference import reference_tail, reference_vanished
 from .result import ResidualFit, carried
 from .structure import ResidualModel
@@ -68,6 +69,7 @@ def fit_residual(
     progress: Callable[[int, float, float], None] | None = None,
     gradient: bool = True,
     names: Sequence[str] = (),
+    relabel: bool = True,
 ) -> ResidualFit:
     """Fit by REML or ML, optimizing (θ, φ) jointly with σ² profiled.
 
@@ -98,6 +100,9 @@ def fit_residual(
     names : sequence of str
         The random-effects terms' names (their grouping), for the σ → 0 limit's warning
         (:mod:`..vanishing`).
+    relabel : bool
+        When the VarIdent reference stratum's sd ends small, fit again with the largest stratum
+        as the reference and keep the better (:mod:`.relabel`); False inside that refit.
 
     Returns
     -------
@@ -170,7 +175,18 @@ def fit_residual(
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
-    return _unfinished(fit, restarts.unfinished)
+    fit = _unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
+    if not relabel:
+        return fit
+
+    def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
+        budget = max(1, max_evals - fit.record.evaluations)  # max_evals caps both fits' total
+        return fit_residual(
+            terms, X, y, other, reml, max_evals=budget, gradient=gradient, names=names,
+            relabel=False,
+        )  # fmt: skip
+
+    return relabelled(fit, terms, X, y, refit, names)  # labels must not change ℓ (rv21)
 
 
 def _unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:
