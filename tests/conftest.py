@@ -86,6 +86,7 @@ SLOW_FIRST = (
     "test_residual_restart.py",
     "test_varident_reference_tail.py",
     "test_varident_reference_tail_follow.py",
+    "test_varident_relabel.py",
     "test_cov_ri_arh.py",
     "test_scale_dask.py",
 )
