@@ -73,8 +73,8 @@ def test_reaches_r_maximum_on_the_reference_tail(fitted: dict[str, Any]) -> None
 def test_a_tail_still_falling_is_not_silent(fitted: dict[str, Any]) -> None:
     """reference_tail on the fit's own input, its following cut to one refit (the old code's
     stop at b/a 0.0116): not converged, the message naming b's tail (a ConvergenceWarning)."""
-    calls = fitted["calls"]
-    assert len(calls) == 1
+    calls = fitted["calls"]  # the written order's first (relabel.py's refit may call it again)
+    assert 1 <= len(calls) <= 2
     fit = calls[0][0]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(rereference, "TAIL_ROUNDS", 1)
@@ -86,3 +86,31 @@ def test_a_tail_still_falling_is_not_silent(fitted: dict[str, Any]) -> None:
     # no derivative check's verdict to take its place: warn_fit (mixedfit.model.residual_checks)
     # warns "the optimizer did not converge: <message>" (ConvergenceWarning)
     assert out.check is None and out.boundary is None
+
+
+def test_the_other_order_saved_unedited_loads(tmp_path: Path) -> None:
+    """Review rv22 (a regression from session 15's check of a saved ``residual.vanished``): the
+    same data with stratum a's rows first (a nlme's reference; b's ratio runs to ~5.6e-4 and the
+    fit, flagged by its gradient, names no stratum) saved unedited, then refused on load as
+    "leaves out a stratum whose variance the fit's rule finds vanished (the file was altered)":
+    the reported point is not the one the fit's rule judged. The file loads, at the fit's ℓ,
+    which is R's maximum (the model is the same; labels only)."""
+    ref = json.loads((HERE / "m4_ba_ML.json").read_text())
+    d = pd.read_csv(HERE / "m4_ba.csv")
+    d["Subject"] = np.where(d["grp"] == "a", "A", "B") + d["Subject"].str[1:]
+    d = d.sort_values(["Subject", "occ"]).reset_index(drop=True)
+    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.MixedFitWarning)
+        fit = mf.lmer(
+            "y ~ x + ar1(0 + occf | Subject, hom=False)",
+            d,
+            reml=False,
+            residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
+        )
+        assert d["grp"].iloc[0] == "a"
+        assert fit.loglik == pytest.approx(ref["best"], abs=1e-6)
+        path = tmp_path / "m4_ab.json"
+        fit.save(path)
+        again = mf.load_fit(path)
+    assert again.loglik == fit.loglik

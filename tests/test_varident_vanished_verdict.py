@@ -142,15 +142,6 @@ def test_edited_verdict_naming_an_interior_ratio_is_refused(
         mf.load_fit(path)
 
 
-def test_edited_verdict_leaving_out_a_vanished_stratum_is_refused(tmp_path: Path) -> None:
-    """Data C: the fit names stratum b (R's dense maximum has its variance 0); a file with the
-    verdict cleared loaded silently (no boundary message, other df and CIs: review rv20 LOW)."""
-    fit, _, _ = _fit_c("as written")
-    path = _edited(fit, tmp_path / "c.json", [False, False, False])
-    with pytest.raises(mf.MixedFitError, match=r"residual\.vanished leaves out a stratum"):
-        mf.load_fit(path)
-
-
 # ------------------------------------------------------------------------------- LOW-4
 @dataclass
 class _Model:

@@ -43,7 +43,7 @@ from ..covariance.reference import reference_groups
 from ..design import Design, build_design
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.optimize import OptimizerRecord
-from ..engine.residual import ResidualFit, check_nested, tiny_interior, vanished
+from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.criterion import ResidualCriterion
@@ -274,8 +274,7 @@ def restore_residual(
     check = None
     limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms], bound.model)
     edge = edge_sign(bound.model, phi)
-    rule = not edge and limit is None and record.message != tiny_interior.MESSAGE
-    held = _held(block, bound.model, crit, x, reml, stored, rule)  # a vanished residual variance
+    held = _held(block, bound.model, crit, x, reml, stored)  # a vanished residual variance
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
@@ -310,11 +309,10 @@ def _held(
     x: np.ndarray,
     reml: bool,
     stored: float,
-    rule: bool,
 ) -> np.ndarray:
     """The fit's verdict on vanished residual variances, over x = (θ, φ): as saved
     (``residual.vanished``, refused where it contradicts the point,
-    :func:`.vanished.saved_disagrees`; ``rule``: the verdict was the fit's rule's), else (a file
+    :func:`.vanished.saved_disagrees`), else (a file
     written before it was saved) recomputed by the fit's rule, :func:`.vanished.reloaded`."""
     n_theta = crit.n_theta
 
@@ -325,7 +323,7 @@ def _held(
         return vanished.reloaded(fun, model, n_theta, x, stored)
     saved = codec.unarray(block["vanished"], "bool", (model.size,), "residual.vanished")
     held = np.concatenate([np.zeros(n_theta, dtype=bool), saved])
-    wrong = vanished.saved_disagrees(fun, model, n_theta, x, stored, held, rule)
+    wrong = vanished.saved_disagrees(fun, model, n_theta, x, stored, held)
     if wrong is not None:
         raise _FileError(f"residual.vanished {wrong} (the file was altered)")
     return held
