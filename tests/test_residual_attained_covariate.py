@@ -76,12 +76,16 @@ def test_reported_loglik_is_attained(fitted: tuple[str, Any, list[Any]]) -> None
 
 
 def test_stored_reference(fitted: tuple[str, Any, list[Any]]) -> None:
-    """The fit's parameters are the stored ones, where the 50-digit −2ℓ is stored."""
+    """The fit's parameters are the stored ones, where the 50-digit −2ℓ is stored, to 1e-4: the
+    fit is flagged (the path's criterion is not the model's there) and stops on a flat ridge
+    (lane lows' merge, session 15, moved ρ and Φ by 2.4e-5 relative to a point 2.2e-8 lower in
+    the 50-digit −2ℓ); it must not end above the stored point's value."""
     kind, fit, _ = fitted
     ref = STORED[kind]
     want = [ref["s"], ref["rho"], ref["Phi"], ref["param"]]
-    np.testing.assert_allclose(_parameters(fit, kind), want, rtol=1e-5)
+    np.testing.assert_allclose(_parameters(fit, kind), want, rtol=1e-4)
     assert abs(-2 * fit.loglik - ref["m2l"]) < 1e-4
+    assert EXACT.exact(EXACT.load(), *_parameters(fit, kind), kind=kind) < ref["m2l"] + TOL
 
 
 def test_saved_fit_reloads(fitted: tuple[str, Any, list[Any]], tmp_path: Path) -> None:
