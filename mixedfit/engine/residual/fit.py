@@ -176,7 +176,7 @@ def fit_residual(
         fit = replace(fit, near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = _unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
-    if not relabel:
+    if not relabel or fit.record.evaluations >= max_evals:  # no budget left for a refit (rv23)
         return fit
 
     def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
