@@ -19,7 +19,6 @@ only when the reference's sd at the fit is below :data:`RELABEL_RATIO` times the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -28,9 +27,7 @@ import numpy as np
 from ..reterm import ReTerm, ThetaLayout
 from . import reference, tiny_interior
 from .attained import attained
-from .correlation import AR1Part
-from .edge import EDGE_RAN
-from .rereference import TAIL_GAIN, mapped_back
+from .rereference import TAIL_GAIN, mapped_back, ran_to_edge
 from .result import ResidualFit
 from .structure import ResidualModel
 from .variance import IdentPart
@@ -105,7 +102,7 @@ def relabelled(
     other, back = there
     second = refit(other)
     total = fit.record.evaluations + second.record.evaluations
-    if not _ran(second) and second.objective < fit.objective - RELABEL_GAIN:
+    if not ran_to_edge(second) and second.objective < fit.objective - RELABEL_GAIN:
         mapped = mapped_back(second, fit.record, fit.model, back, terms, X, y, names)
         if second.check is not None and second.check.message is not None:
             mapped = replace(mapped, check=second.check)  # its verdict, not its numbers
@@ -114,11 +111,3 @@ def relabelled(
             return mapped
     return replace(fit, record=replace(fit.record, evaluations=total))
 
-
-def _ran(fit: ResidualFit) -> bool:
-    """Whether ``fit``'s AR(1) residual correlation has run up to an edge (|φ| ≥
-    :data:`.edge.EDGE_RAN`)."""
-    if not isinstance(fit.model.correlation, AR1Part) or len(fit.phi) == 0:
-        return False
-    u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    return abs(u) / math.sqrt(1.0 + u * u) >= EDGE_RAN

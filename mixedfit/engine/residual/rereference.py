@@ -28,6 +28,7 @@ __all__ = [
     "TAIL_STEP",
     "FitOne",
     "mapped_back",
+    "ran_to_edge",
     "reference_tail",
     "reference_vanished",
 ]
@@ -107,7 +108,7 @@ def reference_tail(
     tail is probed again at each refit kept and followed further (:func:`_followed`); where it
     still falls when that ends, the fit is not converged (a ConvergenceWarning naming the
     stratum)."""
-    if fit.vanished is not None or _ran(fit):  # a boundary the probe or settle decided (at
+    if fit.vanished is not None or ran_to_edge(fit):  # a boundary the probe or settle decided (at
         return fit  # the probe's floor, whichever stratum is the reference), an AR(1) edge
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = reference.moved(fit.model, fit.record.theta, layout, TAIL_RATIO)
@@ -198,7 +199,7 @@ def _followed(
         # a refit run up to an AR(1) edge is edge_check's (edge.py) to judge from ``fit``: the
         # criterion is rounding there (rv15 seed 17: path and attained ℓ 0.006 apart, R's edge
         # −1); the tail still falls at a refit kept before it
-        if _ran(refit):
+        if ran_to_edge(refit):
             return best, spent, best is not None
         if not refit.objective < level - TAIL_GAIN:
             if round_ or best is not None:  # from a step, lower than the one kept: stuck
@@ -240,7 +241,7 @@ def _falls(
     return bool(there < here - TAIL_GAIN)
 
 
-def _ran(fit: ResidualFit) -> bool:
+def ran_to_edge(fit: ResidualFit) -> bool:
     """Whether ``fit``'s AR(1) residual correlation has run up to an edge (|φ| ≥
     :data:`.edge.EDGE_RAN`)."""
     if not isinstance(fit.model.correlation, AR1Part) or len(fit.phi) == 0:
