@@ -339,3 +339,16 @@ def test_ties_of_other_bits_move_every_array(data):
         for _ in range(3):
             got = compare("y ~ z + (1 | g/h)", df.assign(y=rng.normal(size=len(df))))
             assert canonical_module._Order.of(got).same is same
+
+
+def test_assembled_sets_every_field_of_design() -> None:
+    """``spec.assembled`` builds a Design without its ``__init__`` (issue 15): a field added to
+    Design later must be added there too, or reused designs would lack it."""
+    import dataclasses
+
+    from mixedfit.design import spec
+
+    names = [f.name for f in dataclasses.fields(spec.Design)]
+    built = spec.assembled(*[object()] * len(names))  # type: ignore[arg-type]
+    assert sorted(built.__dict__) == sorted(names)
+    assert all(getattr(built, name) is not None for name in names)
