@@ -13,5 +13,6 @@ for i in range(60):
     z = np.sqrt(0.4) * rng.standard_normal() * np.ones(4) + np.sqrt(0.6) * e
     x = rng.standard_normal()
     for k in range(4):
-        rows.append({"id": f"s{i:02d}", "visit": f"v{k + 1}", "x": x, "y": 1 + 0.5 * x + k + sd[k] * z[k]})
+        y = 1 + 0.5 * x + k + sd[k] * z[k]
+        rows.append({"id": f"s{i:02d}", "visit": f"v{k + 1}", "x": x, "y": y})
 pd.DataFrame(rows).to_csv("small_first_visit.csv", index=False, float_format="%.17g")
