@@ -20,11 +20,12 @@ Only a VarIdent variance function's strata are refitted (:attr:`.variance.IdentP
 review rv23 MEDIUM-1). A heterogeneous correlation structure's per-time variances (ARH1, CSH,
 TOEPH, ANTE(1); also per (by, time) cell) and a ``by=`` structure's per-level variances are an
 :class:`.variance.IdentPart` too, with the first time (or by) level as the reference, and paid a
-second whole fit (CSH 122 → 239 evaluations) for the same point. On 24 ML fits of
+second whole fit (CSH 122 → 239 evaluations) for the same point. On 42 ML fits of
 ``y ~ x + visit + (1|id)`` (CSH, ARH1, TOEPH, ANTE(1); the first visit's residual sd 0 or 1e-3
-of the others; session 16, lane relabel1) the refit ran on the two whose first visit's sd ended
-below 0.01 of the largest (ARH1, that sd vanishing: 2,124 → 4,319 evaluations) and found no
-higher ℓ; the one fit was at R's dense optimum with every visit's sd free (no reference). A
+of the others; session 16, lane relabel1) the refit ran on the three whose first visit's sd
+ended below 0.01 of the largest (ARH1, that sd vanishing: 2,124 → 4,319 evaluations) and found
+no higher ℓ: two fits were at R's dense optimum with every visit's sd free (no reference), the
+third 8.8e-5 below it (5.5e-7 per row) at the boundary probe's floor, with the refit too. A
 ``by=`` AR(1) on rv21's three-strata data (the reference vanishing) ended at the same ℓ with
 either label order and with the refit (3,434 → 5,129 evaluations). ``tests/test_relabel_gate.py``:
 gls CSH and ARH1 with the first visit's ratio 1/159, fitted once to nlme's ℓ.
