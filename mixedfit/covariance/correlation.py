@@ -168,8 +168,11 @@ class CorrelationStructure(ResidualStructure):
             uniq, inv = np.unique(cell, return_inverse=True)
             cl = [f"{g.labels[u // nt]}:{parts.variance.labels[u % nt]}" for u in uniq]
             within = f"{self.by}:{parts.variance.qualifier}"
-            return corr, IdentPart(inv, cl, _reference(inv, codes), qualifier=within)
-        return corr, IdentPart(g.codes, g.labels, _reference(g.codes, codes), qualifier=self.by)
+            ref = _reference(inv, codes)
+            return corr, IdentPart(inv, cl, ref, qualifier=within, origin="time")
+        return corr, IdentPart(
+            g.codes, g.labels, _reference(g.codes, codes), qualifier=self.by, origin="by"
+        )
 
 
 def _need_subject(s: CorrelationStructure) -> str:
@@ -181,7 +184,7 @@ def _need_subject(s: CorrelationStructure) -> str:
 def _time_strata(frame: pd.DataFrame, time: str, subject: np.ndarray) -> IdentPart:
     """VarIdent over the time levels present (the reference: nlme's, set by at_first_row)."""
     c = code_column(frame, time, "time")
-    return IdentPart(c.codes, c.labels, 0, qualifier=time)
+    return IdentPart(c.codes, c.labels, 0, qualifier=time, origin="time")
 
 
 def _positions(
@@ -329,7 +332,9 @@ class AnteDependence(CorrelationStructure):
         check_spans(self.time, subject, lv, tl)
         if self.heterogeneous:
             check_level_support(self.label, self.time, subject, lv, tl, labels, self.subject)
-        var = IdentPart(lv, tl, 0, qualifier=self.time) if self.heterogeneous else None
+        var = None
+        if self.heterogeneous:
+            var = IdentPart(lv, tl, 0, qualifier=self.time, origin="time")
         return _Parts(AntePart(lv, m), var, tl, lv)
 
 

@@ -79,6 +79,10 @@ class ResidualFit:
         Why the search of :func:`.multistart.restarted` was cut by ``max_evals`` (its message,
         given to the reported fit's record by :func:`.fit.fit_residual`: a ConvergenceWarning);
         None when it ran in full.
+    tiny_interior : bool
+        Found by :mod:`.tiny_interior`'s Newton steps (an interior optimum at a small VarIdent
+        ratio, stationary there): :mod:`.relabel` does not refit it. A flag, not the record's
+        message, which later stages extend (review rv23 LOW-6).
     """
 
     theta: np.ndarray
@@ -94,6 +98,7 @@ class ResidualFit:
     near_edge: ResidualFit | None = field(default=None, repr=False)
     vanished: np.ndarray | None = field(default=None, repr=False)
     unfinished: str | None = field(default=None, repr=False)
+    tiny_interior: bool = field(default=False, repr=False)
 
     @property
     def loglik(self) -> float:

@@ -218,7 +218,8 @@ def reported(
     and criterion of :func:`.fit.fit_residual`'s own path, its evaluations counted. With
     ``referred`` (the model the search ran in, another VarIdent reference, and the map of its x
     to ``model``'s), ``record``'s point is that model's: the check runs there (the tiny stratum
-    is not the reference) and the point is mapped back."""
+    is not the reference) and the point is mapped back. The fit is flagged
+    (:attr:`.ResidualFit.tiny_interior`)."""
     with single_threaded():
         crit = ResidualCriterion(terms, X, y, model if referred is None else referred[0])
         best, check = derivative_check(crit, record, reml, model.n)
@@ -235,4 +236,7 @@ def reported(
     best = replace(best, objective=objective)
     boundary = model.at_bound(phi)
     boundary = limit_message(x, crit.layout, names, model) or boundary
-    return ResidualFit(theta, phi, objective, reml, best, solution, factor, model, check, boundary)
+    return ResidualFit(
+        theta, phi, objective, reml, best, solution, factor, model, check, boundary,
+        tiny_interior=True,
+    )  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 
@@ -26,8 +26,15 @@ __all__ = [
     "IdentPart",
     "PowerPart",
     "ProductVariance",
+    "StrataOrigin",
     "VariancePart",
 ]
+
+StrataOrigin = Literal["varIdent", "time", "by"]
+"""What an :class:`IdentPart`'s strata are: a VarIdent variance function's (``varIdent``), a
+heterogeneous correlation structure's time levels (``time``: ARH1, CSH, TOEPH, ANTE(1), also
+per (by, time) cell) or a ``by=`` structure's levels (``by``). :mod:`.relabel` refits only the
+first (review rv23 MEDIUM-1)."""
 
 VANISHED = 1e-2
 """A VarIdent ratio δ_g below this is a candidate for a vanished stratum variance (tested by
@@ -76,7 +83,8 @@ class VariancePart(Part, ABC):
 class IdentPart(VariancePart):
     """A multiplier δ_g = e^{η_g} per stratum; the reference stratum's is 1. ``fixed`` (stratum →
     δ) holds some strata's δ fixed (not parameters: the boundary probe of :mod:`.probe`).
-    ``qualifier``: the column(s) the strata are levels of (:mod:`.labels`)."""
+    ``qualifier``: the column(s) the strata are levels of (:mod:`.labels`); ``origin``: which
+    kind of strata they are (:data:`StrataOrigin`)."""
 
     _row_arrays = ("stratum",)
 
@@ -87,18 +95,20 @@ class IdentPart(VariancePart):
         reference: int,
         fixed: dict[int, float] | None = None,
         qualifier: str = "varIdent",
+        origin: StrataOrigin = "varIdent",
     ) -> None:
         self.stratum = np.asarray(stratum, dtype=np.intp)
         self.labels, self.reference, self.qualifier = labels, reference, qualifier
+        self.origin: StrataOrigin = origin
         self.fixed = dict(fixed or {})
         self.interior: frozenset[int] = frozenset()  # strata the probe no longer looks at
         self.free = [g for g in range(len(labels)) if g != reference and g not in self.fixed]
         self.names = tuple(labels[g] for g in self.free)
 
     def with_reference(self, reference: int, fixed: dict[int, float] | None = None) -> Self:
-        """The part with another reference stratum (the same qualifier; ``fixed`` strata as
-        given, none by default)."""
-        return type(self)(self.stratum, self.labels, reference, fixed, self.qualifier)
+        """The part with another reference stratum (the same qualifier and origin; ``fixed``
+        strata as given, none by default)."""
+        return type(self)(self.stratum, self.labels, reference, fixed, self.qualifier, self.origin)
 
     def deltas(self, phi: np.ndarray) -> np.ndarray:
         """δ per stratum (reference 1), shape (n_strata,)."""
