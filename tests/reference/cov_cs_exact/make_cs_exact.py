@@ -1,0 +1,31 @@
+"""The data of cs_exact.R (issue 12, lane csrho): tests/test_residual_kr.py's ``_boundary_data``
+(n = 30 subjects of m = 4 rows, y = x + errors centred within subject: the subject means of y are
+those of x, a fixed-effects fit with no residual up to rounding) for seeds 0 and 2, and a
+near-limit variant with a genuine between-subject residual of sd 0.005 (seed 0). Run (in this
+directory): python make_cs_exact.py"""
+
+import numpy as np
+import pandas as pd
+
+
+def boundary(seed: int, between: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n, m = 30, 4
+    df = pd.DataFrame(
+        {
+            "g": np.repeat([f"s{i}" for i in range(n)], m),
+            "t": np.tile(np.arange(m), n),
+            "x": rng.normal(size=n * m),
+        }
+    )
+    e = rng.normal(size=(n, m))
+    df["y"] = df["x"] + (e - e.mean(axis=1, keepdims=True)).ravel()
+    if between:
+        df["y"] += np.repeat(between * rng.normal(size=n), m)
+    return df
+
+
+if __name__ == "__main__":
+    for s in (0, 2):
+        boundary(s).to_csv(f"cs_exact{s}.csv", index=False, float_format="%.17g")
+    boundary(0, 0.005).to_csv("cs_near0.csv", index=False, float_format="%.17g")
