@@ -1,0 +1,121 @@
+"""A compound-symmetry correlation whose subject means the model fits exactly: no maximum of the
+likelihood at ρ → −1/(m − 1) (issue 12, lane csrho).
+
+A subject of m rows has CS block C = (1 − ρ)(I − P) + (1 + (m − 1)ρ) P, P = 1 1'/m: in the
+subject's orthonormal basis (its mean row √m ȳ_i and m − 1 contrasts) the rows are uncorrelated
+with variances σ²(1 + (m − 1)ρ) and σ²(1 − ρ). The lower limit ρ → −1/(m − 1) of the largest
+subjects (m = M, :attr:`.correlation.CSPart.max_size`; smaller ones stay positive definite there)
+sends the mean rows' variance to 0 like a VarIdent stratum's δ² → 0 (:mod:`.exact`), the stratum
+being the K mean rows of the subjects of M rows: their sums of [Z X y] per subject. So when the
+sums of y lie in the span of the sums of [Z X] (for some subset of the random-effects columns,
+whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank
+(REML; ML: the rank of the sums of Z), the criterion falls without bound: −2ℓ drops by
+(K − rank) log 10 per decade of 1 + (M − 1)ρ. The likelihood has no maximum. In floating point the
+rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32, far below what ρ's double resolves
+(its rounding near −1/3 is 5.6e-17): the fit used to stop at ρ = −1/3 on rounding noise with a
+log-likelihood no parameter attains (test_residual_kr's ``_boundary_data``: y = x + errors centred
+within subject, ℓ 351.29 reported, 321.47 at the same parameters on reload: the saved file was
+refused). R agrees (``tests/reference/cov_cs_exact/``: the dense criterion in CS's eigenbasis
+falls by 64.47 per decade with K = 30, p = 2; nlme's ``gls`` stops silently at ρ = −1/3 and
+``lme`` with "NA/NaN function evaluation", each at a different log-likelihood).
+
+:func:`exact_cs` finds such a structure before the fit (:func:`.exact.check_exact` raises
+:class:`~mixedfit.exceptions.MixedFitError` naming it), with the tolerance of
+:func:`.exact._fitted`. A variance function beside CS (CSH, CS & VarIdent) is checked at equal
+variances (its ratios at 1, where D⁻¹1 ∝ 1): an exact fit there is enough for no maximum; one
+reached only at other ratios is not found. Arrays only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..reterm import ReTerm
+from .by import ByCorrelation
+from .correlation import CSPart
+from .exact import _faces, _fitted, _random_columns, _rank
+from .structure import ResidualModel
+from .variance import IdentPart
+
+__all__ = ["exact_cs"]
+
+
+def exact_cs(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+) -> list[tuple[str, int]]:
+    """The CS parts whose largest subjects' means are fitted exactly, with more such subjects
+    than the criterion's gained directions: (``""`` or the ``by=`` group's label, M) each.
+
+    Parameters
+    ----------
+    terms : list of ReTerm
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+    model : ResidualModel
+    reml : bool
+
+    Returns
+    -------
+    list of (str, int)
+        Empty without a CS correlation (or with none fitted exactly).
+    """
+    if model.variance is not None and not isinstance(model.variance, IdentPart):
+        return []
+    corr = model.correlation
+    pieces: list[tuple[str, CSPart, np.ndarray]] = []
+    if isinstance(corr, CSPart):
+        pieces.append(("", corr, np.ones(model.n, bool)))
+    elif isinstance(corr, ByCorrelation):
+        for g, (label, part) in enumerate(zip(corr.labels, corr.parts, strict=True)):
+            if isinstance(part, CSPart):
+                pieces.append((str(label), part, np.asarray(corr.group) == g))
+    out = []
+    for label, part, in_group in pieces:
+        subject = np.where(in_group, model.subject, -1)
+        codes, counts = np.unique(subject[subject >= 0], return_counts=True)
+        full = codes[counts == part.max_size]
+        if part.max_size < 2 or not len(full):
+            continue
+        rows = np.flatnonzero(np.isin(subject, full))
+        if _means_fitted(terms, X, y, rows, subject[rows], reml):
+            out.append((label, part.max_size))
+    return out
+
+
+def _means_fitted(
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    subject: np.ndarray,
+    reml: bool,
+) -> bool:
+    """Whether the per-subject sums of y's ``rows`` lie in the span of the sums of [Z X] of some
+    face (:func:`.exact._faces`) with more subjects than the criterion's gained directions."""
+    _, local = np.unique(subject, return_inverse=True)
+    k = int(local.max()) + 1
+
+    def summed(A: np.ndarray) -> np.ndarray:
+        out = np.zeros((k, A.shape[1]))
+        np.add.at(out, local, A)
+        return out
+
+    Xs, ys = summed(X[rows]), summed(y[rows, None])[:, 0]
+    if terms:
+        Z, _ = _random_columns(terms, rows)
+        if Z is not None and not _fitted(np.column_stack([summed(Z), Xs]), ys):
+            return False  # outside the span of all the columns: of every subset's (the usual)
+    width = sum(len(np.unique(t.refs[rows])) * t.k for t in terms)
+    cost = len(rows) * width * min(len(rows), width)
+    for face in _faces(terms, cost) if terms else [[]]:
+        Z, w = _random_columns(face, rows)
+        if Z is None:  # too costly: X alone, with the ranks bounded by Z's width (no false flag)
+            gained = min(k, w + _rank(Xs)) if reml else w
+            if k > gained and _fitted(Xs, ys):
+                return True
+            continue
+        both = np.column_stack([summed(Z), Xs])
+        gained = _rank(both) if reml else _rank(summed(Z))
+        if k > gained and _fitted(both, ys):
+            return True
+    return False
