@@ -1,5 +1,5 @@
-"""CompoundSymmetry at its lower limit ρ → −1/(m − 1) (issue 12, lane csrho; notes/rv22 "refused fits
-are pre-existing").
+"""CompoundSymmetry at its lower limit ρ → −1/(m − 1) (issue 12, lane csrho; notes/rv22 "refused
+fits are pre-existing").
 
 With errors centred within subject (test_residual_kr's ``_boundary_data``) the fixed effects fit the
 subject means exactly, and as ρ → −1/(m − 1) (a subject mean's variance → 0) the likelihood grows
@@ -28,7 +28,7 @@ from mixedfit.exceptions import MixedFitError
 
 REF = Path(__file__).parent / "reference" / "cov_cs_exact"
 R = json.loads((REF / "cs_exact.json").read_text())
-NO_MAXIMUM = r"CompoundSymmetry: the subject means of y .* fitted exactly .* ρ → −1/3 .* without bound"
+NO_MAXIMUM = r"CompoundSymmetry: the subject means of y .* exactly .* ρ → −1/3 .* without bound"
 
 
 def _data(name: str) -> pd.DataFrame:
