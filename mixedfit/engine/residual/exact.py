@@ -226,12 +226,9 @@ def check_exact(
     ------
     MixedFitError
         A stratum's rows are fitted exactly (the likelihood has no maximum); under REML, a
-        stratum's rows enter no error contrast (:func:`flat_strata`: its ratio not identified);
-        a compound symmetry's subject means are fitted exactly (:mod:`.exact_cs`: no maximum at
-        ρ → −1/(m − 1)).
+        stratum's rows enter no error contrast (:func:`flat_strata`: its ratio not identified).
     """
     _check_flat(X, model, reml)
-    _check_cs(terms, X, y, model, reml)
     strata = exact_strata(terms, X, y, model, reml)
     if not strata:
         return
@@ -306,34 +303,4 @@ def _check_flat(X: np.ndarray, model: ResidualModel, reml: bool) -> None:
         "standard errors of its own coefficients) would be arbitrary. Give that stratum no "
         "variance parameter of its own (merge it with another level of that column), or drop "
         "terms of its own (such as a stratum-by-slope interaction), or collect more rows of it"
-    )
-
-
-def _check_cs(
-    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
-) -> None:
-    """Raise MixedFitError when :func:`.exact_cs.exact_cs` finds a CS correlation whose largest
-    subjects' means are fitted exactly (none: nothing)."""
-    from .exact_cs import exact_cs  # it reads this module's helpers
-
-    found = exact_cs(terms, X, y, model, reml)
-    if not found:
-        return
-    m = found[0][1]
-    groups = [g for g, _ in found if g]
-    where = f" (in group {', '.join(map(repr, groups))} of by=)" if groups else ""
-    fitted = (
-        "fixed effects (with random effects whose variances may go to 0 with it)"
-        if terms
-        else "fixed effects"
-    )
-    kind = "REML" if reml else "ML"
-    raise MixedFitError(
-        f"CompoundSymmetry{where}: the subject means of y (of the subjects with {m} rows) are "
-        f"fitted exactly by the model's {fitted}: their residuals are 0 up to rounding, and they "
-        f"outnumber the parameters that fit them. As the correlation ρ → −1/{m - 1} (its lower "
-        f"limit, where a subject's mean has variance 0) the {kind} likelihood grows without "
-        "bound, so the model has no maximum-likelihood fit (nlme's gls stops at that limit on "
-        "rounding noise, lme warns). Check how y was made (errors centred within subject?), or "
-        "fit the within-subject differences without the subject means, or use another structure"
     )

@@ -19,7 +19,7 @@ refused). R agrees (``tests/reference/cov_cs_exact/``: the dense criterion in CS
 falls by 64.47 per decade with K = 30, p = 2; nlme's ``gls`` stops silently at ρ = −1/3 and
 ``lme`` with "NA/NaN function evaluation", each at a different log-likelihood).
 
-:func:`exact_cs` finds such a structure before the fit (:func:`.exact.check_exact` raises
+:func:`exact_cs` finds such a structure before the fit (:func:`check_exact_cs` raises
 :class:`~mixedfit.exceptions.MixedFitError` naming it), with the tolerance of
 :func:`.exact._fitted`. A variance function beside CS (CSH, CS & VarIdent) is checked at equal
 variances (its ratios at 1, where D⁻¹1 ∝ 1): an exact fit there is enough for no maximum; one
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...exceptions import MixedFitError
 from ..reterm import ReTerm
 from .by import ByCorrelation
 from .correlation import CSPart
@@ -37,7 +38,7 @@ from .exact import _faces, _fitted, _random_columns, _rank
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["exact_cs"]
+__all__ = ["check_exact_cs", "exact_cs"]
 
 
 def exact_cs(
@@ -119,3 +120,38 @@ def _means_fitted(
         if k > gained and _fitted(both, ys):
             return True
     return False
+
+
+def check_exact_cs(
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+) -> None:
+    """Raise MixedFitError when :func:`exact_cs` finds a CS correlation whose largest subjects'
+    means are fitted exactly (none: nothing; called before the fit, after
+    :func:`.exact.check_exact`).
+
+    Raises
+    ------
+    MixedFitError
+        The likelihood has no maximum (see the module docstring).
+    """
+    found = exact_cs(terms, X, y, model, reml)
+    if not found:
+        return
+    m = found[0][1]
+    groups = [g for g, _ in found if g]
+    where = f" (in group {', '.join(map(repr, groups))} of by=)" if groups else ""
+    fitted = (
+        "fixed effects (with random effects whose variances may go to 0 with it)"
+        if terms
+        else "fixed effects"
+    )
+    kind = "REML" if reml else "ML"
+    raise MixedFitError(
+        f"CompoundSymmetry{where}: the subject means of y (of the subjects with {m} rows) are "
+        f"fitted exactly by the model's {fitted}: their residuals are 0 up to rounding, and they "
+        f"outnumber the parameters that fit them. As the correlation ρ → −1/{m - 1} (its lower "
+        f"limit, where a subject's mean has variance 0) the {kind} likelihood grows without "
+        "bound, so the model has no maximum-likelihood fit (nlme's gls stops at that limit on "
+        "rounding noise, lme warns). Check how y was made (errors centred within subject?), or "
+        "fit the within-subject differences without the subject means, or use another structure"
+    )
