@@ -98,3 +98,16 @@ def test_near_limit_interior_is_r_and_round_trips(
         back = mf.load_fit(path)
     assert back.loglik == fit.loglik  # type: ignore[attr-defined]
     assert np.array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())  # type: ignore[attr-defined]
+
+
+def test_kenward_roger_steps_across_zero_refused_clearly() -> None:
+    """Regression: θ̂ = 1.5e-7 beside CS near its limit (seed 2, between-subject sd 1e-4; ℓ is
+    R's): KR's Jacobian steps (1e-6) crossed θ = 0, a NaN reached ``eigh`` and a bare
+    LinAlgError ("Eigenvalues did not converge") escaped; now the boundary refusal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # θ ~ 0 and RI/CS not separately identified
+        fit = FITS["lmer"](_data("cs_near2_0.0001"))
+    assert 0 < fit.theta[0] < 1e-6  # type: ignore[attr-defined]
+    assert fit.loglik == pytest.approx(R["cs_near2_0.0001"]["gls_REML"]["loglik"], abs=1e-6)  # type: ignore[attr-defined]
+    with pytest.raises(MixedFitError, match="boundary"):
+        fit.coef_table(ddf="kenward-roger")  # type: ignore[attr-defined]

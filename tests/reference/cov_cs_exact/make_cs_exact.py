@@ -2,7 +2,8 @@
 (n = 30 subjects of m = 4 rows, y = x + errors centred within subject: the subject means of y are
 those of x, a fixed-effects fit with no residual up to rounding) for seeds 0 and 2, and a
 near-limit variant with a genuine between-subject residual of sd 0.005 (seed 0; and 0.001,
-0.0001: test_residual_kr's fits at θ = 0 beside CS). Run (in this
+0.0001: test_residual_kr's fits at θ = 0 beside CS; seed 2 with 0.0001: θ̂ 1.5e-7, whose
+Kenward-Roger Jacobian steps cross θ = 0). Run (in this
 directory): python make_cs_exact.py"""
 
 import numpy as np
@@ -32,3 +33,4 @@ if __name__ == "__main__":
     boundary(0, 0.005).to_csv("cs_near0.csv", index=False, float_format="%.17g")
     for b in ("0.001", "0.0001"):  # test_residual_kr's boundary fits
         boundary(0, float(b)).to_csv(f"cs_near0_{b}.csv", index=False, float_format="%.17g")
+    boundary(2, 0.0001).to_csv("cs_near2_0.0001.csv", index=False, float_format="%.17g")
