@@ -111,3 +111,17 @@ def test_kenward_roger_steps_across_zero_refused_clearly() -> None:
     assert fit.loglik == pytest.approx(R["cs_near2_0.0001"]["gls_REML"]["loglik"], abs=1e-6)  # type: ignore[attr-defined]
     with pytest.raises(MixedFitError, match="boundary"):
         fit.coef_table(ddf="kenward-roger")  # type: ignore[attr-defined]
+
+
+def test_subject_fixed_reml_flat_refused() -> None:
+    """Regression: y ~ x + g (the subject as a fixed factor) with CS(g): the REML criterion does
+    not depend on ρ (R: nlme's REML ℓ equal at ρ = −0.3, 0, 0.5; its gls returns its start), and
+    the fit reported its own start ρ = 1/3 silently; now refused. Under ML the subject means are
+    fitted exactly (R's ML ℓ rises towards the limit): the no-maximum refusal."""
+    ref = R["cs_subject_fixed"]
+    assert np.ptp(ref["REML"]) < 1e-8 and np.all(np.diff(ref["ML"]) < 0)
+    d = _data("cs_subject_fixed")
+    with pytest.raises(MixedFitError, match="REML error contrasts sum to 0 within each subject"):
+        mf.gls("y ~ x + g", d, residual=mf.CompoundSymmetry("g"))
+    with pytest.raises(MixedFitError, match=r"exactly .* ML likelihood grows without bound"):
+        mf.gls("y ~ x + g", d, residual=mf.CompoundSymmetry("g"), reml=False)

@@ -29,6 +29,7 @@ reached only at other ratios is not found. Arrays only.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import qr
 
 from ...exceptions import MixedFitError
 from ..reterm import ReTerm
@@ -38,7 +39,10 @@ from .exact import _faces, _fitted, _random_columns, _rank
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["check_exact_cs", "exact_cs"]
+__all__ = ["FLAT", "check_exact_cs", "exact_cs", "flat_cs"]
+
+FLAT = 1e-10
+"""A subject's indicator is in the span of X when its residual there is at most this (relative)."""
 
 
 def exact_cs(
@@ -122,6 +126,28 @@ def _means_fitted(
     return False
 
 
+def flat_cs(X: np.ndarray, model: ResidualModel, reml: bool) -> bool:
+    """REML, CS without a variance function: whether every subject's indicator lies in the span
+    of X (the subject as a fixed factor). Then every error contrast sums to 0 within each
+    subject, its covariance σ²(1 − ρ)(I − P) per subject: the REML criterion does not depend on ρ
+    (R: ``tests/reference/cov_cs_exact/``, nlme's REML log-likelihood equal at ρ = −0.3, 0, 0.5;
+    its estimate the start), and under ML the subject means are fitted exactly (no maximum).
+    """
+    if not reml or model.variance is not None or not isinstance(model.correlation, CSPart):
+        return False
+    _, local = np.unique(model.subject, return_inverse=True)
+    k = int(local.max()) + 1 if len(local) else 0
+    if k == 0 or k > X.shape[1]:
+        return False
+    Q, R, _ = qr(X, mode="economic", pivoting=True)
+    d = np.abs(np.diagonal(R))
+    rank = int((d > d[0] * max(X.shape) * np.finfo(float).eps).sum()) if len(d) and d[0] else 0
+    QS = np.zeros((k, rank))
+    np.add.at(QS, local, Q[:, :rank])  # Q' 1_i per subject
+    size = np.bincount(local, minlength=k).astype(float)
+    return bool(np.all(size - (QS**2).sum(axis=1) <= FLAT * size))
+
+
 def check_exact_cs(
     terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
 ) -> None:
@@ -134,12 +160,20 @@ def check_exact_cs(
     MixedFitError
         The likelihood has no maximum (see the module docstring).
     """
+    if flat_cs(X, model, reml):
+        raise MixedFitError(
+            "CompoundSymmetry: every subject's mean is fitted by fixed-effect columns of its own "
+            "(such as the subject as a factor), so the REML error contrasts sum to 0 within each "
+            "subject and their covariance σ²(1 − ρ)(I − P) does not depend on the correlation ρ "
+            "beyond σ²: ρ would be arbitrary (nlme's gls returns its start). Drop the subject "
+            "columns from the fixed effects, or fit without the structure (independent errors)"
+        )
     found = exact_cs(terms, X, y, model, reml)
     if not found:
         return
     m = found[0][1]
     groups = [g for g, _ in found if g]
-    where = f" (in group {', '.join(map(repr, groups))} of by=)" if groups else ""
+    where = f" (in the by= groups {', '.join(map(repr, groups))})" if groups else ""
     fitted = (
         "fixed effects (with random effects whose variances may go to 0 with it)"
         if terms

@@ -67,4 +67,14 @@ for (f in c("cs_exact0.csv", "cs_exact2.csv", "cs_near0.csv", "cs_near0_0.001.cs
   }
   out[[sub(".csv", "", f)]] <- res
 }
+# y ~ x + g (the subject as a fixed factor): every REML error contrast sums to 0 within subject, the REML
+# log-likelihood is the same at every rho (nlme's gls returns its start); the ML one rises towards the limit.
+d <- read.csv("cs_subject_fixed.csv"); d$g <- factor(d$g)
+rhos <- c(-0.3, 0, 0.5)
+fixed_ll <- function(meth) sapply(rhos, function(r) as.numeric(logLik(gls(y ~ x + g, d, method = meth,
+  correlation = corCompSymm(r, form = ~ 1 | g, fixed = TRUE)))))
+free <- gls(y ~ x + g, d, correlation = corCompSymm(form = ~ 1 | g))
+out$cs_subject_fixed <- list(rho = rhos, REML = fixed_ll("REML"), ML = fixed_ll("ML"),
+                             gls_REML_rho = unname(coef(free$modelStruct$corStruct, unconstrained = FALSE)))
+print(out$cs_subject_fixed)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), "cs_exact.json")

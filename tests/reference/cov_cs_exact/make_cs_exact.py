@@ -3,7 +3,8 @@
 those of x, a fixed-effects fit with no residual up to rounding) for seeds 0 and 2, and a
 near-limit variant with a genuine between-subject residual of sd 0.005 (seed 0; and 0.001,
 0.0001: test_residual_kr's fits at θ = 0 beside CS; seed 2 with 0.0001: θ̂ 1.5e-7, whose
-Kenward-Roger Jacobian steps cross θ = 0). Run (in this
+Kenward-Roger Jacobian steps cross θ = 0); cs_subject_fixed.csv (seed 0 plus a subject effect
+N(0, 1), for y ~ x + g). Run (in this
 directory): python make_cs_exact.py"""
 
 import numpy as np
@@ -34,3 +35,6 @@ if __name__ == "__main__":
     for b in ("0.001", "0.0001"):  # test_residual_kr's boundary fits
         boundary(0, float(b)).to_csv(f"cs_near0_{b}.csv", index=False, float_format="%.17g")
     boundary(2, 0.0001).to_csv("cs_near2_0.0001.csv", index=False, float_format="%.17g")
+    fixed = boundary(0)  # y ~ x + g (the subject as a fixed factor): REML flat in rho
+    fixed["y"] += np.repeat(np.random.default_rng(1).normal(size=30), 4)
+    fixed.to_csv("cs_subject_fixed.csv", index=False, float_format="%.17g")
