@@ -11,19 +11,22 @@ sums of y lie in the span of the sums of [Z X] (for some subset of the random-ef
 whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank
 (REML; ML: the rank of the sums of Z), the criterion falls without bound: −2ℓ drops by
 (K − rank) log 10 per decade of 1 + (M − 1)ρ. The likelihood has no maximum. In floating point the
-rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32, far below what ρ's double resolves
-(its rounding near −1/3 is 5.6e-17): the fit used to stop at ρ = −1/3 on rounding noise with a
-log-likelihood no parameter attains (test_residual_kr's ``_boundary_data``: y = x + errors centred
-within subject, ℓ 351.29 reported, 321.47 at the same parameters on reload: the saved file was
-refused). R agrees (``tests/reference/cov_cs_exact/``: the dense criterion in CS's eigenbasis
-falls by 64.47 per decade with K = 30, p = 2; nlme's ``gls`` stops silently at ρ = −1/3 and
-``lme`` with "NA/NaN function evaluation", each at a different log-likelihood).
+rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32 (estimated: the squared relative
+rounding of y), far below what ρ's double resolves (its rounding near −1/3 is 5.6e-17): the
+fit used to stop at ρ = −1/3 on rounding noise with a log-likelihood no parameter attains
+(test_residual_kr's ``_boundary_data``: y = x + errors centred within subject, ℓ 351.29
+reported, 336.47 at the same parameters on reload: the saved file was refused). R agrees
+(``tests/reference/cov_cs_exact/``: the dense criterion in CS's eigenbasis falls by 64.47 per
+decade with K = 30, p = 2; nlme's ``gls`` stops silently at ρ = −1/3 and ``lme`` with "NA/NaN
+function evaluation", each at a different log-likelihood).
 
 :func:`exact_cs` finds such a structure before the fit (:func:`check_exact_cs` raises
 :class:`~mixedfit.exceptions.MixedFitError` naming it), with the tolerance of
 :func:`.exact._fitted`. A variance function beside CS (CSH, CS & VarIdent) is checked at equal
 variances (its ratios at 1, where D⁻¹1 ∝ 1): an exact fit there is enough for no maximum; one
-reached only at other ratios is not found. Arrays only.
+reached only at other ratios is not found. :func:`flat_cs`: under REML with every subject's
+indicator in the span of X (the subject as a fixed factor) the criterion does not depend on ρ at
+all (refused too: ρ would be its start). Arrays only.
 """
 
 from __future__ import annotations
