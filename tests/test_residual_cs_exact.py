@@ -125,3 +125,22 @@ def test_subject_fixed_reml_flat_refused() -> None:
         mf.gls("y ~ x + g", d, residual=mf.CompoundSymmetry("g"))
     with pytest.raises(MixedFitError, match=r"exactly .* ML likelihood grows without bound"):
         mf.gls("y ~ x + g", d, residual=mf.CompoundSymmetry("g"), reml=False)
+
+
+@pytest.mark.parametrize("kind", ["gls", "lmer"])
+def test_deep_near_limit_round_trips(kind: str, tmp_path: Path) -> None:
+    """Regression: between-subject sd 5e-5, 1 + 3ρ̂ = 1.4e-8 (interior; R's dense optimum
+    t = 1.06e-8). The fit reports its whitened factor's criterion, the reload recomputed the
+    cross products', which cancel ~1/(1 + 3ρ̂) larger numbers there: relative gap 1.9e-8, the
+    saved file was refused. Now the reload takes the fit's path. ℓ is R's to ρ's own rounding
+    (5.6e-17 of 1.4e-8: measured 9.4e-7 below)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lmer: θ = 0 and RI/CS not separately identified
+        fit = FITS[kind](_data("cs_near0_5e-05"))
+    assert fit.loglik == pytest.approx(R["cs_near0_5e-05"]["gls_REML"]["loglik"], abs=3e-6)  # type: ignore[attr-defined]
+    path = tmp_path / "fit.json"
+    fit.save(path)  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = mf.load_fit(path)
+    assert back.loglik == fit.loglik  # type: ignore[attr-defined]
