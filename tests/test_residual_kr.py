@@ -35,6 +35,8 @@ from mixedfit.inference.residual_kr import (
 HERE = Path(__file__).parent
 REF = HERE / "reference" / "cov"
 KR_REF = HERE / "reference" / "cov_kr"
+REF_CS = HERE / "reference" / "cov_cs_exact"
+CS_REF = json.loads((REF_CS / "cs_exact.json").read_text())
 DENSE = sorted(p.stem for p in KR_REF.glob("*.json"))
 KR_RTOL = 5e-5  # dense R references; issue 12's target is 1e-3 (measured: se ≤ 3e-6, df ≤ 1e-5;
 # without mmrm's scale for Toeplitz / us the se miss by 1.3e-3 to 1.9e-3)
@@ -175,35 +177,33 @@ def test_kr_with_random_effects_and_variance_function() -> None:
     assert np.all(np.abs(ratio - 1) < 0.05) and np.any(np.abs(ratio - 1) > 1e-4)
 
 
-def _boundary_data(seed: int) -> pd.DataFrame:
-    """Errors centred within subject: negative within-subject correlation, so a random
-    intercept's variance is estimated as 0 and CS's ρ at its lower limit −1/(m − 1)."""
-    rng = np.random.default_rng(seed)
-    n, m = 30, 4
-    df = pd.DataFrame(
-        {
-            "g": np.repeat([f"s{i}" for i in range(n)], m),
-            "t": np.tile(np.arange(m), n),
-            "x": rng.normal(size=n * m),
-        }
-    )
-    e = rng.normal(size=(n, m))
-    df["y"] = df["x"] + (e - e.mean(axis=1, keepdims=True)).ravel()
-    return df
+def _boundary_data(between: float) -> pd.DataFrame:
+    """Errors centred within subject plus a between-subject residual of sd ``between``: negative
+    within-subject correlation, so a random intercept's variance is estimated as 0 and CS's ρ
+    near its lower limit −1/(m − 1). Until session 16 these had no between-subject residual (seeds
+    0 and 2): their subject means are fitted exactly, the likelihood has no maximum at the limit
+    (R: tests/reference/cov_cs_exact/) and the fit is now refused
+    (tests/test_residual_cs_exact.py); with it the optimum is interior and R's (ℓ 66.5223 /
+    2.05058 REML, cs_exact.json)."""
+    return pd.read_csv(REF_CS / f"cs_near0_{between}.csv")
 
 
 def test_kr_boundary_random_effect_refused() -> None:
     """A zero random-effect variance has no log scale: refused clearly."""
-    fit = mf.lmer("y ~ x + (1 | g)", _boundary_data(0), residual=mf.CompoundSymmetry("g"))
+    fit = mf.lmer("y ~ x + (1 | g)", _boundary_data(0.0001), residual=mf.CompoundSymmetry("g"))
     assert fit.theta[0] == 0.0
+    assert fit.loglik == pytest.approx(CS_REF["cs_near0_0.0001"]["gls_REML"]["loglik"], abs=1e-6)
     with pytest.raises(MixedFitError, match="boundary"):
         fit.coef_table(ddf="kenward-roger")
 
 
 def test_df_at_a_singular_structure_raise_mixedfit_error() -> None:
     """Regression: a structure at its limit (CS's ρ = −1/3) made the Hessian's steps hit a
-    singular Λ_R and a bare LinAlgError escaped; now the df methods refuse clearly."""
-    fit = mf.lmer("y ~ x + (1 | g)", _boundary_data(2), residual=mf.CompoundSymmetry("g"))
+    singular Λ_R and a bare LinAlgError escaped; now the df methods refuse clearly. (That fit
+    at the limit had no maximum and is refused since session 16; the nearest genuine fit, ρ̂ =
+    −0.3333314, 1 + 3ρ̂ ~ 1e-5, has a Hessian that is not positive definite as well.)"""
+    fit = mf.lmer("y ~ x + (1 | g)", _boundary_data(0.001), residual=mf.CompoundSymmetry("g"))
+    assert fit.loglik == pytest.approx(CS_REF["cs_near0_0.001"]["gls_REML"]["loglik"], abs=1e-6)
     for ddf in ("satterthwaite", "kenward-roger"):
         with pytest.raises(MixedFitError, match="not positive definite"):
             fit.coef_table(ddf=ddf)

@@ -337,15 +337,14 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
         )
     vp = residual_varpar(fit)
     pieces = _tau_pieces(fit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau0 = pieces.tau(vp.psi)
-    if not np.all(np.isfinite(tau0)):
+    with np.errstate(divide="ignore", invalid="ignore"):  # J: its steps may cross θ = 0
+        tau0, J = pieces.tau(vp.psi), _jacobian(pieces.tau, vp.psi)
+    if not (np.all(np.isfinite(tau0)) and np.all(np.isfinite(J))):
         raise MixedFitError(
             "a random-effect variance is estimated as zero or a correlation as ±1 (a fit on the "
             "boundary): Kenward-Roger df are not available; use ddf='satterthwaite' or simplify "
             "the random effects"
         )
-    J = _jacobian(pieces.tau, vp.psi)
     W = J @ vp.W @ J.T
     lam, U = np.linalg.eigh(0.5 * (W + W.T))
     cl = _Clusters(fit)

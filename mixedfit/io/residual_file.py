@@ -229,9 +229,9 @@ def restore_residual(
                 factor = crit.factor_at(factor_phi(bound.model, phi))
                 hold_factor(factor, theta, crit.layout)  # as edge_report (a vanished reference)
             else:
-                objective = crit.objective(x, reml)
                 factor = crit.factor_at(phi)
                 solution = crit.solution(x, factor, reml)  # QR at tiny VarIdent ratios
+                objective = crit.reported(x, factor, reml)  # the fit's path (CS near −1/(m−1))
                 at_limit = limit_estimates(
                     terms, design.X, design.y - design.offset, x, reml, bound.model
                 )

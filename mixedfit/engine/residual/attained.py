@@ -81,12 +81,13 @@ KAPPA_CHECK = 1e5
 the whitened rows exceeds this. Measured (96 points: θ scaled by 1–1e5, AR(1) φ 0–0.9999, ML
 and REML, stress v1 and a 12,000-row set; notes/attn/kappa.out) the factor's relative error is
 at most 0.2 × 2.2e-16 × the conditioning. Below this the fit reports the whitened factor's
-criterion and a reload recomputes the cross products' (:meth:`.criterion.ResidualCriterion.
-objective`): they must agree within the reload's 1e-9 relative. rv15's ar1vi seed 3 (AR(1) φ
-0.94, VarIdent ratio 8.9), its θ scaled (notes/c26b/kappa_seed3.out): their relative gap is
-9e-13 at a conditioning of 9.7e3, 1.1e-11 at 1.1e5, 7.5e-10 at 9.7e5 (at 1e6, the former
-threshold, the reload's tolerance was nearly used up) and 1.2e-8 at 1.1e7 (the fit, refused on
-reload). Ordinary fits measure 8–4e3."""
+criterion and a reload recomputes the same (:meth:`.criterion.ResidualCriterion.reported`, since
+session 16). Until then the reload recomputed the cross products' (:meth:`.criterion.
+ResidualCriterion.objective`), which had to agree within the reload's 1e-9 relative: rv15's
+ar1vi seed 3 (AR(1) φ 0.94, VarIdent ratio 8.9), its θ scaled (notes/c26b/kappa_seed3.out),
+gapped 9e-13 at a conditioning of 9.7e3, 1.1e-11 at 1.1e5, 7.5e-10 at 9.7e5 and 1.2e-8 at 1.1e7
+(the fit, refused on reload); CompoundSymmetry near ρ = −1/(m − 1) (1 + (m − 1)ρ̂ ≤ 5e-7) gapped
+1e-9 to 1e-7 and was refused (lane csrho). Ordinary fits measure 8–4e3."""
 
 
 def conditioning(factor: BlockedFactor, theta: np.ndarray) -> float:

@@ -38,6 +38,7 @@ from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
 from .exact import check_exact
+from .exact_cs import check_exact_cs
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
@@ -111,9 +112,10 @@ def fit_residual(
     Raises
     ------
     MixedFitError
-        A VarIdent stratum's rows are fitted exactly (:mod:`.exact`: no maximum).
+        A VarIdent stratum's rows or CS's subject means are fitted exactly (no maximum).
     """
     check_exact(terms, X, y, model, reml)
+    check_exact_cs(terms, X, y, model, reml)
 
     def fit_one(
         other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False
