@@ -331,14 +331,15 @@ def _fit_one(
         exhausted = not budget_left()
         best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
         check = None
-        # no derivative check at θ → ∞, nor at a vanished residual variance (its noise)
-        # nor with ratios held at the probe's floor (probe.py: the same noise)
+        # no derivative check at θ → ∞, nor at a vanished residual variance (its noise), nor
+        # with ratios held at the probe's floor (probe.py: the same noise), nor where max_evals
+        # stopped the fit (the check's ~2n² evaluations would overrun it, its verdict the cap's)
         held = isinstance(model.variance, IdentPart) and bool(model.variance.fixed)
-        # nor at a point where max_evals stopped the fit (the check's ~2n² evaluations would
-        # overrun it, and its verdict replace the cap's message)
         skip = exhausted or vanished_mask.any() or held
-        if not (vanishing.at_limit(best.theta, crit.layout) or skip):
-            best, check = _derivative_check(crit, best, reml, model.n, grad)
+        if not (vanishing.at_limit(best.theta, crit.layout) or skip):  # then the rule again
+            best, check, vanished_mask = vanished.rechecked(
+                fun, best, _derivative_check(crit, best, reml, model.n, grad), model, crit.n_theta
+            )  # at the point the check may have moved to (rv22 H1)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = crit.solution(best.theta, factor, reml)  # QR at tiny ratios
