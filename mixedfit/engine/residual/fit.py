@@ -33,6 +33,7 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
+from .budget import at_start, exhausted, unfinished
 from .criterion import ResidualCriterion
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
@@ -175,29 +176,20 @@ def fit_residual(
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
-    fit = _unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
+    fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
+    fit = exhausted(fit, max_evals)  # any stage cut by the budget left (budget.py)
     if not relabel or fit.record.evaluations >= max_evals:  # no budget left for a refit (rv23)
         return fit
 
     def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
-        budget = max(1, max_evals - fit.record.evaluations)  # max_evals caps both fits' total
+        budget = max_evals - fit.record.evaluations  # max_evals caps both fits' total
         return fit_residual(
             terms, X, y, other, reml, max_evals=budget, gradient=gradient, names=names,
             relabel=False,
         )  # fmt: skip
 
-    return relabelled(fit, terms, X, y, refit, names)  # labels must not change ℓ (rv21)
-
-
-def _unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:
-    """``fit`` with its record unconverged and ``message`` (the restarts' search cut by
-    max_evals: :func:`.multistart.restarted`) added, for a ConvergenceWarning; as it is without
-    one or where its message says so already."""
-    record = fit.record
-    if message is None or "max_evals" in record.message:
-        return fit
-    text = message if record.converged else f"{record.message}; {message}"
-    return replace(fit, record=replace(record, converged=False, message=text))
+    # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
+    return exhausted(relabelled(fit, terms, X, y, refit, names), max_evals)
 
 
 def _dense(
@@ -306,6 +298,9 @@ def _fit_one(
 
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
+            if not budget_left():  # no start runs past max_evals (budget.py; rv23 LOW-3)
+                best = best or at_start(crit, x0, reml)
+                break
             record = (
                 crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), exact)
                 if grad is None
@@ -396,3 +391,4 @@ def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         theta = np.zeros(crit.n_theta)
     return np.concatenate([theta, phi])
+

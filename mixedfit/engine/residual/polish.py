@@ -105,7 +105,8 @@ def polish(
     of every round and of the check are counted, and share ``max_evals`` (each round had all of
     it: a restart of rv20's seed s0 given 1,265 evaluations spent 1,473, three rounds of 107).
     """
-    ok, spent = certified(fun, best, lower, upper)
+    m = len(best.theta)  # the check costs m² + m + 1: not past max_evals (budget.py)
+    ok, spent = certified(fun, best, lower, upper) if m * m + m + 1 <= max_evals else (False, 0)
     best = replace(best, evaluations=best.evaluations + spent)
     if ok:
         return best
