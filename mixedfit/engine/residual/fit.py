@@ -33,7 +33,8 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
-from .budget import at_start, exhausted, unfinished
+from .budget import at_start, unfinished
+from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
@@ -177,7 +178,7 @@ def fit_residual(
         fit = replace(fit, near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
-    fit = exhausted(fit, max_evals)  # any stage cut by the budget left (budget.py)
+    fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)
     if not relabel or fit.record.evaluations >= max_evals:  # no budget left for a refit (rv23)
         return fit
 
@@ -189,7 +190,7 @@ def fit_residual(
         )  # fmt: skip
 
     # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
-    return exhausted(relabelled(fit, terms, X, y, refit, names), max_evals)
+    return budget_spent(relabelled(fit, terms, X, y, refit, names), max_evals)
 
 
 def _dense(
@@ -321,8 +322,12 @@ def _fit_one(
         if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)
-        exhausted = not budget_left()
-        best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
+        exhausted = not budget_left()  # then no boundary test either (its one evaluation)
+        best, vanished_mask = (
+            (best, np.zeros(best.theta.size, dtype=bool))
+            if exhausted
+            else vanished.settle(fun, best, model, crit.n_theta)
+        )
         check = None
         # no derivative check at θ → ∞, nor at a vanished residual variance (its noise)
         # nor with ratios held at the probe's floor (probe.py: the same noise)

@@ -158,7 +158,7 @@ def probed(
         level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
-        left = max_evals - spent
+        left = max_evals - spent - len(cand) - 1  # the tests' evaluations kept aside
         if left <= 0:  # no sub-problem (nor its tests) past max_evals (budget.py)
             break
         floor = _at(cand, level)
