@@ -65,7 +65,8 @@ def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
         f"{max_evals}), the last of them cut by the budget; the best point found is reported "
         "and a higher optimum may be left unfound; raise max_evals"
     )
-    text = said if record.converged else f"{record.message}; {said}"
+    keep = not record.converged and record.message != EXHAUSTED  # (not said twice)
+    text = f"{record.message}; {said}" if keep else said
     return replace(fit, record=replace(record, converged=False, message=text))
 
 
