@@ -396,4 +396,3 @@ def _start_at(crit: ResidualCriterion, phi: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         theta = np.zeros(crit.n_theta)
     return np.concatenate([theta, phi])
-
