@@ -336,8 +336,8 @@ def _fit_one(
         # overrun it, and its verdict replace the cap's message)
         skip = exhausted or vanished_mask.any() or held
         if not (vanishing.at_limit(best.theta, crit.layout) or skip):
-            left = max_evals - max(spent[0], best.evaluations)  # none past it (budget.py)
-            best, check = _derivative_check(crit, best, reml, model.n, grad, left)
+            room = max_evals - max(spent[0], best.evaluations)  # none past it (budget.py)
+            best, check = _derivative_check(crit, best, reml, model.n, grad, room)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = crit.solution(best.theta, factor, reml)  # QR at tiny ratios
