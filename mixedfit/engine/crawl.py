@@ -83,7 +83,10 @@ def watched(
         retry = exact is None or exact.size is not None
         if outward and retry and spent < max_evals:
             back = replace(first, theta=pulled_back(trial.theta, layout))
-            found = _unbounded(fun, back, layout, lower, upper, min(WATCH_EVALS, max_evals - spent))
+            found = _unbounded(
+                fun, back, layout, lower, upper, min(WATCH_EVALS, max_evals - spent),
+                max_evals - spent,
+            )  # fmt: skip
             spent += 0 if found is None else found.evaluations
             if found is not None and found.converged and _better(found, trial):
                 return _continued(found, first, spent)
@@ -125,15 +128,18 @@ def _unbounded(
     lower: np.ndarray,
     upper: np.ndarray | None,
     max_evals: int,
+    left: int | None = None,
 ) -> OptimizerRecord | None:
     """:func:`.unbounded.unbounded` from ``first``'s point with at most
-    :data:`UNBOUNDED_EVALS`, the structured relative sds held below :data:`INTERIOR_SD`
-    (beyond: σ → 0, the limit's turn)."""
+    :data:`UNBOUNDED_EVALS` (and ``max_evals``), the structured relative sds held below
+    :data:`INTERIOR_SD` (beyond: σ → 0, the limit's turn)."""
     _, structured = _sd_entries(layout)
     ceiling = np.full(len(first.theta), np.inf)
     ceiling[: len(structured)][structured] = INTERIOR_SD
     budget = max(1, min(UNBOUNDED_EVALS, max_evals))
-    return unbounded(fun, first.theta, lower, upper, budget, ceiling)
+    # its Newton steps too within what is left of the fit's max_evals (``left``, default all)
+    left = max(1, max_evals if left is None else left)
+    return unbounded(fun, first.theta, lower, upper, budget, ceiling, budget=left)
 
 
 def _continued(record: OptimizerRecord, first: OptimizerRecord, spent: int) -> OptimizerRecord:

@@ -132,12 +132,15 @@ def unbounded(
     max_evals: int,
     ceiling: np.ndarray | None = None,
     ratio: np.ndarray | None = None,
+    budget: int | None = None,
 ) -> OptimizerRecord | None:
     """``fun`` minimized by BOBYQA over u (:class:`Coordinates`) from θ0; the record in θ
     (θ, its start and objective), or None if θ0 has nothing to transform or the optimization
     cannot be evaluated. ``ceiling``: upper bounds of the log-scale entries of θ (a fit that
     runs into one is not converged: the optimum is further out); ``ratio``: see
-    :class:`Coordinates`."""
+    :class:`Coordinates`; ``budget``: the most evaluations of BOBYQA and the Newton steps
+    after it together (what is left of the caller's max_evals; None: the Newton steps
+    unbounded)."""
     top = np.full(len(theta0), np.inf) if upper is None else np.asarray(upper, dtype=float)
     coords = Coordinates.at(theta0, np.asarray(lower, dtype=float), top, ratio)
     if not (coords.log.any() or coords.box.any()):
@@ -166,8 +169,12 @@ def unbounded(
         return None
     # Newton steps from BOBYQA's point: the optimum to the criterion's rounding (BOBYQA stops
     # ~1e-10 relative short, β̂ a few 1e-4 standard errors away)
-    with np.errstate(all="ignore"):
-        u, value, spent = newton_polish(at, record.theta, lo, hi)
+    left = None if budget is None else budget - record.evaluations
+    if left is not None and left <= 0:  # none past the caller's max_evals
+        u, value, spent = record.theta, record.objective, 0
+    else:
+        with np.errstate(all="ignore"):
+            u, value, spent = newton_polish(at, record.theta, lo, hi, left)
     theta = coords.theta(u)
     roofed = np.isfinite(hi)
     inside = bool(np.all(u[roofed] < hi[roofed] - _EDGE * np.maximum(1.0, np.abs(hi[roofed]))))

@@ -107,6 +107,10 @@ def edge_check(
     higher: ResidualFit | None = None  # _towards' fit inside above the fit, its dense ℓ
     dense_here = own
     for sign in (1.0, -1.0):
+        if sign < 0:  # what the first edge left (each edge within half of it: budget.py)
+            budget = min(WATCH_EVALS, (max_evals - total) // 2)
+        if budget <= 0:
+            break
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)

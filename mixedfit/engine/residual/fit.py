@@ -33,6 +33,8 @@ from ..threads import single_threaded
 from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
+from .budget import at_start, unfinished
+from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
@@ -177,29 +179,20 @@ def fit_residual(
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
-    fit = _unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
+    fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
+    fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)
     if not relabel or fit.record.evaluations >= max_evals:  # no budget left for a refit (rv23)
         return fit
 
     def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
-        budget = max(1, max_evals - fit.record.evaluations)  # max_evals caps both fits' total
+        budget = max_evals - fit.record.evaluations  # max_evals caps both fits' total
         return fit_residual(
             terms, X, y, other, reml, max_evals=budget, gradient=gradient, names=names,
             relabel=False,
         )  # fmt: skip
 
-    return relabelled(fit, terms, X, y, refit, names)  # labels must not change ℓ (rv21)
-
-
-def _unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:
-    """``fit`` with its record unconverged and ``message`` (the restarts' search cut by
-    max_evals: :func:`.multistart.restarted`) added, for a ConvergenceWarning; as it is without
-    one or where its message says so already."""
-    record = fit.record
-    if message is None or "max_evals" in record.message:
-        return fit
-    text = message if record.converged else f"{record.message}; {message}"
-    return replace(fit, record=replace(record, converged=False, message=text))
+    # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
+    return budget_spent(relabelled(fit, terms, X, y, refit, names), max_evals)
 
 
 def _dense(
@@ -308,6 +301,9 @@ def _fit_one(
 
         for i, x0 in enumerate(tried):
             x0 = np.asarray(x0, dtype=float)
+            if not budget_left():  # no start runs past max_evals (budget.py; rv23 LOW-3)
+                best = best or at_start(crit, x0, reml)
+                break
             record = (
                 crawl.watched(optimize, fun, x0, crit.layout, lower, upper, left(), exact)
                 if grad is None
@@ -328,18 +324,20 @@ def _fit_one(
         if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)
-        exhausted = not budget_left()
-        best, vanished_mask = vanished.settle(fun, best, model, crit.n_theta)
+        exhausted = not budget_left()  # then no boundary test either (its one evaluation)
+        none = (best, np.zeros(best.theta.size, dtype=bool))
+        best, vanished_mask = none if exhausted else vanished.settle(fun, best, model, crit.n_theta)
         check = None
         # no derivative check at θ → ∞, nor at a vanished residual variance (its noise), nor
         # with ratios held at the probe's floor (probe.py: the same noise), nor where max_evals
         # stopped the fit (the check's ~2n² evaluations would overrun it, its verdict the cap's)
         held = isinstance(model.variance, IdentPart) and bool(model.variance.fixed)
         skip = exhausted or vanished_mask.any() or held
-        if not (vanishing.at_limit(best.theta, crit.layout) or skip):  # then the rule again
-            best, check, vanished_mask = vanished.rechecked(
-                fun, best, _derivative_check(crit, best, reml, model.n, grad), model, crit.n_theta
-            )  # at the point the check may have moved to (rv22 H1)
+        if not (vanishing.at_limit(best.theta, crit.layout) or skip):
+            room = max_evals - max(spent[0], best.evaluations)  # none past it (budget.py)
+            # the vanished rule again where the check moved the point (rv22 H1)
+            checked = _derivative_check(crit, best, reml, model.n, grad, room)
+            best, check, vanished_mask = vanished.rechecked(fun, best, checked, model, crit.n_theta)
         theta, phi = crit.split(best.theta)
         factor = crit.factor_at(phi)  # the final results: rows whitened at φ̂
         solution = crit.solution(best.theta, factor, reml)  # QR at tiny ratios

@@ -148,9 +148,9 @@ def minimize_with_gradient(
     """:func:`minimize_gradient`, then BOBYQA on ``fun`` from its best point if it did not
     converge (the evaluations of both counted; the lower criterion kept)."""
     record = minimize_gradient(grad, start, lower, max_evals=max_evals, progress=progress)
-    if record.converged:
+    left = max_evals - record.evaluations
+    if record.converged or left <= 0:  # none past max_evals (budget.py)
         return record
-    left = max(1, max_evals - record.evaluations)
     again = minimize_theta(fun, record.theta, lower, max_evals=left, progress=progress)
     total = record.evaluations + again.evaluations
     if again.objective <= record.objective:

@@ -105,7 +105,8 @@ def polish(
     of every round and of the check are counted, and share ``max_evals`` (each round had all of
     it: a restart of rv20's seed s0 given 1,265 evaluations spent 1,473, three rounds of 107).
     """
-    ok, spent = certified(fun, best, lower, upper)
+    m = len(best.theta)  # the check costs m² + m + 1: not past max_evals (budget.py)
+    ok, spent = certified(fun, best, lower, upper) if m * m + m + 1 <= max_evals else (False, 0)
     best = replace(best, evaluations=best.evaluations + spent)
     if ok:
         return best
@@ -144,14 +145,20 @@ def derivative_check(
     reml: bool,
     n: int,
     grad: GradientCriterion | None = None,
+    budget: int | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """lme4's check at the optimum (below :data:`MAX_NOBS` rows): the record gets the
     gradient and its evaluations, and ``converged=False`` with the check's message on failure.
     With an analytic gradient, the derivatives come from it (:func:`.gradient_fit.
     check_with_gradient`). From :data:`MAX_NOBS` rows only the bound probes run
-    (:func:`.bound_probe.probe_check`)."""
+    (:func:`.bound_probe.probe_check`). ``budget``: the evaluations left of the fit's max_evals
+    (None: no limit); below two checks' and the bounds' probes (2(m² + 2m + 1)) none is run (no
+    check, as at a fit that max_evals stopped), and the optimization of a failed check in
+    unbounded coordinates gets at most what is left beside two more checks (budget.py)."""
     x = best.theta
-    if not x.size:
+    m = x.size
+    cost = m * m + m + 1  # one check's differences
+    if not m or (budget is not None and budget < 2 * (cost + m)):
         return best, None
     count = [0]
 
@@ -173,7 +180,8 @@ def derivative_check(
     else:
         check = check_convergence(fun, x, lower, ridge=flat(crit, x))
         if check.message is not None and crit.n_theta and crit.layout.structured:
-            best, check = _unbounded_check(crit, fun, best, check)  # near ρ = 1, φ = 1
+            left = None if budget is None else budget - count[0] - 2 * cost  # check, opinion
+            best, check = _unbounded_check(crit, fun, best, check, left)  # near ρ = 1, φ = 1
             x = best.theta
         elif check.message is not None and (small := small_sds(crit, x)).any():
             check = second_opinion(check, fun, x, lower, crit.upper(), None, small)
@@ -190,6 +198,7 @@ def _unbounded_check(
     fun: Callable[[np.ndarray], float],
     best: OptimizerRecord,
     check: ConvergenceCheck,
+    left: int | None = None,
 ) -> tuple[OptimizerRecord, ConvergenceCheck]:
     """A structured fit's failed check judged again in the unbounded coordinates (log sd,
     atanh ρ, atanh φ of an AR(1) correlation: :func:`..unbounded.second_opinion`), after BOBYQA
@@ -199,7 +208,12 @@ def _unbounded_check(
     with a residual AR(1): 1e-3 relative short in θ, 3.4e-6 in ℓ)."""
     ratio = unit_ratio_entries(crit)
     lower, upper = crit.lower(), crit.upper()
-    found = unbounded(fun, best.theta, lower, upper, UNBOUNDED_CHECK_EVALS, None, ratio)
+    evals = UNBOUNDED_CHECK_EVALS if left is None else min(UNBOUNDED_CHECK_EVALS, left)
+    found = (
+        unbounded(fun, best.theta, lower, upper, evals, None, ratio, budget=left)
+        if evals > 0
+        else None
+    )
     if found is not None and found.converged and found.objective < best.objective:
         best = replace(best, theta=found.theta, objective=found.objective)
         check = check_convergence(fun, found.theta, lower, ridge=flat(crit, found.theta))

@@ -158,9 +158,11 @@ def probed(
         level = early.level
     interior: set[int] = set()  # released: not probed again in the sub-problems
     while cand:
+        left = max_evals - spent - len(cand) - 1  # the tests' evaluations kept aside
+        if left <= 0:  # no sub-problem (nor its tests) past max_evals (budget.py)
+            break
         floor = _at(cand, level)
         sub_model, x0, mapped = _referred(model, start.theta, layout, floor, interior)
-        left = max(1, max_evals - spent)
         try:
             sub = fit_one(sub_model, x0, left, True)
         except Moved as later:  # more strata running off in the sub-problem
@@ -261,7 +263,7 @@ def _interior(
     largest = float(np.max(np.delete(free.deltas(x[n_theta + nc :]), cand)))
     with single_threaded():
         crit = ResidualCriterion(terms, X, y, other)
-        found = tiny_interior.search(crit, reml, x, cols, largest, limit, max(1, max_evals - spent))
+        found = tiny_interior.search(crit, reml, x, cols, largest, limit, max_evals - spent)
     spent += found.evaluations
     if found.x is None:
         return None
@@ -351,11 +353,11 @@ def _free(
     part = _ident(model)
     deltas = part.deltas(model.split(start.theta[len(start.theta) - model.size :])[1])
     if not deltas[part.reference] < VANISHED * deltas.max():
-        fit = fit_one(model, start.theta, max(1, max_evals - counted.evaluations), False)
+        fit = fit_one(model, start.theta, max(0, max_evals - counted.evaluations), False)
         total = counted.evaluations + fit.record.evaluations
         return replace(fit, record=replace(fit.record, evaluations=total))
     layout = ThetaLayout(tuple(terms)) if terms else None
     other, x0, mapped = _referred(model, start.theta, layout, {}, set())
-    fit = fit_one(other, x0, max(1, max_evals - counted.evaluations), False)
+    fit = fit_one(other, x0, max(0, max_evals - counted.evaluations), False)
     back = _back(mapped, _ident(other), part)
     return mapped_back(fit, counted, model, back, terms, X, y, names, vanishes=False)

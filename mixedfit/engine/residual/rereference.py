@@ -66,7 +66,7 @@ def reference_vanished(
         return first
     other, x0, back = there
     total = first.record.evaluations
-    second = fit_one(other, x0, max(1, max_evals - total))
+    second = fit_one(other, x0, max(0, max_evals - total))  # none left: at x0
     if not second.objective < first.objective:  # the first went further: warn there
         n = len(first.theta)
         held = vanished.settled(first.model, n, first.record.theta)
@@ -192,9 +192,9 @@ def _followed(
     level, spent, start = fit.objective, 0, x0
     for round_ in range(TAIL_ROUNDS):
         left = max_evals - fit.record.evaluations - spent
-        if round_ and left < 1:
+        if left < 1:  # none run past max_evals (budget.py): still falling
             return best, spent, True
-        refit = fit_one(tail.other, start, max(1, left))
+        refit = fit_one(tail.other, start, left)
         spent += refit.record.evaluations
         # a refit run up to an AR(1) edge is edge_check's (edge.py) to judge from ``fit``: the
         # criterion is rounding there (rv15 seed 17: path and attained ℓ 0.006 apart, R's edge

@@ -69,6 +69,9 @@ HIGH = 0.1
 falling, :func:`.reference.candidates`)."""
 XATOL = 1e-2
 """The 1-D search's tolerance on η (the Newton steps finish)."""
+SCALAR_EVALS = 500
+"""The most evaluations of the 1-D search (SciPy's default for its bounded method), fewer
+where the budget left is smaller."""
 SCALED_EVALS = 5_000
 """The most evaluations of BOBYQA in scaled coordinates before the Newton steps."""
 NEWTON_STEPS = 6
@@ -116,15 +119,16 @@ def search(
     z = np.array(x, dtype=float)
     low, high = math.log(LOW * largest), math.log(HIGH * largest)
     for c in cols:
+        if spent[0] >= budget:  # none past max_evals (budget.py)
+            return Interior(None, math.inf, spent[0])
 
         def along(eta: float, c: int = c) -> float:
             moved = z.copy()
             moved[c] = eta
             return fun(moved)
 
-        found = minimize_scalar(
-            along, bounds=(low, high), method="bounded", options={"xatol": XATOL}
-        )
+        options = {"xatol": XATOL, "maxiter": min(SCALAR_EVALS, budget - spent[0])}
+        found = minimize_scalar(along, bounds=(low, high), method="bounded", options=options)
         if not found.x > low + 1.0:  # runs to the floor: the limit's
             return Interior(None, math.inf, spent[0])
         z[c] = found.x

@@ -1,0 +1,103 @@
+"""The shared evaluation budget of a residual-covariance fit (``max_evals``, issue 12).
+
+Every stage of :func:`.fit.fit_residual` (the first fit, the restarts, the reference's tail, the
+limits, the partial limits, the edges, the relabelled refit) draws on one budget: its
+``max_evals`` caps the evaluations of all of them together. A stage given nothing left does not
+run (:func:`at_start`: a fit given no evaluations is the fit at its start, unconverged), and a
+fit whose stages spent the budget is reported unconverged with a ConvergenceWarning that quotes
+the user's ``max_evals`` (:func:`exhausted`). Review rv23: toep ML 3 (order ab) at
+max_evals = 20,000 returned ℓ 0.7311759, 0.008 below the optimum 0.7391635, converged and
+without a warning (the partial limits' refit was cut by the budget left, silently); LOW-3: a
+one-evaluation refit ran at 20,001; LOW-5: the refit's cut quoted its own leftover budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from ..optimize import OptimizerRecord
+from .criterion import ResidualCriterion
+from .result import ResidualFit
+
+__all__ = ["EXHAUSTED", "at_start", "exhausted", "unfinished"]
+
+EXHAUSTED = "maximum number of evaluations reached"
+"""The optimizer's own message at its budget (:mod:`..optimize`), which starts
+:func:`exhausted`'s."""
+
+_QUOTED = re.compile(r"max_evals=\d+")
+_COUNTED = re.compile(r"\d+ evaluations over all starts and restarts")
+
+
+def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
+    """``fit`` unconverged when its evaluations over all stages reached ``max_evals`` (a stage
+    stopped because the shared budget ran out: the best point found is reported, and a higher
+    optimum may be left unfound), its message saying so; a cap message of a stage quoting
+    another budget (the relabelled refit's leftover) restated with the fit's total and the
+    user's ``max_evals``; ``fit`` as it is below the budget.
+
+    Parameters
+    ----------
+    fit : ResidualFit
+    max_evals : int
+        The budget the caller was given (the user's, at the outermost call).
+
+    Returns
+    -------
+    ResidualFit
+    """
+    record = fit.record
+    total = record.evaluations
+    if total < max_evals:
+        return fit
+    if not record.converged and "max_evals" in record.message:
+        text = _QUOTED.sub(f"max_evals={max_evals}", record.message)
+        text = _COUNTED.sub(f"{total} evaluations over all starts and restarts", text)
+        if text == record.message:
+            return fit
+        return replace(fit, record=replace(record, message=text))
+    said = (
+        f"{EXHAUSTED}: the fit's stages spent {total} evaluations in all (max_evals="
+        f"{max_evals}), the last of them cut by the budget; the best point found is reported "
+        "and a higher optimum may be left unfound; raise max_evals"
+    )
+    keep = not record.converged and record.message != EXHAUSTED  # (not said twice)
+    text = f"{record.message}; {said}" if keep else said
+    return replace(fit, record=replace(record, converged=False, message=text))
+
+
+def unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:
+    """``fit`` with its record unconverged and ``message`` (the restarts' search cut by
+    max_evals: :func:`.multistart.restarted`) added, for a ConvergenceWarning; as it is without
+    one or where its message says so already."""
+    record = fit.record
+    if message is None or "max_evals" in record.message:
+        return fit
+    text = message if record.converged else f"{record.message}; {message}"
+    return replace(fit, record=replace(record, converged=False, message=text))
+
+
+def at_start(crit: ResidualCriterion, x0: np.ndarray, reml: bool) -> OptimizerRecord:
+    """The record of an optimization given no evaluations: at its start x0 (its criterion not
+    counted, as :func:`..optimize.minimize_theta`'s check of its start; inf where it cannot be
+    computed), unconverged."""
+    x0 = np.asarray(x0, dtype=float)
+    try:
+        objective = float(crit.objective(x0, reml))
+    except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
+        objective = math.inf
+    return OptimizerRecord(
+        method="none (no evaluations left)",
+        evaluations=0,
+        objective=objective if math.isfinite(objective) else math.inf,
+        theta=x0,
+        theta_start=x0,
+        gradient=None,
+        converged=False,
+        message=EXHAUSTED,
+        seconds=0.0,
+    )
