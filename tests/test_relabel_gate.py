@@ -30,7 +30,7 @@ import pytest
 
 import mixedfit as mf
 import mixedfit.engine.residual.fit as residual_fit
-from mixedfit.engine.residual import relabel, tiny_interior
+from mixedfit.engine.residual import budget, relabel, tiny_interior
 
 REF = Path(__file__).parent / "reference" / "relabel_gate"
 FORMULA = "y ~ x + visit"
@@ -122,12 +122,12 @@ def test_tiny_interior_fit_is_not_refitted_after_a_cut(
 ) -> None:
     """LOW-6: a fit of tiny_interior's Newton steps (made here at the VarIdent fit's point,
     whose reference is small enough for a refit) whose record's message the restarts' cut
-    extended (:func:`.fit._unfinished`) is still not refitted."""
+    extended (:func:`.budget.unfinished`) is still not refitted."""
     _, seen = varident
     fit, terms, X, y, _, names = seen["args"]
     record = replace(fit.record, converged=True, message=tiny_interior.MESSAGE)
     newton = tiny_interior.reported(record, fit.model, terms, X, y, fit.reml, names)
-    cut = residual_fit._unfinished(newton, "the restarts were cut by max_evals=1")
+    cut = budget.unfinished(newton, "the restarts were cut by max_evals=1")
     assert cut.record.message != tiny_interior.MESSAGE  # the text compared before
     refits: list[Any] = []
 
