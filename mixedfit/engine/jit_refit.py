@@ -13,13 +13,11 @@ comparisons, so θ̂ is the Python path's bit for bit; β̂ and σ̂ agree to ro
 response to it (``done`` False: :meth:`.refit.ResponseRefits.fit`) wherever that path would do
 more or the verdict is close: a start where the criterion is not finite, no convergence
 reported by NLopt, a derivative check that may flag the fit (derivatives not finite, a pivot of
-H within rounding of 0, a scaled gradient above half lme4's tolerance), or a second start that
-should follow (lme4's plain start after a failed check).
-
+H within rounding of 0, a scaled gradient above half lme4's tolerance), a Newton step that may
+follow (:mod:`.newton`) or a second start that should (lme4's plain start after a failed check).
 The kernel's criterion and NLopt's objective are C functions of :mod:`.jit_kernel` called by
 address: cached compiled code here calls no compiled function of another file
-(``tests/test_house.py``), so an edit of the kernel never leaves a stale copy of it here.
-"""
+(``tests/test_house.py``), so an edit of the kernel never leaves a stale copy of it here."""
 
 from __future__ import annotations
 
@@ -67,9 +65,8 @@ _LLVM = {"p": _I8P, "i": ir.IntType(32), "d": ir.DoubleType(), "v": ir.VoidType(
 
 
 def _signature(codes: str) -> tuple[Any, Any]:
-    """The numba signature and code generator of a call of the C function at an address whose
-    return and parameter types are ``codes`` ('p' a pointer, passed and returned as int64;
-    'i' an int, passed as int64; 'd' a double; 'v' void)."""
+    """The numba signature and code generator of a call of the C function at an address of
+    types ``codes`` (return, then parameters: 'p' pointer, 'i' int (as int64), 'd', 'v' void)."""
     ret, params = codes[0], codes[1:]
     out: Any = {"p": types.int64, "i": types.int32, "d": types.float64, "v": types.none}[ret]
     sig = out(types.int64, *[types.float64 if c == "d" else types.int64 for c in params])
@@ -194,10 +191,12 @@ def _derivatives(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> Any:  # 
 
 
 @njit(cache=True, error_model="numpy")
-def _check_passes(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> bool:  # pragma: no cover
+def _check_passes(
+    fns: Any, x: Any, lower: Any, f0: float, meta: Any, ftol: float
+) -> bool:  # pragma: no cover - compiled
     """True if lme4's derivative check (.convergence.check_convergence) surely gives no
-    message at ``x``; False if it may give one (the Python path then decides: also the
-    numpy path's second verdict, .lmm's check_at)."""
+    message at ``x`` and .newton takes no step (½ g'H⁻¹g within half of ``ftol``·|f0|); False
+    if either may (the Python path decides: also the numpy path's second verdict)."""
     grad, hess = _derivatives(fns, x, lower, f0, meta)
     free = np.flatnonzero(~(np.isfinite(lower) & (x - lower < _DELTA)))
     k = free.shape[0]
@@ -244,7 +243,10 @@ def _check_passes(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> bool:  
         z[i] = t / C[i, i]
         if not abs(z[i]) <= _SAFE_SCALED:
             return False
-    return True
+    gain = 0.0  # .newton's predicted decrease: above half its threshold, the Python way
+    for i in range(k):
+        gain += g[i] * z[i]
+    return 0.5 * gain <= 0.5 * ftol * abs(f0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -317,7 +319,7 @@ def _fit(
     ok, fmin, count = _minimize(fns, start, lower, meta, state, settings, max_evals, theta)
     if not ok or not fmin < _PENALTY:  # (the check would evaluate f(θ̂) itself)
         return False
-    if check and not _check_passes(fns, theta, lower, fmin, meta):
+    if check and not _check_passes(fns, theta, lower, fmin, meta, settings[0]):
         return False
     suspect = False  # .restart.on_boundary (the check passed)
     for i in range(theta.shape[0]):
@@ -335,7 +337,7 @@ def _fit(
         return False
     if f < fmin - _RESTART_GAIN:
         theta[:] = trial
-        if check and not (f < _PENALTY and _check_passes(fns, theta, lower, f, meta)):
+        if check and not (f < _PENALTY and _check_passes(fns, theta, lower, f, meta, settings[0])):
             return False
     return True
 
