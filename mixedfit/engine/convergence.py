@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import lapack
@@ -41,6 +41,8 @@ class ConvergenceCheck:
         max |H⁻¹ g| over the free parameters (NaN if H is not positive definite).
     message : str or None
         Why the fit may not have converged, or None.
+    value : float
+        The criterion at the check's point as its differences used it (NaN if not given).
     """
 
     gradient: np.ndarray
@@ -48,6 +50,7 @@ class ConvergenceCheck:
     free: np.ndarray
     scaled_gradient: float
     message: str | None
+    value: float = math.nan
 
 
 def derivatives(
@@ -65,7 +68,7 @@ def derivatives(
     evaluated (the compiled kernel's batch, :meth:`.jit.CompiledCriterion.many`: one call for
     all points).
     """
-    grad, hess = _derivative_lists(fun, x, lower, f0, many)
+    grad, hess, _ = _derivative_lists(fun, x, lower, f0, many)
     m = len(grad)
     return np.array(grad, dtype=float), np.array(hess, dtype=float).reshape(m, m)
 
@@ -76,9 +79,9 @@ def _derivative_lists(
     lower: np.ndarray,
     f0: float | None,
     many: Callable[[np.ndarray], np.ndarray] | None,
-) -> tuple[list[float], list[list[float]]]:
+) -> tuple[list[float], list[list[float]], float]:
     """:func:`derivatives` as Python lists (the arithmetic in floats: a few × a few entries,
-    where numpy's per-element indexing costs more than the arithmetic)."""
+    where numpy's per-element indexing costs more than the arithmetic), and f(x)."""
     m, h = len(x), _DELTA
     feasible = (x - h >= lower).tolist()
     # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
@@ -110,7 +113,7 @@ def _derivative_lists(
                 continue
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
             hess[i][j] = hess[j][i] = value / (2 * h * h)
-    return grad, hess
+    return grad, hess, f0
 
 
 @functools.lru_cache(maxsize=64)
@@ -166,8 +169,8 @@ def check_convergence(
     ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
     complement. ``f0``, ``many``: as for :func:`derivatives`."""
-    grad_list, hess_list = _derivative_lists(fun, theta, lower, f0, many)
-    return verdict(grad_list, hess_list, theta, lower, ridge)
+    grad_list, hess_list, value = _derivative_lists(fun, theta, lower, f0, many)
+    return replace(verdict(grad_list, hess_list, theta, lower, ridge), value=value)
 
 
 def verdict(
