@@ -32,7 +32,10 @@ compiled = pytest.mark.skipif(not jit.enabled(), reason="numba not available")
 def _check(g, H, free=None, message=None, value=100.0):
     g, H = np.asarray(g, float), np.asarray(H, float)
     free = np.ones(len(g), bool) if free is None else np.asarray(free)
-    return ConvergenceCheck(g, H, free, 0.0, message, value)
+    Hf = H[np.ix_(free, free)]  # the scaled gradient as .convergence.verdict gives it
+    pd = bool(np.all(np.linalg.eigvalsh(Hf) > 0))
+    scaled = float(np.max(np.abs(np.linalg.solve(Hf, g[free])))) if pd else np.nan
+    return ConvergenceCheck(g, H, free, scaled, message, value)
 
 
 def _record(theta, objective):

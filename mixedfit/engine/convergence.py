@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import lapack
@@ -170,7 +170,7 @@ def check_convergence(
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
     complement. ``f0``, ``many``: as for :func:`derivatives`."""
     grad_list, hess_list, value = _derivative_lists(fun, theta, lower, f0, many)
-    return replace(verdict(grad_list, hess_list, theta, lower, ridge), value=value)
+    return verdict(grad_list, hess_list, theta, lower, ridge, value=value)
 
 
 def verdict(
@@ -180,11 +180,12 @@ def verdict(
     lower: np.ndarray,
     ridge: np.ndarray | None = None,
     arrays: tuple[np.ndarray, np.ndarray] | None = None,
+    value: float = math.nan,
 ) -> ConvergenceCheck:
     """:func:`check_convergence` from the derivatives at ``theta`` (as :func:`derivatives`
     gives them, in lists: NaN where not evaluable or, off the diagonal, beside a bound);
     ``arrays``: the same gradient and Hessian as arrays (m,) and (m, m) if at hand (kept in the
-    check as they are)."""
+    check as they are); ``value``: the criterion at ``theta`` (the check's ``value``)."""
     m = len(grad_list)
     if arrays is None:
         grad = np.array(grad_list, dtype=float)
@@ -199,7 +200,7 @@ def verdict(
     free = np.array([not b for b in bounded], dtype=bool).reshape(m)
     kept = [i for i, b in enumerate(bounded) if not b]
     if not kept:
-        return ConvergenceCheck(grad, hess, free, 0.0, None)
+        return ConvergenceCheck(grad, hess, free, 0.0, None, value)
     if ridge is not None and len(kept) > 1 and np.linalg.norm(ridge[free]) > 0:
         Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
         g, H = Q.T @ grad[free], Q.T @ hess[free][:, free] @ Q
@@ -216,7 +217,7 @@ def verdict(
             "the model may not have converged: the criterion's derivatives could not "
             "be evaluated at the optimum"
         )
-        return ConvergenceCheck(grad, hess, free, math.nan, failed)
+        return ConvergenceCheck(grad, hess, free, math.nan, failed, value)
     C, info = lapack.dpotrf(H, lower=1)  # LAPACK directly: H is a few × a few
     if info != 0:
         # A flat criterion (e.g. θ just off the boundary) has a noise Hessian but no gradient:
@@ -228,7 +229,7 @@ def verdict(
                 "the model failed to converge: the Hessian at the optimum is not positive "
                 f"definite and max|gradient| = {worst:.3g}"
             )
-        return ConvergenceCheck(grad, hess, free, math.nan, flat)
+        return ConvergenceCheck(grad, hess, free, math.nan, flat, value)
     step = lapack.dpotrs(C, g, lower=1)[0].tolist()  # H⁻¹g from the Cholesky factor
     # max |H⁻¹g| in floats, NaN if any is (as np.max): the same value
     scaled = math.nan if any(v != v for v in step) else max(map(abs, step))
@@ -238,4 +239,4 @@ def verdict(
             f"the model failed to converge: max|scaled gradient| = {scaled:.3g} "
             f"(tolerance {GRADIENT_TOL})"
         )
-    return ConvergenceCheck(grad, hess, free, scaled, message)
+    return ConvergenceCheck(grad, hess, free, scaled, message, value)

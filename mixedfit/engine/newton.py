@@ -55,8 +55,9 @@ def newton_trial(
     -------
     ndarray, shape (m,), or None
     """
-    if check is None or check.message is not None or not math.isfinite(check.value):
+    if not _premature(check):
         return None
+    assert check is not None
     free = np.flatnonzero(check.free).tolist()
     k = len(free)
     grad, hess = check.gradient.tolist(), check.hessian.tolist()
@@ -99,6 +100,17 @@ def newton_trial(
         step = float(trial[i]) - z[a]
         trial[i] = step if step >= lower[i] else lower[i]
     return trial
+
+
+def _premature(check: ConvergenceCheck | None) -> bool:
+    """False where :func:`newton_trial` surely takes no step (cheaply, on every fit): no
+    check, a message, no value, or a bound on the predicted decrease, ½ Σ|gᵢ| max|H⁻¹g| with
+    the check's scaled gradient (LAPACK's H⁻¹g, which differs from the step's by rounding:
+    half the threshold), at most half the threshold."""
+    if check is None or check.message is not None or not math.isfinite(check.value):
+        return False
+    bound = 0.5 * check.scaled_gradient * sum(map(abs, check.gradient.tolist()))
+    return not bound <= 0.5 * FIT_TOLERANCES["ftol_rel"] * abs(check.value)
 
 
 def polish(
@@ -164,7 +176,7 @@ def polish_fit(
     factor's criterion at the mapped θ (the centred one where the columns cancel), as
     :func:`.lmm._minimize_centred`; a kept step's optimum is added to them. No step for
     structured terms (their check is judged off a ridge) nor at the evaluation limit."""
-    if check is None or factor.layout.structured or record.evaluations + 2 >= max_evals:
+    if not _premature(check) or factor.layout.structured or record.evaluations + 2 >= max_evals:
         return record
     criteria, optima = optimizers
     centred = criteria.get(record.theta.tobytes())

@@ -74,7 +74,7 @@ class SecondStarts:
         self.unstepped = {}
         for i, s in enumerate(finished):
             theta = self._mapped(out.theta[s]) if many[1][i] else many[0][i]
-            unstepped = self._before(out, s, theta)
+            unstepped = self._before(out, int(s), theta)
             if theta is None or unstepped is None:
                 out.done[s] = False
                 continue
@@ -115,7 +115,7 @@ class SecondStarts:
             f1 = self.objective(int(s), self.unstepped.get(int(s), keep[0]))
             trial = self._mapped(out.theta[s]) if out.done[s] else None
             # the records compared are the optimizations' (the winner's step follows)
-            unstepped = self._before(out, s, trial) if trial is not None else None
+            unstepped = self._before(out, int(s), trial) if trial is not None else None
             f2 = np.nan if unstepped is None else self.objective(int(s), unstepped)
             if not (np.isfinite(f1) and np.isfinite(f2)):
                 out.done[s] = False  # the Python path would optimize the original columns
