@@ -252,7 +252,8 @@ def test_check_verdict_follows_lme4s_check():
         f0 = criterion(theta)
         check = convergence.check_convergence(criterion, theta, lower)
         assert (check.message is None) == passes
-        assert jit_refit._check_passes(fns, theta, lower, f0, meta) == passes
+        ftol, step = refit_module._TOLERANCES[0], np.empty(len(theta))  # (.newton's step)
+        assert (jit_refit._check_passes(fns, theta, lower, f0, meta, ftol, step) != 0) == passes
 
 
 def test_loop_constants_are_the_python_paths():

@@ -242,7 +242,8 @@ class _Run:
 
     def _check(self, theta: np.ndarray, f0: float) -> ConvergenceCheck:
         grad, hess = self.module._derivatives(self.fns, theta, self.lower, f0, self.meta)
-        check = verdict(grad.tolist(), hess.tolist(), theta, self.lower, arrays=(grad, hess))
+        arrays = (grad, hess)  # (f0: .newton's step is judged against it)
+        check = verdict(grad.tolist(), hess.tolist(), theta, self.lower, arrays=arrays, value=f0)
         if check.message is not None:
             raise _PythonPathError  # the numpy path's second verdict (.lmm)
         return check

@@ -41,6 +41,8 @@ class ConvergenceCheck:
         max |H⁻¹ g| over the free parameters (NaN if H is not positive definite).
     message : str or None
         Why the fit may not have converged, or None.
+    value : float
+        The criterion at the check's point as its differences used it (NaN if not given).
     """
 
     gradient: np.ndarray
@@ -48,6 +50,7 @@ class ConvergenceCheck:
     free: np.ndarray
     scaled_gradient: float
     message: str | None
+    value: float = math.nan
 
 
 def derivatives(
@@ -65,7 +68,7 @@ def derivatives(
     evaluated (the compiled kernel's batch, :meth:`.jit.CompiledCriterion.many`: one call for
     all points).
     """
-    grad, hess = _derivative_lists(fun, x, lower, f0, many)
+    grad, hess, _ = _derivative_lists(fun, x, lower, f0, many)
     m = len(grad)
     return np.array(grad, dtype=float), np.array(hess, dtype=float).reshape(m, m)
 
@@ -76,9 +79,9 @@ def _derivative_lists(
     lower: np.ndarray,
     f0: float | None,
     many: Callable[[np.ndarray], np.ndarray] | None,
-) -> tuple[list[float], list[list[float]]]:
+) -> tuple[list[float], list[list[float]], float]:
     """:func:`derivatives` as Python lists (the arithmetic in floats: a few × a few entries,
-    where numpy's per-element indexing costs more than the arithmetic)."""
+    where numpy's per-element indexing costs more than the arithmetic), and f(x)."""
     m, h = len(x), _DELTA
     feasible = (x - h >= lower).tolist()
     # x + 0 is x and x + (−h) is x − h: the points of x ± h eᵢ etc., bit for bit
@@ -110,7 +113,7 @@ def _derivative_lists(
                 continue
             value = both - up[i] - down[i] - up[j] - down[j] + 2 * f0
             hess[i][j] = hess[j][i] = value / (2 * h * h)
-    return grad, hess
+    return grad, hess, f0
 
 
 @functools.lru_cache(maxsize=64)
@@ -166,8 +169,8 @@ def check_convergence(
     ``ridge``: a direction along which the criterion is constant (a ridge of a non-identified
     split, :mod:`.ridge`); the gradient and Hessian are then judged on its orthogonal
     complement. ``f0``, ``many``: as for :func:`derivatives`."""
-    grad_list, hess_list = _derivative_lists(fun, theta, lower, f0, many)
-    return verdict(grad_list, hess_list, theta, lower, ridge)
+    grad_list, hess_list, value = _derivative_lists(fun, theta, lower, f0, many)
+    return verdict(grad_list, hess_list, theta, lower, ridge, value=value)
 
 
 def verdict(
@@ -177,11 +180,12 @@ def verdict(
     lower: np.ndarray,
     ridge: np.ndarray | None = None,
     arrays: tuple[np.ndarray, np.ndarray] | None = None,
+    value: float = math.nan,
 ) -> ConvergenceCheck:
     """:func:`check_convergence` from the derivatives at ``theta`` (as :func:`derivatives`
     gives them, in lists: NaN where not evaluable or, off the diagonal, beside a bound);
     ``arrays``: the same gradient and Hessian as arrays (m,) and (m, m) if at hand (kept in the
-    check as they are)."""
+    check as they are); ``value``: the criterion at ``theta`` (the check's ``value``)."""
     m = len(grad_list)
     if arrays is None:
         grad = np.array(grad_list, dtype=float)
@@ -196,7 +200,7 @@ def verdict(
     free = np.array([not b for b in bounded], dtype=bool).reshape(m)
     kept = [i for i, b in enumerate(bounded) if not b]
     if not kept:
-        return ConvergenceCheck(grad, hess, free, 0.0, None)
+        return ConvergenceCheck(grad, hess, free, 0.0, None, value)
     if ridge is not None and len(kept) > 1 and np.linalg.norm(ridge[free]) > 0:
         Q = np.linalg.qr(ridge[free].reshape(-1, 1), mode="complete")[0][:, 1:]
         g, H = Q.T @ grad[free], Q.T @ hess[free][:, free] @ Q
@@ -213,7 +217,7 @@ def verdict(
             "the model may not have converged: the criterion's derivatives could not "
             "be evaluated at the optimum"
         )
-        return ConvergenceCheck(grad, hess, free, math.nan, failed)
+        return ConvergenceCheck(grad, hess, free, math.nan, failed, value)
     C, info = lapack.dpotrf(H, lower=1)  # LAPACK directly: H is a few × a few
     if info != 0:
         # A flat criterion (e.g. θ just off the boundary) has a noise Hessian but no gradient:
@@ -225,7 +229,7 @@ def verdict(
                 "the model failed to converge: the Hessian at the optimum is not positive "
                 f"definite and max|gradient| = {worst:.3g}"
             )
-        return ConvergenceCheck(grad, hess, free, math.nan, flat)
+        return ConvergenceCheck(grad, hess, free, math.nan, flat, value)
     step = lapack.dpotrs(C, g, lower=1)[0].tolist()  # H⁻¹g from the Cholesky factor
     # max |H⁻¹g| in floats, NaN if any is (as np.max): the same value
     scaled = math.nan if any(v != v for v in step) else max(map(abs, step))
@@ -235,4 +239,4 @@ def verdict(
             f"the model failed to converge: max|scaled gradient| = {scaled:.3g} "
             f"(tolerance {GRADIENT_TOL})"
         )
-    return ConvergenceCheck(grad, hess, free, scaled, message)
+    return ConvergenceCheck(grad, hess, free, scaled, message, value)

@@ -13,13 +13,11 @@ comparisons, so θ̂ is the Python path's bit for bit; β̂ and σ̂ agree to ro
 response to it (``done`` False: :meth:`.refit.ResponseRefits.fit`) wherever that path would do
 more or the verdict is close: a start where the criterion is not finite, no convergence
 reported by NLopt, a derivative check that may flag the fit (derivatives not finite, a pivot of
-H within rounding of 0, a scaled gradient above half lme4's tolerance), or a second start that
-should follow (lme4's plain start after a failed check).
-
+H within rounding of 0, a scaled gradient above half lme4's tolerance), a Newton step that may
+follow (:mod:`.newton`) or a second start that should (lme4's plain start after a failed check).
 The kernel's criterion and NLopt's objective are C functions of :mod:`.jit_kernel` called by
 address: cached compiled code here calls no compiled function of another file
-(``tests/test_house.py``), so an edit of the kernel never leaves a stale copy of it here.
-"""
+(``tests/test_house.py``), so an edit of the kernel never leaves a stale copy of it here."""
 
 from __future__ import annotations
 
@@ -67,9 +65,8 @@ _LLVM = {"p": _I8P, "i": ir.IntType(32), "d": ir.DoubleType(), "v": ir.VoidType(
 
 
 def _signature(codes: str) -> tuple[Any, Any]:
-    """The numba signature and code generator of a call of the C function at an address whose
-    return and parameter types are ``codes`` ('p' a pointer, passed and returned as int64;
-    'i' an int, passed as int64; 'd' a double; 'v' void)."""
+    """The numba signature and code generator of a call of the C function at an address of
+    types ``codes`` (return, then parameters: 'p' pointer, 'i' int (as int64), 'd', 'v' void)."""
     ret, params = codes[0], codes[1:]
     out: Any = {"p": types.int64, "i": types.int32, "d": types.float64, "v": types.none}[ret]
     sig = out(types.int64, *[types.float64 if c == "d" else types.int64 for c in params])
@@ -125,13 +122,7 @@ def _criterion(fns: Any, x: Any, meta: Any) -> float:  # pragma: no cover - comp
 
 @njit(cache=True, error_model="numpy")
 def _bobyqa(
-    fns: Any,
-    x: Any,
-    lower: Any,
-    step: Any,
-    meta: Any,
-    settings: Any,
-    max_evals: int,
+    fns: Any, x: Any, lower: Any, step: Any, meta: Any, settings: Any, max_evals: int
 ) -> int:  # pragma: no cover - compiled
     """NLopt's BOBYQA from ``x`` (overwritten) as .jit_nlopt.NativeBobyqa.run sets it up;
     NLopt's result code (-99: not created)."""
@@ -194,25 +185,28 @@ def _derivatives(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> Any:  # 
 
 
 @njit(cache=True, error_model="numpy")
-def _check_passes(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> bool:  # pragma: no cover
-    """True if lme4's derivative check (.convergence.check_convergence) surely gives no
-    message at ``x``; False if it may give one (the Python path then decides: also the
-    numpy path's second verdict, .lmm's check_at)."""
+def _check_passes(
+    fns: Any, x: Any, lower: Any, f0: float, meta: Any, ftol: float, step: Any
+) -> int:  # pragma: no cover - compiled
+    """1 if lme4's derivative check (.convergence.check_convergence) surely gives no message at
+    ``x``, 2 if also .newton steps (H⁻¹g into ``step`` for the free entries, NaN elsewhere:
+    its arithmetic), 0 if the check may flag the fit (the Python path decides: also the numpy
+    path's second verdict, .lmm's check_at)."""
     grad, hess = _derivatives(fns, x, lower, f0, meta)
     free = np.flatnonzero(~(np.isfinite(lower) & (x - lower < _DELTA)))
     k = free.shape[0]
     if k == 0:
-        return True
+        return 1
     g, H = grad[free], np.empty((k, k))
     scale, steepest = 0.0, 0.0
     for a in range(k):
         if not math.isfinite(g[a]):
-            return False  # "could not be evaluated"
+            return 0  # "could not be evaluated"
         steepest = max(steepest, abs(g[a]))
         for b in range(k):
             H[a, b] = hess[free[a], free[b]]
             if not math.isfinite(H[a, b]):
-                return False
+                return 0
             scale = max(scale, abs(H[a, b]))
     # LAPACK's Cholesky decides what follows; a pivot within rounding of 0 is undecided
     C = np.zeros((k, k))
@@ -221,9 +215,9 @@ def _check_passes(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> bool:  
         for c in range(j):
             t -= C[j, c] * C[j, c]
         if t < -_SAFE_PIVOT * scale:  # not positive definite: a message iff max|g| > tol
-            return steepest <= _SAFE_SCALED
+            return 1 if steepest <= _SAFE_SCALED else 0
         if not t > _SAFE_PIVOT * scale:
-            return False
+            return 0
         d = math.sqrt(t)
         C[j, j] = d
         for i in range(j + 1, k):
@@ -243,21 +237,23 @@ def _check_passes(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> bool:  
             t -= C[c, i] * z[c]
         z[i] = t / C[i, i]
         if not abs(z[i]) <= _SAFE_SCALED:
-            return False
-    return True
+            return 0
+    gain = 0.0  # .newton.newton_trial's predicted decrease, in its order
+    for i in range(k):
+        gain += g[i] * z[i]
+    if not 0.5 * gain > ftol * abs(f0):
+        return 1
+    step[:] = math.nan
+    for a in range(k):
+        step[free[a]] = z[a]
+    return 2
 
 
 @njit(cache=True, error_model="numpy")
 def _minimize(
-    fns: Any,
-    start: Any,
-    lower: Any,
-    meta: Any,
-    state: Any,
-    settings: Any,
-    max_evals: int,
+    fns: Any, start: Any, lower: Any, meta: Any, state: Any, settings: Any, max_evals: int,
     theta: Any,
-) -> Any:  # pragma: no cover - compiled
+) -> Any:  # pragma: no cover - compiled  # fmt: skip
     """.optimize.minimize_theta from ``start`` with the native BOBYQA, θ̂ into ``theta``:
     (ok, the objective, the evaluations); not ok where the Python path does more (a start
     where the criterion is not finite, no convergence reported)."""
@@ -311,63 +307,66 @@ def _fit(
     max_evals: int,
     check: bool,
     theta: Any,
+    before: Any,
 ) -> bool:  # pragma: no cover - compiled
-    """.lmm.fit_factors' optimization, derivative check and second start (.restart.improve)
-    for an unstructured layout, θ̂ into ``theta``; False where the Python path does more."""
+    """.lmm.fit_factors' optimization, derivative check, second start (.restart.improve) and
+    Newton step (.newton) for an unstructured layout, θ̂ into ``theta`` (before the step into
+    ``before``); False where the Python path does more."""
     ok, fmin, count = _minimize(fns, start, lower, meta, state, settings, max_evals, theta)
     if not ok or not fmin < _PENALTY:  # (the check would evaluate f(θ̂) itself)
         return False
-    if check and not _check_passes(fns, theta, lower, fmin, meta):
+    m, step = theta.shape[0], np.empty(theta.shape[0])
+    passes = _check_passes(fns, theta, lower, fmin, meta, settings[0], step) if check else 1
+    if passes == 0:
         return False
     suspect = False  # .restart.on_boundary (the check passed)
-    for i in range(theta.shape[0]):
+    for i in range(m):
         suspect = suspect or (diagonal[i] and theta[i] < _BOUNDARY)
     tried = True  # the rescaled start is the first one (np.allclose, rtol 1e-12): not again
-    for i in range(theta.shape[0]):
+    for i in range(m):
         x0 = start[i] if start[i] >= lower[i] else lower[i]
         tried = tried and abs(rescaled[i] - x0) <= 1e-12 * abs(x0)
-    if not suspect or tried:  # lme4's start only after a failed check; no structured term
-        return True
-    trial = np.empty_like(theta)
-    budget = max(1, max_evals - count)
-    ok, f, _ = _minimize(fns, rescaled, lower, meta, state, settings, budget, trial)
-    if not ok:
-        return False
-    if f < fmin - _RESTART_GAIN:
-        theta[:] = trial
-        if check and not (f < _PENALTY and _check_passes(fns, theta, lower, f, meta)):
+    if suspect and not tried:  # lme4's start only after a failed check; no structured term
+        trial = np.empty_like(theta)
+        budget = max(1, max_evals - count)
+        ok, f, more = _minimize(fns, rescaled, lower, meta, state, settings, budget, trial)
+        if not ok:
             return False
+        count += more
+        if f < fmin - _RESTART_GAIN:
+            theta[:], fmin = trial, f
+            passes = _check_passes(fns, theta, lower, f, meta, settings[0], step) if check else 1
+            if not f < _PENALTY or passes == 0:
+                return False
+    before[:] = theta
+    if passes != 2:
+        return True
+    if count + 3 >= max_evals:
+        return False  # (.newton: no step at the evaluation limit)
+    x = theta.copy()
+    for i in range(m):
+        if not math.isnan(step[i]):
+            v = theta[i] - step[i]
+            x[i] = v if v >= lower[i] else lower[i]
+    if _criterion(fns, x, meta) < fmin:
+        theta[:] = x
     return True
 
 
 @njit(cache=True, error_model="numpy")
 def refit_batch(
-    fns: Any,
-    meta: Any,
-    state: Any,
-    at0: Any,
-    att: Any,
-    ltt: Any,
-    rows: Any,
-    starts: Any,
-    rescaled: Any,
-    lower: Any,
-    diagonal: Any,
-    settings: Any,
-    sizes: Any,
-    theta: Any,
-    sigma: Any,
-    beta: Any,
-    done: Any,
-) -> None:  # pragma: no cover - compiled
+    fns: Any, meta: Any, state: Any, at0: Any, att: Any, ltt: Any, rows: Any, starts: Any,
+    rescaled: Any, lower: Any, diagonal: Any, settings: Any, sizes: Any, theta: Any,
+    sigma: Any, beta: Any, done: Any, before: Any,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Refit every response of a batch (see the module docstring).
 
     ``rows[s]``: response s's row of A (its Z'y of the first block, then the tail's: the
     other blocks' Z'y, X'y, y'y) written into ``at0``/``att`` (views of the kernel's fbuf);
     ``starts[s]``: its moment start (NaN: none); ``rescaled``: .restart.rescaled_start;
     ``settings``: ftol_rel, ftol_abs, xtol_abs; ``sizes``: max_evals, check (0/1), nre, p,
-    n, reml (0/1). Out: θ̂, σ̂, β̂ of the centred X and ``done`` (False: refit it the Python
-    way)."""
+    n, reml (0/1). Out: θ̂, σ̂, β̂ of the centred X, ``done`` (False: refit it the Python
+    way) and θ̂ before .newton's step (``before``)."""
     m, q0 = at0.shape
     last = m - 1
     max_evals, check, nre, p, n, reml = sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]
@@ -382,7 +381,7 @@ def refit_batch(
             continue
         fitted = _fit(
             fns, starts[s], rescaled, lower, diagonal, meta, state, settings, max_evals,
-            check != 0, theta[s],
+            check != 0, theta[s], before[s],
         )  # fmt: skip
         if not fitted:
             continue

@@ -17,6 +17,7 @@ from .early_limit import watched as early_watched
 from .factor import BlockedFactor
 from .limit_cross_polish import crossed_polish, ray_criteria
 from .limit_gls import limit_solution
+from .newton import polish_fit
 from .optimize import FIT_TOLERANCES, PENALTY, OptimizerRecord, minimize_theta
 from .reparam import centre_fixed
 from .result import EngineFit, _blas_threads
@@ -223,6 +224,8 @@ def fit_factors(
                 boundary_theta=boundary,
                 spent=exhausted,
             )
+        # a premature stop of BOBYQA: one Newton step from the check's derivatives (.newton)
+        record = polish_fit(record, check, factor, evaluate, reml, (criteria, optima), max_evals)
         if layout.structured:
             rest = max_evals - record.evaluations
             if rest > 0:  # none left: the cap holds (the fit warns, unconverged)

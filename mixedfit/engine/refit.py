@@ -56,6 +56,7 @@ class RefitEstimates:
     theta: np.ndarray
     sigma: np.ndarray
     beta: np.ndarray
+    before: np.ndarray  # θ̂ before .newton's step (θ' of centred columns; = θ̂ without one)
 
 
 class ResponseRefits:
@@ -216,6 +217,7 @@ class ResponseRefits:
             np.zeros((self.nsim, m)),
             np.zeros(self.nsim),
             np.zeros((self.nsim, p)),
+            np.zeros((self.nsim, m)),
         )
         batch = _Batch(self, opt, kernel, loop, max_evals)
         firsts = np.full((self.nsim, m), np.nan)  # the first starts (NaN: none)
@@ -280,18 +282,19 @@ class _Batch:
         parts = [Z[:, chosen] for Z in ZtY] + [XtY[:, chosen], yy[None, chosen]]
         rows = np.ascontiguousarray(np.vstack(parts).T)  # the responses' rows of A
         theta, sigma = out.theta[chosen], out.sigma[chosen]
-        beta, done = out.beta[chosen], out.done[chosen]
+        beta, done, before = out.beta[chosen], out.done[chosen], out.before[chosen]
         k = self.kernel
         try:
             self.module.refit_batch(
                 self.fns, self.meta, self.state, k.at0, k.att, k.ltt, rows, starts,
                 self.rescaled, self.lower, self.diagonal, *self.args, theta, sigma, beta, done,
+                before,
             )  # fmt: skip
         except Exception as error:  # failed to compile or load: the Python path
             _loop_failed.append(error)
             return False
         out.theta[chosen], out.sigma[chosen], out.beta[chosen] = theta, sigma, beta
-        out.done[chosen] = done
+        out.done[chosen], out.before[chosen] = done, before
         return True
 
 

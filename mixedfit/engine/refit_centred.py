@@ -62,6 +62,7 @@ class SecondStarts:
         self.starts = starts
         self.run = run
         self.objective = objective
+        self.unstepped: dict[int, np.ndarray] = {}  # θ before .newton's step, where it stepped
 
     def apply(self, out: Any) -> bool:
         """Map the finished refits in ``out`` to θ and settle their second starts in place
@@ -70,13 +71,15 @@ class SecondStarts:
         boundary = []
         finished = np.flatnonzero(out.done)
         many = _to_original_many(self.centring, out.theta[finished])
+        self.unstepped = {}
         for i, s in enumerate(finished):
             theta = self._mapped(out.theta[s]) if many[1][i] else many[0][i]
-            if theta is None:
+            unstepped = self._before(out, int(s), theta)
+            if theta is None or unstepped is None:
                 out.done[s] = False
                 continue
             out.theta[s] = theta
-            if on_boundary(theta, layout):
+            if on_boundary(unstepped, layout):  # (.lmm: the step follows the second starts)
                 boundary.append(int(s))
         if not boundary:
             return True
@@ -109,9 +112,11 @@ class SecondStarts:
             return False
         for i, s in enumerate(chosen):
             keep = (first[0][i], first[1][i], first[2][i])
-            f1 = self.objective(int(s), keep[0])
+            f1 = self.objective(int(s), self.unstepped.get(int(s), keep[0]))
             trial = self._mapped(out.theta[s]) if out.done[s] else None
-            f2 = np.nan if trial is None else self.objective(int(s), trial)
+            # the records compared are the optimizations' (the winner's step follows)
+            unstepped = self._before(out, int(s), trial) if trial is not None else None
+            f2 = np.nan if unstepped is None else self.objective(int(s), unstepped)
             if not (np.isfinite(f1) and np.isfinite(f2)):
                 out.done[s] = False  # the Python path would optimize the original columns
             elif f2 < f1 - restart.RESTART_GAIN:
@@ -119,6 +124,16 @@ class SecondStarts:
             else:
                 out.theta[s], out.sigma[s], out.beta[s] = keep
         return True
+
+    def _before(self, out: Any, s: int, theta: np.ndarray | None) -> np.ndarray | None:
+        """θ of refit ``s`` before the loop's Newton step (``theta``, its mapped θ̂, where it
+        took none); kept in ``unstepped`` where it took one."""
+        if np.array_equal(out.before[s], out.theta[s]):
+            return theta
+        unstepped = self._mapped(out.before[s])
+        if unstepped is not None:
+            self.unstepped[int(s)] = unstepped
+        return unstepped
 
     def _mapped(self, theta_centred: np.ndarray) -> np.ndarray | None:
         """:meth:`.Centring.to_original`, or None where the Python path gets no θ."""

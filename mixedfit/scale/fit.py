@@ -20,6 +20,7 @@ from ..design import Design
 from ..engine import restart
 from ..engine.convergence import MAX_NOBS, ConvergenceCheck, check_convergence
 from ..engine.factor import BlockedFactor
+from ..engine.newton import polish_fit
 from ..engine.optimize import FIT_TOLERANCES, OptimizerRecord, minimize_theta
 from ..engine.result import EngineFit
 from ..engine.reterm import ThetaLayout
@@ -119,6 +120,8 @@ def fit_cross_products(
         check = check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check, as in memory
         record, check = restart.improve(record, check, layout, run, check_at)
+        # a premature stop: one Newton step from the check's derivatives, as in memory
+        record = polish_fit(record, check, factor, lambda _: fun, reml, ({}, {}), max_evals)
         solution = solve(factor, record.theta, reml)
     if progress is not None:
         progress.done("fit")
