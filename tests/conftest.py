@@ -92,55 +92,10 @@ SLOW_FIRST = (
 )
 
 
-# ----------------------------------------------------------------- numba's first compilation
-# The compiled kernels (engine/jit_*.py, numba cache=True) compile on their first call after an
-# installation (~15–30 s of CPU) and are cached in mixedfit's __pycache__ for every later
-# process. In a fresh clone under xdist several processes compiled them at once: the two
-# workers, and the subprocesses of test_crashes, test_docs_build and test_pickle (each loads the
-# cache only if it was written before its first fit). The controller compiles them once, in the
-# background, while the workers collect and run SLOW_FIRST's structured/residual fits (which
-# never call the kernels): a process calling a kernel later loads it from the cache.
-_WARM_UP = """
-import warnings
-import mixedfit as mf
-warnings.simplefilter("ignore")
-d = mf.load_dataset("sleepstudy")
-fit = mf.lmer("Reaction ~ Days + (Days | Subject)", d)
-fit.bootstrap(2, seed=1)
-mf.lmer("Reaction ~ Days + (1 | Subject)", d, reml=False).refit(y=d["Reaction"] + 1.0)
-"""
-_warming: list[Any] = []
-
-
-def _warm_kernels(config: pytest.Config) -> None:
-    """On the xdist controller: compile the kernels in a background process (its outcome does
-    not matter: a process that finds no cache compiles them itself, as before)."""
-    import subprocess
-
-    _warming.append(
-        subprocess.Popen(
-            [sys.executable, "-c", _WARM_UP],
-            cwd=config.rootpath,  # the mixedfit the workers import (python -m pytest: the cwd's)
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    for proc in _warming:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    """Under xdist: schedule files in the collection's order (set by the hook below), and on
-    the controller compile the kernels once, in the background."""
+    """Under xdist: schedule files in the collection's order (set by the hook below)."""
     if getattr(config.option, "dist", "no") != "no":
         config.option.loadscopereorder = False  # (xdist ≥ 3.6 sorts files by their test count)
-        if "PYTEST_XDIST_WORKER" not in os.environ and os.environ.get("MIXEDFIT_JIT") != "0":
-            _warm_kernels(config)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

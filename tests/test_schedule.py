@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from conftest import _WARM_UP, SLOW_FIRST, collect_ignore_glob
+from conftest import SLOW_FIRST, collect_ignore_glob
 
 HERE = Path(__file__).parent
 
@@ -31,12 +31,3 @@ def test_reference_data_scripts_are_not_collected() -> None:
 def test_slow_first_names_existing_test_files() -> None:
     assert [name for name in SLOW_FIRST if not (HERE / name).is_file()] == []
     assert len(set(SLOW_FIRST)) == len(SLOW_FIRST)
-
-
-def test_the_kernels_warm_up_script_runs() -> None:
-    """The script the xdist controller runs in the background to compile the kernels once
-    (its errors are not seen there) runs; numba is importable, so its fits call the kernels."""
-    import mixedfit.engine.jit as jit
-
-    exec(compile(_WARM_UP, "<warm-up>", "exec"), {})
-    assert jit.enabled()
