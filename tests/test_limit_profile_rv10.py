@@ -61,11 +61,16 @@ def _profile(
     return ci, list(seen)
 
 
+REFERENCED = ["sd|subject", "rho|subject", "sd_(Intercept)|subject"]  # R's rows (prof_full.json)
+
+
 @pytest.mark.parametrize("shift", [0.0, 1e4], ids=["rows as given", "y + 1e4"])
 def test_limit_profiles_match_the_dense_model(shift: float) -> None:
-    ci, seen = _profile(_data(shift))
+    # rows as given: every parameter profiled (none warns); y + 1e4: only R's rows (each
+    # profile is its own: σ's and the fixed effects' cost ~40 % of the time, and R holds none)
+    ci, seen = _profile(_data(shift), None if shift == 0.0 else REFERENCED)
     assert not [w for w in seen if issubclass(w.category, ConvergenceWarning)]
-    for name in ("sd|subject", "rho|subject", "sd_(Intercept)|subject"):
+    for name in REFERENCED:
         np.testing.assert_allclose(ci.loc[name].to_numpy(), MODEL[name], atol=2e-5, err_msg=name)
     # never narrower than the σ = 0 limit model's (the equivalent residual fit's) intervals
     limit = {"sd|subject": DENSE["s_limitmodel"], "rho|subject": DENSE["rho_limitmodel"]}
@@ -99,10 +104,12 @@ def test_profiles_beside_a_crossed_term_on_the_crossed_limit_model() -> None:
         warnings.simplefilter("ignore")
         fit = mf.lmer("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", d)
     assert fit._at_limit
+    names = ["sd|subject", "rho|subject", "sd_(Intercept)|subject", "sd_(Intercept)|item"]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        ci = fit.confint(method="profile")
+        # R's rows only: σ's and the fixed effects' profiles (~1/4 of the time) are the same
+        # code at every limit fit, profiled without a warning above ("rows as given")
+        ci = fit.confint(method="profile", parm=names)
     assert not [w for w in seen if issubclass(w.category, (ConvergenceWarning, BoundaryWarning))]
-    names = ["sd|subject", "rho|subject", "sd_(Intercept)|subject", "sd_(Intercept)|item"]
     for name in names:
         np.testing.assert_allclose(ci.loc[name].to_numpy(), dense[name], atol=2e-5, err_msg=name)
