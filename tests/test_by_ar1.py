@@ -1,4 +1,4 @@
-"""AR1(by=) (SAS GROUP=) against R's dense criterion on rv21's three-strata data (issue 12, lane byar1).
+"""AR1(by=) (SAS GROUP=) against R's dense criterion on rv21's three-strata data (issue 12).
 
 The by= model contains ``AR1 & VarIdent(grp)`` (every group's φ equal), so its maximum is at least
 the nested model's −16.6192941 (tests/reference/cov_by_ar1/README.md). mixedfit's criterion agrees
@@ -45,7 +45,10 @@ def _x(fit: ResidualModelFit, point: dict) -> np.ndarray:
     ref = next(g for g in levels if g not in model.variance.names)
     sigma = rsd[ref]
     theta = [s / sigma for s in point["sd"]] + [point["rho"]]
-    u = [phi[g.split(":")[0]] / np.sqrt(1 - phi[g.split(":")[0]] ** 2) for g in model.correlation.names]
+    u = [
+        phi[g.split(":")[0]] / np.sqrt(1 - phi[g.split(":")[0]] ** 2)
+        for g in model.correlation.names
+    ]
     ratios = [np.log(rsd[g] / sigma) for g in model.variance.names]
     return np.array([*theta, *u, *ratios])
 
@@ -54,15 +57,18 @@ def _x(fit: ResidualModelFit, point: dict) -> np.ndarray:
 def test_by_criterion_is_r_dense_one(fit: ResidualModelFit, point: str) -> None:
     """mixedfit's by= criterion at its own fit's point and at the nested optimum (every φ equal)."""
     design = fit._design
-    crit = ResidualCriterion(engine_terms(design), design.X, design.y - design.offset, fit._engine.model)
+    crit = ResidualCriterion(
+        engine_terms(design), design.X, design.y - design.offset, fit._engine.model
+    )
     loglik = -crit.objective(_x(fit, POINTS[point]), True) / 2
     assert loglik == pytest.approx(R["at"][point]["dense"], abs=1e-7)
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12 (lane byar1, open): the by= search stops at −16.7144 (φ_a +0.846), 0.095 below "
-    "R's by= maximum, the nested model's optimum; the AR(1) restarts (multistart.py) are AR1Part's only",
+    reason="issue 12 (lane byar1, open): the by= search stops at −16.7144 (φ_a +0.846), "
+    "0.095 below R's by= maximum, the nested model's optimum; the AR(1) restarts "
+    "(multistart.py) are AR1Part's only",
 )
 def test_by_fit_reaches_r_maximum(fit: ResidualModelFit) -> None:
     assert fit.loglik >= R["best"] - 1e-6
