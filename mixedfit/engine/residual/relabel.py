@@ -74,7 +74,7 @@ def with_largest(
     a heterogeneous structure's per-time or a ``by=`` structure's variances, whose
     :attr:`.variance.IdentPart.origin` differs)."""
     part = model.variance
-    if not isinstance(part, IdentPart) or part.origin != "varIdent":
+    if not isinstance(part, IdentPart) or part.origin not in ("varIdent", "by"):
         return None
     if not part.free or part.fixed:
         return None
