@@ -35,10 +35,11 @@ only when it is above every restart and both edges. A restart ending higher at |
 above both edges too (lane floor).
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
-sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
-residual's subjects (always, :func:`.criterion.check_nested`): the two then compete for the same
-covariance. A random intercept beside an AR(1) residual (Orthodont, BodyWeight) has no mirror
-(D J D ≠ J), and its fits pay nothing. Arrays only.
+sign-symmetric; or ``AR1(..., by=)``'s, every group's φ mirrored and set together:
+:func:`.by.ar1_slots`, lane byar1) beside a structured term (:mod:`..structures`) whose grouping
+holds the residual's subjects (always, :func:`.criterion.check_nested`): the two then compete
+for the same covariance. A random intercept beside an AR(1) residual (Orthodont, BodyWeight) has
+no mirror (D J D ≠ J), and its fits pay nothing. Arrays only.
 """
 
 from __future__ import annotations
@@ -335,7 +336,8 @@ def _counted(record: OptimizerRecord, total: int, max_evals: int) -> OptimizerRe
 def inside(fit: ResidualFit, layout: ThetaLayout) -> bool:
     """True if ``fit`` ends inside: |φ| below :data:`EDGE_PHI` (an edge φ → ±1 is
     :mod:`.edge`'s to judge) and not at the σ → 0 limit (:mod:`.limit`'s)."""
-    return _largest_u(fit) < EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2) and not at_limit(fit.theta, layout)
+    edge = EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2)
+    return _largest_u(fit) < edge and not at_limit(fit.theta, layout)
 
 
 def _run(fit_one: FitOne, model: ResidualModel, x0: np.ndarray, budget: int) -> ResidualFit | None:
