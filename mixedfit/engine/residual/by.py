@@ -10,11 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .correlation import CorrelationPart
+from .correlation import AR1Part, CorrelationPart
 from .labels import Block, merged
 from .part import Composite
 
-__all__ = ["ByCorrelation"]
+__all__ = ["ByCorrelation", "ar1_slots"]
 
 
 class ByCorrelation(Composite, CorrelationPart):
@@ -106,3 +106,17 @@ class ByCorrelation(Composite, CorrelationPart):
             for lab, p in zip(self.labels, self.parts, strict=True)
             for n in p.ratio_names()
         )
+
+
+def ar1_slots(correlation: CorrelationPart | None) -> np.ndarray:
+    """Where the AR(1) u (φ / √(1 − φ²)) sit in the correlation's φ: [0] for an
+    :class:`.correlation.AR1Part`, every group's for a :class:`ByCorrelation` of AR(1) parts
+    (SAS GROUP=, each group's own φ: the restarts of :mod:`.multistart` mirror and grid all of
+    them); empty otherwise."""
+    if isinstance(correlation, AR1Part):
+        return np.zeros(1, dtype=np.intp)
+    if isinstance(correlation, ByCorrelation) and all(
+        isinstance(p, AR1Part) for p in correlation.parts
+    ):
+        return np.asarray(correlation._offsets[:-1], dtype=np.intp)
+    return np.zeros(0, dtype=np.intp)

@@ -35,10 +35,11 @@ only when it is above every restart and both edges. A restart ending higher at |
 above both edges too (lane floor).
 
 Where: only an AR(1) residual correlation (:class:`.correlation.AR1Part`, its φ unbounded and
-sign-symmetric) beside a structured term (:mod:`..structures`) whose grouping holds the
-residual's subjects (always, :func:`.criterion.check_nested`): the two then compete for the same
-covariance. A random intercept beside an AR(1) residual (Orthodont, BodyWeight) has no mirror
-(D J D ≠ J), and its fits pay nothing. Arrays only.
+sign-symmetric; or ``AR1(..., by=)``'s, every group's φ mirrored and set together:
+:func:`.by.ar1_slots`, lane byar1) beside a structured term (:mod:`..structures`) whose grouping
+holds the residual's subjects (always, :func:`.criterion.check_nested`): the two then compete
+for the same covariance. A random intercept beside an AR(1) residual (Orthodont, BodyWeight) has
+no mirror (D J D ≠ J), and its fits pay nothing. Arrays only.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import at_limit
-from .correlation import AR1Part
+from .by import ar1_slots
 from .result import ResidualFit
 from .structure import ResidualModel
 
@@ -110,7 +111,7 @@ Judge = Callable[[ResidualFit], float]
 
 def applies(terms: Sequence[ReTerm], model: ResidualModel) -> bool:
     """True for an AR(1) residual correlation beside a structured random-effects term."""
-    if not terms or not isinstance(model.correlation, AR1Part):
+    if not terms or ar1_slots(model.correlation).size == 0:
         return False
     return any(term.structure is not None for term in terms)
 
@@ -121,12 +122,13 @@ def restart_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.
     phi = np.asarray(fit.phi, dtype=float)  # the correlation's u first (ResidualModel.split)
     scaled = _scaled(theta, layout)
     limit = at_limit(theta, layout)  # φ not identified there: no mirror of it
+    slots = ar1_slots(fit.model.correlation)  # one φ, or a group's each (by=)
     mirrored = phi.copy()
-    mirrored[0] = -phi[0]
+    mirrored[slots] = -phi[slots]
     points = [("mirror", np.concatenate([_mirrored(scaled if limit else theta, layout), mirrored]))]
     for sign, label in ((1.0, "φ = +0.5"), (-1.0, "φ = −0.5")):
         side = phi.copy()
-        side[0] = sign * PHI_START / np.sqrt(1.0 - PHI_START**2)  # u of φ = ±0.5
+        side[slots] = sign * PHI_START / np.sqrt(1.0 - PHI_START**2)  # u of φ = ±0.5
         points.append((label, np.concatenate([scaled, side])))
     return points
 
@@ -232,8 +234,7 @@ def value(fit: ResidualFit, dense: Judge | None) -> float:
     the larger of it and ``dense``'s (the dense blocks' −2ℓ at its (θ, φ)), as
     :func:`.edge.edge_check` judges: the whitened factor degrades as Λ_R(φ) nears singularity
     (rv20's m3: −59.26 at φ = 0.9993 against −0.0496 dense)."""
-    u = float(fit.phi[0])
-    if dense is None or abs(u) < EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2):
+    if dense is None or _largest_u(fit) < EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2):
         return fit.objective
     there = dense(fit)
     return max(fit.objective, there) if math.isfinite(there) else fit.objective
@@ -287,7 +288,7 @@ def grid_points(fit: ResidualFit, layout: ThetaLayout) -> list[tuple[str, np.nda
                 base[off + structure.n_sd] = rho
         for phi in GRID_PHI:
             side = _reset(fit)
-            side[0] = phi / np.sqrt(1.0 - phi**2)  # u of φ
+            side[ar1_slots(fit.model.correlation)] = phi / np.sqrt(1.0 - phi**2)  # u of φ
             points.append((f"grid φ = {phi:+.1f}, ρ = {rho:+.1f}", np.concatenate([base, side])))
     return points
 
@@ -335,8 +336,8 @@ def _counted(record: OptimizerRecord, total: int, max_evals: int) -> OptimizerRe
 def inside(fit: ResidualFit, layout: ThetaLayout) -> bool:
     """True if ``fit`` ends inside: |φ| below :data:`EDGE_PHI` (an edge φ → ±1 is
     :mod:`.edge`'s to judge) and not at the σ → 0 limit (:mod:`.limit`'s)."""
-    u = float(fit.phi[0])
-    return abs(u) < EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2) and not at_limit(fit.theta, layout)
+    edge = EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2)
+    return _largest_u(fit) < edge and not at_limit(fit.theta, layout)
 
 
 def _run(fit_one: FitOne, model: ResidualModel, x0: np.ndarray, budget: int) -> ResidualFit | None:
@@ -380,3 +381,8 @@ def _mirrored(theta: np.ndarray, layout: ThetaLayout) -> np.ndarray:
         lags = np.arange(1, structure.n_cor + 1)
         out[start : start + structure.n_cor] *= (-1.0) ** lags
     return out
+
+
+def _largest_u(fit: ResidualFit) -> float:
+    """The largest |u| of the fit's AR(1) φ (every group's with ``by=``)."""
+    return float(np.abs(np.asarray(fit.phi)[ar1_slots(fit.model.correlation)]).max())

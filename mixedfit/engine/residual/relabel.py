@@ -16,10 +16,13 @@ the boundary and the vanished verdict in the written labels) and keeps whichever
 lower criterion (the reported one, :func:`.attained.attained`). One refit, no recursion; it runs
 only when the reference's sd at the fit is below :data:`RELABEL_RATIO` times the largest.
 
-Only a VarIdent variance function's strata are refitted (:attr:`.variance.IdentPart.origin`;
-review rv23 MEDIUM-1). A heterogeneous correlation structure's per-time variances (ARH1, CSH,
-TOEPH, ANTE(1); also per (by, time) cell) and a ``by=`` structure's per-level variances are an
-:class:`.variance.IdentPart` too, with the first time (or by) level as the reference, and paid a
+Only a VarIdent variance function's and a ``by=`` structure's per-level strata are refitted
+(:attr:`.variance.IdentPart.origin`; review rv23 MEDIUM-1; ``by=`` again since session 16's lane
+byar1: with the AR(1) restarts of :mod:`.multistart` run per group, rv21's three-strata AR1(by=)
+fit reaches R's maximum only from the largest stratum's reference, −16.7144 → −16.6193,
+tests/test_by_ar1.py). A heterogeneous correlation structure's per-time variances (ARH1, CSH,
+TOEPH, ANTE(1); also per (by, time) cell) are an
+:class:`.variance.IdentPart` too, with the first time level as the reference, and paid a
 second whole fit (CSH 122 → 239 evaluations) for the same point. On 42 ML fits of
 ``y ~ x + visit + (1|id)`` (CSH, ARH1, TOEPH, ANTE(1); the first visit's residual sd 0 or 1e-3
 of the others; session 16, lane relabel1) the refit ran on the three whose first visit's sd
@@ -27,8 +30,10 @@ ended below 0.01 of the largest (ARH1, that sd vanishing: 2,124 → 4,319 evalua
 no higher ℓ: two fits were at R's dense optimum with every visit's sd free (no reference), the
 third 8.8e-5 below it (5.5e-7 per row) at the boundary probe's floor, with the refit too. A
 ``by=`` AR(1) on rv21's three-strata data (the reference vanishing) ended at the same ℓ with
-either label order and with the refit (3,434 → 5,129 evaluations). ``tests/test_relabel_gate.py``:
-gls CSH and ARH1 with the first visit's ratio 1/159, fitted once to nlme's ℓ.
+either label order and with the refit (3,434 → 5,129 evaluations) while the restarts were
+AR1Part's only; with them, the refit is what reaches the maximum (43,257 evaluations).
+``tests/test_relabel_gate.py``: gls CSH and ARH1 with the first visit's ratio 1/159, fitted once
+to nlme's ℓ.
 """
 
 from __future__ import annotations
@@ -70,11 +75,11 @@ def with_largest(
 ) -> tuple[ResidualModel, reference.Map] | None:
     """(the model referred to the largest VarIdent stratum, the map of its x = (θ, φ) back to
     ``model``'s) when ``model``'s reference stratum's sd at x is below ``ratio`` times the
-    largest; None otherwise (or without a lone VarIdent variance function with free ratios: not
-    a heterogeneous structure's per-time or a ``by=`` structure's variances, whose
-    :attr:`.variance.IdentPart.origin` differs)."""
+    largest; None otherwise (or without a lone VarIdent or ``by=`` variance part with free
+    ratios: not a heterogeneous structure's per-time variances, whose
+    :attr:`.variance.IdentPart.origin` is "time")."""
     part = model.variance
-    if not isinstance(part, IdentPart) or part.origin != "varIdent":
+    if not isinstance(part, IdentPart) or part.origin not in ("varIdent", "by"):
         return None
     if not part.free or part.fixed:
         return None
