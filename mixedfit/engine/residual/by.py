@@ -82,6 +82,10 @@ class ByCorrelation(Composite, CorrelationPart):
                 out[sel] = part.correlation(self.piece(phi, g), rows[sel])
         return out
 
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The smallest of the groups' parts' (:meth:`.CorrelationPart.stiffness`)."""
+        return min(p.stiffness(self.piece(phi, g)) for g, p in enumerate(self.parts))
+
     def inverse_root(self, phi: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Each group's part's closed-form factor (:meth:`.CorrelationPart.inverse_root`), or
         None when a group's part has none."""

@@ -60,6 +60,11 @@ class CorrelationPart(Part, ABC):
         rows are ``rows``, or None (no closed form: callers factor C by Cholesky)."""
         return None
 
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The smallest ratio of two eigenvalues of C that the cross products weigh apart (a
+        variance ratio, as a VarIdent ratio squared): 1 unless overridden (compound symmetry)."""
+        return 1.0
+
     def row_keys(self) -> np.ndarray | None:
         """What the part reads of each row, shape (n, r), or (0, 0) when it reads nothing: the
         correlation of two distinct rows of a subject is a function of their keys alone (the
@@ -215,6 +220,11 @@ class CSPart(CorrelationPart):
         M = self.max_size
         s, sc = _logistic(u), _logistic(-u)
         return M / (M - 1) * sc, ((M - m) + (m - 1) * M * s) / (M - 1)
+
+    def stiffness(self, phi: np.ndarray) -> float:
+        """t = (1 + (M−1)ρ)/(1 − ρ) of the largest subjects (→ 0 at the limit)."""
+        within, ones = self.eigenvalues(phi, self.max_size)
+        return ones / within
 
     def inverse_root(self, phi: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """nlme's Helmert factor F (F C Fᵀ = I) from :meth:`eigenvalues`, and log |C|."""

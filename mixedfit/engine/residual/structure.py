@@ -190,6 +190,11 @@ class ResidualModel:
         """Λ (m, m) of the given rows (of one subject), in their order."""
         return self.blocks(phi, np.asarray(rows, dtype=np.intp)[None, :])[0]
 
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The correlation's :meth:`.CorrelationPart.stiffness` (1 without one)."""
+        pc, _ = self.split(phi)
+        return 1.0 if self.correlation is None else self.correlation.stiffness(pc)
+
     def inverse_root(
         self, phi: np.ndarray, rows: np.ndarray, s: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray] | None:
