@@ -43,6 +43,7 @@ from .collapsed import CollapsedCriterion
 from .dense import DenseResidual
 from .orthogonal import TINY, OrthogonalCriterion
 from .orthogonal_compact import CompactOrthogonal
+from .orthogonal_cs import StrataCS
 from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .refined import RefinedGLS
@@ -356,6 +357,10 @@ class ResidualCriterion:
                 nested = NestedOrthogonal.build_nested(*args)
                 built = nested or NestedOrthogonal.build_crossed(*args)
             else:  # from pseudo-units (n-free) where units repeat patterns, else row-wise
-                built = CompactOrthogonal.build_compact(*args) or OrthogonalCriterion.build(*args)
+                built = (
+                    StrataCS.build_cs(*args)  # GLS CS near its limit: n-free
+                    or CompactOrthogonal.build_compact(*args)
+                    or OrthogonalCriterion.build(*args)
+                )
             self._orthogonal.append(built)
         return self._orthogonal[0]
