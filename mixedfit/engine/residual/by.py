@@ -86,7 +86,9 @@ class ByCorrelation(Composite, CorrelationPart):
         """The smallest of the groups' parts' (:meth:`.CorrelationPart.stiffness`)."""
         return min(p.stiffness(self.piece(phi, g)) for g, p in enumerate(self.parts))
 
-    def inverse_root(self, phi: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def inverse_root(
+        self, phi: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """Each group's part's closed-form factor (:meth:`.CorrelationPart.inverse_root`), or
         None when a group's part has none."""
         m = rows.shape[1]

@@ -55,7 +55,9 @@ class CorrelationPart(Part, ABC):
         """Why ``phi`` is a degenerate limit (a parameter at a bound, not identified), or None."""
         return None
 
-    def inverse_root(self, phi: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def inverse_root(
+        self, phi: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """A closed-form F (nsub, m, m) with F C Fᵀ = I and log |C| (nsub,) of the subjects whose
         rows are ``rows``, or None (no closed form: callers factor C by Cholesky)."""
         return None

@@ -342,10 +342,10 @@ class ResidualCriterion:
         """The QR evaluation (:mod:`.orthogonal`) when the variance function's multipliers
         spread over more than :data:`.orthogonal.TINY` at ``phi``, or compound symmetry's
         eigenvalues over more than its square (:meth:`.ResidualModel.stiffness`, near the
-        limit ρ → −1/(M−1): the cross products cancel ~1/t larger numbers; lane cseig), and the model's random-effects
-        terms are one, nested in one, or crossed within :data:`.orthogonal_nested.
-        MAX_DENSE_CELLS`; None otherwise (the cross products are accurate enough there; crossed
-        terms above that keep them, inaccurate at tiny ratios)."""
+        limit ρ → −1/(M−1): the cross products cancel ~1/t larger numbers; lane cseig), and
+        the model's random-effects terms are one, nested in one, or crossed within
+        :data:`.orthogonal_nested.MAX_DENSE_CELLS`; None otherwise (the cross products are
+        accurate enough there; crossed terms above that keep them, inaccurate at tiny ratios)."""
         variance = self.model.variance
         spread = 1.0 if variance is None else variance.spread(self.model.split(phi)[1])
         if not (spread < TINY or self.model.stiffness(phi) < TINY**2):  # CS near its limit

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..reterm import ReTerm
 from .correlation import CSPart
-from .orthogonal import OrthogonalCriterion, Levels, _triangle
+from .orthogonal import Levels, OrthogonalCriterion, _triangle
 from .structure import ResidualModel
 
 __all__ = ["StrataCS", "helmert_basis"]

@@ -207,7 +207,7 @@ class PatternStatistics:
         """:meth:`inverse_blocks` from the closed-form factors F (FᵀF = Λ⁻¹) of
         :meth:`.ResidualModel.inverse_root` (compound symmetry from its eigenvalues, accurate
         near its limit: lane cseig), patterns grouped by their number of rows; None without."""
-        npat, T = self.real.shape
+        T = self.real.shape[1]
         m_of = self.real.sum(axis=1)
         if not np.array_equal(self.real, np.arange(T)[None, :] < m_of[:, None]):
             return None  # the real slots are not the first ones (not reached for CS)
