@@ -82,6 +82,27 @@ class ByCorrelation(Composite, CorrelationPart):
                 out[sel] = part.correlation(self.piece(phi, g), rows[sel])
         return out
 
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The smallest of the groups' parts' (:meth:`.CorrelationPart.stiffness`)."""
+        return min(p.stiffness(self.piece(phi, g)) for g, p in enumerate(self.parts))
+
+    def inverse_root(
+        self, phi: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each group's part's closed-form factor (:meth:`.CorrelationPart.inverse_root`), or
+        None when a group's part has none."""
+        m = rows.shape[1]
+        F, logdet = np.empty((rows.shape[0], m, m)), np.empty(rows.shape[0])
+        g_of = self.group[rows[:, 0]]
+        for g, part in enumerate(self.parts):
+            sel = g_of == g
+            if sel.any():
+                got = part.inverse_root(self.piece(phi, g), rows[sel])
+                if got is None:
+                    return None
+                F[sel], logdet[sel] = got
+        return F, logdet
+
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return merged(self.param_blocks(phi))
 

@@ -55,6 +55,18 @@ class CorrelationPart(Part, ABC):
         """Why ``phi`` is a degenerate limit (a parameter at a bound, not identified), or None."""
         return None
 
+    def inverse_root(
+        self, phi: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A closed-form F (nsub, m, m) with F C Fᵀ = I and log |C| (nsub,) of the subjects whose
+        rows are ``rows``, or None (no closed form: callers factor C by Cholesky)."""
+        return None
+
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The smallest ratio of two eigenvalues of C that the cross products weigh apart (a
+        variance ratio, as a VarIdent ratio squared): 1 unless overridden (compound symmetry)."""
+        return 1.0
+
     def row_keys(self) -> np.ndarray | None:
         """What the part reads of each row, shape (n, r), or (0, 0) when it reads nothing: the
         correlation of two distinct rows of a subject is a function of their keys alone (the
@@ -182,7 +194,14 @@ class ARMAPart(CorrelationPart):
 
 
 class CSPart(CorrelationPart):
-    """ρ between any two rows of a subject; ρ = logistic(u)(1+a) − a, a = 1/(M−1)."""
+    """ρ between any two rows of a subject; ρ = logistic(u)(1+a) − a, a = 1/(M−1).
+
+    Near the limit ρ → −a the block C = (1−ρ)I + ρJ of a subject of M rows is singular to
+    working precision when formed from ρ's double (1 + (M−1)ρ cancels; issue 12, lane cseig).
+    :meth:`eigenvalues` computes its two eigenvalues from u itself, and :meth:`inverse_root`
+    whitens in C's eigenbasis (nlme's Helmert factor), so log |C| and the whitened rows stay
+    accurate as 1 + (M−1)ρ → 1e-15 and below.
+    """
 
     names = ("Rho",)
 
@@ -195,6 +214,33 @@ class CSPart(CorrelationPart):
     def rho(self, phi: np.ndarray) -> float:
         return cs_rho(float(phi[0]), self.max_size)
 
+    def eigenvalues(self, phi: np.ndarray, m: int) -> tuple[float, float]:
+        """(1 − ρ, 1 + (m − 1)ρ): C's eigenvalue on the contrasts (m − 1 times) and on the ones
+        vector, from u without cancellation: with s = logistic(u), 1 − ρ = (1 + a)(1 − s) and
+        1 + (m−1)ρ = ((M − m) + (m − 1)M s)/(M − 1) (M s for m = M)."""
+        u = float(phi[0])
+        M = self.max_size
+        s, sc = _logistic(u), _logistic(-u)
+        return M / (M - 1) * sc, ((M - m) + (m - 1) * M * s) / (M - 1)
+
+    def stiffness(self, phi: np.ndarray) -> float:
+        """t = (1 + (M−1)ρ)/(1 − ρ) of the largest subjects (→ 0 at the limit)."""
+        within, ones = self.eigenvalues(phi, self.max_size)
+        return ones / within
+
+    def inverse_root(self, phi: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """nlme's Helmert factor F (F C Fᵀ = I) from :meth:`eigenvalues`, and log |C|."""
+        nsub, m = rows.shape
+        within, ones = self.eigenvalues(phi, m)
+        F = np.zeros((m, m))
+        F[0] = 1.0 / math.sqrt(m * ones)
+        for i in range(1, m):
+            c = 1.0 / math.sqrt(within * i * (i + 1))
+            F[i, :i] = -c
+            F[i, i] = i * c
+        logdet = math.log(ones) + (m - 1) * math.log(within)
+        return np.broadcast_to(F, (nsub, m, m)), np.full(nsub, logdet)
+
     def correlation(self, phi: np.ndarray, rows: np.ndarray) -> np.ndarray:
         m = rows.shape[1]
         rho = self.rho(phi)
@@ -204,6 +250,14 @@ class CSPart(CorrelationPart):
 
     def report(self, phi: np.ndarray) -> dict[str, float]:
         return {"Rho": self.rho(phi)}
+
+
+def _logistic(u: float) -> float:
+    """1/(1 + e^{−u}), accurate in both tails."""
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
 
 
 class _LevelMatrixPart(CorrelationPart):

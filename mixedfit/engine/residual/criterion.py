@@ -43,6 +43,7 @@ from .collapsed import CollapsedCriterion
 from .dense import DenseResidual
 from .orthogonal import TINY, OrthogonalCriterion
 from .orthogonal_compact import CompactOrthogonal
+from .orthogonal_cs import StrataCS
 from .orthogonal_nested import NestedOrthogonal
 from .patterns import PatternStatistics
 from .refined import RefinedGLS
@@ -339,12 +340,15 @@ class ResidualCriterion:
 
     def orthogonal_at(self, phi: np.ndarray) -> OrthogonalCriterion | None:
         """The QR evaluation (:mod:`.orthogonal`) when the variance function's multipliers
-        spread over more than :data:`.orthogonal.TINY` at ``phi`` and the model's random-effects
-        terms are one, nested in one, or crossed within :data:`.orthogonal_nested.
-        MAX_DENSE_CELLS`; None otherwise (the cross products are accurate enough there; crossed
-        terms above that keep them, inaccurate at tiny ratios)."""
+        spread over more than :data:`.orthogonal.TINY` at ``phi``, or compound symmetry's
+        eigenvalues over more than its square (:meth:`.ResidualModel.stiffness`, near the
+        limit ρ → −1/(M−1): the cross products cancel ~1/t larger numbers; lane cseig), and
+        the model's random-effects terms are one, nested in one, or crossed within
+        :data:`.orthogonal_nested.MAX_DENSE_CELLS`; None otherwise (the cross products are
+        accurate enough there; crossed terms above that keep them, inaccurate at tiny ratios)."""
         variance = self.model.variance
-        if variance is None or not variance.spread(self.model.split(phi)[1]) < TINY:
+        spread = 1.0 if variance is None else variance.spread(self.model.split(phi)[1])
+        if not (spread < TINY or self.model.stiffness(phi) < TINY**2):  # CS near its limit
             return None
         if not self._orthogonal:
             args = (self.terms, self._M, self.p, self.model)
@@ -353,6 +357,10 @@ class ResidualCriterion:
                 nested = NestedOrthogonal.build_nested(*args)
                 built = nested or NestedOrthogonal.build_crossed(*args)
             else:  # from pseudo-units (n-free) where units repeat patterns, else row-wise
-                built = CompactOrthogonal.build_compact(*args) or OrthogonalCriterion.build(*args)
+                built = (
+                    StrataCS.build_cs(*args)  # GLS CS near its limit: n-free
+                    or CompactOrthogonal.build_compact(*args)
+                    or OrthogonalCriterion.build(*args)
+                )
             self._orthogonal.append(built)
         return self._orthogonal[0]

@@ -254,11 +254,19 @@ class Whitening:
         self.s = s
         self.logdet = 2.0 * float(np.log(s).sum() if weights is None else np.log(s) @ weights)
         self.blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, C) per batch
+        self.roots: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, F): F C Fᵀ = I, closed
         if model.correlation is None:
             return
         ones = np.ones(model.n)
         for rows in model.batches:  # each subject's rows by decreasing multiplier
             rows = np.take_along_axis(rows, np.argsort(-s[rows], axis=1, kind="stable"), 1)
+            closed = model.inverse_root(phi, rows, ones)
+            if closed is not None:  # compound symmetry from its eigenvalues (lane cseig)
+                self.logdet += float(
+                    closed[1].sum() if weights is None else closed[1] @ weights[rows[:, 0]]
+                )
+                self.roots.append((rows, closed[0]))
+                continue
             C = np.linalg.cholesky(model.blocks(phi, rows, ones))
             diag = np.diagonal(C, axis1=1, axis2=2)
             if not np.all(diag > 0):
@@ -274,6 +282,8 @@ class Whitening:
         out = M / self.s[:, None]
         for rows, C in self.blocks:
             out[rows] = np.linalg.solve(C, out[rows])
+        for rows, F in self.roots:
+            out[rows] = np.matmul(F, out[rows])
         return out
 
 

@@ -190,6 +190,9 @@ class PatternStatistics:
         numpy.linalg.LinAlgError
             Λ_R(φ) is not positive definite.
         """
+        closed = self._closed_inverse(phi)
+        if closed is not None:
+            return closed
         lam = self.small.blocks(phi, self._local)
         lam = np.where(self._keep, lam, self._pad)
         C = np.linalg.cholesky(lam)
@@ -199,6 +202,26 @@ class PatternStatistics:
         logdet = 2.0 * float(self.counts @ np.log(diag).sum(axis=1))
         Cinv = np.linalg.solve(C, self._eye)
         return np.matmul(Cinv.transpose(0, 2, 1), Cinv), logdet  # from the triangular factors
+
+    def _closed_inverse(self, phi: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """:meth:`inverse_blocks` from the closed-form factors F (FᵀF = Λ⁻¹) of
+        :meth:`.ResidualModel.inverse_root` (compound symmetry from its eigenvalues, accurate
+        near its limit: lane cseig), patterns grouped by their number of rows; None without."""
+        T = self.real.shape[1]
+        m_of = self.real.sum(axis=1)
+        if not np.array_equal(self.real, np.arange(T)[None, :] < m_of[:, None]):
+            return None  # the real slots are not the first ones (not reached for CS)
+        Kp = self._eye.copy()
+        logdet = 0.0
+        for m in np.unique(m_of):
+            sel = np.flatnonzero(m_of == m)
+            got = self.small.inverse_root(phi, self._local[sel, :m])
+            if got is None:
+                return None
+            F, ld = got
+            Kp[sel, :m, :m] = np.matmul(F.transpose(0, 2, 1), F)
+            logdet += float(self.counts[sel] @ ld)
+        return Kp, logdet
 
     def assemble(self, phi: np.ndarray) -> tuple[dict[tuple[int, int], Block], float]:
         """The blocks of A(φ) (block order, as :func:`..crossprod.cross_products`) and

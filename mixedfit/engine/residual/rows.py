@@ -5,7 +5,8 @@ draws (simulation).
 Λ_i = C_i C_iᵀ (lower Cholesky factor, rows of a subject in data order, as
 :meth:`.structure.ResidualModel.whiten` and nlme's ``corStruct`` factor). nlme whitens compound
 symmetry with a Helmert-type factor instead (``compSymm_fact`` in nlme's corStruct.c), so
-:func:`normalize` uses that factor there, giving nlme's normalized residuals exactly.
+:func:`normalize` uses that factor there (:meth:`.correlation.CSPart.inverse_root`, from its
+eigenvalues: accurate near ρ → −1/(M−1)), giving nlme's normalized residuals exactly.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def normalize(model: ResidualModel, phi: np.ndarray, r: np.ndarray) -> np.ndarra
     ``type = "normalized"`` residuals (independent, unit variance under the model)."""
     phi = np.asarray(phi, dtype=float)
     r = np.asarray(r, dtype=float)
-    if isinstance(model.correlation, CSPart):
-        rho = model.correlation.rho(model.split(phi)[0])
+    if isinstance(model.correlation, CSPart):  # its eigenvalues from u (lane cseig)
+        part, pc = model.correlation, model.split(phi)[0]
         out = r / row_sd(model, phi)
         for rows in model.batches:
-            out[rows] = out[rows] @ helmert_factor(rho, rows.shape[1]).T
+            out[rows] = out[rows] @ part.inverse_root(pc, rows[:1])[0][0].T
         return out
     return np.asarray(model.whiten(phi, r.reshape(-1, 1)).M[:, 0])
 

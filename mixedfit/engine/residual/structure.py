@@ -190,6 +190,33 @@ class ResidualModel:
         """Λ (m, m) of the given rows (of one subject), in their order."""
         return self.blocks(phi, np.asarray(rows, dtype=np.intp)[None, :])[0]
 
+    def stiffness(self, phi: np.ndarray) -> float:
+        """The correlation's :meth:`.CorrelationPart.stiffness` (1 without one)."""
+        pc, _ = self.split(phi)
+        return 1.0 if self.correlation is None else self.correlation.stiffness(pc)
+
+    def inverse_root(
+        self, phi: np.ndarray, rows: np.ndarray, s: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """F (nsub, m, m) with F Λ Fᵀ = I and log |Λ| (nsub,) in closed form for subjects whose
+        rows are ``rows``: the correlation's :meth:`.CorrelationPart.inverse_root` (compound
+        symmetry from its eigenvalues) over the multipliers; None without one (Cholesky).
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            A multiplier or an eigenvalue is not positive.
+        """
+        pc, _ = self.split(phi)
+        got = None if self.correlation is None else self.correlation.inverse_root(pc, rows)
+        if got is None:
+            return None
+        F, logdet = got
+        sr = (self.multipliers(phi) if s is None else s)[rows]
+        if not (np.all(sr > 0) and np.all(np.isfinite(logdet)) and np.all(np.isfinite(F))):
+            raise np.linalg.LinAlgError("residual block not positive definite")
+        return F / sr[:, None, :], logdet + 2.0 * np.log(sr).sum(axis=1)
+
     def whiten(self, phi: np.ndarray, M: np.ndarray) -> Whitened:
         """C⁻¹ M per subject (C Cᵀ = Λ_i) and log |Λ_R|.
 
@@ -210,6 +237,11 @@ class ResidualModel:
                 sd = np.sqrt(self.blocks(phi, rows, s)[:, 0, 0])
                 out[r] = M[r] / sd[:, None]
                 logdet += 2.0 * float(np.log(sd).sum())
+                continue
+            closed = self.inverse_root(phi, rows, s)
+            if closed is not None:  # compound symmetry: accurate near its limit
+                out[rows] = np.matmul(closed[0], M[rows])
+                logdet += float(closed[1].sum())
                 continue
             C = np.linalg.cholesky(self.blocks(phi, rows, s))
             diag = np.diagonal(C, axis1=1, axis2=2)

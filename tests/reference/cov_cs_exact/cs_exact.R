@@ -14,7 +14,8 @@
 # log-likelihood (recorded): the optimizer's stopping point on rounding. At cs_near0 the optimum is interior
 # (t ~ 1e-4) and nlme's fits agree with the dense optimum; cs_near0_<sd> (between-subject sd 1e-3, 1e-4) are
 # test_residual_kr's boundary fits (t ~ 1e-5 / 1e-7: interior), cs_near2_0.0001 seed 2's (Kenward-Roger refused),
-# cs_near0_5e-05 (t ~ 1e-8: its saved fit was refused on reload). Run (in this directory): Rscript cs_exact.R
+# cs_near0_5e-05 (t ~ 1e-8: its saved fit was refused on reload); cs_near0_1e-06 / 1e-07 / 1e-10 (t ~ 2e-12 and below;
+# lane cseig: CS whitened from its eigenvalues). Run (in this directory): Rscript cs_exact.R
 suppressMessages({library(jsonlite); library(nlme)})
 dense <- function(d, t, reml) {
   m <- 4; K <- nrow(d) / m; stopifnot(all(table(d$g) == m))
@@ -45,7 +46,7 @@ summ <- function(fit) {
 fixef_or_coef <- function(f) if (inherits(f, "lme")) fixef(f) else coef(f)
 out <- list()
 for (f in c("cs_exact0.csv", "cs_exact2.csv", "cs_near0.csv", "cs_near0_0.001.csv", "cs_near0_0.0001.csv", "cs_near0_5e-05.csv",
-            "cs_near2_0.0001.csv")) {
+            "cs_near2_0.0001.csv", "cs_near0_1e-06.csv", "cs_near0_1e-07.csv", "cs_near0_1e-10.csv")) {
   d <- read.csv(f); d$g <- factor(d$g)
   res <- list(max_abs_mean_y_minus_mean_x = max(abs(tapply(d$y, d$g, mean) - tapply(d$x, d$g, mean))))
   for (meth in c("REML", "ML")) {
