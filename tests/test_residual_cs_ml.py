@@ -34,9 +34,7 @@ CS = mf.CompoundSymmetry
 FITS: dict[str, Callable[[pd.DataFrame], object]] = {
     "gls_ML": lambda d: mf.gls("y ~ x + arm + t", d, residual=CS("g"), reml=False),
     "gls_REML": lambda d: mf.gls("y ~ x + arm + t", d, residual=CS("g")),
-    "lme_site_ML": lambda d: mf.lmer(
-        "y ~ x + arm + t + (1|site)", d, residual=CS("g"), reml=False
-    ),
+    "lme_site_ML": lambda d: mf.lmer("y ~ x + arm + t + (1|site)", d, residual=CS("g"), reml=False),
     "varident_ML": lambda d: mf.gls(
         "y ~ x + arm + t", d, residual=CS("g") & mf.VarIdent("arm"), reml=False
     ),

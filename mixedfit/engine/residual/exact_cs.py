@@ -8,9 +8,16 @@ subjects (m = M, :attr:`.correlation.CSPart.max_size`; smaller ones stay positiv
 sends the mean rows' variance to 0 like a VarIdent stratum's δ² → 0 (:mod:`.exact`), the stratum
 being the K mean rows of the subjects of M rows: their sums of [Z X y] per subject. So when the
 sums of y lie in the span of the sums of [Z X] (for some subset of the random-effects columns,
-whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank
-(REML; ML: the rank of the sums of Z), the criterion falls without bound: −2ℓ drops by
-(K − rank) log 10 per decade of 1 + (M − 1)ρ. The likelihood has no maximum. In floating point the
+whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank,
+the criterion falls without bound: −2ℓ drops by (K − rank) log 10 per decade of 1 + (M − 1)ρ
+(REML; ML: K − the rank of the sums of Z). The likelihood has no maximum. The test is K > rank
+under ML too (lane csml, reviewer rv25 HIGH-1): with K ≤ the rank of the sums of [Z X] any y's
+sums are fitted (few largest subjects, e.g. 2 of 30 with a fifth visit, or a ``by=`` group's one
+largest subject), and though the ML supremum is then still infinite, the criterion first pays a
+finite price for β interpolating those K sums and falls only K log 10 per decade after it: it
+passes the interior maximum only near 1 + (M − 1)ρ ~ 1e-28, far beyond ρ's resolution. nlme
+reports that interior maximum and so does the fit (``tests/reference/cov_cs_ml/``; the check
+refused these ML fits before). In floating point the
 rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32 (estimated: the squared relative
 rounding of y), far below what ρ's double resolves (its rounding near −1/3 is 5.6e-17): the
 fit used to stop at ρ = −1/3 on rounding noise with a log-likelihood no parameter attains
@@ -26,7 +33,8 @@ function evaluation", each at a different log-likelihood).
 variances (its ratios at 1, where D⁻¹1 ∝ 1): an exact fit there is enough for no maximum; one
 reached only at other ratios is not found. :func:`flat_cs`: under REML with every subject's
 indicator in the span of X (the subject as a fixed factor) the criterion does not depend on ρ at
-all (refused too: ρ would be its start). Arrays only.
+all (refused too: ρ would be its start), and under ML every subject's mean is fitted at no cost
+by its own column, a fall :func:`exact_cs` does not see (there K = rank): refused too. Arrays only.
 """
 
 from __future__ import annotations
@@ -52,7 +60,8 @@ def exact_cs(
     terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel
 ) -> list[tuple[str, int]]:
     """The CS parts whose largest subjects' means are fitted exactly, with more such subjects
-    than the criterion's gained directions: (``""`` or the ``by=`` group's label, M) each.
+    than the rank of their summed [Z X] (a non-trivial exact fit; ML and REML alike): (``""`` or
+    the ``by=`` group's label, M) each.
 
     Parameters
     ----------
@@ -93,7 +102,7 @@ def _means_fitted(
     terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, subject: np.ndarray
 ) -> bool:
     """Whether the per-subject sums of y's ``rows`` lie in the span of the sums of [Z X] of some
-    face (:func:`.exact._faces`) with more subjects than the criterion's gained directions."""
+    face (:func:`.exact._faces`) with more subjects than those sums' rank (fewer: any y fits)."""
     _, local = np.unique(subject, return_inverse=True)
     k = int(local.max()) + 1
 
@@ -159,7 +168,8 @@ def check_exact_cs(
     MixedFitError
         The likelihood has no maximum (see the module docstring).
     """
-    if flat_cs(X, model) and reml:
+    flat = flat_cs(X, model)
+    if flat and reml:
         raise MixedFitError(
             "CompoundSymmetry: every subject's mean is fitted by fixed-effect columns of its own "
             "(such as the subject as a factor), so the REML error contrasts sum to 0 within each "
@@ -167,7 +177,7 @@ def check_exact_cs(
             "beyond σ²: ρ would be arbitrary (nlme's gls returns its start). Drop the subject "
             "columns from the fixed effects, or fit without the structure (independent errors)"
         )
-    if flat_cs(X, model):
+    if flat:
         m = model.correlation.max_size  # type: ignore[union-attr]
         raise MixedFitError(
             "CompoundSymmetry: every subject's mean is fitted exactly by fixed-effect columns of "
