@@ -8,9 +8,16 @@ subjects (m = M, :attr:`.correlation.CSPart.max_size`; smaller ones stay positiv
 sends the mean rows' variance to 0 like a VarIdent stratum's δ² → 0 (:mod:`.exact`), the stratum
 being the K mean rows of the subjects of M rows: their sums of [Z X y] per subject. So when the
 sums of y lie in the span of the sums of [Z X] (for some subset of the random-effects columns,
-whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank
-(REML; ML: the rank of the sums of Z), the criterion falls without bound: −2ℓ drops by
-(K − rank) log 10 per decade of 1 + (M − 1)ρ. The likelihood has no maximum. In floating point the
+whose variances may go to 0 with it: :func:`.exact._faces`) and K exceeds that span's rank,
+the criterion falls without bound: −2ℓ drops by (K − rank) log 10 per decade of 1 + (M − 1)ρ
+(REML; ML: K − the rank of the sums of Z). The likelihood has no maximum. The test is K > rank
+under ML too (lane csml, reviewer rv25 HIGH-1): with K ≤ the rank of the sums of [Z X] any y's
+sums are fitted (few largest subjects, e.g. 2 of 30 with a fifth visit, or a ``by=`` group's one
+largest subject), and though the ML supremum is then still infinite, the criterion first pays a
+finite price for β interpolating those K sums and falls only K log 10 per decade after it: it
+passes the interior maximum only near 1 + (M − 1)ρ ~ 1e-28, far beyond ρ's resolution. nlme
+reports that interior maximum and so does the fit (``tests/reference/cov_cs_ml/``; the check
+refused these ML fits before). In floating point the
 rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32 (estimated: the squared relative
 rounding of y), far below what ρ's double resolves (its rounding near −1/3 is 5.6e-17): the
 fit used to stop at ρ = −1/3 on rounding noise with a log-likelihood no parameter attains
@@ -26,7 +33,8 @@ function evaluation", each at a different log-likelihood).
 variances (its ratios at 1, where D⁻¹1 ∝ 1): an exact fit there is enough for no maximum; one
 reached only at other ratios is not found. :func:`flat_cs`: under REML with every subject's
 indicator in the span of X (the subject as a fixed factor) the criterion does not depend on ρ at
-all (refused too: ρ would be its start). Arrays only.
+all (refused too: ρ would be its start), and under ML every subject's mean is fitted at no cost
+by its own column, a fall :func:`exact_cs` does not see (there K = rank): refused too. Arrays only.
 """
 
 from __future__ import annotations
@@ -49,10 +57,11 @@ FLAT = 1e-10
 
 
 def exact_cs(
-    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel, reml: bool
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, model: ResidualModel
 ) -> list[tuple[str, int]]:
     """The CS parts whose largest subjects' means are fitted exactly, with more such subjects
-    than the criterion's gained directions: (``""`` or the ``by=`` group's label, M) each.
+    than the rank of their summed [Z X] (a non-trivial exact fit; ML and REML alike): (``""`` or
+    the ``by=`` group's label, M) each.
 
     Parameters
     ----------
@@ -60,7 +69,6 @@ def exact_cs(
     X : ndarray, shape (n, p)
     y : ndarray, shape (n,)
     model : ResidualModel
-    reml : bool
 
     Returns
     -------
@@ -85,21 +93,16 @@ def exact_cs(
         if part.max_size < 2 or not len(full):
             continue
         rows = np.flatnonzero(np.isin(subject, full))
-        if _means_fitted(terms, X, y, rows, subject[rows], reml):
+        if _means_fitted(terms, X, y, rows, subject[rows]):
             out.append((label, part.max_size))
     return out
 
 
 def _means_fitted(
-    terms: list[ReTerm],
-    X: np.ndarray,
-    y: np.ndarray,
-    rows: np.ndarray,
-    subject: np.ndarray,
-    reml: bool,
+    terms: list[ReTerm], X: np.ndarray, y: np.ndarray, rows: np.ndarray, subject: np.ndarray
 ) -> bool:
     """Whether the per-subject sums of y's ``rows`` lie in the span of the sums of [Z X] of some
-    face (:func:`.exact._faces`) with more subjects than the criterion's gained directions."""
+    face (:func:`.exact._faces`) with more subjects than those sums' rank (fewer: any y fits)."""
     _, local = np.unique(subject, return_inverse=True)
     k = int(local.max()) + 1
 
@@ -118,25 +121,27 @@ def _means_fitted(
     for face in _faces(terms, cost) if terms else [[]]:
         Z, w = _random_columns(face, rows)
         if Z is None:  # too costly: X alone, with the ranks bounded by Z's width (no false flag)
-            gained = min(k, w + _rank(Xs)) if reml else w
+            gained = min(k, w + _rank(Xs))
             if k > gained and _fitted(Xs, ys):
                 return True
             continue
         both = np.column_stack([summed(Z), Xs])
-        gained = _rank(both) if reml else _rank(summed(Z))
-        if k > gained and _fitted(both, ys):
+        if k > _rank(both) and _fitted(both, ys):  # K ≤ rank: any y fits (trivially)
             return True
     return False
 
 
-def flat_cs(X: np.ndarray, model: ResidualModel, reml: bool) -> bool:
-    """REML, CS without a variance function: whether every subject's indicator lies in the span
-    of X (the subject as a fixed factor). Then every error contrast sums to 0 within each
-    subject, its covariance σ²(1 − ρ)(I − P) per subject: the REML criterion does not depend on ρ
-    (R: ``tests/reference/cov_cs_exact/``, nlme's REML log-likelihood equal at ρ = −0.3, 0, 0.5;
-    its estimate the start), and under ML the subject means are fitted exactly (no maximum).
+def flat_cs(X: np.ndarray, model: ResidualModel) -> bool:
+    """CS without a variance function: whether every subject's indicator lies in the span of X
+    (the subject as a fixed factor). Then every error contrast sums to 0 within each subject, its
+    covariance σ²(1 − ρ)(I − P) per subject: the REML criterion does not depend on ρ (R:
+    ``tests/reference/cov_cs_exact/``, nlme's REML log-likelihood equal at ρ = −0.3, 0, 0.5; its
+    estimate the start), and under ML every subject's mean is fitted exactly at no cost elsewhere
+    (its own column), so the criterion falls by K log 10 per decade of 1 + (M − 1)ρ, K the
+    subjects of M rows, with nothing to pay: no maximum. :func:`exact_cs` does not find this
+    under ML (there K equals the rank of the summed columns), hence this test under both.
     """
-    if not reml or model.variance is not None or not isinstance(model.correlation, CSPart):
+    if model.variance is not None or not isinstance(model.correlation, CSPart):
         return False
     _, local = np.unique(model.subject, return_inverse=True)
     k = int(local.max()) + 1 if len(local) else 0
@@ -163,7 +168,8 @@ def check_exact_cs(
     MixedFitError
         The likelihood has no maximum (see the module docstring).
     """
-    if flat_cs(X, model, reml):
+    flat = flat_cs(X, model)
+    if flat and reml:
         raise MixedFitError(
             "CompoundSymmetry: every subject's mean is fitted by fixed-effect columns of its own "
             "(such as the subject as a factor), so the REML error contrasts sum to 0 within each "
@@ -171,7 +177,16 @@ def check_exact_cs(
             "beyond σ²: ρ would be arbitrary (nlme's gls returns its start). Drop the subject "
             "columns from the fixed effects, or fit without the structure (independent errors)"
         )
-    found = exact_cs(terms, X, y, model, reml)
+    if flat:
+        m = model.correlation.max_size  # type: ignore[union-attr]
+        raise MixedFitError(
+            "CompoundSymmetry: every subject's mean is fitted exactly by fixed-effect columns of "
+            "its own (such as the subject as a factor), so as the correlation ρ → −1/"
+            f"{m - 1} (its lower limit, where a subject's mean has variance 0) the ML likelihood "
+            "grows without bound: the model has no maximum-likelihood fit. Drop the subject "
+            "columns from the fixed effects, or fit without the structure (independent errors)"
+        )
+    found = exact_cs(terms, X, y, model)
     if not found:
         return
     m = found[0][1]
