@@ -13,8 +13,9 @@ import numpy as np
 from .correlation import AR1Part, CorrelationPart
 from .labels import Block, merged
 from .part import Composite
+from .variance import FLOOR, IdentPart
 
-__all__ = ["ByCorrelation", "ar1_slots"]
+__all__ = ["ByCorrelation", "ar1_slots", "live_ar1_slots"]
 
 
 class ByCorrelation(Composite, CorrelationPart):
@@ -120,3 +121,23 @@ def ar1_slots(correlation: CorrelationPart | None) -> np.ndarray:
     ):
         return np.asarray(correlation._offsets[:-1], dtype=np.intp)
     return np.zeros(0, dtype=np.intp)
+
+
+def live_ar1_slots(correlation: CorrelationPart | None, variance: object, phi: np.ndarray) -> np.ndarray:
+    """:func:`ar1_slots` without the groups whose residual variance vanished: with ``by=`` a
+    group's φ whose sd ratio δ_g (the ``by`` VarIdent of ``variance``, :class:`.variance.IdentPart`
+    of origin "by", its strata the groups) is below :data:`.variance.FLOOR` times the largest is
+    not identified (its σ² δ_g² Λ_R(φ_g) is ~0 whatever φ_g) and drifts (lane byar1: past 0.99 it
+    made a restart count as at an edge). ``phi`` is the model's full φ (correlation first). Every
+    slot otherwise (a plain AR(1): [0])."""
+    slots = ar1_slots(correlation)
+    if not (
+        isinstance(correlation, ByCorrelation)
+        and isinstance(variance, IdentPart)
+        and variance.origin == "by"
+        and len(variance.labels) == len(correlation.parts)
+        and slots.size == len(correlation.parts)
+    ):
+        return slots
+    deltas = variance.deltas(np.asarray(phi, dtype=float)[correlation.size :])
+    return slots[deltas >= FLOOR * deltas.max()]
