@@ -123,13 +123,16 @@ def ar1_slots(correlation: CorrelationPart | None) -> np.ndarray:
     return np.zeros(0, dtype=np.intp)
 
 
-def live_ar1_slots(correlation: CorrelationPart | None, variance: object, phi: np.ndarray) -> np.ndarray:
-    """:func:`ar1_slots` without the groups whose residual variance vanished: with ``by=`` a
-    group's φ whose sd ratio δ_g (the ``by`` VarIdent of ``variance``, :class:`.variance.IdentPart`
-    of origin "by", its strata the groups) is below :data:`.variance.FLOOR` times the largest is
-    not identified (its σ² δ_g² Λ_R(φ_g) is ~0 whatever φ_g) and drifts (lane byar1: past 0.99 it
-    made a restart count as at an edge). ``phi`` is the model's full φ (correlation first). Every
-    slot otherwise (a plain AR(1): [0])."""
+def live_ar1_slots(
+    correlation: CorrelationPart | None, variance: object, phi: np.ndarray
+) -> np.ndarray:
+    """:func:`ar1_slots` without the groups whose residual variance vanished (lane byedge).
+
+    With ``by=`` the ``variance`` is the groups' VarIdent (an :class:`.variance.IdentPart` of
+    origin "by"); a group whose sd ratio δ_g is below :data:`.variance.FLOOR` times the largest
+    has a φ that is not identified (σ² δ_g² Λ_R(φ_g) is ~0 whatever φ_g): it drifts, and past
+    0.99 it made a restart count as at an edge (lane byar1). ``phi``: the model's full φ
+    (correlation first). Every slot otherwise (a plain AR(1): [0])."""
     slots = ar1_slots(correlation)
     if not (
         isinstance(correlation, ByCorrelation)
