@@ -233,7 +233,8 @@ class _EdgeUnprofiled(_Unprofiled):
     (:mod:`..engine.residual.edge_fit`): the edge model's by dense blocks (V₁ = ZΛΛ'Z' + Λ_R(±1),
     Λ_R singular: no whitened rows), φ held at the edge (its rows and columns of W are 0, as a
     θ on its bound; with ``by=`` the groups' φ at an edge only, the others free, lane byedge), as
-    are the VarIdent ratios of strata whose variance vanished there (:func:`..engine.residual.edge_vanish.vanished_at_edge`, or the fit's verdict); the other
+    are the VarIdent ratios of strata whose variance vanished there
+    (:func:`..engine.residual.edge_vanish.vanished_at_edge`, or the fit's verdict); the other
     ratios are free (held, ML seed 2 of rv21's scan had df 30.64 where R's are 29.55). With a
     vanished reference stratum ψ is referred to a kept one, as :class:`_Unprofiled`'s (σ ~1e-10 and
     θ ~1e10 there: the df were NaN by the σ → 0 limit's rule, review rv21 F3). A structured
