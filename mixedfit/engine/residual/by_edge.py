@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
 from .by import ByCorrelation, live_ar1_slots
 from .dense import DenseResidual
-from .edge_fit import EDGE_PHI, edge_optimum, edge_report
+from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .result import ResidualFit
 
 __all__ = ["RAN", "by_edge_check"]
@@ -71,7 +72,7 @@ def by_edge_check(
         total += 1 + record.evaluations
         if not (record.converged and record.objective < judged - RESTART_GAIN):
             continue
-        group = correlation.labels[int(np.searchsorted(correlation._offsets, slot, "right")) - 1]
+        group = correlation.labels[_group(correlation, int(slot))]
         polish = min(WATCH_EVALS, max(0, max_evals - total))
         inner = (-judged / 2, u)
         at_edge = edge_report(
@@ -79,4 +80,25 @@ def by_edge_check(
         )
         if at_edge is not None:
             fit = at_edge
-    return fit
+    return _all_named(fit, correlation)
+
+
+def _all_named(fit: ResidualFit, correlation: ByCorrelation) -> ResidualFit:
+    """``fit`` whose boundary (the last group's edge message) names every other group held at
+    an edge too."""
+    slots = edge_slots(fit.model, fit.phi)
+    if slots.size < 2 or fit.boundary is None:
+        return fit
+    last = int(slots[-1])
+    other = [
+        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if fit.phi[s] > 0 else -1})"
+        for s in slots
+        if int(s) != last
+    ]
+    text = f" The AR(1) residual correlation of group {', '.join(other)} is at its bound too."
+    return replace(fit, boundary=fit.boundary + text)
+
+
+def _group(correlation: ByCorrelation, slot: int) -> int:
+    """The group whose parameters hold φ's entry ``slot``."""
+    return int(np.searchsorted(correlation._offsets, slot, "right")) - 1

@@ -174,7 +174,7 @@ def edge_optimum(
     m = len(fit.theta)
     phi = fit.phi.copy()
     phi[slot] = sign * EDGE_PHI
-    free = _free(fit.model, phi, slot)
+    free = _free(dense.model, phi, slot)
     rest = int(free.sum())
     lower = np.concatenate([layout.lower(), np.full(rest, -np.inf)])
     upper = np.concatenate([layout.upper(), np.full(rest, np.inf)])
