@@ -89,6 +89,7 @@ SLOW_FIRST = (
     "test_varident_relabel.py",
     "test_varident_vanished_final.py",
     "test_by_ar1.py",
+    "test_by_ar1_edge.py",
     "test_cov_ri_arh.py",
     "test_scale_dask.py",
 )

@@ -48,7 +48,8 @@ import scipy.linalg
 
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion, ResidualFit, reference
-from ..engine.residual.edge_fit import EdgeModel, edge_model, edge_sign
+from ..engine.residual.by import ByCorrelation
+from ..engine.residual.edge_fit import EdgeModel, edge_model, edge_sign, edge_slots
 from ..engine.residual.edge_vanish import vanished_at_edge
 from ..engine.residual.polish import unit_ratio_entries
 from ..engine.residual.structure import ResidualModel
@@ -231,7 +232,8 @@ class _EdgeUnprofiled(_Unprofiled):
     """−2ℓ(ψ) and Φ(ψ) of a fit reported at the φ = ±1 edge of its AR(1) residual correlation
     (:mod:`..engine.residual.edge_fit`): the edge model's by dense blocks (V₁ = ZΛΛ'Z' + Λ_R(±1),
     Λ_R singular: no whitened rows), φ held at the edge (its rows and columns of W are 0, as a
-    θ on its bound), as are the VarIdent ratios of strata whose variance vanished there
+    θ on its bound; with ``by=`` the groups' φ at an edge only, the others free, lane byedge), as
+    are the VarIdent ratios of strata whose variance vanished there
     (:func:`..engine.residual.edge_vanish.vanished_at_edge`, or the fit's verdict); the other
     ratios are free (held, ML seed 2 of rv21's scan had df 30.64 where R's are 29.55). With a
     vanished reference stratum ψ is referred to a kept one, as :class:`_Unprofiled`'s (σ ~1e-10 and
@@ -260,6 +262,10 @@ class _EdgeUnprofiled(_Unprofiled):
         self.log = (lower == 0) & ~np.isfinite(upper) & (self.psi > 0)
         self.held = np.arange(k) > n_theta  # φ
         model, phi = dense.model, x[n_theta:]
+        if isinstance(model.correlation, ByCorrelation):  # by=: the groups' φ at an edge only
+            nc = model.split(phi)[0].size
+            self.held[1 + n_theta : 1 + n_theta + nc] = False
+            self.held[1 + n_theta + edge_slots(model, phi)] = True
         part = model.variance
         if isinstance(part, IdentPart) and part.free:
             gone = set(vanished_at_edge(model, phi))

@@ -13,8 +13,9 @@ import numpy as np
 from .correlation import AR1Part, CorrelationPart
 from .labels import Block, merged
 from .part import Composite
+from .variance import FLOOR, IdentPart
 
-__all__ = ["ByCorrelation", "ar1_slots"]
+__all__ = ["ByCorrelation", "ar1_slots", "live_ar1_slots"]
 
 
 class ByCorrelation(Composite, CorrelationPart):
@@ -141,3 +142,26 @@ def ar1_slots(correlation: CorrelationPart | None) -> np.ndarray:
     ):
         return np.asarray(correlation._offsets[:-1], dtype=np.intp)
     return np.zeros(0, dtype=np.intp)
+
+
+def live_ar1_slots(
+    correlation: CorrelationPart | None, variance: object, phi: np.ndarray
+) -> np.ndarray:
+    """:func:`ar1_slots` without the groups whose residual variance vanished (lane byedge).
+
+    With ``by=`` the ``variance`` is the groups' VarIdent (an :class:`.variance.IdentPart` of
+    origin "by"); a group whose sd ratio δ_g is below :data:`.variance.FLOOR` times the largest
+    has a φ that is not identified (σ² δ_g² Λ_R(φ_g) is ~0 whatever φ_g): it drifts, and past
+    0.99 it made a restart count as at an edge (lane byar1). ``phi``: the model's full φ
+    (correlation first). Every slot otherwise (a plain AR(1): [0])."""
+    slots = ar1_slots(correlation)
+    if not (
+        isinstance(correlation, ByCorrelation)
+        and isinstance(variance, IdentPart)
+        and variance.origin == "by"
+        and len(variance.labels) == len(correlation.parts)
+        and slots.size == len(correlation.parts)
+    ):
+        return slots
+    deltas = variance.deltas(np.asarray(phi, dtype=float)[correlation.size :])
+    return slots[deltas >= FLOOR * deltas.max()]

@@ -28,6 +28,7 @@ from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limit, largest_sd
+from .by_edge import by_edge_check
 from .correlation import AR1Part
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, START_U, edge_optimum, edge_report
@@ -75,9 +76,12 @@ def edge_check(
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise. A
     restart's optimum near an edge (``fit.near_edge``, :mod:`.multistart`) above both edges and
-    the fit is reported instead (:func:`_near_edge`)."""
+    the fit is reported instead (:func:`_near_edge`). With ``by=`` each group's φ:
+    :func:`.by_edge.by_edge_check`."""
     model = fit.model
-    if not terms or not isinstance(model.correlation, AR1Part) or fit.phi.size == 0:
+    if not isinstance(model.correlation, AR1Part):  # AR1(by=): each group's φ (by_edge.py)
+        return by_edge_check(fit, terms, X, y, max_evals)
+    if not terms or fit.phi.size == 0:
         return fit
     layout = ThetaLayout(tuple(terms))
     budget = min(WATCH_EVALS, (max_evals - fit.record.evaluations) // 2)

@@ -29,9 +29,10 @@ from ..reterm import ReTerm, ThetaLayout
 from ..solution import Solution
 from ..threads import single_threaded
 from ..vanishing import LIMIT_SD, TRIAL_SD, at_limit
-from .correlation import AR1Part
+from .by import ar1_slots
 from .criterion import ResidualCriterion
 from .dense import DenseResidual
+from .edge_text import edge_message
 from .edge_vanish import hold_factor, vanished_at_edge, vanished_clause
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -45,6 +46,7 @@ __all__ = [
     "edge_optimum",
     "edge_report",
     "edge_sign",
+    "edge_slots",
     "factor_phi",
     "inside",
     "term_at_bound",
@@ -87,12 +89,17 @@ class EdgeModel(DenseResidual):
 
 
 def edge_sign(model: ResidualModel, phi: np.ndarray) -> float:
-    """±1 when φ is at an edge of an AR(1) residual correlation (|u| ≥ :data:`EDGE_PHI` / 2),
-    0 otherwise."""
-    if not isinstance(model.correlation, AR1Part) or len(phi) == 0:
-        return 0.0
-    u = float(phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    return math.copysign(1.0, u) if abs(u) >= EDGE_PHI / 2 else 0.0
+    """±1 when φ is at an edge of an AR(1) residual correlation (|u| ≥ :data:`EDGE_PHI` / 2;
+    with ``by=`` the first group's at one, :func:`edge_slots`), 0 otherwise."""
+    slots = edge_slots(model, phi)
+    return math.copysign(1.0, float(phi[slots[0]])) if slots.size else 0.0
+
+
+def edge_slots(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """Where φ's AR(1) u are at an edge (|u| ≥ :data:`EDGE_PHI` / 2): [0] or none for a plain
+    AR(1), every group's at one with ``by=`` (:func:`.by.ar1_slots`)."""
+    slots = ar1_slots(model.correlation) if len(phi) else np.zeros(0, dtype=np.intp)
+    return slots[np.abs(np.asarray(phi, dtype=float)[slots]) >= EDGE_PHI / 2]
 
 
 def inside(model: ResidualModel, phi: np.ndarray, u: float = EDGE_NEAR) -> np.ndarray:
@@ -100,11 +107,11 @@ def inside(model: ResidualModel, phi: np.ndarray, u: float = EDGE_NEAR) -> np.nd
     rows can be whitened (the factor kept with an edge fit; a refit's start at
     :data:`START_U`); φ itself otherwise."""
     phi = np.asarray(phi, dtype=float)
-    sign = edge_sign(model, phi)
-    if not sign:
+    slots = edge_slots(model, phi)
+    if not slots.size:
         return phi
     out = phi.copy()
-    out[0] = sign * u
+    out[slots] = np.sign(phi[slots]) * u
     return out
 
 
@@ -150,28 +157,37 @@ def edge_estimates(
 
 
 def edge_optimum(
-    dense: DenseResidual, fit: ResidualFit, layout: ThetaLayout, sign: float, budget: int
+    dense: DenseResidual,
+    fit: ResidualFit,
+    layout: ThetaLayout,
+    sign: float,
+    budget: int,
+    slot: int = 0,
 ) -> OptimizerRecord:
     """The criterion at the edge φ = ``sign`` (φ₁ = ±1 exactly) minimized over θ and the other
     residual parameters φ₂… (VarIdent ratios: held at the interior fit's values the edge was
     0.006 in ℓ below R's, rv12a finding 2), from the fit's values, and once more with the
     correlation parameters of θ found at a bound (±1) moved back to their start (a toep term's
     π₄ = −1 left the edge 0.48 below R's, rv12a finding 1); the better record, x = (θ, φ₂…)
-    in its ``theta``, evaluations of both counted."""
+    in its ``theta``, evaluations of both counted. ``slot``: φ's entry held (a ``by=`` group's,
+    lane byedge; with the groups' already at an edge, :func:`edge_slots`), φ₂… the others."""
     m = len(fit.theta)
     phi = fit.phi.copy()
-    phi[0] = sign * EDGE_PHI
-    rest = phi.size - 1
+    phi[slot] = sign * EDGE_PHI
+    free = _free(dense.model, phi, slot)
+    rest = int(free.sum())
     lower = np.concatenate([layout.lower(), np.full(rest, -np.inf)])
     upper = np.concatenate([layout.upper(), np.full(rest, np.inf)])
 
     def at(x: np.ndarray) -> float:
-        return dense.objective(np.concatenate([x[:m], phi[:1], x[m:]]), fit.reml)
+        full = phi.copy()
+        full[free] = x[m:]
+        return dense.objective(np.concatenate([x[:m], full]), fit.reml)
 
     theta = np.asarray(fit.theta, dtype=float)
     if at_limit(theta, layout):  # from the σ → 0 limit: its θ scaled back to TRIAL_SD (rv12b)
         theta = theta * (TRIAL_SD / LIMIT_SD)
-    x = np.concatenate([theta, phi[1:]])
+    x = np.concatenate([theta, phi[free]])
     best = settle(at, x, lower, upper, budget)
     x = np.asarray(best.theta, dtype=float)
     stuck = (lower < 0) & ((x <= lower) | (x >= upper))  # a correlation of θ at ±1
@@ -183,6 +199,14 @@ def edge_optimum(
         best = again if again.objective < best.objective else best
         best = replace(best, evaluations=spent)
     return best
+
+
+def _free(model: ResidualModel, phi: np.ndarray, slot: int) -> np.ndarray:
+    """φ's entries not held at an edge: all but ``slot`` and :func:`edge_slots`'."""
+    free = np.ones(phi.size, dtype=bool)
+    free[slot] = False
+    free[edge_slots(model, phi)] = False
+    return free
 
 
 SETTLE_GAIN = 1e-8
@@ -264,6 +288,8 @@ def edge_report(
     evaluations: int,
     budget: int,
     inside: tuple[float, float | None] | None = None,
+    slot: int = 0,
+    group: str = "",
 ) -> ResidualFit | None:
     """``fit`` replaced by the edge φ = ``sign`` (θ and φ₂… from ``edge``, the edge's optimum
     over x = (θ, φ₂…) by :func:`edge_optimum`; θ polished within ``budget`` evaluations), with
@@ -273,11 +299,12 @@ def edge_report(
     limit) of the best fit found inside, said in the message (:func:`.edge.edge_check`: the
     fit's ℓ the decision compared, its dense value where lower, the whitened rows' degrading
     near φ = ±1, review rv18 LOW-1; or a higher interior optimum found from the edge's optimum,
-    rv20: m3's 0.3438 at φ = 0.91 was named as the fit's 0.0248); ``fit``'s when None."""
+    rv20: m3's 0.3438 at φ = 0.91 was named as the fit's 0.0248); ``fit``'s when None.
+    ``slot``, ``group``: the ``by=`` group's φ held and its level, named (lane byedge)."""
     m = len(fit.theta)
     phi = fit.phi.copy()
-    phi[0] = sign * EDGE_PHI
-    phi[1:] = np.asarray(edge.theta, dtype=float)[m:]  # φ₂… at the edge's optimum
+    phi[slot] = sign * EDGE_PHI
+    phi[_free(fit.model, phi, slot)] = np.asarray(edge.theta, dtype=float)[m:]  # φ₂… there
     dense = edge_model(terms, X, y, fit.model, phi)
     if dense is None:
         return None
@@ -322,7 +349,8 @@ def edge_report(
     u = inside[1]
     replaced = (inside[0], None if u is None else u / math.sqrt(1 + u * u))
     gone = vanished_clause(fit.model, phi)
-    boundary = edge_message(sign, -objective / 2, replaced, term_at_bound(theta, layout), gone)
+    bound = term_at_bound(theta, layout)
+    boundary = edge_message(sign, -objective / 2, replaced, bound, gone, group)
     return ResidualFit(
         theta, phi, objective, fit.reml, record, solution, factor, fit.model, None, boundary
     )
@@ -333,64 +361,3 @@ def term_at_bound(theta: np.ndarray, layout: ThetaLayout) -> bool:
     bound: G singular; toep11: seed 11, toep π₄ = −1)."""
     lower, upper = layout.lower(), layout.upper()
     return bool(np.any((lower < 0) & np.isfinite(lower) & ((theta <= lower) | (theta >= upper))))
-
-
-def edge_message(
-    sign: float,
-    loglik: float,
-    replaced: tuple[float, float | None] | None = None,
-    term_bound: bool = False,
-    vanished: str = "",
-) -> str:
-    """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
-    ``replaced``: ℓ and φ of the best fit inside that it replaced, φ None where that was the
-    σ → 0 limit (the structured term taking all the within-subject covariance, φ not
-    identified); None on reload). ``term_bound``: a structured random-effects term is at a
-    bound too (:func:`term_at_bound`), said in its own sentence before the advice.
-    ``vanished``: :func:`.edge_vanish.vanished_clause` (VarIdent strata whose residual variance
-    vanishes at the edge), its own sentence too."""
-    edge = "1" if sign > 0 else "−1"
-    what = (
-        "the residuals within a subject are perfectly correlated: σ² Λ_R = σ² 1 1' is a "
-        "per-subject random intercept of variance σ²"
-        if sign > 0
-        else "σ² Λ_R = σ² ((−1)^(s+t)) is a per-subject effect of variance σ² on the "
-        "alternating sign (−1)^t"
-    )
-    alternative = (
-        "(1 | subject) beside the structured term, without the AR(1) residual"
-        if sign > 0
-        else "a per-subject random slope on the alternating sign (−1)^t, without the AR(1) residual"
-    )
-    if replaced is None:
-        above = ""
-    elif replaced[1] is None:
-        above = (
-            f", above ℓ = {replaced[0]:.6f} of the σ → 0 limit, the best fit found inside, where "
-            "the structured term takes all the within-subject covariance and φ is not identified"
-        )
-    else:
-        above = (
-            f", above ℓ = {replaced[0]:.6f} at φ = {replaced[1]:.6f}, the best fit found inside "
-            "(of the fit, its restarts and a fit from the edge's optimum)"
-        )
-    return (
-        f"φ = {edge}: the AR(1) residual correlation is at its bound (ℓ = {loglik:.6f} there"
-        f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "
-        "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
-        "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
-        "residuals are not defined there (NaN), and inference on φ is not available. "
-        f"{_TERM_BOUND if term_bound else ''}{_sentence(vanished)}"
-        f"Consider fitting {alternative} instead"
-    )
-
-
-_TERM_BOUND = (
-    "The structured random-effects term is at a bound too: a correlation parameter is at ±1, "
-    "so its covariance G is singular. "
-)
-
-
-def _sentence(clause: str) -> str:
-    """``clause`` as a sentence followed by a space ("" stays "")."""
-    return f"{clause[0].upper()}{clause[1:]}. " if clause else ""

@@ -54,7 +54,7 @@ from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import at_limit
-from .by import ar1_slots
+from .by import ar1_slots, live_ar1_slots
 from .result import ResidualFit
 from .structure import ResidualModel
 
@@ -335,9 +335,14 @@ def _counted(record: OptimizerRecord, total: int, max_evals: int) -> OptimizerRe
 
 def inside(fit: ResidualFit, layout: ThetaLayout) -> bool:
     """True if ``fit`` ends inside: |φ| below :data:`EDGE_PHI` (an edge φ → ±1 is
-    :mod:`.edge`'s to judge) and not at the σ → 0 limit (:mod:`.limit`'s)."""
+    :mod:`.edge`'s to judge; with ``by=`` every group's whose residual variance has not vanished,
+    :func:`.by.live_ar1_slots`: a vanished group's φ is not identified) and not at the σ → 0
+    limit (:mod:`.limit`'s)."""
     edge = EDGE_PHI / np.sqrt(1.0 - EDGE_PHI**2)
-    return _largest_u(fit) < edge and not at_limit(fit.theta, layout)
+    model = fit.model
+    slots = live_ar1_slots(model.correlation, model.variance, fit.phi)
+    largest = float(np.abs(np.asarray(fit.phi)[slots]).max()) if slots.size else 0.0
+    return largest < edge and not at_limit(fit.theta, layout)
 
 
 def _run(fit_one: FitOne, model: ResidualModel, x0: np.ndarray, budget: int) -> ResidualFit | None:

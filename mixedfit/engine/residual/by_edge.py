@@ -1,0 +1,104 @@
+"""A ``by=`` group's AR(1) φ at an edge ±1 (SAS GROUP=; issue 12, lane byedge).
+
+:func:`.edge.edge_check` judges a plain AR(1)'s φ → ±1. With ``AR1(..., by=)`` every group has its
+own φ_g, and beside a spanning structured term one group's can run up to ±1 while the others stay
+inside (rv21's h3, REML: φ_b −0.999, φ_c 0.9998, the fit flagged by its Hessian only).
+:func:`by_edge_check` gives such a group the plain AR(1)'s treatment: the edge with φ_g held at
+±1 (θ and the other φ re-optimized on :class:`.dense.DenseResidual`, :func:`.edge_fit.
+edge_optimum`), and where its criterion is lower than the fit's by more than
+:data:`..restart.RESTART_GAIN`, the fit reported there (:func:`.edge_fit.edge_report`: φ_g = ±1
+exactly, a BoundaryWarning naming the group, inference with φ_g held). Groups in turn, each from
+the fit the previous left (a group already at an edge stays held). A group whose residual
+variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Arrays
+only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..limit_gls import _spanning
+from ..restart import RESTART_GAIN
+from ..reterm import ReTerm, ThetaLayout
+from ..vanishing import WATCH_EVALS
+from .by import ByCorrelation, live_ar1_slots
+from .dense import DenseResidual
+from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
+from .result import ResidualFit
+
+__all__ = ["RAN", "by_edge_check"]
+
+RAN = 0.99
+"""|φ_g| from which a group's φ counts as having run up to its edge (:data:`.edge.EDGE_RAN`)."""
+
+
+def by_edge_check(
+    fit: ResidualFit,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+) -> ResidualFit:
+    """``fit`` reported at the edge φ_g = ±1 of each ``by=`` group g whose |φ_g| ≥ :data:`RAN`
+    (its residual variance not vanished) where the criterion there (θ and the other φ
+    re-optimized within :data:`..vanishing.WATCH_EVALS` evaluations, converged) is below the
+    fit's (the larger of its own and the dense one: the whitened rows degrade near ±1) by more
+    than :data:`..restart.RESTART_GAIN`; ``fit`` as it is otherwise (a plain AR(1) is
+    :func:`.edge.edge_check`'s)."""
+    model = fit.model
+    correlation = model.correlation
+    if not terms or not isinstance(correlation, ByCorrelation) or X.shape[0] <= X.shape[1]:
+        return fit
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    if span is None:
+        return fit
+    dense = DenseResidual(layout, X, y, span, model)
+    edge_u = RAN / math.sqrt(1.0 - RAN**2)
+    for slot in live_ar1_slots(correlation, model.variance, fit.phi):
+        u = float(fit.phi[slot])
+        total = fit.record.evaluations
+        budget = min(WATCH_EVALS, (max_evals - total) // 2)
+        if abs(u) < edge_u or abs(u) >= EDGE_PHI / 2 or budget <= 0:
+            continue
+        own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
+        judged = max(fit.objective, own if math.isfinite(own) else -math.inf)
+        sign = math.copysign(1.0, u)
+        record = edge_optimum(dense, fit, layout, sign, budget, int(slot))
+        total += 1 + record.evaluations
+        if not (record.converged and record.objective < judged - RESTART_GAIN):
+            continue
+        group = correlation.labels[_group(correlation, int(slot))]
+        polish = min(WATCH_EVALS, max(0, max_evals - total))
+        inner = (-judged / 2, u)
+        at_edge = edge_report(
+            fit, terms, X, y, sign, record, total, polish, inner, int(slot), group
+        )
+        if at_edge is not None:
+            fit = at_edge
+    return _all_named(fit, correlation)
+
+
+def _all_named(fit: ResidualFit, correlation: ByCorrelation) -> ResidualFit:
+    """``fit`` whose boundary (the last group's edge message) names every other group held at
+    an edge too."""
+    slots = edge_slots(fit.model, fit.phi)
+    if slots.size < 2 or fit.boundary is None:
+        return fit
+    last = int(slots[-1])
+    other = [
+        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if fit.phi[s] > 0 else -1})"
+        for s in slots
+        if int(s) != last
+    ]
+    text = f" The AR(1) residual correlation of group {', '.join(other)} is at its bound too."
+    return replace(fit, boundary=fit.boundary + text)
+
+
+def _group(correlation: ByCorrelation, slot: int) -> int:
+    """The group whose parameters hold φ's entry ``slot``."""
+    return int(np.searchsorted(correlation._offsets, slot, "right")) - 1
