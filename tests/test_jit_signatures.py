@@ -19,7 +19,6 @@ import pytest
 import mixedfit as mf
 from mixedfit.engine import jit
 
-
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba is not installed")
 
 # _lu_solve solves with the factors _term_setup writes (writable) and, in moment_response,
