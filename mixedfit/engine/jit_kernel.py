@@ -68,22 +68,26 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
 
 
 @njit(cache=True, error_model="numpy")
-def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: int) -> None:
-    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer); k₀ = 1, 2 unrolled."""
+def _columns_first(
+    at0: Array, tbuf: Array, out: Array, r: int, c0: int, nlev: int, k0: int
+) -> None:
+    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer) on columns c0.. of nlev
+    levels; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
     if k0 == 1:
         t = tbuf[0]
-        for c in range(nlev):
+        for c in range(c0, c0 + nlev):
             out[r, c] = at0[r, c] * t
         return
     if k0 == 2:
         t00, t10, t11 = tbuf[0], tbuf[2], tbuf[3]
         for lev in range(nlev):
-            a0, a1 = at0[r, 2 * lev], at0[r, 2 * lev + 1]
-            out[r, 2 * lev] = a0 * t00 + a1 * t10
-            out[r, 2 * lev + 1] = a1 * t11
+            j = c0 + 2 * lev
+            a0, a1 = at0[r, j], at0[r, j + 1]
+            out[r, j] = a0 * t00 + a1 * t10
+            out[r, j + 1] = a1 * t11
         return
     for lev in range(nlev):
-        base = lev * k0
+        base = c0 + lev * k0
         for c in range(k0):
             s = 0.0
             for b in range(c, k0):
@@ -92,25 +96,28 @@ def _columns_first(at0: Array, tbuf: Array, out: Array, r: int, nlev: int, k0: i
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_first(lt0: Array, l00: Array, r: int, nlev: int, k0: int) -> None:
-    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ, level by level; k₀ = 1, 2 unrolled."""
+def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) -> None:
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. (levels c0 // k₀..) of nlev levels, level by
+    level; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
+    l0 = c0 // k0
     if k0 == 1:
         for lev in range(nlev):
-            lt0[r, lev] = lt0[r, lev] / l00[lev, 0, 0]
+            lt0[r, c0 + lev] = lt0[r, c0 + lev] / l00[l0 + lev, 0, 0]
         return
     if k0 == 2:
         for lev in range(nlev):
-            x0 = lt0[r, 2 * lev] / l00[lev, 0, 0]
-            lt0[r, 2 * lev] = x0
-            lt0[r, 2 * lev + 1] = (lt0[r, 2 * lev + 1] - l00[lev, 1, 0] * x0) / l00[lev, 1, 1]
+            j, g = c0 + 2 * lev, l0 + lev
+            x0 = lt0[r, j] / l00[g, 0, 0]
+            lt0[r, j] = x0
+            lt0[r, j + 1] = (lt0[r, j + 1] - l00[g, 1, 0] * x0) / l00[g, 1, 1]
         return
     for lev in range(nlev):
-        base = lev * k0
+        base, g = c0 + lev * k0, l0 + lev
         for a in range(k0):
             t = lt0[r, base + a]
             for b in range(a):
-                t -= l00[lev, a, b] * lt0[r, base + b]
-            lt0[r, base + a] = t / l00[lev, a, a]
+                t -= l00[g, a, b] * lt0[r, base + b]
+            lt0[r, base + a] = t / l00[g, a, a]
 
 
 @njit(cache=True, error_model="numpy")
@@ -170,22 +177,15 @@ def _factor(
     if not _scale_first(theta, pos, tbuf, a00, l00, k0):
         return False
     m, q0 = at0.shape
-    nlev = a00.shape[0]
     # W0 = A_t0 Λ₀ (columns), L_t0 = Λ_t' W0 (rows: the identity on [X y]'s), then
     # L_t0 ← L_t0 L₀₀⁻ᵀ level by level
     for r in range(m):
         c0, c1 = _columns(rng, nre, q0, r)
-        if c0 == 0 and c1 == q0:
-            _columns_first(at0, tbuf, w0 if r < nre else lt0, r, nlev, k0)
-        else:
-            _columns_first(at0[:, c0:c1], tbuf, w0[:, c0:c1], r, (c1 - c0) // k0, k0)
+        _columns_first(at0, tbuf, w0 if r < nre else lt0, r, c0, (c1 - c0) // k0, k0)
     _scale_rows(w0, lt0, tbuf, start, ksize, toff, q0, nre)
     for r in range(m):
         c0, c1 = _columns(rng, nre, q0, r)
-        if c0 == 0 and c1 == q0:
-            _forward_first(lt0, l00, r, nlev, k0)
-        else:
-            _forward_first(lt0[:, c0:c1], l00[c0 // k0 : c1 // k0], r, (c1 - c0) // k0, k0)
+        _forward_first(lt0, l00, r, c0, (c1 - c0) // k0, k0)
     # Wt = A_tt Λ_t (columns; A_tt full symmetric), L_tt = Λ_t' Wt + I on the random effects
     for r in range(m):
         for c in range(m):

@@ -8,16 +8,13 @@ BOBYQA through NLopt's C API (called by address), the snap to the boundary, lme4
 check, the second start of :func:`.restart.improve` (lme4's rescaled start, for a fit on the
 boundary), and β̂ (of the centred X) and σ̂ read off the kernel's factor at θ̂.
 
-It follows the Python path step by step (the same criterion, starts, BOBYQA settings and
-comparisons, so θ̂ is the Python path's bit for bit; β̂ and σ̂ agree to rounding) and leaves a
-response to it (``done`` False: :meth:`.refit.ResponseRefits.fit`) wherever that path would do
-more or the verdict is close: a start where the criterion is not finite, no convergence
-reported by NLopt, a derivative check that may flag the fit (derivatives not finite, a pivot of
-H within rounding of 0, a scaled gradient above half lme4's tolerance), a Newton step that may
-follow (:mod:`.newton`) or a second start that should (lme4's plain start after a failed check).
-The kernel's criterion and NLopt's objective are C functions of :mod:`.jit_kernel` called by
-address: cached compiled code here calls no compiled function of another file
-(``tests/test_house.py``), so an edit of the kernel never leaves a stale copy of it here."""
+It follows the Python path step by step (θ̂ bit for bit; β̂ and σ̂ to rounding) and leaves a
+response to it (``done`` False: :meth:`.refit.ResponseRefits.fit`) where that path would do
+more or the verdict is close: a start where the criterion is not finite, no convergence, a
+derivative check that may flag the fit (derivatives not finite, a pivot of H within rounding of
+0, a scaled gradient above half lme4's tolerance), a Newton step (:mod:`.newton`) or a second
+start that may follow. The kernel's criterion and NLopt's objective are C functions of
+:mod:`.jit_kernel` called by address (no stale copies); loops, not array expressions (compile)."""
 
 from __future__ import annotations
 
@@ -147,10 +144,10 @@ def _derivatives(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> Any:  # 
     """.convergence.derivatives at ``x``: the same points, added as numpy adds them (x + 0.0
     beside a +h step, x + (−0.0) beside −h), the same differences; (gradient, Hessian)."""
     m, h = x.shape[0], _DELTA
-    feasible = np.empty(m, dtype=np.bool_)
+    feasible, plus, minus = np.empty(m, dtype=np.bool_), np.empty(m), x.copy()
     for i in range(m):
         feasible[i] = x[i] - h >= lower[i]
-    plus, minus = x + 0.0, x.copy()
+        plus[i] = x[i] + 0.0
     up, down = np.empty(m), np.full(m, math.nan)
     for i in range(m):
         plus[i] = x[i] + h
@@ -188,18 +185,19 @@ def _derivatives(fns: Any, x: Any, lower: Any, f0: float, meta: Any) -> Any:  # 
 def _check_passes(
     fns: Any, x: Any, lower: Any, f0: float, meta: Any, ftol: float, step: Any
 ) -> int:  # pragma: no cover - compiled
-    """1 if lme4's derivative check (.convergence.check_convergence) surely gives no message at
-    ``x``, 2 if also .newton steps (H⁻¹g into ``step`` for the free entries, NaN elsewhere:
-    its arithmetic), 0 if the check may flag the fit (the Python path decides: also the numpy
-    path's second verdict, .lmm's check_at)."""
+    """1 if lme4's derivative check (.convergence.check_convergence) surely passes at ``x``, 2 if
+    also .newton steps (H⁻¹g into ``step``, NaN off the free entries), 0 if the check may flag
+    the fit (the Python path decides: also the numpy path's second verdict, .lmm's check_at)."""
     grad, hess = _derivatives(fns, x, lower, f0, meta)
-    free = np.flatnonzero(~(np.isfinite(lower) & (x - lower < _DELTA)))
-    k = free.shape[0]
+    free, k = np.empty(x.shape[0], dtype=np.int64), 0  # (loops: no array expressions to compile)
+    for i in range(x.shape[0]):
+        if not (math.isfinite(lower[i]) and x[i] - lower[i] < _DELTA):
+            free[k], k = i, k + 1
     if k == 0:
         return 1
-    g, H = grad[free], np.empty((k, k))
-    scale, steepest = 0.0, 0.0
+    g, H, scale, steepest = np.empty(k), np.empty((k, k)), 0.0, 0.0
     for a in range(k):
+        g[a] = grad[free[a]]
         if not math.isfinite(g[a]):
             return 0  # "could not be evaluated"
         steepest = max(steepest, abs(g[a]))
@@ -249,6 +247,13 @@ def _check_passes(
     return 2
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _copy(dst: Any, src: Any, at: int) -> None:  # pragma: no cover - compiled
+    """dst[:] = src[at : at + len(dst)] (a slice assignment compiles seconds of error text)."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[at + i]
+
+
 @njit(cache=True, error_model="numpy")
 def _minimize(
     fns: Any, start: Any, lower: Any, meta: Any, state: Any, settings: Any, max_evals: int,
@@ -273,9 +278,9 @@ def _minimize(
     if _bobyqa(fns, x, lower, step, meta, settings, max_evals) not in _CONVERGED:
         return False, math.inf, 0
     count, fmin = int(state[_COUNT]), f0
-    theta[:] = x0
+    _copy(theta, x0, 0)
     if state[_BEST_F] < f0:
-        theta[:] = state[_BEST_X : _BEST_X + npar]
+        _copy(theta, state, _BEST_X)
         fmin = state[_BEST_F]
     near = False  # .optimize._snap_to_boundary
     for i in range(npar):
@@ -289,7 +294,7 @@ def _minimize(
         f = _criterion(fns, trial, meta)
         f = f if math.isfinite(f) else _PENALTY
         if f <= fmin:
-            theta[:] = trial
+            _copy(theta, trial, 0)
             fmin = f
     return True, fmin, count
 
@@ -309,9 +314,8 @@ def _fit(
     theta: Any,
     before: Any,
 ) -> bool:  # pragma: no cover - compiled
-    """.lmm.fit_factors' optimization, derivative check, second start (.restart.improve) and
-    Newton step (.newton) for an unstructured layout, θ̂ into ``theta`` (before the step into
-    ``before``); False where the Python path does more."""
+    """.lmm.fit_factors' optimization, check, second start (.restart.improve) and Newton step
+    (.newton), θ̂ into ``theta`` (before the step: ``before``); False: the Python path's."""
     ok, fmin, count = _minimize(fns, start, lower, meta, state, settings, max_evals, theta)
     if not ok or not fmin < _PENALTY:  # (the check would evaluate f(θ̂) itself)
         return False
@@ -334,11 +338,12 @@ def _fit(
             return False
         count += more
         if f < fmin - _RESTART_GAIN:
-            theta[:], fmin = trial, f
+            _copy(theta, trial, 0)
+            fmin = f
             passes = _check_passes(fns, theta, lower, f, meta, settings[0], step) if check else 1
             if not f < _PENALTY or passes == 0:
                 return False
-    before[:] = theta
+    _copy(before, theta, 0)
     if passes != 2:
         return True
     if count + 3 >= max_evals:
@@ -349,7 +354,7 @@ def _fit(
             v = theta[i] - step[i]
             x[i] = v if v >= lower[i] else lower[i]
     if _criterion(fns, x, meta) < fmin:
-        theta[:] = x
+        _copy(theta, x, 0)
     return True
 
 
@@ -364,9 +369,8 @@ def refit_batch(
     ``rows[s]``: response s's row of A (its Z'y of the first block, then the tail's: the
     other blocks' Z'y, X'y, y'y) written into ``at0``/``att`` (views of the kernel's fbuf);
     ``starts[s]``: its moment start (NaN: none); ``rescaled``: .restart.rescaled_start;
-    ``settings``: ftol_rel, ftol_abs, xtol_abs; ``sizes``: max_evals, check (0/1), nre, p,
-    n, reml (0/1). Out: θ̂, σ̂, β̂ of the centred X, ``done`` (False: refit it the Python
-    way) and θ̂ before .newton's step (``before``)."""
+    ``settings``: ftol_rel, ftol_abs, xtol_abs; ``sizes``: max_evals, check (0/1), nre, p, n,
+    reml (0/1). Out: θ̂, σ̂, β̂ of the centred X, ``done`` (False: the Python way's), ``before``."""
     m, q0 = at0.shape
     last = m - 1
     max_evals, check, nre, p, n, reml = sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]
@@ -379,11 +383,10 @@ def refit_batch(
             att[c, last] = rows[s, q0 + c]
         if lower.shape[0] == 0:
             continue
-        fitted = _fit(
+        if not _fit(
             fns, starts[s], rescaled, lower, diagonal, meta, state, settings, max_evals,
             check != 0, theta[s], before[s],
-        )  # fmt: skip
-        if not fitted:
+        ):  # fmt: skip
             continue
         if not math.isfinite(_criterion(fns, theta[s], meta)):  # the factor at θ̂
             continue

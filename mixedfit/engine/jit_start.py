@@ -10,7 +10,7 @@ order; X's basis Gram–Schmidt's, each column orthogonalized twice (numpy's: Ho
 k×k solves Gaussian elimination with partial pivoting (LAPACK's ``gesv``), the k×k Cholesky
 factor written out; the rank (SVD) and the k×k ``eigh`` LAPACK's through numba. So the start
 equals the numpy one to rounding (``tests/test_jit_start.py``). Loops rather than array
-expressions: numba compiles those far more slowly.
+expressions or slice assignments: numba compiles those far more slowly (the cold start).
 
 The terms are packed: ``refs`` (terms, n) level codes, ``Z`` (n, Σk) the terms' columns side by
 side, ``meta`` (terms, 3) each term's k, number of levels and whether it is correlated. The
@@ -159,9 +159,7 @@ def _between_level_rank(refs: Array, Z: Array, X: Array, nlev: int) -> int:
     for c in range(p):
         scale[c] = 1.0 / math.sqrt(scale[c])
     k = Z.shape[1]
-    within = np.empty((n, p))
-    zz = np.empty(nlev)
-    coef = np.empty((nlev, p))
+    within, zz, coef = np.empty((n, p)), np.empty(nlev), np.empty((nlev, p))
     lowest = p
     for a in range(k):
         for lev in range(nlev):
@@ -192,17 +190,14 @@ def _term_setup(
     """Z_l'Z_l with its ridge, LU-factored in ``lu`` (nlev, k, k); the usable levels and the
     mean over them of (Z_l'Z_l)⁻¹ in ``sampling`` (k, k), which holds zeros."""
     n, k = Z.shape
-    ztz = np.zeros((nlev, k, k))
-    counts = np.zeros(nlev, dtype=np.int64)
+    ztz, counts = np.zeros((nlev, k, k)), np.zeros(nlev, dtype=np.int64)
     for i in range(n):
         lev = refs[i]
         counts[lev] += 1
         for a in range(k):
             for c in range(a + 1):
                 ztz[lev, a, c] += Z[i, a] * Z[i, c]
-    work = np.empty((k, k))
-    col = np.empty(k)
-    m = 0
+    col, m = np.empty(k), 0
     for lev in range(nlev):
         for a in range(k):
             for c in range(a):
@@ -212,14 +207,14 @@ def _term_setup(
             for c in range(k):
                 scale = max(scale, abs(ztz[lev, a, c]))
         bound = 1e-10
-        for a in range(k):
+        for a in range(k):  # (factored in lu[lev], overwritten below: one signature of _lu)
             bound *= scale
             for c in range(k):
-                work[a, c] = ztz[lev, a, c]
-        _lu(work, piv[lev])
+                lu[lev, a, c] = ztz[lev, a, c]
+        _lu(lu[lev], piv[lev])
         det = 1.0
         for a in range(k):
-            det *= work[a, a] if piv[lev, a] == a else -work[a, a]
+            det *= lu[lev, a, a] if piv[lev, a] == a else -lu[lev, a, a]
         usable[lev] = counts[lev] > k and det > bound
         ridge = 1e-10 * max(scale, 1e-300)
         for a in range(k):
@@ -350,16 +345,19 @@ def moment_response(
     n, p = X.shape
     nt = meta.shape[0]
     kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
-    koff = np.cumsum(kk) - kk  # each term's first column in Z
+    koff = np.zeros(nt, dtype=np.int64)  # each term's first column in Z
+    for t in range(1, nt):
+        koff[t] = koff[t - 1] + kk[t - 1]
     r = y.copy()
     _project_out(Q, r)
     kmax, lmax = lus.shape[2], lus.shape[1]
-    alone = np.zeros((nt, lmax, kmax))
-    current = np.zeros((nt, lmax, kmax))
+    alone, current = np.zeros((nt, lmax, kmax)), np.zeros((nt, lmax, kmax))
     for t in range(nt):
         k, nl, zt = kk[t], nlev[t], Z[:, koff[t] : koff[t] + kk[t]]
         _refit(refs[t], zt, lus[t, :nl, :k, :k], pivs[t, :nl, :k], r, alone[t, :nl, :k])
-    current[0] = alone[0]
+    for lev in range(lmax):
+        for a in range(kmax):
+            current[0, lev, a] = alone[0, lev, a]
     _add_fitted(refs[0], Z[:, koff[0] : koff[0] + kk[0]], current[0, : nlev[0], : kk[0]], r, -1.0)
     for _ in range(_PASSES if nt > 1 else 0):
         for t in range(nt):
@@ -389,9 +387,11 @@ def moment_response(
         if sigma2 > 0.0:
             zt = Z[:, koff[t] : koff[t] + k]
             lost = losts[t] if losts[t] >= 0 else _between_level_rank(refs[t], zt, X, nl)
-            usable, spent = usables[t, :nl], lost if reml else 0
+            usable, spent, used = usables[t, :nl], lost if reml else 0, 0
+            for lev in range(nl):  # (np.sum(usable))
+                used += usable[lev]
             own = alone[t, :nl, :k], usable, samplings[t, :k, :k]
-            if np.sum(usable) > lost and _factor(*own, sigma2, spent, correlated[t] != 0, T):
+            if used > lost and _factor(*own, sigma2, spent, correlated[t] != 0, T):
                 return np.empty(0)
         for c in range(k):  # lme4's order: the lower triangle by columns, or the diagonal
             for a in range(c, k if correlated[t] else c + 1):
