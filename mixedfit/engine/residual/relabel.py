@@ -50,9 +50,18 @@ from .polish import derivative_check
 from .rereference import TAIL_GAIN, mapped_back, ran_to_edge
 from .result import ResidualFit
 from .structure import ResidualModel
+from .vanished import held_strata
 from .variance import IdentPart
 
-__all__ = ["RELABEL_GAIN", "RELABEL_RATIO", "at_edge", "checked", "relabelled", "with_largest"]
+__all__ = [
+    "RELABEL_GAIN",
+    "RELABEL_RATIO",
+    "at_edge",
+    "checked",
+    "reference_alone",
+    "relabelled",
+    "with_largest",
+]
 
 RELABEL_RATIO = 0.01
 """The written reference's sd below this times the largest stratum's at the end of the fit
@@ -124,8 +133,9 @@ def relabelled(
     (stationary there; the refit found the same point at 5,000–8,000 more evaluations on
     tests/test_varident_interior_tiny_order.py): :attr:`.ResidualFit.tiny_interior`, which
     survives the restarts' cut appended to the record's message (review rv23 LOW-6). A kept
-    refit's passed derivative check is recomputed at the mapped point (:func:`checked`)."""
-    if fit.tiny_interior:
+    refit's passed derivative check is recomputed at the mapped point (:func:`checked`). Nor
+    where the written reference alone was named vanished (:func:`reference_alone`)."""
+    if fit.tiny_interior or reference_alone(fit):
         return fit
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = with_largest(fit.model, fit.record.theta, layout, RELABEL_RATIO)
@@ -148,6 +158,25 @@ def relabelled(
         if mapped.objective < fit.objective - RELABEL_GAIN:
             return mapped
     return replace(fit, record=replace(fit.record, evaluations=total))
+
+
+def reference_alone(fit: ResidualFit) -> bool:
+    """Whether ``fit``'s vanished verdict names its reference stratum alone (σ → 0 with every
+    other stratum's sd free: the σ → 0 limit, which the fit's own stages followed and settled,
+    :mod:`.rereference`, :mod:`.limit`, :mod:`.vanished`), converged and with φ not run up to an
+    AR(1) edge: the refit with the largest stratum as the reference then reaches the same limit
+    (that stratum's ratio to 0, the others free) and is not kept. Session 16 lane reledge, on
+    review rv24's scan (two strata, ML 1/4/14 and REML 1/9/14 with b the reference): the refit
+    ran 13,720–28,342 evaluations and ended within 1.2e-8 (−2ℓ) of the fit, none kept; the fits
+    it gained on (toep ML 3 ab: no vanished verdict, at the edge φ = −1; three strata REML 16
+    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit."""
+    part = fit.model.variance
+    if fit.vanished is None or not isinstance(part, IdentPart):
+        return False
+    if not fit.record.converged or ran_to_edge(fit):
+        return False
+    named = held_strata(fit.model, len(fit.theta), np.asarray(fit.vanished), fit.phi)
+    return named == [part.labels[part.reference]]
 
 
 def at_edge(
