@@ -9,7 +9,7 @@ interior estimate (2.34e-6 short) whatever the budget: the refit with a as the r
 R's value at φ = 1 but was refused for ending at an AR(1) edge. At the default max_evals
 (100,000) the first fit (68,625 evaluations) leaves the refit too little; the fit is then reported
 unconverged with the budget's ConvergenceWarning (:mod:`.budget`), so the test gives 140,000.
-About 60 s of CPU (listed in conftest.SLOW_FIRST).
+About 70–80 s of CPU (listed in conftest.SLOW_FIRST).
 """
 
 from __future__ import annotations
