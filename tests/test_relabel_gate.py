@@ -51,13 +51,15 @@ def _spied_fit(structure: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, di
     """The fit, and what relabel was given (its arguments) and did (its refits)."""
     seen: dict[str, Any] = {"refits": 0}
 
-    def spied(fit: Any, terms: Any, X: Any, y: Any, refit: Any, names: Any) -> Any:
+    def spied(
+        fit: Any, terms: Any, X: Any, y: Any, refit: Any, names: Any, max_evals: Any = None
+    ) -> Any:
         def counted(model: Any) -> Any:
             seen["refits"] += 1
             return refit(model)
 
         seen["args"] = (fit, terms, X, y, refit, names)
-        return relabel.relabelled(fit, terms, X, y, counted, names)
+        return relabel.relabelled(fit, terms, X, y, counted, names, max_evals)
 
     monkeypatch.setattr(residual_fit, "relabelled", spied)
     with warnings.catch_warnings():

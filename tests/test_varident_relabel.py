@@ -92,3 +92,27 @@ def test_no_refit_past_max_evals(monkeypatch: pytest.MonkeyPatch) -> None:
         for cap in (first[0], first[0] + 3):
             fit = mf.gls("y ~ x + visit", d, residual=structure, max_evals=cap)
             assert fit.optimizer.evaluations <= cap
+
+
+def test_reference_alone_vanished_is_not_refitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 16 lane reledge (review rv24's cost: +40.7 % evaluations over its scan, from
+    refits that gained nothing): ML seed 1, b the reference, b alone named vanished at φ 0.45
+    (the σ → 0 limit, converged). The refit with a as the reference (13,995 evaluations) ended
+    at the same limit, 1.4e-7 (−2ℓ) above the fit, and was not kept; it is no longer run
+    (:func:`mixedfit.engine.residual.relabel.reference_alone`). R's interior 7.36888914733709
+    (b's ratio 9.6e-6; dense_stress3.R on this CSV)."""
+    r = json.loads((REF / "m1_ba_ML.json").read_text())
+    refits: list[int] = []
+
+    def spied(fit: Any, terms: Any, X: Any, y: Any, refit: Any, *rest: Any) -> Any:
+        def counted(model: Any) -> Any:
+            refits.append(1)
+            return refit(model)
+
+        return relabel.relabelled(fit, terms, X, y, counted, *rest)
+
+    monkeypatch.setattr(residual_fit, "relabelled", spied)
+    fit, bounds = _fit("m1_ba", reml=False)
+    assert fit.loglik == pytest.approx(r["best"], abs=TOL)
+    assert any("'b'" in t and "reference stratum among them" in t for t in bounds)
+    assert refits == []

@@ -192,7 +192,7 @@ def fit_residual(
         )  # fmt: skip
 
     # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
-    return budget_spent(relabelled(fit, terms, X, y, refit, names), max_evals)
+    return budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals), max_evals)
 
 
 def _dense(

@@ -38,6 +38,7 @@ to nlme's ℓ.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -45,16 +46,27 @@ import numpy as np
 
 from ..reterm import ReTerm, ThetaLayout
 from ..threads import single_threaded
+from ..vanishing import WATCH_EVALS
 from . import reference
 from .attained import attained
 from .criterion import ResidualCriterion
+from .edge_fit import EDGE_PHI, edge_report
 from .polish import derivative_check
 from .rereference import TAIL_GAIN, mapped_back, ran_to_edge
 from .result import ResidualFit
 from .structure import ResidualModel
+from .vanished import held_strata
 from .variance import IdentPart
 
-__all__ = ["RELABEL_GAIN", "RELABEL_RATIO", "checked", "relabelled", "with_largest"]
+__all__ = [
+    "RELABEL_GAIN",
+    "RELABEL_RATIO",
+    "at_edge",
+    "checked",
+    "reference_alone",
+    "relabelled",
+    "with_largest",
+]
 
 RELABEL_RATIO = 0.01
 """The written reference's sd below this times the largest stratum's at the end of the fit
@@ -109,19 +121,26 @@ def relabelled(
     y: np.ndarray,
     refit: Refit,
     names: Sequence[str],
+    max_evals: int | None = None,
 ) -> ResidualFit:
     """``fit`` (the whole fit, its criterion attained), or the fit with the largest stratum as
     the reference (``refit``) mapped back when its reported criterion is lower by more than
     :data:`RELABEL_GAIN`; evaluations of both counted either way. Only when ``fit``'s reference
     stratum's sd is below :data:`RELABEL_RATIO` times the largest (:func:`with_largest`). A
-    refit that ends at an AR(1) edge is not taken (its limit model's criterion is not the
-    model's at a mapped point; :func:`.edge.edge_check` judged ``fit``'s own edge). Nor for an
+    refit run up to an AR(1) edge is not mapped back as a point (the whitened criterion is not
+    the model's there: rv15 seed 17); one reported AT the edge (φ̂ = ±1, :mod:`.edge_fit`) is
+    reported at that edge in the written labels, by the edge model (:func:`at_edge`; review rv24
+    MEDIUM-1: three strata ML 15 cab, the reference vanishing, ``fit``'s own
+    :func:`.edge.edge_check` did not reach the edge, 2.34e-6 below it). ``max_evals``: the
+    whole budget (that edge's polish within what is left; None: :data:`..vanishing.WATCH_EVALS`).
+    Nor for an
     interior optimum at the small ratio that :mod:`.tiny_interior`'s Newton steps confirmed
     (stationary there; the refit found the same point at 5,000–8,000 more evaluations on
     tests/test_varident_interior_tiny_order.py): :attr:`.ResidualFit.tiny_interior`, which
     survives the restarts' cut appended to the record's message (review rv23 LOW-6). A kept
-    refit's passed derivative check is recomputed at the mapped point (:func:`checked`)."""
-    if fit.tiny_interior:
+    refit's passed derivative check is recomputed at the mapped point (:func:`checked`). Nor
+    where the written reference alone was named vanished (:func:`reference_alone`)."""
+    if fit.tiny_interior or reference_alone(fit):
         return fit
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = with_largest(fit.model, fit.record.theta, layout, RELABEL_RATIO)
@@ -130,6 +149,10 @@ def relabelled(
     other, back = there
     second = refit(other)
     total = fit.record.evaluations + second.record.evaluations
+    room = WATCH_EVALS if max_evals is None else min(WATCH_EVALS, max_evals - total)
+    edged = at_edge(fit, second, back, terms, X, y, room)
+    if edged is not None and edged.objective < fit.objective - RELABEL_GAIN:
+        return edged
     if not ran_to_edge(second) and second.objective < fit.objective - RELABEL_GAIN:
         mapped = mapped_back(second, fit.record, fit.model, back, terms, X, y, names)
         if second.check is not None and second.check.message is not None:
@@ -140,6 +163,82 @@ def relabelled(
         if mapped.objective < fit.objective - RELABEL_GAIN:
             return mapped
     return replace(fit, record=replace(fit.record, evaluations=total))
+
+
+def reference_alone(fit: ResidualFit) -> bool:
+    """Whether ``fit``'s vanished verdict names its reference stratum alone (σ → 0 with every
+    other stratum's sd free: the σ → 0 limit, which the fit's own stages followed and settled,
+    :mod:`.rereference`, :mod:`.limit`, :mod:`.vanished`), converged and with φ not run up to an
+    AR(1) edge: the refit with the largest stratum as the reference then reaches the same limit
+    (that stratum's ratio to 0, the others free) and is not kept. Session 16 lane reledge, on
+    review rv24's scan (two strata, ML 1/4/14 and REML 1/9/14 with b the reference): the refit
+    ran 13,720–28,342 evaluations and ended within 1.2e-8 (−2ℓ) of the fit, none kept; the fits
+    it gained on (toep ML 3 ab: no vanished verdict, at the edge φ = −1; three strata REML 16
+    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit."""
+    part = fit.model.variance
+    if fit.vanished is None or not isinstance(part, IdentPart):
+        return False
+    if not fit.record.converged or ran_to_edge(fit):
+        return False
+    named = held_strata(fit.model, len(fit.theta), np.asarray(fit.vanished), fit.phi)
+    return named == [part.labels[part.reference]]
+
+
+def at_edge(
+    fit: ResidualFit,
+    second: ResidualFit,
+    back: reference.Map,
+    terms: list[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    budget: int,
+) -> ResidualFit | None:
+    """``second`` (the refit with another reference) where it is reported at an AR(1) edge
+    φ̂ = ±1 (:func:`.edge_fit.edge_report`, |u| = :data:`.edge_fit.EDGE_PHI`) and below ``fit``:
+    that edge reported as ``fit``'s (:func:`.edge_fit.edge_report` from the refit's edge optimum
+    mapped back by ``back``, its θ polished within ``budget`` evaluations; the edge model's
+    criterion, the edge's BoundaryWarning naming the strata vanishing there in the written
+    labels, as the other label orders report it), its reported criterion attained; the
+    evaluations of both fits counted. None otherwise (not at an edge, no lower, or the edge model
+    singular in the written labels).
+
+    Parameters
+    ----------
+    fit : ResidualFit
+        The whole fit in the written parameterization.
+    second : ResidualFit
+        The refit with the largest stratum as the reference.
+    back : callable
+        The map of ``second``'s x = (θ, φ) to ``fit``'s (:func:`with_largest`).
+    terms : list of ReTerm
+    X, y : numpy.ndarray
+    budget : int
+        Evaluations for the edge's polish (none below 1).
+
+    Returns
+    -------
+    ResidualFit or None
+    """
+    if not ran_to_edge(second) or not second.objective < fit.objective - RELABEL_GAIN:
+        return None
+    u = float(second.phi[0])  # the correlation's parameters come first (ResidualModel.split)
+    if abs(u) < EDGE_PHI or not terms:
+        return None  # run up to an edge but not reported there (flagged, or just inside it)
+    x = back(np.asarray(second.record.theta, dtype=float))
+    m = len(fit.theta)
+    edge = replace(second.record, theta=np.concatenate([x[:m], x[m + 1 :]]))
+    total = fit.record.evaluations + second.record.evaluations
+    inner = (fit.loglik, float(fit.phi[0]))
+    try:
+        report = edge_report(
+            fit, terms, X, y, math.copysign(1.0, u), edge, total, max(0, budget), inner
+        )
+    except (np.linalg.LinAlgError, FloatingPointError):
+        return None
+    if report is None:
+        return None
+    report = attained(report, terms, X, y)
+    return report if report.objective < fit.objective - RELABEL_GAIN else None
 
 
 def checked(fit: ResidualFit, terms: list[ReTerm], X: np.ndarray, y: np.ndarray) -> ResidualFit:
