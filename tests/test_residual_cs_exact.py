@@ -37,6 +37,15 @@ def _data(name: str) -> pd.DataFrame:
     return d
 
 
+def _round_trip(fit: object, tmp_path: Path) -> object:
+    """``fit`` saved and loaded again (its load warnings silenced: the tests compare values)."""
+    path = tmp_path / "fit.json"
+    fit.save(path)  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mf.load_fit(path)
+
+
 def test_reference_has_no_maximum() -> None:
     """R's dense criterion falls by (K − p) log 10 (REML), K log 10 (ML) per decade of t =
     (1 + 3ρ)/(1 − ρ) down to 1e-14, and nlme's fits stop at ρ = −1/3 at different ℓ: the data
@@ -91,11 +100,7 @@ def test_near_limit_interior_is_r_and_round_trips(
     ref = R["cs_near0"]["gls_ML" if kind == "gls_ml" else "gls_REML"]
     assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-7)  # type: ignore[attr-defined]
     assert fit.residual.params["Rho"] == pytest.approx(ref["rho"], abs=1e-6)  # type: ignore[attr-defined]
-    path = tmp_path / "fit.json"
-    fit.save(path)  # type: ignore[attr-defined]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        back = mf.load_fit(path)
+    back = _round_trip(fit, tmp_path)
     assert back.loglik == fit.loglik  # type: ignore[attr-defined]
     assert np.array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())  # type: ignore[attr-defined]
 
@@ -140,9 +145,5 @@ def test_deep_near_limit_round_trips(kind: str, tmp_path: Path) -> None:
         warnings.simplefilter("ignore")  # lmer: θ = 0 and RI/CS not separately identified
         fit = FITS[kind](_data("cs_near0_5e-05"))
     assert fit.loglik == pytest.approx(R["cs_near0_5e-05"]["gls_REML"]["loglik"], abs=3e-6)  # type: ignore[attr-defined]
-    path = tmp_path / "fit.json"
-    fit.save(path)  # type: ignore[attr-defined]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        back = mf.load_fit(path)
+    back = _round_trip(fit, tmp_path)
     assert back.loglik == fit.loglik  # type: ignore[attr-defined]

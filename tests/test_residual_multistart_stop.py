@@ -35,8 +35,8 @@ from mixedfit.exceptions import ConvergenceWarning
 HERE = Path(__file__).parent / "reference" / "cov_rar1_stress"
 
 
-@pytest.fixture(scope="module")
-def s0() -> tuple[Any, list[warnings.WarningMessage], dict[str, Any]]:
+def _fit_s0(**kwargs: Any) -> tuple[Any, list[warnings.WarningMessage], dict[str, Any]]:
+    """s0's fit (``kwargs`` to :func:`mixedfit.lmer`), its warnings and R's reference."""
     ref = json.loads((HERE / "s0_REML.json").read_text())
     d = pd.read_csv(HERE / "s0.csv")
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
@@ -46,8 +46,14 @@ def s0() -> tuple[Any, list[warnings.WarningMessage], dict[str, Any]]:
             "y ~ x + ar1(0 + occf | Subject, hom=False)",
             d,
             residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
+            **kwargs,
         )
     return fit, seen, ref
+
+
+@pytest.fixture(scope="module")
+def s0() -> tuple[Any, list[warnings.WarningMessage], dict[str, Any]]:
+    return _fit_s0()
 
 
 def test_s0_reaches_r_interior_maximum(
@@ -95,17 +101,7 @@ def test_restarts_cut_by_max_evals_say_so() -> None:
     """A fit whose restarts' search was cut by ``max_evals`` warns (ConvergenceWarning: the
     search stopped at max_evals, raise it). Review rv20 (lane lows): at max_evals = 5,000 s0 was
     reported converged at ℓ 0.8095, 1.8 below R's maximum, with only a BoundaryWarning."""
-    ref = json.loads((HERE / "s0_REML.json").read_text())
-    d = pd.read_csv(HERE / "s0.csv")
-    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        fit = mf.lmer(
-            "y ~ x + ar1(0 + occf | Subject, hom=False)",
-            d,
-            residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
-            max_evals=CUT_EVALS,
-        )
+    fit, seen, ref = _fit_s0(max_evals=CUT_EVALS)
     assert fit.loglik < ref["interior"] - 1.0  # short of R's maximum: the search was cut
     assert not fit.converged
     texts = [str(w.message) for w in seen if w.category is ConvergenceWarning]  # main: none
