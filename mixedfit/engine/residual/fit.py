@@ -36,6 +36,7 @@ from .attained import attained
 from .budget import at_start, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
+from .cs_ridge import ridge_polish
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
@@ -321,6 +322,7 @@ def _fit_one(
             best = _polish(fun, best, lower, left(), upper, polishing)
             best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
+        best = ridge_polish(crit, fun, best, lower, upper, max_evals - spent[0])  # CS's limit
         if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)
