@@ -13,11 +13,12 @@ trust region's scale, and lme4's derivative check (absolute steps 1e-4) sees a g
 :func:`ridge_scale` gives the scales S of x = (θ, φ): √t for the variance function's
 entries, 1 elsewhere, while t < :data:`RIDGE_T` and the correlation is plain CS (one part, not
 ``by=``: a group's variance ratio is constant within subjects, and a √t step in it is noise).
-:func:`ridge_polish` runs BOBYQA (:data:`RIDGE_ROUNDS`, as the polish) on z = x / S (from the stall above
-R's optimum to 3e-8 in 135 evaluations), and :func:`ridge_check` lme4's derivative check on z
-(the scaled gradient H⁻¹g is then the Newton step in z; the record's gradient is mapped back to
-x). Elsewhere (t ≥ :data:`RIDGE_T`, no variance function, another correlation) both return
-their input: ordinary fits (Orthodont, fev's CSH) are unchanged bit for bit. Arrays only.
+:func:`ridge_polish` runs BOBYQA (:data:`RIDGE_ROUNDS`, as the polish) on z = x / S (from the
+stall to R's optimum, 3e-8, in 135 evaluations), and :func:`ridge_check` lme4's derivative
+check on z (the scaled gradient H⁻¹g is then the Newton step in z; the record's gradient is
+mapped back to x). Elsewhere (t ≥ :data:`RIDGE_T`, no variance function, another correlation)
+both return their input: ordinary fits (Orthodont, fev's CSH) are unchanged bit for bit.
+Arrays only.
 """
 
 from __future__ import annotations

@@ -272,18 +272,9 @@ def _fit_one(
         def budget_left() -> bool:
             return spent[0] < max_evals
 
-        def run(
-            f: Callable[[np.ndarray], float],
-            x0: np.ndarray,
-            low: np.ndarray,
-            high: np.ndarray | None,
-            evals: int,
-        ) -> OptimizerRecord:
-            return minimize_theta(f, x0, low, max_evals=evals, progress=progress, upper=high)
-
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
             assert x0 is not None
-            return run(fun, x0, lower, upper, evals)
+            return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
             # watched as the first optimization: a restart onto the structured term's ridge
