@@ -34,7 +34,7 @@ from ..optimize import OptimizerRecord, minimize_theta
 from .correlation import CSPart
 from .criterion import ResidualCriterion
 
-__all__ = ["RIDGE_ROUNDS", "RIDGE_T", "ridge_check", "ridge_polish", "ridge_scale"]
+__all__ = ["RIDGE_ROUNDS", "RIDGE_STEP", "RIDGE_T", "ridge_check", "ridge_polish", "ridge_scale"]
 
 RIDGE_T = 1e-4
 """CS's t below which the variance function's entries are scaled by √t (the QR criterion's
@@ -43,6 +43,10 @@ switch, :meth:`.ResidualCriterion.orthogonal_at`: TINY²)."""
 RIDGE_ROUNDS = 3
 """BOBYQA runs on z, each from the last one's optimum while it lowers the criterion by more than
 1e-9 (relative), as :data:`.polish.POLISH_ROUNDS`."""
+
+RIDGE_STEP = 0.1
+"""The first step of each run, as a fraction of BOBYQA's (it starts at an optimum: as
+:data:`.polish.POLISH_STEP`)."""
 
 Fun = Callable[[np.ndarray], float]
 
@@ -88,7 +92,9 @@ def ridge_polish(
         left = max_evals - (total - best.evaluations)
         if left <= 0:
             break
-        found = minimize_theta(scaled, z, lower / scale, max_evals=left, upper=top)
+        found = minimize_theta(
+            scaled, z, lower / scale, max_evals=left, upper=top, step_scale=RIDGE_STEP
+        )
         total += found.evaluations
         gain = value - found.objective
         if gain > 0:
