@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -45,6 +46,7 @@ from .exact_cs import check_exact_cs
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
+from .nested import nested_bound
 from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -179,6 +181,8 @@ def fit_residual(
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
+    nested = partial(fit_residual, terms, X, y, reml=reml, gradient=gradient, names=names)
+    fit = nested_bound(fit, fit_one, nested, max_evals)  # below the nested model (nested.py)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
     fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)
