@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,8 +25,12 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.covariance import ResidualStructure
+from mixedfit.engine.convergence import ConvergenceCheck
+from mixedfit.engine.residual import fit as fit_module
 from mixedfit.engine.residual.correlation import CSPart
 from mixedfit.engine.residual.cs_ridge import RIDGE_T, ridge_scale
+from mixedfit.engine.residual.nested import nested_bound
+from mixedfit.engine.residual.result import ResidualFit
 from mixedfit.engine.residual.structure import ResidualModel
 from mixedfit.engine.residual.variance import IdentPart
 from mixedfit.exceptions import ConvergenceWarning
@@ -75,3 +81,31 @@ def test_ridge_scale_only_near_the_limit() -> None:
     assert scale[2:] == pytest.approx(np.sqrt(model.stiffness(near[1:])), rel=1e-15)
     plain = SimpleNamespace(model=ResidualModel(12, subject, CSPart(4)), n_theta=1)
     assert ridge_scale(plain, near[:2]) is None  # type: ignore[arg-type]
+
+
+def test_fit_below_the_nested_model_refit_from_its_optimum() -> None:
+    """The nested-model bound (:mod:`mixedfit.engine.residual.nested`): an unconverged CSH fit
+    (here one stopped after 60 evaluations at ℓ −83, its derivative check taken as failed) is
+    below plain CS, a lower bound of its maximum, so it is refit from CS's optimum (ratios 1):
+    now R's CSH optimum; a converged fit is returned as it is, at no cost."""
+    d = pd.read_csv(HERE / "cov_cs_exact" / "cs_near0_1e-07.csv")
+    model = mf.CompoundSymmetry("g", time="t", heterogeneous=True).bind(d).model
+    X, y = np.column_stack([np.ones(len(d)), d["x"].to_numpy()]), d["y"].to_numpy()
+    short = fit_module._fit_one([], X, y, model, max_evals=60, gradient=False)
+    assert -short.objective / 2 < R["csh_1e-07"]["REML"]["cs_loglik"]
+    assert nested_bound(short, _no_fit, _no_fit, 100_000) is short  # no failed check
+    failed = replace(
+        short, check=ConvergenceCheck(np.zeros(4), np.eye(4), np.ones(4, bool), 1.0, "x")
+    )
+
+    def fit_one(other: ResidualModel, x0: np.ndarray, budget: int) -> ResidualFit:
+        return fit_module._fit_one([], X, y, other, phi_start=x0, max_evals=budget, gradient=False)
+
+    refit = nested_bound(failed, fit_one, partial(fit_module.fit_residual, [], X, y), 100_000)
+    assert -refit.objective / 2 == pytest.approx(R["csh_1e-07"]["REML"]["loglik"], abs=1e-6)
+    assert refit.record.start == "nested model's optimum"
+    assert refit.record.evaluations > short.record.evaluations  # every fit counted
+
+
+def _no_fit(*args: object, **kwargs: object) -> ResidualFit:
+    raise AssertionError("no fit expected")

@@ -9,7 +9,7 @@ model's: a fit ending below it certainly stopped short. CSH near CS's limit did 
 the scale √t there, fixed by :mod:`.cs_ridge`).
 
 :func:`nested_bound` fits the nested model (the same terms, the correlation without the variance
-function) when the fit's derivative check failed (``record.converged`` False), and when that is
+function) when the fit's derivative check failed (not a fit cut by ``max_evals``), and when that is
 higher by more than :data:`..restart.RESTART_GAIN` fits the model again from the nested optimum
 (θ̂, its φ̂ and the variance function's start); the lower of the two is kept (a start is its
 run's first best point, so the kept fit is at least the nested one). A converged fit (every
@@ -58,7 +58,8 @@ def nested_bound(
     model = fit.model
     nested = nested_model(model)
     used = fit.record.evaluations
-    if fit.record.converged or nested is None or used >= max_evals:
+    failed = fit.check is not None and fit.check.message is not None
+    if not failed or nested is None or used >= max_evals:  # not for a cut by max_evals
         return fit
     try:
         inner = fit_nested(nested, max_evals=max_evals - used)
