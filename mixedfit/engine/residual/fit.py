@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from .attained import attained
 from .budget import at_start, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
+from .cs_ridge import ridge_polish
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
 from .edge_fit import START_U, inside
@@ -44,6 +46,7 @@ from .exact_cs import check_exact_cs
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
+from .nested import nested_bound
 from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -178,6 +181,8 @@ def fit_residual(
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
+    nested = partial(fit_residual, terms, X, y, reml=reml, gradient=gradient, names=names)
+    fit = nested_bound(fit, fit_one, nested, max_evals)  # below the nested model (nested.py)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
     fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)
@@ -271,18 +276,9 @@ def _fit_one(
         def budget_left() -> bool:
             return spent[0] < max_evals
 
-        def run(
-            f: Callable[[np.ndarray], float],
-            x0: np.ndarray,
-            low: np.ndarray,
-            high: np.ndarray | None,
-            evals: int,
-        ) -> OptimizerRecord:
-            return minimize_theta(f, x0, low, max_evals=evals, progress=progress, upper=high)
-
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
             assert x0 is not None
-            return run(fun, x0, lower, upper, evals)
+            return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
             # watched as the first optimization: a restart onto the structured term's ridge
@@ -321,6 +317,7 @@ def _fit_one(
             best = _polish(fun, best, lower, left(), upper, polishing)
             best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
             best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
+        best = ridge_polish(crit, fun, best, lower, upper, max_evals - spent[0])  # CS's limit
         if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
         best = capped(best, spent[0], max_evals)

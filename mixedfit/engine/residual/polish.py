@@ -17,6 +17,7 @@ from ..unbounded import second_opinion, structured_entries, unbounded
 from .bound_probe import checked_lower, probe_check
 from .correlation import AR1Part
 from .criterion import ResidualCriterion
+from .cs_ridge import ridge_check
 from .gradient import GradientCriterion
 from .gradient_fit import check_with_gradient
 
@@ -178,7 +179,8 @@ def derivative_check(
         check, used = analytic
         count[0] += used
     else:
-        check = check_convergence(fun, x, lower, ridge=flat(crit, x))
+        scaled = ridge_check(crit, fun, x, lower)  # CS's limit beside a variance function
+        check = scaled or check_convergence(fun, x, lower, ridge=flat(crit, x))
         if check.message is not None and crit.n_theta and crit.layout.structured:
             left = None if budget is None else budget - count[0] - 2 * cost  # check, opinion
             best, check = _unbounded_check(crit, fun, best, check, left)  # near ρ = 1, φ = 1
