@@ -53,8 +53,8 @@ def test_limit_profile_ends_are_the_fitted_models(case: str) -> None:
     ref = json.loads((REF / "prof_full_ends2.json").read_text())[case]
     names = [n for n in ref if n != "loglik_ml"]
     # the ends are the roots of the profile (ζ brackets ±z within the tolerance about them,
-    # tests/profile_ends.py: the search for them, confint's, is asserted on ar1hi and cs in
-    # test_limit_profile.py), with no BoundaryWarning (the limit model is there)
+    # tests/profile_ends.py: confint's search for them is asserted on the limit fits of
+    # test_limit_profile.py and test_limit_profile_rv10.py), with no BoundaryWarning
     with warnings.catch_warnings(record=True) as seen, limit_profiles(fit) as profiles:
         warnings.simplefilter("always")
         for name in names:
