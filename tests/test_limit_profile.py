@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from profile_ends import assert_ends, limit_profiles
 
 import mixedfit as mf
 from mixedfit.engine.limit_crossed import CrossedLimit
 from mixedfit.engine.limit_gls import LimitModel
 from mixedfit.exceptions import BoundaryWarning
-from mixedfit.inference import limit_profile
+from mixedfit.inference import limit_profile, profile
 from mixedfit.inference.limit_profile import limit_model_of
 from mixedfit.inference.profile import profile_zeta
 
@@ -67,6 +68,11 @@ def limit_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limit_profile, "_limit_or_interior", _limit_only)
 
 
+def _bounds(name: str) -> tuple[float, float]:
+    """The closed bounds of a parameter's interval (an sd's, a correlation's)."""
+    return (0.0, np.inf) if name.startswith("sd") else (-1.0, 1.0)
+
+
 def _profile(fit: mf.MixedModelFit, parm: list[str] | None = None) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -85,10 +91,21 @@ def fits() -> tuple[mf.MixedModelFit, mf.MixedModelFit]:
     return limit, residual
 
 
-def test_spanning_term_profile_at_limit_is_the_residual_fits(fits: tuple, limit_only: None) -> None:
+@pytest.fixture(scope="module")
+def limit_ci(fits: tuple) -> pd.DataFrame:
+    """The limit fit's profile intervals on the limit model (σ held at 0), every parameter:
+    computed once, asserted below and the start of profile_zeta's curves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(limit_profile, "_limit_or_interior", _limit_only)
+        return _profile(fits[0])
+
+
+def test_spanning_term_profile_at_limit_is_the_residual_fits(
+    fits: tuple, limit_ci: pd.DataFrame
+) -> None:
     # the limit model's profile (σ held at 0): the equivalent residual fit's
-    limit, residual = fits
-    ci = _profile(limit)
+    _, residual = fits
+    ci = limit_ci
     dense = DENSE["ar1hi"]
     for name in ("sd|subject", "rho|subject"):
         assert list(ci.loc[name]) == pytest.approx(dense[name], rel=1e-5)
@@ -124,9 +141,12 @@ def test_structured_limit_model_profiles_match_dense_r(
     assert fit.loglik == pytest.approx(dense["loglik_ml"], rel=1e-8)
     names = [n for n in dense if n.endswith("|subject")]
     assert len(names) == (5 if case == "cs" else 7)
-    ci = _profile(fit, names)
-    got = ci.loc[names].to_numpy()
-    np.testing.assert_allclose(got, np.array([dense[n] for n in names]), rtol=1e-5)
+    # R's ends are the roots of the profile within the same rtol: ζ brackets ±z there
+    # (tests/profile_ends.py: two ζ evaluations per end instead of confint's search for it,
+    # which is asserted on the ar1hi fit above and in test_limit_profile_rv10.py)
+    with limit_profiles(fit) as profiles:
+        for name in names:
+            assert_ends(profiles[name], dense[name], _bounds(name), rel=1e-5)
 
 
 def test_crossed_term_profiles_on_the_crossed_limit(
@@ -145,10 +165,14 @@ def test_crossed_term_profiles_on_the_crossed_limit(
     assert isinstance(limit_model_of(limit._engine.factor, limit.theta), LimitModel)
 
 
-def test_profile_zeta_at_limit_uses_the_limit_model(fits: tuple, limit_only: None) -> None:
+def test_profile_zeta_at_limit_uses_the_limit_model(
+    fits: tuple, limit_ci: pd.DataFrame, limit_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ζ of the spanning term's parameters at the limit is the limit model's (±z at the ends of
-    the dense R interval; the ordinary profile cannot reach them)."""
+    the dense R interval; the ordinary profile cannot reach them). The curves run between the
+    ends of profile_intervals(fit, 0.95), which are ``limit_ci`` (asserted above): reused."""
     limit, _ = fits
+    monkeypatch.setattr(profile, "profile_intervals", lambda fit, level: limit_ci)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         zeta = profile_zeta(limit, level=0.95, points=3)
@@ -173,10 +197,40 @@ def test_structured_profiles_are_the_fitted_models(case: str, formula: str) -> N
     fit = _structured_fit(case, formula)
     names = [n for n in ends if n.endswith("|subject")]
     assert len(names) == (5 if case == "cs" else 7)
-    ci = _profile(fit, names)
+    # the ends are the roots of the profile within rel 1e-6 (ζ brackets ±z there,
+    # tests/profile_ends.py; confint's search on this fit: the limit model's test above)
+    with limit_profiles(fit) as profiles:
+        for name in names:
+            assert_ends(profiles[name], ends[name]["ends"], _bounds(name), rel=1e-6)
     for name in names:
-        assert list(ci.loc[name]) == pytest.approx(ends[name]["ends"], rel=1e-6), name
         assert ends[name]["twice_dl"] == pytest.approx([3.841459, 3.841459], abs=1e-3), name
-        lo, hi = DENSE[case][name]
-        assert ci.loc[name, "lower"] <= lo + 1e-6 and ci.loc[name, "upper"] >= hi - 1e-6
-    assert ci.loc["rho|subject", "upper"] > DENSE[case]["rho|subject"][1] + 0.05
+        # wider than the limit model's (the roots are within rel 1e-6 of these ends)
+        (lo, hi), (end_lo, end_hi) = DENSE[case][name], ends[name]["ends"]
+        assert end_lo <= lo + 1e-6 and end_hi >= hi - 1e-6
+    assert ends["rho|subject"]["ends"][1] > DENSE[case]["rho|subject"][1] + 0.05
+
+
+def test_limit_profile_does_not_repeat_a_minimization(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry of a point left on σ/c = 0 started its interior minimization exactly where the
+    first attempt had (lane trimA): now reused, the same result (deterministic BOBYQA; the
+    intervals on toep_limit.csv were bitwise the same, 12 % less time)."""
+    calls = []
+
+    def finished(fun: Callable, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple:
+        calls.append(x0.copy())
+        return x0 + 1.0, -float(np.sum(x0))  # the interior optimum wins
+
+    monkeypatch.setattr(limit_profile, "_finished", finished)
+    prof = limit_profile._LimitProfile.__new__(limit_profile._LimitProfile)
+    prof.lower, prof.upper = np.zeros(2), np.full(2, np.inf)
+
+    def fun(x: np.ndarray) -> float:
+        return 0.0
+
+    first = prof._minimize(fun, np.array([1.0, 0.0]))  # pinned from 1, interior from (2, 0.1)
+    again = prof._minimize(fun, np.array([2.0, 0.1]))  # pinned from 2, interior: reused
+    assert [list(c) for c in calls] == [[1.0], [2.0, 0.1], [2.0]]
+    assert first[1] == again[1] == pytest.approx(-2.1)
+    np.testing.assert_array_equal(first[0], again[0])
+    prof._minimize(lambda x: 1.0, np.array([2.0, 0.1]))  # another ζ value's function: run
+    assert len(calls) == 5

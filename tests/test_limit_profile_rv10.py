@@ -22,6 +22,7 @@ prof_a_dense.R → prof_a_dense.json, uniroot of 2Δℓ = 3.8415; prof_a_check.R
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -30,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from profile_ends import assert_ends, limit_profiles
 
 import mixedfit as mf
-from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning
+from mixedfit.exceptions import ConvergenceWarning
 from mixedfit.inference import limit_profile
 from mixedfit.inference.deviance import Profile
 
@@ -48,13 +50,20 @@ def _data(shift: float = 0.0) -> pd.DataFrame:
     return d.assign(y=d.y + shift)
 
 
-def _profile(
-    data: pd.DataFrame, parm: list[str] | None = None
-) -> tuple[pd.DataFrame, list[warnings.WarningMessage]]:
+@functools.cache
+def _fit(shift: float = 0.0) -> mf.MixedModelFit:
+    """The limit fit of prof_a.csv with y + shift, made once (profiles work on a copy)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = mf.lmer(FORMULA, data)
+        fit = mf.lmer(FORMULA, _data(shift))
     assert fit._at_limit
+    return fit
+
+
+def _profile(
+    shift: float = 0.0, parm: list[str] | None = None
+) -> tuple[pd.DataFrame, list[warnings.WarningMessage]]:
+    fit = _fit(shift)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         ci = fit.confint(method="profile", parm=parm)
@@ -64,11 +73,9 @@ def _profile(
 REFERENCED = ["sd|subject", "rho|subject", "sd_(Intercept)|subject"]  # R's rows (prof_full.json)
 
 
-@pytest.mark.parametrize("shift", [0.0, 1e4], ids=["rows as given", "y + 1e4"])
-def test_limit_profiles_match_the_dense_model(shift: float) -> None:
-    # rows as given: every parameter profiled (none warns); y + 1e4: only R's rows (each
-    # profile is its own: σ's and the fixed effects' cost ~40 % of the time, and R holds none)
-    ci, seen = _profile(_data(shift), None if shift == 0.0 else REFERENCED)
+def test_limit_profiles_match_the_dense_model() -> None:
+    # every parameter profiled by confint's search (none warns)
+    ci, seen = _profile()
     assert not [w for w in seen if issubclass(w.category, ConvergenceWarning)]
     for name in REFERENCED:
         np.testing.assert_allclose(ci.loc[name].to_numpy(), MODEL[name], atol=2e-5, err_msg=name)
@@ -79,11 +86,22 @@ def test_limit_profiles_match_the_dense_model(shift: float) -> None:
     assert ci.loc["rho|subject", "upper"] > DENSE["rho_limitmodel"][1] + 5e-3  # MEDIUM-3
 
 
+def test_limit_profiles_after_a_shift_of_y_match_the_dense_model() -> None:
+    # y + 1e4 (the nested sd's interval was [0, 1.803122] on the limit ray, HIGH-2): R's ends
+    # are the roots of the profile within atol 2e-5, ζ brackets ±z there (tests/profile_ends.py:
+    # two ζ evaluations per end; confint's search for them is asserted above on the rows as
+    # given), the same ends as above
+    with limit_profiles(_fit(1e4)) as profiles:
+        for name in REFERENCED:
+            bounds = (0.0, math.inf) if name.startswith("sd") else (-1.0, 1.0)
+            assert_ends(profiles[name], MODEL[name], bounds, rel=0.0, abs_=2e-5)
+
+
 def test_false_root_is_nan_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     # the inner minimizations as before the fix (BOBYQA in θ only): the false end 1.584913 of
     # the anchor sd is caught by the fresh ζ at the root, never returned
     monkeypatch.setattr(limit_profile._LimitProfile, "_minimize", Profile._minimize)
-    ci, seen = _profile(_data(), ["sd|subject"])  # each profile is its own: only the one checked
+    ci, seen = _profile(parm=["sd|subject"])  # each profile is its own: only the one checked
     hi = float(ci.loc["sd|subject", "upper"])
     assert math.isnan(hi)
     messages = [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
@@ -105,11 +123,10 @@ def test_profiles_beside_a_crossed_term_on_the_crossed_limit_model() -> None:
         fit = mf.lmer("y ~ t + (1|item) + (1|subject) + ar1(0 + tf|subject)", d)
     assert fit._at_limit
     names = ["sd|subject", "rho|subject", "sd_(Intercept)|subject", "sd_(Intercept)|item"]
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        # R's rows only: σ's and the fixed effects' profiles (~1/4 of the time) are the same
-        # code at every limit fit, profiled without a warning above ("rows as given")
-        ci = fit.confint(method="profile", parm=names)
-    assert not [w for w in seen if issubclass(w.category, (ConvergenceWarning, BoundaryWarning))]
-    for name in names:
-        np.testing.assert_allclose(ci.loc[name].to_numpy(), dense[name], atol=2e-5, err_msg=name)
+    # R's rows only, each end the root of the profile within atol 2e-5: ζ brackets ±z there
+    # (tests/profile_ends.py; the limit model is there: no BoundaryWarning. confint's search
+    # is the same code at every limit fit, asserted on prof_a above)
+    with limit_profiles(fit) as profiles:
+        for name in names:
+            bounds = (0.0, math.inf) if name.startswith("sd") else (-1.0, 1.0)
+            assert_ends(profiles[name], dense[name], bounds, rel=0.0, abs_=2e-5)

@@ -19,6 +19,7 @@ at ±1, and nlme's limit GLS).
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -31,7 +32,7 @@ import pytest
 import mixedfit as mf
 from mixedfit.design import build_design
 from mixedfit.engine.residual.dense import residual_limit_criteria
-from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning
+from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 
@@ -57,12 +58,19 @@ def _fit(d: pd.DataFrame, reml: bool) -> tuple[Any, list[warnings.WarningMessage
     return fit, list(seen)
 
 
-@pytest.fixture(scope="module", params=["REML", "ML"])
-def seed1(request: pytest.FixtureRequest) -> Any:
-    reml = request.param == "REML"
+@functools.cache
+def _seed1(reml: bool) -> tuple[Any, Any, list[warnings.WarningMessage]]:
+    """Seed 1's fits, y and y + 1e4, made once (the REML one also for the df tests below)."""
     d = _data("rar1_limit.csv")
     plain, seen = _fit(d, reml)
     shifted, _ = _fit(d.assign(y=d["y"] + 1e4), reml)
+    return plain, shifted, seen
+
+
+@pytest.fixture(scope="module", params=["REML", "ML"])
+def seed1(request: pytest.FixtureRequest) -> Any:
+    reml = request.param == "REML"
+    plain, shifted, seen = _seed1(reml)
     ref = LIMIT["loglik"] if reml else EDGES["seed1_ML"]["limit_gls_loglik"]
     return plain, shifted, seen, ref, request.param
 
@@ -114,3 +122,50 @@ def test_seed2_edge_is_reported_not_the_limit(reml: bool) -> None:
     assert len(boundary) == 1 and boundary[0].startswith("φ = 1: the AR(1) residual")
     assert fit.residual.params["Phi"] == 1.0
     assert fit.optimizer.converged
+
+
+@pytest.fixture(scope="module")
+def rar1_limit_fit() -> Any:
+    """Seed 1's REML fit (moved here from test_residual_limit_exact.py, which fitted it a second
+    time): the dense REML criterion in R, maximized by optim and nlminb from 10 starts, never
+    exceeds the limit GLS (nlme, ``corAR1`` + ``varIdent``)."""
+    plain, _, seen = _seed1(True)
+    return plain, seen, LIMIT
+
+
+def test_correlated_residual_limit_has_nan_df(rar1_limit_fit: Any) -> None:
+    """At the σ → 0 limit with a correlated residual structure (``residual=mf.AR1``) the limit
+    model has no exact form on the whitened factor: Satterthwaite df NaN (t table and F test)
+    with a BoundaryWarning, never inf; Kenward-Roger refused; no numpy warning. (The coverage
+    of the Oxboys model removed when it turned out to have an interior optimum.)"""
+    fit, seen, ref = rar1_limit_fit
+    assert any(issubclass(w.category, BoundaryWarning) and "σ → 0" in str(w.message) for w in seen)
+    assert ref["best_optim_loglik"] <= ref["loglik"] + 1e-6  # R: the limit is the supremum
+    beta = np.array(list(ref["beta"].values()))
+    se = np.array(list(ref["se"].values()))
+    assert np.all(np.abs(fit.fixef.to_numpy() - beta) <= 1e-2 * se)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.warns(BoundaryWarning, match="set to NaN"):
+            table = fit.coef_table(ddf="satterthwaite")
+        assert table["df"].isna().all() and table["p"].isna().all()
+        assert np.all(np.isfinite(table["t"]))
+        warnings.simplefilter("ignore", BoundaryWarning)
+        anova = fit.anova()
+        assert anova["dendf"].isna().all() and anova["p"].isna().all()
+        assert np.all(np.isfinite(anova["F"]))
+        with pytest.raises(MixedFitError, match="σ → 0 limit"):
+            fit.coef_table(ddf="kenward-roger")
+
+
+def test_correlated_residual_limit_loglik_is_the_gls(rar1_limit_fit: Any) -> None:
+    """The limit GLS's ℓ (nlme), never above it. Before (issue 12, lane rkr's strict xfail) the
+    fit reported ℓ = −3.333223, 5.3e-4 above the limit GLS's −3.333750 (the supremum): the
+    blocked factor's value at the limit point (sd 1e4, φ = 0.9991, where whitening by Λ_R(φ)
+    amplifies its cancellation), kept because the exact limit was not lower than it. Now a fit
+    ended at the limit reports the exact limit (engine/residual/limit.py) and the crawl's limit
+    trials run on the dense criterion and the exact limit (engine/residual/dense.py)."""
+    fit, _, ref = rar1_limit_fit
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
+    assert fit.loglik <= ref["loglik"] + 1e-7
+    np.testing.assert_allclose(fit.fixef.to_numpy(), list(ref["beta"].values()), rtol=1e-6)

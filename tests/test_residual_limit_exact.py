@@ -187,61 +187,8 @@ def test_correlated_residual_structure_has_an_interior_optimum(oxboys: pd.DataFr
 
 
 RAR1_LIMIT = HERE / "cov_rar1_limit"
-
-
-@pytest.fixture(scope="module")
-def rar1_limit_fit() -> Any:
-    """``y ~ x + ar1(0 + occf | Subject, hom=False)`` with ``residual=mf.AR1("occ", "Subject")``
-    on simulated exact-ARH(1) data (tests/reference/cov_rar1_limit: sds 1, 0.05, 1, 0.05, 1, so
-    a homogeneous AR(1) residual only hurts): the dense REML criterion in R, maximized by optim
-    and nlminb from 10 starts, never exceeds the limit GLS (nlme, ``corAR1`` + ``varIdent``)."""
-    d = pd.read_csv(RAR1_LIMIT / "rar1_limit.csv")
-    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        fit = mf.lmer(
-            "y ~ x + ar1(0 + occf | Subject, hom=False)", d, residual=mf.AR1("occ", "Subject")
-        )
-    ref = json.loads((RAR1_LIMIT / "rar1_limit.json").read_text())
-    return fit, list(seen), ref
-
-
-def test_correlated_residual_limit_has_nan_df(rar1_limit_fit: Any) -> None:
-    """At the σ → 0 limit with a correlated residual structure (``residual=mf.AR1``) the limit
-    model has no exact form on the whitened factor: Satterthwaite df NaN (t table and F test)
-    with a BoundaryWarning, never inf; Kenward-Roger refused; no numpy warning. (The coverage
-    of the Oxboys model removed when it turned out to have an interior optimum.)"""
-    fit, seen, ref = rar1_limit_fit
-    assert any(issubclass(w.category, BoundaryWarning) and "σ → 0" in str(w.message) for w in seen)
-    assert ref["best_optim_loglik"] <= ref["loglik"] + 1e-6  # R: the limit is the supremum
-    beta = np.array(list(ref["beta"].values()))
-    se = np.array(list(ref["se"].values()))
-    assert np.all(np.abs(fit.fixef.to_numpy() - beta) <= 1e-2 * se)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.warns(BoundaryWarning, match="set to NaN"):
-            table = fit.coef_table(ddf="satterthwaite")
-        assert table["df"].isna().all() and table["p"].isna().all()
-        assert np.all(np.isfinite(table["t"]))
-        warnings.simplefilter("ignore", BoundaryWarning)
-        anova = fit.anova()
-        assert anova["dendf"].isna().all() and anova["p"].isna().all()
-        assert np.all(np.isfinite(anova["F"]))
-        with pytest.raises(MixedFitError, match="σ → 0 limit"):
-            fit.coef_table(ddf="kenward-roger")
-
-
-def test_correlated_residual_limit_loglik_is_the_gls(rar1_limit_fit: Any) -> None:
-    """The limit GLS's ℓ (nlme), never above it. Before (issue 12, lane rkr's strict xfail) the
-    fit reported ℓ = −3.333223, 5.3e-4 above the limit GLS's −3.333750 (the supremum): the
-    blocked factor's value at the limit point (sd 1e4, φ = 0.9991, where whitening by Λ_R(φ)
-    amplifies its cancellation), kept because the exact limit was not lower than it. Now a fit
-    ended at the limit reports the exact limit (engine/residual/limit.py) and the crawl's limit
-    trials run on the dense criterion and the exact limit (engine/residual/dense.py)."""
-    fit, _, ref = rar1_limit_fit
-    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-6)
-    assert fit.loglik <= ref["loglik"] + 1e-7
-    np.testing.assert_allclose(fit.fixef.to_numpy(), list(ref["beta"].values()), rtol=1e-6)
+# the limit fit of rar1_limit.csv (REML, residual=mf.AR1): its df, loglik and β are asserted in
+# test_residual_limit_dense.py, which fits it for its shift check anyway (it was fitted here too)
 
 
 def test_correlated_residual_interior_beats_the_limit() -> None:

@@ -12,7 +12,7 @@
 #   -2 l = (n - p)(1 + log(2 pi r'V^-1 r / (n - p))) + log|V/sigma^2| + log|X'V^-1 X|,
 # maximized over (log s, atanh rho, atanh phi) by optim (BFGS, Nelder-Mead then BFGS) and nlminb
 # from interior starts: none exceeds the limit GLS (the supremum, approached as s -> infinity).
-# Used by tests/test_residual_limit_exact.py::test_correlated_residual_limit_has_nan_df.
+# Used by tests/test_residual_limit_dense.py::test_correlated_residual_limit_has_nan_df (was in test_residual_limit_exact.py).
 # Run from the repository root: Rscript tests/reference/cov_rar1_limit/make_rar1_limit.R
 source("tests/reference/cov_rar1_limit/rar1_dense_criterion.R")  # rar1_devb, rar1_crit
 d <- read.csv("tests/reference/cov_rar1_limit/rar1_limit.csv", stringsAsFactors = FALSE)
