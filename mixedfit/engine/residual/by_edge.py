@@ -30,8 +30,9 @@ from .by import ByCorrelation, live_ar1_slots
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .result import ResidualFit
+from .structure import ResidualModel
 
-__all__ = ["RAN", "by_edge_check"]
+__all__ = ["RAN", "by_edge_check", "edge_named", "edge_rows"]
 
 RAN = 0.99
 """|φ_g| from which a group's φ counts as having run up to its edge (:data:`.edge.EDGE_RAN`)."""
@@ -135,18 +136,50 @@ def _ran_held(
 
 def _all_named(fit: ResidualFit, correlation: ByCorrelation) -> ResidualFit:
     """``fit`` whose boundary (the last group's edge message) names every other group held at
-    an edge too."""
-    slots = edge_slots(fit.model, fit.phi)
-    if slots.size < 2 or fit.boundary is None:
+    an edge too (:func:`edge_named`)."""
+    if fit.boundary is None:
         return fit
+    return replace(fit, boundary=fit.boundary + edge_named(fit.model, fit.phi)[2])
+
+
+def edge_named(model: ResidualModel, phi: np.ndarray) -> tuple[float, str, str]:
+    """Who the BoundaryWarning of a fit at an AR(1) edge names: the edge's sign and the ``by=``
+    group of the last φ at an edge (:func:`.edge_fit.edge_slots`; :func:`by_edge_check` reports
+    that group's edge last), and a clause naming the other groups at an edge ("" with fewer
+    than two; a plain AR(1): (sign, "", "")). Also on reload (:mod:`...io.residual_file`,
+    lane byedge2: it named no group)."""
+    slots = edge_slots(model, phi)
+    if not slots.size:
+        return 0.0, "", ""
     last = int(slots[-1])
+    sign = math.copysign(1.0, float(phi[last]))
+    correlation = model.correlation
+    if not isinstance(correlation, ByCorrelation):
+        return sign, "", ""
     other = [
-        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if fit.phi[s] > 0 else -1})"
+        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if phi[s] > 0 else -1})"
         for s in slots
         if int(s) != last
     ]
-    text = f" The AR(1) residual correlation of group {', '.join(other)} is at its bound too."
-    return replace(fit, boundary=fit.boundary + text)
+    text = (
+        f"; the AR(1) residual correlation of group {', '.join(other)} is at its bound too"
+        if other
+        else ""
+    )
+    return sign, correlation.labels[_group(correlation, last)], text
+
+
+def edge_rows(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """The rows whose residual correlation is at an AR(1) edge (Λ_R singular there, no
+    whitened residuals), shape (n,): every row of a plain AR(1) at its edge; with ``by=`` the
+    rows of the groups whose φ is at one (lane byedge2: the other groups' rows whiten as
+    usual, their blocks do not involve the edge groups' φ)."""
+    slots = edge_slots(model, phi)
+    correlation = model.correlation
+    if not isinstance(correlation, ByCorrelation):
+        return np.full(model.n, bool(slots.size))
+    groups = [_group(correlation, int(s)) for s in slots]
+    return np.isin(correlation.group, groups)
 
 
 def _group(correlation: ByCorrelation, slot: int) -> int:
