@@ -9,8 +9,10 @@ edge_optimum`), and where its criterion is lower than the fit's by more than
 :data:`..restart.RESTART_GAIN`, the fit reported there (:func:`.edge_fit.edge_report`: φ_g = ±1
 exactly, a BoundaryWarning naming the group, inference with φ_g held). Groups in turn, each from
 the fit the previous left (a group already at an edge stays held). A group whose residual
-variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Arrays
-only.
+variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
+another group's φ runs to its edge at a group's edge optimum, both are held together
+(:func:`_ran_held`, lane byedge2: h3 with y + 1e3). :func:`edge_named` names the groups (also on
+reload); :func:`edge_rows` gives the rows without normalized residuals. Arrays only.
 """
 
 from __future__ import annotations
