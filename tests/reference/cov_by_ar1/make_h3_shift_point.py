@@ -1,6 +1,8 @@
-"""Issue 12 (lane byedge2): h3_shift_point.json, the by= fit of h3 with y + 1e3 as the edge check got it.
+"""Issue 12 (lane byedge2): h3_shift_point.json, the by= fit of h3 with y + 1e3 as the edge check
+got it.
 
-Run on main a4010e8 from the repository root as ``python tests/reference/cov_by_ar1/make_h3_shift_point.py``.
+Run on main a4010e8 from the repository root as
+``python tests/reference/cov_by_ar1/make_h3_shift_point.py``.
 It fits h3.csv with y + 1e3 (REML) and records the fit handed to the by= edge check
 (engine/residual/by_edge.py ``by_edge_check``): x = (θ, φ) in the engine's parameterization, its
 criterion and evaluations; and the whole fit's ℓ, φ and warnings as main reports them (−8.5346278,
