@@ -37,7 +37,9 @@ d["y"] += 1e3
 with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter("always")
     fit = mf.lmer(
-        "y ~ x + ar1(0 + occf | Subject, hom=False)", d, reml=True,
+        "y ~ x + ar1(0 + occf | Subject, hom=False)",
+        d,
+        reml=True,
         residual=mf.AR1("occ", "Subject", by="grp"),
     )
 first = seen[0]
