@@ -46,6 +46,7 @@ from ..engine.optimize import OptimizerRecord
 from ..engine.residual import ResidualFit, check_nested, vanished
 from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
+from ..engine.residual.by_edge import edge_named
 from ..engine.residual.criterion import ResidualCriterion
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -278,7 +279,8 @@ def restore_residual(
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
-        limit = edge_message(edge, -stored / 2, None, bound_term, gone)
+        sign, group, others = edge_named(bound.model, phi)  # a by= group's, as the fit's
+        limit = edge_message(sign, -stored / 2, None, bound_term, gone, group) + others
     elif x.size and limit is None and not held.any():  # as the fit
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         factor.update(theta)  # the check moved the cached factor's θ

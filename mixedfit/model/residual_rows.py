@@ -25,7 +25,8 @@ from ..design import Design
 from ..design import validation as v
 from ..engine.limit_gls import limit_model
 from ..engine.residual import ResidualFit, fit_residual
-from ..engine.residual.edge_fit import edge_model, edge_sign
+from ..engine.residual.by_edge import edge_rows
+from ..engine.residual.edge_fit import edge_model, edge_sign, edge_slots
 from ..engine.residual.rows import correlate, normalize, row_sd
 from ..engine.solution import conditional_variances
 from ..exceptions import MixedFitError
@@ -120,9 +121,17 @@ def residuals_of(fit: ResidualRows, type: str = "response") -> np.ndarray:
         return np.full(len(r), np.nan)
     if key == "pearson":
         return r / (engine.sigma * row_sd(model, engine.phi))
-    if edge_sign(model, engine.phi):  # Λ_R(±1) singular: no whitened residuals
+    if not edge_sign(model, engine.phi):
+        return normalize(model, engine.phi, r / engine.sigma)
+    # Λ_R(±1) singular: no whitened residuals in the rows at the edge (a by= group's only)
+    held = edge_rows(model, engine.phi)
+    if held.all():
         return np.full(len(r), np.nan)
-    return normalize(model, engine.phi, r / engine.sigma)
+    phi = engine.phi.copy()
+    phi[edge_slots(model, phi)] = 0.0  # any φ inside: those rows are NaN
+    out = normalize(model, phi, r / engine.sigma)
+    out[held] = np.nan
+    return out
 
 
 def predict(

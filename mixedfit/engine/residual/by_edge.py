@@ -9,8 +9,10 @@ edge_optimum`), and where its criterion is lower than the fit's by more than
 :data:`..restart.RESTART_GAIN`, the fit reported there (:func:`.edge_fit.edge_report`: φ_g = ±1
 exactly, a BoundaryWarning naming the group, inference with φ_g held). Groups in turn, each from
 the fit the previous left (a group already at an edge stays held). A group whose residual
-variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Arrays
-only.
+variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
+another group's φ runs to its edge at a group's edge optimum, both are held together
+(:func:`_ran_held`, lane byedge2: h3 with y + 1e3). :func:`edge_named` names the groups (also on
+reload); :func:`edge_rows` gives the rows without normalized residuals. Arrays only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..limit_gls import _spanning
+from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
@@ -29,8 +32,9 @@ from .by import ByCorrelation, live_ar1_slots
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .result import ResidualFit
+from .structure import ResidualModel
 
-__all__ = ["RAN", "by_edge_check"]
+__all__ = ["RAN", "by_edge_check", "edge_named", "edge_rows"]
 
 RAN = 0.99
 """|φ_g| from which a group's φ counts as having run up to its edge (:data:`.edge.EDGE_RAN`)."""
@@ -59,7 +63,8 @@ def by_edge_check(
         return fit
     dense = DenseResidual(layout, X, y, span, model)
     edge_u = RAN / math.sqrt(1.0 - RAN**2)
-    for slot in live_ar1_slots(correlation, model.variance, fit.phi):
+    live = live_ar1_slots(correlation, model.variance, fit.phi)
+    for slot in live:
         u = float(fit.phi[slot])
         total = fit.record.evaluations
         budget = min(WATCH_EVALS, (max_evals - total) // 2)
@@ -70,33 +75,113 @@ def by_edge_check(
         sign = math.copysign(1.0, u)
         record = edge_optimum(dense, fit, layout, sign, budget, int(slot))
         total += 1 + record.evaluations
+        held, record, total = _ran_held(
+            dense, fit, layout, sign, int(slot), record, live, total, max_evals
+        )
         if not (record.converged and record.objective < judged - RESTART_GAIN):
             continue
-        group = correlation.labels[_group(correlation, int(slot))]
+        named = int(edge_slots(model, held.phi)[-1])  # the message names the last group held
+        group = correlation.labels[_group(correlation, named)]
         polish = min(WATCH_EVALS, max(0, max_evals - total))
-        inner = (-judged / 2, u)
+        v = float(fit.phi[named])  # its φ in the fit (the slot's where it was held already)
+        inner = (-judged / 2, v if abs(v) < EDGE_PHI / 2 else u)
         at_edge = edge_report(
-            fit, terms, X, y, sign, record, total, polish, inner, int(slot), group
-        )
+            held, terms, X, y, math.copysign(1.0, float(held.phi[named])), record, total,
+            polish, inner, named, group,
+        )  # fmt: skip
         if at_edge is not None:
             fit = at_edge
     return _all_named(fit, correlation)
 
 
+def _ran_held(
+    dense: DenseResidual,
+    fit: ResidualFit,
+    layout: ThetaLayout,
+    sign: float,
+    slot: int,
+    record: OptimizerRecord,
+    live: np.ndarray,
+    total: int,
+    max_evals: int,
+) -> tuple[ResidualFit, OptimizerRecord, int]:
+    """``fit`` with φ_slot at the edge ``sign`` and the edge's optimum ``record``; where at that
+    optimum other groups' φ (``live``) ran up to an edge too (|φ_t| ≥ :data:`RAN`), the edge
+    with those held at their edges as well (θ and the other φ re-optimized from ``record``'s
+    point), taken where its criterion is no higher. With the evaluations so far (``total``).
+
+    h3 with y + 1e3 (lane byedge2): held at φ_b = −1, φ_c crawled from u = 39 to 51 in the
+    whole budget (its gain ~1/u² towards the edge φ_c = 1, the supremum), unconverged, and no
+    edge was reported (ℓ 3.4e-4 short); unshifted the crawl met BOBYQA's tolerance by chance."""
+    m = len(fit.theta)
+    phi = fit.phi.copy()
+    phi[slot] = sign * EDGE_PHI
+    free = np.flatnonzero(np.abs(phi) < EDGE_PHI / 2)
+    phi[free] = np.asarray(record.theta, dtype=float)[m:]
+    here = replace(fit, theta=np.asarray(record.theta, dtype=float)[:m], phi=phi)
+    edge_u = RAN / math.sqrt(1.0 - RAN**2)
+    ran = [int(t) for t in live if int(t) != slot and edge_u <= abs(phi[t]) < EDGE_PHI / 2]
+    budget = min(WATCH_EVALS, (max_evals - total) // 2)
+    alone = fit.phi.copy()
+    alone[slot] = sign * EDGE_PHI
+    original = replace(fit, phi=alone)
+    if not ran or budget <= 0:
+        return original, record, total
+    both = phi.copy()
+    both[ran] = np.sign(phi[ran]) * EDGE_PHI
+    joint = edge_optimum(dense, replace(here, phi=both), layout, sign, budget, slot)
+    total += joint.evaluations
+    if not joint.objective <= record.objective:
+        return original, record, total
+    return replace(fit, phi=both), joint, total
+
+
 def _all_named(fit: ResidualFit, correlation: ByCorrelation) -> ResidualFit:
     """``fit`` whose boundary (the last group's edge message) names every other group held at
-    an edge too."""
-    slots = edge_slots(fit.model, fit.phi)
-    if slots.size < 2 or fit.boundary is None:
+    an edge too (:func:`edge_named`)."""
+    if fit.boundary is None:
         return fit
+    return replace(fit, boundary=fit.boundary + edge_named(fit.model, fit.phi)[2])
+
+
+def edge_named(model: ResidualModel, phi: np.ndarray) -> tuple[float, str, str]:
+    """Who the BoundaryWarning of a fit at an AR(1) edge names: the edge's sign and the ``by=``
+    group of the last φ at an edge (:func:`.edge_fit.edge_slots`; :func:`by_edge_check` reports
+    that group's edge last), and a clause naming the other groups at an edge ("" with fewer
+    than two; a plain AR(1): (sign, "", "")). Also on reload (:mod:`...io.residual_file`,
+    lane byedge2: it named no group)."""
+    slots = edge_slots(model, phi)
+    if not slots.size:
+        return 0.0, "", ""
     last = int(slots[-1])
+    sign = math.copysign(1.0, float(phi[last]))
+    correlation = model.correlation
+    if not isinstance(correlation, ByCorrelation):
+        return sign, "", ""
     other = [
-        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if fit.phi[s] > 0 else -1})"
+        f"{correlation.labels[_group(correlation, int(s))]!r} (φ = {1 if phi[s] > 0 else -1})"
         for s in slots
         if int(s) != last
     ]
-    text = f" The AR(1) residual correlation of group {', '.join(other)} is at its bound too."
-    return replace(fit, boundary=fit.boundary + text)
+    text = (
+        f"; the AR(1) residual correlation of group {', '.join(other)} is at its bound too"
+        if other
+        else ""
+    )
+    return sign, correlation.labels[_group(correlation, last)], text
+
+
+def edge_rows(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """The rows whose residual correlation is at an AR(1) edge (Λ_R singular there, no
+    whitened residuals), shape (n,): every row of a plain AR(1) at its edge; with ``by=`` the
+    rows of the groups whose φ is at one (lane byedge2: the other groups' rows whiten as
+    usual, their blocks do not involve the edge groups' φ)."""
+    slots = edge_slots(model, phi)
+    correlation = model.correlation
+    if not isinstance(correlation, ByCorrelation):
+        return np.full(model.n, bool(slots.size))
+    groups = [_group(correlation, int(s)) for s in slots]
+    return np.isin(correlation.group, groups)
 
 
 def _group(correlation: ByCorrelation, slot: int) -> int:

@@ -54,7 +54,8 @@ def edge_message(
         f"{above}); the fit is reported at φ = {edge}, where {what} and no residual noise remains "
         "beyond it and the structured term (V = Z G Z' + σ² Λ_R stays positive definite). "
         "The likelihood, β, their standard errors and the BLUPs are that model's; normalized "
-        "residuals are not defined there (NaN), and inference on φ is not available. "
+        f"residuals are not defined there (NaN{' in its rows' if group else ''}), and inference "
+        "on φ is not available. "
         f"{_TERM_BOUND if term_bound else ''}{_sentence(vanished)}"
         f"Consider fitting {alternative} instead"
     )

@@ -6,6 +6,9 @@
 # Run in this directory: Rscript by_dense.R data.csv points.json reml(0/1) [K] [hold] > out.json
 # hold (lane byedge): groups' phi held at an edge, e.g. "b:-1,c:1" (atanh = +-Inf, tanh = +-1 exactly in V); the
 # other parameters maximized. A start's infinite entry (a point's phi = +-1) becomes +-5. Without hold: as before.
+# sat (lane byedge2): a 6th argument "sat" adds the Satterthwaite df of (Intercept), x at the best point (sat_df_at
+# of ../limit_df/sat_dense.R: numDeriv's Hessian of the unprofiled deviance in the free parameters, the held phi
+# fixed at their edge) as res$sat_df.
 source("../limit_df/sat_dense.R"); library(jsonlite)
 a <- commandArgs(TRUE); d <- read.csv(a[1], stringsAsFactors = FALSE); pts <- fromJSON(a[2], simplifyVector = FALSE)
 reml <- a[3] == "1"; K <- if (length(a) > 3) as.integer(a[4]) else 5
@@ -45,4 +48,8 @@ res$starts <- c(names(pts), rep("grid", 8), rep("random", 4)); res$local <- -val
 res$best <- -b$value / 2; res$best_psi <- b$par; if (length(hold)) b$par <- full(b$par)
 res$best_point <- list(sd = exp(b$par[1:K]), rho = tanh(b$par[K + 1]), rsd = exp(b$par[K + 1 + 1:L]),
                        phi = tanh(b$par[K + 1 + L + 1:L]))
+if (length(a) > 5 && a[6] == "sat") {
+  vc <- function(p) solve(sat_pieces(X, d$y, blocks, Vfun)(if (length(hold)) full(p) else p)$XtVX)
+  res$sat_df <- sat_df_at(f, vc, res$best_psi)$df
+}
 cat(toJSON(res, digits = NA, auto_unbox = TRUE), "\n")
