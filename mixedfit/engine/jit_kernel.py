@@ -27,7 +27,9 @@ import math
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
 from numba import carray, cfunc, njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 Array = np.ndarray
@@ -35,7 +37,7 @@ Array = np.ndarray
 __all__ = ["criterion_c", "evaluate", "evaluate_many", "objective"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, k0: int) -> bool:
     for i in range(pos.shape[0]):
         tbuf[pos[i]] = theta[i]
@@ -67,7 +69,7 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _columns_first(
     at0: Array, tbuf: Array, out: Array, r: int, c0: int, nlev: int, k0: int
 ) -> None:
@@ -95,7 +97,7 @@ def _columns_first(
             out[r, base + c] = s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) -> None:
     """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. (levels c0 // k₀..) of nlev levels, level by
     level; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
@@ -120,7 +122,7 @@ def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) 
             lt0[r, base + a] = t / l00[g, a, a]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scale_rows(
     a: Array,
     out: Array,
@@ -149,7 +151,7 @@ def _columns(rng: Array, nre: int, q0: int, r: int) -> tuple[int, int]:
     return (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _factor(
     theta: Array,
     pos: Array,
@@ -223,7 +225,7 @@ def _factor(
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _criterion(
     l00: Array, ltt: Array, nre: int, n: int, p: int, reml: bool, log_weights: float
 ) -> float:
@@ -248,16 +250,16 @@ def _criterion(
     return 2.0 * ld + n * (1.0 + math.log(2.0 * math.pi * r2 / n)) - log_weights
 
 
-# ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), then pos (θ entries'
-# places in the T buffer), start, ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0,
-# att, l00, lt0, w0, ltt, wt, the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel
-# lays them out)
-_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
-HEADER = 10
+# ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), criterion_c's address
+# (_FN: .jit.CompiledCriterion sets it), then pos (θ entries' places in the T buffer), start,
+# ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0, att, l00, lt0, w0, ltt, wt,
+# the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel lays them out)
+_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT, _FN = range(11)
+HEADER = 11
 
 
-@njit(cache=True, error_model="numpy")
-def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
+@njit(cache=True, error_model="numpy", inline="always")
+def _evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
     LinAlgError)."""
     nlev, k0, m, q0, nre = ibuf[_NLEV], ibuf[_K0], ibuf[_M], ibuf[_Q0], ibuf[_NRE]
@@ -295,23 +297,6 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 
 
-@njit(cache=True, error_model="numpy")
-def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
-    """:func:`evaluate` at each row of ``thetas`` into ``out``."""
-    for i in range(thetas.shape[0]):
-        out[i] = evaluate(thetas[i], fbuf, ibuf)
-
-
-# NLopt's objective for .jit_nlopt (here, not there: numba stamps a cached function with its own
-# file only, so a compiled caller in another file would outlive an edit of the kernel)
-PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
-# the state buffer: [evaluations, best value, then the best θ]
-STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
-_SIGNATURE = types.float64(
-    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
-)
-
-
 @intrinsic
 def _f8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
     """The float64 pointer at an integer address."""
@@ -334,19 +319,68 @@ def _i8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
     return sig, codegen
 
 
+@intrinsic
+def _call(typingctx: Any, fn: Any, x: Any, fbuf: Any, ibuf: Any) -> Any:  # pragma: no cover
+    """criterion_c at the address ``fn`` on the C-contiguous θ ``x`` and buffers ``fbuf``,
+    ``ibuf`` (their addresses and sizes in a meta block on the stack). Every entry point calls
+    the kernel so: its one compiled copy, which runs as fast loaded from numba's cache as
+    compiled (a copy linked into each caller runs 1.04–1.4× slower loaded; notes/ortho16)."""
+    sig = types.float64(types.int64, x, fbuf, ibuf)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i64, f8p, i8p = ir.IntType(64), ir.DoubleType().as_pointer(), ir.IntType(8).as_pointer()
+        a = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[1:], args[1:])]
+        meta = cgutils.alloca_once(builder, i64, size=4)
+        for i, v in enumerate([a[1].data, a[1].nitems, a[2].data, a[2].nitems]):
+            value = builder.ptrtoint(v, i64) if v.type.is_pointer else v
+            builder.store(value, builder.gep(meta, [ir.Constant(i64, i)]))
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.IntType(32), f8p, i8p])
+        n = builder.trunc(a[0].nitems, ir.IntType(32))
+        x0 = builder.bitcast(a[0].data, f8p)
+        f = builder.inttoptr(args[0], fnty.as_pointer())
+        return builder.call(f, [n, x0, builder.bitcast(meta, i8p)])
+
+    return sig, codegen
+
+
 @njit(cache=True, error_model="numpy")
-def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
-    """One evaluation as :meth:`.optimize._Counted.__call__` does it (without progress)."""
+def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
+    """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
+    LinAlgError). ``ibuf[_FN]`` must hold criterion_c's address."""
+    return _call(ibuf[_FN], np.ascontiguousarray(theta), fbuf, ibuf)
+
+
+@njit(cache=True, error_model="numpy")
+def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
+    """:func:`evaluate` at each row of ``thetas`` (C-contiguous) into ``out``."""
+    for i in range(thetas.shape[0]):
+        out[i] = _call(ibuf[_FN], thetas[i], fbuf, ibuf)
+
+
+# NLopt's objective for .jit_nlopt (here, not there: numba stamps a cached function with its own
+# file only, so a compiled caller in another file would outlive an edit of the kernel)
+PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
+# the state buffer: [evaluations, best value, then the best θ]
+STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
+_SIGNATURE = types.float64(
+    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
+)
+
+
+def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
+    """NLopt's objective (``nlopt_func``): one evaluation as :meth:`.optimize._Counted.__call__`
+    does it (without progress) on the buffers whose addresses and sizes ``data`` holds (fbuf,
+    ibuf, the state buffer; .jit_nlopt)."""
+    meta = carray(data, (6,), dtype=np.int64)
     fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
     ibuf = carray(_i8_at(meta[2]), (meta[3],))
     state = carray(_f8_at(meta[4]), (meta[5],))
-    theta = np.empty(n)
+    theta = carray(x, (n,))
     total = 0.0
     for i in range(n):
-        theta[i] = x[i]
-        total += x[i]
+        total += theta[i]
     state[STATE_COUNT] += 1.0
-    f = evaluate(theta, fbuf, ibuf) if math.isfinite(total) else math.inf
+    f = _call(ibuf[_FN], theta, fbuf, ibuf) if math.isfinite(total) else math.inf
     if not math.isfinite(f):  # NaN (a non-positive pivot) or inf: the optimizer backs off
         f = PENALTY
     if f < state[STATE_BEST_F]:
@@ -354,13 +388,6 @@ def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
         for i in range(n):
             state[STATE_BEST_X + i] = theta[i]
     return f
-
-
-def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
-    """NLopt's objective (``nlopt_func``): :func:`_counted` at ``x`` on the buffers whose
-    addresses and sizes ``data`` holds (fbuf, ibuf, the state buffer; .jit_nlopt)."""
-    meta = carray(data, (6,), dtype=np.int64)
-    return _counted(n, carray(x, (n,)), meta)
 
 
 _compiled: list[Any] = []
@@ -375,18 +402,18 @@ def objective() -> Any:
     return _compiled[0]
 
 
-# ---- lane frefit (issue 15): the raw criterion as a C function, called by address from the
-# compiled refit loop of .jit_refit (which therefore imports nothing compiled from this file) ----
+# ---- the raw criterion as a C function: the kernel's one compiled copy (every other entry
+# point calls it by address, :func:`_call`), also called by the compiled refit loop ----
 _CRITERION_SIGNATURE = types.float64(types.uint32, types.CPointer(types.float64), types.voidptr)
 
 
 def _criterion_c(n: int, x: Any, data: Any) -> float:  # pragma: no cover - compiled
-    """:func:`evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
+    """:func:`_evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
     addresses and sizes ``data`` holds (fbuf, ibuf: the first four entries of a meta buffer)."""
     meta = carray(data, (4,), dtype=np.int64)
     fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
     ibuf = carray(_i8_at(meta[2]), (meta[3],))
-    return evaluate(carray(x, (n,)), fbuf, ibuf)
+    return _evaluate(carray(x, (n,)), fbuf, ibuf)
 
 
 _criteria: list[Any] = []
