@@ -16,9 +16,11 @@ The functions keep the GIL (no ``nogil``): a call lasts a few µs, and giving th
 taking it back at every evaluation would let another Python thread hold it for its whole
 switch interval (5 ms) each time.
 
-NLopt's objective for :mod:`.jit_nlopt` (:func:`objective`) is defined here too: numba
-invalidates a cached function when its own file changes, not when a compiled function it calls
-does, so compiled callers of the kernel live in this file (``tests/test_house.py`` checks it).
+The evaluation is compiled once, fully inlined, as the C function :func:`criterion_c`; the other
+entry points (:func:`evaluate`, :func:`evaluate_many`, NLopt's :func:`objective`) call it by
+address (:func:`_call`): callees linked into a caller run 1.04–1.4× slower loaded from numba's
+cache, an inlined copy in each doubles the first compile (notes/ortho16). Numba invalidates a
+cached function when its file changes, not when a callee's does: callers of the kernel live here.
 """
 
 from __future__ import annotations
@@ -73,8 +75,7 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
 def _columns_first(
     at0: Array, tbuf: Array, out: Array, r: int, c0: int, nlev: int, k0: int
 ) -> None:
-    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer) on columns c0.. of nlev
-    levels; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
+    """Row r of A_t0 Λ₀ into out[r] on columns c0.. of nlev levels (k₀ = 1, 2 unrolled)."""
     if k0 == 1:
         t = tbuf[0]
         for c in range(c0, c0 + nlev):
@@ -99,8 +100,7 @@ def _columns_first(
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) -> None:
-    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. (levels c0 // k₀..) of nlev levels, level by
-    level; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. of nlev levels (k₀ = 1, 2 unrolled)."""
     l0 = c0 // k0
     if k0 == 1:
         for lev in range(nlev):
@@ -260,19 +260,14 @@ HEADER = 11
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
-    """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
-    LinAlgError)."""
+    """The criterion at θ; NaN where a pivot is not positive."""
     nlev, k0, m, q0, nre = ibuf[_NLEV], ibuf[_K0], ibuf[_M], ibuf[_Q0], ibuf[_NRE]
     npos, nt = ibuf[_NPOS], ibuf[_NT]
-    at = HEADER
-    pos = ibuf[at : at + npos]
-    at += npos
+    pos, at = ibuf[HEADER : HEADER + npos], HEADER + npos
     start = ibuf[at : at + m]
     ksize = ibuf[at + m : at + 2 * m]
     toff = ibuf[at + 2 * m : at + 3 * m]
-    at = 1
-    tbuf = fbuf[at : at + nt]
-    at += nt
+    tbuf, at = fbuf[1 : 1 + nt], 1 + nt
     s00, st0, stt = nlev * k0 * k0, m * q0, m * m
     a00 = fbuf[at : at + s00].reshape((nlev, k0, k0))
     at += s00
@@ -298,45 +293,33 @@ def _evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
 
 
 @intrinsic
-def _f8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The float64 pointer at an integer address."""
-    sig = types.CPointer(types.float64)(types.int64)
+def _at(typingctx: Any, address: Any, like: Any) -> Any:  # pragma: no cover - compiled
+    """The pointer to ``like``'s type (float64, int64) at an integer address."""
+    ptr = types.CPointer(types.unliteral(like))
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
 
-    return sig, codegen
-
-
-@intrinsic
-def _i8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The int64 pointer at an integer address."""
-    sig = types.CPointer(types.int64)(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
-
-    return sig, codegen
+    return ptr(types.int64, like), codegen
 
 
 @intrinsic
 def _call(typingctx: Any, fn: Any, x: Any, fbuf: Any, ibuf: Any) -> Any:  # pragma: no cover
     """criterion_c at the address ``fn`` on the C-contiguous θ ``x`` and buffers ``fbuf``,
-    ``ibuf`` (their addresses and sizes in a meta block on the stack). Every entry point calls
-    the kernel so: its one compiled copy, which runs as fast loaded from numba's cache as
-    compiled (a copy linked into each caller runs 1.04–1.4× slower loaded; notes/ortho16)."""
-    sig = types.float64(types.int64, x, fbuf, ibuf)
+    ``ibuf`` (their addresses and sizes in a meta block on the stack)."""
+    if not x.layout == fbuf.layout == ibuf.layout == "C":
+        return None  # (no match: a typing error)
+    sig, xfi = types.float64(types.int64, x, fbuf, ibuf), (x, fbuf, ibuf)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         i64, f8p, i8p = ir.IntType(64), ir.DoubleType().as_pointer(), ir.IntType(8).as_pointer()
-        a = [context.make_array(t)(context, builder, v) for t, v in zip(signature.args[1:], args[1:])]
+        a = [context.make_array(t)(context, builder, v) for t, v in zip(xfi, args[1:], strict=True)]
         meta = cgutils.alloca_once(builder, i64, size=4)
         for i, v in enumerate([a[1].data, a[1].nitems, a[2].data, a[2].nitems]):
             value = builder.ptrtoint(v, i64) if v.type.is_pointer else v
             builder.store(value, builder.gep(meta, [ir.Constant(i64, i)]))
         fnty = ir.FunctionType(ir.DoubleType(), [ir.IntType(32), f8p, i8p])
-        n = builder.trunc(a[0].nitems, ir.IntType(32))
-        x0 = builder.bitcast(a[0].data, f8p)
+        n, x0 = builder.trunc(a[0].nitems, ir.IntType(32)), builder.bitcast(a[0].data, f8p)
         f = builder.inttoptr(args[0], fnty.as_pointer())
         return builder.call(f, [n, x0, builder.bitcast(meta, i8p)])
 
@@ -357,25 +340,19 @@ def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
         out[i] = _call(ibuf[_FN], thetas[i], fbuf, ibuf)
 
 
-# NLopt's objective for .jit_nlopt (here, not there: numba stamps a cached function with its own
-# file only, so a compiled caller in another file would outlive an edit of the kernel)
 PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
 # the state buffer: [evaluations, best value, then the best θ]
 STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
-_SIGNATURE = types.float64(
-    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
-)
+_F8P = types.CPointer(types.float64)
+_SIGNATURE = types.float64(types.uint32, _F8P, _F8P, types.voidptr)
 
 
 def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
     """NLopt's objective (``nlopt_func``): one evaluation as :meth:`.optimize._Counted.__call__`
-    does it (without progress) on the buffers whose addresses and sizes ``data`` holds (fbuf,
-    ibuf, the state buffer; .jit_nlopt)."""
+    (no progress) on the buffers ``data`` locates (fbuf, ibuf, the state buffer; .jit_nlopt)."""
     meta = carray(data, (6,), dtype=np.int64)
-    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
-    ibuf = carray(_i8_at(meta[2]), (meta[3],))
-    state = carray(_f8_at(meta[4]), (meta[5],))
-    theta = carray(x, (n,))
+    fbuf, ibuf = carray(_at(meta[0], 0.0), (meta[1],)), carray(_at(meta[2], 0), (meta[3],))
+    state, theta = carray(_at(meta[4], 0.0), (meta[5],)), carray(x, (n,))
     total = 0.0
     for i in range(n):
         total += theta[i]
@@ -395,24 +372,21 @@ _compiled: list[Any] = []
 
 def objective() -> Any:
     """:func:`_objective` as a C function (numba ``cfunc``, cached on disk with the kernel),
-    compiled or loaded when :mod:`.jit_nlopt` is first imported: a failure there leaves the
-    kernel usable (the optimizer then calls through NLopt's Python wrapper)."""
+    compiled or loaded when :mod:`.jit_nlopt` is imported (if it fails: NLopt's Python wrapper)."""
     if not _compiled:
         _compiled.append(cfunc(_SIGNATURE, cache=True, error_model="numpy")(_objective))
     return _compiled[0]
 
 
-# ---- the raw criterion as a C function: the kernel's one compiled copy (every other entry
-# point calls it by address, :func:`_call`), also called by the compiled refit loop ----
-_CRITERION_SIGNATURE = types.float64(types.uint32, types.CPointer(types.float64), types.voidptr)
+# the kernel's one compiled copy (called by address: _call, and the compiled refit loop)
+_CRITERION_SIGNATURE = types.float64(types.uint32, _F8P, types.voidptr)
 
 
 def _criterion_c(n: int, x: Any, data: Any) -> float:  # pragma: no cover - compiled
     """:func:`_evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
     addresses and sizes ``data`` holds (fbuf, ibuf: the first four entries of a meta buffer)."""
     meta = carray(data, (4,), dtype=np.int64)
-    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
-    ibuf = carray(_i8_at(meta[2]), (meta[3],))
+    fbuf, ibuf = carray(_at(meta[0], 0.0), (meta[1],)), carray(_at(meta[2], 0), (meta[3],))
     return _evaluate(carray(x, (n,)), fbuf, ibuf)
 
 
