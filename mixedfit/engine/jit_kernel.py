@@ -265,8 +265,7 @@ def _evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     npos, nt = ibuf[_NPOS], ibuf[_NT]
     pos, at = ibuf[HEADER : HEADER + npos], HEADER + npos
     start = ibuf[at : at + m]
-    ksize = ibuf[at + m : at + 2 * m]
-    toff = ibuf[at + 2 * m : at + 3 * m]
+    ksize, toff = ibuf[at + m : at + 2 * m], ibuf[at + 2 * m : at + 3 * m]
     tbuf, at = fbuf[1 : 1 + nt], 1 + nt
     s00, st0, stt = nlev * k0 * k0, m * q0, m * m
     a00 = fbuf[at : at + s00].reshape((nlev, k0, k0))
@@ -330,19 +329,18 @@ def _call(typingctx: Any, fn: Any, x: Any, fbuf: Any, ibuf: Any) -> Any:  # prag
 def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
     LinAlgError). ``ibuf[_FN]`` must hold criterion_c's address."""
-    return _call(ibuf[_FN], np.ascontiguousarray(theta), fbuf, ibuf)
+    return _call(ibuf[_FN], np.ascontiguousarray(theta), fbuf, ibuf)  # type: ignore[call-arg]
 
 
 @njit(cache=True, error_model="numpy")
 def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
     """:func:`evaluate` at each row of ``thetas`` (C-contiguous) into ``out``."""
     for i in range(thetas.shape[0]):
-        out[i] = _call(ibuf[_FN], thetas[i], fbuf, ibuf)
+        out[i] = _call(ibuf[_FN], thetas[i], fbuf, ibuf)  # type: ignore[call-arg]
 
 
 PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
-# the state buffer: [evaluations, best value, then the best θ]
-STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
+STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2  # the state buffer: count, best f, best θ
 _F8P = types.CPointer(types.float64)
 _SIGNATURE = types.float64(types.uint32, _F8P, _F8P, types.voidptr)
 
@@ -351,7 +349,8 @@ def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cov
     """NLopt's objective (``nlopt_func``): one evaluation as :meth:`.optimize._Counted.__call__`
     (no progress) on the buffers ``data`` locates (fbuf, ibuf, the state buffer; .jit_nlopt)."""
     meta = carray(data, (6,), dtype=np.int64)
-    fbuf, ibuf = carray(_at(meta[0], 0.0), (meta[1],)), carray(_at(meta[2], 0), (meta[3],))
+    fbuf = carray(_at(meta[0], 0.0), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_at(meta[2], 0), (meta[3],))
     state, theta = carray(_at(meta[4], 0.0), (meta[5],)), carray(x, (n,))
     total = 0.0
     for i in range(n):
@@ -386,7 +385,8 @@ def _criterion_c(n: int, x: Any, data: Any) -> float:  # pragma: no cover - comp
     """:func:`_evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
     addresses and sizes ``data`` holds (fbuf, ibuf: the first four entries of a meta buffer)."""
     meta = carray(data, (4,), dtype=np.int64)
-    fbuf, ibuf = carray(_at(meta[0], 0.0), (meta[1],)), carray(_at(meta[2], 0), (meta[3],))
+    fbuf = carray(_at(meta[0], 0.0), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_at(meta[2], 0), (meta[3],))
     return _evaluate(carray(x, (n,)), fbuf, ibuf)
 
 
