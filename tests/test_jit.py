@@ -3,6 +3,7 @@ factor, on several model shapes; the fits, the derivative check and the refits t
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -298,3 +299,31 @@ def test_a_refits_packed_response_is_the_full_pack(name, formula):
             packed = [a.copy() for a in inputs]
             kernel.pack()
             assert [a.tobytes() for a in packed] == [a.tobytes() for a in inputs]
+
+
+def _largest_cached_object(function) -> int:
+    """Bytes of the largest object numba's cache holds for a compiled function (its index lists
+    every signature compiled for the current source; a callee is linked into each caller's)."""
+    cache = function._cache
+    index = cache._cache_file._load_index()
+    return max(
+        (os.path.getsize(os.path.join(cache._cache_path, f)) for f in index.values()), default=0
+    )
+
+
+def test_the_kernel_is_compiled_once():
+    """Issue 15 (session 17): the evaluation is compiled once, inlined in :func:`criterion_c`,
+    which the other entry points call by address. Before, each entry point held its own copy
+    (linked callees, 1.04–1.4× slower loaded from numba's cache; ~180–210 KB each, measured),
+    and inlining them in each doubled the first compile. The objects are read off numba's cache."""
+    from mixedfit.engine import jit_kernel
+
+    mf.lmer("distance ~ age * Sex + (1 + age | Subject)", mf.load_dataset("orthodont"))
+    entries = [jit_kernel.evaluate, jit_kernel.evaluate_many]
+    if jit._native is not None:  # NLopt's objective (.jit_nlopt)
+        entries.append(jit_kernel.objective())
+    kernel = _largest_cached_object(jit_kernel.criterion_c())
+    assert kernel > 50_000  # the inlined evaluation
+    for entry in entries:
+        assert 0 < _largest_cached_object(entry) < kernel / 3, entry
+    assert _largest_cached_object(jit_kernel._factor) == 0  # inlined: never compiled alone

@@ -64,7 +64,8 @@ def test_each_rows_range_holds_its_columns(kernel):
     nre, k0, q0 = k.nre, k.a00.shape[1], k.at0.shape[1]
     lo, hi = k.ranges[:nre].astype(int), k.ranges[nre:].astype(int)
     assert nre > 0 and np.all(lo % k0 == 0) and np.all(hi % k0 == 0) and np.all(hi <= q0)
-    start = k.ibuf[10 + int(k.ibuf[8]) :][:nre]  # each row's level block (.jit_kernel's ibuf)
+    header, npos = jit._module.HEADER, int(k.ibuf[jit._module._NPOS])
+    start = k.ibuf[header + npos :][:nre]  # each row's level block (.jit_kernel's ibuf)
     for r in range(nre):
         block = k.at0[start[r] : start[r] + (np.flatnonzero(start == start[r]).size)]
         columns = np.flatnonzero(np.any(block != 0, axis=0))

@@ -168,7 +168,7 @@ class EvaluationKernel:
         # its layout's plan (a lazy sibling's L and buffers are not allocated for it)
         fill = factor.layout.template_buffers(factor.order)[2]
         pos = [] if fill is None else fill.tolist()
-        header = [nlev0, k0, m, q0, self.nre, factor.n, p, 0, len(pos), nt]
+        header = [nlev0, k0, m, q0, self.nre, factor.n, p, 0, len(pos), nt, 0]
         self.ibuf = np.array(header + pos + start + ksize + toff, dtype=np.int64)
         first, below, tail = (nlev0, k0, k0), (m, q0), (m, m)
         shapes = [first, below, tail, first, below, below, tail, tail]  # A, L and work buffers
@@ -285,6 +285,8 @@ class CompiledCriterion:
         f = kernel.factor
         self._fbuf, self._ibuf = kernel.fbuf, kernel.ibuf.copy()
         self._ibuf[_module._REML] = int(reml)
+        # the kernel's one compiled copy, which every entry point calls (.jit_kernel._call)
+        self._ibuf[_module._FN] = _module.criterion_c().address
         self._structured = f.layout.structured
         self._layout, self._order, self._views = f.layout, f.order, kernel.t_views
         self._evaluate, self._evaluate_many = _module.evaluate, _module.evaluate_many
@@ -309,7 +311,7 @@ class CompiledCriterion:
         numpy.linalg.LinAlgError
             L(θ) is not positive definite (as the blocked factor raises it).
         """
-        theta = np.asarray(theta, dtype=np.float64)
+        theta = np.ascontiguousarray(theta, dtype=np.float64)
         if self._structured:
             self._layout.fill_templates(theta, self._order, self._views)
         out = float(self._evaluate(theta, self._fbuf, self._ibuf))

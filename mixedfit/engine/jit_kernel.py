@@ -16,9 +16,11 @@ The functions keep the GIL (no ``nogil``): a call lasts a few µs, and giving th
 taking it back at every evaluation would let another Python thread hold it for its whole
 switch interval (5 ms) each time.
 
-NLopt's objective for :mod:`.jit_nlopt` (:func:`objective`) is defined here too: numba
-invalidates a cached function when its own file changes, not when a compiled function it calls
-does, so compiled callers of the kernel live in this file (``tests/test_house.py`` checks it).
+The evaluation is compiled once, fully inlined, as the C function :func:`criterion_c`; the other
+entry points (:func:`evaluate`, :func:`evaluate_many`, NLopt's :func:`objective`) call it by
+address (:func:`_call`): callees linked into a caller run 1.04–1.4× slower loaded from numba's
+cache, an inlined copy in each doubles the first compile (notes/ortho16). Numba invalidates a
+cached function when its file changes, not when a callee's does: callers of the kernel live here.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import math
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
 from numba import carray, cfunc, njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 Array = np.ndarray
@@ -35,7 +39,7 @@ Array = np.ndarray
 __all__ = ["criterion_c", "evaluate", "evaluate_many", "objective"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, k0: int) -> bool:
     for i in range(pos.shape[0]):
         tbuf[pos[i]] = theta[i]
@@ -67,12 +71,11 @@ def _scale_first(theta: Array, pos: Array, tbuf: Array, a00: Array, l00: Array, 
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _columns_first(
     at0: Array, tbuf: Array, out: Array, r: int, c0: int, nlev: int, k0: int
 ) -> None:
-    """Row r of A_t0 Λ₀ into out[r] (T₀ at the start of the T buffer) on columns c0.. of nlev
-    levels; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
+    """Row r of A_t0 Λ₀ into out[r] on columns c0.. of nlev levels (k₀ = 1, 2 unrolled)."""
     if k0 == 1:
         t = tbuf[0]
         for c in range(c0, c0 + nlev):
@@ -95,10 +98,9 @@ def _columns_first(
             out[r, base + c] = s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) -> None:
-    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. (levels c0 // k₀..) of nlev levels, level by
-    level; k₀ = 1, 2 unrolled. (An offset, not a slice: one compiled signature.)"""
+    """Row r of L_t0 ← L_t0 L₀₀⁻ᵀ on columns c0.. of nlev levels (k₀ = 1, 2 unrolled)."""
     l0 = c0 // k0
     if k0 == 1:
         for lev in range(nlev):
@@ -120,7 +122,7 @@ def _forward_first(lt0: Array, l00: Array, r: int, c0: int, nlev: int, k0: int) 
             lt0[r, base + a] = t / l00[g, a, a]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scale_rows(
     a: Array,
     out: Array,
@@ -149,7 +151,7 @@ def _columns(rng: Array, nre: int, q0: int, r: int) -> tuple[int, int]:
     return (int(rng[r]), int(rng[nre + r])) if r < nre else (0, q0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _factor(
     theta: Array,
     pos: Array,
@@ -223,7 +225,7 @@ def _factor(
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _criterion(
     l00: Array, ltt: Array, nre: int, n: int, p: int, reml: bool, log_weights: float
 ) -> float:
@@ -248,29 +250,23 @@ def _criterion(
     return 2.0 * ld + n * (1.0 + math.log(2.0 * math.pi * r2 / n)) - log_weights
 
 
-# ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), then pos (θ entries'
-# places in the T buffer), start, ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0,
-# att, l00, lt0, w0, ltt, wt, the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel
-# lays them out)
-_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT = range(10)
-HEADER = 10
+# ibuf: the sizes (_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT), criterion_c's address
+# (_FN: .jit.CompiledCriterion sets it), then pos (θ entries' places in the T buffer), start,
+# ksize, toff (m each); fbuf: log weights, the T buffer, a00, at0, att, l00, lt0, w0, ltt, wt,
+# the random-effect rows' column ranges (2 nre: .jit.EvaluationKernel lays them out)
+_NLEV, _K0, _M, _Q0, _NRE, _N, _P, _REML, _NPOS, _NT, _FN = range(11)
+HEADER = 11
 
 
-@njit(cache=True, error_model="numpy")
-def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
-    """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
-    LinAlgError)."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
+    """The criterion at θ; NaN where a pivot is not positive."""
     nlev, k0, m, q0, nre = ibuf[_NLEV], ibuf[_K0], ibuf[_M], ibuf[_Q0], ibuf[_NRE]
     npos, nt = ibuf[_NPOS], ibuf[_NT]
-    at = HEADER
-    pos = ibuf[at : at + npos]
-    at += npos
+    pos, at = ibuf[HEADER : HEADER + npos], HEADER + npos
     start = ibuf[at : at + m]
-    ksize = ibuf[at + m : at + 2 * m]
-    toff = ibuf[at + 2 * m : at + 3 * m]
-    at = 1
-    tbuf = fbuf[at : at + nt]
-    at += nt
+    ksize, toff = ibuf[at + m : at + 2 * m], ibuf[at + 2 * m : at + 3 * m]
+    tbuf, at = fbuf[1 : 1 + nt], 1 + nt
     s00, st0, stt = nlev * k0 * k0, m * q0, m * m
     a00 = fbuf[at : at + s00].reshape((nlev, k0, k0))
     at += s00
@@ -295,58 +291,72 @@ def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
     return _criterion(l00, ltt, nre, ibuf[_N], ibuf[_P], ibuf[_REML] != 0, fbuf[0])
 
 
+@intrinsic
+def _at(typingctx: Any, address: Any, like: Any) -> Any:  # pragma: no cover - compiled
+    """The pointer to ``like``'s type (float64, int64) at an integer address."""
+    ptr = types.CPointer(types.unliteral(like))
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+    return ptr(types.int64, like), codegen
+
+
+@intrinsic
+def _call(typingctx: Any, fn: Any, x: Any, fbuf: Any, ibuf: Any) -> Any:  # pragma: no cover
+    """criterion_c at the address ``fn`` on the C-contiguous θ ``x`` and buffers ``fbuf``,
+    ``ibuf`` (their addresses and sizes in a meta block on the stack)."""
+    if not x.layout == fbuf.layout == ibuf.layout == "C":
+        return None  # (no match: a typing error)
+    sig, xfi = types.float64(types.int64, x, fbuf, ibuf), (x, fbuf, ibuf)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i64, f8p, i8p = ir.IntType(64), ir.DoubleType().as_pointer(), ir.IntType(8).as_pointer()
+        a = [context.make_array(t)(context, builder, v) for t, v in zip(xfi, args[1:], strict=True)]
+        meta = cgutils.alloca_once(builder, i64, size=4)
+        for i, v in enumerate([a[1].data, a[1].nitems, a[2].data, a[2].nitems]):
+            value = builder.ptrtoint(v, i64) if v.type.is_pointer else v
+            builder.store(value, builder.gep(meta, [ir.Constant(i64, i)]))
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.IntType(32), f8p, i8p])
+        n, x0 = builder.trunc(a[0].nitems, ir.IntType(32)), builder.bitcast(a[0].data, f8p)
+        f = builder.inttoptr(args[0], fnty.as_pointer())
+        return builder.call(f, [n, x0, builder.bitcast(meta, i8p)])
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy")
+def evaluate(theta: Array, fbuf: Array, ibuf: Array) -> float:
+    """The criterion at θ; NaN when a pivot is not positive (the blocked factor would raise
+    LinAlgError). ``ibuf[_FN]`` must hold criterion_c's address."""
+    return _call(ibuf[_FN], np.ascontiguousarray(theta), fbuf, ibuf)  # type: ignore[call-arg]
+
+
 @njit(cache=True, error_model="numpy")
 def evaluate_many(thetas: Array, fbuf: Array, ibuf: Array, out: Array) -> None:
-    """:func:`evaluate` at each row of ``thetas`` into ``out``."""
+    """:func:`evaluate` at each row of ``thetas`` (C-contiguous) into ``out``."""
     for i in range(thetas.shape[0]):
-        out[i] = evaluate(thetas[i], fbuf, ibuf)
+        out[i] = _call(ibuf[_FN], thetas[i], fbuf, ibuf)  # type: ignore[call-arg]
 
 
-# NLopt's objective for .jit_nlopt (here, not there: numba stamps a cached function with its own
-# file only, so a compiled caller in another file would outlive an edit of the kernel)
 PENALTY = 1e300  # as .optimize.PENALTY (not imported: .optimize must not import numba)
-# the state buffer: [evaluations, best value, then the best θ]
-STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2
-_SIGNATURE = types.float64(
-    types.uint32, types.CPointer(types.float64), types.CPointer(types.float64), types.voidptr
-)
+STATE_COUNT, STATE_BEST_F, STATE_BEST_X = 0, 1, 2  # the state buffer: count, best f, best θ
+_F8P = types.CPointer(types.float64)
+_SIGNATURE = types.float64(types.uint32, _F8P, _F8P, types.voidptr)
 
 
-@intrinsic
-def _f8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The float64 pointer at an integer address."""
-    sig = types.CPointer(types.float64)(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
-
-    return sig, codegen
-
-
-@intrinsic
-def _i8_at(typingctx: Any, address: Any) -> Any:  # pragma: no cover - compiled
-    """The int64 pointer at an integer address."""
-    sig = types.CPointer(types.int64)(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
-
-    return sig, codegen
-
-
-@njit(cache=True, error_model="numpy")
-def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
-    """One evaluation as :meth:`.optimize._Counted.__call__` does it (without progress)."""
-    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
-    ibuf = carray(_i8_at(meta[2]), (meta[3],))
-    state = carray(_f8_at(meta[4]), (meta[5],))
-    theta = np.empty(n)
+def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
+    """NLopt's objective (``nlopt_func``): one evaluation as :meth:`.optimize._Counted.__call__`
+    (no progress) on the buffers ``data`` locates (fbuf, ibuf, the state buffer; .jit_nlopt)."""
+    meta = carray(data, (6,), dtype=np.int64)
+    fbuf = carray(_at(meta[0], 0.0), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_at(meta[2], 0), (meta[3],))
+    state, theta = carray(_at(meta[4], 0.0), (meta[5],)), carray(x, (n,))
     total = 0.0
     for i in range(n):
-        theta[i] = x[i]
-        total += x[i]
+        total += theta[i]
     state[STATE_COUNT] += 1.0
-    f = evaluate(theta, fbuf, ibuf) if math.isfinite(total) else math.inf
+    f = _call(ibuf[_FN], theta, fbuf, ibuf) if math.isfinite(total) else math.inf
     if not math.isfinite(f):  # NaN (a non-positive pivot) or inf: the optimizer backs off
         f = PENALTY
     if f < state[STATE_BEST_F]:
@@ -356,37 +366,28 @@ def _counted(n: int, x: Any, meta: Any) -> float:  # pragma: no cover - compiled
     return f
 
 
-def _objective(n: int, x: Any, grad: Any, data: Any) -> float:  # pragma: no cover - compiled
-    """NLopt's objective (``nlopt_func``): :func:`_counted` at ``x`` on the buffers whose
-    addresses and sizes ``data`` holds (fbuf, ibuf, the state buffer; .jit_nlopt)."""
-    meta = carray(data, (6,), dtype=np.int64)
-    return _counted(n, carray(x, (n,)), meta)
-
-
 _compiled: list[Any] = []
 
 
 def objective() -> Any:
     """:func:`_objective` as a C function (numba ``cfunc``, cached on disk with the kernel),
-    compiled or loaded when :mod:`.jit_nlopt` is first imported: a failure there leaves the
-    kernel usable (the optimizer then calls through NLopt's Python wrapper)."""
+    compiled or loaded when :mod:`.jit_nlopt` is imported (if it fails: NLopt's Python wrapper)."""
     if not _compiled:
         _compiled.append(cfunc(_SIGNATURE, cache=True, error_model="numpy")(_objective))
     return _compiled[0]
 
 
-# ---- lane frefit (issue 15): the raw criterion as a C function, called by address from the
-# compiled refit loop of .jit_refit (which therefore imports nothing compiled from this file) ----
-_CRITERION_SIGNATURE = types.float64(types.uint32, types.CPointer(types.float64), types.voidptr)
+# the kernel's one compiled copy (called by address: _call, and the compiled refit loop)
+_CRITERION_SIGNATURE = types.float64(types.uint32, _F8P, types.voidptr)
 
 
 def _criterion_c(n: int, x: Any, data: Any) -> float:  # pragma: no cover - compiled
-    """:func:`evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
+    """:func:`_evaluate` at ``x`` (NaN where a pivot is not positive) on the buffers whose
     addresses and sizes ``data`` holds (fbuf, ibuf: the first four entries of a meta buffer)."""
     meta = carray(data, (4,), dtype=np.int64)
-    fbuf = carray(_f8_at(meta[0]), (meta[1],))  # type: ignore[call-arg]
-    ibuf = carray(_i8_at(meta[2]), (meta[3],))
-    return evaluate(carray(x, (n,)), fbuf, ibuf)
+    fbuf = carray(_at(meta[0], 0.0), (meta[1],))  # type: ignore[call-arg]
+    ibuf = carray(_at(meta[2], 0), (meta[3],))
+    return _evaluate(carray(x, (n,)), fbuf, ibuf)
 
 
 _criteria: list[Any] = []
