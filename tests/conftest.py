@@ -62,6 +62,7 @@ def sleepstudy():
 # The files with a test of 10 s or more in session 14's full run, slowest first (one-worker CPU
 # in session 15: test_limit_profile_full 79 s, test_residual_flat_restart 26 s).
 SLOW_FIRST = (
+    "test_varident_relabel_edge.py",
     "test_limit_profile_full.py",
     "test_limit_profile_rv10.py",
     "test_limit_session9.py",
