@@ -72,7 +72,6 @@ SLOW_FIRST = (
     "test_residual_edge_vanish.py",
     "test_residual_flat_restart.py",
     "test_residual_evals.py",
-    "test_residual_df_order.py",
     "test_far_slopes.py",
     "test_residual_edge_report.py",
     "test_residual_limit_exact.py",

@@ -119,6 +119,20 @@ def test_df_hold_the_strata_the_fit_named(order: str, gone: str, tmp_path: Path)
     np.testing.assert_allclose(again.coef_table()["df"].to_numpy(), ref["df"], rtol=5e-5)
 
 
+@pytest.mark.parametrize(("order", "name"), [("as written", "b"), ("permuted", "a")])
+def test_flat_stratum_named_in_any_label_order(order: str, name: str) -> None:
+    """Data C (ML, ``ar1(0 + occf | Subject)``): stratum b's residual variance heads to 0 on a
+    flat tail (R: b at 1.6e-3 of a, −322.783430545). In the rows' own labels the fit stopped at
+    b ≈ 2e-3–7e-3 with the BoundaryWarning; with the labels permuted (b named a) at 4.95e-6 and
+    no warning: moving it ten times closer to 0 changed the criterion by its rounding (+9.9e-11),
+    taken for a rise (review rv17 finding 4; moved from tests/test_varident_reference_tail.py,
+    which fitted the same data again: session 17 lane trimB)."""
+    fit, named, _ = _fit_c(order)
+    r = json.loads((TAIL / "g3_C_ML.json").read_text())
+    assert abs(fit.loglik - r["best"]) < 1e-6
+    assert any(f"stratum '{name}'" in t and "at or near 0" in t for t in named), named
+
+
 # ------------------------------------------------------------------------- rv20 LOW
 def _edited(fit: mf.ResidualMixedModel, path: Path, values: list[bool]) -> Path:
     """``fit`` saved at ``path`` with its ``residual.vanished`` values replaced."""
