@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from ..reterm import ThetaLayout
 from ..solution import Solution
 from ..vanishing import LIMIT_SD, at_limit, largest_sd
 from .structure import ResidualModel
+
+if TYPE_CHECKING:
+    from .cs_limit import CSLimit
 
 __all__ = ["SCALE_ROOM", "ResidualFit", "carried", "residual_at_limit"]
 
@@ -83,6 +87,9 @@ class ResidualFit:
         Found by :mod:`.tiny_interior`'s Newton steps (an interior optimum at a small VarIdent
         ratio, stationary there): :mod:`.relabel` does not refit it. A flag, not the record's
         message, which later stages extend (review rv23 LOW-6).
+    cs_limit : CSLimit or None
+        Under ML, a CompoundSymmetry part's lower limit where the likelihood is higher than at
+        this (local) maximum (:mod:`.cs_limit`: no maximum; a warning); None otherwise.
     """
 
     theta: np.ndarray
@@ -99,6 +106,7 @@ class ResidualFit:
     vanished: np.ndarray | None = field(default=None, repr=False)
     unfinished: str | None = field(default=None, repr=False)
     tiny_interior: bool = field(default=False, repr=False)
+    cs_limit: CSLimit | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:
