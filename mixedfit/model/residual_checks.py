@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from ..covariance.identify import sparse_level_hint
+from ..engine.residual.cs_limit import cs_limit_message
 from ..engine.residual.orthogonal_nested import crossed_inexact
 from ..engine.reterm import ReTerm, ThetaLayout
-from ..engine.residual.cs_limit import cs_limit_message
 from ..exceptions import (
     BoundaryWarning,
     ConvergenceWarning,

@@ -21,7 +21,7 @@ non-trivial exact fit. Arrays only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from .by import ByCorrelation
 from .correlation import CSPart
 from .criterion import ResidualCriterion
 from .exact import _random_columns, _rank
-from .result import ResidualFit
+from .result import CSLimit, ResidualFit
 from .structure import ResidualModel
 
 __all__ = ["ULPS", "CSLimit", "cs_limit", "cs_limit_message", "limit_refusal"]
@@ -41,31 +41,6 @@ ULPS = 4.0
 
 AT_LIMIT = 1e3
 """A fit whose t is within this factor of the limit point's ended at the limit."""
-
-
-@dataclass(frozen=True)
-class CSLimit:
-    """A CS part's limit whose criterion is below the fit's (a higher likelihood).
-
-    Attributes
-    ----------
-    group : str
-        The ``by=`` group's label, ``""`` without ``by=``.
-    size : int
-        M, the largest subjects' rows.
-    subjects : tuple of int
-        Their codes (the model's ``subject``).
-    objective : float
-        −2ℓ (ML) at the limit point, the other parameters at the fit's.
-    stiffness : float
-        t = (1 + (M − 1)ρ)/(1 − ρ) at that point.
-    """
-
-    group: str
-    size: int
-    subjects: tuple[int, ...]
-    objective: float
-    stiffness: float
 
 
 def _few(

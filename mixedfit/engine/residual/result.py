@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,10 +14,7 @@ from ..solution import Solution
 from ..vanishing import LIMIT_SD, at_limit, largest_sd
 from .structure import ResidualModel
 
-if TYPE_CHECKING:
-    from .cs_limit import CSLimit
-
-__all__ = ["SCALE_ROOM", "ResidualFit", "carried", "residual_at_limit"]
+__all__ = ["SCALE_ROOM", "CSLimit", "ResidualFit", "carried", "residual_at_limit"]
 
 SCALE_ROOM = 100.0
 """A residual structure whose largest VarIdent multiplier is above this many times its smallest
@@ -42,6 +38,31 @@ def residual_at_limit(
     if spread * SCALE_ROOM >= 1.0:
         return True
     return largest_sd(theta, layout) * spread >= LIMIT_SD * (1 - 1e-9)
+
+
+@dataclass(frozen=True)
+class CSLimit:
+    """A CS part's limit whose ML criterion is below the fit's (:mod:`.cs_limit`).
+
+    Attributes
+    ----------
+    group : str
+        The ``by=`` group's label, ``""`` without ``by=``.
+    size : int
+        M, the largest subjects' rows.
+    subjects : tuple of int
+        Their codes (the model's ``subject``).
+    objective : float
+        −2ℓ (ML) at the limit point, the other parameters at the fit's.
+    stiffness : float
+        t = (1 + (M − 1)ρ)/(1 − ρ) at that point.
+    """
+
+    group: str
+    size: int
+    subjects: tuple[int, ...]
+    objective: float
+    stiffness: float
 
 
 @dataclass(frozen=True)
