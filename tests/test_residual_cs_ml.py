@@ -6,6 +6,11 @@ check refused such ML fits (30 subjects × 4 visits + 2 with a 5th; 20 × 3 + 1 
 normally at an interior ρ. Now only a non-trivial exact fit (K > that rank) is refused, under ML
 as under REML. R: ``tests/reference/cov_cs_ml/cs_ml.R`` (nlme gls / lme; the by= fit by the dense
 criterion of ``limit_df/sat_dense.R``).
+
+Lane csml2 (reviewer rv26 HIGH-1): the ML likelihood of such a fit still has no maximum, and where
+it rises past the interior maximum within ρ's resolution (extra_visit2 with a site factor;
+extra_visit1) the fit warns (UnboundedLikelihoodWarning); where it rises all the way to the limit
+the fit is refused. R: ``cs_ml_limit.R``.
 """
 
 from __future__ import annotations

@@ -7,15 +7,17 @@ refused). Under ML the likelihood then grows without bound as ρ → −1/(M −
 price for β interpolating the K means, −2ℓ falls by K log 10 per decade of t = (1 + (M − 1)ρ) /
 (1 − ρ). (REML: by (K − rank) log 10, never a fall.) Whether that fall passes the interior
 maximum within what ρ's double resolves depends on the data: rv26 measured it at t ~ 1e-9 to
-1e-13 with 2 to 6 largest subjects (extra visits and a site factor), while lane csml's data pass
-it only near t ~ 1e-28. nlme's ``gls`` reports the interior local maximum in both cases, and so
-does the fit; :func:`cs_limit` evaluates the criterion once per such CS part at
+1e-13 with 2 to 6 largest subjects (extra visits and a site factor), and lane csml's
+extra_visit1 (one subject of 4 rows among 20 of 3) passes it within ρ's resolution too, while
+its extra_visit2 passes it some 17 decades below (R: ``tests/reference/cov_cs_ml/cs_ml_limit.R``).
+nlme's ``gls`` reports the interior local maximum in every case, and so does the fit;
+:func:`cs_limit` evaluates the criterion once per such CS part at
 :data:`ULPS` ulps of ρ above its limit (accurate there: the whitening comes from the eigenvalues
 computed from u, :meth:`.correlation.CSPart.eigenvalues`), the other parameters at the fit's.
-Higher there than at the fit: the fit carries a :class:`CSLimit`, which the model stage reports
-(an :class:`~mixedfit.exceptions.UnboundedLikelihoodWarning`, :func:`cs_limit_message`). A fit
-that itself ended at that limit (no interior maximum) is refused, as :mod:`.exact_cs` refuses a
-non-trivial exact fit. Arrays only.
+Higher there than at the fit: the fit carries a :class:`.result.CSLimit`, which the model stage
+reports (an :class:`~mixedfit.exceptions.UnboundedLikelihoodWarning`, :func:`cs_limit_message`).
+A fit that itself ended at that limit (no interior maximum) is refused, as :mod:`.exact_cs`
+refuses a non-trivial exact fit. Arrays only.
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ from .exact import _random_columns, _rank
 from .result import CSLimit, ResidualFit
 from .structure import ResidualModel
 
-__all__ = ["ULPS", "CSLimit", "cs_limit", "cs_limit_message", "limit_refusal"]
+__all__ = [
+    "AT_LIMIT",
+    "ULPS",
+    "CSLimit",
+    "cs_limit",
+    "cs_limit_message",
+    "limit_refusal",
+    "limit_u",
+]
 
 ULPS = 4.0
 """The limit point: ρ this many ulps (of 1/(M − 1)) above −1/(M − 1), t ~ 1e-15 (M = 5)."""
