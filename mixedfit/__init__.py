@@ -23,7 +23,7 @@ load_dataset, list_datasets
 FormulaError, DataError, MixedFitError
     Errors raised for malformed formulas and unusable data.
 MixedFitWarning, RankDeficiencyWarning, SingularFitWarning, ConvergenceWarning, UnusedLevelWarning,
-BoundaryWarning
+BoundaryWarning, UnboundedLikelihoodWarning
     Warning classes, filterable with :mod:`warnings`.
 """
 
@@ -52,6 +52,7 @@ from .exceptions import (
     MixedFitWarning,
     RankDeficiencyWarning,
     SingularFitWarning,
+    UnboundedLikelihoodWarning,
     UnusedLevelWarning,
 )
 from .fitted import LinearMixedModel, load_fit
@@ -81,6 +82,7 @@ __all__ = [
     "Spatial",
     "StatisticsModel",
     "Toeplitz",
+    "UnboundedLikelihoodWarning",
     "Unstructured",
     "UnusedLevelWarning",
     "VarExp",

@@ -15,6 +15,7 @@ __all__ = [
     "MixedFitWarning",
     "RankDeficiencyWarning",
     "SingularFitWarning",
+    "UnboundedLikelihoodWarning",
     "UnusedLevelWarning",
 ]
 
@@ -54,3 +55,9 @@ class UnusedLevelWarning(MixedFitWarning):
 class BoundaryWarning(ConvergenceWarning):
     """A residual structure's parameter ran to a bound of its range where the structure is not
     identified (a spatial range → ∞): the optimum is the structure's limit model."""
+
+
+class UnboundedLikelihoodWarning(MixedFitWarning):
+    """The likelihood has no maximum: it grows without bound towards a limit of the parameter
+    space (CompoundSymmetry under ML with few largest subjects, ρ → −1/(m − 1)), and is higher
+    there than at the reported estimates, which are a local maximum (the one nlme reports)."""

@@ -6,6 +6,11 @@ check refused such ML fits (30 subjects × 4 visits + 2 with a 5th; 20 × 3 + 1 
 normally at an interior ρ. Now only a non-trivial exact fit (K > that rank) is refused, under ML
 as under REML. R: ``tests/reference/cov_cs_ml/cs_ml.R`` (nlme gls / lme; the by= fit by the dense
 criterion of ``limit_df/sat_dense.R``).
+
+Lane csml2 (reviewer rv26 HIGH-1): the ML likelihood of such a fit still has no maximum, and where
+it rises past the interior maximum within ρ's resolution (extra_visit2 with a site factor;
+extra_visit1) the fit warns (UnboundedLikelihoodWarning); where it rises all the way to the limit
+the fit is refused. R: ``cs_ml_limit.R``.
 """
 
 from __future__ import annotations
@@ -62,3 +67,51 @@ def test_few_largest_subjects_fit_as_r(name: str) -> None:
         assert params["Rho"] == pytest.approx(ref["rho"], abs=1e-4)
     if name == "varident_ML":
         assert params["A"] == pytest.approx(ref["ratio_A"], abs=1e-4)
+
+
+# lane csml2 (rv26 HIGH-1): where the ML likelihood rises past the interior maximum within ρ's
+# resolution. R: cs_ml_limit.R (nlme's gls ML and its fixed-ρ logLik at the limit point, 4 ulps
+# of ρ above −1/(M − 1); a dense eigenbasis criterion there).
+LIMIT = json.loads((REF / "cs_ml_limit.json").read_text())
+LIMIT_FITS: dict[str, Callable[[], object]] = {
+    "site_ML": lambda: mf.gls(
+        "y ~ x + arm + t + site", _data("extra_visit2"), residual=CS("g"), reml=False
+    ),
+    "gls_ML": lambda: FITS["gls_ML"](_data("extra_visit2")),
+    "small_ML": lambda: FITS["small_ML"](_data("extra_visit1")),
+}
+
+
+@pytest.mark.parametrize("name", list(LIMIT_FITS))
+def test_ml_limit_above_local_maximum_warns(name: str) -> None:
+    """Regression: extra_visit2 + site (2 subjects of 5 rows) and extra_visit1 (1 of 4) were
+    reported as ML maxima silently, though R's ℓ at the limit point is higher (−178.05 >
+    −182.07; −94.73 > −96.88); now the interior maximum (= nlme's) with an
+    UnboundedLikelihoodWarning naming the subjects. extra_visit2 without site: R's limit value
+    (−233.5) is below the maximum: no warning."""
+    ref = LIMIT[name]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = LIMIT_FITS[name]()
+    assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-6)  # type: ignore[attr-defined]
+    found = [w for w in caught if issubclass(w.category, mf.UnboundedLikelihoodWarning)]
+    limit = fit._engine.cs_limit  # type: ignore[attr-defined]
+    if ref["limit_loglik"] < ref["loglik"]:
+        assert not found and limit is None
+        return
+    assert len(found) == 1
+    text = str(found[0].message)
+    assert "no maximum" in text and "'s00'" in text and "local maximum" in text
+    assert ("'s01'" in text) == (name == "site_ML")
+    assert -limit.objective / 2 == pytest.approx(ref["limit_loglik"], abs=1e-6)
+    assert limit.stiffness == pytest.approx(ref["limit_t"], rel=1e-9)
+
+
+def test_ml_no_interior_maximum_refused() -> None:
+    """Regression: with errors more negatively correlated than the 5-row subjects' limit −1/4
+    allows, the ML likelihood rises to the limit (R's profile increasing to ℓ −103.71 at the
+    limit point; nlme's gls stops at ρ = −0.25): a bare LinAlgError escaped; now refused."""
+    assert LIMIT["no_interior"]["increasing"]
+    d = _data("no_interior")
+    with pytest.raises(mf.MixedFitError, match="no maximum-likelihood fit"):
+        mf.gls("y ~ x + arm + t + site", d, residual=CS("g"), reml=False)

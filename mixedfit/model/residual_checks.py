@@ -36,9 +36,16 @@ from typing import Any
 import numpy as np
 
 from ..covariance.identify import sparse_level_hint
+from ..engine.residual.cs_limit import cs_limit_message
 from ..engine.residual.orthogonal_nested import crossed_inexact
 from ..engine.reterm import ReTerm, ThetaLayout
-from ..exceptions import BoundaryWarning, ConvergenceWarning, MixedFitWarning, SingularFitWarning
+from ..exceptions import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    MixedFitWarning,
+    SingularFitWarning,
+    UnboundedLikelihoodWarning,
+)
 
 __all__ = [
     "GENERIC_TOL",
@@ -82,6 +89,10 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
         )
     if engine.boundary is not None:
         warnings.warn(engine.boundary, BoundaryWarning, stacklevel=stacklevel)
+    if engine.cs_limit is not None:  # ML CS: no maximum, a local one reported (cs_limit.py)
+        labels = [str(s) for s in fit._bound.subject_labels]
+        text = cs_limit_message(engine.cs_limit, engine.objective, labels)
+        warnings.warn(text, UnboundedLikelihoodWarning, stacklevel=stacklevel)
     if (note := crossed_inexact(terms, model, engine.phi)) is not None:
         warnings.warn(note, ConvergenceWarning, stacklevel=stacklevel)
     if fit.singular:

@@ -13,11 +13,13 @@ the criterion falls without bound: −2ℓ drops by (K − rank) log 10 per deca
 (REML; ML: K − the rank of the sums of Z). The likelihood has no maximum. The test is K > rank
 under ML too (lane csml, reviewer rv25 HIGH-1): with K ≤ the rank of the sums of [Z X] any y's
 sums are fitted (few largest subjects, e.g. 2 of 30 with a fifth visit, or a ``by=`` group's one
-largest subject), and though the ML supremum is then still infinite, the criterion first pays a
-finite price for β interpolating those K sums and falls only K log 10 per decade after it: it
-passes the interior maximum only near 1 + (M − 1)ρ ~ 1e-28, far beyond ρ's resolution. nlme
-reports that interior maximum and so does the fit (``tests/reference/cov_cs_ml/``; the check
-refused these ML fits before). In floating point the
+largest subject). The ML supremum is then still infinite: the criterion first pays a finite price
+for β interpolating those K sums and falls K log 10 per decade after it, passing the interior
+maximum at a data-dependent 1 + (M − 1)ρ (lane csml's extra_visit2 some 17 decades beyond ρ's
+resolution; with a site factor near 1e-13, within it: reviewer rv26 HIGH-1). nlme reports the
+interior maximum and so does the fit (``tests/reference/cov_cs_ml/``); :mod:`.cs_limit` checks
+the likelihood at ρ's resolvable limit after the fit (a warning where it is higher there, a
+refusal where the fit ran off to the limit). In floating point the
 rounding of y stops the fall where 1 + (M − 1)ρ ~ 1e-32 (estimated: the squared relative
 rounding of y), far below what ρ's double resolves (its rounding near −1/3 is 5.6e-17): the
 fit used to stop at ρ = −1/3 on rounding noise with a log-likelihood no parameter attains

@@ -37,6 +37,7 @@ from .attained import attained
 from .budget import at_start, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
+from .cs_limit import cs_limit, limit_refusal
 from .cs_ridge import ridge_polish
 from .dense import DenseResidual, residual_limit_criteria
 from .edge import edge_check
@@ -145,20 +146,12 @@ def fit_residual(
         phi_start = inside(model, phi_start, START_U)
     try:
         fit = _fit_one(
-            terms,
-            X,
-            y,
-            model,
-            reml,
-            phi_start=phi_start,
-            theta_start=theta_start,
-            starts=starts,
-            max_evals=max_evals,
-            progress=progress,
-            gradient=gradient,
-            names=names,
-            watch=True,
-        )
+            terms, X, y, model, reml, phi_start=phi_start, theta_start=theta_start,
+            starts=starts, max_evals=max_evals, progress=progress, gradient=gradient,
+            names=names, watch=True,
+        )  # fmt: skip
+    except np.linalg.LinAlgError as error:  # ML CS run off to its limit: refused (cs_limit.py)
+        raise limit_refusal(error, terms, X, model, reml) from None
     except reference.Moved as early:  # strata's variances running off to 0: probe.py
         fit = probed(
             early.record, early.strata, model, terms, X, y, max_evals, fit_one, names, reml
@@ -187,7 +180,7 @@ def fit_residual(
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
     fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)
     if not relabel or fit.record.evaluations >= max_evals:  # no budget left for a refit (rv23)
-        return fit
+        return cs_limit(fit, terms, X, y) if relabel else fit  # ML CS: no maximum?
 
     def refit(other: ResidualModel) -> ResidualFit:  # the whole fit, another reference
         budget = max_evals - fit.record.evaluations  # max_evals caps both fits' total
@@ -197,7 +190,8 @@ def fit_residual(
         )  # fmt: skip
 
     # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
-    return budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals), max_evals)
+    fit = budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals), max_evals)
+    return cs_limit(fit, terms, X, y)  # ML CS: a limit above the fit (no maximum: cs_limit.py)
 
 
 def _dense(

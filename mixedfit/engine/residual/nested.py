@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...exceptions import MixedFitError
 from ..restart import RESTART_GAIN
 from .result import ResidualFit
 from .structure import ResidualModel
@@ -63,7 +64,7 @@ def nested_bound(
         return fit
     try:
         inner = fit_nested(nested, max_evals=max_evals - used)
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, MixedFitError):  # a nested ML CS without maximum (cs_limit)
         return fit
     used += inner.record.evaluations
     if not (inner.objective < fit.objective - RESTART_GAIN and used < max_evals):

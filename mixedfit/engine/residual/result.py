@@ -14,7 +14,7 @@ from ..solution import Solution
 from ..vanishing import LIMIT_SD, at_limit, largest_sd
 from .structure import ResidualModel
 
-__all__ = ["SCALE_ROOM", "ResidualFit", "carried", "residual_at_limit"]
+__all__ = ["SCALE_ROOM", "CSLimit", "ResidualFit", "carried", "residual_at_limit"]
 
 SCALE_ROOM = 100.0
 """A residual structure whose largest VarIdent multiplier is above this many times its smallest
@@ -38,6 +38,31 @@ def residual_at_limit(
     if spread * SCALE_ROOM >= 1.0:
         return True
     return largest_sd(theta, layout) * spread >= LIMIT_SD * (1 - 1e-9)
+
+
+@dataclass(frozen=True)
+class CSLimit:
+    """A CS part's limit whose ML criterion is below the fit's (:mod:`.cs_limit`).
+
+    Attributes
+    ----------
+    group : str
+        The ``by=`` group's label, ``""`` without ``by=``.
+    size : int
+        M, the largest subjects' rows.
+    subjects : tuple of int
+        Their codes (the model's ``subject``).
+    objective : float
+        −2ℓ (ML) at the limit point, the other parameters at the fit's.
+    stiffness : float
+        t = (1 + (M − 1)ρ)/(1 − ρ) at that point.
+    """
+
+    group: str
+    size: int
+    subjects: tuple[int, ...]
+    objective: float
+    stiffness: float
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,9 @@ class ResidualFit:
         Found by :mod:`.tiny_interior`'s Newton steps (an interior optimum at a small VarIdent
         ratio, stationary there): :mod:`.relabel` does not refit it. A flag, not the record's
         message, which later stages extend (review rv23 LOW-6).
+    cs_limit : CSLimit or None
+        Under ML, a CompoundSymmetry part's lower limit where the likelihood is higher than at
+        this (local) maximum (:mod:`.cs_limit`: no maximum; a warning); None otherwise.
     """
 
     theta: np.ndarray
@@ -99,6 +127,7 @@ class ResidualFit:
     vanished: np.ndarray | None = field(default=None, repr=False)
     unfinished: str | None = field(default=None, repr=False)
     tiny_interior: bool = field(default=False, repr=False)
+    cs_limit: CSLimit | None = field(default=None, repr=False)
 
     @property
     def loglik(self) -> float:

@@ -1,6 +1,6 @@
 """Data of issue 12 (lane csml; reviewer rv25 HIGH-1): CS fits whose largest subjects are few (K ≤
 the rank of their summed columns), fitted normally by nlme under ML. Run here: python make_cs_ml.py,
-then Rscript cs_ml.R > cs_ml.json."""
+then Rscript cs_ml.R > cs_ml.json and Rscript cs_ml_limit.R > cs_ml_limit.json."""
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,21 @@ def extra(K: int, m: int, seed: int, n_extra: int, seed_extra: int) -> pd.DataFr
     return pd.concat([d, e]).sort_values(["g", "tn"]).reset_index(drop=True)
 
 
+def no_interior(seed: int = 1) -> pd.DataFrame:
+    """Lane csml2: extra_visit2's design, y = x + errors with ρ = −0.3 within the 4-row subjects
+    (below the 5-row subjects' limit −1/4) and −0.24 within the 5-row ones: under ML with a site
+    factor the likelihood rises all the way to ρ → −1/4 (no interior maximum)."""
+    d = extra(30, 4, 7, 2, 8)
+    r = np.random.default_rng(seed)
+    e = np.zeros(len(d))
+    for idx in d.groupby("g").indices.values():
+        m = len(idx)
+        rho = -0.3 if m == 4 else -0.24
+        e[idx] = np.linalg.cholesky((1 - rho) * np.eye(m) + rho) @ r.standard_normal(m)
+    return d.assign(y=d["x"] + e)
+
+
 if __name__ == "__main__":
     extra(30, 4, 7, 2, 8).to_csv("extra_visit2.csv", index=False)  # rv25's extra_visit2.py
     extra(20, 3, 7, 1, 8).to_csv("extra_visit1.csv", index=False)
+    no_interior().to_csv("no_interior.csv", index=False)  # lane csml2 (cs_ml_limit.R)
