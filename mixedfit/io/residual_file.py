@@ -56,6 +56,7 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
+from ..engine.residual.polish import NOT_CHECKED
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -279,7 +280,8 @@ def restore_residual(
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
         limit = edge_message(edge, -stored / 2, None, bound_term, gone)
-    elif x.size and limit is None and not held.any():  # as the fit
+    elif x.size and limit is None and not held.any() and NOT_CHECKED not in record.message:
+        # as the fit (none where max_evals left the fit no room for it: its record says so)
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
