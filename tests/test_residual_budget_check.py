@@ -48,7 +48,8 @@ def fits() -> dict[int | None, tuple[Any, list[str]]]:
                 residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp"),
                 **options,
             )
-        out[cap] = (fit, [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)])
+        said = [str(w.message) for w in seen if issubclass(w.category, ConvergenceWarning)]
+        out[cap] = (fit, said)
     return out
 
 

@@ -56,7 +56,7 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
-from ..engine.residual.polish import NOT_CHECKED
+from ..engine.residual.polish import NOT_CHECKED, flat, opinion
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -380,9 +380,11 @@ def _derivative_check(
 def _full_check(
     crit: ResidualCriterion, x: np.ndarray, fun: Callable[[np.ndarray], float]
 ) -> ConvergenceCheck:
-    """lme4's check with the bounds of :func:`.bound_probe.checked_lower`."""
+    """lme4's check with the bounds of :func:`.bound_probe.checked_lower`, as the fit's at its
+    reported point (:func:`..engine.residual.polish.derivative_check`): on the ridge's
+    complement (``flat``) and, where it fails, its second opinion (``opinion``)."""
     lower, inside = checked_lower(crit, x, fun)
-    check = check_convergence(fun, x, lower)
+    check = opinion(crit, fun, x, lower, check_convergence(fun, x, lower, ridge=flat(crit, x)))
     if inside is not None:  # the more specific cause
         return replace(check, message=inside)
     return check
