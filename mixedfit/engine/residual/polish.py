@@ -161,10 +161,10 @@ def derivative_check(
     (None: no limit). Below one check's and the bounds' probes ((m + 1)² = m² + 2m + 1) none is
     run: the record is unconverged, its message (:data:`NOT_CHECKED`) saying why (lme4 always
     checks; a fit whose check max_evals leaves no room for is not verified, rv25 LOW-4: it was
-    reported converged silently, ``load_fit`` running the check). Below two of them the check
-    runs alone (as ``load_fit``'s), without a failed check's second opinion; above, the
-    optimization of a failed check in unbounded coordinates gets at most what is left beside
-    two more checks (budget.py)."""
+    reported converged silently, ``load_fit`` running the check). Below two of them a failed
+    check gets its second opinion at its point (:func:`opinion`, as ``load_fit``'s) where one
+    more check fits, and no search; above, the optimization of a failed structured check in
+    unbounded coordinates gets at most what is left beside two more checks (budget.py)."""
     x = best.theta
     m = x.size
     cost = m * m + m + 1  # one check's differences
