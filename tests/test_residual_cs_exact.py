@@ -87,7 +87,10 @@ def near() -> dict[str, object]:
     d = _data("cs_near0")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lmer: θ = 0 and RI/CS not separately identified
-        return {kind: FITS[kind](d) for kind in ("lmer", "gls", "gls_ml")}
+        fits = {kind: FITS[kind](d) for kind in ("lmer", "gls", "gls_ml")}
+        cs = mf.CompoundSymmetry("g")
+        fits["lmer_ml"] = mf.lmer("y ~ x + (1 | g)", d, residual=cs, reml=False)
+    return fits
 
 
 @pytest.mark.parametrize("kind", ["lmer", "gls", "gls_ml"])
@@ -103,6 +106,28 @@ def test_near_limit_interior_is_r_and_round_trips(
     back = _round_trip(fit, tmp_path)
     assert back.loglik == fit.loglik  # type: ignore[attr-defined]
     assert np.array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())  # type: ignore[attr-defined]
+
+
+def test_near_limit_ri_and_cs_ml_reload_judges_as_the_fit(
+    near: dict[str, object], tmp_path: Path
+) -> None:
+    """Regression (csrho's "suspicious"): RI + CS by ML (not separately identified; θ̂ 0.0054,
+    an sd the check's absolute steps misjudge, 1 + 3ρ̂ ~ 1e-5). The fit's check failed and its
+    second opinion on log θ passed it (scaled gradient 5.1e-5); the reload ran lme4's check
+    alone: "failed to converge" (H not positive definite, max|gradient| 2.36) with a
+    ConvergenceWarning. Now the same check at the same point: ℓ is nlme's lme's."""
+    fit = near["lmer_ml"]
+    assert fit.loglik == pytest.approx(R["cs_near0"]["lme_ML"]["loglik"], abs=1e-7)  # type: ignore[attr-defined]
+    check = fit._engine.check  # type: ignore[attr-defined]
+    assert check is not None and check.message is None
+    fit.save(tmp_path / "ri_cs_ml.json")  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mf.ConvergenceWarning)  # main: "failed to converge"
+        back = mf.load_fit(tmp_path / "ri_cs_ml.json")
+    loaded = back._engine.check  # type: ignore[attr-defined]
+    assert loaded is not None and loaded.message is None
+    assert loaded.scaled_gradient == pytest.approx(check.scaled_gradient, rel=1e-6)
+    np.testing.assert_allclose(loaded.gradient, check.gradient, rtol=1e-9)
 
 
 def test_kenward_roger_steps_across_zero_refused_clearly() -> None:

@@ -13,6 +13,7 @@ ConvergenceWarning. The fit is now polished and checked on the ratios scaled by 
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from dataclasses import replace
 from functools import partial
@@ -54,6 +55,15 @@ def test_csh_near_limit_is_r() -> None:
     fit = _fit("1e-07", mf.CompoundSymmetry("g", time="t", heterogeneous=True), True)
     assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-6)
     assert fit.loglik > ref["cs_loglik"]  # the nested model's maximum
+    # Regression (lead, session 17): the reload judged the point by the unscaled check (a
+    # gradient ~1e2 in the ratios) and refused the converged record; now the fit's check.
+    with tempfile.TemporaryDirectory() as tmp:
+        fit.save(Path(tmp) / "csh.json")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            again = mf.load_fit(Path(tmp) / "csh.json")
+    assert again.loglik == fit.loglik
+    assert again.optimizer.converged
 
 
 def test_cs_varident_ml_near_limit_is_r() -> None:

@@ -129,17 +129,9 @@ def fit_factors(
         if centring is not None:
             assert inner is not None
             found = _minimize_centred(
-                centring,
-                inner,
-                factor,
-                reml,
-                start,
-                optimizer,
-                evals,
-                progress,
-                moments,
+                centring, inner, factor, reml, start, optimizer, evals, progress, moments,
                 evaluate(inner),
-            )
+            )  # fmt: skip
             if found is not None:
                 record, centred = found
                 criteria[record.theta.tobytes()] = centred
@@ -224,8 +216,11 @@ def fit_factors(
                 boundary_theta=boundary,
                 spent=exhausted,
             )
-        # a premature stop of BOBYQA: one Newton step from the check's derivatives (.newton)
-        record = polish_fit(record, check, factor, evaluate, reml, (criteria, optima), max_evals)
+        # a premature stop of BOBYQA: one Newton step from the check's derivatives (.newton),
+        # the check then redone at the kept step (the reported θ̂'s: the one a reload computes)
+        record, check = polish_fit(
+            record, check, factor, evaluate, reml, (criteria, optima), max_evals, check_at
+        )
         if layout.structured:
             rest = max_evals - record.evaluations
             if rest > 0:  # none left: the cap holds (the fit warns, unconverged)

@@ -9,7 +9,9 @@ gradient g and Hessian H at θ̂ anyway. Where its quadratic model predicts a de
 θ̂ − H⁻¹g over the free entries (clipped at the lower bounds) is evaluated, and kept only if
 the optimizer's criterion is lower there (for centred slope columns: θ̂' on the centred
 factor, then mapped). Elsewhere (nearly every fit) nothing is evaluated and θ̂ is BOBYQA's.
-The check stays the one at BOBYQA's θ̂ (its verdict is on the optimizer's stop).
+Where the step is kept the derivative check is redone there (:func:`polish_fit`): the fit's
+convergence record (``check``, ``optimizer.gradient``) is the one at the reported θ̂, the one
+``load_fit`` recomputes from the stored θ̂ (rv25 LOW-1: BOBYQA's point's before).
 
 The step is computed from the check's arrays in floats, as the compiled refit loop
 (:mod:`.jit_refit`) computes it: the same bits on every path (the Python path, the compiled fit
@@ -167,9 +169,14 @@ def polish_fit(
     reml: bool,
     optimizers: tuple[dict[bytes, CentredOptimum], dict[bytes, CentredOptimum]],
     max_evals: int,
-) -> OptimizerRecord:
+    check_at: Callable[[np.ndarray], ConvergenceCheck | None],
+) -> tuple[OptimizerRecord, ConvergenceCheck | None]:
     """:func:`polish` for :func:`.lmm.fit_factors` (either path: the check and dicts are the
-    same), on the criterion the optimizer used (``evaluate``: factor ↦ θ ↦ value).
+    same), on the criterion the optimizer used (``evaluate``: factor ↦ θ ↦ value); the record
+    and the check at its θ: ``check_at`` (θ ↦ the fit's derivative check there, on the
+    optimizer's columns) at a kept step, else ``check``. The check's evaluations are not the
+    optimizer's (not in the record's count), as at BOBYQA's θ̂; a check at the step with a
+    message is the fit's (it warns), the step is kept (its criterion is lower).
 
     ``optimizers``: its dicts θ → centred optimum of the optimizer and of the estimates; a
     centred fit steps θ̂' on the centred factor (the check's point) and reports the original
@@ -177,7 +184,7 @@ def polish_fit(
     :func:`.lmm._minimize_centred`; a kept step's optimum is added to them. No step for
     structured terms (their check is judged off a ridge) nor at the evaluation limit."""
     if not _premature(check) or factor.layout.structured or record.evaluations + 2 >= max_evals:
-        return record
+        return record, check
     criteria, optima = optimizers
     centred = criteria.get(record.theta.tobytes())
     at = factor if centred is None else centred.factor
@@ -211,4 +218,4 @@ def polish_fit(
         criteria[new.theta.tobytes()] = found
         if centred.centring.cancelling:
             optima[new.theta.tobytes()] = found
-    return new
+    return new, (check if trial is None else check_at(new.theta))

@@ -54,6 +54,7 @@ from ..exceptions import MixedFitError
 from ..model.fit import engine_terms
 from .cache import cached_per_fit
 from .kenward_roger import KRAdjusted, kr_contrast
+from .kr_jacobian import jacobian
 from .residual_kr_us import referenced_us_piece
 from .residual_kr_whitened import refuse_indefinite, refuse_tiny_ratio, tiny, whitened_kr
 from .residual_limit_df import refuse_limit_kenward_roger
@@ -94,6 +95,7 @@ class _Pieces:
 
     def __init__(self) -> None:
         self.items: list[tuple[np.ndarray, Map, Map]] = []
+        self.relative: list[int] = []  # entries of ψ mapped to their logs (.kr_jacobian)
 
     def add(self, idx: np.ndarray, forward: Map, inverse: Map) -> None:
         self.items.append((np.asarray(idx, dtype=np.intp), forward, inverse))
@@ -178,6 +180,7 @@ def _random_effects(fit: ResidualModelFit, pieces: _Pieces) -> None:
         )
         fwd, inv = _ratio_maps(row_diag, diag_is_log=False)
         pieces.add(1 + off + np.arange(len(rows)), fwd, inv)
+        pieces.relative.extend((1 + off + np.flatnonzero(row_diag < 0)).tolist())  # log θ_ii
 
 
 def _tau_pieces(fit: ResidualModelFit) -> _Pieces:
@@ -201,12 +204,6 @@ def _tau_pieces(fit: ResidualModelFit) -> _Pieces:
         elif isinstance(part, ToeplitzPart):
             _toeplitz(part, at, pieces)
     return pieces
-
-
-def _jacobian(fun: Map, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    k = len(x)
-    E = np.eye(k) * h
-    return np.column_stack([(fun(x + E[i]) - fun(x - E[i])) / (2 * h) for i in range(k)])
 
 
 # ------------------------------------------------------------------ dense V per cluster
@@ -338,7 +335,7 @@ def residual_kr_adjusted(fit: ResidualModelFit) -> KRAdjusted:
     vp = residual_varpar(fit)
     pieces = _tau_pieces(fit)
     with np.errstate(divide="ignore", invalid="ignore"):  # J: its steps may cross θ = 0
-        tau0, J = pieces.tau(vp.psi), _jacobian(pieces.tau, vp.psi)
+        tau0, J = pieces.tau(vp.psi), jacobian(pieces.tau, vp.psi, pieces.relative)
     if not (np.all(np.isfinite(tau0)) and np.all(np.isfinite(J))):
         raise MixedFitError(
             "a random-effect variance is estimated as zero or a correlation as ±1 (a fit on the "

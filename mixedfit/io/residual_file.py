@@ -48,6 +48,7 @@ from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.by_edge import edge_named
 from ..engine.residual.criterion import ResidualCriterion
+from ..engine.residual.cs_ridge import ridge_check
 from ..engine.residual.edge_fit import (
     edge_estimates,
     edge_message,
@@ -57,6 +58,7 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
+from ..engine.residual.polish import NOT_CHECKED, flat, opinion
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -281,7 +283,8 @@ def restore_residual(
         gone = vanished_clause(bound.model, phi)
         sign, group, others = edge_named(bound.model, phi)  # a by= group's, as the fit's
         limit = edge_message(sign, -stored / 2, None, bound_term, gone, group) + others
-    elif x.size and limit is None and not held.any():  # as the fit
+    elif x.size and limit is None and not held.any() and NOT_CHECKED not in record.message:
+        # as the fit (none where max_evals left the fit no room for it: its record says so)
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         factor.update(theta)  # the check moved the cached factor's θ
     boundary = limit or bound.model.at_bound(phi)
@@ -380,9 +383,15 @@ def _derivative_check(
 def _full_check(
     crit: ResidualCriterion, x: np.ndarray, fun: Callable[[np.ndarray], float]
 ) -> ConvergenceCheck:
-    """lme4's check with the bounds of :func:`.bound_probe.checked_lower`."""
+    """lme4's check with the bounds of :func:`.bound_probe.checked_lower`, as the fit's at its
+    reported point (:func:`..engine.residual.polish.derivative_check`): on the ridge's
+    complement (``flat``) or CS's ridge (``ridge_check``) and, where it fails, its second
+    opinion (``opinion``)."""
     lower, inside = checked_lower(crit, x, fun)
-    check = check_convergence(fun, x, lower)
+    scaled = ridge_check(crit, fun, x, lower)  # CS's limit beside a variance function
+    check = opinion(
+        crit, fun, x, lower, scaled or check_convergence(fun, x, lower, ridge=flat(crit, x))
+    )
     if inside is not None:  # the more specific cause
         return replace(check, message=inside)
     return check

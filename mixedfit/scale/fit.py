@@ -120,8 +120,11 @@ def fit_cross_products(
         check = check_at(record.theta)
         # second starts for a fit on the boundary or failing the derivative check, as in memory
         record, check = restart.improve(record, check, layout, run, check_at)
-        # a premature stop: one Newton step from the check's derivatives, as in memory
-        record = polish_fit(record, check, factor, lambda _: fun, reml, ({}, {}), max_evals)
+        # a premature stop: one Newton step from the check's derivatives (the check redone
+        # at a kept step), as in memory
+        record, check = polish_fit(
+            record, check, factor, lambda _: fun, reml, ({}, {}), max_evals, check_at
+        )
         solution = solve(factor, record.theta, reml)
     if progress is not None:
         progress.done("fit")
