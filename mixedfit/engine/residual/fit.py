@@ -49,7 +49,7 @@ from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
-from .relabel import relabelled
+from .relabel import reference_alone, relabelled
 from .rereference import reference_tail, reference_vanished
 from .result import ResidualFit, carried
 from .structure import ResidualModel
@@ -175,6 +175,7 @@ def fit_residual(
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
     # whichever fit the stages above ended at (each carries it too; rv19 MEDIUM-1)
     fit = carried(fit, restarts)
+    alone = reference_alone(fit, edge=True)  # its verdict before the edge (relabel.py)
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
@@ -192,7 +193,7 @@ def fit_residual(
         )  # fmt: skip
 
     # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
-    return budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals), max_evals)
+    return budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals, alone), max_evals)
 
 
 def _dense(

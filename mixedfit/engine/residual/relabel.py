@@ -61,6 +61,7 @@ from .variance import IdentPart
 __all__ = [
     "RELABEL_GAIN",
     "RELABEL_RATIO",
+    "alone_at_edge",
     "at_edge",
     "checked",
     "reference_alone",
@@ -122,6 +123,7 @@ def relabelled(
     refit: Refit,
     names: Sequence[str],
     max_evals: int | None = None,
+    alone: bool = False,
 ) -> ResidualFit:
     """``fit`` (the whole fit, its criterion attained), or the fit with the largest stratum as
     the reference (``refit``) mapped back when its reported criterion is lower by more than
@@ -139,8 +141,9 @@ def relabelled(
     tests/test_varident_interior_tiny_order.py): :attr:`.ResidualFit.tiny_interior`, which
     survives the restarts' cut appended to the record's message (review rv23 LOW-6). A kept
     refit's passed derivative check is recomputed at the mapped point (:func:`checked`). Nor
-    where the written reference alone was named vanished (:func:`reference_alone`)."""
-    if fit.tiny_interior or reference_alone(fit):
+    where the written reference alone was named vanished (:func:`reference_alone`), nor at an
+    edge the fit's own edge check reported from such a fit (``alone``: :func:`alone_at_edge`)."""
+    if fit.tiny_interior or reference_alone(fit) or alone_at_edge(fit, alone):
         return fit
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = with_largest(fit.model, fit.record.theta, layout, RELABEL_RATIO)
@@ -165,7 +168,7 @@ def relabelled(
     return replace(fit, record=replace(fit.record, evaluations=total))
 
 
-def reference_alone(fit: ResidualFit) -> bool:
+def reference_alone(fit: ResidualFit, edge: bool = False) -> bool:
     """Whether ``fit``'s vanished verdict names its reference stratum alone (σ → 0 with every
     other stratum's sd free: the σ → 0 limit, which the fit's own stages followed and settled,
     :mod:`.rereference`, :mod:`.limit`, :mod:`.vanished`), converged and with φ not run up to an
@@ -174,14 +177,33 @@ def reference_alone(fit: ResidualFit) -> bool:
     review rv24's scan (two strata, ML 1/4/14 and REML 1/9/14 with b the reference): the refit
     ran 13,720–28,342 evaluations and ended within 1.2e-8 (−2ℓ) of the fit, none kept; the fits
     it gained on (toep ML 3 ab: no vanished verdict, at the edge φ = −1; three strata REML 16
-    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit."""
+    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit.
+    ``edge``: φ run up to an edge allowed (the fit before :func:`.edge.edge_check`, for
+    :func:`alone_at_edge`)."""
     part = fit.model.variance
     if fit.vanished is None or not isinstance(part, IdentPart):
         return False
-    if not fit.record.converged or ran_to_edge(fit):
+    if not fit.record.converged or (ran_to_edge(fit) and not edge):
         return False
     named = held_strata(fit.model, len(fit.theta), np.asarray(fit.vanished), fit.phi)
     return named == [part.labels[part.reference]]
+
+
+def alone_at_edge(fit: ResidualFit, alone: bool) -> bool:
+    """Whether ``fit`` is reported at an AR(1) edge φ̂ = ±1 (|u| = :data:`.edge_fit.EDGE_PHI`),
+    converged, by its own :func:`.edge.edge_check` from a fit whose verdict named the written
+    reference alone vanished (``alone``: :func:`reference_alone` with ``edge``, judged before the
+    check): the refit with the largest stratum as the reference reaches the same partial limit
+    (the written reference's ratio to 0, the others free), there not the reference, and its edge
+    check the same edge, whose value the written fit's check already evaluated referred to
+    another stratum (:func:`.edge_vanish.reach`, :mod:`.edge_swap`). Session 17 lane cab15 on
+    rv24's scan: ML and REML seed 13 ba (b vanished at φ 0.99994), three strata ML 10 bca and ML
+    15 cab (c vanished at φ 0.9999993): the refits ended at the same edge, within 4.6e-10 (−2ℓ),
+    none kept, at 30,000–39,000 evaluations each; the refits that gained started from no verdict
+    (``toep`` ML 3 ab: the σ → 0 limit) or two strata vanished (three strata REML 16 bca)."""
+    if not alone or not fit.record.converged or not len(fit.phi):
+        return False
+    return bool(abs(float(fit.phi[0])) >= EDGE_PHI)  # the correlation's parameters come first
 
 
 def at_edge(
