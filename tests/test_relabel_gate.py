@@ -59,7 +59,7 @@ def _spied_fit(structure: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, di
         refit: Any,
         names: Any,
         max_evals: Any = None,
-        alone: bool = False,
+        alone: float = 0.0,
     ) -> Any:
         def counted(model: Any) -> Any:
             seen["refits"] += 1

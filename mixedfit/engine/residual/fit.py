@@ -49,7 +49,7 @@ from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
-from .relabel import reference_alone, relabelled
+from .relabel import edge_alone, relabelled
 from .rereference import reference_tail, reference_vanished
 from .result import ResidualFit, carried
 from .structure import ResidualModel
@@ -175,7 +175,7 @@ def fit_residual(
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
     # whichever fit the stages above ended at (each carries it too; rv19 MEDIUM-1)
     fit = carried(fit, restarts)
-    alone = reference_alone(fit, edge=True)  # its verdict before the edge (relabel.py)
+    alone = edge_alone(fit)  # its verdict before the edge check (relabel.py)
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
