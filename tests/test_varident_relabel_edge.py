@@ -118,3 +118,17 @@ def test_refit_at_the_edge_is_mapped_back(fitted: dict[str, Any]) -> None:
     assert mapped.phi[0] == EDGE_PHI
     assert -mapped.objective / 2 == pytest.approx(fitted["r"]["best"], abs=TOL)
     assert mapped.boundary is not None and "stratum 'c'" in mapped.boundary
+
+
+def test_edge_gate_needs_the_fit_run_up_to_that_edge(fitted: dict[str, Any]) -> None:
+    """:func:`.relabel.edge_alone` / :func:`.relabel.alone_at_edge`: the refit is skipped at the
+    edge the fit before its check ran up to (here +1, c alone vanished), not where that fit was
+    inside (``toep`` ML 3 ab: a vanished at φ 0.81, the edge −1 reported, the refit's interior
+    optimum 1.0e-3 higher in ℓ) nor at the other edge."""
+    inner, edge = fitted["inner"][0], fitted["edge"]
+    assert relabel.edge_alone(inner) == 1.0
+    assert relabel.alone_at_edge(edge, relabel.edge_alone(inner))
+    assert not relabel.alone_at_edge(edge, -1.0)
+    phi = inner.phi.copy()
+    phi[0] = 1.0  # φ 0.71: inside
+    assert relabel.edge_alone(replace(inner, phi=phi)) == 0.0
