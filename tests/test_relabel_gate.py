@@ -52,14 +52,21 @@ def _spied_fit(structure: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, di
     seen: dict[str, Any] = {"refits": 0}
 
     def spied(
-        fit: Any, terms: Any, X: Any, y: Any, refit: Any, names: Any, max_evals: Any = None
+        fit: Any,
+        terms: Any,
+        X: Any,
+        y: Any,
+        refit: Any,
+        names: Any,
+        max_evals: Any = None,
+        alone: float = 0.0,
     ) -> Any:
         def counted(model: Any) -> Any:
             seen["refits"] += 1
             return refit(model)
 
         seen["args"] = (fit, terms, X, y, refit, names)
-        return relabel.relabelled(fit, terms, X, y, counted, names, max_evals)
+        return relabel.relabelled(fit, terms, X, y, counted, names, max_evals, alone)
 
     monkeypatch.setattr(residual_fit, "relabelled", spied)
     with warnings.catch_warnings():

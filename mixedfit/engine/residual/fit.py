@@ -53,7 +53,7 @@ from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
 from .polish import polish as _polish
 from .probe import probed, rewatched
-from .relabel import relabelled
+from .relabel import edge_alone, relabelled
 from .rereference import reference_tail, reference_vanished
 from .result import ResidualFit, carried
 from .structure import ResidualModel
@@ -171,6 +171,7 @@ def fit_residual(
     fit = partial_retry(fit, terms, X, y, fit_one, max_evals, names)  # one stratum's σ → 0
     # whichever fit the stages above ended at (each carries it too; rv19 MEDIUM-1)
     fit = carried(fit, restarts)
+    alone = edge_alone(fit)  # its verdict before the edge check (relabel.py)
     fit = edge_check(fit, terms, X, y, max_evals, fit_one)  # an AR(1) residual at φ → ±1
     if fit.near_edge is not None:  # a restart's optimum near an edge, judged by edge_check
         fit = replace(fit, near_edge=None)
@@ -190,7 +191,7 @@ def fit_residual(
         )  # fmt: skip
 
     # labels must not change ℓ (rv21); the refit's cut quotes the user's max_evals (rv23 LOW-5)
-    fit = budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals), max_evals)
+    fit = budget_spent(relabelled(fit, terms, X, y, refit, names, max_evals, alone), max_evals)
     return cs_limit(fit, terms, X, y)  # ML CS: a limit above the fit (no maximum: cs_limit.py)
 
 

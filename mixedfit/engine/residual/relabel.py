@@ -61,8 +61,10 @@ from .variance import IdentPart
 __all__ = [
     "RELABEL_GAIN",
     "RELABEL_RATIO",
+    "alone_at_edge",
     "at_edge",
     "checked",
+    "edge_alone",
     "reference_alone",
     "relabelled",
     "with_largest",
@@ -122,6 +124,7 @@ def relabelled(
     refit: Refit,
     names: Sequence[str],
     max_evals: int | None = None,
+    alone: float = 0.0,
 ) -> ResidualFit:
     """``fit`` (the whole fit, its criterion attained), or the fit with the largest stratum as
     the reference (``refit``) mapped back when its reported criterion is lower by more than
@@ -139,8 +142,10 @@ def relabelled(
     tests/test_varident_interior_tiny_order.py): :attr:`.ResidualFit.tiny_interior`, which
     survives the restarts' cut appended to the record's message (review rv23 LOW-6). A kept
     refit's passed derivative check is recomputed at the mapped point (:func:`checked`). Nor
-    where the written reference alone was named vanished (:func:`reference_alone`)."""
-    if fit.tiny_interior or reference_alone(fit):
+    where the written reference alone was named vanished (:func:`reference_alone`), nor at an
+    edge the fit's own edge check reported from such a fit run up to it (``alone``:
+    :func:`edge_alone`, :func:`alone_at_edge`)."""
+    if fit.tiny_interior or reference_alone(fit) or alone_at_edge(fit, alone):
         return fit
     layout = ThetaLayout(tuple(terms)) if terms else None
     there = with_largest(fit.model, fit.record.theta, layout, RELABEL_RATIO)
@@ -165,7 +170,7 @@ def relabelled(
     return replace(fit, record=replace(fit.record, evaluations=total))
 
 
-def reference_alone(fit: ResidualFit) -> bool:
+def reference_alone(fit: ResidualFit, edge: bool = False) -> bool:
     """Whether ``fit``'s vanished verdict names its reference stratum alone (σ → 0 with every
     other stratum's sd free: the σ → 0 limit, which the fit's own stages followed and settled,
     :mod:`.rereference`, :mod:`.limit`, :mod:`.vanished`), converged and with φ not run up to an
@@ -174,14 +179,45 @@ def reference_alone(fit: ResidualFit) -> bool:
     review rv24's scan (two strata, ML 1/4/14 and REML 1/9/14 with b the reference): the refit
     ran 13,720–28,342 evaluations and ended within 1.2e-8 (−2ℓ) of the fit, none kept; the fits
     it gained on (toep ML 3 ab: no vanished verdict, at the edge φ = −1; three strata REML 16
-    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit."""
+    bca: b and c vanished; three strata ML 15 cab: c vanished at φ 0.9999993) still refit.
+    ``edge``: φ run up to an edge allowed (the fit before :func:`.edge.edge_check`, for
+    :func:`alone_at_edge`)."""
     part = fit.model.variance
     if fit.vanished is None or not isinstance(part, IdentPart):
         return False
-    if not fit.record.converged or ran_to_edge(fit):
+    if not fit.record.converged or (ran_to_edge(fit) and not edge):
         return False
     named = held_strata(fit.model, len(fit.theta), np.asarray(fit.vanished), fit.phi)
     return named == [part.labels[part.reference]]
+
+
+def edge_alone(fit: ResidualFit) -> float:
+    """±1 where ``fit`` (before :func:`.edge.edge_check`) has run up to the AR(1) edge φ = ±1
+    (:func:`.rereference.ran_to_edge`) with its verdict naming the written reference alone
+    vanished, converged (:func:`reference_alone` with ``edge``); 0.0 otherwise."""
+    if not ran_to_edge(fit) or not reference_alone(fit, edge=True):
+        return 0.0
+    return math.copysign(1.0, float(fit.phi[0]))  # the correlation's parameters come first
+
+
+def alone_at_edge(fit: ResidualFit, alone: float) -> bool:
+    """Whether ``fit`` is reported at the AR(1) edge φ̂ = ``alone`` (±1; |u| =
+    :data:`.edge_fit.EDGE_PHI`), converged, by its own :func:`.edge.edge_check` from a fit that
+    ran up to that edge with the written reference alone vanished (:func:`edge_alone`): its
+    partial limit (that stratum's ratio to 0, the others free; refitted with another reference
+    by :mod:`.partial`) rises to the edge, whose value the check evaluated with that stratum
+    held at 0 and another as the reference (:func:`.edge_vanish.reach`, :mod:`.edge_swap`).
+    Session 17 lane cab15 on rv24's scan: ML and REML seed 13 ba (b vanished at φ 0.99994) and
+    three strata ML 15 cab (c at φ 0.9999993): the refits ended at the same edge, within 4.6e-10
+    (−2ℓ), none kept, at 30,000–39,000 evaluations each. Not where the fit before the check was
+    inside: ``toep`` ML 3 ab's had a vanished alone at φ 0.81 (a local optimum, ℓ 0.731176), the
+    check reported the edge −1 (0.738168), and the refit found the interior optimum φ −0.94
+    (0.739163) with a vanishing there too; nor with two strata vanished (three strata REML 16
+    bca). A refit from other starts may still find another local optimum: this is the evidence
+    of that scan, not a proof."""
+    if not alone or not fit.record.converged or not len(fit.phi):
+        return False
+    return bool(float(fit.phi[0]) * alone >= EDGE_PHI)  # the correlation's parameters first
 
 
 def at_edge(
