@@ -10,6 +10,19 @@ fitted values, residual covariance and Satterthwaite df of the edge model, V = Z
 by dense blocks, against R (tests/reference/cov_rar1_edges/rar1_edge_estimates.R →
 edge_<key>_<REML|ML>.json: the model at the edge written densely, no mixedfit code), with a
 BoundaryWarning saying what the model is there.
+
+The same fits carry two older findings (moved here from tests/test_residual_edge_sides.py and
+tests/test_residual_limit_dense.py, which fitted them a second time), asserted against R's dense
+multistart (rar1_<key>_<REML|ML>.json: rar1_dense.R / make_rar1_edges.R, the criterion maximized
+from several starts and with φ held at ±1):
+
+- session 10 lane hedge (rv10 HIGH-3, MEDIUM-2): seed 3 stopped at an interior local optimum
+  (φ ≈ 0.92 / 0.96, no warning) while the supremum is at φ → −1; seed 4 ML named the edge
+  φ → −1 (ℓ 1.240403) while the supremum is at φ → +1. Now both edges are tried
+  (``engine/residual/edge.py``) and the higher one is named, with R's ℓ there.
+- session 10 lane rlim3, seed 2: the fit reported the σ → 0 limit (REML −1.18492), 0.1 below the
+  supremum at φ → 1 (a poor local optimum with two sds at 0, which the limit beat). Now the
+  limit is retried in the interior (``limit.interior_retry``) and the edge is reported.
 """
 
 from __future__ import annotations
@@ -58,6 +71,7 @@ def _fit(d: pd.DataFrame, reml: bool) -> tuple[Any, list[warnings.WarningMessage
 def case(request: pytest.FixtureRequest) -> tuple[Any, list[warnings.WarningMessage], dict, Any]:
     key, method = request.param.split("_")
     ref = json.loads((REF / "cov_rar1_edges" / f"edge_{key}_{method}.json").read_text())
+    ref["search"] = json.loads((DATA[key].parent / f"rar1_{key}_{method}.json").read_text())
     d = _data(key)
     fit, seen = _fit(d, method == "REML")
     return fit, seen, ref, d
@@ -78,6 +92,25 @@ def test_reported_at_the_edge_with_a_boundary_warning(case: Any) -> None:
     assert float(head.group(2)) == pytest.approx(ref["loglik"], abs=1e-6)
     what = "random intercept" if ref["phi"] > 0 else "alternating sign"
     assert what in boundary[0] and "Consider fitting" in boundary[0]
+
+
+def test_the_higher_edge_is_named_above_the_limit(case: Any) -> None:
+    """R's dense multistart puts the supremum at this edge, above the other edge and the σ → 0
+    limit GLS (by 0.05 at least); the fit and its BoundaryWarning report R's ℓ there (edge_sides:
+    the warning named the lower edge or none; limit_dense: the limit was reported)."""
+    fit, seen, ref, _ = case
+    search = ref["search"]
+    assert search["best_phi"] == ref["phi"]  # the reference's supremum is this edge
+    other = search["edge_minus1_loglik" if ref["phi"] > 0 else "edge_plus1_loglik"]
+    assert search["best_loglik"] > other
+    assert fit.loglik > search["limit_gls_loglik"] + 0.05
+    assert fit.loglik == pytest.approx(search["best_loglik"], abs=1e-8)
+    assert fit.residual.params["Phi"] == search["best_phi"]
+    found = [HEAD.search(str(w.message)) for w in seen if issubclass(w.category, BoundaryWarning)]
+    named = [m.groups() for m in found if m is not None]
+    assert len(named) == 1, [str(w.message) for w in seen]
+    assert float(named[0][0].replace("−", "-")) == search["best_phi"]
+    assert float(named[0][1]) == pytest.approx(search["best_loglik"], abs=2e-6)
 
 
 def test_estimates_are_the_edge_model(case: Any) -> None:

@@ -15,6 +15,8 @@ at ±1, and nlme's limit GLS).
   local optimum with two sds at 0, which the exact limit beat). Now the limit is retried in the
   interior (``limit.interior_retry``), which runs towards φ → 1, and the fit is reported at the
   edge φ = 1 (``engine/residual/edge.py``, ``edge_fit.py``; session 10 flagged it unconverged).
+  Asserted on tests/test_residual_edge_report.py's seed-2 fits (the same fits, made once there:
+  ``test_the_higher_edge_is_named_above_the_limit``); here, the dense criterion at R's best point.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pytest
 import mixedfit as mf
 from mixedfit.design import build_design
 from mixedfit.engine.residual.dense import residual_limit_criteria
-from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError
+from mixedfit.exceptions import BoundaryWarning, MixedFitError
 from mixedfit.formula import parse_formula
 from mixedfit.model import engine_terms
 
@@ -106,22 +108,6 @@ def test_dense_criterion_is_r_dense_criterion(key: str) -> None:
     u = phi / np.sqrt(1 - phi**2) if abs(phi) < 1 else 1e8 * phi
     x = np.concatenate([check["s"], [check["rho"], u]])
     assert crit.marginal(x) == pytest.approx(check["crit"], rel=1e-8)
-
-
-@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
-def test_seed2_edge_is_reported_not_the_limit(reml: bool) -> None:
-    """The supremum at φ = 1 is reported there (engine/residual/edge_fit.py, session 11 lane
-    edge2; the estimates against R: tests/test_residual_edge_report.py), with a BoundaryWarning
-    naming the edge; before, the interior fit was reported 2.2e-4 short (REML) and flagged."""
-    ref = EDGES["seed2_REML" if reml else "seed2_ML"]
-    fit, seen = _fit(_data("rar1_seed2.csv"), reml)
-    assert fit.loglik > ref["limit_gls_loglik"] + 0.05
-    assert fit.loglik == pytest.approx(ref["best_loglik"], abs=1e-8)
-    assert not [w for w in seen if w.category is ConvergenceWarning]
-    boundary = [str(w.message) for w in seen if issubclass(w.category, BoundaryWarning)]
-    assert len(boundary) == 1 and boundary[0].startswith("φ = 1: the AR(1) residual")
-    assert fit.residual.params["Phi"] == 1.0
-    assert fit.optimizer.converged
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ ConvergenceWarning); now the fit ends at R's optimum, stratum b's residual vanis
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from test_varident_stress_ll import _dense_loglik as stress_dense_loglik
 
 import mixedfit as mf
 from mixedfit.exceptions import BoundaryWarning, ConvergenceWarning
@@ -38,7 +40,9 @@ HERE = Path(__file__).parent / "reference" / "cov_rar1_stress"
 Fitted = tuple[Any, list[warnings.WarningMessage], dict[str, Any], pd.DataFrame]
 
 
+@functools.cache
 def _fit(case: str) -> Fitted:
+    """The case's ML fit, made once (v1's also for test_v1_loglik_attained_and_r_maximum)."""
     ref = json.loads((HERE / f"{case}_ML.json").read_text())
     d = pd.read_csv(HERE / f"{case}.csv")
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 7)])
@@ -134,3 +138,15 @@ def test_vanishing_stratum_attained(case: str) -> None:
     assert float(fit.residual.params["Phi"]) == pytest.approx(ref["interior_phi"], abs=1e-3)
     assert float(fit.residual.params["b"]) < 1e-3
     assert np.asarray(fit.fixef) == pytest.approx(ref["interior_fit"]["beta"], abs=1e-3)
+
+
+def test_v1_loglik_attained_and_r_maximum() -> None:
+    """Moved from tests/test_varident_stress_ll.py (review p12 stress, finding 1: v1's ℓ was
+    reported 2.55 above the likelihood at its own parameters), on the same fit: the dense ℓ at
+    the reported parameters (that file's numpy computation, V = G + D R(φ) D per subject) and
+    R's maximum in tests/reference/cov_vi_stress/v1_R.json (interior there, ratio b 3.7e-5)."""
+    fit, _, _, d = _fit("v1")
+    r = json.loads((HERE.parent / "cov_vi_stress" / "v1_R.json").read_text())
+    assert abs(fit.loglik - stress_dense_loglik(d, fit)) < 1e-7  # was 2.55 above
+    assert abs(fit.loglik - r["best"]) < 1e-6
+    assert abs(float(fit.residual.params["Phi"]) - r["interior_phi"]) < 1e-3

@@ -7,7 +7,8 @@ stages in between (``rewatched``, ``limit_fit``, ``interior_retry``, ``partial_r
 fits without it, so a σ → 0 limit (or refit) above the fit but below the near-edge optimum was
 reported instead, with no warning. near_3000 has no such limit (it is 3.3 below in ℓ), so the
 stages are made to build new fits: the limit given a criterion above the fit's, the refits
-stubbed. The expected maximum is R's dense multistart (near_3000_R.json)."""
+stubbed. The expected maximum is R's dense multistart (near_3000_R.json). The spied fit is
+also near_3000's case of tests/test_residual_near_edge.py (asserted here, fitted once)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from test_varident_stress_ll import _dense_loglik
 
 import mixedfit as mf
 import mixedfit.engine.residual.fit as fit_module
@@ -66,11 +68,30 @@ def stages() -> Iterator[dict[str, Any]]:
         seen["edge"] = args
         return real_edge(*args)
 
-    with pytest.MonkeyPatch.context() as mp:
+    d = _data()
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         mp.setattr(fit_module, "limit_fit", limit_spy)
         mp.setattr(fit_module, "edge_check", edge_spy)
-        _fit(_data())
+        seen["fit"] = mf.lmer(
+            FORMULA, d, reml=False, residual=mf.AR1("occ", "Subject") & mf.VarIdent("grp")
+        )
+    seen["warnings"], seen["data"] = list(caught), d
     yield seen
+
+
+def test_optimum_just_inside_the_edge_is_found(stages: dict[str, Any]) -> None:
+    """near_3000's case of tests/test_residual_near_edge.py, on this fit (the same model and
+    data; the spies only record): R's maximum just inside the edge (the fit was 1.44 below),
+    above the edge φ = 1, the ℓ attained at the reported parameters (the numpy dense ℓ)."""
+    fit, d = stages["fit"], stages["data"]
+    assert abs(fit.loglik - R["best"]) < 1e-6  # was 1.4447 below
+    assert fit.loglik > R["edge+1"] + 1.0  # above the edge φ = 1
+    assert abs(fit.loglik - _dense_loglik(d, fit)) < 1e-7
+    assert abs(float(fit.residual.params["Phi"]) - R["interior_phi"]) < 1e-6
+    assert abs(float(fit.residual.params["b"]) - R["interior_ratio"]) < 1e-3
+    assert fit.converged
+    assert not [w for w in stages["warnings"] if w.category is mf.ConvergenceWarning]
 
 
 def _forced_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,9 @@ several, a 2-process cluster) give the same fit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,28 @@ def folder(data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path
     return d
 
 
+@pytest.fixture(scope="module")
+def fitted(data: pd.DataFrame, folder: Path) -> Callable[[str, bool], Any]:
+    """The fits several tests compare with, each made once: ``memory`` (VarIdent in memory),
+    ``plain`` (σ²I on the rows with a stratum) and ``parquet`` (VarIdent streamed from the
+    folder), by REML or ML."""
+    cache: dict[tuple[str, bool], Any] = {}
+
+    def get(kind: str, reml: bool) -> Any:
+        if (kind, reml) not in cache:
+            structure = mf.VarIdent("grp")
+            if kind == "memory":
+                fit = mf.lmer(FORMULA, data, residual=structure, reml=reml)
+            elif kind == "plain":
+                fit = mf.lmer(FORMULA, data.dropna(subset=["grp"]), reml=reml)
+            else:
+                fit = mf.lmer(FORMULA, str(folder / "*.parquet"), residual=structure, reml=reml)
+            cache[kind, reml] = fit
+        return cache[kind, reml]
+
+    return get
+
+
 def _same(memory, fit) -> None:
     assert abs(fit.objective - memory.objective) <= 1e-9 * abs(memory.objective)
     np.testing.assert_allclose(fit.fixef.to_numpy(), memory.fixef.to_numpy(), rtol=1e-6)
@@ -72,12 +96,12 @@ def _same(memory, fit) -> None:
 
 
 @pytest.mark.parametrize("reml", [True, False])
-def test_varident_stream_equals_in_memory(data, folder, reml):
+def test_varident_stream_equals_in_memory(data, fitted, reml):
     structure = mf.VarIdent("grp")
-    memory = mf.lmer(FORMULA, data, residual=structure, reml=reml)
-    plain = mf.lmer(FORMULA, data.dropna(subset=["grp"]), reml=reml)
+    memory = fitted("memory", reml)
+    plain = fitted("plain", reml)
     assert plain.objective - memory.objective > 10.0  # the structure matters
-    fit = mf.lmer(FORMULA, str(folder / "*.parquet"), residual=structure, reml=reml)
+    fit = fitted("parquet", reml)
     assert isinstance(fit, mf.scale.residual.StreamedResidualModel)
     assert fit.reml is reml and fit.residual.params["hi"] > 2.0
     _same(memory, fit)
@@ -94,9 +118,9 @@ def test_varident_with_offset_and_categories(data, folder):
 
 
 @pytest.mark.parametrize("reml", [True, False])
-def test_saved_strata_refit(data, folder, reml, tmp_path):
+def test_saved_strata_refit(data, folder, fitted, reml, tmp_path):
     structure = mf.VarIdent("grp")
-    memory = mf.lmer(FORMULA, data, residual=structure, reml=reml)
+    memory = fitted("memory", reml)
     scp = mf.crossproducts(FORMULA, str(folder / "*.parquet"), residual=structure, chunk_rows=500)
     assert isinstance(scp, mf.scale.strata.StratifiedCrossProducts)
     scp.save(tmp_path / "v.cp")
@@ -106,7 +130,7 @@ def test_saved_strata_refit(data, folder, reml, tmp_path):
     fit = mf.lmer(FORMULA, loaded, residual=structure, reml=reml)
     assert fit.source is None
     _same(memory, fit)
-    plain = mf.lmer(FORMULA, data.dropna(subset=["grp"]), reml=reml)  # the same rows, σ²I
+    plain = fitted("plain", reml)  # the same rows, σ²I
     total = mf.lmer(FORMULA, loaded, reml=reml)
     assert abs(total.objective - plain.objective) <= 1e-9 * abs(plain.objective)
     np.testing.assert_allclose(total.fixef.to_numpy(), plain.fixef.to_numpy(), rtol=1e-6)
@@ -133,11 +157,11 @@ def test_strata_sum_to_the_total(data):
         np.testing.assert_allclose(ones.pairs[key][1], values, rtol=1e-14)
 
 
-def test_likelihood_ratio_test_from_statistics(data, tmp_path):
+def test_likelihood_ratio_test_from_statistics(data, fitted, tmp_path):
     structure = mf.VarIdent("grp")
     kept = data.dropna(subset=["grp"])
     memory = mf.anova(
-        mf.lmer(FORMULA, kept, reml=False), mf.lmer(FORMULA, kept, residual=structure, reml=False)
+        fitted("plain", False), mf.lmer(FORMULA, kept, residual=structure, reml=False)
     )
     kept.to_parquet(tmp_path / "kept.parquet", index=False)
     glob = str(tmp_path / "*.parquet")
@@ -164,8 +188,8 @@ def test_other_structures_refused_clearly(folder, structure, name, why):
         mf.lmer(FORMULA, str(folder / "*.parquet"), residual=structure)
 
 
-def test_what_needs_the_rows_is_refused(data, folder):
-    fit = mf.lmer(FORMULA, str(folder / "*.parquet"), residual=mf.VarIdent("grp"))
+def test_what_needs_the_rows_is_refused(data, folder, fitted):
+    fit = fitted("parquet", True)
     for name in ("fitted", "residuals", "scaled_residuals"):
         with pytest.raises(mf.MixedFitError, match="needs the rows"):
             getattr(fit, name)
@@ -197,10 +221,10 @@ def test_varident_dask_equals_in_memory(data, reml):
         _same(memory, fit)
 
 
-def test_varident_dask_two_process_cluster(data):
+def test_varident_dask_two_process_cluster(data, fitted):
     dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] is in the test extra")
     distributed = pytest.importorskip("distributed", reason="distributed is in the test extra")
-    memory = mf.lmer(FORMULA, data, residual=mf.VarIdent("grp"))
+    memory = fitted("memory", True)
     frame = dd.from_pandas(data, npartitions=3)
     frame["grp"] = frame["grp"].astype("category")  # unknown categories per partition
     with (

@@ -14,7 +14,7 @@
 # term; R(-1) its alternating analogue), where V stays positive definite. Reported per fit: the
 # limit GLS (nlme gls corAR1 + varIdent, the sigma -> 0 limit), the best interior optimum, the
 # best at each edge, and the overall best with its parameters and beta, in rar1_<key>.json.
-# Used by tests/test_residual_limit_dense.py.
+# Used by tests/test_residual_limit_dense.py and (seed 2) tests/test_residual_edge_report.py.
 # Run from the repository root (keys: seed1_ML seed2_REML seed2_ML, default all):
 #   Rscript tests/reference/cov_rar1_limit/make_rar1_edges.R [key ...]
 source("tests/reference/cov_rar1_limit/rar1_dense_criterion.R")  # rar1_fit_one
