@@ -4,6 +4,9 @@ factor, on several model shapes; the fits, the derivative check and the refits t
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -327,3 +330,22 @@ def test_the_kernel_is_compiled_once():
     for entry in entries:
         assert 0 < _largest_cached_object(entry) < kernel / 3, entry
     assert _largest_cached_object(jit_kernel._factor) == 0  # inlined: never compiled alone
+
+
+def test_an_unpickled_criterion_calls_this_process_kernel(tmp_path):
+    """Regression (rv27, session 17): a pickled CompiledCriterion carried the pickling
+    process's address of the compiled criterion (ibuf's call slot) and crashed the process
+    that loaded it (SIGSEGV). Unpickled, it holds this process's address: same value."""
+    fit = mf.lmer("Reaction ~ Days + (Days | Subject)", mf.load_dataset("sleepstudy"))
+    criterion = jit.EvaluationKernel.of(fit._engine.factor.clone()).function(True)
+    theta = np.asarray(fit._engine.theta, dtype=float)
+    path = tmp_path / "criterion.pkl"
+    path.write_bytes(pickle.dumps((criterion, theta)))
+    code = (
+        "import pickle, sys; import mixedfit\n"
+        f"c, t = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        "print(repr(c(t)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert float(run.stdout.strip()) == criterion(theta)

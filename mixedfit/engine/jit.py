@@ -303,6 +303,17 @@ class CompiledCriterion:
             else _native.NativeBobyqa(self._fbuf, self._ibuf)
         )
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled (another process, a deepcopy): the compiled function's address and the
+        native optimizer's are this process's, never the pickled ones (a stale address crashes)."""
+        from . import jit_kernel  # (its functions came with the pickle)
+
+        self.__dict__.update(state)
+        self._ibuf[jit_kernel._FN] = jit_kernel.criterion_c().address
+        enabled()  # this process's native optimizer, if any
+        if self.native is not None:
+            self.native = None if _native is None else _native.NativeBobyqa(self._fbuf, self._ibuf)
+
     def __call__(self, theta: np.ndarray) -> float:
         """The criterion at ``theta``.
 
