@@ -18,6 +18,20 @@ their start; the best refit that ends lower than the limit by more than
 plain_5 (tests/test_varident_partial_limit.py): ℓ −7.40545365 in both row orders (the probe's
 floor 2e-4; the supremum −7.4054536403), ~23,500 evaluations in all (~16,900 before), ~5 s CPU.
 Every evaluation is counted.
+
+An ``AR1(..., by=)`` fit beside a structured term (:func:`by_inside`) gets the same refits inside,
+not at the limit (issue 12, lane byh8): there each group has its own φ, and a stratum whose
+residual variance vanishes takes its φ with it (unidentified), so a maximum with a stratum
+vanishing and another group's φ inside can lie far from the fit's optimum. rv21's h8 (REML):
+mixedfit reported the edge φ_b = 1 (ℓ −26.886848; −26.898135 with b the reference), R's dense
+multistart −26.740053 (1 of 13 starts) with stratum a vanishing and φ_b = 0.652 inside. The
+refits start from the fit's θ scaled down to a largest relative sd of
+:data:`.multistart.SD_START` (the residual as large as the term, as the AR(1) restarts' φ = ±0.5
+starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), every φ at its start,
+s's ratio at :data:`START_RATIO`; strata the fit named vanished already are skipped, and a refit
+is judged after :data:`TRIAL_EVALS` evaluations (continued only where it stopped below the fit).
+h8 reaches −26.7400534 in both label orders (the probe's floor: 2.2e-7 below R), 31,222 → 33,231
+and 34,854 → 37,846 evaluations.
 """
 
 from __future__ import annotations
@@ -30,15 +44,19 @@ import numpy as np
 from .. import crawl
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
+from .multistart import SD_START, applies
 from .probe import WatchedFit, probed
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
 from .result import ResidualFit, carried
 from .structure import ResidualModel
+from .vanished import held_strata
 from .variance import IdentPart
 
-__all__ = ["START_RATIO", "partial_retry", "referred"]
+__all__ = ["START_RATIO", "TRIAL_EVALS", "by_inside", "partial_retry", "referred"]
 
+TRIAL_EVALS = 2_000
+"""Evaluations of a by= fit's partial refit (:func:`by_inside`) before it is judged."""
 START_RATIO = 1e-2
 """The vanishing stratum's sd relative to the new reference's at the start of a refit."""
 
@@ -77,31 +95,35 @@ def partial_retry(
     max_evals: int,
     names: Sequence[str],
 ) -> ResidualFit:
-    """``fit`` (at the full σ → 0 limit), or the best partial limit's
-    refit (see the module's docstring) when it is lower by more than
+    """``fit`` (at the full σ → 0 limit, or an ``AR1(..., by=)`` fit inside: :func:`by_inside`),
+    or the best partial limit's refit (see the module's docstring) when it is lower by more than
     :data:`..restart.RESTART_GAIN`; ``fit`` otherwise, with every evaluation counted."""
     part = fit.model.variance
     layout = ThetaLayout(tuple(terms)) if terms else None
-    if (
-        layout is None
-        or not isinstance(part, IdentPart)
-        or not part.free
-        or part.fixed
-        or not fit.at_limit  # the model's own: not a vanished reference's large θ (rv17)
-    ):
+    if layout is None or not isinstance(part, IdentPart) or not part.free or part.fixed:
+        return fit
+    # the model's own limit (not a vanished reference's large θ, rv17), or a by= AR(1) inside
+    trial = not fit.at_limit
+    if trial and not by_inside(fit, terms):
         return fit
     x = np.asarray(fit.record.theta, dtype=float)
     n = layout.size
-    shape = np.concatenate([crawl.pulled_back(x, layout)[:n], fit.model.start()])
+    theta = _scaled(x[:n], layout) if trial else crawl.pulled_back(x, layout)[:n]
+    shape = np.concatenate([theta, fit.model.start()])
     best, spent = fit, fit.record.evaluations
+    mask = fit.vanished if trial else None
+    gone = [] if mask is None else held_strata(fit.model, n, np.asarray(mask), fit.phi)
     for s in range(len(part.labels)):
         budget = max_evals - spent
         if budget <= 0:
             break
+        if part.labels[s] in gone:  # vanished at the fit already (by=)
+            continue
         ref = part.reference if s != part.reference else (1 if s == 0 else 0)
         other, x0, back = _start(fit.model, shape, layout, ref, s)
+        above = best.objective if trial else None
         try:
-            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names)
+            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above)
         except np.linalg.LinAlgError:
             continue
         spent += refit.record.evaluations
@@ -127,15 +149,49 @@ def _refit(
     y: np.ndarray,
     fit_one: WatchedFit,
     names: Sequence[str],
+    above: float | None = None,
 ) -> ResidualFit:
     """The fit of ``model`` from x0 within ``budget``, watched: strata running off to 0 are
-    probed (:func:`.probe.probed`, its dense limit trial first) as in a first fit."""
-    try:
-        return fit_one(model, x0, budget, True)
-    except Moved as early:
-        return probed(
-            early.record, early.strata, model, list(terms), X, y, budget, fit_one, names, reml
-        )
+    probed (:func:`.probe.probed`, its dense limit trial first) as in a first fit. With
+    ``above`` (a by= fit's criterion, :func:`by_inside`) within :data:`TRIAL_EVALS` first, and
+    continued with the rest of ``budget`` only where it stopped unconverged below ``above`` by
+    more than :data:`..restart.RESTART_GAIN`; every evaluation counted."""
+
+    def one(start: np.ndarray, evals: int) -> ResidualFit:
+        try:
+            return fit_one(model, start, evals, True)
+        except Moved as early:
+            return probed(
+                early.record, early.strata, model, list(terms), X, y, evals, fit_one, names, reml
+            )
+
+    if above is None:
+        return one(x0, budget)
+    first = one(x0, min(budget, TRIAL_EVALS))
+    left = budget - first.record.evaluations
+    if first.record.converged or left <= 0 or not first.objective < above - RESTART_GAIN:
+        return first
+    rest = one(np.asarray(first.record.theta, dtype=float), left)
+    spent = first.record.evaluations + rest.record.evaluations
+    return replace(rest, record=replace(rest.record, evaluations=spent))
+
+
+def by_inside(fit: ResidualFit, terms: Sequence[ReTerm]) -> bool:
+    """Whether ``fit`` is an ``AR1(..., by=)`` fit (its strata the groups' variances) beside a
+    structured term (:func:`.multistart.applies`): its partial refits run inside too."""
+    part = fit.model.variance
+    return isinstance(part, IdentPart) and part.origin == "by" and applies(terms, fit.model)
+
+
+def _scaled(theta: np.ndarray, layout: ThetaLayout) -> np.ndarray:
+    """θ with its sds (:func:`.reference.sd_mask`) shrunk by one factor so that the largest is
+    at most :data:`.multistart.SD_START`."""
+    mask = sd_mask(layout)
+    largest = float(np.abs(theta[mask]).max()) if mask.any() else 0.0
+    out = np.array(theta, dtype=float)
+    if largest > SD_START:
+        out[mask] *= SD_START / largest
+    return out
 
 
 def _start(
