@@ -43,7 +43,7 @@ R_H3_ML = json.loads((REF / "h3_by_ML.json").read_text())
 FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
 
 
-class _Built(Exception):
+class _BuiltError(Exception):
     """Carries fit_residual's arguments out of :func:`mixedfit.lmer` (the design, no fit)."""
 
     def __init__(self, *args: Any) -> None:
@@ -52,7 +52,7 @@ class _Built(Exception):
 
 
 def _stop(terms: Any, X: Any, y: Any, model: Any, **_: Any) -> Any:
-    raise _Built(terms, X, y, model)
+    raise _BuiltError(terms, X, y, model)
 
 
 def _state(case: str) -> tuple[ResidualFit, list[Any], np.ndarray, np.ndarray]:
@@ -62,7 +62,7 @@ def _state(case: str) -> tuple[ResidualFit, list[Any], np.ndarray, np.ndarray]:
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(residual_api, "fit_residual", _stop)
-        with pytest.raises(_Built) as built:
+        with pytest.raises(_BuiltError) as built:
             mf.lmer(FORMULA, d, reml=state["reml"], residual=mf.AR1("occ", "Subject", by="grp"))
     terms, X, y, model = built.value.parts
     theta, phi = np.asarray(state["theta"]), np.asarray(state["phi"])

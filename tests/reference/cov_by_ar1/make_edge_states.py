@@ -31,7 +31,8 @@ def spy(fit, terms, X, y, max_evals):  # type: ignore[no-untyped-def]
 
 edge.by_edge_check = spy
 states = {}
-for case, csv, reml in (("h3w", "h3w.csv", True), ("h3r", "h3r.csv", True), ("h3_ml", "h3.csv", False)):
+CASES = (("h3w", "h3w.csv", True), ("h3r", "h3r.csv", True), ("h3_ml", "h3.csv", False))
+for case, csv, reml in CASES:
     seen.clear()
     d = pd.read_csv(csv)
     d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
