@@ -94,6 +94,8 @@ def by_edge_check(
             held, record, total = _ran_held(
                 dense, fit, layout, sign, int(slot), record, live, total, max_evals
             )
+            if _gone(held, record, int(slot)):  # its φ not identified there: no edge
+                continue
             if record.converged and (best is None or record.objective < best[1].objective):
                 best = (held, record)
             elif not record.converged and (short is None or record.objective < short[0]):
@@ -118,6 +120,21 @@ def by_edge_check(
     if short is not None:
         fit = _flagged(fit, short, dense)
     return fit
+
+
+def _gone(held: ResidualFit, record: OptimizerRecord, slot: int) -> bool:
+    """Whether group ``slot``'s residual variance vanished at its edge's optimum ``record``
+    (``held``: the fit with the held φ at their edges): its φ is then not identified
+    (:func:`.by.live_ar1_slots`) and the edge says nothing of it. rv21's h1 (lane byedge3): a's
+    edge +1, re-referenced, gained 3.5e-8 by a's and b's sds further to 0 (R's best), and a's
+    unidentified φ was reported at its bound."""
+    m = len(held.theta)
+    phi = held.phi.copy()
+    free = np.abs(phi) < EDGE_PHI / 2
+    free[edge_slots(held.model, phi)] = False
+    phi[free] = np.asarray(record.theta, dtype=float)[m:]
+    model = held.model
+    return slot not in live_ar1_slots(model.correlation, model.variance, phi)
 
 
 def _vanished_named(fit: ResidualFit, dense: DenseResidual) -> ResidualFit:
