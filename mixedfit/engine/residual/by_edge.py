@@ -5,9 +5,10 @@ own φ_g, and beside a spanning structured term one group's can run up to ±1 wh
 inside (rv21's h3, REML: φ_b −0.999, φ_c 0.9998, the fit flagged by its Hessian only).
 :func:`by_edge_check` gives such a group the plain AR(1)'s treatment: the edge with φ_g held at
 ±1 (θ and the other φ re-optimized on :class:`.dense.DenseResidual`, :func:`.edge_fit.
-edge_optimum`), and where its criterion is lower than the fit's by more than
-:data:`..restart.RESTART_GAIN`, the fit reported there (:func:`.edge_fit.edge_report`: φ_g = ±1
-exactly, a BoundaryWarning naming the group, inference with φ_g held). Groups in turn, each from
+edge_optimum`; both edges from |φ_g| ≥ 0.5, lane byedge3), and where its criterion is lower
+than the fit's by more than :data:`..restart.RESTART_GAIN`, the fit reported there
+(:func:`.edge_fit.edge_report`: φ_g = ±1 exactly, a BoundaryWarning naming the group, inference
+with φ_g held; the groups whose variance vanished there named too). Groups in turn, each from
 the fit the previous left (a group already at an edge stays held). A group whose residual
 variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
 another group's φ runs to its edge at a group's edge optimum, both are held together
@@ -52,12 +53,17 @@ def by_edge_check(
     y: np.ndarray,
     max_evals: int,
 ) -> ResidualFit:
-    """``fit`` reported at the edge φ_g = ±1 of each ``by=`` group g whose |φ_g| ≥ :data:`RAN`
-    (its residual variance not vanished) where the criterion there (θ and the other φ
-    re-optimized within :data:`..vanishing.WATCH_EVALS` evaluations, converged) is below the
-    fit's (the larger of its own and the dense one: the whitened rows degrade near ±1) by more
-    than :data:`..restart.RESTART_GAIN`; ``fit`` as it is otherwise (a plain AR(1) is
-    :func:`.edge.edge_check`'s)."""
+    """``fit`` reported at the better edge φ_g = ±1 of each ``by=`` group g whose
+    |φ_g| ≥ :data:`EDGE_TRY` (its residual variance not vanished; both edges, its own side
+    first, as a plain AR(1)'s :func:`.edge.edge_check`: rv26 HIGH-2, h3w's group '1' ran to −1
+    and R's best is at +1) where the criterion there (θ and the other φ re-optimized within
+    :data:`..vanishing.WATCH_EVALS` evaluations, also re-referenced where the reference group
+    vanishes, :func:`.edge_swap.swapped_edge`; converged; the group's own variance not vanished
+    there, :func:`_gone`) is below the fit's (the larger of its own and the dense one: the
+    whitened rows degrade near ±1) by more than :data:`..restart.RESTART_GAIN`; groups whose
+    variance vanished at the edge named (:func:`_vanished_named`); marked unconverged where an
+    unfinished edge is above it (:func:`_flagged`); ``fit`` as it is otherwise, every
+    evaluation counted (a plain AR(1) is :func:`.edge.edge_check`'s)."""
     model = fit.model
     correlation = model.correlation
     if not terms or not isinstance(correlation, ByCorrelation) or X.shape[0] <= X.shape[1]:
