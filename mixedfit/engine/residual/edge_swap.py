@@ -27,7 +27,7 @@ from ..optimize import OptimizerRecord
 from ..reterm import ThetaLayout
 from ..vanishing import largest_sd
 from .dense import DenseResidual
-from .edge_fit import edge_optimum
+from .edge_fit import EDGE_PHI, _free, edge_optimum
 from .edge_vanish import MARGIN, reach
 from .reference import sd_mask
 from .result import ResidualFit
@@ -50,8 +50,7 @@ def reference_small(record: OptimizerRecord, model: ResidualModel, layout: Theta
     if not isinstance(part, IdentPart) or len(part.free) < 1 or part.fixed:
         return False
     x = np.asarray(record.theta, dtype=float)
-    m = layout.size
-    ratios = part.deltas(x[m:])
+    ratios = part.deltas(x[x.size - part.size :])  # the ratios come last (by=: free φ before)
     return bool(largest_sd(x, layout) >= SWAP_RATIO or ratios.max() >= SWAP_RATIO)
 
 
@@ -79,12 +78,15 @@ def swapped_edge(
     budget: int,
     room: int,
     fitted: float,
+    slot: int = 0,
 ) -> OptimizerRecord:
     """``record`` (the edge φ = ``sign``'s optimum, :func:`.edge_vanish.reach` applied), or the
     same edge optimized with the largest other stratum at ``start`` as the reference (within
     ``budget`` evaluations of :func:`.edge_fit.edge_optimum` and ``room`` of ``reach``,
     ``fitted`` the fit's criterion) mapped back to x = (θ, φ₂…) of ``start.model`` when that
-    is lower; the evaluations of both counted. ``record`` where :func:`reference_small` is False."""
+    is lower; the evaluations of both counted. ``record`` where :func:`reference_small` is False.
+    ``slot``: φ's entry held at the edge (a ``by=`` group's, lane byedge3: h3r, the reference
+    group '0' vanishing at group '1''s edge +1, was 0.19 in ℓ short unswapped)."""
     model = start.model
     part = model.variance
     if budget <= 0 or not isinstance(part, IdentPart) or not reference_small(record, model, layout):
@@ -102,11 +104,13 @@ def swapped_edge(
     m = layout.size
     moved = replace(start, theta=x0[:m], phi=x0[m:], model=other)
     dense = DenseResidual(layout, X, y, span, other)
-    found = edge_optimum(dense, moved, layout, sign, budget)
+    found = edge_optimum(dense, moved, layout, sign, budget, slot)
     found = reach(found, other, layout, X, y, edge_phi, start.reml, room, fitted)
     spent = record.evaluations + found.evaluations
     if not found.objective < record.objective:
         return replace(record, evaluations=spent)
-    z = np.asarray(found.theta, dtype=float)  # (θ, φ₂…): the correlation's φ₁ left out
-    back = _map(z, new, part, layout, nc - 1)
+    z = np.asarray(found.theta, dtype=float)  # (θ, φ₂…): the correlation's held φ left out
+    held = start.phi.copy()
+    held[slot] = sign * EDGE_PHI
+    back = _map(z, new, part, layout, int(_free(model, held, slot)[:nc].sum()))
     return replace(found, theta=back, evaluations=spent)

@@ -57,7 +57,19 @@ def edge_message(
         f"residuals are not defined there (NaN{' in its rows' if group else ''}), and inference "
         "on φ is not available. "
         f"{_TERM_BOUND if term_bound else ''}{_sentence(vanished)}"
-        f"Consider fitting {alternative} instead"
+        f"{_by_advice(sign, group) if group else f'Consider fitting {alternative} instead'}"
+    )
+
+
+def _by_advice(sign: float, group: str) -> str:
+    """The advice of a ``by=`` group's edge (rv26 LOW-2: "without the AR(1) residual" does not
+    fit by=, where the other groups' φ stay inside and are estimated as usual)."""
+    effect = "a per-subject random intercept" if sign > 0 else "a per-subject effect on (−1)^t"
+    return (
+        f"With by= each group has its own φ, and the groups whose φ is inside keep their AR(1) "
+        "correlation, estimated as usual: accept the boundary fit, or model the within-subject "
+        f"covariance of the groups at a bound ({group!r} here: {effect} on its rows) by such an "
+        "effect on their rows instead of their AR(1) correlation"
     )
 
 
