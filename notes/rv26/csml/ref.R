@@ -1,0 +1,15 @@
+suppressMessages({library(nlme); library(jsonlite)})
+rd <- function(f) { d <- read.csv(f, stringsAsFactors = FALSE); d$t <- factor(d$t); d }
+gl <- function(f) list(loglik = as.numeric(logLik(f)), rho = coef(f$modelStruct$corStruct, unconstrained = FALSE)[[1]])
+out <- list(); d <- rd("ev2.csv")
+out$slope_site_ML <- tryCatch(gl(lme(y ~ x + arm + t, d, random = ~ 1 + tn | site, correlation = corCompSymm(form = ~ 1 | site / g), method = "ML")), error = function(e) conditionMessage(e))
+d6 <- rd("ev6.csv")
+out$ev6_big_ML <- gl(gls(y ~ x + arm + t + site + x:arm, d6, correlation = corCompSymm(form = ~ 1 | g), method = "ML"))
+out$ev6_big_REML <- gl(gls(y ~ x + arm + t + site + x:arm, d6, correlation = corCompSymm(form = ~ 1 | g), method = "REML"))
+# profile of the ML log-likelihood towards the limit rho -> -1/4 (M = 5): t = (1 + 4 rho)/(1 - rho)
+prof <- sapply(10^-(1:15), function(tt) { r <- (tt - 1) / (tt + 4)
+  as.numeric(logLik(gls(y ~ x + arm + t + site + x:arm, d6, correlation = corCompSymm(r, form = ~ 1 | g, fixed = TRUE), method = "ML"))) })
+out$ev6_big_ML_profile <- prof
+d4 <- rd("ev4.csv")
+out$ev4_ML <- gl(gls(y ~ x + arm + t, d4, correlation = corCompSymm(form = ~ 1 | g), method = "ML"))
+cat(toJSON(out, digits = 15, auto_unbox = TRUE, pretty = TRUE), "\n")
