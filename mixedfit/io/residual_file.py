@@ -286,7 +286,7 @@ def restore_residual(
     elif x.size and limit is None and not held.any() and NOT_CHECKED not in record.message:
         # as the fit (none where max_evals left the fit no room for it: its record says so)
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
-        factor.update(theta)  # the check moved the cached factor's θ
+        crit.hold(x, factor)  # the check moved the cached factor's θ (as the fit's path)
     boundary = limit or bound.model.at_bound(phi)
     if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
         boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
