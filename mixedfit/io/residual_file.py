@@ -48,6 +48,7 @@ from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.by_edge import edge_named
 from ..engine.residual.criterion import ResidualCriterion
+from ..engine.residual.cs_limit import cs_limit
 from ..engine.residual.cs_ridge import ridge_check
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -294,6 +295,7 @@ def restore_residual(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary,
         vanished=held if held.any() else None,
     )  # fmt: skip
+    engine = cs_limit(engine, terms, design.X, design.y - design.offset)  # recomputed, as a fit
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
     return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
 
