@@ -23,7 +23,8 @@ stored frame (the time, subject and nesting checks of a fit), the criterion at t
 φ̂) is recomputed (relative 1e-9), and β̂, σ̂, b̂ and the structure's parameters (relative 1e-8)
 must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (from
 :data:`~mixedfit.engine.convergence.MAX_NOBS` rows its bound probes only, as the fit): a stored
-fit whose point fails it loads with a :class:`~mixedfit.exceptions.ConvergenceWarning`. A file
+fit whose point fails it loads with a :class:`~mixedfit.exceptions.ConvergenceWarning`; an ML CS
+fit's limit point is recomputed (:mod:`.cs_limit`, its UnboundedLikelihoodWarning again). A file
 saved before mixedfit took nlme's reference level, which reproduces under the earlier binding, is
 fitted again from its data with a warning (:mod:`.old_reference`).
 """
