@@ -308,10 +308,13 @@ def load_fit(
         If ``path`` does not exist.
     """
     from .io.residual_file import ResidualParts
+    from .model.residual_checks import warn_unbounded
     from .residual_api import ResidualMixedModel
 
     loaded = load_fitted(path, context, trust=trust)
     if isinstance(loaded, ResidualParts):
         p = loaded
-        return ResidualMixedModel(p.design, p.engine, p.formula, p.structure, p.bound, p.frame)
+        fit = ResidualMixedModel(p.design, p.engine, p.formula, p.structure, p.bound, p.frame)
+        warn_unbounded(fit, stacklevel=2)  # recomputed from the file's data, as the fit warned
+        return fit
     return LinearMixedModel(*loaded)

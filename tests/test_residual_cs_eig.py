@@ -51,13 +51,42 @@ def test_gls_near_limit_is_r(b: str, reml: bool) -> None:
 
 
 @pytest.mark.parametrize("reml", [True, False])
-def test_gls_deepest_is_r_not_linalg_error(reml: bool) -> None:
+def test_gls_deepest_is_r_not_linalg_error(reml: bool, tmp_path: Path) -> None:
     """Regression: at b = 1e-10 (t = 4.3e-20) a bare LinAlgError escaped ``mf.gls``. Now ℓ is
     R's (searched past e⁻⁴⁰) to the data's own rounding: y ~ 1 stored to 1e-16 against a
-    between-subject residual of 1e-10, ~1e-6 of its sum of squares (measured 1.6e-5 low)."""
+    between-subject residual of 1e-10, ~1e-6 of its sum of squares (measured 1.6e-5 low).
+    Regression (lane load10, rv27): the ML fit saved but ``load_fit`` refused it ("Cholesky
+    factor failed"): the reload left the cross products' factor holding θ̂ unguarded where the
+    fit evaluates by QR; now it loads with the fit's ℓ (R's) and parameters."""
     fit = mf.gls("y ~ x", _data("1e-10"), residual=mf.CompoundSymmetry("g"), reml=reml)
     ref = R_EIG["cs_near0_1e-10"]["REML" if reml else "ML"]["optimum_loglik"]
     assert fit.loglik == pytest.approx(ref, abs=1e-4)
+    _assert_round_trip(fit, tmp_path)
+
+
+def _assert_round_trip(fit: mf.ResidualMixedModel, tmp_path: Path) -> None:
+    """``fit`` saved and loaded: the same ℓ, residual parameters and convergence verdict."""
+    fit.save(tmp_path / "fit.json")
+    back = mf.load_fit(tmp_path / "fit.json")
+    assert isinstance(back, mf.ResidualMixedModel)
+    assert back.loglik == fit.loglik
+    assert np.array_equal(back.residual.params, fit.residual.params)
+    assert back._engine.record.converged == fit._engine.record.converged
+    message = None if fit._engine.check is None else fit._engine.check.message
+    assert (None if back._engine.check is None else back._engine.check.message) == message
+
+
+def test_csh_deepest_round_trips(tmp_path: Path) -> None:
+    """Regression (lane load10, rv27): heterogeneous CS at b = 1e-10 (ML; REML and CS &
+    VarIdent alike) saved, but ``load_fit`` raised "corrupt mixedfit fit file: Cholesky factor
+    failed (info=3)". Now it loads with the fit's ℓ, parameters and convergence verdict; that
+    ℓ is at least R's CS maximum (CS is CSH with equal variances)."""
+    residual = mf.CompoundSymmetry("g", time="t", heterogeneous=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.ConvergenceWarning)  # a flat ratio ridge at t ~ 1e-20
+        fit = mf.gls("y ~ x", _data("1e-10"), residual=residual, reml=False)
+    assert fit.loglik >= R_EIG["cs_near0_1e-10"]["ML"]["optimum_loglik"] - 1e-4
+    _assert_round_trip(fit, tmp_path)
 
 
 def test_lmer_near_limit_is_r(near7: pd.DataFrame) -> None:

@@ -83,7 +83,7 @@ LIMIT_FITS: dict[str, Callable[[], object]] = {
 
 
 @pytest.mark.parametrize("name", list(LIMIT_FITS))
-def test_ml_limit_above_local_maximum_warns(name: str) -> None:
+def test_ml_limit_above_local_maximum_warns(name: str, tmp_path: Path) -> None:
     """Regression: extra_visit2 + site (2 subjects of 5 rows) and extra_visit1 (1 of 4) were
     reported as ML maxima silently, though R's ℓ at the limit point is higher (−178.05 >
     −182.07; −94.73 > −96.88); now the interior maximum (= nlme's) with an
@@ -96,6 +96,15 @@ def test_ml_limit_above_local_maximum_warns(name: str) -> None:
     assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-6)  # type: ignore[attr-defined]
     found = [w for w in caught if issubclass(w.category, mf.UnboundedLikelihoodWarning)]
     limit = fit._engine.cs_limit  # type: ignore[attr-defined]
+    # regression (lane load10, rv27): load_fit lost the warning; now recomputed on reload
+    fit.save(tmp_path / "fit.json")  # type: ignore[attr-defined]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        back = mf.load_fit(tmp_path / "fit.json")
+    again = [w for w in caught if issubclass(w.category, mf.UnboundedLikelihoodWarning)]
+    assert [str(w.message) for w in again] == [str(w.message) for w in found]
+    assert all(w.filename == __file__ for w in again)  # the caller's line
+    assert back._engine.cs_limit == limit  # type: ignore[union-attr]
     if ref["limit_loglik"] < ref["loglik"]:
         assert not found and limit is None
         return

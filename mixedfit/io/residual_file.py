@@ -23,7 +23,8 @@ stored frame (the time, subject and nesting checks of a fit), the criterion at t
 φ̂) is recomputed (relative 1e-9), and β̂, σ̂, b̂ and the structure's parameters (relative 1e-8)
 must match the stored ones. The derivative check at (θ̂, φ̂) is recomputed (from
 :data:`~mixedfit.engine.convergence.MAX_NOBS` rows its bound probes only, as the fit): a stored
-fit whose point fails it loads with a :class:`~mixedfit.exceptions.ConvergenceWarning`. A file
+fit whose point fails it loads with a :class:`~mixedfit.exceptions.ConvergenceWarning`; an ML CS
+fit's limit point is recomputed (:mod:`.cs_limit`, its UnboundedLikelihoodWarning again). A file
 saved before mixedfit took nlme's reference level, which reproduces under the earlier binding, is
 fitted again from its data with a warning (:mod:`.old_reference`).
 """
@@ -48,6 +49,7 @@ from ..engine.residual.attained import attained_value
 from ..engine.residual.bound_probe import checked_lower, probe_check
 from ..engine.residual.by_edge import edge_named
 from ..engine.residual.criterion import ResidualCriterion
+from ..engine.residual.cs_limit import cs_limit
 from ..engine.residual.cs_ridge import ridge_check
 from ..engine.residual.edge_fit import (
     edge_estimates,
@@ -286,7 +288,7 @@ def restore_residual(
     elif x.size and limit is None and not held.any() and NOT_CHECKED not in record.message:
         # as the fit (none where max_evals left the fit no room for it: its record says so)
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
-        factor.update(theta)  # the check moved the cached factor's θ
+        crit.hold(x, factor)  # the check moved the cached factor's θ (as the fit's path)
     boundary = limit or bound.model.at_bound(phi)
     if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
         boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
@@ -294,6 +296,7 @@ def restore_residual(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary,
         vanished=held if held.any() else None,
     )  # fmt: skip
+    engine = cs_limit(engine, terms, design.X, design.y - design.offset)  # recomputed, as a fit
     frame.index = pd.Index(design.rows)  # the fit's rows, by position in the original data
     return ResidualParts(design, engine, document["model"]["formula"], structure, bound, frame)
 

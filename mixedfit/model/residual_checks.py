@@ -54,6 +54,7 @@ __all__ = [
     "collapsed_terms",
     "generic_deficiency",
     "warn_fit",
+    "warn_unbounded",
 ]
 
 IDENT_CHI2 = 3.841458820694124
@@ -68,6 +69,17 @@ so one random point decides)."""
 MAX_WORK = 5_000_000
 """The generic check's largest work (entries of the blocks of the distinct subject patterns ×
 evaluations); above, it is skipped (no warning)."""
+
+
+def warn_unbounded(fit: Any, stacklevel: int) -> None:
+    """The :class:`~mixedfit.exceptions.UnboundedLikelihoodWarning` of an ML CS fit whose
+    likelihood has no maximum, a local one reported (:mod:`..engine.residual.cs_limit`), if
+    ``fit`` (a ResidualModelFit, made or loaded) carries one."""
+    engine = fit._engine
+    if engine.cs_limit is not None:
+        labels = [str(s) for s in fit._bound.subject_labels]
+        text = cs_limit_message(engine.cs_limit, engine.objective, labels)
+        warnings.warn(text, UnboundedLikelihoodWarning, stacklevel=stacklevel + 1)
 
 
 def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
@@ -89,10 +101,7 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
         )
     if engine.boundary is not None:
         warnings.warn(engine.boundary, BoundaryWarning, stacklevel=stacklevel)
-    if engine.cs_limit is not None:  # ML CS: no maximum, a local one reported (cs_limit.py)
-        labels = [str(s) for s in fit._bound.subject_labels]
-        text = cs_limit_message(engine.cs_limit, engine.objective, labels)
-        warnings.warn(text, UnboundedLikelihoodWarning, stacklevel=stacklevel)
+    warn_unbounded(fit, stacklevel)
     if (note := crossed_inexact(terms, model, engine.phi)) is not None:
         warnings.warn(note, ConvergenceWarning, stacklevel=stacklevel)
     if fit.singular:

@@ -303,6 +303,24 @@ class ResidualCriterion:
             factor.update(theta)
         return orthogonal.solution(theta, phi, reml, self.fixed_map)
 
+    def hold(self, x: np.ndarray, factor: BlockedFactor) -> None:
+        """Leave ``factor`` (the rows whitened at x's φ) holding x's θ, as :meth:`solution`
+        does: where the fit evaluates x otherwise (refined, dense or orthogonal: tiny ratios,
+        CS near its limit) the cross products may not factor, which that path needs not.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            The factor fails at a point the fit evaluates by it.
+        """
+        theta, phi = self.split(x)
+        paths = (self.refined_at, self.dense_at, self.orthogonal_at)
+        if all(path(phi) is None for path in paths):
+            factor.update(theta)
+            return
+        with contextlib.suppress(np.linalg.LinAlgError):
+            factor.update(theta)
+
     def rough(self, phi: np.ndarray) -> bool:
         """Whether the cross products' factors (:meth:`factor_at`, :meth:`fast_factor_at`) are
         too inaccurate at ``phi`` for consumers that difference them (profiles): a variance

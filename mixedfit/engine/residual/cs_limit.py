@@ -15,7 +15,8 @@ nlme's ``gls`` reports the interior local maximum in every case, and so does the
 :data:`ULPS` ulps of ρ above its limit (accurate there: the whitening comes from the eigenvalues
 computed from u, :meth:`.correlation.CSPart.eigenvalues`), the other parameters at the fit's.
 Higher there than at the fit: the fit carries a :class:`.result.CSLimit`, which the model stage
-reports (an :class:`~mixedfit.exceptions.UnboundedLikelihoodWarning`, :func:`cs_limit_message`).
+reports (an :class:`~mixedfit.exceptions.UnboundedLikelihoodWarning`, :func:`cs_limit_message`;
+``load_fit`` recomputes it from the saved data, :mod:`mixedfit.io.residual_file`).
 A fit that itself ended at that limit (no interior maximum) is refused, as :mod:`.exact_cs`
 refuses a non-trivial exact fit. Arrays only.
 """
