@@ -32,6 +32,7 @@ def test_public_api_is_small():
         "RankDeficiencyWarning",
         "SingularFitWarning",
         "UnusedLevelWarning",
+        "UnboundedLikelihoodWarning",  # session 17 (ML CS without a maximum)
         "__version__",
         "list_datasets",
         "load_dataset",
