@@ -156,7 +156,7 @@ def test_h3r_edge_with_another_group_mirrored_reaches_r_best() -> None:
         fit.record.evaluations, 100_000,
     )  # fmt: skip
     assert best is not None
-    held, record = best
+    _, record = best
     assert record.converged
     assert -record.objective / 2 >= R_H3W["best"] - 1e-7
     assert -record.objective / 2 == pytest.approx(R_H3W["best"], abs=1e-7)

@@ -49,7 +49,7 @@ FLIP_PHI = 0.2
 """|φ_t| from which another group's mirror is tried at a group's higher edge (:func:`_mirrored`)."""
 
 FLIP_EVALS = 3 * WATCH_EVALS
-"""Evaluations of a mirror's re-referenced edge optimization (:func:`_mirrored`; h3r's took 5,103)."""
+"""Evaluations of a mirror's re-referenced edge optimization (:func:`_mirrored`; h3r: 5,103)."""
 
 
 def by_edge_check(
