@@ -131,3 +131,33 @@ def test_by_edge_advice_fits_by() -> None:
     assert "without the AR(1) residual" not in text
     assert "groups whose φ is inside keep their AR(1) correlation" in text
     assert "Consider fitting (1 | subject)" in edge_message(1.0, 0.5)  # a plain AR(1): as it was
+
+
+def test_h3r_edge_with_another_group_mirrored_reaches_r_best() -> None:
+    """Lane mirror: h3r's edge φ_1 = +1 needs group b's φ in its other mode (R: −0.463, the
+    fit +0.468); the restarts mirror every group together and no stage flipped b alone (ℓ
+    20.415 unfinished, 0.077 short). The edge from the fit with φ_b mirrored reaches R's best.
+    Only b's mirror is replayed here (~3 s; the full edge check, ~12 s, reaches 20.4916728033 at
+    φ_b −0.4635, checked by script)."""
+    from mixedfit.engine.limit_gls import _spanning
+    from mixedfit.engine.residual.by_edge import _mirrored
+    from mixedfit.engine.residual.dense import DenseResidual
+    from mixedfit.engine.reterm import ThetaLayout
+
+    fit, terms, X, y = _state("h3r")
+    layout = ThetaLayout(tuple(terms))
+    span = _spanning(layout)
+    assert span is not None
+    dense = DenseResidual(layout, X, y, span, fit.model)
+    judged = max(fit.objective, dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml))
+    b = fit.model.correlation.labels.index("b")
+    best, total = _mirrored(
+        dense, fit, layout, X, y, span, 1.0, 1, np.array([1, b]), judged, None,
+        fit.record.evaluations, 100_000,
+    )  # fmt: skip
+    assert best is not None
+    _, record = best
+    assert record.converged
+    assert -record.objective / 2 >= R_H3W["best"] - 1e-7
+    assert -record.objective / 2 == pytest.approx(R_H3W["best"], abs=1e-7)
+    assert total - fit.record.evaluations <= 8_000
