@@ -89,3 +89,21 @@ def test_no_room_for_the_check_is_said(fits: Any, tmp_path: Path) -> None:
     back, warned = _reloaded(fit, tmp_path / "cap95.json")
     assert back._engine.check is None and not warned  # the fit's record: the same verdict
     assert back.optimizer.message == fit.optimizer.message and not back.converged
+
+
+def test_a_file_claiming_converged_is_checked_despite_the_message(fits: Any, tmp_path: Path):
+    """Regression (session 17's read-through): the reload skipped its derivative check wherever
+    the record's message said the check was not run, also when the (edited) file claimed the
+    record converged: an unverified fit loaded as converged. The check now runs for such a
+    record (skipped only with the fit's own verdict: unconverged)."""
+    fit, _ = fits[95]
+    path = tmp_path / "edited.json"
+    fit.save(path)
+    document = json.loads(path.read_text())
+    assert NOT_CHECKED in document["optimizer"]["message"]
+    document["optimizer"]["converged"] = True
+    path.write_text(json.dumps(document))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = mf.load_fit(path)
+    assert back._engine.check is not None  # the reload judged the point itself

@@ -60,7 +60,7 @@ from ..engine.residual.edge_fit import (
 )
 from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
-from ..engine.residual.polish import NOT_CHECKED, flat, opinion
+from ..engine.residual.polish import flat, not_checked, opinion
 from ..engine.residual.structure import ResidualModel
 from ..engine.threads import single_threaded
 from ..exceptions import (
@@ -285,8 +285,7 @@ def restore_residual(
         gone = vanished_clause(bound.model, phi)
         sign, group, others = edge_named(bound.model, phi)  # a by= group's, as the fit's
         limit = edge_message(sign, -stored / 2, None, bound_term, gone, group) + others
-    elif x.size and limit is None and not held.any() and NOT_CHECKED not in record.message:
-        # as the fit (none where max_evals left the fit no room for it: its record says so)
+    elif x.size and limit is None and not held.any() and not not_checked(record):
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         crit.hold(x, factor)  # the check moved the cached factor's θ (as the fit's path)
     boundary = limit or bound.model.at_bound(phi)

@@ -32,6 +32,7 @@ __all__ = [
     "certified",
     "derivative_check",
     "flat",
+    "not_checked",
     "opinion",
     "polish",
     "small_sds",
@@ -42,6 +43,13 @@ Minimize = Callable[[np.ndarray, int], OptimizerRecord]
 NOT_CHECKED = "the derivative check was not run"
 """The record's message where max_evals left no room for the check (:func:`derivative_check`;
 ``load_fit`` then runs none either)."""
+
+
+def not_checked(record: OptimizerRecord) -> bool:
+    """Whether ``record`` is a fit whose derivative check max_evals left no room for (unconverged,
+    its message saying so): a reload runs none either; a record claiming convergence (an edited
+    file) is checked whatever its message says."""
+    return not record.converged and NOT_CHECKED in record.message
 
 
 POLISH_STEP = 0.1
