@@ -125,7 +125,12 @@ class CentredRun:
         if centred is None:
             raise PythonPathError
         run, x = self.run, centred.theta
-        f0 = float(run.module._criterion(run.fns, x + 0.0, run.meta))  # (the Python check's)
+        at = x + 0.0  # the Python check's point (its zero step)
+        # f(θ̂') as the optimization found it: the same kernel at the same bits gives the same
+        # value (the run keeps it per θ̂' it ended at), else evaluated here
+        f0 = run.values.get(at.tobytes())
+        if f0 is None:
+            f0 = float(run.module._criterion(run.fns, at, run.meta))
         return run._check(x, f0)
 
     def optimum(self, theta: np.ndarray) -> CentredOptimum:

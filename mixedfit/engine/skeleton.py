@@ -197,8 +197,10 @@ class Skeleton:
             return factor, self.centring, None, KernelLease([(factor, pool[0])])
         # (the inner factor: allocated only if updated, which the compiled path never does;
         # the compiled centred fit's criterion is its kernel's, kept like the model's)
+        # ([X y]'s block: the model's, copied: the same X and y)
+        AKK = np.array(factor.A[factor.K, factor.K])
         inner = factor_of(
-            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, pool, True
+            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, pool, True, AKK
         )
         lease = KernelLease([(factor, pool[0]), (inner, pool[1])])
         return factor, self.centring, inner, lease
@@ -321,11 +323,13 @@ def factor_of(
     fixed_map: FixedCentring | None,
     kernels: list[_Kernels] | None = None,
     lazy: bool = False,
+    AKK: np.ndarray | None = None,
 ) -> BlockedFactor:
     """``BlockedFactor(terms, X, y, 0.0, fixed_map)`` (X, y centred, unweighted) from the kept
     cross products of ``terms``: only the response's rows (and X's, when X changed) computed.
     ``kernels`` (a list) receives the idle kernels kept with these cross products and X;
-    ``lazy``: L allocated when first read (:class:`.sibling.LazySibling`)."""
+    ``lazy``: L allocated when first read (:class:`.sibling.LazySibling`); ``AKK``: [X y]'[X y]
+    if computed already (from these X and y)."""
     ordered = _block_order(terms)
     K = len(ordered)
     found = None
@@ -340,10 +344,12 @@ def factor_of(
     if kernels is not None:
         kernels.append(found[1])
     A: dict[tuple[int, int], Block] = dict(products.blocks)
-    Xy = np.column_stack([X, y])
     for j, t in enumerate(ordered):
         A[K, j] = np.concatenate([x_rows[j], _fixed_rows(y[:, None], t)])
-    A[K, K] = Xy.T @ Xy
+    if AKK is None:
+        Xy = np.column_stack([X, y])
+        AKK = Xy.T @ Xy
+    A[K, K] = AKK
     n, nested = X.shape[0], products.nested
     built_as = settings()
     with products.lock:
