@@ -37,6 +37,7 @@ from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
 from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
 from .reparam import FixedCentring, _intercept_column, _two_pass_mean, centre_fixed
+from .response_rows import fill_response_row
 from .reterm import ReTerm
 from .shared_steps import SharedSteps
 from .sibling import MAX_PROTOTYPES, prototype, settings, sibling, takes_siblings
@@ -344,8 +345,11 @@ def factor_of(
     if kernels is not None:
         kernels.append(found[1])
     A: dict[tuple[int, int], Block] = dict(products.blocks)
-    for j, t in enumerate(ordered):
-        A[K, j] = np.concatenate([x_rows[j], _fixed_rows(y[:, None], t)])
+    for j, t in enumerate(ordered):  # X's rows kept, the response's computed
+        rows = np.empty((x_rows[j].shape[0] + 1, x_rows[j].shape[1]))
+        rows[:-1] = x_rows[j]
+        fill_response_row(y, t, rows[-1])
+        A[K, j] = rows
     if AKK is None:
         Xy = np.column_stack([X, y])
         AKK = Xy.T @ Xy
