@@ -72,9 +72,10 @@ _verdicts: dict[object, bool] = {}  # the encoded value (None: unset) → switch
 
 
 def _switched_off() -> bool:
-    if _ENVIRON is None or _KEY is None or _ENVIRON is not getattr(os.environ, "_data", None):
+    data: Any = getattr(os.environ, "_data", None)  # (os.environ itself replaced: not ours)
+    if data is None or _KEY is None or data is not _ENVIRON:
         return os.environ.get("MIXEDFIT_JIT", "auto").strip().lower() in _OFF
-    raw = _ENVIRON.get(_KEY)
+    raw = data.get(_KEY)
     found = _verdicts.get(raw)
     if found is None:
         found = os.environ.get("MIXEDFIT_JIT", "auto").strip().lower() in _OFF
