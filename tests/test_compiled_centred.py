@@ -150,7 +150,7 @@ def test_one_kernel_per_centred_fit(monkeypatch):
 
 
 def test_two_by_two_psd_cholesky_is_reterms_bit_for_bit():
-    from mixedfit.engine.centring import _psd_cholesky_2
+    from mixedfit.engine.centring_map import _psd_cholesky_2
     from mixedfit.engine.reterm import psd_cholesky
 
     rng = np.random.default_rng(7)

@@ -5,7 +5,7 @@ last column of :func:`.reparam._two_pass_mean` of ``[X y]``. The compiled
 :func:`.jit_mean.two_pass_mean` must give its very bits: compared here with numpy's two-pass
 means of ``[X y]`` on random responses (scales 1e-5 to 1e10, rounded values, -0.0, up to 20,000
 rows) and on whole fits against the same fits with every cache off (the numpy centring). Also
-the centring's 2×2 map of θ in Python floats (:func:`.centring._mapped_2`) against the numpy
+the centring's 2×2 map of θ in Python floats (:func:`.centring_map._mapped_2`) against the numpy
 steps it replaces. Nothing here is timed.
 """
 
@@ -136,9 +136,10 @@ def _centring(rng: np.random.Generator, correlated: bool) -> Any:
 
 def test_the_centrings_2x2_map_in_floats_is_numpys_bit_for_bit(monkeypatch):
     """:meth:`.Centring.to_original` and ``to_centred`` of a two-column term: the float steps
-    (:func:`.centring._mapped_2`) against the numpy steps they replace, on random centrings and θ
-    (zeros on the boundary included); with numpy set to raise on underflow the numpy steps run."""
-    from mixedfit.engine import centring as centring_module
+    (:func:`.centring_map._mapped_2`) against the numpy steps they replace, on random centrings
+    and θ (zeros on the boundary included); with numpy set to raise on underflow the numpy steps
+    run."""
+    from mixedfit.engine import centring_map as centring_module
 
     rng = np.random.default_rng(21)
     calls = [0]
@@ -168,7 +169,7 @@ def test_the_centrings_2x2_map_in_floats_is_numpys_bit_for_bit(monkeypatch):
     S = np.array([[4.0, 1.0], [1.0, 3.0]])
     with np.errstate(under="raise"):
         assert centring_module._mapped_2(S, None) is None
-    assert centring_module._mapped_2(S, np.array([0.0, 1.0])) is None
+    assert centring_module._mapped_2(S, (0.0, 1.0)) is None
     assert centring_module._mapped_2(np.array([[np.inf, 0.0], [0.0, 1.0]]), None) is None
 
 

@@ -35,8 +35,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .centring_map import TermPlan, map_theta, term_plans
 from .factor import BlockedFactor
-from .reterm import _PSD_RTOL, ReTerm, ThetaLayout, psd_cholesky
+from .reterm import ReTerm, ThetaLayout
 from .solution import Solution, conditional_variances, solve
 
 __all__ = ["CentredOptimum", "Centring", "centred_theta"]
@@ -147,104 +148,14 @@ class Centring:
         return any(M is not None and bool(np.any(np.diag(M) != 1.0)) for M in self.M)
 
     @functools.cached_property
-    def _parts(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, ...]:
-        """Per term (None where left alone) the pieces of M = D⁻¹ M̃ that :meth:`_map` uses:
-        the column scales' inverses d, M̃ and M̃⁻¹ (computed once per centring: a refit or a
-        reused design maps θ with the same centring many times)."""
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
-        for M in self.M:
-            if M is None:
-                parts.append(None)
-                continue
-            # M = D⁻¹ M̃: column scales (powers of two, exact) and a unit triangular centring
-            d = 1.0 / np.diag(M)
-            Mt = d[:, None] * M
-            parts.append((d, Mt, np.linalg.inv(Mt)))  # k×k unit triangular: exact enough
-        return tuple(parts)
+    def _plans(self) -> tuple[TermPlan | None, ...]:
+        """Per term (None where left alone) the pieces of M = D⁻¹ M̃ that :meth:`_map` uses
+        (:func:`.centring_map.term_plans`; computed once per centring: a refit or a reused
+        design maps θ with the same centring many times)."""
+        return term_plans(self.layout, self.M)
 
     def _map(self, theta: np.ndarray, inverse: bool) -> np.ndarray:
-        out = np.array(theta, dtype=float)
-        Ts = self.layout.templates(np.asarray(theta, dtype=float))
-        layout = self.layout
-        for term, off, T, part in zip(layout.terms, layout.offsets, Ts, self._parts, strict=True):
-            if part is None:
-                continue
-            d, Mt, Mt_inv = part
-            if inverse:  # θ → θ': T' T'ᵀ = M̃⁻¹ (D T)(D T)ᵀ M̃⁻ᵀ
-                A, T = Mt_inv, d[:, None] * T
-            else:  # θ' → θ: T = D⁻¹ chol(M̃ T' T'ᵀ M̃ᵀ)
-                A = Mt
-            S = A @ T @ T.T @ A.T
-            rows, cols = term.theta_index
-            if len(S) == 2:  # the steps below in floats (the same roundings)
-                entries = _mapped_2(S, None if inverse else d)
-                if entries is not None:
-                    pairs = zip(rows.tolist(), cols.tolist(), strict=True)
-                    out[off : off + len(rows)] = [entries[2 * r + c] for r, c in pairs]
-                    continue
-            S = (S + S.T) / 2
-            T_new = _psd_cholesky_2(S) if len(S) == 2 else psd_cholesky(S)
-            if T_new is None:  # pragma: no cover - S is PSD by construction
-                raise np.linalg.LinAlgError("covariance is not positive semi-definite")
-            if not inverse:
-                T_new = T_new / d[:, None]
-            out[off : off + len(rows)] = T_new[rows, cols]
-        return out
-
-
-def _mapped_2(S: np.ndarray, d: np.ndarray | None) -> list[float] | None:
-    """The entries (row by row) of :meth:`Centring._map`'s T for a 2×2 ``S`` before its
-    symmetrization: ``(S + Sᵀ) / 2``, :func:`_psd_cholesky_2` and the rows divided by ``d``
-    (unless None) in Python floats, bit for bit numpy's elementwise steps; None where numpy's
-    steps are to decide: S or a result not finite, a zero in ``d``, or numpy set to act on
-    underflow (``np.seterr``: Python floats underflow silently)."""
-    if np.geterr()["under"] != "ignore":
-        return None
-    s00, s01, s10, s11 = S.ravel().tolist()
-    a00, a10, a11 = (s00 + s00) / 2, (s10 + s01) / 2, (s11 + s11) / 2
-    if not (math.isfinite(a00) and math.isfinite(a10) and math.isfinite(a11)):
-        return None
-    found = _cholesky_2(a00, a10, a11)
-    if found is None:  # pragma: no cover - S is PSD by construction
-        raise np.linalg.LinAlgError("covariance is not positive semi-definite")
-    l00, l10, l11 = found
-    if d is None:
-        return [l00, 0.0, l10, l11]
-    d0, d1 = d.tolist()
-    if d0 == 0.0 or d1 == 0.0:
-        return None
-    out = [l00 / d0, 0.0 / d0, l10 / d1, l11 / d1]
-    return out if all(map(math.isfinite, out)) else None
-
-
-def _psd_cholesky_2(S: np.ndarray) -> np.ndarray | None:
-    """:func:`.reterm.psd_cholesky` of a 2×2 ``S`` in Python floats, bit for bit (its dot
-    products have at most one term there: the same roundings); S not finite: that function."""
-    s00, s10, s11 = float(S[0, 0]), float(S[1, 0]), float(S[1, 1])
-    if not (math.isfinite(s00) and math.isfinite(s10) and math.isfinite(s11)):
-        return psd_cholesky(S)
-    found = _cholesky_2(s00, s10, s11)
-    return None if found is None else np.array([[found[0], 0.0], [found[1], found[2]]])
-
-
-def _cholesky_2(s00: float, s10: float, s11: float) -> tuple[float, float, float] | None:
-    """:func:`_psd_cholesky_2` of finite entries: (l00, l10, l11), or None (not PSD)."""
-    tol = _PSD_RTOL * max(abs(s00), abs(s11), 0.0, 1e-300)
-    l00 = l10 = l11 = 0.0
-    if s00 < -tol:
-        return None
-    if s00 <= tol:  # a vanishing first pivot: the column below must vanish too
-        if abs(s10) > math.sqrt(tol) * math.sqrt(abs(s11) + tol):
-            return None
-    else:
-        l00 = math.sqrt(s00)
-        l10 = s10 / l00
-    d = s11 - l10 * l10
-    if d < -tol:
-        return None
-    if d > tol:
-        l11 = math.sqrt(d)
-    return l00, l10, l11
+        return map_theta(self.layout, self._plans, theta, inverse)
 
 
 def _centring_matrix(term: ReTerm) -> tuple[np.ndarray, float] | None:

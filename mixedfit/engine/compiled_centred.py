@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -91,30 +91,36 @@ class CentredRun:
         return self._optimize(mapped, budget)
 
     def _optimize(self, start: np.ndarray, budget: int) -> OptimizerRecord:
-        """.lmm._minimize_centred on the compiled run: the record in θ."""
-        record = self.run.minimize(start, budget)
+        """.lmm._minimize_centred on the compiled run: the record in θ (the run's record with
+        θ, the start and the criterion mapped, built once)."""
+        count, found, value, x0, message, began = self.run.minimized(start, budget)
+        seconds = time.perf_counter() - began  # (the optimization's, as the run's record)
         centring = self.centring
         try:
             with np.errstate(**self.errors):
-                theta = centring.to_original(record.theta)
-                theta_start = centring.to_original(record.theta_start)
+                theta = centring.to_original(found)
+                theta_start = centring.to_original(x0)
                 if centring.cancelling:
-                    objective, evaluations = record.objective, record.evaluations
+                    objective, evaluations = value, count
                 else:
                     objective = self.factor.objective(theta, self.reml)
-                    evaluations = record.evaluations + 1
+                    evaluations = count + 1
         except np.linalg.LinAlgError:
             raise PythonPathError from None  # (it optimizes the original columns)
         if not math.isfinite(objective):
             raise PythonPathError
-        self.run.used += evaluations - record.evaluations
-        self.criteria[theta.tobytes()] = CentredOptimum(centring, self.inner, record.theta)
-        return replace(
-            record,
+        self.run.used += evaluations - count
+        self.criteria[theta.tobytes()] = CentredOptimum(centring, self.inner, found)
+        return OptimizerRecord(
+            method="NLopt LN_BOBYQA",
+            evaluations=evaluations,
+            objective=objective,
             theta=theta,
             theta_start=theta_start,
-            objective=objective,
-            evaluations=evaluations,
+            gradient=None,
+            converged=True,
+            message=message,
+            seconds=seconds,
         )
 
     def check_at(self, theta: np.ndarray) -> ConvergenceCheck | None:
@@ -125,7 +131,12 @@ class CentredRun:
         if centred is None:
             raise PythonPathError
         run, x = self.run, centred.theta
-        f0 = float(run.module._criterion(run.fns, x + 0.0, run.meta))  # (the Python check's)
+        at = x + 0.0  # the Python check's point (its zero step)
+        # f(θ̂') as the optimization found it: the same kernel at the same bits gives the same
+        # value (the run keeps it per θ̂' it ended at), else evaluated here
+        f0 = run.values.get(at.tobytes())
+        if f0 is None:
+            f0 = float(run.module._criterion(run.fns, at, run.meta))
         return run._check(x, f0)
 
     def optimum(self, theta: np.ndarray) -> CentredOptimum:

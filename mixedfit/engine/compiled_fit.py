@@ -180,6 +180,24 @@ class _Run:
 
     def minimize(self, start: np.ndarray, budget: int) -> OptimizerRecord:
         """:func:`.optimize.minimize_theta` with the native BOBYQA, unbounded above."""
+        count, theta, fmin, x0, message, began = self.minimized(start, budget)
+        return OptimizerRecord(
+            method="NLopt LN_BOBYQA",
+            evaluations=count,
+            objective=fmin,
+            theta=theta,
+            theta_start=x0,
+            gradient=None,
+            converged=True,
+            message=message,
+            seconds=time.perf_counter() - began,
+        )
+
+    def minimized(
+        self, start: np.ndarray, budget: int
+    ) -> tuple[int, np.ndarray, float, np.ndarray, str, float]:
+        """:meth:`minimize`'s record as (evaluations, θ̂, f(θ̂), the start, the message, the
+        ``perf_counter`` at the start)."""
         began = time.perf_counter()
         module, fns, meta, state, lower = self.module, self.fns, self.meta, self.state, self.lower
         x0 = np.maximum(np.asarray(start, dtype=float), lower)
@@ -211,17 +229,7 @@ class _Run:
         self.used += count
         if fmin < _PENALTY:
             self.values[theta.tobytes()] = fmin
-        return OptimizerRecord(
-            method="NLopt LN_BOBYQA",
-            evaluations=count,
-            objective=fmin,
-            theta=theta,
-            theta_start=x0,
-            gradient=None,
-            converged=True,
-            message=message,
-            seconds=time.perf_counter() - began,
-        )
+        return count, theta, fmin, x0, message, began
 
     def check(self, factor: BlockedFactor, record: OptimizerRecord) -> ConvergenceCheck | None:
         """.lmm's ``check_at`` at the record's θ̂."""

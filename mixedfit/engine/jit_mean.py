@@ -8,6 +8,13 @@ plain left-to-right sum of its values (no pairwise summation: that is only along
 contiguous axis), and the mean is that sum divided by n. :func:`two_pass_mean` adds y's values
 in that order and divides alike: the same bits (``tests/test_response_mean.py`` compares them
 on random responses of up to 20,000 rows and on whole fits).
+
+:func:`response_row` is the response's row of a reused design's ``A[K, j]``
+(:func:`.skeleton.factor_of`), ``Z_j'y`` per level, which :func:`.crossprod._fixed_rows`
+computes with one ``np.bincount`` per column of the term: the products ``y_i Z_ib`` (one
+rounding each), then added into their level's sum one row after the other from 0.0.
+:func:`response_row` takes the same products and adds them in that order: the same bits
+(``tests/test_response_rows.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["two_pass_mean"]
+__all__ = ["response_row", "two_pass_mean"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -30,3 +37,24 @@ def two_pass_mean(y: np.ndarray) -> float:
     for i in range(1, n):
         rest += y[i] - m
     return m + rest / n
+
+
+@njit(cache=True, error_model="numpy")
+def response_row(
+    refs: np.ndarray, Z: np.ndarray, y: np.ndarray, nlev: int, out: np.ndarray
+) -> bool:
+    """``out[l k + b]`` = Σ over the rows i of level l (in row order, from 0.0) of y_i Z_ib, for
+    the level codes ``refs`` (n,) and the term's columns ``Z`` (n, k); False (``out`` then
+    partly written) if a code lies outside [0, nlev) or the shapes disagree."""
+    n, k = Z.shape
+    if refs.shape[0] != n or y.shape[0] != n or out.shape[0] != nlev * k:
+        return False
+    for i in range(n):
+        if refs[i] < 0 or refs[i] >= nlev:
+            return False
+    for j in range(nlev * k):
+        out[j] = 0.0
+    for b in range(k):
+        for i in range(n):
+            out[refs[i] * k + b] += y[i] * Z[i, b]
+    return True

@@ -65,7 +65,13 @@ Check = Callable[[np.ndarray], ConvergenceCheck | None]
 def on_boundary(theta: np.ndarray, layout: ThetaLayout) -> bool:
     """True if a diagonal θ entry is below lme4's singularity tolerance: a variance is 0 or a
     correlation is ±1."""
-    return bool(np.any(theta[layout.diagonal_mask()] < _BOUNDARY))
+    if layout.structured or theta.ndim != 1:
+        return bool(np.any(theta[layout.diagonal_mask()] < _BOUNDARY))
+    # in floats (a few entries; NaN is not below, as in numpy): the diagonal entries' places
+    # computed once per layout
+    where = layout._unstructured("diagonal_places", lambda: np.flatnonzero(layout.diagonal_mask()))
+    values = theta.tolist()
+    return any(values[i] < _BOUNDARY for i in where.tolist())
 
 
 def suspect(theta: np.ndarray, layout: ThetaLayout, check: ConvergenceCheck | None) -> bool:

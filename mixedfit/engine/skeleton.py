@@ -37,6 +37,7 @@ from .crossprod import _between_terms, _fixed_rows, densify, diag_block
 from .factor import BlockedFactor
 from .jit import CompiledCriterion, EvaluationKernel, covered, enabled
 from .reparam import FixedCentring, _intercept_column, _two_pass_mean, centre_fixed
+from .response_rows import fill_response_row
 from .reterm import ReTerm
 from .shared_steps import SharedSteps
 from .sibling import MAX_PROTOTYPES, prototype, settings, sibling, takes_siblings
@@ -197,8 +198,10 @@ class Skeleton:
             return factor, self.centring, None, KernelLease([(factor, pool[0])])
         # (the inner factor: allocated only if updated, which the compiled path never does;
         # the compiled centred fit's criterion is its kernel's, kept like the model's)
+        # ([X y]'s block: the model's, copied: the same X and y)
+        AKK = np.array(factor.A[factor.K, factor.K])
         inner = factor_of(
-            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, pool, True
+            self.products("inner", self.inner), self.inner, Xc, yc, fixed_map, pool, True, AKK
         )
         lease = KernelLease([(factor, pool[0]), (inner, pool[1])])
         return factor, self.centring, inner, lease
@@ -321,11 +324,13 @@ def factor_of(
     fixed_map: FixedCentring | None,
     kernels: list[_Kernels] | None = None,
     lazy: bool = False,
+    AKK: np.ndarray | None = None,
 ) -> BlockedFactor:
     """``BlockedFactor(terms, X, y, 0.0, fixed_map)`` (X, y centred, unweighted) from the kept
     cross products of ``terms``: only the response's rows (and X's, when X changed) computed.
     ``kernels`` (a list) receives the idle kernels kept with these cross products and X;
-    ``lazy``: L allocated when first read (:class:`.sibling.LazySibling`)."""
+    ``lazy``: L allocated when first read (:class:`.sibling.LazySibling`); ``AKK``: [X y]'[X y]
+    if computed already (from these X and y)."""
     ordered = _block_order(terms)
     K = len(ordered)
     found = None
@@ -340,10 +345,15 @@ def factor_of(
     if kernels is not None:
         kernels.append(found[1])
     A: dict[tuple[int, int], Block] = dict(products.blocks)
-    Xy = np.column_stack([X, y])
-    for j, t in enumerate(ordered):
-        A[K, j] = np.concatenate([x_rows[j], _fixed_rows(y[:, None], t)])
-    A[K, K] = Xy.T @ Xy
+    for j, t in enumerate(ordered):  # X's rows kept, the response's computed
+        rows = np.empty((x_rows[j].shape[0] + 1, x_rows[j].shape[1]))
+        rows[:-1] = x_rows[j]
+        fill_response_row(y, t, rows[-1])
+        A[K, j] = rows
+    if AKK is None:
+        Xy = np.column_stack([X, y])
+        AKK = Xy.T @ Xy
+    A[K, K] = AKK
     n, nested = X.shape[0], products.nested
     built_as = settings()
     with products.lock:
