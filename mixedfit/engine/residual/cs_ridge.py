@@ -31,8 +31,11 @@ import numpy as np
 
 from ..convergence import ConvergenceCheck, check_convergence
 from ..optimize import OptimizerRecord, minimize_theta
+from .by import ByCorrelation
 from .correlation import CSPart
 from .criterion import ResidualCriterion
+from .structure import ResidualModel
+from .variance import IdentPart, ProductVariance
 
 __all__ = ["RIDGE_ROUNDS", "RIDGE_STEP", "RIDGE_T", "ridge_check", "ridge_polish", "ridge_scale"]
 
@@ -53,19 +56,39 @@ Fun = Callable[[np.ndarray], float]
 
 def ridge_scale(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
     """Scales S of x = (θ, φ) (√t on the variance function's entries, 1 elsewhere) when the
-    correlation is plain CS at t < :data:`RIDGE_T` beside a variance function; else None."""
+    correlation is CS (plain, or one per ``by=`` group: t the smallest group's, the groups' own
+    variances not scaled) at t < :data:`RIDGE_T` beside a variance function; else None."""
     model = crit.model
-    if not isinstance(model.correlation, CSPart) or model.variance is None:
-        return None
-    if not model.variance.size:
+    moving = _moving(model)
+    if moving is None or not moving.any():
         return None
     phi = np.asarray(x, dtype=float)[crit.n_theta :]
     t = model.stiffness(phi)
     if not (0.0 < t < RIDGE_T):
         return None
     scale = np.ones(len(x))
-    scale[crit.n_theta + model.correlation.size :] = math.sqrt(t)
+    scale[len(x) - moving.size :][moving] = math.sqrt(t)
     return scale
+
+
+def _moving(model: ResidualModel) -> np.ndarray | None:
+    """Which of the variance function's entries move the multipliers within a subject (every
+    one but a ``by=`` structure's group variances, constant within subjects), shape (size,);
+    None unless the correlation is CS (plain or per ``by=`` group) beside a variance function."""
+    corr, variance = model.correlation, model.variance
+    plain = isinstance(corr, CSPart)
+    by = isinstance(corr, ByCorrelation) and all(isinstance(p, CSPart) for p in corr.parts)
+    if not (plain or by) or variance is None:
+        return None
+    moving = np.ones(variance.size, dtype=bool)
+    if by:
+        parts = variance.parts if isinstance(variance, ProductVariance) else [variance]
+        at = 0
+        for part in parts:
+            if isinstance(part, IdentPart) and part.origin == "by":
+                moving[at : at + part.size] = False
+            at += part.size
+    return moving
 
 
 def ridge_polish(
