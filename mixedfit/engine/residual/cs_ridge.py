@@ -11,8 +11,14 @@ trust region's scale, and lme4's derivative check (absolute steps 1e-4) sees a g
 260.18 and the plain CS fit's 259.94 (a nested model's maximum: a lower bound).
 
 :func:`ridge_scale` gives the scales S of x = (θ, φ): √t for the variance function's
-entries, 1 elsewhere, while t < :data:`RIDGE_T` and the correlation is plain CS (one part, not
-``by=``: a group's variance ratio is constant within subjects, and a √t step in it is noise).
+entries that move the multipliers within subjects (:func:`moving_entries`), 1 elsewhere, while
+t < :data:`RIDGE_T` and the correlation is CS, plain or one per ``by=`` group (t the smallest
+group's; lane csby, rv27 MEDIUM-1). A ``by=`` group's variance ratio is constant within
+subjects: its curvature is not ~1/t and a √t step in it is noise, so it is not scaled. CS(by=h)
+& VarIdent(t) at cs_near0_1e-07 stalled at ℓ 188.71 (R 261.98, its sub-model CS(by=h) 261.87);
+polished on z it reaches R's optimum (3e-8) in ~450 evaluations. CSH(by=) (a variance per
+(group, time) cell: a group's level is a combination of cells, constant within subjects) gets no
+scaling.
 :func:`ridge_polish` runs BOBYQA (:data:`RIDGE_ROUNDS`, as the polish) on z = x / S (from the
 stall to R's optimum, 3e-8, in 135 evaluations), and :func:`ridge_check` lme4's derivative
 check on z (the scaled gradient H⁻¹g is then the Newton step in z; the record's gradient is
@@ -35,9 +41,16 @@ from .by import ByCorrelation
 from .correlation import CSPart
 from .criterion import ResidualCriterion
 from .structure import ResidualModel
-from .variance import IdentPart, ProductVariance
 
-__all__ = ["RIDGE_ROUNDS", "RIDGE_STEP", "RIDGE_T", "ridge_check", "ridge_polish", "ridge_scale"]
+__all__ = [
+    "RIDGE_ROUNDS",
+    "RIDGE_STEP",
+    "RIDGE_T",
+    "moving_entries",
+    "ridge_check",
+    "ridge_polish",
+    "ridge_scale",
+]
 
 RIDGE_T = 1e-4
 """CS's t below which the variance function's entries are scaled by √t (the QR criterion's
@@ -55,39 +68,46 @@ Fun = Callable[[np.ndarray], float]
 
 
 def ridge_scale(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
-    """Scales S of x = (θ, φ) (√t on the variance function's entries, 1 elsewhere) when the
-    correlation is CS (plain, or one per ``by=`` group: t the smallest group's, the groups' own
-    variances not scaled) at t < :data:`RIDGE_T` beside a variance function; else None."""
-    model = crit.model
-    moving = _moving(model)
-    if moving is None or not moving.any():
+    """Scales S of x = (θ, φ) when the correlation is CS (plain, or one per ``by=`` group: t the
+    smallest group's) at t < :data:`RIDGE_T` beside a variance function: √t on the variance
+    function's entries that move the multipliers within subjects (:func:`moving_entries`), 1
+    elsewhere; else (or with no such entry) None."""
+    model, variance = crit.model, crit.model.variance
+    corr = model.correlation
+    plain = isinstance(corr, CSPart)
+    by = isinstance(corr, ByCorrelation) and all(isinstance(p, CSPart) for p in corr.parts)
+    if not (plain or by) or variance is None or not variance.size:
         return None
     phi = np.asarray(x, dtype=float)[crit.n_theta :]
     t = model.stiffness(phi)
     if not (0.0 < t < RIDGE_T):
+        return None
+    moving = moving_entries(model, phi)
+    if moving is None or not moving.any():
         return None
     scale = np.ones(len(x))
     scale[len(x) - moving.size :][moving] = math.sqrt(t)
     return scale
 
 
-def _moving(model: ResidualModel) -> np.ndarray | None:
-    """Which of the variance function's entries move the multipliers within a subject (every
-    one but a ``by=`` structure's group variances, constant within subjects), shape (size,);
-    None unless the correlation is CS (plain or per ``by=`` group) beside a variance function."""
-    corr, variance = model.correlation, model.variance
-    plain = isinstance(corr, CSPart)
-    by = isinstance(corr, ByCorrelation) and all(isinstance(p, CSPart) for p in corr.parts)
-    if not (plain or by) or variance is None:
+def moving_entries(model: ResidualModel, phi: np.ndarray) -> np.ndarray | None:
+    """Which of the variance function's entries move the multipliers within a subject, shape
+    (size,): not a ``by=`` structure's group variance nor a ratio of a stratum constant within
+    subjects (their curvature is not ~1/t, and a √t step in them is noise). None when a
+    combination of the moving ones is constant within subjects (CSH(by=)'s cells: a group's
+    level; no diagonal scaling separates it). log s is linear in every variance function's φ."""
+    variance = model.variance
+    assert variance is not None
+    pv = np.asarray(phi, dtype=float)[model.size - variance.size :]
+    base = np.log(variance.multipliers(pv))
+    steps = np.eye(variance.size)
+    J = np.column_stack([np.log(variance.multipliers(pv + e)) - base for e in steps])
+    counts = np.bincount(model.subject).astype(float)
+    means = np.column_stack([np.bincount(model.subject, weights=c) for c in J.T]) / counts[:, None]
+    W = J - means[model.subject]  # each subject's rows demeaned
+    moving = np.abs(W).max(axis=0) > 1e-12 * max(1.0, float(np.abs(J).max()))
+    if moving.any() and np.linalg.matrix_rank(W[:, moving]) < moving.sum():
         return None
-    moving = np.ones(variance.size, dtype=bool)
-    if by:
-        parts = variance.parts if isinstance(variance, ProductVariance) else [variance]
-        at = 0
-        for part in parts:
-            if isinstance(part, IdentPart) and part.origin == "by":
-                moving[at : at + part.size] = False
-            at += part.size
     return moving
 
 

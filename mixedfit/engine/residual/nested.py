@@ -6,16 +6,19 @@ A correlation with a variance function (CSH, ARH1, TOEPH as CS, AR1, Toeplitz wi
 multiplier 1) is one of its points. So the nested model's maximum is a lower bound of the larger
 model's: a fit ending below it certainly stopped short. CSH near CS's limit did (cs_near0_1e-07:
 ℓ 208.80 with a ConvergenceWarning, plain CS 259.94, R's CSH optimum 260.18; the ratios matter on
-the scale √t there, fixed by :mod:`.cs_ridge`).
+the scale √t there, fixed by :mod:`.cs_ridge`). Beside another variance function a ``by=``
+structure's own group variances stay in the nested model (lane csby, rv27 MEDIUM-1): CS(by=h) &
+VarIdent(t) at cs_near0_1e-07 was bounded by common-variance CS(by=h) (ℓ 260.08) instead of its
+real sub-model CS(by=h) (261.87), and the refit, its group ratio back at 1, stopped at 261.00.
 
 :func:`nested_bound` fits the nested model (the same terms, the correlation without the variance
-function) when the fit's derivative check failed (not a fit cut by ``max_evals``), and when that is
-higher by more than :data:`..restart.RESTART_GAIN` fits the model again from the nested optimum
-(θ̂, its φ̂ and the variance function's start); the lower of the two is kept (a start is its
-run's first best point, so the kept fit is at least the nested one). A converged fit (every
-ordinary one) pays nothing; an unconverged one a nested fit (one parameter group fewer) and at
-most one more fit. Every evaluation is counted and the shared ``max_evals`` caps them. Arrays
-only.
+function) when the fit's derivative check failed (not a fit cut by ``max_evals``), and when that
+is higher by more than :data:`..restart.RESTART_GAIN` fits the model again from the nested
+optimum (θ̂, its φ̂ and the dropped variance parts' start: :func:`lifted`); the lower of the two
+is kept (a start is its run's first best point, so the kept fit is at least the nested one). A
+converged fit (every ordinary one) pays nothing; an unconverged one a nested fit (one parameter
+group fewer) and at most one more fit. Every evaluation is counted and the shared ``max_evals``
+caps them. Arrays only.
 """
 
 from __future__ import annotations
