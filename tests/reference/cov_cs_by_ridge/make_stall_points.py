@@ -1,10 +1,12 @@
-"""Lane csby (issue 12): the fit state handed to the √t ridge polish (engine/residual/cs_ridge.py) by the
-first fit of CS(by = h) & VarIdent(t) near CS's limit (h = "A" for even subject numbers, "B" for odd
-ones; ../cov_cs_exact/cs_near0_<b>.csv, y shifted by 0 or 1e3): x = (φ), its criterion and evaluations.
-The crawl before the polish is main's (0579bd0) unchanged (main's polish skipped by= CS). A whole fit is
-~15,000–21,000 evaluations (3–5 s CPU); tests/test_residual_cs_by_ridge.py replays the polish and the
-derivative check from these states. Run (in the worktree root): PYTHONPATH=. python
-tests/reference/cov_cs_by_ridge/make_stall_points.py
+"""Lane csby (issue 12): the fit state handed to the √t ridge polish (engine/residual/cs_ridge.py)
+by the first fit of CS(by = h) & VarIdent(t) near CS's limit (h = "A" for even subject numbers,
+"B" for odd ones; ../cov_cs_exact/cs_near0_<b>.csv, y shifted by 0 or 1e3): x = (φ), its
+criterion and evaluations. The crawl before the polish is main's (0579bd0) unchanged (main's
+polish skipped by= CS). A whole fit is ~15,000–21,000 evaluations (3–5 s CPU);
+tests/test_residual_cs_by_ridge.py replays the polish and the derivative check from these
+states.
+Run (in the worktree root):
+PYTHONPATH=. python tests/reference/cov_cs_by_ridge/make_stall_points.py
 """
 
 import json
@@ -25,9 +27,9 @@ for b, reml, shift in CASES:
     d["h"] = np.where(d["g"].str[1:].astype(int) % 2 == 0, "A", "B")
     model = (mf.CompoundSymmetry("g", by="h") & mf.VarIdent("t")).bind(d).model
     X, y = np.column_stack([np.ones(len(d)), d["x"].to_numpy()]), d["y"].to_numpy() + shift
-    seen = []
+    seen: list = []
 
-    def spy(crit, fun, best, lower, upper, max_evals):  # type: ignore[no-untyped-def]
+    def spy(crit, fun, best, lower, upper, max_evals, seen=seen):  # type: ignore[no-untyped-def]
         seen.append(best)
         return polish(crit, fun, best, lower, upper, max_evals)
 
@@ -35,8 +37,11 @@ for b, reml, shift in CASES:
     fit = fit_module.fit_residual([], X, y, model, reml)
     first = seen[0]  # the first fit's (a nested refit would add more)
     out[f"{b}_{'REML' if reml else 'ML'}_{shift:g}"] = {
-        "x": first.theta.tolist(), "objective": first.objective, "evaluations": first.evaluations,
-        "fit_loglik": -fit.objective / 2, "fit_evaluations": fit.record.evaluations,
+        "x": first.theta.tolist(),
+        "objective": first.objective,
+        "evaluations": first.evaluations,
+        "fit_loglik": -fit.objective / 2,
+        "fit_evaluations": fit.record.evaluations,
     }
     print(b, reml, shift, -first.objective / 2, first.evaluations, -fit.objective / 2)
 (HERE / "stall_points.json").write_text(json.dumps(out, indent=1) + "\n")
