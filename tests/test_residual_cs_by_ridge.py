@@ -40,14 +40,21 @@ from mixedfit.engine.residual.variance import IdentPart
 HERE = Path(__file__).parent / "reference"
 R = json.loads((HERE / "cov_cs_by_ridge" / "cs_by_ridge.json").read_text())
 POINTS = json.loads((HERE / "cov_cs_by_ridge" / "stall_points.json").read_text())
+CSH_R = json.loads((HERE / "cov_cs_by_ridge" / "csh_by_ridge.json").read_text())
+CSH_POINT = json.loads((HERE / "cov_cs_by_ridge" / "csh_stall_points.json").read_text())
 SHIFT_TOL = 2e-6
 """ℓ at y + 1e3 against R's at y: the data's own rounding (y's ulp 1e-13 beside a between-subject
 sd 1e-7) moves even the sub-model CS(by=h)'s maximum by 6e-7 (mixedfit, both fits converged)."""
 
 
-def _data(b: str, shift: float = 0.0) -> tuple[ResidualModel, np.ndarray, np.ndarray]:
+def _frame(b: str) -> pd.DataFrame:
     d = pd.read_csv(HERE / "cov_cs_exact" / f"cs_near0_{b}.csv")
     d["h"] = np.where(d["g"].str[1:].astype(int) % 2 == 0, "A", "B")
+    return d
+
+
+def _data(b: str, shift: float = 0.0) -> tuple[ResidualModel, np.ndarray, np.ndarray]:
+    d = _frame(b)
     model = (mf.CompoundSymmetry("g", by="h") & mf.VarIdent("t")).bind(d).model
     X = np.column_stack([np.ones(len(d)), d["x"].to_numpy()])
     return model, X, d["y"].to_numpy() + shift
@@ -102,7 +109,16 @@ def test_ridge_scale_not_on_subject_level_variances() -> None:
     assert scale is not None and scale[:2].tolist() == [1.0, 1.0] and (scale[2:] < 1e-6).all()
     csh = mf.CompoundSymmetry("g", time="t", heterogeneous=True, by="h").bind(d).model
     x = np.concatenate([[-32.0, -31.5], np.zeros(csh.size - 2)])
-    assert ridge_scale(SimpleNamespace(model=csh, n_theta=0), x) is None  # type: ignore[arg-type]
+    crit = SimpleNamespace(model=csh, n_theta=0)
+    assert ridge_scale(crit, x) is None  # type: ignore[arg-type]
+    from mixedfit.engine.residual.cs_ridge import ridge_basis  # new (main: the file still runs)
+
+    T = ridge_basis(crit, x)  # type: ignore[arg-type]
+    assert T is not None and np.array_equal(T[:2], np.eye(len(x))[:2])
+    level = csh.variance.multipliers(x[2:] + T[2:, 2]) / csh.variance.multipliers(x[2:])  # type: ignore[union-attr]
+    per_subject = pd.Series(level).groupby(d["g"].to_numpy()).agg(np.ptp)
+    assert per_subject.max() < 1e-12 and np.ptp(level) > 0.1  # group B's level: unscaled
+    assert np.abs(T[2:, 3:]).max() == pytest.approx(np.sqrt(csh.stiffness(x)), rel=1e-12)
 
 
 @pytest.mark.parametrize("case", sorted(POINTS))
@@ -153,3 +169,29 @@ def test_failed_fit_refit_from_the_by_submodel(near: tuple) -> None:  # type: ig
     assert refit.record.start == "nested model's optimum"
     assert -refit.objective / 2 == pytest.approx(R["by_1e-07"]["REML"]["loglik"], abs=1e-6)
     assert refit.check is not None and refit.check.message is None
+
+
+def test_csh_by_polish_from_the_stall_reaches_r() -> None:
+    """Regression: CSH(by=h) (a variance per (group, time) cell) at b = 1e-7 (REML) ended at ℓ
+    262.7043 with a ConvergenceWarning, 2.14 below R's 264.8419: no diagonal scale separates a
+    group's level (constant within subjects) from its time ratios. In the basis of
+    :func:`ridge_basis` the polish from the first fit's stall (ℓ 179.0) reaches R's optimum and
+    the check passes (main: the stall unpolished)."""
+    model = mf.CompoundSymmetry("g", time="t", heterogeneous=True, by="h").bind(_frame("1e-07"))
+    _, X, y = _data("1e-07")
+    point = CSH_POINT["1e-07_REML_0"]
+    x = np.asarray(point["x"])
+    crit = ResidualCriterion([], X, y, model.model)
+    assert crit.objective(x, True) == pytest.approx(point["objective"], abs=1e-7)
+    start = OptimizerRecord(
+        "bobyqa", point["evaluations"], point["objective"], x, x, None, True, "", 0.0
+    )
+
+    def fun(z: np.ndarray) -> float:
+        return crit.objective(z, True)
+
+    best = ridge_polish(crit, fun, start, crit.lower(), None, 100_000)
+    best, check = derivative_check(crit, best, True, model.model.n)
+    ref = CSH_R["csh_by_1e-07"]["REML"]
+    assert -best.objective / 2 == pytest.approx(ref["loglik"], abs=1e-6)
+    assert check is not None and check.message is None

@@ -96,19 +96,57 @@ def moving_entries(model: ResidualModel, phi: np.ndarray) -> np.ndarray | None:
     subjects (their curvature is not ~1/t, and a √t step in them is noise). None when a
     combination of the moving ones is constant within subjects (CSH(by=)'s cells: a group's
     level; no diagonal scaling separates it). log s is linear in every variance function's φ."""
+    W, J = _within(model, phi), _log_jacobian(model, phi)
+    moving = np.abs(W).max(axis=0) > 1e-12 * max(1.0, float(np.abs(J).max()))
+    if moving.any() and np.linalg.matrix_rank(W[:, moving]) < moving.sum():
+        return None
+    return moving
+
+
+def ridge_basis(crit: ResidualCriterion, x: np.ndarray) -> np.ndarray | None:
+    """Where no diagonal scale applies because a combination of the variance function's
+    entries is constant within subjects (CSH(by=)'s cells: a group's level), a basis T of x =
+    T z: the identity on θ and the correlation, on the variance function the directions constant
+    within subjects (unscaled, orthonormal) completed by √t e_k; else None (lane csby)."""
+    model, variance = crit.model, crit.model.variance
+    corr = model.correlation
+    if not (isinstance(corr, ByCorrelation) and all(isinstance(p, CSPart) for p in corr.parts)):
+        return None
+    if variance is None or not variance.size or np.isfinite(variance.lower()).any():
+        return None
+    phi = np.asarray(x, dtype=float)[crit.n_theta :]
+    t = model.stiffness(phi)
+    if not (0.0 < t < RIDGE_T) or moving_entries(model, phi) is not None:
+        return None
+    W = _within(model, phi)
+    _, sv, vt = np.linalg.svd(W, full_matrices=True)
+    rank = int((sv > sv.max() * 1e-10).sum())
+    cols = list(vt[rank:])  # the null space: constant within subjects
+    for k in range(variance.size):
+        trial = [*cols, math.sqrt(t) * np.eye(variance.size)[k]]
+        if len(cols) < variance.size and np.linalg.matrix_rank(np.array(trial)) == len(trial):
+            cols = trial
+    T = np.eye(len(x))
+    T[len(x) - variance.size :, len(x) - variance.size :] = np.array(cols).T
+    return T
+
+
+def _log_jacobian(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """∂ log s / ∂ φ_v of the rows, shape (n, size) (log s is linear in φ_v)."""
     variance = model.variance
     assert variance is not None
     pv = np.asarray(phi, dtype=float)[model.size - variance.size :]
     base = np.log(variance.multipliers(pv))
     steps = np.eye(variance.size)
-    J = np.column_stack([np.log(variance.multipliers(pv + e)) - base for e in steps])
+    return np.column_stack([np.log(variance.multipliers(pv + e)) - base for e in steps])
+
+
+def _within(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """:func:`_log_jacobian` with each subject's rows demeaned."""
+    J = _log_jacobian(model, phi)
     counts = np.bincount(model.subject).astype(float)
     means = np.column_stack([np.bincount(model.subject, weights=c) for c in J.T]) / counts[:, None]
-    W = J - means[model.subject]  # each subject's rows demeaned
-    moving = np.abs(W).max(axis=0) > 1e-12 * max(1.0, float(np.abs(J).max()))
-    if moving.any() and np.linalg.matrix_rank(W[:, moving]) < moving.sum():
-        return None
-    return moving
+    return np.asarray(J - means[model.subject])
 
 
 def ridge_polish(
@@ -123,8 +161,11 @@ def ridge_polish(
     optimum up to :data:`RIDGE_ROUNDS` times) and kept where lower; ``best`` itself where no scale
     applies or nothing is left of ``max_evals``. Every evaluation is counted."""
     scale = ridge_scale(crit, best.theta)
-    if scale is None or max_evals <= 0:
+    basis = None if scale is not None else ridge_basis(crit, best.theta)
+    if (scale is None and basis is None) or max_evals <= 0:
         return best
+    if basis is not None:
+        return _polish_in(basis, fun, best, lower, max_evals)
 
     def scaled(z: np.ndarray) -> float:
         return fun(z * scale)
@@ -158,7 +199,8 @@ def ridge_check(
     Hessian mapped back to x (g = S⁻¹ g_z, H = S⁻¹ H_z S⁻¹); None where no scale applies."""
     scale = ridge_scale(crit, x)
     if scale is None:
-        return None
+        basis = ridge_basis(crit, x)
+        return None if basis is None else _check_in(basis, fun, x, lower)
 
     def scaled(z: np.ndarray) -> float:
         return fun(z * scale)
@@ -167,3 +209,50 @@ def ridge_check(
     gradient = check.gradient / scale
     hessian = check.hessian / np.outer(scale, scale)
     return replace(check, gradient=gradient, hessian=hessian)
+
+
+def _lower_in(T: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Lower bounds of z (x = T z): x's where T is the identity, −inf on the variance block
+    (unbounded: :func:`ridge_basis`)."""
+    out = np.asarray(lower, dtype=float).copy()
+    out[np.abs(T - np.eye(len(T))).max(axis=0) > 0] = -np.inf
+    return out
+
+
+def _polish_in(
+    T: np.ndarray, fun: Fun, best: OptimizerRecord, lower: np.ndarray, max_evals: int
+) -> OptimizerRecord:
+    """:func:`ridge_polish` on z = T⁻¹ x (:func:`ridge_basis`)."""
+
+    def mapped(z: np.ndarray) -> float:
+        return fun(T @ z)
+
+    low = _lower_in(T, lower)
+    z, value, total = np.linalg.solve(T, best.theta), best.objective, best.evaluations
+    for _ in range(RIDGE_ROUNDS):
+        left = max_evals - (total - best.evaluations)
+        if left <= 0:
+            break
+        found = minimize_theta(mapped, z, low, max_evals=left, step_scale=RIDGE_STEP)
+        total += found.evaluations
+        gain = value - found.objective
+        if gain > 0:
+            z, value = found.theta, found.objective
+        if not gain > 1e-9 * max(1.0, abs(value)):
+            break
+    if not value < best.objective:
+        fun(best.theta)  # the caller's state at the optimum
+        return replace(best, evaluations=total)
+    fun(T @ z)
+    return replace(best, theta=T @ z, objective=value, evaluations=total)
+
+
+def _check_in(T: np.ndarray, fun: Fun, x: np.ndarray, lower: np.ndarray) -> ConvergenceCheck:
+    """:func:`ridge_check` on z = T⁻¹ x: g = T⁻ᵀ g_z, H = T⁻ᵀ H_z T⁻¹."""
+
+    def mapped(z: np.ndarray) -> float:
+        return fun(T @ z)
+
+    check = check_convergence(mapped, np.linalg.solve(T, x), _lower_in(T, lower))
+    inv = np.linalg.inv(T)
+    return replace(check, gradient=inv.T @ check.gradient, hessian=inv.T @ check.hessian @ inv)
