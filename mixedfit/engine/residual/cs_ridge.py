@@ -17,8 +17,9 @@ group's; lane csby, rv27 MEDIUM-1). A ``by=`` group's variance ratio is constant
 subjects: its curvature is not ~1/t and a √t step in it is noise, so it is not scaled. CS(by=h)
 & VarIdent(t) at cs_near0_1e-07 stalled at ℓ 188.71 (R 261.98, its sub-model CS(by=h) 261.87);
 polished on z it reaches R's optimum (3e-8) in ~450 evaluations. CSH(by=) (a variance per
-(group, time) cell: a group's level is a combination of cells, constant within subjects) gets no
-scaling.
+(group, time) cell: a group's level is a combination of cells, constant within subjects) has no
+diagonal scale: :func:`ridge_basis` gives a basis x = T z keeping those combinations unscaled
+(cs_near0_1e-07 REML: ℓ 262.70 with a ConvergenceWarning before, R's 264.84 to 2e-8 now).
 :func:`ridge_polish` runs BOBYQA (:data:`RIDGE_ROUNDS`, as the polish) on z = x / S (from the
 stall to R's optimum, 3e-8, in 135 evaluations), and :func:`ridge_check` lme4's derivative
 check on z (the scaled gradient H⁻¹g is then the Newton step in z; the record's gradient is
@@ -47,6 +48,7 @@ __all__ = [
     "RIDGE_STEP",
     "RIDGE_T",
     "moving_entries",
+    "ridge_basis",
     "ridge_check",
     "ridge_polish",
     "ridge_scale",
