@@ -6,16 +6,19 @@ A correlation with a variance function (CSH, ARH1, TOEPH as CS, AR1, Toeplitz wi
 multiplier 1) is one of its points. So the nested model's maximum is a lower bound of the larger
 model's: a fit ending below it certainly stopped short. CSH near CS's limit did (cs_near0_1e-07:
 ℓ 208.80 with a ConvergenceWarning, plain CS 259.94, R's CSH optimum 260.18; the ratios matter on
-the scale √t there, fixed by :mod:`.cs_ridge`).
+the scale √t there, fixed by :mod:`.cs_ridge`). Beside another variance function a ``by=``
+structure's own group variances stay in the nested model (lane csby, rv27 MEDIUM-1): CS(by=h) &
+VarIdent(t) at cs_near0_1e-07 was bounded by common-variance CS(by=h) (ℓ 260.08) instead of its
+real sub-model CS(by=h) (261.87), and the refit, its group ratio back at 1, stopped at 261.00.
 
 :func:`nested_bound` fits the nested model (the same terms, the correlation without the variance
-function) when the fit's derivative check failed (not a fit cut by ``max_evals``), and when that is
-higher by more than :data:`..restart.RESTART_GAIN` fits the model again from the nested optimum
-(θ̂, its φ̂ and the variance function's start); the lower of the two is kept (a start is its
-run's first best point, so the kept fit is at least the nested one). A converged fit (every
-ordinary one) pays nothing; an unconverged one a nested fit (one parameter group fewer) and at
-most one more fit. Every evaluation is counted and the shared ``max_evals`` caps them. Arrays
-only.
+function) when the fit's derivative check failed (not a fit cut by ``max_evals``), and when that
+is higher by more than :data:`..restart.RESTART_GAIN` fits the model again from the nested
+optimum (θ̂, its φ̂ and the dropped variance parts' start: :func:`lifted`); the lower of the two
+is kept (a start is its run's first best point, so the kept fit is at least the nested one). A
+converged fit (every ordinary one) pays nothing; an unconverged one a nested fit (one parameter
+group fewer) and at most one more fit. Every evaluation is counted and the shared ``max_evals``
+caps them. Arrays only.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from ...exceptions import MixedFitError
 from ..restart import RESTART_GAIN
 from .result import ResidualFit
 from .structure import ResidualModel
+from .variance import IdentPart, ProductVariance, VariancePart
 
-__all__ = ["nested_bound", "nested_model"]
+__all__ = ["lifted", "nested_bound", "nested_model"]
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the model from x0 = (θ, φ) within a budget (:func:`.fit.fit_residual`'s)."""
@@ -40,15 +44,50 @@ FitNested = Callable[..., ResidualFit]
 
 
 def nested_model(model: ResidualModel) -> ResidualModel | None:
-    """The correlation alone on the same rows and subjects, when ``model`` has a correlation and
-    a variance function whose start has every multiplier 1 (none held at another value); else
-    None."""
+    """The model without its added variance function, on the same rows and subjects, when
+    ``model`` has a correlation and a variance function whose dropped parts' start has every
+    multiplier 1 (none held at another value); else None. A ``by=`` structure's own group
+    variances (an :class:`.variance.IdentPart` of origin "by") are kept beside another variance
+    function (``CS(by=h) & VarIdent(t)`` ⊃ ``CS(by=h)``, rv27 MEDIUM-1); alone they are dropped
+    (``CS(by=h)`` ⊃ CS(by=h) with equal variances)."""
     variance = model.variance
     if model.correlation is None or variance is None or not variance.size:
         return None
-    if not np.all(variance.multipliers(variance.start()) == 1.0):
-        return None
-    return ResidualModel(model.n, model.subject, model.correlation, None)
+    kept = _kept(variance)
+    parts = variance.parts if isinstance(variance, ProductVariance) else [variance]
+    for i, part in enumerate(parts):
+        if i not in kept and not np.all(part.multipliers(part.start()) == 1.0):
+            return None
+    rest = [parts[i] for i in kept]
+    left = None if not rest else rest[0] if len(rest) == 1 else ProductVariance(rest)
+    return ResidualModel(model.n, model.subject, model.correlation, left)
+
+
+def _kept(variance: VariancePart) -> list[int]:
+    """Which parts of ``variance`` the nested model keeps: a ``by=`` group variance beside
+    others (a :class:`.variance.ProductVariance`'s), none otherwise."""
+    if not isinstance(variance, ProductVariance):
+        return []
+    by = [i for i, p in enumerate(variance.parts) if isinstance(p, IdentPart) and p.origin == "by"]
+    return by if len(by) < len(variance.parts) else []
+
+
+def lifted(model: ResidualModel, nested: ResidualModel, phi: np.ndarray) -> np.ndarray:
+    """The nested model's φ as the model's: the kept variance parts' entries from it, the
+    dropped ones at their start."""
+    variance = model.variance
+    assert variance is not None  # nested_model's
+    nc = model.size - variance.size
+    phi = np.asarray(phi, dtype=float)
+    out = np.concatenate([phi[:nc], variance.start()])
+    at = nc
+    for i in _kept(variance):
+        assert isinstance(variance, ProductVariance)
+        lo, hi = variance._offsets[i], variance._offsets[i + 1]
+        out[nc + lo : nc + hi] = phi[at : at + hi - lo]
+        at += hi - lo
+    assert at == nested.size
+    return out
 
 
 def nested_bound(
@@ -69,8 +108,7 @@ def nested_bound(
     used += inner.record.evaluations
     if not (inner.objective < fit.objective - RESTART_GAIN and used < max_evals):
         return replace(fit, record=replace(fit.record, evaluations=used))
-    assert model.variance is not None  # nested_model's
-    x0 = np.concatenate([inner.theta, inner.phi, model.variance.start()])
+    x0 = np.concatenate([inner.theta, lifted(model, nested, inner.phi)])
     try:
         other = fit_one(model, x0, max_evals - used)
     except np.linalg.LinAlgError:
