@@ -31,10 +31,9 @@ from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm, ThetaLayout
 from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
-from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
-from .budget import at_start, unfinished
+from .budget import at_start, capped, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .cs_limit import cs_limit, limit_refusal
