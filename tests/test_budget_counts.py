@@ -7,6 +7,8 @@
 - rv27 LOW: :func:`~mixedfit.engine.residual.cs_ridge.ridge_polish`'s last evaluation (the
   caller's state at the optimum) was not counted, its docstring saying "every evaluation
   counted"; it is now, within the budget it is given.
+- rv27 LOW-5: a stage's sub-fit without room for its derivative check advised "raise max_evals"
+  for its own cap (:func:`~mixedfit.engine.residual.budget.staged`).
 Each fit < 0.3 s.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from mixedfit.engine.optimize import OptimizerRecord, minimize_theta
 from mixedfit.engine.residual import cs_ridge
 from mixedfit.engine.residual.criterion import ResidualCriterion
 from mixedfit.engine.residual.cs_ridge import ridge_polish, ridge_scale
+from mixedfit.engine.residual.polish import NOT_CHECKED, derivative_check
 from mixedfit.model import engine_terms
 
 DATA = Path(__file__).parent / "reference" / "cov_cs_exact" / "cs_near0_1e-07.csv"
@@ -89,3 +93,24 @@ def test_ridge_polish_counts_every_evaluation(
     counted = out.evaluations - start.evaluations
     assert counted == calls[0] - 2 * runs[0] and counted <= budget
     assert runs[0] == (budget > 1)  # budget 1: only the last evaluation (no room for a round)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    record: OptimizerRecord
+
+
+def test_a_stages_unchecked_fit_does_not_say_raise_max_evals(
+    near_limit: tuple[ResidualCriterion, OptimizerRecord],
+) -> None:
+    """rv27 LOW-5: a stage's sub-fit (a restart's 2,000, a grid start's 150, ``_towards``' 500)
+    whose own cap left no room for the derivative check said "raise max_evals", a budget the
+    user did not set. The fit's own (the user's max_evals) still says it."""
+    from mixedfit.engine.residual.budget import staged  # main: none (the message unchanged)
+
+    crit, start = near_limit
+    record, check = derivative_check(crit, start, True, crit.model.n, None, 3)
+    assert check is None and NOT_CHECKED in record.message and "raise max_evals" in record.message
+    out = staged(_Fit(record), 150).record  # type: ignore[arg-type]
+    assert NOT_CHECKED in out.message and "raise max_evals" not in out.message
+    assert "this stage's budget (150 evaluations" in out.message and not out.converged

@@ -24,7 +24,7 @@ from ..vanishing import capped as capped_total
 from .criterion import ResidualCriterion
 from .result import ResidualFit
 
-__all__ = ["EXHAUSTED", "at_start", "capped", "exhausted", "unfinished"]
+__all__ = ["EXHAUSTED", "at_start", "capped", "exhausted", "staged", "unfinished"]
 
 EXHAUSTED = "maximum number of evaluations reached"
 """The optimizer's own message at its budget (:mod:`..optimize`), which starts
@@ -95,6 +95,28 @@ def capped(record: OptimizerRecord, spent: int, max_evals: int) -> OptimizerReco
         "is reported"
     )
     return replace(out, message=said)
+
+
+_UNCHECKED = re.compile(
+    r"and max_evals left (\d+), so convergence is not verified; raise max_evals"
+)
+
+
+def staged(fit: ResidualFit, budget: int) -> ResidualFit:
+    """``fit``, a stage's sub-fit given ``budget`` evaluations (a restart's, a grid start's, an
+    edge's own cap, or what was left of max_evals), with the derivative check's "not run"
+    message (:data:`.polish.NOT_CHECKED`) restated: its "raise max_evals" was wrong where the
+    stage's own cap was the limit (review rv27 LOW-5); where the fit's max_evals is spent,
+    :func:`exhausted` says so and to raise it."""
+    record = fit.record
+    if record.converged or not _UNCHECKED.search(record.message):
+        return fit
+    text = _UNCHECKED.sub(
+        f"and this stage's budget ({budget} evaluations: a stage's own cap inside the fit, or "
+        r"what was left of max_evals) left \1, so convergence is not verified",
+        record.message,
+    )
+    return replace(fit, record=replace(record, message=text))
 
 
 def unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:

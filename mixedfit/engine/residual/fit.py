@@ -33,7 +33,7 @@ from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
 from . import reference, restart, vanished
 from .attained import attained
-from .budget import at_start, capped, unfinished
+from .budget import at_start, capped, staged, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .cs_limit import cs_limit, limit_refusal
@@ -126,7 +126,7 @@ def fit_residual(
         other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False
     ) -> ResidualFit:
         n = len(x0) - other.size  # another VarIdent reference (rereference.py, probe.py)
-        return _fit_one(
+        return staged(_fit_one(
             terms,
             X,
             y,
@@ -139,7 +139,7 @@ def fit_residual(
             gradient=False,
             names=names,
             watch=watch,
-        )
+        ), budget)  # fmt: skip
 
     if phi_start is not None:  # a refit from an edge fit starts inside (edge_fit.py)
         phi_start = inside(model, phi_start, START_U)
