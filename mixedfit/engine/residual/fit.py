@@ -46,7 +46,7 @@ from .exact_cs import check_exact_cs
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
-from .nested import nested_bound
+from .nested import NESTED_START, nested_bound
 from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -176,6 +176,8 @@ def fit_residual(
         fit = replace(fit, near_edge=None)
     nested = partial(fit_residual, terms, X, y, reml=reml, gradient=gradient, names=names)
     fit = nested_bound(fit, fit_one, nested, max_evals)  # below the nested model (nested.py)
+    if fit.record.start == NESTED_START:  # its refit won: an edge it ends at (rv27 LOW-7)
+        fit = replace(edge_check(fit, terms, X, y, max_evals, fit_one), near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
     fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)

@@ -30,7 +30,11 @@ from ..restart import RESTART_GAIN
 from .result import ResidualFit
 from .structure import ResidualModel
 
-__all__ = ["nested_bound", "nested_model"]
+__all__ = ["NESTED_START", "nested_bound", "nested_model"]
+
+NESTED_START = "nested model's optimum"
+"""The record's ``start`` where :func:`nested_bound`'s refit won (then edge-checked again by
+:func:`.fit.fit_residual`: the refit runs after the AR(1) edge check)."""
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the model from x0 = (θ, φ) within a budget (:func:`.fit.fit_residual`'s)."""
@@ -79,5 +83,5 @@ def nested_bound(
     best = other if other.objective < fit.objective else fit
     record = replace(best.record, evaluations=used)
     if best is other:
-        record = replace(record, start="nested model's optimum")
+        record = replace(record, start=NESTED_START)
     return replace(best, record=record)
