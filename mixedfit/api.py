@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
@@ -15,16 +14,16 @@ from .covariance import ResidualStructure
 from .design import build_design, canonical_rows
 from .design.dataframes import as_pandas
 from .design.validation import check_response_scale
-from .engine import vanishing
 from .engine.lmm import fit_lmm
 from .engine.reterm import ThetaLayout
-from .exceptions import BoundaryWarning, ConvergenceWarning, MixedFitError, SingularFitWarning
+from .exceptions import MixedFitError
 from .fitted import LinearMixedModel
 from .formula import parse_formula
 from .formula.safety import check_safe_formula
 from .inference.lrt_table import LRTTable
 from .inference.residual_lrt import compare_fits
 from .model import engine_terms
+from .model.fit_warnings import warn_lmm
 from .residual_api import ResidualMixedModel, fit_with_residual
 
 __all__ = ["anova", "engine_terms", "lmer"]
@@ -272,27 +271,7 @@ def lmer(
         progress=_Progress() if verbose else None,
     )
     fit = LinearMixedModel(design, engine, formula)
-    if fit.singular:
-        warnings.warn(
-            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
-            + "; ".join(fit.singular_terms),
-            SingularFitWarning,
-            stacklevel=2,
-        )
-    if not engine.record.converged:
-        warnings.warn(
-            f"the optimizer did not converge: {fit.optimizer.message}",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    if engine.check is not None and engine.check.message:
-        # also on the boundary (lme4 skips the check there): the check leaves out the parameters
-        # on a bound, so a failure means the others are not at a minimum
-        warnings.warn(engine.check.message, ConvergenceWarning, stacklevel=2)
-    groups = [t.name for t in design.spec.terms]
-    limit = vanishing.limit_warning(engine.theta, engine.factor.layout, groups)
-    if limit is not None:  # σ → 0: moved to the limit model (engine/vanishing.py)
-        warnings.warn(limit, BoundaryWarning, stacklevel=2)
+    warn_lmm(fit, stacklevel=2)
     return fit
 
 

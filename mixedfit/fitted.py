@@ -295,6 +295,15 @@ def load_fit(
     LinearMixedModel or ResidualMixedModel
         Identical estimates, summary, predictions and model comparisons as the saved fit.
 
+    Warns
+    -----
+    ConvergenceWarning, BoundaryWarning, SingularFitWarning, UnboundedLikelihoodWarning
+        The warnings the fit gave when it was made, again (an unconverged optimizer, a failed
+        derivative check, an estimate at a bound or limit, ...), from the saved record and the
+        estimates recomputed from the file's data; and a ConvergenceWarning where a record that
+        claims convergence fails the derivative check recomputed at load (residual structures);
+        a MixedFitWarning where the fit gave one (a term not identified beside the structure).
+
     Raises
     ------
     MixedFitError
@@ -308,13 +317,18 @@ def load_fit(
         If ``path`` does not exist.
     """
     from .io.residual_file import ResidualParts
-    from .model.residual_checks import warn_unbounded
+    from .model import engine_terms
+    from .model.fit_warnings import warn_lmm
+    from .model.residual_checks import warn_fit
     from .residual_api import ResidualMixedModel
 
     loaded = load_fitted(path, context, trust=trust)
     if isinstance(loaded, ResidualParts):
         p = loaded
         fit = ResidualMixedModel(p.design, p.engine, p.formula, p.structure, p.bound, p.frame)
-        warn_unbounded(fit, stacklevel=2)  # recomputed from the file's data, as the fit warned
+        # the fit's warnings again, recomputed from the file's data and its saved record
+        warn_fit(fit, engine_terms(p.design), stacklevel=2, loaded=True)
         return fit
-    return LinearMixedModel(*loaded)
+    plain = LinearMixedModel(*loaded)
+    warn_lmm(plain, stacklevel=2)  # the fit's warnings again (its saved record and check)
+    return plain

@@ -41,7 +41,8 @@ def test_reloaded_limit_fit_keeps_its_convergence(oxboys: pd.DataFrame, tmp_path
         warnings.simplefilter("always")
         back = mf.load_fit(tmp_path / "limit.mfit")
     assert back.converged
-    assert not any(issubclass(w.category, mf.ConvergenceWarning) for w in caught)
+    # only the fit's BoundaryWarning again (lane lows28), no convergence failure
+    assert [w.category for w in caught] == [mf.BoundaryWarning]
     assert "did not converge" not in str(back.summary())
     assert back.loglik == fit.loglik
     np.testing.assert_array_equal(back.fixef.to_numpy(), fit.fixef.to_numpy())

@@ -373,6 +373,7 @@ def test_load_recomputes_the_derivative_check(tmp_path, sleepstudy):
     doc["convergence"] = None
     doc["gradient"] = None
     path.write_text(json.dumps(doc))
-    loaded = mf.load_fit(path)
+    with pytest.warns(mf.ConvergenceWarning, match="failed to converge"):  # (lane lows28)
+        loaded = mf.load_fit(path)
     assert not loaded.converged
     assert "failed to converge" in loaded._engine.check.message

@@ -122,6 +122,7 @@ def test_near_limit_ri_and_cs_ml_reload_judges_as_the_fit(
     assert check is not None and check.message is None
     fit.save(tmp_path / "ri_cs_ml.json")  # type: ignore[attr-defined]
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mf.MixedFitWarning)  # the fit's (RI beside CS), again
         warnings.simplefilter("error", mf.ConvergenceWarning)  # main: "failed to converge"
         back = mf.load_fit(tmp_path / "ri_cs_ml.json")
     loaded = back._engine.check  # type: ignore[attr-defined]

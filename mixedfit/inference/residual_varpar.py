@@ -49,6 +49,7 @@ import scipy.linalg
 from ..engine.factor import BlockedFactor
 from ..engine.residual import ResidualCriterion, ResidualFit, reference
 from ..engine.residual.by import ByCorrelation
+from ..engine.residual.by_vanished import unidentified_phi
 from ..engine.residual.edge_fit import EdgeModel, edge_model, edge_sign, edge_slots
 from ..engine.residual.edge_vanish import vanished_at_edge
 from ..engine.residual.polish import unit_ratio_entries
@@ -163,6 +164,7 @@ class _Unprofiled:
         gone = set(held_strata(engine.model, n_theta, engine.vanished, engine.phi))
         nc = model.split(self.psi[1 + self.crit.n_theta :])[0].size
         out[nc:] = [part.labels[g] in gone for g in part.free]
+        out[:nc] = unidentified_phi(engine.model, n_theta, engine.vanished, engine.phi)[:nc]
         return out
 
     def to_free(self, psi: np.ndarray) -> np.ndarray:
@@ -266,6 +268,8 @@ class _EdgeUnprofiled(_Unprofiled):
             nc = model.split(phi)[0].size
             self.held[1 + n_theta : 1 + n_theta + nc] = False
             self.held[1 + n_theta + edge_slots(model, phi)] = True
+            lost = unidentified_phi(engine.model, n_theta, engine.vanished, engine.phi)
+            self.held[1 + n_theta : 1 + n_theta + nc] |= lost[:nc]  # a vanished group's φ
         part = model.variance
         if isinstance(part, IdentPart) and part.free:
             gone = set(vanished_at_edge(model, phi))

@@ -148,7 +148,7 @@ def residual_document(fit: ResidualModelFit, header: dict[str, Any]) -> dict[str
         "residual": {
             "structure": spec,
             "phi": codec.array(np.asarray(engine.phi, dtype=float)),
-            "params": {k: codec.scalar(float(v)) for k, v in engine.residual_params().items()},
+            "params": {k: codec.scalar(v) for k, v in engine.model.report(engine.phi).items()},
             "vanished": codec.array(_vanished_phi(engine)),
         },
     }

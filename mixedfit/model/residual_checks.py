@@ -82,23 +82,18 @@ def warn_unbounded(fit: Any, stacklevel: int) -> None:
         warnings.warn(text, UnboundedLikelihoodWarning, stacklevel=stacklevel + 1)
 
 
-def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
-    """The warnings of a residual-structure fit (``fit``: a ResidualModelFit), in order."""
+def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int, loaded: bool = False) -> None:
+    """The warnings of a residual-structure fit (``fit``: a ResidualModelFit), in order; with
+    ``loaded``, those of a fit rebuilt by :func:`mixedfit.load_fit` (the same warnings as the fit
+    gave, its convergence verdict read from the saved record: :func:`_not_converged`)."""
     engine, model = fit._engine, fit._bound.model
     stacklevel += 1
     names = [t.name for t in fit._design.spec.terms]
     own = [i for i, t in enumerate(terms) if _per_subject(t, model.subject)]
     lost = generic_deficiency([terms[i] for i in own], model)
     ridge = RIDGE_NOTE if lost else ""
-    if engine.check is not None and engine.check.message is not None:
-        message = engine.check.message + _level_hint(fit) + ridge
-        warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
-    elif not engine.record.converged:
-        warnings.warn(
-            f"the optimizer did not converge: {engine.record.message}" + _level_hint(fit) + ridge,
-            ConvergenceWarning,
-            stacklevel=stacklevel,
-        )
+    if (text := _not_converged(engine, loaded)) is not None:
+        warnings.warn(text + _level_hint(fit) + ridge, ConvergenceWarning, stacklevel=stacklevel)
     if engine.boundary is not None:
         warnings.warn(engine.boundary, BoundaryWarning, stacklevel=stacklevel)
     warn_unbounded(fit, stacklevel)
@@ -137,6 +132,26 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int) -> None:
             MixedFitWarning,
             stacklevel=stacklevel,
         )
+
+
+def _not_converged(engine: Any, loaded: bool) -> str | None:
+    """The ConvergenceWarning's text (without hints) of a fit, or None. A fit whose derivative
+    check failed says the check's message (its record, unconverged, says the same), else an
+    unconverged record says "the optimizer did not converge: …" (max_evals spent). A loaded fit
+    says what the fit said, from its saved record: the check's message where the check
+    recomputed at load (:mod:`mixedfit.io.residual_file`) finds the record's, else the record's
+    message after "did not converge" (a budget's cut: no check ran in the fit, the reload's
+    own verdict is not the fit's). A saved record claiming convergence whose point fails the
+    recomputed check was warned about by the load itself (the file does not hold what it says)."""
+    check, record = engine.check, engine.record
+    failed = check is not None and check.message is not None
+    if loaded and record.converged:
+        return None
+    if failed and (not loaded or check.message == record.message):
+        return str(check.message)
+    if not record.converged:
+        return f"the optimizer did not converge: {record.message}"
+    return None
 
 
 RIDGE_NOTE = (

@@ -49,9 +49,15 @@ def _residual_text(fit: ResidualModelFit) -> str:
         names = [str(k) for k in residual.params.index]
         width = max(len(n) for n in names)
         values = format_column(residual.params.to_numpy(), digits=6)
+        values = [v or _NOT_IDENTIFIED for v in values]  # NaN: a vanished by= group's φ
         lines += [f"  {n:<{width}}  {v}" for n, v in zip(names, values, strict=True)]
     lines.append(f" Residual standard error: {_sigma_text(fit)}")
     return "\n".join(lines) + "\n"
+
+
+_NOT_IDENTIFIED = "NaN (not identified: the residual variance of its by= group vanished)"
+"""A NaN structure parameter in the summary: the correlation parameter of a ``by=`` group whose
+residual variance vanished (:mod:`mixedfit.engine.residual.by_vanished`)."""
 
 
 def _sigma_text(fit: ResidualModelFit) -> str:
@@ -158,7 +164,10 @@ def residual_summary_html(fit: ResidualModelFit, ddf: str, table: pd.DataFrame) 
         params = pd.DataFrame(
             {
                 "Parameter": [str(k) for k in residual.params.index],
-                "Estimate": format_column(residual.params.to_numpy(), digits=6),
+                "Estimate": [
+                    v or _NOT_IDENTIFIED
+                    for v in format_column(residual.params.to_numpy(), digits=6)
+                ],
             }
         )
         out.append(html_table(params))

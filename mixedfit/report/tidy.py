@@ -140,9 +140,10 @@ def structure_terms(fit: Any) -> list[tuple[str, float]]:
     if not isinstance(fit, ResidualModelFit):
         return []
     engine = fit._engine
+    params = engine.residual_params()  # NaN: a vanished by= group's φ (not identified)
     return [
-        (("cor__" if is_cor else "varfun__") + name, value)
-        for name, value, is_cor in engine.model.labelled(engine.phi)
+        (("cor__" if is_cor else "varfun__") + name, params[name])
+        for name, _, is_cor in engine.model.labelled(engine.phi)
     ]
 
 

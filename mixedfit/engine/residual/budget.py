@@ -20,10 +20,11 @@ from dataclasses import replace
 import numpy as np
 
 from ..optimize import OptimizerRecord
+from ..vanishing import capped as capped_total
 from .criterion import ResidualCriterion
 from .result import ResidualFit
 
-__all__ = ["EXHAUSTED", "at_start", "exhausted", "unfinished"]
+__all__ = ["EXHAUSTED", "at_start", "capped", "exhausted", "staged", "unfinished"]
 
 EXHAUSTED = "maximum number of evaluations reached"
 """The optimizer's own message at its budget (:mod:`..optimize`), which starts
@@ -31,6 +32,8 @@ EXHAUSTED = "maximum number of evaluations reached"
 
 _QUOTED = re.compile(r"max_evals=\d+")
 _COUNTED = re.compile(r"\d+ evaluations over all starts and restarts")
+_OWN = "of which the record counts"
+"""In :func:`capped`'s message (two counts: not restated, the total is said after it)."""
 
 
 def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
@@ -54,7 +57,7 @@ def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
     total = record.evaluations
     if total < max_evals:
         return fit
-    if not record.converged and "max_evals" in record.message:
+    if not record.converged and "max_evals" in record.message and _OWN not in record.message:
         text = _QUOTED.sub(f"max_evals={max_evals}", record.message)
         text = _COUNTED.sub(f"{total} evaluations over all starts and restarts", text)
         if text == record.message:
@@ -68,6 +71,52 @@ def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
     keep = not record.converged and record.message != EXHAUSTED  # (not said twice)
     text = f"{record.message}; {said}" if keep else said
     return replace(fit, record=replace(record, converged=False, message=text))
+
+
+def capped(record: OptimizerRecord, spent: int, max_evals: int) -> OptimizerRecord:
+    """``record`` unconverged when the fit's evaluations (``spent``: every evaluation of the
+    criterion, over all starts and restarts) reached ``max_evals``
+    (:func:`..vanishing.capped`), its message saying which count is which where the record's
+    differs (review rv26 LOW-1: "62 evaluations over all starts and restarts (max_evals=60)"
+    beside a record of 58). The record counts the optimizers' evaluations on the reported fit's
+    path (its optimizations and the stages after it); the total adds the other starts' and each
+    optimization's evaluations of its start and, at its end, of its optimum (the caller's state
+    there), which the optimizer's own budget, what was left of max_evals, does not bound: the
+    total can pass max_evals by those of the last optimization."""
+    out = capped_total(record, spent, max_evals)
+    if out is record or spent == record.evaluations:
+        return out
+    said = (
+        f"evaluation limit reached: {spent} evaluations over all starts and restarts "
+        f"(max_evals={max_evals}), {_OWN} {record.evaluations}, the "
+        "optimizers' evaluations on the reported fit's path (the others are those of the other "
+        "starts and each optimization's evaluations of its start and of its optimum, which the "
+        "optimizer's budget, what is left of max_evals, does not include); the best point found "
+        "is reported"
+    )
+    return replace(out, message=said)
+
+
+_UNCHECKED = re.compile(
+    r"and max_evals left (\d+), so convergence is not verified; raise max_evals"
+)
+
+
+def staged(fit: ResidualFit, budget: int) -> ResidualFit:
+    """``fit``, a stage's sub-fit given ``budget`` evaluations (a restart's, a grid start's, an
+    edge's own cap, or what was left of max_evals), with the derivative check's "not run"
+    message (:data:`.polish.NOT_CHECKED`) restated: its "raise max_evals" was wrong where the
+    stage's own cap was the limit (review rv27 LOW-5); where the fit's max_evals is spent,
+    :func:`exhausted` says so and to raise it."""
+    record = fit.record
+    if record.converged or not _UNCHECKED.search(record.message):
+        return fit
+    text = _UNCHECKED.sub(
+        f"and this stage's budget ({budget} evaluations: a stage's own cap inside the fit, or "
+        r"what was left of max_evals) left \1, so convergence is not verified",
+        record.message,
+    )
+    return replace(fit, record=replace(record, message=text))
 
 
 def unfinished(fit: ResidualFit, message: str | None) -> ResidualFit:

@@ -192,18 +192,23 @@ class ResidualCriterion:
         Raises
         ------
         numpy.linalg.LinAlgError
-            Λ_R(φ) is not positive definite, or the whitened rows exceed :data:`WHITENED_MAX`.
+            Λ_R(φ) is not positive definite, or the whitened rows exceed :data:`WHITENED_MAX`
+            (its attribute ``phi``: φ).
         """
         phi = np.asarray(phi, dtype=float)
         key = phi.tobytes()
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        with np.errstate(over="ignore", invalid="ignore"):  # refused below if not finite
-            w = self.model.whiten(phi, self._M)
-        if w.M.size and not np.abs(w.M).max() <= WHITENED_MAX:  # also NaN
-            raise np.linalg.LinAlgError(
-                "the rows whitened at this phi overflow (a variance ratio below ~1e-140)"
-            )
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # refused below if not finite
+                w = self.model.whiten(phi, self._M)
+            if w.M.size and not np.abs(w.M).max() <= WHITENED_MAX:  # also NaN
+                raise np.linalg.LinAlgError(
+                    "the rows whitened at this phi overflow (a variance ratio below ~1e-140)"
+                )
+        except np.linalg.LinAlgError as error:
+            error.phi = phi  # type: ignore[attr-defined]  # where (cs_limit.limit_refusal)
+            raise
         cols = np.cumsum([0, *self._widths])
         terms = [t.with_Z(w.M[:, cols[i] : cols[i + 1]]) for i, t in enumerate(self.terms)]
         q = cols[-1]

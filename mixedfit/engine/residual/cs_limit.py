@@ -39,6 +39,7 @@ from .structure import ResidualModel
 
 __all__ = [
     "AT_LIMIT",
+    "NEAR_LIMIT",
     "ULPS",
     "CSLimit",
     "cs_limit",
@@ -133,13 +134,30 @@ def limit_refusal(
     error: Exception, terms: list[ReTerm], X: np.ndarray, model: ResidualModel, reml: bool
 ) -> Exception:
     """The refusal of an ML fit whose CS part with few largest subjects ran off to its limit
-    (``error``: the factor failed there, :meth:`.criterion.ResidualCriterion.factor_at`), else
-    ``error`` itself."""
+    (``error``: the factor failed there, :meth:`.criterion.ResidualCriterion.factor_at`, its
+    ``phi`` with that part's t = (1 + (M−1)ρ)/(1 − ρ) at most :data:`NEAR_LIMIT`); else, with
+    such a part, a MixedFitError saying what failed (rv27 LOW-7: any LinAlgError was refused
+    as the limit); ``error`` itself otherwise."""
     if reml:
         return error
-    for label, part, _, full in _few(terms, X, model):
-        return MixedFitError(_refusal(label, part.max_size, len(full)))
-    return error
+    phi = getattr(error, "phi", None)
+    few = _few(terms, X, model)
+    for label, part, at, full in few:
+        if phi is not None and part.stiffness(phi[at : at + part.size]) <= NEAR_LIMIT:
+            return MixedFitError(_refusal(label, part.max_size, len(full)))
+    if not few:
+        return error
+    where = "" if phi is None else f" at φ = {np.round(phi, 6).tolist()}"
+    return MixedFitError(
+        f"the ML fit failed{where}: {error} (numpy.linalg.LinAlgError). Its CompoundSymmetry "
+        "correlation is not at its limit ρ → −1/(M − 1) there (where this fit would have no "
+        "maximum), so this is another failure: please report it with the data"
+    )
+
+
+NEAR_LIMIT = 1e-8
+"""t = (1 + (M−1)ρ)/(1 − ρ) up to which a failed factor is CS's limit (:func:`limit_refusal`;
+measured: the overflow of no_interior's ML fit, tests/reference/cov_cs_ml, is at t ~1e-280)."""
 
 
 def _refusal(label: str, M: int, k: int) -> str:

@@ -161,7 +161,8 @@ def ridge_polish(
 ) -> OptimizerRecord:
     """``best`` polished on z = x / S (:func:`ridge_scale`; BOBYQA restarted from its own
     optimum up to :data:`RIDGE_ROUNDS` times) and kept where lower; ``best`` itself where no scale
-    applies or nothing is left of ``max_evals``. Every evaluation is counted."""
+    applies or nothing is left of ``max_evals``. Every evaluation is counted, the last one too
+    (the caller's state at the optimum, rv27 LOW: it was not), its room kept in ``max_evals``."""
     scale = ridge_scale(crit, best.theta)
     basis = None if scale is not None else ridge_basis(crit, best.theta)
     if (scale is None and basis is None) or max_evals <= 0:
@@ -175,7 +176,7 @@ def ridge_polish(
     top = None if upper is None else upper / scale
     z, value, total = best.theta / scale, best.objective, best.evaluations
     for _ in range(RIDGE_ROUNDS):
-        left = max_evals - (total - best.evaluations)
+        left = max_evals - (total - best.evaluations) - 1  # (the last evaluation's room)
         if left <= 0:
             break
         found = minimize_theta(
@@ -189,9 +190,9 @@ def ridge_polish(
             break
     if not value < best.objective:
         fun(best.theta)  # the caller's state at the optimum
-        return replace(best, evaluations=total)
+        return replace(best, evaluations=total + 1)
     fun(z * scale)
-    return replace(best, theta=z * scale, objective=value, evaluations=total)
+    return replace(best, theta=z * scale, objective=value, evaluations=total + 1)
 
 
 def ridge_check(

@@ -31,10 +31,9 @@ from ..optimize import OptimizerRecord, minimize_theta
 from ..reterm import ReTerm, ThetaLayout
 from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
-from ..vanishing import capped
 from . import reference, restart, vanished
 from .attained import attained
-from .budget import at_start, unfinished
+from .budget import at_start, capped, staged, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .cs_limit import cs_limit, limit_refusal
@@ -47,7 +46,7 @@ from .exact_cs import check_exact_cs
 from .gradient_fit import gradient_criterion, minimize_with_gradient
 from .limit import interior_retry, limit_fit, limit_message
 from .multistart import restarted
-from .nested import nested_bound
+from .nested import NESTED_START, nested_bound
 from .partial import partial_retry
 from .polish import POLISH_STEP
 from .polish import derivative_check as _derivative_check
@@ -127,7 +126,7 @@ def fit_residual(
         other: ResidualModel, x0: np.ndarray, budget: int, watch: bool = False
     ) -> ResidualFit:
         n = len(x0) - other.size  # another VarIdent reference (rereference.py, probe.py)
-        return _fit_one(
+        return staged(_fit_one(
             terms,
             X,
             y,
@@ -140,7 +139,7 @@ def fit_residual(
             gradient=False,
             names=names,
             watch=watch,
-        )
+        ), budget)  # fmt: skip
 
     if phi_start is not None:  # a refit from an edge fit starts inside (edge_fit.py)
         phi_start = inside(model, phi_start, START_U)
@@ -177,6 +176,8 @@ def fit_residual(
         fit = replace(fit, near_edge=None)
     nested = partial(fit_residual, terms, X, y, reml=reml, gradient=gradient, names=names)
     fit = nested_bound(fit, fit_one, nested, max_evals)  # below the nested model (nested.py)
+    if fit.record.start == NESTED_START:  # its refit won: an edge it ends at (rv27 LOW-7)
+        fit = replace(edge_check(fit, terms, X, y, max_evals, fit_one), near_edge=None)
     fit = attained(fit, terms, X, y)  # the reported criterion, recomputed at the estimates
     fit = unfinished(fit, restarts.unfinished)  # the restarts' search cut by max_evals
     fit = budget_spent(fit, max_evals)  # any stage cut by the budget left (budget.py)

@@ -34,7 +34,11 @@ from .result import ResidualFit
 from .structure import ResidualModel
 from .variance import IdentPart, ProductVariance, VariancePart
 
-__all__ = ["lifted", "nested_bound", "nested_model"]
+__all__ = ["NESTED_START", "lifted", "nested_bound", "nested_model"]
+
+NESTED_START = "nested model's optimum"
+"""The record's ``start`` where :func:`nested_bound`'s refit won (then edge-checked again by
+:func:`.fit.fit_residual`: the refit runs after the AR(1) edge check)."""
 
 FitOne = Callable[[ResidualModel, np.ndarray, int], ResidualFit]
 """A fit of the model from x0 = (θ, φ) within a budget (:func:`.fit.fit_residual`'s)."""
@@ -117,5 +121,5 @@ def nested_bound(
     best = other if other.objective < fit.objective else fit
     record = replace(best.record, evaluations=used)
     if best is other:
-        record = replace(record, start="nested model's optimum")
+        record = replace(record, start=NESTED_START)
     return replace(best, record=record)

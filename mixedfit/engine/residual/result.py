@@ -12,6 +12,7 @@ from ..optimize import OptimizerRecord
 from ..reterm import ThetaLayout
 from ..solution import Solution
 from ..vanishing import LIMIT_SD, at_limit, largest_sd
+from .by_vanished import reported
 from .structure import ResidualModel
 
 __all__ = ["SCALE_ROOM", "CSLimit", "ResidualFit", "carried", "residual_at_limit"]
@@ -158,8 +159,9 @@ class ResidualFit:
         return self.solution.sigma**2 * self.solution.vcov_unscaled
 
     def residual_params(self) -> dict[str, float]:
-        """The structure's parameters on nlme's scale."""
-        return self.model.report(self.phi)
+        """The structure's parameters on nlme's scale; NaN for the correlation parameters of a
+        ``by=`` group whose residual variance vanished (not identified, :mod:`.by_vanished`)."""
+        return reported(self.model, len(self.theta), self.vanished, self.phi)
 
     def residual_block(self, rows: np.ndarray) -> np.ndarray:
         """σ̂²Λ_R of the given rows (of one subject), shape (m, m); 0 at the σ → 0 limit."""
