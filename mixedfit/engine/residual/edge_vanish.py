@@ -151,7 +151,8 @@ def _optimize(
     m = layout.size
     new = limit.variance
     assert isinstance(new, IdentPart)
-    eta = np.log(part.deltas(x[m:]))
+    with np.errstate(divide="ignore"):  # a stratum already vanished (δ = 0, not free: never in z0)
+        eta = np.log(part.deltas(x[m:]))
     shift = eta[ref]
     theta = x[:m] * np.exp(-shift * sd_mask(layout))
     z0 = np.concatenate([theta, (eta - shift)[new.free]])
