@@ -45,6 +45,7 @@ from .. import crawl
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from .multistart import SD_START, applies
+from .partial_held import TRIAL_EVALS, held_trial
 from .probe import WatchedFit, probed
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
@@ -55,8 +56,6 @@ from .variance import IdentPart
 
 __all__ = ["START_RATIO", "TRIAL_EVALS", "by_inside", "partial_retry", "referred"]
 
-TRIAL_EVALS = 2_000
-"""Evaluations of a by= fit's partial refit (:func:`by_inside`) before it is judged."""
 START_RATIO = 1e-2
 """The vanishing stratum's sd relative to the new reference's at the start of a refit."""
 
@@ -102,9 +101,10 @@ def partial_retry(
     layout = ThetaLayout(tuple(terms)) if terms else None
     if layout is None or not isinstance(part, IdentPart) or not part.free or part.fixed:
         return fit
-    # the model's own limit (not a vanished reference's large θ, rv17), or a by= AR(1) inside
-    trial = not fit.at_limit
-    if trial and not by_inside(fit, terms):
+    # a by= AR(1) (inside or at the limit), or the model's own limit (not a vanished
+    # reference's large θ, rv17)
+    trial = by_inside(fit, terms)
+    if not trial and not fit.at_limit:
         return fit
     x = np.asarray(fit.record.theta, dtype=float)
     n = layout.size
@@ -123,7 +123,7 @@ def partial_retry(
         other, x0, back = _start(fit.model, shape, layout, ref, s)
         above = best.objective if trial else None
         try:
-            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above)
+            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above, s)
         except np.linalg.LinAlgError:
             continue
         spent += refit.record.evaluations
@@ -150,12 +150,15 @@ def _refit(
     fit_one: WatchedFit,
     names: Sequence[str],
     above: float | None = None,
+    stratum: int = 0,
 ) -> ResidualFit:
     """The fit of ``model`` from x0 within ``budget``, watched: strata running off to 0 are
     probed (:func:`.probe.probed`, its dense limit trial first) as in a first fit. With
-    ``above`` (a by= fit's criterion, :func:`by_inside`) within :data:`TRIAL_EVALS` first, and
-    continued with the rest of ``budget`` only where it stopped unconverged below ``above`` by
-    more than :data:`..restart.RESTART_GAIN`; every evaluation counted."""
+    ``above`` (a by= fit's criterion, :func:`by_inside`): ``stratum`` held at the probe's floor
+    and θ profiled first, then the probe within :data:`TRIAL_EVALS`
+    (:func:`.partial_held.held_trial`), continued with the rest of ``budget`` only where it
+    stopped unconverged below ``above`` by more than :data:`..restart.RESTART_GAIN`; every
+    evaluation counted."""
 
     def one(start: np.ndarray, evals: int) -> ResidualFit:
         try:
@@ -167,7 +170,8 @@ def _refit(
 
     if above is None:
         return one(x0, budget)
-    first = one(x0, min(budget, TRIAL_EVALS))
+    n_theta = len(x0) - model.size
+    first = held_trial(model, x0, n_theta, stratum, budget, reml, terms, X, y, fit_one, names)
     left = budget - first.record.evaluations
     if first.record.converged or left <= 0 or not first.objective < above - RESTART_GAIN:
         return first
