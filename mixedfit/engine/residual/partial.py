@@ -27,11 +27,14 @@ mixedfit reported the edge φ_b = 1 (ℓ −26.886848; −26.898135 with b the r
 multistart −26.740053 (1 of 13 starts) with stratum a vanishing and φ_b = 0.652 inside. The
 refits start from the fit's θ scaled down to a largest relative sd of
 :data:`.multistart.SD_START` (the residual as large as the term, as the AR(1) restarts' φ = ±0.5
-starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), every φ at its start,
-s's ratio at :data:`START_RATIO`; strata the fit named vanished already are skipped, and a refit
-is judged after :data:`TRIAL_EVALS` evaluations (continued only where it stopped below the fit).
-h8 reaches −26.7400534 in both label orders (the probe's floor: 2.2e-7 below R), 31,222 → 33,231
-and 34,854 → 37,846 evaluations.
+starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), every φ at its start;
+strata the fit named vanished already are skipped. s is held at the probe's floor and θ
+profiled there before the refit (:mod:`.partial_held`: from θ scaled alone the sign of φ_b was
+the data's rounding's, lane h8s), and a refit is judged after :data:`TRIAL_EVALS` evaluations
+past the profile (continued only where it stopped below the fit). A by= fit at the σ → 0 limit
+gets the same refits (h8 with y + 1e3 got there first). h8 reaches −26.7400534 (the probe's
+floor: 2.2e-7 below R) in both label orders and with y + 1e3, y × 1e3, y + 1e-9; its whole fit
+37,232 → 39,665 evaluations (y + 1e3: 97,304 → 44,472).
 """
 
 from __future__ import annotations
