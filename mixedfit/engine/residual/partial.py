@@ -27,11 +27,14 @@ mixedfit reported the edge φ_b = 1 (ℓ −26.886848; −26.898135 with b the r
 multistart −26.740053 (1 of 13 starts) with stratum a vanishing and φ_b = 0.652 inside. The
 refits start from the fit's θ scaled down to a largest relative sd of
 :data:`.multistart.SD_START` (the residual as large as the term, as the AR(1) restarts' φ = ±0.5
-starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), every φ at its start,
-s's ratio at :data:`START_RATIO`; strata the fit named vanished already are skipped, and a refit
-is judged after :data:`TRIAL_EVALS` evaluations (continued only where it stopped below the fit).
-h8 reaches −26.7400534 in both label orders (the probe's floor: 2.2e-7 below R), 31,222 → 33,231
-and 34,854 → 37,846 evaluations.
+starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), every φ at its start;
+strata the fit named vanished already are skipped. s is held at the probe's floor and θ
+profiled there before the refit (:mod:`.partial_held`: from θ scaled alone the sign of φ_b was
+the data's rounding's, lane h8s), and a refit is judged after :data:`TRIAL_EVALS` evaluations
+past the profile (continued only where it stopped below the fit). A by= fit at the σ → 0 limit
+gets the same refits (h8 with y + 1e3 got there first). h8 reaches −26.7400534 (the probe's
+floor: 2.2e-7 below R) in both label orders and with y + 1e3, y × 1e3, y + 1e-9; its whole fit
+37,232 → 39,665 evaluations (y + 1e3: 97,304 → 44,472).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from .. import crawl
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from .multistart import SD_START, applies
+from .partial_held import TRIAL_EVALS, held_trial
 from .probe import WatchedFit, probed
 from .reference import Moved, sd_mask
 from .rereference import mapped_back
@@ -55,8 +59,6 @@ from .variance import IdentPart
 
 __all__ = ["START_RATIO", "TRIAL_EVALS", "by_inside", "partial_retry", "referred"]
 
-TRIAL_EVALS = 2_000
-"""Evaluations of a by= fit's partial refit (:func:`by_inside`) before it is judged."""
 START_RATIO = 1e-2
 """The vanishing stratum's sd relative to the new reference's at the start of a refit."""
 
@@ -102,9 +104,10 @@ def partial_retry(
     layout = ThetaLayout(tuple(terms)) if terms else None
     if layout is None or not isinstance(part, IdentPart) or not part.free or part.fixed:
         return fit
-    # the model's own limit (not a vanished reference's large θ, rv17), or a by= AR(1) inside
-    trial = not fit.at_limit
-    if trial and not by_inside(fit, terms):
+    # a by= AR(1) (inside or at the limit), or the model's own limit (not a vanished
+    # reference's large θ, rv17)
+    trial = by_inside(fit, terms)
+    if not trial and not fit.at_limit:
         return fit
     x = np.asarray(fit.record.theta, dtype=float)
     n = layout.size
@@ -123,7 +126,7 @@ def partial_retry(
         other, x0, back = _start(fit.model, shape, layout, ref, s)
         above = best.objective if trial else None
         try:
-            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above)
+            refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above, s)
         except np.linalg.LinAlgError:
             continue
         spent += refit.record.evaluations
@@ -150,12 +153,15 @@ def _refit(
     fit_one: WatchedFit,
     names: Sequence[str],
     above: float | None = None,
+    stratum: int = 0,
 ) -> ResidualFit:
     """The fit of ``model`` from x0 within ``budget``, watched: strata running off to 0 are
     probed (:func:`.probe.probed`, its dense limit trial first) as in a first fit. With
-    ``above`` (a by= fit's criterion, :func:`by_inside`) within :data:`TRIAL_EVALS` first, and
-    continued with the rest of ``budget`` only where it stopped unconverged below ``above`` by
-    more than :data:`..restart.RESTART_GAIN`; every evaluation counted."""
+    ``above`` (a by= fit's criterion, :func:`by_inside`): ``stratum`` held at the probe's floor
+    and θ profiled first, then the probe within :data:`TRIAL_EVALS`
+    (:func:`.partial_held.held_trial`), continued with the rest of ``budget`` only where it
+    stopped unconverged below ``above`` by more than :data:`..restart.RESTART_GAIN`; every
+    evaluation counted."""
 
     def one(start: np.ndarray, evals: int) -> ResidualFit:
         try:
@@ -167,7 +173,8 @@ def _refit(
 
     if above is None:
         return one(x0, budget)
-    first = one(x0, min(budget, TRIAL_EVALS))
+    n_theta = len(x0) - model.size
+    first = held_trial(model, x0, n_theta, stratum, budget, reml, terms, X, y, fit_one, names)
     left = budget - first.record.evaluations
     if first.record.converged or left <= 0 or not first.objective < above - RESTART_GAIN:
         return first
