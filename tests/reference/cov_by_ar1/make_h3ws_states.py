@@ -1,12 +1,12 @@
-"""Issue 12 (lane h3ws): the by= edge check's input on h3w with y + 1e3 and its output on h3r, on main.
+"""Issue 12 (lane h3ws): main's by= edge check's input on h3w with y + 1e3, its output on h3r.
 
 Run on main bdd127d in this folder as ``python make_h3ws_states.py [out_dir]`` (default: here).
 
 - ``h3w_shift``: the fit main's by= edge check (engine/residual/by_edge.py ``by_edge_check``) got on
   h3w.csv with y + 1e3 (REML): x = (θ, φ), criterion, evaluations (97,643 of the default 100,000),
-  vanished verdict, and the restarts' near-edge optimum it carried (``near_edge``: ℓ 20.4916693 with
-  φ_1 → 1 and φ_b in R's mode) which main's by= check ignored; and main's final result (ℓ 20.4153141,
-  reported converged; R's best 20.4916727918, h3w_by_REML.json).
+  vanished verdict, and the restarts' near-edge optimum it carried (``near_edge``: ℓ 20.4916693
+  with φ_1 → 1 and φ_b in R's mode) which main's by= check ignored; and main's final result
+  (ℓ 20.4153141, reported converged; R's best 20.4916727918, h3w_by_REML.json).
 - ``h3r_edge``: the fit main's edge check returned on h3r.csv (REML, '0' the reference): the edge
   φ_1 = +1 at R's ℓ, '0''s sd 2e-5 of the largest and not named vanished, so the relabelled refit
   (the reference's sd small) ran on and the fit ended with a budget ConvergenceWarning (100,003 of
