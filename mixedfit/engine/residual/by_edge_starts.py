@@ -146,7 +146,8 @@ def mirrored(
     the lowest unconverged mirror below ``judged`` by more than :data:`..restart.RESTART_GAIN`
     (its criterion and the optimizer's message; None without one), for the check's flag; the
     mirrors the budget skipped or cut added to ``cut`` (:func:`noted`; ``group`` names the
-    group there)."""
+    group there). The first mirror that converges above the fit ends the search (lane h3ws: h3r
+    with y + 1e3 spent its budget on the mirror after b's and left group c's edges unrun)."""
     cut = [] if cut is None else cut
     short: tuple[float, str] | None = None
     flip_u = FLIP_PHI / math.sqrt(1.0 - FLIP_PHI**2)
@@ -182,6 +183,8 @@ def mirrored(
             continue
         if best is None or record.objective < best[1].objective:
             best = (held, record)
+            if record.objective < judged - RESTART_GAIN:  # a mode found: the rest left (h3ws)
+                break
     return best, total, short
 
 
