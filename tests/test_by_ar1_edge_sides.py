@@ -140,7 +140,7 @@ def test_h3r_edge_with_another_group_mirrored_reaches_r_best() -> None:
     Only b's mirror is replayed here (~3 s; the full edge check, ~12 s, reaches 20.4916728033 at
     φ_b −0.4635, checked by script)."""
     from mixedfit.engine.limit_gls import _spanning
-    from mixedfit.engine.residual.by_edge import _mirrored
+    from mixedfit.engine.residual.by_edge_starts import mirrored
     from mixedfit.engine.residual.dense import DenseResidual
     from mixedfit.engine.reterm import ThetaLayout
 
@@ -151,7 +151,7 @@ def test_h3r_edge_with_another_group_mirrored_reaches_r_best() -> None:
     dense = DenseResidual(layout, X, y, span, fit.model)
     judged = max(fit.objective, dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml))
     b = fit.model.correlation.labels.index("b")
-    best, total = _mirrored(
+    best, total, _ = mirrored(
         dense, fit, layout, X, y, span, 1.0, 1, np.array([1, b]), judged, None,
         fit.record.evaluations, 100_000,
     )  # fmt: skip

@@ -12,14 +12,16 @@ with φ_g held; the groups whose variance vanished there named too). Groups in t
 the fit the previous left (a group already at an edge stays held). A group whose residual
 variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
 another group's φ runs to its edge at a group's edge optimum, both are held together
-(:func:`_ran_held`, lane byedge2: h3 with y + 1e3). :func:`edge_named` names the groups (also on
-reload); :func:`edge_rows` gives the rows without normalized residuals. Arrays only.
+(:func:`.by_edge_starts.ran_held`, lane byedge2: h3 with y + 1e3). The other starts of an edge
+(the restarts' near-edge optimum, a group's mirror) and the flag where ``max_evals`` cut the check
+are :mod:`.by_edge_starts`'. :func:`edge_named` names the groups (also on reload);
+:func:`edge_rows` gives the rows without normalized residuals. Arrays only.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -31,25 +33,27 @@ from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
 from . import vanished
 from .by import ByCorrelation, live_ar1_slots
+from .by_edge_starts import (
+    RAN,
+    Candidate,
+    gone,
+    mirrored,
+    near_slots,
+    noted,
+    ran_held,
+    starved,
+)
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .edge_swap import swapped_edge
+from .reference import sd_mask, vanished_strata
 from .result import ResidualFit
 from .structure import ResidualModel
 
 __all__ = ["RAN", "by_edge_check", "edge_named", "edge_rows"]
 
-RAN = 0.99
-"""|φ_g| from which a group's φ counts as having run up to its edge (:data:`.edge.EDGE_RAN`)."""
-
 EDGE_TRY = 0.5
 """|φ_g| from which both edges of a group are tried (:data:`.edge.EDGE_TRY`)."""
-
-FLIP_PHI = 0.2
-"""|φ_t| from which another group's mirror is tried at a group's higher edge (:func:`_mirrored`)."""
-
-FLIP_EVALS = 3 * WATCH_EVALS
-"""Evaluations of a mirror's re-referenced edge optimization (:func:`_mirrored`; h3r: 5,103)."""
 
 
 def by_edge_check(
@@ -62,14 +66,17 @@ def by_edge_check(
     """``fit`` reported at the better edge φ_g = ±1 of each ``by=`` group g whose
     |φ_g| ≥ :data:`EDGE_TRY` (its residual variance not vanished; both edges, its own side
     first, as a plain AR(1)'s :func:`.edge.edge_check`: rv26 HIGH-2, h3w's group '1' ran to −1
-    and R's best is at +1) where the criterion there (θ and the other φ re-optimized within
-    :data:`..vanishing.WATCH_EVALS` evaluations, also re-referenced where the reference group
-    vanishes, :func:`.edge_swap.swapped_edge`; converged; the group's own variance not vanished
-    there, :func:`_gone`) is below the fit's (the larger of its own and the dense one: the
-    whitened rows degrade near ±1) by more than :data:`..restart.RESTART_GAIN`; groups whose
-    variance vanished at the edge named (:func:`_vanished_named`); marked unconverged where an
-    unfinished edge is above it (:func:`_flagged`); ``fit`` as it is otherwise, every
-    evaluation counted (a plain AR(1) is :func:`.edge.edge_check`'s)."""
+    and R's best is at +1), or that ran up to an edge at the restarts' near-edge optimum above
+    the fit (from there, first: :func:`.by_edge_starts.near_slots`), where the criterion there
+    (θ and the other φ re-optimized within :data:`..vanishing.WATCH_EVALS` evaluations, also
+    re-referenced where the reference group vanishes, :func:`.edge_swap.swapped_edge`;
+    converged; the group's own variance not vanished there, :func:`.by_edge_starts.gone`) is
+    below the fit's (the larger of its own and the dense one: the whitened rows degrade near ±1)
+    by more than :data:`..restart.RESTART_GAIN`; groups whose variance vanished at the edge named
+    (:func:`_vanished_named`); marked unconverged where an unfinished edge is above it
+    (:func:`_flagged`) or where ``max_evals`` skipped or cut one of its optimizations
+    (:func:`.by_edge_starts.starved`); ``fit`` as it is otherwise, every evaluation counted (a
+    plain AR(1) is :func:`.edge.edge_check`'s)."""
     model = fit.model
     correlation = model.correlation
     if not terms or not isinstance(correlation, ByCorrelation) or X.shape[0] <= X.shape[1]:
@@ -83,43 +90,57 @@ def by_edge_check(
     live = live_ar1_slots(correlation, model.variance, fit.phi)
     total = fit.record.evaluations
     short: tuple[float, float, int, str] | None = None  # an unfinished edge above the fit
-    for slot in live:
+    cut: list[str] = []  # edge optimizations max_evals skipped or cut (by_edge_starts.noted)
+    near, near_edges = near_slots(fit, dense, fit.objective)
+    for slot in sorted({*map(int, live), *near_edges}):
         u = float(fit.phi[slot])
-        if abs(u) < try_u or abs(u) >= EDGE_PHI / 2:
+        own_edges = slot in live and try_u <= abs(u) < EDGE_PHI / 2
+        if not own_edges and slot not in near_edges:
             continue
         own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
         total += 1
         judged = max(fit.objective, own if math.isfinite(own) else -math.inf)
-        best: tuple[ResidualFit, OptimizerRecord] | None = None
+        group = correlation.labels[_group(correlation, slot)]
+        best: Candidate | None = None
         lead: tuple[float, float] | None = None  # the lower edge's sign and criterion
-        for sign in (math.copysign(1.0, u), -math.copysign(1.0, u)):  # its side first
+        starts: list[tuple[ResidualFit, float]] = []
+        if near is not None and slot in near_edges:  # the restarts' optimum there, first
+            starts.append((near, math.copysign(1.0, float(near.phi[slot]))))
+        if own_edges:  # its side first
+            starts += [(fit, math.copysign(1.0, u)), (fit, -math.copysign(1.0, u))]
+        for start, sign in starts:
+            what = f"group {group!r}'s edge φ = {'1' if sign > 0 else '−1'}"
             budget = min(WATCH_EVALS, (max_evals - total) // 2)
             if budget <= 0:
+                noted(cut, what, budget, WATCH_EVALS, None)
                 break
-            record = edge_optimum(dense, fit, layout, sign, budget, int(slot))
+            record = edge_optimum(dense, start, layout, sign, budget, slot)
             # the reference group's variance vanishing there: re-referenced too (edge_swap.py)
             left = (max_evals - total - record.evaluations) // 2
             record = swapped_edge(
-                fit, record, layout, X, y, span, sign, sign * EDGE_PHI, min(budget, left),
-                0, judged, int(slot),
+                start, record, layout, X, y, span, sign, sign * EDGE_PHI, min(budget, left),
+                0, judged, slot,
             )  # fmt: skip
+            noted(cut, what, min(budget, left), WATCH_EVALS, record)
             total += record.evaluations
-            held, record, total = _ran_held(
-                dense, fit, layout, sign, int(slot), record, live, total, max_evals
+            held, record, total = ran_held(
+                dense, start, layout, sign, slot, record, live, total, max_evals
             )
-            if _gone(held, record, int(slot)):  # its φ not identified there: no edge
+            if gone(held, record, slot):  # its φ not identified there: no edge
                 continue
             if lead is None or record.objective < lead[1]:
                 lead = (sign, record.objective)
             if record.converged and (best is None or record.objective < best[1].objective):
                 best = (held, record)
             elif not record.converged and (short is None or record.objective < short[0]):
-                short = (record.objective, sign, int(slot), record.message)
-        if lead is not None and lead[1] < judged - RESTART_GAIN:  # a higher edge: other modes
-            best, total = _mirrored(
-                dense, fit, layout, X, y, span, lead[0], int(slot), live, judged, best, total,
-                max_evals,
+                short = (record.objective, sign, slot, record.message)
+        if own_edges and lead is not None and lead[1] < judged - RESTART_GAIN:  # other modes
+            best, total, flip = mirrored(
+                dense, fit, layout, X, y, span, lead[0], slot, live, judged, best, total,
+                max_evals, cut, group,
             )  # fmt: skip
+            if flip is not None and (short is None or flip[0] < short[0]):
+                short = (flip[0], lead[0], slot, flip[1])
         if best is None or not best[1].objective < judged - RESTART_GAIN:
             continue
         held, record = best
@@ -139,70 +160,7 @@ def by_edge_check(
         fit = _vanished_named(_all_named(fit, correlation), dense)
     if short is not None:
         fit = _flagged(fit, short, dense)
-    return fit
-
-
-def _mirrored(
-    dense: DenseResidual,
-    fit: ResidualFit,
-    layout: ThetaLayout,
-    X: np.ndarray,
-    y: np.ndarray,
-    span: int,
-    sign: float,
-    slot: int,
-    live: np.ndarray,
-    judged: float,
-    best: tuple[ResidualFit, OptimizerRecord] | None,
-    total: int,
-    max_evals: int,
-) -> tuple[tuple[ResidualFit, OptimizerRecord] | None, int]:
-    """``best`` (group ``slot``'s edge ``sign``) or that edge optimized again from ``fit`` with
-    one other live group's φ_t mirrored (|φ_t| ≥ :data:`FLIP_PHI`, each in turn; re-referenced
-    with up to :data:`FLIP_EVALS`, :func:`.edge_swap.swapped_edge`) where that ends converged
-    and lower. The by= restarts (:mod:`.multistart`) mirror every group's φ together; lane
-    mirror: h3r's edge φ_1 = +1 needs φ_b −0.46 where the fit has +0.47 (ℓ 20.415 unfinished,
-    R's 20.4916727918; mirrored, 20.4916728033 in 7,103 evaluations). With the evaluations."""
-    flip_u = FLIP_PHI / math.sqrt(1.0 - FLIP_PHI**2)
-    for other in live:
-        t = int(other)
-        if t == slot or not flip_u <= abs(float(fit.phi[t])) < EDGE_PHI / 2:
-            continue
-        budget = min(WATCH_EVALS, (max_evals - total) // 2)
-        if budget <= 0:
-            break
-        phi = fit.phi.copy()
-        phi[t] = -phi[t]
-        start = replace(fit, phi=phi)
-        record = edge_optimum(dense, start, layout, sign, budget, slot)
-        left = min(FLIP_EVALS, max_evals - total - record.evaluations)
-        record = swapped_edge(
-            start, record, layout, X, y, span, sign, sign * EDGE_PHI, left, 0, judged, slot
-        )
-        total += record.evaluations
-        held, record, total = _ran_held(
-            dense, start, layout, sign, slot, record, live, total, max_evals
-        )
-        if _gone(held, record, slot) or not record.converged:
-            continue
-        if best is None or record.objective < best[1].objective:
-            best = (held, record)
-    return best, total
-
-
-def _gone(held: ResidualFit, record: OptimizerRecord, slot: int) -> bool:
-    """Whether group ``slot``'s residual variance vanished at its edge's optimum ``record``
-    (``held``: the fit with the held φ at their edges): its φ is then not identified
-    (:func:`.by.live_ar1_slots`) and the edge says nothing of it. rv21's h1 (lane byedge3): a's
-    edge +1, re-referenced, gained 3.5e-8 by a's and b's sds further to 0 (R's best), and a's
-    unidentified φ was reported at its bound."""
-    m = len(held.theta)
-    phi = held.phi.copy()
-    free = np.abs(phi) < EDGE_PHI / 2
-    free[edge_slots(held.model, phi)] = False
-    phi[free] = np.asarray(record.theta, dtype=float)[m:]
-    model = held.model
-    return slot not in live_ar1_slots(model.correlation, model.variance, phi)
+    return starved(fit, cut, max_evals)
 
 
 def _vanished_named(fit: ResidualFit, dense: DenseResidual) -> ResidualFit:
@@ -211,7 +169,8 @@ def _vanished_named(fit: ResidualFit, dense: DenseResidual) -> ResidualFit:
     (:func:`.vanished.settle`'s rule at the edge's point, one evaluation of the dense
     criterion; its mask the fit's verdict, :attr:`.ResidualFit.vanished`). Lane byedge3 (rv26
     MEDIUM-2): h3 under ML ended with group c's ratio 3.8e-6 (R's 4e-6) unnamed, its φ and ratio
-    reported as estimates and the df computed with the ratio free."""
+    reported as estimates and the df computed with the ratio free. The reference group's too
+    (:func:`_reference_gone`)."""
     n_theta = len(fit.theta)
 
     def at(x: np.ndarray) -> float:
@@ -221,10 +180,45 @@ def _vanished_named(fit: ResidualFit, dense: DenseResidual) -> ResidualFit:
     point = replace(fit.record, theta=x, objective=fit.objective)
     after, mask = vanished.settle(at, point, fit.model, n_theta)
     if not mask.any():
+        after, mask = _reference_gone(at, point, fit, dense.layout)
+    if not mask.any():
         return fit
     record = replace(fit.record, evaluations=after.evaluations)
     boundary = vanished.joined(fit.boundary, fit.model, n_theta, mask, fit.phi)
     return replace(fit, record=record, boundary=boundary, vanished=mask)
+
+
+def _reference_gone(
+    at: Callable[[np.ndarray], float],
+    point: OptimizerRecord,
+    fit: ResidualFit,
+    layout: ThetaLayout,
+) -> tuple[OptimizerRecord, np.ndarray]:
+    """(``point`` with its evaluation counted, the mask of a vanished reference group as
+    :func:`.vanished.settled` gives it: every ratio) where at the edge's point the reference
+    group's sd is within the floor of the largest (:func:`.reference.vanished_strata`) and
+    moving it by :data:`.vanished.STEP` towards 0 (every ratio and θ's sds up by that, σ down)
+    leaves the criterion flat or lowers it (:func:`.vanished.flat`); all False otherwise. Lane
+    h3ws: h3r ('0' the reference) ended at φ_1 = +1 with '0''s sd 2e-5 of the largest, unnamed,
+    and the relabelled refit (the reference small) was cut by the budget."""
+    model = fit.model
+    x = np.asarray(point.theta, dtype=float)
+    mask = np.zeros(x.size, dtype=bool)
+    n_theta = len(fit.theta)
+    if not vanished_strata(model, fit.phi):
+        return point, mask
+    nc = model.split(fit.phi)[0].size
+    moved = x.copy()
+    moved[:n_theta] *= np.exp(vanished.STEP * sd_mask(layout))
+    moved[n_theta + nc :] += vanished.STEP
+    try:
+        value = at(moved)
+    except np.linalg.LinAlgError:
+        value = math.inf
+    point = replace(point, evaluations=point.evaluations + 1)
+    if vanished.flat(value, point.objective, model.n):
+        mask[n_theta:] = model.vanishing(np.full(model.size, -np.inf))
+    return point, mask
 
 
 def _flagged(
@@ -261,48 +255,6 @@ def _flagged(
         check = replace(check, message=f"{check.message}; {text}")
     record = replace(fit.record, converged=False, message=text)
     return replace(fit, record=record, check=check)
-
-
-def _ran_held(
-    dense: DenseResidual,
-    fit: ResidualFit,
-    layout: ThetaLayout,
-    sign: float,
-    slot: int,
-    record: OptimizerRecord,
-    live: np.ndarray,
-    total: int,
-    max_evals: int,
-) -> tuple[ResidualFit, OptimizerRecord, int]:
-    """``fit`` with φ_slot at the edge ``sign`` and the edge's optimum ``record``; where at that
-    optimum other groups' φ (``live``) ran up to an edge too (|φ_t| ≥ :data:`RAN`), the edge
-    with those held at their edges as well (θ and the other φ re-optimized from ``record``'s
-    point), taken where its criterion is no higher. With the evaluations so far (``total``).
-
-    h3 with y + 1e3 (lane byedge2): held at φ_b = −1, φ_c crawled from u = 39 to 51 in the
-    whole budget (its gain ~1/u² towards the edge φ_c = 1, the supremum), unconverged, and no
-    edge was reported (ℓ 3.4e-4 short); unshifted the crawl met BOBYQA's tolerance by chance."""
-    m = len(fit.theta)
-    phi = fit.phi.copy()
-    phi[slot] = sign * EDGE_PHI
-    free = np.flatnonzero(np.abs(phi) < EDGE_PHI / 2)
-    phi[free] = np.asarray(record.theta, dtype=float)[m:]
-    here = replace(fit, theta=np.asarray(record.theta, dtype=float)[:m], phi=phi)
-    edge_u = RAN / math.sqrt(1.0 - RAN**2)
-    ran = [int(t) for t in live if int(t) != slot and edge_u <= abs(phi[t]) < EDGE_PHI / 2]
-    budget = min(WATCH_EVALS, (max_evals - total) // 2)
-    alone = fit.phi.copy()
-    alone[slot] = sign * EDGE_PHI
-    original = replace(fit, phi=alone)
-    if not ran or budget <= 0:
-        return original, record, total
-    both = phi.copy()
-    both[ran] = np.sign(phi[ran]) * EDGE_PHI
-    joint = edge_optimum(dense, replace(here, phi=both), layout, sign, budget, slot)
-    total += joint.evaluations
-    if not joint.objective <= record.objective:
-        return original, record, total
-    return replace(fit, phi=both), joint, total
 
 
 def _all_named(fit: ResidualFit, correlation: ByCorrelation) -> ResidualFit:

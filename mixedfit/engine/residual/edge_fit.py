@@ -115,13 +115,13 @@ def inside(model: ResidualModel, phi: np.ndarray, u: float = EDGE_NEAR) -> np.nd
     return out
 
 
-def factor_phi(model: ResidualModel, phi: np.ndarray) -> np.ndarray:
+def factor_phi(model: ResidualModel, phi: np.ndarray, ones: bool = False) -> np.ndarray:
     """φ of the whitened factor kept with an edge fit: :func:`inside`, and where a VarIdent
-    stratum's variance vanished at the edge (:func:`.edge_vanish.vanished_at_edge`) every ratio
-    at 1 (only the factor's layout and shape are read at the edge; whitening by a stratum's sd
-    of ~0 fails)."""
+    stratum's variance vanished at the edge (:func:`.edge_vanish.vanished_at_edge`) or with
+    ``ones`` every ratio at 1 (only the factor's layout and shape are read at the edge; whitening
+    by a stratum's sd of ~0 fails)."""
     out = inside(model, phi)
-    if not vanished_at_edge(model, out):
+    if not ones and not vanished_at_edge(model, out):
         return out
     pc, pv = model.split(out)
     return np.concatenate([pc, np.zeros_like(pv)])
@@ -330,8 +330,12 @@ def edge_report(
     try:
         with single_threaded():
             crit = ResidualCriterion(list(terms), X, y, fit.model)
-            factor = crit.factor_at(factor_phi(fit.model, phi))
-            hold_factor(factor, theta, layout)
+            try:
+                factor = crit.factor_at(factor_phi(fit.model, phi))
+                hold_factor(factor, theta, layout)
+            except np.linalg.LinAlgError:  # a ratio ~1e-7 not held at 0 (lane h3ws: h3w + 1e3)
+                factor = crit.factor_at(factor_phi(fit.model, phi, ones=True))
+                hold_factor(factor, theta, layout)
     except np.linalg.LinAlgError:
         return None
     record = replace(

@@ -31,14 +31,16 @@ starts; from the θ pulled back to the limit's shape they ran to φ_b → 1), ev
 strata the fit named vanished already are skipped. s is held at the probe's floor and θ
 profiled there before the refit (:mod:`.partial_held`: from θ scaled alone the sign of φ_b was
 the data's rounding's, lane h8s), and a refit is judged after :data:`TRIAL_EVALS` evaluations
-past the profile (continued only where it stopped below the fit). A by= fit at the σ → 0 limit
-gets the same refits (h8 with y + 1e3 got there first). h8 reaches −26.7400534 (the probe's
-floor: 2.2e-7 below R) in both label orders and with y + 1e3, y × 1e3, y + 1e-9; its whole fit
-37,232 → 39,665 evaluations (y + 1e3: 97,304 → 44,472).
+past the profile (continued only where it stopped below the fit and the restarts' near-edge
+optimum, :func:`.by_edge_starts.near_value`). A by= fit at the σ → 0 limit gets the same refits
+(h8 with y + 1e3 got there first). h8 reaches −26.7400534 (the probe's floor: 2.2e-7 below R) in
+both label orders and with y + 1e3, y × 1e3, y + 1e-9; its whole fit 37,232 → 39,665 evaluations
+(y + 1e3: 97,304 → 44,472).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -47,6 +49,7 @@ import numpy as np
 from .. import crawl
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
+from .by_edge_starts import near_value
 from .multistart import SD_START, applies
 from .partial_held import TRIAL_EVALS, held_trial
 from .probe import WatchedFit, probed
@@ -114,6 +117,8 @@ def partial_retry(
     theta = _scaled(x[:n], layout) if trial else crawl.pulled_back(x, layout)[:n]
     shape = np.concatenate([theta, fit.model.start()])
     best, spent = fit, fit.record.evaluations
+    near, counted = near_value(fit, terms, X, y) if trial else (math.inf, 0)  # lane h3ws
+    spent += counted
     mask = fit.vanished if trial else None
     gone = [] if mask is None else held_strata(fit.model, n, np.asarray(mask), fit.phi)
     for s in range(len(part.labels)):
@@ -124,7 +129,7 @@ def partial_retry(
             continue
         ref = part.reference if s != part.reference else (1 if s == 0 else 0)
         other, x0, back = _start(fit.model, shape, layout, ref, s)
-        above = best.objective if trial else None
+        above = min(best.objective, near) if trial else None  # the restarts' near-edge too
         try:
             refit = _refit(other, x0, budget, fit.reml, terms, X, y, fit_one, names, above, s)
         except np.linalg.LinAlgError:
