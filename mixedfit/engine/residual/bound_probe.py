@@ -175,7 +175,9 @@ def checked_lower(
     for k, delta in nugget_entries(crit, x):
         if x[k] >= _logit(VANISHED_NUGGET * delta):
             continue
-        for c in INSIDE_NUGGETS if fun is not None else ():
+        for c in INSIDE_NUGGETS:
+            if fun is None:
+                break
             f0 = fun(x) if f0 is None else f0
             inside = x.copy()
             inside[k] = _logit(c * delta)
