@@ -1,7 +1,7 @@
 """Parameters at a bound of the residual fit's derivative check (:func:`.polish.derivative_check`):
-a CAR(1) correlation at its bound Phi = 0 and a spatial range at its upper bound are left out of
-lme4's check (:func:`checked_lower`) unless the criterion falls into the box (a fit stopped on
-the flat plateau beside the bound: then the check's message)."""
+a CAR(1) correlation at its bound Phi = 0, a spatial nugget at its bound 0 and a spatial range at
+its upper bound are left out of lme4's check (:func:`checked_lower`) unless the criterion falls
+into the box (a fit stopped on the flat plateau beside the bound: then the check's message)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,21 @@ from ..convergence import ConvergenceCheck
 from .by import ByCorrelation
 from .correlation import CAR1Part, CorrelationPart
 from .criterion import ResidualCriterion
+from .spatial import SpatialPart
 
 __all__ = [
     "INSIDE_CORRELATION",
     "INSIDE_DROP",
     "INSIDE_NOISE",
+    "INSIDE_NUGGETS",
     "UPPER_STEP",
     "VANISHED_CORRELATION",
+    "VANISHED_NUGGET",
     "car1_entries",
     "checked_lower",
     "closest_gap",
     "falls",
+    "nugget_entries",
     "probe_check",
     "within_gaps",
 ]
@@ -36,6 +40,14 @@ check's step (1e-4) from it, as lme4's θ within that step of 0."""
 INSIDE_CORRELATION = 1e-2
 """The correlation between the closest distinct times (and the median gap) at which a CAR(1)
 correlation at its bound 0 is tested from inside the box (:func:`checked_lower`)."""
+VANISHED_NUGGET = 1e-4
+"""A spatial nugget c (its fraction of σ², a logit in φ) below this times the correlation's fall
+between the closest distinct points of a subject, δ = 1 − g(d/r) at the range r (the variogram's
+first step, which the nugget competes with), is at its bound 0 (:func:`checked_lower`): relative
+to δ, not to 1, as nlme's walk_levels_a's interior nugget 3.4e-8 is 0.38 δ and worth 0.71 in ℓ."""
+INSIDE_NUGGETS = (1e-2, 1.0)
+"""The nuggets, as multiples of δ (:data:`VANISHED_NUGGET`), at which a nugget at its bound 0 is
+tested from inside the box."""
 INSIDE_DROP = 1e-4
 """Largest fall of the criterion −2 log L from a parameter at its bound to the point tested
 inside the box (:data:`INSIDE_CORRELATION`, :data:`UPPER_STEP`) for the bound to stand (review
@@ -160,7 +172,89 @@ def checked_lower(
                 )
         if vanished:
             lower[k] = x[k]
+    for k, delta in nugget_entries(crit, x):
+        if x[k] >= _logit(VANISHED_NUGGET * delta):
+            continue
+        for c in INSIDE_NUGGETS:
+            if fun is None:
+                break
+            f0 = fun(x) if f0 is None else f0
+            inside = x.copy()
+            inside[k] = _logit(c * delta)
+            drop = f0 - _value(fun, inside)
+            if falls(drop, f0):
+                return crit.lower(), (
+                    "the model failed to converge: a spatial nugget stopped at its bound 0 "
+                    f"while the criterion falls into the box (by {drop:.3g} at a nugget of "
+                    f"{c * delta:.3g})"
+                )
+        lower[k] = x[k]
     return _upper_bounds(crit, x, fun, lower, f0)
+
+
+def _logit(c: float) -> float:
+    """log(c / (1 − c))."""
+    return math.log(c) - math.log1p(-c)
+
+
+def nugget_entries(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[int, float]]:
+    """(index in x = (θ, φ), δ) of each spatial nugget's logit (each group's with ``by=``) below
+    :data:`VANISHED_NUGGET` (only these need δ: the correlation's fall 1 − g(d/r) between the
+    closest distinct points of one subject, at x's range r).
+
+    At a nugget c → 0 the criterion is flat in the logit (its derivatives fall like c): the
+    check's central differences there judge its rounding, which grows with |criterion|, so
+    with the units of y (walk_levels_b with y × 1e3: c = 9e-13, "max|scaled gradient| =
+    0.0181" from a Hessian entry of one rounding unit / h², ℓ R's to 2.8e-7)."""
+    part, subject = crit.model.correlation, crit.model.subject
+    pieces: list[tuple[int, CorrelationPart, np.ndarray | None]] = []
+    if isinstance(part, ByCorrelation):
+        offsets = np.cumsum([0, *[p.size for p in part.parts]])
+        pieces = [
+            (int(o), p, part.group == g)
+            for g, (o, p) in enumerate(zip(offsets, part.parts, strict=False))
+        ]
+    elif part is not None:
+        pieces = [(0, part, None)]
+    out = []
+    for offset, piece, rows in pieces:
+        k = crit.n_theta + offset
+        if not (isinstance(piece, SpatialPart) and piece.nugget):
+            continue
+        if x[k + 1] >= _logit(VANISHED_NUGGET):
+            continue
+        gap = _closest(piece.coords, subject, rows)
+        if gap is not None:
+            out.append((k + 1, _fall(piece.kind, gap / math.exp(x[k]))))
+    return out
+
+
+def _fall(kind: str, z: float) -> float:
+    """1 − g(z) of a spatial kernel at z = d/r (:mod:`.spatial`), without cancellation."""
+    if kind == "exponential":
+        return -math.expm1(-z)
+    if kind == "gaussian":
+        return -math.expm1(-z * z)
+    return min(1.0, 1.5 * z - 0.5 * z**3) if z < 1.0 else 1.0
+
+
+def _closest(coords: np.ndarray, subject: np.ndarray, rows: np.ndarray | None) -> float | None:
+    """The smallest positive distance between two points of one subject (over ``rows``, a mask,
+    if given), or None if there is none."""
+    keep = np.isfinite(coords).all(axis=1)
+    if rows is not None:
+        keep &= rows
+    xy, s = coords[keep], subject[keep]
+    best = math.inf
+    for g in np.unique(s):
+        pts = xy[s == g]
+        if len(pts) < 2:
+            continue
+        d = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=-1))
+        pos = d[d > 0]
+        if pos.size:
+            best = min(best, float(pos.min()))
+    return best if math.isfinite(best) else None
 
 
 def _value(fun: Callable[[np.ndarray], float], z: np.ndarray) -> float:

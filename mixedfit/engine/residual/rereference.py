@@ -151,6 +151,12 @@ class _Tail:
         """:func:`_falls` at x (``other``'s parameterization; two evaluations)."""
         return _falls(self.other, x, self.terms, self.X, self.y, self.fit)
 
+    def floored(self, refit: ResidualFit) -> bool:
+        """Whether ``refit`` (``other``'s) has the old reference's ratio at its floor (the
+        probe's boundary point)."""
+        x = refit.record.theta
+        return bool(self.other.floored(x[len(x) - self.other.size :])[self.at - len(x)])
+
     def stepped(self, x: np.ndarray) -> np.ndarray:
         """x with the old reference's ratio divided by :data:`TAIL_STEP`."""
         out = np.array(x, dtype=float)
@@ -207,9 +213,9 @@ def _followed(
             start = tail.stepped(x0)  # the first refit, from x0, stopped at once: step out
             continue
         best, level = refit, refit.objective
-        if refit.vanished is not None:  # the boundary, named (the probe's floor)
+        if refit.vanished is not None and tail.floored(refit):  # the boundary (the probe's floor)
             return best, spent, False
-        spent += 2
+        spent += 2  # (a free ratio named by the flat rule is followed while the tail falls)
         if not tail.falls(refit.record.theta):  # the end of the tail: an interior optimum
             return best, spent, False
         start = tail.stepped(refit.record.theta)
