@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from reload_warnings import said
 
 import mixedfit as mf
 from mixedfit.engine.residual import vanished
@@ -94,12 +95,13 @@ def test_df_hold_the_vanished_stratum(name: str, fitted: Any) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_reload_keeps_the_verdict(name: str, fitted: Any, tmp_path: Path) -> None:
-    fit, _, table = fitted[name]
+    fit, seen, table = fitted[name]
     path = tmp_path / f"{name}.json"
     fit.save(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as back:
+        warnings.simplefilter("always")
         again = mf.load_fit(path)  # main: loaded, unnamed
+    assert said(back) == said(seen)  # the fit's warnings again (session 18: load_fit warns)
     assert f"stratum {CASES[name][1]!r}" in again._engine.boundary
     assert again._engine.boundary == fit._engine.boundary
     np.testing.assert_array_equal(again._engine.vanished, fit._engine.vanished)
