@@ -10,7 +10,10 @@ than the fit's by more than :data:`..restart.RESTART_GAIN`, the fit reported the
 (:func:`.edge_fit.edge_report`: φ_g = ±1 exactly, a BoundaryWarning naming the group, inference
 with φ_g held; the groups whose variance vanished there named too). Groups in turn, each from
 the fit the previous left (a group already at an edge stays held). A group whose residual
-variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
+variance vanished is not judged by its φ, not identified (:func:`.by.live_ar1_slots`); where
+another group is at an edge its both edges are tried too, after the others, its variance free
+(lane h3ml, rv28: h3 under ML stopped at φ_b = −1 with c vanished, 1.47e-3 below R's supremum at
+φ_b = −1, φ_c = +1 with c's sd 0.205 of a's; an edge where it stays vanished is dropped). Where
 another group's φ runs to its edge at a group's edge optimum, both are held together
 (:func:`.by_edge_starts.ran_held`, lane byedge2: h3 with y + 1e3). The other starts of an edge
 (the restarts' near-edge optimum, a group's mirror) and the flag where ``max_evals`` cut the check
