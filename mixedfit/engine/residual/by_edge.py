@@ -10,7 +10,10 @@ than the fit's by more than :data:`..restart.RESTART_GAIN`, the fit reported the
 (:func:`.edge_fit.edge_report`: φ_g = ±1 exactly, a BoundaryWarning naming the group, inference
 with φ_g held; the groups whose variance vanished there named too). Groups in turn, each from
 the fit the previous left (a group already at an edge stays held). A group whose residual
-variance vanished is not judged: its φ is not identified (:func:`.by.live_ar1_slots`). Where
+variance vanished is not judged by its φ, not identified (:func:`.by.live_ar1_slots`); where
+another group is at an edge its both edges are tried too, after the others, its variance free
+(lane h3ml, rv28: h3 under ML stopped at φ_b = −1 with c vanished, 1.47e-3 below R's supremum at
+φ_b = −1, φ_c = +1 with c's sd 0.205 of a's; an edge where it stays vanished is dropped). Where
 another group's φ runs to its edge at a group's edge optimum, both are held together
 (:func:`.by_edge_starts.ran_held`, lane byedge2: h3 with y + 1e3). The other starts of an edge
 (the restarts' near-edge optimum, a group's mirror) and the flag where ``max_evals`` cut the check
@@ -32,7 +35,7 @@ from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
 from . import vanished
-from .by import ByCorrelation, live_ar1_slots
+from .by import ByCorrelation, ar1_slots, live_ar1_slots
 from .by_edge_starts import (
     RAN,
     Candidate,
@@ -92,9 +95,13 @@ def by_edge_check(
     short: tuple[float, float, int, str] | None = None  # an unfinished edge above the fit
     cut: list[str] = []  # edge optimizations max_evals skipped or cut (by_edge_starts.noted)
     near, near_edges = near_slots(fit, dense, fit.objective)
-    for slot in sorted({*map(int, live), *near_edges}):
+    first = sorted({*map(int, live), *near_edges})
+    faded = [int(s) for s in ar1_slots(correlation) if int(s) not in first]  # vanished, last
+    for slot in [*first, *faded]:
         u = float(fit.phi[slot])
         own_edges = slot in live and try_u <= abs(u) < EDGE_PHI / 2
+        if slot in faded:  # both edges where another group is at one (lane h3ml)
+            own_edges = abs(u) < EDGE_PHI / 2 and edge_slots(model, fit.phi).size > 0
         if not own_edges and slot not in near_edges:
             continue
         own = dense.objective(np.concatenate([fit.theta, fit.phi]), fit.reml)
@@ -134,7 +141,8 @@ def by_edge_check(
                 best = (held, record)
             elif not record.converged and (short is None or record.objective < short[0]):
                 short = (record.objective, sign, slot, record.message)
-        if own_edges and lead is not None and lead[1] < judged - RESTART_GAIN:  # other modes
+        mirror = own_edges and slot not in faded
+        if mirror and lead is not None and lead[1] < judged - RESTART_GAIN:  # other modes
             best, total, flip = mirrored(
                 dense, fit, layout, X, y, span, lead[0], slot, live, judged, best, total,
                 max_evals, cut, group,
