@@ -19,6 +19,7 @@ at least :data:`SWAP_RATIO`) and the edge is within :data:`.edge_vanish.MARGIN` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -101,6 +102,10 @@ def swapped_edge(
     new = part.with_reference(max(others, key=lambda g: float(deltas[g])))
     other = ResidualModel(model.n, model.subject, model.correlation, new)
     x0 = _map(np.concatenate([start.theta, start.phi]), part, new, layout, nc)
+    if np.abs(x0[x0.size - len(new.free) :]).max(initial=0.0) >= math.log(SWAP_RATIO):
+        # the start's own stratum vanished (rv28: m10 with y + 1e3 / × 1e-3 at b's ratio e^−10.6
+        # / e^−13.1): the strata equal instead (θ relative to the start's σ), not that corner
+        x0 = np.concatenate([start.theta, start.phi[:nc], np.zeros(len(new.free))])
     m = layout.size
     moved = replace(start, theta=x0[:m], phi=x0[m:], model=other)
     dense = DenseResidual(layout, X, y, span, other)
