@@ -10,8 +10,10 @@ subjects renamed so that b is the reference the same code reaches R's value. Fin
 10): edge +1 2.3265 against R's 2.4488582 (a → 0, ratio b/a 702).
 
 :func:`swapped_edge` runs the edge once more in the model referred to another stratum (the
-largest other one at the start), from the same start mapped there, its vanished strata followed
-by :func:`.edge_vanish.reach`, and maps the optimum back. Only where the edge's optimum says the
+largest other one at the start), from the same start mapped there (the strata equal instead where
+that puts a ratio beyond :data:`SWAP_RATIO`: the start's own stratum vanished, rv28's m10 with
+y + 1e3, whose mapped start, b's corner, ran 0.12 in ℓ short), its vanished strata followed by
+:func:`.edge_vanish.reach`, and maps the optimum back. Only where the edge's optimum says the
 reference is small (:func:`reference_small`: a structured relative sd or another stratum's ratio
 at least :data:`SWAP_RATIO`) and the edge is within :data:`.edge_vanish.MARGIN` (−2ℓ) of the fit (as
 ``reach``: an edge far below is not followed; rv20's m0 then costs nothing more). Arrays only.
