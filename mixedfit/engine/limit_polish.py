@@ -113,6 +113,8 @@ def newton_polish(
         h = _H * width
         grad, hess, used = finite_differences(fun, z, free, h)
         spent += used
+        if not (np.isfinite(grad).all() and np.isfinite(hess).all()):
+            break  # a difference's point off the criterion's domain (a NaN): BOBYQA's stays
         try:
             step = -cho_solve(cho_factor(hess), grad)
         except np.linalg.LinAlgError:

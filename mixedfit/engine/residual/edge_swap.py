@@ -10,8 +10,10 @@ subjects renamed so that b is the reference the same code reaches R's value. Fin
 10): edge +1 2.3265 against R's 2.4488582 (a → 0, ratio b/a 702).
 
 :func:`swapped_edge` runs the edge once more in the model referred to another stratum (the
-largest other one at the start), from the same start mapped there, its vanished strata followed
-by :func:`.edge_vanish.reach`, and maps the optimum back. Only where the edge's optimum says the
+largest other one at the start), from the same start mapped there (the strata equal instead where
+that puts a ratio beyond :data:`SWAP_RATIO`: the start's own stratum vanished, rv28's m10 with
+y + 1e3, whose mapped start, b's corner, ran 0.12 in ℓ short), its vanished strata followed by
+:func:`.edge_vanish.reach`, and maps the optimum back. Only where the edge's optimum says the
 reference is small (:func:`reference_small`: a structured relative sd or another stratum's ratio
 at least :data:`SWAP_RATIO`) and the edge is within :data:`.edge_vanish.MARGIN` (−2ℓ) of the fit (as
 ``reach``: an edge far below is not followed; rv20's m0 then costs nothing more). Arrays only.
@@ -19,6 +21,7 @@ at least :data:`SWAP_RATIO`) and the edge is within :data:`.edge_vanish.MARGIN` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -101,6 +104,10 @@ def swapped_edge(
     new = part.with_reference(max(others, key=lambda g: float(deltas[g])))
     other = ResidualModel(model.n, model.subject, model.correlation, new)
     x0 = _map(np.concatenate([start.theta, start.phi]), part, new, layout, nc)
+    if np.abs(x0[x0.size - len(new.free) :]).max(initial=0.0) >= math.log(SWAP_RATIO):
+        # the start's own stratum vanished (rv28: m10 with y + 1e3 / × 1e-3 at b's ratio e^−10.6
+        # / e^−13.1): the strata equal instead (θ relative to the start's σ), not that corner
+        x0 = np.concatenate([start.theta, start.phi[:nc], np.zeros(len(new.free))])
     m = layout.size
     moved = replace(start, theta=x0[:m], phi=x0[m:], model=other)
     dense = DenseResidual(layout, X, y, span, other)
