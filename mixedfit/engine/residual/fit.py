@@ -58,11 +58,7 @@ from .result import ResidualFit, carried
 from .structure import ResidualModel
 from .variance import IdentPart
 
-__all__ = ["FTOL_REL", "ResidualFit", "fit_residual"]
-
-FTOL_REL = 0.0
-"""BOBYQA's ftol_rel here: none, ftol_abs alone (issue 12): −2ℓ shifts by (n − p)·ln k² with
-y × k, its differences do not; 1e-13·|−2ℓ| stopped h1 with y × 1e-3 2.4e-4 short."""
+__all__ = ["ResidualFit", "fit_residual"]
 
 
 def fit_residual(
@@ -278,9 +274,7 @@ def _fit_one(
 
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
             assert x0 is not None
-            return minimize_theta(
-                fun, x0, lower, max_evals=evals, progress=progress, upper=upper, ftol_rel=FTOL_REL
-            )
+            return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
             # watched as the first optimization: a restart onto the structured term's ridge
@@ -363,9 +357,7 @@ def _bobyqa(step_scale: float) -> vanished.Optimize:
         high: np.ndarray | None,
         n: int,
     ) -> OptimizerRecord:
-        return minimize_theta(
-            f, x0, low, max_evals=n, upper=high, step_scale=step_scale, ftol_rel=FTOL_REL
-        )
+        return minimize_theta(f, x0, low, max_evals=n, upper=high, step_scale=step_scale)
 
     return run
 
