@@ -14,7 +14,15 @@ from typing import Any
 from ..engine import vanishing
 from ..exceptions import BoundaryWarning, ConvergenceWarning, SingularFitWarning
 
-__all__ = ["warn_lmm"]
+__all__ = ["singular_text", "warn_lmm"]
+
+
+def singular_text(fit: Any) -> str:
+    """The :class:`~mixedfit.exceptions.SingularFitWarning` text of a singular ``fit`` (lme4's),
+    naming its singular terms; shared by ordinary and residual-structure fits."""
+    return "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in " + (
+        "; ".join(fit.singular_terms)
+    )
 
 
 def warn_lmm(fit: Any, stacklevel: int) -> None:
@@ -25,12 +33,7 @@ def warn_lmm(fit: Any, stacklevel: int) -> None:
     engine = fit._engine
     stacklevel += 1
     if fit.singular:
-        warnings.warn(
-            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
-            + "; ".join(fit.singular_terms),
-            SingularFitWarning,
-            stacklevel=stacklevel,
-        )
+        warnings.warn(singular_text(fit), SingularFitWarning, stacklevel=stacklevel)
     if not engine.record.converged:
         warnings.warn(
             f"the optimizer did not converge: {engine.record.message}",

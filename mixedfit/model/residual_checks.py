@@ -46,6 +46,7 @@ from ..exceptions import (
     SingularFitWarning,
     UnboundedLikelihoodWarning,
 )
+from .fit_warnings import singular_text
 
 __all__ = [
     "GENERIC_TOL",
@@ -100,12 +101,7 @@ def warn_fit(fit: Any, terms: list[ReTerm], stacklevel: int, loaded: bool = Fals
     if (note := crossed_inexact(terms, model, engine.phi)) is not None:
         warnings.warn(note, ConvergenceWarning, stacklevel=stacklevel)
     if fit.singular:
-        warnings.warn(
-            "boundary (singular) fit: a variance is (nearly) zero or a correlation is ±1 in "
-            + "; ".join(fit.singular_terms),
-            SingularFitWarning,
-            stacklevel=stacklevel,
-        )
+        warnings.warn(singular_text(fit), SingularFitWarning, stacklevel=stacklevel)
     if lost:
         warnings.warn(
             f"the random-effects term{'s' if len(own) > 1 else ''} of "
