@@ -67,20 +67,25 @@ def falls(drop: float, f0: float) -> bool:
     return drop > max(INSIDE_DROP, INSIDE_NOISE * abs(f0))
 
 
+def _pieces(crit: ResidualCriterion) -> list[tuple[int, CorrelationPart, np.ndarray | None]]:
+    """(offset in φ, correlation part, its rows or None for all) of the residual correlation:
+    each group's with ``by=`` (:class:`.by.ByCorrelation`), else the one part (none without)."""
+    part = crit.model.correlation
+    if isinstance(part, ByCorrelation):
+        offsets = np.cumsum([0, *[p.size for p in part.parts]])
+        return [
+            (int(o), p, part.group == g)
+            for g, (o, p) in enumerate(zip(offsets, part.parts, strict=False))
+        ]
+    return [] if part is None else [(0, part, None)]
+
+
 def car1_entries(crit: ResidualCriterion) -> list[tuple[int, float, float]]:
     """(index in x = (θ, φ), closest and median gaps between distinct times of one subject) of
     each CAR(1) log decay rate κ: the correlation's own, or each group's with ``by=``
     (:class:`.by.ByCorrelation`, the gaps over that group's rows)."""
-    part, subject = crit.model.correlation, crit.model.subject
-    pieces: list[tuple[int, CorrelationPart, np.ndarray | None]] = []
-    if isinstance(part, ByCorrelation):
-        offsets = np.cumsum([0, *[p.size for p in part.parts]])
-        pieces = [
-            (int(o), p, part.group == g)
-            for g, (o, p) in enumerate(zip(offsets, part.parts, strict=False))
-        ]
-    elif part is not None:
-        pieces = [(0, part, None)]
+    subject = crit.model.subject
+    pieces = _pieces(crit)
     out = []
     for offset, piece, rows in pieces:
         if isinstance(piece, CAR1Part):
@@ -206,16 +211,8 @@ def nugget_entries(crit: ResidualCriterion, x: np.ndarray) -> list[tuple[int, fl
     check's central differences there judge its rounding, which grows with |criterion|, so
     with the units of y (walk_levels_b with y × 1e3: c = 9e-13, "max|scaled gradient| =
     0.0181" from a Hessian entry of one rounding unit / h², ℓ R's to 2.8e-7)."""
-    part, subject = crit.model.correlation, crit.model.subject
-    pieces: list[tuple[int, CorrelationPart, np.ndarray | None]] = []
-    if isinstance(part, ByCorrelation):
-        offsets = np.cumsum([0, *[p.size for p in part.parts]])
-        pieces = [
-            (int(o), p, part.group == g)
-            for g, (o, p) in enumerate(zip(offsets, part.parts, strict=False))
-        ]
-    elif part is not None:
-        pieces = [(0, part, None)]
+    subject = crit.model.subject
+    pieces = _pieces(crit)
     out = []
     for offset, piece, rows in pieces:
         k = crit.n_theta + offset
