@@ -20,6 +20,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,8 @@ import pytest
 
 import mixedfit as mf
 from mixedfit.engine.convergence import ConvergenceCheck
-from mixedfit.engine.optimize import OptimizerRecord
+from mixedfit.engine.optimize import OptimizerRecord, minimize_theta
+from mixedfit.engine.residual import cs_ridge
 from mixedfit.engine.residual import fit as fit_module
 from mixedfit.engine.residual.criterion import ResidualCriterion
 from mixedfit.engine.residual.cs_ridge import ridge_polish, ridge_scale
@@ -195,3 +197,34 @@ def test_csh_by_polish_from_the_stall_reaches_r() -> None:
     ref = CSH_R["csh_by_1e-07"]["REML"]
     assert -best.objective / 2 == pytest.approx(ref["loglik"], abs=1e-6)
     assert check is not None and check.message is None
+
+
+@pytest.mark.parametrize("budget", [1, 7, 60])
+def test_csh_by_basis_polish_counts_every_evaluation(budget: int, monkeypatch: Any) -> None:
+    """Regression (session 18 review): the basis polish (CSH(by=), :func:`ridge_basis`) left its
+    last evaluation (the caller's state at the optimum) uncounted and out of ``max_evals``, where
+    the scaled polish counted it (lane lows28). Every call of the criterion is in the record's
+    count but each optimization's evaluations of its start and optimum (two each), within the
+    budget."""
+    model = mf.CompoundSymmetry("g", time="t", heterogeneous=True, by="h").bind(_frame("1e-07"))
+    _, X, y = _data("1e-07")
+    point = CSH_POINT["1e-07_REML_0"]
+    x = np.asarray(point["x"])
+    crit = ResidualCriterion([], X, y, model.model)
+    start = OptimizerRecord("bobyqa", 100, point["objective"], x, x, None, True, "", 0.0)
+    runs, calls = [0], [0]
+
+    def counted_runs(*args: Any, **kwargs: Any) -> OptimizerRecord:
+        runs[0] += 1
+        return minimize_theta(*args, **kwargs)
+
+    monkeypatch.setattr(cs_ridge, "minimize_theta", counted_runs)
+
+    def fun(z: np.ndarray) -> float:
+        calls[0] += 1
+        return crit.objective(z, True)
+
+    out = ridge_polish(crit, fun, start, crit.lower(), None, budget)
+    counted = out.evaluations - start.evaluations
+    assert counted == calls[0] - 2 * runs[0] and counted <= budget
+    assert runs[0] == (budget > 1)  # budget 1: only the last evaluation

@@ -174,20 +174,7 @@ def ridge_polish(
         return fun(z * scale)
 
     top = None if upper is None else upper / scale
-    z, value, total = best.theta / scale, best.objective, best.evaluations
-    for _ in range(RIDGE_ROUNDS):
-        left = max_evals - (total - best.evaluations) - 1  # (the last evaluation's room)
-        if left <= 0:
-            break
-        found = minimize_theta(
-            scaled, z, lower / scale, max_evals=left, upper=top, step_scale=RIDGE_STEP
-        )
-        total += found.evaluations
-        gain = value - found.objective
-        if gain > 0:
-            z, value = found.theta, found.objective
-        if not gain > 1e-9 * max(1.0, abs(value)):
-            break
+    z, value, total = _rounds(scaled, best, best.theta / scale, lower / scale, top, max_evals)
     if not value < best.objective:
         fun(best.theta)  # the caller's state at the optimum
         return replace(best, evaluations=total + 1)
@@ -231,23 +218,38 @@ def _polish_in(
         return fun(T @ z)
 
     low = _lower_in(T, lower)
-    z, value, total = np.linalg.solve(T, best.theta), best.objective, best.evaluations
+    z, value, total = _rounds(mapped, best, np.linalg.solve(T, best.theta), low, None, max_evals)
+    if not value < best.objective:
+        fun(best.theta)  # the caller's state at the optimum
+        return replace(best, evaluations=total + 1)
+    fun(T @ z)
+    return replace(best, theta=T @ z, objective=value, evaluations=total + 1)
+
+
+def _rounds(
+    f: Fun,
+    best: OptimizerRecord,
+    z: np.ndarray,
+    low: np.ndarray,
+    top: np.ndarray | None,
+    max_evals: int,
+) -> tuple[np.ndarray, float, int]:
+    """BOBYQA on ``f`` from z (shape (m,)), restarted from its own optimum up to
+    :data:`RIDGE_ROUNDS` times while it gains: (z, f(z), ``best``'s evaluations + these), one
+    evaluation of ``max_evals`` kept for the caller's last (its state at the optimum)."""
+    value, total = best.objective, best.evaluations
     for _ in range(RIDGE_ROUNDS):
-        left = max_evals - (total - best.evaluations)
+        left = max_evals - (total - best.evaluations) - 1  # (the last evaluation's room)
         if left <= 0:
             break
-        found = minimize_theta(mapped, z, low, max_evals=left, step_scale=RIDGE_STEP)
+        found = minimize_theta(f, z, low, max_evals=left, upper=top, step_scale=RIDGE_STEP)
         total += found.evaluations
         gain = value - found.objective
         if gain > 0:
             z, value = found.theta, found.objective
         if not gain > 1e-9 * max(1.0, abs(value)):
             break
-    if not value < best.objective:
-        fun(best.theta)  # the caller's state at the optimum
-        return replace(best, evaluations=total)
-    fun(T @ z)
-    return replace(best, theta=T @ z, objective=value, evaluations=total)
+    return z, value, total
 
 
 def _check_in(T: np.ndarray, fun: Fun, x: np.ndarray, lower: np.ndarray) -> ConvergenceCheck:
