@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from by_ar1_design import design_parts
 
-import mixedfit as mf
-import mixedfit.residual_api as residual_api
 from mixedfit.engine.optimize import OptimizerRecord
 from mixedfit.engine.residual import ResidualFit
 from mixedfit.engine.residual.by_edge import by_edge_check
@@ -42,31 +41,12 @@ R_H3W = json.loads((REF / "h3w_by_REML.json").read_text())
 R_H3W_HELD = json.loads((REF / "h3w_by_REML_hold_1p1.json").read_text())
 R_H3_ML = json.loads((REF / "h3_by_ML.json").read_text())
 R_H3_ML_EDGES = json.loads((REF / "h3_by_ML_hold_bm1_c1.json").read_text())
-FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
-
-
-class _BuiltError(Exception):
-    """Carries fit_residual's arguments out of :func:`mixedfit.lmer` (the design, no fit)."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__("built")
-        self.parts = args
-
-
-def _stop(terms: Any, X: Any, y: Any, model: Any, **_: Any) -> Any:
-    raise _BuiltError(terms, X, y, model)
 
 
 def _state(case: str) -> tuple[ResidualFit, list[Any], np.ndarray, np.ndarray]:
     """The fit main's edge check got on ``case`` (edge_states.json) and the design."""
     state = STATES[case]
-    d = pd.read_csv(REF / state["csv"])
-    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(residual_api, "fit_residual", _stop)
-        with pytest.raises(_BuiltError) as built:
-            mf.lmer(FORMULA, d, reml=state["reml"], residual=mf.AR1("occ", "Subject", by="grp"))
-    terms, X, y, model = built.value.parts
+    terms, X, y, model = design_parts(pd.read_csv(REF / state["csv"]), state["reml"])
     theta, phi = np.asarray(state["theta"]), np.asarray(state["phi"])
     x = np.concatenate([theta, phi])
     crit = ResidualCriterion(terms, X, y, model)

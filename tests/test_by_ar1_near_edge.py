@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from by_ar1_design import design_parts
 
-import mixedfit as mf
-import mixedfit.residual_api as residual_api
 from mixedfit.engine.limit_gls import _spanning
 from mixedfit.engine.optimize import OptimizerRecord
 from mixedfit.engine.residual import ResidualFit
@@ -38,19 +37,6 @@ from mixedfit.engine.reterm import ThetaLayout
 REF = Path(__file__).parent / "reference" / "cov_by_ar1"
 STATES = json.loads((REF / "h3ws_states.json").read_text())
 R_H3W = json.loads((REF / "h3w_by_REML.json").read_text())
-FORMULA = "y ~ x + ar1(0 + occf | Subject, hom=False)"
-
-
-class _BuiltError(Exception):
-    """Carries fit_residual's arguments out of :func:`mixedfit.lmer` (the design, no fit)."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__("built")
-        self.parts = args
-
-
-def _stop(terms: Any, X: Any, y: Any, model: Any, **_: Any) -> Any:
-    raise _BuiltError(terms, X, y, model)
 
 
 def _fit(state: dict[str, Any], model: Any) -> ResidualFit:
@@ -71,12 +57,7 @@ def _case(case: str) -> tuple[ResidualFit, list[Any], np.ndarray, np.ndarray]:
     state = STATES[case]
     d = pd.read_csv(REF / state["csv"])
     d["y"] += state["shift"]
-    d["occf"] = pd.Categorical(d["occf"], categories=[f"o{j}" for j in range(1, 6)])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(residual_api, "fit_residual", _stop)
-        with pytest.raises(_BuiltError) as built:
-            mf.lmer(FORMULA, d, reml=True, residual=mf.AR1("occ", "Subject", by="grp"))
-    terms, X, y, model = built.value.parts
+    terms, X, y, model = design_parts(d, True)
     fit = _fit(state, model)
     if state["near_edge"] is not None:
         near = _fit(state["near_edge"], model)
