@@ -2,15 +2,15 @@
 
 The same steps as :class:`.start.MomentStart` — the projection on X (an orthonormal basis), each
 term's per-level least squares (Z_l'Z_l with its ridge, usable levels), backfitting, σ̂², the
-fixed-effect directions the levels lose (:func:`.start._between_level_rank`), the moments, the
-eigenvalue floor and the Cholesky factor — in loops over the rows instead of ~25–40 numpy and
-LAPACK calls, in two calls: :func:`moment_design` (X and the terms alone: kept for a reused
-design) and :func:`moment_response` (θ of a response). Sums over rows in ``numpy.bincount``'s row
-order; X's basis Gram–Schmidt's, each column orthogonalized twice (numpy's: Householder's QR);
-k×k solves Gaussian elimination with partial pivoting (LAPACK's ``gesv``), the k×k Cholesky
-factor written out; the rank (SVD) and the k×k ``eigh`` LAPACK's through numba. So the start
-equals the numpy one to rounding (``tests/test_jit_start.py``). Loops rather than array
-expressions or slice assignments: numba compiles those far more slowly (the cold start).
+fixed-effect directions the levels lose (:mod:`.start_divisor`), the moments, the eigenvalue floor
+and the Cholesky factor — in loops over the rows instead of ~25–40 numpy and LAPACK calls, in two
+calls: :func:`moment_design` (X and the terms alone: kept for a reused design) and
+:func:`moment_response` (θ of a response). Sums over rows in ``numpy.bincount``'s row order; X's
+basis Gram–Schmidt's, each column orthogonalized twice (numpy's: Householder's QR); k×k solves
+Gaussian elimination with partial pivoting (LAPACK's ``gesv``), the k×k Cholesky factor written
+out; the rank (SVD) and the k×k ``eigh`` LAPACK's through numba. So the start equals the numpy one
+to rounding (``tests/test_jit_start.py``). Loops rather than array expressions or slice
+assignments: numba compiles those far more slowly (the cold start).
 
 The terms are packed: ``refs`` (terms, n) level codes, ``Z`` (n, Σk) the terms' columns side by
 side, ``meta`` (terms, 3) each term's k, number of levels and whether it is correlated. The
@@ -30,7 +30,7 @@ Array = np.ndarray
 __all__ = ["moment_design", "moment_response"]
 
 _FLOOR, _SCALAR_FLOOR = 1e-3, 1e-2  # as .start's (this kernel covers unstructured layouts only)
-_PASSES = 6  # as .start._PASSES
+_PASSES, _ML_LEVELS = 6, 100  # as .start._PASSES, .start_divisor.ML_LEVELS
 
 
 @njit(cache=True, error_model="numpy")
@@ -148,7 +148,7 @@ def _add_fitted(refs: Array, Z: Array, b: Array, r: Array, sign: float) -> None:
 
 @njit(cache=True, error_model="numpy")
 def _between_level_rank(refs: Array, Z: Array, X: Array, nlev: int) -> int:
-    """As :func:`.start._between_level_rank`."""
+    """As :func:`.start_divisor.between_level_rank`."""
     n, p = X.shape
     if p <= 1:
         return 1
@@ -345,9 +345,7 @@ def moment_response(
     n, p = X.shape
     nt = meta.shape[0]
     kk, nlev, correlated = meta[:, 0], meta[:, 1], meta[:, 2]
-    koff = np.zeros(nt, dtype=np.int64)  # each term's first column in Z
-    for t in range(1, nt):
-        koff[t] = koff[t - 1] + kk[t - 1]
+    koff = np.cumsum(kk) - kk  # each term's first column in Z
     r = y.copy()
     _project_out(Q, r)
     kmax, lmax = lus.shape[2], lus.shape[1]
@@ -387,9 +385,10 @@ def moment_response(
         if sigma2 > 0.0:
             zt = Z[:, koff[t] : koff[t] + k]
             lost = losts[t] if losts[t] >= 0 else _between_level_rank(refs[t], zt, X, nl)
-            usable, spent, used = usables[t, :nl], lost if reml else 0, 0
+            usable, used = usables[t, :nl], 0
             for lev in range(nl):  # (np.sum(usable))
                 used += usable[lev]
+            spent = lost if reml or used >= _ML_LEVELS * lost else 0  # (.start_divisor's rule)
             own = alone[t, :nl, :k], usable, samplings[t, :k, :k]
             if used > lost and _factor(*own, sigma2, spent, correlated[t] != 0, T):
                 return np.empty(0)

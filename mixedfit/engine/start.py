@@ -12,7 +12,8 @@ large models every evaluation is a dense Cholesky factorization. A cheap start d
 3. each term's covariance by moments, G = cov(b_l) − σ̂² · mean((Z_l'Z_l)⁻¹), its eigenvalues
    floored so G is positive definite, and T = chol(G / σ̂²). cov(b_l) divides by the number of
    levels less the fixed effects that vary between levels (which the OLS residuals have taken
-   out of the b_l): one for an intercept, two for Orthodont's ``age * Sex``.
+   out of the b_l): one for an intercept, two for Orthodont's ``age * Sex``. An ML fit divides
+   by the number of levels where the term has few (:mod:`.start_divisor`).
 
 With one term this is the two-stage (per-subject regressions) estimator, which for balanced data
 is the REML estimate itself (sleepstudy, Orthodont); for a scalar term it is the one-way ANOVA
@@ -32,6 +33,8 @@ from . import jit
 from .crossprod import diag_block
 from .factor import BlockedFactor
 from .reterm import ReTerm, ThetaLayout
+from .start_divisor import between_level_rank as _between_level_rank
+from .start_divisor import divisor_spent
 
 __all__ = [
     "SCALAR_FLOOR",
@@ -123,7 +126,8 @@ def moment_start(
         :data:`SCALAR_FLOOR`.
     reml : bool
         REML: cov(b_l) divides by the levels less the fixed effects that vary between them; ML
-        (``False``): by the levels, as ML's estimate does (nearer its optimum).
+        (``False``): by the levels, as ML's estimate does (nearer its optimum), for a term with
+        few levels (:func:`.start_divisor.divisor_spent`).
 
     Returns
     -------
@@ -305,12 +309,13 @@ def _term_factor(
     t: _Term, sigma2: float, lost_of: Callable[[], int], floor: float = _FLOOR, reml: bool = True
 ) -> np.ndarray:
     """Lower-triangular T (k×k) of one term; the identity if its moments are not usable.
-    ``lost_of()``: :func:`_between_level_rank` of the term (not spent by ML's divisor)."""
-    lost = lost_of()
-    if t.usable.sum() <= lost:
+    ``lost_of()``: :func:`.start_divisor.between_level_rank` of the term (what the divisor of
+    cov(b_l) takes: :func:`.start_divisor.divisor_spent`)."""
+    lost, used = lost_of(), int(t.usable.sum())
+    if used <= lost:
         return np.eye(t.term.k)
     ZtZ, sampling = t.usable_moments()
-    spent = lost if reml else 0
+    spent = divisor_spent(used, lost, reml)
     return moment_factor(ZtZ, t.b[t.usable], sigma2, spent, t.term.correlated, sampling, floor)
 
 
@@ -337,7 +342,7 @@ def moment_factor(
     its eigenvalues floored at ``floor`` times the largest (or 1; a scalar term's at
     :data:`SCALAR_FLOOR`). Shared with fits from cross products (:mod:`mixedfit.scale`).
     ``sampling``: :func:`sampling_covariance` of ``ZtZ`` if known; ``lost``: what the divisor
-    of cov(b_l) takes from the levels (0 for ML)."""
+    of cov(b_l) takes from the levels (:func:`.start_divisor.divisor_spent`: 0 for ML's)."""
     k = b.shape[1]
     # Sampling covariance of each b_l is about σ² (Z_l'Z_l)⁻¹; subtract its mean from cov(b_l)
     # (REML's divisor: the levels less the fixed effects the residuals' b_l have lost).
@@ -369,32 +374,3 @@ def _scalar_factor(sampling: np.ndarray, b: np.ndarray, sigma2: float, lost: int
         raise np.linalg.LinAlgError("Matrix is not positive definite")  # as LAPACK's Cholesky
     scale = max(g, 0.0, 1.0)
     return np.array([[np.sqrt(max(g, SCALAR_FLOOR * scale))]])
-
-
-def _between_level_rank(term: ReTerm, X: np.ndarray) -> int:
-    """Fixed-effect directions that the b_l of the OLS residuals have lost (at least 1): for
-    each column z of the term, the dimension of col(X) ∩ {z · c_level}, i.e. p less the rank of
-    X after a per-level regression on z (Orthodont's (1 + age | Subject) with age * Sex: 2,
-    the intercept and Sex, and age and age:Sex). X is taken to include an intercept; without
-    one, centring the b_l costs one more, which is not counted.
-
-    Parameters
-    ----------
-    term : ReTerm
-    X : ndarray, shape (n, p)
-        Full column rank.
-    """
-    p = X.shape[1]
-    if p <= 1:
-        return 1
-    scale = 1.0 / np.sqrt(np.add.reduce(X * X, axis=0))  # np.linalg.norm(X, axis=0)
-    refs, nlev = term.refs, term.nlev
-    within = np.empty((term.k, *X.shape))
-    for z, out in zip(term.Z.T, within, strict=True):
-        zz = np.bincount(refs, weights=z * z, minlength=nlev)
-        zz[zz == 0] = 1.0
-        for c, x in enumerate(X.T):
-            coef = np.bincount(refs, weights=z * x, minlength=nlev) / zz
-            out[:, c] = (x - z * coef[refs]) * scale[c]  # exact zeros between levels
-    ranks = np.linalg.matrix_rank(within)  # one SVD call for all of the term's columns
-    return max(1, p - int(np.min(ranks)))

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .start import _PASSES, SCALAR_FLOOR, MomentStart, _Term
+from .start_divisor import divisor_spent
 
 __all__ = ["batched_starts"]
 
@@ -115,7 +116,8 @@ class _Batched:
         b = B.reshape(t.nlev, k, nsim)[term.usable]  # (m, k, s)
         centred = b - b.mean(axis=0)
         positive = sigma2 > 0
-        G = np.einsum("mks,mjs->skj", centred, centred) / (len(b) - (lost if reml else 0))
+        divisor = len(b) - divisor_spent(len(b), lost, reml)
+        G = np.einsum("mks,mjs->skj", centred, centred) / divisor
         G = G / sigma2[:, None, None] - sampling
         if k == 1:
             g = G[:, 0, 0]

@@ -22,6 +22,7 @@ from scipy.linalg import cho_factor, cho_solve
 
 from ..engine.reterm import ReTerm, ThetaLayout
 from ..engine.start import moment_factor
+from ..engine.start_divisor import divisor_spent
 from .crossproducts import CrossProducts
 
 __all__ = ["RANK_TOL", "statistics_start"]
@@ -67,7 +68,7 @@ def statistics_start(cp: CrossProducts, layout: ThetaLayout, reml: bool = True) 
     layout : ThetaLayout
         The engine's terms of ``cp``'s design, in θ order.
     reml : bool
-        The fit's criterion: for ML cov(b_l) divides by the levels (as
+        The fit's criterion: for ML cov(b_l) divides by the levels where they are few (as
         :func:`mixedfit.engine.start.moment_start`).
     """
     p = cp.xy.shape[0] - 1
@@ -163,7 +164,7 @@ def _residual_ss(cp: CrossProducts, blocks: list[_Block], cross: _Cross, beta: n
 
 
 def _lost(blk: _Block, XtX: np.ndarray) -> int:
-    """engine/start.py's ``_between_level_rank`` from the Gram matrix (module docstring)."""
+    """engine/start_divisor.py's ``between_level_rank`` from the Gram matrix (module docstring)."""
     p = XtX.shape[0]
     if p <= 1:
         return 1
@@ -182,8 +183,10 @@ def _lost(blk: _Block, XtX: np.ndarray) -> int:
 
 def _term_factor(blk: _Block, sigma2: float, lost: int, reml: bool) -> np.ndarray:
     """engine/start.py's moment factor: T (k×k) from cov(b_l) − σ² mean((Z_l'Z_l)⁻¹) (ML: the
-    ``lost`` directions not taken from the levels cov(b_l) divides by)."""
-    if blk.usable.sum() <= lost:
+    ``lost`` directions not taken from the levels cov(b_l) divides by where they are few:
+    :func:`mixedfit.engine.start_divisor.divisor_spent`)."""
+    used = int(blk.usable.sum())
+    if used <= lost:
         return np.eye(blk.term.k)
-    spent = lost if reml else 0
+    spent = divisor_spent(used, lost, reml)
     return moment_factor(blk.ZtZ[blk.usable], blk.b[blk.usable], sigma2, spent, blk.term.correlated)
