@@ -35,6 +35,7 @@ from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
 from . import vanished
+from .budget import noted, starved
 from .by import ByCorrelation, ar1_slots, live_ar1_slots
 from .by_edge_starts import (
     RAN,
@@ -42,9 +43,7 @@ from .by_edge_starts import (
     gone,
     mirrored,
     near_slots,
-    noted,
     ran_held,
-    starved,
 )
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
@@ -78,7 +77,7 @@ def by_edge_check(
     by more than :data:`..restart.RESTART_GAIN`; groups whose variance vanished at the edge named
     (:func:`_vanished_named`); marked unconverged where an unfinished edge is above it
     (:func:`_flagged`) or where ``max_evals`` skipped or cut one of its optimizations
-    (:func:`.by_edge_starts.starved`); ``fit`` as it is otherwise, every evaluation counted (a
+    (:func:`.budget.starved`); ``fit`` as it is otherwise, every evaluation counted (a
     plain AR(1) is :func:`.edge.edge_check`'s)."""
     model = fit.model
     correlation = model.correlation
@@ -93,7 +92,7 @@ def by_edge_check(
     live = live_ar1_slots(correlation, model.variance, fit.phi)
     total = fit.record.evaluations
     short: tuple[float, float, int, str] | None = None  # an unfinished edge above the fit
-    cut: list[str] = []  # edge optimizations max_evals skipped or cut (by_edge_starts.noted)
+    cut: list[str] = []  # edge optimizations max_evals skipped or cut (budget.noted)
     near, near_edges = near_slots(fit, dense, fit.objective)
     first = sorted({*map(int, live), *near_edges})
     faded = [int(s) for s in ar1_slots(correlation) if int(s) not in first]  # vanished, last
