@@ -45,6 +45,7 @@ from .by_edge_starts import (
     near_slots,
     ran_held,
 )
+from .by_vanished import unidentified_phi
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .edge_swap import swapped_edge
@@ -155,7 +156,11 @@ def by_edge_check(
         group = correlation.labels[_group(correlation, named)]
         polish = min(WATCH_EVALS, max(0, max_evals - total))
         v = float(fit.phi[named])  # its φ in the fit (the slot's where it was held already)
-        inner = (-judged / 2, v if abs(v) < EDGE_PHI / 2 else u)
+        quoted = named if abs(v) < EDGE_PHI / 2 else slot
+        # NaN where the fit has that group's variance vanished: its φ not identified (NaN in
+        # its params), not quoted as a value (lane lows29: h3ml's c, −0.972)
+        unknown = unidentified_phi(model, len(fit.theta), fit.vanished, fit.phi)[quoted]
+        inner = (-judged / 2, math.nan if unknown else float(fit.phi[quoted]))
         at_edge = edge_report(
             held, terms, X, y, math.copysign(1.0, float(held.phi[named])), record, total,
             polish, inner, named, group,

@@ -88,8 +88,7 @@ def edge_check(
     layout = ThetaLayout(tuple(terms))
     budget = min(WATCH_EVALS, (max_evals - fit.record.evaluations) // 2)
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b: the
-    # edge φ → +1 above a fit at φ = 0.43; the edge φ → −1 above the limit)
+    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b)
     always = applies(terms, model)
     small = abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2)
     if not always and (small or at_limit(fit.theta, layout)):
@@ -98,8 +97,9 @@ def edge_check(
     if span is None or X.shape[0] <= X.shape[1]:
         return fit
     cut: list[str] = []  # edge optimizations max_evals skipped or cut (budget.noted)
-    if budget <= 0:  # no evaluation left for it (was: returned as converged, silently)
-        return starved(fit, ["both edges"], max_evals, EDGES)
+    if budget <= 0:  # none left for it (was: returned silently; spent before: exhausted says)
+        done = fit.record.evaluations >= max_evals
+        return fit if done else starved(fit, ["both edges"], max_evals, EDGES)
     checked = _checked(fit, terms, X, y, max_evals, fit_one, layout, span, budget, cut)
     return starved(checked, cut, max_evals, EDGES)  # never converged with an edge unchecked
 
@@ -116,9 +116,8 @@ def _checked(
     budget: int,
     cut: list[str],
 ) -> ResidualFit:
-    """:func:`edge_check` once it applies (``span`` the spanning term, ``budget`` the first
-    edge's evaluations); the edge optimizations ``max_evals`` skipped or cut added to ``cut``
-    (:func:`.budget.noted`)."""
+    """:func:`edge_check` once it applies (``budget``: the first edge's); the edge optimizations
+    ``max_evals`` skipped or cut added to ``cut`` (:func:`.budget.noted`)."""
     model = fit.model
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
