@@ -157,9 +157,12 @@ def by_edge_check(
         polish = min(WATCH_EVALS, max(0, max_evals - total))
         v = float(fit.phi[named])  # its φ in the fit (the slot's where it was held already)
         quoted = named if abs(v) < EDGE_PHI / 2 else slot
-        # NaN where the fit has that group's variance vanished: its φ not identified (NaN in
-        # its params), not quoted as a value (lane lows29: h3ml's c, −0.972)
-        unknown = unidentified_phi(model, len(fit.theta), fit.vanished, fit.phi)[quoted]
+        # NaN where the fit has that group's variance vanished (its verdict, or below the floor
+        # in a group's edge fit before it is named): its φ not identified, not quoted as a
+        # value (lane lows29: h3ml's c, −0.972)
+        unknown = unidentified_phi(model, len(fit.theta), fit.vanished, fit.phi)[quoted] or (
+            quoted not in live_ar1_slots(correlation, model.variance, fit.phi)
+        )
         inner = (-judged / 2, math.nan if unknown else float(fit.phi[quoted]))
         at_edge = edge_report(
             held, terms, X, y, math.copysign(1.0, float(held.phi[named])), record, total,
