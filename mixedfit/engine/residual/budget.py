@@ -28,7 +28,6 @@ __all__ = [
     "BY_EDGES",
     "EDGES",
     "EXHAUSTED",
-    "UNCOUNTED",
     "at_start",
     "capped",
     "exhausted",
@@ -36,7 +35,6 @@ __all__ = [
     "staged",
     "starved",
     "unfinished",
-    "within",
 ]
 
 EXHAUSTED = "maximum number of evaluations reached"
@@ -86,46 +84,26 @@ def exhausted(fit: ResidualFit, max_evals: int) -> ResidualFit:
     return replace(fit, record=replace(record, converged=False, message=text))
 
 
-UNCOUNTED = 2
-"""Evaluations an optimization makes beyond its own budget (:func:`..optimize.minimize_theta`:
-its start's and, at its end, its optimum's, the caller's state there): what is left of
-``max_evals`` keeps room for them (:func:`within`), so that the total stays within it (lane
-lows29; lows28: it passed by those of the last optimization, "62 … (max_evals=60)")."""
-
-
-def within(spent: int, max_evals: int) -> int:
-    """The budget of an optimization started after ``spent`` evaluations of the fit's
-    ``max_evals``: what is left less :data:`UNCOUNTED` (at least 1: none is started without
-    more than that left, :func:`capped`'s ``full``)."""
-    return max(1, max_evals - spent - UNCOUNTED)
-
-
-def capped(
-    record: OptimizerRecord, spent: int, max_evals: int, full: bool = False
-) -> OptimizerRecord:
+def capped(record: OptimizerRecord, spent: int, max_evals: int) -> OptimizerRecord:
     """``record`` unconverged when the fit's evaluations (``spent``: every evaluation of the
-    criterion, over all starts and restarts) reached ``max_evals``, or with ``full`` where too
-    few were left to start another optimization (:func:`within`; its stages were skipped)
+    criterion, over all starts and restarts) reached ``max_evals``
     (:func:`..vanishing.capped`), its message saying which count is which where the record's
     differs (review rv26 LOW-1: "62 evaluations over all starts and restarts (max_evals=60)"
     beside a record of 58). The record counts the optimizers' evaluations on the reported fit's
     path (its optimizations and the stages after it); the total adds the other starts' and each
     optimization's evaluations of its start and, at its end, of its optimum (the caller's state
-    there), within max_evals (:data:`UNCOUNTED`)."""
-    out = capped_total(record, max(spent, max_evals) if full else spent, max_evals)
-    if out is record:
+    there), which the optimizer's own budget, what was left of max_evals, does not bound: the
+    total can pass max_evals by those of the last optimization."""
+    out = capped_total(record, spent, max_evals)
+    if out is record or spent == record.evaluations:
         return out
     said = (
         f"evaluation limit reached: {spent} evaluations over all starts and restarts "
-        f"(max_evals={max_evals})"
-    )
-    if spent == record.evaluations:
-        return replace(out, message=f"{said}; the best point found is reported")
-    said = (
-        f"{said}, {_OWN} {record.evaluations}, the optimizers' evaluations on the reported "
-        "fit's path (the others are those of the other starts and each optimization's "
-        "evaluations of its start and of its optimum, which the optimizer's budget does not "
-        "include); the best point found is reported"
+        f"(max_evals={max_evals}), {_OWN} {record.evaluations}, the "
+        "optimizers' evaluations on the reported fit's path (the others are those of the other "
+        "starts and each optimization's evaluations of its start and of its optimum, which the "
+        "optimizer's budget, what is left of max_evals, does not include); the best point found "
+        "is reported"
     )
     return replace(out, message=said)
 

@@ -33,7 +33,7 @@ from ..start import SCALAR_FLOOR, moment_start
 from ..threads import single_threaded
 from . import reference, restart, vanished
 from .attained import attained
-from .budget import UNCOUNTED, at_start, capped, staged, unfinished, within
+from .budget import at_start, capped, staged, unfinished
 from .budget import exhausted as budget_spent
 from .criterion import ResidualCriterion
 from .cs_limit import cs_limit, limit_refusal
@@ -266,15 +266,14 @@ def _fit_one(
             watcher.see(x, value)  # raises reference.Moved (variances running off: probe.py)
             return value
 
-        def left() -> int:  # an optimization's: its start's and optimum's within (budget.py)
-            return within(spent[0], max_evals)
+        def left() -> int:
+            return max(1, max_evals - spent[0])
 
         def budget_left() -> bool:
-            return spent[0] + UNCOUNTED < max_evals
+            return spent[0] < max_evals
 
         def optimize(x0: np.ndarray | None, evals: int) -> OptimizerRecord:
             assert x0 is not None
-            evals = min(evals, left())
             return minimize_theta(fun, x0, lower, max_evals=evals, progress=progress, upper=upper)
 
         def again(x0: np.ndarray, evals: int) -> OptimizerRecord:  # the restarts: no progress
@@ -282,12 +281,12 @@ def _fit_one(
             # (ρ → 1) goes on in unbounded coordinates instead of crawling (crawl.py)
             def bobyqa(start: np.ndarray | None, budget: int) -> OptimizerRecord:
                 assert start is not None
-                return _bobyqa(1.0)(fun, start, lower, upper, min(budget, left()))
+                return _bobyqa(1.0)(fun, start, lower, upper, budget)
 
             return crawl.watched(bobyqa, fun, x0, crit.layout, lower, upper, evals, exact)
 
         def polishing(x0: np.ndarray, evals: int) -> OptimizerRecord:
-            return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, min(evals, left()))
+            return _bobyqa(POLISH_STEP)(fun, x0, lower, upper, evals)
 
         def polish(record: OptimizerRecord) -> OptimizerRecord:
             return _polish(fun, record, lower, left(), upper, polishing)
@@ -312,14 +311,12 @@ def _fit_one(
         if grad is None and not vanishing.at_limit(best.theta, crit.layout) and budget_left():
             # the gradient path restarts itself (gradient_fit.GRADIENT_ROUNDS)
             best = _polish(fun, best, lower, left(), upper, polishing)
-            if budget_left():  # (each stage at least one optimization: none past max_evals)
-                best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
-            if budget_left():
-                best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
-        best = ridge_polish(crit, fun, best, lower, upper, max_evals - spent[0] - UNCOUNTED)
+            best = restart.off_the_face(crit, fun, best, lower, left(), upper, polish, again)
+            best = restart.improve(crit, fun, best, lower, upper, left(), polish, again)
+        best = ridge_polish(crit, fun, best, lower, upper, max_evals - spent[0])  # CS's limit
         if crit.n_theta and crit.layout.structured and budget_left():
             best = vanishing.settle(best, fun, crit.layout, lower, upper, left(), exact)
-        best = capped(best, spent[0], max_evals, not budget_left())
+        best = capped(best, spent[0], max_evals)
         exhausted = not budget_left()  # then no boundary test either (its one evaluation)
         none = (best, np.zeros(best.theta.size, dtype=bool))
         best, vanished_mask = none if exhausted else vanished.settle(fun, best, model, crit.n_theta)
