@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,14 @@ def test_h3_ml_vanished_group_edge_reaches_r_supremum() -> None:
     assert checked.vanished is None or not checked.vanished.any()
     assert checked.boundary is not None
     assert "group 'c' (by=) = 1" in checked.boundary and "'b' (φ = -1)" in checked.boundary
+    # the fit had c's variance vanished: its φ is not quoted (was "at φ = -0.97…", lane lows29)
+    inside = re.search(r"above ℓ = (-?[0-9.]+) (.*?)\); the fit is reported", checked.boundary)
+    assert inside is not None
+    assert float(inside.group(1)) == pytest.approx(R_H3_ML["best"], abs=1e-6)  # 6 decimals
+    assert inside.group(2) == (
+        "of the best fit found inside, where the residual variance of a group now at its edge "
+        "had vanished, its φ not identified"
+    )
 
 
 def test_by_edge_advice_fits_by() -> None:

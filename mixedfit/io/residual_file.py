@@ -57,6 +57,7 @@ from ..engine.residual.edge_fit import (
     edge_sign,
     factor_phi,
     term_at_bound,
+    verdict_criterion,
 )
 from ..engine.residual.edge_vanish import hold_factor, vanished_clause
 from ..engine.residual.limit import limit_estimates, limit_message
@@ -279,7 +280,8 @@ def restore_residual(
     check = None
     limit = limit_message(x, crit.layout, [t.name for t in design.spec.terms], bound.model)
     edge = edge_sign(bound.model, phi)
-    held = _held(block, bound.model, crit, x, reml, stored)  # a vanished residual variance
+    fun = verdict_criterion(crit, terms, design.X, design.y - design.offset, phi, reml)
+    held = _held(block, bound.model, crit, x, reml, stored, fun)  # a vanished residual variance
     if edge:  # reported at φ = ±1 (edge_fit.py): no derivative check, as the fit
         bound_term = term_at_bound(theta, crit.layout)
         gone = vanished_clause(bound.model, phi)
@@ -289,8 +291,9 @@ def restore_residual(
         check = _derivative_check(crit, x, reml, record, where, factor.n < MAX_NOBS)
         crit.hold(x, factor)  # the check moved the cached factor's θ (as the fit's path)
     boundary = limit or bound.model.at_bound(phi)
-    if not edge:  # an edge fit names its vanished strata in its own message (edge_vanish.py)
-        boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
+    # the strata the fit named vanished (by=: at a group's edge too, as by_edge._vanished_named;
+    # a plain edge fit names its own in the edge's message, edge_vanish.py, its verdict empty)
+    boundary = vanished.joined(boundary, bound.model, crit.n_theta, held, phi)
     engine = ResidualFit(
         theta, phi, stored, reml, record, solution, factor, bound.model, check, boundary,
         vanished=held if held.any() else None,
@@ -316,18 +319,16 @@ def _held(
     x: np.ndarray,
     reml: bool,
     stored: float,
+    fun: Callable[[np.ndarray], float],
 ) -> np.ndarray:
     """The fit's verdict on vanished residual variances, over x = (θ, φ): as saved
-    (``residual.vanished``, refused where it contradicts the point,
-    :func:`.vanished.saved_disagrees`), else (a file
-    written before it was saved) recomputed by the fit's rule, :func:`.vanished.reloaded`."""
+    (``residual.vanished``, refused where it contradicts the point by ``fun``, the criterion the
+    fit judged it by, :func:`.edge_fit.verdict_criterion`, :func:`.vanished.saved_disagrees`),
+    else (a file written before it was saved) recomputed by the rule of then on the whitened
+    rows' criterion, :func:`.vanished.reloaded`."""
     n_theta = crit.n_theta
-
-    def fun(z: np.ndarray) -> float:
-        return crit.objective(z, reml)
-
     if "vanished" not in block:
-        return vanished.reloaded(fun, model, n_theta, x, stored)
+        return vanished.reloaded(lambda z: crit.objective(z, reml), model, n_theta, x, stored)
     saved = codec.unarray(block["vanished"], "bool", (model.size,), "residual.vanished")
     held = np.concatenate([np.zeros(n_theta, dtype=bool), saved])
     wrong = vanished.saved_disagrees(fun, model, n_theta, x, stored, held)

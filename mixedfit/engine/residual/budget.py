@@ -24,7 +24,18 @@ from ..vanishing import capped as capped_total
 from .criterion import ResidualCriterion
 from .result import ResidualFit
 
-__all__ = ["EXHAUSTED", "at_start", "capped", "exhausted", "staged", "unfinished"]
+__all__ = [
+    "BY_EDGES",
+    "EDGES",
+    "EXHAUSTED",
+    "at_start",
+    "capped",
+    "exhausted",
+    "noted",
+    "staged",
+    "starved",
+    "unfinished",
+]
 
 EXHAUSTED = "maximum number of evaluations reached"
 """The optimizer's own message at its budget (:mod:`..optimize`), which starts
@@ -150,3 +161,44 @@ def at_start(crit: ResidualCriterion, x0: np.ndarray, reml: bool) -> OptimizerRe
         message=EXHAUSTED,
         seconds=0.0,
     )
+
+
+EDGES = ("the check of the AR(1) residual correlation's edges φ = ±1", "an edge")
+"""What :func:`starved` names for a plain AR(1)'s edge check (:func:`.edge.edge_check`): the
+check, and where a higher likelihood may be left."""
+
+BY_EDGES = ("the check of the by= groups' AR(1) edges φ = ±1", "a group's edge")
+""":data:`EDGES` for the ``by=`` groups' edge check (:func:`.by_edge.by_edge_check`)."""
+
+
+def noted(
+    cut: list[str], what: str, given: int, design: int, record: OptimizerRecord | None
+) -> None:
+    """Adds ``what`` to ``cut`` where the fit's ``max_evals`` skipped an edge optimization
+    (``given`` ≤ 0: ``record`` None) or cut it short (``given`` below its own budget ``design``
+    and ``record`` unconverged)."""
+    if given >= design:
+        return
+    if record is None or given <= 0 or not record.converged:
+        cut.append(what)
+
+
+def starved(
+    fit: ResidualFit, cut: list[str], max_evals: int, check: tuple[str, str] = BY_EDGES
+) -> ResidualFit:
+    """``fit`` unconverged with a message saying which of an AR(1) edge check's optimizations
+    the budget skipped or cut (``cut``, :func:`noted`; ``check``: :data:`EDGES` or
+    :data:`BY_EDGES`) and suggesting a larger ``max_evals``, as :func:`exhausted` says of the
+    other stages; ``fit`` as it is where none was. Never "converged" with an edge unchecked
+    (lane h3ws for ``by=``; lane lows29 for the plain AR(1): its check returned silently)."""
+    if not cut:
+        return fit
+    shown = ", ".join(dict.fromkeys(cut))
+    text = (
+        f"{check[0]} was cut by the budget ({shown} not run or unfinished within the "
+        f"evaluations left, {fit.record.evaluations} evaluations in all, max_evals={max_evals}): "
+        f"a higher likelihood at {check[1]} may be left unfound; raise max_evals"
+    )
+    record = fit.record
+    message = text if record.converged or not record.message else f"{record.message}; {text}"
+    return replace(fit, record=replace(record, converged=False, message=message))

@@ -35,6 +35,7 @@ from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
 from . import vanished
+from .budget import noted, starved
 from .by import ByCorrelation, ar1_slots, live_ar1_slots
 from .by_edge_starts import (
     RAN,
@@ -42,10 +43,9 @@ from .by_edge_starts import (
     gone,
     mirrored,
     near_slots,
-    noted,
     ran_held,
-    starved,
 )
+from .by_vanished import unidentified_phi
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_report, edge_slots
 from .edge_swap import swapped_edge
@@ -78,7 +78,7 @@ def by_edge_check(
     by more than :data:`..restart.RESTART_GAIN`; groups whose variance vanished at the edge named
     (:func:`_vanished_named`); marked unconverged where an unfinished edge is above it
     (:func:`_flagged`) or where ``max_evals`` skipped or cut one of its optimizations
-    (:func:`.by_edge_starts.starved`); ``fit`` as it is otherwise, every evaluation counted (a
+    (:func:`.budget.starved`); ``fit`` as it is otherwise, every evaluation counted (a
     plain AR(1) is :func:`.edge.edge_check`'s)."""
     model = fit.model
     correlation = model.correlation
@@ -93,7 +93,7 @@ def by_edge_check(
     live = live_ar1_slots(correlation, model.variance, fit.phi)
     total = fit.record.evaluations
     short: tuple[float, float, int, str] | None = None  # an unfinished edge above the fit
-    cut: list[str] = []  # edge optimizations max_evals skipped or cut (by_edge_starts.noted)
+    cut: list[str] = []  # edge optimizations max_evals skipped or cut (budget.noted)
     near, near_edges = near_slots(fit, dense, fit.objective)
     first = sorted({*map(int, live), *near_edges})
     faded = [int(s) for s in ar1_slots(correlation) if int(s) not in first]  # vanished, last
@@ -156,7 +156,14 @@ def by_edge_check(
         group = correlation.labels[_group(correlation, named)]
         polish = min(WATCH_EVALS, max(0, max_evals - total))
         v = float(fit.phi[named])  # its φ in the fit (the slot's where it was held already)
-        inner = (-judged / 2, v if abs(v) < EDGE_PHI / 2 else u)
+        quoted = named if abs(v) < EDGE_PHI / 2 else slot
+        # NaN where the fit has that group's variance vanished (its verdict, or below the floor
+        # in a group's edge fit before it is named): its φ not identified, not quoted as a
+        # value (lane lows29: h3ml's c, −0.972)
+        unknown = unidentified_phi(model, len(fit.theta), fit.vanished, fit.phi)[quoted] or (
+            quoted not in live_ar1_slots(correlation, model.variance, fit.phi)
+        )
+        inner = (-judged / 2, math.nan if unknown else float(fit.phi[quoted]))
         at_edge = edge_report(
             held, terms, X, y, math.copysign(1.0, float(held.phi[named])), record, total,
             polish, inner, named, group,

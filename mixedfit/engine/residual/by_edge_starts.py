@@ -14,8 +14,8 @@ fit, and also:
 Where another group runs up to its edge at the edge's optimum, both are held
 (:func:`ran_held`); an edge whose own group's variance vanishes there is no edge
 (:func:`gone`). An edge optimization that the fit's ``max_evals`` skipped or cut short (its
-budget below its own, unconverged) is recorded (:func:`noted`): the fit is then reported
-unconverged (:func:`starved`), a higher edge may be left unfound. Arrays only.
+budget below its own, unconverged) is recorded (:func:`.budget.noted`): the fit is then reported
+unconverged (:func:`.budget.starved`), a higher edge may be left unfound. Arrays only.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import WATCH_EVALS
+from .budget import noted
 from .by import live_ar1_slots
 from .dense import DenseResidual
 from .edge_fit import EDGE_PHI, edge_optimum, edge_slots
@@ -46,9 +47,7 @@ __all__ = [
     "mirrored",
     "near_slots",
     "near_value",
-    "noted",
     "ran_held",
-    "starved",
 ]
 
 RAN = 0.99
@@ -62,36 +61,6 @@ FLIP_EVALS = 3 * WATCH_EVALS
 
 Candidate = tuple[ResidualFit, OptimizerRecord]
 """An edge: the start with the held φ at their edges, and the edge's optimum."""
-
-
-def noted(
-    cut: list[str], what: str, given: int, design: int, record: OptimizerRecord | None
-) -> None:
-    """Adds ``what`` to ``cut`` where the fit's ``max_evals`` skipped an edge optimization
-    (``given`` ≤ 0: ``record`` None) or cut it short (``given`` below its own budget ``design``
-    and ``record`` unconverged)."""
-    if given >= design:
-        return
-    if record is None or given <= 0 or not record.converged:
-        cut.append(what)
-
-
-def starved(fit: ResidualFit, cut: list[str], max_evals: int) -> ResidualFit:
-    """``fit`` unconverged with a message saying which of the ``by=`` edge check's optimizations
-    the budget skipped or cut (``cut``, :func:`noted`) and suggesting a larger ``max_evals``, as
-    :mod:`.budget` says of the other stages; ``fit`` as it is where none was."""
-    if not cut:
-        return fit
-    shown = ", ".join(dict.fromkeys(cut))
-    text = (
-        f"the check of the by= groups' AR(1) edges φ = ±1 was cut by the budget ({shown} not run "
-        f"or unfinished within the evaluations left, {fit.record.evaluations} evaluations in "
-        f"all, max_evals={max_evals}): a higher likelihood at a group's edge may be left "
-        "unfound; raise max_evals"
-    )
-    record = fit.record
-    message = text if record.converged or not record.message else f"{record.message}; {text}"
-    return replace(fit, record=replace(record, converged=False, message=message))
 
 
 def near_slots(
@@ -145,7 +114,7 @@ def mirrored(
     R's 20.4916727918; mirrored, 20.4916728033 in 7,103 evaluations). With the evaluations and
     the lowest unconverged mirror below ``judged`` by more than :data:`..restart.RESTART_GAIN`
     (its criterion and the optimizer's message; None without one), for the check's flag; the
-    mirrors the budget skipped or cut added to ``cut`` (:func:`noted`; ``group`` names the
+    mirrors the budget skipped or cut added to ``cut`` (:func:`.budget.noted`; ``group`` names the
     group there). The first mirror that converges above the fit ends the search (lane h3ws: h3r
     with y + 1e3 spent its budget on the mirror after b's and left group c's edges unrun)."""
     cut = [] if cut is None else cut

@@ -28,6 +28,7 @@ from ..optimize import OptimizerRecord
 from ..restart import RESTART_GAIN
 from ..reterm import ReTerm, ThetaLayout
 from ..vanishing import LIMIT_SD, LIMIT_START, WATCH_EVALS, _sd_entries, at_limit, largest_sd
+from .budget import EDGES, noted, starved
 from .by_edge import by_edge_check
 from .correlation import AR1Part
 from .dense import DenseResidual
@@ -76,8 +77,9 @@ def edge_check(
     the fit ended on (an interior local optimum can hide a higher edge on the other side, and a
     fit running to one edge can miss a higher opposite one); ``fit`` as it is otherwise. A
     restart's optimum near an edge (``fit.near_edge``, :mod:`.multistart`) above both edges and
-    the fit is reported instead (:func:`_near_edge`). With ``by=`` each group's φ:
-    :func:`.by_edge.by_edge_check`."""
+    the fit is reported instead (:func:`_near_edge`). Marked unconverged where ``max_evals``
+    skipped or cut an edge's optimization (:func:`.budget.starved`, as ``by=``'s). With ``by=``
+    each group's φ: :func:`.by_edge.by_edge_check`."""
     model = fit.model
     if not isinstance(model.correlation, AR1Part):  # AR1(by=): each group's φ (by_edge.py)
         return by_edge_check(fit, terms, X, y, max_evals)
@@ -86,15 +88,37 @@ def edge_check(
     layout = ThetaLayout(tuple(terms))
     budget = min(WATCH_EVALS, (max_evals - fit.record.evaluations) // 2)
     u = float(fit.phi[0])  # the correlation's parameters come first (ResidualModel.split)
-    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b: the
-    # edge φ → +1 above a fit at φ = 0.43; the edge φ → −1 above the limit)
+    # beside a structured term (multistart.py) always, at the σ → 0 limit too (rv12b)
     always = applies(terms, model)
     small = abs(u) < EDGE_TRY / math.sqrt(1 - EDGE_TRY**2)
-    if (not always and (small or at_limit(fit.theta, layout))) or budget <= 0:
+    if not always and (small or at_limit(fit.theta, layout)):
         return fit
     span = _spanning(layout)
     if span is None or X.shape[0] <= X.shape[1]:
         return fit
+    cut: list[str] = []  # edge optimizations max_evals skipped or cut (budget.noted)
+    if budget <= 0:  # none left for it (was: returned silently; spent before: exhausted says)
+        done = fit.record.evaluations >= max_evals
+        return fit if done else starved(fit, ["both edges"], max_evals, EDGES)
+    checked = _checked(fit, terms, X, y, max_evals, fit_one, layout, span, budget, cut)
+    return starved(checked, cut, max_evals, EDGES)  # never converged with an edge unchecked
+
+
+def _checked(
+    fit: ResidualFit,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    max_evals: int,
+    fit_one: FitOne | None,
+    layout: ThetaLayout,
+    span: int,
+    budget: int,
+    cut: list[str],
+) -> ResidualFit:
+    """:func:`edge_check` once it applies (``budget``: the first edge's); the edge optimizations
+    ``max_evals`` skipped or cut added to ``cut`` (:func:`.budget.noted`)."""
+    model = fit.model
     dense = DenseResidual(layout, X, y, span, model)
     total = fit.record.evaluations
     best: tuple[float, float, OptimizerRecord] | None = None  # (criterion, sign, record)
@@ -111,10 +135,12 @@ def edge_check(
     higher: ResidualFit | None = None  # _towards' fit inside above the fit, its dense ℓ
     dense_here = own
     for sign in (1.0, -1.0):
+        what = f"the edge φ = {'1' if sign > 0 else '−1'}"
         if sign < 0:  # what the first edge left (each edge within half of it: budget.py)
             budget = min(WATCH_EVALS, (max_evals - total) // 2)
         if budget <= 0:
-            break
+            noted(cut, what, budget, WATCH_EVALS, None)
+            continue
         record = edge_optimum(dense, start, layout, sign, budget)
         # a VarIdent stratum's residual variance vanishing at the edge: its limit (edge_vanish.py)
         room = min(2 * LIMIT_EVALS, (max_evals - total - record.evaluations) // 2)
@@ -122,14 +148,19 @@ def edge_check(
         # the reference stratum small there: the edge re-referenced too (edge_swap.py, rv20)
         left = (max_evals - total - record.evaluations) // 2
         room = min(2 * LIMIT_EVALS, left)
-        record = swapped_edge(
+        swapped = swapped_edge(
             start, record, layout, X, y, span, sign, sign * EDGE_PHI, min(budget, left), room,
             judged,
         )  # fmt: skip
+        # cut where its budget (the re-referenced run's, where that ran) was below its own
+        given = budget if swapped is record else min(budget, left)
+        record = swapped
+        noted(cut, what, given, WATCH_EVALS, record)
         total += record.evaluations
         if best is None or record.objective < best[0]:
             best = (record.objective, sign, record)
-    assert best is not None
+    if best is None:  # neither edge ran
+        return replace(fit, record=replace(fit.record, evaluations=total))
     if fit.near_edge is not None:  # a restart's optimum just inside an edge (multistart.py)
         near, total = _near_edge(fit, dense, best[0], own, fit_one, max_evals, total)
         if near is not None:

@@ -50,6 +50,7 @@ __all__ = [
     "factor_phi",
     "inside",
     "term_at_bound",
+    "verdict_criterion",
 ]
 
 EDGE_PHI = 1e150
@@ -136,6 +137,26 @@ def edge_model(
     layout = ThetaLayout(tuple(terms))
     span = _spanning(layout)
     return None if span is None else EdgeModel(layout, X, y, span, model, phi)
+
+
+def verdict_criterion(
+    crit: ResidualCriterion,
+    terms: Sequence[ReTerm],
+    X: np.ndarray,
+    y: np.ndarray,
+    phi: np.ndarray,
+    reml: bool,
+) -> Callable[[np.ndarray], float]:
+    """The criterion of x = (θ, φ) by which a fit at φ judged its vanished strata, for the
+    reload's check of the saved verdict (:func:`.vanished.saved_disagrees`): the whitened
+    rows' (``crit``), or at an AR(1) edge (:func:`edge_sign`) the edge model's dense one, as
+    :func:`.by_edge.by_edge_check` named them (Λ_R is singular there: the whitened criterion
+    fails, and a saved verdict read as "rises towards 0"; lane lows29: h8 × 1e3 saved at
+    φ_b = 1 with c vanished was refused on load as altered)."""
+    dense = edge_model(terms, X, y, crit.model, phi) if edge_sign(crit.model, phi) else None
+    if dense is None:
+        return lambda z: crit.objective(z, reml)
+    return lambda z: dense.objective(z, reml)
 
 
 def edge_estimates(

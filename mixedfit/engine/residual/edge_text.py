@@ -5,6 +5,8 @@ byedge). Text only.
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["edge_message"]
 
 
@@ -19,8 +21,9 @@ def edge_message(
     """The BoundaryWarning of a fit reported at the edge φ = ``sign`` (ℓ there ``loglik``;
     ``replaced``: ℓ and φ of the best fit inside that it replaced, φ None where that was the
     σ → 0 limit (the structured term taking all the within-subject covariance, φ not
-    identified); None on reload). ``term_bound``: a structured random-effects term is at a
-    bound too (:func:`term_at_bound`), said in its own sentence before the advice.
+    identified), NaN where the ``by=`` group's residual variance had vanished there (its φ not
+    identified; lane lows29); None on reload). ``term_bound``: a structured random-effects
+    term is at a bound too (:func:`term_at_bound`), said in its own sentence before the advice.
     ``vanished``: :func:`.edge_vanish.vanished_clause` (VarIdent strata whose residual variance
     vanishes at the edge), its own sentence too. ``group``: a ``by=`` group's φ (named)."""
     edge = "1" if sign > 0 else "−1"
@@ -38,6 +41,11 @@ def edge_message(
     )
     if replaced is None:
         above = ""
+    elif replaced[1] is not None and math.isnan(replaced[1]):  # a by= group's vanished there
+        above = (
+            f", above ℓ = {replaced[0]:.6f} of the best fit found inside, where the residual "
+            "variance of a group now at its edge had vanished, its φ not identified"
+        )
     elif replaced[1] is None:
         above = (
             f", above ℓ = {replaced[0]:.6f} of the σ → 0 limit, the best fit found inside, where "
