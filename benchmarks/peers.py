@@ -35,7 +35,7 @@ Each figure is the median over all rounds, of the wall time and of the CPU time 
 (``time.process_time``; R's ``proc.time`` user + system): on a loaded machine a call is
 descheduled for longer than it runs, so the wall time of a call of a few ms grows with the load
 (and much less for one under a time slice), while its CPU time barely does; the ratios are
-taken on CPU time. statsmodels (0.1–2 s a call) and mixedlm (30–80 ms) are timed in every
+taken on CPU time. statsmodels (0.1–2 s a call) and mixedlm (60–180 ms) are timed in every
 ``--slow-every``-th round only. The objective is the REML criterion; glmm's is
 −2 × its ``loglik`` (its ``deviance`` omits a constant), mixedlm's its ``REMLcrit()``,
 statsmodels' −2 × ``llf``.
@@ -179,7 +179,7 @@ def run_python(
     fitters: dict[str, dict[str, Callable[[], float]]], rounds: int, slow_every: int
 ) -> tuple[Timings, dict[tuple[str, str], float]]:
     """Interleaved rounds; (model, engine) → (wall, CPU) seconds per call, and → objective.
-    The slow engines (``SLOW``: statsmodels 0.1–2 s a fit, mixedlm 30–80 ms) are timed in every
+    The slow engines (``SLOW``: statsmodels 0.1–2 s a fit, mixedlm 60–180 ms) are timed in every
     ``slow_every``-th round only."""
     times: Timings = defaultdict(list)
     objective: dict[tuple[str, str], float] = {}
