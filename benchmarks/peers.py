@@ -1,6 +1,8 @@
-"""Small models against the peers, in one run (issue 15): mixedfit, glmm, statsmodels, lme4.
+"""Small models against the peers, in one run (issue 15): mixedfit, glmm, mixedlm, statsmodels,
+lme4.
 
-Usage (from the repository root, mixedfit, glmm and statsmodels installed, R with lme4)::
+Usage (from the repository root, mixedfit, glmm, mixedlm and statsmodels installed, R with
+lme4)::
 
     python benchmarks/peers.py [--rounds 200] [--blocks 3] [--nsim 1000] [--output FILE]
 
@@ -8,6 +10,8 @@ What is timed, per model (sleepstudy slopes, Penicillin crossed, Orthodont slope
 
 - the whole call from formula and data frame to fitted model: ``mf.lmer(formula, df)``,
   ``glmm.fit(df, formula, reml=True, satterthwaite=False)`` (lmer computes no df either),
+  ``mixedlm.lmer(formula, df, REML=True)`` (PyPI ``mixedlm``, a Rust backend; not statsmodels'
+  ``mixedlm``: it takes lme4's formulas, all four models),
   ``smf.mixedlm(...).fit(reml=True)`` where statsmodels can express the model, and
   ``lme4::lmer(formula, data)`` (its defaults, derivative checks included);
 - the parametric bootstrap on sleepstudy: ``fit.bootstrap(nsim)`` against lme4's
@@ -31,8 +35,10 @@ Each figure is the median over all rounds, of the wall time and of the CPU time 
 (``time.process_time``; R's ``proc.time`` user + system): on a loaded machine a call is
 descheduled for longer than it runs, so the wall time of a call of a few ms grows with the load
 (and much less for one under a time slice), while its CPU time barely does; the ratios are
-taken on CPU time. The objective is the REML criterion; glmm's is
-−2 × its ``loglik`` (its ``deviance`` omits a constant), statsmodels' −2 × ``llf``.
+taken on CPU time. statsmodels (0.1–2 s a call) and mixedlm (60–180 ms) are timed in every
+``--slow-every``-th round only. The objective is the REML criterion; glmm's is
+−2 × its ``loglik`` (its ``deviance`` omits a constant), mixedlm's its ``REMLcrit()``,
+statsmodels' −2 × ``llf``.
 """
 
 from __future__ import annotations
@@ -61,7 +67,16 @@ from models import Model, get_model
 import mixedfit as mf
 
 NAMES = ("sleepstudy", "penicillin", "orthodont", "pastes")
-ENGINES = ("mixedfit", "mixedfit (design built)", "mixedfit (numpy)", "glmm", "statsmodels", "lme4")
+ENGINES = (
+    "mixedfit",
+    "mixedfit (design built)",
+    "mixedfit (numpy)",
+    "glmm",
+    "mixedlm",
+    "statsmodels",
+    "lme4",
+)
+SLOW = ("mixedlm", "statsmodels")  # timed in every --slow-every-th round only
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
@@ -103,6 +118,7 @@ cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
 def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
     """Engine → a call that fits ``model`` to ``df`` and returns the REML criterion."""
     import glmm
+    import mixedlm
 
     out: dict[str, Callable[[], float]] = {
         "mixedfit": _jit("1", lambda: mf.lmer(model.formula, df).objective),
@@ -111,6 +127,7 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
         # after glmm, as "mixedfit" comes after the previous model's glmm: not right after a
         # fit of the same model, with its code and data in the CPU's caches
         "mixedfit (design built)": _jit("1", lambda: _built(model, df)),
+        "mixedlm": lambda: float(mixedlm.lmer(model.formula, df, REML=True).REMLcrit()),
     }
     spec = model.statsmodels
     if spec is not None:
@@ -162,7 +179,8 @@ def run_python(
     fitters: dict[str, dict[str, Callable[[], float]]], rounds: int, slow_every: int
 ) -> tuple[Timings, dict[tuple[str, str], float]]:
     """Interleaved rounds; (model, engine) → (wall, CPU) seconds per call, and → objective.
-    statsmodels (0.1–2 s a fit) is timed in every ``slow_every``-th round only."""
+    The slow engines (``SLOW``: statsmodels 0.1–2 s a fit, mixedlm 60–180 ms) are timed in every
+    ``slow_every``-th round only."""
     times: Timings = defaultdict(list)
     objective: dict[tuple[str, str], float] = {}
     for name, calls in fitters.items():  # warm-up (imports, caches of the first call)
@@ -171,7 +189,7 @@ def run_python(
     for r in range(rounds):
         for name, calls in fitters.items():
             for engine, call in calls.items():
-                if engine == "statsmodels" and r % slow_every:
+                if engine in SLOW and r % slow_every:
                     continue
                 t0, c0 = time.perf_counter(), time.process_time()
                 call()
@@ -250,7 +268,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200, help="calls per model and engine")
     parser.add_argument("--blocks", type=int, default=3, help="Python/lme4 alternations")
     parser.add_argument("--nsim", type=int, default=1000, help="bootstrap replicates (0: none)")
-    parser.add_argument("--slow-every", type=int, default=10, help="statsmodels' stride")
+    parser.add_argument(
+        "--slow-every", type=int, default=10, help="statsmodels' and mixedlm's stride"
+    )
     parser.add_argument("--no-lme4", action="store_true")
     parser.add_argument(
         "--cold-start", action="store_true", help="also time first fits in fresh processes"
@@ -317,7 +337,8 @@ def report(
     cold: dict[str, list[float]] | None = None,
 ) -> str:
     lines = [
-        f"{args.rounds} rounds per model and engine in {args.blocks} blocks (statsmodels in "
+        f"{args.rounds} rounds per model and engine in {args.blocks} blocks (statsmodels and "
+        f"mixedlm in "
         f"every {args.slow_every}th) "
         f"(load average {min(load):.2f}–{max(load):.2f} during the run, 2 cores).",
         "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the benchmark suite needs beyond mixedfit itself, on a fresh Debian machine:
-# R with lme4 (plus lmerTest and pbkrtest) from Debian's packages, and statsmodels and
-# threadpoolctl from PyPI. Run as root (or with sudo) from the repository root:
+# R with lme4 (plus lmerTest and pbkrtest, and jsonlite for peers.py) from Debian's packages, and
+# statsmodels, glmm, mixedlm and threadpoolctl from PyPI (glmm and mixedlm are the Python peers of
+# benchmarks/peers.py). Run as root (or with sudo) from the repository root:
 #
 #   bash benchmarks/setup.sh             # R with Debian's default (reference, 1-thread) BLAS
 #   bash benchmarks/setup.sh --openblas  # also OpenBLAS for R (Debian's alternatives switch)
@@ -32,10 +33,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
-  r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest ${EXTRA[@]+"${EXTRA[@]}"}
+  r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest r-cran-jsonlite ${EXTRA[@]+"${EXTRA[@]}"}
 
-"$PYTHON" -m pip install statsmodels threadpoolctl
+"$PYTHON" -m pip install statsmodels glmm mixedlm threadpoolctl
 
 Rscript -e 'suppressPackageStartupMessages(library(lme4))
 cat("lme4", format(packageVersion("lme4")), "\nR BLAS:", sessionInfo()$BLAS, "\n")'
 "$PYTHON" -c 'import statsmodels; print("statsmodels", statsmodels.__version__)'
+"$PYTHON" -m pip show glmm mixedlm | grep -E '^(Name|Version):'
