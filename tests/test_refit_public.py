@@ -159,3 +159,18 @@ def test_refits_against_lme4(reml):
             assert refit.singular == r["singular"]
         assert refit.sigma == pytest.approx(r["sigma"], rel=5e-4)
         np.testing.assert_allclose(refit.fixef.to_numpy(), r["beta"], rtol=1e-6)
+
+
+def test_kept_orders_of_two_fits_never_mix():
+    """Refits of two fits of the same formula on differently ordered rows, alternating: each
+    is lmer's fit on its own frame (the kept canonical orders are per fit's arrays)."""
+    formula = "strength ~ 1 + (1 | batch/cask)"
+    first = _frame("pastes")
+    second = first.iloc[::-1].reset_index(drop=True)
+    second["strength"] = second["strength"].to_numpy()[::-1]  # other ties, other values
+    fits = [mf.lmer(formula, first), mf.lmer(formula, second)]
+    Y = fits[0].simulate(2, seed=9)
+    for s in range(2):
+        for fit, frame in zip(fits, (first, second), strict=True):
+            fresh = mf.lmer(formula, frame.assign(strength=Y[:, s]))
+            _assert_same(fit.refit(y=Y[:, s]), fresh)

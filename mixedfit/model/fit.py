@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from ..design import Design
-from ..design import validation as v
-from ..design.canonical import canonical_rows
 from ..engine.lmm import EngineFit, fit_lmm
 from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .fit_state import FitState
+from .new_response import response_fit
 from .predict import predict_new
 from .singular import singular_terms
 from .structured import engine_term, sd_and_correlation, structure_notes, theta_names
@@ -347,10 +346,8 @@ class MixedModelFit(FitState):
         if reml is not None and not isinstance(reml, bool | np.bool_):
             raise MixedFitError(f"reml must be True, False or None, not {reml!r:.60}")
         reml = self.reml if reml is None else reml
-        if y is not None:  # as lmer: the canonical rows, the moment start (issue 15)
-            design = replace(d, y=v.refit_response(y, len(d.y)))
-            c = canonical_rows(design)
-            engine = fit_lmm(engine_terms(c), c.X, c.y - c.offset, weights=c.weights, reml=reml)
+        if y is not None:  # as lmer: the canonical rows, the moment start (new_response.py)
+            design, engine = response_fit(self, y, reml)
             return type(self)(design, engine, self._formula)
         engine = fit_lmm(
             engine_terms(d), d.X, d.y - d.offset, weights=d.weights, reml=reml,
