@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 from ..design import Design
-from ..design import validation as v
 from ..engine.lmm import EngineFit, fit_lmm
 from ..engine.optimize import OptimizerRecord
 from ..engine.reterm import ReTerm
 from ..exceptions import MixedFitError
 from .fit_state import FitState
+from .new_response import response_fit
 from .predict import predict_new
 from .singular import singular_terms
 from .structured import engine_term, sd_and_correlation, structure_notes, theta_names
@@ -337,22 +337,23 @@ class MixedModelFit(FitState):
         Returns
         -------
         MixedModelFit
-            Of the same class as this fit; starts from this fit's θ.
+            Of the same class as this fit. To a new response ``y``: the fit
+            :func:`mixedfit.lmer` gives on that response (same rows, weights and offset; its
+            moment start and compiled optimization, bit for bit), without its warnings;
+            otherwise from this fit's θ.
         """
         d = self._design
         if reml is not None and not isinstance(reml, bool | np.bool_):
             raise MixedFitError(f"reml must be True, False or None, not {reml!r:.60}")
-        new_y = d.y if y is None else v.refit_response(y, len(d.y))
-        design = d if y is None else replace(d, y=new_y)
+        reml = self.reml if reml is None else reml
+        if y is not None:  # as lmer: the canonical rows, the moment start (new_response.py)
+            design, engine = response_fit(self, y, reml)
+            return type(self)(design, engine, self._formula)
         engine = fit_lmm(
-            engine_terms(design),
-            design.X,
-            design.y - design.offset,
-            weights=design.weights,
-            reml=self.reml if reml is None else reml,
+            engine_terms(d), d.X, d.y - d.offset, weights=d.weights, reml=reml,
             theta_start=self._engine.theta,
-        )
-        return type(self)(design, engine, self._formula)
+        )  # fmt: skip
+        return type(self)(d, engine, self._formula)
 
     # ----------------------------------------------------------- prediction
     def predict(
