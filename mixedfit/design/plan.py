@@ -34,7 +34,7 @@ from .plainterms import PlainPart, is_plain_response, plain_part
 from .rnames import Naming, structure_naming
 from .sizes import column_count
 
-__all__ = ["DesignPlan", "PartPlan", "TermPlan", "design_plan"]
+__all__ = ["DesignPlan", "PartPlan", "TermPlan", "design_plan", "value_free_dtype"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,12 @@ def _value_free(dtype: object) -> bool:
     if isinstance(dtype, np.dtype):
         return dtype.kind in "iufb"
     return isinstance(dtype, pd.CategoricalDtype)
+
+
+def value_free_dtype(dtype: object) -> bool:
+    """True for the dtypes whose plans depend on the dtype only (numbers, booleans, categories;
+    see the module docstring)."""
+    return _value_free(dtype)
 
 
 def same_kinds(old: tuple[object, ...], new: tuple[object, ...]) -> bool:

@@ -10,6 +10,9 @@ stored snapshot; the response is read and checked afresh. Its arrays are shared 
 and read-only. The snapshot is of the data as given (a Categorical's dtype with its unused
 categories, and its codes), which fix the model frame's (unused categories dropped) exactly.
 
+Text columns (:mod:`.textvalues`) are compared string by string against a snapshot of their
+values: their levels are their sorted values, so the same strings give the same design.
+
 Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
 of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
 ``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. One
@@ -34,8 +37,9 @@ from . import canonical
 from . import frame as frames
 from . import validation as v
 from .frame import Columns, model_frame
-from .plan import DesignPlan, same_kinds
+from .plan import DesignPlan, same_kinds, value_free_dtype
 from .spec import DeferredSpec, Design, DesignSpec, TermDesign, assembled
+from .textvalues import is_text_dtype, same_text, text_snapshot
 
 __all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
 
@@ -128,7 +132,10 @@ def reused_design(
     if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
         return None
     for column, saved in zip(read, entry.values, strict=True):
-        if not _same_bits(_bits(column), saved):
+        if saved.dtype == object:  # a text column's strings (:mod:`.textvalues`)
+            if not same_text(column, saved):
+                return None
+        elif not _same_bits(_bits(column), saved):
             return None
     response = columns[entry.response]
     if response.array is None or response.dtype != entry.response_dtype:
@@ -174,7 +181,7 @@ def keep_design(
         or design.n_dropped
         or design.dropped_fixed
         or len(design.y) > MAX_ROWS
-        or not plan.value_free
+        or not (plan.value_free or all(map(_storable, plan.kinds)))
         or not plan.response
         or plan.fixed.part is None
         or any(t.part.part is None for t in plan.terms)
@@ -186,7 +193,10 @@ def keep_design(
     read = [columns[c] for c in (*compared, response)]
     if any(c.array is None for c in read):
         return
-    values = tuple(_bits(c).copy() for c in read[:-1])
+    snapshots = [_snapshot(c) for c in read[:-1]]
+    if any(s is None for s in snapshots):
+        return  # a text column holding something other than strings
+    values = tuple(s for s in snapshots if s is not None)
     unused = tuple(
         _dropped(name, design.frame)
         for name, c in zip(compared, read[:-1], strict=True)
@@ -203,6 +213,20 @@ def keep_design(
         _private(design),
     )
     _DESIGNS.put(_key(formula, design.spec.names), entry)
+
+
+def _storable(dtype: object) -> bool:
+    """A design on a column of this dtype is stored: numbers, booleans, categories, or text
+    (whose values are checked by :func:`_snapshot`)."""
+    return value_free_dtype(dtype) or is_text_dtype(dtype)
+
+
+def _snapshot(column: Any) -> np.ndarray | None:
+    """What :func:`reused_design` compares of the column: a copy of its :func:`_bits`, or the
+    strings of a text column (None: not only strings)."""
+    if not column.categorical and is_text_dtype(column.dtype):
+        return text_snapshot(column)
+    return np.array(_bits(column))
 
 
 def _dropped(name: str, frame: pd.DataFrame | None) -> tuple[str, pd.CategoricalDtype, np.ndarray]:
