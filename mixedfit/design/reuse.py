@@ -39,7 +39,7 @@ from . import validation as v
 from .frame import Columns, model_frame
 from .plan import DesignPlan, same_kinds, value_free_dtype
 from .spec import DeferredSpec, Design, DesignSpec, TermDesign, assembled
-from .textvalues import is_text_dtype, same_text, text_snapshot
+from .textvalues import TextSnapshot, is_text_dtype, text_snapshot
 
 __all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
 
@@ -58,7 +58,7 @@ class _Entry:
     response_dtype: object
     compared: tuple[str, ...]
     kinds: tuple[object, ...]
-    values: tuple[np.ndarray, ...]
+    values: tuple[np.ndarray | TextSnapshot, ...]
     unused: tuple[tuple[str, pd.CategoricalDtype, np.ndarray], ...]
     design: Design
 
@@ -132,8 +132,8 @@ def reused_design(
     if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
         return None
     for column, saved in zip(read, entry.values, strict=True):
-        if saved.dtype == object:  # a text column's strings (:mod:`.textvalues`)
-            if not same_text(column, saved):
+        if isinstance(saved, TextSnapshot):  # a text column's strings (:mod:`.textvalues`)
+            if not saved.matches(column):
                 return None
         elif not _same_bits(_bits(column), saved):
             return None
@@ -221,7 +221,7 @@ def _storable(dtype: object) -> bool:
     return value_free_dtype(dtype) or is_text_dtype(dtype)
 
 
-def _snapshot(column: Any) -> np.ndarray | None:
+def _snapshot(column: Any) -> np.ndarray | TextSnapshot | None:
     """What :func:`reused_design` compares of the column: a copy of its :func:`_bits`, or the
     strings of a text column (None: not only strings)."""
     if not column.categorical and is_text_dtype(column.dtype):
