@@ -162,3 +162,13 @@ def test_fits_on_text_columns_equal_fits_without_caches():
             fresh = mf.lmer(formula, df)
     _same_fit(cached, fresh)
     assert cached.fixef.index[2] == "SexMale"  # text: sorted levels, Female first (as R)
+
+
+def test_frames_of_categories_and_of_text_alternating_keep_a_design_each():
+    text = _frame(object)
+    categories = text.assign(f=text["f"].astype("category"), g=text["g"].astype("category"))
+    compare(FORMULA, text)
+    compare(FORMULA, categories)
+    served = [compare(FORMULA, df) for df in (text, categories, text, categories)]
+    assert served[2].X is served[0].X and served[3].X is served[1].X  # neither evicted
+    assert len(reuse_module._DESIGNS) == 2

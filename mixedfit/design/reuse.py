@@ -16,8 +16,9 @@ values: their levels are their sorted values, so the same strings give the same 
 Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
 of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
 ``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. One
-design is kept per formula (the last one built), for the 8 formulas used last, with their
-canonical orders: a few MB at most. Any other design is built in full, as before.
+design is kept per formula and kinds of the used columns' dtypes (the last one built; a frame
+of Categorical columns and one of text columns keep one each), for the 8 such keys used last,
+with their canonical orders: a few MB at most. Any other design is built in full, as before.
 """
 
 from __future__ import annotations
@@ -84,8 +85,14 @@ def forget_designs() -> None:
     canonical.forget_orders()
 
 
-def _key(formula: ModelFormula, names: str) -> tuple[object, ...]:
-    return (formula, formula.text, tuple(t.source for t in formula.random), names)
+def _key(
+    formula: ModelFormula, names: str, columns: Columns, used: Sequence[str]
+) -> tuple[object, ...]:
+    """The formula, the naming scheme and the used columns' kinds of dtype (``category``,
+    ``str``, ``float64``, ...): the same formula fitted alternately to frames of Categorical and
+    of text columns keeps a design for each."""
+    kinds = tuple(str(columns[c].dtype) for c in used)
+    return (formula, formula.text, tuple(t.source for t in formula.random), names, kinds)
 
 
 def _plain_call(
@@ -123,7 +130,7 @@ def reused_design(
     """
     if _bypass or not caches_enabled() or not _plain_call(formula, weights, offset, context):
         return None
-    entry = _DESIGNS.get(_key(formula, names))
+    entry = _DESIGNS.get(_key(formula, names, columns, used))
     data = columns.frame
     if entry is None or entry.used != tuple(used) or len(entry.design.rows) != len(columns):
         return None
@@ -212,7 +219,7 @@ def keep_design(
         unused,
         _private(design),
     )
-    _DESIGNS.put(_key(formula, design.spec.names), entry)
+    _DESIGNS.put(_key(formula, design.spec.names, columns, used), entry)
 
 
 def _storable(dtype: object) -> bool:
