@@ -24,6 +24,11 @@ are compared with a stored snapshot, the response read afresh, as in a simulatio
 row "mixedfit (design built)" neither reuses nor stores designs, so it builds the design from
 the data every time (a first fit of these predictors, as the other engines do).
 
+``mf.load_dataset`` gives Categorical columns; ``pd.read_csv`` gives text (pandas 3's ``str``,
+``object`` in pandas 2). The "(text columns)" rows fit the frame with its Categorical columns
+cast to text (``astype(str)``); mixedfit compares them with its stored snapshot string by string
+(:mod:`mixedfit.design.textvalues`). (Orthodont's Sex then has base level Female: same objective.)
+
 The Python engines run in this process, interleaved call by call (round r fits every model
 with every engine before round r + 1 starts), so that a change of machine load hits all alike;
 lme4 runs in an Rscript process per block, between the Python blocks (``--blocks`` alternations).
@@ -61,7 +66,8 @@ from models import Model, get_model
 import mixedfit as mf
 
 NAMES = ("sleepstudy", "penicillin", "orthodont", "pastes")
-ENGINES = ("mixedfit", "mixedfit (design built)", "mixedfit (numpy)", "glmm", "statsmodels", "lme4")
+ENGINES = ("mixedfit", "mixedfit (design built)", "mixedfit (numpy)", "mixedfit (text columns)")
+ENGINES += ("glmm", "glmm (text columns)", "statsmodels", "lme4")
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
@@ -112,6 +118,11 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
         # fit of the same model, with its code and data in the CPU's caches
         "mixedfit (design built)": _jit("1", lambda: _built(model, df)),
     }
+    text = text_columns(df)
+    out["glmm (text columns)"] = lambda: (
+        -2.0 * glmm.fit(text, model.formula, reml=True, satterthwaite=False).loglik
+    )
+    out["mixedfit (text columns)"] = _jit("1", lambda: mf.lmer(model.formula, text).objective)
     spec = model.statsmodels
     if spec is not None:
         import statsmodels.formula.api as smf
@@ -129,6 +140,15 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
             return -2.0 * float(md.fit(reml=True).llf)
 
         out["statsmodels"] = statsmodels_fit
+    return out
+
+
+def text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every Categorical column cast to text, as ``pd.read_csv`` reads it."""
+    out = df.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.CategoricalDtype):
+            out[name] = out[name].astype(str)
     return out
 
 
