@@ -20,6 +20,7 @@ from test_design_reuse import compare
 
 import mixedfit as mf
 from mixedfit.design import Design
+from mixedfit.design import plan as plan_module
 from mixedfit.design import reuse as reuse_module
 from mixedfit.design.textvalues import TextSnapshot
 from mixedfit.formula.memo import caches_disabled, clear_caches
@@ -172,3 +173,30 @@ def test_frames_of_categories_and_of_text_alternating_keep_a_design_each():
     served = [compare(FORMULA, df) for df in (text, categories, text, categories)]
     assert served[2].X is served[0].X and served[3].X is served[1].X  # neither evicted
     assert len(reuse_module._DESIGNS) == 2
+
+
+def test_plans_of_text_columns_are_kept_for_the_same_levels_only():
+    df = _frame(str)
+    variants = [
+        df.assign(y=df["y"] + 1e3),  # the same levels: the plan is kept
+        df.iloc[::-1],
+        df.assign(f=df["f"].replace({"lo": "zlo"})),  # levels renamed: another plan
+        df.assign(f=df["f"].where(np.arange(len(df)) != 4, "aaa")),  # a new level
+        df.assign(f=df["f"].astype(object)),  # another dtype
+        df.assign(f=pd.Series(df["f"], dtype=object).where(np.arange(len(df)) != 3, 3)),
+    ]
+    with reuse_module.designs_built():  # the full build, plan included, every time
+        compare(FORMULA, df)
+        (first,) = plan_module._PLANS._data.values()
+        assert first.texts == (("hi", "lo", "mid"), tuple("pqrstu"))
+        plans = []
+        for other in variants:
+            compare(FORMULA, df)
+            (before,) = plan_module._PLANS._data.values()
+            compare(FORMULA, other)
+            (after,) = plan_module._PLANS._data.values()
+            plans.append((before, after))
+    assert plans[0] == (first, first) and plans[1] == (first, first)
+    assert all(after is not before for before, after in plans[2:5])
+    before, after = plans[5]
+    assert after is before  # mixed types: a plan made but not kept (nor served)

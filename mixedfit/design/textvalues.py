@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TextSnapshot", "is_text_dtype", "text_snapshot"]
+__all__ = ["TextSnapshot", "is_text_dtype", "text_levels", "text_snapshot"]
 
 
 def is_text_dtype(dtype: object) -> bool:
@@ -118,3 +118,21 @@ def text_snapshot(column: Any) -> TextSnapshot | None:
     out = np.array(values, dtype=object)
     out.flags.writeable = False
     return TextSnapshot(out)
+
+
+def text_levels(column: Any) -> tuple[str, ...] | None:
+    """The text column's levels (its distinct strings, sorted: R's order), or None if it holds
+    anything but ``str`` values (see the module docstring). What a design plan of a text column
+    depends on (:mod:`.plan`).
+
+    Parameters
+    ----------
+    column : Column
+        A text column (:func:`is_text_dtype`) read by :class:`.frame.Columns`.
+
+    Returns
+    -------
+    tuple of str or None
+    """
+    values = _strings(column)
+    return None if values is None else tuple(sorted(set(values)))
