@@ -88,11 +88,15 @@ def forget_designs() -> None:
 def _key(
     formula: ModelFormula, names: str, columns: Columns, used: Sequence[str]
 ) -> tuple[object, ...]:
-    """The formula, the naming scheme and the used columns' kinds of dtype (``category``,
-    ``str``, ``float64``, ...): the same formula fitted alternately to frames of Categorical and
-    of text columns keeps a design for each."""
-    kinds = tuple(str(columns[c].dtype) for c in used)
+    """The formula, the naming scheme and the used columns' kinds of dtype (numpy's type codes,
+    else the dtype's class: ``CategoricalDtype``, ``StringDtype``, ...): the same formula fitted
+    alternately to frames of Categorical and of text columns keeps a design for each."""
+    kinds = tuple(_kind(columns[c].dtype) for c in used)
     return (formula, formula.text, tuple(t.source for t in formula.random), names, kinds)
+
+
+def _kind(dtype: object) -> str:
+    return dtype.str if isinstance(dtype, np.dtype) else type(dtype).__name__
 
 
 def _plain_call(
