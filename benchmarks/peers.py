@@ -153,11 +153,8 @@ def _text_fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], floa
 
 def text_columns(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every Categorical column cast to text, as ``pd.read_csv`` reads it."""
-    out = df.copy()
-    for name in out.columns:
-        if isinstance(out[name].dtype, pd.CategoricalDtype):
-            out[name] = out[name].astype(str)
-    return out
+    cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    return df.assign(**{c: df[c].astype(str) for c in cats})
 
 
 def _built(model: Model, df: pd.DataFrame) -> float:
