@@ -19,7 +19,7 @@ from test_design_cache import _same_fit
 from test_design_reuse import compare
 
 import mixedfit as mf
-from mixedfit.design import Design
+from mixedfit.design import Design, plainterms
 from mixedfit.design import plan as plan_module
 from mixedfit.design import reuse as reuse_module
 from mixedfit.design.textvalues import TextSnapshot
@@ -200,3 +200,17 @@ def test_plans_of_text_columns_are_kept_for_the_same_levels_only():
     assert all(after is not before for before, after in plans[2:5])
     before, after = plans[5]
     assert after is before  # mixed types: a plan made but not kept (nor served)
+
+
+def test_text_codes_are_those_of_pandas_categorical():
+    levels = ("Female", "Male", "a b", "é")
+    values = np.array(
+        ["Male", "Female", np.str_("Male"), "é", "a b", "male", "", np.nan, None, "Male "],
+        dtype=object,
+    )
+    want = [1, 0, 1, 3, 2, -1, -1, -1, -1, -1]
+    np.testing.assert_array_equal(plainterms._text_codes(values, levels), want)
+    with warnings.catch_warnings():  # (pandas 3 deprecates values that are not categories)
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(pd.Categorical(values, categories=list(levels)).codes, want)
+    assert plainterms._text_codes(values[:0], levels).shape == (0,)
