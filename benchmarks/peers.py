@@ -28,6 +28,11 @@ are compared with a stored snapshot, the response read afresh, as in a simulatio
 row "mixedfit (design built)" neither reuses nor stores designs, so it builds the design from
 the data every time (a first fit of these predictors, as the other engines do).
 
+``mf.load_dataset`` gives Categorical columns, ``pd.read_csv`` text (``str``; pandas 2: ``object``):
+the "(text columns)" rows fit the frame cast so (:mod:`mixedfit.design.textvalues`), in rounds of
+their own (Orthodont's X differs: Sex's base level is Female; two X alternating for one formula
+would cost mixedfit its kept skeleton's X part on every call).
+
 The Python engines run in this process, interleaved call by call (round r fits every model
 with every engine before round r + 1 starts), so that a change of machine load hits all alike;
 lme4 runs in an Rscript process per block, between the Python blocks (``--blocks`` alternations).
@@ -67,15 +72,8 @@ from models import Model, get_model
 import mixedfit as mf
 
 NAMES = ("sleepstudy", "penicillin", "orthodont", "pastes")
-ENGINES = (
-    "mixedfit",
-    "mixedfit (design built)",
-    "mixedfit (numpy)",
-    "glmm",
-    "mixedlm",
-    "statsmodels",
-    "lme4",
-)
+ENGINES = ("mixedfit", "mixedfit (design built)", "mixedfit (numpy)", "mixedfit (text columns)")
+ENGINES += ("glmm", "glmm (text columns)", "mixedlm", "statsmodels", "lme4")
 SLOW = ("mixedlm", "statsmodels")  # timed in every --slow-every-th round only
 
 R_SCRIPT = r"""
@@ -147,6 +145,25 @@ def _fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
 
         out["statsmodels"] = statsmodels_fit
     return out
+
+
+def _text_fitters(model: Model, df: pd.DataFrame) -> dict[str, Callable[[], float]]:
+    """The "(text columns)" rows: ``model`` fitted to ``df`` with its columns as text."""
+    import glmm
+
+    text = text_columns(df)
+    out: dict[str, Callable[[], float]] = {}
+    out["glmm (text columns)"] = lambda: (
+        -2.0 * glmm.fit(text, model.formula, reml=True, satterthwaite=False).loglik
+    )
+    out["mixedfit (text columns)"] = _jit("1", lambda: mf.lmer(model.formula, text).objective)
+    return out
+
+
+def text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every Categorical column cast to text, as ``pd.read_csv`` reads it."""
+    cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    return df.assign(**{c: df[c].astype(str) for c in cats})
 
 
 def _built(model: Model, df: pd.DataFrame) -> float:
@@ -282,6 +299,7 @@ def main() -> None:
     models = [get_model(n) for n in NAMES]
     frames = {m.name: mf.load_dataset(m.data) for m in models}
     fitters = {m.name: _fitters(m, frames[m.name]) for m in models}
+    text_fitters = {m.name: _text_fitters(m, frames[m.name]) for m in models}
     load = [os.getloadavg()[0]]
     py_times: Timings = defaultdict(list)
     r_times: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -297,7 +315,9 @@ def main() -> None:
             frames[m.name].to_csv(workdir / f"{m.name}.csv", index=False)
         for block in range(args.blocks):
             times, objective = run_python(fitters, per_block, args.slow_every)
-            for key, values in times.items():
+            text_times, text_objective = run_python(text_fitters, per_block, args.slow_every)
+            objective.update(text_objective)
+            for key, values in (*times.items(), *text_times.items()):
                 py_times[key].extend(values)
             nsim = args.nsim if block == 0 else 0
             if nsim:

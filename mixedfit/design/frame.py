@@ -187,7 +187,10 @@ def missing_values(columns: Columns, used: Sequence[str]) -> tuple[np.ndarray | 
             if codes.min(initial=0) < 0:
                 masks.append((j, codes < 0))
         else:
-            masks.append((j, column.series.isna().to_numpy()))
+            stored = column.array if column.array is not None else column.series
+            mask = np.asarray(pd.isna(stored), dtype=bool)  # Series.isna() of it, no Series made
+            if mask.any():  # (none missing: no mask, as for numbers)
+                masks.append((j, mask))
             infinite = infinite or pd.api.types.is_float_dtype(dtype)  # e.g. Float64: check
     if not masks:
         return None, infinite

@@ -14,7 +14,10 @@ columns, and reused only when those columns have the same kinds: numpy dtypes eq
 Categorical dtypes with the same categories (values, their dtype and, for object categories,
 their types, in order) and orderedness. A plan that would depend on values (text columns,
 whose levels are their sorted values; nullable and other extension dtypes) is used once and
-not kept.
+not kept, with one exception: a plan whose other columns are of such kinds and whose text
+columns hold only ``str`` values is kept with those columns' levels (their sorted distinct
+strings, :func:`.textvalues.text_levels`), and reused only for text columns of the same dtypes
+and the very same levels (issue 15: frames read by ``pd.read_csv``).
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from .groups import Levels, categorical_levels
 from .plainterms import PlainPart, is_plain_response, plain_part
 from .rnames import Naming, structure_naming
 from .sizes import column_count
+from .textvalues import is_text_dtype, text_levels
 
-__all__ = ["DesignPlan", "PartPlan", "TermPlan", "design_plan"]
+__all__ = ["DesignPlan", "PartPlan", "TermPlan", "design_plan", "value_free_dtype"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class DesignPlan:
     value_free : bool
         Every used column is numeric, boolean or categorical: the plan depends on the dtypes
         only (it is cached), and no column can hold numbers stored as text.
+    texts : tuple of tuple of str, or None
+        The levels of each text column (in the used columns' order; empty if none), or None if
+        a used column is neither of those kinds nor text of ``str`` values only (not cached).
     """
 
     response: bool
@@ -92,6 +99,7 @@ class DesignPlan:
     fixed_variables: tuple[str, ...]
     kinds: tuple[object, ...]
     value_free: bool
+    texts: tuple[tuple[str, ...], ...] | None = None
 
 
 _PLANS: LRU[DesignPlan] = LRU(256)
@@ -114,17 +122,44 @@ def design_plan(formula: ModelFormula, columns: Columns, used: Sequence[str]) ->
     """
     kinds = tuple(columns[c].dtype for c in used)
     key = (formula, formula.text, tuple(t.source for t in formula.random), tuple(used))
+    texts = _texts(columns, used, kinds)
     plan = _PLANS.get(key)
-    if plan is not None and same_kinds(plan.kinds, kinds):
+    # the same dtypes, and the same strings as levels (none if no text column)
+    if (
+        plan is not None
+        and texts is not None
+        and plan.texts == texts
+        and same_kinds(plan.kinds, kinds)
+    ):
         return plan
-    plan = _make_plan(formula, columns, used, kinds)
-    if plan.value_free:
+    plan = _make_plan(formula, columns, used, kinds, texts)
+    if texts is not None:
         _PLANS.put(key, plan)
     return plan
 
 
+def _texts(
+    columns: Columns, used: Sequence[str], kinds: tuple[object, ...]
+) -> tuple[tuple[str, ...], ...] | None:
+    """Each text column's levels, or None if a column is of another value-dependent kind or
+    holds anything but strings (see :class:`DesignPlan`)."""
+    out = []
+    for name, dtype in zip(used, kinds, strict=True):
+        if _value_free(dtype):
+            continue
+        levels = text_levels(columns[name]) if is_text_dtype(dtype) else None
+        if levels is None:
+            return None
+        out.append(levels)
+    return tuple(out)
+
+
 def _make_plan(
-    formula: ModelFormula, columns: Columns, used: Sequence[str], kinds: tuple[object, ...]
+    formula: ModelFormula,
+    columns: Columns,
+    used: Sequence[str],
+    kinds: tuple[object, ...],
+    texts: tuple[tuple[str, ...], ...] | None,
 ) -> DesignPlan:
     terms = tuple(
         TermPlan(
@@ -144,6 +179,7 @@ def _make_plan(
         tuple(c for c in used if c in fixed_vars),
         kinds,
         all(map(_value_free, kinds)),
+        texts,
     )
 
 
@@ -160,6 +196,12 @@ def _value_free(dtype: object) -> bool:
     if isinstance(dtype, np.dtype):
         return dtype.kind in "iufb"
     return isinstance(dtype, pd.CategoricalDtype)
+
+
+def value_free_dtype(dtype: object) -> bool:
+    """True for the dtypes whose plans depend on the dtype only (numbers, booleans, categories;
+    see the module docstring)."""
+    return _value_free(dtype)
 
 
 def same_kinds(old: tuple[object, ...], new: tuple[object, ...]) -> bool:

@@ -10,11 +10,15 @@ stored snapshot; the response is read and checked afresh. Its arrays are shared 
 and read-only. The snapshot is of the data as given (a Categorical's dtype with its unused
 categories, and its codes), which fix the model frame's (unused categories dropped) exactly.
 
+Text columns (:mod:`.textvalues`) are compared string by string against a snapshot of their
+values: their levels are their sorted values, so the same strings give the same design.
+
 Only the common case is kept: plain parts only (no formulaic evaluation, hence no Python code
 of the user's), a numeric response, no ``weights``, ``offset``, ``offset()`` term or
 ``context``, no missing value, no aliased column (no warning), at most ``MAX_ROWS`` rows. One
-design is kept per formula (the last one built), for the 8 formulas used last, with their
-canonical orders: a few MB at most. Any other design is built in full, as before.
+design is kept per formula and kinds of the used columns' dtypes (the last one built; a frame
+of Categorical columns and one of text columns keep one each), for the 8 such keys used last,
+with their canonical orders: a few MB at most. Any other design is built in full, as before.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from . import canonical
 from . import frame as frames
 from . import validation as v
 from .frame import Columns, model_frame
-from .plan import DesignPlan, same_kinds
+from .plan import DesignPlan, same_kinds, value_free_dtype
 from .spec import DeferredSpec, Design, DesignSpec, TermDesign, assembled
+from .textvalues import TextSnapshot, is_text_dtype, text_snapshot
 
 __all__ = ["MAX_ROWS", "designs_built", "forget_designs", "keep_design", "reused_design"]
 
@@ -54,7 +59,7 @@ class _Entry:
     response_dtype: object
     compared: tuple[str, ...]
     kinds: tuple[object, ...]
-    values: tuple[np.ndarray, ...]
+    values: tuple[np.ndarray | TextSnapshot, ...]
     unused: tuple[tuple[str, pd.CategoricalDtype, np.ndarray], ...]
     design: Design
 
@@ -80,8 +85,18 @@ def forget_designs() -> None:
     canonical.forget_orders()
 
 
-def _key(formula: ModelFormula, names: str) -> tuple[object, ...]:
-    return (formula, formula.text, tuple(t.source for t in formula.random), names)
+def _key(
+    formula: ModelFormula, names: str, columns: Columns, used: Sequence[str]
+) -> tuple[object, ...]:
+    """The formula, the naming scheme and the used columns' kinds of dtype (numpy's type codes,
+    else the dtype's class: ``CategoricalDtype``, ``StringDtype``, ...): the same formula fitted
+    alternately to frames of Categorical and of text columns keeps a design for each."""
+    kinds = tuple(_kind(columns[c].dtype) for c in used)
+    return (formula, formula.text, tuple(t.source for t in formula.random), names, kinds)
+
+
+def _kind(dtype: object) -> str:
+    return dtype.str if isinstance(dtype, np.dtype) else type(dtype).__name__
 
 
 def _plain_call(
@@ -119,7 +134,7 @@ def reused_design(
     """
     if _bypass or not caches_enabled() or not _plain_call(formula, weights, offset, context):
         return None
-    entry = _DESIGNS.get(_key(formula, names))
+    entry = _DESIGNS.get(_key(formula, names, columns, used))
     data = columns.frame
     if entry is None or entry.used != tuple(used) or len(entry.design.rows) != len(columns):
         return None
@@ -128,7 +143,10 @@ def reused_design(
     if any(c.array is None for c in read) or not same_kinds(entry.kinds, kinds):
         return None
     for column, saved in zip(read, entry.values, strict=True):
-        if not _same_bits(_bits(column), saved):
+        if isinstance(saved, TextSnapshot):  # a text column's strings (:mod:`.textvalues`)
+            if not saved.matches(column):
+                return None
+        elif not _same_bits(_bits(column), saved):
             return None
     response = columns[entry.response]
     if response.array is None or response.dtype != entry.response_dtype:
@@ -174,7 +192,7 @@ def keep_design(
         or design.n_dropped
         or design.dropped_fixed
         or len(design.y) > MAX_ROWS
-        or not plan.value_free
+        or not (plan.value_free or all(map(_storable, plan.kinds)))
         or not plan.response
         or plan.fixed.part is None
         or any(t.part.part is None for t in plan.terms)
@@ -186,7 +204,10 @@ def keep_design(
     read = [columns[c] for c in (*compared, response)]
     if any(c.array is None for c in read):
         return
-    values = tuple(_bits(c).copy() for c in read[:-1])
+    snapshots = [_snapshot(c) for c in read[:-1]]
+    if any(s is None for s in snapshots):
+        return  # a text column holding something other than strings
+    values = tuple(s for s in snapshots if s is not None)
     unused = tuple(
         _dropped(name, design.frame)
         for name, c in zip(compared, read[:-1], strict=True)
@@ -202,7 +223,21 @@ def keep_design(
         unused,
         _private(design),
     )
-    _DESIGNS.put(_key(formula, design.spec.names), entry)
+    _DESIGNS.put(_key(formula, design.spec.names, columns, used), entry)
+
+
+def _storable(dtype: object) -> bool:
+    """A design on a column of this dtype is stored: numbers, booleans, categories, or text
+    (whose values are checked by :func:`_snapshot`)."""
+    return value_free_dtype(dtype) or is_text_dtype(dtype)
+
+
+def _snapshot(column: Any) -> np.ndarray | TextSnapshot | None:
+    """What :func:`reused_design` compares of the column: a copy of its :func:`_bits`, or the
+    strings of a text column (None: not only strings)."""
+    if not column.categorical and is_text_dtype(column.dtype):
+        return text_snapshot(column)
+    return np.array(_bits(column))
 
 
 def _dropped(name: str, frame: pd.DataFrame | None) -> tuple[str, pd.CategoricalDtype, np.ndarray]:
