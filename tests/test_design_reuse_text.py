@@ -102,6 +102,28 @@ def test_the_stored_array_written_in_place_is_seen():
     assert got.X is not stored.X
 
 
+
+@pytest.mark.parametrize("mapper", [None, pd.ArrowDtype], ids=["str", "arrow string"])
+def test_an_arrow_buffer_written_in_place_is_seen(mapper):
+    """Review rv19 MEDIUM-1: an arrow-backed column over a writable numpy buffer (arrow's
+    buffers are immutable by contract only) edited after the design was stored: the snapshot
+    must be a copy, not the column's own arrow array."""
+    levels = [str(v) for v in np.repeat(list("qpsrut"), 12)]
+    encoded = [v.encode() for v in levels]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(v) for v in encoded])
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    g = pa.Array.from_buffers(pa.string(), len(encoded), buffers)
+    base = _frame(object)
+    table = pa.table({"y": base["y"], "x": base["x"], "f": base["f"].tolist(), "g": g})
+    df = table.to_pandas(types_mapper=mapper).astype({"y": float, "x": float})
+    stored = _stored(df)
+    data[0] = ord("u")  # the first row moves from group q to group u
+    assert df["g"].iloc[0] == "u"
+    got = compare(FORMULA, df)  # compares with a caches-off build
+    assert got.X is not stored.X
+
 def _variants(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     rows = np.arange(len(df))
     swap = {"lo": "hi", "hi": "lo"}

@@ -47,7 +47,7 @@ class TextSnapshot:
     Parameters
     ----------
     values : ndarray of object or pyarrow.ChunkedArray
-        A read-only copy of the strings, or the column's (immutable) arrow array.
+        A read-only copy of the strings, or a copy of the column's arrow array.
     """
 
     def __init__(self, values: Any) -> None:
@@ -84,6 +84,17 @@ def _arrow(column: Any) -> Any:
     return chunked if chunked.null_count == 0 else None
 
 
+def _copied(chunked: Any) -> Any:
+    """A copy of an arrow array in new buffers: arrow's buffers are immutable by contract only
+    (one made over a writable numpy buffer can change under the column; review rv19 MEDIUM-1)."""
+    import pyarrow as pa
+
+    return pa.chunked_array(
+        [pa.concat_arrays([chunk, chunk.slice(0, 0)]) for chunk in chunked.chunks],
+        type=chunked.type,
+    )
+
+
 def _strings(column: Any) -> list[Any] | None:
     """The column's values as a list if every one is a ``str`` (exactly), else None."""
     array = column.array
@@ -111,7 +122,7 @@ def text_snapshot(column: Any) -> TextSnapshot | None:
     """
     if _arrow_backed(column.dtype):
         arrow = _arrow(column)
-        return None if arrow is None else TextSnapshot(arrow)
+        return None if arrow is None else TextSnapshot(_copied(arrow))
     values = _strings(column)
     if values is None:
         return None
