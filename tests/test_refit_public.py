@@ -174,3 +174,22 @@ def test_kept_orders_of_two_fits_never_mix():
         for fit, frame in zip(fits, (first, second), strict=True):
             fresh = mf.lmer(formula, frame.assign(strength=Y[:, s]))
             _assert_same(fit.refit(y=Y[:, s]), fresh)
+
+
+def test_a_new_response_series_is_aligned_by_its_labels():
+    """Review rv19 MEDIUM-2: a Series in another index order (or holding every row of the data,
+    some dropped by the fit) is matched to the fit's rows by its labels, as a frame's column
+    is; a Series without the fit's labels is refused."""
+    df = _frame("sleepstudy").set_axis([f"r{i}" for i in range(180)])
+    df.loc[["r3", "r40"], "Days"] = np.nan  # two rows dropped by the fit
+    formula = "Reaction ~ Days + (Days | Subject)"
+    fit = mf.lmer(formula, df)
+    full = pd.Series(np.random.default_rng(8).normal(300, 40, 180), index=df.index)
+    shuffled = full.iloc[np.random.default_rng(9).permutation(180)]
+    fresh = mf.lmer(formula, df.assign(Reaction=shuffled))
+    _assert_same(fit.refit(y=shuffled), fresh)
+    _assert_same(fit.refit(y=shuffled.drop(["r3", "r40"])), fresh)
+    with pytest.raises(DataError, match="labels"):
+        fit.refit(y=full.drop("r7"))
+    with pytest.raises(DataError, match="labels"):
+        fit.refit(y=full.set_axis(range(180)))

@@ -231,8 +231,22 @@ def check_residual_df(n: int, names: Sequence[str]) -> None:
         )
 
 
-def refit_response(y: Any, n: int) -> np.ndarray:
-    """A new response for a refit: one finite number per row of the fit, not all equal."""
+def refit_response(y: Any, n: int, labels: pd.Index | None = None) -> np.ndarray:
+    """A new response for a refit: one finite number per row of the fit, not all equal.
+
+    A pandas Series is matched to the fit's rows by its labels (``labels``: the model frame's
+    index), as a column of the data frame would be: it may be in another order or hold rows the
+    fit dropped; it must hold every label of the fit's rows once (review rv19 MEDIUM-2: a Series
+    in another order was used by position). Other sequences are taken by position.
+    """
+    if isinstance(y, pd.Series) and labels is not None and not y.index.equals(labels):
+        if y.index.has_duplicates or not labels.isin(y.index).all():
+            raise DataError(
+                "the new response is a Series whose labels do not hold each of the fit's rows' "
+                f"labels once ({len(labels)} rows, e.g. {list(labels[:3])!r:.80}); align it to the "
+                "data's index, or pass y.to_numpy() to give the values in the fit's row order"
+            )
+        y = y.reindex(labels)
     try:
         values = np.asarray(y, dtype=float)
     except (TypeError, ValueError):

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..design import Design, TermDesign
 from ..design import validation as v
@@ -68,7 +69,7 @@ def response_fit(fit: Any, y: Any, reml: bool) -> tuple[Design, EngineFit]:
         Fitted on that design's canonical rows from the moment start.
     """
     design: Design = fit._design
-    new_y = v.refit_response(y, len(design.y))
+    new_y = v.refit_response(y, len(design.y), _labels(design))
     shared = _SHARED.get(fit)
     if shared is None:
         shared = _SHARED.setdefault(fit, shared_arrays(design))
@@ -76,3 +77,8 @@ def response_fit(fit: Any, y: Any, reml: bool) -> tuple[Design, EngineFit]:
     terms = [engine_term(t.refs, t.Z, spec) for t, spec in zip(c.terms, c.spec.terms, strict=True)]
     engine = fit_lmm(terms, c.X, c.y - c.offset, weights=c.weights, reml=reml)
     return replace(design, y=new_y), engine
+
+
+def _labels(design: Design) -> pd.Index | None:
+    """The fit's rows' labels (the model frame's index), None without a kept frame."""
+    return None if design.frame is None else design.frame.index

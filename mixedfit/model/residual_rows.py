@@ -185,7 +185,8 @@ def refit(
     d, engine = fit._design, fit._engine
     if reml is not None and not isinstance(reml, bool | np.bool_):
         raise MixedFitError(f"reml must be True, False or None, not {reml!r:.60}")
-    design = d if y is None else replace(d, y=v.refit_response(y, len(d.y)))
+    labels = None if d.frame is None else d.frame.index  # a Series aligned by its labels
+    design = d if y is None else replace(d, y=v.refit_response(y, len(d.y), labels))
     new = fit_residual(
         engine_terms(design),
         design.X,
