@@ -331,8 +331,9 @@ class MixedModelFit(FitState):
         ----------
         reml : bool, optional
             Defaults to this fit's method.
-        y : ndarray, shape (nobs,), optional
-            A new response for the same rows (e.g. simulated); defaults to the data's.
+        y : array-like or pandas.Series, shape (nobs,), optional
+            A new response for the same rows (e.g. simulated); defaults to the data's. A
+            Series is matched to the rows by its labels (as a column of the data frame).
 
         Returns
         -------
