@@ -102,9 +102,10 @@ def test_every_start_path_applies_the_rule_per_term(crossed):
 def test_the_rule():
     """``divisor_spent``: REML always takes the lost directions; ML only from ML_LEVELS levels
     per lost direction."""
+    from mixedfit.engine.jit_start import _ML_LEVELS  # the compiled kernel's copy (rv19 LOW-2)
     from mixedfit.engine.start_divisor import ML_LEVELS, divisor_spent
 
-    assert ML_LEVELS == 100
+    assert ML_LEVELS == 100 == _ML_LEVELS
     assert [divisor_spent(m, 1, False) for m in (6, 54, 99, 100, 2972)] == [0, 0, 0, 1, 1]
     assert [divisor_spent(m, 2, False) for m in (27, 199, 200)] == [0, 0, 2]
     assert [divisor_spent(m, 2, True) for m in (27, 199, 200)] == [2, 2, 2]
