@@ -41,9 +41,11 @@ def caches_enabled() -> bool:
 
 @contextmanager
 def caches_disabled() -> Iterator[None]:
-    """Within the block every formula and design cache is bypassed (in all threads: a plain
-    flag, read at no cost): nothing is read from or stored in them, so each result is computed
-    afresh, as in a new process.
+    """Within the block every formula and design cache that depends on data or context is
+    bypassed (in all threads: a plain flag, read at no cost): nothing is read from or stored in
+    them, so each result is computed afresh, as in a new process. The memoized pure functions of
+    a formula's text alone (its parse, the names it reads) are not bypassed: their results
+    cannot go stale (:func:`clear_caches` empties them).
 
     Examples
     --------
